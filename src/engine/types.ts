@@ -1,0 +1,79 @@
+/**
+ * The engine's contract with the front ends (Terraform provider, Pulumi, CLI, Docker endpoint).
+ * Front ends translate to and from these shapes; they decide nothing themselves.
+ */
+import { AttrPath, Attrs, Problem, ResourceType, Value } from '../resources';
+
+export type Action = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
+
+export interface AttributeChange {
+  readonly path: AttrPath;
+  readonly before: Value | undefined;
+  readonly after: Value | undefined;
+  /** True when this change alone forces a replacement. */
+  readonly forceNew: boolean;
+}
+
+export interface PlannedChange {
+  readonly type: ResourceType;
+  readonly action: Action;
+  readonly prior: Attrs | null;
+  /** The state expected after apply; computed attributes not yet known are UNKNOWN. */
+  readonly planned: Attrs | null;
+  readonly changes: readonly AttributeChange[];
+  /** Attribute paths whose change forces replacement (Terraform's requires_replace). */
+  readonly requiresReplace: readonly AttrPath[];
+  /** Human reasons, e.g. 'image_id changed (forces replacement)', 'VM powered off outside (drift)'. */
+  readonly reasons: readonly string[];
+  /** Warnings worth showing with the plan, e.g. 'changing cpus powers the VM off and on again'. */
+  readonly notes: readonly string[];
+  /** Problems found at plan time (validation, missing vSphere objects). Non-empty errors = do not apply. */
+  readonly problems: readonly Problem[];
+}
+
+export interface ProgressEvent {
+  readonly type: ResourceType;
+  readonly name: string;
+  readonly phase: string;
+  readonly current?: number;
+  readonly total?: number;
+  readonly message?: string;
+}
+
+export interface ApplyOptions {
+  readonly onProgress?: (e: ProgressEvent) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface ReadRequest {
+  readonly type: ResourceType;
+  /** The prior state (at least `id`); the result keeps user-only inputs from it. */
+  readonly state: Attrs;
+}
+
+export interface Engine {
+  /** Schema validation only: no vSphere calls. Every problem, each with its attribute path. */
+  validate(type: ResourceType, config: Attrs): Problem[];
+  /** Desired (config) versus observed (prior, as refreshed) → one change with its reasons. */
+  plan(type: ResourceType, prior: Attrs | null, config: Attrs | null): Promise<PlannedChange>;
+  /** Carries a planned change out; returns the new state (null after delete). */
+  apply(change: PlannedChange, opts?: ApplyOptions): Promise<Attrs | null>;
+  /** Batched refresh: one property-collector round trip for all requests; null = gone. */
+  read(requests: readonly ReadRequest[]): Promise<(Attrs | null)[]>;
+  /** Import by MOID, inventory path or UUID (container_vm), or `<vch_id>/<digest>` (image). */
+  importState(type: ResourceType, id: string): Promise<Attrs>;
+  /** Data sources: look an existing object up. */
+  readDataSource(type: ResourceType, config: Attrs): Promise<Attrs>;
+  close(): Promise<void>;
+}
+
+/** An error that carries problems with attribute paths (plan-time checks, refused applies). */
+export class EngineError extends Error {
+  constructor(
+    message: string,
+    readonly problems: readonly Problem[] = [],
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}

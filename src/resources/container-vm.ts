@@ -1,0 +1,60 @@
+/** container_vm: one container as one vSphere VM, booted from the bootstrap ISO into its image. */
+import { ResourceDeclaration } from './definition';
+import { t } from './schema';
+import { digest, envNames, hostname, integer, nonEmpty, objectName, oneOf } from './validators';
+
+export const containerVm: ResourceDeclaration = {
+  type: 'container_vm',
+  className: 'ContainerVm',
+  description:
+    'A container VM: a vSphere VM in the pool and folder of a virtual container host that boots the bootstrap ISO, switches root into a writable child disk of its image, and runs the container process.',
+  schemaVersion: 1,
+  migrations: {},
+  schema: {
+    id: { type: t.string, computed: true, stable: true, description: 'BIOS UUID of the VM: UUIDv5 of (VCH id, name), so a crashed create is found again, never duplicated.' },
+    vch_id: { type: t.string, required: true, forceNew: true, validate: [nonEmpty('Use the id of a vic_virtual_container_host.')], description: 'The id of the virtual container host.' },
+    image_id: { type: t.string, required: true, forceNew: true, validate: [digest], description: 'The image digest, as the id of a vic_image resource.' },
+    name: { type: t.string, required: true, forceNew: true, validate: [objectName('container VM')], description: 'Name of the VM and of the container; unique within the VCH.', example: 'web-1' },
+    command: { type: t.list(t.string), optional: true, forceNew: true, description: 'Arguments to the entrypoint; replaces the image CMD.' },
+    entrypoint: { type: t.list(t.string), optional: true, forceNew: true, description: 'Entrypoint; replaces the image ENTRYPOINT.' },
+    env: { type: t.map(t.string), optional: true, forceNew: true, validate: [envNames], description: 'Environment variables, added to the image environment.' },
+    working_dir: { type: t.string, optional: true, forceNew: true, description: 'Working directory; defaults to the image WORKDIR.' },
+    user: { type: t.string, optional: true, forceNew: true, description: 'User (name, uid or uid:gid); defaults to the image USER.' },
+    hostname: { type: t.string, optional: true, forceNew: true, validate: [hostname], description: 'Hostname inside the container; defaults to the name.' },
+    cpus: { type: t.number, optional: true, default: 1, validate: [integer({ min: 1, max: 128 })], description: 'Virtual CPUs. Updates in place; vSphere needs the VM powered off for it, so the plan says so.' },
+    memory_mb: {
+      type: t.number,
+      optional: true,
+      default: 512,
+      validate: [integer({ min: 4, max: 6128640, multipleOf: 4, unit: 'MB' })],
+      description: 'Memory in MB, a multiple of 4. Updates in place; vSphere needs the VM powered off for it, so the plan says so.',
+    },
+    labels: { type: t.map(t.string), optional: true, description: 'Labels, stored on the VM. Update in place.' },
+    networks: {
+      type: t.list(t.string),
+      optional: true,
+      computed: true,
+      forceNew: true,
+      description: 'Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH.',
+    },
+    power_state: { type: t.string, optional: true, default: 'running', validate: [oneOf(['running', 'stopped'])], description: '"running" or "stopped". Updates in place.' },
+    disk_size_mb: { type: t.number, optional: true, default: 2048, forceNew: true, validate: [integer({ min: 16, max: 2097152, unit: 'MB' })], description: 'Size of the writable layer (the child delta disk).' },
+    moid: { type: t.string, computed: true, description: 'The VM managed object id.' },
+    ip_addresses: { type: t.list(t.string), computed: true, description: 'IP addresses as vSphere reports them (may be empty).' },
+    vm_path: { type: t.string, computed: true, description: 'Datastore path of the .vmx file.' },
+  },
+  dataSource: undefined,
+  docs: {
+    creates:
+      'A VM (guest `otherGuest64`) in the VCH pool and folder with a PVSCSI controller, a writable child delta disk whose parent is the image disk, a CD-ROM with the bootstrap ISO, one NIC per network, and a serial port logging to `<vm dir>/console.log`. The container config is in extraConfig under `guestinfo.vic.config`; ownership markers under `vic.*`.',
+    importHelp: 'Import by BIOS UUID, VM MOID (`vm-123`) or inventory path.',
+    example: `resource "vic_container_vm" "web" {
+  vch_id    = vic_virtual_container_host.demo.id
+  image_id  = vic_image.busybox.id
+  name      = "web-1"
+  command   = ["httpd", "-f", "-p", "80"]
+  env       = { GREETING = "hello" }
+  memory_mb = 256
+}`,
+  },
+};

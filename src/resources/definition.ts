@@ -1,0 +1,23 @@
+/**
+ * What a resource declares: its schema (data) and, separately, its lifecycle against vSphere. Front
+ * ends and generators only ever read the declarative half, so they never load vSphere code.
+ */
+import { Attrs, Schema } from './schema';
+
+export type ResourceType = 'virtual_container_host' | 'image' | 'container_vm';
+
+export interface ResourceDeclaration {
+  /** The contract name; front ends prefix it (vic_container_vm, vic.ContainerVm). */
+  readonly type: ResourceType;
+  /** The Pulumi/TypeScript class name. */
+  readonly className: string;
+  readonly description: string;
+  /** Bumped whenever the stored state's shape changes; `migrations[n]` turns version n into n + 1. */
+  readonly schemaVersion: number;
+  readonly migrations: { readonly [fromVersion: number]: (state: Attrs) => Attrs };
+  readonly schema: Schema;
+  /** A data source with the same name reads existing objects; these are its lookup arguments. */
+  readonly dataSource?: { readonly description: string; readonly lookup: readonly string[] };
+  /** Extra text for the docs page: what the resource creates in vSphere. */
+  readonly docs: { readonly creates: string; readonly importHelp: string; readonly example: string };
+}

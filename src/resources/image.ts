@@ -1,0 +1,64 @@
+/** image: a container image pulled from a registry and stored as an ext4 VMDK in a VCH image store. */
+import { ResourceDeclaration } from './definition';
+import { t } from './schema';
+import { imageReference, integer, nonEmpty, platform } from './validators';
+
+export const image: ResourceDeclaration = {
+  type: 'image',
+  className: 'Image',
+  description:
+    'A container image pulled from an OCI registry, flattened into an ext4 filesystem and stored as a VMDK in the image store of a virtual container host. Container VMs use it as the parent of their writable disk.',
+  schemaVersion: 1,
+  migrations: {},
+  schema: {
+    id: { type: t.string, computed: true, description: 'The manifest digest (sha256:…).' },
+    vch_id: { type: t.string, required: true, forceNew: true, validate: [nonEmpty('Use the id of a vic_virtual_container_host.')], description: 'The id of the virtual container host whose image store holds the image.' },
+    reference: {
+      type: t.string,
+      required: true,
+      forceNew: true,
+      validate: [imageReference],
+      description: 'Image reference: registry/repository:tag or …@sha256:digest. A tag is resolved at every refresh; when it moves, the plan replaces the image.',
+      example: '127.0.0.1:5000/library/busybox:1.36',
+    },
+    platform: { type: t.string, optional: true, default: 'linux/amd64', forceNew: true, validate: [platform], description: 'Platform picked from a multi-platform index.' },
+    registry_auth: {
+      type: t.object({
+        username: { type: t.string, required: true, description: 'Registry user name.' },
+        password: { type: t.string, required: true, sensitive: true, description: 'Registry password or token. Sensitive.' },
+      }),
+      optional: true,
+      block: true,
+      description: 'Credentials for the registry (basic or bearer-token auth).',
+    },
+    insecure_registry: { type: t.bool, optional: true, default: false, description: 'Allow plain HTTP or an unverified TLS certificate for this registry. Opt-in only.' },
+    ca_file: { type: t.string, optional: true, description: 'PEM file with the CA that signed the registry certificate.' },
+    size_mb: {
+      type: t.number,
+      optional: true,
+      computed: true,
+      forceNew: true,
+      validate: [integer({ min: 16, max: 2097152, unit: 'MB' })],
+      description: 'Size of the ext4 filesystem. Defaults to the image content plus headroom.',
+    },
+    digest: { type: t.string, computed: true, description: 'The manifest digest the reference resolved to.' },
+    disk_path: { type: t.string, computed: true, description: 'Datastore path of the image VMDK.' },
+    size_bytes: { type: t.number, computed: true, description: 'Size of the flat disk in bytes.' },
+    entrypoint: { type: t.list(t.string), computed: true, description: 'Entrypoint from the image config.' },
+    cmd: { type: t.list(t.string), computed: true, description: 'Default command from the image config.' },
+    env: { type: t.list(t.string), computed: true, description: 'Environment (KEY=value) from the image config.' },
+    working_dir: { type: t.string, computed: true, description: 'Working directory from the image config.' },
+    user: { type: t.string, computed: true, description: 'User from the image config.' },
+    exposed_ports: { type: t.list(t.string), computed: true, description: 'Exposed ports from the image config, e.g. "80/tcp".' },
+    labels: { type: t.map(t.string), computed: true, description: 'Labels from the image config.' },
+  },
+  dataSource: { description: 'Reads an image already in a VCH image store, by reference or digest.', lookup: ['vch_id', 'reference'] },
+  docs: {
+    creates: 'Under `<image_store>/images/<hex>/`: `<hex>.vmdk` (a monolithicFlat descriptor), `<hex>-flat.vmdk` (the ext4 filesystem) and `metadata.json` (the image config). `<hex>` is the manifest digest without `sha256:`. Content-addressed: the same digest is never pulled or uploaded twice.',
+    importHelp: 'Import by `<vch_id>/<digest>`.',
+    example: `resource "vic_image" "busybox" {
+  vch_id    = vic_virtual_container_host.demo.id
+  reference = "127.0.0.1:5000/library/busybox:1.36"
+}`,
+  },
+};

@@ -1,0 +1,20 @@
+/** The declarative half of the resources: safe for front ends and generators to import. */
+import { ResourceDeclaration, ResourceType } from './definition';
+import { virtualContainerHost } from './virtual-container-host';
+import { image } from './image';
+import { containerVm } from './container-vm';
+
+export * from './schema';
+export * from './definition';
+export { validateAttrs } from './validate';
+export * from './connection';
+export { virtualContainerHost, image, containerVm };
+
+/** In dependency order: a VCH before its images, images before their container VMs. */
+export const declarations: readonly ResourceDeclaration[] = [virtualContainerHost, image, containerVm];
+
+export function declarationFor(type: ResourceType | string): ResourceDeclaration {
+  const d = declarations.find((r) => r.type === type);
+  if (!d) throw new Error(`unknown resource type "${type}" (known: ${declarations.map((r) => r.type).join(', ')})`);
+  return d;
+}

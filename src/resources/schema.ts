@@ -1,0 +1,111 @@
+/**
+ * The attribute DSL: each resource declares its schema ONCE, as data. The Terraform schema, the
+ * Pulumi args and `replaces`, the CLI spec format and the docs under docs/resources are all derived
+ * from these declarations (see src/resources/derive.ts); nothing about an attribute is written twice.
+ */
+
+/** Attribute value types. `object` is a nested object; with `block: true` it renders as an HCL block. */
+export type AttrType =
+  | { readonly kind: 'string' }
+  | { readonly kind: 'number' }
+  | { readonly kind: 'bool' }
+  | { readonly kind: 'list'; readonly element: AttrType }
+  | { readonly kind: 'set'; readonly element: AttrType }
+  | { readonly kind: 'map'; readonly element: AttrType }
+  | { readonly kind: 'object'; readonly attributes: Schema };
+
+export const t = {
+  string: { kind: 'string' } as const,
+  number: { kind: 'number' } as const,
+  bool: { kind: 'bool' } as const,
+  list: (element: AttrType): AttrType => ({ kind: 'list', element }),
+  set: (element: AttrType): AttrType => ({ kind: 'set', element }),
+  map: (element: AttrType): AttrType => ({ kind: 'map', element }),
+  object: (attributes: Schema): AttrType => ({ kind: 'object', attributes }),
+};
+
+/** One path step: an attribute name or a list index / map key. */
+export type PathStep = string | number;
+export type AttrPath = readonly PathStep[];
+
+/** A problem found in user input: where, what, and what to do. Validators return these, never throw. */
+export interface Problem {
+  readonly path: AttrPath;
+  readonly summary: string;
+  readonly detail: string;
+  readonly severity?: 'error' | 'warning';
+}
+
+/** Values as the engine sees them; UNKNOWN stands for "known only after apply" in a plan. */
+export const UNKNOWN: unique symbol = Symbol.for('vic-iac.unknown');
+export type Unknown = typeof UNKNOWN;
+export type Value = string | number | boolean | null | Unknown | Value[] | { [key: string]: Value };
+export type Attrs = { [key: string]: Value };
+
+export function isUnknown(v: unknown): v is Unknown {
+  return v === UNKNOWN;
+}
+
+/** True when a value (or anything inside it) is not yet known. */
+export function containsUnknown(v: unknown): boolean {
+  if (v === UNKNOWN) return true;
+  if (Array.isArray(v)) return v.some(containsUnknown);
+  if (v !== null && typeof v === 'object') return Object.values(v).some(containsUnknown);
+  return false;
+}
+
+/** Validators see a known, non-null value of the attribute's type. */
+export type Validator = (value: Value, path: AttrPath) => Problem[];
+
+export interface Attribute {
+  readonly type: AttrType;
+  readonly description: string;
+  /** Exactly one of required / optional / computed, or optional + computed (a defaulted output). */
+  readonly required?: boolean;
+  readonly optional?: boolean;
+  readonly computed?: boolean;
+  readonly sensitive?: boolean;
+  /** Changing this attribute replaces the object (Terraform RequiresReplace, Pulumi `replaces`). */
+  readonly forceNew?: boolean;
+  /** The value used when the user leaves an optional attribute out. */
+  readonly default?: Value;
+  readonly validate?: readonly Validator[];
+  /** Render an `object` attribute as a nested HCL block rather than an object-typed attribute. */
+  readonly block?: boolean;
+  /** A computed output that keeps its prior value across updates (never "known after apply" again). */
+  readonly stable?: boolean;
+  /** Example value shown in the generated docs. */
+  readonly example?: Value;
+  /** Environment variables read when the attribute is not set (provider configuration only). */
+  readonly env?: readonly string[];
+}
+
+export type Schema = { readonly [name: string]: Attribute };
+
+/** snake_case attribute name → camelCase (Pulumi args, JSON output). */
+export function camelCase(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+/** A human path for messages: `networks[1]`, `registry_auth.password`. */
+export function formatPath(path: AttrPath): string {
+  let out = '';
+  for (const step of path) {
+    if (typeof step === 'number') out += `[${step}]`;
+    else out += out === '' ? step : `.${step}`;
+  }
+  return out;
+}
+
+export function typeName(type: AttrType): string {
+  switch (type.kind) {
+    case 'list':
+    case 'set':
+    case 'map':
+      return `${type.kind}(${typeName(type.element)})`;
+    case 'object':
+      return 'object';
+    default:
+      return type.kind;
+  }
+}

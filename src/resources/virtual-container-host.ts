@@ -1,0 +1,106 @@
+/** virtual_container_host: a resource pool, a VM folder and an image store on a datastore. */
+import { ResourceDeclaration } from './definition';
+import { t } from './schema';
+import { datastorePath, integer, limit, objectName, shares } from './validators';
+
+export const virtualContainerHost: ResourceDeclaration = {
+  type: 'virtual_container_host',
+  className: 'VirtualContainerHost',
+  description:
+    'A virtual container host (VCH): a resource pool that bounds the CPU and memory of its container VMs, a VM folder that holds them, and an image store on a datastore.',
+  schemaVersion: 1,
+  migrations: {},
+  schema: {
+    id: { type: t.string, computed: true, stable: true, description: 'The MOID of the VCH resource pool.' },
+    name: {
+      type: t.string,
+      required: true,
+      forceNew: true,
+      validate: [objectName('virtual container host')],
+      description: 'Name of the VCH: the resource pool, the VM folder and (by default) the image store directory.',
+      example: 'vch-demo',
+    },
+    datacenter: {
+      type: t.string,
+      optional: true,
+      forceNew: true,
+      description: 'Datacenter name, inventory path or MOID. Optional when vSphere has only one datacenter.',
+      example: 'DC0',
+    },
+    compute: {
+      type: t.string,
+      required: true,
+      forceNew: true,
+      description: 'Where the VCH pool goes: the inventory path or MOID of a cluster, a host or a resource pool.',
+      example: '/DC0/host/DC0_C0',
+    },
+    datastore: {
+      type: t.string,
+      required: true,
+      forceNew: true,
+      description: 'Name or MOID of the datastore that holds the image store and the container VMs.',
+      example: 'LocalDS_0',
+    },
+    image_store_path: {
+      type: t.string,
+      optional: true,
+      computed: true,
+      forceNew: true,
+      description: 'Directory on the datastore for images and volumes. Defaults to the VCH name.',
+    },
+    bridge_network: {
+      type: t.string,
+      optional: true,
+      description: 'Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks.',
+      example: 'VM Network',
+    },
+    cpu_limit_mhz: { type: t.number, optional: true, default: -1, validate: [limit('MHz')], description: 'CPU limit of the pool in MHz; -1 for unlimited. Updates in place.' },
+    cpu_reservation_mhz: {
+      type: t.number,
+      optional: true,
+      default: 0,
+      validate: [integer({ min: 0, unit: 'MHz' })],
+      description: 'CPU reserved for the pool in MHz. Updates in place.',
+    },
+    cpu_shares: { type: t.string, optional: true, default: 'normal', validate: [shares], description: 'CPU shares: low, normal, high, or a number. Updates in place.' },
+    memory_limit_mb: { type: t.number, optional: true, default: -1, validate: [limit('MB')], description: 'Memory limit of the pool in MB; -1 for unlimited. Updates in place.' },
+    memory_reservation_mb: {
+      type: t.number,
+      optional: true,
+      default: 0,
+      validate: [integer({ min: 0, unit: 'MB' })],
+      description: 'Memory reserved for the pool in MB. Updates in place.',
+    },
+    memory_shares: { type: t.string, optional: true, default: 'normal', validate: [shares], description: 'Memory shares: low, normal, high, or a number. Updates in place.' },
+    bootstrap_iso: {
+      type: t.string,
+      optional: true,
+      computed: true,
+      validate: [datastorePath],
+      description:
+        'Datastore path of the bootstrap ISO that container VMs boot, e.g. "[LocalDS_0] isos/bootstrap.iso". When left out and the project has built its ISO, it is uploaded to <image_store_path>/bootstrap.iso.',
+    },
+    force_destroy: {
+      type: t.bool,
+      optional: true,
+      default: false,
+      description: 'Destroy the VCH even when it still holds container VMs (they are powered off and deleted). Without it, destroy refuses and lists them.',
+    },
+    resource_pool_id: { type: t.string, computed: true, stable: true, description: 'MOID of the resource pool.' },
+    folder_id: { type: t.string, computed: true, stable: true, description: 'MOID of the VM folder (empty on a standalone ESXi host).' },
+    image_store: { type: t.string, computed: true, stable: true, description: 'Datastore path of the image store, e.g. "[LocalDS_0] vch-demo".' },
+  },
+  dataSource: { description: 'Looks up an existing virtual container host by name.', lookup: ['name', 'datacenter'] },
+  docs: {
+    creates:
+      'A resource pool under `compute` carrying the VCH limits, reservations and shares; on vCenter a VM folder named after the VCH; and the datastore directories `<image_store_path>/images` and `<image_store_path>/volumes`.',
+    importHelp: 'Import by resource pool MOID (`resgroup-42`) or inventory path (`/DC0/host/DC0_C0/Resources/vch-demo`).',
+    example: `resource "vic_virtual_container_host" "demo" {
+  name           = "vch-demo"
+  compute        = "/DC0/host/DC0_C0"
+  datastore      = "LocalDS_0"
+  bridge_network = "VM Network"
+  memory_limit_mb = 8192
+}`,
+  },
+};

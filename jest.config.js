@@ -7,4 +7,5 @@ module.exports = {
   testTimeout: 60000,
   // Two cores: more workers only thrash the simulators the integration tests start.
   maxWorkers: 2,
+  globalTeardown: '<rootDir>/test/helpers/global-teardown.js',
 };

@@ -1,0 +1,100 @@
+import { Agent, request } from 'undici';
+
+/** How an injected fault answers a matching SOAP call (see test/vcsim/control.go). */
+export type FaultKind = 'soap' | 'task' | 'http' | 'drop' | 'delay' | 'async';
+
+export interface FaultRule {
+  id?: number;
+  /** SOAP method name, e.g. "PowerOnVM_Task"; default "*" (every method). */
+  method?: string;
+  /** The `_this` managed object id to match, e.g. "vm-57"; default any. */
+  this?: string;
+  kind?: FaultKind;
+  /** vim25 fault type without the "Fault" suffix, e.g. "InvalidState"; default "SystemError". */
+  fault?: string;
+  message?: string;
+  /** Fault fields as vim25 XML, e.g. `<name>x</name>`; decoded into the real fault type. */
+  detailXml?: string;
+  httpStatus?: number;
+  delayMs?: number;
+  /** How many calls the rule answers; default 1, -1 for every call. */
+  times?: number;
+  /** How many calls the rule has answered so far (returned by the simulator). */
+  hits?: number;
+}
+
+export interface SimulatorDelays {
+  delay?: number;
+  methodDelay?: Record<string, number>;
+  jitter?: number;
+  asyncTaskMs?: number;
+}
+
+export interface SimulatorInfo {
+  /** Datastore name (prefixed with "<datacenter>/" when the name repeats) -> its local directory. */
+  datastores: Record<string, string>;
+  /** Inventory counts: datacenters, clusters, hosts, vms, datastores, portgroups, pools, folders, ... */
+  model: Record<string, number>;
+}
+
+const CONTROL_PATH = '/vcsim-control';
+
+/**
+ * Client of the launcher's control API: inject faults and delays, read the model, drop sessions.
+ * Over TLS it trusts exactly the simulator's own certificate.
+ */
+export class SimulatorControl {
+  private readonly origin: string;
+  private readonly dispatcher: Agent;
+
+  /** @param sdkUrl the simulator's `/sdk` URL; @param certPem its certificate when it serves https */
+  constructor(sdkUrl: string, certPem?: string) {
+    this.origin = new URL(sdkUrl).origin;
+    this.dispatcher = new Agent({ connect: certPem ? { ca: certPem } : {} });
+  }
+
+  async addFault(rule: FaultRule | FaultRule[]): Promise<FaultRule[]> {
+    return (await this.call('POST', '/faults', rule)) as FaultRule[];
+  }
+
+  async faults(): Promise<FaultRule[]> {
+    return (await this.call('GET', '/faults')) as FaultRule[];
+  }
+
+  async clearFaults(): Promise<void> {
+    await this.call('DELETE', '/faults');
+  }
+
+  /** Changes only the given values (`methodDelay` replaces the whole map); returns all current ones. */
+  async setDelay(delays: SimulatorDelays): Promise<SimulatorDelays> {
+    return (await this.call('POST', '/delay', delays)) as SimulatorDelays;
+  }
+
+  async info(): Promise<SimulatorInfo> {
+    return (await this.call('GET', '/info')) as SimulatorInfo;
+  }
+
+  /** Invalidates every session, so the next call with an old cookie gets NotAuthenticated. */
+  async expireSessions(): Promise<void> {
+    await this.call('POST', '/sessions/expire');
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  private async call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+    const url = `${this.origin}${CONTROL_PATH}${path}`;
+    const response = await request(url, {
+      method,
+      dispatcher: this.dispatcher,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.body.text();
+    if (response.statusCode !== 200) {
+      throw new Error(`vcsim control ${method} ${url} failed with HTTP ${response.statusCode}: ${text.trim()}`);
+    }
+    return text === '' ? undefined : JSON.parse(text);
+  }
+}

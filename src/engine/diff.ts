@@ -1,0 +1,82 @@
+/**
+ * Desired versus observed, per attribute: the pure half of planning. The vSphere-dependent checks
+ * (objects exist, tags resolved) run in plan.ts and may add reasons or force a replacement.
+ */
+import { AttrPath, Attrs, ResourceDeclaration, UNKNOWN, Value, isUnknown } from '../resources';
+import { Action, AttributeChange } from './types';
+
+export interface Diff {
+  readonly action: Action;
+  readonly planned: Attrs | null;
+  readonly changes: AttributeChange[];
+  readonly requiresReplace: AttrPath[];
+  readonly reasons: string[];
+}
+
+/** Structural equality for attribute values; null and an empty list/map are the same to vSphere. */
+export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
+  const empty = (v: Value | undefined) =>
+    v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && !Array.isArray(v) && !isUnknown(v) && Object.keys(v).length === 0);
+  if (empty(a) && empty(b)) return true;
+  if (isUnknown(a) || isUnknown(b)) return a === b;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].every((k) => sameValue((a as Attrs)[k], (b as Attrs)[k]));
+  }
+  return a === b;
+}
+
+function show(v: Value | undefined): string {
+  if (v === undefined || v === null) return 'null';
+  if (isUnknown(v)) return '(known after apply)';
+  return JSON.stringify(v);
+}
+
+/**
+ * Plans one resource from its prior (refreshed) state and its validated config (defaults filled).
+ * Inputs that are optional + computed keep their prior value when the config leaves them out.
+ */
+export function diffResource(decl: ResourceDeclaration, prior: Attrs | null, config: Attrs | null): Diff {
+  if (config === null) {
+    return prior === null
+      ? { action: 'no-op', planned: null, changes: [], requiresReplace: [], reasons: [] }
+      : { action: 'delete', planned: null, changes: [], requiresReplace: [], reasons: ['removed from the configuration'] };
+  }
+  const planned: Attrs = {};
+  if (prior === null) {
+    for (const [name, attr] of Object.entries(decl.schema)) {
+      const v = config[name];
+      planned[name] = attr.computed && (v === undefined || v === null) ? UNKNOWN : (v ?? null);
+    }
+    return { action: 'create', planned, changes: [], requiresReplace: [], reasons: ['not in vSphere yet'] };
+  }
+
+  const changes: AttributeChange[] = [];
+  const requiresReplace: AttrPath[] = [];
+  const reasons: string[] = [];
+  for (const [name, attr] of Object.entries(decl.schema)) {
+    const isInput = attr.required || attr.optional;
+    if (!isInput) continue;
+    let want = config[name];
+    if ((want === undefined || want === null) && attr.computed) want = prior[name];
+    const have = prior[name];
+    planned[name] = want ?? null;
+    if (sameValue(have, want)) continue;
+    changes.push({ path: [name], before: have, after: want, forceNew: Boolean(attr.forceNew) });
+    if (attr.forceNew) {
+      requiresReplace.push([name]);
+      reasons.push(`${name}: ${show(have)} → ${show(want)} (forces replacement)`);
+    } else {
+      reasons.push(`${name}: ${show(have)} → ${show(want)}`);
+    }
+  }
+  const replace = requiresReplace.length > 0;
+  for (const [name, attr] of Object.entries(decl.schema)) {
+    if (attr.required || attr.optional) continue;
+    // On replace every output is new; on update, outputs keep their values unless the resource says otherwise.
+    planned[name] = replace ? UNKNOWN : (prior[name] ?? null);
+  }
+  const action: Action = replace ? 'replace' : changes.length > 0 ? 'update' : 'no-op';
+  return { action, planned, changes, requiresReplace, reasons };
+}

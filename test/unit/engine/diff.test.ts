@@ -1,0 +1,70 @@
+/** Planning's pure half: GIVEN prior state and config WHEN diffed THEN the action and reasons are right. */
+import { Attrs, UNKNOWN, containerVm, validateAttrs, virtualContainerHost } from '../../../src/resources';
+import { diffResource, sameValue } from '../../../src/engine/diff';
+
+const digest = `sha256:${'b'.repeat(64)}`;
+const cfg = (over: Attrs = {}) => validateAttrs(containerVm.schema, { vch_id: 'resgroup-9', image_id: digest, name: 'web-1', ...over }).attrs;
+const state = (over: Attrs = {}): Attrs => ({ ...cfg(), id: 'u-1', moid: 'vm-1', ip_addresses: [], vm_path: '[ds] web-1/web-1.vmx', networks: ['VM Network'], ...over });
+
+describe('diffResource', () => {
+  it('GIVEN no prior state WHEN planned THEN create, with computed outputs unknown', () => {
+    const d = diffResource(containerVm, null, cfg());
+    expect(d.action).toBe('create');
+    expect(d.planned?.id).toBe(UNKNOWN);
+    expect(d.planned?.networks).toBe(UNKNOWN);
+    expect(d.planned?.memory_mb).toBe(512);
+  });
+
+  it('GIVEN state equal to config WHEN planned THEN no-op, and computed inputs keep their prior value', () => {
+    const d = diffResource(containerVm, state(), cfg());
+    expect(d.action).toBe('no-op');
+    expect(d.planned?.networks).toEqual(['VM Network']);
+    expect(d.planned?.moid).toBe('vm-1');
+  });
+
+  it('GIVEN a VM powered off outside WHEN planned THEN an in-place update that says why', () => {
+    const d = diffResource(containerVm, state({ power_state: 'stopped' }), cfg());
+    expect(d.action).toBe('update');
+    expect(d.reasons).toEqual(['power_state: "stopped" → "running"']);
+    expect(d.requiresReplace).toEqual([]);
+  });
+
+  it('GIVEN a forceNew attribute changed WHEN planned THEN replace, naming the attribute', () => {
+    const d = diffResource(containerVm, state(), cfg({ command: ['echo', 'hi'] }));
+    expect(d.action).toBe('replace');
+    expect(d.requiresReplace).toEqual([['command']]);
+    expect(d.reasons).toEqual(['command: null → ["echo","hi"] (forces replacement)']);
+    expect(d.planned?.moid).toBe(UNKNOWN);
+  });
+
+  it('GIVEN both kinds of change WHEN planned THEN replace wins and both reasons are listed', () => {
+    const d = diffResource(containerVm, state(), cfg({ cpus: 2, hostname: 'h' }));
+    expect(d.action).toBe('replace');
+    expect(d.reasons).toHaveLength(2);
+  });
+
+  it('GIVEN the config removed WHEN planned THEN delete; GIVEN neither THEN no-op', () => {
+    expect(diffResource(containerVm, state(), null).action).toBe('delete');
+    expect(diffResource(containerVm, null, null).action).toBe('no-op');
+  });
+
+  it('GIVEN a VCH limit changed WHEN planned THEN update in place', () => {
+    const vcfg = validateAttrs(virtualContainerHost.schema, { name: 'v', compute: 'c', datastore: 'd' }).attrs;
+    const prior = { ...vcfg, id: 'resgroup-1', image_store_path: 'v', bootstrap_iso: null, resource_pool_id: 'resgroup-1', folder_id: 'group-1', image_store: '[d] v' };
+    const d = diffResource(virtualContainerHost, prior, { ...vcfg, memory_limit_mb: 1024 });
+    expect(d.action).toBe('update');
+    expect(d.planned?.image_store_path).toBe('v');
+  });
+
+  it.each([
+    [null, [], true],
+    [{}, null, true],
+    [['a'], ['a'], true],
+    [['a'], ['b'], false],
+    [{ a: '1' }, { a: '1' }, true],
+    [{ a: '1' }, { a: '2' }, false],
+    [1, '1', false],
+  ])('GIVEN %j and %j WHEN compared THEN same=%s', (a, b, same) => {
+    expect(sameValue(a as never, b as never)).toBe(same);
+  });
+});

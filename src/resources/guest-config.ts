@@ -1,0 +1,71 @@
+/**
+ * The container config the tether reads at boot (docs/guest-config.md): one JSON document, written
+ * by the container_vm resource to extraConfig `guestinfo.vic.config` (base64) and, under QEMU, given
+ * over fw_cfg. Image defaults are merged here, Docker's way, so the guest needs no image metadata.
+ */
+import { Attrs } from './schema';
+
+export const GUESTINFO_CONFIG_KEY = 'guestinfo.vic.config';
+export const ROOTFS_LABEL = 'vic-rootfs';
+
+/** The image config as the image pipeline records it in metadata.json. */
+export interface ImageConfig {
+  readonly entrypoint?: readonly string[] | null;
+  readonly cmd?: readonly string[] | null;
+  readonly env?: readonly string[] | null;
+  readonly working_dir?: string | null;
+  readonly user?: string | null;
+  readonly rootfs_uuid?: string | null;
+}
+
+export interface GuestConfig {
+  version: 1;
+  name: string;
+  hostname: string;
+  entrypoint: string[];
+  cmd: string[];
+  env: string[];
+  working_dir: string;
+  user: string;
+  rootfs: { uuid?: string; label: string };
+}
+
+function strings(v: unknown): string[] | undefined {
+  return Array.isArray(v) ? v.map(String) : undefined;
+}
+
+/**
+ * Docker's rules: a container entrypoint discards the image CMD unless a command is given too; the
+ * container env overrides the image env by name; working dir and user fall back to the image's.
+ */
+export function guestConfig(attrs: Attrs, image: ImageConfig): GuestConfig {
+  const entrypoint = strings(attrs.entrypoint) ?? [...(image.entrypoint ?? [])];
+  const cmd = strings(attrs.command) ?? (attrs.entrypoint ? [] : [...(image.cmd ?? [])]);
+  const env = new Map<string, string>();
+  for (const kv of image.env ?? []) {
+    const i = kv.indexOf('=');
+    env.set(i < 0 ? kv : kv.slice(0, i), i < 0 ? '' : kv.slice(i + 1));
+  }
+  const mine = (attrs.env ?? {}) as Record<string, string>;
+  for (const k of Object.keys(mine).sort()) env.set(k, String(mine[k]));
+  const name = String(attrs.name);
+  return {
+    version: 1,
+    name,
+    hostname: (attrs.hostname as string | null) ?? name.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63),
+    entrypoint,
+    cmd,
+    env: [...env].map(([k, v]) => `${k}=${v}`),
+    working_dir: (attrs.working_dir as string | null) ?? image.working_dir ?? '/',
+    user: (attrs.user as string | null) ?? image.user ?? '0:0',
+    rootfs: { ...(image.rootfs_uuid ? { uuid: image.rootfs_uuid } : {}), label: ROOTFS_LABEL },
+  };
+}
+
+export function encodeGuestConfig(c: GuestConfig): string {
+  return Buffer.from(JSON.stringify(c), 'utf8').toString('base64');
+}
+
+export function decodeGuestConfig(b64: string): GuestConfig {
+  return JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as GuestConfig;
+}

@@ -1,0 +1,24 @@
+/** Docker's merge rules for the guest config, table-driven. */
+import { decodeGuestConfig, encodeGuestConfig, guestConfig } from '../../../src/resources/guest-config';
+
+const image = { entrypoint: ['/bin/app'], cmd: ['--serve'], env: ['PATH=/bin', 'MODE=prod'], working_dir: '/srv', user: 'app', rootfs_uuid: 'u' };
+
+describe('guestConfig', () => {
+  it.each([
+    ['image defaults', {}, { entrypoint: ['/bin/app'], cmd: ['--serve'], working_dir: '/srv', user: 'app' }],
+    ['command replaces CMD only', { command: ['--once'] }, { entrypoint: ['/bin/app'], cmd: ['--once'] }],
+    ['entrypoint drops image CMD', { entrypoint: ['/bin/sh'] }, { entrypoint: ['/bin/sh'], cmd: [] }],
+    ['entrypoint and command', { entrypoint: ['/bin/sh'], command: ['-c', 'id'] }, { entrypoint: ['/bin/sh'], cmd: ['-c', 'id'] }],
+    ['env overrides by name', { env: { MODE: 'dev', X: '1' } }, { env: ['PATH=/bin', 'MODE=dev', 'X=1'] }],
+    ['user and cwd', { user: '1000:1000', working_dir: '/tmp' }, { user: '1000:1000', working_dir: '/tmp' }],
+    ['hostname from name', { name: 'Web_1' }, { hostname: 'web-1' }],
+  ])('GIVEN %s WHEN merged THEN the guest config follows Docker', (_l, attrs, expected) => {
+    expect(guestConfig({ name: 'web', ...attrs }, image)).toMatchObject(expected);
+  });
+
+  it('GIVEN a config WHEN encoded for guestinfo THEN it decodes to the same document', () => {
+    const c = guestConfig({ name: 'web' }, image);
+    expect(decodeGuestConfig(encodeGuestConfig(c))).toEqual(c);
+    expect(c.rootfs).toEqual({ uuid: 'u', label: 'vic-rootfs' });
+  });
+});

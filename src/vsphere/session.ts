@@ -1,0 +1,230 @@
+/**
+ * The vSphere session: `VimClient.connect()` logs in; `client.call()` runs one vim25 method with
+ * one transparent re-login on NotAuthenticated and bounded retries of transient failures.
+ *
+ * Credentials live only in this object. They never enter a log line or an error message: the
+ * transport redacts `<password>` and the password string itself from everything it reports.
+ */
+import {
+  InvalidLoginError,
+  NotAuthenticatedError,
+  VimFault,
+  isNotAuthenticated,
+  type VimFaultInit,
+} from './errors';
+import { DEFAULT_RETRY_POLICY, retryTransient, type RetryPolicy } from './retry';
+import { SoapTransport, type SoapLogger, type SoapStats } from './soap';
+import type { TlsTrust } from './tls';
+import { moRef, type ManagedObjectReference, type TypeHint } from './xml';
+
+export interface VimClientOptions extends TlsTrust {
+  /** `https://vcenter.example.com/sdk` (the `/sdk` path is added when missing). */
+  readonly url: string | URL;
+  readonly username: string;
+  readonly password: string;
+  readonly retry?: Partial<RetryPolicy>;
+  readonly requestTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  readonly apiVersion?: string;
+  readonly userAgent?: string;
+  /** Debug log hook; receives method, object, status and timing, never credentials. */
+  readonly log?: SoapLogger;
+  /** Also pass the redacted request XML to `log`. */
+  readonly logBodies?: boolean;
+}
+
+/** The parts of ServiceContent this client uses. */
+export interface ServiceContent {
+  readonly rootFolder: ManagedObjectReference;
+  readonly propertyCollector: ManagedObjectReference;
+  readonly viewManager: ManagedObjectReference;
+  readonly sessionManager: ManagedObjectReference;
+  readonly searchIndex: ManagedObjectReference;
+  readonly fileManager?: ManagedObjectReference;
+  readonly virtualDiskManager?: ManagedObjectReference;
+  readonly customFieldsManager?: ManagedObjectReference;
+  readonly taskManager?: ManagedObjectReference;
+  readonly about: { readonly apiType?: string; readonly apiVersion?: string; readonly fullName?: string; readonly instanceUuid?: string };
+}
+
+export interface UserSession {
+  readonly key: string;
+  readonly userName: string;
+}
+
+export interface CallOptions {
+  /** Decode hint for the return value (vim25 type name or scalar kind; `[]` = array). */
+  readonly returns?: TypeHint;
+  /** Use the long-timeout connection (WaitForUpdatesEx). */
+  readonly long?: boolean;
+  readonly timeoutMs?: number;
+  /**
+   * Inspects the decoded result and may throw (e.g. NotAuthenticated found in a missingSet, which
+   * vcsim reports there instead of faulting); a NotAuthenticated thrown here also triggers re-login.
+   */
+  readonly inspect?: (result: unknown) => void;
+}
+
+const SERVICE_INSTANCE = moRef('ServiceInstance', 'ServiceInstance');
+
+/** Splits `https://user:pass@host/sdk` into a credential-free URL ending in /sdk. */
+export function normalizeSdkUrl(url: string | URL): URL {
+  const parsed = new URL(url.toString());
+  parsed.username = '';
+  parsed.password = '';
+  if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = '/sdk';
+  return parsed;
+}
+
+export class VimClient {
+  readonly url: URL;
+  readonly serviceContent: ServiceContent;
+  readonly transport: SoapTransport;
+  private readonly retryPolicy: RetryPolicy;
+  private relogin: Promise<void> | undefined;
+  private sessionGenerationCounter = 0;
+  private closed = false;
+
+  private constructor(
+    transport: SoapTransport,
+    serviceContent: ServiceContent,
+    private readonly username: string,
+    private readonly password: string,
+    retryPolicy: RetryPolicy,
+  ) {
+    this.transport = transport;
+    this.url = transport.url;
+    this.serviceContent = serviceContent;
+    this.retryPolicy = retryPolicy;
+  }
+
+  /** Connects, reads the ServiceContent and logs in. Throws InvalidLoginError with a clear message on bad credentials. */
+  static async connect(options: VimClientOptions): Promise<VimClient> {
+    const url = normalizeSdkUrl(options.url);
+    const password = options.password;
+    const transport = new SoapTransport(url, {
+      trust: { thumbprint: options.thumbprint, caFile: options.caFile, caPem: options.caPem, insecure: options.insecure },
+      requestTimeoutMs: options.requestTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
+      apiVersion: options.apiVersion,
+      userAgent: options.userAgent,
+      log: options.log,
+      logBodies: options.logBodies,
+      secrets: () => [password],
+    });
+    const retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    try {
+      const serviceContent = (await retryTransient(retryPolicy, (attempt) =>
+        transport.call('RetrieveServiceContent', SERVICE_INSTANCE, {}, { returns: 'ServiceContent', attempt }),
+      )) as ServiceContent;
+      const client = new VimClient(transport, serviceContent, options.username, password, retryPolicy);
+      await client.login();
+      return client;
+    } catch (err) {
+      await transport.close();
+      throw err;
+    }
+  }
+
+  /** SOAP round trips so far, per method. */
+  get stats(): SoapStats {
+    return this.transport.stats;
+  }
+
+  /** Increments on every successful login; objects bound to a session (views, collectors) die with it. */
+  get sessionGeneration(): number {
+    return this.sessionGenerationCounter;
+  }
+
+  private async login(): Promise<UserSession> {
+    this.transport.clearSession();
+    try {
+      const session = (await retryTransient(this.retryPolicy, (attempt) =>
+        this.transport.call(
+          'Login',
+          this.serviceContent.sessionManager,
+          { userName: this.username, password: this.password },
+          { returns: 'UserSession', attempt },
+        ),
+      )) as UserSession;
+      this.sessionGenerationCounter++;
+      return session;
+    } catch (err) {
+      if (err instanceof InvalidLoginError) {
+        throw new InvalidLoginError(
+          { faultName: err.faultName, method: 'Login', object: this.serviceContent.sessionManager, detail: err.detail },
+          `login to ${this.url.href} as ${this.username} failed: wrong user name or password`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** One shared re-login for all calls that saw NotAuthenticated at the same time. */
+  private reloginOnce(): Promise<void> {
+    if (!this.relogin) {
+      this.relogin = this.login()
+        .then(() => undefined)
+        .finally(() => {
+          this.relogin = undefined;
+        });
+    }
+    return this.relogin;
+  }
+
+  /**
+   * Calls a vim25 method on `thisRef`. Transient failures are retried with backoff; on
+   * NotAuthenticated the client logs in again once and retries the call once.
+   */
+  async call<T = unknown>(method: string, thisRef: ManagedObjectReference, args: Record<string, unknown> = {}, options: CallOptions = {}): Promise<T> {
+    if (this.closed) {
+      throw new VimFault({ faultName: 'ClientClosed', method, object: thisRef }, `${method}: the vSphere client for ${this.url.host} is closed`);
+    }
+    const once = async (): Promise<T> => {
+      const result = await retryTransient(this.retryPolicy, (attempt) =>
+        this.transport.call(method, thisRef, args, { returns: options.returns, long: options.long, timeoutMs: options.timeoutMs, attempt }),
+      );
+      options.inspect?.(result);
+      return result as T;
+    };
+    const generation = this.sessionGenerationCounter;
+    try {
+      return await once();
+    } catch (err) {
+      if (!isNotAuthenticated(err)) throw err;
+      // Another call may already have logged in again since this one was sent.
+      if (this.sessionGenerationCounter === generation) await this.reloginOnce();
+      return once();
+    }
+  }
+
+  /** Ends the session on the server. Safe to call twice. */
+  async logout(): Promise<void> {
+    if (!this.transport.sessionCookie) return;
+    try {
+      await this.transport.call('Logout', this.serviceContent.sessionManager, {});
+    } catch (err) {
+      if (!isNotAuthenticated(err)) throw err;
+    } finally {
+      this.transport.clearSession();
+    }
+  }
+
+  /** Logs out (best effort) and closes the connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.logout();
+    } catch {
+      // The session dies with its idle timeout anyway; closing must not fail on a dead server.
+    } finally {
+      this.closed = true;
+      await this.transport.close();
+    }
+  }
+}
+
+/** Builds a NotAuthenticated error for results that report it in-band (vcsim's missingSet). */
+export function notAuthenticatedInResult(init: Omit<VimFaultInit, 'faultName'>): NotAuthenticatedError {
+  return new NotAuthenticatedError({ ...init, faultName: 'NotAuthenticated' });
+}

@@ -1,0 +1,432 @@
+/**
+ * The vim25 XML codec, without a WSDL.
+ *
+ * ## Requests: JS value tree → XML
+ * - A plain object becomes an element whose children follow the object's KEY ORDER (vCenter
+ *   validates element order against the WSDL, so build specs in WSDL order).
+ * - `$type: 'VirtualDisk'` on an object becomes `xsi:type="VirtualDisk"`. Polymorphic elements must
+ *   always carry it: vcsim stores an untyped extraConfig value as nil and an untyped device as a
+ *   bare VirtualDevice.
+ * - A typed scalar is `{ $type: 'xsd:string', $value: 'x' }` (see `xsdString`, `xsdInt`, ...).
+ * - A managed object reference is any object with exactly the two string keys `type` and `value`
+ *   (`ManagedObjectReference`, build one with `moRef(type, value)`); it encodes as
+ *   `<name type="T">value</name>`.
+ * - Arrays become repeated elements; `undefined` and `null` are omitted; booleans are
+ *   `true`/`false`; text and attributes are escaped.
+ *
+ * ## Responses: XML → JS values
+ * - Namespaces are RESOLVED, never stripped: vcsim binds the XSI namespace to other prefixes
+ *   (`xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance"`) and children reuse an
+ *   ancestor's binding, so `xmlns` declarations are tracked down the tree.
+ * - `xsi:type="ArrayOfX"` decodes to an array; XSD scalar types decode to numbers and booleans;
+ *   elements with a `type` attribute (or `xsi:type="ManagedObjectReference"`) decode to MoRefs.
+ * - Data objects decode to plain objects; when the element carried an xsi:type its local name is
+ *   kept as `$type` (so a decoded device can be sent back in an edit spec unchanged).
+ * - "Arrays of one": without a schema one child looks like a scalar. `TYPE_SHAPES` (shapes.ts)
+ *   names, per vim25 type, the fields that are arrays and the types of nested fields, so one VM,
+ *   one device or one extraConfig entry still decode as arrays. Scalars that no shape or xsi:type
+ *   types stay strings for the caller's typed decoder.
+ */
+import { XMLParser } from 'fast-xml-parser';
+import { fieldShape, isScalarKind, type ScalarKind } from './shapes';
+
+export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
+export const XSD_NS = 'http://www.w3.org/2001/XMLSchema';
+export const VIM_NS = 'urn:vim25';
+export const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
+
+/** A reference to a server-side managed object, e.g. `{ type: 'VirtualMachine', value: 'vm-42' }`. */
+export interface ManagedObjectReference {
+  readonly type: string;
+  readonly value: string;
+}
+export type MoRef = ManagedObjectReference;
+
+export function moRef(type: string, value: string): ManagedObjectReference {
+  return { type, value };
+}
+
+export function isMoRef(value: unknown): value is ManagedObjectReference {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return (
+    keys.length === 2 &&
+    typeof (value as Record<string, unknown>).type === 'string' &&
+    typeof (value as Record<string, unknown>).value === 'string'
+  );
+}
+
+export function sameMoRef(a: ManagedObjectReference | undefined, b: ManagedObjectReference | undefined): boolean {
+  return !!a && !!b && a.type === b.type && a.value === b.value;
+}
+
+/** A scalar with an explicit xsi:type, for anyType positions such as `OptionValue.value`. */
+export interface TypedScalar {
+  readonly $type: string;
+  readonly $value: string | number | boolean;
+}
+export const xsdString = (value: string): TypedScalar => ({ $type: 'xsd:string', $value: value });
+export const xsdInt = (value: number): TypedScalar => ({ $type: 'xsd:int', $value: value });
+export const xsdLong = (value: number): TypedScalar => ({ $type: 'xsd:long', $value: value });
+export const xsdBoolean = (value: boolean): TypedScalar => ({ $type: 'xsd:boolean', $value: value });
+
+function isTypedScalar(value: object): value is TypedScalar {
+  return '$value' in value && '$type' in value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+// XML 1.0 allows tab, LF, CR and everything from U+0020 up (minus surrogates/FFFE/FFFF).
+const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+
+export function escapeXml(text: string): string {
+  if (INVALID_XML_CHARS.test(text)) {
+    throw new TypeError(
+      `cannot send ${JSON.stringify(text.slice(0, 40))}: it contains a control character that XML 1.0 cannot carry; encode the value (e.g. base64) first`,
+    );
+  }
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
+    // A literal CR would be normalised to LF by the server's XML parser.
+    .replace(/\r/g, '&#xD;');
+}
+
+function scalarText(value: unknown, path: string): string {
+  switch (typeof value) {
+    case 'string':
+      return escapeXml(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`cannot encode ${path}: ${value} is not a finite number`);
+      return String(value);
+    case 'bigint':
+      return value.toString();
+    case 'boolean':
+      return value ? 'true' : 'false';
+    default:
+      if (value instanceof Date) return value.toISOString();
+      throw new TypeError(`cannot encode ${path}: unsupported value of type ${typeof value}`);
+  }
+}
+
+/** Encodes one element (or, for an array, one element per item) and appends it to `out`. */
+export function encodeElement(name: string, value: unknown, out: string[] = [], path = name): string[] {
+  if (value === undefined || value === null) return out;
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => encodeElement(name, item, out, `${path}[${i}]`));
+    return out;
+  }
+  if (typeof value === 'object' && !(value instanceof Date)) {
+    if (isMoRef(value)) {
+      out.push(`<${name} type="${escapeXml(value.type)}">${escapeXml(value.value)}</${name}>`);
+      return out;
+    }
+    const record = value as Record<string, unknown>;
+    const typeAttr = typeof record.$type === 'string' ? ` xsi:type="${escapeXml(record.$type)}"` : '';
+    if (isTypedScalar(value)) {
+      out.push(`<${name}${typeAttr}>${scalarText(value.$value, path)}</${name}>`);
+      return out;
+    }
+    out.push(`<${name}${typeAttr}>`);
+    for (const [key, child] of Object.entries(record)) {
+      if (key === '$type') continue;
+      encodeElement(key, child, out, `${path}.${key}`);
+    }
+    out.push(`</${name}>`);
+    return out;
+  }
+  out.push(`<${name}>${scalarText(value, path)}</${name}>`);
+  return out;
+}
+
+/** The SOAP body of one vim25 method call: `<Method xmlns="urn:vim25"><_this type="T">v</_this>…`. */
+export function encodeMethodCall(method: string, thisRef: ManagedObjectReference, args: Record<string, unknown> = {}): string {
+  const out: string[] = [`<${method} xmlns="${VIM_NS}">`];
+  encodeElement('_this', thisRef, out);
+  for (const [key, value] of Object.entries(args)) encodeElement(key, value, out, key);
+  out.push(`</${method}>`);
+  return out.join('');
+}
+
+export function encodeEnvelope(body: string): string {
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>' +
+    `<soapenv:Envelope xmlns:soapenv="${SOAP_ENV_NS}" xmlns:xsd="${XSD_NS}" xmlns:xsi="${XSI_NS}">` +
+    `<soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing into a namespace-resolved element tree
+
+/** One XML element with its namespace resolved and its attributes keyed by `{ns}local` or `local`. */
+export interface XmlElement {
+  readonly name: string; // local name
+  readonly ns: string; // namespace URI ('' when none)
+  readonly attrs: ReadonlyMap<string, string>;
+  readonly children: readonly XmlElement[];
+  readonly text: string;
+  /** Prefix → namespace bindings in scope at this element (to resolve QName values like xsi:type). */
+  readonly scope: ReadonlyMap<string, string>;
+}
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  // Entities are decoded here instead: the parser leaves numeric references (&#34; from Go) alone.
+  processEntities: false,
+  htmlEntities: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+});
+
+const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g;
+export function decodeEntities(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(ENTITY, (_m, ref: string) => {
+    switch (ref) {
+      case 'amp':
+        return '&';
+      case 'lt':
+        return '<';
+      case 'gt':
+        return '>';
+      case 'quot':
+        return '"';
+      case 'apos':
+        return "'";
+      default:
+        return String.fromCodePoint(ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10));
+    }
+  });
+}
+
+type OrderedNode = Record<string, unknown>;
+
+function splitQName(qname: string): [prefix: string, local: string] {
+  const i = qname.indexOf(':');
+  return i < 0 ? ['', qname] : [qname.slice(0, i), qname.slice(i + 1)];
+}
+
+function toElement(node: OrderedNode, parentScope: ReadonlyMap<string, string>): XmlElement | undefined {
+  const tag = Object.keys(node).find((k) => k !== ':@');
+  if (tag === undefined || tag === '#text' || tag.startsWith('?') || tag === '#comment') return undefined;
+  const rawAttrs = (node[':@'] ?? {}) as Record<string, string>;
+  let scope = parentScope;
+  for (const [key, value] of Object.entries(rawAttrs)) {
+    if (key === 'xmlns' || key.startsWith('xmlns:')) {
+      if (scope === parentScope) scope = new Map(parentScope);
+      (scope as Map<string, string>).set(key === 'xmlns' ? '' : key.slice(6), decodeEntities(value));
+    }
+  }
+  const attrs = new Map<string, string>();
+  for (const [key, value] of Object.entries(rawAttrs)) {
+    if (key === 'xmlns' || key.startsWith('xmlns:')) continue;
+    const [prefix, local] = splitQName(key);
+    // Unprefixed attributes are in no namespace (XML Namespaces §6.2), whatever the default is.
+    const ns = prefix ? scope.get(prefix) : undefined;
+    attrs.set(ns ? `{${ns}}${local}` : local, decodeEntities(value));
+  }
+  const [prefix, local] = splitQName(tag);
+  const ns = scope.get(prefix) ?? '';
+  const children: XmlElement[] = [];
+  let text = '';
+  for (const child of (node[tag] ?? []) as OrderedNode[]) {
+    if ('#text' in child) text += String(child['#text']);
+    else {
+      const element = toElement(child, scope);
+      if (element) children.push(element);
+    }
+  }
+  return { name: local, ns, attrs, children, text: decodeEntities(text), scope };
+}
+
+/** Parses an XML document into its namespace-resolved root element. */
+export function parseXml(xml: string): XmlElement {
+  const nodes = parser.parse(xml) as OrderedNode[];
+  for (const node of nodes) {
+    const element = toElement(node, new Map([['xml', 'http://www.w3.org/XML/1998/namespace']]));
+    if (element) return element;
+  }
+  throw new SyntaxError('the response holds no XML element');
+}
+
+/** The element's xsi:type as `{ ns, local }`, resolving the QName's prefix in the element's scope. */
+export function xsiTypeOf(element: XmlElement): { ns: string; local: string } | undefined {
+  const raw = element.attrs.get(`{${XSI_NS}}type`);
+  if (raw === undefined) return undefined;
+  const [prefix, local] = splitQName(raw.trim());
+  return { ns: element.scope.get(prefix) ?? (prefix ? prefix : VIM_NS), local };
+}
+
+export function childElement(element: XmlElement, name: string): XmlElement | undefined {
+  return element.children.find((c) => c.name === name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding elements into JS values
+
+/**
+ * A decode hint: a vim25 type name (`VirtualMachineConfigInfo`), a scalar kind (`int`, `boolean`,
+ * `string`, `moref`, ...) or either with `[]` for "always an array".
+ */
+export type TypeHint = string;
+
+const XSD_SCALARS: Record<string, ScalarKind> = {
+  string: 'string',
+  int: 'int',
+  long: 'long',
+  short: 'int',
+  byte: 'int',
+  boolean: 'boolean',
+  float: 'double',
+  double: 'double',
+  dateTime: 'string',
+  base64Binary: 'string',
+  anyURI: 'string',
+};
+
+const ARRAY_OF_SCALARS: Record<string, ScalarKind> = {
+  String: 'string',
+  Int: 'int',
+  Long: 'long',
+  Short: 'int',
+  Byte: 'int',
+  Boolean: 'boolean',
+  Float: 'double',
+  Double: 'double',
+  DateTime: 'string',
+  ManagedObjectReference: 'moref',
+  AnyType: 'any',
+};
+
+function convertScalar(text: string, kind: ScalarKind, element: XmlElement): unknown {
+  switch (kind) {
+    case 'int':
+    case 'long':
+    case 'double': {
+      const n = Number(text);
+      return text.trim() === '' || Number.isNaN(n) ? text : n;
+    }
+    case 'boolean':
+      return text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : text;
+    case 'moref':
+      return moRef(element.attrs.get('type') ?? '', text);
+    case 'any':
+      return decodeElement(element);
+    default:
+      return text;
+  }
+}
+
+function isMoRefElement(element: XmlElement): boolean {
+  return element.children.length === 0 && element.attrs.has('type');
+}
+
+/** Decodes one element into a JS value, guided by its xsi:type and then by `hint`. */
+export function decodeElement(element: XmlElement, hint?: TypeHint): unknown {
+  const bare = hint?.endsWith('[]') ? hint.slice(0, -2) : hint;
+  // anyType carries its type on the wire (xsi:type); without one it is decoded structurally.
+  const declared = bare === 'any' ? undefined : bare;
+  const xsiType = xsiTypeOf(element);
+  if (xsiType) {
+    if (xsiType.ns === XSD_NS) return convertScalar(element.text, XSD_SCALARS[xsiType.local] ?? 'string', element);
+    if (xsiType.local.startsWith('ArrayOf')) {
+      const itemType = xsiType.local.slice('ArrayOf'.length);
+      const itemHint = ARRAY_OF_SCALARS[itemType] ?? itemType;
+      return element.children.map((child) => decodeElement(child, itemHint));
+    }
+    if (xsiType.local === 'ManagedObjectReference') return moRef(element.attrs.get('type') ?? '', element.text);
+  }
+  if (declared && isScalarKind(declared)) {
+    return convertScalar(element.text, declared, element);
+  }
+  if (isMoRefElement(element)) return moRef(element.attrs.get('type') ?? '', element.text);
+  return decodeUntyped(element, [xsiType?.local, declared], xsiType?.local);
+}
+
+const REPEATED = Symbol('repeated');
+
+function decodeUntyped(element: XmlElement, typeNames: ReadonlyArray<string | undefined>, explicitType?: string): unknown {
+  if (element.children.length === 0) {
+    if (isMoRefElement(element)) return moRef(element.attrs.get('type') ?? '', element.text);
+    // An enum value, a string, or an empty data object (`<fault xsi:type="NotAuthenticated"/>`).
+    if (explicitType && element.text === '' && !/^xsd:/.test(explicitType)) return { $type: explicitType };
+    return element.text;
+  }
+  const result: Record<string, unknown> = {};
+  if (explicitType) result.$type = explicitType;
+  for (const child of element.children) {
+    const field = fieldShape(typeNames, child.name);
+    const value = decodeElement(child, field);
+    const existing = result[child.name];
+    if (field?.endsWith('[]')) {
+      if (existing === undefined) result[child.name] = [value];
+      else (existing as unknown[]).push(value);
+    } else if (existing === undefined) {
+      result[child.name] = value;
+    } else if (Array.isArray(existing) && (existing as unknown[] & { [REPEATED]?: true })[REPEATED]) {
+      existing.push(value);
+    } else {
+      // A repeated element without a shape entry is still an array; mark it so a third one appends.
+      const list = [existing, value] as unknown[] & { [REPEATED]?: true };
+      Object.defineProperty(list, REPEATED, { value: true });
+      result[child.name] = list;
+    }
+  }
+  return result;
+}
+
+/** Wraps a value that may have decoded as "one" into an array (absent → []). */
+export function asArray<T>(value: T | T[] | undefined | null): T[] {
+  if (value === undefined || value === null || value === '') return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+// ---------------------------------------------------------------------------------------------
+// SOAP responses
+
+export interface DecodedFault {
+  readonly faultName: string;
+  readonly faultString: string;
+  readonly detail: Record<string, unknown>;
+}
+
+/** The `soapenv:Body` of an envelope. */
+export function soapBody(envelope: XmlElement): XmlElement {
+  if (envelope.name !== 'Envelope') throw new SyntaxError(`expected a SOAP Envelope, got <${envelope.name}>`);
+  const body = childElement(envelope, 'Body');
+  if (!body) throw new SyntaxError('the SOAP envelope has no Body');
+  return body;
+}
+
+/** The fault in a SOAP body, if the body holds one. */
+export function decodeSoapFault(body: XmlElement): DecodedFault | undefined {
+  const fault = body.children.find((c) => c.name === 'Fault' && c.ns === SOAP_ENV_NS) ?? childElement(body, 'Fault');
+  if (!fault) return undefined;
+  const faultString = childElement(fault, 'faultstring')?.text ?? '';
+  const detailElement = childElement(fault, 'detail')?.children[0];
+  if (!detailElement) return { faultName: 'SystemError', faultString, detail: {} };
+  const xsiType = xsiTypeOf(detailElement);
+  const faultName = xsiType?.local ?? (detailElement.name.endsWith('Fault') ? detailElement.name.slice(0, -5) : detailElement.name);
+  const decoded = decodeElement(detailElement, faultName);
+  const detail = typeof decoded === 'object' && decoded !== null ? (decoded as Record<string, unknown>) : {};
+  return { faultName, faultString, detail };
+}
+
+/** Decodes the `returnval` elements of a `<MethodResponse>`: none → undefined, one → value, `T[]` hint → array. */
+export function decodeReturnValue(body: XmlElement, hint?: TypeHint): unknown {
+  const response = body.children[0];
+  if (!response) return undefined;
+  const values = response.children.filter((c) => c.name === 'returnval').map((c) => decodeElement(c, hint));
+  if (hint?.endsWith('[]')) return values;
+  return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
+}

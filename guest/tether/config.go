@@ -1,0 +1,213 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// ConfigVersion is the only config format version this tether reads (docs/guest-config.md).
+const ConfigVersion = 1
+
+// DefaultRootfsLabel is the ext4 volume label the image pipeline gives every image disk.
+const DefaultRootfsLabel = "vic-rootfs"
+
+// Config is the container VM's config, format v1. It arrives as one JSON document, over fw_cfg
+// under QEMU or over guestinfo under vSphere; both carry the same bytes.
+type Config struct {
+	Version    int
+	Name       string
+	Hostname   string
+	Entrypoint []string
+	Cmd        []string
+	Env        []string
+	WorkingDir string
+	User       string
+	Rootfs     RootfsRef
+}
+
+// RootfsRef says which disk holds the container filesystem: by filesystem UUID first, by label
+// when no disk carries the UUID.
+type RootfsRef struct {
+	UUID  string
+	Label string
+}
+
+// Argv is what runs: the entrypoint followed by the command, as Docker joins them.
+func (c Config) Argv() []string {
+	return append(append([]string{}, c.Entrypoint...), c.Cmd...)
+}
+
+// configDocument mirrors the JSON. Pointers tell "missing" from "empty".
+type configDocument struct {
+	Version    *int            `json:"version"`
+	Name       *string         `json:"name"`
+	Hostname   *string         `json:"hostname"`
+	Entrypoint []string        `json:"entrypoint"`
+	Cmd        []string        `json:"cmd"`
+	Env        []string        `json:"env"`
+	WorkingDir *string         `json:"working_dir"`
+	User       *string         `json:"user"`
+	Rootfs     *rootfsDocument `json:"rootfs"`
+}
+
+type rootfsDocument struct {
+	UUID  *string `json:"uuid"`
+	Label *string `json:"label"`
+}
+
+// ConfigError lists every problem found in a config, each naming its field, so that one boot
+// shows them all instead of one per power cycle.
+type ConfigError struct {
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	return "invalid container config (format v1, see docs/guest-config.md): " + strings.Join(e.Problems, "; ")
+}
+
+var (
+	uuidPattern     = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	hostnamePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?$`)
+	envKeyPattern   = regexp.MustCompile(`^[^=\x00]+$`)
+	userPattern     = regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_.-]*(:[A-Za-z0-9_.][A-Za-z0-9_.-]*)?$`)
+)
+
+// ParseConfig decodes and validates a v1 config. Unknown fields are ignored so that newer
+// writers can add fields without breaking older ISOs.
+func ParseConfig(raw []byte) (Config, error) {
+	var doc configDocument
+	if len(strings.TrimSpace(string(raw))) == 0 {
+		return Config{}, &ConfigError{Problems: []string{"the config is empty"}}
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return Config{}, &ConfigError{Problems: []string{describeJSONError(err)}}
+	}
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	cfg := Config{Entrypoint: doc.Entrypoint, Cmd: doc.Cmd, Env: doc.Env, WorkingDir: "/"}
+	switch {
+	case doc.Version == nil:
+		add(`field "version" is missing (want %d)`, ConfigVersion)
+	case *doc.Version != ConfigVersion:
+		add(`field "version": %d is not supported (this tether reads version %d)`, *doc.Version, ConfigVersion)
+	default:
+		cfg.Version = *doc.Version
+	}
+	if doc.Name != nil {
+		cfg.Name = *doc.Name
+	}
+	if doc.Hostname != nil && *doc.Hostname != "" {
+		cfg.Hostname = *doc.Hostname
+		if !hostnamePattern.MatchString(cfg.Hostname) {
+			add(`field "hostname": %q is not a valid host name (letters, digits, '-' and '.', at most 64)`, cfg.Hostname)
+		}
+	} else {
+		cfg.Hostname = hostnameFromName(cfg.Name)
+	}
+	if len(cfg.Argv()) == 0 {
+		add(`fields "entrypoint" and "cmd" are both empty or missing: nothing to run`)
+	} else if cfg.Argv()[0] == "" {
+		if len(cfg.Entrypoint) > 0 {
+			add(`field "entrypoint[0]" is empty: it must name the program to run`)
+		} else {
+			add(`field "cmd[0]" is empty: it must name the program to run`)
+		}
+	}
+	for i, kv := range cfg.Env {
+		key, _, found := strings.Cut(kv, "=")
+		if !found || !envKeyPattern.MatchString(key) {
+			add(`field "env[%d]": %q is not KEY=VALUE`, i, kv)
+		}
+	}
+	if doc.WorkingDir != nil && *doc.WorkingDir != "" {
+		cfg.WorkingDir = *doc.WorkingDir
+		if !strings.HasPrefix(cfg.WorkingDir, "/") {
+			add(`field "working_dir": %q is not an absolute path`, cfg.WorkingDir)
+		}
+	}
+	if doc.User != nil && *doc.User != "" {
+		cfg.User = *doc.User
+		if !userPattern.MatchString(cfg.User) {
+			add(`field "user": %q is not "uid[:gid]" or "name[:group]"`, cfg.User)
+		}
+	}
+	switch {
+	case doc.Rootfs == nil:
+		add(`field "rootfs" is missing (want {"uuid": "...", "label": %q})`, DefaultRootfsLabel)
+	default:
+		if doc.Rootfs.UUID != nil && *doc.Rootfs.UUID != "" {
+			cfg.Rootfs.UUID = strings.ToLower(*doc.Rootfs.UUID)
+			if !uuidPattern.MatchString(cfg.Rootfs.UUID) {
+				add(`field "rootfs.uuid": %q is not a UUID (8-4-4-4-12 hex digits)`, *doc.Rootfs.UUID)
+			}
+		}
+		if doc.Rootfs.Label != nil && *doc.Rootfs.Label != "" {
+			cfg.Rootfs.Label = *doc.Rootfs.Label
+			if len(cfg.Rootfs.Label) > ext4LabelSize {
+				add(`field "rootfs.label": %q is longer than ext4's %d bytes`, cfg.Rootfs.Label, ext4LabelSize)
+			}
+		}
+		if cfg.Rootfs.UUID == "" && cfg.Rootfs.Label == "" {
+			add(`field "rootfs" names no disk: give "uuid", "label" or both`)
+		}
+	}
+	if len(problems) > 0 {
+		return Config{}, &ConfigError{Problems: problems}
+	}
+	return cfg, nil
+}
+
+// hostnameFromName turns a container name into a host name the kernel accepts.
+func hostnameFromName(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.':
+			b.WriteRune(r)
+		case r == '_' || r == ' ':
+			b.WriteRune('-')
+		}
+	}
+	host := strings.Trim(b.String(), "-.")
+	if len(host) > 63 {
+		host = strings.Trim(host[:63], "-.")
+	}
+	if host == "" {
+		return "container"
+	}
+	return host
+}
+
+func describeJSONError(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return fmt.Sprintf(`field %q: expected %s, got a JSON %s`, typeErr.Field, jsonTypeName(typeErr.Type.String()), typeErr.Value)
+	case errors.As(err, &typeErr):
+		return fmt.Sprintf(`the config must be a JSON object, got a JSON %s`, typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return fmt.Sprintf("the config is not valid JSON: %v (at byte %d)", syntaxErr, syntaxErr.Offset)
+	default:
+		return "the config is not valid JSON: " + err.Error()
+	}
+}
+
+func jsonTypeName(goType string) string {
+	switch goType {
+	case "[]string":
+		return "an array of strings"
+	case "string", "*string":
+		return "a string"
+	case "int", "*int":
+		return "an integer"
+	case "main.rootfsDocument", "*main.rootfsDocument":
+		return "an object"
+	default:
+		return goType
+	}
+}

@@ -1,0 +1,3 @@
+module vic-iac/guest/tether
+
+go 1.26

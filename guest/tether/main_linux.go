@@ -1,0 +1,479 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+const (
+	tetherVersion = "0.1.0"
+	// Written by scripts/build-bootstrap-iso.sh: one module file name per line, dependencies first.
+	moduleLoadOrder = "/lib/modules/load-order"
+	moduleDir       = "/lib/modules"
+	fwCfgConfigPath = "/sys/firmware/qemu_fw_cfg/by_name/opt/vic/config/raw"
+	guestinfoKey    = "vic.config"
+	newRoot         = "/newroot"
+	// Disks appear asynchronously after their driver loads; under software emulation a SCSI
+	// scan takes seconds, so the bound is generous but finite.
+	rootfsWait = 60 * time.Second
+	// finit_module(2) on x86-64; the syscall package predates it.
+	sysFinitModule = 313
+)
+
+func main() {
+	if os.Getpid() != 1 {
+		fmt.Fprintf(os.Stderr, "vic-tether %s: this is the init of a container VM; it only runs as PID 1 of the bootstrap ISO\n", tetherVersion)
+		os.Exit(2)
+	}
+	status, err := runContainer()
+	if err != nil {
+		logf("fatal: %v", err)
+	} else {
+		logf("exit-status %d", status)
+	}
+	powerOff()
+}
+
+// runContainer does everything between the kernel handing over and the container's process
+// ending. An error means the process never ran, or could not be started.
+func runContainer() (int, error) {
+	if err := mountKernelFilesystems(""); err != nil {
+		return 0, err
+	}
+	logf("starting (tether %s, uptime %s)", tetherVersion, uptime())
+	loadModules()
+	raw, source, err := readConfig()
+	if err != nil {
+		return 0, err
+	}
+	logf("config from %s (%d bytes)", source, len(raw))
+	cfg, err := ParseConfig(raw)
+	if err != nil {
+		return 0, fmt.Errorf("config from %s: %w", source, err)
+	}
+	device, err := waitForRootfs(cfg.Rootfs)
+	if err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(newRoot, 0o755); err != nil {
+		return 0, err
+	}
+	if err := syscall.Mount("/dev/"+device, newRoot, "ext4", 0, ""); err != nil {
+		return 0, fmt.Errorf("mounting /dev/%s (ext4) on %s: %v", device, newRoot, err)
+	}
+	if err := switchRoot(newRoot); err != nil {
+		return 0, err
+	}
+	if err := mountKernelFilesystems("inside"); err != nil {
+		return 0, err
+	}
+	if err := syscall.Sethostname([]byte(cfg.Hostname)); err != nil {
+		return 0, fmt.Errorf("setting host name %q: %v", cfg.Hostname, err)
+	}
+	return startAndSupervise(cfg)
+}
+
+func uptime() string {
+	b, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		return "unknown"
+	}
+	first, _, _ := strings.Cut(string(b), " ")
+	return first + "s"
+}
+
+// mountKernelFilesystems mounts /proc, /sys and /dev, first in the initramfs (to find modules,
+// fw_cfg and disks), then again inside the container root after the switch (the old mounts are
+// moved, so "inside" adds what a container also expects: /dev/pts, /dev/shm and /tmp).
+func mountKernelFilesystems(stage string) error {
+	type mount struct {
+		source, target, fstype string
+		flags                  uintptr
+		data                   string
+		mode                   os.FileMode
+	}
+	mounts := []mount{
+		{"devtmpfs", "/dev", "devtmpfs", syscall.MS_NOSUID, "mode=0755", 0o755},
+		{"proc", "/proc", "proc", syscall.MS_NOSUID | syscall.MS_NODEV | syscall.MS_NOEXEC, "", 0o555},
+		{"sysfs", "/sys", "sysfs", syscall.MS_NOSUID | syscall.MS_NODEV | syscall.MS_NOEXEC, "", 0o555},
+	}
+	if stage == "inside" {
+		mounts = []mount{
+			{"devpts", "/dev/pts", "devpts", syscall.MS_NOSUID | syscall.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620", 0o755},
+			{"shm", "/dev/shm", "tmpfs", syscall.MS_NOSUID | syscall.MS_NODEV, "mode=1777", 0o1777},
+			{"tmpfs", "/tmp", "tmpfs", syscall.MS_NOSUID | syscall.MS_NODEV, "mode=1777", 0o1777},
+		}
+	}
+	for _, m := range mounts {
+		if err := os.MkdirAll(m.target, m.mode); err != nil {
+			return fmt.Errorf("creating mount point %s: %v", m.target, err)
+		}
+		if err := syscall.Mount(m.source, m.target, m.fstype, m.flags, m.data); err != nil && !errors.Is(err, syscall.EBUSY) {
+			return fmt.Errorf("mounting %s on %s: %v", m.fstype, m.target, err)
+		}
+	}
+	return nil
+}
+
+// loadModules inserts the modules the ISO ships, in dependency order. A module whose hardware is
+// absent (PVSCSI under QEMU, fw_cfg under ESXi) loads anyway or fails harmlessly; failures are
+// listed on one line, not fatal: the disk search below says what is really missing.
+func loadModules() {
+	list, err := os.ReadFile(moduleLoadOrder)
+	if err != nil {
+		logf("no module list at %s (%v); relying on built-in drivers", moduleLoadOrder, err)
+		return
+	}
+	loaded := 0
+	var failed []string
+	for _, name := range strings.Fields(string(list)) {
+		err := insertModule(filepath.Join(moduleDir, name))
+		switch {
+		case err == nil || errors.Is(err, syscall.EEXIST):
+			loaded++
+		default:
+			failed = append(failed, fmt.Sprintf("%s (%v)", strings.TrimSuffix(name, ".ko"), err))
+		}
+	}
+	if len(failed) > 0 {
+		logf("loaded %d kernel modules; not loaded: %s", loaded, strings.Join(failed, ", "))
+	} else {
+		logf("loaded %d kernel modules", loaded)
+	}
+}
+
+func insertModule(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	params, _ := syscall.BytePtrFromString("")
+	_, _, errno := syscall.Syscall(sysFinitModule, f.Fd(), uintptr(unsafe.Pointer(params)), 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// readConfig tries fw_cfg (QEMU) first, then guestinfo (vSphere), and says which one it used.
+func readConfig() ([]byte, string, error) {
+	raw, err := os.ReadFile(fwCfgConfigPath)
+	if err == nil {
+		return raw, "fw_cfg opt/vic/config", nil
+	}
+	fwCfgProblem := fmt.Sprintf("fw_cfg opt/vic/config: %v", err)
+	if errors.Is(err, os.ErrNotExist) {
+		fwCfgProblem = "fw_cfg opt/vic/config is not set"
+	}
+	ports, err := openHardwareBackdoor()
+	if err != nil {
+		return nil, "", fmt.Errorf("no container config: %s, and the VMware backdoor is unavailable (%v); give the config with -fw_cfg name=opt/vic/config,file=config.json under QEMU, or guestinfo.vic.config under vSphere", fwCfgProblem, err)
+	}
+	if !IsVMware(ports) {
+		return nil, "", fmt.Errorf("no container config: %s and this is not a VMware VM (no guestinfo); give the config with -fw_cfg name=opt/vic/config,file=config.json", fwCfgProblem)
+	}
+	value, err := GuestinfoGet(ports, guestinfoKey)
+	if err != nil {
+		return nil, "", fmt.Errorf("no container config: %s, and guestinfo.%s could not be read: %v; the container_vm resource writes it into the VM's extraConfig", fwCfgProblem, guestinfoKey, err)
+	}
+	raw, err = DecodeGuestinfoConfig(value)
+	if err != nil {
+		return nil, "", err
+	}
+	return raw, "guestinfo." + guestinfoKey, nil
+}
+
+// waitForRootfs scans /sys/class/block until a disk carries the wanted ext4 filesystem.
+func waitForRootfs(want RootfsRef) (string, error) {
+	deadline := time.Now().Add(rootfsWait)
+	identified := map[string]BlockDevice{}
+	for {
+		names, _ := os.ReadDir("/sys/class/block")
+		var devices []BlockDevice
+		for _, entry := range names {
+			name := entry.Name()
+			if skipBlockDevice(name) {
+				continue
+			}
+			d, ok := identified[name]
+			if !ok {
+				d = identifyBlockDevice(name)
+				if d.Err == nil || errors.Is(d.Err, errNotExt4) {
+					identified[name] = d
+				}
+			}
+			devices = append(devices, d)
+		}
+		if d, byLabel, found := ChooseRootfs(devices, want); found {
+			if byLabel && want.UUID != "" {
+				logf("no disk has filesystem UUID %s; using /dev/%s by its label %q (UUID %s)", want.UUID, d.Name, d.Identity.Label, d.Identity.UUID)
+			} else {
+				logf("container filesystem: /dev/%s (ext4 UUID %s, label %q)", d.Name, d.Identity.UUID, d.Identity.Label)
+			}
+			return d.Name, nil
+		}
+		if time.Now().After(deadline) {
+			var seen []string
+			for _, d := range devices {
+				if d.Err != nil {
+					seen = append(seen, fmt.Sprintf("%s (%v)", d.Name, d.Err))
+				} else {
+					seen = append(seen, fmt.Sprintf("%s (UUID %s, label %q)", d.Name, d.Identity.UUID, d.Identity.Label))
+				}
+			}
+			if len(seen) == 0 {
+				seen = []string{"none"}
+			}
+			return "", fmt.Errorf("no disk with ext4 UUID %q or label %q appeared within %s (block devices seen: %s); attach the image disk (its r/w child) to the VM", want.UUID, want.Label, rootfsWait, strings.Join(seen, ", "))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func skipBlockDevice(name string) bool {
+	for _, prefix := range []string{"loop", "ram", "sr", "fd", "zram"} {
+		if strings.HasPrefix(name, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func identifyBlockDevice(name string) BlockDevice {
+	d := BlockDevice{Name: name}
+	f, err := os.Open("/dev/" + name)
+	if err != nil {
+		d.Err = err
+		return d
+	}
+	defer f.Close()
+	head := make([]byte, ext4SuperblockOffset+ext4SuperblockSize)
+	if _, err := f.ReadAt(head, 0); err != nil {
+		d.Err = err
+		return d
+	}
+	d.Identity, d.Err = ReadExt4Identity(head)
+	return d
+}
+
+// switchRoot makes newroot the root, as busybox's switch_root does: move the kernel
+// filesystems in, free the initramfs (it is RAM), then move the mount onto / and chroot.
+func switchRoot(newroot string) error {
+	for _, dir := range []string{"/dev", "/proc", "/sys"} {
+		target := newroot + dir
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			return fmt.Errorf("creating %s in the container filesystem: %v", dir, err)
+		}
+		if err := syscall.Mount(dir, target, "", syscall.MS_MOVE, ""); err != nil {
+			return fmt.Errorf("moving %s into the container filesystem: %v", dir, err)
+		}
+	}
+	var rootStat syscall.Stat_t
+	if err := syscall.Stat("/", &rootStat); err == nil {
+		removeInitramfs("/", rootStat.Dev, newroot)
+	}
+	if err := syscall.Chdir(newroot); err != nil {
+		return err
+	}
+	if err := syscall.Mount(".", "/", "", syscall.MS_MOVE, ""); err != nil {
+		return fmt.Errorf("moving %s onto /: %v", newroot, err)
+	}
+	if err := syscall.Chroot("."); err != nil {
+		return fmt.Errorf("chroot into the container filesystem: %v", err)
+	}
+	return syscall.Chdir("/")
+}
+
+// removeInitramfs deletes the initramfs files (never crossing into another filesystem) so
+// their memory returns to the container.
+func removeInitramfs(dir string, rootDev uint64, keep string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		if path == keep {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Lstat(path, &st) != nil || st.Dev != rootDev {
+			continue
+		}
+		if e.IsDir() {
+			removeInitramfs(path, rootDev, keep)
+			_ = syscall.Rmdir(path)
+		} else {
+			_ = syscall.Unlink(path)
+		}
+	}
+}
+
+// startAndSupervise runs the entrypoint as the configured user and waits for it, reaping every
+// orphan (we are PID 1) and forwarding termination signals.
+func startAndSupervise(cfg Config) (int, error) {
+	passwd, _ := os.Open("/etc/passwd")
+	group, _ := os.Open("/etc/group")
+	id, err := ResolveUser(cfg.User, readerOrNil(passwd), readerOrNil(group))
+	closeIfOpen(passwd)
+	closeIfOpen(group)
+	if err != nil {
+		return 0, err
+	}
+	env := ContainerEnv(cfg, id.Home)
+	argv := cfg.Argv()
+	if err := os.MkdirAll(cfg.WorkingDir, 0o755); err != nil {
+		return 0, fmt.Errorf(`field "working_dir": cannot create %s in the container filesystem: %v`, cfg.WorkingDir, err)
+	}
+	program, err := lookPathIn(argv[0], env, cfg.WorkingDir)
+	if err != nil {
+		logf("error: cannot run %q: %v (check the image's entrypoint and cmd)", argv[0], err)
+		return 127, nil
+	}
+	devNull, err := os.OpenFile("/dev/null", os.O_RDWR, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer devNull.Close()
+
+	signals := make(chan os.Signal, 32)
+	signal.Notify(signals, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+	logf("exec %s as %d:%d in %s (uptime %s)", strings.Join(quoteAll(argv), " "), id.UID, id.GID, cfg.WorkingDir, uptime())
+	pid, err := syscall.ForkExec(program, argv, &syscall.ProcAttr{
+		Dir:   cfg.WorkingDir,
+		Env:   env,
+		Files: []uintptr{devNull.Fd(), os.Stdout.Fd(), os.Stderr.Fd()},
+		Sys: &syscall.SysProcAttr{
+			Setsid:     true,
+			Credential: &syscall.Credential{Uid: id.UID, Gid: id.GID, Groups: id.Groups},
+		},
+	})
+	if err != nil {
+		logf("error: cannot run %s: %v", program, err)
+		if errors.Is(err, syscall.ENOENT) {
+			return 127, nil
+		}
+		return 126, nil
+	}
+	for {
+		if status, done := reapChildren(pid); done {
+			stopStragglers()
+			return status, nil
+		}
+		if s := <-signals; s != syscall.SIGCHLD {
+			_ = syscall.Kill(pid, s.(syscall.Signal))
+		}
+	}
+}
+
+// reapChildren collects every exited child and reports the main process's status once it is
+// among them.
+func reapChildren(main int) (int, bool) {
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		if err != nil || pid <= 0 {
+			return 0, false
+		}
+		if pid == main {
+			return ExitStatus(ws.Exited(), ws.ExitStatus(), ws.Signaled(), int(ws.Signal())), true
+		}
+	}
+}
+
+// stopStragglers kills what the main process left behind, as Docker does when a container's
+// main process exits.
+func stopStragglers() {
+	_ = syscall.Kill(-1, syscall.SIGKILL)
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		var ws syscall.WaitStatus
+		if _, err := syscall.Wait4(-1, &ws, 0, nil); errors.Is(err, syscall.ECHILD) {
+			return
+		}
+	}
+}
+
+func powerOff() {
+	syscall.Sync()
+	// Read-only before power-off so the filesystem (the r/w child disk) is clean at rest.
+	_ = syscall.Mount("", "/", "", syscall.MS_REMOUNT|syscall.MS_RDONLY, "")
+	syscall.Sync()
+	logf("powering off")
+	err := syscall.Reboot(syscall.LINUX_REBOOT_CMD_POWER_OFF)
+	logf("power-off failed (%v); halting", err)
+	_ = syscall.Reboot(syscall.LINUX_REBOOT_CMD_HALT)
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
+// lookPathIn resolves argv[0] with the container's PATH, not the tether's.
+func lookPathIn(name string, env []string, workingDir string) (string, error) {
+	if strings.Contains(name, "/") {
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(workingDir, name)
+		}
+		return name, checkExecutable(name)
+	}
+	path, _ := envValue(env, "PATH")
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		candidate := filepath.Join(dir, name)
+		if checkExecutable(candidate) == nil {
+			return candidate, nil
+		}
+	}
+	return "", fmt.Errorf("not found in PATH=%s", path)
+}
+
+func checkExecutable(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return errors.Unwrap(err)
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%s is a directory", path)
+	}
+	if st.Mode().Perm()&0o111 == 0 {
+		return fmt.Errorf("%s is not executable", path)
+	}
+	return nil
+}
+
+func quoteAll(argv []string) []string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		if a == "" || strings.ContainsAny(a, " \t\"'\\") {
+			out[i] = fmt.Sprintf("%q", a)
+		} else {
+			out[i] = a
+		}
+	}
+	return out
+}
+
+func readerOrNil(f *os.File) *bufio.Reader {
+	if f == nil {
+		return bufio.NewReader(bytes.NewReader(nil))
+	}
+	return bufio.NewReader(f)
+}
+
+func closeIfOpen(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
+}

@@ -93,8 +93,19 @@ export class SimulatorControl {
     });
     const text = await response.body.text();
     if (response.statusCode !== 200) {
-      throw new Error(`vcsim control ${method} ${url} failed with HTTP ${response.statusCode}: ${text.trim()}`);
+      throw new Error(`vcsim control ${method} ${url} failed with HTTP ${response.statusCode}: ${errorText(text)}`);
     }
     return text === '' ? undefined : JSON.parse(text);
   }
+}
+
+// The control API reports problems as {"error": "..."}; anything else is shown as it came.
+function errorText(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    if (typeof parsed.error === 'string') return parsed.error;
+  } catch {
+    // not JSON: fall through
+  }
+  return body.trim();
 }

@@ -69,8 +69,10 @@ func (e *ConfigError) Error() string {
 }
 
 var (
-	uuidPattern     = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	hostnamePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?$`)
+	uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	// Looser than RFC 1123 on purpose: the kernel takes any 64 bytes, and names derived from
+	// container names may end in '-'.
+	hostnamePattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 	envKeyPattern   = regexp.MustCompile(`^[^=\x00]+$`)
 	userPattern     = regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_.-]*(:[A-Za-z0-9_.][A-Za-z0-9_.-]*)?$`)
 )
@@ -103,7 +105,7 @@ func ParseConfig(raw []byte) (Config, error) {
 	if doc.Hostname != nil && *doc.Hostname != "" {
 		cfg.Hostname = *doc.Hostname
 		if !hostnamePattern.MatchString(cfg.Hostname) {
-			add(`field "hostname": %q is not a valid host name (letters, digits, '-' and '.', at most 64)`, cfg.Hostname)
+			add(`field "hostname": %q is not a valid host name (letters, digits, '.', '_' and '-', at most 64)`, cfg.Hostname)
 		}
 	} else {
 		cfg.Hostname = hostnameFromName(cfg.Name)

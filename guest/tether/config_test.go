@@ -1,0 +1,132 @@
+package main
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const validConfig = `{"version":1,"name":"web_1","entrypoint":["/bin/app"],"cmd":["--serve"],
+ "env":["A=1","B=x=y"],"working_dir":"/srv","user":"app","rootfs":{"uuid":"0B7C6D2A-1111-4222-8333-444455556666","label":"vic-rootfs"},
+ "future_field":{"ignored":true}}`
+
+func TestParseConfig_GivenAValidDocument_ThenFieldsAndDefaultsAreSet(t *testing.T) {
+	cfg, err := ParseConfig([]byte(validConfig))
+	if err != nil {
+		t.Fatalf("WHEN parsing a valid config THEN no error is expected, got %v", err)
+	}
+	want := Config{
+		Version: 1, Name: "web_1", Hostname: "web-1",
+		Entrypoint: []string{"/bin/app"}, Cmd: []string{"--serve"}, Env: []string{"A=1", "B=x=y"},
+		WorkingDir: "/srv", User: "app",
+		Rootfs: RootfsRef{UUID: "0b7c6d2a-1111-4222-8333-444455556666", Label: "vic-rootfs"},
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Fatalf("THEN the config is\n%+v\nwant\n%+v", cfg, want)
+	}
+	if got := cfg.Argv(); !reflect.DeepEqual(got, []string{"/bin/app", "--serve"}) {
+		t.Fatalf("THEN argv is entrypoint+cmd, got %q", got)
+	}
+}
+
+func TestParseConfig_GivenDefaults_ThenWorkingDirIsRootAndHostnameComesFromName(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"version":1,"name":"My Box","cmd":["sh"],"rootfs":{"label":"vic-rootfs"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.WorkingDir != "/" || cfg.Hostname != "my-box" || cfg.User != "" || cfg.Rootfs.UUID != "" {
+		t.Fatalf("THEN defaults apply, got %+v", cfg)
+	}
+}
+
+// Each malformed config must produce an error that names the offending field.
+func TestParseConfig_GivenAMalformedDocument_ThenTheErrorNamesTheField(t *testing.T) {
+	const rootfs = `"rootfs":{"uuid":"0b7c6d2a-1111-4222-8333-444455556666"}`
+	cases := []struct {
+		name, doc, wantInError string
+	}{
+		{"empty", ``, "the config is empty"},
+		{"not json", `{"version":1,`, "not valid JSON"},
+		{"not an object", `[1,2]`, "must be a JSON object"},
+		{"no version", `{"cmd":["sh"],` + rootfs + `}`, `field "version" is missing`},
+		{"future version", `{"version":2,"cmd":["sh"],` + rootfs + `}`, `field "version": 2 is not supported`},
+		{"version as string", `{"version":"1","cmd":["sh"],` + rootfs + `}`, `field "version": expected an integer, got a JSON string`},
+		{"entrypoint as string", `{"version":1,"entrypoint":"/bin/sh",` + rootfs + `}`, `field "entrypoint": expected an array of strings, got a JSON string`},
+		{"cmd with a number", `{"version":1,"cmd":["sh",1],` + rootfs + `}`, `field "cmd`},
+		{"nothing to run", `{"version":1,"entrypoint":[],` + rootfs + `}`, `fields "entrypoint" and "cmd" are both empty`},
+		{"empty program", `{"version":1,"entrypoint":[""],` + rootfs + `}`, `field "entrypoint[0]" is empty`},
+		{"env without =", `{"version":1,"cmd":["sh"],"env":["A=1","JUSTKEY"],` + rootfs + `}`, `field "env[1]": "JUSTKEY" is not KEY=VALUE`},
+		{"relative working dir", `{"version":1,"cmd":["sh"],"working_dir":"srv",` + rootfs + `}`, `field "working_dir": "srv" is not an absolute path`},
+		{"bad user", `{"version":1,"cmd":["sh"],"user":"a b",` + rootfs + `}`, `field "user": "a b"`},
+		{"bad hostname", `{"version":1,"cmd":["sh"],"hostname":"a/b",` + rootfs + `}`, `field "hostname": "a/b"`},
+		{"no rootfs", `{"version":1,"cmd":["sh"]}`, `field "rootfs" is missing`},
+		{"rootfs as string", `{"version":1,"cmd":["sh"],"rootfs":"sda"}`, `field "rootfs": expected an object`},
+		{"rootfs names nothing", `{"version":1,"cmd":["sh"],"rootfs":{}}`, `field "rootfs" names no disk`},
+		{"bad uuid", `{"version":1,"cmd":["sh"],"rootfs":{"uuid":"xyz"}}`, `field "rootfs.uuid": "xyz" is not a UUID`},
+		{"uuid as number", `{"version":1,"cmd":["sh"],"rootfs":{"uuid":7}}`, `field "rootfs.uuid": expected a string`},
+		{"long label", `{"version":1,"cmd":["sh"],"rootfs":{"label":"abcdefghijklmnopq"}}`, `field "rootfs.label"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tc.doc))
+			if err == nil {
+				t.Fatalf("GIVEN %s WHEN parsing THEN an error is expected", tc.doc)
+			}
+			if !strings.Contains(err.Error(), tc.wantInError) {
+				t.Fatalf("THEN the error mentions %q, got: %v", tc.wantInError, err)
+			}
+		})
+	}
+}
+
+func TestParseConfig_GivenSeveralProblems_ThenAllAreReported(t *testing.T) {
+	_, err := ParseConfig([]byte(`{"version":3,"working_dir":"x","rootfs":{}}`))
+	if err == nil {
+		t.Fatal("an error is expected")
+	}
+	for _, field := range []string{`"version"`, `"entrypoint" and "cmd"`, `"working_dir"`, `"rootfs"`} {
+		if !strings.Contains(err.Error(), field) {
+			t.Errorf("THEN the error names %s, got: %v", field, err)
+		}
+	}
+}
+
+func TestContainerEnv_GivenConfigEnv_ThenDockerDefaultsFillTheGaps(t *testing.T) {
+	cases := []struct {
+		name string
+		env  []string
+		want []string
+	}{
+		{"defaults", nil, []string{"HOSTNAME=h", "PATH=" + defaultPath, "HOME=/home/u"}},
+		{"config overrides", []string{"PATH=/bin", "HOME=/x", "HOSTNAME=other"}, []string{"HOSTNAME=other", "PATH=/bin", "HOME=/x"}},
+		{"later duplicate wins", []string{"A=1", "A=2"}, []string{"HOSTNAME=h", "A=2", "PATH=" + defaultPath, "HOME=/home/u"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ContainerEnv(Config{Hostname: "h", Env: tc.env}, "/home/u")
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %q want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestExitStatus_GivenHowAProcessEnded_ThenDockerNumbers(t *testing.T) {
+	cases := []struct {
+		exited   bool
+		code     int
+		signaled bool
+		signal   int
+		want     int
+	}{
+		{true, 0, false, 0, 0},
+		{true, 3, false, 0, 3},
+		{false, 0, true, 15, 143},
+		{false, 0, true, 9, 137},
+	}
+	for _, tc := range cases {
+		if got := ExitStatus(tc.exited, tc.code, tc.signaled, tc.signal); got != tc.want {
+			t.Errorf("ExitStatus(%+v) = %d, want %d", tc, got, tc.want)
+		}
+	}
+}

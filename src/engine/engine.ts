@@ -1,0 +1,148 @@
+/**
+ * The engine every front end shares: validate → refresh (batched) → plan → apply.
+ */
+import { Attrs, ConnectionSettings, Problem, ResourceType, UNKNOWN, containsUnknown, declarationFor, formatPath, validateAttrs } from '../resources';
+import type { Lifecycle, LifecycleContext } from '../resources/lifecycle';
+import { takeSnapshot } from '../resources/snapshot';
+import { VimClient, type SoapLogger } from '../vsphere';
+import { diffResource } from './diff';
+import { ApplyOptions, Engine, EngineError, PlannedChange, ReadRequest } from './types';
+
+export interface EngineOptions {
+  readonly lifecycles: ReadonlyMap<ResourceType, Lifecycle>;
+  readonly datacenter?: string;
+  readonly log?: SoapLogger;
+}
+
+function errors(problems: readonly Problem[]): Problem[] {
+  return problems.filter((p) => (p.severity ?? 'error') === 'error');
+}
+
+/** Folds problems into one message: what, where, and what to do. */
+export function problemsMessage(problems: readonly Problem[]): string {
+  return problems.map((p) => `${p.path.length ? `${formatPath(p.path)}: ` : ''}${p.summary}: ${p.detail}`).join('\n');
+}
+
+export class VsphereEngine implements Engine {
+  constructor(
+    readonly client: VimClient,
+    private readonly options: EngineOptions,
+  ) {}
+
+  private lifecycle(type: ResourceType): Lifecycle {
+    const l = this.options.lifecycles.get(type);
+    if (!l) throw new EngineError(`resource type "${type}" has no vSphere implementation`);
+    return l;
+  }
+
+  private context(opts: ApplyOptions = {}, type?: ResourceType, name?: string): LifecycleContext {
+    return {
+      client: this.client,
+      datacenter: this.options.datacenter,
+      signal: opts.signal,
+      progress: (phase, current, total, message) => opts.onProgress?.({ type: type ?? 'container_vm', name: name ?? '', phase, current, total, message }),
+    };
+  }
+
+  validate(type: ResourceType, config: Attrs): Problem[] {
+    return validateAttrs(declarationFor(type).schema, config).problems;
+  }
+
+  async plan(type: ResourceType, prior: Attrs | null, config: Attrs | null): Promise<PlannedChange> {
+    const decl = declarationFor(type);
+    let validated: Attrs | null = null;
+    const problems: Problem[] = [];
+    if (config !== null) {
+      const v = validateAttrs(decl.schema, config);
+      problems.push(...v.problems);
+      validated = v.attrs;
+    }
+    const empty = { type, prior, planned: null, changes: [], requiresReplace: [], reasons: [], notes: [] };
+    if (errors(problems).length > 0) return { ...empty, action: 'no-op', problems };
+
+    const diff = diffResource(decl, prior, validated);
+    const notes: string[] = [];
+    let { action, planned } = diff;
+    const requiresReplace = [...diff.requiresReplace];
+    const reasons = [...diff.reasons];
+    // Plan-time vSphere checks need known inputs; unknown ones are checked at the next plan.
+    if (validated !== null && !containsUnknown(validated) && action !== 'delete') {
+      const check = await this.lifecycle(type).check(this.context({}, type, String(validated.name ?? '')), validated, prior);
+      problems.push(...check.problems);
+      notes.push(...(check.notes ?? []));
+      for (const f of check.forceReplace ?? []) {
+        requiresReplace.push(f.path);
+        reasons.push(f.reason);
+      }
+      if ((check.forceReplace ?? []).length > 0 && action !== 'create') {
+        action = 'replace';
+        planned = { ...(planned as Attrs) };
+        for (const [name, attr] of Object.entries(decl.schema)) if (attr.computed && !attr.optional) planned[name] = UNKNOWN;
+      }
+    }
+    return { type, action, prior, planned, changes: diff.changes, requiresReplace, reasons, notes, problems };
+  }
+
+  async apply(change: PlannedChange, opts: ApplyOptions = {}): Promise<Attrs | null> {
+    const blocking = errors(change.problems);
+    if (blocking.length > 0) throw new EngineError(`the plan for ${change.type} has errors; nothing was changed:\n${problemsMessage(blocking)}`, blocking);
+    const l = this.lifecycle(change.type);
+    const name = String(change.planned?.name ?? change.prior?.name ?? '');
+    const ctx = this.context(opts, change.type, name);
+    switch (change.action) {
+      case 'no-op':
+        return change.prior;
+      case 'delete':
+        await l.delete(ctx, change.prior as Attrs);
+        return null;
+      case 'create':
+        return l.create(ctx, this.desired(change));
+      case 'update':
+        return l.update(ctx, change.prior as Attrs, this.desired(change));
+      case 'replace':
+        // Destroy first: a container VM's identity (BIOS UUID) is derived from its name, so the
+        // old and the new VM cannot coexist.
+        await l.delete(ctx, change.prior as Attrs);
+        return l.create(ctx, this.desired(change));
+    }
+  }
+
+  /** The planned state minus what is not known yet: the inputs the lifecycle acts on. */
+  private desired(change: PlannedChange): Attrs {
+    const out: Attrs = {};
+    for (const [k, v] of Object.entries(change.planned ?? {})) if (v !== UNKNOWN) out[k] = v;
+    return out;
+  }
+
+  async read(requests: readonly ReadRequest[]): Promise<(Attrs | null)[]> {
+    const pools = requests.flatMap((r) => this.lifecycle(r.type).poolsOf(r.state));
+    const snapshot = await takeSnapshot(this.client, pools);
+    return Promise.all(requests.map((r) => this.lifecycle(r.type).read(this.context({}, r.type, String(r.state.name ?? '')), snapshot, r.state)));
+  }
+
+  async importState(type: ResourceType, id: string): Promise<Attrs> {
+    return this.lifecycle(type).importState(this.context({}, type), id);
+  }
+
+  async readDataSource(type: ResourceType, config: Attrs): Promise<Attrs> {
+    const l = this.lifecycle(type);
+    if (!l.lookup) throw new EngineError(`there is no vic_${type} data source`);
+    return l.lookup(this.context({}, type), config);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+export async function connectVsphere(settings: ConnectionSettings, log?: SoapLogger): Promise<VimClient> {
+  return VimClient.connect({
+    url: settings.url,
+    username: settings.username,
+    password: settings.password,
+    insecure: settings.insecure,
+    thumbprint: settings.thumbprint,
+    caFile: settings.caFile,
+    log,
+  });
+}

@@ -1,0 +1,20 @@
+/** The engine's public surface: front ends call connectEngine and program against Engine. */
+import type { ConnectionSettings } from '../resources';
+import { lifecycles } from '../resources/lifecycles';
+import type { SoapLogger } from '../vsphere';
+import { VsphereEngine, connectVsphere } from './engine';
+import type { Engine } from './types';
+
+export * from './types';
+export { problemsMessage, VsphereEngine } from './engine';
+
+export interface ConnectEngineOptions {
+  /** Debug log of SOAP calls (never credentials). */
+  readonly log?: SoapLogger;
+}
+
+/** Logs in to vSphere and returns the engine. Call `close()` to log out. */
+export async function connectEngine(settings: ConnectionSettings, options: ConnectEngineOptions = {}): Promise<Engine> {
+  const client = await connectVsphere(settings, options.log);
+  return new VsphereEngine(client, { lifecycles, datacenter: settings.datacenter, log: options.log });
+}

@@ -1,0 +1,40 @@
+/**
+ * The vSphere half of a resource: how it is checked at plan time, read from the batched snapshot,
+ * created, updated, deleted and imported. Only the engine calls these.
+ */
+import type { VimClient } from '../vsphere';
+import type { ResourceDeclaration } from './definition';
+import type { AttrPath, Attrs, Problem } from './schema';
+import type { InventorySnapshot } from './snapshot';
+
+export interface LifecycleContext {
+  readonly client: VimClient;
+  /** The provider-level default datacenter, if any. */
+  readonly datacenter?: string;
+  readonly signal?: AbortSignal;
+  /** Progress of long work (uploads, task progress), rendered by the front end. */
+  readonly progress: (phase: string, current?: number, total?: number, message?: string) => void;
+}
+
+export interface PlanCheck {
+  readonly problems: Problem[];
+  /** Attributes that force a replacement although the config did not change (e.g. a moved tag). */
+  readonly forceReplace?: { path: AttrPath; reason: string }[];
+  readonly notes?: string[];
+}
+
+export interface Lifecycle {
+  readonly declaration: ResourceDeclaration;
+  /** VCH pool MOIDs this state needs in the snapshot. */
+  poolsOf(state: Attrs): string[];
+  /** Reads the current state from the snapshot; null when the object is gone. */
+  read(ctx: LifecycleContext, snapshot: InventorySnapshot, prior: Attrs): Promise<Attrs | null>;
+  /** Plan-time checks against vSphere, before anything changes. `config` has defaults filled. */
+  check(ctx: LifecycleContext, config: Attrs, prior: Attrs | null): Promise<PlanCheck>;
+  create(ctx: LifecycleContext, config: Attrs): Promise<Attrs>;
+  update(ctx: LifecycleContext, prior: Attrs, config: Attrs): Promise<Attrs>;
+  delete(ctx: LifecycleContext, prior: Attrs): Promise<void>;
+  importState(ctx: LifecycleContext, id: string): Promise<Attrs>;
+  /** Data source lookup, for resources that have one. */
+  lookup?(ctx: LifecycleContext, config: Attrs): Promise<Attrs>;
+}

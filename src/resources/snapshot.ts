@@ -1,0 +1,198 @@
+/**
+ * The batched refresh: ONE RetrievePropertiesEx (plus continuation pages) reads every VCH pool the
+ * plan touches, every VM inside those pools and the custom field definitions, however many
+ * resources there are. Resources then read their state from the snapshot without further calls.
+ */
+import { asArray, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
+import { retrievePropertiesEx } from '../vsphere/property-collector';
+
+/** Custom field on VCH resource pools holding the VCH marker (JSON). */
+export const VCH_MARKER_FIELD = 'vic-iac.vch';
+
+/** What a VCH remembers about itself, on its pool (vCenter has no other place on a pool). */
+export interface VchMarker {
+  readonly v: 1;
+  readonly name: string;
+  readonly datacenter: string;
+  readonly datacenter_id: string;
+  readonly datastore: string;
+  readonly datastore_id: string;
+  readonly image_store_path: string;
+  readonly bridge_network: string | null;
+  readonly bootstrap_iso: string | null;
+  readonly folder_id: string | null;
+  readonly compute: string;
+}
+
+export interface Allocation {
+  readonly reservation: number;
+  readonly limit: number;
+  readonly shares: string;
+}
+
+export interface PoolRow {
+  readonly moid: string;
+  readonly name: string;
+  readonly cpu: Allocation;
+  readonly memory: Allocation;
+  readonly marker?: VchMarker;
+  readonly vmMoids: readonly string[];
+}
+
+export interface VmRow {
+  readonly moid: string;
+  readonly name: string;
+  readonly uuid?: string;
+  readonly powerState: string;
+  /** Last occurrence wins: vcsim appends extraConfig entries instead of replacing them. */
+  readonly extraConfig: ReadonlyMap<string, string>;
+  readonly numCpu: number;
+  readonly memoryMb: number;
+  readonly vmPath?: string;
+  readonly poolMoid?: string;
+  readonly folderMoid?: string;
+  readonly ipAddresses: readonly string[];
+  readonly networkMoids: readonly string[];
+  readonly devices: readonly Record<string, unknown>[];
+  readonly annotation?: string;
+}
+
+export const VM_PATHS = [
+  'name',
+  'config.uuid',
+  'config.extraConfig',
+  'config.hardware.numCPU',
+  'config.hardware.memoryMB',
+  'config.hardware.device',
+  'config.annotation',
+  'runtime.powerState',
+  'summary.config.vmPathName',
+  'resourcePool',
+  'parent',
+  'network',
+  'guest.net',
+  'guest.ipAddress',
+] as const;
+
+const POOL_PATHS = ['name', 'config.cpuAllocation', 'config.memoryAllocation', 'customValue', 'vm'] as const;
+
+export class InventorySnapshot {
+  readonly pools = new Map<string, PoolRow>();
+  readonly vms = new Map<string, VmRow>();
+  readonly vmsByUuid = new Map<string, VmRow>();
+  /** The pools asked for that exist no more. */
+  readonly missingPools = new Set<string>();
+
+  vmsInPool(poolMoid: string): VmRow[] {
+    const pool = this.pools.get(poolMoid);
+    return pool ? pool.vmMoids.map((m) => this.vms.get(m)).filter((v): v is VmRow => v !== undefined) : [];
+  }
+}
+
+function num(v: unknown, fallback = 0): number {
+  const n = typeof v === 'number' ? v : Number(v);
+  return Number.isFinite(n) ? n : fallback;
+}
+
+function allocation(v: unknown): Allocation {
+  const a = (v ?? {}) as { reservation?: unknown; limit?: unknown; shares?: { level?: string; shares?: unknown } };
+  const level = a.shares?.level ?? 'normal';
+  return { reservation: num(a.reservation), limit: num(a.limit, -1), shares: level === 'custom' ? String(num(a.shares?.shares)) : level };
+}
+
+export function extraConfigMap(v: unknown): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const o of asArray(v as Array<{ key: string; value?: unknown }> | undefined)) {
+    if (o && typeof o.key === 'string') m.set(o.key, o.value === undefined || o.value === null ? '' : String(o.value));
+  }
+  return m;
+}
+
+export function vmRow(moid: string, p: Record<string, unknown>): VmRow {
+  const ips = new Set<string>();
+  if (typeof p['guest.ipAddress'] === 'string' && p['guest.ipAddress']) ips.add(p['guest.ipAddress'] as string);
+  for (const nic of asArray(p['guest.net'] as Array<{ ipAddress?: string[] }> | undefined)) for (const ip of asArray(nic.ipAddress)) ips.add(ip);
+  return {
+    moid,
+    name: String(p.name ?? ''),
+    uuid: typeof p['config.uuid'] === 'string' ? (p['config.uuid'] as string).toLowerCase() : undefined,
+    powerState: String(p['runtime.powerState'] ?? 'poweredOff'),
+    extraConfig: extraConfigMap(p['config.extraConfig']),
+    numCpu: num(p['config.hardware.numCPU'], 1),
+    memoryMb: num(p['config.hardware.memoryMB']),
+    vmPath: p['summary.config.vmPathName'] as string | undefined,
+    poolMoid: (p.resourcePool as ManagedObjectReference | undefined)?.value,
+    folderMoid: (p.parent as ManagedObjectReference | undefined)?.value,
+    ipAddresses: [...ips],
+    networkMoids: asArray(p.network as ManagedObjectReference[] | undefined).map((r) => r.value),
+    devices: asArray(p['config.hardware.device'] as Record<string, unknown>[] | undefined),
+    annotation: p['config.annotation'] as string | undefined,
+  };
+}
+
+/**
+ * Reads the given VCH pools and their VMs in one collector round trip. Pools that no longer exist
+ * land in `missingPools` (reportMissingObjectsInResults), so a deleted VCH reads as gone rather
+ * than failing the batch.
+ */
+export async function takeSnapshot(client: VimClient, poolMoids: Iterable<string>): Promise<InventorySnapshot> {
+  const snap = new InventorySnapshot();
+  const pools = [...new Set(poolMoids)];
+  if (pools.length === 0) return snap;
+  const fieldsManager = client.serviceContent.customFieldsManager;
+  const spec = {
+    propSet: [
+      { type: 'ResourcePool', pathSet: [...POOL_PATHS] },
+      { type: 'VirtualMachine', pathSet: [...VM_PATHS] },
+      ...(fieldsManager ? [{ type: 'CustomFieldsManager', pathSet: ['field'] }] : []),
+    ],
+    objectSet: [
+      ...pools.map((value) => ({
+        obj: moRef('ResourcePool', value),
+        skip: false,
+        selectSet: [{ $type: 'TraversalSpec', name: 'poolVms', type: 'ResourcePool', path: 'vm', skip: false }],
+      })),
+      ...(fieldsManager ? [{ obj: fieldsManager, skip: false }] : []),
+    ],
+    reportMissingObjectsInResults: true,
+  };
+  const rows = await retrievePropertiesEx(client, [spec], { maxObjects: 100000 });
+  const fieldKeys = new Map<number, string>();
+  for (const row of rows) {
+    if (row.ref.type === 'CustomFieldsManager') {
+      for (const f of asArray(row.props.field as Array<{ key: number; name: string }> | undefined)) fieldKeys.set(num(f.key), f.name);
+    }
+  }
+  for (const row of rows) {
+    if (row.missing.some((m) => m.fault === 'ManagedObjectNotFound')) {
+      if (row.ref.type === 'ResourcePool') snap.missingPools.add(row.ref.value);
+      continue;
+    }
+    if (row.ref.type === 'ResourcePool') {
+      let marker: VchMarker | undefined;
+      for (const cv of asArray(row.props.customValue as Array<{ key: number; value?: string }> | undefined)) {
+        if (fieldKeys.get(num(cv.key)) === VCH_MARKER_FIELD && cv.value) {
+          try {
+            marker = JSON.parse(cv.value) as VchMarker;
+          } catch {
+            marker = undefined;
+          }
+        }
+      }
+      snap.pools.set(row.ref.value, {
+        moid: row.ref.value,
+        name: String(row.props.name ?? ''),
+        cpu: allocation(row.props['config.cpuAllocation']),
+        memory: allocation(row.props['config.memoryAllocation']),
+        marker,
+        vmMoids: asArray(row.props.vm as ManagedObjectReference[] | undefined).map((r) => r.value),
+      });
+    } else if (row.ref.type === 'VirtualMachine') {
+      const vm = vmRow(row.ref.value, row.props);
+      snap.vms.set(vm.moid, vm);
+      if (vm.uuid) snap.vmsByUuid.set(vm.uuid, vm);
+    }
+  }
+  for (const p of pools) if (!snap.pools.has(p)) snap.missingPools.add(p);
+  return snap;
+}

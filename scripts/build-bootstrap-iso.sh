@@ -153,4 +153,5 @@ xorriso -as mkisofs -quiet -iso-level 3 -volid VIC_BOOTSTRAP -rational-rock \
 
 mv "$work/bootstrap.iso" "$out"
 cp "$iso/vic-bootstrap" "$out.versions"
+install -m 0755 "$work/tether" "$(dirname "$out")/tether"
 log "bootstrap ISO: $out ($(stat -c %s "$out") bytes, sha256 $(sha256sum "$out" | cut -d' ' -f1))"

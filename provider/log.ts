@@ -1,0 +1,31 @@
+/**
+ * Provider logs: hclog-style JSON lines on stderr, which go-plugin parses and Terraform shows under
+ * TF_LOG / TF_LOG_PROVIDER. stdout belongs to the handshake line alone. Callers pass names, types
+ * and paths, never attribute values: values may be secrets.
+ */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+const ORDER: Record<LogLevel, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 };
+
+export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
+
+export interface Logger {
+  log(level: LogLevel, message: string, fields?: LogFields): void;
+}
+
+function levelFromEnv(env: NodeJS.ProcessEnv): LogLevel {
+  const wanted = (env.TF_LOG_PROVIDER ?? env.TF_LOG ?? '').toLowerCase();
+  return wanted in ORDER ? (wanted as LogLevel) : 'debug';
+}
+
+export function stderrLogger(env: NodeJS.ProcessEnv = process.env, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+  const min = ORDER[levelFromEnv(env)];
+  return {
+    log(level, message, fields = {}) {
+      if (ORDER[level] < min) return;
+      const entry: Record<string, unknown> = { '@level': level, '@message': message, '@module': 'provider.vic', '@timestamp': new Date().toISOString() };
+      for (const [k, v] of Object.entries(fields)) if (v !== undefined) entry[k] = v;
+      write(`${JSON.stringify(entry)}\n`);
+    },
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Entry point of terraform-provider-vic. Terraform starts a fresh process for every phase, so this
+ * loads only what the handshake needs; the engine and the vSphere client load on first use.
+ */
+import { Engine } from '../src/engine/types';
+import { ConnectionSettings } from '../src/resources';
+import { stderrLogger } from './log';
+import { VicProvider } from './provider';
+import { checkMagicCookie, negotiateProtocol, serve } from './serve';
+
+/** The engine loads lazily: `terraform validate` and schema reads never need it. */
+async function connectEngine(settings: ConnectionSettings): Promise<Engine> {
+  // TODO(issue 5): a static import('../src/engine') once src/engine/index.ts lands (esbuild bundles only static paths).
+  const modulePath = '../src/engine';
+  const engine = (await import(modulePath)) as { connectEngine?: (s: ConnectionSettings) => Promise<Engine> };
+  if (!engine.connectEngine) throw new Error('this build of the vic provider has no engine (src/engine does not export connectEngine)');
+  return engine.connectEngine(settings);
+}
+
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const refusal = checkMagicCookie(env);
+  if (refusal) {
+    process.stderr.write(refusal);
+    process.exit(1);
+  }
+  if (negotiateProtocol(env) === undefined) {
+    process.stderr.write(`terraform-provider-vic speaks plugin protocol 6; the client offered ${env.PLUGIN_PROTOCOL_VERSIONS}. Use Terraform >= 1.0 or OpenTofu.\n`);
+    process.exit(1);
+  }
+  // stdout carries the handshake line and nothing else: a stray console.log would break the client.
+  console.log = console.error;
+  console.info = console.error;
+  // go-plugin "eats the interrupts": Terraform sends SIGINT to the process group, then StopProvider.
+  process.on('SIGINT', () => undefined);
+  const logger = stderrLogger(env);
+  const provider = new VicProvider({ connect: connectEngine, logger, env });
+  const running = await serve({ provider, logger, env, onExit: () => process.exit(0) });
+  process.on('SIGTERM', () => void running.shutdown());
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`terraform-provider-vic failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,453 @@
+/**
+ * The tfplugin6 Provider RPCs, in terms of the engine. Requests and responses are the plain objects
+ * @grpc/proto-loader produces (enums as strings, bytes as Buffers). This layer translates between
+ * cty values and engine attributes and enforces Terraform's plan and apply rules; the decisions
+ * (what changes, what it means in vSphere) belong to the engine.
+ */
+import { ApplyOptions, AttributeChange, Engine, EngineError, PlannedChange } from '../src/engine/types';
+import { sameValue } from '../src/engine/diff';
+import {
+  AttrPath,
+  Attrs,
+  ConnectionSettings,
+  Problem,
+  ResourceType,
+  UNKNOWN,
+  Value,
+  connectionFromEnv,
+  connectionSettings,
+  containsUnknown,
+  formatPath,
+  validateAttrs,
+} from '../src/resources';
+import { CtyValue } from './cty';
+import { CodecError, decodeDynamicValue, decodeJson, encodeMsgpack } from './codec';
+import { Diagnostic, errorDiagnostic, hasErrors, problemDiagnostics, warningDiagnostic } from './diagnostics';
+import { Logger } from './log';
+import { ReadCoalescer } from './read-coalescer';
+import { TerraformKind, TfPathStep, attributePathSteps, isComputed, providerSchemas } from './schema';
+
+export interface WireDynamicValue {
+  msgpack?: Buffer | Uint8Array | null;
+  json?: Buffer | Uint8Array | null;
+}
+
+/** How the provider gets an engine once it knows the connection settings (lazily: first use). */
+export type EngineConnector = (settings: ConnectionSettings) => Promise<Engine>;
+
+export interface VicProviderOptions {
+  readonly connect: EngineConnector;
+  readonly logger: Logger;
+  /** How long ReadResource calls are gathered into one batched refresh. */
+  readonly readWindowMs?: number;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+type Diags = { diagnostics: Diagnostic[] };
+
+function dv(bytes: Uint8Array): { msgpack: Buffer } {
+  return { msgpack: Buffer.from(bytes) };
+}
+
+function isAttrs(v: CtyValue): v is Attrs {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class VicProvider {
+  private readonly schemas = providerSchemas();
+  private settings: ConnectionSettings | undefined;
+  private configureProblems: Diagnostic[] = [];
+  private enginePromise: Promise<Engine> | undefined;
+  private stopController = new AbortController();
+  private readonly reads: ReadCoalescer;
+
+  constructor(private readonly opts: VicProviderOptions) {
+    this.reads = new ReadCoalescer(
+      async (requests) => (await this.engine()).read(requests),
+      opts.readWindowMs ?? 5,
+      (size) => this.opts.logger.log('debug', 'batched refresh', { resources: size }),
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Lookup and conversion
+
+  private resourceKind(typeName: string): TerraformKind {
+    const k = this.schemas.resources.get(typeName);
+    if (!k) throw new UnknownTypeError('resource', typeName, [...this.schemas.resources.keys()]);
+    return k;
+  }
+
+  private dataSourceKind(typeName: string): TerraformKind {
+    const k = this.schemas.dataSources.get(typeName);
+    if (!k) throw new UnknownTypeError('data source', typeName, [...this.schemas.dataSources.keys()]);
+    return k;
+  }
+
+  private decode(kind: TerraformKind, value: WireDynamicValue | null | undefined): Attrs | null {
+    const v = decodeDynamicValue(kind.type, value as { msgpack?: Uint8Array; json?: Uint8Array } | undefined);
+    if (v === null) return null;
+    if (!isAttrs(v)) throw new CodecError('', `${kind.typeName}: expected an object`);
+    return v;
+  }
+
+  private encode(kind: TerraformKind, value: Attrs | null): { msgpack: Buffer } {
+    return dv(encodeMsgpack(kind.type, value));
+  }
+
+  private resourceType(kind: TerraformKind): ResourceType {
+    return kind.declaration!.type;
+  }
+
+  /** Errors become diagnostics; EngineError problems keep their attribute paths. */
+  private failure(kind: TerraformKind | undefined, summary: string, err: unknown, value?: CtyValue): Diagnostic[] {
+    if (err instanceof EngineError && err.problems.length > 0 && kind) {
+      return problemDiagnostics(kind, err.problems, value);
+    }
+    if (err instanceof UnknownTypeError) return [errorDiagnostic(err.message, err.detail)];
+    return [errorDiagnostic(summary, messageOf(err))];
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Engine, connected on first use so that short phases (validate, schema) never load it
+
+  private engine(): Promise<Engine> {
+    if (!this.enginePromise) {
+      const settings = this.settings;
+      if (!settings) {
+        const why = this.configureProblems.map((d) => d.detail).join(' ');
+        return Promise.reject(new Error(`the provider is not configured${why ? `: ${why}` : ''}`));
+      }
+      this.opts.logger.log('info', 'connecting to vSphere', { url: settings.url, user: settings.username });
+      this.enginePromise = this.opts.connect(settings).catch((err: unknown) => {
+        this.enginePromise = undefined;
+        throw new Error(`cannot connect to vSphere at ${settings.url} as ${settings.username}: ${messageOf(err)}`);
+      });
+    }
+    return this.enginePromise;
+  }
+
+  async close(): Promise<void> {
+    this.stopController.abort(new Error('the provider is shutting down'));
+    const pending = this.enginePromise;
+    this.enginePromise = undefined;
+    if (pending) await (await pending.catch(() => undefined))?.close();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // RPCs
+
+  getProviderSchema() {
+    const s = this.schemas;
+    const map = (m: ReadonlyMap<string, TerraformKind>) => Object.fromEntries([...m].map(([n, k]) => [n, k.tfSchema]));
+    return {
+      provider: s.provider.tfSchema,
+      resource_schemas: map(s.resources),
+      data_source_schemas: map(s.dataSources),
+      diagnostics: [],
+      server_capabilities: { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false },
+    };
+  }
+
+  validateProviderConfig(req: { config?: WireDynamicValue }): Diags {
+    const kind = this.schemas.provider;
+    try {
+      const config = this.decode(kind, req.config) ?? {};
+      return { diagnostics: problemDiagnostics(kind, validateAttrs(kind.schema, config).problems, config) };
+    } catch (err) {
+      return { diagnostics: this.failure(kind, 'Invalid provider configuration', err) };
+    }
+  }
+
+  validateResourceConfig(req: { type_name: string; config?: WireDynamicValue }): Diags {
+    return this.validateConfig(() => this.resourceKind(req.type_name), req.config);
+  }
+
+  validateDataResourceConfig(req: { type_name: string; config?: WireDynamicValue }): Diags {
+    return this.validateConfig(() => this.dataSourceKind(req.type_name), req.config);
+  }
+
+  /** Pure schema validation (no vSphere): every problem, each pointing at its attribute. */
+  private validateConfig(kindOf: () => TerraformKind, wire: WireDynamicValue | undefined): Diags {
+    let kind: TerraformKind | undefined;
+    try {
+      kind = kindOf();
+      const config = this.decode(kind, wire) ?? {};
+      return { diagnostics: problemDiagnostics(kind, validateAttrs(kind.schema, config).problems, config) };
+    } catch (err) {
+      return { diagnostics: this.failure(kind, 'Invalid configuration', err) };
+    }
+  }
+
+  configureProvider(req: { terraform_version?: string; config?: WireDynamicValue }): Diags {
+    const kind = this.schemas.provider;
+    try {
+      const config = this.decode(kind, req.config) ?? {};
+      const unknown = Object.entries(config).filter(([, v]) => containsUnknown(v));
+      if (unknown.length > 0) {
+        const problems: Problem[] = unknown.map(([name]) => ({
+          path: [name],
+          severity: 'error',
+          summary: `Provider argument "${name}" is not known until apply`,
+          detail: `The vic provider connects to vSphere while planning, so "${name}" must be known then. Use a value that does not depend on a resource, or apply the resources it depends on first (terraform apply -target=...).`,
+        }));
+        this.configureProblems = problemDiagnostics(kind, problems, config);
+        return { diagnostics: this.configureProblems };
+      }
+      const { settings, problems } = connectionSettings(connectionFromEnv(config, this.opts.env ?? process.env));
+      this.configureProblems = problemDiagnostics(kind, problems, config);
+      this.settings = hasErrors(this.configureProblems) ? undefined : settings;
+      this.enginePromise = undefined;
+      this.opts.logger.log('debug', 'provider configured', { terraform_version: req.terraform_version, url: settings?.url });
+      return { diagnostics: this.configureProblems };
+    } catch (err) {
+      return { diagnostics: this.failure(kind, 'Invalid provider configuration', err) };
+    }
+  }
+
+  /**
+   * Called for every managed resource on every refresh, even at the current version. The stored JSON
+   * is in the schema of `version`: migrate it step by step, then shape it to the current schema
+   * (attributes added since are missing from it: they become null).
+   */
+  upgradeResourceState(req: { type_name: string; version?: number | string; raw_state?: { json?: Buffer; flatmap?: Record<string, string> } }) {
+    let kind: TerraformKind | undefined;
+    try {
+      kind = this.resourceKind(req.type_name);
+      const d = kind.declaration!;
+      const from = Number(req.version ?? 0);
+      if (!req.raw_state?.json || req.raw_state.json.length === 0) {
+        const flat = req.raw_state?.flatmap && Object.keys(req.raw_state.flatmap).length > 0;
+        if (!flat) return { upgraded_state: this.encode(kind, null), diagnostics: [] };
+        return {
+          diagnostics: [
+            errorDiagnostic(
+              `Unsupported state format for ${req.type_name}`,
+              `The state of this ${req.type_name} is in the pre-0.12 "flatmap" format, which this provider never wrote. Remove it with "terraform state rm" and import it again.`,
+            ),
+          ],
+        };
+      }
+      if (from > d.schemaVersion) {
+        return {
+          diagnostics: [
+            errorDiagnostic(
+              `State of ${req.type_name} is from a newer provider`,
+              `The state was written with schema version ${from}; this provider knows versions up to ${d.schemaVersion}. Upgrade the vic provider (terraform init -upgrade).`,
+            ),
+          ],
+        };
+      }
+      let attrs = JSON.parse(req.raw_state.json.toString('utf8')) as Attrs;
+      for (let v = from; v < d.schemaVersion; v++) {
+        const migrate = d.migrations[v];
+        if (!migrate) throw new Error(`no migration from schema version ${v} to ${v + 1} for ${req.type_name}; the provider is incomplete, please report it`);
+        attrs = migrate(attrs);
+      }
+      const upgraded = decodeJson(kind.type, JSON.stringify(attrs), { lenientObjects: true }) as Attrs;
+      if (from !== d.schemaVersion) this.opts.logger.log('info', 'upgraded resource state', { type: req.type_name, from, to: d.schemaVersion });
+      return { upgraded_state: this.encode(kind, upgraded), diagnostics: [] };
+    } catch (err) {
+      return { diagnostics: this.failure(kind, `Cannot upgrade the state of ${req.type_name}`, err) };
+    }
+  }
+
+  async readResource(req: { type_name: string; current_state?: WireDynamicValue; private?: Buffer }) {
+    let kind: TerraformKind | undefined;
+    try {
+      kind = this.resourceKind(req.type_name);
+      const state = this.decode(kind, req.current_state);
+      if (state === null) return { new_state: this.encode(kind, null), diagnostics: [], private: req.private };
+      const fresh = await this.reads.read({ type: this.resourceType(kind), state });
+      // Only a NotFound from vSphere yields null here; Terraform then plans a create.
+      const newState = fresh === null ? null : this.complete(kind, fresh, state);
+      return { new_state: this.encode(kind, newState), diagnostics: [], private: req.private };
+    } catch (err) {
+      return { diagnostics: this.failure(kind, `Cannot refresh ${req.type_name}`, err) };
+    }
+  }
+
+  async planResourceChange(req: { type_name: string; prior_state?: WireDynamicValue; proposed_new_state?: WireDynamicValue; config?: WireDynamicValue; prior_private?: Buffer }) {
+    let kind: TerraformKind | undefined;
+    let config: Attrs | null = null;
+    try {
+      kind = this.resourceKind(req.type_name);
+      const prior = this.decode(kind, req.prior_state);
+      const proposed = this.decode(kind, req.proposed_new_state);
+      config = this.decode(kind, req.config);
+      if (proposed === null || config === null) {
+        return { planned_state: this.encode(kind, null), requires_replace: [], diagnostics: [], planned_private: req.prior_private };
+      }
+      const engine = await this.engine();
+      const change = await engine.plan(this.resourceType(kind), prior, config);
+      const diagnostics = problemDiagnostics(kind, change.problems, config);
+      if (hasErrors(diagnostics)) return { diagnostics };
+      for (const note of change.notes) diagnostics.push(warningDiagnostic(note, `Planned change to ${req.type_name}: ${change.reasons.join('; ') || change.action}.`));
+      const planned = this.conformPlan(kind, change.planned ?? {}, config, prior);
+      this.opts.logger.log('debug', 'planned', { type: req.type_name, action: change.action, reasons: change.reasons.join('; ') });
+      return {
+        planned_state: this.encode(kind, planned),
+        requires_replace: this.requiresReplace(kind, change),
+        planned_private: req.prior_private,
+        diagnostics,
+      };
+    } catch (err) {
+      return { diagnostics: this.failure(kind, `Cannot plan ${req.type_name}`, err, config) };
+    }
+  }
+
+  async applyResourceChange(req: { type_name: string; prior_state?: WireDynamicValue; planned_state?: WireDynamicValue; config?: WireDynamicValue; planned_private?: Buffer }) {
+    let kind: TerraformKind | undefined;
+    let prior: Attrs | null = null;
+    let planned: Attrs | null = null;
+    try {
+      kind = this.resourceKind(req.type_name);
+      prior = this.decode(kind, req.prior_state);
+      planned = this.decode(kind, req.planned_state);
+      const change = this.changeFor(kind, prior, planned);
+      const engine = await this.engine();
+      const options: ApplyOptions = {
+        signal: this.stopController.signal,
+        onProgress: (e) => this.opts.logger.log('info', `${e.type} ${e.name}: ${e.phase}${e.message ? ` (${e.message})` : ''}`, { current: e.current, total: e.total }),
+      };
+      this.opts.logger.log('info', 'applying', { type: req.type_name, action: change.action });
+      const result = await engine.apply(change, options);
+      const newState = planned === null || result === null ? null : this.conformApplied(kind, result, planned);
+      return { new_state: this.encode(kind, newState), private: req.planned_private, diagnostics: [] };
+    } catch (err) {
+      const diagnostics = this.failure(kind, `Cannot apply ${req.type_name}`, err, planned);
+      // Keep what exists: a failed create leaves nothing (a retry adopts a half-made object by its
+      // deterministic id); a failed update or delete keeps the prior state.
+      return kind ? { new_state: this.encode(kind, prior), diagnostics } : { diagnostics };
+    }
+  }
+
+  async importResourceState(req: { type_name: string; id: string }) {
+    let kind: TerraformKind | undefined;
+    try {
+      kind = this.resourceKind(req.type_name);
+      const engine = await this.engine();
+      const state = await engine.importState(this.resourceType(kind), req.id);
+      return { imported_resources: [{ type_name: req.type_name, state: this.encode(kind, this.complete(kind, state, null)) }], diagnostics: [] };
+    } catch (err) {
+      return { diagnostics: this.failure(kind, `Cannot import ${req.type_name} "${req.id}"`, err) };
+    }
+  }
+
+  async readDataSource(req: { type_name: string; config?: WireDynamicValue }) {
+    let kind: TerraformKind | undefined;
+    let config: Attrs | null = null;
+    try {
+      kind = this.dataSourceKind(req.type_name);
+      config = this.decode(kind, req.config) ?? {};
+      const engine = await this.engine();
+      const found = await engine.readDataSource(this.resourceType(kind), config);
+      const state: Attrs = this.complete(kind, found, null);
+      // Lookup arguments come back exactly as configured (Terraform checks it).
+      for (const [name, attr] of Object.entries(kind.schema)) if (!attr.computed) state[name] = config[name] ?? null;
+      return { state: this.encode(kind, state), diagnostics: [] };
+    } catch (err) {
+      return { diagnostics: this.failure(kind, `Cannot read data source ${req.type_name}`, err, config) };
+    }
+  }
+
+  stopProvider(): { Error: string } {
+    this.opts.logger.log('info', 'stop requested: cancelling in-flight work');
+    this.stopController.abort(new Error('Terraform asked the provider to stop (interrupt)'));
+    this.stopController = new AbortController();
+    return { Error: '' };
+  }
+
+  /** The signal in-flight applies observe; aborted by StopProvider. */
+  get stopSignal(): AbortSignal {
+    return this.stopController.signal;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Terraform's rules for plans and results
+
+  /** Every schema attribute present (absent → null), nothing outside the schema. */
+  private complete(kind: TerraformKind, attrs: Attrs, fallback: Attrs | null): Attrs {
+    const out: Attrs = {};
+    for (const name of Object.keys(kind.schema)) out[name] = attrs[name] !== undefined ? attrs[name] : (fallback?.[name] ?? null);
+    return out;
+  }
+
+  /**
+   * A valid plan keeps configured values exactly; only computed attributes may differ, and an
+   * optional + computed one only when config leaves it null (objchange/plan_valid.go).
+   */
+  private conformPlan(kind: TerraformKind, engine: Attrs, config: Attrs, prior: Attrs | null): Attrs {
+    const planned: Attrs = {};
+    for (const [name, attr] of Object.entries(kind.schema)) {
+      const configured = config[name] ?? null;
+      if (!isComputed(attr) || configured !== null) {
+        planned[name] = configured;
+        continue;
+      }
+      let v: Value | undefined = engine[name];
+      if (v === undefined) v = attr.default !== undefined ? attr.default : prior === null ? UNKNOWN : (prior[name] ?? null);
+      planned[name] = v;
+    }
+    return planned;
+  }
+
+  /** After apply every value is known and equals what the plan promised where it promised one. */
+  private conformApplied(kind: TerraformKind, result: Attrs, planned: Attrs): Attrs {
+    const out: Attrs = {};
+    for (const name of Object.keys(kind.schema)) {
+      const promised = planned[name];
+      let v = result[name] === undefined ? null : result[name];
+      if (!containsUnknown(promised) && promised !== undefined && !sameValue(promised, v)) {
+        this.opts.logger.log('debug', 'applied value differs from the plan; keeping the planned value until the next refresh', { type: kind.typeName, attribute: name });
+        v = promised;
+      }
+      if (containsUnknown(v)) throw new Error(`the engine left "${name}" of ${kind.typeName} unknown after apply; please report this`);
+      out[name] = v;
+    }
+    return out;
+  }
+
+  /** All forceNew paths (Terraform keeps only those whose value changes) plus the engine's own. */
+  private requiresReplace(kind: TerraformKind, change: PlannedChange): { steps: TfPathStep[] }[] {
+    const paths: AttrPath[] = Object.entries(kind.schema)
+      .filter(([, a]) => a.forceNew)
+      .map(([n]) => [n]);
+    for (const p of change.requiresReplace) if (!paths.some((q) => formatPath(q) === formatPath(p))) paths.push(p);
+    return paths.map((p) => ({ steps: attributePathSteps(kind.type, p) }));
+  }
+
+  /** The engine's change for what Terraform approved: replace arrives as delete, then create. */
+  private changeFor(kind: TerraformKind, prior: Attrs | null, planned: Attrs | null): PlannedChange {
+    const action = prior === null ? 'create' : planned === null ? 'delete' : 'update';
+    const changes =
+      prior && planned
+        ? Object.entries(kind.schema)
+            .filter(([n]) => !sameValue(prior[n], planned[n]))
+            .map(([n, a]): AttributeChange => ({ path: [n], before: prior[n], after: planned[n], forceNew: a.forceNew === true }))
+        : [];
+    return {
+      type: this.resourceType(kind),
+      action,
+      prior,
+      planned,
+      changes,
+      requiresReplace: [],
+      reasons: changes.map((c) => `${formatPath(c.path)} changed`),
+      notes: [],
+      problems: [],
+    };
+  }
+}
+
+class UnknownTypeError extends Error {
+  readonly detail: string;
+  constructor(what: string, name: string, known: string[]) {
+    super(`Unknown ${what} type "${name}"`);
+    this.detail = `The vic provider has no ${what} "${name}". Known: ${known.join(', ')}.`;
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The plugin process: go-plugin handshake, AutoMTLS, a unix socket, and the gRPC services Terraform
+ * expects next to tfplugin6.Provider (GRPCController, GRPCStdio, GRPCBroker, health).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as grpc from '@grpc/grpc-js';
+import { transportSecurity } from './auto-mtls';
+import { Logger } from './log';
+import { VicProvider } from './provider';
+
+/** From Terraform's plugin6 serve.go; go-plugin refuses to start a plugin without it. */
+export const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
+export const MAGIC_COOKIE_VALUE = 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2';
+export const PROTOCOL_VERSION = 6;
+
+const LOADER_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: false, oneofs: true } as const;
+
+/** The .proto files: next to this module in the source tree, in proto/ next to the bundle. */
+export function protoDirectory(): string {
+  return process.env.VIC_PROVIDER_PROTO_DIR ?? join(__dirname, 'proto');
+}
+
+type Unary = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => void;
+
+export interface ServeOptions {
+  readonly provider: VicProvider;
+  readonly logger: Logger;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Where the handshake line goes; stdout in the real plugin. */
+  readonly announce?: (line: string) => void;
+  /** Called after Shutdown (or SIGTERM) has closed the server; the real plugin exits here. */
+  readonly onExit?: () => void;
+}
+
+export interface RunningPlugin {
+  readonly address: string;
+  readonly handshake: string;
+  shutdown(): Promise<void>;
+}
+
+export function checkMagicCookie(env: NodeJS.ProcessEnv): string | undefined {
+  if (env[MAGIC_COOKIE_KEY] === MAGIC_COOKIE_VALUE) return undefined;
+  return (
+    'This binary is a plugin. These are not meant to be executed directly.\n' +
+    'Please execute the program that consumes these plugins, which will load any plugins automatically.\n' +
+    '(terraform-provider-vic is the vic-iac Terraform provider: see docs/terraform.md to install it.)\n'
+  );
+}
+
+/** go-plugin offers a list ("5,6", in any order); this provider speaks 6 only. */
+export function negotiateProtocol(env: NodeJS.ProcessEnv): number | undefined {
+  const offered = (env.PLUGIN_PROTOCOL_VERSIONS ?? String(PROTOCOL_VERSION)).split(',').map((v) => Number(v.trim()));
+  return offered.includes(PROTOCOL_VERSION) ? PROTOCOL_VERSION : undefined;
+}
+
+export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
+  const env = opts.env ?? process.env;
+  const { logger, provider } = opts;
+  // Loaded here so that a cookie mismatch or a unit test of the rest never pays for grpc.
+  const grpcJs = await import('@grpc/grpc-js');
+  const protoLoader = await import('@grpc/proto-loader');
+  const dir = protoDirectory();
+  const definition = protoLoader.loadSync(['tfplugin6.proto', 'go-plugin.proto', 'health.proto'], { ...LOADER_OPTIONS, includeDirs: [dir] });
+  const loaded = grpcJs.loadPackageDefinition(definition) as unknown as {
+    tfplugin6: { Provider: grpc.ServiceClientConstructor };
+    plugin: { GRPCController: grpc.ServiceClientConstructor; GRPCStdio: grpc.ServiceClientConstructor; GRPCBroker: grpc.ServiceClientConstructor };
+    grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
+  };
+
+  // Terraform accepts schemas up to 64 MiB and go-plugin sets no limit: neither do we.
+  const server = new grpcJs.Server({ 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1 });
+
+  const unary =
+    (name: string, fn: (req: never) => unknown): Unary =>
+    (call, callback) => {
+      const started = Date.now();
+      const typeName = (call.request as { type_name?: string }).type_name;
+      Promise.resolve()
+        .then(() => fn(call.request as never))
+        .then(
+          (res) => {
+            logger.log('trace', `served ${name}`, { rpc: name, type: typeName, ms: Date.now() - started });
+            callback(null, res);
+          },
+          (err: unknown) => {
+            logger.log('error', `${name} failed`, { rpc: name, type: typeName, error: err instanceof Error ? err.message : String(err) });
+            callback({ code: grpcJs.status.INTERNAL, details: err instanceof Error ? err.message : String(err) });
+          },
+        );
+    };
+
+  server.addService(loaded.tfplugin6.Provider.service, {
+    GetProviderSchema: unary('GetProviderSchema', () => provider.getProviderSchema()),
+    ValidateProviderConfig: unary('ValidateProviderConfig', (r) => provider.validateProviderConfig(r)),
+    ValidateResourceConfig: unary('ValidateResourceConfig', (r) => provider.validateResourceConfig(r)),
+    ValidateDataResourceConfig: unary('ValidateDataResourceConfig', (r) => provider.validateDataResourceConfig(r)),
+    UpgradeResourceState: unary('UpgradeResourceState', (r) => provider.upgradeResourceState(r)),
+    ConfigureProvider: unary('ConfigureProvider', (r) => provider.configureProvider(r)),
+    ReadResource: unary('ReadResource', (r) => provider.readResource(r)),
+    PlanResourceChange: unary('PlanResourceChange', (r) => provider.planResourceChange(r)),
+    ApplyResourceChange: unary('ApplyResourceChange', (r) => provider.applyResourceChange(r)),
+    ImportResourceState: unary('ImportResourceState', (r) => provider.importResourceState(r)),
+    ReadDataSource: unary('ReadDataSource', (r) => provider.readDataSource(r)),
+    StopProvider: unary('StopProvider', () => provider.stopProvider()),
+  });
+
+  let closing: Promise<void> | undefined;
+  const socketDir = env.PLUGIN_UNIX_SOCKET_DIR || tmpdir();
+  const socketPath = join(socketDir, `plugin${randomBytes(6).toString('hex')}.sock`);
+  const shutdown = (): Promise<void> => {
+    closing ??= (async () => {
+      logger.log('debug', 'shutting down');
+      await provider.close().catch((err: unknown) => logger.log('warn', 'engine close failed', { error: String(err) }));
+      server.forceShutdown();
+      if (existsSync(socketPath)) unlinkSync(socketPath);
+      opts.onExit?.();
+    })();
+    return closing;
+  };
+
+  server.addService(loaded.plugin.GRPCController.service, {
+    // Reply first: go-plugin waits for the answer, then for the process to go (2 s), then kills it.
+    Shutdown: (_call: unknown, callback: grpc.sendUnaryData<object>) => {
+      callback(null, {});
+      setImmediate(() => void shutdown());
+    },
+  });
+  server.addService(loaded.plugin.GRPCStdio.service, {
+    // Logs go to stderr, which go-plugin already reads; nothing to relay, so end the stream at once.
+    StreamStdio: (call: grpc.ServerWritableStream<unknown, unknown>) => call.end(),
+  });
+  server.addService(loaded.plugin.GRPCBroker.service, {
+    // No sub-plugins are brokered; drain the client's stream and close ours when it closes.
+    StartStream: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
+      call.on('data', () => undefined);
+      call.on('end', () => call.end());
+      call.on('error', () => undefined);
+    },
+  });
+  server.addService(loaded.grpc.health.v1.Health.service, {
+    Check: (call: grpc.ServerUnaryCall<{ service?: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const service = call.request.service ?? '';
+      callback(null, { status: service === '' || service === 'plugin' ? 'SERVING' : 'SERVICE_UNKNOWN' });
+    },
+  });
+
+  const security = await transportSecurity(grpcJs, env);
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`unix:${socketPath}`, security.credentials, (err) => (err ? reject(new Error(`cannot listen on unix socket ${socketPath}: ${err.message}`)) : resolve())),
+  );
+  // Only when bound: go-plugin dials as soon as it reads the line. Never a 7th field (go-plugin 1.4 splits into 6).
+  const handshake = `1|${PROTOCOL_VERSION}|unix|${socketPath}|grpc|${security.handshakeField}`;
+  (opts.announce ?? ((line) => process.stdout.write(`${line}\n`)))(handshake);
+  logger.log('debug', 'plugin listening', { address: socketPath, tls: security.handshakeField !== '' });
+  return { address: socketPath, handshake, shutdown };
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds terraform-provider-vic (one esbuild bundle plus its .proto files) and installs it into a
+# Terraform filesystem mirror, idempotently:
+#   scripts/install-provider.sh                 -> ~/.terraform.d/plugins (the implicit local mirror)
+#   scripts/install-provider.sh /path/to/mirror -> a mirror named in a CLI config's filesystem_mirror
+# The bundle also lands in .cache/provider/, which bin/terraform-provider-vic runs (dev_overrides).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$VIC_ROOT"
+
+mirror="${1:-$HOME/.terraform.d/plugins}"
+version="$(node -p 'require("./package.json").version')"
+case "$(uname -m)" in x86_64) arch=amd64 ;; aarch64 | arm64) arch=arm64 ;; *) arch="$(uname -m)" ;; esac
+os="$(uname -s | tr '[:upper:]' '[:lower:]')"
+build="$VIC_CACHE/provider"
+node_bin="$(command -v node)" || die "node is not on PATH; install Node.js 20 (see README)"
+
+if stale "$build/main.js" provider src package-lock.json scripts/install-provider.sh; then
+  log "bundling terraform-provider-vic with esbuild"
+  rm -rf "$build.tmp" && mkdir -p "$build.tmp/proto"
+  npx --no-install esbuild provider/main.ts --bundle --platform=node --target=node20 --minify \
+    --sourcemap --outfile="$build.tmp/main.js" --log-level=warning
+  cp provider/proto/*.proto "$build.tmp/proto/"
+  rm -rf "$build" && mv "$build.tmp" "$build"
+fi
+
+# Terraform runs the first file named terraform-provider-vic* in the package directory.
+target="$mirror/registry.terraform.io/vic-iac/vic/$version/${os}_${arch}"
+mkdir -p "$target/proto"
+cp "$build/main.js" "$build/main.js.map" "$target/"
+cp "$build/proto/"*.proto "$target/proto/"
+launcher="$target/terraform-provider-vic_v$version"
+cat >"$launcher.tmp" <<SH
+#!/bin/sh
+# terraform-provider-vic $version, installed by vic-iac scripts/install-provider.sh
+exec "$node_bin" "\$(dirname "\$0")/main.js" "\$@"
+SH
+chmod 0755 "$launcher.tmp" && mv "$launcher.tmp" "$launcher"
+log "installed vic-iac/vic $version into $target"

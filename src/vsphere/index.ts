@@ -30,3 +30,98 @@ export {
   type MoRef,
   type TypedScalar,
 } from './xml';
+export {
+  UpdateCollector,
+  createContainerView,
+  destroyView,
+  retrieveFromContainer,
+  retrieveObject,
+  retrieveObjects,
+  retrievePropertiesEx,
+  rootFolder,
+  type ContainerQuery,
+  type MissingPropertyInfo,
+  type ObjectRow,
+  type ObjectUpdate,
+  type PropertyChange,
+  type PropertySelection,
+  type RetrieveOptions,
+  type UpdateBatch,
+} from './property-collector';
+export { runTask, waitForTask, type TaskInfo, type TaskState, type TaskWaitOptions } from './tasks';
+export {
+  Inventory,
+  rootResourcePool,
+  type Datacenter,
+  type InventoryId,
+  type InventoryKind,
+  type InventoryObject,
+  type NetworkTarget,
+} from './inventory';
+export {
+  IDE0_CONTROLLER_KEY,
+  SIO_CONTROLLER_KEY,
+  addDevice,
+  devicesOfType,
+  editDevice,
+  fileSerialPort,
+  isoCdrom,
+  lsiLogicController,
+  networkAdapter,
+  pvscsiController,
+  removeDevice,
+  virtualDisk,
+  type CdromOptions,
+  type DeviceOperation,
+  type DiskOptions,
+  type NicModel,
+  type NicOptions,
+  type SerialPortOptions,
+  type VirtualDevice,
+  type VirtualDeviceConfigSpec,
+  type VirtualDeviceConnectInfo,
+  type VirtualDisk,
+  type VirtualDiskFlatVer2BackingInfo,
+} from './virtual-devices';
+export {
+  createVm,
+  destroyEntity,
+  destroyVm,
+  encodeVmConfigSpec,
+  extraConfigOf,
+  powerOffVm,
+  powerOnVm,
+  reconfigureVm,
+  shutdownGuest,
+  type CreateVmArgs,
+  type VmConfigSpec,
+} from './virtual-machine';
+export {
+  createResourcePool,
+  destroyResourcePool,
+  fullAllocation,
+  updateResourcePool,
+  type ResourceAllocation,
+  type ResourcePoolSpec,
+  type SharesInfo,
+  type SharesLevel,
+} from './resource-pool';
+export { createFolder, destroyFolder } from './folder';
+export { datastorePath, deleteDatastoreFile, makeDirectory, parseDatastorePath } from './file-manager';
+export { copyVirtualDisk, createVirtualDisk, deleteVirtualDisk, type VirtualDiskSpec } from './virtual-disk-manager';
+export {
+  addCustomFieldDef,
+  customFieldsOf,
+  ensureCustomFieldDef,
+  listCustomFieldDefs,
+  setCustomField,
+  type CustomFieldDef,
+} from './custom-fields';
+export {
+  datastoreFileUrl,
+  downloadDatastoreFile,
+  statDatastoreFile,
+  uploadDatastoreFile,
+  type DatastoreFile,
+  type UploadOptions,
+} from './datastore-http';

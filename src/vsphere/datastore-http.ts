@@ -1,0 +1,109 @@
+/**
+ * Datastore files over HTTP: `/folder/<path>?dcPath=<datacenter>&dsName=<datastore>`, with the
+ * session cookie and the client's TLS trust. Streamed both ways: uploads take a Readable and
+ * downloads return one, so a multi-GB VMDK never sits in memory.
+ */
+import type { Readable } from 'node:stream';
+import { request, type Dispatcher } from 'undici';
+import { NotFoundError, TransientError, VimFault } from './errors';
+import type { VimClient } from './session';
+import { moRef } from './xml';
+
+export interface DatastoreFile {
+  /** Datacenter inventory path without the leading slash, e.g. `DC0` (or `folder/DC1`). */
+  readonly datacenter: string;
+  /** Datastore name, e.g. `LocalDS_0`. */
+  readonly datastore: string;
+  /** Path inside the datastore, e.g. `vch1/images/abc/abc.vmdk`. */
+  readonly path: string;
+}
+
+export interface UploadOptions {
+  /** Byte length of the body; sent as Content-Length (vCenter wants it), else chunked. */
+  readonly size?: number;
+  readonly contentType?: string;
+}
+
+/** The `/folder` URL of a datastore file on the client's server. */
+export function datastoreFileUrl(client: VimClient, file: DatastoreFile): URL {
+  const url = new URL(client.url.origin);
+  url.pathname = `/folder/${file.path.replace(/^\/+/, '').split('/').map(encodeURIComponent).join('/')}`;
+  url.searchParams.set('dcPath', file.datacenter.replace(/^\/+/, ''));
+  url.searchParams.set('dsName', file.datastore);
+  return url;
+}
+
+function describe(file: DatastoreFile): string {
+  return `[${file.datastore}] ${file.path} (datacenter ${file.datacenter})`;
+}
+
+function object(file: DatastoreFile) {
+  return moRef('DatastoreFile', `[${file.datastore}] ${file.path}`);
+}
+
+async function send(
+  client: VimClient,
+  method: 'GET' | 'PUT' | 'HEAD',
+  file: DatastoreFile,
+  extra: { body?: Readable | Buffer | string; headers?: Record<string, string> } = {},
+): Promise<Dispatcher.ResponseData> {
+  const url = datastoreFileUrl(client, file);
+  const headers: Record<string, string> = { ...extra.headers };
+  const cookie = client.transport.sessionCookie;
+  if (cookie) headers.cookie = cookie;
+  client.stats.record(`HTTP ${method} /folder`);
+  try {
+    return await request(url, { method, headers, body: extra.body, dispatcher: client.transport.dispatcher });
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err));
+    throw new TransientError(
+      { faultName: 'ConnectionLost', method: `HTTP ${method}`, object: object(file), cause: err },
+      `HTTP ${method} of ${describe(file)} failed: ${code}`,
+    );
+  }
+}
+
+async function failure(response: Dispatcher.ResponseData, method: string, file: DatastoreFile): Promise<VimFault> {
+  const text = (await response.body.text().catch(() => '')).slice(0, 200);
+  const init = { method: `HTTP ${method}`, object: object(file), serverMessage: text };
+  if (response.statusCode === 404) {
+    return new NotFoundError({ ...init, faultName: 'FileNotFound' }, `file ${describe(file)} not found (HTTP 404): check the datastore name and path`);
+  }
+  if ([502, 503, 504].includes(response.statusCode)) {
+    return new TransientError({ ...init, faultName: `HTTP${response.statusCode}` }, `HTTP ${method} of ${describe(file)} got ${response.statusCode}; the server is busy`);
+  }
+  return new VimFault(
+    { ...init, faultName: `HTTP${response.statusCode}` },
+    `HTTP ${method} of ${describe(file)} failed with ${response.statusCode}${text ? `: ${text.trim()}` : ''}`,
+  );
+}
+
+/** Uploads (creates or overwrites) a file, streaming `body`. Parent directories are created by the server. */
+export async function uploadDatastoreFile(client: VimClient, file: DatastoreFile, body: Readable | Buffer | string, options: UploadOptions = {}): Promise<void> {
+  const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/octet-stream' };
+  const size = options.size ?? (typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : undefined);
+  if (size !== undefined) headers['content-length'] = String(size);
+  const response = await send(client, 'PUT', file, { body, headers });
+  if (response.statusCode !== 200 && response.statusCode !== 201 && response.statusCode !== 204) throw await failure(response, 'PUT', file);
+  await response.body.dump();
+}
+
+/** Downloads a file as a stream; NotFoundError when it does not exist. The caller must consume or destroy the stream. */
+export async function downloadDatastoreFile(client: VimClient, file: DatastoreFile): Promise<Readable> {
+  const response = await send(client, 'GET', file);
+  if (response.statusCode !== 200) throw await failure(response, 'GET', file);
+  return response.body;
+}
+
+/** The file's size, or undefined when it does not exist (HEAD). */
+export async function statDatastoreFile(client: VimClient, file: DatastoreFile): Promise<{ size: number } | undefined> {
+  const response = await send(client, 'HEAD', file);
+  if (response.statusCode === 404) {
+    await response.body.dump();
+    return undefined;
+  }
+  if (response.statusCode !== 200) throw await failure(response, 'HEAD', file);
+  await response.body.dump();
+  const length = response.headers['content-length'];
+  return { size: Number(Array.isArray(length) ? length[0] : (length ?? 0)) };
+}

@@ -1,0 +1,106 @@
+/**
+ * vSphere tasks, awaited through the PropertyCollector (CreateFilter on the task's `info` +
+ * WaitForUpdatesEx), never by sleep-polling: the server answers as soon as the state changes.
+ * A task that ends in `error` becomes a TaskFailedError carrying the vSphere fault name.
+ */
+import { TaskFailedError, VimFault } from './errors';
+import { UpdateCollector } from './property-collector';
+import type { VimClient } from './session';
+import type { ManagedObjectReference } from './xml';
+
+export type TaskState = 'queued' | 'running' | 'success' | 'error';
+
+/** The fields of vim25 TaskInfo this client reads. */
+export interface TaskInfo {
+  readonly task: ManagedObjectReference;
+  readonly name?: string;
+  readonly descriptionId?: string;
+  readonly entity?: ManagedObjectReference;
+  readonly entityName?: string;
+  readonly state: TaskState;
+  readonly progress?: number;
+  readonly result?: unknown;
+  readonly error?: { readonly fault?: { readonly $type?: string } & Record<string, unknown>; readonly localizedMessage?: string };
+}
+
+export interface TaskWaitOptions {
+  /** Called with 0–100 whenever the task reports progress (and with 100 on success). */
+  readonly onProgress?: (percent: number) => void;
+  /** Give up after this long (the task keeps running on the server). Default: no limit. */
+  readonly timeoutMs?: number;
+  /** The method that started the task, for error messages (e.g. `PowerOnVM_Task`). */
+  readonly method?: string;
+  /** The object the method was called on, for error messages. */
+  readonly object?: ManagedObjectReference;
+}
+
+const TASK_PATHS = ['info.state', 'info.progress', 'info.error', 'info.result', 'info.entity', 'info.entityName', 'info.name', 'info.descriptionId'];
+// vcsim checks for changes on a 250 ms tick; longer waits only matter on a quiet vCenter.
+const WAIT_SECONDS = 30;
+
+/** Waits for `task` to finish; resolves with its result, or throws TaskFailedError. */
+export async function waitForTask<R = unknown>(client: VimClient, task: ManagedObjectReference, options: TaskWaitOptions = {}): Promise<R> {
+  const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+  const collector = await UpdateCollector.create(client);
+  try {
+    await collector.addFilter([task], [{ type: 'Task', paths: TASK_PATHS }]);
+    const info: Record<string, unknown> = { task };
+    let lastProgress = -1;
+    for (;;) {
+      const remainingSeconds = deadline === undefined ? WAIT_SECONDS : Math.ceil((deadline - Date.now()) / 1000);
+      if (remainingSeconds <= 0) {
+        throw new VimFault(
+          { faultName: 'Timeout', method: options.method ?? 'WaitForUpdatesEx', object: options.object ?? task },
+          `task ${task.value}${options.method ? ` (${options.method})` : ''} did not finish within ${options.timeoutMs} ms; it may still complete on the server`,
+        );
+      }
+      const batch = await collector.waitForUpdates(Math.min(WAIT_SECONDS, remainingSeconds));
+      for (const update of batch?.objects ?? []) {
+        if (update.kind === 'leave') {
+          throw new VimFault({ faultName: 'ManagedObjectNotFound', method: options.method ?? 'WaitForUpdatesEx', object: task }, `task ${task.value} vanished before it finished`);
+        }
+        for (const change of update.changeSet) info[change.name.replace(/^info\./, '')] = change.op === 'remove' ? undefined : change.val;
+      }
+      const state = info.state as TaskState | undefined;
+      const progress = typeof info.progress === 'number' ? info.progress : undefined;
+      if (progress !== undefined && progress !== lastProgress && state !== 'success') {
+        lastProgress = progress;
+        options.onProgress?.(progress);
+      }
+      if (state === 'success') {
+        if (lastProgress !== 100) options.onProgress?.(100);
+        return info.result as R;
+      }
+      if (state === 'error') throw taskFailure(info as unknown as TaskInfo, options);
+    }
+  } finally {
+    await collector.destroy();
+  }
+}
+
+function taskFailure(info: TaskInfo, options: TaskWaitOptions): TaskFailedError {
+  const fault = info.error?.fault;
+  const { $type: faultType, ...detail } = fault ?? {};
+  return new TaskFailedError({
+    faultName: faultType ?? 'SystemError',
+    method: options.method ?? info.descriptionId ?? info.name ?? 'task',
+    object: options.object ?? info.entity,
+    serverMessage: info.error?.localizedMessage,
+    detail,
+    task: info.task,
+    entity: info.entity,
+    entityName: info.entityName,
+  });
+}
+
+/** Calls a `*_Task` method and waits for the task: one call for the caller, typed result or TaskFailedError. */
+export async function runTask<R = unknown>(
+  client: VimClient,
+  method: string,
+  thisRef: ManagedObjectReference,
+  args: Record<string, unknown> = {},
+  options: Omit<TaskWaitOptions, 'method' | 'object'> = {},
+): Promise<R> {
+  const task = await client.call<ManagedObjectReference>(method, thisRef, args, { returns: 'moref' });
+  return waitForTask<R>(client, task, { ...options, method, object: thisRef });
+}

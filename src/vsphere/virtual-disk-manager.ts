@@ -1,0 +1,61 @@
+/** VirtualDiskManager: create, copy and delete VMDKs by datastore path. */
+import { runTask, type TaskWaitOptions } from './tasks';
+import type { VimClient } from './session';
+import { VimFault } from './errors';
+import type { ManagedObjectReference } from './xml';
+
+type TaskOptions = Omit<TaskWaitOptions, 'method' | 'object'>;
+
+export interface VirtualDiskSpec {
+  readonly diskType?: 'thin' | 'preallocated' | 'eagerZeroedThick';
+  readonly adapterType?: 'lsiLogic' | 'busLogic' | 'ide';
+  readonly capacityKB: number;
+}
+
+function diskManager(client: VimClient, method: string): ManagedObjectReference {
+  const ref = client.serviceContent.virtualDiskManager;
+  if (!ref) throw new VimFault({ faultName: 'NotSupported', method }, `${method}: ${client.url.host} has no VirtualDiskManager`);
+  return ref;
+}
+
+export async function createVirtualDisk(
+  client: VimClient,
+  dsPath: string,
+  datacenter: ManagedObjectReference,
+  spec: VirtualDiskSpec,
+  options: TaskOptions = {},
+): Promise<void> {
+  await runTask(
+    client,
+    'CreateVirtualDisk_Task',
+    diskManager(client, 'CreateVirtualDisk_Task'),
+    {
+      name: dsPath,
+      datacenter,
+      spec: { $type: 'FileBackedVirtualDiskSpec', diskType: spec.diskType ?? 'thin', adapterType: spec.adapterType ?? 'lsiLogic', capacityKb: spec.capacityKB },
+    },
+    options,
+  );
+}
+
+/** CopyVirtualDisk_Task; with `force` an existing destination is overwritten. */
+export async function copyVirtualDisk(
+  client: VimClient,
+  source: string,
+  destination: string,
+  datacenter: ManagedObjectReference,
+  force = false,
+  options: TaskOptions = {},
+): Promise<void> {
+  await runTask(
+    client,
+    'CopyVirtualDisk_Task',
+    diskManager(client, 'CopyVirtualDisk_Task'),
+    { sourceName: source, sourceDatacenter: datacenter, destName: destination, destDatacenter: datacenter, force },
+    options,
+  );
+}
+
+export async function deleteVirtualDisk(client: VimClient, dsPath: string, datacenter: ManagedObjectReference, options: TaskOptions = {}): Promise<void> {
+  await runTask(client, 'DeleteVirtualDisk_Task', diskManager(client, 'DeleteVirtualDisk_Task'), { name: dsPath, datacenter }, options);
+}

@@ -67,13 +67,5 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-/** An error that carries problems with attribute paths (plan-time checks, refused applies). */
-export class EngineError extends Error {
-  constructor(
-    message: string,
-    readonly problems: readonly Problem[] = [],
-  ) {
-    super(message);
-    this.name = 'EngineError';
-  }
-}
+/** The engine's error type: problems with attribute paths (plan-time checks, refused applies). */
+export { ResourceError as EngineError } from '../resources/errors';

@@ -1,5 +1,6 @@
 /** The vSphere lifecycles of the resources, by type. Loaded only by the engine. */
 import type { ResourceType } from './definition';
 import type { Lifecycle } from './lifecycle';
+import { virtualContainerHostLifecycle } from './virtual-container-host.lifecycle';
 
-export const lifecycles: ReadonlyMap<ResourceType, Lifecycle> = new Map<ResourceType, Lifecycle>([]);
+export const lifecycles: ReadonlyMap<ResourceType, Lifecycle> = new Map<ResourceType, Lifecycle>([['virtual_container_host', virtualContainerHostLifecycle]]);

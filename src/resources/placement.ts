@@ -1,0 +1,100 @@
+/**
+ * Resolving what the user named (datacenter, compute, datastore, network) to vSphere objects, and
+ * turning a miss into a plan-time Problem on the attribute that named it.
+ */
+import { isNotFound, isInvalidArgument, isVimFault, moRef, type ManagedObjectReference } from '../vsphere';
+import { Inventory, rootResourcePool, type Datacenter, type InventoryObject, type NetworkTarget } from '../vsphere/inventory';
+import { retrieveObject } from '../vsphere/property-collector';
+import type { LifecycleContext } from './lifecycle';
+import type { Problem } from './schema';
+
+/** An input that names a vSphere object which does not resolve. */
+export class PlacementError extends Error {
+  constructor(
+    readonly attribute: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PlacementError';
+  }
+
+  toProblem(): Problem {
+    return { path: [this.attribute], severity: 'error', summary: `Cannot resolve "${this.attribute}"`, detail: this.message };
+  }
+}
+
+/** Runs a lookup; a not-found or ambiguous answer becomes a PlacementError on `attribute`. */
+export async function resolving<T>(attribute: string, what: string, lookup: () => Promise<T>): Promise<T> {
+  try {
+    return await lookup();
+  } catch (err) {
+    if (isNotFound(err) || isInvalidArgument(err)) {
+      throw new PlacementError(attribute, `${err.message}. Check ${attribute} = ${JSON.stringify(what)}.`);
+    }
+    throw err;
+  }
+}
+
+export function inventory(ctx: LifecycleContext): Inventory {
+  return new Inventory(ctx.client);
+}
+
+export function datacenterOf(ctx: LifecycleContext, name: unknown): Promise<Datacenter> {
+  const id = (typeof name === 'string' && name) || ctx.datacenter || undefined;
+  return resolving('datacenter', id ?? '(the only one)', () => inventory(ctx).datacenter(id));
+}
+
+const COMPUTE_TYPES = ['ClusterComputeResource', 'ComputeResource', 'HostSystem'];
+
+/** A cluster, host or pool (path, name or MOID) → the resource pool to create the VCH pool under. */
+export async function computePool(ctx: LifecycleContext, dc: Datacenter, compute: string): Promise<ManagedObjectReference> {
+  const inv = inventory(ctx);
+  return resolving('compute', compute, async () => {
+    try {
+      return (await inv.find('resourcePool', dc, compute)).ref;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      let found: InventoryObject | undefined;
+      for (const kind of ['cluster', 'host'] as const) {
+        found = await inv.find(kind, dc, compute).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+        if (found) break;
+      }
+      if (!found) throw err;
+      // A host's pool is its compute resource's root pool.
+      let owner = found.ref;
+      if (owner.type === 'HostSystem') {
+        owner = (await retrieveObject<{ parent: ManagedObjectReference }>(ctx.client, owner, ['parent'])).parent;
+      }
+      if (!COMPUTE_TYPES.includes(owner.type)) throw err;
+      return rootResourcePool(ctx.client, owner);
+    }
+  });
+}
+
+export function datastoreOf(ctx: LifecycleContext, dc: Datacenter, datastore: string): Promise<InventoryObject> {
+  return resolving('datastore', datastore, () => inventory(ctx).datastore(dc, datastore));
+}
+
+export function networkOf(ctx: LifecycleContext, dc: Datacenter, attribute: string, network: string): Promise<NetworkTarget> {
+  return resolving(attribute, network, () => inventory(ctx).network(dc, network));
+}
+
+/** Collects PlacementErrors from independent lookups into problems; rethrows anything else. */
+export async function collectPlacement(checks: Array<Promise<unknown>>): Promise<Problem[]> {
+  const results = await Promise.allSettled(checks);
+  const problems: Problem[] = [];
+  for (const r of results) {
+    if (r.status === 'fulfilled') continue;
+    if (r.reason instanceof PlacementError) problems.push(r.reason.toProblem());
+    else throw r.reason;
+  }
+  return problems;
+}
+
+export function poolRef(moid: string): ManagedObjectReference {
+  return moRef('ResourcePool', moid);
+}
+
+export function describeError(err: unknown): string {
+  return isVimFault(err) || err instanceof Error ? err.message : String(err);
+}

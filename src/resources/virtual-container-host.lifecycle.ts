@@ -1,0 +1,272 @@
+/**
+ * virtual_container_host against vSphere: a marked resource pool, a marked VM folder, and the image
+ * store directories. The marker (custom field `vic-iac.vch` on the pool) is how every later read,
+ * import and crash-recovery knows the pool is ours and where its image store lives.
+ */
+import { isDuplicateName, isFault, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
+import { ensureCustomFieldDef, setCustomField } from '../vsphere/custom-fields';
+import { datastorePath, deleteDatastoreFile, makeDirectory } from '../vsphere/file-manager';
+import { createFolder, destroyFolder } from '../vsphere/folder';
+import { retrieveFromContainer, retrieveObject } from '../vsphere/property-collector';
+import { createResourcePool, destroyResourcePool, updateResourcePool, type ResourceAllocation, type SharesInfo } from '../vsphere/resource-pool';
+import { destroyVm, powerOffVm } from '../vsphere/virtual-machine';
+import { ResourceError } from './errors';
+import { virtualContainerHost } from './virtual-container-host';
+import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
+import { collectPlacement, computePool, datacenterOf, datastoreOf, inventory, networkOf, poolRef } from './placement';
+import type { Attrs } from './schema';
+import { InventorySnapshot, PoolRow, VCH_MARKER_FIELD, VchMarker, takeSnapshot } from './snapshot';
+
+function shares(v: unknown): SharesInfo {
+  const s = String(v ?? 'normal');
+  return ['low', 'normal', 'high'].includes(s) ? { level: s as SharesInfo['level'] } : { level: 'custom', shares: Number(s) };
+}
+
+function allocations(c: Attrs): { cpuAllocation: ResourceAllocation; memoryAllocation: ResourceAllocation } {
+  return {
+    cpuAllocation: { reservation: Number(c.cpu_reservation_mhz ?? 0), limit: Number(c.cpu_limit_mhz ?? -1), shares: shares(c.cpu_shares), expandableReservation: true },
+    memoryAllocation: { reservation: Number(c.memory_reservation_mb ?? 0), limit: Number(c.memory_limit_mb ?? -1), shares: shares(c.memory_shares), expandableReservation: true },
+  };
+}
+
+/** The state as vSphere has it: allocations from the pool, the rest from the marker, user-only inputs from prior. */
+function stateOf(pool: PoolRow, marker: VchMarker, prior: Attrs): Attrs {
+  return {
+    id: pool.moid,
+    name: pool.name,
+    datacenter: prior.datacenter ?? null,
+    compute: prior.compute ?? marker.compute,
+    datastore: prior.datastore ?? marker.datastore,
+    image_store_path: marker.image_store_path,
+    bridge_network: marker.bridge_network,
+    cpu_limit_mhz: pool.cpu.limit,
+    cpu_reservation_mhz: pool.cpu.reservation,
+    cpu_shares: pool.cpu.shares,
+    memory_limit_mb: pool.memory.limit,
+    memory_reservation_mb: pool.memory.reservation,
+    memory_shares: pool.memory.shares,
+    bootstrap_iso: marker.bootstrap_iso,
+    force_destroy: prior.force_destroy ?? false,
+    resource_pool_id: pool.moid,
+    folder_id: marker.folder_id,
+    image_store: datastorePath(marker.datastore, marker.image_store_path),
+  };
+}
+
+async function markerField(client: VimClient): Promise<number> {
+  // One global definition serves pools and folders alike.
+  return (await ensureCustomFieldDef(client, VCH_MARKER_FIELD)).key;
+}
+
+/** The pool `name` directly under `parent`, if any (for crash recovery after DuplicateName). */
+async function childPool(client: VimClient, parent: ManagedObjectReference, name: string): Promise<ManagedObjectReference | undefined> {
+  const { resourcePool } = await retrieveObject<{ resourcePool?: ManagedObjectReference[] }>(client, parent, ['resourcePool']);
+  const children = Array.isArray(resourcePool) ? resourcePool : resourcePool ? [resourcePool] : [];
+  if (children.length === 0) return undefined;
+  const rows = await retrieveFromContainer<{ name: string }>(client, { container: parent, recursive: false, select: [{ type: 'ResourcePool', paths: ['name'] }] });
+  return rows.find((r) => r.props.name === name)?.ref;
+}
+
+async function childFolder(client: VimClient, parent: ManagedObjectReference, name: string): Promise<ManagedObjectReference | undefined> {
+  const rows = await retrieveFromContainer<{ name: string }>(client, { container: parent, recursive: false, select: [{ type: 'Folder', paths: ['name'] }] });
+  return rows.find((r) => r.props.name === name)?.ref;
+}
+
+async function readOne(client: VimClient, moid: string): Promise<{ pool?: PoolRow; snapshot: InventorySnapshot }> {
+  const snapshot = await takeSnapshot(client, [moid]);
+  return { pool: snapshot.pools.get(moid), snapshot };
+}
+
+function notOurs(moid: string, name: string): ResourceError {
+  return new ResourceError(
+    `resource pool "${name}" (${moid}) is not a virtual container host managed by vic-iac: it carries no "${VCH_MARKER_FIELD}" marker. Rename or remove that pool, or choose another VCH name.`,
+  );
+}
+
+export const virtualContainerHostLifecycle: Lifecycle = {
+  declaration: virtualContainerHost,
+
+  poolsOf: (state) => (typeof state.id === 'string' && state.id ? [state.id] : []),
+
+  async read(_ctx, snapshot, prior) {
+    const pool = snapshot.pools.get(String(prior.id));
+    if (!pool) return null;
+    if (!pool.marker) throw notOurs(pool.moid, pool.name);
+    return stateOf(pool, pool.marker, prior);
+  },
+
+  async check(ctx, config, prior): Promise<PlanCheck> {
+    const unchangedPlacement = prior !== null && prior.compute === config.compute && prior.datastore === config.datastore && prior.datacenter === config.datacenter;
+    const checks: Array<Promise<unknown>> = [];
+    const dcPromise = datacenterOf(ctx, config.datacenter);
+    checks.push(dcPromise);
+    const dc = await dcPromise.catch(() => undefined);
+    if (dc) {
+      if (!unchangedPlacement) {
+        checks.push(computePool(ctx, dc, String(config.compute)));
+        checks.push(datastoreOf(ctx, dc, String(config.datastore)));
+      }
+      if (config.bridge_network && config.bridge_network !== prior?.bridge_network) checks.push(networkOf(ctx, dc, 'bridge_network', String(config.bridge_network)));
+    }
+    const problems = await collectPlacement(checks);
+    if (problems.length === 0 && dc && prior === null) {
+      const parent = await computePool(ctx, dc, String(config.compute));
+      const existing = await childPool(ctx.client, parent, String(config.name));
+      if (existing) {
+        const { pool } = await readOne(ctx.client, existing.value);
+        if (!pool?.marker) {
+          problems.push({
+            path: ['name'],
+            severity: 'error',
+            summary: 'Name already taken',
+            detail: `A resource pool named "${String(config.name)}" (${existing.value}) already exists under ${String(config.compute)} and is not managed by vic-iac. Choose another name, or remove that pool.`,
+          });
+        }
+      }
+    }
+    return { problems };
+  },
+
+  async create(ctx, config) {
+    const { client } = ctx;
+    const dc = await datacenterOf(ctx, config.datacenter);
+    const parent = await computePool(ctx, dc, String(config.compute));
+    const ds = await datastoreOf(ctx, dc, String(config.datastore));
+    if (config.bridge_network) await networkOf(ctx, dc, 'bridge_network', String(config.bridge_network));
+    const name = String(config.name);
+    const storePath = String(config.image_store_path ?? name);
+    const field = await markerField(client);
+
+    ctx.progress('resource pool', 0, 4);
+    let pool: ManagedObjectReference;
+    try {
+      pool = await createResourcePool(client, parent, name, allocations(config));
+    } catch (err) {
+      if (!isDuplicateName(err)) throw err;
+      // A create that crashed after the pool existed: adopt the pool only if it carries our marker.
+      const existing = await childPool(client, parent, name);
+      if (!existing) throw err;
+      const { pool: row } = await readOne(client, existing.value);
+      if (!row?.marker) throw notOurs(existing.value, name);
+      pool = existing;
+      await updateResourcePool(client, pool, allocations(config));
+    }
+    const marker: VchMarker = {
+      v: 1,
+      name,
+      datacenter: dc.name,
+      datacenter_id: dc.ref.value,
+      datastore: ds.name,
+      datastore_id: ds.ref.value,
+      image_store_path: storePath,
+      bridge_network: (config.bridge_network as string | null) ?? null,
+      bootstrap_iso: (config.bootstrap_iso as string | null) ?? null,
+      folder_id: null,
+      compute: String(config.compute),
+    };
+    // Mark at once, so a crash from here on leaves a pool the next apply adopts.
+    await setCustomField(client, pool, field, JSON.stringify(marker));
+
+    ctx.progress('VM folder', 1, 4);
+    let folder: ManagedObjectReference;
+    try {
+      folder = await createFolder(client, dc.vmFolder, name);
+    } catch (err) {
+      if (!isDuplicateName(err)) throw err;
+      const existing = await childFolder(client, dc.vmFolder, name);
+      if (!existing) throw err;
+      folder = existing;
+    }
+    await setCustomField(client, folder, field, JSON.stringify({ v: 1, vch: pool.value }));
+
+    ctx.progress('image store', 2, 4);
+    for (const dir of ['images', 'volumes']) {
+      await makeDirectory(client, datastorePath(ds.name, `${storePath}/${dir}`), dc.ref).catch((err: unknown) => {
+        if (!isFault(err, 'FileAlreadyExists')) throw err;
+      });
+    }
+    const final: VchMarker = { ...marker, folder_id: folder.value };
+    await setCustomField(client, pool, field, JSON.stringify(final));
+    ctx.progress('done', 4, 4);
+    const { pool: row } = await readOne(client, pool.value);
+    if (!row) throw new ResourceError(`resource pool ${pool.value} vanished right after it was created`);
+    return stateOf(row, final, config);
+  },
+
+  async update(ctx, prior, config) {
+    const { client } = ctx;
+    const id = String(prior.id);
+    await updateResourcePool(client, poolRef(id), allocations(config));
+    const { pool } = await readOne(client, id);
+    if (!pool?.marker) throw notOurs(id, String(prior.name));
+    let marker = pool.marker;
+    if (config.bridge_network !== marker.bridge_network || (config.bootstrap_iso ?? marker.bootstrap_iso) !== marker.bootstrap_iso) {
+      marker = { ...marker, bridge_network: (config.bridge_network as string | null) ?? null, bootstrap_iso: (config.bootstrap_iso as string | null) ?? marker.bootstrap_iso };
+      await setCustomField(client, poolRef(id), await markerField(client), JSON.stringify(marker));
+    }
+    const { pool: after } = await readOne(client, id);
+    return stateOf(after ?? pool, marker, config);
+  },
+
+  async delete(ctx, prior) {
+    const { client } = ctx;
+    const id = String(prior.id);
+    const { pool, snapshot } = await readOne(client, id);
+    if (!pool) return;
+    if (!pool.marker) throw notOurs(id, pool.name);
+    const vms = snapshot.vmsInPool(id);
+    if (vms.length > 0 && prior.force_destroy !== true) {
+      throw new ResourceError(
+        `virtual container host "${pool.name}" (${id}) still holds ${vms.length} VM(s): ${vms.map((v) => `${v.name} (${v.moid})`).join(', ')}. Delete them first, or set force_destroy = true to delete them with the VCH.`,
+      );
+    }
+    for (const [i, vm] of vms.entries()) {
+      ctx.progress('deleting container VMs', i, vms.length, vm.name);
+      const ref = moRef('VirtualMachine', vm.moid);
+      if (vm.powerState === 'poweredOn') await powerOffVm(client, ref).catch((e: unknown) => (isFault(e, 'InvalidPowerState') ? undefined : Promise.reject(e)));
+      await destroyVm(client, ref).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    }
+    await destroyResourcePool(client, poolRef(id)).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    const marker = pool.marker;
+    if (marker.folder_id) {
+      await destroyFolder(client, moRef('Folder', marker.folder_id)).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    }
+    // Volumes may hold data: the image store goes only when the user asked for a forced destroy.
+    if (prior.force_destroy === true) {
+      await deleteDatastoreFile(client, datastorePath(marker.datastore, marker.image_store_path), moRef('Datacenter', marker.datacenter_id)).catch((e: unknown) =>
+        isNotFound(e) ? undefined : Promise.reject(e),
+      );
+    }
+  },
+
+  async importState(ctx, id) {
+    let moid = id;
+    if (id.startsWith('/')) {
+      const ref = await inventory(ctx).findByInventoryPath(id);
+      if (!ref || ref.type !== 'ResourcePool') throw new ResourceError(`no resource pool at inventory path "${id}"; import a VCH by its pool MOID (resgroup-N) or the pool's inventory path`);
+      moid = ref.value;
+    }
+    const { pool } = await readOne(ctx.client, moid);
+    if (!pool) throw new ResourceError(`resource pool ${moid} not found; import a VCH by its pool MOID (resgroup-N) or inventory path`);
+    if (!pool.marker) throw notOurs(moid, pool.name);
+    return stateOf(pool, pool.marker, { datacenter: pool.marker.datacenter, compute: pool.marker.compute, datastore: pool.marker.datastore, force_destroy: false });
+  },
+
+  async lookup(ctx: LifecycleContext, config: Attrs) {
+    const dc = await datacenterOf(ctx, config.datacenter);
+    const rows = await retrieveFromContainer<{ name: string }>(ctx.client, { container: dc.ref, select: [{ type: 'ResourcePool', paths: ['name'] }] });
+    const candidates = rows.filter((r) => r.props.name === config.name);
+    const snapshot = await takeSnapshot(ctx.client, candidates.map((c) => c.ref.value));
+    const marked = [...snapshot.pools.values()].filter((p) => p.marker);
+    if (marked.length !== 1) {
+      throw new ResourceError(
+        marked.length === 0
+          ? `no virtual container host named "${String(config.name)}" in datacenter "${dc.name}"`
+          : `several virtual container hosts are named "${String(config.name)}" (${marked.map((p) => p.moid).join(', ')}); import by MOID instead`,
+      );
+    }
+    const p = marked[0];
+    const marker = p.marker as VchMarker;
+    return stateOf(p, marker, { datacenter: dc.name, compute: marker.compute, datastore: marker.datastore, force_destroy: false });
+  },
+};

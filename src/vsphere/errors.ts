@@ -141,20 +141,34 @@ export function faultNameFromElement(elementName: string): string {
 export function isVimFault(err: unknown): err is VimFault {
   return VimFault.isVimFault(err);
 }
-export function isNotFound(err: unknown): err is NotFoundError {
-  return err instanceof NotFoundError;
+/** True when `err` is of `ErrorClass`, or a failed task whose fault maps to that class. */
+function isKind(err: unknown, ErrorClass: abstract new (...args: never[]) => VimFault): boolean {
+  if (err instanceof ErrorClass) return true;
+  if (!(err instanceof TaskFailedError)) return false;
+  return FAULT_CLASSES.some(([names, mapped]) => mapped === ErrorClass && names.includes(err.faultName));
 }
-export function isDuplicateName(err: unknown): err is DuplicateNameError {
-  return err instanceof DuplicateNameError;
+
+/**
+ * The object is gone (ManagedObjectNotFound, NotFound, FileNotFound), whether raised by a call
+ * or by a task. The only error that may remove a resource from state.
+ */
+export function isNotFound(err: unknown): err is VimFault {
+  return isKind(err, NotFoundError);
 }
-export function isInvalidArgument(err: unknown): err is InvalidArgumentError {
-  return err instanceof InvalidArgumentError;
+export function isDuplicateName(err: unknown): err is VimFault {
+  return isKind(err, DuplicateNameError);
 }
-export function isResourceInUse(err: unknown): err is ResourceInUseError {
-  return err instanceof ResourceInUseError;
+export function isInvalidArgument(err: unknown): err is VimFault {
+  return isKind(err, InvalidArgumentError);
 }
-export function isInvalidPowerState(err: unknown): err is InvalidPowerStateError {
-  return err instanceof InvalidPowerStateError;
+export function isResourceInUse(err: unknown): err is VimFault {
+  return isKind(err, ResourceInUseError);
+}
+export function isInvalidPowerState(err: unknown): err is VimFault {
+  return isKind(err, InvalidPowerStateError);
+}
+export function isFileAlreadyExists(err: unknown): err is VimFault {
+  return isKind(err, FileAlreadyExistsError);
 }
 export function isNotAuthenticated(err: unknown): err is NotAuthenticatedError {
   return err instanceof NotAuthenticatedError;

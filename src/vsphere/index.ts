@@ -94,6 +94,7 @@ export {
   reconfigureVm,
   shutdownGuest,
   type CreateVmArgs,
+  type OptionValue,
   type VmConfigSpec,
 } from './virtual-machine';
 export {

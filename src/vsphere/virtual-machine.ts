@@ -29,6 +29,13 @@ export interface VmConfigSpec {
   readonly extraConfig?: Readonly<Record<string, string>>;
 }
 
+/** A decoded vim25 OptionValue (an extraConfig entry); `value` is a string for string options. */
+export interface OptionValue {
+  readonly $type?: string;
+  readonly key: string;
+  readonly value?: unknown;
+}
+
 type TaskOptions = Omit<TaskWaitOptions, 'method' | 'object'>;
 
 /** Encodes the spec in WSDL element order, with xsi:type on every OptionValue and its value. */

@@ -70,9 +70,18 @@ export function checkPeer(socket: TLSSocket, trust: TlsTrust, host: string): Tls
   );
 }
 
+function readCaFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? String(err);
+    throw new TlsTrustError(`cannot read the CA file ${path} (${code}); give a PEM file with the vCenter CA or certificate`);
+  }
+}
+
 /** An undici connector that enforces `trust` on every new TLS connection. */
 export function trustingConnector(trust: TlsTrust, connectTimeoutMs: number): buildConnector.connector {
-  const ca = trust.caPem ?? (trust.caFile ? readFileSync(trust.caFile, 'utf8') : undefined);
+  const ca = trust.caPem ?? (trust.caFile ? readCaFile(trust.caFile) : undefined);
   const base = buildConnector({
     rejectUnauthorized: false,
     ca,

@@ -365,6 +365,8 @@ function decodeUntyped(element: XmlElement, typeNames: ReadonlyArray<string | un
   const result: Record<string, unknown> = {};
   if (explicitType) result.$type = explicitType;
   for (const child of element.children) {
+    // A hostile server must not reach Object.prototype through an element name.
+    if (child.name === '__proto__') continue;
     const field = fieldShape(typeNames, child.name);
     const value = decodeElement(child, field);
     const existing = result[child.name];

@@ -117,6 +117,38 @@ describe('vSphere session and transport against vcsim', () => {
     expect(client.sessionGeneration).toBe(generation + 1);
   });
 
+  it('GIVEN an expired session and 10 calls in flight WHEN they all see NotAuthenticated THEN one shared re-login serves them all', async () => {
+    const logins = client.stats.calls('Login');
+    await sim().control.expireSessions();
+    const times = await Promise.all(Array.from({ length: 10 }, () => client.call<string>('CurrentTime', moRef('ServiceInstance', 'ServiceInstance'), {}, { returns: 'string' })));
+    expect(times.every((t) => !Number.isNaN(Date.parse(t)))).toBe(true);
+    expect(client.stats.calls('Login')).toBe(logins + 1);
+  });
+
+  it('GIVEN a short request timeout WHEN a call hangs once THEN it times out as transient and the retry succeeds, while WaitForUpdatesEx may wait longer', async () => {
+    const impatient = await VimClient.connect(options({ requestTimeoutMs: 1500 }));
+    try {
+      await sim().control.addFault({ method: 'CurrentTime', kind: 'delay', delayMs: 3000, times: 1 });
+      const before = impatient.stats.calls('CurrentTime');
+      await impatient.call('CurrentTime', moRef('ServiceInstance', 'ServiceInstance'), {}, { returns: 'string' });
+      expect(impatient.stats.calls('CurrentTime')).toBe(before + 2);
+      // The long-timeout connection outlives both the request timeout and Node's 5 s keep-alive default.
+      const { UpdateCollector } = await import('../../../src/vsphere');
+      const collector = await UpdateCollector.create(impatient);
+      try {
+        await collector.addFilter([impatient.serviceContent.rootFolder], [{ type: 'Folder', paths: ['name'] }]);
+        expect(await collector.waitForUpdates(1)).toBeDefined();
+        const started = Date.now();
+        expect(await collector.waitForUpdates(3)).toBeUndefined();
+        expect(Date.now() - started).toBeGreaterThanOrEqual(2500);
+      } finally {
+        await collector.destroy();
+      }
+    } finally {
+      await impatient.close();
+    }
+  });
+
   it('GIVEN HTTP 503 twice WHEN calling THEN the call is retried with backoff and succeeds', async () => {
     const [rule] = await sim().control.addFault({ method: 'CurrentTime', kind: 'http', httpStatus: 503, times: 2 });
     const before = client.stats.calls('CurrentTime');

@@ -166,6 +166,11 @@ describe('GIVEN response XML WHEN it is decoded', () => {
     expect(decode(xml, hint)).toEqual(expected);
   });
 
+  it('THEN an element named __proto__ is refused instead of polluting prototypes', () => {
+    expect(() => decode(`<x><__proto__><polluted>yes</polluted></__proto__></x>`)).toThrow(/prototype pollution/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('THEN asArray turns "one", absent and empty into arrays', () => {
     expect(asArray(undefined)).toEqual([]);
     expect(asArray('')).toEqual([]);

@@ -4,7 +4,10 @@
  * CA, with client certificates required. Without PLUGIN_CLIENT_CERT (TF_DISABLE_PLUGIN_TLS=1) the
  * server speaks plaintext over the socket, as go-plugin does.
  */
-import { webcrypto } from 'node:crypto';
+import { X509Certificate, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 
 export interface ServerCertificate {
@@ -52,10 +55,69 @@ export async function generateServerCertificate(now = new Date()): Promise<Serve
   return { certPem: cert.toString('pem'), keyPem, handshakeField };
 }
 
+/** Whether the handshake certificate was generated now or reused from the per-user cache. */
+export type CertificateSource = 'generated' | 'cached';
+
+/**
+ * Where the server certificate is kept between the provider processes of one Terraform run: the
+ * per-user runtime directory (tmpfs, mode 0700) when there is one, else the user's cache directory.
+ */
+export function certificateCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.VIC_PROVIDER_CERT_DIR) return env.VIC_PROVIDER_CERT_DIR;
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'vic-iac');
+  return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vic-iac');
+}
+
+const CACHE_FILE = 'terraform-provider-cert.pem';
+/** Reuse only while the certificate has at least this long to live. */
+const MIN_REMAINING_MS = 3600_000;
+
+function readCachedCertificate(dir: string, now: Date): ServerCertificate | undefined {
+  try {
+    const pem = readFileSync(join(dir, CACHE_FILE), 'utf8');
+    const certPem = pem.slice(pem.indexOf('-----BEGIN CERTIFICATE-----'), pem.indexOf('-----END CERTIFICATE-----') + 25) + '\n';
+    const keyPem = pem.slice(pem.indexOf('-----BEGIN PRIVATE KEY-----'), pem.indexOf('-----END PRIVATE KEY-----') + 25) + '\n';
+    const cert = new X509Certificate(certPem);
+    if (new Date(cert.validTo).getTime() - now.getTime() < MIN_REMAINING_MS || new Date(cert.validFrom).getTime() > now.getTime()) return undefined;
+    if (!cert.checkPrivateKey(createPrivateKey(keyPem))) return undefined;
+    return { certPem, keyPem, handshakeField: cert.raw.toString('base64').replace(/=+$/, '') };
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCachedCertificate(dir: string, cert: ServerCertificate): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const tmp = join(dir, `.${CACHE_FILE}.${randomBytes(4).toString('hex')}`);
+    // The key stays readable by this user only; rename makes concurrent starts see all or nothing.
+    writeFileSync(tmp, cert.certPem + cert.keyPem, { mode: 0o600 });
+    renameSync(tmp, join(dir, CACHE_FILE));
+  } catch {
+    // A read-only home only costs the next start the generation time.
+  }
+}
+
+/**
+ * Terraform starts a provider process for every phase, and generating a certificate means loading
+ * an X.509 library (tens of milliseconds): processes of the same user share one certificate for up
+ * to a day, kept with mode 0600. It authenticates this plugin to Terraform, which trusts only the
+ * certificate printed in the handshake; the client side is still verified on every connection.
+ */
+export async function serverCertificate(env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<{ cert: ServerCertificate; source: CertificateSource }> {
+  const dir = certificateCacheDir(env);
+  const cached = env.VIC_PROVIDER_CERT_CACHE === '0' ? undefined : readCachedCertificate(dir, now);
+  if (cached) return { cert: cached, source: 'cached' };
+  const cert = await generateServerCertificate(now);
+  if (env.VIC_PROVIDER_CERT_CACHE !== '0') writeCachedCertificate(dir, cert);
+  return { cert, source: 'generated' };
+}
+
 export interface TransportSecurity {
   readonly credentials: grpc.ServerCredentials;
   /** Empty when plaintext. */
   readonly handshakeField: string;
+  readonly certificate?: CertificateSource;
 }
 
 /** Picks TLS or plaintext from the environment go-plugin sets up for its plugins. */
@@ -64,12 +126,12 @@ export async function transportSecurity(grpcModule: typeof grpc, env: NodeJS.Pro
   if (!clientCert || clientCert.trim() === '') {
     return { credentials: grpcModule.ServerCredentials.createInsecure(), handshakeField: '' };
   }
-  const own = await generateServerCertificate();
+  const { cert: own, source } = await serverCertificate(env);
   const credentials = grpcModule.ServerCredentials.createSsl(
     Buffer.from(clientCert),
     [{ cert_chain: Buffer.from(own.certPem), private_key: Buffer.from(own.keyPem) }],
     // Require a client certificate and verify it against PLUGIN_CLIENT_CERT.
     true,
   );
-  return { credentials, handshakeField: own.handshakeField };
+  return { credentials, handshakeField: own.handshakeField, certificate: source };
 }

@@ -9,19 +9,13 @@ import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { transportSecurity } from './auto-mtls';
 import { Logger } from './log';
+import { loadProtocolRoot, serviceDefinition } from './protocol';
 import { VicProvider } from './provider';
 
 /** From Terraform's plugin6 serve.go; go-plugin refuses to start a plugin without it. */
 export const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
 export const MAGIC_COOKIE_VALUE = 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2';
 export const PROTOCOL_VERSION = 6;
-
-const LOADER_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: false, oneofs: true } as const;
-
-/** The .proto files: next to this module in the source tree, in proto/ next to the bundle. */
-export function protoDirectory(): string {
-  return process.env.VIC_PROVIDER_PROTO_DIR ?? join(__dirname, 'proto');
-}
 
 type Unary = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => void;
 
@@ -61,14 +55,7 @@ export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
   const { logger, provider } = opts;
   // Loaded here so that a cookie mismatch or a unit test of the rest never pays for grpc.
   const grpcJs = await import('@grpc/grpc-js');
-  const protoLoader = await import('@grpc/proto-loader');
-  const dir = protoDirectory();
-  const definition = protoLoader.loadSync(['tfplugin6.proto', 'go-plugin.proto', 'health.proto'], { ...LOADER_OPTIONS, includeDirs: [dir] });
-  const loaded = grpcJs.loadPackageDefinition(definition) as unknown as {
-    tfplugin6: { Provider: grpc.ServiceClientConstructor };
-    plugin: { GRPCController: grpc.ServiceClientConstructor; GRPCStdio: grpc.ServiceClientConstructor; GRPCBroker: grpc.ServiceClientConstructor };
-    grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
-  };
+  const root = loadProtocolRoot();
 
   // Terraform accepts schemas up to 64 MiB and go-plugin sets no limit: neither do we.
   const server = new grpcJs.Server({ 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1 });
@@ -92,7 +79,7 @@ export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
         );
     };
 
-  server.addService(loaded.tfplugin6.Provider.service, {
+  server.addService(serviceDefinition(root, 'tfplugin6.Provider'), {
     GetProviderSchema: unary('GetProviderSchema', () => provider.getProviderSchema()),
     ValidateProviderConfig: unary('ValidateProviderConfig', (r) => provider.validateProviderConfig(r)),
     ValidateResourceConfig: unary('ValidateResourceConfig', (r) => provider.validateResourceConfig(r)),
@@ -121,18 +108,18 @@ export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
     return closing;
   };
 
-  server.addService(loaded.plugin.GRPCController.service, {
+  server.addService(serviceDefinition(root, 'plugin.GRPCController'), {
     // Reply first: go-plugin waits for the answer, then for the process to go (2 s), then kills it.
     Shutdown: (_call: unknown, callback: grpc.sendUnaryData<object>) => {
       callback(null, {});
       setImmediate(() => void shutdown());
     },
   });
-  server.addService(loaded.plugin.GRPCStdio.service, {
+  server.addService(serviceDefinition(root, 'plugin.GRPCStdio'), {
     // Logs go to stderr, which go-plugin already reads; nothing to relay, so end the stream at once.
     StreamStdio: (call: grpc.ServerWritableStream<unknown, unknown>) => call.end(),
   });
-  server.addService(loaded.plugin.GRPCBroker.service, {
+  server.addService(serviceDefinition(root, 'plugin.GRPCBroker'), {
     // No sub-plugins are brokered; drain the client's stream and close ours when it closes.
     StartStream: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
       call.on('data', () => undefined);
@@ -140,7 +127,7 @@ export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
       call.on('error', () => undefined);
     },
   });
-  server.addService(loaded.grpc.health.v1.Health.service, {
+  server.addService(serviceDefinition(root, 'grpc.health.v1.Health'), {
     Check: (call: grpc.ServerUnaryCall<{ service?: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const service = call.request.service ?? '';
       callback(null, { status: service === '' || service === 'plugin' ? 'SERVING' : 'SERVICE_UNKNOWN' });
@@ -154,6 +141,6 @@ export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
   // Only when bound: go-plugin dials as soon as it reads the line. Never a 7th field (go-plugin 1.4 splits into 6).
   const handshake = `1|${PROTOCOL_VERSION}|unix|${socketPath}|grpc|${security.handshakeField}`;
   (opts.announce ?? ((line) => process.stdout.write(`${line}\n`)))(handshake);
-  logger.log('debug', 'plugin listening', { address: socketPath, tls: security.handshakeField !== '' });
+  logger.log('debug', 'plugin listening', { address: socketPath, tls: security.handshakeField !== '', certificate: security.certificate });
   return { address: socketPath, handshake, shutdown };
 }

@@ -199,6 +199,14 @@ describe('vSphere session and transport against vcsim', () => {
     expect(everything).not.toContain('wrong-password-123');
   });
 
+  it('GIVEN nothing listening WHEN connecting THEN the refusal is reported at once (not retried) with what to check', async () => {
+    const started = Date.now();
+    const err = await expectRejection(VimClient.connect(options({ url: 'https://127.0.0.1:1/sdk', retry: { attempts: 4, initialDelayMs: 1000 } })));
+    expect(err).not.toBeInstanceOf(TransientError);
+    expect(err.message).toBe('RetrieveServiceContent on ServiceInstance:ServiceInstance: connection to 127.0.0.1:1 refused; check the server address and that vSphere (or the simulator) is running');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('GIVEN a closed client WHEN calling THEN it says the client is closed', async () => {
     const other = await VimClient.connect(options());
     await other.close();

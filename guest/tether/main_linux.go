@@ -29,6 +29,8 @@ const (
 	sysFinitModule = 313
 )
 
+var errNotVMware = errors.New("not a VMware VM")
+
 func main() {
 	if os.Getpid() != 1 {
 		fmt.Fprintf(os.Stderr, "vic-tether %s: this is the init of a container VM; it only runs as PID 1 of the bootstrap ISO\n", tetherVersion)
@@ -175,16 +177,20 @@ func readConfig() ([]byte, string, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		fwCfgProblem = "fw_cfg opt/vic/config is not set"
 	}
-	ports, err := openHardwareBackdoor()
-	if err != nil {
-		return nil, "", fmt.Errorf("no container config: %s, and the VMware backdoor is unavailable (%v); give the config with -fw_cfg name=opt/vic/config,file=config.json under QEMU, or guestinfo.vic.config under vSphere", fwCfgProblem, err)
-	}
-	if !IsVMware(ports) {
-		return nil, "", fmt.Errorf("no container config: %s and this is not a VMware VM (no guestinfo); give the config with -fw_cfg name=opt/vic/config,file=config.json", fwCfgProblem)
-	}
-	value, err := GuestinfoGet(ports, guestinfoKey)
-	if err != nil {
-		return nil, "", fmt.Errorf("no container config: %s, and guestinfo.%s could not be read: %v; the container_vm resource writes it into the VM's extraConfig", fwCfgProblem, guestinfoKey, err)
+	var value string
+	err = withBackdoor(func(ports backdoorPorts) error {
+		if !IsVMware(ports) {
+			return errNotVMware
+		}
+		var err error
+		value, err = GuestinfoGet(ports, guestinfoKey)
+		return err
+	})
+	switch {
+	case errors.Is(err, errNotVMware):
+		return nil, "", fmt.Errorf("no container config: %s and this is not a VMware VM (no guestinfo); under QEMU give it with -fw_cfg name=opt/vic/config,file=config.json", fwCfgProblem)
+	case err != nil:
+		return nil, "", fmt.Errorf("no container config: %s, and guestinfo.%s could not be read (%v); the container_vm resource writes it into the VM's extraConfig", fwCfgProblem, guestinfoKey, err)
 	}
 	raw, err = DecodeGuestinfoConfig(value)
 	if err != nil {

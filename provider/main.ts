@@ -4,17 +4,23 @@
  */
 import { Engine } from '../src/engine/types';
 import { ConnectionSettings } from '../src/resources';
-import { stderrLogger } from './log';
+import { Logger, stderrLogger } from './log';
 import { VicProvider } from './provider';
 import { checkMagicCookie, negotiateProtocol, serve } from './serve';
 
-/** The engine loads lazily: `terraform validate` and schema reads never need it. */
-async function connectEngine(settings: ConnectionSettings): Promise<Engine> {
-  // TODO(issue 5): a static import('../src/engine') once src/engine/index.ts lands (esbuild bundles only static paths).
-  const modulePath = '../src/engine';
-  const engine = (await import(modulePath)) as { connectEngine?: (s: ConnectionSettings) => Promise<Engine> };
-  if (!engine.connectEngine) throw new Error('this build of the vic provider has no engine (src/engine does not export connectEngine)');
-  return engine.connectEngine(settings);
+/**
+ * The engine (and with it the vSphere client) loads on first use: `terraform validate` and schema
+ * reads never pay for it. SOAP calls are logged at trace level, by method and object only.
+ */
+function engineConnector(logger: Logger) {
+  return async (settings: ConnectionSettings): Promise<Engine> => {
+    // require, not import(): the bundle keeps this external, and only CJS resolution finds engine-entry.js.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { connectEngine } = require('./engine-entry') as typeof import('./engine-entry');
+    return connectEngine(settings, {
+      log: (e) => logger.log(e.error ? 'debug' : 'trace', `vSphere ${e.method}`, { object: e.object, status: e.status, ms: Math.round(e.durationMs), attempt: e.attempt, error: e.error }),
+    });
+  };
 }
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -33,7 +39,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   // go-plugin "eats the interrupts": Terraform sends SIGINT to the process group, then StopProvider.
   process.on('SIGINT', () => undefined);
   const logger = stderrLogger(env);
-  const provider = new VicProvider({ connect: connectEngine, logger, env });
+  const provider = new VicProvider({ connect: engineConnector(logger), logger, env });
   const running = await serve({ provider, logger, env, onExit: () => process.exit(0) });
   process.on('SIGTERM', () => void running.shutdown());
 }

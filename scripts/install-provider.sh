@@ -19,8 +19,12 @@ if stale "$build/main.js" provider src package-lock.json scripts/install-provide
   log "bundling terraform-provider-vic with esbuild"
   rm -rf "$build.tmp" && mkdir -p "$build.tmp/proto"
   # module before main: ESM builds (e.g. @peculiar/x509) tree-shake, which halves their load time.
+  # The engine is a second bundle that main.js requires on first use (provider/engine-entry.ts):
+  # V8 parses all of a script it loads, so main.js carries only what the handshake needs.
   npx --no-install esbuild provider/main.ts --bundle --platform=node --target=node20 --minify \
-    --main-fields=module,main --sourcemap --outfile="$build.tmp/main.js" --log-level=warning
+    --main-fields=module,main --sourcemap --external:./engine-entry --outfile="$build.tmp/main.js" --log-level=warning
+  npx --no-install esbuild provider/engine-entry.ts --bundle --platform=node --target=node20 --minify \
+    --main-fields=module,main --sourcemap --outfile="$build.tmp/engine-entry.js" --log-level=warning
   cp provider/proto/*.proto "$build.tmp/proto/"
   # The descriptor the bundle loads instead of parsing .proto text at every start (provider/protocol.ts).
   npx --no-install tsx -e 'require("fs").writeFileSync(process.argv[1], JSON.stringify(require("./provider/protocol").compileDescriptor()))' \
@@ -31,7 +35,7 @@ fi
 # Terraform runs the first file named terraform-provider-vic* in the package directory.
 target="$mirror/registry.terraform.io/vic-iac/vic/$version/${os}_${arch}"
 mkdir -p "$target/proto"
-cp "$build/main.js" "$build/main.js.map" "$target/"
+cp "$build/"*.js "$build/"*.js.map "$target/"
 cp "$build/proto/"* "$target/proto/"
 launcher="$target/terraform-provider-vic_v$version"
 cat >"$launcher.tmp" <<SH

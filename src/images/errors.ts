@@ -1,0 +1,123 @@
+/**
+ * Typed errors of the image pipeline. Each names the object (reference, registry, digest or path)
+ * and says what to do, so front ends can show the message as is. Passwords never appear in them.
+ */
+
+const IMAGE_ERROR = Symbol.for('vic-iac.images.ImageError');
+
+export type ImageErrorCode =
+  | 'InvalidReference'
+  | 'RegistryAuth'
+  | 'ManifestNotFound'
+  | 'PlatformNotFound'
+  | 'UnsupportedManifest'
+  | 'DigestMismatch'
+  | 'Registry'
+  | 'UnsafeLayerPath'
+  | 'LayerFormat'
+  | 'FilesystemBuild'
+  | 'ImageStore'
+  | 'MissingTool';
+
+export class ImageError extends Error {
+  readonly code: ImageErrorCode;
+
+  constructor(code: ImageErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    Object.defineProperty(this, IMAGE_ERROR, { value: true });
+  }
+
+  /** Brand check that survives duplicate module copies (unlike instanceof). */
+  static isImageError(err: unknown, code?: ImageErrorCode): err is ImageError {
+    if (typeof err !== 'object' || err === null || (err as Record<symbol, unknown>)[IMAGE_ERROR] !== true) return false;
+    return code === undefined || (err as ImageError).code === code;
+  }
+}
+
+/** The reference text does not follow registry/repository[:tag][@sha256:hex]. */
+export class InvalidReferenceError extends ImageError {
+  constructor(message: string) {
+    super('InvalidReference', message);
+  }
+}
+
+/** The registry refused our credentials (or needs some and got none). */
+export class RegistryAuthError extends ImageError {
+  constructor(message: string) {
+    super('RegistryAuth', message);
+  }
+}
+
+/** The tag or digest does not exist in the repository (or the repository does not exist). */
+export class ManifestNotFoundError extends ImageError {
+  constructor(message: string) {
+    super('ManifestNotFound', message);
+  }
+}
+
+/** A multi-platform index has no manifest for the requested platform. */
+export class PlatformNotFoundError extends ImageError {
+  constructor(message: string) {
+    super('PlatformNotFound', message);
+  }
+}
+
+/** Docker schema 1, a foreign artifact, a zstd layer...: something we deliberately do not read. */
+export class UnsupportedManifestError extends ImageError {
+  constructor(message: string) {
+    super('UnsupportedManifest', message);
+  }
+}
+
+/** Content whose sha256 (or size) is not the one its descriptor promised: refused, never used. */
+export class DigestMismatchError extends ImageError {
+  constructor(message: string) {
+    super('DigestMismatch', message);
+  }
+}
+
+/** Any other registry failure: HTTP status, TLS, network. */
+export class RegistryError extends ImageError {
+  readonly status?: number;
+  constructor(message: string, options?: { status?: number; cause?: unknown }) {
+    super('Registry', message, options);
+    this.status = options?.status;
+  }
+}
+
+/** A layer entry that would write outside the root filesystem: `..`, absolute, or through a link. */
+export class UnsafeLayerPathError extends ImageError {
+  constructor(message: string) {
+    super('UnsafeLayerPath', message);
+  }
+}
+
+/** A layer that is not a readable tar (or gzip) stream. */
+export class LayerFormatError extends ImageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LayerFormat', message, options);
+  }
+}
+
+/** mke2fs (or the ownership pass before it) failed. */
+export class FilesystemBuildError extends ImageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FilesystemBuild', message, options);
+  }
+}
+
+/** Reading or writing the image store failed. */
+export class ImageStoreError extends ImageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ImageStore', message, options);
+  }
+}
+
+/** A command-line tool the pipeline runs is not installed. */
+export class MissingToolError extends ImageError {
+  constructor(tool: string, debianPackage: string) {
+    super('MissingTool', `"${tool}" is not installed; install it with "apt-get install -y ${debianPackage}" (or run "npm run setup")`);
+  }
+}

@@ -1,0 +1,370 @@
+/**
+ * The image pipeline: registry → verified blobs → flattened rootfs → ext4 → VMDK → image store.
+ *
+ * Content-addressed: the manifest digest names the image, and an image already complete in the
+ * store is returned without pulling a single blob. A partial upload (files without metadata.json,
+ * or with sizes that disagree with it) is redone from scratch. The local staging area is removed
+ * on every path, failures included.
+ */
+import { chmod, lstat, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ImageError, PlatformNotFoundError } from './errors';
+import { buildExt4, planFilesystemSize, rootfsUuidForDigest, ROOTFS_LABEL, type PrivilegeMode } from './ext4';
+import { RootfsStaging } from './flatten';
+import {
+  bufferSource,
+  fileSource,
+  imageLayout,
+  inspectStoredImage,
+  type ImageMetadata,
+  type ImageStore,
+} from './image-store';
+import {
+  classifyManifest,
+  formatPlatform,
+  parseImageConfig,
+  parseIndex,
+  parseManifest,
+  parsePlatform,
+  selectPlatformManifest,
+  type ContainerConfig,
+  type ImageManifest,
+  type Platform,
+} from './manifest';
+import { ProgressMeter, type ProgressListener } from './progress';
+import { digestHex, formatImageReference, manifestReference, parseImageReference, registryApiHost, type ImageReference } from './reference';
+import { RegistryClient, type RegistryCredentials } from './registry-client';
+import { monolithicFlatDescriptor } from './vmdk';
+
+export interface RegistryAccessOptions {
+  /** e.g. `127.0.0.1:5000/library/busybox:1.36` or `…@sha256:<hex>`. */
+  readonly reference: string;
+  /** `os/arch[/variant]`; default `linux/amd64`. */
+  readonly platform?: string;
+  readonly auth?: RegistryCredentials;
+  /** Plain HTTP or unverified TLS. Opt-in only. */
+  readonly insecureRegistry?: boolean;
+  /** PEM file of the CA that signed the registry's certificate. */
+  readonly caFile?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface BuildImageOptions extends RegistryAccessOptions {
+  /** Filesystem size; default: the content plus headroom. */
+  readonly sizeMb?: number;
+  readonly onProgress?: ProgressListener;
+  /** Parent directory of the temporary staging area; default the OS temp directory. */
+  readonly workDir?: string;
+  /** `auto` (default): root runs mke2fs directly, others under fakeroot. */
+  readonly privilege?: PrivilegeMode;
+  /** Layers downloaded at once; default 3. */
+  readonly downloadConcurrency?: number;
+}
+
+export interface ResolvedImage {
+  readonly reference: ImageReference;
+  /** The platform manifest's digest: the image id. */
+  readonly digest: string;
+  /** Set when the reference named a multi-platform index. */
+  readonly indexDigest?: string;
+  readonly platform: string;
+}
+
+export interface ImageInfo {
+  /** Same as digest: the resource id. */
+  readonly id: string;
+  readonly digest: string;
+  readonly indexDigest?: string;
+  readonly reference: string;
+  readonly platform: string;
+  /** Where the descriptor lives, as the store names it (e.g. `[LocalDS_0] vch/images/<hex>/<hex>.vmdk`). */
+  readonly diskPath: string;
+  /** Size of the flat disk in bytes. */
+  readonly sizeBytes: number;
+  readonly rootfsUuid: string;
+  readonly created: string;
+  readonly config: ContainerConfig;
+  /** True when the store already held the image and nothing was pulled or uploaded. */
+  readonly reused: boolean;
+  /** Blob bytes pulled from the registry by this call (0 when reused). */
+  readonly pulledBytes: number;
+  /** Bytes written to the store by this call (0 when reused). */
+  readonly uploadedBytes: number;
+}
+
+const DEFAULT_PLATFORM = 'linux/amd64';
+
+/**
+ * Resolves a reference to its platform manifest digest, reading only manifests (no layers): what a
+ * refresh needs to see that a tag moved.
+ */
+export async function resolveReference(options: RegistryAccessOptions): Promise<ResolvedImage> {
+  const reference = parseImageReference(options.reference);
+  const platform = parsePlatform(options.platform ?? DEFAULT_PLATFORM);
+  const client = await createClient(reference, options, options.signal);
+  try {
+    const { resolved } = await resolveManifest(client, reference, platform);
+    return resolved;
+  } finally {
+    await client.close();
+  }
+}
+
+/** The image as the store holds it, or undefined when it is absent or incomplete. */
+export async function readStoredImage(store: ImageStore, digest: string): Promise<ImageInfo | undefined> {
+  const state = await inspectStoredImage(store, digest);
+  return state.state === 'complete' ? infoFromMetadata(store, state.metadata, { reused: true, pulledBytes: 0, uploadedBytes: 0 }) : undefined;
+}
+
+/** Removes an image from the store: metadata first, so a crash midway leaves a detectable partial. */
+export async function deleteStoredImage(store: ImageStore, digest: string): Promise<void> {
+  const layout = imageLayout(digest);
+  await store.deleteFile(layout.metadata);
+  await store.deleteDirectory(layout.directory);
+}
+
+/** Pulls, flattens, builds and uploads an image, unless the store already holds it complete. */
+export async function buildImage(options: BuildImageOptions, store: ImageStore): Promise<ImageInfo> {
+  const reference = parseImageReference(options.reference);
+  const platform = parsePlatform(options.platform ?? DEFAULT_PLATFORM);
+  // One controller for everything in flight: a failed layer download stops its siblings.
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const client = await createClient(reference, options, controller.signal);
+  try {
+    const { resolved, manifest } = await resolveManifest(client, reference, platform);
+    const existing = await inspectStoredImage(store, resolved.digest);
+    if (existing.state === 'complete') {
+      return infoFromMetadata(store, existing.metadata, { reused: true, pulledBytes: 0, uploadedBytes: 0 });
+    }
+    const configBlob = await client.fetchSmallBlob(reference.repository, manifest.config);
+    const config = parseImageConfig(JSON.parse(configBlob.toString('utf8')), `image config ${manifest.config.digest}`);
+    checkConfigPlatform(config, platform, resolved);
+
+    const staging = await mkdtemp(join(options.workDir ?? tmpdir(), `vic-image-${digestHex(resolved.digest).slice(0, 12)}-`));
+    try {
+      return await buildInStaging({ options, store, client, controller, staging, resolved, manifest, config: config.container, partial: existing.state === 'partial' });
+    } finally {
+      await removeStagingArea(staging);
+    }
+  } catch (err) {
+    controller.abort(err);
+    throw err;
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    await client.close();
+  }
+}
+
+interface StagingWork {
+  readonly options: BuildImageOptions;
+  readonly store: ImageStore;
+  readonly client: RegistryClient;
+  readonly controller: AbortController;
+  readonly staging: string;
+  readonly resolved: ResolvedImage;
+  readonly manifest: ImageManifest;
+  readonly config: ContainerConfig;
+  readonly partial: boolean;
+}
+
+async function buildInStaging(work: StagingWork): Promise<ImageInfo> {
+  const { options, store, client, staging, resolved, manifest } = work;
+  const blobs = join(staging, 'blobs');
+  const disk = join(staging, 'disk');
+  await mkdir(blobs);
+  await mkdir(disk);
+  const rootfs = new RootfsStaging(join(staging, 'rootfs'));
+  await rootfs.create();
+
+  const layerBytes = manifest.layers.reduce((sum, l) => sum + l.size, 0);
+  const pull = new ProgressMeter('pull', layerBytes + manifest.config.size, resolved.digest, options.onProgress);
+  pull.add(manifest.config.size);
+  pull.start(`${manifest.layers.length} layers`);
+  const build = new ProgressMeter('build', layerBytes, resolved.digest, options.onProgress);
+
+  // Downloads run ahead (bounded); layers are applied strictly in order as they arrive.
+  const concurrency = Math.max(1, options.downloadConcurrency ?? 3);
+  let next = 0;
+  const slots: Promise<void>[] = [];
+  const downloads = manifest.layers.map(() => deferred<string>());
+  const startNext = async (): Promise<void> => {
+    while (next < manifest.layers.length) {
+      const index = next++;
+      const layer = manifest.layers[index];
+      const path = join(blobs, digestHex(layer.digest));
+      try {
+        await client.downloadBlob(resolved.reference.repository, layer, path, (n) => pull.add(n, `layer ${index + 1}/${manifest.layers.length}`));
+        downloads[index].resolve(path);
+      } catch (err) {
+        downloads[index].reject(err);
+        work.controller.abort(err);
+        for (const d of downloads) d.reject(err);
+        return;
+      }
+    }
+  };
+  for (let i = 0; i < concurrency; i++) slots.push(startNext());
+  try {
+    for (let index = 0; index < manifest.layers.length; index++) {
+      const path = await downloads[index].promise;
+      await rootfs.applyLayer({ path, digest: manifest.layers[index].digest }, (n) => build.add(n, `layer ${index + 1}/${manifest.layers.length}`));
+      // The blob is verified and applied; free its space before the filesystem image is made.
+      await rm(path, { force: true });
+    }
+  } catch (err) {
+    work.controller.abort(err);
+    throw err;
+  } finally {
+    // Never leave a download writing into a staging area that is about to be removed.
+    await Promise.allSettled(slots);
+  }
+  pull.finish();
+
+  const plan = await rootfs.plan();
+  const size = planFilesystemSize(plan.stats, options.sizeMb);
+  const uuid = rootfsUuidForDigest(resolved.digest);
+  const extentFile = join(disk, 'rootfs.ext4');
+  build.add(0, 'mke2fs');
+  await buildExt4({ stagingRoot: rootfs.root, plan, output: extentFile, workDir: disk, uuid, size, privilege: options.privilege, signal: work.controller.signal });
+  // The rootfs tree is in the filesystem image now; drop it before uploading.
+  await removeStagingArea(rootfs.root);
+  build.finish('mke2fs done');
+
+  const layout = imageLayout(resolved.digest);
+  const extentSize = (await stat(extentFile)).size;
+  const descriptor = Buffer.from(monolithicFlatDescriptor({ extentFileName: layout.extentFileName, sizeBytes: extentSize, digest: resolved.digest }), 'utf8');
+  const metadata: ImageMetadata = {
+    schema_version: 1,
+    digest: resolved.digest,
+    ...(resolved.indexDigest ? { index_digest: resolved.indexDigest } : {}),
+    reference: formatImageReference(resolved.reference),
+    platform: resolved.platform,
+    size_bytes: extentSize,
+    descriptor_bytes: descriptor.length,
+    created: new Date().toISOString(),
+    rootfs_uuid: uuid,
+    rootfs_label: ROOTFS_LABEL,
+    ...work.config,
+  };
+  const metadataBytes = Buffer.from(`${JSON.stringify(metadata, null, 2)}\n`, 'utf8');
+
+  const upload = new ProgressMeter('upload', extentSize + descriptor.length + metadataBytes.length, resolved.digest, options.onProgress);
+  upload.start(store.locate(layout.directory));
+  const transfer = { onBytes: (n: number) => upload.add(n), signal: work.controller.signal };
+  // A stale metadata.json must not vouch for the files being rewritten under it.
+  if (work.partial) await store.deleteFile(layout.metadata);
+  await store.makeDirectory(layout.directory);
+  await store.writeFile(layout.extent, fileSource(extentFile, extentSize), transfer);
+  await store.writeFile(layout.descriptor, bufferSource(descriptor), transfer);
+  // Last: its presence, with matching sizes, is what marks the image complete.
+  await store.writeFile(layout.metadata, bufferSource(metadataBytes), transfer);
+  upload.finish();
+
+  return infoFromMetadata(store, metadata, { reused: false, pulledBytes: pull.bytes, uploadedBytes: upload.bytes });
+}
+
+async function createClient(reference: ImageReference, options: RegistryAccessOptions, signal: AbortSignal | undefined): Promise<RegistryClient> {
+  return RegistryClient.create(registryApiHost(reference), {
+    credentials: options.auth,
+    insecure: options.insecureRegistry === true,
+    caFile: options.caFile,
+    signal,
+  });
+}
+
+async function resolveManifest(client: RegistryClient, reference: ImageReference, platform: Platform): Promise<{ resolved: ResolvedImage; manifest: ImageManifest }> {
+  const where = formatImageReference(reference);
+  const top = await client.fetchManifest(reference.repository, manifestReference(reference));
+  if (classifyManifest(top.mediaType, top.json, where) === 'manifest') {
+    const manifest = parseManifest(top.json, where);
+    return { resolved: { reference, digest: top.digest, platform: formatPlatform(platform) }, manifest };
+  }
+  const index = parseIndex(top.json, where);
+  const chosen = selectPlatformManifest(index, platform, `index ${where}`);
+  const inner = await client.fetchManifest(reference.repository, chosen.digest);
+  const innerWhere = `${where} (${formatPlatform(platform)}: ${chosen.digest})`;
+  if (classifyManifest(inner.mediaType, inner.json, innerWhere) !== 'manifest') {
+    throw new ImageError('UnsupportedManifest', `${innerWhere} is a nested index; only one level of index is supported`);
+  }
+  return {
+    resolved: { reference, digest: inner.digest, indexDigest: top.digest, platform: formatPlatform(chosen.platform ?? platform) },
+    manifest: parseManifest(inner.json, innerWhere),
+  };
+}
+
+function checkConfigPlatform(config: { os?: string; architecture?: string }, platform: Platform, resolved: ResolvedImage): void {
+  if ((config.os && config.os !== platform.os) || (config.architecture && config.architecture !== platform.architecture)) {
+    throw new PlatformNotFoundError(
+      `${formatImageReference(resolved.reference)} (${resolved.digest}) is built for ${config.os ?? '?'}/${config.architecture ?? '?'}, not ${formatPlatform(platform)}; set "platform" to match, or use an image for ${formatPlatform(platform)}`,
+    );
+  }
+}
+
+function infoFromMetadata(store: ImageStore, metadata: ImageMetadata, run: { reused: boolean; pulledBytes: number; uploadedBytes: number }): ImageInfo {
+  const layout = imageLayout(metadata.digest);
+  return {
+    id: metadata.digest,
+    digest: metadata.digest,
+    ...(metadata.index_digest ? { indexDigest: metadata.index_digest } : {}),
+    reference: metadata.reference,
+    platform: metadata.platform,
+    diskPath: store.locate(layout.descriptor),
+    sizeBytes: metadata.size_bytes,
+    rootfsUuid: metadata.rootfs_uuid,
+    created: metadata.created,
+    config: {
+      entrypoint: metadata.entrypoint ?? [],
+      cmd: metadata.cmd ?? [],
+      env: metadata.env ?? [],
+      working_dir: metadata.working_dir ?? '',
+      user: metadata.user ?? '',
+      exposed_ports: metadata.exposed_ports ?? [],
+      labels: metadata.labels ?? {},
+    },
+    ...run,
+  };
+}
+
+/**
+ * Removes a staging tree. Read-only directories from the image (or fakeroot's real modes) can make
+ * a plain recursive delete fail for a non-root user, so permissions are opened up and it retries.
+ */
+export async function removeStagingArea(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true });
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'ENOTEMPTY') throw err;
+  }
+  await openUpDirectories(path);
+  await rm(path, { recursive: true, force: true });
+}
+
+async function openUpDirectories(path: string): Promise<void> {
+  const st = await lstat(path).catch(() => undefined);
+  if (!st?.isDirectory()) return;
+  await chmod(path, 0o700).catch(() => undefined);
+  for (const child of await readdir(path).catch(() => [] as string[])) await openUpDirectories(join(path, child));
+}
+
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A rejection nobody awaits (a layer after the failing one) must not become an unhandled one.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}

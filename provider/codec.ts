@@ -125,7 +125,7 @@ function toWire(type: CtyType, v: CtyValue | undefined, path: string): unknown {
         return v;
       case 'dynamic': {
         const [concrete, inner]: [CtyType, CtyValue] = isDynamicValue(v) ? [v.type, v.value] : [impliedType(v, path), v];
-        return [encoder.encode(concrete), toWire(concrete, inner, path)];
+        return [Buffer.from(JSON.stringify(concrete)), toWire(concrete, inner, path)];
       }
     }
   }

@@ -7,7 +7,7 @@ export { serve, checkMagicCookie, negotiateProtocol, MAGIC_COOKIE_KEY, MAGIC_COO
 export type { ServeOptions, RunningPlugin } from './serve';
 export { VicProvider } from './provider';
 export type { VicProviderOptions, EngineConnector } from './provider';
-export { providerSchemas, providerSchemaJson, PROVIDER_SOURCE, PROVIDER_TYPE } from './schema';
+export { providerSchemas, buildProviderSchemas, providerSchemaJson, PROVIDER_SOURCE, PROVIDER_TYPE } from './schema';
 export type { ProviderSchemas, TerraformKind, TfSchema } from './schema';
 export { encodeMsgpack, decodeMsgpack, encodeJson, decodeJson, decodeDynamicValue, CodecError } from './codec';
 export { refinedUnknown, isRefinedUnknown, dynamicValue, isDynamicValue } from './cty';

@@ -25,7 +25,7 @@ import { CodecError, decodeDynamicValue, decodeJson, encodeMsgpack } from './cod
 import { Diagnostic, errorDiagnostic, hasErrors, problemDiagnostics, warningDiagnostic } from './diagnostics';
 import { Logger } from './log';
 import { ReadCoalescer } from './read-coalescer';
-import { TerraformKind, TfPathStep, attributePathSteps, isComputed, providerSchemas } from './schema';
+import { ProviderSchemas, TerraformKind, TfPathStep, attributePathSteps, isComputed, providerSchemas } from './schema';
 
 export interface WireDynamicValue {
   msgpack?: Buffer | Uint8Array | null;
@@ -41,6 +41,8 @@ export interface VicProviderOptions {
   /** How long ReadResource calls are gathered into one batched refresh. */
   readonly readWindowMs?: number;
   readonly env?: NodeJS.ProcessEnv;
+  /** Defaults to the schemas derived from src/resources. */
+  readonly schemas?: ProviderSchemas;
 }
 
 type Diags = { diagnostics: Diagnostic[] };
@@ -58,7 +60,7 @@ function messageOf(err: unknown): string {
 }
 
 export class VicProvider {
-  private readonly schemas = providerSchemas();
+  private readonly schemas: ProviderSchemas;
   private settings: ConnectionSettings | undefined;
   private configureProblems: Diagnostic[] = [];
   private enginePromise: Promise<Engine> | undefined;
@@ -66,6 +68,7 @@ export class VicProvider {
   private readonly reads: ReadCoalescer;
 
   constructor(private readonly opts: VicProviderOptions) {
+    this.schemas = opts.schemas ?? providerSchemas();
     this.reads = new ReadCoalescer(
       async (requests) => (await this.engine()).read(requests),
       opts.readWindowMs ?? 5,

@@ -148,18 +148,23 @@ export interface ProviderSchemas {
 
 let cached: ProviderSchemas | undefined;
 
+/** The schemas of the vic provider, from the declarations in src/resources. */
 export function providerSchemas(): ProviderSchemas {
-  if (cached) return cached;
+  cached ??= buildProviderSchemas(declarations);
+  return cached;
+}
+
+/** Schemas for any set of declarations (tests use synthetic ones, e.g. to exercise migrations). */
+export function buildProviderSchemas(decls: readonly ResourceDeclaration[]): ProviderSchemas {
   const resources = new Map<string, TerraformKind>();
   const dataSources = new Map<string, TerraformKind>();
-  for (const d of declarations) {
+  for (const d of decls) {
     const name = `${PROVIDER_TYPE}_${d.type}`;
     resources.set(name, kind(name, d.schema, d.description, d.schemaVersion, d));
     if (d.dataSource) dataSources.set(name, kind(name, dataSourceSchema(d), d.dataSource.description, 0, d));
   }
   const provider = kind('provider', connectionSchema, 'Connects to vCenter or ESXi. Every argument falls back to its environment variable.', 0);
-  cached = { provider, resources, dataSources };
-  return cached;
+  return { provider, resources, dataSources };
 }
 
 // ---------------------------------------------------------------------------------------------

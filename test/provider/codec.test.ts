@@ -1,0 +1,151 @@
+/**
+ * The cty wire formats, table-driven. Expected bytes are written out by hand from the msgpack spec
+ * and go-cty's encoding rules (docs/plugin-protocol/object-wire-format.md), never produced by the
+ * codec under test.
+ */
+import { UNKNOWN } from '../../src/resources';
+import { CodecError, decodeDynamicValue, decodeJson, decodeMsgpack, encodeJson, encodeMsgpack } from '../../provider/codec';
+import { CtyType, CtyValue, dynamicValue, isRefinedUnknown, refinedUnknown } from '../../provider/cty';
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const bytes = (h: string) => Buffer.from(h.replace(/\s+/g, ''), 'hex');
+const str = (s: string) => Buffer.from(s).toString('hex');
+
+const obj: CtyType = ['object', { a: 'string', b: 'number' }];
+
+type EncodeRow = [label: string, type: CtyType, value: CtyValue, expectedHex: string];
+const encodeRows: EncodeRow[] = [
+  ['null', 'string', null, 'c0'],
+  ['unknown (ext 0, fixext1)', 'string', UNKNOWN, 'd4 00 00'],
+  ['string', 'string', 'hi', `a2 ${str('hi')}`],
+  ['small int', 'number', 1, '01'],
+  ['negative int', 'number', -1, 'ff'],
+  ['int beyond 32 bits', 'number', 2 ** 40, 'cf 00 00 01 00 00 00 00 00'],
+  ['float64', 'number', 1.5, 'cb 3f f8 00 00 00 00 00 00'],
+  ['number beyond float64 as decimal string', 'number', '12345678901234567890', `b4 ${str('12345678901234567890')}`],
+  ['bool', 'bool', true, 'c3'],
+  ['list', ['list', 'string'], ['a'], `91 a1 ${str('a')}`],
+  ['set', ['set', 'number'], [1, 2], '92 01 02'],
+  ['map', ['map', 'string'], { k: 'v' }, `81 a1 ${str('k')} a1 ${str('v')}`],
+  ['object: absent attribute goes out as null (exact arity)', obj, { a: 'x' }, `82 a1 ${str('a')} a1 ${str('x')} a1 ${str('b')} c0`],
+  ['object with an unknown attribute', obj, { a: UNKNOWN, b: 2 }, `82 a1 ${str('a')} d4 00 00 a1 ${str('b')} 02`],
+  ['tuple', ['tuple', ['string', 'bool']], ['x', false], `92 a1 ${str('x')} c2`],
+  ['nested block (single) left out', ['object', { auth: ['object', { user: 'string' }] }], { auth: null }, `81 a4 ${str('auth')} c0`],
+  ['dynamic: [type JSON as bin, value]', 'dynamic', 'x', `92 c4 08 ${str('"string"')} a1 ${str('x')}`],
+  ['dynamic with an explicit type', 'dynamic', dynamicValue(['list', 'number'], [1]), `92 c4 11 ${str('["list","number"]')} 91 01`],
+  ['dynamic unknown is a bare unknown', 'dynamic', UNKNOWN, 'd4 00 00'],
+  // The bytes Terraform 1.11 sent for name = "pre-${uuid()}" (protocol notes §2.6).
+  ['refined unknown (ext 12)', 'string', refinedUnknown({ notNull: false, stringPrefix: 'pre-' }), `c7 09 0c 82 01 c2 02 a4 ${str('pre-')}`],
+  ['refined unknown without refinements falls back to ext 0', 'string', refinedUnknown({}), 'd4 00 00'],
+];
+
+describe('encodeMsgpack', () => {
+  it.each(encodeRows)('GIVEN %s WHEN encoded THEN the bytes are exact', (_label, type, value, expected) => {
+    expect(hex(encodeMsgpack(type, value))).toBe(expected.replace(/\s+/g, ''));
+  });
+
+  it.each<[string, CtyType, CtyValue, string]>([
+    ['a string where a number belongs', 'number', 'many', 'value: number required, got string "many"'],
+    ['an attribute outside the object type', obj, { a: 'x', c: 1 }, '.c: unsupported attribute (the object type has a, b)'],
+    ['a bool where a string belongs, nested', ['list', 'string'], ['ok', true], '[1]: string required, got boolean true'],
+    ['a tuple of the wrong length', ['tuple', ['string']], ['a', 'b'], 'value: a tuple of 1 elements required, got a list of 2'],
+    ['an infinite number', 'number', Infinity, 'value: Infinity is not a finite number'],
+  ])('GIVEN %s WHEN encoded THEN it fails saying where', (_label, type, value, message) => {
+    expect(() => encodeMsgpack(type, value)).toThrow(new CodecError('', '').constructor as typeof CodecError);
+    expect(() => encodeMsgpack(type, value)).toThrow(message);
+  });
+});
+
+type DecodeRow = [label: string, type: CtyType, hexBytes: string, expected: CtyValue];
+const decodeRows: DecodeRow[] = [
+  ['nil', 'string', 'c0', null],
+  ['unknown ext 0', 'string', 'd4 00 00', UNKNOWN],
+  ['refined unknown ext 12, read as plain unknown', 'string', `c7 09 0c 82 01 c2 02 a4 ${str('pre-')}`, UNKNOWN],
+  ['any other extension is an unknown too', 'number', 'd4 05 00', UNKNOWN],
+  ['int', 'number', '2a', 42],
+  ['uint64 within 2^53 becomes a number', 'number', 'cf 00 00 01 00 00 00 00 00', 2 ** 40],
+  ['int64 beyond 2^53 stays exact as a decimal string', 'number', 'cf ff ff ff ff ff ff ff ff', '18446744073709551615'],
+  ['float32', 'number', 'ca 3f c0 00 00', 1.5],
+  ['float64', 'number', 'cb 3f f8 00 00 00 00 00 00', 1.5],
+  ['number sent as a string (decimal)', 'number', `a3 ${str('2.5')}`, 2.5],
+  ['number string beyond float64', 'number', `b4 ${str('12345678901234567890')}`, '12345678901234567890'],
+  ['object, keys in any order', obj, `82 a1 ${str('b')} 01 a1 ${str('a')} a1 ${str('x')}`, { a: 'x', b: 1 }],
+  ['set', ['set', 'string'], `92 a1 ${str('x')} a1 ${str('y')}`, ['x', 'y']],
+  ['map with an unknown element', ['map', 'string'], `81 a1 ${str('k')} d4 00 00`, { k: UNKNOWN }],
+  ['dynamic', 'dynamic', `92 c4 08 ${str('"number"')} 07`, dynamicValue('number', 7)],
+];
+
+describe('decodeMsgpack', () => {
+  it.each(decodeRows)('GIVEN %s WHEN decoded THEN the value is exact', (_label, type, h, expected) => {
+    expect(decodeMsgpack(type, bytes(h))).toEqual(expected);
+  });
+
+  it('GIVEN a refined unknown WHEN decoded with refinements THEN the refinement is kept', () => {
+    const v = decodeMsgpack('string', bytes(`c7 09 0c 82 01 c3 02 a4 ${str('pre-')}`), { refinements: true });
+    expect(isRefinedUnknown(v)).toBe(true);
+    expect(isRefinedUnknown(v) && v.refinement).toEqual({ notNull: true, stringPrefix: 'pre-' });
+  });
+
+  it.each<[string, CtyType, string, string]>([
+    ['an object missing an attribute (strict arity)', obj, `81 a1 ${str('a')} a1 ${str('x')}`, 'value: an object with 2 attributes is required (1 given; missing b)'],
+    ['an object with an attribute outside the type', obj, `83 a1 ${str('a')} c0 a1 ${str('b')} c0 a1 ${str('z')} c0`, '.z: unsupported attribute'],
+    ['a string where a bool belongs', 'bool', `a1 ${str('t')}`, 'value: bool required, got string "t"'],
+    ['a malformed dynamic value', 'dynamic', '01', 'value: a dynamic value must be [type JSON bytes, value], got number 1'],
+  ])('GIVEN %s WHEN decoded THEN it fails saying where', (_label, type, h, message) => {
+    expect(() => decodeMsgpack(type, bytes(h))).toThrow(message);
+  });
+});
+
+describe('round trips through msgpack', () => {
+  const block: CtyType = [
+    'object',
+    {
+      name: 'string',
+      size: 'number',
+      tags: ['map', 'string'],
+      command: ['list', 'string'],
+      auth: ['object', { username: 'string', password: 'string' }],
+      extra: 'dynamic',
+    },
+  ];
+  it.each<[string, CtyValue]>([
+    ['everything set', { name: 'web', size: 512, tags: { a: 'b' }, command: ['sh', '-c'], auth: { username: 'u', password: 'p' }, extra: dynamicValue(['object', { x: 'bool' }], { x: true }) }],
+    ['blocks and collections null', { name: 'web', size: 0.25, tags: null, command: null, auth: null, extra: null }],
+    ['unknowns inside', { name: UNKNOWN, size: UNKNOWN, tags: { a: UNKNOWN }, command: [UNKNOWN], auth: UNKNOWN, extra: UNKNOWN }],
+  ])('GIVEN a block with %s WHEN encoded and decoded THEN the value is unchanged', (_label, value) => {
+    expect(decodeMsgpack(block, encodeMsgpack(block, value))).toEqual(value);
+  });
+});
+
+describe('JSON (DynamicValue.json, RawState.json)', () => {
+  it('GIVEN a stored state WHEN decoded THEN primitives convert to their attribute types, as cty does', () => {
+    expect(decodeJson(obj, '{"a": 5, "b": "7"}')).toEqual({ a: '5', b: 7 });
+  });
+
+  it('GIVEN a state that lacks a new attribute and keeps a removed one WHEN decoded leniently THEN it fits the schema', () => {
+    expect(decodeJson(obj, '{"a": "x", "gone": 1}', { lenientObjects: true })).toEqual({ a: 'x', b: null });
+  });
+
+  it('GIVEN the same state WHEN decoded strictly THEN the extra attribute is an error', () => {
+    expect(() => decodeJson(obj, '{"a": "x", "b": 1, "gone": 1}')).toThrow('.gone: unsupported attribute');
+  });
+
+  it('GIVEN a dynamic value WHEN written as JSON THEN it carries its type, and reads back', () => {
+    const json = encodeJson(['object', { v: 'dynamic' }], { v: ['a', 1] });
+    expect(JSON.parse(json)).toEqual({ v: { type: ['tuple', ['string', 'number']], value: ['a', 1] } });
+    expect(decodeJson(['object', { v: 'dynamic' }], json)).toEqual({ v: dynamicValue(['tuple', ['string', 'number']], ['a', 1]) });
+  });
+
+  it('GIVEN an unknown WHEN written as JSON THEN it is refused (JSON has no unknowns)', () => {
+    expect(() => encodeJson(obj, { a: UNKNOWN, b: 1 })).toThrow('.a: unknown values cannot be written as JSON');
+  });
+
+  it.each<[string, { msgpack?: Uint8Array; json?: Uint8Array } | undefined, CtyValue]>([
+    ['msgpack present', { msgpack: bytes('a1 78'), json: Buffer.from('"ignored"') }, 'x'],
+    ['only json', { json: Buffer.from('"y"') }, 'y'],
+    ['both empty', { msgpack: Buffer.alloc(0), json: Buffer.alloc(0) }, null],
+    ['absent', undefined, null],
+  ])('GIVEN a DynamicValue with %s WHEN decoded THEN msgpack wins, then JSON, else null', (_label, dv, expected) => {
+    expect(decodeDynamicValue('string', dv)).toEqual(expected);
+  });
+});

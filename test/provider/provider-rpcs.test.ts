@@ -1,0 +1,151 @@
+/**
+ * The RPCs that need no vSphere: validation diagnostics, state upgrades with migrations, and the
+ * coalescing of concurrent reads into one batch. Everything goes through the real codec.
+ */
+import { Attrs, ResourceDeclaration, t } from '../../src/resources';
+import type { ReadRequest } from '../../src/engine/types';
+import { decodeMsgpack, encodeMsgpack } from '../../provider/codec';
+import { VicProvider } from '../../provider/provider';
+import { ReadCoalescer } from '../../provider/read-coalescer';
+import { problemDiagnostics } from '../../provider/diagnostics';
+import { buildProviderSchemas, providerSchemas } from '../../provider/schema';
+import { Logger } from '../../provider/log';
+
+const lines: string[] = [];
+const logger: Logger = { log: (level, message, fields) => lines.push(JSON.stringify({ level, message, ...fields })) };
+const noEngine = () => Promise.reject(new Error('no vSphere in unit tests'));
+
+function provider(schemas = providerSchemas()) {
+  return new VicProvider({ connect: noEngine, logger, schemas, env: {} });
+}
+
+function config(typeName: string, attrs: Attrs, kind: 'resource' | 'data' | 'provider' = 'resource') {
+  const s = providerSchemas();
+  const type = kind === 'provider' ? s.provider.type : (kind === 'data' ? s.dataSources : s.resources).get(typeName)!.type;
+  return { msgpack: Buffer.from(encodeMsgpack(type, attrs)) };
+}
+
+describe('ValidateResourceConfig / ValidateDataResourceConfig / ValidateProviderConfig', () => {
+  const cvm = { vch_id: 'resgroup-1', image_id: `sha256:${'a'.repeat(64)}`, name: 'web-1' };
+  it.each<[string, string, Attrs, 'resource' | 'data', object[], string]>([
+    ['a map key', 'vic_container_vm', { ...cvm, env: { '1BAD': 'x' } }, 'resource', [{ attribute_name: 'env' }, { element_key_string: '1BAD' }], 'not a valid environment variable name'],
+    ['a list element', 'vic_container_vm', { ...cvm, command: ['a', 'b'], memory_mb: 1023 }, 'resource', [{ attribute_name: 'memory_mb' }], 'not a multiple of 4'],
+    ['a nested block', 'vic_image', { vch_id: 'resgroup-1', reference: '127.0.0.1:5000/busybox:1', registry_auth: { username: 'u', password: null } }, 'resource', [{ attribute_name: 'registry_auth' }, { attribute_name: 'password' }], 'is required'],
+    ['a data source argument', 'vic_image', { vch_id: 'resgroup-1', reference: 'Busybox!!' }, 'data', [{ attribute_name: 'reference' }], 'is not an image reference'],
+  ])('GIVEN a bad value at %s WHEN validated THEN the diagnostic points at it', (_label, typeName, attrs, kind, steps, detail) => {
+    const p = provider();
+    const res = kind === 'data' ? p.validateDataResourceConfig({ type_name: typeName, config: config(typeName, attrs, 'data') }) : p.validateResourceConfig({ type_name: typeName, config: config(typeName, attrs) });
+    expect(res.diagnostics).toHaveLength(1);
+    expect(res.diagnostics[0]).toMatchObject({ severity: 'ERROR', attribute: { steps } });
+    expect(res.diagnostics[0].detail).toContain(detail);
+  });
+
+  it('GIVEN values not known yet WHEN validated THEN they pass (checked again at plan)', () => {
+    const res = provider().validateResourceConfig({ type_name: 'vic_container_vm', config: { msgpack: Buffer.from(encodeMsgpack(providerSchemas().resources.get('vic_container_vm')!.type, { ...cvm, vch_id: Symbol.for('vic-iac.unknown') as never })) } });
+    expect(res.diagnostics).toEqual([]);
+  });
+
+  it('GIVEN a problem at a sensitive attribute that quotes its value WHEN turned into a diagnostic THEN the value is redacted', () => {
+    const kind = providerSchemas().provider;
+    const problem = { path: ['password'], severity: 'error' as const, summary: 'Invalid value for "password"', detail: 'password = "hunter2" is too short (hunter2).' };
+    const [d] = problemDiagnostics(kind, [problem], { password: 'hunter2' });
+    expect(d.detail).toBe('password = (sensitive value) is too short ((sensitive value)).');
+    const [plain] = problemDiagnostics(kind, [{ ...problem, path: ['user'], detail: 'user = "hunter2"' }], { user: 'hunter2' });
+    expect(plain.detail).toBe('user = "hunter2"');
+  });
+
+  it('GIVEN an unknown resource type WHEN validated THEN the diagnostic lists the known ones', () => {
+    const res = provider().validateResourceConfig({ type_name: 'vic_nope', config: undefined });
+    expect(res.diagnostics[0]).toMatchObject({ summary: 'Unknown resource type "vic_nope"' });
+    expect(res.diagnostics[0].detail).toContain('vic_container_vm');
+  });
+});
+
+describe('ConfigureProvider', () => {
+  it('GIVEN no server, user or password and no environment WHEN configured THEN each missing one is a diagnostic at its attribute', () => {
+    const s = providerSchemas();
+    const empty = Object.fromEntries(Object.keys(s.provider.schema).map((k) => [k, null]));
+    const res = provider().configureProvider({ config: { msgpack: Buffer.from(encodeMsgpack(s.provider.type, empty)) } });
+    expect(res.diagnostics.map((d) => d.attribute?.steps)).toEqual([[{ attribute_name: 'vsphere_server' }], [{ attribute_name: 'user' }], [{ attribute_name: 'password' }]]);
+    expect(res.diagnostics[0].detail).toContain('VSPHERE_SERVER');
+  });
+});
+
+describe('UpgradeResourceState', () => {
+  // A synthetic resource at schema version 2: v0 called the size "mem", v1 stored it in MB as text.
+  const synthetic: ResourceDeclaration = {
+    type: 'container_vm',
+    className: 'Synthetic',
+    description: 'A resource that changed its state twice.',
+    schemaVersion: 2,
+    migrations: {
+      0: ({ mem, ...rest }) => ({ ...rest, memory: mem }),
+      1: (s) => ({ ...s, memory: Number(s.memory) }),
+    },
+    schema: {
+      id: { type: t.string, computed: true, description: 'Id.' },
+      memory: { type: t.number, optional: true, description: 'Memory in MB.' },
+      added_in_v2: { type: t.string, optional: true, description: 'New attribute.' },
+    },
+    docs: { creates: '', importHelp: '', example: '' },
+  };
+  const schemas = buildProviderSchemas([synthetic]);
+  const type = schemas.resources.get('vic_container_vm')!.type;
+  const upgrade = (version: number, json: object) =>
+    provider(schemas).upgradeResourceState({ type_name: 'vic_container_vm', version, raw_state: { json: Buffer.from(JSON.stringify(json, null, 2)) } });
+
+  it('GIVEN a state written at version 0 WHEN upgraded THEN every migration ran in order and new attributes are null', () => {
+    const res = upgrade(0, { id: 'vm-1', mem: '512' });
+    expect(res.diagnostics).toEqual([]);
+    expect(decodeMsgpack(type, res.upgraded_state!.msgpack)).toEqual({ id: 'vm-1', memory: 512, added_in_v2: null });
+  });
+
+  it('GIVEN a state at the current version WHEN upgraded THEN it passes through, shaped to the schema', () => {
+    const res = upgrade(2, { id: 'vm-1', memory: 256 });
+    expect(decodeMsgpack(type, res.upgraded_state!.msgpack)).toEqual({ id: 'vm-1', memory: 256, added_in_v2: null });
+  });
+
+  it('GIVEN a state from a newer provider WHEN upgraded THEN the diagnostic says to upgrade the provider', () => {
+    const res = upgrade(3, { id: 'vm-1' });
+    expect(res.diagnostics[0]).toMatchObject({ severity: 'ERROR', summary: 'State of vic_container_vm is from a newer provider' });
+    expect(res.diagnostics[0].detail).toContain('terraform init -upgrade');
+  });
+
+  it('GIVEN the real declarations WHEN a current state is upgraded THEN it round-trips', () => {
+    const kind = providerSchemas().resources.get('vic_virtual_container_host')!;
+    const state = Object.fromEntries(Object.keys(kind.schema).map((k) => [k, null])) as Attrs;
+    Object.assign(state, { id: 'resgroup-9', name: 'vch-demo', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', cpu_limit_mhz: -1 });
+    const res = provider().upgradeResourceState({ type_name: kind.typeName, version: kind.declaration!.schemaVersion, raw_state: { json: Buffer.from(JSON.stringify(state)) } });
+    expect(decodeMsgpack(kind.type, res.upgraded_state!.msgpack)).toEqual(state);
+  });
+});
+
+describe('ReadCoalescer', () => {
+  it('GIVEN reads that arrive together WHEN the window closes THEN they go out as ONE batch, answers in order', async () => {
+    const batches: ReadRequest[][] = [];
+    const reads = new ReadCoalescer(async (reqs) => {
+      batches.push([...reqs]);
+      return reqs.map((r) => ({ ...r.state, seen: true }));
+    }, 5);
+    const results = await Promise.all(['a', 'b', 'c'].map((id) => reads.read({ type: 'container_vm', state: { id } })));
+    expect(batches).toHaveLength(1);
+    expect(batches[0].map((r) => r.state.id)).toEqual(['a', 'b', 'c']);
+    expect(results.map((r) => r?.id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('GIVEN reads far apart WHEN served THEN each window is its own batch', async () => {
+    let calls = 0;
+    const reads = new ReadCoalescer(async (reqs) => {
+      calls++;
+      return reqs.map(() => null);
+    }, 2);
+    await reads.read({ type: 'image', state: { id: 'x' } });
+    await reads.read({ type: 'image', state: { id: 'y' } });
+    expect(calls).toBe(2);
+  });
+
+  it('GIVEN a batch that fails WHEN served THEN every waiting read gets the error', async () => {
+    const reads = new ReadCoalescer(() => Promise.reject(new Error('collector down')), 1);
+    await expect(Promise.all([reads.read({ type: 'image', state: {} }), reads.read({ type: 'image', state: {} })])).rejects.toThrow('collector down');
+  });
+});

@@ -4,7 +4,7 @@
  * (configschema/internal_validate.go), so a new attribute cannot slip through unmapped.
  */
 import { Attribute, ResourceDeclaration, Schema, connectionSchema, declarations, t } from '../../src/resources';
-import { attributePathSteps, buildProviderSchemas, ctyTypeOf, dataSourceSchema, providerSchemaJson, providerSchemas, TfBlock } from '../../provider/schema';
+import { attributePathSteps, buildProviderSchemas, ctyTypeOf, dataSourceSchema, providerSchemaJson, providerSchemas, TfAttribute, TfBlock, TfNestedBlock } from '../../provider/schema';
 
 const schemas = providerSchemas();
 
@@ -15,7 +15,7 @@ function everyAttribute(schema: Schema, prefix = ''): [string, Attribute][] {
   ]);
 }
 
-function findInBlock(block: TfBlock, path: string[]) {
+function findInBlock(block: TfBlock, path: string[]): TfAttribute | TfNestedBlock | undefined {
   const [head, ...rest] = path;
   if (rest.length === 0) return block.attributes.find((a) => a.name === head) ?? block.block_types.find((b) => b.type_name === head);
   const nested = block.block_types.find((b) => b.type_name === head);
@@ -43,7 +43,7 @@ describe.each(declarations.map((d): [string, ResourceDeclaration] => [d.type, d]
       expect(mapped).toMatchObject({ nesting: 'SINGLE', min_items: attr.required ? 1 : 0, max_items: attr.required ? 1 : 0 });
       return;
     }
-    const a = mapped as Exclude<typeof mapped, undefined> & { required: boolean; optional: boolean; computed: boolean; sensitive: boolean; type: Buffer };
+    const a = mapped as TfAttribute;
     expect(JSON.parse(a.type.toString())).toEqual(ctyTypeOf(attr.type));
     expect(a.required).toBe(attr.required === true);
     expect(a.sensitive).toBe(attr.sensitive === true);

@@ -1,0 +1,146 @@
+/**
+ * The image store of a VCH on a vSphere datastore: files go over the datastore HTTP interface
+ * (`/folder`, streamed, with the session cookie), directories and deletes through FileManager.
+ * All vSphere calls are the vsphere client's; this class only maps store paths to datastore paths.
+ */
+import { Transform } from 'node:stream';
+import {
+  datastorePath,
+  deleteDatastoreFile,
+  downloadDatastoreFile,
+  isFileAlreadyExists,
+  isNotFound,
+  makeDirectory,
+  statDatastoreFile,
+  uploadDatastoreFile,
+  type DatastoreFile,
+  type ManagedObjectReference,
+  type VimClient,
+} from '../vsphere';
+import { ImageStoreError } from './errors';
+import type { ImageStore, UploadSource } from './image-store';
+
+export interface DatastoreImageStoreOptions {
+  readonly client: VimClient;
+  /** The datacenter holding the datastore: its reference (FileManager) and inventory path (HTTP dcPath). */
+  readonly datacenter: { readonly ref: ManagedObjectReference; readonly path: string };
+  /** Datastore name, e.g. `LocalDS_0`. */
+  readonly datastore: string;
+  /** The image store's directory inside the datastore, e.g. `vch-1`; `images/<hex>/…` goes below it. */
+  readonly path: string;
+}
+
+export class DatastoreImageStore implements ImageStore {
+  private readonly base: string;
+
+  constructor(private readonly options: DatastoreImageStoreOptions) {
+    this.base = options.path.replace(/^\/+|\/+$/g, '');
+  }
+
+  get description(): string {
+    return datastorePath(this.options.datastore, this.base);
+  }
+
+  locate(path: string): string {
+    return datastorePath(this.options.datastore, this.inside(path));
+  }
+
+  async size(path: string): Promise<number | undefined> {
+    return (await this.wrap('stat', path, () => statDatastoreFile(this.options.client, this.file(path))))?.size;
+  }
+
+  async readFile(path: string, maxBytes: number): Promise<Buffer | undefined> {
+    let stream;
+    try {
+      stream = await downloadDatastoreFile(this.options.client, this.file(path));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw this.failure('read', path, err);
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of stream) {
+      total += (chunk as Buffer).length;
+      if (total > maxBytes) {
+        stream.destroy();
+        throw new ImageStoreError(`${this.locate(path)} is larger than the ${maxBytes} bytes expected; is it really an image metadata file?`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  async makeDirectory(path: string): Promise<void> {
+    try {
+      await makeDirectory(this.options.client, this.locate(path), this.options.datacenter.ref, true);
+    } catch (err) {
+      if (isFileAlreadyExists(err)) return;
+      throw this.failure('create directory', path, err);
+    }
+  }
+
+  async writeFile(path: string, source: UploadSource, options: { onBytes?: (bytes: number) => void; signal?: AbortSignal } = {}): Promise<void> {
+    options.signal?.throwIfAborted();
+    const body = source.open();
+    const counted = body.pipe(
+      new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          options.onBytes?.(chunk.length);
+          done(null, chunk);
+        },
+      }),
+    );
+    body.on('error', (err) => counted.destroy(err));
+    // Aborting destroys the body: the HTTP PUT fails midway, as a dropped connection would.
+    const onAbort = () => counted.destroy(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await uploadDatastoreFile(this.options.client, this.file(path), counted, { size: source.size });
+    } catch (err) {
+      if (options.signal?.aborted) throw options.signal.reason ?? err;
+      throw this.failure('upload', path, err);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      body.destroy();
+    }
+  }
+
+  async deleteFile(path: string): Promise<void> {
+    await this.delete(path);
+  }
+
+  async deleteDirectory(path: string): Promise<void> {
+    await this.delete(path);
+  }
+
+  private async delete(path: string): Promise<void> {
+    try {
+      await deleteDatastoreFile(this.options.client, this.locate(path), this.options.datacenter.ref);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw this.failure('delete', path, err);
+    }
+  }
+
+  private inside(path: string): string {
+    const clean = path.replace(/^\/+/, '');
+    if (clean.split('/').includes('..')) throw new ImageStoreError(`path "${path}" leaves the image store ${this.description}`);
+    return this.base ? `${this.base}/${clean}` : clean;
+  }
+
+  private file(path: string): DatastoreFile {
+    return { datacenter: this.options.datacenter.path, datastore: this.options.datastore, path: this.inside(path) };
+  }
+
+  private async wrap<T>(what: string, path: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      throw this.failure(what, path, err);
+    }
+  }
+
+  private failure(what: string, path: string, err: unknown): ImageStoreError {
+    return new ImageStoreError(`image store ${this.description}: ${what} of ${this.locate(path)} failed: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -54,8 +54,13 @@ interface ReadyLine {
   startupMs: number;
 }
 
-/** Environment variable that tags launchers with the test run that owns them (global teardown). */
+/**
+ * Environment variable that tags each launcher with the pid of the process that started it, so
+ * test/helpers/global-teardown.js can find launchers whose owner died without stopping them.
+ */
 export const SIMULATOR_OWNER_ENV = 'VIC_SIM_OWNER';
+// The launcher reads the password from here, so it never shows in `ps` output.
+const PASSWORD_ENV = 'VCSIM_PASSWORD';
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -64,22 +69,33 @@ const STDERR_TAIL_CHARS = 16_384;
 const DEFAULT_USERNAME = 'user';
 const DEFAULT_PASSWORD = 'pass';
 
+/** How the launcher process is started; tests of the teardown tag launchers with other owners. */
+export interface LaunchOptions {
+  /** Pid recorded as the launcher's owner (SIMULATOR_OWNER_ENV); default this process. */
+  ownerPid?: number;
+}
+
 /** Starts a vcsim launcher and resolves once it prints its ready line. */
-export async function startSimulator(opts: SimulatorOptions = {}): Promise<RunningSimulator> {
+export async function startSimulator(opts: SimulatorOptions = {}, launch: LaunchOptions = {}): Promise<RunningSimulator> {
   if ((opts.username === undefined) !== (opts.password === undefined)) {
     throw new Error('startSimulator: set both username and password, or neither (then any non-empty pair logs in)');
   }
   const launcher = findPeer('vcsim-launcher');
   const tls = opts.tls ?? true;
+  const args = launcherArgs(opts, tls);
   const ownsStateDir = opts.stateDir === undefined;
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'vic-sim-'));
-  const args = launcherArgs(opts, tls, stateDir);
+  if (tls) args.push('-cert-file', join(stateDir, 'vcsim-cert.pem'));
 
-  const child = spawn(launcher, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
     // The model's govcsim-* datastore dirs go to os.TempDir(), i.e. into stateDir.
-    env: { ...process.env, TMPDIR: stateDir },
-  });
+    TMPDIR: stateDir,
+    [SIMULATOR_OWNER_ENV]: String(launch.ownerPid ?? process.pid),
+  };
+  delete env[PASSWORD_ENV];
+  if (opts.password !== undefined) env[PASSWORD_ENV] = opts.password;
+  const child = spawn(launcher, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const stderr = new StderrTail();
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.append(chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -118,7 +134,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
   };
 }
 
-function launcherArgs(opts: SimulatorOptions, tls: boolean, stateDir: string): string[] {
+function launcherArgs(opts: SimulatorOptions, tls: boolean): string[] {
   const args: string[] = ['-l', opts.listen ?? '127.0.0.1:0', `-tls=${tls}`];
   const counts: [keyof SimulatorOptions, string][] = [
     ['datacenters', '-dc'],
@@ -138,10 +154,7 @@ function launcherArgs(opts: SimulatorOptions, tls: boolean, stateDir: string): s
     args.push(flag, String(value));
   }
   if (opts.dvs !== undefined) args.push(`-dvs=${opts.dvs}`);
-  if (tls) args.push('-cert-file', join(stateDir, 'vcsim-cert.pem'));
-  if (opts.username !== undefined && opts.password !== undefined) {
-    args.push('-username', opts.username, '-password', opts.password);
-  }
+  if (opts.username !== undefined) args.push('-username', opts.username);
   return args;
 }
 

@@ -1,9 +1,4 @@
-import { SIMULATOR_OWNER_ENV, startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/sim/simulator';
-
-// Tag every launcher with the jest run (the main jest process), so global-teardown.js can find
-// the ones a crashed worker left behind without touching other runs' simulators. Jest's child
-// process workers are forked with IPC (process.send); in-band and thread workers share the pid.
-process.env[SIMULATOR_OWNER_ENV] ??= String(typeof process.send === 'function' ? process.ppid : process.pid);
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/sim/simulator';
 
 /**
  * A fresh simulator for the calling test file: started in beforeAll, stopped in afterAll.

@@ -75,7 +75,7 @@ func main() {
 	flag.StringVar(&f.tlsKey, "tlskey", "", "PEM private key for -tlscert")
 	flag.StringVar(&f.certFile, "cert-file", "", "write the served certificate as PEM to this file (for pinning)")
 	flag.StringVar(&f.username, "username", "", "accepted login user; unset accepts any non-empty pair")
-	flag.StringVar(&f.password, "password", "", "accepted login password (with -username)")
+	flag.StringVar(&f.password, "password", "", "accepted login password (with -username); prefer $VCSIM_PASSWORD, which keeps it out of ps")
 	flag.IntVar(&model.DelayConfig.Delay, "delay", 0, "milliseconds added to every SOAP call")
 	flag.StringVar(&f.methodDelay, "method-delay", "", "per-method delays, e.g. 'PowerOnVM_Task:500,Login:200'")
 	flag.Float64Var(&model.DelayConfig.DelayJitter, "delay-jitter", 0, "delay jitter as a coefficient of variation")
@@ -87,6 +87,9 @@ func main() {
 
 	if flag.NArg() > 0 {
 		log.Fatalf("unexpected arguments %q: every option is a -flag (see -help)", flag.Args())
+	}
+	if f.password == "" && f.username != "" {
+		f.password = os.Getenv("VCSIM_PASSWORD")
 	}
 	if f.password != "" && f.username == "" {
 		log.Fatal("-password needs -username")

@@ -1,6 +1,8 @@
 /**
- * The container VM boots for real (issue 9): our bootstrap ISO, our tether and an image disk,
- * booted in qemu-system-x86_64 under software emulation, checked from the serial console.
+ * The container VM boots for real (issue 9): the probe image pushed to a real registry, pulled and
+ * turned into an ext4 disk by the project's image pipeline, its config written by the same
+ * `guestConfig` the container_vm resource uses, booted with our bootstrap ISO and tether in
+ * qemu-system-x86_64 under software emulation, and checked from the serial console.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -18,9 +20,11 @@ import {
   tetherLines,
   type ContainerVmBoot,
 } from '../helpers/qemu';
-import { buildProbeImageDisk, PROBE_ENTRYPOINT, PROBE_USER } from './probe-image';
-
-const ROOTFS_UUID = '3f5a8c1e-7b2d-8e4f-9a6b-0c1d2e3f4a5b';
+import { buildImage, imageLayout, LocalDirectoryImageStore, type ImageInfo } from '../../src/images';
+import { guestConfig, type GuestConfig } from '../../src/resources/guest-config';
+import { writeOciLayout } from '../helpers/oci-layout';
+import { useRegistry } from '../helpers/registry';
+import { probeImageSpec, PROBE_USER } from './probe-image';
 const BOOT_TIMEOUT_MS = 120_000;
 
 async function sha256File(path: string): Promise<string> {
@@ -35,7 +39,10 @@ function probeLines(boot: ContainerVmBoot, key: string): string[] {
 }
 
 describe('container VM boot under QEMU (bootstrap ISO + tether + image disk)', () => {
+  const registry = useRegistry();
   let work: string;
+  let image: ImageInfo;
+  let baseConfig: GuestConfig;
   let iso: string;
   let imageDisk: string;
   let imageSha256: string;
@@ -44,9 +51,19 @@ describe('container VM boot under QEMU (bootstrap ISO + tether + image disk)', (
   beforeAll(async () => {
     iso = await ensureBootstrapIso();
     work = await mkdtemp(join(tmpdir(), 'vic-boot-'));
-    imageDisk = join(work, 'image.raw');
-    await buildProbeImageDisk(imageDisk, ROOTFS_UUID);
+    const layout = await writeOciLayout(join(work, 'oci'), 'probe', [probeImageSpec()]);
+    await registry().push(layout.dir, 'probe', 'vic-test/probe:1');
+    const store = new LocalDirectoryImageStore(join(work, 'store'));
+    image = await buildImage({ reference: `${registry().host}/vic-test/probe:1`, insecureRegistry: true, workDir: work }, store);
+    // The flat extent of the monolithicFlat VMDK is the raw ext4 disk.
+    imageDisk = store.locate(imageLayout(image.digest).extent);
     imageSha256 = await sha256File(imageDisk);
+    // What the container_vm resource would write to guestinfo.vic.config: the image's defaults
+    // (entrypoint, env, working dir, user) merged with the container's own attributes.
+    baseConfig = guestConfig(
+      { name: 'probe', hostname: 'probe-host', command: ['first', 'two words'], env: { GREETING: 'hello from vic' } },
+      { ...image.config, rootfs_uuid: image.rootfsUuid },
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -58,18 +75,6 @@ describe('container VM boot under QEMU (bootstrap ISO + tether + image disk)', (
     await writeFile(file, typeof config === 'string' ? config : JSON.stringify(config));
     return file;
   }
-
-  const baseConfig = {
-    version: 1,
-    name: 'probe',
-    hostname: 'probe-host',
-    entrypoint: [PROBE_ENTRYPOINT],
-    cmd: ['first', 'two words'],
-    env: ['GREETING=hello from vic', 'PATH=/bin'],
-    working_dir: '/data',
-    user: PROBE_USER.name,
-    rootfs: { uuid: ROOTFS_UUID, label: 'vic-rootfs' },
-  };
 
   test(
     'GIVEN the probe image and a config over fw_cfg WHEN the VM boots THEN the entrypoint runs with its env, cwd, user and args, the exit status is reported and the VM powers off',
@@ -86,8 +91,9 @@ describe('container VM boot under QEMU (bootstrap ISO + tether + image disk)', (
       expect(probeLines(boot, 'id')).toEqual([`${PROBE_USER.uid}:${PROBE_USER.gid} ${PROBE_USER.name}`]);
       expect(probeLines(boot, 'hostname')).toEqual(['probe-host']);
       expect(probeLines(boot, 'env')).toEqual(
-        expect.arrayContaining(['GREETING=hello from vic', 'HOSTNAME=probe-host', `HOME=${PROBE_USER.home}`, 'PATH=/bin']),
+        expect.arrayContaining(['GREETING=hello from vic', 'IMAGE_ENV=from-image', 'HOSTNAME=probe-host', `HOME=${PROBE_USER.home}`, 'PATH=/bin']),
       );
+      expect(tetherLines(boot)).toContain(`container filesystem: /dev/sda (ext4 UUID ${image.rootfsUuid}, label "vic-rootfs")`);
       expect(probeLines(boot, 'wrote')).toEqual(['/data/written.txt']);
       expect(reportedExitStatus(boot)).toBe(0);
       // The exit status comes after everything the process printed, and power-off is last.
@@ -128,7 +134,7 @@ describe('container VM boot under QEMU (bootstrap ISO + tether + image disk)', (
     async () => {
       const overlay = join(work, 'malformed.qcow2');
       await createOverlay(imageDisk, overlay);
-      const malformed = { ...baseConfig, entrypoint: PROBE_ENTRYPOINT, working_dir: 'data' };
+      const malformed = { ...baseConfig, entrypoint: baseConfig.entrypoint[0], working_dir: 'data' };
       const boot = await bootContainerVm({ iso, disk: overlay, configFile: await writeConfig('malformed', malformed), timeoutMs: BOOT_TIMEOUT_MS });
 
       expect({ exitCode: boot.exitCode, timedOut: boot.timedOut, context: describeBoot(boot) }).toMatchObject({ exitCode: 0, timedOut: false });

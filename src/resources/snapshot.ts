@@ -130,12 +130,18 @@ export function vmRow(moid: string, p: Record<string, unknown>): VmRow {
   };
 }
 
+/** The marker of one VCH pool, without reading its VMs; undefined when the pool is gone or not ours. */
+export async function readVchMarker(client: VimClient, poolMoid: string): Promise<VchMarker | undefined> {
+  return (await takeSnapshot(client, [poolMoid], { vms: false })).pools.get(poolMoid)?.marker;
+}
+
 /**
  * Reads the given VCH pools and their VMs in one collector round trip. Pools that no longer exist
  * land in `missingPools` (reportMissingObjectsInResults), so a deleted VCH reads as gone rather
  * than failing the batch.
  */
-export async function takeSnapshot(client: VimClient, poolMoids: Iterable<string>): Promise<InventorySnapshot> {
+export async function takeSnapshot(client: VimClient, poolMoids: Iterable<string>, options: { vms?: boolean } = {}): Promise<InventorySnapshot> {
+  const withVms = options.vms ?? true;
   const snap = new InventorySnapshot();
   const pools = [...new Set(poolMoids)];
   if (pools.length === 0) return snap;
@@ -150,7 +156,7 @@ export async function takeSnapshot(client: VimClient, poolMoids: Iterable<string
       ...pools.map((value) => ({
         obj: moRef('ResourcePool', value),
         skip: false,
-        selectSet: [{ $type: 'TraversalSpec', name: 'poolVms', type: 'ResourcePool', path: 'vm', skip: false }],
+        selectSet: withVms ? [{ $type: 'TraversalSpec', name: 'poolVms', type: 'ResourcePool', path: 'vm', skip: false }] : undefined,
       })),
       ...(fieldsManager ? [{ obj: fieldsManager, skip: false }] : []),
     ],

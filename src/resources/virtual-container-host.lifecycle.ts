@@ -180,7 +180,7 @@ export const virtualContainerHostLifecycle: Lifecycle = {
     await setCustomField(client, folder, field, JSON.stringify({ v: 1, vch: pool.value }));
 
     ctx.progress('image store', 2, 4);
-    for (const dir of ['images', 'volumes']) {
+    for (const dir of ['images', 'volumes', 'containers']) {
       await makeDirectory(client, datastorePath(ds.name, `${storePath}/${dir}`), dc.ref).catch((err: unknown) => {
         if (!isFault(err, 'FileAlreadyExists')) throw err;
       });

@@ -93,7 +93,7 @@ export const virtualContainerHost: ResourceDeclaration = {
   dataSource: { description: 'Looks up an existing virtual container host by name.', lookup: ['name', 'datacenter'] },
   docs: {
     creates:
-      'A resource pool under `compute` carrying the VCH limits, reservations and shares; on vCenter a VM folder named after the VCH; and the datastore directories `<image_store_path>/images` and `<image_store_path>/volumes`.',
+      'A resource pool under `compute` carrying the VCH limits, reservations and shares; on vCenter a VM folder named after the VCH; and the datastore directories `<image_store_path>/images`, `<image_store_path>/volumes` and `<image_store_path>/containers` (one directory per container VM).',
     importHelp: 'Import by resource pool MOID (`resgroup-42`) or inventory path (`/DC0/host/DC0_C0/Resources/vch-demo`).',
     example: `resource "vic_virtual_container_host" "demo" {
   name           = "vch-demo"

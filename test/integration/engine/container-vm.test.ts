@@ -1,0 +1,164 @@
+/**
+ * image and container_vm through the engine, against the simulator and a real registry: create,
+ * read, in-place update, replace, drift made in vSphere, delete guards, import, and a refresh whose
+ * SOAP round trips do not grow with the number of VMs.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Engine, PlannedChange } from '../../../src/engine';
+import type { Attrs } from '../../../src/resources';
+import { decodeGuestConfig } from '../../../src/resources/guest-config';
+import { VimClient, moRef } from '../../../src/vsphere';
+import { powerOffVm, reconfigureVm } from '../../../src/vsphere/virtual-machine';
+import { retrieveObject } from '../../../src/vsphere/property-collector';
+import { extraConfigMap } from '../../../src/resources/snapshot';
+import { writeOciLayout } from '../../helpers/oci-layout';
+import { useRegistry } from '../../helpers/registry';
+import { useSimulator } from '../../helpers/vcsim';
+import { connectTestClient, connectTestEngine } from '../../helpers/engine';
+
+async function applied(engine: Engine, plan: PlannedChange): Promise<Attrs> {
+  expect(plan.problems).toEqual([]);
+  return (await engine.apply(plan)) as Attrs;
+}
+
+describe('image and container_vm lifecycle', () => {
+  const sim = useSimulator();
+  const registry = useRegistry();
+  let engine: Engine;
+  let outside: VimClient;
+  let scratch: string;
+  let vch: Attrs;
+  let img: Attrs;
+  let web: Attrs;
+  let webConfig: Attrs;
+
+  beforeAll(async () => {
+    engine = await connectTestEngine(sim());
+    outside = await connectTestClient(sim());
+    scratch = await mkdtemp(join(tmpdir(), 'vic-cvm-test-'));
+    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [
+      {
+        layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho hi\n', mode: 0o755 }] }],
+        config: { Entrypoint: ['/bin/app'], Cmd: ['--serve'], Env: ['PATH=/bin', 'MODE=prod'], WorkingDir: '/srv', ExposedPorts: { '80/tcp': {} } },
+      },
+    ]);
+    await registry().push(layout.dir, 'v1', 'test/app:v1');
+    vch = await applied(engine, await engine.plan('virtual_container_host', null, { name: 'vch-c', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }));
+  }, 60_000);
+  afterAll(async () => {
+    await engine?.close();
+    await outside?.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('GIVEN a tag in a registry WHEN the image is applied THEN its disk and config are in the VCH image store', async () => {
+    img = await applied(engine, await engine.plan('image', null, { vch_id: vch.id, reference: `${registry().host}/test/app:v1`, insecure_registry: true }));
+    expect(img.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(img).toMatchObject({ entrypoint: ['/bin/app'], cmd: ['--serve'], working_dir: '/srv', exposed_ports: ['80/tcp'] });
+    expect(img.disk_path).toBe(`[LocalDS_0] vch-c/images/${String(img.id).slice(7)}/${String(img.id).slice(7)}.vmdk`);
+    const again = await engine.plan('image', img, { vch_id: vch.id, reference: `${registry().host}/test/app:v1`, insecure_registry: true });
+    expect(again.action).toBe('no-op');
+  });
+
+  it('GIVEN a missing tag WHEN planned THEN a problem on reference, before anything is uploaded', async () => {
+    const plan = await engine.plan('image', null, { vch_id: vch.id, reference: `${registry().host}/test/app:nope`, insecure_registry: true });
+    expect(plan.problems.map((p) => p.path.join('.'))).toEqual(['reference']);
+  });
+
+  it('GIVEN a container VM WHEN applied THEN the VM runs in the VCH with a child disk of the image and its guest config', async () => {
+    webConfig = { vch_id: vch.id, image_id: img.id, name: 'web-1', env: { MODE: 'dev' }, memory_mb: 256, labels: { tier: 'web' } };
+    const plan = await engine.plan('container_vm', null, webConfig);
+    expect(plan.action).toBe('create');
+    web = await applied(engine, plan);
+    expect(web).toMatchObject({ name: 'web-1', power_state: 'running', cpus: 1, memory_mb: 256, networks: ['VM Network'], labels: { tier: 'web' } });
+    expect(web.id).toMatch(/^[0-9a-f-]{36}$/);
+    const vm = await retrieveObject<Record<string, unknown>>(outside, moRef('VirtualMachine', String(web.moid)), ['config.extraConfig', 'resourcePool', 'layout.disk', 'config.guestId']);
+    expect((vm.resourcePool as { value: string }).value).toBe(vch.id);
+    expect(vm['config.guestId']).toBe('otherGuest64');
+    const guest = decodeGuestConfig(extraConfigMap(vm['config.extraConfig']).get('guestinfo.vic.config') ?? '');
+    expect(guest).toMatchObject({ entrypoint: ['/bin/app'], cmd: ['--serve'], env: ['PATH=/bin', 'MODE=dev'], working_dir: '/srv', hostname: 'web-1' });
+    const files = JSON.stringify(vm['layout.disk']);
+    expect(files).toContain(`vch-c/images/${String(img.id).slice(7)}`);
+  });
+
+  it('GIVEN the applied VM WHEN refreshed and planned THEN no changes', async () => {
+    const [read] = await engine.read([{ type: 'container_vm', state: web }]);
+    expect(read).toEqual(web);
+    expect((await engine.plan('container_vm', read, webConfig)).action).toBe('no-op');
+  });
+
+  it('GIVEN the VM powered off and given more memory in vSphere WHEN refreshed THEN the plan shows both drifts as in-place updates', async () => {
+    const ref = moRef('VirtualMachine', String(web.moid));
+    await powerOffVm(outside, ref);
+    await reconfigureVm(outside, ref, { memoryMB: 1024 });
+    const [read] = await engine.read([{ type: 'container_vm', state: web }]);
+    const plan = await engine.plan('container_vm', read, webConfig);
+    expect(plan.action).toBe('update');
+    expect(plan.reasons).toEqual(['memory_mb: 1024 → 256', 'power_state: "stopped" → "running"']);
+    web = await applied(engine, plan);
+    expect(web).toMatchObject({ memory_mb: 256, power_state: 'running' });
+  });
+
+  it('GIVEN a cpus change on a running VM WHEN planned THEN the plan notes the power cycle; applied THEN in place', async () => {
+    const plan = await engine.plan('container_vm', web, { ...webConfig, cpus: 2, labels: { tier: 'front' } });
+    expect(plan.action).toBe('update');
+    expect(plan.notes).toEqual(['changing cpus or memory_mb powers container VM "web-1" off and on again']);
+    const moid = web.moid;
+    web = await applied(engine, plan);
+    expect(web).toMatchObject({ cpus: 2, labels: { tier: 'front' }, power_state: 'running', moid });
+    webConfig = { ...webConfig, cpus: 2, labels: { tier: 'front' } };
+  });
+
+  it('GIVEN a forceNew change WHEN planned THEN replace; applied THEN a new VM with the same identity', async () => {
+    const plan = await engine.plan('container_vm', web, { ...webConfig, command: ['--once'] });
+    expect(plan.action).toBe('replace');
+    expect(plan.requiresReplace).toEqual([['command']]);
+    const before = web;
+    web = await applied(engine, plan);
+    expect(web.id).toBe(before.id);
+    expect(web.moid).not.toBe(before.moid);
+    expect(web.command).toEqual(['--once']);
+    webConfig = { ...webConfig, command: ['--once'] };
+  });
+
+  it('GIVEN the image in use WHEN the image is deleted THEN ResourceInUse names the VM', async () => {
+    const plan = await engine.plan('image', img, null);
+    await expect(engine.apply(plan)).rejects.toThrow(`is in use by 1 container VM(s): web-1 (${String(web.moid)})`);
+  });
+
+  it('GIVEN the VM WHEN imported by UUID, MOID or path THEN the state matches', async () => {
+    for (const id of [String(web.id), String(web.moid), `/DC0/vm/vch-c/web-1`]) {
+      expect(await engine.importState('container_vm', id)).toEqual(web);
+    }
+  });
+
+  it('GIVEN 1 and then 200 container VMs WHEN refreshed THEN the SOAP round trips are the same', async () => {
+    const states: Attrs[] = [];
+    const names = Array.from({ length: 199 }, (_, i) => `batch-${i}`);
+    // Ten at a time, as an apply with bounded concurrency would.
+    for (let i = 0; i < names.length; i += 10) {
+      const created = await Promise.all(
+        names.slice(i, i + 10).map(async (name) => applied(engine, await engine.plan('container_vm', null, { vch_id: vch.id, image_id: img.id, name, power_state: 'stopped' }))),
+      );
+      states.push(...created);
+    }
+    const stats = (engine as unknown as { client: VimClient }).client.stats;
+    const count = async (n: number) => {
+      const before = stats.total;
+      const read = await engine.read([web, ...states].slice(0, n).map((state) => ({ type: 'container_vm' as const, state })));
+      expect(read.every((r) => r !== null)).toBe(true);
+      return stats.total - before;
+    };
+    const one = await count(1);
+    const all = await count(200);
+    expect(one).toBe(1);
+    expect(all).toBe(one);
+  }, 240_000);
+
+  it('GIVEN the VM deleted WHEN refreshed THEN null', async () => {
+    await engine.apply(await engine.plan('container_vm', web, null));
+    expect(await engine.read([{ type: 'container_vm', state: web }])).toEqual([null]);
+  });
+});

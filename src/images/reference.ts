@@ -66,11 +66,12 @@ export function parseImageReference(text: string): ImageReference {
       if (!DOMAIN.test(registry)) fail(`has registry "${registry}", which is not a host name or address with an optional port`);
     }
   }
-  if (registry === 'index.docker.io') registry = DOCKER_HUB_REGISTRY;
-  if (registry === DOCKER_HUB_REGISTRY && !repository.includes('/')) repository = `library/${repository}`;
   if (!REPOSITORY.test(repository)) {
     fail(`has repository "${repository}", which must be lower-case path components of [a-z0-9] joined by ".", "_", "__" or "-", separated by "/"`);
   }
+  if (registry === 'index.docker.io') registry = DOCKER_HUB_REGISTRY;
+  // Docker Hub's official images live under library/.
+  if (registry === DOCKER_HUB_REGISTRY && !repository.includes('/')) repository = `library/${repository}`;
   if (repository.length > 255) fail('has a repository name longer than 255 characters');
 
   if (tag === undefined && digest === undefined) tag = 'latest';

@@ -127,6 +127,34 @@ describe('GIVEN an anonymous plain-HTTP registry holding a three-layer image', (
     expect(info.uploadedBytes).toBe(info.sizeBytes + descriptorBytes + metadataBytes);
   });
 
+  test('WHEN built under fakeroot, as for a non-root user THEN owners, modes, devices and links come out the same', async () => {
+    const { store, workDir } = await freshWorkspace('fakeroot');
+    const info = await buildImage({ reference: `${registry().host}/test/layered:v1`, insecureRegistry: true, workDir, privilege: 'fakeroot' }, store);
+    const extent = store.locate(imageLayout(info.digest).extent);
+    await checkFilesystem(extent);
+    expect(await statPath(extent, '/bin/su-tool')).toMatchObject({ mode: 0o4755, uid: 0, gid: 0 });
+    expect(await statPath(extent, '/home/app')).toMatchObject({ mode: 0o750, uid: 1000, gid: 1000 });
+    expect(await statPath(extent, '/home/app/notes.txt')).toMatchObject({ mode: 0o640, uid: 1000, gid: 1000 });
+    expect(await statPath(extent, '/tmp')).toMatchObject({ mode: 0o1777 });
+    expect(await statPath(extent, '/dev/null')).toMatchObject({ type: 'character', deviceNumbers: { major: 1, minor: 3 } });
+    expect(await statPath(extent, '/bin/hello')).toMatchObject({ mode: 0o755, links: 2 });
+    await expectNoStagingLeft(workDir);
+  });
+
+  test('WHEN an image in the registry carries a path-traversal entry THEN the build is refused, nothing is uploaded and staging is cleaned', async () => {
+    const evil = await writeOciLayout(join(scratch, 'evil'), 'v1', [
+      { layers: [{ entries: [{ type: 'file', path: 'ok.txt', content: 'fine' }] }, { entries: [{ type: 'symlink', path: 'out', target: '../../../../../tmp' }, { type: 'file', path: 'out/vic-pwned', content: 'x' }] }] },
+    ]);
+    await registry().push(evil.dir, 'v1', 'test/evil:v1');
+    const { store, workDir } = await freshWorkspace('evil');
+    const attempt = buildImage({ reference: `${registry().host}/test/evil:v1`, insecureRegistry: true, workDir }, store);
+    await expect(attempt).rejects.toMatchObject({ code: 'UnsafeLayerPath' });
+    await expect(attempt).rejects.toThrow(new RegExp(`layer ${evil.layerDigests[0][1]}: entry "out/vic-pwned" would be written through symbolic link "out"`));
+    await expect(readdir(store.root)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(readFile('/tmp/vic-pwned')).rejects.toMatchObject({ code: 'ENOENT' });
+    await expectNoStagingLeft(workDir);
+  });
+
   test('WHEN the same image is built again THEN it is reused: no blob pulled, nothing uploaded', async () => {
     const { store, workDir } = await freshWorkspace('reuse');
     const reference = `${registry().host}/test/layered:v1`;

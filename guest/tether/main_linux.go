@@ -371,10 +371,17 @@ func startAndSupervise(cfg Config) (int, error) {
 		}
 		return 126, nil
 	}
+	status := superviseContainerProcess(pid, signals)
+	stopStragglers()
+	return status, nil
+}
+
+// superviseContainerProcess waits for the container's process, reaping every other child that
+// ends meanwhile (orphans are re-parented to PID 1) and forwarding the other signals to it.
+func superviseContainerProcess(pid int, signals <-chan os.Signal) int {
 	for {
 		if status, done := reapChildren(pid); done {
-			stopStragglers()
-			return status, nil
+			return status
 		}
 		if s := <-signals; s != syscall.SIGCHLD {
 			_ = syscall.Kill(pid, s.(syscall.Signal))

@@ -29,7 +29,10 @@ const (
 	sysFinitModule = 313
 )
 
-var errNotVMware = errors.New("not a VMware VM")
+var (
+	errNotVMware     = errors.New("not a VMware VM")
+	errCannotExecute = errors.New("cannot be executed")
+)
 
 func main() {
 	if os.Getpid() != 1 {
@@ -344,6 +347,10 @@ func startAndSupervise(cfg Config) (int, error) {
 	program, err := lookPathIn(argv[0], env, cfg.WorkingDir)
 	if err != nil {
 		logf("error: cannot run %q: %v (check the image's entrypoint and cmd)", argv[0], err)
+		// Docker's numbers: 126 found but not runnable, 127 not found.
+		if errors.Is(err, errCannotExecute) {
+			return 126, nil
+		}
 		return 127, nil
 	}
 	devNull, err := os.OpenFile("/dev/null", os.O_RDWR, 0)
@@ -458,10 +465,10 @@ func checkExecutable(path string) error {
 		return errors.Unwrap(err)
 	}
 	if st.IsDir() {
-		return fmt.Errorf("%s is a directory", path)
+		return fmt.Errorf("%s is a directory: %w", path, errCannotExecute)
 	}
 	if st.Mode().Perm()&0o111 == 0 {
-		return fmt.Errorf("%s is not executable", path)
+		return fmt.Errorf("%s is not executable: %w", path, errCannotExecute)
 	}
 	return nil
 }

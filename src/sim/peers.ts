@@ -12,10 +12,15 @@ const INSTALL_HINTS: Readonly<Record<string, string>> = {
   skopeo: 'run "npm run setup" or "apt-get install skopeo"',
   htpasswd: 'run "npm run setup" or "apt-get install apache2-utils"',
   'qemu-system-x86_64': 'run "npm run setup" or "apt-get install qemu-system-x86"',
-  'mke2fs': 'run "npm run setup" or "apt-get install e2fsprogs"',
+  'qemu-img': 'run "npm run setup" or "apt-get install qemu-utils"',
+  mke2fs: 'run "npm run setup" or "apt-get install e2fsprogs"',
+  debugfs: 'run "npm run setup" or "apt-get install e2fsprogs"',
   fakeroot: 'run "npm run setup" or "apt-get install fakeroot"',
+  xorriso: 'run "npm run setup" or "apt-get install xorriso"',
+  go: 'install Go >= 1.22 (https://go.dev/dl) and put it on PATH',
   docker: 'install the Docker CLI (e.g. "apt-get install docker.io") and put it on PATH',
   pulumi: 'run "npm run setup" (builds pulumi into .cache/bin)',
+  'pulumi-language-nodejs': 'run "npm run setup" (builds pulumi-language-nodejs into .cache/bin)',
 };
 
 export class PeerMissingError extends Error {

@@ -18,3 +18,4 @@ export async function connectEngine(settings: ConnectionSettings, options: Conne
   const client = await connectVsphere(settings, options.log);
   return new VsphereEngine(client, { lifecycles, datacenter: settings.datacenter, log: options.log });
 }
+export * from './stack';

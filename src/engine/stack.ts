@@ -1,0 +1,306 @@
+/**
+ * A stack: many resources planned and applied together, as the CLI (and any front end without its
+ * own graph) needs. References like `${virtual_container_host.demo.id}` order the work: a VCH before
+ * its images, images before their container VMs, deletes in reverse. Independent work runs in
+ * parallel up to a bound. State is handed to `onState` after every resource, so a crash midway loses
+ * nothing that was done; the next apply finds what the crash left (container VMs by BIOS UUID).
+ */
+import { Attrs, Problem, ResourceType, UNKNOWN, Value, containsUnknown, declarationFor, declarations, formatPath, isUnknown } from '../resources';
+import { ApplyOptions, Engine, EngineError, PlannedChange } from './types';
+
+/** `type.name`, e.g. `container_vm.web`. */
+export type Address = string;
+
+export interface StackResource {
+  readonly type: ResourceType;
+  readonly name: string;
+  readonly config: Attrs;
+}
+
+export interface StateEntry {
+  readonly type: ResourceType;
+  readonly name: string;
+  readonly schemaVersion: number;
+  readonly attrs: Attrs;
+  /** Addresses this resource depended on when applied: deletes go in reverse of these. */
+  readonly dependsOn: readonly Address[];
+}
+
+export interface StackState {
+  readonly version: 1;
+  readonly resources: Readonly<Record<Address, StateEntry>>;
+}
+
+export const EMPTY_STATE: StackState = { version: 1, resources: {} };
+
+export interface StackChange {
+  readonly address: Address;
+  readonly change: PlannedChange;
+  readonly dependsOn: readonly Address[];
+}
+
+export interface StackProblem extends Problem {
+  readonly address: Address;
+}
+
+export interface StackPlan {
+  readonly changes: readonly StackChange[];
+  readonly problems: readonly StackProblem[];
+  /** Refreshed state the plan was made from. */
+  readonly refreshed: StackState;
+}
+
+export interface StackApplyOptions extends ApplyOptions {
+  /** Resources applied at once; default 8. */
+  readonly concurrency?: number;
+  /** Called with the whole state after every resource changes: persist it. */
+  readonly onState?: (state: StackState) => void | Promise<void>;
+  /** Called when a resource starts and ends. */
+  readonly onResource?: (address: Address, event: 'start' | 'done' | 'failed', detail?: string) => void;
+}
+
+const REF = /\$\{([a-z_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}/g;
+
+export function addressOf(r: { type: string; name: string }): Address {
+  return `${r.type}.${r.name}`;
+}
+
+/** The addresses a config refers to. */
+export function referencesOf(config: Value): Address[] {
+  const out = new Set<Address>();
+  const walk = (v: Value): void => {
+    if (typeof v === 'string') for (const m of v.matchAll(REF)) out.add(`${m[1]}.${m[2]}`);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object' && !isUnknown(v)) Object.values(v).forEach(walk);
+  };
+  walk(config);
+  return [...out];
+}
+
+/** Replaces references with values from state; a reference to something not applied yet is UNKNOWN. */
+function resolveRefs(v: Value, state: StackState): Value {
+  if (typeof v === 'string') {
+    const whole = /^\$\{([a-z_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$/.exec(v);
+    if (whole) {
+      const entry = state.resources[`${whole[1]}.${whole[2]}`];
+      const val = entry?.attrs[whole[3]];
+      return val === undefined || val === null ? UNKNOWN : val;
+    }
+    let unknown = false;
+    const text = v.replace(REF, (_m, type: string, name: string, attr: string) => {
+      const val = state.resources[`${type}.${name}`]?.attrs[attr];
+      if (val === undefined || val === null || isUnknown(val)) unknown = true;
+      return String(val ?? '');
+    });
+    return unknown ? UNKNOWN : text;
+  }
+  if (Array.isArray(v)) return v.map((e) => resolveRefs(e, state));
+  if (v && typeof v === 'object' && !isUnknown(v)) return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, resolveRefs(e, state)]));
+  return v;
+}
+
+/** Checks names, types and references, collecting every problem. */
+export function validateStack(resources: readonly StackResource[]): StackProblem[] {
+  const problems: StackProblem[] = [];
+  const addresses = new Set<Address>();
+  const types = declarations.map((d) => d.type as string);
+  for (const r of resources) {
+    const address = addressOf(r);
+    if (!types.includes(r.type)) {
+      problems.push({ address, path: [], severity: 'error', summary: 'Unknown resource type', detail: `"${r.type}" is not a resource type; use one of ${types.join(', ')}.` });
+      continue;
+    }
+    if (addresses.has(address)) problems.push({ address, path: [], severity: 'error', summary: 'Duplicate resource', detail: `${address} is declared twice; give each resource its own name.` });
+    addresses.add(address);
+  }
+  for (const r of resources) {
+    const address = addressOf(r);
+    for (const ref of referencesOf(r.config)) {
+      if (!addresses.has(ref)) {
+        problems.push({ address, path: [], severity: 'error', summary: 'Reference to an undeclared resource', detail: `${address} refers to ${ref}, which the spec does not declare. Known: ${[...addresses].join(', ') || 'none'}.` });
+      }
+    }
+  }
+  const cycle = findCycle(resources);
+  if (cycle) problems.push({ address: cycle[0], path: [], severity: 'error', summary: 'Reference cycle', detail: `resources refer to each other in a circle: ${cycle.join(' → ')}. Break the cycle.` });
+  return problems;
+}
+
+function findCycle(resources: readonly StackResource[]): Address[] | undefined {
+  const deps = new Map(resources.map((r) => [addressOf(r), referencesOf(r.config)]));
+  const state = new Map<Address, 'visiting' | 'done'>();
+  const stack: Address[] = [];
+  const visit = (a: Address): Address[] | undefined => {
+    if (state.get(a) === 'done') return undefined;
+    if (state.get(a) === 'visiting') return [...stack.slice(stack.indexOf(a)), a];
+    state.set(a, 'visiting');
+    stack.push(a);
+    for (const d of deps.get(a) ?? []) {
+      const c = visit(d);
+      if (c) return c;
+    }
+    stack.pop();
+    state.set(a, 'done');
+    return undefined;
+  };
+  for (const a of deps.keys()) {
+    const c = visit(a);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+/** Refreshes the state in one batched read: what vSphere holds now. Gone objects leave the state. */
+export async function refreshStack(engine: Engine, state: StackState): Promise<StackState> {
+  const entries = Object.entries(state.resources);
+  const read = await engine.read(entries.map(([, e]) => ({ type: e.type, state: e.attrs })));
+  const resources: Record<Address, StateEntry> = {};
+  entries.forEach(([address, e], i) => {
+    const attrs = read[i];
+    if (attrs) resources[address] = { ...e, attrs };
+  });
+  return { version: 1, resources };
+}
+
+/** Plans every resource of the spec against the refreshed state, plus deletes for what left the spec. */
+export async function planStack(engine: Engine, resources: readonly StackResource[], state: StackState, options: { refresh?: boolean } = {}): Promise<StackPlan> {
+  const problems: StackProblem[] = validateStack(resources);
+  const refreshed = options.refresh === false ? state : await refreshStack(engine, state);
+  if (problems.length > 0) return { changes: [], problems, refreshed };
+  const changes: StackChange[] = [];
+  const plans = await Promise.all(
+    resources.map(async (r) => {
+      const address = addressOf(r);
+      const dependsOn = referencesOf(r.config);
+      const prior = refreshed.resources[address]?.attrs ?? null;
+      const config = resolveRefs(r.config, refreshed) as Attrs;
+      // A dependency that will be replaced or created changes what its references resolve to.
+      const change = await engine.plan(r.type, prior, config);
+      return { address, change, dependsOn };
+    }),
+  );
+  for (const p of plans) {
+    for (const problem of p.change.problems) problems.push({ ...problem, address: p.address });
+    changes.push(p);
+  }
+  // Deletes: in the state, not in the spec.
+  const declared = new Set(resources.map(addressOf));
+  for (const [address, entry] of Object.entries(refreshed.resources)) {
+    if (declared.has(address)) continue;
+    const change = await engine.plan(entry.type, entry.attrs, null);
+    changes.push({ address, change, dependsOn: entry.dependsOn });
+  }
+  // A dependent of something being replaced must be replaced too when it holds its id.
+  return { changes: propagateReplacements(changes, resources), problems, refreshed };
+}
+
+function propagateReplacements(changes: StackChange[], resources: readonly StackResource[]): StackChange[] {
+  const byAddress = new Map(changes.map((c) => [c.address, c]));
+  const specs = new Map(resources.map((r) => [addressOf(r), r]));
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const c of byAddress.values()) {
+      if (c.change.action !== 'no-op' && c.change.action !== 'update') continue;
+      const replacedDep = c.dependsOn.find((d) => ['replace', 'create'].includes(byAddress.get(d)?.change.action ?? ''));
+      if (!replacedDep || !specs.has(c.address)) continue;
+      const decl = declarationFor(c.change.type);
+      const spec = specs.get(c.address) as StackResource;
+      const paths = Object.entries(spec.config)
+        .filter(([k, v]) => decl.schema[k]?.forceNew && referencesOf(v).includes(replacedDep))
+        .map(([k]) => [k]);
+      if (paths.length === 0) continue;
+      byAddress.set(c.address, {
+        ...c,
+        change: { ...c.change, action: 'replace', requiresReplace: [...c.change.requiresReplace, ...paths], reasons: [...c.change.reasons, `${replacedDep} is ${byAddress.get(replacedDep)?.change.action === 'create' ? 're-created' : 'replaced'} (forces replacement)`] },
+      });
+      changed = true;
+    }
+  }
+  return changes.map((c) => byAddress.get(c.address) as StackChange);
+}
+
+/**
+ * Applies a plan in dependency order with bounded concurrency. Each resource is planned again right
+ * before it is applied, with its references resolved to the values just applied (ids that were
+ * unknown at plan time). Stops starting new work at the first failure and reports every failure.
+ */
+export async function applyStack(engine: Engine, plan: StackPlan, resources: readonly StackResource[], options: StackApplyOptions = {}): Promise<StackState> {
+  const blocking = plan.problems.filter((p) => (p.severity ?? 'error') === 'error');
+  if (blocking.length > 0) {
+    throw new EngineError(`the plan has errors; nothing was changed:\n${blocking.map((p) => `${p.address}${p.path.length ? `.${formatPath(p.path)}` : ''}: ${p.detail}`).join('\n')}`, blocking);
+  }
+  const concurrency = Math.max(1, options.concurrency ?? 8);
+  let state: StackState = plan.refreshed;
+  const specs = new Map(resources.map((r) => [addressOf(r), r]));
+  const pending = new Map(plan.changes.filter((c) => c.change.action !== 'no-op').map((c) => [c.address, c]));
+  const deleting = new Set([...pending.values()].filter((c) => c.change.action === 'delete').map((c) => c.address));
+  const failures: string[] = [];
+
+  const setEntry = async (address: Address, entry: StateEntry | undefined) => {
+    const next = { ...state.resources };
+    if (entry) next[address] = entry;
+    else delete next[address];
+    state = { version: 1, resources: next };
+    await options.onState?.(state);
+  };
+
+  // Creates/updates wait for their dependencies; deletes wait for their dependents' deletes.
+  const ready = (c: StackChange): boolean => {
+    if (c.change.action === 'delete') {
+      return ![...pending.values()].some((o) => o.address !== c.address && o.dependsOn.includes(c.address) && (deleting.has(o.address) || o.change.action === 'replace'));
+    }
+    return !c.dependsOn.some((d) => pending.has(d) && !deleting.has(d));
+  };
+
+  const run = async (c: StackChange): Promise<void> => {
+    options.onResource?.(c.address, 'start');
+    try {
+      if (c.change.action === 'delete') {
+        await engine.apply(c.change, options);
+        await setEntry(c.address, undefined);
+      } else {
+        const spec = specs.get(c.address) as StackResource;
+        const config = resolveRefs(spec.config, state) as Attrs;
+        if (containsUnknown(config)) throw new EngineError(`${c.address}: a reference is still unknown after its dependencies were applied`);
+        const prior = c.change.action === 'create' ? null : (state.resources[c.address]?.attrs ?? null);
+        let change = await engine.plan(c.change.type, prior, config);
+        if (c.change.action === 'replace' && change.action !== 'replace') change = { ...change, action: 'replace' };
+        const attrs = await engine.apply(change, options);
+        if (attrs) await setEntry(c.address, { type: spec.type, name: spec.name, schemaVersion: declarationFor(spec.type).schemaVersion, attrs, dependsOn: c.dependsOn });
+      }
+      options.onResource?.(c.address, 'done');
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      failures.push(`${c.address}: ${message}`);
+      options.onResource?.(c.address, 'failed', message);
+    } finally {
+      pending.delete(c.address);
+    }
+  };
+
+  const inFlight = new Map<Address, Promise<void>>();
+  for (;;) {
+    if (failures.length === 0) {
+      for (const c of pending.values()) {
+        if (inFlight.size >= concurrency) break;
+        if (inFlight.has(c.address) || !ready(c)) continue;
+        inFlight.set(
+          c.address,
+          run(c).finally(() => inFlight.delete(c.address)),
+        );
+      }
+    }
+    if (inFlight.size === 0) {
+      if (pending.size > 0 && failures.length === 0) throw new EngineError(`cannot order the remaining changes: ${[...pending.keys()].join(', ')}`);
+      break;
+    }
+    await Promise.race(inFlight.values());
+  }
+  if (failures.length > 0) {
+    const err = new EngineError(`apply failed; what was done is kept in the state:\n${failures.join('\n')}`);
+    (err as EngineError & { state?: StackState }).state = state;
+    throw err;
+  }
+  return state;
+}

@@ -1,0 +1,126 @@
+/**
+ * A stack through the engine: references order the work, a second plan is empty, a resource left
+ * out of the spec is deleted, and an apply killed (SIGKILL, a real process) between CreateVM and
+ * PowerOn converges on the next run with exactly one VM.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applyStack, planStack, EMPTY_STATE, type Engine, type StackResource, type StackState } from '../../../src/engine';
+import { UNKNOWN } from '../../../src/resources';
+import { VimClient } from '../../../src/vsphere';
+import { retrieveFromContainer } from '../../../src/vsphere/property-collector';
+import { writeOciLayout } from '../../helpers/oci-layout';
+import { useRegistry } from '../../helpers/registry';
+import { useSimulator } from '../../helpers/vcsim';
+import { connectTestClient, connectTestEngine } from '../../helpers/engine';
+
+const ROOT = join(__dirname, '../../..');
+
+describe('stack plan and apply', () => {
+  const sim = useSimulator();
+  const registry = useRegistry();
+  let engine: Engine;
+  let outside: VimClient;
+  let scratch: string;
+  let spec: StackResource[];
+  let state: StackState = EMPTY_STATE;
+
+  beforeAll(async () => {
+    engine = await connectTestEngine(sim());
+    outside = await connectTestClient(sim());
+    scratch = await mkdtemp(join(tmpdir(), 'vic-stack-test-'));
+    const layout = await writeOciLayout(join(scratch, 'img'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n' }] }], config: { Cmd: ['/hello'] } }]);
+    await registry().push(layout.dir, 'v1', 'test/hello:v1');
+    spec = [
+      { type: 'container_vm', name: 'web', config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.hello.id}', name: 'web' } },
+      { type: 'container_vm', name: 'worker', config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.hello.id}', name: 'worker', power_state: 'stopped' } },
+      { type: 'image', name: 'hello', config: { vch_id: '${virtual_container_host.demo.id}', reference: `${registry().host}/test/hello:v1`, insecure_registry: true } },
+      { type: 'virtual_container_host', name: 'demo', config: { name: 'vch-stack', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' } },
+    ];
+  }, 60_000);
+  afterAll(async () => {
+    await engine?.close();
+    await outside?.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  async function vmsNamed(name: string): Promise<Array<{ name: string; power: string }>> {
+    const rows = await retrieveFromContainer<{ name: string; 'runtime.powerState': string }>(outside, {
+      container: outside.serviceContent.rootFolder,
+      select: [{ type: 'VirtualMachine', paths: ['name', 'runtime.powerState'] }],
+    });
+    return rows.filter((r) => r.props.name === name).map((r) => ({ name: r.props.name, power: r.props['runtime.powerState'] }));
+  }
+
+  it('GIVEN a spec with references WHEN planned THEN four creates whose references are not known yet', async () => {
+    const plan = await planStack(engine, spec, state);
+    expect(plan.problems).toEqual([]);
+    expect(plan.changes.map((c) => [c.address, c.change.action])).toEqual([
+      ['container_vm.web', 'create'],
+      ['container_vm.worker', 'create'],
+      ['image.hello', 'create'],
+      ['virtual_container_host.demo', 'create'],
+    ]);
+    expect(plan.changes[0].change.planned?.vch_id).toBe(UNKNOWN);
+  });
+
+  it('GIVEN the plan WHEN applied THEN dependencies go first and the state holds all four; a second plan is empty', async () => {
+    const order: string[] = [];
+    const plan = await planStack(engine, spec, state);
+    state = await applyStack(engine, plan, spec, { onResource: (a, e) => e === 'done' && order.push(a) });
+    expect(order.slice(0, 2)).toEqual(['virtual_container_host.demo', 'image.hello']);
+    expect(Object.keys(state.resources).sort()).toEqual(['container_vm.web', 'container_vm.worker', 'image.hello', 'virtual_container_host.demo']);
+    expect(state.resources['container_vm.web'].dependsOn.sort()).toEqual(['image.hello', 'virtual_container_host.demo']);
+    const again = await planStack(engine, spec, state);
+    expect(again.changes.map((c) => c.change.action)).toEqual(['no-op', 'no-op', 'no-op', 'no-op']);
+  });
+
+  it('GIVEN a resource removed from the spec WHEN planned and applied THEN it is deleted', async () => {
+    const smaller = spec.filter((r) => r.name !== 'worker');
+    const plan = await planStack(engine, smaller, state);
+    expect(plan.changes.filter((c) => c.change.action !== 'no-op').map((c) => [c.address, c.change.action])).toEqual([['container_vm.worker', 'delete']]);
+    state = await applyStack(engine, plan, smaller);
+    expect(await vmsNamed('worker')).toEqual([]);
+    spec = smaller;
+  });
+
+  it('GIVEN an apply killed between CreateVM and PowerOn WHEN run again THEN exactly one VM exists, powered on', async () => {
+    const crashing: StackResource[] = [...spec, { type: 'container_vm', name: 'crash', config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.hello.id}', name: 'crash-1' } }];
+    const specFile = join(scratch, 'spec.json');
+    const stateFile = join(scratch, 'state.json');
+    await writeFile(specFile, JSON.stringify(crashing));
+    await writeFile(stateFile, JSON.stringify(state));
+    const s = sim();
+    const env = { ...process.env, VSPHERE_SERVER: s.url, VSPHERE_USER: s.username, VSPHERE_PASSWORD: s.password, VSPHERE_THUMBPRINT: s.thumbprint };
+    const [rule] = await s.control.addFault({ method: 'PowerOnVM_Task', kind: 'delay', delayMs: 8_000, times: 1 });
+
+    // tsx as a loader inside ONE node process (its CLI would fork a child that outlives SIGKILL).
+    const runApply = () =>
+      spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/fixtures/engine/apply-stack.ts'), specFile, stateFile], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const first = runApply();
+    const exited = new Promise<number | null>((resolve) => first.on('exit', (code) => resolve(code)));
+    // PowerOn was called (so CreateVM finished): kill the apply for real, mid-flight.
+    const deadline = Date.now() + 30_000;
+    while (((await s.control.faults()).find((f) => f.id === rule.id)?.hits ?? 0) < 1) {
+      if (Date.now() > deadline) throw new Error('the apply never reached PowerOnVM_Task');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    first.kill('SIGKILL');
+    expect(await exited).toBeNull();
+    expect(await vmsNamed('crash-1')).toEqual([{ name: 'crash-1', power: 'poweredOff' }]);
+    const stateAfterCrash = JSON.parse(await readFile(stateFile, 'utf8')) as StackState;
+    expect(stateAfterCrash.resources['container_vm.crash']).toBeUndefined();
+
+    await s.control.clearFaults();
+    const second = runApply();
+    let stderr = '';
+    second.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => second.on('exit', (c) => resolve(c)));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(await vmsNamed('crash-1')).toEqual([{ name: 'crash-1', power: 'poweredOn' }]);
+    const final = JSON.parse(await readFile(stateFile, 'utf8')) as StackState;
+    expect(final.resources['container_vm.crash'].attrs).toMatchObject({ name: 'crash-1', power_state: 'running' });
+  }, 90_000);
+});

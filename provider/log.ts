@@ -18,12 +18,17 @@ function levelFromEnv(env: NodeJS.ProcessEnv): LogLevel {
   return wanted in ORDER ? (wanted as LogLevel) : 'debug';
 }
 
+/** go-plugin parses "@timestamp" with the layout 2006-01-02T15:04:05.000000Z07:00: six fraction digits, or the line is shown raw. */
+export function hclogTimestamp(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
 export function stderrLogger(env: NodeJS.ProcessEnv = process.env, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
   const min = ORDER[levelFromEnv(env)];
   return {
     log(level, message, fields = {}) {
       if (ORDER[level] < min) return;
-      const entry: Record<string, unknown> = { '@level': level, '@message': message, '@module': 'provider.vic', '@timestamp': new Date().toISOString() };
+      const entry: Record<string, unknown> = { '@level': level, '@message': message, '@module': 'provider.vic', '@timestamp': hclogTimestamp(new Date()) };
       for (const [k, v] of Object.entries(fields)) if (v !== undefined) entry[k] = v;
       write(`${JSON.stringify(entry)}\n`);
     },

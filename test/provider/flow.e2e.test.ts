@@ -1,0 +1,138 @@
+/**
+ * The issue's end-to-end flow with the real `terraform` CLI, the provider installed from a
+ * filesystem mirror, examples/terraform, the vSphere simulator and a real registry:
+ * init/plan → apply → no changes → forceNew replacement → in-place power change → drift made in
+ * vSphere → import → destroy with nothing left behind. Secrets are checked on the way.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { moRef, VimClient } from '../../src/vsphere';
+import { retrieveFromContainer } from '../../src/vsphere/property-collector';
+import { powerOffVm } from '../../src/vsphere/virtual-machine';
+import { connectTestClient } from '../helpers/engine';
+import { writeOciLayout } from '../helpers/oci-layout';
+import { useRegistry } from '../helpers/registry';
+import { useSimulator } from '../helpers/vcsim';
+import { REPO, Workspace, readState, workspace } from './terraform-cli';
+
+const PASSWORD = 'Tf-e2e-S3cret!';
+
+describe('examples/terraform through terraform init, plan, apply, import and destroy', () => {
+  const sim = useSimulator({ username: 'terraform', password: PASSWORD });
+  const registry = useRegistry();
+  let ws: Workspace;
+  let env: NodeJS.ProcessEnv;
+  let outside: VimClient;
+  let scratch: string;
+
+  const tf = async (args: string[], extra: NodeJS.ProcessEnv = {}) => {
+    const r = await ws.terraform([...args, '-no-color'], { ...env, ...extra });
+    if (r.code !== 0) throw new Error(`terraform ${args.join(' ')} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+    // The password must never reach terraform's output, whatever the command.
+    expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+    return r;
+  };
+
+  beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), 'vic-tf-flow-'));
+    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [
+      {
+        layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/httpd', content: '#!/bin/sh\necho serving\n', mode: 0o755 }] }],
+        config: { Entrypoint: ['/bin/httpd'], Env: ['PATH=/bin'] },
+      },
+    ]);
+    await registry().push(layout.dir, 'v1', 'test/app:v1');
+    ws = workspace('mirror');
+    cpSync(join(REPO, 'examples/terraform/main.tf'), join(ws.dir, 'main.tf'));
+    env = {
+      VSPHERE_SERVER: sim().url,
+      VSPHERE_USER: sim().username,
+      VSPHERE_PASSWORD: PASSWORD,
+      VSPHERE_THUMBPRINT: sim().thumbprint,
+      TF_VAR_image: `${registry().host}/test/app:v1`,
+      TF_VAR_insecure_registry: 'true',
+    };
+    outside = await connectTestClient(sim());
+  }, 90_000);
+
+  afterAll(async () => {
+    await outside?.close();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('GIVEN the example WHEN init and plan run THEN the provider installs from the mirror and the plan shows four creates', async () => {
+    const init = await tf(['init']);
+    expect(init.stdout).toMatch(/Installing vic-iac\/vic v0\.1\.0\.\.\.[\s\S]*Installed vic-iac\/vic v0\.1\.0 \(unauthenticated\)/);
+    const plan = await tf(['plan']);
+    for (const r of ['vic_virtual_container_host.demo', 'vic_image.app', 'vic_container_vm.web', 'vic_container_vm.worker']) expect(plan.stdout).toContain(`# ${r} will be created`);
+    expect(plan.stdout).toContain('+ id                    = (known after apply)');
+    expect(plan.stdout).toContain('Plan: 4 to add, 0 to change, 0 to destroy.');
+  }, 120_000);
+
+  it('GIVEN the plan WHEN applied THEN the next plan says no changes, refreshing both VMs in one batch', async () => {
+    const apply = await tf(['apply', '-auto-approve']);
+    expect(apply.stdout).toContain('Apply complete! Resources: 4 added, 0 changed, 0 destroyed.');
+    const plan = await tf(['plan', '-detailed-exitcode'], { TF_LOG_PROVIDER: 'debug' });
+    expect(plan.stdout).toContain('No changes. Your infrastructure matches the configuration.');
+    // The two container VMs depend on the same image, so Terraform reads them together: one batch.
+    // Our hclog JSON lines are parsed by go-plugin and shown as `message: key=value`.
+    expect(plan.stderr).toMatch(/provider\.terraform-provider-vic_v0\.1\.0: batched refresh: .*resources=2/);
+    const state = readState(ws.dir);
+    const vm = state.resources.find((r) => r.name === 'web')!.instances[0];
+    expect(vm.attributes).toMatchObject({ name: 'web-1', power_state: 'running' });
+    expect(vm.schema_version).toBe(1);
+  }, 180_000);
+
+  it('GIVEN a changed forceNew attribute WHEN planned THEN it forces replacement, and apply replaces the VM', async () => {
+    const changed = { TF_VAR_worker_command: '["sh","-c","echo once"]' };
+    const plan = await tf(['plan'], changed);
+    expect(plan.stdout).toContain('# vic_container_vm.worker must be replaced');
+    expect(plan.stdout).toMatch(/command\s+= \[\s*# forces replacement/);
+    expect(plan.stdout).toContain('Plan: 1 to add, 0 to change, 1 to destroy.');
+    const apply = await tf(['apply', '-auto-approve'], changed);
+    expect(apply.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 1 destroyed.');
+    env = { ...env, ...changed };
+  }, 180_000);
+
+  it('GIVEN power_state changed WHEN planned THEN it is an in-place update, and applies', async () => {
+    env = { ...env, TF_VAR_web_power_state: 'stopped' };
+    const plan = await tf(['plan']);
+    expect(plan.stdout).toContain('# vic_container_vm.web will be updated in-place');
+    expect(plan.stdout).toMatch(/~ power_state\s+= "running" -> "stopped"/);
+    const apply = await tf(['apply', '-auto-approve']);
+    expect(apply.stdout).toContain('Apply complete! Resources: 0 added, 1 changed, 0 destroyed.');
+    env = { ...env, TF_VAR_web_power_state: 'running' };
+    await tf(['apply', '-auto-approve']);
+  }, 180_000);
+
+  it('GIVEN the web VM powered off directly in vSphere WHEN planned THEN the drift shows', async () => {
+    const moid = String(readState(ws.dir).resources.find((r) => r.name === 'web')!.instances[0].attributes.moid);
+    await powerOffVm(outside, moRef('VirtualMachine', moid));
+    const plan = await tf(['plan']);
+    expect(plan.stdout).toContain('# vic_container_vm.web will be updated in-place');
+    expect(plan.stdout).toMatch(/~ power_state\s+= "stopped" -> "running"/);
+  }, 120_000);
+
+  it('GIVEN a container VM removed from state WHEN imported by id THEN it is back and the plan only restores the drift', async () => {
+    const id = String(readState(ws.dir).resources.find((r) => r.name === 'worker')!.instances[0].attributes.id);
+    await tf(['state', 'rm', 'vic_container_vm.worker']);
+    const imported = await tf(['import', 'vic_container_vm.worker', id]);
+    expect(imported.stdout).toContain('Import successful!');
+    const state = readState(ws.dir).resources.find((r) => r.name === 'worker')!.instances[0];
+    expect(state.attributes).toMatchObject({ id, name: 'worker-1' });
+    const plan = await tf(['plan']);
+    expect(plan.stdout).not.toContain('vic_container_vm.worker must be replaced');
+  }, 120_000);
+
+  it('GIVEN everything applied WHEN destroyed THEN the inventory holds no VM or pool of ours', async () => {
+    const destroy = await tf(['destroy', '-auto-approve']);
+    expect(destroy.stdout).toContain('Destroy complete! Resources: 4 destroyed.');
+    const vms = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
+    const pools = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'ResourcePool', paths: ['name'] }] });
+    expect(vms.map((v) => v.props.name)).not.toEqual(expect.arrayContaining(['web-1']));
+    expect(vms.map((v) => v.props.name).filter((n) => n === 'web-1' || n === 'worker-1')).toEqual([]);
+    expect(pools.map((p) => p.props.name)).not.toContain('vch-demo');
+    expect(readFileSync(join(ws.dir, 'terraform.tfstate'), 'utf8')).not.toContain('vic_container_vm');
+  }, 180_000);
+});

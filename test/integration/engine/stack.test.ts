@@ -72,7 +72,7 @@ describe('stack plan and apply', () => {
     state = await applyStack(engine, plan, spec, { onResource: (a, e) => e === 'done' && order.push(a) });
     expect(order.slice(0, 2)).toEqual(['virtual_container_host.demo', 'image.hello']);
     expect(Object.keys(state.resources).sort()).toEqual(['container_vm.web', 'container_vm.worker', 'image.hello', 'virtual_container_host.demo']);
-    expect(state.resources['container_vm.web'].dependsOn.sort()).toEqual(['image.hello', 'virtual_container_host.demo']);
+    expect([...state.resources['container_vm.web'].dependsOn].sort()).toEqual(['image.hello', 'virtual_container_host.demo']);
     const again = await planStack(engine, spec, state);
     expect(again.changes.map((c) => c.change.action)).toEqual(['no-op', 'no-op', 'no-op', 'no-op']);
   });

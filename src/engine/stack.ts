@@ -121,6 +121,17 @@ export function validateStack(resources: readonly StackResource[]): StackProblem
       }
     }
   }
+  // A container VM's identity is (VCH, name): two resources with both equal would fight over one VM.
+  const seen = new Map<string, Address>();
+  for (const r of resources) {
+    if (r.type !== 'container_vm') continue;
+    const key = `${JSON.stringify(r.config.vch_id)}/${JSON.stringify(r.config.name)}`;
+    const other = seen.get(key);
+    if (other) {
+      problems.push({ address: addressOf(r), path: ['name'], severity: 'error', summary: 'Duplicate container VM name', detail: `${addressOf(r)} and ${other} both name container VM ${JSON.stringify(r.config.name)} in the same VCH; names are unique within a VCH.` });
+    }
+    seen.set(key, addressOf(r));
+  }
   const cycle = findCycle(resources);
   if (cycle) problems.push({ address: cycle[0], path: [], severity: 'error', summary: 'Reference cycle', detail: `resources refer to each other in a circle: ${cycle.join(' → ')}. Break the cycle.` });
   return problems;

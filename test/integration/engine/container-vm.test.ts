@@ -10,8 +10,9 @@ import type { Engine, PlannedChange } from '../../../src/engine';
 import type { Attrs } from '../../../src/resources';
 import { decodeGuestConfig } from '../../../src/resources/guest-config';
 import { VimClient, moRef } from '../../../src/vsphere';
-import { powerOffVm, reconfigureVm } from '../../../src/vsphere/virtual-machine';
-import { retrieveObject } from '../../../src/vsphere/property-collector';
+import { createVm, powerOffVm, reconfigureVm } from '../../../src/vsphere/virtual-machine';
+import { containerVmUuid } from '../../../src/resources/container-vm.lifecycle';
+import { retrieveFromContainer, retrieveObject } from '../../../src/vsphere/property-collector';
 import { extraConfigMap } from '../../../src/resources/snapshot';
 import { writeOciLayout } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
@@ -126,6 +127,20 @@ describe('image and container_vm lifecycle', () => {
   it('GIVEN the image in use WHEN the image is deleted THEN ResourceInUse names the VM', async () => {
     const plan = await engine.plan('image', img, null);
     await expect(engine.apply(plan)).rejects.toThrow(`is in use by 1 container VM(s): web-1 (${String(web.moid)})`);
+  });
+
+  it('GIVEN a foreign VM holding the BIOS UUID a container VM needs WHEN planned and applied THEN both refuse, and the VM is untouched', async () => {
+    const uuid = containerVmUuid(String(vch.id), 'squatter');
+    await createVm(outside, { folder: moRef('Folder', String(vch.folder_id)), pool: moRef('ResourcePool', String(vch.id)), config: { name: 'not-ours', uuid, guestId: 'otherGuest64', files: { vmPathName: '[LocalDS_0]' }, memoryMB: 64, numCPUs: 1 } });
+    const config = { vch_id: vch.id, image_id: img.id, name: 'squatter' };
+    const plan = await engine.plan('container_vm', null, config);
+    expect(plan.problems.map((p) => [p.path.join('.'), p.summary])).toEqual([['name', 'BIOS UUID taken']]);
+    expect(plan.problems[0].detail).toMatch(/^VM not-ours \(vm-\d+\) already has the BIOS UUID [0-9a-f-]{36} that container VM "squatter" in VCH resgroup-\d+ needs, and it was not made by vic-iac\. Choose another name, or remove that VM\.$/);
+    await expect(engine.apply({ ...plan, problems: [] })).rejects.toThrow(/was not made by vic-iac; refusing to adopt it/);
+    // A refresh that meets it says so instead of taking it over.
+    await expect(engine.read([{ type: 'container_vm', state: { id: uuid, vch_id: vch.id, name: 'squatter' } }])).rejects.toThrow(/no vic-iac markers; it was not made by vic-iac/);
+    const rows = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
+    expect(rows.filter((r) => r.props.name === 'not-ours')).toHaveLength(1);
   });
 
   it('GIVEN the VM WHEN imported by UUID, MOID or path THEN the state matches', async () => {

@@ -51,8 +51,17 @@ fetch_deb() {
   printf '%s\n' "$work/pkg/$pkg"
 }
 
-kernel_pkg="$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
-[ -n "$kernel_pkg" ] || die "cannot resolve linux-image-amd64 to a kernel package: run 'apt-get update'"
+resolve_kernel_package() {
+  apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
+}
+kernel_pkg="$(resolve_kernel_package)"
+if [ -z "$kernel_pkg" ]; then
+  # A fresh machine (or a slimmed container image) may have no package lists yet.
+  log "bootstrap ISO: no apt package lists; running apt-get update"
+  as_root apt-get update -qq
+  kernel_pkg="$(resolve_kernel_package)"
+fi
+[ -n "$kernel_pkg" ] || die "cannot resolve linux-image-amd64 to a kernel package: check the apt sources, then run 'apt-get update'"
 log "bootstrap ISO: fetching $kernel_pkg, busybox-static, isolinux, syslinux-common, grub-efi-amd64-bin"
 kernel_root="$(fetch_deb "$kernel_pkg")"
 busybox_root="$(fetch_deb busybox-static)"

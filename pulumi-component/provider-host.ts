@@ -1,0 +1,180 @@
+/**
+ * The dynamic providers' work, run inside Pulumi's Node provider process. The serialized providers
+ * (dynamic-provider.ts) load this module by its package name, `vic-iac/pulumi/provider-host`, at
+ * call time, so the engine, the vSphere client and their dependencies are never serialized into
+ * the stack state and never loaded by the user's program.
+ *
+ * Every decision (validate, plan: update or replace, apply, refresh) is the shared engine's; this
+ * module only translates between Pulumi property bags and engine attributes.
+ */
+import type * as dynamic from '@pulumi/pulumi/dynamic';
+import type { ConnectEngineOptions } from '../src/engine';
+import type { Engine, PlannedChange } from '../src/engine/types';
+import {
+  Attrs,
+  Problem,
+  ResourceDeclaration,
+  ResourceType,
+  connectionFromEnv,
+  connectionSchema,
+  connectionSettings,
+  declarationFor,
+  formatPath,
+  validateAttrs,
+} from '../src/resources';
+import { IMPORT_PROPERTY, PROVIDER_PROPERTY, connectionConfigKey, pulumiPath, toEngineAttrs, toPulumiValues } from './attribute-mapping';
+
+/** Properties the Pulumi side adds that are not attributes of the resource. */
+const NOT_ATTRIBUTES = [PROVIDER_PROPERTY, IMPORT_PROPERTY];
+
+type PropertyBag = Record<string, unknown>;
+
+/** Reads a stack config value by its full key (vic:vsphereServer); undefined when unset. */
+export type ConfigReader = (key: string) => string | undefined;
+
+export type EngineConnector = (settings: NonNullable<ReturnType<typeof connectionSettings>['settings']>, options?: ConnectEngineOptions) => Promise<Engine>;
+
+/** Stack config `vic:*` (secrets already decrypted by Pulumi) with the VSPHERE_* env vars as fallback. */
+export function connectionFromConfig(read: ConfigReader, env: NodeJS.ProcessEnv = process.env): Attrs {
+  const fromConfig: Attrs = {};
+  for (const name of Object.keys(connectionSchema)) {
+    const v = read(connectionConfigKey(name));
+    if (v !== undefined && v !== '') fromConfig[name] = v;
+  }
+  return connectionFromEnv(fromConfig, env);
+}
+
+function isError(p: Problem): boolean {
+  return (p.severity ?? 'error') === 'error';
+}
+
+function describeProblems(decl: ResourceDeclaration, problems: readonly Problem[]): string {
+  return problems.map((p) => `${p.path.length ? `${pulumiPath(decl.schema, p.path)}: ` : ''}${p.summary}: ${p.detail}`).join('\n');
+}
+
+/**
+ * One provider process serves every vic resource of a stack: one engine (one vSphere session),
+ * made on first use from the config `configure` received.
+ */
+export class ProviderHost {
+  private connection: Attrs = {};
+  private engine?: Promise<Engine>;
+
+  constructor(private readonly connectEngine: EngineConnector) {}
+
+  configure(read: ConfigReader): void {
+    this.connection = connectionFromConfig(read);
+    this.engine = undefined;
+  }
+
+  private connected(): Promise<Engine> {
+    if (!this.engine) {
+      const { settings, problems } = connectionSettings(this.connection);
+      if (!settings) {
+        const list = problems.map((p) => `${connectionConfigKey(formatPath(p.path))}: ${p.summary}: ${p.detail}`).join('\n');
+        return Promise.reject(new Error(`vic: cannot connect to vSphere:\n${list}\nSet them with "pulumi config set vic:<name>" (--secret for vic:password) or the VSPHERE_* environment variables.`));
+      }
+      this.engine = this.connectEngine(settings);
+      // A failed login must not stick: the next call tries again.
+      this.engine.catch(() => (this.engine = undefined));
+    }
+    return this.engine;
+  }
+
+  /** Schema validation only; every problem comes back with its Pulumi property path. */
+  check(type: ResourceType, news: PropertyBag): dynamic.CheckResult {
+    const decl = declarationFor(type);
+    const { problems } = validateAttrs(decl.schema, toEngineAttrs(decl.schema, news, NOT_ATTRIBUTES));
+    const failures = problems.filter(isError).map((p) => ({ property: pulumiPath(decl.schema, p.path), reason: `${p.summary}: ${p.detail}` }));
+    return { inputs: news, failures };
+  }
+
+  private prior(decl: ResourceDeclaration, id: string, props: PropertyBag): Attrs {
+    return { ...toEngineAttrs(decl.schema, props, NOT_ATTRIBUTES), id };
+  }
+
+  private async plan(decl: ResourceDeclaration, prior: Attrs | null, news: PropertyBag | null, name: string): Promise<PlannedChange> {
+    const engine = await this.connected();
+    const config = news === null ? null : toEngineAttrs(decl.schema, news, NOT_ATTRIBUTES);
+    const change = await engine.plan(decl.type, prior, config);
+    const errors = change.problems.filter(isError);
+    if (errors.length > 0) throw new Error(`vic: cannot plan ${decl.type} "${name}":\n${describeProblems(decl, errors)}`);
+    return change;
+  }
+
+  /** The engine's plan, told in Pulumi's terms: no change, an update, or a delete-before-replace. */
+  async diff(type: ResourceType, id: string, olds: PropertyBag, news: PropertyBag): Promise<dynamic.DiffResult> {
+    const decl = declarationFor(type);
+    const change = await this.plan(decl, this.prior(decl, id, olds), news, id);
+    if (change.action === 'no-op') return { changes: false };
+    if (change.action !== 'replace') return { changes: true };
+    const replaces = [...new Set(change.requiresReplace.map((p) => pulumiPath(decl.schema, p.slice(0, 1))))];
+    // Container VMs take their BIOS UUID from (VCH, name) and VCHs their pool from the name: the
+    // replacement would collide with the old object, so the old one goes first.
+    return { changes: true, replaces, deleteBeforeReplace: true };
+  }
+
+  async create(type: ResourceType, inputs: PropertyBag): Promise<dynamic.CreateResult> {
+    const decl = declarationFor(type);
+    const importId = inputs[IMPORT_PROPERTY];
+    if (typeof importId === 'string' && importId !== '') return this.adopt(decl, importId, inputs);
+    const change = await this.plan(decl, null, inputs, String(inputs.name ?? inputs.reference ?? type));
+    const state = await (await this.connected()).apply(change);
+    if (!state) throw new Error(`vic: creating ${type} returned no state (engine bug): report it with the plan reasons: ${change.reasons.join('; ')}`);
+    return { id: String(state.id), outs: toPulumiValues(decl.schema, state, ['id']) };
+  }
+
+  /**
+   * The `import` resource option: read the existing object and take it over when the program's
+   * args describe it; otherwise say what differs, as `pulumi import` does.
+   */
+  private async adopt(decl: ResourceDeclaration, importId: string, inputs: PropertyBag): Promise<dynamic.CreateResult> {
+    const engine = await this.connected();
+    const state = await engine.importState(decl.type, importId);
+    const change = await this.plan(decl, state, inputs, importId);
+    if (change.action !== 'no-op') {
+      throw new Error(
+        `vic: cannot import ${decl.type} "${importId}": the program's args differ from vSphere:\n${change.reasons.join('\n')}\n` +
+          'Change the args to match the existing object, import, then change them.',
+      );
+    }
+    return { id: String(state.id), outs: toPulumiValues(decl.schema, state, ['id']) };
+  }
+
+  /** Refresh: the engine's batched read; a vanished object comes back without an id. */
+  async read(type: ResourceType, id: string, props: PropertyBag): Promise<dynamic.ReadResult> {
+    const decl = declarationFor(type);
+    const [state] = await (await this.connected()).read([{ type, state: this.prior(decl, id, props) }]);
+    if (!state) return {};
+    return { id: String(state.id), props: toPulumiValues(decl.schema, state, ['id']) };
+  }
+
+  async update(type: ResourceType, id: string, olds: PropertyBag, news: PropertyBag): Promise<dynamic.UpdateResult> {
+    const decl = declarationFor(type);
+    const change = await this.plan(decl, this.prior(decl, id, olds), news, id);
+    if (change.action === 'replace') {
+      throw new Error(`vic: ${type} "${id}" must be replaced, not updated (${change.reasons.join('; ')}): run "pulumi refresh", then "pulumi up" again`);
+    }
+    if (change.action === 'no-op') return { outs: toPulumiValues(decl.schema, this.prior(decl, id, olds), ['id']) };
+    const state = await (await this.connected()).apply(change);
+    return { outs: toPulumiValues(decl.schema, state ?? {}, ['id']) };
+  }
+
+  async delete(type: ResourceType, id: string, props: PropertyBag): Promise<void> {
+    const decl = declarationFor(type);
+    const change = await this.plan(decl, this.prior(decl, id, props), null, id);
+    await (await this.connected()).apply(change);
+  }
+}
+
+let shared: ProviderHost | undefined;
+
+/** The provider process's one host, on the real engine (loaded here, never in the program). */
+export function providerHost(): ProviderHost {
+  if (!shared) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads the engine only when the provider process needs it
+    const { connectEngine } = require('../src/engine') as typeof import('../src/engine');
+    shared = new ProviderHost(connectEngine);
+  }
+  return shared;
+}

@@ -101,7 +101,18 @@ export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
     closing ??= (async () => {
       logger.log('debug', 'shutting down');
       await provider.close().catch((err: unknown) => logger.log('warn', 'engine close failed', { error: String(err) }));
-      server.forceShutdown();
+      // Graceful first, so the Shutdown reply itself reaches go-plugin (a cancelled reply makes it
+      // SIGKILL us); streams left open (the broker) are cut after a second.
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
       if (existsSync(socketPath)) unlinkSync(socketPath);
       opts.onExit?.();
     })();

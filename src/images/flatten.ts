@@ -96,7 +96,8 @@ export class RootfsStaging {
   async applyLayer(layer: LayerFile, onBytes?: (bytes: number) => void): Promise<void> {
     const context: LayerContext = { layer, created: new Set() };
     const gzipped = await startsWithGzipMagic(layer.path);
-    const source = createReadStream(layer.path);
+    // Large reads and inflate chunks: per-chunk costs (one awaited write each) dominate on small chunks.
+    const source = createReadStream(layer.path, { highWaterMark: 1024 * 1024 });
     const counter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         onBytes?.(chunk.length);
@@ -114,7 +115,7 @@ export class RootfsStaging {
     source.on('error', fail);
     counter.on('error', fail);
     let upstream: Readable = source.pipe(counter);
-    if (gzipped) upstream = upstream.pipe(createGunzip().on('error', fail));
+    if (gzipped) upstream = upstream.pipe(createGunzip({ chunkSize: 256 * 1024 }).on('error', fail));
     upstream.pipe(extract as unknown as NodeJS.WritableStream);
     try {
       for await (const entry of extract) {

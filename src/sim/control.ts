@@ -37,6 +37,20 @@ export interface SimulatorInfo {
   model: Record<string, number>;
 }
 
+/** SOAP calls the simulator answered since it started or since the last reset. */
+export interface SimulatorStats {
+  /** When this count started (ISO 8601). */
+  since: string;
+  /** All SOAP calls: the sum of `calls`. */
+  total: number;
+  /** Calls per SOAP method, e.g. `{ RetrievePropertiesEx: 3 }`. */
+  calls: Record<string, number>;
+  /** Milliseconds the server spent per method; a long poll counts its whole wait. */
+  serverMs: Record<string, number>;
+  /** HTTP requests that are not SOAP calls (datastore file transfers). */
+  otherHttp: number;
+}
+
 const CONTROL_PATH = '/vcsim-control';
 
 /**
@@ -72,6 +86,16 @@ export class SimulatorControl {
 
   async info(): Promise<SimulatorInfo> {
     return (await this.call('GET', '/info')) as SimulatorInfo;
+  }
+
+  /** The SOAP round trips counted at the simulator, whoever made them (e.g. a Terraform provider). */
+  async stats(): Promise<SimulatorStats> {
+    return (await this.call('GET', '/stats')) as SimulatorStats;
+  }
+
+  /** Starts a new count; returns the count it ends, so no call falls between a read and a reset. */
+  async resetStats(): Promise<SimulatorStats> {
+    return (await this.call('POST', '/stats/reset')) as SimulatorStats;
   }
 
   /** Invalidates every session, so the next call with an old cookie gets NotAuthenticated. */

@@ -34,11 +34,12 @@ type controlFront struct {
 	rules       faultRules
 	asyncTaskMs atomic.Int64
 	delayMu     sync.Mutex // serialises writers of model.DelayConfig
+	stats       *callStats
 }
 
 func newControlFront(model *simulator.Model, inner http.Handler) *controlFront {
 	sdk := simulator.Map.Path
-	return &controlFront{model: model, simulator: inner, sdkPaths: map[string]bool{sdk: true, sdk + "/vimService": true}}
+	return &controlFront{model: model, simulator: inner, sdkPaths: map[string]bool{sdk: true, sdk + "/vimService": true}, stats: newCallStats()}
 }
 
 func (c *controlFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -46,7 +47,21 @@ func (c *controlFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.serveControl(w, r)
 		return
 	}
-	if r.Method == http.MethodPost && c.sdkPaths[r.URL.Path] && (!c.rules.empty() || c.asyncTaskMs.Load() > 0) {
+	if r.Method != http.MethodPost || !c.sdkPaths[r.URL.Path] {
+		c.stats.recordOther()
+		c.simulator.ServeHTTP(w, r)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	_ = r.Body.Close()
+	if err != nil {
+		http.Error(w, "reading the request body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	started := time.Now()
+	defer func() { c.stats.recordSOAP(soapMethodName(body), time.Since(started)) }()
+	if !c.rules.empty() || c.asyncTaskMs.Load() > 0 {
 		c.serveSDKWithRules(w, r)
 		return
 	}
@@ -165,6 +180,10 @@ func (c *controlFront) serveControl(w http.ResponseWriter, r *http.Request) {
 		c.setDelays(w, r)
 	case "GET info":
 		writeJSON(w, http.StatusOK, c.info())
+	case "GET stats":
+		writeJSON(w, http.StatusOK, c.stats.report())
+	case "POST stats/reset":
+		writeJSON(w, http.StatusOK, c.stats.reset())
 	case "POST sessions/expire":
 		expired, err := c.expireSessions(r.Context())
 		if err != nil {
@@ -173,7 +192,7 @@ func (c *controlFront) serveControl(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, map[string]int{"expired": expired})
 	default:
-		writeError(w, http.StatusNotFound, fmt.Errorf("no control endpoint %q; known: GET|POST|DELETE faults, GET|POST delay, GET info, POST sessions/expire", route))
+		writeError(w, http.StatusNotFound, fmt.Errorf("no control endpoint %q; known: GET|POST|DELETE faults, GET|POST delay, GET info, GET stats, POST stats/reset, POST sessions/expire", route))
 	}
 }
 

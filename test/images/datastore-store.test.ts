@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { buildImage, DatastoreImageStore, imageLayout, inspectStoredImage, rootfsUuidForDigest, type ImageProgress } from '../../src/images';
+import { buildImage, DatastoreImageStore, deleteStoredImage, imageLayout, inspectStoredImage, readStoredImage, rootfsUuidForDigest, type ImageProgress } from '../../src/images';
 import { parseFlatDescriptor } from '../../src/images/vmdk';
 import { downloadDatastoreFile, Inventory, uploadDatastoreFile, VimClient, type ManagedObjectReference } from '../../src/vsphere';
 import { layeredImage, HELLO_SCRIPT } from '../fixtures/images/test-images';
@@ -130,5 +130,16 @@ describe('GIVEN a registry with an image and a VCH image store on a simulated da
     const redone = await buildImage({ reference, insecureRegistry: true, workDir }, store);
     expect(redone).toMatchObject({ reused: false, sizeBytes: first.sizeBytes });
     expect(await inspectStoredImage(store, first.digest)).toMatchObject({ state: 'complete' });
+  });
+
+  test('WHEN a stored image is read and then deleted THEN read gives its info, and afterwards the store no longer holds it', async () => {
+    const store = storeAt('vch-e');
+    const built = await buildImage({ reference, insecureRegistry: true, workDir }, store);
+    expect(await readStoredImage(store, built.digest)).toMatchObject({ digest: built.digest, sizeBytes: built.sizeBytes, reused: true, config: built.config });
+    await deleteStoredImage(store, built.digest);
+    expect(await inspectStoredImage(store, built.digest)).toEqual({ state: 'absent' });
+    expect(await readStoredImage(store, built.digest)).toBeUndefined();
+    // Deleting what is gone is not an error: a destroy that crashed midway can run again.
+    await deleteStoredImage(store, built.digest);
   });
 });

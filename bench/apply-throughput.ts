@@ -1,0 +1,149 @@
+/**
+ * Benchmark 2 (apply throughput): N container VMs created through `terraform apply`, against a raw
+ * SOAP script (src/vsphere directly) issuing the same CreateVM_Task and PowerOnVM_Task calls, with
+ * the same devices, at Terraform's concurrency (-parallelism, default 10), on the same simulator.
+ * The raw script runs first, so Terraform's run meets the larger inventory (the harder case).
+ */
+import { imageLayout } from '../src/images';
+import { readVchMarker } from '../src/resources/snapshot';
+import type { SimulatorStats } from '../src/sim/control';
+import type { RunningSimulator } from '../src/sim/simulator';
+import { Inventory, moRef, VimClient } from '../src/vsphere';
+import { datastorePath } from '../src/vsphere/file-manager';
+import { addDevice, fileSerialPort, isoCdrom, networkAdapter, pvscsiController, virtualDisk, type VirtualDeviceConfigSpec } from '../src/vsphere/virtual-devices';
+import { createVm, powerOnVm } from '../src/vsphere/virtual-machine';
+import { progress, ratio, round, timedMs } from './figures';
+import { floorWorkspace, readStateResources, vicWorkspace } from './vic-stack';
+
+export interface ApplyResult {
+  readonly benchmark: 'apply-throughput';
+  readonly description: string;
+  readonly vms: number;
+  readonly concurrency: number;
+  readonly wall_s: { readonly terraform_apply: number; readonly raw_soap: number; readonly terraform_data_floor: number };
+  readonly vms_per_s: { readonly terraform_apply: number; readonly raw_soap: number };
+  readonly ratio_terraform_over_raw: number;
+  readonly goal: { readonly met: boolean; readonly limit: 1.3 };
+  readonly round_trips: { readonly terraform_apply: number; readonly raw_soap: number; readonly per_vm_terraform: number; readonly per_vm_raw: number };
+  readonly round_trips_by_method: { readonly terraform_apply: Readonly<Record<string, number>>; readonly raw_soap: Readonly<Record<string, number>> };
+  /** Server time summed over the calls, in s: how much of the wall time the simulator itself spent. */
+  readonly server_s: { readonly terraform_apply: number; readonly raw_soap: number };
+  /** The 4 calls each task wait costs today (CreatePropertyCollector, CreateFilter, WaitForUpdatesEx, DestroyPropertyCollector). */
+  readonly task_wait_calls: { readonly terraform_apply: number; readonly raw_soap: number };
+}
+
+export interface ApplyOptions {
+  readonly image: string;
+  readonly vms: number;
+  readonly concurrency?: number;
+  readonly startSimulator: () => Promise<RunningSimulator>;
+}
+
+const TASK_WAIT_METHODS = ['CreatePropertyCollector', 'CreateFilter', 'WaitForUpdatesEx', 'DestroyPropertyCollector', 'DestroyPropertyFilter'];
+
+function serverSeconds(stats: SimulatorStats): number {
+  return round(Object.values(stats.serverMs).reduce((a, b) => a + b, 0) / 1000, 2);
+}
+
+function taskWaitCalls(stats: SimulatorStats): number {
+  return TASK_WAIT_METHODS.reduce((sum, m) => sum + (stats.calls[m] ?? 0), 0);
+}
+
+/** Runs `work` over 0..count-1 with at most `limit` in flight, as Terraform's walker does. */
+async function withConcurrency(count: number, limit: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) await work(i);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+}
+
+/** CreateVM + PowerOn for `count` VMs with the devices a container VM gets, straight over SOAP. */
+async function rawCreate(sim: RunningSimulator, vchId: string, count: number, concurrency: number, imageDigest: string): Promise<void> {
+  const client = await VimClient.connect({ url: sim.url, username: sim.username, password: sim.password, thumbprint: sim.thumbprint });
+  try {
+    const marker = await readVchMarker(client, vchId);
+    if (!marker) throw new Error(`the VCH pool ${vchId} that terraform created carries no vic-iac marker; cannot place the raw VMs next to it`);
+    const dc = await new Inventory(client).datacenter(marker.datacenter);
+    const network = await new Inventory(client).network(dc, marker.bridge_network ?? 'VM Network');
+    const ds = marker.datastore;
+    const parent = datastorePath(ds, `${marker.image_store_path}/${imageLayout(imageDigest).descriptor}`);
+    await withConcurrency(count, concurrency, async (i) => {
+      const name = `raw-${i}`;
+      const devices: VirtualDeviceConfigSpec[] = [
+        addDevice(pvscsiController(-100)),
+        addDevice(virtualDisk({ key: -101, controllerKey: -100, unitNumber: 0, fileName: datastorePath(ds, `${name}/${name}.vmdk`), capacityKB: 2048 * 1024, parentFileName: parent }), 'create'),
+        ...(marker.bootstrap_iso ? [addDevice(isoCdrom({ key: -102, isoFileName: marker.bootstrap_iso }))] : []),
+        addDevice(networkAdapter({ key: -110, model: 'vmxnet3', network })),
+        addDevice(fileSerialPort({ key: -103, fileName: datastorePath(ds, `${name}/console.log`) })),
+      ];
+      const vm = await createVm(client, {
+        folder: moRef('Folder', marker.folder_id ?? ''),
+        pool: moRef('ResourcePool', vchId),
+        config: {
+          name,
+          guestId: 'otherGuest64',
+          files: { vmPathName: datastorePath(ds, `${name}/${name}.vmx`) },
+          numCPUs: 1,
+          memoryMB: 64,
+          deviceChange: devices,
+          // about the size of a container VM's guestinfo config and markers
+          extraConfig: { 'guestinfo.vic.config': 'x'.repeat(600), 'vic.owner': 'bench-raw', 'vic.name': name },
+        },
+      });
+      await powerOnVm(client, vm);
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+export async function applyBench(opts: ApplyOptions): Promise<ApplyResult> {
+  const concurrency = opts.concurrency ?? 10;
+  const sim = await opts.startSimulator();
+  try {
+    const vic = await vicWorkspace('apply', sim, opts.image);
+    progress('apply: creating the VCH and the image (not timed)');
+    await vic.terraform(['apply', '-auto-approve', '-input=false', '-var', 'n=0']);
+    const resources = readStateResources(vic);
+    const attrsOf = (type: string) => resources.find((r) => r.type === type)?.instances[0]?.attributes ?? {};
+    const vchId = String(attrsOf('vic_virtual_container_host').id);
+    const imageDigest = String(attrsOf('vic_image').id);
+
+    progress(`apply: raw SOAP script, ${opts.vms} × (CreateVM_Task + PowerOnVM_Task), ${concurrency} in flight`);
+    await sim.control.resetStats();
+    const raw = await timedMs(() => rawCreate(sim, vchId, opts.vms, concurrency, imageDigest));
+    const rawStats = await sim.control.resetStats();
+
+    progress(`apply: terraform apply of ${opts.vms} container VMs (-parallelism=${concurrency}); raw took ${round(raw.ms / 1000, 2)} s`);
+    const tf = await vic.terraform(['apply', '-auto-approve', '-input=false', `-parallelism=${concurrency}`, '-var', `n=${opts.vms}`]);
+    const tfStats = await sim.control.resetStats();
+
+    progress(`apply: terraform apply of ${opts.vms} terraform_data (Terraform's own share); vic took ${round(tf.wallMs / 1000, 2)} s`);
+    const floor = await floorWorkspace('apply-floor');
+    const floorRun = await floor.terraform(['apply', '-auto-approve', '-input=false', `-parallelism=${concurrency}`, '-var', `n=${opts.vms}`]);
+
+    const r = ratio(tf.wallMs, raw.ms);
+    return {
+      benchmark: 'apply-throughput',
+      description: `terraform apply creating ${opts.vms} vic_container_vm (powered on) vs a raw src/vsphere script issuing CreateVM_Task + PowerOnVM_Task with the same devices, ${concurrency} in flight, same simulator`,
+      vms: opts.vms,
+      concurrency,
+      wall_s: { terraform_apply: round(tf.wallMs / 1000, 2), raw_soap: round(raw.ms / 1000, 2), terraform_data_floor: round(floorRun.wallMs / 1000, 2) },
+      vms_per_s: { terraform_apply: round(opts.vms / (tf.wallMs / 1000)), raw_soap: round(opts.vms / (raw.ms / 1000)) },
+      ratio_terraform_over_raw: r,
+      goal: { met: r <= 1.3, limit: 1.3 },
+      round_trips: {
+        terraform_apply: tfStats.total,
+        raw_soap: rawStats.total,
+        per_vm_terraform: round(tfStats.total / Math.max(1, opts.vms)),
+        per_vm_raw: round(rawStats.total / Math.max(1, opts.vms)),
+      },
+      round_trips_by_method: { terraform_apply: tfStats.calls, raw_soap: rawStats.calls },
+      server_s: { terraform_apply: serverSeconds(tfStats), raw_soap: serverSeconds(rawStats) },
+      task_wait_calls: { terraform_apply: taskWaitCalls(tfStats), raw_soap: taskWaitCalls(rawStats) },
+    };
+  } finally {
+    await sim.stop();
+  }
+}

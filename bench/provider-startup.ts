@@ -1,0 +1,93 @@
+/**
+ * Benchmark 3 (provider startup): exec of the installed terraform-provider-vic launcher until its
+ * go-plugin handshake line, against exec of `node -e 0` until exit (Node's own floor), interleaved
+ * run by run so both see the same machine load.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { generateServerCertificate } from '../provider/auto-mtls';
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from '../provider/serve';
+import { installProvider } from '../test/provider/terraform-cli';
+import { percentile, progress, ratio, round } from './figures';
+
+export interface StartupResult {
+  readonly benchmark: 'provider-startup';
+  readonly description: string;
+  readonly runs: number;
+  readonly provider_ms: { readonly p50: number; readonly p95: number };
+  readonly node_floor_ms: { readonly p50: number; readonly p95: number };
+  readonly ratio_provider_over_node: { readonly p50: number; readonly p95: number };
+}
+
+const STARTUP_TIMEOUT_MS = 30_000;
+
+function providerLauncher(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const version = (require('../package.json') as { version: string }).version;
+  return join(installProvider(), `registry.terraform.io/vic-iac/vic/${version}/linux_${process.arch === 'x64' ? 'amd64' : process.arch}`, `terraform-provider-vic_v${version}`);
+}
+
+/** Milliseconds from spawn to the first stdout line (then the process is stopped). */
+function timeToHandshake(launcher: string, env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(launcher, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), STARTUP_TIMEOUT_MS);
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      if (out.includes('\n')) return;
+      out += d.toString();
+      if (!out.includes('\n')) return;
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      child.once('exit', () => resolve(ms));
+      child.kill('SIGTERM');
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (!out.includes('\n')) reject(new Error(`${launcher} exited (code ${code}, signal ${signal}) before its handshake line; stderr:\n${err.slice(-2000)}`));
+    });
+  });
+}
+
+function timeToExit(command: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, args, { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(Number(process.hrtime.bigint() - started) / 1e6) : reject(new Error(`${command} ${args.join(' ')} exited ${code}`))));
+  });
+}
+
+export async function startupBench(runs: number): Promise<StartupResult> {
+  const launcher = providerLauncher();
+  // Terraform's side of AutoMTLS, as go-plugin passes it: the provider then serves TLS, as in real use.
+  const terraformSide = await generateServerCertificate();
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE,
+    PLUGIN_PROTOCOL_VERSIONS: '5,6',
+    PLUGIN_CLIENT_CERT: terraformSide.certPem,
+  };
+  // One untimed start fills the certificate cache and the page cache, as any earlier terraform run would.
+  await timeToHandshake(launcher, env);
+  const provider: number[] = [];
+  const floor: number[] = [];
+  progress(`startup: ${runs} provider starts and ${runs} node -e 0, interleaved`);
+  for (let i = 0; i < runs; i++) {
+    provider.push(await timeToHandshake(launcher, env));
+    floor.push(await timeToExit(process.execPath, ['-e', '0']));
+  }
+  const p = { p50: percentile(provider, 50), p95: percentile(provider, 95) };
+  const f = { p50: percentile(floor, 50), p95: percentile(floor, 95) };
+  return {
+    benchmark: 'provider-startup',
+    description: 'exec of the installed terraform-provider-vic launcher (sh + node) → go-plugin handshake line, AutoMTLS on, vs exec of node -e 0 → exit; interleaved',
+    runs,
+    provider_ms: { p50: round(p.p50), p95: round(p.p95) },
+    node_floor_ms: { p50: round(f.p50), p95: round(f.p95) },
+    ratio_provider_over_node: { p50: ratio(p.p50, f.p50), p95: ratio(p.p95, f.p95) },
+  };
+}

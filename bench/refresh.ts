@@ -1,0 +1,138 @@
+/**
+ * Benchmark 1 (refresh at scale) and 4 (memory): `terraform plan` over N container VMs already
+ * applied, against `terraform plan` over N `terraform_data` resources (Terraform's own floor), in
+ * the same run. Round trips are counted at the simulator (GET /vcsim-control/stats), so they
+ * include every call the provider makes as Terraform's child process.
+ */
+import type { RunningSimulator } from '../src/sim/simulator';
+import { median, progress, ratio, round } from './figures';
+import type { TerraformResult } from './terraform-runner';
+import { floorWorkspace, vicWorkspace } from './vic-stack';
+
+export interface RefreshPoint {
+  readonly n: number;
+  /** `terraform apply` that brought the workspaces to N (informational: apply cost per step). */
+  readonly apply_s: { readonly vic: number; readonly floor: number };
+  readonly plan_ms: { readonly vic: readonly number[]; readonly floor: readonly number[]; readonly vic_median: number; readonly floor_median: number };
+  readonly ratio_vic_over_floor: number;
+  /** SOAP calls the simulator answered during one vic plan (median over the repeats). */
+  readonly round_trips: number;
+  readonly round_trips_by_method: Readonly<Record<string, number>>;
+  /** Server time summed over every call of one plan, in ms. */
+  readonly server_ms: number;
+  readonly provider_peak_rss_mib: number | null;
+}
+
+export interface RefreshResult {
+  readonly benchmark: 'refresh-at-scale';
+  readonly description: string;
+  readonly repeats: number;
+  readonly points: readonly RefreshPoint[];
+  readonly goals: {
+    readonly round_trips_constant: { readonly met: boolean; readonly smallest_n: number; readonly largest_n: number; readonly trips_smallest: number; readonly trips_largest: number };
+    readonly time_ratio_at_largest_n: { readonly met: boolean; readonly limit: 1.5; readonly ratio: number; readonly n: number };
+  };
+  readonly vsphere_provider: string;
+}
+
+export interface MemoryResult {
+  readonly benchmark: 'provider-memory';
+  readonly description: string;
+  readonly n: number;
+  readonly provider_peak_rss_mib: number | null;
+}
+
+export interface RefreshOptions {
+  readonly sim: RunningSimulator;
+  readonly image: string;
+  /** Ascending resource counts, e.g. [10, 100, 1000]. */
+  readonly sizes: readonly number[];
+  readonly repeats: number;
+}
+
+// A round trip or two may move between coalesced batches; growth with N is what the goal forbids.
+const ROUND_TRIP_TOLERANCE = 2;
+
+export const VSPHERE_PROVIDER_NOTE =
+  'not measured: vmware/terraform-provider-vsphere does not build from Go modules here (proxy.golang.org answers 403 "This module version is not available" for github.com/vmware/terraform-provider-vsphere and github.com/hashicorp/terraform-provider-vsphere)';
+
+export async function refreshBench(opts: RefreshOptions): Promise<{ refresh: RefreshResult; memory: MemoryResult }> {
+  const sizes = [...opts.sizes].sort((a, b) => a - b);
+  const vic = await vicWorkspace('refresh', opts.sim, opts.image);
+  const floor = await floorWorkspace('refresh-floor');
+  const points: RefreshPoint[] = [];
+  for (const n of sizes) {
+    const vars = ['-var', `n=${n}`];
+    progress(`refresh: applying ${n} terraform_data resources (floor)`);
+    const floorApply = await floor.terraform(['apply', '-auto-approve', '-input=false', ...vars]);
+    progress(`refresh: applying ${n} container VMs through terraform (${Math.round(floorApply.wallMs / 1000)} s for the floor)`);
+    const vicApply = await vic.terraform(['apply', '-auto-approve', '-input=false', ...vars]);
+    progress(`refresh: ${n} container VMs applied in ${Math.round(vicApply.wallMs / 1000)} s; planning ${opts.repeats}× each`);
+
+    const plan = ['plan', '-input=false', '-lock=false', '-detailed-exitcode', ...vars];
+    const vicRuns: { result: TerraformResult; trips: number; byMethod: Record<string, number>; serverMs: number }[] = [];
+    const floorRuns: TerraformResult[] = [];
+    for (let i = 0; i < opts.repeats; i++) {
+      // Alternate the order so neither side always runs on the warmer (or busier) machine.
+      const runVic = async () => {
+        await opts.sim.control.resetStats();
+        const result = await vic.terraform(plan, { sampleProviderRss: true });
+        const stats = await opts.sim.control.stats();
+        vicRuns.push({ result, trips: stats.total, byMethod: stats.calls, serverMs: Object.values(stats.serverMs).reduce((a, b) => a + b, 0) });
+      };
+      const runFloor = async () => {
+        floorRuns.push(await floor.terraform(plan));
+      };
+      if (i % 2 === 0) {
+        await runFloor();
+        await runVic();
+      } else {
+        await runVic();
+        await runFloor();
+      }
+    }
+    const vicMs = vicRuns.map((r) => r.result.wallMs);
+    const floorMs = floorRuns.map((r) => r.wallMs);
+    const trips = median(vicRuns.map((r) => r.trips));
+    const typical = vicRuns.find((r) => r.trips === trips) ?? vicRuns[0];
+    const rss = vicRuns.map((r) => r.result.providerPeakRssMib).filter((v): v is number => v !== undefined);
+    const point: RefreshPoint = {
+      n,
+      apply_s: { vic: round(vicApply.wallMs / 1000, 2), floor: round(floorApply.wallMs / 1000, 2) },
+      plan_ms: { vic: vicMs.map((v) => round(v)), floor: floorMs.map((v) => round(v)), vic_median: round(median(vicMs)), floor_median: round(median(floorMs)) },
+      ratio_vic_over_floor: ratio(median(vicMs), median(floorMs)),
+      round_trips: trips,
+      round_trips_by_method: typical.byMethod,
+      server_ms: round(typical.serverMs),
+      provider_peak_rss_mib: rss.length > 0 ? round(Math.max(...rss)) : null,
+    };
+    points.push(point);
+    progress(`refresh N=${n}: plan ${point.plan_ms.vic_median} ms vs floor ${point.plan_ms.floor_median} ms (×${point.ratio_vic_over_floor}), ${trips} round trips, provider peak RSS ${point.provider_peak_rss_mib} MiB`);
+  }
+  const first = points[0];
+  const last = points[points.length - 1];
+  const refresh: RefreshResult = {
+    benchmark: 'refresh-at-scale',
+    description: 'terraform plan over N applied vic_container_vm (plus their VCH and image) vs terraform plan over N terraform_data, same run, medians; round trips counted at the simulator',
+    repeats: opts.repeats,
+    points,
+    goals: {
+      round_trips_constant: {
+        met: last.round_trips <= first.round_trips + ROUND_TRIP_TOLERANCE,
+        smallest_n: first.n,
+        largest_n: last.n,
+        trips_smallest: first.round_trips,
+        trips_largest: last.round_trips,
+      },
+      time_ratio_at_largest_n: { met: last.ratio_vic_over_floor <= 1.5, limit: 1.5, ratio: last.ratio_vic_over_floor, n: last.n },
+    },
+    vsphere_provider: VSPHERE_PROVIDER_NOTE,
+  };
+  const memory: MemoryResult = {
+    benchmark: 'provider-memory',
+    description: `peak RSS (VmHWM) of the terraform-provider-vic process during terraform plan over ${last.n} container VMs`,
+    n: last.n,
+    provider_peak_rss_mib: last.provider_peak_rss_mib,
+  };
+  return { refresh, memory };
+}

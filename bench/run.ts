@@ -1,0 +1,133 @@
+/**
+ * `npm run bench`: every benchmark, each as a ratio against a baseline measured in the same run.
+ *
+ *   npm run bench                      # N = 10, 100, 1000; 200 VMs; 50 starts; images; ~tens of minutes
+ *   npm run bench -- --quick           # small N, a smoke run (the jest test runs this)
+ *   npm run bench -- --only refresh,startup --out /tmp/figures
+ *
+ * Writes <out>/{refresh,memory,apply,startup}.json (each with the machine and the date) and
+ * <out>/summary.md; a full run into bench/results also rewrites the README's benchmark table.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { applyBench } from './apply-throughput';
+import { progress } from './figures';
+import { machineInfo, type MachineInfo } from './machine';
+import { startupBench } from './provider-startup';
+import { refreshBench } from './refresh';
+import { summaryMarkdown, summaryTable, updateReadme, type BenchFigures, type BootFigure, type ImagesFigure } from './summary';
+import { startBenchRegistry, startBenchSimulator } from './vic-stack';
+import { requireTerraform } from '../test/provider/terraform-cli';
+
+const REPO = resolve(__dirname, '..');
+const DEFAULT_OUT = join(REPO, 'bench/results');
+const BENCHMARKS = ['refresh', 'apply', 'startup', 'images'] as const;
+type BenchName = (typeof BENCHMARKS)[number];
+
+export interface BenchPlan {
+  readonly quick: boolean;
+  readonly out: string;
+  readonly only: ReadonlySet<BenchName>;
+  readonly sizes: readonly number[];
+  readonly repeats: number;
+  readonly applyVms: number;
+  readonly startupRuns: number;
+}
+
+export function parseArgs(argv: readonly string[]): BenchPlan {
+  let quick = false;
+  let out = DEFAULT_OUT;
+  let only = new Set<BenchName>(BENCHMARKS);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--quick') quick = true;
+    else if (arg === '--out' && argv[i + 1]) out = resolve(argv[++i]);
+    else if (arg === '--only' && argv[i + 1]) {
+      const names = argv[++i].split(',').map((n) => n.trim());
+      const unknown = names.filter((n) => !(BENCHMARKS as readonly string[]).includes(n));
+      if (unknown.length > 0) throw new Error(`--only ${unknown.join(',')}: unknown benchmark; known: ${BENCHMARKS.join(', ')}`);
+      only = new Set(names as BenchName[]);
+    } else throw new Error(`unknown argument "${arg}"; use --quick, --out DIR, --only ${BENCHMARKS.join(',')}`);
+  }
+  return quick
+    ? { quick, out, only, sizes: [2, 4], repeats: 1, applyVms: 4, startupRuns: 5 }
+    : { quick, out, only, sizes: [10, 100, 1000], repeats: 3, applyVms: 200, startupRuns: 50 };
+}
+
+function writeResult(out: string, name: string, result: object, machine: MachineInfo): void {
+  writeFileSync(join(out, `${name}.json`), `${JSON.stringify({ ...result, machine }, null, 2)}\n`);
+}
+
+function readFigure<T>(path: string): T | undefined {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
+}
+
+export async function runBenchmarks(plan: BenchPlan): Promise<BenchFigures> {
+  mkdirSync(plan.out, { recursive: true });
+  const machine = machineInfo(requireTerraform());
+  let figures: BenchFigures = { machine, quick: plan.quick };
+
+  if (plan.only.has('refresh') || plan.only.has('apply')) {
+    const registry = await startBenchRegistry();
+    try {
+      if (plan.only.has('refresh')) {
+        const sim = await startBenchSimulator();
+        try {
+          const { refresh, memory } = await refreshBench({ sim, image: registry.image, sizes: plan.sizes, repeats: plan.repeats });
+          writeResult(plan.out, 'refresh', refresh, machine);
+          writeResult(plan.out, 'memory', memory, machine);
+          figures = { ...figures, refresh, memory };
+        } finally {
+          await sim.stop();
+        }
+      }
+      if (plan.only.has('apply')) {
+        const apply = await applyBench({ image: registry.image, vms: plan.applyVms, startSimulator: startBenchSimulator });
+        writeResult(plan.out, 'apply', apply, machine);
+        figures = { ...figures, apply };
+      }
+    } finally {
+      await registry.stop();
+    }
+  }
+  if (plan.only.has('startup')) {
+    const startup = await startupBench(plan.startupRuns);
+    writeResult(plan.out, 'startup', startup, machine);
+    figures = { ...figures, startup };
+  }
+
+  // The image benchmark belongs to the image pipeline (bench/images.ts, which writes its own
+  // bench/results/images.json); a quick run reuses its last figure instead of a minutes-long run.
+  const imagesJson = join(REPO, 'bench/results/images.json');
+  if (plan.only.has('images') && !plan.quick) {
+    progress('images: running bench/images.ts');
+    execFileSync(process.execPath, [join(REPO, 'node_modules/tsx/dist/cli.mjs'), join(REPO, 'bench/images.ts')], { cwd: REPO, stdio: 'inherit' });
+  }
+  const images = readFigure<ImagesFigure>(imagesJson);
+  if (images) figures = { ...figures, images: { figure: images, source: plan.quick || !plan.only.has('images') ? `bench/images.ts, ${images.measured_at?.slice(0, 10) ?? 'earlier'}` : 'this run' } };
+  const boot = readFigure<BootFigure>(join(REPO, 'bench/results/boot.json'));
+  if (boot) figures = { ...figures, boot: { figure: boot, source: `boot test, ${boot.measured_at?.slice(0, 10) ?? 'earlier'}` } };
+
+  writeFileSync(join(plan.out, 'summary.md'), summaryMarkdown(figures));
+  return figures;
+}
+
+async function main(): Promise<void> {
+  const plan = parseArgs(process.argv.slice(2));
+  const figures = await runBenchmarks(plan);
+  const table = summaryTable(figures);
+  process.stdout.write(`${table}\n`);
+  if (!plan.quick && plan.out === DEFAULT_OUT && plan.only.size === BENCHMARKS.length) {
+    const readme = join(REPO, 'README.md');
+    if (updateReadme(readme, table)) progress('README.md benchmark table updated');
+    else progress(`README.md has no "<!-- bench:start -->" / "<!-- bench:end -->" markers yet; the table is in ${join(plan.out, 'summary.md')}`);
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * The latest figures as one markdown table (bench/results/summary.md), and the same table in the
+ * README between <!-- bench:start --> and <!-- bench:end -->.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { ApplyResult } from './apply-throughput';
+import type { MachineInfo } from './machine';
+import type { StartupResult } from './provider-startup';
+import type { MemoryResult, RefreshResult } from './refresh';
+
+export const README_START = '<!-- bench:start -->';
+export const README_END = '<!-- bench:end -->';
+
+/** bench/results/images.json as bench/images.ts writes it (the fields we show). */
+export interface ImagesFigure {
+  readonly ratio_pipeline_over_raw: { readonly total: number };
+  readonly pipeline_s: { readonly total: number };
+  readonly raw_tools_s: { readonly total: number };
+  readonly image?: { readonly content_mib?: number };
+  readonly measured_at?: string;
+}
+
+/** bench/results/boot.json (the fields we show). */
+export interface BootFigure {
+  readonly boot_to_entrypoint_ms: number;
+  readonly hypervisor?: string;
+  readonly measured_at?: string;
+}
+
+export interface BenchFigures {
+  readonly machine: MachineInfo;
+  readonly quick: boolean;
+  readonly refresh?: RefreshResult;
+  readonly memory?: MemoryResult;
+  readonly apply?: ApplyResult;
+  readonly startup?: StartupResult;
+  /** Where the figure came from: this run, or an earlier file (then its date). */
+  readonly images?: { readonly figure: ImagesFigure; readonly source: string };
+  readonly boot?: { readonly figure: BootFigure; readonly source: string };
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const met = (ok: boolean) => (ok ? 'yes' : '**no**');
+
+export function summaryTable(f: BenchFigures): string {
+  const rows: string[][] = [];
+  if (f.refresh) {
+    const goals = f.refresh.goals;
+    const last = f.refresh.points[f.refresh.points.length - 1];
+    for (const p of f.refresh.points) {
+      const isLast = p === last;
+      rows.push([
+        `Refresh: \`terraform plan\`, ${p.n} container VMs`,
+        `${s(p.plan_ms.vic_median)}, ${p.round_trips} SOAP round trips`,
+        `${s(p.plan_ms.floor_median)} (${p.n} \`terraform_data\`)`,
+        `${p.ratio_vic_over_floor}×`,
+        isLast ? `≤ 1.5×` : '',
+        isLast ? met(goals.time_ratio_at_largest_n.met) : '',
+      ]);
+    }
+    const c = goals.round_trips_constant;
+    rows.push([`Refresh: round trips, N = ${c.smallest_n} → ${c.largest_n}`, `${c.trips_smallest} → ${c.trips_largest}`, 'constant in N', `${(c.trips_largest / Math.max(1, c.trips_smallest)).toFixed(1)}×`, 'constant', met(c.met)]);
+  }
+  if (f.memory) rows.push([`Memory: provider peak RSS, plan of ${f.memory.n} VMs`, f.memory.provider_peak_rss_mib === null ? 'not sampled' : `${f.memory.provider_peak_rss_mib} MiB`, '', '', '', '']);
+  if (f.apply) {
+    const a = f.apply;
+    rows.push([
+      `Apply: ${a.vms} container VMs, ${a.concurrency} in flight`,
+      `${a.wall_s.terraform_apply} s (${a.vms_per_s.terraform_apply} VM/s), ${a.round_trips.per_vm_terraform} round trips/VM`,
+      `${a.wall_s.raw_soap} s raw SOAP (${a.vms_per_s.raw_soap} VM/s), ${a.round_trips.per_vm_raw} round trips/VM`,
+      `${a.ratio_terraform_over_raw}×`,
+      '≤ 1.3×',
+      met(a.goal.met),
+    ]);
+  }
+  if (f.startup) {
+    const st = f.startup;
+    rows.push([
+      `Provider startup (exec → handshake), ${st.runs} runs`,
+      `p50 ${st.provider_ms.p50} ms, p95 ${st.provider_ms.p95} ms`,
+      `\`node -e 0\`: p50 ${st.node_floor_ms.p50} ms, p95 ${st.node_floor_ms.p95} ms`,
+      `${st.ratio_provider_over_node.p50}× / ${st.ratio_provider_over_node.p95}×`,
+      '',
+      '',
+    ]);
+  }
+  if (f.images) {
+    const i = f.images.figure;
+    rows.push([
+      `Image pipeline${i.image?.content_mib ? ` (${i.image.content_mib} MiB image)` : ''}`,
+      `${i.pipeline_s.total} s`,
+      `${i.raw_tools_s.total} s (skopeo + tar + mke2fs + curl)`,
+      `${i.ratio_pipeline_over_raw.total}×`,
+      '',
+      f.images.source,
+    ]);
+  }
+  if (f.boot) rows.push(['Boot to entrypoint', s(f.boot.figure.boot_to_entrypoint_ms), f.boot.figure.hypervisor ?? '', '', '', f.boot.source]);
+
+  const header = ['benchmark', 'vic-iac', 'baseline, same run', 'ratio', 'goal', 'met'];
+  const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  const m = f.machine;
+  return [
+    line(header),
+    line(header.map(() => '---')),
+    ...rows.map(line),
+    '',
+    `Measured ${m.measured_at.slice(0, 10)} on ${m.nproc} × ${m.cpu_model}, ${m.memory_gib} GiB, load average ${m.load_average_1m} (shared machine), Node ${m.node}, Terraform ${m.terraform ?? 'unknown'}, vcsim (govmomi 0.46.3)${f.quick ? ' — quick mode, small N: not figures to quote' : ''}. Ratios are vic-iac over the baseline; lower is better. \`npm run bench\` reproduces them.`,
+  ].join('\n');
+}
+
+export function summaryMarkdown(f: BenchFigures): string {
+  return `# Benchmark figures\n\n${summaryTable(f)}\n`;
+}
+
+/** Rewrites the README between the markers; `false` when the README has no markers yet. */
+export function updateReadme(readmePath: string, table: string): boolean {
+  const text = readFileSync(readmePath, 'utf8');
+  const start = text.indexOf(README_START);
+  const end = text.indexOf(README_END);
+  if (start < 0 || end < start) return false;
+  writeFileSync(readmePath, `${text.slice(0, start + README_START.length)}\n${table}\n${text.slice(end)}`);
+  return true;
+}

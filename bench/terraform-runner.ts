@@ -1,0 +1,105 @@
+/**
+ * Runs the real `terraform` CLI for the benchmarks, in workspaces like the e2e tests' (the provider
+ * installed into a filesystem mirror by scripts/install-provider.sh), timing each command and
+ * sampling the peak RSS of the provider process Terraform starts.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { installProvider, requireTerraform } from '../test/provider/terraform-cli';
+
+export interface TerraformResult {
+  readonly args: readonly string[];
+  readonly wallMs: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Highest VmHWM of any terraform-provider-vic process during the command, in MiB. */
+  readonly providerPeakRssMib?: number;
+}
+
+export interface BenchWorkspace {
+  readonly dir: string;
+  write(file: string, content: string): void;
+  /** Runs terraform; throws with its output when it fails. */
+  terraform(args: readonly string[], options?: { sampleProviderRss?: boolean }): Promise<TerraformResult>;
+}
+
+const PROVIDER_MARKER = 'registry.terraform.io/vic-iac/vic';
+const RSS_SAMPLE_MS = 50;
+
+/** A workspace with its own CLI config; `env` carries the provider connection (VSPHERE_*). */
+export function benchWorkspace(name: string, env: NodeJS.ProcessEnv = {}): BenchWorkspace {
+  const terraformBin = requireTerraform();
+  const mirror = installProvider();
+  const dir = mkdtempSync(join(tmpdir(), `vic-bench-${name}-`));
+  const cliConfig = join(dir, '.terraformrc');
+  writeFileSync(
+    cliConfig,
+    `provider_installation {\n  filesystem_mirror {\n    path    = "${mirror}"\n    include = ["registry.terraform.io/vic-iac/vic"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/vic-iac/vic"]\n  }\n}\n`,
+  );
+  const fullEnv = { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', NO_COLOR: '1', ...env };
+  return {
+    dir,
+    write: (file, content) => writeFileSync(join(dir, file), content),
+    terraform: (args, options = {}) => runTerraform(terraformBin, args, dir, fullEnv, options.sampleProviderRss ?? false),
+  };
+}
+
+function runTerraform(bin: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, sampleRss: boolean): Promise<TerraformResult> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(bin, [...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    let peakKib = 0;
+    const sampler = sampleRss && child.pid !== undefined ? setInterval(() => (peakKib = Math.max(peakKib, providerPeakKib(child.pid!))), RSS_SAMPLE_MS) : undefined;
+    child.once('error', (e) => {
+      if (sampler) clearInterval(sampler);
+      reject(new Error(`terraform ${args.join(' ')} could not start: ${e.message}`));
+    });
+    child.once('close', (code) => {
+      if (sampler) clearInterval(sampler);
+      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (code !== 0) {
+        reject(new Error(`terraform ${args.join(' ')} in ${cwd} failed (exit ${code}):\n${stdout.slice(-4000)}\n${stderr.slice(-4000)}`));
+        return;
+      }
+      resolve({ args, wallMs, stdout, stderr, providerPeakRssMib: sampleRss ? (peakKib > 0 ? peakKib / 1024 : undefined) : undefined });
+    });
+  });
+}
+
+/** The largest VmHWM (peak resident set) among the provider processes below `rootPid`, in KiB. */
+function providerPeakKib(rootPid: number): number {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // the command name may hold spaces and parentheses: the fields start after the last ")"
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(entry), Number(fields[1]));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  let peak = 0;
+  for (const [pid] of parents) {
+    let ancestor = parents.get(pid);
+    while (ancestor !== undefined && ancestor !== rootPid && ancestor > 1) ancestor = parents.get(ancestor);
+    if (ancestor !== rootPid) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(PROVIDER_MARKER)) continue;
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (hwm) peak = Math.max(peak, Number(hwm[1]));
+    } catch {
+      // gone already
+    }
+  }
+  return peak;
+}

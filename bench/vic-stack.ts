@@ -1,0 +1,117 @@
+/**
+ * The peers and Terraform configurations the benchmarks share: the vSphere simulator, a real
+ * registry holding one tiny image, a VCH + image + N container VMs for the vic provider, and N
+ * `terraform_data` resources for Terraform's own floor.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSimulator, type RunningSimulator } from '../src/sim/simulator';
+import { writeOciLayout } from '../test/helpers/oci-layout';
+import { startRegistry, type RunningRegistry } from '../test/helpers/registry';
+import { benchWorkspace, type BenchWorkspace } from './terraform-runner';
+
+export interface BenchRegistry {
+  readonly registry: RunningRegistry;
+  /** `127.0.0.1:<port>/bench/app:v1` */
+  readonly image: string;
+  stop(): Promise<void>;
+}
+
+/** A registry with a one-file image: the benchmarks measure VMs, not image pulls. */
+export async function startBenchRegistry(): Promise<BenchRegistry> {
+  const scratch = await mkdtemp(join(tmpdir(), 'vic-bench-image-'));
+  const registry = await startRegistry();
+  try {
+    const layout = await writeOciLayout(join(scratch, 'layout'), 'v1', [
+      { layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho up\n', mode: 0o755 }] }], config: { Entrypoint: ['/bin/app'] } },
+    ]);
+    await registry.push(layout.dir, 'v1', 'bench/app:v1');
+  } catch (err) {
+    await registry.stop();
+    throw err;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return { registry, image: `${registry.host}/bench/app:v1`, stop: () => registry.stop() };
+}
+
+/** A fresh simulator with no model VMs (they slow the start and are not ours to read). */
+export function startBenchSimulator(): Promise<RunningSimulator> {
+  return startSimulator({ username: 'bench', password: 'bench-password' });
+}
+
+export const VIC_STACK_TF = `terraform {
+  required_providers {
+    vic = { source = "vic-iac/vic" }
+  }
+}
+
+provider "vic" {}
+
+variable "n" {
+  type = number
+}
+
+variable "image" {
+  type = string
+}
+
+resource "vic_virtual_container_host" "bench" {
+  name           = "vch-bench"
+  compute        = "/DC0/host/DC0_C0"
+  datastore      = "LocalDS_0"
+  bridge_network = "VM Network"
+}
+
+resource "vic_image" "app" {
+  vch_id            = vic_virtual_container_host.bench.id
+  reference         = var.image
+  insecure_registry = true
+}
+
+resource "vic_container_vm" "c" {
+  count     = var.n
+  vch_id    = vic_virtual_container_host.bench.id
+  image_id  = vic_image.app.id
+  name      = "c-\${count.index}"
+  memory_mb = 64
+}
+`;
+
+export const FLOOR_TF = `variable "n" {
+  type = number
+}
+
+resource "terraform_data" "c" {
+  count = var.n
+  input = { name = "c-\${count.index}", memory_mb = 64 }
+}
+`;
+
+/** A workspace holding the vic stack, connected to `sim`, initialised. */
+export async function vicWorkspace(name: string, sim: RunningSimulator, image: string): Promise<BenchWorkspace> {
+  const ws = benchWorkspace(name, {
+    VSPHERE_SERVER: sim.url,
+    VSPHERE_USER: sim.username,
+    VSPHERE_PASSWORD: sim.password,
+    VSPHERE_THUMBPRINT: sim.thumbprint,
+    TF_VAR_image: image,
+  });
+  ws.write('main.tf', VIC_STACK_TF);
+  await ws.terraform(['init', '-input=false']);
+  return ws;
+}
+
+/** A workspace of N terraform_data resources: Terraform's floor for the same resource count. */
+export async function floorWorkspace(name: string): Promise<BenchWorkspace> {
+  const ws = benchWorkspace(name);
+  ws.write('main.tf', FLOOR_TF);
+  await ws.terraform(['init', '-input=false']);
+  return ws;
+}
+
+export function readStateResources(ws: BenchWorkspace): { type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[] {
+  return (JSON.parse(readFileSync(join(ws.dir, 'terraform.tfstate'), 'utf8')) as { resources: ReturnType<typeof readStateResources> }).resources;
+}

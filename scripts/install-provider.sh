@@ -15,6 +15,9 @@ os="$(uname -s | tr '[:upper:]' '[:lower:]')"
 build="$VIC_CACHE/provider"
 node_bin="$(command -v node)" || die "node is not on PATH; install Node.js 20 (see README)"
 
+# Parallel test workers install at the same time: one builds, the others wait for it.
+exec 9>"$VIC_CACHE/provider.lock"
+flock 9
 if stale "$build/main.js" provider src package-lock.json scripts/install-provider.sh; then
   log "bundling terraform-provider-vic with esbuild"
   rm -rf "$build.tmp" && mkdir -p "$build.tmp/proto"

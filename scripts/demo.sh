@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# `npm run demo`: container VMs in a vSphere, from nothing, in one command.
+#   1. sets up what is missing (Debian, npm and Go peers; quick when already done);
+#   2. starts the embedded vSphere simulator (`vic sim start`; a running one is reused);
+#   3. starts a local registry on 127.0.0.1:5000 (a running one is reused) and pushes a demo image
+#      the project builds itself from Debian's busybox-static (same bytes, same digest every run);
+#   4. plans and applies examples/quickstart: a VCH, the image and three container VMs;
+#   5. prints the vSphere inventory and how to go on with Terraform and Pulumi.
+# Run it again: everything is reused and the plan says "No changes."
+# `npm run demo -- stop` stops the simulator and the registry this demo started.
+#
+# Environment: XDG_DATA_HOME (where the simulator and the registry keep their state),
+# VIC_SIM_PORT (simulator port, default 8989; 0 = any free port), VIC_DEMO_STATE (state file).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+DATA="${XDG_DATA_HOME:-$HOME/.local/share}/vic-iac"
+REGISTRY_ADDR=127.0.0.1:5000
+REGISTRY_DIR="$DATA/demo-registry"
+IMAGE_REPO=vic-demo/busybox
+IMAGE_TAG=latest
+SPEC=examples/quickstart/spec.yaml
+STATE="${VIC_DEMO_STATE:-examples/quickstart/.vic/state.json}"
+
+vic() { "$ROOT/bin/vic" "$@"; }
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+[ -t 1 ] && [ -z "${NO_COLOR:-}" ] || step() { printf '\n==> %s\n' "$*"; }
+
+registry_answers() { curl -fsS -o /dev/null --max-time 2 "http://$REGISTRY_ADDR/v2/" 2>/dev/null; }
+
+start_registry() {
+  if registry_answers; then
+    echo "registry already running on $REGISTRY_ADDR"
+    return
+  fi
+  command -v docker-registry >/dev/null || { echo "docker-registry is missing: run 'npm run setup' or 'apt-get install -y docker-registry'" >&2; exit 1; }
+  mkdir -p "$REGISTRY_DIR/data"
+  cat >"$REGISTRY_DIR/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $REGISTRY_DIR/data
+http:
+  addr: $REGISTRY_ADDR
+  secret: vic-iac-demo
+EOF
+  # Its own session, so it outlives this script (and Ctrl-C in this terminal).
+  setsid docker-registry serve "$REGISTRY_DIR/config.yml" >>"$REGISTRY_DIR/registry.log" 2>&1 </dev/null &
+  echo $! >"$REGISTRY_DIR/pid"
+  for _ in $(seq 1 100); do
+    registry_answers && { echo "registry started on $REGISTRY_ADDR (pid $(cat "$REGISTRY_DIR/pid"), data in $REGISTRY_DIR)"; return; }
+    kill -0 "$(cat "$REGISTRY_DIR/pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "the registry did not start on $REGISTRY_ADDR; its log ($REGISTRY_DIR/registry.log):" >&2
+  tail -n 20 "$REGISTRY_DIR/registry.log" >&2
+  exit 1
+}
+
+stop_demo() {
+  if [ -f "$REGISTRY_DIR/pid" ]; then
+    pid="$(cat "$REGISTRY_DIR/pid")"
+    if kill -0 "$pid" 2>/dev/null && grep -q docker-registry "/proc/$pid/cmdline" 2>/dev/null; then
+      kill "$pid" && echo "registry stopped (pid $pid)"
+    fi
+    rm -f "$REGISTRY_DIR/pid"
+  fi
+  vic sim stop
+}
+
+if [ "${1:-}" = stop ]; then
+  stop_demo
+  exit 0
+fi
+
+step "Setting up what is missing (Debian, npm and Go peers; quick when done)"
+bash scripts/setup.sh
+export PATH="$ROOT/.cache/bin:$PATH"
+echo "ready"
+
+step "Starting the embedded vSphere simulator"
+exports="$(vic sim start)"
+echo "$exports"
+eval "$exports"
+
+step "Starting a local registry with a demo image built from Debian's busybox-static"
+start_registry
+digest="$(npx --no-install tsx scripts/demo/build-image.ts "$DATA/demo-image" "$IMAGE_TAG")"
+skopeo copy --quiet --insecure-policy --dest-tls-verify=false --preserve-digests \
+  "oci:$DATA/demo-image:$IMAGE_TAG" "docker://$REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG"
+echo "pushed $REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG ($digest)"
+
+step "vic plan -f $SPEC"
+vic plan -f "$SPEC" --state "$STATE"
+
+step "vic apply -f $SPEC"
+vic apply -f "$SPEC" --state "$STATE" --auto-approve
+
+step "The vSphere inventory (vic ls --all)"
+vic ls --all
+
+step "Next"
+cat <<EOF
+The simulator keeps running. In another shell:
+  eval "\$(bin/vic sim start)"                  # the VSPHERE_* settings for it
+  bin/vic ls -f $SPEC                           # what the spec's state holds
+  bin/vic destroy -f $SPEC                      # remove it all again
+Terraform:  docs/terraform.md   (examples/terraform: terraform init && terraform apply
+            -var image=$REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG -var insecure_registry=true)
+Pulumi:     docs/pulumi.md
+Stop the simulator and the registry: npm run demo -- stop
+EOF

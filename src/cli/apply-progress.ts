@@ -1,0 +1,146 @@
+/**
+ * What an apply shows while it runs. Each resource gets a line when it starts and when it ends
+ * (`container_vm.web: Creating...`, `...: Creation complete after 1.2s [id=…]`), Terraform style.
+ * On a terminal, progress bars on stderr follow the resources done and the bytes of image pulls,
+ * builds and uploads; elsewhere (CI logs, pipes) each image phase is one plain line instead.
+ */
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import type { Action, ProgressEvent } from '../engine/types';
+import type { Styles } from './terminal';
+
+const VERBS: Record<Exclude<Action, 'no-op'>, [string, string]> = {
+  create: ['Creating...', 'Creation complete'],
+  update: ['Modifying...', 'Modifications complete'],
+  replace: ['Replacing...', 'Replacement complete'],
+  delete: ['Destroying...', 'Destruction complete'],
+};
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+}
+
+export interface ApplyReporterOptions {
+  /** Where result lines go (stdout). */
+  readonly out: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Where bars go (stderr). */
+  readonly err: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly styles: Styles;
+  /** Bars only when stderr is a terminal; tests and CI get plain lines. */
+  readonly bars: boolean;
+  /** The number of changes the apply will make (the overall bar's total). */
+  readonly total: number;
+}
+
+export class ApplyReporter {
+  private readonly multibar?: MultiBar;
+  private readonly overall?: SingleBar;
+  private readonly started = new Map<string, number>();
+  private readonly phaseBars = new Map<string, SingleBar>();
+  /** Phases already announced per resource, so plain output says each once. */
+  private readonly phasesShown = new Map<string, Set<string>>();
+  private done = 0;
+
+  constructor(private readonly options: ApplyReporterOptions) {
+    if (options.bars) {
+      this.multibar = new MultiBar(
+        {
+          stream: options.err as NodeJS.WriteStream,
+          format: ' {label} [{bar}] {percentage}% {detail}',
+          barsize: 24,
+          hideCursor: true,
+          clearOnComplete: false,
+          stopOnComplete: false,
+          autopadding: true,
+          forceRedraw: true,
+          emptyOnZero: true,
+        },
+        Presets.shades_classic,
+      );
+      if (options.total > 1) this.overall = this.multibar.create(options.total, 0, { label: 'apply'.padEnd(28), detail: `0/${options.total} resources` });
+    }
+  }
+
+  private line(text: string): void {
+    // With bars on the same terminal, lines go above the bars so the two never interleave.
+    if (this.multibar && this.options.out.isTTY) this.multibar.log(`${text}\n`);
+    else this.options.out.write(`${text}\n`);
+  }
+
+  start(address: string, action: Action): void {
+    if (action === 'no-op') return;
+    this.started.set(address, Date.now());
+    this.line(`${this.options.styles.bold(address)}: ${VERBS[action][0]}`);
+  }
+
+  finish(address: string, action: Action, id?: string): void {
+    if (action === 'no-op') return;
+    const seconds = ((Date.now() - (this.started.get(address) ?? Date.now())) / 1000).toFixed(1);
+    this.line(`${this.options.styles.bold(address)}: ${VERBS[action][1]} after ${seconds}s${id ? ` [id=${id}]` : ''}`);
+    this.advance();
+    this.closePhase(address);
+  }
+
+  failed(address: string, message: string): void {
+    this.line(`${this.options.styles.bold(address)}: ${this.options.styles.red('failed')}: ${message.split('\n')[0]}`);
+    this.advance();
+    this.closePhase(address);
+  }
+
+  private advance(): void {
+    this.done++;
+    this.overall?.update(this.done, { detail: `${this.done}/${this.options.total} resources` });
+  }
+
+  /** Byte-counted phases (image pull, build, upload) get a bar; others a line when they begin. */
+  progress(address: string, e: ProgressEvent): void {
+    const counted = e.total !== undefined && e.total > 0 && ['pull', 'build', 'upload'].includes(e.phase);
+    if (!counted) {
+      if (!this.multibar && this.firstTime(address, e.phase)) this.line(`${address}: ${e.phase}${e.message ? ` (${e.message})` : ''}`);
+      return;
+    }
+    const total = e.total as number;
+    const current = Math.min(e.current ?? 0, total);
+    const detail = `${formatBytes(current)}/${formatBytes(total)}${e.message ? ` ${e.message}` : ''}`;
+    if (!this.multibar) {
+      if (this.firstTime(address, e.phase)) this.line(`${address}: ${e.phase} ${formatBytes(total)}`);
+      return;
+    }
+    const key = `${address} ${e.phase}`;
+    let bar = this.phaseBars.get(key);
+    if (!bar) {
+      bar = this.multibar.create(total, 0, { label: `${address} ${e.phase}`.slice(0, 28).padEnd(28), detail });
+      this.phaseBars.set(key, bar);
+    }
+    bar.setTotal(total);
+    bar.update(current, { detail });
+  }
+
+  private firstTime(address: string, phase: string): boolean {
+    const shown = this.phasesShown.get(address) ?? new Set<string>();
+    this.phasesShown.set(address, shown);
+    if (shown.has(phase)) return false;
+    shown.add(phase);
+    return true;
+  }
+
+  private closePhase(address: string): void {
+    for (const [key, bar] of this.phaseBars) {
+      if (!key.startsWith(`${address} `)) continue;
+      bar.update(bar.getTotal());
+      this.multibar?.remove(bar);
+      this.phaseBars.delete(key);
+    }
+  }
+
+  stop(): void {
+    this.multibar?.stop();
+  }
+}

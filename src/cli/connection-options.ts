@@ -1,0 +1,45 @@
+/**
+ * The connection flags, derived from the connection schema (the same one the Terraform provider
+ * block and the Pulumi config use): `--vsphere-server`, `--user`, … each falling back to its
+ * VSPHERE_* environment variable.
+ */
+import { Command, Option } from 'commander';
+import { Attrs, camelCase, connectionFromEnv, connectionSchema, connectionSettings, formatPath, type ConnectionSettings } from '../resources';
+
+export function flagOf(attribute: string): string {
+  return `--${attribute.replace(/_/g, '-')}`;
+}
+
+export function addConnectionOptions(command: Command): Command {
+  for (const [name, attr] of Object.entries(connectionSchema)) {
+    const env = attr.env?.length ? ` [env: ${attr.env.join(', ')}]` : '';
+    const caution = attr.sensitive ? ' Prefer the environment variable: a flag shows in the process list.' : '';
+    const flag = attr.type.kind === 'bool' ? flagOf(name) : `${flagOf(name)} <value>`;
+    command.addOption(new Option(flag, `${attr.description}${caution}${env}`).helpGroup('vSphere connection:'));
+  }
+  return command;
+}
+
+export class ConnectionError extends Error {
+  override readonly name = 'ConnectionError';
+}
+
+/** Flags first, then the environment; every missing or invalid setting in one message. */
+export function connectionFromOptions(options: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): ConnectionSettings {
+  const config: Attrs = {};
+  for (const name of Object.keys(connectionSchema)) {
+    const v = options[camelCase(name)];
+    if (v !== undefined) config[name] = v as string | boolean;
+  }
+  const { settings, problems } = connectionSettings(connectionFromEnv(config, env));
+  if (!settings) {
+    const lines = problems.map((p) => {
+      const name = formatPath(p.path);
+      const attr = connectionSchema[name];
+      const how = attr ? `pass ${flagOf(name)} or set ${attr.env?.join(' or ') ?? 'it'}` : p.detail;
+      return `  ${name}: ${p.summary.replace(/^Missing vSphere connection setting .*/, 'missing')}; ${how}`;
+    });
+    throw new ConnectionError(`cannot connect to vSphere:\n${lines.join('\n')}\nFor the embedded simulator: eval "$(vic sim start)"`);
+  }
+  return settings;
+}

@@ -1,0 +1,24 @@
+/** What every command gets: where to write, how to colour, and the exit codes it may return. */
+import type { Styles } from './terminal';
+
+/** 0 ok; 1 a failure (vSphere, an apply); 2 bad usage or an invalid spec. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+export class CliError extends Error {
+  override readonly name = 'CliError';
+
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.failure,
+  ) {
+    super(message);
+  }
+}
+
+export interface CliContext {
+  out(text: string): void;
+  err(text: string): void;
+  /** Styles for stdout and for stderr: each coloured only when it is a terminal. */
+  readonly styles: Styles;
+  readonly errStyles: Styles;
+}

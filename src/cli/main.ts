@@ -1,0 +1,243 @@
+/**
+ * `vic`: plan and apply VCHs, images and container VMs from a YAML spec, list them, and run the
+ * embedded vSphere simulator. Exit codes: 0 ok, 1 failure, 2 usage or validation error (and for
+ * `plan --detailed-exitcode`: 0 no changes, 1 error, 2 changes).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { ConnectionError, addConnectionOptions, connectionFromOptions } from './connection-options';
+import { CliError, EXIT, type CliContext } from './context';
+import { DEFAULT_SIM_PORT, SimulatorError, exportLines, runningSimulator, simulatorStateDir, startEmbeddedSimulator, stopEmbeddedSimulator } from './embedded-simulator';
+import { SpecError } from './spec';
+import { StateFileError, defaultStatePath, readState } from './state-file';
+import { colorWanted, stylesFor } from './terminal';
+
+function packageInfo(): { name: string; version: string } {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) return { name: 'vic-iac', version: 'unknown' };
+    dir = parent;
+  }
+  return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; version: string };
+}
+
+function makeContext(color: boolean): CliContext {
+  return {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    styles: stylesFor(color && colorWanted(process.stdout)),
+    errStyles: stylesFor(color && colorWanted(process.stderr)),
+  };
+}
+
+const SPEC_HELP = `
+The spec is YAML: one map per resource type, of resource names to attributes, with the
+Terraform attribute names (docs/resources/*.md). References: "\${type.name.attribute}".
+
+  virtual_container_host:
+    demo: { name: vch-demo, compute: /DC0/host/DC0_C0, datastore: LocalDS_0 }
+  image:
+    busybox: { vch_id: "\${virtual_container_host.demo.id}", reference: "registry/busybox:1" }
+  container_vm:
+    web: { vch_id: "\${virtual_container_host.demo.id}", image_id: "\${image.busybox.id}", name: web-1 }
+
+The connection comes from the flags or the VSPHERE_* environment variables;
+for the embedded simulator: eval "$(vic sim start)".`;
+
+export function buildProgram(exit: { code: number }): Command {
+  const program = new Command('vic');
+  const info = packageInfo();
+  program
+    .description('vSphere Integrated Containers as code: virtual container hosts, images and container VMs from a YAML spec')
+    .option('--no-color', 'no colours in the output (also: NO_COLOR=1, or when not a terminal)')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true })
+    .exitOverride();
+
+  const ctxOf = (cmd: Command): CliContext => makeContext(cmd.optsWithGlobals().color !== false);
+
+  const stackCommand = (name: string, description: string) =>
+    addConnectionOptions(
+      program
+        .command(name)
+        .description(description)
+        .requiredOption('-f, --file <spec.yaml>', 'the spec')
+        .option('--state <path>', 'the state file (default: .vic/state.json beside the spec)')
+        .option('--json', 'machine-readable output on stdout')
+        .exitOverride(),
+    ).addHelpText('after', SPEC_HELP);
+
+  stackCommand('plan', 'show what apply would change, without changing anything')
+    .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on errors')
+    .option('--no-refresh', 'plan against the state as saved, without reading vSphere first')
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      const { planCommand } = await import('./stack-commands');
+      const detailed = opts.detailedExitcode === true;
+      try {
+        exit.code = await planCommand(ctxOf(cmd), { file: String(opts.file), state: opts.state as string | undefined, json: opts.json === true, refresh: opts.refresh !== false, detailedExitcode: detailed }, connectionFromOptions(opts));
+      } catch (err) {
+        // Terraform's convention: with --detailed-exitcode, 2 means changes, so every error is 1.
+        if (detailed && err instanceof CliError) throw new CliError(err.message, EXIT.failure);
+        if (detailed && (err instanceof SpecError || err instanceof ConnectionError)) throw new CliError(err.message, EXIT.failure);
+        throw err;
+      }
+    });
+
+  stackCommand('apply', 'plan, then create, update or replace what the spec declares (state saved after every resource)')
+    .option('-y, --auto-approve', 'do not ask for confirmation (needed when stdin is not a terminal)')
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      const { applyCommand } = await import('./stack-commands');
+      exit.code = await applyCommand(ctxOf(cmd), { file: String(opts.file), state: opts.state as string | undefined, json: opts.json === true, autoApprove: opts.autoApprove === true }, connectionFromOptions(opts));
+    });
+
+  stackCommand('destroy', 'delete everything the state of this spec holds, container VMs first')
+    .option('-y, --auto-approve', 'do not ask for confirmation (needed when stdin is not a terminal)')
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      const { applyCommand } = await import('./stack-commands');
+      exit.code = await applyCommand(ctxOf(cmd), { file: String(opts.file), state: opts.state as string | undefined, json: opts.json === true, autoApprove: opts.autoApprove === true }, connectionFromOptions(opts), 'destroy');
+    });
+
+  addConnectionOptions(
+    program
+      .command('ls')
+      .description('list VCHs, images and container VMs with their power states')
+      .option('-f, --file <spec.yaml>', 'list what the state of this spec holds, refreshed from vSphere')
+      .option('--state <path>', 'list what this state file holds, refreshed from vSphere')
+      .option('--all', 'list everything vic-iac made that vSphere holds, found by its markers')
+      .option('--json', 'machine-readable output on stdout')
+      .exitOverride(),
+  ).action(async (opts: Record<string, unknown>, cmd: Command) => {
+    const ctx = ctxOf(cmd);
+    const statePath = (opts.state as string | undefined) ?? (opts.file ? defaultStatePath(String(opts.file)) : undefined);
+    if (!opts.all && !statePath) throw new CliError('vic ls needs -f <spec.yaml>, --state <path> or --all', EXIT.usage);
+    const settings = connectionFromOptions(opts);
+    const state = statePath ? readState(statePath) : undefined;
+    const { connectEngine } = await import('../engine');
+    const { inventoryFromState, inventoryFromVsphere, renderInventory } = await import('./inventory');
+    const engine = await connectEngine(settings);
+    try {
+      const rows = opts.all ? await inventoryFromVsphere(engine) : await inventoryFromState(engine, state!);
+      if (opts.json) ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
+      else {
+        const s = ctx.styles;
+        ctx.out(renderInventory(rows, (status) => (status === 'poweredOn' || status === 'ready' || status === 'stored' || status === 'in use' ? s.green(status) : status === 'gone' ? s.red(status) : s.yellow(status))));
+      }
+    } finally {
+      await engine.close();
+    }
+  });
+
+  const sim = program
+    .command('sim')
+    .description('the embedded vSphere simulator (govmomi vcsim), for trying vic without a vCenter')
+    .exitOverride()
+    .addHelpText('after', `\nState: ${simulatorStateDir()} ($XDG_DATA_HOME/vic-iac/sim). Use it with: eval "$(vic sim start)"`);
+  sim
+    .command('start')
+    .description('start the simulator in the background (or keep the running one) and print the VSPHERE_* exports')
+    .addOption(new Option('--port <n>', 'port on 127.0.0.1 (0: a free one)').default(DEFAULT_SIM_PORT).env('VIC_SIM_PORT').argParser((v) => parsePort(v)))
+    .option('--json', 'machine-readable output on stdout')
+    .exitOverride()
+    .action(async (opts: { port: number; json?: boolean }, cmd: Command) => {
+      const ctx = ctxOf(cmd);
+      const { record, reused } = await startEmbeddedSimulator(simulatorStateDir(), { port: opts.port });
+      if (opts.json) ctx.out(`${JSON.stringify({ ...record, reused }, null, 2)}\n`);
+      else {
+        ctx.out(`# vSphere simulator ${reused ? 'already running' : 'started'}: ${record.url} (pid ${record.pid})\n`);
+        ctx.out(`# Point vic, Terraform and Pulumi at it with: eval "$(vic sim start)"\n${exportLines(record).join('\n')}\n`);
+      }
+    });
+  sim
+    .command('status')
+    .description('say whether the simulator runs (exit 0) or not (exit 3), with the VSPHERE_* exports')
+    .option('--json', 'machine-readable output on stdout')
+    .exitOverride()
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const ctx = ctxOf(cmd);
+      const record = await runningSimulator(simulatorStateDir());
+      if (opts.json) ctx.out(`${JSON.stringify(record ? { running: true, ...record } : { running: false }, null, 2)}\n`);
+      else if (record) ctx.out(`# vSphere simulator running: ${record.url} (pid ${record.pid}, since ${record.startedAt})\n${exportLines(record).join('\n')}\n`);
+      else ctx.out('# vSphere simulator not running; start it with: vic sim start\n');
+      exit.code = record ? EXIT.ok : 3;
+    });
+  sim
+    .command('stop')
+    .description('stop the simulator (its inventory is lost: it lives in memory)')
+    .exitOverride()
+    .action(async (_opts: unknown, cmd: Command) => {
+      const ctx = ctxOf(cmd);
+      const { stopped, pid } = await stopEmbeddedSimulator(simulatorStateDir());
+      ctx.out(stopped ? `vSphere simulator stopped (pid ${pid}).\n` : 'vSphere simulator was not running.\n');
+    });
+
+  program
+    .command('version')
+    .description('print the version of vic')
+    .option('--json', 'machine-readable output on stdout')
+    .exitOverride()
+    .action((opts: { json?: boolean }, cmd: Command) => {
+      const ctx = ctxOf(cmd);
+      const v = { name: info.name, version: info.version, node: process.version, platform: `${process.platform}/${process.arch}` };
+      ctx.out(opts.json ? `${JSON.stringify(v, null, 2)}\n` : `vic ${v.version} (${v.name}, node ${v.node}, ${v.platform})\n`);
+    });
+  program.version(info.version, '-V, --version', 'print the version');
+  return program;
+}
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CommanderError(EXIT.usage, 'vic.port', `--port must be 0..65535, got "${v}"`);
+  return n;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const exit = { code: EXIT.ok };
+  const program = buildProgram(exit);
+  const err = makeContext(!argv.includes('--no-color'));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exit.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version print and exit 0; anything else commander rejects is a usage error.
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code)) return EXIT.ok;
+      if (e.code === 'vic.port') err.err(`error: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    const red = err.errStyles.red;
+    if (e instanceof SpecError) {
+      err.err(`${red('Error:')} the spec is invalid:\n${e.message}\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof CliError) {
+      err.err(`${red('Error:')} ${e.message}\n`);
+      return e.exitCode;
+    }
+    if (e instanceof ConnectionError || e instanceof StateFileError) {
+      err.err(`${red('Error:')} ${e.message}\n`);
+      return e instanceof ConnectionError ? EXIT.usage : EXIT.failure;
+    }
+    if (e instanceof SimulatorError) {
+      err.err(`${red('Error:')} ${e.message}\n`);
+      return EXIT.failure;
+    }
+    err.err(`${red('Error:')} ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env.VIC_DEBUG && e instanceof Error) err.err(`${e.stack}\n`);
+    return EXIT.failure;
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`vic: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = EXIT.failure;
+    },
+  );
+}

@@ -1,0 +1,156 @@
+/**
+ * The CLI spec: a YAML file with one top-level map per resource type (`virtual_container_host:`,
+ * `image:`, `container_vm:`), each mapping a resource name to its attributes under the Terraform
+ * attribute names. Everything about the format comes from the declarations; no attribute is named
+ * here. Errors point at the file, the line and the attribute: `spec.yaml:12: container_vm.web.memory_mb: …`.
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { addressOf, referencesOf, validateStack, type StackResource } from '../engine/stack';
+import { AttrPath, Attrs, UNKNOWN, Value, declarations, formatPath, validateAttrs, type ResourceType } from '../resources';
+
+export interface SpecProblem {
+  readonly file: string;
+  /** 1-based; absent when the problem has no place in the file (e.g. a reference cycle). */
+  readonly line?: number;
+  /** `type.name`, when the problem belongs to one resource. */
+  readonly address?: string;
+  readonly path: AttrPath;
+  readonly message: string;
+}
+
+export interface LoadedSpec {
+  readonly file: string;
+  readonly resources: StackResource[];
+  /** The line of an attribute (or of its nearest declared ancestor) of a resource. */
+  lineOf(address: string, path: AttrPath): number | undefined;
+}
+
+export class SpecError extends Error {
+  override readonly name = 'SpecError';
+
+  constructor(readonly problems: readonly SpecProblem[]) {
+    super(problems.map(formatSpecProblem).join('\n'));
+  }
+}
+
+/** `spec.yaml:12: container_vm.web.memory_mb: memory_mb must be …` */
+export function formatSpecProblem(p: SpecProblem): string {
+  const where = p.line === undefined ? p.file : `${p.file}:${p.line}`;
+  const what = [p.address, p.path.length > 0 ? formatPath(p.path) : undefined].filter((s) => s !== undefined && s !== '').join('.');
+  return `${where}: ${what ? `${what}: ` : ''}${p.message}`;
+}
+
+const RESOURCE_NAME = /^[A-Za-z0-9_-]+$/;
+
+/** Reads, parses and validates a spec file. Throws SpecError with every problem found. */
+export function loadSpec(file: string): LoadedSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new SpecError([{ file, path: [], message: `cannot read the spec: ${(err as Error).message}` }]);
+  }
+  return parseSpec(file, text);
+}
+
+/** Parses and validates spec text; `file` is only used in messages. */
+export function parseSpec(file: string, text: string): LoadedSpec {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  const lineAt = (node: Node | null | undefined): number | undefined => (node?.range ? lineCounter.linePos(node.range[0]).line : undefined);
+  if (doc.errors.length > 0) {
+    throw new SpecError(doc.errors.map((e) => ({ file, line: e.linePos?.[0].line, path: [], message: `YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` })));
+  }
+  const problems: SpecProblem[] = [];
+  const types = declarations.map((d) => d.type as string);
+  const resources: StackResource[] = [];
+  // Where each resource's attributes start, to locate problems inside them.
+  const resourceNodes = new Map<string, { keyLine?: number; value: unknown }>();
+
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) {
+    throw new SpecError([{ file, line: 1, path: [], message: `the spec is empty; declare resources under ${types.map((t) => `"${t}:"`).join(', ')}` }]);
+  }
+  if (!isMap(root)) {
+    throw new SpecError([{ file, line: lineAt(root), path: [], message: `the spec must be a map of resource types (${types.join(', ')}) to resources` }]);
+  }
+  for (const typePair of root.items) {
+    const typeKey = isScalar(typePair.key) ? String(typePair.key.value) : String(typePair.key);
+    const typeLine = lineAt(typePair.key as Node);
+    if (!types.includes(typeKey)) {
+      problems.push({ file, line: typeLine, path: [], message: `unknown resource type "${typeKey}"; use one of ${types.join(', ')}` });
+      continue;
+    }
+    const byName = typePair.value;
+    if (byName === null || (isScalar(byName) && byName.value === null)) continue;
+    if (!isMap(byName)) {
+      problems.push({ file, line: lineAt(byName as Node) ?? typeLine, path: [], message: `"${typeKey}" must map resource names to their attributes` });
+      continue;
+    }
+    for (const namePair of byName.items) {
+      const name = isScalar(namePair.key) ? String(namePair.key.value) : String(namePair.key);
+      const address = `${typeKey}.${name}`;
+      const keyLine = lineAt(namePair.key as Node);
+      if (!RESOURCE_NAME.test(name)) {
+        problems.push({ file, line: keyLine, address, path: [], message: `resource names may hold only letters, digits, "_" and "-"` });
+        continue;
+      }
+      const attrsNode = namePair.value;
+      const config = attrsNode === null ? {} : (attrsNode as Node).toJSON();
+      if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+        problems.push({ file, line: lineAt(attrsNode as Node) ?? keyLine, address, path: [], message: 'the attributes of a resource must be a map' });
+        continue;
+      }
+      resourceNodes.set(address, { keyLine, value: attrsNode });
+      resources.push({ type: typeKey as ResourceType, name, config: config as Attrs });
+    }
+  }
+
+  const lineOf = (address: string, path: AttrPath): number | undefined => {
+    const entry = resourceNodes.get(address);
+    if (!entry) return undefined;
+    let line = entry.keyLine;
+    let node: unknown = entry.value;
+    for (const step of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(step));
+        if (!pair) break;
+        line = lineAt(pair.key as Node) ?? line;
+        node = pair.value;
+      } else if (isSeq(node) && typeof step === 'number' && node.items[step]) {
+        node = node.items[step];
+        line = lineAt(node as Node) ?? line;
+      } else break;
+    }
+    return line;
+  };
+
+  for (const r of resources) {
+    const address = addressOf(r);
+    // References are resolved at plan time; the schema sees them as "known after apply".
+    const { problems: attrProblems } = validateAttrs(declarationSchema(r.type), withReferencesUnknown(r.config) as Attrs);
+    for (const p of attrProblems) {
+      if ((p.severity ?? 'error') !== 'error') continue;
+      problems.push({ file, line: lineOf(address, p.path), address, path: p.path, message: p.detail });
+    }
+  }
+  for (const p of validateStack(resources)) {
+    problems.push({ file, line: lineOf(p.address, p.path), address: p.address, path: p.path, message: p.detail });
+  }
+  if (problems.length > 0) throw new SpecError(problems);
+  return { file, resources, lineOf };
+}
+
+function declarationSchema(type: ResourceType) {
+  const d = declarations.find((x) => x.type === type);
+  if (!d) throw new Error(`unknown resource type "${type}"`);
+  return d.schema;
+}
+
+function withReferencesUnknown(v: Value): Value {
+  if (typeof v === 'string') return referencesOf(v).length > 0 ? UNKNOWN : v;
+  if (Array.isArray(v)) return v.map(withReferencesUnknown);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, withReferencesUnknown(e)]));
+  return v;
+}

@@ -1,0 +1,189 @@
+/**
+ * `vic plan`, `vic apply` and `vic destroy` over a YAML spec and its state file.
+ */
+import { createInterface } from 'node:readline/promises';
+import { Writable } from 'node:stream';
+import type { StackPlan, StackResource, StackState } from '../engine/stack';
+import type { Engine } from '../engine/types';
+import { formatPath, type ConnectionSettings } from '../resources';
+import { ApplyReporter } from './apply-progress';
+import { CliError, EXIT, type CliContext } from './context';
+import { hasChanges, planAsJson, renderPlan, summarize } from './plan-view';
+import { ProgressTaggingEngine, addressFinder } from './progress-engine';
+import { formatSpecProblem, loadSpec, type LoadedSpec, type SpecProblem } from './spec';
+import { defaultStatePath, lockState, readState, writeState } from './state-file';
+
+export interface StackOptions {
+  readonly file: string;
+  readonly state?: string;
+  readonly json?: boolean;
+  readonly refresh?: boolean;
+}
+
+async function connect(settings: ConnectionSettings): Promise<Engine> {
+  // The engine (SOAP client, image pipeline) loads only for commands that talk to vSphere.
+  const { connectEngine } = await import('../engine');
+  return connectEngine(settings);
+}
+
+/** Plan problems (vSphere checks) located in the spec like schema errors. */
+function planProblems(spec: LoadedSpec, plan: StackPlan): SpecProblem[] {
+  return plan.problems
+    .filter((p) => (p.severity ?? 'error') === 'error')
+    .map((p) => ({ file: spec.file, line: spec.lineOf(p.address, p.path), address: p.address, path: p.path, message: p.detail }));
+}
+
+function planWarnings(plan: StackPlan): string[] {
+  return plan.problems.filter((p) => p.severity === 'warning').map((p) => `${p.address}${p.path.length ? `.${formatPath(p.path)}` : ''}: ${p.detail}`);
+}
+
+interface Planned {
+  readonly spec: LoadedSpec;
+  readonly resources: readonly StackResource[];
+  readonly state: StackState;
+  readonly statePath: string;
+  readonly engine: Engine;
+  readonly plan: StackPlan;
+}
+
+async function makePlan(ctx: CliContext, options: StackOptions, mode: 'plan' | 'destroy', settings: ConnectionSettings): Promise<Planned> {
+  const spec = loadSpec(options.file);
+  const statePath = options.state ?? defaultStatePath(options.file);
+  const state = readState(statePath);
+  const resources = mode === 'destroy' ? [] : spec.resources;
+  const engine = await connect(settings);
+  try {
+    const { planStack } = await import('../engine/stack');
+    const plan = await planStack(engine, resources, state, { refresh: options.refresh !== false });
+    return { spec, resources, state, statePath, engine, plan };
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+}
+
+function failOnProblems(ctx: CliContext, p: Planned, json: boolean): void {
+  const problems = planProblems(p.spec, p.plan);
+  if (problems.length === 0) return;
+  if (json) ctx.out(`${JSON.stringify(planAsJson(p.plan), null, 2)}\n`);
+  throw new CliError(`the spec cannot be applied:\n${problems.map(formatSpecProblem).join('\n')}`, EXIT.usage);
+}
+
+export async function planCommand(ctx: CliContext, options: StackOptions & { detailedExitcode?: boolean }, settings: ConnectionSettings, mode: 'plan' | 'destroy' = 'plan'): Promise<number> {
+  const p = await makePlan(ctx, options, mode, settings);
+  try {
+    failOnProblems(ctx, p, options.json === true);
+    if (options.json) ctx.out(`${JSON.stringify(planAsJson(p.plan), null, 2)}\n`);
+    else {
+      for (const w of planWarnings(p.plan)) ctx.err(`${ctx.errStyles.yellow('Warning:')} ${w}\n`);
+      ctx.out(renderPlan(p.plan, ctx.styles, mode));
+    }
+    return options.detailedExitcode && hasChanges(p.plan) ? 2 : EXIT.ok;
+  } finally {
+    await p.engine.close();
+  }
+}
+
+async function confirm(ctx: CliContext, question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = await rl.question(`${question}\n  Only 'yes' will be accepted: `);
+    return answer.trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+export async function applyCommand(ctx: CliContext, options: StackOptions & { autoApprove?: boolean }, settings: ConnectionSettings, mode: 'apply' | 'destroy' = 'apply'): Promise<number> {
+  const interactive = process.stdin.isTTY === true && options.json !== true;
+  if (!options.autoApprove && !interactive) {
+    throw new CliError(`vic ${mode} needs --auto-approve when it cannot ask (no terminal on stdin, or --json)`, EXIT.usage);
+  }
+  const statePath = options.state ?? defaultStatePath(options.file);
+  const release = lockState(statePath);
+  try {
+    const p = await makePlan(ctx, { ...options, state: statePath }, mode === 'destroy' ? 'destroy' : 'plan', settings);
+    try {
+      failOnProblems(ctx, p, options.json === true);
+      const planJson = planAsJson(p.plan);
+      if (!options.json) ctx.out(renderPlan(p.plan, ctx.styles, mode === 'destroy' ? 'destroy' : 'plan'));
+      if (!hasChanges(p.plan)) {
+        // Even without changes the refresh may have dropped objects deleted outside vic.
+        writeState(statePath, p.plan.refreshed);
+        if (options.json) ctx.out(`${JSON.stringify({ plan: planJson, outcome: 'no-changes' }, null, 2)}\n`);
+        return EXIT.ok;
+      }
+      if (!options.autoApprove) {
+        const ok = await confirm(ctx, mode === 'destroy' ? '\nDo you really want to destroy all resources of this spec?' : '\nDo you want to perform these actions?');
+        if (!ok) {
+          ctx.out('Apply cancelled.\n');
+          return EXIT.failure;
+        }
+      }
+      ctx.out('\n');
+      return await runApply(ctx, p, options, planJson, statePath);
+    } finally {
+      await p.engine.close();
+    }
+  } finally {
+    release();
+  }
+}
+
+async function runApply(ctx: CliContext, p: Planned, options: StackOptions, planJson: object, statePath: string): Promise<number> {
+  const { applyStack } = await import('../engine/stack');
+  const actions = new Map(p.plan.changes.map((c) => [c.address, c.change.action]));
+  const total = [...actions.values()].filter((a) => a !== 'no-op').length;
+  const quiet = options.json === true;
+  const reporter = new ApplyReporter({
+    out: quiet ? nullStream() : process.stdout,
+    err: process.stderr,
+    styles: ctx.styles,
+    bars: !quiet && process.stderr.isTTY === true,
+    total,
+  });
+  const priorAddresses = new Map(Object.entries(p.plan.refreshed.resources).map(([address, e]) => [`${e.type}|${String(e.attrs.id)}`, address]));
+  const engine = new ProgressTaggingEngine(p.engine, addressFinder(p.resources, priorAddresses), (address, e) => reporter.progress(address, e));
+  let latest: StackState = p.plan.refreshed;
+  writeState(statePath, latest);
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    ctx.err('\nInterrupt: finishing the resources in flight and saving the state (press Ctrl-C again to quit at once)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    await applyStack(engine, p.plan, p.resources, {
+      signal: abort.signal,
+      onState: (s) => {
+        latest = s;
+        writeState(statePath, s);
+      },
+      onResource: (address, event, detail) => {
+        const action = actions.get(address) ?? 'update';
+        if (event === 'start') reporter.start(address, action);
+        else if (event === 'done') reporter.finish(address, action, latest.resources[address] ? String(latest.resources[address].attrs.id ?? '') || undefined : undefined);
+        else reporter.failed(address, detail ?? 'failed');
+      },
+    });
+  } catch (err) {
+    reporter.stop();
+    const message = err instanceof Error ? err.message : String(err);
+    if (quiet) ctx.out(`${JSON.stringify({ plan: planJson, outcome: 'failed', error: message, state: statePath }, null, 2)}\n`);
+    throw new CliError(`${message}\nThe state in ${statePath} holds what was done; run the same command again to continue.`, EXIT.failure);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  reporter.stop();
+  const sum = summarize(p.plan);
+  if (quiet) ctx.out(`${JSON.stringify({ plan: planJson, outcome: 'applied', summary: sum, state: statePath }, null, 2)}\n`);
+  else ctx.out(`\n${ctx.styles.green(ctx.styles.bold(`Apply complete! Resources: ${sum.add} added, ${sum.change} changed, ${sum.destroy} destroyed.`))}\nState: ${statePath}\n`);
+  return EXIT.ok;
+}
+
+function nullStream(): NodeJS.WritableStream {
+  return new Writable({ write: (_c, _e, cb) => cb() });
+}

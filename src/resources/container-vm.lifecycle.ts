@@ -13,13 +13,12 @@ import { retrieveObjects } from '../vsphere/property-collector';
 import { addDevice, fileSerialPort, isoCdrom, networkAdapter, pvscsiController, virtualDisk, type VirtualDeviceConfigSpec } from '../vsphere/virtual-devices';
 import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm } from '../vsphere/virtual-machine';
 import { containerVm } from './container-vm';
-import { DatastoreImageStore } from './datastore-image-store';
 import { ResourceError } from './errors';
 import { GUESTINFO_CONFIG_KEY, encodeGuestConfig, guestConfig } from './guest-config';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { PlacementError, collectPlacement, networkOf } from './placement';
 import type { Attrs, Problem } from './schema';
-import { InventorySnapshot, VM_PATHS, VchMarker, VmRow, readVchMarker, vmRow } from './snapshot';
+import { InventorySnapshot, VM_PATHS, VchMarker, VmRow, imageStoreOf, readVchMarker, vmRow } from './snapshot';
 
 /** Namespace of container VM BIOS UUIDs (UUIDv5). Changing it would orphan every existing VM. */
 export const CONTAINER_VM_UUID_NAMESPACE = '8f0e3a52-6b1d-4c57-9a3e-2d5b7c9e1f40';
@@ -95,7 +94,7 @@ async function vchMarker(client: VimClient, vchId: string): Promise<VchMarker> {
 }
 
 async function storedImage(client: VimClient, marker: VchMarker, digest: string): Promise<ImageMetadata> {
-  const store = new DatastoreImageStore(client, marker);
+  const store = imageStoreOf(client, marker);
   const stored = await inspectStoredImage(store, digest);
   if (stored.state !== 'complete') {
     const why = stored.state === 'absent' ? 'is not in' : `is only partly in (${stored.reason})`;

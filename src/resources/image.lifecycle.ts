@@ -4,12 +4,11 @@
  * A tag is resolved at plan time; when it moved, the plan replaces the image.
  */
 import { ImageError, buildImage, deleteStoredImage, parseImageReference, readStoredImage, resolveReference, type ImageInfo, type RegistryAccessOptions } from '../images';
-import { DatastoreImageStore } from './datastore-image-store';
 import { ResourceError } from './errors';
 import { image } from './image';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import type { Attrs, Problem } from './schema';
-import { VchMarker, readVchMarker, takeSnapshot } from './snapshot';
+import { VchMarker, imageStoreOf, readVchMarker, takeSnapshot } from './snapshot';
 
 function access(config: Attrs): RegistryAccessOptions {
   const auth = config.registry_auth as { username?: string; password?: string } | null | undefined;
@@ -70,7 +69,7 @@ export const imageLifecycle: Lifecycle = {
   async read(ctx, snapshot, prior) {
     const marker = snapshot.pools.get(String(prior.vch_id))?.marker;
     if (!marker) return null;
-    const info = await readStoredImage(new DatastoreImageStore(ctx.client, marker), String(prior.id));
+    const info = await readStoredImage(imageStoreOf(ctx.client, marker), String(prior.id));
     return info ? stateOf(info, prior) : null;
   },
 
@@ -97,7 +96,7 @@ export const imageLifecycle: Lifecycle = {
 
   async create(ctx, config) {
     const marker = await markerOf(ctx, String(config.vch_id));
-    const store = new DatastoreImageStore(ctx.client, marker);
+    const store = imageStoreOf(ctx.client, marker);
     const info = await buildImage(
       {
         ...access(config),
@@ -113,7 +112,7 @@ export const imageLifecycle: Lifecycle = {
   async update(ctx, prior, config) {
     // Only access settings (credentials, TLS) change in place; the stored image stays as it is.
     const marker = await markerOf(ctx, String(prior.vch_id));
-    const info = await readStoredImage(new DatastoreImageStore(ctx.client, marker), String(prior.id));
+    const info = await readStoredImage(imageStoreOf(ctx.client, marker), String(prior.id));
     if (!info) throw new ResourceError(`image ${String(prior.id)} is no longer in the image store; refresh and plan again to re-create it`);
     return stateOf(info, config);
   },
@@ -129,7 +128,7 @@ export const imageLifecycle: Lifecycle = {
         `image ${String(prior.id)} is in use by ${users.length} container VM(s): ${users.map((v) => `${v.name} (${v.moid})`).join(', ')}. Delete or replace them first (ResourceInUse).`,
       );
     }
-    await deleteStoredImage(new DatastoreImageStore(ctx.client, marker), String(prior.id));
+    await deleteStoredImage(imageStoreOf(ctx.client, marker), String(prior.id));
   },
 
   async importState(ctx, id) {
@@ -137,7 +136,7 @@ export const imageLifecycle: Lifecycle = {
     if (!match) throw new ResourceError(`cannot import image "${id}": use <vch_id>/<digest>, e.g. resgroup-42/sha256:…`);
     const [, vchId, digest] = match;
     const marker = await markerOf(ctx, vchId);
-    const info = await readStoredImage(new DatastoreImageStore(ctx.client, marker), digest);
+    const info = await readStoredImage(imageStoreOf(ctx.client, marker), digest);
     if (!info) throw new ResourceError(`image ${digest} is not (completely) in the image store of VCH ${vchId}`);
     return stateOf(info, { vch_id: vchId, reference: `${info.reference.replace(/@sha256:[0-9a-f]{64}$/, '')}@${digest}`, platform: info.platform });
   },
@@ -147,7 +146,7 @@ export const imageLifecycle: Lifecycle = {
     const marker = await markerOf(ctx, vchId);
     const reference = String(config.reference);
     const digest = pinnedDigest(reference) ?? (await resolveReference(access(config))).digest;
-    const info = await readStoredImage(new DatastoreImageStore(ctx.client, marker), digest);
+    const info = await readStoredImage(imageStoreOf(ctx.client, marker), digest);
     if (!info) throw new ResourceError(`image ${reference} (${digest}) is not in the image store of VCH ${vchId}; create it with a vic_image resource`);
     return stateOf(info, { vch_id: vchId, reference });
   },

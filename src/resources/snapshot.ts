@@ -3,6 +3,7 @@
  * plan touches, every VM inside those pools and the custom field definitions, however many
  * resources there are. Resources then read their state from the snapshot without further calls.
  */
+import { DatastoreImageStore } from '../images';
 import { asArray, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { retrievePropertiesEx } from '../vsphere/property-collector';
 
@@ -22,6 +23,16 @@ export interface VchMarker {
   readonly bootstrap_iso: string | null;
   readonly folder_id: string | null;
   readonly compute: string;
+}
+
+/** The image store of a VCH, on its datastore, as the marker describes it. */
+export function imageStoreOf(client: VimClient, marker: VchMarker): DatastoreImageStore {
+  return new DatastoreImageStore({
+    client,
+    datacenter: { ref: moRef('Datacenter', marker.datacenter_id), path: marker.datacenter },
+    datastore: marker.datastore,
+    path: marker.image_store_path,
+  });
 }
 
 export interface Allocation {

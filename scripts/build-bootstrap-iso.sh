@@ -22,8 +22,11 @@ debs="${BOOTSTRAP_DEBS:-$VIC_CACHE/bootstrap/debs}"
 # Kernel modules the container VM loads at boot (their dependencies are added): ESXi's PVSCSI and
 # VMXNET3, QEMU's virtio and IDE/SATA, the root filesystem, the ISO itself, and fw_cfg for the
 # QEMU config channel.
-modules=(vmw_pvscsi vmxnet3 virtio_pci virtio_blk virtio_scsi virtio_net sd_mod sr_mod ata_piix ahci
-  ext4 isofs qemu_fw_cfg)
+# The first set loads at every boot; the on-demand set (IDE/SATA, CD-ROM) only when the root disk
+# is not found on the first set's controllers, because probing the IDE bus costs about half a
+# second and the CD is not needed once the kernel runs.
+modules=(vmw_pvscsi vmxnet3 virtio_pci virtio_blk virtio_scsi virtio_net sd_mod ext4 qemu_fw_cfg)
+on_demand_modules=(ata_piix ahci sr_mod isofs)
 cmdline="console=tty0 console=ttyS0,115200n8 quiet loglevel=3 panic=5"
 
 for tool in go apt-get dpkg-deb depmod modprobe cpio gzip fakeroot grub-mkimage mkfs.vfat mmd mcopy xorriso; do
@@ -86,14 +89,23 @@ ln -s busybox "$initrd/bin/sh"
 # an empty config dir keeps the host's /etc/modprobe.d out of the result.
 depmod -b "$kernel_root" "$kver"
 mkdir -p "$work/empty-modprobe.d"
-: >"$initrd/lib/modules/load-order"
-for m in "${modules[@]}"; do
-  modprobe -C "$work/empty-modprobe.d" -d "$kernel_root" -S "$kver" --show-depends "$m" \
-    || die "kernel $kver has no module $m"
-done | awk '$1 == "insmod" {print $2}' | awk '!seen[$0]++' | while read -r ko; do
-  install -m 0644 "$ko" "$initrd/lib/modules/$(basename "$ko")"
-  basename "$ko" >>"$initrd/lib/modules/load-order"
-done
+# Writes the modules and their dependencies, dependencies first, to a list in the initramfs, and
+# copies the .ko files; a module already in an earlier list is not repeated.
+write_module_list() {
+  local list="$1"; shift
+  : >"$initrd/lib/modules/$list"
+  for m in "$@"; do
+    modprobe -C "$work/empty-modprobe.d" -d "$kernel_root" -S "$kver" --show-depends "$m" \
+      || die "kernel $kver has no module $m"
+  done | awk '$1 == "insmod" {print $2}' | awk '!seen[$0]++' | while read -r ko; do
+    name="$(basename "$ko")"
+    [ -e "$initrd/lib/modules/$name" ] && continue
+    install -m 0644 "$ko" "$initrd/lib/modules/$name"
+    echo "$name" >>"$initrd/lib/modules/$list"
+  done
+}
+write_module_list load-order "${modules[@]}"
+write_module_list load-on-demand "${on_demand_modules[@]}"
 
 find "$initrd" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 # /dev/console must exist before /init runs, or the kernel starts init without stdout; fakeroot
@@ -116,6 +128,7 @@ tether_sha="$(sha256sum "$work/tether" | cut -d' ' -f1)"
   echo "vic-iac bootstrap ISO"
   echo "kernel $kver"
   echo "modules $(tr '\n' ' ' <"$initrd/lib/modules/load-order")"
+  echo "modules-on-demand $(tr '\n' ' ' <"$initrd/lib/modules/load-on-demand")"
   echo "tether sha256:$tether_sha"
   echo "cmdline $cmdline"
   sort "$work/versions"

@@ -17,11 +17,16 @@ import (
 const (
 	tetherVersion = "0.1.0"
 	// Written by scripts/build-bootstrap-iso.sh: one module file name per line, dependencies first.
-	moduleLoadOrder = "/lib/modules/load-order"
-	moduleDir       = "/lib/modules"
-	fwCfgConfigPath = "/sys/firmware/qemu_fw_cfg/by_name/opt/vic/config/raw"
-	guestinfoKey    = "vic.config"
-	newRoot         = "/newroot"
+	// The on-demand list (IDE/SATA, CD-ROM) loads only when the root disk is not on the
+	// controllers of the first list (PVSCSI, virtio).
+	moduleLoadOrder    = "/lib/modules/load-order"
+	moduleLoadOnDemand = "/lib/modules/load-on-demand"
+	// How long the disk may take to appear on PVSCSI or virtio before the on-demand drivers load.
+	onDemandDriversAfter = 3 * time.Second
+	moduleDir            = "/lib/modules"
+	fwCfgConfigPath      = "/sys/firmware/qemu_fw_cfg/by_name/opt/vic/config/raw"
+	guestinfoKey         = "vic.config"
+	newRoot              = "/newroot"
 	// Disks appear asynchronously after their driver loads; under software emulation a SCSI
 	// scan takes seconds, so the bound is generous but finite.
 	rootfsWait = 60 * time.Second
@@ -55,7 +60,7 @@ func runContainer() (int, error) {
 		return 0, err
 	}
 	logf("starting (tether %s, uptime %s)", tetherVersion, uptime())
-	loadModules()
+	loadModules(moduleLoadOrder)
 	raw, source, err := readConfig()
 	if err != nil {
 		return 0, err
@@ -132,12 +137,13 @@ func mountKernelFilesystems(stage string) error {
 // loadModules inserts the modules the ISO ships, in dependency order. A module whose hardware is
 // absent (PVSCSI under QEMU, fw_cfg under ESXi) loads anyway or fails harmlessly; failures are
 // listed on one line, not fatal: the disk search below says what is really missing.
-func loadModules() {
-	list, err := os.ReadFile(moduleLoadOrder)
+func loadModules(listFile string) {
+	list, err := os.ReadFile(listFile)
 	if err != nil {
-		logf("no module list at %s (%v); relying on built-in drivers", moduleLoadOrder, err)
+		logf("no module list at %s (%v); relying on built-in drivers", listFile, err)
 		return
 	}
+	started := time.Now()
 	loaded := 0
 	var failed []string
 	for _, name := range strings.Fields(string(list)) {
@@ -149,10 +155,11 @@ func loadModules() {
 			failed = append(failed, fmt.Sprintf("%s (%v)", strings.TrimSuffix(name, ".ko"), err))
 		}
 	}
+	took := time.Since(started).Round(10 * time.Millisecond)
 	if len(failed) > 0 {
-		logf("loaded %d kernel modules; not loaded: %s", loaded, strings.Join(failed, ", "))
+		logf("loaded %d kernel modules in %s; not loaded: %s", loaded, took, strings.Join(failed, ", "))
 	} else {
-		logf("loaded %d kernel modules", loaded)
+		logf("loaded %d kernel modules in %s", loaded, took)
 	}
 }
 
@@ -204,9 +211,16 @@ func readConfig() ([]byte, string, error) {
 
 // waitForRootfs scans /sys/class/block until a disk carries the wanted ext4 filesystem.
 func waitForRootfs(want RootfsRef) (string, error) {
-	deadline := time.Now().Add(rootfsWait)
+	started := time.Now()
+	deadline := started.Add(rootfsWait)
+	onDemandLoaded := false
 	identified := map[string]BlockDevice{}
 	for {
+		if !onDemandLoaded && time.Since(started) > onDemandDriversAfter {
+			onDemandLoaded = true
+			logf("no container disk on PVSCSI or virtio after %s; loading the IDE/SATA drivers", onDemandDriversAfter)
+			loadModules(moduleLoadOnDemand)
+		}
 		names, _ := os.ReadDir("/sys/class/block")
 		var devices []BlockDevice
 		for _, entry := range names {

@@ -74,6 +74,8 @@ export interface ContainerVmBootOptions {
   /** Path of the config JSON given over fw_cfg as opt/vic/config; undefined gives none. */
   readonly configFile?: string;
   readonly firmware?: 'bios' | 'efi';
+  /** The controller of the container disk: PVSCSI as on ESXi (default), virtio-blk, or SATA (AHCI). */
+  readonly diskBus?: 'pvscsi' | 'virtio' | 'sata';
   readonly timeoutMs: number;
   readonly memoryMb?: number;
 }
@@ -95,6 +97,12 @@ export interface ContainerVmBoot {
   readonly stderr: string;
 }
 
+const DISK_CONTROLLERS: Record<NonNullable<ContainerVmBootOptions['diskBus']>, string[]> = {
+  pvscsi: ['-device', 'pvscsi,id=pvscsi0', '-device', 'scsi-hd,drive=rootdisk,bus=pvscsi0.0'],
+  virtio: ['-device', 'virtio-blk-pci,drive=rootdisk'],
+  sata: ['-device', 'ahci,id=ahci0', '-device', 'ide-hd,drive=rootdisk,bus=ahci0.0'],
+};
+
 /** Where Debian's ovmf package puts the EFI firmware. */
 const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
@@ -113,9 +121,8 @@ export async function bootContainerVm(options: ContainerVmBootOptions): Promise<
     '-nic', 'none',
     '-drive', `file=${options.iso},media=cdrom,if=ide,index=2,readonly=on,format=raw`,
     '-boot', 'order=d',
-    '-device', 'pvscsi,id=pvscsi0',
     '-drive', `file=${options.disk},if=none,id=rootdisk,format=qcow2`,
-    '-device', 'scsi-hd,drive=rootdisk,bus=pvscsi0.0',
+    ...DISK_CONTROLLERS[options.diskBus ?? 'pvscsi'],
   ];
   if (options.configFile) args.push('-fw_cfg', `name=opt/vic/config,file=${options.configFile}`);
   if (options.firmware === 'efi') {

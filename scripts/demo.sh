@@ -104,9 +104,9 @@ vic ls --all
 step "Next"
 cat <<EOF
 The simulator keeps running. In another shell:
-  eval "\$(bin/vic sim start)"                  # the VSPHERE_* settings for it
-  bin/vic ls -f $SPEC                           # what the spec's state holds
-  bin/vic destroy -f $SPEC                      # remove it all again
+  eval "\$(bin/vic sim start)"     # the VSPHERE_* settings for it
+  bin/vic ls -f $SPEC    # what the spec's state holds
+  bin/vic destroy -f $SPEC    # remove it all again
 Terraform:  docs/terraform.md   (examples/terraform: terraform init && terraform apply
             -var image=$REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG -var insecure_registry=true)
 Pulumi:     docs/pulumi.md

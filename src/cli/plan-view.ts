@@ -107,8 +107,10 @@ function attributeLines(c: StackChange): AttributeLine[] {
   };
   const { action, planned, prior } = c.change;
   if (action === 'create') {
+    // Outputs only vSphere can tell (all "known after apply") are noise in a create, except the id.
     return Object.keys(schema)
       .filter((name) => planned?.[name] !== undefined && planned?.[name] !== null)
+      .filter((name) => name === 'id' || !(isUnknown(planned?.[name]) && schema[name].computed && !schema[name].optional))
       .map((name) => line([name], undefined, planned?.[name], false));
   }
   if (action === 'delete') {

@@ -138,7 +138,11 @@ export function parseSpec(file: string, text: string): LoadedSpec {
   for (const p of validateStack(resources)) {
     problems.push({ file, line: lineOf(p.address, p.path), address: p.address, path: p.path, message: p.detail });
   }
-  if (problems.length > 0) throw new SpecError(problems);
+  if (problems.length > 0) {
+    // In file order, as an editor walks them; problems with no line (none so far) last.
+    const ordered = problems.map((p, i) => ({ p, i })).sort((a, b) => (a.p.line ?? Infinity) - (b.p.line ?? Infinity) || a.i - b.i);
+    throw new SpecError(ordered.map((o) => o.p));
+  }
   return { file, resources, lineOf };
 }
 

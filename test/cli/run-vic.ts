@@ -1,0 +1,41 @@
+/** Runs bin/vic as a child process, as a user would, and collects what it printed. */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+export const VIC = join(__dirname, '../../bin/vic');
+
+export interface VicRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** An environment without the caller's VSPHERE_* settings, colour hints or simulator state. */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('VSPHERE_') || k.startsWith('VIC_') || k === 'FORCE_COLOR' || k === 'NO_COLOR' || k === 'XDG_DATA_HOME') continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+export function runVic(args: readonly string[], env: NodeJS.ProcessEnv, options: { input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<VicRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(VIC, [...args], { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`vic ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, options.timeoutMs ?? 60_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}

@@ -12,6 +12,8 @@ export interface EngineOptions {
   readonly lifecycles: ReadonlyMap<ResourceType, Lifecycle>;
   readonly datacenter?: string;
   readonly log?: SoapLogger;
+  /** Local bootstrap ISO uploaded into VCHs that name none. */
+  readonly bootstrapIsoFile?: string;
 }
 
 function errors(problems: readonly Problem[]): Problem[] {
@@ -39,6 +41,7 @@ export class VsphereEngine implements Engine {
     return {
       client: this.client,
       datacenter: this.options.datacenter,
+      bootstrapIsoFile: this.options.bootstrapIsoFile,
       signal: opts.signal,
       progress: (phase, current, total, message) => opts.onProgress?.({ type: type ?? 'container_vm', name: name ?? '', phase, current, total, message }),
     };
@@ -73,6 +76,10 @@ export class VsphereEngine implements Engine {
       for (const f of check.forceReplace ?? []) {
         requiresReplace.push(f.path);
         reasons.push(f.reason);
+      }
+      if ((check.updates ?? []).length > 0 && action === 'no-op') {
+        action = 'update';
+        reasons.push(...(check.updates ?? []));
       }
       if ((check.forceReplace ?? []).length > 0 && action !== 'create') {
         action = 'replace';

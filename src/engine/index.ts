@@ -1,6 +1,7 @@
 /** The engine's public surface: front ends call connectEngine and program against Engine. */
 import type { ConnectionSettings } from '../resources';
 import { lifecycles } from '../resources/lifecycles';
+import { localBootstrapIso } from '../resources/bootstrap-iso';
 import type { SoapLogger } from '../vsphere';
 import { VsphereEngine, connectVsphere } from './engine';
 import type { Engine } from './types';
@@ -11,11 +12,14 @@ export { problemsMessage, VsphereEngine } from './engine';
 export interface ConnectEngineOptions {
   /** Debug log of SOAP calls (never credentials). */
   readonly log?: SoapLogger;
+  /** Local bootstrap ISO for VCHs that name none; default: $VIC_BOOTSTRAP_ISO or the one `npm run setup` built. */
+  readonly bootstrapIsoFile?: string;
 }
 
 /** Logs in to vSphere and returns the engine. Call `close()` to log out. */
 export async function connectEngine(settings: ConnectionSettings, options: ConnectEngineOptions = {}): Promise<Engine> {
   const client = await connectVsphere(settings, options.log);
-  return new VsphereEngine(client, { lifecycles, datacenter: settings.datacenter, log: options.log });
+  const bootstrapIsoFile = options.bootstrapIsoFile ?? localBootstrapIso();
+  return new VsphereEngine(client, { lifecycles, datacenter: settings.datacenter, log: options.log, bootstrapIsoFile });
 }
 export * from './stack';

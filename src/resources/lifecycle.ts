@@ -12,6 +12,8 @@ export interface LifecycleContext {
   /** The provider-level default datacenter, if any. */
   readonly datacenter?: string;
   readonly signal?: AbortSignal;
+  /** The local bootstrap ISO to upload into VCHs that name none (see bootstrap-iso.ts). */
+  readonly bootstrapIsoFile?: string;
   /** Progress of long work (uploads, task progress), rendered by the front end. */
   readonly progress: (phase: string, current?: number, total?: number, message?: string) => void;
 }
@@ -21,6 +23,8 @@ export interface PlanCheck {
   /** Attributes that force a replacement although the config did not change (e.g. a moved tag). */
   readonly forceReplace?: { path: AttrPath; reason: string }[];
   readonly notes?: string[];
+  /** Reasons to apply although no attribute differs (e.g. new content to upload): at least an update. */
+  readonly updates?: string[];
 }
 
 export interface Lifecycle {

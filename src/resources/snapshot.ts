@@ -21,6 +21,8 @@ export interface VchMarker {
   readonly image_store_path: string;
   readonly bridge_network: string | null;
   readonly bootstrap_iso: string | null;
+  /** Set when vic-iac uploaded the ISO itself: the content it uploaded. */
+  readonly bootstrap_iso_sha256?: string | null;
   readonly folder_id: string | null;
   readonly compute: string;
 }

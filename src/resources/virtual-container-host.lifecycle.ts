@@ -15,7 +15,13 @@ import { virtualContainerHost } from './virtual-container-host';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { collectPlacement, computePool, datacenterOf, datastoreOf, inventory, networkOf, poolRef } from './placement';
 import type { Attrs } from './schema';
-import { InventorySnapshot, PoolRow, VCH_MARKER_FIELD, VchMarker, takeSnapshot } from './snapshot';
+import { ensureBootstrapIso, sha256File } from './bootstrap-iso';
+import { InventorySnapshot, PoolRow, VCH_MARKER_FIELD, VchMarker, readVchMarker, takeSnapshot } from './snapshot';
+
+/** True when the VCH's ISO is the one vic-iac uploads (the user named none, or named ours). */
+function ownsIso(config: Attrs, marker: VchMarker): boolean {
+  return !config.bootstrap_iso || (config.bootstrap_iso === marker.bootstrap_iso && Boolean(marker.bootstrap_iso_sha256));
+}
 
 function shares(v: unknown): SharesInfo {
   const s = String(v ?? 'normal');
@@ -109,6 +115,14 @@ export const virtualContainerHostLifecycle: Lifecycle = {
       if (config.bridge_network && config.bridge_network !== prior?.bridge_network) checks.push(networkOf(ctx, dc, 'bridge_network', String(config.bridge_network)));
     }
     const problems = await collectPlacement(checks);
+    const updates: string[] = [];
+    if (prior && ctx.bootstrapIsoFile) {
+      const marker = await readVchMarker(ctx.client, String(prior.id));
+      if (marker && ownsIso(config, marker)) {
+        const local = await sha256File(ctx.bootstrapIsoFile);
+        if (local !== marker.bootstrap_iso_sha256) updates.push(`bootstrap ISO: the local ISO changed (sha256 ${local.slice(0, 12)}…); it will be uploaded again`);
+      }
+    }
     if (problems.length === 0 && dc && prior === null) {
       const parent = await computePool(ctx, dc, String(config.compute));
       const existing = await childPool(ctx.client, parent, String(config.name));
@@ -124,7 +138,7 @@ export const virtualContainerHostLifecycle: Lifecycle = {
         }
       }
     }
-    return { problems };
+    return { problems, updates };
   },
 
   async create(ctx, config) {
@@ -185,7 +199,12 @@ export const virtualContainerHostLifecycle: Lifecycle = {
         if (!isFault(err, 'FileAlreadyExists')) throw err;
       });
     }
-    const final: VchMarker = { ...marker, folder_id: folder.value };
+    let final: VchMarker = { ...marker, folder_id: folder.value };
+    if (!config.bootstrap_iso && ctx.bootstrapIsoFile) {
+      ctx.progress('bootstrap ISO', 3, 4);
+      const iso = await ensureBootstrapIso(client, final, ctx.bootstrapIsoFile, (current, total) => ctx.progress('upload bootstrap ISO', current, total));
+      final = { ...final, bootstrap_iso: iso.path, bootstrap_iso_sha256: iso.sha256 };
+    }
     await setCustomField(client, pool, field, JSON.stringify(final));
     ctx.progress('done', 4, 4);
     const { pool: row } = await readOne(client, pool.value);
@@ -200,8 +219,13 @@ export const virtualContainerHostLifecycle: Lifecycle = {
     const { pool } = await readOne(client, id);
     if (!pool?.marker) throw notOurs(id, String(prior.name));
     let marker = pool.marker;
-    if (config.bridge_network !== marker.bridge_network || (config.bootstrap_iso ?? marker.bootstrap_iso) !== marker.bootstrap_iso) {
-      marker = { ...marker, bridge_network: (config.bridge_network as string | null) ?? null, bootstrap_iso: (config.bootstrap_iso as string | null) ?? marker.bootstrap_iso };
+    let next: VchMarker = { ...marker, bridge_network: (config.bridge_network as string | null) ?? null, bootstrap_iso: (config.bootstrap_iso as string | null) ?? marker.bootstrap_iso };
+    if (ownsIso(config, marker) && ctx.bootstrapIsoFile) {
+      const iso = await ensureBootstrapIso(client, next, ctx.bootstrapIsoFile, (current, total) => ctx.progress('upload bootstrap ISO', current, total));
+      next = { ...next, bootstrap_iso: iso.path, bootstrap_iso_sha256: iso.sha256 };
+    }
+    if (JSON.stringify(next) !== JSON.stringify(marker)) {
+      marker = next;
       await setCustomField(client, poolRef(id), await markerField(client), JSON.stringify(marker));
     }
     const { pool: after } = await readOne(client, id);

@@ -1,0 +1,83 @@
+/**
+ * The bootstrap ISO container VMs boot (built by scripts/build-bootstrap-iso.sh). A VCH that names
+ * no `bootstrap_iso` gets the project's ISO uploaded to `<image_store_path>/bootstrap.iso`,
+ * content-addressed: a `bootstrap.iso.sha256` written after the ISO records what is there, so an
+ * unchanged ISO is never uploaded again and an interrupted upload is redone.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { downloadDatastoreFile, statDatastoreFile, uploadDatastoreFile, type DatastoreFile, type VimClient } from '../vsphere';
+import { datastorePath } from '../vsphere/file-manager';
+import type { VchMarker } from './snapshot';
+
+export const BOOTSTRAP_ISO_ENV = 'VIC_BOOTSTRAP_ISO';
+const ISO_NAME = 'bootstrap.iso';
+
+/** The local ISO: $VIC_BOOTSTRAP_ISO, else the one `npm run setup` builds into .cache/bootstrap. */
+export function localBootstrapIso(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env[BOOTSTRAP_ISO_ENV]) return env[BOOTSTRAP_ISO_ENV];
+  // Walk up from this module to the package root (works from src/ and from a bundle in dist/).
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, '.cache', 'bootstrap', ISO_NAME);
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+type StoreLocation = Pick<VchMarker, 'datacenter' | 'datastore' | 'image_store_path'>;
+
+function file(store: StoreLocation, name: string): DatastoreFile {
+  return { datacenter: store.datacenter, datastore: store.datastore, path: `${store.image_store_path}/${name}` };
+}
+
+export function bootstrapIsoPath(store: StoreLocation): string {
+  return datastorePath(store.datastore, `${store.image_store_path}/${ISO_NAME}`);
+}
+
+/** The sha256 the store records for its ISO, or undefined when there is none (or it is incomplete). */
+export async function storedIsoDigest(client: VimClient, store: StoreLocation): Promise<string | undefined> {
+  const [sidecar, iso] = await Promise.all([statDatastoreFile(client, file(store, `${ISO_NAME}.sha256`)), statDatastoreFile(client, file(store, ISO_NAME))]);
+  if (!sidecar || !iso) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const c of await downloadDatastoreFile(client, file(store, `${ISO_NAME}.sha256`))) chunks.push(c as Buffer);
+  const [digest, size] = Buffer.concat(chunks).toString('utf8').trim().split(/\s+/);
+  return Number(size) === iso.size ? digest : undefined;
+}
+
+/**
+ * Uploads the local ISO unless the store already holds the same content. Returns the datastore path
+ * and the digest. `onBytes` reports upload progress.
+ */
+export async function ensureBootstrapIso(
+  client: VimClient,
+  store: StoreLocation,
+  localIso: string,
+  onProgress?: (current: number, total: number) => void,
+): Promise<{ path: string; sha256: string; uploaded: boolean }> {
+  const sha256 = await sha256File(localIso);
+  if ((await storedIsoDigest(client, store)) === sha256) return { path: bootstrapIsoPath(store), sha256, uploaded: false };
+  const size = statSync(localIso).size;
+  let sent = 0;
+  const counting = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      sent += chunk.length;
+      onProgress?.(sent, size);
+      done(null, chunk);
+    },
+  });
+  await uploadDatastoreFile(client, file(store, ISO_NAME), createReadStream(localIso).pipe(counting), { size });
+  // Written last: its presence with the right size means the ISO above is complete.
+  await uploadDatastoreFile(client, file(store, `${ISO_NAME}.sha256`), `${sha256} ${size}\n`);
+  return { path: bootstrapIsoPath(store), sha256, uploaded: true };
+}

@@ -121,6 +121,7 @@ describe('container VM boot under QEMU (bootstrap ISO + tether + image disk)', (
 
       expect({ exitCode: boot.exitCode, timedOut: boot.timedOut, context: describeBoot(boot) }).toMatchObject({ exitCode: 0, timedOut: false });
       expect(probeLines(boot, 'second')).toEqual(['absent']);
+      await recordBootBenchmark(boot);
       expect(reportedExitStatus(boot)).toBe(3);
       expect(await sha256File(imageDisk)).toBe(imageSha256);
       expect(await readFileFromDisk(firstOverlay, '/data/written.txt')).toBe('first two words\n');
@@ -167,9 +168,19 @@ describe('container VM boot under QEMU (bootstrap ISO + tether + image disk)', (
   );
 });
 
+interface BootSample {
+  readonly boot_to_entrypoint_ms: number;
+  readonly phases_ms: { readonly firmware_and_boot_loader: number; readonly kernel_to_tether: number; readonly tether_to_exec: number };
+  readonly boot_to_power_off_ms: number;
+  readonly host_load_average_1m: number;
+}
+
+const bootSamples: BootSample[] = [];
+
 /**
  * Boot-to-entrypoint under emulation, for the benchmark table: from QEMU's start (firmware, boot
- * loader, kernel, tether, disk scan) to the entrypoint's first console line.
+ * loader, kernel, tether, disk scan) to the entrypoint's first console line. The machine is shared,
+ * so the figure is the best of the boots that reached an entrypoint, with every sample kept.
  */
 async function recordBootBenchmark(boot: ContainerVmBoot): Promise<void> {
   const firstProbe = boot.lines.find((l) => l.text.startsWith('probe-'));
@@ -180,9 +191,7 @@ async function recordBootBenchmark(boot: ContainerVmBoot): Promise<void> {
   if (!firstProbe || !starting || Number.isNaN(execUptime) || Number.isNaN(startUptime)) {
     throw new Error(`no entrypoint output or tether timing lines to measure:\n${boot.console}`);
   }
-  const result = {
-    benchmark: 'boot-to-entrypoint',
-    hypervisor: 'qemu-system-x86_64, TCG software emulation (no KVM), 1 vCPU, 512 MiB, SeaBIOS, CD-ROM boot, PVSCSI disk',
+  bootSamples.push({
     boot_to_entrypoint_ms: firstProbe.atMs,
     phases_ms: {
       // Serial lines carry no guest clock before the tether, so firmware + loader is the
@@ -193,6 +202,14 @@ async function recordBootBenchmark(boot: ContainerVmBoot): Promise<void> {
     },
     boot_to_power_off_ms: boot.durationMs,
     host_load_average_1m: Number(loadavg()[0].toFixed(2)),
+  });
+  const best = bootSamples.reduce((a, b) => (b.boot_to_entrypoint_ms < a.boot_to_entrypoint_ms ? b : a));
+  const result = {
+    benchmark: 'boot-to-entrypoint',
+    hypervisor: 'qemu-system-x86_64, TCG software emulation (no KVM), 1 vCPU, 512 MiB, SeaBIOS, CD-ROM boot, PVSCSI disk',
+    ...best,
+    statistic: `best of ${bootSamples.length} boots`,
+    samples: bootSamples,
     host_cpus: cpus().length,
     reference: 'VMware VIC on ESXi: docker start ~10 s (vmware/vic #2905), with hardware virtualization',
     measured_at: new Date().toISOString(),

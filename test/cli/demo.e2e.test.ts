@@ -1,0 +1,65 @@
+/**
+ * `npm run demo`, twice in a row, as the README promises: the first run creates a VCH, an image
+ * and three container VMs in the embedded simulator; the second reuses the simulator, the
+ * registry and the state, and reports no changes. Its own XDG data dir, simulator port and state
+ * file keep it apart from a demo the user may be running.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cleanEnv, type VicRun } from './run-vic';
+
+const ROOT = join(__dirname, '../..');
+
+function demo(args: string[], env: NodeJS.ProcessEnv): Promise<VicRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [join(ROOT, 'scripts/demo.sh'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run demo', () => {
+  let data: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    data = await mkdtemp(join(tmpdir(), 'vic-demo-test-'));
+    env = cleanEnv({ XDG_DATA_HOME: data, VIC_SIM_PORT: '0', VIC_DEMO_STATE: join(data, 'state.json') });
+  });
+
+  afterAll(async () => {
+    if (env) {
+      const stopped = await demo(['stop'], env);
+      if (stopped.code !== 0) console.warn(`demo stop failed: ${stopped.stderr}`);
+    }
+    if (data) await rm(data, { recursive: true, force: true });
+  }, 30_000);
+
+  it('GIVEN nothing running WHEN the demo runs twice THEN the first creates 5 resources and the second reports no changes', async () => {
+    const first = await demo([], env);
+    if (first.code !== 0) throw new Error(`the first demo run failed (${first.code}):\n${first.stdout}\n${first.stderr}`);
+    expect(first.stdout).toContain('Plan: 5 to add, 0 to change, 0 to destroy.');
+    expect(first.stdout).toContain('Apply complete! Resources: 5 added, 0 changed, 0 destroyed.');
+    expect(first.stdout).toMatch(/^CONTAINER VM +web-1 +vm-\d+ +poweredOn /m);
+    expect(first.stdout).toMatch(/^CONTAINER VM +worker-1 +vm-\d+ +poweredOn /m);
+    expect(first.stdout).toMatch(/^CONTAINER VM +hello-1 +vm-\d+ +poweredOff /m);
+    expect(first.stdout).toContain('docs/terraform.md');
+    expect(first.stdout).toContain('docs/pulumi.md');
+    const simPid = /\(pid (\d+)\)/.exec(first.stdout)?.[1];
+
+    const second = await demo([], env);
+    if (second.code !== 0) throw new Error(`the second demo run failed (${second.code}):\n${second.stdout}\n${second.stderr}`);
+    expect(second.stdout).toContain(`# vSphere simulator already running: `);
+    expect(second.stdout).toContain(`(pid ${simPid})`);
+    expect(second.stdout).toContain('registry already running on 127.0.0.1:5000');
+    expect(second.stdout.match(/No changes\. vSphere matches the spec\./g)).toHaveLength(2);
+    expect(second.stdout).not.toContain('Apply complete!');
+    expect(second.stdout).toMatch(/^CONTAINER VM +web-1 +vm-\d+ +poweredOn /m);
+  }, 180_000);
+});

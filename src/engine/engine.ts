@@ -26,6 +26,8 @@ export function problemsMessage(problems: readonly Problem[]): string {
 }
 
 export class VsphereEngine implements Engine {
+  private readonly memos = new Map<string, Promise<unknown>>();
+
   constructor(
     readonly client: VimClient,
     private readonly options: EngineOptions,
@@ -42,6 +44,18 @@ export class VsphereEngine implements Engine {
       client: this.client,
       datacenter: this.options.datacenter,
       bootstrapIsoFile: this.options.bootstrapIsoFile,
+      memo: <T>(key: string, lookup: () => Promise<T>): Promise<T> => {
+        let p = this.memos.get(key) as Promise<T> | undefined;
+        if (!p) {
+          p = lookup();
+          this.memos.set(key, p);
+          p.catch(() => this.memos.delete(key));
+        }
+        return p;
+      },
+      forget: (prefix: string) => {
+        for (const key of this.memos.keys()) if (key.startsWith(prefix)) this.memos.delete(key);
+      },
       signal: opts.signal,
       progress: (phase, current, total, message) => opts.onProgress?.({ type: type ?? 'container_vm', name: name ?? '', phase, current, total, message }),
     };

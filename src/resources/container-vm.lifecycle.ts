@@ -87,15 +87,18 @@ async function readVm(client: VimClient, ref: ManagedObjectReference): Promise<V
   return row ? vmRow(row.ref.value, row.props) : undefined;
 }
 
-async function vchMarker(client: VimClient, vchId: string): Promise<VchMarker> {
-  const marker = await readVchMarker(client, vchId);
+async function vchMarker(ctx: LifecycleContext, vchId: string): Promise<VchMarker> {
+  const marker = await ctx.memo(`vch:${vchId}`, () => readVchMarker(ctx.client, vchId));
   if (!marker) throw new PlacementError('vch_id', `virtual container host ${vchId} not found (or its pool is not managed by vic-iac). Use the id of a vic_virtual_container_host.`);
   return marker;
 }
 
-async function storedImage(client: VimClient, marker: VchMarker, digest: string): Promise<ImageMetadata> {
-  const store = imageStoreOf(client, marker);
-  const stored = await inspectStoredImage(store, digest);
+async function storedImage(ctx: LifecycleContext, marker: VchMarker, digest: string): Promise<ImageMetadata> {
+  const store = imageStoreOf(ctx.client, marker);
+  // Content-addressed: a complete image never changes, so one look per process is enough.
+  const key = `image:${store.description}:${digest}`;
+  const stored = await ctx.memo(key, () => inspectStoredImage(store, digest));
+  if (stored.state !== 'complete') ctx.forget(key);
   if (stored.state !== 'complete') {
     const why = stored.state === 'absent' ? 'is not in' : `is only partly in (${stored.reason})`;
     throw new PlacementError('image_id', `image ${digest} ${why} the image store ${store.description} of VCH "${marker.name}". Create it with a vic_image resource on this VCH first.`);
@@ -179,12 +182,12 @@ export const containerVmLifecycle: Lifecycle = {
     const notes: string[] = [];
     const vchId = String(config.vch_id);
     let marker: VchMarker | undefined;
-    problems.push(...(await collectPlacement([vchMarker(ctx.client, vchId).then((m) => (marker = m))])));
+    problems.push(...(await collectPlacement([vchMarker(ctx, vchId).then((m) => (marker = m))])));
     if (!marker) return { problems };
     const m = marker;
     const dc = { ref: moRef('Datacenter', m.datacenter_id), name: m.datacenter } as Parameters<typeof networkOf>[1];
     const checks: Array<Promise<unknown>> = [];
-    if (!prior || prior.image_id !== config.image_id) checks.push(storedImage(ctx.client, m, String(config.image_id)));
+    if (!prior || prior.image_id !== config.image_id) checks.push(storedImage(ctx, m, String(config.image_id)));
     const given = (config.networks as string[] | null) ?? [];
     const perNetwork = await Promise.all(
       given.map(async (n, i) => {
@@ -230,8 +233,8 @@ export const containerVmLifecycle: Lifecycle = {
         return reconcile(ctx, existing, config);
       }
     }
-    const marker = await vchMarker(client, vchId);
-    const image = await storedImage(client, marker, String(config.image_id));
+    const marker = await vchMarker(ctx, vchId);
+    const image = await storedImage(ctx, marker, String(config.image_id));
     const networks = wantedNetworks(config, marker);
     const dc = { ref: moRef('Datacenter', marker.datacenter_id), name: marker.datacenter } as Parameters<typeof networkOf>[1];
     const targets: NetworkTarget[] = [];

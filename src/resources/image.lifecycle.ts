@@ -46,7 +46,7 @@ function stateOf(info: ImageInfo, inputs: Attrs): Attrs {
 }
 
 async function markerOf(ctx: LifecycleContext, vchId: string): Promise<VchMarker> {
-  const marker = await readVchMarker(ctx.client, vchId);
+  const marker = await ctx.memo(`vch:${vchId}`, () => readVchMarker(ctx.client, vchId));
   if (!marker) throw new ResourceError(`virtual container host ${vchId} not found (or not managed by vic-iac); use the id of a vic_virtual_container_host`);
   return marker;
 }

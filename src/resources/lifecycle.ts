@@ -14,6 +14,13 @@ export interface LifecycleContext {
   readonly signal?: AbortSignal;
   /** The local bootstrap ISO to upload into VCHs that name none (see bootstrap-iso.ts). */
   readonly bootstrapIsoFile?: string;
+  /**
+   * Per-engine memo for lookups that do not change while one front-end process runs (a VCH's
+   * marker, a content-addressed image's metadata, a network's backing): an apply over many VMs asks
+   * vSphere once. Failures are not kept. `forget` drops keys by prefix after the engine changes them.
+   */
+  readonly memo: <T>(key: string, lookup: () => Promise<T>) => Promise<T>;
+  readonly forget: (prefix: string) => void;
   /** Progress of long work (uploads, task progress), rendered by the front end. */
   readonly progress: (phase: string, current?: number, total?: number, message?: string) => void;
 }

@@ -76,7 +76,7 @@ export function datastoreOf(ctx: LifecycleContext, dc: Datacenter, datastore: st
 }
 
 export function networkOf(ctx: LifecycleContext, dc: Datacenter, attribute: string, network: string): Promise<NetworkTarget> {
-  return resolving(attribute, network, () => inventory(ctx).network(dc, network));
+  return resolving(attribute, network, () => ctx.memo(`network:${dc.ref.value}:${network}`, () => inventory(ctx).network(dc, network)));
 }
 
 /** Collects PlacementErrors from independent lookups into problems; rethrows anything else. */

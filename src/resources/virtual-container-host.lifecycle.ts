@@ -215,6 +215,7 @@ export const virtualContainerHostLifecycle: Lifecycle = {
   async update(ctx, prior, config) {
     const { client } = ctx;
     const id = String(prior.id);
+    ctx.forget(`vch:${id}`);
     await updateResourcePool(client, poolRef(id), allocations(config));
     const { pool } = await readOne(client, id);
     if (!pool?.marker) throw notOurs(id, String(prior.name));
@@ -235,6 +236,7 @@ export const virtualContainerHostLifecycle: Lifecycle = {
   async delete(ctx, prior) {
     const { client } = ctx;
     const id = String(prior.id);
+    ctx.forget(`vch:${id}`);
     const { pool, snapshot } = await readOne(client, id);
     if (!pool) return;
     if (!pool.marker) throw notOurs(id, pool.name);

@@ -4,7 +4,7 @@
 #   2. starts the embedded vSphere simulator (`vic sim start`; a running one is reused);
 #   3. starts a local registry on 127.0.0.1:5000 (a running one is reused) and pushes a demo image
 #      the project builds itself from Debian's busybox-static (same bytes, same digest every run);
-#   4. plans and applies examples/quickstart: a VCH, the image and three container VMs;
+#   4. applies examples/quickstart (a VCH, the image and three container VMs), showing the plan first;
 #   5. prints the vSphere inventory and how to go on with Terraform and Pulumi.
 # Run it again: everything is reused and the plan says "No changes."
 # `npm run demo -- stop` stops the simulator and the registry this demo started.
@@ -92,9 +92,7 @@ skopeo copy --quiet --insecure-policy --dest-tls-verify=false --preserve-digests
   "oci:$DATA/demo-image:$IMAGE_TAG" "docker://$REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG"
 echo "pushed $REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG ($digest)"
 
-step "vic plan -f $SPEC"
-vic plan -f "$SPEC" --state "$STATE"
-
+# apply plans first and shows the plan (what `vic plan` prints), then carries it out.
 step "vic apply -f $SPEC"
 vic apply -f "$SPEC" --state "$STATE" --auto-approve
 
@@ -103,12 +101,14 @@ vic ls --all
 
 step "Next"
 cat <<EOF
-The simulator keeps running. In another shell:
-  eval "\$(bin/vic sim start)"     # the VSPHERE_* settings for it
-  bin/vic ls -f $SPEC    # what the spec's state holds
-  bin/vic destroy -f $SPEC    # remove it all again
-Terraform:  docs/terraform.md   (examples/terraform: terraform init && terraform apply
-            -var image=$REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG -var insecure_registry=true)
-Pulumi:     docs/pulumi.md
+The simulator and the registry keep running. In another shell:
+  eval "\$(bin/vic sim start)"                          # VSPHERE_* settings for the simulator
+  bin/vic plan    -f $SPEC     # no changes: vSphere matches the spec
+  bin/vic ls      -f $SPEC     # what the spec's state holds, with power states
+  bin/vic destroy -f $SPEC     # remove it all again
+Terraform (docs/terraform.md):
+  npm run install-provider && cd examples/terraform && terraform init
+  terraform apply -var image=$REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG -var insecure_registry=true
+Pulumi and CDKTF: docs/pulumi.md, docs/terraform.md
 Stop the simulator and the registry: npm run demo -- stop
 EOF

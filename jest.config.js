@@ -1,11 +1,27 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * One jest run, one summary, two projects:
+ * - `suite`: units, integration tests against the simulator, and end-to-end tests through the real
+ *   terraform, pulumi and docker-registry peers;
+ * - `pulumi-unit`: Pulumi's setMocks tests, kept apart because setMocks replaces the runtime's
+ *   process-global monitor (see jest.pulumi-unit.config.js, which also runs them alone).
+ */
+const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
+  testTimeout: 60000,
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'suite', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/pulumi-unit/'] },
+    { ...shared, displayName: 'pulumi-unit', testMatch: ['<rootDir>/test/pulumi-unit/**/*.test.ts'] },
+  ],
   testTimeout: 60000,
   // Two cores: more workers only thrash the simulators the integration tests start.
   maxWorkers: 2,
   globalTeardown: '<rootDir>/test/helpers/global-teardown.js',
 };
+// jest.pulumi-unit.config.js builds on the same settings.
+module.exports.shared = shared;

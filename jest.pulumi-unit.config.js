@@ -4,7 +4,7 @@
  * (Pulumi runs its own mock tests in a separate process for the same reason).
  * Run: npx jest -c jest.pulumi-unit.config.js
  */
-const base = require('./jest.config');
+const { shared: base } = require('./jest.config');
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -40,6 +40,9 @@ target="$mirror/registry.terraform.io/vic-iac/vic/$version/${os}_${arch}"
 mkdir -p "$target/proto"
 cp "$build/"*.js "$build/"*.js.map "$target/"
 cp "$build/proto/"* "$target/proto/"
+# The bootstrap ISO container VMs boot; VCHs that name none get it uploaded (src/resources/bootstrap-iso.ts).
+iso="$VIC_CACHE/bootstrap/bootstrap.iso"
+if [ -f "$iso" ]; then cp "$iso" "$target/bootstrap.iso"; else log "no $iso yet (npm run setup builds it): VCHs will need bootstrap_iso set"; fi
 launcher="$target/terraform-provider-vic_v$version"
 cat >"$launcher.tmp" <<SH
 #!/bin/sh

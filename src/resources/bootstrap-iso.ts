@@ -16,14 +16,15 @@ import type { VchMarker } from './snapshot';
 export const BOOTSTRAP_ISO_ENV = 'VIC_BOOTSTRAP_ISO';
 const ISO_NAME = 'bootstrap.iso';
 
-/** The local ISO: $VIC_BOOTSTRAP_ISO, else the one `npm run setup` builds into .cache/bootstrap. */
-export function localBootstrapIso(env: NodeJS.ProcessEnv = process.env): string | undefined {
+/**
+ * The local ISO: $VIC_BOOTSTRAP_ISO; else one beside the installed provider bundle; else the one
+ * `npm run setup` builds into .cache/bootstrap of the package this module belongs to.
+ */
+export function localBootstrapIso(env: NodeJS.ProcessEnv = process.env, from: string = __dirname): string | undefined {
   if (env[BOOTSTRAP_ISO_ENV]) return env[BOOTSTRAP_ISO_ENV];
-  // Walk up from this module to the package root (works from src/ and from a bundle in dist/).
-  let dir = __dirname;
+  let dir = from;
   for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, '.cache', 'bootstrap', ISO_NAME);
-    if (existsSync(candidate)) return candidate;
+    for (const candidate of [join(dir, ISO_NAME), join(dir, '.cache', 'bootstrap', ISO_NAME)]) if (existsSync(candidate)) return candidate;
     dir = dirname(dir);
   }
   return undefined;

@@ -24,7 +24,6 @@ LANGUAGE_HOST_VERSION="3.68.0"
 current() { [ -z "${VIC_PULUMI_REBUILD:-}" ] && [ -x "$VIC_BIN/$1" ] && [ "$(cat "$VIC_BIN/.$1.version" 2>/dev/null)" = "$2" ]; }
 current pulumi "$PULUMI_VERSION" && current pulumi-language-nodejs "$LANGUAGE_HOST_VERSION" && exit 0
 command -v go >/dev/null || die "go not found: install Go >= 1.25 (https://go.dev/dl); the Pulumi CLI needs it"
-command -v jq >/dev/null || die "jq not found: apt-get install -y jq"
 
 # The sources are read-only in the module cache; builds run in a private writable copy.
 work="$VIC_CACHE/pulumi-build"
@@ -33,7 +32,7 @@ export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 
 copy_module() { # module@version destination
   local dir
-  dir=$(go mod download -json "$1" | jq -r '.Dir // empty') ||
+  dir=$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p') ||
     die "cannot download Go module $1: check access to the Go module proxy ($(go env GOPROXY))"
   [ -n "$dir" ] || die "Go module $1 has no source directory (go mod download -json $1)"
   rm -rf "$2"

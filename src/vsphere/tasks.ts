@@ -2,11 +2,21 @@
  * vSphere tasks, awaited through the PropertyCollector (CreateFilter on the task's `info` +
  * WaitForUpdatesEx), never by sleep-polling: the server answers as soon as the state changes.
  * A task that ends in `error` becomes a TaskFailedError carrying the vSphere fault name.
+ *
+ * The task is read once first: one the server finished within its own call (every vcsim task,
+ * many short vCenter ones) costs that one read instead of CreatePropertyCollector + CreateFilter +
+ * WaitForUpdatesEx + DestroyPropertyCollector, and creates no filter (vcsim 0.46.3 never frees a
+ * filter's change handler, so every filter slows each later change). A task still running gets
+ * its own collector, whose first WaitForUpdatesEx reports the current state, so nothing is missed.
+ *
+ * Why not one collector shared by every task of a client: vcsim's WaitForUpdatesEx re-collects
+ * every filter of the collector for every change, per filter (O(filters² × changes) per tick);
+ * measured with 500 ms tasks, 3 in flight took 1.26 s shared vs 0.55 s apart, 10 took 5.3 s vs 1.1 s.
  */
 import { TaskFailedError, VimFault } from './errors';
 import { UpdateCollector } from './property-collector';
 import type { VimClient } from './session';
-import type { ManagedObjectReference } from './xml';
+import { asArray, type ManagedObjectReference } from './xml';
 
 export type TaskState = 'queued' | 'running' | 'success' | 'error';
 
@@ -41,11 +51,20 @@ const WAIT_SECONDS = 30;
 /** Waits for `task` to finish; resolves with its result, or throws TaskFailedError. */
 export async function waitForTask<R = unknown>(client: VimClient, task: ManagedObjectReference, options: TaskWaitOptions = {}): Promise<R> {
   const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+  const info: Record<string, unknown> = { task, ...(await readTaskInfo(client, task, options)) };
+  let lastProgress = -1;
+  if (info.state === 'success') {
+    options.onProgress?.(100);
+    return info.result as R;
+  }
+  if (typeof info.progress === 'number') {
+    lastProgress = info.progress;
+    options.onProgress?.(info.progress);
+  }
+  if (info.state === 'error') throw taskFailure(info as unknown as TaskInfo, options);
   const collector = await UpdateCollector.create(client);
   try {
     await collector.addFilter([task], [{ type: 'Task', paths: TASK_PATHS }]);
-    const info: Record<string, unknown> = { task };
-    let lastProgress = -1;
     for (;;) {
       const remainingSeconds = deadline === undefined ? WAIT_SECONDS : Math.ceil((deadline - Date.now()) / 1000);
       if (remainingSeconds <= 0) {
@@ -76,6 +95,26 @@ export async function waitForTask<R = unknown>(client: VimClient, task: ManagedO
   } finally {
     await collector.destroy();
   }
+}
+
+/**
+ * The task's info in one call. RetrieveProperties, not the paged Ex variant: one small object is
+ * never paged, and call counts keep this single read apart from batched reads.
+ */
+async function readTaskInfo(client: VimClient, task: ManagedObjectReference, options: TaskWaitOptions): Promise<Record<string, unknown>> {
+  const contents = await client.call<Array<{ obj?: ManagedObjectReference; propSet?: Array<{ name: string; val?: unknown }>; missingSet?: Array<{ fault?: { fault?: { $type?: string } } }> }>>(
+    'RetrieveProperties',
+    client.serviceContent.propertyCollector,
+    { specSet: [{ propSet: [{ type: 'Task', pathSet: TASK_PATHS }], objectSet: [{ obj: task, skip: false }] }] },
+    { returns: 'ObjectContent[]' },
+  );
+  const content = asArray(contents).find((c) => c.obj?.value === task.value);
+  if (!content || asArray(content.missingSet).some((m) => m.fault?.fault?.$type === 'ManagedObjectNotFound')) {
+    throw new VimFault({ faultName: 'ManagedObjectNotFound', method: options.method ?? 'RetrieveProperties', object: task }, `task ${task.value}${options.method ? ` (${options.method})` : ''} vanished before it finished`);
+  }
+  const info: Record<string, unknown> = {};
+  for (const prop of asArray(content.propSet)) info[prop.name.replace(/^info\./, '')] = prop.val;
+  return info;
 }
 
 function taskFailure(info: TaskInfo, options: TaskWaitOptions): TaskFailedError {

@@ -2,28 +2,20 @@
 # The vSphere simulator: our launcher (test/vcsim, govmomi v0.46.3 from the Go module proxy) built
 # into .cache/bin/vcsim-launcher, rebuilt only when its sources are newer than the binary.
 #
-# Fallback when the module proxy is unreachable: Debian's golang-github-vmware-govmomi-dev
-# (0.24.2) in GOPATH mode. Untested: 0.24.2's simulator API predates the task and locking hooks
-# the control API uses, so expect compile errors there; it is kept as the documented last resort.
+# No offline fallback: Debian's golang-github-vmware-govmomi-dev (0.24.2) lacks the simulator hooks
+# the control API needs (Registry.AtomicUpdate, SpoofContext, Task.Wait, AllReference); a GOPATH
+# build against it fails to compile, so the module proxy is required.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 src="$VIC_ROOT/test/vcsim"
 out="$VIC_BIN/vcsim-launcher"
 stale "$out" "$src" || exit 0
-command -v go >/dev/null || die "go not found: install Go >= 1.22 (https://go.dev/dl) or 'apt-get install golang-go' for the offline fallback"
+command -v go >/dev/null || die "go not found: install Go >= 1.22 (Debian 12's golang-go is 1.19, too old; see https://go.dev/dl)"
 log "building the vcsim launcher (govmomi v0.46.3) into $out"
 tmp="$out.$$.tmp"
 trap 'rm -f "$tmp"' EXIT
 cd "$src"
-if go mod download 2>/dev/null; then
-  go build -trimpath -o "$tmp" .
-else
-  gopath=/usr/share/gocode
-  [ -d "$gopath/src/github.com/vmware/govmomi" ] ||
-    die "cannot download Go modules and no offline govmomi: check network access to proxy.golang.org, or 'apt-get install golang-go golang-github-vmware-govmomi-dev'"
-  log "module download failed; trying Debian's govmomi in GOPATH mode (untested fallback)"
-  export GOCACHE="${GOCACHE:-$VIC_CACHE/go-build}"
-  GO111MODULE=off GOPATH="$gopath" go build -o "$tmp" .
-fi
+go mod download || die "cannot download github.com/vmware/govmomi v0.46.3: the vcsim launcher needs the Go module proxy (GOPROXY=$(go env GOPROXY))"
+go build -trimpath -o "$tmp" .
 mv -f "$tmp" "$out"
 touch "$out"

@@ -141,6 +141,9 @@ export class ApplyReporter {
   }
 
   stop(): void {
-    this.multibar?.stop();
+    if (!this.multibar) return;
+    // Lines logged since the last redraw are only written by a redraw; stop() alone drops them.
+    this.multibar.update();
+    this.multibar.stop();
   }
 }

@@ -3,13 +3,15 @@
  * (exact credentials) and a real registry with basic auth. The vSphere and registry passwords
  * must never show in anything vic prints.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeOciLayout } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
-import { cleanEnv, runVic, type VicRun } from './run-vic';
+import { stripAnsi } from '../../src/cli/terminal';
+import { VIC, cleanEnv, runVic, type VicRun } from './run-vic';
 
 const VSPHERE_PASSWORD = 'vsphere-Pa55-never-printed';
 const REGISTRY_PASSWORD = 'registry-Pa55-never-printed';
@@ -191,6 +193,26 @@ describe('vic plan/apply/destroy', () => {
     expect(JSON.parse(all.stdout)).toEqual([]);
     const state = JSON.parse(await readFile(join(dir, '.vic', 'state.json'), 'utf8')) as { resources: object };
     expect(state.resources).toEqual({});
+  });
+
+  it('GIVEN a terminal WHEN applying THEN progress bars show resources and image bytes, and every result line survives the bars', async () => {
+    // script(1) gives vic a pseudo-terminal, as a user's shell would.
+    const command = ['apply', '-f', specFile, '--auto-approve'].map((a) => `'${a}'`).join(' ');
+    const run = await new Promise<VicRun>((resolve, reject) => {
+      const child = spawn('script', ['-qec', `'${VIC}' ${command}`, '/dev/null'], { env: { ...env, TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.once('error', reject);
+      child.once('close', (code) => resolve({ code, stdout, stderr: '' }));
+    });
+    printed.push(run.stdout);
+    expect(run.code).toBe(0);
+    const text = stripAnsi(run.stdout);
+    expect(text).toMatch(/apply +\[[█░]+\] +\d+% \d\/4 resources/);
+    expect(text).toMatch(/image\.app upload +\[[█░]+\] +100% /);
+    for (const address of ['virtual_container_host.demo', 'image.app', 'container_vm.web', 'container_vm.worker']) expect(text).toContain(`${address}: Creation complete after`);
+    expect(text).toContain('Apply complete! Resources: 4 added, 0 changed, 0 destroyed.');
+    expect((await vic('destroy', '-f', specFile, '--auto-approve')).code).toBe(0);
   });
 
   it('GIVEN everything vic printed in this file WHEN searched THEN neither password appears', () => {

@@ -135,6 +135,8 @@ func main() {
 			model.Service.TLS.Certificates = []tls.Certificate{pair}
 		}
 	}
+	// Mounts the /rest and /pbm services imported in endpoints.go.
+	model.Service.RegisterEndpoints = true
 	server := model.Service.NewServer()
 
 	front := newControlFront(model, server.Config.Handler)

@@ -1,23 +1,23 @@
 /**
- * A Pulumi project as a user has it: examples/pulumi copied to a scratch directory, with `vic-iac`
- * installed in its node_modules (compiled, with the package's own exports map) and the other
+ * Pulumi projects as a user has them: copied to a scratch directory, with `vic-iac` installed in
+ * node_modules (compiled, with the package's own exports map) and the other
  * dependencies linked from ours. The serialized dynamic providers load `vic-iac/pulumi/provider-host`
  * by package name, so this is the layout they must work in.
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 export const ROOT = join(__dirname, '../..');
 
-/** Compiles what vic-iac/pulumi needs into <project>/node_modules/vic-iac/dist, as `npm run build` would. */
-async function installVicIac(project: string): Promise<void> {
-  const pkg = join(project, 'node_modules', 'vic-iac');
+/** Compiles what vic-iac/pulumi needs into <dir>/node_modules/vic-iac/dist, as `npm run build` would. */
+async function installVicIac(dir: string): Promise<void> {
+  const pkg = join(dir, 'node_modules', 'vic-iac');
   await mkdir(pkg, { recursive: true });
   await cp(join(ROOT, 'package.json'), join(pkg, 'package.json'));
-  const tsconfig = join(project, 'tsconfig.vic-iac.json');
+  const tsconfig = join(dir, 'tsconfig.vic-iac.json');
   await writeFile(
     tsconfig,
     JSON.stringify({
@@ -35,18 +35,25 @@ async function installVicIac(project: string): Promise<void> {
   }
 }
 
-/** examples/pulumi in `dir`, ready for `pulumi up`. Returns the project directory. */
-export async function preparePulumiProject(dir: string): Promise<string> {
-  const project = join(dir, 'project');
-  await cp(join(ROOT, 'examples/pulumi'), project, { recursive: true });
-  const modules = join(project, 'node_modules');
+/**
+ * Copies each Pulumi project (a directory under the repository) into `dir`, with one shared
+ * `dir/node_modules` that Node and Pulumi find by walking up. Returns the copies' directories.
+ */
+export async function preparePulumiProjects(dir: string, sources: readonly string[]): Promise<string[]> {
+  const modules = join(dir, 'node_modules');
   await mkdir(modules, { recursive: true });
   for (const entry of await readdir(join(ROOT, 'node_modules'))) {
     if (entry.startsWith('.')) continue;
     await symlink(join(ROOT, 'node_modules', entry), join(modules, entry));
   }
-  await installVicIac(project);
-  return project;
+  await installVicIac(dir);
+  const projects: string[] = [];
+  for (const source of sources) {
+    const project = join(dir, basename(source));
+    await cp(join(ROOT, source), project, { recursive: true });
+    projects.push(project);
+  }
+  return projects;
 }
 
 /** Where Pulumi finds `pulumi-resource-pulumi-nodejs`, the launcher of the dynamic-provider host. */

@@ -7,7 +7,7 @@
 import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { LocalWorkspace, PulumiCommand, type Stack } from '@pulumi/pulumi/automation';
+import { LocalWorkspace, PulumiCommand, type ConfigMap, type LocalWorkspaceOptions, type Stack } from '@pulumi/pulumi/automation';
 import { findPeer } from '../../src/sim/peers';
 import { VimClient, updateResourcePool } from '../../src/vsphere';
 import { retrieveFromContainer } from '../../src/vsphere/property-collector';
@@ -15,7 +15,7 @@ import { connectTestClient } from '../helpers/engine';
 import { writeOciLayout } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
-import { preparePulumiProject, pulumiSdkDir } from './project';
+import { preparePulumiProjects, pulumiSdkDir } from './project';
 
 // Distinctive secrets, so finding one in a state file cannot be a coincidence.
 const VSPHERE_PASSWORD = 'vsphere-Pa55-e2e';
@@ -37,6 +37,10 @@ describe('pulumi up of examples/pulumi against the simulator', () => {
   let backend: string;
   let outside: VimClient;
   let stack: Stack;
+  let importProject: string;
+  let workspaceOptions: LocalWorkspaceOptions;
+  let connectionConfig: ConfigMap;
+  let placement: { resourcePoolId: string; datastoreId: string };
 
   beforeAll(async () => {
     // A missing CLI fails here, naming the install command (never a skip).
@@ -45,10 +49,11 @@ describe('pulumi up of examples/pulumi against the simulator', () => {
     scratch = await mkdtemp(join(tmpdir(), 'vic-pulumi-e2e-'));
     backend = join(scratch, 'state');
     await mkdir(backend);
-    const [project, layout] = await Promise.all([
-      preparePulumiProject(scratch),
+    const [[project, importing], layout] = await Promise.all([
+      preparePulumiProjects(scratch, ['examples/pulumi', 'test/pulumi/import-program']),
       writeOciLayout(join(scratch, 'layout'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n' }] }], config: { Cmd: ['/hello'] } }]),
     ]);
+    importProject = importing;
     await registry().push(layout.dir, 'v1', 'e2e/hello:v1');
     outside = await connectTestClient(sim());
 
@@ -64,30 +69,32 @@ describe('pulumi up of examples/pulumi against the simulator', () => {
     const resourcePoolId = clusters.find((c) => c.props.name === 'DC0_C0')?.props.resourcePool.value;
     const datastoreId = datastores.find((d) => d.props.name === 'LocalDS_0')?.ref.value;
     if (!resourcePoolId || !datastoreId) throw new Error(`simulator inventory lacks DC0_C0 or LocalDS_0 (clusters: ${clusters.length}, datastores: ${datastores.length})`);
+    placement = { resourcePoolId, datastoreId };
 
     const pulumiCommand = await PulumiCommand.get({ root: dirname(dirname(pulumi)), skipVersionCheck: true });
     const path = [dirname(pulumi), dirname(languageHost), pulumiSdkDir(), process.env.PATH ?? ''].join(delimiter);
-    stack = await LocalWorkspace.createStack(
-      { stackName: 'e2e', workDir: project },
-      {
-        pulumiCommand,
-        pulumiHome: join(scratch, 'home'),
-        envVars: {
-          PATH: path,
-          PULUMI_BACKEND_URL: `file://${backend}`,
-          PULUMI_CONFIG_PASSPHRASE: 'e2e-passphrase',
-          PULUMI_SKIP_UPDATE_CHECK: 'true',
-          PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
-        },
+    workspaceOptions = {
+      pulumiCommand,
+      pulumiHome: join(scratch, 'home'),
+      envVars: {
+        PATH: path,
+        PULUMI_BACKEND_URL: `file://${backend}`,
+        PULUMI_CONFIG_PASSPHRASE: 'e2e-passphrase',
+        PULUMI_SKIP_UPDATE_CHECK: 'true',
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
       },
-    );
+    };
+    stack = await LocalWorkspace.createStack({ stackName: 'e2e', workDir: project }, workspaceOptions);
     const s = sim();
     if (!s.thumbprint) throw new Error('the simulator serves no TLS thumbprint; the e2e test pins it as a user would');
-    await stack.setAllConfig({
+    connectionConfig = {
       'vic:vsphereServer': { value: s.url },
       'vic:user': { value: s.username },
       'vic:password': { value: s.password, secret: true },
       'vic:thumbprint': { value: s.thumbprint },
+    };
+    await stack.setAllConfig({
+      ...connectionConfig,
       resourcePoolId: { value: resourcePoolId },
       datastoreId: { value: datastoreId },
       image: { value: `${registry().host}/e2e/hello:v1` },
@@ -204,6 +211,35 @@ describe('pulumi up of examples/pulumi against the simulator', () => {
       const up = await stack.up();
       expect(up.summary.resourceChanges).toMatchObject({ update: 1 });
       expect(await pools('vch-web')).toEqual([{ moid: before[0].moid, memoryLimit: 2048 }]);
+    },
+    PULUMI_STEP_MS,
+  );
+
+  it(
+    'GIVEN an existing VCH WHEN another stack declares it with the import option THEN args that differ are refused naming the difference, and matching args adopt it without creating anything',
+    async () => {
+      const [pool] = await pools('vch-web');
+      const adopting = await LocalWorkspace.createStack({ stackName: 'adopt', workDir: importProject }, workspaceOptions);
+      await adopting.setAllConfig({
+        ...connectionConfig,
+        vchName: { value: 'vch-web' },
+        resourcePoolId: { value: placement.resourcePoolId },
+        // Import reads the datastore and datacenter back by name (see the report on issue 6).
+        datacenter: { value: 'DC0' },
+        datastore: { value: 'LocalDS_0' },
+        memoryLimitMb: { value: '1000' },
+        importId: { value: pool.moid },
+      });
+      await expect(adopting.up()).rejects.toThrow(/cannot import virtual_container_host "resgroup-\d+": the program's args differ from vSphere:\s+memory_limit_mb: 2048 → 1000\s+Change the args/);
+
+      await adopting.setConfig('memoryLimitMb', { value: String(pool.memoryLimit) });
+      const up = await adopting.up();
+      expect(up.outputs.id.value).toBe(pool.moid);
+      expect(await pools('vch-web')).toEqual([pool]);
+      const preview = await adopting.preview();
+      expect(Object.keys(preview.changeSummary)).toEqual(['same']);
+      // The VCH belongs to the first stack: forget it here without deleting it.
+      await adopting.workspace.removeStack('adopt', { force: true });
     },
     PULUMI_STEP_MS,
   );

@@ -132,7 +132,7 @@ describe('image and container_vm lifecycle', () => {
   it('GIVEN a foreign VM holding the BIOS UUID a container VM needs WHEN planned and applied THEN both refuse, and the VM is untouched', async () => {
     const uuid = containerVmUuid(String(vch.id), 'squatter');
     await createVm(outside, { folder: moRef('Folder', String(vch.folder_id)), pool: moRef('ResourcePool', String(vch.id)), config: { name: 'not-ours', uuid, guestId: 'otherGuest64', files: { vmPathName: '[LocalDS_0]' }, memoryMB: 64, numCPUs: 1 } });
-    const config = { vch_id: vch.id, image_id: img.id, name: 'squatter' };
+    const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'squatter' };
     const plan = await engine.plan('container_vm', null, config);
     expect(plan.problems.map((p) => [p.path.join('.'), p.summary])).toEqual([['name', 'BIOS UUID taken']]);
     expect(plan.problems[0].detail).toMatch(/^VM not-ours \(vm-\d+\) already has the BIOS UUID [0-9a-f-]{36} that container VM "squatter" in VCH resgroup-\d+ needs, and it was not made by vic-iac\. Choose another name, or remove that VM\.$/);

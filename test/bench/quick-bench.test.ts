@@ -1,0 +1,113 @@
+/**
+ * The benchmark code cannot rot: `npm run bench -- --quick` runs end to end against the real peers
+ * (terraform, the provider from its mirror, vcsim, docker-registry), and every ratio it reports is
+ * the quotient of the two numbers it measured in that run.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ratio } from '../../bench/figures';
+import { parseArgs, runBenchmarks } from '../../bench/run';
+import { README_END, README_START, summaryTable, updateReadme } from '../../bench/summary';
+
+const out = mkdtempSync(join(tmpdir(), 'vic-bench-test-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+function readJson(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8')) as Record<string, unknown>;
+}
+
+// The inputs in the JSON are rounded (ms to 0.1, s to 0.01), so the quotient is checked to 3 %.
+const close = (reported: number, a: number, b: number) => expect(Math.abs(reported - a / b)).toBeLessThanOrEqual(0.03 * (a / b) + 0.01);
+
+describe('npm run bench -- --quick', () => {
+  let table = '';
+
+  beforeAll(async () => {
+    // GIVEN the quick plan (small N), the results written to a scratch dir, not bench/results.
+    // About 45 s on an idle 2-core machine; the timeout leaves room for a loaded one.
+    const plan = parseArgs(['--quick', '--out', out, '--only', 'refresh,apply,startup']);
+    // WHEN every benchmark runs end to end
+    const figures = await runBenchmarks(plan);
+    table = summaryTable(figures);
+  }, 240_000);
+
+  it('THEN refresh.json has a point per N with measured times, round trips counted at the simulator, and ratios from them', () => {
+    const refresh = readJson('refresh') as unknown as {
+      points: { n: number; plan_ms: { vic_median: number; floor_median: number; vic: number[] }; ratio_vic_over_floor: number; round_trips: number; round_trips_by_method: Record<string, number> }[];
+      goals: { round_trips_constant: { met: boolean; trips_largest: number }; time_ratio_at_largest_n: { ratio: number } };
+      machine: { nproc: number; memory_gib: number; cpu_model: string; node: string; terraform: string; measured_at: string };
+    };
+    expect(refresh.points.map((p) => p.n)).toEqual([2, 4]);
+    for (const p of refresh.points) {
+      expect(p.plan_ms.vic_median).toBeGreaterThan(0);
+      expect(p.plan_ms.floor_median).toBeGreaterThan(0);
+      close(p.ratio_vic_over_floor, p.plan_ms.vic_median, p.plan_ms.floor_median);
+      // the plan logs in and reads its VMs: those calls were counted at the simulator
+      expect(p.round_trips_by_method.Login).toBeGreaterThanOrEqual(1);
+      expect(p.round_trips_by_method.RetrievePropertiesEx).toBeGreaterThanOrEqual(1);
+      expect(Object.values(p.round_trips_by_method).reduce((a, b) => a + b, 0)).toBe(p.round_trips);
+    }
+    expect(refresh.goals.time_ratio_at_largest_n.ratio).toBe(refresh.points[1].ratio_vic_over_floor);
+    expect(refresh.goals.round_trips_constant.trips_largest).toBe(refresh.points[1].round_trips);
+    expect(refresh.machine.nproc).toBeGreaterThan(0);
+    expect(refresh.machine.terraform).toMatch(/^\d+\.\d+\.\d+/);
+    expect(Date.parse(refresh.machine.measured_at)).not.toBeNaN();
+  });
+
+  it('THEN memory.json holds the provider peak RSS sampled during the largest plan', () => {
+    const memory = readJson('memory') as { n: number; provider_peak_rss_mib: number };
+    expect(memory.n).toBe(4);
+    // a Node process with the engine loaded: tens of MiB at least, far from a stray number
+    expect(memory.provider_peak_rss_mib).toBeGreaterThan(20);
+    expect(memory.provider_peak_rss_mib).toBeLessThan(2048);
+  });
+
+  it('THEN apply.json compares terraform apply with the raw SOAP script on measured times and counted calls', () => {
+    const apply = readJson('apply') as {
+      vms: number;
+      wall_s: { terraform_apply: number; raw_soap: number };
+      ratio_terraform_over_raw: number;
+      goal: { met: boolean };
+      round_trips_by_method: { terraform_apply: Record<string, number>; raw_soap: Record<string, number> };
+    };
+    expect(apply.vms).toBe(4);
+    close(apply.ratio_terraform_over_raw, apply.wall_s.terraform_apply, apply.wall_s.raw_soap);
+    expect(apply.goal.met).toBe(apply.ratio_terraform_over_raw <= 1.3);
+    for (const side of [apply.round_trips_by_method.terraform_apply, apply.round_trips_by_method.raw_soap]) {
+      expect(side.CreateVM_Task).toBe(4);
+      expect(side.PowerOnVM_Task).toBe(4);
+    }
+  });
+
+  it('THEN startup.json has p50 and p95 for the provider and for node -e 0, and their ratios', () => {
+    const startup = readJson('startup') as { runs: number; provider_ms: { p50: number; p95: number }; node_floor_ms: { p50: number; p95: number }; ratio_provider_over_node: { p50: number; p95: number } };
+    expect(startup.runs).toBe(5);
+    expect(startup.provider_ms.p95).toBeGreaterThanOrEqual(startup.provider_ms.p50);
+    close(startup.ratio_provider_over_node.p50, startup.provider_ms.p50, startup.node_floor_ms.p50);
+    close(startup.ratio_provider_over_node.p95, startup.provider_ms.p95, startup.node_floor_ms.p95);
+  });
+
+  it('THEN summary.md carries the table, and the README section between the markers takes it', () => {
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain(table);
+    expect(table).toMatch(/\| Refresh: `terraform plan`, 4 container VMs \|/);
+    expect(table).toMatch(/Measured \d{4}-\d{2}-\d{2} on \d+ × /);
+    const readme = join(out, 'README.md');
+    writeFileSync(readme, `# x\n\n## Benchmarks\n\n${README_START}\nold\n${README_END}\n\nafter\n`);
+    expect(updateReadme(readme, table)).toBe(true);
+    const text = readFileSync(readme, 'utf8');
+    expect(text).toContain(`${README_START}\n${table}\n${README_END}\n\nafter`);
+    expect(text).not.toContain('old');
+  });
+});
+
+describe('ratio', () => {
+  it.each([
+    [3, 2, 1.5],
+    [1, 3, 0.33],
+  ])('GIVEN %d over %d THEN %d', (a, b, want) => expect(ratio(a, b)).toBe(want));
+
+  it('GIVEN a zero baseline THEN it refuses instead of printing Infinity', () => {
+    expect(() => ratio(1, 0)).toThrow(/baseline 0/);
+  });
+});

@@ -53,12 +53,14 @@ export function workspace(mode: 'mirror' | 'dev', opts: { fixture?: string; extr
   const dir = mkdtempSync(join(tmpdir(), 'vic-tf-ws-'));
   if (opts.fixture) cpSync(join(FIXTURES, opts.fixture), dir, { recursive: true });
   const cliConfig = join(dir, '.terraformrc');
+  // A provider that also matches `direct` is looked up in the public registry too, which is not reachable.
+  const fromMirrors = ['registry.terraform.io/vic-iac/vic', ...(opts.extraMirror ? ['registry.terraform.io/vmware/vsphere'] : [])];
   const installation =
     mode === 'dev'
       ? `provider_installation {\n  dev_overrides {\n    "vic-iac/vic" = "${join(REPO, 'bin')}"\n  }\n  direct {}\n}\n`
       : `provider_installation {\n  filesystem_mirror {\n    path    = "${mirror}"\n    include = ["registry.terraform.io/vic-iac/vic"]\n  }\n${
           opts.extraMirror ? `  filesystem_mirror {\n    path    = "${opts.extraMirror}"\n    include = ["registry.terraform.io/vmware/vsphere"]\n  }\n` : ''
-        }  direct {\n    exclude = ["registry.terraform.io/vic-iac/vic"]\n  }\n}\n`;
+        }  direct {\n    exclude = [${fromMirrors.map((a) => `"${a}"`).join(', ')}]\n  }\n}\n`;
   writeFileSync(cliConfig, installation);
   mkdirSync(join(dir, '.plugin-cache'), { recursive: true });
   return {

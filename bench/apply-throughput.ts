@@ -13,6 +13,7 @@ import { datastorePath } from '../src/vsphere/file-manager';
 import { addDevice, fileSerialPort, isoCdrom, networkAdapter, pvscsiController, virtualDisk, type VirtualDeviceConfigSpec } from '../src/vsphere/virtual-devices';
 import { createVm, powerOnVm } from '../src/vsphere/virtual-machine';
 import { progress, ratio, round, timedMs } from './figures';
+import type { BenchWorkspace } from './terraform-runner';
 import { floorWorkspace, readStateResources, vicWorkspace } from './vic-stack';
 
 export interface ApplyResult {
@@ -101,8 +102,10 @@ async function rawCreate(sim: RunningSimulator, vchId: string, count: number, co
 export async function applyBench(opts: ApplyOptions): Promise<ApplyResult> {
   const concurrency = opts.concurrency ?? 10;
   const sim = await opts.startSimulator();
+  const workspaces: BenchWorkspace[] = [];
   try {
     const vic = await vicWorkspace('apply', sim, opts.image);
+    workspaces.push(vic);
     progress('apply: creating the VCH and the image (not timed)');
     await vic.terraform(['apply', '-auto-approve', '-input=false', '-var', 'n=0']);
     const resources = readStateResources(vic);
@@ -121,6 +124,7 @@ export async function applyBench(opts: ApplyOptions): Promise<ApplyResult> {
 
     progress(`apply: terraform apply of ${opts.vms} terraform_data (Terraform's own share); vic took ${round(tf.wallMs / 1000, 2)} s`);
     const floor = await floorWorkspace('apply-floor');
+    workspaces.push(floor);
     const floorRun = await floor.terraform(['apply', '-auto-approve', '-input=false', `-parallelism=${concurrency}`, '-var', `n=${opts.vms}`]);
 
     const r = ratio(tf.wallMs, raw.ms);
@@ -144,6 +148,7 @@ export async function applyBench(opts: ApplyOptions): Promise<ApplyResult> {
       task_wait_calls: { terraform_apply: taskWaitCalls(tfStats), raw_soap: taskWaitCalls(rawStats) },
     };
   } finally {
+    for (const ws of workspaces) ws.remove();
     await sim.stop();
   }
 }

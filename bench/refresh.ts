@@ -6,7 +6,7 @@
  */
 import type { RunningSimulator } from '../src/sim/simulator';
 import { median, progress, ratio, round } from './figures';
-import type { TerraformResult } from './terraform-runner';
+import type { BenchWorkspace, TerraformResult } from './terraform-runner';
 import { floorWorkspace, vicWorkspace } from './vic-stack';
 
 export interface RefreshPoint {
@@ -60,6 +60,15 @@ export async function refreshBench(opts: RefreshOptions): Promise<{ refresh: Ref
   const sizes = [...opts.sizes].sort((a, b) => a - b);
   const vic = await vicWorkspace('refresh', opts.sim, opts.image);
   const floor = await floorWorkspace('refresh-floor');
+  try {
+    return await measureSizes(opts, sizes, vic, floor);
+  } finally {
+    vic.remove();
+    floor.remove();
+  }
+}
+
+async function measureSizes(opts: RefreshOptions, sizes: readonly number[], vic: BenchWorkspace, floor: BenchWorkspace): Promise<{ refresh: RefreshResult; memory: MemoryResult }> {
   const points: RefreshPoint[] = [];
   for (const n of sizes) {
     const vars = ['-var', `n=${n}`];

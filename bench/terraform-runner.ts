@@ -4,7 +4,7 @@
  * sampling the peak RSS of the provider process Terraform starts.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installProvider, requireTerraform } from '../test/provider/terraform-cli';
@@ -23,6 +23,8 @@ export interface BenchWorkspace {
   write(file: string, content: string): void;
   /** Runs terraform; throws with its output when it fails. */
   terraform(args: readonly string[], options?: { sampleProviderRss?: boolean }): Promise<TerraformResult>;
+  /** Deletes the directory (state included): the simulator it described is gone by then. */
+  remove(): void;
 }
 
 const PROVIDER_MARKER = 'registry.terraform.io/vic-iac/vic';
@@ -43,6 +45,7 @@ export function benchWorkspace(name: string, env: NodeJS.ProcessEnv = {}): Bench
     dir,
     write: (file, content) => writeFileSync(join(dir, file), content),
     terraform: (args, options = {}) => runTerraform(terraformBin, args, dir, fullEnv, options.sampleProviderRss ?? false),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
 

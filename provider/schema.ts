@@ -120,15 +120,20 @@ export function tfBlockOf(schema: Schema, description = '', version = 0): TfBloc
 }
 
 /**
- * A data source reads an existing object: its lookup arguments are inputs (required when the
- * resource requires them) and every other attribute is a computed output.
+ * A data source reads an existing object: its lookup arguments are required inputs, whatever the
+ * resource says about them (a lookup that may be left out cannot say which object it means), and
+ * every other attribute is a computed output.
  */
 export function dataSourceSchema(d: ResourceDeclaration): Schema {
   const lookup = d.dataSource?.lookup ?? [];
+  const unknown = lookup.filter((name) => !(name in d.schema));
+  if (unknown.length > 0) {
+    throw new Error(`data source vic_${d.type}: lookup arguments ${unknown.map((n) => `"${n}"`).join(', ')} are not attributes of the resource (known: ${Object.keys(d.schema).join(', ')}); fix dataSource.lookup in its declaration`);
+  }
   const out: { [name: string]: Attribute } = {};
   for (const [name, attr] of Object.entries(d.schema)) {
     if (lookup.includes(name)) {
-      out[name] = { type: attr.type, description: attr.description, required: attr.required === true, optional: attr.required !== true, validate: attr.validate };
+      out[name] = { type: attr.type, description: attr.description, required: true, sensitive: attr.sensitive, validate: attr.validate };
     } else {
       out[name] = { type: attr.type, description: attr.description, computed: true, sensitive: attr.sensitive };
     }

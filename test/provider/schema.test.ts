@@ -70,22 +70,33 @@ describe.each(declarations.map((d): [string, ResourceDeclaration] => [d.type, d]
 
 describe('data sources', () => {
   it.each(declarations.filter((d) => d.dataSource).map((d): [string, ResourceDeclaration] => [d.type, d]))(
-    'GIVEN the %s data source WHEN mapped THEN lookup arguments are inputs and everything else is computed',
+    'GIVEN the %s data source WHEN mapped THEN lookup arguments are required inputs and everything else is computed',
     (_type, d) => {
       const ds = dataSourceSchema(d);
+      const wire = new Map(schemas.dataSources.get(`vic_${d.type}`)!.tfSchema.block.attributes.map((a) => [a.name, a]));
       for (const [name, attr] of Object.entries(ds)) {
         if (d.dataSource!.lookup.includes(name)) {
           expect(attr.computed).toBeFalsy();
-          expect(attr.required === true).toBe(d.schema[name].required === true);
+          expect(attr.required).toBe(true);
+          expect(wire.get(name)).toMatchObject({ required: true, optional: false, computed: false });
         } else {
           expect(attr).toMatchObject({ computed: true });
           expect(attr.required || attr.optional).toBeFalsy();
         }
       }
+      for (const [name, attr] of wire) if (!d.dataSource!.lookup.includes(name)) expect(attr).toMatchObject({ required: false, optional: false, computed: true });
       // No nested blocks in a data source: blocks cannot be computed.
       expect(schemas.dataSources.get(`vic_${d.type}`)!.tfSchema.block.block_types).toEqual([]);
     },
   );
+});
+
+describe('data source lookups', () => {
+  it('GIVEN a lookup argument that is not an attribute WHEN mapped THEN it fails naming the data source, the argument and the known attributes', () => {
+    const image = declarations.find((d) => d.type === 'image')!;
+    const broken: ResourceDeclaration = { ...image, dataSource: { description: 'x', lookup: ['reference', 'tag'] } };
+    expect(() => dataSourceSchema(broken)).toThrow(/data source vic_image: lookup arguments "tag" are not attributes of the resource \(known: id, vch_id, reference/);
+  });
 });
 
 describe('provider configuration', () => {

@@ -6,16 +6,17 @@
  *   npm run bench -- --only refresh,startup --out /tmp/figures
  *
  * Writes <out>/{refresh,memory,apply,startup}.json (each with the machine and the date) and
- * <out>/summary.md; a full run into bench/results also rewrites the README's benchmark table.
+ * <out>/summary.md; a run into bench/results also rewrites the README's benchmark table. With
+ * --only, the summary takes the other figures from the JSON files an earlier run left in <out>.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { applyBench } from './apply-throughput';
+import { applyBench, type ApplyResult } from './apply-throughput';
 import { progress } from './figures';
 import { machineInfo, type MachineInfo } from './machine';
-import { startupBench } from './provider-startup';
-import { refreshBench } from './refresh';
+import { startupBench, type StartupResult } from './provider-startup';
+import { refreshBench, type MemoryResult, type RefreshResult } from './refresh';
 import { summaryMarkdown, summaryTable, updateReadme, type BenchFigures, type BootFigure, type ImagesFigure } from './summary';
 import { startBenchRegistry, startBenchSimulator } from './vic-stack';
 import { requireTerraform } from '../test/provider/terraform-cli';
@@ -63,10 +64,20 @@ function readFigure<T>(path: string): T | undefined {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
 }
 
+/** Figures of benchmarks left out by --only, from an earlier run into the same directory. */
+function earlierFigures(plan: BenchPlan): Partial<BenchFigures> {
+  const earlier = <T>(name: string) => readFigure<T>(join(plan.out, `${name}.json`));
+  return {
+    ...(plan.only.has('refresh') ? {} : { refresh: earlier<RefreshResult>('refresh'), memory: earlier<MemoryResult>('memory') }),
+    ...(plan.only.has('apply') ? {} : { apply: earlier<ApplyResult>('apply') }),
+    ...(plan.only.has('startup') ? {} : { startup: earlier<StartupResult>('startup') }),
+  };
+}
+
 export async function runBenchmarks(plan: BenchPlan): Promise<BenchFigures> {
   mkdirSync(plan.out, { recursive: true });
   const machine = machineInfo(requireTerraform());
-  let figures: BenchFigures = { machine, quick: plan.quick };
+  let figures: BenchFigures = { machine, quick: plan.quick, ...earlierFigures(plan) };
 
   if (plan.only.has('refresh') || plan.only.has('apply')) {
     const registry = await startBenchRegistry();
@@ -118,7 +129,7 @@ async function main(): Promise<void> {
   const figures = await runBenchmarks(plan);
   const table = summaryTable(figures);
   process.stdout.write(`${table}\n`);
-  if (!plan.quick && plan.out === DEFAULT_OUT && plan.only.size === BENCHMARKS.length) {
+  if (!plan.quick && plan.out === DEFAULT_OUT) {
     const readme = join(REPO, 'README.md');
     if (updateReadme(readme, table)) progress('README.md benchmark table updated');
     else progress(`README.md has no "<!-- bench:start -->" / "<!-- bench:end -->" markers yet; the table is in ${join(plan.out, 'summary.md')}`);

@@ -15,6 +15,8 @@ export interface RefreshPoint {
   readonly apply_s: { readonly vic: number; readonly floor: number };
   readonly plan_ms: { readonly vic: readonly number[]; readonly floor: readonly number[]; readonly vic_median: number; readonly floor_median: number };
   readonly ratio_vic_over_floor: number;
+  /** The vic plan ran past the time budget and was stopped: its time and ratio are lower bounds, its round trips those made so far. */
+  readonly vic_timed_out: boolean;
   /** SOAP calls the simulator answered during one vic plan (median over the repeats). */
   readonly round_trips: number;
   readonly round_trips_by_method: Readonly<Record<string, number>>;
@@ -29,6 +31,7 @@ export interface RefreshResult {
   readonly repeats: number;
   readonly points: readonly RefreshPoint[];
   readonly goals: {
+    /** With a stopped plan at the largest N, trips_largest counts only the calls made before it was stopped. */
     readonly round_trips_constant: { readonly met: boolean; readonly smallest_n: number; readonly largest_n: number; readonly trips_smallest: number; readonly trips_largest: number };
     readonly time_ratio_at_largest_n: { readonly met: boolean; readonly limit: 1.5; readonly ratio: number; readonly n: number };
   };
@@ -40,6 +43,8 @@ export interface MemoryResult {
   readonly description: string;
   readonly n: number;
   readonly provider_peak_rss_mib: number | null;
+  /** The plan was stopped at its time budget: the peak is the one reached until then. */
+  readonly plan_timed_out: boolean;
 }
 
 export interface RefreshOptions {
@@ -48,6 +53,8 @@ export interface RefreshOptions {
   /** Ascending resource counts, e.g. [10, 100, 1000]. */
   readonly sizes: readonly number[];
   readonly repeats: number;
+  /** Time budget of one vic plan; a plan that runs longer is stopped and reported as such. */
+  readonly planTimeoutMs: number;
 }
 
 // A round trip or two may move between coalesced batches; growth with N is what the goal forbids.
@@ -85,7 +92,7 @@ async function measureSizes(opts: RefreshOptions, sizes: readonly number[], vic:
       // Alternate the order so neither side always runs on the warmer (or busier) machine.
       const runVic = async () => {
         await opts.sim.control.resetStats();
-        const result = await vic.terraform(plan, { sampleProviderRss: true });
+        const result = await vic.terraform(plan, { sampleProviderRss: true, timeoutMs: opts.planTimeoutMs });
         const stats = await opts.sim.control.stats();
         vicRuns.push({ result, trips: stats.total, byMethod: stats.calls, serverMs: Object.values(stats.serverMs).reduce((a, b) => a + b, 0) });
       };
@@ -99,7 +106,12 @@ async function measureSizes(opts: RefreshOptions, sizes: readonly number[], vic:
         await runVic();
         await runFloor();
       }
+      if (vicRuns.some((r) => r.result.timedOut)) {
+        progress(`refresh N=${n}: the vic plan passed its ${Math.round(opts.planTimeoutMs / 1000)} s budget and was stopped; no further repeats`);
+        break;
+      }
     }
+    const timedOut = vicRuns.some((r) => r.result.timedOut);
     const vicMs = vicRuns.map((r) => r.result.wallMs);
     const floorMs = floorRuns.map((r) => r.wallMs);
     const trips = median(vicRuns.map((r) => r.trips));
@@ -110,13 +122,14 @@ async function measureSizes(opts: RefreshOptions, sizes: readonly number[], vic:
       apply_s: { vic: round(vicApply.wallMs / 1000, 2), floor: round(floorApply.wallMs / 1000, 2) },
       plan_ms: { vic: vicMs.map((v) => round(v)), floor: floorMs.map((v) => round(v)), vic_median: round(median(vicMs)), floor_median: round(median(floorMs)) },
       ratio_vic_over_floor: ratio(median(vicMs), median(floorMs)),
+      vic_timed_out: timedOut,
       round_trips: trips,
       round_trips_by_method: typical.byMethod,
       server_ms: round(typical.serverMs),
       provider_peak_rss_mib: rss.length > 0 ? round(Math.max(...rss)) : null,
     };
     points.push(point);
-    progress(`refresh N=${n}: plan ${point.plan_ms.vic_median} ms vs floor ${point.plan_ms.floor_median} ms (×${point.ratio_vic_over_floor}), ${trips} round trips, provider peak RSS ${point.provider_peak_rss_mib} MiB`);
+    progress(`refresh N=${n}: plan ${timedOut ? '> ' : ''}${point.plan_ms.vic_median} ms vs floor ${point.plan_ms.floor_median} ms (×${point.ratio_vic_over_floor}), ${trips} round trips, provider peak RSS ${point.provider_peak_rss_mib} MiB`);
   }
   const first = points[0];
   const last = points[points.length - 1];
@@ -127,13 +140,13 @@ async function measureSizes(opts: RefreshOptions, sizes: readonly number[], vic:
     points,
     goals: {
       round_trips_constant: {
-        met: last.round_trips <= first.round_trips + ROUND_TRIP_TOLERANCE,
+        met: !last.vic_timed_out && last.round_trips <= first.round_trips + ROUND_TRIP_TOLERANCE,
         smallest_n: first.n,
         largest_n: last.n,
         trips_smallest: first.round_trips,
         trips_largest: last.round_trips,
       },
-      time_ratio_at_largest_n: { met: last.ratio_vic_over_floor <= 1.5, limit: 1.5, ratio: last.ratio_vic_over_floor, n: last.n },
+      time_ratio_at_largest_n: { met: !last.vic_timed_out && last.ratio_vic_over_floor <= 1.5, limit: 1.5, ratio: last.ratio_vic_over_floor, n: last.n },
     },
     vsphere_provider: VSPHERE_PROVIDER_NOTE,
   };
@@ -142,6 +155,7 @@ async function measureSizes(opts: RefreshOptions, sizes: readonly number[], vic:
     description: `peak RSS (VmHWM) of the terraform-provider-vic process during terraform plan over ${last.n} container VMs`,
     n: last.n,
     provider_peak_rss_mib: last.provider_peak_rss_mib,
+    plan_timed_out: last.vic_timed_out,
   };
   return { refresh, memory };
 }

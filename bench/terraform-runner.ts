@@ -16,13 +16,21 @@ export interface TerraformResult {
   readonly stderr: string;
   /** Highest VmHWM of any terraform-provider-vic process during the command, in MiB. */
   readonly providerPeakRssMib?: number;
+  /** The command ran past its time budget and was stopped: wallMs is a lower bound. */
+  readonly timedOut: boolean;
+}
+
+export interface TerraformRunOptions {
+  readonly sampleProviderRss?: boolean;
+  /** Stop the command after this long (two interrupts, as a user pressing Ctrl-C twice) and report it. */
+  readonly timeoutMs?: number;
 }
 
 export interface BenchWorkspace {
   readonly dir: string;
   write(file: string, content: string): void;
   /** Runs terraform; throws with its output when it fails. */
-  terraform(args: readonly string[], options?: { sampleProviderRss?: boolean }): Promise<TerraformResult>;
+  terraform(args: readonly string[], options?: TerraformRunOptions): Promise<TerraformResult>;
   /** Deletes the directory (state included): the simulator it described is gone by then. */
   remove(): void;
 }
@@ -40,45 +48,80 @@ export function benchWorkspace(name: string, env: NodeJS.ProcessEnv = {}): Bench
     cliConfig,
     `provider_installation {\n  filesystem_mirror {\n    path    = "${mirror}"\n    include = ["registry.terraform.io/vic-iac/vic"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/vic-iac/vic"]\n  }\n}\n`,
   );
-  const fullEnv = { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', NO_COLOR: '1', ...env };
+  const fullEnv = { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', ...env };
   return {
     dir,
     write: (file, content) => writeFileSync(join(dir, file), content),
-    terraform: (args, options = {}) => runTerraform(terraformBin, args, dir, fullEnv, options.sampleProviderRss ?? false),
+    terraform: (args, options = {}) => runTerraform(terraformBin, args, dir, fullEnv, options),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
 
-function runTerraform(bin: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, sampleRss: boolean): Promise<TerraformResult> {
+function runTerraform(bin: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, options: TerraformRunOptions): Promise<TerraformResult> {
+  const sampleRss = options.sampleProviderRss ?? false;
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(bin, [...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, [...args, '-no-color'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     let peakKib = 0;
-    const sampler = sampleRss && child.pid !== undefined ? setInterval(() => (peakKib = Math.max(peakKib, providerPeakKib(child.pid!))), RSS_SAMPLE_MS) : undefined;
+    let providerPids: number[] = [];
+    const sample = () => {
+      if (child.pid === undefined) return;
+      const providers = providerProcesses(child.pid);
+      providerPids = providers.map((p) => p.pid);
+      for (const p of providers) peakKib = Math.max(peakKib, p.peakKib);
+    };
+    const sampler = sampleRss || options.timeoutMs !== undefined ? setInterval(sample, RSS_SAMPLE_MS) : undefined;
+    let timedOut = false;
+    const budget =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            sample();
+            // Terraform exits at once on a second interrupt; its provider would outlive it.
+            child.kill('SIGINT');
+            setTimeout(() => {
+              child.kill('SIGINT');
+              for (const pid of providerPids) {
+                try {
+                  process.kill(pid, 'SIGKILL');
+                } catch {
+                  // already gone
+                }
+              }
+            }, 1000).unref();
+          }, options.timeoutMs);
     child.once('error', (e) => {
       if (sampler) clearInterval(sampler);
+      if (budget) clearTimeout(budget);
       reject(new Error(`terraform ${args.join(' ')} could not start: ${e.message}`));
     });
     child.once('close', (code) => {
       if (sampler) clearInterval(sampler);
+      if (budget) clearTimeout(budget);
       const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
       const stdout = Buffer.concat(out).toString('utf8');
       const stderr = Buffer.concat(err).toString('utf8');
+      const providerPeakRssMib = sampleRss && peakKib > 0 ? peakKib / 1024 : undefined;
+      if (timedOut) {
+        resolve({ args, wallMs: options.timeoutMs ?? wallMs, stdout, stderr, providerPeakRssMib, timedOut });
+        return;
+      }
       if (code !== 0) {
         reject(new Error(`terraform ${args.join(' ')} in ${cwd} failed (exit ${code}):\n${stdout.slice(-4000)}\n${stderr.slice(-4000)}`));
         return;
       }
-      resolve({ args, wallMs, stdout, stderr, providerPeakRssMib: sampleRss ? (peakKib > 0 ? peakKib / 1024 : undefined) : undefined });
+      resolve({ args, wallMs, stdout, stderr, providerPeakRssMib, timedOut });
     });
   });
 }
 
-/** The largest VmHWM (peak resident set) among the provider processes below `rootPid`, in KiB. */
-function providerPeakKib(rootPid: number): number {
+/** The provider processes below `rootPid`, each with its VmHWM (peak resident set) in KiB. */
+function providerProcesses(rootPid: number): { pid: number; peakKib: number }[] {
   const parents = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -91,7 +134,7 @@ function providerPeakKib(rootPid: number): number {
       // the process ended while we looked
     }
   }
-  let peak = 0;
+  const found: { pid: number; peakKib: number }[] = [];
   for (const [pid] of parents) {
     let ancestor = parents.get(pid);
     while (ancestor !== undefined && ancestor !== rootPid && ancestor > 1) ancestor = parents.get(ancestor);
@@ -99,10 +142,10 @@ function providerPeakKib(rootPid: number): number {
     try {
       if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(PROVIDER_MARKER)) continue;
       const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (hwm) peak = Math.max(peak, Number(hwm[1]));
+      found.push({ pid, peakKib: hwm ? Number(hwm[1]) : 0 });
     } catch {
       // gone already
     }
   }
-  return peak;
+  return found;
 }

@@ -3,7 +3,7 @@
  * - `suite`: units, integration tests against the simulator, and end-to-end tests through the real
  *   terraform, pulumi and docker-registry peers;
  * - `pulumi-unit`: Pulumi's setMocks tests, kept apart because setMocks replaces the runtime's
- *   process-global monitor (see jest.pulumi-unit.config.js, which also runs them alone).
+ *   process-global monitor (jest.pulumi-unit.config.js runs them alone).
  */
 const shared = {
   testEnvironment: 'node',
@@ -23,5 +23,3 @@ module.exports = {
   maxWorkers: 2,
   globalTeardown: '<rootDir>/test/helpers/global-teardown.js',
 };
-// jest.pulumi-unit.config.js builds on the same settings.
-module.exports.shared = shared;

@@ -77,29 +77,36 @@ export class VsphereEngine implements Engine {
     const empty = { type, prior, planned: null, changes: [], requiresReplace: [], reasons: [], notes: [] };
     if (errors(problems).length > 0) return { ...empty, action: 'no-op', problems };
 
-    const diff = diffResource(decl, prior, validated);
+    let diff = diffResource(decl, prior, validated);
     const notes: string[] = [];
+    // Plan-time vSphere checks need known inputs; unknown ones are checked at the next plan.
+    if (validated === null || containsUnknown(validated) || diff.action === 'delete') {
+      return { type, prior, ...diff, changes: diff.changes, notes, problems };
+    }
+    const check = await this.lifecycle(type).check(this.context({}, type, String(validated.name ?? '')), validated, prior);
+    problems.push(...check.problems);
+    notes.push(...(check.notes ?? []));
+    const equivalent = new Set((check.equivalent ?? []).map((e) => e.attribute));
+    if (equivalent.size > 0) {
+      // Another name for the same vSphere object (a MOID for a name, say): update the state, keep the object.
+      const relaxed = Object.fromEntries(Object.entries(decl.schema).map(([n, a]) => [n, equivalent.has(n) ? { ...a, forceNew: false } : a]));
+      diff = diffResource({ ...decl, schema: relaxed }, prior, validated);
+    }
     let { action, planned } = diff;
     const requiresReplace = [...diff.requiresReplace];
-    const reasons = [...diff.reasons];
-    // Plan-time vSphere checks need known inputs; unknown ones are checked at the next plan.
-    if (validated !== null && !containsUnknown(validated) && action !== 'delete') {
-      const check = await this.lifecycle(type).check(this.context({}, type, String(validated.name ?? '')), validated, prior);
-      problems.push(...check.problems);
-      notes.push(...(check.notes ?? []));
-      for (const f of check.forceReplace ?? []) {
-        requiresReplace.push(f.path);
-        reasons.push(f.reason);
-      }
-      if ((check.updates ?? []).length > 0 && action === 'no-op') {
-        action = 'update';
-        reasons.push(...(check.updates ?? []));
-      }
-      if ((check.forceReplace ?? []).length > 0 && action !== 'create') {
-        action = 'replace';
-        planned = { ...(planned as Attrs) };
-        for (const [name, attr] of Object.entries(decl.schema)) if (attr.computed && !attr.optional) planned[name] = UNKNOWN;
-      }
+    const reasons = diff.reasons.map((r) => check.equivalent?.find((e) => r.startsWith(`${e.attribute}: `))?.reason ?? r);
+    for (const f of check.forceReplace ?? []) {
+      requiresReplace.push(f.path);
+      reasons.push(f.reason);
+    }
+    if ((check.updates ?? []).length > 0 && action === 'no-op') {
+      action = 'update';
+      reasons.push(...(check.updates ?? []));
+    }
+    if ((check.forceReplace ?? []).length > 0 && action !== 'create') {
+      action = 'replace';
+      planned = { ...(planned as Attrs) };
+      for (const [name, attr] of Object.entries(decl.schema)) if (attr.computed && !attr.optional) planned[name] = UNKNOWN;
     }
     return { type, action, prior, planned, changes: diff.changes, requiresReplace, reasons, notes, problems };
   }

@@ -14,9 +14,33 @@ import { ResourceError } from './errors';
 import { virtualContainerHost } from './virtual-container-host';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { collectPlacement, computePool, datacenterOf, datastoreOf, inventory, networkOf, poolRef } from './placement';
+import type { Datacenter } from '../vsphere/inventory';
 import type { Attrs } from './schema';
 import { ensureBootstrapIso, sha256File } from './bootstrap-iso';
 import { InventorySnapshot, PoolRow, VCH_MARKER_FIELD, VchMarker, readVchMarker, takeSnapshot } from './snapshot';
+
+/**
+ * Placement inputs written differently but naming the same object (a MOID where the state has a
+ * name, e.g. after an import, or a path for a name) are not a change of placement.
+ */
+async function samePlacement(ctx: LifecycleContext, dc: Datacenter, config: Attrs, prior: Attrs): Promise<{ attribute: string; reason: string }[]> {
+  const resolvers: Record<string, (v: string) => Promise<string>> = {
+    datacenter: async (v) => (await datacenterOf(ctx, v)).ref.value,
+    compute: async (v) => (await computePool(ctx, dc, v)).value,
+    datastore: async (v) => (await datastoreOf(ctx, dc, v)).ref.value,
+  };
+  const out: { attribute: string; reason: string }[] = [];
+  for (const [attribute, resolve] of Object.entries(resolvers)) {
+    const before = prior[attribute];
+    const after = config[attribute];
+    if (before === after) continue;
+    // Only the datacenter may be left out: it then means the provider default, or the only one.
+    if (attribute !== 'datacenter' && (typeof before !== 'string' || typeof after !== 'string')) continue;
+    const [a, b] = await Promise.all([resolve(typeof before === 'string' ? before : ''), resolve(typeof after === 'string' ? after : '')]).catch(() => [undefined, undefined]);
+    if (a !== undefined && a === b) out.push({ attribute, reason: `${attribute}: ${JSON.stringify(before)} and ${JSON.stringify(after)} name the same object (${a}); only the state changes` });
+  }
+  return out;
+}
 
 /** True when the VCH's ISO is the one vic-iac uploads (the user named none, or named ours). */
 function ownsIso(config: Attrs, marker: VchMarker): boolean {
@@ -115,6 +139,7 @@ export const virtualContainerHostLifecycle: Lifecycle = {
       if (config.bridge_network && config.bridge_network !== prior?.bridge_network) checks.push(networkOf(ctx, dc, 'bridge_network', String(config.bridge_network)));
     }
     const problems = await collectPlacement(checks);
+    const equivalent = dc && prior && problems.length === 0 ? await samePlacement(ctx, dc, config, prior) : [];
     const updates: string[] = [];
     if (prior && ctx.bootstrapIsoFile) {
       const marker = await readVchMarker(ctx.client, String(prior.id));
@@ -138,7 +163,7 @@ export const virtualContainerHostLifecycle: Lifecycle = {
         }
       }
     }
-    return { problems, updates };
+    return { problems, updates, equivalent };
   },
 
   async create(ctx, config) {

@@ -8,6 +8,7 @@ import { VimClient, moRef } from '../../../src/vsphere';
 import { createVm } from '../../../src/vsphere/virtual-machine';
 import { updateResourcePool } from '../../../src/vsphere/resource-pool';
 import { retrieveFromContainer } from '../../../src/vsphere/property-collector';
+import { Inventory } from '../../../src/vsphere/inventory';
 import { useSimulator } from '../../helpers/vcsim';
 import { connectTestClient, connectTestEngine } from '../../helpers/engine';
 
@@ -80,6 +81,24 @@ describe('virtual_container_host lifecycle', () => {
   it('GIVEN the VCH WHEN imported by MOID THEN the state matches what was applied', async () => {
     const imported = await engine.importState('virtual_container_host', String(state.id));
     expect(imported).toMatchObject({ id: state.id, name: 'vch-a', image_store_path: 'vch-a', folder_id: state.folder_id, bridge_network: 'VM Network' });
+  });
+
+  it('GIVEN the imported VCH WHEN the config names the same datastore and compute by MOID THEN an update of the state, not a replacement', async () => {
+    const imported = await engine.importState('virtual_container_host', String(state.id));
+    const inv = new Inventory(outside);
+    const dc = await inv.datacenter('DC0');
+    const ds = await inv.datastore(dc, 'LocalDS_0');
+    const pool = await inv.resourcePool(dc, '/DC0/host/DC0_C0');
+    const byMoid = { ...config, memory_limit_mb: 2048, cpu_shares: 'high', datastore: ds.ref.value, compute: pool.ref.value };
+    const plan = await engine.plan('virtual_container_host', imported, byMoid);
+    expect(plan.problems).toEqual([]);
+    expect(plan.action).toBe('update');
+    expect(plan.requiresReplace).toEqual([]);
+    expect(plan.reasons).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^datastore: "LocalDS_0" and ".+" name the same object \(.+\); only the state changes$/), expect.stringMatching(/^compute: .* name the same object/)]),
+    );
+    const applied = (await engine.apply(plan)) as Attrs;
+    expect(applied).toMatchObject({ id: state.id, datastore: ds.ref.value, compute: pool.ref.value });
   });
 
   it('GIVEN force_destroy WHEN deleted THEN the VM, the pool and the folder are gone and a refresh reads null', async () => {

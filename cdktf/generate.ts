@@ -9,7 +9,7 @@
 import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { CodeMaker } from 'codemaker';
+import { CodeMaker, toCamelCase } from 'codemaker';
 import { providerSchemaJson } from '../provider/schema';
 
 /** The first line of every generated file; also how stale generated folders are recognised. */
@@ -46,6 +46,38 @@ function withOverrides(path: string, content: string): string {
   return path === 'provider/index.ts' ? marked.replace(PROVIDER_BASE_CLASS_MEMBERS, '$1$2 override $3$4(') : marked;
 }
 
+interface SchemaBlock {
+  block_types?: Record<string, { nesting_mode: string; min_items?: number }>;
+}
+interface SchemaJson {
+  provider_schemas: Record<string, { resource_schemas?: Record<string, { block: SchemaBlock }> }>;
+}
+
+/**
+ * The generator decides whether a `single` block is required from its attributes (all required →
+ * block required), not from min_items, so an optional block such as vic_image.registry_auth, whose
+ * attributes are all required once it is given, comes out required. Terraform's rule is min_items:
+ * 0 means optional. This makes those config properties optional again.
+ */
+function withOptionalSingleBlocks(schema: object, path: string, content: string): string {
+  let out = content;
+  for (const provider of Object.values((schema as SchemaJson).provider_schemas)) {
+    for (const [type, resource] of Object.entries(provider.resource_schemas ?? {})) {
+      if (path !== `${type.replace(/^vic_/, '').replace(/_/g, '-')}/index.ts`) continue;
+      for (const [name, block] of Object.entries(resource.block.block_types ?? {})) {
+        if (block.nesting_mode !== 'single' || (block.min_items ?? 0) > 0) continue;
+        const property = toCamelCase(name);
+        const required = new RegExp(`^(  readonly ${property})(: )`, 'm');
+        if (required.test(out)) out = out.replace(required, '$1?$2');
+        else if (!new RegExp(`^  readonly ${property}\\?: `, 'm').test(out)) {
+          throw new Error(`cdktf/${path}: the optional block "${name}" of ${type} has no "readonly ${property}" in its config interface; the generator output changed, update withOptionalSingleBlocks`);
+        }
+      }
+    }
+  }
+  return out;
+}
+
 function withHeader(path: string, content: string): string {
   // The generated code is typed loosely (`any` in its converters); lint rules are for hand-written code.
   const lint = /\bany\b/.test(content) ? '/* eslint-disable */\n' : '';
@@ -68,7 +100,7 @@ export async function generateBindings(schema: object = providerSchemaJson()): P
     for (const file of (await listFiles(root)).sort()) {
       const path = relative(root, file);
       if (!path.endsWith('.ts') || path === 'lazy-index.ts') continue;
-      files.set(path, withHeader(path, withOverrides(path, await readFile(file, 'utf8'))));
+      files.set(path, withHeader(path, withOptionalSingleBlocks(schema, path, withOverrides(path, await readFile(file, 'utf8')))));
     }
     return files;
   } finally {

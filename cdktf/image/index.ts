@@ -51,7 +51,7 @@ export interface ImageConfig extends cdktf.TerraformMetaArguments {
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/image#registry_auth Image#registry_auth}
   */
-  readonly registryAuth: ImageRegistryAuth;
+  readonly registryAuth?: ImageRegistryAuth;
 }
 export interface ImageRegistryAuth {
   /**

@@ -1,0 +1,152 @@
+/**
+ * examples/cdktf as a user runs it: the program type-checks against `vic-iac/cdktf` (installed with
+ * the package's exports map), synthesizes with the CDKTF App API (no network, no cdktf CLI), and the
+ * real `terraform` applies the synthesized JSON against the simulator with the provider from a
+ * filesystem mirror; a second plan has no changes and destroy leaves nothing.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { VimClient } from '../../src/vsphere';
+import { retrieveFromContainer } from '../../src/vsphere/property-collector';
+import { connectTestClient } from '../helpers/engine';
+import { writeOciLayout } from '../helpers/oci-layout';
+import { useRegistry } from '../helpers/registry';
+import { useSimulator } from '../helpers/vcsim';
+import { REPO, Workspace, workspace } from '../provider/terraform-cli';
+
+const run = promisify(execFile);
+const PASSWORD = 'Cdktf-e2e-S3cret!';
+
+async function node(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
+  try {
+    return await run(process.execPath, args, { cwd, env: { ...process.env, ...env }, maxBuffer: 16 << 20 });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`node ${args.join(' ')} failed in ${cwd}: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  }
+}
+
+/**
+ * A scratch project: the example, a node_modules holding vic-iac compiled with its own package.json
+ * (so `vic-iac/cdktf` resolves through the exports map, as after `npm install vic-iac`), and every
+ * other dependency linked from the repository's node_modules.
+ */
+async function prepareExample(scratch: string): Promise<string> {
+  const modules = join(scratch, 'node_modules');
+  mkdirSync(modules, { recursive: true });
+  for (const entry of readdirSync(join(REPO, 'node_modules'))) {
+    if (!entry.startsWith('.')) symlinkSync(join(REPO, 'node_modules', entry), join(modules, entry));
+  }
+  const pkg = join(modules, 'vic-iac');
+  mkdirSync(pkg);
+  cpSync(join(REPO, 'package.json'), join(pkg, 'package.json'));
+  const tsconfig = join(scratch, 'tsconfig.vic-iac.json');
+  writeFileSync(
+    tsconfig,
+    JSON.stringify({
+      extends: join(REPO, 'tsconfig.json'),
+      compilerOptions: { outDir: join(pkg, 'dist'), rootDir: REPO, sourceMap: false, types: ['node'] },
+      files: [join(REPO, 'cdktf/index.ts')],
+      include: [],
+    }),
+  );
+  await node([join(REPO, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], REPO);
+  const project = join(scratch, 'example');
+  cpSync(join(REPO, 'examples/cdktf'), project, { recursive: true });
+  return project;
+}
+
+interface SynthesizedStack {
+  terraform: { required_providers: Record<string, { source: string }> };
+  provider: Record<string, unknown>;
+  resource: Record<string, Record<string, Record<string, unknown>>>;
+  variable: Record<string, unknown>;
+}
+
+describe('examples/cdktf: synth, then terraform apply of the synthesized JSON', () => {
+  const sim = useSimulator({ username: 'cdktf', password: PASSWORD });
+  const registry = useRegistry();
+  let scratch: string;
+  let project: string;
+  let stackDir: string;
+  let ws: Workspace;
+  let env: NodeJS.ProcessEnv;
+  let outside: VimClient;
+
+  const tf = async (args: string[]) => {
+    const r = await ws.terraform([...args, '-no-color'], env);
+    if (r.code !== 0) throw new Error(`terraform ${args.join(' ')} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+    expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+    return r;
+  };
+
+  beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), 'vic-cdktf-'));
+    project = await prepareExample(scratch);
+    const layout = await writeOciLayout(join(scratch, 'oci'), 'v1', [
+      {
+        layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/web', content: '#!/bin/sh\necho cdktf\n', mode: 0o755 }] }],
+        config: { Entrypoint: ['/bin/web'], Env: ['PATH=/bin'] },
+      },
+    ]);
+    await registry().push(layout.dir, 'v1', 'test/cdktf:v1');
+    env = {
+      VSPHERE_SERVER: sim().url,
+      VSPHERE_USER: sim().username,
+      VSPHERE_PASSWORD: PASSWORD,
+      VSPHERE_THUMBPRINT: sim().thumbprint,
+      TF_VAR_image: `${registry().host}/test/cdktf:v1`,
+      TF_VAR_insecure_registry: 'true',
+    };
+    outside = await connectTestClient(sim());
+  }, 120_000);
+
+  afterAll(async () => {
+    await outside?.close();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('GIVEN the example WHEN type-checked with its own tsconfig (node16 resolution) THEN vic-iac/cdktf resolves through the exports map', async () => {
+    await node([join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(project, 'tsconfig.json')], project);
+  }, 120_000);
+
+  it('GIVEN the example WHEN synthesized THEN the stack JSON holds the vic provider, the three resources and their references', async () => {
+    const outdir = join(scratch, 'cdktf.out');
+    await node([join(REPO, 'node_modules/tsx/dist/cli.mjs'), 'main.ts'], project, { CDKTF_OUTDIR: outdir });
+    stackDir = join(outdir, 'stacks', 'vic-example');
+    const stack = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as SynthesizedStack;
+    expect(stack.terraform.required_providers.vic.source).toBe('registry.terraform.io/vic-iac/vic');
+    expect(Object.keys(stack.resource).sort()).toEqual(['vic_container_vm', 'vic_image', 'vic_virtual_container_host']);
+    expect(stack.resource.vic_virtual_container_host.vch).toMatchObject({ name: 'vch-cdktf', compute: '/DC0/host/DC0_C0', memory_limit_mb: 4096 });
+    expect(stack.resource.vic_image.app).toMatchObject({ vch_id: '${vic_virtual_container_host.vch.id}', reference: '${var.image}' });
+    expect(stack.resource.vic_container_vm.web).toMatchObject({ image_id: '${vic_image.app.id}', env: { GREETING: 'hello from cdktf' } });
+    expect(Object.keys(stack.variable).sort()).toEqual(['image', 'insecure_registry']);
+  }, 120_000);
+
+  it('GIVEN the synthesized JSON WHEN terraform init and apply run THEN the VCH, the image and the container VM exist, and a second plan has no changes', async () => {
+    expect(existsSync(join(stackDir, 'cdk.tf.json'))).toBe(true);
+    ws = workspace('mirror');
+    cpSync(join(stackDir, 'cdk.tf.json'), join(ws.dir, 'cdk.tf.json'));
+    const init = await tf(['init']);
+    expect(init.stdout).toContain('Installed vic-iac/vic v0.1.0 (unauthenticated)');
+    const apply = await tf(['apply', '-auto-approve']);
+    expect(apply.stdout).toContain('Apply complete! Resources: 3 added, 0 changed, 0 destroyed.');
+    const vms = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
+    expect(vms.map((v) => v.props.name)).toContain('web-cdktf');
+    const plan = await ws.terraform(['plan', '-detailed-exitcode', '-no-color'], env);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('No changes. Your infrastructure matches the configuration.');
+  }, 240_000);
+
+  it('GIVEN the applied stack WHEN destroyed THEN no VM or pool of the example is left', async () => {
+    const destroy = await tf(['destroy', '-auto-approve']);
+    expect(destroy.stdout).toContain('Destroy complete! Resources: 3 destroyed.');
+    const vms = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
+    const pools = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'ResourcePool', paths: ['name'] }] });
+    expect(vms.map((v) => v.props.name)).not.toContain('web-cdktf');
+    expect(pools.map((p) => p.props.name)).not.toContain('vch-cdktf');
+  }, 180_000);
+});

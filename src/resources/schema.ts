@@ -1,7 +1,8 @@
 /**
  * The attribute DSL: each resource declares its schema ONCE, as data. The Terraform schema, the
  * Pulumi args and `replaces`, the CLI spec format and the docs under docs/resources are all derived
- * from these declarations (see src/resources/derive.ts); nothing about an attribute is written twice.
+ * from these declarations (provider/schema.ts, pulumi-component/generate-types.ts, src/cli/spec.ts,
+ * src/resources/docs.ts); nothing about an attribute is written twice.
  */
 
 /** Attribute value types. `object` is a nested object; with `block: true` it renders as an HCL block. */

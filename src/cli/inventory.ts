@@ -4,11 +4,7 @@
  * vSphere holds, found by the markers on pools and VMs.
  */
 import type { Engine } from '../engine/types';
-import { VsphereEngine } from '../engine';
 import { refreshStack, type StackState } from '../engine/stack';
-import { takeSnapshot } from '../resources/snapshot';
-import { rootFolder } from '../vsphere/property-collector';
-import { retrieveFromContainer } from '../vsphere/property-collector';
 
 export interface InventoryRow {
   readonly kind: 'virtual_container_host' | 'image' | 'container_vm';
@@ -56,32 +52,24 @@ export async function inventoryFromState(engine: Engine, state: StackState): Pro
 
 /** Everything vic-iac made that vSphere holds: VCH pools by their marker, container VMs by theirs. */
 export async function inventoryFromVsphere(engine: Engine): Promise<InventoryRow[]> {
-  if (!(engine instanceof VsphereEngine)) throw new Error('vic ls --all needs a vSphere engine');
-  const client = engine.client;
-  const pools = await retrieveFromContainer<{ name: string }>(client, { container: rootFolder(client), select: [{ type: 'ResourcePool', paths: ['name'] }] });
-  const snap = await takeSnapshot(client, pools.map((p) => p.ref.value));
+  const { hosts, images, containerVms } = await engine.inventory();
+  const names = new Map(hosts.map((h) => [h.id, h.marker.name]));
   const rows: InventoryRow[] = [];
-  const images = new Map<string, { vch: string; users: number }>();
-  const vchs = [...snap.pools.values()].filter((p) => p.marker).sort((a, b) => a.name.localeCompare(b.name));
-  for (const pool of vchs) {
-    const m = pool.marker!;
-    rows.push({ kind: 'virtual_container_host', name: m.name, id: pool.moid, status: 'ready', detail: `store [${m.datastore}] ${m.image_store_path}` });
-    const vms = snap.vmsInPool(pool.moid).filter((vm) => vm.extraConfig.get('vic.owner') === 'vic-iac').sort((a, b) => a.name.localeCompare(b.name));
-    for (const vm of vms) {
-      const digest = vm.extraConfig.get('vic.image') ?? '';
-      if (digest) {
-        const key = `${pool.moid} ${digest}`;
-        images.set(key, { vch: m.name, users: (images.get(key)?.users ?? 0) + 1 });
-      }
-      rows.push({ kind: 'container_vm', name: vm.name, id: vm.moid, status: vm.powerState, detail: `${vm.numCpu} vCPU ${vm.memoryMb} MB image ${SHORT_DIGEST(digest)} in ${m.name}` });
-    }
+  for (const h of hosts) rows.push({ kind: 'virtual_container_host', name: h.marker.name, id: h.id, status: 'ready', detail: `store [${h.marker.datastore}] ${h.marker.image_store_path}` });
+  for (const i of images) {
+    rows.push({ kind: 'image', name: SHORT_DIGEST(i.digest), id: i.digest, status: 'in use', detail: `${i.users} container VM${i.users === 1 ? '' : 's'} in ${names.get(i.vchId) ?? i.vchId}` });
   }
-  for (const [key, use] of images) {
-    const digest = key.split(' ')[1];
-    rows.push({ kind: 'image', name: SHORT_DIGEST(digest), id: digest, status: 'in use', detail: `${use.users} container VM${use.users === 1 ? '' : 's'} in ${use.vch}` });
+  for (const vm of containerVms) {
+    rows.push({
+      kind: 'container_vm',
+      name: str(vm.name),
+      id: str(vm.moid),
+      status: vm.power_state === 'running' ? 'poweredOn' : 'poweredOff',
+      detail: `${str(vm.cpus)} vCPU ${str(vm.memory_mb)} MB image ${SHORT_DIGEST(str(vm.image_id))} in ${names.get(str(vm.vch_id)) ?? str(vm.vch_id)}`,
+    });
   }
   const rank = { virtual_container_host: 0, image: 1, container_vm: 2 };
-  return rows.sort((x, y) => rank[x.kind] - rank[y.kind]);
+  return rows.sort((x, y) => rank[x.kind] - rank[y.kind] || x.name.localeCompare(y.name));
 }
 
 /** A plain table; the status column coloured by the caller's styles. */

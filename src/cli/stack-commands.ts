@@ -9,7 +9,6 @@ import { formatPath, type ConnectionSettings } from '../resources';
 import { ApplyReporter } from './apply-progress';
 import { CliError, EXIT, type CliContext } from './context';
 import { hasChanges, planAsJson, renderPlan, summarize } from './plan-view';
-import { ProgressTaggingEngine, addressFinder } from './progress-engine';
 import { formatSpecProblem, loadSpec, type LoadedSpec, type SpecProblem } from './spec';
 import { defaultStatePath, lockState, readState, writeState } from './state-file';
 
@@ -142,8 +141,6 @@ async function runApply(ctx: CliContext, p: Planned, options: StackOptions, plan
     bars: !quiet && process.stderr.isTTY === true,
     total,
   });
-  const priorAddresses = new Map(Object.entries(p.plan.refreshed.resources).map(([address, e]) => [`${e.type}|${String(e.attrs.id)}`, address]));
-  const engine = new ProgressTaggingEngine(p.engine, addressFinder(p.resources, priorAddresses), (address, e) => reporter.progress(address, e));
   let latest: StackState = p.plan.refreshed;
   writeState(statePath, latest);
   const abort = new AbortController();
@@ -156,8 +153,9 @@ async function runApply(ctx: CliContext, p: Planned, options: StackOptions, plan
   };
   process.on('SIGINT', onSigint);
   try {
-    await applyStack(engine, p.plan, p.resources, {
+    await applyStack(p.engine, p.plan, p.resources, {
       signal: abort.signal,
+      onResourceProgress: (address, e) => reporter.progress(address, e),
       onState: (s) => {
         latest = s;
         writeState(statePath, s);

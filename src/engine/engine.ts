@@ -4,6 +4,7 @@
 import { Attrs, ConnectionSettings, Problem, ResourceType, UNKNOWN, containsUnknown, declarationFor, formatPath, validateAttrs } from '../resources';
 import type { Lifecycle, LifecycleContext } from '../resources/lifecycle';
 import { takeSnapshot } from '../resources/snapshot';
+import { listManaged, type ManagedInventory } from '../resources/managed-inventory';
 import { VimClient, type SoapLogger } from '../vsphere';
 import { diffResource } from './diff';
 import { ApplyOptions, Engine, EngineError, PlannedChange, ReadRequest } from './types';
@@ -150,6 +151,10 @@ export class VsphereEngine implements Engine {
 
   async importState(type: ResourceType, id: string): Promise<Attrs> {
     return this.lifecycle(type).importState(this.context({}, type), id);
+  }
+
+  inventory(): Promise<ManagedInventory> {
+    return listManaged(this.client);
   }
 
   async readDataSource(type: ResourceType, config: Attrs): Promise<Attrs> {

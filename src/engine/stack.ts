@@ -6,7 +6,7 @@
  * nothing that was done; the next apply finds what the crash left (container VMs by BIOS UUID).
  */
 import { Attrs, Problem, ResourceType, UNKNOWN, Value, containsUnknown, declarationFor, declarations, formatPath, isUnknown } from '../resources';
-import { ApplyOptions, Engine, EngineError, PlannedChange } from './types';
+import { ApplyOptions, Engine, EngineError, PlannedChange, ProgressEvent } from './types';
 
 /** `type.name`, e.g. `container_vm.web`. */
 export type Address = string;
@@ -55,6 +55,8 @@ export interface StackApplyOptions extends ApplyOptions {
   readonly concurrency?: number;
   /** Called with the whole state after every resource changes: persist it. */
   readonly onState?: (state: StackState) => void | Promise<void>;
+  /** Progress of each resource's apply, with its address (an image has no `name` to tell them apart). */
+  readonly onResourceProgress?: (address: Address, event: ProgressEvent) => void;
   /** Called when a resource starts and ends. */
   readonly onResource?: (address: Address, event: 'start' | 'done' | 'failed', detail?: string) => void;
 }
@@ -266,9 +268,16 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
 
   const run = async (c: StackChange): Promise<void> => {
     options.onResource?.(c.address, 'start');
+    const applyOptions: ApplyOptions = {
+      signal: options.signal,
+      onProgress: (e) => {
+        options.onProgress?.(e);
+        options.onResourceProgress?.(c.address, e);
+      },
+    };
     try {
       if (c.change.action === 'delete') {
-        await engine.apply(c.change, options);
+        await engine.apply(c.change, applyOptions);
         await setEntry(c.address, undefined);
       } else {
         const spec = specs.get(c.address) as StackResource;
@@ -277,7 +286,7 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
         const prior = c.change.action === 'create' ? null : (state.resources[c.address]?.attrs ?? null);
         let change = await engine.plan(c.change.type, prior, config);
         if (c.change.action === 'replace' && change.action !== 'replace') change = { ...change, action: 'replace' };
-        const attrs = await engine.apply(change, options);
+        const attrs = await engine.apply(change, applyOptions);
         if (attrs) await setEntry(c.address, { type: spec.type, name: spec.name, schemaVersion: declarationFor(spec.type).schemaVersion, attrs, dependsOn: c.dependsOn });
       }
       options.onResource?.(c.address, 'done');

@@ -3,6 +3,9 @@
  * Front ends translate to and from these shapes; they decide nothing themselves.
  */
 import { AttrPath, Attrs, Problem, ResourceType, Value } from '../resources';
+import type { ManagedInventory } from '../resources/managed-inventory';
+
+export type { ManagedInventory };
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
 
@@ -62,6 +65,8 @@ export interface Engine {
   read(requests: readonly ReadRequest[]): Promise<(Attrs | null)[]>;
   /** Import by MOID, inventory path or UUID (container_vm), or `<vch_id>/<digest>` (image). */
   importState(type: ResourceType, id: string): Promise<Attrs>;
+  /** Everything vic-iac made that vSphere holds (VCHs, images in use, container VMs), by markers. */
+  inventory(): Promise<ManagedInventory>;
   /** Data sources: look an existing object up. */
   readDataSource(type: ResourceType, config: Attrs): Promise<Attrs>;
   close(): Promise<void>;

@@ -41,7 +41,7 @@ const OWNER = 'vic-iac';
 /** The user inputs that only we keep (vSphere has no field for them). */
 const SPEC_FIELDS = ['command', 'entrypoint', 'env', 'working_dir', 'user', 'hostname', 'networks', 'disk_size_mb'] as const;
 
-function isOurs(vm: VmRow, vchId?: string, name?: string): boolean {
+export function isOurs(vm: VmRow, vchId?: string, name?: string): boolean {
   const x = vm.extraConfig;
   return x.get(KEYS.owner) === OWNER && (vchId === undefined || x.get(KEYS.vch) === vchId) && (name === undefined || x.get(KEYS.name) === name);
 }
@@ -56,7 +56,7 @@ function parseJson<T>(text: string | undefined, fallback: T): T {
 }
 
 /** The state as vSphere has it. */
-function stateOf(vm: VmRow): Attrs {
+export function stateOfVm(vm: VmRow): Attrs {
   const spec = parseJson<Attrs>(vm.extraConfig.get(KEYS.spec), {});
   const labels = parseJson<Record<string, string> | null>(vm.extraConfig.get(KEYS.labels), null);
   return {
@@ -129,7 +129,7 @@ async function setPower(client: VimClient, vm: ManagedObjectReference, want: unk
 async function afterChange(client: VimClient, ref: ManagedObjectReference): Promise<Attrs> {
   const vm = await readVm(client, ref);
   if (!vm) throw new ResourceError(`VM ${ref.value} vanished during apply`);
-  return stateOf(vm);
+  return stateOfVm(vm);
 }
 
 /** Brings an existing VM (ours) to the config's in-place attributes. */
@@ -174,7 +174,7 @@ export const containerVmLifecycle: Lifecycle = {
     }
     if (!vm) return null;
     if (!isOurs(vm)) throw new ResourceError(`VM ${vm.name} (${vm.moid}) has the BIOS UUID ${uuid} of container VM "${String(prior.name)}" but no vic-iac markers; it was not made by vic-iac. Remove it from the state, or delete that VM.`);
-    return stateOf(vm);
+    return stateOfVm(vm);
   },
 
   async check(ctx, config, prior): Promise<PlanCheck> {
@@ -325,6 +325,6 @@ export const containerVmLifecycle: Lifecycle = {
     const vm = ref && ref.type === 'VirtualMachine' ? await readVm(ctx.client, ref) : undefined;
     if (!vm) throw new ResourceError(`no VM found for "${id}"; import a container VM by its BIOS UUID, its MOID (vm-N) or its inventory path`);
     if (!isOurs(vm)) throw new ResourceError(`VM ${vm.name} (${vm.moid}) was not made by vic-iac (no vic.* markers); only container VMs can be imported`);
-    return stateOf(vm);
+    return stateOfVm(vm);
   },
 };

@@ -13,24 +13,17 @@ import {
   type VimFaultInit,
 } from './errors';
 import { DEFAULT_RETRY_POLICY, retryTransient, type RetryPolicy } from './retry';
-import { SoapTransport, type SoapLogger, type SoapStats } from './soap';
+import { SoapTransport, type SoapStats, type SoapTransportOptions } from './soap';
 import type { TlsTrust } from './tls';
 import { moRef, type ManagedObjectReference, type TypeHint } from './xml';
 
-export interface VimClientOptions extends TlsTrust {
+/** Transport settings (timeouts, API version, the debug log hook that never sees credentials) plus who and where. */
+export interface VimClientOptions extends TlsTrust, Pick<SoapTransportOptions, 'requestTimeoutMs' | 'connectTimeoutMs' | 'apiVersion' | 'userAgent' | 'log' | 'logBodies'> {
   /** `https://vcenter.example.com/sdk` (the `/sdk` path is added when missing). */
   readonly url: string | URL;
   readonly username: string;
   readonly password: string;
   readonly retry?: Partial<RetryPolicy>;
-  readonly requestTimeoutMs?: number;
-  readonly connectTimeoutMs?: number;
-  readonly apiVersion?: string;
-  readonly userAgent?: string;
-  /** Debug log hook; receives method, object, status and timing, never credentials. */
-  readonly log?: SoapLogger;
-  /** Also pass the redacted request XML to `log`. */
-  readonly logBodies?: boolean;
 }
 
 /** The parts of ServiceContent this client uses. */

@@ -35,7 +35,6 @@ export interface RefreshResult {
     readonly round_trips_constant: { readonly met: boolean; readonly smallest_n: number; readonly largest_n: number; readonly trips_smallest: number; readonly trips_largest: number };
     readonly time_ratio_at_largest_n: { readonly met: boolean; readonly limit: 1.5; readonly ratio: number; readonly n: number };
   };
-  readonly vsphere_provider: string;
 }
 
 export interface MemoryResult {
@@ -59,9 +58,6 @@ export interface RefreshOptions {
 
 // A round trip or two may move between coalesced batches; growth with N is what the goal forbids.
 const ROUND_TRIP_TOLERANCE = 2;
-
-export const VSPHERE_PROVIDER_NOTE =
-  'not measured: vmware/terraform-provider-vsphere does not build from Go modules here (proxy.golang.org answers 403 "This module version is not available" for github.com/vmware/terraform-provider-vsphere and github.com/hashicorp/terraform-provider-vsphere)';
 
 export async function refreshBench(opts: RefreshOptions): Promise<{ refresh: RefreshResult; memory: MemoryResult }> {
   const sizes = [...opts.sizes].sort((a, b) => a - b);
@@ -148,7 +144,6 @@ async function measureSizes(opts: RefreshOptions, sizes: readonly number[], vic:
       },
       time_ratio_at_largest_n: { met: !last.vic_timed_out && last.ratio_vic_over_floor <= 1.5, limit: 1.5, ratio: last.ratio_vic_over_floor, n: last.n },
     },
-    vsphere_provider: VSPHERE_PROVIDER_NOTE,
   };
   const memory: MemoryResult = {
     benchmark: 'provider-memory',

@@ -19,11 +19,12 @@ import { startupBench, type StartupResult } from './provider-startup';
 import { refreshBench, type MemoryResult, type RefreshResult } from './refresh';
 import { summaryMarkdown, summaryTable, updateReadme, type BenchFigures, type BootFigure, type ImagesFigure } from './summary';
 import { startBenchRegistry, startBenchSimulator } from './vic-stack';
+import { vsphereBench, type VsphereResult } from './vsphere-peer';
 import { requireTerraform } from '../test/provider/terraform-cli';
 
 const REPO = resolve(__dirname, '..');
 const DEFAULT_OUT = join(REPO, 'bench/results');
-const BENCHMARKS = ['refresh', 'apply', 'startup', 'images'] as const;
+const BENCHMARKS = ['refresh', 'vsphere', 'apply', 'startup', 'images'] as const;
 type BenchName = (typeof BENCHMARKS)[number];
 
 export interface BenchPlan {
@@ -71,6 +72,7 @@ function earlierFigures(plan: BenchPlan): Partial<BenchFigures> {
   const earlier = <T>(name: string) => readFigure<T>(join(plan.out, `${name}.json`));
   return {
     ...(plan.only.has('refresh') ? {} : { refresh: earlier<RefreshResult>('refresh'), memory: earlier<MemoryResult>('memory') }),
+    ...(plan.only.has('vsphere') ? {} : { vsphere: earlier<VsphereResult>('vsphere') }),
     ...(plan.only.has('apply') ? {} : { apply: earlier<ApplyResult>('apply') }),
     ...(plan.only.has('startup') ? {} : { startup: earlier<StartupResult>('startup') }),
   };
@@ -102,6 +104,16 @@ export async function runBenchmarks(plan: BenchPlan): Promise<BenchFigures> {
       }
     } finally {
       await registry.stop();
+    }
+  }
+  if (plan.only.has('vsphere')) {
+    const sim = await startBenchSimulator();
+    try {
+      const vsphere = await vsphereBench({ sim, sizes: plan.sizes, repeats: plan.repeats, planTimeoutMs: plan.planTimeoutMs });
+      writeResult(plan.out, 'vsphere', vsphere, machine);
+      figures = { ...figures, vsphere };
+    } finally {
+      await sim.stop();
     }
   }
   if (plan.only.has('startup')) {

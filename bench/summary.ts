@@ -7,6 +7,7 @@ import type { ApplyResult } from './apply-throughput';
 import type { MachineInfo } from './machine';
 import type { StartupResult } from './provider-startup';
 import type { MemoryResult, RefreshResult } from './refresh';
+import type { VsphereResult } from './vsphere-peer';
 
 export const README_START = '<!-- bench:start -->';
 export const README_END = '<!-- bench:end -->';
@@ -32,6 +33,7 @@ export interface BenchFigures {
   readonly quick: boolean;
   readonly refresh?: RefreshResult;
   readonly memory?: MemoryResult;
+  readonly vsphere?: VsphereResult;
   readonly apply?: ApplyResult;
   readonly startup?: StartupResult;
   /** Where the figure came from: this run, or an earlier file (then its date). */
@@ -60,6 +62,20 @@ export function summaryTable(f: BenchFigures): string {
     }
     const c = goals.round_trips_constant;
     rows.push([`Refresh: round trips, N = ${c.smallest_n} → ${c.largest_n}`, `${c.trips_smallest} → ${last.vic_timed_out ? '> ' : ''}${c.trips_largest}`, 'constant in N', `${(c.trips_largest / Math.max(1, c.trips_smallest)).toFixed(1)}×`, 'constant', met(c.met)]);
+  }
+  if (f.vsphere) {
+    for (const p of f.vsphere.points) {
+      const vic = f.refresh?.points.find((r) => r.n === p.n);
+      const versus = vic && !vic.vic_timed_out && !p.vsphere_timed_out ? `; vic ${(vic.plan_ms.vic_median / p.plan_ms.vsphere_median).toFixed(2)}× of it` : '';
+      rows.push([
+        `Refresh, vSphere provider v${f.vsphere.provider_version}: \`terraform plan\`, ${p.n} \`vsphere_virtual_machine\``,
+        `${p.vsphere_timed_out ? 'stopped after ' : ''}${s(p.plan_ms.vsphere_median)}, ${p.round_trips} SOAP round trips${versus}`,
+        `${s(p.plan_ms.floor_median)} (${p.n} \`terraform_data\`)`,
+        `${p.vsphere_timed_out ? '> ' : ''}${p.ratio_vsphere_over_floor}×`,
+        '',
+        '',
+      ]);
+    }
   }
   if (f.memory) rows.push([`Memory: provider peak RSS, plan of ${f.memory.n} VMs`, f.memory.provider_peak_rss_mib === null ? 'not sampled' : `${f.memory.plan_timed_out ? '≥ ' : ''}${f.memory.provider_peak_rss_mib} MiB${f.memory.plan_timed_out ? ' (plan stopped at its time budget)' : ''}`, '', '', '', '']);
   if (f.apply) {

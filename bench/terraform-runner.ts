@@ -39,14 +39,16 @@ const PROVIDER_MARKER = 'registry.terraform.io/vic-iac/vic';
 const RSS_SAMPLE_MS = 50;
 
 /** A workspace with its own CLI config; `env` carries the provider connection (VSPHERE_*). */
-export function benchWorkspace(name: string, env: NodeJS.ProcessEnv = {}): BenchWorkspace {
+export function benchWorkspace(name: string, env: NodeJS.ProcessEnv = {}, options: { extraMirror?: { path: string; include: string } } = {}): BenchWorkspace {
   const terraformBin = requireTerraform();
   const mirror = installProvider();
   const dir = mkdtempSync(join(tmpdir(), `vic-bench-${name}-`));
   const cliConfig = join(dir, '.terraformrc');
+  const extra = options.extraMirror ? `  filesystem_mirror {\n    path    = "${options.extraMirror.path}"\n    include = ["${options.extraMirror.include}"]\n  }\n` : '';
+  const excluded = ['registry.terraform.io/vic-iac/vic', ...(options.extraMirror ? [options.extraMirror.include] : [])].map((a) => `"${a}"`).join(', ');
   writeFileSync(
     cliConfig,
-    `provider_installation {\n  filesystem_mirror {\n    path    = "${mirror}"\n    include = ["registry.terraform.io/vic-iac/vic"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/vic-iac/vic"]\n  }\n}\n`,
+    `provider_installation {\n  filesystem_mirror {\n    path    = "${mirror}"\n    include = ["registry.terraform.io/vic-iac/vic"]\n  }\n${extra}  direct {\n    exclude = [${excluded}]\n  }\n}\n`,
   );
   const fullEnv = { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', ...env };
   return {

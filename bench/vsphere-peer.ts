@@ -132,7 +132,11 @@ export async function vsphereBench(opts: VsphereOptions): Promise<VsphereResult>
       const vars = ['-var', `n=${n}`];
       await floor.terraform(['apply', '-auto-approve', '-input=false', ...vars]);
       progress(`vsphere: applying ${n} vsphere_virtual_machine (provider v${version})`);
-      const apply = await ws.terraform(['apply', '-auto-approve', '-input=false', ...vars]);
+      const apply = await ws.terraform(['apply', '-auto-approve', '-input=false', ...vars], { timeoutMs: opts.planTimeoutMs });
+      if (apply.timedOut) {
+        progress(`vsphere: applying ${n} VMs passed its ${Math.round(opts.planTimeoutMs / 1000)} s budget; no plan at this N`);
+        break;
+      }
       progress(`vsphere: ${n} VMs applied in ${Math.round(apply.wallMs / 1000)} s; planning ${opts.repeats}× each`);
       const plan = ['plan', '-input=false', '-lock=false', '-detailed-exitcode', ...vars];
       const runs: { result: TerraformResult; trips: number; byMethod: Record<string, number> }[] = [];

@@ -12,7 +12,19 @@ export interface MachineInfo {
   readonly node: string;
   readonly terraform: string | null;
   readonly load_average_1m: number;
+  /** The code measured: HEAD, with "+dirty" when the working tree had uncommitted changes. */
+  readonly commit: string | null;
   readonly measured_at: string;
+}
+
+function codeVersion(): string | null {
+  try {
+    const run = (args: string[]) => execFileSync('git', args, { cwd: __dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = run(['rev-parse', '--short', 'HEAD']);
+    return run(['status', '--porcelain', '--untracked-files=no']) === '' ? head : `${head}+dirty`;
+  } catch {
+    return null; // not a git checkout (a published package)
+  }
 }
 
 export function terraformVersion(terraformBin: string): string | null {
@@ -33,6 +45,7 @@ export function machineInfo(terraformBin = 'terraform'): MachineInfo {
     node: process.version,
     terraform: terraformVersion(terraformBin),
     load_average_1m: Math.round(loadavg()[0] * 100) / 100,
+    commit: codeVersion(),
     measured_at: new Date().toISOString(),
   };
 }

@@ -121,7 +121,7 @@ export function summaryTable(f: BenchFigures): string {
     line(header.map(() => '---')),
     ...rows.map(line),
     '',
-    `Measured ${m.measured_at.slice(0, 10)} on ${m.nproc} × ${m.cpu_model}, ${m.memory_gib} GiB, load average ${m.load_average_1m} (shared machine), Node ${m.node}, Terraform ${m.terraform ?? 'unknown'}, vcsim (govmomi 0.46.3)${f.quick ? ' — quick mode, small N: not figures to quote' : ''}. Ratios are vic-iac over the baseline; lower is better. \`npm run bench\` reproduces them.`,
+    `Measured ${m.measured_at.slice(0, 10)} on ${m.nproc} × ${m.cpu_model}, ${m.memory_gib} GiB, load average ${m.load_average_1m} (shared machine), Node ${m.node}, Terraform ${m.terraform ?? 'unknown'}, vcsim (govmomi 0.46.3), code ${m.commit ?? 'unknown'}${f.quick ? ' — quick mode, small N: not figures to quote' : ''}. Ratios are vic-iac over the baseline; lower is better. \`npm run bench\` reproduces them.`,
   ].join('\n');
 }
 

@@ -3,11 +3,14 @@
  */
 import { Attrs, ConnectionSettings, Problem, ResourceType, UNKNOWN, containsUnknown, declarationFor, formatPath, validateAttrs } from '../resources';
 import type { Lifecycle, LifecycleContext } from '../resources/lifecycle';
-import { takeSnapshot } from '../resources/snapshot';
+import { InventorySnapshot, takeSnapshot } from '../resources/snapshot';
 import { listManaged, type ManagedInventory } from '../resources/managed-inventory';
 import { VimClient, type SoapLogger } from '../vsphere';
 import { diffResource } from './diff';
 import { ApplyOptions, Engine, EngineError, PlannedChange, ReadRequest } from './types';
+
+/** How long a refresh snapshot serves further reads in one process (Terraform's refresh walk). */
+const SNAPSHOT_TTL_MS = 30_000;
 
 export interface EngineOptions {
   readonly lifecycles: ReadonlyMap<ResourceType, Lifecycle>;
@@ -113,6 +116,8 @@ export class VsphereEngine implements Engine {
   }
 
   async apply(change: PlannedChange, opts: ApplyOptions = {}): Promise<Attrs | null> {
+    // What this engine changes, a later read must see.
+    this.cached = undefined;
     const blocking = errors(change.problems);
     if (blocking.length > 0) throw new EngineError(`the plan for ${change.type} has errors; nothing was changed:\n${problemsMessage(blocking)}`, blocking);
     const l = this.lifecycle(change.type);
@@ -143,10 +148,37 @@ export class VsphereEngine implements Engine {
     return out;
   }
 
+  /**
+   * Batched refresh. Terraform sends one ReadResource per resource, at most -parallelism at a time,
+   * so the first read snapshots every VCH pool it needs (all their VMs, one round trip) and later
+   * reads are served from that snapshot: the round trips of a refresh do not grow with the number of
+   * resources. A snapshot serves each resource once (reading one again means a new refresh), and
+   * never after this engine changed something or once it is SNAPSHOT_TTL_MS old.
+   */
   async read(requests: readonly ReadRequest[]): Promise<(Attrs | null)[]> {
-    const pools = requests.flatMap((r) => this.lifecycle(r.type).poolsOf(r.state));
-    const snapshot = await takeSnapshot(this.client, pools);
+    const pools = new Set(requests.flatMap((r) => this.lifecycle(r.type).poolsOf(r.state)));
+    const keys = requests.map((r) => `${r.type}:${String(r.state.id)}`);
+    const snapshot = await this.snapshotOf(pools, keys);
     return Promise.all(requests.map((r) => this.lifecycle(r.type).read(this.context({}, r.type, String(r.state.name ?? '')), snapshot, r.state)));
+  }
+
+  private cached?: { pools: ReadonlySet<string>; served: Set<string>; at: number; snapshot: Promise<InventorySnapshot> };
+
+  private snapshotOf(pools: ReadonlySet<string>, keys: readonly string[]): Promise<InventorySnapshot> {
+    const c = this.cached;
+    const fresh = c && Date.now() - c.at < SNAPSHOT_TTL_MS && !keys.some((k) => c.served.has(k));
+    if (c && fresh && [...pools].every((p) => c.pools.has(p))) {
+      keys.forEach((k) => c.served.add(k));
+      return c.snapshot;
+    }
+    const all = new Set([...pools, ...(c && fresh ? c.pools : [])]);
+    const snapshot = takeSnapshot(this.client, all);
+    const entry = { pools: all, served: new Set([...(c && fresh ? c.served : []), ...keys]), at: Date.now(), snapshot };
+    this.cached = entry;
+    snapshot.catch(() => {
+      if (this.cached === entry) this.cached = undefined;
+    });
+    return snapshot;
   }
 
   async importState(type: ResourceType, id: string): Promise<Attrs> {

@@ -62,27 +62,18 @@ export interface VmRow {
   readonly numCpu: number;
   readonly memoryMb: number;
   readonly vmPath?: string;
-  readonly poolMoid?: string;
-  readonly folderMoid?: string;
   readonly ipAddresses: readonly string[];
-  readonly networkMoids: readonly string[];
-  readonly devices: readonly Record<string, unknown>[];
-  readonly annotation?: string;
 }
 
+/** Only what a container VM's state needs: a refresh of a VCH reads these for every VM in its pool. */
 export const VM_PATHS = [
   'name',
   'config.uuid',
   'config.extraConfig',
   'config.hardware.numCPU',
   'config.hardware.memoryMB',
-  'config.hardware.device',
-  'config.annotation',
   'runtime.powerState',
   'summary.config.vmPathName',
-  'resourcePool',
-  'parent',
-  'network',
   'guest.net',
   'guest.ipAddress',
 ] as const;
@@ -134,12 +125,7 @@ export function vmRow(moid: string, p: Record<string, unknown>): VmRow {
     numCpu: num(p['config.hardware.numCPU'], 1),
     memoryMb: num(p['config.hardware.memoryMB']),
     vmPath: p['summary.config.vmPathName'] as string | undefined,
-    poolMoid: (p.resourcePool as ManagedObjectReference | undefined)?.value,
-    folderMoid: (p.parent as ManagedObjectReference | undefined)?.value,
     ipAddresses: [...ips],
-    networkMoids: asArray(p.network as ManagedObjectReference[] | undefined).map((r) => r.value),
-    devices: asArray(p['config.hardware.device'] as Record<string, unknown>[] | undefined),
-    annotation: p['config.annotation'] as string | undefined,
   };
 }
 

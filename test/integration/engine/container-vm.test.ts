@@ -149,7 +149,7 @@ describe('image and container_vm lifecycle', () => {
     }
   });
 
-  it('GIVEN 1 and then 200 container VMs WHEN refreshed THEN the SOAP round trips are the same', async () => {
+  it('GIVEN 1 and then 200 container VMs WHEN refreshed, at once or one by one as Terraform does, THEN the SOAP round trips are the same', async () => {
     const states: Attrs[] = [];
     const names = Array.from({ length: 199 }, (_, i) => `batch-${i}`);
     // Ten at a time, as an apply with bounded concurrency would.
@@ -159,17 +159,31 @@ describe('image and container_vm lifecycle', () => {
       );
       states.push(...created);
     }
-    const stats = (engine as unknown as { client: VimClient }).client.stats;
-    const count = async (n: number) => {
-      const before = stats.total;
-      const read = await engine.read([web, ...states].slice(0, n).map((state) => ({ type: 'container_vm' as const, state })));
-      expect(read.every((r) => r !== null)).toBe(true);
-      return stats.total - before;
+    const requests = [web, ...states].map((state) => ({ type: 'container_vm' as const, state }));
+    // A fresh engine per measure, as Terraform starts a fresh provider process per phase.
+    const roundTrips = async (read: (e: Engine) => Promise<unknown>) => {
+      const fresh = await connectTestEngine(sim());
+      try {
+        const stats = (fresh as unknown as { client: VimClient }).client.stats;
+        const before = stats.total;
+        await read(fresh);
+        return stats.total - before;
+      } finally {
+        await fresh.close();
+      }
     };
-    const one = await count(1);
-    const all = await count(200);
+    const one = await roundTrips(async (e) => expect((await e.read(requests.slice(0, 1))).every((r) => r !== null)).toBe(true));
+    const all = await roundTrips(async (e) => expect((await e.read(requests)).every((r) => r !== null)).toBe(true));
+    // Terraform's refresh: one ReadResource per resource, ten in flight (-parallelism=10).
+    const terraformLike = await roundTrips(async (e) => {
+      for (let i = 0; i < requests.length; i += 10) {
+        const batch = await Promise.all(requests.slice(i, i + 10).map((r) => e.read([r])));
+        expect(batch.every(([r]) => r !== null)).toBe(true);
+      }
+    });
     expect(one).toBe(1);
     expect(all).toBe(one);
+    expect(terraformLike).toBe(one);
   }, 240_000);
 
   it('GIVEN the VM deleted WHEN refreshed THEN null', async () => {

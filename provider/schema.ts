@@ -3,7 +3,7 @@
  * an attribute. One `TerraformKind` per resource, data source and the provider block carries the
  * schema in the protocol's shape, its cty object type, and the DSL schema used to validate config.
  */
-import { AttrPath, AttrType, Attribute, ResourceDeclaration, Schema, connectionSchema, declarations } from '../src/resources';
+import { AttrPath, AttrType, Attribute, ResourceDeclaration, Schema, connectionSchema, dataSourceSchema, declarations } from '../src/resources';
 import { CtyType } from './cty';
 
 export const PROVIDER_TYPE = 'vic';
@@ -117,28 +117,6 @@ export function tfBlockOf(schema: Schema, description = '', version = 0): TfBloc
     });
   }
   return { version, attributes, block_types: blockTypes, description, description_kind: 'MARKDOWN' };
-}
-
-/**
- * A data source reads an existing object: its lookup arguments are required inputs, whatever the
- * resource says about them (a lookup that may be left out cannot say which object it means), and
- * every other attribute is a computed output.
- */
-export function dataSourceSchema(d: ResourceDeclaration): Schema {
-  const lookup = d.dataSource?.lookup ?? [];
-  const unknown = lookup.filter((name) => !(name in d.schema));
-  if (unknown.length > 0) {
-    throw new Error(`data source vic_${d.type}: lookup arguments ${unknown.map((n) => `"${n}"`).join(', ')} are not attributes of the resource (known: ${Object.keys(d.schema).join(', ')}); fix dataSource.lookup in its declaration`);
-  }
-  const out: { [name: string]: Attribute } = {};
-  for (const [name, attr] of Object.entries(d.schema)) {
-    if (lookup.includes(name)) {
-      out[name] = { type: attr.type, description: attr.description, required: true, sensitive: attr.sensitive, validate: attr.validate };
-    } else {
-      out[name] = { type: attr.type, description: attr.description, computed: true, sensitive: attr.sensitive };
-    }
-  }
-  return out;
 }
 
 function kind(typeName: string, schema: Schema, description: string, version: number, declaration?: ResourceDeclaration): TerraformKind {

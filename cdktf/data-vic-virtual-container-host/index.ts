@@ -21,7 +21,7 @@ export interface DataVicVirtualContainerHostConfig extends cdktf.TerraformMetaAr
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/data-sources/virtual_container_host#datacenter DataVicVirtualContainerHost#datacenter}
   */
-  readonly datacenter: string;
+  readonly datacenter?: string;
 }
 
 /**
@@ -99,13 +99,16 @@ export class DataVicVirtualContainerHost extends cdktf.TerraformDataSource {
     return this._name;
   }
 
-  // datacenter - computed: false, optional: false, required: true
+  // datacenter - computed: false, optional: true, required: false
   private _datacenter?: string; 
   public get datacenter() {
     return this.getStringAttribute('datacenter');
   }
   public set datacenter(value: string) {
     this._datacenter = value;
+  }
+  public resetDatacenter() {
+    this._datacenter = undefined;
   }
   // Temporarily expose input value. Use with caution.
   public get datacenterInput() {

@@ -16,8 +16,11 @@ export interface ResourceDeclaration {
   readonly schemaVersion: number;
   readonly migrations: { readonly [fromVersion: number]: (state: Attrs) => Attrs };
   readonly schema: Schema;
-  /** A data source with the same name reads existing objects; these are its lookup arguments. */
-  readonly dataSource?: { readonly description: string; readonly lookup: readonly string[] };
+  /**
+   * A data source with the same name reads existing objects: `lookup` names the required arguments
+   * that identify one, `scope` the optional ones that narrow where to look (see data-source.ts).
+   */
+  readonly dataSource?: { readonly description: string; readonly lookup: readonly string[]; readonly scope?: readonly string[] };
   /** Extra text for the docs page: what the resource creates in vSphere. */
   readonly docs: { readonly creates: string; readonly importHelp: string; readonly example: string };
 }

@@ -8,6 +8,7 @@ export * from './schema';
 export * from './definition';
 export { validateAttrs } from './validate';
 export * from './connection';
+export { dataSourceSchema } from './data-source';
 export { virtualContainerHost, image, containerVm };
 
 /** In dependency order: a VCH before its images, images before their container VMs. */

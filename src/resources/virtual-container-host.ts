@@ -90,7 +90,7 @@ export const virtualContainerHost: ResourceDeclaration = {
     folder_id: { type: t.string, computed: true, stable: true, description: 'MOID of the VM folder (empty on a standalone ESXi host).' },
     image_store: { type: t.string, computed: true, stable: true, description: 'Datastore path of the image store, e.g. "[LocalDS_0] vch-demo".' },
   },
-  dataSource: { description: 'Looks up an existing virtual container host by name.', lookup: ['name', 'datacenter'] },
+  dataSource: { description: 'Looks up an existing virtual container host by name.', lookup: ['name'], scope: ['datacenter'] },
   docs: {
     creates:
       'A resource pool under `compute` carrying the VCH limits, reservations and shares; on vCenter a VM folder named after the VCH; and the datastore directories `<image_store_path>/images`, `<image_store_path>/volumes` and `<image_store_path>/containers` (one directory per container VM).',

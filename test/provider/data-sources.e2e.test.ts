@@ -1,6 +1,7 @@
 /**
- * Data sources through `terraform plan`: lookup arguments are required, everything else is a
- * read-only output. A VCH made through the engine beforehand is what the lookups find.
+ * Data sources through `terraform plan`: lookup arguments are required, scope arguments (the
+ * datacenter) optional, everything else a read-only output. A VCH made through the engine
+ * beforehand is what the lookups find.
  */
 import type { Engine } from '../../src/engine';
 import type { Attrs } from '../../src/resources';
@@ -11,7 +12,7 @@ import { workspace } from './terraform-cli';
 type Row = [fixture: string, summary: string, detail: string, line: string];
 
 const badConfigs: Row[] = [
-  ['missing-datacenter', 'Error: Missing required argument', 'The argument "datacenter" is required, but no definition was found.', 'data "vic_virtual_container_host" "apps" {'],
+  ['missing-name', 'Error: Missing required argument', 'The argument "name" is required, but no definition was found.', 'data "vic_virtual_container_host" "apps" {'],
   ['read-only-attribute', 'Error: Value for unconfigurable attribute "compute"', 'compute is computed by vSphere and cannot be set. Remove it from the configuration.', 'compute    = "/DC0/host/DC0_C0"'],
 ];
 
@@ -32,7 +33,7 @@ describe('data sources through terraform plan', () => {
     await engine?.close();
   });
 
-  it('GIVEN an existing VCH WHEN a plan looks it up by name and datacenter THEN its computed outputs are known at plan time', async () => {
+  it('GIVEN an existing VCH WHEN a plan looks it up by name alone THEN its computed outputs are known at plan time', async () => {
     const ws = workspace('dev', { fixture: 'data-sources/lookup' });
     const r = await ws.terraform(['plan', '-no-color'], { ...env, TF_VAR_vch_name: 'vch-data' });
     expect(r.stderr).toBe('');

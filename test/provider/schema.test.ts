@@ -3,8 +3,8 @@
  * declared attribute and check the mapping rules and Terraform's own schema validity rules
  * (configschema/internal_validate.go), so a new attribute cannot slip through unmapped.
  */
-import { Attribute, ResourceDeclaration, Schema, connectionSchema, declarations, t } from '../../src/resources';
-import { attributePathSteps, buildProviderSchemas, ctyTypeOf, dataSourceSchema, providerSchemaJson, providerSchemas, TfAttribute, TfBlock, TfNestedBlock } from '../../provider/schema';
+import { Attribute, ResourceDeclaration, Schema, connectionSchema, dataSourceSchema, declarations, t } from '../../src/resources';
+import { attributePathSteps, buildProviderSchemas, ctyTypeOf, providerSchemaJson, providerSchemas, TfAttribute, TfBlock, TfNestedBlock } from '../../provider/schema';
 
 const schemas = providerSchemas();
 
@@ -70,7 +70,7 @@ describe.each(declarations.map((d): [string, ResourceDeclaration] => [d.type, d]
 
 describe('data sources', () => {
   it.each(declarations.filter((d) => d.dataSource).map((d): [string, ResourceDeclaration] => [d.type, d]))(
-    'GIVEN the %s data source WHEN mapped THEN lookup arguments are required inputs and everything else is computed',
+    'GIVEN the %s data source WHEN mapped THEN lookup arguments are required, scope arguments optional, and everything else computed',
     (_type, d) => {
       const ds = dataSourceSchema(d);
       const wire = new Map(schemas.dataSources.get(`vic_${d.type}`)!.tfSchema.block.attributes.map((a) => [a.name, a]));
@@ -79,12 +79,17 @@ describe('data sources', () => {
           expect(attr.computed).toBeFalsy();
           expect(attr.required).toBe(true);
           expect(wire.get(name)).toMatchObject({ required: true, optional: false, computed: false });
+        } else if (d.dataSource!.scope?.includes(name)) {
+          expect(attr).toMatchObject({ optional: true });
+          expect(wire.get(name)).toMatchObject({ required: false, optional: true, computed: false });
         } else {
           expect(attr).toMatchObject({ computed: true });
           expect(attr.required || attr.optional).toBeFalsy();
         }
       }
-      for (const [name, attr] of wire) if (!d.dataSource!.lookup.includes(name)) expect(attr).toMatchObject({ required: false, optional: false, computed: true });
+      for (const [name, attr] of wire) {
+        if (!d.dataSource!.lookup.includes(name) && !d.dataSource!.scope?.includes(name)) expect(attr).toMatchObject({ required: false, optional: false, computed: true });
+      }
       // No nested blocks in a data source: blocks cannot be computed.
       expect(schemas.dataSources.get(`vic_${d.type}`)!.tfSchema.block.block_types).toEqual([]);
     },

@@ -5,17 +5,12 @@
  * filesystem mirror; a second plan has no changes and destroy leaves nothing.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { VimClient } from '../../src/vsphere';
 import { retrieveFromContainer } from '../../src/vsphere/property-collector';
-import { connectTestClient } from '../helpers/engine';
-import { writeOciLayout } from '../helpers/oci-layout';
-import { useRegistry } from '../helpers/registry';
-import { useSimulator } from '../helpers/vcsim';
 import { REPO, Workspace, workspace } from '../provider/terraform-cli';
+import { useTerraformTestbed } from '../provider/testbed';
 
 const run = promisify(execFile);
 const PASSWORD = 'Cdktf-e2e-S3cret!';
@@ -67,54 +62,26 @@ interface SynthesizedStack {
 }
 
 describe('examples/cdktf: synth, then terraform apply of the synthesized JSON', () => {
-  const sim = useSimulator({ username: 'cdktf', password: PASSWORD });
-  const registry = useRegistry();
-  let scratch: string;
+  const bed = useTerraformTestbed({ username: 'cdktf', password: PASSWORD, repository: 'test/cdktf', program: 'web' });
   let project: string;
   let stackDir: string;
   let ws: Workspace;
-  let env: NodeJS.ProcessEnv;
-  let outside: VimClient;
-
-  const tf = async (args: string[]) => {
-    const r = await ws.terraform([...args, '-no-color'], env);
-    if (r.code !== 0) throw new Error(`terraform ${args.join(' ')} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-    expect(r.stdout + r.stderr).not.toContain(PASSWORD);
-    return r;
+  const tf = (args: string[]) => bed.terraform(ws, args);
+  const names = async (type: string) => {
+    const outside = bed.outside();
+    return (await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type, paths: ['name'] }] })).map((r) => r.props.name);
   };
 
   beforeAll(async () => {
-    scratch = mkdtempSync(join(tmpdir(), 'vic-cdktf-'));
-    project = await prepareExample(scratch);
-    const layout = await writeOciLayout(join(scratch, 'oci'), 'v1', [
-      {
-        layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/web', content: '#!/bin/sh\necho cdktf\n', mode: 0o755 }] }],
-        config: { Entrypoint: ['/bin/web'], Env: ['PATH=/bin'] },
-      },
-    ]);
-    await registry().push(layout.dir, 'v1', 'test/cdktf:v1');
-    env = {
-      VSPHERE_SERVER: sim().url,
-      VSPHERE_USER: sim().username,
-      VSPHERE_PASSWORD: PASSWORD,
-      VSPHERE_THUMBPRINT: sim().thumbprint,
-      TF_VAR_image: `${registry().host}/test/cdktf:v1`,
-      TF_VAR_insecure_registry: 'true',
-    };
-    outside = await connectTestClient(sim());
+    project = await prepareExample(bed.scratch());
   }, 120_000);
-
-  afterAll(async () => {
-    await outside?.close();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
-  });
 
   it('GIVEN the example WHEN type-checked with its own tsconfig (node16 resolution) THEN vic-iac/cdktf resolves through the exports map', async () => {
     await node([join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(project, 'tsconfig.json')], project);
   }, 120_000);
 
   it('GIVEN the example WHEN synthesized THEN the stack JSON holds the vic provider, the three resources and their references', async () => {
-    const outdir = join(scratch, 'cdktf.out');
+    const outdir = join(bed.scratch(), 'cdktf.out');
     await node([join(REPO, 'node_modules/tsx/dist/cli.mjs'), 'main.ts'], project, { CDKTF_OUTDIR: outdir });
     stackDir = join(outdir, 'stacks', 'vic-example');
     const stack = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as SynthesizedStack;
@@ -134,9 +101,8 @@ describe('examples/cdktf: synth, then terraform apply of the synthesized JSON', 
     expect(init.stdout).toContain('Installed vic-iac/vic v0.1.0 (unauthenticated)');
     const apply = await tf(['apply', '-auto-approve']);
     expect(apply.stdout).toContain('Apply complete! Resources: 3 added, 0 changed, 0 destroyed.');
-    const vms = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
-    expect(vms.map((v) => v.props.name)).toContain('web-cdktf');
-    const plan = await ws.terraform(['plan', '-detailed-exitcode', '-no-color'], env);
+    expect(await names('VirtualMachine')).toContain('web-cdktf');
+    const plan = await bed.terraform(ws, ['plan', '-detailed-exitcode'], { allow: [] });
     expect(plan.code).toBe(0);
     expect(plan.stdout).toContain('No changes. Your infrastructure matches the configuration.');
   }, 240_000);
@@ -144,9 +110,7 @@ describe('examples/cdktf: synth, then terraform apply of the synthesized JSON', 
   it('GIVEN the applied stack WHEN destroyed THEN no VM or pool of the example is left', async () => {
     const destroy = await tf(['destroy', '-auto-approve']);
     expect(destroy.stdout).toContain('Destroy complete! Resources: 3 destroyed.');
-    const vms = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
-    const pools = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'ResourcePool', paths: ['name'] }] });
-    expect(vms.map((v) => v.props.name)).not.toContain('web-cdktf');
-    expect(pools.map((p) => p.props.name)).not.toContain('vch-cdktf');
+    expect(await names('VirtualMachine')).not.toContain('web-cdktf');
+    expect(await names('ResourcePool')).not.toContain('vch-cdktf');
   }, 180_000);
 });

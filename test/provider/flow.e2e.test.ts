@@ -4,61 +4,26 @@
  * init/plan → apply → no changes → forceNew replacement → in-place power change → drift made in
  * vSphere → import → destroy with nothing left behind. Secrets are checked on the way.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { moRef, VimClient } from '../../src/vsphere';
+import { moRef } from '../../src/vsphere';
 import { retrieveFromContainer } from '../../src/vsphere/property-collector';
 import { powerOffVm } from '../../src/vsphere/virtual-machine';
-import { connectTestClient } from '../helpers/engine';
-import { writeOciLayout } from '../helpers/oci-layout';
-import { useRegistry } from '../helpers/registry';
-import { useSimulator } from '../helpers/vcsim';
 import { REPO, Workspace, readState, workspace } from './terraform-cli';
+import { useTerraformTestbed } from './testbed';
 
 const PASSWORD = 'Tf-e2e-S3cret!';
 
 describe('examples/terraform through terraform init, plan, apply, import and destroy', () => {
-  const sim = useSimulator({ username: 'terraform', password: PASSWORD });
-  const registry = useRegistry();
+  const bed = useTerraformTestbed({ username: 'terraform', password: PASSWORD, repository: 'test/app', program: 'httpd' });
   let ws: Workspace;
-  let env: NodeJS.ProcessEnv;
-  let outside: VimClient;
-  let scratch: string;
+  // Variables the later steps change, on top of the testbed's environment.
+  let vars: NodeJS.ProcessEnv = {};
+  const tf = (args: string[], extra: NodeJS.ProcessEnv = {}) => bed.terraform(ws, args, { extraEnv: { ...vars, ...extra } });
 
-  const tf = async (args: string[], extra: NodeJS.ProcessEnv = {}) => {
-    const r = await ws.terraform([...args, '-no-color'], { ...env, ...extra });
-    if (r.code !== 0) throw new Error(`terraform ${args.join(' ')} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-    // The password must never reach terraform's output, whatever the command.
-    expect(r.stdout + r.stderr).not.toContain(PASSWORD);
-    return r;
-  };
-
-  beforeAll(async () => {
-    scratch = mkdtempSync(join(tmpdir(), 'vic-tf-flow-'));
-    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [
-      {
-        layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/httpd', content: '#!/bin/sh\necho serving\n', mode: 0o755 }] }],
-        config: { Entrypoint: ['/bin/httpd'], Env: ['PATH=/bin'] },
-      },
-    ]);
-    await registry().push(layout.dir, 'v1', 'test/app:v1');
+  beforeAll(() => {
     ws = workspace('mirror');
     cpSync(join(REPO, 'examples/terraform/main.tf'), join(ws.dir, 'main.tf'));
-    env = {
-      VSPHERE_SERVER: sim().url,
-      VSPHERE_USER: sim().username,
-      VSPHERE_PASSWORD: PASSWORD,
-      VSPHERE_THUMBPRINT: sim().thumbprint,
-      TF_VAR_image: `${registry().host}/test/app:v1`,
-      TF_VAR_insecure_registry: 'true',
-    };
-    outside = await connectTestClient(sim());
-  }, 90_000);
-
-  afterAll(async () => {
-    await outside?.close();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
   it('GIVEN the example WHEN init and plan run THEN the provider installs from the mirror and the plan shows four creates', async () => {
@@ -92,23 +57,23 @@ describe('examples/terraform through terraform init, plan, apply, import and des
     expect(plan.stdout).toContain('Plan: 1 to add, 0 to change, 1 to destroy.');
     const apply = await tf(['apply', '-auto-approve'], changed);
     expect(apply.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 1 destroyed.');
-    env = { ...env, ...changed };
+    vars = { ...vars, ...changed };
   }, 180_000);
 
   it('GIVEN power_state changed WHEN planned THEN it is an in-place update, and applies', async () => {
-    env = { ...env, TF_VAR_web_power_state: 'stopped' };
+    vars = { ...vars, TF_VAR_web_power_state: 'stopped' };
     const plan = await tf(['plan']);
     expect(plan.stdout).toContain('# vic_container_vm.web will be updated in-place');
     expect(plan.stdout).toMatch(/~ power_state\s+= "running" -> "stopped"/);
     const apply = await tf(['apply', '-auto-approve']);
     expect(apply.stdout).toContain('Apply complete! Resources: 0 added, 1 changed, 0 destroyed.');
-    env = { ...env, TF_VAR_web_power_state: 'running' };
+    vars = { ...vars, TF_VAR_web_power_state: 'running' };
     await tf(['apply', '-auto-approve']);
   }, 180_000);
 
   it('GIVEN the web VM powered off directly in vSphere WHEN planned THEN the drift shows', async () => {
     const moid = String(readState(ws.dir).resources.find((r) => r.name === 'web')!.instances[0].attributes.moid);
-    await powerOffVm(outside, moRef('VirtualMachine', moid));
+    await powerOffVm(bed.outside(), moRef('VirtualMachine', moid));
     const plan = await tf(['plan']);
     expect(plan.stdout).toContain('# vic_container_vm.web will be updated in-place');
     expect(plan.stdout).toMatch(/~ power_state\s+= "stopped" -> "running"/);
@@ -128,6 +93,7 @@ describe('examples/terraform through terraform init, plan, apply, import and des
   it('GIVEN everything applied WHEN destroyed THEN the inventory holds no VM or pool of ours', async () => {
     const destroy = await tf(['destroy', '-auto-approve']);
     expect(destroy.stdout).toContain('Destroy complete! Resources: 4 destroyed.');
+    const outside = bed.outside();
     const vms = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
     const pools = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'ResourcePool', paths: ['name'] }] });
     expect(vms.map((v) => v.props.name)).not.toEqual(expect.arrayContaining(['web-1']));

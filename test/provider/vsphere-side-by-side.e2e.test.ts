@@ -4,16 +4,11 @@
  * resource pool and folder of a virtual container host that the vic provider makes, against the
  * same simulator. Apply, a second plan with no changes, destroy with nothing left behind.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { VimClient } from '../../src/vsphere';
 import { retrieveFromContainer } from '../../src/vsphere/property-collector';
-import { connectTestClient } from '../helpers/engine';
-import { writeOciLayout } from '../helpers/oci-layout';
-import { useRegistry } from '../helpers/registry';
-import { useSimulator } from '../helpers/vcsim';
 import { REPO, Workspace, readState, workspace } from './terraform-cli';
+import { useTerraformTestbed } from './testbed';
 
 const PASSWORD = 'Side-by-S1de!';
 const VSPHERE_MIRROR = join(REPO, '.cache/terraform-mirror');
@@ -38,55 +33,22 @@ interface VmRow {
 }
 
 describe('a vsphere_virtual_machine and a vic_container_vm in one state', () => {
-  const sim = useSimulator({ username: 'side-by-side', password: PASSWORD });
-  const registry = useRegistry();
+  // Both providers read the same variables; HashiCorp's takes host:port, and so does vic.
+  const bed = useTerraformTestbed({ username: 'side-by-side', password: PASSWORD, repository: 'test/side', program: 'app', server: 'host' });
   let ws: Workspace;
-  let env: NodeJS.ProcessEnv;
-  let outside: VimClient;
-  let scratch: string;
   let vsphereVersion: string;
+  const tf = (args: string[]) => bed.terraform(ws, args, { allow: args.includes('-detailed-exitcode') ? [2] : [] });
 
-  const tf = async (args: string[]) => {
-    const r = await ws.terraform([...args, '-no-color'], env);
-    if (r.code !== 0 && !(args.includes('-detailed-exitcode') && r.code === 2)) {
-      throw new Error(`terraform ${args.join(' ')} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-    }
-    expect(r.stdout + r.stderr).not.toContain(PASSWORD);
-    return r;
-  };
-
-  const vms = async () =>
-    (await retrieveFromContainer<VmRow>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name', 'resourcePool', 'parent'] }] })).map(
+  const vms = async () => {
+    const outside = bed.outside();
+    return (await retrieveFromContainer<VmRow>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name', 'resourcePool', 'parent'] }] })).map(
       (row) => ({ moid: row.ref.value, ...row.props }),
     );
+  };
 
-  beforeAll(async () => {
+  beforeAll(() => {
     vsphereVersion = installedVsphereProvider();
-    scratch = mkdtempSync(join(tmpdir(), 'vic-side-by-side-'));
-    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [
-      {
-        layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho up\n', mode: 0o755 }] }],
-        config: { Entrypoint: ['/bin/app'], Env: ['PATH=/bin'] },
-      },
-    ]);
-    await registry().push(layout.dir, 'v1', 'test/side:v1');
     ws = workspace('mirror', { fixture: 'side-by-side', extraMirror: VSPHERE_MIRROR });
-    // Both providers read the same variables; the vSphere provider takes host:port, so does vic.
-    const server = new URL(sim().url).host;
-    env = {
-      VSPHERE_SERVER: server,
-      VSPHERE_USER: sim().username,
-      VSPHERE_PASSWORD: PASSWORD,
-      VSPHERE_THUMBPRINT: sim().thumbprint,
-      TF_VAR_image: `${registry().host}/test/side:v1`,
-      TF_VAR_insecure_registry: 'true',
-    };
-    outside = await connectTestClient(sim());
-  }, 90_000);
-
-  afterAll(async () => {
-    await outside?.close();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
   it('GIVEN both providers in filesystem mirrors WHEN init runs THEN it installs vic and the vSphere provider built from Go modules', async () => {
@@ -129,6 +91,7 @@ describe('a vsphere_virtual_machine and a vic_container_vm in one state', () => 
     expect(destroy.stdout).toContain('Destroy complete! Resources: 4 destroyed.');
     const names = (await vms()).map((vm) => vm.name);
     expect(names.filter((n) => n === 'web-1' || n === 'legacy-1')).toEqual([]);
+    const outside = bed.outside();
     const pools = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'ResourcePool', paths: ['name'] }] });
     expect(pools.map((p) => p.props.name)).not.toContain('vch-apps');
     const state = readFileSync(join(ws.dir, 'terraform.tfstate'), 'utf8');

@@ -4,24 +4,15 @@
  * registry and the state, and reports no changes. Its own XDG data dir, simulator port and state
  * file keep it apart from a demo the user may be running.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanEnv, type VicRun } from './run-vic';
+import { cleanEnv, runProcess, type VicRun } from './run-vic';
 
 const ROOT = join(__dirname, '../..');
 
 function demo(args: string[], env: NodeJS.ProcessEnv): Promise<VicRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(ROOT, 'scripts/demo.sh'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess('bash', [join(ROOT, 'scripts/demo.sh'), ...args], env, { cwd: ROOT, timeoutMs: 600_000 });
 }
 
 describe('npm run demo', () => {

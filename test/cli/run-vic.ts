@@ -20,16 +20,27 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-export function runVic(args: readonly string[], env: NodeJS.ProcessEnv, options: { input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<VicRun> {
+export interface RunOptions {
+  readonly input?: string;
+  readonly timeoutMs?: number;
+  readonly cwd?: string;
+}
+
+export function runVic(args: readonly string[], env: NodeJS.ProcessEnv, options: RunOptions = {}): Promise<VicRun> {
+  return runProcess(VIC, args, env, options);
+}
+
+/** Runs a command to its end (killed after timeoutMs, default 60 s) and collects its output. */
+export function runProcess(command: string, args: readonly string[], env: NodeJS.ProcessEnv, options: RunOptions = {}): Promise<VicRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(VIC, [...args], { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, [...args], { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`vic ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
+      reject(new Error(`${command} ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
     }, options.timeoutMs ?? 60_000);
     child.once('error', reject);
     child.once('close', (code) => {

@@ -2,12 +2,11 @@
  * `vic sim start|status|stop`: the embedded simulator as a background service with its state in
  * $XDG_DATA_HOME/vic-iac/sim, on loopback, reused when alive, and gone (no process left) after stop.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VIC, cleanEnv, runVic, type VicRun } from './run-vic';
+import { VIC, cleanEnv, runProcess, runVic, type VicRun } from './run-vic';
 
 /** Running, not merely a zombie waiting for init (the launcher's parent, vic, exited long ago). */
 function alive(pid: number): boolean {
@@ -24,15 +23,7 @@ function alive(pid: number): boolean {
 }
 
 function shell(script: string, env: NodeJS.ProcessEnv): Promise<VicRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess('sh', ['-c', script], env);
 }
 
 describe('vic sim', () => {

@@ -4,6 +4,7 @@
  *   npm run bench                      # N = 10, 100, 1000; 200 VMs; 50 starts; images; ~tens of minutes
  *   npm run bench -- --quick           # small N, a smoke run (the jest test runs this)
  *   npm run bench -- --only refresh,startup --out /tmp/figures
+ *   npm run bench -- --summary         # the table again from the JSON files, nothing measured
  *
  * Writes <out>/{refresh,memory,apply,startup}.json (each with the machine and the date) and
  * <out>/summary.md; a run into bench/results also rewrites the README's benchmark table. With
@@ -46,12 +47,13 @@ export function parseArgs(argv: readonly string[]): BenchPlan {
     const arg = argv[i];
     if (arg === '--quick') quick = true;
     else if (arg === '--out' && argv[i + 1]) out = resolve(argv[++i]);
+    else if (arg === '--summary') only = new Set();
     else if (arg === '--only' && argv[i + 1]) {
       const names = argv[++i].split(',').map((n) => n.trim());
       const unknown = names.filter((n) => !(BENCHMARKS as readonly string[]).includes(n));
       if (unknown.length > 0) throw new Error(`--only ${unknown.join(',')}: unknown benchmark; known: ${BENCHMARKS.join(', ')}`);
       only = new Set(names as BenchName[]);
-    } else throw new Error(`unknown argument "${arg}"; use --quick, --out DIR, --only ${BENCHMARKS.join(',')}`);
+    } else throw new Error(`unknown argument "${arg}"; use --quick, --out DIR, --only ${BENCHMARKS.join(',')}, --summary`);
   }
   return quick
     ? { quick, out, only, sizes: [2, 4], repeats: 1, applyVms: 4, startupRuns: 5, planTimeoutMs: 120_000 }
@@ -80,8 +82,11 @@ function earlierFigures(plan: BenchPlan): Partial<BenchFigures> {
 
 export async function runBenchmarks(plan: BenchPlan): Promise<BenchFigures> {
   mkdirSync(plan.out, { recursive: true });
-  const machine = machineInfo(requireTerraform());
-  let figures: BenchFigures = { machine, quick: plan.quick, ...earlierFigures(plan) };
+  const earlier = earlierFigures(plan);
+  // --summary measures nothing: the table keeps the machine and date of the run it shows.
+  const measuredBefore = (earlier.refresh as { machine?: MachineInfo } | undefined)?.machine;
+  const machine = plan.only.size === 0 && measuredBefore ? measuredBefore : machineInfo(requireTerraform());
+  let figures: BenchFigures = { machine, quick: plan.quick, ...earlier };
 
   if (plan.only.has('refresh') || plan.only.has('apply')) {
     const registry = await startBenchRegistry();

@@ -66,7 +66,7 @@ export function summaryTable(f: BenchFigures): string {
   if (f.vsphere) {
     for (const p of f.vsphere.points) {
       const vic = f.refresh?.points.find((r) => r.n === p.n);
-      const versus = vic && !vic.vic_timed_out && !p.vsphere_timed_out ? `; vic ${(vic.plan_ms.vic_median / p.plan_ms.vsphere_median).toFixed(2)}× of it` : '';
+      const versus = vic && !vic.vic_timed_out && !p.vsphere_timed_out ? ` (vic-iac's plan takes ${(vic.plan_ms.vic_median / p.plan_ms.vsphere_median).toFixed(2)}× this)` : '';
       rows.push([
         `Refresh, vSphere provider v${f.vsphere.provider_version}: \`terraform plan\`, ${p.n} \`vsphere_virtual_machine\``,
         `${p.vsphere_timed_out ? 'stopped after ' : ''}${s(p.plan_ms.vsphere_median)}, ${p.round_trips} SOAP round trips${versus}`,
@@ -105,13 +105,13 @@ export function summaryTable(f: BenchFigures): string {
     rows.push([
       `Image pipeline${i.image?.content_mib ? ` (${i.image.content_mib} MiB image)` : ''}`,
       `${i.pipeline_s.total} s`,
-      `${i.raw_tools_s.total} s (skopeo + tar + mke2fs + curl)`,
+      `${i.raw_tools_s.total} s (skopeo + tar + mke2fs + curl); ${f.images.source}`,
       `${i.ratio_pipeline_over_raw.total}×`,
       '',
-      f.images.source,
+      '',
     ]);
   }
-  if (f.boot) rows.push(['Boot to entrypoint', s(f.boot.figure.boot_to_entrypoint_ms), f.boot.figure.hypervisor ?? '', '', '', f.boot.source]);
+  if (f.boot) rows.push(['Boot to entrypoint', s(f.boot.figure.boot_to_entrypoint_ms), `no baseline; ${f.boot.figure.hypervisor ?? 'QEMU'}; ${f.boot.source}`, '', '', '']);
 
   const header = ['benchmark', 'vic-iac', 'baseline, same run', 'ratio', 'goal', 'met'];
   const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;

@@ -2,7 +2,7 @@
  * The engine every front end shares: validate → refresh (batched) → plan → apply.
  */
 import { Attrs, ConnectionSettings, Problem, ResourceType, UNKNOWN, containsUnknown, declarationFor, formatPath, validateAttrs } from '../resources';
-import type { Lifecycle, LifecycleContext } from '../resources/lifecycle';
+import { VOLATILE, type Lifecycle, type LifecycleContext } from '../resources/lifecycle';
 import { InventorySnapshot, takeSnapshot } from '../resources/snapshot';
 import { listManaged, type ManagedInventory } from '../resources/managed-inventory';
 import { VimClient, type SoapLogger } from '../vsphere';
@@ -116,8 +116,9 @@ export class VsphereEngine implements Engine {
   }
 
   async apply(change: PlannedChange, opts: ApplyOptions = {}): Promise<Attrs | null> {
-    // What this engine changes, a later read must see.
+    // What this engine changes, a later read or plan must see.
     this.cached = undefined;
+    for (const key of this.memos.keys()) if (key.startsWith(VOLATILE)) this.memos.delete(key);
     const blocking = errors(change.problems);
     if (blocking.length > 0) throw new EngineError(`the plan for ${change.type} has errors; nothing was changed:\n${problemsMessage(blocking)}`, blocking);
     const l = this.lifecycle(change.type);

@@ -15,10 +15,10 @@ import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm } from '../vs
 import { containerVm } from './container-vm';
 import { ResourceError } from './errors';
 import { GUESTINFO_CONFIG_KEY, encodeGuestConfig, guestConfig } from './guest-config';
-import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
+import { VOLATILE, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
 import { PlacementError, collectPlacement, networkOf } from './placement';
 import type { Attrs, Problem } from './schema';
-import { InventorySnapshot, VM_PATHS, VchMarker, VmRow, imageStoreOf, readVchMarker, vmRow } from './snapshot';
+import { InventorySnapshot, VM_PATHS, VchMarker, VmRow, imageStoreOf, readVchMarker, takeSnapshot, vmRow } from './snapshot';
 
 /** Namespace of container VM BIOS UUIDs (UUIDv5). Changing it would orphan every existing VM. */
 export const CONTAINER_VM_UUID_NAMESPACE = '8f0e3a52-6b1d-4c57-9a3e-2d5b7c9e1f40';
@@ -198,9 +198,11 @@ export const containerVmLifecycle: Lifecycle = {
     );
     problems.push(...(await collectPlacement(checks)), ...perNetwork.flat());
     if (!prior) {
+      // A plan over many new VMs looks once at what the VCH pool holds (one snapshot per process);
+      // a squatter elsewhere in vSphere is still refused at apply time, by FindByUuid.
       const uuid = containerVmUuid(vchId, String(config.name));
-      const ref = await new Inventory(ctx.client).findVmByUuid(uuid);
-      const vm = ref ? await readVm(ctx.client, ref) : undefined;
+      const pool = await ctx.memo(`${VOLATILE}pool:${vchId}`, () => takeSnapshot(ctx.client, [vchId]));
+      const vm = pool.vmsByUuid.get(uuid);
       if (vm && !isOurs(vm, vchId, String(config.name))) {
         problems.push({
           path: ['name'],
@@ -265,6 +267,16 @@ export const containerVmLifecycle: Lifecycle = {
     const guest = guestConfig(config, { ...image, rootfs_uuid: image.rootfs_uuid });
     // vSphere creates only the last directory of a .vmx path; the container's own dir holds its disk and log.
     await makeDirectory(client, datastorePath(ds, dir), dc.ref).catch((e: unknown) => (isFault(e, 'FileAlreadyExists') ? undefined : Promise.reject(e)));
+    const extraConfig: Record<string, string> = {
+      [GUESTINFO_CONFIG_KEY]: encodeGuestConfig(guest),
+      [KEYS.owner]: OWNER,
+      [KEYS.vch]: vchId,
+      [KEYS.name]: name,
+      [KEYS.image]: String(config.image_id),
+      [KEYS.spec]: JSON.stringify(specOf(config, networks)),
+      [KEYS.labels]: JSON.stringify(config.labels ?? {}),
+      'disk.EnableUUID': 'TRUE',
+    };
     ctx.progress('create VM');
     const ref = await createVm(client, {
       folder: moRef('Folder', marker.folder_id ?? ''),
@@ -278,23 +290,25 @@ export const containerVmLifecycle: Lifecycle = {
         numCPUs: Number(config.cpus),
         memoryMB: Number(config.memory_mb),
         deviceChange: devices,
-        extraConfig: {
-          [GUESTINFO_CONFIG_KEY]: encodeGuestConfig(guest),
-          [KEYS.owner]: OWNER,
-          [KEYS.vch]: vchId,
-          [KEYS.name]: name,
-          [KEYS.image]: String(config.image_id),
-          [KEYS.spec]: JSON.stringify(specOf(config, networks)),
-          [KEYS.labels]: JSON.stringify(config.labels ?? {}),
-          'disk.EnableUUID': 'TRUE',
-        },
+        extraConfig,
       },
     });
     if (config.power_state === 'running') {
       ctx.progress('power on');
       await powerOnVm(client, ref);
     }
-    return afterChange(client, ref);
+    // All of it is what we just asked for; vSphere reports addresses later, the next refresh reads them.
+    return stateOfVm({
+      moid: ref.value,
+      name,
+      uuid,
+      powerState: config.power_state === 'running' ? 'poweredOn' : 'poweredOff',
+      extraConfig: new Map(Object.entries(extraConfig)),
+      numCpu: Number(config.cpus),
+      memoryMb: Number(config.memory_mb),
+      vmPath: datastorePath(ds, `${dir}/${name}.vmx`),
+      ipAddresses: [],
+    });
   },
 
   async update(ctx, prior, config) {

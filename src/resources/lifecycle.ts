@@ -7,6 +7,9 @@ import type { ResourceDeclaration } from './definition';
 import type { AttrPath, Attrs, Problem } from './schema';
 import type { InventorySnapshot } from './snapshot';
 
+/** Memo keys with this prefix hold what any change may outdate: the engine drops them on every apply. */
+export const VOLATILE = 'volatile:';
+
 export interface LifecycleContext {
   readonly client: VimClient;
   /** The provider-level default datacenter, if any. */

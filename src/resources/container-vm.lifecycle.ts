@@ -265,8 +265,6 @@ export const containerVmLifecycle: Lifecycle = {
       addDevice(fileSerialPort({ key: -103, fileName: datastorePath(ds, `${dir}/console.log`) })),
     ];
     const guest = guestConfig(config, { ...image, rootfs_uuid: image.rootfs_uuid });
-    // vSphere creates only the last directory of a .vmx path; the container's own dir holds its disk and log.
-    await makeDirectory(client, datastorePath(ds, dir), dc.ref).catch((e: unknown) => (isFault(e, 'FileAlreadyExists') ? undefined : Promise.reject(e)));
     const extraConfig: Record<string, string> = {
       [GUESTINFO_CONFIG_KEY]: encodeGuestConfig(guest),
       [KEYS.owner]: OWNER,
@@ -278,20 +276,28 @@ export const containerVmLifecycle: Lifecycle = {
       'disk.EnableUUID': 'TRUE',
     };
     ctx.progress('create VM');
-    const ref = await createVm(client, {
-      folder: moRef('Folder', marker.folder_id ?? ''),
-      pool: moRef('ResourcePool', vchId),
-      config: {
-        name,
-        uuid,
-        guestId: 'otherGuest64',
-        annotation: `Container VM "${name}" of virtual container host "${marker.name}" (${vchId}), managed by vic-iac. Changes made here are reverted by the next apply.`,
-        files: { vmPathName: datastorePath(ds, `${dir}/${name}.vmx`) },
-        numCPUs: Number(config.cpus),
-        memoryMB: Number(config.memory_mb),
-        deviceChange: devices,
-        extraConfig,
-      },
+    const create = () =>
+      createVm(client, {
+        folder: moRef('Folder', marker.folder_id ?? ''),
+        pool: moRef('ResourcePool', vchId),
+        config: {
+          name,
+          uuid,
+          guestId: 'otherGuest64',
+          annotation: `Container VM "${name}" of virtual container host "${marker.name}" (${vchId}), managed by vic-iac. Changes made here are reverted by the next apply.`,
+          files: { vmPathName: datastorePath(ds, `${dir}/${name}.vmx`) },
+          numCPUs: Number(config.cpus),
+          memoryMB: Number(config.memory_mb),
+          deviceChange: devices,
+          extraConfig,
+        },
+      });
+    // vSphere makes the VM's own directory (the last one of the .vmx path) inside <store>/containers,
+    // which the VCH made. A store without it (made by hand, or cleaned) gets it here, once.
+    const ref = await create().catch(async (e: unknown) => {
+      if (!isFault(e, 'FileFault') && !isFault(e, 'FileNotFound')) throw e;
+      await makeDirectory(client, datastorePath(ds, dir), dc.ref).catch((m: unknown) => (isFault(m, 'FileAlreadyExists') ? undefined : Promise.reject(m)));
+      return create();
     });
     if (config.power_state === 'running') {
       ctx.progress('power on');

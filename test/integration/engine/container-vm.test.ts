@@ -11,6 +11,8 @@ import type { Attrs } from '../../../src/resources';
 import { decodeGuestConfig } from '../../../src/resources/guest-config';
 import { VimClient, moRef } from '../../../src/vsphere';
 import { createVm, powerOffVm, reconfigureVm } from '../../../src/vsphere/virtual-machine';
+import { deleteDatastoreFile } from '../../../src/vsphere/file-manager';
+import { Inventory } from '../../../src/vsphere/inventory';
 import { containerVmUuid } from '../../../src/resources/container-vm.lifecycle';
 import { retrieveFromContainer, retrieveObject } from '../../../src/vsphere/property-collector';
 import { extraConfigMap } from '../../../src/resources/snapshot';
@@ -82,6 +84,14 @@ describe('image and container_vm lifecycle', () => {
     expect(guest).toMatchObject({ entrypoint: ['/bin/app'], cmd: ['--serve'], env: ['PATH=/bin', 'MODE=dev'], working_dir: '/srv', hostname: 'web-1' });
     const files = JSON.stringify(vm['layout.disk']);
     expect(files).toContain(`vch-c/images/${String(img.id).slice(7)}`);
+  });
+
+  it('GIVEN an image store whose containers directory is gone WHEN a container VM is created THEN the directory is made again', async () => {
+    const dc = await new Inventory(outside).datacenter('DC0');
+    await deleteDatastoreFile(outside, '[LocalDS_0] vch-c/containers', dc.ref);
+    const extra = await applied(engine, await engine.plan('container_vm', null, { vch_id: vch.id, image_id: img.id, name: 'fresh-dir', power_state: 'stopped' }));
+    expect(extra.vm_path).toBe('[LocalDS_0] vch-c/containers/fresh-dir/fresh-dir.vmx');
+    await engine.apply(await engine.plan('container_vm', extra, null));
   });
 
   it('GIVEN the applied VM WHEN refreshed and planned THEN no changes', async () => {

@@ -2,6 +2,7 @@
  * Reusable attribute validators. Each names the attribute, the value, what is allowed and what to do,
  * and returns problems instead of throwing so that validation can report everything at once.
  */
+import { parseImageReference } from '../images/reference';
 import { AttrPath, Problem, Validator, Value, formatPath } from './schema';
 
 function show(value: Value): string {
@@ -126,13 +127,13 @@ export const platform: Validator = (value, path) => {
   return [invalid(path, value, 'is not a platform', 'Write it as os/architecture[/variant], e.g. "linux/amd64".')];
 };
 
-/** An image reference: [registry/]repository[:tag][@sha256:digest]. */
+/** An image reference, by the image pipeline's own parser, so validation and pulls never disagree. */
 export const imageReference: Validator = (value, path) => {
   if (typeof value !== 'string') return [];
-  const ok = /^([a-zA-Z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$/.test(
-    value,
-  );
-  return ok
-    ? []
-    : [invalid(path, value, 'is not an image reference', 'Write it as registry/repository:tag or registry/repository@sha256:<digest>, e.g. "127.0.0.1:5000/library/busybox:1.36".')];
+  try {
+    parseImageReference(value);
+    return [];
+  } catch {
+    return [invalid(path, value, 'is not an image reference', 'Write it as registry/repository:tag or registry/repository@sha256:<digest>, e.g. "127.0.0.1:5000/library/busybox:1.36".')];
+  }
 };

@@ -109,6 +109,6 @@ The simulator and the registry keep running. In another shell:
 Terraform (docs/terraform.md):
   npm run install-provider && cd examples/terraform && terraform init
   terraform apply -var image=$REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG -var insecure_registry=true
-Pulumi and CDKTF: docs/pulumi.md, docs/terraform.md
+Pulumi and CDKTF: docs/pulumi.md, docs/cdktf.md
 Stop the simulator and the registry: npm run demo -- stop
 EOF

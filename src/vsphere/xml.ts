@@ -27,7 +27,7 @@
  *   one device or one extraConfig entry still decode as arrays. Scalars that no shape or xsi:type
  *   types stay strings for the caller's typed decoder.
  */
-import { XMLParser } from 'fast-xml-parser';
+import { Parser } from 'htmlparser2';
 import { fieldShape, isScalarKind, type ScalarKind } from './shapes';
 
 export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
@@ -174,89 +174,92 @@ export interface XmlElement {
   readonly scope: ReadonlyMap<string, string>;
 }
 
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  // Entities are decoded here instead: the parser leaves numeric references (&#34; from Go) alone.
-  processEntities: false,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-});
-
-const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g;
-export function decodeEntities(text: string): string {
-  if (!text.includes('&')) return text;
-  return text.replace(ENTITY, (_m, ref: string) => {
-    switch (ref) {
-      case 'amp':
-        return '&';
-      case 'lt':
-        return '<';
-      case 'gt':
-        return '>';
-      case 'quot':
-        return '"';
-      case 'apos':
-        return "'";
-      default:
-        return String.fromCodePoint(ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10));
-    }
-  });
-}
-
-type OrderedNode = Record<string, unknown>;
+const XML_NS = 'http://www.w3.org/XML/1998/namespace';
+const ROOT_SCOPE: ReadonlyMap<string, string> = new Map([['xml', XML_NS]]);
+const NO_ATTRS: ReadonlyMap<string, string> = new Map();
 
 function splitQName(qname: string): [prefix: string, local: string] {
   const i = qname.indexOf(':');
   return i < 0 ? ['', qname] : [qname.slice(0, i), qname.slice(i + 1)];
 }
 
-function toElement(node: OrderedNode, parentScope: ReadonlyMap<string, string>): XmlElement | undefined {
-  const tag = Object.keys(node).find((k) => k !== ':@');
-  if (tag === undefined || tag === '#text' || tag.startsWith('?') || tag === '#comment') return undefined;
-  const rawAttrs = (node[':@'] ?? {}) as Record<string, string>;
-  let scope = parentScope;
-  for (const [key, value] of Object.entries(rawAttrs)) {
-    if (key === 'xmlns' || key.startsWith('xmlns:')) {
-      if (scope === parentScope) scope = new Map(parentScope);
-      (scope as Map<string, string>).set(key === 'xmlns' ? '' : key.slice(6), decodeEntities(value));
-    }
-  }
-  const attrs = new Map<string, string>();
-  for (const [key, value] of Object.entries(rawAttrs)) {
-    if (key === 'xmlns' || key.startsWith('xmlns:')) continue;
-    const [prefix, local] = splitQName(key);
-    // Unprefixed attributes are in no namespace (XML Namespaces §6.2), whatever the default is.
-    const ns = prefix ? scope.get(prefix) : undefined;
-    attrs.set(ns ? `{${ns}}${local}` : local, decodeEntities(value));
-  }
-  const [prefix, local] = splitQName(tag);
-  const ns = scope.get(prefix) ?? '';
-  const children: XmlElement[] = [];
-  let text = '';
-  for (const child of (node[tag] ?? []) as OrderedNode[]) {
-    if ('#text' in child) text += String(child['#text']);
-    else {
-      const element = toElement(child, scope);
-      if (element) children.push(element);
-    }
-  }
-  return { name: local, ns, attrs, children, text: decodeEntities(text), scope };
+const isNamespaceDeclaration = (attr: string): boolean => attr === 'xmlns' || attr.startsWith('xmlns:');
+
+/** An element being built: XmlElement with its text still growing. */
+interface OpenElement extends XmlElement {
+  readonly children: XmlElement[];
+  text: string;
 }
 
-/** Parses an XML document into its namespace-resolved root element. */
-export function parseXml(xml: string): XmlElement {
-  const nodes = parser.parse(xml) as OrderedNode[];
-  for (const node of nodes) {
-    const element = toElement(node, new Map([['xml', 'http://www.w3.org/XML/1998/namespace']]));
-    if (element) return element;
+function openElement(tag: string, rawAttrs: Record<string, string>, parentScope: ReadonlyMap<string, string>): OpenElement {
+  let scope = parentScope;
+  let plain = 0;
+  for (const key in rawAttrs) {
+    if (!isNamespaceDeclaration(key)) plain++;
+    else {
+      if (scope === parentScope) scope = new Map(parentScope);
+      (scope as Map<string, string>).set(key === 'xmlns' ? '' : key.slice(6), rawAttrs[key]);
+    }
   }
-  throw new SyntaxError('the response holds no XML element');
+  let attrs = NO_ATTRS;
+  if (plain > 0) {
+    const map = new Map<string, string>();
+    for (const key in rawAttrs) {
+      if (isNamespaceDeclaration(key)) continue;
+      const [prefix, local] = splitQName(key);
+      // Unprefixed attributes are in no namespace (XML Namespaces §6.2), whatever the default is.
+      const ns = prefix ? scope.get(prefix) : undefined;
+      map.set(ns ? `{${ns}}${local}` : local, rawAttrs[key]);
+    }
+    attrs = map;
+  }
+  const [prefix, local] = splitQName(tag);
+  return { name: local, ns: scope.get(prefix) ?? '', attrs, children: [], text: '', scope };
+}
+
+/**
+ * Parses an XML document into its namespace-resolved root element.
+ *
+ * htmlparser2's tokenizer (XML mode, entities decoded) feeds a small tree builder that resolves
+ * namespaces as it goes: 3-4× faster than building a generic parser's object tree first, which
+ * counts because a refresh snapshot of 1000 VMs is a 3.5 MB response. What the tokenizer tolerates
+ * but XML forbids is refused here: an element still open at the end (a truncated response) or one
+ * closed by an ancestor's end tag.
+ */
+export function parseXml(xml: string): XmlElement {
+  let root: XmlElement | undefined;
+  const stack: OpenElement[] = [];
+  let ending = false;
+  let problem: string | undefined;
+  const parser: Parser = new Parser(
+    {
+      onopentag(tag, rawAttrs) {
+        const element = openElement(tag, rawAttrs, stack.length > 0 ? stack[stack.length - 1].scope : ROOT_SCOPE);
+        // Element names become object keys when decoded: a hostile server must not reach Object.prototype.
+        if (element.name === '__proto__') problem ??= `an element named <${tag}> (prototype pollution) is refused`;
+        if (stack.length > 0) stack[stack.length - 1].children.push(element);
+        else if (root === undefined) root = element;
+        else problem ??= `a second root element <${tag}>`;
+        stack.push(element);
+      },
+      ontext(text) {
+        if (stack.length > 0) stack[stack.length - 1].text += text;
+      },
+      onclosetag(tag, implied) {
+        stack.pop();
+        if (ending) problem ??= `<${tag}> is never closed (a truncated response?)`;
+        // The tokenizer reports a self-closed element (<a/>) as implicitly closed, too.
+        else if (implied && !(xml[parser.endIndex] === '>' && xml[parser.endIndex - 1] === '/')) problem ??= `<${tag}> is closed by an enclosing element's end tag`;
+      },
+    },
+    { xmlMode: true, decodeEntities: true },
+  );
+  parser.write(xml);
+  ending = true;
+  parser.end();
+  if (problem) throw new SyntaxError(`malformed XML: ${problem}`);
+  if (root === undefined) throw new SyntaxError('the response holds no XML element');
+  return root;
 }
 
 /** The element's xsi:type as `{ ns, local }`, resolving the QName's prefix in the element's scope. */

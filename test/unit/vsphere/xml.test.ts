@@ -171,6 +171,25 @@ describe('GIVEN response XML WHEN it is decoded', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it.each([
+    ['a response cut off midway', '<Envelope><Body><RetrievePropertiesExResponse><returnval><objects>', /<objects> is never closed \(a truncated response\?\)/],
+    ['an element closed by its parent', '<x><a>1</x>', /<a> is closed by an enclosing element's end tag/],
+    ['two root elements', '<x/><y/>', /a second root element <y>/],
+    ['no element at all', '<?xml version="1.0"?>', /holds no XML element/],
+  ])('THEN %s is refused as malformed, not decoded in part', (_what, xml, message) => {
+    expect(() => parseXml(xml)).toThrow(message);
+  });
+
+  it('THEN self-closed elements, entities, numeric references and CDATA decode as XML says', () => {
+    const x = parseXml(`<x a="1 &amp; 2"><e/><t>&lt;&#34;&#x41;&apos;</t><c><![CDATA[<raw> & ]]></c></x>`);
+    expect(x.attrs.get('a')).toBe('1 & 2');
+    expect(x.children.map((c) => [c.name, c.text])).toEqual([
+      ['e', ''],
+      ['t', '<"A\''],
+      ['c', '<raw> & '],
+    ]);
+  });
+
   it('THEN asArray turns "one", absent and empty into arrays', () => {
     expect(asArray(undefined)).toEqual([]);
     expect(asArray('')).toEqual([]);

@@ -38,7 +38,7 @@ export type EngineConnector = (settings: ConnectionSettings) => Promise<Engine>;
 export interface VicProviderOptions {
   readonly connect: EngineConnector;
   readonly logger: Logger;
-  /** How long ReadResource calls are gathered into one batched refresh. */
+  /** How long ReadResource calls are gathered into one batched refresh; 0 (default): the current event-loop turn. */
   readonly readWindowMs?: number;
   readonly env?: NodeJS.ProcessEnv;
   /** Defaults to the schemas derived from src/resources. */
@@ -71,7 +71,7 @@ export class VicProvider {
     this.schemas = opts.schemas ?? providerSchemas();
     this.reads = new ReadCoalescer(
       async (requests) => (await this.engine()).read(requests),
-      opts.readWindowMs ?? 5,
+      opts.readWindowMs ?? 0,
       (size) => this.opts.logger.log('debug', 'batched refresh', { resources: size }),
     );
   }

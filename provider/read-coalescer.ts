@@ -1,7 +1,13 @@
 /**
  * Terraform sends one ReadResource per instance, up to -parallelism at a time. The engine refreshes
- * many objects in one property-collector round trip, so reads that arrive within a short window are
- * gathered and sent as ONE batched `engine.read([...])`.
+ * many objects in one property-collector round trip, so reads that arrive together are gathered and
+ * sent as ONE batched `engine.read([...])`.
+ *
+ * The default window is the current turn of the event loop (the reads that one chunk of HTTP/2
+ * frames carried): no read waits on a timer. Reads that arrive later need no window of their own,
+ * because the engine's refresh snapshot serves them (a read that arrives while the snapshot is being
+ * taken joins it). A timed window cost every read its length: 5 ms × 1000 reads / 10 in flight was
+ * half a second of a 1000-VM plan.
  */
 import type { ReadRequest } from '../src/engine/types';
 import type { Attrs } from '../src/resources';
@@ -14,25 +20,29 @@ interface Pending {
 
 export class ReadCoalescer {
   private pending: Pending[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
 
   constructor(
     private readonly readBatch: (requests: readonly ReadRequest[]) => Promise<readonly (Attrs | null)[]>,
-    private readonly windowMs = 5,
+    /** 0: flush at the end of the current event-loop turn (setImmediate); > 0: after that many ms. */
+    private readonly windowMs = 0,
     private readonly onBatch?: (size: number) => void,
   ) {}
 
   read(request: ReadRequest): Promise<Attrs | null> {
     return new Promise((resolve, reject) => {
       this.pending.push({ request, resolve, reject });
-      this.timer ??= setTimeout(() => void this.flush(), this.windowMs);
+      if (this.scheduled) return;
+      this.scheduled = true;
+      if (this.windowMs > 0) setTimeout(() => void this.flush(), this.windowMs);
+      else setImmediate(() => void this.flush());
     });
   }
 
   private async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
-    this.timer = undefined;
+    this.scheduled = false;
     this.onBatch?.(batch.length);
     try {
       const results = await this.readBatch(batch.map((p) => p.request));

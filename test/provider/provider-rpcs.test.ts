@@ -133,6 +133,21 @@ describe('ReadCoalescer', () => {
     expect(results.map((r) => r?.id)).toEqual(['a', 'b', 'c']);
   });
 
+  it('GIVEN the default window WHEN reads arrive in one event-loop turn THEN they are ONE batch, sent at the end of that turn', async () => {
+    const batches: number[] = [];
+    const reads = new ReadCoalescer(async (reqs) => {
+      batches.push(reqs.length);
+      return reqs.map(() => null);
+    });
+    const first = Promise.all(['a', 'b', 'c'].map((id) => reads.read({ type: 'container_vm', state: { id } })));
+    // setImmediate callbacks run in order: the flush queued by the first read has run before this one.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([3]);
+    await first;
+    await reads.read({ type: 'container_vm', state: { id: 'd' } });
+    expect(batches).toEqual([3, 1]);
+  });
+
   it('GIVEN reads far apart WHEN served THEN each window is its own batch', async () => {
     let calls = 0;
     const reads = new ReadCoalescer(async (reqs) => {

@@ -13,9 +13,17 @@ export interface Logger {
   log(level: LogLevel, message: string, fields?: LogFields): void;
 }
 
-function levelFromEnv(env: NodeJS.ProcessEnv): LogLevel {
-  const wanted = (env.TF_LOG_PROVIDER ?? env.TF_LOG ?? '').toLowerCase();
-  return wanted in ORDER ? (wanted as LogLevel) : 'debug';
+/**
+ * The level Terraform asked for, as the Go plugin SDKs read it: TF_LOG_PROVIDER, else TF_LOG ("JSON"
+ * and unknown names mean trace, as in Terraform; "off" means nothing). Unset, only warnings and errors
+ * are written: Terraform discards provider logs then, yet go-plugin still parses every line, and a
+ * debug line per resource cost both processes CPU on every plan.
+ */
+export function levelFromEnv(env: NodeJS.ProcessEnv): LogLevel | 'off' {
+  const wanted = (env.TF_LOG_PROVIDER || env.TF_LOG || '').toLowerCase();
+  if (wanted === '') return 'warn';
+  if (wanted === 'off') return 'off';
+  return wanted in ORDER ? (wanted as LogLevel) : 'trace';
 }
 
 /** go-plugin parses "@timestamp" with the layout 2006-01-02T15:04:05.000000Z07:00: six fraction digits, or the line is shown raw. */
@@ -24,7 +32,8 @@ export function hclogTimestamp(d: Date): string {
 }
 
 export function stderrLogger(env: NodeJS.ProcessEnv = process.env, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-  const min = ORDER[levelFromEnv(env)];
+  const level = levelFromEnv(env);
+  const min = level === 'off' ? Infinity : ORDER[level];
   return {
     log(level, message, fields = {}) {
       if (ORDER[level] < min) return;

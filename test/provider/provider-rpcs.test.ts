@@ -9,7 +9,7 @@ import { VicProvider } from '../../provider/provider';
 import { ReadCoalescer } from '../../provider/read-coalescer';
 import { problemDiagnostics } from '../../provider/diagnostics';
 import { buildProviderSchemas, providerSchemas } from '../../provider/schema';
-import { Logger } from '../../provider/log';
+import { Logger, levelFromEnv, stderrLogger } from '../../provider/log';
 
 const lines: string[] = [];
 const logger: Logger = { log: (level, message, fields) => lines.push(JSON.stringify({ level, message, ...fields })) };
@@ -162,5 +162,26 @@ describe('ReadCoalescer', () => {
   it('GIVEN a batch that fails WHEN served THEN every waiting read gets the error', async () => {
     const reads = new ReadCoalescer(() => Promise.reject(new Error('collector down')), 1);
     await expect(Promise.all([reads.read({ type: 'image', state: {} }), reads.read({ type: 'image', state: {} })])).rejects.toThrow('collector down');
+  });
+});
+
+describe('provider log level', () => {
+  it.each([
+    [{}, 'warn'],
+    [{ TF_LOG: 'DEBUG' }, 'debug'],
+    [{ TF_LOG: 'json' }, 'trace'],
+    [{ TF_LOG: 'verbose' }, 'trace'],
+    [{ TF_LOG: 'trace', TF_LOG_PROVIDER: 'error' }, 'error'],
+    [{ TF_LOG: 'off' }, 'off'],
+  ])('GIVEN %j WHEN the provider starts THEN it logs at %s', (env, level) => {
+    expect(levelFromEnv(env)).toBe(level);
+  });
+
+  it('GIVEN no TF_LOG WHEN a resource is planned THEN no debug line reaches stderr, but a warning does', () => {
+    const written: string[] = [];
+    const log = stderrLogger({}, (line) => written.push(line));
+    log.log('debug', 'planned', { type: 'vic_container_vm' });
+    log.log('warn', 'engine close failed');
+    expect(written.map((l) => (JSON.parse(l) as { '@message': string })['@message'])).toEqual(['engine close failed']);
   });
 });

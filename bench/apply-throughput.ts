@@ -3,6 +3,9 @@
  * SOAP script (src/vsphere directly) issuing the same CreateVM_Task and PowerOnVM_Task calls, with
  * the same devices, at Terraform's concurrency (-parallelism, default 10), on the same simulator.
  * The raw script runs first, so Terraform's run meets the larger inventory (the harder case).
+ * Two more baselines show Terraform's own share: N `terraform_data` (no plugin at all), and the
+ * same stack through the stub provider (bench/stub-provider: vic's schema, a Go provider doing no
+ * work), i.e. Terraform + gRPC with zero vSphere work.
  */
 import { imageLayout } from '../src/images';
 import { readVchMarker } from '../src/resources/snapshot';
@@ -14,16 +17,19 @@ import { addDevice, fileSerialPort, isoCdrom, networkAdapter, pvscsiController, 
 import { createVm, powerOnVm } from '../src/vsphere/virtual-machine';
 import { progress, ratio, round, timedMs } from './figures';
 import type { BenchWorkspace } from './terraform-runner';
-import { floorWorkspace, readStateResources, vicWorkspace } from './vic-stack';
+import { floorWorkspace, readStateResources, stubWorkspace, vicWorkspace } from './vic-stack';
 
 export interface ApplyResult {
   readonly benchmark: 'apply-throughput';
   readonly description: string;
   readonly vms: number;
   readonly concurrency: number;
-  readonly wall_ms: { readonly terraform_apply: number; readonly raw_soap: number; readonly terraform_data_floor: number };
-  readonly vms_per_s: { readonly terraform_apply: number; readonly raw_soap: number };
+  /** stub_apply: the same N container VMs through the zero-work stub provider, with its VCH and image applied first as for vic. */
+  readonly wall_ms: { readonly terraform_apply: number; readonly raw_soap: number; readonly terraform_data_floor: number; readonly stub_apply: number };
+  readonly vms_per_s: { readonly terraform_apply: number; readonly raw_soap: number; readonly stub_apply: number };
   readonly ratio_terraform_over_raw: number;
+  /** vic's apply over the stub's: how much slower than Terraform driving a provider that does nothing. */
+  readonly ratio_terraform_over_stub: number;
   readonly goal: { readonly met: boolean; readonly limit: 1.3 };
   readonly round_trips: { readonly terraform_apply: number; readonly raw_soap: number; readonly per_vm_terraform: number; readonly per_vm_raw: number };
   readonly round_trips_by_method: { readonly terraform_apply: Readonly<Record<string, number>>; readonly raw_soap: Readonly<Record<string, number>> };
@@ -127,15 +133,22 @@ export async function applyBench(opts: ApplyOptions): Promise<ApplyResult> {
     workspaces.push(floor);
     const floorRun = await floor.terraform(['apply', '-auto-approve', '-input=false', `-parallelism=${concurrency}`, '-var', `n=${opts.vms}`]);
 
+    progress(`apply: terraform apply of ${opts.vms} container VMs through the zero-work stub provider; terraform_data took ${round(floorRun.wallMs / 1000, 2)} s`);
+    const stub = await stubWorkspace('apply-stub', opts.image);
+    workspaces.push(stub);
+    await stub.terraform(['apply', '-auto-approve', '-input=false', '-var', 'n=0']);
+    const stubRun = await stub.terraform(['apply', '-auto-approve', '-input=false', `-parallelism=${concurrency}`, '-var', `n=${opts.vms}`]);
+
     const r = ratio(tf.wallMs, raw.ms);
     return {
       benchmark: 'apply-throughput',
-      description: `terraform apply creating ${opts.vms} vic_container_vm (powered on) vs a raw src/vsphere script issuing CreateVM_Task + PowerOnVM_Task with the same devices, ${concurrency} in flight, same simulator`,
+      description: `terraform apply creating ${opts.vms} vic_container_vm (powered on) vs a raw src/vsphere script issuing CreateVM_Task + PowerOnVM_Task with the same devices, ${concurrency} in flight, same simulator; Terraform's own share: ${opts.vms} terraform_data, and the same stack through a zero-work Go provider with vic's schema (stub)`,
       vms: opts.vms,
       concurrency,
-      wall_ms: { terraform_apply: round(tf.wallMs), raw_soap: round(raw.ms), terraform_data_floor: round(floorRun.wallMs) },
-      vms_per_s: { terraform_apply: round(opts.vms / (tf.wallMs / 1000)), raw_soap: round(opts.vms / (raw.ms / 1000)) },
+      wall_ms: { terraform_apply: round(tf.wallMs), raw_soap: round(raw.ms), terraform_data_floor: round(floorRun.wallMs), stub_apply: round(stubRun.wallMs) },
+      vms_per_s: { terraform_apply: round(opts.vms / (tf.wallMs / 1000)), raw_soap: round(opts.vms / (raw.ms / 1000)), stub_apply: round(opts.vms / (stubRun.wallMs / 1000)) },
       ratio_terraform_over_raw: r,
+      ratio_terraform_over_stub: ratio(tf.wallMs, stubRun.wallMs),
       goal: { met: r <= 1.3, limit: 1.3 },
       round_trips: {
         terraform_apply: tfStats.total,

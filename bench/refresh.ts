@@ -1,20 +1,37 @@
 /**
  * Benchmark 1 (refresh at scale) and 4 (memory): `terraform plan` over N container VMs already
- * applied, against `terraform plan` over N `terraform_data` resources (Terraform's own floor), in
- * the same run. Round trips are counted at the simulator (GET /vcsim-control/stats), so they
- * include every call the provider makes as Terraform's child process.
+ * applied, against two baselines in the same run:
+ *  - `terraform plan` over N `terraform_data` resources: Terraform's own floor, no plugin at all;
+ *  - `terraform plan` over the same stack through the stub provider (bench/stub-provider): the same
+ *    HCL and schema through a Go provider that does no work, i.e. what Terraform spends on ANY
+ *    external provider with this schema (gRPC, msgpack, cty per attribute). vic over stub is the
+ *    share that is ours.
+ * Round trips are counted at the simulator (GET /vcsim-control/stats), so they include every call
+ * the provider makes as Terraform's child process.
  */
 import type { RunningSimulator } from '../src/sim/simulator';
 import { median, progress, ratio, round } from './figures';
 import type { BenchWorkspace, TerraformResult } from './terraform-runner';
-import { floorWorkspace, vicWorkspace } from './vic-stack';
+import { floorWorkspace, stubWorkspace, vicWorkspace } from './vic-stack';
 
 export interface RefreshPoint {
   readonly n: number;
   /** `terraform apply` that brought the workspaces to N (informational: apply cost per step). */
-  readonly apply_s: { readonly vic: number; readonly floor: number };
-  readonly plan_ms: { readonly vic: readonly number[]; readonly floor: readonly number[]; readonly vic_median: number; readonly floor_median: number };
+  readonly apply_s: { readonly vic: number; readonly floor: number; readonly stub: number };
+  readonly plan_ms: {
+    readonly vic: readonly number[];
+    readonly floor: readonly number[];
+    /** The same stack through the zero-work Go provider with vic's schema. */
+    readonly stub: readonly number[];
+    readonly vic_median: number;
+    readonly floor_median: number;
+    readonly stub_median: number;
+  };
   readonly ratio_vic_over_floor: number;
+  /** vic-iac's plan over the stub's: 1 would mean our provider costs nothing beyond Terraform's per-provider work. */
+  readonly ratio_vic_over_stub: number;
+  /** The stub's plan over terraform_data's: what an external provider with this schema costs Terraform itself. */
+  readonly ratio_stub_over_floor: number;
   /** The vic plan ran past the time budget and was stopped: its time and ratio are lower bounds, its round trips those made so far. */
   readonly vic_timed_out: boolean;
   /** SOAP calls the simulator answered during one vic plan (median over the repeats). */
@@ -34,6 +51,8 @@ export interface RefreshResult {
     /** With a stopped plan at the largest N, trips_largest counts only the calls made before it was stopped. */
     readonly round_trips_constant: { readonly met: boolean; readonly smallest_n: number; readonly largest_n: number; readonly trips_smallest: number; readonly trips_largest: number };
     readonly time_ratio_at_largest_n: { readonly met: boolean; readonly limit: 1.5; readonly ratio: number; readonly n: number };
+    /** No limit set: the vic/stub ratio at the largest N, the part of the plan time that is vic-iac's. */
+    readonly time_ratio_over_stub_at_largest_n: { readonly ratio: number; readonly n: number; readonly stub_over_floor: number };
   };
 }
 
@@ -61,31 +80,44 @@ const ROUND_TRIP_TOLERANCE = 2;
 
 export async function refreshBench(opts: RefreshOptions): Promise<{ refresh: RefreshResult; memory: MemoryResult }> {
   const sizes = [...opts.sizes].sort((a, b) => a - b);
-  const vic = await vicWorkspace('refresh', opts.sim, opts.image);
-  const floor = await floorWorkspace('refresh-floor');
+  const workspaces: BenchWorkspace[] = [];
   try {
-    return await measureSizes(opts, sizes, vic, floor);
+    const vic = await vicWorkspace('refresh', opts.sim, opts.image);
+    workspaces.push(vic);
+    const floor = await floorWorkspace('refresh-floor');
+    workspaces.push(floor);
+    const stub = await stubWorkspace('refresh-stub', opts.image);
+    workspaces.push(stub);
+    return await measureSizes(opts, sizes, vic, floor, stub);
   } finally {
-    vic.remove();
-    floor.remove();
+    for (const ws of workspaces) ws.remove();
   }
 }
 
-async function measureSizes(opts: RefreshOptions, sizes: readonly number[], vic: BenchWorkspace, floor: BenchWorkspace): Promise<{ refresh: RefreshResult; memory: MemoryResult }> {
+async function measureSizes(
+  opts: RefreshOptions,
+  sizes: readonly number[],
+  vic: BenchWorkspace,
+  floor: BenchWorkspace,
+  stub: BenchWorkspace,
+): Promise<{ refresh: RefreshResult; memory: MemoryResult }> {
   const points: RefreshPoint[] = [];
   for (const n of sizes) {
     const vars = ['-var', `n=${n}`];
     progress(`refresh: applying ${n} terraform_data resources (floor)`);
     const floorApply = await floor.terraform(['apply', '-auto-approve', '-input=false', ...vars]);
-    progress(`refresh: applying ${n} container VMs through terraform (${Math.round(floorApply.wallMs / 1000)} s for the floor)`);
+    progress(`refresh: applying ${n} container VMs through the stub provider (${Math.round(floorApply.wallMs / 1000)} s for the floor)`);
+    const stubApply = await stub.terraform(['apply', '-auto-approve', '-input=false', ...vars]);
+    progress(`refresh: applying ${n} container VMs through terraform (${Math.round(stubApply.wallMs / 1000)} s through the stub)`);
     const vicApply = await vic.terraform(['apply', '-auto-approve', '-input=false', ...vars]);
     progress(`refresh: ${n} container VMs applied in ${Math.round(vicApply.wallMs / 1000)} s; planning ${opts.repeats}× each`);
 
     const plan = ['plan', '-input=false', '-lock=false', '-detailed-exitcode', ...vars];
     const vicRuns: { result: TerraformResult; trips: number; byMethod: Record<string, number>; serverMs: number }[] = [];
     const floorRuns: TerraformResult[] = [];
+    const stubRuns: TerraformResult[] = [];
     for (let i = 0; i < opts.repeats; i++) {
-      // Alternate the order so neither side always runs on the warmer (or busier) machine.
+      // Rotate the order so no side always runs on the warmer (or busier) machine.
       const runVic = async () => {
         await opts.sim.control.resetStats();
         const result = await vic.terraform(plan, { sampleProviderRss: true, timeoutMs: opts.planTimeoutMs });
@@ -95,13 +127,12 @@ async function measureSizes(opts: RefreshOptions, sizes: readonly number[], vic:
       const runFloor = async () => {
         floorRuns.push(await floor.terraform(plan));
       };
-      if (i % 2 === 0) {
-        await runFloor();
-        await runVic();
-      } else {
-        await runVic();
-        await runFloor();
-      }
+      // -detailed-exitcode makes a plan that finds changes fail the run: the stub must round-trip its state.
+      const runStub = async () => {
+        stubRuns.push(await stub.terraform(plan));
+      };
+      const order = [runFloor, runStub, runVic];
+      for (let k = 0; k < order.length; k++) await order[(k + i) % order.length]();
       if (vicRuns.some((r) => r.result.timedOut)) {
         progress(`refresh N=${n}: the vic plan passed its ${Math.round(opts.planTimeoutMs / 1000)} s budget and was stopped; no further repeats`);
         break;
@@ -110,14 +141,24 @@ async function measureSizes(opts: RefreshOptions, sizes: readonly number[], vic:
     const timedOut = vicRuns.some((r) => r.result.timedOut);
     const vicMs = vicRuns.map((r) => r.result.wallMs);
     const floorMs = floorRuns.map((r) => r.wallMs);
+    const stubMs = stubRuns.map((r) => r.wallMs);
     const trips = median(vicRuns.map((r) => r.trips));
     const typical = vicRuns.find((r) => r.trips === trips) ?? vicRuns[0];
     const rss = vicRuns.map((r) => r.result.providerPeakRssMib).filter((v): v is number => v !== undefined);
     const point: RefreshPoint = {
       n,
-      apply_s: { vic: round(vicApply.wallMs / 1000, 2), floor: round(floorApply.wallMs / 1000, 2) },
-      plan_ms: { vic: vicMs.map((v) => round(v)), floor: floorMs.map((v) => round(v)), vic_median: round(median(vicMs)), floor_median: round(median(floorMs)) },
+      apply_s: { vic: round(vicApply.wallMs / 1000, 2), floor: round(floorApply.wallMs / 1000, 2), stub: round(stubApply.wallMs / 1000, 2) },
+      plan_ms: {
+        vic: vicMs.map((v) => round(v)),
+        floor: floorMs.map((v) => round(v)),
+        stub: stubMs.map((v) => round(v)),
+        vic_median: round(median(vicMs)),
+        floor_median: round(median(floorMs)),
+        stub_median: round(median(stubMs)),
+      },
       ratio_vic_over_floor: ratio(median(vicMs), median(floorMs)),
+      ratio_vic_over_stub: ratio(median(vicMs), median(stubMs)),
+      ratio_stub_over_floor: ratio(median(stubMs), median(floorMs)),
       vic_timed_out: timedOut,
       round_trips: trips,
       round_trips_by_method: typical.byMethod,
@@ -125,13 +166,16 @@ async function measureSizes(opts: RefreshOptions, sizes: readonly number[], vic:
       provider_peak_rss_mib: rss.length > 0 ? round(Math.max(...rss)) : null,
     };
     points.push(point);
-    progress(`refresh N=${n}: plan ${timedOut ? '> ' : ''}${point.plan_ms.vic_median} ms vs floor ${point.plan_ms.floor_median} ms (×${point.ratio_vic_over_floor}), ${trips} round trips, provider peak RSS ${point.provider_peak_rss_mib} MiB`);
+    progress(
+      `refresh N=${n}: plan ${timedOut ? '> ' : ''}${point.plan_ms.vic_median} ms vs floor ${point.plan_ms.floor_median} ms (×${point.ratio_vic_over_floor}) vs stub ${point.plan_ms.stub_median} ms (×${point.ratio_vic_over_stub}), ${trips} round trips, provider peak RSS ${point.provider_peak_rss_mib} MiB`,
+    );
   }
   const first = points[0];
   const last = points[points.length - 1];
   const refresh: RefreshResult = {
     benchmark: 'refresh-at-scale',
-    description: 'terraform plan over N applied vic_container_vm (plus their VCH and image) vs terraform plan over N terraform_data, same run, medians; round trips counted at the simulator',
+    description:
+      'terraform plan over N applied vic_container_vm (plus their VCH and image) vs terraform plan over N terraform_data, and vs the same stack through a zero-work Go provider with the same schema (stub), same run, medians; round trips counted at the simulator',
     repeats: opts.repeats,
     points,
     goals: {
@@ -143,6 +187,7 @@ async function measureSizes(opts: RefreshOptions, sizes: readonly number[], vic:
         trips_largest: last.round_trips,
       },
       time_ratio_at_largest_n: { met: !last.vic_timed_out && last.ratio_vic_over_floor <= 1.5, limit: 1.5, ratio: last.ratio_vic_over_floor, n: last.n },
+      time_ratio_over_stub_at_largest_n: { ratio: last.ratio_vic_over_stub, n: last.n, stub_over_floor: last.ratio_stub_over_floor },
     },
   };
   const memory: MemoryResult = {

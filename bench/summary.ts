@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { ApplyResult } from './apply-throughput';
 import type { MachineInfo } from './machine';
 import type { StartupResult } from './provider-startup';
-import type { MemoryResult, RefreshResult } from './refresh';
+import type { MemoryResult, RefreshPoint, RefreshResult } from './refresh';
 import type { VsphereResult } from './vsphere-peer';
 
 export const README_START = '<!-- bench:start -->';
@@ -44,6 +44,12 @@ export interface BenchFigures {
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const met = (ok: boolean) => (ok ? 'yes' : '**no**');
 
+// Figures measured before the stub provider existed (an earlier JSON read back by --only or
+// --summary) have no stub fields: their rows are left out rather than shown as NaN.
+const hasStub = (p: RefreshPoint) => typeof (p as Partial<RefreshPoint>).ratio_vic_over_stub === 'number';
+const hasStubApply = (a: ApplyResult) => typeof (a as Partial<ApplyResult>).ratio_terraform_over_stub === 'number';
+const STUB = 'zero-work Go provider, same schema';
+
 export function summaryTable(f: BenchFigures): string {
   const rows: string[][] = [];
   if (f.refresh) {
@@ -58,6 +64,16 @@ export function summaryTable(f: BenchFigures): string {
         `${p.vic_timed_out ? '> ' : ''}${p.ratio_vic_over_floor}×`,
         isLast ? `≤ 1.5×` : '',
         isLast ? met(goals.time_ratio_at_largest_n.met) : '',
+      ]);
+    }
+    for (const p of f.refresh.points.filter(hasStub)) {
+      rows.push([
+        `Refresh vs ${STUB}: \`terraform plan\`, ${p.n} container VMs`,
+        `${p.vic_timed_out ? 'stopped after ' : ''}${s(p.plan_ms.vic_median)}`,
+        `${s(p.plan_ms.stub_median)} (stub provider; itself ${p.ratio_stub_over_floor}× \`terraform_data\`)`,
+        `${p.vic_timed_out ? '> ' : ''}${p.ratio_vic_over_stub}×`,
+        '',
+        '',
       ]);
     }
     const c = goals.round_trips_constant;
@@ -88,6 +104,16 @@ export function summaryTable(f: BenchFigures): string {
       '≤ 1.3×',
       met(a.goal.met),
     ]);
+    if (hasStubApply(a)) {
+      rows.push([
+        `Apply vs ${STUB}: ${a.vms} container VMs, ${a.concurrency} in flight`,
+        s(a.wall_ms.terraform_apply),
+        `${s(a.wall_ms.stub_apply)} (stub provider: Terraform + gRPC, no vSphere work)`,
+        `${a.ratio_terraform_over_stub}×`,
+        '',
+        '',
+      ]);
+    }
   }
   if (f.startup) {
     const st = f.startup;

@@ -1,12 +1,13 @@
 /**
  * The peers and Terraform configurations the benchmarks share: the vSphere simulator, a real
- * registry holding one tiny image, a VCH + image + N container VMs for the vic provider, and N
- * `terraform_data` resources for Terraform's own floor.
+ * registry holding one tiny image, a VCH + image + N container VMs for the vic provider (and the
+ * same configuration for the zero-work stub provider), and N `terraform_data` resources for
+ * Terraform's own floor.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startSimulator, type RunningSimulator } from '../src/sim/simulator';
 import { writeOciLayout } from '../test/helpers/oci-layout';
 import { startRegistry, type RunningRegistry } from '../test/helpers/registry';
@@ -42,9 +43,18 @@ export function startBenchSimulator(): Promise<RunningSimulator> {
   return startSimulator({ username: 'bench', password: 'bench-password' });
 }
 
-export const VIC_STACK_TF = `terraform {
+/** The source address of the real provider, and of the stub that serves its schema and does nothing. */
+export const VIC_SOURCE = 'vic-iac/vic';
+export const STUB_SOURCE = 'vic-iac/stub';
+
+/**
+ * The bench stack (VCH + image + N container VMs) with the local name `vic` bound to `source`:
+ * the stub keeps the vic_* type names, so both providers read the very same HCL.
+ */
+export function vicStackTf(source: string): string {
+  return `terraform {
   required_providers {
-    vic = { source = "vic-iac/vic" }
+    vic = { source = "${source}" }
   }
 }
 
@@ -79,6 +89,9 @@ resource "vic_container_vm" "c" {
   memory_mb = 64
 }
 `;
+}
+
+export const VIC_STACK_TF = vicStackTf(VIC_SOURCE);
 
 export const FLOOR_TF = `variable "n" {
   type = number
@@ -100,6 +113,28 @@ export async function vicWorkspace(name: string, sim: RunningSimulator, image: s
     TF_VAR_image: image,
   });
   ws.write('main.tf', VIC_STACK_TF);
+  await ws.terraform(['init', '-input=false']);
+  return ws;
+}
+
+const STUB_MIRROR = resolve(__dirname, '../.cache/terraform-mirror');
+const STUB_ADDRESS = `registry.terraform.io/${STUB_SOURCE}`;
+
+/** The mirror holding the stub provider; fails with the command that installs it. */
+export function stubProviderMirror(): string {
+  const dir = join(STUB_MIRROR, STUB_ADDRESS);
+  const versions = existsSync(dir) ? readdirSync(dir) : [];
+  if (versions.length === 0) throw new Error(`the stub Terraform provider is not in ${dir}: run "npm run setup" (scripts/peers/75-stub-provider.sh builds it from bench/stub-provider)`);
+  return STUB_MIRROR;
+}
+
+/**
+ * The vic stack through the stub provider (bench/stub-provider): same HCL, same schema, a Go
+ * provider that does no work, so its plan time is Terraform's own share for this schema.
+ */
+export async function stubWorkspace(name: string, image: string): Promise<BenchWorkspace> {
+  const ws = benchWorkspace(name, { TF_VAR_image: image }, { extraMirror: { path: stubProviderMirror(), include: STUB_ADDRESS } });
+  ws.write('main.tf', vicStackTf(STUB_SOURCE));
   await ws.terraform(['init', '-input=false']);
   return ws;
 }

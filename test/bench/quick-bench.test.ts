@@ -1,7 +1,8 @@
 /**
  * The benchmark code cannot rot: `npm run bench -- --quick` runs end to end against the real peers
- * (terraform, the provider from its mirror, vcsim, docker-registry), and every ratio it reports is
- * the quotient of the two numbers it measured in that run.
+ * (terraform, the provider from its mirror, the zero-work stub provider from its mirror, vcsim,
+ * docker-registry), and every ratio it reports is the quotient of the two numbers it measured in
+ * that run.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,8 +35,21 @@ describe('npm run bench -- --quick', () => {
 
   it('THEN refresh.json has a point per N with measured times, round trips counted at the simulator, and ratios from them', () => {
     const refresh = readJson('refresh') as unknown as {
-      points: { n: number; plan_ms: { vic_median: number; floor_median: number; vic: number[] }; ratio_vic_over_floor: number; round_trips: number; round_trips_by_method: Record<string, number> }[];
-      goals: { round_trips_constant: { met: boolean; trips_largest: number }; time_ratio_at_largest_n: { ratio: number } };
+      points: {
+        n: number;
+        apply_s: { stub: number };
+        plan_ms: { vic_median: number; floor_median: number; stub_median: number; vic: number[]; stub: number[] };
+        ratio_vic_over_floor: number;
+        ratio_vic_over_stub: number;
+        ratio_stub_over_floor: number;
+        round_trips: number;
+        round_trips_by_method: Record<string, number>;
+      }[];
+      goals: {
+        round_trips_constant: { met: boolean; trips_largest: number };
+        time_ratio_at_largest_n: { ratio: number };
+        time_ratio_over_stub_at_largest_n: { ratio: number; n: number; stub_over_floor: number };
+      };
       machine: { nproc: number; memory_gib: number; cpu_model: string; node: string; terraform: string; measured_at: string };
     };
     expect(refresh.points.map((p) => p.n)).toEqual([2, 4]);
@@ -43,6 +57,12 @@ describe('npm run bench -- --quick', () => {
       expect(p.plan_ms.vic_median).toBeGreaterThan(0);
       expect(p.plan_ms.floor_median).toBeGreaterThan(0);
       close(p.ratio_vic_over_floor, p.plan_ms.vic_median, p.plan_ms.floor_median);
+      // the stub baseline: the same stack applied and planned (no changes, or the plan would have failed) through the Go stub
+      expect(p.apply_s.stub).toBeGreaterThan(0);
+      expect(p.plan_ms.stub).toHaveLength(p.plan_ms.vic.length);
+      expect(p.plan_ms.stub_median).toBeGreaterThan(0);
+      close(p.ratio_vic_over_stub, p.plan_ms.vic_median, p.plan_ms.stub_median);
+      close(p.ratio_stub_over_floor, p.plan_ms.stub_median, p.plan_ms.floor_median);
       // the plan logs in and reads its VMs: those calls were counted at the simulator
       expect(p.round_trips_by_method.Login).toBeGreaterThanOrEqual(1);
       expect(p.round_trips_by_method.RetrievePropertiesEx).toBeGreaterThanOrEqual(1);
@@ -50,6 +70,7 @@ describe('npm run bench -- --quick', () => {
     }
     expect(refresh.goals.time_ratio_at_largest_n.ratio).toBe(refresh.points[1].ratio_vic_over_floor);
     expect(refresh.goals.round_trips_constant.trips_largest).toBe(refresh.points[1].round_trips);
+    expect(refresh.goals.time_ratio_over_stub_at_largest_n).toEqual({ ratio: refresh.points[1].ratio_vic_over_stub, n: 4, stub_over_floor: refresh.points[1].ratio_stub_over_floor });
     expect(refresh.machine.nproc).toBeGreaterThan(0);
     expect(refresh.machine.terraform).toMatch(/^\d+\.\d+\.\d+/);
     expect(Date.parse(refresh.machine.measured_at)).not.toBeNaN();
@@ -66,14 +87,19 @@ describe('npm run bench -- --quick', () => {
   it('THEN apply.json compares terraform apply with the raw SOAP script on measured times and counted calls', () => {
     const apply = readJson('apply') as {
       vms: number;
-      wall_ms: { terraform_apply: number; raw_soap: number };
+      wall_ms: { terraform_apply: number; raw_soap: number; stub_apply: number };
+      vms_per_s: { stub_apply: number };
       ratio_terraform_over_raw: number;
+      ratio_terraform_over_stub: number;
       goal: { met: boolean };
       round_trips_by_method: { terraform_apply: Record<string, number>; raw_soap: Record<string, number> };
     };
     expect(apply.vms).toBe(4);
     close(apply.ratio_terraform_over_raw, apply.wall_ms.terraform_apply, apply.wall_ms.raw_soap);
     expect(apply.goal.met).toBe(apply.ratio_terraform_over_raw <= 1.3);
+    expect(apply.wall_ms.stub_apply).toBeGreaterThan(0);
+    expect(apply.vms_per_s.stub_apply).toBeGreaterThan(0);
+    close(apply.ratio_terraform_over_stub, apply.wall_ms.terraform_apply, apply.wall_ms.stub_apply);
     for (const side of [apply.round_trips_by_method.terraform_apply, apply.round_trips_by_method.raw_soap]) {
       expect(side.CreateVM_Task).toBe(4);
       expect(side.PowerOnVM_Task).toBe(4);
@@ -91,6 +117,8 @@ describe('npm run bench -- --quick', () => {
   it('THEN summary.md carries the table, and the README section between the markers takes it', () => {
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain(table);
     expect(table).toMatch(/\| Refresh: `terraform plan`, 4 container VMs \|/);
+    expect(table).toMatch(/\| Refresh vs zero-work Go provider, same schema: `terraform plan`, 4 container VMs \| [\d.]+ s \| [\d.]+ s \(stub provider; itself [\d.]+× `terraform_data`\) \| [\d.]+× \|/);
+    expect(table).toMatch(/\| Apply vs zero-work Go provider, same schema: 4 container VMs, 10 in flight \| [\d.]+ s \| [\d.]+ s \(stub provider/);
     expect(table).toMatch(/Measured \d{4}-\d{2}-\d{2} on \d+ × /);
     const readme = join(out, 'README.md');
     writeFileSync(readme, `# x\n\n## Benchmarks\n\n${README_START}\nold\n${README_END}\n\nafter\n`);

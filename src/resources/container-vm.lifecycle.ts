@@ -15,7 +15,7 @@ import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm } from '../vs
 import { containerVm } from './container-vm';
 import { ResourceError } from './errors';
 import { GUESTINFO_CONFIG_KEY, encodeGuestConfig, guestConfig } from './guest-config';
-import { VOLATILE, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
+import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { PlacementError, collectPlacement, networkOf } from './placement';
 import type { Attrs, Problem } from './schema';
 import { InventorySnapshot, VM_PATHS, VchMarker, VmRow, imageStoreOf, readVchMarker, takeSnapshot, vmRow } from './snapshot';
@@ -199,9 +199,12 @@ export const containerVmLifecycle: Lifecycle = {
     problems.push(...(await collectPlacement(checks)), ...perNetwork.flat());
     if (!prior) {
       // A plan over many new VMs looks once at what the VCH pool holds (one snapshot per process);
-      // a squatter elsewhere in vSphere is still refused at apply time, by FindByUuid.
+      // a squatter elsewhere in vSphere is still refused at apply time, by FindByUuid. Not VOLATILE:
+      // what this engine creates or deletes is ours, so it cannot change who else holds a UUID, and
+      // Terraform plans each new VM again while applying: dropping the snapshot at every create made
+      // an apply of N VMs take a snapshot of the growing pool per VM (64 of up to 160 ms for N = 200).
       const uuid = containerVmUuid(vchId, String(config.name));
-      const pool = await ctx.memo(`${VOLATILE}pool:${vchId}`, () => takeSnapshot(ctx.client, [vchId]));
+      const pool = await ctx.memo(`uuid-holders:${vchId}`, () => takeSnapshot(ctx.client, [vchId]));
       const vm = pool.vmsByUuid.get(uuid);
       if (vm && !isOurs(vm, vchId, String(config.name))) {
         problems.push({

@@ -46,15 +46,28 @@ export interface DecodeOptions {
 // msgpack
 
 export function encodeMsgpack(type: CtyType, value: CtyValue | undefined): Uint8Array {
-  return encoder.encode(toWire(type, value, ''));
+  return encoder.encode(toWire(type, value, undefined));
 }
 
 export function decodeMsgpack(type: CtyType, bytes: Uint8Array, opts: DecodeOptions = {}): CtyValue {
-  return fromWire(type, decoder.decode(bytes), '', opts);
+  return fromWire(type, decoder.decode(bytes), undefined, opts);
 }
 
-function step(path: string, key: string | number): string {
-  return typeof key === 'number' ? `${path}[${key}]` : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+/**
+ * Where a value sits, built only when an error names it: formatting a path for every attribute of
+ * every value was a sizeable share of the codec's time on a 1000-resource plan.
+ */
+type WirePath = { readonly parent: WirePath; readonly key: string | number } | undefined;
+
+function at(parent: WirePath, key: string | number): WirePath {
+  return { parent, key };
+}
+
+function pathText(path: WirePath): string {
+  if (path === undefined) return '';
+  const parent = pathText(path.parent);
+  const key = path.key;
+  return typeof key === 'number' ? `${parent}[${key}]` : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
 }
 
 function unknownExt(v: CtyValue): ExtData {
@@ -101,27 +114,27 @@ function describe(v: unknown): string {
 }
 
 /** Numbers: a safe integer or a float as itself; anything beyond float64 precision as a decimal string. */
-function wireNumber(v: unknown, path: string): number | string {
+function wireNumber(v: unknown, path: WirePath): number | string {
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new CodecError(path, `${v} is not a finite number`);
+    if (!Number.isFinite(v)) throw new CodecError(pathText(path), `${v} is not a finite number`);
     return v;
   }
   if (typeof v === 'string' && /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(v)) return v;
-  throw new CodecError(path, `number required, got ${describe(v)}`);
+  throw new CodecError(pathText(path), `number required, got ${describe(v)}`);
 }
 
-function toWire(type: CtyType, v: CtyValue | undefined, path: string): unknown {
+function toWire(type: CtyType, v: CtyValue | undefined, path: WirePath): unknown {
   if (v === null || v === undefined) return null;
   if (isUnknownValue(v)) return unknownExt(v);
   if (typeof type === 'string') {
     switch (type) {
       case 'string':
-        if (typeof v !== 'string') throw new CodecError(path, `string required, got ${describe(v)}`);
+        if (typeof v !== 'string') throw new CodecError(pathText(path), `string required, got ${describe(v)}`);
         return v;
       case 'number':
         return wireNumber(v, path);
       case 'bool':
-        if (typeof v !== 'boolean') throw new CodecError(path, `bool required, got ${describe(v)}`);
+        if (typeof v !== 'boolean') throw new CodecError(pathText(path), `bool required, got ${describe(v)}`);
         return v;
       case 'dynamic': {
         const [concrete, inner]: [CtyType, CtyValue] = isDynamicValue(v) ? [v.type, v.value] : [impliedType(v, path), v];
@@ -132,68 +145,68 @@ function toWire(type: CtyType, v: CtyValue | undefined, path: string): unknown {
   switch (type[0]) {
     case 'list':
     case 'set': {
-      if (!Array.isArray(v)) throw new CodecError(path, `${ctyTypeName(type)} required, got ${describe(v)}`);
-      return v.map((e, i) => toWire(type[1] as CtyType, e, step(path, i)));
+      if (!Array.isArray(v)) throw new CodecError(pathText(path), `${ctyTypeName(type)} required, got ${describe(v)}`);
+      return v.map((e, i) => toWire(type[1] as CtyType, e, at(path, i)));
     }
     case 'map': {
-      if (typeof v !== 'object' || Array.isArray(v)) throw new CodecError(path, `${ctyTypeName(type)} required, got ${describe(v)}`);
+      if (typeof v !== 'object' || Array.isArray(v)) throw new CodecError(pathText(path), `${ctyTypeName(type)} required, got ${describe(v)}`);
       const out: Record<string, unknown> = {};
-      for (const [k, e] of Object.entries(v)) out[k] = toWire(type[1] as CtyType, e as CtyValue, step(path, k));
+      for (const [k, e] of Object.entries(v)) out[k] = toWire(type[1] as CtyType, e as CtyValue, at(path, k));
       return out;
     }
     case 'tuple': {
       const elements = type[1] as readonly CtyType[];
       if (!Array.isArray(v) || v.length !== elements.length) {
-        throw new CodecError(path, `a tuple of ${elements.length} elements required, got ${describe(v)}${Array.isArray(v) ? ` of ${v.length}` : ''}`);
+        throw new CodecError(pathText(path), `a tuple of ${elements.length} elements required, got ${describe(v)}${Array.isArray(v) ? ` of ${v.length}` : ''}`);
       }
-      return elements.map((t, i) => toWire(t, v[i], step(path, i)));
+      return elements.map((t, i) => toWire(t, v[i], at(path, i)));
     }
     case 'object': {
       const attrs = type[1] as { readonly [name: string]: CtyType };
-      if (typeof v !== 'object' || Array.isArray(v)) throw new CodecError(path, `object required, got ${describe(v)}`);
+      if (typeof v !== 'object' || Array.isArray(v)) throw new CodecError(pathText(path), `object required, got ${describe(v)}`);
       const given = v as Record<string, CtyValue>;
       for (const k of Object.keys(given)) {
-        if (!(k in attrs)) throw new CodecError(step(path, k), `unsupported attribute (the object type has ${Object.keys(attrs).join(', ') || 'no attributes'})`);
+        if (!(k in attrs)) throw new CodecError(pathText(at(path, k)), `unsupported attribute (the object type has ${Object.keys(attrs).join(', ') || 'no attributes'})`);
       }
       // cty requires exactly one entry per attribute: absent ones go out as null.
       const out: Record<string, unknown> = {};
-      for (const [k, t] of Object.entries(attrs)) out[k] = toWire(t, given[k], step(path, k));
+      for (const [k, t] of Object.entries(attrs)) out[k] = toWire(t, given[k], at(path, k));
       return out;
     }
   }
-  throw new CodecError(path, `unsupported type ${JSON.stringify(type)}`);
+  throw new CodecError(pathText(path), `unsupported type ${JSON.stringify(type)}`);
 }
 
 /** The type cty would infer for a plain JS value placed in a dynamic attribute. */
-export function impliedType(v: CtyValue, path = ''): CtyType {
+export function impliedType(v: CtyValue, path: WirePath = undefined): CtyType {
   if (isDynamicValue(v)) return v.type;
   if (typeof v === 'string') return 'string';
   if (typeof v === 'number') return 'number';
   if (typeof v === 'boolean') return 'bool';
   if (v === null || isUnknownValue(v)) return 'dynamic';
-  if (Array.isArray(v)) return ['tuple', v.map((e, i) => impliedType(e, step(path, i)))];
+  if (Array.isArray(v)) return ['tuple', v.map((e, i) => impliedType(e, at(path, i)))];
   if (typeof v === 'object') {
     const attrs: Record<string, CtyType> = {};
-    for (const [k, e] of Object.entries(v)) attrs[k] = impliedType(e as CtyValue, step(path, k));
+    for (const [k, e] of Object.entries(v)) attrs[k] = impliedType(e as CtyValue, at(path, k));
     return ['object', attrs];
   }
-  throw new CodecError(path, `cannot infer a type for ${describe(v)}`);
+  throw new CodecError(pathText(path), `cannot infer a type for ${describe(v)}`);
 }
 
-function numberFromWire(raw: unknown, path: string): number | string {
+function numberFromWire(raw: unknown, path: WirePath): number | string {
   if (typeof raw === 'number') return raw;
   if (typeof raw === 'bigint') return Number.isSafeInteger(Number(raw)) ? Number(raw) : raw.toString();
   // cty writes numbers that fit neither int64 nor float64 as decimal strings.
   if (typeof raw === 'string') {
-    if (!/^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(raw)) throw new CodecError(path, `number required, got string ${JSON.stringify(raw)}`);
+    if (!/^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(raw)) throw new CodecError(pathText(path), `number required, got string ${JSON.stringify(raw)}`);
     // Keep the text when a JS number would round it, so the value goes back out unchanged.
     const n = Number(raw);
     return String(n) === raw ? n : raw;
   }
-  throw new CodecError(path, `number required, got ${describe(raw)}`);
+  throw new CodecError(pathText(path), `number required, got ${describe(raw)}`);
 }
 
-function fromWire(type: CtyType, raw: unknown, path: string, opts: DecodeOptions): CtyValue {
+function fromWire(type: CtyType, raw: unknown, path: WirePath, opts: DecodeOptions): CtyValue {
   if (raw === null || raw === undefined) return null;
   // Any extension is an unknown: ext 0 plain, ext 12 refined; other codes are read as plain unknowns.
   if (raw instanceof ExtData) {
@@ -203,16 +216,16 @@ function fromWire(type: CtyType, raw: unknown, path: string, opts: DecodeOptions
   if (typeof type === 'string') {
     switch (type) {
       case 'string':
-        if (typeof raw !== 'string') throw new CodecError(path, `string required, got ${describe(raw)}`);
+        if (typeof raw !== 'string') throw new CodecError(pathText(path), `string required, got ${describe(raw)}`);
         return raw;
       case 'number':
         return numberFromWire(raw, path);
       case 'bool':
-        if (typeof raw !== 'boolean') throw new CodecError(path, `bool required, got ${describe(raw)}`);
+        if (typeof raw !== 'boolean') throw new CodecError(pathText(path), `bool required, got ${describe(raw)}`);
         return raw;
       case 'dynamic': {
         if (!Array.isArray(raw) || raw.length !== 2 || !(raw[0] instanceof Uint8Array)) {
-          throw new CodecError(path, `a dynamic value must be [type JSON bytes, value], got ${describe(raw)}`);
+          throw new CodecError(pathText(path), `a dynamic value must be [type JSON bytes, value], got ${describe(raw)}`);
         }
         const concrete = JSON.parse(Buffer.from(raw[0]).toString('utf8')) as CtyType;
         return dynamicValue(concrete, fromWire(concrete, raw[1], path, opts));
@@ -222,41 +235,41 @@ function fromWire(type: CtyType, raw: unknown, path: string, opts: DecodeOptions
   switch (type[0]) {
     case 'list':
     case 'set': {
-      if (!Array.isArray(raw)) throw new CodecError(path, `${ctyTypeName(type)} required, got ${describe(raw)}`);
-      return raw.map((e, i) => fromWire(type[1] as CtyType, e, step(path, i), opts));
+      if (!Array.isArray(raw)) throw new CodecError(pathText(path), `${ctyTypeName(type)} required, got ${describe(raw)}`);
+      return raw.map((e, i) => fromWire(type[1] as CtyType, e, at(path, i), opts));
     }
     case 'map': {
-      if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array) throw new CodecError(path, `${ctyTypeName(type)} required, got ${describe(raw)}`);
+      if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array) throw new CodecError(pathText(path), `${ctyTypeName(type)} required, got ${describe(raw)}`);
       const out: Record<string, CtyValue> = {};
-      for (const [k, e] of Object.entries(raw)) out[k] = fromWire(type[1] as CtyType, e, step(path, k), opts);
+      for (const [k, e] of Object.entries(raw)) out[k] = fromWire(type[1] as CtyType, e, at(path, k), opts);
       return out;
     }
     case 'tuple': {
       const elements = type[1] as readonly CtyType[];
       if (!Array.isArray(raw) || raw.length !== elements.length) {
-        throw new CodecError(path, `a tuple of ${elements.length} elements required, got ${describe(raw)}${Array.isArray(raw) ? ` of ${raw.length}` : ''}`);
+        throw new CodecError(pathText(path), `a tuple of ${elements.length} elements required, got ${describe(raw)}${Array.isArray(raw) ? ` of ${raw.length}` : ''}`);
       }
-      return elements.map((t, i) => fromWire(t, raw[i], step(path, i), opts));
+      return elements.map((t, i) => fromWire(t, raw[i], at(path, i), opts));
     }
     case 'object': {
       const attrs = type[1] as { readonly [name: string]: CtyType };
-      if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array) throw new CodecError(path, `object required, got ${describe(raw)}`);
+      if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array) throw new CodecError(pathText(path), `object required, got ${describe(raw)}`);
       const given = raw as Record<string, unknown>;
       for (const k of Object.keys(given)) {
-        if (!(k in attrs)) throw new CodecError(step(path, k), 'unsupported attribute');
+        if (!(k in attrs)) throw new CodecError(pathText(at(path, k)), 'unsupported attribute');
       }
       const want = Object.keys(attrs).length;
       const got = Object.keys(given).length;
       if (got !== want) {
         const missing = Object.keys(attrs).filter((k) => !(k in given));
-        throw new CodecError(path, `an object with ${want} attributes is required (${got} given; missing ${missing.join(', ')})`);
+        throw new CodecError(pathText(path), `an object with ${want} attributes is required (${got} given; missing ${missing.join(', ')})`);
       }
       const out: Record<string, CtyValue> = {};
-      for (const [k, t] of Object.entries(attrs)) out[k] = fromWire(t, given[k], step(path, k), opts);
+      for (const [k, t] of Object.entries(attrs)) out[k] = fromWire(t, given[k], at(path, k), opts);
       return out;
     }
   }
-  throw new CodecError(path, `unsupported type ${JSON.stringify(type)}`);
+  throw new CodecError(pathText(path), `unsupported type ${JSON.stringify(type)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,10 +285,10 @@ export interface JsonDecodeOptions {
 
 export function decodeJson(type: CtyType, json: Uint8Array | string, opts: JsonDecodeOptions = {}): CtyValue {
   const text = typeof json === 'string' ? json : Buffer.from(json).toString('utf8');
-  return fromJsonValue(type, JSON.parse(text) as unknown, '', opts);
+  return fromJsonValue(type, JSON.parse(text) as unknown, undefined, opts);
 }
 
-export function fromJsonValue(type: CtyType, raw: unknown, path: string, opts: JsonDecodeOptions = {}): CtyValue {
+export function fromJsonValue(type: CtyType, raw: unknown, path: WirePath, opts: JsonDecodeOptions = {}): CtyValue {
   if (raw === null || raw === undefined) return null;
   if (typeof type === 'string') {
     switch (type) {
@@ -283,16 +296,16 @@ export function fromJsonValue(type: CtyType, raw: unknown, path: string, opts: J
         // cty's JSON decoder converts primitives to the attribute's type.
         if (typeof raw === 'string') return raw;
         if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
-        throw new CodecError(path, `string required, got ${describe(raw)}`);
+        throw new CodecError(pathText(path), `string required, got ${describe(raw)}`);
       case 'number':
         return numberFromWire(raw, path);
       case 'bool':
         if (typeof raw === 'boolean') return raw;
         if (raw === 'true' || raw === 'false') return raw === 'true';
-        throw new CodecError(path, `bool required, got ${describe(raw)}`);
+        throw new CodecError(pathText(path), `bool required, got ${describe(raw)}`);
       case 'dynamic': {
         const wrapped = raw as { type?: CtyType; value?: unknown };
-        if (typeof raw !== 'object' || wrapped.type === undefined) throw new CodecError(path, 'a dynamic value must be {"type": T, "value": V}');
+        if (typeof raw !== 'object' || wrapped.type === undefined) throw new CodecError(pathText(path), 'a dynamic value must be {"type": T, "value": V}');
         return dynamicValue(wrapped.type, fromJsonValue(wrapped.type, wrapped.value, path, opts));
       }
     }
@@ -300,43 +313,43 @@ export function fromJsonValue(type: CtyType, raw: unknown, path: string, opts: J
   switch (type[0]) {
     case 'list':
     case 'set':
-      if (!Array.isArray(raw)) throw new CodecError(path, `${ctyTypeName(type)} required, got ${describe(raw)}`);
-      return raw.map((e, i) => fromJsonValue(type[1] as CtyType, e, step(path, i), opts));
+      if (!Array.isArray(raw)) throw new CodecError(pathText(path), `${ctyTypeName(type)} required, got ${describe(raw)}`);
+      return raw.map((e, i) => fromJsonValue(type[1] as CtyType, e, at(path, i), opts));
     case 'map': {
-      if (typeof raw !== 'object' || Array.isArray(raw)) throw new CodecError(path, `${ctyTypeName(type)} required, got ${describe(raw)}`);
+      if (typeof raw !== 'object' || Array.isArray(raw)) throw new CodecError(pathText(path), `${ctyTypeName(type)} required, got ${describe(raw)}`);
       const out: Record<string, CtyValue> = {};
-      for (const [k, e] of Object.entries(raw)) out[k] = fromJsonValue(type[1] as CtyType, e, step(path, k), opts);
+      for (const [k, e] of Object.entries(raw)) out[k] = fromJsonValue(type[1] as CtyType, e, at(path, k), opts);
       return out;
     }
     case 'tuple': {
       const elements = type[1] as readonly CtyType[];
-      if (!Array.isArray(raw) || raw.length !== elements.length) throw new CodecError(path, `a tuple of ${elements.length} elements required, got ${describe(raw)}`);
-      return elements.map((t, i) => fromJsonValue(t, raw[i], step(path, i), opts));
+      if (!Array.isArray(raw) || raw.length !== elements.length) throw new CodecError(pathText(path), `a tuple of ${elements.length} elements required, got ${describe(raw)}`);
+      return elements.map((t, i) => fromJsonValue(t, raw[i], at(path, i), opts));
     }
     case 'object': {
       const attrs = type[1] as { readonly [name: string]: CtyType };
-      if (typeof raw !== 'object' || Array.isArray(raw)) throw new CodecError(path, `object required, got ${describe(raw)}`);
+      if (typeof raw !== 'object' || Array.isArray(raw)) throw new CodecError(pathText(path), `object required, got ${describe(raw)}`);
       const given = raw as Record<string, unknown>;
       if (!opts.lenientObjects) {
-        for (const k of Object.keys(given)) if (!(k in attrs)) throw new CodecError(step(path, k), 'unsupported attribute');
+        for (const k of Object.keys(given)) if (!(k in attrs)) throw new CodecError(pathText(at(path, k)), 'unsupported attribute');
         const missing = Object.keys(attrs).filter((k) => !(k in given));
-        if (missing.length > 0) throw new CodecError(path, `an object with ${Object.keys(attrs).length} attributes is required (missing ${missing.join(', ')})`);
+        if (missing.length > 0) throw new CodecError(pathText(path), `an object with ${Object.keys(attrs).length} attributes is required (missing ${missing.join(', ')})`);
       }
       const out: Record<string, CtyValue> = {};
-      for (const [k, t] of Object.entries(attrs)) out[k] = fromJsonValue(t, given[k], step(path, k), opts);
+      for (const [k, t] of Object.entries(attrs)) out[k] = fromJsonValue(t, given[k], at(path, k), opts);
       return out;
     }
   }
-  throw new CodecError(path, `unsupported type ${JSON.stringify(type)}`);
+  throw new CodecError(pathText(path), `unsupported type ${JSON.stringify(type)}`);
 }
 
 export function encodeJson(type: CtyType, value: CtyValue): string {
-  return JSON.stringify(toJsonValue(type, value, ''));
+  return JSON.stringify(toJsonValue(type, value, undefined));
 }
 
-function toJsonValue(type: CtyType, v: CtyValue | undefined, path: string): unknown {
+function toJsonValue(type: CtyType, v: CtyValue | undefined, path: WirePath): unknown {
   if (v === null || v === undefined) return null;
-  if (isUnknownValue(v)) throw new CodecError(path, 'unknown values cannot be written as JSON');
+  if (isUnknownValue(v)) throw new CodecError(pathText(path), 'unknown values cannot be written as JSON');
   if (type === 'dynamic') {
     const [concrete, inner]: [CtyType, CtyValue] = isDynamicValue(v) ? [v.type, v.value] : [impliedType(v, path), v];
     return { type: concrete, value: toJsonValue(concrete, inner, path) };
@@ -346,30 +359,30 @@ function toJsonValue(type: CtyType, v: CtyValue | undefined, path: string): unkn
   switch (type[0]) {
     case 'list':
     case 'set':
-      if (!Array.isArray(v)) throw new CodecError(path, `${ctyTypeName(type)} required, got ${describe(v)}`);
-      return v.map((e, i) => toJsonValue(type[1] as CtyType, e, step(path, i)));
+      if (!Array.isArray(v)) throw new CodecError(pathText(path), `${ctyTypeName(type)} required, got ${describe(v)}`);
+      return v.map((e, i) => toJsonValue(type[1] as CtyType, e, at(path, i)));
     case 'map': {
-      if (typeof v !== 'object' || Array.isArray(v)) throw new CodecError(path, `${ctyTypeName(type)} required, got ${describe(v)}`);
+      if (typeof v !== 'object' || Array.isArray(v)) throw new CodecError(pathText(path), `${ctyTypeName(type)} required, got ${describe(v)}`);
       const out: Record<string, unknown> = {};
-      for (const [k, e] of Object.entries(v)) out[k] = toJsonValue(type[1] as CtyType, e as CtyValue, step(path, k));
+      for (const [k, e] of Object.entries(v)) out[k] = toJsonValue(type[1] as CtyType, e as CtyValue, at(path, k));
       return out;
     }
     case 'tuple': {
       const elements = type[1] as readonly CtyType[];
-      if (!Array.isArray(v) || v.length !== elements.length) throw new CodecError(path, `a tuple of ${elements.length} elements required, got ${describe(v)}`);
-      return elements.map((t, i) => toJsonValue(t, v[i], step(path, i)));
+      if (!Array.isArray(v) || v.length !== elements.length) throw new CodecError(pathText(path), `a tuple of ${elements.length} elements required, got ${describe(v)}`);
+      return elements.map((t, i) => toJsonValue(t, v[i], at(path, i)));
     }
     case 'object': {
       const attrs = type[1] as { readonly [name: string]: CtyType };
-      if (typeof v !== 'object' || Array.isArray(v)) throw new CodecError(path, `object required, got ${describe(v)}`);
+      if (typeof v !== 'object' || Array.isArray(v)) throw new CodecError(pathText(path), `object required, got ${describe(v)}`);
       const given = v as Record<string, CtyValue>;
-      for (const k of Object.keys(given)) if (!(k in attrs)) throw new CodecError(step(path, k), 'unsupported attribute');
+      for (const k of Object.keys(given)) if (!(k in attrs)) throw new CodecError(pathText(at(path, k)), 'unsupported attribute');
       const out: Record<string, unknown> = {};
-      for (const [k, t] of Object.entries(attrs)) out[k] = toJsonValue(t, given[k], step(path, k));
+      for (const [k, t] of Object.entries(attrs)) out[k] = toJsonValue(t, given[k], at(path, k));
       return out;
     }
   }
-  throw new CodecError(path, `unsupported type ${JSON.stringify(type)}`);
+  throw new CodecError(pathText(path), `unsupported type ${JSON.stringify(type)}`);
 }
 
 /** A DynamicValue from Terraform: msgpack if present, else JSON, else (both empty) null. */

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ratio } from '../../bench/figures';
 import { parseArgs, runBenchmarks } from '../../bench/run';
-import { README_END, README_START, summaryTable, updateReadme } from '../../bench/summary';
+import type { ApplyResult } from '../../bench/apply-throughput';
+import type { RefreshPoint, RefreshResult } from '../../bench/refresh';
+import { README_END, README_START, summaryTable, updateReadme, type BenchFigures } from '../../bench/summary';
 
 const out = mkdtempSync(join(tmpdir(), 'vic-bench-test-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -137,5 +139,33 @@ describe('ratio', () => {
 
   it('GIVEN a zero baseline THEN it refuses instead of printing Infinity', () => {
     expect(() => ratio(1, 0)).toThrow(/baseline 0/);
+  });
+});
+
+describe('summaryTable and the stub baseline', () => {
+  const machine = { nproc: 2, memory_gib: 24, cpu_model: 'cpu', node: 'v20', terraform: '1.11.4', load_average_1m: 1, commit: 'abc', measured_at: '2026-01-01T00:00:00Z' };
+  const point = { n: 1000, apply_s: { vic: 1, floor: 1 }, plan_ms: { vic: [9000], floor: [2000], vic_median: 9000, floor_median: 2000 }, ratio_vic_over_floor: 4.5, vic_timed_out: false, round_trips: 10, round_trips_by_method: {}, server_ms: 5, provider_peak_rss_mib: 100 };
+  const refreshOf = (p: object) =>
+    ({
+      benchmark: 'refresh-at-scale',
+      description: '',
+      repeats: 1,
+      points: [p],
+      goals: { round_trips_constant: { met: true, smallest_n: 1000, largest_n: 1000, trips_smallest: 10, trips_largest: 10 }, time_ratio_at_largest_n: { met: false, limit: 1.5, ratio: 4.5, n: 1000 } },
+    }) as unknown as RefreshResult;
+  const apply = { vms: 200, concurrency: 10, wall_ms: { terraform_apply: 20000, raw_soap: 4000, terraform_data_floor: 700 }, vms_per_s: { terraform_apply: 10, raw_soap: 50 }, ratio_terraform_over_raw: 5, goal: { met: false, limit: 1.3 }, round_trips: { per_vm_terraform: 7, per_vm_raw: 5 } };
+
+  it('GIVEN figures from a run before the stub existed (an earlier JSON) THEN the stub rows are left out, not printed as undefined', () => {
+    const table = summaryTable({ machine, quick: false, refresh: refreshOf(point), apply: apply as unknown as ApplyResult } as BenchFigures);
+    expect(table).toContain('| Refresh: `terraform plan`, 1000 container VMs |');
+    expect(table).not.toMatch(/zero-work|undefined|NaN/);
+  });
+
+  it('GIVEN figures with the stub THEN each N and the apply get a row with the vic/stub ratio and the stub/terraform_data ratio', () => {
+    const withStub: RefreshPoint = { ...point, apply_s: { ...point.apply_s, stub: 1 }, plan_ms: { ...point.plan_ms, stub: [3000], stub_median: 3000 }, ratio_vic_over_stub: 3, ratio_stub_over_floor: 1.5 };
+    const applyWithStub = { ...apply, wall_ms: { ...apply.wall_ms, stub_apply: 2500 }, vms_per_s: { ...apply.vms_per_s, stub_apply: 80 }, ratio_terraform_over_stub: 8 };
+    const table = summaryTable({ machine, quick: false, refresh: refreshOf(withStub), apply: applyWithStub as unknown as ApplyResult } as BenchFigures);
+    expect(table).toContain('| Refresh vs zero-work Go provider, same schema: `terraform plan`, 1000 container VMs | 9.00 s | 3.00 s (stub provider; itself 1.5× `terraform_data`) | 3× |  |  |');
+    expect(table).toContain('| Apply vs zero-work Go provider, same schema: 200 container VMs, 10 in flight | 20.00 s | 2.50 s (stub provider: Terraform + gRPC, no vSphere work) | 8× |  |  |');
   });
 });

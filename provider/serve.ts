@@ -58,7 +58,8 @@ export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
   const root = loadProtocolRoot();
 
   // Terraform accepts schemas up to 64 MiB and go-plugin sets no limit: neither do we.
-  const server = new grpcJs.Server({ 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1 });
+  // Channelz tracks every call for introspection tools nobody attaches to a plugin: CPU for nothing.
+  const server = new grpcJs.Server({ 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1, 'grpc.enable_channelz': 0 });
 
   const unary =
     (name: string, fn: (req: never) => unknown): Unary =>

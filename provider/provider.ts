@@ -41,6 +41,8 @@ export interface VicProviderOptions {
   /** How long ReadResource calls are gathered into one batched refresh; 0 (default): the current event-loop turn. */
   readonly readWindowMs?: number;
   readonly env?: NodeJS.ProcessEnv;
+  /** Log in to vSphere as soon as the provider is configured (default), not at the first resource. */
+  readonly connectEarly?: boolean;
   /** Defaults to the schemas derived from src/resources. */
   readonly schemas?: ProviderSchemas;
 }
@@ -116,7 +118,8 @@ export class VicProvider {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Engine, connected on first use so that short phases (validate, schema) never load it
+  // Engine: connected once the provider is configured, so that short phases (validate, schema)
+  // never load it
 
   private engine(): Promise<Engine> {
     if (!this.enginePromise) {
@@ -125,13 +128,36 @@ export class VicProvider {
         const why = this.configureProblems.map((d) => d.detail).join(' ');
         return Promise.reject(new Error(`the provider is not configured${why ? `: ${why}` : ''}`));
       }
-      this.opts.logger.log('info', 'connecting to vSphere', { url: settings.url, user: settings.username });
-      this.enginePromise = this.opts.connect(settings).catch((err: unknown) => {
-        this.enginePromise = undefined;
-        throw new Error(`cannot connect to vSphere at ${settings.url} as ${settings.username}: ${messageOf(err)}`);
-      });
+      this.enginePromise = this.connectEngine(settings);
     }
-    return this.enginePromise;
+    const pending = this.enginePromise;
+    // A failed connection is reported to the call that waited for it; the next call tries again.
+    return pending.catch((err: unknown) => {
+      if (this.enginePromise === pending) this.enginePromise = undefined;
+      throw err;
+    });
+  }
+
+  private connectEngine(settings: ConnectionSettings): Promise<Engine> {
+    this.opts.logger.log('info', 'connecting to vSphere', { url: settings.url, user: settings.username });
+    const connecting = this.opts.connect(settings).catch((err: unknown) => {
+      throw new Error(`cannot connect to vSphere at ${settings.url} as ${settings.username}: ${messageOf(err)}`);
+    });
+    // Kept for the first call that needs the engine, which reports the failure.
+    connecting.catch(() => undefined);
+    return connecting;
+  }
+
+  /**
+   * Every phase that configures the provider goes on to read or plan: log in now, once the
+   * ConfigureProvider answer is on its way, while Terraform builds its graph, instead of on the
+   * first resource's critical path.
+   */
+  private connectSoon(): void {
+    setImmediate(() => {
+      const settings = this.settings;
+      if (settings && !this.enginePromise) this.enginePromise = this.connectEngine(settings);
+    });
   }
 
   async close(): Promise<void> {
@@ -205,6 +231,7 @@ export class VicProvider {
       this.configureProblems = problemDiagnostics(kind, problems, config);
       this.settings = hasErrors(this.configureProblems) ? undefined : settings;
       this.enginePromise = undefined;
+      if (this.settings && this.opts.connectEarly !== false) this.connectSoon();
       this.opts.logger.log('debug', 'provider configured', { terraform_version: req.terraform_version, url: settings?.url });
       return { diagnostics: this.configureProblems };
     } catch (err) {

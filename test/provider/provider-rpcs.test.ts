@@ -5,7 +5,7 @@
 import { Attrs, ResourceDeclaration, t } from '../../src/resources';
 import type { ReadRequest } from '../../src/engine/types';
 import { decodeMsgpack, encodeMsgpack } from '../../provider/codec';
-import { VicProvider } from '../../provider/provider';
+import { VicProvider, type EngineConnector } from '../../provider/provider';
 import { ReadCoalescer } from '../../provider/read-coalescer';
 import { problemDiagnostics } from '../../provider/diagnostics';
 import { buildProviderSchemas, providerSchemas } from '../../provider/schema';
@@ -68,6 +68,46 @@ describe('ConfigureProvider', () => {
     const res = provider().configureProvider({ config: { msgpack: Buffer.from(encodeMsgpack(s.provider.type, empty)) } });
     expect(res.diagnostics.map((d) => d.attribute?.steps)).toEqual([[{ attribute_name: 'vsphere_server' }], [{ attribute_name: 'user' }], [{ attribute_name: 'password' }]]);
     expect(res.diagnostics[0].detail).toContain('VSPHERE_SERVER');
+  });
+});
+
+describe('ConfigureProvider connects early', () => {
+  const configured = (connect: EngineConnector) => {
+    const s = providerSchemas();
+    const p = new VicProvider({ connect, logger, env: { VSPHERE_SERVER: 'vcenter.example', VSPHERE_USER: 'u', VSPHERE_PASSWORD: 'p' } });
+    const empty = Object.fromEntries(Object.keys(s.provider.schema).map((k) => [k, null]));
+    expect(p.configureProvider({ config: { msgpack: Buffer.from(encodeMsgpack(s.provider.type, empty)) } }).diagnostics).toEqual([]);
+    return p;
+  };
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+  const vchState = { msgpack: Buffer.from(encodeMsgpack(providerSchemas().resources.get('vic_virtual_container_host')!.type, { id: 'resgroup-1', name: 'v' })) };
+
+  it('GIVEN a configured provider WHEN no resource was asked for yet THEN it is already logging in, once', async () => {
+    let attempts = 0;
+    const p = configured(() => {
+      attempts++;
+      return new Promise(() => undefined);
+    });
+    expect(attempts).toBe(0); // not before the ConfigureProvider answer is sent
+    await nextTurn();
+    expect(attempts).toBe(1);
+    void p.readResource({ type_name: 'vic_virtual_container_host', current_state: vchState });
+    await nextTurn();
+    expect(attempts).toBe(1);
+  });
+
+  it('GIVEN an early login that fails WHEN resources are read THEN the first read reports it and the next one tries again', async () => {
+    let attempts = 0;
+    const p = configured(() => {
+      attempts++;
+      return Promise.reject(new Error('incorrect user name or password'));
+    });
+    await nextTurn();
+    const first = await p.readResource({ type_name: 'vic_virtual_container_host', current_state: vchState });
+    expect(first.diagnostics[0].detail).toMatch(/cannot connect to vSphere at .*incorrect user name or password/);
+    expect(attempts).toBe(1);
+    await p.readResource({ type_name: 'vic_virtual_container_host', current_state: vchState });
+    expect(attempts).toBe(2);
   });
 });
 

@@ -5,10 +5,10 @@
  * server speaks plaintext over the socket, as go-plugin does.
  */
 import { X509Certificate, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
+import { ensurePrivateDir, providerCacheDir } from './private-cache';
 
 export interface ServerCertificate {
   readonly certPem: string;
@@ -63,9 +63,7 @@ export type CertificateSource = 'generated' | 'cached';
  * per-user runtime directory (tmpfs, mode 0700) when there is one, else the user's cache directory.
  */
 export function certificateCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.VIC_PROVIDER_CERT_DIR) return env.VIC_PROVIDER_CERT_DIR;
-  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'vic-iac');
-  return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vic-iac');
+  return env.VIC_PROVIDER_CERT_DIR || providerCacheDir(env);
 }
 
 const CACHE_FILE = 'terraform-provider-cert.pem';
@@ -88,7 +86,6 @@ function readCachedCertificate(dir: string, now: Date): ServerCertificate | unde
 
 function writeCachedCertificate(dir: string, cert: ServerCertificate): void {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const tmp = join(dir, `.${CACHE_FILE}.${randomBytes(4).toString('hex')}`);
     // The key stays readable by this user only; rename makes concurrent starts see all or nothing.
     writeFileSync(tmp, cert.certPem + cert.keyPem, { mode: 0o600 });
@@ -106,10 +103,12 @@ function writeCachedCertificate(dir: string, cert: ServerCertificate): void {
  */
 export async function serverCertificate(env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<{ cert: ServerCertificate; source: CertificateSource }> {
   const dir = certificateCacheDir(env);
-  const cached = env.VIC_PROVIDER_CERT_CACHE === '0' ? undefined : readCachedCertificate(dir, now);
+  // A key another user could have written is not ours to present.
+  const usable = env.VIC_PROVIDER_CERT_CACHE !== '0' && ensurePrivateDir(dir);
+  const cached = usable ? readCachedCertificate(dir, now) : undefined;
   if (cached) return { cert: cached, source: 'cached' };
   const cert = await generateServerCertificate(now);
-  if (env.VIC_PROVIDER_CERT_CACHE !== '0') writeCachedCertificate(dir, cert);
+  if (usable) writeCachedCertificate(dir, cert);
   return { cert, source: 'generated' };
 }
 

@@ -2,7 +2,10 @@
  * Entry point of terraform-provider-vic. Terraform starts a fresh process for every phase, so this
  * loads only what the handshake needs; the engine and the vSphere client load on first use.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Engine } from '../src/engine/types';
+import { loadBundle } from './code-cache';
 import { ConnectionSettings } from '../src/resources';
 import { Logger, stderrLogger } from './log';
 import { VicProvider } from './provider';
@@ -14,9 +17,14 @@ import { checkMagicCookie, negotiateProtocol, serve } from './serve';
  */
 function engineConnector(logger: Logger) {
   return async (settings: ConnectionSettings): Promise<Engine> => {
-    // require, not import(): the bundle keeps this external, and only CJS resolution finds engine-entry.js.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { connectEngine } = require('./engine-entry') as typeof import('./engine-entry');
+    // The installed bundle loads engine-entry.js beside it with the code cache; from source, the .ts module.
+    const bundled = join(__dirname, 'engine-entry.js');
+    const { connectEngine } = (
+      existsSync(bundled)
+        ? loadBundle(bundled).exports
+        : // eslint-disable-next-line @typescript-eslint/no-require-imports -- the source tree, where no bundle exists
+          require('./engine-entry')
+    ) as typeof import('./engine-entry');
     return connectEngine(settings, {
       log: (e) => logger.log(e.error ? 'debug' : 'trace', `vSphere ${e.method}`, { object: e.object, status: e.status, ms: Math.round(e.durationMs), attempt: e.attempt, error: e.error }),
     });
@@ -44,9 +52,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   process.on('SIGTERM', () => void running.shutdown());
 }
 
-if (require.main === module) {
+/** Runs the plugin; a failure to start is printed for Terraform to show, and the process exits 1. */
+export function start(): void {
   main().catch((err: unknown) => {
     process.stderr.write(`terraform-provider-vic failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   });
 }
+
+if (require.main === module) start();

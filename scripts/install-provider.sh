@@ -28,6 +28,9 @@ if stale "$build/main.js" provider src package-lock.json scripts/install-provide
     --main-fields=module,main --sourcemap --external:./engine-entry --outfile="$build.tmp/main.js" --log-level=warning
   npx --no-install esbuild provider/engine-entry.ts --bundle --platform=node --target=node20 --minify \
     --main-fields=module,main --sourcemap --outfile="$build.tmp/engine-entry.js" --log-level=warning
+  # What the launcher runs: loads main.js (and later engine-entry.js) with a V8 code cache (provider/code-cache.ts).
+  npx --no-install esbuild provider/boot.ts --bundle --platform=node --target=node20 --minify \
+    --external:./main --outfile="$build.tmp/boot.js" --log-level=warning
   cp provider/proto/*.proto "$build.tmp/proto/"
   # The descriptor the bundle loads instead of parsing .proto text at every start (provider/protocol.ts).
   npx --no-install tsx -e 'require("fs").writeFileSync(process.argv[1], JSON.stringify(require("./provider/protocol").compileDescriptor()))' \
@@ -47,7 +50,7 @@ launcher="$target/terraform-provider-vic_v$version"
 cat >"$launcher.tmp" <<SH
 #!/bin/sh
 # terraform-provider-vic $version, installed by vic-iac scripts/install-provider.sh
-exec "$node_bin" "\$(dirname "\$0")/main.js" "\$@"
+exec "$node_bin" "\$(dirname "\$0")/boot.js" "\$@"
 SH
 chmod 0755 "$launcher.tmp" && mv "$launcher.tmp" "$launcher"
 log "installed vic-iac/vic $version into $target"

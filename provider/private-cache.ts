@@ -1,0 +1,26 @@
+/**
+ * The per-user directory where provider processes leave things for the next one (the handshake
+ * certificate, V8 code caches): the runtime directory (tmpfs, cleared at logout) when there is one,
+ * else the user's cache directory. Whatever is read back from it is trusted, so it is used only when
+ * it belongs to this user and nobody else can write to it.
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export function providerCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'vic-iac');
+  return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vic-iac');
+}
+
+/** Creates `dir` (mode 0700) if needed; true when it is this user's and closed to everyone else. */
+export function ensurePrivateDir(dir: string): boolean {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = statSync(dir);
+    const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
+    return st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0;
+  } catch {
+    return false;
+  }
+}

@@ -6,7 +6,7 @@
  * Two undici Agents: ordinary calls, and a long-timeout one for WaitForUpdatesEx. Node's global
  * agent drops keep-alive sockets after 5 s, which killed long WaitForUpdatesEx calls (vcsim.md §4).
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import {
   InvalidArgumentError,
   TlsVerificationError,
@@ -190,11 +190,13 @@ export class SoapTransport {
     let response: Dispatcher.ResponseData;
     let text: string;
     try {
-      response = await request(this.url, {
+      // Straight to the agent: the top-level request() re-parses the URL on every call.
+      response = await (options.long ? this.longDispatcher : this.dispatcher).request({
+        origin: this.url.origin,
+        path: this.url.pathname + this.url.search,
         method: 'POST',
         headers,
         body: encodeEnvelope(bodyXml),
-        dispatcher: options.long ? this.longDispatcher : this.dispatcher,
         headersTimeout: timeout,
         bodyTimeout: timeout,
       });

@@ -19,8 +19,10 @@ export interface LifecycleContext {
   readonly bootstrapIsoFile?: string;
   /**
    * Per-engine memo for lookups that do not change while one front-end process runs (a VCH's
-   * marker, a content-addressed image's metadata, a network's backing): an apply over many VMs asks
-   * vSphere once. Failures are not kept. `forget` drops keys by prefix after the engine changes them.
+   * marker, a content-addressed image's metadata, a network's backing, who holds which BIOS UUID in
+   * a VCH pool): an apply over many VMs asks vSphere once. Every front end uses an engine per
+   * command, so a memo is as old as the command; what others change meanwhile is met at apply time.
+   * Failures are not kept. `forget` drops keys by prefix after the engine changes them.
    */
   readonly memo: <T>(key: string, lookup: () => Promise<T>) => Promise<T>;
   readonly forget: (prefix: string) => void;

@@ -143,9 +143,17 @@ describe('image and container_vm lifecycle', () => {
     const uuid = containerVmUuid(String(vch.id), 'squatter');
     await createVm(outside, { folder: moRef('Folder', String(vch.folder_id)), pool: moRef('ResourcePool', String(vch.id)), config: { name: 'not-ours', uuid, guestId: 'otherGuest64', files: { vmPathName: '[LocalDS_0]' }, memoryMB: 64, numCPUs: 1 } });
     const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'squatter' };
-    const plan = await engine.plan('container_vm', null, config);
+    // The next command (a fresh engine: every front end uses one per command) sees it at plan time.
+    const fresh = await connectTestEngine(sim());
+    let plan: PlannedChange;
+    try {
+      plan = await fresh.plan('container_vm', null, config);
+    } finally {
+      await fresh.close();
+    }
     expect(plan.problems.map((p) => [p.path.join('.'), p.summary])).toEqual([['name', 'BIOS UUID taken']]);
     expect(plan.problems[0].detail).toMatch(/^VM not-ours \(vm-\d+\) already has the BIOS UUID [0-9a-f-]{36} that container VM "squatter" in VCH resgroup-\d+ needs, and it was not made by vic-iac\. Choose another name, or remove that VM\.$/);
+    // This engine looked at the pool before the VM appeared (one look per command); its apply still refuses.
     await expect(engine.apply({ ...plan, problems: [] })).rejects.toThrow(/was not made by vic-iac; refusing to adopt it/);
     // A refresh that meets it says so instead of taking it over.
     await expect(engine.read([{ type: 'container_vm', state: { id: uuid, vch_id: vch.id, name: 'squatter' } }])).rejects.toThrow(/no vic-iac markers; it was not made by vic-iac/);

@@ -97,7 +97,7 @@ export function summaryTable(f: BenchFigures): string {
   if (f.apply) {
     const a = f.apply;
     rows.push([
-      `Apply: ${a.vms} container VMs, ${a.concurrency} in flight`,
+      `Apply: ${a.vms} container VMs, ${a.concurrency} in flight${a.rounds && a.rounds.length > 1 ? `, median of ${a.rounds.length} rounds` : ''}`,
       `${s(a.wall_ms.terraform_apply)} (${a.vms_per_s.terraform_apply} VM/s), ${a.round_trips.per_vm_terraform} round trips/VM`,
       `${s(a.wall_ms.raw_soap)} raw SOAP (${a.vms_per_s.raw_soap} VM/s), ${a.round_trips.per_vm_raw} round trips/VM; Terraform alone (\`terraform_data\`) ${s(a.wall_ms.terraform_data_floor)}`,
       `${a.ratio_terraform_over_raw}×`,

@@ -155,31 +155,56 @@ export class VsphereEngine implements Engine {
    * reads are served from that snapshot: the round trips of a refresh do not grow with the number of
    * resources. A snapshot serves each resource once (reading one again means a new refresh), and
    * never after this engine changed something or once it is SNAPSHOT_TTL_MS old.
+   *
+   * VCHs and images are read from their pool rows alone, and Terraform reads them first (the
+   * container VMs depend on them): they get a pool-only read, and the snapshot with the VMs is taken
+   * meanwhile, in the background. Terraform plans the VCH and the image and expands the VMs' count
+   * before it asks for them; for 1000 VMs that hides the whole snapshot (about 0.4 s).
    */
   async read(requests: readonly ReadRequest[]): Promise<(Attrs | null)[]> {
     const pools = new Set(requests.flatMap((r) => this.lifecycle(r.type).poolsOf(r.state)));
     const keys = requests.map((r) => `${r.type}:${String(r.state.id)}`);
-    const snapshot = await this.snapshotOf(pools, keys);
+    const needsVms = requests.some((r) => this.lifecycle(r.type).readsVms);
+    const snapshot = await (needsVms ? this.snapshotOf(pools, keys) : this.poolRowsOf(pools, keys));
     return Promise.all(requests.map((r) => this.lifecycle(r.type).read(this.context({}, r.type, String(r.state.name ?? '')), snapshot, r.state)));
   }
 
-  private cached?: { pools: ReadonlySet<string>; served: Set<string>; at: number; snapshot: Promise<InventorySnapshot> };
+  private cached?: { pools: ReadonlySet<string>; served: Set<string>; at: number; settled: boolean; snapshot: Promise<InventorySnapshot> };
+
+  private freshCache(keys: readonly string[]): typeof this.cached {
+    const c = this.cached;
+    return c && Date.now() - c.at < SNAPSHOT_TTL_MS && !keys.some((k) => c.served.has(k)) ? c : undefined;
+  }
 
   private snapshotOf(pools: ReadonlySet<string>, keys: readonly string[]): Promise<InventorySnapshot> {
-    const c = this.cached;
-    const fresh = c && Date.now() - c.at < SNAPSHOT_TTL_MS && !keys.some((k) => c.served.has(k));
-    if (c && fresh && [...pools].every((p) => c.pools.has(p))) {
+    const c = this.freshCache(keys);
+    if (c && [...pools].every((p) => c.pools.has(p))) {
       keys.forEach((k) => c.served.add(k));
       return c.snapshot;
     }
-    const all = new Set([...pools, ...(c && fresh ? c.pools : [])]);
+    const all = new Set([...pools, ...(c ? c.pools : [])]);
     const snapshot = takeSnapshot(this.client, all);
-    const entry = { pools: all, served: new Set([...(c && fresh ? c.served : []), ...keys]), at: Date.now(), snapshot };
+    const entry = { pools: all, served: new Set([...(c ? c.served : []), ...keys]), at: Date.now(), settled: false, snapshot };
     this.cached = entry;
-    snapshot.catch(() => {
-      if (this.cached === entry) this.cached = undefined;
-    });
+    snapshot.then(
+      () => (entry.settled = true),
+      () => {
+        if (this.cached === entry) this.cached = undefined;
+      },
+    );
     return snapshot;
+  }
+
+  /** Pool rows for reads that need no VMs; the snapshot with the VMs starts in the background. */
+  private poolRowsOf(pools: ReadonlySet<string>, keys: readonly string[]): Promise<InventorySnapshot> {
+    const c = this.freshCache(keys);
+    if (c && c.settled && [...pools].every((p) => c.pools.has(p))) {
+      keys.forEach((k) => c.served.add(k));
+      return c.snapshot;
+    }
+    // Failures surface on the reads that need it (a failed snapshot is not kept).
+    this.snapshotOf(pools, keys).catch(() => undefined);
+    return takeSnapshot(this.client, pools, { vms: false });
   }
 
   async importState(type: ResourceType, id: string): Promise<Attrs> {

@@ -163,6 +163,7 @@ export const containerVmLifecycle: Lifecycle = {
   declaration: containerVm,
 
   poolsOf: (state) => (typeof state.vch_id === 'string' && state.vch_id ? [state.vch_id] : []),
+  readsVms: true,
 
   async read(ctx, snapshot: InventorySnapshot, prior) {
     const uuid = String(prior.id ?? '').toLowerCase();

@@ -65,6 +65,7 @@ export const imageLifecycle: Lifecycle = {
   declaration: image,
 
   poolsOf: (state) => (typeof state.vch_id === 'string' && state.vch_id ? [state.vch_id] : []),
+  readsVms: false,
 
   async read(ctx, snapshot, prior) {
     const marker = snapshot.pools.get(String(prior.vch_id))?.marker;

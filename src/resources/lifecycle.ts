@@ -45,6 +45,8 @@ export interface Lifecycle {
   readonly declaration: ResourceDeclaration;
   /** VCH pool MOIDs this state needs in the snapshot. */
   poolsOf(state: Attrs): string[];
+  /** Whether `read` needs the VMs of those pools, or their pool rows alone. */
+  readonly readsVms: boolean;
   /** Reads the current state from the snapshot; null when the object is gone. */
   read(ctx: LifecycleContext, snapshot: InventorySnapshot, prior: Attrs): Promise<Attrs | null>;
   /** Plan-time checks against vSphere, before anything changes. `config` has defaults filled. */

@@ -117,6 +117,7 @@ export const virtualContainerHostLifecycle: Lifecycle = {
   declaration: virtualContainerHost,
 
   poolsOf: (state) => (typeof state.id === 'string' && state.id ? [state.id] : []),
+  readsVms: false,
 
   async read(_ctx, snapshot, prior) {
     const pool = snapshot.pools.get(String(prior.id));

@@ -167,7 +167,7 @@ describe('image and container_vm lifecycle', () => {
     }
   });
 
-  it('GIVEN 1 and then 200 container VMs WHEN refreshed, at once or one by one as Terraform does, THEN the SOAP round trips are the same', async () => {
+  it('GIVEN 1 and then 200 container VMs WHEN refreshed, at once or one by one as Terraform does, THEN the SOAP round trips are the same; read after their VCH, 2 (its pool rows, and the snapshot taken meanwhile)', async () => {
     const states: Attrs[] = [];
     const names = Array.from({ length: 199 }, (_, i) => `batch-${i}`);
     // Ten at a time, as an apply with bounded concurrency would.
@@ -202,6 +202,24 @@ describe('image and container_vm lifecycle', () => {
     expect(one).toBe(1);
     expect(all).toBe(one);
     expect(terraformLike).toBe(one);
+
+    // Terraform reads the VCH first: a pool-only read answers it, and the VM snapshot is taken meanwhile.
+    const fresh = await connectTestEngine(sim());
+    try {
+      const stats = (fresh as unknown as { client: VimClient }).client.stats;
+      const before = stats.total;
+      const [vchState] = await fresh.read([{ type: 'virtual_container_host', state: vch }]);
+      expect(vchState).toMatchObject({ id: vch.id, name: 'vch-c' });
+      for (let i = 0; i < requests.length; i += 10) {
+        const batch = await Promise.all(requests.slice(i, i + 10).map((r) => fresh.read([r])));
+        expect(batch.every(([r]) => r !== null)).toBe(true);
+      }
+      // The pool rows and the snapshot: 2 round trips for the VCH and its 200 VMs.
+      expect(stats.total - before).toBe(2);
+      expect(stats.calls('RetrievePropertiesEx')).toBe(2);
+    } finally {
+      await fresh.close();
+    }
   }, 240_000);
 
   it('GIVEN the VM deleted WHEN refreshed THEN null', async () => {

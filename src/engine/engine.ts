@@ -118,6 +118,7 @@ export class VsphereEngine implements Engine {
   async apply(change: PlannedChange, opts: ApplyOptions = {}): Promise<Attrs | null> {
     // What this engine changes, a later read or plan must see.
     this.cached = undefined;
+    this.poolRows = undefined;
     for (const key of this.memos.keys()) if (key.startsWith(VOLATILE)) this.memos.delete(key);
     const blocking = errors(change.problems);
     if (blocking.length > 0) throw new EngineError(`the plan for ${change.type} has errors; nothing was changed:\n${problemsMessage(blocking)}`, blocking);
@@ -195,16 +196,30 @@ export class VsphereEngine implements Engine {
     return snapshot;
   }
 
+  /** The last pool-only read, for the next VCH or image read of the same refresh. */
+  private poolRows?: { pools: ReadonlySet<string>; served: Set<string>; at: number; snapshot: Promise<InventorySnapshot> };
+
   /** Pool rows for reads that need no VMs; the snapshot with the VMs starts in the background. */
   private poolRowsOf(pools: ReadonlySet<string>, keys: readonly string[]): Promise<InventorySnapshot> {
     const c = this.freshCache(keys);
-    if (c && c.settled && [...pools].every((p) => c.pools.has(p))) {
+    const covers = (entry: { pools: ReadonlySet<string> }) => [...pools].every((p) => entry.pools.has(p));
+    if (c && c.settled && covers(c)) {
       keys.forEach((k) => c.served.add(k));
       return c.snapshot;
     }
     // Failures surface on the reads that need it (a failed snapshot is not kept).
     this.snapshotOf(pools, keys).catch(() => undefined);
-    return takeSnapshot(this.client, pools, { vms: false });
+    const rows = this.poolRows;
+    if (rows && Date.now() - rows.at < SNAPSHOT_TTL_MS && covers(rows) && !keys.some((k) => rows.served.has(k))) {
+      keys.forEach((k) => rows.served.add(k));
+      return rows.snapshot;
+    }
+    const entry = { pools, served: new Set(keys), at: Date.now(), snapshot: takeSnapshot(this.client, pools, { vms: false }) };
+    this.poolRows = entry;
+    entry.snapshot.catch(() => {
+      if (this.poolRows === entry) this.poolRows = undefined;
+    });
+    return entry.snapshot;
   }
 
   async importState(type: ResourceType, id: string): Promise<Attrs> {

@@ -27,6 +27,7 @@ function engineConnector(logger: Logger) {
     ) as typeof import('./engine-entry');
     return connectEngine(settings, {
       log: (e) => logger.log(e.error ? 'debug' : 'trace', `vSphere ${e.method}`, { object: e.object, status: e.status, ms: Math.round(e.durationMs), attempt: e.attempt, error: e.error }),
+      onRefreshRead: (r) => logger.log('debug', 'refresh inventory read', { pools: r.pools, vms: r.vms }),
     });
   };
 }

@@ -18,6 +18,11 @@ export interface EngineOptions {
   readonly log?: SoapLogger;
   /** Local bootstrap ISO uploaded into VCHs that name none. */
   readonly bootstrapIsoFile?: string;
+  /**
+   * Told of every inventory read a refresh takes (one round trip each): the pools it covers and
+   * whether it holds their VMs. How many a refresh took is the figure that must not grow with N.
+   */
+  readonly onRefreshRead?: (read: { readonly pools: number; readonly vms: boolean }) => void;
 }
 
 function errors(problems: readonly Problem[]): Problem[] {
@@ -184,6 +189,7 @@ export class VsphereEngine implements Engine {
       return c.snapshot;
     }
     const all = new Set([...pools, ...(c ? c.pools : [])]);
+    this.options.onRefreshRead?.({ pools: all.size, vms: true });
     const snapshot = takeSnapshot(this.client, all);
     const entry = { pools: all, served: new Set([...(c ? c.served : []), ...keys]), at: Date.now(), settled: false, snapshot };
     this.cached = entry;
@@ -214,6 +220,7 @@ export class VsphereEngine implements Engine {
       keys.forEach((k) => rows.served.add(k));
       return rows.snapshot;
     }
+    this.options.onRefreshRead?.({ pools: pools.size, vms: false });
     const entry = { pools, served: new Set(keys), at: Date.now(), snapshot: takeSnapshot(this.client, pools, { vms: false }) };
     this.poolRows = entry;
     entry.snapshot.catch(() => {

@@ -3,7 +3,7 @@ import type { ConnectionSettings } from '../resources';
 import { lifecycles } from '../resources/lifecycles';
 import { localBootstrapIso } from '../resources/bootstrap-iso';
 import type { SoapLogger } from '../vsphere';
-import { VsphereEngine, connectVsphere } from './engine';
+import { VsphereEngine, connectVsphere, type EngineOptions } from './engine';
 import type { Engine } from './types';
 
 export * from './types';
@@ -14,12 +14,14 @@ export interface ConnectEngineOptions {
   readonly log?: SoapLogger;
   /** Local bootstrap ISO for VCHs that name none; default: $VIC_BOOTSTRAP_ISO or the one `npm run setup` built. */
   readonly bootstrapIsoFile?: string;
+  /** Told of every inventory read a refresh takes (see EngineOptions.onRefreshRead). */
+  readonly onRefreshRead?: EngineOptions['onRefreshRead'];
 }
 
 /** Logs in to vSphere and returns the engine. Call `close()` to log out. */
 export async function connectEngine(settings: ConnectionSettings, options: ConnectEngineOptions = {}): Promise<Engine> {
   const client = await connectVsphere(settings, options.log);
   const bootstrapIsoFile = options.bootstrapIsoFile ?? localBootstrapIso();
-  return new VsphereEngine(client, { lifecycles, datacenter: settings.datacenter, log: options.log, bootstrapIsoFile });
+  return new VsphereEngine(client, { lifecycles, datacenter: settings.datacenter, log: options.log, bootstrapIsoFile, onRefreshRead: options.onRefreshRead });
 }
 export * from './stack';

@@ -8,7 +8,7 @@ import { X509Certificate, createPrivateKey, randomBytes, webcrypto } from 'node:
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import { ensurePrivateDir, providerCacheDir } from './private-cache';
+import { ensurePrivateDir, providerCacheDir } from '../src/private-cache';
 
 export interface ServerCertificate {
   readonly certPem: string;

@@ -5,7 +5,7 @@
  *
  * Node >= 22.1 has this built in (module.enableCompileCache); on Node 20 the bundle is compiled
  * through vm.Script with the cached data of an earlier start. The cache lives in the private
- * per-user directory (private-cache.ts): V8 executes what it holds, so a directory other users can
+ * per-user directory (src/private-cache.ts): V8 executes what it holds, so a directory other users can
  * write to is never used. A cache is named after the bundle's content and the Node version, so an
  * upgrade never loads a stale one; a missing or rejected cache is written when the process exits.
  * VIC_PROVIDER_CODE_CACHE=0 turns it off.
@@ -15,7 +15,7 @@ import { readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from
 import Module from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import { ensurePrivateDir, providerCacheDir } from './private-cache';
+import { ensurePrivateDir, providerCacheDir } from '../src/private-cache';
 
 type ModuleInternals = typeof Module & {
   enableCompileCache?: (dir: string) => unknown;

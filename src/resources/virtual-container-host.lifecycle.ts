@@ -16,7 +16,7 @@ import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { collectPlacement, computePool, datacenterOf, datastoreOf, inventory, networkOf, poolRef } from './placement';
 import type { Datacenter } from '../vsphere/inventory';
 import type { Attrs } from './schema';
-import { ensureBootstrapIso, sha256File } from './bootstrap-iso';
+import { ensureBootstrapIso, localIsoDigest } from './bootstrap-iso';
 import { InventorySnapshot, PoolRow, VCH_MARKER_FIELD, VchMarker, readVchMarker, takeSnapshot } from './snapshot';
 
 /**
@@ -145,7 +145,7 @@ export const virtualContainerHostLifecycle: Lifecycle = {
     if (prior && ctx.bootstrapIsoFile) {
       const marker = await readVchMarker(ctx.client, String(prior.id));
       if (marker && ownsIso(config, marker)) {
-        const local = await sha256File(ctx.bootstrapIsoFile);
+        const local = await localIsoDigest(ctx.bootstrapIsoFile);
         if (local !== marker.bootstrap_iso_sha256) updates.push(`bootstrap ISO: the local ISO changed (sha256 ${local.slice(0, 12)}…); it will be uploaded again`);
       }
     }

@@ -1,6 +1,7 @@
 /**
- * The per-user directory where provider processes leave things for the next one (the handshake
- * certificate, V8 code caches): the runtime directory (tmpfs, cleared at logout) when there is one,
+ * The per-user directory where vic-iac processes leave things for the next one (the provider's
+ * handshake certificate and V8 code caches, the bootstrap ISO's digest): the runtime directory
+ * (tmpfs, cleared at logout) when there is one,
  * else the user's cache directory. Whatever is read back from it is trusted, so it is used only when
  * it belongs to this user and nobody else can write to it.
  */

@@ -8,7 +8,7 @@ import { X509Certificate, createPrivateKey, randomBytes, webcrypto } from 'node:
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import { ensurePrivateDir, providerCacheDir } from '../src/private-cache';
+import { ensurePrivateDir, privateCacheDir } from '../src/private-cache';
 
 export interface ServerCertificate {
   readonly certPem: string;
@@ -60,10 +60,12 @@ export type CertificateSource = 'generated' | 'cached';
 
 /**
  * Where the server certificate is kept between the provider processes of one Terraform run: the
- * per-user runtime directory (tmpfs, mode 0700) when there is one, else the user's cache directory.
+ * per-user runtime directory (tmpfs, mode 0700) when there is one, else the user's cache directory;
+ * undefined when that directory cannot be made or is open to other users (then nothing is cached).
  */
-export function certificateCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.VIC_PROVIDER_CERT_DIR || providerCacheDir(env);
+export function certificateCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.VIC_PROVIDER_CERT_DIR) return ensurePrivateDir(env.VIC_PROVIDER_CERT_DIR) ? env.VIC_PROVIDER_CERT_DIR : undefined;
+  return privateCacheDir('', env);
 }
 
 const CACHE_FILE = 'terraform-provider-cert.pem';
@@ -102,13 +104,12 @@ function writeCachedCertificate(dir: string, cert: ServerCertificate): void {
  * certificate printed in the handshake; the client side is still verified on every connection.
  */
 export async function serverCertificate(env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<{ cert: ServerCertificate; source: CertificateSource }> {
-  const dir = certificateCacheDir(env);
-  // A key another user could have written is not ours to present.
-  const usable = env.VIC_PROVIDER_CERT_CACHE !== '0' && ensurePrivateDir(dir);
-  const cached = usable ? readCachedCertificate(dir, now) : undefined;
+  // A key another user could have written is not ours to present: only a private directory is used.
+  const dir = env.VIC_PROVIDER_CERT_CACHE === '0' ? undefined : certificateCacheDir(env);
+  const cached = dir ? readCachedCertificate(dir, now) : undefined;
   if (cached) return { cert: cached, source: 'cached' };
   const cert = await generateServerCertificate(now);
-  if (usable) writeCachedCertificate(dir, cert);
+  if (dir) writeCachedCertificate(dir, cert);
   return { cert, source: 'generated' };
 }
 

@@ -15,7 +15,7 @@ import { readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from
 import Module from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import { ensurePrivateDir, providerCacheDir } from '../src/private-cache';
+import { privateCacheDir } from '../src/private-cache';
 
 type ModuleInternals = typeof Module & {
   enableCompileCache?: (dir: string) => unknown;
@@ -36,8 +36,8 @@ const requireFile = (file: string): unknown => require(file);
 
 /** `require(file)`, compiled with the per-user V8 code cache when one can be used. */
 export function loadBundle(file: string, env: NodeJS.ProcessEnv = process.env): LoadedBundle {
-  const dir = env.VIC_PROVIDER_CODE_CACHE === '0' ? undefined : join(providerCacheDir(env), 'code-cache');
-  if (!dir || !ensurePrivateDir(dir)) return { exports: requireFile(file), compiled: 'uncached' };
+  const dir = env.VIC_PROVIDER_CODE_CACHE === '0' ? undefined : privateCacheDir('code-cache', env);
+  if (!dir) return { exports: requireFile(file), compiled: 'uncached' };
   if (typeof Modules.enableCompileCache === 'function') {
     Modules.enableCompileCache(dir);
     return { exports: requireFile(file), compiled: 'node-compile-cache' };

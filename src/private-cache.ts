@@ -25,3 +25,16 @@ export function ensurePrivateDir(dir: string): boolean {
     return false;
   }
 }
+
+/**
+ * `<providerCacheDir>/<name>`, created private; undefined when no directory can be trusted or made
+ * (no home directory, a read-only one, one others can write to): the caller then works uncached.
+ */
+export function privateCacheDir(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  try {
+    const dir = join(providerCacheDir(env), name);
+    return ensurePrivateDir(dir) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -11,7 +11,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { downloadDatastoreFile, statDatastoreFile, uploadDatastoreFile, type DatastoreFile, type VimClient } from '../vsphere';
 import { datastorePath } from '../vsphere/file-manager';
-import { ensurePrivateDir, providerCacheDir } from '../private-cache';
+import { privateCacheDir } from '../private-cache';
 import type { VchMarker } from './snapshot';
 
 export const BOOTSTRAP_ISO_ENV = 'VIC_BOOTSTRAP_ISO';
@@ -58,9 +58,8 @@ export function localIsoDigest(path: string, env: NodeJS.ProcessEnv = process.en
 }
 
 async function rememberedDigest(path: string, key: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const dir = join(providerCacheDir(env), 'iso-digests');
-  const usable = ensurePrivateDir(dir);
-  if (usable) {
+  const dir = privateCacheDir('iso-digests', env);
+  if (dir) {
     try {
       const remembered = readFileSync(join(dir, key), 'utf8').trim();
       if (/^[0-9a-f]{64}$/.test(remembered)) return remembered;
@@ -69,7 +68,7 @@ async function rememberedDigest(path: string, key: string, env: NodeJS.ProcessEn
     }
   }
   const digest = await sha256File(path);
-  if (usable) {
+  if (dir) {
     try {
       const tmp = join(dir, `.${key}.${randomBytes(4).toString('hex')}`);
       writeFileSync(tmp, `${digest}\n`, { mode: 0o600 });

@@ -58,3 +58,21 @@ describe('localIsoDigest', () => {
     expect(await freshModule().localIsoDigest(iso, env)).toBe(sha256('iso v1'));
   });
 });
+
+describe('privateCacheDir', () => {
+  it('GIVEN no usable home (HOME pointing at a file) WHEN a cache is asked for THEN there is none, and the ISO digest is still computed', async () => {
+    const { privateCacheDir } = await import('../../../src/private-cache');
+    const dir = mkdtempSync(join(tmpdir(), 'vic-no-home-'));
+    try {
+      const notADir = join(dir, 'file');
+      writeFileSync(notADir, 'x');
+      const env = { HOME: notADir, XDG_CACHE_HOME: join(notADir, 'cache') };
+      expect(privateCacheDir('iso-digests', env)).toBeUndefined();
+      const iso = join(dir, 'b.iso');
+      writeFileSync(iso, 'iso');
+      expect(await freshModule().localIsoDigest(iso, env)).toBe(sha256('iso'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

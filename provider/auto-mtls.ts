@@ -4,11 +4,11 @@
  * CA, with client certificates required. Without PLUGIN_CLIENT_CERT (TF_DISABLE_PLUGIN_TLS=1) the
  * server speaks plaintext over the socket, as go-plugin does.
  */
-import { X509Certificate, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey, webcrypto } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import { ensurePrivateDir, privateCacheDir } from '../src/private-cache';
+import { ensurePrivateDir, privateCacheDir, writePrivateFile } from '../src/private-cache';
 
 export interface ServerCertificate {
   readonly certPem: string;
@@ -87,14 +87,8 @@ function readCachedCertificate(dir: string, now: Date): ServerCertificate | unde
 }
 
 function writeCachedCertificate(dir: string, cert: ServerCertificate): void {
-  try {
-    const tmp = join(dir, `.${CACHE_FILE}.${randomBytes(4).toString('hex')}`);
-    // The key stays readable by this user only; rename makes concurrent starts see all or nothing.
-    writeFileSync(tmp, cert.certPem + cert.keyPem, { mode: 0o600 });
-    renameSync(tmp, join(dir, CACHE_FILE));
-  } catch {
-    // A read-only home only costs the next start the generation time.
-  }
+  // The key stays readable by this user only.
+  writePrivateFile(dir, CACHE_FILE, cert.certPem + cert.keyPem);
 }
 
 /**

@@ -10,12 +10,12 @@
  * upgrade never loads a stale one; a missing or rejected cache is written when the process exits.
  * VIC_PROVIDER_CODE_CACHE=0 turns it off.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import Module from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import { privateCacheDir } from '../src/private-cache';
+import { privateCacheDir, writePrivateFile } from '../src/private-cache';
 
 type ModuleInternals = typeof Module & {
   enableCompileCache?: (dir: string) => unknown;
@@ -69,10 +69,8 @@ export function loadBundle(file: string, env: NodeJS.ProcessEnv = process.env): 
 function writeCodeCache(dir: string, name: string, cacheFile: string, script: Script): void {
   try {
     for (const old of readdirSync(dir)) if (old.startsWith(`${name}-`) && old.endsWith('.v8') && join(dir, old) !== cacheFile) unlinkSync(join(dir, old));
-    const tmp = join(dir, `.${basename(cacheFile)}.${randomBytes(4).toString('hex')}`);
-    writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
-    renameSync(tmp, cacheFile);
   } catch {
-    // A read-only or full disk only costs the next start its compile time.
+    // an old cache left behind only takes space
   }
+  writePrivateFile(dir, basename(cacheFile), script.createCachedData());
 }

@@ -5,7 +5,8 @@
  * else the user's cache directory. Whatever is read back from it is trusted, so it is used only when
  * it belongs to this user and nobody else can write to it.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -36,5 +37,21 @@ export function privateCacheDir(name: string, env: NodeJS.ProcessEnv = process.e
     return ensurePrivateDir(dir) ? dir : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Writes `name` in a private cache directory, readable by this user only (mode 0600); a rename
+ * makes concurrent processes see all of it or none. Best effort: false when it could not be written
+ * (a read-only or full disk only costs the next process the work the cache would have saved).
+ */
+export function writePrivateFile(dir: string, name: string, data: string | Uint8Array): boolean {
+  const tmp = join(dir, `.${name}.${randomBytes(4).toString('hex')}`);
+  try {
+    writeFileSync(tmp, data, { mode: 0o600 });
+    renameSync(tmp, join(dir, name));
+    return true;
+  } catch {
+    return false;
   }
 }

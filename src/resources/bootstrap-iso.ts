@@ -4,14 +4,14 @@
  * content-addressed: a `bootstrap.iso.sha256` written after the ISO records what is there, so an
  * unchanged ISO is never uploaded again and an interrupted upload is redone.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { downloadDatastoreFile, statDatastoreFile, uploadDatastoreFile, type DatastoreFile, type VimClient } from '../vsphere';
 import { datastorePath } from '../vsphere/file-manager';
-import { privateCacheDir } from '../private-cache';
+import { privateCacheDir, writePrivateFile } from '../private-cache';
 import type { VchMarker } from './snapshot';
 
 export const BOOTSTRAP_ISO_ENV = 'VIC_BOOTSTRAP_ISO';
@@ -68,15 +68,7 @@ async function rememberedDigest(path: string, key: string, env: NodeJS.ProcessEn
     }
   }
   const digest = await sha256File(path);
-  if (dir) {
-    try {
-      const tmp = join(dir, `.${key}.${randomBytes(4).toString('hex')}`);
-      writeFileSync(tmp, `${digest}\n`, { mode: 0o600 });
-      renameSync(tmp, join(dir, key));
-    } catch {
-      // a read-only cache only costs the next process the hashing
-    }
-  }
+  if (dir) writePrivateFile(dir, key, `${digest}\n`);
   return digest;
 }
 

@@ -38,11 +38,7 @@ export type EngineConnector = (settings: ConnectionSettings) => Promise<Engine>;
 export interface VicProviderOptions {
   readonly connect: EngineConnector;
   readonly logger: Logger;
-  /** How long ReadResource calls are gathered into one batched refresh; 0 (default): the current event-loop turn. */
-  readonly readWindowMs?: number;
   readonly env?: NodeJS.ProcessEnv;
-  /** Log in to vSphere as soon as the provider is configured (default), not at the first resource. */
-  readonly connectEarly?: boolean;
   /** Defaults to the schemas derived from src/resources. */
   readonly schemas?: ProviderSchemas;
 }
@@ -73,7 +69,6 @@ export class VicProvider {
     this.schemas = opts.schemas ?? providerSchemas();
     this.reads = new ReadCoalescer(
       async (requests) => (await this.engine()).read(requests),
-      opts.readWindowMs ?? 0,
       (size) => this.opts.logger.log('debug', 'batched refresh', { resources: size }),
     );
   }
@@ -231,7 +226,7 @@ export class VicProvider {
       this.configureProblems = problemDiagnostics(kind, problems, config);
       this.settings = hasErrors(this.configureProblems) ? undefined : settings;
       this.enginePromise = undefined;
-      if (this.settings && this.opts.connectEarly !== false) this.connectSoon();
+      if (this.settings) this.connectSoon();
       this.opts.logger.log('debug', 'provider configured', { terraform_version: req.terraform_version, url: settings?.url });
       return { diagnostics: this.configureProblems };
     } catch (err) {

@@ -3,8 +3,8 @@
  * many objects in one property-collector round trip, so reads that arrive together are gathered and
  * sent as ONE batched `engine.read([...])`.
  *
- * The default window is the current turn of the event loop (the reads that one chunk of HTTP/2
- * frames carried): no read waits on a timer. Reads that arrive later need no window of their own,
+ * The window is the current turn of the event loop (the reads that one chunk of HTTP/2 frames
+ * carried): no read waits on a timer. Reads that arrive later need no window of their own,
  * because the engine's refresh snapshot serves them (a read that arrives while the snapshot is being
  * taken joins it). A timed window cost every read its length: 5 ms × 1000 reads / 10 in flight was
  * half a second of a 1000-VM plan.
@@ -24,8 +24,6 @@ export class ReadCoalescer {
 
   constructor(
     private readonly readBatch: (requests: readonly ReadRequest[]) => Promise<readonly (Attrs | null)[]>,
-    /** 0: flush at the end of the current event-loop turn (setImmediate); > 0: after that many ms. */
-    private readonly windowMs = 0,
     private readonly onBatch?: (size: number) => void,
   ) {}
 
@@ -34,8 +32,7 @@ export class ReadCoalescer {
       this.pending.push({ request, resolve, reject });
       if (this.scheduled) return;
       this.scheduled = true;
-      if (this.windowMs > 0) setTimeout(() => void this.flush(), this.windowMs);
-      else setImmediate(() => void this.flush());
+      setImmediate(() => void this.flush());
     });
   }
 

@@ -34,6 +34,29 @@ export function problemsMessage(problems: readonly Problem[]): string {
   return problems.map((p) => `${p.path.length ? `${formatPath(p.path)}: ` : ''}${p.summary}: ${p.detail}`).join('\n');
 }
 
+/** One inventory read of a refresh, and the resources it has answered (each once per refresh). */
+interface RefreshRead {
+  readonly pools: ReadonlySet<string>;
+  readonly served: Set<string>;
+  readonly at: number;
+  settled: boolean;
+  readonly snapshot: Promise<InventorySnapshot>;
+}
+
+/** Young enough, and none of `keys` read from it yet (reading one again means a new refresh). */
+function fresh(read: RefreshRead, keys: readonly string[]): boolean {
+  return Date.now() - read.at < SNAPSHOT_TTL_MS && !keys.some((k) => read.served.has(k));
+}
+
+function covers(read: RefreshRead, pools: ReadonlySet<string>): boolean {
+  return [...pools].every((p) => read.pools.has(p));
+}
+
+function serve(read: RefreshRead, keys: readonly string[]): Promise<InventorySnapshot> {
+  keys.forEach((k) => read.served.add(k));
+  return read.snapshot;
+}
+
 export class VsphereEngine implements Engine {
   private readonly memos = new Map<string, Promise<unknown>>();
 
@@ -175,58 +198,42 @@ export class VsphereEngine implements Engine {
     return Promise.all(requests.map((r) => this.lifecycle(r.type).read(this.context({}, r.type, String(r.state.name ?? '')), snapshot, r.state)));
   }
 
-  private cached?: { pools: ReadonlySet<string>; served: Set<string>; at: number; settled: boolean; snapshot: Promise<InventorySnapshot> };
+  /** The refresh snapshot with the VMs, and the last pool-only read (for VCH and image reads). */
+  private cached?: RefreshRead;
+  private poolRows?: RefreshRead;
 
-  private freshCache(keys: readonly string[]): typeof this.cached {
-    const c = this.cached;
-    return c && Date.now() - c.at < SNAPSHOT_TTL_MS && !keys.some((k) => c.served.has(k)) ? c : undefined;
+  /**
+   * Starts an inventory read and keeps it where `slot` says; a failed read is not kept. Only the
+   * pools' rows unless `vms`.
+   */
+  private takeRead(slot: 'cached' | 'poolRows', pools: ReadonlySet<string>, served: Iterable<string>, vms: boolean): RefreshRead {
+    this.options.onRefreshRead?.({ pools: pools.size, vms });
+    const entry: RefreshRead = { pools, served: new Set(served), at: Date.now(), settled: false, snapshot: takeSnapshot(this.client, pools, { vms }) };
+    this[slot] = entry;
+    entry.snapshot.then(
+      () => (entry.settled = true),
+      () => {
+        if (this[slot] === entry) this[slot] = undefined;
+      },
+    );
+    return entry;
   }
 
   private snapshotOf(pools: ReadonlySet<string>, keys: readonly string[]): Promise<InventorySnapshot> {
-    const c = this.freshCache(keys);
-    if (c && [...pools].every((p) => c.pools.has(p))) {
-      keys.forEach((k) => c.served.add(k));
-      return c.snapshot;
-    }
-    const all = new Set([...pools, ...(c ? c.pools : [])]);
-    this.options.onRefreshRead?.({ pools: all.size, vms: true });
-    const snapshot = takeSnapshot(this.client, all);
-    const entry = { pools: all, served: new Set([...(c ? c.served : []), ...keys]), at: Date.now(), settled: false, snapshot };
-    this.cached = entry;
-    snapshot.then(
-      () => (entry.settled = true),
-      () => {
-        if (this.cached === entry) this.cached = undefined;
-      },
-    );
-    return snapshot;
+    const c = this.cached && fresh(this.cached, keys) ? this.cached : undefined;
+    if (c && covers(c, pools)) return serve(c, keys);
+    return this.takeRead('cached', new Set([...pools, ...(c ? c.pools : [])]), [...(c ? c.served : []), ...keys], true).snapshot;
   }
-
-  /** The last pool-only read, for the next VCH or image read of the same refresh. */
-  private poolRows?: { pools: ReadonlySet<string>; served: Set<string>; at: number; snapshot: Promise<InventorySnapshot> };
 
   /** Pool rows for reads that need no VMs; the snapshot with the VMs starts in the background. */
   private poolRowsOf(pools: ReadonlySet<string>, keys: readonly string[]): Promise<InventorySnapshot> {
-    const c = this.freshCache(keys);
-    const covers = (entry: { pools: ReadonlySet<string> }) => [...pools].every((p) => entry.pools.has(p));
-    if (c && c.settled && covers(c)) {
-      keys.forEach((k) => c.served.add(k));
-      return c.snapshot;
-    }
+    const c = this.cached;
+    if (c && c.settled && fresh(c, keys) && covers(c, pools)) return serve(c, keys);
     // Failures surface on the reads that need it (a failed snapshot is not kept).
     this.snapshotOf(pools, keys).catch(() => undefined);
     const rows = this.poolRows;
-    if (rows && Date.now() - rows.at < SNAPSHOT_TTL_MS && covers(rows) && !keys.some((k) => rows.served.has(k))) {
-      keys.forEach((k) => rows.served.add(k));
-      return rows.snapshot;
-    }
-    this.options.onRefreshRead?.({ pools: pools.size, vms: false });
-    const entry = { pools, served: new Set(keys), at: Date.now(), snapshot: takeSnapshot(this.client, pools, { vms: false }) };
-    this.poolRows = entry;
-    entry.snapshot.catch(() => {
-      if (this.poolRows === entry) this.poolRows = undefined;
-    });
-    return entry.snapshot;
+    if (rows && fresh(rows, keys) && covers(rows, pools)) return serve(rows, keys);
+    return this.takeRead('poolRows', pools, keys, false).snapshot;
   }
 
   async importState(type: ResourceType, id: string): Promise<Attrs> {

@@ -1,16 +1,16 @@
 /**
  * The per-user directory where vic-iac processes leave things for the next one (the provider's
  * handshake certificate and V8 code caches, the bootstrap ISO's digest): the runtime directory
- * (tmpfs, cleared at logout) when there is one,
- * else the user's cache directory. Whatever is read back from it is trusted, so it is used only when
- * it belongs to this user and nobody else can write to it.
+ * (tmpfs, cleared at logout) when there is one, else the user's cache directory. Whatever is read
+ * back from it is trusted, so it is used only when it belongs to this user and nobody else can
+ * write to it.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export function providerCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+function cacheRoot(env: NodeJS.ProcessEnv): string {
   if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'vic-iac');
   return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vic-iac');
 }
@@ -28,12 +28,12 @@ export function ensurePrivateDir(dir: string): boolean {
 }
 
 /**
- * `<providerCacheDir>/<name>`, created private; undefined when no directory can be trusted or made
+ * `<cache root>/<name>`, created private; undefined when no directory can be trusted or made
  * (no home directory, a read-only one, one others can write to): the caller then works uncached.
  */
 export function privateCacheDir(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   try {
-    const dir = join(providerCacheDir(env), name);
+    const dir = join(cacheRoot(env), name);
     return ensurePrivateDir(dir) ? dir : undefined;
   } catch {
     return undefined;

@@ -3,7 +3,7 @@
  * each attribute's own validators. Collects every problem with its attribute path; never throws.
  */
 import { problem } from './validators';
-import { AttrPath, AttrType, Attrs, Problem, Schema, Value, formatPath, isUnknown, typeName } from './schema';
+import { AttrPath, AttrType, Attrs, Problem, Schema, Validator, Value, containsUnknown, formatPath, isUnknown, typeName } from './schema';
 
 export interface Validated {
   /** The input with defaults filled in; only meaningful when there are no error problems. */
@@ -95,6 +95,9 @@ export function validateAttrs(schema: Schema, input: Attrs, base: AttrPath = [])
       );
     }
   }
+  // Checked after every attribute is typed, so a validator can compare its value with its siblings'.
+  const toCheck: Array<{ name: string; path: AttrPath; value: Value; checks: readonly Validator[] }> = [];
+  const typeFailed = new Set<string>();
   for (const [name, attr] of Object.entries(schema)) {
     const path = [...base, name];
     let v: Value | undefined = input[name];
@@ -116,10 +119,12 @@ export function validateAttrs(schema: Schema, input: Attrs, base: AttrPath = [])
     const before = problems.length;
     const typed = checkType(attr.type, v, path, problems);
     attrs[name] = typed;
-    if (problems.length === before && !isUnknown(typed) && typed !== null) {
-      for (const check of attr.validate ?? []) problems.push(...check(typed, path));
-    }
+    if (problems.length !== before) typeFailed.add(name);
+    else if (!isUnknown(typed) && typed !== null && attr.validate) toCheck.push({ name, path, value: typed, checks: attr.validate });
   }
+  const siblings: Attrs = {};
+  for (const [name, v] of Object.entries(attrs)) if (!typeFailed.has(name) && !containsUnknown(v)) siblings[name] = v;
+  for (const { path, value, checks } of toCheck) for (const check of checks) problems.push(...check(value, path, siblings));
   return { attrs, problems };
 }
 

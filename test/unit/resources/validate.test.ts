@@ -38,6 +38,13 @@ const rows: Row[] = [
   ['bad reference', 'image', { ...img, reference: 'Busybox!!' }, 'reference', 'reference = "Busybox!!" is not an image reference. Write it as registry/repository:tag or registry/repository@sha256:<digest>, e.g. "127.0.0.1:5000/library/busybox:1.36".'],
   ['bad platform', 'image', { ...img, platform: 'amd64' }, 'platform', 'platform = "amd64" is not a platform. Write it as os/architecture[/variant], e.g. "linux/amd64".'],
   ['auth without password', 'image', { ...img, registry_auth: { username: 'u' } }, 'registry_auth.password', 'The argument "registry_auth.password" is required: Registry password or token. Sensitive.'],
+  ['reservation above limit', 'virtual_container_host', { ...vch, cpu_limit_mhz: 1000, cpu_reservation_mhz: 2000 }, 'cpu_reservation_mhz', 'cpu_reservation_mhz = 2000 is above cpu_limit_mhz = 1000 MHz; vSphere needs a reservation within its limit. Lower the reservation to at most 1000, raise cpu_limit_mhz, or set cpu_limit_mhz = -1 (unlimited).'],
+  ['empty compute', 'virtual_container_host', { ...vch, compute: '' }, 'compute', 'compute = "" is empty. Use the inventory path or MOID of a cluster, a host or a resource pool, e.g. "/DC0/host/DC0_C0".'],
+  ['relative working dir', 'container_vm', { ...cvm, working_dir: 'srv/app' }, 'working_dir', 'working_dir = "srv/app" is not an absolute path. Use a path inside the container that starts with "/", e.g. "/srv/app".'],
+  ['malformed user', 'container_vm', { ...cvm, user: 'root:' }, 'user', 'user = "root:" is not a user. Write it as name, uid, name:group or uid:gid (ids up to 4294967294), e.g. "nobody" or "1000:1000".'],
+  ['empty entrypoint element', 'container_vm', { ...cvm, entrypoint: ['/bin/app', ''] }, 'entrypoint[1]', 'entrypoint[1] = "" is empty; entrypoint elements are the program and its fixed arguments. Remove the empty element, or pass an empty argument through command.'],
+  ['empty entrypoint, no command', 'container_vm', { ...cvm, entrypoint: [] }, 'entrypoint', 'entrypoint = [] clears the image entrypoint and command is empty, so the container has nothing to run. Set command to the program to run, or leave entrypoint out to keep the image\'s.'],
+  ['empty label key', 'container_vm', { ...cvm, labels: { '': 'web' } }, 'labels[""]', 'labels[""] = "web" has an empty key. Give the label a key such as "com.example.tier", or remove it.'],
   ['size too small', 'image', { ...img, size_mb: 1 }, 'size_mb', 'size_mb = 1 is below the minimum of 16 MB. Use a value of at least 16.'],
 ];
 
@@ -51,6 +58,20 @@ describe('validateAttrs: bad input is reported with its path and an exact messag
   it('GIVEN several bad attributes WHEN validated THEN every problem is reported at once', () => {
     const { problems } = validateAttrs(declarationFor('container_vm').schema, { ...cvm, cpus: 0, memory_mb: 3, power_state: 'x' });
     expect(problems.map((p) => formatPath(p.path)).sort()).toEqual(['cpus', 'memory_mb', 'power_state']);
+  });
+
+  it('GIVEN a reservation above an invalid or unlimited limit WHEN validated THEN only the limit itself is reported', () => {
+    const schema = declarationFor('virtual_container_host').schema;
+    expect(validateAttrs(schema, { ...vch, memory_limit_mb: -1, memory_reservation_mb: 4096 }).problems).toEqual([]);
+    expect(validateAttrs(schema, { ...vch, memory_limit_mb: -5, memory_reservation_mb: 4096 }).problems.map((p) => formatPath(p.path))).toEqual(['memory_limit_mb']);
+    expect(validateAttrs(schema, { ...vch, memory_limit_mb: 'x', memory_reservation_mb: 4096 }).problems.map((p) => formatPath(p.path))).toEqual(['memory_limit_mb']);
+  });
+
+  it('GIVEN an empty entrypoint with a command, and users Docker accepts WHEN validated THEN nothing is reported', () => {
+    const schema = declarationFor('container_vm').schema;
+    for (const user of ['nobody', '1000', '1000:1000', 'www-data:www-data', 'app:0']) {
+      expect(validateAttrs(schema, { ...cvm, user, entrypoint: [], command: ['/bin/sh'], working_dir: '/' }).problems).toEqual([]);
+    }
   });
 
   it('GIVEN a minimal valid config WHEN validated THEN defaults are filled and nothing is reported', () => {

@@ -254,9 +254,11 @@ export const serverAddress: Validator = rule('a host name, host:port, or an http
   } catch {
     url = undefined;
   }
-  if (!url || !['http:', 'https:'].includes(url.protocol)) return [invalid(path, value, 'is not a vSphere address', todo)];
-  if (url.hostname === '' || url.username || url.password) {
-    return [invalid(path, value, url.hostname === '' ? 'names no host' : 'carries credentials, which belong in user and password', todo)];
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.hostname === '') return [invalid(path, value, 'is not a vSphere address', todo)];
+  if (url.username || url.password) {
+    // Never echo the value: it holds a password.
+    const name = formatPath(path);
+    return [problem(path, `Invalid value for "${name}"`, `${name} carries credentials, which belong in user and password. ${todo}`)];
   }
   return [];
 });

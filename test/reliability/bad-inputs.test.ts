@@ -107,3 +107,24 @@ describe('bad inputs through the engine', () => {
     );
   });
 });
+
+describe('bad inputs that need another inventory', () => {
+  const sim = useSimulator({ datacenters: 2 });
+
+  it('GIVEN two datacenters and a VCH that names none WHEN planned THEN the problem says where a datacenter can be named', async () => {
+    const engine = await connectTestEngine(sim());
+    const outside = await connectTestClient(sim());
+    try {
+      const before = await inventoryOf(sim(), outside);
+      const plan = await engine.plan('virtual_container_host', null, { name: 'vch-x', compute: COMPUTE, datastore: 'LocalDS_0' });
+      expect(triples(plan.problems)).toEqual([
+        ['datacenter', 'Cannot resolve "datacenter"', 'several datacenters exist (DC0, DC1); name the datacenter to use. Set datacenter on this resource, or a default datacenter in the provider configuration.'],
+      ]);
+      await expect(engine.apply(plan)).rejects.toThrow(/nothing was changed/);
+      expect(await inventoryOf(sim(), outside)).toEqual(before);
+    } finally {
+      await engine.close();
+      await outside.close();
+    }
+  });
+});

@@ -65,6 +65,11 @@ async function bootstrapIsoProblems(ctx: LifecycleContext, dc: Datacenter, confi
   return collectPlacement([lookup()]);
 }
 
+/** The pool a VCH goes under, looked up once per plan however many checks need it. */
+function parentPool(ctx: LifecycleContext, dc: Datacenter, compute: string): Promise<ManagedObjectReference> {
+  return ctx.memo(`${VOLATILE}compute:${dc.ref.value}:${compute}`, () => computePool(ctx, dc, compute));
+}
+
 const RESERVATIONS = [
   { attribute: 'cpu_reservation_mhz', kind: 'cpu', unit: 'MHz', fromVsphere: (v: number) => v },
   // vSphere counts memory in bytes here.
@@ -86,7 +91,7 @@ async function reservationProblems(ctx: LifecycleContext, dc: Datacenter, config
   if (growing.length === 0 || typeof config.compute !== 'string') return [];
   const compute = config.compute;
   // A compute that does not resolve is reported on "compute" by the placement check.
-  const parent = await computePool(ctx, dc, compute).catch(() => undefined);
+  const parent = await parentPool(ctx, dc, compute).catch(() => undefined);
   if (!parent) return [];
   const runtime = await ctx.memo(`${VOLATILE}unreserved:${parent.value}`, () =>
     retrieveObject<Record<string, unknown>>(ctx.client, parent, ['runtime.cpu.unreservedForPool', 'runtime.memory.unreservedForPool']),
@@ -200,7 +205,7 @@ export const virtualContainerHostLifecycle: Lifecycle = {
     const dc = await dcPromise.catch(() => undefined);
     if (dc) {
       if (!unchangedPlacement) {
-        checks.push(computePool(ctx, dc, String(config.compute)));
+        checks.push(parentPool(ctx, dc, String(config.compute)));
         checks.push(datastoreOf(ctx, dc, String(config.datastore)));
       }
       if (config.bridge_network && config.bridge_network !== prior?.bridge_network) checks.push(networkOf(ctx, dc, 'bridge_network', String(config.bridge_network)));

@@ -18,9 +18,19 @@ function describeValue(v: Value): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
+const TYPE_TODO: Record<AttrType['kind'], string> = {
+  string: 'Write it as text.',
+  number: 'Write a number, such as 1024.',
+  bool: 'Write true or false.',
+  list: 'Write a list of values, such as ["a", "b"].',
+  set: 'Write a list of values, such as ["a", "b"].',
+  map: 'Write a map of keys to values.',
+  object: 'Write it as a block of its own arguments.',
+};
+
 function typeProblem(path: AttrPath, type: AttrType, v: Value): Problem {
   const name = formatPath(path);
-  return problem(path, `Incorrect type for "${name}"`, `${name} must be ${typeName(type)}, got ${describeValue(v)}.`);
+  return problem(path, `Incorrect type for "${name}"`, `${name} must be ${typeName(type)}, got ${describeValue(v)}. ${TYPE_TODO[type.kind]}`);
 }
 
 /** Checks a value against a type, recursing into collections and objects. Unknown values pass. */

@@ -146,6 +146,8 @@ export function nonEmptyElements(why: string, todo: string): Validator {
  */
 export function runsSomething(commandAttribute: string): Validator {
   return rule(`not an empty list unless \`${commandAttribute}\` is given`, (value, path, siblings) => {
+    // Absent from the siblings: not known yet (or itself invalid), so it may well give a program.
+    if (!(commandAttribute in siblings)) return [];
     const command = siblings[commandAttribute];
     if (!Array.isArray(value) || value.length > 0 || (Array.isArray(command) && command.length > 0)) return [];
     return [

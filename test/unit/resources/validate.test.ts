@@ -84,4 +84,11 @@ describe('validateAttrs: bad input is reported with its path and an exact messag
     const { problems } = validateAttrs(declarationFor('container_vm').schema, { ...cvm, vch_id: Symbol.for('vic-iac.unknown') as never });
     expect(problems).toEqual([]);
   });
+
+  it('GIVEN a rule between attributes and the other attribute not yet known WHEN validated THEN the rule waits for plan', () => {
+    const unknown = Symbol.for('vic-iac.unknown') as never;
+    expect(validateAttrs(declarationFor('container_vm').schema, { ...cvm, entrypoint: [], command: unknown }).problems).toEqual([]);
+    expect(validateAttrs(declarationFor('virtual_container_host').schema, { ...vch, cpu_reservation_mhz: 5000, cpu_limit_mhz: unknown }).problems).toEqual([]);
+    expect(validateAttrs(declarationFor('container_vm').schema, { ...cvm, entrypoint: [], command: null as never }).problems.map((p) => formatPath(p.path))).toEqual(['entrypoint']);
+  });
 });

@@ -83,16 +83,22 @@ const RESERVATIONS = [
  * One property read of the parent, and only when a reservation grows.
  */
 async function reservationProblems(ctx: LifecycleContext, dc: Datacenter, config: Attrs, prior: Attrs | null): Promise<Problem[]> {
-  const growing = RESERVATIONS.map((r) => {
-    const want = config[r.attribute];
-    const had = typeof prior?.[r.attribute] === 'number' ? (prior[r.attribute] as number) : 0;
-    return { ...r, want, more: typeof want === 'number' ? want - had : 0 };
-  }).filter((r) => r.more > 0);
-  if (growing.length === 0 || typeof config.compute !== 'string') return [];
+  if (typeof config.compute !== 'string') return [];
   const compute = config.compute;
+  const asked = (had: (attribute: string) => number) =>
+    RESERVATIONS.map((r) => {
+      const want = config[r.attribute];
+      return { ...r, want, more: typeof want === 'number' ? want - had(r.attribute) : 0 };
+    }).filter((r) => r.more > 0);
+  const held = (attribute: string) => (typeof prior?.[attribute] === 'number' ? (prior[attribute] as number) : 0);
+  if (asked(held).length === 0) return [];
   // A compute that does not resolve is reported on "compute" by the placement check.
   const parent = await parentPool(ctx, dc, compute).catch(() => undefined);
   if (!parent) return [];
+  // A VCH that moves to another parent is made anew there: it needs its whole reservation.
+  const before = prior && typeof prior.compute === 'string' ? await parentPool(ctx, dc, prior.compute).catch(() => undefined) : undefined;
+  const growing = asked(before?.value === parent.value && prior?.datacenter === config.datacenter ? held : () => 0);
+  if (growing.length === 0) return [];
   const runtime = await ctx.memo(`${VOLATILE}unreserved:${parent.value}`, () =>
     retrieveObject<Record<string, unknown>>(ctx.client, parent, ['runtime.cpu.unreservedForPool', 'runtime.memory.unreservedForPool']),
   );
@@ -102,12 +108,12 @@ async function reservationProblems(ctx: LifecycleContext, dc: Datacenter, config
     if (!Number.isFinite(raw)) continue;
     const left = Math.max(0, r.fromVsphere(raw));
     if (r.more <= left) continue;
-    const asked = prior ? `raises the reservation by ${r.more} ${r.unit}, more than` : `is more than`;
+    const how = prior ? `raises the reservation by ${r.more} ${r.unit}, more than` : `is more than`;
     problems.push({
       path: [r.attribute],
       severity: 'error',
       summary: `Not enough capacity for "${r.attribute}"`,
-      detail: `${r.attribute} = ${String(r.want)} ${asked} the ${left} ${r.unit} that compute ${JSON.stringify(compute)} has left to reserve. Use at most ${Number(r.want) - r.more + left}, or release reservations elsewhere in that cluster or pool.`,
+      detail: `${r.attribute} = ${String(r.want)} ${how} the ${left} ${r.unit} that compute ${JSON.stringify(compute)} has left to reserve. Use at most ${Number(r.want) - r.more + left}, or release reservations elsewhere in that cluster or pool.`,
     });
   }
   return problems;

@@ -106,7 +106,7 @@ export function validateAttrs(schema: Schema, input: Attrs, base: AttrPath = [])
     }
   }
   // Checked after every attribute is typed, so a validator can compare its value with its siblings'.
-  const toCheck: Array<{ name: string; path: AttrPath; value: Value; checks: readonly Validator[] }> = [];
+  const toCheck: Array<{ path: AttrPath; value: Value; checks: readonly Validator[] }> = [];
   const typeFailed = new Set<string>();
   for (const [name, attr] of Object.entries(schema)) {
     const path = [...base, name];
@@ -130,7 +130,7 @@ export function validateAttrs(schema: Schema, input: Attrs, base: AttrPath = [])
     const typed = checkType(attr.type, v, path, problems);
     attrs[name] = typed;
     if (problems.length !== before) typeFailed.add(name);
-    else if (!isUnknown(typed) && typed !== null && attr.validate) toCheck.push({ name, path, value: typed, checks: attr.validate });
+    else if (!isUnknown(typed) && typed !== null && attr.validate) toCheck.push({ path, value: typed, checks: attr.validate });
   }
   const siblings: Attrs = {};
   for (const [name, v] of Object.entries(attrs)) if (!typeFailed.has(name) && !containsUnknown(v)) siblings[name] = v;

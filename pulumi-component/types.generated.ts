@@ -14,21 +14,21 @@ export interface VirtualContainerHostArgs {
   readonly datastore: pulumi.Input<string>;
   /** Directory on the datastore for images and volumes. Defaults to the VCH name. Changing it replaces the VirtualContainerHost. */
   readonly imageStorePath?: pulumi.Input<string>;
-  /** Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. */
+  /** Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. It must exist when planned. */
   readonly bridgeNetwork?: pulumi.Input<string>;
   /** CPU limit of the pool in MHz; -1 for unlimited. Updates in place. Default: -1. */
   readonly cpuLimitMhz?: pulumi.Input<number>;
-  /** CPU reserved for the pool in MHz. Updates in place. Default: 0. */
+  /** CPU reserved for the pool in MHz. Updates in place. The plan checks that the parent pool (or cluster) has that much left to reserve. Default: 0. */
   readonly cpuReservationMhz?: pulumi.Input<number>;
   /** CPU shares: low, normal, high, or a number. Updates in place. Default: "normal". */
   readonly cpuShares?: pulumi.Input<string>;
   /** Memory limit of the pool in MB; -1 for unlimited. Updates in place. Default: -1. */
   readonly memoryLimitMb?: pulumi.Input<number>;
-  /** Memory reserved for the pool in MB. Updates in place. Default: 0. */
+  /** Memory reserved for the pool in MB. Updates in place. The plan checks that the parent pool (or cluster) has that much left to reserve. Default: 0. */
   readonly memoryReservationMb?: pulumi.Input<number>;
   /** Memory shares: low, normal, high, or a number. Updates in place. Default: "normal". */
   readonly memoryShares?: pulumi.Input<string>;
-  /** Datastore path of the bootstrap ISO that container VMs boot, e.g. "[LocalDS_0] isos/bootstrap.iso". When left out and the project has built its ISO, it is uploaded to <image_store_path>/bootstrap.iso. */
+  /** Datastore path of the bootstrap ISO that container VMs boot, e.g. "[LocalDS_0] isos/bootstrap.iso"; the plan checks that the file is there. When left out and the project has built its ISO, it is uploaded to <image_store_path>/bootstrap.iso. */
   readonly bootstrapIso?: pulumi.Input<string>;
   /** Destroy the VCH even when it still holds container VMs (they are powered off and deleted). Without it, destroy refuses and lists them. Default: false. */
   readonly forceDestroy?: pulumi.Input<boolean>;
@@ -46,21 +46,21 @@ export interface VirtualContainerHostOutputs {
   readonly datastore: pulumi.Output<string>;
   /** Directory on the datastore for images and volumes. Defaults to the VCH name. */
   readonly imageStorePath: pulumi.Output<string>;
-  /** Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. */
+  /** Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. It must exist when planned. */
   readonly bridgeNetwork: pulumi.Output<string | undefined>;
   /** CPU limit of the pool in MHz; -1 for unlimited. Updates in place. */
   readonly cpuLimitMhz: pulumi.Output<number>;
-  /** CPU reserved for the pool in MHz. Updates in place. */
+  /** CPU reserved for the pool in MHz. Updates in place. The plan checks that the parent pool (or cluster) has that much left to reserve. */
   readonly cpuReservationMhz: pulumi.Output<number>;
   /** CPU shares: low, normal, high, or a number. Updates in place. */
   readonly cpuShares: pulumi.Output<string>;
   /** Memory limit of the pool in MB; -1 for unlimited. Updates in place. */
   readonly memoryLimitMb: pulumi.Output<number>;
-  /** Memory reserved for the pool in MB. Updates in place. */
+  /** Memory reserved for the pool in MB. Updates in place. The plan checks that the parent pool (or cluster) has that much left to reserve. */
   readonly memoryReservationMb: pulumi.Output<number>;
   /** Memory shares: low, normal, high, or a number. Updates in place. */
   readonly memoryShares: pulumi.Output<string>;
-  /** Datastore path of the bootstrap ISO that container VMs boot, e.g. "[LocalDS_0] isos/bootstrap.iso". When left out and the project has built its ISO, it is uploaded to <image_store_path>/bootstrap.iso. */
+  /** Datastore path of the bootstrap ISO that container VMs boot, e.g. "[LocalDS_0] isos/bootstrap.iso"; the plan checks that the file is there. When left out and the project has built its ISO, it is uploaded to <image_store_path>/bootstrap.iso. */
   readonly bootstrapIso: pulumi.Output<string>;
   /** Destroy the VCH even when it still holds container VMs (they are powered off and deleted). Without it, destroy refuses and lists them. */
   readonly forceDestroy: pulumi.Output<boolean>;
@@ -138,7 +138,7 @@ export interface ContainerVmArgs {
   readonly name: pulumi.Input<string>;
   /** Arguments to the entrypoint; replaces the image CMD. Changing it replaces the ContainerVm. */
   readonly command?: pulumi.Input<pulumi.Input<string>[]>;
-  /** Entrypoint; replaces the image ENTRYPOINT. Changing it replaces the ContainerVm. */
+  /** Entrypoint; replaces the image ENTRYPOINT and, as in Docker, drops the image CMD. Changing it replaces the ContainerVm. */
   readonly entrypoint?: pulumi.Input<pulumi.Input<string>[]>;
   /** Environment variables, added to the image environment. Changing it replaces the ContainerVm. */
   readonly env?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
@@ -154,7 +154,7 @@ export interface ContainerVmArgs {
   readonly memoryMb?: pulumi.Input<number>;
   /** Labels, stored on the VM. Update in place. */
   readonly labels?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
-  /** Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Changing it replaces the ContainerVm. */
+  /** Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned. Changing it replaces the ContainerVm. */
   readonly networks?: pulumi.Input<pulumi.Input<string>[]>;
   /** "running" or "stopped". Updates in place. Default: "running". */
   readonly powerState?: pulumi.Input<string>;
@@ -172,7 +172,7 @@ export interface ContainerVmOutputs {
   readonly name: pulumi.Output<string>;
   /** Arguments to the entrypoint; replaces the image CMD. */
   readonly command: pulumi.Output<string[] | undefined>;
-  /** Entrypoint; replaces the image ENTRYPOINT. */
+  /** Entrypoint; replaces the image ENTRYPOINT and, as in Docker, drops the image CMD. */
   readonly entrypoint: pulumi.Output<string[] | undefined>;
   /** Environment variables, added to the image environment. */
   readonly env: pulumi.Output<{ [key: string]: string } | undefined>;
@@ -188,7 +188,7 @@ export interface ContainerVmOutputs {
   readonly memoryMb: pulumi.Output<number>;
   /** Labels, stored on the VM. Update in place. */
   readonly labels: pulumi.Output<{ [key: string]: string } | undefined>;
-  /** Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. */
+  /** Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned. */
   readonly networks: pulumi.Output<string[]>;
   /** "running" or "stopped". Updates in place. */
   readonly powerState: pulumi.Output<string>;

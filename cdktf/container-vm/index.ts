@@ -35,7 +35,7 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly command?: string[];
   /**
-  * Entrypoint; replaces the image ENTRYPOINT.
+  * Entrypoint; replaces the image ENTRYPOINT and, as in Docker, drops the image CMD.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#entrypoint ContainerVm#entrypoint}
   */
@@ -83,7 +83,7 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly labels?: { [key: string]: string };
   /**
-  * Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH.
+  * Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#networks ContainerVm#networks}
   */

@@ -41,7 +41,7 @@ export interface VirtualContainerHostConfig extends cdktf.TerraformMetaArguments
   */
   readonly imageStorePath?: string;
   /**
-  * Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks.
+  * Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. It must exist when planned.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/virtual_container_host#bridge_network VirtualContainerHost#bridge_network}
   */
@@ -53,7 +53,7 @@ export interface VirtualContainerHostConfig extends cdktf.TerraformMetaArguments
   */
   readonly cpuLimitMhz?: number;
   /**
-  * CPU reserved for the pool in MHz. Updates in place. Defaults to `0`.
+  * CPU reserved for the pool in MHz. Updates in place. The plan checks that the parent pool (or cluster) has that much left to reserve. Defaults to `0`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/virtual_container_host#cpu_reservation_mhz VirtualContainerHost#cpu_reservation_mhz}
   */
@@ -71,7 +71,7 @@ export interface VirtualContainerHostConfig extends cdktf.TerraformMetaArguments
   */
   readonly memoryLimitMb?: number;
   /**
-  * Memory reserved for the pool in MB. Updates in place. Defaults to `0`.
+  * Memory reserved for the pool in MB. Updates in place. The plan checks that the parent pool (or cluster) has that much left to reserve. Defaults to `0`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/virtual_container_host#memory_reservation_mb VirtualContainerHost#memory_reservation_mb}
   */
@@ -83,7 +83,7 @@ export interface VirtualContainerHostConfig extends cdktf.TerraformMetaArguments
   */
   readonly memoryShares?: string;
   /**
-  * Datastore path of the bootstrap ISO that container VMs boot, e.g. "[LocalDS_0] isos/bootstrap.iso". When left out and the project has built its ISO, it is uploaded to <image_store_path>/bootstrap.iso.
+  * Datastore path of the bootstrap ISO that container VMs boot, e.g. "[LocalDS_0] isos/bootstrap.iso"; the plan checks that the file is there. When left out and the project has built its ISO, it is uploaded to <image_store_path>/bootstrap.iso.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/virtual_container_host#bootstrap_iso VirtualContainerHost#bootstrap_iso}
   */

@@ -2,11 +2,13 @@
  * The connection to vSphere, declared once like a resource: the Terraform provider block, the
  * Pulumi `vic:*` config keys, the CLI flags and the docs all come from this schema.
  */
+import { accessSync, constants } from 'node:fs';
 import { Attrs, Schema, t } from './schema';
 import { validateAttrs, Validated } from './validate';
+import { nonEmpty, serverAddress, sha256Thumbprint } from './validators';
 
 export const connectionSchema: Schema = {
-  vsphere_server: { type: t.string, optional: true, env: ['VSPHERE_SERVER'], description: 'vCenter or ESXi host name or URL (https://host/sdk).', example: 'vcenter.example.com' },
+  vsphere_server: { type: t.string, optional: true, env: ['VSPHERE_SERVER'], validate: [serverAddress], description: 'vCenter or ESXi host name or URL (https://host/sdk).', example: 'vcenter.example.com' },
   user: { type: t.string, optional: true, env: ['VSPHERE_USER'], description: 'User name for vSphere.', example: 'administrator@vsphere.local' },
   password: { type: t.string, optional: true, sensitive: true, env: ['VSPHERE_PASSWORD'], description: 'Password for vSphere. Sensitive: never shown in plans or logs.' },
   allow_unverified_ssl: {
@@ -19,10 +21,17 @@ export const connectionSchema: Schema = {
     type: t.string,
     optional: true,
     env: ['VSPHERE_THUMBPRINT'],
+    validate: [sha256Thumbprint],
     description: 'SHA-256 thumbprint of the server certificate (AA:BB:…) to pin instead of verifying against CAs.',
   },
   ca_file: { type: t.string, optional: true, env: ['VSPHERE_CA_FILE'], description: 'PEM file with the CA that signed the server certificate.' },
-  datacenter: { type: t.string, optional: true, env: ['VSPHERE_DATACENTER'], description: 'Default datacenter for resources that do not name one.' },
+  datacenter: {
+    type: t.string,
+    optional: true,
+    env: ['VSPHERE_DATACENTER'],
+    validate: [nonEmpty('Use a datacenter name, inventory path or MOID, or leave datacenter out when vSphere has only one.')],
+    description: 'Default datacenter for resources that do not name one.',
+  },
 };
 
 export interface ConnectionSettings {
@@ -62,6 +71,21 @@ export function connectionSettings(config: Attrs): { settings?: ConnectionSettin
         severity: 'error',
         summary: `Missing vSphere connection setting "${name}"`,
         detail: `Set "${name}" in the provider configuration or the ${env} environment variable.`,
+      });
+    }
+  }
+  const caFile = attrs.ca_file;
+  if (typeof caFile === 'string' && caFile !== '') {
+    // Read when the provider is configured, not at validate: the file lives where the plan runs.
+    try {
+      accessSync(caFile, constants.R_OK);
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read';
+      problems.push({
+        path: ['ca_file'],
+        severity: 'error',
+        summary: 'Cannot read "ca_file"',
+        detail: `ca_file = ${JSON.stringify(caFile)} ${why}. Give the path of a PEM file with the CA certificate that signed the vSphere server certificate, or pin the server with thumbprint instead.`,
       });
     }
   }

@@ -1,7 +1,7 @@
 /** container_vm: one container as one vSphere VM, booted from the bootstrap ISO into its image. */
 import { ResourceDeclaration } from './definition';
 import { t } from './schema';
-import { digest, envNames, hostname, integer, nonEmpty, objectName, oneOf } from './validators';
+import { absolutePath, containerUser, digest, envNames, hostname, integer, labelKeys, nonEmpty, nonEmptyElements, objectName, oneOf, runsSomething } from './validators';
 
 export const containerVm: ResourceDeclaration = {
   type: 'container_vm',
@@ -16,10 +16,19 @@ export const containerVm: ResourceDeclaration = {
     image_id: { type: t.string, required: true, forceNew: true, validate: [digest], description: 'The image digest, as the id of a vic_image resource.' },
     name: { type: t.string, required: true, forceNew: true, validate: [objectName('container VM')], description: 'Name of the VM and of the container; unique within the VCH.', example: 'web-1' },
     command: { type: t.list(t.string), optional: true, forceNew: true, description: 'Arguments to the entrypoint; replaces the image CMD.' },
-    entrypoint: { type: t.list(t.string), optional: true, forceNew: true, description: 'Entrypoint; replaces the image ENTRYPOINT.' },
+    entrypoint: {
+      type: t.list(t.string),
+      optional: true,
+      forceNew: true,
+      validate: [
+        nonEmptyElements('entrypoint elements are the program and its fixed arguments', 'Remove the empty element, or pass an empty argument through command.'),
+        runsSomething('command'),
+      ],
+      description: 'Entrypoint; replaces the image ENTRYPOINT and, as in Docker, drops the image CMD.',
+    },
     env: { type: t.map(t.string), optional: true, forceNew: true, validate: [envNames], description: 'Environment variables, added to the image environment.' },
-    working_dir: { type: t.string, optional: true, forceNew: true, description: 'Working directory; defaults to the image WORKDIR.' },
-    user: { type: t.string, optional: true, forceNew: true, description: 'User (name, uid or uid:gid); defaults to the image USER.' },
+    working_dir: { type: t.string, optional: true, forceNew: true, validate: [absolutePath], description: 'Working directory; defaults to the image WORKDIR.' },
+    user: { type: t.string, optional: true, forceNew: true, validate: [containerUser], description: 'User (name, uid or uid:gid); defaults to the image USER.' },
     hostname: { type: t.string, optional: true, forceNew: true, validate: [hostname], description: 'Hostname inside the container; defaults to the name.' },
     cpus: { type: t.number, optional: true, default: 1, validate: [integer({ min: 1, max: 128 })], description: 'Virtual CPUs. Updates in place; vSphere needs the VM powered off for it, so the plan says so.' },
     memory_mb: {
@@ -29,13 +38,14 @@ export const containerVm: ResourceDeclaration = {
       validate: [integer({ min: 4, max: 6128640, multipleOf: 4, unit: 'MB' })],
       description: 'Memory in MB, a multiple of 4. Updates in place; vSphere needs the VM powered off for it, so the plan says so.',
     },
-    labels: { type: t.map(t.string), optional: true, description: 'Labels, stored on the VM. Update in place.' },
+    labels: { type: t.map(t.string), optional: true, validate: [labelKeys], description: 'Labels, stored on the VM. Update in place.' },
     networks: {
       type: t.list(t.string),
       optional: true,
       computed: true,
       forceNew: true,
-      description: 'Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH.',
+      validate: [nonEmptyElements('each element names the portgroup of one NIC', 'Use a portgroup name or MOID, or remove the element.')],
+      description: 'Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned.',
     },
     power_state: { type: t.string, optional: true, default: 'running', validate: [oneOf(['running', 'stopped'])], description: '"running" or "stopped". Updates in place.' },
     disk_size_mb: { type: t.number, optional: true, default: 2048, forceNew: true, validate: [integer({ min: 16, max: 2097152, unit: 'MB' })], description: 'Size of the writable layer (the child delta disk).' },

@@ -20,13 +20,19 @@ function flags(kind: string, a: Attribute): string {
   return `(${out.join(', ')})`;
 }
 
+/** The description plus what the attribute's validators allow, so the docs state every rule the plan enforces. */
+function described(a: Attribute): string {
+  const rules = (a.validate ?? []).map((v) => v.rule).filter((r): r is string => Boolean(r));
+  return rules.length > 0 ? `${a.description} Allowed: ${rules.join('; ')}.` : a.description;
+}
+
 function attributeLines(schema: Schema, pick: (name: string, a: Attribute) => Attribute | undefined, indent = ''): string[] {
   const lines: string[] = [];
   for (const [name, declared] of Object.entries(schema)) {
     const a = pick(name, declared);
     if (!a) continue;
     const kind = a.type.kind === 'object' ? (a.block ? 'block' : 'object') : typeName(a.type);
-    lines.push(`${indent}- \`${name}\` ${flags(kind, a)}: ${a.description}`);
+    lines.push(`${indent}- \`${name}\` ${flags(kind, a)}: ${described(a)}`);
     if (a.type.kind === 'object') lines.push(...attributeLines(a.type.attributes, (_n, x) => x, `${indent}  `));
   }
   return lines;
@@ -120,7 +126,7 @@ export function providerPage(): string {
     '## Argument reference',
     '',
     ...Object.entries(connectionSchema).map(
-      ([name, a]) => `- \`${name}\` ${flags(typeName(a.type), a)}: ${a.description}${a.env?.length ? ` Environment: \`${a.env.join('`, `')}\`.` : ''}`,
+      ([name, a]) => `- \`${name}\` ${flags(typeName(a.type), a)}: ${described(a)}${a.env?.length ? ` Environment: \`${a.env.join('`, `')}\`.` : ''}`,
     ),
     '',
     '## Resources',

@@ -39,9 +39,18 @@ export function inventory(ctx: LifecycleContext): Inventory {
   return new Inventory(ctx.client);
 }
 
-export function datacenterOf(ctx: LifecycleContext, name: unknown): Promise<Datacenter> {
-  const id = (typeof name === 'string' && name) || ctx.datacenter || undefined;
-  return resolving('datacenter', id ?? '(the only one)', () => inventory(ctx).datacenter(id));
+export async function datacenterOf(ctx: LifecycleContext, name: unknown): Promise<Datacenter> {
+  if (typeof name === 'string' && name) return resolving('datacenter', name, () => inventory(ctx).datacenter(name));
+  // The resource names none: say where the one we looked for came from, since the user did not write it here.
+  const fallback = ctx.datacenter
+    ? `It is the provider's default datacenter: correct datacenter in the provider configuration (or VSPHERE_DATACENTER), or set datacenter on this resource.`
+    : 'Set datacenter on this resource, or a default datacenter in the provider configuration.';
+  try {
+    return await inventory(ctx).datacenter(ctx.datacenter || undefined);
+  } catch (err) {
+    if (isNotFound(err) || isInvalidArgument(err)) throw new PlacementError('datacenter', `${err.message}. ${fallback}`);
+    throw err;
+  }
 }
 
 const COMPUTE_TYPES = ['ClusterComputeResource', 'ComputeResource', 'HostSystem'];

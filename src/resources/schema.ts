@@ -55,8 +55,13 @@ export function containsUnknown(v: unknown): boolean {
   return false;
 }
 
-/** Validators see a known, non-null value of the attribute's type. */
-export type Validator = (value: Value, path: AttrPath) => Problem[];
+/**
+ * Validators see a known, non-null value of the attribute's type, and the other attributes of the
+ * same object (defaults filled; those with type errors or unknown values left out), so that a rule
+ * between two attributes (a reservation within its limit) lives on the attribute it constrains.
+ * `rule` says what is allowed, in words the generated docs show.
+ */
+export type Validator = ((value: Value, path: AttrPath, siblings: Readonly<Attrs>) => Problem[]) & { readonly rule?: string };
 
 export interface Attribute {
   readonly type: AttrType;
@@ -88,11 +93,13 @@ export function camelCase(name: string): string {
   return name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }
 
-/** A human path for messages: `networks[1]`, `registry_auth.password`. */
+/** A human path for messages: `networks[1]`, `registry_auth.password`, `labels[""]`. */
 export function formatPath(path: AttrPath): string {
   let out = '';
   for (const step of path) {
     if (typeof step === 'number') out += `[${step}]`;
+    // A map key that would not read as one after a dot (empty, blank, quoted) is shown quoted.
+    else if (out !== '' && (step.trim() === '' || /["[\]\s]/.test(step))) out += `[${JSON.stringify(step)}]`;
     else out += out === '' ? step : `.${step}`;
   }
   return out;

@@ -3,7 +3,7 @@
  * each attribute's own validators. Collects every problem with its attribute path; never throws.
  */
 import { problem } from './validators';
-import { AttrPath, AttrType, Attrs, Problem, Schema, Value, formatPath, isUnknown, typeName } from './schema';
+import { AttrPath, AttrType, Attrs, Problem, Schema, Validator, Value, containsUnknown, formatPath, isUnknown, typeName } from './schema';
 
 export interface Validated {
   /** The input with defaults filled in; only meaningful when there are no error problems. */
@@ -18,9 +18,19 @@ function describeValue(v: Value): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
+const TYPE_TODO: Record<AttrType['kind'], string> = {
+  string: 'Write it as text.',
+  number: 'Write a number, such as 1024.',
+  bool: 'Write true or false.',
+  list: 'Write a list of values, such as ["a", "b"].',
+  set: 'Write a list of values, such as ["a", "b"].',
+  map: 'Write a map of keys to values.',
+  object: 'Write it as a block of its own arguments.',
+};
+
 function typeProblem(path: AttrPath, type: AttrType, v: Value): Problem {
   const name = formatPath(path);
-  return problem(path, `Incorrect type for "${name}"`, `${name} must be ${typeName(type)}, got ${describeValue(v)}.`);
+  return problem(path, `Incorrect type for "${name}"`, `${name} must be ${typeName(type)}, got ${describeValue(v)}. ${TYPE_TODO[type.kind]}`);
 }
 
 /** Checks a value against a type, recursing into collections and objects. Unknown values pass. */
@@ -95,6 +105,9 @@ export function validateAttrs(schema: Schema, input: Attrs, base: AttrPath = [])
       );
     }
   }
+  // Checked after every attribute is typed, so a validator can compare its value with its siblings'.
+  const toCheck: Array<{ path: AttrPath; value: Value; checks: readonly Validator[] }> = [];
+  const typeFailed = new Set<string>();
   for (const [name, attr] of Object.entries(schema)) {
     const path = [...base, name];
     let v: Value | undefined = input[name];
@@ -116,10 +129,12 @@ export function validateAttrs(schema: Schema, input: Attrs, base: AttrPath = [])
     const before = problems.length;
     const typed = checkType(attr.type, v, path, problems);
     attrs[name] = typed;
-    if (problems.length === before && !isUnknown(typed) && typed !== null) {
-      for (const check of attr.validate ?? []) problems.push(...check(typed, path));
-    }
+    if (problems.length !== before) typeFailed.add(name);
+    else if (!isUnknown(typed) && typed !== null && attr.validate) toCheck.push({ path, value: typed, checks: attr.validate });
   }
+  const siblings: Attrs = {};
+  for (const [name, v] of Object.entries(attrs)) if (!typeFailed.has(name) && !containsUnknown(v)) siblings[name] = v;
+  for (const { path, value, checks } of toCheck) for (const check of checks) problems.push(...check(value, path, siblings));
   return { attrs, problems };
 }
 

@@ -1,12 +1,13 @@
 /**
  * Reusable attribute validators. Each names the attribute, the value, what is allowed and what to do,
- * and returns problems instead of throwing so that validation can report everything at once.
+ * and returns problems instead of throwing so that validation can report everything at once. Each
+ * also states its rule in words (`rule`), which the generated docs show next to the attribute.
  */
 import { parseImageReference } from '../images/reference';
-import { AttrPath, Problem, Validator, Value, formatPath } from './schema';
+import { AttrPath, Attrs, Problem, Validator, Value, formatPath } from './schema';
 
 function show(value: Value): string {
-  return typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value);
+  return JSON.stringify(value);
 }
 
 export function problem(path: AttrPath, summary: string, detail: string): Problem {
@@ -18,19 +19,34 @@ function invalid(path: AttrPath, value: Value, allowed: string, todo: string): P
   return problem(path, `Invalid value for "${name}"`, `${name} = ${show(value)} ${allowed}. ${todo}`);
 }
 
+/** A validator with the words the docs use for its rule. */
+function rule(words: string, check: (value: Value, path: AttrPath, siblings: Readonly<Attrs>) => Problem[]): Validator {
+  return Object.assign(check, { rule: words });
+}
+
+const quoted = (names: readonly string[]) => names.map((a) => `"${a}"`).join(', ');
+
 /** A string chosen from a fixed set. */
 export function oneOf(allowed: readonly string[]): Validator {
-  return (value, path) =>
-    typeof value === 'string' && !allowed.includes(value)
-      ? [invalid(path, value, `is not allowed; allowed values are ${allowed.map((a) => `"${a}"`).join(', ')}`, 'Use one of them.')]
-      : [];
+  return rule(`one of ${quoted(allowed)}`, (value, path) =>
+    typeof value === 'string' && !allowed.includes(value) ? [invalid(path, value, `is not allowed; allowed values are ${quoted(allowed)}`, 'Use one of them.')] : [],
+  );
 }
 
 /** An integer within [min, max] (either bound optional). */
 export function integer(opts: { min?: number; max?: number; multipleOf?: number; unit?: string } = {}): Validator {
-  return (value, path) => {
+  const unit = opts.unit ? ` ${opts.unit}` : '';
+  const range =
+    opts.min !== undefined && opts.max !== undefined
+      ? ` from ${opts.min} to ${opts.max}${unit}`
+      : opts.min !== undefined
+        ? ` of at least ${opts.min}${unit}`
+        : opts.max !== undefined
+          ? ` of at most ${opts.max}${unit}`
+          : '';
+  const words = `a whole number${range}${opts.multipleOf !== undefined ? `, a multiple of ${opts.multipleOf}` : ''}`;
+  return rule(words, (value, path) => {
     if (typeof value !== 'number') return [];
-    const unit = opts.unit ? ` ${opts.unit}` : '';
     if (!Number.isInteger(value)) return [invalid(path, value, 'is not a whole number', 'Use an integer.')];
     if (opts.min !== undefined && value < opts.min) {
       return [invalid(path, value, `is below the minimum of ${opts.min}${unit}`, `Use a value of at least ${opts.min}.`)];
@@ -45,31 +61,51 @@ export function integer(opts: { min?: number; max?: number; multipleOf?: number;
       ];
     }
     return [];
-  };
+  });
 }
 
 /** -1 means "unlimited" in vSphere allocations; otherwise a non-negative integer. */
 export function limit(unit: string): Validator {
-  return (value, path) => {
+  return rule(`-1 (unlimited) or a whole number of ${unit}, 0 or more`, (value, path) => {
     if (value === -1) return [];
     if (typeof value === 'number' && (value < 0 || !Number.isInteger(value))) {
       return [invalid(path, value, `is not a valid limit`, `Use a whole number of ${unit} (0 or more), or -1 for unlimited.`)];
     }
     return [];
-  };
+  });
+}
+
+/**
+ * A reservation within the limit named by `limitAttribute` of the same object (vSphere refuses a
+ * pool whose reservation exceeds its limit). An unlimited (-1) or invalid limit is not compared:
+ * the limit's own validator reports the latter.
+ */
+export function withinLimit(limitAttribute: string, unit: string): Validator {
+  return rule(`at most \`${limitAttribute}\` unless that is -1`, (value, path, siblings) => {
+    const max = siblings[limitAttribute];
+    if (typeof value !== 'number' || typeof max !== 'number' || max < 0 || !Number.isInteger(max) || value <= max) return [];
+    return [
+      invalid(
+        path,
+        value,
+        `is above ${limitAttribute} = ${max} ${unit}; vSphere needs a reservation within its limit`,
+        `Lower the reservation to at most ${max}, raise ${limitAttribute}, or set ${limitAttribute} = -1 (unlimited).`,
+      ),
+    ];
+  });
 }
 
 /** Shares: a level name or a positive number of shares. */
-export const shares: Validator = (value, path) => {
+export const shares: Validator = rule('"low", "normal", "high" or a positive whole number of shares', (value, path) => {
   if (typeof value !== 'string') return [];
   if (['low', 'normal', 'high'].includes(value)) return [];
   if (/^[1-9][0-9]*$/.test(value)) return [];
   return [invalid(path, value, 'is not a shares value', 'Use "low", "normal", "high" or a positive whole number such as "2000".')];
-};
+});
 
 /** A vSphere object name: non-empty, at most 80 characters, no slashes (they split inventory paths). */
 export function objectName(what: string): Validator {
-  return (value, path) => {
+  return rule('1 to 80 characters, without "/", "\\" or "%"', (value, path) => {
     if (typeof value !== 'string') return [];
     if (value.trim() === '') return [invalid(path, value, `is empty`, `Give the ${what} a name.`)];
     if (value.length > 80) return [invalid(path, value, `is ${value.length} characters long; vSphere allows at most 80`, 'Use a shorter name.')];
@@ -77,39 +113,90 @@ export function objectName(what: string): Validator {
       return [invalid(path, value, 'contains "/", "\\" or "%", which vSphere escapes in inventory paths', 'Use letters, digits, "-", "_" and ".".')];
     }
     return [];
-  };
+  });
 }
 
 /** A DNS label (container hostnames). */
-export const hostname: Validator = (value, path) => {
+export const hostname: Validator = rule('a DNS label (1 to 63 letters, digits and "-", not starting or ending with "-")', (value, path) => {
   if (typeof value !== 'string') return [];
   if (/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(value)) return [];
   return [invalid(path, value, 'is not a valid hostname', 'Use 1-63 letters, digits and "-", not starting or ending with "-".')];
-};
+});
 
-/** A non-empty string. */
+/** A non-empty string (blank counts as empty: no vSphere object or id is called "  "). */
 export function nonEmpty(todo: string): Validator {
-  return (value, path) => (value === '' ? [invalid(path, value, 'is empty', todo)] : []);
+  return rule('not empty', (value, path) => (typeof value === 'string' && value.trim() === '' ? [invalid(path, value, 'is empty', todo)] : []));
 }
 
+/** A list whose elements are all non-empty strings. */
+export function nonEmptyElements(why: string, todo: string): Validator {
+  return rule('no empty elements', (value, path) => {
+    if (!Array.isArray(value)) return [];
+    const out: Problem[] = [];
+    value.forEach((e, i) => {
+      if (typeof e === 'string' && e.trim() === '') out.push(invalid([...path, i], e, `is empty; ${why}`, todo));
+    });
+    return out;
+  });
+}
+
+/**
+ * An entrypoint replaces the image's ENTRYPOINT and, Docker's way, drops its CMD: an empty one with
+ * no `command` (named by `commandAttribute`) leaves the container nothing to run.
+ */
+export function runsSomething(commandAttribute: string): Validator {
+  return rule(`not an empty list unless \`${commandAttribute}\` is given`, (value, path, siblings) => {
+    // Absent from the siblings: not known yet (or itself invalid), so it may well give a program.
+    if (!(commandAttribute in siblings)) return [];
+    const command = siblings[commandAttribute];
+    if (!Array.isArray(value) || value.length > 0 || (Array.isArray(command) && command.length > 0)) return [];
+    return [
+      invalid(
+        path,
+        value,
+        `clears the image entrypoint and ${commandAttribute} is empty, so the container has nothing to run`,
+        `Set ${commandAttribute} to the program to run, or leave ${formatPath(path)} out to keep the image's.`,
+      ),
+    ];
+  });
+}
+
+/** An absolute path inside the container (the guest resolves no relative working directory). */
+export const absolutePath: Validator = rule('an absolute path (starting with "/")', (value, path) => {
+  if (typeof value !== 'string' || value.startsWith('/')) return [];
+  return [invalid(path, value, 'is not an absolute path', `Use a path inside the container that starts with "/", e.g. "/${value.replace(/^[./]+/, '') || 'app'}".`)];
+});
+
+const USER_PART = /^(?:[0-9]+|[A-Za-z_][A-Za-z0-9_.-]*\$?)$/;
+const MAX_ID = 4294967294;
+
+/** A container user as Docker takes it: name, uid, name:group or uid:gid (any mix). */
+export const containerUser: Validator = rule('name, uid, name:group or uid:gid', (value, path) => {
+  if (typeof value !== 'string') return [];
+  const parts = value.split(':');
+  const ok = parts.length <= 2 && parts.every((p) => USER_PART.test(p) && !(/^[0-9]+$/.test(p) && Number(p) > MAX_ID));
+  if (ok) return [];
+  return [invalid(path, value, 'is not a user', `Write it as name, uid, name:group or uid:gid (ids up to ${MAX_ID}), e.g. "nobody" or "1000:1000".`)];
+});
+
 /** A content digest as the image resource produces it. */
-export const digest: Validator = (value, path) => {
+export const digest: Validator = rule('`sha256:` followed by 64 lowercase hex digits (the id of a `vic_image`)', (value, path) => {
   if (typeof value !== 'string') return [];
   if (/^sha256:[0-9a-f]{64}$/.test(value)) return [];
   return [
     invalid(path, value, 'is not an image digest', 'Use the id of a vic_image resource (sha256: followed by 64 lowercase hex digits).'),
   ];
-};
+});
 
 /** A datastore path: `[datastore] folder/file`. */
-export const datastorePath: Validator = (value, path) => {
+export const datastorePath: Validator = rule('a datastore path, "[datastore] folder/file"', (value, path) => {
   if (typeof value !== 'string') return [];
   if (/^\[[^\]]+\] ?\S.*$/.test(value)) return [];
   return [invalid(path, value, 'is not a datastore path', 'Write it as "[datastore] folder/file.iso".')];
-};
+});
 
 /** Environment variable names in a map: POSIX-ish, no "=" in names. */
-export const envNames: Validator = (value, path) => {
+export const envNames: Validator = rule('names of letters, digits, "_", "." and "-", not starting with a digit', (value, path) => {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return [];
   const out: Problem[] = [];
   for (const key of Object.keys(value)) {
@@ -118,22 +205,78 @@ export const envNames: Validator = (value, path) => {
     }
   }
   return out;
-};
+});
+
+/** Map keys that say something: an empty or blank key is a templating slip, not a label. */
+export const labelKeys: Validator = rule('non-empty keys', (value, path) => {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [];
+  const out: Problem[] = [];
+  for (const [key, v] of Object.entries(value)) {
+    if (key.trim() !== '') continue;
+    const at = [...path, key];
+    out.push(
+      problem(at, `Invalid key in "${formatPath(path)}"`, `${formatPath(at)} = ${show(v)} has an empty key. Give the label a key such as "com.example.tier", or remove it.`),
+    );
+  }
+  return out;
+});
 
 /** A platform such as linux/amd64 or linux/arm64/v8. */
-export const platform: Validator = (value, path) => {
+export const platform: Validator = rule('os/architecture[/variant], e.g. "linux/amd64"', (value, path) => {
   if (typeof value !== 'string') return [];
   if (/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(value)) return [];
   return [invalid(path, value, 'is not a platform', 'Write it as os/architecture[/variant], e.g. "linux/amd64".')];
-};
+});
 
 /** An image reference, by the image pipeline's own parser, so validation and pulls never disagree. */
-export const imageReference: Validator = (value, path) => {
+export const imageReference: Validator = rule('registry/repository:tag or registry/repository@sha256:<digest>', (value, path) => {
   if (typeof value !== 'string') return [];
   try {
     parseImageReference(value);
     return [];
   } catch {
-    return [invalid(path, value, 'is not an image reference', 'Write it as registry/repository:tag or registry/repository@sha256:<digest>, e.g. "127.0.0.1:5000/library/busybox:1.36".')];
+    return [
+      invalid(
+        path,
+        value,
+        'is not an image reference',
+        'Write it as registry/repository:tag or registry/repository@sha256:<digest>, e.g. "127.0.0.1:5000/library/busybox:1.36".',
+      ),
+    ];
   }
-};
+});
+
+/** A vCenter or ESXi address: a host name or address with an optional port, or an http(s) URL. */
+export const serverAddress: Validator = rule('a host name, host:port, or an https:// URL', (value, path) => {
+  if (typeof value !== 'string' || value === '') return [];
+  const todo = 'Use a host name such as "vcenter.example.com", host:port, or a URL such as "https://vcenter.example.com/sdk".';
+  let url: URL | undefined;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `https://${value}`);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.hostname === '') return [invalid(path, value, 'is not a vSphere address', todo)];
+  if (url.username || url.password) {
+    // Never echo the value: it holds a password.
+    const name = formatPath(path);
+    return [problem(path, `Invalid value for "${name}"`, `${name} carries credentials, which belong in user and password. ${todo}`)];
+  }
+  return [];
+});
+
+/** A SHA-256 certificate thumbprint: 32 bytes in hex, with or without ":" between them. */
+export const sha256Thumbprint: Validator = rule('a SHA-256 thumbprint (32 hex bytes, "AA:BB:…")', (value, path) => {
+  if (typeof value !== 'string') return [];
+  const hex = value.replace(/:/g, '');
+  if (/^[0-9a-fA-F]{64}$/.test(hex)) return [];
+  const sha1 = /^[0-9a-fA-F]{40}$/.test(hex) ? ' (it looks like a SHA-1 thumbprint, which vic does not pin)' : '';
+  return [
+    invalid(
+      path,
+      value,
+      `is not a SHA-256 thumbprint${sha1}`,
+      'Use the 32-byte SHA-256 thumbprint of the server certificate, e.g. from "openssl x509 -noout -fingerprint -sha256".',
+    ),
+  ];
+});

@@ -5,17 +5,18 @@
  */
 import { isDuplicateName, isFault, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { ensureCustomFieldDef, setCustomField } from '../vsphere/custom-fields';
-import { datastorePath, deleteDatastoreFile, makeDirectory } from '../vsphere/file-manager';
+import { datastorePath, deleteDatastoreFile, makeDirectory, parseDatastorePath } from '../vsphere/file-manager';
+import { statDatastoreFile } from '../vsphere/datastore-http';
 import { createFolder, destroyFolder } from '../vsphere/folder';
 import { retrieveFromContainer, retrieveObject } from '../vsphere/property-collector';
 import { createResourcePool, destroyResourcePool, updateResourcePool, type ResourceAllocation, type SharesInfo } from '../vsphere/resource-pool';
 import { destroyVm, powerOffVm } from '../vsphere/virtual-machine';
 import { ResourceError } from './errors';
 import { virtualContainerHost } from './virtual-container-host';
-import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
-import { collectPlacement, computePool, datacenterOf, datastoreOf, inventory, networkOf, poolRef } from './placement';
+import { VOLATILE, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
+import { PlacementError, collectPlacement, computePool, datacenterOf, datastoreOf, inventory, networkOf, poolRef, resolving } from './placement';
 import type { Datacenter } from '../vsphere/inventory';
-import type { Attrs } from './schema';
+import type { Attrs, Problem } from './schema';
 import { ensureBootstrapIso, localIsoDigest } from './bootstrap-iso';
 import { InventorySnapshot, PoolRow, VCH_MARKER_FIELD, VchMarker, readVchMarker, takeSnapshot } from './snapshot';
 
@@ -40,6 +41,82 @@ async function samePlacement(ctx: LifecycleContext, dc: Datacenter, config: Attr
     if (a !== undefined && a === b) out.push({ attribute, reason: `${attribute}: ${JSON.stringify(before)} and ${JSON.stringify(after)} name the same object (${a}); only the state changes` });
   }
   return out;
+}
+
+/**
+ * A `bootstrap_iso` the user names must be on its datastore: one datastore listing (shared with the
+ * `datastore` check when it is the same datastore) and one HEAD over the datastore's HTTP interface.
+ * Checked when it is new or changed; a file deleted later shows when a container VM boots.
+ */
+async function bootstrapIsoProblems(ctx: LifecycleContext, dc: Datacenter, config: Attrs, prior: Attrs | null): Promise<Problem[]> {
+  const iso = config.bootstrap_iso;
+  if (typeof iso !== 'string' || iso === prior?.bootstrap_iso) return [];
+  const { datastore, path } = parseDatastorePath(iso);
+  const lookup = async () => {
+    const ds = await resolving('bootstrap_iso', iso, () => ctx.memo(`${VOLATILE}datastore:${dc.ref.value}:${datastore}`, () => inventory(ctx).datastore(dc, datastore)));
+    const file = await ctx.memo(`${VOLATILE}file:${dc.ref.value}:${iso}`, () => statDatastoreFile(ctx.client, { datacenter: dc.name, datastore: ds.name, path }));
+    if (!file) {
+      throw new PlacementError(
+        'bootstrap_iso',
+        `bootstrap_iso = ${JSON.stringify(iso)}: there is no file "${path}" on datastore "${ds.name}" in datacenter "${dc.name}". Upload the ISO there first, or leave bootstrap_iso out to have vic-iac upload its own.`,
+      );
+    }
+  };
+  return collectPlacement([lookup()]);
+}
+
+/** The pool a VCH goes under, looked up once per plan however many checks need it. */
+function parentPool(ctx: LifecycleContext, dc: Datacenter, compute: string): Promise<ManagedObjectReference> {
+  return ctx.memo(`${VOLATILE}compute:${dc.ref.value}:${compute}`, () => computePool(ctx, dc, compute));
+}
+
+const RESERVATIONS = [
+  { attribute: 'cpu_reservation_mhz', kind: 'cpu', unit: 'MHz', fromVsphere: (v: number) => v },
+  // vSphere counts memory in bytes here.
+  { attribute: 'memory_reservation_mb', kind: 'memory', unit: 'MB', fromVsphere: (v: number) => Math.floor(v / (1024 * 1024)) },
+] as const;
+
+/**
+ * A reservation (or its increase) must fit in what the parent pool can still hand out to a child
+ * pool (`runtime.*.unreservedForPool`, which counts what an expandable parent may borrow in turn):
+ * vSphere refuses more at apply time, after the pool's folder and image store were half made.
+ * One property read of the parent, and only when a reservation grows.
+ */
+async function reservationProblems(ctx: LifecycleContext, dc: Datacenter, config: Attrs, prior: Attrs | null): Promise<Problem[]> {
+  if (typeof config.compute !== 'string') return [];
+  const compute = config.compute;
+  const asked = (had: (attribute: string) => number) =>
+    RESERVATIONS.map((r) => {
+      const want = config[r.attribute];
+      return { ...r, want, more: typeof want === 'number' ? want - had(r.attribute) : 0 };
+    }).filter((r) => r.more > 0);
+  const held = (attribute: string) => (typeof prior?.[attribute] === 'number' ? (prior[attribute] as number) : 0);
+  if (asked(held).length === 0) return [];
+  // A compute that does not resolve is reported on "compute" by the placement check.
+  const parent = await parentPool(ctx, dc, compute).catch(() => undefined);
+  if (!parent) return [];
+  // A VCH that moves to another parent is made anew there: it needs its whole reservation.
+  const before = prior && typeof prior.compute === 'string' ? await parentPool(ctx, dc, prior.compute).catch(() => undefined) : undefined;
+  const growing = asked(before?.value === parent.value && prior?.datacenter === config.datacenter ? held : () => 0);
+  if (growing.length === 0) return [];
+  const runtime = await ctx.memo(`${VOLATILE}unreserved:${parent.value}`, () =>
+    retrieveObject<Record<string, unknown>>(ctx.client, parent, ['runtime.cpu.unreservedForPool', 'runtime.memory.unreservedForPool']),
+  );
+  const problems: Problem[] = [];
+  for (const r of growing) {
+    const raw = Number(runtime[`runtime.${r.kind}.unreservedForPool`]);
+    if (!Number.isFinite(raw)) continue;
+    const left = Math.max(0, r.fromVsphere(raw));
+    if (r.more <= left) continue;
+    const how = prior ? `raises the reservation by ${r.more} ${r.unit}, more than` : `is more than`;
+    problems.push({
+      path: [r.attribute],
+      severity: 'error',
+      summary: `Not enough capacity for "${r.attribute}"`,
+      detail: `${r.attribute} = ${String(r.want)} ${how} the ${left} ${r.unit} that compute ${JSON.stringify(compute)} has left to reserve. Use at most ${Number(r.want) - r.more + left}, or release reservations elsewhere in that cluster or pool.`,
+    });
+  }
+  return problems;
 }
 
 /** True when the VCH's ISO is the one vic-iac uploads (the user named none, or named ours). */
@@ -134,12 +211,14 @@ export const virtualContainerHostLifecycle: Lifecycle = {
     const dc = await dcPromise.catch(() => undefined);
     if (dc) {
       if (!unchangedPlacement) {
-        checks.push(computePool(ctx, dc, String(config.compute)));
+        checks.push(parentPool(ctx, dc, String(config.compute)));
         checks.push(datastoreOf(ctx, dc, String(config.datastore)));
       }
       if (config.bridge_network && config.bridge_network !== prior?.bridge_network) checks.push(networkOf(ctx, dc, 'bridge_network', String(config.bridge_network)));
     }
-    const problems = await collectPlacement(checks);
+    const own = dc ? [bootstrapIsoProblems(ctx, dc, config, prior), reservationProblems(ctx, dc, config, prior)] : [];
+    const [placed, found] = await Promise.all([collectPlacement(checks), Promise.all(own)]);
+    const problems = [...placed, ...found.flat()];
     const equivalent = dc && prior && problems.length === 0 ? await samePlacement(ctx, dc, config, prior) : [];
     const updates: string[] = [];
     if (prior && ctx.bootstrapIsoFile) {

@@ -1,7 +1,7 @@
 /** virtual_container_host: a resource pool, a VM folder and an image store on a datastore. */
 import { ResourceDeclaration } from './definition';
 import { t } from './schema';
-import { datastorePath, integer, limit, objectName, shares } from './validators';
+import { datastorePath, integer, limit, nonEmpty, objectName, shares, withinLimit } from './validators';
 
 export const virtualContainerHost: ResourceDeclaration = {
   type: 'virtual_container_host',
@@ -24,6 +24,7 @@ export const virtualContainerHost: ResourceDeclaration = {
       type: t.string,
       optional: true,
       forceNew: true,
+      validate: [nonEmpty('Use a datacenter name, inventory path or MOID, or leave datacenter out when vSphere has only one.')],
       description: 'Datacenter name, inventory path or MOID. Optional when vSphere has only one datacenter.',
       example: 'DC0',
     },
@@ -31,6 +32,7 @@ export const virtualContainerHost: ResourceDeclaration = {
       type: t.string,
       required: true,
       forceNew: true,
+      validate: [nonEmpty('Use the inventory path or MOID of a cluster, a host or a resource pool, e.g. "/DC0/host/DC0_C0".')],
       description: 'Where the VCH pool goes: the inventory path or MOID of a cluster, a host or a resource pool.',
       example: '/DC0/host/DC0_C0',
     },
@@ -38,6 +40,7 @@ export const virtualContainerHost: ResourceDeclaration = {
       type: t.string,
       required: true,
       forceNew: true,
+      validate: [nonEmpty('Use the name or MOID of a datastore, e.g. "LocalDS_0".')],
       description: 'Name or MOID of the datastore that holds the image store and the container VMs.',
       example: 'LocalDS_0',
     },
@@ -51,7 +54,8 @@ export const virtualContainerHost: ResourceDeclaration = {
     bridge_network: {
       type: t.string,
       optional: true,
-      description: 'Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks.',
+      validate: [nonEmpty('Use a portgroup name or MOID, or leave bridge_network out.')],
+      description: 'Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. It must exist when planned.',
       example: 'VM Network',
     },
     cpu_limit_mhz: { type: t.number, optional: true, default: -1, validate: [limit('MHz')], description: 'CPU limit of the pool in MHz; -1 for unlimited. Updates in place.' },
@@ -59,8 +63,8 @@ export const virtualContainerHost: ResourceDeclaration = {
       type: t.number,
       optional: true,
       default: 0,
-      validate: [integer({ min: 0, unit: 'MHz' })],
-      description: 'CPU reserved for the pool in MHz. Updates in place.',
+      validate: [integer({ min: 0, unit: 'MHz' }), withinLimit('cpu_limit_mhz', 'MHz')],
+      description: 'CPU reserved for the pool in MHz. Updates in place. The plan checks that the parent pool (or cluster) has that much left to reserve.',
     },
     cpu_shares: { type: t.string, optional: true, default: 'normal', validate: [shares], description: 'CPU shares: low, normal, high, or a number. Updates in place.' },
     memory_limit_mb: { type: t.number, optional: true, default: -1, validate: [limit('MB')], description: 'Memory limit of the pool in MB; -1 for unlimited. Updates in place.' },
@@ -68,8 +72,8 @@ export const virtualContainerHost: ResourceDeclaration = {
       type: t.number,
       optional: true,
       default: 0,
-      validate: [integer({ min: 0, unit: 'MB' })],
-      description: 'Memory reserved for the pool in MB. Updates in place.',
+      validate: [integer({ min: 0, unit: 'MB' }), withinLimit('memory_limit_mb', 'MB')],
+      description: 'Memory reserved for the pool in MB. Updates in place. The plan checks that the parent pool (or cluster) has that much left to reserve.',
     },
     memory_shares: { type: t.string, optional: true, default: 'normal', validate: [shares], description: 'Memory shares: low, normal, high, or a number. Updates in place.' },
     bootstrap_iso: {
@@ -78,7 +82,7 @@ export const virtualContainerHost: ResourceDeclaration = {
       computed: true,
       validate: [datastorePath],
       description:
-        'Datastore path of the bootstrap ISO that container VMs boot, e.g. "[LocalDS_0] isos/bootstrap.iso". When left out and the project has built its ISO, it is uploaded to <image_store_path>/bootstrap.iso.',
+        'Datastore path of the bootstrap ISO that container VMs boot, e.g. "[LocalDS_0] isos/bootstrap.iso"; the plan checks that the file is there. When left out and the project has built its ISO, it is uploaded to <image_store_path>/bootstrap.iso.',
     },
     force_destroy: {
       type: t.bool,

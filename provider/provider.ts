@@ -4,8 +4,7 @@
  * cty values and engine attributes and enforces Terraform's plan and apply rules; the decisions
  * (what changes, what it means in vSphere) belong to the engine.
  */
-import { ApplyOptions, AttributeChange, Engine, EngineError, PlannedChange } from '../src/engine/types';
-import { sameValue } from '../src/engine/diff';
+import { ApplyOptions, AttributeChange, Engine, EngineError, PlannedChange, sameValue } from '../src/engine';
 import {
   AttrPath,
   Attrs,

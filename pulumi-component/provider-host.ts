@@ -8,8 +8,7 @@
  * module only translates between Pulumi property bags and engine attributes.
  */
 import type * as dynamic from '@pulumi/pulumi/dynamic';
-import type { ConnectEngineOptions } from '../src/engine';
-import type { Engine, PlannedChange } from '../src/engine/types';
+import type { ConnectEngineOptions, Engine, PlannedChange } from '../src/engine';
 import {
   Attrs,
   Problem,

@@ -6,7 +6,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { EMPTY_STATE, type StackState } from '../engine/stack';
+import { EMPTY_STATE, type StackState } from '../engine';
 
 export class StateFileError extends Error {
   override readonly name = 'StateFileError';

@@ -14,6 +14,8 @@ export {
   connectionFromEnv,
   connectionSettings,
   validateAttrs,
+  migrateState,
+  StateVersionError,
   UNKNOWN,
   type Attribute,
   type AttrType,

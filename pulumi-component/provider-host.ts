@@ -67,13 +67,17 @@ function outputs(decl: ResourceDeclaration, state: Attrs): Record<string, unknow
  * go through the declaration's migrations; a property the current schema no longer has gets its
  * engine (snake_case) name, which is the name the migration knows it by.
  */
-function storedAttrs(decl: ResourceDeclaration, props: PropertyBag): Attrs {
+export function storedAttrs(decl: ResourceDeclaration, props: PropertyBag): Attrs {
   const version = props[STATE_VERSION_PROPERTY] ?? UNVERSIONED;
   if (version === decl.schemaVersion) return toEngineAttrs(decl.schema, props, NOT_ATTRIBUTES);
   const known = new Set(Object.keys(decl.schema).map(camelCase));
-  const renamed = Object.fromEntries(Object.entries(props).map(([k, v]) => [known.has(k) ? k : k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+  const renamed = Object.fromEntries(
+    Object.entries(props)
+      .filter(([k]) => !NOT_ATTRIBUTES.includes(k))
+      .map(([k, v]) => [known.has(k) ? k : k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]),
+  );
   try {
-    return migrateState(decl, Number(version), toEngineAttrs(decl.schema, renamed, NOT_ATTRIBUTES));
+    return migrateState(decl, Number(version), toEngineAttrs(decl.schema, renamed));
   } catch (err) {
     if (!(err instanceof StateVersionError)) throw err;
     throw new Error(`vic: ${err.message}${err.newer ? '; a newer vic-iac wrote this stack\'s state: upgrade the vic-iac package of this program' : ''}`);

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Engine } from '../src/engine/types';
+import type { Engine } from '../src/engine';
 import { loadBundle } from './code-cache';
 import { ConnectionSettings } from '../src/resources';
 import { Logger, stderrLogger } from './log';

@@ -4,8 +4,7 @@
  * cty values and engine attributes and enforces Terraform's plan and apply rules; the decisions
  * (what changes, what it means in vSphere) belong to the engine.
  */
-import { ApplyOptions, AttributeChange, Engine, EngineError, PlannedChange } from '../src/engine/types';
-import { sameValue } from '../src/engine/diff';
+import { ApplyOptions, AttributeChange, Engine, EngineError, PlannedChange, sameValue } from '../src/engine';
 import {
   AttrPath,
   Attrs,
@@ -18,6 +17,8 @@ import {
   connectionSettings,
   containsUnknown,
   formatPath,
+  migrateState,
+  StateVersionError,
   validateAttrs,
 } from '../src/resources';
 import { CtyValue } from './cty';
@@ -236,8 +237,8 @@ export class VicProvider {
 
   /**
    * Called for every managed resource on every refresh, even at the current version. The stored JSON
-   * is in the schema of `version`: migrate it step by step, then shape it to the current schema
-   * (attributes added since are missing from it: they become null).
+   * is in the schema of `version`: migrateState (shared by every front end) brings it up, then it is
+   * shaped to the current schema (attributes added since are missing from it: they become null).
    */
   upgradeResourceState(req: { type_name: string; version?: number | string; raw_state?: { json?: Buffer; flatmap?: Record<string, string> } }) {
     let kind: TerraformKind | undefined;
@@ -257,7 +258,11 @@ export class VicProvider {
           ],
         };
       }
-      if (from > d.schemaVersion) {
+      let attrs: Attrs;
+      try {
+        attrs = migrateState(d, from, JSON.parse(req.raw_state.json.toString('utf8')) as Attrs);
+      } catch (err) {
+        if (!(err instanceof StateVersionError && err.newer)) throw err;
         return {
           diagnostics: [
             errorDiagnostic(
@@ -266,12 +271,6 @@ export class VicProvider {
             ),
           ],
         };
-      }
-      let attrs = JSON.parse(req.raw_state.json.toString('utf8')) as Attrs;
-      for (let v = from; v < d.schemaVersion; v++) {
-        const migrate = d.migrations[v];
-        if (!migrate) throw new Error(`no migration from schema version ${v} to ${v + 1} for ${req.type_name}; the provider is incomplete, please report it`);
-        attrs = migrate(attrs);
       }
       const upgraded = decodeJson(kind.type, JSON.stringify(attrs), { lenientObjects: true }) as Attrs;
       if (from !== d.schemaVersion) this.opts.logger.log('info', 'upgraded resource state', { type: req.type_name, from, to: d.schemaVersion });

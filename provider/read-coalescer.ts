@@ -9,7 +9,7 @@
  * taken joins it). A timed window cost every read its length: 5 ms × 1000 reads / 10 in flight was
  * half a second of a 1000-VM plan.
  */
-import type { ReadRequest } from '../src/engine/types';
+import type { ReadRequest } from '../src/engine';
 import type { Attrs } from '../src/resources';
 
 interface Pending {

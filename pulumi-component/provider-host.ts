@@ -8,24 +8,33 @@
  * module only translates between Pulumi property bags and engine attributes.
  */
 import type * as dynamic from '@pulumi/pulumi/dynamic';
-import type { ConnectEngineOptions } from '../src/engine';
-import type { Engine, PlannedChange } from '../src/engine/types';
+import type { ConnectEngineOptions, Engine, PlannedChange } from '../src/engine';
 import {
   Attrs,
   Problem,
   ResourceDeclaration,
   ResourceType,
+  camelCase,
   connectionFromEnv,
   connectionSchema,
   connectionSettings,
   declarationFor,
   formatPath,
+  migrateState,
+  StateVersionError,
   validateAttrs,
 } from '../src/resources';
 import { IMPORT_PROPERTY, PROVIDER_PROPERTY, connectionConfigKey, pulumiPath, toEngineAttrs, toPulumiValues } from './attribute-mapping';
 
+/**
+ * The schema version the outputs were written at, stored among them: Pulumi keeps no version for a
+ * dynamic resource's state. Outputs without it predate it, and every declaration was at version 1.
+ */
+export const STATE_VERSION_PROPERTY = 'vicSchemaVersion';
+const UNVERSIONED = 1;
+
 /** Properties the Pulumi side adds that are not attributes of the resource. */
-const NOT_ATTRIBUTES = [PROVIDER_PROPERTY, IMPORT_PROPERTY];
+const NOT_ATTRIBUTES = [PROVIDER_PROPERTY, IMPORT_PROPERTY, STATE_VERSION_PROPERTY];
 
 type PropertyBag = Record<string, unknown>;
 
@@ -46,6 +55,33 @@ export function connectionFromConfig(read: ConfigReader, env: NodeJS.ProcessEnv 
 
 function isError(p: Problem): boolean {
   return (p.severity ?? 'error') === 'error';
+}
+
+/** Engine attributes as the outputs Pulumi stores, with the schema version they are at. */
+function outputs(decl: ResourceDeclaration, state: Attrs): Record<string, unknown> {
+  return { ...toPulumiValues(decl.schema, state, ['id']), [STATE_VERSION_PROPERTY]: decl.schemaVersion };
+}
+
+/**
+ * Stored outputs as engine attributes at the current schema version. Outputs of an older version
+ * go through the declaration's migrations; a property the current schema no longer has gets its
+ * engine (snake_case) name, which is the name the migration knows it by.
+ */
+export function storedAttrs(decl: ResourceDeclaration, props: PropertyBag): Attrs {
+  const version = props[STATE_VERSION_PROPERTY] ?? UNVERSIONED;
+  if (version === decl.schemaVersion) return toEngineAttrs(decl.schema, props, NOT_ATTRIBUTES);
+  const known = new Set(Object.keys(decl.schema).map(camelCase));
+  const renamed = Object.fromEntries(
+    Object.entries(props)
+      .filter(([k]) => !NOT_ATTRIBUTES.includes(k))
+      .map(([k, v]) => [known.has(k) ? k : k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]),
+  );
+  try {
+    return migrateState(decl, Number(version), toEngineAttrs(decl.schema, renamed));
+  } catch (err) {
+    if (!(err instanceof StateVersionError)) throw err;
+    throw new Error(`vic: ${err.message}${err.newer ? '; a newer vic-iac wrote this stack\'s state: upgrade the vic-iac package of this program' : ''}`);
+  }
 }
 
 function describeProblems(decl: ResourceDeclaration, problems: readonly Problem[]): string {
@@ -90,7 +126,7 @@ export class ProviderHost {
   }
 
   private prior(decl: ResourceDeclaration, id: string, props: PropertyBag): Attrs {
-    return { ...toEngineAttrs(decl.schema, props, NOT_ATTRIBUTES), id };
+    return { ...storedAttrs(decl, props), id };
   }
 
   private async plan(decl: ResourceDeclaration, prior: Attrs | null, news: PropertyBag | null, name: string): Promise<PlannedChange> {
@@ -121,7 +157,7 @@ export class ProviderHost {
     const change = await this.plan(decl, null, inputs, String(inputs.name ?? inputs.reference ?? type));
     const state = await (await this.connected()).apply(change);
     if (!state) throw new Error(`vic: creating ${type} returned no state (engine bug): report it with the plan reasons: ${change.reasons.join('; ')}`);
-    return { id: String(state.id), outs: toPulumiValues(decl.schema, state, ['id']) };
+    return { id: String(state.id), outs: outputs(decl, state) };
   }
 
   /**
@@ -138,7 +174,7 @@ export class ProviderHost {
           'Change the args to match the existing object, import, then change them.',
       );
     }
-    return { id: String(state.id), outs: toPulumiValues(decl.schema, state, ['id']) };
+    return { id: String(state.id), outs: outputs(decl, state) };
   }
 
   /** Refresh: the engine's batched read; a vanished object comes back without an id. */
@@ -146,7 +182,7 @@ export class ProviderHost {
     const decl = declarationFor(type);
     const [state] = await (await this.connected()).read([{ type, state: this.prior(decl, id, props) }]);
     if (!state) return {};
-    return { id: String(state.id), props: toPulumiValues(decl.schema, state, ['id']) };
+    return { id: String(state.id), props: outputs(decl, state) };
   }
 
   async update(type: ResourceType, id: string, olds: PropertyBag, news: PropertyBag): Promise<dynamic.UpdateResult> {
@@ -155,9 +191,9 @@ export class ProviderHost {
     if (change.action === 'replace') {
       throw new Error(`vic: ${type} "${id}" must be replaced, not updated (${change.reasons.join('; ')}): run "pulumi refresh", then "pulumi up" again`);
     }
-    if (change.action === 'no-op') return { outs: toPulumiValues(decl.schema, this.prior(decl, id, olds), ['id']) };
+    if (change.action === 'no-op') return { outs: outputs(decl, this.prior(decl, id, olds)) };
     const state = await (await this.connected()).apply(change);
-    return { outs: toPulumiValues(decl.schema, state ?? {}, ['id']) };
+    return { outs: outputs(decl, state ?? {}) };
   }
 
   async delete(type: ResourceType, id: string, props: PropertyBag): Promise<void> {

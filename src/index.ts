@@ -1,7 +1,8 @@
 /**
  * vic-iac's public surface for programs: the resource declarations, the engine, and the stack
  * planner. Front ends have their own entry points: `vic-iac/pulumi`, `vic-iac/cdktf`, the `vic`
- * CLI and `terraform-provider-vic`. Everything not exported here is internal.
+ * CLI and `terraform-provider-vic`. Everything not exported here is internal; the simulator
+ * launcher (src/sim) is a test tool and `vic sim`'s, not part of this API.
  */
 export {
   declarations,
@@ -13,6 +14,8 @@ export {
   connectionFromEnv,
   connectionSettings,
   validateAttrs,
+  migrateState,
+  StateVersionError,
   UNKNOWN,
   type Attribute,
   type AttrType,
@@ -39,4 +42,3 @@ export {
   type StackResource,
   type StackState,
 } from './engine';
-export { startSimulator, type RunningSimulator, type SimulatorOptions } from './sim/simulator';

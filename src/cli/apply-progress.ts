@@ -5,7 +5,7 @@
  * builds and uploads; elsewhere (CI logs, pipes) each image phase is one plain line instead.
  */
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import type { Action, ProgressEvent } from '../engine/types';
+import type { Action, ProgressEvent } from '../engine';
 import type { Styles } from './terminal';
 
 const VERBS: Record<Exclude<Action, 'no-op'>, [string, string]> = {

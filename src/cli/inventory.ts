@@ -3,8 +3,7 @@
  * file (refreshed, so what vSphere holds now) or, with `--all`, everything vic-iac made that
  * vSphere holds, found by the markers on pools and VMs.
  */
-import type { Engine } from '../engine/types';
-import { refreshStack, type StackState } from '../engine/stack';
+import { refreshStack, type Engine, type StackState } from '../engine';
 
 export interface InventoryRow {
   readonly kind: 'virtual_container_host' | 'image' | 'container_vm';

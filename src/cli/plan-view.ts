@@ -3,8 +3,7 @@
  * for each replacement, notes such as power cycles, and a summary line), or as JSON for scripts.
  * Sensitive attributes (from the schema) never show their values in either form.
  */
-import type { AttributeChange } from '../engine/types';
-import type { StackChange, StackPlan } from '../engine/stack';
+import type { AttributeChange, StackChange, StackPlan } from '../engine';
 import { AttrPath, AttrType, Attribute, Schema, UNKNOWN, Value, declarationFor, declarations, formatPath, isUnknown } from '../resources';
 import type { Styles } from './terminal';
 

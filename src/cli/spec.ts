@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
-import { addressOf, referencesOf, validateStack, type StackResource } from '../engine/stack';
+import { addressOf, referencesOf, validateStack, type StackResource } from '../engine';
 import { AttrPath, Attrs, UNKNOWN, Value, declarations, formatPath, validateAttrs, type ResourceType } from '../resources';
 
 export interface SpecProblem {

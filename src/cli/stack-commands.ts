@@ -3,8 +3,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
-import type { StackPlan, StackResource, StackState } from '../engine/stack';
-import type { Engine } from '../engine/types';
+import type { Engine, StackPlan, StackResource, StackState } from '../engine';
 import { formatPath, type ConnectionSettings } from '../resources';
 import { ApplyReporter } from './apply-progress';
 import { CliError, EXIT, type CliContext } from './context';
@@ -52,7 +51,7 @@ async function makePlan(ctx: CliContext, options: StackOptions, mode: 'plan' | '
   const resources = mode === 'destroy' ? [] : spec.resources;
   const engine = await connect(settings);
   try {
-    const { planStack } = await import('../engine/stack');
+    const { planStack } = await import('../engine');
     const plan = await planStack(engine, resources, state, { refresh: options.refresh !== false });
     return { spec, resources, state, statePath, engine, plan };
   } catch (err) {
@@ -130,7 +129,7 @@ export async function applyCommand(ctx: CliContext, options: StackOptions & { au
 }
 
 async function runApply(ctx: CliContext, p: Planned, options: StackOptions, planJson: object, statePath: string): Promise<number> {
-  const { applyStack } = await import('../engine/stack');
+  const { applyStack } = await import('../engine');
   const actions = new Map(p.plan.changes.map((c) => [c.address, c.change.action]));
   const total = [...actions.values()].filter((a) => a !== 'no-op').length;
   const quiet = options.json === true;

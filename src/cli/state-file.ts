@@ -6,7 +6,8 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { EMPTY_STATE, type StackState } from '../engine/stack';
+import { EMPTY_STATE, type StackState, type StateEntry } from '../engine';
+import { declarations, migrateState, StateVersionError } from '../resources';
 
 export class StateFileError extends Error {
   override readonly name = 'StateFileError';
@@ -28,7 +29,22 @@ export function readState(path: string): StackState {
   if (state.version !== 1 || typeof state.resources !== 'object' || state.resources === null) {
     throw new StateFileError(`state file ${path} has an unknown format (version ${String(state.version)}); this vic reads version 1`);
   }
-  return state as StackState;
+  return { ...state, resources: Object.fromEntries(Object.entries(state.resources).map(([address, entry]) => [address, currentEntry(path, address, entry)])) } as StackState;
+}
+
+/** An entry written at an older schema version of its resource, migrated to the current one. */
+function currentEntry(path: string, address: string, entry: StateEntry): StateEntry {
+  const decl = declarations.find((d) => d.type === entry.type);
+  if (!decl) {
+    throw new StateFileError(`state file ${path}: ${address} has resource type "${String(entry.type)}", which this vic does not know (known: ${declarations.map((d) => d.type).join(', ')}); upgrade vic`);
+  }
+  if (entry.schemaVersion === decl.schemaVersion) return entry;
+  try {
+    return { ...entry, schemaVersion: decl.schemaVersion, attrs: migrateState(decl, entry.schemaVersion, entry.attrs) };
+  } catch (err) {
+    if (!(err instanceof StateVersionError)) throw err;
+    throw new StateFileError(`state file ${path}: ${address}: ${err.message}${err.newer ? '; a newer vic wrote this state: upgrade vic' : ''}`);
+  }
 }
 
 export function writeState(path: string, state: StackState): void {

@@ -1,13 +1,15 @@
-/** The engine's public surface: front ends call connectEngine and program against Engine. */
+/**
+ * The engine's public surface: front ends call connectEngine and program against Engine, the stack
+ * planner and the pure diff helpers. This index loads no vSphere code: front ends import it at every
+ * start, and the client, the lifecycles and the image pipeline load on the first connectEngine.
+ */
 import type { ConnectionSettings } from '../resources';
-import { lifecycles } from '../resources/lifecycles';
-import { localBootstrapIso } from '../resources/bootstrap-iso';
 import type { SoapLogger } from '../vsphere';
-import { VsphereEngine, connectVsphere, type EngineOptions } from './engine';
+import type { EngineOptions } from './engine';
 import type { Engine } from './types';
 
 export * from './types';
-export { problemsMessage, VsphereEngine } from './engine';
+export { sameValue } from './diff';
 
 export interface ConnectEngineOptions {
   /** Debug log of SOAP calls (never credentials). */
@@ -20,6 +22,11 @@ export interface ConnectEngineOptions {
 
 /** Logs in to vSphere and returns the engine. Call `close()` to log out. */
 export async function connectEngine(settings: ConnectionSettings, options: ConnectEngineOptions = {}): Promise<Engine> {
+  const [{ VsphereEngine, connectVsphere }, { lifecycles }, { localBootstrapIso }] = await Promise.all([
+    import('./engine'),
+    import('../resources/lifecycles'),
+    import('../resources/bootstrap-iso'),
+  ]);
   const client = await connectVsphere(settings, options.log);
   const bootstrapIsoFile = options.bootstrapIsoFile ?? localBootstrapIso();
   return new VsphereEngine(client, { lifecycles, datacenter: settings.datacenter, log: options.log, bootstrapIsoFile, onRefreshRead: options.onRefreshRead });

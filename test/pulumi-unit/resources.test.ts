@@ -15,7 +15,8 @@ interface Registered {
 
 const registered: Registered[] = [];
 
-pulumi.runtime.setMocks(
+// setMocks installs the mocks synchronously; its promise is awaited so a failure fails the file.
+const mocksInstalled = pulumi.runtime.setMocks(
   {
     newResource(args) {
       registered.push({ type: args.type, name: args.name, inputs: args.inputs, importId: args.id });
@@ -29,6 +30,7 @@ pulumi.runtime.setMocks(
   'dev',
   false,
 );
+beforeAll(() => mocksInstalled);
 
 // Loaded after setMocks, as Pulumi's testing guide requires.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -125,12 +125,13 @@ export class VsphereEngine implements Engine {
 
     let diff = diffResource(decl, prior, validated);
     const notes: string[] = [];
-    if (validated !== null && diff.action !== 'delete') problems.push(...this.claims.claim(decl, validated, { owner, label: options.label }));
+    const claim = validated !== null && diff.action !== 'delete' ? this.claims.claim(decl, validated, { owner, label: options.label, anonymous: options.owner === undefined && prior === null }) : { problems: [] };
+    problems.push(...claim.problems);
     // Checks that need an input not known yet run at the next plan, unless the lifecycle checks what it can.
     if (validated === null || diff.action === 'delete' || (containsUnknown(validated) && !lifecycle.checksUnknown)) {
       return { type, prior, ...diff, changes: diff.changes, notes, problems, owner };
     }
-    const check = await lifecycle.check(this.context({}, type, String(validated.name ?? '')), validated, prior);
+    const check = await lifecycle.check({ ...this.context({}, type, String(validated.name ?? '')), replacing: claim.replaces }, validated, prior);
     problems.push(...check.problems);
     notes.push(...(check.notes ?? []));
     const equivalent = new Set((check.equivalent ?? []).map((e) => e.attribute));
@@ -159,6 +160,7 @@ export class VsphereEngine implements Engine {
       planned = { ...planned };
       for (const [name, v] of Object.entries(check.planned)) if (decl.schema[name]?.computed && !decl.schema[name]?.optional) planned[name] = v;
     }
+    if (action === 'replace' && options.owner === undefined && prior) this.claims.replacing(decl, validated, owner, prior);
     const newId = planned?.id;
     const createBeforeDestroy = action === 'replace' && decl.replaceOrder === 'create-before-destroy' && typeof newId === 'string' && newId !== prior?.id;
     return { type, action, prior, planned, changes: diff.changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner };

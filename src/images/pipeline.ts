@@ -104,7 +104,13 @@ export async function resolveReference(options: RegistryAccessOptions): Promise<
   const platform = parsePlatform(options.platform ?? DEFAULT_PLATFORM);
   const client = await createClient(reference, options, options.signal);
   try {
-    const { resolved } = await resolveManifest(client, reference, platform);
+    const { resolved, manifest } = await resolveManifest(client, reference, platform);
+    // A single-platform manifest names its platform only in its config: look, so that a plan
+    // learns of a platform the image lacks before anything is created.
+    if (!resolved.indexDigest) {
+      const configBlob = await client.fetchSmallBlob(reference.repository, manifest.config);
+      checkConfigPlatform(parseImageConfig(JSON.parse(configBlob.toString('utf8')), `image config ${manifest.config.digest}`), platform, resolved);
+    }
     return resolved;
   } finally {
     await client.close();

@@ -236,9 +236,10 @@ export const containerVmLifecycle: Lifecycle = {
           summary: 'BIOS UUID taken',
           detail: `VM ${vm.name} (${vm.moid}) already has the BIOS UUID ${uuid} that container VM "${String(config.name)}" in VCH ${vchId} needs, and it was not made by vic-iac. Choose another name, or remove that VM.`,
         });
-      } else if (vm && isHeld(vm)) {
+      } else if (vm && isHeld(vm) && vm.uuid !== ctx.replacing?.id && (await new Inventory(ctx.client).findVmByUuid(uuid))) {
+        // The pool was looked at once per command: the VM may have been deleted since, so look again.
         problems.push({ path: ['name'], severity: 'error', summary: 'Container VM held by another resource', detail: heldMessage(vm, vchId, String(config.name)) });
-      } else if (vm) {
+      } else if (vm && !isHeld(vm)) {
         notes.push(`container VM "${String(config.name)}" already exists as ${vm.moid} (an earlier apply stopped midway); it will be adopted, not duplicated`);
       }
     } else if (prior.power_state === 'running' && (prior.cpus !== config.cpus || prior.memory_mb !== config.memory_mb)) {

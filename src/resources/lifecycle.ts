@@ -32,6 +32,11 @@ export interface LifecycleContext {
    */
   readonly expect: (key: string) => void;
   readonly expected: (key: string) => boolean;
+  /**
+   * In the plan of a create, the prior state of the object it replaces, when the front end plans a
+   * replacement a second time as a create (Terraform does): that object is deleted first.
+   */
+  readonly replacing?: Attrs;
   /** Progress of long work (uploads, task progress), rendered by the front end. */
   readonly progress: (phase: string, current?: number, total?: number, message?: string) => void;
 }

@@ -139,7 +139,7 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
     }, 120_000);
 
     it('GIVEN two resources planning one (VCH, name) in one command WHEN planned THEN the second is refused on name; a third name is fine', async () => {
-      const config = { vch_id: vch.id, image_id: img.id, name: 'twin' };
+      const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'twin' };
       const [first, second, other] = await command(async (engine) => [await engine.plan('container_vm', null, config), await engine.plan('container_vm', null, config), await engine.plan('container_vm', null, { ...config, name: 'single' })]);
       expect(first.problems).toEqual([]);
       expect(other.problems).toEqual([]);
@@ -163,7 +163,7 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
     });
 
     it('GIVEN a container VM another resource holds WHEN a create with its name is planned and applied in a later command THEN both refuse, and the VM is untouched', async () => {
-      const config = { vch_id: vch.id, image_id: img.id, name: 'held', power_state: 'stopped' };
+      const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'held', power_state: 'stopped' };
       const held = await command(async (engine) => (await engine.apply(await engine.plan('container_vm', null, config))) as Attrs);
       expect((await vmExtraConfig(String(held.moid))).get('vic.created')).toBe('done');
       let plan: PlannedChange | undefined;

@@ -95,7 +95,7 @@ export class ProviderHost {
     const decl = declarationFor(type);
     const { attrs, problems } = validateAttrs(decl.schema, toEngineAttrs(decl.schema, news, NOT_ATTRIBUTES));
     const who = claimant(type, news);
-    if (who.owner && problems.filter(isError).length === 0) problems.push(...this.claims.claim(decl, attrs, { owner: who.owner, label: who.label }));
+    if (who.owner && problems.filter(isError).length === 0) problems.push(...this.claims.claim(decl, attrs, { owner: who.owner, label: who.label }).problems);
     const failures = problems.filter(isError).map((p) => ({ property: pulumiPath(decl.schema, p.path), reason: `${p.summary}: ${p.detail}` }));
     return { inputs: news, failures };
   }

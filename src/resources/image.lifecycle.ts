@@ -76,7 +76,7 @@ const ACCESS_INPUTS = ['reference', 'platform', 'registry_auth', 'insecure_regis
 function resolveOnce(ctx: LifecycleContext, config: Attrs): Promise<{ digest: string }> {
   const settings = access(config);
   const key = createHash('sha256').update(JSON.stringify(settings)).digest('hex');
-  return ctx.memo(`resolve:${key}`, () => resolveReference(settings));
+  return ctx.memo(`resolve:${key}`, () => resolveReference(settings, { checkPlatform: true }));
 }
 
 async function caFileProblem(caFile: string): Promise<Problem | undefined> {

@@ -7,7 +7,7 @@
  */
 import { Attrs, Problem, ResourceType, UNKNOWN, Value, containsUnknown, declarationFor, declarations, formatPath, isUnknown } from '../resources';
 import { identityKey } from './claims';
-import { ApplyOptions, Engine, EngineError, PlannedChange, ProgressEvent } from './types';
+import { Action, ApplyOptions, Engine, EngineError, PlannedChange, ProgressEvent } from './types';
 
 /** `type.name`, e.g. `container_vm.web`. */
 export type Address = string;
@@ -58,8 +58,8 @@ export interface StackApplyOptions extends ApplyOptions {
   readonly onState?: (state: StackState) => void | Promise<void>;
   /** Progress of each resource's apply, with its address (an image has no `name` to tell them apart). */
   readonly onResourceProgress?: (address: Address, event: ProgressEvent) => void;
-  /** Called when a resource starts and ends. */
-  readonly onResource?: (address: Address, event: 'start' | 'done' | 'failed', detail?: string) => void;
+  /** Called when a resource starts and ends, with what is done to it. */
+  readonly onResource?: (address: Address, event: 'start' | 'done' | 'failed', detail?: string, action?: Action) => void;
 }
 
 /** Suffix of the state address that keeps a replaced object until it is deleted (not a valid name). */
@@ -285,7 +285,7 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
   };
 
   const run = async (c: StackChange): Promise<void> => {
-    options.onResource?.(c.address, 'start');
+    options.onResource?.(c.address, 'start', undefined, c.change.action);
     const applyOptions: ApplyOptions = {
       signal: options.signal,
       onProgress: (e) => {
@@ -320,11 +320,11 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
           if (attrs) await setEntry(c.address, { type: spec.type, name: spec.name, schemaVersion: declarationFor(spec.type).schemaVersion, attrs, dependsOn: c.dependsOn });
         }
       }
-      options.onResource?.(c.address, 'done');
+      options.onResource?.(c.address, 'done', undefined, c.change.action);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       failures.push(`${c.address}: ${message}`);
-      options.onResource?.(c.address, 'failed', message);
+      options.onResource?.(c.address, 'failed', message, c.change.action);
     } finally {
       pending.delete(c.address);
     }

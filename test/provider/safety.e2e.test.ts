@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { connectTestEngine } from '../helpers/engine';
 import { writeOciLayout } from '../helpers/oci-layout';
 import { moRef } from '../../src/vsphere';
-import { retrieveObject } from '../../src/vsphere/property-collector';
+import { retrieveFromContainer, retrieveObject } from '../../src/vsphere/property-collector';
 import { extraConfigMap } from '../../src/resources/snapshot';
 import { Workspace, readState, workspace } from './terraform-cli';
 import { useTerraformTestbed } from './testbed';
@@ -71,6 +71,20 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
     expect(plan.stderr.replace(/\s+/g, ' ')).toMatch(/both declare vch_id = "resgroup-\d+" and name = "twin"; the two would share one vSphere object/);
     expect(plan.stderr.match(/Error: Duplicate container_vm/g)).toHaveLength(1);
   }, 120_000);
+
+  it('GIVEN two container VMs whose equal name is known only at apply WHEN applied THEN one is created, the other refused before it touches vSphere, and one VM has the name', async () => {
+    const plan = await tf(['plan', '-var', 'late_twins=true']);
+    expect(plan.stdout).toContain('Plan: 3 to add, 0 to change, 0 to destroy.');
+    const apply = await tf(['apply', '-auto-approve', '-var', 'late_twins=true'], {}, [1]);
+    expect(apply.code).toBe(1);
+    expect(apply.stderr.replace(/\s+/g, ' ')).toMatch(/Error: (Duplicate container_vm|Container VM held by another resource) .*with vic_container_vm\.late_twin\[[01]\]/);
+    const twins = readState(ws.dir).resources.filter((r) => r.name === 'late_twin').flatMap((r) => r.instances);
+    expect(twins).toHaveLength(1);
+    const rows = await retrieveFromContainer<{ name: string }>(bed.outside(), { container: bed.outside().serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
+    expect(rows.filter((r) => r.props.name === 'late-twin').map((r) => r.ref.value)).toEqual([twins[0].attributes.moid]);
+    const cleanup = await tf(['apply', '-auto-approve']);
+    expect(cleanup.stdout).toContain('Apply complete! Resources: 0 added, 0 changed, 2 destroyed.');
+  }, 300_000);
 
   it.each<[string, string, NodeJS.ProcessEnv, string]>([
     ['a tag the registry lacks', 'reference', { TF_VAR_image: '' }, 'tag "missing" not found in repository "test/app"'],

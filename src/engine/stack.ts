@@ -4,6 +4,8 @@
  * its images, images before their container VMs, deletes in reverse. Independent work runs in
  * parallel up to a bound. State is handed to `onState` after every resource, so a crash midway loses
  * nothing that was done; the next apply finds what the crash left (container VMs by BIOS UUID).
+ * A replacement the engine plans create-before-destroy (an image with a new digest) makes the new
+ * object first and deletes the old one once the resources that used it have moved.
  */
 import { Attrs, Problem, ResourceType, UNKNOWN, Value, containsUnknown, declarationFor, declarations, formatPath, isUnknown } from '../resources';
 import { identityKey } from './claims';

@@ -15,6 +15,11 @@ export const PROVIDER_PROPERTY = '__provider';
  * with no properties, so a dynamic provider cannot serve it (pulumi/pulumi#16175).
  */
 export const IMPORT_PROPERTY = 'vicImportId';
+/**
+ * The resource's name in the program. Dynamic providers are not told which resource they serve, and
+ * the provider process must tell two resources that claim one vSphere object (see src/engine/claims.ts).
+ */
+export const RESOURCE_NAME_PROPERTY = 'vicResourceName';
 
 /** Attributes a user sets (required or optional), as Pulumi arg names. */
 export function pulumiInputNames(decl: ResourceDeclaration): string[] {

@@ -8,7 +8,7 @@
  * module only translates between Pulumi property bags and engine attributes.
  */
 import type * as dynamic from '@pulumi/pulumi/dynamic';
-import type { ConnectEngineOptions, Engine, PlannedChange } from '../src/engine';
+import { IdentityClaims, type ConnectEngineOptions, type Engine, type PlannedChange } from '../src/engine';
 import {
   Attrs,
   Problem,
@@ -24,7 +24,7 @@ import {
   StateVersionError,
   validateAttrs,
 } from '../src/resources';
-import { IMPORT_PROPERTY, PROVIDER_PROPERTY, connectionConfigKey, pulumiPath, toEngineAttrs, toPulumiValues } from './attribute-mapping';
+import { IMPORT_PROPERTY, PROVIDER_PROPERTY, RESOURCE_NAME_PROPERTY, connectionConfigKey, pulumiPath, toEngineAttrs, toPulumiValues } from './attribute-mapping';
 
 /**
  * The schema version the outputs were written at, stored among them: Pulumi keeps no version for a
@@ -34,7 +34,13 @@ export const STATE_VERSION_PROPERTY = 'vicSchemaVersion';
 const UNVERSIONED = 1;
 
 /** Properties the Pulumi side adds that are not attributes of the resource. */
-const NOT_ATTRIBUTES = [PROVIDER_PROPERTY, IMPORT_PROPERTY, STATE_VERSION_PROPERTY];
+const NOT_ATTRIBUTES = [PROVIDER_PROPERTY, IMPORT_PROPERTY, STATE_VERSION_PROPERTY, RESOURCE_NAME_PROPERTY];
+
+/** The claimant the engine knows a resource by: its name in the program (absent in stacks made before it was sent). */
+function claimant(type: ResourceType, props: PropertyBag): { owner?: string; label?: string } {
+  const name = props[RESOURCE_NAME_PROPERTY];
+  return typeof name === 'string' && name !== '' ? { owner: `pulumi:${type}:${name}`, label: `${type} "${name}"` } : {};
+}
 
 type PropertyBag = Record<string, unknown>;
 
@@ -95,6 +101,8 @@ function describeProblems(decl: ResourceDeclaration, problems: readonly Problem[
 export class ProviderHost {
   private connection: Attrs = {};
   private engine?: Promise<Engine>;
+  /** Check sees every resource before any is created, in preview too: duplicates are refused there. */
+  private readonly claims = new IdentityClaims();
 
   constructor(private readonly connectEngine: EngineConnector) {}
 
@@ -120,7 +128,9 @@ export class ProviderHost {
   /** Schema validation only; every problem comes back with its Pulumi property path. */
   check(type: ResourceType, news: PropertyBag): dynamic.CheckResult {
     const decl = declarationFor(type);
-    const { problems } = validateAttrs(decl.schema, toEngineAttrs(decl.schema, news, NOT_ATTRIBUTES));
+    const { attrs, problems } = validateAttrs(decl.schema, toEngineAttrs(decl.schema, news, NOT_ATTRIBUTES));
+    const who = claimant(type, news);
+    if (who.owner && problems.filter(isError).length === 0) problems.push(...this.claims.claim(decl, attrs, { owner: who.owner, label: who.label }).problems);
     const failures = problems.filter(isError).map((p) => ({ property: pulumiPath(decl.schema, p.path), reason: `${p.summary}: ${p.detail}` }));
     return { inputs: news, failures };
   }
@@ -129,10 +139,10 @@ export class ProviderHost {
     return { ...storedAttrs(decl, props), id };
   }
 
-  private async plan(decl: ResourceDeclaration, prior: Attrs | null, news: PropertyBag | null, name: string): Promise<PlannedChange> {
+  private async plan(decl: ResourceDeclaration, prior: Attrs | null, news: PropertyBag | null, name: string, props: PropertyBag = news ?? {}): Promise<PlannedChange> {
     const engine = await this.connected();
     const config = news === null ? null : toEngineAttrs(decl.schema, news, NOT_ATTRIBUTES);
-    const change = await engine.plan(decl.type, prior, config);
+    const change = await engine.plan(decl.type, prior, config, claimant(decl.type, props));
     const errors = change.problems.filter(isError);
     if (errors.length > 0) throw new Error(`vic: cannot plan ${decl.type} "${name}":\n${describeProblems(decl, errors)}`);
     return change;
@@ -146,8 +156,9 @@ export class ProviderHost {
     if (change.action !== 'replace') return { changes: true };
     const replaces = [...new Set(change.requiresReplace.map((p) => pulumiPath(decl.schema, p.slice(0, 1))))];
     // Container VMs take their BIOS UUID from (VCH, name) and VCHs their pool from the name: the
-    // replacement would collide with the old object, so the old one goes first.
-    return { changes: true, replaces, deleteBeforeReplace: true };
+    // replacement would collide with the old object, so the old one goes first. A content-addressed
+    // image with a new digest is made first; Pulumi deletes the old one after its users moved.
+    return { changes: true, replaces, deleteBeforeReplace: !change.createBeforeDestroy };
   }
 
   async create(type: ResourceType, inputs: PropertyBag): Promise<dynamic.CreateResult> {
@@ -198,7 +209,7 @@ export class ProviderHost {
 
   async delete(type: ResourceType, id: string, props: PropertyBag): Promise<void> {
     const decl = declarationFor(type);
-    const change = await this.plan(decl, this.prior(decl, id, props), null, id);
+    const change = await this.plan(decl, this.prior(decl, id, props), null, id, props);
     await (await this.connected()).apply(change);
   }
 }

@@ -4,7 +4,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { ResourceDeclaration, containerVm, image, virtualContainerHost } from '../src/resources';
-import { IMPORT_PROPERTY, pulumiOutputNames, pulumiSecretNames } from './attribute-mapping';
+import { IMPORT_PROPERTY, RESOURCE_NAME_PROPERTY, pulumiOutputNames, pulumiSecretNames } from './attribute-mapping';
 import { dynamicProviderFor } from './dynamic-provider';
 import type {
   ContainerVmArgs,
@@ -24,7 +24,7 @@ const BRAND = Symbol.for('vic-iac.pulumi.resource');
  * becomes an output property of the object) and the sensitive args wrapped as secrets, so the
  * state never holds them in plaintext even when the program passed a plain string.
  */
-function registeredProps(decl: ResourceDeclaration, args: object, importId: pulumi.Input<string> | undefined): Record<string, unknown> {
+function registeredProps(decl: ResourceDeclaration, name: string, args: object, importId: pulumi.Input<string> | undefined): Record<string, unknown> {
   const secrets = pulumiSecretNames(decl);
   const props: Record<string, unknown> = {};
   for (const name of pulumiOutputNames(decl)) props[name] = undefined;
@@ -32,6 +32,7 @@ function registeredProps(decl: ResourceDeclaration, args: object, importId: pulu
     props[name] = value !== undefined && secrets.includes(name) ? pulumi.secret(value) : value;
   }
   if (importId !== undefined) props[IMPORT_PROPERTY] = importId;
+  props[RESOURCE_NAME_PROPERTY] = name;
   return props;
 }
 
@@ -42,7 +43,7 @@ abstract class VicResource extends pulumi.dynamic.Resource {
     // The `import` option goes to our create(), which adopts the object; see IMPORT_PROPERTY.
     const { import: importId, ...rest } = opts;
     const options = pulumi.mergeOptions(rest, { additionalSecretOutputs: pulumiSecretNames(decl) });
-    super(dynamicProviderFor(decl.type), name, registeredProps(decl, args, importId), options, TOKEN_MODULE, decl.className);
+    super(dynamicProviderFor(decl.type), name, registeredProps(decl, name, args, importId), options, TOKEN_MODULE, decl.className);
     this[BRAND] = decl.type;
   }
 }

@@ -76,7 +76,7 @@ export interface VirtualContainerHostOutputs {
 export interface ImageArgs {
   /** The id of the virtual container host whose image store holds the image. Changing it replaces the Image. */
   readonly vchId: pulumi.Input<string>;
-  /** Image reference: registry/repository:tag or …@sha256:digest. A tag is resolved at every refresh; when it moves, the plan replaces the image. Changing it replaces the Image. */
+  /** Image reference: registry/repository:tag or …@sha256:digest. It is resolved at every plan, even before the virtual container host exists, so a missing repository, tag or digest, an unreachable registry or a missing platform fails the plan. When a tag moves, the plan shows the new `digest` and replaces the image and the container VMs that use it; the old image is deleted only after they have moved. Changing it replaces the Image. */
   readonly reference: pulumi.Input<string>;
   /** Platform picked from a multi-platform index. Changing it replaces the Image. Default: "linux/amd64". */
   readonly platform?: pulumi.Input<string>;
@@ -94,7 +94,7 @@ export interface ImageArgs {
 export interface ImageOutputs {
   /** The id of the virtual container host whose image store holds the image. */
   readonly vchId: pulumi.Output<string>;
-  /** Image reference: registry/repository:tag or …@sha256:digest. A tag is resolved at every refresh; when it moves, the plan replaces the image. */
+  /** Image reference: registry/repository:tag or …@sha256:digest. It is resolved at every plan, even before the virtual container host exists, so a missing repository, tag or digest, an unreachable registry or a missing platform fails the plan. When a tag moves, the plan shows the new `digest` and replaces the image and the container VMs that use it; the old image is deleted only after they have moved. */
   readonly reference: pulumi.Output<string>;
   /** Platform picked from a multi-platform index. */
   readonly platform: pulumi.Output<string>;
@@ -106,7 +106,7 @@ export interface ImageOutputs {
   readonly caFile: pulumi.Output<string | undefined>;
   /** Size of the ext4 filesystem. Defaults to the image content plus headroom. */
   readonly sizeMb: pulumi.Output<number>;
-  /** The manifest digest the reference resolved to. */
+  /** The manifest digest the reference resolved to. Known at plan time when a tag moved: a new digest forces replacement. */
   readonly digest: pulumi.Output<string>;
   /** Datastore path of the image VMDK. */
   readonly diskPath: pulumi.Output<string>;
@@ -134,7 +134,7 @@ export interface ContainerVmArgs {
   readonly vchId: pulumi.Input<string>;
   /** The image digest, as the id of a vic_image resource. Changing it replaces the ContainerVm. */
   readonly imageId: pulumi.Input<string>;
-  /** Name of the VM and of the container; unique within the VCH. Changing it replaces the ContainerVm. */
+  /** Name of the VM and of the container; unique within the VCH. A plan that gives two container VMs the same name in one VCH is refused, and an apply never takes over a VM another resource holds. Changing it replaces the ContainerVm. */
   readonly name: pulumi.Input<string>;
   /** Arguments to the entrypoint; replaces the image CMD. Changing it replaces the ContainerVm. */
   readonly command?: pulumi.Input<pulumi.Input<string>[]>;
@@ -168,7 +168,7 @@ export interface ContainerVmOutputs {
   readonly vchId: pulumi.Output<string>;
   /** The image digest, as the id of a vic_image resource. */
   readonly imageId: pulumi.Output<string>;
-  /** Name of the VM and of the container; unique within the VCH. */
+  /** Name of the VM and of the container; unique within the VCH. A plan that gives two container VMs the same name in one VCH is refused, and an apply never takes over a VM another resource holds. */
   readonly name: pulumi.Output<string>;
   /** Arguments to the entrypoint; replaces the image CMD. */
   readonly command: pulumi.Output<string[] | undefined>;

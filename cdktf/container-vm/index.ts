@@ -23,7 +23,7 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly imageId: string;
   /**
-  * Name of the VM and of the container; unique within the VCH.
+  * Name of the VM and of the container; unique within the VCH. A plan that gives two container VMs the same name in one VCH is refused, and an apply never takes over a VM another resource holds.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#name ContainerVm#name}
   */

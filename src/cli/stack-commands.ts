@@ -159,8 +159,8 @@ async function runApply(ctx: CliContext, p: Planned, options: StackOptions, plan
         latest = s;
         writeState(statePath, s);
       },
-      onResource: (address, event, detail) => {
-        const action = actions.get(address) ?? 'update';
+      onResource: (address, event, detail, applied) => {
+        const action = actions.get(address) ?? applied ?? 'update';
         if (event === 'start') reporter.start(address, action);
         else if (event === 'done') reporter.finish(address, action, latest.resources[address] ? String(latest.resources[address].attrs.id ?? '') || undefined : undefined);
         else reporter.failed(address, detail ?? 'failed');

@@ -6,8 +6,9 @@ import { VOLATILE, type Lifecycle, type LifecycleContext } from '../resources/li
 import { InventorySnapshot, takeSnapshot } from '../resources/snapshot';
 import { listManaged, type ManagedInventory } from '../resources/managed-inventory';
 import { VimClient, type SoapLogger } from '../vsphere';
+import { IdentityClaims } from './claims';
 import { diffResource } from './diff';
-import { ApplyOptions, Engine, EngineError, PlannedChange, ReadRequest } from './types';
+import { ApplyOptions, Engine, EngineError, PlanOptions, PlannedChange, ReadRequest } from './types';
 
 /** How long a refresh snapshot serves further reads in one process (Terraform's refresh walk). */
 const SNAPSHOT_TTL_MS = 30_000;
@@ -23,6 +24,12 @@ export interface EngineOptions {
    * whether it holds their VMs. How many a refresh took is the figure that must not grow with N.
    */
   readonly onRefreshRead?: (read: { readonly pools: number; readonly vms: boolean }) => void;
+}
+
+/** Owners the engine makes up when the front end names none (see PlanOptions.owner). */
+const CREATE_OWNER = 'create:';
+function stateOwner(type: ResourceType, state: Attrs): string {
+  return `state:${type}:${String(state.id)}`;
 }
 
 function errors(problems: readonly Problem[]): Problem[] {
@@ -59,6 +66,9 @@ function serve(read: RefreshRead, keys: readonly string[]): Promise<InventorySna
 
 export class VsphereEngine implements Engine {
   private readonly memos = new Map<string, Promise<unknown>>();
+  private readonly claims = new IdentityClaims();
+  private readonly expectedObjects = new Set<string>();
+  private creates = 0;
 
   constructor(
     readonly client: VimClient,
@@ -88,6 +98,8 @@ export class VsphereEngine implements Engine {
       forget: (prefix: string) => {
         for (const key of this.memos.keys()) if (key.startsWith(prefix)) this.memos.delete(key);
       },
+      expect: (key: string) => void this.expectedObjects.add(key),
+      expected: (key: string) => this.expectedObjects.has(key),
       signal: opts.signal,
       progress: (phase, current, total, message) => opts.onProgress?.({ type: type ?? 'container_vm', name: name ?? '', phase, current, total, message }),
     };
@@ -97,8 +109,9 @@ export class VsphereEngine implements Engine {
     return validateAttrs(declarationFor(type).schema, config).problems;
   }
 
-  async plan(type: ResourceType, prior: Attrs | null, config: Attrs | null): Promise<PlannedChange> {
+  async plan(type: ResourceType, prior: Attrs | null, config: Attrs | null, options: PlanOptions = {}): Promise<PlannedChange> {
     const decl = declarationFor(type);
+    const lifecycle = this.lifecycle(type);
     let validated: Attrs | null = null;
     const problems: Problem[] = [];
     if (config !== null) {
@@ -106,16 +119,19 @@ export class VsphereEngine implements Engine {
       problems.push(...v.problems);
       validated = v.attrs;
     }
-    const empty = { type, prior, planned: null, changes: [], requiresReplace: [], reasons: [], notes: [] };
+    const owner = options.owner ?? (typeof prior?.id === 'string' && prior.id ? stateOwner(type, prior) : `${CREATE_OWNER}${type}:${++this.creates}`);
+    const empty = { type, prior, planned: null, changes: [], requiresReplace: [], reasons: [], notes: [], owner };
     if (errors(problems).length > 0) return { ...empty, action: 'no-op', problems };
 
     let diff = diffResource(decl, prior, validated);
     const notes: string[] = [];
-    // Plan-time vSphere checks need known inputs; unknown ones are checked at the next plan.
-    if (validated === null || containsUnknown(validated) || diff.action === 'delete') {
-      return { type, prior, ...diff, changes: diff.changes, notes, problems };
+    const claim = validated !== null && diff.action !== 'delete' ? this.claims.claim(decl, validated, { owner, label: options.label, anonymous: options.owner === undefined && prior === null }) : { problems: [] };
+    problems.push(...claim.problems);
+    // Checks that need an input not known yet run at the next plan, unless the lifecycle checks what it can.
+    if (validated === null || diff.action === 'delete' || (containsUnknown(validated) && !lifecycle.checksUnknown)) {
+      return { type, prior, ...diff, changes: diff.changes, notes, problems, owner };
     }
-    const check = await this.lifecycle(type).check(this.context({}, type, String(validated.name ?? '')), validated, prior);
+    const check = await lifecycle.check({ ...this.context({}, type, String(validated.name ?? '')), replacing: claim.replaces }, validated, prior);
     problems.push(...check.problems);
     notes.push(...(check.notes ?? []));
     const equivalent = new Set((check.equivalent ?? []).map((e) => e.attribute));
@@ -140,7 +156,14 @@ export class VsphereEngine implements Engine {
       planned = { ...(planned as Attrs) };
       for (const [name, attr] of Object.entries(decl.schema)) if (attr.computed && !attr.optional) planned[name] = UNKNOWN;
     }
-    return { type, action, prior, planned, changes: diff.changes, requiresReplace, reasons, notes, problems };
+    if (planned && check.planned) {
+      planned = { ...planned };
+      for (const [name, v] of Object.entries(check.planned)) if (decl.schema[name]?.computed && !decl.schema[name]?.optional) planned[name] = v;
+    }
+    if (action === 'replace' && options.owner === undefined && prior) this.claims.replacing(decl, validated, owner, prior);
+    const newId = planned?.id;
+    const createBeforeDestroy = action === 'replace' && decl.replaceOrder === 'create-before-destroy' && typeof newId === 'string' && newId !== prior?.id;
+    return { type, action, prior, planned, changes: diff.changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner };
   }
 
   async apply(change: PlannedChange, opts: ApplyOptions = {}): Promise<Attrs | null> {
@@ -158,17 +181,35 @@ export class VsphereEngine implements Engine {
         return change.prior;
       case 'delete':
         await l.delete(ctx, change.prior as Attrs);
+        this.claims.release(change.owner ?? stateOwner(change.type, change.prior as Attrs));
         return null;
       case 'create':
-        return l.create(ctx, this.desired(change));
+        return this.created(change, await l.create(ctx, this.desired(change)));
       case 'update':
         return l.update(ctx, change.prior as Attrs, this.desired(change));
-      case 'replace':
+      case 'replace': {
+        if (change.createBeforeDestroy) {
+          // The old object may still be in use until this returns: a caller that moves its users
+          // first (the stack) applies the create and the delete as two steps instead.
+          const made = this.created(change, await l.create(ctx, this.desired(change)));
+          await l.delete(ctx, change.prior as Attrs);
+          return made;
+        }
         // Destroy first: a container VM's identity (BIOS UUID) is derived from its name, so the
         // old and the new VM cannot coexist.
         await l.delete(ctx, change.prior as Attrs);
-        return l.create(ctx, this.desired(change));
+        return this.created(change, await l.create(ctx, this.desired(change)));
+      }
     }
+  }
+
+  /** A create without a front-end owner is known by its new id from now on, as its later plans are. */
+  private created(change: PlannedChange, made: Attrs): Attrs {
+    if (change.owner?.startsWith(CREATE_OWNER)) {
+      this.claims.release(change.owner);
+      this.claims.claim(declarationFor(change.type), made, { owner: stateOwner(change.type, made) });
+    }
+    return made;
   }
 
   /** The planned state minus what is not known yet: the inputs the lifecycle acts on. */

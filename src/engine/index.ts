@@ -10,6 +10,7 @@ import type { Engine } from './types';
 
 export * from './types';
 export { sameValue } from './diff';
+export { IdentityClaims } from './claims';
 
 export interface ConnectEngineOptions {
   /** Debug log of SOAP calls (never credentials). */

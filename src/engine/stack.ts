@@ -4,9 +4,12 @@
  * its images, images before their container VMs, deletes in reverse. Independent work runs in
  * parallel up to a bound. State is handed to `onState` after every resource, so a crash midway loses
  * nothing that was done; the next apply finds what the crash left (container VMs by BIOS UUID).
+ * A replacement the engine plans create-before-destroy (an image with a new digest) makes the new
+ * object first and deletes the old one once the resources that used it have moved.
  */
 import { Attrs, Problem, ResourceType, UNKNOWN, Value, containsUnknown, declarationFor, declarations, formatPath, isUnknown } from '../resources';
-import { ApplyOptions, Engine, EngineError, PlannedChange, ProgressEvent } from './types';
+import { identityKey } from './claims';
+import { Action, ApplyOptions, Engine, EngineError, PlannedChange, ProgressEvent } from './types';
 
 /** `type.name`, e.g. `container_vm.web`. */
 export type Address = string;
@@ -57,9 +60,12 @@ export interface StackApplyOptions extends ApplyOptions {
   readonly onState?: (state: StackState) => void | Promise<void>;
   /** Progress of each resource's apply, with its address (an image has no `name` to tell them apart). */
   readonly onResourceProgress?: (address: Address, event: ProgressEvent) => void;
-  /** Called when a resource starts and ends. */
-  readonly onResource?: (address: Address, event: 'start' | 'done' | 'failed', detail?: string) => void;
+  /** Called when a resource starts and ends, with what is done to it. */
+  readonly onResource?: (address: Address, event: 'start' | 'done' | 'failed', detail?: string, action?: Action) => void;
 }
+
+/** Suffix of the state address that keeps a replaced object until it is deleted (not a valid name). */
+const OLD_COPY = '#replaced';
 
 const REF = /\$\{([a-z_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}/g;
 
@@ -123,14 +129,23 @@ export function validateStack(resources: readonly StackResource[]): StackProblem
       }
     }
   }
-  // A container VM's identity is (VCH, name): two resources with both equal would fight over one VM.
+  // Resources whose identities are equal (a container VM's VCH and name) would fight over one object.
   const seen = new Map<string, Address>();
   for (const r of resources) {
-    if (r.type !== 'container_vm') continue;
-    const key = `${JSON.stringify(r.config.vch_id)}/${JSON.stringify(r.config.name)}`;
+    if (!types.includes(r.type)) continue;
+    const decl = declarationFor(r.type);
+    const key = identityKey(decl, r.config);
+    if (!key || !decl.identity) continue;
     const other = seen.get(key);
     if (other) {
-      problems.push({ address: addressOf(r), path: ['name'], severity: 'error', summary: 'Duplicate container VM name', detail: `${addressOf(r)} and ${other} both name container VM ${JSON.stringify(r.config.name)} in the same VCH; names are unique within a VCH.` });
+      const last = decl.identity[decl.identity.length - 1];
+      problems.push({
+        address: addressOf(r),
+        path: [last],
+        severity: 'error',
+        summary: `Duplicate ${r.type}`,
+        detail: `${addressOf(r)} and ${other} both declare ${decl.identity.map((n) => `${n} = ${JSON.stringify(r.config[n])}`).join(' and ')}; the two would share one vSphere object. Give each its own ${last}.`,
+      });
     }
     seen.set(key, addressOf(r));
   }
@@ -188,7 +203,7 @@ export async function planStack(engine: Engine, resources: readonly StackResourc
       const prior = refreshed.resources[address]?.attrs ?? null;
       const config = resolveRefs(r.config, refreshed) as Attrs;
       // A dependency that will be replaced or created changes what its references resolve to.
-      const change = await engine.plan(r.type, prior, config);
+      const change = await engine.plan(r.type, prior, config, { owner: address, label: address });
       return { address, change, dependsOn };
     }),
   );
@@ -200,7 +215,7 @@ export async function planStack(engine: Engine, resources: readonly StackResourc
   const declared = new Set(resources.map(addressOf));
   for (const [address, entry] of Object.entries(refreshed.resources)) {
     if (declared.has(address)) continue;
-    const change = await engine.plan(entry.type, entry.attrs, null);
+    const change = await engine.plan(entry.type, entry.attrs, null, { owner: address, label: address });
     changes.push({ address, change, dependsOn: entry.dependsOn });
   }
   // A dependent of something being replaced must be replaced too when it holds its id.
@@ -258,8 +273,13 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
     await options.onState?.(state);
   };
 
-  // Creates/updates wait for their dependencies; deletes wait for their dependents' deletes.
+  // Creates/updates wait for their dependencies; deletes wait for their dependents' deletes; the
+  // old copy a create-before-destroy replacement left waits until nothing that used it is pending.
   const ready = (c: StackChange): boolean => {
+    if (c.address.endsWith(OLD_COPY)) {
+      const replaced = c.address.slice(0, -OLD_COPY.length);
+      return ![...pending.values()].some((o) => o.address !== c.address && o.dependsOn.includes(replaced));
+    }
     if (c.change.action === 'delete') {
       return ![...pending.values()].some((o) => o.address !== c.address && o.dependsOn.includes(c.address) && (deleting.has(o.address) || o.change.action === 'replace'));
     }
@@ -267,7 +287,7 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
   };
 
   const run = async (c: StackChange): Promise<void> => {
-    options.onResource?.(c.address, 'start');
+    options.onResource?.(c.address, 'start', undefined, c.change.action);
     const applyOptions: ApplyOptions = {
       signal: options.signal,
       onProgress: (e) => {
@@ -284,16 +304,29 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
         const config = resolveRefs(spec.config, state) as Attrs;
         if (containsUnknown(config)) throw new EngineError(`${c.address}: a reference is still unknown after its dependencies were applied`);
         const prior = c.change.action === 'create' ? null : (state.resources[c.address]?.attrs ?? null);
-        let change = await engine.plan(c.change.type, prior, config);
+        let change = await engine.plan(c.change.type, prior, config, { owner: c.address, label: c.address });
         if (c.change.action === 'replace' && change.action !== 'replace') change = { ...change, action: 'replace' };
-        const attrs = await engine.apply(change, applyOptions);
-        if (attrs) await setEntry(c.address, { type: spec.type, name: spec.name, schemaVersion: declarationFor(spec.type).schemaVersion, attrs, dependsOn: c.dependsOn });
+        const old = state.resources[c.address];
+        if (change.action === 'replace' && change.createBeforeDestroy && old) {
+          // The new object first; the old one stays in the state under its own address, deleted
+          // once the resources that use it have moved (or by the next apply, after a crash).
+          const made = await engine.apply({ ...change, action: 'create', prior: null }, applyOptions);
+          const retiring = `${c.address}${OLD_COPY}`;
+          await setEntry(retiring, old);
+          if (made) await setEntry(c.address, { type: spec.type, name: spec.name, schemaVersion: declarationFor(spec.type).schemaVersion, attrs: made, dependsOn: c.dependsOn });
+          const retire = await engine.plan(old.type, old.attrs, null, { owner: retiring, label: retiring });
+          pending.set(retiring, { address: retiring, change: retire, dependsOn: [] });
+          deleting.add(retiring);
+        } else {
+          const attrs = await engine.apply(change, applyOptions);
+          if (attrs) await setEntry(c.address, { type: spec.type, name: spec.name, schemaVersion: declarationFor(spec.type).schemaVersion, attrs, dependsOn: c.dependsOn });
+        }
       }
-      options.onResource?.(c.address, 'done');
+      options.onResource?.(c.address, 'done', undefined, c.change.action);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       failures.push(`${c.address}: ${message}`);
-      options.onResource?.(c.address, 'failed', message);
+      options.onResource?.(c.address, 'failed', message, c.change.action);
     } finally {
       pending.delete(c.address);
     }

@@ -32,6 +32,24 @@ export interface PlannedChange {
   readonly notes: readonly string[];
   /** Problems found at plan time (validation, missing vSphere objects). Non-empty errors = do not apply. */
   readonly problems: readonly Problem[];
+  /**
+   * A replacement whose new object can exist next to the old one (the declaration's replaceOrder,
+   * and a new `id`): the new one is made first, the old one deleted once nothing uses it.
+   */
+  readonly createBeforeDestroy?: boolean;
+  /** Who claimed the object's identity at plan time (see PlanOptions.owner). */
+  readonly owner?: string;
+}
+
+export interface PlanOptions {
+  /**
+   * Who this resource is, as the front end can tell: a stack address, a Pulumi resource name. Two
+   * owners planning the same identity (a container VM's VCH and name) in one command are refused.
+   * Without it, a resource is known by its prior id, and each create is its own owner.
+   */
+  readonly owner?: string;
+  /** How messages name the owner (e.g. `container_vm.web`). */
+  readonly label?: string;
 }
 
 export interface ProgressEvent {
@@ -58,7 +76,7 @@ export interface Engine {
   /** Schema validation only: no vSphere calls. Every problem, each with its attribute path. */
   validate(type: ResourceType, config: Attrs): Problem[];
   /** Desired (config) versus observed (prior, as refreshed) → one change with its reasons. */
-  plan(type: ResourceType, prior: Attrs | null, config: Attrs | null): Promise<PlannedChange>;
+  plan(type: ResourceType, prior: Attrs | null, config: Attrs | null, options?: PlanOptions): Promise<PlannedChange>;
   /** Carries a planned change out; returns the new state (null after delete). */
   apply(change: PlannedChange, opts?: ApplyOptions): Promise<Attrs | null>;
   /** Batched refresh: one property-collector round trip for all requests; null = gone. */

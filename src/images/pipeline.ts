@@ -97,14 +97,20 @@ const DEFAULT_PLATFORM = 'linux/amd64';
 
 /**
  * Resolves a reference to its platform manifest digest, reading only manifests (no layers): what a
- * refresh needs to see that a tag moved.
+ * refresh needs to see that a tag moved. `checkPlatform` also reads a single-platform manifest's
+ * config (one small blob), which alone names its platform.
  */
-export async function resolveReference(options: RegistryAccessOptions): Promise<ResolvedImage> {
+export async function resolveReference(options: RegistryAccessOptions, { checkPlatform = false }: { checkPlatform?: boolean } = {}): Promise<ResolvedImage> {
   const reference = parseImageReference(options.reference);
   const platform = parsePlatform(options.platform ?? DEFAULT_PLATFORM);
   const client = await createClient(reference, options, options.signal);
   try {
-    const { resolved } = await resolveManifest(client, reference, platform);
+    const { resolved, manifest } = await resolveManifest(client, reference, platform);
+    // So that a plan learns of a platform the image lacks before anything is created.
+    if (checkPlatform && !resolved.indexDigest) {
+      const configBlob = await client.fetchSmallBlob(reference.repository, manifest.config);
+      checkConfigPlatform(parseImageConfig(JSON.parse(configBlob.toString('utf8')), `image config ${manifest.config.digest}`), platform, resolved);
+    }
     return resolved;
   } finally {
     await client.close();

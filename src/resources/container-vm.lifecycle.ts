@@ -15,6 +15,7 @@ import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm } from '../vs
 import { containerVm } from './container-vm';
 import { ResourceError } from './errors';
 import { GUESTINFO_CONFIG_KEY, encodeGuestConfig, guestConfig } from './guest-config';
+import { plannedImageKey } from './image.lifecycle';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { PlacementError, collectPlacement, networkOf } from './placement';
 import type { Attrs, Problem } from './schema';
@@ -35,6 +36,8 @@ export const KEYS = {
   image: 'vic.image',
   spec: 'vic.spec',
   labels: 'vic.labels',
+  /** `pending` from CreateVM until the create returns, then `done`: only a pending VM is adopted. */
+  created: 'vic.created',
 } as const;
 const OWNER = 'vic-iac';
 
@@ -44,6 +47,24 @@ const SPEC_FIELDS = ['command', 'entrypoint', 'env', 'working_dir', 'user', 'hos
 export function isOurs(vm: VmRow, vchId?: string, name?: string): boolean {
   const x = vm.extraConfig;
   return x.get(KEYS.owner) === OWNER && (vchId === undefined || x.get(KEYS.vch) === vchId) && (name === undefined || x.get(KEYS.name) === name);
+}
+
+/**
+ * A VM whose create returned belongs to the resource that recorded it; only one left behind by a
+ * create that never returned (killed midway) may be adopted. VMs made before the marker existed
+ * carry none and stay adoptable.
+ */
+function heldMessage(vm: VmRow, vchId: string, name: string): string {
+  return (
+    `container VM "${name}" in VCH ${vchId} already exists as ${vm.moid}, and the create that made it finished: another resource holds it ` +
+    '(two resources with this name in one VCH, or a resource renamed while the old one is still in the state). ' +
+    'Give this resource another name; if you renamed it, remove the old one first or move its state (terraform state mv / a moved block). ' +
+    'If no resource holds the VM, import it instead of creating it.'
+  );
+}
+
+function isHeld(vm: VmRow): boolean {
+  return vm.extraConfig.get(KEYS.created) === 'done';
 }
 
 function parseJson<T>(text: string | undefined, fallback: T): T {
@@ -188,7 +209,8 @@ export const containerVmLifecycle: Lifecycle = {
     const m = marker;
     const dc = { ref: moRef('Datacenter', m.datacenter_id), name: m.datacenter } as Parameters<typeof networkOf>[1];
     const checks: Array<Promise<unknown>> = [];
-    if (!prior || prior.image_id !== config.image_id) checks.push(storedImage(ctx, m, String(config.image_id)));
+    // An image this plan replaces is made before the VM: its new digest is not in the store yet.
+    if ((!prior || prior.image_id !== config.image_id) && !ctx.expected(plannedImageKey(vchId, String(config.image_id)))) checks.push(storedImage(ctx, m, String(config.image_id)));
     const given = (config.networks as string[] | null) ?? [];
     const perNetwork = await Promise.all(
       given.map(async (n, i) => {
@@ -214,7 +236,10 @@ export const containerVmLifecycle: Lifecycle = {
           summary: 'BIOS UUID taken',
           detail: `VM ${vm.name} (${vm.moid}) already has the BIOS UUID ${uuid} that container VM "${String(config.name)}" in VCH ${vchId} needs, and it was not made by vic-iac. Choose another name, or remove that VM.`,
         });
-      } else if (vm) {
+      } else if (vm && isHeld(vm) && vm.uuid !== ctx.replacing?.id && (await new Inventory(ctx.client).findVmByUuid(uuid))) {
+        // The pool was looked at once per command: the VM may have been deleted since, so look again.
+        problems.push({ path: ['name'], severity: 'error', summary: 'Container VM held by another resource', detail: heldMessage(vm, vchId, String(config.name)) });
+      } else if (vm && !isHeld(vm)) {
         notes.push(`container VM "${String(config.name)}" already exists as ${vm.moid} (an earlier apply stopped midway); it will be adopted, not duplicated`);
       }
     } else if (prior.power_state === 'running' && (prior.cpus !== config.cpus || prior.memory_mb !== config.memory_mb)) {
@@ -234,9 +259,12 @@ export const containerVmLifecycle: Lifecycle = {
       if (existing && !isOurs(existing, vchId, name)) {
         throw new ResourceError(`VM ${existing.name} (${existing.moid}) already has BIOS UUID ${uuid} and was not made by vic-iac; refusing to adopt it. Choose another name, or remove that VM.`);
       }
+      if (existing && isHeld(existing)) throw new ResourceError(heldMessage(existing, vchId, name), [{ path: ['name'], severity: 'error', summary: 'Container VM held by another resource', detail: heldMessage(existing, vchId, name) }]);
       if (existing) {
         ctx.progress('adopting the VM an earlier apply created');
-        return reconcile(ctx, existing, config);
+        const adopted = await reconcile(ctx, existing, config);
+        await reconfigureVm(client, existingRef, { extraConfig: { [KEYS.created]: 'done' } });
+        return adopted;
       }
     }
     const marker = await vchMarker(ctx, vchId);
@@ -277,6 +305,7 @@ export const containerVmLifecycle: Lifecycle = {
       [KEYS.image]: String(config.image_id),
       [KEYS.spec]: JSON.stringify(specOf(config, networks)),
       [KEYS.labels]: JSON.stringify(config.labels ?? {}),
+      [KEYS.created]: 'pending',
       'disk.EnableUUID': 'TRUE',
     };
     ctx.progress('create VM');
@@ -307,6 +336,9 @@ export const containerVmLifecycle: Lifecycle = {
       ctx.progress('power on');
       await powerOnVm(client, ref);
     }
+    // The last step: from here on the VM is this resource's, never adopted by another create.
+    extraConfig[KEYS.created] = 'done';
+    await reconfigureVm(client, ref, { extraConfig: { [KEYS.created]: 'done' } });
     // All of it is what we just asked for; vSphere reports addresses later, the next refresh reads them.
     return stateOfVm({
       moid: ref.value,

@@ -10,11 +10,20 @@ export const containerVm: ResourceDeclaration = {
     'A container VM: a vSphere VM in the pool and folder of a virtual container host that boots the bootstrap ISO, switches root into a writable child disk of its image, and runs the container process.',
   schemaVersion: 1,
   migrations: {},
+  identity: ['vch_id', 'name'],
   schema: {
     id: { type: t.string, computed: true, stable: true, description: 'BIOS UUID of the VM: UUIDv5 of (VCH id, name), so a crashed create is found again, never duplicated.' },
     vch_id: { type: t.string, required: true, forceNew: true, validate: [nonEmpty('Use the id of a vic_virtual_container_host.')], description: 'The id of the virtual container host.' },
     image_id: { type: t.string, required: true, forceNew: true, validate: [digest], description: 'The image digest, as the id of a vic_image resource.' },
-    name: { type: t.string, required: true, forceNew: true, validate: [objectName('container VM')], description: 'Name of the VM and of the container; unique within the VCH.', example: 'web-1' },
+    name: {
+      type: t.string,
+      required: true,
+      forceNew: true,
+      validate: [objectName('container VM')],
+      description:
+        'Name of the VM and of the container; unique within the VCH. A plan that gives two container VMs the same name in one VCH is refused, and an apply never takes over a VM another resource holds.',
+      example: 'web-1',
+    },
     command: { type: t.list(t.string), optional: true, forceNew: true, description: 'Arguments to the entrypoint; replaces the image CMD.' },
     entrypoint: {
       type: t.list(t.string),

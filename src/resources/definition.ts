@@ -17,6 +17,18 @@ export interface ResourceDeclaration {
   readonly migrations: { readonly [fromVersion: number]: (state: Attrs) => Attrs };
   readonly schema: Schema;
   /**
+   * Inputs that together name one vSphere object (a container VM's BIOS UUID comes from its VCH and
+   * name): two resources with equal values would share that object, so plans refuse the second one.
+   */
+  readonly identity?: readonly string[];
+  /**
+   * How a replacement runs. `destroy-before-create` (the default) when the new object would collide
+   * with the old one. `create-before-destroy` when both can exist at once because the object is
+   * content-addressed (its `id` changes with its content): the new one is made first and the old one
+   * is deleted once nothing uses it any more. A replacement that keeps the `id` always destroys first.
+   */
+  readonly replaceOrder?: 'destroy-before-create' | 'create-before-destroy';
+  /**
    * A data source with the same name reads existing objects: `lookup` names the required arguments
    * that identify one, `scope` the optional ones that narrow where to look (see data-source.ts).
    */

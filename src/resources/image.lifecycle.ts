@@ -1,13 +1,16 @@
 /**
  * image against vSphere: the pipeline (src/images) pulls, flattens and uploads into the VCH's image
  * store on its datastore. Content-addressed: a digest already complete in the store is reused.
- * A tag is resolved at plan time; when it moved, the plan replaces the image.
+ * The reference is resolved at plan time (once per command), even while the VCH is still unknown;
+ * when a tag moved, the plan shows the new digest and replaces the image, new one first.
  */
+import { createHash } from 'node:crypto';
+import { access as fileAccess, constants } from 'node:fs/promises';
 import { ImageError, buildImage, deleteStoredImage, parseImageReference, readStoredImage, resolveReference, type ImageInfo, type RegistryAccessOptions } from '../images';
 import { ResourceError } from './errors';
 import { image } from './image';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
-import type { Attrs, Problem } from './schema';
+import { containsUnknown, type Attrs, type Problem } from './schema';
 import { VchMarker, imageStoreOf, readVchMarker, takeSnapshot } from './snapshot';
 
 function access(config: Attrs): RegistryAccessOptions {
@@ -61,6 +64,30 @@ function pinnedDigest(reference: string): string | undefined {
   return parseImageReference(reference).digest;
 }
 
+/** Names an image a plan will make in a VCH's store, for the plans of the container VMs that use it. */
+export function plannedImageKey(vchId: string, digest: string): string {
+  return `image:${vchId}/${digest}`;
+}
+
+/** The inputs a registry round trip needs; resolution waits while any is unknown. */
+const ACCESS_INPUTS = ['reference', 'platform', 'registry_auth', 'insecure_registry', 'ca_file'] as const;
+
+/** One registry round trip per reference and access settings per command (credentials hashed, never kept). */
+function resolveOnce(ctx: LifecycleContext, config: Attrs): Promise<{ digest: string }> {
+  const settings = access(config);
+  const key = createHash('sha256').update(JSON.stringify(settings)).digest('hex');
+  return ctx.memo(`resolve:${key}`, () => resolveReference(settings, { checkPlatform: true }));
+}
+
+async function caFileProblem(caFile: string): Promise<Problem | undefined> {
+  try {
+    await fileAccess(caFile, constants.R_OK);
+    return undefined;
+  } catch (err) {
+    return { path: ['ca_file'], severity: 'error', summary: 'CA file cannot be read', detail: `ca_file "${caFile}" cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}). Point ca_file at a PEM file with the CA that signed the registry certificate.` };
+  }
+}
+
 export const imageLifecycle: Lifecycle = {
   declaration: image,
 
@@ -74,25 +101,47 @@ export const imageLifecycle: Lifecycle = {
     return info ? stateOf(info, prior) : null;
   },
 
+  // The reference is known at plan time even when the VCH is not (created in the same apply).
+  checksUnknown: true,
+
   async check(ctx, config, prior): Promise<PlanCheck> {
     const problems: Problem[] = [];
-    if (!(await readVchMarker(ctx.client, String(config.vch_id)))) {
-      problems.push({ path: ['vch_id'], severity: 'error', summary: 'Virtual container host not found', detail: `virtual container host ${String(config.vch_id)} not found (or not managed by vic-iac). Use the id of a vic_virtual_container_host.` });
+    const vchId = containsUnknown(config.vch_id) ? undefined : String(config.vch_id);
+    if (vchId !== undefined && !(await readVchMarker(ctx.client, vchId))) {
+      problems.push({ path: ['vch_id'], severity: 'error', summary: 'Virtual container host not found', detail: `virtual container host ${vchId} not found (or not managed by vic-iac). Use the id of a vic_virtual_container_host.` });
     }
+    if (typeof config.ca_file === 'string' && config.ca_file !== '') {
+      const problem = await caFileProblem(config.ca_file);
+      if (problem) return { problems: [...problems, problem] };
+    }
+    if (ACCESS_INPUTS.some((n) => containsUnknown(config[n]))) return { problems };
     const reference = String(config.reference);
     const pinned = pinnedDigest(reference);
-    // A digest reference never changes; a tag is looked up again at every plan.
-    if (pinned && prior?.reference === reference) return { problems };
-    try {
-      const resolved = await resolveReference(access(config));
-      if (prior && prior.reference === reference && prior.digest !== resolved.digest) {
-        return { problems, forceReplace: [{ path: ['reference'], reason: `reference ${reference} now points at ${resolved.digest} (was ${String(prior.digest)}) (forces replacement)` }] };
+    let digest: string;
+    // A digest reference never changes: looked up when it is new, not at every plan.
+    if (pinned && prior?.reference === reference) digest = pinned;
+    else {
+      try {
+        digest = (await resolveOnce(ctx, config)).digest;
+      } catch (err) {
+        if (!ImageError.isImageError(err)) throw err;
+        return { problems: [...problems, registryProblem(err)] };
       }
-    } catch (err) {
-      if (!ImageError.isImageError(err)) throw err;
-      problems.push(registryProblem(err));
     }
-    return { problems };
+    // The digest is known now: the plan shows it, and the container VMs that use the image see
+    // their image_id (Terraform replaces only on a path whose value changes, and an apply must
+    // keep every value its plan knew).
+    const moved = digest !== prior?.digest;
+    if (moved && vchId !== undefined) ctx.expect(plannedImageKey(vchId, digest));
+    const planned = moved ? { id: digest, digest } : undefined;
+    if (!prior) return { problems, planned };
+    if (moved && prior.reference === reference) {
+      return { problems, planned, forceReplace: [{ path: ['digest'], reason: `reference ${reference} now points at ${digest} (was ${String(prior.digest)}) (forces replacement)` }] };
+    }
+    if (!moved && prior.reference !== reference) {
+      return { problems, equivalent: [{ attribute: 'reference', reason: `reference: ${String(prior.reference)} → ${reference} (the same digest ${digest}: nothing to pull)` }] };
+    }
+    return { problems, planned };
   },
 
   async create(ctx, config) {

@@ -10,6 +10,9 @@ export const image: ResourceDeclaration = {
     'A container image pulled from an OCI registry, flattened into an ext4 filesystem and stored as a VMDK in the image store of a virtual container host. Container VMs use it as the parent of their writable disk.',
   schemaVersion: 1,
   migrations: {},
+  // Content-addressed: the new digest gets its own directory, so the old image can stay until the
+  // container VMs that use it have moved to the new one.
+  replaceOrder: 'create-before-destroy',
   schema: {
     id: { type: t.string, computed: true, description: 'The manifest digest (sha256:…).' },
     vch_id: { type: t.string, required: true, forceNew: true, validate: [nonEmpty('Use the id of a vic_virtual_container_host.')], description: 'The id of the virtual container host whose image store holds the image.' },
@@ -18,7 +21,8 @@ export const image: ResourceDeclaration = {
       required: true,
       forceNew: true,
       validate: [imageReference],
-      description: 'Image reference: registry/repository:tag or …@sha256:digest. A tag is resolved at every refresh; when it moves, the plan replaces the image.',
+      description:
+        'Image reference: registry/repository:tag or …@sha256:digest. It is resolved at every plan, even before the virtual container host exists, so a missing repository, tag or digest, an unreachable registry or a missing platform fails the plan. When a tag moves, the plan shows the new `digest` and replaces the image and the container VMs that use it; the old image is deleted only after they have moved.',
       example: '127.0.0.1:5000/library/busybox:1.36',
     },
     platform: { type: t.string, optional: true, default: 'linux/amd64', forceNew: true, validate: [platform], description: 'Platform picked from a multi-platform index.' },
@@ -41,7 +45,7 @@ export const image: ResourceDeclaration = {
       validate: [integer({ min: 16, max: 2097152, unit: 'MB' })],
       description: 'Size of the ext4 filesystem. Defaults to the image content plus headroom.',
     },
-    digest: { type: t.string, computed: true, description: 'The manifest digest the reference resolved to.' },
+    digest: { type: t.string, computed: true, description: 'The manifest digest the reference resolved to. Known at plan time when a tag moved: a new digest forces replacement.' },
     disk_path: { type: t.string, computed: true, description: 'Datastore path of the image VMDK.' },
     size_bytes: { type: t.number, computed: true, description: 'Size of the flat disk in bytes.' },
     entrypoint: { type: t.list(t.string), computed: true, description: 'Entrypoint from the image config.' },

@@ -26,6 +26,17 @@ export interface LifecycleContext {
    */
   readonly memo: <T>(key: string, lookup: () => Promise<T>) => Promise<T>;
   readonly forget: (prefix: string) => void;
+  /**
+   * Objects this command's plan will make (a replaced image's new digest, say), by a key the
+   * resources agree on: the plan of a resource that uses one does not look for it in vSphere yet.
+   */
+  readonly expect: (key: string) => void;
+  readonly expected: (key: string) => boolean;
+  /**
+   * In the plan of a create, the prior state of the object it replaces, when the front end plans a
+   * replacement a second time as a create (Terraform does): that object is deleted first.
+   */
+  readonly replacing?: Attrs;
   /** Progress of long work (uploads, task progress), rendered by the front end. */
   readonly progress: (phase: string, current?: number, total?: number, message?: string) => void;
 }
@@ -39,6 +50,8 @@ export interface PlanCheck {
   readonly equivalent?: { attribute: string; reason: string }[];
   /** Reasons to apply although no attribute differs (e.g. new content to upload): at least an update. */
   readonly updates?: string[];
+  /** Outputs already known at plan time (the digest a moved tag resolves to): they go into the plan. */
+  readonly planned?: Attrs;
 }
 
 export interface Lifecycle {
@@ -49,6 +62,11 @@ export interface Lifecycle {
   readonly readsVms: boolean;
   /** Reads the current state from the snapshot; null when the object is gone. */
   read(ctx: LifecycleContext, snapshot: InventorySnapshot, prior: Attrs): Promise<Attrs | null>;
+  /**
+   * Whether `check` copes with inputs not known yet (UNKNOWN): it then runs on every plan and checks
+   * what it can. Otherwise it runs only once every input is known.
+   */
+  readonly checksUnknown?: boolean;
   /** Plan-time checks against vSphere, before anything changes. `config` has defaults filled. */
   check(ctx: LifecycleContext, config: Attrs, prior: Attrs | null): Promise<PlanCheck>;
   create(ctx: LifecycleContext, config: Attrs): Promise<Attrs>;

@@ -14,7 +14,7 @@ describe('validateStack', () => {
     ['an unknown type', [{ type: 'vm' as never, name: 'x', config: {} }], ['"vm" is not a resource type; use one of virtual_container_host, image, container_vm.']],
     ['a duplicate address', [vch, vm('a'), vm('a', 'other')], ['container_vm.a is declared twice; give each resource its own name.']],
     ['an undeclared reference', [vm('a')], ['container_vm.a refers to virtual_container_host.demo, which the spec does not declare. Known: container_vm.a.']],
-    ['two VMs with one name in one VCH', [vch, vm('a', 'web'), vm('b', 'web')], ['container_vm.b and container_vm.a both name container VM "web" in the same VCH; names are unique within a VCH.']],
+    ['two VMs with one name in one VCH', [vch, vm('a', 'web'), vm('b', 'web')], ['container_vm.b and container_vm.a both declare vch_id = "${virtual_container_host.demo.id}" and name = "web"; the two would share one vSphere object. Give each its own name.']],
     [
       'a cycle',
       [

@@ -1,0 +1,103 @@
+/**
+ * The safety round through the real `terraform` CLI (provider from a filesystem mirror, simulator,
+ * real registry): a tag that moves converges in one apply, two container VMs with one name are
+ * refused at plan, and what is wrong with an image reference fails the plan while the VCH is still
+ * to be created.
+ */
+import { join } from 'node:path';
+import { connectTestEngine } from '../helpers/engine';
+import { writeOciLayout } from '../helpers/oci-layout';
+import { moRef } from '../../src/vsphere';
+import { retrieveFromContainer, retrieveObject } from '../../src/vsphere/property-collector';
+import { extraConfigMap } from '../../src/resources/snapshot';
+import { Workspace, readState, workspace } from './terraform-cli';
+import { useTerraformTestbed } from './testbed';
+
+const PASSWORD = 'Tf-safety-S3cret!';
+
+describe('terraform: moved tags, duplicate names, plan-time image errors', () => {
+  const bed = useTerraformTestbed({ username: 'terraform', password: PASSWORD, repository: 'test/app', program: 'httpd' });
+  let ws: Workspace;
+  const tf = (args: string[], extra: NodeJS.ProcessEnv = {}, allow: number[] = []) => bed.terraform(ws, args, { extraEnv: extra, allow });
+  const attrs = (name: string) => readState(ws.dir).resources.find((r) => r.name === name)!.instances[0].attributes;
+
+  beforeAll(async () => {
+    ws = workspace('mirror', { fixture: 'safety' });
+    await tf(['init']);
+  }, 120_000);
+
+  it('GIVEN an image and a container VM on tag v1 WHEN a new image is pushed to v1 THEN plan replaces both on the new digest, apply converges, and a further plan has no changes', async () => {
+    await tf(['apply', '-auto-approve']);
+    const oldDigest = String(attrs('app').digest);
+    const layout = await writeOciLayout(join(bed.scratch(), 'moved'), 'v1', [
+      { layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/httpd', content: '#!/bin/sh\necho moved\n', mode: 0o755 }] }], config: { Entrypoint: ['/bin/httpd'], Env: ['PATH=/bin'] } },
+    ]);
+    await bed.registry().push(layout.dir, 'v1', 'test/app:v1');
+
+    const plan = await tf(['plan']);
+    expect(plan.stdout).toContain('# vic_image.app must be replaced');
+    expect(plan.stdout).toMatch(new RegExp(`~ digest\\s+= "${oldDigest}" -> "sha256:[0-9a-f]{64}" # forces replacement`));
+    expect(plan.stdout).toContain('# vic_container_vm.web must be replaced');
+    expect(plan.stdout).toMatch(/~ image_id\s+= "sha256:[0-9a-f]{64}" -> "sha256:[0-9a-f]{64}" # forces replacement/);
+    expect(plan.stdout).toContain('Plan: 2 to add, 0 to change, 2 to destroy.');
+
+    const apply = await tf(['apply', '-auto-approve']);
+    expect(apply.stdout).toContain('Apply complete! Resources: 2 added, 0 changed, 2 destroyed.');
+    const image = attrs('app');
+    const vm = attrs('web');
+    expect(image.digest).not.toBe(oldDigest);
+    expect(image.id).toBe(image.digest);
+    expect(vm.image_id).toBe(image.id);
+    const seen = await retrieveObject<Record<string, unknown>>(bed.outside(), moRef('VirtualMachine', String(vm.moid)), ['config.extraConfig']);
+    expect(extraConfigMap(seen['config.extraConfig']).get('vic.image')).toBe(image.id);
+    // Terraform destroyed the VM before the old image, and nothing keeps the old image now.
+    const engine = await connectTestEngine(bed.sim());
+    try {
+      expect(await engine.read([{ type: 'image', state: { ...image, id: oldDigest, digest: oldDigest } }])).toEqual([null]);
+    } finally {
+      await engine.close();
+    }
+    const again = await tf(['plan', '-detailed-exitcode']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('No changes. Your infrastructure matches the configuration.');
+  }, 300_000);
+
+  it('GIVEN two container VMs with one name in the VCH WHEN planned THEN the plan fails on name and nothing is created', async () => {
+    const plan = await tf(['plan', '-var', 'twins=true'], {}, [1]);
+    expect(plan.code).toBe(1);
+    expect(plan.stderr).toContain('Error: Duplicate container_vm');
+    expect(plan.stderr).toMatch(/with vic_container_vm\.twin\[[01]\]/);
+    expect(plan.stderr).toMatch(/\d+:\s+name\s+= "twin"/);
+    expect(plan.stderr.replace(/\s+/g, ' ')).toMatch(/both declare vch_id = "resgroup-\d+" and name = "twin"; the two would share one vSphere object/);
+    expect(plan.stderr.match(/Error: Duplicate container_vm/g)).toHaveLength(1);
+  }, 120_000);
+
+  it('GIVEN two container VMs whose equal name is known only at apply WHEN applied THEN one is created, the other refused before it touches vSphere, and one VM has the name', async () => {
+    const plan = await tf(['plan', '-var', 'late_twins=true']);
+    expect(plan.stdout).toContain('Plan: 3 to add, 0 to change, 0 to destroy.');
+    const apply = await tf(['apply', '-auto-approve', '-var', 'late_twins=true'], {}, [1]);
+    expect(apply.code).toBe(1);
+    expect(apply.stderr.replace(/\s+/g, ' ')).toMatch(/Error: (Duplicate container_vm|Container VM held by another resource) .*with vic_container_vm\.late_twin\[[01]\]/);
+    const twins = readState(ws.dir).resources.filter((r) => r.name === 'late_twin').flatMap((r) => r.instances);
+    expect(twins).toHaveLength(1);
+    const rows = await retrieveFromContainer<{ name: string }>(bed.outside(), { container: bed.outside().serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
+    expect(rows.filter((r) => r.props.name === 'late-twin').map((r) => r.ref.value)).toEqual([twins[0].attributes.moid]);
+    const cleanup = await tf(['apply', '-auto-approve']);
+    expect(cleanup.stdout).toContain('Apply complete! Resources: 0 added, 0 changed, 2 destroyed.');
+  }, 300_000);
+
+  it.each<[string, string, NodeJS.ProcessEnv, string]>([
+    ['a tag the registry lacks', 'reference', { TF_VAR_image: '' }, 'tag "missing" not found in repository "test/app"'],
+    ['a platform the image lacks', 'platform', { TF_VAR_image_platform: 'linux/s390x' }, 'is built for linux/amd64, not linux/s390x'],
+    ['a ca_file that does not exist', 'ca_file', { TF_VAR_image_ca_file: '/nonexistent/registry-ca.pem' }, 'ca_file "/nonexistent/registry-ca.pem" cannot be read'],
+  ])('GIVEN %s and a VCH not created yet WHEN planned THEN the plan fails on %s before anything is created', async (_label, attribute, vars, detail) => {
+    const fresh = workspace('dev', { fixture: 'safety' });
+    const env: NodeJS.ProcessEnv = { ...vars, TF_VAR_vch_name: 'vch-not-yet' };
+    if (env.TF_VAR_image === '') env.TF_VAR_image = `${bed.registry().host}/test/app:missing`;
+    const plan = await bed.terraform(fresh, ['plan'], { extraEnv: env, allow: [1] });
+    expect(plan.code).toBe(1);
+    expect(plan.stderr).toMatch(new RegExp(`on main\\.tf line \\d+, in resource "vic_image" "app":\\s+\\d+:\\s+${attribute}\\s+=`));
+    expect(plan.stderr.replace(/\s+/g, ' ')).toContain(detail);
+    expect(plan.stdout).not.toContain('vic_image.app will be created');
+  }, 120_000);
+});

@@ -1,0 +1,143 @@
+/**
+ * The safety round through the real `pulumi` CLI (Automation API, local backend), the simulator and
+ * a real registry: a tag that moves converges in one `pulumi up` (the image is replaced new-first,
+ * its container VM moves, the old image is deleted last), and two container VMs with one name in a
+ * VCH are refused by `pulumi preview`.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { LocalWorkspace, PulumiCommand, type Stack } from '@pulumi/pulumi/automation';
+import { findPeer } from '../../src/sim/peers';
+import { VimClient, moRef } from '../../src/vsphere';
+import { retrieveFromContainer, retrieveObject } from '../../src/vsphere/property-collector';
+import { extraConfigMap } from '../../src/resources/snapshot';
+import { connectTestClient, connectTestEngine } from '../helpers/engine';
+import { writeOciLayout } from '../helpers/oci-layout';
+import { useRegistry } from '../helpers/registry';
+import { useSimulator } from '../helpers/vcsim';
+import { preparePulumiProjects, pulumiSdkDir } from './project';
+
+const PULUMI_STEP_MS = 240_000;
+
+describe('pulumi: moved tags and duplicate names', () => {
+  const sim = useSimulator({ username: 'pulumi-safety', password: 'vsphere-Safety-P4ss' });
+  const registry = useRegistry();
+  let scratch: string;
+  let outside: VimClient;
+  let stack: Stack;
+
+  async function pushApp(version: string): Promise<void> {
+    const layout = await writeOciLayout(join(scratch, `layout-${version}`), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'version', content: `${version}\n` }] }], config: { Cmd: ['/bin/true'] } }]);
+    await registry().push(layout.dir, 'v1', 'safety/app:v1');
+  }
+
+  async function vmNames(): Promise<string[]> {
+    const rows = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
+    return rows.map((r) => r.props.name);
+  }
+
+  beforeAll(async () => {
+    // A missing CLI fails here, naming the install command (never a skip).
+    const pulumi = findPeer('pulumi');
+    const languageHost = findPeer('pulumi-language-nodejs');
+    scratch = await mkdtemp(join(tmpdir(), 'vic-pulumi-safety-'));
+    const backend = join(scratch, 'state');
+    await mkdir(backend);
+    const [project] = await preparePulumiProjects(scratch, ['test/pulumi/safety-program']);
+    await pushApp('one');
+    outside = await connectTestClient(sim());
+    const clusters = await retrieveFromContainer<{ name: string; resourcePool: { value: string } }>(outside, {
+      container: outside.serviceContent.rootFolder,
+      select: [{ type: 'ClusterComputeResource', paths: ['name', 'resourcePool'] }],
+    });
+    const datastores = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'Datastore', paths: ['name'] }] });
+    const resourcePoolId = clusters.find((c) => c.props.name === 'DC0_C0')?.props.resourcePool.value;
+    const datastoreId = datastores.find((d) => d.props.name === 'LocalDS_0')?.ref.value;
+    if (!resourcePoolId || !datastoreId) throw new Error('simulator inventory lacks DC0_C0 or LocalDS_0');
+    const pulumiCommand = await PulumiCommand.get({ root: dirname(dirname(pulumi)), skipVersionCheck: true });
+    stack = await LocalWorkspace.createStack(
+      { stackName: 'safety', workDir: project },
+      {
+        pulumiCommand,
+        pulumiHome: join(scratch, 'home'),
+        envVars: {
+          PATH: [dirname(pulumi), dirname(languageHost), pulumiSdkDir(), process.env.PATH ?? ''].join(delimiter),
+          PULUMI_BACKEND_URL: `file://${backend}`,
+          PULUMI_CONFIG_PASSPHRASE: 'safety-passphrase',
+          PULUMI_SKIP_UPDATE_CHECK: 'true',
+          PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
+        },
+      },
+    );
+    const s = sim();
+    await stack.setAllConfig({
+      'vic:vsphereServer': { value: s.url },
+      'vic:user': { value: s.username },
+      'vic:password': { value: s.password, secret: true },
+      'vic:thumbprint': { value: s.thumbprint ?? '' },
+      resourcePoolId: { value: resourcePoolId },
+      datastoreId: { value: datastoreId },
+      image: { value: `${registry().host}/safety/app:v1` },
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await outside?.close();
+    if (scratch && !process.env.VIC_KEEP_SCRATCH) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it(
+    'GIVEN an image and a container VM on tag v1 WHEN a new image is pushed to v1 THEN `pulumi up` replaces both on the new digest, deletes the old image last, and the next preview has no changes',
+    async () => {
+      const first = await stack.up();
+      const oldDigest = String(first.outputs.imageDigest.value);
+      await pushApp('two');
+
+      const preview = await stack.preview();
+      expect(preview.changeSummary).toMatchObject({ replace: 2 });
+      const steps: string[] = [];
+      const up = await stack.up({ onEvent: (e) => e.resOutputsEvent && steps.push(`${e.resOutputsEvent.metadata.op} ${e.resOutputsEvent.metadata.urn.split('::').pop()}`) });
+      expect(up.summary.resourceChanges).toMatchObject({ replace: 2 });
+      // The image: the new one first, the old one after the VM was replaced. The VM: delete first (its BIOS UUID comes from its name).
+      const at = (step: string) => steps.indexOf(step);
+      expect(steps.filter((st) => / (app|web)$/.test(st))).toEqual(expect.arrayContaining(['create-replacement app', 'delete-replaced app', 'create-replacement web', 'delete-replaced web']));
+      expect(at('create-replacement app')).toBeLessThan(at('create-replacement web'));
+      expect(at('delete-replaced web')).toBeLessThan(at('create-replacement web'));
+      expect(at('delete-replaced app')).toBeGreaterThan(at('create-replacement web'));
+      const digest = String(up.outputs.imageDigest.value);
+      expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(digest).not.toBe(oldDigest);
+      expect(up.outputs.webImageId.value).toBe(digest);
+      const vm = await retrieveObject<Record<string, unknown>>(outside, moRef('VirtualMachine', String(up.outputs.webMoid.value)), ['config.extraConfig']);
+      expect(extraConfigMap(vm['config.extraConfig']).get('vic.image')).toBe(digest);
+      // The new image was made first (create-before-destroy); the old one went once the VM had moved.
+      const engine = await connectTestEngine(sim());
+      try {
+        const [vch] = (await stack.exportStack()).deployment.resources.filter((r: { type: string }) => r.type.endsWith('vic:VirtualContainerHost'));
+        const [old] = await engine.read([{ type: 'image', state: { id: oldDigest, vch_id: String(vch.id) } }]);
+        expect(old).toBeNull();
+      } finally {
+        await engine.close();
+      }
+      const again = await stack.preview();
+      expect(Object.keys(again.changeSummary)).toEqual(['same']);
+    },
+    PULUMI_STEP_MS * 2,
+  );
+
+  it(
+    'GIVEN two container VMs with one name in the VCH WHEN previewed THEN the preview fails on name, and `pulumi up` fails before a second VM takes the name',
+    async () => {
+      await stack.setConfig('twins', { value: 'true' });
+      try {
+        await expect(stack.preview()).rejects.toThrow(/Duplicate container_vm: container_vm "twin-[ab]" and container_vm "twin-[ab]" both declare vch_id = "resgroup-\d+" and name = "twin"/);
+        await expect(stack.up()).rejects.toThrow(/Duplicate container_vm/);
+        expect((await vmNames()).filter((n) => n === 'twin').length).toBeLessThanOrEqual(1);
+      } finally {
+        await stack.removeConfig('twins');
+      }
+    },
+    PULUMI_STEP_MS,
+  );
+});

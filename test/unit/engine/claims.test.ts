@@ -1,0 +1,56 @@
+/** Identity claims are pure: GIVEN a sequence of claims WHEN made THEN exactly the second owner of one identity is refused. */
+import { IdentityClaims, identityKey, type Claimant } from '../../../src/engine/claims';
+import { UNKNOWN, containerVm, image, type Attrs } from '../../../src/resources';
+
+const vm = (name: string, vch: Attrs['vch_id'] = 'resgroup-1'): Attrs => ({ vch_id: vch, name, image_id: `sha256:${'a'.repeat(64)}` });
+const owner = (o: string, extra: Partial<Claimant> = {}): Claimant => ({ owner: o, ...extra });
+
+describe('identityKey', () => {
+  it.each<[string, Attrs, boolean]>([
+    ['a known VCH and name', vm('web'), true],
+    ['an unknown VCH', vm('web', UNKNOWN), false],
+    ['no name', { vch_id: 'resgroup-1' }, false],
+  ])('GIVEN %s WHEN keyed THEN a key only when every identity input is known', (_label, attrs, keyed) => {
+    expect(identityKey(containerVm, attrs) !== undefined).toBe(keyed);
+  });
+
+  it('GIVEN a type without an identity WHEN keyed THEN no key (images may share a digest)', () => {
+    expect(identityKey(image, { vch_id: 'resgroup-1', reference: 'r/a:1' })).toBeUndefined();
+  });
+});
+
+describe('IdentityClaims', () => {
+  it.each<[string, Array<[Attrs, Claimant]>, number[]]>([
+    ['two owners, one name', [[vm('web'), owner('a')], [vm('web'), owner('b')]], [1]],
+    ['one owner planned twice', [[vm('web'), owner('a')], [vm('web'), owner('a')]], []],
+    ['two names', [[vm('web'), owner('a')], [vm('db'), owner('b')]], []],
+    ['one name in two VCHs', [[vm('web', 'resgroup-1'), owner('a')], [vm('web', 'resgroup-2'), owner('b')]], []],
+    ['a third owner after a refused second', [[vm('web'), owner('a')], [vm('web'), owner('b')], [vm('web'), owner('c')]], [1, 2]],
+    ['an anonymous create of a name nobody is replacing', [[vm('web'), owner('a')], [vm('web'), owner('new', { anonymous: true })]], [1]],
+  ])('GIVEN %s WHEN claimed in order THEN the refused claims are exactly these', (_label, claims, refused) => {
+    const registry = new IdentityClaims();
+    const results = claims.map(([attrs, who]) => registry.claim(containerVm, attrs, who));
+    expect(results.flatMap((r, i) => (r.problems.length > 0 ? [i] : []))).toEqual(refused);
+    for (const i of refused) expect(results[i].problems.map((p) => [p.path.join('.'), p.summary])).toEqual([['name', 'Duplicate container_vm']]);
+  });
+
+  it('GIVEN an identity planned for replacement WHEN an anonymous create claims it THEN it takes over and learns the prior it replaces; a later anonymous create is refused', () => {
+    const registry = new IdentityClaims();
+    const prior: Attrs = { id: 'uuid-1', ...vm('web') };
+    expect(registry.claim(containerVm, vm('web'), owner('state:1')).problems).toEqual([]);
+    registry.replacing(containerVm, vm('web'), 'state:1', prior);
+    expect(registry.claim(containerVm, vm('web'), owner('create:1', { anonymous: true }))).toEqual({ problems: [], replaces: prior });
+    expect(registry.claim(containerVm, vm('web'), owner('create:2', { anonymous: true })).problems).toHaveLength(1);
+  });
+
+  it('GIVEN a released owner WHEN another claims its identity THEN it is free; the message names both labels', () => {
+    const registry = new IdentityClaims();
+    registry.claim(containerVm, vm('web'), owner('a', { label: 'container_vm.a' }));
+    const refused = registry.claim(containerVm, vm('web'), owner('b', { label: 'container_vm.b' }));
+    expect(refused.problems[0].detail).toBe(
+      'container_vm.b and container_vm.a both declare vch_id = "resgroup-1" and name = "web"; the two would share one vSphere object, and deleting either would delete it for both. Give each its own name.',
+    );
+    registry.release('a');
+    expect(registry.claim(containerVm, vm('web'), owner('b')).problems).toEqual([]);
+  });
+});

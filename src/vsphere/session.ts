@@ -93,6 +93,8 @@ export class VimClient {
 
   /** Connects, reads the ServiceContent and logs in. Throws InvalidLoginError with a clear message on bad credentials. */
   static async connect(options: VimClientOptions): Promise<VimClient> {
+    // A password in the URL is dropped from it, but kept among the strings every report redacts.
+    const urlPassword = decodeURIComponent(new URL(options.url.toString()).password);
     const url = normalizeSdkUrl(options.url);
     const password = options.password;
     const transport = new SoapTransport(url, {
@@ -103,7 +105,7 @@ export class VimClient {
       userAgent: options.userAgent,
       log: options.log,
       logBodies: options.logBodies,
-      secrets: () => [password],
+      secrets: () => (urlPassword ? [password, urlPassword] : [password]),
     });
     const retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     try {

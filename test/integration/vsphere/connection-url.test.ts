@@ -92,7 +92,7 @@ describe('GIVEN a simulator WHEN logging in with credentials in the server URL',
 
   test('THEN the right password logs in, and neither the settings URL nor the logs hold it', async () => {
     const logs: SoapLogEvent[] = [];
-    const { settings } = connectionSettings({ vsphere_server: withCredentials(PASSWORD), thumbprint: sim().thumbprint });
+    const { settings } = connectionSettings({ vsphere_server: withCredentials(PASSWORD), thumbprint: sim().thumbprint ?? null });
     expect(settings?.url).toBe(new URL(sim().url).href);
     const client = await connectVsphere(settings!, (e) => logs.push(e));
     try {
@@ -106,7 +106,7 @@ describe('GIVEN a simulator WHEN logging in with credentials in the server URL',
 
   test('THEN a wrong password fails with an error that names server and user but not the password', async () => {
     const logs: SoapLogEvent[] = [];
-    const { settings } = connectionSettings({ vsphere_server: withCredentials(WRONG), thumbprint: sim().thumbprint });
+    const { settings } = connectionSettings({ vsphere_server: withCredentials(WRONG), thumbprint: sim().thumbprint ?? null });
     const err = (await connectVsphere(settings!, (e) => logs.push(e)).catch((e: unknown) => e)) as Error;
     expect(err.message).toBe(`login to ${new URL(sim().url).href} as ${USER} failed: wrong user name or password`);
     expect(`${String(err)} ${JSON.stringify(err)} ${err.stack} ${JSON.stringify(logs)}`).not.toContain(WRONG);

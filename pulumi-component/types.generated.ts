@@ -86,7 +86,7 @@ export interface ImageArgs {
   readonly insecureRegistry?: pulumi.Input<boolean>;
   /** PEM file with the CA that signed the registry certificate. */
   readonly caFile?: pulumi.Input<string>;
-  /** Size of the ext4 filesystem. Defaults to the image content plus headroom. Changing it replaces the Image. */
+  /** Size of the ext4 filesystem. Defaults to the image content plus headroom. When set, it is also the limit on what the layers may unpack to (default 16384 MB, `VIC_IMAGE_MAX_UNPACKED_MB`); see docs/security.md. Changing it replaces the Image. */
   readonly sizeMb?: pulumi.Input<number>;
 }
 
@@ -104,7 +104,7 @@ export interface ImageOutputs {
   readonly insecureRegistry: pulumi.Output<boolean>;
   /** PEM file with the CA that signed the registry certificate. */
   readonly caFile: pulumi.Output<string | undefined>;
-  /** Size of the ext4 filesystem. Defaults to the image content plus headroom. */
+  /** Size of the ext4 filesystem. Defaults to the image content plus headroom. When set, it is also the limit on what the layers may unpack to (default 16384 MB, `VIC_IMAGE_MAX_UNPACKED_MB`); see docs/security.md. */
   readonly sizeMb: pulumi.Output<number>;
   /** The manifest digest the reference resolved to. */
   readonly digest: pulumi.Output<string>;

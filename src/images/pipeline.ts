@@ -93,6 +93,25 @@ export function imageLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): ImageI
   return { maxUnpackedMb: read('maxUnpackedMb'), maxEntries: read('maxEntries') };
 }
 
+/**
+ * Refuses, before downloading anything, layers whose declared sizes already pass the byte limit:
+ * the download itself would fill the disk. Compressed data is never much larger than what it
+ * unpacks to (deflate adds 5 bytes per 64 KiB it cannot compress, gzip a small header), which the
+ * allowance covers.
+ */
+function checkDeclaredLayerSizes(manifest: ImageManifest, limits: UnpackLimits): void {
+  let total = 0;
+  for (const [index, layer] of manifest.layers.entries()) {
+    total += layer.size;
+    const allowed = limits.maxBytes + Math.ceil(limits.maxBytes / 1024) + (index + 1) * 64 * 1024;
+    if (total > allowed) {
+      throw new LayerLimitError(
+        `layer ${layer.digest} (${layer.size} bytes, layer ${index + 1} of ${manifest.layers.length}) takes the image's layers past the limit of ${limits.maxBytes / (1024 * 1024)} MB before they are even unpacked; refused before downloading it. ${limits.raise.bytes}`,
+      );
+    }
+  }
+}
+
 /** The limits one build applies, with the advice its errors give. */
 function unpackLimits(options: BuildImageOptions): UnpackLimits {
   const configured = { ...imageLimitsFromEnv(), ...options.limits };
@@ -193,6 +212,7 @@ export async function buildImage(options: BuildImageOptions, store: ImageStore):
     if (existing.state === 'complete') {
       return infoFromMetadata(store, existing.metadata, { reused: true, pulledBytes: 0, uploadedBytes: 0 });
     }
+    checkDeclaredLayerSizes(manifest, limits);
     const configBlob = await client.fetchSmallBlob(reference.repository, manifest.config);
     const config = parseImageConfig(JSON.parse(configBlob.toString('utf8')), `image config ${manifest.config.digest}`);
     checkConfigPlatform(config, platform, resolved);

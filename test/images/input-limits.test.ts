@@ -4,6 +4,7 @@
  * how to raise it; nothing is left in the staging area or the store. Limits are lowered so the
  * crafted layers stay small and fast.
  */
+import { randomBytes } from 'node:crypto';
 import { lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,7 @@ describe('GIVEN a registry serving a gzip bomb, a layer with many tiny entries, 
   let bomb: WrittenLayout;
   let crowd: WrittenLayout;
   let modest: WrittenLayout;
+  let bulky: WrittenLayout;
   beforeAll(async () => {
     // 48 MB of zeros that gzip squeezes into a few tens of KB.
     bomb = await writeOciLayout(join(scratch, 'bomb'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n' }] }, { entries: bombEntries(48) }] }]);
@@ -63,7 +65,10 @@ describe('GIVEN a registry serving a gzip bomb, a layer with many tiny entries, 
     modest = await writeOciLayout(join(scratch, 'modest'), 'v1', [{ layers: [{ entries: [...manyEntries(200), { type: 'file', path: 'data', content: Buffer.alloc(2 * MiB, 1) }] }] }]);
     await registry().push(bomb.dir, 'v1', 'test/bomb:v1');
     await registry().push(crowd.dir, 'v1', 'test/crowd:v1');
+    // Random bytes do not compress: the declared layer size alone passes a 4 MB limit.
+    bulky = await writeOciLayout(join(scratch, 'bulky'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'noise', content: randomBytes(6 * MiB) }] }] }]);
     await registry().push(modest.dir, 'v1', 'test/modest:v1');
+    await registry().push(bulky.dir, 'v1', 'test/bulky:v1');
   }, 120_000);
 
   test('WHEN the bomb is built with an 8 MB unpack limit THEN it is refused naming the layer, the limit and how to raise it, and nothing is left behind', async () => {
@@ -103,6 +108,16 @@ describe('GIVEN a registry serving a gzip bomb, a layer with many tiny entries, 
       if (saved === undefined) delete process.env.VIC_IMAGE_MAX_ENTRIES;
       else process.env.VIC_IMAGE_MAX_ENTRIES = saved;
     }
+    expect(await readdir(workDir)).toEqual([]);
+  });
+
+  test('WHEN layers declare more bytes than the limit THEN the build is refused before any blob is downloaded', async () => {
+    const { store, workDir } = await freshWorkspace('bulky');
+    const before = registry().blobGets();
+    const attempt = buildImage({ reference: `${registry().host}/test/bulky:v1`, insecureRegistry: true, workDir, limits: { maxUnpackedMb: 4 } }, store);
+    await expect(attempt).rejects.toMatchObject({ code: 'LayerLimit' });
+    await expect(attempt).rejects.toThrow(new RegExp(`layer ${bulky.layerDigests[0][0]} \\(\\d+ bytes, layer 1 of 1\\) takes the image's layers past the limit of 4 MB before they are even unpacked; refused before downloading it`));
+    expect(registry().blobGets()).toBe(before);
     expect(await readdir(workDir)).toEqual([]);
   });
 

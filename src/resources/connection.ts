@@ -75,6 +75,15 @@ function serverUrl(server: string): URL | undefined {
   }
 }
 
+/** URL userinfo as typed: percent-escapes decoded, a stray "%" kept as is. */
+function decodeUserinfo(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** The server for messages and logs: any password in it replaced by `***`. */
 export function redactServer(server: string): string {
   // Up to the LAST "@": a password may hold "@" or "/" unescaped, and hiding too much is harmless.
@@ -123,8 +132,8 @@ export function connectionSettings(config: Attrs): { settings?: ConnectionSettin
   const url = typeof attrs.vsphere_server === 'string' ? serverUrl(attrs.vsphere_server) : undefined;
   // Credentials in the URL (govc style) fill what is unset, then leave the URL: it is logged.
   if (url && (url.username || url.password)) {
-    if (attrs.user === null || attrs.user === '') attrs.user = decodeURIComponent(url.username);
-    if (attrs.password === null || attrs.password === '') attrs.password = decodeURIComponent(url.password);
+    if (attrs.user === null || attrs.user === '') attrs.user = decodeUserinfo(url.username);
+    if (attrs.password === null || attrs.password === '') attrs.password = decodeUserinfo(url.password);
     url.username = '';
     url.password = '';
   }

@@ -60,6 +60,10 @@ describe('connectionSettings', () => {
     expect(settings).toMatchObject({ url: 'https://vc.example.com/sdk', username: USER, password: 'p@ss/w:rd' });
   });
 
+  test('GIVEN a URL password with a stray "%" THEN it is taken as written, not refused', () => {
+    expect(connectionSettings({ vsphere_server: 'https://u:50%zz@vc.example.com' }).settings).toMatchObject({ url: 'https://vc.example.com/sdk', password: '50%zz' });
+  });
+
   test('GIVEN credentials in the URL and an explicit user and password THEN the explicit ones win', () => {
     const { settings } = connectionSettings({ vsphere_server: `https://x:y@vc.example.com/sdk`, user: 'u', password: 'p' });
     expect(settings).toMatchObject({ url: 'https://vc.example.com/sdk', username: 'u', password: 'p' });

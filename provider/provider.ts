@@ -14,6 +14,7 @@ import {
   UNKNOWN,
   Value,
   connectionFromEnv,
+  connectionProblems,
   connectionSettings,
   containsUnknown,
   formatPath,
@@ -182,7 +183,10 @@ export class VicProvider {
     const kind = this.schemas.provider;
     try {
       const config = this.decode(kind, req.config) ?? {};
-      return { diagnostics: problemDiagnostics(kind, validateAttrs(kind.schema, config).problems, config) };
+      const { problems } = validateAttrs(kind.schema, config);
+      // Checks across attributes (plain HTTP needs its opt-in), which may come from the environment.
+      if (problems.length === 0) problems.push(...connectionProblems(connectionFromEnv(config, this.opts.env ?? process.env)));
+      return { diagnostics: problemDiagnostics(kind, problems, config) };
     } catch (err) {
       return { diagnostics: this.failure(kind, 'Invalid provider configuration', err) };
     }

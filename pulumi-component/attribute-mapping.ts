@@ -3,7 +3,7 @@
  * Terraform attribute names, `replaces` come from forceNew and secret outputs from sensitive. Pure
  * data, no Pulumi and no vSphere imports, so both the program side and the provider process use it.
  */
-import { AttrPath, AttrType, Attrs, ResourceDeclaration, Schema, UNKNOWN, Value, camelCase, isUnknown } from '../src/resources';
+import { AttrPath, AttrType, Attrs, ResourceDeclaration, Schema, UNKNOWN, Value, camelCase, holdsSensitive, isUnknown } from '../src/resources';
 
 /** The Pulumi ID is the resource's `id` attribute; it is never a separate output property. */
 const ID = 'id';
@@ -42,26 +42,13 @@ export function pulumiReplaces(decl: ResourceDeclaration): string[] {
     .map(([name]) => camelCase(name));
 }
 
-function containsSensitive(type: AttrType): boolean {
-  switch (type.kind) {
-    case 'object':
-      return Object.values(type.attributes).some((a) => a.sensitive || containsSensitive(a.type));
-    case 'list':
-    case 'set':
-    case 'map':
-      return containsSensitive(type.element);
-    default:
-      return false;
-  }
-}
-
 /**
  * Top-level properties that hold a sensitive value, themselves or nested (registry_auth.password):
  * Pulumi marks secrets per top-level property, so the whole object becomes a secret.
  */
 export function pulumiSecretNames(decl: ResourceDeclaration): string[] {
   return Object.entries(decl.schema)
-    .filter(([, a]) => a.sensitive || containsSensitive(a.type))
+    .filter(([, a]) => holdsSensitive(a))
     .map(([name]) => camelCase(name));
 }
 

@@ -86,7 +86,7 @@ export interface ImageArgs {
   readonly insecureRegistry?: pulumi.Input<boolean>;
   /** PEM file with the CA that signed the registry certificate. */
   readonly caFile?: pulumi.Input<string>;
-  /** Size of the ext4 filesystem. Defaults to the image content plus headroom. Changing it replaces the Image. */
+  /** Size of the ext4 filesystem. Defaults to the image content plus headroom. When set, it is also the limit on what the layers may unpack to (default 16384 MB, `VIC_IMAGE_MAX_UNPACKED_MB`); see docs/security.md. Changing it replaces the Image. */
   readonly sizeMb?: pulumi.Input<number>;
 }
 
@@ -104,7 +104,7 @@ export interface ImageOutputs {
   readonly insecureRegistry: pulumi.Output<boolean>;
   /** PEM file with the CA that signed the registry certificate. */
   readonly caFile: pulumi.Output<string | undefined>;
-  /** Size of the ext4 filesystem. Defaults to the image content plus headroom. */
+  /** Size of the ext4 filesystem. Defaults to the image content plus headroom. When set, it is also the limit on what the layers may unpack to (default 16384 MB, `VIC_IMAGE_MAX_UNPACKED_MB`); see docs/security.md. */
   readonly sizeMb: pulumi.Output<number>;
   /** The manifest digest the reference resolved to. Known at plan time when a tag moved: a new digest forces replacement. */
   readonly digest: pulumi.Output<string>;
@@ -142,6 +142,8 @@ export interface ContainerVmArgs {
   readonly entrypoint?: pulumi.Input<pulumi.Input<string>[]>;
   /** Environment variables, added to the image environment. Changing it replaces the ContainerVm. */
   readonly env?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+  /** Environment variables whose values are secret: added like `env`, but never shown in plans, logs or the console, and kept as salted hashes in the VM markers. The guest still reads them from `guestinfo.vic.config`, which anyone with read access to the VM can see (docs/security.md). A name may not be in both `env` and `secret_env`. Changing it replaces the ContainerVm. */
+  readonly secretEnv?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
   /** Working directory; defaults to the image WORKDIR. Changing it replaces the ContainerVm. */
   readonly workingDir?: pulumi.Input<string>;
   /** User (name, uid or uid:gid); defaults to the image USER. Changing it replaces the ContainerVm. */
@@ -176,6 +178,8 @@ export interface ContainerVmOutputs {
   readonly entrypoint: pulumi.Output<string[] | undefined>;
   /** Environment variables, added to the image environment. */
   readonly env: pulumi.Output<{ [key: string]: string } | undefined>;
+  /** Environment variables whose values are secret: added like `env`, but never shown in plans, logs or the console, and kept as salted hashes in the VM markers. The guest still reads them from `guestinfo.vic.config`, which anyone with read access to the VM can see (docs/security.md). A name may not be in both `env` and `secret_env`. */
+  readonly secretEnv: pulumi.Output<{ [key: string]: string } | undefined>;
   /** Working directory; defaults to the image WORKDIR. */
   readonly workingDir: pulumi.Output<string | undefined>;
   /** User (name, uid or uid:gid); defaults to the image USER. */

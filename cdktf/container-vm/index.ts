@@ -47,6 +47,12 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly env?: { [key: string]: string };
   /**
+  * Environment variables whose values are secret: added like `env`, but never shown in plans, logs or the console, and kept as salted hashes in the VM markers. The guest still reads them from `guestinfo.vic.config`, which anyone with read access to the VM can see (docs/security.md). A name may not be in both `env` and `secret_env`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#secret_env ContainerVm#secret_env}
+  */
+  readonly secretEnv?: { [key: string]: string };
+  /**
   * Working directory; defaults to the image WORKDIR.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#working_dir ContainerVm#working_dir}
@@ -157,6 +163,7 @@ export class ContainerVm extends cdktf.TerraformResource {
     this._command = config.command;
     this._entrypoint = config.entrypoint;
     this._env = config.env;
+    this._secretEnv = config.secretEnv;
     this._workingDir = config.workingDir;
     this._user = config.user;
     this._hostname = config.hostname;
@@ -262,6 +269,22 @@ export class ContainerVm extends cdktf.TerraformResource {
   // Temporarily expose input value. Use with caution.
   public get envInput() {
     return this._env;
+  }
+
+  // secret_env - computed: false, optional: true, required: false
+  private _secretEnv?: { [key: string]: string }; 
+  public get secretEnv() {
+    return this.getStringMapAttribute('secret_env');
+  }
+  public set secretEnv(value: { [key: string]: string }) {
+    this._secretEnv = value;
+  }
+  public resetSecretEnv() {
+    this._secretEnv = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get secretEnvInput() {
+    return this._secretEnv;
   }
 
   // working_dir - computed: false, optional: true, required: false
@@ -435,6 +458,7 @@ export class ContainerVm extends cdktf.TerraformResource {
       command: cdktf.listMapper(cdktf.stringToTerraform, false)(this._command),
       entrypoint: cdktf.listMapper(cdktf.stringToTerraform, false)(this._entrypoint),
       env: cdktf.hashMapper(cdktf.stringToTerraform)(this._env),
+      secret_env: cdktf.hashMapper(cdktf.stringToTerraform)(this._secretEnv),
       working_dir: cdktf.stringToTerraform(this._workingDir),
       user: cdktf.stringToTerraform(this._user),
       hostname: cdktf.stringToTerraform(this._hostname),
@@ -481,6 +505,12 @@ export class ContainerVm extends cdktf.TerraformResource {
       },
       env: {
         value: cdktf.hashMapperHcl(cdktf.stringToHclTerraform)(this._env),
+        isBlock: false,
+        type: "map",
+        storageClassType: "stringMap",
+      },
+      secret_env: {
+        value: cdktf.hashMapperHcl(cdktf.stringToHclTerraform)(this._secretEnv),
         isBlock: false,
         type: "map",
         storageClassType: "stringMap",

@@ -41,7 +41,7 @@ export interface ImageConfig extends cdktf.TerraformMetaArguments {
   */
   readonly caFile?: string;
   /**
-  * Size of the ext4 filesystem. Defaults to the image content plus headroom.
+  * Size of the ext4 filesystem. Defaults to the image content plus headroom. When set, it is also the limit on what the layers may unpack to (default 16384 MB, `VIC_IMAGE_MAX_UNPACKED_MB`); see docs/security.md.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/image#size_mb Image#size_mb}
   */

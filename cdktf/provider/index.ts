@@ -11,7 +11,7 @@ import * as cdktf from 'cdktf';
 
 export interface VicProviderConfig {
   /**
-  * vCenter or ESXi host name or URL (https://host/sdk). Environment variable: `VSPHERE_SERVER`.
+  * vCenter or ESXi host name or URL (https://host/sdk). A URL may carry `user:password@`, used when `user` and `password` are unset and never logged; `http://` is refused unless `allow_plain_http` is set. Environment variable: `VSPHERE_SERVER`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs#vsphere_server VicProvider#vsphere_server}
   */
@@ -40,6 +40,12 @@ export interface VicProviderConfig {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs#thumbprint VicProvider#thumbprint}
   */
   readonly thumbprint?: string;
+  /**
+  * Allow an `http://` vsphere_server. Off by default: over plain HTTP the password and the session travel in clear text. Only for a local simulator or a trusted tunnel. Environment variable: `VSPHERE_ALLOW_PLAIN_HTTP`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs#allow_plain_http VicProvider#allow_plain_http}
+  */
+  readonly allowPlainHttp?: boolean | cdktf.IResolvable;
   /**
   * PEM file with the CA that signed the server certificate. Environment variable: `VSPHERE_CA_FILE`.
   *
@@ -108,6 +114,7 @@ export class VicProvider extends cdktf.TerraformProvider {
     this._password = config.password;
     this._allowUnverifiedSsl = config.allowUnverifiedSsl;
     this._thumbprint = config.thumbprint;
+    this._allowPlainHttp = config.allowPlainHttp;
     this._caFile = config.caFile;
     this._datacenter = config.datacenter;
     this._alias = config.alias;
@@ -197,6 +204,22 @@ export class VicProvider extends cdktf.TerraformProvider {
     return this._thumbprint;
   }
 
+  // allow_plain_http - computed: false, optional: true, required: false
+  private _allowPlainHttp?: boolean | cdktf.IResolvable; 
+  public get allowPlainHttp() {
+    return this._allowPlainHttp;
+  }
+  public set allowPlainHttp(value: boolean | cdktf.IResolvable | undefined) {
+    this._allowPlainHttp = value;
+  }
+  public resetAllowPlainHttp() {
+    this._allowPlainHttp = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get allowPlainHttpInput() {
+    return this._allowPlainHttp;
+  }
+
   // ca_file - computed: false, optional: true, required: false
   private _caFile?: string; 
   public get caFile() {
@@ -256,6 +279,7 @@ export class VicProvider extends cdktf.TerraformProvider {
       password: cdktf.stringToTerraform(this._password),
       allow_unverified_ssl: cdktf.booleanToTerraform(this._allowUnverifiedSsl),
       thumbprint: cdktf.stringToTerraform(this._thumbprint),
+      allow_plain_http: cdktf.booleanToTerraform(this._allowPlainHttp),
       ca_file: cdktf.stringToTerraform(this._caFile),
       datacenter: cdktf.stringToTerraform(this._datacenter),
       alias: cdktf.stringToTerraform(this._alias),
@@ -293,6 +317,12 @@ export class VicProvider extends cdktf.TerraformProvider {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      allow_plain_http: {
+        value: cdktf.booleanToHclTerraform(this._allowPlainHttp),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
       },
       ca_file: {
         value: cdktf.stringToHclTerraform(this._caFile),

@@ -119,10 +119,14 @@ func ParseConfig(raw []byte) (Config, error) {
 			add(`field "cmd[0]" is empty: it must name the program to run`)
 		}
 	}
+	// Problems name the variable, never its value: values may be secrets, and problems reach the console.
 	for i, kv := range cfg.Env {
 		key, _, found := strings.Cut(kv, "=")
-		if !found || !envKeyPattern.MatchString(key) {
+		switch {
+		case !found:
 			add(`field "env[%d]": %q is not KEY=VALUE`, i, kv)
+		case !envKeyPattern.MatchString(key):
+			add(`field "env[%d]": name %q is not a variable name (value not shown)`, i, key)
 		}
 	}
 	if doc.WorkingDir != nil && *doc.WorkingDir != "" {

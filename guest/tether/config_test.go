@@ -56,6 +56,7 @@ func TestParseConfig_GivenAMalformedDocument_ThenTheErrorNamesTheField(t *testin
 		{"nothing to run", `{"version":1,"entrypoint":[],` + rootfs + `}`, `fields "entrypoint" and "cmd" are both empty`},
 		{"empty program", `{"version":1,"entrypoint":[""],` + rootfs + `}`, `field "entrypoint[0]" is empty`},
 		{"env without =", `{"version":1,"cmd":["sh"],"env":["A=1","JUSTKEY"],` + rootfs + `}`, `field "env[1]": "JUSTKEY" is not KEY=VALUE`},
+		{"env with an empty name", `{"version":1,"cmd":["sh"],"env":["=s3cret-value"],` + rootfs + `}`, `field "env[0]": name "" is not a variable name (value not shown)`},
 		{"relative working dir", `{"version":1,"cmd":["sh"],"working_dir":"srv",` + rootfs + `}`, `field "working_dir": "srv" is not an absolute path`},
 		{"bad user", `{"version":1,"cmd":["sh"],"user":"a b",` + rootfs + `}`, `field "user": "a b"`},
 		{"bad hostname", `{"version":1,"cmd":["sh"],"hostname":"a/b",` + rootfs + `}`, `field "hostname": "a/b"`},
@@ -128,5 +129,21 @@ func TestExitStatus_GivenHowAProcessEnded_ThenDockerNumbers(t *testing.T) {
 		if got := ExitStatus(tc.exited, tc.code, tc.signaled, tc.signal); got != tc.want {
 			t.Errorf("ExitStatus(%+v) = %d, want %d", tc, got, tc.want)
 		}
+	}
+}
+
+// GIVEN env entries that are malformed WHEN the config is parsed THEN the problems (printed on the
+// serial console) name the entry but never show a value, which may be a secret.
+func TestConfigProblemsNeverShowEnvValues(t *testing.T) {
+	raw := `{"version":1,"cmd":["sh"],"env":["=s3cret-one","BAD\u0000NAME=s3cret-two","OK=s3cret-three"],"rootfs":{"label":"vic-rootfs"}}`
+	_, err := ParseConfig([]byte(raw))
+	if err == nil {
+		t.Fatal("THEN the config is refused")
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("THEN no env value is shown, got %v", err)
+	}
+	if !strings.Contains(err.Error(), `field "env[1]"`) {
+		t.Fatalf("THEN the entry is named, got %v", err)
 	}
 }

@@ -470,7 +470,8 @@ func lookPathIn(name string, env []string, workingDir string) (string, error) {
 			return candidate, nil
 		}
 	}
-	return "", fmt.Errorf("not found in PATH=%s", path)
+	// Names the variable, never its value: any env value may be a secret, and this goes to the console.
+	return "", fmt.Errorf("not found in any of the %d directories of the container's PATH", len(filepath.SplitList(path)))
 }
 
 func checkExecutable(path string) error {

@@ -36,8 +36,9 @@ export function connectionFromOptions(options: Record<string, unknown>, env: Nod
     const lines = problems.map((p) => {
       const name = formatPath(p.path);
       const attr = connectionSchema[name];
-      const how = attr ? `pass ${flagOf(name)} or set ${attr.env?.join(' or ') ?? 'it'}` : p.detail;
-      return `  ${name}: ${p.summary.replace(/^Missing vSphere connection setting .*/, 'missing')}; ${how}`;
+      // A missing setting says where to give it; any other problem's detail already says what to do.
+      if (!attr || !/^Missing vSphere connection setting/.test(p.summary)) return `  ${name}: ${p.detail}`;
+      return `  ${name}: missing; pass ${flagOf(name)} or set ${attr.env?.join(' or ') ?? 'it'}`;
     });
     throw new ConnectionError(`cannot connect to vSphere:\n${lines.join('\n')}\nFor the embedded simulator: eval "$(vic sim start)"`);
   }

@@ -2,7 +2,7 @@
  * Desired versus observed, per attribute: the pure half of planning. The vSphere-dependent checks
  * (objects exist, tags resolved) run in plan.ts and may add reasons or force a replacement.
  */
-import { AttrPath, Attrs, ResourceDeclaration, UNKNOWN, Value, isUnknown } from '../resources';
+import { AttrPath, Attrs, ResourceDeclaration, UNKNOWN, Value, holdsSensitive, isUnknown } from '../resources';
 import { Action, AttributeChange } from './types';
 
 export interface Diff {
@@ -64,11 +64,13 @@ export function diffResource(decl: ResourceDeclaration, prior: Attrs | null, con
     planned[name] = want ?? null;
     if (sameValue(have, want)) continue;
     changes.push({ path: [name], before: have, after: want, forceNew: Boolean(attr.forceNew) });
+    // Reasons reach plans and logs as text: a sensitive value is named, never shown.
+    const what = holdsSensitive(attr) ? '(sensitive value) changed' : `${show(have)} → ${show(want)}`;
     if (attr.forceNew) {
       requiresReplace.push([name]);
-      reasons.push(`${name}: ${show(have)} → ${show(want)} (forces replacement)`);
+      reasons.push(`${name}: ${what} (forces replacement)`);
     } else {
-      reasons.push(`${name}: ${show(have)} → ${show(want)}`);
+      reasons.push(`${name}: ${what}`);
     }
   }
   const replace = requiresReplace.length > 0;

@@ -15,6 +15,7 @@ export type ImageErrorCode =
   | 'Registry'
   | 'UnsafeLayerPath'
   | 'LayerFormat'
+  | 'LayerLimit'
   | 'FilesystemBuild'
   | 'ImageStore'
   | 'MissingTool';
@@ -98,6 +99,16 @@ export class UnsafeLayerPathError extends ImageError {
 export class LayerFormatError extends ImageError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('LayerFormat', message, options);
+  }
+}
+
+/**
+ * A layer that unpacks to more bytes or more entries than the image may hold: refused while it
+ * streams, before it fills the disk (a gzip bomb, or millions of tiny files).
+ */
+export class LayerLimitError extends ImageError {
+  constructor(message: string) {
+    super('LayerLimit', message);
   }
 }
 

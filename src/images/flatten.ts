@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
-import { ImageError, LayerFormatError, UnsafeLayerPathError } from './errors';
+import { ImageError, LayerFormatError, LayerLimitError, UnsafeLayerPathError } from './errors';
 
 export interface LayerFile {
   /** The verified layer blob on local disk (gzip or plain tar). */
@@ -72,6 +72,19 @@ const BLOCK = 4096;
 const DEFAULT_DIRECTORY: EntryAttributes = { mode: 0o755, uid: 0, gid: 0 };
 const DEFAULT_FILE: EntryAttributes = { mode: 0o644, uid: 0, gid: 0 };
 
+/**
+ * How much the layers of one image may unpack to, all layers together: what a later layer deletes
+ * was on disk once too. Checked while the bytes stream, before they are written.
+ */
+export interface UnpackLimits {
+  /** Unpacked (tar) bytes. */
+  readonly maxBytes: number;
+  /** Tar entries: each costs an inode and a file operation, whatever its size. */
+  readonly maxEntries: number;
+  /** What the user can do to raise each limit, ending the error message. */
+  readonly raise: { readonly bytes: string; readonly entries: string };
+}
+
 /** One tar entry: its header and its content stream. */
 type LayerEntry = AsyncIterable<unknown> & { readonly header: tar.Header };
 
@@ -83,8 +96,13 @@ interface LayerContext {
 
 export class RootfsStaging {
   private readonly attributes = new Map<string, EntryAttributes>();
+  private unpackedBytes = 0;
+  private entries = 0;
 
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    private readonly limits?: UnpackLimits,
+  ) {}
 
   /** Creates the (empty) staging root. */
   async create(): Promise<void> {
@@ -115,20 +133,56 @@ export class RootfsStaging {
     source.on('error', fail);
     counter.on('error', fail);
     let upstream: Readable = source.pipe(counter);
-    if (gzipped) upstream = upstream.pipe(createGunzip({ chunkSize: 256 * 1024 }).on('error', fail));
-    upstream.pipe(extract as unknown as NodeJS.WritableStream);
+    const gunzip = gzipped ? createGunzip({ chunkSize: 256 * 1024 }).on('error', fail) : undefined;
+    if (gunzip) upstream = upstream.pipe(gunzip);
+    // Between inflate and tar: the bytes over the limit never reach the code that writes files.
+    const limiter = this.unpackLimiter(layer).on('error', fail);
+    upstream.pipe(limiter).pipe(extract as unknown as NodeJS.WritableStream);
     try {
       for await (const entry of extract) {
+        this.countEntry(layer);
         await this.applyEntry(entry, context);
       }
     } catch (err) {
       if (ImageError.isImageError(err)) throw err;
+      if (ImageError.isImageError(upstreamError)) throw upstreamError;
       const cause = upstreamError ?? (err as Error);
       throw new LayerFormatError(`layer ${layer.digest} is not a readable ${gzipped ? 'gzip-compressed ' : ''}tar stream: ${cause.message}`, { cause });
     } finally {
       source.destroy();
+      gunzip?.destroy();
+      limiter.destroy();
     }
+    if (ImageError.isImageError(upstreamError)) throw upstreamError;
     if (upstreamError) throw new LayerFormatError(`layer ${layer.digest} is not a readable tar stream: ${upstreamError.message}`, { cause: upstreamError });
+  }
+
+  /** Counts unpacked bytes across layers and fails the stream as soon as they pass the limit. */
+  private unpackLimiter(layer: LayerFile): Transform {
+    const limits = this.limits;
+    return new Transform({
+      transform: (chunk: Buffer, _enc, done) => {
+        this.unpackedBytes += chunk.length;
+        if (limits && this.unpackedBytes > limits.maxBytes) {
+          done(
+            new LayerLimitError(
+              `layer ${layer.digest} unpacks beyond the limit of ${formatBytes(limits.maxBytes)} for this image (all layers together); refused before it filled the disk (a compression bomb, or an image larger than allowed). ${limits.raise.bytes}`,
+            ),
+          );
+          return;
+        }
+        done(null, chunk);
+      },
+    });
+  }
+
+  private countEntry(layer: LayerFile): void {
+    this.entries++;
+    if (this.limits && this.entries > this.limits.maxEntries) {
+      throw new LayerLimitError(
+        `layer ${layer.digest} holds more entries than the limit of ${this.limits.maxEntries} for this image (all layers together); refused before it filled the disk. ${this.limits.raise.entries}`,
+      );
+    }
   }
 
   private async applyEntry(entry: LayerEntry, context: LayerContext): Promise<void> {
@@ -386,6 +440,11 @@ function escapesRoot(from: readonly string[], steps: readonly string[]): boolean
     } else if (step !== '' && step !== '.') depth++;
   }
   return false;
+}
+
+function formatBytes(bytes: number): string {
+  const MiB = 1024 * 1024;
+  return bytes >= MiB && bytes % MiB === 0 ? `${bytes / MiB} MB` : `${bytes} bytes`;
 }
 
 async function lstatOrUndefined(path: string) {

@@ -1,6 +1,6 @@
 /** The image pipeline's public surface: what src/resources and the front ends may use. */
-export { buildImage, resolveReference, readStoredImage, deleteStoredImage } from './pipeline';
-export type { BuildImageOptions, RegistryAccessOptions, ResolvedImage, ImageInfo } from './pipeline';
+export { buildImage, resolveReference, readStoredImage, deleteStoredImage, imageLimitsFromEnv, DEFAULT_IMAGE_LIMITS, IMAGE_LIMIT_ENV } from './pipeline';
+export type { BuildImageOptions, RegistryAccessOptions, ResolvedImage, ImageInfo, ImageInputLimits } from './pipeline';
 export { rootfsUuidForDigest, ROOTFS_LABEL } from './ext4';
 export type { PrivilegeMode } from './ext4';
 export { LocalDirectoryImageStore, imageLayout, inspectStoredImage } from './image-store';

@@ -9,9 +9,9 @@
 import { chmod, lstat, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImageError, PlatformNotFoundError } from './errors';
+import { ImageError, LayerLimitError, PlatformNotFoundError } from './errors';
 import { buildExt4, planFilesystemSize, rootfsUuidForDigest, ROOTFS_LABEL, type PrivilegeMode } from './ext4';
-import { RootfsStaging } from './flatten';
+import { RootfsStaging, type UnpackLimits } from './flatten';
 import {
   bufferSource,
   fileSource,
@@ -60,6 +60,77 @@ export interface BuildImageOptions extends RegistryAccessOptions {
   readonly privilege?: PrivilegeMode;
   /** Layers downloaded at once; default 3. */
   readonly downloadConcurrency?: number;
+  /** Bounds on what the layers may unpack to; default from the environment (imageLimitsFromEnv). */
+  readonly limits?: Partial<ImageInputLimits>;
+}
+
+/**
+ * Bounds on the unpacked content of one image, all layers together. `sizeMb`, when given, replaces
+ * `maxUnpackedMb`: the filesystem could not hold more anyway.
+ */
+export interface ImageInputLimits {
+  readonly maxUnpackedMb: number;
+  readonly maxEntries: number;
+}
+
+/** Large enough for real-world images (tens of GB, hundreds of thousands of files); far below "fill the disk". */
+export const DEFAULT_IMAGE_LIMITS: ImageInputLimits = { maxUnpackedMb: 16384, maxEntries: 1_000_000 };
+
+export const IMAGE_LIMIT_ENV = { maxUnpackedMb: 'VIC_IMAGE_MAX_UNPACKED_MB', maxEntries: 'VIC_IMAGE_MAX_ENTRIES' } as const;
+
+/** The limits from VIC_IMAGE_MAX_UNPACKED_MB and VIC_IMAGE_MAX_ENTRIES, defaults for unset ones. */
+export function imageLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): ImageInputLimits {
+  const read = (key: keyof ImageInputLimits): number => {
+    const name = IMAGE_LIMIT_ENV[key];
+    const text = env[name]?.trim();
+    if (text === undefined || text === '') return DEFAULT_IMAGE_LIMITS[key];
+    const value = Number(text);
+    if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
+      throw new LayerLimitError(`${name}=${JSON.stringify(text)} is not a positive whole number; set it to one (default ${DEFAULT_IMAGE_LIMITS[key]}) or unset it`);
+    }
+    return value;
+  };
+  return { maxUnpackedMb: read('maxUnpackedMb'), maxEntries: read('maxEntries') };
+}
+
+/**
+ * Refuses, before downloading anything, layers whose declared sizes already pass the byte limit:
+ * the download itself would fill the disk. Compressed data is never much larger than what it
+ * unpacks to (deflate adds 5 bytes per 64 KiB it cannot compress, gzip a small header), which the
+ * allowance covers.
+ */
+function checkDeclaredLayerSizes(manifest: ImageManifest, limits: UnpackLimits): void {
+  let total = 0;
+  for (const [index, layer] of manifest.layers.entries()) {
+    total += layer.size;
+    const allowed = limits.maxBytes + Math.ceil(limits.maxBytes / 1024) + (index + 1) * 64 * 1024;
+    if (total > allowed) {
+      throw new LayerLimitError(
+        `layer ${layer.digest} (${layer.size} bytes, layer ${index + 1} of ${manifest.layers.length}) takes the image's layers past the limit of ${limits.maxBytes / (1024 * 1024)} MB before they are even unpacked; refused before downloading it. ${limits.raise.bytes}`,
+      );
+    }
+  }
+}
+
+/** The limits one build applies, with the advice its errors give. */
+function unpackLimits(options: BuildImageOptions): UnpackLimits {
+  const configured = { ...imageLimitsFromEnv(), ...options.limits };
+  const entries = `If the image is genuine, raise the limit with the environment variable ${IMAGE_LIMIT_ENV.maxEntries} (now ${configured.maxEntries}) of the process that builds images (terraform, pulumi or vic).`;
+  if (options.sizeMb !== undefined) {
+    return {
+      maxBytes: options.sizeMb * 1024 * 1024,
+      maxEntries: configured.maxEntries,
+      raise: { bytes: `The image's size_mb (${options.sizeMb}) bounds its content: if the image is genuine, raise size_mb.`, entries },
+    };
+  }
+  return {
+    maxBytes: configured.maxUnpackedMb * 1024 * 1024,
+    maxEntries: configured.maxEntries,
+    raise: {
+      bytes: `If the image is genuine, set size_mb on the image to the size it needs (it replaces this limit), or raise the limit with the environment variable ${IMAGE_LIMIT_ENV.maxUnpackedMb} (now ${configured.maxUnpackedMb}) of the process that builds images (terraform, pulumi or vic).`,
+      entries,
+    },
+  };
 }
 
 export interface ResolvedImage {
@@ -134,6 +205,8 @@ export async function deleteStoredImage(store: ImageStore, digest: string): Prom
 export async function buildImage(options: BuildImageOptions, store: ImageStore): Promise<ImageInfo> {
   const reference = parseImageReference(options.reference);
   const platform = parsePlatform(options.platform ?? DEFAULT_PLATFORM);
+  // Before any network traffic: a bad limit setting fails fast.
+  const limits = unpackLimits(options);
   // One controller for everything in flight: a failed layer download stops its siblings.
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort(options.signal?.reason);
@@ -145,13 +218,14 @@ export async function buildImage(options: BuildImageOptions, store: ImageStore):
     if (existing.state === 'complete') {
       return infoFromMetadata(store, existing.metadata, { reused: true, pulledBytes: 0, uploadedBytes: 0 });
     }
+    checkDeclaredLayerSizes(manifest, limits);
     const configBlob = await client.fetchSmallBlob(reference.repository, manifest.config);
     const config = parseImageConfig(JSON.parse(configBlob.toString('utf8')), `image config ${manifest.config.digest}`);
     checkConfigPlatform(config, platform, resolved);
 
     const staging = await mkdtemp(join(options.workDir ?? tmpdir(), `vic-image-${digestHex(resolved.digest).slice(0, 12)}-`));
     try {
-      return await buildInStaging({ options, store, client, controller, staging, resolved, manifest, config: config.container, partial: existing.state === 'partial' });
+      return await buildInStaging({ options, limits, store, client, controller, staging, resolved, manifest, config: config.container, partial: existing.state === 'partial' });
     } finally {
       await removeStagingArea(staging);
     }
@@ -166,6 +240,7 @@ export async function buildImage(options: BuildImageOptions, store: ImageStore):
 
 interface StagingWork {
   readonly options: BuildImageOptions;
+  readonly limits: UnpackLimits;
   readonly store: ImageStore;
   readonly client: RegistryClient;
   readonly controller: AbortController;
@@ -182,7 +257,7 @@ async function buildInStaging(work: StagingWork): Promise<ImageInfo> {
   const disk = join(staging, 'disk');
   await mkdir(blobs);
   await mkdir(disk);
-  const rootfs = new RootfsStaging(join(staging, 'rootfs'));
+  const rootfs = new RootfsStaging(join(staging, 'rootfs'), work.limits);
   await rootfs.create();
 
   const layerBytes = manifest.layers.reduce((sum, l) => sum + l.size, 0);

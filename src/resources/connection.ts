@@ -3,12 +3,22 @@
  * Pulumi `vic:*` config keys, the CLI flags and the docs all come from this schema.
  */
 import { accessSync, constants } from 'node:fs';
-import { Attrs, Schema, t } from './schema';
+import { Attrs, Problem, Schema, isUnknown, t } from './schema';
 import { validateAttrs, Validated } from './validate';
-import { nonEmpty, serverAddress, sha256Thumbprint } from './validators';
+import { nonEmpty, redactServer, serverAddress, sha256Thumbprint } from './validators';
+
+export { redactServer };
 
 export const connectionSchema: Schema = {
-  vsphere_server: { type: t.string, optional: true, env: ['VSPHERE_SERVER'], validate: [serverAddress], description: 'vCenter or ESXi host name or URL (https://host/sdk).', example: 'vcenter.example.com' },
+  vsphere_server: {
+    type: t.string,
+    optional: true,
+    env: ['VSPHERE_SERVER'],
+    validate: [serverAddress],
+    description:
+      'vCenter or ESXi host name or URL (https://host/sdk). A URL may carry `user:password@`, used when `user` and `password` are unset and never logged; `http://` is refused unless `allow_plain_http` is set.',
+    example: 'vcenter.example.com',
+  },
   user: { type: t.string, optional: true, env: ['VSPHERE_USER'], description: 'User name for vSphere.', example: 'administrator@vsphere.local' },
   password: { type: t.string, optional: true, sensitive: true, env: ['VSPHERE_PASSWORD'], description: 'Password for vSphere. Sensitive: never shown in plans or logs.' },
   allow_unverified_ssl: {
@@ -23,6 +33,12 @@ export const connectionSchema: Schema = {
     env: ['VSPHERE_THUMBPRINT'],
     validate: [sha256Thumbprint],
     description: 'SHA-256 thumbprint of the server certificate (AA:BB:…) to pin instead of verifying against CAs.',
+  },
+  allow_plain_http: {
+    type: t.bool,
+    optional: true,
+    env: ['VSPHERE_ALLOW_PLAIN_HTTP'],
+    description: 'Allow an `http://` vsphere_server. Off by default: over plain HTTP the password and the session travel in clear text. Only for a local simulator or a trusted tunnel.',
   },
   ca_file: { type: t.string, optional: true, env: ['VSPHERE_CA_FILE'], description: 'PEM file with the CA that signed the server certificate.' },
   datacenter: {
@@ -60,9 +76,65 @@ export function connectionFromEnv(config: Attrs, env: NodeJS.ProcessEnv = proces
   return out;
 }
 
+/** The server as a URL (`https://host/sdk` for a bare host name), or undefined when it is not one. */
+function serverUrl(server: string): URL | undefined {
+  try {
+    const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `https://${server}`);
+    if (url.pathname === '/' || url.pathname === '') url.pathname = '/sdk';
+    return url;
+  } catch {
+    return undefined;
+  }
+}
+
+/** URL userinfo as typed: percent-escapes decoded, a stray "%" kept as is. */
+function decodeUserinfo(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Checks that span attributes or need the server parsed: the scheme against allow_plain_http.
+ * Unknown values (a Terraform plan) are skipped; every problem names vsphere_server.
+ */
+export function connectionProblems(config: Attrs): Problem[] {
+  const server = config.vsphere_server;
+  if (typeof server !== 'string' || server === '') return [];
+  const shown = JSON.stringify(redactServer(server));
+  const url = serverUrl(server);
+  // A server that is no address at all is reported by its validator (serverAddress).
+  if (!url) return [];
+  const allowPlain = config.allow_plain_http;
+  if (url.protocol === 'http:' && allowPlain !== true && !isUnknown(allowPlain)) {
+    return [
+      {
+        path: ['vsphere_server'],
+        severity: 'error',
+        summary: 'Plain HTTP refused for "vsphere_server"',
+        detail: `vsphere_server = ${shown} uses plain HTTP: the password and the session cookie would travel in clear text. Use https://, or, only for a local simulator or a trusted tunnel, set allow_plain_http = true (environment: VSPHERE_ALLOW_PLAIN_HTTP=true).`,
+      },
+    ];
+  }
+  return [];
+}
+
 /** Validates a connection config (after env fallback) and turns it into settings for the client. */
 export function connectionSettings(config: Attrs): { settings?: ConnectionSettings; problems: Validated['problems'] } {
-  const { attrs, problems } = validateAttrs(connectionSchema, config);
+  const validated = validateAttrs(connectionSchema, config);
+  const problems = [...validated.problems];
+  const attrs = { ...validated.attrs };
+  if (problems.length === 0) problems.push(...connectionProblems(attrs));
+  const url = typeof attrs.vsphere_server === 'string' ? serverUrl(attrs.vsphere_server) : undefined;
+  // Credentials in the URL (govc style) fill what is unset, then leave the URL: it is logged.
+  if (url && (url.username || url.password)) {
+    if (attrs.user === null || attrs.user === '') attrs.user = decodeUserinfo(url.username);
+    if (attrs.password === null || attrs.password === '') attrs.password = decodeUserinfo(url.password);
+    url.username = '';
+    url.password = '';
+  }
   for (const name of ['vsphere_server', 'user', 'password']) {
     if (attrs[name] === null || attrs[name] === undefined || attrs[name] === '') {
       const env = connectionSchema[name].env?.[0];
@@ -89,13 +161,12 @@ export function connectionSettings(config: Attrs): { settings?: ConnectionSettin
       });
     }
   }
-  if (problems.length > 0) return { problems };
-  const server = String(attrs.vsphere_server);
-  const url = /^https?:\/\//.test(server) ? server.replace(/\/?$/, '').replace(/(\/sdk)?$/, '/sdk') : `https://${server}/sdk`;
+  if (problems.length > 0 || !url) return { problems };
+  url.pathname = url.pathname.replace(/\/?$/, '').replace(/(\/sdk)?$/, '/sdk');
   return {
     problems,
     settings: {
-      url,
+      url: url.href,
       username: String(attrs.user),
       password: String(attrs.password),
       insecure: attrs.allow_unverified_ssl === true,

@@ -4,6 +4,7 @@
  * duplicated. What the user asked for is kept in extraConfig `vic.spec`; the merged container
  * config the guest reads is `guestinfo.vic.config`.
  */
+import { createHash } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { inspectStoredImage, imageLayout, type ImageMetadata } from '../images';
 import { isFault, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
@@ -14,11 +15,11 @@ import { addDevice, fileSerialPort, isoCdrom, networkAdapter, pvscsiController, 
 import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm } from '../vsphere/virtual-machine';
 import { containerVm } from './container-vm';
 import { ResourceError } from './errors';
-import { GUESTINFO_CONFIG_KEY, encodeGuestConfig, guestConfig } from './guest-config';
+import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig } from './guest-config';
 import { plannedImageKey } from './image.lifecycle';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { PlacementError, collectPlacement, networkOf } from './placement';
-import type { Attrs, Problem } from './schema';
+import type { Attrs, Problem, Value } from './schema';
 import { InventorySnapshot, VM_PATHS, VchMarker, VmRow, imageStoreOf, readVchMarker, takeSnapshot, vmRow } from './snapshot';
 
 /** Namespace of container VM BIOS UUIDs (UUIDv5). Changing it would orphan every existing VM. */
@@ -43,6 +44,26 @@ const OWNER = 'vic-iac';
 
 /** The user inputs that only we keep (vSphere has no field for them). */
 const SPEC_FIELDS = ['command', 'entrypoint', 'env', 'working_dir', 'user', 'hostname', 'networks', 'disk_size_mb'] as const;
+
+/**
+ * What a secret_env value reads as when it cannot be told: in a listing, or when vSphere holds a
+ * value that is neither the state's nor the guest config's. It equals no real config value, so a
+ * plan replaces the VM rather than keep a secret it cannot vouch for.
+ */
+export const SECRET_UNREADABLE = '(sensitive value not readable)';
+
+/**
+ * The marker form of a secret value (vic.spec keeps only this): salted with the VM's BIOS UUID,
+ * so equal secrets on two VMs do not show as equal hashes, and a changed value still shows as drift.
+ */
+export function secretEnvHash(uuid: string, name: string, value: string): string {
+  return `sha256:${createHash('sha256').update(`${uuid}\0${name}\0${value}`).digest('hex')}`;
+}
+
+function secretEnvHashes(uuid: string, secretEnv: Attrs | null | undefined): Attrs | null {
+  if (!secretEnv || Object.keys(secretEnv).length === 0) return null;
+  return Object.fromEntries(Object.keys(secretEnv).sort().map((k) => [k, secretEnvHash(uuid, k, String(secretEnv[k]))]));
+}
 
 export function isOurs(vm: VmRow, vchId?: string, name?: string): boolean {
   const x = vm.extraConfig;
@@ -76,8 +97,39 @@ function parseJson<T>(text: string | undefined, fallback: T): T {
   }
 }
 
-/** The state as vSphere has it. */
-export function stateOfVm(vm: VmRow): Attrs {
+/**
+ * secret_env as the state holds it: the marker has salted hashes only, so each value is the one
+ * (from `known`, then the guest config) whose hash matches; without `resolve`, values stay hidden.
+ */
+function secretEnvOf(vm: VmRow, spec: Attrs, resolve: { readonly known?: Attrs | null } | undefined): Attrs | null {
+  const hashes = spec.secret_env as Record<string, string> | null | undefined;
+  if (!hashes || typeof hashes !== 'object' || Object.keys(hashes).length === 0) return null;
+  const known = (resolve?.known?.secret_env ?? {}) as Record<string, Value>;
+  const guest = new Map<string, string>();
+  if (resolve) {
+    try {
+      for (const kv of decodeGuestConfig(vm.extraConfig.get(GUESTINFO_CONFIG_KEY) ?? '').env) {
+        const i = kv.indexOf('=');
+        if (i > 0) guest.set(kv.slice(0, i), kv.slice(i + 1));
+      }
+    } catch {
+      // No readable guest config: values not in `known` read as unreadable, which the plan replaces.
+    }
+  }
+  const uuid = vm.uuid ?? '';
+  const out: Attrs = {};
+  for (const [name, hash] of Object.entries(hashes)) {
+    const candidates = [known[name], guest.get(name)].filter((v): v is string => typeof v === 'string');
+    out[name] = candidates.find((v) => secretEnvHash(uuid, name, v) === hash) ?? SECRET_UNREADABLE;
+  }
+  return out;
+}
+
+/**
+ * The state as vSphere has it. `secrets` resolves secret_env values (see secretEnvOf); a listing
+ * leaves it out and gets only the names.
+ */
+export function stateOfVm(vm: VmRow, secrets?: { readonly known?: Attrs | null }): Attrs {
   const spec = parseJson<Attrs>(vm.extraConfig.get(KEYS.spec), {});
   const labels = parseJson<Record<string, string> | null>(vm.extraConfig.get(KEYS.labels), null);
   return {
@@ -88,6 +140,7 @@ export function stateOfVm(vm: VmRow): Attrs {
     command: spec.command ?? null,
     entrypoint: spec.entrypoint ?? null,
     env: spec.env ?? null,
+    secret_env: secretEnvOf(vm, spec, secrets),
     working_dir: spec.working_dir ?? null,
     user: spec.user ?? null,
     hostname: spec.hostname ?? null,
@@ -133,10 +186,11 @@ function wantedNetworks(config: Attrs, marker: VchMarker): string[] {
   return marker.bridge_network ? [marker.bridge_network] : [];
 }
 
-function specOf(config: Attrs, networks: string[]): Attrs {
+function specOf(config: Attrs, networks: string[], uuid: string): Attrs {
   const spec: Attrs = {};
   for (const k of SPEC_FIELDS) spec[k] = config[k] ?? null;
   spec.networks = networks;
+  spec.secret_env = secretEnvHashes(uuid, config.secret_env as Attrs | null);
   return spec;
 }
 
@@ -147,10 +201,10 @@ async function setPower(client: VimClient, vm: ManagedObjectReference, want: unk
   if (want === 'stopped' && on) await powerOffVm(client, vm).catch(ignoreState);
 }
 
-async function afterChange(client: VimClient, ref: ManagedObjectReference): Promise<Attrs> {
+async function afterChange(client: VimClient, ref: ManagedObjectReference, config: Attrs): Promise<Attrs> {
   const vm = await readVm(client, ref);
   if (!vm) throw new ResourceError(`VM ${ref.value} vanished during apply`);
-  return stateOfVm(vm);
+  return stateOfVm(vm, { known: config });
 }
 
 /** Brings an existing VM (ours) to the config's in-place attributes. */
@@ -177,7 +231,7 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: Attrs): Promi
     });
   }
   await setPower(client, ref, config.power_state, powerState);
-  return afterChange(client, ref);
+  return afterChange(client, ref, config);
 }
 
 export const containerVmLifecycle: Lifecycle = {
@@ -196,12 +250,21 @@ export const containerVmLifecycle: Lifecycle = {
     }
     if (!vm) return null;
     if (!isOurs(vm)) throw new ResourceError(`VM ${vm.name} (${vm.moid}) has the BIOS UUID ${uuid} of container VM "${String(prior.name)}" but no vic-iac markers; it was not made by vic-iac. Remove it from the state, or delete that VM.`);
-    return stateOfVm(vm);
+    return stateOfVm(vm, { known: prior });
   },
 
   async check(ctx, config, prior): Promise<PlanCheck> {
     const problems: Problem[] = [];
     const notes: string[] = [];
+    const plain = (config.env ?? {}) as Attrs;
+    for (const name of Object.keys((config.secret_env ?? {}) as Attrs).filter((k) => k in plain)) {
+      problems.push({
+        path: ['secret_env', name],
+        severity: 'error',
+        summary: 'Variable in both env and secret_env',
+        detail: `"${name}" is set in both env and secret_env, so it is unclear which value the container gets. Keep it in one of them: secret_env if its value is a secret.`,
+      });
+    }
     const vchId = String(config.vch_id);
     let marker: VchMarker | undefined;
     problems.push(...(await collectPlacement([vchMarker(ctx, vchId).then((m) => (marker = m))])));
@@ -303,7 +366,7 @@ export const containerVmLifecycle: Lifecycle = {
       [KEYS.vch]: vchId,
       [KEYS.name]: name,
       [KEYS.image]: String(config.image_id),
-      [KEYS.spec]: JSON.stringify(specOf(config, networks)),
+      [KEYS.spec]: JSON.stringify(specOf(config, networks, uuid)),
       [KEYS.labels]: JSON.stringify(config.labels ?? {}),
       [KEYS.created]: 'pending',
       'disk.EnableUUID': 'TRUE',
@@ -340,17 +403,20 @@ export const containerVmLifecycle: Lifecycle = {
     extraConfig[KEYS.created] = 'done';
     await reconfigureVm(client, ref, { extraConfig: { [KEYS.created]: 'done' } });
     // All of it is what we just asked for; vSphere reports addresses later, the next refresh reads them.
-    return stateOfVm({
-      moid: ref.value,
-      name,
-      uuid,
-      powerState: config.power_state === 'running' ? 'poweredOn' : 'poweredOff',
-      extraConfig: new Map(Object.entries(extraConfig)),
-      numCpu: Number(config.cpus),
-      memoryMb: Number(config.memory_mb),
-      vmPath: datastorePath(ds, `${dir}/${name}.vmx`),
-      ipAddresses: [],
-    });
+    return stateOfVm(
+      {
+        moid: ref.value,
+        name,
+        uuid,
+        powerState: config.power_state === 'running' ? 'poweredOn' : 'poweredOff',
+        extraConfig: new Map(Object.entries(extraConfig)),
+        numCpu: Number(config.cpus),
+        memoryMb: Number(config.memory_mb),
+        vmPath: datastorePath(ds, `${dir}/${name}.vmx`),
+        ipAddresses: [],
+      },
+      { known: config },
+    );
   },
 
   async update(ctx, prior, config) {
@@ -381,6 +447,7 @@ export const containerVmLifecycle: Lifecycle = {
     const vm = ref && ref.type === 'VirtualMachine' ? await readVm(ctx.client, ref) : undefined;
     if (!vm) throw new ResourceError(`no VM found for "${id}"; import a container VM by its BIOS UUID, its MOID (vm-N) or its inventory path`);
     if (!isOurs(vm)) throw new ResourceError(`VM ${vm.name} (${vm.moid}) was not made by vic-iac (no vic.* markers); only container VMs can be imported`);
-    return stateOfVm(vm);
+    // No prior state to compare with: secret_env values come back from the guest config, checked against their hashes.
+    return stateOfVm(vm, { known: null });
   },
 };

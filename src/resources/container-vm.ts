@@ -36,6 +36,15 @@ export const containerVm: ResourceDeclaration = {
       description: 'Entrypoint; replaces the image ENTRYPOINT and, as in Docker, drops the image CMD.',
     },
     env: { type: t.map(t.string), optional: true, forceNew: true, validate: [envNames], description: 'Environment variables, added to the image environment.' },
+    secret_env: {
+      type: t.map(t.string),
+      optional: true,
+      sensitive: true,
+      forceNew: true,
+      validate: [envNames],
+      description:
+        'Environment variables whose values are secret: added like `env`, but never shown in plans, logs or the console, and kept as salted hashes in the VM markers. The guest still reads them from `guestinfo.vic.config`, which anyone with read access to the VM can see (docs/security.md). A name may not be in both `env` and `secret_env`.',
+    },
     working_dir: { type: t.string, optional: true, forceNew: true, validate: [absolutePath], description: 'Working directory; defaults to the image WORKDIR.' },
     user: { type: t.string, optional: true, forceNew: true, validate: [containerUser], description: 'User (name, uid or uid:gid); defaults to the image USER.' },
     hostname: { type: t.string, optional: true, forceNew: true, validate: [hostname], description: 'Hostname inside the container; defaults to the name.' },
@@ -68,12 +77,13 @@ export const containerVm: ResourceDeclaration = {
       'A VM (guest `otherGuest64`) in the VCH pool and folder with a PVSCSI controller, a writable child delta disk whose parent is the image disk, a CD-ROM with the bootstrap ISO, one NIC per network, and a serial port logging to `<vm dir>/console.log`. The container config is in extraConfig under `guestinfo.vic.config`; ownership markers under `vic.*`.',
     importHelp: 'Import by BIOS UUID, VM MOID (`vm-123`) or inventory path.',
     example: `resource "vic_container_vm" "web" {
-  vch_id    = vic_virtual_container_host.demo.id
-  image_id  = vic_image.busybox.id
-  name      = "web-1"
-  command   = ["httpd", "-f", "-p", "80"]
-  env       = { GREETING = "hello" }
-  memory_mb = 256
+  vch_id     = vic_virtual_container_host.demo.id
+  image_id   = vic_image.busybox.id
+  name       = "web-1"
+  command    = ["httpd", "-f", "-p", "80"]
+  env        = { GREETING = "hello" }
+  secret_env = { API_TOKEN = var.api_token }
+  memory_mb  = 256
 }`,
   },
 };

@@ -36,7 +36,8 @@ function strings(v: unknown): string[] | undefined {
 
 /**
  * Docker's rules: a container entrypoint discards the image CMD unless a command is given too; the
- * container env overrides the image env by name; working dir and user fall back to the image's.
+ * container env (env and secret_env) overrides the image env by name; working dir and user fall back
+ * to the image's.
  */
 export function guestConfig(attrs: Attrs, image: ImageConfig): GuestConfig {
   const entrypoint = strings(attrs.entrypoint) ?? [...(image.entrypoint ?? [])];
@@ -46,8 +47,11 @@ export function guestConfig(attrs: Attrs, image: ImageConfig): GuestConfig {
     const i = kv.indexOf('=');
     env.set(i < 0 ? kv : kv.slice(0, i), i < 0 ? '' : kv.slice(i + 1));
   }
-  const mine = (attrs.env ?? {}) as Record<string, string>;
-  for (const k of Object.keys(mine).sort()) env.set(k, String(mine[k]));
+  // secret_env last: the guest needs the values in clear, and they override the image's like env.
+  for (const given of [attrs.env, attrs.secret_env]) {
+    const mine = (given ?? {}) as Record<string, string>;
+    for (const k of Object.keys(mine).sort()) env.set(k, String(mine[k]));
+  }
   const name = String(attrs.name);
   return {
     version: 1,

@@ -43,7 +43,8 @@ export const image: ResourceDeclaration = {
       computed: true,
       forceNew: true,
       validate: [integer({ min: 16, max: 2097152, unit: 'MB' })],
-      description: 'Size of the ext4 filesystem. Defaults to the image content plus headroom.',
+      description:
+        'Size of the ext4 filesystem. Defaults to the image content plus headroom. When set, it is also the limit on what the layers may unpack to (default 16384 MB, `VIC_IMAGE_MAX_UNPACKED_MB`); see docs/security.md.',
     },
     digest: { type: t.string, computed: true, description: 'The manifest digest the reference resolved to. Known at plan time when a tag moved: a new digest forces replacement.' },
     disk_path: { type: t.string, computed: true, description: 'Datastore path of the image VMDK.' },

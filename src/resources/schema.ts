@@ -88,6 +88,13 @@ export interface Attribute {
 
 export type Schema = { readonly [name: string]: Attribute };
 
+/** True when the attribute is sensitive or holds a sensitive part (registry_auth.password). */
+export function holdsSensitive(attribute: Attribute): boolean {
+  const inType = (type: AttrType): boolean =>
+    type.kind === 'object' ? Object.values(type.attributes).some(holdsSensitive) : 'element' in type ? inType(type.element) : false;
+  return attribute.sensitive === true || inType(attribute.type);
+}
+
 /** snake_case attribute name → camelCase (Pulumi args, JSON output). */
 export function camelCase(name: string): string {
   return name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());

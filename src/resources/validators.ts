@@ -256,14 +256,16 @@ export const serverAddress: Validator = rule('a host name, host:port, or an http
   } catch {
     url = undefined;
   }
-  if (!url || !['http:', 'https:'].includes(url.protocol) || url.hostname === '') return [invalid(path, value, 'is not a vSphere address', todo)];
-  if (url.username || url.password) {
-    // Never echo the value: it holds a password.
-    const name = formatPath(path);
-    return [problem(path, `Invalid value for "${name}"`, `${name} carries credentials, which belong in user and password. ${todo}`)];
-  }
+  // Echoed without its password: a URL may carry user:password@ (see connection.ts).
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.hostname === '') return [invalid(path, redactServer(value), 'is not a vSphere address', todo)];
   return [];
 });
+
+/** A server address for messages and logs: any password in it replaced by `***`. */
+export function redactServer(server: string): string {
+  // Up to the LAST "@": a password may hold "@" or "/" unescaped, and hiding too much is harmless.
+  return server.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?[^/@:]*):.*@/i, '$1:***@');
+}
 
 /** A SHA-256 certificate thumbprint: 32 bytes in hex, with or without ":" between them. */
 export const sha256Thumbprint: Validator = rule('a SHA-256 thumbprint (32 hex bytes, "AA:BB:…")', (value, path) => {

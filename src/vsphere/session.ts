@@ -69,6 +69,16 @@ export function normalizeSdkUrl(url: string | URL): URL {
   return parsed;
 }
 
+/** A URL password as written and percent-decoded (a stray "%" cannot be decoded). */
+function passwordForms(text: string): string[] {
+  if (!text) return [];
+  try {
+    return [text, decodeURIComponent(text)];
+  } catch {
+    return [text];
+  }
+}
+
 export class VimClient {
   readonly url: URL;
   readonly serviceContent: ServiceContent;
@@ -93,6 +103,8 @@ export class VimClient {
 
   /** Connects, reads the ServiceContent and logs in. Throws InvalidLoginError with a clear message on bad credentials. */
   static async connect(options: VimClientOptions): Promise<VimClient> {
+    // A password in the URL is dropped from it, but kept among the strings every report redacts.
+    const urlPasswords = passwordForms(new URL(options.url.toString()).password);
     const url = normalizeSdkUrl(options.url);
     const password = options.password;
     const transport = new SoapTransport(url, {
@@ -103,7 +115,7 @@ export class VimClient {
       userAgent: options.userAgent,
       log: options.log,
       logBodies: options.logBodies,
-      secrets: () => [password],
+      secrets: () => [password, ...urlPasswords],
     });
     const retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     try {

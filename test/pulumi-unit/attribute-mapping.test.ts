@@ -31,7 +31,7 @@ describe('names derived from the declarations', () => {
   });
 
   it.each([
-    ['container_vm', containerVm, ['vchId', 'imageId', 'name', 'command', 'entrypoint', 'env', 'workingDir', 'user', 'hostname', 'networks', 'diskSizeMb']],
+    ['container_vm', containerVm, ['vchId', 'imageId', 'name', 'command', 'entrypoint', 'env', 'secretEnv', 'workingDir', 'user', 'hostname', 'networks', 'diskSizeMb']],
     ['virtual_container_host', virtualContainerHost, ['name', 'datacenter', 'compute', 'datastore', 'imageStorePath']],
     ['image', image, ['vchId', 'reference', 'platform', 'sizeMb']],
   ] as const)('GIVEN %s WHEN deriving replaces THEN exactly the forceNew args replace', (_t, decl, expected) => {
@@ -40,7 +40,7 @@ describe('names derived from the declarations', () => {
 
   it.each([
     ['image', image, ['registryAuth']],
-    ['container_vm', containerVm, []],
+    ['container_vm', containerVm, ['secretEnv']],
     ['virtual_container_host', virtualContainerHost, []],
   ] as const)('GIVEN %s WHEN deriving secrets THEN the properties holding sensitive values are %j', (_t, decl, expected) => {
     expect(pulumiSecretNames(decl)).toEqual(expected);

@@ -57,9 +57,16 @@ describe('bad inputs through the engine', () => {
   /** Plans the row; returns its problems (provider rows stop at the connection settings when those are bad). */
   async function problemsOf(row: BadInput): Promise<readonly Problem[]> {
     if (!row.provider) {
-      const plan = await engine.plan(row.resource, row.updatesFixtureVch ? fixtureVch : null, row.config(fx));
-      if (plan.problems.length > 0) await expect(engine.apply(plan)).rejects.toThrow(/has errors; nothing was changed/);
-      return plan.problems;
+      // An engine per row, as every front end has one per command: an engine remembers which
+      // resource claimed which container VM name, and the rows reuse names.
+      const own = await connectTestEngine(sim());
+      try {
+        const plan = await own.plan(row.resource, row.updatesFixtureVch ? fixtureVch : null, row.config(fx));
+        if (plan.problems.length > 0) await expect(own.apply(plan)).rejects.toThrow(/has errors; nothing was changed/);
+        return plan.problems;
+      } finally {
+        await own.close();
+      }
     }
     const { settings, problems } = connectionSettings({ ...connection(), ...row.provider });
     if (problems.length > 0 || !settings) return problems;

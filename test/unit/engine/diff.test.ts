@@ -1,5 +1,5 @@
 /** Planning's pure half: GIVEN prior state and config WHEN diffed THEN the action and reasons are right. */
-import { Attrs, UNKNOWN, containerVm, validateAttrs, virtualContainerHost } from '../../../src/resources';
+import { Attrs, UNKNOWN, containerVm, image, validateAttrs, virtualContainerHost } from '../../../src/resources';
 import { diffResource, sameValue } from '../../../src/engine/diff';
 
 const digest = `sha256:${'b'.repeat(64)}`;
@@ -20,6 +20,21 @@ describe('diffResource', () => {
     expect(d.action).toBe('no-op');
     expect(d.planned?.networks).toEqual(['VM Network']);
     expect(d.planned?.moid).toBe('vm-1');
+  });
+
+  it.each([
+    ['secret_env on a container VM (replace)', containerVm, state({ secret_env: { TOKEN: 'old-S3cret' } }), cfg({ secret_env: { TOKEN: 'new-S3cret' } }), 'secret_env: (sensitive value) changed (forces replacement)'],
+    [
+      'registry_auth.password on an image (update)',
+      image,
+      { vch_id: 'resgroup-9', reference: 'r.example/app:1', registry_auth: { username: 'u', password: 'old-S3cret' } },
+      { vch_id: 'resgroup-9', reference: 'r.example/app:1', registry_auth: { username: 'u', password: 'new-S3cret' } },
+      'registry_auth: (sensitive value) changed',
+    ],
+  ] as const)('GIVEN a changed sensitive value (%s) WHEN planned THEN the reason names the attribute, never a value', (_l, decl, prior, config, reason) => {
+    const d = diffResource(decl, prior as Attrs, config as Attrs);
+    expect(d.reasons).toEqual([reason]);
+    expect(JSON.stringify(d.reasons)).not.toContain('S3cret');
   });
 
   it('GIVEN a VM powered off outside WHEN planned THEN an in-place update that says why', () => {

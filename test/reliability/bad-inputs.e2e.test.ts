@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Engine } from '../../src/engine';
-import { type Attrs, type Value, connectionSchema, connectionSettings, declarationFor, validateAttrs } from '../../src/resources';
+import { type Attrs, type Value, connectionProblems, connectionSchema, connectionSettings, declarationFor, validateAttrs } from '../../src/resources';
 import { connectTestEngine } from '../helpers/engine';
 import { useTerraformTestbed } from '../provider/testbed';
 import { workspace } from '../provider/terraform-cli';
@@ -41,6 +41,8 @@ function configuration(rows: readonly BadInput[], fx: Fixtures): Layout {
   for (const row of rows) {
     const from = lines.length + 1;
     const config = row.config(fx);
+    // Rows share one configuration: two container VMs with one name in one VCH would be refused as duplicates.
+    if (row.resource === 'container_vm' && config.name === 'web-bad') config.name = `web-bad-${spans.size}`;
     if (row.provider) lines.push(...block('provider "vic"', { alias: row.name, ...row.provider }));
     const resource = block(`resource "vic_${row.resource}" "${row.name}"`, config);
     if (row.provider) resource.splice(1, 0, `  provider = vic.${row.name}`);
@@ -74,8 +76,9 @@ function diagnostics(stderr: string): Diagnostic[] {
 /** A provider row whose problems are the provider's own (else they are its resource's, planned through it). */
 const atProvider = (row: BadInput) => Boolean(row.provider) && connectionSettings({ vsphere_server: 'vc', user: 'u', password: 'p', ...row.provider }).problems.length > 0;
 
+// Static: refused by validate (ValidateProviderConfig runs connectionProblems too), which stops Terraform before any plan.
 const isStatic = (row: BadInput, fx: Fixtures) =>
-  row.provider ? validateAttrs(connectionSchema, row.provider).problems.length > 0 : validateAttrs(declarationFor(row.resource).schema, row.config(fx)).problems.length > 0;
+  row.provider ? validateAttrs(connectionSchema, row.provider).problems.length + connectionProblems(row.provider).length > 0 : validateAttrs(declarationFor(row.resource).schema, row.config(fx)).problems.length > 0;
 
 describe('bad inputs through terraform plan', () => {
   const bed = useTerraformTestbed({ username: 'vic-admin', password: 'Tf-Pw-9q4z7', repository: 'test/tb', program: 'tb' });

@@ -6,7 +6,7 @@
  */
 import { v5 as uuidv5 } from 'uuid';
 import { inspectStoredImage, imageLayout, type ImageMetadata } from '../images';
-import { isFault, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
+import { isDuplicateName, isFault, isNotFound, isTransient, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { datastorePath, makeDirectory } from '../vsphere/file-manager';
 import { Inventory, type NetworkTarget } from '../vsphere/inventory';
 import { retrieveObjects } from '../vsphere/property-collector';
@@ -55,9 +55,35 @@ function parseJson<T>(text: string | undefined, fallback: T): T {
   }
 }
 
-/** The state as vSphere has it. */
-export function stateOfVm(vm: VmRow): Attrs {
-  const spec = parseJson<Attrs>(vm.extraConfig.get(KEYS.spec), {});
+/**
+ * The user inputs kept in `vic.spec`. One that cannot be read is an error, never an empty spec: an
+ * empty spec differs from every config in attributes that force a replacement, and a container VM
+ * must not be destroyed and re-created because its marker was damaged.
+ */
+function specOfVm(vm: VmRow, strict: boolean): Attrs {
+  const text = vm.extraConfig.get(KEYS.spec);
+  let parsed: unknown;
+  let why: string | undefined;
+  if (text === undefined || text === '') why = 'it is missing';
+  else {
+    try {
+      parsed = JSON.parse(text);
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) why = 'it is not a JSON object';
+    } catch (err) {
+      why = `it is not JSON (${(err as Error).message})`;
+    }
+  }
+  if (!why) return parsed as Attrs;
+  if (!strict) return {};
+  throw new ResourceError(
+    `container VM "${vm.extraConfig.get(KEYS.name) ?? vm.name}" (${vm.moid}): its extraConfig "${KEYS.spec}" cannot be read: ${why}. vic-iac keeps the container's inputs (command, entrypoint, env, working_dir, user, hostname, networks, disk_size_mb) there and will not guess them, nor replace the VM because of it. ` +
+      `Restore the value vic-iac wrote (vSphere Client: the VM's Advanced Parameters), or delete the VM yourself to have it created again.`,
+  );
+}
+
+/** The state as vSphere has it. `strict: false` (listings) reads a damaged spec as empty instead of failing. */
+export function stateOfVm(vm: VmRow, options: { strict?: boolean } = {}): Attrs {
+  const spec = specOfVm(vm, options.strict ?? true);
   const labels = parseJson<Record<string, string> | null>(vm.extraConfig.get(KEYS.labels), null);
   return {
     id: vm.uuid ?? null,
@@ -85,6 +111,17 @@ export function stateOfVm(vm: VmRow): Attrs {
 async function readVm(client: VimClient, ref: ManagedObjectReference): Promise<VmRow | undefined> {
   const [row] = await retrieveObjects(client, [ref], [...VM_PATHS]);
   return row ? vmRow(row.ref.value, row.props) : undefined;
+}
+
+/** Looks for the VM a create whose reply was lost made; the server may still be finishing it. */
+async function vmMadeByLostCreate(client: VimClient, uuid: string): Promise<ManagedObjectReference | undefined> {
+  const inventory = new Inventory(client);
+  for (const waitMs of [0, 250, 500, 1000]) {
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    const ref = await inventory.findVmByUuid(uuid);
+    if (ref) return ref;
+  }
+  return undefined;
 }
 
 async function vchMarker(ctx: LifecycleContext, vchId: string): Promise<VchMarker> {
@@ -298,10 +335,22 @@ export const containerVmLifecycle: Lifecycle = {
       });
     // vSphere makes the VM's own directory (the last one of the .vmx path) inside <store>/containers,
     // which the VCH made. A store without it (made by hand, or cleaned) gets it here, once.
-    const ref = await create().catch(async (e: unknown) => {
-      if (!isFault(e, 'FileFault') && !isFault(e, 'FileNotFound')) throw e;
-      await makeDirectory(client, datastorePath(ds, dir), dc.ref).catch((m: unknown) => (isFault(m, 'FileAlreadyExists') ? undefined : Promise.reject(m)));
-      return create();
+    const attempt = () =>
+      create().catch(async (e: unknown) => {
+        if (!isFault(e, 'FileFault') && !isFault(e, 'FileNotFound')) throw e;
+        await makeDirectory(client, datastorePath(ds, dir), dc.ref).catch((m: unknown) => (isFault(m, 'FileAlreadyExists') ? undefined : Promise.reject(m)));
+        return create();
+      });
+    const ref = await attempt().catch(async (e: unknown) => {
+      // The reply may have been lost after vSphere made the VM (CreateVM_Task is never retried
+      // blindly): the BIOS UUID finds it, and only a VM with our markers is taken as ours.
+      if (!isTransient(e) && !isDuplicateName(e)) throw e;
+      const made = await vmMadeByLostCreate(client, uuid);
+      if (!made) return attempt();
+      const vm = await readVm(client, made);
+      if (!vm || !isOurs(vm, vchId, name)) throw e;
+      ctx.progress('the reply to create VM was lost; found the VM it made');
+      return made;
     });
     if (config.power_state === 'running') {
       ctx.progress('power on');

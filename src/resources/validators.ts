@@ -137,3 +137,22 @@ export const imageReference: Validator = (value, path) => {
     return [invalid(path, value, 'is not an image reference', 'Write it as registry/repository:tag or registry/repository@sha256:<digest>, e.g. "127.0.0.1:5000/library/busybox:1.36".')];
   }
 };
+
+/**
+ * A directory inside a datastore (the image store): relative, inside the datastore and not its root.
+ * What is deleted with the VCH (force_destroy) lives there, so a path that could name the root or
+ * climb out of it with ".." is refused before anything is created.
+ */
+export const datastoreDirectory: Validator = (value, path) => {
+  if (typeof value !== 'string') return [];
+  const todo = 'Use a directory path inside the datastore such as "vic/vch-demo", or leave it out to use the VCH name.';
+  if (value.trim() === '') return [invalid(path, value, 'is empty, which would name the datastore root', todo)];
+  if (/^\s*[[/\\]/.test(value)) return [invalid(path, value, 'is not relative to the datastore (it starts with "/", "\\" or "[datastore]")', todo)];
+  if (value.includes('\\')) return [invalid(path, value, 'contains "\\"; datastore paths separate directories with "/"', todo)];
+  const segments = value.replace(/\/+$/, '').split('/');
+  if (segments.includes('..')) return [invalid(path, value, 'contains "..", which leads out of the directory it names', todo)];
+  if (segments.some((s) => s === '' || s === '.' || s.trim() !== s)) {
+    return [invalid(path, value, 'has an empty, "." or space-padded path segment', todo)];
+  }
+  return [];
+};

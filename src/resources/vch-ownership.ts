@@ -298,7 +298,8 @@ export async function checkNewVchOwnership(
   let claimant: string | undefined;
   if (existing) {
     const refusal = poolRefusal(existing, name, where);
-    if (refusal) problems.push({ path: ['name'], severity: 'error', summary: existing.marker ? 'VCH managed elsewhere' : 'Name already taken', detail: refusal });
+    // The folder and the store of a pool that is not ours are not ours either: one problem says it.
+    if (refusal) return { problems: [{ path: ['name'], severity: 'error', summary: existing.marker ? 'VCH managed elsewhere' : 'Name already taken', detail: refusal }], notes };
     else {
       claimant = existing.moid;
       notes.push(`virtual container host "${name}" was partly created by an earlier apply (${existing.moid}); it will be adopted and completed, not duplicated`);

@@ -201,6 +201,10 @@ export const virtualContainerHostLifecycle: Lifecycle = {
     const storePath = String(config.image_store_path ?? name);
     const field = await markerField(client);
 
+    // Again at apply time: vSphere may have changed since the plan, and a refusal now changes nothing.
+    const owned = await newVchOwnership(ctx, dc, config);
+    if (owned.problems.length > 0) throw new ResourceError(owned.problems.map((p) => p.detail).join('\n'), owned.problems);
+
     ctx.progress('resource pool', 0, 4);
     const { pool, adopted } = await claimPool(client, parent, name, String(config.compute), allocations(config));
     const marker: VchMarker = {

@@ -1,7 +1,7 @@
 /** virtual_container_host: a resource pool, a VM folder and an image store on a datastore. */
 import { ResourceDeclaration } from './definition';
 import { t } from './schema';
-import { datastorePath, integer, limit, objectName, shares } from './validators';
+import { datastoreDirectory, datastorePath, integer, limit, objectName, shares } from './validators';
 
 export const virtualContainerHost: ResourceDeclaration = {
   type: 'virtual_container_host',
@@ -46,7 +46,9 @@ export const virtualContainerHost: ResourceDeclaration = {
       optional: true,
       computed: true,
       forceNew: true,
-      description: 'Directory on the datastore for images and volumes. Defaults to the VCH name.',
+      validate: [datastoreDirectory],
+      description:
+        'Directory on the datastore for images and volumes: a relative path, not the datastore root, without "..". Defaults to the VCH name. It must not exist yet unless an earlier create of this VCH made it.',
     },
     bridge_network: {
       type: t.string,

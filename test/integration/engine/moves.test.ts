@@ -7,29 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Engine } from '../../../src/engine';
 import type { Attrs } from '../../../src/resources';
-import { VimClient, moRef, waitForTask, type ManagedObjectReference } from '../../../src/vsphere';
+import { VimClient, moRef, type ManagedObjectReference } from '../../../src/vsphere';
 import { retrieveObject } from '../../../src/vsphere/property-collector';
 import { updateResourcePool } from '../../../src/vsphere/resource-pool';
 import { connectTestClient, connectTestEngine } from '../../helpers/engine';
 import { writeOciLayout } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
 import { useSimulator } from '../../helpers/vcsim';
-
-/** What DRS or a vMotion does: RelocateVM_Task to another host of the cluster. */
-export async function moveToHost(client: VimClient, vm: ManagedObjectReference, host: ManagedObjectReference): Promise<void> {
-  const task = await client.call<ManagedObjectReference>('RelocateVM_Task', vm, { spec: { host } }, { returns: 'moref' });
-  await waitForTask(client, task, { method: 'RelocateVM_Task', object: vm });
-}
-
-/** Another host of the VM's cluster than the one it runs on. */
-export async function otherHost(client: VimClient, vm: ManagedObjectReference): Promise<{ from: ManagedObjectReference; to: ManagedObjectReference }> {
-  const { 'runtime.host': from } = await retrieveObject<{ 'runtime.host': ManagedObjectReference }>(client, vm, ['runtime.host']);
-  const { parent } = await retrieveObject<{ parent: ManagedObjectReference }>(client, from, ['parent']);
-  const { host } = await retrieveObject<{ host: ManagedObjectReference[] }>(client, parent, ['host']);
-  const to = [host].flat().find((h) => h.value !== from.value);
-  if (!to) throw new Error(`cluster ${parent.value} has no second host to move ${vm.value} to`);
-  return { from, to };
-}
+import { moveToHost, otherHost } from '../../helpers/vcenter-changes';
 
 describe('moves made in vCenter', () => {
   const sim = useSimulator();

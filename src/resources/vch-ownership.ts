@@ -90,7 +90,7 @@ function poolRefusal(pool: PoolRow, name: string, where: string): string | undef
   return (
     `A virtual container host named "${name}" (${pool.moid}) already exists under ${where}: another state (a Terraform configuration, a Pulumi stack or a vic spec) created it and manages it. ` +
     'Two states must not manage one VCH: each would change and delete it behind the other. To use that VCH here, look it up with the virtual_container_host data source ' +
-    '(data "vic_virtual_container_host" in Terraform, vic.getVirtualContainerHost in Pulumi) and give its id to images and container VMs; to move it into this state, import it; otherwise choose another name.'
+    '(data "vic_virtual_container_host" in Terraform) and give its id to images and container VMs (in Pulumi, pass its id, e.g. from a StackReference, as vchId); to move it into this state, import it; otherwise choose another name.'
   );
 }
 

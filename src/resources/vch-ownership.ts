@@ -9,6 +9,9 @@
  *   1. An object that carries our marker for this VCH is adopted (an earlier create stopped midway).
  *   2. An object that carries another VCH's marker, or none, is refused: at plan time, and again at
  *      apply time, since vSphere may change in between. vic-iac never takes over what it did not make.
+ *      An image store whose marker names a VCH that no longer exists (destroyed without
+ *      force_destroy, which keeps the store for its volumes) was made by vic-iac and belongs to no
+ *      one: a new VCH reuses it.
  *   3. Except when the reply to our own create was lost (the server acted, the answer never came):
  *      the object then exists without a marker. It is adopted only when this command looked a
  *      moment before and found the name free, tried to create it, and finds it empty; or, on a
@@ -214,7 +217,8 @@ export interface StoreLocation {
 
 export type StoreState =
   | { readonly kind: 'absent' }
-  | { readonly kind: 'marked'; readonly owner: OwnerMarker | 'unreadable' }
+  /** `ownerGone`: the VCH the marker names no longer exists (destroyed without force_destroy, which keeps the store). */
+  | { readonly kind: 'marked'; readonly owner: OwnerMarker | 'unreadable'; readonly ownerGone?: boolean }
   | { readonly kind: 'unmarked'; readonly entries: readonly DatastoreEntry[] };
 
 function storeFile(store: StoreLocation, name: string) {
@@ -232,14 +236,18 @@ export async function inspectStore(client: VimClient, store: StoreLocation): Pro
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-  if (text !== undefined) return { kind: 'marked', owner: parseOwner(text.trim()) ?? 'unreadable' };
+  if (text !== undefined) {
+    const owner = parseOwner(text.trim()) ?? 'unreadable';
+    const ownerGone = typeof owner === 'object' && (await takeSnapshot(client, [owner.vch], { vms: false })).missingPools.has(owner.vch);
+    return { kind: 'marked', owner, ownerGone };
+  }
   return { kind: 'unmarked', entries: (await listDatastoreDirectory(client, store.datastore.ref, dir)) ?? [] };
 }
 
 /** Why an existing store directory cannot become this VCH's (the same rule as for folders). */
 function storeRefusal(state: StoreState, store: StoreLocation, pool: string | undefined, claimsUnmarked: boolean): string | undefined {
   if (state.kind === 'absent') return undefined;
-  if (state.kind === 'marked' && typeof state.owner === 'object' && state.owner.vch === pool) return undefined;
+  if (state.kind === 'marked' && typeof state.owner === 'object' && (state.owner.vch === pool || state.ownerGone)) return undefined;
   if (state.kind === 'unmarked' && pool && claimsUnmarked && state.entries.length === 0) return undefined;
   const where = datastorePath(store.datastore.name, store.path);
   const why =
@@ -266,7 +274,8 @@ export async function claimStore(client: VimClient, store: StoreLocation, pool: 
       if (again) throw new ResourceError(again);
     }
   }
-  if (before.kind !== 'marked') await uploadDatastoreFile(client, storeFile(store, STORE_MARKER_FILE), `${JSON.stringify({ v: 1, vch: pool })}\n`);
+  const oursAlready = before.kind === 'marked' && typeof before.owner === 'object' && before.owner.vch === pool;
+  if (!oursAlready) await uploadDatastoreFile(client, storeFile(store, STORE_MARKER_FILE), `${JSON.stringify({ v: 1, vch: pool })}\n`);
 }
 
 /** Whether the store's marker names this VCH (what force_destroy requires before it deletes the store). */
@@ -311,6 +320,9 @@ export async function checkNewVchOwnership(
     if (refusal) problems.push({ path: ['name'], severity: 'error', summary: 'VM folder already exists', detail: refusal });
   }
   const storeProblem = storeRefusal(storeState, store, claimant, true);
+  if (!storeProblem && storeState.kind === 'marked' && storeState.ownerGone && typeof storeState.owner === 'object') {
+    notes.push(`the image store ${datastorePath(store.datastore.name, store.path)} was kept by virtual container host ${storeState.owner.vch} when it was destroyed; this VCH reuses it (and the images in it)`);
+  }
   if (storeProblem) problems.push({ path: [args.storeAttribute], severity: 'error', summary: 'Image store directory already exists', detail: storeProblem });
   return { problems, notes };
 }

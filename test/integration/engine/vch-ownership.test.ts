@@ -211,6 +211,20 @@ describe('virtual_container_host ownership', () => {
     expect(await datastoreDirectoryExists(outside, ds.ref, '[LocalDS_0] vch-unmarked-store/images')).toBe(true);
   });
 
+  it('GIVEN a VCH destroyed without force_destroy (its store kept) WHEN a VCH of that name is created again THEN it reuses the store, and says so', async () => {
+    const first = await create({ ...base, name: 'vch-again' });
+    await engine.apply(await engine.plan('virtual_container_host', first, null));
+    expect(await datastoreDirectoryExists(outside, ds.ref, '[LocalDS_0] vch-again/images')).toBe(true);
+    const plan = await engine.plan('virtual_container_host', null, { ...base, name: 'vch-again' });
+    expect(plan.problems).toEqual([]);
+    expect(plan.notes).toEqual([`the image store [LocalDS_0] vch-again was kept by virtual container host ${String(first.id)} when it was destroyed; this VCH reuses it (and the images in it)`]);
+    const second = (await engine.apply(plan)) as Attrs;
+    expect(second.id).not.toBe(first.id);
+    // Now the store is the new VCH's: another VCH pointing at it is refused.
+    const third = await engine.plan('virtual_container_host', null, { ...base, name: 'vch-again-2', image_store_path: 'vch-again' });
+    expect(third.problems.map((p) => p.detail)).toEqual([expect.stringContaining(`belongs to virtual container host ${String(second.id)}`)]);
+  });
+
   it('GIVEN a pool marker that does not parse WHEN refreshed, planned or deleted THEN an error naming the pool, never "gone" or a replacement', async () => {
     const vch = await create({ ...base, name: 'vch-garbled' });
     await setCustomField(outside, moRef('ResourcePool', String(vch.id)), markerKey, '{not json');

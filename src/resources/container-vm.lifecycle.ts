@@ -381,6 +381,12 @@ export const containerVmLifecycle: Lifecycle = {
     const vm = await readVm(ctx.client, ref);
     if (!vm) return;
     if (!isOurs(vm)) throw new ResourceError(`VM ${vm.name} (${vm.moid}) carries no vic-iac markers; refusing to delete it`);
+    // The MOID comes from the state; the BIOS UUID is vSphere's own identity of the VM the state means.
+    if (prior.id && vm.uuid !== String(prior.id).toLowerCase()) {
+      throw new ResourceError(
+        `VM ${vm.name} (${vm.moid}) has the BIOS UUID ${String(vm.uuid)}, not ${String(prior.id)} of container VM "${String(prior.name)}"; refusing to delete it. Refresh the state and plan again.`,
+      );
+    }
     if (vm.powerState === 'poweredOn') {
       ctx.progress('power off');
       await powerOffVm(ctx.client, ref).catch((e: unknown) => (isFault(e, 'InvalidPowerState') ? undefined : Promise.reject(e)));

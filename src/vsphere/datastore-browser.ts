@@ -15,14 +15,14 @@ export interface DatastoreEntry {
   readonly folder: boolean;
 }
 
-/** The entries of a datastore directory (`[ds] a/b`), or undefined when it does not exist. */
-export async function listDatastoreDirectory(client: VimClient, datastore: ManagedObjectReference, dsPath: string): Promise<DatastoreEntry[] | undefined> {
+/** The entries of a datastore directory (`[ds] a/b`) whose names match `pattern` (a glob), or undefined when it does not exist. */
+export async function listDatastoreDirectory(client: VimClient, datastore: ManagedObjectReference, dsPath: string, pattern = '*'): Promise<DatastoreEntry[] | undefined> {
   const { browser } = await retrieveObject<{ browser: ManagedObjectReference }>(client, datastore, ['browser']);
   let result: { file?: Array<{ $type?: string; path?: string }> } | undefined;
   try {
     result = await runTask(client, 'SearchDatastore_Task', browser, {
       datastorePath: dsPath,
-      searchSpec: { details: { fileType: true, fileSize: false, modification: false, fileOwner: false }, matchPattern: ['*'] },
+      searchSpec: { details: { fileType: true, fileSize: false, modification: false, fileOwner: false }, matchPattern: [pattern] },
     });
   } catch (err) {
     if (isNotFound(err)) return undefined;
@@ -38,6 +38,7 @@ export async function datastoreDirectoryExists(client: VimClient, datastore: Man
   if (parts.length === 0) return true;
   const base = parts.pop() as string;
   const parent = parts.length > 0 ? `[${name}] ${parts.join('/')}` : `[${name}]`;
-  const entries = await listDatastoreDirectory(client, datastore, parent);
+  // Only that name: the parent may be a datastore root with thousands of entries.
+  const entries = await listDatastoreDirectory(client, datastore, parent, base.replace(/[*?[\]]/g, '?'));
   return Boolean(entries?.some((e) => e.folder && e.name === base));
 }

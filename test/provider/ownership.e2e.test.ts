@@ -1,7 +1,8 @@
 /**
  * What users see through the real `terraform` CLI when vSphere holds something vic-iac did not
  * make, or an admin or DRS changed something in vCenter: a squatted VM folder fails the plan; a
- * foreign VM in the pool fails a forced destroy and is named; a container VM moved to another host
+ * second configuration declaring the same VCH fails the plan; a foreign VM in the pool fails a
+ * forced destroy and is named; a container VM moved to another host
  * plans no change; pool limits edited in vCenter plan an in-place update.
  */
 import { moRef, type ManagedObjectReference } from '../../src/vsphere';
@@ -44,6 +45,17 @@ describe('ownership and vCenter changes through terraform', () => {
     const plan = await tf(['plan', '-detailed-exitcode']);
     expect(plan.stdout).toContain('No changes.');
   }, 180_000);
+
+  it('GIVEN a second configuration that declares the same VCH WHEN terraform plans it THEN it fails and says how to share the VCH', async () => {
+    const other = workspace('mirror', { fixture: 'ownership' });
+    await bed.terraform(other, ['init']);
+    const plan = await bed.terraform(other, ['plan'], { allow: [1] });
+    expect(plan.code).toBe(1);
+    expect(plan.stderr).toContain('Error: VCH managed elsewhere');
+    const text = plan.stderr.replace(/\s+/g, ' ');
+    expect(text).toContain(`A virtual container host named "vch-own" (${String(attributes('this').id)}) already exists under /DC0/host/DC0_C0: another state`);
+    expect(text).toContain('data "vic_virtual_container_host"');
+  }, 120_000);
 
   it('GIVEN DRS moved the container VM to another host WHEN terraform plans THEN no changes', async () => {
     const vm = moRef('VirtualMachine', String(attributes('web').moid));

@@ -236,6 +236,14 @@ describe('virtual_container_host ownership', () => {
     expect(plan.problems.map((p) => p.detail)).toEqual([expect.stringMatching(message)]);
   });
 
+  it('GIVEN a state whose MOID now names a container VM with another BIOS UUID WHEN that container VM is deleted THEN refused, and the VM stays', async () => {
+    const vch = await create({ ...base, name: 'vch-uuid' });
+    const other = await fakeContainerVm(vch, 'other');
+    const prior: Attrs = { id: containerVmUuid(String(vch.id), 'mine'), vch_id: vch.id, name: 'mine', moid: other.value, image_id: `sha256:${'a'.repeat(64)}` };
+    await expect(engine.apply(await engine.plan('container_vm', prior, null))).rejects.toThrow(new RegExp(`VM other \\(${other.value}\\) has the BIOS UUID .* not ${String(prior.id)} of container VM "mine"; refusing to delete it`));
+    expect(await named('VirtualMachine', 'other')).toHaveLength(1);
+  });
+
   it('GIVEN a container VM whose vic.spec does not parse WHEN refreshed THEN an error naming the VM, not a re-create', async () => {
     const vch = await create({ ...base, name: 'vch-spec' });
     const ref = await fakeContainerVm(vch, 'broken', '{"command": [');

@@ -2,6 +2,8 @@
  * Lost replies: the simulator acts on a create, then the connection closes before its answer
  * (the launcher's `lose-reply` fault). Each apply recovers within the same run: it finds what the
  * lost call made, adopts it only because this very command just made it, and never duplicates it.
+ * When every retry loses its answer, the next run recovers: the pool, marked pending first, claims
+ * the empty folder and directory its create made.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { statSync } from 'node:fs';
@@ -97,6 +99,26 @@ describe('lost replies', () => {
     expect(state.bootstrap_iso).toBe('[LocalDS_0] vch-lost-iso/bootstrap.iso');
     expect((await statDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: 'vch-lost-iso/bootstrap.iso' }))?.size).toBe(statSync(iso).size);
     expect((await readText('vch-lost-iso/bootstrap.iso.sha256')).split(' ')[1].trim()).toBe(String(statSync(iso).size));
+  });
+
+  it.each([
+    ['CreateFolder', 'the folder'],
+    ['MakeDirectory', 'the image store directory'],
+  ])('GIVEN every reply to %s is lost WHEN the apply fails and runs again THEN %s it made is claimed by the pending pool', async (method) => {
+    const name = `vch-next-${method.toLowerCase()}`;
+    const config = { ...base, name };
+    // Every attempt of the client's retries loses its answer: this run gives up.
+    await sim().control.addFault({ method, kind: 'lose-reply', times: 4 });
+    await expect(engine.apply(await engine.plan('virtual_container_host', null, config))).rejects.toThrow(/connection|socket|ECONNRESET/i);
+    await sim().control.clearFaults();
+    const [pool] = await named('ResourcePool', name);
+    const again = await engine.plan('virtual_container_host', null, config);
+    expect(again.problems).toEqual([]);
+    expect(again.notes).toEqual([expect.stringContaining(`partly created by an earlier apply (${pool.value})`)]);
+    const state = (await engine.apply(again)) as Attrs;
+    expect(state.id).toBe(pool.value);
+    expect(await named('Folder', name)).toEqual([moRef('Folder', String(state.folder_id))]);
+    expect(JSON.parse(await readText(`${name}/${STORE_MARKER_FILE}`))).toEqual({ v: 1, vch: state.id });
   });
 
   describe('images and container VMs', () => {

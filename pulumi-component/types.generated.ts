@@ -12,7 +12,7 @@ export interface VirtualContainerHostArgs {
   readonly compute: pulumi.Input<string>;
   /** Name or MOID of the datastore that holds the image store and the container VMs. Changing it replaces the VirtualContainerHost. */
   readonly datastore: pulumi.Input<string>;
-  /** Directory on the datastore for images and volumes. Defaults to the VCH name. Changing it replaces the VirtualContainerHost. */
+  /** Directory on the datastore for images and volumes: a relative path, not the datastore root, without "..". Defaults to the VCH name. It must not exist yet unless an earlier create of this VCH made it. Changing it replaces the VirtualContainerHost. */
   readonly imageStorePath?: pulumi.Input<string>;
   /** Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. It must exist when planned. */
   readonly bridgeNetwork?: pulumi.Input<string>;
@@ -30,7 +30,7 @@ export interface VirtualContainerHostArgs {
   readonly memoryShares?: pulumi.Input<string>;
   /** Datastore path of the bootstrap ISO that container VMs boot, e.g. "[LocalDS_0] isos/bootstrap.iso"; the plan checks that the file is there. When left out and the project has built its ISO, it is uploaded to <image_store_path>/bootstrap.iso. */
   readonly bootstrapIso?: pulumi.Input<string>;
-  /** Destroy the VCH even when it still holds container VMs (they are powered off and deleted). Without it, destroy refuses and lists them. Default: false. */
+  /** Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it. Default: false. */
   readonly forceDestroy?: pulumi.Input<boolean>;
 }
 
@@ -44,7 +44,7 @@ export interface VirtualContainerHostOutputs {
   readonly compute: pulumi.Output<string>;
   /** Name or MOID of the datastore that holds the image store and the container VMs. */
   readonly datastore: pulumi.Output<string>;
-  /** Directory on the datastore for images and volumes. Defaults to the VCH name. */
+  /** Directory on the datastore for images and volumes: a relative path, not the datastore root, without "..". Defaults to the VCH name. It must not exist yet unless an earlier create of this VCH made it. */
   readonly imageStorePath: pulumi.Output<string>;
   /** Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. It must exist when planned. */
   readonly bridgeNetwork: pulumi.Output<string | undefined>;
@@ -62,7 +62,7 @@ export interface VirtualContainerHostOutputs {
   readonly memoryShares: pulumi.Output<string>;
   /** Datastore path of the bootstrap ISO that container VMs boot, e.g. "[LocalDS_0] isos/bootstrap.iso"; the plan checks that the file is there. When left out and the project has built its ISO, it is uploaded to <image_store_path>/bootstrap.iso. */
   readonly bootstrapIso: pulumi.Output<string>;
-  /** Destroy the VCH even when it still holds container VMs (they are powered off and deleted). Without it, destroy refuses and lists them. */
+  /** Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it. */
   readonly forceDestroy: pulumi.Output<boolean>;
   /** MOID of the resource pool. */
   readonly resourcePoolId: pulumi.Output<string>;

@@ -35,7 +35,7 @@ export interface VirtualContainerHostConfig extends cdktf.TerraformMetaArguments
   */
   readonly datastore: string;
   /**
-  * Directory on the datastore for images and volumes. Defaults to the VCH name.
+  * Directory on the datastore for images and volumes: a relative path, not the datastore root, without "..". Defaults to the VCH name. It must not exist yet unless an earlier create of this VCH made it.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/virtual_container_host#image_store_path VirtualContainerHost#image_store_path}
   */
@@ -89,7 +89,7 @@ export interface VirtualContainerHostConfig extends cdktf.TerraformMetaArguments
   */
   readonly bootstrapIso?: string;
   /**
-  * Destroy the VCH even when it still holds container VMs (they are powered off and deleted). Without it, destroy refuses and lists them. Defaults to `false`.
+  * Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it. Defaults to `false`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/virtual_container_host#force_destroy VirtualContainerHost#force_destroy}
   */

@@ -81,27 +81,42 @@ export class DatastoreImageStore implements ImageStore {
 
   async writeFile(path: string, source: UploadSource, options: { onBytes?: (bytes: number) => void; signal?: AbortSignal } = {}): Promise<void> {
     options.signal?.throwIfAborted();
-    const body = source.open();
-    const counted = body.pipe(
-      new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          options.onBytes?.(chunk.length);
-          done(null, chunk);
-        },
-      }),
-    );
-    body.on('error', (err) => counted.destroy(err));
+    let current: { body: ReturnType<UploadSource['open']>; counted: Transform } | undefined;
+    // Each attempt sends a fresh stream: a PUT whose reply was lost is sent again whole, and what the
+    // first attempt counted is taken back so progress never passes the file's size.
+    let sentThisAttempt = 0;
+    const open = (): Transform => {
+      if (sentThisAttempt > 0) options.onBytes?.(-sentThisAttempt);
+      sentThisAttempt = 0;
+      current?.body.destroy();
+      const body = source.open();
+      const counted = body.pipe(
+        new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            sentThisAttempt += chunk.length;
+            options.onBytes?.(chunk.length);
+            done(null, chunk);
+          },
+        }),
+      );
+      body.on('error', (err) => counted.destroy(err));
+      current = { body, counted };
+      return counted;
+    };
     // Aborting destroys the body: the HTTP PUT fails midway, as a dropped connection would.
-    const onAbort = () => counted.destroy(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
+    const onAbort = () => current?.counted.destroy(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await uploadDatastoreFile(this.options.client, this.file(path), counted, { size: source.size });
+      await uploadDatastoreFile(this.options.client, this.file(path), () => {
+        options.signal?.throwIfAborted();
+        return open();
+      }, { size: source.size });
     } catch (err) {
       if (options.signal?.aborted) throw options.signal.reason ?? err;
       throw this.failure('upload', path, err);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
-      body.destroy();
+      current?.body.destroy();
     }
   }
 

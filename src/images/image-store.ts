@@ -35,7 +35,10 @@ export interface ImageStore {
   readFile(path: string, maxBytes: number): Promise<Buffer | undefined>;
   /** Creates a directory and its parents; no error when it exists. */
   makeDirectory(path: string): Promise<void>;
-  /** Streams a file in (replacing any previous one). `onBytes` counts what was sent. */
+  /**
+   * Streams a file in (replacing any previous one). `onBytes` counts what was sent; a retry of a
+   * failed transfer first takes back (a negative count) what the failed attempt had sent.
+   */
   writeFile(path: string, source: UploadSource, options?: { onBytes?: (bytes: number) => void; signal?: AbortSignal }): Promise<void>;
   /** Deletes a file; no error when it does not exist. */
   deleteFile(path: string): Promise<void>;

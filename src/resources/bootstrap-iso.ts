@@ -105,15 +105,21 @@ export async function ensureBootstrapIso(
   const sha256 = await localIsoDigest(localIso);
   if ((await storedIsoDigest(client, store)) === sha256) return { path: bootstrapIsoPath(store), sha256, uploaded: false };
   const size = statSync(localIso).size;
-  let sent = 0;
-  const counting = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      sent += chunk.length;
-      onProgress?.(sent, size);
-      done(null, chunk);
-    },
-  });
-  await uploadDatastoreFile(client, file(store, ISO_NAME), createReadStream(localIso).pipe(counting), { size });
+  // A function, not a stream: a transfer whose reply was lost is sent again from the start.
+  const open = () => {
+    let sent = 0;
+    const source = createReadStream(localIso);
+    const counting = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        sent += chunk.length;
+        onProgress?.(sent, size);
+        done(null, chunk);
+      },
+    });
+    counting.on('close', () => source.destroy());
+    return source.pipe(counting);
+  };
+  await uploadDatastoreFile(client, file(store, ISO_NAME), open, { size });
   // Written last: its presence with the right size means the ISO above is complete.
   await uploadDatastoreFile(client, file(store, `${ISO_NAME}.sha256`), `${sha256} ${size}\n`);
   return { path: bootstrapIsoPath(store), sha256, uploaded: true };

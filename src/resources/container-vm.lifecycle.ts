@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { inspectStoredImage, imageLayout, type ImageMetadata } from '../images';
-import { isFault, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
+import { isDuplicateName, isFault, isNotFound, isTransient, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { datastorePath, makeDirectory } from '../vsphere/file-manager';
 import { Inventory, type NetworkTarget } from '../vsphere/inventory';
 import { retrieveObjects } from '../vsphere/property-collector';
@@ -126,11 +126,38 @@ function secretEnvOf(vm: VmRow, spec: Attrs, resolve: { readonly known?: Attrs |
 }
 
 /**
- * The state as vSphere has it. `secrets` resolves secret_env values (see secretEnvOf); a listing
- * leaves it out and gets only the names.
+ * The user inputs kept in `vic.spec`. One that cannot be read is an error, never an empty spec: an
+ * empty spec differs from every config in attributes that force a replacement, and a container VM
+ * must not be destroyed and re-created because its marker was damaged.
  */
-export function stateOfVm(vm: VmRow, secrets?: { readonly known?: Attrs | null }): Attrs {
-  const spec = parseJson<Attrs>(vm.extraConfig.get(KEYS.spec), {});
+function specOfVm(vm: VmRow, strict: boolean): Attrs {
+  const text = vm.extraConfig.get(KEYS.spec);
+  let parsed: unknown;
+  let why: string | undefined;
+  if (text === undefined || text === '') why = 'it is missing';
+  else {
+    try {
+      parsed = JSON.parse(text);
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) why = 'it is not a JSON object';
+    } catch (err) {
+      why = `it is not JSON (${(err as Error).message})`;
+    }
+  }
+  if (!why) return parsed as Attrs;
+  if (!strict) return {};
+  throw new ResourceError(
+    `container VM "${vm.extraConfig.get(KEYS.name) ?? vm.name}" (${vm.moid}): its extraConfig "${KEYS.spec}" cannot be read: ${why}. vic-iac keeps the container's inputs (command, entrypoint, env, working_dir, user, hostname, networks, disk_size_mb) there and will not guess them, nor replace the VM because of it. ` +
+      `Restore the value vic-iac wrote (vSphere Client: the VM's Advanced Parameters), or delete the VM yourself to have it created again.`,
+  );
+}
+
+/**
+ * The state as vSphere has it. `secrets` resolves secret_env values (see secretEnvOf); a listing
+ * leaves it out and gets only the names. `strict: false` (listings) reads a damaged spec as empty
+ * instead of failing.
+ */
+export function stateOfVm(vm: VmRow, options: { readonly strict?: boolean; readonly secrets?: { readonly known?: Attrs | null } } = {}): Attrs {
+  const spec = specOfVm(vm, options.strict ?? true);
   const labels = parseJson<Record<string, string> | null>(vm.extraConfig.get(KEYS.labels), null);
   return {
     id: vm.uuid ?? null,
@@ -140,7 +167,7 @@ export function stateOfVm(vm: VmRow, secrets?: { readonly known?: Attrs | null }
     command: spec.command ?? null,
     entrypoint: spec.entrypoint ?? null,
     env: spec.env ?? null,
-    secret_env: secretEnvOf(vm, spec, secrets),
+    secret_env: secretEnvOf(vm, spec, options.secrets),
     working_dir: spec.working_dir ?? null,
     user: spec.user ?? null,
     hostname: spec.hostname ?? null,
@@ -159,6 +186,17 @@ export function stateOfVm(vm: VmRow, secrets?: { readonly known?: Attrs | null }
 async function readVm(client: VimClient, ref: ManagedObjectReference): Promise<VmRow | undefined> {
   const [row] = await retrieveObjects(client, [ref], [...VM_PATHS]);
   return row ? vmRow(row.ref.value, row.props) : undefined;
+}
+
+/** Looks for the VM a create whose reply was lost made; the server may still be finishing it. */
+async function vmMadeByLostCreate(client: VimClient, uuid: string): Promise<ManagedObjectReference | undefined> {
+  const inventory = new Inventory(client);
+  for (const waitMs of [0, 250, 500, 1000]) {
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    const ref = await inventory.findVmByUuid(uuid);
+    if (ref) return ref;
+  }
+  return undefined;
 }
 
 async function vchMarker(ctx: LifecycleContext, vchId: string): Promise<VchMarker> {
@@ -204,7 +242,7 @@ async function setPower(client: VimClient, vm: ManagedObjectReference, want: unk
 async function afterChange(client: VimClient, ref: ManagedObjectReference, config: Attrs): Promise<Attrs> {
   const vm = await readVm(client, ref);
   if (!vm) throw new ResourceError(`VM ${ref.value} vanished during apply`);
-  return stateOfVm(vm, { known: config });
+  return stateOfVm(vm, { secrets: { known: config } });
 }
 
 /** Brings an existing VM (ours) to the config's in-place attributes. */
@@ -250,7 +288,7 @@ export const containerVmLifecycle: Lifecycle = {
     }
     if (!vm) return null;
     if (!isOurs(vm)) throw new ResourceError(`VM ${vm.name} (${vm.moid}) has the BIOS UUID ${uuid} of container VM "${String(prior.name)}" but no vic-iac markers; it was not made by vic-iac. Remove it from the state, or delete that VM.`);
-    return stateOfVm(vm, { known: prior });
+    return stateOfVm(vm, { secrets: { known: prior } });
   },
 
   async check(ctx, config, prior): Promise<PlanCheck> {
@@ -390,10 +428,22 @@ export const containerVmLifecycle: Lifecycle = {
       });
     // vSphere makes the VM's own directory (the last one of the .vmx path) inside <store>/containers,
     // which the VCH made. A store without it (made by hand, or cleaned) gets it here, once.
-    const ref = await create().catch(async (e: unknown) => {
-      if (!isFault(e, 'FileFault') && !isFault(e, 'FileNotFound')) throw e;
-      await makeDirectory(client, datastorePath(ds, dir), dc.ref).catch((m: unknown) => (isFault(m, 'FileAlreadyExists') ? undefined : Promise.reject(m)));
-      return create();
+    const attempt = () =>
+      create().catch(async (e: unknown) => {
+        if (!isFault(e, 'FileFault') && !isFault(e, 'FileNotFound')) throw e;
+        await makeDirectory(client, datastorePath(ds, dir), dc.ref).catch((m: unknown) => (isFault(m, 'FileAlreadyExists') ? undefined : Promise.reject(m)));
+        return create();
+      });
+    const ref = await attempt().catch(async (e: unknown) => {
+      // The reply may have been lost after vSphere made the VM (CreateVM_Task is never retried
+      // blindly): the BIOS UUID finds it, and only a VM with our markers is taken as ours.
+      if (!isTransient(e) && !isDuplicateName(e)) throw e;
+      const made = await vmMadeByLostCreate(client, uuid);
+      if (!made) return attempt();
+      const vm = await readVm(client, made);
+      if (!vm || !isOurs(vm, vchId, name)) throw e;
+      ctx.progress('the reply to create VM was lost; found the VM it made');
+      return made;
     });
     if (config.power_state === 'running') {
       ctx.progress('power on');
@@ -415,7 +465,7 @@ export const containerVmLifecycle: Lifecycle = {
         vmPath: datastorePath(ds, `${dir}/${name}.vmx`),
         ipAddresses: [],
       },
-      { known: config },
+      { secrets: { known: config } },
     );
   },
 
@@ -430,6 +480,12 @@ export const containerVmLifecycle: Lifecycle = {
     const vm = await readVm(ctx.client, ref);
     if (!vm) return;
     if (!isOurs(vm)) throw new ResourceError(`VM ${vm.name} (${vm.moid}) carries no vic-iac markers; refusing to delete it`);
+    // The MOID comes from the state; the BIOS UUID is vSphere's own identity of the VM the state means.
+    if (prior.id && vm.uuid !== String(prior.id).toLowerCase()) {
+      throw new ResourceError(
+        `VM ${vm.name} (${vm.moid}) has the BIOS UUID ${String(vm.uuid)}, not ${String(prior.id)} of container VM "${String(prior.name)}"; refusing to delete it. Refresh the state and plan again.`,
+      );
+    }
     if (vm.powerState === 'poweredOn') {
       ctx.progress('power off');
       await powerOffVm(ctx.client, ref).catch((e: unknown) => (isFault(e, 'InvalidPowerState') ? undefined : Promise.reject(e)));
@@ -448,6 +504,6 @@ export const containerVmLifecycle: Lifecycle = {
     if (!vm) throw new ResourceError(`no VM found for "${id}"; import a container VM by its BIOS UUID, its MOID (vm-N) or its inventory path`);
     if (!isOurs(vm)) throw new ResourceError(`VM ${vm.name} (${vm.moid}) was not made by vic-iac (no vic.* markers); only container VMs can be imported`);
     // No prior state to compare with: secret_env values come back from the guest config, checked against their hashes.
-    return stateOfVm(vm, { known: null });
+    return stateOfVm(vm, { secrets: { known: null } });
   },
 };

@@ -11,7 +11,7 @@ import { ResourceError } from './errors';
 import { image } from './image';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { containsUnknown, type Attrs, type Problem } from './schema';
-import { VchMarker, imageStoreOf, readVchMarker, takeSnapshot } from './snapshot';
+import { VchMarker, imageStoreOf, readVchMarker, takeSnapshot, unreadableMarker } from './snapshot';
 
 function access(config: Attrs): RegistryAccessOptions {
   const auth = config.registry_auth as { username?: string; password?: string } | null | undefined;
@@ -95,7 +95,9 @@ export const imageLifecycle: Lifecycle = {
   readsVms: false,
 
   async read(ctx, snapshot, prior) {
-    const marker = snapshot.pools.get(String(prior.vch_id))?.marker;
+    const pool = snapshot.pools.get(String(prior.vch_id));
+    if (pool?.markerError) throw unreadableMarker(pool);
+    const marker = pool?.marker;
     if (!marker) return null;
     const info = await readStoredImage(imageStoreOf(ctx.client, marker), String(prior.id));
     return info ? stateOf(info, prior) : null;
@@ -170,7 +172,9 @@ export const imageLifecycle: Lifecycle = {
   async delete(ctx, prior) {
     const vchId = String(prior.vch_id);
     const snap = await takeSnapshot(ctx.client, [vchId]);
-    const marker = snap.pools.get(vchId)?.marker;
+    const pool = snap.pools.get(vchId);
+    if (pool?.markerError) throw unreadableMarker(pool);
+    const marker = pool?.marker;
     if (!marker) return;
     const users = snap.vmsInPool(vchId).filter((vm) => vm.extraConfig.get('vic.image') === prior.id);
     if (users.length > 0) {

@@ -25,7 +25,8 @@ export async function listManaged(client: VimClient): Promise<ManagedInventory> 
   const containerVms: Attrs[] = [];
   for (const host of hosts) {
     for (const vm of snap.vmsInPool(host.id).filter((v) => isOurs(v))) {
-      const state = stateOfVm(vm);
+      // A listing shows a container VM whose spec marker is damaged rather than fail on it; refresh refuses it.
+      const state = stateOfVm(vm, { strict: false });
       containerVms.push(state);
       const digest = String(state.image_id ?? '');
       if (!digest) continue;

@@ -6,6 +6,7 @@
 import { DatastoreImageStore } from '../images';
 import { asArray, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { retrievePropertiesEx } from '../vsphere/property-collector';
+import { ResourceError } from './errors';
 
 /** Custom field on VCH resource pools holding the VCH marker (JSON). */
 export const VCH_MARKER_FIELD = 'vic-iac.vch';
@@ -25,6 +26,12 @@ export interface VchMarker {
   readonly bootstrap_iso_sha256?: string | null;
   readonly folder_id: string | null;
   readonly compute: string;
+  /**
+   * True from the first SetField of a create until its last: a pool marked so is a create that
+   * stopped midway, which the next create of the same VCH adopts; a VCH without it is complete and
+   * belongs to whichever state that create returned to.
+   */
+  readonly pending?: boolean;
 }
 
 /** The image store of a VCH, on its datastore, as the marker describes it. */
@@ -49,6 +56,8 @@ export interface PoolRow {
   readonly cpu: Allocation;
   readonly memory: Allocation;
   readonly marker?: VchMarker;
+  /** Set when the pool carries a marker that does not parse: an error, never "not ours" or "gone". */
+  readonly markerError?: string;
   readonly vmMoids: readonly string[];
 }
 
@@ -129,9 +138,34 @@ export function vmRow(moid: string, p: Record<string, unknown>): VmRow {
   };
 }
 
+/** A VCH marker from its custom field value; what does not parse (or lacks the fields every reader needs) is an error. */
+export function parseVchMarker(text: string): { marker?: VchMarker; error?: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return { error: `it is not JSON (${(err as Error).message})` };
+  }
+  const m = parsed as Partial<VchMarker> | null;
+  const missing = ['name', 'datacenter_id', 'datastore', 'image_store_path'].filter((k) => typeof (m as Record<string, unknown> | null)?.[k] !== 'string');
+  if (!m || typeof m !== 'object' || m.v !== 1 || missing.length > 0) {
+    return { error: `it is not a version 1 VCH marker${missing.length > 0 ? ` (missing ${missing.join(', ')})` : ''}` };
+  }
+  return { marker: m as VchMarker };
+}
+
 /** The marker of one VCH pool, without reading its VMs; undefined when the pool is gone or not ours. */
 export async function readVchMarker(client: VimClient, poolMoid: string): Promise<VchMarker | undefined> {
-  return (await takeSnapshot(client, [poolMoid], { vms: false })).pools.get(poolMoid)?.marker;
+  const pool = (await takeSnapshot(client, [poolMoid], { vms: false })).pools.get(poolMoid);
+  if (pool?.markerError) throw unreadableMarker(pool);
+  return pool?.marker;
+}
+
+/** A pool whose marker does not parse: refused everywhere, so it is neither adopted, replaced nor deleted by guess. */
+export function unreadableMarker(pool: Pick<PoolRow, 'moid' | 'name' | 'markerError'>): ResourceError {
+  return new ResourceError(
+    `resource pool "${pool.name}" (${pool.moid}) carries a "${VCH_MARKER_FIELD}" custom field that vic-iac cannot read: ${pool.markerError}. vic-iac will not adopt, replace or delete a VCH by guess. Restore the value vic-iac wrote (vSphere Client: the pool's Custom Attributes) and run the command again.`,
+  );
 }
 
 /**
@@ -175,14 +209,9 @@ export async function takeSnapshot(client: VimClient, poolMoids: Iterable<string
     }
     if (row.ref.type === 'ResourcePool') {
       let marker: VchMarker | undefined;
+      let markerError: string | undefined;
       for (const cv of asArray(row.props.customValue as Array<{ key: number; value?: string }> | undefined)) {
-        if (fieldKeys.get(num(cv.key)) === VCH_MARKER_FIELD && cv.value) {
-          try {
-            marker = JSON.parse(cv.value) as VchMarker;
-          } catch {
-            marker = undefined;
-          }
-        }
+        if (fieldKeys.get(num(cv.key)) === VCH_MARKER_FIELD && cv.value) ({ marker, error: markerError } = parseVchMarker(cv.value));
       }
       snap.pools.set(row.ref.value, {
         moid: row.ref.value,
@@ -190,6 +219,7 @@ export async function takeSnapshot(client: VimClient, poolMoids: Iterable<string
         cpu: allocation(row.props['config.cpuAllocation']),
         memory: allocation(row.props['config.memoryAllocation']),
         marker,
+        markerError,
         vmMoids: asArray(row.props.vm as ManagedObjectReference[] | undefined).map((r) => r.value),
       });
     } else if (row.ref.type === 'VirtualMachine') {

@@ -282,3 +282,22 @@ export const sha256Thumbprint: Validator = rule('a SHA-256 thumbprint (32 hex by
     ),
   ];
 });
+
+/**
+ * A directory inside a datastore (the image store): relative, inside the datastore and not its root.
+ * What is deleted with the VCH (force_destroy) lives there, so a path that could name the root or
+ * climb out of it with ".." is refused before anything is created.
+ */
+export const datastoreDirectory: Validator = rule('a directory path relative to the datastore, without "..", not its root', (value, path) => {
+  if (typeof value !== 'string') return [];
+  const todo = 'Use a directory path inside the datastore such as "vic/vch-demo", or leave it out to use the VCH name.';
+  if (value.trim() === '') return [invalid(path, value, 'is empty, which would name the datastore root', todo)];
+  if (/^\s*[[/\\]/.test(value)) return [invalid(path, value, 'is not relative to the datastore (it starts with "/", "\\" or "[datastore]")', todo)];
+  if (value.includes('\\')) return [invalid(path, value, 'contains "\\"; datastore paths separate directories with "/"', todo)];
+  const segments = value.replace(/\/+$/, '').split('/');
+  if (segments.includes('..')) return [invalid(path, value, 'contains "..", which leads out of the directory it names', todo)];
+  if (segments.some((s) => s === '' || s === '.' || s.trim() !== s)) {
+    return [invalid(path, value, 'has an empty, "." or space-padded path segment', todo)];
+  }
+  return [];
+});

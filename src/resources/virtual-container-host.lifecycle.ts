@@ -1,15 +1,16 @@
 /**
  * virtual_container_host against vSphere: a marked resource pool, a marked VM folder, and the image
  * store directories. The marker (custom field `vic-iac.vch` on the pool) is how every later read,
- * import and crash-recovery knows the pool is ours and where its image store lives.
+ * import and crash-recovery knows the pool is ours and where its image store lives. What a VCH may
+ * adopt and delete, and how a lost reply recovers, is in vch-ownership.ts.
  */
-import { isDuplicateName, isFault, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
+import { isFault, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { ensureCustomFieldDef, setCustomField } from '../vsphere/custom-fields';
 import { datastorePath, deleteDatastoreFile, makeDirectory, parseDatastorePath } from '../vsphere/file-manager';
 import { statDatastoreFile } from '../vsphere/datastore-http';
-import { createFolder, destroyFolder } from '../vsphere/folder';
+import { destroyFolder } from '../vsphere/folder';
 import { retrieveFromContainer, retrieveObject } from '../vsphere/property-collector';
-import { createResourcePool, destroyResourcePool, updateResourcePool, type ResourceAllocation, type SharesInfo } from '../vsphere/resource-pool';
+import { destroyResourcePool, updateResourcePool, type ResourceAllocation, type SharesInfo } from '../vsphere/resource-pool';
 import { destroyVm, powerOffVm } from '../vsphere/virtual-machine';
 import { ResourceError } from './errors';
 import { virtualContainerHost } from './virtual-container-host';
@@ -18,7 +19,20 @@ import { PlacementError, collectPlacement, computePool, datacenterOf, datastoreO
 import type { Datacenter } from '../vsphere/inventory';
 import type { Attrs, Problem } from './schema';
 import { ensureBootstrapIso, localIsoDigest } from './bootstrap-iso';
-import { InventorySnapshot, PoolRow, VCH_MARKER_FIELD, VchMarker, readVchMarker, takeSnapshot } from './snapshot';
+import { InventorySnapshot, PoolRow, VCH_MARKER_FIELD, VchMarker, readVchMarker, takeSnapshot, unreadableMarker } from './snapshot';
+import {
+  checkNewVchOwnership,
+  claimFolder,
+  claimPool,
+  claimStore,
+  datacenterAbove,
+  describeVms,
+  entityName,
+  isContainerVmOf,
+  readFolder,
+  storeIsOurs,
+  type StoreLocation,
+} from './vch-ownership';
 
 /**
  * Placement inputs written differently but naming the same object (a MOID where the state has a
@@ -136,15 +150,21 @@ function allocations(c: Attrs): { cpuAllocation: ResourceAllocation; memoryAlloc
   };
 }
 
-/** The state as vSphere has it: allocations from the pool, the rest from the marker, user-only inputs from prior. */
+/**
+ * The state as vSphere has it: allocations from the pool, the rest from the marker, user-only inputs
+ * from prior. What delete acts on (the folder and the image store) stays what the state already
+ * holds: a custom field that anyone may rewrite must not redirect a later delete. The marker
+ * supplies them only where the state has none yet (create, import).
+ */
 function stateOf(pool: PoolRow, marker: VchMarker, prior: Attrs): Attrs {
+  const storePath = typeof prior.image_store_path === 'string' && prior.image_store_path ? prior.image_store_path : marker.image_store_path;
   return {
     id: pool.moid,
     name: pool.name,
     datacenter: prior.datacenter ?? null,
     compute: prior.compute ?? marker.compute,
     datastore: prior.datastore ?? marker.datastore,
-    image_store_path: marker.image_store_path,
+    image_store_path: storePath,
     bridge_network: marker.bridge_network,
     cpu_limit_mhz: pool.cpu.limit,
     cpu_reservation_mhz: pool.cpu.reservation,
@@ -155,8 +175,8 @@ function stateOf(pool: PoolRow, marker: VchMarker, prior: Attrs): Attrs {
     bootstrap_iso: marker.bootstrap_iso,
     force_destroy: prior.force_destroy ?? false,
     resource_pool_id: pool.moid,
-    folder_id: marker.folder_id,
-    image_store: datastorePath(marker.datastore, marker.image_store_path),
+    folder_id: typeof prior.folder_id === 'string' && prior.folder_id ? prior.folder_id : marker.folder_id,
+    image_store: typeof prior.image_store === 'string' && prior.image_store ? prior.image_store : datastorePath(marker.datastore, storePath),
   };
 }
 
@@ -165,23 +185,35 @@ async function markerField(client: VimClient): Promise<number> {
   return (await ensureCustomFieldDef(client, VCH_MARKER_FIELD)).key;
 }
 
-/** The pool `name` directly under `parent`, if any (for crash recovery after DuplicateName). */
-async function childPool(client: VimClient, parent: ManagedObjectReference, name: string): Promise<ManagedObjectReference | undefined> {
-  const { resourcePool } = await retrieveObject<{ resourcePool?: ManagedObjectReference[] }>(client, parent, ['resourcePool']);
-  const children = Array.isArray(resourcePool) ? resourcePool : resourcePool ? [resourcePool] : [];
-  if (children.length === 0) return undefined;
-  const rows = await retrieveFromContainer<{ name: string }>(client, { container: parent, recursive: false, select: [{ type: 'ResourcePool', paths: ['name'] }] });
-  return rows.find((r) => r.props.name === name)?.ref;
-}
-
-async function childFolder(client: VimClient, parent: ManagedObjectReference, name: string): Promise<ManagedObjectReference | undefined> {
-  const rows = await retrieveFromContainer<{ name: string }>(client, { container: parent, recursive: false, select: [{ type: 'Folder', paths: ['name'] }] });
-  return rows.find((r) => r.props.name === name)?.ref;
-}
-
 async function readOne(client: VimClient, moid: string): Promise<{ pool?: PoolRow; snapshot: InventorySnapshot }> {
   const snapshot = await takeSnapshot(client, [moid]);
   return { pool: snapshot.pools.get(moid), snapshot };
+}
+
+/** Plan-time: the pool, folder and image store a new VCH would make must be free (or left by an earlier create of it). */
+async function newVchOwnership(ctx: LifecycleContext, dc: Datacenter, config: Attrs): Promise<{ problems: Problem[]; notes: string[] }> {
+  const name = String(config.name);
+  const storeGiven = typeof config.image_store_path === 'string' && config.image_store_path !== '';
+  const [parent, ds] = await Promise.all([computePool(ctx, dc, String(config.compute)), datastoreOf(ctx, dc, String(config.datastore))]);
+  return checkNewVchOwnership(ctx.client, {
+    dc,
+    parent,
+    where: String(config.compute),
+    name,
+    store: { datacenter: dc.name, datacenterRef: dc.ref, datastore: ds, path: storeGiven ? String(config.image_store_path) : name },
+    storeAttribute: storeGiven ? 'image_store_path' : 'name',
+  });
+}
+
+/** The image store as the state names it (never the datastore root), in the datacenter vSphere puts the pool in. */
+async function storeOf(ctx: LifecycleContext, prior: Attrs, pool: PoolRow | undefined): Promise<StoreLocation | undefined> {
+  if (typeof prior.image_store !== 'string' || !prior.image_store) return undefined;
+  const { datastore, path } = parseDatastorePath(prior.image_store);
+  const inside = path.replace(/^\/+|\/+$/g, '');
+  if (!inside) return undefined;
+  const dc = pool ? await datacenterAbove(ctx.client, poolRef(pool.moid)) : await datacenterOf(ctx, prior.datacenter);
+  const ds = await datastoreOf(ctx, dc, datastore);
+  return { datacenter: dc.name, datacenterRef: dc.ref, datastore: ds, path: inside };
 }
 
 function notOurs(moid: string, name: string): ResourceError {
@@ -199,6 +231,7 @@ export const virtualContainerHostLifecycle: Lifecycle = {
   async read(_ctx, snapshot, prior) {
     const pool = snapshot.pools.get(String(prior.id));
     if (!pool) return null;
+    if (pool.markerError) throw unreadableMarker(pool);
     if (!pool.marker) throw notOurs(pool.moid, pool.name);
     return stateOf(pool, pool.marker, prior);
   },
@@ -228,22 +261,13 @@ export const virtualContainerHostLifecycle: Lifecycle = {
         if (local !== marker.bootstrap_iso_sha256) updates.push(`bootstrap ISO: the local ISO changed (sha256 ${local.slice(0, 12)}…); it will be uploaded again`);
       }
     }
+    const notes: string[] = [];
     if (problems.length === 0 && dc && prior === null) {
-      const parent = await computePool(ctx, dc, String(config.compute));
-      const existing = await childPool(ctx.client, parent, String(config.name));
-      if (existing) {
-        const { pool } = await readOne(ctx.client, existing.value);
-        if (!pool?.marker) {
-          problems.push({
-            path: ['name'],
-            severity: 'error',
-            summary: 'Name already taken',
-            detail: `A resource pool named "${String(config.name)}" (${existing.value}) already exists under ${String(config.compute)} and is not managed by vic-iac. Choose another name, or remove that pool.`,
-          });
-        }
-      }
+      const owned = await newVchOwnership(ctx, dc, config);
+      problems.push(...owned.problems);
+      notes.push(...owned.notes);
     }
-    return { problems, updates, equivalent };
+    return { problems, updates, equivalent, notes };
   },
 
   async create(ctx, config) {
@@ -256,20 +280,12 @@ export const virtualContainerHostLifecycle: Lifecycle = {
     const storePath = String(config.image_store_path ?? name);
     const field = await markerField(client);
 
+    // Again at apply time: vSphere may have changed since the plan, and a refusal now changes nothing.
+    const owned = await newVchOwnership(ctx, dc, config);
+    if (owned.problems.length > 0) throw new ResourceError(owned.problems.map((p) => p.detail).join('\n'), owned.problems);
+
     ctx.progress('resource pool', 0, 4);
-    let pool: ManagedObjectReference;
-    try {
-      pool = await createResourcePool(client, parent, name, allocations(config));
-    } catch (err) {
-      if (!isDuplicateName(err)) throw err;
-      // A create that crashed after the pool existed: adopt the pool only if it carries our marker.
-      const existing = await childPool(client, parent, name);
-      if (!existing) throw err;
-      const { pool: row } = await readOne(client, existing.value);
-      if (!row?.marker) throw notOurs(existing.value, name);
-      pool = existing;
-      await updateResourcePool(client, pool, allocations(config));
-    }
+    const { pool, adopted } = await claimPool(client, parent, name, String(config.compute), allocations(config));
     const marker: VchMarker = {
       v: 1,
       name,
@@ -282,29 +298,24 @@ export const virtualContainerHostLifecycle: Lifecycle = {
       bootstrap_iso: (config.bootstrap_iso as string | null) ?? null,
       folder_id: null,
       compute: String(config.compute),
+      pending: true,
     };
-    // Mark at once, so a crash from here on leaves a pool the next apply adopts.
+    // Mark at once, so a crash from here on leaves a pool the next apply adopts; its pending marker
+    // also claims the folder and the directory made next (see vch-ownership.ts).
     await setCustomField(client, pool, field, JSON.stringify(marker));
 
     ctx.progress('VM folder', 1, 4);
-    let folder: ManagedObjectReference;
-    try {
-      folder = await createFolder(client, dc.vmFolder, name);
-    } catch (err) {
-      if (!isDuplicateName(err)) throw err;
-      const existing = await childFolder(client, dc.vmFolder, name);
-      if (!existing) throw err;
-      folder = existing;
-    }
-    await setCustomField(client, folder, field, JSON.stringify({ v: 1, vch: pool.value }));
+    const folder = await claimFolder(client, dc, name, pool.value, field, adopted);
 
     ctx.progress('image store', 2, 4);
+    await claimStore(client, { datacenter: dc.name, datacenterRef: dc.ref, datastore: ds, path: storePath }, pool.value, adopted);
     for (const dir of ['images', 'volumes', 'containers']) {
       await makeDirectory(client, datastorePath(ds.name, `${storePath}/${dir}`), dc.ref).catch((err: unknown) => {
         if (!isFault(err, 'FileAlreadyExists')) throw err;
       });
     }
-    let final: VchMarker = { ...marker, folder_id: folder.value };
+    const { pending: _creating, ...complete } = marker;
+    let final: VchMarker = { ...complete, folder_id: folder.value };
     if (!config.bootstrap_iso && ctx.bootstrapIsoFile) {
       ctx.progress('bootstrap ISO', 3, 4);
       const iso = await ensureBootstrapIso(client, final, ctx.bootstrapIsoFile, (current, total) => ctx.progress('upload bootstrap ISO', current, total));
@@ -321,9 +332,10 @@ export const virtualContainerHostLifecycle: Lifecycle = {
     const { client } = ctx;
     const id = String(prior.id);
     ctx.forget(`vch:${id}`);
-    await updateResourcePool(client, poolRef(id), allocations(config));
     const { pool } = await readOne(client, id);
+    if (pool?.markerError) throw unreadableMarker(pool);
     if (!pool?.marker) throw notOurs(id, String(prior.name));
+    await updateResourcePool(client, poolRef(id), allocations(config));
     let marker = pool.marker;
     let next: VchMarker = { ...marker, bridge_network: (config.bridge_network as string | null) ?? null, bootstrap_iso: (config.bootstrap_iso as string | null) ?? marker.bootstrap_iso };
     if (ownsIso(config, marker) && ctx.bootstrapIsoFile) {
@@ -335,7 +347,7 @@ export const virtualContainerHostLifecycle: Lifecycle = {
       await setCustomField(client, poolRef(id), await markerField(client), JSON.stringify(marker));
     }
     const { pool: after } = await readOne(client, id);
-    return stateOf(after ?? pool, marker, config);
+    return stateOf(after ?? pool, marker, { ...config, folder_id: prior.folder_id, image_store: prior.image_store, image_store_path: prior.image_store_path });
   },
 
   async delete(ctx, prior) {
@@ -343,30 +355,48 @@ export const virtualContainerHostLifecycle: Lifecycle = {
     const id = String(prior.id);
     ctx.forget(`vch:${id}`);
     const { pool, snapshot } = await readOne(client, id);
-    if (!pool) return;
-    if (!pool.marker) throw notOurs(id, pool.name);
+    if (pool?.markerError) throw unreadableMarker(pool);
+    if (pool && !pool.marker) throw notOurs(id, pool.name);
+    const name = pool?.name ?? String(prior.name);
+    // Everything is checked before anything is deleted: a refused delete changes nothing.
     const vms = snapshot.vmsInPool(id);
     if (vms.length > 0 && prior.force_destroy !== true) {
       throw new ResourceError(
-        `virtual container host "${pool.name}" (${id}) still holds ${vms.length} VM(s): ${vms.map((v) => `${v.name} (${v.moid})`).join(', ')}. Delete them first, or set force_destroy = true to delete them with the VCH.`,
+        `virtual container host "${name}" (${id}) still holds ${vms.length} VM(s): ${describeVms(vms)}. Delete them first, or set force_destroy = true to delete them with the VCH.`,
       );
     }
+    const foreign = vms.filter((vm) => !isContainerVmOf(vm, id));
+    if (foreign.length > 0) {
+      throw new ResourceError(
+        `virtual container host "${name}" (${id}) holds ${foreign.length} VM(s) that are not its container VMs: ${describeVms(foreign)}. force_destroy deletes only the container VMs vic-iac made for this VCH, never other VMs. Move those VMs out of the pool (or delete them yourself), then destroy again.`,
+      );
+    }
+    const folderId = typeof prior.folder_id === 'string' && prior.folder_id ? prior.folder_id : undefined;
+    const folder = folderId ? await readFolder(client, moRef('Folder', folderId)) : undefined;
+    if (folder) {
+      const ours = new Set(vms.map((v) => v.moid));
+      const others = folder.children.filter((c) => !ours.has(c.value));
+      if (others.length > 0) {
+        const named = await Promise.all(others.map(async (c: ManagedObjectReference) => ({ moid: c.value, name: await entityName(client, c) })));
+        throw new ResourceError(
+          `the VM folder "${folder.name}" (${folder.ref.value}) of virtual container host "${name}" (${id}) holds ${others.length} object(s) that are not its container VMs: ${describeVms(named)}. vic-iac deletes the folder only with its own VMs in it. Move those out of the folder, then destroy again.`,
+        );
+      }
+    }
+    const store = prior.force_destroy === true ? await storeOf(ctx, prior, pool) : undefined;
+
     for (const [i, vm] of vms.entries()) {
       ctx.progress('deleting container VMs', i, vms.length, vm.name);
       const ref = moRef('VirtualMachine', vm.moid);
       if (vm.powerState === 'poweredOn') await powerOffVm(client, ref).catch((e: unknown) => (isFault(e, 'InvalidPowerState') ? undefined : Promise.reject(e)));
       await destroyVm(client, ref).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
     }
-    await destroyResourcePool(client, poolRef(id)).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
-    const marker = pool.marker;
-    if (marker.folder_id) {
-      await destroyFolder(client, moRef('Folder', marker.folder_id)).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
-    }
-    // Volumes may hold data: the image store goes only when the user asked for a forced destroy.
-    if (prior.force_destroy === true) {
-      await deleteDatastoreFile(client, datastorePath(marker.datastore, marker.image_store_path), moRef('Datacenter', marker.datacenter_id)).catch((e: unknown) =>
-        isNotFound(e) ? undefined : Promise.reject(e),
-      );
+    if (pool) await destroyResourcePool(client, poolRef(id)).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    if (folder) await destroyFolder(client, folder.ref).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    // Volumes may hold data: the image store goes only when the user asked for a forced destroy,
+    // and only when its marker file says this VCH made it.
+    if (store && (await storeIsOurs(client, store, id))) {
+      await deleteDatastoreFile(client, datastorePath(store.datastore.name, store.path), store.datacenterRef).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
     }
   },
 
@@ -379,8 +409,14 @@ export const virtualContainerHostLifecycle: Lifecycle = {
     }
     const { pool } = await readOne(ctx.client, moid);
     if (!pool) throw new ResourceError(`resource pool ${moid} not found; import a VCH by its pool MOID (resgroup-N) or inventory path`);
+    if (pool.markerError) throw unreadableMarker(pool);
     if (!pool.marker) throw notOurs(moid, pool.name);
-    return stateOf(pool, pool.marker, { datacenter: pool.marker.datacenter, compute: pool.marker.compute, datastore: pool.marker.datastore, force_destroy: false });
+    // The folder named in the pool's marker becomes part of the state (what delete removes) only when
+    // the folder's own marker names this pool back.
+    const folder = pool.marker.folder_id ? await readFolder(ctx.client, moRef('Folder', pool.marker.folder_id)) : undefined;
+    const folderOurs = Boolean(folder && typeof folder.owner === 'object' && folder.owner.vch === moid);
+    const marker = folderOurs ? pool.marker : { ...pool.marker, folder_id: null };
+    return stateOf(pool, marker, { datacenter: pool.marker.datacenter, compute: pool.marker.compute, datastore: pool.marker.datastore, force_destroy: false });
   },
 
   async lookup(ctx: LifecycleContext, config: Attrs) {

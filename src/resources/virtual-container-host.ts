@@ -1,7 +1,7 @@
 /** virtual_container_host: a resource pool, a VM folder and an image store on a datastore. */
 import { ResourceDeclaration } from './definition';
 import { t } from './schema';
-import { datastorePath, integer, limit, nonEmpty, objectName, shares, withinLimit } from './validators';
+import { datastoreDirectory, datastorePath, integer, limit, nonEmpty, objectName, shares, withinLimit } from './validators';
 
 export const virtualContainerHost: ResourceDeclaration = {
   type: 'virtual_container_host',
@@ -49,7 +49,9 @@ export const virtualContainerHost: ResourceDeclaration = {
       optional: true,
       computed: true,
       forceNew: true,
-      description: 'Directory on the datastore for images and volumes. Defaults to the VCH name.',
+      validate: [datastoreDirectory],
+      description:
+        'Directory on the datastore for images and volumes: a relative path, not the datastore root, without "..". Defaults to the VCH name. It must not exist yet unless an earlier create of this VCH made it.',
     },
     bridge_network: {
       type: t.string,
@@ -88,7 +90,8 @@ export const virtualContainerHost: ResourceDeclaration = {
       type: t.bool,
       optional: true,
       default: false,
-      description: 'Destroy the VCH even when it still holds container VMs (they are powered off and deleted). Without it, destroy refuses and lists them.',
+      description:
+        'Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it.',
     },
     resource_pool_id: { type: t.string, computed: true, stable: true, description: 'MOID of the resource pool.' },
     folder_id: { type: t.string, computed: true, stable: true, description: 'MOID of the VM folder (empty on a standalone ESXi host).' },
@@ -97,7 +100,7 @@ export const virtualContainerHost: ResourceDeclaration = {
   dataSource: { description: 'Looks up an existing virtual container host by name.', lookup: ['name'], scope: ['datacenter'] },
   docs: {
     creates:
-      'A resource pool under `compute` carrying the VCH limits, reservations and shares; on vCenter a VM folder named after the VCH; and the datastore directories `<image_store_path>/images`, `<image_store_path>/volumes` and `<image_store_path>/containers` (one directory per container VM).',
+      'A resource pool under `compute` carrying the VCH limits, reservations and shares; on vCenter a VM folder named after the VCH; and the datastore directories `<image_store_path>/images`, `<image_store_path>/volumes` and `<image_store_path>/containers` (one directory per container VM). The pool and the folder carry the custom field `vic-iac.vch`, the image store the file `vic-iac-vch.json`: markers naming the VCH. A folder or directory of the same name that vic-iac did not make for this VCH is refused at plan time, never taken over (see docs/terraform.md, "What a VCH owns").',
     importHelp: 'Import by resource pool MOID (`resgroup-42`) or inventory path (`/DC0/host/DC0_C0/Resources/vch-demo`).',
     example: `resource "vic_virtual_container_host" "demo" {
   name           = "vch-demo"

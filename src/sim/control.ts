@@ -1,11 +1,18 @@
 import { Agent, request } from 'undici';
 
-/** How an injected fault answers a matching SOAP call (see test/vcsim/control.go). */
-export type FaultKind = 'soap' | 'task' | 'http' | 'drop' | 'delay' | 'async';
+/**
+ * How an injected fault answers a matching SOAP call (see test/vcsim/control.go). `drop` closes the
+ * connection before the simulator sees the call; `lose-reply` lets the simulator act, then closes
+ * it: the reply to a create is lost although the object exists.
+ */
+export type FaultKind = 'soap' | 'task' | 'http' | 'drop' | 'lose-reply' | 'delay' | 'async';
 
 export interface FaultRule {
   id?: number;
-  /** SOAP method name, e.g. "PowerOnVM_Task"; default "*" (every method). */
+  /**
+   * SOAP method name, e.g. "PowerOnVM_Task"; default "*" (every SOAP method). "HTTP PUT" (GET,
+   * HEAD...) matches datastore file transfers instead, with `this` the path inside the datastore.
+   */
   method?: string;
   /** The `_this` managed object id to match, e.g. "vm-57"; default any. */
   this?: string;

@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { NotFoundError, TransientError, VimFault } from './errors';
+import { DEFAULT_RETRY_POLICY, retryTransient } from './retry';
 import type { VimClient } from './session';
 import { moRef } from './xml';
 
@@ -78,14 +79,30 @@ async function failure(response: Dispatcher.ResponseData, method: string, file: 
   );
 }
 
-/** Uploads (creates or overwrites) a file, streaming `body`. Parent directories are created by the server. */
-export async function uploadDatastoreFile(client: VimClient, file: DatastoreFile, body: Readable | Buffer | string, options: UploadOptions = {}): Promise<void> {
-  const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/octet-stream' };
-  const size = options.size ?? (typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : undefined);
-  if (size !== undefined) headers['content-length'] = String(size);
-  const response = await send(client, 'PUT', file, { body, headers });
-  if (response.statusCode !== 200 && response.statusCode !== 201 && response.statusCode !== 204) throw await failure(response, 'PUT', file);
-  await response.body.dump();
+/** A body that can be sent again: a Buffer, a string, or a function that opens a fresh stream. */
+export type UploadBody = Readable | Buffer | string | (() => Readable);
+
+/**
+ * Uploads (creates or overwrites) a file, streaming `body`. Parent directories are created by the
+ * server. A PUT replaces the whole file, so sending it again is harmless: a transient failure (a
+ * busy server, or a reply lost after the server wrote the file) is retried when the body can be
+ * sent again; a bare stream cannot, and fails at once.
+ */
+export async function uploadDatastoreFile(client: VimClient, file: DatastoreFile, body: UploadBody, options: UploadOptions = {}): Promise<void> {
+  const replayable = typeof body === 'function' || typeof body === 'string' || Buffer.isBuffer(body);
+  await retryTransient(replayable ? DEFAULT_RETRY_POLICY : { ...DEFAULT_RETRY_POLICY, attempts: 1 }, async () => {
+    const content = typeof body === 'function' ? body() : body;
+    const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/octet-stream' };
+    const size = options.size ?? (typeof content === 'string' ? Buffer.byteLength(content) : Buffer.isBuffer(content) ? content.length : undefined);
+    if (size !== undefined) headers['content-length'] = String(size);
+    try {
+      const response = await send(client, 'PUT', file, { body: content, headers });
+      if (response.statusCode !== 200 && response.statusCode !== 201 && response.statusCode !== 204) throw await failure(response, 'PUT', file);
+      await response.body.dump();
+    } finally {
+      if (typeof body === 'function') (content as Readable).destroy();
+    }
+  });
 }
 
 /** Downloads a file as a stream; NotFoundError when it does not exist. The caller must consume or destroy the stream. */

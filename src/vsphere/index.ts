@@ -124,5 +124,7 @@ export {
   statDatastoreFile,
   uploadDatastoreFile,
   type DatastoreFile,
+  type UploadBody,
   type UploadOptions,
 } from './datastore-http';
+export { datastoreDirectoryExists, listDatastoreDirectory, type DatastoreEntry } from './datastore-browser';

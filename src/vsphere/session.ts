@@ -56,6 +56,12 @@ export interface CallOptions {
    * vcsim reports there instead of faulting); a NotAuthenticated thrown here also triggers re-login.
    */
   readonly inspect?: (result: unknown) => void;
+  /**
+   * false: a transient failure is not retried. For calls that create and have no natural guard
+   * against a second run (CreateVM_Task: vcsim does not refuse a duplicate name), whose reply may
+   * be lost after the server acted: the caller looks for what was made before trying again.
+   */
+  readonly retry?: boolean;
 }
 
 const SERVICE_INSTANCE = moRef('ServiceInstance', 'ServiceInstance');
@@ -186,7 +192,7 @@ export class VimClient {
       throw new VimFault({ faultName: 'ClientClosed', method, object: thisRef }, `${method}: the vSphere client for ${this.url.host} is closed`);
     }
     const once = async (): Promise<T> => {
-      const result = await retryTransient(this.retryPolicy, (attempt) =>
+      const result = await retryTransient(options.retry === false ? { ...this.retryPolicy, attempts: 1 } : this.retryPolicy, (attempt) =>
         this.transport.call(method, thisRef, args, { returns: options.returns, long: options.long, timeoutMs: options.timeoutMs, attempt }),
       );
       options.inspect?.(result);

@@ -2,7 +2,7 @@
  * Virtual machine operations: create (CreateVM_Task), reconfigure, power, guest shutdown, destroy,
  * plus the typed reading of extraConfig. Specs are typed inputs mapped to vim25 XML in WSDL order.
  */
-import { runTask, type TaskWaitOptions } from './tasks';
+import { runTask, waitForTask, type TaskWaitOptions } from './tasks';
 import type { VimClient } from './session';
 import type { VirtualDeviceConfigSpec } from './virtual-devices';
 import { asArray, xsdString, type ManagedObjectReference } from './xml';
@@ -69,15 +69,19 @@ export interface CreateVmArgs {
   readonly config: VmConfigSpec;
 }
 
-/** CreateVM_Task: returns the new VM's reference. */
+/**
+ * CreateVM_Task: returns the new VM's reference. Never retried on a transient failure: the reply may
+ * have been lost after the VM was made, and a second call would make a second VM. The caller looks
+ * for the VM (by its BIOS UUID) before it tries again.
+ */
 export async function createVm(client: VimClient, args: CreateVmArgs, options: TaskOptions = {}): Promise<ManagedObjectReference> {
-  return runTask<ManagedObjectReference>(
-    client,
+  const task = await client.call<ManagedObjectReference>(
     'CreateVM_Task',
     args.folder,
     { config: encodeVmConfigSpec(args.config), pool: args.pool, host: args.host },
-    options,
+    { returns: 'moref', retry: false },
   );
+  return waitForTask<ManagedObjectReference>(client, task, { ...options, method: 'CreateVM_Task', object: args.folder });
 }
 
 /** ReconfigVM_Task with a partial spec (only the given fields change). */

@@ -9,6 +9,7 @@ import (
 	"log"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
@@ -49,6 +50,10 @@ func (c *controlFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodPost || !c.sdkPaths[r.URL.Path] {
 		c.stats.recordOther()
+		if !c.rules.empty() && strings.HasPrefix(r.URL.Path, "/folder/") {
+			c.serveFileWithRules(w, r)
+			return
+		}
 		c.simulator.ServeHTTP(w, r)
 		return
 	}
@@ -103,6 +108,9 @@ func (c *controlFront) serveSDKWithRules(w http.ResponseWriter, r *http.Request)
 	case kindDelay:
 		sleepMs(rule.DelayMs)
 		c.simulator.ServeHTTP(w, r)
+	case kindLoseReply:
+		sleepMs(rule.DelayMs)
+		c.serveThenDrop(w, r)
 	case kindAsync:
 		task := newInjectedTask(call.Name, call.This)
 		// cloned now: the server may reuse r once this handler returns
@@ -114,6 +122,47 @@ func (c *controlFront) serveSDKWithRules(w http.ResponseWriter, r *http.Request)
 	}
 }
 
+// serveFileWithRules applies the rules named "HTTP <method>" to a datastore file transfer; `this`
+// matches the path inside the datastore (e.g. "vch/bootstrap.iso").
+func (c *controlFront) serveFileWithRules(w http.ResponseWriter, r *http.Request) {
+	this := types.ManagedObjectReference{Type: "DatastoreFile", Value: strings.TrimPrefix(r.URL.Path, "/folder/")}
+	rule, matched := c.rules.take(httpMethodPrefix+r.Method, this)
+	if !matched {
+		c.simulator.ServeHTTP(w, r)
+		return
+	}
+	log.Printf("fault rule %d (%s) answers HTTP %s %s", rule.ID, rule.Kind, r.Method, r.URL.Path)
+	sleepMs(rule.DelayMs)
+	switch rule.Kind {
+	case kindDelay:
+		c.simulator.ServeHTTP(w, r)
+	case kindLoseReply:
+		c.serveThenDrop(w, r)
+	default:
+		c.answerWithRule(w, rule, r.Method, this)
+	}
+}
+
+// serveThenDrop lets the simulator handle the request in full, then closes the connection
+// instead of sending its answer.
+func (c *controlFront) serveThenDrop(w http.ResponseWriter, r *http.Request) {
+	recorder := httptest.NewRecorder()
+	c.simulator.ServeHTTP(recorder, r)
+	dropConnection(w)
+}
+
+func dropConnection(w http.ResponseWriter) {
+	hijacker, ok := w.(http.Hijacker)
+	if !ok {
+		http.Error(w, "this connection cannot be dropped (no hijacking)", http.StatusInternalServerError)
+		return
+	}
+	conn, _, err := hijacker.Hijack()
+	if err == nil {
+		_ = conn.Close()
+	}
+}
+
 func (c *controlFront) answerWithRule(w http.ResponseWriter, rule faultRule, method string, this types.ManagedObjectReference) {
 	switch rule.Kind {
 	case kindHTTP:
@@ -121,15 +170,7 @@ func (c *controlFront) answerWithRule(w http.ResponseWriter, rule faultRule, met
 		w.WriteHeader(rule.HTTPStatus)
 		_, _ = io.WriteString(w, rule.Message)
 	case kindDrop:
-		hijacker, ok := w.(http.Hijacker)
-		if !ok {
-			http.Error(w, "this connection cannot be dropped (no hijacking)", http.StatusInternalServerError)
-			return
-		}
-		conn, _, err := hijacker.Hijack()
-		if err == nil {
-			_ = conn.Close()
-		}
+		dropConnection(w)
 	case kindSOAP, kindTask:
 		fault, err := buildFault(rule.Fault, rule.DetailXML, rule.Message)
 		if err != nil { // checked when the rule was added; only a bug gets here

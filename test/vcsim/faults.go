@@ -48,6 +48,12 @@ const (
 	kindDrop  = "drop"
 	kindDelay = "delay"
 	kindAsync = "async"
+	// kindLoseReply lets the simulator act, then closes the connection before the answer: the
+	// reply to a create is lost although the object exists (a proxy or network failure).
+	kindLoseReply = "lose-reply"
+
+	// httpMethodPrefix names the datastore file transfers (not SOAP) a rule can match, e.g. "HTTP PUT".
+	httpMethodPrefix = "HTTP "
 
 	taskSuffix            = "_Task"
 	defaultAsyncDelayMs   = 500
@@ -102,9 +108,12 @@ func newRule(in ruleInput) (*faultRule, error) {
 		if rule.DelayMs == 0 {
 			rule.DelayMs = defaultAsyncDelayMs
 		}
-	case kindDrop:
+	case kindDrop, kindLoseReply:
 	default:
-		return nil, fmt.Errorf("kind %q: want one of soap, task, http, drop, delay, async", rule.Kind)
+		return nil, fmt.Errorf("kind %q: want one of soap, task, http, drop, lose-reply, delay, async", rule.Kind)
+	}
+	if strings.HasPrefix(rule.Method, httpMethodPrefix) && rule.Kind != kindHTTP && rule.Kind != kindDrop && rule.Kind != kindLoseReply && rule.Kind != kindDelay {
+		return nil, fmt.Errorf("kind %s cannot answer %q (a datastore file transfer, not SOAP): use http, drop, lose-reply or delay", rule.Kind, rule.Method)
 	}
 	if (rule.Kind == kindTask || rule.Kind == kindAsync) && rule.Method != "*" && !strings.HasSuffix(rule.Method, taskSuffix) {
 		return nil, fmt.Errorf("kind %s answers with a task, so method %q must be a *_Task method (or \"*\" for all of them)", rule.Kind, rule.Method)
@@ -117,7 +126,7 @@ func (r *faultRule) matches(method string, this types.ManagedObjectReference) bo
 	if r.Times != -1 && r.Hits >= r.Times {
 		return false
 	}
-	if r.Method != "*" && r.Method != method {
+	if r.Method != method && (r.Method != "*" || strings.HasPrefix(method, httpMethodPrefix)) {
 		return false
 	}
 	if (r.Kind == kindTask || r.Kind == kindAsync) && !strings.HasSuffix(method, taskSuffix) {

@@ -80,3 +80,27 @@ func TestSHA256ThumbprintFormat(t *testing.T) {
 }
 
 func ptr(n int) *int { return &n }
+
+func TestFileTransferRulesMatchOnlyTheirHTTPMethod(t *testing.T) {
+	// GIVEN a lose-reply rule for uploads of one file, and a rule for every SOAP method
+	put, err := newRule(ruleInput{Method: "HTTP PUT", This: "vch/bootstrap.iso", Kind: kindLoseReply})
+	if err != nil {
+		t.Fatal(err)
+	}
+	everySOAP, err := newRule(ruleInput{Kind: kindDrop})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := types.ManagedObjectReference{Type: "DatastoreFile", Value: "vch/bootstrap.iso"}
+	// THEN the upload rule matches that file's PUT only, and "*" never matches a file transfer
+	if !put.matches("HTTP PUT", file) || put.matches("HTTP GET", file) || put.matches("HTTP PUT", types.ManagedObjectReference{Type: "DatastoreFile", Value: "vch/other"}) {
+		t.Fatalf("HTTP PUT rule matched the wrong transfers: %+v", put)
+	}
+	if everySOAP.matches("HTTP PUT", file) || !everySOAP.matches("CreateFolder", types.ManagedObjectReference{Type: "Folder", Value: "group-v3"}) {
+		t.Fatalf(`"*" rule: %+v`, everySOAP)
+	}
+	// AND a kind that answers with SOAP cannot be put on a file transfer
+	if _, err := newRule(ruleInput{Method: "HTTP PUT", Kind: kindTask}); err == nil {
+		t.Fatal("a task rule on HTTP PUT was accepted")
+	}
+}

@@ -5,7 +5,7 @@
 import type { Engine } from '../../../src/engine';
 import type { Attrs } from '../../../src/resources';
 import { VimClient, moRef } from '../../../src/vsphere';
-import { createVm } from '../../../src/vsphere/virtual-machine';
+import { createVm, destroyVm } from '../../../src/vsphere/virtual-machine';
 import { updateResourcePool } from '../../../src/vsphere/resource-pool';
 import { retrieveFromContainer } from '../../../src/vsphere/property-collector';
 import { Inventory } from '../../../src/vsphere/inventory';
@@ -101,8 +101,19 @@ describe('virtual_container_host lifecycle', () => {
     expect(applied).toMatchObject({ id: state.id, datastore: ds.ref.value, compute: pool.ref.value });
   });
 
-  it('GIVEN force_destroy WHEN deleted THEN the VM, the pool and the folder are gone and a refresh reads null', async () => {
+  it('GIVEN force_destroy and a VM vic-iac did not make WHEN deleted THEN it refuses, names the VM and changes nothing', async () => {
     const forced = { ...state, force_destroy: true };
+    await expect(engine.apply(await engine.plan('virtual_container_host', forced, null))).rejects.toThrow(
+      /holds 1 VM\(s\) that are not its container VMs: stray \(vm-\d+\)\. force_destroy deletes only the container VMs vic-iac made for this VCH/,
+    );
+    const [read] = await engine.read([{ type: 'virtual_container_host', state: forced }]);
+    expect(read?.id).toBe(state.id);
+  });
+
+  it('GIVEN force_destroy and only vic-iac objects WHEN deleted THEN the pool and the folder are gone and a refresh reads null', async () => {
+    const forced = { ...state, force_destroy: true };
+    const [stray] = (await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] })).filter((v) => v.props.name === 'stray');
+    await destroyVm(outside, stray.ref);
     await engine.apply(await engine.plan('virtual_container_host', forced, null));
     const [read] = await engine.read([{ type: 'virtual_container_host', state: forced }]);
     expect(read).toBeNull();

@@ -1,3 +1,4 @@
+import { request } from 'undici';
 import { useSimulator } from '../../helpers/vcsim';
 import { SoapSession, elementText, faultType, findVm, powerTask, readTaskInfo } from './soap';
 
@@ -93,6 +94,23 @@ describe('vcsim control API: fault rules', () => {
     expect((await soap.call(CURRENT_TIME)).status).toBe(200);
   });
 
+  test('GIVEN a lose-reply rule WHEN a folder is created THEN the connection closes without an answer, yet the folder exists', async () => {
+    const create = (name: string) => `<CreateFolder xmlns="urn:vim25"><_this type="Folder">group-d1</_this><name>${name}</name></CreateFolder>`;
+    await sim().control.addFault({ method: 'CreateFolder', kind: 'lose-reply' });
+    await expect(soap.call(create('lost-reply-folder'))).rejects.toMatchObject({ code: expect.stringMatching(/UND_ERR_SOCKET|ECONNRESET/) });
+    // The server acted: creating it again is a DuplicateName.
+    expect(faultType((await soap.call(create('lost-reply-folder'))).body)).toBe('DuplicateName');
+  });
+
+  test('GIVEN a lose-reply rule on "HTTP PUT" WHEN a datastore file is uploaded THEN the connection closes, yet the file is written', async () => {
+    const file = `${sim().url.replace(/\/sdk$/, '')}/folder/lost-reply/a.txt?dcPath=DC0&dsName=LocalDS_0`;
+    await sim().control.addFault({ method: 'HTTP PUT', this: 'lost-reply/a.txt', kind: 'lose-reply' });
+    await expect(request(file, { method: 'PUT', body: 'hello', dispatcher: soap.dispatcher })).rejects.toMatchObject({ code: expect.stringMatching(/UND_ERR_SOCKET|ECONNRESET/) });
+    const read = await request(file, { method: 'GET', dispatcher: soap.dispatcher });
+    expect(read.statusCode).toBe(200);
+    expect(await read.body.text()).toBe('hello');
+  });
+
   test('GIVEN a delay rule WHEN the method is called THEN the real answer comes after the delay', async () => {
     await sim().control.addFault({ method: 'CurrentTime', kind: 'delay', delayMs: 400 });
     const started = Date.now();
@@ -144,6 +162,7 @@ describe('vcsim control API: fault rules', () => {
     [{ kind: 'explode' as never }, /kind "explode"/],
     [{ kind: 'task' as const, method: 'CurrentTime' }, /must be a \*_Task method/],
     [{ kind: 'delay' as const }, /needs delayMs/],
+    [{ kind: 'soap' as const, method: 'HTTP PUT' }, /kind soap cannot answer "HTTP PUT"/],
     [{ times: 0 }, /times 0/],
     [{ fault: 'NotFound', detailXml: '<faultMessage>' }, /detailXml for NotFound does not decode/],
   ])('GIVEN an invalid rule %j WHEN added THEN the API answers 400 naming the problem', async (rule, message) => {

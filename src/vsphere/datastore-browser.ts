@@ -1,0 +1,44 @@
+/**
+ * Datastore directories as vSphere lists them (HostDatastoreBrowser.SearchDatastore_Task): the
+ * portable way to ask whether a directory exists and what it holds. The HTTP `/folder` interface
+ * answers for files only; a directory listing there is a server's courtesy, not an API.
+ */
+import { isNotFound } from './errors';
+import { parseDatastorePath } from './file-manager';
+import { retrieveObject } from './property-collector';
+import type { VimClient } from './session';
+import { runTask } from './tasks';
+import { asArray, type ManagedObjectReference } from './xml';
+
+export interface DatastoreEntry {
+  readonly name: string;
+  readonly folder: boolean;
+}
+
+/** The entries of a datastore directory (`[ds] a/b`) whose names match `pattern` (a glob), or undefined when it does not exist. */
+export async function listDatastoreDirectory(client: VimClient, datastore: ManagedObjectReference, dsPath: string, pattern = '*'): Promise<DatastoreEntry[] | undefined> {
+  const { browser } = await retrieveObject<{ browser: ManagedObjectReference }>(client, datastore, ['browser']);
+  let result: { file?: Array<{ $type?: string; path?: string }> } | undefined;
+  try {
+    result = await runTask(client, 'SearchDatastore_Task', browser, {
+      datastorePath: dsPath,
+      searchSpec: { details: { fileType: true, fileSize: false, modification: false, fileOwner: false }, matchPattern: [pattern] },
+    });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  return asArray(result?.file).map((f) => ({ name: String(f.path ?? ''), folder: f.$type === 'FolderFileInfo' }));
+}
+
+/** Whether `[ds] a/b` is an existing directory (looked up in its parent's listing). */
+export async function datastoreDirectoryExists(client: VimClient, datastore: ManagedObjectReference, dsPath: string): Promise<boolean> {
+  const { datastore: name, path } = parseDatastorePath(dsPath);
+  const parts = path.replace(/\/+$/, '').split('/').filter((p) => p !== '');
+  if (parts.length === 0) return true;
+  const base = parts.pop() as string;
+  const parent = parts.length > 0 ? `[${name}] ${parts.join('/')}` : `[${name}]`;
+  // Only that name: the parent may be a datastore root with thousands of entries.
+  const entries = await listDatastoreDirectory(client, datastore, parent, base.replace(/[*?[\]]/g, '?'));
+  return Boolean(entries?.some((e) => e.folder && e.name === base));
+}

@@ -1,0 +1,80 @@
+/**
+ * Changes an admin or DRS makes in vCenter, through the engine against the simulator: a container
+ * VM moved to another host plans no change; a VCH pool whose limits were edited is fixed in place.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Engine } from '../../../src/engine';
+import type { Attrs } from '../../../src/resources';
+import { VimClient, moRef, type ManagedObjectReference } from '../../../src/vsphere';
+import { retrieveObject } from '../../../src/vsphere/property-collector';
+import { updateResourcePool } from '../../../src/vsphere/resource-pool';
+import { connectTestClient, connectTestEngine } from '../../helpers/engine';
+import { writeOciLayout } from '../../helpers/oci-layout';
+import { useRegistry } from '../../helpers/registry';
+import { useSimulator } from '../../helpers/vcsim';
+import { moveToHost, otherHost } from '../../helpers/vcenter-changes';
+
+describe('moves made in vCenter', () => {
+  const sim = useSimulator();
+  const registry = useRegistry();
+  let engine: Engine;
+  let outside: VimClient;
+  let scratch: string;
+  let vch: Attrs;
+  const vchConfig: Attrs = { name: 'vch-moves', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network', cpu_limit_mhz: 2000, memory_limit_mb: 4096, memory_shares: 'high' };
+
+  beforeAll(async () => {
+    engine = await connectTestEngine(sim());
+    outside = await connectTestClient(sim());
+    scratch = await mkdtemp(join(tmpdir(), 'vic-moves-'));
+    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [
+      { layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho hi\n', mode: 0o755 }] }], config: { Entrypoint: ['/bin/app'] } },
+    ]);
+    await registry().push(layout.dir, 'v1', 'test/app:v1');
+    vch = (await engine.apply(await engine.plan('virtual_container_host', null, vchConfig))) as Attrs;
+  }, 60_000);
+  afterAll(async () => {
+    await engine?.close();
+    await outside?.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  // First: a refresh reads each resource once from one snapshot, so the drift must come before any read of the pool.
+  it('GIVEN an admin changed the VCH pool limits and shares in vCenter WHEN planned THEN an in-place update that restores them', async () => {
+    const pool = moRef('ResourcePool', String(vch.id));
+    await updateResourcePool(outside, pool, { cpuAllocation: { limit: 500 }, memoryAllocation: { limit: 1024, shares: { level: 'low' } } });
+    const [drifted] = await engine.read([{ type: 'virtual_container_host', state: vch }]);
+    expect(drifted).toMatchObject({ id: vch.id, cpu_limit_mhz: 500, memory_limit_mb: 1024, memory_shares: 'low' });
+
+    const plan = await engine.plan('virtual_container_host', drifted, vchConfig);
+    expect(plan.action).toBe('update');
+    expect(plan.requiresReplace).toEqual([]);
+    expect([...plan.reasons].sort()).toEqual(['cpu_limit_mhz: 500 → 2000', 'memory_limit_mb: 1024 → 4096', 'memory_shares: "low" → "high"']);
+
+    const fixed = (await engine.apply(plan)) as Attrs;
+    expect(fixed).toMatchObject({ id: vch.id, cpu_limit_mhz: 2000, memory_limit_mb: 4096, memory_shares: 'high' });
+    const [read] = await engine.read([{ type: 'virtual_container_host', state: fixed }]);
+    expect((await engine.plan('virtual_container_host', read, vchConfig)).action).toBe('no-op');
+  });
+
+  it('GIVEN a running container VM WHEN DRS moves it to another host THEN a refresh reads the same state and the plan is empty', async () => {
+    const image = (await engine.apply(await engine.plan('image', null, { vch_id: vch.id, reference: `${registry().host}/test/app:v1`, insecure_registry: true }))) as Attrs;
+    const config: Attrs = { vch_id: vch.id, image_id: image.id, name: 'web-moved', memory_mb: 128 };
+    const state = (await engine.apply(await engine.plan('container_vm', null, config))) as Attrs;
+    const [before] = await engine.read([{ type: 'container_vm', state }]);
+    const vm = moRef('VirtualMachine', String(state.moid));
+    const { from, to } = await otherHost(outside, vm);
+
+    await moveToHost(outside, vm, to);
+    const { 'runtime.host': now } = await retrieveObject<{ 'runtime.host': ManagedObjectReference }>(outside, vm, ['runtime.host']);
+    expect(now.value).toBe(to.value);
+    expect(now.value).not.toBe(from.value);
+
+    const [after] = await engine.read([{ type: 'container_vm', state: before! }]);
+    expect(after).toEqual(before);
+    const plan = await engine.plan('container_vm', after, config);
+    expect(plan.action).toBe('no-op');
+  });
+});

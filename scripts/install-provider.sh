@@ -15,33 +15,13 @@ os="$(uname -s | tr '[:upper:]' '[:lower:]')"
 build="$VIC_CACHE/provider"
 node_bin="$(command -v node)" || die "node is not on PATH; install Node.js 20 (see README)"
 
-# Parallel test workers install at the same time: one builds, the others wait for it.
-exec 9>"$VIC_CACHE/provider.lock"
-flock 9
-if stale "$build/main.js" provider src package-lock.json scripts/install-provider.sh; then
-  log "bundling terraform-provider-vic with esbuild"
-  rm -rf "$build.tmp" && mkdir -p "$build.tmp/proto"
-  # module before main: ESM builds (e.g. @peculiar/x509) tree-shake, which halves their load time.
-  # The engine is a second bundle that main.js requires on first use (provider/engine-entry.ts):
-  # V8 parses all of a script it loads, so main.js carries only what the handshake needs.
-  npx --no-install esbuild provider/main.ts --bundle --platform=node --target=node20 --minify \
-    --main-fields=module,main --sourcemap --external:./engine-entry --outfile="$build.tmp/main.js" --log-level=warning
-  npx --no-install esbuild provider/engine-entry.ts --bundle --platform=node --target=node20 --minify \
-    --main-fields=module,main --sourcemap --outfile="$build.tmp/engine-entry.js" --log-level=warning
-  # What the launcher runs: loads main.js (and later engine-entry.js) with a V8 code cache (provider/code-cache.ts).
-  npx --no-install esbuild provider/boot.ts --bundle --platform=node --target=node20 --minify \
-    --external:./main --outfile="$build.tmp/boot.js" --log-level=warning
-  cp provider/proto/*.proto "$build.tmp/proto/"
-  # The descriptor the bundle loads instead of parsing .proto text at every start (provider/protocol.ts).
-  npx --no-install tsx -e 'require("fs").writeFileSync(process.argv[1], JSON.stringify(require("./provider/protocol").compileDescriptor()))' \
-    "$build.tmp/proto/descriptor.json"
-  rm -rf "$build" && mv "$build.tmp" "$build"
-fi
+bash scripts/build-provider.sh "$build"
 
 # Terraform runs the first file named terraform-provider-vic* in the package directory.
 target="$mirror/registry.terraform.io/vic-iac/vic/$version/${os}_${arch}"
 mkdir -p "$target/proto"
-cp "$build/"*.js "$build/"*.js.map "$target/"
+cp "$build/"*.js "$target/"
+cp "$build/"*.js.map "$target/" 2>/dev/null || true
 cp "$build/proto/"* "$target/proto/"
 # The bootstrap ISO container VMs boot; VCHs that name none get it uploaded (src/resources/bootstrap-iso.ts).
 iso="$VIC_CACHE/bootstrap/bootstrap.iso"

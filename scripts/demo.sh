@@ -78,7 +78,7 @@ fi
 
 step "Setting up what the demo needs (Debian and npm packages, the simulator, the bootstrap ISO; quick when done)"
 bash scripts/setup.sh --profile demo
-export PATH="$ROOT/.cache/bin:$PATH"
+export PATH="${VIC_CACHE:-$ROOT/.cache}/bin:$PATH"
 echo "ready"
 
 step "Starting the embedded vSphere simulator"

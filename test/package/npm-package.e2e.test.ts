@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { findPeer } from '../../src/sim/peers';
+import { requireTerraform } from '../provider/terraform-cli';
 
 const run = promisify(execFile);
 const REPO = resolve(__dirname, '../..');
@@ -199,6 +200,16 @@ describe('the npm package, packed and installed into a scratch project', () => {
     expect(synthesized.resource.vic_container_vm.web).toMatchObject({ name: 'web-1', memory_mb: 256 });
   });
 
+  test('WHEN Terraform uses the package\'s provider bundle through dev_overrides on node_modules/.bin THEN it loads the vic schema', async () => {
+    const dir = join(project, 'tf-dev');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'main.tf'), 'terraform {\n  required_providers {\n    vic = { source = "vic-iac/vic" }\n  }\n}\nprovider "vic" {}\n');
+    writeFileSync(join(dir, 'dev.tfrc'), `provider_installation {\n  dev_overrides {\n    "vic-iac/vic" = "${join(project, 'node_modules/.bin')}"\n  }\n  direct {}\n}\n`);
+    const r = await ok(requireTerraform(), ['providers', 'schema', '-json'], { cwd: dir, env: { ...userEnv, TF_CLI_CONFIG_FILE: join(dir, 'dev.tfrc'), CHECKPOINT_DISABLE: '1' } });
+    const schema = JSON.parse(r.stdout) as { provider_schemas: Record<string, { resource_schemas: Record<string, unknown> }> };
+    expect(Object.keys(schema.provider_schemas['registry.terraform.io/vic-iac/vic'].resource_schemas).sort()).toEqual(['vic_container_vm', 'vic_image', 'vic_virtual_container_host']);
+  });
+
   describe('with the simulator `vic sim start` runs from the package', () => {
     let vsphereEnv: NodeJS.ProcessEnv;
 
@@ -229,6 +240,7 @@ describe('the npm package, packed and installed into a scratch project', () => {
           "const vic = require('vic-iac/pulumi');",
           "const vch = new vic.VirtualContainerHost('demo', { name: 'vch-from-package', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', memoryLimitMb: 2048 });",
           'exports.vchId = vch.id;',
+          'exports.bootstrapIso = vch.bootstrapIso;',
           '',
         ].join('\n'),
       );
@@ -250,6 +262,9 @@ describe('the npm package, packed and installed into a scratch project', () => {
       expect(up.stdout).toMatch(/dynamic\/vic:VirtualContainerHost demo created/);
       const out = await ok('pulumi', ['stack', 'output', 'vchId', '--non-interactive'], { cwd: program, env });
       expect(out.stdout.trim()).toMatch(/^resgroup-\d+$/);
+      // The ISO the package ships was found beside the compiled engine and uploaded to the VCH.
+      const iso = await ok('pulumi', ['stack', 'output', 'bootstrapIso', '--non-interactive'], { cwd: program, env });
+      expect(iso.stdout.trim()).toBe('[LocalDS_0] vch-from-package/bootstrap.iso');
       expect(up.stdout + up.stderr).not.toContain(vsphereEnv.VSPHERE_PASSWORD as string);
       // THEN the packaged CLI sees the same VCH in vSphere
       const listed = await ok('vic', ['ls', '--all'], { cwd: project, env: { ...userEnv, ...vsphereEnv } });

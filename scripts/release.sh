@@ -51,7 +51,7 @@ find "$pkg" -exec touch -h -d '2000-01-01 00:00:00 UTC' {} +
 # of the zip and of its unpacked directory agree.
 h1="h1:$(cd "$pkg" && find . -type f | sed 's|^\./||' | LC_ALL=C sort | while IFS= read -r f; do
   printf '%s  %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "$f"
-done | sha256sum | cut -d' ' -f1 | xxd -r -p | base64)"
+done | node -e 'process.stdout.write(require("crypto").createHash("sha256").update(require("fs").readFileSync(0)).digest("base64"))')"
 
 rm -rf "$out/mirror" "$out/${name}_"*
 zipfile="$stage/$name.zip"

@@ -115,6 +115,13 @@ describe('terraform-provider-vic release artifacts', () => {
     expect(entries).toEqual(['boot.js', 'bootstrap.iso', 'engine-entry.js', 'main.js', 'proto/descriptor.json', 'proto/go-plugin.proto', 'proto/health.proto', 'proto/tfplugin6.proto', `${NAME}_v${VERSION}`]);
   });
 
+  test('WHEN the release is made again from the same sources THEN the zips and SHA256SUMS are byte for byte the same', async () => {
+    const again = join(scratch, 'release-again');
+    await run('npm', ['run', '--silent', 'release', '--', again], { cwd: REPO, maxBuffer: 16 << 20, timeout: 300_000 });
+    const sums = `${NAME}_${VERSION}_SHA256SUMS`;
+    expect(readFileSync(join(again, sums), 'utf8')).toBe(readFileSync(join(release, sums), 'utf8'));
+  }, 300_000);
+
   test('THEN the mirror serves the provider mirror protocol for registry.terraform.io and registry.opentofu.org', () => {
     for (const host of ['registry.terraform.io', 'registry.opentofu.org']) {
       const dir = join(release, 'mirror', host, 'vic-iac/vic');

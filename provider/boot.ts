@@ -5,5 +5,6 @@
 import { join } from 'node:path';
 import { loadBundle } from './code-cache';
 
-const { exports } = loadBundle(join(__dirname, 'main.js'));
-(exports as typeof import('./main')).start();
+// Not destructured: a top-level `exports` binding collides with CommonJS's own (TS2441) once compiled.
+const provider = loadBundle(join(__dirname, 'main.js')).exports as typeof import('./main');
+provider.start();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run demo`: container VMs in a vSphere, from nothing, in one command.
-#   1. sets up what is missing (Debian, npm and Go peers; quick when already done);
+#   1. sets up what is missing for the demo only (scripts/setup.sh --profile demo: its Debian and
+#      npm packages, the simulator, the bootstrap ISO; quick when already done);
 #   2. starts the embedded vSphere simulator (`vic sim start`; a running one is reused);
 #   3. starts a local registry on 127.0.0.1:5000 (a running one is reused) and pushes a demo image
 #      the project builds itself from Debian's busybox-static (same bytes, same digest every run);
@@ -75,9 +76,9 @@ if [ "${1:-}" = stop ]; then
   exit 0
 fi
 
-step "Setting up what is missing (Debian, npm and Go peers; quick when done)"
-bash scripts/setup.sh
-export PATH="$ROOT/.cache/bin:$PATH"
+step "Setting up what the demo needs (Debian and npm packages, the simulator, the bootstrap ISO; quick when done)"
+bash scripts/setup.sh --profile demo
+export PATH="${VIC_CACHE:-$ROOT/.cache}/bin:$PATH"
 echo "ready"
 
 step "Starting the embedded vSphere simulator"

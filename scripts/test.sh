@@ -3,7 +3,7 @@
 # the whole jest suite. Extra arguments go to jest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --profile test
 export PATH="$PWD/.cache/bin:$PATH"
 npx tsc -p tsconfig.json --noEmit
 npx eslint .

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# profiles: demo test
 # The vSphere simulator: our launcher (test/vcsim, govmomi v0.46.3 from the Go module proxy) built
 # into .cache/bin/vcsim-launcher, rebuilt only when its sources are newer than the binary.
 #

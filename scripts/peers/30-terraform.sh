@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# profiles: test
 # The terraform CLI: the preinstalled one when present, else v1.5.7 (the last MPL release) built
 # from Go modules into .cache/bin.
 set -euo pipefail

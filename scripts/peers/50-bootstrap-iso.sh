@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# profiles: demo test
 # Builds the tether and bootstrap.iso into .cache/bootstrap/ when missing or older than their
 # sources (guest/tether, the build script). Debian package updates alone do not trigger a rebuild:
 # delete .cache/bootstrap to pick up a new kernel.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# profiles: test
 # The Pulumi engine for the e2e tests: the `pulumi` CLI and the Node language host
 # `pulumi-language-nodejs`, built from Go modules into .cache/bin. No npm or Debian package ships
 # them (the npm `pulumi` package downloads from get.pulumi.com at first use).

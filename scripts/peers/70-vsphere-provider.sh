@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# profiles: test
 # The vSphere Terraform provider (terraform-provider-vsphere), built from Go modules into .cache/bin
 # and installed into the filesystem mirror .cache/terraform-mirror as registry.terraform.io/vmware/vsphere,
 # for the e2e test that keeps traditional VMs and container VMs in one Terraform state

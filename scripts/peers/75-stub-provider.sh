@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# profiles: test
 # terraform-provider-stub (bench/stub-provider): a Go provider that serves vic's schema and does no
 # work, the benchmarks' baseline for Terraform's own cost per resource with an external provider
 # (bench/README.md). Built into .cache/bin with schema.json beside it, and installed into the

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Bundles terraform-provider-vic with esbuild into a directory (default .cache/provider), rebuilt
+# only when provider/, src/ or the lock file changed since: boot.js (what the launcher runs),
+# main.js (the handshake), engine-entry.js (the engine, loaded on first use) and proto/.
+# install-provider.sh, the npm package (scripts/build-package.sh) and the release
+# (scripts/release.sh) all ship this one bundle.
+#   scripts/build-provider.sh [out-dir] [--no-sourcemap]
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$VIC_ROOT"
+
+build="${1:-$VIC_CACHE/provider}"
+sourcemap="--sourcemap"
+[ "${2:-}" = "--no-sourcemap" ] && sourcemap=""
+mkdir -p "$(dirname "$build")"
+
+# Parallel test workers install at the same time: one builds, the others wait for it.
+exec 9>"$build.lock"
+flock 9
+stale "$build/main.js" provider src package-lock.json scripts/build-provider.sh || exit 0
+log "bundling terraform-provider-vic with esbuild into $build"
+rm -rf "$build.tmp" && mkdir -p "$build.tmp/proto"
+# module before main: ESM builds (e.g. @peculiar/x509) tree-shake, which halves their load time.
+# The engine is a second bundle that main.js requires on first use (provider/engine-entry.ts):
+# V8 parses all of a script it loads, so main.js carries only what the handshake needs.
+node_modules/.bin/esbuild provider/main.ts --bundle --platform=node --target=node20 --minify \
+  --main-fields=module,main $sourcemap --external:./engine-entry --outfile="$build.tmp/main.js" --log-level=warning
+node_modules/.bin/esbuild provider/engine-entry.ts --bundle --platform=node --target=node20 --minify \
+  --main-fields=module,main $sourcemap --outfile="$build.tmp/engine-entry.js" --log-level=warning
+# What the launcher runs: loads main.js (and later engine-entry.js) with a V8 code cache (provider/code-cache.ts).
+node_modules/.bin/esbuild provider/boot.ts --bundle --platform=node --target=node20 --minify \
+  --external:./main --outfile="$build.tmp/boot.js" --log-level=warning
+cp provider/proto/*.proto "$build.tmp/proto/"
+# The descriptor the bundle loads instead of parsing .proto text at every start (provider/protocol.ts).
+node_modules/.bin/tsx -e 'require("fs").writeFileSync(process.argv[1], JSON.stringify(require("./provider/protocol").compileDescriptor()))' \
+  "$build.tmp/proto/descriptor.json"
+rm -rf "$build" && mv "$build.tmp" "$build"

@@ -105,6 +105,10 @@ export class VsphereEngine implements Engine {
     };
   }
 
+  inState(type: ResourceType, state: Attrs): void {
+    this.claims.inState(declarationFor(type), state);
+  }
+
   validate(type: ResourceType, config: Attrs): Problem[] {
     return validateAttrs(declarationFor(type).schema, config).problems;
   }
@@ -119,19 +123,27 @@ export class VsphereEngine implements Engine {
       problems.push(...v.problems);
       validated = v.attrs;
     }
-    const owner = options.owner ?? (typeof prior?.id === 'string' && prior.id ? stateOwner(type, prior) : `${CREATE_OWNER}${type}:${++this.creates}`);
+    const replaces = prior === null && options.owner === undefined && options.replaces ? options.replaces : undefined;
+    const owner =
+      options.owner ??
+      (typeof prior?.id === 'string' && prior.id ? stateOwner(type, prior) : replaces ? stateOwner(type, { id: replaces }) : `${CREATE_OWNER}${type}:${++this.creates}`);
     const empty = { type, prior, planned: null, changes: [], requiresReplace: [], reasons: [], notes: [], owner };
     if (errors(problems).length > 0) return { ...empty, action: 'no-op', problems };
 
     let diff = diffResource(decl, prior, validated);
     const notes: string[] = [];
-    const claim = validated !== null && diff.action !== 'delete' ? this.claims.claim(decl, validated, { owner, label: options.label, anonymous: options.owner === undefined && prior === null }) : { problems: [] };
+    const claim =
+      validated !== null && diff.action !== 'delete'
+        ? this.claims.claim(decl, validated, { owner, label: options.label, anonymous: options.owner === undefined && prior === null && !replaces })
+        : { problems: prior !== null ? this.claims.retire(decl, prior, { owner, label: options.label }) : [] };
     problems.push(...claim.problems);
+    // The create of a replacement the front end planned first with its prior state: that object goes first.
+    const replacing = replaces ? (this.claims.stateOf(decl, replaces) ?? { id: replaces }) : 'replaces' in claim ? claim.replaces : undefined;
     // Checks that need an input not known yet run at the next plan, unless the lifecycle checks what it can.
     if (validated === null || diff.action === 'delete' || (containsUnknown(validated) && !lifecycle.checksUnknown)) {
       return { type, prior, ...diff, changes: diff.changes, notes, problems, owner };
     }
-    const check = await lifecycle.check({ ...this.context({}, type, String(validated.name ?? '')), replacing: claim.replaces }, validated, prior);
+    const check = await lifecycle.check({ ...this.context({}, type, String(validated.name ?? '')), replacing }, validated, prior);
     problems.push(...check.problems);
     notes.push(...(check.notes ?? []));
     const equivalent = new Set((check.equivalent ?? []).map((e) => e.attribute));

@@ -170,6 +170,19 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
       });
     }, 120_000);
 
+    const MISSING_IMAGE = `sha256:${'e'.repeat(64)}`;
+    it.each<[string, () => Attrs, Array<[string, string]>]>([
+      ['a VCH not created yet and a network no datacenter has', () => ({ vch_id: UNKNOWN, image_id: img.id, name: 'early', networks: ['VM Network', 'No Such Net'] }), [['networks.1', 'Cannot resolve "networks"']]],
+      ['a VCH not created yet and a network of the simulator', () => ({ vch_id: UNKNOWN, image_id: UNKNOWN, name: UNKNOWN, networks: ['VM Network'] }), []],
+      ['a name known only at apply and an image missing from the store', () => ({ vch_id: vch.id, image_id: MISSING_IMAGE, name: UNKNOWN }), [['image_id', 'Cannot resolve "image_id"']]],
+      ['a name known only at apply and a missing network', () => ({ vch_id: vch.id, image_id: img.id, name: UNKNOWN, networks: ['No Such Net'] }), [['networks.0', 'Cannot resolve "networks"']]],
+      ['an image known only at apply and a missing VCH', () => ({ vch_id: 'resgroup-424242', image_id: UNKNOWN, name: 'early' }), [['vch_id', 'Cannot resolve "vch_id"']]],
+    ])('GIVEN %s WHEN a container VM is planned THEN the plan checks what is known', async (_label, make, expected) => {
+      const plan = await command((engine) => engine.plan('container_vm', null, make()));
+      expect(plan.problems.map((p) => [p.path.join('.'), p.summary])).toEqual(expected);
+      if (expected[0]?.[0] === 'networks.1') expect(plan.problems[0].detail).toMatch(/^network "No Such Net" not found in any datacenter \(looked in DC0\); the virtual container host is not created yet/);
+    });
+
     it('GIVEN two resources planning one (VCH, name) in one command WHEN planned THEN the second is refused on name; a third name is fine', async () => {
       const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'twin' };
       const [first, second, other] = await command(async (engine) => [await engine.plan('container_vm', null, config), await engine.plan('container_vm', null, config), await engine.plan('container_vm', null, { ...config, name: 'single' })]);

@@ -68,6 +68,8 @@ export class VsphereEngine implements Engine {
   private readonly memos = new Map<string, Promise<unknown>>();
   private readonly claims = new IdentityClaims();
   private readonly expectedObjects = new Set<string>();
+  /** `type:id` of every object the front end's state holds in this command (see inState). */
+  private readonly stateIds = new Set<string>();
   private creates = 0;
 
   constructor(
@@ -107,6 +109,7 @@ export class VsphereEngine implements Engine {
 
   inState(type: ResourceType, state: Attrs): void {
     this.claims.inState(declarationFor(type), state);
+    if (typeof state.id === 'string' && state.id !== '') this.stateIds.add(`${type}:${state.id}`);
   }
 
   validate(type: ResourceType, config: Attrs): Problem[] {
@@ -168,7 +171,11 @@ export class VsphereEngine implements Engine {
       planned = { ...(planned as Attrs) };
       for (const [name, attr] of Object.entries(decl.schema)) if (attr.computed && !attr.optional) planned[name] = UNKNOWN;
     }
-    if (planned && check.planned) {
+    // A create that makes again an object the front end's state still holds (the second plan of a
+    // destroy-first replacement, a tainted resource) promises no outputs: what refers to them must
+    // see a change, so that the resources using the old object are replaced with it.
+    const madeAgain = prior === null && typeof check.planned?.id === 'string' && (check.planned.id === replaces || this.stateIds.has(`${type}:${check.planned.id}`));
+    if (planned && check.planned && !madeAgain) {
       planned = { ...planned };
       for (const [name, v] of Object.entries(check.planned)) if (decl.schema[name]?.computed && !decl.schema[name]?.optional) planned[name] = v;
     }

@@ -108,4 +108,34 @@ describe('terraform: tainted and replaced container VMs', () => {
     expect(instances('web')[0].attributes.power_state).toBe('running');
     await expectConverged();
   }, 300_000);
+
+  it('GIVEN an image a container VM uses WHEN its size_mb changes (same digest) THEN both are replaced, the VM destroyed first and made last, and a next plan is empty', async () => {
+    const vm = instances('web')[0].attributes;
+    const plan = await tf(['plan', '-var', 'image_size_mb=48']);
+    expect(plan.stdout).toContain('# vic_image.app must be replaced');
+    expect(plan.stdout).toContain('# vic_container_vm.web[0] must be replaced');
+    const apply = await tf(['apply', '-auto-approve', '-var', 'image_size_mb=48']);
+    expect(apply.stdout).toContain('Apply complete! Resources: 2 added, 0 changed, 2 destroyed.');
+    const at = (text: string) => apply.stdout.indexOf(text);
+    expect(at('vic_container_vm.web[0]: Destruction complete')).toBeGreaterThan(-1);
+    expect(at('vic_image.app: Destruction complete')).toBeGreaterThan(at('vic_container_vm.web[0]: Destruction complete'));
+    expect(at('vic_image.app: Creation complete')).toBeGreaterThan(at('vic_image.app: Destruction complete'));
+    expect(at('vic_container_vm.web[0]: Creation complete')).toBeGreaterThan(at('vic_image.app: Creation complete'));
+    expect(instances('app')[0].attributes.size_mb).toBe(48);
+    expect(instances('web')[0].attributes.moid).not.toBe(vm.moid);
+    const again = await tf(['plan', '-detailed-exitcode', '-var', 'image_size_mb=48']);
+    expect(again.code).toBe(0);
+  }, 300_000);
+
+  it('GIVEN a tainted image a container VM uses WHEN planned and applied THEN the VM is replaced with it, and a next plan is empty', async () => {
+    const vars = ['-var', 'image_size_mb=48'];
+    await tf(['taint', 'vic_image.app']);
+    const plan = await tf(['plan', ...vars]);
+    expect(plan.stdout).toContain('# vic_image.app is tainted, so must be replaced');
+    expect(plan.stdout).toContain('# vic_container_vm.web[0] must be replaced');
+    const apply = await tf(['apply', '-auto-approve', ...vars]);
+    expect(apply.stdout).toContain('Apply complete! Resources: 2 added, 0 changed, 2 destroyed.');
+    const again = await tf(['plan', '-detailed-exitcode', ...vars]);
+    expect(again.code).toBe(0);
+  }, 300_000);
 });

@@ -59,6 +59,28 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * Private bytes are the provider's own (JSON). A plan with prior state leaves the prior id in its
+ * planned_private: when Terraform decides on a replacement it plans again as a create and hands that
+ * back as prior_private, which is how the create knows whose object it replaces. An apply drops it.
+ */
+const REPLAN_OF = 'replan_of';
+
+function readPrivate(bytes: Buffer | Uint8Array | null | undefined): Record<string, unknown> {
+  if (!bytes || bytes.length === 0) return {};
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function writePrivate(fields: Record<string, unknown>): Buffer {
+  const kept = Object.entries(fields).filter(([, v]) => v !== undefined);
+  return kept.length === 0 ? Buffer.alloc(0) : Buffer.from(JSON.stringify(Object.fromEntries(kept)), 'utf8');
+}
+
 export class VicProvider {
   private readonly schemas: ProviderSchemas;
   private settings: ConnectionSettings | undefined;
@@ -66,6 +88,8 @@ export class VicProvider {
   private enginePromise: Promise<Engine> | undefined;
   private stopController = new AbortController();
   private readonly reads: ReadCoalescer;
+  /** State entries Terraform read in this command, told to the engine before the next plan. */
+  private readonly stateEntries: { type: ResourceType; state: Attrs }[] = [];
 
   constructor(private readonly opts: VicProviderOptions) {
     this.schemas = opts.schemas ?? providerSchemas();
@@ -117,6 +141,13 @@ export class VicProvider {
   // -------------------------------------------------------------------------------------------
   // Engine: connected once the provider is configured, so that short phases (validate, schema)
   // never load it
+
+  /** The engine, told first of the state entries Terraform has read since the last plan. */
+  private async planningEngine(): Promise<Engine> {
+    const engine = await this.engine();
+    for (const { type, state } of this.stateEntries.splice(0)) engine.inState(type, state);
+    return engine;
+  }
 
   private engine(): Promise<Engine> {
     if (!this.enginePromise) {
@@ -175,7 +206,9 @@ export class VicProvider {
       resource_schemas: map(s.resources),
       data_source_schemas: map(s.dataSources),
       diagnostics: [],
-      server_capabilities: { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false },
+      // plan_destroy: the plan of a resource leaving the configuration reaches the engine, which
+      // refuses a create that would take its object over (a rename without a moved block).
+      server_capabilities: { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: false },
     };
   }
 
@@ -277,6 +310,8 @@ export class VicProvider {
         };
       }
       const upgraded = decodeJson(kind.type, JSON.stringify(attrs), { lenientObjects: true }) as Attrs;
+      // Terraform upgrades every state entry before it refreshes or plans it, with -refresh=false too.
+      this.stateEntries.push({ type: d.type, state: upgraded });
       if (from !== d.schemaVersion) this.opts.logger.log('info', 'upgraded resource state', { type: req.type_name, from, to: d.schemaVersion });
       return { upgraded_state: this.encode(kind, upgraded), diagnostics: [] };
     } catch (err) {
@@ -308,10 +343,15 @@ export class VicProvider {
       const proposed = this.decode(kind, req.proposed_new_state);
       config = this.decode(kind, req.config);
       if (proposed === null || config === null) {
-        return { planned_state: this.encode(kind, null), requires_replace: [], diagnostics: [], planned_private: req.prior_private };
+        // A destroy (plan_destroy): the engine only checks claims here, it asks vSphere nothing.
+        const problems = prior === null ? [] : (await (await this.planningEngine()).plan(this.resourceType(kind), prior, null)).problems;
+        const diagnostics = problemDiagnostics(kind, problems, prior);
+        if (hasErrors(diagnostics)) return { diagnostics };
+        return { planned_state: this.encode(kind, null), requires_replace: [], diagnostics, planned_private: req.prior_private };
       }
-      const engine = await this.engine();
-      const change = await engine.plan(this.resourceType(kind), prior, config);
+      const engine = await this.planningEngine();
+      const replanOf = prior === null ? readPrivate(req.prior_private)[REPLAN_OF] : undefined;
+      const change = await engine.plan(this.resourceType(kind), prior, config, typeof replanOf === 'string' ? { replaces: replanOf } : {});
       const diagnostics = problemDiagnostics(kind, change.problems, config);
       if (hasErrors(diagnostics)) return { diagnostics };
       for (const note of change.notes) diagnostics.push(warningDiagnostic(note, `Planned change to ${req.type_name}: ${change.reasons.join('; ') || change.action}.`));
@@ -320,7 +360,7 @@ export class VicProvider {
       return {
         planned_state: this.encode(kind, planned),
         requires_replace: this.requiresReplace(kind, change),
-        planned_private: req.prior_private,
+        planned_private: writePrivate({ ...readPrivate(req.prior_private), [REPLAN_OF]: typeof prior?.id === 'string' && prior.id ? prior.id : undefined }),
         diagnostics,
       };
     } catch (err) {
@@ -345,7 +385,7 @@ export class VicProvider {
       this.opts.logger.log('info', 'applying', { type: req.type_name, action: change.action });
       const result = await engine.apply(change, options);
       const newState = planned === null || result === null ? null : this.conformApplied(kind, result, planned);
-      return { new_state: this.encode(kind, newState), private: req.planned_private, diagnostics: [] };
+      return { new_state: this.encode(kind, newState), private: writePrivate({ ...readPrivate(req.planned_private), [REPLAN_OF]: undefined }), diagnostics: [] };
     } catch (err) {
       const diagnostics = this.failure(kind, `Cannot apply ${req.type_name}`, err, planned);
       // Keep what exists: a failed create leaves nothing (a retry adopts a half-made object by its

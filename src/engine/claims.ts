@@ -7,6 +7,12 @@
  * Owners are what the front end can tell apart: the stack's address (CLI), the Pulumi resource name,
  * or, in Terraform (which plans each resource once per provider process), the prior id or a fresh
  * token per create.
+ *
+ * Terraform also plans a tainted resource as a create without prior state, which meets its own
+ * object. The front end tells which objects its state holds (`inState`): a create nobody else
+ * claims may take over such an object, as its replacement, unless that object's own resource is
+ * planned in the same command (then the two are distinct resources with one identity) or is
+ * leaving the configuration (then the create is a rename, which must move the state instead).
  */
 import { Attrs, Problem, ResourceDeclaration, Value, containsUnknown } from '../resources';
 
@@ -21,6 +27,10 @@ export interface Claimant {
 interface Holder extends Claimant {
   /** Its object is planned for replacement: this prior state is about to be deleted. */
   replacing?: Attrs;
+  /** A create that replaces an object the front end's state holds under no other claim (a tainted one). */
+  takesOver?: Attrs;
+  /** Its object leaves the configuration and is deleted on its own. */
+  retiring?: boolean;
 }
 
 export interface ClaimResult {
@@ -41,39 +51,95 @@ export function identityKey(decl: ResourceDeclaration, attrs: Attrs): string | u
   return `${decl.type}:${JSON.stringify(values)}`;
 }
 
+function duplicateProblem(decl: ResourceDeclaration & { identity: readonly string[] }, attrs: Attrs, detail: (names: string, last: string) => string): Problem {
+  const names = decl.identity.map((n) => `${n} = ${show(attrs[n])}`).join(' and ');
+  const last = decl.identity[decl.identity.length - 1];
+  return { path: [last], severity: 'error', summary: `Duplicate ${decl.type}`, detail: detail(names, last) };
+}
+
 export class IdentityClaims {
   private readonly holders = new Map<string, Holder>();
+  private readonly stateHolds = new Map<string, Attrs>();
+
+  /** The front end's state holds `state` in this command (it may be planned as a create again). */
+  inState(decl: ResourceDeclaration, state: Attrs): void {
+    const key = identityKey(decl, state);
+    if (key && typeof state.id === 'string' && state.id !== '') this.stateHolds.set(key, state);
+  }
+
+  /** The state entry with this id, as the front end last told of it. */
+  stateOf(decl: ResourceDeclaration, id: string): Attrs | undefined {
+    for (const [key, state] of this.stateHolds) if (state.id === id && key.startsWith(`${decl.type}:`)) return state;
+    return undefined;
+  }
 
   /** Claims `attrs`' identity for `who`; a problem when another owner holds it already. */
   claim(decl: ResourceDeclaration, attrs: Attrs, who: Claimant): ClaimResult {
     const key = identityKey(decl, attrs);
     if (!key || !decl.identity) return { problems: [] };
     const holder = this.holders.get(key);
+    const identified = decl as ResourceDeclaration & { identity: readonly string[] };
     if (!holder) {
-      this.holders.set(key, { ...who });
-      return { problems: [] };
+      const held = who.anonymous ? this.stateHolds.get(key) : undefined;
+      this.holders.set(key, { ...who, takesOver: held });
+      return { problems: [], replaces: held };
     }
-    if (holder.owner === who.owner) return { problems: [] };
+    if (holder.owner === who.owner) return { problems: [], replaces: holder.takesOver };
+    if (holder.retiring) {
+      return {
+        problems: [
+          duplicateProblem(identified, attrs, (names, last) =>
+            `${who.label ?? 'this resource'} declares ${names}, which ${holder.label ?? 'a resource that leaves the configuration'} holds; ` +
+            `a renamed resource must keep its object: move its state (a moved block, terraform state mv) instead of creating it again, or give this one its own ${last}.`,
+          ),
+        ],
+      };
+    }
     // Terraform plans a replacement a second time, as a create without prior state: that create
     // takes over the claim of the object it replaces.
     if (holder.replacing && who.anonymous) {
       this.holders.set(key, { ...who });
       return { problems: [], replaces: holder.replacing };
     }
-    const names = decl.identity.map((n) => `${n} = ${show(attrs[n])}`).join(' and ');
-    const last = decl.identity[decl.identity.length - 1];
     return {
       problems: [
-        {
-          path: [last],
-          severity: 'error',
-          summary: `Duplicate ${decl.type}`,
-          detail:
+        duplicateProblem(
+          identified,
+          attrs,
+          (names, last) =>
             `${who.label ? `${who.label} and ${holder.label ?? 'another resource'}` : `another ${decl.type} resource${holder.label ? ` (${holder.label})` : ''} and this one`} both declare ${names}; ` +
             `the two would share one vSphere object, and deleting either would delete it for both. Give each its own ${last}.`,
-        },
+        ),
       ],
     };
+  }
+
+  /**
+   * `who`'s object `prior` leaves the configuration. A create that took it over as a replacement
+   * is a rename instead: refused here (the create may have been planned first).
+   */
+  retire(decl: ResourceDeclaration, prior: Attrs, who: Claimant): Problem[] {
+    const key = identityKey(decl, prior);
+    if (!key || !decl.identity) return [];
+    const holder = this.holders.get(key);
+    if (!holder) {
+      this.holders.set(key, { ...who, retiring: true });
+      return [];
+    }
+    if (holder.owner === who.owner || !holder.takesOver || holder.takesOver.id !== prior.id) return [];
+    const identified = decl as ResourceDeclaration & { identity: readonly string[] };
+    return [
+      {
+        ...duplicateProblem(
+          identified,
+          prior,
+          (names) =>
+            `${who.label ?? `this ${decl.type}`} leaves the configuration while another resource creates one with ${names}; ` +
+            'a renamed resource must keep its object: move its state (a moved block, terraform state mv) instead of creating it again, or remove the old one in one apply and create the new one in the next.',
+        ),
+        path: [],
+      },
+    ];
   }
 
   /** `owner`'s object is planned for replacement: the prior state `prior` is about to be deleted. */

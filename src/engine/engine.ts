@@ -68,6 +68,8 @@ export class VsphereEngine implements Engine {
   private readonly memos = new Map<string, Promise<unknown>>();
   private readonly claims = new IdentityClaims();
   private readonly expectedObjects = new Set<string>();
+  /** `type:id` of every object the front end's state holds in this command (see inState). */
+  private readonly stateIds = new Set<string>();
   private creates = 0;
 
   constructor(
@@ -105,6 +107,11 @@ export class VsphereEngine implements Engine {
     };
   }
 
+  inState(type: ResourceType, state: Attrs): void {
+    this.claims.inState(declarationFor(type), state);
+    if (typeof state.id === 'string' && state.id !== '') this.stateIds.add(`${type}:${state.id}`);
+  }
+
   validate(type: ResourceType, config: Attrs): Problem[] {
     return validateAttrs(declarationFor(type).schema, config).problems;
   }
@@ -119,19 +126,27 @@ export class VsphereEngine implements Engine {
       problems.push(...v.problems);
       validated = v.attrs;
     }
-    const owner = options.owner ?? (typeof prior?.id === 'string' && prior.id ? stateOwner(type, prior) : `${CREATE_OWNER}${type}:${++this.creates}`);
+    const replaces = prior === null && options.owner === undefined && options.replaces ? options.replaces : undefined;
+    const owner =
+      options.owner ??
+      (typeof prior?.id === 'string' && prior.id ? stateOwner(type, prior) : replaces ? stateOwner(type, { id: replaces }) : `${CREATE_OWNER}${type}:${++this.creates}`);
     const empty = { type, prior, planned: null, changes: [], requiresReplace: [], reasons: [], notes: [], owner };
     if (errors(problems).length > 0) return { ...empty, action: 'no-op', problems };
 
     let diff = diffResource(decl, prior, validated);
     const notes: string[] = [];
-    const claim = validated !== null && diff.action !== 'delete' ? this.claims.claim(decl, validated, { owner, label: options.label, anonymous: options.owner === undefined && prior === null }) : { problems: [] };
+    const claim =
+      validated !== null && diff.action !== 'delete'
+        ? this.claims.claim(decl, validated, { owner, label: options.label, anonymous: options.owner === undefined && prior === null && !replaces })
+        : { problems: prior !== null ? this.claims.retire(decl, prior, { owner, label: options.label }) : [] };
     problems.push(...claim.problems);
+    // The create of a replacement the front end planned first with its prior state: that object goes first.
+    const replacing = replaces ? (this.claims.stateOf(decl, replaces) ?? { id: replaces }) : 'replaces' in claim ? claim.replaces : undefined;
     // Checks that need an input not known yet run at the next plan, unless the lifecycle checks what it can.
     if (validated === null || diff.action === 'delete' || (containsUnknown(validated) && !lifecycle.checksUnknown)) {
       return { type, prior, ...diff, changes: diff.changes, notes, problems, owner };
     }
-    const check = await lifecycle.check({ ...this.context({}, type, String(validated.name ?? '')), replacing: claim.replaces }, validated, prior);
+    const check = await lifecycle.check({ ...this.context({}, type, String(validated.name ?? '')), replacing }, validated, prior);
     problems.push(...check.problems);
     notes.push(...(check.notes ?? []));
     const equivalent = new Set((check.equivalent ?? []).map((e) => e.attribute));
@@ -156,7 +171,11 @@ export class VsphereEngine implements Engine {
       planned = { ...(planned as Attrs) };
       for (const [name, attr] of Object.entries(decl.schema)) if (attr.computed && !attr.optional) planned[name] = UNKNOWN;
     }
-    if (planned && check.planned) {
+    // A create that makes again an object the front end's state still holds (the second plan of a
+    // destroy-first replacement, a tainted resource) promises no outputs: what refers to them must
+    // see a change, so that the resources using the old object are replaced with it.
+    const madeAgain = prior === null && typeof check.planned?.id === 'string' && (check.planned.id === replaces || this.stateIds.has(`${type}:${check.planned.id}`));
+    if (planned && check.planned && !madeAgain) {
       planned = { ...planned };
       for (const [name, v] of Object.entries(check.planned)) if (decl.schema[name]?.computed && !decl.schema[name]?.optional) planned[name] = v;
     }

@@ -5,7 +5,9 @@
  * parallel up to a bound. State is handed to `onState` after every resource, so a crash midway loses
  * nothing that was done; the next apply finds what the crash left (container VMs by BIOS UUID).
  * A replacement the engine plans create-before-destroy (an image with a new digest) makes the new
- * object first and deletes the old one once the resources that used it have moved.
+ * object first and deletes the old one once the resources that used it have moved. Any other
+ * replacement destroys first, in two steps: its delete runs with the deletes (after the dependents
+ * replaced with it let go of the old object), its create with the creates (before theirs).
  */
 import { Attrs, Problem, ResourceType, UNKNOWN, Value, containsUnknown, declarationFor, declarations, formatPath, isUnknown } from '../resources';
 import { identityKey } from './claims';
@@ -263,6 +265,16 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
   const specs = new Map(resources.map((r) => [addressOf(r), r]));
   const pending = new Map(plan.changes.filter((c) => c.change.action !== 'no-op').map((c) => [c.address, c]));
   const deleting = new Set([...pending.values()].filter((c) => c.change.action === 'delete').map((c) => c.address));
+  // A destroy-first replacement as a delete of the old object (under OLD_COPY) and a create.
+  const destroyFirst = new Set<Address>();
+  for (const c of [...pending.values()]) {
+    if (c.change.action !== 'replace' || c.change.createBeforeDestroy) continue;
+    const old = `${c.address}${OLD_COPY}`;
+    pending.set(old, { address: old, change: { ...c.change, action: 'delete', planned: null }, dependsOn: c.dependsOn });
+    deleting.add(old);
+    destroyFirst.add(old);
+    pending.set(c.address, { ...c, change: { ...c.change, action: 'create', prior: null } });
+  }
   const failures: string[] = [];
 
   const setEntry = async (address: Address, entry: StateEntry | undefined) => {
@@ -276,6 +288,14 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
   // Creates/updates wait for their dependencies; deletes wait for their dependents' deletes; the
   // old copy a create-before-destroy replacement left waits until nothing that used it is pending.
   const ready = (c: StackChange): boolean => {
+    if (destroyFirst.has(c.address)) {
+      const replaced = c.address.slice(0, -OLD_COPY.length);
+      const dependentsLetGo = ![...pending.values()].some((o) => o.address !== c.address && o.dependsOn.includes(replaced) && (deleting.has(o.address) || o.change.action === 'replace'));
+      // Not gone before what it will be made on is ready (a new image being pulled), unless that
+      // one waits for this delete too (it is replaced destroy-first as well).
+      const madeOnReady = !c.dependsOn.some((d) => pending.has(d) && !deleting.has(d) && !destroyFirst.has(`${d}${OLD_COPY}`));
+      return dependentsLetGo && madeOnReady;
+    }
     if (c.address.endsWith(OLD_COPY)) {
       const replaced = c.address.slice(0, -OLD_COPY.length);
       return ![...pending.values()].some((o) => o.address !== c.address && o.dependsOn.includes(replaced));
@@ -283,6 +303,7 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
     if (c.change.action === 'delete') {
       return ![...pending.values()].some((o) => o.address !== c.address && o.dependsOn.includes(c.address) && (deleting.has(o.address) || o.change.action === 'replace'));
     }
+    if (pending.has(`${c.address}${OLD_COPY}`) && destroyFirst.has(`${c.address}${OLD_COPY}`)) return false;
     return !c.dependsOn.some((d) => pending.has(d) && !deleting.has(d));
   };
 
@@ -298,7 +319,7 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
     try {
       if (c.change.action === 'delete') {
         await engine.apply(c.change, applyOptions);
-        await setEntry(c.address, undefined);
+        await setEntry(destroyFirst.has(c.address) ? c.address.slice(0, -OLD_COPY.length) : c.address, undefined);
       } else {
         const spec = specs.get(c.address) as StackResource;
         const config = resolveRefs(spec.config, state) as Attrs;

@@ -50,6 +50,11 @@ export interface PlanOptions {
   readonly owner?: string;
   /** How messages name the owner (e.g. `container_vm.web`). */
   readonly label?: string;
+  /**
+   * A create (no prior) that is the second plan of a replacement the front end planned first with
+   * the prior state whose id this is (Terraform does that): it takes over that object's claim.
+   */
+  readonly replaces?: string;
 }
 
 export interface ProgressEvent {
@@ -73,6 +78,12 @@ export interface ReadRequest {
 }
 
 export interface Engine {
+  /**
+   * The front end's state holds `state` in this command (Terraform tells of each entry as it reads
+   * it). A create that meets that object while no other resource claims it is planned as its
+   * replacement (Terraform plans a tainted resource as a create).
+   */
+  inState(type: ResourceType, state: Attrs): void;
   /** Schema validation only: no vSphere calls. Every problem, each with its attribute path. */
   validate(type: ResourceType, config: Attrs): Problem[];
   /** Desired (config) versus observed (prior, as refreshed) → one change with its reasons. */

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { inspectStoredImage, imageLayout, type ImageMetadata } from '../images';
-import { isDuplicateName, isFault, isNotFound, isTransient, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
+import { isDuplicateName, isFault, isInvalidArgument, isNotFound, isTransient, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { datastorePath, makeDirectory } from '../vsphere/file-manager';
 import { Inventory, type NetworkTarget } from '../vsphere/inventory';
 import { retrieveObjects } from '../vsphere/property-collector';
@@ -19,7 +19,7 @@ import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig
 import { plannedImageKey } from './image.lifecycle';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { PlacementError, collectPlacement, networkOf } from './placement';
-import type { Attrs, Problem, Value } from './schema';
+import { containsUnknown, isUnknown, type Attrs, type Problem, type Value } from './schema';
 import { InventorySnapshot, VM_PATHS, VchMarker, VmRow, imageStoreOf, readVchMarker, takeSnapshot, vmRow } from './snapshot';
 
 /** Namespace of container VM BIOS UUIDs (UUIDv5). Changing it would orphan every existing VM. */
@@ -218,6 +218,37 @@ async function storedImage(ctx: LifecycleContext, marker: VchMarker, digest: str
   return stored.metadata;
 }
 
+/**
+ * While the VCH is not known yet (created in the same apply), its datacenter is not either: a
+ * network is refused only when no datacenter has it, since the VM can then never attach it.
+ */
+async function networksNowhere(ctx: LifecycleContext, networks: readonly unknown[], prior: Attrs | null): Promise<Problem[]> {
+  const inv = new Inventory(ctx.client);
+  const datacenters = await ctx.memo('container-vm:datacenters', () => inv.datacenters());
+  const somewhere = (name: string) =>
+    ctx.memo(`container-vm:network-anywhere:${name}`, async () => {
+      for (const dc of datacenters) {
+        const found = await inv.network(dc, name).then(
+          () => true,
+          (e: unknown) => (isNotFound(e) || isInvalidArgument(e) ? false : Promise.reject(e)),
+        );
+        if (found) return true;
+      }
+      return false;
+    });
+  const problems: Problem[] = [];
+  for (const [i, n] of networks.entries()) {
+    if (typeof n !== 'string' || (prior && (prior.networks as string[] | null)?.includes(n)) || (await somewhere(n))) continue;
+    problems.push({
+      path: ['networks', i],
+      severity: 'error',
+      summary: 'Cannot resolve "networks"',
+      detail: `network ${JSON.stringify(n)} not found in any datacenter (looked in ${datacenters.map((d) => d.name).join(', ') || 'none'}); the virtual container host is not created yet, so its datacenter is not known, but none has this network. Check networks = ${JSON.stringify(n)}.`,
+    });
+  }
+  return problems;
+}
+
 function wantedNetworks(config: Attrs, marker: VchMarker): string[] {
   const given = config.networks as string[] | null | undefined;
   if (given && given.length > 0) return given;
@@ -291,11 +322,16 @@ export const containerVmLifecycle: Lifecycle = {
     return stateOfVm(vm, { secrets: { known: prior } });
   },
 
+  // Inputs not known yet (a VCH, an image or a name made in the same apply) skip only the checks
+  // that need them.
+  checksUnknown: true,
+
   async check(ctx, config, prior): Promise<PlanCheck> {
     const problems: Problem[] = [];
     const notes: string[] = [];
-    const plain = (config.env ?? {}) as Attrs;
-    for (const name of Object.keys((config.secret_env ?? {}) as Attrs).filter((k) => k in plain)) {
+    // A map not known yet has no names to compare.
+    const plain = (isUnknown(config.env) ? {} : (config.env ?? {})) as Attrs;
+    for (const name of Object.keys((isUnknown(config.secret_env) ? {} : (config.secret_env ?? {})) as Attrs).filter((k) => k in plain)) {
       problems.push({
         path: ['secret_env', name],
         severity: 'error',
@@ -303,6 +339,8 @@ export const containerVmLifecycle: Lifecycle = {
         detail: `"${name}" is set in both env and secret_env, so it is unclear which value the container gets. Keep it in one of them: secret_env if its value is a secret.`,
       });
     }
+    const given: unknown[] = Array.isArray(config.networks) ? config.networks : [];
+    if (containsUnknown(config.vch_id)) return { problems: [...problems, ...(await networksNowhere(ctx, given, prior))] };
     const vchId = String(config.vch_id);
     let marker: VchMarker | undefined;
     problems.push(...(await collectPlacement([vchMarker(ctx, vchId).then((m) => (marker = m))])));
@@ -311,17 +349,19 @@ export const containerVmLifecycle: Lifecycle = {
     const dc = { ref: moRef('Datacenter', m.datacenter_id), name: m.datacenter } as Parameters<typeof networkOf>[1];
     const checks: Array<Promise<unknown>> = [];
     // An image this plan replaces is made before the VM: its new digest is not in the store yet.
-    if ((!prior || prior.image_id !== config.image_id) && !ctx.expected(plannedImageKey(vchId, String(config.image_id)))) checks.push(storedImage(ctx, m, String(config.image_id)));
-    const given = (config.networks as string[] | null) ?? [];
+    const imageKnown = !containsUnknown(config.image_id);
+    if (imageKnown && (!prior || prior.image_id !== config.image_id) && !ctx.expected(plannedImageKey(vchId, String(config.image_id)))) checks.push(storedImage(ctx, m, String(config.image_id)));
     const perNetwork = await Promise.all(
       given.map(async (n, i) => {
-        if (prior && (prior.networks as string[] | null)?.includes(n)) return [];
+        if (typeof n !== 'string' || (prior && (prior.networks as string[] | null)?.includes(n))) return [];
         const found = await collectPlacement([networkOf(ctx, dc, 'networks', n)]);
         return found.map((p) => ({ ...p, path: ['networks', i] }));
       }),
     );
     problems.push(...(await collectPlacement(checks)), ...perNetwork.flat());
-    if (!prior) {
+    if (!prior && isUnknown(config.name)) {
+      // The BIOS UUID needs the name: who holds it is checked by the create.
+    } else if (!prior) {
       // A plan over many new VMs looks once at what the VCH pool holds (one snapshot per process);
       // a squatter elsewhere in vSphere is still refused at apply time, by FindByUuid. Not VOLATILE:
       // what this engine creates or deletes is ours, so it cannot change who else holds a UUID, and

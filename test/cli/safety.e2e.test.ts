@@ -1,7 +1,8 @@
 /**
  * The safety round through bin/vic (a child process, as a user runs it) against the simulator and a
  * real registry: a tag that moves converges in one `vic apply` (the image replaced new-first, the
- * container VM moved to it, the old image deleted after), and two container VMs with one name in a
+ * container VM moved to it, the old image deleted after), an image replaced in place of itself (a
+ * new size, same digest) takes its container VMs with it, and two container VMs with one name in a
  * VCH are refused at plan, also when the spec spells the VCH two ways.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -14,7 +15,7 @@ import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
 import { cleanEnv, runVic, type VicRun } from './run-vic';
 
-function spec(registryHost: string, extra = ''): string {
+function spec(registryHost: string, extra = '', imageExtra = ''): string {
   return `virtual_container_host:
   demo:
     name: vch-safety
@@ -26,7 +27,7 @@ image:
     vch_id: \${virtual_container_host.demo.id}
     reference: ${registryHost}/safety/app:v1
     insecure_registry: true
-container_vm:
+${imageExtra}container_vm:
   web:
     vch_id: \${virtual_container_host.demo.id}
     image_id: \${image.app.id}
@@ -110,5 +111,36 @@ describe('vic: moved tags and duplicate names', () => {
       expect(Object.keys((await state()).resources)).not.toContain('container_vm.twin');
     }
     await writeFile(specFile, spec(registry().host));
+  }, 240_000);
+
+  it('GIVEN an image a container VM uses WHEN its size_mb changes (same digest, same directory) THEN plan replaces both; apply deletes the VM, then the image, makes them again in reverse, and a next plan has no changes', async () => {
+    await writeFile(specFile, spec(registry().host));
+    expect((await vic('apply', '-f', specFile, '--auto-approve')).code).toBe(0);
+    const before = await state();
+    await writeFile(specFile, spec(registry().host, '', '    size_mb: 48\n'));
+
+    const plan = await vic('plan', '-f', specFile);
+    expect(plan).toMatchObject({ code: 0, stderr: '' });
+    expect(plan.stdout).toContain('# image.app must be replaced');
+    expect(plan.stdout).toContain('# container_vm.web must be replaced');
+    expect(plan.stdout).toMatch(/image\.app is replaced \(forces replacement\)/);
+
+    const apply = await vic('apply', '-f', specFile, '--auto-approve');
+    expect(apply.stderr).toBe('');
+    expect(apply.code).toBe(0);
+    const at = (text: string) => apply.stdout.indexOf(text);
+    expect(at('container_vm.web#replaced: Destruction complete')).toBeGreaterThan(-1);
+    expect(at('image.app#replaced: Destruction complete')).toBeGreaterThan(at('container_vm.web#replaced: Destruction complete'));
+    expect(at('image.app: Replacement complete')).toBeGreaterThan(at('image.app#replaced: Destruction complete'));
+    expect(at('container_vm.web: Replacement complete')).toBeGreaterThan(at('image.app: Replacement complete'));
+    const after = await state();
+    expect(Object.keys(after.resources).sort()).toEqual(['container_vm.web', 'image.app', 'virtual_container_host.demo']);
+    const image = after.resources['image.app'].attrs;
+    expect(image.size_mb).toBe(48);
+    expect(image.id).toBe(before.resources['image.app'].attrs.id);
+    expect(after.resources['container_vm.web'].attrs.image_id).toBe(image.id);
+    expect(after.resources['container_vm.web'].attrs.moid).not.toBe(before.resources['container_vm.web'].attrs.moid);
+    const again = await vic('plan', '-f', specFile, '--detailed-exitcode');
+    expect(again).toMatchObject({ code: 0, stdout: 'No changes. vSphere matches the spec.\n' });
   }, 240_000);
 });

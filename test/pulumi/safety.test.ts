@@ -140,4 +140,26 @@ describe('pulumi: moved tags and duplicate names', () => {
     },
     PULUMI_STEP_MS,
   );
+
+  it(
+    'GIVEN an image a container VM uses WHEN its sizeMb changes (same digest, same directory) THEN `pulumi up` replaces the VM with it, the VM deleted first and made last, and the next preview has no changes',
+    async () => {
+      const before = await stack.up();
+      await stack.setConfig('imageSizeMb', { value: '48' });
+      const steps: string[] = [];
+      const up = await stack.up({ onEvent: (e) => e.resOutputsEvent && steps.push(`${e.resOutputsEvent.metadata.op} ${e.resOutputsEvent.metadata.urn.split('::').pop()}`) });
+      expect(up.summary.resourceChanges).toMatchObject({ replace: 2 });
+      const at = (step: string) => steps.indexOf(step);
+      expect(at('delete-replaced web')).toBeGreaterThan(-1);
+      expect(at('delete-replaced web')).toBeLessThan(at('delete-replaced app'));
+      expect(at('delete-replaced app')).toBeLessThan(at('create-replacement app'));
+      expect(at('create-replacement app')).toBeLessThan(at('create-replacement web'));
+      expect(up.outputs.imageDigest.value).toBe(before.outputs.imageDigest.value);
+      expect(up.outputs.webImageId.value).toBe(before.outputs.imageDigest.value);
+      expect(up.outputs.webMoid.value).not.toBe(before.outputs.webMoid.value);
+      const again = await stack.preview();
+      expect(Object.keys(again.changeSummary)).toEqual(['same']);
+    },
+    PULUMI_STEP_MS * 2,
+  );
 });

@@ -126,6 +126,38 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
     });
   });
 
+  describe('a destroy-first replacement with dependents, through the stack', () => {
+    it('GIVEN a VCH with an image and a container VM WHEN the VCH is renamed THEN all three are replaced: deleted from the VM up, made again from the VCH down, and the next plan has no changes', async () => {
+      await pushVersion('rename/app', 'v1', 'one');
+      const make = (vchName: string): StackResource[] => [
+        { type: 'virtual_container_host', name: 'demo', config: { name: vchName, compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' } },
+        { type: 'image', name: 'app', config: { vch_id: '${virtual_container_host.demo.id}', reference: `${registry().host}/rename/app:v1`, insecure_registry: true } },
+        { type: 'container_vm', name: 'web', config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.app.id}', name: 'rename-web' } },
+      ];
+      let state = await command(async (engine) => applyStack(engine, await planStack(engine, make('vch-before'), EMPTY_STATE), make('vch-before')));
+      const before = state.resources;
+      const spec = make('vch-after');
+      const plan = await command((engine) => planStack(engine, spec, state));
+      expect(plan.problems).toEqual([]);
+      expect(plan.changes.map((c) => [c.address, c.change.action, Boolean(c.change.createBeforeDestroy)])).toEqual([
+        ['virtual_container_host.demo', 'replace', false],
+        ['image.app', 'replace', false],
+        ['container_vm.web', 'replace', false],
+      ]);
+      const events: string[] = [];
+      state = await command((engine) => applyStack(engine, plan, spec, { onResource: (address, event) => event === 'done' && events.push(address) }));
+      expect(events).toEqual(['container_vm.web#replaced', 'image.app#replaced', 'virtual_container_host.demo#replaced', 'virtual_container_host.demo', 'image.app', 'container_vm.web']);
+      expect(Object.keys(state.resources).sort()).toEqual(['container_vm.web', 'image.app', 'virtual_container_host.demo']);
+      const vch = state.resources['virtual_container_host.demo'].attrs;
+      expect(vch.id).not.toBe(before['virtual_container_host.demo'].attrs.id);
+      expect(state.resources['image.app'].attrs.vch_id).toBe(vch.id);
+      expect(state.resources['container_vm.web'].attrs.vch_id).toBe(vch.id);
+      expect(await command((engine) => engine.read([{ type: 'virtual_container_host', state: before['virtual_container_host.demo'].attrs }]))).toEqual([null]);
+      const again = await command((engine) => planStack(engine, spec, state));
+      expect(again.changes.map((c) => c.change.action)).toEqual(['no-op', 'no-op', 'no-op']);
+    }, 180_000);
+  });
+
   describe('two container VMs with one name', () => {
     let vch: Attrs;
     let img: Attrs;
@@ -137,6 +169,19 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
         img = (await engine.apply(await engine.plan('image', null, { vch_id: vch.id, reference: `${registry().host}/dup/app:v1`, insecure_registry: true }))) as Attrs;
       });
     }, 120_000);
+
+    const MISSING_IMAGE = `sha256:${'e'.repeat(64)}`;
+    it.each<[string, () => Attrs, Array<[string, string]>]>([
+      ['a VCH not created yet and a network no datacenter has', () => ({ vch_id: UNKNOWN, image_id: img.id, name: 'early', networks: ['VM Network', 'No Such Net'] }), [['networks.1', 'Cannot resolve "networks"']]],
+      ['a VCH not created yet and a network of the simulator', () => ({ vch_id: UNKNOWN, image_id: UNKNOWN, name: UNKNOWN, networks: ['VM Network'] }), []],
+      ['a name known only at apply and an image missing from the store', () => ({ vch_id: vch.id, image_id: MISSING_IMAGE, name: UNKNOWN }), [['image_id', 'Cannot resolve "image_id"']]],
+      ['a name known only at apply and a missing network', () => ({ vch_id: vch.id, image_id: img.id, name: UNKNOWN, networks: ['No Such Net'] }), [['networks.0', 'Cannot resolve "networks"']]],
+      ['an image known only at apply and a missing VCH', () => ({ vch_id: 'resgroup-424242', image_id: UNKNOWN, name: 'early' }), [['vch_id', 'Cannot resolve "vch_id"']]],
+    ])('GIVEN %s WHEN a container VM is planned THEN the plan checks what is known', async (_label, make, expected) => {
+      const plan = await command((engine) => engine.plan('container_vm', null, make()));
+      expect(plan.problems.map((p) => [p.path.join('.'), p.summary])).toEqual(expected);
+      if (expected[0]?.[0] === 'networks.1') expect(plan.problems[0].detail).toMatch(/^network "No Such Net" not found in any datacenter \(looked in DC0\); the virtual container host is not created yet/);
+    });
 
     it('GIVEN two resources planning one (VCH, name) in one command WHEN planned THEN the second is refused on name; a third name is fine', async () => {
       const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'twin' };

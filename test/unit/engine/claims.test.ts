@@ -54,3 +54,47 @@ describe('IdentityClaims', () => {
     expect(registry.claim(containerVm, vm('web'), owner('b')).problems).toEqual([]);
   });
 });
+
+describe('IdentityClaims: objects the front end state holds (a tainted resource planned as a create)', () => {
+  const prior: Attrs = { id: 'uuid-1', ...vm('web') };
+  const anonymous = (n: number) => owner(`create:${n}`, { anonymous: true });
+
+  it('GIVEN a state entry nobody else claims WHEN an anonymous create meets it THEN the create replaces it', () => {
+    const registry = new IdentityClaims();
+    registry.inState(containerVm, prior);
+    expect(registry.claim(containerVm, vm('web'), anonymous(1))).toEqual({ problems: [], replaces: prior });
+    expect(registry.stateOf(containerVm, 'uuid-1')).toBe(prior);
+  });
+
+  it.each<[string, (r: IdentityClaims) => unknown[]]>([
+    ['its own resource planned first', (r) => [r.claim(containerVm, vm('web'), owner('state:uuid-1')).problems, r.claim(containerVm, vm('web'), anonymous(1)).problems]],
+    ['its own resource planned after the create', (r) => [r.claim(containerVm, vm('web'), anonymous(1)).problems, r.claim(containerVm, vm('web'), owner('state:uuid-1')).problems]],
+    ['a second anonymous create', (r) => [r.claim(containerVm, vm('web'), anonymous(1)).problems, r.claim(containerVm, vm('web'), anonymous(2)).problems]],
+  ])('GIVEN a state entry and %s WHEN claimed THEN exactly the second claim is refused as a duplicate', (_label, run) => {
+    const registry = new IdentityClaims();
+    registry.inState(containerVm, prior);
+    const [first, second] = run(registry) as Array<{ summary: string }[]>;
+    expect(first).toEqual([]);
+    expect(second.map((p) => p.summary)).toEqual(['Duplicate container_vm']);
+  });
+
+  it.each<[string, boolean]>([
+    ['after the create took it over', true],
+    ['before the create', false],
+  ])('GIVEN a state entry that leaves the configuration (a rename) WHEN it retires %s THEN one of the two is refused, with a hint to move the state', (_label, createFirst) => {
+    const registry = new IdentityClaims();
+    registry.inState(containerVm, prior);
+    const retire = () => registry.retire(containerVm, prior, owner('state:uuid-1'));
+    const create = () => registry.claim(containerVm, vm('web'), anonymous(1)).problems;
+    const problems = createFirst ? [...create(), ...retire()] : [...retire(), ...create()];
+    expect(problems).toHaveLength(1);
+    expect(problems[0].summary).toBe('Duplicate container_vm');
+    expect(problems[0].detail).toMatch(/a renamed resource must keep its object: move its state \(a moved block, terraform state mv\)/);
+  });
+
+  it('GIVEN a state entry that retires WHEN nothing else claims it THEN nothing is refused', () => {
+    const registry = new IdentityClaims();
+    registry.inState(containerVm, prior);
+    expect(registry.retire(containerVm, prior, owner('state:uuid-1'))).toEqual([]);
+  });
+});

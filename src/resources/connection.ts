@@ -4,6 +4,7 @@
  */
 import { Attrs, Schema, t } from './schema';
 import { validateAttrs, Validated } from './validate';
+import { duration, parseDuration } from './validators';
 
 export const connectionSchema: Schema = {
   vsphere_server: { type: t.string, optional: true, env: ['VSPHERE_SERVER'], description: 'vCenter or ESXi host name or URL (https://host/sdk).', example: 'vcenter.example.com' },
@@ -23,6 +24,15 @@ export const connectionSchema: Schema = {
   },
   ca_file: { type: t.string, optional: true, env: ['VSPHERE_CA_FILE'], description: 'PEM file with the CA that signed the server certificate.' },
   datacenter: { type: t.string, optional: true, env: ['VSPHERE_DATACENTER'], description: 'Default datacenter for resources that do not name one.' },
+  task_timeout: {
+    type: t.string,
+    optional: true,
+    env: ['VIC_TASK_TIMEOUT'],
+    validate: [duration],
+    description:
+      'How long vic waits for one vSphere task (create, power on or off, reconfigure, destroy) before it gives up, e.g. `90s`, `45m`, `1h`. Default `30m`. The task itself goes on in vSphere; the next plan or apply picks up what it did.',
+    example: '45m',
+  },
 };
 
 export interface ConnectionSettings {
@@ -33,6 +43,8 @@ export interface ConnectionSettings {
   thumbprint?: string;
   caFile?: string;
   datacenter?: string;
+  /** The deadline of each vSphere task wait, in ms; unset: the client's default. */
+  taskTimeoutMs?: number;
 }
 
 /** Fills unset attributes from their environment variables. */
@@ -78,6 +90,7 @@ export function connectionSettings(config: Attrs): { settings?: ConnectionSettin
       thumbprint: (attrs.thumbprint as string | null) ?? undefined,
       caFile: (attrs.ca_file as string | null) ?? undefined,
       datacenter: (attrs.datacenter as string | null) ?? undefined,
+      taskTimeoutMs: typeof attrs.task_timeout === 'string' ? parseDuration(attrs.task_timeout) : undefined,
     },
   };
 }

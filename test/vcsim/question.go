@@ -61,6 +61,13 @@ func (c *controlFront) serveQuestion(w http.ResponseWriter, r *http.Request) {
 			Choice: types.ChoiceOption{ChoiceInfo: options, DefaultIndex: 0},
 		}
 	}
-	simulator.Map.AtomicUpdate(simulator.SpoofContext(), vm, []types.PropertyChange{{Name: "runtime.question", Val: question}})
+	ctx := simulator.SpoofContext()
+	if question == nil {
+		// Registry.Update cannot assign nil (it panics in mo.ApplyPropertyChange): clear the field
+		// directly. Open filters see no change; reads and new filters see no question.
+		simulator.Map.WithLock(ctx, vm, func() { vm.Runtime.Question = nil })
+	} else {
+		simulator.Map.AtomicUpdate(ctx, vm, []types.PropertyChange{{Name: "runtime.question", Val: question}})
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"vm": in.VM, "question": question})
 }

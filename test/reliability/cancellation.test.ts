@@ -1,0 +1,146 @@
+/**
+ * Cancellation through the clients users drive: Ctrl-C to `terraform apply` (Terraform calls
+ * StopProvider) and Ctrl-C to `vic apply` end the task waits in flight at once, although the
+ * simulator holds every power-on for a minute. Nothing is lost: the next apply converges on one VM
+ * per name (the half-made ones are adopted).
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readState as readCliState } from '../../src/cli/state-file';
+import { retrieveFromContainer } from '../../src/vsphere';
+import { VIC, cleanEnv, runVic } from '../cli/run-vic';
+import { REPO, readState as readTfState, requireTerraform, workspace, type Workspace } from '../provider/terraform-cli';
+import { useTerraformTestbed } from '../provider/testbed';
+import { auditPool } from './inventory-audit';
+
+const PASSWORD = 'Cancel-S3cret!';
+const HELD_MS = 60_000;
+
+interface Interrupted {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** From the SIGINT to the exit. */
+  readonly exitAfterMs: number;
+}
+
+/** Runs a command, sends SIGINT once `ready()` holds (checked every 200 ms), and waits for the exit. */
+function interruptWhen(command: string, args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv }, ready: (stdout: string) => Promise<boolean>): Promise<Interrupted> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let interruptedAt: number | undefined;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    const poll = setInterval(() => {
+      if (interruptedAt !== undefined) return;
+      ready(stdout).then(
+        (yes) => {
+          if (yes && interruptedAt === undefined) {
+            interruptedAt = Date.now();
+            child.kill('SIGINT');
+          }
+        },
+        () => undefined,
+      );
+    }, 200);
+    const guard = setTimeout(() => child.kill('SIGKILL'), 150_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearInterval(poll);
+      clearTimeout(guard);
+      if (interruptedAt === undefined) reject(new Error(`${command} ${args.join(' ')} ended (exit ${code}) before it was interrupted:\n${stdout}\n${stderr}`));
+      else resolve({ code, stdout, stderr, exitAfterMs: Date.now() - interruptedAt });
+    });
+  });
+}
+
+describe('cancellation: Ctrl-C to terraform apply and to vic apply', () => {
+  const bed = useTerraformTestbed({ username: 'cancel', password: PASSWORD, repository: 'test/cancel', program: 'app' });
+  let ws: Workspace;
+
+  /** True once the simulator has received a power-on since the last reset: the wait is in flight. */
+  const powerOnStarted = async () => ((await bed.sim().control.stats()).calls.PowerOnVM_Task ?? 0) > 0;
+  const vmsNamed = async (name: string) =>
+    (await retrieveFromContainer<{ name: string }>(bed.outside(), { container: bed.outside().serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] })).filter((r) => r.props.name === name).length;
+
+  afterEach(async () => {
+    await bed.sim().control.clearFaults();
+  });
+
+  it('GIVEN terraform apply waiting on a power-on held for a minute WHEN it gets Ctrl-C THEN StopProvider ends the wait within seconds, and the next apply adopts the VM', async () => {
+    ws = workspace('mirror');
+    cpSync(join(REPO, 'examples/terraform/main.tf'), join(ws.dir, 'main.tf'));
+    await bed.terraform(ws, ['init']);
+    await bed.sim().control.addFault({ method: 'PowerOnVM_Task', kind: 'async', delayMs: HELD_MS, times: -1 });
+    await bed.sim().control.resetStats();
+    const env = { ...process.env, ...bed.env(), TF_CLI_CONFIG_FILE: ws.cliConfig, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', NO_COLOR: '1' };
+    const run = await interruptWhen(requireTerraform(), ['apply', '-auto-approve', '-no-color'], { cwd: ws.dir, env }, async (out) => /vic_container_vm\.\w+: Creating\.\.\./.test(out) && (await powerOnStarted()));
+    // Terraform wraps diagnostics at 80 columns.
+    const output = (run.stdout + run.stderr).replace(/\s+/g, ' ');
+    expect(run.code).toBe(1);
+    expect(output).toContain('Interrupt received');
+    expect(output).toMatch(/stopped waiting for task task-\d+ \(PowerOnVM_Task on VirtualMachine:vm-\d+\): Terraform asked the provider to stop \(interrupt\)/);
+    expect(run.exitAfterMs).toBeLessThan(15_000);
+    expect(output).not.toContain(PASSWORD);
+
+    // THEN, with the power-ons no longer held, the next apply converges on one VM per name
+    await bed.sim().control.clearFaults();
+    const again = await bed.terraform(ws, ['apply', '-auto-approve']);
+    expect(again.stdout).toMatch(/Apply complete!/);
+    expect(await vmsNamed('web-1')).toBe(1);
+    expect(await vmsNamed('worker-1')).toBe(1);
+    const plan = await bed.terraform(ws, ['plan', '-detailed-exitcode']);
+    expect(plan.stdout).toContain('No changes.');
+    expect(readTfState(ws.dir).resources.filter((r) => r.type === 'vic_container_vm')).toHaveLength(2);
+    await bed.terraform(ws, ['destroy', '-auto-approve']);
+  }, 300_000);
+
+  it('GIVEN vic apply waiting on a power-on held for a minute WHEN it gets Ctrl-C THEN the wait ends at once, the state keeps what was done, and the next apply adopts the VM', async () => {
+    const dir = bed.scratch();
+    const specFile = join(dir, 'spec.yaml');
+    await writeFile(
+      specFile,
+      `virtual_container_host:
+  c:
+    name: vch-ctrl-c
+    compute: /DC0/host/DC0_C0
+    datastore: LocalDS_0
+    bridge_network: VM Network
+image:
+  app:
+    vch_id: \${virtual_container_host.c.id}
+    reference: ${bed.registry().host}/test/cancel:v1
+    insecure_registry: true
+container_vm:
+  web:
+    vch_id: \${virtual_container_host.c.id}
+    image_id: \${image.app.id}
+    name: ctrl-c-web
+`,
+    );
+    const env = cleanEnv({ VSPHERE_SERVER: bed.sim().url, VSPHERE_USER: bed.sim().username, VSPHERE_PASSWORD: PASSWORD, VSPHERE_THUMBPRINT: bed.sim().thumbprint });
+    await bed.sim().control.addFault({ method: 'PowerOnVM_Task', kind: 'async', delayMs: HELD_MS, times: -1 });
+    await bed.sim().control.resetStats();
+    const run = await interruptWhen(VIC, ['apply', '-f', specFile, '-y'], { env }, async (out) => /container_vm\.web: Creating\.\.\./.test(out) && (await powerOnStarted()));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('Interrupt: stopping the task waits in flight and saving the state');
+    expect(run.stderr).toMatch(/container_vm\.web: stopped waiting for task task-\d+ \(PowerOnVM_Task on VirtualMachine:vm-\d+\): interrupted \(Ctrl-C\)/);
+    expect(run.stderr).toContain(`The state in ${join(dir, '.vic', 'state.json')} holds what was done`);
+    expect(run.exitAfterMs).toBeLessThan(10_000);
+    const saved = readCliState(join(dir, '.vic', 'state.json'));
+    expect(Object.keys(saved.resources).sort()).toEqual(['image.app', 'virtual_container_host.c']);
+    expect(existsSync(join(dir, '.vic', 'state.json.lock'))).toBe(false);
+
+    await bed.sim().control.clearFaults();
+    const again = await runVic(['apply', '-f', specFile, '-y'], env, { timeoutMs: 120_000 });
+    expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: '' });
+    const state = readCliState(join(dir, '.vic', 'state.json'));
+    const audit = await auditPool(bed.outside(), String(state.resources['virtual_container_host.c'].attrs.id), state);
+    expect(audit).toEqual({ vms: 1, duplicates: [], orphans: [], lost: [], stateEntries: 1 });
+    expect((await runVic(['destroy', '-f', specFile, '-y'], env, { timeoutMs: 120_000 })).code).toBe(0);
+  }, 300_000);
+});

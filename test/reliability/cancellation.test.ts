@@ -2,14 +2,15 @@
  * Cancellation through the clients users drive: Ctrl-C to `terraform apply` (Terraform calls
  * StopProvider) and Ctrl-C to `vic apply` end the task waits in flight at once, although the
  * simulator holds every power-on for a minute. Nothing is lost: the next apply converges on one VM
- * per name (the half-made ones are adopted).
+ * per name (the half-made ones are adopted). Pulumi's dynamic-provider process is stopped with
+ * SIGINT (its Cancel RPC never reaches a dynamic provider): that ends its waits and its session.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readState as readCliState } from '../../src/cli/state-file';
-import { retrieveFromContainer } from '../../src/vsphere';
+import { retrieveFromContainer, retrieveObject } from '../../src/vsphere';
 import { VIC, cleanEnv, runVic } from '../cli/run-vic';
 import { REPO, readState as readTfState, requireTerraform, workspace, type Workspace } from '../provider/terraform-cli';
 import { useTerraformTestbed } from '../provider/testbed';
@@ -17,6 +18,8 @@ import { auditPool } from './inventory-audit';
 
 const PASSWORD = 'Cancel-S3cret!';
 const HELD_MS = 60_000;
+// The provider process answers, logs out and exits well before Pulumi would SIGKILL it (5 s).
+const INTERRUPT_EXIT_MS = 4000;
 
 interface Interrupted {
   readonly code: number | null;
@@ -143,4 +146,38 @@ container_vm:
     expect(audit).toEqual({ vms: 1, duplicates: [], orphans: [], lost: [], stateEntries: 1 });
     expect((await runVic(['destroy', '-f', specFile, '-y'], env, { timeoutMs: 120_000 })).code).toBe(0);
   }, 300_000);
+
+  it('GIVEN the Pulumi provider process waiting on a held power-on WHEN Pulumi stops it with SIGINT THEN the create fails at once saying so, the process logs out and exits', async () => {
+    const host = join(REPO, 'pulumi-component/provider-host.ts');
+    const config = { 'vic:vsphereServer': bed.sim().url, 'vic:user': bed.sim().username, 'vic:password': PASSWORD, 'vic:thumbprint': bed.sim().thumbprint };
+    // The provider process's side, as Pulumi's dynamic-provider server drives it: configure, then create.
+    const child = `
+      const { providerHost } = require(${JSON.stringify(host)});
+      const host = providerHost();
+      const config = ${JSON.stringify(config)};
+      host.configure((key) => config[key]);
+      (async () => {
+        const vch = await host.create('virtual_container_host', { name: 'vch-pulumi-stop', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridgeNetwork: 'VM Network' });
+        const image = await host.create('image', { vchId: vch.id, reference: ${JSON.stringify(`${bed.registry().host}/test/cancel:v1`)}, insecureRegistry: true });
+        console.log('WAITING');
+        await host.create('container_vm', { vchId: vch.id, imageId: image.id, name: 'pulumi-web' }).then(
+          () => console.log('CREATED'),
+          (err) => console.log('FAILED ' + err.message.replace(/\\s+/g, ' ')),
+        );
+      })().catch((err) => console.log('SETUP FAILED ' + err.message));`;
+    await bed.sim().control.addFault({ method: 'PowerOnVM_Task', kind: 'async', delayMs: HELD_MS, times: -1 });
+    await bed.sim().control.resetStats();
+    const sessions = async () => ((await retrieveObject<{ sessionList?: unknown[] }>(bed.outside(), bed.outside().serviceContent.sessionManager, ['sessionList'])).sessionList ?? []).length;
+    const tsx = join(REPO, 'node_modules/tsx/dist/cjs/index.cjs');
+    let before = 0;
+    const run = await interruptWhen(process.execPath, ['--require', tsx, '-e', child], { env: cleanEnv() }, async (out) => {
+      if (!out.includes('WAITING') || !(await powerOnStarted())) return false;
+      before = await sessions();
+      return true;
+    });
+    expect(run.stdout).toMatch(/FAILED stopped waiting for task task-\d+ \(PowerOnVM_Task on VirtualMachine:vm-\d+\): Pulumi stopped the provider \(SIGINT\)\./);
+    expect(run.code).toBe(130);
+    expect(run.exitAfterMs).toBeLessThan(INTERRUPT_EXIT_MS);
+    expect(await sessions()).toBe(before - 1);
+  }, 120_000);
 });

@@ -101,6 +101,8 @@ const WAIT_SECONDS = 30;
 /** The second look at a task found running: short enough to cost nothing next to a collector. */
 const RECHECK_MS = 10;
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const cancellationScope = new AsyncLocalStorage<AbortSignal>();
 
 /**
@@ -140,7 +142,7 @@ function timedOut(ctx: WaitContext): TaskTimeoutError {
   );
 }
 
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;
@@ -162,7 +164,9 @@ function bounded<T>(ctx: WaitContext, work: Promise<T>, onAbandon?: () => void):
       reject(err);
     };
     const onAbort = () => stop(cancelled(ctx));
-    const timer = setTimeout(() => stop(timedOut(ctx)), Math.max(0, ctx.deadline - Date.now()));
+    // setTimeout fires at once beyond 2^31-1 ms (about 24 days); so far off, the wait loop's own check suffices.
+    const remaining = Math.max(0, ctx.deadline - Date.now());
+    const timer = remaining <= MAX_TIMER_MS ? setTimeout(() => stop(timedOut(ctx)), remaining) : undefined;
     const cleanup = () => {
       clearTimeout(timer);
       ctx.signal?.removeEventListener('abort', onAbort);

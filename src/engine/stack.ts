@@ -313,7 +313,7 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
       }
     }
     if (inFlight.size === 0) {
-      if (pending.size > 0 && failures.length === 0 && options.signal?.aborted) {
+      if (pending.size > 0 && options.signal?.aborted) {
         failures.push(`interrupted before ${pending.size} more change(s) started: ${[...pending.keys()].join(', ')}`);
       }
       if (pending.size > 0 && failures.length === 0) throw new EngineError(`cannot order the remaining changes: ${[...pending.keys()].join(', ')}`);

@@ -10,8 +10,10 @@ import { cpSync, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readState as readCliState } from '../../src/cli/state-file';
+import { EMPTY_STATE, applyStack, connectEngine, planStack, type StackResource } from '../../src/engine';
 import { retrieveFromContainer, retrieveObject } from '../../src/vsphere';
 import { VIC, cleanEnv, runVic } from '../cli/run-vic';
+import { settingsFor } from '../helpers/engine';
 import { REPO, readState as readTfState, requireTerraform, workspace, type Workspace } from '../provider/terraform-cli';
 import { useTerraformTestbed } from '../provider/testbed';
 import { auditPool } from './inventory-audit';
@@ -179,5 +181,38 @@ container_vm:
     expect(run.code).toBe(130);
     expect(run.exitAfterMs).toBeLessThan(INTERRUPT_EXIT_MS);
     expect(await sessions()).toBe(before - 1);
+  }, 120_000);
+
+  it('GIVEN a stack apply one resource at a time WHEN its signal aborts during a held power-on THEN the wait ends, nothing new starts, and the error lists what was left', async () => {
+    const engine = await connectEngine(settingsFor(bed.sim()));
+    try {
+      const vm = (name: string): StackResource => ({ type: 'container_vm', name, config: { vch_id: '${virtual_container_host.s.id}', image_id: '${image.app.id}', name: `stack-${name}` } });
+      const resources: StackResource[] = [
+        { type: 'virtual_container_host', name: 's', config: { name: 'vch-stack-stop', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' } },
+        { type: 'image', name: 'app', config: { vch_id: '${virtual_container_host.s.id}', reference: `${bed.registry().host}/test/cancel:v1`, insecure_registry: true } },
+        vm('a'),
+        vm('b'),
+        vm('c'),
+      ];
+      await bed.sim().control.addFault({ method: 'PowerOnVM_Task', kind: 'async', delayMs: HELD_MS, times: -1 });
+      await bed.sim().control.resetStats();
+      const abort = new AbortController();
+      const poll = setInterval(() => void powerOnStarted().then((yes) => yes && abort.abort(new Error('interrupted (test)'))), 100);
+      let state = EMPTY_STATE;
+      const started = Date.now();
+      const plan = await planStack(engine, resources, state);
+      const err = await applyStack(engine, plan, resources, { concurrency: 1, signal: abort.signal, onState: (s) => void (state = s) }).catch((e: unknown) => e as Error);
+      clearInterval(poll);
+      expect(err).toBeInstanceOf(Error);
+      const lines = (err as Error).message.split('\n');
+      expect(lines[0]).toBe('apply failed; what was done is kept in the state:');
+      expect(lines[1]).toMatch(/^container_vm\.a: stopped waiting for task task-\d+ \(PowerOnVM_Task on VirtualMachine:vm-\d+\): interrupted \(test\)/);
+      expect(lines[2]).toBe('interrupted before 2 more change(s) started: container_vm.b, container_vm.c');
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(Object.keys(state.resources).sort()).toEqual(['image.app', 'virtual_container_host.s']);
+      expect((await bed.sim().control.stats()).calls.CreateVM_Task).toBe(1);
+    } finally {
+      await engine.close();
+    }
   }, 120_000);
 });

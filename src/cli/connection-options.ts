@@ -37,7 +37,9 @@ export function connectionFromOptions(options: Record<string, unknown>, env: Nod
       const name = formatPath(p.path);
       const attr = connectionSchema[name];
       const how = attr ? `pass ${flagOf(name)} or set ${attr.env?.join(' or ') ?? 'it'}` : p.detail;
-      return `  ${name}: ${p.summary.replace(/^Missing vSphere connection setting .*/, 'missing')}; ${how}`;
+      if (/^Missing vSphere connection setting/.test(p.summary)) return `  ${name}: missing; ${how}`;
+      // A value that is there but wrong: say what is wrong with it, and where it came from.
+      return `  ${name}: ${p.detail} (from ${attr ? `${flagOf(name)} or ${attr.env?.join(' or ') ?? 'it'}` : 'the settings'})`;
     });
     throw new ConnectionError(`cannot connect to vSphere:\n${lines.join('\n')}\nFor the embedded simulator: eval "$(vic sim start)"`);
   }

@@ -111,4 +111,10 @@ describe('two vic apply runs on one state', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--lock-timeout must be a duration such as 30s, 5m or 1h (or 0), got "soon"');
   }, 60_000);
+
+  it('GIVEN a task timeout that is not a duration WHEN planning THEN exit 2 names the value, the units and where it came from', async () => {
+    const run = await start(['plan', '-f', specFile, '--task-timeout', 'soon'], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('task_timeout: task_timeout = "soon" is not a positive duration. Write a number with a unit: ms, s, m or h, e.g. "90s", "30m" or "1h30m". (from --task-timeout or VIC_TASK_TIMEOUT)');
+  }, 60_000);
 });

@@ -19,7 +19,7 @@ import { useSimulator } from '../helpers/vcsim';
 import { auditPool, faultSeed } from './inventory-audit';
 
 const VMS = 200;
-const MAX_RUNS = 12;
+const MAX_RUNS = 30;
 
 function spec(registryHost: string): StackResource[] {
   return [

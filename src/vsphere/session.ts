@@ -14,7 +14,7 @@ import {
 } from './errors';
 import { DEFAULT_RETRY_POLICY, retryTransient, type RetryPolicy } from './retry';
 import { SoapTransport, type SoapStats, type SoapTransportOptions } from './soap';
-import { DEFAULT_TASK_TIMEOUT_MS } from './tasks';
+import { DEFAULT_TASK_TIMEOUT_MS, currentCancellation } from './tasks';
 import type { TlsTrust } from './tls';
 import { moRef, type ManagedObjectReference, type TypeHint } from './xml';
 
@@ -181,8 +181,12 @@ export class VimClient {
       throw new VimFault({ faultName: 'ClientClosed', method, object: thisRef }, `${method}: the vSphere client for ${this.url.host} is closed`);
     }
     const once = async (): Promise<T> => {
-      const result = await retryTransient(this.retryPolicy, (attempt) =>
-        this.transport.call(method, thisRef, args, { returns: options.returns, long: options.long, timeoutMs: options.timeoutMs, attempt }),
+      // A cancelled apply stops retrying at once instead of sleeping through its backoff.
+      const result = await retryTransient(
+        this.retryPolicy,
+        (attempt) => this.transport.call(method, thisRef, args, { returns: options.returns, long: options.long, timeoutMs: options.timeoutMs, attempt }),
+        undefined,
+        currentCancellation(),
       );
       options.inspect?.(result);
       return result as T;

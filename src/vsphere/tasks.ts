@@ -113,6 +113,11 @@ export function withTaskCancellation<T>(signal: AbortSignal | undefined, work: (
   return signal ? cancellationScope.run(signal, work) : work();
 }
 
+/** The signal of the enclosing `withTaskCancellation`, if any. */
+export function currentCancellation(): AbortSignal | undefined {
+  return cancellationScope.getStore();
+}
+
 interface WaitContext {
   readonly task: ManagedObjectReference;
   readonly method: string;

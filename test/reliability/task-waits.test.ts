@@ -112,6 +112,21 @@ describe('task waits: deadlines, cancellation and VM questions', () => {
     expect(client.stats.calls('PowerOnVM_Task')).toBe(powerOns);
   }, 40_000);
 
+  it('GIVEN a call the server keeps answering 503 WHEN its cancellation scope aborts during the backoff THEN it fails at once instead of retrying', async () => {
+    await sim().control.addFault({ method: 'CurrentTime', kind: 'http', httpStatus: 503, times: -1 });
+    const serviceInstance = { type: 'ServiceInstance', value: 'ServiceInstance' };
+    // GIVEN the full backoff (250 + 500 + 1000 ms, give or take a fifth) without a cancel
+    let started = Date.now();
+    await expect(client.call('CurrentTime', serviceInstance)).rejects.toThrow(/got HTTP 503/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+    // WHEN the scope aborts 100 ms in
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(new Error('interrupted (Ctrl-C)')), 100);
+    started = Date.now();
+    await expect(withTaskCancellation(abort.signal, () => client.call('CurrentTime', serviceInstance))).rejects.toThrow(/got HTTP 503/);
+    expect(Date.now() - started).toBeLessThan(700);
+  }, 30_000);
+
   it('GIVEN a power-on that a VM question blocks WHEN waited for THEN the wait fails with the question text, its choices and what to do', async () => {
     const deadline = Date.now() + 15_000;
     while ((await power()) !== 'poweredOff' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));

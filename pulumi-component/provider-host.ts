@@ -103,8 +103,46 @@ export class ProviderHost {
   private engine?: Promise<Engine>;
   /** Check sees every resource before any is created, in preview too: duplicates are refused there. */
   private readonly claims = new IdentityClaims();
+  private interrupt = new AbortController();
+  private readonly applying = new Set<Promise<unknown>>();
 
   constructor(private readonly connectEngine: EngineConnector) {}
+
+  /** Every apply goes through here: it observes cancel(), and stop() waits for it to answer. */
+  private async apply(change: PlannedChange): Promise<Attrs | null> {
+    const applied = (await this.connected()).apply(change, { signal: this.interrupt.signal });
+    this.applying.add(applied);
+    try {
+      return await applied;
+    } finally {
+      this.applying.delete(applied);
+    }
+  }
+
+  /** cancel(), then lets the cancelled applies answer (at most `graceMs`) before logging out. */
+  async stop(reason: string, graceMs: number): Promise<void> {
+    this.cancel(reason);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.applying]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+    await this.close();
+  }
+
+  /**
+   * Ends the task waits of every apply in flight (they fail saying so; the tasks go on in vSphere
+   * and the next `pulumi up` adopts what they made). Applies that start later run normally.
+   */
+  cancel(reason: string): void {
+    this.interrupt.abort(new Error(reason));
+    this.interrupt = new AbortController();
+  }
+
+  /** Logs out of vSphere; the next call connects again. */
+  async close(): Promise<void> {
+    const engine = this.engine;
+    this.engine = undefined;
+    await (await engine?.catch(() => undefined))?.close();
+  }
 
   configure(read: ConfigReader): void {
     this.connection = connectionFromConfig(read);
@@ -166,7 +204,7 @@ export class ProviderHost {
     const importId = inputs[IMPORT_PROPERTY];
     if (typeof importId === 'string' && importId !== '') return this.adopt(decl, importId, inputs);
     const change = await this.plan(decl, null, inputs, String(inputs.name ?? inputs.reference ?? type));
-    const state = await (await this.connected()).apply(change);
+    const state = await this.apply(change);
     if (!state) throw new Error(`vic: creating ${type} returned no state (engine bug): report it with the plan reasons: ${change.reasons.join('; ')}`);
     return { id: String(state.id), outs: outputs(decl, state) };
   }
@@ -203,25 +241,43 @@ export class ProviderHost {
       throw new Error(`vic: ${type} "${id}" must be replaced, not updated (${change.reasons.join('; ')}): run "pulumi refresh", then "pulumi up" again`);
     }
     if (change.action === 'no-op') return { outs: outputs(decl, this.prior(decl, id, olds)) };
-    const state = await (await this.connected()).apply(change);
+    const state = await this.apply(change);
     return { outs: outputs(decl, state ?? {}) };
   }
 
   async delete(type: ResourceType, id: string, props: PropertyBag): Promise<void> {
     const decl = declarationFor(type);
     const change = await this.plan(decl, this.prior(decl, id, props), null, id, props);
-    await (await this.connected()).apply(change);
+    await this.apply(change);
   }
 }
 
 let shared: ProviderHost | undefined;
+
+/** How long the cancelled applies get to answer before the process logs out and exits (Pulumi kills it at 5 s). */
+const INTERRUPT_GRACE_MS = 1500;
 
 /** The provider process's one host, on the real engine (loaded here, never in the program). */
 export function providerHost(): ProviderHost {
   if (!shared) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads the engine only when the provider process needs it
     const { connectEngine } = require('../src/engine') as typeof import('../src/engine');
-    shared = new ProviderHost(connectEngine);
+    const host = new ProviderHost(connectEngine);
+    shared = host;
+    // Pulumi's Node dynamic-provider server answers the Cancel RPC itself and tells no provider
+    // (@pulumi/pulumi cmd/dynamic-provider), so the cancellation that reaches this process is the
+    // SIGINT (then SIGKILL 5 s later) Pulumi sends when it shuts the provider down: on a second
+    // Ctrl-C, and at the end of every operation. Stop the waits, log out, then exit as the signal would.
+    const onInterrupt = (signal: NodeJS.Signals) => {
+      const exit = () => process.exit(signal === 'SIGINT' ? 130 : 143);
+      setTimeout(exit, INTERRUPT_GRACE_MS * 2).unref();
+      void host
+        .stop(`Pulumi stopped the provider (${signal})`, INTERRUPT_GRACE_MS)
+        .catch(() => undefined)
+        .finally(exit);
+    };
+    process.once('SIGINT', onInterrupt);
+    process.once('SIGTERM', onInterrupt);
   }
   return shared;
 }

@@ -59,6 +59,12 @@ export interface VicProviderConfig {
   */
   readonly datacenter?: string;
   /**
+  * How long vic waits for one vSphere task (create, power on or off, reconfigure, destroy) before it gives up, e.g. `90s`, `45m`, `1h`. Default `30m`. The task itself goes on in vSphere; the next plan or apply picks up what it did. Environment variable: `VIC_TASK_TIMEOUT`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs#task_timeout VicProvider#task_timeout}
+  */
+  readonly taskTimeout?: string;
+  /**
   * Alias name
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs#alias VicProvider#alias}
@@ -117,6 +123,7 @@ export class VicProvider extends cdktf.TerraformProvider {
     this._allowPlainHttp = config.allowPlainHttp;
     this._caFile = config.caFile;
     this._datacenter = config.datacenter;
+    this._taskTimeout = config.taskTimeout;
     this._alias = config.alias;
   }
 
@@ -252,6 +259,22 @@ export class VicProvider extends cdktf.TerraformProvider {
     return this._datacenter;
   }
 
+  // task_timeout - computed: false, optional: true, required: false
+  private _taskTimeout?: string; 
+  public get taskTimeout() {
+    return this._taskTimeout;
+  }
+  public set taskTimeout(value: string | undefined) {
+    this._taskTimeout = value;
+  }
+  public resetTaskTimeout() {
+    this._taskTimeout = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get taskTimeoutInput() {
+    return this._taskTimeout;
+  }
+
   // alias - computed: false, optional: true, required: false
   private _alias?: string; 
   public override get alias() {
@@ -282,6 +305,7 @@ export class VicProvider extends cdktf.TerraformProvider {
       allow_plain_http: cdktf.booleanToTerraform(this._allowPlainHttp),
       ca_file: cdktf.stringToTerraform(this._caFile),
       datacenter: cdktf.stringToTerraform(this._datacenter),
+      task_timeout: cdktf.stringToTerraform(this._taskTimeout),
       alias: cdktf.stringToTerraform(this._alias),
     };
   }
@@ -332,6 +356,12 @@ export class VicProvider extends cdktf.TerraformProvider {
       },
       datacenter: {
         value: cdktf.stringToHclTerraform(this._datacenter),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      task_timeout: {
+        value: cdktf.stringToHclTerraform(this._taskTimeout),
         isBlock: false,
         type: "simple",
         storageClassType: "string",

@@ -36,9 +36,10 @@ export function connectionFromOptions(options: Record<string, unknown>, env: Nod
     const lines = problems.map((p) => {
       const name = formatPath(p.path);
       const attr = connectionSchema[name];
-      // A missing setting says where to give it; any other problem's detail already says what to do.
-      if (!attr || !/^Missing vSphere connection setting/.test(p.summary)) return `  ${name}: ${p.detail}`;
-      return `  ${name}: missing; pass ${flagOf(name)} or set ${attr.env?.join(' or ') ?? 'it'}`;
+      const how = attr ? `pass ${flagOf(name)} or set ${attr.env?.join(' or ') ?? 'it'}` : p.detail;
+      if (/^Missing vSphere connection setting/.test(p.summary)) return `  ${name}: missing; ${how}`;
+      // A value that is there but wrong: say what is wrong with it, and where it came from.
+      return `  ${name}: ${p.detail} (from ${attr ? `${flagOf(name)} or ${attr.env?.join(' or ') ?? 'it'}` : 'the settings'})`;
     });
     throw new ConnectionError(`cannot connect to vSphere:\n${lines.join('\n')}\nFor the embedded simulator: eval "$(vic sim start)"`);
   }

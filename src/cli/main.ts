@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConnectionError, addConnectionOptions, connectionFromOptions } from './connection-options';
 import { CliError, EXIT, type CliContext } from './context';
 import { DEFAULT_SIM_PORT, SimulatorError, exportLines, runningSimulator, simulatorStateDir, startEmbeddedSimulator, stopEmbeddedSimulator } from './embedded-simulator';
+import { parseDuration } from '../resources';
 import { SpecError } from './spec';
 import { StateFileError, defaultStatePath, readState } from './state-file';
 import { colorWanted, stylesFor } from './terminal';
@@ -85,18 +86,32 @@ export function buildProgram(exit: { code: number }): Command {
       }
     });
 
+  const lockTimeout = () =>
+    new Option('--lock-timeout <duration>', 'how long to wait when another vic run holds the state lock, e.g. 30s or 5m (default: fail at once)').argParser((v) => parseLockTimeout(v));
+
   stackCommand('apply', 'plan, then create, update or replace what the spec declares (state saved after every resource)')
     .option('-y, --auto-approve', 'do not ask for confirmation (needed when stdin is not a terminal)')
+    .addOption(lockTimeout())
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const { applyCommand } = await import('./stack-commands');
-      exit.code = await applyCommand(ctxOf(cmd), { file: String(opts.file), state: opts.state as string | undefined, json: opts.json === true, autoApprove: opts.autoApprove === true }, connectionFromOptions(opts));
+      exit.code = await applyCommand(
+        ctxOf(cmd),
+        { file: String(opts.file), state: opts.state as string | undefined, json: opts.json === true, autoApprove: opts.autoApprove === true, lockTimeoutMs: opts.lockTimeout as number | undefined },
+        connectionFromOptions(opts),
+      );
     });
 
   stackCommand('destroy', 'delete everything the state of this spec holds, container VMs first')
     .option('-y, --auto-approve', 'do not ask for confirmation (needed when stdin is not a terminal)')
+    .addOption(lockTimeout())
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const { applyCommand } = await import('./stack-commands');
-      exit.code = await applyCommand(ctxOf(cmd), { file: String(opts.file), state: opts.state as string | undefined, json: opts.json === true, autoApprove: opts.autoApprove === true }, connectionFromOptions(opts), 'destroy');
+      exit.code = await applyCommand(
+        ctxOf(cmd),
+        { file: String(opts.file), state: opts.state as string | undefined, json: opts.json === true, autoApprove: opts.autoApprove === true, lockTimeoutMs: opts.lockTimeout as number | undefined },
+        connectionFromOptions(opts),
+        'destroy',
+      );
     });
 
   addConnectionOptions(
@@ -186,6 +201,12 @@ export function buildProgram(exit: { code: number }): Command {
   return program;
 }
 
+function parseLockTimeout(v: string): number {
+  const ms = v === '0' ? 0 : parseDuration(v);
+  if (ms === undefined) throw new CommanderError(EXIT.usage, 'vic.lock-timeout', `--lock-timeout must be a duration such as 30s, 5m or 1h (or 0), got "${v}"`);
+  return ms;
+}
+
 function parsePort(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CommanderError(EXIT.usage, 'vic.port', `--port must be 0..65535, got "${v}"`);
@@ -204,7 +225,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     if (e instanceof CommanderError) {
       // Help and version print and exit 0; anything else commander rejects is a usage error.
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code)) return EXIT.ok;
-      if (e.code === 'vic.port') err.err(`error: ${e.message}\n`);
+      if (e.code === 'vic.port' || e.code === 'vic.lock-timeout') err.err(`error: ${e.message}\n`);
       return EXIT.usage;
     }
     const red = err.errStyles.red;

@@ -16,6 +16,8 @@ export interface StackOptions {
   readonly state?: string;
   readonly json?: boolean;
   readonly refresh?: boolean;
+  /** How long apply and destroy wait for another run's state lock; default 0 (fail at once). */
+  readonly lockTimeoutMs?: number;
 }
 
 async function connect(settings: ConnectionSettings): Promise<Engine> {
@@ -84,9 +86,15 @@ export async function planCommand(ctx: CliContext, options: StackOptions & { det
 
 async function confirm(ctx: CliContext, question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
+  // A terminal's Ctrl-C reaches readline as a key, not as a signal: it answers "no".
+  const interrupted = new AbortController();
+  rl.on('SIGINT', () => interrupted.abort());
   try {
-    const answer = await rl.question(`${question}\n  Only 'yes' will be accepted: `);
+    const answer = await rl.question(`${question}\n  Only 'yes' will be accepted: `, { signal: interrupted.signal });
     return answer.trim() === 'yes';
+  } catch (err) {
+    if (interrupted.signal.aborted) return false;
+    throw err;
   } finally {
     rl.close();
   }
@@ -98,7 +106,17 @@ export async function applyCommand(ctx: CliContext, options: StackOptions & { au
     throw new CliError(`vic ${mode} needs --auto-approve when it cannot ask (no terminal on stdin, or --json)`, EXIT.usage);
   }
   const statePath = options.state ?? defaultStatePath(options.file);
-  const release = lockState(statePath);
+  const release = await lockState(statePath, { timeoutMs: options.lockTimeoutMs, command: `vic ${mode}` });
+  // Ctrl-C from here on: the resources in flight stop waiting for their tasks, the state is saved.
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    ctx.err('\nInterrupt: stopping the task waits in flight and saving the state (press Ctrl-C again to quit at once)\n');
+    abort.abort(new Error('interrupted (Ctrl-C)'));
+  };
+  process.on('SIGINT', onSigint);
   try {
     const p = await makePlan(ctx, { ...options, state: statePath }, mode === 'destroy' ? 'destroy' : 'plan', settings);
     try {
@@ -118,17 +136,19 @@ export async function applyCommand(ctx: CliContext, options: StackOptions & { au
           return EXIT.failure;
         }
       }
+      if (abort.signal.aborted) throw new CliError('interrupted before anything was changed', EXIT.failure);
       ctx.out('\n');
-      return await runApply(ctx, p, options, planJson, statePath);
+      return await runApply(ctx, p, options, planJson, statePath, abort.signal);
     } finally {
       await p.engine.close();
     }
   } finally {
+    process.off('SIGINT', onSigint);
     release();
   }
 }
 
-async function runApply(ctx: CliContext, p: Planned, options: StackOptions, planJson: object, statePath: string): Promise<number> {
+async function runApply(ctx: CliContext, p: Planned, options: StackOptions, planJson: object, statePath: string, signal: AbortSignal): Promise<number> {
   const { applyStack } = await import('../engine');
   const actions = new Map(p.plan.changes.map((c) => [c.address, c.change.action]));
   const total = [...actions.values()].filter((a) => a !== 'no-op').length;
@@ -142,18 +162,9 @@ async function runApply(ctx: CliContext, p: Planned, options: StackOptions, plan
   });
   let latest: StackState = p.plan.refreshed;
   writeState(statePath, latest);
-  const abort = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    ctx.err('\nInterrupt: finishing the resources in flight and saving the state (press Ctrl-C again to quit at once)\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
   try {
     await applyStack(p.engine, p.plan, p.resources, {
-      signal: abort.signal,
+      signal,
       onResourceProgress: (address, e) => reporter.progress(address, e),
       onState: (s) => {
         latest = s;
@@ -171,8 +182,6 @@ async function runApply(ctx: CliContext, p: Planned, options: StackOptions, plan
     const message = err instanceof Error ? err.message : String(err);
     if (quiet) ctx.out(`${JSON.stringify({ plan: planJson, outcome: 'failed', error: message, state: statePath }, null, 2)}\n`);
     throw new CliError(`${message}\nThe state in ${statePath} holds what was done; run the same command again to continue.`, EXIT.failure);
-  } finally {
-    process.off('SIGINT', onSigint);
   }
   reporter.stop();
   const sum = summarize(p.plan);

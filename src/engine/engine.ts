@@ -5,7 +5,7 @@ import { Attrs, ConnectionSettings, Problem, ResourceType, UNKNOWN, containsUnkn
 import { VOLATILE, type Lifecycle, type LifecycleContext } from '../resources/lifecycle';
 import { InventorySnapshot, takeSnapshot } from '../resources/snapshot';
 import { listManaged, type ManagedInventory } from '../resources/managed-inventory';
-import { VimClient, type SoapLogger } from '../vsphere';
+import { VimClient, withTaskCancellation, type SoapLogger } from '../vsphere';
 import { IdentityClaims } from './claims';
 import { diffResource } from './diff';
 import { ApplyOptions, Engine, EngineError, PlanOptions, PlannedChange, ReadRequest } from './types';
@@ -185,7 +185,12 @@ export class VsphereEngine implements Engine {
     return { type, action, prior, planned, changes: diff.changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner };
   }
 
-  async apply(change: PlannedChange, opts: ApplyOptions = {}): Promise<Attrs | null> {
+  /** Carries a change out; every task wait inside stops when `opts.signal` aborts (interrupt, StopProvider, cancel). */
+  apply(change: PlannedChange, opts: ApplyOptions = {}): Promise<Attrs | null> {
+    return withTaskCancellation(opts.signal, () => this.applyChange(change, opts));
+  }
+
+  private async applyChange(change: PlannedChange, opts: ApplyOptions): Promise<Attrs | null> {
     // What this engine changes, a later read or plan must see.
     this.cached = undefined;
     this.poolRows = undefined;
@@ -323,6 +328,7 @@ export async function connectVsphere(settings: ConnectionSettings, log?: SoapLog
     insecure: settings.insecure,
     thumbprint: settings.thumbprint,
     caFile: settings.caFile,
+    taskTimeoutMs: settings.taskTimeoutMs,
     log,
   });
 }

@@ -355,7 +355,8 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
 
   const inFlight = new Map<Address, Promise<void>>();
   for (;;) {
-    if (failures.length === 0) {
+    // Once interrupted, only the resources in flight finish (their task waits are cancelled too).
+    if (failures.length === 0 && !options.signal?.aborted) {
       for (const c of pending.values()) {
         if (inFlight.size >= concurrency) break;
         if (inFlight.has(c.address) || !ready(c)) continue;
@@ -366,6 +367,9 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
       }
     }
     if (inFlight.size === 0) {
+      if (pending.size > 0 && options.signal?.aborted) {
+        failures.push(`interrupted before ${pending.size} more change(s) started: ${[...pending.keys()].join(', ')}`);
+      }
       if (pending.size > 0 && failures.length === 0) throw new EngineError(`cannot order the remaining changes: ${[...pending.keys()].join(', ')}`);
       break;
     }

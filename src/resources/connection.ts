@@ -5,9 +5,9 @@
 import { accessSync, constants } from 'node:fs';
 import { Attrs, Problem, Schema, isUnknown, t } from './schema';
 import { validateAttrs, Validated } from './validate';
-import { nonEmpty, redactServer, serverAddress, sha256Thumbprint } from './validators';
+import { duration, nonEmpty, parseDuration, redactServer, serverAddress, sha256Thumbprint } from './validators';
 
-export { redactServer };
+export { parseDuration, redactServer };
 
 export const connectionSchema: Schema = {
   vsphere_server: {
@@ -48,6 +48,15 @@ export const connectionSchema: Schema = {
     validate: [nonEmpty('Use a datacenter name, inventory path or MOID, or leave datacenter out when vSphere has only one.')],
     description: 'Default datacenter for resources that do not name one.',
   },
+  task_timeout: {
+    type: t.string,
+    optional: true,
+    env: ['VIC_TASK_TIMEOUT'],
+    validate: [duration],
+    description:
+      'How long vic waits for one vSphere task (create, power on or off, reconfigure, destroy) before it gives up, e.g. `90s`, `45m`, `1h`. Default `30m`. The task itself goes on in vSphere; the next plan or apply picks up what it did.',
+    example: '45m',
+  },
 };
 
 export interface ConnectionSettings {
@@ -58,6 +67,8 @@ export interface ConnectionSettings {
   thumbprint?: string;
   caFile?: string;
   datacenter?: string;
+  /** The deadline of each vSphere task wait, in ms; unset: the client's default. */
+  taskTimeoutMs?: number;
 }
 
 /** Fills unset attributes from their environment variables. */
@@ -173,6 +184,7 @@ export function connectionSettings(config: Attrs): { settings?: ConnectionSettin
       thumbprint: (attrs.thumbprint as string | null) ?? undefined,
       caFile: (attrs.ca_file as string | null) ?? undefined,
       datacenter: (attrs.datacenter as string | null) ?? undefined,
+      taskTimeoutMs: typeof attrs.task_timeout === 'string' ? parseDuration(attrs.task_timeout) : undefined,
     },
   };
 }

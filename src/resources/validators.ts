@@ -64,6 +64,24 @@ export function integer(opts: { min?: number; max?: number; multipleOf?: number;
   });
 }
 
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A Terraform-style duration (`90s`, `30m`, `1h30m`, `500ms`) in milliseconds; undefined when it is not one. */
+export function parseDuration(text: string): number | undefined {
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return undefined;
+  let ms = 0;
+  for (const [, amount, , unit] of text.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) ms += Number(amount) * DURATION_UNITS_MS[unit];
+  return Math.round(ms);
+}
+
+/** A positive duration such as `30m`. */
+export const duration: Validator = (value, path) => {
+  if (typeof value !== 'string') return [];
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) return [invalid(path, value, 'is not a positive duration', 'Write a number with a unit: ms, s, m or h, e.g. "90s", "30m" or "1h30m".')];
+  return [];
+};
+
 /** -1 means "unlimited" in vSphere allocations; otherwise a non-negative integer. */
 export function limit(unit: string): Validator {
   return rule(`-1 (unlimited) or a whole number of ${unit}, 0 or more`, (value, path) => {

@@ -28,6 +28,12 @@ export interface FaultRule {
   times?: number;
   /** How many calls the rule has answered so far (returned by the simulator). */
   hits?: number;
+  /** Answer only this share of the matching calls, in (0, 1]; default every one. */
+  probability?: number;
+  /** Seed of the rule's own random draws (with `probability`), so a run can be repeated. */
+  seed?: number;
+  /** Matching calls the draw let through (returned by the simulator). */
+  passed?: number;
 }
 
 export interface SimulatorDelays {
@@ -108,6 +114,16 @@ export class SimulatorControl {
   /** Invalidates every session, so the next call with an old cookie gets NotAuthenticated. */
   async expireSessions(): Promise<void> {
     await this.call('POST', '/sessions/expire');
+  }
+
+  /** Sets a VM's runtime.question (vcsim never asks one itself), as vSphere does for a VM blocked on one. */
+  async setQuestion(vm: string, text: string, choices?: string[]): Promise<void> {
+    await this.call('POST', '/question', { vm, text, choices });
+  }
+
+  /** Clears the VM's question, as an answer would. */
+  async clearQuestion(vm: string): Promise<void> {
+    await this.call('DELETE', `/question?vm=${encodeURIComponent(vm)}`);
   }
 
   async close(): Promise<void> {

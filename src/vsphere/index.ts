@@ -48,7 +48,19 @@ export {
   type RetrieveOptions,
   type UpdateBatch,
 } from './property-collector';
-export { runTask, waitForTask, type TaskInfo, type TaskState, type TaskWaitOptions } from './tasks';
+export {
+  DEFAULT_TASK_TIMEOUT_MS,
+  TaskCancelledError,
+  TaskTimeoutError,
+  VmQuestionError,
+  runTask,
+  waitForTask,
+  withTaskCancellation,
+  type TaskInfo,
+  type TaskState,
+  type TaskWaitOptions,
+  type VmQuestion,
+} from './tasks';
 export {
   Inventory,
   rootResourcePool,

@@ -294,6 +294,11 @@ export class UpdateCollector {
     return { version: updates.version, truncated: updates.truncated === true, objects };
   }
 
+  /** Ends a pending `waitForUpdates` at once (it fails with RequestCanceled); best effort. */
+  async cancelWait(): Promise<void> {
+    await this.client.call('CancelWaitForUpdates', this.collector).catch(() => undefined);
+  }
+
   async destroy(): Promise<void> {
     await this.client.call('DestroyPropertyCollector', this.collector).catch(() => undefined);
   }

@@ -26,20 +26,39 @@ export function backoffDelayMs(policy: RetryPolicy, attempt: number, random: () 
   return Math.round(base * (0.8 + 0.4 * random()));
 }
 
-/** Runs `attempt` until it succeeds, fails with a non-transient error, or the policy's attempts are spent. */
+/**
+ * Runs `attempt` until it succeeds, fails with a non-transient error, or the policy's attempts are
+ * spent. Once `signal` aborts, no further attempt is made: the last failure is thrown at once.
+ */
 export async function retryTransient<T>(
   policy: RetryPolicy,
   attempt: (attemptNumber: number) => Promise<T>,
   onRetry?: (err: unknown, attemptNumber: number, delayMs: number) => void,
+  signal?: AbortSignal,
 ): Promise<T> {
   for (let n = 1; ; n++) {
     try {
       return await attempt(n);
     } catch (err) {
-      if (!isTransient(err) || n >= policy.attempts) throw err;
+      if (!isTransient(err) || n >= policy.attempts || signal?.aborted) throw err;
       const delayMs = backoffDelayMs(policy, n);
       onRetry?.(err, n, delayMs);
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (!(await sleepUnlessAborted(delayMs, signal))) throw err;
     }
   }
+}
+
+/** Sleeps `ms`; false when `signal` aborted first. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -14,6 +14,7 @@ import {
 } from './errors';
 import { DEFAULT_RETRY_POLICY, retryTransient, type RetryPolicy } from './retry';
 import { SoapTransport, type SoapStats, type SoapTransportOptions } from './soap';
+import { DEFAULT_TASK_TIMEOUT_MS, currentCancellation } from './tasks';
 import type { TlsTrust } from './tls';
 import { moRef, type ManagedObjectReference, type TypeHint } from './xml';
 
@@ -24,6 +25,8 @@ export interface VimClientOptions extends TlsTrust, Pick<SoapTransportOptions, '
   readonly username: string;
   readonly password: string;
   readonly retry?: Partial<RetryPolicy>;
+  /** The deadline of every task wait that sets none, in ms; default DEFAULT_TASK_TIMEOUT_MS. */
+  readonly taskTimeoutMs?: number;
 }
 
 /** The parts of ServiceContent this client uses. */
@@ -89,6 +92,8 @@ export class VimClient {
   readonly url: URL;
   readonly serviceContent: ServiceContent;
   readonly transport: SoapTransport;
+  /** The deadline of every task wait that sets none (tasks.ts). */
+  readonly taskTimeoutMs: number;
   private readonly retryPolicy: RetryPolicy;
   private relogin: Promise<void> | undefined;
   private sessionGenerationCounter = 0;
@@ -100,8 +105,10 @@ export class VimClient {
     private readonly username: string,
     private readonly password: string,
     retryPolicy: RetryPolicy,
+    taskTimeoutMs: number,
   ) {
     this.transport = transport;
+    this.taskTimeoutMs = taskTimeoutMs;
     this.url = transport.url;
     this.serviceContent = serviceContent;
     this.retryPolicy = retryPolicy;
@@ -128,7 +135,7 @@ export class VimClient {
       const serviceContent = (await retryTransient(retryPolicy, (attempt) =>
         transport.call('RetrieveServiceContent', SERVICE_INSTANCE, {}, { returns: 'ServiceContent', attempt }),
       )) as ServiceContent;
-      const client = new VimClient(transport, serviceContent, options.username, password, retryPolicy);
+      const client = new VimClient(transport, serviceContent, options.username, password, retryPolicy, options.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS);
       await client.login();
       return client;
     } catch (err) {
@@ -192,8 +199,12 @@ export class VimClient {
       throw new VimFault({ faultName: 'ClientClosed', method, object: thisRef }, `${method}: the vSphere client for ${this.url.host} is closed`);
     }
     const once = async (): Promise<T> => {
-      const result = await retryTransient(options.retry === false ? { ...this.retryPolicy, attempts: 1 } : this.retryPolicy, (attempt) =>
-        this.transport.call(method, thisRef, args, { returns: options.returns, long: options.long, timeoutMs: options.timeoutMs, attempt }),
+      // A cancelled apply stops retrying at once instead of sleeping through its backoff.
+      const result = await retryTransient(
+        options.retry === false ? { ...this.retryPolicy, attempts: 1 } : this.retryPolicy,
+        (attempt) => this.transport.call(method, thisRef, args, { returns: options.returns, long: options.long, timeoutMs: options.timeoutMs, attempt }),
+        undefined,
+        currentCancellation(),
       );
       options.inspect?.(result);
       return result as T;

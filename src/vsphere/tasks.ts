@@ -12,6 +12,11 @@
  * and every filter they left made vcsim slower still). One still running then gets its own
  * collector, whose first WaitForUpdatesEx reports the current state, so nothing is missed.
  *
+ * Every wait ends: at its deadline (the client's `taskTimeoutMs`, DEFAULT_TASK_TIMEOUT_MS unless
+ * configured), when its AbortSignal fires (Terraform's StopProvider, Pulumi's cancel, the CLI's
+ * Ctrl-C), or when the task's VM asks a question that nobody here can answer. None of these stops
+ * the task on the server: the next plan finds what it did (a VM's identity is deterministic).
+ *
  * Why not one collector shared by every task of a client (both variants were built and measured):
  *  - a filter per task on a shared collector: vcsim re-collects every filter for every change, per
  *    filter (O(filters² × changes) per tick); 10 concurrent 500 ms tasks took 5.3 s (1.1 s apart);
@@ -20,7 +25,8 @@
  *    re-collects the filter per change: during a 1000-VM terraform apply its WaitForUpdatesEx took
  *    3.5 s on average and the apply stalled. A collector per task sees only its own wait's changes.
  */
-import { TaskFailedError, VimFault } from './errors';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { TaskFailedError, VimFault, formatMoRef } from './errors';
 import { UpdateCollector } from './property-collector';
 import type { VimClient } from './session';
 import { asArray, type ManagedObjectReference } from './xml';
@@ -43,27 +49,162 @@ export interface TaskInfo {
 export interface TaskWaitOptions {
   /** Called with 0–100 whenever the task reports progress (and with 100 on success). */
   readonly onProgress?: (percent: number) => void;
-  /** Give up after this long (the task keeps running on the server). Default: no limit. */
+  /** Give up after this long (the task keeps running on the server). Default: the client's `taskTimeoutMs`. */
   readonly timeoutMs?: number;
+  /** Stop waiting when this aborts (the task keeps running). Default: the signal of the enclosing `withTaskCancellation`. */
+  readonly signal?: AbortSignal;
   /** The method that started the task, for error messages (e.g. `PowerOnVM_Task`). */
   readonly method?: string;
   /** The object the method was called on, for error messages. */
   readonly object?: ManagedObjectReference;
 }
 
+/**
+ * How long a task wait lasts unless configured: long enough for the slowest task vic starts (a
+ * power-on behind a busy host, a large disk copy), short enough that a stuck task ends the run.
+ */
+export const DEFAULT_TASK_TIMEOUT_MS = 30 * 60_000;
+
+/** The deadline passed; the task may still finish on the server. */
+export class TaskTimeoutError extends VimFault {}
+/** The wait was cancelled (interrupt, StopProvider, cancel); the task may still finish on the server. */
+export class TaskCancelledError extends VimFault {}
+
+/** The question a VM is blocked on (vim25 VirtualMachineQuestionInfo). */
+export interface VmQuestion {
+  readonly id?: string;
+  readonly text: string;
+  readonly choices: readonly string[];
+}
+
+/** The task's VM is blocked on a question; vSphere holds the task until someone answers it. */
+export class VmQuestionError extends VimFault {
+  readonly vm: ManagedObjectReference;
+  readonly question: VmQuestion;
+
+  constructor(init: Omit<ConstructorParameters<typeof VimFault>[0], 'faultName'> & { vm: ManagedObjectReference; vmName?: string; question: VmQuestion; task: ManagedObjectReference }) {
+    const choices = init.question.choices.length ? ` (choices: ${init.question.choices.join(', ')})` : '';
+    super(
+      { ...init, faultName: 'VmQuestion', serverMessage: init.question.text },
+      `${init.method} on ${formatMoRef(init.object)} is blocked: VM ${init.vmName ? `"${init.vmName}" ` : ''}${init.vm.value} asks "${init.question.text}"${choices}. ` +
+        `Answer the question in the vSphere Client (or with "govc vm.question"), then run again; task ${init.task.value} goes on once it is answered.`,
+    );
+    this.vm = init.vm;
+    this.question = init.question;
+  }
+}
+
 const TASK_PATHS = ['info.state', 'info.progress', 'info.error', 'info.result', 'info.entity', 'info.entityName', 'info.name', 'info.descriptionId'];
+const QUESTION_PATH = 'runtime.question';
 // vcsim checks for changes on a 250 ms tick; longer waits only matter on a quiet vCenter.
 const WAIT_SECONDS = 30;
 /** The second look at a task found running: short enough to cost nothing next to a collector. */
 const RECHECK_MS = 10;
 
-/** Waits for `task` to finish; resolves with its result, or throws TaskFailedError. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const cancellationScope = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * Runs `work` so that every task wait inside it, however deep, stops when `signal` aborts. The
+ * engine wraps each apply in it, so resource code needs no signal plumbing of its own.
+ */
+export function withTaskCancellation<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  return signal ? cancellationScope.run(signal, work) : work();
+}
+
+/** The signal of the enclosing `withTaskCancellation`, if any. */
+export function currentCancellation(): AbortSignal | undefined {
+  return cancellationScope.getStore();
+}
+
+interface WaitContext {
+  readonly task: ManagedObjectReference;
+  readonly method: string;
+  readonly object: ManagedObjectReference;
+  readonly timeoutMs: number;
+  readonly deadline: number;
+  readonly signal?: AbortSignal;
+}
+
+function describeTask(ctx: WaitContext): string {
+  return `task ${ctx.task.value} (${ctx.method} on ${formatMoRef(ctx.object)})`;
+}
+
+function cancelled(ctx: WaitContext): TaskCancelledError {
+  const reason = ctx.signal?.reason instanceof Error ? ctx.signal.reason.message : ctx.signal?.reason !== undefined ? String(ctx.signal.reason) : 'cancelled';
+  return new TaskCancelledError(
+    { faultName: 'Cancelled', method: ctx.method, object: ctx.object },
+    `stopped waiting for ${describeTask(ctx)}: ${reason}. The task may still finish on the server; the next plan or apply picks up what it did.`,
+  );
+}
+
+function timedOut(ctx: WaitContext): TaskTimeoutError {
+  return new TaskTimeoutError(
+    { faultName: 'Timeout', method: ctx.method, object: ctx.object },
+    `${describeTask(ctx)} did not finish within ${formatDuration(ctx.timeoutMs)}; it may still complete on the server. ` +
+      'Look at the task in the vSphere Client; if it is only slow, raise the task deadline (task_timeout, or VIC_TASK_TIMEOUT) and run again.',
+  );
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/** Settles with `work`, or rejects at the deadline or on abort, whichever comes first. */
+function bounded<T>(ctx: WaitContext, work: Promise<T>, onAbandon?: () => void): Promise<T> {
+  if (ctx.signal?.aborted) {
+    work.catch(() => undefined);
+    onAbandon?.();
+    return Promise.reject(cancelled(ctx));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const stop = (err: Error) => {
+      cleanup();
+      work.catch(() => undefined);
+      onAbandon?.();
+      reject(err);
+    };
+    const onAbort = () => stop(cancelled(ctx));
+    // setTimeout fires at once beyond 2^31-1 ms (about 24 days); so far off, the wait loop's own check suffices.
+    const remaining = Math.max(0, ctx.deadline - Date.now());
+    const timer = remaining <= MAX_TIMER_MS ? setTimeout(() => stop(timedOut(ctx)), remaining) : undefined;
+    const cleanup = () => {
+      clearTimeout(timer);
+      ctx.signal?.removeEventListener('abort', onAbort);
+    };
+    ctx.signal?.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        cleanup();
+        resolve(value);
+      },
+      (err: unknown) => {
+        cleanup();
+        reject(err);
+      },
+    );
+  });
+}
+
+/** Waits for `task` to finish; resolves with its result, or throws TaskFailedError (or a timeout, cancel or question error). */
 export async function waitForTask<R = unknown>(client: VimClient, task: ManagedObjectReference, options: TaskWaitOptions = {}): Promise<R> {
-  const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
-  let info: Record<string, unknown> = { task, ...(await readTaskInfo(client, task, options)) };
+  const timeoutMs = options.timeoutMs ?? client.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
+  const ctx: WaitContext = {
+    task,
+    method: options.method ?? 'WaitForUpdatesEx',
+    object: options.object ?? task,
+    timeoutMs,
+    deadline: Date.now() + timeoutMs,
+    signal: options.signal ?? cancellationScope.getStore(),
+  };
+  let info: Record<string, unknown> = { task, ...(await bounded(ctx, readTaskInfo(client, task, options))) };
   if (info.state === 'running' || info.state === 'queued') {
-    await new Promise((resolve) => setTimeout(resolve, RECHECK_MS));
-    info = { task, ...(await readTaskInfo(client, task, options)) };
+    await bounded(ctx, new Promise((resolve) => setTimeout(resolve, RECHECK_MS)));
+    info = { task, ...(await bounded(ctx, readTaskInfo(client, task, options))) };
   }
   let lastProgress = -1;
   if (info.state === 'success') {
@@ -75,21 +216,33 @@ export async function waitForTask<R = unknown>(client: VimClient, task: ManagedO
     options.onProgress?.(info.progress);
   }
   if (info.state === 'error') throw taskFailure(info as unknown as TaskInfo, options);
-  const collector = await UpdateCollector.create(client);
+  // A VM blocked on a question holds its task until someone answers: watch the VM too.
+  const entity = info.entity as ManagedObjectReference | undefined;
+  const vm = entity?.type === 'VirtualMachine' ? entity : options.object?.type === 'VirtualMachine' ? options.object : undefined;
+  const collector = await bounded(ctx, UpdateCollector.create(client));
+  let cancelling: Promise<void> | undefined;
   try {
-    await collector.addFilter([task], [{ type: 'Task', paths: TASK_PATHS }]);
+    // The VM's own name: a task's entityName is the moref on vcsim.
+    const select = [{ type: 'Task', paths: TASK_PATHS }, ...(vm ? [{ type: 'VirtualMachine', paths: ['name', QUESTION_PATH] }] : [])];
+    let vmName: string | undefined;
+    await bounded(ctx, collector.addFilter(vm ? [task, vm] : [task], select));
     for (;;) {
-      const remainingSeconds = deadline === undefined ? WAIT_SECONDS : Math.ceil((deadline - Date.now()) / 1000);
-      if (remainingSeconds <= 0) {
-        throw new VimFault(
-          { faultName: 'Timeout', method: options.method ?? 'WaitForUpdatesEx', object: options.object ?? task },
-          `task ${task.value}${options.method ? ` (${options.method})` : ''} did not finish within ${options.timeoutMs} ms; it may still complete on the server`,
-        );
-      }
-      const batch = await collector.waitForUpdates(Math.min(WAIT_SECONDS, remainingSeconds));
+      const remainingSeconds = Math.ceil((ctx.deadline - Date.now()) / 1000);
+      if (remainingSeconds <= 0) throw timedOut(ctx);
+      // An abandoned long poll is cancelled on the server, so the collector can go at once.
+      const batch = await bounded(ctx, collector.waitForUpdates(Math.min(WAIT_SECONDS, remainingSeconds)), () => {
+        cancelling = collector.cancelWait();
+      });
       for (const update of batch?.objects ?? []) {
+        if (update.obj.type !== 'Task') {
+          const name = update.changeSet.find((c) => c.name === 'name')?.val;
+          if (typeof name === 'string') vmName = name;
+          const question = questionOf(update.changeSet.find((c) => c.name === QUESTION_PATH)?.val);
+          if (question && vm) throw new VmQuestionError({ method: ctx.method, object: ctx.object, vm, vmName, question, task });
+          continue;
+        }
         if (update.kind === 'leave') {
-          throw new VimFault({ faultName: 'ManagedObjectNotFound', method: options.method ?? 'WaitForUpdatesEx', object: task }, `task ${task.value} vanished before it finished`);
+          throw new VimFault({ faultName: 'ManagedObjectNotFound', method: ctx.method, object: task }, `task ${task.value} vanished before it finished`);
         }
         for (const change of update.changeSet) info[change.name.replace(/^info\./, '')] = change.op === 'remove' ? undefined : change.val;
       }
@@ -106,8 +259,20 @@ export async function waitForTask<R = unknown>(client: VimClient, task: ManagedO
       if (state === 'error') throw taskFailure(info as unknown as TaskInfo, options);
     }
   } finally {
+    // Cancel before destroy: a collector destroyed first leaves its long poll waiting on the server.
+    await cancelling;
     await collector.destroy();
   }
+}
+
+/** vim25 VirtualMachineQuestionInfo as decoded, or undefined when the VM asks nothing. */
+function questionOf(value: unknown): VmQuestion | undefined {
+  const q = value as { id?: string; text?: string; choice?: { choiceInfo?: unknown } } | undefined;
+  if (!q || typeof q !== 'object' || typeof q.text !== 'string' || q.text === '') return undefined;
+  const choices = asArray(q.choice?.choiceInfo as Array<{ label?: string; key?: string }> | undefined)
+    .map((c) => c?.label ?? c?.key)
+    .filter((c): c is string => typeof c === 'string');
+  return { id: q.id, text: q.text, choices };
 }
 
 /**
@@ -153,6 +318,12 @@ export async function runTask<R = unknown>(
   args: Record<string, unknown> = {},
   options: Omit<TaskWaitOptions, 'method' | 'object'> = {},
 ): Promise<R> {
+  // Once cancelled, no new task starts: the ones already running are all the next run must find.
+  const signal = options.signal ?? cancellationScope.getStore();
+  if (signal?.aborted) {
+    const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'cancelled');
+    throw new TaskCancelledError({ faultName: 'Cancelled', method, object: thisRef }, `${method} on ${formatMoRef(thisRef)} was not started: ${reason}`);
+  }
   const task = await client.call<ManagedObjectReference>(method, thisRef, args, { returns: 'moref' });
-  return waitForTask<R>(client, task, { ...options, method, object: thisRef });
+  return waitForTask<R>(client, task, { ...options, signal, method, object: thisRef });
 }

@@ -1,7 +1,7 @@
-/** The CLI state file: private modes, atomic writes, a lock that refuses a live holder and takes over a dead one. */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+/** The CLI state file: private modes, atomic writes, a lock that refuses (or waits for) a live holder and takes over a dead one exactly once. */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMPTY_STATE } from '../../src/engine/stack';
 import { StateFileError, defaultStatePath, lockState, readState, writeState } from '../../src/cli/state-file';
@@ -29,7 +29,7 @@ describe('state file', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, '.vic')).mode & 0o777).toBe(0o700);
     expect(readFileSync(path, 'utf8')).toMatch(/^\{\n/);
-    expect(existsSync(`${path}.${process.pid}.tmp`)).toBe(false);
+    expect(readdirSync(join(dir, '.vic'))).toEqual(['state.json']);
   });
 
   it.each([
@@ -42,21 +42,106 @@ describe('state file', () => {
     expect(() => readState(path)).toThrow(message);
   });
 
-  it('GIVEN a lock held by a live process WHEN locked again THEN refused with its pid; after release it can be taken', () => {
+  it('GIVEN a lock held by a live process WHEN locked again THEN refused with its pid and command; after release it can be taken', async () => {
     const path = join(dir, 'state.json');
-    const release = lockState(path);
-    expect(() => lockState(path)).toThrow(`state ${path} is locked by vic process ${process.pid}`);
+    const release = await lockState(path, { command: 'vic apply' });
+    await expect(lockState(path)).rejects.toThrow(StateFileError);
+    await expect(lockState(path)).rejects.toThrow(`state ${path} is locked by vic process ${process.pid} (vic apply, since `);
+    await expect(lockState(path)).rejects.toThrow('pass --lock-timeout to wait for it');
     release();
-    lockState(path)();
+    (await lockState(path))();
     expect(existsSync(`${path}.lock`)).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('GIVEN a lock left by a process that died WHEN locked THEN it is taken over', () => {
+  it('GIVEN a held lock WHEN another run waits with a timeout THEN it gets the lock once the holder releases it', async () => {
     const path = join(dir, 'state.json');
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
-    writeFileSync(`${path}.lock`, dead);
-    const release = lockState(path);
-    expect(readFileSync(`${path}.lock`, 'utf8')).toBe(String(process.pid));
+    const release = await lockState(path);
+    setTimeout(release, 300);
+    const started = Date.now();
+    const second = await lockState(path, { timeoutMs: 10_000, pollMs: 20 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    second();
+  });
+
+  it('GIVEN a held lock WHEN another run waits past its timeout THEN it fails saying how long it waited', async () => {
+    const path = join(dir, 'state.json');
+    const release = await lockState(path);
+    await expect(lockState(path, { timeoutMs: 1200, pollMs: 50 })).rejects.toThrow(/is locked by vic process \d+ after waiting 1 s; wait for it to finish\. Remove/);
     release();
   });
+
+  it.each([
+    ['its pid alone (an older vic)', (pid: string) => pid],
+    ['a full record', (pid: string) => JSON.stringify({ pid: Number(pid), host: hostname(), nonce: 'dead1234' })],
+  ])('GIVEN a lock holding %s of a process that died WHEN locked THEN it is taken over', async (_what, content) => {
+    const path = join(dir, 'state.json');
+    writeFileSync(`${path}.lock`, content(deadPid()));
+    const release = await lockState(path);
+    expect(JSON.parse(readFileSync(`${path}.lock`, 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
+    release();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('GIVEN a stale lock WHEN eight processes race to take it, five times over THEN exactly one holds it at a time', async () => {
+    const path = join(dir, 'state.json');
+    const log = join(dir, 'holders.log');
+    const rounds = 5;
+    // Each child waits at a barrier (the file go-<round>), so all eight find the stale lock at once,
+    // takes the lock, records enter/leave around a short hold, and releases it.
+    const child = `
+      const { appendFileSync, existsSync } = require('node:fs');
+      const { lockState } = require(${JSON.stringify(join(__dirname, '../../src/cli/state-file.ts'))});
+      (async () => {
+        for (let round = 1; round <= ${rounds}; round++) {
+          while (!existsSync(${JSON.stringify(dir)} + '/go-' + round)) await new Promise((r) => setImmediate(r));
+          const release = await lockState(${JSON.stringify(path)}, { timeoutMs: 20000, pollMs: 2 });
+          appendFileSync(${JSON.stringify(log)}, 'enter ' + process.pid + '\\n');
+          await new Promise((r) => setTimeout(r, 5));
+          appendFileSync(${JSON.stringify(log)}, 'leave ' + process.pid + '\\n');
+          release();
+        }
+      })().catch((err) => { console.error(err.message); process.exitCode = 1; });`;
+    const tsx = join(__dirname, '../../node_modules/tsx/dist/cjs/index.cjs');
+    const runs = Array.from({ length: 8 }, () => spawnAsync(process.execPath, ['--require', tsx, '-e', child]));
+    for (let round = 1; round <= rounds; round++) {
+      writeFileSync(`${path}.lock`, deadPid());
+      // give every child time to load and reach the barrier before the first round
+      if (round === 1) await new Promise((r) => setTimeout(r, 4000));
+      writeFileSync(join(dir, `go-${round}`), '');
+      const until = Date.now() + 20_000;
+      while ((existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').length : 0) < 16 * round && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await Promise.all(runs)).toEqual(Array(8).fill(0));
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(16 * rounds);
+    for (let i = 0; i < lines.length; i += 2) {
+      // enter and leave of one holder are adjacent: nobody entered while another held the lock
+      expect([lines[i].split(' ')[0], lines[i + 1].split(' ')[0], lines[i + 1].split(' ')[1]]).toEqual(['enter', 'leave', lines[i].split(' ')[1]]);
+    }
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  }, 90_000);
+
+  it('GIVEN temp files of a writer that died WHEN the lock is taken THEN they are removed, and a live writer\'s are kept', async () => {
+    const path = join(dir, 'state.json');
+    const dead = `${path}.${deadPid()}.0a1b2c.tmp`;
+    const live = `${path}.${process.pid}.0a1b2c.tmp`;
+    writeFileSync(dead, '{');
+    writeFileSync(live, '{');
+    (await lockState(path))();
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+  });
 });
+
+function deadPid(): string {
+  return spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+}
+
+function spawnAsync(command: string, args: string[]): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand"
 	"reflect"
 	"strings"
 	"sync"
@@ -26,19 +27,28 @@ type faultRule struct {
 	DelayMs    int    `json:"delayMs,omitempty"`
 	Times      int    `json:"times"`
 	Hits       int    `json:"hits"`
+	// Probability and Seed make a rule random: it answers a matching call with this chance,
+	// drawn from its own generator, so a seeded run injects the same sequence of draws.
+	Probability float64 `json:"probability,omitempty"`
+	Seed        int64   `json:"seed,omitempty"`
+	// Passed counts matching calls the draw let through to the simulator.
+	Passed int `json:"passed,omitempty"`
+	draws  *rand.Rand
 }
 
 // ruleInput distinguishes "times" left out (once) from any given value.
 type ruleInput struct {
-	Method     string `json:"method"`
-	This       string `json:"this"`
-	Kind       string `json:"kind"`
-	Fault      string `json:"fault"`
-	Message    string `json:"message"`
-	DetailXML  string `json:"detailXml"`
-	HTTPStatus int    `json:"httpStatus"`
-	DelayMs    int    `json:"delayMs"`
-	Times      *int   `json:"times"`
+	Method      string   `json:"method"`
+	This        string   `json:"this"`
+	Kind        string   `json:"kind"`
+	Fault       string   `json:"fault"`
+	Message     string   `json:"message"`
+	DetailXML   string   `json:"detailXml"`
+	HTTPStatus  int      `json:"httpStatus"`
+	DelayMs     int      `json:"delayMs"`
+	Times       *int     `json:"times"`
+	Probability *float64 `json:"probability"`
+	Seed        int64    `json:"seed"`
 }
 
 const (
@@ -84,6 +94,9 @@ func newRule(in ruleInput) (*faultRule, error) {
 	}
 	if rule.DelayMs < 0 {
 		return nil, fmt.Errorf("delayMs %d: must not be negative", rule.DelayMs)
+	}
+	if err := rule.setProbability(in.Probability, in.Seed); err != nil {
+		return nil, err
 	}
 	switch rule.Kind {
 	case kindSOAP, kindTask:
@@ -172,7 +185,7 @@ func (s *faultRules) take(method string, this types.ManagedObjectReference) (fau
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, rule := range s.rules {
-		if rule.matches(method, this) {
+		if rule.matches(method, this) && rule.draw() {
 			rule.Hits++
 			return *rule, true
 		}

@@ -1,0 +1,142 @@
+/**
+ * An image's refresh and delete follow the state, through the engine against the simulator and a
+ * real registry: the pool's `vic-iac.vch` marker rewritten to point the image store (or the
+ * datacenter) elsewhere moves nothing, a delete removes the image the state names and leaves a decoy
+ * where the marker points, and a state whose disk_path was edited out of shape is refused.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Engine, PlannedChange } from '../../../src/engine';
+import type { Attrs } from '../../../src/resources';
+import { VimClient, moRef } from '../../../src/vsphere';
+import { ensureCustomFieldDef, setCustomField } from '../../../src/vsphere/custom-fields';
+import { datastoreDirectoryExists } from '../../../src/vsphere/datastore-browser';
+import { downloadDatastoreFile, statDatastoreFile, uploadDatastoreFile } from '../../../src/vsphere/datastore-http';
+import { makeDirectory } from '../../../src/vsphere/file-manager';
+import { Inventory, type Datacenter, type InventoryObject } from '../../../src/vsphere/inventory';
+import { retrieveObject } from '../../../src/vsphere/property-collector';
+import { connectTestClient, connectTestEngine } from '../../helpers/engine';
+import { writeOciLayout } from '../../helpers/oci-layout';
+import { useRegistry } from '../../helpers/registry';
+import { useSimulator } from '../../helpers/vcsim';
+
+async function applied(engine: Engine, plan: PlannedChange): Promise<Attrs> {
+  expect(plan.problems).toEqual([]);
+  return (await engine.apply(plan)) as Attrs;
+}
+
+describe('image ownership: read and delete follow the state', () => {
+  const sim = useSimulator();
+  const registry = useRegistry();
+  let engine: Engine;
+  let outside: VimClient;
+  let scratch: string;
+  let dc: Datacenter;
+  let ds: InventoryObject;
+  let markerKey: number;
+  let reference: string;
+
+  beforeAll(async () => {
+    engine = await connectTestEngine(sim());
+    outside = await connectTestClient(sim());
+    const inv = new Inventory(outside);
+    dc = await inv.datacenter('DC0');
+    ds = await inv.datastore(dc, 'LocalDS_0');
+    markerKey = (await ensureCustomFieldDef(outside, 'vic-iac.vch')).key;
+    scratch = await mkdtemp(join(tmpdir(), 'vic-image-own-'));
+    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n' }] }], config: { Cmd: ['/hello'] } }]);
+    await registry().push(layout.dir, 'v1', 'test/own:v1');
+    reference = `${registry().host}/test/own:v1`;
+  }, 60_000);
+  afterAll(async () => {
+    await engine?.close();
+    await outside?.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  async function vchWithImage(name: string): Promise<{ vch: Attrs; img: Attrs; hex: string }> {
+    const vch = await applied(engine, await engine.plan('virtual_container_host', null, { name, compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }));
+    const img = await applied(engine, await engine.plan('image', null, { vch_id: vch.id, reference, insecure_registry: true, size_mb: 32 }));
+    const hex = String(img.id).slice('sha256:'.length);
+    expect(img.disk_path).toBe(`[LocalDS_0] ${name}/images/${hex}/${hex}.vmdk`);
+    return { vch, img, hex };
+  }
+
+  async function rewriteMarker(vchId: string, change: Record<string, unknown>): Promise<void> {
+    const pool = moRef('ResourcePool', vchId);
+    const { customValue } = await retrieveObject<{ customValue: Array<{ key: number; value: string }> }>(outside, pool, ['customValue']);
+    const marker = JSON.parse([customValue].flat().filter((c) => Number(c.key) === markerKey).pop()!.value) as Record<string, unknown>;
+    await setCustomField(outside, pool, markerKey, JSON.stringify({ ...marker, ...change }));
+  }
+
+  const exists = (dsPath: string) => datastoreDirectoryExists(outside, ds.ref, dsPath);
+  const stat = (path: string) => statDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path });
+
+  /** A complete image in another directory, as the store check sees it: the same metadata and descriptor, an extent of the same size. */
+  async function plantCopy(from: string, to: string, hex: string, extentBytes: number): Promise<void> {
+    for (const name of ['metadata.json', `${hex}.vmdk`]) {
+      const chunks: Buffer[] = [];
+      for await (const c of await downloadDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: `${from}/images/${hex}/${name}` })) chunks.push(c as Buffer);
+      await uploadDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: `${to}/images/${hex}/${name}` }, Buffer.concat(chunks));
+    }
+    await uploadDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: `${to}/images/${hex}/${hex}-flat.vmdk` }, Buffer.alloc(extentBytes));
+  }
+
+  it("GIVEN the pool marker rewritten to point the image store at a complete copy of the image WHEN the image is deleted THEN the state's image goes and the copy stays", async () => {
+    const { vch, img, hex } = await vchWithImage('vch-img-own');
+    await plantCopy('vch-img-own', 'decoy-store', hex, Number(img.size_bytes));
+    await rewriteMarker(String(vch.id), { image_store_path: 'decoy-store' });
+
+    await engine.apply(await engine.plan('image', img, null));
+    expect(await exists(`[LocalDS_0] vch-img-own/images/${hex}`)).toBe(false);
+    expect(await exists('[LocalDS_0] vch-img-own/images')).toBe(true);
+    expect(await stat(`decoy-store/images/${hex}/metadata.json`)).toBeDefined();
+    expect(await stat(`decoy-store/images/${hex}/${hex}-flat.vmdk`)).toEqual({ size: Number(img.size_bytes) });
+    // Gone where the state said: the copy the marker points at does not stand in for it.
+    expect(await engine.read([{ type: 'image', state: img }])).toEqual([null]);
+  });
+
+  it('GIVEN the pool marker rewritten to point at a complete copy, then at a datacenter that does not exist WHEN refreshed THEN the state is read as it was (disk_path kept, never dropped)', async () => {
+    const { vch, img, hex } = await vchWithImage('vch-img-dc');
+    await plantCopy('vch-img-dc', 'decoy-read', hex, Number(img.size_bytes));
+    await rewriteMarker(String(vch.id), { image_store_path: 'decoy-read' });
+    expect(await engine.read([{ type: 'image', state: img }])).toEqual([img]);
+    await rewriteMarker(String(vch.id), { datacenter: 'DC-elsewhere', datacenter_id: 'datacenter-999' });
+    const fresh = await connectTestEngine(sim());
+    try {
+      expect(await fresh.read([{ type: 'image', state: img }])).toEqual([img]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('GIVEN a state whose disk_path was edited to another directory WHEN refreshed or deleted THEN refused naming disk_path and the allowed shape, and nothing is deleted', async () => {
+    const { img, hex } = await vchWithImage('vch-img-edit');
+    await makeDirectory(outside, '[LocalDS_0] precious/data', dc.ref);
+    const edited: Attrs[] = [
+      { ...img, disk_path: '[LocalDS_0] precious/data/x.vmdk' },
+      { ...img, disk_path: `[LocalDS_0] vch-img-edit/images/${hex}/../../../precious/images/${hex}/${hex}.vmdk` },
+      { ...img, disk_path: `[LocalDS_0] images/${hex}/${hex}.vmdk` },
+      { ...img, disk_path: null },
+    ];
+    for (const state of edited) {
+      const message = `image ${String(img.id)}: the state's disk_path = ${JSON.stringify(state.disk_path)} is not where vic-iac puts an image disk. Allowed: "[<datastore>] <image store>/images/${hex}/${hex}.vmdk"`;
+      await expect(engine.read([{ type: 'image', state }])).rejects.toThrow(message);
+      await expect(engine.apply(await engine.plan('image', state, null))).rejects.toThrow(message);
+    }
+    expect(await exists('[LocalDS_0] precious/data')).toBe(true);
+    expect(await exists(`[LocalDS_0] vch-img-edit/images/${hex}`)).toBe(true);
+  });
+
+  it('GIVEN an image imported by <vch_id>/<digest> WHEN the marker is rewritten afterwards and the image deleted THEN the import took disk_path from the marker once, and the delete follows it', async () => {
+    const { vch, img, hex } = await vchWithImage('vch-img-import');
+    const imported = await engine.importState('image', `${String(vch.id)}/${String(img.id)}`);
+    expect(imported.disk_path).toBe(img.disk_path);
+    await makeDirectory(outside, `[LocalDS_0] decoy-import/images/${hex}`, dc.ref);
+    await rewriteMarker(String(vch.id), { image_store_path: 'decoy-import' });
+    await engine.apply(await engine.plan('image', imported, null));
+    expect(await exists(`[LocalDS_0] vch-img-import/images/${hex}`)).toBe(false);
+    expect(await exists(`[LocalDS_0] decoy-import/images/${hex}`)).toBe(true);
+  });
+});

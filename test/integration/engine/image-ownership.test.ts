@@ -1,24 +1,23 @@
 /**
  * An image's refresh and delete follow the state, through the engine against the simulator and a
  * real registry: the pool's `vic-iac.vch` marker rewritten to point the image store (or the
- * datacenter) elsewhere moves nothing, a delete removes the image the state names and leaves a decoy
- * where the marker points, and a state whose disk_path was edited out of shape is refused.
+ * datacenter) elsewhere moves nothing, a delete removes the image the state names and leaves the
+ * complete copy the marker points at, and a state whose disk_path was edited out of shape is refused.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Engine, PlannedChange } from '../../../src/engine';
 import type { Attrs } from '../../../src/resources';
-import { VimClient, moRef } from '../../../src/vsphere';
-import { ensureCustomFieldDef, setCustomField } from '../../../src/vsphere/custom-fields';
+import { VimClient } from '../../../src/vsphere';
 import { datastoreDirectoryExists } from '../../../src/vsphere/datastore-browser';
-import { downloadDatastoreFile, statDatastoreFile, uploadDatastoreFile } from '../../../src/vsphere/datastore-http';
+import { statDatastoreFile } from '../../../src/vsphere/datastore-http';
 import { makeDirectory } from '../../../src/vsphere/file-manager';
 import { Inventory, type Datacenter, type InventoryObject } from '../../../src/vsphere/inventory';
-import { retrieveObject } from '../../../src/vsphere/property-collector';
 import { connectTestClient, connectTestEngine } from '../../helpers/engine';
 import { writeOciLayout } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
+import { plantImageCopy, rewriteVchMarker } from '../../helpers/vch-marker';
 import { useSimulator } from '../../helpers/vcsim';
 
 async function applied(engine: Engine, plan: PlannedChange): Promise<Attrs> {
@@ -34,7 +33,6 @@ describe('image ownership: read and delete follow the state', () => {
   let scratch: string;
   let dc: Datacenter;
   let ds: InventoryObject;
-  let markerKey: number;
   let reference: string;
 
   beforeAll(async () => {
@@ -43,7 +41,6 @@ describe('image ownership: read and delete follow the state', () => {
     const inv = new Inventory(outside);
     dc = await inv.datacenter('DC0');
     ds = await inv.datastore(dc, 'LocalDS_0');
-    markerKey = (await ensureCustomFieldDef(outside, 'vic-iac.vch')).key;
     scratch = await mkdtemp(join(tmpdir(), 'vic-image-own-'));
     const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n' }] }], config: { Cmd: ['/hello'] } }]);
     await registry().push(layout.dir, 'v1', 'test/own:v1');
@@ -63,25 +60,10 @@ describe('image ownership: read and delete follow the state', () => {
     return { vch, img, hex };
   }
 
-  async function rewriteMarker(vchId: string, change: Record<string, unknown>): Promise<void> {
-    const pool = moRef('ResourcePool', vchId);
-    const { customValue } = await retrieveObject<{ customValue: Array<{ key: number; value: string }> }>(outside, pool, ['customValue']);
-    const marker = JSON.parse([customValue].flat().filter((c) => Number(c.key) === markerKey).pop()!.value) as Record<string, unknown>;
-    await setCustomField(outside, pool, markerKey, JSON.stringify({ ...marker, ...change }));
-  }
-
+  const rewriteMarker = (vchId: string, change: Record<string, unknown>) => rewriteVchMarker(outside, vchId, change);
+  const plantCopy = (from: string, to: string, hex: string, bytes: number) => plantImageCopy(outside, from, to, hex, bytes);
   const exists = (dsPath: string) => datastoreDirectoryExists(outside, ds.ref, dsPath);
   const stat = (path: string) => statDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path });
-
-  /** A complete image in another directory, as the store check sees it: the same metadata and descriptor, an extent of the same size. */
-  async function plantCopy(from: string, to: string, hex: string, extentBytes: number): Promise<void> {
-    for (const name of ['metadata.json', `${hex}.vmdk`]) {
-      const chunks: Buffer[] = [];
-      for await (const c of await downloadDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: `${from}/images/${hex}/${name}` })) chunks.push(c as Buffer);
-      await uploadDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: `${to}/images/${hex}/${name}` }, Buffer.concat(chunks));
-    }
-    await uploadDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: `${to}/images/${hex}/${hex}-flat.vmdk` }, Buffer.alloc(extentBytes));
-  }
 
   it("GIVEN the pool marker rewritten to point the image store at a complete copy of the image WHEN the image is deleted THEN the state's image goes and the copy stays", async () => {
     const { vch, img, hex } = await vchWithImage('vch-img-own');

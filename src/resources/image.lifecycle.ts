@@ -24,13 +24,14 @@ import {
   type ImageInfo,
   type RegistryAccessOptions,
 } from '../images';
-import { isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
+import { datastorePath, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { ResourceError } from './errors';
 import { image } from './image';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { containsUnknown, type Attrs, type Problem } from './schema';
-import { VchMarker, imageStoreOf, readVchMarker, takeSnapshot, unreadableMarker } from './snapshot';
-import { datacenterAbove } from './vch-ownership';
+import { inventory } from './placement';
+import { VCH_MARKER_FIELD, VchMarker, imageStoreOf, readVchMarker, takeSnapshot, unreadableMarker } from './snapshot';
+import { STORE_MARKER_FILE, datacenterAbove, inspectStore } from './vch-ownership';
 
 function access(config: Attrs): RegistryAccessOptions {
   const auth = config.registry_auth as { username?: string; password?: string } | null | undefined;
@@ -277,10 +278,26 @@ export const imageLifecycle: Lifecycle = {
     if (!match) throw new ResourceError(`cannot import image "${id}": use <vch_id>/<digest>, e.g. resgroup-42/sha256:…`);
     const [, vchId, digest] = match;
     // The one place the marker locates an image already made: the user asked for this VCH's image,
-    // and what is found becomes disk_path, which every later read and delete follows.
+    // and what is found becomes disk_path, which every later read and delete follows. The store must
+    // say it is this VCH's: an image taken from another VCH's store would later be deleted from
+    // under that VCH's container VMs, which this pool's users check cannot see.
     const marker = await markerOf(ctx, vchId);
-    const info = await readStoredImage(imageStoreOf(ctx.client, marker), digest);
-    if (!info) throw new ResourceError(`image ${digest} is not (completely) in the image store of VCH ${vchId}`);
+    const dc = await datacenterAbove(ctx.client, moRef('ResourcePool', vchId));
+    const ds = await inventory(ctx).datastore(dc, marker.datastore);
+    const where = datastorePath(ds.name, marker.image_store_path);
+    const store = await inspectStore(ctx.client, { datacenter: dc.name, datacenterRef: dc.ref, datastore: ds, path: marker.image_store_path });
+    if (store.kind === 'marked' && !(typeof store.owner === 'object' && store.owner.vch === vchId)) {
+      const owner = typeof store.owner === 'object' ? `says it belongs to virtual container host ${store.owner.vch}` : 'cannot be read';
+      throw new ResourceError(
+        `cannot import image ${digest} into virtual container host ${vchId}: the pool's "${VCH_MARKER_FIELD}" marker names the image store ${where}, whose ${STORE_MARKER_FILE} ${owner}. ` +
+          `vic-iac imports an image only from its own VCH's store. Restore image_store_path in the pool's marker (vSphere Client: the pool's Custom Attributes)${typeof store.owner === 'object' ? `, or import ${store.owner.vch}/${digest} instead` : ''}.`,
+      );
+    }
+    const info = await readStoredImage(storeAt(ctx.client, { datastore: ds.name, path: marker.image_store_path }, { ref: dc.ref, path: dc.name }), digest);
+    if (!info) throw new ResourceError(`image ${digest} is not (completely) in the image store ${where} of VCH ${vchId}`);
+    if (!storeOfImageDisk(info.diskPath, digest)) {
+      throw new ResourceError(`cannot import image ${digest}: the image store ${where} named by the pool's "${VCH_MARKER_FIELD}" marker is not a directory inside the datastore; restore image_store_path in the marker`);
+    }
     return stateOf(info, { vch_id: vchId, reference: `${info.reference.replace(/@sha256:[0-9a-f]{64}$/, '')}@${digest}`, platform: info.platform });
   },
 

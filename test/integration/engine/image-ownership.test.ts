@@ -2,17 +2,19 @@
  * An image's refresh and delete follow the state, through the engine against the simulator and a
  * real registry: the pool's `vic-iac.vch` marker rewritten to point the image store (or the
  * datacenter) elsewhere moves nothing, a delete removes the image the state names and leaves the
- * complete copy the marker points at, and a state whose disk_path was edited out of shape is refused.
+ * complete copy the marker points at, a state whose disk_path was edited out of shape is refused,
+ * and an import refuses a store that says it is another VCH's.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Engine, PlannedChange } from '../../../src/engine';
 import type { Attrs } from '../../../src/resources';
+import { STORE_MARKER_FILE } from '../../../src/resources/vch-ownership';
 import { VimClient } from '../../../src/vsphere';
 import { datastoreDirectoryExists } from '../../../src/vsphere/datastore-browser';
 import { statDatastoreFile } from '../../../src/vsphere/datastore-http';
-import { makeDirectory } from '../../../src/vsphere/file-manager';
+import { deleteDatastoreFile, makeDirectory } from '../../../src/vsphere/file-manager';
 import { Inventory, type Datacenter, type InventoryObject } from '../../../src/vsphere/inventory';
 import { connectTestClient, connectTestEngine } from '../../helpers/engine';
 import { writeOciLayout } from '../../helpers/oci-layout';
@@ -120,5 +122,18 @@ describe('image ownership: read and delete follow the state', () => {
     await engine.apply(await engine.plan('image', imported, null));
     expect(await exists(`[LocalDS_0] vch-img-import/images/${hex}`)).toBe(false);
     expect(await exists(`[LocalDS_0] decoy-import/images/${hex}`)).toBe(true);
+  });
+
+  it("GIVEN a VCH whose marker was rewritten to point at another VCH's image store WHEN an image is imported through it THEN refused naming that VCH; a store made before the marker file imports", async () => {
+    const { vch: other, img, hex } = await vchWithImage('vch-img-other');
+    const mine = await applied(engine, await engine.plan('virtual_container_host', null, { name: 'vch-img-mine', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }));
+    await rewriteMarker(String(mine.id), { image_store_path: 'vch-img-other' });
+    await expect(engine.importState('image', `${String(mine.id)}/${String(img.id)}`)).rejects.toThrow(
+      `cannot import image ${String(img.id)} into virtual container host ${String(mine.id)}: the pool's "vic-iac.vch" marker names the image store [LocalDS_0] vch-img-other, whose ${STORE_MARKER_FILE} says it belongs to virtual container host ${String(other.id)}. vic-iac imports an image only from its own VCH's store. Restore image_store_path in the pool's marker (vSphere Client: the pool's Custom Attributes), or import ${String(other.id)}/${String(img.id)} instead.`,
+    );
+    // A store made by a version without the marker file is imported by its own VCH as before.
+    await deleteDatastoreFile(outside, `[LocalDS_0] vch-img-other/${STORE_MARKER_FILE}`, dc.ref);
+    expect(await engine.importState('image', `${String(other.id)}/${String(img.id)}`)).toMatchObject({ id: img.id, disk_path: img.disk_path });
+    expect(await exists(`[LocalDS_0] vch-img-other/images/${hex}`)).toBe(true);
   });
 });

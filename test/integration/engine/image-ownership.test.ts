@@ -95,6 +95,22 @@ describe('image ownership: read and delete follow the state', () => {
     }
   });
 
+  it('GIVEN the pool marker rewritten to point elsewhere WHEN an access setting changes in place THEN the update reads the image where the state says', async () => {
+    const { vch, img } = await vchWithImage('vch-img-update');
+    await rewriteMarker(String(vch.id), { image_store_path: 'nowhere' });
+    const config: Attrs = { vch_id: vch.id, reference, insecure_registry: true, size_mb: 32, registry_auth: { username: 'reader', password: 'Upd4te-S3cret!' } };
+    // A new command: nothing this engine remembers of the marker from the create.
+    const fresh = await connectTestEngine(sim());
+    try {
+      const plan = await fresh.plan('image', img, config);
+      expect(plan.action).toBe('update');
+      const updated = await applied(fresh, plan);
+      expect(updated).toMatchObject({ id: img.id, disk_path: img.disk_path, registry_auth: { username: 'reader' } });
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('GIVEN a state whose disk_path was edited to another directory WHEN refreshed or deleted THEN refused naming disk_path and the allowed shape, and nothing is deleted', async () => {
     const { img, hex } = await vchWithImage('vch-img-edit');
     await makeDirectory(outside, '[LocalDS_0] precious/data', dc.ref);

@@ -18,7 +18,8 @@ import {
   type VimClient,
 } from '../vsphere';
 import { ImageStoreError } from './errors';
-import type { ImageStore, UploadSource } from './image-store';
+import { imageLayout, type ImageStore, type UploadSource } from './image-store';
+import { isDigest } from './reference';
 
 export interface DatastoreImageStoreOptions {
   readonly client: VimClient;
@@ -28,6 +29,30 @@ export interface DatastoreImageStoreOptions {
   readonly datastore: string;
   /** The image store's directory inside the datastore, e.g. `vch-1`; `images/<hex>/…` goes below it. */
   readonly path: string;
+}
+
+/** Where an image store lives on a datastore, without the datacenter that holds it. */
+export interface DatastoreStoreLocation {
+  readonly datastore: string;
+  readonly path: string;
+}
+
+/**
+ * The store that holds the image disk `diskPath`, read back from the path `locate` wrote:
+ * `[<datastore>] <store>/images/<hex>/<hex>.vmdk`, `<hex>` being the digest's. Undefined for any
+ * other shape (another digest, the datastore root, an empty, "." or ".." segment): whoever deletes
+ * by it never follows a path vic-iac did not write.
+ */
+export function storeOfImageDisk(diskPath: string, digest: string): DatastoreStoreLocation | undefined {
+  if (!isDigest(digest)) return undefined;
+  const match = /^\[([^\]]+)\] (.+)$/.exec(diskPath);
+  if (!match) return undefined;
+  const [, datastore, inside] = match;
+  const suffix = `/${imageLayout(digest).descriptor}`;
+  if (datastore.trim() !== datastore || datastore === '' || !inside.endsWith(suffix)) return undefined;
+  const path = inside.slice(0, -suffix.length);
+  if (path.split('/').some((s) => s === '' || s === '.' || s === '..' || s.trim() !== s)) return undefined;
+  return { datastore, path };
 }
 
 export class DatastoreImageStore implements ImageStore {

@@ -4,8 +4,8 @@ export type { BuildImageOptions, RegistryAccessOptions, ResolvedImage, ImageInfo
 export { rootfsUuidForDigest, ROOTFS_LABEL } from './ext4';
 export type { PrivilegeMode } from './ext4';
 export { LocalDirectoryImageStore, imageLayout, inspectStoredImage } from './image-store';
-export { DatastoreImageStore } from './datastore-image-store';
-export type { DatastoreImageStoreOptions } from './datastore-image-store';
+export { DatastoreImageStore, storeOfImageDisk } from './datastore-image-store';
+export type { DatastoreImageStoreOptions, DatastoreStoreLocation } from './datastore-image-store';
 export type { ImageStore, UploadSource, ImageMetadata, ImageLayout, StoredImageState } from './image-store';
 export { parseImageReference, formatImageReference, digestHex } from './reference';
 export type { ImageReference } from './reference';

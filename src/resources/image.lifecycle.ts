@@ -3,15 +3,35 @@
  * store on its datastore. Content-addressed: a digest already complete in the store is reused.
  * The reference is resolved at plan time (once per command), even while the VCH is still unknown;
  * when a tag moved, the plan shows the new digest and replaces the image, new one first.
+ *
+ * Where an image lives is decided once, when it enters the state (create, import), from the VCH
+ * marker. From then on read, update and delete take its directory from the state (`disk_path`,
+ * checked against `id`) and its datacenter from vSphere (the pool's parents): the marker is a custom
+ * field that anyone allowed to set custom fields could rewrite to point a delete elsewhere.
  */
 import { createHash } from 'node:crypto';
 import { access as fileAccess, constants } from 'node:fs/promises';
-import { ImageError, buildImage, deleteStoredImage, parseImageReference, readStoredImage, resolveReference, type ImageInfo, type RegistryAccessOptions } from '../images';
+import {
+  DatastoreImageStore,
+  ImageError,
+  buildImage,
+  deleteStoredImage,
+  parseImageReference,
+  readStoredImage,
+  resolveReference,
+  storeOfImageDisk,
+  type DatastoreStoreLocation,
+  type ImageInfo,
+  type RegistryAccessOptions,
+} from '../images';
+import { datastorePath, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { ResourceError } from './errors';
 import { image } from './image';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { containsUnknown, type Attrs, type Problem } from './schema';
-import { VchMarker, imageStoreOf, readVchMarker, takeSnapshot, unreadableMarker } from './snapshot';
+import { inventory } from './placement';
+import { VCH_MARKER_FIELD, VchMarker, imageStoreOf, readVchMarker, takeSnapshot, unreadableMarker } from './snapshot';
+import { STORE_MARKER_FILE, datacenterAbove, inspectStore } from './vch-ownership';
 
 function access(config: Attrs): RegistryAccessOptions {
   const auth = config.registry_auth as { username?: string; password?: string } | null | undefined;
@@ -52,6 +72,46 @@ async function markerOf(ctx: LifecycleContext, vchId: string): Promise<VchMarker
   const marker = await ctx.memo(`vch:${vchId}`, () => readVchMarker(ctx.client, vchId));
   if (!marker) throw new ResourceError(`virtual container host ${vchId} not found (or not managed by vic-iac); use the id of a vic_virtual_container_host`);
   return marker;
+}
+
+/**
+ * The image store the state names: the datastore and directory of `disk_path`, which must be where
+ * vic-iac puts the disk of the digest in `id`. A state edited into another shape is refused, never
+ * followed.
+ */
+function storeInState(prior: Attrs): DatastoreStoreLocation {
+  const id = String(prior.id);
+  const diskPath = prior.disk_path;
+  const location = typeof diskPath === 'string' ? storeOfImageDisk(diskPath, id) : undefined;
+  if (location) return location;
+  const hex = /^sha256:[0-9a-f]{64}$/.test(id) ? id.slice('sha256:'.length) : '<64 hex digits of the digest in id>';
+  throw new ResourceError(
+    `image ${id}: the state's disk_path = ${JSON.stringify(diskPath ?? null)} is not where vic-iac puts an image disk. ` +
+      `Allowed: "[<datastore>] <image store>/images/${hex}/${hex}.vmdk" (id must be the image digest, sha256:<64 hex digits>). ` +
+      'vic-iac reads and deletes the image only where the state says it wrote it, and will not guess another place. ' +
+      'Restore disk_path (and id) to what the apply wrote, or remove the image from the state and import it again by <vch_id>/<digest>.',
+  );
+}
+
+type DatacenterLocation = { readonly ref: ManagedObjectReference; readonly path: string };
+
+function storeAt(client: VimClient, location: DatastoreStoreLocation, datacenter: DatacenterLocation): DatastoreImageStore {
+  return new DatastoreImageStore({ client, datacenter, datastore: location.datastore, path: location.path });
+}
+
+/** The datacenter vSphere puts the VCH pool in; undefined when the pool is gone. Pools never change datacenter. */
+async function datacenterOfPool(ctx: LifecycleContext, vchId: string): Promise<DatacenterLocation | undefined> {
+  try {
+    const dc = await ctx.memo(`datacenter-of:${vchId}`, () => datacenterAbove(ctx.client, moRef('ResourcePool', vchId)));
+    return { ref: dc.ref, path: dc.name };
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+function sameDatacenter(a: DatacenterLocation, b: DatacenterLocation): boolean {
+  return a.ref.value === b.ref.value && a.path === b.path;
 }
 
 /** A registry failure as a plan-time problem on the attribute the user can fix. */
@@ -95,11 +155,32 @@ export const imageLifecycle: Lifecycle = {
   readsVms: false,
 
   async read(ctx, snapshot, prior) {
-    const pool = snapshot.pools.get(String(prior.vch_id));
+    const vchId = String(prior.vch_id);
+    const pool = snapshot.pools.get(vchId);
     if (pool?.markerError) throw unreadableMarker(pool);
-    const marker = pool?.marker;
-    if (!marker) return null;
-    const info = await readStoredImage(imageStoreOf(ctx.client, marker), String(prior.id));
+    // The VCH is gone, and its images with it.
+    if (!pool) return null;
+    const location = storeInState(prior);
+    const digest = String(prior.id);
+    // The marker's datacenter spares a refresh the walk up the pool's parents. It only locates the
+    // datastore of the state's directory, and an image is called gone only once the datacenter
+    // vSphere puts the pool in agrees: a rewritten marker cannot drop an image from the state.
+    const hinted = pool.marker ? { ref: moRef('Datacenter', pool.marker.datacenter_id), path: pool.marker.datacenter } : undefined;
+    let info: ImageInfo | undefined;
+    let answered = false;
+    if (hinted) {
+      try {
+        info = await readStoredImage(storeAt(ctx.client, location, hinted), digest);
+        answered = true;
+      } catch {
+        // Asked again below, where vSphere puts the pool: an error there is the one to report.
+      }
+    }
+    if (!info) {
+      const dc = await datacenterOfPool(ctx, vchId);
+      if (!dc) return null;
+      if (!(answered && hinted && sameDatacenter(dc, hinted))) info = await readStoredImage(storeAt(ctx.client, location, dc), digest);
+    }
     return info ? stateOf(info, prior) : null;
   },
 
@@ -163,35 +244,60 @@ export const imageLifecycle: Lifecycle = {
 
   async update(ctx, prior, config) {
     // Only access settings (credentials, TLS) change in place; the stored image stays as it is.
-    const marker = await markerOf(ctx, String(prior.vch_id));
-    const info = await readStoredImage(imageStoreOf(ctx.client, marker), String(prior.id));
+    const vchId = String(prior.vch_id);
+    const location = storeInState(prior);
+    const dc = await datacenterOfPool(ctx, vchId);
+    if (!dc) throw new ResourceError(`virtual container host ${vchId} not found; refresh and plan again`);
+    const info = await readStoredImage(storeAt(ctx.client, location, dc), String(prior.id));
     if (!info) throw new ResourceError(`image ${String(prior.id)} is no longer in the image store; refresh and plan again to re-create it`);
     return stateOf(info, config);
   },
 
   async delete(ctx, prior) {
     const vchId = String(prior.vch_id);
+    const location = storeInState(prior);
     const snap = await takeSnapshot(ctx.client, [vchId]);
     const pool = snap.pools.get(vchId);
     if (pool?.markerError) throw unreadableMarker(pool);
-    const marker = pool?.marker;
-    if (!marker) return;
+    // The VCH is gone: its destroy decided what became of its image store.
+    if (!pool) return;
+    // Who uses the image comes from vSphere: the VMs in the pool that name it.
     const users = snap.vmsInPool(vchId).filter((vm) => vm.extraConfig.get('vic.image') === prior.id);
     if (users.length > 0) {
       throw new ResourceError(
         `image ${String(prior.id)} is in use by ${users.length} container VM(s): ${users.map((v) => `${v.name} (${v.moid})`).join(', ')}. Delete or replace them first (ResourceInUse).`,
       );
     }
-    await deleteStoredImage(imageStoreOf(ctx.client, marker), String(prior.id));
+    const dc = await datacenterOfPool(ctx, vchId);
+    if (!dc) return;
+    await deleteStoredImage(storeAt(ctx.client, location, dc), String(prior.id));
   },
 
   async importState(ctx, id) {
     const match = /^([^/]+)\/(sha256:[0-9a-f]{64})$/.exec(id);
     if (!match) throw new ResourceError(`cannot import image "${id}": use <vch_id>/<digest>, e.g. resgroup-42/sha256:…`);
     const [, vchId, digest] = match;
+    // The one place the marker locates an image already made: the user asked for this VCH's image,
+    // and what is found becomes disk_path, which every later read and delete follows. The store must
+    // say it is this VCH's: an image taken from another VCH's store would later be deleted from
+    // under that VCH's container VMs, which this pool's users check cannot see.
     const marker = await markerOf(ctx, vchId);
-    const info = await readStoredImage(imageStoreOf(ctx.client, marker), digest);
-    if (!info) throw new ResourceError(`image ${digest} is not (completely) in the image store of VCH ${vchId}`);
+    const dc = await datacenterAbove(ctx.client, moRef('ResourcePool', vchId));
+    const ds = await inventory(ctx).datastore(dc, marker.datastore);
+    const where = datastorePath(ds.name, marker.image_store_path);
+    const store = await inspectStore(ctx.client, { datacenter: dc.name, datacenterRef: dc.ref, datastore: ds, path: marker.image_store_path });
+    if (store.kind === 'marked' && !(typeof store.owner === 'object' && store.owner.vch === vchId)) {
+      const owner = typeof store.owner === 'object' ? `says it belongs to virtual container host ${store.owner.vch}` : 'cannot be read';
+      throw new ResourceError(
+        `cannot import image ${digest} into virtual container host ${vchId}: the pool's "${VCH_MARKER_FIELD}" marker names the image store ${where}, whose ${STORE_MARKER_FILE} ${owner}. ` +
+          `vic-iac imports an image only from its own VCH's store. Restore image_store_path in the pool's marker (vSphere Client: the pool's Custom Attributes)${typeof store.owner === 'object' ? `, or import ${store.owner.vch}/${digest} instead` : ''}.`,
+      );
+    }
+    const info = await readStoredImage(storeAt(ctx.client, { datastore: ds.name, path: marker.image_store_path }, { ref: dc.ref, path: dc.name }), digest);
+    if (!info) throw new ResourceError(`image ${digest} is not (completely) in the image store ${where} of VCH ${vchId}`);
+    if (!storeOfImageDisk(info.diskPath, digest)) {
+      throw new ResourceError(`cannot import image ${digest}: the image store ${where} named by the pool's "${VCH_MARKER_FIELD}" marker is not a directory inside the datastore; restore image_store_path in the marker`);
+    }
     return stateOf(info, { vch_id: vchId, reference: `${info.reference.replace(/@sha256:[0-9a-f]{64}$/, '')}@${digest}`, platform: info.platform });
   },
 

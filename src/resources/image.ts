@@ -60,7 +60,8 @@ export const image: ResourceDeclaration = {
   dataSource: { description: 'Reads an image already in a VCH image store, by reference or digest.', lookup: ['vch_id', 'reference'] },
   docs: {
     creates: 'Under `<image_store>/images/<hex>/`: `<hex>.vmdk` (a monolithicFlat descriptor), `<hex>-flat.vmdk` (the ext4 filesystem) and `metadata.json` (the image config). `<hex>` is the manifest digest without `sha256:`. Content-addressed: the same digest is never pulled or uploaded twice.',
-    importHelp: 'Import by `<vch_id>/<digest>`.',
+    importHelp:
+      'Import by `<vch_id>/<digest>`. The import finds the image store through the VCH pool\'s marker, once: what it finds becomes `disk_path`, and every later refresh and destroy follows `disk_path`, never the marker (check it after an import).',
     example: `resource "vic_image" "busybox" {
   vch_id    = vic_virtual_container_host.demo.id
   reference = "127.0.0.1:5000/library/busybox:1.36"

@@ -9,6 +9,7 @@ import { connectTestEngine } from '../helpers/engine';
 import { writeOciLayout } from '../helpers/oci-layout';
 import { moRef } from '../../src/vsphere';
 import { retrieveFromContainer, retrieveObject } from '../../src/vsphere/property-collector';
+import type { Attrs } from '../../src/resources';
 import { extraConfigMap } from '../../src/resources/snapshot';
 import { Workspace, readState, workspace } from './terraform-cli';
 import { useTerraformTestbed } from './testbed';
@@ -28,7 +29,8 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
 
   it('GIVEN an image and a container VM on tag v1 WHEN a new image is pushed to v1 THEN plan replaces both on the new digest, apply converges, and a further plan has no changes', async () => {
     await tf(['apply', '-auto-approve']);
-    const oldDigest = String(attrs('app').digest);
+    const oldImage = attrs('app');
+    const oldDigest = String(oldImage.digest);
     const layout = await writeOciLayout(join(bed.scratch(), 'moved'), 'v1', [
       { layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/httpd', content: '#!/bin/sh\necho moved\n', mode: 0o755 }] }], config: { Entrypoint: ['/bin/httpd'], Env: ['PATH=/bin'] } },
     ]);
@@ -53,7 +55,7 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
     // Terraform destroyed the VM before the old image, and nothing keeps the old image now.
     const engine = await connectTestEngine(bed.sim());
     try {
-      expect(await engine.read([{ type: 'image', state: { ...image, id: oldDigest, digest: oldDigest } }])).toEqual([null]);
+      expect(await engine.read([{ type: 'image', state: oldImage as Attrs }])).toEqual([null]);
     } finally {
       await engine.close();
     }

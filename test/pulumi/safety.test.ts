@@ -92,6 +92,9 @@ describe('pulumi: moved tags and duplicate names', () => {
     async () => {
       const first = await stack.up();
       const oldDigest = String(first.outputs.imageDigest.value);
+      // The old image's state as Pulumi stored it: where it is, for the read below that finds it gone.
+      const [oldImage] = (await stack.exportStack()).deployment.resources.filter((r: { type: string }) => r.type.endsWith('vic:Image'));
+      const oldDiskPath = String(oldImage.outputs.diskPath);
       await pushApp('two');
 
       const preview = await stack.preview();
@@ -115,7 +118,7 @@ describe('pulumi: moved tags and duplicate names', () => {
       const engine = await connectTestEngine(sim());
       try {
         const [vch] = (await stack.exportStack()).deployment.resources.filter((r: { type: string }) => r.type.endsWith('vic:VirtualContainerHost'));
-        const [old] = await engine.read([{ type: 'image', state: { id: oldDigest, vch_id: String(vch.id) } }]);
+        const [old] = await engine.read([{ type: 'image', state: { id: oldDigest, vch_id: String(vch.id), disk_path: oldDiskPath } }]);
         expect(old).toBeNull();
       } finally {
         await engine.close();

@@ -11,7 +11,7 @@
  */
 import { Attrs, Problem, ResourceType, UNKNOWN, Value, containsUnknown, declarationFor, declarations, formatPath, isUnknown } from '../resources';
 import { identityKey } from './claims';
-import { Action, ApplyOptions, Engine, EngineError, PlannedChange, ProgressEvent } from './types';
+import { Action, ApplyOptions, Engine, PlannedChange, ProgressEvent, ResourceError } from './types';
 
 /** `type.name`, e.g. `container_vm.web`. */
 export type Address = string;
@@ -258,7 +258,7 @@ function propagateReplacements(changes: StackChange[], resources: readonly Stack
 export async function applyStack(engine: Engine, plan: StackPlan, resources: readonly StackResource[], options: StackApplyOptions = {}): Promise<StackState> {
   const blocking = plan.problems.filter((p) => (p.severity ?? 'error') === 'error');
   if (blocking.length > 0) {
-    throw new EngineError(`the plan has errors; nothing was changed:\n${blocking.map((p) => `${p.address}${p.path.length ? `.${formatPath(p.path)}` : ''}: ${p.detail}`).join('\n')}`, blocking);
+    throw new ResourceError(`the plan has errors; nothing was changed:\n${blocking.map((p) => `${p.address}${p.path.length ? `.${formatPath(p.path)}` : ''}: ${p.detail}`).join('\n')}`, blocking);
   }
   const concurrency = Math.max(1, options.concurrency ?? 8);
   let state: StackState = plan.refreshed;
@@ -323,7 +323,7 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
       } else {
         const spec = specs.get(c.address) as StackResource;
         const config = resolveRefs(spec.config, state) as Attrs;
-        if (containsUnknown(config)) throw new EngineError(`${c.address}: a reference is still unknown after its dependencies were applied`);
+        if (containsUnknown(config)) throw new ResourceError(`${c.address}: a reference is still unknown after its dependencies were applied`);
         const prior = c.change.action === 'create' ? null : (state.resources[c.address]?.attrs ?? null);
         let change = await engine.plan(c.change.type, prior, config, { owner: c.address, label: c.address });
         if (c.change.action === 'replace' && change.action !== 'replace') change = { ...change, action: 'replace' };
@@ -370,14 +370,14 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
       if (pending.size > 0 && options.signal?.aborted) {
         failures.push(`interrupted before ${pending.size} more change(s) started: ${[...pending.keys()].join(', ')}`);
       }
-      if (pending.size > 0 && failures.length === 0) throw new EngineError(`cannot order the remaining changes: ${[...pending.keys()].join(', ')}`);
+      if (pending.size > 0 && failures.length === 0) throw new ResourceError(`cannot order the remaining changes: ${[...pending.keys()].join(', ')}`);
       break;
     }
     await Promise.race(inFlight.values());
   }
   if (failures.length > 0) {
-    const err = new EngineError(`apply failed; what was done is kept in the state:\n${failures.join('\n')}`);
-    (err as EngineError & { state?: StackState }).state = state;
+    const err = new ResourceError(`apply failed; what was done is kept in the state:\n${failures.join('\n')}`);
+    (err as ResourceError & { state?: StackState }).state = state;
     throw err;
   }
   return state;

@@ -253,7 +253,7 @@ export class VsphereEngine implements Engine {
    * VCHs and images are read from their pool rows alone, and Terraform reads them first (the
    * container VMs depend on them): they get a pool-only read, and the snapshot with the VMs is taken
    * meanwhile, in the background. Terraform plans the VCH and the image and expands the VMs' count
-   * before it asks for them; for 1000 VMs that hides the whole snapshot (about 0.4 s).
+   * before it asks for them, which hides the snapshot of a large pool (bench/README.md, refresh).
    */
   async read(requests: readonly ReadRequest[]): Promise<(Attrs | null)[]> {
     const pools = new Set(requests.flatMap((r) => this.lifecycle(r.type).poolsOf(r.state)));

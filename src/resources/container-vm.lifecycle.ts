@@ -360,7 +360,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       // a squatter elsewhere in vSphere is still refused at apply time, by FindByUuid. Not VOLATILE:
       // what this engine creates or deletes is ours, so it cannot change who else holds a UUID, and
       // Terraform plans each new VM again while applying: dropping the snapshot at every create made
-      // an apply of N VMs take a snapshot of the growing pool per VM (64 of up to 160 ms for N = 200).
+      // an apply of N VMs take a snapshot of the growing pool per VM (bench/README.md, apply).
       const uuid = containerVmUuid(vchId, config.name);
       const pool = await ctx.memo(`uuid-holders:${vchId}`, () => takeSnapshot(ctx.client, [vchId]));
       const vm = pool.vmsByUuid.get(uuid);

@@ -222,7 +222,7 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
       return { problems, planned, forceReplace: [{ path: ['digest'], reason: `reference ${reference} now points at ${digest} (was ${String(prior.digest)}) (forces replacement)` }] };
     }
     if (!moved && prior.reference !== reference) {
-      return { problems, equivalent: [{ attribute: 'reference', reason: `reference: ${String(prior.reference)} → ${reference} (the same digest ${digest}: nothing to pull)` }] };
+      return { problems, equivalent: [{ attribute: 'reference', reason: `reference: ${prior.reference} → ${reference} (the same digest ${digest}: nothing to pull)` }] };
     }
     return { problems, planned };
   },

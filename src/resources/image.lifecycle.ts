@@ -155,7 +155,7 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
   readsVms: false,
 
   async read(ctx, snapshot, prior) {
-    const vchId = String(prior.vch_id);
+    const vchId = prior.vch_id;
     const pool = snapshot.pools.get(vchId);
     if (pool?.markerError) throw unreadableMarker(pool);
     // The VCH is gone, and its images with it.
@@ -244,7 +244,7 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
 
   async update(ctx, prior, config) {
     // Only access settings (credentials, TLS) change in place; the stored image stays as it is.
-    const vchId = String(prior.vch_id);
+    const vchId = prior.vch_id;
     const location = storeInState(prior);
     const dc = await datacenterOfPool(ctx, vchId);
     if (!dc) throw new ResourceError(`virtual container host ${vchId} not found; refresh and plan again`);
@@ -254,7 +254,7 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
   },
 
   async delete(ctx, prior) {
-    const vchId = String(prior.vch_id);
+    const vchId = prior.vch_id;
     const location = storeInState(prior);
     const snap = await takeSnapshot(ctx.client, [vchId]);
     const pool = snap.pools.get(vchId);

@@ -297,6 +297,129 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
   return afterChange(client, ref, config);
 }
 
+/**
+ * The VM of a create that stopped midway (found by its BIOS UUID), brought to the config and marked
+ * done; none when there is none. A VM that is not ours, or that another resource holds, is refused.
+ */
+async function adoptLeftover(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: string): Promise<Attrs | undefined> {
+  const { client } = ctx;
+  const { vch_id: vchId, name } = config;
+  const existingRef = await new Inventory(client).findVmByUuid(uuid);
+  if (!existingRef) return undefined;
+  const existing = await readVm(client, existingRef);
+  if (!existing) return undefined;
+  if (!isOurs(existing, vchId, name)) {
+    throw new ResourceError(`VM ${existing.name} (${existing.moid}) already has BIOS UUID ${uuid} and was not made by vic-iac; refusing to adopt it. Choose another name, or remove that VM.`);
+  }
+  if (isHeld(existing)) throw new ResourceError(heldMessage(existing, vchId, name), [{ path: ['name'], severity: 'error', summary: 'Container VM held by another resource', detail: heldMessage(existing, vchId, name) }]);
+  ctx.progress('adopting the VM an earlier apply created');
+  const adopted = await reconcile(ctx, existing, config);
+  await reconfigureVm(client, existingRef, { extraConfig: { [KEYS.created]: 'done' } });
+  return adopted;
+}
+
+/** A new VM as CreateVM_Task takes it: its devices, its markers (created: pending) and where its files go. */
+interface PlannedVm {
+  readonly uuid: string;
+  readonly marker: VchMarker;
+  readonly dc: Parameters<typeof networkOf>[1];
+  /** The VM's directory in the image store. */
+  readonly dir: string;
+  readonly vmPath: string;
+  readonly devices: VirtualDeviceConfigSpec[];
+  readonly extraConfig: Record<string, string>;
+}
+
+async function plannedVm(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: string, marker: VchMarker): Promise<PlannedVm> {
+  const { name } = config;
+  const image = await storedImage(ctx, marker, config.image_id);
+  const networks = wantedNetworks(config, marker);
+  const dc = { ref: moRef('Datacenter', marker.datacenter_id), name: marker.datacenter } as Parameters<typeof networkOf>[1];
+  const targets: NetworkTarget[] = [];
+  for (const n of networks) targets.push(await networkOf(ctx, dc, 'networks', n));
+
+  const ds = marker.datastore;
+  const layout = imageLayout(config.image_id);
+  const dir = `${marker.image_store_path}/containers/${name}`;
+  const imageKB = Math.ceil(image.size_bytes / 1024);
+  const devices: VirtualDeviceConfigSpec[] = [
+    addDevice(pvscsiController(-100)),
+    addDevice(
+      virtualDisk({
+        key: -101,
+        controllerKey: -100,
+        unitNumber: 0,
+        fileName: datastorePath(ds, `${dir}/${name}.vmdk`),
+        // A child delta disk is at least as large as its parent.
+        capacityKB: Math.max(imageKB, config.disk_size_mb * 1024),
+        parentFileName: datastorePath(ds, `${marker.image_store_path}/${layout.descriptor}`),
+      }),
+      'create',
+    ),
+    ...(marker.bootstrap_iso ? [addDevice(isoCdrom({ key: -102, isoFileName: marker.bootstrap_iso }))] : []),
+    ...targets.map((network, i) => addDevice(networkAdapter({ key: -110 - i, model: 'vmxnet3', network }))),
+    addDevice(fileSerialPort({ key: -103, fileName: datastorePath(ds, `${dir}/console.log`) })),
+  ];
+  const guest = guestConfig(config, { ...image, rootfs_uuid: image.rootfs_uuid });
+  const extraConfig: Record<string, string> = {
+    [GUESTINFO_CONFIG_KEY]: encodeGuestConfig(guest),
+    [KEYS.owner]: OWNER,
+    [KEYS.vch]: config.vch_id,
+    [KEYS.name]: name,
+    [KEYS.image]: config.image_id,
+    [KEYS.spec]: JSON.stringify(specOf(config, networks, uuid)),
+    [KEYS.labels]: JSON.stringify(config.labels ?? {}),
+    [KEYS.created]: 'pending',
+    'disk.EnableUUID': 'TRUE',
+  };
+  return { uuid, marker, dc, dir, vmPath: datastorePath(ds, `${dir}/${name}.vmx`), devices, extraConfig };
+}
+
+/**
+ * CreateVM_Task, made once whatever happens to its reply: a missing VM directory is made and the
+ * create tried again; a lost reply is looked for by the BIOS UUID before anything is tried again.
+ */
+async function createOnce(ctx: LifecycleContext, planned: PlannedVm, config: ContainerVmAttrs): Promise<ManagedObjectReference> {
+  const { client } = ctx;
+  const { uuid, marker, dc, dir, vmPath, devices, extraConfig } = planned;
+  const { vch_id: vchId, name } = config;
+  const create = () =>
+    createVm(client, {
+      folder: moRef('Folder', marker.folder_id ?? ''),
+      pool: moRef('ResourcePool', vchId),
+      config: {
+        name,
+        uuid,
+        guestId: 'otherGuest64',
+        annotation: `Container VM "${name}" of virtual container host "${marker.name}" (${vchId}), managed by vic-iac. Changes made here are reverted by the next apply.`,
+        files: { vmPathName: vmPath },
+        numCPUs: config.cpus,
+        memoryMB: config.memory_mb,
+        deviceChange: devices,
+        extraConfig,
+      },
+    });
+  // vSphere makes the VM's own directory (the last one of the .vmx path) inside <store>/containers,
+  // which the VCH made. A store without it (made by hand, or cleaned) gets it here, once.
+  const attempt = () =>
+    create().catch(async (e: unknown) => {
+      if (!isFault(e, 'FileFault') && !isFault(e, 'FileNotFound')) throw e;
+      await makeDirectory(client, datastorePath(marker.datastore, dir), dc.ref).catch((m: unknown) => (isFault(m, 'FileAlreadyExists') ? undefined : Promise.reject(m)));
+      return create();
+    });
+  return attempt().catch(async (e: unknown) => {
+    // The reply may have been lost after vSphere made the VM (CreateVM_Task is never retried
+    // blindly): the BIOS UUID finds it, and only a VM with our markers is taken as ours.
+    if (!isTransient(e) && !isDuplicateName(e)) throw e;
+    const made = await vmMadeByLostCreate(client, uuid);
+    if (!made) return attempt();
+    const vm = await readVm(client, made);
+    if (!vm || !isOurs(vm, vchId, name)) throw e;
+    ctx.progress('the reply to create VM was lost; found the VM it made');
+    return made;
+  });
+}
+
 export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   declaration: containerVm,
 
@@ -385,100 +508,15 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
 
   async create(ctx, config) {
     const { client } = ctx;
-    const vchId = config.vch_id;
+    const uuid = containerVmUuid(config.vch_id, config.name);
+    const adopted = await adoptLeftover(ctx, config, uuid);
+    if (adopted) return adopted;
+    const marker = await vchMarker(ctx, config.vch_id);
+    const planned = await plannedVm(ctx, config, uuid, marker);
+    const { extraConfig, vmPath } = planned;
     const name = config.name;
-    const uuid = containerVmUuid(vchId, name);
-    const existingRef = await new Inventory(client).findVmByUuid(uuid);
-    if (existingRef) {
-      const existing = await readVm(client, existingRef);
-      if (existing && !isOurs(existing, vchId, name)) {
-        throw new ResourceError(`VM ${existing.name} (${existing.moid}) already has BIOS UUID ${uuid} and was not made by vic-iac; refusing to adopt it. Choose another name, or remove that VM.`);
-      }
-      if (existing && isHeld(existing)) throw new ResourceError(heldMessage(existing, vchId, name), [{ path: ['name'], severity: 'error', summary: 'Container VM held by another resource', detail: heldMessage(existing, vchId, name) }]);
-      if (existing) {
-        ctx.progress('adopting the VM an earlier apply created');
-        const adopted = await reconcile(ctx, existing, config);
-        await reconfigureVm(client, existingRef, { extraConfig: { [KEYS.created]: 'done' } });
-        return adopted;
-      }
-    }
-    const marker = await vchMarker(ctx, vchId);
-    const image = await storedImage(ctx, marker, config.image_id);
-    const networks = wantedNetworks(config, marker);
-    const dc = { ref: moRef('Datacenter', marker.datacenter_id), name: marker.datacenter } as Parameters<typeof networkOf>[1];
-    const targets: NetworkTarget[] = [];
-    for (const n of networks) targets.push(await networkOf(ctx, dc, 'networks', n));
-
-    const ds = marker.datastore;
-    const layout = imageLayout(config.image_id);
-    const dir = `${marker.image_store_path}/containers/${name}`;
-    const imageKB = Math.ceil(image.size_bytes / 1024);
-    const devices: VirtualDeviceConfigSpec[] = [
-      addDevice(pvscsiController(-100)),
-      addDevice(
-        virtualDisk({
-          key: -101,
-          controllerKey: -100,
-          unitNumber: 0,
-          fileName: datastorePath(ds, `${dir}/${name}.vmdk`),
-          // A child delta disk is at least as large as its parent.
-          capacityKB: Math.max(imageKB, config.disk_size_mb * 1024),
-          parentFileName: datastorePath(ds, `${marker.image_store_path}/${layout.descriptor}`),
-        }),
-        'create',
-      ),
-      ...(marker.bootstrap_iso ? [addDevice(isoCdrom({ key: -102, isoFileName: marker.bootstrap_iso }))] : []),
-      ...targets.map((network, i) => addDevice(networkAdapter({ key: -110 - i, model: 'vmxnet3', network }))),
-      addDevice(fileSerialPort({ key: -103, fileName: datastorePath(ds, `${dir}/console.log`) })),
-    ];
-    const guest = guestConfig(config, { ...image, rootfs_uuid: image.rootfs_uuid });
-    const extraConfig: Record<string, string> = {
-      [GUESTINFO_CONFIG_KEY]: encodeGuestConfig(guest),
-      [KEYS.owner]: OWNER,
-      [KEYS.vch]: vchId,
-      [KEYS.name]: name,
-      [KEYS.image]: config.image_id,
-      [KEYS.spec]: JSON.stringify(specOf(config, networks, uuid)),
-      [KEYS.labels]: JSON.stringify(config.labels ?? {}),
-      [KEYS.created]: 'pending',
-      'disk.EnableUUID': 'TRUE',
-    };
     ctx.progress('create VM');
-    const create = () =>
-      createVm(client, {
-        folder: moRef('Folder', marker.folder_id ?? ''),
-        pool: moRef('ResourcePool', vchId),
-        config: {
-          name,
-          uuid,
-          guestId: 'otherGuest64',
-          annotation: `Container VM "${name}" of virtual container host "${marker.name}" (${vchId}), managed by vic-iac. Changes made here are reverted by the next apply.`,
-          files: { vmPathName: datastorePath(ds, `${dir}/${name}.vmx`) },
-          numCPUs: config.cpus,
-          memoryMB: config.memory_mb,
-          deviceChange: devices,
-          extraConfig,
-        },
-      });
-    // vSphere makes the VM's own directory (the last one of the .vmx path) inside <store>/containers,
-    // which the VCH made. A store without it (made by hand, or cleaned) gets it here, once.
-    const attempt = () =>
-      create().catch(async (e: unknown) => {
-        if (!isFault(e, 'FileFault') && !isFault(e, 'FileNotFound')) throw e;
-        await makeDirectory(client, datastorePath(ds, dir), dc.ref).catch((m: unknown) => (isFault(m, 'FileAlreadyExists') ? undefined : Promise.reject(m)));
-        return create();
-      });
-    const ref = await attempt().catch(async (e: unknown) => {
-      // The reply may have been lost after vSphere made the VM (CreateVM_Task is never retried
-      // blindly): the BIOS UUID finds it, and only a VM with our markers is taken as ours.
-      if (!isTransient(e) && !isDuplicateName(e)) throw e;
-      const made = await vmMadeByLostCreate(client, uuid);
-      if (!made) return attempt();
-      const vm = await readVm(client, made);
-      if (!vm || !isOurs(vm, vchId, name)) throw e;
-      ctx.progress('the reply to create VM was lost; found the VM it made');
-      return made;
-    });
+    const ref = await createOnce(ctx, planned, config);
     if (config.power_state === 'running') {
       ctx.progress('power on');
       await powerOnVm(client, ref);
@@ -496,7 +534,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
         extraConfig: new Map(Object.entries(extraConfig)),
         numCpu: config.cpus,
         memoryMb: config.memory_mb,
-        vmPath: datastorePath(ds, `${dir}/${name}.vmx`),
+        vmPath,
         ipAddresses: [],
       },
       { secrets: { known: config } },

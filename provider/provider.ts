@@ -447,7 +447,7 @@ export class VicProvider {
 
   /**
    * A valid plan keeps configured values exactly; only computed attributes may differ, and an
-   * optional + computed one only when config leaves it null (objchange/plan_valid.go).
+   * optional + computed one only when config leaves it null (Terraform's internal/plans/objchange/plan_valid.go).
    */
   private conformPlan(kind: TerraformKind, engine: Attrs, config: Attrs, prior: Attrs | null): Attrs {
     const planned: Attrs = {};

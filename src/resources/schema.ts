@@ -3,9 +3,9 @@
  * Pulumi args and `replaces`, the CLI spec format and the docs under docs/resources are derived from
  * these declarations (provider/schema.ts, pulumi-component/generate-types.ts, src/cli/spec.ts,
  * src/resources/docs.ts), and so are the TypeScript types a lifecycle reads its attributes as
- * (`AttrsOf`). What is still written by hand beside a declaration: how a lifecycle maps an attribute
- * to vSphere and back (the ConfigSpec, the markers), the Pulumi and CDKTF bindings, which are
- * generated and checked to be current, and the examples in docs/*.md.
+ * (`AttrsOf`). The Pulumi and CDKTF bindings are generated files, which tests keep current. Not
+ * derived, and written by hand beside a declaration: how a lifecycle maps an attribute to vSphere
+ * and back (the ConfigSpec, the markers), and the examples in docs/*.md.
  */
 
 /** Attribute value types. `object` is a nested object; with `block: true` it renders as an HCL block. */

@@ -1,7 +1,7 @@
 /**
  * Loads the provider's bundles with a V8 code cache. Terraform starts the provider three or four
- * times per command, and compiling the 750 KB handshake bundle took about a quarter of each start
- * (exec → handshake 128 ms → 90 ms with the cache, bench/provider-startup.ts).
+ * times per command, and compiling the handshake bundle took a large share of each start (measured
+ * by bench/provider-startup.ts; figures in bench/README.md).
  *
  * Node >= 22.1 has this built in (module.enableCompileCache); on Node 20 the bundle is compiled
  * through vm.Script with the cached data of an earlier start. The cache lives in the private

@@ -1,6 +1,6 @@
 /**
  * The cty wire formats, type-directed: msgpack for DynamicValue (what Terraform reads), JSON for
- * DynamicValue.json and RawState. Follows docs/plugin-protocol/object-wire-format.md and
+ * DynamicValue.json and RawState. Follows Terraform's docs/plugin-protocol/object-wire-format.md and
  * go-cty's cty/msgpack: null is nil, unknown is an extension, objects are maps with exactly their
  * attributes, a dynamic value is [type JSON, value].
  */

@@ -4,7 +4,7 @@
  * cty values and engine attributes and enforces Terraform's plan and apply rules; the decisions
  * (what changes, what it means in vSphere) belong to the engine.
  */
-import { ApplyOptions, AttributeChange, Engine, EngineError, PlannedChange, sameValue } from '../src/engine';
+import { ApplyOptions, Engine, PlannedChange, ResourceError, approvedChange, sameValue } from '../src/engine';
 import {
   AttrPath,
   Attrs,
@@ -129,9 +129,9 @@ export class VicProvider {
     return kind.declaration!.type;
   }
 
-  /** Errors become diagnostics; EngineError problems keep their attribute paths. */
+  /** Errors become diagnostics; ResourceError problems keep their attribute paths. */
   private failure(kind: TerraformKind | undefined, summary: string, err: unknown, value?: CtyValue): Diagnostic[] {
-    if (err instanceof EngineError && err.problems.length > 0 && kind) {
+    if (err instanceof ResourceError && err.problems.length > 0 && kind) {
       return problemDiagnostics(kind, err.problems, value);
     }
     if (err instanceof UnknownTypeError) return [errorDiagnostic(err.message, err.detail)];
@@ -376,7 +376,7 @@ export class VicProvider {
       kind = this.resourceKind(req.type_name);
       prior = this.decode(kind, req.prior_state);
       planned = this.decode(kind, req.planned_state);
-      const change = this.changeFor(kind, prior, planned);
+      const change = approvedChange(this.resourceType(kind), prior, planned);
       const engine = await this.engine();
       const options: ApplyOptions = {
         signal: this.stopController.signal,
@@ -447,7 +447,7 @@ export class VicProvider {
 
   /**
    * A valid plan keeps configured values exactly; only computed attributes may differ, and an
-   * optional + computed one only when config leaves it null (objchange/plan_valid.go).
+   * optional + computed one only when config leaves it null (Terraform's internal/plans/objchange/plan_valid.go).
    */
   private conformPlan(kind: TerraformKind, engine: Attrs, config: Attrs, prior: Attrs | null): Attrs {
     const planned: Attrs = {};
@@ -487,28 +487,6 @@ export class VicProvider {
       .map(([n]) => [n]);
     for (const p of change.requiresReplace) if (!paths.some((q) => formatPath(q) === formatPath(p))) paths.push(p);
     return paths.map((p) => ({ steps: attributePathSteps(kind.type, p) }));
-  }
-
-  /** The engine's change for what Terraform approved: replace arrives as delete, then create. */
-  private changeFor(kind: TerraformKind, prior: Attrs | null, planned: Attrs | null): PlannedChange {
-    const action = prior === null ? 'create' : planned === null ? 'delete' : 'update';
-    const changes =
-      prior && planned
-        ? Object.entries(kind.schema)
-            .filter(([n]) => !sameValue(prior[n], planned[n]))
-            .map(([n, a]): AttributeChange => ({ path: [n], before: prior[n], after: planned[n], forceNew: a.forceNew === true }))
-        : [];
-    return {
-      type: this.resourceType(kind),
-      action,
-      prior,
-      planned,
-      changes,
-      requiresReplace: [],
-      reasons: changes.map((c) => `${formatPath(c.path)} changed`),
-      notes: [],
-      problems: [],
-    };
   }
 }
 

@@ -6,8 +6,8 @@
  * The window is the current turn of the event loop (the reads that one chunk of HTTP/2 frames
  * carried): no read waits on a timer. Reads that arrive later need no window of their own,
  * because the engine's refresh snapshot serves them (a read that arrives while the snapshot is being
- * taken joins it). A timed window cost every read its length: 5 ms × 1000 reads / 10 in flight was
- * half a second of a 1000-VM plan.
+ * taken joins it). A timed window cost every read its length, times the reads over the parallelism:
+ * a large share of a large plan.
  */
 import type { ReadRequest } from '../src/engine';
 import type { Attrs } from '../src/resources';

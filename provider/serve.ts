@@ -60,7 +60,26 @@ export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
   // Terraform accepts schemas up to 64 MiB and go-plugin sets no limit: neither do we.
   // Channelz tracks every call for introspection tools nobody attaches to a plugin: CPU for nothing.
   const server = new grpcJs.Server({ 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1, 'grpc.enable_channelz': 0 });
+  server.addService(serviceDefinition(root, 'tfplugin6.Provider'), providerHandlers(provider, logger, grpcJs.status.INTERNAL));
 
+  const socketDir = env.PLUGIN_UNIX_SOCKET_DIR || tmpdir();
+  const socketPath = join(socketDir, `plugin${randomBytes(6).toString('hex')}.sock`);
+  const shutdown = shutdownOnce(server, socketPath, opts);
+  addPluginServices(server, root, shutdown);
+
+  const security = await transportSecurity(grpcJs, env);
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`unix:${socketPath}`, security.credentials, (err) => (err ? reject(new Error(`cannot listen on unix socket ${socketPath}: ${err.message}`)) : resolve())),
+  );
+  // Only when bound: go-plugin dials as soon as it reads the line. Never a 7th field (go-plugin 1.4 splits into 6).
+  const handshake = `1|${PROTOCOL_VERSION}|unix|${socketPath}|grpc|${security.handshakeField}`;
+  (opts.announce ?? ((line) => process.stdout.write(`${line}\n`)))(handshake);
+  logger.log('debug', 'plugin listening', { address: socketPath, tls: security.handshakeField !== '', certificate: security.certificate });
+  return { address: socketPath, handshake, shutdown };
+}
+
+/** tfplugin6.Provider: each RPC answered by the provider, timed at trace level; a throw becomes INTERNAL. */
+function providerHandlers(provider: VicProvider, logger: Logger, internal: grpc.status): Record<string, Unary> {
   const unary =
     (name: string, fn: (req: never) => unknown): Unary =>
     (call, callback) => {
@@ -75,12 +94,11 @@ export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
           },
           (err: unknown) => {
             logger.log('error', `${name} failed`, { rpc: name, type: typeName, error: err instanceof Error ? err.message : String(err) });
-            callback({ code: grpcJs.status.INTERNAL, details: err instanceof Error ? err.message : String(err) });
+            callback({ code: internal, details: err instanceof Error ? err.message : String(err) });
           },
         );
     };
-
-  server.addService(serviceDefinition(root, 'tfplugin6.Provider'), {
+  return {
     GetProviderSchema: unary('GetProviderSchema', () => provider.getProviderSchema()),
     ValidateProviderConfig: unary('ValidateProviderConfig', (r) => provider.validateProviderConfig(r)),
     ValidateResourceConfig: unary('ValidateResourceConfig', (r) => provider.validateResourceConfig(r)),
@@ -93,12 +111,14 @@ export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
     ImportResourceState: unary('ImportResourceState', (r) => provider.importResourceState(r)),
     ReadDataSource: unary('ReadDataSource', (r) => provider.readDataSource(r)),
     StopProvider: unary('StopProvider', () => provider.stopProvider()),
-  });
+  };
+}
 
+/** Closes the engine, then the server, then removes the socket; once, however often it is asked. */
+function shutdownOnce(server: grpc.Server, socketPath: string, opts: ServeOptions): () => Promise<void> {
+  const { logger, provider } = opts;
   let closing: Promise<void> | undefined;
-  const socketDir = env.PLUGIN_UNIX_SOCKET_DIR || tmpdir();
-  const socketPath = join(socketDir, `plugin${randomBytes(6).toString('hex')}.sock`);
-  const shutdown = (): Promise<void> => {
+  return () => {
     closing ??= (async () => {
       logger.log('debug', 'shutting down');
       await provider.close().catch((err: unknown) => logger.log('warn', 'engine close failed', { error: String(err) }));
@@ -119,7 +139,10 @@ export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
     })();
     return closing;
   };
+}
 
+/** The go-plugin services beside the provider: controller (Shutdown), stdio, broker and health. */
+function addPluginServices(server: grpc.Server, root: ReturnType<typeof loadProtocolRoot>, shutdown: () => Promise<void>): void {
   server.addService(serviceDefinition(root, 'plugin.GRPCController'), {
     // Reply first: go-plugin waits for the answer, then for the process to go (2 s), then kills it.
     Shutdown: (_call: unknown, callback: grpc.sendUnaryData<object>) => {
@@ -145,14 +168,4 @@ export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
       callback(null, { status: service === '' || service === 'plugin' ? 'SERVING' : 'SERVICE_UNKNOWN' });
     },
   });
-
-  const security = await transportSecurity(grpcJs, env);
-  await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`unix:${socketPath}`, security.credentials, (err) => (err ? reject(new Error(`cannot listen on unix socket ${socketPath}: ${err.message}`)) : resolve())),
-  );
-  // Only when bound: go-plugin dials as soon as it reads the line. Never a 7th field (go-plugin 1.4 splits into 6).
-  const handshake = `1|${PROTOCOL_VERSION}|unix|${socketPath}|grpc|${security.handshakeField}`;
-  (opts.announce ?? ((line) => process.stdout.write(`${line}\n`)))(handshake);
-  logger.log('debug', 'plugin listening', { address: socketPath, tls: security.handshakeField !== '', certificate: security.certificate });
-  return { address: socketPath, handshake, shutdown };
 }

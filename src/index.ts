@@ -34,7 +34,7 @@ export {
   refreshStack,
   validateStack,
   EMPTY_STATE,
-  EngineError,
+  ResourceError,
   type ConnectEngineOptions,
   type Engine,
   type PlannedChange,

@@ -5,9 +5,9 @@
  * here. Errors point at the file, the line and the attribute: `spec.yaml:12: container_vm.web.memory_mb: …`.
  */
 import { readFileSync } from 'node:fs';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { addressOf, referencesOf, validateStack, type StackResource } from '../engine';
-import { AttrPath, Attrs, UNKNOWN, Value, declarations, formatPath, validateAttrs, type ResourceType } from '../resources';
+import { AttrPath, Attrs, UNKNOWN, Value, declarationFor, declarations, formatPath, validateAttrs, type ResourceType } from '../resources';
 
 export interface SpecProblem {
   readonly file: string;
@@ -56,18 +56,33 @@ export function loadSpec(file: string): LoadedSpec {
 
 /** Parses and validates spec text; `file` is only used in messages. */
 export function parseSpec(file: string, text: string): LoadedSpec {
+  const { root, lineAt } = parseYaml(file, text);
+  const problems: SpecProblem[] = [];
+  const { resources, nodes } = collectResources(file, root, lineAt, problems);
+  const lineOf = lineFinder(nodes, lineAt);
+  problems.push(...resourceProblems(file, resources, lineOf));
+  if (problems.length > 0) {
+    // In file order, as an editor walks them; problems with no line (none so far) last.
+    const ordered = problems.map((p, i) => ({ p, i })).sort((a, b) => (a.p.line ?? Infinity) - (b.p.line ?? Infinity) || a.i - b.i);
+    throw new SpecError(ordered.map((o) => o.p));
+  }
+  return { file, resources, lineOf };
+}
+
+type LineAt = (node: Node | null | undefined) => number | undefined;
+
+/** Where each resource's attributes start (the line of its name, and its node), to locate problems inside them. */
+type ResourceNodes = Map<string, { readonly keyLine?: number; readonly value: unknown }>;
+
+/** The YAML document's top-level map; anything else (a syntax error, an empty file, a list) is refused here. */
+function parseYaml(file: string, text: string): { root: YAMLMap; lineAt: LineAt } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
-  const lineAt = (node: Node | null | undefined): number | undefined => (node?.range ? lineCounter.linePos(node.range[0]).line : undefined);
+  const lineAt: LineAt = (node) => (node?.range ? lineCounter.linePos(node.range[0]).line : undefined);
   if (doc.errors.length > 0) {
     throw new SpecError(doc.errors.map((e) => ({ file, line: e.linePos?.[0].line, path: [], message: `YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` })));
   }
-  const problems: SpecProblem[] = [];
   const types = declarations.map((d) => d.type as string);
-  const resources: StackResource[] = [];
-  // Where each resource's attributes start, to locate problems inside them.
-  const resourceNodes = new Map<string, { keyLine?: number; value: unknown }>();
-
   const root = doc.contents;
   if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) {
     throw new SpecError([{ file, line: 1, path: [], message: `the spec is empty; declare resources under ${types.map((t) => `"${t}:"`).join(', ')}` }]);
@@ -75,8 +90,20 @@ export function parseSpec(file: string, text: string): LoadedSpec {
   if (!isMap(root)) {
     throw new SpecError([{ file, line: lineAt(root), path: [], message: `the spec must be a map of resource types (${types.join(', ')}) to resources` }]);
   }
+  return { root, lineAt };
+}
+
+function keyOf(key: unknown): string {
+  return isScalar(key) ? String(key.value) : String(key);
+}
+
+/** The resources under each type, with their nodes; what is not shaped like one is a problem. */
+function collectResources(file: string, root: YAMLMap, lineAt: LineAt, problems: SpecProblem[]): { resources: StackResource[]; nodes: ResourceNodes } {
+  const types = declarations.map((d) => d.type as string);
+  const resources: StackResource[] = [];
+  const nodes: ResourceNodes = new Map();
   for (const typePair of root.items) {
-    const typeKey = isScalar(typePair.key) ? String(typePair.key.value) : String(typePair.key);
+    const typeKey = keyOf(typePair.key);
     const typeLine = lineAt(typePair.key as Node);
     if (!types.includes(typeKey)) {
       problems.push({ file, line: typeLine, path: [], message: `unknown resource type "${typeKey}"; use one of ${types.join(', ')}` });
@@ -89,7 +116,7 @@ export function parseSpec(file: string, text: string): LoadedSpec {
       continue;
     }
     for (const namePair of byName.items) {
-      const name = isScalar(namePair.key) ? String(namePair.key.value) : String(namePair.key);
+      const name = keyOf(namePair.key);
       const address = `${typeKey}.${name}`;
       const keyLine = lineAt(namePair.key as Node);
       if (!RESOURCE_NAME.test(name)) {
@@ -102,19 +129,23 @@ export function parseSpec(file: string, text: string): LoadedSpec {
         problems.push({ file, line: lineAt(attrsNode as Node) ?? keyLine, address, path: [], message: 'the attributes of a resource must be a map' });
         continue;
       }
-      resourceNodes.set(address, { keyLine, value: attrsNode });
+      nodes.set(address, { keyLine, value: attrsNode });
       resources.push({ type: typeKey as ResourceType, name, config: config as Attrs });
     }
   }
+  return { resources, nodes };
+}
 
-  const lineOf = (address: string, path: AttrPath): number | undefined => {
-    const entry = resourceNodes.get(address);
+/** The line of an attribute path of a resource: its own, or its nearest ancestor's in the file. */
+function lineFinder(nodes: ResourceNodes, lineAt: LineAt): LoadedSpec['lineOf'] {
+  return (address, path) => {
+    const entry = nodes.get(address);
     if (!entry) return undefined;
     let line = entry.keyLine;
     let node: unknown = entry.value;
     for (const step of path) {
       if (isMap(node)) {
-        const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(step));
+        const pair = node.items.find((p) => keyOf(p.key) === String(step));
         if (!pair) break;
         line = lineAt(pair.key as Node) ?? line;
         node = pair.value;
@@ -125,11 +156,15 @@ export function parseSpec(file: string, text: string): LoadedSpec {
     }
     return line;
   };
+}
 
+/** Each resource against its declaration's schema, then the stack as a whole (names, references, cycles). */
+function resourceProblems(file: string, resources: readonly StackResource[], lineOf: LoadedSpec['lineOf']): SpecProblem[] {
+  const problems: SpecProblem[] = [];
   for (const r of resources) {
     const address = addressOf(r);
     // References are resolved at plan time; the schema sees them as "known after apply".
-    const { problems: attrProblems } = validateAttrs(declarationSchema(r.type), withReferencesUnknown(r.config) as Attrs);
+    const { problems: attrProblems } = validateAttrs(declarationFor(r.type).schema, withReferencesUnknown(r.config) as Attrs);
     for (const p of attrProblems) {
       if ((p.severity ?? 'error') !== 'error') continue;
       problems.push({ file, line: lineOf(address, p.path), address, path: p.path, message: p.detail });
@@ -138,18 +173,7 @@ export function parseSpec(file: string, text: string): LoadedSpec {
   for (const p of validateStack(resources)) {
     problems.push({ file, line: lineOf(p.address, p.path), address: p.address, path: p.path, message: p.detail });
   }
-  if (problems.length > 0) {
-    // In file order, as an editor walks them; problems with no line (none so far) last.
-    const ordered = problems.map((p, i) => ({ p, i })).sort((a, b) => (a.p.line ?? Infinity) - (b.p.line ?? Infinity) || a.i - b.i);
-    throw new SpecError(ordered.map((o) => o.p));
-  }
-  return { file, resources, lineOf };
-}
-
-function declarationSchema(type: ResourceType) {
-  const d = declarations.find((x) => x.type === type);
-  if (!d) throw new Error(`unknown resource type "${type}"`);
-  return d.schema;
+  return problems;
 }
 
 function withReferencesUnknown(v: Value): Value {

@@ -1,9 +1,10 @@
 /**
  * Desired versus observed, per attribute: the pure half of planning. The vSphere-dependent checks
- * (objects exist, tags resolved) run in plan.ts and may add reasons or force a replacement.
+ * (objects exist, tags resolved) are the lifecycles' `check`, which may add reasons or force a
+ * replacement.
  */
-import { AttrPath, Attrs, ResourceDeclaration, UNKNOWN, Value, holdsSensitive, isUnknown } from '../resources';
-import { Action, AttributeChange } from './types';
+import { AttrPath, Attrs, ResourceDeclaration, ResourceType, UNKNOWN, Value, declarationFor, formatPath, holdsSensitive, isUnknown } from '../resources';
+import { Action, AttributeChange, PlannedChange } from './types';
 
 export interface Diff {
   readonly action: Action;
@@ -81,4 +82,19 @@ export function diffResource(decl: ResourceDeclaration, prior: Attrs | null, con
   }
   const action: Action = replace ? 'replace' : changes.length > 0 ? 'update' : 'no-op';
   return { action, planned, changes, requiresReplace, reasons };
+}
+
+/**
+ * The change to apply for a plan a front end already approved and kept (Terraform hands back only
+ * prior and planned state). A replacement arrives as a delete, then a create.
+ */
+export function approvedChange(type: ResourceType, prior: Attrs | null, planned: Attrs | null): PlannedChange {
+  const action = prior === null ? 'create' : planned === null ? 'delete' : 'update';
+  const changes =
+    prior && planned
+      ? Object.entries(declarationFor(type).schema)
+          .filter(([n]) => !sameValue(prior[n], planned[n]))
+          .map(([n, a]): AttributeChange => ({ path: [n], before: prior[n], after: planned[n], forceNew: a.forceNew === true }))
+      : [];
+  return { type, action, prior, planned, changes, requiresReplace: [], reasons: changes.map((c) => `${formatPath(c.path)} changed`), notes: [], problems: [] };
 }

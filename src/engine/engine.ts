@@ -8,7 +8,7 @@ import { listManaged, type ManagedInventory } from '../resources/managed-invento
 import { VimClient, withTaskCancellation, type SoapLogger } from '../vsphere';
 import { IdentityClaims } from './claims';
 import { diffResource } from './diff';
-import { ApplyOptions, Engine, EngineError, PlanOptions, PlannedChange, ReadRequest } from './types';
+import { ApplyOptions, Engine, PlanOptions, PlannedChange, ReadRequest, ResourceError } from './types';
 
 /** How long a refresh snapshot serves further reads in one process (Terraform's refresh walk). */
 const SNAPSHOT_TTL_MS = 30_000;
@@ -79,11 +79,11 @@ export class VsphereEngine implements Engine {
 
   private lifecycle(type: ResourceType): Lifecycle {
     const l = this.options.lifecycles.get(type);
-    if (!l) throw new EngineError(`resource type "${type}" has no vSphere implementation`);
+    if (!l) throw new ResourceError(`resource type "${type}" has no vSphere implementation`);
     return l;
   }
 
-  private context(opts: ApplyOptions = {}, type?: ResourceType, name?: string): LifecycleContext {
+  private context(opts: ApplyOptions, type: ResourceType, name?: string): LifecycleContext {
     return {
       client: this.client,
       datacenter: this.options.datacenter,
@@ -103,7 +103,7 @@ export class VsphereEngine implements Engine {
       expect: (key: string) => void this.expectedObjects.add(key),
       expected: (key: string) => this.expectedObjects.has(key),
       signal: opts.signal,
-      progress: (phase, current, total, message) => opts.onProgress?.({ type: type ?? 'container_vm', name: name ?? '', phase, current, total, message }),
+      progress: (phase, current, total, message) => opts.onProgress?.({ type, name: name ?? '', phase, current, total, message }),
     };
   }
 
@@ -196,7 +196,7 @@ export class VsphereEngine implements Engine {
     this.poolRows = undefined;
     for (const key of this.memos.keys()) if (key.startsWith(VOLATILE)) this.memos.delete(key);
     const blocking = errors(change.problems);
-    if (blocking.length > 0) throw new EngineError(`the plan for ${change.type} has errors; nothing was changed:\n${problemsMessage(blocking)}`, blocking);
+    if (blocking.length > 0) throw new ResourceError(`the plan for ${change.type} has errors; nothing was changed:\n${problemsMessage(blocking)}`, blocking);
     const l = this.lifecycle(change.type);
     const name = String(change.planned?.name ?? change.prior?.name ?? '');
     const ctx = this.context(opts, change.type, name);
@@ -253,7 +253,7 @@ export class VsphereEngine implements Engine {
    * VCHs and images are read from their pool rows alone, and Terraform reads them first (the
    * container VMs depend on them): they get a pool-only read, and the snapshot with the VMs is taken
    * meanwhile, in the background. Terraform plans the VCH and the image and expands the VMs' count
-   * before it asks for them; for 1000 VMs that hides the whole snapshot (about 0.4 s).
+   * before it asks for them, which hides the snapshot of a large pool (bench/README.md, refresh).
    */
   async read(requests: readonly ReadRequest[]): Promise<(Attrs | null)[]> {
     const pools = new Set(requests.flatMap((r) => this.lifecycle(r.type).poolsOf(r.state)));
@@ -311,7 +311,7 @@ export class VsphereEngine implements Engine {
 
   async readDataSource(type: ResourceType, config: Attrs): Promise<Attrs> {
     const l = this.lifecycle(type);
-    if (!l.lookup) throw new EngineError(`there is no vic_${type} data source`);
+    if (!l.lookup) throw new ResourceError(`there is no vic_${type} data source`);
     return l.lookup(this.context({}, type), config);
   }
 

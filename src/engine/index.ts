@@ -9,7 +9,7 @@ import type { EngineOptions } from './engine';
 import type { Engine } from './types';
 
 export * from './types';
-export { sameValue } from './diff';
+export { approvedChange, sameValue } from './diff';
 export { IdentityClaims } from './claims';
 
 export interface ConnectEngineOptions {
@@ -25,7 +25,7 @@ export interface ConnectEngineOptions {
 export async function connectEngine(settings: ConnectionSettings, options: ConnectEngineOptions = {}): Promise<Engine> {
   const [{ VsphereEngine, connectVsphere }, { lifecycles }, { localBootstrapIso }] = await Promise.all([
     import('./engine'),
-    import('../resources/lifecycles'),
+    import('../resources/lifecycle-registry'),
     import('../resources/bootstrap-iso'),
   ]);
   const client = await connectVsphere(settings, options.log);

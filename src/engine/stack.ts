@@ -11,7 +11,8 @@
  */
 import { Attrs, Problem, ResourceType, UNKNOWN, Value, containsUnknown, declarationFor, declarations, formatPath, isUnknown } from '../resources';
 import { identityKey } from './claims';
-import { Action, ApplyOptions, Engine, EngineError, PlannedChange, ProgressEvent } from './types';
+import { runScheduled } from './scheduler';
+import { Action, ApplyOptions, Engine, PlannedChange, ProgressEvent, ResourceError } from './types';
 
 /** `type.name`, e.g. `container_vm.web`. */
 export type Address = string;
@@ -258,56 +259,90 @@ function propagateReplacements(changes: StackChange[], resources: readonly Stack
 export async function applyStack(engine: Engine, plan: StackPlan, resources: readonly StackResource[], options: StackApplyOptions = {}): Promise<StackState> {
   const blocking = plan.problems.filter((p) => (p.severity ?? 'error') === 'error');
   if (blocking.length > 0) {
-    throw new EngineError(`the plan has errors; nothing was changed:\n${blocking.map((p) => `${p.address}${p.path.length ? `.${formatPath(p.path)}` : ''}: ${p.detail}`).join('\n')}`, blocking);
+    throw new ResourceError(`the plan has errors; nothing was changed:\n${blocking.map((p) => `${p.address}${p.path.length ? `.${formatPath(p.path)}` : ''}: ${p.detail}`).join('\n')}`, blocking);
   }
-  const concurrency = Math.max(1, options.concurrency ?? 8);
-  let state: StackState = plan.refreshed;
-  const specs = new Map(resources.map((r) => [addressOf(r), r]));
-  const pending = new Map(plan.changes.filter((c) => c.change.action !== 'no-op').map((c) => [c.address, c]));
-  const deleting = new Set([...pending.values()].filter((c) => c.change.action === 'delete').map((c) => c.address));
-  // A destroy-first replacement as a delete of the old object (under OLD_COPY) and a create.
-  const destroyFirst = new Set<Address>();
-  for (const c of [...pending.values()]) {
-    if (c.change.action !== 'replace' || c.change.createBeforeDestroy) continue;
-    const old = `${c.address}${OLD_COPY}`;
-    pending.set(old, { address: old, change: { ...c.change, action: 'delete', planned: null }, dependsOn: c.dependsOn });
-    deleting.add(old);
-    destroyFirst.add(old);
-    pending.set(c.address, { ...c, change: { ...c.change, action: 'create', prior: null } });
+  const work = new StackApply(engine, plan, resources, options);
+  const outcome = await runScheduled(work.pending, {
+    concurrency: options.concurrency ?? 8,
+    signal: options.signal,
+    ready: (c) => work.ready(c),
+    run: (c) => work.run(c),
+  });
+  const failures = outcome.failed.map((f) => `${f.key}: ${messageOf(f.error)}`);
+  if (outcome.notStarted.length > 0 && outcome.interrupted) {
+    failures.push(`interrupted before ${outcome.notStarted.length} more change(s) started: ${outcome.notStarted.join(', ')}`);
   }
-  const failures: string[] = [];
+  if (outcome.notStarted.length > 0 && failures.length === 0) throw new ResourceError(`cannot order the remaining changes: ${outcome.notStarted.join(', ')}`);
+  if (failures.length > 0) {
+    const err = new ResourceError(`apply failed; what was done is kept in the state:\n${failures.join('\n')}`);
+    (err as ResourceError & { state?: StackState }).state = work.state;
+    throw err;
+  }
+  return work.state;
+}
 
-  const setEntry = async (address: Address, entry: StateEntry | undefined) => {
-    const next = { ...state.resources };
-    if (entry) next[address] = entry;
-    else delete next[address];
-    state = { version: 1, resources: next };
-    await options.onState?.(state);
-  };
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
 
-  // Creates/updates wait for their dependencies; deletes wait for their dependents' deletes; the
-  // old copy a create-before-destroy replacement left waits until nothing that used it is pending.
-  const ready = (c: StackChange): boolean => {
-    if (destroyFirst.has(c.address)) {
+/** One apply of a stack plan: what is still pending, the ordering rules, and the state as it grows. */
+class StackApply {
+  state: StackState;
+  /** The changes not done yet, by address; a destroy-first replacement as two (see below). */
+  readonly pending: Map<Address, StackChange>;
+  private readonly deleting: Set<Address>;
+  /** Old copies of destroy-first replacements: deleted before their new object is made. */
+  private readonly destroyFirst = new Set<Address>();
+  private readonly specs: ReadonlyMap<Address, StackResource>;
+
+  constructor(
+    private readonly engine: Engine,
+    plan: StackPlan,
+    resources: readonly StackResource[],
+    private readonly options: StackApplyOptions,
+  ) {
+    this.state = plan.refreshed;
+    this.specs = new Map(resources.map((r) => [addressOf(r), r]));
+    this.pending = new Map(plan.changes.filter((c) => c.change.action !== 'no-op').map((c) => [c.address, c]));
+    this.deleting = new Set([...this.pending.values()].filter((c) => c.change.action === 'delete').map((c) => c.address));
+    // A destroy-first replacement as a delete of the old object (under OLD_COPY) and a create.
+    for (const c of [...this.pending.values()]) {
+      if (c.change.action !== 'replace' || c.change.createBeforeDestroy) continue;
+      const old = `${c.address}${OLD_COPY}`;
+      this.pending.set(old, { address: old, change: { ...c.change, action: 'delete', planned: null }, dependsOn: c.dependsOn });
+      this.deleting.add(old);
+      this.destroyFirst.add(old);
+      this.pending.set(c.address, { ...c, change: { ...c.change, action: 'create', prior: null } });
+    }
+  }
+
+  /**
+   * Creates/updates wait for their dependencies; deletes wait for their dependents' deletes; the
+   * old copy a create-before-destroy replacement left waits until nothing that used it is pending.
+   */
+  ready(c: StackChange): boolean {
+    const others = [...this.pending.values()].filter((o) => o.address !== c.address);
+    if (this.destroyFirst.has(c.address)) {
       const replaced = c.address.slice(0, -OLD_COPY.length);
-      const dependentsLetGo = ![...pending.values()].some((o) => o.address !== c.address && o.dependsOn.includes(replaced) && (deleting.has(o.address) || o.change.action === 'replace'));
+      const dependentsLetGo = !others.some((o) => o.dependsOn.includes(replaced) && (this.deleting.has(o.address) || o.change.action === 'replace'));
       // Not gone before what it will be made on is ready (a new image being pulled), unless that
       // one waits for this delete too (it is replaced destroy-first as well).
-      const madeOnReady = !c.dependsOn.some((d) => pending.has(d) && !deleting.has(d) && !destroyFirst.has(`${d}${OLD_COPY}`));
+      const madeOnReady = !c.dependsOn.some((d) => this.pending.has(d) && !this.deleting.has(d) && !this.destroyFirst.has(`${d}${OLD_COPY}`));
       return dependentsLetGo && madeOnReady;
     }
     if (c.address.endsWith(OLD_COPY)) {
       const replaced = c.address.slice(0, -OLD_COPY.length);
-      return ![...pending.values()].some((o) => o.address !== c.address && o.dependsOn.includes(replaced));
+      return !others.some((o) => o.dependsOn.includes(replaced));
     }
     if (c.change.action === 'delete') {
-      return ![...pending.values()].some((o) => o.address !== c.address && o.dependsOn.includes(c.address) && (deleting.has(o.address) || o.change.action === 'replace'));
+      return !others.some((o) => o.dependsOn.includes(c.address) && (this.deleting.has(o.address) || o.change.action === 'replace'));
     }
-    if (pending.has(`${c.address}${OLD_COPY}`) && destroyFirst.has(`${c.address}${OLD_COPY}`)) return false;
-    return !c.dependsOn.some((d) => pending.has(d) && !deleting.has(d));
-  };
+    if (this.pending.has(`${c.address}${OLD_COPY}`) && this.destroyFirst.has(`${c.address}${OLD_COPY}`)) return false;
+    return !c.dependsOn.some((d) => this.pending.has(d) && !this.deleting.has(d));
+  }
 
-  const run = async (c: StackChange): Promise<void> => {
+  async run(c: StackChange): Promise<void> {
+    const { options } = this;
     options.onResource?.(c.address, 'start', undefined, c.change.action);
     const applyOptions: ApplyOptions = {
       signal: options.signal,
@@ -317,68 +352,50 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
       },
     };
     try {
-      if (c.change.action === 'delete') {
-        await engine.apply(c.change, applyOptions);
-        await setEntry(destroyFirst.has(c.address) ? c.address.slice(0, -OLD_COPY.length) : c.address, undefined);
-      } else {
-        const spec = specs.get(c.address) as StackResource;
-        const config = resolveRefs(spec.config, state) as Attrs;
-        if (containsUnknown(config)) throw new EngineError(`${c.address}: a reference is still unknown after its dependencies were applied`);
-        const prior = c.change.action === 'create' ? null : (state.resources[c.address]?.attrs ?? null);
-        let change = await engine.plan(c.change.type, prior, config, { owner: c.address, label: c.address });
-        if (c.change.action === 'replace' && change.action !== 'replace') change = { ...change, action: 'replace' };
-        const old = state.resources[c.address];
-        if (change.action === 'replace' && change.createBeforeDestroy && old) {
-          // The new object first; the old one stays in the state under its own address, deleted
-          // once the resources that use it have moved (or by the next apply, after a crash).
-          const made = await engine.apply({ ...change, action: 'create', prior: null }, applyOptions);
-          const retiring = `${c.address}${OLD_COPY}`;
-          await setEntry(retiring, old);
-          if (made) await setEntry(c.address, { type: spec.type, name: spec.name, schemaVersion: declarationFor(spec.type).schemaVersion, attrs: made, dependsOn: c.dependsOn });
-          const retire = await engine.plan(old.type, old.attrs, null, { owner: retiring, label: retiring });
-          pending.set(retiring, { address: retiring, change: retire, dependsOn: [] });
-          deleting.add(retiring);
-        } else {
-          const attrs = await engine.apply(change, applyOptions);
-          if (attrs) await setEntry(c.address, { type: spec.type, name: spec.name, schemaVersion: declarationFor(spec.type).schemaVersion, attrs, dependsOn: c.dependsOn });
-        }
-      }
+      if (c.change.action === 'delete') await this.delete(c, applyOptions);
+      else await this.createOrUpdate(c, applyOptions);
       options.onResource?.(c.address, 'done', undefined, c.change.action);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      failures.push(`${c.address}: ${message}`);
-      options.onResource?.(c.address, 'failed', message, c.change.action);
-    } finally {
-      pending.delete(c.address);
+      options.onResource?.(c.address, 'failed', messageOf(err), c.change.action);
+      throw err;
     }
-  };
+  }
 
-  const inFlight = new Map<Address, Promise<void>>();
-  for (;;) {
-    // Once interrupted, only the resources in flight finish (their task waits are cancelled too).
-    if (failures.length === 0 && !options.signal?.aborted) {
-      for (const c of pending.values()) {
-        if (inFlight.size >= concurrency) break;
-        if (inFlight.has(c.address) || !ready(c)) continue;
-        inFlight.set(
-          c.address,
-          run(c).finally(() => inFlight.delete(c.address)),
-        );
-      }
-    }
-    if (inFlight.size === 0) {
-      if (pending.size > 0 && options.signal?.aborted) {
-        failures.push(`interrupted before ${pending.size} more change(s) started: ${[...pending.keys()].join(', ')}`);
-      }
-      if (pending.size > 0 && failures.length === 0) throw new EngineError(`cannot order the remaining changes: ${[...pending.keys()].join(', ')}`);
-      break;
-    }
-    await Promise.race(inFlight.values());
+  private async delete(c: StackChange, applyOptions: ApplyOptions): Promise<void> {
+    await this.engine.apply(c.change, applyOptions);
+    await this.setEntry(this.destroyFirst.has(c.address) ? c.address.slice(0, -OLD_COPY.length) : c.address, undefined);
   }
-  if (failures.length > 0) {
-    const err = new EngineError(`apply failed; what was done is kept in the state:\n${failures.join('\n')}`);
-    (err as EngineError & { state?: StackState }).state = state;
-    throw err;
+
+  private async createOrUpdate(c: StackChange, applyOptions: ApplyOptions): Promise<void> {
+    const spec = this.specs.get(c.address) as StackResource;
+    const config = resolveRefs(spec.config, this.state) as Attrs;
+    if (containsUnknown(config)) throw new ResourceError(`${c.address}: a reference is still unknown after its dependencies were applied`);
+    const prior = c.change.action === 'create' ? null : (this.state.resources[c.address]?.attrs ?? null);
+    let change = await this.engine.plan(c.change.type, prior, config, { owner: c.address, label: c.address });
+    if (c.change.action === 'replace' && change.action !== 'replace') change = { ...change, action: 'replace' };
+    const entry = (attrs: Attrs): StateEntry => ({ type: spec.type, name: spec.name, schemaVersion: declarationFor(spec.type).schemaVersion, attrs, dependsOn: c.dependsOn });
+    const old = this.state.resources[c.address];
+    if (change.action === 'replace' && change.createBeforeDestroy && old) {
+      // The new object first; the old one stays in the state under its own address, deleted
+      // once the resources that use it have moved (or by the next apply, after a crash).
+      const made = await this.engine.apply({ ...change, action: 'create', prior: null }, applyOptions);
+      const retiring = `${c.address}${OLD_COPY}`;
+      await this.setEntry(retiring, old);
+      if (made) await this.setEntry(c.address, entry(made));
+      const retire = await this.engine.plan(old.type, old.attrs, null, { owner: retiring, label: retiring });
+      this.pending.set(retiring, { address: retiring, change: retire, dependsOn: [] });
+      this.deleting.add(retiring);
+    } else {
+      const attrs = await this.engine.apply(change, applyOptions);
+      if (attrs) await this.setEntry(c.address, entry(attrs));
+    }
   }
-  return state;
+
+  private async setEntry(address: Address, entry: StateEntry | undefined): Promise<void> {
+    const next = { ...this.state.resources };
+    if (entry) next[address] = entry;
+    else delete next[address];
+    this.state = { version: 1, resources: next };
+    await this.options.onState?.(this.state);
+  }
 }

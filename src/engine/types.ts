@@ -101,5 +101,5 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-/** The engine's error type: problems with attribute paths (plan-time checks, refused applies). */
-export { ResourceError as EngineError } from '../resources/errors';
+/** The one error type of engine and resources: problems with attribute paths (plan-time checks, refused applies). */
+export { ResourceError } from '../resources/errors';

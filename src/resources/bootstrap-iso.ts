@@ -42,8 +42,8 @@ const digests = new Map<string, Promise<string>>();
 /**
  * The sha256 of a local ISO, hashed once per content: remembered by path, size, times and inode in
  * this process and, across processes (Terraform starts the provider 3 or 4 times per command), in
- * the private per-user cache directory. Hashing the 14 MB ISO took 25-40 ms of every VCH plan and
- * apply. A copy or rebuild of the ISO changes its inode or ctime, so it is hashed again.
+ * the private per-user cache directory, since hashing the whole ISO at every VCH plan and apply
+ * showed in their times. A copy or rebuild of the ISO changes its inode or ctime, so it is hashed again.
  */
 export function localIsoDigest(path: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const st = statSync(path);

@@ -4,7 +4,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { Attrs, Problem, Schema, isUnknown, t } from './schema';
-import { validateAttrs, Validated } from './validate';
+import { validateAttrs, Validated } from './validate-attrs';
 import { duration, nonEmpty, parseDuration, redactServer, serverAddress, sha256Thumbprint } from './validators';
 
 export { parseDuration, redactServer };

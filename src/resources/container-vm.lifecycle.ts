@@ -13,13 +13,13 @@ import { Inventory, type NetworkTarget } from '../vsphere/inventory';
 import { retrieveObjects } from '../vsphere/property-collector';
 import { addDevice, fileSerialPort, isoCdrom, networkAdapter, pvscsiController, virtualDisk, type VirtualDeviceConfigSpec } from '../vsphere/virtual-devices';
 import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm } from '../vsphere/virtual-machine';
-import { containerVm } from './container-vm';
+import { containerVm, type ContainerVmAttrs } from './container-vm';
 import { ResourceError } from './errors';
 import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig } from './guest-config';
 import { plannedImageKey } from './image.lifecycle';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { PlacementError, collectPlacement, networkOf } from './placement';
-import { containsUnknown, isUnknown, type Attrs, type Problem, type Value } from './schema';
+import { isUnknown, type Attrs, type PlannedAttrs, type Problem, type Value } from './schema';
 import { InventorySnapshot, VM_PATHS, VchMarker, VmRow, imageStoreOf, readVchMarker, takeSnapshot, vmRow } from './snapshot';
 
 /** Namespace of container VM BIOS UUIDs (UUIDv5). Changing it would orphan every existing VM. */
@@ -42,8 +42,10 @@ export const KEYS = {
 } as const;
 const OWNER = 'vic-iac';
 
-/** The user inputs that only we keep (vSphere has no field for them). */
-const SPEC_FIELDS = ['command', 'entrypoint', 'env', 'working_dir', 'user', 'hostname', 'networks', 'disk_size_mb'] as const;
+/** The user inputs that only we keep, in `vic.spec`: those the declaration tags `marker` (vSphere has no field for them). */
+const SPEC_FIELDS = Object.entries(containerVm.schema)
+  .filter(([, attribute]) => 'marker' in attribute && attribute.marker)
+  .map(([name]) => name as keyof ContainerVmAttrs);
 
 /**
  * What a secret_env value reads as when it cannot be told: in a listing, or when vSphere holds a
@@ -60,9 +62,9 @@ export function secretEnvHash(uuid: string, name: string, value: string): string
   return `sha256:${createHash('sha256').update(`${uuid}\0${name}\0${value}`).digest('hex')}`;
 }
 
-function secretEnvHashes(uuid: string, secretEnv: Attrs | null | undefined): Attrs | null {
+function secretEnvHashes(uuid: string, secretEnv: ContainerVmAttrs['secret_env']): Attrs | null {
   if (!secretEnv || Object.keys(secretEnv).length === 0) return null;
-  return Object.fromEntries(Object.keys(secretEnv).sort().map((k) => [k, secretEnvHash(uuid, k, String(secretEnv[k]))]));
+  return Object.fromEntries(Object.keys(secretEnv).sort().map((k) => [k, secretEnvHash(uuid, k, secretEnv[k])]));
 }
 
 export function isOurs(vm: VmRow, vchId?: string, name?: string): boolean {
@@ -146,7 +148,7 @@ function specOfVm(vm: VmRow, strict: boolean): Attrs {
   if (!why) return parsed as Attrs;
   if (!strict) return {};
   throw new ResourceError(
-    `container VM "${vm.extraConfig.get(KEYS.name) ?? vm.name}" (${vm.moid}): its extraConfig "${KEYS.spec}" cannot be read: ${why}. vic-iac keeps the container's inputs (command, entrypoint, env, working_dir, user, hostname, networks, disk_size_mb) there and will not guess them, nor replace the VM because of it. ` +
+    `container VM "${vm.extraConfig.get(KEYS.name) ?? vm.name}" (${vm.moid}): its extraConfig "${KEYS.spec}" cannot be read: ${why}. vic-iac keeps the container's inputs (${SPEC_FIELDS.join(', ')}) there and will not guess them, nor replace the VM because of it. ` +
       `Restore the value vic-iac wrote (vSphere Client: the VM's Advanced Parameters), or delete the VM yourself to have it created again.`,
   );
 }
@@ -164,19 +166,13 @@ export function stateOfVm(vm: VmRow, options: { readonly strict?: boolean; reado
     vch_id: vm.extraConfig.get(KEYS.vch) ?? null,
     image_id: vm.extraConfig.get(KEYS.image) ?? null,
     name: vm.extraConfig.get(KEYS.name) ?? vm.name,
-    command: spec.command ?? null,
-    entrypoint: spec.entrypoint ?? null,
-    env: spec.env ?? null,
+    ...Object.fromEntries(SPEC_FIELDS.map((k) => [k, spec[k] ?? null])),
     secret_env: secretEnvOf(vm, spec, options.secrets),
-    working_dir: spec.working_dir ?? null,
-    user: spec.user ?? null,
-    hostname: spec.hostname ?? null,
     cpus: vm.numCpu,
     memory_mb: vm.memoryMb,
     labels: labels && Object.keys(labels).length > 0 ? labels : null,
     networks: spec.networks ?? [],
     power_state: vm.powerState === 'poweredOn' ? 'running' : 'stopped',
-    disk_size_mb: spec.disk_size_mb ?? null,
     moid: vm.moid,
     ip_addresses: [...vm.ipAddresses],
     vm_path: vm.vmPath ?? null,
@@ -222,7 +218,7 @@ async function storedImage(ctx: LifecycleContext, marker: VchMarker, digest: str
  * While the VCH is not known yet (created in the same apply), its datacenter is not either: a
  * network is refused only when no datacenter has it, since the VM can then never attach it.
  */
-async function networksNowhere(ctx: LifecycleContext, networks: readonly unknown[], prior: Attrs | null): Promise<Problem[]> {
+async function networksNowhere(ctx: LifecycleContext, networks: readonly unknown[], prior: ContainerVmAttrs | null): Promise<Problem[]> {
   const inv = new Inventory(ctx.client);
   const datacenters = await ctx.memo('container-vm:datacenters', () => inv.datacenters());
   const somewhere = (name: string) =>
@@ -238,7 +234,7 @@ async function networksNowhere(ctx: LifecycleContext, networks: readonly unknown
     });
   const problems: Problem[] = [];
   for (const [i, n] of networks.entries()) {
-    if (typeof n !== 'string' || (prior && (prior.networks as string[] | null)?.includes(n)) || (await somewhere(n))) continue;
+    if (typeof n !== 'string' || prior?.networks?.includes(n) || (await somewhere(n))) continue;
     problems.push({
       path: ['networks', i],
       severity: 'error',
@@ -249,17 +245,17 @@ async function networksNowhere(ctx: LifecycleContext, networks: readonly unknown
   return problems;
 }
 
-function wantedNetworks(config: Attrs, marker: VchMarker): string[] {
-  const given = config.networks as string[] | null | undefined;
+function wantedNetworks(config: ContainerVmAttrs, marker: VchMarker): string[] {
+  const given = config.networks;
   if (given && given.length > 0) return given;
   return marker.bridge_network ? [marker.bridge_network] : [];
 }
 
-function specOf(config: Attrs, networks: string[], uuid: string): Attrs {
+function specOf(config: ContainerVmAttrs, networks: string[], uuid: string): Attrs {
   const spec: Attrs = {};
   for (const k of SPEC_FIELDS) spec[k] = config[k] ?? null;
   spec.networks = networks;
-  spec.secret_env = secretEnvHashes(uuid, config.secret_env as Attrs | null);
+  spec.secret_env = secretEnvHashes(uuid, config.secret_env);
   return spec;
 }
 
@@ -270,19 +266,17 @@ async function setPower(client: VimClient, vm: ManagedObjectReference, want: unk
   if (want === 'stopped' && on) await powerOffVm(client, vm).catch(ignoreState);
 }
 
-async function afterChange(client: VimClient, ref: ManagedObjectReference, config: Attrs): Promise<Attrs> {
+async function afterChange(client: VimClient, ref: ManagedObjectReference, config: ContainerVmAttrs): Promise<Attrs> {
   const vm = await readVm(client, ref);
   if (!vm) throw new ResourceError(`VM ${ref.value} vanished during apply`);
   return stateOfVm(vm, { secrets: { known: config } });
 }
 
 /** Brings an existing VM (ours) to the config's in-place attributes. */
-async function reconcile(ctx: LifecycleContext, vm: VmRow, config: Attrs): Promise<Attrs> {
+async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAttrs): Promise<Attrs> {
   const { client } = ctx;
   const ref = moRef('VirtualMachine', vm.moid);
-  const cpus = Number(config.cpus);
-  const memory = Number(config.memory_mb);
-  const hardware = cpus !== vm.numCpu || memory !== vm.memoryMb;
+  const hardware = config.cpus !== vm.numCpu || config.memory_mb !== vm.memoryMb;
   const labels = JSON.stringify(config.labels ?? {});
   const labelsChanged = labels !== (vm.extraConfig.get(KEYS.labels) ?? '{}');
   let powerState = vm.powerState;
@@ -295,7 +289,7 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: Attrs): Promi
   if (hardware || labelsChanged) {
     ctx.progress('reconfigure');
     await reconfigureVm(client, ref, {
-      ...(hardware ? { numCPUs: cpus, memoryMB: memory } : {}),
+      ...(hardware ? { numCPUs: config.cpus, memoryMB: config.memory_mb } : {}),
       ...(labelsChanged ? { extraConfig: { [KEYS.labels]: labels } } : {}),
     });
   }
@@ -303,7 +297,130 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: Attrs): Promi
   return afterChange(client, ref, config);
 }
 
-export const containerVmLifecycle: Lifecycle = {
+/**
+ * The VM of a create that stopped midway (found by its BIOS UUID), brought to the config and marked
+ * done; none when there is none. A VM that is not ours, or that another resource holds, is refused.
+ */
+async function adoptLeftover(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: string): Promise<Attrs | undefined> {
+  const { client } = ctx;
+  const { vch_id: vchId, name } = config;
+  const existingRef = await new Inventory(client).findVmByUuid(uuid);
+  if (!existingRef) return undefined;
+  const existing = await readVm(client, existingRef);
+  if (!existing) return undefined;
+  if (!isOurs(existing, vchId, name)) {
+    throw new ResourceError(`VM ${existing.name} (${existing.moid}) already has BIOS UUID ${uuid} and was not made by vic-iac; refusing to adopt it. Choose another name, or remove that VM.`);
+  }
+  if (isHeld(existing)) throw new ResourceError(heldMessage(existing, vchId, name), [{ path: ['name'], severity: 'error', summary: 'Container VM held by another resource', detail: heldMessage(existing, vchId, name) }]);
+  ctx.progress('adopting the VM an earlier apply created');
+  const adopted = await reconcile(ctx, existing, config);
+  await reconfigureVm(client, existingRef, { extraConfig: { [KEYS.created]: 'done' } });
+  return adopted;
+}
+
+/** A new VM as CreateVM_Task takes it: its devices, its markers (created: pending) and where its files go. */
+interface PlannedVm {
+  readonly uuid: string;
+  readonly marker: VchMarker;
+  readonly dc: Parameters<typeof networkOf>[1];
+  /** The VM's directory in the image store. */
+  readonly dir: string;
+  readonly vmPath: string;
+  readonly devices: VirtualDeviceConfigSpec[];
+  readonly extraConfig: Record<string, string>;
+}
+
+async function plannedVm(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: string, marker: VchMarker): Promise<PlannedVm> {
+  const { name } = config;
+  const image = await storedImage(ctx, marker, config.image_id);
+  const networks = wantedNetworks(config, marker);
+  const dc = { ref: moRef('Datacenter', marker.datacenter_id), name: marker.datacenter } as Parameters<typeof networkOf>[1];
+  const targets: NetworkTarget[] = [];
+  for (const n of networks) targets.push(await networkOf(ctx, dc, 'networks', n));
+
+  const ds = marker.datastore;
+  const layout = imageLayout(config.image_id);
+  const dir = `${marker.image_store_path}/containers/${name}`;
+  const imageKB = Math.ceil(image.size_bytes / 1024);
+  const devices: VirtualDeviceConfigSpec[] = [
+    addDevice(pvscsiController(-100)),
+    addDevice(
+      virtualDisk({
+        key: -101,
+        controllerKey: -100,
+        unitNumber: 0,
+        fileName: datastorePath(ds, `${dir}/${name}.vmdk`),
+        // A child delta disk is at least as large as its parent.
+        capacityKB: Math.max(imageKB, config.disk_size_mb * 1024),
+        parentFileName: datastorePath(ds, `${marker.image_store_path}/${layout.descriptor}`),
+      }),
+      'create',
+    ),
+    ...(marker.bootstrap_iso ? [addDevice(isoCdrom({ key: -102, isoFileName: marker.bootstrap_iso }))] : []),
+    ...targets.map((network, i) => addDevice(networkAdapter({ key: -110 - i, model: 'vmxnet3', network }))),
+    addDevice(fileSerialPort({ key: -103, fileName: datastorePath(ds, `${dir}/console.log`) })),
+  ];
+  const guest = guestConfig(config, { ...image, rootfs_uuid: image.rootfs_uuid });
+  const extraConfig: Record<string, string> = {
+    [GUESTINFO_CONFIG_KEY]: encodeGuestConfig(guest),
+    [KEYS.owner]: OWNER,
+    [KEYS.vch]: config.vch_id,
+    [KEYS.name]: name,
+    [KEYS.image]: config.image_id,
+    [KEYS.spec]: JSON.stringify(specOf(config, networks, uuid)),
+    [KEYS.labels]: JSON.stringify(config.labels ?? {}),
+    [KEYS.created]: 'pending',
+    'disk.EnableUUID': 'TRUE',
+  };
+  return { uuid, marker, dc, dir, vmPath: datastorePath(ds, `${dir}/${name}.vmx`), devices, extraConfig };
+}
+
+/**
+ * CreateVM_Task, made once whatever happens to its reply: a missing VM directory is made and the
+ * create tried again; a lost reply is looked for by the BIOS UUID before anything is tried again.
+ */
+async function createOnce(ctx: LifecycleContext, planned: PlannedVm, config: ContainerVmAttrs): Promise<ManagedObjectReference> {
+  const { client } = ctx;
+  const { uuid, marker, dc, dir, vmPath, devices, extraConfig } = planned;
+  const { vch_id: vchId, name } = config;
+  const create = () =>
+    createVm(client, {
+      folder: moRef('Folder', marker.folder_id ?? ''),
+      pool: moRef('ResourcePool', vchId),
+      config: {
+        name,
+        uuid,
+        guestId: 'otherGuest64',
+        annotation: `Container VM "${name}" of virtual container host "${marker.name}" (${vchId}), managed by vic-iac. Changes made here are reverted by the next apply.`,
+        files: { vmPathName: vmPath },
+        numCPUs: config.cpus,
+        memoryMB: config.memory_mb,
+        deviceChange: devices,
+        extraConfig,
+      },
+    });
+  // vSphere makes the VM's own directory (the last one of the .vmx path) inside <store>/containers,
+  // which the VCH made. A store without it (made by hand, or cleaned) gets it here, once.
+  const attempt = () =>
+    create().catch(async (e: unknown) => {
+      if (!isFault(e, 'FileFault') && !isFault(e, 'FileNotFound')) throw e;
+      await makeDirectory(client, datastorePath(marker.datastore, dir), dc.ref).catch((m: unknown) => (isFault(m, 'FileAlreadyExists') ? undefined : Promise.reject(m)));
+      return create();
+    });
+  return attempt().catch(async (e: unknown) => {
+    // The reply may have been lost after vSphere made the VM (CreateVM_Task is never retried
+    // blindly): the BIOS UUID finds it, and only a VM with our markers is taken as ours.
+    if (!isTransient(e) && !isDuplicateName(e)) throw e;
+    const made = await vmMadeByLostCreate(client, uuid);
+    if (!made) return attempt();
+    const vm = await readVm(client, made);
+    if (!vm || !isOurs(vm, vchId, name)) throw e;
+    ctx.progress('the reply to create VM was lost; found the VM it made');
+    return made;
+  });
+}
+
+export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   declaration: containerVm,
 
   poolsOf: (state) => (typeof state.vch_id === 'string' && state.vch_id ? [state.vch_id] : []),
@@ -312,13 +429,13 @@ export const containerVmLifecycle: Lifecycle = {
   async read(ctx, snapshot: InventorySnapshot, prior) {
     const uuid = String(prior.id ?? '').toLowerCase();
     let vm = snapshot.vmsByUuid.get(uuid);
-    if (!vm && !snapshot.missingPools.has(String(prior.vch_id))) {
+    if (!vm && !snapshot.missingPools.has(prior.vch_id)) {
       // Not in its pool: moved elsewhere in vSphere, or gone. One lookup tells (rare path).
       const ref = await new Inventory(ctx.client).findVmByUuid(uuid);
       vm = ref ? await readVm(ctx.client, ref) : undefined;
     }
     if (!vm) return null;
-    if (!isOurs(vm)) throw new ResourceError(`VM ${vm.name} (${vm.moid}) has the BIOS UUID ${uuid} of container VM "${String(prior.name)}" but no vic-iac markers; it was not made by vic-iac. Remove it from the state, or delete that VM.`);
+    if (!isOurs(vm)) throw new ResourceError(`VM ${vm.name} (${vm.moid}) has the BIOS UUID ${uuid} of container VM "${prior.name}" but no vic-iac markers; it was not made by vic-iac. Remove it from the state, or delete that VM.`);
     return stateOfVm(vm, { secrets: { known: prior } });
   },
 
@@ -326,12 +443,12 @@ export const containerVmLifecycle: Lifecycle = {
   // that need them.
   checksUnknown: true,
 
-  async check(ctx, config, prior): Promise<PlanCheck> {
+  async check(ctx, config: PlannedAttrs<typeof containerVm.schema>, prior): Promise<PlanCheck> {
     const problems: Problem[] = [];
     const notes: string[] = [];
     // A map not known yet has no names to compare.
-    const plain = (isUnknown(config.env) ? {} : (config.env ?? {})) as Attrs;
-    for (const name of Object.keys((isUnknown(config.secret_env) ? {} : (config.secret_env ?? {})) as Attrs).filter((k) => k in plain)) {
+    const plain = isUnknown(config.env) ? {} : (config.env ?? {});
+    for (const name of Object.keys(isUnknown(config.secret_env) ? {} : (config.secret_env ?? {})).filter((k) => k in plain)) {
       problems.push({
         path: ['secret_env', name],
         severity: 'error',
@@ -340,8 +457,8 @@ export const containerVmLifecycle: Lifecycle = {
       });
     }
     const given: unknown[] = Array.isArray(config.networks) ? config.networks : [];
-    if (containsUnknown(config.vch_id)) return { problems: [...problems, ...(await networksNowhere(ctx, given, prior))] };
-    const vchId = String(config.vch_id);
+    if (isUnknown(config.vch_id)) return { problems: [...problems, ...(await networksNowhere(ctx, given, prior))] };
+    const vchId = config.vch_id;
     let marker: VchMarker | undefined;
     problems.push(...(await collectPlacement([vchMarker(ctx, vchId).then((m) => (marker = m))])));
     if (!marker) return { problems };
@@ -349,11 +466,11 @@ export const containerVmLifecycle: Lifecycle = {
     const dc = { ref: moRef('Datacenter', m.datacenter_id), name: m.datacenter } as Parameters<typeof networkOf>[1];
     const checks: Array<Promise<unknown>> = [];
     // An image this plan replaces is made before the VM: its new digest is not in the store yet.
-    const imageKnown = !containsUnknown(config.image_id);
-    if (imageKnown && (!prior || prior.image_id !== config.image_id) && !ctx.expected(plannedImageKey(vchId, String(config.image_id)))) checks.push(storedImage(ctx, m, String(config.image_id)));
+    const imageId = isUnknown(config.image_id) ? undefined : config.image_id;
+    if (imageId !== undefined && (!prior || prior.image_id !== imageId) && !ctx.expected(plannedImageKey(vchId, imageId))) checks.push(storedImage(ctx, m, imageId));
     const perNetwork = await Promise.all(
       given.map(async (n, i) => {
-        if (typeof n !== 'string' || (prior && (prior.networks as string[] | null)?.includes(n))) return [];
+        if (typeof n !== 'string' || prior?.networks?.includes(n)) return [];
         const found = await collectPlacement([networkOf(ctx, dc, 'networks', n)]);
         return found.map((p) => ({ ...p, path: ['networks', i] }));
       }),
@@ -361,130 +478,45 @@ export const containerVmLifecycle: Lifecycle = {
     problems.push(...(await collectPlacement(checks)), ...perNetwork.flat());
     if (!prior && isUnknown(config.name)) {
       // The BIOS UUID needs the name: who holds it is checked by the create.
-    } else if (!prior) {
+    } else if (!prior && !isUnknown(config.name)) {
       // A plan over many new VMs looks once at what the VCH pool holds (one snapshot per process);
       // a squatter elsewhere in vSphere is still refused at apply time, by FindByUuid. Not VOLATILE:
       // what this engine creates or deletes is ours, so it cannot change who else holds a UUID, and
       // Terraform plans each new VM again while applying: dropping the snapshot at every create made
-      // an apply of N VMs take a snapshot of the growing pool per VM (64 of up to 160 ms for N = 200).
-      const uuid = containerVmUuid(vchId, String(config.name));
+      // an apply of N VMs take a snapshot of the growing pool per VM (bench/README.md, apply).
+      const uuid = containerVmUuid(vchId, config.name);
       const pool = await ctx.memo(`uuid-holders:${vchId}`, () => takeSnapshot(ctx.client, [vchId]));
       const vm = pool.vmsByUuid.get(uuid);
-      if (vm && !isOurs(vm, vchId, String(config.name))) {
+      if (vm && !isOurs(vm, vchId, config.name)) {
         problems.push({
           path: ['name'],
           severity: 'error',
           summary: 'BIOS UUID taken',
-          detail: `VM ${vm.name} (${vm.moid}) already has the BIOS UUID ${uuid} that container VM "${String(config.name)}" in VCH ${vchId} needs, and it was not made by vic-iac. Choose another name, or remove that VM.`,
+          detail: `VM ${vm.name} (${vm.moid}) already has the BIOS UUID ${uuid} that container VM "${config.name}" in VCH ${vchId} needs, and it was not made by vic-iac. Choose another name, or remove that VM.`,
         });
       } else if (vm && isHeld(vm) && vm.uuid !== ctx.replacing?.id && (await new Inventory(ctx.client).findVmByUuid(uuid))) {
         // The pool was looked at once per command: the VM may have been deleted since, so look again.
-        problems.push({ path: ['name'], severity: 'error', summary: 'Container VM held by another resource', detail: heldMessage(vm, vchId, String(config.name)) });
+        problems.push({ path: ['name'], severity: 'error', summary: 'Container VM held by another resource', detail: heldMessage(vm, vchId, config.name) });
       } else if (vm && !isHeld(vm)) {
-        notes.push(`container VM "${String(config.name)}" already exists as ${vm.moid} (an earlier apply stopped midway); it will be adopted, not duplicated`);
+        notes.push(`container VM "${config.name}" already exists as ${vm.moid} (an earlier apply stopped midway); it will be adopted, not duplicated`);
       }
-    } else if (prior.power_state === 'running' && (prior.cpus !== config.cpus || prior.memory_mb !== config.memory_mb)) {
-      notes.push(`changing cpus or memory_mb powers container VM "${String(config.name)}" off and on again`);
+    } else if (prior?.power_state === 'running' && (prior.cpus !== config.cpus || prior.memory_mb !== config.memory_mb)) {
+      notes.push(`changing cpus or memory_mb powers container VM "${prior.name}" off and on again`);
     }
     return { problems, notes };
   },
 
   async create(ctx, config) {
     const { client } = ctx;
-    const vchId = String(config.vch_id);
-    const name = String(config.name);
-    const uuid = containerVmUuid(vchId, name);
-    const existingRef = await new Inventory(client).findVmByUuid(uuid);
-    if (existingRef) {
-      const existing = await readVm(client, existingRef);
-      if (existing && !isOurs(existing, vchId, name)) {
-        throw new ResourceError(`VM ${existing.name} (${existing.moid}) already has BIOS UUID ${uuid} and was not made by vic-iac; refusing to adopt it. Choose another name, or remove that VM.`);
-      }
-      if (existing && isHeld(existing)) throw new ResourceError(heldMessage(existing, vchId, name), [{ path: ['name'], severity: 'error', summary: 'Container VM held by another resource', detail: heldMessage(existing, vchId, name) }]);
-      if (existing) {
-        ctx.progress('adopting the VM an earlier apply created');
-        const adopted = await reconcile(ctx, existing, config);
-        await reconfigureVm(client, existingRef, { extraConfig: { [KEYS.created]: 'done' } });
-        return adopted;
-      }
-    }
-    const marker = await vchMarker(ctx, vchId);
-    const image = await storedImage(ctx, marker, String(config.image_id));
-    const networks = wantedNetworks(config, marker);
-    const dc = { ref: moRef('Datacenter', marker.datacenter_id), name: marker.datacenter } as Parameters<typeof networkOf>[1];
-    const targets: NetworkTarget[] = [];
-    for (const n of networks) targets.push(await networkOf(ctx, dc, 'networks', n));
-
-    const ds = marker.datastore;
-    const layout = imageLayout(String(config.image_id));
-    const dir = `${marker.image_store_path}/containers/${name}`;
-    const imageKB = Math.ceil(image.size_bytes / 1024);
-    const devices: VirtualDeviceConfigSpec[] = [
-      addDevice(pvscsiController(-100)),
-      addDevice(
-        virtualDisk({
-          key: -101,
-          controllerKey: -100,
-          unitNumber: 0,
-          fileName: datastorePath(ds, `${dir}/${name}.vmdk`),
-          // A child delta disk is at least as large as its parent.
-          capacityKB: Math.max(imageKB, Number(config.disk_size_mb) * 1024),
-          parentFileName: datastorePath(ds, `${marker.image_store_path}/${layout.descriptor}`),
-        }),
-        'create',
-      ),
-      ...(marker.bootstrap_iso ? [addDevice(isoCdrom({ key: -102, isoFileName: marker.bootstrap_iso }))] : []),
-      ...targets.map((network, i) => addDevice(networkAdapter({ key: -110 - i, model: 'vmxnet3', network }))),
-      addDevice(fileSerialPort({ key: -103, fileName: datastorePath(ds, `${dir}/console.log`) })),
-    ];
-    const guest = guestConfig(config, { ...image, rootfs_uuid: image.rootfs_uuid });
-    const extraConfig: Record<string, string> = {
-      [GUESTINFO_CONFIG_KEY]: encodeGuestConfig(guest),
-      [KEYS.owner]: OWNER,
-      [KEYS.vch]: vchId,
-      [KEYS.name]: name,
-      [KEYS.image]: String(config.image_id),
-      [KEYS.spec]: JSON.stringify(specOf(config, networks, uuid)),
-      [KEYS.labels]: JSON.stringify(config.labels ?? {}),
-      [KEYS.created]: 'pending',
-      'disk.EnableUUID': 'TRUE',
-    };
+    const uuid = containerVmUuid(config.vch_id, config.name);
+    const adopted = await adoptLeftover(ctx, config, uuid);
+    if (adopted) return adopted;
+    const marker = await vchMarker(ctx, config.vch_id);
+    const planned = await plannedVm(ctx, config, uuid, marker);
+    const { extraConfig, vmPath } = planned;
+    const name = config.name;
     ctx.progress('create VM');
-    const create = () =>
-      createVm(client, {
-        folder: moRef('Folder', marker.folder_id ?? ''),
-        pool: moRef('ResourcePool', vchId),
-        config: {
-          name,
-          uuid,
-          guestId: 'otherGuest64',
-          annotation: `Container VM "${name}" of virtual container host "${marker.name}" (${vchId}), managed by vic-iac. Changes made here are reverted by the next apply.`,
-          files: { vmPathName: datastorePath(ds, `${dir}/${name}.vmx`) },
-          numCPUs: Number(config.cpus),
-          memoryMB: Number(config.memory_mb),
-          deviceChange: devices,
-          extraConfig,
-        },
-      });
-    // vSphere makes the VM's own directory (the last one of the .vmx path) inside <store>/containers,
-    // which the VCH made. A store without it (made by hand, or cleaned) gets it here, once.
-    const attempt = () =>
-      create().catch(async (e: unknown) => {
-        if (!isFault(e, 'FileFault') && !isFault(e, 'FileNotFound')) throw e;
-        await makeDirectory(client, datastorePath(ds, dir), dc.ref).catch((m: unknown) => (isFault(m, 'FileAlreadyExists') ? undefined : Promise.reject(m)));
-        return create();
-      });
-    const ref = await attempt().catch(async (e: unknown) => {
-      // The reply may have been lost after vSphere made the VM (CreateVM_Task is never retried
-      // blindly): the BIOS UUID finds it, and only a VM with our markers is taken as ours.
-      if (!isTransient(e) && !isDuplicateName(e)) throw e;
-      const made = await vmMadeByLostCreate(client, uuid);
-      if (!made) return attempt();
-      const vm = await readVm(client, made);
-      if (!vm || !isOurs(vm, vchId, name)) throw e;
-      ctx.progress('the reply to create VM was lost; found the VM it made');
-      return made;
-    });
+    const ref = await createOnce(ctx, planned, config);
     if (config.power_state === 'running') {
       ctx.progress('power on');
       await powerOnVm(client, ref);
@@ -500,9 +532,9 @@ export const containerVmLifecycle: Lifecycle = {
         uuid,
         powerState: config.power_state === 'running' ? 'poweredOn' : 'poweredOff',
         extraConfig: new Map(Object.entries(extraConfig)),
-        numCpu: Number(config.cpus),
-        memoryMb: Number(config.memory_mb),
-        vmPath: datastorePath(ds, `${dir}/${name}.vmx`),
+        numCpu: config.cpus,
+        memoryMb: config.memory_mb,
+        vmPath,
         ipAddresses: [],
       },
       { secrets: { known: config } },
@@ -511,7 +543,7 @@ export const containerVmLifecycle: Lifecycle = {
 
   async update(ctx, prior, config) {
     const vm = await readVm(ctx.client, moRef('VirtualMachine', String(prior.moid)));
-    if (!vm) throw new ResourceError(`container VM "${String(prior.name)}" (${String(prior.moid)}) no longer exists; refresh and plan again to re-create it`);
+    if (!vm) throw new ResourceError(`container VM "${prior.name}" (${String(prior.moid)}) no longer exists; refresh and plan again to re-create it`);
     return reconcile(ctx, vm, config);
   },
 
@@ -523,7 +555,7 @@ export const containerVmLifecycle: Lifecycle = {
     // The MOID comes from the state; the BIOS UUID is vSphere's own identity of the VM the state means.
     if (prior.id && vm.uuid !== String(prior.id).toLowerCase()) {
       throw new ResourceError(
-        `VM ${vm.name} (${vm.moid}) has the BIOS UUID ${String(vm.uuid)}, not ${String(prior.id)} of container VM "${String(prior.name)}"; refusing to delete it. Refresh the state and plan again.`,
+        `VM ${vm.name} (${vm.moid}) has the BIOS UUID ${String(vm.uuid)}, not ${String(prior.id)} of container VM "${prior.name}"; refusing to delete it. Refresh the state and plan again.`,
       );
     }
     if (vm.powerState === 'poweredOn') {

@@ -1,9 +1,9 @@
 /** container_vm: one container as one vSphere VM, booted from the bootstrap ISO into its image. */
-import { ResourceDeclaration } from './definition';
-import { t } from './schema';
+import type { ResourceDeclaration } from './definition';
+import { t, type AttrsOf } from './schema';
 import { absolutePath, containerUser, digest, envNames, hostname, integer, labelKeys, nonEmpty, nonEmptyElements, objectName, oneOf, runsSomething } from './validators';
 
-export const containerVm: ResourceDeclaration = {
+export const containerVm = {
   type: 'container_vm',
   className: 'ContainerVm',
   description:
@@ -24,9 +24,10 @@ export const containerVm: ResourceDeclaration = {
         'Name of the VM and of the container; unique within the VCH. A plan that gives two container VMs the same name in one VCH is refused, and an apply never takes over a VM another resource holds.',
       example: 'web-1',
     },
-    command: { type: t.list(t.string), optional: true, forceNew: true, description: 'Arguments to the entrypoint; replaces the image CMD.' },
+    command: { type: t.list(t.string), marker: true, optional: true, forceNew: true, description: 'Arguments to the entrypoint; replaces the image CMD.' },
     entrypoint: {
       type: t.list(t.string),
+      marker: true,
       optional: true,
       forceNew: true,
       validate: [
@@ -35,7 +36,7 @@ export const containerVm: ResourceDeclaration = {
       ],
       description: 'Entrypoint; replaces the image ENTRYPOINT and, as in Docker, drops the image CMD.',
     },
-    env: { type: t.map(t.string), optional: true, forceNew: true, validate: [envNames], description: 'Environment variables, added to the image environment.' },
+    env: { type: t.map(t.string), marker: true, optional: true, forceNew: true, validate: [envNames], description: 'Environment variables, added to the image environment.' },
     secret_env: {
       type: t.map(t.string),
       optional: true,
@@ -45,9 +46,9 @@ export const containerVm: ResourceDeclaration = {
       description:
         'Environment variables whose values are secret: added like `env`, but never shown in plans, logs or the console, and kept as salted hashes in the VM markers. The guest still reads them from `guestinfo.vic.config`, which anyone with read access to the VM can see (docs/security.md). A name may not be in both `env` and `secret_env`.',
     },
-    working_dir: { type: t.string, optional: true, forceNew: true, validate: [absolutePath], description: 'Working directory; defaults to the image WORKDIR.' },
-    user: { type: t.string, optional: true, forceNew: true, validate: [containerUser], description: 'User (name, uid or uid:gid); defaults to the image USER.' },
-    hostname: { type: t.string, optional: true, forceNew: true, validate: [hostname], description: 'Hostname inside the container; defaults to the name.' },
+    working_dir: { type: t.string, marker: true, optional: true, forceNew: true, validate: [absolutePath], description: 'Working directory; defaults to the image WORKDIR.' },
+    user: { type: t.string, marker: true, optional: true, forceNew: true, validate: [containerUser], description: 'User (name, uid or uid:gid); defaults to the image USER.' },
+    hostname: { type: t.string, marker: true, optional: true, forceNew: true, validate: [hostname], description: 'Hostname inside the container; defaults to the name.' },
     cpus: { type: t.number, optional: true, default: 1, validate: [integer({ min: 1, max: 128 })], description: 'Virtual CPUs. Updates in place; vSphere needs the VM powered off for it, so the plan says so.' },
     memory_mb: {
       type: t.number,
@@ -59,6 +60,7 @@ export const containerVm: ResourceDeclaration = {
     labels: { type: t.map(t.string), optional: true, validate: [labelKeys], description: 'Labels, stored on the VM. Update in place.' },
     networks: {
       type: t.list(t.string),
+      marker: true,
       optional: true,
       computed: true,
       forceNew: true,
@@ -66,7 +68,7 @@ export const containerVm: ResourceDeclaration = {
       description: 'Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned.',
     },
     power_state: { type: t.string, optional: true, default: 'running', validate: [oneOf(['running', 'stopped'])], description: '"running" or "stopped". Updates in place.' },
-    disk_size_mb: { type: t.number, optional: true, default: 2048, forceNew: true, validate: [integer({ min: 16, max: 2097152, unit: 'MB' })], description: 'Size of the writable layer (the child delta disk).' },
+    disk_size_mb: { type: t.number, marker: true, optional: true, default: 2048, forceNew: true, validate: [integer({ min: 16, max: 2097152, unit: 'MB' })], description: 'Size of the writable layer (the child delta disk).' },
     moid: { type: t.string, computed: true, description: 'The VM managed object id.' },
     ip_addresses: { type: t.list(t.string), computed: true, description: 'IP addresses as vSphere reports them (may be empty).' },
     vm_path: { type: t.string, computed: true, description: 'Datastore path of the .vmx file.' },
@@ -86,4 +88,7 @@ export const containerVm: ResourceDeclaration = {
   memory_mb  = 256
 }`,
   },
-};
+} satisfies ResourceDeclaration;
+
+/** A container VM's attributes as its lifecycle reads them. */
+export type ContainerVmAttrs = AttrsOf<typeof containerVm.schema>;

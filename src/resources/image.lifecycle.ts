@@ -26,9 +26,9 @@ import {
 } from '../images';
 import { datastorePath, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { ResourceError } from './errors';
-import { image } from './image';
+import { image, type ImageAttrs } from './image';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
-import { containsUnknown, type Attrs, type Problem } from './schema';
+import { containsUnknown, isUnknown, type Attrs, type PlannedAttrs, type Problem } from './schema';
 import { inventory } from './placement';
 import { VCH_MARKER_FIELD, VchMarker, imageStoreOf, readVchMarker, takeSnapshot, unreadableMarker } from './snapshot';
 import { STORE_MARKER_FILE, datacenterAbove, inspectStore } from './vch-ownership';
@@ -148,14 +148,14 @@ async function caFileProblem(caFile: string): Promise<Problem | undefined> {
   }
 }
 
-export const imageLifecycle: Lifecycle = {
+export const imageLifecycle: Lifecycle<ImageAttrs> = {
   declaration: image,
 
   poolsOf: (state) => (typeof state.vch_id === 'string' && state.vch_id ? [state.vch_id] : []),
   readsVms: false,
 
   async read(ctx, snapshot, prior) {
-    const vchId = String(prior.vch_id);
+    const vchId = prior.vch_id;
     const pool = snapshot.pools.get(vchId);
     if (pool?.markerError) throw unreadableMarker(pool);
     // The VCH is gone, and its images with it.
@@ -187,9 +187,9 @@ export const imageLifecycle: Lifecycle = {
   // The reference is known at plan time even when the VCH is not (created in the same apply).
   checksUnknown: true,
 
-  async check(ctx, config, prior): Promise<PlanCheck> {
+  async check(ctx, config: PlannedAttrs<typeof image.schema>, prior): Promise<PlanCheck> {
     const problems: Problem[] = [];
-    const vchId = containsUnknown(config.vch_id) ? undefined : String(config.vch_id);
+    const vchId = isUnknown(config.vch_id) ? undefined : config.vch_id;
     if (vchId !== undefined && !(await readVchMarker(ctx.client, vchId))) {
       problems.push({ path: ['vch_id'], severity: 'error', summary: 'Virtual container host not found', detail: `virtual container host ${vchId} not found (or not managed by vic-iac). Use the id of a vic_virtual_container_host.` });
     }
@@ -198,7 +198,7 @@ export const imageLifecycle: Lifecycle = {
       if (problem) return { problems: [...problems, problem] };
     }
     if (ACCESS_INPUTS.some((n) => containsUnknown(config[n]))) return { problems };
-    const reference = String(config.reference);
+    const reference = config.reference as string; // known: checked just above
     const pinned = pinnedDigest(reference);
     let digest: string;
     // A digest reference never changes: looked up when it is new, not at every plan.
@@ -222,18 +222,18 @@ export const imageLifecycle: Lifecycle = {
       return { problems, planned, forceReplace: [{ path: ['digest'], reason: `reference ${reference} now points at ${digest} (was ${String(prior.digest)}) (forces replacement)` }] };
     }
     if (!moved && prior.reference !== reference) {
-      return { problems, equivalent: [{ attribute: 'reference', reason: `reference: ${String(prior.reference)} → ${reference} (the same digest ${digest}: nothing to pull)` }] };
+      return { problems, equivalent: [{ attribute: 'reference', reason: `reference: ${prior.reference} → ${reference} (the same digest ${digest}: nothing to pull)` }] };
     }
     return { problems, planned };
   },
 
   async create(ctx, config) {
-    const marker = await markerOf(ctx, String(config.vch_id));
+    const marker = await markerOf(ctx, config.vch_id);
     const store = imageStoreOf(ctx.client, marker);
     const info = await buildImage(
       {
         ...access(config),
-        sizeMb: (config.size_mb as number | null) ?? undefined,
+        sizeMb: config.size_mb ?? undefined,
         signal: ctx.signal,
         onProgress: (e) => ctx.progress(e.phase, e.current, e.total, e.detail),
       },
@@ -244,7 +244,7 @@ export const imageLifecycle: Lifecycle = {
 
   async update(ctx, prior, config) {
     // Only access settings (credentials, TLS) change in place; the stored image stays as it is.
-    const vchId = String(prior.vch_id);
+    const vchId = prior.vch_id;
     const location = storeInState(prior);
     const dc = await datacenterOfPool(ctx, vchId);
     if (!dc) throw new ResourceError(`virtual container host ${vchId} not found; refresh and plan again`);
@@ -254,7 +254,7 @@ export const imageLifecycle: Lifecycle = {
   },
 
   async delete(ctx, prior) {
-    const vchId = String(prior.vch_id);
+    const vchId = prior.vch_id;
     const location = storeInState(prior);
     const snap = await takeSnapshot(ctx.client, [vchId]);
     const pool = snap.pools.get(vchId);

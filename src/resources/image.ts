@@ -1,9 +1,9 @@
 /** image: a container image pulled from a registry and stored as an ext4 VMDK in a VCH image store. */
-import { ResourceDeclaration } from './definition';
-import { t } from './schema';
+import type { ResourceDeclaration } from './definition';
+import { t, type AttrsOf } from './schema';
 import { imageReference, integer, nonEmpty, platform } from './validators';
 
-export const image: ResourceDeclaration = {
+export const image = {
   type: 'image',
   className: 'Image',
   description:
@@ -67,4 +67,7 @@ export const image: ResourceDeclaration = {
   reference = "127.0.0.1:5000/library/busybox:1.36"
 }`,
   },
-};
+} satisfies ResourceDeclaration;
+
+/** An image's attributes as its lifecycle reads them. */
+export type ImageAttrs = AttrsOf<typeof image.schema>;

@@ -6,7 +6,7 @@ import { containerVm } from './container-vm';
 
 export * from './schema';
 export * from './definition';
-export { validateAttrs } from './validate';
+export { validateAttrs } from './validate-attrs';
 export { migrateState, StateVersionError } from './migrate';
 export * from './connection';
 export { dataSourceSchema } from './data-source';

@@ -54,24 +54,33 @@ export interface PlanCheck {
   readonly planned?: Attrs;
 }
 
-export interface Lifecycle {
+/**
+ * `A` is the resource's attributes as its declaration types them (`AttrsOf<typeof decl.schema>`):
+ * what the engine hands over has passed validation against that schema, defaults filled. What a
+ * lifecycle returns is checked by the engine and the front ends against the schema again, so it
+ * stays `Attrs`.
+ */
+export interface Lifecycle<A extends Attrs = Attrs> {
   readonly declaration: ResourceDeclaration;
   /** VCH pool MOIDs this state needs in the snapshot. */
-  poolsOf(state: Attrs): string[];
+  poolsOf(state: A): string[];
   /** Whether `read` needs the VMs of those pools, or their pool rows alone. */
   readonly readsVms: boolean;
   /** Reads the current state from the snapshot; null when the object is gone. */
-  read(ctx: LifecycleContext, snapshot: InventorySnapshot, prior: Attrs): Promise<Attrs | null>;
+  read(ctx: LifecycleContext, snapshot: InventorySnapshot, prior: A): Promise<Attrs | null>;
   /**
    * Whether `check` copes with inputs not known yet (UNKNOWN): it then runs on every plan and checks
    * what it can. Otherwise it runs only once every input is known.
    */
   readonly checksUnknown?: boolean;
-  /** Plan-time checks against vSphere, before anything changes. `config` has defaults filled. */
-  check(ctx: LifecycleContext, config: Attrs, prior: Attrs | null): Promise<PlanCheck>;
-  create(ctx: LifecycleContext, config: Attrs): Promise<Attrs>;
-  update(ctx: LifecycleContext, prior: Attrs, config: Attrs): Promise<Attrs>;
-  delete(ctx: LifecycleContext, prior: Attrs): Promise<void>;
+  /**
+   * Plan-time checks against vSphere, before anything changes. `config` has defaults filled; a
+   * lifecycle that `checksUnknown` takes it as `PlannedAttrs`, since any value may be unknown.
+   */
+  check(ctx: LifecycleContext, config: A, prior: A | null): Promise<PlanCheck>;
+  create(ctx: LifecycleContext, config: A): Promise<Attrs>;
+  update(ctx: LifecycleContext, prior: A, config: A): Promise<Attrs>;
+  delete(ctx: LifecycleContext, prior: A): Promise<void>;
   importState(ctx: LifecycleContext, id: string): Promise<Attrs>;
   /** Data source lookup, for resources that have one. */
   lookup?(ctx: LifecycleContext, config: Attrs): Promise<Attrs>;

@@ -1,8 +1,11 @@
 /**
- * The attribute DSL: each resource declares its schema ONCE, as data. The Terraform schema, the
- * Pulumi args and `replaces`, the CLI spec format and the docs under docs/resources are all derived
- * from these declarations (provider/schema.ts, pulumi-component/generate-types.ts, src/cli/spec.ts,
- * src/resources/docs.ts); nothing about an attribute is written twice.
+ * The attribute DSL: each resource declares its schema once, as data. The Terraform schema, the
+ * Pulumi args and `replaces`, the CLI spec format and the docs under docs/resources are derived from
+ * these declarations (provider/schema.ts, pulumi-component/generate-types.ts, src/cli/spec.ts,
+ * src/resources/docs.ts), and so are the TypeScript types a lifecycle reads its attributes as
+ * (`AttrsOf`). The Pulumi and CDKTF bindings are generated files, which tests keep current. Not
+ * derived, and written by hand beside a declaration: how a lifecycle maps an attribute to vSphere
+ * and back (the ConfigSpec, the markers), and the examples in docs/*.md.
  */
 
 /** Attribute value types. `object` is a nested object; with `block: true` it renders as an HCL block. */
@@ -15,14 +18,15 @@ export type AttrType =
   | { readonly kind: 'map'; readonly element: AttrType }
   | { readonly kind: 'object'; readonly attributes: Schema };
 
+/** The builders keep their argument's type, so `AttrsOf` can tell a list of strings from a map of numbers. */
 export const t = {
   string: { kind: 'string' } as const,
   number: { kind: 'number' } as const,
   bool: { kind: 'bool' } as const,
-  list: (element: AttrType): AttrType => ({ kind: 'list', element }),
-  set: (element: AttrType): AttrType => ({ kind: 'set', element }),
-  map: (element: AttrType): AttrType => ({ kind: 'map', element }),
-  object: (attributes: Schema): AttrType => ({ kind: 'object', attributes }),
+  list: <E extends AttrType>(element: E) => ({ kind: 'list', element }) as const,
+  set: <E extends AttrType>(element: E) => ({ kind: 'set', element }) as const,
+  map: <E extends AttrType>(element: E) => ({ kind: 'map', element }) as const,
+  object: <S extends Schema>(attributes: S) => ({ kind: 'object', attributes }) as const,
 };
 
 /** One path step: an attribute name or a list index / map key. */
@@ -84,9 +88,49 @@ export interface Attribute {
   readonly example?: Value;
   /** Environment variables read when the attribute is not set (provider configuration only). */
   readonly env?: readonly string[];
+  /**
+   * An input vSphere has no field for: the lifecycle keeps it in a marker of its own on the object
+   * it makes, and reads it back from there (a container VM's command, in `vic.spec`).
+   */
+  readonly marker?: boolean;
 }
 
 export type Schema = { readonly [name: string]: Attribute };
+
+/** The TypeScript type of a known value of an attribute type. */
+export type ValueOf<T extends AttrType> = T extends { readonly kind: 'string' }
+  ? string
+  : T extends { readonly kind: 'number' }
+    ? number
+    : T extends { readonly kind: 'bool' }
+      ? boolean
+      : T extends { readonly kind: 'list' | 'set'; readonly element: infer E extends AttrType }
+        ? ValueOf<E>[]
+        : T extends { readonly kind: 'map'; readonly element: infer E extends AttrType }
+          ? { [key: string]: ValueOf<E> }
+          : T extends { readonly kind: 'object'; readonly attributes: infer S extends Schema }
+            ? AttrsOf<S>
+            : never;
+
+/** Whether a validated object always holds a value for the attribute: it is required, or has a default. */
+type AlwaysSet<A extends Attribute> = A extends { readonly required: true } ? true : A extends { readonly default: Value } ? true : false;
+
+/** Computed attributes that may be unset: the engine drops values not known yet before an apply, so they may be absent. */
+type MaybeAbsent<S extends Schema> = { [K in keyof S]: S[K] extends { readonly computed: true } ? (AlwaysSet<S[K]> extends true ? never : K) : never }[keyof S];
+
+/**
+ * The attributes of a validated object of this schema (defaults filled), typed from the
+ * declaration: `AttrsOf<typeof containerVm.schema>` reads `memory_mb` as a number, and a renamed
+ * attribute is a compile error wherever a lifecycle still uses the old name. Declarations keep their
+ * literal types for this by `satisfies ResourceDeclaration` instead of a type annotation.
+ */
+export type AttrsOf<S extends Schema> = {
+  -readonly [K in Exclude<keyof S, MaybeAbsent<S>>]: AlwaysSet<S[K]> extends true ? ValueOf<S[K]['type']> : ValueOf<S[K]['type']> | null;
+} & { -readonly [K in MaybeAbsent<S>]?: ValueOf<S[K]['type']> | null };
+
+/** The same, in a plan: any value may still be unknown (a reference to something not created yet). */
+export type PlannedAttrs<S extends Schema> = Planned<AttrsOf<S>>;
+type Planned<A> = { [K in keyof A]: A[K] | Unknown };
 
 /** True when the attribute is sensitive or holds a sensitive part (registry_auth.password). */
 export function holdsSensitive(attribute: Attribute): boolean {

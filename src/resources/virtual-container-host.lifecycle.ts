@@ -13,7 +13,7 @@ import { retrieveFromContainer, retrieveObject } from '../vsphere/property-colle
 import { destroyResourcePool, updateResourcePool, type ResourceAllocation, type SharesInfo } from '../vsphere/resource-pool';
 import { destroyVm, powerOffVm } from '../vsphere/virtual-machine';
 import { ResourceError } from './errors';
-import { virtualContainerHost } from './virtual-container-host';
+import { virtualContainerHost, type VchAttrs } from './virtual-container-host';
 import { VOLATILE, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
 import { PlacementError, collectPlacement, computePool, datacenterOf, datastoreOf, inventory, networkOf, poolRef, resolving } from './placement';
 import type { Datacenter } from '../vsphere/inventory';
@@ -134,19 +134,18 @@ async function reservationProblems(ctx: LifecycleContext, dc: Datacenter, config
 }
 
 /** True when the VCH's ISO is the one vic-iac uploads (the user named none, or named ours). */
-function ownsIso(config: Attrs, marker: VchMarker): boolean {
+function ownsIso(config: VchAttrs, marker: VchMarker): boolean {
   return !config.bootstrap_iso || (config.bootstrap_iso === marker.bootstrap_iso && Boolean(marker.bootstrap_iso_sha256));
 }
 
-function shares(v: unknown): SharesInfo {
-  const s = String(v ?? 'normal');
+function shares(s: string): SharesInfo {
   return ['low', 'normal', 'high'].includes(s) ? { level: s as SharesInfo['level'] } : { level: 'custom', shares: Number(s) };
 }
 
-function allocations(c: Attrs): { cpuAllocation: ResourceAllocation; memoryAllocation: ResourceAllocation } {
+function allocations(c: VchAttrs): { cpuAllocation: ResourceAllocation; memoryAllocation: ResourceAllocation } {
   return {
-    cpuAllocation: { reservation: Number(c.cpu_reservation_mhz ?? 0), limit: Number(c.cpu_limit_mhz ?? -1), shares: shares(c.cpu_shares), expandableReservation: true },
-    memoryAllocation: { reservation: Number(c.memory_reservation_mb ?? 0), limit: Number(c.memory_limit_mb ?? -1), shares: shares(c.memory_shares), expandableReservation: true },
+    cpuAllocation: { reservation: c.cpu_reservation_mhz, limit: c.cpu_limit_mhz, shares: shares(c.cpu_shares), expandableReservation: true },
+    memoryAllocation: { reservation: c.memory_reservation_mb, limit: c.memory_limit_mb, shares: shares(c.memory_shares), expandableReservation: true },
   };
 }
 
@@ -191,16 +190,16 @@ async function readOne(client: VimClient, moid: string): Promise<{ pool?: PoolRo
 }
 
 /** Plan-time: the pool, folder and image store a new VCH would make must be free (or left by an earlier create of it). */
-async function newVchOwnership(ctx: LifecycleContext, dc: Datacenter, config: Attrs): Promise<{ problems: Problem[]; notes: string[] }> {
-  const name = String(config.name);
+async function newVchOwnership(ctx: LifecycleContext, dc: Datacenter, config: VchAttrs): Promise<{ problems: Problem[]; notes: string[] }> {
+  const name = config.name;
   const storeGiven = typeof config.image_store_path === 'string' && config.image_store_path !== '';
-  const [parent, ds] = await Promise.all([computePool(ctx, dc, String(config.compute)), datastoreOf(ctx, dc, String(config.datastore))]);
+  const [parent, ds] = await Promise.all([computePool(ctx, dc, config.compute), datastoreOf(ctx, dc, config.datastore)]);
   return checkNewVchOwnership(ctx.client, {
     dc,
     parent,
-    where: String(config.compute),
+    where: config.compute,
     name,
-    store: { datacenter: dc.name, datacenterRef: dc.ref, datastore: ds, path: storeGiven ? String(config.image_store_path) : name },
+    store: { datacenter: dc.name, datacenterRef: dc.ref, datastore: ds, path: config.image_store_path || name },
     storeAttribute: storeGiven ? 'image_store_path' : 'name',
   });
 }
@@ -222,7 +221,7 @@ function notOurs(moid: string, name: string): ResourceError {
   );
 }
 
-export const virtualContainerHostLifecycle: Lifecycle = {
+export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
   declaration: virtualContainerHost,
 
   poolsOf: (state) => (typeof state.id === 'string' && state.id ? [state.id] : []),
@@ -244,10 +243,10 @@ export const virtualContainerHostLifecycle: Lifecycle = {
     const dc = await dcPromise.catch(() => undefined);
     if (dc) {
       if (!unchangedPlacement) {
-        checks.push(parentPool(ctx, dc, String(config.compute)));
-        checks.push(datastoreOf(ctx, dc, String(config.datastore)));
+        checks.push(parentPool(ctx, dc, config.compute));
+        checks.push(datastoreOf(ctx, dc, config.datastore));
       }
-      if (config.bridge_network && config.bridge_network !== prior?.bridge_network) checks.push(networkOf(ctx, dc, 'bridge_network', String(config.bridge_network)));
+      if (config.bridge_network && config.bridge_network !== prior?.bridge_network) checks.push(networkOf(ctx, dc, 'bridge_network', config.bridge_network));
     }
     const own = dc ? [bootstrapIsoProblems(ctx, dc, config, prior), reservationProblems(ctx, dc, config, prior)] : [];
     const [placed, found] = await Promise.all([collectPlacement(checks), Promise.all(own)]);
@@ -273,11 +272,11 @@ export const virtualContainerHostLifecycle: Lifecycle = {
   async create(ctx, config) {
     const { client } = ctx;
     const dc = await datacenterOf(ctx, config.datacenter);
-    const parent = await computePool(ctx, dc, String(config.compute));
-    const ds = await datastoreOf(ctx, dc, String(config.datastore));
-    if (config.bridge_network) await networkOf(ctx, dc, 'bridge_network', String(config.bridge_network));
-    const name = String(config.name);
-    const storePath = String(config.image_store_path ?? name);
+    const parent = await computePool(ctx, dc, config.compute);
+    const ds = await datastoreOf(ctx, dc, config.datastore);
+    if (config.bridge_network) await networkOf(ctx, dc, 'bridge_network', config.bridge_network);
+    const name = config.name;
+    const storePath = config.image_store_path ?? name;
     const field = await markerField(client);
 
     // Again at apply time: vSphere may have changed since the plan, and a refusal now changes nothing.
@@ -285,7 +284,7 @@ export const virtualContainerHostLifecycle: Lifecycle = {
     if (owned.problems.length > 0) throw new ResourceError(owned.problems.map((p) => p.detail).join('\n'), owned.problems);
 
     ctx.progress('resource pool', 0, 4);
-    const { pool, adopted } = await claimPool(client, parent, name, String(config.compute), allocations(config));
+    const { pool, adopted } = await claimPool(client, parent, name, config.compute, allocations(config));
     const marker: VchMarker = {
       v: 1,
       name,
@@ -294,10 +293,10 @@ export const virtualContainerHostLifecycle: Lifecycle = {
       datastore: ds.name,
       datastore_id: ds.ref.value,
       image_store_path: storePath,
-      bridge_network: (config.bridge_network as string | null) ?? null,
-      bootstrap_iso: (config.bootstrap_iso as string | null) ?? null,
+      bridge_network: config.bridge_network,
+      bootstrap_iso: config.bootstrap_iso ?? null,
       folder_id: null,
-      compute: String(config.compute),
+      compute: config.compute,
       pending: true,
     };
     // Mark at once, so a crash from here on leaves a pool the next apply adopts; its pending marker
@@ -334,10 +333,10 @@ export const virtualContainerHostLifecycle: Lifecycle = {
     ctx.forget(`vch:${id}`);
     const { pool } = await readOne(client, id);
     if (pool?.markerError) throw unreadableMarker(pool);
-    if (!pool?.marker) throw notOurs(id, String(prior.name));
+    if (!pool?.marker) throw notOurs(id, prior.name);
     await updateResourcePool(client, poolRef(id), allocations(config));
     let marker = pool.marker;
-    let next: VchMarker = { ...marker, bridge_network: (config.bridge_network as string | null) ?? null, bootstrap_iso: (config.bootstrap_iso as string | null) ?? marker.bootstrap_iso };
+    let next: VchMarker = { ...marker, bridge_network: config.bridge_network, bootstrap_iso: config.bootstrap_iso ?? marker.bootstrap_iso };
     if (ownsIso(config, marker) && ctx.bootstrapIsoFile) {
       const iso = await ensureBootstrapIso(client, next, ctx.bootstrapIsoFile, (current, total) => ctx.progress('upload bootstrap ISO', current, total));
       next = { ...next, bootstrap_iso: iso.path, bootstrap_iso_sha256: iso.sha256 };
@@ -347,7 +346,7 @@ export const virtualContainerHostLifecycle: Lifecycle = {
       await setCustomField(client, poolRef(id), await markerField(client), JSON.stringify(marker));
     }
     const { pool: after } = await readOne(client, id);
-    return stateOf(after ?? pool, marker, { ...config, folder_id: prior.folder_id, image_store: prior.image_store, image_store_path: prior.image_store_path });
+    return stateOf(after ?? pool, marker, { ...config, folder_id: prior.folder_id ?? null, image_store: prior.image_store ?? null, image_store_path: prior.image_store_path ?? null });
   },
 
   async delete(ctx, prior) {
@@ -357,7 +356,7 @@ export const virtualContainerHostLifecycle: Lifecycle = {
     const { pool, snapshot } = await readOne(client, id);
     if (pool?.markerError) throw unreadableMarker(pool);
     if (pool && !pool.marker) throw notOurs(id, pool.name);
-    const name = pool?.name ?? String(prior.name);
+    const name = pool?.name ?? prior.name;
     // Everything is checked before anything is deleted: a refused delete changes nothing.
     const vms = snapshot.vmsInPool(id);
     if (vms.length > 0 && prior.force_destroy !== true) {

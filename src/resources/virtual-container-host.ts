@@ -1,9 +1,9 @@
 /** virtual_container_host: a resource pool, a VM folder and an image store on a datastore. */
-import { ResourceDeclaration } from './definition';
-import { t } from './schema';
+import type { ResourceDeclaration } from './definition';
+import { t, type AttrsOf } from './schema';
 import { datastoreDirectory, datastorePath, integer, limit, nonEmpty, objectName, shares, withinLimit } from './validators';
 
-export const virtualContainerHost: ResourceDeclaration = {
+export const virtualContainerHost = {
   type: 'virtual_container_host',
   className: 'VirtualContainerHost',
   description:
@@ -110,4 +110,7 @@ export const virtualContainerHost: ResourceDeclaration = {
   memory_limit_mb = 8192
 }`,
   },
-};
+} satisfies ResourceDeclaration;
+
+/** A virtual container host's attributes as its lifecycle reads them. */
+export type VchAttrs = AttrsOf<typeof virtualContainerHost.schema>;

@@ -4,7 +4,7 @@
  * errors. It knows nothing about sessions beyond carrying the cookie (see session.ts).
  *
  * Two undici Agents: ordinary calls, and a long-timeout one for WaitForUpdatesEx. Node's global
- * agent drops keep-alive sockets after 5 s, which killed long WaitForUpdatesEx calls (vcsim.md §4).
+ * agent drops keep-alive sockets after 5 s, which killed long WaitForUpdatesEx calls.
  */
 import { Agent, type Dispatcher } from 'undici';
 import {

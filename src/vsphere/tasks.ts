@@ -8,8 +8,8 @@
  * CreatePropertyCollector + CreateFilter + WaitForUpdatesEx + DestroyPropertyCollector, and creates no filter (vcsim 0.46.3 never frees a
  * filter's change handler, so every filter slows each later change). A task still running is read
  * once more after RECHECK_MS: on a busy machine the read often overtakes a task that ends a few
- * milliseconds later (up to 40 % of the tasks of a 200-VM apply went to the collector, 4 calls each,
- * and every filter they left made vcsim slower still). One still running then gets its own
+ * milliseconds later (without the second read, many tasks of a large apply went to the collector, 4
+ * calls each, and every filter they left made vcsim slower still). One still running then gets its own
  * collector, whose first WaitForUpdatesEx reports the current state, so nothing is missed.
  *
  * Every wait ends: at its deadline (the client's `taskTimeoutMs`, DEFAULT_TASK_TIMEOUT_MS unless
@@ -19,11 +19,11 @@
  *
  * Why not one collector shared by every task of a client (both variants were built and measured):
  *  - a filter per task on a shared collector: vcsim re-collects every filter for every change, per
- *    filter (O(filters² × changes) per tick); 10 concurrent 500 ms tasks took 5.3 s (1.1 s apart);
- *  - one filter over a ListView that tasks join and leave: fast on a small inventory (0.74 s for the
- *    same 10), but a long-lived collector is sent every change of the whole inventory and vcsim
- *    re-collects the filter per change: during a 1000-VM terraform apply its WaitForUpdatesEx took
- *    3.5 s on average and the apply stalled. A collector per task sees only its own wait's changes.
+ *    filter (O(filters² × changes) per tick), so concurrent tasks finished far apart;
+ *  - one filter over a ListView that tasks join and leave: fast on a small inventory, but a
+ *    long-lived collector is sent every change of the whole inventory and vcsim re-collects the
+ *    filter per change, so a large terraform apply stalled on its WaitForUpdatesEx.
+ * A collector per task sees only its own wait's changes. The measurements are in bench/README.md.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { TaskFailedError, VimFault, formatMoRef } from './errors';

@@ -113,7 +113,7 @@ export async function destroyVm(client: VimClient, vm: ManagedObjectReference, o
 }
 
 /**
- * extraConfig as a map. vcsim appends instead of replacing (vcsim.md §10.2), so the last
+ * extraConfig as a map. vcsim appends a reconfigured key instead of replacing it, so the last
  * occurrence of a key wins; values that are not strings are stringified.
  */
 export function extraConfigOf(extraConfig: unknown): Record<string, string> {

@@ -225,8 +225,8 @@ function openElement(tag: string, rawAttrs: Record<string, string>, parentScope:
  * Parses an XML document into its namespace-resolved root element.
  *
  * htmlparser2's tokenizer (XML mode, entities decoded) feeds a small tree builder that resolves
- * namespaces as it goes: 3-4× faster than building a generic parser's object tree first, which
- * counts because a refresh snapshot of 1000 VMs is a 3.5 MB response. What the tokenizer tolerates
+ * namespaces as it goes: several times faster than building a generic parser's object tree first,
+ * which counts because a refresh snapshot of many VMs is a response of megabytes. What the tokenizer tolerates
  * but XML forbids is refused here: an element still open at the end (a truncated response) or one
  * closed by an ancestor's end tag.
  */

@@ -1,5 +1,5 @@
 /**
- * The container VM boots for real (issue 9): the probe image pushed to a real registry, pulled and
+ * The container VM boots for real: the probe image pushed to a real registry, pulled and
  * turned into an ext4 disk by the project's image pipeline, its config written by the same
  * `guestConfig` the container_vm resource uses, booted with our bootstrap ISO and tether in
  * qemu-system-x86_64 under software emulation, and checked from the serial console.

@@ -34,7 +34,7 @@ const encodeRows: EncodeRow[] = [
   ['dynamic: [type JSON as bin, value]', 'dynamic', 'x', `92 c4 08 ${str('"string"')} a1 ${str('x')}`],
   ['dynamic with an explicit type', 'dynamic', dynamicValue(['list', 'number'], [1]), `92 c4 11 ${str('["list","number"]')} 91 01`],
   ['dynamic unknown is a bare unknown', 'dynamic', UNKNOWN, 'd4 00 00'],
-  // The bytes Terraform 1.11 sent for name = "pre-${uuid()}" (protocol notes §2.6).
+  // The bytes Terraform 1.11 sent for name = "pre-${uuid()}" (a refined unknown, msgpack ext 12).
   ['refined unknown (ext 12)', 'string', refinedUnknown({ notNull: false, stringPrefix: 'pre-' }), `c7 09 0c 82 01 c2 02 a4 ${str('pre-')}`],
   ['refined unknown without refinements falls back to ext 0', 'string', refinedUnknown({}), 'd4 00 00'],
 ];

@@ -1,5 +1,5 @@
 /**
- * The issue's end-to-end flow with the real `terraform` CLI, the provider installed from a
+ * The whole user flow, end to end, with the real `terraform` CLI, the provider installed from a
  * filesystem mirror, examples/terraform, the vSphere simulator and a real registry:
  * init/plan → apply → no changes → forceNew replacement → in-place power change → drift made in
  * vSphere → import → destroy with nothing left behind. Secrets are checked on the way.

@@ -224,7 +224,7 @@ describe('pulumi up of examples/pulumi against the simulator', () => {
         ...connectionConfig,
         vchName: { value: 'vch-web' },
         resourcePoolId: { value: placement.resourcePoolId },
-        // Import reads the datastore and datacenter back by name (see the report on issue 6).
+        // Import reads the datastore and datacenter back by name.
         datacenter: { value: 'DC0' },
         datastore: { value: 'LocalDS_0' },
         memoryLimitMb: { value: '1000' },

@@ -1,6 +1,6 @@
 /** Planning's pure half: GIVEN prior state and config WHEN diffed THEN the action and reasons are right. */
 import { Attrs, UNKNOWN, containerVm, image, validateAttrs, virtualContainerHost } from '../../../src/resources';
-import { diffResource, sameValue } from '../../../src/engine/diff';
+import { approvedChange, diffResource, sameValue } from '../../../src/engine/diff';
 
 const digest = `sha256:${'b'.repeat(64)}`;
 const cfg = (over: Attrs = {}) => validateAttrs(containerVm.schema, { vch_id: 'resgroup-9', image_id: digest, name: 'web-1', ...over }).attrs;
@@ -81,5 +81,31 @@ describe('diffResource', () => {
     [1, '1', false],
   ])('GIVEN %j and %j WHEN compared THEN same=%s', (a, b, same) => {
     expect(sameValue(a as never, b as never)).toBe(same);
+  });
+});
+
+describe('approvedChange', () => {
+  it('GIVEN no prior WHEN a front end applies an approved plan THEN create, with no attribute changes', () => {
+    const c = approvedChange('container_vm', null, state());
+    expect(c).toMatchObject({ type: 'container_vm', action: 'create', prior: null, changes: [], reasons: [], problems: [] });
+  });
+
+  it('GIVEN no planned state THEN delete', () => {
+    expect(approvedChange('container_vm', state(), null).action).toBe('delete');
+  });
+
+  it('GIVEN prior and planned THEN update, listing each changed attribute of the declaration with its forceNew flag', () => {
+    const c = approvedChange('container_vm', state(), state({ memory_mb: 1024, labels: { tier: 'web' }, not_in_schema: 'x' }));
+    expect(c.action).toBe('update');
+    expect(c.changes).toEqual([
+      { path: ['memory_mb'], before: 512, after: 1024, forceNew: false },
+      { path: ['labels'], before: null, after: { tier: 'web' }, forceNew: false },
+    ]);
+    expect(c.reasons).toEqual(['memory_mb changed', 'labels changed']);
+  });
+
+  it('GIVEN a forceNew attribute that differs THEN the change says so (null and empty count as equal)', () => {
+    const c = approvedChange('container_vm', state({ env: null }), state({ env: {}, name: 'web-2' }));
+    expect(c.changes).toEqual([{ path: ['name'], before: 'web-1', after: 'web-2', forceNew: true }]);
   });
 });

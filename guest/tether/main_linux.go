@@ -183,6 +183,8 @@ func readConfig() ([]byte, string, error) {
 	if err == nil {
 		return raw, "fw_cfg opt/vic/config", nil
 	}
+	// Under vSphere the status goes back the way the config came: through guestinfo.
+	reporter.viaBackdoor = true
 	fwCfgProblem := fmt.Sprintf("fw_cfg opt/vic/config: %v", err)
 	if errors.Is(err, os.ErrNotExist) {
 		fwCfgProblem = "fw_cfg opt/vic/config is not set"
@@ -372,6 +374,27 @@ func startAndSupervise(cfg Config) (int, error) {
 		return 0, err
 	}
 	defer devNull.Close()
+	// The process writes into pipes, not onto the console: the tether frames each stream, so
+	// readers can tell stdout from stderr and from the kernel's and the tether's lines.
+	outRead, outWrite, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	errRead, errWrite, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	copied := make(chan struct{}, 2)
+	for _, stream := range []struct {
+		r      *os.File
+		prefix string
+	}{{outRead, stdoutFrame}, {errRead, stderrFrame}} {
+		go func(r *os.File, prefix string) {
+			_ = CopyFramed(r, prefix, writeConsole, time.Now)
+			r.Close()
+			copied <- struct{}{}
+		}(stream.r, stream.prefix)
+	}
 
 	signals := make(chan os.Signal, 32)
 	signal.Notify(signals, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
@@ -379,12 +402,15 @@ func startAndSupervise(cfg Config) (int, error) {
 	pid, err := syscall.ForkExec(program, argv, &syscall.ProcAttr{
 		Dir:   cfg.WorkingDir,
 		Env:   env,
-		Files: []uintptr{devNull.Fd(), os.Stdout.Fd(), os.Stderr.Fd()},
+		Files: []uintptr{devNull.Fd(), outWrite.Fd(), errWrite.Fd()},
 		Sys: &syscall.SysProcAttr{
 			Setsid:     true,
 			Credential: &syscall.Credential{Uid: id.UID, Gid: id.GID, Groups: id.Groups},
 		},
 	})
+	// Only the process (and what it starts) may hold the write ends: the copiers end at EOF.
+	outWrite.Close()
+	errWrite.Close()
 	if err != nil {
 		logf("error: cannot run %s: %v", program, err)
 		if errors.Is(err, syscall.ENOENT) {
@@ -392,9 +418,29 @@ func startAndSupervise(cfg Config) (int, error) {
 		}
 		return 126, nil
 	}
-	status := superviseContainerProcess(pid, signals)
+	status := ContainerStatus{State: "running", StartedAt: time.Now()}
+	reporter.report(status)
+	code := superviseContainerProcess(pid, signals)
 	stopStragglers()
-	return status, nil
+	waitForCopiers(copied, 2)
+	status.State, status.ExitCode, status.FinishedAt = "exited", code, time.Now()
+	reporter.report(status)
+	return code, nil
+}
+
+// waitForCopiers waits until the output copiers have written everything the process printed.
+// Every writer is dead by now (stopStragglers), so the pipes are at EOF; the bound only guards
+// against a descendant the kill could not reach.
+func waitForCopiers(copied <-chan struct{}, n int) {
+	deadline := time.After(5 * time.Second)
+	for i := 0; i < n; i++ {
+		select {
+		case <-copied:
+		case <-deadline:
+			logf("container output still open after the process ended; later output is dropped")
+			return
+		}
+	}
 }
 
 // superviseContainerProcess waits for the container's process, reaping every other child that
@@ -444,6 +490,8 @@ func powerOff() {
 	_ = syscall.Mount("", "/", "", syscall.MS_REMOUNT|syscall.MS_RDONLY, "")
 	syscall.Sync()
 	logf("powering off")
+	// The UART may still hold the last lines; power-off would drop them.
+	drainTTY(os.Stdout)
 	err := syscall.Reboot(syscall.LINUX_REBOOT_CMD_POWER_OFF)
 	logf("power-off failed (%v); halting", err)
 	_ = syscall.Reboot(syscall.LINUX_REBOOT_CMD_HALT)

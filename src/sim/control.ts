@@ -57,6 +57,22 @@ const CONTROL_PATH = '/vcsim-control';
  * Client of the launcher's control API: inject faults and delays, read the model, drop sessions.
  * Over TLS it trusts exactly the simulator's own certificate.
  */
+/** One powered-on VM's guest: queued (waiting for a slot), starting, running or stopping. */
+export interface GuestProcess {
+  readonly vm: string;
+  readonly name: string;
+  readonly state: 'queued' | 'starting' | 'running' | 'stopping';
+  readonly pid?: number;
+  readonly startedAt?: string;
+}
+
+export interface GuestRunnerState {
+  readonly enabled: boolean;
+  readonly accel?: 'kvm' | 'tcg';
+  readonly maxRunning?: number;
+  readonly guests: readonly GuestProcess[];
+}
+
 export class SimulatorControl {
   private readonly origin: string;
   private readonly dispatcher: Agent;
@@ -101,6 +117,11 @@ export class SimulatorControl {
   /** Invalidates every session, so the next call with an old cookie gets NotAuthenticated. */
   async expireSessions(): Promise<void> {
     await this.call('POST', '/sessions/expire');
+  }
+
+  /** The guest runner (src/sim/runner): whether it runs guests, and the QEMU process of each. */
+  async guests(): Promise<GuestRunnerState> {
+    return (await this.call('GET', '/guests')) as GuestRunnerState;
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,18 @@ export interface SimulatorOptions {
    * removed by stop(). A caller-supplied directory is left in place.
    */
   stateDir?: string;
+  /**
+   * Run the guests of vic container VMs in QEMU when they are powered on (src/sim/runner).
+   * Default off: API tests and benchmarks want a pure model. `true` takes the defaults.
+   */
+  runGuests?: boolean | GuestRunnerOptions;
+}
+
+export interface GuestRunnerOptions {
+  /** QEMU processes at once; more powered-on VMs wait in a queue. Default 2. */
+  maxRunning?: number;
+  /** Default auto: KVM when /dev/kvm is usable, else TCG. */
+  accel?: 'auto' | 'kvm' | 'tcg';
 }
 
 export interface RunningSimulator {
@@ -155,6 +167,22 @@ function launcherArgs(opts: SimulatorOptions, tls: boolean): string[] {
   }
   if (opts.dvs !== undefined) args.push(`-dvs=${opts.dvs}`);
   if (opts.username !== undefined) args.push('-username', opts.username);
+  args.push(...guestRunnerArgs(opts.runGuests));
+  return args;
+}
+
+/** Launcher flags for the guest runner; shared with `vic sim`. */
+export function guestRunnerArgs(run: SimulatorOptions['runGuests']): string[] {
+  if (!run) return [];
+  const options = run === true ? {} : run;
+  const args = ['-run-guests'];
+  if (options.maxRunning !== undefined) {
+    if (!Number.isInteger(options.maxRunning) || options.maxRunning < 1) {
+      throw new Error(`startSimulator: runGuests.maxRunning must be an integer >= 1, got ${String(options.maxRunning)}`);
+    }
+    args.push('-run-max', String(options.maxRunning));
+  }
+  if (options.accel !== undefined) args.push('-run-accel', options.accel);
   return args;
 }
 

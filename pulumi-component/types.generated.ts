@@ -200,4 +200,12 @@ export interface ContainerVmOutputs {
   readonly ipAddresses: pulumi.Output<string[]>;
   /** Datastore path of the .vmx file. */
   readonly vmPath: pulumi.Output<string>;
+  /** The container process as the guest reports it: "created" (never started), "running" or "exited". Read-only. */
+  readonly status: pulumi.Output<string>;
+  /** Exit code of the last process that ended (128 + signal when a signal killed it; 137 when its VM was powered off under it); null until one ends. */
+  readonly exitCode: pulumi.Output<number>;
+  /** When the container process last started (RFC 3339, UTC); null before the first start. */
+  readonly startedAt: pulumi.Output<string>;
+  /** When the container process last ended (RFC 3339, UTC); null while it runs or before it ever ends. */
+  readonly finishedAt: pulumi.Output<string>;
 }

@@ -423,6 +423,26 @@ export class ContainerVm extends cdktf.TerraformResource {
     return this.getStringAttribute('vm_path');
   }
 
+  // status - computed: true, optional: false, required: false
+  public get status() {
+    return this.getStringAttribute('status');
+  }
+
+  // exit_code - computed: true, optional: false, required: false
+  public get exitCode() {
+    return this.getNumberAttribute('exit_code');
+  }
+
+  // started_at - computed: true, optional: false, required: false
+  public get startedAt() {
+    return this.getStringAttribute('started_at');
+  }
+
+  // finished_at - computed: true, optional: false, required: false
+  public get finishedAt() {
+    return this.getStringAttribute('finished_at');
+  }
+
   // =========
   // SYNTHESIS
   // =========

@@ -1,6 +1,7 @@
 /**
  * The engine every front end shares: validate → refresh (batched) → plan → apply.
  */
+import { readConsoleFrom } from '../resources/console-log';
 import { Attrs, ConnectionSettings, Problem, ResourceType, UNKNOWN, containsUnknown, declarationFor, formatPath, validateAttrs } from '../resources';
 import { VOLATILE, type Lifecycle, type LifecycleContext } from '../resources/lifecycle';
 import { InventorySnapshot, takeSnapshot } from '../resources/snapshot';
@@ -242,6 +243,10 @@ export class VsphereEngine implements Engine {
 
   inventory(): Promise<ManagedInventory> {
     return listManaged(this.client);
+  }
+
+  readContainerConsole(datacenter: string, vmPath: string, from: number): Promise<{ data: Buffer; size: number }> {
+    return readConsoleFrom(this.client, datacenter, vmPath, from);
   }
 
   async readDataSource(type: ResourceType, config: Attrs): Promise<Attrs> {

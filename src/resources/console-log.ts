@@ -4,6 +4,8 @@
  * (docs/guest-config.md, "Console protocol"); everything else in the file is the kernel's or the
  * tether's own, and is not the container's output.
  */
+import type { VimClient } from '../vsphere';
+import { readDatastoreFileFrom } from '../vsphere/datastore-http';
 
 export interface OutputLine {
   readonly stream: 'stdout' | 'stderr';
@@ -53,4 +55,12 @@ export function consoleLogPath(vmPath: string): { datastore: string; path: strin
   if (!m) throw new Error(`"${vmPath}" is not a datastore path ([datastore] dir/file.vmx)`);
   const dir = m[2].includes('/') ? m[2].slice(0, m[2].lastIndexOf('/') + 1) : '';
   return { datastore: m[1], path: `${dir}${CONSOLE_FILE}` };
+}
+
+/**
+ * The container VM's console file from byte `from` on (a ranged read over datastore HTTP, so
+ * following a log costs only what is new). `size` is where the next read starts.
+ */
+export async function readConsoleFrom(client: VimClient, datacenter: string, vmPath: string, from: number): Promise<{ data: Buffer; size: number }> {
+  return readDatastoreFileFrom(client, { datacenter, ...consoleLogPath(vmPath) }, from);
 }

@@ -55,6 +55,31 @@ function parseJson<T>(text: string | undefined, fallback: T): T {
   }
 }
 
+/**
+ * Where the guest reports its process (`guestinfo.vic.*`, written by the tether through the
+ * backdoor, or by the simulator's runner from the tether's status channel).
+ */
+export const STATUS_KEYS = {
+  status: 'guestinfo.vic.status',
+  exitCode: 'guestinfo.vic.exit_code',
+  startedAt: 'guestinfo.vic.started_at',
+  finishedAt: 'guestinfo.vic.finished_at',
+} as const;
+
+function processState(vm: VmRow): Attrs {
+  const x = vm.extraConfig;
+  const reported = x.get(STATUS_KEYS.status);
+  const code = x.get(STATUS_KEYS.exitCode);
+  // A VM that went down while its process ran, without a word from the guest, ran nothing since.
+  const status = reported === 'running' && vm.powerState !== 'poweredOn' ? 'exited' : reported === 'running' || reported === 'exited' ? reported : 'created';
+  return {
+    status,
+    exit_code: code !== undefined && code !== '' && Number.isInteger(Number(code)) ? Number(code) : null,
+    started_at: x.get(STATUS_KEYS.startedAt) || null,
+    finished_at: status === 'exited' ? x.get(STATUS_KEYS.finishedAt) || null : null,
+  };
+}
+
 /** The state as vSphere has it. */
 export function stateOfVm(vm: VmRow): Attrs {
   const spec = parseJson<Attrs>(vm.extraConfig.get(KEYS.spec), {});
@@ -79,6 +104,7 @@ export function stateOfVm(vm: VmRow): Attrs {
     moid: vm.moid,
     ip_addresses: [...vm.ipAddresses],
     vm_path: vm.vmPath ?? null,
+    ...processState(vm),
   };
 }
 

@@ -52,6 +52,14 @@ export const containerVm: ResourceDeclaration = {
     moid: { type: t.string, computed: true, description: 'The VM managed object id.' },
     ip_addresses: { type: t.list(t.string), computed: true, description: 'IP addresses as vSphere reports them (may be empty).' },
     vm_path: { type: t.string, computed: true, description: 'Datastore path of the .vmx file.' },
+    status: {
+      type: t.string,
+      computed: true,
+      description: 'The container process as the guest reports it: "created" (never started), "running" or "exited". Read-only.',
+    },
+    exit_code: { type: t.number, computed: true, description: 'Exit code of the last process that ended (128 + signal when a signal killed it; 137 when its VM was powered off under it); null until one ends.' },
+    started_at: { type: t.string, computed: true, description: 'When the container process last started (RFC 3339, UTC); null before the first start.' },
+    finished_at: { type: t.string, computed: true, description: 'When the container process last ended (RFC 3339, UTC); null while it runs or before it ever ends.' },
   },
   dataSource: undefined,
   docs: {

@@ -54,6 +54,8 @@ export interface RunningSimulator {
   /** The launcher's own measure of its start, in milliseconds. */
   startupMs: number;
   control: SimulatorControl;
+  /** The end of the launcher's log (stderr), for diagnostics. */
+  logTail(): string;
   /** SIGTERM, then waits for the exit (the launcher deletes its datastores). Idempotent. */
   stop(): Promise<void>;
 }
@@ -142,6 +144,7 @@ export async function startSimulator(opts: SimulatorOptions = {}, launch: Launch
     pid: ready.pid,
     startupMs: ready.startupMs,
     control,
+    logTail: () => stderr.text(),
     stop,
   };
 }

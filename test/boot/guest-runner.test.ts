@@ -22,6 +22,7 @@ import { ensureBootstrapIso } from '../helpers/qemu';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
 import { probeImageSpec } from './probe-image';
+import { cleanEnv, runVic } from '../cli/run-vic';
 
 const BOOT_MS = 150_000;
 
@@ -90,7 +91,7 @@ describe('the simulator runs container VMs in QEMU', () => {
     for (;;) {
       const value = await probe();
       if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the runner holds ${JSON.stringify(await sim().control.guests())}; launcher log:\n${sim().logTail()}`);
       await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -100,6 +101,11 @@ describe('the simulator runs container VMs in QEMU', () => {
     const { data } = await readDatastoreFileFrom(outside, { datacenter: 'DC0', ...file }, 0);
     const reader = new OutputLineReader();
     return [...reader.push(data.toString('utf8')), ...reader.end()];
+  }
+
+  function vic(args: string[]) {
+    const s = sim();
+    return runVic(args, cleanEnv({ VSPHERE_SERVER: s.url, VSPHERE_USER: s.username, VSPHERE_PASSWORD: s.password, VSPHERE_THUMBPRINT: s.thumbprint }), { timeoutMs: BOOT_MS });
   }
 
   function pidAlive(pid: number): boolean {
@@ -144,6 +150,17 @@ describe('the simulator runs container VMs in QEMU', () => {
       const props = await retrieveObject<Record<string, unknown>>(outside, moRef('VirtualMachine', moid), ['runtime.powerState']);
       expect(props['runtime.powerState']).toBe('poweredOff');
 
+      // The CLI shows the same: streams apart, the tail, times, and the exit code in vic ls.
+      const logs = await vic(['logs', 'once']);
+      expect(logs).toMatchObject({ code: 0, stdout: 'to stdout\nlast words\n', stderr: 'to stderr\n' });
+      expect((await vic(['logs', '--tail', '1', 'once'])).stdout).toBe('last words\n');
+      const stamped = await vic(['logs', '--timestamps', 'once']);
+      expect(stamped.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z to stdout\n/);
+      expect((await vic(['ls', '--all'])).stdout).toMatch(/^CONTAINER VM +once +vm-\d+ +poweredOff +exited \(1\) /m);
+      const unknown = await vic(['logs', 'nobody']);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('no container VM named "nobody"; known: once');
+
       // The plan sees the VM stopped and powers it on again: the same overlay, so /data/mark is there.
       vm = await apply('container_vm', vm, { vch_id: vch.id, image_id: image.id, name: 'once', entrypoint: ['/bin/sh', '-c', script], memory_mb: 256 });
       await waitForPowerState(moid, 'poweredOff', BOOT_MS);
@@ -165,10 +182,15 @@ describe('the simulator runs container VMs in QEMU', () => {
         return now.status === 'running' ? now : undefined;
       }, BOOT_MS);
       expect(vm.exit_code).toBeNull();
+      expect((await vic(['ls', '--all'])).stdout).toMatch(/^CONTAINER VM +sleeper +vm-\d+ +poweredOn +running /m);
       const guest = await guestOf(moid);
       expect(guest?.pid).toBeGreaterThan(0);
+      // A follower started while it runs ends by itself once the VM is off.
+      const following = vic(['logs', '--follow', 'sleeper']);
+      await new Promise((r) => setTimeout(r, 3000));
       process.kill(guest!.pid!, 'SIGKILL');
       await waitForPowerState(moid, 'poweredOff', 30_000);
+      expect(await following).toMatchObject({ code: 0, stdout: 'up\n', stderr: '' });
       vm = await refreshed(vm);
       expect(vm).toMatchObject({ power_state: 'stopped', status: 'exited', exit_code: 137 });
       expect((await output(vm)).map((l) => l.text)).toEqual(['up']);

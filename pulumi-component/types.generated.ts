@@ -158,6 +158,10 @@ export interface ContainerVmArgs {
   readonly networks?: pulumi.Input<pulumi.Input<string>[]>;
   /** "running" or "stopped". Updates in place. Default: "running". */
   readonly powerState?: pulumi.Input<string>;
+  /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. Changing it replaces the ContainerVm. Default: "no". */
+  readonly restart?: pulumi.Input<string>;
+  /** At most this many restarts under the restart policy; unset or 0: no bound. Changing it replaces the ContainerVm. */
+  readonly maxRestarts?: pulumi.Input<number>;
   /** Size of the writable layer (the child delta disk). Changing it replaces the ContainerVm. Default: 2048. */
   readonly diskSizeMb?: pulumi.Input<number>;
 }
@@ -192,6 +196,10 @@ export interface ContainerVmOutputs {
   readonly networks: pulumi.Output<string[]>;
   /** "running" or "stopped". Updates in place. */
   readonly powerState: pulumi.Output<string>;
+  /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. */
+  readonly restart: pulumi.Output<string>;
+  /** At most this many restarts under the restart policy; unset or 0: no bound. */
+  readonly maxRestarts: pulumi.Output<number | undefined>;
   /** Size of the writable layer (the child delta disk). */
   readonly diskSizeMb: pulumi.Output<number>;
   /** The VM managed object id. */

@@ -26,6 +26,30 @@ type Config struct {
 	WorkingDir string
 	User       string
 	Rootfs     RootfsRef
+	Restart    RestartPolicy
+}
+
+// RestartPolicy says when the tether runs the process again, inside the VM and without a power
+// cycle: never ("no", the default), after a non-zero exit ("on-failure") or after every exit
+// ("always"). MaxRestarts bounds the restarts; 0 means no bound.
+type RestartPolicy struct {
+	Policy      string
+	MaxRestarts int
+}
+
+// ShouldRestart says whether a process that ended with code, after restarts restarts so far,
+// runs again.
+func (p RestartPolicy) ShouldRestart(code, restarts int) bool {
+	if p.MaxRestarts > 0 && restarts >= p.MaxRestarts {
+		return false
+	}
+	switch p.Policy {
+	case "always":
+		return true
+	case "on-failure":
+		return code != 0
+	}
+	return false
 }
 
 // RootfsRef says which disk holds the container filesystem: by filesystem UUID first, by label
@@ -51,6 +75,12 @@ type configDocument struct {
 	WorkingDir *string         `json:"working_dir"`
 	User       *string         `json:"user"`
 	Rootfs     *rootfsDocument `json:"rootfs"`
+	Restart    *restartDocument `json:"restart"`
+}
+
+type restartDocument struct {
+	Policy      *string `json:"policy"`
+	MaxRestarts *int    `json:"max_restarts"`
 }
 
 type rootfsDocument struct {
@@ -157,6 +187,23 @@ func ParseConfig(raw []byte) (Config, error) {
 			add(`field "rootfs" names no disk: give "uuid", "label" or both`)
 		}
 	}
+	cfg.Restart.Policy = "no"
+	if doc.Restart != nil {
+		if doc.Restart.Policy != nil {
+			switch *doc.Restart.Policy {
+			case "no", "on-failure", "always":
+				cfg.Restart.Policy = *doc.Restart.Policy
+			default:
+				add(`field "restart.policy": %q is not "no", "on-failure" or "always"`, *doc.Restart.Policy)
+			}
+		}
+		if doc.Restart.MaxRestarts != nil {
+			cfg.Restart.MaxRestarts = *doc.Restart.MaxRestarts
+			if cfg.Restart.MaxRestarts < 0 {
+				add(`field "restart.max_restarts": %d is negative (0 means no bound)`, cfg.Restart.MaxRestarts)
+			}
+		}
+	}
 	if len(problems) > 0 {
 		return Config{}, &ConfigError{Problems: problems}
 	}
@@ -207,7 +254,7 @@ func jsonTypeName(goType string) string {
 		return "a string"
 	case "int", "*int":
 		return "an integer"
-	case "main.rootfsDocument", "*main.rootfsDocument":
+	case "main.rootfsDocument", "*main.rootfsDocument", "main.restartDocument", "*main.restartDocument":
 		return "an object"
 	default:
 		return goType

@@ -374,6 +374,32 @@ func startAndSupervise(cfg Config) (int, error) {
 		return 0, err
 	}
 	defer devNull.Close()
+	signals := make(chan os.Signal, 32)
+	signal.Notify(signals, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+	status := ContainerStatus{}
+	for {
+		code, err := runOnce(cfg, id, env, argv, program, devNull, signals, &status)
+		if err != nil || !cfg.Restart.ShouldRestart(code, status.Restarts) {
+			return code, err
+		}
+		// Docker's back-off: 100 ms, doubled per restart, at most 10 s.
+		pause := restartBackoffBase << min(status.Restarts, 7)
+		if pause > restartBackoffMax {
+			pause = restartBackoffMax
+		}
+		logf("process exited with %d; restarting it in %s (restart policy %s, restart %d)", code, pause, cfg.Restart.Policy, status.Restarts+1)
+		time.Sleep(pause)
+		status.Restarts++
+	}
+}
+
+const (
+	restartBackoffBase = 100 * time.Millisecond
+	restartBackoffMax  = 10 * time.Second
+)
+
+// runOnce runs the process once: its output framed on the console, its start and end reported.
+func runOnce(cfg Config, id Identity, env, argv []string, program string, devNull *os.File, signals chan os.Signal, status *ContainerStatus) (int, error) {
 	// The process writes into pipes, not onto the console: the tether frames each stream, so
 	// readers can tell stdout from stderr and from the kernel's and the tether's lines.
 	outRead, outWrite, err := os.Pipe()
@@ -396,8 +422,6 @@ func startAndSupervise(cfg Config) (int, error) {
 		}(stream.r, stream.prefix)
 	}
 
-	signals := make(chan os.Signal, 32)
-	signal.Notify(signals, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
 	logf("exec %s as %d:%d in %s (uptime %s)", strings.Join(quoteAll(argv), " "), id.UID, id.GID, cfg.WorkingDir, uptime())
 	pid, err := syscall.ForkExec(program, argv, &syscall.ProcAttr{
 		Dir:   cfg.WorkingDir,
@@ -418,13 +442,13 @@ func startAndSupervise(cfg Config) (int, error) {
 		}
 		return 126, nil
 	}
-	status := ContainerStatus{State: "running", StartedAt: time.Now()}
-	reporter.report(status)
+	status.State, status.StartedAt = "running", time.Now()
+	reporter.report(*status)
 	code := superviseContainerProcess(pid, signals)
 	stopStragglers()
 	waitForCopiers(copied, 2)
 	status.State, status.ExitCode, status.FinishedAt = "exited", code, time.Now()
-	reporter.report(status)
+	reporter.report(*status)
 	return code, nil
 }
 

@@ -39,7 +39,7 @@ export const KEYS = {
 const OWNER = 'vic-iac';
 
 /** The user inputs that only we keep (vSphere has no field for them). */
-const SPEC_FIELDS = ['command', 'entrypoint', 'env', 'working_dir', 'user', 'hostname', 'networks', 'disk_size_mb'] as const;
+const SPEC_FIELDS = ['command', 'entrypoint', 'env', 'working_dir', 'user', 'hostname', 'networks', 'disk_size_mb', 'restart', 'max_restarts'] as const;
 
 export function isOurs(vm: VmRow, vchId?: string, name?: string): boolean {
   const x = vm.extraConfig;
@@ -101,6 +101,9 @@ export function stateOfVm(vm: VmRow): Attrs {
     networks: spec.networks ?? [],
     power_state: vm.powerState === 'poweredOn' ? 'running' : 'stopped',
     disk_size_mb: spec.disk_size_mb ?? null,
+    // VMs made before the restart policy existed never restart.
+    restart: spec.restart ?? 'no',
+    max_restarts: spec.max_restarts ?? null,
     moid: vm.moid,
     ip_addresses: [...vm.ipAddresses],
     vm_path: vm.vmPath ?? null,

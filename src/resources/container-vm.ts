@@ -48,6 +48,22 @@ export const containerVm: ResourceDeclaration = {
       description: 'Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned.',
     },
     power_state: { type: t.string, optional: true, default: 'running', validate: [oneOf(['running', 'stopped'])], description: '"running" or "stopped". Updates in place.' },
+    restart: {
+      type: t.string,
+      optional: true,
+      default: 'no',
+      forceNew: true,
+      validate: [oneOf(['no', 'on-failure', 'always'])],
+      description:
+        'Restart policy, as Docker\'s: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile.',
+    },
+    max_restarts: {
+      type: t.number,
+      optional: true,
+      forceNew: true,
+      validate: [integer({ min: 0, max: 1000000 })],
+      description: 'At most this many restarts under the restart policy; unset or 0: no bound.',
+    },
     disk_size_mb: { type: t.number, optional: true, default: 2048, forceNew: true, validate: [integer({ min: 16, max: 2097152, unit: 'MB' })], description: 'Size of the writable layer (the child delta disk).' },
     moid: { type: t.string, computed: true, description: 'The VM managed object id.' },
     ip_addresses: { type: t.list(t.string), computed: true, description: 'IP addresses as vSphere reports them (may be empty).' },

@@ -199,6 +199,31 @@ describe('the simulator runs container VMs in QEMU', () => {
   );
 
   test(
+    'GIVEN restart policies on-failure (at most 2) and always (at most 1) WHEN the processes exit THEN the tether restarts them inside the VM, without a power cycle, and then the VM powers off',
+    async () => {
+      const run = (name: string, restart: string, max: number, script: string) =>
+        apply('container_vm', null, { vch_id: vch.id, image_id: image.id, name, entrypoint: ['/bin/sh', '-c', script], memory_mb: 128, restart, max_restarts: max });
+      let failing = await run('on-failure', 'on-failure', 2, 'echo "run at $(cat /proc/uptime)"; exit 3');
+      let fine = await run('always', 'always', 1, 'echo run; exit 0');
+      expect(failing).toMatchObject({ restart: 'on-failure', max_restarts: 2 });
+      const pids = await Promise.all([failing, fine].map((vm) => until('QEMU', async () => (await guestOf(String(vm.moid)))?.pid, 30_000)));
+      await Promise.all([failing, fine].map((vm) => waitForPowerState(String(vm.moid), 'poweredOff', BOOT_MS)));
+      failing = await refreshed(failing);
+      fine = await refreshed(fine);
+      expect(failing).toMatchObject({ status: 'exited', exit_code: 3, restart: 'on-failure', max_restarts: 2 });
+      expect(fine).toMatchObject({ status: 'exited', exit_code: 0 });
+      expect(pids.filter(pidAlive)).toEqual([]);
+      // The guest's uptime only grows across the three runs: one boot, restarts inside it.
+      const uptimes = (await output(failing)).map((l) => Number(/^run at ([0-9.]+)/.exec(l.text)?.[1]));
+      expect(uptimes).toHaveLength(3);
+      expect(uptimes[1]).toBeGreaterThan(uptimes[0]);
+      expect(uptimes[2]).toBeGreaterThan(uptimes[1]);
+      expect((await output(fine)).map((l) => l.text)).toEqual(['run', 'run']);
+    },
+    BOOT_MS + 60_000,
+  );
+
+  test(
     'GIVEN running guests WHEN one is powered off over SOAP, one is reset and the simulator stops THEN no QEMU process outlives its VM or the simulator',
     async () => {
       const long = (name: string) => apply('container_vm', null, { vch_id: vch.id, image_id: image.id, name, entrypoint: ['/bin/sh', '-c', 'exec sleep 600'], memory_mb: 128 });

@@ -36,7 +36,8 @@ type Options struct {
 	Accel string
 	// Qemu and QemuImg are the programs; names are looked up in PATH.
 	Qemu, QemuImg string
-	// StateDir holds the guest config files handed to QEMU (they may carry secrets: 0700).
+	// StateDir holds the guest config files handed to QEMU (they may carry secrets: 0700). The
+	// runner owns it: Close removes it.
 	StateDir string
 	// Logf reports what the runner does; nil is silent.
 	Logf func(format string, args ...any)
@@ -531,6 +532,7 @@ func (r *Runner) Close() {
 	close(r.done)
 	<-r.loopDone
 	simulator.Map.RemoveHandler(r)
+	defer os.RemoveAll(r.opts.StateDir)
 	deadline := time.After(stopGrace + 2*time.Second)
 	for _, w := range waits {
 		select {

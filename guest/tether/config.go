@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 )
@@ -27,6 +28,15 @@ type Config struct {
 	User       string
 	Rootfs     RootfsRef
 	Restart    RestartPolicy
+	Networks   []NetworkConfig
+}
+
+// NetworkConfig is how one NIC (in PCI order: eth0, eth1, ...) gets its address: DHCP when
+// Address is empty, else the static CIDR address, with an optional gateway and name servers.
+type NetworkConfig struct {
+	Address string
+	Gateway string
+	DNS     []string
 }
 
 // RestartPolicy says when the tether runs the process again, inside the VM and without a power
@@ -66,16 +76,23 @@ func (c Config) Argv() []string {
 
 // configDocument mirrors the JSON. Pointers tell "missing" from "empty".
 type configDocument struct {
-	Version    *int            `json:"version"`
-	Name       *string         `json:"name"`
-	Hostname   *string         `json:"hostname"`
-	Entrypoint []string        `json:"entrypoint"`
-	Cmd        []string        `json:"cmd"`
-	Env        []string        `json:"env"`
-	WorkingDir *string         `json:"working_dir"`
-	User       *string         `json:"user"`
-	Rootfs     *rootfsDocument `json:"rootfs"`
-	Restart    *restartDocument `json:"restart"`
+	Version    *int              `json:"version"`
+	Name       *string           `json:"name"`
+	Hostname   *string           `json:"hostname"`
+	Entrypoint []string          `json:"entrypoint"`
+	Cmd        []string          `json:"cmd"`
+	Env        []string          `json:"env"`
+	WorkingDir *string           `json:"working_dir"`
+	User       *string           `json:"user"`
+	Rootfs     *rootfsDocument   `json:"rootfs"`
+	Restart    *restartDocument  `json:"restart"`
+	Networks   []networkDocument `json:"networks"`
+}
+
+type networkDocument struct {
+	Address string   `json:"address"`
+	Gateway string   `json:"gateway"`
+	DNS     []string `json:"dns"`
 }
 
 type restartDocument struct {
@@ -203,6 +220,22 @@ func ParseConfig(raw []byte) (Config, error) {
 				add(`field "restart.max_restarts": %d is negative (0 means no bound)`, cfg.Restart.MaxRestarts)
 			}
 		}
+	}
+	for i, n := range doc.Networks {
+		if n.Address != "" {
+			if _, _, err := net.ParseCIDR(n.Address); err != nil {
+				add(`field "networks[%d].address": %q is not an address with a prefix length (e.g. 10.0.0.5/24)`, i, n.Address)
+			}
+		}
+		if n.Gateway != "" && net.ParseIP(n.Gateway) == nil {
+			add(`field "networks[%d].gateway": %q is not an IP address`, i, n.Gateway)
+		}
+		for j, d := range n.DNS {
+			if net.ParseIP(d) == nil {
+				add(`field "networks[%d].dns[%d]": %q is not an IP address`, i, j, d)
+			}
+		}
+		cfg.Networks = append(cfg.Networks, NetworkConfig(n))
 	}
 	if len(problems) > 0 {
 		return Config{}, &ConfigError{Problems: problems}

@@ -74,6 +74,7 @@ func runContainer() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	leases := setupNetwork(cfg)
 	if err := os.MkdirAll(newRoot, 0o755); err != nil {
 		return 0, err
 	}
@@ -89,7 +90,8 @@ func runContainer() (int, error) {
 	if err := syscall.Sethostname([]byte(cfg.Hostname)); err != nil {
 		return 0, fmt.Errorf("setting host name %q: %v", cfg.Hostname, err)
 	}
-	return startAndSupervise(cfg)
+	writeHostFiles(cfg.Hostname, leases)
+	return startAndSupervise(cfg, Addresses(leases))
 }
 
 func uptime() string {
@@ -346,7 +348,7 @@ func removeInitramfs(dir string, rootDev uint64, keep string) {
 
 // startAndSupervise runs the entrypoint as the configured user and waits for it, reaping every
 // orphan (we are PID 1) and forwarding termination signals.
-func startAndSupervise(cfg Config) (int, error) {
+func startAndSupervise(cfg Config, addresses []string) (int, error) {
 	passwd, _ := os.Open("/etc/passwd")
 	group, _ := os.Open("/etc/group")
 	id, err := ResolveUser(cfg.User, readerOrNil(passwd), readerOrNil(group))
@@ -376,7 +378,7 @@ func startAndSupervise(cfg Config) (int, error) {
 	defer devNull.Close()
 	signals := make(chan os.Signal, 32)
 	signal.Notify(signals, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
-	status := ContainerStatus{}
+	status := ContainerStatus{IPAddresses: addresses}
 	for {
 		code, err := runOnce(cfg, id, env, argv, program, devNull, signals, &status)
 		if err != nil || !cfg.Restart.ShouldRestart(code, status.Restarts) {

@@ -20,11 +20,13 @@ type ContainerStatus struct {
 	StartedAt  time.Time
 	FinishedAt time.Time
 	Restarts   int
+	// IPAddresses are the container's addresses, reported with every status.
+	IPAddresses []string
 }
 
 // Fields renders the status as guestinfo keys (without the "guestinfo.vic." prefix).
 func (s ContainerStatus) Fields() map[string]string {
-	f := map[string]string{"status": s.State, "restart_count": strconv.Itoa(s.Restarts)}
+	f := map[string]string{"status": s.State, "restart_count": strconv.Itoa(s.Restarts), "ip_addresses": strings.Join(s.IPAddresses, ",")}
 	if !s.StartedAt.IsZero() {
 		f["started_at"] = s.StartedAt.UTC().Format(time.RFC3339Nano)
 	}

@@ -35,6 +35,7 @@ export const KEYS = {
   image: 'vic.image',
   spec: 'vic.spec',
   labels: 'vic.labels',
+  exposedPorts: 'vic.exposed_ports',
 } as const;
 const OWNER = 'vic-iac';
 
@@ -64,6 +65,7 @@ export const STATUS_KEYS = {
   exitCode: 'guestinfo.vic.exit_code',
   startedAt: 'guestinfo.vic.started_at',
   finishedAt: 'guestinfo.vic.finished_at',
+  ipAddresses: 'guestinfo.vic.ip_addresses',
 } as const;
 
 function processState(vm: VmRow): Attrs {
@@ -105,7 +107,9 @@ export function stateOfVm(vm: VmRow): Attrs {
     restart: spec.restart ?? 'no',
     max_restarts: spec.max_restarts ?? null,
     moid: vm.moid,
-    ip_addresses: [...vm.ipAddresses],
+    // What VMware tools report, else what the tether reported (no tools in a container VM).
+    ip_addresses:
+      vm.ipAddresses.length > 0 || vm.powerState !== 'poweredOn' ? [...vm.ipAddresses] : (vm.extraConfig.get(STATUS_KEYS.ipAddresses) ?? '').split(',').filter((ip) => ip !== ''),
     vm_path: vm.vmPath ?? null,
     ...processState(vm),
   };
@@ -306,6 +310,8 @@ export const containerVmLifecycle: Lifecycle = {
       [KEYS.image]: String(config.image_id),
       [KEYS.spec]: JSON.stringify(specOf(config, networks)),
       [KEYS.labels]: JSON.stringify(config.labels ?? {}),
+      // For a runner that can publish them (the embedded simulator's, docs/runner.md).
+      ...(image.exposed_ports?.length ? { [KEYS.exposedPorts]: image.exposed_ports.join(',') } : {}),
       'disk.EnableUUID': 'TRUE',
     };
     ctx.progress('create VM');

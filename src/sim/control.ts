@@ -64,6 +64,8 @@ export interface GuestProcess {
   readonly state: 'queued' | 'starting' | 'running' | 'stopping';
   readonly pid?: number;
   readonly startedAt?: string;
+  /** Published ports: "80/tcp" → "127.0.0.1:41234", where the host reaches the guest. */
+  readonly ports?: Readonly<Record<string, string>>;
 }
 
 export interface GuestRunnerState {

@@ -199,6 +199,40 @@ describe('the simulator runs container VMs in QEMU', () => {
   );
 
   test(
+    'GIVEN a container that serves HTTP on its exposed port WHEN it runs THEN its NIC got an address by DHCP, reported as ip_addresses, its host files are written, and the host reaches it on the published port',
+    async () => {
+      const script = [
+        'mkdir -p /tmp/www',
+        'echo "served by $(hostname)" > /tmp/www/index.html',
+        'cat /etc/hosts /etc/resolv.conf',
+        'exec httpd -f -p 80 -h /tmp/www',
+      ].join('\n');
+      let vm = await apply('container_vm', null, { vch_id: vch.id, image_id: image.id, name: 'web-net', user: '0:0', entrypoint: ['/bin/sh', '-c', script], memory_mb: 256 });
+      vm = await until('the container to run with an address', async () => {
+        const now = await refreshed(vm);
+        return now.status === 'running' && (now.ip_addresses as string[]).length > 0 ? now : undefined;
+      }, BOOT_MS);
+      expect(vm.ip_addresses).toEqual(['10.0.2.15']);
+      const published = (await guestOf(String(vm.moid)))?.ports?.['80/tcp'];
+      expect(published).toMatch(/^127\.0\.0\.1:\d+$/);
+      const body = await until('an HTTP answer', async () => {
+        try {
+          const response = await fetch(`http://${published}/index.html`, { signal: AbortSignal.timeout(3000) });
+          return response.ok ? await response.text() : undefined;
+        } catch {
+          return undefined;
+        }
+      }, 60_000);
+      expect(body).toBe('served by web-net\n');
+      const lines = (await output(vm)).map((l) => l.text);
+      expect(lines).toEqual(expect.arrayContaining(['127.0.0.1\tlocalhost', '10.0.2.15\tweb-net', 'nameserver 10.0.2.3']));
+      await powerOffVm(outside, moRef('VirtualMachine', String(vm.moid)));
+      expect(await refreshed(vm)).toMatchObject({ power_state: 'stopped', status: 'exited', exit_code: 137, ip_addresses: [] });
+    },
+    BOOT_MS + 90_000,
+  );
+
+  test(
     'GIVEN restart policies on-failure (at most 2) and always (at most 1) WHEN the processes exit THEN the tether restarts them inside the VM, without a power cycle, and then the VM powers off',
     async () => {
       const run = (name: string, restart: string, max: number, script: string) =>

@@ -20,7 +20,11 @@ const (
 	ownerKey       = "vic.owner"
 	ownerValue     = "vic-iac"
 	guestConfigKey = "guestinfo.vic.config"
-	statusKeyBase  = "guestinfo.vic."
+	// The image's exposed ports ("80/tcp,53/udp"), written by the container_vm resource; the runner
+	// publishes each on a free port of 127.0.0.1 and writes where into publishedKey.
+	exposedPortsKey = "vic.exposed_ports"
+	publishedKey    = "vic.published_ports"
+	statusKeyBase   = "guestinfo.vic."
 )
 
 // vmConfig is what the runner needs from a VM's config, copied under the VM's lock.
@@ -42,6 +46,8 @@ type launchSpec struct {
 	ISO        string
 	Disks      []diskSpec
 	Console    string // serial port file, appended to; empty: none
+	NICs       []nicSpec
+	Exposed    []exposedPort
 	ConfigJSON []byte // the guest config, delivered over fw_cfg; nil: none
 }
 
@@ -49,6 +55,55 @@ type diskSpec struct {
 	Overlay       string // qcow2 in the VM's directory; keeps the container's writes
 	BackingExtent string // the parent's flat extent (raw)
 	SizeBytes     int64
+}
+
+type nicSpec struct {
+	Model string // QEMU device: vmxnet3, e1000, e1000e or virtio-net-pci
+	MAC   string
+}
+
+type exposedPort struct {
+	Proto string // tcp or udp
+	Port  int
+}
+
+// published is an exposed port with the host port it got for this run.
+type published struct {
+	exposedPort
+	HostPort int
+}
+
+func (p published) String() string {
+	return fmt.Sprintf("%d/%s=127.0.0.1:%d", p.Port, p.Proto, p.HostPort)
+}
+
+// parseExposedPorts reads "80/tcp,53/udp" (a bare number is TCP); malformed entries are skipped.
+func parseExposedPorts(text string) []exposedPort {
+	var ports []exposedPort
+	for _, entry := range strings.Split(text, ",") {
+		number, proto, _ := strings.Cut(strings.TrimSpace(entry), "/")
+		if proto == "" {
+			proto = "tcp"
+		}
+		port, err := strconv.Atoi(number)
+		if err != nil || port < 1 || port > 65535 || (proto != "tcp" && proto != "udp") {
+			continue
+		}
+		ports = append(ports, exposedPort{Proto: proto, Port: port})
+	}
+	return ports
+}
+
+func nicModel(card types.BaseVirtualEthernetCard) string {
+	switch card.(type) {
+	case *types.VirtualVmxnet3:
+		return "vmxnet3"
+	case *types.VirtualE1000:
+		return "e1000"
+	case *types.VirtualE1000e:
+		return "e1000e"
+	}
+	return "virtio-net-pci"
 }
 
 // datastoreDirs maps a datastore name to its local directory.
@@ -137,6 +192,8 @@ func buildLaunchSpec(cfg vmConfig, dirs datastoreDirs) (launchSpec, error) {
 			}
 			overlay := strings.TrimSuffix(child, filepath.Ext(child)) + ".qcow2"
 			spec.Disks = append(spec.Disks, diskSpec{Overlay: overlay, BackingExtent: extent, SizeBytes: size})
+		case types.BaseVirtualEthernetCard:
+			spec.NICs = append(spec.NICs, nicSpec{Model: nicModel(d), MAC: d.GetVirtualEthernetCard().MacAddress})
 		case *types.VirtualSerialPort:
 			file, ok := d.Backing.(*types.VirtualSerialPortFileBackingInfo)
 			if !ok || spec.Console != "" {
@@ -156,6 +213,7 @@ func buildLaunchSpec(cfg vmConfig, dirs datastoreDirs) (launchSpec, error) {
 	if len(spec.Disks) == 0 {
 		return spec, fmt.Errorf("the VM has no child delta disk (a disk with a parent): no container filesystem")
 	}
+	spec.Exposed = parseExposedPorts(cfg.ExtraConfig[exposedPortsKey])
 	if value, ok := cfg.ExtraConfig[guestConfigKey]; ok {
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
 		if err != nil {
@@ -168,7 +226,7 @@ func buildLaunchSpec(cfg vmConfig, dirs datastoreDirs) (launchSpec, error) {
 
 // qemuArgs is the QEMU command line for a spec. The status channel is the second serial port,
 // on QEMU's stdout, which the runner reads.
-func qemuArgs(spec launchSpec, accel, configFile string) []string {
+func qemuArgs(spec launchSpec, accel, configFile string, ports []published) []string {
 	machine := "pc,accel=" + accel
 	args := []string{
 		"-name", "vic-" + spec.Name,
@@ -195,11 +253,29 @@ func qemuArgs(spec launchSpec, accel, configFile string) []string {
 		"-serial", "chardev:console",
 		"-chardev", "stdio,id=status,signal=off",
 		"-serial", "chardev:status",
-		"-nic", "none",
 		"-drive", "file="+spec.ISO+",media=cdrom,if=ide,index=2,readonly=on,format=raw",
 		"-boot", "order=d",
 		"-device", "pvscsi,id=pvscsi0",
 	)
+	// Each NIC is a user-mode (slirp) network of its own: QEMU answers DHCP on it (the guest gets
+	// 10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3) and the first NIC carries the published ports.
+	if len(spec.NICs) == 0 {
+		args = append(args, "-nic", "none")
+	}
+	for i, nic := range spec.NICs {
+		id := "net" + strconv.Itoa(i)
+		netdev := "user,id=" + id + ",hostname=" + hostnameOf(spec.Name)
+		if i == 0 {
+			for _, p := range ports {
+				netdev += fmt.Sprintf(",hostfwd=%s:127.0.0.1:%d-:%d", p.Proto, p.HostPort, p.Port)
+			}
+		}
+		device := nic.Model + ",netdev=" + id
+		if nic.MAC != "" {
+			device += ",mac=" + nic.MAC
+		}
+		args = append(args, "-netdev", netdev, "-device", device)
+	}
 	for i, d := range spec.Disks {
 		id := "disk" + strconv.Itoa(i)
 		args = append(args,
@@ -211,4 +287,18 @@ func qemuArgs(spec launchSpec, accel, configFile string) []string {
 		args = append(args, "-fw_cfg", "name=opt/vic/config,file="+configFile)
 	}
 	return args
+}
+
+// hostnameOf keeps what DHCP may carry as a host name.
+func hostnameOf(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '-' {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "container"
+	}
+	return b.String()
 }

@@ -40,9 +40,18 @@ func datastoreLocalDirs() datastoreDirs {
 	return dirs
 }
 
-// setStatus writes guestinfo.vic.<key> = value into the VM's extraConfig; an empty value
-// removes the key, as vSphere does.
+// setStatus writes guestinfo.vic.<key> = value into the VM's extraConfig.
 func setStatus(ref types.ManagedObjectReference, fields map[string]string) {
+	full := make(map[string]string, len(fields))
+	for k, v := range fields {
+		full[statusKeyBase+k] = v
+	}
+	setExtraConfig(ref, full)
+}
+
+// setExtraConfig writes keys into the VM's extraConfig; an empty value removes the key, as
+// vSphere does.
+func setExtraConfig(ref types.ManagedObjectReference, fields map[string]string) {
 	vm, ok := simulator.Map.Get(ref).(*simulator.VirtualMachine)
 	if !ok {
 		return
@@ -52,8 +61,7 @@ func setStatus(ref types.ManagedObjectReference, fields map[string]string) {
 			return
 		}
 		options := vm.Config.ExtraConfig
-		for key, value := range fields {
-			full := statusKeyBase + key
+		for full, value := range fields {
 			found := -1
 			for i, o := range options {
 				if o.GetOptionValue().Key == full {

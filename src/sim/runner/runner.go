@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,6 +71,7 @@ type guest struct {
 	exited       chan struct{}
 	stderr       *tail
 	status       io.ReadCloser
+	ports        []published
 }
 
 // Runner runs the guests of the simulator's powered-on vic VMs.
@@ -422,7 +424,11 @@ func (r *Runner) start(g *guest, configFile string) error {
 	} else {
 		configFile = ""
 	}
-	cmd := exec.Command(r.opts.Qemu, qemuArgs(spec, r.accel, configFile)...)
+	ports, err := pickHostPorts(spec.Exposed)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(r.opts.Qemu, qemuArgs(spec, r.accel, configFile, ports)...)
 	// Our own pipe, not StdoutPipe: Wait closes that one, possibly before the last status line
 	// (the exit) is read.
 	statusRead, statusWrite, err := os.Pipe()
@@ -445,9 +451,41 @@ func (r *Runner) start(g *guest, configFile string) error {
 		return err
 	}
 	g.status = statusRead
+	g.ports = ports
 	g.cmd, g.pid, g.state, g.startedAt = cmd, cmd.Process.Pid, stateRunning, time.Now()
-	r.opts.Logf("guest %s (%s): QEMU pid %d (%s, %d CPU, %d MB)", g.ref.Value, g.name, g.pid, r.accel, spec.CPUs, spec.MemoryMB)
+	r.opts.Logf("guest %s (%s): QEMU pid %d (%s, %d CPU, %d MB, %d NIC)", g.ref.Value, g.name, g.pid, r.accel, spec.CPUs, spec.MemoryMB, len(spec.NICs))
+	texts := make([]string, len(ports))
+	for i, p := range ports {
+		texts[i] = p.String()
+	}
+	setExtraConfig(g.ref, map[string]string{publishedKey: strings.Join(texts, ",")})
 	return nil
+}
+
+// pickHostPorts finds a free port on 127.0.0.1 for each exposed port. Another process may take
+// one before QEMU binds it; QEMU then fails to start and says so in the launcher's log.
+func pickHostPorts(exposed []exposedPort) ([]published, error) {
+	var out []published
+	for _, e := range exposed {
+		var port int
+		if e.Proto == "udp" {
+			c, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				return nil, err
+			}
+			port = c.LocalAddr().(*net.UDPAddr).Port
+			c.Close()
+		} else {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return nil, err
+			}
+			port = l.Addr().(*net.TCPAddr).Port
+			l.Close()
+		}
+		out = append(out, published{exposedPort: e, HostPort: port})
+	}
+	return out, nil
 }
 
 // ensureOverlay makes the qcow2 overlay of a child delta disk once; later power-ons reuse it,
@@ -551,6 +589,8 @@ type GuestInfo struct {
 	State     string `json:"state"`
 	PID       int    `json:"pid,omitempty"`
 	StartedAt string `json:"startedAt,omitempty"`
+	// Ports maps each published port ("80/tcp") to where the host reaches it ("127.0.0.1:41234").
+	Ports map[string]string `json:"ports,omitempty"`
 }
 
 // Guests lists the guests the runner holds: queued, starting, running or stopping.
@@ -562,6 +602,12 @@ func (r *Runner) Guests() []GuestInfo {
 		info := GuestInfo{VM: g.ref.Value, Name: g.name, State: g.state, PID: g.pid}
 		if !g.startedAt.IsZero() {
 			info.StartedAt = g.startedAt.UTC().Format(time.RFC3339Nano)
+		}
+		for _, p := range g.ports {
+			if info.Ports == nil {
+				info.Ports = map[string]string{}
+			}
+			info.Ports[fmt.Sprintf("%d/%s", p.Port, p.Proto)] = fmt.Sprintf("127.0.0.1:%d", p.HostPort)
 		}
 		out = append(out, info)
 	}

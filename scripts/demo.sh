@@ -107,6 +107,23 @@ for _ in $(seq 1 180); do
 done
 if [ -n "$logs" ]; then echo "$logs"; else echo "worker-1 printed nothing yet (a slow boot?); try: bin/vic logs --follow worker-1"; fi
 
+# web-1 serves HTTP; the simulator publishes the image's exposed port 80 on a free port of the
+# host (docs/runner.md) and says where in its control API.
+step "The web container over HTTP (curl)"
+control="${VSPHERE_SERVER%/sdk}/vcsim-control/guests"
+page=""
+for _ in $(seq 1 180); do
+  hostport="$(curl -fsSk --max-time 2 "$control" 2>/dev/null | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const g = (JSON.parse(s).guests || []).find((x) => x.name === "web-1");
+      process.stdout.write((g && g.ports && g.ports["80/tcp"]) || "");
+    });' || true)"
+  [ -n "$hostport" ] && page="$(curl -fsS --max-time 2 "http://$hostport/" 2>/dev/null || true)"
+  [ -n "$page" ] && break
+  sleep 1
+done
+if [ -n "$page" ]; then echo "curl http://$hostport/"; echo "$page"; else echo "web-1 did not answer yet (a slow boot?); its port: curl -sk $control"; fi
+
 step "The vSphere inventory (vic ls --all)"
 vic ls --all
 

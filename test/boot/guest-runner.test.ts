@@ -12,6 +12,7 @@ import { connectEngine } from '../../src/engine';
 import type { Attrs } from '../../src/resources';
 import { OutputLineReader, consoleLogPath, type OutputLine } from '../../src/resources/console-log';
 import type { GuestProcess } from '../../src/sim/control';
+import { startSimulator } from '../../src/sim/simulator';
 import { moRef, type VimClient } from '../../src/vsphere';
 import { readDatastoreFileFrom } from '../../src/vsphere/datastore-http';
 import { UpdateCollector, retrieveObject } from '../../src/vsphere/property-collector';
@@ -287,5 +288,50 @@ describe('the simulator runs container VMs in QEMU', () => {
       expect([newPidA, newPidB].filter(pidAlive)).toEqual([]);
     },
     120_000,
+  );
+});
+
+describe('a simulator killed with SIGKILL', () => {
+  const registry = useRegistry();
+
+  test(
+    'GIVEN a running guest WHEN its launcher is killed with SIGKILL THEN the kernel ends its QEMU too',
+    async () => {
+      const iso = await ensureBootstrapIso();
+      const sim = await startSimulator({ runGuests: true });
+      const scratch = await mkdtemp(join(tmpdir(), 'vic-runner-kill-'));
+      let engine: Engine | undefined;
+      try {
+        engine = await connectEngine(settingsFor(sim), { bootstrapIsoFile: iso });
+        const apply = async (type: Parameters<Engine['plan']>[0], config: Attrs) => (await engine!.apply(await engine!.plan(type, null, config))) as Attrs;
+        const layout = await writeOciLayout(join(scratch, 'oci'), 'probe', [probeImageSpec()]);
+        await registry().push(layout.dir, 'probe', 'vic-test/probe:kill');
+        const vch = await apply('virtual_container_host', { name: 'vch-kill', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' });
+        const image = await apply('image', { vch_id: vch.id, reference: `${registry().host}/vic-test/probe:kill`, insecure_registry: true });
+        const vm = await apply('container_vm', { vch_id: vch.id, image_id: image.id, name: 'orphan', entrypoint: ['/bin/sh', '-c', 'exec sleep 600'], memory_mb: 128 });
+        let pid: number | undefined;
+        for (let i = 0; i < 60 && !pid; i++) {
+          pid = (await sim.control.guests()).guests.find((g) => g.vm === vm.moid)?.pid;
+          if (!pid) await new Promise((r) => setTimeout(r, 500));
+        }
+        expect(pid).toBeGreaterThan(0);
+        process.kill(sim.pid, 'SIGKILL');
+        let alive = true;
+        for (let i = 0; i < 50 && alive; i++) {
+          try {
+            process.kill(pid!, 0);
+            await new Promise((r) => setTimeout(r, 100));
+          } catch {
+            alive = false;
+          }
+        }
+        expect(alive).toBe(false);
+      } finally {
+        await engine?.close().catch(() => undefined);
+        await sim.stop();
+        await rm(scratch, { recursive: true, force: true });
+      }
+    },
+    180_000,
   );
 });

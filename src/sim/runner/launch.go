@@ -229,7 +229,7 @@ func buildLaunchSpec(cfg vmConfig, dirs datastoreDirs) (launchSpec, error) {
 func qemuArgs(spec launchSpec, accel, configFile string, ports []published) []string {
 	machine := "pc,accel=" + accel
 	args := []string{
-		"-name", "vic-" + spec.Name,
+		"-name", "vic-" + qemuValue(spec.Name),
 		"-machine", machine,
 		"-m", strconv.Itoa(spec.MemoryMB),
 		"-smp", strconv.Itoa(spec.CPUs),
@@ -245,7 +245,7 @@ func qemuArgs(spec launchSpec, accel, configFile string, ports []published) []st
 	}
 	if spec.Console != "" {
 		// vSphere appends to a file-backed serial port across power cycles.
-		args = append(args, "-chardev", "file,id=console,path="+spec.Console+",append=on")
+		args = append(args, "-chardev", "file,id=console,path="+qemuValue(spec.Console)+",append=on")
 	} else {
 		args = append(args, "-chardev", "null,id=console")
 	}
@@ -253,7 +253,7 @@ func qemuArgs(spec launchSpec, accel, configFile string, ports []published) []st
 		"-serial", "chardev:console",
 		"-chardev", "stdio,id=status,signal=off",
 		"-serial", "chardev:status",
-		"-drive", "file="+spec.ISO+",media=cdrom,if=ide,index=2,readonly=on,format=raw",
+		"-drive", "file="+qemuValue(spec.ISO)+",media=cdrom,if=ide,index=2,readonly=on,format=raw",
 		"-boot", "order=d",
 		"-device", "pvscsi,id=pvscsi0",
 	)
@@ -279,12 +279,12 @@ func qemuArgs(spec launchSpec, accel, configFile string, ports []published) []st
 	for i, d := range spec.Disks {
 		id := "disk" + strconv.Itoa(i)
 		args = append(args,
-			"-drive", "file="+d.Overlay+",if=none,id="+id+",format=qcow2",
+			"-drive", "file="+qemuValue(d.Overlay)+",if=none,id="+id+",format=qcow2",
 			"-device", "scsi-hd,drive="+id+",bus=pvscsi0.0,scsi-id="+strconv.Itoa(i),
 		)
 	}
 	if configFile != "" {
-		args = append(args, "-fw_cfg", "name=opt/vic/config,file="+configFile)
+		args = append(args, "-fw_cfg", "name=opt/vic/config,file="+qemuValue(configFile))
 	}
 	return args
 }
@@ -302,3 +302,7 @@ func hostnameOf(name string) string {
 	}
 	return b.String()
 }
+
+// qemuValue escapes a value inside a QEMU option list, where a comma separates options: a VM
+// named "web,1" lives in a directory of that name.
+func qemuValue(v string) string { return strings.ReplaceAll(v, ",", ",,") }

@@ -120,3 +120,13 @@ func mustWrite(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+func TestQemuArgs_GivenCommasInNamesAndPaths_ThenTheyAreEscaped(t *testing.T) {
+	spec := launchSpec{Name: "a,b", CPUs: 1, MemoryMB: 64, ISO: "/ds/x,y.iso", Console: "/ds/a,b/console.log", Disks: []diskSpec{{Overlay: "/ds/a,b/a,b.qcow2"}}}
+	args := strings.Join(qemuArgs(spec, "tcg", "", nil), " ")
+	for _, part := range []string{"-name vic-a,,b", "path=/ds/a,,b/console.log,append=on", "file=/ds/x,,y.iso,media=cdrom", "file=/ds/a,,b/a,,b.qcow2,if=none"} {
+		if !strings.Contains(args, part) {
+			t.Errorf("QEMU args lack %q:\n%s", part, args)
+		}
+	}
+}

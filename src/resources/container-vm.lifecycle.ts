@@ -72,11 +72,13 @@ function processState(vm: VmRow): Attrs {
   const x = vm.extraConfig;
   const reported = x.get(STATUS_KEYS.status);
   const code = x.get(STATUS_KEYS.exitCode);
-  // A VM that went down while its process ran, without a word from the guest, ran nothing since.
-  const status = reported === 'running' && vm.powerState !== 'poweredOn' ? 'exited' : reported === 'running' || reported === 'exited' ? reported : 'created';
+  // A VM that went down while its process ran, without a word from the guest, killed it: exit
+  // code 137, as for docker kill (the simulator's runner records the same a moment later).
+  const killed = reported === 'running' && vm.powerState !== 'poweredOn';
+  const status = killed ? 'exited' : reported === 'running' || reported === 'exited' ? reported : 'created';
   return {
     status,
-    exit_code: code !== undefined && code !== '' && Number.isInteger(Number(code)) ? Number(code) : null,
+    exit_code: killed ? 137 : code !== undefined && code !== '' && Number.isInteger(Number(code)) ? Number(code) : null,
     started_at: x.get(STATUS_KEYS.startedAt) || null,
     finished_at: status === 'exited' ? x.get(STATUS_KEYS.finishedAt) || null : null,
   };

@@ -160,6 +160,10 @@ export interface ContainerVmArgs {
   readonly networks?: pulumi.Input<pulumi.Input<string>[]>;
   /** "running" or "stopped". Updates in place. Default: "running". */
   readonly powerState?: pulumi.Input<string>;
+  /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. Changing it replaces the ContainerVm. Default: "no". */
+  readonly restart?: pulumi.Input<string>;
+  /** At most this many restarts under the restart policy; unset or 0: no bound. Changing it replaces the ContainerVm. */
+  readonly maxRestarts?: pulumi.Input<number>;
   /** Size of the writable layer (the child delta disk). Changing it replaces the ContainerVm. Default: 2048. */
   readonly diskSizeMb?: pulumi.Input<number>;
 }
@@ -196,6 +200,10 @@ export interface ContainerVmOutputs {
   readonly networks: pulumi.Output<string[]>;
   /** "running" or "stopped". Updates in place. */
   readonly powerState: pulumi.Output<string>;
+  /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. */
+  readonly restart: pulumi.Output<string>;
+  /** At most this many restarts under the restart policy; unset or 0: no bound. */
+  readonly maxRestarts: pulumi.Output<number | undefined>;
   /** Size of the writable layer (the child delta disk). */
   readonly diskSizeMb: pulumi.Output<number>;
   /** The VM managed object id. */
@@ -204,4 +212,12 @@ export interface ContainerVmOutputs {
   readonly ipAddresses: pulumi.Output<string[]>;
   /** Datastore path of the .vmx file. */
   readonly vmPath: pulumi.Output<string>;
+  /** The container process as the guest reports it: "created" (never started), "running" or "exited". Read-only. */
+  readonly status: pulumi.Output<string>;
+  /** Exit code of the last process that ended (128 + signal when a signal killed it; 137 when its VM was powered off under it); null until one ends. */
+  readonly exitCode: pulumi.Output<number>;
+  /** When the container process last started (RFC 3339, UTC); null before the first start. */
+  readonly startedAt: pulumi.Output<string>;
+  /** When the container process last ended (RFC 3339, UTC); null while it runs or before it ever ends. */
+  readonly finishedAt: pulumi.Output<string>;
 }

@@ -101,6 +101,18 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly powerState?: string;
   /**
+  * Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. Defaults to `"no"`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#restart ContainerVm#restart}
+  */
+  readonly restart?: string;
+  /**
+  * At most this many restarts under the restart policy; unset or 0: no bound.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#max_restarts ContainerVm#max_restarts}
+  */
+  readonly maxRestarts?: number;
+  /**
   * Size of the writable layer (the child delta disk). Defaults to `2048`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#disk_size_mb ContainerVm#disk_size_mb}
@@ -172,6 +184,8 @@ export class ContainerVm extends cdktf.TerraformResource {
     this._labels = config.labels;
     this._networks = config.networks;
     this._powerState = config.powerState;
+    this._restart = config.restart;
+    this._maxRestarts = config.maxRestarts;
     this._diskSizeMb = config.diskSizeMb;
   }
 
@@ -415,6 +429,38 @@ export class ContainerVm extends cdktf.TerraformResource {
     return this._powerState;
   }
 
+  // restart - computed: true, optional: true, required: false
+  private _restart?: string; 
+  public get restart() {
+    return this.getStringAttribute('restart');
+  }
+  public set restart(value: string) {
+    this._restart = value;
+  }
+  public resetRestart() {
+    this._restart = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get restartInput() {
+    return this._restart;
+  }
+
+  // max_restarts - computed: false, optional: true, required: false
+  private _maxRestarts?: number; 
+  public get maxRestarts() {
+    return this.getNumberAttribute('max_restarts');
+  }
+  public set maxRestarts(value: number) {
+    this._maxRestarts = value;
+  }
+  public resetMaxRestarts() {
+    this._maxRestarts = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get maxRestartsInput() {
+    return this._maxRestarts;
+  }
+
   // disk_size_mb - computed: true, optional: true, required: false
   private _diskSizeMb?: number; 
   public get diskSizeMb() {
@@ -446,6 +492,26 @@ export class ContainerVm extends cdktf.TerraformResource {
     return this.getStringAttribute('vm_path');
   }
 
+  // status - computed: true, optional: false, required: false
+  public get status() {
+    return this.getStringAttribute('status');
+  }
+
+  // exit_code - computed: true, optional: false, required: false
+  public get exitCode() {
+    return this.getNumberAttribute('exit_code');
+  }
+
+  // started_at - computed: true, optional: false, required: false
+  public get startedAt() {
+    return this.getStringAttribute('started_at');
+  }
+
+  // finished_at - computed: true, optional: false, required: false
+  public get finishedAt() {
+    return this.getStringAttribute('finished_at');
+  }
+
   // =========
   // SYNTHESIS
   // =========
@@ -467,6 +533,8 @@ export class ContainerVm extends cdktf.TerraformResource {
       labels: cdktf.hashMapper(cdktf.stringToTerraform)(this._labels),
       networks: cdktf.listMapper(cdktf.stringToTerraform, false)(this._networks),
       power_state: cdktf.stringToTerraform(this._powerState),
+      restart: cdktf.stringToTerraform(this._restart),
+      max_restarts: cdktf.numberToTerraform(this._maxRestarts),
       disk_size_mb: cdktf.numberToTerraform(this._diskSizeMb),
     };
   }
@@ -562,6 +630,18 @@ export class ContainerVm extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      restart: {
+        value: cdktf.stringToHclTerraform(this._restart),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      max_restarts: {
+        value: cdktf.numberToHclTerraform(this._maxRestarts),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
       },
       disk_size_mb: {
         value: cdktf.numberToHclTerraform(this._diskSizeMb),

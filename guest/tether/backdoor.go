@@ -202,6 +202,18 @@ func GuestinfoGet(ports backdoorPorts, key string) (string, error) {
 	}
 }
 
+// GuestinfoSet writes one guestinfo variable; the host answers "1" on success.
+func GuestinfoSet(ports backdoorPorts, key, value string) error {
+	reply, err := RPCICall(ports, "info-set guestinfo."+key+" "+value)
+	if err != nil {
+		return err
+	}
+	if text := string(reply); !strings.HasPrefix(text, "1") {
+		return fmt.Errorf("VMware RPC: info-set guestinfo.%s refused: %q", key, text)
+	}
+	return nil
+}
+
 // DecodeGuestinfoConfig turns the guestinfo.vic.config value (base64 of the JSON, because
 // extraConfig values are single-line strings) into the JSON bytes.
 func DecodeGuestinfoConfig(value string) ([]byte, error) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 )
@@ -26,6 +27,39 @@ type Config struct {
 	WorkingDir string
 	User       string
 	Rootfs     RootfsRef
+	Restart    RestartPolicy
+	Networks   []NetworkConfig
+}
+
+// NetworkConfig is how one NIC (in PCI order: eth0, eth1, ...) gets its address: DHCP when
+// Address is empty, else the static CIDR address, with an optional gateway and name servers.
+type NetworkConfig struct {
+	Address string
+	Gateway string
+	DNS     []string
+}
+
+// RestartPolicy says when the tether runs the process again, inside the VM and without a power
+// cycle: never ("no", the default), after a non-zero exit ("on-failure") or after every exit
+// ("always"). MaxRestarts bounds the restarts; 0 means no bound.
+type RestartPolicy struct {
+	Policy      string
+	MaxRestarts int
+}
+
+// ShouldRestart says whether a process that ended with code, after restarts restarts so far,
+// runs again.
+func (p RestartPolicy) ShouldRestart(code, restarts int) bool {
+	if p.MaxRestarts > 0 && restarts >= p.MaxRestarts {
+		return false
+	}
+	switch p.Policy {
+	case "always":
+		return true
+	case "on-failure":
+		return code != 0
+	}
+	return false
 }
 
 // RootfsRef says which disk holds the container filesystem: by filesystem UUID first, by label
@@ -42,15 +76,28 @@ func (c Config) Argv() []string {
 
 // configDocument mirrors the JSON. Pointers tell "missing" from "empty".
 type configDocument struct {
-	Version    *int            `json:"version"`
-	Name       *string         `json:"name"`
-	Hostname   *string         `json:"hostname"`
-	Entrypoint []string        `json:"entrypoint"`
-	Cmd        []string        `json:"cmd"`
-	Env        []string        `json:"env"`
-	WorkingDir *string         `json:"working_dir"`
-	User       *string         `json:"user"`
-	Rootfs     *rootfsDocument `json:"rootfs"`
+	Version    *int              `json:"version"`
+	Name       *string           `json:"name"`
+	Hostname   *string           `json:"hostname"`
+	Entrypoint []string          `json:"entrypoint"`
+	Cmd        []string          `json:"cmd"`
+	Env        []string          `json:"env"`
+	WorkingDir *string           `json:"working_dir"`
+	User       *string           `json:"user"`
+	Rootfs     *rootfsDocument   `json:"rootfs"`
+	Restart    *restartDocument  `json:"restart"`
+	Networks   []networkDocument `json:"networks"`
+}
+
+type networkDocument struct {
+	Address string   `json:"address"`
+	Gateway string   `json:"gateway"`
+	DNS     []string `json:"dns"`
+}
+
+type restartDocument struct {
+	Policy      *string `json:"policy"`
+	MaxRestarts *int    `json:"max_restarts"`
 }
 
 type rootfsDocument struct {
@@ -161,6 +208,39 @@ func ParseConfig(raw []byte) (Config, error) {
 			add(`field "rootfs" names no disk: give "uuid", "label" or both`)
 		}
 	}
+	cfg.Restart.Policy = "no"
+	if doc.Restart != nil {
+		if doc.Restart.Policy != nil {
+			switch *doc.Restart.Policy {
+			case "no", "on-failure", "always":
+				cfg.Restart.Policy = *doc.Restart.Policy
+			default:
+				add(`field "restart.policy": %q is not "no", "on-failure" or "always"`, *doc.Restart.Policy)
+			}
+		}
+		if doc.Restart.MaxRestarts != nil {
+			cfg.Restart.MaxRestarts = *doc.Restart.MaxRestarts
+			if cfg.Restart.MaxRestarts < 0 {
+				add(`field "restart.max_restarts": %d is negative (0 means no bound)`, cfg.Restart.MaxRestarts)
+			}
+		}
+	}
+	for i, n := range doc.Networks {
+		if n.Address != "" {
+			if _, _, err := net.ParseCIDR(n.Address); err != nil {
+				add(`field "networks[%d].address": %q is not an address with a prefix length (e.g. 10.0.0.5/24)`, i, n.Address)
+			}
+		}
+		if n.Gateway != "" && net.ParseIP(n.Gateway) == nil {
+			add(`field "networks[%d].gateway": %q is not an IP address`, i, n.Gateway)
+		}
+		for j, d := range n.DNS {
+			if net.ParseIP(d) == nil {
+				add(`field "networks[%d].dns[%d]": %q is not an IP address`, i, j, d)
+			}
+		}
+		cfg.Networks = append(cfg.Networks, NetworkConfig(n))
+	}
 	if len(problems) > 0 {
 		return Config{}, &ConfigError{Problems: problems}
 	}
@@ -211,7 +291,7 @@ func jsonTypeName(goType string) string {
 		return "a string"
 	case "int", "*int":
 		return "an integer"
-	case "main.rootfsDocument", "*main.rootfsDocument":
+	case "main.rootfsDocument", "*main.rootfsDocument", "main.restartDocument", "*main.restartDocument":
 		return "an object"
 	default:
 		return goType

@@ -19,7 +19,8 @@ func TestParseConfig_GivenAValidDocument_ThenFieldsAndDefaultsAreSet(t *testing.
 		Version: 1, Name: "web_1", Hostname: "web-1",
 		Entrypoint: []string{"/bin/app"}, Cmd: []string{"--serve"}, Env: []string{"A=1", "B=x=y"},
 		WorkingDir: "/srv", User: "app",
-		Rootfs: RootfsRef{UUID: "0b7c6d2a-1111-4222-8333-444455556666", Label: "vic-rootfs"},
+		Rootfs:  RootfsRef{UUID: "0b7c6d2a-1111-4222-8333-444455556666", Label: "vic-rootfs"},
+		Restart: RestartPolicy{Policy: "no"},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("THEN the config is\n%+v\nwant\n%+v", cfg, want)
@@ -145,5 +146,36 @@ func TestConfigProblemsNeverShowEnvValues(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), `field "env[1]"`) {
 		t.Fatalf("THEN the entry is named, got %v", err)
+	}
+}
+
+func TestRestartPolicy_GivenEachPolicy_ThenRestartsAsDocker(t *testing.T) {
+	cases := []struct {
+		policy         RestartPolicy
+		code, restarts int
+		want           bool
+	}{
+		{RestartPolicy{Policy: "no"}, 1, 0, false},
+		{RestartPolicy{Policy: "on-failure"}, 0, 0, false},
+		{RestartPolicy{Policy: "on-failure"}, 3, 0, true},
+		{RestartPolicy{Policy: "on-failure", MaxRestarts: 2}, 3, 2, false},
+		{RestartPolicy{Policy: "always"}, 0, 50, true},
+		{RestartPolicy{Policy: "always", MaxRestarts: 1}, 0, 1, false},
+	}
+	for _, tc := range cases {
+		if got := tc.policy.ShouldRestart(tc.code, tc.restarts); got != tc.want {
+			t.Errorf("%+v.ShouldRestart(%d, %d) = %v, want %v", tc.policy, tc.code, tc.restarts, got, tc.want)
+		}
+	}
+}
+
+func TestParseConfig_GivenABadRestartPolicy_ThenBothFieldsAreNamed(t *testing.T) {
+	_, err := ParseConfig([]byte(`{"version":1,"cmd":["x"],"rootfs":{"label":"vic-rootfs"},"restart":{"policy":"sometimes","max_restarts":-1}}`))
+	if err == nil || !strings.Contains(err.Error(), `field "restart.policy": "sometimes"`) || !strings.Contains(err.Error(), `field "restart.max_restarts": -1`) {
+		t.Fatalf("error %v, want both restart fields named", err)
+	}
+	cfg, err := ParseConfig([]byte(`{"version":1,"cmd":["x"],"rootfs":{"label":"vic-rootfs"}}`))
+	if err != nil || cfg.Restart.Policy != "no" {
+		t.Fatalf("default restart policy %+v (%v), want no", cfg.Restart, err)
 	}
 }

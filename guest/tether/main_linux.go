@@ -74,6 +74,7 @@ func runContainer() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	leases := setupNetwork(cfg)
 	if err := os.MkdirAll(newRoot, 0o755); err != nil {
 		return 0, err
 	}
@@ -89,7 +90,8 @@ func runContainer() (int, error) {
 	if err := syscall.Sethostname([]byte(cfg.Hostname)); err != nil {
 		return 0, fmt.Errorf("setting host name %q: %v", cfg.Hostname, err)
 	}
-	return startAndSupervise(cfg)
+	writeHostFiles(cfg.Hostname, leases)
+	return startAndSupervise(cfg, Addresses(leases))
 }
 
 func uptime() string {
@@ -183,6 +185,8 @@ func readConfig() ([]byte, string, error) {
 	if err == nil {
 		return raw, "fw_cfg opt/vic/config", nil
 	}
+	// Under vSphere the status goes back the way the config came: through guestinfo.
+	reporter.viaBackdoor = true
 	fwCfgProblem := fmt.Sprintf("fw_cfg opt/vic/config: %v", err)
 	if errors.Is(err, os.ErrNotExist) {
 		fwCfgProblem = "fw_cfg opt/vic/config is not set"
@@ -344,7 +348,7 @@ func removeInitramfs(dir string, rootDev uint64, keep string) {
 
 // startAndSupervise runs the entrypoint as the configured user and waits for it, reaping every
 // orphan (we are PID 1) and forwarding termination signals.
-func startAndSupervise(cfg Config) (int, error) {
+func startAndSupervise(cfg Config, addresses []string) (int, error) {
 	passwd, _ := os.Open("/etc/passwd")
 	group, _ := os.Open("/etc/group")
 	id, err := ResolveUser(cfg.User, readerOrNil(passwd), readerOrNil(group))
@@ -372,19 +376,67 @@ func startAndSupervise(cfg Config) (int, error) {
 		return 0, err
 	}
 	defer devNull.Close()
-
 	signals := make(chan os.Signal, 32)
 	signal.Notify(signals, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+	status := ContainerStatus{IPAddresses: addresses}
+	for {
+		code, err := runOnce(cfg, id, env, argv, program, devNull, signals, &status)
+		if err != nil || !cfg.Restart.ShouldRestart(code, status.Restarts) {
+			return code, err
+		}
+		// Docker's back-off: 100 ms, doubled per restart, at most 10 s.
+		pause := restartBackoffBase << min(status.Restarts, 7)
+		if pause > restartBackoffMax {
+			pause = restartBackoffMax
+		}
+		logf("process exited with %d; restarting it in %s (restart policy %s, restart %d)", code, pause, cfg.Restart.Policy, status.Restarts+1)
+		time.Sleep(pause)
+		status.Restarts++
+	}
+}
+
+const (
+	restartBackoffBase = 100 * time.Millisecond
+	restartBackoffMax  = 10 * time.Second
+)
+
+// runOnce runs the process once: its output framed on the console, its start and end reported.
+func runOnce(cfg Config, id Identity, env, argv []string, program string, devNull *os.File, signals chan os.Signal, status *ContainerStatus) (int, error) {
+	// The process writes into pipes, not onto the console: the tether frames each stream, so
+	// readers can tell stdout from stderr and from the kernel's and the tether's lines.
+	outRead, outWrite, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	errRead, errWrite, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	copied := make(chan struct{}, 2)
+	for _, stream := range []struct {
+		r      *os.File
+		prefix string
+	}{{outRead, stdoutFrame}, {errRead, stderrFrame}} {
+		go func(r *os.File, prefix string) {
+			_ = CopyFramed(r, prefix, writeConsole, time.Now)
+			r.Close()
+			copied <- struct{}{}
+		}(stream.r, stream.prefix)
+	}
+
 	logf("exec %s as %d:%d in %s (uptime %s)", strings.Join(quoteAll(argv), " "), id.UID, id.GID, cfg.WorkingDir, uptime())
 	pid, err := syscall.ForkExec(program, argv, &syscall.ProcAttr{
 		Dir:   cfg.WorkingDir,
 		Env:   env,
-		Files: []uintptr{devNull.Fd(), os.Stdout.Fd(), os.Stderr.Fd()},
+		Files: []uintptr{devNull.Fd(), outWrite.Fd(), errWrite.Fd()},
 		Sys: &syscall.SysProcAttr{
 			Setsid:     true,
 			Credential: &syscall.Credential{Uid: id.UID, Gid: id.GID, Groups: id.Groups},
 		},
 	})
+	// Only the process (and what it starts) may hold the write ends: the copiers end at EOF.
+	outWrite.Close()
+	errWrite.Close()
 	if err != nil {
 		logf("error: cannot run %s: %v", program, err)
 		if errors.Is(err, syscall.ENOENT) {
@@ -392,9 +444,29 @@ func startAndSupervise(cfg Config) (int, error) {
 		}
 		return 126, nil
 	}
-	status := superviseContainerProcess(pid, signals)
+	status.State, status.StartedAt = "running", time.Now()
+	reporter.report(*status)
+	code := superviseContainerProcess(pid, signals)
 	stopStragglers()
-	return status, nil
+	waitForCopiers(copied, 2)
+	status.State, status.ExitCode, status.FinishedAt = "exited", code, time.Now()
+	reporter.report(*status)
+	return code, nil
+}
+
+// waitForCopiers waits until the output copiers have written everything the process printed.
+// Every writer is dead by now (stopStragglers), so the pipes are at EOF; the bound only guards
+// against a descendant the kill could not reach.
+func waitForCopiers(copied <-chan struct{}, n int) {
+	deadline := time.After(5 * time.Second)
+	for i := 0; i < n; i++ {
+		select {
+		case <-copied:
+		case <-deadline:
+			logf("container output still open after the process ended; later output is dropped")
+			return
+		}
+	}
 }
 
 // superviseContainerProcess waits for the container's process, reaping every other child that
@@ -444,6 +516,8 @@ func powerOff() {
 	_ = syscall.Mount("", "/", "", syscall.MS_REMOUNT|syscall.MS_RDONLY, "")
 	syscall.Sync()
 	logf("powering off")
+	// The UART may still hold the last lines; power-off would drop them.
+	drainTTY(os.Stdout)
 	err := syscall.Reboot(syscall.LINUX_REBOOT_CMD_POWER_OFF)
 	logf("power-off failed (%v); halting", err)
 	_ = syscall.Reboot(syscall.LINUX_REBOOT_CMD_HALT)

@@ -4,6 +4,7 @@
  * `$XDG_DATA_HOME/vic-iac/sim` (default `~/.local/share/vic-iac/sim`): `sim.json` (pid, URL,
  * thumbprint), `password` (0600, never printed), `cert.pem`, `launcher.log`, and the model's
  * datastores under `datastores/`. It listens on loopback only, with TLS and exact credentials.
+ * Powered-on container VMs run in QEMU (docs/runner.md) unless started with `guests: false`.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,7 +12,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { findPeer } from '../sim/peers';
+import { PeerMissingError, findPeer } from '../sim/peers';
+import { guestRunnerArgs } from '../sim/simulator';
 
 export const SIM_USER = 'vic';
 export const DEFAULT_SIM_PORT = 8989;
@@ -26,6 +28,16 @@ export interface SimulatorRecord {
   readonly certFile: string;
   readonly passwordFile: string;
   readonly startedAt: string;
+  /** Whether powered-on container VMs run in QEMU (docs/runner.md). */
+  readonly guests?: boolean;
+}
+
+export interface EmbeddedSimulatorOptions {
+  readonly port?: number;
+  /** Run container VMs in QEMU; default true (the point of the embedded vSphere is to run them). */
+  readonly guests?: boolean;
+  /** QEMU processes at once (the runner's queue holds the rest). */
+  readonly maxGuests?: number;
 }
 
 export class SimulatorError extends Error {
@@ -97,9 +109,20 @@ export interface StartResult {
 }
 
 /** Starts the simulator in the background, or returns the live one. */
-export async function startEmbeddedSimulator(dir: string, options: { port?: number } = {}): Promise<StartResult> {
+export async function startEmbeddedSimulator(dir: string, options: EmbeddedSimulatorOptions = {}): Promise<StartResult> {
   const live = await runningSimulator(dir);
   if (live) return { record: live, reused: true };
+  const guests = options.guests ?? true;
+  if (guests) {
+    for (const peer of ['qemu-system-x86_64', 'qemu-img']) {
+      try {
+        findPeer(peer);
+      } catch (e) {
+        if (!(e instanceof PeerMissingError)) throw e;
+        throw new SimulatorError(`running container VMs needs ${peer}: ${e.installHint}; or pass --no-guests for a simulator whose VMs never run`);
+      }
+    }
+  }
   const f = files(dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   mkdirSync(f.datastores, { recursive: true, mode: 0o700 });
@@ -115,7 +138,8 @@ export async function startEmbeddedSimulator(dir: string, options: { port?: numb
   const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: f.datastores, VCSIM_PASSWORD: password };
   // Not tagged with the test owner variable: this simulator is meant to outlive its starter.
   delete env.VIC_SIM_OWNER;
-  const child = spawn(launcher, ['-l', `127.0.0.1:${port}`, '-tls=true', '-cert-file', f.cert, '-username', SIM_USER], {
+  const runner = guests ? guestRunnerArgs({ maxRunning: options.maxGuests }) : [];
+  const child = spawn(launcher, ['-l', `127.0.0.1:${port}`, '-tls=true', '-cert-file', f.cert, '-username', SIM_USER, ...runner], {
     detached: true,
     stdio: ['ignore', readyFd, logFd],
     env,
@@ -141,6 +165,7 @@ export async function startEmbeddedSimulator(dir: string, options: { port?: numb
         certFile: f.cert,
         passwordFile: f.password,
         startedAt: new Date().toISOString(),
+        guests,
       };
       writeFileSync(f.record, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
       return { record, reused: false };

@@ -4,6 +4,7 @@
  * vSphere holds, found by the markers on pools and VMs.
  */
 import { refreshStack, type Engine, type StackState } from '../engine';
+import type { Attrs } from '../resources';
 
 export interface InventoryRow {
   readonly kind: 'virtual_container_host' | 'image' | 'container_vm';
@@ -13,7 +14,15 @@ export interface InventoryRow {
   readonly id: string;
   /** VCH: "ready"; image: "stored"; container VM: poweredOn/poweredOff; "gone" when vSphere lost it. */
   readonly status: string;
+  /** Container VM: its process as the guest reports it ("running", "exited (1)", "created"). */
+  readonly process?: string;
   readonly detail: string;
+}
+
+/** The container's process for the PROCESS column: the status, with the exit code once it ended. */
+function processOf(a: Attrs): string {
+  const status = str(a.status);
+  return status === 'exited' && a.exit_code !== null && a.exit_code !== undefined ? `exited (${str(a.exit_code)})` : status;
 }
 
 const SHORT_DIGEST = (d: string) => d.replace(/^sha256:/, '').slice(0, 12);
@@ -41,6 +50,7 @@ export async function inventoryFromState(engine: Engine, state: StackState): Pro
         name: str(a.name),
         id: str(a.moid),
         status: gone ? 'gone' : a.power_state === 'running' ? 'poweredOn' : 'poweredOff',
+        process: gone ? '' : processOf(a),
         detail: `${str(a.cpus)} vCPU ${str(a.memory_mb)} MB image ${SHORT_DIGEST(str(a.image_id))}`,
       });
     }
@@ -64,6 +74,7 @@ export async function inventoryFromVsphere(engine: Engine): Promise<InventoryRow
       name: str(vm.name),
       id: str(vm.moid),
       status: vm.power_state === 'running' ? 'poweredOn' : 'poweredOff',
+      process: processOf(vm),
       detail: `${str(vm.cpus)} vCPU ${str(vm.memory_mb)} MB image ${SHORT_DIGEST(str(vm.image_id))} in ${names.get(str(vm.vch_id)) ?? str(vm.vch_id)}`,
     });
   }
@@ -77,11 +88,11 @@ export function renderInventory(rows: readonly InventoryRow[], colour: (status: 
   const kindLabel = { virtual_container_host: 'VCH', image: 'IMAGE', container_vm: 'CONTAINER VM' };
   // Digests are long; the table shows as much as `docker images` does (--json has them whole).
   const shortId = (id: string) => (id.startsWith('sha256:') ? id.slice(0, 19) : id);
-  const table = [['KIND', 'NAME', 'ID', 'STATUS', 'DETAIL'], ...rows.map((r) => [kindLabel[r.kind], r.name, shortId(r.id), r.status, r.detail])];
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...table.map((row) => row[i].length)));
+  const table = [['KIND', 'NAME', 'ID', 'STATUS', 'PROCESS', 'DETAIL'], ...rows.map((r) => [kindLabel[r.kind], r.name, shortId(r.id), r.status, r.process ?? '', r.detail])];
+  const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...table.map((row) => row[i].length)));
   return `${table
     .map((row, i) => {
-      const cells = row.map((c, j) => (j < 4 ? c.padEnd(widths[j]) : c));
+      const cells = row.map((c, j) => (j < 5 ? c.padEnd(widths[j]) : c));
       if (i > 0) cells[3] = colour(row[3]) + ' '.repeat(widths[3] - row[3].length);
       return cells.join('  ').trimEnd();
     })

@@ -144,6 +144,34 @@ export function buildProgram(exit: { code: number }): Command {
     }
   });
 
+  addConnectionOptions(
+    program
+      .command('logs')
+      .description("a container's output (stdout and stderr apart), from its VM's console file")
+      .argument('<name>', 'the container VM')
+      .option('--follow', 'keep printing new output until the container VM stops')
+      .option('--tail <n>', 'only the last n lines of what is there already')
+      .option('--timestamps', 'prefix each line with the time the guest read it (RFC 3339)')
+      .option('--vch <name>', 'the VCH, when the name is in several')
+      .exitOverride(),
+  ).action(async (name: string, opts: Record<string, unknown>, cmd: Command) => {
+    const ctx = ctxOf(cmd);
+    let tail: number | undefined;
+    if (opts.tail !== undefined) {
+      tail = Number(opts.tail);
+      if (!Number.isInteger(tail) || tail < 0) throw new CliError(`--tail ${String(opts.tail)}: expected a whole number of lines, 0 or more`, EXIT.usage);
+    }
+    const settings = connectionFromOptions(opts);
+    const { connectEngine } = await import('../engine');
+    const { containerLogs } = await import('./logs');
+    const engine = await connectEngine(settings);
+    try {
+      await containerLogs(engine, name, { follow: opts.follow === true, tail, timestamps: opts.timestamps === true, vch: opts.vch as string | undefined }, { stdout: (t) => ctx.out(t), stderr: (t) => ctx.err(t) });
+    } finally {
+      await engine.close();
+    }
+  });
+
   const sim = program
     .command('sim')
     .description('the embedded vSphere simulator (govmomi vcsim), for trying vic without a vCenter')
@@ -153,11 +181,17 @@ export function buildProgram(exit: { code: number }): Command {
     .command('start')
     .description('start the simulator in the background (or keep the running one) and print the VSPHERE_* exports')
     .addOption(new Option('--port <n>', 'port on 127.0.0.1 (0: a free one)').default(DEFAULT_SIM_PORT).env('VIC_SIM_PORT').argParser((v) => parsePort(v)))
+    .option('--no-guests', 'do not run container VMs in QEMU: powered-on VMs stay model objects')
+    .option('--max-guests <n>', 'QEMU processes at once; more powered-on VMs wait in a queue (default 2)')
     .option('--json', 'machine-readable output on stdout')
     .exitOverride()
-    .action(async (opts: { port: number; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { port: number; json?: boolean; guests: boolean; maxGuests?: string }, cmd: Command) => {
       const ctx = ctxOf(cmd);
-      const { record, reused } = await startEmbeddedSimulator(simulatorStateDir(), { port: opts.port });
+      const maxGuests = opts.maxGuests === undefined ? undefined : Number(opts.maxGuests);
+      if (maxGuests !== undefined && (!Number.isInteger(maxGuests) || maxGuests < 1)) {
+        throw new CliError(`--max-guests ${String(opts.maxGuests)}: expected a whole number, 1 or more`, EXIT.usage);
+      }
+      const { record, reused } = await startEmbeddedSimulator(simulatorStateDir(), { port: opts.port, guests: opts.guests, maxGuests });
       if (opts.json) ctx.out(`${JSON.stringify({ ...record, reused }, null, 2)}\n`);
       else {
         ctx.out(`# vSphere simulator ${reused ? 'already running' : 'started'}: ${record.url} (pid ${record.pid})\n`);

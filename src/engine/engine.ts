@@ -1,11 +1,13 @@
 /**
  * The engine every front end shares: validate → refresh (batched) → plan → apply.
  */
+import { consoleLogPath } from '../resources/console-log';
 import { Attrs, ConnectionSettings, Problem, ResourceType, UNKNOWN, containsUnknown, declarationFor, formatPath, validateAttrs } from '../resources';
 import { VOLATILE, type Lifecycle, type LifecycleContext } from '../resources/lifecycle';
 import { InventorySnapshot, takeSnapshot } from '../resources/snapshot';
 import { listManaged, type ManagedInventory } from '../resources/managed-inventory';
-import { VimClient, withTaskCancellation, type SoapLogger } from '../vsphere';
+import { VimClient, isNotFound, withTaskCancellation, type SoapLogger } from '../vsphere';
+import { readDatastoreFileFrom } from '../vsphere/datastore-http';
 import { IdentityClaims } from './claims';
 import { diffResource } from './diff';
 import { ApplyOptions, Engine, PlanOptions, PlannedChange, ReadRequest, ResourceError } from './types';
@@ -307,6 +309,17 @@ export class VsphereEngine implements Engine {
 
   inventory(): Promise<ManagedInventory> {
     return listManaged(this.client);
+  }
+
+  async readContainerConsole(datacenter: string, vmPath: string, from: number): Promise<{ data: Buffer; size: number }> {
+    try {
+      // A ranged read over datastore HTTP: following a log costs only what is new.
+      return await readDatastoreFileFrom(this.client, { datacenter, ...consoleLogPath(vmPath) }, from);
+    } catch (err) {
+      // A VM that never ran has no console file: no output yet, which is not an error.
+      if (isNotFound(err)) return { data: Buffer.alloc(0), size: 0 };
+      throw err;
+    }
   }
 
   async readDataSource(type: ResourceType, config: Attrs): Promise<Attrs> {

@@ -96,6 +96,12 @@ export interface Engine {
   importState(type: ResourceType, id: string): Promise<Attrs>;
   /** Everything vic-iac made that vSphere holds (VCHs, images in use, container VMs), by markers. */
   inventory(): Promise<ManagedInventory>;
+  /**
+   * Bytes of a container VM's console file (`vm_path` of its state) from byte `from` on, over
+   * datastore HTTP; `size` is where the next read starts. Parse with `OutputLineReader`. A VM that
+   * never ran has no console file yet: that reads as empty.
+   */
+  readContainerConsole(datacenter: string, vmPath: string, from: number): Promise<{ data: Buffer; size: number }>;
   /** Data sources: look an existing object up. */
   readDataSource(type: ResourceType, config: Attrs): Promise<Attrs>;
   close(): Promise<void>;

@@ -37,6 +37,7 @@ export const KEYS = {
   image: 'vic.image',
   spec: 'vic.spec',
   labels: 'vic.labels',
+  exposedPorts: 'vic.exposed_ports',
   /** `pending` from CreateVM until the create returns, then `done`: only a pending VM is adopted. */
   created: 'vic.created',
 } as const;
@@ -97,6 +98,34 @@ function parseJson<T>(text: string | undefined, fallback: T): T {
   } catch {
     return fallback;
   }
+}
+
+/**
+ * Where the guest reports its process (`guestinfo.vic.*`, written by the tether through the
+ * backdoor, or by the simulator's runner from the tether's status channel).
+ */
+export const STATUS_KEYS = {
+  status: 'guestinfo.vic.status',
+  exitCode: 'guestinfo.vic.exit_code',
+  startedAt: 'guestinfo.vic.started_at',
+  finishedAt: 'guestinfo.vic.finished_at',
+  ipAddresses: 'guestinfo.vic.ip_addresses',
+} as const;
+
+function processState(vm: VmRow): Attrs {
+  const x = vm.extraConfig;
+  const reported = x.get(STATUS_KEYS.status);
+  const code = x.get(STATUS_KEYS.exitCode);
+  // A VM that went down while its process ran, without a word from the guest, killed it: exit
+  // code 137, as for docker kill (the simulator's runner records the same a moment later).
+  const killed = reported === 'running' && vm.powerState !== 'poweredOn';
+  const status = killed ? 'exited' : reported === 'running' || reported === 'exited' ? reported : 'created';
+  return {
+    status,
+    exit_code: killed ? 137 : code !== undefined && code !== '' && Number.isInteger(Number(code)) ? Number(code) : null,
+    started_at: x.get(STATUS_KEYS.startedAt) || null,
+    finished_at: status === 'exited' ? x.get(STATUS_KEYS.finishedAt) || null : null,
+  };
 }
 
 /**
@@ -173,9 +202,14 @@ export function stateOfVm(vm: VmRow, options: { readonly strict?: boolean; reado
     labels: labels && Object.keys(labels).length > 0 ? labels : null,
     networks: spec.networks ?? [],
     power_state: vm.powerState === 'poweredOn' ? 'running' : 'stopped',
+    // VMs made before the restart policy existed never restart.
+    restart: spec.restart ?? 'no',
     moid: vm.moid,
-    ip_addresses: [...vm.ipAddresses],
+    // What VMware tools report, else what the tether reported (no tools in a container VM).
+    ip_addresses:
+      vm.ipAddresses.length > 0 || vm.powerState !== 'poweredOn' ? [...vm.ipAddresses] : (vm.extraConfig.get(STATUS_KEYS.ipAddresses) ?? '').split(',').filter((ip) => ip !== ''),
     vm_path: vm.vmPath ?? null,
+    ...processState(vm),
   };
 }
 
@@ -370,6 +404,8 @@ async function plannedVm(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: 
     [KEYS.spec]: JSON.stringify(specOf(config, networks, uuid)),
     [KEYS.labels]: JSON.stringify(config.labels ?? {}),
     [KEYS.created]: 'pending',
+    // For a runner that can publish them (the embedded simulator's, docs/runner.md).
+    ...(image.exposed_ports?.length ? { [KEYS.exposedPorts]: image.exposed_ports.join(',') } : {}),
     'disk.EnableUUID': 'TRUE',
   };
   return { uuid, marker, dc, dir, vmPath: datastorePath(ds, `${dir}/${name}.vmx`), devices, extraConfig };

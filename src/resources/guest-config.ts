@@ -28,6 +28,8 @@ export interface GuestConfig {
   working_dir: string;
   user: string;
   rootfs: { uuid?: string; label: string };
+  /** Absent: never restart (older tethers ignore the field). */
+  restart?: { policy: 'on-failure' | 'always'; max_restarts?: number };
 }
 
 function strings(v: unknown): string[] | undefined {
@@ -63,7 +65,15 @@ export function guestConfig(attrs: Attrs, image: ImageConfig): GuestConfig {
     working_dir: (attrs.working_dir as string | null) ?? image.working_dir ?? '/',
     user: (attrs.user as string | null) ?? image.user ?? '0:0',
     rootfs: { ...(image.rootfs_uuid ? { uuid: image.rootfs_uuid } : {}), label: ROOTFS_LABEL },
+    ...restartOf(attrs),
   };
+}
+
+function restartOf(attrs: Attrs): Pick<GuestConfig, 'restart'> {
+  const policy = attrs.restart;
+  if (policy !== 'on-failure' && policy !== 'always') return {};
+  const max = Number(attrs.max_restarts ?? 0);
+  return { restart: { policy, ...(max > 0 ? { max_restarts: max } : {}) } };
 }
 
 export function encodeGuestConfig(c: GuestConfig): string {

@@ -8,6 +8,7 @@ export * from './schema';
 export * from './definition';
 export { validateAttrs } from './validate-attrs';
 export { migrateState, StateVersionError } from './migrate';
+export { OutputLineReader, parseOutputLine, consoleLogPath, CONSOLE_FILE, type OutputLine } from './console-log';
 export * from './connection';
 export { dataSourceSchema } from './data-source';
 export { virtualContainerHost, image, containerVm };

@@ -70,6 +70,24 @@ const CONTROL_PATH = '/vcsim-control';
  * Client of the launcher's control API: inject faults and delays, read the model, drop sessions.
  * Over TLS it trusts exactly the simulator's own certificate.
  */
+/** One powered-on VM's guest: queued (waiting for a slot), starting, running or stopping. */
+export interface GuestProcess {
+  readonly vm: string;
+  readonly name: string;
+  readonly state: 'queued' | 'starting' | 'running' | 'stopping';
+  readonly pid?: number;
+  readonly startedAt?: string;
+  /** Published ports: "80/tcp" → "127.0.0.1:41234", where the host reaches the guest. */
+  readonly ports?: Readonly<Record<string, string>>;
+}
+
+export interface GuestRunnerState {
+  readonly enabled: boolean;
+  readonly accel?: 'kvm' | 'tcg';
+  readonly maxRunning?: number;
+  readonly guests: readonly GuestProcess[];
+}
+
 export class SimulatorControl {
   private readonly origin: string;
   private readonly dispatcher: Agent;
@@ -124,6 +142,11 @@ export class SimulatorControl {
   /** Clears the VM's question, as an answer would. */
   async clearQuestion(vm: string): Promise<void> {
     await this.call('DELETE', `/question?vm=${encodeURIComponent(vm)}`);
+  }
+
+  /** The guest runner (src/sim/runner): whether it runs guests, and the QEMU process of each. */
+  async guests(): Promise<GuestRunnerState> {
+    return (await this.call('GET', '/guests')) as GuestRunnerState;
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,18 @@ export interface SimulatorOptions {
    * removed by stop(). A caller-supplied directory is left in place.
    */
   stateDir?: string;
+  /**
+   * Run the guests of vic container VMs in QEMU when they are powered on (src/sim/runner).
+   * Default off: API tests and benchmarks want a pure model. `true` takes the defaults.
+   */
+  runGuests?: boolean | GuestRunnerOptions;
+}
+
+export interface GuestRunnerOptions {
+  /** QEMU processes at once; more powered-on VMs wait in a queue. Default 2. */
+  maxRunning?: number;
+  /** Default auto: KVM when /dev/kvm is usable, else TCG. */
+  accel?: 'auto' | 'kvm' | 'tcg';
 }
 
 export interface RunningSimulator {
@@ -42,6 +54,8 @@ export interface RunningSimulator {
   /** The launcher's own measure of its start, in milliseconds. */
   startupMs: number;
   control: SimulatorControl;
+  /** The end of the launcher's log (stderr), for diagnostics. */
+  logTail(): string;
   /** SIGTERM, then waits for the exit (the launcher deletes its datastores). Idempotent. */
   stop(): Promise<void>;
 }
@@ -130,6 +144,7 @@ export async function startSimulator(opts: SimulatorOptions = {}, launch: Launch
     pid: ready.pid,
     startupMs: ready.startupMs,
     control,
+    logTail: () => stderr.text(),
     stop,
   };
 }
@@ -155,6 +170,22 @@ function launcherArgs(opts: SimulatorOptions, tls: boolean): string[] {
   }
   if (opts.dvs !== undefined) args.push(`-dvs=${opts.dvs}`);
   if (opts.username !== undefined) args.push('-username', opts.username);
+  args.push(...guestRunnerArgs(opts.runGuests));
+  return args;
+}
+
+/** Launcher flags for the guest runner; shared with `vic sim`. */
+export function guestRunnerArgs(run: SimulatorOptions['runGuests']): string[] {
+  if (!run) return [];
+  const options = run === true ? {} : run;
+  const args = ['-run-guests'];
+  if (options.maxRunning !== undefined) {
+    if (!Number.isInteger(options.maxRunning) || options.maxRunning < 1) {
+      throw new Error(`startSimulator: runGuests.maxRunning must be an integer >= 1, got ${String(options.maxRunning)}`);
+    }
+    args.push('-run-max', String(options.maxRunning));
+  }
+  if (options.accel !== undefined) args.push('-run-accel', options.accel);
   return args;
 }
 

@@ -124,3 +124,22 @@ export async function statDatastoreFile(client: VimClient, file: DatastoreFile):
   const length = response.headers['content-length'];
   return { size: Number(Array.isArray(length) ? length[0] : (length ?? 0)) };
 }
+
+/**
+ * The bytes of a file from `start` on (HTTP Range), for following a file that grows, such as a
+ * VM's console log. `size` is the file's whole length; no new bytes gives an empty buffer.
+ */
+export async function readDatastoreFileFrom(client: VimClient, file: DatastoreFile, start: number): Promise<{ data: Buffer; size: number }> {
+  const response = await send(client, 'GET', file, start > 0 ? { headers: { range: `bytes=${start}-` } } : {});
+  if (response.statusCode === 416) {
+    await response.body.dump();
+    const total = /\/(\d+)$/.exec(String(response.headers['content-range'] ?? ''));
+    return { data: Buffer.alloc(0), size: total ? Number(total[1]) : start };
+  }
+  if (response.statusCode !== 200 && response.statusCode !== 206) throw await failure(response, 'GET', file);
+  const data = Buffer.from(await response.body.arrayBuffer());
+  if (response.statusCode === 200) return { data: start > 0 ? data.subarray(start) : data, size: data.length };
+  const total = /\/(\d+)$/.exec(String(response.headers['content-range'] ?? ''));
+  return { data, size: total ? Number(total[1]) : start + data.length };
+}
+

@@ -30,7 +30,7 @@ echo "$*" >> /data/written.txt
 echo "probe-wrote: /data/written.txt"
 `;
 
-const APPLETS = ['sh', 'echo', 'id', 'pwd', 'env', 'sort', 'sed', 'cat', 'ls', 'hostname', 'sleep', 'test', '['];
+const APPLETS = ['sh', 'echo', 'id', 'pwd', 'env', 'sort', 'sed', 'cat', 'ls', 'hostname', 'sleep', 'test', '[', 'mkdir', 'httpd'];
 
 /** Debian's busybox-static: the image must not need a dynamic loader. */
 const STATIC_BUSYBOX = '/bin/busybox';
@@ -64,6 +64,8 @@ export function probeImageSpec(): ImageSpec {
       Env: ['PATH=/bin', 'IMAGE_ENV=from-image'],
       WorkingDir: '/data',
       User: PROBE_USER.name,
+      // Published by the simulator's guest runner (test/boot/guest-runner.test.ts serves HTTP).
+      ExposedPorts: { '80/tcp': {} },
     },
   };
 }

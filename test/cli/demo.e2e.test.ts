@@ -39,7 +39,12 @@ describe('npm run demo', () => {
     expect(first.stdout).toContain('Apply complete! Resources: 5 added, 0 changed, 0 destroyed.');
     expect(first.stdout).toMatch(/^CONTAINER VM +web-1 +vm-\d+ +poweredOn /m);
     expect(first.stdout).toMatch(/^CONTAINER VM +worker-1 +vm-\d+ +poweredOn /m);
-    expect(first.stdout).toMatch(/^CONTAINER VM +hello-1 +vm-\d+ +poweredOff /m);
+    expect(first.stdout).toMatch(/^CONTAINER VM +hello-1 +vm-\d+ +poweredOff +created /m);
+    // The simulator ran worker-1 in QEMU: its first date line came through vic logs.
+    expect(first.stdout).toMatch(/==> The output of a container \(vic logs worker-1\)\n[A-Z][a-z]{2} [A-Z][a-z]{2} +\d+ \d\d:\d\d:\d\d UTC \d{4}\n/);
+    expect(first.stdout).toMatch(/^CONTAINER VM +worker-1 +vm-\d+ +poweredOn +running /m);
+    // web-1's httpd answered on the port the simulator published for it.
+    expect(first.stdout).toMatch(/curl http:\/\/127\.0\.0\.1:\d+\/\n<h1>Hello from a vic-iac container VM<\/h1>\n/);
     expect(first.stdout).toContain('docs/terraform.md');
     expect(first.stdout).toContain('docs/pulumi.md');
     const simPid = /\(pid (\d+)\)/.exec(first.stdout)?.[1];

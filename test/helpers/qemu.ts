@@ -9,6 +9,7 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parseOutputLine } from '../../src/resources/console-log';
 import { findPeer } from '../../src/sim/peers';
 
 const execFileAsync = promisify(execFile);
@@ -81,7 +82,10 @@ export interface ContainerVmBootOptions {
 }
 
 export interface ConsoleLine {
+  /** The line; for the container's output, the text inside its frame (see `stream`). */
   readonly text: string;
+  /** Set for the container's output: the stream the tether framed it from. */
+  readonly stream?: 'stdout' | 'stderr';
   /** Milliseconds since QEMU was started. */
   readonly atMs: number;
 }
@@ -116,6 +120,8 @@ export async function bootContainerVm(options: ContainerVmBootOptions): Promise<
     '-smp', '1',
     '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none',
     '-serial', 'stdio',
+    // The status channel the runner reads (src/sim/runner); here nobody listens.
+    '-serial', 'null',
     // A guest that reboots (a kernel panic with panic=5) ends QEMU instead of looping.
     '-no-reboot',
     '-nic', 'none',
@@ -148,7 +154,7 @@ export async function bootContainerVm(options: ContainerVmBootOptions): Promise<
     const parts = (partial + text).split('\n');
     partial = parts.pop() ?? '';
     const atMs = Date.now() - started;
-    for (const p of parts) lines.push({ text: p, atMs });
+    for (const p of parts) lines.push(consoleLine(p, atMs));
   });
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => {
@@ -164,12 +170,17 @@ export async function bootContainerVm(options: ContainerVmBootOptions): Promise<
       child.on('error', reject);
       child.on('close', (code) => resolve(code));
     });
-    if (partial) lines.push({ text: partial, atMs: Date.now() - started });
+    if (partial) lines.push(consoleLine(partial, Date.now() - started));
     return { console, lines, exitCode, timedOut, durationMs: Date.now() - started, stderr };
   } finally {
     clearTimeout(timer);
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+function consoleLine(text: string, atMs: number): ConsoleLine {
+  const output = parseOutputLine(text);
+  return output ? { text: output.text, stream: output.stream, atMs } : { text, atMs };
 }
 
 /** The tether's own console lines, without the prefix. */

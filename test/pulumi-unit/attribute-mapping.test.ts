@@ -31,7 +31,7 @@ describe('names derived from the declarations', () => {
   });
 
   it.each([
-    ['container_vm', containerVm, ['vchId', 'imageId', 'name', 'command', 'entrypoint', 'env', 'secretEnv', 'workingDir', 'user', 'hostname', 'networks', 'diskSizeMb']],
+    ['container_vm', containerVm, ['vchId', 'imageId', 'name', 'command', 'entrypoint', 'env', 'secretEnv', 'workingDir', 'user', 'hostname', 'networks', 'diskSizeMb', 'restart', 'maxRestarts']],
     ['virtual_container_host', virtualContainerHost, ['name', 'datacenter', 'compute', 'datastore', 'imageStorePath']],
     ['image', image, ['vchId', 'reference', 'platform', 'sizeMb']],
   ] as const)('GIVEN %s WHEN deriving replaces THEN exactly the forceNew args replace', (_t, decl, expected) => {

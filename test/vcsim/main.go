@@ -120,6 +120,11 @@ func main() {
 		log.Fatalf("creating the inventory model: %v", err)
 	}
 
+	if err := startGuests(); err != nil {
+		model.Remove()
+		log.Fatalf("-run-guests: %v", err)
+	}
+
 	model.Service.Listen = &url.URL{Host: f.listen}
 	if f.username != "" {
 		model.Service.Listen.User = url.UserPassword(f.username, f.password)
@@ -142,7 +147,7 @@ func main() {
 	front := newControlFront(model, server.Config.Handler)
 	front.asyncTaskMs.Store(f.asyncTasks.Milliseconds())
 	// Swapped before the ready line is printed, so no client has seen the port yet.
-	server.Config.Handler = front
+	server.Config.Handler = withGuestsControl(front)
 
 	ready := readyLine{PID: os.Getpid()}
 	publicURL := *server.URL
@@ -193,6 +198,7 @@ func shutdown(server *simulator.Server, model *simulator.Model, limit time.Durat
 	case <-time.After(limit):
 		log.Printf("in-flight calls still open after %s; removing the model anyway", limit)
 	}
+	stopGuests()
 	model.Remove()
 }
 

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestHostFiles_GivenLeases_ThenHostsAndResolvConfAsDocker(t *testing.T) {
+	leases := []NetworkLease{
+		{Interface: "eth0", Address: "10.0.2.15/24", Gateway: "10.0.2.2", DNS: []string{"10.0.2.3"}},
+		{Interface: "eth1", Address: "192.168.7.5/24", DNS: []string{"10.0.2.3", "1.1.1.1"}},
+	}
+	if got := HostsFile("web-1", leases); !strings.Contains(got, "127.0.0.1\tlocalhost\n") || !strings.HasSuffix(got, "10.0.2.15\tweb-1\n") {
+		t.Errorf("hosts:\n%s", got)
+	}
+	if got := ResolvConf(leases); got != "nameserver 10.0.2.3\nnameserver 1.1.1.1\n" {
+		t.Errorf("resolv.conf:\n%s", got)
+	}
+	if got := strings.Join(Addresses(leases), ","); got != "10.0.2.15,192.168.7.5" {
+		t.Errorf("addresses %s", got)
+	}
+	if got := HostsFile("lonely", nil); !strings.HasSuffix(got, "127.0.1.1\tlonely\n") {
+		t.Errorf("hosts without a network:\n%s", got)
+	}
+}
+
+func TestParseConfig_GivenBadStaticNetworks_ThenEachFieldIsNamed(t *testing.T) {
+	_, err := ParseConfig([]byte(`{"version":1,"cmd":["x"],"rootfs":{"label":"vic-rootfs"},"networks":[{"address":"10.0.0.5"},{"address":"10.0.0.6/24","gateway":"nope","dns":["1.1.1.1","x"]}]}`))
+	for _, want := range []string{`"networks[0].address": "10.0.0.5"`, `"networks[1].gateway": "nope"`, `"networks[1].dns[1]": "x"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want it to name %s", err, want)
+		}
+	}
+}

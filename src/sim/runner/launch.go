@@ -1,0 +1,308 @@
+package runner
+
+import (
+	"bufio"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// Extra config keys the runner reads and writes. "vic.owner" marks the VMs vic-iac made; only
+// those run. The guest config and the status keys are the ones the tether uses under vSphere.
+const (
+	ownerKey       = "vic.owner"
+	ownerValue     = "vic-iac"
+	guestConfigKey = "guestinfo.vic.config"
+	// The image's exposed ports ("80/tcp,53/udp"), written by the container_vm resource; the runner
+	// publishes each on a free port of 127.0.0.1 and writes where into publishedKey.
+	exposedPortsKey = "vic.exposed_ports"
+	publishedKey    = "vic.published_ports"
+	statusKeyBase   = "guestinfo.vic."
+)
+
+// vmConfig is what the runner needs from a VM's config, copied under the VM's lock.
+type vmConfig struct {
+	Name        string
+	UUID        string
+	NumCPU      int32
+	MemoryMB    int32
+	ExtraConfig map[string]string
+	Devices     []types.BaseVirtualDevice
+}
+
+// launchSpec is one QEMU process: everything resolved to local files.
+type launchSpec struct {
+	Name       string
+	UUID       string
+	CPUs       int
+	MemoryMB   int
+	ISO        string
+	Disks      []diskSpec
+	Console    string // serial port file, appended to; empty: none
+	NICs       []nicSpec
+	Exposed    []exposedPort
+	ConfigJSON []byte // the guest config, delivered over fw_cfg; nil: none
+}
+
+type diskSpec struct {
+	Overlay       string // qcow2 in the VM's directory; keeps the container's writes
+	BackingExtent string // the parent's flat extent (raw)
+	SizeBytes     int64
+}
+
+type nicSpec struct {
+	Model string // QEMU device: vmxnet3, e1000, e1000e or virtio-net-pci
+	MAC   string
+}
+
+type exposedPort struct {
+	Proto string // tcp or udp
+	Port  int
+}
+
+// published is an exposed port with the host port it got for this run.
+type published struct {
+	exposedPort
+	HostPort int
+}
+
+func (p published) String() string {
+	return fmt.Sprintf("%d/%s=127.0.0.1:%d", p.Port, p.Proto, p.HostPort)
+}
+
+// parseExposedPorts reads "80/tcp,53/udp" (a bare number is TCP); malformed entries are skipped.
+func parseExposedPorts(text string) []exposedPort {
+	var ports []exposedPort
+	for _, entry := range strings.Split(text, ",") {
+		number, proto, _ := strings.Cut(strings.TrimSpace(entry), "/")
+		if proto == "" {
+			proto = "tcp"
+		}
+		port, err := strconv.Atoi(number)
+		if err != nil || port < 1 || port > 65535 || (proto != "tcp" && proto != "udp") {
+			continue
+		}
+		ports = append(ports, exposedPort{Proto: proto, Port: port})
+	}
+	return ports
+}
+
+func nicModel(card types.BaseVirtualEthernetCard) string {
+	switch card.(type) {
+	case *types.VirtualVmxnet3:
+		return "vmxnet3"
+	case *types.VirtualE1000:
+		return "e1000"
+	case *types.VirtualE1000e:
+		return "e1000e"
+	}
+	return "virtio-net-pci"
+}
+
+// datastoreDirs maps a datastore name to its local directory.
+type datastoreDirs map[string]string
+
+var datastorePathPattern = regexp.MustCompile(`^\[([^\]]+)\]\s*(.*)$`)
+
+// localPath turns "[ds] dir/file" into the file under the datastore's local directory.
+func (d datastoreDirs) localPath(dsPath string) (string, error) {
+	m := datastorePathPattern.FindStringSubmatch(strings.TrimSpace(dsPath))
+	if m == nil {
+		return "", fmt.Errorf("%q is not a datastore path ([datastore] dir/file)", dsPath)
+	}
+	dir, ok := d[m[1]]
+	if !ok {
+		return "", fmt.Errorf("datastore %q of %q is not in the simulator", m[1], dsPath)
+	}
+	rel := filepath.Clean("/" + m[2])
+	return filepath.Join(dir, rel), nil
+}
+
+var extentPattern = regexp.MustCompile(`^\s*(?:RW|RDONLY)\s+\d+\s+(?:FLAT|VMFS)\s+"([^"]+)"`)
+
+// flatExtent reads a monolithicFlat VMDK descriptor and returns the path of its extent.
+func flatExtent(descriptor string) (string, error) {
+	f, err := os.Open(descriptor)
+	if err != nil {
+		return "", fmt.Errorf("the parent disk descriptor: %v", err)
+	}
+	defer f.Close()
+	// A descriptor is a few hundred bytes; a large file here is a flat extent named by mistake.
+	scanner := bufio.NewScanner(io.LimitReader(f, 64*1024))
+	for scanner.Scan() {
+		if m := extentPattern.FindStringSubmatch(scanner.Text()); m != nil {
+			extent := m[1]
+			if !filepath.IsAbs(extent) {
+				extent = filepath.Join(filepath.Dir(descriptor), extent)
+			}
+			return extent, nil
+		}
+	}
+	return "", fmt.Errorf("the parent disk descriptor %s names no FLAT extent (only monolithicFlat parents can run)", descriptor)
+}
+
+// buildLaunchSpec resolves the VM's devices to local files, as ESXi would open them.
+func buildLaunchSpec(cfg vmConfig, dirs datastoreDirs) (launchSpec, error) {
+	spec := launchSpec{Name: cfg.Name, UUID: cfg.UUID, CPUs: int(cfg.NumCPU), MemoryMB: int(cfg.MemoryMB)}
+	if spec.CPUs < 1 {
+		spec.CPUs = 1
+	}
+	if spec.MemoryMB < 16 {
+		spec.MemoryMB = 16
+	}
+	var err error
+	for _, device := range cfg.Devices {
+		switch d := device.(type) {
+		case *types.VirtualCdrom:
+			iso, ok := d.Backing.(*types.VirtualCdromIsoBackingInfo)
+			if !ok || spec.ISO != "" {
+				continue
+			}
+			if spec.ISO, err = dirs.localPath(iso.FileName); err != nil {
+				return spec, fmt.Errorf("the CD-ROM: %v", err)
+			}
+		case *types.VirtualDisk:
+			backing, ok := d.Backing.(*types.VirtualDiskFlatVer2BackingInfo)
+			if !ok || backing.Parent == nil {
+				// The simulator makes empty placeholder files for plain disks: nothing to boot.
+				continue
+			}
+			parent, err := dirs.localPath(backing.Parent.FileName)
+			if err != nil {
+				return spec, fmt.Errorf("the parent of disk %s: %v", backing.FileName, err)
+			}
+			extent, err := flatExtent(parent)
+			if err != nil {
+				return spec, err
+			}
+			child, err := dirs.localPath(backing.FileName)
+			if err != nil {
+				return spec, fmt.Errorf("disk %s: %v", backing.FileName, err)
+			}
+			size := d.CapacityInBytes
+			if size == 0 {
+				size = d.CapacityInKB * 1024
+			}
+			overlay := strings.TrimSuffix(child, filepath.Ext(child)) + ".qcow2"
+			spec.Disks = append(spec.Disks, diskSpec{Overlay: overlay, BackingExtent: extent, SizeBytes: size})
+		case types.BaseVirtualEthernetCard:
+			spec.NICs = append(spec.NICs, nicSpec{Model: nicModel(d), MAC: d.GetVirtualEthernetCard().MacAddress})
+		case *types.VirtualSerialPort:
+			file, ok := d.Backing.(*types.VirtualSerialPortFileBackingInfo)
+			if !ok || spec.Console != "" {
+				continue
+			}
+			if spec.Console, err = dirs.localPath(file.FileName); err != nil {
+				return spec, fmt.Errorf("the serial port: %v", err)
+			}
+		}
+	}
+	if spec.ISO == "" {
+		return spec, fmt.Errorf("the VM has no CD-ROM with an ISO: nothing to boot")
+	}
+	if _, err := os.Stat(spec.ISO); err != nil {
+		return spec, fmt.Errorf("the CD-ROM's ISO: %v", err)
+	}
+	if len(spec.Disks) == 0 {
+		return spec, fmt.Errorf("the VM has no child delta disk (a disk with a parent): no container filesystem")
+	}
+	spec.Exposed = parseExposedPorts(cfg.ExtraConfig[exposedPortsKey])
+	if value, ok := cfg.ExtraConfig[guestConfigKey]; ok {
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
+		if err != nil {
+			return spec, fmt.Errorf("extraConfig %s is not base64: %v", guestConfigKey, err)
+		}
+		spec.ConfigJSON = raw
+	}
+	return spec, nil
+}
+
+// qemuArgs is the QEMU command line for a spec. The status channel is the second serial port,
+// on QEMU's stdout, which the runner reads.
+func qemuArgs(spec launchSpec, accel, configFile string, ports []published) []string {
+	machine := "pc,accel=" + accel
+	args := []string{
+		"-name", "vic-" + qemuValue(spec.Name),
+		"-machine", machine,
+		"-m", strconv.Itoa(spec.MemoryMB),
+		"-smp", strconv.Itoa(spec.CPUs),
+		"-nodefaults", "-no-user-config", "-display", "none", "-monitor", "none",
+		// A guest that reboots (the tether died: panic=5) is a guest that stopped.
+		"-no-reboot",
+	}
+	if accel == "kvm" {
+		args = append(args, "-cpu", "host")
+	}
+	if spec.UUID != "" {
+		args = append(args, "-uuid", spec.UUID)
+	}
+	if spec.Console != "" {
+		// vSphere appends to a file-backed serial port across power cycles.
+		args = append(args, "-chardev", "file,id=console,path="+qemuValue(spec.Console)+",append=on")
+	} else {
+		args = append(args, "-chardev", "null,id=console")
+	}
+	args = append(args,
+		"-serial", "chardev:console",
+		"-chardev", "stdio,id=status,signal=off",
+		"-serial", "chardev:status",
+		"-drive", "file="+qemuValue(spec.ISO)+",media=cdrom,if=ide,index=2,readonly=on,format=raw",
+		"-boot", "order=d",
+		"-device", "pvscsi,id=pvscsi0",
+	)
+	// Each NIC is a user-mode (slirp) network of its own: QEMU answers DHCP on it (the guest gets
+	// 10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3) and the first NIC carries the published ports.
+	if len(spec.NICs) == 0 {
+		args = append(args, "-nic", "none")
+	}
+	for i, nic := range spec.NICs {
+		id := "net" + strconv.Itoa(i)
+		netdev := "user,id=" + id + ",hostname=" + hostnameOf(spec.Name)
+		if i == 0 {
+			for _, p := range ports {
+				netdev += fmt.Sprintf(",hostfwd=%s:127.0.0.1:%d-:%d", p.Proto, p.HostPort, p.Port)
+			}
+		}
+		device := nic.Model + ",netdev=" + id
+		if nic.MAC != "" {
+			device += ",mac=" + nic.MAC
+		}
+		args = append(args, "-netdev", netdev, "-device", device)
+	}
+	for i, d := range spec.Disks {
+		id := "disk" + strconv.Itoa(i)
+		args = append(args,
+			"-drive", "file="+qemuValue(d.Overlay)+",if=none,id="+id+",format=qcow2",
+			"-device", "scsi-hd,drive="+id+",bus=pvscsi0.0,scsi-id="+strconv.Itoa(i),
+		)
+	}
+	if configFile != "" {
+		args = append(args, "-fw_cfg", "name=opt/vic/config,file="+qemuValue(configFile))
+	}
+	return args
+}
+
+// hostnameOf keeps what DHCP may carry as a host name.
+func hostnameOf(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '-' {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "container"
+	}
+	return b.String()
+}
+
+// qemuValue escapes a value inside a QEMU option list, where a comma separates options: a VM
+// named "web,1" lives in a directory of that name.
+func qemuValue(v string) string { return strings.ReplaceAll(v, ",", ",,") }

@@ -1,0 +1,641 @@
+// Package runner makes the vSphere simulator run container VMs for real: when a VM that
+// vic-iac made is powered on, it starts qemu-system-x86_64 with the VM's own ISO, disks, guest
+// config and serial file, and when the guest powers off, the VM's power state follows.
+//
+// It lives inside the simulator's process (the vcsim launcher) because it must see and change
+// the simulator's model: it watches power state changes through a registry handler, as a
+// property collector does, and it flips runtime.powerState itself. No QEMU process outlives its
+// VM or the launcher: a power-off, reset or destroy stops it, Close stops them all, and each
+// QEMU gets SIGKILL from the kernel if the launcher dies without Close (PR_SET_PDEATHSIG).
+package runner
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// Options configure a Runner.
+type Options struct {
+	// MaxRunning bounds the QEMU processes at once; more powered-on VMs wait in a queue.
+	MaxRunning int
+	// Accel is "auto" (KVM when /dev/kvm is usable, else TCG), "kvm" or "tcg".
+	Accel string
+	// Qemu and QemuImg are the programs; names are looked up in PATH.
+	Qemu, QemuImg string
+	// StateDir holds the guest config files handed to QEMU (they may carry secrets: 0700). The
+	// runner owns it: Close removes it.
+	StateDir string
+	// Logf reports what the runner does; nil is silent.
+	Logf func(format string, args ...any)
+}
+
+// Guest states, as the control API shows them.
+const (
+	stateQueued   = "queued"
+	stateStarting = "starting"
+	stateRunning  = "running"
+	stateStopping = "stopping"
+)
+
+// How long QEMU gets to close its disks after SIGTERM before SIGKILL.
+const stopGrace = 3 * time.Second
+
+// The periodic full look catches what no update announced (none is known; it is cheap).
+const rescanInterval = 2 * time.Second
+
+type guest struct {
+	ref          types.ManagedObjectReference
+	name         string
+	boot         time.Time
+	state        string
+	cmd          *exec.Cmd
+	pid          int
+	stopping     bool
+	exitReported bool
+	startedAt    time.Time
+	exited       chan struct{}
+	stderr       *tail
+	status       io.ReadCloser
+	ports        []published
+}
+
+// Runner runs the guests of the simulator's powered-on vic VMs.
+type Runner struct {
+	opts  Options
+	accel string
+	self  types.ManagedObjectReference
+
+	pokeMu  sync.Mutex
+	pending map[types.ManagedObjectReference]bool
+	wake    chan struct{}
+
+	mu      sync.Mutex
+	guests  map[types.ManagedObjectReference]*guest
+	queue   []*guest
+	running int
+	closed  bool
+
+	done     chan struct{}
+	loopDone chan struct{}
+}
+
+// Start checks the programs, picks the accelerator and starts watching the model.
+func Start(opts Options) (*Runner, error) {
+	if opts.MaxRunning < 1 {
+		return nil, fmt.Errorf("the guest runner needs at least 1 concurrent guest, got %d", opts.MaxRunning)
+	}
+	var err error
+	if opts.Qemu, err = exec.LookPath(orDefault(opts.Qemu, "qemu-system-x86_64")); err != nil {
+		return nil, fmt.Errorf("running guests needs qemu-system-x86_64 (apt-get install qemu-system-x86), or turn running off: %v", err)
+	}
+	if opts.QemuImg, err = exec.LookPath(orDefault(opts.QemuImg, "qemu-img")); err != nil {
+		return nil, fmt.Errorf("running guests needs qemu-img (apt-get install qemu-utils), or turn running off: %v", err)
+	}
+	accel, err := chooseAccel(opts.Accel, opts.Qemu)
+	if err != nil {
+		return nil, err
+	}
+	if opts.StateDir == "" {
+		if opts.StateDir, err = os.MkdirTemp("", "vic-runner-"); err != nil {
+			return nil, err
+		}
+	} else if err := os.MkdirAll(opts.StateDir, 0o700); err != nil {
+		return nil, err
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	r := &Runner{
+		opts:     opts,
+		accel:    accel,
+		self:     types.ManagedObjectReference{Type: "VicGuestRunner", Value: "vic-guest-runner"},
+		pending:  map[types.ManagedObjectReference]bool{},
+		wake:     make(chan struct{}, 1),
+		guests:   map[types.ManagedObjectReference]*guest{},
+		done:     make(chan struct{}),
+		loopDone: make(chan struct{}),
+	}
+	simulator.Map.AddHandler(r)
+	go r.loop()
+	opts.Logf("guest runner: %s, at most %d at once, %s", opts.Qemu, opts.MaxRunning, accel)
+	return r, nil
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// chooseAccel resolves "auto": KVM only when /dev/kvm opens for read and write and a probe
+// QEMU with the host CPU model keeps running; some hosts expose /dev/kvm but cannot run a vCPU
+// (nested or emulated KVM that rejects the host's MSRs), and QEMU aborts at once there.
+func chooseAccel(want, qemu string) (string, error) {
+	kvmUsable := func() (bool, string) {
+		f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+		if err != nil {
+			return false, err.Error()
+		}
+		f.Close()
+		probe := exec.Command(qemu, "-machine", "pc,accel=kvm", "-cpu", "host", "-m", "16", "-nodefaults", "-display", "none", "-no-reboot")
+		var stderr tail
+		probe.Stderr = &stderr
+		probe.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := probe.Start(); err != nil {
+			return false, err.Error()
+		}
+		ended := make(chan struct{})
+		go func() { _ = probe.Wait(); close(ended) }()
+		select {
+		case <-ended:
+			return false, "a probe QEMU with accel=kvm ended at once" + stderr.suffix()
+		case <-time.After(kvmProbeTime):
+			_ = probe.Process.Kill()
+			<-ended
+			return true, ""
+		}
+	}
+	switch want {
+	case "", "auto":
+		if ok, _ := kvmUsable(); ok {
+			return "kvm", nil
+		}
+		return "tcg", nil
+	case "tcg":
+		return "tcg", nil
+	case "kvm":
+		if ok, why := kvmUsable(); !ok {
+			return "", fmt.Errorf("accelerator kvm asked for, but KVM is not usable here (%s); use auto or tcg", why)
+		}
+		return "kvm", nil
+	}
+	return "", fmt.Errorf("accelerator %q: use auto, kvm or tcg", want)
+}
+
+// A QEMU that cannot run a vCPU under KVM aborts within milliseconds.
+const kvmProbeTime = time.Second
+
+// Accel is the accelerator guests run with.
+func (r *Runner) Accel() string { return r.accel }
+
+// Reference, PutObject, UpdateObject and RemoveObject make the runner a registry handler, told
+// of every change in the model, like a property collector. They run inside the simulator's
+// calls, sometimes under an object's lock, so they only note the VM and wake the loop.
+func (r *Runner) Reference() types.ManagedObjectReference { return r.self }
+
+func (r *Runner) PutObject(obj mo.Reference) {
+	if ref := obj.Reference(); ref.Type == "VirtualMachine" {
+		r.poke(ref)
+	}
+}
+
+func (r *Runner) UpdateObject(_ *simulator.Context, obj mo.Reference, changes []types.PropertyChange) {
+	ref := obj.Reference()
+	if ref.Type != "VirtualMachine" {
+		return
+	}
+	for _, c := range changes {
+		if c.Name == "runtime.powerState" || c.Name == "summary.runtime.bootTime" {
+			r.poke(ref)
+			return
+		}
+	}
+}
+
+func (r *Runner) RemoveObject(_ *simulator.Context, ref types.ManagedObjectReference) {
+	if ref.Type == "VirtualMachine" {
+		r.poke(ref)
+	}
+}
+
+func (r *Runner) poke(ref types.ManagedObjectReference) {
+	r.pokeMu.Lock()
+	r.pending[ref] = true
+	r.pokeMu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *Runner) loop() {
+	defer close(r.loopDone)
+	ticker := time.NewTicker(rescanInterval)
+	defer ticker.Stop()
+	for {
+		var refs []types.ManagedObjectReference
+		select {
+		case <-r.done:
+			return
+		case <-r.wake:
+			r.pokeMu.Lock()
+			for ref := range r.pending {
+				refs = append(refs, ref)
+			}
+			r.pending = map[types.ManagedObjectReference]bool{}
+			r.pokeMu.Unlock()
+		case <-ticker.C:
+			seen := map[types.ManagedObjectReference]bool{}
+			for _, o := range simulator.Map.AllReference("VirtualMachine") {
+				seen[o.Reference()] = true
+			}
+			r.mu.Lock()
+			for ref := range r.guests {
+				seen[ref] = true
+			}
+			r.mu.Unlock()
+			for ref := range seen {
+				refs = append(refs, ref)
+			}
+		}
+		for _, ref := range refs {
+			r.reconcile(ref)
+		}
+		r.startQueued()
+	}
+}
+
+// observation is a VM's power as the model has it.
+type observation struct {
+	exists, ours, on bool
+	boot             time.Time
+	name             string
+}
+
+func observe(ref types.ManagedObjectReference) observation {
+	vm, ok := simulator.Map.Get(ref).(*simulator.VirtualMachine)
+	if !ok {
+		return observation{}
+	}
+	o := observation{exists: true}
+	simulator.Map.WithLock(simulator.SpoofContext(), vm, func() {
+		o.name = vm.Name
+		o.on = vm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn
+		if vm.Summary.Runtime.BootTime != nil {
+			o.boot = *vm.Summary.Runtime.BootTime
+		}
+		if vm.Config != nil {
+			o.ours = extraConfigValue(vm.Config.ExtraConfig, ownerKey) == ownerValue
+		}
+	})
+	return o
+}
+
+// reconcile brings the VM's guest to what the model says: running while powered on with the
+// same boot time, stopped otherwise (a reset changes the boot time: stop, then start again).
+func (r *Runner) reconcile(ref types.ManagedObjectReference) {
+	o := observe(ref)
+	want := o.exists && o.ours && o.on
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	g := r.guests[ref]
+	if g != nil && !g.stopping && (!want || !g.boot.Equal(o.boot)) {
+		r.stopLocked(g)
+		return
+	}
+	if want && g == nil {
+		g = &guest{ref: ref, name: o.name, boot: o.boot, state: stateQueued, exited: make(chan struct{}), stderr: &tail{}}
+		r.guests[ref] = g
+		r.queue = append(r.queue, g)
+	}
+}
+
+func (r *Runner) stopLocked(g *guest) {
+	g.stopping = true
+	switch g.state {
+	case stateQueued:
+		for i, q := range r.queue {
+			if q == g {
+				r.queue = append(r.queue[:i], r.queue[i+1:]...)
+				break
+			}
+		}
+		delete(r.guests, g.ref)
+		close(g.exited)
+	case stateRunning:
+		g.state = stateStopping
+		r.opts.Logf("guest %s (%s): stopping QEMU pid %d", g.ref.Value, g.name, g.pid)
+		process := g.cmd.Process
+		_ = process.Signal(syscall.SIGTERM)
+		go func() {
+			select {
+			case <-g.exited:
+			case <-time.After(stopGrace):
+				_ = process.Kill()
+			}
+		}()
+	}
+	// A starting guest sees g.stopping before it starts QEMU.
+}
+
+func (r *Runner) startQueued() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for !r.closed && r.running < r.opts.MaxRunning && len(r.queue) > 0 {
+		g := r.queue[0]
+		r.queue = r.queue[1:]
+		g.state = stateStarting
+		r.running++
+		go r.run(g)
+	}
+}
+
+// run starts QEMU for the guest and waits for it.
+func (r *Runner) run(g *guest) {
+	configFile := filepath.Join(r.opts.StateDir, g.ref.Value+".json")
+	defer os.Remove(configFile)
+	err := r.start(g, configFile)
+	if err != nil {
+		r.opts.Logf("guest %s (%s): cannot run: %v", g.ref.Value, g.name, err)
+		r.finish(g, nil, true)
+		return
+	}
+	statusDone := make(chan struct{})
+	go func() {
+		defer close(statusDone)
+		r.readStatus(g, g.status)
+		_ = g.status.Close()
+	}()
+	waitErr := g.cmd.Wait()
+	<-statusDone
+	var state *os.ProcessState
+	if g.cmd.ProcessState != nil {
+		state = g.cmd.ProcessState
+	}
+	if waitErr != nil && state == nil {
+		r.opts.Logf("guest %s (%s): waiting for QEMU: %v", g.ref.Value, g.name, waitErr)
+	}
+	r.finish(g, state, false)
+}
+
+func (r *Runner) start(g *guest, configFile string) error {
+	vm, ok := simulator.Map.Get(g.ref).(*simulator.VirtualMachine)
+	if !ok {
+		return errors.New("the VM is gone")
+	}
+	dirs := datastoreLocalDirs()
+	var spec launchSpec
+	var err error
+	simulator.Map.WithLock(simulator.SpoofContext(), vm, func() {
+		if vm.Config == nil {
+			err = errors.New("the VM has no config")
+			return
+		}
+		spec, err = buildLaunchSpec(vmConfig{
+			Name:        vm.Name,
+			UUID:        vm.Config.Uuid,
+			NumCPU:      vm.Config.Hardware.NumCPU,
+			MemoryMB:    vm.Config.Hardware.MemoryMB,
+			ExtraConfig: extraConfigMap(vm.Config.ExtraConfig),
+			Devices:     vm.Config.Hardware.Device,
+		}, dirs)
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range spec.Disks {
+		if err := r.ensureOverlay(d); err != nil {
+			return err
+		}
+	}
+	if spec.ConfigJSON != nil {
+		if err := os.WriteFile(configFile, spec.ConfigJSON, 0o600); err != nil {
+			return err
+		}
+	} else {
+		configFile = ""
+	}
+	ports, err := pickHostPorts(spec.Exposed)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(r.opts.Qemu, qemuArgs(spec, r.accel, configFile, ports)...)
+	// Our own pipe, not StdoutPipe: Wait closes that one, possibly before the last status line
+	// (the exit) is read.
+	statusRead, statusWrite, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer statusWrite.Close()
+	cmd.Stdout = statusWrite
+	cmd.Stderr = g.stderr
+	// The kernel kills QEMU if the launcher dies without stopping it (SIGKILL, a crash).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if g.stopping || r.closed {
+		statusRead.Close()
+		return errors.New("powered off before QEMU started")
+	}
+	if err := cmd.Start(); err != nil {
+		statusRead.Close()
+		return err
+	}
+	g.status = statusRead
+	g.ports = ports
+	g.cmd, g.pid, g.state, g.startedAt = cmd, cmd.Process.Pid, stateRunning, time.Now()
+	r.opts.Logf("guest %s (%s): QEMU pid %d (%s, %d CPU, %d MB, %d NIC)", g.ref.Value, g.name, g.pid, r.accel, spec.CPUs, spec.MemoryMB, len(spec.NICs))
+	texts := make([]string, len(ports))
+	for i, p := range ports {
+		texts[i] = p.String()
+	}
+	setExtraConfig(g.ref, map[string]string{publishedKey: strings.Join(texts, ",")})
+	return nil
+}
+
+// pickHostPorts finds a free port on 127.0.0.1 for each exposed port. Another process may take
+// one before QEMU binds it; QEMU then fails to start and says so in the launcher's log.
+func pickHostPorts(exposed []exposedPort) ([]published, error) {
+	var out []published
+	for _, e := range exposed {
+		var port int
+		if e.Proto == "udp" {
+			c, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				return nil, err
+			}
+			port = c.LocalAddr().(*net.UDPAddr).Port
+			c.Close()
+		} else {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return nil, err
+			}
+			port = l.Addr().(*net.TCPAddr).Port
+			l.Close()
+		}
+		out = append(out, published{exposedPort: e, HostPort: port})
+	}
+	return out, nil
+}
+
+// ensureOverlay makes the qcow2 overlay of a child delta disk once; later power-ons reuse it,
+// so the container's writes survive a stop and start, as on vSphere.
+func (r *Runner) ensureOverlay(d diskSpec) error {
+	if _, err := os.Stat(d.Overlay); err == nil {
+		return nil
+	}
+	if _, err := os.Stat(d.BackingExtent); err != nil {
+		return fmt.Errorf("the parent disk's extent: %v", err)
+	}
+	args := []string{"create", "-q", "-f", "qcow2", "-b", d.BackingExtent, "-F", "raw", d.Overlay}
+	if st, err := os.Stat(d.BackingExtent); err == nil && d.SizeBytes > st.Size() {
+		args = append(args, fmt.Sprint(d.SizeBytes))
+	}
+	if out, err := exec.Command(r.opts.QemuImg, args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("qemu-img create %s: %v: %s", d.Overlay, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// readStatus copies the tether's status lines into the VM's extraConfig, where vSphere has them.
+func (r *Runner) readStatus(g *guest, status io.Reader) {
+	scanner := bufio.NewScanner(status)
+	for scanner.Scan() {
+		fields, ok := ParseStatusLine(scanner.Text())
+		if !ok {
+			continue
+		}
+		if fields["status"] == "exited" {
+			r.mu.Lock()
+			g.exitReported = true
+			r.mu.Unlock()
+		}
+		setStatus(g.ref, fields)
+	}
+}
+
+// finish records that the guest's QEMU ended. A guest that ended on its own (it powered off,
+// or QEMU was killed from outside) powers the VM off in the model; a process that was running
+// and whose end nobody reported was killed with its VM (exit code 137, as docker kill).
+func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
+	r.mu.Lock()
+	if g.state != stateQueued {
+		r.running--
+	}
+	if r.guests[g.ref] == g {
+		delete(r.guests, g.ref)
+	}
+	stoppedByUs := g.stopping
+	exitReported := g.exitReported
+	r.mu.Unlock()
+	close(g.exited)
+	if state != nil {
+		r.opts.Logf("guest %s (%s): QEMU pid %d ended (%s)%s", g.ref.Value, g.name, g.pid, state, g.stderr.suffix())
+	}
+	if !stoppedByUs {
+		powerOffInModel(g.ref, g.boot)
+	}
+	if !exitReported && !neverStarted {
+		markKilledIfRunning(g.ref)
+	}
+	r.poke(g.ref)
+}
+
+// Close stops every guest (SIGTERM, then SIGKILL after a grace period) and waits for them.
+func (r *Runner) Close() {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
+	r.closed = true
+	var waits []chan struct{}
+	for _, g := range r.guests {
+		if g.state == stateRunning || g.state == stateStarting || g.state == stateQueued {
+			waits = append(waits, g.exited)
+			r.stopLocked(g)
+		}
+	}
+	r.mu.Unlock()
+	close(r.done)
+	<-r.loopDone
+	simulator.Map.RemoveHandler(r)
+	defer os.RemoveAll(r.opts.StateDir)
+	deadline := time.After(stopGrace + 2*time.Second)
+	for _, w := range waits {
+		select {
+		case <-w:
+		case <-deadline:
+			r.opts.Logf("guest runner: a QEMU process did not end in time")
+			return
+		}
+	}
+}
+
+// GuestInfo is one guest as the control API shows it.
+type GuestInfo struct {
+	VM        string `json:"vm"`
+	Name      string `json:"name"`
+	State     string `json:"state"`
+	PID       int    `json:"pid,omitempty"`
+	StartedAt string `json:"startedAt,omitempty"`
+	// Ports maps each published port ("80/tcp") to where the host reaches it ("127.0.0.1:41234").
+	Ports map[string]string `json:"ports,omitempty"`
+}
+
+// Guests lists the guests the runner holds: queued, starting, running or stopping.
+func (r *Runner) Guests() []GuestInfo {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]GuestInfo, 0, len(r.guests))
+	for _, g := range r.guests {
+		info := GuestInfo{VM: g.ref.Value, Name: g.name, State: g.state, PID: g.pid}
+		if !g.startedAt.IsZero() {
+			info.StartedAt = g.startedAt.UTC().Format(time.RFC3339Nano)
+		}
+		for _, p := range g.ports {
+			if info.Ports == nil {
+				info.Ports = map[string]string{}
+			}
+			info.Ports[fmt.Sprintf("%d/%s", p.Port, p.Proto)] = fmt.Sprintf("127.0.0.1:%d", p.HostPort)
+		}
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].VM < out[j].VM })
+	return out
+}
+
+// tail keeps the end of QEMU's stderr for the log line when it ends.
+type tail struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > 2048 {
+		t.buf = t.buf[len(t.buf)-2048:]
+	}
+	return len(p), nil
+}
+
+func (t *tail) suffix() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s := strings.TrimSpace(string(t.buf)); s != "" {
+		return ": " + s
+	}
+	return ""
+}

@@ -17,7 +17,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -361,9 +360,16 @@ func (r *Runner) startQueued() {
 
 // run starts QEMU for the guest and waits for it.
 func (r *Runner) run(g *guest) {
-	configFile := filepath.Join(r.opts.StateDir, g.ref.Value+".json")
-	defer os.Remove(configFile)
-	err := r.start(g, configFile)
+	// A name of this run's own: after a reset the next QEMU of this VM starts (from finish) before
+	// this function's deferred remove runs, and must not lose its config to it.
+	var configFile string
+	f, err := os.CreateTemp(r.opts.StateDir, g.ref.Value+"-*.json")
+	if err == nil {
+		configFile = f.Name()
+		_ = f.Close()
+		defer os.Remove(configFile)
+		err = r.start(g, configFile)
+	}
 	if err != nil {
 		r.opts.Logf("guest %s (%s): cannot run: %v", g.ref.Value, g.name, err)
 		r.finish(g, nil, true)

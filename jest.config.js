@@ -9,6 +9,9 @@ const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // Built peers and packaging output are not the project's modules: .cache holds whole checkouts
+  // (pulumi's, with test packages named like real ones) that would confuse module resolution.
+  modulePathIgnorePatterns: ['<rootDir>/.cache/', '<rootDir>/dist/', '<rootDir>/release/'],
   testTimeout: 60000,
 };
 

@@ -251,8 +251,9 @@ interface StagingWork {
   readonly partial: boolean;
 }
 
+/** Pulls the layers, applies them into a staging rootfs, makes the ext4 image and uploads it. */
 async function buildInStaging(work: StagingWork): Promise<ImageInfo> {
-  const { options, store, client, staging, resolved, manifest } = work;
+  const { options, staging, resolved, manifest } = work;
   const blobs = join(staging, 'blobs');
   const disk = join(staging, 'disk');
   await mkdir(blobs);
@@ -262,11 +263,20 @@ async function buildInStaging(work: StagingWork): Promise<ImageInfo> {
 
   const layerBytes = manifest.layers.reduce((sum, l) => sum + l.size, 0);
   const pull = new ProgressMeter('pull', layerBytes + manifest.config.size, resolved.digest, options.onProgress);
+  const build = new ProgressMeter('build', layerBytes, resolved.digest, options.onProgress);
+  await pullLayersInto(work, rootfs, blobs, pull, build);
+  const { extentFile, extentSize, uuid } = await makeFilesystem(work, rootfs, disk, build);
+  return uploadImage(work, extentFile, extentSize, uuid, pull.bytes);
+}
+
+/**
+ * Downloads run ahead (bounded); layers are applied strictly in order as they arrive, and each
+ * blob is removed once applied.
+ */
+async function pullLayersInto(work: StagingWork, rootfs: RootfsStaging, blobs: string, pull: ProgressMeter, build: ProgressMeter): Promise<void> {
+  const { options, client, resolved, manifest } = work;
   pull.add(manifest.config.size);
   pull.start(`${manifest.layers.length} layers`);
-  const build = new ProgressMeter('build', layerBytes, resolved.digest, options.onProgress);
-
-  // Downloads run ahead (bounded); layers are applied strictly in order as they arrive.
   const concurrency = Math.max(1, options.downloadConcurrency ?? 3);
   let next = 0;
   const slots: Promise<void>[] = [];
@@ -303,19 +313,26 @@ async function buildInStaging(work: StagingWork): Promise<ImageInfo> {
     await Promise.allSettled(slots);
   }
   pull.finish();
+}
 
+/** The staged rootfs as an ext4 image in `disk`; the rootfs tree is removed once it is in there. */
+async function makeFilesystem(work: StagingWork, rootfs: RootfsStaging, disk: string, build: ProgressMeter): Promise<{ extentFile: string; extentSize: number; uuid: string }> {
   const plan = await rootfs.plan();
-  const size = planFilesystemSize(plan.stats, options.sizeMb);
-  const uuid = rootfsUuidForDigest(resolved.digest);
+  const size = planFilesystemSize(plan.stats, work.options.sizeMb);
+  const uuid = rootfsUuidForDigest(work.resolved.digest);
   const extentFile = join(disk, 'rootfs.ext4');
   build.add(0, 'mke2fs');
-  await buildExt4({ stagingRoot: rootfs.root, plan, output: extentFile, workDir: disk, uuid, size, privilege: options.privilege, signal: work.controller.signal });
+  await buildExt4({ stagingRoot: rootfs.root, plan, output: extentFile, workDir: disk, uuid, size, privilege: work.options.privilege, signal: work.controller.signal });
   // The rootfs tree is in the filesystem image now; drop it before uploading.
   await removeStagingArea(rootfs.root);
   build.finish('mke2fs done');
+  return { extentFile, extentSize: (await stat(extentFile)).size, uuid };
+}
 
+/** Uploads the extent, its descriptor and, last, the metadata that marks the image complete. */
+async function uploadImage(work: StagingWork, extentFile: string, extentSize: number, uuid: string, pulledBytes: number): Promise<ImageInfo> {
+  const { options, store, resolved } = work;
   const layout = imageLayout(resolved.digest);
-  const extentSize = (await stat(extentFile)).size;
   const descriptor = Buffer.from(monolithicFlatDescriptor({ extentFileName: layout.extentFileName, sizeBytes: extentSize, digest: resolved.digest }), 'utf8');
   const metadata: ImageMetadata = {
     schema_version: 1,
@@ -344,7 +361,7 @@ async function buildInStaging(work: StagingWork): Promise<ImageInfo> {
   await store.writeFile(layout.metadata, bufferSource(metadataBytes), transfer);
   upload.finish();
 
-  return infoFromMetadata(store, metadata, { reused: false, pulledBytes: pull.bytes, uploadedBytes: upload.bytes });
+  return infoFromMetadata(store, metadata, { reused: false, pulledBytes, uploadedBytes: upload.bytes });
 }
 
 async function createClient(reference: ImageReference, options: RegistryAccessOptions, signal: AbortSignal | undefined): Promise<RegistryClient> {

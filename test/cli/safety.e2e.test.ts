@@ -9,8 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StackState } from '../../src/engine';
-import { connectTestEngine } from '../helpers/engine';
-import { writeOciLayout } from '../helpers/oci-layout';
+import { connectTestEngine, vsphereEnv } from '../helpers/engine';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
 import { cleanEnv, runVic, type VicRun } from './run-vic';
@@ -45,8 +44,7 @@ describe('vic: moved tags and duplicate names', () => {
   const state = async (): Promise<StackState> => JSON.parse(await readFile(join(dir, '.vic', 'state.json'), 'utf8')) as StackState;
 
   async function pushApp(version: string): Promise<void> {
-    const layout = await writeOciLayout(join(dir, `layout-${version}`), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'version', content: `${version}\n` }] }], config: { Cmd: ['/bin/true'] } }]);
-    await registry().push(layout.dir, 'v1', 'safety/app:v1');
+    await registry().pushImage({ layers: [{ entries: [{ type: 'file', path: 'version', content: `${version}\n` }] }], config: { Cmd: ['/bin/true'] } }, 'safety/app:v1');
   }
 
   beforeAll(async () => {
@@ -55,7 +53,7 @@ describe('vic: moved tags and duplicate names', () => {
     await pushApp('one');
     await writeFile(specFile, spec(registry().host));
     const s = sim();
-    env = cleanEnv({ VSPHERE_SERVER: s.url, VSPHERE_USER: s.username, VSPHERE_PASSWORD: s.password, VSPHERE_THUMBPRINT: s.thumbprint });
+    env = cleanEnv(vsphereEnv(s));
   }, 60_000);
 
   afterAll(async () => {

@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeOciLayout } from '../helpers/oci-layout';
+import { HELLO_IMAGE } from '../helpers/oci-layout';
+import { vsphereEnv } from '../helpers/engine';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
 import { stripAnsi } from '../../src/cli/terminal';
@@ -62,11 +63,10 @@ describe('vic plan/apply/destroy', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vic-cli-test-'));
     specFile = join(dir, 'spec.yaml');
-    const layout = await writeOciLayout(join(dir, 'img'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n', mode: 0o755 }] }], config: { Cmd: ['/hello'] } }]);
-    await registry().push(layout.dir, 'v1', 'cli/app:1');
+    await registry().pushImage(HELLO_IMAGE, 'cli/app:1');
     await writeFile(specFile, spec(registry().host));
     const s = sim();
-    env = cleanEnv({ VSPHERE_SERVER: s.url, VSPHERE_USER: s.username, VSPHERE_PASSWORD: s.password, VSPHERE_THUMBPRINT: s.thumbprint });
+    env = cleanEnv(vsphereEnv(s));
   }, 60_000);
 
   afterAll(async () => {

@@ -13,7 +13,6 @@ import { VimClient, moRef } from '../../src/vsphere';
 import { retrieveFromContainer, retrieveObject } from '../../src/vsphere/property-collector';
 import { extraConfigMap } from '../../src/resources/snapshot';
 import { connectTestClient, connectTestEngine } from '../helpers/engine';
-import { writeOciLayout } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
 import { preparePulumiProjects, pulumiSdkDir } from './project';
@@ -28,8 +27,7 @@ describe('pulumi: moved tags and duplicate names', () => {
   let stack: Stack;
 
   async function pushApp(version: string): Promise<void> {
-    const layout = await writeOciLayout(join(scratch, `layout-${version}`), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'version', content: `${version}\n` }] }], config: { Cmd: ['/bin/true'] } }]);
-    await registry().push(layout.dir, 'v1', 'safety/app:v1');
+    await registry().pushImage({ layers: [{ entries: [{ type: 'file', path: 'version', content: `${version}\n` }] }], config: { Cmd: ['/bin/true'] } }, 'safety/app:v1');
   }
 
   async function vmNames(): Promise<string[]> {

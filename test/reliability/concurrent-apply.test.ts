@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { readState } from '../../src/cli/state-file';
 import type { VimClient } from '../../src/vsphere';
 import { VIC, cleanEnv, type VicRun } from '../cli/run-vic';
-import { connectTestClient } from '../helpers/engine';
-import { writeOciLayout } from '../helpers/oci-layout';
+import { connectTestClient, vsphereEnv } from '../helpers/engine';
+import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
 import { auditPool } from './inventory-audit';
@@ -65,10 +65,9 @@ describe('two vic apply runs on one state', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vic-concurrent-'));
     specFile = join(dir, 'spec.yaml');
-    const layout = await writeOciLayout(join(dir, 'img'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n', mode: 0o755 }] }], config: { Cmd: ['/hello'] } }]);
-    await registry().push(layout.dir, 'v1', 'lock/app:1');
+    await registry().pushImage(HELLO_IMAGE, 'lock/app:1');
     const s = sim();
-    env = cleanEnv({ VSPHERE_SERVER: s.url, VSPHERE_USER: s.username, VSPHERE_PASSWORD: s.password, VSPHERE_THUMBPRINT: s.thumbprint });
+    env = cleanEnv(vsphereEnv(s));
     outside = await connectTestClient(s);
     await s.control.setDelay({ asyncTaskMs: 1000 });
   }, 60_000);

@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { readState } from '../../src/cli/state-file';
 import { retrieveFromContainer, type VimClient } from '../../src/vsphere';
 import { VIC, cleanEnv, runVic } from '../cli/run-vic';
-import { connectTestClient } from '../helpers/engine';
-import { writeOciLayout } from '../helpers/oci-layout';
+import { connectTestClient, vsphereEnv } from '../helpers/engine';
+import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
 import { auditPool, faultSeed, seededRandom } from './inventory-audit';
@@ -87,10 +87,9 @@ describe('random kills of vic apply and destroy', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vic-kills-'));
     specFile = join(dir, 'spec.yaml');
-    const layout = await writeOciLayout(join(dir, 'img'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n', mode: 0o755 }] }], config: { Cmd: ['/hello'] } }]);
-    await registry().push(layout.dir, 'v1', 'kills/app:1');
+    await registry().pushImage(HELLO_IMAGE, 'kills/app:1');
     const s = sim();
-    env = cleanEnv({ VSPHERE_SERVER: s.url, VSPHERE_USER: s.username, VSPHERE_PASSWORD: s.password, VSPHERE_THUMBPRINT: s.thumbprint });
+    env = cleanEnv(vsphereEnv(s));
     outside = await connectTestClient(s);
     // Every task takes 1 s (queued, running, progress) and every call 30 ms: a kill lands mid-work.
     await s.control.setDelay({ asyncTaskMs: 1000, delay: 30 });

@@ -20,7 +20,7 @@ describe('image ownership through terraform', () => {
   const attributes = (name: string) => readState(ws.dir).resources.find((r) => r.name === name)!.instances[0].attributes;
 
   beforeAll(async () => {
-    ws = workspace('mirror', { fixture: 'image-ownership' });
+    ws = workspace('mirror', { fixture: 'image-ownership', shared: ['testbed.tf'] });
     await tf(['init']);
   }, 120_000);
 

@@ -25,7 +25,7 @@ describe('ownership and vCenter changes through terraform', () => {
   const attributes = (name: string) => readState(ws.dir).resources.find((r) => r.name === name)!.instances[0].attributes;
 
   beforeAll(async () => {
-    ws = workspace('mirror', { fixture: 'ownership' });
+    ws = workspace('mirror', { fixture: 'ownership', shared: ['testbed.tf'] });
     await tf(['init']);
   }, 120_000);
 
@@ -47,7 +47,7 @@ describe('ownership and vCenter changes through terraform', () => {
   }, 180_000);
 
   it('GIVEN a second configuration that declares the same VCH WHEN terraform plans it THEN it fails and says how to share the VCH', async () => {
-    const other = workspace('mirror', { fixture: 'ownership' });
+    const other = workspace('mirror', { fixture: 'ownership', shared: ['testbed.tf'] });
     await bed.terraform(other, ['init']);
     const plan = await bed.terraform(other, ['plan'], { allow: [1] });
     expect(plan.code).toBe(1);

@@ -37,7 +37,7 @@ describe('terraform: tainted and replaced container VMs', () => {
   };
 
   beforeAll(async () => {
-    ws = workspace('mirror', { fixture: 'replace' });
+    ws = workspace('mirror', { fixture: 'replace', shared: ['testbed.tf'] });
     await tf(['init']);
     await tf(['apply', '-auto-approve']);
   }, 180_000);

@@ -23,7 +23,7 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
   const attrs = (name: string) => readState(ws.dir).resources.find((r) => r.name === name)!.instances[0].attributes;
 
   beforeAll(async () => {
-    ws = workspace('mirror', { fixture: 'safety' });
+    ws = workspace('mirror', { fixture: 'safety', shared: ['testbed.tf'] });
     await tf(['init']);
   }, 120_000);
 
@@ -93,7 +93,7 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
     ['a platform the image lacks', 'platform', { TF_VAR_image_platform: 'linux/s390x' }, 'is built for linux/amd64, not linux/s390x'],
     ['a ca_file that does not exist', 'ca_file', { TF_VAR_image_ca_file: '/nonexistent/registry-ca.pem' }, 'ca_file "/nonexistent/registry-ca.pem" cannot be read'],
   ])('GIVEN %s and a VCH not created yet WHEN planned THEN the plan fails on %s before anything is created', async (_label, attribute, vars, detail) => {
-    const fresh = workspace('dev', { fixture: 'safety' });
+    const fresh = workspace('dev', { fixture: 'safety', shared: ['testbed.tf'] });
     const env: NodeJS.ProcessEnv = { ...vars, TF_VAR_vch_name: 'vch-not-yet' };
     if (env.TF_VAR_image === '') env.TF_VAR_image = `${bed.registry().host}/test/app:missing`;
     const plan = await bed.terraform(fresh, ['plan'], { extraEnv: env, allow: [1] });

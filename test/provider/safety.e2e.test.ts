@@ -11,7 +11,7 @@ import { moRef } from '../../src/vsphere';
 import { retrieveFromContainer, retrieveObject } from '../../src/vsphere/property-collector';
 import type { Attrs } from '../../src/resources';
 import { extraConfigMap } from '../../src/resources/snapshot';
-import { Workspace, readState, workspace } from './terraform-cli';
+import { Workspace, readState, stateAttributes, workspace } from './terraform-cli';
 import { useTerraformTestbed } from './testbed';
 
 const PASSWORD = 'Tf-safety-S3cret!';
@@ -20,11 +20,10 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
   const bed = useTerraformTestbed({ username: 'terraform', password: PASSWORD, repository: 'test/app', program: 'httpd' });
   let ws: Workspace;
   const tf = (args: string[], extra: NodeJS.ProcessEnv = {}, allow: number[] = []) => bed.terraform(ws, args, { extraEnv: extra, allow });
-  const attrs = (name: string) => readState(ws.dir).resources.find((r) => r.name === name)!.instances[0].attributes;
+  const attrs = (name: string) => stateAttributes(ws.dir, name);
 
   beforeAll(async () => {
-    ws = workspace('mirror', { fixture: 'safety', shared: ['testbed.tf'] });
-    await tf(['init']);
+    ws = await bed.initFixture('safety');
   }, 120_000);
 
   it('GIVEN an image and a container VM on tag v1 WHEN a new image is pushed to v1 THEN plan replaces both on the new digest, apply converges, and a further plan has no changes', async () => {

@@ -33,8 +33,7 @@ describe('secret_env through terraform with TF_LOG=trace', () => {
   };
 
   beforeAll(async () => {
-    ws = workspace('mirror', { fixture: 'secret-env', shared: ['testbed.tf'] });
-    await bed.terraform(ws, ['init']);
+    ws = await bed.initFixture('secret-env');
   }, 120_000);
 
   it('GIVEN a secret_env value WHEN planned and applied THEN the plan shows (sensitive value) and no output or provider log holds the value', async () => {

@@ -1,6 +1,10 @@
 /** Runs bin/vic as a child process, as a user would, and collects what it printed. */
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RunningSimulator } from '../../src/sim/simulator';
+import { vsphereEnv } from '../helpers/engine';
 
 export const VIC = join(__dirname, '../../bin/vic');
 
@@ -18,6 +22,34 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     env[k] = v;
   }
   return { ...env, ...extra };
+}
+
+export interface VicProject {
+  /** A scratch directory for the test file; vic keeps its state in `.vic/state.json` below it. */
+  readonly dir: string;
+  /** `spec.yaml` in `dir` (not written yet). */
+  readonly specFile: string;
+  readonly stateFile: string;
+  /** A clean environment with the simulator's VSPHERE_* settings. */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/**
+ * A vic project for the calling describe block: its directory made in beforeAll, removed in afterAll.
+ * Call it after useSimulator; the getter is valid inside tests and in a later beforeAll.
+ */
+export function useVicProject(sim: () => RunningSimulator, prefix: string): () => VicProject {
+  let dir: string | undefined;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  return () => {
+    if (!dir) throw new Error('useVicProject: the project directory is not made yet (use the getter inside a test, after beforeAll)');
+    return { dir, specFile: join(dir, 'spec.yaml'), stateFile: join(dir, '.vic', 'state.json'), env: cleanEnv(vsphereEnv(sim())) };
+  };
 }
 
 export interface RunOptions {

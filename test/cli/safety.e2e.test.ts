@@ -5,15 +5,13 @@
  * new size, same digest) takes its container VMs with it, and two container VMs with one name in a
  * VCH are refused at plan, also when the spec spells the VCH two ways.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StackState } from '../../src/engine';
 import { connectTestEngine } from '../helpers/engine';
-import { writeOciLayout } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
-import { cleanEnv, runVic, type VicRun } from './run-vic';
+import { runVic, useVicProject, type VicRun } from './run-vic';
 
 function spec(registryHost: string, extra = '', imageExtra = ''): string {
   return `virtual_container_host:
@@ -38,6 +36,7 @@ ${extra}`;
 describe('vic: moved tags and duplicate names', () => {
   const sim = useSimulator();
   const registry = useRegistry();
+  const project = useVicProject(sim, 'vic-cli-safety-');
   let dir: string;
   let specFile: string;
   let env: NodeJS.ProcessEnv;
@@ -45,22 +44,14 @@ describe('vic: moved tags and duplicate names', () => {
   const state = async (): Promise<StackState> => JSON.parse(await readFile(join(dir, '.vic', 'state.json'), 'utf8')) as StackState;
 
   async function pushApp(version: string): Promise<void> {
-    const layout = await writeOciLayout(join(dir, `layout-${version}`), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'version', content: `${version}\n` }] }], config: { Cmd: ['/bin/true'] } }]);
-    await registry().push(layout.dir, 'v1', 'safety/app:v1');
+    await registry().pushImage({ layers: [{ entries: [{ type: 'file', path: 'version', content: `${version}\n` }] }], config: { Cmd: ['/bin/true'] } }, 'safety/app:v1');
   }
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vic-cli-safety-'));
-    specFile = join(dir, 'spec.yaml');
+    ({ dir, specFile, env } = project());
     await pushApp('one');
     await writeFile(specFile, spec(registry().host));
-    const s = sim();
-    env = cleanEnv({ VSPHERE_SERVER: s.url, VSPHERE_USER: s.username, VSPHERE_PASSWORD: s.password, VSPHERE_THUMBPRINT: s.thumbprint });
   }, 60_000);
-
-  afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
 
   it('GIVEN an image and a container VM on tag v1 WHEN a new image is pushed to v1 THEN plan replaces both, apply converges, the old image is gone and a further plan has no changes', async () => {
     expect((await vic('apply', '-f', specFile, '--auto-approve')).code).toBe(0);

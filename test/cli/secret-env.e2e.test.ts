@@ -3,14 +3,13 @@
  * and registry: plans (text and --json) and apply output mask the value; the state file, which
  * must hold it to plan the next change, is mode 0600 in a 0700 directory; http:// needs its opt-in.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stripAnsi } from '../../src/cli/terminal';
-import { writeOciLayout } from '../helpers/oci-layout';
+import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
-import { cleanEnv, runVic, type VicRun } from './run-vic';
+import { runVic, useVicProject, type VicRun } from './run-vic';
 
 const TOKEN = 'Cli-Secret-Token-5e3a';
 const ROTATED = 'Cli-Rotated-Token-0b7f';
@@ -40,6 +39,7 @@ container_vm:
 describe('GIVEN a spec with secret_env', () => {
   const sim = useSimulator();
   const registry = useRegistry();
+  const project = useVicProject(sim, 'vic-cli-secret-');
   let dir: string;
   let specFile: string;
   let env: NodeJS.ProcessEnv;
@@ -56,18 +56,10 @@ describe('GIVEN a spec with secret_env', () => {
   };
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vic-cli-secret-'));
-    specFile = join(dir, 'spec.yaml');
-    const layout = await writeOciLayout(join(dir, 'img'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n', mode: 0o755 }] }], config: { Cmd: ['/hello'] } }]);
-    await registry().push(layout.dir, 'v1', 'cli/secret:1');
+    ({ dir, specFile, env } = project());
+    await registry().pushImage(HELLO_IMAGE, 'cli/secret:1');
     await writeFile(specFile, spec(registry().host, TOKEN));
-    const s = sim();
-    env = cleanEnv({ VSPHERE_SERVER: s.url, VSPHERE_USER: s.username, VSPHERE_PASSWORD: s.password, VSPHERE_THUMBPRINT: s.thumbprint });
   }, 60_000);
-
-  afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
 
   it('WHEN planned, as text and as JSON THEN the value is masked and env is shown', async () => {
     const plan = await vic(['plan', '-f', specFile]);

@@ -4,14 +4,13 @@
  * must never show in anything vic prints.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeOciLayout } from '../helpers/oci-layout';
+import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
 import { stripAnsi } from '../../src/cli/terminal';
-import { VIC, cleanEnv, runVic, type VicRun } from './run-vic';
+import { VIC, cleanEnv, runVic, useVicProject, type VicRun } from './run-vic';
 
 const VSPHERE_PASSWORD = 'vsphere-Pa55-never-printed';
 const REGISTRY_PASSWORD = 'registry-Pa55-never-printed';
@@ -48,6 +47,7 @@ container_vm:
 describe('vic plan/apply/destroy', () => {
   const sim = useSimulator({ username: 'cli-user', password: VSPHERE_PASSWORD });
   const registry = useRegistry({ basicAuth: { username: 'puller', password: REGISTRY_PASSWORD } });
+  const project = useVicProject(sim, 'vic-cli-test-');
   let dir: string;
   let specFile: string;
   let env: NodeJS.ProcessEnv;
@@ -60,18 +60,10 @@ describe('vic plan/apply/destroy', () => {
   };
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vic-cli-test-'));
-    specFile = join(dir, 'spec.yaml');
-    const layout = await writeOciLayout(join(dir, 'img'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n', mode: 0o755 }] }], config: { Cmd: ['/hello'] } }]);
-    await registry().push(layout.dir, 'v1', 'cli/app:1');
+    ({ dir, specFile, env } = project());
+    await registry().pushImage(HELLO_IMAGE, 'cli/app:1');
     await writeFile(specFile, spec(registry().host));
-    const s = sim();
-    env = cleanEnv({ VSPHERE_SERVER: s.url, VSPHERE_USER: s.username, VSPHERE_PASSWORD: s.password, VSPHERE_THUMBPRINT: s.thumbprint });
   }, 60_000);
-
-  afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
 
   it('GIVEN no connection settings WHEN planning THEN exit 2 and the message names the flags and variables to set', async () => {
     const run = await runVic(['plan', '-f', specFile], cleanEnv());

@@ -1,10 +1,17 @@
 /** An engine connected to the test file's simulator (pinned thumbprint, as a user would). */
-import { connectEngine, type Engine } from '../../src/engine';
+import { connectEngine, type Engine, type PlannedChange } from '../../src/engine';
+import type { Attrs } from '../../src/resources';
 import type { RunningSimulator } from '../../src/sim/simulator';
 import { VimClient } from '../../src/vsphere';
+import { Inventory, type Datacenter, type InventoryObject } from '../../src/vsphere/inventory';
 
 export function settingsFor(sim: RunningSimulator, datacenter?: string) {
   return { url: sim.url, username: sim.username, password: sim.password, insecure: false, thumbprint: sim.thumbprint, datacenter };
+}
+
+/** The VSPHERE_* variables a front end (vic, terraform, pulumi) reads to reach the simulator. */
+export function vsphereEnv(sim: RunningSimulator): NodeJS.ProcessEnv {
+  return { VSPHERE_SERVER: sim.url, VSPHERE_USER: sim.username, VSPHERE_PASSWORD: sim.password, VSPHERE_THUMBPRINT: sim.thumbprint };
 }
 
 export function connectTestEngine(sim: RunningSimulator): Promise<Engine> {
@@ -14,4 +21,17 @@ export function connectTestEngine(sim: RunningSimulator): Promise<Engine> {
 /** A separate client, for acting on vSphere "outside" the engine (drift, inspection). */
 export function connectTestClient(sim: RunningSimulator): Promise<VimClient> {
   return VimClient.connect({ url: sim.url, username: sim.username, password: sim.password, thumbprint: sim.thumbprint });
+}
+
+/** Applies a plan the test expects to be free of problems (the assertion fails the test otherwise). */
+export async function applied(engine: Engine, plan: PlannedChange): Promise<Attrs> {
+  expect(plan.problems).toEqual([]);
+  return (await engine.apply(plan)) as Attrs;
+}
+
+/** The simulator's default datacenter DC0 and its datastore LocalDS_0, as the tests' VCHs use them. */
+export async function defaultDatastore(outside: VimClient): Promise<{ dc: Datacenter; ds: InventoryObject }> {
+  const inv = new Inventory(outside);
+  const dc = await inv.datacenter('DC0');
+  return { dc, ds: await inv.datastore(dc, 'LocalDS_0') };
 }

@@ -163,3 +163,12 @@ export async function writeOciLayout(dir: string, tag: string, images: readonly 
   );
   return { dir, tag, topDigest: top.digest, manifestDigests: manifests.map((m) => m.digest), layerDigests };
 }
+
+/** The smallest runnable image: one executable `/hello`, run as the command. */
+export const HELLO_IMAGE: ImageSpec = { layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n', mode: 0o755 }] }], config: { Cmd: ['/hello'] } };
+
+/** A shell script at `/bin/app` as the entrypoint. */
+export const APP_IMAGE: ImageSpec = {
+  layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho hi\n', mode: 0o755 }] }],
+  config: { Entrypoint: ['/bin/app'] },
+};

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { writeOciLayout, type ImageSpec } from './oci-layout';
 
 const run = promisify(execFile);
 const INSTALL_HINT = 'install it with "npm run setup" (or "apt-get install -y docker-registry skopeo apache2-utils openssl")';
@@ -40,6 +41,8 @@ export interface RunningRegistry {
   /** How many GET requests for blobs the registry has served so far. */
   blobGets(): number;
   push(layoutDir: string, tag: string, repositoryAndTag: string, options?: PushOptions): Promise<void>;
+  /** Writes `image` as an OCI layout in the registry's own directory and pushes it. */
+  pushImage(image: ImageSpec, repositoryAndTag: string, options?: PushOptions): Promise<void>;
   /** Where the registry keeps a blob's bytes (to tamper with it). */
   blobDataPath(digest: string): string;
   stop(): Promise<void>;
@@ -94,7 +97,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   }
   const credentials = options.basicAuth ?? options.tokenAuth;
   let stopped = false;
-  return {
+  let layouts = 0;
+  const registry: RunningRegistry = {
     host,
     caFile,
     storageDir,
@@ -116,6 +120,10 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
         throw new Error(`skopeo push of ${layoutDir}:${tag} to ${host}/${repositoryAndTag} failed: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
       }
     },
+    async pushImage(image, repositoryAndTag, pushOptions = {}) {
+      const layout = await writeOciLayout(join(dir, 'layouts', String(++layouts)), 'v1', [image]);
+      await registry.push(layout.dir, layout.tag, repositoryAndTag, pushOptions);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -127,6 +135,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return registry;
 }
 
 /** For a describe block: starts before its tests, always stops after them. */

@@ -17,6 +17,7 @@ import * as engineIndex from '../../src/engine';
 import type { Engine } from '../../src/engine';
 import { dynamicProviderFor } from '../../pulumi-component/dynamic-provider';
 import { STATE_VERSION_PROPERTY } from '../../pulumi-component/provider-host';
+import { vsphereEnv } from '../helpers/engine';
 import { asVersion1, installVchSchemaV2, schemaV2NodeOptions } from '../helpers/schema-v2';
 import { useSimulator } from '../helpers/vcsim';
 import { cleanEnv, runVic } from '../cli/run-vic';
@@ -33,12 +34,12 @@ const VCH = { compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0' };
 describe('GIVEN a virtual_container_host state written at schema version 1 and a vic-iac at version 2', () => {
   const sim = useSimulator({ username: 'migrate', password: PASSWORD });
   let dir: string;
-  let vsphereEnv: NodeJS.ProcessEnv;
+  let connection: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vic-migrate-'));
     const s = sim();
-    vsphereEnv = { VSPHERE_SERVER: s.url, VSPHERE_USER: s.username, VSPHERE_PASSWORD: s.password, VSPHERE_THUMBPRINT: s.thumbprint };
+    connection = vsphereEnv(s);
   });
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -49,7 +50,7 @@ describe('GIVEN a virtual_container_host state written at schema version 1 and a
     await mkdir(ws);
     const specFile = join(ws, 'spec.yaml');
     await writeFile(specFile, `virtual_container_host:\n  demo:\n    name: vch-migrate-cli\n    compute: ${VCH.compute}\n    datastore: ${VCH.datastore}\n    force_destroy: true\n`);
-    const env = cleanEnv({ ...vsphereEnv, NODE_OPTIONS: schemaV2NodeOptions() });
+    const env = cleanEnv({ ...connection, NODE_OPTIONS: schemaV2NodeOptions() });
     const created = await runVic(['apply', '--auto-approve', '-f', specFile], env, { timeoutMs: 90_000 });
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
@@ -90,7 +91,7 @@ describe('GIVEN a virtual_container_host state written at schema version 1 and a
       `terraform {\n  required_providers {\n    vic = { source = "vic-iac/vic" }\n  }\n}\nprovider "vic" {}\n` +
         `resource "vic_virtual_container_host" "demo" {\n  name          = "vch-migrate-tf"\n  compute       = "${VCH.compute}"\n  datastore     = "${VCH.datastore}"\n  force_destroy = true\n}\n`,
     );
-    const env = { ...cleanEnv(vsphereEnv), NODE_OPTIONS: schemaV2NodeOptions(), TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', NO_COLOR: '1' };
+    const env = { ...cleanEnv(connection), NODE_OPTIONS: schemaV2NodeOptions(), TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', NO_COLOR: '1' };
     const tf = async (...args: string[]) => {
       try {
         const r = await run(terraform, args, { cwd: ws, env, maxBuffer: 16 << 20 });

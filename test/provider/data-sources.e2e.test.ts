@@ -5,7 +5,7 @@
  */
 import type { Engine } from '../../src/engine';
 import type { Attrs } from '../../src/resources';
-import { connectTestEngine } from '../helpers/engine';
+import { connectTestEngine, vsphereEnv } from '../helpers/engine';
 import { useSimulator } from '../helpers/vcsim';
 import { workspace } from './terraform-cli';
 
@@ -26,7 +26,7 @@ describe('data sources through terraform plan', () => {
     engine = await connectTestEngine(sim());
     const plan = await engine.plan('virtual_container_host', null, { name: 'vch-data', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0' });
     vch = (await engine.apply(plan)) as Attrs;
-    env = { VSPHERE_SERVER: sim().url, VSPHERE_USER: sim().username, VSPHERE_PASSWORD: sim().password, VSPHERE_THUMBPRINT: sim().thumbprint };
+    env = vsphereEnv(sim());
   }, 60_000);
 
   afterAll(async () => {

@@ -8,7 +8,7 @@ import { Inventory } from '../../src/vsphere/inventory';
 import { datastoreDirectoryExists } from '../../src/vsphere/datastore-browser';
 import { statDatastoreFile } from '../../src/vsphere/datastore-http';
 import { plantImageCopy, rewriteVchMarker } from '../helpers/vch-marker';
-import { Workspace, readState, workspace } from './terraform-cli';
+import { Workspace, stateAttributes } from './terraform-cli';
 import { useTerraformTestbed } from './testbed';
 
 const PASSWORD = 'ImgOwn-e2e-S3cret!';
@@ -17,11 +17,10 @@ describe('image ownership through terraform', () => {
   const bed = useTerraformTestbed({ username: 'terraform', password: PASSWORD, repository: 'test/img-own', program: 'app' });
   let ws: Workspace;
   const tf = (args: string[], allow?: number[]) => bed.terraform(ws, args, { allow });
-  const attributes = (name: string) => readState(ws.dir).resources.find((r) => r.name === name)!.instances[0].attributes;
+  const attributes = (name: string) => stateAttributes(ws.dir, name);
 
   beforeAll(async () => {
-    ws = workspace('mirror', { fixture: 'image-ownership' });
-    await tf(['init']);
+    ws = await bed.initFixture('image-ownership');
   }, 120_000);
 
   it("GIVEN the pool marker rewritten to point at a copy of the image WHEN terraform refreshes and destroys THEN disk_path stays, the state's image is deleted and the copy stays", async () => {

@@ -12,7 +12,7 @@ import { retrieveFromContainer, retrieveObject } from '../../src/vsphere/propert
 import { updateResourcePool } from '../../src/vsphere/resource-pool';
 import { createVm, destroyVm } from '../../src/vsphere/virtual-machine';
 import { moveToHost, otherHost } from '../helpers/vcenter-changes';
-import { Workspace, readState, workspace } from './terraform-cli';
+import { Workspace, stateAttributes } from './terraform-cli';
 import { useTerraformTestbed } from './testbed';
 
 const PASSWORD = 'Own-e2e-S3cret!';
@@ -22,11 +22,10 @@ describe('ownership and vCenter changes through terraform', () => {
   let ws: Workspace;
   let vars: NodeJS.ProcessEnv = {};
   const tf = (args: string[], o: { allow?: number[] } = {}) => bed.terraform(ws, args, { extraEnv: vars, allow: o.allow });
-  const attributes = (name: string) => readState(ws.dir).resources.find((r) => r.name === name)!.instances[0].attributes;
+  const attributes = (name: string) => stateAttributes(ws.dir, name);
 
   beforeAll(async () => {
-    ws = workspace('mirror', { fixture: 'ownership' });
-    await tf(['init']);
+    ws = await bed.initFixture('ownership');
   }, 120_000);
 
   it('GIVEN a VM folder that already has the VCH name WHEN terraform plans THEN it fails on name, naming the folder and its MOID', async () => {
@@ -47,8 +46,7 @@ describe('ownership and vCenter changes through terraform', () => {
   }, 180_000);
 
   it('GIVEN a second configuration that declares the same VCH WHEN terraform plans it THEN it fails and says how to share the VCH', async () => {
-    const other = workspace('mirror', { fixture: 'ownership' });
-    await bed.terraform(other, ['init']);
+    const other = await bed.initFixture('ownership');
     const plan = await bed.terraform(other, ['plan'], { allow: [1] });
     expect(plan.code).toBe(1);
     expect(plan.stderr).toContain('Error: VCH managed elsewhere');

@@ -2,6 +2,7 @@
  * Problems only vSphere or the provider configuration can reveal show at `terraform plan`, before
  * anything changes, as diagnostics that point at the attribute (real CLI, simulator).
  */
+import { vsphereEnv } from '../helpers/engine';
 import { useSimulator } from '../helpers/vcsim';
 import { workspace } from './terraform-cli';
 
@@ -13,7 +14,7 @@ describe('terraform plan diagnostics', () => {
     ['missing-password', 'Error: Missing vSphere connection setting "password"', 'provider "vic" {', 'Set "password" in the provider configuration or the VSPHERE_PASSWORD environment variable.', false],
   ])('GIVEN %s WHEN planned THEN the diagnostic points at the attribute and nothing is planned', async (fixture, summary, line, detail, withConnection) => {
     const ws = workspace('dev', { fixture: `plan-errors/${fixture}` });
-    const env = withConnection ? { VSPHERE_SERVER: sim().url, VSPHERE_USER: sim().username, VSPHERE_PASSWORD: sim().password, VSPHERE_THUMBPRINT: sim().thumbprint } : { VSPHERE_PASSWORD: '' };
+    const env = withConnection ? vsphereEnv(sim()) : { VSPHERE_PASSWORD: '' };
     const { code, stdout, stderr } = await ws.terraform(['plan', '-no-color'], env);
     expect(code).toBe(1);
     expect(stderr).toContain(summary);

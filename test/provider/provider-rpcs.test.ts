@@ -2,11 +2,12 @@
  * The RPCs that need no vSphere: validation diagnostics, state upgrades with migrations, and the
  * coalescing of concurrent reads into one batch. Everything goes through the real codec.
  */
-import { Attrs, ResourceDeclaration, t } from '../../src/resources';
+import { Attrs, t } from '../../src/resources';
 import type { ReadRequest } from '../../src/engine/types';
 import { decodeMsgpack, encodeMsgpack } from '../../provider/codec';
 import { VicProvider, type EngineConnector } from '../../provider/provider';
 import { ReadCoalescer } from '../../provider/read-coalescer';
+import { twiceMigratedResource } from '../helpers/synthetic-resource';
 import { problemDiagnostics } from '../../provider/diagnostics';
 import { buildProviderSchemas, providerSchemas } from '../../provider/schema';
 import { Logger, levelFromEnv, stderrLogger } from '../../provider/log';
@@ -112,23 +113,7 @@ describe('ConfigureProvider connects early', () => {
 });
 
 describe('UpgradeResourceState', () => {
-  // A synthetic resource at schema version 2: v0 called the size "mem", v1 stored it in MB as text.
-  const synthetic: ResourceDeclaration = {
-    type: 'container_vm',
-    className: 'Synthetic',
-    description: 'A resource that changed its state twice.',
-    schemaVersion: 2,
-    migrations: {
-      0: ({ mem, ...rest }) => ({ ...rest, memory: mem }),
-      1: (s) => ({ ...s, memory: Number(s.memory) }),
-    },
-    schema: {
-      id: { type: t.string, computed: true, description: 'Id.' },
-      memory: { type: t.number, optional: true, description: 'Memory in MB.' },
-      added_in_v2: { type: t.string, optional: true, description: 'New attribute.' },
-    },
-    docs: { creates: '', importHelp: '', example: '' },
-  };
+  const synthetic = twiceMigratedResource({ added_in_v2: { type: t.string, optional: true, description: 'New attribute.' } });
   const schemas = buildProviderSchemas([synthetic]);
   const type = schemas.resources.get('vic_container_vm')!.type;
   const upgrade = (version: number, json: object) =>

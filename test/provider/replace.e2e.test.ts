@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { retrieveFromContainer } from '../../src/vsphere/property-collector';
-import { Workspace, workspace } from './terraform-cli';
+import { Workspace } from './terraform-cli';
 import { useTerraformTestbed } from './testbed';
 
 const PASSWORD = 'Tf-replace-S3cret!';
@@ -37,8 +37,7 @@ describe('terraform: tainted and replaced container VMs', () => {
   };
 
   beforeAll(async () => {
-    ws = workspace('mirror', { fixture: 'replace' });
-    await tf(['init']);
+    ws = await bed.initFixture('replace');
     await tf(['apply', '-auto-approve']);
   }, 180_000);
 

@@ -11,7 +11,7 @@ import { moRef } from '../../src/vsphere';
 import { retrieveFromContainer, retrieveObject } from '../../src/vsphere/property-collector';
 import type { Attrs } from '../../src/resources';
 import { extraConfigMap } from '../../src/resources/snapshot';
-import { Workspace, readState, workspace } from './terraform-cli';
+import { Workspace, readState, stateAttributes, workspace } from './terraform-cli';
 import { useTerraformTestbed } from './testbed';
 
 const PASSWORD = 'Tf-safety-S3cret!';
@@ -20,11 +20,10 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
   const bed = useTerraformTestbed({ username: 'terraform', password: PASSWORD, repository: 'test/app', program: 'httpd' });
   let ws: Workspace;
   const tf = (args: string[], extra: NodeJS.ProcessEnv = {}, allow: number[] = []) => bed.terraform(ws, args, { extraEnv: extra, allow });
-  const attrs = (name: string) => readState(ws.dir).resources.find((r) => r.name === name)!.instances[0].attributes;
+  const attrs = (name: string) => stateAttributes(ws.dir, name);
 
   beforeAll(async () => {
-    ws = workspace('mirror', { fixture: 'safety' });
-    await tf(['init']);
+    ws = await bed.initFixture('safety');
   }, 120_000);
 
   it('GIVEN an image and a container VM on tag v1 WHEN a new image is pushed to v1 THEN plan replaces both on the new digest, apply converges, and a further plan has no changes', async () => {
@@ -93,7 +92,7 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
     ['a platform the image lacks', 'platform', { TF_VAR_image_platform: 'linux/s390x' }, 'is built for linux/amd64, not linux/s390x'],
     ['a ca_file that does not exist', 'ca_file', { TF_VAR_image_ca_file: '/nonexistent/registry-ca.pem' }, 'ca_file "/nonexistent/registry-ca.pem" cannot be read'],
   ])('GIVEN %s and a VCH not created yet WHEN planned THEN the plan fails on %s before anything is created', async (_label, attribute, vars, detail) => {
-    const fresh = workspace('dev', { fixture: 'safety' });
+    const fresh = workspace('dev', { fixture: 'safety', shared: ['testbed.tf'] });
     const env: NodeJS.ProcessEnv = { ...vars, TF_VAR_vch_name: 'vch-not-yet' };
     if (env.TF_VAR_image === '') env.TF_VAR_image = `${bed.registry().host}/test/app:missing`;
     const plan = await bed.terraform(fresh, ['plan'], { extraEnv: env, allow: [1] });

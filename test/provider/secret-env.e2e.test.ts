@@ -33,37 +33,7 @@ describe('secret_env through terraform with TF_LOG=trace', () => {
   };
 
   beforeAll(async () => {
-    ws = workspace('mirror');
-    ws.write(
-      'main.tf',
-      `${PROVIDERS}provider "vic" {}
-variable "image" { type = string }
-variable "insecure_registry" { type = bool }
-variable "token" {
-  type      = string
-  sensitive = false # deliberately not marked: the schema alone must keep it out of the output
-}
-resource "vic_virtual_container_host" "s" {
-  name      = "vch-secret-env"
-  compute   = "/DC0/host/DC0_C0"
-  datastore = "LocalDS_0"
-}
-resource "vic_image" "app" {
-  vch_id            = vic_virtual_container_host.s.id
-  reference         = var.image
-  insecure_registry = var.insecure_registry
-}
-resource "vic_container_vm" "app" {
-  vch_id      = vic_virtual_container_host.s.id
-  image_id    = vic_image.app.id
-  name        = "secret-app"
-  env         = { MODE = "prod" }
-  secret_env  = { API_TOKEN = var.token }
-  power_state = "stopped"
-}
-`,
-    );
-    await bed.terraform(ws, ['init']);
+    ws = await bed.initFixture('secret-env');
   }, 120_000);
 
   it('GIVEN a secret_env value WHEN planned and applied THEN the plan shows (sensitive value) and no output or provider log holds the value', async () => {

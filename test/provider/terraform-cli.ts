@@ -46,12 +46,15 @@ export interface Workspace {
 /**
  * A working directory with its own CLI config. `mode: 'mirror'` installs through `terraform init`
  * from the filesystem mirror; `mode: 'dev'` uses dev_overrides on bin/ (validate and plan only).
+ * `shared` names files of test/fixtures/terraform/shared to copy in beside the fixture.
  */
-export function workspace(mode: 'mirror' | 'dev', opts: { fixture?: string; extraMirror?: string } = {}): Workspace {
+export function workspace(mode: 'mirror' | 'dev', opts: { fixture?: string; shared?: readonly string[]; extraMirror?: string } = {}): Workspace {
   const terraformBin = requireTerraform();
   const mirror = installProvider();
   const dir = mkdtempSync(join(tmpdir(), 'vic-tf-ws-'));
   if (opts.fixture) cpSync(join(FIXTURES, opts.fixture), dir, { recursive: true });
+  // Terraform reads every .tf file of the directory: what several fixtures declare alike is copied in beside them.
+  for (const file of opts.shared ?? []) cpSync(join(FIXTURES, 'shared', file), join(dir, file));
   const cliConfig = join(dir, '.terraformrc');
   // A provider that also matches `direct` is looked up in the public registry too, which is not reachable.
   const fromMirrors = ['registry.terraform.io/vic-iac/vic', ...(opts.extraMirror ? ['registry.terraform.io/vmware/vsphere'] : [])];
@@ -81,6 +84,14 @@ export function workspace(mode: 'mirror' | 'dev', opts: { fixture?: string; extr
       }
     },
   };
+}
+
+/** The attributes of the first instance of resource `name` in the workspace's state; fails naming what the state holds. */
+export function stateAttributes(dir: string, name: string): Record<string, unknown> {
+  const resources = readState(dir).resources;
+  const found = resources.find((r) => r.name === name);
+  if (!found?.instances[0]) throw new Error(`no instance of "${name}" in the state of ${dir} (it holds: ${resources.map((r) => `${r.type}.${r.name}`).join(', ') || 'nothing'})`);
+  return found.instances[0].attributes;
 }
 
 export function readState(dir: string): { resources: { type: string; name: string; instances: { attributes: Record<string, unknown>; sensitive_attributes?: unknown[]; schema_version?: number }[] }[] } {

@@ -13,7 +13,7 @@ import { connectTestClient } from '../helpers/engine';
 import { writeOciLayout } from '../helpers/oci-layout';
 import { useRegistry, type RunningRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
-import type { Workspace } from './terraform-cli';
+import { workspace, type Workspace } from './terraform-cli';
 
 export interface TestbedOptions {
   readonly username: string;
@@ -34,6 +34,8 @@ export interface Testbed {
   outside(): VimClient;
   /** Runs terraform in `ws`; `allow` lists exit codes that are not failures (e.g. 2 with -detailed-exitcode). */
   terraform(ws: Workspace, args: string[], opts?: { extraEnv?: NodeJS.ProcessEnv; allow?: number[] }): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** A mirror workspace holding the fixture and shared/testbed.tf (the variables this testbed sets), after `terraform init`. */
+  initFixture(fixture: string): Promise<Workspace>;
 }
 
 export function useTerraformTestbed(opts: TestbedOptions): Testbed {
@@ -84,6 +86,11 @@ export function useTerraformTestbed(opts: TestbedOptions): Testbed {
       // The password must never reach terraform's output, whatever the command.
       expect(r.stdout + r.stderr).not.toContain(opts.password);
       return r;
+    },
+    async initFixture(fixture) {
+      const ws = workspace('mirror', { fixture, shared: ['testbed.tf'] });
+      await this.terraform(ws, ['init']);
+      return ws;
     },
   };
 }

@@ -6,8 +6,13 @@
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { PulumiCommand, type ConfigMap, type LocalWorkspaceOptions } from '@pulumi/pulumi/automation';
+import { findPeer } from '../../src/sim/peers';
+import type { RunningSimulator } from '../../src/sim/simulator';
+import type { VimClient } from '../../src/vsphere';
+import { retrieveFromContainer } from '../../src/vsphere/property-collector';
 
 const run = promisify(execFile);
 export const ROOT = join(__dirname, '../..');
@@ -59,4 +64,56 @@ export async function preparePulumiProjects(dir: string, sources: readonly strin
 /** Where Pulumi finds `pulumi-resource-pulumi-nodejs`, the launcher of the dynamic-provider host. */
 export function pulumiSdkDir(): string {
   return dirname(require.resolve('@pulumi/pulumi/package.json'));
+}
+
+export interface LocalBackend {
+  /** The file:// backend's directory: checkpoints, backups and history. */
+  readonly backend: string;
+  /** For LocalWorkspace.createStack: the peers' pulumi and language host on PATH, this backend, no update checks. */
+  readonly options: LocalWorkspaceOptions;
+}
+
+/**
+ * A local file:// backend and Pulumi home under `scratch`. A missing CLI fails here, naming the
+ * install command (never a skip).
+ */
+export async function localBackend(scratch: string, passphrase: string, extraEnv: Record<string, string> = {}): Promise<LocalBackend> {
+  const pulumi = findPeer('pulumi');
+  const languageHost = findPeer('pulumi-language-nodejs');
+  const backend = join(scratch, 'state');
+  await mkdir(backend);
+  const pulumiCommand = await PulumiCommand.get({ root: dirname(dirname(pulumi)), skipVersionCheck: true });
+  const envVars = {
+    ...extraEnv,
+    PATH: [dirname(pulumi), dirname(languageHost), pulumiSdkDir(), process.env.PATH ?? ''].join(delimiter),
+    PULUMI_BACKEND_URL: `file://${backend}`,
+    PULUMI_CONFIG_PASSPHRASE: passphrase,
+    PULUMI_SKIP_UPDATE_CHECK: 'true',
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
+  };
+  return { backend, options: { pulumiCommand, pulumiHome: join(scratch, 'home'), envVars } };
+}
+
+/** What @pulumi/vsphere would output for the simulator: the root pool MOID of cluster DC0_C0 and the MOID of LocalDS_0. */
+export async function simulatorPlacement(outside: VimClient): Promise<{ resourcePoolId: string; datastoreId: string }> {
+  const clusters = await retrieveFromContainer<{ name: string; resourcePool: { value: string } }>(outside, {
+    container: outside.serviceContent.rootFolder,
+    select: [{ type: 'ClusterComputeResource', paths: ['name', 'resourcePool'] }],
+  });
+  const datastores = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'Datastore', paths: ['name'] }] });
+  const resourcePoolId = clusters.find((c) => c.props.name === 'DC0_C0')?.props.resourcePool.value;
+  const datastoreId = datastores.find((d) => d.props.name === 'LocalDS_0')?.ref.value;
+  if (!resourcePoolId || !datastoreId) throw new Error(`simulator inventory lacks DC0_C0 or LocalDS_0 (clusters: ${clusters.length}, datastores: ${datastores.length})`);
+  return { resourcePoolId, datastoreId };
+}
+
+/** The vic provider's connection config for the simulator: the password a secret, the certificate pinned as a user would. */
+export function connectionConfig(sim: RunningSimulator): ConfigMap {
+  if (!sim.thumbprint) throw new Error('the simulator serves no TLS thumbprint; the test pins it as a user would');
+  return {
+    'vic:vsphereServer': { value: sim.url },
+    'vic:user': { value: sim.username },
+    'vic:password': { value: sim.password, secret: true },
+    'vic:thumbprint': { value: sim.thumbprint },
+  };
 }

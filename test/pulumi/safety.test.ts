@@ -4,19 +4,17 @@
  * its container VM moves, the old image is deleted last), and two container VMs with one name in a
  * VCH are refused by `pulumi preview`.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
-import { LocalWorkspace, PulumiCommand, type Stack } from '@pulumi/pulumi/automation';
-import { findPeer } from '../../src/sim/peers';
+import { join } from 'node:path';
+import { LocalWorkspace, type Stack } from '@pulumi/pulumi/automation';
 import { VimClient, moRef } from '../../src/vsphere';
 import { retrieveFromContainer, retrieveObject } from '../../src/vsphere/property-collector';
 import { extraConfigMap } from '../../src/resources/snapshot';
 import { connectTestClient, connectTestEngine } from '../helpers/engine';
-import { writeOciLayout } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
-import { preparePulumiProjects, pulumiSdkDir } from './project';
+import { connectionConfig, localBackend, preparePulumiProjects, simulatorPlacement } from './project';
 
 const PULUMI_STEP_MS = 240_000;
 
@@ -28,8 +26,7 @@ describe('pulumi: moved tags and duplicate names', () => {
   let stack: Stack;
 
   async function pushApp(version: string): Promise<void> {
-    const layout = await writeOciLayout(join(scratch, `layout-${version}`), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'version', content: `${version}\n` }] }], config: { Cmd: ['/bin/true'] } }]);
-    await registry().push(layout.dir, 'v1', 'safety/app:v1');
+    await registry().pushImage({ layers: [{ entries: [{ type: 'file', path: 'version', content: `${version}\n` }] }], config: { Cmd: ['/bin/true'] } }, 'safety/app:v1');
   }
 
   async function vmNames(): Promise<string[]> {
@@ -38,44 +35,15 @@ describe('pulumi: moved tags and duplicate names', () => {
   }
 
   beforeAll(async () => {
-    // A missing CLI fails here, naming the install command (never a skip).
-    const pulumi = findPeer('pulumi');
-    const languageHost = findPeer('pulumi-language-nodejs');
     scratch = await mkdtemp(join(tmpdir(), 'vic-pulumi-safety-'));
-    const backend = join(scratch, 'state');
-    await mkdir(backend);
+    const { options } = await localBackend(scratch, 'safety-passphrase');
     const [project] = await preparePulumiProjects(scratch, ['test/pulumi/safety-program']);
     await pushApp('one');
     outside = await connectTestClient(sim());
-    const clusters = await retrieveFromContainer<{ name: string; resourcePool: { value: string } }>(outside, {
-      container: outside.serviceContent.rootFolder,
-      select: [{ type: 'ClusterComputeResource', paths: ['name', 'resourcePool'] }],
-    });
-    const datastores = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'Datastore', paths: ['name'] }] });
-    const resourcePoolId = clusters.find((c) => c.props.name === 'DC0_C0')?.props.resourcePool.value;
-    const datastoreId = datastores.find((d) => d.props.name === 'LocalDS_0')?.ref.value;
-    if (!resourcePoolId || !datastoreId) throw new Error('simulator inventory lacks DC0_C0 or LocalDS_0');
-    const pulumiCommand = await PulumiCommand.get({ root: dirname(dirname(pulumi)), skipVersionCheck: true });
-    stack = await LocalWorkspace.createStack(
-      { stackName: 'safety', workDir: project },
-      {
-        pulumiCommand,
-        pulumiHome: join(scratch, 'home'),
-        envVars: {
-          PATH: [dirname(pulumi), dirname(languageHost), pulumiSdkDir(), process.env.PATH ?? ''].join(delimiter),
-          PULUMI_BACKEND_URL: `file://${backend}`,
-          PULUMI_CONFIG_PASSPHRASE: 'safety-passphrase',
-          PULUMI_SKIP_UPDATE_CHECK: 'true',
-          PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
-        },
-      },
-    );
-    const s = sim();
+    const { resourcePoolId, datastoreId } = await simulatorPlacement(outside);
+    stack = await LocalWorkspace.createStack({ stackName: 'safety', workDir: project }, options);
     await stack.setAllConfig({
-      'vic:vsphereServer': { value: s.url },
-      'vic:user': { value: s.username },
-      'vic:password': { value: s.password, secret: true },
-      'vic:thumbprint': { value: s.thumbprint ?? '' },
+      ...connectionConfig(sim()),
       resourcePoolId: { value: resourcePoolId },
       datastoreId: { value: datastoreId },
       image: { value: `${registry().host}/safety/app:v1` },

@@ -4,17 +4,15 @@
  * (checkpoint, backups, history) holds it in plaintext, and neither up nor a replacing preview
  * prints it.
  */
-import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
-import { LocalWorkspace, PulumiCommand, type Stack } from '@pulumi/pulumi/automation';
-import { findPeer } from '../../src/sim/peers';
-import { retrieveFromContainer } from '../../src/vsphere/property-collector';
+import { join } from 'node:path';
+import { LocalWorkspace, type Stack } from '@pulumi/pulumi/automation';
 import { connectTestClient } from '../helpers/engine';
-import { writeOciLayout } from '../helpers/oci-layout';
+import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
-import { preparePulumiProjects, pulumiSdkDir } from './project';
+import { connectionConfig, localBackend, preparePulumiProjects, simulatorPlacement } from './project';
 
 const TOKEN = 'Pulumi-Secret-Env-4a9c';
 const ROTATED = 'Pulumi-Rotated-Env-e61d';
@@ -28,55 +26,22 @@ describe('GIVEN a Pulumi program with a container VM whose secretEnv is a plain 
   let stack: Stack;
 
   beforeAll(async () => {
-    // A missing CLI fails here, naming the install command (never a skip).
-    const pulumi = findPeer('pulumi');
-    const languageHost = findPeer('pulumi-language-nodejs');
     scratch = await mkdtemp(join(tmpdir(), 'vic-pulumi-secret-'));
-    backend = join(scratch, 'state');
-    await mkdir(backend);
-    const [[project], layout] = await Promise.all([
-      preparePulumiProjects(scratch, ['test/pulumi/secret-env-program']),
-      writeOciLayout(join(scratch, 'layout'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n' }] }], config: { Cmd: ['/hello'] } }]),
-    ]);
-    await registry().push(layout.dir, 'v1', 'secret/hello:v1');
+    const local = await localBackend(scratch, 'secret-env-passphrase', { VIC_TEST_TOKEN: TOKEN });
+    backend = local.backend;
+    const [[project]] = await Promise.all([preparePulumiProjects(scratch, ['test/pulumi/secret-env-program']), registry().pushImage(HELLO_IMAGE, 'secret/hello:v1')]);
 
     const outside = await connectTestClient(sim());
-    let placement: { resourcePoolId?: string; datastoreId?: string };
+    let placement: { resourcePoolId: string; datastoreId: string };
     try {
-      const clusters = await retrieveFromContainer<{ name: string; resourcePool: { value: string } }>(outside, {
-        container: outside.serviceContent.rootFolder,
-        select: [{ type: 'ClusterComputeResource', paths: ['name', 'resourcePool'] }],
-      });
-      const datastores = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'Datastore', paths: ['name'] }] });
-      placement = { resourcePoolId: clusters.find((c) => c.props.name === 'DC0_C0')?.props.resourcePool.value, datastoreId: datastores.find((d) => d.props.name === 'LocalDS_0')?.ref.value };
+      placement = await simulatorPlacement(outside);
     } finally {
       await outside.close();
     }
-    if (!placement.resourcePoolId || !placement.datastoreId) throw new Error('simulator inventory lacks DC0_C0 or LocalDS_0');
 
-    const pulumiCommand = await PulumiCommand.get({ root: dirname(dirname(pulumi)), skipVersionCheck: true });
-    stack = await LocalWorkspace.createStack(
-      { stackName: 'secret', workDir: project },
-      {
-        pulumiCommand,
-        pulumiHome: join(scratch, 'home'),
-        envVars: {
-          VIC_TEST_TOKEN: TOKEN,
-          PATH: [dirname(pulumi), dirname(languageHost), pulumiSdkDir(), process.env.PATH ?? ''].join(delimiter),
-          PULUMI_BACKEND_URL: `file://${backend}`,
-          PULUMI_CONFIG_PASSPHRASE: 'secret-env-passphrase',
-          PULUMI_SKIP_UPDATE_CHECK: 'true',
-          PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
-        },
-      },
-    );
-    const s = sim();
-    if (!s.thumbprint) throw new Error('the simulator serves no TLS thumbprint; the test pins it as a user would');
+    stack = await LocalWorkspace.createStack({ stackName: 'secret', workDir: project }, local.options);
     await stack.setAllConfig({
-      'vic:vsphereServer': { value: s.url },
-      'vic:user': { value: s.username },
-      'vic:password': { value: s.password, secret: true },
-      'vic:thumbprint': { value: s.thumbprint },
+      ...connectionConfig(sim()),
       resourcePoolId: { value: placement.resourcePoolId },
       datastoreId: { value: placement.datastoreId },
       image: { value: `${registry().host}/secret/hello:v1` },

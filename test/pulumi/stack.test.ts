@@ -4,18 +4,17 @@
  * update, drift made directly in vSphere seen by refresh, and a destroy that leaves nothing behind.
  * Secrets (vic:password, the registry password) never appear in plaintext in any state file.
  */
-import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
-import { LocalWorkspace, PulumiCommand, type ConfigMap, type LocalWorkspaceOptions, type Stack } from '@pulumi/pulumi/automation';
-import { findPeer } from '../../src/sim/peers';
+import { join } from 'node:path';
+import { LocalWorkspace, type ConfigMap, type LocalWorkspaceOptions, type Stack } from '@pulumi/pulumi/automation';
 import { VimClient, updateResourcePool } from '../../src/vsphere';
 import { retrieveFromContainer } from '../../src/vsphere/property-collector';
 import { connectTestClient } from '../helpers/engine';
-import { writeOciLayout } from '../helpers/oci-layout';
+import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
-import { preparePulumiProjects, pulumiSdkDir } from './project';
+import { connectionConfig, localBackend, preparePulumiProjects, simulatorPlacement } from './project';
 
 // Distinctive secrets, so finding one in a state file cannot be a coincidence.
 const VSPHERE_PASSWORD = 'vsphere-Pa55-e2e';
@@ -39,64 +38,22 @@ describe('pulumi up of examples/pulumi against the simulator', () => {
   let stack: Stack;
   let importProject: string;
   let workspaceOptions: LocalWorkspaceOptions;
-  let connectionConfig: ConfigMap;
+  let connection: ConfigMap;
   let placement: { resourcePoolId: string; datastoreId: string };
 
   beforeAll(async () => {
-    // A missing CLI fails here, naming the install command (never a skip).
-    const pulumi = findPeer('pulumi');
-    const languageHost = findPeer('pulumi-language-nodejs');
     scratch = await mkdtemp(join(tmpdir(), 'vic-pulumi-e2e-'));
-    backend = join(scratch, 'state');
-    await mkdir(backend);
-    const [[project, importing], layout] = await Promise.all([
-      preparePulumiProjects(scratch, ['examples/pulumi', 'test/pulumi/import-program']),
-      writeOciLayout(join(scratch, 'layout'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n' }] }], config: { Cmd: ['/hello'] } }]),
-    ]);
+    ({ backend, options: workspaceOptions } = await localBackend(scratch, 'e2e-passphrase'));
+    const [[project, importing]] = await Promise.all([preparePulumiProjects(scratch, ['examples/pulumi', 'test/pulumi/import-program']), registry().pushImage(HELLO_IMAGE, 'e2e/hello:v1')]);
     importProject = importing;
-    await registry().push(layout.dir, 'v1', 'e2e/hello:v1');
     outside = await connectTestClient(sim());
-
-    // What @pulumi/vsphere would output: the cluster's root pool MOID and the datastore MOID.
-    const clusters = await retrieveFromContainer<{ name: string; resourcePool: { value: string } }>(outside, {
-      container: outside.serviceContent.rootFolder,
-      select: [{ type: 'ClusterComputeResource', paths: ['name', 'resourcePool'] }],
-    });
-    const datastores = await retrieveFromContainer<{ name: string }>(outside, {
-      container: outside.serviceContent.rootFolder,
-      select: [{ type: 'Datastore', paths: ['name'] }],
-    });
-    const resourcePoolId = clusters.find((c) => c.props.name === 'DC0_C0')?.props.resourcePool.value;
-    const datastoreId = datastores.find((d) => d.props.name === 'LocalDS_0')?.ref.value;
-    if (!resourcePoolId || !datastoreId) throw new Error(`simulator inventory lacks DC0_C0 or LocalDS_0 (clusters: ${clusters.length}, datastores: ${datastores.length})`);
-    placement = { resourcePoolId, datastoreId };
-
-    const pulumiCommand = await PulumiCommand.get({ root: dirname(dirname(pulumi)), skipVersionCheck: true });
-    const path = [dirname(pulumi), dirname(languageHost), pulumiSdkDir(), process.env.PATH ?? ''].join(delimiter);
-    workspaceOptions = {
-      pulumiCommand,
-      pulumiHome: join(scratch, 'home'),
-      envVars: {
-        PATH: path,
-        PULUMI_BACKEND_URL: `file://${backend}`,
-        PULUMI_CONFIG_PASSPHRASE: 'e2e-passphrase',
-        PULUMI_SKIP_UPDATE_CHECK: 'true',
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
-      },
-    };
+    placement = await simulatorPlacement(outside);
     stack = await LocalWorkspace.createStack({ stackName: 'e2e', workDir: project }, workspaceOptions);
-    const s = sim();
-    if (!s.thumbprint) throw new Error('the simulator serves no TLS thumbprint; the e2e test pins it as a user would');
-    connectionConfig = {
-      'vic:vsphereServer': { value: s.url },
-      'vic:user': { value: s.username },
-      'vic:password': { value: s.password, secret: true },
-      'vic:thumbprint': { value: s.thumbprint },
-    };
+    connection = connectionConfig(sim());
     await stack.setAllConfig({
-      ...connectionConfig,
-      resourcePoolId: { value: resourcePoolId },
-      datastoreId: { value: datastoreId },
+      ...connection,
+      resourcePoolId: { value: placement.resourcePoolId },
+      datastoreId: { value: placement.datastoreId },
       image: { value: `${registry().host}/e2e/hello:v1` },
       insecureRegistry: { value: 'true' },
       registryUser: { value: REGISTRY_USER },
@@ -221,7 +178,7 @@ describe('pulumi up of examples/pulumi against the simulator', () => {
       const [pool] = await pools('vch-web');
       const adopting = await LocalWorkspace.createStack({ stackName: 'adopt', workDir: importProject }, workspaceOptions);
       await adopting.setAllConfig({
-        ...connectionConfig,
+        ...connection,
         vchName: { value: 'vch-web' },
         resourcePoolId: { value: placement.resourcePoolId },
         // Import reads the datastore and datacenter back by name.

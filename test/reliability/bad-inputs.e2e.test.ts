@@ -5,9 +5,6 @@
  * created in vSphere. Terraform reports every validation problem at once, but plans only once the
  * configuration validates: rows the schema rejects and rows only vSphere can refuse are two plans.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Engine } from '../../src/engine';
 import { type Attrs, type Value, connectionProblems, connectionSchema, connectionSettings, declarationFor, validateAttrs } from '../../src/resources';
 import { connectTestEngine } from '../helpers/engine';
@@ -83,20 +80,17 @@ const isStatic = (row: BadInput, fx: Fixtures) =>
 describe('bad inputs through terraform plan', () => {
   const bed = useTerraformTestbed({ username: 'vic-admin', password: 'Tf-Pw-9q4z7', repository: 'test/tb', program: 'tb' });
   let engine: Engine;
-  let scratch: string;
   let fx: Fixtures;
   let baseline: string[];
   const rows = badInputs.filter((r) => r.terraform);
 
   beforeAll(async () => {
     engine = await connectTestEngine(bed.sim());
-    scratch = await mkdtemp(join(tmpdir(), 'vic-bad-inputs-tf-'));
-    fx = (await prepareFixtures(engine, bed.outside(), bed.registry(), scratch)).fixtures;
+    fx = (await prepareFixtures(engine, bed.outside(), bed.registry())).fixtures;
     baseline = await inventoryOf(bed.sim(), bed.outside());
   }, 120_000);
   afterAll(async () => {
     await engine?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   it('GIVEN the table WHEN counted THEN at least a third of it, over all three resources and the provider, runs through terraform', () => {

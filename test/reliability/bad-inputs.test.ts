@@ -4,9 +4,6 @@
  * is allowed and what to do), applying that plan is refused, and the simulator's inventory (pools
  * and their allocations, folders, VMs, datastore files) is what it was before.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connectEngine, type Engine } from '../../src/engine';
 import { type Attrs, type Problem, connectionSettings, formatPath } from '../../src/resources';
 import type { VimClient } from '../../src/vsphere';
@@ -25,7 +22,6 @@ describe('bad inputs through the engine', () => {
   const registry = useRegistry();
   let engine: Engine;
   let outside: VimClient;
-  let scratch: string;
   let fx: Fixtures;
   let fixtureVch: Attrs;
   let baseline: string[];
@@ -35,8 +31,7 @@ describe('bad inputs through the engine', () => {
   beforeAll(async () => {
     engine = await connectTestEngine(sim());
     outside = await connectTestClient(sim());
-    scratch = await mkdtemp(join(tmpdir(), 'vic-bad-inputs-'));
-    const prepared = await prepareFixtures(engine, outside, registry(), scratch);
+    const prepared = await prepareFixtures(engine, outside, registry());
     fx = prepared.fixtures;
     fixtureVch = prepared.vch;
     baseline = await inventoryOf(sim(), outside);
@@ -44,7 +39,6 @@ describe('bad inputs through the engine', () => {
   afterAll(async () => {
     await engine?.close();
     await outside?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   it('GIVEN the table WHEN counted THEN it covers every resource and the provider with at least 60 rows', () => {

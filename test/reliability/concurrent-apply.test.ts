@@ -4,14 +4,13 @@
  * to finish, then finds nothing left to do. The simulator holds every task 1 s, so the runs overlap.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readState } from '../../src/cli/state-file';
 import type { VimClient } from '../../src/vsphere';
-import { VIC, cleanEnv, type VicRun } from '../cli/run-vic';
+import { VIC, useVicProject, type VicRun } from '../cli/run-vic';
 import { connectTestClient } from '../helpers/engine';
-import { writeOciLayout } from '../helpers/oci-layout';
+import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
 import { auditPool } from './inventory-audit';
@@ -57,24 +56,21 @@ function start(args: readonly string[], env: NodeJS.ProcessEnv): Promise<TimedRu
 describe('two vic apply runs on one state', () => {
   const sim = useSimulator();
   const registry = useRegistry();
+  const project = useVicProject(sim, 'vic-concurrent-');
   let dir: string;
   let specFile: string;
   let env: NodeJS.ProcessEnv;
   let outside: VimClient;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vic-concurrent-'));
-    specFile = join(dir, 'spec.yaml');
-    const layout = await writeOciLayout(join(dir, 'img'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n', mode: 0o755 }] }], config: { Cmd: ['/hello'] } }]);
-    await registry().push(layout.dir, 'v1', 'lock/app:1');
+    ({ dir, specFile, env } = project());
+    await registry().pushImage(HELLO_IMAGE, 'lock/app:1');
     const s = sim();
-    env = cleanEnv({ VSPHERE_SERVER: s.url, VSPHERE_USER: s.username, VSPHERE_PASSWORD: s.password, VSPHERE_THUMBPRINT: s.thumbprint });
     outside = await connectTestClient(s);
     await s.control.setDelay({ asyncTaskMs: 1000 });
   }, 60_000);
   afterAll(async () => {
     await outside?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('GIVEN two applies started together WHEN both run THEN one applies and the other fails at once naming it; the VMs are not duplicated', async () => {

@@ -6,14 +6,11 @@
  * on until an apply succeeds; then, with the faults off, a plan must be empty and the pool must hold
  * exactly the state's VMs: 0 duplicates, 0 orphans, 0 lost.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { applyStack, planStack, EMPTY_STATE, type Engine, type StackResource, type StackState } from '../../src/engine';
 import type { FaultRule } from '../../src/sim/control';
 import type { VimClient } from '../../src/vsphere';
 import { connectTestClient, connectTestEngine } from '../helpers/engine';
-import { writeOciLayout } from '../helpers/oci-layout';
+import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
 import { auditPool, faultSeed } from './inventory-audit';
@@ -46,18 +43,14 @@ function randomFaults(seed: number): FaultRule[] {
 describe('faults under load', () => {
   const sim = useSimulator();
   const registry = useRegistry();
-  let scratch: string;
   let outside: VimClient;
 
   beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), 'vic-faults-load-'));
-    const layout = await writeOciLayout(join(scratch, 'img'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n', mode: 0o755 }] }], config: { Cmd: ['/hello'] } }]);
-    await registry().push(layout.dir, 'v1', 'load/app:1');
+    await registry().pushImage(HELLO_IMAGE, 'load/app:1');
     outside = await connectTestClient(sim());
   }, 60_000);
   afterAll(async () => {
     await outside?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   it(`GIVEN ${VMS} container VMs and random drops, 503s, task errors and delays WHEN applied until a run succeeds THEN it converges with 0 duplicates, 0 orphans and 0 lost`, async () => {

@@ -13,7 +13,7 @@ import { moRef, type VimClient } from '../../src/vsphere';
 import { Inventory } from '../../src/vsphere/inventory';
 import { retrieveFromContainer } from '../../src/vsphere/property-collector';
 import { createVm } from '../../src/vsphere/virtual-machine';
-import { writeOciLayout } from '../helpers/oci-layout';
+import { APP_IMAGE } from '../helpers/oci-layout';
 import type { RunningRegistry } from '../helpers/registry';
 import { FIXTURE_VCH, type Fixtures } from './bad-inputs';
 
@@ -28,11 +28,8 @@ export interface Prepared {
   readonly vch: Attrs;
 }
 
-export async function prepareFixtures(engine: Engine, outside: VimClient, registry: RunningRegistry, scratch: string): Promise<Prepared> {
-  const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [
-    { layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho hi\n', mode: 0o755 }] }], config: { Entrypoint: ['/bin/app'] } },
-  ]);
-  await registry.push(layout.dir, 'v1', 'test/app:v1');
+export async function prepareFixtures(engine: Engine, outside: VimClient, registry: RunningRegistry): Promise<Prepared> {
+  await registry.pushImage(APP_IMAGE, 'test/app:v1');
   const vch = await applied(engine, await engine.plan('virtual_container_host', null, FIXTURE_VCH));
   const image = await applied(engine, await engine.plan('image', null, { vch_id: vch.id, reference: `${registry.host}/test/app:v1`, insecure_registry: true }));
   const vchId = String(vch.id);

@@ -9,14 +9,13 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readState } from '../../src/cli/state-file';
 import { retrieveFromContainer, type VimClient } from '../../src/vsphere';
-import { VIC, cleanEnv, runVic } from '../cli/run-vic';
+import { VIC, runVic, useVicProject } from '../cli/run-vic';
 import { connectTestClient } from '../helpers/engine';
-import { writeOciLayout } from '../helpers/oci-layout';
+import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
 import { auditPool, faultSeed, seededRandom } from './inventory-audit';
@@ -79,25 +78,22 @@ function runAndKill(args: readonly string[], env: NodeJS.ProcessEnv, marker: Reg
 describe('random kills of vic apply and destroy', () => {
   const sim = useSimulator();
   const registry = useRegistry();
+  const project = useVicProject(sim, 'vic-kills-');
   let dir: string;
   let specFile: string;
   let env: NodeJS.ProcessEnv;
   let outside: VimClient;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vic-kills-'));
-    specFile = join(dir, 'spec.yaml');
-    const layout = await writeOciLayout(join(dir, 'img'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n', mode: 0o755 }] }], config: { Cmd: ['/hello'] } }]);
-    await registry().push(layout.dir, 'v1', 'kills/app:1');
+    ({ dir, specFile, env } = project());
+    await registry().pushImage(HELLO_IMAGE, 'kills/app:1');
     const s = sim();
-    env = cleanEnv({ VSPHERE_SERVER: s.url, VSPHERE_USER: s.username, VSPHERE_PASSWORD: s.password, VSPHERE_THUMBPRINT: s.thumbprint });
     outside = await connectTestClient(s);
     // Every task takes 1 s (queued, running, progress) and every call 30 ms: a kill lands mid-work.
     await s.control.setDelay({ asyncTaskMs: 1000, delay: 30 });
   }, 60_000);
   afterAll(async () => {
     await outside?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   async function vmsNamedKill(): Promise<string[]> {

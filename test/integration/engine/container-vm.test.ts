@@ -19,12 +19,7 @@ import { extraConfigMap } from '../../../src/resources/snapshot';
 import { writeOciLayout } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
 import { useSimulator } from '../../helpers/vcsim';
-import { connectTestClient, connectTestEngine } from '../../helpers/engine';
-
-async function applied(engine: Engine, plan: PlannedChange): Promise<Attrs> {
-  expect(plan.problems).toEqual([]);
-  return (await engine.apply(plan)) as Attrs;
-}
+import { applied, connectTestClient, connectTestEngine } from '../../helpers/engine';
 
 describe('image and container_vm lifecycle', () => {
   const sim = useSimulator();

@@ -5,34 +5,25 @@
  * complete copy the marker points at, a state whose disk_path was edited out of shape is refused,
  * and an import refuses a store that says it is another VCH's.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Engine, PlannedChange } from '../../../src/engine';
+import type { Engine } from '../../../src/engine';
 import type { Attrs } from '../../../src/resources';
 import { STORE_MARKER_FILE } from '../../../src/resources/vch-ownership';
 import { VimClient } from '../../../src/vsphere';
 import { datastoreDirectoryExists } from '../../../src/vsphere/datastore-browser';
 import { statDatastoreFile } from '../../../src/vsphere/datastore-http';
 import { deleteDatastoreFile, makeDirectory } from '../../../src/vsphere/file-manager';
-import { Inventory, type Datacenter, type InventoryObject } from '../../../src/vsphere/inventory';
-import { connectTestClient, connectTestEngine } from '../../helpers/engine';
-import { writeOciLayout } from '../../helpers/oci-layout';
+import { type Datacenter, type InventoryObject } from '../../../src/vsphere/inventory';
+import { applied, connectTestClient, connectTestEngine, defaultDatastore } from '../../helpers/engine';
+import { HELLO_IMAGE } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
 import { plantImageCopy, rewriteVchMarker } from '../../helpers/vch-marker';
 import { useSimulator } from '../../helpers/vcsim';
-
-async function applied(engine: Engine, plan: PlannedChange): Promise<Attrs> {
-  expect(plan.problems).toEqual([]);
-  return (await engine.apply(plan)) as Attrs;
-}
 
 describe('image ownership: read and delete follow the state', () => {
   const sim = useSimulator();
   const registry = useRegistry();
   let engine: Engine;
   let outside: VimClient;
-  let scratch: string;
   let dc: Datacenter;
   let ds: InventoryObject;
   let reference: string;
@@ -40,18 +31,13 @@ describe('image ownership: read and delete follow the state', () => {
   beforeAll(async () => {
     engine = await connectTestEngine(sim());
     outside = await connectTestClient(sim());
-    const inv = new Inventory(outside);
-    dc = await inv.datacenter('DC0');
-    ds = await inv.datastore(dc, 'LocalDS_0');
-    scratch = await mkdtemp(join(tmpdir(), 'vic-image-own-'));
-    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n' }] }], config: { Cmd: ['/hello'] } }]);
-    await registry().push(layout.dir, 'v1', 'test/own:v1');
+    ({ dc, ds } = await defaultDatastore(outside));
+    await registry().pushImage(HELLO_IMAGE, 'test/own:v1');
     reference = `${registry().host}/test/own:v1`;
   }, 60_000);
   afterAll(async () => {
     await engine?.close();
     await outside?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   async function vchWithImage(name: string): Promise<{ vch: Attrs; img: Attrs; hex: string }> {

@@ -5,10 +5,7 @@
  * When every retry loses its answer, the next run recovers: the pool, marked pending first, claims
  * the empty folder and directory its create made.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Engine } from '../../../src/engine';
 import type { Attrs } from '../../../src/resources';
 import type { FaultRule } from '../../../src/sim/control';
@@ -18,7 +15,7 @@ import { VimClient, moRef, type ManagedObjectReference } from '../../../src/vsph
 import { downloadDatastoreFile, statDatastoreFile } from '../../../src/vsphere/datastore-http';
 import { retrieveFromContainer, retrieveObject } from '../../../src/vsphere/property-collector';
 import { connectTestClient, connectTestEngine } from '../../helpers/engine';
-import { writeOciLayout } from '../../helpers/oci-layout';
+import { APP_IMAGE } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
 import { useSimulator } from '../../helpers/vcsim';
 
@@ -29,21 +26,15 @@ describe('lost replies', () => {
   const registry = useRegistry();
   let engine: Engine;
   let outside: VimClient;
-  let scratch: string;
 
   beforeAll(async () => {
     engine = await connectTestEngine(sim());
     outside = await connectTestClient(sim());
-    scratch = await mkdtemp(join(tmpdir(), 'vic-lost-reply-'));
-    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [
-      { layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho hi\n', mode: 0o755 }] }], config: { Entrypoint: ['/bin/app'] } },
-    ]);
-    await registry().push(layout.dir, 'v1', 'test/app:v1');
+    await registry().pushImage(APP_IMAGE, 'test/app:v1');
   }, 60_000);
   afterAll(async () => {
     await engine?.close();
     await outside?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
   afterEach(() => sim().control.clearFaults());
 

@@ -2,16 +2,13 @@
  * Changes an admin or DRS makes in vCenter, through the engine against the simulator: a container
  * VM moved to another host plans no change; a VCH pool whose limits were edited is fixed in place.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Engine } from '../../../src/engine';
 import type { Attrs } from '../../../src/resources';
 import { VimClient, moRef, type ManagedObjectReference } from '../../../src/vsphere';
 import { retrieveObject } from '../../../src/vsphere/property-collector';
 import { updateResourcePool } from '../../../src/vsphere/resource-pool';
 import { connectTestClient, connectTestEngine } from '../../helpers/engine';
-import { writeOciLayout } from '../../helpers/oci-layout';
+import { APP_IMAGE } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
 import { useSimulator } from '../../helpers/vcsim';
 import { moveToHost, otherHost } from '../../helpers/vcenter-changes';
@@ -21,24 +18,18 @@ describe('moves made in vCenter', () => {
   const registry = useRegistry();
   let engine: Engine;
   let outside: VimClient;
-  let scratch: string;
   let vch: Attrs;
   const vchConfig: Attrs = { name: 'vch-moves', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network', cpu_limit_mhz: 2000, memory_limit_mb: 4096, memory_shares: 'high' };
 
   beforeAll(async () => {
     engine = await connectTestEngine(sim());
     outside = await connectTestClient(sim());
-    scratch = await mkdtemp(join(tmpdir(), 'vic-moves-'));
-    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [
-      { layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho hi\n', mode: 0o755 }] }], config: { Entrypoint: ['/bin/app'] } },
-    ]);
-    await registry().push(layout.dir, 'v1', 'test/app:v1');
+    await registry().pushImage(APP_IMAGE, 'test/app:v1');
     vch = (await engine.apply(await engine.plan('virtual_container_host', null, vchConfig))) as Attrs;
   }, 60_000);
   afterAll(async () => {
     await engine?.close();
     await outside?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   // First: a refresh reads each resource once from one snapshot, so the drift must come before any read of the pool.

@@ -4,10 +4,7 @@
  * values, a change made in vSphere is still seen as drift, import recovers the values, and no plan
  * reason ever shows a value.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Engine, PlannedChange } from '../../../src/engine';
+import type { Engine } from '../../../src/engine';
 import type { Attrs } from '../../../src/resources';
 import { SECRET_UNREADABLE, secretEnvHash } from '../../../src/resources/container-vm.lifecycle';
 import { decodeGuestConfig, encodeGuestConfig } from '../../../src/resources/guest-config';
@@ -15,25 +12,18 @@ import { extraConfigMap } from '../../../src/resources/snapshot';
 import { VimClient, moRef } from '../../../src/vsphere';
 import { retrieveObject } from '../../../src/vsphere/property-collector';
 import { reconfigureVm } from '../../../src/vsphere/virtual-machine';
-import { connectTestClient, connectTestEngine } from '../../helpers/engine';
-import { writeOciLayout } from '../../helpers/oci-layout';
+import { applied, connectTestClient, connectTestEngine } from '../../helpers/engine';
 import { useRegistry } from '../../helpers/registry';
 import { useSimulator } from '../../helpers/vcsim';
 
 const TOKEN = 'Tok3n-Secret-Value-9f1';
 const OTHER = 'Changed-Outside-7c2';
 
-async function applied(engine: Engine, plan: PlannedChange): Promise<Attrs> {
-  expect(plan.problems).toEqual([]);
-  return (await engine.apply(plan)) as Attrs;
-}
-
 describe('GIVEN a VCH and an image in the simulator', () => {
   const sim = useSimulator();
   const registry = useRegistry();
   let engine: Engine;
   let outside: VimClient;
-  let scratch: string;
   let vch: Attrs;
   let img: Attrs;
   let vm: Attrs;
@@ -47,18 +37,16 @@ describe('GIVEN a VCH and an image in the simulator', () => {
   beforeAll(async () => {
     engine = await connectTestEngine(sim());
     outside = await connectTestClient(sim());
-    scratch = await mkdtemp(join(tmpdir(), 'vic-secret-env-'));
-    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [
+    await registry().pushImage(
       { layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/app', content: '#!/bin/sh\n', mode: 0o755 }] }], config: { Entrypoint: ['/bin/app'], Env: ['PATH=/bin'] } },
-    ]);
-    await registry().push(layout.dir, 'v1', 'test/secret:v1');
+      'test/secret:v1',
+    );
     vch = await applied(engine, await engine.plan('virtual_container_host', null, { name: 'vch-s', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }));
     img = await applied(engine, await engine.plan('image', null, { vch_id: vch.id, reference: `${registry().host}/test/secret:v1`, insecure_registry: true }));
   }, 90_000);
   afterAll(async () => {
     await engine?.close();
     await outside?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   it('WHEN a name is in both env and secret_env THEN the plan refuses it on secret_env.<name>, without showing a value', async () => {

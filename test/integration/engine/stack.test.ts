@@ -11,10 +11,10 @@ import { applyStack, planStack, EMPTY_STATE, type Engine, type StackResource, ty
 import { UNKNOWN } from '../../../src/resources';
 import { VimClient } from '../../../src/vsphere';
 import { retrieveFromContainer } from '../../../src/vsphere/property-collector';
-import { writeOciLayout } from '../../helpers/oci-layout';
+import { HELLO_IMAGE } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
 import { useSimulator } from '../../helpers/vcsim';
-import { connectTestClient, connectTestEngine } from '../../helpers/engine';
+import { connectTestClient, connectTestEngine, vsphereEnv } from '../../helpers/engine';
 
 const ROOT = join(__dirname, '../../..');
 
@@ -31,8 +31,7 @@ describe('stack plan and apply', () => {
     engine = await connectTestEngine(sim());
     outside = await connectTestClient(sim());
     scratch = await mkdtemp(join(tmpdir(), 'vic-stack-test-'));
-    const layout = await writeOciLayout(join(scratch, 'img'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n' }] }], config: { Cmd: ['/hello'] } }]);
-    await registry().push(layout.dir, 'v1', 'test/hello:v1');
+    await registry().pushImage(HELLO_IMAGE, 'test/hello:v1');
     spec = [
       { type: 'container_vm', name: 'web', config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.hello.id}', name: 'web' } },
       { type: 'container_vm', name: 'worker', config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.hello.id}', name: 'worker', power_state: 'stopped' } },
@@ -93,7 +92,7 @@ describe('stack plan and apply', () => {
     await writeFile(specFile, JSON.stringify(crashing));
     await writeFile(stateFile, JSON.stringify(state));
     const s = sim();
-    const env = { ...process.env, VSPHERE_SERVER: s.url, VSPHERE_USER: s.username, VSPHERE_PASSWORD: s.password, VSPHERE_THUMBPRINT: s.thumbprint };
+    const env = { ...process.env, ...vsphereEnv(s) };
     const [rule] = await s.control.addFault({ method: 'PowerOnVM_Task', kind: 'delay', delayMs: 8_000, times: 1 });
 
     // tsx as a loader inside ONE node process (its CLI would fork a child that outlives SIGKILL).

@@ -17,7 +17,7 @@ import { createFolder } from '../../../src/vsphere/folder';
 import { Inventory, type Datacenter, type InventoryObject } from '../../../src/vsphere/inventory';
 import { retrieveFromContainer, retrieveObject } from '../../../src/vsphere/property-collector';
 import { createVm } from '../../../src/vsphere/virtual-machine';
-import { connectTestClient, connectTestEngine } from '../../helpers/engine';
+import { connectTestClient, connectTestEngine, defaultDatastore } from '../../helpers/engine';
 import { useSimulator } from '../../helpers/vcsim';
 
 const base: Attrs = { compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' };
@@ -33,9 +33,7 @@ describe('virtual_container_host ownership', () => {
   beforeAll(async () => {
     engine = await connectTestEngine(sim());
     outside = await connectTestClient(sim());
-    const inv = new Inventory(outside);
-    dc = await inv.datacenter('DC0');
-    ds = await inv.datastore(dc, 'LocalDS_0');
+    ({ dc, ds } = await defaultDatastore(outside));
     markerKey = (await ensureCustomFieldDef(outside, 'vic-iac.vch')).key;
   });
   afterAll(async () => {

@@ -1,19 +1,8 @@
 /** migrateState: the one migration of stored state that every front end runs (pure, table-driven). */
-import { migrateState, StateVersionError, t, type Attrs, type ResourceDeclaration } from '../../../src/resources';
+import { migrateState, StateVersionError, type Attrs, type ResourceDeclaration } from '../../../src/resources';
+import { twiceMigratedResource } from '../../helpers/synthetic-resource';
 
-// A resource whose state changed twice: v0 called the size "mem", v1 stored it in MB as text.
-const synthetic: ResourceDeclaration = {
-  type: 'container_vm',
-  className: 'Synthetic',
-  description: 'A resource that changed its state twice.',
-  schemaVersion: 2,
-  migrations: {
-    0: ({ mem, ...rest }) => ({ ...rest, memory: mem }),
-    1: (s) => ({ ...s, memory: Number(s.memory) }),
-  },
-  schema: { id: { type: t.string, computed: true, description: 'Id.' }, memory: { type: t.number, optional: true, description: 'Memory in MB.' } },
-  docs: { creates: '', importHelp: '', example: '' },
-};
+const synthetic = twiceMigratedResource();
 
 describe('migrateState', () => {
   it.each([

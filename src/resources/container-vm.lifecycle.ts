@@ -221,7 +221,8 @@ async function readVm(client: VimClient, ref: ManagedObjectReference): Promise<V
 /** Looks for the VM a create whose reply was lost made; the server may still be finishing it. */
 async function vmMadeByLostCreate(client: VimClient, uuid: string): Promise<ManagedObjectReference | undefined> {
   const inventory = new Inventory(client);
-  for (const waitMs of [0, 250, 500, 1000]) {
+  // Up to about 8 s: under load vSphere (and the simulator) may take a while to finish the task.
+  for (const waitMs of [0, 250, 500, 1000, 2000, 4000]) {
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
     const ref = await inventory.findVmByUuid(uuid);
     if (ref) return ref;

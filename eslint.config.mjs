@@ -65,7 +65,10 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
     },
   },
-  layer(['src/vsphere/**/*.ts'], [upward('src/vsphere', ['engine', 'resources', 'images', 'cli', 'sim'], 'the vim25 client knows nothing about IaC.'), FRONT_ENDS]),
+  layer(
+    ['src/vsphere/**/*.ts'],
+    [upward('src/vsphere', ['engine', 'resources', 'images', 'cli', 'sim'], 'the vim25 client knows nothing about IaC.'), FRONT_ENDS],
+  ),
   layer(['src/images/**/*.ts'], [upward('src/images', ['engine', 'resources', 'cli', 'sim'], 'the image pipeline knows nothing about resources.'), FRONT_ENDS]),
   layer(['src/resources/**/*.ts'], [upward('src/resources', ['engine', 'cli', 'sim'], 'resources declare and do; the engine decides when.'), FRONT_ENDS]),
   layer(['src/engine/**/*.ts'], [upward('src/engine', ['cli', 'sim'], 'the engine serves every front end alike.'), FRONT_ENDS]),

@@ -17,7 +17,15 @@ import type { SimulatorStats } from '../src/sim/control';
 import type { RunningSimulator } from '../src/sim/simulator';
 import { Inventory, moRef, VimClient } from '../src/vsphere';
 import { datastorePath } from '../src/vsphere/file-manager';
-import { addDevice, fileSerialPort, isoCdrom, networkAdapter, pvscsiController, virtualDisk, type VirtualDeviceConfigSpec } from '../src/vsphere/virtual-devices';
+import {
+  addDevice,
+  fileSerialPort,
+  isoCdrom,
+  networkAdapter,
+  pvscsiController,
+  virtualDisk,
+  type VirtualDeviceConfigSpec,
+} from '../src/vsphere/virtual-devices';
 import { createVm, powerOnVm } from '../src/vsphere/virtual-machine';
 import { median, progress, ratio, round, timedMs } from './figures';
 import type { BenchWorkspace } from './terraform-runner';
@@ -32,7 +40,12 @@ export interface ApplyResult {
   readonly wall_ms: { readonly terraform_apply: number; readonly raw_soap: number; readonly terraform_data_floor: number; readonly stub_apply: number };
   readonly vms_per_s: { readonly terraform_apply: number; readonly raw_soap: number; readonly stub_apply: number };
   /** Every round's wall times (ms); wall_ms holds their medians. */
-  readonly rounds: readonly { readonly terraform_apply: number; readonly raw_soap: number; readonly terraform_data_floor: number; readonly stub_apply: number }[];
+  readonly rounds: readonly {
+    readonly terraform_apply: number;
+    readonly raw_soap: number;
+    readonly terraform_data_floor: number;
+    readonly stub_apply: number;
+  }[];
   readonly ratio_terraform_over_raw: number;
   /** vic's apply over the stub's: how much slower than Terraform driving a provider that does nothing. */
   readonly ratio_terraform_over_stub: number;
@@ -88,7 +101,17 @@ async function rawCreate(sim: RunningSimulator, vchId: string, count: number, co
       const name = `raw-${i}`;
       const devices: VirtualDeviceConfigSpec[] = [
         addDevice(pvscsiController(-100)),
-        addDevice(virtualDisk({ key: -101, controllerKey: -100, unitNumber: 0, fileName: datastorePath(ds, `${name}/${name}.vmdk`), capacityKB: 2048 * 1024, parentFileName: parent }), 'create'),
+        addDevice(
+          virtualDisk({
+            key: -101,
+            controllerKey: -100,
+            unitNumber: 0,
+            fileName: datastorePath(ds, `${name}/${name}.vmdk`),
+            capacityKB: 2048 * 1024,
+            parentFileName: parent,
+          }),
+          'create',
+        ),
         ...(marker.bootstrap_iso ? [addDevice(isoCdrom({ key: -102, isoFileName: marker.bootstrap_iso }))] : []),
         addDevice(networkAdapter({ key: -110, model: 'vmxnet3', network })),
         addDevice(fileSerialPort({ key: -103, fileName: datastorePath(ds, `${name}/console.log`) })),
@@ -181,7 +204,11 @@ async function applyRound(opts: ApplyOptions, index: number, concurrency: number
     const floorRun = await floor.terraform(['apply', '-auto-approve', '-input=false', parallelism, '-var', `n=${opts.vms}`]);
     await stub.terraform(['apply', '-auto-approve', '-input=false', '-var', 'n=0']);
     const stubRun = await stub.terraform(['apply', '-auto-approve', '-input=false', parallelism, '-var', `n=${opts.vms}`]);
-    return { wall: { terraform_apply: round(tf.ms), raw_soap: round(raw.ms), terraform_data_floor: round(floorRun.wallMs), stub_apply: round(stubRun.wallMs) }, rawStats: raw.stats, tfStats: tf.stats };
+    return {
+      wall: { terraform_apply: round(tf.ms), raw_soap: round(raw.ms), terraform_data_floor: round(floorRun.wallMs), stub_apply: round(stubRun.wallMs) },
+      rawStats: raw.stats,
+      tfStats: tf.stats,
+    };
   } finally {
     floor.remove();
     stub.remove();
@@ -193,7 +220,12 @@ export async function applyBench(opts: ApplyOptions): Promise<ApplyResult> {
   const rounds: Round[] = [];
   for (let i = 0; i < (opts.rounds ?? 1); i++) rounds.push(await applyRound(opts, i, concurrency));
   const mid = (key: keyof Round['wall']) => median(rounds.map((r) => r.wall[key]));
-  const wall = { terraform_apply: mid('terraform_apply'), raw_soap: mid('raw_soap'), terraform_data_floor: mid('terraform_data_floor'), stub_apply: mid('stub_apply') };
+  const wall = {
+    terraform_apply: mid('terraform_apply'),
+    raw_soap: mid('raw_soap'),
+    terraform_data_floor: mid('terraform_data_floor'),
+    stub_apply: mid('stub_apply'),
+  };
   const typical = rounds.find((r) => r.wall.terraform_apply === wall.terraform_apply) ?? rounds[0];
   const { tfStats, rawStats } = typical;
   const r = ratio(wall.terraform_apply, wall.raw_soap);
@@ -203,7 +235,11 @@ export async function applyBench(opts: ApplyOptions): Promise<ApplyResult> {
     vms: opts.vms,
     concurrency,
     wall_ms: wall,
-    vms_per_s: { terraform_apply: round(opts.vms / (wall.terraform_apply / 1000)), raw_soap: round(opts.vms / (wall.raw_soap / 1000)), stub_apply: round(opts.vms / (wall.stub_apply / 1000)) },
+    vms_per_s: {
+      terraform_apply: round(opts.vms / (wall.terraform_apply / 1000)),
+      raw_soap: round(opts.vms / (wall.raw_soap / 1000)),
+      stub_apply: round(opts.vms / (wall.stub_apply / 1000)),
+    },
     rounds: rounds.map((x) => x.wall),
     ratio_terraform_over_raw: r,
     ratio_terraform_over_stub: ratio(wall.terraform_apply, wall.stub_apply),

@@ -47,18 +47,30 @@ async function main(): Promise<void> {
   let client: VimClient | undefined;
   try {
     client = await VimClient.connect({ url: sim.url, username: sim.username, password: sim.password, thumbprint: sim.thumbprint });
-    engine = await connectEngine({ url: sim.url, username: sim.username, password: sim.password, insecure: false, thumbprint: sim.thumbprint }, { bootstrapIsoFile: iso });
+    engine = await connectEngine(
+      { url: sim.url, username: sim.username, password: sim.password, insecure: false, thumbprint: sim.thumbprint },
+      { bootstrapIsoFile: iso },
+    );
     const apply = async (type: Parameters<Engine['plan']>[0], config: Attrs) => (await engine!.apply(await engine!.plan(type, null, config))) as Attrs;
     const layout = await writeOciLayout(join(scratch, 'oci'), 'probe', [probeImageSpec()]);
     await registry.push(layout.dir, 'probe', 'vic-bench/probe:1');
     const vch = await apply('virtual_container_host', { name: 'vch-boot', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' });
     const image = await apply('image', { vch_id: vch.id, reference: `${registry.host}/vic-bench/probe:1`, insecure_registry: true });
-    const vm = await apply('container_vm', { vch_id: vch.id, image_id: image.id, name: 'boot', entrypoint: ['/bin/sh', '-c', 'echo first line'], memory_mb: 256, power_state: 'stopped' });
+    const vm = await apply('container_vm', {
+      vch_id: vch.id,
+      image_id: image.id,
+      name: 'boot',
+      entrypoint: ['/bin/sh', '-c', 'echo first line'],
+      memory_mb: 256,
+      power_state: 'stopped',
+    });
     const { accel } = await sim.control.guests();
     const info = await sim.control.info();
     const dsDir = Object.entries(info.datastores).find(([name]) => name === 'LocalDS_0')?.[1];
     if (!dsDir) throw new Error('no local directory for LocalDS_0');
-    const vmDir = String(vm.vm_path).replace(/^\[[^\]]+\]\s*/, '').replace(/[^/]*$/, '');
+    const vmDir = String(vm.vm_path)
+      .replace(/^\[[^\]]+\]\s*/, '')
+      .replace(/[^/]*$/, '');
     const consoleFile = join(dsDir, vmDir, CONSOLE_FILE);
     const samples: BootSample[] = [];
     for (let i = 0; i < boots; i++) {
@@ -68,16 +80,40 @@ async function main(): Promise<void> {
     const firstLine = samples.map((s) => s.power_on_to_first_line_ms);
     const result = {
       benchmark: 'guest-boot',
-      what: 'PowerOnVM_Task → the container\'s first output line in console.log, simulator guest runner, 1 vCPU, 256 MiB, PVSCSI, CD-ROM boot',
+      what: "PowerOnVM_Task → the container's first output line in console.log, simulator guest runner, 1 vCPU, 256 MiB, PVSCSI, CD-ROM boot",
       accel,
       boots,
       p50_ms: round(percentile(firstLine, 50), 0),
       p90_ms: round(percentile(firstLine, 90), 0),
       phases_p50_ms: {
-        power_on_to_qemu: round(percentile(samples.map((s) => s.power_on_to_qemu_ms), 50), 0),
-        qemu_start_to_tether: round(percentile(samples.map((s) => s.phases_ms.qemu_start_to_tether), 50), 0),
-        tether_to_exec: round(percentile(samples.map((s) => s.phases_ms.tether_to_exec), 50), 0),
-        exec_to_first_line: round(percentile(samples.map((s) => s.phases_ms.exec_to_first_line), 50), 0),
+        power_on_to_qemu: round(
+          percentile(
+            samples.map((s) => s.power_on_to_qemu_ms),
+            50,
+          ),
+          0,
+        ),
+        qemu_start_to_tether: round(
+          percentile(
+            samples.map((s) => s.phases_ms.qemu_start_to_tether),
+            50,
+          ),
+          0,
+        ),
+        tether_to_exec: round(
+          percentile(
+            samples.map((s) => s.phases_ms.tether_to_exec),
+            50,
+          ),
+          0,
+        ),
+        exec_to_first_line: round(
+          percentile(
+            samples.map((s) => s.phases_ms.exec_to_first_line),
+            50,
+          ),
+          0,
+        ),
       },
       goal_ms: accel === 'kvm' ? 1500 : 4000,
       samples,
@@ -96,7 +132,9 @@ async function main(): Promise<void> {
 }
 
 async function bootOnce(client: VimClient, sim: Awaited<ReturnType<typeof startSimulator>>, moid: string, consoleFile: string): Promise<BootSample> {
-  const from = await stat(consoleFile).then((s) => s.size).catch(() => 0);
+  const from = await stat(consoleFile)
+    .then((s) => s.size)
+    .catch(() => 0);
   const started = Date.now();
   await powerOnVm(client, moRef('VirtualMachine', moid));
   let qemuAt: number | undefined;

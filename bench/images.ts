@@ -84,7 +84,9 @@ async function main(): Promise<void> {
     const layout = await writeOciLayout(join(scratch, 'layout'), 'v1', [image.spec]);
     await registry.push(layout.dir, 'v1', 'bench/app:v1');
     const reference = `${registry.host}/bench/app:v1`;
-    const compressedBytes = (await Promise.all(layout.layerDigests[0].map(async (d) => (await stat(join(layout.dir, 'blobs/sha256', d.slice(7)))).size))).reduce((a, b) => a + b, 0);
+    const compressedBytes = (
+      await Promise.all(layout.layerDigests[0].map(async (d) => (await stat(join(layout.dir, 'blobs/sha256', d.slice(7)))).size))
+    ).reduce((a, b) => a + b, 0);
 
     const pipelineRuns: { total: number; pullBuild: number; upload: number; peakRssMb: number; info: ImageInfo }[] = [];
     const rawRuns: { skopeo: number; tar: number; mke2fs: number; curl: number; total: number }[] = [];
@@ -128,7 +130,9 @@ async function main(): Promise<void> {
       const dir = join(scratch, `raw-${i}`);
       const rootfs = join(dir, 'rootfs');
       await mkdir(rootfs, { recursive: true });
-      const skopeo = await timed(() => run('skopeo', ['copy', '--quiet', '--insecure-policy', '--src-tls-verify=false', `docker://${reference}`, `dir:${join(dir, 'image')}`]));
+      const skopeo = await timed(() =>
+        run('skopeo', ['copy', '--quiet', '--insecure-policy', '--src-tls-verify=false', `docker://${reference}`, `dir:${join(dir, 'image')}`]),
+      );
       const manifest = JSON.parse(await readFile(join(dir, 'image', 'manifest.json'), 'utf8')) as { layers: { digest: string }[] };
       const tar = await timed(async () => {
         for (const layer of manifest.layers) await run('tar', ['-xpf', join(dir, 'image', layer.digest.slice(7)), '-C', rootfs, '--numeric-owner']);
@@ -137,8 +141,16 @@ async function main(): Promise<void> {
       const mke2fs = await timed(() => run('mke2fs', ['-q', '-F', '-t', 'ext4', '-b', '4096', '-m', '0', '-d', rootfs, disk, `${sizeBytes / 1024}k`]));
       const url = datastoreFileUrl(client, { datacenter: dc.name, datastore: DS, path: `bench-raw-${i}/disk-flat.vmdk` });
       const cookie = client.transport.sessionCookie ?? '';
-      const curl = await timed(() => run('curl', ['-sS', '-f', '-k', '-T', disk, '-H', `Cookie: ${cookie}`, '-H', 'Content-Type: application/octet-stream', url.toString()]));
-      rawRuns.push({ skopeo: skopeo.seconds, tar: tar.seconds, mke2fs: mke2fs.seconds, curl: curl.seconds, total: skopeo.seconds + tar.seconds + mke2fs.seconds + curl.seconds });
+      const curl = await timed(() =>
+        run('curl', ['-sS', '-f', '-k', '-T', disk, '-H', `Cookie: ${cookie}`, '-H', 'Content-Type: application/octet-stream', url.toString()]),
+      );
+      rawRuns.push({
+        skopeo: skopeo.seconds,
+        tar: tar.seconds,
+        mke2fs: mke2fs.seconds,
+        curl: curl.seconds,
+        total: skopeo.seconds + tar.seconds + mke2fs.seconds + curl.seconds,
+      });
       await rm(dir, { recursive: true, force: true });
       await deleteDatastoreFile(client, datastorePath(DS, `bench-raw-${i}`), dc.ref);
     };
@@ -175,7 +187,8 @@ async function main(): Promise<void> {
     const round = (n: number, digits = 3) => Number(n.toFixed(digits));
     const result = {
       benchmark: 'image-pipeline',
-      description: 'buildImage (registry -> verified blobs -> flatten -> mke2fs -> VMDK -> datastore HTTP) vs skopeo copy to dir + tar -x + mke2fs -d + curl -T, same run, medians',
+      description:
+        'buildImage (registry -> verified blobs -> flatten -> mke2fs -> VMDK -> datastore HTTP) vs skopeo copy to dir + tar -x + mke2fs -d + curl -T, same run, medians',
       machine: '2 cores shared, docker-registry and vcsim on 127.0.0.1',
       runs: RUNS,
       image: {
@@ -187,7 +200,11 @@ async function main(): Promise<void> {
       },
       pipeline_s: { pull_and_build: round(p.pullBuild), upload: round(p.upload), total: round(p.total) },
       raw_tools_s: { skopeo_copy: round(r.skopeo), tar_extract: round(r.tar), mke2fs: round(r.mke2fs), curl_put: round(r.curl), total: round(r.total) },
-      ratio_pipeline_over_raw: { pull_and_build: round(p.pullBuild / rawPullBuild, 2), upload: round(p.upload / r.curl, 2), total: round(p.total / r.total, 2) },
+      ratio_pipeline_over_raw: {
+        pull_and_build: round(p.pullBuild / rawPullBuild, 2),
+        upload: round(p.upload / r.curl, 2),
+        total: round(p.total / r.total, 2),
+      },
       throughput_mib_s: { pipeline: round(image.bytes / MiB / p.total, 1), raw_tools: round(image.bytes / MiB / r.total, 1) },
       pipeline_peak_rss_growth_mib: round(p.peakRssMb, 1),
       measured_at: new Date().toISOString(),
@@ -197,7 +214,12 @@ async function main(): Promise<void> {
 
     const rows: [string, string, string, string][] = [
       ['step', 'pipeline (s)', 'raw tools (s)', 'ratio'],
-      ['pull + flatten + mke2fs', p.pullBuild.toFixed(2), `${rawPullBuild.toFixed(2)} (skopeo ${r.skopeo.toFixed(2)} + tar ${r.tar.toFixed(2)} + mke2fs ${r.mke2fs.toFixed(2)})`, (p.pullBuild / rawPullBuild).toFixed(2)],
+      [
+        'pull + flatten + mke2fs',
+        p.pullBuild.toFixed(2),
+        `${rawPullBuild.toFixed(2)} (skopeo ${r.skopeo.toFixed(2)} + tar ${r.tar.toFixed(2)} + mke2fs ${r.mke2fs.toFixed(2)})`,
+        (p.pullBuild / rawPullBuild).toFixed(2),
+      ],
       ['upload to datastore', p.upload.toFixed(2), `${r.curl.toFixed(2)} (curl -T)`, (p.upload / r.curl).toFixed(2)],
       ['total', p.total.toFixed(2), r.total.toFixed(2), (p.total / r.total).toFixed(2)],
     ];

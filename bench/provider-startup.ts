@@ -24,7 +24,11 @@ const STARTUP_TIMEOUT_MS = 30_000;
 function providerLauncher(): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const version = (require('../package.json') as { version: string }).version;
-  return join(installProvider(), `registry.terraform.io/vic-iac/vic/${version}/linux_${process.arch === 'x64' ? 'amd64' : process.arch}`, `terraform-provider-vic_v${version}`);
+  return join(
+    installProvider(),
+    `registry.terraform.io/vic-iac/vic/${version}/linux_${process.arch === 'x64' ? 'amd64' : process.arch}`,
+    `terraform-provider-vic_v${version}`,
+  );
 }
 
 /** Milliseconds from spawn to the first stdout line (then the process is stopped). */
@@ -56,7 +60,9 @@ function timeToExit(command: string, args: string[]): Promise<number> {
     const started = process.hrtime.bigint();
     const child = spawn(command, args, { stdio: 'ignore' });
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(Number(process.hrtime.bigint() - started) / 1e6) : reject(new Error(`${command} ${args.join(' ')} exited ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(Number(process.hrtime.bigint() - started) / 1e6) : reject(new Error(`${command} ${args.join(' ')} exited ${code}`)),
+    );
   });
 }
 
@@ -84,7 +90,8 @@ export async function startupBench(runs: number): Promise<StartupResult> {
   const f = { p50: percentile(floor, 50), p95: percentile(floor, 95) };
   return {
     benchmark: 'provider-startup',
-    description: 'exec of the installed terraform-provider-vic launcher (sh + node) → go-plugin handshake line, AutoMTLS on, vs exec of node -e 0 → exit; interleaved',
+    description:
+      'exec of the installed terraform-provider-vic launcher (sh + node) → go-plugin handshake line, AutoMTLS on, vs exec of node -e 0 → exit; interleaved',
     runs,
     provider_ms: { p50: round(p.p50), p95: round(p.p95) },
     node_floor_ms: { p50: round(f.p50), p95: round(f.p95) },

@@ -49,7 +49,13 @@ export interface RefreshResult {
   readonly points: readonly RefreshPoint[];
   readonly goals: {
     /** With a stopped plan at the largest N, trips_largest counts only the calls made before it was stopped. */
-    readonly round_trips_constant: { readonly met: boolean; readonly smallest_n: number; readonly largest_n: number; readonly trips_smallest: number; readonly trips_largest: number };
+    readonly round_trips_constant: {
+      readonly met: boolean;
+      readonly smallest_n: number;
+      readonly largest_n: number;
+      readonly trips_smallest: number;
+      readonly trips_largest: number;
+    };
     readonly time_ratio_at_largest_n: { readonly met: boolean; readonly limit: 1.5; readonly ratio: number; readonly n: number };
     /** No limit set: the vic/stub ratio at the largest N, the part of the plan time that is vic-iac's. */
     readonly time_ratio_over_stub_at_largest_n: { readonly ratio: number; readonly n: number; readonly stub_over_floor: number };

@@ -95,7 +95,13 @@ export async function runBenchmarks(plan: BenchPlan): Promise<BenchFigures> {
       if (plan.only.has('refresh')) {
         const sim = await startBenchSimulator();
         try {
-          const { refresh, memory } = await refreshBench({ sim, image: registry.image, sizes: plan.sizes, repeats: plan.repeats, planTimeoutMs: plan.planTimeoutMs });
+          const { refresh, memory } = await refreshBench({
+            sim,
+            image: registry.image,
+            sizes: plan.sizes,
+            repeats: plan.repeats,
+            planTimeoutMs: plan.planTimeoutMs,
+          });
           writeResult(plan.out, 'refresh', refresh, machine);
           writeResult(plan.out, 'memory', memory, machine);
           figures = { ...figures, refresh, memory };
@@ -136,7 +142,14 @@ export async function runBenchmarks(plan: BenchPlan): Promise<BenchFigures> {
     execFileSync(process.execPath, [join(REPO, 'node_modules/tsx/dist/cli.mjs'), join(REPO, 'bench/images.ts')], { cwd: REPO, stdio: 'inherit' });
   }
   const images = readFigure<ImagesFigure>(imagesJson);
-  if (images) figures = { ...figures, images: { figure: images, source: plan.quick || !plan.only.has('images') ? `bench/images.ts, ${images.measured_at?.slice(0, 10) ?? 'earlier'}` : 'this run' } };
+  if (images)
+    figures = {
+      ...figures,
+      images: {
+        figure: images,
+        source: plan.quick || !plan.only.has('images') ? `bench/images.ts, ${images.measured_at?.slice(0, 10) ?? 'earlier'}` : 'this run',
+      },
+    };
   const boot = readFigure<BootFigure>(join(REPO, 'bench/results/boot.json'));
   if (boot) figures = { ...figures, boot: { figure: boot, source: `boot test, ${boot.measured_at?.slice(0, 10) ?? 'earlier'}` } };
 

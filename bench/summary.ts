@@ -59,7 +59,9 @@ export function summaryTable(f: BenchFigures): string {
       const isLast = p === last;
       rows.push([
         `Refresh: \`terraform plan\`, ${p.n} container VMs`,
-        p.vic_timed_out ? `stopped after ${s(p.plan_ms.vic_median)}, ${p.round_trips} SOAP round trips by then` : `${s(p.plan_ms.vic_median)}, ${p.round_trips} SOAP round trips`,
+        p.vic_timed_out
+          ? `stopped after ${s(p.plan_ms.vic_median)}, ${p.round_trips} SOAP round trips by then`
+          : `${s(p.plan_ms.vic_median)}, ${p.round_trips} SOAP round trips`,
         `${s(p.plan_ms.floor_median)} (${p.n} \`terraform_data\`)`,
         `${p.vic_timed_out ? '> ' : ''}${p.ratio_vic_over_floor}×`,
         isLast ? `≤ 1.5×` : '',
@@ -77,12 +79,22 @@ export function summaryTable(f: BenchFigures): string {
       ]);
     }
     const c = goals.round_trips_constant;
-    rows.push([`Refresh: round trips, N = ${c.smallest_n} → ${c.largest_n}`, `${c.trips_smallest} → ${last.vic_timed_out ? '> ' : ''}${c.trips_largest}`, 'constant in N', `${(c.trips_largest / Math.max(1, c.trips_smallest)).toFixed(1)}×`, 'constant', met(c.met)]);
+    rows.push([
+      `Refresh: round trips, N = ${c.smallest_n} → ${c.largest_n}`,
+      `${c.trips_smallest} → ${last.vic_timed_out ? '> ' : ''}${c.trips_largest}`,
+      'constant in N',
+      `${(c.trips_largest / Math.max(1, c.trips_smallest)).toFixed(1)}×`,
+      'constant',
+      met(c.met),
+    ]);
   }
   if (f.vsphere) {
     for (const p of f.vsphere.points) {
       const vic = f.refresh?.points.find((r) => r.n === p.n);
-      const versus = vic && !vic.vic_timed_out && !p.vsphere_timed_out ? ` (vic-iac's plan takes ${(vic.plan_ms.vic_median / p.plan_ms.vsphere_median).toFixed(2)}× this)` : '';
+      const versus =
+        vic && !vic.vic_timed_out && !p.vsphere_timed_out
+          ? ` (vic-iac's plan takes ${(vic.plan_ms.vic_median / p.plan_ms.vsphere_median).toFixed(2)}× this)`
+          : '';
       rows.push([
         `Refresh, vSphere provider v${f.vsphere.provider_version}: \`terraform plan\`, ${p.n} \`vsphere_virtual_machine\``,
         `${p.vsphere_timed_out ? 'stopped after ' : ''}${s(p.plan_ms.vsphere_median)}, ${p.round_trips} SOAP round trips${versus}`,
@@ -93,7 +105,17 @@ export function summaryTable(f: BenchFigures): string {
       ]);
     }
   }
-  if (f.memory) rows.push([`Memory: provider peak RSS, plan of ${f.memory.n} VMs`, f.memory.provider_peak_rss_mib === null ? 'not sampled' : `${f.memory.plan_timed_out ? '≥ ' : ''}${f.memory.provider_peak_rss_mib} MiB${f.memory.plan_timed_out ? ' (plan stopped at its time budget)' : ''}`, '', '', '', '']);
+  if (f.memory)
+    rows.push([
+      `Memory: provider peak RSS, plan of ${f.memory.n} VMs`,
+      f.memory.provider_peak_rss_mib === null
+        ? 'not sampled'
+        : `${f.memory.plan_timed_out ? '≥ ' : ''}${f.memory.provider_peak_rss_mib} MiB${f.memory.plan_timed_out ? ' (plan stopped at its time budget)' : ''}`,
+      '',
+      '',
+      '',
+      '',
+    ]);
   if (f.apply) {
     const a = f.apply;
     rows.push([
@@ -137,7 +159,15 @@ export function summaryTable(f: BenchFigures): string {
       '',
     ]);
   }
-  if (f.boot) rows.push(['Boot to entrypoint', s(f.boot.figure.boot_to_entrypoint_ms), `no baseline; ${f.boot.figure.hypervisor ?? 'QEMU'}; ${f.boot.source}`, '', '', '']);
+  if (f.boot)
+    rows.push([
+      'Boot to entrypoint',
+      s(f.boot.figure.boot_to_entrypoint_ms),
+      `no baseline; ${f.boot.figure.hypervisor ?? 'QEMU'}; ${f.boot.source}`,
+      '',
+      '',
+      '',
+    ]);
 
   const header = ['benchmark', 'vic-iac', 'baseline, same run', 'ratio', 'goal', 'met'];
   const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;

@@ -44,7 +44,9 @@ export function benchWorkspace(name: string, env: NodeJS.ProcessEnv = {}, option
   const mirror = installProvider();
   const dir = mkdtempSync(join(tmpdir(), `vic-bench-${name}-`));
   const cliConfig = join(dir, '.terraformrc');
-  const extra = options.extraMirror ? `  filesystem_mirror {\n    path    = "${options.extraMirror.path}"\n    include = ["${options.extraMirror.include}"]\n  }\n` : '';
+  const extra = options.extraMirror
+    ? `  filesystem_mirror {\n    path    = "${options.extraMirror.path}"\n    include = ["${options.extraMirror.include}"]\n  }\n`
+    : '';
   const excluded = ['registry.terraform.io/vic-iac/vic', ...(options.extraMirror ? [options.extraMirror.include] : [])].map((a) => `"${a}"`).join(', ');
   writeFileSync(
     cliConfig,

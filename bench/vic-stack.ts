@@ -26,7 +26,17 @@ export async function startBenchRegistry(): Promise<BenchRegistry> {
   const registry = await startRegistry();
   try {
     const layout = await writeOciLayout(join(scratch, 'layout'), 'v1', [
-      { layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho up\n', mode: 0o755 }] }], config: { Entrypoint: ['/bin/app'] } },
+      {
+        layers: [
+          {
+            entries: [
+              { type: 'dir', path: 'bin' },
+              { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho up\n', mode: 0o755 },
+            ],
+          },
+        ],
+        config: { Entrypoint: ['/bin/app'] },
+      },
     ]);
     await registry.push(layout.dir, 'v1', 'bench/app:v1');
   } catch (err) {
@@ -124,7 +134,8 @@ const STUB_ADDRESS = `registry.terraform.io/${STUB_SOURCE}`;
 export function stubProviderMirror(): string {
   const dir = join(STUB_MIRROR, STUB_ADDRESS);
   const versions = existsSync(dir) ? readdirSync(dir) : [];
-  if (versions.length === 0) throw new Error(`the stub Terraform provider is not in ${dir}: run "npm run setup" (scripts/peers/75-stub-provider.sh builds it from bench/stub-provider)`);
+  if (versions.length === 0)
+    throw new Error(`the stub Terraform provider is not in ${dir}: run "npm run setup" (scripts/peers/75-stub-provider.sh builds it from bench/stub-provider)`);
   return STUB_MIRROR;
 }
 

@@ -43,7 +43,8 @@ export interface VsphereOptions {
 export function installedVsphereProvider(): string {
   const dir = join(MIRROR, ADDRESS);
   const versions = existsSync(dir) ? readdirSync(dir) : [];
-  if (versions.length === 0) throw new Error(`the vSphere Terraform provider is not in ${dir}: run "npm run setup" (scripts/peers/70-vsphere-provider.sh builds it from Go modules)`);
+  if (versions.length === 0)
+    throw new Error(`the vSphere Terraform provider is not in ${dir}: run "npm run setup" (scripts/peers/70-vsphere-provider.sh builds it from Go modules)`);
   return versions.sort().at(-1)!;
 }
 
@@ -154,14 +155,21 @@ export async function vsphereBench(opts: VsphereOptions): Promise<VsphereResult>
       const point: VspherePoint = {
         n,
         apply_s: round(apply.wallMs / 1000, 2),
-        plan_ms: { vsphere: ms.map((v) => round(v)), floor: floorMs.map((v) => round(v)), vsphere_median: round(median(ms)), floor_median: round(median(floorMs)) },
+        plan_ms: {
+          vsphere: ms.map((v) => round(v)),
+          floor: floorMs.map((v) => round(v)),
+          vsphere_median: round(median(ms)),
+          floor_median: round(median(floorMs)),
+        },
         ratio_vsphere_over_floor: ratio(median(ms), median(floorMs)),
         vsphere_timed_out: runs.some((r) => r.result.timedOut),
         round_trips: trips,
         round_trips_by_method: (runs.find((r) => r.trips === trips) ?? runs[0]).byMethod,
       };
       points.push(point);
-      progress(`vsphere N=${n}: plan ${point.plan_ms.vsphere_median} ms vs floor ${point.plan_ms.floor_median} ms (×${point.ratio_vsphere_over_floor}), ${trips} round trips`);
+      progress(
+        `vsphere N=${n}: plan ${point.plan_ms.vsphere_median} ms vs floor ${point.plan_ms.floor_median} ms (×${point.ratio_vsphere_over_floor}), ${trips} round trips`,
+      );
       if (point.vsphere_timed_out) break;
     }
   } finally {

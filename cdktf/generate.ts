@@ -22,7 +22,8 @@ const GENERATOR_VERSION = '@cdktf/provider-generator 0.21.0';
 type ProviderGenerator = new (code: CodeMaker, schema: object) => { generateAll(): void };
 function loadGenerator(): ProviderGenerator {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('@cdktf/provider-generator/lib/get/generator/provider-generator') as { TerraformProviderGenerator: ProviderGenerator }).TerraformProviderGenerator;
+  return (require('@cdktf/provider-generator/lib/get/generator/provider-generator') as { TerraformProviderGenerator: ProviderGenerator })
+    .TerraformProviderGenerator;
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -70,7 +71,9 @@ function withOptionalSingleBlocks(schema: object, path: string, content: string)
         const required = new RegExp(`^(  readonly ${property})(: )`, 'm');
         if (required.test(out)) out = out.replace(required, '$1?$2');
         else if (!new RegExp(`^  readonly ${property}\\?: `, 'm').test(out)) {
-          throw new Error(`cdktf/${path}: the optional block "${name}" of ${type} has no "readonly ${property}" in its config interface; the generator output changed, update withOptionalSingleBlocks`);
+          throw new Error(
+            `cdktf/${path}: the optional block "${name}" of ${type} has no "readonly ${property}" in its config interface; the generator output changed, update withOptionalSingleBlocks`,
+          );
         }
       }
     }

@@ -49,7 +49,10 @@ export async function generateServerCertificate(now = new Date()): Promise<Serve
     ],
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
   // go-plugin decodes with base64.RawStdEncoding: any "=" padding fails the handshake.
   const handshakeField = Buffer.from(cert.rawData).toString('base64').replace(/=+$/, '');
   return { certPem: cert.toString('pem'), keyPem, handshakeField };
@@ -97,7 +100,10 @@ function writeCachedCertificate(dir: string, cert: ServerCertificate): void {
  * to a day, kept with mode 0600. It authenticates this plugin to Terraform, which trusts only the
  * certificate printed in the handshake; the client side is still verified on every connection.
  */
-export async function serverCertificate(env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<{ cert: ServerCertificate; source: CertificateSource }> {
+export async function serverCertificate(
+  env: NodeJS.ProcessEnv = process.env,
+  now = new Date(),
+): Promise<{ cert: ServerCertificate; source: CertificateSource }> {
   // A key another user could have written is not ours to present: only a private directory is used.
   const dir = env.VIC_PROVIDER_CERT_CACHE === '0' ? undefined : certificateCacheDir(env);
   const cached = dir ? readCachedCertificate(dir, now) : undefined;

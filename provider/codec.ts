@@ -166,7 +166,8 @@ function toWire(type: CtyType, v: CtyValue | undefined, path: WirePath): unknown
       if (typeof v !== 'object' || Array.isArray(v)) throw new CodecError(pathText(path), `object required, got ${describe(v)}`);
       const given = v as Record<string, CtyValue>;
       for (const k of Object.keys(given)) {
-        if (!(k in attrs)) throw new CodecError(pathText(at(path, k)), `unsupported attribute (the object type has ${Object.keys(attrs).join(', ') || 'no attributes'})`);
+        if (!(k in attrs))
+          throw new CodecError(pathText(at(path, k)), `unsupported attribute (the object type has ${Object.keys(attrs).join(', ') || 'no attributes'})`);
       }
       // cty requires exactly one entry per attribute: absent ones go out as null.
       const out: Record<string, unknown> = {};
@@ -239,7 +240,8 @@ function fromWire(type: CtyType, raw: unknown, path: WirePath, opts: DecodeOptio
       return raw.map((e, i) => fromWire(type[1] as CtyType, e, at(path, i), opts));
     }
     case 'map': {
-      if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array) throw new CodecError(pathText(path), `${ctyTypeName(type)} required, got ${describe(raw)}`);
+      if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array)
+        throw new CodecError(pathText(path), `${ctyTypeName(type)} required, got ${describe(raw)}`);
       const out: Record<string, CtyValue> = {};
       for (const [k, e] of Object.entries(raw)) out[k] = fromWire(type[1] as CtyType, e, at(path, k), opts);
       return out;
@@ -247,13 +249,17 @@ function fromWire(type: CtyType, raw: unknown, path: WirePath, opts: DecodeOptio
     case 'tuple': {
       const elements = type[1] as readonly CtyType[];
       if (!Array.isArray(raw) || raw.length !== elements.length) {
-        throw new CodecError(pathText(path), `a tuple of ${elements.length} elements required, got ${describe(raw)}${Array.isArray(raw) ? ` of ${raw.length}` : ''}`);
+        throw new CodecError(
+          pathText(path),
+          `a tuple of ${elements.length} elements required, got ${describe(raw)}${Array.isArray(raw) ? ` of ${raw.length}` : ''}`,
+        );
       }
       return elements.map((t, i) => fromWire(t, raw[i], at(path, i), opts));
     }
     case 'object': {
       const attrs = type[1] as { readonly [name: string]: CtyType };
-      if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array) throw new CodecError(pathText(path), `object required, got ${describe(raw)}`);
+      if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array)
+        throw new CodecError(pathText(path), `object required, got ${describe(raw)}`);
       const given = raw as Record<string, unknown>;
       for (const k of Object.keys(given)) {
         if (!(k in attrs)) throw new CodecError(pathText(at(path, k)), 'unsupported attribute');
@@ -323,7 +329,8 @@ export function fromJsonValue(type: CtyType, raw: unknown, path: WirePath, opts:
     }
     case 'tuple': {
       const elements = type[1] as readonly CtyType[];
-      if (!Array.isArray(raw) || raw.length !== elements.length) throw new CodecError(pathText(path), `a tuple of ${elements.length} elements required, got ${describe(raw)}`);
+      if (!Array.isArray(raw) || raw.length !== elements.length)
+        throw new CodecError(pathText(path), `a tuple of ${elements.length} elements required, got ${describe(raw)}`);
       return elements.map((t, i) => fromJsonValue(t, raw[i], at(path, i), opts));
     }
     case 'object': {
@@ -333,7 +340,8 @@ export function fromJsonValue(type: CtyType, raw: unknown, path: WirePath, opts:
       if (!opts.lenientObjects) {
         for (const k of Object.keys(given)) if (!(k in attrs)) throw new CodecError(pathText(at(path, k)), 'unsupported attribute');
         const missing = Object.keys(attrs).filter((k) => !(k in given));
-        if (missing.length > 0) throw new CodecError(pathText(path), `an object with ${Object.keys(attrs).length} attributes is required (missing ${missing.join(', ')})`);
+        if (missing.length > 0)
+          throw new CodecError(pathText(path), `an object with ${Object.keys(attrs).length} attributes is required (missing ${missing.join(', ')})`);
       }
       const out: Record<string, CtyValue> = {};
       for (const [k, t] of Object.entries(attrs)) out[k] = fromJsonValue(t, given[k], at(path, k), opts);
@@ -369,7 +377,8 @@ function toJsonValue(type: CtyType, v: CtyValue | undefined, path: WirePath): un
     }
     case 'tuple': {
       const elements = type[1] as readonly CtyType[];
-      if (!Array.isArray(v) || v.length !== elements.length) throw new CodecError(pathText(path), `a tuple of ${elements.length} elements required, got ${describe(v)}`);
+      if (!Array.isArray(v) || v.length !== elements.length)
+        throw new CodecError(pathText(path), `a tuple of ${elements.length} elements required, got ${describe(v)}`);
       return elements.map((t, i) => toJsonValue(t, v[i], at(path, i)));
     }
     case 'object': {
@@ -386,7 +395,11 @@ function toJsonValue(type: CtyType, v: CtyValue | undefined, path: WirePath): un
 }
 
 /** A DynamicValue from Terraform: msgpack if present, else JSON, else (both empty) null. */
-export function decodeDynamicValue(type: CtyType, dv: { msgpack?: Uint8Array | null; json?: Uint8Array | null } | null | undefined, opts: DecodeOptions = {}): CtyValue {
+export function decodeDynamicValue(
+  type: CtyType,
+  dv: { msgpack?: Uint8Array | null; json?: Uint8Array | null } | null | undefined,
+  opts: DecodeOptions = {},
+): CtyValue {
   if (dv?.msgpack && dv.msgpack.length > 0) return decodeMsgpack(type, dv.msgpack, opts);
   if (dv?.json && dv.json.length > 0) return decodeJson(type, dv.json);
   return null;

@@ -26,7 +26,14 @@ function engineConnector(logger: Logger) {
           require('./engine-entry')
     ) as typeof import('./engine-entry');
     return connectEngine(settings, {
-      log: (e) => logger.log(e.error ? 'debug' : 'trace', `vSphere ${e.method}`, { object: e.object, status: e.status, ms: Math.round(e.durationMs), attempt: e.attempt, error: e.error }),
+      log: (e) =>
+        logger.log(e.error ? 'debug' : 'trace', `vSphere ${e.method}`, {
+          object: e.object,
+          status: e.status,
+          ms: Math.round(e.durationMs),
+          attempt: e.attempt,
+          error: e.error,
+        }),
       onRefreshRead: (r) => logger.log('debug', 'refresh inventory read', { pools: r.pools, vms: r.vms }),
     });
   };
@@ -39,7 +46,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     process.exit(1);
   }
   if (negotiateProtocol(env) === undefined) {
-    process.stderr.write(`terraform-provider-vic speaks plugin protocol 6; the client offered ${env.PLUGIN_PROTOCOL_VERSIONS}. Use Terraform >= 1.0 or OpenTofu.\n`);
+    process.stderr.write(
+      `terraform-provider-vic speaks plugin protocol 6; the client offered ${env.PLUGIN_PROTOCOL_VERSIONS}. Use Terraform >= 1.0 or OpenTofu.\n`,
+    );
     process.exit(1);
   }
   // stdout carries the handshake line and nothing else: a stray console.log would break the client.

@@ -334,7 +334,13 @@ export class VicProvider {
     }
   }
 
-  async planResourceChange(req: { type_name: string; prior_state?: WireDynamicValue; proposed_new_state?: WireDynamicValue; config?: WireDynamicValue; prior_private?: Buffer }) {
+  async planResourceChange(req: {
+    type_name: string;
+    prior_state?: WireDynamicValue;
+    proposed_new_state?: WireDynamicValue;
+    config?: WireDynamicValue;
+    prior_private?: Buffer;
+  }) {
     let kind: TerraformKind | undefined;
     let config: Attrs | null = null;
     try {
@@ -354,7 +360,8 @@ export class VicProvider {
       const change = await engine.plan(this.resourceType(kind), prior, config, typeof replanOf === 'string' ? { replaces: replanOf } : {});
       const diagnostics = problemDiagnostics(kind, change.problems, config);
       if (hasErrors(diagnostics)) return { diagnostics };
-      for (const note of change.notes) diagnostics.push(warningDiagnostic(note, `Planned change to ${req.type_name}: ${change.reasons.join('; ') || change.action}.`));
+      for (const note of change.notes)
+        diagnostics.push(warningDiagnostic(note, `Planned change to ${req.type_name}: ${change.reasons.join('; ') || change.action}.`));
       const planned = this.conformPlan(kind, change.planned ?? {}, config, prior);
       this.opts.logger.log('debug', 'planned', { type: req.type_name, action: change.action, reasons: change.reasons.join('; ') });
       return {
@@ -368,7 +375,13 @@ export class VicProvider {
     }
   }
 
-  async applyResourceChange(req: { type_name: string; prior_state?: WireDynamicValue; planned_state?: WireDynamicValue; config?: WireDynamicValue; planned_private?: Buffer }) {
+  async applyResourceChange(req: {
+    type_name: string;
+    prior_state?: WireDynamicValue;
+    planned_state?: WireDynamicValue;
+    config?: WireDynamicValue;
+    planned_private?: Buffer;
+  }) {
     let kind: TerraformKind | undefined;
     let prior: Attrs | null = null;
     let planned: Attrs | null = null;
@@ -380,12 +393,17 @@ export class VicProvider {
       const engine = await this.engine();
       const options: ApplyOptions = {
         signal: this.stopController.signal,
-        onProgress: (e) => this.opts.logger.log('info', `${e.type} ${e.name}: ${e.phase}${e.message ? ` (${e.message})` : ''}`, { current: e.current, total: e.total }),
+        onProgress: (e) =>
+          this.opts.logger.log('info', `${e.type} ${e.name}: ${e.phase}${e.message ? ` (${e.message})` : ''}`, { current: e.current, total: e.total }),
       };
       this.opts.logger.log('info', 'applying', { type: req.type_name, action: change.action });
       const result = await engine.apply(change, options);
       const newState = planned === null || result === null ? null : this.conformApplied(kind, result, planned);
-      return { new_state: this.encode(kind, newState), private: writePrivate({ ...readPrivate(req.planned_private), [REPLAN_OF]: undefined }), diagnostics: [] };
+      return {
+        new_state: this.encode(kind, newState),
+        private: writePrivate({ ...readPrivate(req.planned_private), [REPLAN_OF]: undefined }),
+        diagnostics: [],
+      };
     } catch (err) {
       const diagnostics = this.failure(kind, `Cannot apply ${req.type_name}`, err, planned);
       // Keep what exists: a failed create leaves nothing (a retry adopts a half-made object by its
@@ -471,7 +489,10 @@ export class VicProvider {
       const promised = planned[name];
       let v = result[name] === undefined ? null : result[name];
       if (!containsUnknown(promised) && promised !== undefined && !sameValue(promised, v)) {
-        this.opts.logger.log('debug', 'applied value differs from the plan; keeping the planned value until the next refresh', { type: kind.typeName, attribute: name });
+        this.opts.logger.log('debug', 'applied value differs from the plan; keeping the planned value until the next refresh', {
+          type: kind.typeName,
+          attribute: name,
+        });
         v = promised;
       }
       if (containsUnknown(v)) throw new Error(`the engine left "${name}" of ${kind.typeName} unknown after apply; please report this`);

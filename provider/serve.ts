@@ -69,7 +69,9 @@ export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
 
   const security = await transportSecurity(grpcJs, env);
   await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`unix:${socketPath}`, security.credentials, (err) => (err ? reject(new Error(`cannot listen on unix socket ${socketPath}: ${err.message}`)) : resolve())),
+    server.bindAsync(`unix:${socketPath}`, security.credentials, (err) =>
+      err ? reject(new Error(`cannot listen on unix socket ${socketPath}: ${err.message}`)) : resolve(),
+    ),
   );
   // Only when bound: go-plugin dials as soon as it reads the line. Never a 7th field (go-plugin 1.4 splits into 6).
   const handshake = `1|${PROTOCOL_VERSION}|unix|${socketPath}|grpc|${security.handshakeField}`;

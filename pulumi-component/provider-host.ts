@@ -24,7 +24,15 @@ import {
   StateVersionError,
   validateAttrs,
 } from '../src/resources';
-import { IMPORT_PROPERTY, PROVIDER_PROPERTY, RESOURCE_NAME_PROPERTY, connectionConfigKey, pulumiPath, toEngineAttrs, toPulumiValues } from './attribute-mapping';
+import {
+  IMPORT_PROPERTY,
+  PROVIDER_PROPERTY,
+  RESOURCE_NAME_PROPERTY,
+  connectionConfigKey,
+  pulumiPath,
+  toEngineAttrs,
+  toPulumiValues,
+} from './attribute-mapping';
 
 /**
  * The schema version the outputs were written at, stored among them: Pulumi keeps no version for a
@@ -86,7 +94,7 @@ export function storedAttrs(decl: ResourceDeclaration, props: PropertyBag): Attr
     return migrateState(decl, Number(version), toEngineAttrs(decl.schema, renamed));
   } catch (err) {
     if (!(err instanceof StateVersionError)) throw err;
-    throw new Error(`vic: ${err.message}${err.newer ? '; a newer vic-iac wrote this stack\'s state: upgrade the vic-iac package of this program' : ''}`);
+    throw new Error(`vic: ${err.message}${err.newer ? "; a newer vic-iac wrote this stack's state: upgrade the vic-iac package of this program" : ''}`);
   }
 }
 
@@ -154,7 +162,11 @@ export class ProviderHost {
       const { settings, problems } = connectionSettings(this.connection);
       if (!settings) {
         const list = problems.map((p) => `${connectionConfigKey(formatPath(p.path))}: ${p.summary}: ${p.detail}`).join('\n');
-        return Promise.reject(new Error(`vic: cannot connect to vSphere:\n${list}\nSet them with "pulumi config set vic:<name>" (--secret for vic:password) or the VSPHERE_* environment variables.`));
+        return Promise.reject(
+          new Error(
+            `vic: cannot connect to vSphere:\n${list}\nSet them with "pulumi config set vic:<name>" (--secret for vic:password) or the VSPHERE_* environment variables.`,
+          ),
+        );
       }
       this.engine = this.connectEngine(settings);
       // A failed login must not stick: the next call tries again.
@@ -177,7 +189,13 @@ export class ProviderHost {
     return { ...storedAttrs(decl, props), id };
   }
 
-  private async plan(decl: ResourceDeclaration, prior: Attrs | null, news: PropertyBag | null, name: string, props: PropertyBag = news ?? {}): Promise<PlannedChange> {
+  private async plan(
+    decl: ResourceDeclaration,
+    prior: Attrs | null,
+    news: PropertyBag | null,
+    name: string,
+    props: PropertyBag = news ?? {},
+  ): Promise<PlannedChange> {
     const engine = await this.connected();
     const config = news === null ? null : toEngineAttrs(decl.schema, news, NOT_ATTRIBUTES);
     const change = await engine.plan(decl.type, prior, config, claimant(decl.type, props));

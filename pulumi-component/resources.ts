@@ -6,14 +6,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { ResourceDeclaration, containerVm, image, virtualContainerHost } from '../src/resources';
 import { IMPORT_PROPERTY, RESOURCE_NAME_PROPERTY, pulumiOutputNames, pulumiSecretNames } from './attribute-mapping';
 import { dynamicProviderFor } from './dynamic-provider';
-import type {
-  ContainerVmArgs,
-  ContainerVmOutputs,
-  ImageArgs,
-  ImageOutputs,
-  VirtualContainerHostArgs,
-  VirtualContainerHostOutputs,
-} from './types.generated';
+import type { ContainerVmArgs, ContainerVmOutputs, ImageArgs, ImageOutputs, VirtualContainerHostArgs, VirtualContainerHostOutputs } from './types.generated';
 
 /** Module of the type tokens: `pulumi-nodejs:dynamic/vic:ContainerVm`. */
 const TOKEN_MODULE = 'vic';

@@ -7,4 +7,5 @@ bash scripts/setup.sh --profile test
 export PATH="$PWD/.cache/bin:$PATH"
 npx tsc -p tsconfig.json --noEmit
 npx eslint .
+npx prettier --check . --log-level warn
 npx jest --ci "$@"

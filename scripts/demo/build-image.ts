@@ -49,7 +49,11 @@ async function main(): Promise<void> {
         Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
         WorkingDir: '/',
         ExposedPorts: { '80/tcp': {} },
-        Labels: { 'org.opencontainers.image.title': 'vic-iac demo busybox', 'org.opencontainers.image.version': version, 'org.opencontainers.image.source': 'debian busybox-static' },
+        Labels: {
+          'org.opencontainers.image.title': 'vic-iac demo busybox',
+          'org.opencontainers.image.version': version,
+          'org.opencontainers.image.source': 'debian busybox-static',
+        },
       },
     },
   ]);

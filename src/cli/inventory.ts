@@ -42,7 +42,14 @@ export async function inventoryFromState(engine: Engine, state: StackState): Pro
     if (entry.type === 'virtual_container_host') {
       rows.push({ kind: entry.type, address, name: str(a.name), id: str(a.id), status: gone ? 'gone' : 'ready', detail: `store ${str(a.image_store)}` });
     } else if (entry.type === 'image') {
-      rows.push({ kind: entry.type, address, name: str(a.reference), id: str(a.id), status: gone ? 'gone' : 'stored', detail: `${Math.ceil(Number(a.size_bytes ?? 0) / 1048576)} MiB disk in ${str(a.disk_path).replace(/\/[^/]*$/, '/')}` });
+      rows.push({
+        kind: entry.type,
+        address,
+        name: str(a.reference),
+        id: str(a.id),
+        status: gone ? 'gone' : 'stored',
+        detail: `${Math.ceil(Number(a.size_bytes ?? 0) / 1048576)} MiB disk in ${str(a.disk_path).replace(/\/[^/]*$/, '/')}`,
+      });
     } else {
       rows.push({
         kind: entry.type,
@@ -64,9 +71,22 @@ export async function inventoryFromVsphere(engine: Engine): Promise<InventoryRow
   const { hosts, images, containerVms } = await engine.inventory();
   const names = new Map(hosts.map((h) => [h.id, h.marker.name]));
   const rows: InventoryRow[] = [];
-  for (const h of hosts) rows.push({ kind: 'virtual_container_host', name: h.marker.name, id: h.id, status: 'ready', detail: `store [${h.marker.datastore}] ${h.marker.image_store_path}` });
+  for (const h of hosts)
+    rows.push({
+      kind: 'virtual_container_host',
+      name: h.marker.name,
+      id: h.id,
+      status: 'ready',
+      detail: `store [${h.marker.datastore}] ${h.marker.image_store_path}`,
+    });
   for (const i of images) {
-    rows.push({ kind: 'image', name: SHORT_DIGEST(i.digest), id: i.digest, status: 'in use', detail: `${i.users} container VM${i.users === 1 ? '' : 's'} in ${names.get(i.vchId) ?? i.vchId}` });
+    rows.push({
+      kind: 'image',
+      name: SHORT_DIGEST(i.digest),
+      id: i.digest,
+      status: 'in use',
+      detail: `${i.users} container VM${i.users === 1 ? '' : 's'} in ${names.get(i.vchId) ?? i.vchId}`,
+    });
   }
   for (const vm of containerVms) {
     rows.push({
@@ -88,7 +108,10 @@ export function renderInventory(rows: readonly InventoryRow[], colour: (status: 
   const kindLabel = { virtual_container_host: 'VCH', image: 'IMAGE', container_vm: 'CONTAINER VM' };
   // Digests are long; the table shows as much as `docker images` does (--json has them whole).
   const shortId = (id: string) => (id.startsWith('sha256:') ? id.slice(0, 19) : id);
-  const table = [['KIND', 'NAME', 'ID', 'STATUS', 'PROCESS', 'DETAIL'], ...rows.map((r) => [kindLabel[r.kind], r.name, shortId(r.id), r.status, r.process ?? '', r.detail])];
+  const table = [
+    ['KIND', 'NAME', 'ID', 'STATUS', 'PROCESS', 'DETAIL'],
+    ...rows.map((r) => [kindLabel[r.kind], r.name, shortId(r.id), r.status, r.process ?? '', r.detail]),
+  ];
   const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...table.map((row) => row[i].length)));
   return `${table
     .map((row, i) => {

@@ -32,7 +32,10 @@ async function findContainer(engine: Engine, name: string, vch: string | undefin
   if (named.length === 0) {
     const known = containerVms.map((vm) => String(vm.name)).sort();
     const where = vch === undefined ? '' : ` in VCH "${vch}"`;
-    throw new CliError(`no container VM named "${name}"${where}; known: ${known.length > 0 ? known.join(', ') : 'none'} (vic ls --all lists them)`, EXIT.failure);
+    throw new CliError(
+      `no container VM named "${name}"${where}; known: ${known.length > 0 ? known.join(', ') : 'none'} (vic ls --all lists them)`,
+      EXIT.failure,
+    );
   }
   if (named.length > 1) {
     const vchs = named.map((vm) => vchName.get(String(vm.vch_id)) ?? String(vm.vch_id)).join(', ');
@@ -40,7 +43,8 @@ async function findContainer(engine: Engine, name: string, vch: string | undefin
   }
   const vm = named[0];
   const host = hosts.find((h) => h.id === vm.vch_id);
-  if (!host || typeof vm.vm_path !== 'string') throw new CliError(`container VM "${name}" has no VM directory in vSphere yet; try again once it exists`, EXIT.usage);
+  if (!host || typeof vm.vm_path !== 'string')
+    throw new CliError(`container VM "${name}" has no VM directory in vSphere yet; try again once it exists`, EXIT.usage);
   return { vm, datacenter: host.marker.datacenter };
 }
 
@@ -77,4 +81,3 @@ export async function containerLogs(engine: Engine, name: string, opts: LogsOpti
     await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
   }
 }
-

@@ -8,7 +8,15 @@ import { dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ConnectionError, addConnectionOptions, connectionFromOptions } from './connection-options';
 import { CliError, EXIT, type CliContext } from './context';
-import { DEFAULT_SIM_PORT, SimulatorError, exportLines, runningSimulator, simulatorStateDir, startEmbeddedSimulator, stopEmbeddedSimulator } from './embedded-simulator';
+import {
+  DEFAULT_SIM_PORT,
+  SimulatorError,
+  exportLines,
+  runningSimulator,
+  simulatorStateDir,
+  startEmbeddedSimulator,
+  stopEmbeddedSimulator,
+} from './embedded-simulator';
 import { parseDuration } from '../resources';
 import { SpecError } from './spec';
 import { StateFileError, defaultStatePath, readState } from './state-file';
@@ -77,7 +85,17 @@ export function buildProgram(exit: { code: number }): Command {
       const { planCommand } = await import('./stack-commands');
       const detailed = opts.detailedExitcode === true;
       try {
-        exit.code = await planCommand(ctxOf(cmd), { file: String(opts.file), state: opts.state as string | undefined, json: opts.json === true, refresh: opts.refresh !== false, detailedExitcode: detailed }, connectionFromOptions(opts));
+        exit.code = await planCommand(
+          ctxOf(cmd),
+          {
+            file: String(opts.file),
+            state: opts.state as string | undefined,
+            json: opts.json === true,
+            refresh: opts.refresh !== false,
+            detailedExitcode: detailed,
+          },
+          connectionFromOptions(opts),
+        );
       } catch (err) {
         // Terraform's convention: with --detailed-exitcode, 2 means changes, so every error is 1.
         if (detailed && err instanceof CliError) throw new CliError(err.message, EXIT.failure);
@@ -87,7 +105,9 @@ export function buildProgram(exit: { code: number }): Command {
     });
 
   const lockTimeout = () =>
-    new Option('--lock-timeout <duration>', 'how long to wait when another vic run holds the state lock, e.g. 30s or 5m (default: fail at once)').argParser((v) => parseLockTimeout(v));
+    new Option('--lock-timeout <duration>', 'how long to wait when another vic run holds the state lock, e.g. 30s or 5m (default: fail at once)').argParser(
+      (v) => parseLockTimeout(v),
+    );
 
   stackCommand('apply', 'plan, then create, update or replace what the spec declares (state saved after every resource)')
     .option('-y, --auto-approve', 'do not ask for confirmation (needed when stdin is not a terminal)')
@@ -96,7 +116,13 @@ export function buildProgram(exit: { code: number }): Command {
       const { applyCommand } = await import('./stack-commands');
       exit.code = await applyCommand(
         ctxOf(cmd),
-        { file: String(opts.file), state: opts.state as string | undefined, json: opts.json === true, autoApprove: opts.autoApprove === true, lockTimeoutMs: opts.lockTimeout as number | undefined },
+        {
+          file: String(opts.file),
+          state: opts.state as string | undefined,
+          json: opts.json === true,
+          autoApprove: opts.autoApprove === true,
+          lockTimeoutMs: opts.lockTimeout as number | undefined,
+        },
         connectionFromOptions(opts),
       );
     });
@@ -108,7 +134,13 @@ export function buildProgram(exit: { code: number }): Command {
       const { applyCommand } = await import('./stack-commands');
       exit.code = await applyCommand(
         ctxOf(cmd),
-        { file: String(opts.file), state: opts.state as string | undefined, json: opts.json === true, autoApprove: opts.autoApprove === true, lockTimeoutMs: opts.lockTimeout as number | undefined },
+        {
+          file: String(opts.file),
+          state: opts.state as string | undefined,
+          json: opts.json === true,
+          autoApprove: opts.autoApprove === true,
+          lockTimeoutMs: opts.lockTimeout as number | undefined,
+        },
         connectionFromOptions(opts),
         'destroy',
       );
@@ -137,7 +169,15 @@ export function buildProgram(exit: { code: number }): Command {
       if (opts.json) ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
       else {
         const s = ctx.styles;
-        ctx.out(renderInventory(rows, (status) => (status === 'poweredOn' || status === 'ready' || status === 'stored' || status === 'in use' ? s.green(status) : status === 'gone' ? s.red(status) : s.yellow(status))));
+        ctx.out(
+          renderInventory(rows, (status) =>
+            status === 'poweredOn' || status === 'ready' || status === 'stored' || status === 'in use'
+              ? s.green(status)
+              : status === 'gone'
+                ? s.red(status)
+                : s.yellow(status),
+          ),
+        );
       }
     } finally {
       await engine.close();
@@ -166,7 +206,12 @@ export function buildProgram(exit: { code: number }): Command {
     const { containerLogs } = await import('./logs');
     const engine = await connectEngine(settings);
     try {
-      await containerLogs(engine, name, { follow: opts.follow === true, tail, timestamps: opts.timestamps === true, vch: opts.vch as string | undefined }, { stdout: (t) => ctx.out(t), stderr: (t) => ctx.err(t) });
+      await containerLogs(
+        engine,
+        name,
+        { follow: opts.follow === true, tail, timestamps: opts.timestamps === true, vch: opts.vch as string | undefined },
+        { stdout: (t) => ctx.out(t), stderr: (t) => ctx.err(t) },
+      );
     } finally {
       await engine.close();
     }
@@ -180,7 +225,12 @@ export function buildProgram(exit: { code: number }): Command {
   sim
     .command('start')
     .description('start the simulator in the background (or keep the running one) and print the VSPHERE_* exports')
-    .addOption(new Option('--port <n>', 'port on 127.0.0.1 (0: a free one)').default(DEFAULT_SIM_PORT).env('VIC_SIM_PORT').argParser((v) => parsePort(v)))
+    .addOption(
+      new Option('--port <n>', 'port on 127.0.0.1 (0: a free one)')
+        .default(DEFAULT_SIM_PORT)
+        .env('VIC_SIM_PORT')
+        .argParser((v) => parsePort(v)),
+    )
     .option('--no-guests', 'do not run container VMs in QEMU: powered-on VMs stay model objects')
     .option('--max-guests <n>', 'QEMU processes at once; more powered-on VMs wait in a queue (default 2)')
     .option('--json', 'machine-readable output on stdout')
@@ -207,7 +257,8 @@ export function buildProgram(exit: { code: number }): Command {
       const ctx = ctxOf(cmd);
       const record = await runningSimulator(simulatorStateDir());
       if (opts.json) ctx.out(`${JSON.stringify(record ? { running: true, ...record } : { running: false }, null, 2)}\n`);
-      else if (record) ctx.out(`# vSphere simulator running: ${record.url} (pid ${record.pid}, since ${record.startedAt})\n${exportLines(record).join('\n')}\n`);
+      else if (record)
+        ctx.out(`# vSphere simulator running: ${record.url} (pid ${record.pid}, since ${record.startedAt})\n${exportLines(record).join('\n')}\n`);
       else ctx.out('# vSphere simulator not running; start it with: vic sim start\n');
       exit.code = record ? EXIT.ok : 3;
     });

@@ -86,7 +86,9 @@ export function formatValue(v: Value | undefined): string {
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
   const entries = Object.entries(v);
-  return entries.length === 0 ? '{}' : `{ ${entries.map(([k, e]) => `${/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? k : JSON.stringify(k)} = ${formatValue(e)}`).join(', ')} }`;
+  return entries.length === 0
+    ? '{}'
+    : `{ ${entries.map(([k, e]) => `${/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? k : JSON.stringify(k)} = ${formatValue(e)}`).join(', ')} }`;
 }
 
 interface AttributeLine {
@@ -113,7 +115,9 @@ function attributeLines(c: StackChange): AttributeLine[] {
       .map((name) => line([name], undefined, planned?.[name], false));
   }
   if (action === 'delete') {
-    return ['id', 'name'].filter((name) => schema[name] && prior?.[name] !== undefined && prior?.[name] !== null).map((name) => line([name], prior?.[name], undefined, false));
+    return ['id', 'name']
+      .filter((name) => schema[name] && prior?.[name] !== undefined && prior?.[name] !== null)
+      .map((name) => line([name], prior?.[name], undefined, false));
   }
   const forced = new Set(c.change.requiresReplace.map((p) => formatPath(p)));
   return c.change.changes.map((a: AttributeChange) => line(a.path, a.before, a.after, a.forceNew || forced.has(formatPath(a.path))));
@@ -207,19 +211,26 @@ export function planAsJson(plan: StackPlan): object {
         notes: c.change.notes,
         requires_replace: c.change.requiresReplace.map((p) => formatPath(p)),
         depends_on: c.dependsOn,
-        attributes: c.change.action === 'no-op'
-          ? []
-          : attributeLines(c).map((l) => ({
-              path: formatPath(l.path),
-              before: jsonValue(l.before),
-              after: jsonValue(l.after),
-              after_unknown: l.after === UNKNOWN,
-              sensitive: l.sensitive,
-              force_new: l.forceNew,
-            })),
+        attributes:
+          c.change.action === 'no-op'
+            ? []
+            : attributeLines(c).map((l) => ({
+                path: formatPath(l.path),
+                before: jsonValue(l.before),
+                after: jsonValue(l.after),
+                after_unknown: l.after === UNKNOWN,
+                sensitive: l.sensitive,
+                force_new: l.forceNew,
+              })),
       };
     }),
     summary: summarize(plan),
-    problems: plan.problems.map((p) => ({ address: p.address, path: formatPath(p.path), severity: p.severity ?? 'error', summary: p.summary, detail: p.detail })),
+    problems: plan.problems.map((p) => ({
+      address: p.address,
+      path: formatPath(p.path),
+      severity: p.severity ?? 'error',
+      summary: p.summary,
+      detail: p.detail,
+    })),
   };
 }

@@ -80,7 +80,14 @@ function parseYaml(file: string, text: string): { root: YAMLMap; lineAt: LineAt 
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   const lineAt: LineAt = (node) => (node?.range ? lineCounter.linePos(node.range[0]).line : undefined);
   if (doc.errors.length > 0) {
-    throw new SpecError(doc.errors.map((e) => ({ file, line: e.linePos?.[0].line, path: [], message: `YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` })));
+    throw new SpecError(
+      doc.errors.map((e) => ({
+        file,
+        line: e.linePos?.[0].line,
+        path: [],
+        message: `YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+      })),
+    );
   }
   const types = declarations.map((d) => d.type as string);
   const root = doc.contents;

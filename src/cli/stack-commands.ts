@@ -69,7 +69,12 @@ function failOnProblems(ctx: CliContext, p: Planned, json: boolean): void {
   throw new CliError(`the spec cannot be applied:\n${problems.map(formatSpecProblem).join('\n')}`, EXIT.usage);
 }
 
-export async function planCommand(ctx: CliContext, options: StackOptions & { detailedExitcode?: boolean }, settings: ConnectionSettings, mode: 'plan' | 'destroy' = 'plan'): Promise<number> {
+export async function planCommand(
+  ctx: CliContext,
+  options: StackOptions & { detailedExitcode?: boolean },
+  settings: ConnectionSettings,
+  mode: 'plan' | 'destroy' = 'plan',
+): Promise<number> {
   const p = await makePlan(ctx, options, mode, settings);
   try {
     failOnProblems(ctx, p, options.json === true);
@@ -100,7 +105,12 @@ async function confirm(ctx: CliContext, question: string): Promise<boolean> {
   }
 }
 
-export async function applyCommand(ctx: CliContext, options: StackOptions & { autoApprove?: boolean }, settings: ConnectionSettings, mode: 'apply' | 'destroy' = 'apply'): Promise<number> {
+export async function applyCommand(
+  ctx: CliContext,
+  options: StackOptions & { autoApprove?: boolean },
+  settings: ConnectionSettings,
+  mode: 'apply' | 'destroy' = 'apply',
+): Promise<number> {
   const interactive = process.stdin.isTTY === true && options.json !== true;
   if (!options.autoApprove && !interactive) {
     throw new CliError(`vic ${mode} needs --auto-approve when it cannot ask (no terminal on stdin, or --json)`, EXIT.usage);
@@ -130,7 +140,10 @@ export async function applyCommand(ctx: CliContext, options: StackOptions & { au
         return EXIT.ok;
       }
       if (!options.autoApprove) {
-        const ok = await confirm(ctx, mode === 'destroy' ? '\nDo you really want to destroy all resources of this spec?' : '\nDo you want to perform these actions?');
+        const ok = await confirm(
+          ctx,
+          mode === 'destroy' ? '\nDo you really want to destroy all resources of this spec?' : '\nDo you want to perform these actions?',
+        );
         if (!ok) {
           ctx.out('Apply cancelled.\n');
           return EXIT.failure;
@@ -173,7 +186,8 @@ async function runApply(ctx: CliContext, p: Planned, options: StackOptions, plan
       onResource: (address, event, detail, applied) => {
         const action = actions.get(address) ?? applied ?? 'update';
         if (event === 'start') reporter.start(address, action);
-        else if (event === 'done') reporter.finish(address, action, latest.resources[address] ? String(latest.resources[address].attrs.id ?? '') || undefined : undefined);
+        else if (event === 'done')
+          reporter.finish(address, action, latest.resources[address] ? String(latest.resources[address].attrs.id ?? '') || undefined : undefined);
         else reporter.failed(address, detail ?? 'failed');
       },
     });
@@ -186,7 +200,10 @@ async function runApply(ctx: CliContext, p: Planned, options: StackOptions, plan
   reporter.stop();
   const sum = summarize(p.plan);
   if (quiet) ctx.out(`${JSON.stringify({ plan: planJson, outcome: 'applied', summary: sum, state: statePath }, null, 2)}\n`);
-  else ctx.out(`\n${ctx.styles.green(ctx.styles.bold(`Apply complete! Resources: ${sum.add} added, ${sum.change} changed, ${sum.destroy} destroyed.`))}\nState: ${statePath}\n`);
+  else
+    ctx.out(
+      `\n${ctx.styles.green(ctx.styles.bold(`Apply complete! Resources: ${sum.add} added, ${sum.change} changed, ${sum.destroy} destroyed.`))}\nState: ${statePath}\n`,
+    );
   return EXIT.ok;
 }
 

@@ -30,20 +30,27 @@ export function readState(path: string): StackState {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new StateFileError(`state file ${path} is not valid JSON (${(err as Error).message}); restore it from a backup or move it away to start over (vSphere objects it tracked are then unmanaged)`);
+    throw new StateFileError(
+      `state file ${path} is not valid JSON (${(err as Error).message}); restore it from a backup or move it away to start over (vSphere objects it tracked are then unmanaged)`,
+    );
   }
   const state = parsed as Partial<StackState>;
   if (state.version !== 1 || typeof state.resources !== 'object' || state.resources === null) {
     throw new StateFileError(`state file ${path} has an unknown format (version ${String(state.version)}); this vic reads version 1`);
   }
-  return { ...state, resources: Object.fromEntries(Object.entries(state.resources).map(([address, entry]) => [address, currentEntry(path, address, entry)])) } as StackState;
+  return {
+    ...state,
+    resources: Object.fromEntries(Object.entries(state.resources).map(([address, entry]) => [address, currentEntry(path, address, entry)])),
+  } as StackState;
 }
 
 /** An entry written at an older schema version of its resource, migrated to the current one. */
 function currentEntry(path: string, address: string, entry: StateEntry): StateEntry {
   const decl = declarations.find((d) => d.type === entry.type);
   if (!decl) {
-    throw new StateFileError(`state file ${path}: ${address} has resource type "${String(entry.type)}", which this vic does not know (known: ${declarations.map((d) => d.type).join(', ')}); upgrade vic`);
+    throw new StateFileError(
+      `state file ${path}: ${address} has resource type "${String(entry.type)}", which this vic does not know (known: ${declarations.map((d) => d.type).join(', ')}); upgrade vic`,
+    );
   }
   if (entry.schemaVersion === decl.schemaVersion) return entry;
   try {
@@ -59,7 +66,7 @@ function writeNewFileSynced(path: string, text: string): void {
   const fd = openSync(path, 'wx', 0o600);
   try {
     const bytes = Buffer.from(text, 'utf8');
-    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+    for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -127,7 +134,13 @@ export async function lockState(path: string, options: LockOptions = {}): Promis
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const lock = `${path}.lock`;
-  const mine: LockRecord = { pid: process.pid, host: hostname(), nonce: randomBytes(8).toString('hex'), since: new Date().toISOString(), command: options.command };
+  const mine: LockRecord = {
+    pid: process.pid,
+    host: hostname(),
+    nonce: randomBytes(8).toString('hex'),
+    since: new Date().toISOString(),
+    command: options.command,
+  };
   const waitUntil = Date.now() + (options.timeoutMs ?? 0);
   for (;;) {
     const attempt = tryLock(lock, mine);
@@ -163,7 +176,11 @@ function tryLock(lock: string, mine: LockRecord): Attempt {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const claimant = readLockRecord(claim);
         if (claimant && !holderAlive(claimant)) {
-          return { held: false, holder, detail: `a takeover of its stale lock by process ${claimant.pid} was interrupted; remove ${lock} and ${claim}, then run again` };
+          return {
+            held: false,
+            holder,
+            detail: `a takeover of its stale lock by process ${claimant.pid} was interrupted; remove ${lock} and ${claim}, then run again`,
+          };
         }
         return { held: false, holder: claimant ?? holder, detail: 'that run is taking over a stale lock' };
       }
@@ -240,6 +257,8 @@ function removeLeftovers(path: string): void {
 function lockedError(path: string, lock: string, holder: LockRecord, detail: string | undefined, waitedMs: number): StateFileError {
   const who = `vic process ${holder.pid}${holder.host !== hostname() ? ` on ${holder.host}` : ''}${holder.command ? ` (${holder.command}` : ''}${holder.command && holder.since ? `, since ${holder.since})` : holder.command ? ')' : ''}`;
   const waited = waitedMs > 0 ? ` after waiting ${Math.round(waitedMs / 1000)} s` : '';
-  const what = detail ? `; ${detail}` : `; wait for it to finish${waitedMs > 0 ? '' : ', or pass --lock-timeout to wait for it (e.g. --lock-timeout 5m)'}. Remove ${lock} only if that process is not vic`;
+  const what = detail
+    ? `; ${detail}`
+    : `; wait for it to finish${waitedMs > 0 ? '' : ', or pass --lock-timeout to wait for it (e.g. --lock-timeout 5m)'}. Remove ${lock} only if that process is not vic`;
   return new StateFileError(`state ${path} is locked by ${who}${waited}${what}`);
 }

@@ -88,9 +88,12 @@ export class IdentityClaims {
     if (holder.retiring) {
       return {
         problems: [
-          duplicateProblem(identified, attrs, (names, last) =>
-            `${who.label ?? 'this resource'} declares ${names}, which ${holder.label ?? 'a resource that leaves the configuration'} holds; ` +
-            `a renamed resource must keep its object: move its state (a moved block, terraform state mv) instead of creating it again, or give this one its own ${last}.`,
+          duplicateProblem(
+            identified,
+            attrs,
+            (names, last) =>
+              `${who.label ?? 'this resource'} declares ${names}, which ${holder.label ?? 'a resource that leaves the configuration'} holds; ` +
+              `a renamed resource must keep its object: move its state (a moved block, terraform state mv) instead of creating it again, or give this one its own ${last}.`,
           ),
         ],
       };

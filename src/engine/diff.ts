@@ -17,7 +17,10 @@ export interface Diff {
 /** Structural equality for attribute values; null and an empty list/map are the same to vSphere. */
 export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
   const empty = (v: Value | undefined) =>
-    v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && !Array.isArray(v) && !isUnknown(v) && Object.keys(v).length === 0);
+    v === undefined ||
+    v === null ||
+    (Array.isArray(v) && v.length === 0) ||
+    (typeof v === 'object' && !Array.isArray(v) && !isUnknown(v) && Object.keys(v).length === 0);
   if (empty(a) && empty(b)) return true;
   if (isUnknown(a) || isUnknown(b)) return a === b;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));

@@ -131,7 +131,11 @@ export class VsphereEngine implements Engine {
     const replaces = prior === null && options.owner === undefined && options.replaces ? options.replaces : undefined;
     const owner =
       options.owner ??
-      (typeof prior?.id === 'string' && prior.id ? stateOwner(type, prior) : replaces ? stateOwner(type, { id: replaces }) : `${CREATE_OWNER}${type}:${++this.creates}`);
+      (typeof prior?.id === 'string' && prior.id
+        ? stateOwner(type, prior)
+        : replaces
+          ? stateOwner(type, { id: replaces })
+          : `${CREATE_OWNER}${type}:${++this.creates}`);
     const empty = { type, prior, planned: null, changes: [], requiresReplace: [], reasons: [], notes: [], owner };
     if (errors(problems).length > 0) return { ...empty, action: 'no-op', problems };
 
@@ -176,7 +180,8 @@ export class VsphereEngine implements Engine {
     // A create that makes again an object the front end's state still holds (the second plan of a
     // destroy-first replacement, a tainted resource) promises no outputs: what refers to them must
     // see a change, so that the resources using the old object are replaced with it.
-    const madeAgain = prior === null && typeof check.planned?.id === 'string' && (check.planned.id === replaces || this.stateIds.has(`${type}:${check.planned.id}`));
+    const madeAgain =
+      prior === null && typeof check.planned?.id === 'string' && (check.planned.id === replaces || this.stateIds.has(`${type}:${check.planned.id}`));
     if (planned && check.planned && !madeAgain) {
       planned = { ...planned };
       for (const [name, v] of Object.entries(check.planned)) if (decl.schema[name]?.computed && !decl.schema[name]?.optional) planned[name] = v;

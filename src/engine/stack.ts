@@ -118,17 +118,36 @@ export function validateStack(resources: readonly StackResource[]): StackProblem
   for (const r of resources) {
     const address = addressOf(r);
     if (!types.includes(r.type)) {
-      problems.push({ address, path: [], severity: 'error', summary: 'Unknown resource type', detail: `"${r.type}" is not a resource type; use one of ${types.join(', ')}.` });
+      problems.push({
+        address,
+        path: [],
+        severity: 'error',
+        summary: 'Unknown resource type',
+        detail: `"${r.type}" is not a resource type; use one of ${types.join(', ')}.`,
+      });
       continue;
     }
-    if (addresses.has(address)) problems.push({ address, path: [], severity: 'error', summary: 'Duplicate resource', detail: `${address} is declared twice; give each resource its own name.` });
+    if (addresses.has(address))
+      problems.push({
+        address,
+        path: [],
+        severity: 'error',
+        summary: 'Duplicate resource',
+        detail: `${address} is declared twice; give each resource its own name.`,
+      });
     addresses.add(address);
   }
   for (const r of resources) {
     const address = addressOf(r);
     for (const ref of referencesOf(r.config)) {
       if (!addresses.has(ref)) {
-        problems.push({ address, path: [], severity: 'error', summary: 'Reference to an undeclared resource', detail: `${address} refers to ${ref}, which the spec does not declare. Known: ${[...addresses].join(', ') || 'none'}.` });
+        problems.push({
+          address,
+          path: [],
+          severity: 'error',
+          summary: 'Reference to an undeclared resource',
+          detail: `${address} refers to ${ref}, which the spec does not declare. Known: ${[...addresses].join(', ') || 'none'}.`,
+        });
       }
     }
   }
@@ -153,7 +172,14 @@ export function validateStack(resources: readonly StackResource[]): StackProblem
     seen.set(key, addressOf(r));
   }
   const cycle = findCycle(resources);
-  if (cycle) problems.push({ address: cycle[0], path: [], severity: 'error', summary: 'Reference cycle', detail: `resources refer to each other in a circle: ${cycle.join(' → ')}. Break the cycle.` });
+  if (cycle)
+    problems.push({
+      address: cycle[0],
+      path: [],
+      severity: 'error',
+      summary: 'Reference cycle',
+      detail: `resources refer to each other in a circle: ${cycle.join(' → ')}. Break the cycle.`,
+    });
   return problems;
 }
 
@@ -194,7 +220,12 @@ export async function refreshStack(engine: Engine, state: StackState): Promise<S
 }
 
 /** Plans every resource of the spec against the refreshed state, plus deletes for what left the spec. */
-export async function planStack(engine: Engine, resources: readonly StackResource[], state: StackState, options: { refresh?: boolean } = {}): Promise<StackPlan> {
+export async function planStack(
+  engine: Engine,
+  resources: readonly StackResource[],
+  state: StackState,
+  options: { refresh?: boolean } = {},
+): Promise<StackPlan> {
   const problems: StackProblem[] = validateStack(resources);
   const refreshed = options.refresh === false ? state : await refreshStack(engine, state);
   if (problems.length > 0) return { changes: [], problems, refreshed };
@@ -243,7 +274,15 @@ function propagateReplacements(changes: StackChange[], resources: readonly Stack
       if (paths.length === 0) continue;
       byAddress.set(c.address, {
         ...c,
-        change: { ...c.change, action: 'replace', requiresReplace: [...c.change.requiresReplace, ...paths], reasons: [...c.change.reasons, `${replacedDep} is ${byAddress.get(replacedDep)?.change.action === 'create' ? 're-created' : 'replaced'} (forces replacement)`] },
+        change: {
+          ...c.change,
+          action: 'replace',
+          requiresReplace: [...c.change.requiresReplace, ...paths],
+          reasons: [
+            ...c.change.reasons,
+            `${replacedDep} is ${byAddress.get(replacedDep)?.change.action === 'create' ? 're-created' : 'replaced'} (forces replacement)`,
+          ],
+        },
       });
       changed = true;
     }
@@ -259,7 +298,10 @@ function propagateReplacements(changes: StackChange[], resources: readonly Stack
 export async function applyStack(engine: Engine, plan: StackPlan, resources: readonly StackResource[], options: StackApplyOptions = {}): Promise<StackState> {
   const blocking = plan.problems.filter((p) => (p.severity ?? 'error') === 'error');
   if (blocking.length > 0) {
-    throw new ResourceError(`the plan has errors; nothing was changed:\n${blocking.map((p) => `${p.address}${p.path.length ? `.${formatPath(p.path)}` : ''}: ${p.detail}`).join('\n')}`, blocking);
+    throw new ResourceError(
+      `the plan has errors; nothing was changed:\n${blocking.map((p) => `${p.address}${p.path.length ? `.${formatPath(p.path)}` : ''}: ${p.detail}`).join('\n')}`,
+      blocking,
+    );
   }
   const work = new StackApply(engine, plan, resources, options);
   const outcome = await runScheduled(work.pending, {
@@ -373,7 +415,13 @@ class StackApply {
     const prior = c.change.action === 'create' ? null : (this.state.resources[c.address]?.attrs ?? null);
     let change = await this.engine.plan(c.change.type, prior, config, { owner: c.address, label: c.address });
     if (c.change.action === 'replace' && change.action !== 'replace') change = { ...change, action: 'replace' };
-    const entry = (attrs: Attrs): StateEntry => ({ type: spec.type, name: spec.name, schemaVersion: declarationFor(spec.type).schemaVersion, attrs, dependsOn: c.dependsOn });
+    const entry = (attrs: Attrs): StateEntry => ({
+      type: spec.type,
+      name: spec.name,
+      schemaVersion: declarationFor(spec.type).schemaVersion,
+      attrs,
+      dependsOn: c.dependsOn,
+    });
     const old = this.state.resources[c.address];
     if (change.action === 'replace' && change.createBeforeDestroy && old) {
       // The new object first; the old one stays in the state under its own address, deleted

@@ -132,10 +132,15 @@ export class DatastoreImageStore implements ImageStore {
     const onAbort = () => current?.counted.destroy(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await uploadDatastoreFile(this.options.client, this.file(path), () => {
-        options.signal?.throwIfAborted();
-        return open();
-      }, { size: source.size });
+      await uploadDatastoreFile(
+        this.options.client,
+        this.file(path),
+        () => {
+          options.signal?.throwIfAborted();
+          return open();
+        },
+        { size: source.size },
+      );
     } catch (err) {
       if (options.signal?.aborted) throw options.signal.reason ?? err;
       throw this.failure('upload', path, err);

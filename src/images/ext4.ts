@@ -53,7 +53,9 @@ export function planFilesystemSize(stats: StagingStats, requestedMb?: number): F
   if (requestedMb !== undefined) {
     sizeBytes = requestedMb * MiB;
     if (sizeBytes < requiredBytes) {
-      throw new FilesystemBuildError(`size_mb ${requestedMb} is too small for this image: its content needs at least ${Math.ceil(requiredBytes / MiB)} MB; raise size_mb or leave it unset`);
+      throw new FilesystemBuildError(
+        `size_mb ${requestedMb} is too small for this image: its content needs at least ${Math.ceil(requiredBytes / MiB)} MB; raise size_mb or leave it unset`,
+      );
     }
   } else {
     sizeBytes = roundUp(requiredBytes + Math.max(64 * MiB, Math.ceil(requiredBytes / 4)), 4 * MiB);

@@ -276,7 +276,9 @@ export class RootfsStaging {
       if (component === '' || component === '.') continue;
       if (component === '..') {
         if (resolved.length === 0) {
-          throw new UnsafeLayerPathError(`layer ${context.layer.digest}: entry "${entryName}" leads above the image root through a symbolic link; refusing the image`);
+          throw new UnsafeLayerPathError(
+            `layer ${context.layer.digest}: entry "${entryName}" leads above the image root through a symbolic link; refusing the image`,
+          );
         }
         resolved.pop();
         continue;
@@ -299,7 +301,9 @@ export class RootfsStaging {
       }
       if (stat.isSymbolicLink()) {
         if (++hops > MAX_SYMLINK_HOPS) {
-          throw new UnsafeLayerPathError(`layer ${context.layer.digest}: entry "${entryName}" goes through more than ${MAX_SYMLINK_HOPS} symbolic links (a loop?)`);
+          throw new UnsafeLayerPathError(
+            `layer ${context.layer.digest}: entry "${entryName}" goes through more than ${MAX_SYMLINK_HOPS} symbolic links (a loop?)`,
+          );
         }
         const destination = await readlink(absolute);
         const steps = destination.split('/');
@@ -323,7 +327,9 @@ export class RootfsStaging {
     const source = join(this.root, ...parent, parts[parts.length - 1]);
     const stat = await lstatOrUndefined(source);
     if (!stat) {
-      throw new LayerFormatError(`layer ${context.layer.digest}: hard link "${entryName}" points to "${linkName}", which is not in the image (removed by a whiteout, or the layer is out of order)`);
+      throw new LayerFormatError(
+        `layer ${context.layer.digest}: hard link "${entryName}" points to "${linkName}", which is not in the image (removed by a whiteout, or the layer is out of order)`,
+      );
     }
     if (stat.isDirectory()) throw new LayerFormatError(`layer ${context.layer.digest}: hard link "${entryName}" points to directory "${linkName}"`);
     return { absolute: source, relative: [...parent, parts[parts.length - 1]].join('/') };
@@ -413,7 +419,9 @@ function attributesOf(header: tar.Header): EntryAttributes {
 /** Splits an entry name into components, refusing absolute names and `..`. */
 export function entryPathParts(name: string, layer: LayerFile): string[] {
   if (name.startsWith('/')) {
-    throw new UnsafeLayerPathError(`layer ${layer.digest}: entry "${name}" has an absolute path; layer entries must be relative to the image root. Refusing the image`);
+    throw new UnsafeLayerPathError(
+      `layer ${layer.digest}: entry "${name}" has an absolute path; layer entries must be relative to the image root. Refusing the image`,
+    );
   }
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) {

@@ -91,9 +91,7 @@ export interface ImageMetadata extends ContainerConfig {
 const MAX_METADATA_BYTES = 1024 * 1024;
 
 export type StoredImageState =
-  | { readonly state: 'complete'; readonly metadata: ImageMetadata }
-  | { readonly state: 'partial'; readonly reason: string }
-  | { readonly state: 'absent' };
+  { readonly state: 'complete'; readonly metadata: ImageMetadata } | { readonly state: 'partial'; readonly reason: string } | { readonly state: 'absent' };
 
 /**
  * Checks what the store holds for a digest. Complete means metadata.json parses, names this digest,
@@ -118,10 +116,16 @@ export async function inspectStoredImage(store: ImageStore, digest: string): Pro
   }
   if (metadata.digest !== digest) return { state: 'partial', reason: `${layout.metadata} names digest ${String(metadata.digest)}` };
   if (extentSize !== metadata.size_bytes) {
-    return { state: 'partial', reason: `${layout.extent} is ${extentSize ?? 'missing'}${extentSize === undefined ? '' : ' bytes'}, metadata says ${metadata.size_bytes}` };
+    return {
+      state: 'partial',
+      reason: `${layout.extent} is ${extentSize ?? 'missing'}${extentSize === undefined ? '' : ' bytes'}, metadata says ${metadata.size_bytes}`,
+    };
   }
   if (descriptorSize !== metadata.descriptor_bytes) {
-    return { state: 'partial', reason: `${layout.descriptor} is ${descriptorSize ?? 'missing'}${descriptorSize === undefined ? '' : ' bytes'}, metadata says ${metadata.descriptor_bytes}` };
+    return {
+      state: 'partial',
+      reason: `${layout.descriptor} is ${descriptorSize ?? 'missing'}${descriptorSize === undefined ? '' : ' bytes'}, metadata says ${metadata.descriptor_bytes}`,
+    };
   }
   return { state: 'complete', metadata };
 }

@@ -118,7 +118,9 @@ export function classifyManifest(contentType: string | undefined, body: unknown,
   const doc = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const declared = typeof doc.mediaType === 'string' ? doc.mediaType : contentType?.split(';')[0].trim();
   if (declared === MediaTypes.dockerManifestV1 || declared === MediaTypes.dockerManifestV1Signed || doc.schemaVersion === 1) {
-    throw new UnsupportedManifestError(`${where} is a Docker schema 1 manifest, which is deprecated and not supported; re-push the image with a current client (e.g. "skopeo copy --format v2s2")`);
+    throw new UnsupportedManifestError(
+      `${where} is a Docker schema 1 manifest, which is deprecated and not supported; re-push the image with a current client (e.g. "skopeo copy --format v2s2")`,
+    );
   }
   if (declared && INDEX_TYPES.includes(declared)) return 'index';
   if (declared && MANIFEST_TYPES.includes(declared)) return 'manifest';
@@ -140,10 +142,14 @@ export function parseManifest(body: unknown, where: string): ImageManifest {
   const layers = doc.layers.map((d) => checkDescriptor(d, where));
   for (const layer of layers) {
     if (layer.mediaType === MediaTypes.ociLayerZstd || layer.mediaType.endsWith('+zstd')) {
-      throw new UnsupportedManifestError(`${where} has a zstd-compressed layer ${layer.digest}; only gzip and uncompressed layers are supported (re-push it with gzip, e.g. "skopeo copy --dest-compress-format gzip")`);
+      throw new UnsupportedManifestError(
+        `${where} has a zstd-compressed layer ${layer.digest}; only gzip and uncompressed layers are supported (re-push it with gzip, e.g. "skopeo copy --dest-compress-format gzip")`,
+      );
     }
     if (!LAYER_TYPES.includes(layer.mediaType)) {
-      throw new UnsupportedManifestError(`${where} has layer ${layer.digest} of media type "${layer.mediaType}", which is not a filesystem layer; is it an artifact rather than a container image?`);
+      throw new UnsupportedManifestError(
+        `${where} has layer ${layer.digest} of media type "${layer.mediaType}", which is not a filesystem layer; is it an artifact rather than a container image?`,
+      );
     }
   }
   return { schemaVersion: 2, mediaType: doc.mediaType ?? MediaTypes.ociManifest, config: checkDescriptor(doc.config, where), layers };
@@ -157,7 +163,13 @@ function checkDescriptor(d: unknown, where: string): Descriptor {
   if (typeof desc.size !== 'number' || !Number.isSafeInteger(desc.size) || desc.size < 0) {
     throw new UnsupportedManifestError(`${where} holds descriptor ${desc.digest} without a valid size`);
   }
-  return { mediaType: typeof desc.mediaType === 'string' ? desc.mediaType : '', digest: desc.digest, size: desc.size, platform: desc.platform, annotations: desc.annotations };
+  return {
+    mediaType: typeof desc.mediaType === 'string' ? desc.mediaType : '',
+    digest: desc.digest,
+    size: desc.size,
+    platform: desc.platform,
+    annotations: desc.annotations,
+  };
 }
 
 /** Picks the manifest for a platform from an index, skipping attestation entries (unknown/unknown). */
@@ -167,10 +179,10 @@ export function selectPlatformManifest(index: ImageIndex, wanted: Platform, wher
   // Prefer an entry without a variant when none was asked for (amd64 rarely has one).
   const pick = exact.find((m) => !m.platform?.variant) ?? exact[0];
   if (pick) return pick;
-  const offered = candidates
-    .map((m) => (m.platform ? formatPlatform(m.platform) : '(no platform)'))
-    .filter((p) => p !== 'unknown/unknown');
-  throw new PlatformNotFoundError(`${where} has no manifest for platform ${formatPlatform(wanted)} (it offers: ${offered.join(', ') || 'nothing'}); set "platform" to one of those`);
+  const offered = candidates.map((m) => (m.platform ? formatPlatform(m.platform) : '(no platform)')).filter((p) => p !== 'unknown/unknown');
+  throw new PlatformNotFoundError(
+    `${where} has no manifest for platform ${formatPlatform(wanted)} (it offers: ${offered.join(', ') || 'nothing'}); set "platform" to one of those`,
+  );
 }
 
 /** Reads the container config out of an image config blob. */

@@ -12,14 +12,7 @@ import { join } from 'node:path';
 import { ImageError, LayerLimitError, PlatformNotFoundError } from './errors';
 import { buildExt4, planFilesystemSize, rootfsUuidForDigest, ROOTFS_LABEL, type PrivilegeMode } from './ext4';
 import { RootfsStaging, type UnpackLimits } from './flatten';
-import {
-  bufferSource,
-  fileSource,
-  imageLayout,
-  inspectStoredImage,
-  type ImageMetadata,
-  type ImageStore,
-} from './image-store';
+import { bufferSource, fileSource, imageLayout, inspectStoredImage, type ImageMetadata, type ImageStore } from './image-store';
 import {
   classifyManifest,
   formatPlatform,
@@ -86,7 +79,9 @@ export function imageLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): ImageI
     if (text === undefined || text === '') return DEFAULT_IMAGE_LIMITS[key];
     const value = Number(text);
     if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
-      throw new LayerLimitError(`${name}=${JSON.stringify(text)} is not a positive whole number; set it to one (default ${DEFAULT_IMAGE_LIMITS[key]}) or unset it`);
+      throw new LayerLimitError(
+        `${name}=${JSON.stringify(text)} is not a positive whole number; set it to one (default ${DEFAULT_IMAGE_LIMITS[key]}) or unset it`,
+      );
     }
     return value;
   };
@@ -225,7 +220,18 @@ export async function buildImage(options: BuildImageOptions, store: ImageStore):
 
     const staging = await mkdtemp(join(options.workDir ?? tmpdir(), `vic-image-${digestHex(resolved.digest).slice(0, 12)}-`));
     try {
-      return await buildInStaging({ options, limits, store, client, controller, staging, resolved, manifest, config: config.container, partial: existing.state === 'partial' });
+      return await buildInStaging({
+        options,
+        limits,
+        store,
+        client,
+        controller,
+        staging,
+        resolved,
+        manifest,
+        config: config.container,
+        partial: existing.state === 'partial',
+      });
     } finally {
       await removeStagingArea(staging);
     }
@@ -316,13 +322,27 @@ async function pullLayersInto(work: StagingWork, rootfs: RootfsStaging, blobs: s
 }
 
 /** The staged rootfs as an ext4 image in `disk`; the rootfs tree is removed once it is in there. */
-async function makeFilesystem(work: StagingWork, rootfs: RootfsStaging, disk: string, build: ProgressMeter): Promise<{ extentFile: string; extentSize: number; uuid: string }> {
+async function makeFilesystem(
+  work: StagingWork,
+  rootfs: RootfsStaging,
+  disk: string,
+  build: ProgressMeter,
+): Promise<{ extentFile: string; extentSize: number; uuid: string }> {
   const plan = await rootfs.plan();
   const size = planFilesystemSize(plan.stats, work.options.sizeMb);
   const uuid = rootfsUuidForDigest(work.resolved.digest);
   const extentFile = join(disk, 'rootfs.ext4');
   build.add(0, 'mke2fs');
-  await buildExt4({ stagingRoot: rootfs.root, plan, output: extentFile, workDir: disk, uuid, size, privilege: work.options.privilege, signal: work.controller.signal });
+  await buildExt4({
+    stagingRoot: rootfs.root,
+    plan,
+    output: extentFile,
+    workDir: disk,
+    uuid,
+    size,
+    privilege: work.options.privilege,
+    signal: work.controller.signal,
+  });
   // The rootfs tree is in the filesystem image now; drop it before uploading.
   await removeStagingArea(rootfs.root);
   build.finish('mke2fs done');
@@ -373,7 +393,11 @@ async function createClient(reference: ImageReference, options: RegistryAccessOp
   });
 }
 
-async function resolveManifest(client: RegistryClient, reference: ImageReference, platform: Platform): Promise<{ resolved: ResolvedImage; manifest: ImageManifest }> {
+async function resolveManifest(
+  client: RegistryClient,
+  reference: ImageReference,
+  platform: Platform,
+): Promise<{ resolved: ResolvedImage; manifest: ImageManifest }> {
   const where = formatImageReference(reference);
   const top = await client.fetchManifest(reference.repository, manifestReference(reference));
   if (classifyManifest(top.mediaType, top.json, where) === 'manifest') {

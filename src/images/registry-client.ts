@@ -70,7 +70,9 @@ export class RegistryClient {
       try {
         ca = await readFile(options.caFile, 'utf8');
       } catch (err) {
-        throw new RegistryError(`cannot read ca_file "${options.caFile}" for registry ${host}: ${(err as Error).message}; point ca_file at a PEM file with the registry's CA`);
+        throw new RegistryError(
+          `cannot read ca_file "${options.caFile}" for registry ${host}: ${(err as Error).message}; point ca_file at a PEM file with the registry's CA`,
+        );
       }
     }
     const dispatcher = new Agent({
@@ -117,7 +119,9 @@ export class RegistryClient {
   /** Fetches a small blob (an image config) into memory, verified. */
   async fetchSmallBlob(repository: string, descriptor: Descriptor, maxBytes = MAX_MANIFEST_BYTES): Promise<Buffer> {
     if (descriptor.size > maxBytes) {
-      throw new RegistryError(`blob ${descriptor.digest} in ${this.host}/${repository} is ${descriptor.size} bytes, over the ${maxBytes}-byte limit for configs`);
+      throw new RegistryError(
+        `blob ${descriptor.digest} in ${this.host}/${repository} is ${descriptor.size} bytes, over the ${maxBytes}-byte limit for configs`,
+      );
     }
     const res = await this.openBlob(repository, descriptor);
     const body = await readBounded(res, descriptor.size, `blob ${descriptor.digest}`, () => this.sizeMismatch(repository, descriptor));
@@ -158,7 +162,10 @@ export class RegistryClient {
     } catch (err) {
       await rm(destination, { force: true });
       if (ImageError.isImageError(err) || (err as Error).name === 'AbortError') throw err;
-      throw new RegistryError(`downloading blob ${descriptor.digest} from ${this.host}/${repository} failed after ${received} of ${descriptor.size} bytes: ${(err as Error).message}`, { cause: err });
+      throw new RegistryError(
+        `downloading blob ${descriptor.digest} from ${this.host}/${repository} failed after ${received} of ${descriptor.size} bytes: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 
@@ -166,7 +173,10 @@ export class RegistryClient {
     const res = await this.send('GET', `/v2/${repository}/blobs/${descriptor.digest}`, repository, {});
     if (res.statusCode === 404) {
       await res.body.dump();
-      throw new RegistryError(`blob ${descriptor.digest} is missing from ${this.host}/${repository} although its manifest lists it; the registry is inconsistent (re-push the image)`, { status: 404 });
+      throw new RegistryError(
+        `blob ${descriptor.digest} is missing from ${this.host}/${repository} although its manifest lists it; the registry is inconsistent (re-push the image)`,
+        { status: 404 },
+      );
     }
     await this.expectOk(res, `fetching blob ${descriptor.digest} from ${this.host}/${repository}`);
     return res;
@@ -190,7 +200,9 @@ export class RegistryClient {
     const detail = await errorDetail(res);
     if (res.statusCode === 401 || res.statusCode === 403) {
       const user = this.options.credentials ? `user "${this.options.credentials.username}"` : 'anonymous access';
-      throw new RegistryAuthError(`registry ${this.host} denied ${what} to ${user} (HTTP ${res.statusCode})${detail}; check registry_auth and the user's pull permission`);
+      throw new RegistryAuthError(
+        `registry ${this.host} denied ${what} to ${user} (HTTP ${res.statusCode})${detail}; check registry_auth and the user's pull permission`,
+      );
     }
     throw new RegistryError(`registry ${this.host} answered HTTP ${res.statusCode} to ${what}${detail}`, { status: res.statusCode });
   }
@@ -261,7 +273,12 @@ export class RegistryClient {
       const origin = `${scheme}://${this.host}`;
       let res: Sent;
       try {
-        res = await request(`${origin}/v2/`, { method: 'GET', dispatcher: this.dispatcher, signal: this.options.signal, headers: { 'user-agent': this.options.userAgent ?? USER_AGENT } });
+        res = await request(`${origin}/v2/`, {
+          method: 'GET',
+          dispatcher: this.dispatcher,
+          signal: this.options.signal,
+          headers: { 'user-agent': this.options.userAgent ?? USER_AGENT },
+        });
       } catch (err) {
         if ((err as Error).name === 'AbortError') throw err;
         lastError = err;
@@ -304,7 +321,9 @@ export class RegistryClient {
     url.searchParams.set('scope', challenge.params.scope ?? scope);
     const creds = this.options.credentials;
     if (creds && url.protocol !== 'https:' && !this.options.insecure) {
-      throw new RegistryAuthError(`registry ${this.host} sends its token realm over plain HTTP (${url.origin}); refusing to send credentials there (set insecure_registry to allow it)`);
+      throw new RegistryAuthError(
+        `registry ${this.host} sends its token realm over plain HTTP (${url.origin}); refusing to send credentials there (set insecure_registry to allow it)`,
+      );
     }
     let res: Sent;
     try {
@@ -338,7 +357,9 @@ export class RegistryClient {
   private rejected(what: string): RegistryAuthError {
     const creds = this.options.credentials;
     return creds
-      ? new RegistryAuthError(`registry ${this.host} rejected the credentials of user "${creds.username}" for ${what}: wrong user name or password, or no pull permission; check registry_auth`)
+      ? new RegistryAuthError(
+          `registry ${this.host} rejected the credentials of user "${creds.username}" for ${what}: wrong user name or password, or no pull permission; check registry_auth`,
+        )
       : new RegistryAuthError(`registry ${this.host} requires credentials for ${what}; set registry_auth { username, password }`);
   }
 
@@ -355,7 +376,9 @@ export class RegistryClient {
     }
     const tlsMismatch = /wrong version number|packet length too long|EPROTO/i.exec(`${message} ${code}`);
     if (tlsMismatch) {
-      return new RegistryError(`registry ${this.host} does not speak TLS (${tlsMismatch[0]}); if it serves plain HTTP, set insecure_registry = true`, { cause: err });
+      return new RegistryError(`registry ${this.host} does not speak TLS (${tlsMismatch[0]}); if it serves plain HTTP, set insecure_registry = true`, {
+        cause: err,
+      });
     }
     return new RegistryError(`cannot reach registry ${this.host} at ${url.origin}: ${code ? `${code} ` : ''}${message}`, { cause: err });
   }

@@ -20,7 +20,13 @@ export const connectionSchema: Schema = {
     example: 'vcenter.example.com',
   },
   user: { type: t.string, optional: true, env: ['VSPHERE_USER'], description: 'User name for vSphere.', example: 'administrator@vsphere.local' },
-  password: { type: t.string, optional: true, sensitive: true, env: ['VSPHERE_PASSWORD'], description: 'Password for vSphere. Sensitive: never shown in plans or logs.' },
+  password: {
+    type: t.string,
+    optional: true,
+    sensitive: true,
+    env: ['VSPHERE_PASSWORD'],
+    description: 'Password for vSphere. Sensitive: never shown in plans or logs.',
+  },
   allow_unverified_ssl: {
     type: t.bool,
     optional: true,
@@ -38,7 +44,8 @@ export const connectionSchema: Schema = {
     type: t.bool,
     optional: true,
     env: ['VSPHERE_ALLOW_PLAIN_HTTP'],
-    description: 'Allow an `http://` vsphere_server. Off by default: over plain HTTP the password and the session travel in clear text. Only for a local simulator or a trusted tunnel.',
+    description:
+      'Allow an `http://` vsphere_server. Off by default: over plain HTTP the password and the session travel in clear text. Only for a local simulator or a trusted tunnel.',
   },
   ca_file: { type: t.string, optional: true, env: ['VSPHERE_CA_FILE'], description: 'PEM file with the CA that signed the server certificate.' },
   datacenter: {

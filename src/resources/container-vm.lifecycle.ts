@@ -65,7 +65,11 @@ export function secretEnvHash(uuid: string, name: string, value: string): string
 
 function secretEnvHashes(uuid: string, secretEnv: ContainerVmAttrs['secret_env']): Attrs | null {
   if (!secretEnv || Object.keys(secretEnv).length === 0) return null;
-  return Object.fromEntries(Object.keys(secretEnv).sort().map((k) => [k, secretEnvHash(uuid, k, secretEnv[k])]));
+  return Object.fromEntries(
+    Object.keys(secretEnv)
+      .sort()
+      .map((k) => [k, secretEnvHash(uuid, k, secretEnv[k])]),
+  );
 }
 
 export function isOurs(vm: VmRow, vchId?: string, name?: string): boolean {
@@ -207,7 +211,9 @@ export function stateOfVm(vm: VmRow, options: { readonly strict?: boolean; reado
     moid: vm.moid,
     // What VMware tools report, else what the tether reported (no tools in a container VM).
     ip_addresses:
-      vm.ipAddresses.length > 0 || vm.powerState !== 'poweredOn' ? [...vm.ipAddresses] : (vm.extraConfig.get(STATUS_KEYS.ipAddresses) ?? '').split(',').filter((ip) => ip !== ''),
+      vm.ipAddresses.length > 0 || vm.powerState !== 'poweredOn'
+        ? [...vm.ipAddresses]
+        : (vm.extraConfig.get(STATUS_KEYS.ipAddresses) ?? '').split(',').filter((ip) => ip !== ''),
     vm_path: vm.vmPath ?? null,
     ...processState(vm),
   };
@@ -232,7 +238,11 @@ async function vmMadeByLostCreate(client: VimClient, uuid: string): Promise<Mana
 
 async function vchMarker(ctx: LifecycleContext, vchId: string): Promise<VchMarker> {
   const marker = await ctx.memo(`vch:${vchId}`, () => readVchMarker(ctx.client, vchId));
-  if (!marker) throw new PlacementError('vch_id', `virtual container host ${vchId} not found (or its pool is not managed by vic-iac). Use the id of a vic_virtual_container_host.`);
+  if (!marker)
+    throw new PlacementError(
+      'vch_id',
+      `virtual container host ${vchId} not found (or its pool is not managed by vic-iac). Use the id of a vic_virtual_container_host.`,
+    );
   return marker;
 }
 
@@ -244,7 +254,10 @@ async function storedImage(ctx: LifecycleContext, marker: VchMarker, digest: str
   if (stored.state !== 'complete') ctx.forget(key);
   if (stored.state !== 'complete') {
     const why = stored.state === 'absent' ? 'is not in' : `is only partly in (${stored.reason})`;
-    throw new PlacementError('image_id', `image ${digest} ${why} the image store ${store.description} of VCH "${marker.name}". Create it with a vic_image resource on this VCH first.`);
+    throw new PlacementError(
+      'image_id',
+      `image ${digest} ${why} the image store ${store.description} of VCH "${marker.name}". Create it with a vic_image resource on this VCH first.`,
+    );
   }
   return stored.metadata;
 }
@@ -344,9 +357,14 @@ async function adoptLeftover(ctx: LifecycleContext, config: ContainerVmAttrs, uu
   const existing = await readVm(client, existingRef);
   if (!existing) return undefined;
   if (!isOurs(existing, vchId, name)) {
-    throw new ResourceError(`VM ${existing.name} (${existing.moid}) already has BIOS UUID ${uuid} and was not made by vic-iac; refusing to adopt it. Choose another name, or remove that VM.`);
+    throw new ResourceError(
+      `VM ${existing.name} (${existing.moid}) already has BIOS UUID ${uuid} and was not made by vic-iac; refusing to adopt it. Choose another name, or remove that VM.`,
+    );
   }
-  if (isHeld(existing)) throw new ResourceError(heldMessage(existing, vchId, name), [{ path: ['name'], severity: 'error', summary: 'Container VM held by another resource', detail: heldMessage(existing, vchId, name) }]);
+  if (isHeld(existing))
+    throw new ResourceError(heldMessage(existing, vchId, name), [
+      { path: ['name'], severity: 'error', summary: 'Container VM held by another resource', detail: heldMessage(existing, vchId, name) },
+    ]);
   ctx.progress('adopting the VM an earlier apply created');
   const adopted = await reconcile(ctx, existing, config);
   await reconfigureVm(client, existingRef, { extraConfig: { [KEYS.created]: 'done' } });
@@ -441,7 +459,9 @@ async function createOnce(ctx: LifecycleContext, planned: PlannedVm, config: Con
   const attempt = () =>
     create().catch(async (e: unknown) => {
       if (!isFault(e, 'FileFault') && !isFault(e, 'FileNotFound')) throw e;
-      await makeDirectory(client, datastorePath(marker.datastore, dir), dc.ref).catch((m: unknown) => (isFault(m, 'FileAlreadyExists') ? undefined : Promise.reject(m)));
+      await makeDirectory(client, datastorePath(marker.datastore, dir), dc.ref).catch((m: unknown) =>
+        isFault(m, 'FileAlreadyExists') ? undefined : Promise.reject(m),
+      );
       return create();
     });
   return attempt().catch(async (e: unknown) => {
@@ -472,7 +492,10 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       vm = ref ? await readVm(ctx.client, ref) : undefined;
     }
     if (!vm) return null;
-    if (!isOurs(vm)) throw new ResourceError(`VM ${vm.name} (${vm.moid}) has the BIOS UUID ${uuid} of container VM "${prior.name}" but no vic-iac markers; it was not made by vic-iac. Remove it from the state, or delete that VM.`);
+    if (!isOurs(vm))
+      throw new ResourceError(
+        `VM ${vm.name} (${vm.moid}) has the BIOS UUID ${uuid} of container VM "${prior.name}" but no vic-iac markers; it was not made by vic-iac. Remove it from the state, or delete that VM.`,
+      );
     return stateOfVm(vm, { secrets: { known: prior } });
   },
 
@@ -504,7 +527,8 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     const checks: Array<Promise<unknown>> = [];
     // An image this plan replaces is made before the VM: its new digest is not in the store yet.
     const imageId = isUnknown(config.image_id) ? undefined : config.image_id;
-    if (imageId !== undefined && (!prior || prior.image_id !== imageId) && !ctx.expected(plannedImageKey(vchId, imageId))) checks.push(storedImage(ctx, m, imageId));
+    if (imageId !== undefined && (!prior || prior.image_id !== imageId) && !ctx.expected(plannedImageKey(vchId, imageId)))
+      checks.push(storedImage(ctx, m, imageId));
     const perNetwork = await Promise.all(
       given.map(async (n, i) => {
         if (typeof n !== 'string' || prior?.networks?.includes(n)) return [];

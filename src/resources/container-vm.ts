@@ -1,7 +1,20 @@
 /** container_vm: one container as one vSphere VM, booted from the bootstrap ISO into its image. */
 import type { ResourceDeclaration } from './definition';
 import { t, type AttrsOf } from './schema';
-import { absolutePath, containerUser, digest, envNames, hostname, integer, labelKeys, nonEmpty, nonEmptyElements, objectName, oneOf, runsSomething } from './validators';
+import {
+  absolutePath,
+  containerUser,
+  digest,
+  envNames,
+  hostname,
+  integer,
+  labelKeys,
+  nonEmpty,
+  nonEmptyElements,
+  objectName,
+  oneOf,
+  runsSomething,
+} from './validators';
 
 export const containerVm = {
   type: 'container_vm',
@@ -12,8 +25,19 @@ export const containerVm = {
   migrations: {},
   identity: ['vch_id', 'name'],
   schema: {
-    id: { type: t.string, computed: true, stable: true, description: 'BIOS UUID of the VM: UUIDv5 of (VCH id, name), so a crashed create is found again, never duplicated.' },
-    vch_id: { type: t.string, required: true, forceNew: true, validate: [nonEmpty('Use the id of a vic_virtual_container_host.')], description: 'The id of the virtual container host.' },
+    id: {
+      type: t.string,
+      computed: true,
+      stable: true,
+      description: 'BIOS UUID of the VM: UUIDv5 of (VCH id, name), so a crashed create is found again, never duplicated.',
+    },
+    vch_id: {
+      type: t.string,
+      required: true,
+      forceNew: true,
+      validate: [nonEmpty('Use the id of a vic_virtual_container_host.')],
+      description: 'The id of the virtual container host.',
+    },
     image_id: { type: t.string, required: true, forceNew: true, validate: [digest], description: 'The image digest, as the id of a vic_image resource.' },
     name: {
       type: t.string,
@@ -36,7 +60,14 @@ export const containerVm = {
       ],
       description: 'Entrypoint; replaces the image ENTRYPOINT and, as in Docker, drops the image CMD.',
     },
-    env: { type: t.map(t.string), marker: true, optional: true, forceNew: true, validate: [envNames], description: 'Environment variables, added to the image environment.' },
+    env: {
+      type: t.map(t.string),
+      marker: true,
+      optional: true,
+      forceNew: true,
+      validate: [envNames],
+      description: 'Environment variables, added to the image environment.',
+    },
     secret_env: {
       type: t.map(t.string),
       optional: true,
@@ -46,10 +77,37 @@ export const containerVm = {
       description:
         'Environment variables whose values are secret: added like `env`, but never shown in plans, logs or the console, and kept as salted hashes in the VM markers. The guest still reads them from `guestinfo.vic.config`, which anyone with read access to the VM can see (docs/security.md). A name may not be in both `env` and `secret_env`.',
     },
-    working_dir: { type: t.string, marker: true, optional: true, forceNew: true, validate: [absolutePath], description: 'Working directory; defaults to the image WORKDIR.' },
-    user: { type: t.string, marker: true, optional: true, forceNew: true, validate: [containerUser], description: 'User (name, uid or uid:gid); defaults to the image USER.' },
-    hostname: { type: t.string, marker: true, optional: true, forceNew: true, validate: [hostname], description: 'Hostname inside the container; defaults to the name.' },
-    cpus: { type: t.number, optional: true, default: 1, validate: [integer({ min: 1, max: 128 })], description: 'Virtual CPUs. Updates in place; vSphere needs the VM powered off for it, so the plan says so.' },
+    working_dir: {
+      type: t.string,
+      marker: true,
+      optional: true,
+      forceNew: true,
+      validate: [absolutePath],
+      description: 'Working directory; defaults to the image WORKDIR.',
+    },
+    user: {
+      type: t.string,
+      marker: true,
+      optional: true,
+      forceNew: true,
+      validate: [containerUser],
+      description: 'User (name, uid or uid:gid); defaults to the image USER.',
+    },
+    hostname: {
+      type: t.string,
+      marker: true,
+      optional: true,
+      forceNew: true,
+      validate: [hostname],
+      description: 'Hostname inside the container; defaults to the name.',
+    },
+    cpus: {
+      type: t.number,
+      optional: true,
+      default: 1,
+      validate: [integer({ min: 1, max: 128 })],
+      description: 'Virtual CPUs. Updates in place; vSphere needs the VM powered off for it, so the plan says so.',
+    },
     memory_mb: {
       type: t.number,
       optional: true,
@@ -67,7 +125,13 @@ export const containerVm = {
       validate: [nonEmptyElements('each element names the portgroup of one NIC', 'Use a portgroup name or MOID, or remove the element.')],
       description: 'Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned.',
     },
-    power_state: { type: t.string, optional: true, default: 'running', validate: [oneOf(['running', 'stopped'])], description: '"running" or "stopped". Updates in place.' },
+    power_state: {
+      type: t.string,
+      optional: true,
+      default: 'running',
+      validate: [oneOf(['running', 'stopped'])],
+      description: '"running" or "stopped". Updates in place.',
+    },
     restart: {
       type: t.string,
       marker: true,
@@ -86,7 +150,15 @@ export const containerVm = {
       validate: [integer({ min: 0, max: 1000000 })],
       description: 'At most this many restarts under the restart policy; unset or 0: no bound.',
     },
-    disk_size_mb: { type: t.number, marker: true, optional: true, default: 2048, forceNew: true, validate: [integer({ min: 16, max: 2097152, unit: 'MB' })], description: 'Size of the writable layer (the child delta disk).' },
+    disk_size_mb: {
+      type: t.number,
+      marker: true,
+      optional: true,
+      default: 2048,
+      forceNew: true,
+      validate: [integer({ min: 16, max: 2097152, unit: 'MB' })],
+      description: 'Size of the writable layer (the child delta disk).',
+    },
     moid: { type: t.string, computed: true, description: 'The VM managed object id.' },
     ip_addresses: { type: t.list(t.string), computed: true, description: 'IP addresses as vSphere reports them (may be empty).' },
     vm_path: { type: t.string, computed: true, description: 'Datastore path of the .vmx file.' },
@@ -95,9 +167,18 @@ export const containerVm = {
       computed: true,
       description: 'The container process as the guest reports it: "created" (never started), "running" or "exited". Read-only.',
     },
-    exit_code: { type: t.number, computed: true, description: 'Exit code of the last process that ended (128 + signal when a signal killed it; 137 when its VM was powered off under it); null until one ends.' },
+    exit_code: {
+      type: t.number,
+      computed: true,
+      description:
+        'Exit code of the last process that ended (128 + signal when a signal killed it; 137 when its VM was powered off under it); null until one ends.',
+    },
     started_at: { type: t.string, computed: true, description: 'When the container process last started (RFC 3339, UTC); null before the first start.' },
-    finished_at: { type: t.string, computed: true, description: 'When the container process last ended (RFC 3339, UTC); null while it runs or before it ever ends.' },
+    finished_at: {
+      type: t.string,
+      computed: true,
+      description: 'When the container process last ended (RFC 3339, UTC); null while it runs or before it ever ends.',
+    },
   },
   dataSource: undefined,
   docs: {

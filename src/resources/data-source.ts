@@ -18,8 +18,10 @@ export function dataSourceSchema(d: ResourceDeclaration): Schema {
   }
   const out: { [name: string]: Attribute } = {};
   for (const [name, attr] of Object.entries(d.schema)) {
-    if (lookup.includes(name)) out[name] = { type: attr.type, description: attr.description, required: true, sensitive: attr.sensitive, validate: attr.validate };
-    else if (scope.includes(name)) out[name] = { type: attr.type, description: attr.description, optional: true, sensitive: attr.sensitive, validate: attr.validate };
+    if (lookup.includes(name))
+      out[name] = { type: attr.type, description: attr.description, required: true, sensitive: attr.sensitive, validate: attr.validate };
+    else if (scope.includes(name))
+      out[name] = { type: attr.type, description: attr.description, optional: true, sensitive: attr.sensitive, validate: attr.validate };
     else out[name] = { type: attr.type, description: attr.description, computed: true, sensitive: attr.sensitive };
   }
   return out;

@@ -58,7 +58,12 @@ export function guestConfig(attrs: Attrs, image: ImageConfig): GuestConfig {
   return {
     version: 1,
     name,
-    hostname: (attrs.hostname as string | null) ?? name.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63),
+    hostname:
+      (attrs.hostname as string | null) ??
+      name
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, '-')
+        .slice(0, 63),
     entrypoint,
     cmd,
     env: [...env].map(([k, v]) => `${k}=${v}`),

@@ -144,7 +144,12 @@ async function caFileProblem(caFile: string): Promise<Problem | undefined> {
     await fileAccess(caFile, constants.R_OK);
     return undefined;
   } catch (err) {
-    return { path: ['ca_file'], severity: 'error', summary: 'CA file cannot be read', detail: `ca_file "${caFile}" cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}). Point ca_file at a PEM file with the CA that signed the registry certificate.` };
+    return {
+      path: ['ca_file'],
+      severity: 'error',
+      summary: 'CA file cannot be read',
+      detail: `ca_file "${caFile}" cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}). Point ca_file at a PEM file with the CA that signed the registry certificate.`,
+    };
   }
 }
 
@@ -191,7 +196,12 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     const problems: Problem[] = [];
     const vchId = isUnknown(config.vch_id) ? undefined : config.vch_id;
     if (vchId !== undefined && !(await readVchMarker(ctx.client, vchId))) {
-      problems.push({ path: ['vch_id'], severity: 'error', summary: 'Virtual container host not found', detail: `virtual container host ${vchId} not found (or not managed by vic-iac). Use the id of a vic_virtual_container_host.` });
+      problems.push({
+        path: ['vch_id'],
+        severity: 'error',
+        summary: 'Virtual container host not found',
+        detail: `virtual container host ${vchId} not found (or not managed by vic-iac). Use the id of a vic_virtual_container_host.`,
+      });
     }
     if (typeof config.ca_file === 'string' && config.ca_file !== '') {
       const problem = await caFileProblem(config.ca_file);
@@ -219,10 +229,17 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     const planned = moved ? { id: digest, digest } : undefined;
     if (!prior) return { problems, planned };
     if (moved && prior.reference === reference) {
-      return { problems, planned, forceReplace: [{ path: ['digest'], reason: `reference ${reference} now points at ${digest} (was ${String(prior.digest)}) (forces replacement)` }] };
+      return {
+        problems,
+        planned,
+        forceReplace: [{ path: ['digest'], reason: `reference ${reference} now points at ${digest} (was ${String(prior.digest)}) (forces replacement)` }],
+      };
     }
     if (!moved && prior.reference !== reference) {
-      return { problems, equivalent: [{ attribute: 'reference', reason: `reference: ${prior.reference} → ${reference} (the same digest ${digest}: nothing to pull)` }] };
+      return {
+        problems,
+        equivalent: [{ attribute: 'reference', reason: `reference: ${prior.reference} → ${reference} (the same digest ${digest}: nothing to pull)` }],
+      };
     }
     return { problems, planned };
   },
@@ -296,7 +313,9 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     const info = await readStoredImage(storeAt(ctx.client, { datastore: ds.name, path: marker.image_store_path }, { ref: dc.ref, path: dc.name }), digest);
     if (!info) throw new ResourceError(`image ${digest} is not (completely) in the image store ${where} of VCH ${vchId}`);
     if (!storeOfImageDisk(info.diskPath, digest)) {
-      throw new ResourceError(`cannot import image ${digest}: the image store ${where} named by the pool's "${VCH_MARKER_FIELD}" marker is not a directory inside the datastore; restore image_store_path in the marker`);
+      throw new ResourceError(
+        `cannot import image ${digest}: the image store ${where} named by the pool's "${VCH_MARKER_FIELD}" marker is not a directory inside the datastore; restore image_store_path in the marker`,
+      );
     }
     return stateOf(info, { vch_id: vchId, reference: `${info.reference.replace(/@sha256:[0-9a-f]{64}$/, '')}@${digest}`, platform: info.platform });
   },

@@ -15,7 +15,13 @@ export const image = {
   replaceOrder: 'create-before-destroy',
   schema: {
     id: { type: t.string, computed: true, description: 'The manifest digest (sha256:…).' },
-    vch_id: { type: t.string, required: true, forceNew: true, validate: [nonEmpty('Use the id of a vic_virtual_container_host.')], description: 'The id of the virtual container host whose image store holds the image.' },
+    vch_id: {
+      type: t.string,
+      required: true,
+      forceNew: true,
+      validate: [nonEmpty('Use the id of a vic_virtual_container_host.')],
+      description: 'The id of the virtual container host whose image store holds the image.',
+    },
     reference: {
       type: t.string,
       required: true,
@@ -25,7 +31,14 @@ export const image = {
         'Image reference: registry/repository:tag or …@sha256:digest. It is resolved at every plan, even before the virtual container host exists, so a missing repository, tag or digest, an unreachable registry or a missing platform fails the plan. When a tag moves, the plan shows the new `digest` and replaces the image and the container VMs that use it; the old image is deleted only after they have moved.',
       example: '127.0.0.1:5000/library/busybox:1.36',
     },
-    platform: { type: t.string, optional: true, default: 'linux/amd64', forceNew: true, validate: [platform], description: 'Platform picked from a multi-platform index.' },
+    platform: {
+      type: t.string,
+      optional: true,
+      default: 'linux/amd64',
+      forceNew: true,
+      validate: [platform],
+      description: 'Platform picked from a multi-platform index.',
+    },
     registry_auth: {
       type: t.object({
         username: { type: t.string, required: true, description: 'Registry user name.' },
@@ -35,7 +48,12 @@ export const image = {
       block: true,
       description: 'Credentials for the registry (basic or bearer-token auth).',
     },
-    insecure_registry: { type: t.bool, optional: true, default: false, description: 'Allow plain HTTP or an unverified TLS certificate for this registry. Opt-in only.' },
+    insecure_registry: {
+      type: t.bool,
+      optional: true,
+      default: false,
+      description: 'Allow plain HTTP or an unverified TLS certificate for this registry. Opt-in only.',
+    },
     ca_file: { type: t.string, optional: true, description: 'PEM file with the CA that signed the registry certificate.' },
     size_mb: {
       type: t.number,
@@ -46,7 +64,11 @@ export const image = {
       description:
         'Size of the ext4 filesystem. Defaults to the image content plus headroom. When set, it is also the limit on what the layers may unpack to (default 16384 MB, `VIC_IMAGE_MAX_UNPACKED_MB`); see docs/security.md.',
     },
-    digest: { type: t.string, computed: true, description: 'The manifest digest the reference resolved to. Known at plan time when a tag moved: a new digest forces replacement.' },
+    digest: {
+      type: t.string,
+      computed: true,
+      description: 'The manifest digest the reference resolved to. Known at plan time when a tag moved: a new digest forces replacement.',
+    },
     disk_path: { type: t.string, computed: true, description: 'Datastore path of the image VMDK.' },
     size_bytes: { type: t.number, computed: true, description: 'Size of the flat disk in bytes.' },
     entrypoint: { type: t.list(t.string), computed: true, description: 'Entrypoint from the image config.' },
@@ -59,9 +81,10 @@ export const image = {
   },
   dataSource: { description: 'Reads an image already in a VCH image store, by reference or digest.', lookup: ['vch_id', 'reference'] },
   docs: {
-    creates: 'Under `<image_store>/images/<hex>/`: `<hex>.vmdk` (a monolithicFlat descriptor), `<hex>-flat.vmdk` (the ext4 filesystem) and `metadata.json` (the image config). `<hex>` is the manifest digest without `sha256:`. Content-addressed: the same digest is never pulled or uploaded twice.',
+    creates:
+      'Under `<image_store>/images/<hex>/`: `<hex>.vmdk` (a monolithicFlat descriptor), `<hex>-flat.vmdk` (the ext4 filesystem) and `metadata.json` (the image config). `<hex>` is the manifest digest without `sha256:`. Content-addressed: the same digest is never pulled or uploaded twice.',
     importHelp:
-      'Import by `<vch_id>/<digest>`. The import finds the image store through the VCH pool\'s marker, once: what it finds becomes `disk_path`, and every later refresh and destroy follows `disk_path`, never the marker (check it after an import).',
+      "Import by `<vch_id>/<digest>`. The import finds the image store through the VCH pool's marker, once: what it finds becomes `disk_path`, and every later refresh and destroy follows `disk_path`, never the marker (check it after an import).",
     example: `resource "vic_image" "busybox" {
   vch_id    = vic_virtual_container_host.demo.id
   reference = "127.0.0.1:5000/library/busybox:1.36"

@@ -19,7 +19,10 @@ export interface ManagedInventory {
 
 export async function listManaged(client: VimClient): Promise<ManagedInventory> {
   const pools = await retrieveFromContainer<{ name: string }>(client, { container: rootFolder(client), select: [{ type: 'ResourcePool', paths: ['name'] }] });
-  const snap = await takeSnapshot(client, pools.map((p) => p.ref.value));
+  const snap = await takeSnapshot(
+    client,
+    pools.map((p) => p.ref.value),
+  );
   const hosts = [...snap.pools.values()].filter((p) => p.marker).map((p) => ({ id: p.moid, marker: p.marker as VchMarker }));
   const images = new Map<string, { digest: string; vchId: string; users: number }>();
   const containerVms: Attrs[] = [];

@@ -31,16 +31,34 @@ export class StateVersionError extends Error {
 export function migrateState(decl: ResourceDeclaration, fromVersion: number, attrs: Attrs): Attrs {
   const known = decl.schemaVersion;
   if (!Number.isInteger(fromVersion) || fromVersion < 0) {
-    throw new StateVersionError(`the state of ${decl.type} has schema version ${String(fromVersion)}, which is not a version (0, 1, 2, …)`, decl.type, fromVersion, known, false);
+    throw new StateVersionError(
+      `the state of ${decl.type} has schema version ${String(fromVersion)}, which is not a version (0, 1, 2, …)`,
+      decl.type,
+      fromVersion,
+      known,
+      false,
+    );
   }
   if (fromVersion > known) {
-    throw new StateVersionError(`the state of ${decl.type} was written with schema version ${fromVersion}; this vic-iac knows versions up to ${known}`, decl.type, fromVersion, known, true);
+    throw new StateVersionError(
+      `the state of ${decl.type} was written with schema version ${fromVersion}; this vic-iac knows versions up to ${known}`,
+      decl.type,
+      fromVersion,
+      known,
+      true,
+    );
   }
   let state = attrs;
   for (let v = fromVersion; v < known; v++) {
     const step = decl.migrations[v];
     if (!step) {
-      throw new StateVersionError(`no migration from schema version ${v} to ${v + 1} for ${decl.type}; this vic-iac is incomplete, please report it`, decl.type, fromVersion, known, false);
+      throw new StateVersionError(
+        `no migration from schema version ${v} to ${v + 1} for ${decl.type}; this vic-iac is incomplete, please report it`,
+        decl.type,
+        fromVersion,
+        known,
+        false,
+      );
     }
     state = step({ ...state });
   }

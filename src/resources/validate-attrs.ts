@@ -112,7 +112,13 @@ export function validateAttrs(schema: Schema, input: Attrs, base: AttrPath = [])
     const path = [...base, name];
     let v: Value | undefined = input[name];
     if (v !== undefined && v !== null && attr.computed && !attr.optional && !attr.required) {
-      problems.push(problem(path, `Value for unconfigurable attribute "${formatPath(path)}"`, `${formatPath(path)} is computed by vSphere and cannot be set. Remove it from the configuration.`));
+      problems.push(
+        problem(
+          path,
+          `Value for unconfigurable attribute "${formatPath(path)}"`,
+          `${formatPath(path)} is computed by vSphere and cannot be set. Remove it from the configuration.`,
+        ),
+      );
       continue;
     }
     if (v === undefined || v === null) {

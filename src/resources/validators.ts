@@ -29,7 +29,9 @@ const quoted = (names: readonly string[]) => names.map((a) => `"${a}"`).join(', 
 /** A string chosen from a fixed set. */
 export function oneOf(allowed: readonly string[]): Validator {
   return rule(`one of ${quoted(allowed)}`, (value, path) =>
-    typeof value === 'string' && !allowed.includes(value) ? [invalid(path, value, `is not allowed; allowed values are ${quoted(allowed)}`, 'Use one of them.')] : [],
+    typeof value === 'string' && !allowed.includes(value)
+      ? [invalid(path, value, `is not allowed; allowed values are ${quoted(allowed)}`, 'Use one of them.')]
+      : [],
   );
 }
 
@@ -56,9 +58,7 @@ export function integer(opts: { min?: number; max?: number; multipleOf?: number;
     }
     if (opts.multipleOf !== undefined && value % opts.multipleOf !== 0) {
       const up = Math.ceil(value / opts.multipleOf) * opts.multipleOf;
-      return [
-        invalid(path, value, `is not a multiple of ${opts.multipleOf}${unit}`, `vSphere requires multiples of ${opts.multipleOf}; use ${up}.`),
-      ];
+      return [invalid(path, value, `is not a multiple of ${opts.multipleOf}${unit}`, `vSphere requires multiples of ${opts.multipleOf}; use ${up}.`)];
     }
     return [];
   });
@@ -78,7 +78,8 @@ export function parseDuration(text: string): number | undefined {
 export const duration: Validator = (value, path) => {
   if (typeof value !== 'string') return [];
   const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0) return [invalid(path, value, 'is not a positive duration', 'Write a number with a unit: ms, s, m or h, e.g. "90s", "30m" or "1h30m".')];
+  if (ms === undefined || ms <= 0)
+    return [invalid(path, value, 'is not a positive duration', 'Write a number with a unit: ms, s, m or h, e.g. "90s", "30m" or "1h30m".')];
   return [];
 };
 
@@ -182,7 +183,9 @@ export function runsSomething(commandAttribute: string): Validator {
 /** An absolute path inside the container (the guest resolves no relative working directory). */
 export const absolutePath: Validator = rule('an absolute path (starting with "/")', (value, path) => {
   if (typeof value !== 'string' || value.startsWith('/')) return [];
-  return [invalid(path, value, 'is not an absolute path', `Use a path inside the container that starts with "/", e.g. "/${value.replace(/^[./]+/, '') || 'app'}".`)];
+  return [
+    invalid(path, value, 'is not an absolute path', `Use a path inside the container that starts with "/", e.g. "/${value.replace(/^[./]+/, '') || 'app'}".`),
+  ];
 });
 
 const USER_PART = /^(?:[0-9]+|[A-Za-z_][A-Za-z0-9_.-]*\$?)$/;
@@ -201,9 +204,7 @@ export const containerUser: Validator = rule('name, uid, name:group or uid:gid',
 export const digest: Validator = rule('`sha256:` followed by 64 lowercase hex digits (the id of a `vic_image`)', (value, path) => {
   if (typeof value !== 'string') return [];
   if (/^sha256:[0-9a-f]{64}$/.test(value)) return [];
-  return [
-    invalid(path, value, 'is not an image digest', 'Use the id of a vic_image resource (sha256: followed by 64 lowercase hex digits).'),
-  ];
+  return [invalid(path, value, 'is not an image digest', 'Use the id of a vic_image resource (sha256: followed by 64 lowercase hex digits).')];
 });
 
 /** A datastore path: `[datastore] folder/file`. */
@@ -233,7 +234,11 @@ export const labelKeys: Validator = rule('non-empty keys', (value, path) => {
     if (key.trim() !== '') continue;
     const at = [...path, key];
     out.push(
-      problem(at, `Invalid key in "${formatPath(path)}"`, `${formatPath(at)} = ${show(v)} has an empty key. Give the label a key such as "com.example.tier", or remove it.`),
+      problem(
+        at,
+        `Invalid key in "${formatPath(path)}"`,
+        `${formatPath(at)} = ${show(v)} has an empty key. Give the label a key such as "com.example.tier", or remove it.`,
+      ),
     );
   }
   return out;

@@ -72,7 +72,11 @@ export async function childPoolRow(client: VimClient, parent: ManagedObjectRefer
   const { resourcePool } = await retrieveObject<{ resourcePool?: ManagedObjectReference[] }>(client, parent, ['resourcePool']);
   const children = asArray(resourcePool);
   if (children.length === 0) return undefined;
-  const rows = await retrieveFromContainer<{ name: string }>(client, { container: parent, recursive: false, select: [{ type: 'ResourcePool', paths: ['name'] }] });
+  const rows = await retrieveFromContainer<{ name: string }>(client, {
+    container: parent,
+    recursive: false,
+    select: [{ type: 'ResourcePool', paths: ['name'] }],
+  });
   const ref = rows.find((r) => r.props.name === name)?.ref;
   if (!ref) return undefined;
   return (await takeSnapshot(client, [ref.value])).pools.get(ref.value);
@@ -107,7 +111,13 @@ async function poolIsEmpty(client: VimClient, pool: ManagedObjectReference): Pro
  * The VCH pool: created, or adopted when a create of this VCH stopped midway (marked pending) or
  * when the reply to this very create was lost (unmarked and empty, and free a moment before).
  */
-export async function claimPool(client: VimClient, parent: ManagedObjectReference, name: string, where: string, spec: ResourcePoolSpec): Promise<{ pool: ManagedObjectReference; adopted: boolean }> {
+export async function claimPool(
+  client: VimClient,
+  parent: ManagedObjectReference,
+  name: string,
+  where: string,
+  spec: ResourcePoolSpec,
+): Promise<{ pool: ManagedObjectReference; adopted: boolean }> {
   const before = await childPoolRow(client, parent, name);
   if (before) {
     const refusal = poolRefusal(before, name, where);
@@ -128,7 +138,9 @@ export async function claimPool(client: VimClient, parent: ManagedObjectReferenc
       await updateResourcePool(client, pool, spec);
       return { pool, adopted: true };
     }
-    throw new ResourceError(poolRefusal(row, name, where) ?? `resource pool "${name}" (${row.moid}) appeared under ${where} while this VCH was being created; run the command again`);
+    throw new ResourceError(
+      poolRefusal(row, name, where) ?? `resource pool "${name}" (${row.moid}) appeared under ${where} while this VCH was being created; run the command again`,
+    );
   }
 }
 
@@ -180,7 +192,14 @@ function folderRefusal(folder: FolderRow, pool: string | undefined, dc: Datacent
 }
 
 /** The VCH folder: created, or adopted under the rules at the top of this file. */
-export async function claimFolder(client: VimClient, dc: Datacenter, name: string, pool: string, field: number, claimsUnmarked: boolean): Promise<ManagedObjectReference> {
+export async function claimFolder(
+  client: VimClient,
+  dc: Datacenter,
+  name: string,
+  pool: string,
+  field: number,
+  claimsUnmarked: boolean,
+): Promise<ManagedObjectReference> {
   const before = await childFolderRow(client, dc.vmFolder, name);
   let folder: ManagedObjectReference;
   if (before) {
@@ -308,10 +327,16 @@ export async function checkNewVchOwnership(
   if (existing) {
     const refusal = poolRefusal(existing, name, where);
     // The folder and the store of a pool that is not ours are not ours either: one problem says it.
-    if (refusal) return { problems: [{ path: ['name'], severity: 'error', summary: existing.marker ? 'VCH managed elsewhere' : 'Name already taken', detail: refusal }], notes };
+    if (refusal)
+      return {
+        problems: [{ path: ['name'], severity: 'error', summary: existing.marker ? 'VCH managed elsewhere' : 'Name already taken', detail: refusal }],
+        notes,
+      };
     else {
       claimant = existing.moid;
-      notes.push(`virtual container host "${name}" was partly created by an earlier apply (${existing.moid}); it will be adopted and completed, not duplicated`);
+      notes.push(
+        `virtual container host "${name}" was partly created by an earlier apply (${existing.moid}); it will be adopted and completed, not duplicated`,
+      );
     }
   }
   const [folder, storeState] = await Promise.all([childFolderRow(client, dc.vmFolder, name), inspectStore(client, store)]);
@@ -321,7 +346,9 @@ export async function checkNewVchOwnership(
   }
   const storeProblem = storeRefusal(storeState, store, claimant, true);
   if (!storeProblem && storeState.kind === 'marked' && storeState.ownerGone && typeof storeState.owner === 'object') {
-    notes.push(`the image store ${datastorePath(store.datastore.name, store.path)} was kept by virtual container host ${storeState.owner.vch} when it was destroyed; this VCH reuses it (and the images in it)`);
+    notes.push(
+      `the image store ${datastorePath(store.datastore.name, store.path)} was kept by virtual container host ${storeState.owner.vch} when it was destroyed; this VCH reuses it (and the images in it)`,
+    );
   }
   if (storeProblem) problems.push({ path: [args.storeAttribute], severity: 'error', summary: 'Image store directory already exists', detail: storeProblem });
   return { problems, notes };

@@ -51,8 +51,15 @@ async function samePlacement(ctx: LifecycleContext, dc: Datacenter, config: Attr
     if (before === after) continue;
     // Only the datacenter may be left out: it then means the provider default, or the only one.
     if (attribute !== 'datacenter' && (typeof before !== 'string' || typeof after !== 'string')) continue;
-    const [a, b] = await Promise.all([resolve(typeof before === 'string' ? before : ''), resolve(typeof after === 'string' ? after : '')]).catch(() => [undefined, undefined]);
-    if (a !== undefined && a === b) out.push({ attribute, reason: `${attribute}: ${JSON.stringify(before)} and ${JSON.stringify(after)} name the same object (${a}); only the state changes` });
+    const [a, b] = await Promise.all([resolve(typeof before === 'string' ? before : ''), resolve(typeof after === 'string' ? after : '')]).catch(() => [
+      undefined,
+      undefined,
+    ]);
+    if (a !== undefined && a === b)
+      out.push({
+        attribute,
+        reason: `${attribute}: ${JSON.stringify(before)} and ${JSON.stringify(after)} name the same object (${a}); only the state changes`,
+      });
   }
   return out;
 }
@@ -67,8 +74,12 @@ async function bootstrapIsoProblems(ctx: LifecycleContext, dc: Datacenter, confi
   if (typeof iso !== 'string' || iso === prior?.bootstrap_iso) return [];
   const { datastore, path } = parseDatastorePath(iso);
   const lookup = async () => {
-    const ds = await resolving('bootstrap_iso', iso, () => ctx.memo(`${VOLATILE}datastore:${dc.ref.value}:${datastore}`, () => inventory(ctx).datastore(dc, datastore)));
-    const file = await ctx.memo(`${VOLATILE}file:${dc.ref.value}:${iso}`, () => statDatastoreFile(ctx.client, { datacenter: dc.name, datastore: ds.name, path }));
+    const ds = await resolving('bootstrap_iso', iso, () =>
+      ctx.memo(`${VOLATILE}datastore:${dc.ref.value}:${datastore}`, () => inventory(ctx).datastore(dc, datastore)),
+    );
+    const file = await ctx.memo(`${VOLATILE}file:${dc.ref.value}:${iso}`, () =>
+      statDatastoreFile(ctx.client, { datacenter: dc.name, datastore: ds.name, path }),
+    );
     if (!file) {
       throw new PlacementError(
         'bootstrap_iso',
@@ -236,7 +247,8 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
   },
 
   async check(ctx, config, prior): Promise<PlanCheck> {
-    const unchangedPlacement = prior !== null && prior.compute === config.compute && prior.datastore === config.datastore && prior.datacenter === config.datacenter;
+    const unchangedPlacement =
+      prior !== null && prior.compute === config.compute && prior.datastore === config.datastore && prior.datacenter === config.datacenter;
     const checks: Array<Promise<unknown>> = [];
     const dcPromise = datacenterOf(ctx, config.datacenter);
     checks.push(dcPromise);
@@ -257,7 +269,8 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
       const marker = await readVchMarker(ctx.client, String(prior.id));
       if (marker && ownsIso(config, marker)) {
         const local = await localIsoDigest(ctx.bootstrapIsoFile);
-        if (local !== marker.bootstrap_iso_sha256) updates.push(`bootstrap ISO: the local ISO changed (sha256 ${local.slice(0, 12)}…); it will be uploaded again`);
+        if (local !== marker.bootstrap_iso_sha256)
+          updates.push(`bootstrap ISO: the local ISO changed (sha256 ${local.slice(0, 12)}…); it will be uploaded again`);
       }
     }
     const notes: string[] = [];
@@ -346,7 +359,12 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
       await setCustomField(client, poolRef(id), await markerField(client), JSON.stringify(marker));
     }
     const { pool: after } = await readOne(client, id);
-    return stateOf(after ?? pool, marker, { ...config, folder_id: prior.folder_id ?? null, image_store: prior.image_store ?? null, image_store_path: prior.image_store_path ?? null });
+    return stateOf(after ?? pool, marker, {
+      ...config,
+      folder_id: prior.folder_id ?? null,
+      image_store: prior.image_store ?? null,
+      image_store_path: prior.image_store_path ?? null,
+    });
   },
 
   async delete(ctx, prior) {
@@ -395,7 +413,9 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
     // Volumes may hold data: the image store goes only when the user asked for a forced destroy,
     // and only when its marker file says this VCH made it.
     if (store && (await storeIsOurs(client, store, id))) {
-      await deleteDatastoreFile(client, datastorePath(store.datastore.name, store.path), store.datacenterRef).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      await deleteDatastoreFile(client, datastorePath(store.datastore.name, store.path), store.datacenterRef).catch((e: unknown) =>
+        isNotFound(e) ? undefined : Promise.reject(e),
+      );
     }
   },
 
@@ -403,7 +423,8 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
     let moid = id;
     if (id.startsWith('/')) {
       const ref = await inventory(ctx).findByInventoryPath(id);
-      if (!ref || ref.type !== 'ResourcePool') throw new ResourceError(`no resource pool at inventory path "${id}"; import a VCH by its pool MOID (resgroup-N) or the pool's inventory path`);
+      if (!ref || ref.type !== 'ResourcePool')
+        throw new ResourceError(`no resource pool at inventory path "${id}"; import a VCH by its pool MOID (resgroup-N) or the pool's inventory path`);
       moid = ref.value;
     }
     const { pool } = await readOne(ctx.client, moid);
@@ -422,7 +443,10 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
     const dc = await datacenterOf(ctx, config.datacenter);
     const rows = await retrieveFromContainer<{ name: string }>(ctx.client, { container: dc.ref, select: [{ type: 'ResourcePool', paths: ['name'] }] });
     const candidates = rows.filter((r) => r.props.name === config.name);
-    const snapshot = await takeSnapshot(ctx.client, candidates.map((c) => c.ref.value));
+    const snapshot = await takeSnapshot(
+      ctx.client,
+      candidates.map((c) => c.ref.value),
+    );
     const marked = [...snapshot.pools.values()].filter((p) => p.marker);
     if (marked.length !== 1) {
       throw new ResourceError(

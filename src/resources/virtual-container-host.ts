@@ -60,7 +60,13 @@ export const virtualContainerHost = {
       description: 'Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. It must exist when planned.',
       example: 'VM Network',
     },
-    cpu_limit_mhz: { type: t.number, optional: true, default: -1, validate: [limit('MHz')], description: 'CPU limit of the pool in MHz; -1 for unlimited. Updates in place.' },
+    cpu_limit_mhz: {
+      type: t.number,
+      optional: true,
+      default: -1,
+      validate: [limit('MHz')],
+      description: 'CPU limit of the pool in MHz; -1 for unlimited. Updates in place.',
+    },
     cpu_reservation_mhz: {
       type: t.number,
       optional: true,
@@ -68,8 +74,20 @@ export const virtualContainerHost = {
       validate: [integer({ min: 0, unit: 'MHz' }), withinLimit('cpu_limit_mhz', 'MHz')],
       description: 'CPU reserved for the pool in MHz. Updates in place. The plan checks that the parent pool (or cluster) has that much left to reserve.',
     },
-    cpu_shares: { type: t.string, optional: true, default: 'normal', validate: [shares], description: 'CPU shares: low, normal, high, or a number. Updates in place.' },
-    memory_limit_mb: { type: t.number, optional: true, default: -1, validate: [limit('MB')], description: 'Memory limit of the pool in MB; -1 for unlimited. Updates in place.' },
+    cpu_shares: {
+      type: t.string,
+      optional: true,
+      default: 'normal',
+      validate: [shares],
+      description: 'CPU shares: low, normal, high, or a number. Updates in place.',
+    },
+    memory_limit_mb: {
+      type: t.number,
+      optional: true,
+      default: -1,
+      validate: [limit('MB')],
+      description: 'Memory limit of the pool in MB; -1 for unlimited. Updates in place.',
+    },
     memory_reservation_mb: {
       type: t.number,
       optional: true,
@@ -77,7 +95,13 @@ export const virtualContainerHost = {
       validate: [integer({ min: 0, unit: 'MB' }), withinLimit('memory_limit_mb', 'MB')],
       description: 'Memory reserved for the pool in MB. Updates in place. The plan checks that the parent pool (or cluster) has that much left to reserve.',
     },
-    memory_shares: { type: t.string, optional: true, default: 'normal', validate: [shares], description: 'Memory shares: low, normal, high, or a number. Updates in place.' },
+    memory_shares: {
+      type: t.string,
+      optional: true,
+      default: 'normal',
+      validate: [shares],
+      description: 'Memory shares: low, normal, high, or a number. Updates in place.',
+    },
     bootstrap_iso: {
       type: t.string,
       optional: true,

@@ -26,7 +26,11 @@ function toDef(raw: { key: number; name: string; managedObjectType?: string }): 
 }
 
 export async function listCustomFieldDefs(client: VimClient): Promise<CustomFieldDef[]> {
-  const props = await retrieveObject<{ field?: Array<{ key: number; name: string; managedObjectType?: string }> }>(client, manager(client, 'RetrievePropertiesEx'), ['field']);
+  const props = await retrieveObject<{ field?: Array<{ key: number; name: string; managedObjectType?: string }> }>(
+    client,
+    manager(client, 'RetrievePropertiesEx'),
+    ['field'],
+  );
   return asArray(props.field).map(toDef);
 }
 

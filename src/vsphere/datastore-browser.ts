@@ -16,7 +16,12 @@ export interface DatastoreEntry {
 }
 
 /** The entries of a datastore directory (`[ds] a/b`) whose names match `pattern` (a glob), or undefined when it does not exist. */
-export async function listDatastoreDirectory(client: VimClient, datastore: ManagedObjectReference, dsPath: string, pattern = '*'): Promise<DatastoreEntry[] | undefined> {
+export async function listDatastoreDirectory(
+  client: VimClient,
+  datastore: ManagedObjectReference,
+  dsPath: string,
+  pattern = '*',
+): Promise<DatastoreEntry[] | undefined> {
   const { browser } = await retrieveObject<{ browser: ManagedObjectReference }>(client, datastore, ['browser']);
   let result: { file?: Array<{ $type?: string; path?: string }> } | undefined;
   try {
@@ -34,7 +39,10 @@ export async function listDatastoreDirectory(client: VimClient, datastore: Manag
 /** Whether `[ds] a/b` is an existing directory (looked up in its parent's listing). */
 export async function datastoreDirectoryExists(client: VimClient, datastore: ManagedObjectReference, dsPath: string): Promise<boolean> {
   const { datastore: name, path } = parseDatastorePath(dsPath);
-  const parts = path.replace(/\/+$/, '').split('/').filter((p) => p !== '');
+  const parts = path
+    .replace(/\/+$/, '')
+    .split('/')
+    .filter((p) => p !== '');
   if (parts.length === 0) return true;
   const base = parts.pop() as string;
   const parent = parts.length > 0 ? `[${name}] ${parts.join('/')}` : `[${name}]`;

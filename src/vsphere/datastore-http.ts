@@ -71,7 +71,10 @@ async function failure(response: Dispatcher.ResponseData, method: string, file: 
     return new NotFoundError({ ...init, faultName: 'FileNotFound' }, `file ${describe(file)} not found (HTTP 404): check the datastore name and path`);
   }
   if ([502, 503, 504].includes(response.statusCode)) {
-    return new TransientError({ ...init, faultName: `HTTP${response.statusCode}` }, `HTTP ${method} of ${describe(file)} got ${response.statusCode}; the server is busy`);
+    return new TransientError(
+      { ...init, faultName: `HTTP${response.statusCode}` },
+      `HTTP ${method} of ${describe(file)} got ${response.statusCode}; the server is busy`,
+    );
   }
   return new VimFault(
     { ...init, faultName: `HTTP${response.statusCode}` },
@@ -142,4 +145,3 @@ export async function readDatastoreFileFrom(client: VimClient, file: DatastoreFi
   const total = /\/(\d+)$/.exec(String(response.headers['content-range'] ?? ''));
   return { data, size: total ? Number(total[1]) : start + data.length };
 }
-

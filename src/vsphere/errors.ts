@@ -92,7 +92,9 @@ export class TaskFailedError extends VimFault {
       entityName?: string;
     },
   ) {
-    const target = init.entity ? ` on ${formatMoRef(init.entity)}${init.entityName && init.entityName !== init.entity.value ? ` ("${init.entityName}")` : ''}` : '';
+    const target = init.entity
+      ? ` on ${formatMoRef(init.entity)}${init.entityName && init.entityName !== init.entity.value ? ` ("${init.entityName}")` : ''}`
+      : '';
     const text = init.serverMessage && !/^\*types\./.test(init.serverMessage) ? `: ${init.serverMessage}` : '';
     super(init, `task ${init.task.value} (${init.method})${target} failed with ${init.faultName}${text}`);
     this.task = init.task;
@@ -113,7 +115,10 @@ export class TlsVerificationError extends VimFault {}
 const FAULT_CLASSES: ReadonlyArray<[ReadonlyArray<string>, new (init: VimFaultInit) => VimFault]> = [
   [['ManagedObjectNotFound', 'NotFound', 'FileNotFound'], NotFoundError],
   [['DuplicateName'], DuplicateNameError],
-  [['InvalidArgument', 'InvalidRequest', 'InvalidDeviceSpec', 'InvalidVmConfig', 'InvalidDatastorePath', 'InvalidDatastore', 'InvalidName', 'InvalidProperty'], InvalidArgumentError],
+  [
+    ['InvalidArgument', 'InvalidRequest', 'InvalidDeviceSpec', 'InvalidVmConfig', 'InvalidDatastorePath', 'InvalidDatastore', 'InvalidName', 'InvalidProperty'],
+    InvalidArgumentError,
+  ],
   [['ResourceInUse'], ResourceInUseError],
   [['InvalidPowerState'], InvalidPowerStateError],
   [['NotAuthenticated'], NotAuthenticatedError],

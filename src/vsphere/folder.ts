@@ -10,6 +10,10 @@ export async function createFolder(client: VimClient, parent: ManagedObjectRefer
 }
 
 /** Destroys the folder AND everything in it (vSphere semantics): check it is empty first. */
-export async function destroyFolder(client: VimClient, folder: ManagedObjectReference, options: Omit<TaskWaitOptions, 'method' | 'object'> = {}): Promise<void> {
+export async function destroyFolder(
+  client: VimClient,
+  folder: ManagedObjectReference,
+  options: Omit<TaskWaitOptions, 'method' | 'object'> = {},
+): Promise<void> {
   await destroyEntity(client, folder, options);
 }

@@ -9,27 +9,8 @@ export * from './errors';
 export { DEFAULT_RETRY_POLICY, backoffDelayMs, retryTransient, type RetryPolicy } from './retry';
 export { normalizeThumbprint, type TlsTrust } from './tls';
 export { SoapStats, redactXml, type SoapLogEvent, type SoapLogger } from './soap';
-export {
-  VimClient,
-  normalizeSdkUrl,
-  type CallOptions,
-  type ServiceContent,
-  type UserSession,
-  type VimClientOptions,
-} from './session';
-export {
-  asArray,
-  isMoRef,
-  moRef,
-  sameMoRef,
-  xsdBoolean,
-  xsdInt,
-  xsdLong,
-  xsdString,
-  type ManagedObjectReference,
-  type MoRef,
-  type TypedScalar,
-} from './xml';
+export { VimClient, normalizeSdkUrl, type CallOptions, type ServiceContent, type UserSession, type VimClientOptions } from './session';
+export { asArray, isMoRef, moRef, sameMoRef, xsdBoolean, xsdInt, xsdLong, xsdString, type ManagedObjectReference, type MoRef, type TypedScalar } from './xml';
 export {
   UpdateCollector,
   createContainerView,
@@ -61,15 +42,7 @@ export {
   type TaskWaitOptions,
   type VmQuestion,
 } from './tasks';
-export {
-  Inventory,
-  rootResourcePool,
-  type Datacenter,
-  type InventoryId,
-  type InventoryKind,
-  type InventoryObject,
-  type NetworkTarget,
-} from './inventory';
+export { Inventory, rootResourcePool, type Datacenter, type InventoryId, type InventoryKind, type InventoryObject, type NetworkTarget } from './inventory';
 export {
   IDE0_CONTROLLER_KEY,
   SIO_CONTROLLER_KEY,
@@ -122,14 +95,7 @@ export {
 export { createFolder, destroyFolder } from './folder';
 export { datastorePath, deleteDatastoreFile, makeDirectory, parseDatastorePath } from './file-manager';
 export { copyVirtualDisk, createVirtualDisk, deleteVirtualDisk, type VirtualDiskSpec } from './virtual-disk-manager';
-export {
-  addCustomFieldDef,
-  customFieldsOf,
-  ensureCustomFieldDef,
-  listCustomFieldDefs,
-  setCustomField,
-  type CustomFieldDef,
-} from './custom-fields';
+export { addCustomFieldDef, customFieldsOf, ensureCustomFieldDef, listCustomFieldDefs, setCustomField, type CustomFieldDef } from './custom-fields';
 export {
   datastoreFileUrl,
   downloadDatastoreFile,

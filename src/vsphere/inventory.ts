@@ -209,7 +209,10 @@ export class Inventory {
       return { ref, name };
     } catch (err) {
       if (isNotFound(err)) {
-        throw new NotFoundError({ faultName: 'ManagedObjectNotFound', method: 'RetrievePropertiesEx', object: ref }, `${KIND_WORDS[kind]} ${ref.value} not found`);
+        throw new NotFoundError(
+          { faultName: 'ManagedObjectNotFound', method: 'RetrievePropertiesEx', object: ref },
+          `${KIND_WORDS[kind]} ${ref.value} not found`,
+        );
       }
       throw err;
     }

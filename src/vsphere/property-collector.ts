@@ -81,7 +81,10 @@ function raiseInBandNotAuthenticated(method: string, collector: ManagedObjectRef
     for (const content of asArray((result as DecodedRetrieveResult | undefined)?.objects)) {
       for (const m of asArray(content.missingSet)) {
         if (m.fault?.fault?.$type === 'NotAuthenticated') {
-          throw new NotAuthenticatedError({ faultName: 'NotAuthenticated', method, object: collector }, `${method} on ${collector.value}: the session is no longer valid`);
+          throw new NotAuthenticatedError(
+            { faultName: 'NotAuthenticated', method, object: collector },
+            `${method} on ${collector.value}: the session is no longer valid`,
+          );
         }
       }
     }
@@ -190,7 +193,10 @@ export async function retrieveObjects<P = Record<string, unknown>>(
 ): Promise<Array<ObjectRow<P>>> {
   if (refs.length === 0) return [];
   const types = [...new Set(refs.map((r) => r.type))];
-  const select = types.map((type) => ({ type, paths: Array.isArray(paths) ? (paths as readonly string[]) : ((paths as Record<string, readonly string[]>)[type] ?? []) }));
+  const select = types.map((type) => ({
+    type,
+    paths: Array.isArray(paths) ? (paths as readonly string[]) : ((paths as Record<string, readonly string[]>)[type] ?? []),
+  }));
   const spec = {
     propSet: propertySpecs(select),
     objectSet: refs.map((obj) => ({ obj, skip: false })),
@@ -202,11 +208,7 @@ export async function retrieveObjects<P = Record<string, unknown>>(
 }
 
 /** Reads `paths` of one object; throws NotFoundError naming the object when it does not exist. */
-export async function retrieveObject<P = Record<string, unknown>>(
-  client: VimClient,
-  ref: ManagedObjectReference,
-  paths: readonly string[],
-): Promise<P> {
+export async function retrieveObject<P = Record<string, unknown>>(client: VimClient, ref: ManagedObjectReference, paths: readonly string[]): Promise<P> {
   const [row] = await retrieveObjects<P>(client, [ref], paths);
   if (!row) {
     throw new NotFoundError(
@@ -288,9 +290,7 @@ export class UpdateCollector {
     );
     if (!updates) return undefined;
     this.version = updates.version;
-    const objects = asArray(updates.filterSet).flatMap((f) =>
-      asArray(f.objectSet).map((o) => ({ kind: o.kind, obj: o.obj, changeSet: asArray(o.changeSet) })),
-    );
+    const objects = asArray(updates.filterSet).flatMap((f) => asArray(f.objectSet).map((o) => ({ kind: o.kind, obj: o.obj, changeSet: asArray(o.changeSet) })));
     return { version: updates.version, truncated: updates.truncated === true, objects };
   }
 

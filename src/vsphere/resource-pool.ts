@@ -61,7 +61,12 @@ export function partialAllocation(allocation: ResourceAllocation | undefined, ki
 }
 
 /** CreateResourcePool under `parent` (a pool, e.g. a cluster's root pool); unset allocation fields get vSphere's defaults. */
-export async function createResourcePool(client: VimClient, parent: ManagedObjectReference, name: string, spec: ResourcePoolSpec = {}): Promise<ManagedObjectReference> {
+export async function createResourcePool(
+  client: VimClient,
+  parent: ManagedObjectReference,
+  name: string,
+  spec: ResourcePoolSpec = {},
+): Promise<ManagedObjectReference> {
   return client.call<ManagedObjectReference>(
     'CreateResourcePool',
     parent,
@@ -89,6 +94,10 @@ export async function updateResourcePool(
 }
 
 /** Destroy_Task on a pool. vSphere moves its VMs and child pools up to the parent. */
-export async function destroyResourcePool(client: VimClient, pool: ManagedObjectReference, options: Omit<TaskWaitOptions, 'method' | 'object'> = {}): Promise<void> {
+export async function destroyResourcePool(
+  client: VimClient,
+  pool: ManagedObjectReference,
+  options: Omit<TaskWaitOptions, 'method' | 'object'> = {},
+): Promise<void> {
   await destroyEntity(client, pool, options);
 }

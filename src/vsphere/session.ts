@@ -5,13 +5,7 @@
  * Credentials live only in this object. They never enter a log line or an error message: the
  * transport redacts `<password>` and the password string itself from everything it reports.
  */
-import {
-  InvalidLoginError,
-  NotAuthenticatedError,
-  VimFault,
-  isNotAuthenticated,
-  type VimFaultInit,
-} from './errors';
+import { InvalidLoginError, NotAuthenticatedError, VimFault, isNotAuthenticated, type VimFaultInit } from './errors';
 import { DEFAULT_RETRY_POLICY, retryTransient, type RetryPolicy } from './retry';
 import { SoapTransport, type SoapStats, type SoapTransportOptions } from './soap';
 import { DEFAULT_TASK_TIMEOUT_MS, currentCancellation } from './tasks';
@@ -19,7 +13,8 @@ import type { TlsTrust } from './tls';
 import { moRef, type ManagedObjectReference, type TypeHint } from './xml';
 
 /** Transport settings (timeouts, API version, the debug log hook that never sees credentials) plus who and where. */
-export interface VimClientOptions extends TlsTrust, Pick<SoapTransportOptions, 'requestTimeoutMs' | 'connectTimeoutMs' | 'apiVersion' | 'userAgent' | 'log' | 'logBodies'> {
+export interface VimClientOptions
+  extends TlsTrust, Pick<SoapTransportOptions, 'requestTimeoutMs' | 'connectTimeoutMs' | 'apiVersion' | 'userAgent' | 'log' | 'logBodies'> {
   /** `https://vcenter.example.com/sdk` (the `/sdk` path is added when missing). */
   readonly url: string | URL;
   readonly username: string;

@@ -76,9 +76,23 @@ shape('VirtualMachineConfigInfo', undefined, {
   cpuHotAddEnabled: 'boolean',
 });
 shape('VirtualMachineFileInfo', undefined, {});
-shape('VirtualHardware', undefined, { numCPU: 'int', numCoresPerSocket: 'int', memoryMB: 'int', virtualICH7MPresent: 'boolean', virtualSMCPresent: 'boolean', device: 'VirtualDevice[]' });
+shape('VirtualHardware', undefined, {
+  numCPU: 'int',
+  numCoresPerSocket: 'int',
+  memoryMB: 'int',
+  virtualICH7MPresent: 'boolean',
+  virtualSMCPresent: 'boolean',
+  device: 'VirtualDevice[]',
+});
 shape('OptionValue', undefined, { key: 'string', value: 'any' });
-shape('VirtualMachineRuntimeInfo', undefined, { host: 'moref', maxCpuUsage: 'int', maxMemoryUsage: 'int', numMksConnections: 'int', suspendInterval: 'long', consolidationNeeded: 'boolean' });
+shape('VirtualMachineRuntimeInfo', undefined, {
+  host: 'moref',
+  maxCpuUsage: 'int',
+  maxMemoryUsage: 'int',
+  numMksConnections: 'int',
+  suspendInterval: 'long',
+  consolidationNeeded: 'boolean',
+});
 shape('VirtualMachineSummary', undefined, {
   vm: 'moref',
   runtime: 'VirtualMachineRuntimeInfo',
@@ -87,7 +101,15 @@ shape('VirtualMachineSummary', undefined, {
   storage: 'VirtualMachineStorageSummary',
   customValue: 'CustomFieldValue[]',
 });
-shape('VirtualMachineConfigSummary', undefined, { template: 'boolean', memorySizeMB: 'int', cpuReservation: 'int', memoryReservation: 'int', numCpu: 'int', numEthernetCards: 'int', numVirtualDisks: 'int' });
+shape('VirtualMachineConfigSummary', undefined, {
+  template: 'boolean',
+  memorySizeMB: 'int',
+  cpuReservation: 'int',
+  memoryReservation: 'int',
+  numCpu: 'int',
+  numEthernetCards: 'int',
+  numVirtualDisks: 'int',
+});
 shape('VirtualMachineGuestSummary', undefined, {});
 shape('VirtualMachineStorageSummary', undefined, { committed: 'long', uncommitted: 'long', unshared: 'long' });
 shape('GuestInfo', undefined, { net: 'GuestNicInfo[]', disk: 'GuestDiskInfo[]', interactiveGuestOperationsReady: 'boolean', guestOperationsReady: 'boolean' });
@@ -112,7 +134,17 @@ shape('VirtualDevice', undefined, {
 shape('Description', undefined, {});
 shape('VirtualDeviceConnectInfo', undefined, { startConnected: 'boolean', allowGuestControl: 'boolean', connected: 'boolean' });
 shape('VirtualController', 'VirtualDevice', { busNumber: 'int', device: 'int[]' });
-for (const name of ['VirtualIDEController', 'VirtualPCIController', 'VirtualPS2Controller', 'VirtualSIOController', 'VirtualSATAController', 'VirtualAHCIController', 'VirtualNVMEController', 'VirtualUSBController', 'VirtualUSBXHCIController']) {
+for (const name of [
+  'VirtualIDEController',
+  'VirtualPCIController',
+  'VirtualPS2Controller',
+  'VirtualSIOController',
+  'VirtualSATAController',
+  'VirtualAHCIController',
+  'VirtualNVMEController',
+  'VirtualUSBController',
+  'VirtualUSBXHCIController',
+]) {
   shape(name, 'VirtualController', {});
 }
 shape('VirtualSCSIController', 'VirtualController', { hotAddRemove: 'boolean', scsiCtlrUnitNumber: 'int' });
@@ -126,7 +158,13 @@ for (const name of ['VirtualE1000', 'VirtualE1000e', 'VirtualVmxnet', 'VirtualVm
 }
 shape('VirtualCdrom', 'VirtualDevice', {});
 shape('VirtualSerialPort', 'VirtualDevice', { yieldOnPoll: 'boolean' });
-shape('VirtualMachineVideoCard', 'VirtualDevice', { videoRamSizeInKB: 'long', numDisplays: 'int', useAutoDetect: 'boolean', enable3DSupport: 'boolean', graphicsMemorySizeInKB: 'long' });
+shape('VirtualMachineVideoCard', 'VirtualDevice', {
+  videoRamSizeInKB: 'long',
+  numDisplays: 'int',
+  useAutoDetect: 'boolean',
+  enable3DSupport: 'boolean',
+  graphicsMemorySizeInKB: 'long',
+});
 
 shape('VirtualDeviceBackingInfo', undefined, {});
 shape('VirtualDeviceFileBackingInfo', 'VirtualDeviceBackingInfo', { datastore: 'moref' });
@@ -140,7 +178,12 @@ shape('VirtualDiskFlatVer2BackingInfo', 'VirtualDeviceFileBackingInfo', {
   deltaGrainSize: 'int',
   parent: 'VirtualDiskFlatVer2BackingInfo',
 });
-shape('VirtualDiskSparseVer2BackingInfo', 'VirtualDeviceFileBackingInfo', { split: 'boolean', writeThrough: 'boolean', spaceUsedInKB: 'long', parent: 'VirtualDiskSparseVer2BackingInfo' });
+shape('VirtualDiskSparseVer2BackingInfo', 'VirtualDeviceFileBackingInfo', {
+  split: 'boolean',
+  writeThrough: 'boolean',
+  spaceUsedInKB: 'long',
+  parent: 'VirtualDiskSparseVer2BackingInfo',
+});
 shape('VirtualCdromIsoBackingInfo', 'VirtualDeviceFileBackingInfo', {});
 shape('VirtualSerialPortFileBackingInfo', 'VirtualDeviceFileBackingInfo', {});
 shape('VirtualSerialPortURIBackingInfo', 'VirtualDeviceBackingInfo', {});
@@ -150,9 +193,22 @@ shape('DistributedVirtualSwitchPortConnection', undefined, { connectionCookie: '
 
 // --- Resource pools, datastores, networks
 shape('ResourceConfigSpec', undefined, { entity: 'moref', cpuAllocation: 'ResourceAllocationInfo', memoryAllocation: 'ResourceAllocationInfo' });
-shape('ResourceAllocationInfo', undefined, { reservation: 'long', expandableReservation: 'boolean', limit: 'long', shares: 'SharesInfo', overheadLimit: 'long' });
+shape('ResourceAllocationInfo', undefined, {
+  reservation: 'long',
+  expandableReservation: 'boolean',
+  limit: 'long',
+  shares: 'SharesInfo',
+  overheadLimit: 'long',
+});
 shape('SharesInfo', undefined, { shares: 'int' });
-shape('DatastoreSummary', undefined, { datastore: 'moref', capacity: 'long', freeSpace: 'long', uncommitted: 'long', accessible: 'boolean', multipleHostAccess: 'boolean' });
+shape('DatastoreSummary', undefined, {
+  datastore: 'moref',
+  capacity: 'long',
+  freeSpace: 'long',
+  uncommitted: 'long',
+  accessible: 'boolean',
+  multipleHostAccess: 'boolean',
+});
 shape('DVPortgroupConfigInfo', undefined, { distributedVirtualSwitch: 'moref', numPorts: 'int', autoExpand: 'boolean' });
 
 /**

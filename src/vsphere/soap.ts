@@ -7,14 +7,7 @@
  * agent drops keep-alive sockets after 5 s, which killed long WaitForUpdatesEx calls.
  */
 import { Agent, type Dispatcher } from 'undici';
-import {
-  InvalidArgumentError,
-  TlsVerificationError,
-  TransientError,
-  VimFault,
-  faultFromName,
-  formatMoRef,
-} from './errors';
+import { InvalidArgumentError, TlsVerificationError, TransientError, VimFault, faultFromName, formatMoRef } from './errors';
 import { TlsTrustError, trustingConnector, type TlsTrust } from './tls';
 import {
   decodeReturnValue,
@@ -271,12 +264,18 @@ export class SoapTransport {
       );
     }
     if ((code && TRANSIENT_CODES.has(code)) || code === 'ECONNREFUSED' || /socket hang up|other side closed/i.test(what)) {
-      return new TransientError({ faultName: 'ConnectionLost', method, object: thisRef, cause: err }, `${method} on ${object}: connection to ${this.url.host} failed (${what})`);
+      return new TransientError(
+        { faultName: 'ConnectionLost', method, object: thisRef, cause: err },
+        `${method} on ${object}: connection to ${this.url.host} failed (${what})`,
+      );
     }
     if (code === 'UND_ERR_INVALID_ARG') {
       return new InvalidArgumentError({ faultName: 'InvalidArgument', method, object: thisRef, cause: err }, `${method} on ${object}: ${what}`);
     }
-    return new VimFault({ faultName: 'TransportError', method, object: thisRef, cause: err }, `${method} on ${object}: request to ${this.url.host} failed (${what})`);
+    return new VimFault(
+      { faultName: 'TransportError', method, object: thisRef, cause: err },
+      `${method} on ${object}: request to ${this.url.host} failed (${what})`,
+    );
   }
 
   async close(): Promise<void> {

@@ -82,7 +82,14 @@ export class VmQuestionError extends VimFault {
   readonly vm: ManagedObjectReference;
   readonly question: VmQuestion;
 
-  constructor(init: Omit<ConstructorParameters<typeof VimFault>[0], 'faultName'> & { vm: ManagedObjectReference; vmName?: string; question: VmQuestion; task: ManagedObjectReference }) {
+  constructor(
+    init: Omit<ConstructorParameters<typeof VimFault>[0], 'faultName'> & {
+      vm: ManagedObjectReference;
+      vmName?: string;
+      question: VmQuestion;
+      task: ManagedObjectReference;
+    },
+  ) {
     const choices = init.question.choices.length ? ` (choices: ${init.question.choices.join(', ')})` : '';
     super(
       { ...init, faultName: 'VmQuestion', serverMessage: init.question.text },
@@ -280,7 +287,9 @@ function questionOf(value: unknown): VmQuestion | undefined {
  * never paged, and call counts keep this single read apart from batched reads.
  */
 async function readTaskInfo(client: VimClient, task: ManagedObjectReference, options: TaskWaitOptions): Promise<Record<string, unknown>> {
-  const contents = await client.call<Array<{ obj?: ManagedObjectReference; propSet?: Array<{ name: string; val?: unknown }>; missingSet?: Array<{ fault?: { fault?: { $type?: string } } }> }>>(
+  const contents = await client.call<
+    Array<{ obj?: ManagedObjectReference; propSet?: Array<{ name: string; val?: unknown }>; missingSet?: Array<{ fault?: { fault?: { $type?: string } } }> }>
+  >(
     'RetrieveProperties',
     client.serviceContent.propertyCollector,
     { specSet: [{ propSet: [{ type: 'Task', pathSet: TASK_PATHS }], objectSet: [{ obj: task, skip: false }] }] },
@@ -288,7 +297,10 @@ async function readTaskInfo(client: VimClient, task: ManagedObjectReference, opt
   );
   const content = asArray(contents).find((c) => c.obj?.value === task.value);
   if (!content || asArray(content.missingSet).some((m) => m.fault?.fault?.$type === 'ManagedObjectNotFound')) {
-    throw new VimFault({ faultName: 'ManagedObjectNotFound', method: options.method ?? 'RetrieveProperties', object: task }, `task ${task.value}${options.method ? ` (${options.method})` : ''} vanished before it finished`);
+    throw new VimFault(
+      { faultName: 'ManagedObjectNotFound', method: options.method ?? 'RetrieveProperties', object: task },
+      `task ${task.value}${options.method ? ` (${options.method})` : ''} vanished before it finished`,
+    );
   }
   const info: Record<string, unknown> = {};
   for (const prop of asArray(content.propSet)) info[prop.name.replace(/^info\./, '')] = prop.val;

@@ -49,11 +49,7 @@ export function moRef(type: string, value: string): ManagedObjectReference {
 export function isMoRef(value: unknown): value is ManagedObjectReference {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const keys = Object.keys(value);
-  return (
-    keys.length === 2 &&
-    typeof (value as Record<string, unknown>).type === 'string' &&
-    typeof (value as Record<string, unknown>).value === 'string'
-  );
+  return keys.length === 2 && typeof (value as Record<string, unknown>).type === 'string' && typeof (value as Record<string, unknown>).value === 'string';
 }
 
 export function sameMoRef(a: ManagedObjectReference | undefined, b: ManagedObjectReference | undefined): boolean {
@@ -90,14 +86,16 @@ export function escapeXml(text: string): string {
   }
   // Most names, MoRef values and paths have nothing to escape: six replace passes for nothing.
   if (!NEEDS_ESCAPING.test(text)) return text;
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;')
-    // A literal CR would be normalised to LF by the server's XML parser.
-    .replace(/\r/g, '&#xD;');
+  return (
+    text
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+      // A literal CR would be normalised to LF by the server's XML parser.
+      .replace(/\r/g, '&#xD;')
+  );
 }
 
 function scalarText(value: unknown, path: string): string {
@@ -253,7 +251,8 @@ export function parseXml(xml: string): XmlElement {
         stack.pop();
         if (ending) problem ??= `<${tag}> is never closed (a truncated response?)`;
         // The tokenizer reports a self-closed element (<a/>) as implicitly closed, too.
-        else if (implied && !(xml[parser.endIndex] === '>' && xml[parser.endIndex - 1] === '/')) problem ??= `<${tag}> is closed by an enclosing element's end tag`;
+        else if (implied && !(xml[parser.endIndex] === '>' && xml[parser.endIndex - 1] === '/'))
+          problem ??= `<${tag}> is closed by an enclosing element's end tag`;
       },
     },
     { xmlMode: true, decodeEntities: true },

@@ -72,7 +72,11 @@ describe('npm run bench -- --quick', () => {
     }
     expect(refresh.goals.time_ratio_at_largest_n.ratio).toBe(refresh.points[1].ratio_vic_over_floor);
     expect(refresh.goals.round_trips_constant.trips_largest).toBe(refresh.points[1].round_trips);
-    expect(refresh.goals.time_ratio_over_stub_at_largest_n).toEqual({ ratio: refresh.points[1].ratio_vic_over_stub, n: 4, stub_over_floor: refresh.points[1].ratio_stub_over_floor });
+    expect(refresh.goals.time_ratio_over_stub_at_largest_n).toEqual({
+      ratio: refresh.points[1].ratio_vic_over_stub,
+      n: 4,
+      stub_over_floor: refresh.points[1].ratio_stub_over_floor,
+    });
     expect(refresh.machine.nproc).toBeGreaterThan(0);
     expect(refresh.machine.terraform).toMatch(/^\d+\.\d+\.\d+/);
     expect(Date.parse(refresh.machine.measured_at)).not.toBeNaN();
@@ -109,7 +113,12 @@ describe('npm run bench -- --quick', () => {
   });
 
   it('THEN startup.json has p50 and p95 for the provider and for node -e 0, and their ratios', () => {
-    const startup = readJson('startup') as { runs: number; provider_ms: { p50: number; p95: number }; node_floor_ms: { p50: number; p95: number }; ratio_provider_over_node: { p50: number; p95: number } };
+    const startup = readJson('startup') as {
+      runs: number;
+      provider_ms: { p50: number; p95: number };
+      node_floor_ms: { p50: number; p95: number };
+      ratio_provider_over_node: { p50: number; p95: number };
+    };
     expect(startup.runs).toBe(5);
     expect(startup.provider_ms.p95).toBeGreaterThanOrEqual(startup.provider_ms.p50);
     close(startup.ratio_provider_over_node.p50, startup.provider_ms.p50, startup.node_floor_ms.p50);
@@ -119,7 +128,9 @@ describe('npm run bench -- --quick', () => {
   it('THEN summary.md carries the table, and the README section between the markers takes it', () => {
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain(table);
     expect(table).toMatch(/\| Refresh: `terraform plan`, 4 container VMs \|/);
-    expect(table).toMatch(/\| Refresh vs zero-work Go provider, same schema: `terraform plan`, 4 container VMs \| [\d.]+ s \| [\d.]+ s \(stub provider; itself [\d.]+× `terraform_data`\) \| [\d.]+× \|/);
+    expect(table).toMatch(
+      /\| Refresh vs zero-work Go provider, same schema: `terraform plan`, 4 container VMs \| [\d.]+ s \| [\d.]+ s \(stub provider; itself [\d.]+× `terraform_data`\) \| [\d.]+× \|/,
+    );
     expect(table).toMatch(/\| Apply vs zero-work Go provider, same schema: 4 container VMs, 10 in flight \| [\d.]+ s \| [\d.]+ s \(stub provider/);
     expect(table).toMatch(/Measured \d{4}-\d{2}-\d{2} on \d+ × /);
     const readme = join(out, 'README.md');
@@ -143,17 +154,47 @@ describe('ratio', () => {
 });
 
 describe('summaryTable and the stub baseline', () => {
-  const machine = { nproc: 2, memory_gib: 24, cpu_model: 'cpu', node: 'v20', terraform: '1.11.4', load_average_1m: 1, commit: 'abc', measured_at: '2026-01-01T00:00:00Z' };
-  const point = { n: 1000, apply_s: { vic: 1, floor: 1 }, plan_ms: { vic: [9000], floor: [2000], vic_median: 9000, floor_median: 2000 }, ratio_vic_over_floor: 4.5, vic_timed_out: false, round_trips: 10, round_trips_by_method: {}, server_ms: 5, provider_peak_rss_mib: 100 };
+  const machine = {
+    nproc: 2,
+    memory_gib: 24,
+    cpu_model: 'cpu',
+    node: 'v20',
+    terraform: '1.11.4',
+    load_average_1m: 1,
+    commit: 'abc',
+    measured_at: '2026-01-01T00:00:00Z',
+  };
+  const point = {
+    n: 1000,
+    apply_s: { vic: 1, floor: 1 },
+    plan_ms: { vic: [9000], floor: [2000], vic_median: 9000, floor_median: 2000 },
+    ratio_vic_over_floor: 4.5,
+    vic_timed_out: false,
+    round_trips: 10,
+    round_trips_by_method: {},
+    server_ms: 5,
+    provider_peak_rss_mib: 100,
+  };
   const refreshOf = (p: object) =>
     ({
       benchmark: 'refresh-at-scale',
       description: '',
       repeats: 1,
       points: [p],
-      goals: { round_trips_constant: { met: true, smallest_n: 1000, largest_n: 1000, trips_smallest: 10, trips_largest: 10 }, time_ratio_at_largest_n: { met: false, limit: 1.5, ratio: 4.5, n: 1000 } },
+      goals: {
+        round_trips_constant: { met: true, smallest_n: 1000, largest_n: 1000, trips_smallest: 10, trips_largest: 10 },
+        time_ratio_at_largest_n: { met: false, limit: 1.5, ratio: 4.5, n: 1000 },
+      },
     }) as unknown as RefreshResult;
-  const apply = { vms: 200, concurrency: 10, wall_ms: { terraform_apply: 20000, raw_soap: 4000, terraform_data_floor: 700 }, vms_per_s: { terraform_apply: 10, raw_soap: 50 }, ratio_terraform_over_raw: 5, goal: { met: false, limit: 1.3 }, round_trips: { per_vm_terraform: 7, per_vm_raw: 5 } };
+  const apply = {
+    vms: 200,
+    concurrency: 10,
+    wall_ms: { terraform_apply: 20000, raw_soap: 4000, terraform_data_floor: 700 },
+    vms_per_s: { terraform_apply: 10, raw_soap: 50 },
+    ratio_terraform_over_raw: 5,
+    goal: { met: false, limit: 1.3 },
+    round_trips: { per_vm_terraform: 7, per_vm_raw: 5 },
+  };
 
   it('GIVEN figures from a run before the stub existed (an earlier JSON) THEN the stub rows are left out, not printed as undefined', () => {
     const table = summaryTable({ machine, quick: false, refresh: refreshOf(point), apply: apply as unknown as ApplyResult } as BenchFigures);
@@ -162,10 +203,25 @@ describe('summaryTable and the stub baseline', () => {
   });
 
   it('GIVEN figures with the stub THEN each N and the apply get a row with the vic/stub ratio and the stub/terraform_data ratio', () => {
-    const withStub: RefreshPoint = { ...point, apply_s: { ...point.apply_s, stub: 1 }, plan_ms: { ...point.plan_ms, stub: [3000], stub_median: 3000 }, ratio_vic_over_stub: 3, ratio_stub_over_floor: 1.5 };
-    const applyWithStub = { ...apply, wall_ms: { ...apply.wall_ms, stub_apply: 2500 }, vms_per_s: { ...apply.vms_per_s, stub_apply: 80 }, ratio_terraform_over_stub: 8 };
+    const withStub: RefreshPoint = {
+      ...point,
+      apply_s: { ...point.apply_s, stub: 1 },
+      plan_ms: { ...point.plan_ms, stub: [3000], stub_median: 3000 },
+      ratio_vic_over_stub: 3,
+      ratio_stub_over_floor: 1.5,
+    };
+    const applyWithStub = {
+      ...apply,
+      wall_ms: { ...apply.wall_ms, stub_apply: 2500 },
+      vms_per_s: { ...apply.vms_per_s, stub_apply: 80 },
+      ratio_terraform_over_stub: 8,
+    };
     const table = summaryTable({ machine, quick: false, refresh: refreshOf(withStub), apply: applyWithStub as unknown as ApplyResult } as BenchFigures);
-    expect(table).toContain('| Refresh vs zero-work Go provider, same schema: `terraform plan`, 1000 container VMs | 9.00 s | 3.00 s (stub provider; itself 1.5× `terraform_data`) | 3× |  |  |');
-    expect(table).toContain('| Apply vs zero-work Go provider, same schema: 200 container VMs, 10 in flight | 20.00 s | 2.50 s (stub provider: Terraform + gRPC, no vSphere work) | 8× |  |  |');
+    expect(table).toContain(
+      '| Refresh vs zero-work Go provider, same schema: `terraform plan`, 1000 container VMs | 9.00 s | 3.00 s (stub provider; itself 1.5× `terraform_data`) | 3× |  |  |',
+    );
+    expect(table).toContain(
+      '| Apply vs zero-work Go provider, same schema: 200 container VMs, 10 in flight | 20.00 s | 2.50 s (stub provider: Terraform + gRPC, no vSphere work) | 8× |  |  |',
+    );
   });
 });

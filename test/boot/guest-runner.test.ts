@@ -92,7 +92,8 @@ describe('the simulator runs container VMs in QEMU', () => {
     for (;;) {
       const value = await probe();
       if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the runner holds ${JSON.stringify(await sim().control.guests())}; launcher log:\n${sim().logTail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}; the runner holds ${JSON.stringify(await sim().control.guests())}; launcher log:\n${sim().logTail()}`);
       await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -106,7 +107,9 @@ describe('the simulator runs container VMs in QEMU', () => {
 
   function vic(args: string[]) {
     const s = sim();
-    return runVic(args, cleanEnv({ VSPHERE_SERVER: s.url, VSPHERE_USER: s.username, VSPHERE_PASSWORD: s.password, VSPHERE_THUMBPRINT: s.thumbprint }), { timeoutMs: BOOT_MS });
+    return runVic(args, cleanEnv({ VSPHERE_SERVER: s.url, VSPHERE_USER: s.username, VSPHERE_PASSWORD: s.password, VSPHERE_THUMBPRINT: s.thumbprint }), {
+      timeoutMs: BOOT_MS,
+    });
   }
 
   function pidAlive(pid: number): boolean {
@@ -133,7 +136,7 @@ describe('the simulator runs container VMs in QEMU', () => {
       let vm = await apply('container_vm', null, { vch_id: vch.id, image_id: image.id, name: 'once', entrypoint: ['/bin/sh', '-c', script], memory_mb: 256 });
       const moid = String(vm.moid);
       expect(vm.power_state).toBe('running');
-      const guest = await until('a QEMU process for the VM', async () => (await guestOf(moid))?.pid ? await guestOf(moid) : undefined, 30_000);
+      const guest = await until('a QEMU process for the VM', async () => ((await guestOf(moid))?.pid ? await guestOf(moid) : undefined), 30_000);
       expect(guest).toMatchObject({ name: 'once', state: 'running' });
 
       await waitForPowerState(moid, 'poweredOff', BOOT_MS);
@@ -156,7 +159,9 @@ describe('the simulator runs container VMs in QEMU', () => {
       expect(logs).toMatchObject({ code: 0, stdout: 'to stdout\nlast words\n', stderr: 'to stderr\n' });
       const last = first[first.length - 1];
       const tail = await vic(['logs', '--tail', '1', 'once']);
-      expect({ stdout: tail.stdout, stderr: tail.stderr }).toEqual(last.stream === 'stdout' ? { stdout: `${last.text}\n`, stderr: '' } : { stdout: '', stderr: `${last.text}\n` });
+      expect({ stdout: tail.stdout, stderr: tail.stderr }).toEqual(
+        last.stream === 'stdout' ? { stdout: `${last.text}\n`, stderr: '' } : { stdout: '', stderr: `${last.text}\n` },
+      );
       const stamped = await vic(['logs', '--timestamps', 'once']);
       expect(stamped.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z to stdout\n/);
       expect((await vic(['ls', '--all'])).stdout).toMatch(/^CONTAINER VM +once +vm-\d+ +poweredOff +exited \(1\) /m);
@@ -178,12 +183,22 @@ describe('the simulator runs container VMs in QEMU', () => {
   test(
     'GIVEN a running container WHEN its QEMU is killed from outside THEN the simulator reports the VM poweredOff and the container exited 137',
     async () => {
-      let vm = await apply('container_vm', null, { vch_id: vch.id, image_id: image.id, name: 'sleeper', entrypoint: ['/bin/sh', '-c', 'echo up; exec sleep 600'], memory_mb: 256 });
+      let vm = await apply('container_vm', null, {
+        vch_id: vch.id,
+        image_id: image.id,
+        name: 'sleeper',
+        entrypoint: ['/bin/sh', '-c', 'echo up; exec sleep 600'],
+        memory_mb: 256,
+      });
       const moid = String(vm.moid);
-      vm = await until('the container to run', async () => {
-        const now = await refreshed(vm);
-        return now.status === 'running' ? now : undefined;
-      }, BOOT_MS);
+      vm = await until(
+        'the container to run',
+        async () => {
+          const now = await refreshed(vm);
+          return now.status === 'running' ? now : undefined;
+        },
+        BOOT_MS,
+      );
       expect(vm.exit_code).toBeNull();
       expect((await vic(['ls', '--all'])).stdout).toMatch(/^CONTAINER VM +sleeper +vm-\d+ +poweredOn +running /m);
       const guest = await guestOf(moid);
@@ -210,22 +225,37 @@ describe('the simulator runs container VMs in QEMU', () => {
         'cat /etc/hosts /etc/resolv.conf',
         'exec httpd -f -p 80 -h /tmp/www',
       ].join('\n');
-      let vm = await apply('container_vm', null, { vch_id: vch.id, image_id: image.id, name: 'web-net', user: '0:0', entrypoint: ['/bin/sh', '-c', script], memory_mb: 256 });
-      vm = await until('the container to run with an address', async () => {
-        const now = await refreshed(vm);
-        return now.status === 'running' && (now.ip_addresses as string[]).length > 0 ? now : undefined;
-      }, BOOT_MS);
+      let vm = await apply('container_vm', null, {
+        vch_id: vch.id,
+        image_id: image.id,
+        name: 'web-net',
+        user: '0:0',
+        entrypoint: ['/bin/sh', '-c', script],
+        memory_mb: 256,
+      });
+      vm = await until(
+        'the container to run with an address',
+        async () => {
+          const now = await refreshed(vm);
+          return now.status === 'running' && (now.ip_addresses as string[]).length > 0 ? now : undefined;
+        },
+        BOOT_MS,
+      );
       expect(vm.ip_addresses).toEqual(['10.0.2.15']);
       const published = (await guestOf(String(vm.moid)))?.ports?.['80/tcp'];
       expect(published).toMatch(/^127\.0\.0\.1:\d+$/);
-      const body = await until('an HTTP answer', async () => {
-        try {
-          const response = await fetch(`http://${published}/index.html`, { signal: AbortSignal.timeout(3000) });
-          return response.ok ? await response.text() : undefined;
-        } catch {
-          return undefined;
-        }
-      }, 60_000);
+      const body = await until(
+        'an HTTP answer',
+        async () => {
+          try {
+            const response = await fetch(`http://${published}/index.html`, { signal: AbortSignal.timeout(3000) });
+            return response.ok ? await response.text() : undefined;
+          } catch {
+            return undefined;
+          }
+        },
+        60_000,
+      );
       expect(body).toBe('served by web-net\n');
       const lines = (await output(vm)).map((l) => l.text);
       expect(lines).toEqual(expect.arrayContaining(['127.0.0.1\tlocalhost', '10.0.2.15\tweb-net', 'nameserver 10.0.2.3']));
@@ -239,7 +269,15 @@ describe('the simulator runs container VMs in QEMU', () => {
     'GIVEN restart policies on-failure (at most 2) and always (at most 1) WHEN the processes exit THEN the tether restarts them inside the VM, without a power cycle, and then the VM powers off',
     async () => {
       const run = (name: string, restart: string, max: number, script: string) =>
-        apply('container_vm', null, { vch_id: vch.id, image_id: image.id, name, entrypoint: ['/bin/sh', '-c', script], memory_mb: 128, restart, max_restarts: max });
+        apply('container_vm', null, {
+          vch_id: vch.id,
+          image_id: image.id,
+          name,
+          entrypoint: ['/bin/sh', '-c', script],
+          memory_mb: 128,
+          restart,
+          max_restarts: max,
+        });
       let failing = await run('on-failure', 'on-failure', 2, 'echo "run at $(cat /proc/uptime)"; exit 3');
       let fine = await run('always', 'always', 1, 'echo run; exit 0');
       expect(failing).toMatchObject({ restart: 'on-failure', max_restarts: 2 });
@@ -260,80 +298,92 @@ describe('the simulator runs container VMs in QEMU', () => {
     BOOT_MS + 60_000,
   );
 
-  test(
-    'GIVEN running guests WHEN one is powered off over SOAP, one is reset and the simulator stops THEN no QEMU process outlives its VM or the simulator',
-    async () => {
-      const long = (name: string) => apply('container_vm', null, { vch_id: vch.id, image_id: image.id, name, entrypoint: ['/bin/sh', '-c', 'exec sleep 600'], memory_mb: 128 });
-      const a = await long('leak-a');
-      const b = await long('leak-b');
-      const pidOf = (moid: string) => until(`QEMU of ${moid}`, async () => (await guestOf(moid))?.pid, 30_000);
-      const pidA = await pidOf(String(a.moid));
-      const pidB = await pidOf(String(b.moid));
+  test('GIVEN running guests WHEN one is powered off over SOAP, one is reset and the simulator stops THEN no QEMU process outlives its VM or the simulator', async () => {
+    const long = (name: string) =>
+      apply('container_vm', null, { vch_id: vch.id, image_id: image.id, name, entrypoint: ['/bin/sh', '-c', 'exec sleep 600'], memory_mb: 128 });
+    const a = await long('leak-a');
+    const b = await long('leak-b');
+    const pidOf = (moid: string) => until(`QEMU of ${moid}`, async () => (await guestOf(moid))?.pid, 30_000);
+    const pidA = await pidOf(String(a.moid));
+    const pidB = await pidOf(String(b.moid));
 
-      await powerOffVm(outside, moRef('VirtualMachine', String(a.moid)));
-      await until('QEMU of the powered-off VM to end', async () => (pidAlive(pidA) || (await guestOf(String(a.moid)))) ? undefined : true, 15_000);
+    await powerOffVm(outside, moRef('VirtualMachine', String(a.moid)));
+    await until('QEMU of the powered-off VM to end', async () => (pidAlive(pidA) || (await guestOf(String(a.moid))) ? undefined : true), 15_000);
 
-      await outside.call('ResetVM_Task', moRef('VirtualMachine', String(b.moid)));
-      const newPidB = await until('a new QEMU after the reset', async () => {
+    await outside.call('ResetVM_Task', moRef('VirtualMachine', String(b.moid)));
+    const newPidB = await until(
+      'a new QEMU after the reset',
+      async () => {
         const g = await guestOf(String(b.moid));
         return g?.pid && g.pid !== pidB ? g.pid : undefined;
-      }, 30_000);
-      expect(pidAlive(pidB)).toBe(false);
+      },
+      30_000,
+    );
+    expect(pidAlive(pidB)).toBe(false);
 
-      // Powered on again: a fresh QEMU for A, then the simulator goes away under both.
-      await powerOnVm(outside, moRef('VirtualMachine', String(a.moid)));
-      const newPidA = await until('QEMU of A again', async () => {
+    // Powered on again: a fresh QEMU for A, then the simulator goes away under both.
+    await powerOnVm(outside, moRef('VirtualMachine', String(a.moid)));
+    const newPidA = await until(
+      'QEMU of A again',
+      async () => {
         const g = await guestOf(String(a.moid));
         return g?.pid && g.pid !== pidA ? g.pid : undefined;
-      }, 30_000);
-      await sim().stop();
-      expect([newPidA, newPidB].filter(pidAlive)).toEqual([]);
-    },
-    120_000,
-  );
+      },
+      30_000,
+    );
+    await sim().stop();
+    expect([newPidA, newPidB].filter(pidAlive)).toEqual([]);
+  }, 120_000);
 });
 
 describe('a simulator killed with SIGKILL', () => {
   const registry = useRegistry();
 
-  test(
-    'GIVEN a running guest WHEN its launcher is killed with SIGKILL THEN the kernel ends its QEMU too',
-    async () => {
-      const iso = await ensureBootstrapIso();
-      const sim = await startSimulator({ runGuests: true });
-      const scratch = await mkdtemp(join(tmpdir(), 'vic-runner-kill-'));
-      let engine: Engine | undefined;
-      try {
-        engine = await connectEngine(settingsFor(sim), { bootstrapIsoFile: iso });
-        const apply = async (type: Parameters<Engine['plan']>[0], config: Attrs) => (await engine!.apply(await engine!.plan(type, null, config))) as Attrs;
-        const layout = await writeOciLayout(join(scratch, 'oci'), 'probe', [probeImageSpec()]);
-        await registry().push(layout.dir, 'probe', 'vic-test/probe:kill');
-        const vch = await apply('virtual_container_host', { name: 'vch-kill', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' });
-        const image = await apply('image', { vch_id: vch.id, reference: `${registry().host}/vic-test/probe:kill`, insecure_registry: true });
-        const vm = await apply('container_vm', { vch_id: vch.id, image_id: image.id, name: 'orphan', entrypoint: ['/bin/sh', '-c', 'exec sleep 600'], memory_mb: 128 });
-        let pid: number | undefined;
-        for (let i = 0; i < 60 && !pid; i++) {
-          pid = (await sim.control.guests()).guests.find((g) => g.vm === vm.moid)?.pid;
-          if (!pid) await new Promise((r) => setTimeout(r, 500));
-        }
-        expect(pid).toBeGreaterThan(0);
-        process.kill(sim.pid, 'SIGKILL');
-        let alive = true;
-        for (let i = 0; i < 50 && alive; i++) {
-          try {
-            process.kill(pid!, 0);
-            await new Promise((r) => setTimeout(r, 100));
-          } catch {
-            alive = false;
-          }
-        }
-        expect(alive).toBe(false);
-      } finally {
-        await engine?.close().catch(() => undefined);
-        await sim.stop();
-        await rm(scratch, { recursive: true, force: true });
+  test('GIVEN a running guest WHEN its launcher is killed with SIGKILL THEN the kernel ends its QEMU too', async () => {
+    const iso = await ensureBootstrapIso();
+    const sim = await startSimulator({ runGuests: true });
+    const scratch = await mkdtemp(join(tmpdir(), 'vic-runner-kill-'));
+    let engine: Engine | undefined;
+    try {
+      engine = await connectEngine(settingsFor(sim), { bootstrapIsoFile: iso });
+      const apply = async (type: Parameters<Engine['plan']>[0], config: Attrs) => (await engine!.apply(await engine!.plan(type, null, config))) as Attrs;
+      const layout = await writeOciLayout(join(scratch, 'oci'), 'probe', [probeImageSpec()]);
+      await registry().push(layout.dir, 'probe', 'vic-test/probe:kill');
+      const vch = await apply('virtual_container_host', {
+        name: 'vch-kill',
+        compute: '/DC0/host/DC0_C0',
+        datastore: 'LocalDS_0',
+        bridge_network: 'VM Network',
+      });
+      const image = await apply('image', { vch_id: vch.id, reference: `${registry().host}/vic-test/probe:kill`, insecure_registry: true });
+      const vm = await apply('container_vm', {
+        vch_id: vch.id,
+        image_id: image.id,
+        name: 'orphan',
+        entrypoint: ['/bin/sh', '-c', 'exec sleep 600'],
+        memory_mb: 128,
+      });
+      let pid: number | undefined;
+      for (let i = 0; i < 60 && !pid; i++) {
+        pid = (await sim.control.guests()).guests.find((g) => g.vm === vm.moid)?.pid;
+        if (!pid) await new Promise((r) => setTimeout(r, 500));
       }
-    },
-    180_000,
-  );
+      expect(pid).toBeGreaterThan(0);
+      process.kill(sim.pid, 'SIGKILL');
+      let alive = true;
+      for (let i = 0; i < 50 && alive; i++) {
+        try {
+          process.kill(pid!, 0);
+          await new Promise((r) => setTimeout(r, 100));
+        } catch {
+          alive = false;
+        }
+      }
+      expect(alive).toBe(false);
+    } finally {
+      await engine?.close().catch(() => undefined);
+      await sim.stop();
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

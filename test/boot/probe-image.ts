@@ -94,4 +94,3 @@ export async function buildProbeImageDisk(output: string, uuid: string): Promise
     await rm(staging, { recursive: true, force: true });
   }
 }
-

@@ -82,29 +82,25 @@ describe('terraform and a container VM that really runs', () => {
     return r;
   }
 
-  test(
-    'GIVEN a container that exits 3 WHEN applied and refreshed THEN terraform shows status "exited" and exit_code 3, and the next plan powers it on again',
-    async () => {
-      await terraform(['init']);
-      const apply = await terraform(['apply', '-auto-approve']);
-      expect(apply.stdout).toContain('Apply complete! Resources: 3 added, 0 changed, 0 destroyed.');
-      expect(apply.stdout).toMatch(/status = "created"/);
-      const deadline = Date.now() + 150_000;
-      for (;;) {
-        const [vm] = await retrieveFromContainer<{ name: string; 'runtime.powerState': string }>(outside, {
-          container: rootFolder(outside),
-          select: [{ type: 'VirtualMachine', paths: ['name', 'runtime.powerState'] }],
-        });
-        if (vm?.props['runtime.powerState'] === 'poweredOff') break;
-        if (Date.now() > deadline) throw new Error(`the guest did not power off; runner: ${JSON.stringify(await sim().control.guests())}`);
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-      await terraform(['apply', '-refresh-only', '-auto-approve']);
-      const outputs = JSON.parse((await terraform(['output', '-json'])).stdout) as Record<string, { value: unknown }>;
-      expect({ status: outputs.status.value, exit_code: outputs.exit_code.value }).toEqual({ status: 'exited', exit_code: 3 });
-      const plan = await terraform(['plan']);
-      expect(plan.stdout).toMatch(/~ power_state += "stopped" -> "running"/);
-    },
-    300_000,
-  );
+  test('GIVEN a container that exits 3 WHEN applied and refreshed THEN terraform shows status "exited" and exit_code 3, and the next plan powers it on again', async () => {
+    await terraform(['init']);
+    const apply = await terraform(['apply', '-auto-approve']);
+    expect(apply.stdout).toContain('Apply complete! Resources: 3 added, 0 changed, 0 destroyed.');
+    expect(apply.stdout).toMatch(/status = "created"/);
+    const deadline = Date.now() + 150_000;
+    for (;;) {
+      const [vm] = await retrieveFromContainer<{ name: string; 'runtime.powerState': string }>(outside, {
+        container: rootFolder(outside),
+        select: [{ type: 'VirtualMachine', paths: ['name', 'runtime.powerState'] }],
+      });
+      if (vm?.props['runtime.powerState'] === 'poweredOff') break;
+      if (Date.now() > deadline) throw new Error(`the guest did not power off; runner: ${JSON.stringify(await sim().control.guests())}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await terraform(['apply', '-refresh-only', '-auto-approve']);
+    const outputs = JSON.parse((await terraform(['output', '-json'])).stdout) as Record<string, { value: unknown }>;
+    expect({ status: outputs.status.value, exit_code: outputs.exit_code.value }).toEqual({ status: 'exited', exit_code: 3 });
+    const plan = await terraform(['plan']);
+    expect(plan.stdout).toMatch(/~ power_state += "stopped" -> "running"/);
+  }, 300_000);
 });

@@ -46,7 +46,16 @@ async function synthesize(scratch: string, name: string, project: Project): Prom
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { strict: true, noImplicitOverride: true, target: 'ES2022', module: 'commonjs', moduleResolution: 'node', skipLibCheck: true, types: ['node'], outDir: 'out' },
+      compilerOptions: {
+        strict: true,
+        noImplicitOverride: true,
+        target: 'ES2022',
+        module: 'commonjs',
+        moduleResolution: 'node',
+        skipLibCheck: true,
+        types: ['node'],
+        outDir: 'out',
+      },
       files: ['main.ts'],
     }),
   );
@@ -81,6 +90,8 @@ describe('the bindings with CDK Terrain (cdktn), the community fork of CDKTF', (
   }, 120_000);
 
   it('GIVEN a program on cdktn and the bindings on cdktf 0.21.0 WHEN synthesized THEN it fails: the two libraries do not mix', async () => {
-    await expect(synthesize(scratch, 'mixed', { cdktf: 'cdktf', programLibrary: 'cdktn' })).rejects.toThrow(/_resetResolveDiscoveredProviderFeatureUsage is not a function/);
+    await expect(synthesize(scratch, 'mixed', { cdktf: 'cdktf', programLibrary: 'cdktn' })).rejects.toThrow(
+      /_resetResolveDiscoveredProviderFeatureUsage is not a function/,
+    );
   }, 120_000);
 });

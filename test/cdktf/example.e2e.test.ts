@@ -69,7 +69,9 @@ describe('examples/cdktf: synth, then terraform apply of the synthesized JSON', 
   const tf = (args: string[]) => bed.terraform(ws, args);
   const names = async (type: string) => {
     const outside = bed.outside();
-    return (await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type, paths: ['name'] }] })).map((r) => r.props.name);
+    return (await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type, paths: ['name'] }] })).map(
+      (r) => r.props.name,
+    );
   };
 
   beforeAll(async () => {

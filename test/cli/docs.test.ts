@@ -21,7 +21,18 @@ describe('docs/cli.md', () => {
   const entries = walk(buildProgram({ code: 0 }));
 
   it('GIVEN the program WHEN walked THEN it has every documented command', () => {
-    expect(entries.filter((e) => !e.flag).map((e) => e.command)).toEqual(['plan', 'apply', 'destroy', 'ls', 'logs', 'sim', 'sim start', 'sim status', 'sim stop', 'version']);
+    expect(entries.filter((e) => !e.flag).map((e) => e.command)).toEqual([
+      'plan',
+      'apply',
+      'destroy',
+      'ls',
+      'logs',
+      'sim',
+      'sim start',
+      'sim status',
+      'sim stop',
+      'version',
+    ]);
   });
 
   it.each(entries.filter((e) => !e.flag).map((e) => e.command))('GIVEN the command "%s" WHEN the docs are read THEN they show it', (command) => {

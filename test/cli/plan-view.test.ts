@@ -97,10 +97,23 @@ describe('plan view', () => {
     const json = planAsJson(PLAN) as { changes: Array<Record<string, unknown>>; summary: object };
     expect(json.summary).toEqual({ add: 2, change: 1, destroy: 2 });
     const web = json.changes.find((c) => c.address === 'container_vm.web');
-    expect(web).toMatchObject({ type: 'container_vm', name: 'web', action: 'replace', requires_replace: ['image_id'], reasons: ['image_id changed (forces replacement)'] });
+    expect(web).toMatchObject({
+      type: 'container_vm',
+      name: 'web',
+      action: 'replace',
+      requires_replace: ['image_id'],
+      reasons: ['image_id changed (forces replacement)'],
+    });
     expect(web?.attributes).toEqual([{ path: 'image_id', before: 'sha256:aa', after: 'sha256:bb', after_unknown: false, sensitive: false, force_new: true }]);
     const created = json.changes.find((c) => c.address === 'image.private') as { attributes: Array<Record<string, unknown>> };
-    expect(created.attributes.find((a) => a.path === 'id')).toEqual({ path: 'id', before: null, after: null, after_unknown: true, sensitive: false, force_new: false });
+    expect(created.attributes.find((a) => a.path === 'id')).toEqual({
+      path: 'id',
+      before: null,
+      after: null,
+      after_unknown: true,
+      sensitive: false,
+      force_new: false,
+    });
   });
 
   it.each([
@@ -116,7 +129,13 @@ describe('plan view', () => {
 
   it.each([
     ['a sensitive attribute', 's', t.string, true, '(sensitive value)'],
-    ['an object with a sensitive field', { u: 'a', p: 's' }, t.object({ u: { type: t.string, description: '' }, p: { type: t.string, sensitive: true, description: '' } }), false, { u: 'a', p: '(sensitive value)' }],
+    [
+      'an object with a sensitive field',
+      { u: 'a', p: 's' },
+      t.object({ u: { type: t.string, description: '' }, p: { type: t.string, sensitive: true, description: '' } }),
+      false,
+      { u: 'a', p: '(sensitive value)' },
+    ],
     ['a plain list', ['a'], t.list(t.string), false, ['a']],
     ['an unknown sensitive value', UNKNOWN, t.string, true, UNKNOWN],
   ])('GIVEN %s WHEN redacted THEN %j', (_what, value, type, sensitive, expected) => {

@@ -44,7 +44,10 @@ describe('vic: moved tags and duplicate names', () => {
   const state = async (): Promise<StackState> => JSON.parse(await readFile(join(dir, '.vic', 'state.json'), 'utf8')) as StackState;
 
   async function pushApp(version: string): Promise<void> {
-    await registry().pushImage({ layers: [{ entries: [{ type: 'file', path: 'version', content: `${version}\n` }] }], config: { Cmd: ['/bin/true'] } }, 'safety/app:v1');
+    await registry().pushImage(
+      { layers: [{ entries: [{ type: 'file', path: 'version', content: `${version}\n` }] }], config: { Cmd: ['/bin/true'] } },
+      'safety/app:v1',
+    );
   }
 
   beforeAll(async () => {
@@ -61,7 +64,9 @@ describe('vic: moved tags and duplicate names', () => {
     const plan = await vic('plan', '-f', specFile);
     expect(plan).toMatchObject({ code: 0, stderr: '' });
     expect(plan.stdout).toContain('# image.app must be replaced');
-    expect(plan.stdout).toMatch(new RegExp(`# reference .*/safety/app:v1 now points at sha256:[0-9a-f]{64} \\(was ${String(old.digest)}\\) \\(forces replacement\\)`));
+    expect(plan.stdout).toMatch(
+      new RegExp(`# reference .*/safety/app:v1 now points at sha256:[0-9a-f]{64} \\(was ${String(old.digest)}\\) \\(forces replacement\\)`),
+    );
     expect(plan.stdout).toContain('# container_vm.web must be replaced');
 
     const apply = await vic('apply', '-f', specFile, '--auto-approve');
@@ -96,7 +101,9 @@ describe('vic: moved tags and duplicate names', () => {
       await writeFile(specFile, spec(registry().host, twin));
       const plan = await vic('plan', '-f', specFile);
       expect(plan.code).toBe(2);
-      expect(plan.stderr).toMatch(/container_vm\.(twin|web)\.name: .*container_vm\.(twin|web) and container_vm\.(twin|web) both declare vch_id = "[^"]+" and name = "web-1"/);
+      expect(plan.stderr).toMatch(
+        /container_vm\.(twin|web)\.name: .*container_vm\.(twin|web) and container_vm\.(twin|web) both declare vch_id = "[^"]+" and name = "web-1"/,
+      );
       const apply = await vic('apply', '-f', specFile, '--auto-approve');
       expect(apply.code).toBe(2);
       expect(Object.keys((await state()).resources)).not.toContain('container_vm.twin');

@@ -37,7 +37,11 @@ describe('spec loading', () => {
     expect(spec.resources).toEqual([
       { type: 'virtual_container_host', name: 'demo', config: { name: 'vch-demo', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0' } },
       { type: 'image', name: 'app', config: { vch_id: '${virtual_container_host.demo.id}', reference: 'r.example/app:1' } },
-      { type: 'container_vm', name: 'web', config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.app.id}', name: 'web-1', env: { A: 'b' } } },
+      {
+        type: 'container_vm',
+        name: 'web',
+        config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.app.id}', name: 'web-1', env: { A: 'b' } },
+      },
     ]);
     expect(spec.lineOf('container_vm.web', ['env', 'A'])).toBe(10);
   });
@@ -53,7 +57,9 @@ describe('spec loading', () => {
       expect.stringMatching(/^bad-spec\.yaml:3: virtual_container_host\.demo\.compute: The argument "compute" is required/),
       expect.stringMatching(/^bad-spec\.yaml:6: virtual_container_host\.demo\.colour: An argument named "colour" is not expected here\./),
       expect.stringMatching(/^bad-spec\.yaml:16: container_vm\.web\.memory_mb: memory_mb must be number, got string "lots"/),
-      expect.stringMatching(/^bad-spec\.yaml:18: container_vm\.worker: container_vm\.worker refers to virtual_container_host\.other, which the spec does not declare/),
+      expect.stringMatching(
+        /^bad-spec\.yaml:18: container_vm\.worker: container_vm\.worker refers to virtual_container_host\.other, which the spec does not declare/,
+      ),
       expect.stringMatching(/^bad-spec\.yaml:22: container_vm\.worker\.memory_mb: memory_mb = 130 is not a multiple of 4 MB/),
       expect.stringMatching(/^bad-spec\.yaml:24: container_vm\.worker\.env\.1BAD: .*not a valid environment variable name/),
     ]);
@@ -61,14 +67,30 @@ describe('spec loading', () => {
 
   it.each([
     ['a YAML syntax error', 'image:\n  a: [1,\n', /^spec\.yaml:3: YAML: /],
-    ['a duplicate resource name', 'image:\n  a: { vch_id: x, reference: r/a:1 }\n  a: { vch_id: x, reference: r/a:1 }\n', /^spec\.yaml:3: YAML: Map keys must be unique/],
-    ['an unknown resource type', 'virtual_machine:\n  a: {}\n', /^spec\.yaml:1: unknown resource type "virtual_machine"; use one of virtual_container_host, image, container_vm$/],
+    [
+      'a duplicate resource name',
+      'image:\n  a: { vch_id: x, reference: r/a:1 }\n  a: { vch_id: x, reference: r/a:1 }\n',
+      /^spec\.yaml:3: YAML: Map keys must be unique/,
+    ],
+    [
+      'an unknown resource type',
+      'virtual_machine:\n  a: {}\n',
+      /^spec\.yaml:1: unknown resource type "virtual_machine"; use one of virtual_container_host, image, container_vm$/,
+    ],
     ['a list at the top', '- a\n', /^spec\.yaml:1: the spec must be a map of resource types/],
     ['an empty file', '', /^spec\.yaml:1: the spec is empty/],
     ['a resource that is not a map', 'image:\n  a: 3\n', /^spec\.yaml:2: image\.a: the attributes of a resource must be a map$/],
     ['a bad resource name', 'image:\n  "a b": { vch_id: x, reference: r/a:1 }\n', /^spec\.yaml:2: image\.a b: resource names may hold only/],
-    ['a computed attribute set', 'image:\n  a:\n    vch_id: x\n    reference: r/a:1\n    digest: sha256:00\n', /^spec\.yaml:5: image\.a\.digest: digest is computed by vSphere and cannot be set/],
-    ['a reference cycle', 'image:\n  a: { vch_id: "${image.b.id}", reference: r/a:1 }\n  b: { vch_id: "${image.a.id}", reference: r/b:1 }\n', /^spec\.yaml:2: image\.a: resources refer to each other in a circle: image\.a → image\.b → image\.a/],
+    [
+      'a computed attribute set',
+      'image:\n  a:\n    vch_id: x\n    reference: r/a:1\n    digest: sha256:00\n',
+      /^spec\.yaml:5: image\.a\.digest: digest is computed by vSphere and cannot be set/,
+    ],
+    [
+      'a reference cycle',
+      'image:\n  a: { vch_id: "${image.b.id}", reference: r/a:1 }\n  b: { vch_id: "${image.a.id}", reference: r/b:1 }\n',
+      /^spec\.yaml:2: image\.a: resources refer to each other in a circle: image\.a → image\.b → image\.a/,
+    ],
   ])('GIVEN %s WHEN parsed THEN the problem names its line', (_what, text, expected) => {
     const problems = problemsOf(text);
     expect(problems).toHaveLength(1);

@@ -202,7 +202,8 @@ describe('vic plan/apply/destroy', () => {
     const text = stripAnsi(run.stdout);
     expect(text).toMatch(/apply +\[[█░]+\] +\d+% \d\/4 resources/);
     expect(text).toMatch(/image\.app upload +\[[█░]+\] +100% /);
-    for (const address of ['virtual_container_host.demo', 'image.app', 'container_vm.web', 'container_vm.worker']) expect(text).toContain(`${address}: Creation complete after`);
+    for (const address of ['virtual_container_host.demo', 'image.app', 'container_vm.web', 'container_vm.worker'])
+      expect(text).toContain(`${address}: Creation complete after`);
     expect(text).toContain('Apply complete! Resources: 4 added, 0 changed, 0 destroyed.');
     expect((await vic('destroy', '-f', specFile, '--auto-approve')).code).toBe(0);
   });

@@ -38,11 +38,15 @@ describe('GIVEN a state file', () => {
 
   it('WHEN an entry from a newer vic is read THEN the error names the file, the entry and says to upgrade vic', () => {
     write({ 'virtual_container_host.demo': vch(7, { id: 'resgroup-9' }) });
-    expect(() => readState(path)).toThrow(`state file ${path}: virtual_container_host.demo: the state of virtual_container_host was written with schema version 7; this vic-iac knows versions up to 1; a newer vic wrote this state: upgrade vic`);
+    expect(() => readState(path)).toThrow(
+      `state file ${path}: virtual_container_host.demo: the state of virtual_container_host was written with schema version 7; this vic-iac knows versions up to 1; a newer vic wrote this state: upgrade vic`,
+    );
   });
 
   it('WHEN an entry of an unknown resource type is read THEN the error names it and the known types', () => {
     write({ 'volume.data': { type: 'volume', name: 'data', schemaVersion: 1, attrs: {}, dependsOn: [] } });
-    expect(() => readState(path)).toThrow(/volume\.data has resource type "volume", which this vic does not know \(known: virtual_container_host, image, container_vm\); upgrade vic/);
+    expect(() => readState(path)).toThrow(
+      /volume\.data has resource type "volume", which this vic does not know \(known: virtual_container_host, image, container_vm\); upgrade vic/,
+    );
   });
 });

@@ -23,7 +23,10 @@ describe('state file', () => {
 
   it('GIVEN a state WHEN written THEN it reads back, with mode 0600 in a 0700 directory and no temp file left', () => {
     const path = join(dir, '.vic', 'state.json');
-    const state = { version: 1 as const, resources: { 'image.a': { type: 'image' as const, name: 'a', schemaVersion: 1, attrs: { id: 'sha256:00' }, dependsOn: [] } } };
+    const state = {
+      version: 1 as const,
+      resources: { 'image.a': { type: 'image' as const, name: 'a', schemaVersion: 1, attrs: { id: 'sha256:00' }, dependsOn: [] } },
+    };
     writeState(path, state);
     expect(readState(path)).toEqual(state);
     expect(statSync(path).mode & 0o777).toBe(0o600);
@@ -67,7 +70,9 @@ describe('state file', () => {
   it('GIVEN a held lock WHEN another run waits past its timeout THEN it fails saying how long it waited', async () => {
     const path = join(dir, 'state.json');
     const release = await lockState(path);
-    await expect(lockState(path, { timeoutMs: 1200, pollMs: 50 })).rejects.toThrow(/is locked by vic process \d+ after waiting 1 s; wait for it to finish\. Remove/);
+    await expect(lockState(path, { timeoutMs: 1200, pollMs: 50 })).rejects.toThrow(
+      /is locked by vic process \d+ after waiting 1 s; wait for it to finish\. Remove/,
+    );
     release();
   });
 
@@ -110,7 +115,8 @@ describe('state file', () => {
       if (round === 1) await new Promise((r) => setTimeout(r, 4000));
       writeFileSync(join(dir, `go-${round}`), '');
       const until = Date.now() + 20_000;
-      while ((existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').length : 0) < 16 * round && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      while ((existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').length : 0) < 16 * round && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 20));
     }
     expect(await Promise.all(runs)).toEqual(Array(8).fill(0));
     const lines = readFileSync(log, 'utf8').trim().split('\n');
@@ -122,7 +128,7 @@ describe('state file', () => {
     expect(existsSync(`${path}.lock`)).toBe(false);
   }, 90_000);
 
-  it('GIVEN temp files of a writer that died WHEN the lock is taken THEN they are removed, and a live writer\'s are kept', async () => {
+  it("GIVEN temp files of a writer that died WHEN the lock is taken THEN they are removed, and a live writer's are kept", async () => {
     const path = join(dir, 'state.json');
     const dead = `${path}.${deadPid()}.0a1b2c.tmp`;
     const live = `${path}.${process.pid}.0a1b2c.tmp`;

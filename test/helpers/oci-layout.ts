@@ -146,7 +146,9 @@ export async function writeOciLayout(dir: string, tag: string, images: readonly 
         rootfs: { type: 'layers', diff_ids: diffIds },
       }),
     );
-    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI.manifest, config: { mediaType: OCI.config, ...(await putBlob(config)) }, layers }));
+    const manifest = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: OCI.manifest, config: { mediaType: OCI.config, ...(await putBlob(config)) }, layers }),
+    );
     manifests.push({ mediaType: OCI.manifest, ...(await putBlob(manifest)), platform });
   }
   let top: { mediaType: string; digest: string; size: number };
@@ -169,6 +171,13 @@ export const HELLO_IMAGE: ImageSpec = { layers: [{ entries: [{ type: 'file', pat
 
 /** A shell script at `/bin/app` as the entrypoint. */
 export const APP_IMAGE: ImageSpec = {
-  layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho hi\n', mode: 0o755 }] }],
+  layers: [
+    {
+      entries: [
+        { type: 'dir', path: 'bin' },
+        { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho hi\n', mode: 0o755 },
+      ],
+    },
+  ],
   config: { Entrypoint: ['/bin/app'] },
 };

@@ -115,19 +115,33 @@ export async function bootContainerVm(options: ContainerVmBootOptions): Promise<
   const qemu = findPeer('qemu-system-x86_64');
   const scratch = await mkdtemp(join(tmpdir(), 'vic-qemu-'));
   const args = [
-    '-machine', 'pc,accel=tcg',
-    '-m', String(options.memoryMb ?? 512),
-    '-smp', '1',
-    '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none',
-    '-serial', 'stdio',
+    '-machine',
+    'pc,accel=tcg',
+    '-m',
+    String(options.memoryMb ?? 512),
+    '-smp',
+    '1',
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    'stdio',
     // The status channel the runner reads (src/sim/runner); here nobody listens.
-    '-serial', 'null',
+    '-serial',
+    'null',
     // A guest that reboots (a kernel panic with panic=5) ends QEMU instead of looping.
     '-no-reboot',
-    '-nic', 'none',
-    '-drive', `file=${options.iso},media=cdrom,if=ide,index=2,readonly=on,format=raw`,
-    '-boot', 'order=d',
-    '-drive', `file=${options.disk},if=none,id=rootdisk,format=qcow2`,
+    '-nic',
+    'none',
+    '-drive',
+    `file=${options.iso},media=cdrom,if=ide,index=2,readonly=on,format=raw`,
+    '-boot',
+    'order=d',
+    '-drive',
+    `file=${options.disk},if=none,id=rootdisk,format=qcow2`,
     ...DISK_CONTROLLERS[options.diskBus ?? 'pvscsi'],
   ];
   if (options.configFile) args.push('-fw_cfg', `name=opt/vic/config,file=${options.configFile}`);

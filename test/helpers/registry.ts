@@ -60,7 +60,19 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   for (const tool of ['docker-registry', 'skopeo', 'openssl', ...(options.basicAuth ? ['htpasswd'] : [])]) await requireTool(tool);
   const dir = await mkdtemp(join(tmpdir(), 'vic-test-registry-'));
   const storageDir = join(dir, 'data');
-  const config: string[] = ['version: 0.1', 'log:', '  level: info', '  accesslog:', '    disabled: false', 'storage:', '  filesystem:', `    rootdirectory: ${storageDir}`, 'http:', '  addr: 127.0.0.1:0', '  secret: vic-test'];
+  const config: string[] = [
+    'version: 0.1',
+    'log:',
+    '  level: info',
+    '  accesslog:',
+    '    disabled: false',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${storageDir}`,
+    'http:',
+    '  addr: 127.0.0.1:0',
+    '  secret: vic-test',
+  ];
   let caFile: string | undefined;
   if (options.tls) {
     caFile = await makeCertificates(dir);
@@ -73,7 +85,14 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
     config.push('auth:', '  htpasswd:', '    realm: vic-test', `    path: ${join(dir, 'htpasswd')}`);
   } else if (options.tokenAuth) {
     tokenService = await startTokenService(dir, options.tokenAuth);
-    config.push('auth:', '  token:', `    realm: ${tokenService.realm}`, '    service: vic-test-registry', '    issuer: vic-test-issuer', `    rootcertbundle: ${tokenService.certFile}`);
+    config.push(
+      'auth:',
+      '  token:',
+      `    realm: ${tokenService.realm}`,
+      '    service: vic-test-registry',
+      '    issuer: vic-test-issuer',
+      `    rootcertbundle: ${tokenService.certFile}`,
+    );
   }
   await writeFile(join(dir, 'config.yml'), `${config.join('\n')}\n`);
 
@@ -117,7 +136,9 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
       try {
         await run('skopeo', args, { timeout: 60_000 });
       } catch (err) {
-        throw new Error(`skopeo push of ${layoutDir}:${tag} to ${host}/${repositoryAndTag} failed: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
+        throw new Error(
+          `skopeo push of ${layoutDir}:${tag} to ${host}/${repositoryAndTag} failed: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`,
+        );
       }
     },
     async pushImage(image, repositoryAndTag, pushOptions = {}) {
@@ -168,10 +189,42 @@ async function waitForListening(child: ChildProcess, output: () => string): Prom
 async function makeCertificates(dir: string): Promise<string> {
   const ca = join(dir, 'ca.crt');
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await run('openssl', ['req', '-x509', ...ec, '-keyout', join(dir, 'ca.key'), '-out', ca, '-days', '2', '-subj', '/CN=vic-test-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  await run('openssl', [
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    join(dir, 'ca.key'),
+    '-out',
+    ca,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=vic-test-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   await run('openssl', ['req', ...ec, '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.csr'), '-subj', '/CN=127.0.0.1']);
   await writeFile(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  await run('openssl', ['x509', '-req', '-in', join(dir, 'server.csr'), '-CA', ca, '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-out', join(dir, 'server.crt'), '-days', '2', '-extfile', join(dir, 'server.ext')]);
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    join(dir, 'server.csr'),
+    '-CA',
+    ca,
+    '-CAkey',
+    join(dir, 'ca.key'),
+    '-CAcreateserial',
+    '-out',
+    join(dir, 'server.crt'),
+    '-days',
+    '2',
+    '-extfile',
+    join(dir, 'server.ext'),
+  ]);
   return ca;
 }
 
@@ -189,7 +242,21 @@ interface TokenService {
 async function startTokenService(dir: string, user: { username: string; password: string }): Promise<TokenService> {
   const keyFile = join(dir, 'token.key');
   const certFile = join(dir, 'token.crt');
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=vic-test-token-signer']);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=vic-test-token-signer',
+  ]);
   const key = createPrivateKey(await readFile(keyFile));
   const certDer = new X509Certificate(await readFile(certFile)).raw;
   const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');

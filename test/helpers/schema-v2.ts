@@ -22,7 +22,8 @@ export function renameForce({ force, ...rest }: Attrs): Attrs {
 export function installVchSchemaV2(): () => void {
   const decl = virtualContainerHost as Mutable<ResourceDeclaration>;
   const saved = { schemaVersion: decl.schemaVersion, migrations: decl.migrations };
-  if (saved.schemaVersion !== 1) throw new Error(`virtual_container_host is at schema version ${saved.schemaVersion} now: move this test's v2 on to ${saved.schemaVersion + 1}`);
+  if (saved.schemaVersion !== 1)
+    throw new Error(`virtual_container_host is at schema version ${saved.schemaVersion} now: move this test's v2 on to ${saved.schemaVersion + 1}`);
   decl.schemaVersion = 2;
   decl.migrations = { ...decl.migrations, 1: renameForce };
   return () => Object.assign(decl, saved);

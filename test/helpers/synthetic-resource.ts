@@ -14,7 +14,11 @@ export function twiceMigratedResource(extraSchema: ResourceDeclaration['schema']
       0: ({ mem, ...rest }) => ({ ...rest, memory: mem }),
       1: (s) => ({ ...s, memory: Number(s.memory) }),
     },
-    schema: { id: { type: t.string, computed: true, description: 'Id.' }, memory: { type: t.number, optional: true, description: 'Memory in MB.' }, ...extraSchema },
+    schema: {
+      id: { type: t.string, computed: true, description: 'Id.' },
+      memory: { type: t.number, optional: true, description: 'Memory in MB.' },
+      ...extraSchema,
+    },
     docs: { creates: '', importHelp: '', example: '' },
   };
 }

@@ -12,8 +12,13 @@ import { retrieveObject } from '../../src/vsphere/property-collector';
 export async function rewriteVchMarker(client: VimClient, vchId: string, change: Record<string, unknown>): Promise<void> {
   const key = (await ensureCustomFieldDef(client, 'vic-iac.vch')).key;
   const pool = moRef('ResourcePool', vchId);
-  const { customValue } = await retrieveObject<{ customValue?: Array<{ key: number; value: string }> | { key: number; value: string } }>(client, pool, ['customValue']);
-  const current = [customValue ?? []].flat().filter((c) => Number(c.key) === key).pop();
+  const { customValue } = await retrieveObject<{ customValue?: Array<{ key: number; value: string }> | { key: number; value: string } }>(client, pool, [
+    'customValue',
+  ]);
+  const current = [customValue ?? []]
+    .flat()
+    .filter((c) => Number(c.key) === key)
+    .pop();
   if (!current) throw new Error(`resource pool ${vchId} carries no vic-iac.vch marker to rewrite`);
   await setCustomField(client, pool, key, JSON.stringify({ ...(JSON.parse(current.value) as Record<string, unknown>), ...change }));
 }

@@ -7,7 +7,16 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { buildImage, DatastoreImageStore, deleteStoredImage, imageLayout, inspectStoredImage, readStoredImage, rootfsUuidForDigest, type ImageProgress } from '../../src/images';
+import {
+  buildImage,
+  DatastoreImageStore,
+  deleteStoredImage,
+  imageLayout,
+  inspectStoredImage,
+  readStoredImage,
+  rootfsUuidForDigest,
+  type ImageProgress,
+} from '../../src/images';
 import { parseFlatDescriptor } from '../../src/images/vmdk';
 import { downloadDatastoreFile, Inventory, uploadDatastoreFile, VimClient, type ManagedObjectReference } from '../../src/vsphere';
 import { layeredImage, HELLO_SCRIPT } from '../fixtures/images/test-images';
@@ -67,7 +76,12 @@ describe('GIVEN a registry with an image and a VCH image store on a simulated da
     const descriptor = parseFlatDescriptor(await downloadText(`vch-a/images/${hex}/${hex}.vmdk`));
     expect(descriptor).toEqual({ createType: 'monolithicFlat', extentFileName: `${hex}-flat.vmdk`, sizeBytes: info.sizeBytes });
     const metadata = JSON.parse(await downloadText(`vch-a/images/${hex}/metadata.json`));
-    expect(metadata).toMatchObject({ digest: info.digest, size_bytes: info.sizeBytes, rootfs_uuid: rootfsUuidForDigest(info.digest), working_dir: '/home/app' });
+    expect(metadata).toMatchObject({
+      digest: info.digest,
+      size_bytes: info.sizeBytes,
+      rootfs_uuid: rootfsUuidForDigest(info.digest),
+      working_dir: '/home/app',
+    });
 
     const extent = await downloadTo(`vch-a/images/${hex}/${hex}-flat.vmdk`, join(scratch, 'a.ext4'));
     await checkFilesystem(extent);

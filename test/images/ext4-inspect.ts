@@ -82,7 +82,12 @@ export async function listDirectory(image: string, path: string): Promise<string
 export async function superblock(image: string): Promise<{ label: string; uuid: string; blockCount: number; blockSize: number }> {
   const { stdout } = await run(await locate('dumpe2fs'), ['-h', image], { encoding: 'utf8' });
   const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(stdout)?.[1].trim() ?? '';
-  return { label: field('Filesystem volume name'), uuid: field('Filesystem UUID'), blockCount: Number(field('Block count')), blockSize: Number(field('Block size')) };
+  return {
+    label: field('Filesystem volume name'),
+    uuid: field('Filesystem UUID'),
+    blockCount: Number(field('Block count')),
+    blockSize: Number(field('Block size')),
+  };
 }
 
 /** e2fsck -n: a read-only consistency check; throws with its report when the image is damaged. */

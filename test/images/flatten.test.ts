@@ -43,7 +43,12 @@ describe('GIVEN a layer that tries to write outside the image root', () => {
     ['an absolute path', [[{ type: 'file', path: '/etc/passwd', content: 'x' }]], /entry "\/etc\/passwd" has an absolute path/],
     [
       'a write through a relative symlink that climbs out',
-      [[{ type: 'symlink', path: 'escape', target: '../../../..' }, { type: 'file', path: 'escape/pwned', content: 'x' }]],
+      [
+        [
+          { type: 'symlink', path: 'escape', target: '../../../..' },
+          { type: 'file', path: 'escape/pwned', content: 'x' },
+        ],
+      ],
       /written through symbolic link "escape" -> "\.\.\/\.\.\/\.\.\/\.\.", which leads outside the image root/,
     ],
     [
@@ -53,14 +58,33 @@ describe('GIVEN a layer that tries to write outside the image root', () => {
     ],
     [
       'a symlink chain that climbs out step by step',
-      [[{ type: 'dir', path: 'a/b/' }, { type: 'symlink', path: 'a/b/c', target: '../../..' }, { type: 'file', path: 'a/b/c/pwned', content: 'x' }]],
+      [
+        [
+          { type: 'dir', path: 'a/b/' },
+          { type: 'symlink', path: 'a/b/c', target: '../../..' },
+          { type: 'file', path: 'a/b/c/pwned', content: 'x' },
+        ],
+      ],
       /leads outside the image root/,
     ],
-    ['a hard link to a ".." path', [[{ type: 'hardlink', path: 'stolen', target: '../outside/secret' }]], /hard link "stolen" points to "\.\.\/outside\/secret", outside the image root/],
-    ['a hard link to an absolute path', [[{ type: 'hardlink', path: 'stolen', target: '/etc/shadow' }]], /hard link "stolen" points to "\/etc\/shadow", outside the image root/],
+    [
+      'a hard link to a ".." path',
+      [[{ type: 'hardlink', path: 'stolen', target: '../outside/secret' }]],
+      /hard link "stolen" points to "\.\.\/outside\/secret", outside the image root/,
+    ],
+    [
+      'a hard link to an absolute path',
+      [[{ type: 'hardlink', path: 'stolen', target: '/etc/shadow' }]],
+      /hard link "stolen" points to "\/etc\/shadow", outside the image root/,
+    ],
     [
       'a hard link through an escaping symlink',
-      [[{ type: 'symlink', path: 'esc', target: '../outside' }, { type: 'hardlink', path: 'stolen', target: 'esc/secret' }]],
+      [
+        [
+          { type: 'symlink', path: 'esc', target: '../outside' },
+          { type: 'hardlink', path: 'stolen', target: 'esc/secret' },
+        ],
+      ],
       /leads outside the image root|leads above the image root/,
     ],
     ['a whiteout of ".."', [[{ type: 'file', path: 'dir/.wh...', content: '' }]], /whiteout entry "dir\/\.wh\.\.\." names no file/],
@@ -87,7 +111,12 @@ describe('GIVEN a layer that tries to write outside the image root', () => {
 describe('GIVEN layers with symlinks that stay inside the root', () => {
   test('WHEN a later entry goes through an absolute symlink THEN it lands inside the root, as under chroot', async () => {
     const { staging, layer } = await sandbox();
-    await staging.applyLayer(await layer([{ type: 'dir', path: 'usr/lib/' }, { type: 'symlink', path: 'lib', target: '/usr/lib' }]));
+    await staging.applyLayer(
+      await layer([
+        { type: 'dir', path: 'usr/lib/' },
+        { type: 'symlink', path: 'lib', target: '/usr/lib' },
+      ]),
+    );
     await staging.applyLayer(await layer([{ type: 'file', path: 'lib/libx.so', content: 'elf' }]));
     expect(await readFile(join(staging.root, 'usr/lib/libx.so'), 'utf8')).toBe('elf');
     expect(await readlink(join(staging.root, 'lib'))).toBe('/usr/lib');
@@ -101,10 +130,17 @@ describe('GIVEN layers with symlinks that stay inside the root', () => {
 });
 
 describe('GIVEN whiteouts and opaque markers in any order', () => {
-  test('WHEN the opaque marker comes after the layer\'s own entries THEN only lower-layer content is hidden', async () => {
+  test("WHEN the opaque marker comes after the layer's own entries THEN only lower-layer content is hidden", async () => {
     const { staging, layer } = await sandbox();
-    await staging.applyLayer(await layer([{ type: 'file', path: 'd/old.txt', content: 'old' }, { type: 'file', path: 'd/sub/older.txt', content: 'older' }]));
-    await staging.applyLayer(await layer([{ type: 'file', path: 'd/sub/new.txt', content: 'new' }, { type: 'file', path: 'd/top.txt', content: 'top' }, opaque('d')]));
+    await staging.applyLayer(
+      await layer([
+        { type: 'file', path: 'd/old.txt', content: 'old' },
+        { type: 'file', path: 'd/sub/older.txt', content: 'older' },
+      ]),
+    );
+    await staging.applyLayer(
+      await layer([{ type: 'file', path: 'd/sub/new.txt', content: 'new' }, { type: 'file', path: 'd/top.txt', content: 'top' }, opaque('d')]),
+    );
     expect((await readdir(join(staging.root, 'd'))).sort()).toEqual(['sub', 'top.txt']);
     expect(await readdir(join(staging.root, 'd/sub'))).toEqual(['new.txt']);
   });
@@ -119,6 +155,9 @@ describe('GIVEN whiteouts and opaque markers in any order', () => {
     const { staging } = await sandbox();
     const path = join(scratch, 'garbage.tar.gz');
     await writeFile(path, gzipSync(Buffer.from('this is not a tar archive at all, just text '.repeat(20))));
-    await expect(staging.applyLayer({ path, digest: 'sha256:garbage' })).rejects.toMatchObject({ code: 'LayerFormat', message: expect.stringMatching(/layer sha256:garbage is not a readable gzip-compressed tar stream/) });
+    await expect(staging.applyLayer({ path, digest: 'sha256:garbage' })).rejects.toMatchObject({
+      code: 'LayerFormat',
+      message: expect.stringMatching(/layer sha256:garbage is not a readable gzip-compressed tar stream/),
+    });
   });
 });

@@ -60,9 +60,13 @@ describe('GIVEN a registry serving a gzip bomb, a layer with many tiny entries, 
   let bulky: WrittenLayout;
   beforeAll(async () => {
     // 48 MB of zeros that gzip squeezes into a few tens of KB.
-    bomb = await writeOciLayout(join(scratch, 'bomb'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n' }] }, { entries: bombEntries(48) }] }]);
+    bomb = await writeOciLayout(join(scratch, 'bomb'), 'v1', [
+      { layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n' }] }, { entries: bombEntries(48) }] },
+    ]);
     crowd = await writeOciLayout(join(scratch, 'crowd'), 'v1', [{ layers: [{ entries: manyEntries(3000) }] }]);
-    modest = await writeOciLayout(join(scratch, 'modest'), 'v1', [{ layers: [{ entries: [...manyEntries(200), { type: 'file', path: 'data', content: Buffer.alloc(2 * MiB, 1) }] }] }]);
+    modest = await writeOciLayout(join(scratch, 'modest'), 'v1', [
+      { layers: [{ entries: [...manyEntries(200), { type: 'file', path: 'data', content: Buffer.alloc(2 * MiB, 1) }] }] },
+    ]);
     await registry().push(bomb.dir, 'v1', 'test/bomb:v1');
     await registry().push(crowd.dir, 'v1', 'test/crowd:v1');
     // Random bytes do not compress: the declared layer size alone passes a 4 MB limit.
@@ -85,7 +89,11 @@ describe('GIVEN a registry serving a gzip bomb, a layer with many tiny entries, 
     const { store, workDir } = await freshWorkspace('bomb-size');
     const attempt = buildImage({ reference: `${registry().host}/test/bomb:v1`, insecureRegistry: true, workDir, sizeMb: 16 }, store);
     await expect(attempt).rejects.toMatchObject({ code: 'LayerLimit' });
-    await expect(attempt).rejects.toThrow(new RegExp(`layer ${bomb.layerDigests[0][1]} unpacks beyond the limit of 16 MB.*size_mb \\(16\\) bounds its content: if the image is genuine, raise size_mb`));
+    await expect(attempt).rejects.toThrow(
+      new RegExp(
+        `layer ${bomb.layerDigests[0][1]} unpacks beyond the limit of 16 MB.*size_mb \\(16\\) bounds its content: if the image is genuine, raise size_mb`,
+      ),
+    );
     expect(await readdir(workDir)).toEqual([]);
   });
 
@@ -93,7 +101,9 @@ describe('GIVEN a registry serving a gzip bomb, a layer with many tiny entries, 
     const { store, workDir, storeRoot } = await freshWorkspace('crowd');
     const attempt = buildImage({ reference: `${registry().host}/test/crowd:v1`, insecureRegistry: true, workDir, limits: { maxEntries: 1000 } }, store);
     await expect(attempt).rejects.toMatchObject({ code: 'LayerLimit' });
-    await expect(attempt).rejects.toThrow(new RegExp(`layer ${crowd.layerDigests[0][0]} holds more entries than the limit of 1000 .*VIC_IMAGE_MAX_ENTRIES \\(now 1000\\)`));
+    await expect(attempt).rejects.toThrow(
+      new RegExp(`layer ${crowd.layerDigests[0][0]} holds more entries than the limit of 1000 .*VIC_IMAGE_MAX_ENTRIES \\(now 1000\\)`),
+    );
     expect(await readdir(workDir)).toEqual([]);
     await expect(readdir(storeRoot)).rejects.toMatchObject({ code: 'ENOENT' });
   });
@@ -103,7 +113,9 @@ describe('GIVEN a registry serving a gzip bomb, a layer with many tiny entries, 
     const saved = process.env.VIC_IMAGE_MAX_ENTRIES;
     process.env.VIC_IMAGE_MAX_ENTRIES = '500';
     try {
-      await expect(buildImage({ reference: `${registry().host}/test/crowd:v1`, insecureRegistry: true, workDir }, store)).rejects.toThrow(/limit of 500 .*VIC_IMAGE_MAX_ENTRIES \(now 500\)/);
+      await expect(buildImage({ reference: `${registry().host}/test/crowd:v1`, insecureRegistry: true, workDir }, store)).rejects.toThrow(
+        /limit of 500 .*VIC_IMAGE_MAX_ENTRIES \(now 500\)/,
+      );
     } finally {
       if (saved === undefined) delete process.env.VIC_IMAGE_MAX_ENTRIES;
       else process.env.VIC_IMAGE_MAX_ENTRIES = saved;
@@ -116,14 +128,21 @@ describe('GIVEN a registry serving a gzip bomb, a layer with many tiny entries, 
     const before = registry().blobGets();
     const attempt = buildImage({ reference: `${registry().host}/test/bulky:v1`, insecureRegistry: true, workDir, limits: { maxUnpackedMb: 4 } }, store);
     await expect(attempt).rejects.toMatchObject({ code: 'LayerLimit' });
-    await expect(attempt).rejects.toThrow(new RegExp(`layer ${bulky.layerDigests[0][0]} \\(\\d+ bytes, layer 1 of 1\\) takes the image's layers past the limit of 4 MB before they are even unpacked; refused before downloading it`));
+    await expect(attempt).rejects.toThrow(
+      new RegExp(
+        `layer ${bulky.layerDigests[0][0]} \\(\\d+ bytes, layer 1 of 1\\) takes the image's layers past the limit of 4 MB before they are even unpacked; refused before downloading it`,
+      ),
+    );
     expect(registry().blobGets()).toBe(before);
     expect(await readdir(workDir)).toEqual([]);
   });
 
   test('WHEN an image within the same lowered limits is built THEN it succeeds (the limits refuse only what passes them)', async () => {
     const { store, workDir } = await freshWorkspace('modest');
-    const info = await buildImage({ reference: `${registry().host}/test/modest:v1`, insecureRegistry: true, workDir, limits: { maxUnpackedMb: 8, maxEntries: 1000 } }, store);
+    const info = await buildImage(
+      { reference: `${registry().host}/test/modest:v1`, insecureRegistry: true, workDir, limits: { maxUnpackedMb: 8, maxEntries: 1000 } },
+      store,
+    );
     expect(info.digest).toBe(modest.manifestDigests[0]);
     expect(await readdir(workDir)).toEqual([]);
   });
@@ -136,7 +155,9 @@ describe('GIVEN a bomb layer applied straight to a staging root', () => {
     await writeFile(layerPath, gzipSync(await buildLayerTar(bombEntries(48))));
     const staging = new RootfsStaging(join(dir, 'rootfs'), { maxBytes: 4 * MiB, maxEntries: 100, raise: { bytes: 'raise it', entries: 'raise them' } });
     await staging.create();
-    await expect(staging.applyLayer({ path: layerPath, digest: 'sha256:bomb' })).rejects.toThrow(/layer sha256:bomb unpacks beyond the limit of 4 MB .* raise it$/);
+    await expect(staging.applyLayer({ path: layerPath, digest: 'sha256:bomb' })).rejects.toThrow(
+      /layer sha256:bomb unpacks beyond the limit of 4 MB .* raise it$/,
+    );
     expect(await bytesOnDisk(staging.root)).toBeLessThanOrEqual(4 * MiB);
   });
 });
@@ -145,14 +166,20 @@ describe('imageLimitsFromEnv', () => {
   test.each([
     [{}, DEFAULT_IMAGE_LIMITS],
     [{ VIC_IMAGE_MAX_UNPACKED_MB: '32768' }, { ...DEFAULT_IMAGE_LIMITS, maxUnpackedMb: 32768 }],
-    [{ VIC_IMAGE_MAX_ENTRIES: ' 2000000 ', VIC_IMAGE_MAX_UNPACKED_MB: '' }, { ...DEFAULT_IMAGE_LIMITS, maxEntries: 2_000_000 }],
+    [
+      { VIC_IMAGE_MAX_ENTRIES: ' 2000000 ', VIC_IMAGE_MAX_UNPACKED_MB: '' },
+      { ...DEFAULT_IMAGE_LIMITS, maxEntries: 2_000_000 },
+    ],
   ])('GIVEN %j THEN the limits are %j', (env, expected) => {
     expect(imageLimitsFromEnv(env)).toEqual(expected);
   });
 
-  test.each(['abc', '0', '-5', '1.5', '1e3'])('GIVEN VIC_IMAGE_MAX_UNPACKED_MB=%s THEN a clear error names the variable, the value and the default', (value) => {
-    expect(() => imageLimitsFromEnv({ VIC_IMAGE_MAX_UNPACKED_MB: value })).toThrow(
-      new RegExp(`VIC_IMAGE_MAX_UNPACKED_MB="${value.replace('.', '\\.')}" is not a positive whole number; set it to one \\(default 16384\\) or unset it`),
-    );
-  });
+  test.each(['abc', '0', '-5', '1.5', '1e3'])(
+    'GIVEN VIC_IMAGE_MAX_UNPACKED_MB=%s THEN a clear error names the variable, the value and the default',
+    (value) => {
+      expect(() => imageLimitsFromEnv({ VIC_IMAGE_MAX_UNPACKED_MB: value })).toThrow(
+        new RegExp(`VIC_IMAGE_MAX_UNPACKED_MB="${value.replace('.', '\\.')}" is not a positive whole number; set it to one \\(default 16384\\) or unset it`),
+      );
+    },
+  );
 });

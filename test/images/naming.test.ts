@@ -100,7 +100,10 @@ describe('VMDK descriptor', () => {
 
 describe('registry auth challenges', () => {
   test.each([
-    ['Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull"', { scheme: 'bearer', params: { realm: 'https://auth.example.com/token', service: 'registry.example.com', scope: 'repository:a/b:pull' } }],
+    [
+      'Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull"',
+      { scheme: 'bearer', params: { realm: 'https://auth.example.com/token', service: 'registry.example.com', scope: 'repository:a/b:pull' } },
+    ],
     ['Basic realm="vic-test"', { scheme: 'basic', params: { realm: 'vic-test' } }],
     ['basic realm=unquoted', { scheme: 'basic', params: { realm: 'unquoted' } }],
     ['Negotiate abc', undefined],

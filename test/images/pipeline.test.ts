@@ -79,7 +79,14 @@ describe('GIVEN an anonymous plain-HTTP registry holding a three-layer image', (
     const descriptor = parseFlatDescriptor(await readFile(info.diskPath, 'utf8'));
     expect(descriptor).toEqual({ createType: 'monolithicFlat', extentFileName: files.extentFileName, sizeBytes: info.sizeBytes });
     const metadata = JSON.parse(await readFile(store.locate(files.metadata), 'utf8'));
-    expect(metadata).toMatchObject({ digest: info.digest, reference: `${registry().host}/test/layered:v1`, platform: 'linux/amd64', size_bytes: info.sizeBytes, rootfs_uuid: rootfsUuidForDigest(info.digest), entrypoint: ['/bin/hello'] });
+    expect(metadata).toMatchObject({
+      digest: info.digest,
+      reference: `${registry().host}/test/layered:v1`,
+      platform: 'linux/amd64',
+      size_bytes: info.sizeBytes,
+      rootfs_uuid: rootfsUuidForDigest(info.digest),
+      entrypoint: ['/bin/hello'],
+    });
 
     await checkFilesystem(extent);
     expect(await superblock(extent)).toMatchObject({ label: 'vic-rootfs', uuid: rootfsUuidForDigest(info.digest) });
@@ -143,7 +150,17 @@ describe('GIVEN an anonymous plain-HTTP registry holding a three-layer image', (
 
   test('WHEN an image in the registry carries a path-traversal entry THEN the build is refused, nothing is uploaded and staging is cleaned', async () => {
     const evil = await writeOciLayout(join(scratch, 'evil'), 'v1', [
-      { layers: [{ entries: [{ type: 'file', path: 'ok.txt', content: 'fine' }] }, { entries: [{ type: 'symlink', path: 'out', target: '../../../../../tmp' }, { type: 'file', path: 'out/vic-pwned', content: 'x' }] }] },
+      {
+        layers: [
+          { entries: [{ type: 'file', path: 'ok.txt', content: 'fine' }] },
+          {
+            entries: [
+              { type: 'symlink', path: 'out', target: '../../../../../tmp' },
+              { type: 'file', path: 'out/vic-pwned', content: 'x' },
+            ],
+          },
+        ],
+      },
     ]);
     await registry().push(evil.dir, 'v1', 'test/evil:v1');
     const { store, workDir } = await freshWorkspace('evil');

@@ -53,7 +53,11 @@ const FORBIDDEN: readonly (readonly [string, string, RegExp])[] = [
   ['src/images/x.ts', "import { image } from '../resources/image';", /src\/images imports nothing above it/],
   ['src/resources/x.ts', "import { planStack } from '../engine';", /src\/resources imports nothing above it/],
   ['src/resources/x.ts', "import { diffResource } from '../engine/diff';", /src\/resources imports nothing above it/],
-  ['src/resources/x.ts', "// eslint-disable-next-line @typescript-eslint/no-require-imports\nexport const e = require('../engine/stack');", /src\/resources imports nothing above it/],
+  [
+    'src/resources/x.ts',
+    "// eslint-disable-next-line @typescript-eslint/no-require-imports\nexport const e = require('../engine/stack');",
+    /src\/resources imports nothing above it/,
+  ],
   ['src/engine/x.ts', "import { readState } from '../cli/state-file';", /src\/engine imports nothing above it/],
   ['src/engine/x.ts', "import { VicProvider } from '../../provider/provider';", /know nothing of the front ends/],
   ['provider/x.ts', "import type { ReadRequest } from '../src/engine/types';", /only through their public indexes/],

@@ -49,7 +49,10 @@ describe('GIVEN a virtual_container_host state written at schema version 1 and a
     const ws = join(dir, 'cli');
     await mkdir(ws);
     const specFile = join(ws, 'spec.yaml');
-    await writeFile(specFile, `virtual_container_host:\n  demo:\n    name: vch-migrate-cli\n    compute: ${VCH.compute}\n    datastore: ${VCH.datastore}\n    force_destroy: true\n`);
+    await writeFile(
+      specFile,
+      `virtual_container_host:\n  demo:\n    name: vch-migrate-cli\n    compute: ${VCH.compute}\n    datastore: ${VCH.datastore}\n    force_destroy: true\n`,
+    );
     const env = cleanEnv({ ...connection, NODE_OPTIONS: schemaV2NodeOptions() });
     const created = await runVic(['apply', '--auto-approve', '-f', specFile], env, { timeoutMs: 90_000 });
     expect(created.stderr).toBe('');
@@ -82,7 +85,10 @@ describe('GIVEN a virtual_container_host state written at schema version 1 and a
     await mkdir(plugins);
     // The provider from source (the installed bundle cannot take the test-only v2), through dev_overrides.
     const launcher = join(plugins, 'terraform-provider-vic');
-    await writeFile(launcher, `#!/bin/sh\nexec "${process.execPath}" --import "file://${REPO}/node_modules/tsx/dist/loader.mjs" "${REPO}/provider/main.ts" "$@"\n`);
+    await writeFile(
+      launcher,
+      `#!/bin/sh\nexec "${process.execPath}" --import "file://${REPO}/node_modules/tsx/dist/loader.mjs" "${REPO}/provider/main.ts" "$@"\n`,
+    );
     await chmod(launcher, 0o755);
     const cliConfig = join(ws, '.terraformrc');
     await writeFile(cliConfig, `provider_installation {\n  dev_overrides {\n    "vic-iac/vic" = "${plugins}"\n  }\n  direct {}\n}\n`);
@@ -91,7 +97,14 @@ describe('GIVEN a virtual_container_host state written at schema version 1 and a
       `terraform {\n  required_providers {\n    vic = { source = "vic-iac/vic" }\n  }\n}\nprovider "vic" {}\n` +
         `resource "vic_virtual_container_host" "demo" {\n  name          = "vch-migrate-tf"\n  compute       = "${VCH.compute}"\n  datastore     = "${VCH.datastore}"\n  force_destroy = true\n}\n`,
     );
-    const env = { ...cleanEnv(connection), NODE_OPTIONS: schemaV2NodeOptions(), TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', NO_COLOR: '1' };
+    const env = {
+      ...cleanEnv(connection),
+      NODE_OPTIONS: schemaV2NodeOptions(),
+      TF_CLI_CONFIG_FILE: cliConfig,
+      TF_IN_AUTOMATION: '1',
+      CHECKPOINT_DISABLE: '1',
+      NO_COLOR: '1',
+    };
     const tf = async (...args: string[]) => {
       try {
         const r = await run(terraform, args, { cwd: ws, env, maxBuffer: 16 << 20 });
@@ -143,7 +156,12 @@ describe('GIVEN a virtual_container_host state written at schema version 1 and a
         return engine;
       });
       provider = dynamicProviderFor('virtual_container_host');
-      const config: Record<string, string> = { 'vic:vsphereServer': sim().url, 'vic:user': sim().username, 'vic:password': PASSWORD, 'vic:thumbprint': sim().thumbprint ?? '' };
+      const config: Record<string, string> = {
+        'vic:vsphereServer': sim().url,
+        'vic:user': sim().username,
+        'vic:password': PASSWORD,
+        'vic:thumbprint': sim().thumbprint ?? '',
+      };
       await provider.configure!({ config: { get: (key: string) => config[key] as string } } as unknown as dynamic.ConfigureRequest);
     });
     afterAll(async () => {

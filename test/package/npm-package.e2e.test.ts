@@ -77,7 +77,9 @@ describe('the npm package, packed and installed into a scratch project', () => {
     copyFileSync(languageHost, join(userBin, 'pulumi-language-nodejs'));
     for (const b of ['vcsim-launcher', 'pulumi', 'pulumi-language-nodejs']) await ok('chmod', ['0755', join(userBin, b)], { cwd: scratch });
     // No VIC_CACHE and no repository directory on PATH: only the project's bins, the user's, the system's.
-    const systemPath = (process.env.PATH ?? '').split(delimiter).filter((d) => d !== '' && !resolve(d).startsWith(REPO) && !resolve(d).startsWith(realpathSync(REPO)));
+    const systemPath = (process.env.PATH ?? '')
+      .split(delimiter)
+      .filter((d) => d !== '' && !resolve(d).startsWith(REPO) && !resolve(d).startsWith(realpathSync(REPO)));
     userEnv = {
       HOME: join(scratch, 'home'),
       PATH: [join(project, 'node_modules/.bin'), userBin, dirname(process.execPath), ...systemPath].join(delimiter),
@@ -153,14 +155,17 @@ describe('the npm package, packed and installed into a scratch project', () => {
         "import { provider, virtualContainerHost } from 'vic-iac/cdktf';",
         'const types: ResourceType[] = declarations.map((d) => d.type);',
         'export const uses = [types, planStack, vic.VirtualContainerHost, vic.ContainerApp, provider.VicProvider, virtualContainerHost.VirtualContainerHost];',
-        "// @ts-expect-error: the Pulumi args are typed, so a wrong type fails to compile",
+        '// @ts-expect-error: the Pulumi args are typed, so a wrong type fails to compile',
         "export const bad: vic.VirtualContainerHostArgs = { name: 1, compute: 'c', datastore: 'd' };",
         '',
       ].join('\n'),
     );
     writeFileSync(
       join(project, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'commonjs', moduleResolution: 'node', strict: true, noEmit: true, types: ['node'] }, files: ['consumer.ts'] }),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'commonjs', moduleResolution: 'node', strict: true, noEmit: true, types: ['node'] },
+        files: ['consumer.ts'],
+      }),
     );
     const r = await exec('tsc', ['-p', 'tsconfig.json'], { cwd: project, env: userEnv });
     expect(`${r.stdout}${r.stderr}`.replace(/Command failed.*\n?/, '')).toBe('');
@@ -200,14 +205,24 @@ describe('the npm package, packed and installed into a scratch project', () => {
     expect(synthesized.resource.vic_container_vm.web).toMatchObject({ name: 'web-1', memory_mb: 256 });
   });
 
-  test('WHEN Terraform uses the package\'s provider bundle through dev_overrides on node_modules/.bin THEN it loads the vic schema', async () => {
+  test("WHEN Terraform uses the package's provider bundle through dev_overrides on node_modules/.bin THEN it loads the vic schema", async () => {
     const dir = join(project, 'tf-dev');
     mkdirSync(dir);
     writeFileSync(join(dir, 'main.tf'), 'terraform {\n  required_providers {\n    vic = { source = "vic-iac/vic" }\n  }\n}\nprovider "vic" {}\n');
-    writeFileSync(join(dir, 'dev.tfrc'), `provider_installation {\n  dev_overrides {\n    "vic-iac/vic" = "${join(project, 'node_modules/.bin')}"\n  }\n  direct {}\n}\n`);
-    const r = await ok(requireTerraform(), ['providers', 'schema', '-json'], { cwd: dir, env: { ...userEnv, TF_CLI_CONFIG_FILE: join(dir, 'dev.tfrc'), CHECKPOINT_DISABLE: '1' } });
+    writeFileSync(
+      join(dir, 'dev.tfrc'),
+      `provider_installation {\n  dev_overrides {\n    "vic-iac/vic" = "${join(project, 'node_modules/.bin')}"\n  }\n  direct {}\n}\n`,
+    );
+    const r = await ok(requireTerraform(), ['providers', 'schema', '-json'], {
+      cwd: dir,
+      env: { ...userEnv, TF_CLI_CONFIG_FILE: join(dir, 'dev.tfrc'), CHECKPOINT_DISABLE: '1' },
+    });
     const schema = JSON.parse(r.stdout) as { provider_schemas: Record<string, { resource_schemas: Record<string, unknown> }> };
-    expect(Object.keys(schema.provider_schemas['registry.terraform.io/vic-iac/vic'].resource_schemas).sort()).toEqual(['vic_container_vm', 'vic_image', 'vic_virtual_container_host']);
+    expect(Object.keys(schema.provider_schemas['registry.terraform.io/vic-iac/vic'].resource_schemas).sort()).toEqual([
+      'vic_container_vm',
+      'vic_image',
+      'vic_virtual_container_host',
+    ]);
   });
 
   describe('with the simulator `vic sim start` runs from the package', () => {

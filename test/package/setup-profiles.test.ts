@@ -21,7 +21,9 @@ async function list(...args: string[]): Promise<{ steps: string[]; debian: strin
 
 describe('setup profiles', () => {
   test('GIVEN the test profile (the default) THEN every peer step and every Debian package is set up', async () => {
-    const all = readdirSync(join(REPO, 'scripts/peers')).filter((f) => /^\d+-.*\.sh$/.test(f)).sort();
+    const all = readdirSync(join(REPO, 'scripts/peers'))
+      .filter((f) => /^\d+-.*\.sh$/.test(f))
+      .sort();
     const byDefault = await list();
     expect(byDefault.steps).toEqual(all);
     expect(await list('--profile', 'test')).toEqual(byDefault);

@@ -87,7 +87,12 @@ describe('decodeMsgpack', () => {
   });
 
   it.each<[string, CtyType, string, string]>([
-    ['an object missing an attribute (strict arity)', obj, `81 a1 ${str('a')} a1 ${str('x')}`, 'value: an object with 2 attributes is required (1 given; missing b)'],
+    [
+      'an object missing an attribute (strict arity)',
+      obj,
+      `81 a1 ${str('a')} a1 ${str('x')}`,
+      'value: an object with 2 attributes is required (1 given; missing b)',
+    ],
     ['an object with an attribute outside the type', obj, `83 a1 ${str('a')} c0 a1 ${str('b')} c0 a1 ${str('z')} c0`, '.z: unsupported attribute'],
     ['a string where a bool belongs', 'bool', `a1 ${str('t')}`, 'value: bool required, got string "t"'],
     ['a malformed dynamic value', 'dynamic', '01', 'value: a dynamic value must be [type JSON bytes, value], got number 1'],
@@ -109,7 +114,17 @@ describe('round trips through msgpack', () => {
     },
   ];
   it.each<[string, CtyValue]>([
-    ['everything set', { name: 'web', size: 512, tags: { a: 'b' }, command: ['sh', '-c'], auth: { username: 'u', password: 'p' }, extra: dynamicValue(['object', { x: 'bool' }], { x: true }) }],
+    [
+      'everything set',
+      {
+        name: 'web',
+        size: 512,
+        tags: { a: 'b' },
+        command: ['sh', '-c'],
+        auth: { username: 'u', password: 'p' },
+        extra: dynamicValue(['object', { x: 'bool' }], { x: true }),
+      },
+    ],
     ['blocks and collections null', { name: 'web', size: 0.25, tags: null, command: null, auth: null, extra: null }],
     ['unknowns inside', { name: UNKNOWN, size: UNKNOWN, tags: { a: UNKNOWN }, command: [UNKNOWN], auth: UNKNOWN, extra: UNKNOWN }],
   ])('GIVEN a block with %s WHEN encoded and decoded THEN the value is unchanged', (_label, value) => {

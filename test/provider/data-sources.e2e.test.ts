@@ -12,8 +12,18 @@ import { workspace } from './terraform-cli';
 type Row = [fixture: string, summary: string, detail: string, line: string];
 
 const badConfigs: Row[] = [
-  ['missing-name', 'Error: Missing required argument', 'The argument "name" is required, but no definition was found.', 'data "vic_virtual_container_host" "apps" {'],
-  ['read-only-attribute', 'Error: Value for unconfigurable attribute "compute"', 'compute is computed by vSphere and cannot be set. Remove it from the configuration.', 'compute    = "/DC0/host/DC0_C0"'],
+  [
+    'missing-name',
+    'Error: Missing required argument',
+    'The argument "name" is required, but no definition was found.',
+    'data "vic_virtual_container_host" "apps" {',
+  ],
+  [
+    'read-only-attribute',
+    'Error: Value for unconfigurable attribute "compute"',
+    'compute is computed by vSphere and cannot be set. Remove it from the configuration.',
+    'compute    = "/DC0/host/DC0_C0"',
+  ],
 ];
 
 describe('data sources through terraform plan', () => {
@@ -52,12 +62,16 @@ describe('data sources through terraform plan', () => {
     expect(r.stderr.replace(/\s+/g, ' ')).toContain('no virtual container host named "vch-nowhere" in datacenter "DC0"');
   }, 60_000);
 
-  it.each(badConfigs)('GIVEN %s WHEN planned THEN Terraform refuses it at the attribute: %s', async (fixture, summary, detail, line) => {
-    const ws = workspace('dev', { fixture: `data-sources/${fixture}` });
-    const r = await ws.terraform(['plan', '-no-color'], env);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(summary);
-    expect(r.stderr.replace(/\s+/g, ' ')).toContain(detail);
-    expect(r.stderr).toContain(line);
-  }, 60_000);
+  it.each(badConfigs)(
+    'GIVEN %s WHEN planned THEN Terraform refuses it at the attribute: %s',
+    async (fixture, summary, detail, line) => {
+      const ws = workspace('dev', { fixture: `data-sources/${fixture}` });
+      const r = await ws.terraform(['plan', '-no-color'], env);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(summary);
+      expect(r.stderr.replace(/\s+/g, ' ')).toContain(detail);
+      expect(r.stderr).toContain(line);
+    },
+    60_000,
+  );
 });

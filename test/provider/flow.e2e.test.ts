@@ -30,7 +30,8 @@ describe('examples/terraform through terraform init, plan, apply, import and des
     const init = await tf(['init']);
     expect(init.stdout).toMatch(/Installing vic-iac\/vic v0\.1\.0\.\.\.[\s\S]*Installed vic-iac\/vic v0\.1\.0 \(unauthenticated\)/);
     const plan = await tf(['plan']);
-    for (const r of ['vic_virtual_container_host.demo', 'vic_image.app', 'vic_container_vm.web', 'vic_container_vm.worker']) expect(plan.stdout).toContain(`# ${r} will be created`);
+    for (const r of ['vic_virtual_container_host.demo', 'vic_image.app', 'vic_container_vm.web', 'vic_container_vm.worker'])
+      expect(plan.stdout).toContain(`# ${r} will be created`);
     expect(plan.stdout).toContain('+ id                    = (known after apply)');
     expect(plan.stdout).toContain('Plan: 4 to add, 0 to change, 0 to destroy.');
   }, 120_000);
@@ -98,8 +99,14 @@ describe('examples/terraform through terraform init, plan, apply, import and des
     const destroy = await tf(['destroy', '-auto-approve']);
     expect(destroy.stdout).toContain('Destroy complete! Resources: 4 destroyed.');
     const outside = bed.outside();
-    const vms = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
-    const pools = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'ResourcePool', paths: ['name'] }] });
+    const vms = await retrieveFromContainer<{ name: string }>(outside, {
+      container: outside.serviceContent.rootFolder,
+      select: [{ type: 'VirtualMachine', paths: ['name'] }],
+    });
+    const pools = await retrieveFromContainer<{ name: string }>(outside, {
+      container: outside.serviceContent.rootFolder,
+      select: [{ type: 'ResourcePool', paths: ['name'] }],
+    });
     expect(vms.map((v) => v.props.name)).not.toEqual(expect.arrayContaining(['web-1']));
     expect(vms.map((v) => v.props.name).filter((n) => n === 'web-1' || n === 'worker-1')).toEqual([]);
     expect(pools.map((p) => p.props.name)).not.toContain('vch-demo');

@@ -34,7 +34,9 @@ describe('ownership and vCenter changes through terraform', () => {
     const plan = await bed.terraform(ws, ['plan'], { extraEnv: { TF_VAR_vch_name: 'vch-squatted' }, allow: [1] });
     expect(plan.code).toBe(1);
     expect(plan.stderr).toContain('Error: VM folder already exists');
-    expect(plan.stderr.replace(/\s+/g, ' ')).toContain(`A VM folder named "vch-squatted" (${squat.value}) already exists in datacenter "DC0" and is not managed by vic-iac.`);
+    expect(plan.stderr.replace(/\s+/g, ' ')).toContain(
+      `A VM folder named "vch-squatted" (${squat.value}) already exists in datacenter "DC0" and is not managed by vic-iac.`,
+    );
     expect(plan.stderr).toContain('with vic_virtual_container_host.this');
   }, 120_000);
 
@@ -77,7 +79,9 @@ describe('ownership and vCenter changes through terraform', () => {
     expect(plan.stdout).toContain('Plan: 0 to add, 1 to change, 0 to destroy.');
     const apply = await tf(['apply', '-auto-approve']);
     expect(apply.stdout).toContain('Apply complete! Resources: 0 added, 1 changed, 0 destroyed.');
-    const { 'config.memoryAllocation': memory } = await retrieveObject<{ 'config.memoryAllocation': { limit: number } }>(bed.outside(), pool, ['config.memoryAllocation']);
+    const { 'config.memoryAllocation': memory } = await retrieveObject<{ 'config.memoryAllocation': { limit: number } }>(bed.outside(), pool, [
+      'config.memoryAllocation',
+    ]);
     expect(Number(memory.limit)).toBe(4096);
   }, 180_000);
 
@@ -95,7 +99,10 @@ describe('ownership and vCenter changes through terraform', () => {
     expect(destroy.stderr.replace(/\s+/g, ' ')).toContain(
       `virtual container host "vch-own" (${String(vch.id)}) holds 1 VM(s) that are not its container VMs: intruder (${intruder.value}). force_destroy deletes only the container VMs vic-iac made for this VCH, never other VMs.`,
     );
-    const vms = await retrieveFromContainer<{ name: string }>(bed.outside(), { container: bed.outside().serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
+    const vms = await retrieveFromContainer<{ name: string }>(bed.outside(), {
+      container: bed.outside().serviceContent.rootFolder,
+      select: [{ type: 'VirtualMachine', paths: ['name'] }],
+    });
     expect(vms.map((v) => v.props.name)).toContain('intruder');
 
     await destroyVm(bed.outside(), intruder);

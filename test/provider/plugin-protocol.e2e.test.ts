@@ -50,7 +50,11 @@ async function start(env: NodeJS.ProcessEnv): Promise<Started> {
 
 function call<T>(client: grpc.Client, method: string, req: object): Promise<T> {
   return new Promise((resolve, reject) =>
-    (client as unknown as Record<string, (r: object, o: object, cb: (e: Error | null, v: T) => void) => void>)[method](req, { deadline: Date.now() + 5000 }, (e, v) => (e ? reject(e) : resolve(v))),
+    (client as unknown as Record<string, (r: object, o: object, cb: (e: Error | null, v: T) => void) => void>)[method](
+      req,
+      { deadline: Date.now() + 5000 },
+      (e, v) => (e ? reject(e) : resolve(v)),
+    ),
   );
 }
 

@@ -29,26 +29,69 @@ function config(typeName: string, attrs: Attrs, kind: 'resource' | 'data' | 'pro
 describe('ValidateResourceConfig / ValidateDataResourceConfig / ValidateProviderConfig', () => {
   const cvm = { vch_id: 'resgroup-1', image_id: `sha256:${'a'.repeat(64)}`, name: 'web-1' };
   it.each<[string, string, Attrs, 'resource' | 'data', object[], string]>([
-    ['a map key', 'vic_container_vm', { ...cvm, env: { '1BAD': 'x' } }, 'resource', [{ attribute_name: 'env' }, { element_key_string: '1BAD' }], 'not a valid environment variable name'],
-    ['a list element', 'vic_container_vm', { ...cvm, command: ['a', 'b'], memory_mb: 1023 }, 'resource', [{ attribute_name: 'memory_mb' }], 'not a multiple of 4'],
-    ['a nested block', 'vic_image', { vch_id: 'resgroup-1', reference: '127.0.0.1:5000/busybox:1', registry_auth: { username: 'u', password: null } }, 'resource', [{ attribute_name: 'registry_auth' }, { attribute_name: 'password' }], 'is required'],
-    ['a data source argument', 'vic_image', { vch_id: 'resgroup-1', reference: 'Busybox!!' }, 'data', [{ attribute_name: 'reference' }], 'is not an image reference'],
+    [
+      'a map key',
+      'vic_container_vm',
+      { ...cvm, env: { '1BAD': 'x' } },
+      'resource',
+      [{ attribute_name: 'env' }, { element_key_string: '1BAD' }],
+      'not a valid environment variable name',
+    ],
+    [
+      'a list element',
+      'vic_container_vm',
+      { ...cvm, command: ['a', 'b'], memory_mb: 1023 },
+      'resource',
+      [{ attribute_name: 'memory_mb' }],
+      'not a multiple of 4',
+    ],
+    [
+      'a nested block',
+      'vic_image',
+      { vch_id: 'resgroup-1', reference: '127.0.0.1:5000/busybox:1', registry_auth: { username: 'u', password: null } },
+      'resource',
+      [{ attribute_name: 'registry_auth' }, { attribute_name: 'password' }],
+      'is required',
+    ],
+    [
+      'a data source argument',
+      'vic_image',
+      { vch_id: 'resgroup-1', reference: 'Busybox!!' },
+      'data',
+      [{ attribute_name: 'reference' }],
+      'is not an image reference',
+    ],
   ])('GIVEN a bad value at %s WHEN validated THEN the diagnostic points at it', (_label, typeName, attrs, kind, steps, detail) => {
     const p = provider();
-    const res = kind === 'data' ? p.validateDataResourceConfig({ type_name: typeName, config: config(typeName, attrs, 'data') }) : p.validateResourceConfig({ type_name: typeName, config: config(typeName, attrs) });
+    const res =
+      kind === 'data'
+        ? p.validateDataResourceConfig({ type_name: typeName, config: config(typeName, attrs, 'data') })
+        : p.validateResourceConfig({ type_name: typeName, config: config(typeName, attrs) });
     expect(res.diagnostics).toHaveLength(1);
     expect(res.diagnostics[0]).toMatchObject({ severity: 'ERROR', attribute: { steps } });
     expect(res.diagnostics[0].detail).toContain(detail);
   });
 
   it('GIVEN values not known yet WHEN validated THEN they pass (checked again at plan)', () => {
-    const res = provider().validateResourceConfig({ type_name: 'vic_container_vm', config: { msgpack: Buffer.from(encodeMsgpack(providerSchemas().resources.get('vic_container_vm')!.type, { ...cvm, vch_id: Symbol.for('vic-iac.unknown') as never })) } });
+    const res = provider().validateResourceConfig({
+      type_name: 'vic_container_vm',
+      config: {
+        msgpack: Buffer.from(
+          encodeMsgpack(providerSchemas().resources.get('vic_container_vm')!.type, { ...cvm, vch_id: Symbol.for('vic-iac.unknown') as never }),
+        ),
+      },
+    });
     expect(res.diagnostics).toEqual([]);
   });
 
   it('GIVEN a problem at a sensitive attribute that quotes its value WHEN turned into a diagnostic THEN the value is redacted', () => {
     const kind = providerSchemas().provider;
-    const problem = { path: ['password'], severity: 'error' as const, summary: 'Invalid value for "password"', detail: 'password = "hunter2" is too short (hunter2).' };
+    const problem = {
+      path: ['password'],
+      severity: 'error' as const,
+      summary: 'Invalid value for "password"',
+      detail: 'password = "hunter2" is too short (hunter2).',
+    };
     const [d] = problemDiagnostics(kind, [problem], { password: 'hunter2' });
     expect(d.detail).toBe('password = (sensitive value) is too short ((sensitive value)).');
     const [plain] = problemDiagnostics(kind, [{ ...problem, path: ['user'], detail: 'user = "hunter2"' }], { user: 'hunter2' });
@@ -67,7 +110,11 @@ describe('ConfigureProvider', () => {
     const s = providerSchemas();
     const empty = Object.fromEntries(Object.keys(s.provider.schema).map((k) => [k, null]));
     const res = provider().configureProvider({ config: { msgpack: Buffer.from(encodeMsgpack(s.provider.type, empty)) } });
-    expect(res.diagnostics.map((d) => d.attribute?.steps)).toEqual([[{ attribute_name: 'vsphere_server' }], [{ attribute_name: 'user' }], [{ attribute_name: 'password' }]]);
+    expect(res.diagnostics.map((d) => d.attribute?.steps)).toEqual([
+      [{ attribute_name: 'vsphere_server' }],
+      [{ attribute_name: 'user' }],
+      [{ attribute_name: 'password' }],
+    ]);
     expect(res.diagnostics[0].detail).toContain('VSPHERE_SERVER');
   });
 });
@@ -81,7 +128,9 @@ describe('ConfigureProvider connects early', () => {
     return p;
   };
   const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
-  const vchState = { msgpack: Buffer.from(encodeMsgpack(providerSchemas().resources.get('vic_virtual_container_host')!.type, { id: 'resgroup-1', name: 'v' })) };
+  const vchState = {
+    msgpack: Buffer.from(encodeMsgpack(providerSchemas().resources.get('vic_virtual_container_host')!.type, { id: 'resgroup-1', name: 'v' })),
+  };
 
   it('GIVEN a configured provider WHEN no resource was asked for yet THEN it is already logging in, once', async () => {
     let attempts = 0;
@@ -140,7 +189,11 @@ describe('UpgradeResourceState', () => {
     const kind = providerSchemas().resources.get('vic_virtual_container_host')!;
     const state = Object.fromEntries(Object.keys(kind.schema).map((k) => [k, null])) as Attrs;
     Object.assign(state, { id: 'resgroup-9', name: 'vch-demo', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', cpu_limit_mhz: -1 });
-    const res = provider().upgradeResourceState({ type_name: kind.typeName, version: kind.declaration!.schemaVersion, raw_state: { json: Buffer.from(JSON.stringify(state)) } });
+    const res = provider().upgradeResourceState({
+      type_name: kind.typeName,
+      version: kind.declaration!.schemaVersion,
+      raw_state: { json: Buffer.from(JSON.stringify(state)) },
+    });
     expect(decodeMsgpack(kind.type, res.upgraded_state!.msgpack)).toEqual(state);
   });
 });

@@ -27,7 +27,12 @@ describe('terraform: tainted and replaced container VMs', () => {
     return state.resources.find((r) => r.name === name)?.instances ?? [];
   };
   const vmsNamed = async (name: string) =>
-    (await retrieveFromContainer<{ name: string }>(bed.outside(), { container: bed.outside().serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] }))
+    (
+      await retrieveFromContainer<{ name: string }>(bed.outside(), {
+        container: bed.outside().serviceContent.rootFolder,
+        select: [{ type: 'VirtualMachine', paths: ['name'] }],
+      })
+    )
       .filter((r) => r.props.name === name)
       .map((r) => r.ref.value);
   const expectConverged = async () => {
@@ -73,23 +78,32 @@ describe('terraform: tainted and replaced container VMs', () => {
   }, 300_000);
 
   it.each<[string, string[], boolean, RegExp]>([
-    ['a second resource with its name', ['-var', 'copy=true'], false, /(vic_container_vm\.copy\[0\] and .*|another container_vm resource .*and this one) both declare vch_id = "resgroup-\d+" and name = "web-1"/],
+    [
+      'a second resource with its name',
+      ['-var', 'copy=true'],
+      false,
+      /(vic_container_vm\.copy\[0\] and .*|another container_vm resource .*and this one) both declare vch_id = "resgroup-\d+" and name = "web-1"/,
+    ],
     ['a second resource with its name, the first tainted', ['-var', 'copy=true'], true, /both declare vch_id = "resgroup-\d+" and name = "web-1"/],
     ['the resource renamed without a moved block', ['-var', 'renamed=true'], false, /a renamed resource must keep its object: move its state/],
-  ])('GIVEN %s WHEN planned THEN the plan fails with a duplicate name and nothing changes', async (_label, vars, taint, detail) => {
-    const moid = instances('web')[0].attributes.moid;
-    if (taint) await tf(['taint', 'vic_container_vm.web[0]']);
-    try {
-      const plan = await tf(['plan', ...vars], [1]);
-      expect(plan.code).toBe(1);
-      expect(plan.stderr).toContain('Error: Duplicate container_vm');
-      expect(plan.stderr.replace(/\s+/g, ' ')).toMatch(detail);
-      expect(await vmsNamed('web-1')).toEqual([moid]);
-    } finally {
-      if (taint) await tf(['untaint', 'vic_container_vm.web[0]']);
-    }
-    await expectConverged();
-  }, 300_000);
+  ])(
+    'GIVEN %s WHEN planned THEN the plan fails with a duplicate name and nothing changes',
+    async (_label, vars, taint, detail) => {
+      const moid = instances('web')[0].attributes.moid;
+      if (taint) await tf(['taint', 'vic_container_vm.web[0]']);
+      try {
+        const plan = await tf(['plan', ...vars], [1]);
+        expect(plan.code).toBe(1);
+        expect(plan.stderr).toContain('Error: Duplicate container_vm');
+        expect(plan.stderr.replace(/\s+/g, ' ')).toMatch(detail);
+        expect(await vmsNamed('web-1')).toEqual([moid]);
+      } finally {
+        if (taint) await tf(['untaint', 'vic_container_vm.web[0]']);
+      }
+      await expectConverged();
+    },
+    300_000,
+  );
 
   it('GIVEN a create whose power-on fails after CreateVM WHEN applied again THEN the VM is adopted, not duplicated, and a next plan is empty', async () => {
     await tf(['apply', '-auto-approve', '-destroy', '-target=vic_container_vm.web[0]']);

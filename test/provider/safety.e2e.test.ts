@@ -31,7 +31,17 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
     const oldImage = attrs('app');
     const oldDigest = String(oldImage.digest);
     const layout = await writeOciLayout(join(bed.scratch(), 'moved'), 'v1', [
-      { layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/httpd', content: '#!/bin/sh\necho moved\n', mode: 0o755 }] }], config: { Entrypoint: ['/bin/httpd'], Env: ['PATH=/bin'] } },
+      {
+        layers: [
+          {
+            entries: [
+              { type: 'dir', path: 'bin' },
+              { type: 'file', path: 'bin/httpd', content: '#!/bin/sh\necho moved\n', mode: 0o755 },
+            ],
+          },
+        ],
+        config: { Entrypoint: ['/bin/httpd'], Env: ['PATH=/bin'] },
+      },
     ]);
     await bed.registry().push(layout.dir, 'v1', 'test/app:v1');
 
@@ -78,10 +88,17 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
     expect(plan.stdout).toContain('Plan: 3 to add, 0 to change, 0 to destroy.');
     const apply = await tf(['apply', '-auto-approve', '-var', 'late_twins=true'], {}, [1]);
     expect(apply.code).toBe(1);
-    expect(apply.stderr.replace(/\s+/g, ' ')).toMatch(/Error: (Duplicate container_vm|Container VM held by another resource) .*with vic_container_vm\.late_twin\[[01]\]/);
-    const twins = readState(ws.dir).resources.filter((r) => r.name === 'late_twin').flatMap((r) => r.instances);
+    expect(apply.stderr.replace(/\s+/g, ' ')).toMatch(
+      /Error: (Duplicate container_vm|Container VM held by another resource) .*with vic_container_vm\.late_twin\[[01]\]/,
+    );
+    const twins = readState(ws.dir)
+      .resources.filter((r) => r.name === 'late_twin')
+      .flatMap((r) => r.instances);
     expect(twins).toHaveLength(1);
-    const rows = await retrieveFromContainer<{ name: string }>(bed.outside(), { container: bed.outside().serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
+    const rows = await retrieveFromContainer<{ name: string }>(bed.outside(), {
+      container: bed.outside().serviceContent.rootFolder,
+      select: [{ type: 'VirtualMachine', paths: ['name'] }],
+    });
     expect(rows.filter((r) => r.props.name === 'late-twin').map((r) => r.ref.value)).toEqual([twins[0].attributes.moid]);
     const cleanup = await tf(['apply', '-auto-approve']);
     expect(cleanup.stdout).toContain('Apply complete! Resources: 0 added, 0 changed, 2 destroyed.');
@@ -90,15 +107,24 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
   it.each<[string, string, NodeJS.ProcessEnv, string]>([
     ['a tag the registry lacks', 'reference', { TF_VAR_image: '' }, 'tag "missing" not found in repository "test/app"'],
     ['a platform the image lacks', 'platform', { TF_VAR_image_platform: 'linux/s390x' }, 'is built for linux/amd64, not linux/s390x'],
-    ['a ca_file that does not exist', 'ca_file', { TF_VAR_image_ca_file: '/nonexistent/registry-ca.pem' }, 'ca_file "/nonexistent/registry-ca.pem" cannot be read'],
-  ])('GIVEN %s and a VCH not created yet WHEN planned THEN the plan fails on %s before anything is created', async (_label, attribute, vars, detail) => {
-    const fresh = workspace('dev', { fixture: 'safety', shared: ['testbed.tf'] });
-    const env: NodeJS.ProcessEnv = { ...vars, TF_VAR_vch_name: 'vch-not-yet' };
-    if (env.TF_VAR_image === '') env.TF_VAR_image = `${bed.registry().host}/test/app:missing`;
-    const plan = await bed.terraform(fresh, ['plan'], { extraEnv: env, allow: [1] });
-    expect(plan.code).toBe(1);
-    expect(plan.stderr).toMatch(new RegExp(`on main\\.tf line \\d+, in resource "vic_image" "app":\\s+\\d+:\\s+${attribute}\\s+=`));
-    expect(plan.stderr.replace(/\s+/g, ' ')).toContain(detail);
-    expect(plan.stdout).not.toContain('vic_image.app will be created');
-  }, 120_000);
+    [
+      'a ca_file that does not exist',
+      'ca_file',
+      { TF_VAR_image_ca_file: '/nonexistent/registry-ca.pem' },
+      'ca_file "/nonexistent/registry-ca.pem" cannot be read',
+    ],
+  ])(
+    'GIVEN %s and a VCH not created yet WHEN planned THEN the plan fails on %s before anything is created',
+    async (_label, attribute, vars, detail) => {
+      const fresh = workspace('dev', { fixture: 'safety', shared: ['testbed.tf'] });
+      const env: NodeJS.ProcessEnv = { ...vars, TF_VAR_vch_name: 'vch-not-yet' };
+      if (env.TF_VAR_image === '') env.TF_VAR_image = `${bed.registry().host}/test/app:missing`;
+      const plan = await bed.terraform(fresh, ['plan'], { extraEnv: env, allow: [1] });
+      expect(plan.code).toBe(1);
+      expect(plan.stderr).toMatch(new RegExp(`on main\\.tf line \\d+, in resource "vic_image" "app":\\s+\\d+:\\s+${attribute}\\s+=`));
+      expect(plan.stderr.replace(/\s+/g, ' ')).toContain(detail);
+      expect(plan.stdout).not.toContain('vic_image.app will be created');
+    },
+    120_000,
+  );
 });

@@ -4,7 +4,16 @@
  * (configschema/internal_validate.go), so a new attribute cannot slip through unmapped.
  */
 import { Attribute, ResourceDeclaration, Schema, connectionSchema, dataSourceSchema, declarations, t } from '../../src/resources';
-import { attributePathSteps, buildProviderSchemas, ctyTypeOf, providerSchemaJson, providerSchemas, TfAttribute, TfBlock, TfNestedBlock } from '../../provider/schema';
+import {
+  attributePathSteps,
+  buildProviderSchemas,
+  ctyTypeOf,
+  providerSchemaJson,
+  providerSchemas,
+  TfAttribute,
+  TfBlock,
+  TfNestedBlock,
+} from '../../provider/schema';
 
 const schemas = providerSchemas();
 
@@ -88,7 +97,8 @@ describe('data sources', () => {
         }
       }
       for (const [name, attr] of wire) {
-        if (!d.dataSource!.lookup.includes(name) && !d.dataSource!.scope?.includes(name)) expect(attr).toMatchObject({ required: false, optional: false, computed: true });
+        if (!d.dataSource!.lookup.includes(name) && !d.dataSource!.scope?.includes(name))
+          expect(attr).toMatchObject({ required: false, optional: false, computed: true });
       }
       // No nested blocks in a data source: blocks cannot be computed.
       expect(schemas.dataSources.get(`vic_${d.type}`)!.tfSchema.block.block_types).toEqual([]);
@@ -100,7 +110,9 @@ describe('data source lookups', () => {
   it('GIVEN a lookup argument that is not an attribute WHEN mapped THEN it fails naming the data source, the argument and the known attributes', () => {
     const image = declarations.find((d) => d.type === 'image')!;
     const broken: ResourceDeclaration = { ...image, dataSource: { description: 'x', lookup: ['reference', 'tag'] } };
-    expect(() => dataSourceSchema(broken)).toThrow(/data source vic_image: lookup arguments "tag" are not attributes of the resource \(known: id, vch_id, reference/);
+    expect(() => dataSourceSchema(broken)).toThrow(
+      /data source vic_image: lookup arguments "tag" are not attributes of the resource \(known: id, vch_id, reference/,
+    );
   });
 });
 
@@ -129,7 +141,9 @@ describe('attribute paths', () => {
 
 describe('providers schema -json without terraform', () => {
   it('GIVEN the provider WHEN its schema JSON is produced THEN it has the shape `terraform providers schema -json` prints', () => {
-    const json = providerSchemaJson() as { provider_schemas: Record<string, { resource_schemas: Record<string, { block: { attributes: Record<string, object>; block_types?: object } }> }> };
+    const json = providerSchemaJson() as {
+      provider_schemas: Record<string, { resource_schemas: Record<string, { block: { attributes: Record<string, object>; block_types?: object } }> }>;
+    };
     const vic = json.provider_schemas['registry.terraform.io/vic-iac/vic'];
     expect(vic.resource_schemas.vic_image.block.attributes.reference).toMatchObject({ type: 'string', required: true });
     expect(vic.resource_schemas.vic_image.block.block_types).toMatchObject({ registry_auth: { nesting_mode: 'single' } });

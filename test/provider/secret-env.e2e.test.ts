@@ -50,7 +50,9 @@ describe('secret_env through terraform with TF_LOG=trace', () => {
 
   it('GIVEN the applied VM WHEN shown as JSON THEN secret_env is marked sensitive, and a refresh plans no change', async () => {
     const show = await bed.terraform(ws, ['show', '-json'], { extraEnv: { TF_VAR_token: TOKEN } });
-    const vm = (JSON.parse(show.stdout).values.root_module.resources as { address: string; sensitive_values: Record<string, unknown> }[]).find((r) => r.address === 'vic_container_vm.app')!;
+    const vm = (JSON.parse(show.stdout).values.root_module.resources as { address: string; sensitive_values: Record<string, unknown> }[]).find(
+      (r) => r.address === 'vic_container_vm.app',
+    )!;
     expect(vm.sensitive_values.secret_env).toBe(true);
     expect(vm.sensitive_values.env).toEqual({});
     // Terraform keeps sensitive values in its state file (marked, not encrypted): docs/security.md says so.

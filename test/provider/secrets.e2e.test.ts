@@ -23,7 +23,9 @@ describe('secrets with TF_LOG=trace', () => {
 
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'vic-tf-secrets-'));
-    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [{ layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n' }] }], config: { Cmd: ['/hello'] } }]);
+    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [
+      { layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n' }] }], config: { Cmd: ['/hello'] } },
+    ]);
     await registry().push(layout.dir, 'v1', 'private/app:v1');
     ws = workspace('mirror');
     ws.write(
@@ -86,7 +88,14 @@ resource "vic_image" "private" {
 
   it('GIVEN the applied image WHEN the state is read THEN the registry password is marked sensitive there', () => {
     const image = readState(ws.dir).resources.find((r) => r.type === 'vic_image')!.instances[0];
-    expect(image.sensitive_attributes).toEqual(expect.arrayContaining([[{ type: 'get_attr', value: 'registry_auth' }, { type: 'get_attr', value: 'password' }]]));
+    expect(image.sensitive_attributes).toEqual(
+      expect.arrayContaining([
+        [
+          { type: 'get_attr', value: 'registry_auth' },
+          { type: 'get_attr', value: 'password' },
+        ],
+      ]),
+    );
     // The provider's connection settings are never stored in state.
     expect(readFileSync(join(ws.dir, 'terraform.tfstate'), 'utf8')).not.toContain(VSPHERE_PASSWORD);
   });

@@ -90,10 +90,13 @@ export function workspace(mode: 'mirror' | 'dev', opts: { fixture?: string; shar
 export function stateAttributes(dir: string, name: string): Record<string, unknown> {
   const resources = readState(dir).resources;
   const found = resources.find((r) => r.name === name);
-  if (!found?.instances[0]) throw new Error(`no instance of "${name}" in the state of ${dir} (it holds: ${resources.map((r) => `${r.type}.${r.name}`).join(', ') || 'nothing'})`);
+  if (!found?.instances[0])
+    throw new Error(`no instance of "${name}" in the state of ${dir} (it holds: ${resources.map((r) => `${r.type}.${r.name}`).join(', ') || 'nothing'})`);
   return found.instances[0].attributes;
 }
 
-export function readState(dir: string): { resources: { type: string; name: string; instances: { attributes: Record<string, unknown>; sensitive_attributes?: unknown[]; schema_version?: number }[] }[] } {
+export function readState(dir: string): {
+  resources: { type: string; name: string; instances: { attributes: Record<string, unknown>; sensitive_attributes?: unknown[]; schema_version?: number }[] }[];
+} {
   return JSON.parse(readFileSync(join(dir, 'terraform.tfstate'), 'utf8'));
 }

@@ -33,7 +33,11 @@ export interface Testbed {
   env(): NodeJS.ProcessEnv;
   outside(): VimClient;
   /** Runs terraform in `ws`; `allow` lists exit codes that are not failures (e.g. 2 with -detailed-exitcode). */
-  terraform(ws: Workspace, args: string[], opts?: { extraEnv?: NodeJS.ProcessEnv; allow?: number[] }): Promise<{ code: number; stdout: string; stderr: string }>;
+  terraform(
+    ws: Workspace,
+    args: string[],
+    opts?: { extraEnv?: NodeJS.ProcessEnv; allow?: number[] },
+  ): Promise<{ code: number; stdout: string; stderr: string }>;
   /** A mirror workspace holding the fixture and shared/testbed.tf (the variables this testbed sets), after `terraform init`. */
   initFixture(fixture: string): Promise<Workspace>;
 }
@@ -49,7 +53,14 @@ export function useTerraformTestbed(opts: TestbedOptions): Testbed {
     scratch = mkdtempSync(join(tmpdir(), 'vic-tf-testbed-'));
     const layout = await writeOciLayout(join(scratch, 'oci'), 'v1', [
       {
-        layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: `bin/${opts.program}`, content: `#!/bin/sh\necho ${opts.program}\n`, mode: 0o755 }] }],
+        layers: [
+          {
+            entries: [
+              { type: 'dir', path: 'bin' },
+              { type: 'file', path: `bin/${opts.program}`, content: `#!/bin/sh\necho ${opts.program}\n`, mode: 0o755 },
+            ],
+          },
+        ],
         config: { Entrypoint: [`/bin/${opts.program}`], Env: ['PATH=/bin'] },
       },
     ]);

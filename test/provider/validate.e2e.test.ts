@@ -16,7 +16,12 @@ const rows: Row[] = [
   ['container-image-id-not-digest', ['Invalid value for "image_id"'], ['image_id = "busybox:latest"'], 'Use the id of a vic_image resource'],
   ['image-platform', ['Invalid value for "platform"'], ['platform  = "amd64"'], 'is not a platform'],
   ['data-image-reference', ['Invalid value for "reference"'], ['reference = "Busybox!!"'], 'is not an image reference'],
-  ['two-problems-in-one-resource', ['Invalid value for "cpus"', 'Invalid value for "hostname"'], ['cpus      = 0', 'hostname  = "-web"'], 'is below the minimum of 1'],
+  [
+    'two-problems-in-one-resource',
+    ['Invalid value for "cpus"', 'Invalid value for "hostname"'],
+    ['cpus      = 0', 'hostname  = "-web"'],
+    'is below the minimum of 1',
+  ],
 ];
 
 describe('terraform validate with bad configurations', () => {
@@ -33,7 +38,10 @@ describe('terraform validate with bad configurations', () => {
 
   it('GIVEN a valid configuration WHEN validated THEN it passes', async () => {
     const ws = workspace('dev', { fixture: 'invalid/vch-name-with-slash' });
-    ws.write('main.tf', `terraform {\n  required_providers {\n    vic = { source = "vic-iac/vic" }\n  }\n}\nresource "vic_virtual_container_host" "ok" {\n  name      = "vch-1"\n  compute   = "/DC0/host/DC0_C0"\n  datastore = "LocalDS_0"\n}\n`);
+    ws.write(
+      'main.tf',
+      `terraform {\n  required_providers {\n    vic = { source = "vic-iac/vic" }\n  }\n}\nresource "vic_virtual_container_host" "ok" {\n  name      = "vch-1"\n  compute   = "/DC0/host/DC0_C0"\n  datastore = "LocalDS_0"\n}\n`,
+    );
     const { code, stdout, stderr } = await ws.terraform(['validate', '-no-color']);
     expect(stderr).toBe('');
     expect(code).toBe(0);

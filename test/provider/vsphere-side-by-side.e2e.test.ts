@@ -41,9 +41,12 @@ describe('a vsphere_virtual_machine and a vic_container_vm in one state', () => 
 
   const vms = async () => {
     const outside = bed.outside();
-    return (await retrieveFromContainer<VmRow>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name', 'resourcePool', 'parent'] }] })).map(
-      (row) => ({ moid: row.ref.value, ...row.props }),
-    );
+    return (
+      await retrieveFromContainer<VmRow>(outside, {
+        container: outside.serviceContent.rootFolder,
+        select: [{ type: 'VirtualMachine', paths: ['name', 'resourcePool', 'parent'] }],
+      })
+    ).map((row) => ({ moid: row.ref.value, ...row.props }));
   };
 
   beforeAll(() => {
@@ -63,7 +66,9 @@ describe('a vsphere_virtual_machine and a vic_container_vm in one state', () => 
 
     const state = readState(ws.dir);
     const managed = state.resources.filter((r) => !('mode' in r) || (r as { mode?: string }).mode !== 'data').map((r) => `${r.type}.${r.name}`);
-    expect(managed).toEqual(expect.arrayContaining(['vic_virtual_container_host.apps', 'vic_image.app', 'vic_container_vm.web', 'vsphere_virtual_machine.legacy']));
+    expect(managed).toEqual(
+      expect.arrayContaining(['vic_virtual_container_host.apps', 'vic_image.app', 'vic_container_vm.web', 'vsphere_virtual_machine.legacy']),
+    );
     const attrs = (type: string) => state.resources.find((r) => r.type === type)!.instances[0].attributes;
     const pool = String(attrs('vic_virtual_container_host').resource_pool_id);
     const folder = String(attrs('vic_virtual_container_host').folder_id);
@@ -92,7 +97,10 @@ describe('a vsphere_virtual_machine and a vic_container_vm in one state', () => 
     const names = (await vms()).map((vm) => vm.name);
     expect(names.filter((n) => n === 'web-1' || n === 'legacy-1')).toEqual([]);
     const outside = bed.outside();
-    const pools = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'ResourcePool', paths: ['name'] }] });
+    const pools = await retrieveFromContainer<{ name: string }>(outside, {
+      container: outside.serviceContent.rootFolder,
+      select: [{ type: 'ResourcePool', paths: ['name'] }],
+    });
     expect(pools.map((p) => p.props.name)).not.toContain('vch-apps');
     const state = readFileSync(join(ws.dir, 'terraform.tfstate'), 'utf8');
     expect(state).not.toContain('vsphere_virtual_machine');

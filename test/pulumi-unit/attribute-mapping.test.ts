@@ -13,25 +13,47 @@ import {
 import { Attrs, UNKNOWN, camelCase, connectionSchema, containerVm, declarations, image, virtualContainerHost } from '../../src/resources';
 
 describe('names derived from the declarations', () => {
-  it.each(declarations.map((d) => [d.type, d] as const))('GIVEN %s WHEN deriving Pulumi names THEN args, outputs and replaces follow the schema', (_type, decl) => {
-    const inputs = pulumiInputNames(decl);
-    const outputs = pulumiOutputNames(decl);
-    const replaces = pulumiReplaces(decl);
-    for (const [name, attr] of Object.entries(decl.schema)) {
-      const pulumiName = camelCase(name);
-      if (name === 'id') {
-        // THEN the id is the resource's own, never a property.
-        expect(outputs).not.toContain('id');
-        continue;
+  it.each(declarations.map((d) => [d.type, d] as const))(
+    'GIVEN %s WHEN deriving Pulumi names THEN args, outputs and replaces follow the schema',
+    (_type, decl) => {
+      const inputs = pulumiInputNames(decl);
+      const outputs = pulumiOutputNames(decl);
+      const replaces = pulumiReplaces(decl);
+      for (const [name, attr] of Object.entries(decl.schema)) {
+        const pulumiName = camelCase(name);
+        if (name === 'id') {
+          // THEN the id is the resource's own, never a property.
+          expect(outputs).not.toContain('id');
+          continue;
+        }
+        expect(outputs).toContain(pulumiName);
+        expect(inputs.includes(pulumiName)).toBe(Boolean(attr.required || attr.optional));
+        expect(replaces.includes(pulumiName)).toBe(Boolean(attr.forceNew));
       }
-      expect(outputs).toContain(pulumiName);
-      expect(inputs.includes(pulumiName)).toBe(Boolean(attr.required || attr.optional));
-      expect(replaces.includes(pulumiName)).toBe(Boolean(attr.forceNew));
-    }
-  });
+    },
+  );
 
   it.each([
-    ['container_vm', containerVm, ['vchId', 'imageId', 'name', 'command', 'entrypoint', 'env', 'secretEnv', 'workingDir', 'user', 'hostname', 'networks', 'diskSizeMb', 'restart', 'maxRestarts']],
+    [
+      'container_vm',
+      containerVm,
+      [
+        'vchId',
+        'imageId',
+        'name',
+        'command',
+        'entrypoint',
+        'env',
+        'secretEnv',
+        'workingDir',
+        'user',
+        'hostname',
+        'networks',
+        'diskSizeMb',
+        'restart',
+        'maxRestarts',
+      ],
+    ],
     ['virtual_container_host', virtualContainerHost, ['name', 'datacenter', 'compute', 'datastore', 'imageStorePath']],
     ['image', image, ['vchId', 'reference', 'platform', 'sizeMb']],
   ] as const)('GIVEN %s WHEN deriving replaces THEN exactly the forceNew args replace', (_t, decl, expected) => {
@@ -67,7 +89,12 @@ describe('values between Pulumi and the engine', () => {
       { reference: 'r/x:1', registryAuth: { username: 'u', password: 'p' } },
       { reference: 'r/x:1', registry_auth: { username: 'u', password: 'p' } },
     ],
-    ['the preview sentinel becomes UNKNOWN, also inside lists', containerVm.schema, { vchId: PULUMI_UNKNOWN, networks: ['VM Network', PULUMI_UNKNOWN] }, { vch_id: UNKNOWN, networks: ['VM Network', UNKNOWN] }],
+    [
+      'the preview sentinel becomes UNKNOWN, also inside lists',
+      containerVm.schema,
+      { vchId: PULUMI_UNKNOWN, networks: ['VM Network', PULUMI_UNKNOWN] },
+      { vch_id: UNKNOWN, networks: ['VM Network', UNKNOWN] },
+    ],
     ['names the schema does not know are kept for validation to report', containerVm.schema, { memoryMB: 4 }, { memoryMB: 4 }],
     ['undefined values are left out; null stays', containerVm.schema, { user: undefined, hostname: null }, { hostname: null }],
   ])('GIVEN %s', (_what, schema, pulumiValues, attrs) => {

@@ -16,7 +16,12 @@ describe('connectionFromConfig', () => {
       {},
       { vsphere_server: 'vc.example.com', user: 'admin', password: 's3cret' },
     ],
-    ['env only (VSPHERE_*)', {}, { VSPHERE_SERVER: 'env.example.com', VSPHERE_USER: 'u', VSPHERE_PASSWORD: 'p', VSPHERE_ALLOW_UNVERIFIED_SSL: 'true' }, { vsphere_server: 'env.example.com', user: 'u', password: 'p', allow_unverified_ssl: true }],
+    [
+      'env only (VSPHERE_*)',
+      {},
+      { VSPHERE_SERVER: 'env.example.com', VSPHERE_USER: 'u', VSPHERE_PASSWORD: 'p', VSPHERE_ALLOW_UNVERIFIED_SSL: 'true' },
+      { vsphere_server: 'env.example.com', user: 'u', password: 'p', allow_unverified_ssl: true },
+    ],
     ['config wins over env', { 'vic:vsphereServer': 'config.example.com' }, { VSPHERE_SERVER: 'env.example.com' }, { vsphere_server: 'config.example.com' }],
     ['the thumbprint key', { 'vic:thumbprint': 'AA:BB' }, {}, { thumbprint: 'AA:BB' }],
   ] as const)('GIVEN %s (config %j, env %j) WHEN read THEN the connection attributes are %j', (_what, config, env, expected) => {

@@ -68,13 +68,15 @@ describe('vic.ContainerApp', () => {
     await resolved(app.containerIds);
 
     // Registration order among siblings is async; the set is what matters.
-    expect(registered.map((r) => [r.type, r.name]).sort()).toEqual([
-      ['vic:index:ContainerApp', 'web'],
-      ['pulumi-nodejs:dynamic/vic:VirtualContainerHost', 'web-host'],
-      ['pulumi-nodejs:dynamic/vic:Image', 'web-busybox'],
-      ['pulumi-nodejs:dynamic/vic:ContainerVm', 'web-web-1'],
-      ['pulumi-nodejs:dynamic/vic:ContainerVm', 'web-web-2'],
-    ].sort());
+    expect(registered.map((r) => [r.type, r.name]).sort()).toEqual(
+      [
+        ['vic:index:ContainerApp', 'web'],
+        ['pulumi-nodejs:dynamic/vic:VirtualContainerHost', 'web-host'],
+        ['pulumi-nodejs:dynamic/vic:Image', 'web-busybox'],
+        ['pulumi-nodejs:dynamic/vic:ContainerVm', 'web-web-1'],
+        ['pulumi-nodejs:dynamic/vic:ContainerVm', 'web-web-2'],
+      ].sort(),
+    );
     const urns = await resolved(pulumi.all([app.urn, app.host.urn, app.containers['web-1'].urn]));
     // THEN children carry the component in their URN (parent/child wiring).
     expect(urns[1]).toContain('vic:index:ContainerApp$pulumi-nodejs:dynamic/vic:VirtualContainerHost::web-host');
@@ -86,7 +88,13 @@ describe('vic.ContainerApp', () => {
     await resolved(app.containerIds);
 
     expect(registration('web-busybox').inputs).toMatchObject({ vchId: 'web-host-id', reference: '127.0.0.1:5000/library/busybox:1.36' });
-    expect(registration('web-web-1').inputs).toMatchObject({ vchId: 'web-host-id', imageId: 'web-busybox-id', name: 'web-1', command: ['httpd', '-f'], memoryMb: 256 });
+    expect(registration('web-web-1').inputs).toMatchObject({
+      vchId: 'web-host-id',
+      imageId: 'web-busybox-id',
+      name: 'web-1',
+      command: ['httpd', '-f'],
+      memoryMb: 256,
+    });
     expect(registration('web-web-2').inputs).toMatchObject({ name: 'custom-name' });
     expect(registration('web-web-2').inputs).not.toHaveProperty('image');
     expect(await resolved(app.containerIds)).toEqual({ 'web-1': 'web-web-1-id', 'web-2': 'web-web-2-id' });
@@ -131,7 +139,11 @@ describe('vic resources', () => {
   });
 
   it('GIVEN the import option WHEN a container VM is declared THEN the id goes to our create() and not to Pulumi import (which cannot read dynamic resources)', async () => {
-    const vm = new vic.ContainerVm('vm', { vchId: 'resgroup-9', imageId: 'sha256:' + 'a'.repeat(64), name: 'web-1' }, { import: '5f1e8f0e-aaaa-5bbb-8ccc-000000000001' });
+    const vm = new vic.ContainerVm(
+      'vm',
+      { vchId: 'resgroup-9', imageId: 'sha256:' + 'a'.repeat(64), name: 'web-1' },
+      { import: '5f1e8f0e-aaaa-5bbb-8ccc-000000000001' },
+    );
     await resolved(vm.id);
     expect(registration('vm').importId).toBeFalsy();
     expect(registration('vm').inputs.vicImportId).toBe('5f1e8f0e-aaaa-5bbb-8ccc-000000000001');

@@ -34,7 +34,15 @@ describe('GIVEN virtual_container_host at schema version 2 (test-only: v1 called
     ['without a version (outputs from before versions were stored)', {}],
     ['stating version 1', { [STATE_VERSION_PROPERTY]: 1 }],
   ])('WHEN outputs %s are loaded THEN they are migrated, and properties the schema lost keep their snake_case name', (_what, version) => {
-    const props = { name: 'vch-demo', memoryLimitMb: 512, force: true, droppedSetting: 'x', [PROVIDER_PROPERTY]: 'code', [IMPORT_PROPERTY]: 'resgroup-9', ...version };
+    const props = {
+      name: 'vch-demo',
+      memoryLimitMb: 512,
+      force: true,
+      droppedSetting: 'x',
+      [PROVIDER_PROPERTY]: 'code',
+      [IMPORT_PROPERTY]: 'resgroup-9',
+      ...version,
+    };
     expect(storedAttrs(virtualContainerHost, props)).toEqual({ name: 'vch-demo', memory_limit_mb: 512, force_destroy: true, dropped_setting: 'x' });
   });
 });

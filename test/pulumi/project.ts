@@ -100,10 +100,14 @@ export async function simulatorPlacement(outside: VimClient): Promise<{ resource
     container: outside.serviceContent.rootFolder,
     select: [{ type: 'ClusterComputeResource', paths: ['name', 'resourcePool'] }],
   });
-  const datastores = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'Datastore', paths: ['name'] }] });
+  const datastores = await retrieveFromContainer<{ name: string }>(outside, {
+    container: outside.serviceContent.rootFolder,
+    select: [{ type: 'Datastore', paths: ['name'] }],
+  });
   const resourcePoolId = clusters.find((c) => c.props.name === 'DC0_C0')?.props.resourcePool.value;
   const datastoreId = datastores.find((d) => d.props.name === 'LocalDS_0')?.ref.value;
-  if (!resourcePoolId || !datastoreId) throw new Error(`simulator inventory lacks DC0_C0 or LocalDS_0 (clusters: ${clusters.length}, datastores: ${datastores.length})`);
+  if (!resourcePoolId || !datastoreId)
+    throw new Error(`simulator inventory lacks DC0_C0 or LocalDS_0 (clusters: ${clusters.length}, datastores: ${datastores.length})`);
   return { resourcePoolId, datastoreId };
 }
 

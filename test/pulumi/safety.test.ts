@@ -26,11 +26,17 @@ describe('pulumi: moved tags and duplicate names', () => {
   let stack: Stack;
 
   async function pushApp(version: string): Promise<void> {
-    await registry().pushImage({ layers: [{ entries: [{ type: 'file', path: 'version', content: `${version}\n` }] }], config: { Cmd: ['/bin/true'] } }, 'safety/app:v1');
+    await registry().pushImage(
+      { layers: [{ entries: [{ type: 'file', path: 'version', content: `${version}\n` }] }], config: { Cmd: ['/bin/true'] } },
+      'safety/app:v1',
+    );
   }
 
   async function vmNames(): Promise<string[]> {
-    const rows = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
+    const rows = await retrieveFromContainer<{ name: string }>(outside, {
+      container: outside.serviceContent.rootFolder,
+      select: [{ type: 'VirtualMachine', paths: ['name'] }],
+    });
     return rows.map((r) => r.props.name);
   }
 
@@ -68,11 +74,15 @@ describe('pulumi: moved tags and duplicate names', () => {
       const preview = await stack.preview();
       expect(preview.changeSummary).toMatchObject({ replace: 2 });
       const steps: string[] = [];
-      const up = await stack.up({ onEvent: (e) => e.resOutputsEvent && steps.push(`${e.resOutputsEvent.metadata.op} ${e.resOutputsEvent.metadata.urn.split('::').pop()}`) });
+      const up = await stack.up({
+        onEvent: (e) => e.resOutputsEvent && steps.push(`${e.resOutputsEvent.metadata.op} ${e.resOutputsEvent.metadata.urn.split('::').pop()}`),
+      });
       expect(up.summary.resourceChanges).toMatchObject({ replace: 2 });
       // The image: the new one first, the old one after the VM was replaced. The VM: delete first (its BIOS UUID comes from its name).
       const at = (step: string) => steps.indexOf(step);
-      expect(steps.filter((st) => / (app|web)$/.test(st))).toEqual(expect.arrayContaining(['create-replacement app', 'delete-replaced app', 'create-replacement web', 'delete-replaced web']));
+      expect(steps.filter((st) => / (app|web)$/.test(st))).toEqual(
+        expect.arrayContaining(['create-replacement app', 'delete-replaced app', 'create-replacement web', 'delete-replaced web']),
+      );
       expect(at('create-replacement app')).toBeLessThan(at('create-replacement web'));
       expect(at('delete-replaced web')).toBeLessThan(at('create-replacement web'));
       expect(at('delete-replaced app')).toBeGreaterThan(at('create-replacement web'));
@@ -102,7 +112,9 @@ describe('pulumi: moved tags and duplicate names', () => {
     async () => {
       await stack.setConfig('twins', { value: 'true' });
       try {
-        await expect(stack.preview()).rejects.toThrow(/Duplicate container_vm: container_vm "twin-[ab]" and container_vm "twin-[ab]" both declare vch_id = "resgroup-\d+" and name = "twin"/);
+        await expect(stack.preview()).rejects.toThrow(
+          /Duplicate container_vm: container_vm "twin-[ab]" and container_vm "twin-[ab]" both declare vch_id = "resgroup-\d+" and name = "twin"/,
+        );
         await expect(stack.up()).rejects.toThrow(/Duplicate container_vm/);
         expect((await vmNames()).filter((n) => n === 'twin').length).toBeLessThanOrEqual(1);
       } finally {
@@ -118,7 +130,9 @@ describe('pulumi: moved tags and duplicate names', () => {
       const before = await stack.up();
       await stack.setConfig('imageSizeMb', { value: '48' });
       const steps: string[] = [];
-      const up = await stack.up({ onEvent: (e) => e.resOutputsEvent && steps.push(`${e.resOutputsEvent.metadata.op} ${e.resOutputsEvent.metadata.urn.split('::').pop()}`) });
+      const up = await stack.up({
+        onEvent: (e) => e.resOutputsEvent && steps.push(`${e.resOutputsEvent.metadata.op} ${e.resOutputsEvent.metadata.urn.split('::').pop()}`),
+      });
       expect(up.summary.resourceChanges).toMatchObject({ replace: 2 });
       const at = (step: string) => steps.indexOf(step);
       expect(at('delete-replaced web')).toBeGreaterThan(-1);

@@ -29,7 +29,10 @@ describe('GIVEN a Pulumi program with a container VM whose secretEnv is a plain 
     scratch = await mkdtemp(join(tmpdir(), 'vic-pulumi-secret-'));
     const local = await localBackend(scratch, 'secret-env-passphrase', { VIC_TEST_TOKEN: TOKEN });
     backend = local.backend;
-    const [[project]] = await Promise.all([preparePulumiProjects(scratch, ['test/pulumi/secret-env-program']), registry().pushImage(HELLO_IMAGE, 'secret/hello:v1')]);
+    const [[project]] = await Promise.all([
+      preparePulumiProjects(scratch, ['test/pulumi/secret-env-program']),
+      registry().pushImage(HELLO_IMAGE, 'secret/hello:v1'),
+    ]);
 
     const outside = await connectTestClient(sim());
     let placement: { resourcePoolId: string; datastoreId: string };

@@ -44,7 +44,10 @@ describe('pulumi up of examples/pulumi against the simulator', () => {
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'vic-pulumi-e2e-'));
     ({ backend, options: workspaceOptions } = await localBackend(scratch, 'e2e-passphrase'));
-    const [[project, importing]] = await Promise.all([preparePulumiProjects(scratch, ['examples/pulumi', 'test/pulumi/import-program']), registry().pushImage(HELLO_IMAGE, 'e2e/hello:v1')]);
+    const [[project, importing]] = await Promise.all([
+      preparePulumiProjects(scratch, ['examples/pulumi', 'test/pulumi/import-program']),
+      registry().pushImage(HELLO_IMAGE, 'e2e/hello:v1'),
+    ]);
     importProject = importing;
     outside = await connectTestClient(sim());
     placement = await simulatorPlacement(outside);
@@ -98,7 +101,8 @@ describe('pulumi up of examples/pulumi against the simulator', () => {
     const leaks: string[] = [];
     for (const file of await stateFiles(backend)) {
       const text = await readFile(file, 'utf8');
-      for (const secret of [sim().password, REGISTRY_PASSWORD]) if (text.includes(secret)) leaks.push(`${file}: ${secret === REGISTRY_PASSWORD ? 'registry password' : 'vic:password'}`);
+      for (const secret of [sim().password, REGISTRY_PASSWORD])
+        if (text.includes(secret)) leaks.push(`${file}: ${secret === REGISTRY_PASSWORD ? 'registry password' : 'vic:password'}`);
     }
     return leaks;
   }
@@ -135,7 +139,8 @@ describe('pulumi up of examples/pulumi against the simulator', () => {
     // THEN both secrets are in the checkpoint, encrypted (so the check above is not vacuous): the
     // registry password in the image, vic:password among the dynamic provider's config.
     const checkpoint = await readFile(join(backend, '.pulumi/stacks/vic-example/e2e.json'), 'utf8');
-    const encrypted = (name: string) => new RegExp(`"${name}":\\s*\\{\\s*"4dabf18193072939515e22adb298388d":\\s*"1b47061264138c4ac30d75fd1eb44270",\\s*"ciphertext"`);
+    const encrypted = (name: string) =>
+      new RegExp(`"${name}":\\s*\\{\\s*"4dabf18193072939515e22adb298388d":\\s*"1b47061264138c4ac30d75fd1eb44270",\\s*"ciphertext"`);
     expect(checkpoint).toMatch(encrypted('registryAuth'));
     expect(checkpoint).toMatch(encrypted('vic:password'));
   });
@@ -187,7 +192,9 @@ describe('pulumi up of examples/pulumi against the simulator', () => {
         memoryLimitMb: { value: '1000' },
         importId: { value: pool.moid },
       });
-      await expect(adopting.up()).rejects.toThrow(/cannot import virtual_container_host "resgroup-\d+": the program's args differ from vSphere:\s+memory_limit_mb: 2048 → 1000\s+Change the args/);
+      await expect(adopting.up()).rejects.toThrow(
+        /cannot import virtual_container_host "resgroup-\d+": the program's args differ from vSphere:\s+memory_limit_mb: 2048 → 1000\s+Change the args/,
+      );
 
       await adopting.setConfig('memoryLimitMb', { value: String(pool.memoryLimit) });
       const up = await adopting.up();
@@ -209,7 +216,9 @@ describe('pulumi up of examples/pulumi against the simulator', () => {
       const refresh = await stack.refresh();
       expect(refresh.summary.resourceChanges).toMatchObject({ update: 1 });
       const state = await stack.exportStack();
-      const vch = (state.deployment.resources as Array<{ type: string; outputs?: Record<string, unknown> }>).find((r) => r.type.endsWith(':VirtualContainerHost'));
+      const vch = (state.deployment.resources as Array<{ type: string; outputs?: Record<string, unknown> }>).find((r) =>
+        r.type.endsWith(':VirtualContainerHost'),
+      );
       expect(vch?.outputs?.memoryLimitMb).toBe(1024);
       const preview = await stack.preview();
       expect(preview.changeSummary).toMatchObject({ update: 1 });

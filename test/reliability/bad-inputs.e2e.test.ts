@@ -15,7 +15,10 @@ import { inventoryOf, prepareFixtures } from './fixtures';
 
 function hcl(v: Value): string {
   if (Array.isArray(v)) return `[${v.map(hcl).join(', ')}]`;
-  if (v !== null && typeof v === 'object') return `{ ${Object.entries(v).map(([k, e]) => `${JSON.stringify(k)} = ${hcl(e)}`).join(', ')} }`;
+  if (v !== null && typeof v === 'object')
+    return `{ ${Object.entries(v)
+      .map(([k, e]) => `${JSON.stringify(k)} = ${hcl(e)}`)
+      .join(', ')} }`;
   // HCL reads "${" and "%{" in a string as templates.
   if (typeof v === 'string') return JSON.stringify(v).replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
   return String(v);
@@ -71,11 +74,14 @@ function diagnostics(stderr: string): Diagnostic[] {
 }
 
 /** A provider row whose problems are the provider's own (else they are its resource's, planned through it). */
-const atProvider = (row: BadInput) => Boolean(row.provider) && connectionSettings({ vsphere_server: 'vc', user: 'u', password: 'p', ...row.provider }).problems.length > 0;
+const atProvider = (row: BadInput) =>
+  Boolean(row.provider) && connectionSettings({ vsphere_server: 'vc', user: 'u', password: 'p', ...row.provider }).problems.length > 0;
 
 // Static: refused by validate (ValidateProviderConfig runs connectionProblems too), which stops Terraform before any plan.
 const isStatic = (row: BadInput, fx: Fixtures) =>
-  row.provider ? validateAttrs(connectionSchema, row.provider).problems.length + connectionProblems(row.provider).length > 0 : validateAttrs(declarationFor(row.resource).schema, row.config(fx)).problems.length > 0;
+  row.provider
+    ? validateAttrs(connectionSchema, row.provider).problems.length + connectionProblems(row.provider).length > 0
+    : validateAttrs(declarationFor(row.resource).schema, row.config(fx)).problems.length > 0;
 
 describe('bad inputs through terraform plan', () => {
   const bed = useTerraformTestbed({ username: 'vic-admin', password: 'Tf-Pw-9q4z7', repository: 'test/tb', program: 'tb' });
@@ -103,33 +109,37 @@ describe('bad inputs through terraform plan', () => {
   it.each<[string, boolean]>([
     ['rows the schema rejects', true],
     ['rows only vSphere can refuse', false],
-  ])('GIVEN %s in one configuration WHEN planned THEN every row gets exactly its diagnostics, in its own block, and nothing is created', async (_label, statics) => {
-    const group = rows.filter((r) => isStatic(r, fx) === statics);
-    expect(group.length).toBeGreaterThan(5);
-    const ws = workspace('dev');
-    const layout = configuration(group, fx);
-    ws.write('main.tf', layout.text);
-    const { code, stdout, stderr } = await bed.terraform(ws, ['plan', '-input=false'], { allow: [1] });
-    expect(code).toBe(1);
-    expect(stdout).not.toContain('Plan:');
-    const found = diagnostics(stderr);
-    const expectedCount = group.reduce((n, r) => n + r.expected(fx).length, 0);
-    const report = `terraform said:\n${stderr}`;
-    for (const row of group) {
-      const span = layout.spans.get(row.name)!;
-      const mine = found.filter((d) => d.line >= span.from && d.line <= span.to);
-      const want = row.expected(fx);
-      expect([row.name, mine.length]).toEqual([row.name, want.length]);
-      for (const [path, summary, detail] of want as Expected[]) {
-        const top = path.split(/[.[]/)[0];
-        const match = mine.find((d) => d.summary === summary && d.text.includes(detail));
-        if (!match) throw new Error(`row ${row.name}: no diagnostic "${summary}" with "${detail}"\n${report}`);
-        // Terraform shows the configuration line of the attribute the path names, when the row sets it.
-        const setsIt = top in (atProvider(row) ? (row.provider as Attrs) : row.config(fx));
-        if (setsIt) expect([row.name, match.source]).toEqual([row.name, expect.stringMatching(new RegExp(`^${top}\\s*=`))]);
+  ])(
+    'GIVEN %s in one configuration WHEN planned THEN every row gets exactly its diagnostics, in its own block, and nothing is created',
+    async (_label, statics) => {
+      const group = rows.filter((r) => isStatic(r, fx) === statics);
+      expect(group.length).toBeGreaterThan(5);
+      const ws = workspace('dev');
+      const layout = configuration(group, fx);
+      ws.write('main.tf', layout.text);
+      const { code, stdout, stderr } = await bed.terraform(ws, ['plan', '-input=false'], { allow: [1] });
+      expect(code).toBe(1);
+      expect(stdout).not.toContain('Plan:');
+      const found = diagnostics(stderr);
+      const expectedCount = group.reduce((n, r) => n + r.expected(fx).length, 0);
+      const report = `terraform said:\n${stderr}`;
+      for (const row of group) {
+        const span = layout.spans.get(row.name)!;
+        const mine = found.filter((d) => d.line >= span.from && d.line <= span.to);
+        const want = row.expected(fx);
+        expect([row.name, mine.length]).toEqual([row.name, want.length]);
+        for (const [path, summary, detail] of want as Expected[]) {
+          const top = path.split(/[.[]/)[0];
+          const match = mine.find((d) => d.summary === summary && d.text.includes(detail));
+          if (!match) throw new Error(`row ${row.name}: no diagnostic "${summary}" with "${detail}"\n${report}`);
+          // Terraform shows the configuration line of the attribute the path names, when the row sets it.
+          const setsIt = top in (atProvider(row) ? (row.provider as Attrs) : row.config(fx));
+          if (setsIt) expect([row.name, match.source]).toEqual([row.name, expect.stringMatching(new RegExp(`^${top}\\s*=`))]);
+        }
       }
-    }
-    expect(found).toHaveLength(expectedCount);
-    expect(await inventoryOf(bed.sim(), bed.outside())).toEqual(baseline);
-  }, 180_000);
+      expect(found).toHaveLength(expectedCount);
+      expect(await inventoryOf(bed.sim(), bed.outside())).toEqual(baseline);
+    },
+    180_000,
+  );
 });

@@ -44,7 +44,8 @@ describe('bad inputs through the engine', () => {
   it('GIVEN the table WHEN counted THEN it covers every resource and the provider with at least 60 rows', () => {
     expect(badInputs.length).toBeGreaterThanOrEqual(60);
     expect(new Set(badInputs.map((r) => r.name)).size).toBe(badInputs.length);
-    for (const type of ['virtual_container_host', 'image', 'container_vm']) expect(badInputs.filter((r) => r.resource === type && !r.provider).length).toBeGreaterThan(5);
+    for (const type of ['virtual_container_host', 'image', 'container_vm'])
+      expect(badInputs.filter((r) => r.resource === type && !r.provider).length).toBeGreaterThan(5);
     expect(badInputs.filter((r) => r.provider).length).toBeGreaterThan(5);
   });
 
@@ -84,8 +85,35 @@ describe('bad inputs through the engine', () => {
 
   // Controls: the same checks pass on good input, so the rows above fail for their reason alone.
   it.each<[string, 'virtual_container_host' | 'container_vm', (f: Fixtures) => Attrs]>([
-    ['a VCH with an ISO that is on the datastore and reservations that fit', 'virtual_container_host', () => ({ name: 'vch-ok', compute: COMPUTE, datastore: 'LocalDS_0', bridge_network: 'VM Network', bootstrap_iso: '[LocalDS_0] vch-fx/bootstrap.iso', cpu_reservation_mhz: 4121, cpu_limit_mhz: 4121, memory_reservation_mb: 961 })],
-    ['a container VM with a user, a working dir, an entrypoint, labels and networks that exist', 'container_vm', (f) => ({ vch_id: f.vchId, image_id: f.imageId, name: 'web-ok', user: 'www-data:1000', working_dir: '/srv', entrypoint: [], command: ['/bin/app', ''], labels: { 'com.example.tier': 'web' }, networks: ['VM Network', 'DC0_DVPG0'] })],
+    [
+      'a VCH with an ISO that is on the datastore and reservations that fit',
+      'virtual_container_host',
+      () => ({
+        name: 'vch-ok',
+        compute: COMPUTE,
+        datastore: 'LocalDS_0',
+        bridge_network: 'VM Network',
+        bootstrap_iso: '[LocalDS_0] vch-fx/bootstrap.iso',
+        cpu_reservation_mhz: 4121,
+        cpu_limit_mhz: 4121,
+        memory_reservation_mb: 961,
+      }),
+    ],
+    [
+      'a container VM with a user, a working dir, an entrypoint, labels and networks that exist',
+      'container_vm',
+      (f) => ({
+        vch_id: f.vchId,
+        image_id: f.imageId,
+        name: 'web-ok',
+        user: 'www-data:1000',
+        working_dir: '/srv',
+        entrypoint: [],
+        command: ['/bin/app', ''],
+        labels: { 'com.example.tier': 'web' },
+        networks: ['VM Network', 'DC0_DVPG0'],
+      }),
+    ],
   ])('GIVEN %s WHEN planned THEN no problems', async (_label, type, config) => {
     const plan = await engine.plan(type, null, config(fx));
     expect(plan.problems).toEqual([]);
@@ -104,7 +132,11 @@ describe('bad inputs through the engine', () => {
     const after = await inventoryOf(sim(), outside);
     const added = after.filter((line) => !baseline.includes(line));
     expect(added).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^ResourcePool resgroup-\d+ .*"vch-made"/), expect.stringMatching(/^Folder group-\d+ .*"vch-made"/), '[LocalDS_0] vch-made/images/']),
+      expect.arrayContaining([
+        expect.stringMatching(/^ResourcePool resgroup-\d+ .*"vch-made"/),
+        expect.stringMatching(/^Folder group-\d+ .*"vch-made"/),
+        '[LocalDS_0] vch-made/images/',
+      ]),
     );
   });
 });
@@ -119,7 +151,11 @@ describe('bad inputs that need another inventory', () => {
       const before = await inventoryOf(sim(), outside);
       const plan = await engine.plan('virtual_container_host', null, { name: 'vch-x', compute: COMPUTE, datastore: 'LocalDS_0' });
       expect(triples(plan.problems)).toEqual([
-        ['datacenter', 'Cannot resolve "datacenter"', 'several datacenters exist (DC0, DC1); name the datacenter to use. Set datacenter on this resource, or a default datacenter in the provider configuration.'],
+        [
+          'datacenter',
+          'Cannot resolve "datacenter"',
+          'several datacenters exist (DC0, DC1); name the datacenter to use. Set datacenter on this resource, or a default datacenter in the provider configuration.',
+        ],
       ]);
       await expect(engine.apply(plan)).rejects.toThrow(/nothing was changed/);
       expect(await inventoryOf(sim(), outside)).toEqual(before);

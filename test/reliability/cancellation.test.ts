@@ -32,7 +32,12 @@ interface Interrupted {
 }
 
 /** Runs a command, sends SIGINT once `ready()` holds (checked every 200 ms), and waits for the exit. */
-function interruptWhen(command: string, args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv }, ready: (stdout: string) => Promise<boolean>): Promise<Interrupted> {
+function interruptWhen(
+  command: string,
+  args: string[],
+  opts: { cwd?: string; env: NodeJS.ProcessEnv },
+  ready: (stdout: string) => Promise<boolean>,
+): Promise<Interrupted> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -70,7 +75,12 @@ describe('cancellation: Ctrl-C to terraform apply and to vic apply', () => {
   /** True once the simulator has received a power-on since the last reset: the wait is in flight. */
   const powerOnStarted = async () => ((await bed.sim().control.stats()).calls.PowerOnVM_Task ?? 0) > 0;
   const vmsNamed = async (name: string) =>
-    (await retrieveFromContainer<{ name: string }>(bed.outside(), { container: bed.outside().serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] })).filter((r) => r.props.name === name).length;
+    (
+      await retrieveFromContainer<{ name: string }>(bed.outside(), {
+        container: bed.outside().serviceContent.rootFolder,
+        select: [{ type: 'VirtualMachine', paths: ['name'] }],
+      })
+    ).filter((r) => r.props.name === name).length;
 
   afterEach(async () => {
     await bed.sim().control.clearFaults();
@@ -83,7 +93,12 @@ describe('cancellation: Ctrl-C to terraform apply and to vic apply', () => {
     await bed.sim().control.addFault({ method: 'PowerOnVM_Task', kind: 'async', delayMs: HELD_MS, times: -1 });
     await bed.sim().control.resetStats();
     const env = { ...process.env, ...bed.env(), TF_CLI_CONFIG_FILE: ws.cliConfig, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', NO_COLOR: '1' };
-    const run = await interruptWhen(requireTerraform(), ['apply', '-auto-approve', '-no-color'], { cwd: ws.dir, env }, async (out) => /vic_container_vm\.\w+: Creating\.\.\./.test(out) && (await powerOnStarted()));
+    const run = await interruptWhen(
+      requireTerraform(),
+      ['apply', '-auto-approve', '-no-color'],
+      { cwd: ws.dir, env },
+      async (out) => /vic_container_vm\.\w+: Creating\.\.\./.test(out) && (await powerOnStarted()),
+    );
     // Terraform wraps diagnostics at 80 columns.
     const output = (run.stdout + run.stderr).replace(/\s+/g, ' ');
     expect(run.code).toBe(1);
@@ -127,10 +142,20 @@ container_vm:
     name: ctrl-c-web
 `,
     );
-    const env = cleanEnv({ VSPHERE_SERVER: bed.sim().url, VSPHERE_USER: bed.sim().username, VSPHERE_PASSWORD: PASSWORD, VSPHERE_THUMBPRINT: bed.sim().thumbprint });
+    const env = cleanEnv({
+      VSPHERE_SERVER: bed.sim().url,
+      VSPHERE_USER: bed.sim().username,
+      VSPHERE_PASSWORD: PASSWORD,
+      VSPHERE_THUMBPRINT: bed.sim().thumbprint,
+    });
     await bed.sim().control.addFault({ method: 'PowerOnVM_Task', kind: 'async', delayMs: HELD_MS, times: -1 });
     await bed.sim().control.resetStats();
-    const run = await interruptWhen(VIC, ['apply', '-f', specFile, '-y'], { env }, async (out) => /container_vm\.web: Creating\.\.\./.test(out) && (await powerOnStarted()));
+    const run = await interruptWhen(
+      VIC,
+      ['apply', '-f', specFile, '-y'],
+      { env },
+      async (out) => /container_vm\.web: Creating\.\.\./.test(out) && (await powerOnStarted()),
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('Interrupt: stopping the task waits in flight and saving the state');
     expect(run.stderr).toMatch(/container_vm\.web: stopped waiting for task task-\d+ \(PowerOnVM_Task on VirtualMachine:vm-\d+\): interrupted \(Ctrl-C\)/);
@@ -169,14 +194,18 @@ container_vm:
       })().catch((err) => console.log('SETUP FAILED ' + err.message));`;
     await bed.sim().control.addFault({ method: 'PowerOnVM_Task', kind: 'async', delayMs: HELD_MS, times: -1 });
     await bed.sim().control.resetStats();
-    const sessions = async () => ((await retrieveObject<{ sessionList?: unknown[] }>(bed.outside(), bed.outside().serviceContent.sessionManager, ['sessionList'])).sessionList ?? []).length;
+    const sessions = async () =>
+      ((await retrieveObject<{ sessionList?: unknown[] }>(bed.outside(), bed.outside().serviceContent.sessionManager, ['sessionList'])).sessionList ?? [])
+        .length;
     let before = 0;
     const run = await interruptWhen(process.execPath, ['--import', 'tsx', '-e', child], { cwd: REPO, env: cleanEnv() }, async (out) => {
       if (!out.includes('WAITING') || !(await powerOnStarted())) return false;
       before = await sessions();
       return true;
     });
-    expect(run.stdout).toMatch(/FAILED stopped waiting for task task-\d+ \(PowerOnVM_Task on VirtualMachine:vm-\d+\): Pulumi stopped the provider \(SIGINT\)\./);
+    expect(run.stdout).toMatch(
+      /FAILED stopped waiting for task task-\d+ \(PowerOnVM_Task on VirtualMachine:vm-\d+\): Pulumi stopped the provider \(SIGINT\)\./,
+    );
     expect(run.code).toBe(130);
     expect(run.exitAfterMs).toBeLessThan(INTERRUPT_EXIT_MS);
     expect(await sessions()).toBe(before - 1);
@@ -185,10 +214,22 @@ container_vm:
   it('GIVEN a stack apply one resource at a time WHEN its signal aborts during a held power-on THEN the wait ends, nothing new starts, and the error lists what was left', async () => {
     const engine = await connectEngine(settingsFor(bed.sim()));
     try {
-      const vm = (name: string): StackResource => ({ type: 'container_vm', name, config: { vch_id: '${virtual_container_host.s.id}', image_id: '${image.app.id}', name: `stack-${name}` } });
+      const vm = (name: string): StackResource => ({
+        type: 'container_vm',
+        name,
+        config: { vch_id: '${virtual_container_host.s.id}', image_id: '${image.app.id}', name: `stack-${name}` },
+      });
       const resources: StackResource[] = [
-        { type: 'virtual_container_host', name: 's', config: { name: 'vch-stack-stop', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' } },
-        { type: 'image', name: 'app', config: { vch_id: '${virtual_container_host.s.id}', reference: `${bed.registry().host}/test/cancel:v1`, insecure_registry: true } },
+        {
+          type: 'virtual_container_host',
+          name: 's',
+          config: { name: 'vch-stack-stop', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' },
+        },
+        {
+          type: 'image',
+          name: 'app',
+          config: { vch_id: '${virtual_container_host.s.id}', reference: `${bed.registry().host}/test/cancel:v1`, insecure_registry: true },
+        },
         vm('a'),
         vm('b'),
         vm('c'),
@@ -200,7 +241,9 @@ container_vm:
       let state = EMPTY_STATE;
       const started = Date.now();
       const plan = await planStack(engine, resources, state);
-      const err = await applyStack(engine, plan, resources, { concurrency: 1, signal: abort.signal, onState: (s) => void (state = s) }).catch((e: unknown) => e as Error);
+      const err = await applyStack(engine, plan, resources, { concurrency: 1, signal: abort.signal, onState: (s) => void (state = s) }).catch(
+        (e: unknown) => e as Error,
+      );
       clearInterval(poll);
       expect(err).toBeInstanceOf(Error);
       const lines = (err as Error).message.split('\n');

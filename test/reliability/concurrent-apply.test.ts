@@ -16,7 +16,9 @@ import { useSimulator } from '../helpers/vcsim';
 import { auditPool } from './inventory-audit';
 
 function spec(registryHost: string, memoryMb: number): string {
-  const vms = [0, 1, 2].map((i) => `  c${i}:\n    vch_id: \${virtual_container_host.l.id}\n    image_id: \${image.app.id}\n    name: lock-${i}\n    memory_mb: ${memoryMb}\n`).join('');
+  const vms = [0, 1, 2]
+    .map((i) => `  c${i}:\n    vch_id: \${virtual_container_host.l.id}\n    image_id: \${image.app.id}\n    name: lock-${i}\n    memory_mb: ${memoryMb}\n`)
+    .join('');
   return `virtual_container_host:
   l:
     name: vch-lock
@@ -79,12 +81,22 @@ describe('two vic apply runs on one state', () => {
     const [winner, loser] = a.code === 0 ? [a, b] : [b, a];
     expect([winner.code, loser.code]).toEqual([0, 1]);
     expect(winner.stdout).toContain('Apply complete! Resources: 5 added, 0 changed, 0 destroyed.');
-    expect(loser.stderr).toMatch(new RegExp(`state ${join(dir, '.vic', 'state.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is locked by vic process ${winner.pid} \\(vic apply, since \\S+\\); wait for it to finish, or pass --lock-timeout to wait for it`));
+    expect(loser.stderr).toMatch(
+      new RegExp(
+        `state ${join(dir, '.vic', 'state.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is locked by vic process ${winner.pid} \\(vic apply, since \\S+\\); wait for it to finish, or pass --lock-timeout to wait for it`,
+      ),
+    );
     // the loser stopped before it planned or touched vSphere
     expect(loser.stdout).toBe('');
     expect(loser.endedAt).toBeLessThan(winner.endedAt);
     const state = readState(join(dir, '.vic', 'state.json'));
-    expect(await auditPool(outside, String(state.resources['virtual_container_host.l'].attrs.id), state)).toEqual({ vms: 3, duplicates: [], orphans: [], lost: [], stateEntries: 3 });
+    expect(await auditPool(outside, String(state.resources['virtual_container_host.l'].attrs.id), state)).toEqual({
+      vms: 3,
+      duplicates: [],
+      orphans: [],
+      lost: [],
+      stateEntries: 3,
+    });
   }, 180_000);
 
   it('GIVEN an update running WHEN a second apply starts with --lock-timeout THEN it waits for the first, then finds nothing to do', async () => {
@@ -99,7 +111,11 @@ describe('two vic apply runs on one state', () => {
     expect(b.stdout).toContain('No changes.');
     expect(b.endedAt).toBeGreaterThan(a.endedAt);
     const state = readState(join(dir, '.vic', 'state.json'));
-    expect(Object.values(state.resources).filter((e) => e.type === 'container_vm').map((e) => e.attrs.memory_mb)).toEqual([256, 256, 256]);
+    expect(
+      Object.values(state.resources)
+        .filter((e) => e.type === 'container_vm')
+        .map((e) => e.attrs.memory_mb),
+    ).toEqual([256, 256, 256]);
   }, 180_000);
 
   it('GIVEN a lock timeout that is not a duration WHEN apply runs THEN exit 2 names the flag and the accepted forms', async () => {
@@ -111,6 +127,8 @@ describe('two vic apply runs on one state', () => {
   it('GIVEN a task timeout that is not a duration WHEN planning THEN exit 2 names the value, the units and where it came from', async () => {
     const run = await start(['plan', '-f', specFile, '--task-timeout', 'soon'], env);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('task_timeout: task_timeout = "soon" is not a positive duration. Write a number with a unit: ms, s, m or h, e.g. "90s", "30m" or "1h30m". (from --task-timeout or VIC_TASK_TIMEOUT)');
+    expect(run.stderr).toContain(
+      'task_timeout: task_timeout = "soon" is not a positive duration. Write a number with a unit: ms, s, m or h, e.g. "90s", "30m" or "1h30m". (from --task-timeout or VIC_TASK_TIMEOUT)',
+    );
   }, 60_000);
 });

@@ -20,7 +20,11 @@ const MAX_RUNS = 30;
 
 function spec(registryHost: string): StackResource[] {
   return [
-    { type: 'virtual_container_host', name: 'load', config: { name: 'vch-load', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' } },
+    {
+      type: 'virtual_container_host',
+      name: 'load',
+      config: { name: 'vch-load', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' },
+    },
     { type: 'image', name: 'app', config: { vch_id: '${virtual_container_host.load.id}', reference: `${registryHost}/load/app:1`, insecure_registry: true } },
     ...Array.from({ length: VMS }, (_, i) => ({
       type: 'container_vm' as const,
@@ -73,7 +77,13 @@ describe('faults under load', () => {
         converged = true;
       } catch (err) {
         // What was done is in the state (onState); the next run continues from it.
-        runs.push(`run ${run}: ${String((err as Error).message).split('\n').length - 1} failure(s): ${String((err as Error).message).split('\n')[1]?.slice(0, 160) ?? (err as Error).message.slice(0, 160)}`);
+        runs.push(
+          `run ${run}: ${String((err as Error).message).split('\n').length - 1} failure(s): ${
+            String((err as Error).message)
+              .split('\n')[1]
+              ?.slice(0, 160) ?? (err as Error).message.slice(0, 160)
+          }`,
+        );
       } finally {
         await engine?.close().catch(() => undefined);
       }
@@ -105,7 +115,9 @@ describe('faults under load', () => {
       objectsLost: audit.lost.length,
       wallSeconds: Math.round((Date.now() - started) / 100) / 10,
     };
-    process.stdout.write(`faults under load (repeat with VIC_FAULT_SEED=${seed}):\n${runs.map((r) => `  ${r}`).join('\n')}\n${JSON.stringify(figures, null, 2)}\n`);
+    process.stdout.write(
+      `faults under load (repeat with VIC_FAULT_SEED=${seed}):\n${runs.map((r) => `  ${r}`).join('\n')}\n${JSON.stringify(figures, null, 2)}\n`,
+    );
 
     expect(converged).toBe(true);
     expect(figures.faultsTotal).toBeGreaterThan(0);

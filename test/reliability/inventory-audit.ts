@@ -24,7 +24,13 @@ export async function auditPool(client: VimClient, poolId: string, state: StackS
   const rows = await retrievePropertiesEx<{ name?: string; 'config.uuid'?: string }>(client, [
     {
       propSet: [{ type: 'VirtualMachine', pathSet: ['name', 'config.uuid'] }],
-      objectSet: [{ obj: moRef('ResourcePool', poolId), skip: true, selectSet: [{ $type: 'TraversalSpec', name: 'poolVms', type: 'ResourcePool', path: 'vm', skip: false }] }],
+      objectSet: [
+        {
+          obj: moRef('ResourcePool', poolId),
+          skip: true,
+          selectSet: [{ $type: 'TraversalSpec', name: 'poolVms', type: 'ResourcePool', path: 'vm', skip: false }],
+        },
+      ],
     },
   ]);
   const byName = new Map<string, number>();

@@ -27,7 +27,11 @@ type Phase = 'create' | 'update' | 'replace' | 'destroy';
 const CYCLE: readonly Phase[] = ['create', 'update', 'replace', 'destroy'];
 
 function spec(registryHost: string, memoryMb: number, command: string): string {
-  const vms = Array.from({ length: VMS }, (_, i) => `  c${i}:\n    vch_id: \${virtual_container_host.k.id}\n    image_id: \${image.app.id}\n    name: kill-${i}\n    memory_mb: ${memoryMb}\n    command: [${command}]\n`).join('');
+  const vms = Array.from(
+    { length: VMS },
+    (_, i) =>
+      `  c${i}:\n    vch_id: \${virtual_container_host.k.id}\n    image_id: \${image.app.id}\n    name: kill-${i}\n    memory_mb: ${memoryMb}\n    command: [${command}]\n`,
+  ).join('');
   return `virtual_container_host:
   k:
     name: vch-kills
@@ -97,7 +101,10 @@ describe('random kills of vic apply and destroy', () => {
   });
 
   async function vmsNamedKill(): Promise<string[]> {
-    const rows = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
+    const rows = await retrieveFromContainer<{ name: string }>(outside, {
+      container: outside.serviceContent.rootFolder,
+      select: [{ type: 'VirtualMachine', paths: ['name'] }],
+    });
     return rows.map((r) => r.props.name).filter((n) => n.startsWith('kill-'));
   }
 
@@ -115,7 +122,12 @@ describe('random kills of vic apply and destroy', () => {
       if (phase === 'replace') command = command === '/hello' ? '/hello, again' : '/hello';
       await writeFile(specFile, spec(registry().host, memory, command));
       const args = phase === 'destroy' ? ['destroy', '-f', specFile, '-y'] : ['apply', '-f', specFile, '-y'];
-      const marker = phase === 'destroy' ? /Destroying\.\.\./ : phase === 'create' ? /container_vm\.c\d+: Creating\.\.\./ : /container_vm\.c\d+: (Modifying|Replacing)\.\.\./;
+      const marker =
+        phase === 'destroy'
+          ? /Destroying\.\.\./
+          : phase === 'create'
+            ? /container_vm\.c\d+: Creating\.\.\./
+            : /container_vm\.c\d+: (Modifying|Replacing)\.\.\./;
       const delayMs = Math.round(random() * 1500);
       const killed = await runAndKill(args, env, marker, delayMs);
       const doneBeforeKill = (killed.stdout.match(/complete after/g) ?? []).length;
@@ -135,13 +147,19 @@ describe('random kills of vic apply and destroy', () => {
         expect({ kill, phase, planExit: plan.code }).toEqual({ kill, phase, planExit: 0 });
         const poolId = String(state.resources['virtual_container_host.k']?.attrs.id);
         const audit = await auditPool(outside, poolId, state);
-        totals = { duplicates: totals.duplicates + audit.duplicates.length, orphans: totals.orphans + audit.orphans.length, lost: totals.lost + audit.lost.length };
+        totals = {
+          duplicates: totals.duplicates + audit.duplicates.length,
+          orphans: totals.orphans + audit.orphans.length,
+          lost: totals.lost + audit.lost.length,
+        };
         expect({ kill, phase, ...audit }).toEqual({ kill, phase, vms: VMS, duplicates: [], orphans: [], lost: [], stateEntries: VMS });
         line = `kill ${kill} (${phase}): killed ${killed.killedAfterMs} ms in (${delayMs} ms after the first resource started, ${doneBeforeKill} done); re-run: ${audit.vms} VMs, 0 duplicates, 0 orphans, 0 lost`;
       }
       log.push(line);
       expect(existsSync(join(dir, '.vic', 'state.json.lock'))).toBe(false);
     }
-    process.stdout.write(`random kills (repeat with VIC_FAULT_SEED=${seed}):\n${log.map((l) => `  ${l}`).join('\n')}\n${JSON.stringify({ seed, kills: KILLS, ...totals }, null, 2)}\n`);
+    process.stdout.write(
+      `random kills (repeat with VIC_FAULT_SEED=${seed}):\n${log.map((l) => `  ${l}`).join('\n')}\n${JSON.stringify({ seed, kills: KILLS, ...totals }, null, 2)}\n`,
+    );
   }, 900_000);
 });

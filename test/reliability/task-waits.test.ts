@@ -25,12 +25,16 @@ describe('task waits: deadlines, cancellation and VM questions', () => {
   let client: VimClient;
   let vm: ManagedObjectReference;
 
-  const connect = (taskTimeoutMs?: number) => VimClient.connect({ url: sim().url, username: sim().username, password: sim().password, thumbprint: sim().thumbprint, taskTimeoutMs });
+  const connect = (taskTimeoutMs?: number) =>
+    VimClient.connect({ url: sim().url, username: sim().username, password: sim().password, thumbprint: sim().thumbprint, taskTimeoutMs });
   const power = async () => (await retrieveObject<{ 'runtime.powerState': string }>(client, vm, ['runtime.powerState']))['runtime.powerState'];
 
   beforeAll(async () => {
     client = await connect();
-    const rows = await retrieveFromContainer<{ name: string }>(client, { container: client.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
+    const rows = await retrieveFromContainer<{ name: string }>(client, {
+      container: client.serviceContent.rootFolder,
+      select: [{ type: 'VirtualMachine', paths: ['name'] }],
+    });
     vm = rows.find((r) => r.props.name === 'DC0_H0_VM0')!.ref;
   });
   afterEach(async () => {
@@ -54,7 +58,12 @@ describe('task waits: deadlines, cancellation and VM questions', () => {
   it('GIVEN task_timeout = "soon" WHEN the connection is read THEN the problem names the attribute, the value and the units', () => {
     const { settings, problems } = connectionSettings({ vsphere_server: 'vc', user: 'u', password: 'p', task_timeout: 'soon' });
     expect(settings).toBeUndefined();
-    expect(problems).toEqual([expect.objectContaining({ path: ['task_timeout'], detail: expect.stringMatching(/task_timeout = "soon" is not a positive duration\. Write a number with a unit: ms, s, m or h/) })]);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path: ['task_timeout'],
+        detail: expect.stringMatching(/task_timeout = "soon" is not a positive duration\. Write a number with a unit: ms, s, m or h/),
+      }),
+    ]);
   });
 
   it('GIVEN no configured deadline WHEN a client connects THEN its task waits end after the 30 minute default', () => {
@@ -70,7 +79,9 @@ describe('task waits: deadlines, cancellation and VM questions', () => {
       const err = await powerOffVm(short, vm).catch((e: unknown) => e);
       const waited = Date.now() - started;
       expect(err).toBeInstanceOf(TaskTimeoutError);
-      expect((err as Error).message).toMatch(/^task task-\d+ \(PowerOffVM_Task on VirtualMachine:vm-\d+\) did not finish within 1s; it may still complete on the server\. .*raise the task deadline \(task_timeout, or VIC_TASK_TIMEOUT\)/);
+      expect((err as Error).message).toMatch(
+        /^task task-\d+ \(PowerOffVM_Task on VirtualMachine:vm-\d+\) did not finish within 1s; it may still complete on the server\. .*raise the task deadline \(task_timeout, or VIC_TASK_TIMEOUT\)/,
+      );
       expect(waited).toBeGreaterThanOrEqual(1000);
       expect(waited).toBeLessThan(4000);
       // THEN the server's task goes on and the VM ends powered off
@@ -90,7 +101,9 @@ describe('task waits: deadlines, cancellation and VM questions', () => {
     const started = Date.now();
     const err = await powerOnVm(client, vm, { signal: abort.signal }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TaskCancelledError);
-    expect((err as Error).message).toMatch(/^stopped waiting for task task-\d+ \(PowerOnVM_Task on VirtualMachine:vm-\d+\): Terraform asked the provider to stop \(interrupt\)\. The task may still finish/);
+    expect((err as Error).message).toMatch(
+      /^stopped waiting for task task-\d+ \(PowerOnVM_Task on VirtualMachine:vm-\d+\): Terraform asked the provider to stop \(interrupt\)\. The task may still finish/,
+    );
     expect(Date.now() - started).toBeLessThan(2500);
     expect(client.stats.calls('CancelWaitForUpdates')).toBe(before + 1);
   }, 30_000);
@@ -108,7 +121,9 @@ describe('task waits: deadlines, cancellation and VM questions', () => {
     setTimeout(() => abort.abort(new Error('interrupted (Ctrl-C)')), 500);
     await expect(inScope).rejects.toThrow(/stopped waiting for task task-\d+ \(PowerOffVM_Task .*\): interrupted \(Ctrl-C\)/);
     const powerOns = client.stats.calls('PowerOnVM_Task');
-    await expect(withTaskCancellation(abort.signal, () => powerOnVm(client, vm))).rejects.toThrow(/^PowerOnVM_Task on VirtualMachine:vm-\d+ was not started: interrupted \(Ctrl-C\)$/);
+    await expect(withTaskCancellation(abort.signal, () => powerOnVm(client, vm))).rejects.toThrow(
+      /^PowerOnVM_Task on VirtualMachine:vm-\d+ was not started: interrupted \(Ctrl-C\)$/,
+    );
     expect(client.stats.calls('PowerOnVM_Task')).toBe(powerOns);
   }, 40_000);
 
@@ -148,7 +163,9 @@ describe('task waits: deadlines, cancellation and VM questions', () => {
     await sim().control.setQuestion(vm.value, 'Insufficient disk space on datastore LocalDS_0. Retry?', ['Retry', 'Cancel']);
     await sim().control.addFault({ method: 'ReconfigVM_Task', this: vm.value, kind: 'async', delayMs: 10_000 });
     const started = Date.now();
-    await expect(reconfigureVm(client, vm, { annotation: 'x' })).rejects.toThrow(/^ReconfigVM_Task on VirtualMachine:vm-\d+ is blocked: VM "DC0_H0_VM0" vm-\d+ asks "Insufficient disk space on datastore LocalDS_0\. Retry\?" \(choices: Retry, Cancel\)/);
+    await expect(reconfigureVm(client, vm, { annotation: 'x' })).rejects.toThrow(
+      /^ReconfigVM_Task on VirtualMachine:vm-\d+ is blocked: VM "DC0_H0_VM0" vm-\d+ asks "Insufficient disk space on datastore LocalDS_0\. Retry\?" \(choices: Retry, Cancel\)/,
+    );
     expect(Date.now() - started).toBeLessThan(3000);
   }, 30_000);
 

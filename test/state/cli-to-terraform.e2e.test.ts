@@ -45,8 +45,14 @@ describe('moving a vic CLI stack into Terraform state in PostgreSQL, through imp
 
   const inventory = async () => {
     const client = bed.outside();
-    const vms = await retrieveFromContainer<{ name: string }>(client, { container: client.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
-    const pools = await retrieveFromContainer<{ name: string }>(client, { container: client.serviceContent.rootFolder, select: [{ type: 'ResourcePool', paths: ['name'] }] });
+    const vms = await retrieveFromContainer<{ name: string }>(client, {
+      container: client.serviceContent.rootFolder,
+      select: [{ type: 'VirtualMachine', paths: ['name'] }],
+    });
+    const pools = await retrieveFromContainer<{ name: string }>(client, {
+      container: client.serviceContent.rootFolder,
+      select: [{ type: 'ResourcePool', paths: ['name'] }],
+    });
     return {
       vms: vms.filter((v) => v.props.name === 'web-1').map((v) => v.ref.value),
       pools: pools.filter((p) => p.props.name === 'vch-moving').map((p) => p.ref.value),
@@ -62,7 +68,13 @@ describe('moving a vic CLI stack into Terraform state in PostgreSQL, through imp
     mkdirSync(stackDir);
     writeFileSync(join(stackDir, 'spec.yaml'), readFileSync(join(EXAMPLE, 'spec.yaml'), 'utf8').replace('127.0.0.1:5000/vic-demo/busybox:latest', image));
     const env = bed.env();
-    vicEnv = cleanEnv({ VSPHERE_SERVER: env.VSPHERE_SERVER, VSPHERE_USER: env.VSPHERE_USER, VSPHERE_PASSWORD: env.VSPHERE_PASSWORD, VSPHERE_THUMBPRINT: env.VSPHERE_THUMBPRINT, NO_COLOR: '1' });
+    vicEnv = cleanEnv({
+      VSPHERE_SERVER: env.VSPHERE_SERVER,
+      VSPHERE_USER: env.VSPHERE_USER,
+      VSPHERE_PASSWORD: env.VSPHERE_PASSWORD,
+      VSPHERE_THUMBPRINT: env.VSPHERE_THUMBPRINT,
+      NO_COLOR: '1',
+    });
     const applied = await vic(['apply', '-f', 'spec.yaml', '--auto-approve']);
     expect(applied.stdout).toContain('Apply complete! Resources: 3 added, 0 changed, 0 destroyed.');
     ws = workspace('mirror');
@@ -81,14 +93,24 @@ describe('moving a vic CLI stack into Terraform state in PostgreSQL, through imp
       if (!row) throw new Error(`vic ls --json has no ${address}:\n${ls.stdout}`);
       return row.id;
     };
-    const vars = ['-var', `vch_id=${id('virtual_container_host.demo')}`, '-var', `image_digest=${id('image.busybox')}`, '-var', `web_id=${id('container_vm.web')}`];
+    const vars = [
+      '-var',
+      `vch_id=${id('virtual_container_host.demo')}`,
+      '-var',
+      `image_digest=${id('image.busybox')}`,
+      '-var',
+      `web_id=${id('container_vm.web')}`,
+    ];
 
     await tf(['init', '-input=false']);
     const plan = await tf(['plan', '-input=false', '-out=move.tfplan', ...vars]);
     // insecure_registry is how the CLI pulled, which vSphere does not record: the import cannot read it back.
     expect(plan.stdout).toContain('Plan: 3 to import, 0 to add, 1 to change, 0 to destroy.');
     const planned = JSON.parse((await tf(['show', '-json', 'move.tfplan'])).stdout) as {
-      resource_changes: { address: string; change: { actions: string[]; before: Record<string, unknown>; after: Record<string, unknown>; importing?: { id: string } } }[];
+      resource_changes: {
+        address: string;
+        change: { actions: string[]; before: Record<string, unknown>; after: Record<string, unknown>; importing?: { id: string } };
+      }[];
     };
     const changes = Object.fromEntries(planned.resource_changes.map((c) => [c.address, c.change]));
     expect(Object.keys(changes).sort()).toEqual(['vic_container_vm.web', 'vic_image.busybox', 'vic_virtual_container_host.demo']);
@@ -105,7 +127,9 @@ describe('moving a vic CLI stack into Terraform state in PostgreSQL, through imp
     expect(await inventory()).toEqual(before);
 
     // THEN the state is in the backend, and Terraform sees the CLI's objects as its own
-    const show = JSON.parse((await tf(['show', '-json'])).stdout) as { values: { root_module: { resources: { address: string; values: Record<string, unknown> }[] } } };
+    const show = JSON.parse((await tf(['show', '-json'])).stdout) as {
+      values: { root_module: { resources: { address: string; values: Record<string, unknown> }[] } };
+    };
     const byAddress = Object.fromEntries(show.values.root_module.resources.map((r) => [r.address, r.values]));
     expect(byAddress['vic_virtual_container_host.demo'].id).toBe(before.pools[0]);
     expect(byAddress['vic_container_vm.web'].moid).toBe(before.vms[0]);
@@ -120,7 +144,13 @@ describe('moving a vic CLI stack into Terraform state in PostgreSQL, through imp
   test('GIVEN the stack moved WHEN Terraform destroys it THEN the objects the CLI created are gone', async () => {
     const ls = JSON.parse((await vic(['ls', '-f', 'spec.yaml', '--json'])).stdout) as LsRow[];
     const vars = ls.flatMap((r) =>
-      r.address === 'virtual_container_host.demo' ? ['-var', `vch_id=${r.id}`] : r.address === 'image.busybox' ? ['-var', `image_digest=${r.id}`] : r.address === 'container_vm.web' ? ['-var', `web_id=${r.id}`] : [],
+      r.address === 'virtual_container_host.demo'
+        ? ['-var', `vch_id=${r.id}`]
+        : r.address === 'image.busybox'
+          ? ['-var', `image_digest=${r.id}`]
+          : r.address === 'container_vm.web'
+            ? ['-var', `web_id=${r.id}`]
+            : [],
     );
     const destroyed = await tf(['destroy', '-auto-approve', '-input=false', ...vars]);
     expect(destroyed.stdout).toContain('Destroy complete! Resources: 3 destroyed.');

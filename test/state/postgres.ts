@@ -62,9 +62,11 @@ export async function startPostgres(): Promise<RunningPostgres> {
   const asOwner = (program: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
     const file = join(bin, program);
     const [cmd, argv] = owner ? ['runuser', ['-u', owner, '--', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), file, ...args]] : [file, args];
-    return run(cmd as string, argv as string[], { env: { ...process.env, ...env }, maxBuffer: 8 << 20 }).catch((err: { stderr?: string; stdout?: string; message: string }) => {
-      throw new Error(`${program} ${args.join(' ')} failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
-    });
+    return run(cmd as string, argv as string[], { env: { ...process.env, ...env }, maxBuffer: 8 << 20 }).catch(
+      (err: { stderr?: string; stdout?: string; message: string }) => {
+        throw new Error(`${program} ${args.join(' ')} failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+      },
+    );
   };
 
   const dir = mkdtempSync(join(tmpdir(), 'vic-postgres-'));
@@ -74,16 +76,33 @@ export async function startPostgres(): Promise<RunningPostgres> {
   if (owner) execFileSync('chown', ['-R', owner, dir]);
   chmodSync(dir, 0o700);
   const data = join(dir, 'data');
-  await asOwner('initdb', ['-D', data, '-U', user, `--pwfile=${join(dir, 'pwfile')}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--no-instructions'], { LC_ALL: 'C' });
+  await asOwner('initdb', ['-D', data, '-U', user, `--pwfile=${join(dir, 'pwfile')}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--no-instructions'], {
+    LC_ALL: 'C',
+  });
   const port = await freePort();
   // fsync off: a test cluster that dies with the test needs no durability.
-  await asOwner('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off`, 'start']);
+  await asOwner('pg_ctl', [
+    '-D',
+    data,
+    '-l',
+    join(dir, 'server.log'),
+    '-w',
+    '-t',
+    '60',
+    '-o',
+    `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off`,
+    'start',
+  ]);
 
   const pgEnv = { PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' };
   const psql = async (database: string, sql: string): Promise<string[]> => {
-    const { stdout } = await run(join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-AtF', '\t', '-c', sql], {
-      env: { ...process.env, ...pgEnv },
-    });
+    const { stdout } = await run(
+      join(bin, 'psql'),
+      ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-AtF', '\t', '-c', sql],
+      {
+        env: { ...process.env, ...pgEnv },
+      },
+    );
     return stdout.split('\n').filter((l) => l !== '');
   };
   let stopped = false;

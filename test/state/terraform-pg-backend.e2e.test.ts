@@ -40,9 +40,12 @@ describe('Terraform state in PostgreSQL (pg backend), shared by two working dire
   }
 
   const containerVmsNamed = async (name: string) =>
-    (await retrieveFromContainer<{ name: string }>(bed.outside(), { container: bed.outside().serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] })).filter(
-      (vm) => vm.props.name === name,
-    );
+    (
+      await retrieveFromContainer<{ name: string }>(bed.outside(), {
+        container: bed.outside().serviceContent.rootFolder,
+        select: [{ type: 'VirtualMachine', paths: ['name'] }],
+      })
+    ).filter((vm) => vm.props.name === name);
 
   beforeAll(async () => {
     await pg().createDatabase(DATABASE);
@@ -96,6 +99,11 @@ describe('Terraform state in PostgreSQL (pg backend), shared by two working dire
     expect(await advisoryLocks()).toBe(0);
 
     const after = await tf(bob, ['state', 'list']);
-    expect(after.stdout.trim().split('\n').filter((l) => l.startsWith('vic_container_vm.web['))).toEqual(['vic_container_vm.web[0]', 'vic_container_vm.web[1]']);
+    expect(
+      after.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('vic_container_vm.web[')),
+    ).toEqual(['vic_container_vm.web[0]', 'vic_container_vm.web[1]']);
   }, 420_000);
 });

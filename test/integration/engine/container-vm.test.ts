@@ -38,12 +38,22 @@ describe('image and container_vm lifecycle', () => {
     scratch = await mkdtemp(join(tmpdir(), 'vic-cvm-test-'));
     const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [
       {
-        layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho hi\n', mode: 0o755 }] }],
+        layers: [
+          {
+            entries: [
+              { type: 'dir', path: 'bin' },
+              { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho hi\n', mode: 0o755 },
+            ],
+          },
+        ],
         config: { Entrypoint: ['/bin/app'], Cmd: ['--serve'], Env: ['PATH=/bin', 'MODE=prod'], WorkingDir: '/srv', ExposedPorts: { '80/tcp': {} } },
       },
     ]);
     await registry().push(layout.dir, 'v1', 'test/app:v1');
-    vch = await applied(engine, await engine.plan('virtual_container_host', null, { name: 'vch-c', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }));
+    vch = await applied(
+      engine,
+      await engine.plan('virtual_container_host', null, { name: 'vch-c', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }),
+    );
   }, 60_000);
   afterAll(async () => {
     await engine?.close();
@@ -72,7 +82,12 @@ describe('image and container_vm lifecycle', () => {
     web = await applied(engine, plan);
     expect(web).toMatchObject({ name: 'web-1', power_state: 'running', cpus: 1, memory_mb: 256, networks: ['VM Network'], labels: { tier: 'web' } });
     expect(web.id).toMatch(/^[0-9a-f-]{36}$/);
-    const vm = await retrieveObject<Record<string, unknown>>(outside, moRef('VirtualMachine', String(web.moid)), ['config.extraConfig', 'resourcePool', 'layout.disk', 'config.guestId']);
+    const vm = await retrieveObject<Record<string, unknown>>(outside, moRef('VirtualMachine', String(web.moid)), [
+      'config.extraConfig',
+      'resourcePool',
+      'layout.disk',
+      'config.guestId',
+    ]);
     expect((vm.resourcePool as { value: string }).value).toBe(vch.id);
     expect(vm['config.guestId']).toBe('otherGuest64');
     const guest = decodeGuestConfig(extraConfigMap(vm['config.extraConfig']).get('guestinfo.vic.config') ?? '');
@@ -84,7 +99,10 @@ describe('image and container_vm lifecycle', () => {
   it('GIVEN an image store whose containers directory is gone WHEN a container VM is created THEN the directory is made again', async () => {
     const dc = await new Inventory(outside).datacenter('DC0');
     await deleteDatastoreFile(outside, '[LocalDS_0] vch-c/containers', dc.ref);
-    const extra = await applied(engine, await engine.plan('container_vm', null, { vch_id: vch.id, image_id: img.id, name: 'fresh-dir', power_state: 'stopped' }));
+    const extra = await applied(
+      engine,
+      await engine.plan('container_vm', null, { vch_id: vch.id, image_id: img.id, name: 'fresh-dir', power_state: 'stopped' }),
+    );
     expect(extra.vm_path).toBe('[LocalDS_0] vch-c/containers/fresh-dir/fresh-dir.vmx');
     await engine.apply(await engine.plan('container_vm', extra, null));
   });
@@ -136,7 +154,11 @@ describe('image and container_vm lifecycle', () => {
 
   it('GIVEN a foreign VM holding the BIOS UUID a container VM needs WHEN planned and applied THEN both refuse, and the VM is untouched', async () => {
     const uuid = containerVmUuid(String(vch.id), 'squatter');
-    await createVm(outside, { folder: moRef('Folder', String(vch.folder_id)), pool: moRef('ResourcePool', String(vch.id)), config: { name: 'not-ours', uuid, guestId: 'otherGuest64', files: { vmPathName: '[LocalDS_0]' }, memoryMB: 64, numCPUs: 1 } });
+    await createVm(outside, {
+      folder: moRef('Folder', String(vch.folder_id)),
+      pool: moRef('ResourcePool', String(vch.id)),
+      config: { name: 'not-ours', uuid, guestId: 'otherGuest64', files: { vmPathName: '[LocalDS_0]' }, memoryMB: 64, numCPUs: 1 },
+    });
     const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'squatter' };
     // The next command (a fresh engine: every front end uses one per command) sees it at plan time.
     const fresh = await connectTestEngine(sim());
@@ -147,12 +169,19 @@ describe('image and container_vm lifecycle', () => {
       await fresh.close();
     }
     expect(plan.problems.map((p) => [p.path.join('.'), p.summary])).toEqual([['name', 'BIOS UUID taken']]);
-    expect(plan.problems[0].detail).toMatch(/^VM not-ours \(vm-\d+\) already has the BIOS UUID [0-9a-f-]{36} that container VM "squatter" in VCH resgroup-\d+ needs, and it was not made by vic-iac\. Choose another name, or remove that VM\.$/);
+    expect(plan.problems[0].detail).toMatch(
+      /^VM not-ours \(vm-\d+\) already has the BIOS UUID [0-9a-f-]{36} that container VM "squatter" in VCH resgroup-\d+ needs, and it was not made by vic-iac\. Choose another name, or remove that VM\.$/,
+    );
     // This engine looked at the pool before the VM appeared (one look per command); its apply still refuses.
     await expect(engine.apply({ ...plan, problems: [] })).rejects.toThrow(/was not made by vic-iac; refusing to adopt it/);
     // A refresh that meets it says so instead of taking it over.
-    await expect(engine.read([{ type: 'container_vm', state: { id: uuid, vch_id: vch.id, name: 'squatter' } }])).rejects.toThrow(/no vic-iac markers; it was not made by vic-iac/);
-    const rows = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
+    await expect(engine.read([{ type: 'container_vm', state: { id: uuid, vch_id: vch.id, name: 'squatter' } }])).rejects.toThrow(
+      /no vic-iac markers; it was not made by vic-iac/,
+    );
+    const rows = await retrieveFromContainer<{ name: string }>(outside, {
+      container: outside.serviceContent.rootFolder,
+      select: [{ type: 'VirtualMachine', paths: ['name'] }],
+    });
     expect(rows.filter((r) => r.props.name === 'not-ours')).toHaveLength(1);
   });
 
@@ -168,7 +197,9 @@ describe('image and container_vm lifecycle', () => {
     // Ten at a time, as an apply with bounded concurrency would.
     for (let i = 0; i < names.length; i += 10) {
       const created = await Promise.all(
-        names.slice(i, i + 10).map(async (name) => applied(engine, await engine.plan('container_vm', null, { vch_id: vch.id, image_id: img.id, name, power_state: 'stopped' }))),
+        names
+          .slice(i, i + 10)
+          .map(async (name) => applied(engine, await engine.plan('container_vm', null, { vch_id: vch.id, image_id: img.id, name, power_state: 'stopped' }))),
       );
       states.push(...created);
     }

@@ -41,7 +41,10 @@ describe('image ownership: read and delete follow the state', () => {
   });
 
   async function vchWithImage(name: string): Promise<{ vch: Attrs; img: Attrs; hex: string }> {
-    const vch = await applied(engine, await engine.plan('virtual_container_host', null, { name, compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }));
+    const vch = await applied(
+      engine,
+      await engine.plan('virtual_container_host', null, { name, compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }),
+    );
     const img = await applied(engine, await engine.plan('image', null, { vch_id: vch.id, reference, insecure_registry: true, size_mb: 32 }));
     const hex = String(img.id).slice('sha256:'.length);
     expect(img.disk_path).toBe(`[LocalDS_0] ${name}/images/${hex}/${hex}.vmdk`);
@@ -84,7 +87,13 @@ describe('image ownership: read and delete follow the state', () => {
   it('GIVEN the pool marker rewritten to point elsewhere WHEN an access setting changes in place THEN the update reads the image where the state says', async () => {
     const { vch, img } = await vchWithImage('vch-img-update');
     await rewriteMarker(String(vch.id), { image_store_path: 'nowhere' });
-    const config: Attrs = { vch_id: vch.id, reference, insecure_registry: true, size_mb: 32, registry_auth: { username: 'reader', password: 'Upd4te-S3cret!' } };
+    const config: Attrs = {
+      vch_id: vch.id,
+      reference,
+      insecure_registry: true,
+      size_mb: 32,
+      registry_auth: { username: 'reader', password: 'Upd4te-S3cret!' },
+    };
     // A new command: nothing this engine remembers of the marker from the create.
     const fresh = await connectTestEngine(sim());
     try {
@@ -128,7 +137,15 @@ describe('image ownership: read and delete follow the state', () => {
 
   it("GIVEN a VCH whose marker was rewritten to point at another VCH's image store WHEN an image is imported through it THEN refused naming that VCH; a store made before the marker file imports", async () => {
     const { vch: other, img, hex } = await vchWithImage('vch-img-other');
-    const mine = await applied(engine, await engine.plan('virtual_container_host', null, { name: 'vch-img-mine', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }));
+    const mine = await applied(
+      engine,
+      await engine.plan('virtual_container_host', null, {
+        name: 'vch-img-mine',
+        compute: '/DC0/host/DC0_C0',
+        datastore: 'LocalDS_0',
+        bridge_network: 'VM Network',
+      }),
+    );
     await rewriteMarker(String(mine.id), { image_store_path: 'vch-img-other' });
     await expect(engine.importState('image', `${String(mine.id)}/${String(img.id)}`)).rejects.toThrow(
       `cannot import image ${String(img.id)} into virtual container host ${String(mine.id)}: the pool's "vic-iac.vch" marker names the image store [LocalDS_0] vch-img-other, whose ${STORE_MARKER_FILE} says it belongs to virtual container host ${String(other.id)}. vic-iac imports an image only from its own VCH's store. Restore image_store_path in the pool's marker (vSphere Client: the pool's Custom Attributes), or import ${String(other.id)}/${String(img.id)} instead.`,

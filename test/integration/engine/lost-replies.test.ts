@@ -88,7 +88,9 @@ describe('lost replies', () => {
     if (!iso) throw new Error('no bootstrap ISO: run "npm run setup" (scripts/build-bootstrap-iso.sh builds .cache/bootstrap/bootstrap.iso)');
     const state = await createThroughLostReply('vch-lost-iso', { method: 'HTTP PUT', this: 'vch-lost-iso/bootstrap.iso' });
     expect(state.bootstrap_iso).toBe('[LocalDS_0] vch-lost-iso/bootstrap.iso');
-    expect((await statDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: 'vch-lost-iso/bootstrap.iso' }))?.size).toBe(statSync(iso).size);
+    expect((await statDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: 'vch-lost-iso/bootstrap.iso' }))?.size).toBe(
+      statSync(iso).size,
+    );
     expect((await readText('vch-lost-iso/bootstrap.iso.sha256')).split(' ')[1].trim()).toBe(String(statSync(iso).size));
   });
 

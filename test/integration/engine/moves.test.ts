@@ -19,7 +19,15 @@ describe('moves made in vCenter', () => {
   let engine: Engine;
   let outside: VimClient;
   let vch: Attrs;
-  const vchConfig: Attrs = { name: 'vch-moves', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network', cpu_limit_mhz: 2000, memory_limit_mb: 4096, memory_shares: 'high' };
+  const vchConfig: Attrs = {
+    name: 'vch-moves',
+    compute: '/DC0/host/DC0_C0',
+    datastore: 'LocalDS_0',
+    bridge_network: 'VM Network',
+    cpu_limit_mhz: 2000,
+    memory_limit_mb: 4096,
+    memory_shares: 'high',
+  };
 
   beforeAll(async () => {
     engine = await connectTestEngine(sim());
@@ -51,7 +59,9 @@ describe('moves made in vCenter', () => {
   });
 
   it('GIVEN a running container VM WHEN DRS moves it to another host THEN a refresh reads the same state and the plan is empty', async () => {
-    const image = (await engine.apply(await engine.plan('image', null, { vch_id: vch.id, reference: `${registry().host}/test/app:v1`, insecure_registry: true }))) as Attrs;
+    const image = (await engine.apply(
+      await engine.plan('image', null, { vch_id: vch.id, reference: `${registry().host}/test/app:v1`, insecure_registry: true }),
+    )) as Attrs;
     const config: Attrs = { vch_id: vch.id, image_id: image.id, name: 'web-moved', memory_mb: 128 };
     const state = (await engine.apply(await engine.plan('container_vm', null, config))) as Attrs;
     const [before] = await engine.read([{ type: 'container_vm', state }]);

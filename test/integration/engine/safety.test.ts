@@ -68,8 +68,16 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
     beforeAll(async () => {
       await pushVersion('moving/app', 'v1', 'one');
       spec = [
-        { type: 'virtual_container_host', name: 'demo', config: { name: 'vch-moving', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' } },
-        { type: 'image', name: 'app', config: { vch_id: '${virtual_container_host.demo.id}', reference: `${registry().host}/moving/app:v1`, insecure_registry: true } },
+        {
+          type: 'virtual_container_host',
+          name: 'demo',
+          config: { name: 'vch-moving', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' },
+        },
+        {
+          type: 'image',
+          name: 'app',
+          config: { vch_id: '${virtual_container_host.demo.id}', reference: `${registry().host}/moving/app:v1`, insecure_registry: true },
+        },
         { type: 'container_vm', name: 'web', config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.app.id}', name: 'moving-web' } },
       ];
       state = await command(async (engine) => applyStack(engine, await planStack(engine, spec, state), spec));
@@ -93,7 +101,9 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
     it('WHEN applied THEN the image has the new digest, the VM runs on it, the old image was deleted only after the VM moved, and the next plan has no changes', async () => {
       const old = state.resources['image.app'].attrs;
       const events: string[] = [];
-      state = await command(async (engine) => applyStack(engine, await planStack(engine, spec, state), spec, { onResource: (address, event) => event === 'done' && events.push(address) }));
+      state = await command(async (engine) =>
+        applyStack(engine, await planStack(engine, spec, state), spec, { onResource: (address, event) => event === 'done' && events.push(address) }),
+      );
       const image = state.resources['image.app'].attrs;
       const vm = state.resources['container_vm.web'].attrs;
       expect(image.digest).not.toBe(old.digest);
@@ -122,7 +132,9 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
         ['image.app', 'update'],
         ['container_vm.web', 'no-op'],
       ]);
-      expect(plan.changes[1].change.reasons).toEqual([`reference: ${String(image.reference)} → ${registry().host}/moving/app:same (the same digest ${String(image.digest)}: nothing to pull)`]);
+      expect(plan.changes[1].change.reasons).toEqual([
+        `reference: ${String(image.reference)} → ${registry().host}/moving/app:same (the same digest ${String(image.digest)}: nothing to pull)`,
+      ]);
     });
   });
 
@@ -130,8 +142,16 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
     it('GIVEN a VCH with an image and a container VM WHEN the VCH is renamed THEN all three are replaced: deleted from the VM up, made again from the VCH down, and the next plan has no changes', async () => {
       await pushVersion('rename/app', 'v1', 'one');
       const make = (vchName: string): StackResource[] => [
-        { type: 'virtual_container_host', name: 'demo', config: { name: vchName, compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' } },
-        { type: 'image', name: 'app', config: { vch_id: '${virtual_container_host.demo.id}', reference: `${registry().host}/rename/app:v1`, insecure_registry: true } },
+        {
+          type: 'virtual_container_host',
+          name: 'demo',
+          config: { name: vchName, compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' },
+        },
+        {
+          type: 'image',
+          name: 'app',
+          config: { vch_id: '${virtual_container_host.demo.id}', reference: `${registry().host}/rename/app:v1`, insecure_registry: true },
+        },
         { type: 'container_vm', name: 'web', config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.app.id}', name: 'rename-web' } },
       ];
       let state = await command(async (engine) => applyStack(engine, await planStack(engine, make('vch-before'), EMPTY_STATE), make('vch-before')));
@@ -146,7 +166,14 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
       ]);
       const events: string[] = [];
       state = await command((engine) => applyStack(engine, plan, spec, { onResource: (address, event) => event === 'done' && events.push(address) }));
-      expect(events).toEqual(['container_vm.web#replaced', 'image.app#replaced', 'virtual_container_host.demo#replaced', 'virtual_container_host.demo', 'image.app', 'container_vm.web']);
+      expect(events).toEqual([
+        'container_vm.web#replaced',
+        'image.app#replaced',
+        'virtual_container_host.demo#replaced',
+        'virtual_container_host.demo',
+        'image.app',
+        'container_vm.web',
+      ]);
       expect(Object.keys(state.resources).sort()).toEqual(['container_vm.web', 'image.app', 'virtual_container_host.demo']);
       const vch = state.resources['virtual_container_host.demo'].attrs;
       expect(vch.id).not.toBe(before['virtual_container_host.demo'].attrs.id);
@@ -165,27 +192,59 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
     beforeAll(async () => {
       await pushVersion('dup/app', 'v1', 'dup');
       await command(async (engine) => {
-        vch = (await engine.apply(await engine.plan('virtual_container_host', null, { name: 'vch-dup', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }))) as Attrs;
-        img = (await engine.apply(await engine.plan('image', null, { vch_id: vch.id, reference: `${registry().host}/dup/app:v1`, insecure_registry: true }))) as Attrs;
+        vch = (await engine.apply(
+          await engine.plan('virtual_container_host', null, {
+            name: 'vch-dup',
+            compute: '/DC0/host/DC0_C0',
+            datastore: 'LocalDS_0',
+            bridge_network: 'VM Network',
+          }),
+        )) as Attrs;
+        img = (await engine.apply(
+          await engine.plan('image', null, { vch_id: vch.id, reference: `${registry().host}/dup/app:v1`, insecure_registry: true }),
+        )) as Attrs;
       });
     }, 120_000);
 
     const MISSING_IMAGE = `sha256:${'e'.repeat(64)}`;
     it.each<[string, () => Attrs, Array<[string, string]>]>([
-      ['a VCH not created yet and a network no datacenter has', () => ({ vch_id: UNKNOWN, image_id: img.id, name: 'early', networks: ['VM Network', 'No Such Net'] }), [['networks.1', 'Cannot resolve "networks"']]],
+      [
+        'a VCH not created yet and a network no datacenter has',
+        () => ({ vch_id: UNKNOWN, image_id: img.id, name: 'early', networks: ['VM Network', 'No Such Net'] }),
+        [['networks.1', 'Cannot resolve "networks"']],
+      ],
       ['a VCH not created yet and a network of the simulator', () => ({ vch_id: UNKNOWN, image_id: UNKNOWN, name: UNKNOWN, networks: ['VM Network'] }), []],
-      ['a name known only at apply and an image missing from the store', () => ({ vch_id: vch.id, image_id: MISSING_IMAGE, name: UNKNOWN }), [['image_id', 'Cannot resolve "image_id"']]],
-      ['a name known only at apply and a missing network', () => ({ vch_id: vch.id, image_id: img.id, name: UNKNOWN, networks: ['No Such Net'] }), [['networks.0', 'Cannot resolve "networks"']]],
-      ['an image known only at apply and a missing VCH', () => ({ vch_id: 'resgroup-424242', image_id: UNKNOWN, name: 'early' }), [['vch_id', 'Cannot resolve "vch_id"']]],
+      [
+        'a name known only at apply and an image missing from the store',
+        () => ({ vch_id: vch.id, image_id: MISSING_IMAGE, name: UNKNOWN }),
+        [['image_id', 'Cannot resolve "image_id"']],
+      ],
+      [
+        'a name known only at apply and a missing network',
+        () => ({ vch_id: vch.id, image_id: img.id, name: UNKNOWN, networks: ['No Such Net'] }),
+        [['networks.0', 'Cannot resolve "networks"']],
+      ],
+      [
+        'an image known only at apply and a missing VCH',
+        () => ({ vch_id: 'resgroup-424242', image_id: UNKNOWN, name: 'early' }),
+        [['vch_id', 'Cannot resolve "vch_id"']],
+      ],
     ])('GIVEN %s WHEN a container VM is planned THEN the plan checks what is known', async (_label, make, expected) => {
       const plan = await command((engine) => engine.plan('container_vm', null, make()));
       expect(plan.problems.map((p) => [p.path.join('.'), p.summary])).toEqual(expected);
-      if (expected[0]?.[0] === 'networks.1') expect(plan.problems[0].detail).toMatch(/^network "No Such Net" not found in any datacenter \(looked in DC0\); the virtual container host is not created yet/);
+      if (expected[0]?.[0] === 'networks.1')
+        expect(plan.problems[0].detail).toMatch(
+          /^network "No Such Net" not found in any datacenter \(looked in DC0\); the virtual container host is not created yet/,
+        );
     });
 
     it('GIVEN two resources planning one (VCH, name) in one command WHEN planned THEN the second is refused on name; a third name is fine', async () => {
       const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'twin' };
-      const [first, second, other] = await command(async (engine) => [await engine.plan('container_vm', null, config), await engine.plan('container_vm', null, config), await engine.plan('container_vm', null, { ...config, name: 'single' })]);
+      const [first, second, other] = await command(async (engine) => [
+        await engine.plan('container_vm', null, config),
+        await engine.plan('container_vm', null, config),
+        await engine.plan('container_vm', null, { ...config, name: 'single' }),
+      ]);
       expect(first.problems).toEqual([]);
       expect(other.problems).toEqual([]);
       expect(second.problems.map((p) => [p.path.join('.'), p.summary])).toEqual([['name', 'Duplicate container_vm']]);
@@ -199,9 +258,26 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
         { type: 'container_vm', name: 'a', config: { vch_id: String(vch.id), image_id: String(img.id), name: 'twin' } },
         { type: 'container_vm', name: 'b', config: { vch_id: '${virtual_container_host.x.id}', image_id: String(img.id), name: 'twin' } },
       ];
-      const state: StackState = { version: 1, resources: { 'virtual_container_host.x': { type: 'virtual_container_host', name: 'x', schemaVersion: 1, attrs: vch, dependsOn: [] } } };
+      const state: StackState = {
+        version: 1,
+        resources: { 'virtual_container_host.x': { type: 'virtual_container_host', name: 'x', schemaVersion: 1, attrs: vch, dependsOn: [] } },
+      };
       // The VCH is only in the state (a spec under change); the spec check sees two different strings.
-      const plan = await command((engine) => planStack(engine, [{ type: 'virtual_container_host', name: 'x', config: { name: 'vch-dup', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' } }, ...spec], state, { refresh: false }));
+      const plan = await command((engine) =>
+        planStack(
+          engine,
+          [
+            {
+              type: 'virtual_container_host',
+              name: 'x',
+              config: { name: 'vch-dup', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' },
+            },
+            ...spec,
+          ],
+          state,
+          { refresh: false },
+        ),
+      );
       const dup = plan.problems.filter((p) => p.summary === 'Duplicate container_vm');
       expect(dup).toHaveLength(1);
       expect(dup[0].detail).toMatch(/^container_vm\.[ab] and container_vm\.[ab] both declare vch_id = "resgroup-\d+" and name = "twin"/);
@@ -216,9 +292,14 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
         plan = await engine.plan('container_vm', null, { ...config, power_state: 'running' });
         expect(plan.problems.map((p) => [p.path.join('.'), p.summary])).toEqual([['name', 'Container VM held by another resource']]);
         // Whatever the plan knew, the create itself refuses.
-        await expect(engine.apply({ ...plan, problems: [] })).rejects.toThrow(/already exists as vm-\d+, and the create that made it finished: another resource holds it/);
+        await expect(engine.apply({ ...plan, problems: [] })).rejects.toThrow(
+          /already exists as vm-\d+, and the create that made it finished: another resource holds it/,
+        );
       });
-      const rows = await retrieveFromContainer<{ name: string; 'runtime.powerState': string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name', 'runtime.powerState'] }] });
+      const rows = await retrieveFromContainer<{ name: string; 'runtime.powerState': string }>(outside, {
+        container: outside.serviceContent.rootFolder,
+        select: [{ type: 'VirtualMachine', paths: ['name', 'runtime.powerState'] }],
+      });
       expect(rows.filter((r) => r.props.name === 'held').map((r) => [r.ref.value, r.props['runtime.powerState']])).toEqual([[held.moid, 'poweredOff']]);
     });
   });
@@ -240,7 +321,12 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
       ['a pinned digest that does not exist', () => config({ reference: `${registry().host}/plan/app@sha256:${'0'.repeat(64)}` }), 'reference', /sha256:0{64}/],
       ['a platform the image lacks', () => config({ reference: `${registry().host}/plan/multi:v1`, platform: 'linux/s390x' }), 'platform', /linux\/s390x/],
       ['a missing ca_file', () => config({ ca_file: join(tmpdir(), 'vic-no-such-ca.pem'), insecure_registry: false }), 'ca_file', /vic-no-such-ca\.pem/],
-      ['wrong registry credentials', () => config({ reference: `${privateRegistry().host}/private/app:v1`, registry_auth: { username: AUTH.username, password: WRONG_PASSWORD } }), 'registry_auth', /private\/app/],
+      [
+        'wrong registry credentials',
+        () => config({ reference: `${privateRegistry().host}/private/app:v1`, registry_auth: { username: AUTH.username, password: WRONG_PASSWORD } }),
+        'registry_auth',
+        /private\/app/,
+      ],
     ])('GIVEN %s WHEN an image is planned on a VCH not created yet THEN a plan-time error on its attribute', async (_label, make, path, detail) => {
       const plan = await command((engine) => engine.plan('image', null, make()));
       expect(plan.problems.map((p) => p.path.join('.'))).toEqual([path]);
@@ -249,7 +335,12 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
     });
 
     it('GIVEN a good reference WHEN planned twice in one command THEN the digest is known at plan, from one registry round trip', async () => {
-      const manifests = () => (registry().logs().match(/"(GET|HEAD) \/v2\/plan\/app\/manifests\/v1 /g) ?? []).length;
+      const manifests = () =>
+        (
+          registry()
+            .logs()
+            .match(/"(GET|HEAD) \/v2\/plan\/app\/manifests\/v1 /g) ?? []
+        ).length;
       const before = manifests();
       const [a, b] = await command(async (engine) => [await engine.plan('image', null, config({})), await engine.plan('image', null, config({}))]);
       expect(a.problems).toEqual([]);

@@ -38,10 +38,23 @@ describe('GIVEN a VCH and an image in the simulator', () => {
     engine = await connectTestEngine(sim());
     outside = await connectTestClient(sim());
     await registry().pushImage(
-      { layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/app', content: '#!/bin/sh\n', mode: 0o755 }] }], config: { Entrypoint: ['/bin/app'], Env: ['PATH=/bin'] } },
+      {
+        layers: [
+          {
+            entries: [
+              { type: 'dir', path: 'bin' },
+              { type: 'file', path: 'bin/app', content: '#!/bin/sh\n', mode: 0o755 },
+            ],
+          },
+        ],
+        config: { Entrypoint: ['/bin/app'], Env: ['PATH=/bin'] },
+      },
       'test/secret:v1',
     );
-    vch = await applied(engine, await engine.plan('virtual_container_host', null, { name: 'vch-s', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }));
+    vch = await applied(
+      engine,
+      await engine.plan('virtual_container_host', null, { name: 'vch-s', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }),
+    );
     img = await applied(engine, await engine.plan('image', null, { vch_id: vch.id, reference: `${registry().host}/test/secret:v1`, insecure_registry: true }));
   }, 90_000);
   afterAll(async () => {
@@ -56,7 +69,8 @@ describe('GIVEN a VCH and an image in the simulator', () => {
         path: ['secret_env', 'TOKEN'],
         severity: 'error',
         summary: 'Variable in both env and secret_env',
-        detail: '"TOKEN" is set in both env and secret_env, so it is unclear which value the container gets. Keep it in one of them: secret_env if its value is a secret.',
+        detail:
+          '"TOKEN" is set in both env and secret_env, so it is unclear which value the container gets. Keep it in one of them: secret_env if its value is a secret.',
       },
     ]);
   });

@@ -34,9 +34,21 @@ describe('stack plan and apply', () => {
     await registry().pushImage(HELLO_IMAGE, 'test/hello:v1');
     spec = [
       { type: 'container_vm', name: 'web', config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.hello.id}', name: 'web' } },
-      { type: 'container_vm', name: 'worker', config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.hello.id}', name: 'worker', power_state: 'stopped' } },
-      { type: 'image', name: 'hello', config: { vch_id: '${virtual_container_host.demo.id}', reference: `${registry().host}/test/hello:v1`, insecure_registry: true } },
-      { type: 'virtual_container_host', name: 'demo', config: { name: 'vch-stack', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' } },
+      {
+        type: 'container_vm',
+        name: 'worker',
+        config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.hello.id}', name: 'worker', power_state: 'stopped' },
+      },
+      {
+        type: 'image',
+        name: 'hello',
+        config: { vch_id: '${virtual_container_host.demo.id}', reference: `${registry().host}/test/hello:v1`, insecure_registry: true },
+      },
+      {
+        type: 'virtual_container_host',
+        name: 'demo',
+        config: { name: 'vch-stack', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' },
+      },
     ];
   }, 60_000);
   afterAll(async () => {
@@ -86,7 +98,10 @@ describe('stack plan and apply', () => {
   });
 
   it('GIVEN an apply killed between CreateVM and PowerOn WHEN run again THEN exactly one VM exists, powered on', async () => {
-    const crashing: StackResource[] = [...spec, { type: 'container_vm', name: 'crash', config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.hello.id}', name: 'crash-1' } }];
+    const crashing: StackResource[] = [
+      ...spec,
+      { type: 'container_vm', name: 'crash', config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.hello.id}', name: 'crash-1' } },
+    ];
     const specFile = join(scratch, 'spec.json');
     const stateFile = join(scratch, 'state.json');
     await writeFile(specFile, JSON.stringify(crashing));
@@ -97,7 +112,11 @@ describe('stack plan and apply', () => {
 
     // tsx as a loader inside ONE node process (its CLI would fork a child that outlives SIGKILL).
     const runApply = () =>
-      spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/fixtures/engine/apply-stack.ts'), specFile, stateFile], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/fixtures/engine/apply-stack.ts'), specFile, stateFile], {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
     const first = runApply();
     const exited = new Promise<number | null>((resolve) => first.on('exit', (code) => resolve(code)));
     // PowerOn was called (so CreateVM finished): kill the apply for real, mid-flight.

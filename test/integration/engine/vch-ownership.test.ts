@@ -71,7 +71,11 @@ describe('virtual_container_host ownership', () => {
   }
 
   function foreignVm(folder: string, pool: string, name: string): Promise<ManagedObjectReference> {
-    return createVm(outside, { folder: moRef('Folder', folder), pool: moRef('ResourcePool', pool), config: { name, guestId: 'otherGuest64', files: { vmPathName: '[LocalDS_0]' }, memoryMB: 64, numCPUs: 1 } });
+    return createVm(outside, {
+      folder: moRef('Folder', folder),
+      pool: moRef('ResourcePool', pool),
+      config: { name, guestId: 'otherGuest64', files: { vmPathName: '[LocalDS_0]' }, memoryMB: 64, numCPUs: 1 },
+    });
   }
 
   it('GIVEN a VM folder with the VCH name and no marker WHEN planned THEN an error on name that names the folder and its MOID, and apply creates nothing', async () => {
@@ -91,7 +95,11 @@ describe('virtual_container_host ownership', () => {
     const other = await createFolder(outside, dc.vmFolder, 'vch-taken');
     await setCustomField(outside, other, markerKey, JSON.stringify({ v: 1, vch: 'resgroup-999' }));
     const plan = await engine.plan('virtual_container_host', null, { ...base, name: 'vch-taken' });
-    expect(plan.problems.map((p) => p.detail)).toEqual([expect.stringContaining(`A VM folder named "vch-taken" (${other.value}) already exists in datacenter "DC0" and belongs to virtual container host resgroup-999.`)]);
+    expect(plan.problems.map((p) => p.detail)).toEqual([
+      expect.stringContaining(
+        `A VM folder named "vch-taken" (${other.value}) already exists in datacenter "DC0" and belongs to virtual container host resgroup-999.`,
+      ),
+    ]);
   });
 
   it('GIVEN a folder squatted between plan and apply WHEN applied THEN apply refuses before it creates anything', async () => {
@@ -113,7 +121,9 @@ describe('virtual_container_host ownership', () => {
     ]);
     await makeDirectory(outside, '[LocalDS_0] vch-emptydir', dc.ref);
     const byName = await engine.plan('virtual_container_host', null, { ...base, name: 'vch-emptydir' });
-    expect(byName.problems.map((p) => [p.path.join('.'), p.detail])).toEqual([['name', expect.stringContaining('The image store directory [LocalDS_0] vch-emptydir already exists and has no')]]);
+    expect(byName.problems.map((p) => [p.path.join('.'), p.detail])).toEqual([
+      ['name', expect.stringContaining('The image store directory [LocalDS_0] vch-emptydir already exists and has no')],
+    ]);
   });
 
   it('GIVEN "../escape" as image_store_path WHEN planned THEN a validation problem, before anything is looked up or created', async () => {
@@ -129,7 +139,9 @@ describe('virtual_container_host ownership', () => {
       const plan = await second.plan('virtual_container_host', null, { ...base, name: 'vch-twice' });
       expect(plan.problems).toHaveLength(1);
       expect(plan.problems[0]).toMatchObject({ path: ['name'], summary: 'VCH managed elsewhere' });
-      expect(plan.problems[0].detail).toContain(`A virtual container host named "vch-twice" (${String(first.id)}) already exists under /DC0/host/DC0_C0: another state`);
+      expect(plan.problems[0].detail).toContain(
+        `A virtual container host named "vch-twice" (${String(first.id)}) already exists under /DC0/host/DC0_C0: another state`,
+      );
       expect(plan.problems[0].detail).toContain('data "vic_virtual_container_host"');
     } finally {
       await second.close();
@@ -183,10 +195,26 @@ describe('virtual_container_host ownership', () => {
     const vch = await create({ ...base, name: 'vch-rewrite' });
     const decoyFolder = await createFolder(outside, dc.vmFolder, 'decoy-folder');
     await makeDirectory(outside, '[LocalDS_0] decoy-dir/keep', dc.ref);
-    await uploadDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: `decoy-dir/${STORE_MARKER_FILE}` }, JSON.stringify({ v: 1, vch: vch.id }));
-    const { customValue } = await retrieveObject<{ customValue: Array<{ key: number; value: string }> }>(outside, moRef('ResourcePool', String(vch.id)), ['customValue']);
-    const marker = JSON.parse([customValue].flat().filter((c) => Number(c.key) === markerKey).pop()!.value) as Record<string, unknown>;
-    await setCustomField(outside, moRef('ResourcePool', String(vch.id)), markerKey, JSON.stringify({ ...marker, folder_id: decoyFolder.value, image_store_path: 'decoy-dir' }));
+    await uploadDatastoreFile(
+      outside,
+      { datacenter: 'DC0', datastore: 'LocalDS_0', path: `decoy-dir/${STORE_MARKER_FILE}` },
+      JSON.stringify({ v: 1, vch: vch.id }),
+    );
+    const { customValue } = await retrieveObject<{ customValue: Array<{ key: number; value: string }> }>(outside, moRef('ResourcePool', String(vch.id)), [
+      'customValue',
+    ]);
+    const marker = JSON.parse(
+      [customValue]
+        .flat()
+        .filter((c) => Number(c.key) === markerKey)
+        .pop()!.value,
+    ) as Record<string, unknown>;
+    await setCustomField(
+      outside,
+      moRef('ResourcePool', String(vch.id)),
+      markerKey,
+      JSON.stringify({ ...marker, folder_id: decoyFolder.value, image_store_path: 'decoy-dir' }),
+    );
 
     // A refresh keeps what the state says the VCH owns.
     const [read] = await engine.read([{ type: 'virtual_container_host', state: vch }]);
@@ -202,7 +230,11 @@ describe('virtual_container_host ownership', () => {
   it('GIVEN force_destroy and an image store whose marker file names another VCH WHEN deleted THEN the pool and folder go but the store stays', async () => {
     const vch = await create({ ...base, name: 'vch-unmarked-store' });
     // Overwritten by someone else: the store no longer says it is this VCH's.
-    await uploadDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: `vch-unmarked-store/${STORE_MARKER_FILE}` }, JSON.stringify({ v: 1, vch: 'resgroup-1' }));
+    await uploadDatastoreFile(
+      outside,
+      { datacenter: 'DC0', datastore: 'LocalDS_0', path: `vch-unmarked-store/${STORE_MARKER_FILE}` },
+      JSON.stringify({ v: 1, vch: 'resgroup-1' }),
+    );
     await engine.apply(await engine.plan('virtual_container_host', { ...vch, force_destroy: true }, null));
     expect(await named('ResourcePool', 'vch-unmarked-store')).toEqual([]);
     expect(await datastoreDirectoryExists(outside, ds.ref, '[LocalDS_0] vch-unmarked-store')).toBe(true);
@@ -215,7 +247,9 @@ describe('virtual_container_host ownership', () => {
     expect(await datastoreDirectoryExists(outside, ds.ref, '[LocalDS_0] vch-again/images')).toBe(true);
     const plan = await engine.plan('virtual_container_host', null, { ...base, name: 'vch-again' });
     expect(plan.problems).toEqual([]);
-    expect(plan.notes).toEqual([`the image store [LocalDS_0] vch-again was kept by virtual container host ${String(first.id)} when it was destroyed; this VCH reuses it (and the images in it)`]);
+    expect(plan.notes).toEqual([
+      `the image store [LocalDS_0] vch-again was kept by virtual container host ${String(first.id)} when it was destroyed; this VCH reuses it (and the images in it)`,
+    ]);
     const second = (await engine.apply(plan)) as Attrs;
     expect(second.id).not.toBe(first.id);
     // Now the store is the new VCH's: another VCH pointing at it is refused.
@@ -226,7 +260,9 @@ describe('virtual_container_host ownership', () => {
   it('GIVEN a pool marker that does not parse WHEN refreshed, planned or deleted THEN an error naming the pool, never "gone" or a replacement', async () => {
     const vch = await create({ ...base, name: 'vch-garbled' });
     await setCustomField(outside, moRef('ResourcePool', String(vch.id)), markerKey, '{not json');
-    const message = new RegExp(`resource pool "vch-garbled" \\(${String(vch.id)}\\) carries a "vic-iac.vch" custom field that vic-iac cannot read: it is not JSON`);
+    const message = new RegExp(
+      `resource pool "vch-garbled" \\(${String(vch.id)}\\) carries a "vic-iac.vch" custom field that vic-iac cannot read: it is not JSON`,
+    );
     await expect(engine.read([{ type: 'virtual_container_host', state: vch }])).rejects.toThrow(message);
     await expect(engine.apply(await engine.plan('virtual_container_host', vch, null))).rejects.toThrow(message);
     expect(await named('ResourcePool', 'vch-garbled')).toHaveLength(1);
@@ -238,16 +274,26 @@ describe('virtual_container_host ownership', () => {
     const vch = await create({ ...base, name: 'vch-uuid' });
     const other = await fakeContainerVm(vch, 'other');
     const prior: Attrs = { id: containerVmUuid(String(vch.id), 'mine'), vch_id: vch.id, name: 'mine', moid: other.value, image_id: `sha256:${'a'.repeat(64)}` };
-    await expect(engine.apply(await engine.plan('container_vm', prior, null))).rejects.toThrow(new RegExp(`VM other \\(${other.value}\\) has the BIOS UUID .* not ${String(prior.id)} of container VM "mine"; refusing to delete it`));
+    await expect(engine.apply(await engine.plan('container_vm', prior, null))).rejects.toThrow(
+      new RegExp(`VM other \\(${other.value}\\) has the BIOS UUID .* not ${String(prior.id)} of container VM "mine"; refusing to delete it`),
+    );
     expect(await named('VirtualMachine', 'other')).toHaveLength(1);
   });
 
   it('GIVEN a container VM whose vic.spec does not parse WHEN refreshed THEN an error naming the VM, not a re-create', async () => {
     const vch = await create({ ...base, name: 'vch-spec' });
     const ref = await fakeContainerVm(vch, 'broken', '{"command": [');
-    const prior: Attrs = { id: containerVmUuid(String(vch.id), 'broken'), vch_id: vch.id, name: 'broken', moid: ref.value, image_id: `sha256:${'a'.repeat(64)}` };
+    const prior: Attrs = {
+      id: containerVmUuid(String(vch.id), 'broken'),
+      vch_id: vch.id,
+      name: 'broken',
+      moid: ref.value,
+      image_id: `sha256:${'a'.repeat(64)}`,
+    };
     await expect(engine.read([{ type: 'container_vm', state: prior }])).rejects.toThrow(
-      new RegExp(`container VM "broken" \\(${ref.value}\\): its extraConfig "vic.spec" cannot be read: it is not JSON .*will not guess them, nor replace the VM because of it`),
+      new RegExp(
+        `container VM "broken" \\(${ref.value}\\): its extraConfig "vic.spec" cannot be read: it is not JSON .*will not guess them, nor replace the VM because of it`,
+      ),
     );
     expect(await named('VirtualMachine', 'broken')).toHaveLength(1);
   });

@@ -37,7 +37,10 @@ describe('virtual_container_host lifecycle', () => {
     expect(state).toMatchObject({ name: 'vch-a', memory_limit_mb: 4096, cpu_limit_mhz: -1, image_store_path: 'vch-a', image_store: '[LocalDS_0] vch-a' });
     expect(state.id).toMatch(/^resgroup-/);
     expect(state.folder_id).toMatch(/^group-/);
-    const pools = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'ResourcePool', paths: ['name'] }] });
+    const pools = await retrieveFromContainer<{ name: string }>(outside, {
+      container: outside.serviceContent.rootFolder,
+      select: [{ type: 'ResourcePool', paths: ['name'] }],
+    });
     expect(pools.filter((p) => p.props.name === 'vch-a')).toHaveLength(1);
   });
 
@@ -65,14 +68,24 @@ describe('virtual_container_host lifecycle', () => {
   });
 
   it('GIVEN names that do not exist WHEN planned THEN every problem points at its attribute, before any change', async () => {
-    const plan = await engine.plan('virtual_container_host', null, { ...config, name: 'vch-b', compute: '/DC0/host/NOPE', datastore: 'LocalDS_9', bridge_network: 'No Such Net' });
+    const plan = await engine.plan('virtual_container_host', null, {
+      ...config,
+      name: 'vch-b',
+      compute: '/DC0/host/NOPE',
+      datastore: 'LocalDS_9',
+      bridge_network: 'No Such Net',
+    });
     expect(plan.problems.map((p) => p.path.join('.')).sort()).toEqual(['bridge_network', 'compute', 'datastore']);
     expect(plan.problems.find((p) => p.path[0] === 'datastore')?.detail).toContain('datastore "LocalDS_9" not found in datacenter "DC0" (known: LocalDS_0)');
     await expect(engine.apply(plan)).rejects.toThrow(/nothing was changed/);
   });
 
   it('GIVEN a VM inside the VCH WHEN deleted without force THEN it refuses and lists the VM', async () => {
-    await createVm(outside, { folder: moRef('Folder', String(state.folder_id)), pool: moRef('ResourcePool', String(state.id)), config: { name: 'stray', guestId: 'otherGuest64', files: { vmPathName: '[LocalDS_0]' }, memoryMB: 64, numCPUs: 1 } });
+    await createVm(outside, {
+      folder: moRef('Folder', String(state.folder_id)),
+      pool: moRef('ResourcePool', String(state.id)),
+      config: { name: 'stray', guestId: 'otherGuest64', files: { vmPathName: '[LocalDS_0]' }, memoryMB: 64, numCPUs: 1 },
+    });
     const plan = await engine.plan('virtual_container_host', state, null);
     expect(plan.action).toBe('delete');
     await expect(engine.apply(plan)).rejects.toThrow(/still holds 1 VM\(s\): stray \(vm-\d+\)\. Delete them first, or set force_destroy = true/);
@@ -95,7 +108,10 @@ describe('virtual_container_host lifecycle', () => {
     expect(plan.action).toBe('update');
     expect(plan.requiresReplace).toEqual([]);
     expect(plan.reasons).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^datastore: "LocalDS_0" and ".+" name the same object \(.+\); only the state changes$/), expect.stringMatching(/^compute: .* name the same object/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^datastore: "LocalDS_0" and ".+" name the same object \(.+\); only the state changes$/),
+        expect.stringMatching(/^compute: .* name the same object/),
+      ]),
     );
     const applied = (await engine.apply(plan)) as Attrs;
     expect(applied).toMatchObject({ id: state.id, datastore: ds.ref.value, compute: pool.ref.value });
@@ -112,12 +128,20 @@ describe('virtual_container_host lifecycle', () => {
 
   it('GIVEN force_destroy and only vic-iac objects WHEN deleted THEN the pool and the folder are gone and a refresh reads null', async () => {
     const forced = { ...state, force_destroy: true };
-    const [stray] = (await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] })).filter((v) => v.props.name === 'stray');
+    const [stray] = (
+      await retrieveFromContainer<{ name: string }>(outside, {
+        container: outside.serviceContent.rootFolder,
+        select: [{ type: 'VirtualMachine', paths: ['name'] }],
+      })
+    ).filter((v) => v.props.name === 'stray');
     await destroyVm(outside, stray.ref);
     await engine.apply(await engine.plan('virtual_container_host', forced, null));
     const [read] = await engine.read([{ type: 'virtual_container_host', state: forced }]);
     expect(read).toBeNull();
-    const vms = await retrieveFromContainer<{ name: string }>(outside, { container: outside.serviceContent.rootFolder, select: [{ type: 'VirtualMachine', paths: ['name'] }] });
+    const vms = await retrieveFromContainer<{ name: string }>(outside, {
+      container: outside.serviceContent.rootFolder,
+      select: [{ type: 'VirtualMachine', paths: ['name'] }],
+    });
     expect(vms.map((v) => v.props.name)).not.toContain('stray');
   });
 });

@@ -2,8 +2,7 @@ import { useSimulator } from '../../helpers/vcsim';
 import { SoapSession, faultType } from './soap';
 
 const CURRENT_TIME = '<CurrentTime xmlns="urn:vim25"><_this type="ServiceInstance">ServiceInstance</_this></CurrentTime>';
-const SERVICE_CONTENT =
-  '<RetrieveServiceContent xmlns="urn:vim25"><_this type="ServiceInstance">ServiceInstance</_this></RetrieveServiceContent>';
+const SERVICE_CONTENT = '<RetrieveServiceContent xmlns="urn:vim25"><_this type="ServiceInstance">ServiceInstance</_this></RetrieveServiceContent>';
 
 async function timed(soap: SoapSession, body: string): Promise<{ ms: number; status: number }> {
   const started = Date.now();

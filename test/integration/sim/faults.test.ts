@@ -105,7 +105,9 @@ describe('vcsim control API: fault rules', () => {
   test('GIVEN a lose-reply rule on "HTTP PUT" WHEN a datastore file is uploaded THEN the connection closes, yet the file is written', async () => {
     const file = `${sim().url.replace(/\/sdk$/, '')}/folder/lost-reply/a.txt?dcPath=DC0&dsName=LocalDS_0`;
     await sim().control.addFault({ method: 'HTTP PUT', this: 'lost-reply/a.txt', kind: 'lose-reply' });
-    await expect(request(file, { method: 'PUT', body: 'hello', dispatcher: soap.dispatcher })).rejects.toMatchObject({ code: expect.stringMatching(/UND_ERR_SOCKET|ECONNRESET/) });
+    await expect(request(file, { method: 'PUT', body: 'hello', dispatcher: soap.dispatcher })).rejects.toMatchObject({
+      code: expect.stringMatching(/UND_ERR_SOCKET|ECONNRESET/),
+    });
     const read = await request(file, { method: 'GET', dispatcher: soap.dispatcher });
     expect(read.statusCode).toBe(200);
     expect(await read.body.text()).toBe('hello');

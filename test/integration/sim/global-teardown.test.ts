@@ -32,10 +32,7 @@ describe('jest global teardown', () => {
       // the jest main process is alive: like another run's simulator, this one must survive
       const anotherRuns = await startSimulator({ tls: false }, { ownerPid: process.ppid });
       started.push(anotherRuns);
-      const dirs = [
-        ...Object.values((await ownedByUs.control.info()).datastores),
-        ...Object.values((await orphan.control.info()).datastores),
-      ];
+      const dirs = [...Object.values((await ownedByUs.control.info()).datastores), ...Object.values((await orphan.control.info()).datastores)];
 
       await stopLeftoverSimulators();
 

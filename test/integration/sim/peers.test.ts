@@ -31,7 +31,11 @@ describe('findPeer', () => {
   test.each<[string, (r: string) => string | undefined, RegExp | undefined]>([
     ['in the cache and on PATH: the cache wins', (r) => (program(join(r, 'path-a'), 'skopeo'), program(join(r, 'cache', 'bin'), 'skopeo')), undefined],
     ['only on PATH: the first PATH entry that has it', (r) => (program(join(r, 'path-b'), 'skopeo'), undefined), /path-b\/skopeo$/],
-    ['present but not executable, then executable later on PATH', (r) => (program(join(r, 'path-a'), 'skopeo', false), program(join(r, 'path-b'), 'skopeo')), undefined],
+    [
+      'present but not executable, then executable later on PATH',
+      (r) => (program(join(r, 'path-a'), 'skopeo', false), program(join(r, 'path-b'), 'skopeo')),
+      undefined,
+    ],
   ])('GIVEN a peer %s WHEN found THEN its absolute path comes back', (_case, arrange, pattern) => {
     const expected = arrange(root);
     const found = findPeer('skopeo');

@@ -62,7 +62,10 @@ describe('connectionSettings', () => {
   });
 
   test('GIVEN a URL password with a stray "%" THEN it is taken as written, not refused', () => {
-    expect(connectionSettings({ vsphere_server: 'https://u:50%zz@vc.example.com' }).settings).toMatchObject({ url: 'https://vc.example.com/sdk', password: '50%zz' });
+    expect(connectionSettings({ vsphere_server: 'https://u:50%zz@vc.example.com' }).settings).toMatchObject({
+      url: 'https://vc.example.com/sdk',
+      password: '50%zz',
+    });
   });
 
   test('GIVEN credentials in the URL and an explicit user and password THEN the explicit ones win', () => {
@@ -119,9 +122,14 @@ describe('GIVEN a simulator WHEN logging in with credentials in the server URL',
 
   test('THEN the client itself, given a URL with a password, keeps it out of its URL, its logs and request bodies', async () => {
     const logs: SoapLogEvent[] = [];
-    const err = (await VimClient.connect({ url: withCredentials(WRONG), username: USER, password: 'not-this-one', thumbprint: sim().thumbprint, log: (e) => logs.push(e), logBodies: true }).catch(
-      (e: unknown) => e,
-    )) as Error;
+    const err = (await VimClient.connect({
+      url: withCredentials(WRONG),
+      username: USER,
+      password: 'not-this-one',
+      thumbprint: sim().thumbprint,
+      log: (e) => logs.push(e),
+      logBodies: true,
+    }).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/wrong user name or password/);
     expect(logs.length).toBeGreaterThan(0);
     expect(`${String(err)} ${JSON.stringify(err)} ${JSON.stringify(logs)}`).not.toContain(WRONG);

@@ -1,12 +1,4 @@
-import {
-  InvalidArgumentError,
-  Inventory,
-  NotFoundError,
-  VimClient,
-  moRef,
-  retrieveFromContainer,
-  type Datacenter,
-} from '../../../src/vsphere';
+import { InvalidArgumentError, Inventory, NotFoundError, VimClient, moRef, retrieveFromContainer, type Datacenter } from '../../../src/vsphere';
 import { useSimulator } from '../../helpers/vcsim';
 
 describe('Inventory lookups against vcsim', () => {
@@ -90,7 +82,10 @@ describe('Inventory lookups against vcsim', () => {
   });
 
   it('GIVEN a VM BIOS UUID WHEN searching by UUID THEN FindByUuid returns the VM, and an unknown UUID returns undefined', async () => {
-    const [vm] = await retrieveFromContainer<{ 'config.uuid': string }>(client, { container: dc.vmFolder, select: [{ type: 'VirtualMachine', paths: ['config.uuid'] }] });
+    const [vm] = await retrieveFromContainer<{ 'config.uuid': string }>(client, {
+      container: dc.vmFolder,
+      select: [{ type: 'VirtualMachine', paths: ['config.uuid'] }],
+    });
     expect(await inventory.findVmByUuid(vm.props['config.uuid'], dc)).toEqual(vm.ref);
     expect(await inventory.findVmByUuid(vm.props['config.uuid'])).toEqual(vm.ref);
     expect(await inventory.findVmByUuid('00000000-0000-5000-8000-000000000000', dc)).toBeUndefined();

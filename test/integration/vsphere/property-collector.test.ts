@@ -74,7 +74,11 @@ describe('PropertyCollector and tasks against vcsim', () => {
     await retrieveObjects(client, [vms[0].ref], ['name']);
     const one = client.stats.total;
     client.stats.reset();
-    const rows = await retrieveObjects(client, vms.map((v) => v.ref), ['name', 'summary.config.uuid']);
+    const rows = await retrieveObjects(
+      client,
+      vms.map((v) => v.ref),
+      ['name', 'summary.config.uuid'],
+    );
     expect(rows).toHaveLength(26);
     expect(client.stats.total).toBe(one);
   });
@@ -149,9 +153,7 @@ describe('PropertyCollector and tasks against vcsim', () => {
     try {
       await collector.addFilter([vm], [{ type: 'VirtualMachine', paths: ['runtime.powerState'] }]);
       const first = await collector.waitForUpdates(5);
-      expect(first?.objects).toEqual([
-        { kind: 'enter', obj: vm, changeSet: [{ name: 'runtime.powerState', op: 'assign', val: 'poweredOff' }] },
-      ]);
+      expect(first?.objects).toEqual([{ kind: 'enter', obj: vm, changeSet: [{ name: 'runtime.powerState', op: 'assign', val: 'poweredOff' }] }]);
       await powerOnVm(client, vm);
       const next = await collector.waitForUpdates(5);
       expect(next?.objects[0]).toMatchObject({ kind: 'modify', obj: vm, changeSet: [{ name: 'runtime.powerState', val: 'poweredOn' }] });

@@ -111,7 +111,7 @@ describe('vSphere session and transport against vcsim', () => {
     const logins = client.stats.calls('Login');
     const generation = client.sessionGeneration;
     await sim().control.expireSessions();
-    const folder = await createFolder(client, (await datacenterVmFolder(client)), `after-relogin-${Date.now()}`);
+    const folder = await createFolder(client, await datacenterVmFolder(client), `after-relogin-${Date.now()}`);
     expect(folder.type).toBe('Folder');
     expect(client.stats.calls('Login')).toBe(logins + 1);
     expect(client.sessionGeneration).toBe(generation + 1);
@@ -120,7 +120,9 @@ describe('vSphere session and transport against vcsim', () => {
   it('GIVEN an expired session and 10 calls in flight WHEN they all see NotAuthenticated THEN one shared re-login serves them all', async () => {
     const logins = client.stats.calls('Login');
     await sim().control.expireSessions();
-    const times = await Promise.all(Array.from({ length: 10 }, () => client.call<string>('CurrentTime', moRef('ServiceInstance', 'ServiceInstance'), {}, { returns: 'string' })));
+    const times = await Promise.all(
+      Array.from({ length: 10 }, () => client.call<string>('CurrentTime', moRef('ServiceInstance', 'ServiceInstance'), {}, { returns: 'string' })),
+    );
     expect(times.every((t) => !Number.isNaN(Date.parse(t)))).toBe(true);
     expect(client.stats.calls('Login')).toBe(logins + 1);
   });
@@ -203,7 +205,9 @@ describe('vSphere session and transport against vcsim', () => {
     const started = Date.now();
     const err = await expectRejection(VimClient.connect(options({ url: 'https://127.0.0.1:1/sdk', retry: { attempts: 4, initialDelayMs: 1000 } })));
     expect(err).not.toBeInstanceOf(TransientError);
-    expect(err.message).toBe('RetrieveServiceContent on ServiceInstance:ServiceInstance: connection to 127.0.0.1:1 refused; check the server address and that vSphere (or the simulator) is running');
+    expect(err.message).toBe(
+      'RetrieveServiceContent on ServiceInstance:ServiceInstance: connection to 127.0.0.1:1 refused; check the server address and that vSphere (or the simulator) is running',
+    );
     expect(Date.now() - started).toBeLessThan(1000);
   });
 

@@ -46,7 +46,16 @@ interface VmReadback {
   'runtime.powerState': string;
   network: ManagedObjectReference[];
 }
-const READBACK = ['name', 'config.uuid', 'config.annotation', 'config.hardware.device', 'config.hardware.memoryMB', 'config.extraConfig', 'runtime.powerState', 'network'];
+const READBACK = [
+  'name',
+  'config.uuid',
+  'config.annotation',
+  'config.hardware.device',
+  'config.hardware.memoryMB',
+  'config.extraConfig',
+  'runtime.powerState',
+  'network',
+];
 
 describe('Virtual machine operations against vcsim', () => {
   const sim = useSimulator({ portgroups: 1 });
@@ -92,7 +101,14 @@ describe('Virtual machine operations against vcsim', () => {
           deviceChange: [
             addDevice(pvscsiController(-100)),
             addDevice(
-              virtualDisk({ key: -101, controllerKey: -100, unitNumber: 0, fileName: `[${DS}] container-1/container-1.vmdk`, capacityKB: 1024 * 1024, parentFileName: `[${DS}] vch/images/img1/img1.vmdk` }),
+              virtualDisk({
+                key: -101,
+                controllerKey: -100,
+                unitNumber: 0,
+                fileName: `[${DS}] container-1/container-1.vmdk`,
+                capacityKB: 1024 * 1024,
+                parentFileName: `[${DS}] vch/images/img1/img1.vmdk`,
+              }),
               'create',
             ),
             addDevice(isoCdrom({ key: -102, isoFileName: `[${DS}] vch/bootstrap.iso` })),
@@ -112,7 +128,11 @@ describe('Virtual machine operations against vcsim', () => {
     expect(props.name).toBe('container-1');
     expect(props['config.uuid']).toBe(BIOS_UUID);
     expect(props['config.annotation']).toBe('created by vic-iac');
-    expect(extraConfigOf(props['config.extraConfig'])).toMatchObject({ 'vic.owner': 'vch-1', 'guestinfo.vic.config': 'eyJhIjoxfQ==', 'vic.note': 'a < b & "c"' });
+    expect(extraConfigOf(props['config.extraConfig'])).toMatchObject({
+      'vic.owner': 'vch-1',
+      'guestinfo.vic.config': 'eyJhIjoxfQ==',
+      'vic.note': 'a < b & "c"',
+    });
 
     const devices = props['config.hardware.device'];
     const [scsi] = devicesOfType(devices, 'ParaVirtualSCSIController');

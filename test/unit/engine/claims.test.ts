@@ -21,12 +21,55 @@ describe('identityKey', () => {
 
 describe('IdentityClaims', () => {
   it.each<[string, Array<[Attrs, Claimant]>, number[]]>([
-    ['two owners, one name', [[vm('web'), owner('a')], [vm('web'), owner('b')]], [1]],
-    ['one owner planned twice', [[vm('web'), owner('a')], [vm('web'), owner('a')]], []],
-    ['two names', [[vm('web'), owner('a')], [vm('db'), owner('b')]], []],
-    ['one name in two VCHs', [[vm('web', 'resgroup-1'), owner('a')], [vm('web', 'resgroup-2'), owner('b')]], []],
-    ['a third owner after a refused second', [[vm('web'), owner('a')], [vm('web'), owner('b')], [vm('web'), owner('c')]], [1, 2]],
-    ['an anonymous create of a name nobody is replacing', [[vm('web'), owner('a')], [vm('web'), owner('new', { anonymous: true })]], [1]],
+    [
+      'two owners, one name',
+      [
+        [vm('web'), owner('a')],
+        [vm('web'), owner('b')],
+      ],
+      [1],
+    ],
+    [
+      'one owner planned twice',
+      [
+        [vm('web'), owner('a')],
+        [vm('web'), owner('a')],
+      ],
+      [],
+    ],
+    [
+      'two names',
+      [
+        [vm('web'), owner('a')],
+        [vm('db'), owner('b')],
+      ],
+      [],
+    ],
+    [
+      'one name in two VCHs',
+      [
+        [vm('web', 'resgroup-1'), owner('a')],
+        [vm('web', 'resgroup-2'), owner('b')],
+      ],
+      [],
+    ],
+    [
+      'a third owner after a refused second',
+      [
+        [vm('web'), owner('a')],
+        [vm('web'), owner('b')],
+        [vm('web'), owner('c')],
+      ],
+      [1, 2],
+    ],
+    [
+      'an anonymous create of a name nobody is replacing',
+      [
+        [vm('web'), owner('a')],
+        [vm('web'), owner('new', { anonymous: true })],
+      ],
+      [1],
+    ],
   ])('GIVEN %s WHEN claimed in order THEN the refused claims are exactly these', (_label, claims, refused) => {
     const registry = new IdentityClaims();
     const results = claims.map(([attrs, who]) => registry.claim(containerVm, attrs, who));
@@ -67,8 +110,14 @@ describe('IdentityClaims: objects the front end state holds (a tainted resource 
   });
 
   it.each<[string, (r: IdentityClaims) => unknown[]]>([
-    ['its own resource planned first', (r) => [r.claim(containerVm, vm('web'), owner('state:uuid-1')).problems, r.claim(containerVm, vm('web'), anonymous(1)).problems]],
-    ['its own resource planned after the create', (r) => [r.claim(containerVm, vm('web'), anonymous(1)).problems, r.claim(containerVm, vm('web'), owner('state:uuid-1')).problems]],
+    [
+      'its own resource planned first',
+      (r) => [r.claim(containerVm, vm('web'), owner('state:uuid-1')).problems, r.claim(containerVm, vm('web'), anonymous(1)).problems],
+    ],
+    [
+      'its own resource planned after the create',
+      (r) => [r.claim(containerVm, vm('web'), anonymous(1)).problems, r.claim(containerVm, vm('web'), owner('state:uuid-1')).problems],
+    ],
     ['a second anonymous create', (r) => [r.claim(containerVm, vm('web'), anonymous(1)).problems, r.claim(containerVm, vm('web'), anonymous(2)).problems]],
   ])('GIVEN a state entry and %s WHEN claimed THEN exactly the second claim is refused as a duplicate', (_label, run) => {
     const registry = new IdentityClaims();
@@ -81,16 +130,19 @@ describe('IdentityClaims: objects the front end state holds (a tainted resource 
   it.each<[string, boolean]>([
     ['after the create took it over', true],
     ['before the create', false],
-  ])('GIVEN a state entry that leaves the configuration (a rename) WHEN it retires %s THEN one of the two is refused, with a hint to move the state', (_label, createFirst) => {
-    const registry = new IdentityClaims();
-    registry.inState(containerVm, prior);
-    const retire = () => registry.retire(containerVm, prior, owner('state:uuid-1'));
-    const create = () => registry.claim(containerVm, vm('web'), anonymous(1)).problems;
-    const problems = createFirst ? [...create(), ...retire()] : [...retire(), ...create()];
-    expect(problems).toHaveLength(1);
-    expect(problems[0].summary).toBe('Duplicate container_vm');
-    expect(problems[0].detail).toMatch(/a renamed resource must keep its object: move its state \(a moved block, terraform state mv\)/);
-  });
+  ])(
+    'GIVEN a state entry that leaves the configuration (a rename) WHEN it retires %s THEN one of the two is refused, with a hint to move the state',
+    (_label, createFirst) => {
+      const registry = new IdentityClaims();
+      registry.inState(containerVm, prior);
+      const retire = () => registry.retire(containerVm, prior, owner('state:uuid-1'));
+      const create = () => registry.claim(containerVm, vm('web'), anonymous(1)).problems;
+      const problems = createFirst ? [...create(), ...retire()] : [...retire(), ...create()];
+      expect(problems).toHaveLength(1);
+      expect(problems[0].summary).toBe('Duplicate container_vm');
+      expect(problems[0].detail).toMatch(/a renamed resource must keep its object: move its state \(a moved block, terraform state mv\)/);
+    },
+  );
 
   it('GIVEN a state entry that retires WHEN nothing else claims it THEN nothing is refused', () => {
     const registry = new IdentityClaims();

@@ -4,7 +4,15 @@ import { approvedChange, diffResource, sameValue } from '../../../src/engine/dif
 
 const digest = `sha256:${'b'.repeat(64)}`;
 const cfg = (over: Attrs = {}) => validateAttrs(containerVm.schema, { vch_id: 'resgroup-9', image_id: digest, name: 'web-1', ...over }).attrs;
-const state = (over: Attrs = {}): Attrs => ({ ...cfg(), id: 'u-1', moid: 'vm-1', ip_addresses: [], vm_path: '[ds] web-1/web-1.vmx', networks: ['VM Network'], ...over });
+const state = (over: Attrs = {}): Attrs => ({
+  ...cfg(),
+  id: 'u-1',
+  moid: 'vm-1',
+  ip_addresses: [],
+  vm_path: '[ds] web-1/web-1.vmx',
+  networks: ['VM Network'],
+  ...over,
+});
 
 describe('diffResource', () => {
   it('GIVEN no prior state WHEN planned THEN create, with computed outputs unknown', () => {
@@ -23,7 +31,13 @@ describe('diffResource', () => {
   });
 
   it.each([
-    ['secret_env on a container VM (replace)', containerVm, state({ secret_env: { TOKEN: 'old-S3cret' } }), cfg({ secret_env: { TOKEN: 'new-S3cret' } }), 'secret_env: (sensitive value) changed (forces replacement)'],
+    [
+      'secret_env on a container VM (replace)',
+      containerVm,
+      state({ secret_env: { TOKEN: 'old-S3cret' } }),
+      cfg({ secret_env: { TOKEN: 'new-S3cret' } }),
+      'secret_env: (sensitive value) changed (forces replacement)',
+    ],
     [
       'registry_auth.password on an image (update)',
       image,
@@ -65,7 +79,15 @@ describe('diffResource', () => {
 
   it('GIVEN a VCH limit changed WHEN planned THEN update in place', () => {
     const vcfg = validateAttrs(virtualContainerHost.schema, { name: 'v', compute: 'c', datastore: 'd' }).attrs;
-    const prior = { ...vcfg, id: 'resgroup-1', image_store_path: 'v', bootstrap_iso: null, resource_pool_id: 'resgroup-1', folder_id: 'group-1', image_store: '[d] v' };
+    const prior = {
+      ...vcfg,
+      id: 'resgroup-1',
+      image_store_path: 'v',
+      bootstrap_iso: null,
+      resource_pool_id: 'resgroup-1',
+      folder_id: 'group-1',
+      image_store: '[d] v',
+    };
     const d = diffResource(virtualContainerHost, prior, { ...vcfg, memory_limit_mb: 1024 });
     expect(d.action).toBe('update');
     expect(d.planned?.image_store_path).toBe('v');

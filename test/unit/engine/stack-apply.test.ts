@@ -45,7 +45,11 @@ function change(type: ResourceType, action: PlannedChange['action'], prior: Attr
 
 const vch: StackResource = { type: 'virtual_container_host', name: 'demo', config: { name: 'demo' } };
 const img: StackResource = { type: 'image', name: 'busybox', config: { vch_id: '${virtual_container_host.demo.id}', reference: 'busybox:2' } };
-const vm = (name: string): StackResource => ({ type: 'container_vm', name, config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.busybox.id}', name } });
+const vm = (name: string): StackResource => ({
+  type: 'container_vm',
+  name,
+  config: { vch_id: '${virtual_container_host.demo.id}', image_id: '${image.busybox.id}', name },
+});
 const spec = [vch, img, vm('web'), vm('db')];
 
 const step = (r: StackResource, action: PlannedChange['action'], prior: Attrs | null, dependsOn: string[]): StackChange => ({
@@ -59,9 +63,27 @@ const applied: StackState = {
   version: 1,
   resources: {
     'virtual_container_host.demo': { type: 'virtual_container_host', name: 'demo', schemaVersion: 1, attrs: { id: 'resgroup-1', name: 'demo' }, dependsOn: [] },
-    'image.busybox': { type: 'image', name: 'busybox', schemaVersion: 1, attrs: { id: 'sha256:old', vch_id: 'resgroup-1', reference: 'busybox:1' }, dependsOn: ['virtual_container_host.demo'] },
-    'container_vm.web': { type: 'container_vm', name: 'web', schemaVersion: 1, attrs: { id: 'u-web', vch_id: 'resgroup-1', image_id: 'sha256:old', name: 'web' }, dependsOn: ['virtual_container_host.demo', 'image.busybox'] },
-    'container_vm.db': { type: 'container_vm', name: 'db', schemaVersion: 1, attrs: { id: 'u-db', vch_id: 'resgroup-1', image_id: 'sha256:old', name: 'db' }, dependsOn: ['virtual_container_host.demo', 'image.busybox'] },
+    'image.busybox': {
+      type: 'image',
+      name: 'busybox',
+      schemaVersion: 1,
+      attrs: { id: 'sha256:old', vch_id: 'resgroup-1', reference: 'busybox:1' },
+      dependsOn: ['virtual_container_host.demo'],
+    },
+    'container_vm.web': {
+      type: 'container_vm',
+      name: 'web',
+      schemaVersion: 1,
+      attrs: { id: 'u-web', vch_id: 'resgroup-1', image_id: 'sha256:old', name: 'web' },
+      dependsOn: ['virtual_container_host.demo', 'image.busybox'],
+    },
+    'container_vm.db': {
+      type: 'container_vm',
+      name: 'db',
+      schemaVersion: 1,
+      attrs: { id: 'u-db', vch_id: 'resgroup-1', image_id: 'sha256:old', name: 'db' },
+      dependsOn: ['virtual_container_host.demo', 'image.busybox'],
+    },
   },
 };
 
@@ -71,7 +93,12 @@ describe('applyStack over a fake engine', () => {
   it('GIVEN an empty state WHEN a VCH, an image and two VMs are created THEN each after what it refers to, with the ids just made', async () => {
     const engine = new FakeEngine();
     const states: StackState[] = [];
-    const changes = [step(vm('web'), 'create', null, ['virtual_container_host.demo', 'image.busybox']), step(vm('db'), 'create', null, ['virtual_container_host.demo', 'image.busybox']), step(img, 'create', null, ['virtual_container_host.demo']), step(vch, 'create', null, [])];
+    const changes = [
+      step(vm('web'), 'create', null, ['virtual_container_host.demo', 'image.busybox']),
+      step(vm('db'), 'create', null, ['virtual_container_host.demo', 'image.busybox']),
+      step(img, 'create', null, ['virtual_container_host.demo']),
+      step(vch, 'create', null, []),
+    ];
     const state = await applyStack(engine.asEngine(), plan(changes, EMPTY_STATE), spec, { onState: (s) => void states.push(s) });
     expect(engine.log.slice(0, 2)).toEqual(['create virtual_container_host demo', 'create image busybox:2']);
     expect(engine.log.slice(2).sort()).toEqual(['create container_vm db', 'create container_vm web']);
@@ -82,7 +109,11 @@ describe('applyStack over a fake engine', () => {
 
   it('GIVEN everything removed from the spec WHEN applied THEN the VMs go first, then the image, then the VCH', async () => {
     const engine = new FakeEngine();
-    const changes = Object.entries(applied.resources).map(([address, e]): StackChange => ({ address, change: change(e.type, 'delete', e.attrs, null), dependsOn: e.dependsOn }));
+    const changes = Object.entries(applied.resources).map(([address, e]): StackChange => ({
+      address,
+      change: change(e.type, 'delete', e.attrs, null),
+      dependsOn: e.dependsOn,
+    }));
     const state = await applyStack(engine.asEngine(), plan(changes, applied), [], { concurrency: 4 });
     expect(engine.log.slice(0, 2).sort()).toEqual(['delete container_vm db', 'delete container_vm web']);
     expect(engine.log.slice(2)).toEqual(['delete image busybox:1', 'delete virtual_container_host demo']);
@@ -130,7 +161,11 @@ describe('applyStack over a fake engine', () => {
 
   it('GIVEN an apply that fails midway WHEN it stops THEN its dependents never start, and the error carries the state with what was done', async () => {
     const engine = new FakeEngine('create image busybox:2');
-    const changes = [step(vch, 'create', null, []), step(img, 'create', null, ['virtual_container_host.demo']), step(vm('web'), 'create', null, ['virtual_container_host.demo', 'image.busybox'])];
+    const changes = [
+      step(vch, 'create', null, []),
+      step(img, 'create', null, ['virtual_container_host.demo']),
+      step(vm('web'), 'create', null, ['virtual_container_host.demo', 'image.busybox']),
+    ];
     const failure = await applyStack(engine.asEngine(), plan(changes, EMPTY_STATE), [vch, img, vm('web')]).then(
       () => new Error('the apply succeeded') as Error & { state?: StackState },
       (e: unknown) => e as Error & { state?: StackState },
@@ -145,7 +180,9 @@ describe('applyStack over a fake engine', () => {
     const a: StackResource = { type: 'virtual_container_host', name: 'a', config: { name: 'a' } };
     const b: StackResource = { type: 'virtual_container_host', name: 'b', config: { name: 'b' } };
     const changes = [step(a, 'create', null, ['virtual_container_host.b']), step(b, 'create', null, ['virtual_container_host.a'])];
-    await expect(applyStack(engine.asEngine(), plan(changes, EMPTY_STATE), [a, b])).rejects.toThrow('cannot order the remaining changes: virtual_container_host.a, virtual_container_host.b');
+    await expect(applyStack(engine.asEngine(), plan(changes, EMPTY_STATE), [a, b])).rejects.toThrow(
+      'cannot order the remaining changes: virtual_container_host.a, virtual_container_host.b',
+    );
     expect(engine.log).toEqual([]);
   });
 });

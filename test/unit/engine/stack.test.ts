@@ -11,10 +11,20 @@ const vm = (name: string, vmName = name, vchId = '${virtual_container_host.demo.
 describe('validateStack', () => {
   it.each([
     ['a valid spec', [vch, vm('a'), vm('b')], []],
-    ['an unknown type', [{ type: 'vm' as never, name: 'x', config: {} }], ['"vm" is not a resource type; use one of virtual_container_host, image, container_vm.']],
+    [
+      'an unknown type',
+      [{ type: 'vm' as never, name: 'x', config: {} }],
+      ['"vm" is not a resource type; use one of virtual_container_host, image, container_vm.'],
+    ],
     ['a duplicate address', [vch, vm('a'), vm('a', 'other')], ['container_vm.a is declared twice; give each resource its own name.']],
     ['an undeclared reference', [vm('a')], ['container_vm.a refers to virtual_container_host.demo, which the spec does not declare. Known: container_vm.a.']],
-    ['two VMs with one name in one VCH', [vch, vm('a', 'web'), vm('b', 'web')], ['container_vm.b and container_vm.a both declare vch_id = "${virtual_container_host.demo.id}" and name = "web"; the two would share one vSphere object. Give each its own name.']],
+    [
+      'two VMs with one name in one VCH',
+      [vch, vm('a', 'web'), vm('b', 'web')],
+      [
+        'container_vm.b and container_vm.a both declare vch_id = "${virtual_container_host.demo.id}" and name = "web"; the two would share one vSphere object. Give each its own name.',
+      ],
+    ],
     [
       'a cycle',
       [
@@ -28,6 +38,9 @@ describe('validateStack', () => {
   });
 
   it('GIVEN references inside strings, lists and maps WHEN collected THEN each address once', () => {
-    expect(referencesOf({ a: '${image.i.id}', b: ['x-${virtual_container_host.v.name}'], c: { d: '${image.i.digest}' } }).sort()).toEqual(['image.i', 'virtual_container_host.v']);
+    expect(referencesOf({ a: '${image.i.id}', b: ['x-${virtual_container_host.v.name}'], c: { d: '${image.i.digest}' } }).sort()).toEqual([
+      'image.i',
+      'virtual_container_host.v',
+    ]);
   });
 });

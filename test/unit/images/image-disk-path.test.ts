@@ -43,7 +43,11 @@ describe('storeOfImageDisk', () => {
   it('GIVEN an accepted path WHEN the store is built from it THEN it locates the very same disk path', () => {
     const diskPath = `[datastore 1] vic/vch-1/images/${hex}/${hex}.vmdk`;
     const location = storeOfImageDisk(diskPath, digest)!;
-    const store = new DatastoreImageStore({ client: {} as VimClient, datacenter: { ref: { type: 'Datacenter', value: 'datacenter-2' }, path: 'DC0' }, ...location });
+    const store = new DatastoreImageStore({
+      client: {} as VimClient,
+      datacenter: { ref: { type: 'Datacenter', value: 'datacenter-2' }, path: 'DC0' },
+      ...location,
+    });
     expect(store.locate(`images/${hex}/${hex}.vmdk`)).toBe(diskPath);
   });
 });

@@ -10,7 +10,14 @@ const root = path.resolve(__dirname, '../../..');
 
 function typeErrors(source: string): string[] {
   const file = path.join(root, 'test/unit/resources/__attrs-of-probe.ts');
-  const options: ts.CompilerOptions = { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, skipLibCheck: true, types: [] };
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+    skipLibCheck: true,
+    types: [],
+  };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);
   host.readFile = (name) => (path.resolve(name) === file ? source : readFile(name));

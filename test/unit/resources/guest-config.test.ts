@@ -10,7 +10,11 @@ describe('guestConfig', () => {
     ['entrypoint drops image CMD', { entrypoint: ['/bin/sh'] }, { entrypoint: ['/bin/sh'], cmd: [] }],
     ['entrypoint and command', { entrypoint: ['/bin/sh'], command: ['-c', 'id'] }, { entrypoint: ['/bin/sh'], cmd: ['-c', 'id'] }],
     ['env overrides by name', { env: { MODE: 'dev', X: '1' } }, { env: ['PATH=/bin', 'MODE=dev', 'X=1'] }],
-    ['secret_env reaches the guest and overrides the image', { env: { X: '1' }, secret_env: { MODE: 's3cret', TOKEN: 't0ken' } }, { env: ['PATH=/bin', 'MODE=s3cret', 'X=1', 'TOKEN=t0ken'] }],
+    [
+      'secret_env reaches the guest and overrides the image',
+      { env: { X: '1' }, secret_env: { MODE: 's3cret', TOKEN: 't0ken' } },
+      { env: ['PATH=/bin', 'MODE=s3cret', 'X=1', 'TOKEN=t0ken'] },
+    ],
     ['user and cwd', { user: '1000:1000', working_dir: '/tmp' }, { user: '1000:1000', working_dir: '/tmp' }],
     ['hostname from name', { name: 'Web_1' }, { hostname: 'web-1' }],
   ])('GIVEN %s WHEN merged THEN the guest config follows Docker', (_l, attrs, expected) => {

@@ -4,7 +4,19 @@
  */
 import { parseVchMarker } from '../../../src/resources/snapshot';
 
-const good = { v: 1, name: 'vch-a', datacenter: 'DC0', datacenter_id: 'datacenter-2', datastore: 'LocalDS_0', datastore_id: 'datastore-1', image_store_path: 'vch-a', bridge_network: null, bootstrap_iso: null, folder_id: 'group-9', compute: '/DC0/host/DC0_C0' };
+const good = {
+  v: 1,
+  name: 'vch-a',
+  datacenter: 'DC0',
+  datacenter_id: 'datacenter-2',
+  datastore: 'LocalDS_0',
+  datastore_id: 'datastore-1',
+  image_store_path: 'vch-a',
+  bridge_network: null,
+  bootstrap_iso: null,
+  folder_id: 'group-9',
+  compute: '/DC0/host/DC0_C0',
+};
 
 const rows: Array<[string, string, string | undefined]> = [
   ['a complete marker', JSON.stringify(good), undefined],

@@ -81,24 +81,14 @@ describe('GIVEN response XML WHEN it is decoded', () => {
     ['xsd:boolean by xsi:type', `<val ${XSI} xsi:type="xsd:boolean">true</val>`, undefined, true],
     ['xsd:long by xsi:type', `<val ${XSI} xsi:type="xsd:long">10737418240</val>`, undefined, 10737418240],
     ['xsd:string stays a string even when numeric', `<val ${XSI} xsi:type="xsd:string">007</val>`, undefined, '007'],
-    [
-      'the XSI namespace bound to another prefix (vcsim)',
-      `<r ${XSI}><val ${VCSIM_XSI} XMLSchema-instance:type="xsd:int">3</val></r>`,
-      undefined,
-      { val: 3 },
-    ],
+    ['the XSI namespace bound to another prefix (vcsim)', `<r ${XSI}><val ${VCSIM_XSI} XMLSchema-instance:type="xsd:int">3</val></r>`, undefined, { val: 3 }],
     [
       'a child reusing an ancestor binding of the XSI namespace',
       `<val ${VCSIM_XSI} xmlns:xsd="http://www.w3.org/2001/XMLSchema" XMLSchema-instance:type="ArrayOfOptionValue"><OptionValue XMLSchema-instance:type="OptionValue"><key>a</key><value XMLSchema-instance:type="xsd:string">1</value></OptionValue></val>`,
       undefined,
       [{ $type: 'OptionValue', key: 'a', value: '1' }],
     ],
-    [
-      'an unknown prefix named "xsi" that is NOT the XSI namespace is not an xsi:type',
-      `<val xmlns:xsi="urn:other" xsi:type="xsd:int">5</val>`,
-      undefined,
-      '5',
-    ],
+    ['an unknown prefix named "xsi" that is NOT the XSI namespace is not an xsi:type', `<val xmlns:xsi="urn:other" xsi:type="xsd:int">5</val>`, undefined, '5'],
     [
       'a MoRef in anyType with both xsi:type and type',
       `<val ${VCSIM_XSI} type="HostSystem" XMLSchema-instance:type="ManagedObjectReference">host-21</val>`,
@@ -199,7 +189,11 @@ describe('GIVEN response XML WHEN it is decoded', () => {
 
   it('THEN a vcsim RetrievePropertiesEx response decodes into typed properties', () => {
     const result = decodeReturnValue(soapBody(parseXml(fixture('retrieve-vm-devices.xml'))), 'RetrieveResult') as {
-      objects: Array<{ obj: unknown; propSet: Array<{ name: string; val: unknown }>; missingSet: Array<{ path: string; fault: { fault: { $type: string } } }> }>;
+      objects: Array<{
+        obj: unknown;
+        propSet: Array<{ name: string; val: unknown }>;
+        missingSet: Array<{ path: string; fault: { fault: { $type: string } } }>;
+      }>;
     };
     expect(result.objects).toHaveLength(1);
     const [vm] = result.objects;

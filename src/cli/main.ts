@@ -109,42 +109,28 @@ export function buildProgram(exit: { code: number }): Command {
       (v) => parseLockTimeout(v),
     );
 
+  /** apply and destroy: the same options, one mode apart. */
+  const applyAction = (mode: 'apply' | 'destroy') => async (opts: Record<string, unknown>, cmd: Command) => {
+    const { applyCommand } = await import('./stack-commands');
+    const options = {
+      file: String(opts.file),
+      state: opts.state as string | undefined,
+      json: opts.json === true,
+      autoApprove: opts.autoApprove === true,
+      lockTimeoutMs: opts.lockTimeout as number | undefined,
+    };
+    exit.code = await applyCommand(ctxOf(cmd), options, connectionFromOptions(opts), mode);
+  };
+
   stackCommand('apply', 'plan, then create, update or replace what the spec declares (state saved after every resource)')
     .option('-y, --auto-approve', 'do not ask for confirmation (needed when stdin is not a terminal)')
     .addOption(lockTimeout())
-    .action(async (opts: Record<string, unknown>, cmd: Command) => {
-      const { applyCommand } = await import('./stack-commands');
-      exit.code = await applyCommand(
-        ctxOf(cmd),
-        {
-          file: String(opts.file),
-          state: opts.state as string | undefined,
-          json: opts.json === true,
-          autoApprove: opts.autoApprove === true,
-          lockTimeoutMs: opts.lockTimeout as number | undefined,
-        },
-        connectionFromOptions(opts),
-      );
-    });
+    .action(applyAction('apply'));
 
   stackCommand('destroy', 'delete everything the state of this spec holds, container VMs first')
     .option('-y, --auto-approve', 'do not ask for confirmation (needed when stdin is not a terminal)')
     .addOption(lockTimeout())
-    .action(async (opts: Record<string, unknown>, cmd: Command) => {
-      const { applyCommand } = await import('./stack-commands');
-      exit.code = await applyCommand(
-        ctxOf(cmd),
-        {
-          file: String(opts.file),
-          state: opts.state as string | undefined,
-          json: opts.json === true,
-          autoApprove: opts.autoApprove === true,
-          lockTimeoutMs: opts.lockTimeout as number | undefined,
-        },
-        connectionFromOptions(opts),
-        'destroy',
-      );
-    });
+    .action(applyAction('destroy'));
 
   addConnectionOptions(
     program

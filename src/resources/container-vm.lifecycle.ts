@@ -7,7 +7,17 @@
 import { createHash } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { inspectStoredImage, imageLayout, type ImageMetadata } from '../images';
-import { isDuplicateName, isFault, isInvalidArgument, isNotFound, isTransient, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
+import {
+  isDuplicateName,
+  isFault,
+  isFileAlreadyExists,
+  isInvalidArgument,
+  isNotFound,
+  isTransient,
+  moRef,
+  type ManagedObjectReference,
+  type VimClient,
+} from '../vsphere';
 import { datastorePath, makeDirectory } from '../vsphere/file-manager';
 import { Inventory, type NetworkTarget } from '../vsphere/inventory';
 import { retrieveObjects } from '../vsphere/property-collector';
@@ -466,8 +476,10 @@ async function createOnce(ctx: LifecycleContext, planned: PlannedVm, config: Con
     });
   return attempt().catch(async (e: unknown) => {
     // The reply may have been lost after vSphere made the VM (CreateVM_Task is never retried
-    // blindly): the BIOS UUID finds it, and only a VM with our markers is taken as ours.
-    if (!isTransient(e) && !isDuplicateName(e)) throw e;
+    // blindly), or a create of an earlier run that was killed may still be finishing (its .vmx
+    // exists before the VM is registered): the BIOS UUID finds it, and only a VM with our
+    // markers is taken as ours.
+    if (!isTransient(e) && !isDuplicateName(e) && !isFileAlreadyExists(e)) throw e;
     const made = await vmMadeByLostCreate(client, uuid);
     if (!made) return attempt();
     const vm = await readVm(client, made);

@@ -483,7 +483,8 @@ async function createOnce(ctx: LifecycleContext, planned: PlannedVm, config: Con
     const made = await vmMadeByLostCreate(client, uuid);
     if (!made) return attempt();
     const vm = await readVm(client, made);
-    if (!vm || !isOurs(vm, vchId, name)) throw e;
+    // A finished VM (`done`) is not what this create made: one being destroyed by a killed run, say.
+    if (!vm || !isOurs(vm, vchId, name) || isHeld(vm)) throw e;
     ctx.progress('the reply to create VM was lost; found the VM it made');
     return made;
   });

@@ -482,7 +482,13 @@ async function createOnce(ctx: LifecycleContext, planned: PlannedVm, config: Con
     if (!isTransient(e) && !isDuplicateName(e) && !isFileAlreadyExists(e)) throw e;
     const made = await vmMadeByLostCreate(client, uuid);
     if (!made) return attempt();
-    const vm = await readVm(client, made);
+    // Found while its task may still be filling it in: its markers can take a moment to read.
+    let vm = await readVm(client, made);
+    for (const waitMs of [250, 500, 1000, 2000]) {
+      if (vm && isOurs(vm, vchId, name)) break;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      vm = await readVm(client, made);
+    }
     // A finished VM (`done`) is not what this create made: one being destroyed by a killed run, say.
     if (!vm || !isOurs(vm, vchId, name) || isHeld(vm)) throw e;
     ctx.progress('the reply to create VM was lost; found the VM it made');

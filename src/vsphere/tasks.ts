@@ -26,7 +26,7 @@
  * A collector per task sees only its own wait's changes. The measurements are in bench/README.md.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { TaskFailedError, VimFault, formatMoRef } from './errors';
+import { TaskFailedError, VimFault, formatMoRef, isNotFound } from './errors';
 import { UpdateCollector } from './property-collector';
 import type { VimClient } from './session';
 import { asArray, type ManagedObjectReference } from './xml';
@@ -239,7 +239,13 @@ export async function waitForTask<R = unknown>(client: VimClient, task: ManagedO
       // An abandoned long poll is cancelled on the server, so the collector can go at once.
       const batch = await bounded(ctx, collector.waitForUpdates(Math.min(WAIT_SECONDS, remainingSeconds)), () => {
         cancelling = collector.cancelWait();
+      }).catch((err: unknown) => {
+        // The watched VM is gone (a destroy task removes it) and the collector fails with it:
+        // from here on the task alone says how it ends.
+        if (vm && isNotFound(err)) return undefined;
+        throw err;
       });
+      if (batch === undefined && vm) return awaitTaskByReading<R>(client, task, ctx, options);
       for (const update of batch?.objects ?? []) {
         if (update.obj.type !== 'Task') {
           const name = update.changeSet.find((c) => c.name === 'name')?.val;
@@ -286,6 +292,20 @@ function questionOf(value: unknown): VmQuestion | undefined {
  * The task's info in one call. RetrieveProperties, not the paged Ex variant: one small object is
  * never paged, and call counts keep this single read apart from batched reads.
  */
+/** Polls the task's info until it ends or the deadline passes (when no collector can watch it). */
+async function awaitTaskByReading<R>(client: VimClient, task: ManagedObjectReference, ctx: WaitContext, options: TaskWaitOptions): Promise<R> {
+  for (;;) {
+    const info: Record<string, unknown> = { task, ...(await bounded(ctx, readTaskInfo(client, task, options))) };
+    if (info.state === 'success') {
+      options.onProgress?.(100);
+      return info.result as R;
+    }
+    if (info.state === 'error') throw taskFailure(info as unknown as TaskInfo, options);
+    if (Date.now() >= ctx.deadline) throw timedOut(ctx);
+    await bounded(ctx, new Promise((resolve) => setTimeout(resolve, 250)));
+  }
+}
+
 async function readTaskInfo(client: VimClient, task: ManagedObjectReference, options: TaskWaitOptions): Promise<Record<string, unknown>> {
   const contents = await client.call<
     Array<{ obj?: ManagedObjectReference; propSet?: Array<{ name: string; val?: unknown }>; missingSet?: Array<{ fault?: { fault?: { $type?: string } } }> }>

@@ -18,11 +18,14 @@ export const BOOTSTRAP_ISO_ENV = 'VIC_BOOTSTRAP_ISO';
 const ISO_NAME = 'bootstrap.iso';
 
 /**
- * The local ISO: $VIC_BOOTSTRAP_ISO; else one beside the installed provider bundle; else the one
- * `npm run setup` builds into .cache/bootstrap of the package this module belongs to.
+ * The local ISO: $VIC_BOOTSTRAP_ISO; else the one `npm run setup` builds into $VIC_CACHE/bootstrap
+ * when the cache was moved there; else one beside the installed provider bundle; else the one in
+ * .cache/bootstrap of the package this module belongs to.
  */
 export function localBootstrapIso(env: NodeJS.ProcessEnv = process.env, from: string = __dirname): string | undefined {
   if (env[BOOTSTRAP_ISO_ENV]) return env[BOOTSTRAP_ISO_ENV];
+  const cached = env.VIC_CACHE ? join(env.VIC_CACHE, 'bootstrap', ISO_NAME) : undefined;
+  if (cached && existsSync(cached)) return cached;
   let dir = from;
   for (let i = 0; i < 6; i++) {
     for (const candidate of [join(dir, ISO_NAME), join(dir, '.cache', 'bootstrap', ISO_NAME)]) if (existsSync(candidate)) return candidate;

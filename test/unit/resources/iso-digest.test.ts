@@ -3,7 +3,7 @@
  * in the private per-user cache directory for the provider's next processes.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -74,5 +74,32 @@ describe('privateCacheDir', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('localBootstrapIso', () => {
+  const { localBootstrapIso } = jest.requireActual<Module>('../../../src/resources/bootstrap-iso');
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vic-iso-find-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('GIVEN VIC_CACHE moved elsewhere WHEN the ISO is looked up THEN the one setup built there is found', () => {
+    mkdirSync(join(dir, 'cache/bootstrap'), { recursive: true });
+    writeFileSync(join(dir, 'cache/bootstrap/bootstrap.iso'), 'iso');
+    expect(localBootstrapIso({ VIC_CACHE: join(dir, 'cache') }, join(dir, 'elsewhere'))).toBe(join(dir, 'cache/bootstrap/bootstrap.iso'));
+  });
+
+  it('GIVEN VIC_BOOTSTRAP_ISO WHEN the ISO is looked up THEN it wins over VIC_CACHE', () => {
+    mkdirSync(join(dir, 'cache/bootstrap'), { recursive: true });
+    writeFileSync(join(dir, 'cache/bootstrap/bootstrap.iso'), 'iso');
+    expect(localBootstrapIso({ VIC_CACHE: join(dir, 'cache'), VIC_BOOTSTRAP_ISO: '/x/my.iso' }, dir)).toBe('/x/my.iso');
+  });
+
+  it('GIVEN VIC_CACHE without an ISO WHEN the ISO is looked up THEN the package-relative one is found', () => {
+    mkdirSync(join(dir, 'pkg/.cache/bootstrap'), { recursive: true });
+    writeFileSync(join(dir, 'pkg/.cache/bootstrap/bootstrap.iso'), 'iso');
+    expect(localBootstrapIso({ VIC_CACHE: join(dir, 'empty') }, join(dir, 'pkg/dist/src'))).toBe(join(dir, 'pkg/.cache/bootstrap/bootstrap.iso'));
   });
 });

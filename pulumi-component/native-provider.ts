@@ -120,29 +120,49 @@ export class VicProvider implements provider.Provider {
   }
 }
 
+interface GrpcCall<R> {
+  request: R;
+}
 interface ConfigureRequest {
   getVariablesMap(): Map<string, string>;
 }
-interface GrpcService {
-  configure?: (call: { request: ConfigureRequest }, callback: unknown) => void;
+interface ReadRequest {
+  getProperties(): unknown;
+  setProperties(value: unknown): void;
+}
+type Handler<R> = (call: GrpcCall<R>, callback: unknown) => void;
+interface ProviderService {
+  configure?: Handler<ConfigureRequest>;
+  read?: Handler<ReadRequest>;
 }
 
 /**
- * @pulumi/pulumi's provider server answers Configure itself and drops the config (it passes none
- * to the implementation). The config is how a Python or YAML program reaches vSphere, so the
- * Configure handler is wrapped where the server registers it: the host gets the variables, then
- * Pulumi's own handler answers as before.
+ * Two gaps of @pulumi/pulumi's provider server (provider/server.js), closed where the server
+ * registers its handlers, each then answering as before:
+ * - Configure: the server answers it itself and passes no config to the implementation. The config
+ *   is how a Python or YAML program reaches vSphere, so the host gets the variables first.
+ * - Read: `pulumi import` and `.get()` send no properties, and the server's read dereferences them;
+ *   an empty struct stands in, which our read() takes as "import by this ID".
  */
-function forwardConfigure(host: ProviderHost): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the grpc-js instance @pulumi/pulumi's server uses
-  const grpc = require(require.resolve('@grpc/grpc-js', { paths: [require.resolve('@pulumi/pulumi')] })) as { Server: { prototype: { addService: (s: unknown, impl: GrpcService) => void } } };
+function patchProviderServer(host: ProviderHost): void {
+  const fromPulumi = { paths: [require.resolve('@pulumi/pulumi')] };
+  /* eslint-disable @typescript-eslint/no-require-imports -- the instances @pulumi/pulumi's server uses */
+  const grpc = require(require.resolve('@grpc/grpc-js', fromPulumi)) as { Server: { prototype: { addService: (s: unknown, impl: ProviderService) => void } } };
+  const { Struct } = require(require.resolve('google-protobuf/google/protobuf/struct_pb', fromPulumi)) as { Struct: new () => unknown };
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const addService = grpc.Server.prototype.addService;
   grpc.Server.prototype.addService = function (service, impl) {
-    const configure = impl.configure;
+    const { configure, read } = impl;
     if (configure) {
       impl.configure = (call, callback) => {
         host.configure(configFromVariables(call.request.getVariablesMap()));
         configure.call(impl, call, callback);
+      };
+    }
+    if (read) {
+      impl.read = (call, callback) => {
+        if (!call.request.getProperties()) call.request.setProperties(new Struct());
+        read.call(impl, call, callback);
       };
     }
     addService.call(this, service, impl);
@@ -151,7 +171,7 @@ function forwardConfigure(host: ProviderHost): void {
 
 export async function main(args: string[]): Promise<void> {
   const host = providerHost();
-  forwardConfigure(host);
+  patchProviderServer(host);
   await pulumi.provider.main(new VicProvider(host), args);
 }
 

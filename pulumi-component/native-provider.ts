@@ -101,7 +101,11 @@ export class VicProvider implements provider.Provider {
     const { decl, name } = this.resource(urn);
     const known = Object.keys(props ?? {}).some((k) => k in decl.schema || Object.keys(decl.schema).some((n) => camelCase(n) === k));
     const result = known ? await this.host.read(decl.type, id, this.bag(name, props)) : await this.host.importState(decl.type, id);
-    return { ...result, props: protectSecrets(decl, result.props as PropertyBag | undefined), inputs: protectSecrets(decl, result.inputs as PropertyBag | undefined) };
+    return {
+      ...result,
+      props: protectSecrets(decl, result.props as PropertyBag | undefined),
+      inputs: protectSecrets(decl, result.inputs as PropertyBag | undefined),
+    };
   }
 
   async update(id: string, urn: string, olds: unknown, news: unknown): Promise<provider.UpdateResult> {

@@ -252,7 +252,9 @@ export class ProviderHost {
   async importState(type: ResourceType, importId: string): Promise<dynamic.ReadResult> {
     const decl = declarationFor(type);
     const state = await (await this.connected()).importState(type, importId);
-    const settable = Object.fromEntries(Object.entries(state).filter(([name, v]) => name !== 'id' && v !== null && (decl.schema[name]?.required || decl.schema[name]?.optional)));
+    const settable = Object.fromEntries(
+      Object.entries(state).filter(([name, v]) => name !== 'id' && v !== null && (decl.schema[name]?.required || decl.schema[name]?.optional)),
+    );
     return { id: String(state.id), props: outputs(decl, state), inputs: toPulumiValues(decl.schema, settable) };
   }
 

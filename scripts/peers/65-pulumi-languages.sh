@@ -50,7 +50,6 @@ build_host() {
   for route in "$@"; do
     module="${route% *}"
     pkg="${route#* }"
-    current "$name" "$module" && return 0
     if ! out=$(go mod download -json "$module" 2>&1); then
       reason=$(printf '%s' "$out" | jq -r '.Error // empty' 2>/dev/null || true)
       failures="$failures
@@ -97,12 +96,20 @@ build_sdkgen() {
 }
 sdkgen_current() { current pulumi-python-sdkgen "$SDKGEN_VERSION $(sha256sum "$SDKGEN_SOURCE" | cut -d' ' -f1)"; }
 
-stamped() { [ -x "$VIC_BIN/$1" ] && [ -n "$(cat "$VIC_BIN/.$1.version" 2>/dev/null)" ] && [ -z "${VIC_PULUMI_REBUILD:-}" ]; }
-if ! { stamped pulumi-language-python && stamped pulumi-language-yaml && venv_current && sdkgen_current; }; then
+# True when $VIC_BIN/$1 was built by one of the routes that follow (a changed route list rebuilds).
+stamped() {
+  local name="$1" route
+  shift
+  for route in "$@"; do current "$name" "${route% *}" && return 0; done
+  return 1
+}
+python_current() { stamped pulumi-language-python "${PYTHON_HOST_ROUTES[@]}"; }
+yaml_current() { stamped pulumi-language-yaml "${YAML_HOST_ROUTES[@]}"; }
+if ! { python_current && yaml_current && venv_current && sdkgen_current; }; then
   command -v go >/dev/null || die "go not found: install Go >= 1.25 (https://go.dev/dl); the Pulumi language hosts need it"
   command -v jq >/dev/null || die "jq not found: apt-get install -y jq"
-  stamped pulumi-language-python || build_host pulumi-language-python "${PYTHON_HOST_ROUTES[@]}"
-  stamped pulumi-language-yaml || build_host pulumi-language-yaml "${YAML_HOST_ROUTES[@]}"
+  python_current || build_host pulumi-language-python "${PYTHON_HOST_ROUTES[@]}"
+  yaml_current || build_host pulumi-language-yaml "${YAML_HOST_ROUTES[@]}"
   sdkgen_current || build_sdkgen
   if ! venv_current; then
     command -v python3 >/dev/null || die "python3 not found: apt-get install -y python3 python3-venv"

@@ -172,7 +172,9 @@ describe('a Python program on the vic provider (examples/pulumi-python) against 
       const refresh = await stack.refresh();
       expect(refresh.summary.resourceChanges).toMatchObject({ update: 1 });
       const state = await stack.exportStack();
-      const vch = (state.deployment.resources as Array<{ type: string; outputs?: Record<string, unknown> }>).find((r) => r.type === 'vic:index:VirtualContainerHost');
+      const vch = (state.deployment.resources as Array<{ type: string; outputs?: Record<string, unknown> }>).find(
+        (r) => r.type === 'vic:index:VirtualContainerHost',
+      );
       expect(vch?.outputs?.memoryLimitMb).toBe(1024);
       const preview = await stack.preview();
       expect(preview.changeSummary).toMatchObject({ update: 1 });

@@ -11,7 +11,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import type * as provider from '@pulumi/pulumi/provider';
-import { ResourceDeclaration, camelCase, declarations } from '../src/resources';
+import { ResourceDeclaration, declarations } from '../src/resources';
 import { RESOURCE_NAME_PROPERTY, pulumiSecretNames } from './attribute-mapping';
 import { ConfigReader, ProviderHost, providerHost } from './provider-host';
 import { PACKAGE_NAME, declarationForToken, packageSchema, packageVersion, tokenFor } from './schema';
@@ -99,7 +99,7 @@ export class VicProvider implements provider.Provider {
   /** Refresh when Pulumi has the object's state; `pulumi import` and `.get()` when it has only an ID. */
   async read(id: string, urn: string, props?: PropertyBag): Promise<provider.ReadResult> {
     const { decl, name } = this.resource(urn);
-    const known = Object.keys(props ?? {}).some((k) => k in decl.schema || Object.keys(decl.schema).some((n) => camelCase(n) === k));
+    const known = Object.keys(props ?? {}).length > 0;
     const result = known ? await this.host.read(decl.type, id, this.bag(name, props)) : await this.host.importState(decl.type, id);
     return {
       ...result,

@@ -2,7 +2,8 @@
  * examples/pulumi-yaml through the real `pulumi` CLI, Pulumi YAML's language host and the native
  * provider pulumi-resource-vic, against the simulator: up, an empty preview, `pulumi import` of a
  * container VM made outside Pulumi (the generated code, added to the program, previews with no
- * change), and a destroy that leaves nothing behind.
+ * change), a refresh after a container VM was deleted in vSphere, and a destroy that leaves nothing
+ * behind.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { LocalWorkspace, type Stack } from '@pulumi/pulumi/automation';
 import { parseDocument, parse } from 'yaml';
 import type { Engine } from '../../src/engine';
-import { VimClient } from '../../src/vsphere';
+import { VimClient, destroyVm, powerOffVm } from '../../src/vsphere';
 import { retrieveFromContainer } from '../../src/vsphere/property-collector';
 import { applied, connectTestClient, connectTestEngine } from '../helpers/engine';
 import { HELLO_IMAGE } from '../helpers/oci-layout';
@@ -130,6 +131,26 @@ describe('a Pulumi YAML program on the vic provider (examples/pulumi-yaml) again
       await writeFile(join(project, 'Pulumi.yaml'), program.toString());
       const up = await stack.up();
       expect(Object.keys(up.summary.resourceChanges ?? {})).toEqual(['same']);
+    },
+    PULUMI_STEP_MS,
+  );
+
+  it(
+    'GIVEN a container VM of the stack deleted directly in vSphere WHEN `pulumi refresh` runs THEN it leaves the state, and the next preview plans to create it again',
+    async () => {
+      const [web] = (await vms()).filter((v) => v.name === 'web-yaml');
+      const vm = { type: 'VirtualMachine', value: web.moid };
+      await powerOffVm(outside, vm);
+      await destroyVm(outside, vm);
+      const refresh = await stack.refresh();
+      expect(refresh.summary.resourceChanges).toMatchObject({ delete: 1 });
+      const state = await stack.exportStack();
+      const names = (state.deployment.resources as Array<{ type: string; outputs?: Record<string, unknown> }>)
+        .filter((r) => r.type === 'vic:index:ContainerVm')
+        .map((r) => r.outputs?.name);
+      expect(names).toEqual(['outside-1']);
+      const preview = await stack.preview();
+      expect(preview.changeSummary).toMatchObject({ create: 1 });
     },
     PULUMI_STEP_MS,
   );

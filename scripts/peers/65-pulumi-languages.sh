@@ -24,6 +24,11 @@ source "$(dirname "$0")/../lib.sh"
 
 # The SDK matches the CLI of 60-pulumi.sh.
 PYTHON_SDK_VERSION="3.259.0"
+# Builds the generated pulumi_vic SDK in the virtualenv, so installing it needs no network
+# (pip --no-build-isolation); the version ensurepip brings cannot build a wheel by itself.
+SETUPTOOLS_VERSION="80.9.0"
+# What the generated SDK requires beside pulumi (its setup.py), so installing it needs no network.
+SDK_REQUIREMENTS="parver==1.0.1"
 PYTHON_HOST_ROUTES=(
   "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3@v3.259.0 ."
   "github.com/pulumi/pulumi/sdk/v3@v3.68.0 ./python/cmd/pulumi-language-python"
@@ -37,7 +42,7 @@ SDKGEN_SOURCE="$VIC_ROOT/pulumi-component/python-sdkgen/main.go"
 
 # True when $VIC_BIN/$1 exists and its stamp equals $2.
 current() { [ -z "${VIC_PULUMI_REBUILD:-}" ] && [ -x "$VIC_BIN/$1" ] && [ "$(cat "$VIC_BIN/.$1.version" 2>/dev/null)" = "$2" ]; }
-venv_current() { [ -z "${VIC_PULUMI_REBUILD:-}" ] && [ "$(cat "$VENV/.pulumi.version" 2>/dev/null)" = "$PYTHON_SDK_VERSION" ]; }
+venv_current() { [ -z "${VIC_PULUMI_REBUILD:-}" ] && [ "$(cat "$VENV/.pulumi.version" 2>/dev/null)" = "$PYTHON_SDK_VERSION setuptools $SETUPTOOLS_VERSION $SDK_REQUIREMENTS" ]; }
 
 work="$VIC_CACHE/pulumi-languages-build"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
@@ -103,7 +108,11 @@ stamped() {
   for route in "$@"; do current "$name" "${route% *}" && return 0; done
   return 1
 }
-python_current() { stamped pulumi-language-python "${PYTHON_HOST_ROUTES[@]}"; }
+# The sdk/v3 route also installs the exec script its host runs: it must still be there.
+python_current() {
+  stamped pulumi-language-python "${PYTHON_HOST_ROUTES[@]}" &&
+    { [ -x "$VIC_BIN/pulumi-language-python-exec" ] || [ "$(cat "$VIC_BIN/.pulumi-language-python.version")" = "${PYTHON_HOST_ROUTES[0]% *}" ]; }
+}
 yaml_current() { stamped pulumi-language-yaml "${YAML_HOST_ROUTES[@]}"; }
 if ! { python_current && yaml_current && venv_current && sdkgen_current; }; then
   command -v go >/dev/null || die "go not found: install Go >= 1.25 (https://go.dev/dl); the Pulumi language hosts need it"
@@ -113,12 +122,13 @@ if ! { python_current && yaml_current && venv_current && sdkgen_current; }; then
   sdkgen_current || build_sdkgen
   if ! venv_current; then
     command -v python3 >/dev/null || die "python3 not found: apt-get install -y python3 python3-venv"
-    log "creating $VENV with pulumi==$PYTHON_SDK_VERSION from PyPI"
+    log "creating $VENV with pulumi==$PYTHON_SDK_VERSION, setuptools==$SETUPTOOLS_VERSION and $SDK_REQUIREMENTS from PyPI"
     rm -rf "$VENV"
     python3 -m venv "$VENV" || die "python3 -m venv failed: apt-get install -y python3-venv"
-    "$VENV/bin/pip" install --quiet "pulumi==$PYTHON_SDK_VERSION" ||
-      die "pip install pulumi==$PYTHON_SDK_VERSION failed: check access to PyPI ($("$VENV/bin/pip" config list 2>/dev/null | tr '\n' ' '))"
-    echo "$PYTHON_SDK_VERSION" >"$VENV/.pulumi.version"
+    # shellcheck disable=SC2086 # SDK_REQUIREMENTS is a list
+    "$VENV/bin/pip" install --quiet "pulumi==$PYTHON_SDK_VERSION" "setuptools==$SETUPTOOLS_VERSION" $SDK_REQUIREMENTS ||
+      die "pip install pulumi==$PYTHON_SDK_VERSION setuptools==$SETUPTOOLS_VERSION $SDK_REQUIREMENTS failed (see pip's error above): check access to PyPI"
+    echo "$PYTHON_SDK_VERSION setuptools $SETUPTOOLS_VERSION $SDK_REQUIREMENTS" >"$VENV/.pulumi.version"
   fi
 fi
 log "pulumi-language-python, pulumi-language-yaml, pulumi-python-sdkgen are in $VIC_BIN; the Python SDK in $VENV"

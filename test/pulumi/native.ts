@@ -43,7 +43,7 @@ export async function generatePythonSdk(dir: string): Promise<string> {
   const out = join(dir, 'python');
   await run(built('pulumi-python-sdkgen'), [schemaFile, out]);
   const site = join(dir, 'site');
-  await run(join(pythonVenv(), 'bin', 'pip'), ['install', '--quiet', '--no-deps', '--target', site, out], { maxBuffer: 16 << 20 });
+  await run(join(pythonVenv(), 'bin', 'pip'), ['install', '--quiet', '--no-deps', '--no-build-isolation', '--target', site, out], { maxBuffer: 16 << 20 });
   return site;
 }
 

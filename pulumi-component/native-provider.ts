@@ -1,13 +1,13 @@
 /**
- * pulumi-resource-vic: the `vic` resource provider plugin, for Pulumi programs in any language
- * (Python, YAML, TypeScript through a generated SDK) and for `pulumi import`.
+ * pulumi-resource-vic: the `vic` resource provider plugin, for Pulumi programs in Python and YAML
+ * (and any language with an SDK generated from its schema) and for `pulumi import`.
  *
  * It serves the package schema of schema.ts and runs every CRUD call through the same ProviderHost
  * the dynamic providers use (provider-host.ts): one engine, one translation between Pulumi property
  * bags and engine attributes, one place for state migration and identity claims. What this module
  * adds is only what the plugin protocol differs in: type tokens and URNs instead of one provider
- * object per type, secrets as values (the dynamic host strips them before we see them), provider
- * config from Configure, and Read without prior state for import.
+ * object per type, secret values arriving wrapped (the dynamic host unwraps them for its providers),
+ * provider config from Configure, and Read without prior state for import.
  */
 import * as pulumi from '@pulumi/pulumi';
 import type * as provider from '@pulumi/pulumi/provider';

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { PulumiCommand, type LocalWorkspaceOptions } from '@pulumi/pulumi/automation';
@@ -82,7 +82,7 @@ export async function nativeBackend(scratch: string, passphrase: string, extraEn
 export async function copyProject(scratch: string, source: string): Promise<string> {
   const project = join(scratch, basename(source));
   await cp(join(ROOT, source), project, { recursive: true });
-  if (existsSync(join(project, '__main__.py'))) await run('ln', ['-s', pythonVenv(), join(project, 'venv')]);
+  if (existsSync(join(project, '__main__.py'))) await symlink(pythonVenv(), join(project, 'venv'));
   return project;
 }
 

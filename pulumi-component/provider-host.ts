@@ -244,6 +244,20 @@ export class ProviderHost {
     return { id: String(state.id), outs: outputs(decl, state) };
   }
 
+  /**
+   * `pulumi import` (and `.get()`) on the native provider: the object by the import ID Terraform
+   * uses, with its outputs and, as inputs, the args that describe it as it is, so the code Pulumi
+   * generates from them plans no change.
+   */
+  async importState(type: ResourceType, importId: string): Promise<dynamic.ReadResult> {
+    const decl = declarationFor(type);
+    const state = await (await this.connected()).importState(type, importId);
+    const settable = Object.fromEntries(
+      Object.entries(state).filter(([name, v]) => name !== 'id' && v !== null && (decl.schema[name]?.required || decl.schema[name]?.optional)),
+    );
+    return { id: String(state.id), props: outputs(decl, state), inputs: toPulumiValues(decl.schema, settable) };
+  }
+
   /** Refresh: the engine's batched read; a vanished object comes back without an id. */
   async read(type: ResourceType, id: string, props: PropertyBag): Promise<dynamic.ReadResult> {
     const decl = declarationFor(type);

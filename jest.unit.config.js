@@ -12,6 +12,7 @@ const UNIT = [
   'test/provider/{codec,schema,provider-rpcs}.test.ts',
   'test/images/{flatten,naming}.test.ts',
   'test/cdktf/bindings-current.test.ts',
+  'test/pulumi/native-provider.test.ts',
 ];
 
 const suite = projects.find((p) => p.displayName === 'suite');

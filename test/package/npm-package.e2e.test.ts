@@ -95,17 +95,19 @@ describe('the npm package, packed and installed into a scratch project', () => {
     if (scratch && !process.env.VIC_KEEP_SCRATCH) rmSync(scratch, { recursive: true, force: true });
   }, 60_000);
 
-  test('GIVEN the tarball THEN it holds compiled JS and typings of the three entry points, the bin, the provider bundle and the ISO', () => {
+  test('GIVEN the tarball THEN it holds compiled JS and typings of the three entry points, the bins (vic, the Terraform provider, the Pulumi plugin), the provider bundle and the ISO', () => {
     for (const f of [
       'package.json',
       'bin/vic',
       'bin/terraform-provider-vic',
+      'bin/pulumi-resource-vic',
       'dist/src/index.js',
       'dist/src/index.d.ts',
       'dist/src/cli/main.js',
       'dist/pulumi-component/index.js',
       'dist/pulumi-component/index.d.ts',
       'dist/pulumi-component/provider-host.js',
+      'dist/pulumi-component/native-provider.js',
       'dist/cdktf/index.js',
       'dist/cdktf/index.d.ts',
       'dist/terraform-provider/boot.js',

@@ -217,6 +217,9 @@ export class DockerEndpoint {
   /** The `upgrade` listener: attach is a hijacked connection. */
   readonly onUpgrade = (req: IncomingMessage, socket: Duplex): void => {
     socket.on('error', () => undefined);
+    // The CLI half-closes its side (a TLS close_notify) when it has no stdin to send; the output
+    // still flows the other way until the container stops.
+    (socket as Duplex & { allowHalfOpen: boolean }).allowHalfOpen = true;
     this.upgrade(req, socket).catch((err: unknown) => {
       const api = toApiError(err);
       if (!socket.writableEnded) {
@@ -711,8 +714,8 @@ export class DockerEndpoint {
     const vm = await this.findContainer(ref);
     socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
     let gone = false;
+    // The CLI half-closes its side when it has no stdin to send: only a full close means it left.
     socket.on('close', () => (gone = true));
-    socket.on('end', () => (gone = true));
     socket.resume();
     const want = { stdout: flag('stdout'), stderr: flag('stderr') };
     const write = (lines: readonly OutputLine[]) => {

@@ -708,9 +708,6 @@ export class DockerEndpoint {
 
   private async attach(ref: string, query: URLSearchParams, socket: Duplex): Promise<void> {
     const flag = (k: string) => query.get(k) === '1' || query.get(k) === 'true';
-    if (flag('stdin')) {
-      // The CLI attaches stdin only with -i, which create refused already; nothing to read it into.
-    }
     const vm = await this.findContainer(ref);
     socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
     let gone = false;

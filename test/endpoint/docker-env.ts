@@ -12,7 +12,7 @@ import { connectEngine, type Engine } from '../../src/engine';
 import { certificateFiles, generateCertificates, readServerTls } from '../../src/endpoint/certs';
 import { serveEndpoint, type RunningEndpoint } from '../../src/endpoint/serve';
 import type { Attrs } from '../../src/resources';
-import type { SimulatorOptions } from '../../src/sim/simulator';
+import type { RunningSimulator, SimulatorOptions } from '../../src/sim/simulator';
 import { settingsFor } from '../helpers/engine';
 import type { ImageSpec } from '../helpers/oci-layout';
 import { ensureBootstrapIso } from '../helpers/qemu';
@@ -54,6 +54,7 @@ export interface DockerBed {
   readonly image: string;
   readonly registryHost: string;
   readonly certDir: string;
+  readonly sim: RunningSimulator;
   /** The vSphere password the endpoint logs in with: no answer may show it. */
   readonly vspherePassword: string;
   /** The environment that points the docker CLI at the endpoint. */
@@ -116,6 +117,7 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
       registryHost: registry().host,
       certDir,
       vspherePassword: sim().password,
+      sim: sim(),
       env,
       docker: (args, o = {}) => runProcess(cli, args, env, { timeoutMs: o.timeoutMs ?? 120_000 }),
     };

@@ -807,7 +807,7 @@ export class DockerEndpoint {
       Id: i.id,
       ParentId: '',
       RepoTags: [displayReference(String(i.reference))],
-      RepoDigests: [`${String(i.reference).replace(/[:@].*$/, '')}@${String(i.id)}`],
+      RepoDigests: [`${repositoryOf(String(i.reference))}@${String(i.id)}`],
       Created: unixSeconds(i.created),
       Size: Number(i.size_bytes ?? 0),
       SharedSize: -1,
@@ -822,7 +822,7 @@ export class DockerEndpoint {
     return {
       Id: i.id,
       RepoTags: [displayReference(String(i.reference))],
-      RepoDigests: [`${String(i.reference).replace(/[:@].*$/, '')}@${String(i.id)}`],
+      RepoDigests: [`${repositoryOf(String(i.reference))}@${String(i.id)}`],
       Parent: '',
       Comment: '',
       Created: i.created ?? '',
@@ -1017,6 +1017,16 @@ function canonicalReference(text: string): string | undefined {
     return formatImageReference(parseImageReference(text));
   } catch {
     return undefined;
+  }
+}
+
+/** The repository of a reference, as docker shows it (`127.0.0.1:5000/app`, `busybox`). */
+function repositoryOf(text: string): string {
+  try {
+    const r = parseImageReference(text);
+    return displayReference(`${r.registry}/${r.repository}`);
+  } catch {
+    return text;
   }
 }
 

@@ -55,6 +55,8 @@ export interface DockerBed {
   readonly registryHost: string;
   readonly certDir: string;
   readonly sim: RunningSimulator;
+  /** The endpoint's --insecure-registry list (the bed's registry); a test may add its own. */
+  readonly insecureRegistries: string[];
   /** The vSphere password the endpoint logs in with: no answer may show it. */
   readonly vspherePassword: string;
   /** The environment that points the docker CLI at the endpoint. */
@@ -89,13 +91,14 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
     const vch = (await engine.apply(plan)) as Attrs;
     const certDir = join(scratch, 'certs');
     await generateCertificates(certDir, { hosts: ['localhost', '127.0.0.1'], port: 0 });
+    const insecureRegistries = [registry().host];
     const endpoint = await serveEndpoint({
       engine,
       vch: String(vch.name),
       host: '127.0.0.1',
       port: 0,
       tls: readServerTls(certDir),
-      insecureRegistries: [registry().host],
+      insecureRegistries,
       version: '0.0.0-test',
       pollMs: 500,
     });
@@ -118,6 +121,7 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
       certDir,
       vspherePassword: sim().password,
       sim: sim(),
+      insecureRegistries,
       env,
       docker: (args, o = {}) => runProcess(cli, args, env, { timeoutMs: o.timeoutMs ?? 120_000 }),
     };
@@ -135,4 +139,19 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
     if (!bed) throw new Error('useDockerBed: not ready (use the getter inside a test, after beforeAll)');
     return bed;
   };
+}
+
+/**
+ * Waits until the guest reports the container's process running (a boot takes seconds under TCG):
+ * a container VM powered off before its process ever ran reads as "created", not "exited".
+ */
+export async function waitUntilProcessRuns(bed: DockerBed, name: string, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = (await bed.docker(['inspect', '--format', '{{.State.Status}} {{.State.StartedAt}}', name])).stdout.trim();
+    if (/^running \d{4}-/.test(last) && !last.startsWith('running 0001-')) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`container ${name}'s process did not start within ${timeoutMs} ms (last: ${last})`);
 }

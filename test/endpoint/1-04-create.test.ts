@@ -1,0 +1,31 @@
+/** VIC Group1 1-04 create: a container VM made powered off, with the same markers and identity as an IaC-made one. */
+import { containerVmUuid } from '../../src/resources/container-vm.lifecycle';
+import { useDockerBed } from './docker-env';
+
+describe('1-04 docker create', () => {
+  const bed = useDockerBed({ pull: true, vchName: 'vch-create' });
+
+  test('GIVEN an image WHEN docker create runs THEN it prints the id, and the container VM is one like IaC makes (BIOS UUID from VCH and name)', async () => {
+    const r = await bed().docker(['create', '--name', 'cr-1', bed().image, 'echo', 'hi']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    const vm = (await bed().engine.inventory()).containerVms.find((v) => v.name === 'cr-1');
+    expect(vm).toMatchObject({ id: containerVmUuid(String(bed().vch.id), 'cr-1'), power_state: 'stopped', status: 'created', command: ['echo', 'hi'] });
+    expect((await bed().docker(['ps', '-a', '--format', '{{.Names}} {{.Status}}'])).stdout).toBe('cr-1 Created\n');
+  });
+
+  test('GIVEN an image that is nowhere WHEN docker create runs THEN it says so', async () => {
+    const r = await bed().docker(['create', `${bed().registryHost}/vic-test/none:1`], { timeoutMs: 120_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Unable to find image|No such image|none/);
+  });
+
+  test('GIVEN volumes or published ports THEN create is refused with what to do instead', async () => {
+    const v = await bed().docker(['create', '-v', '/data', bed().image]);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toMatch(/volumes \(-v\) is not supported by vic-iac/);
+    const p = await bed().docker(['create', '-p', '8080:80', bed().image]);
+    expect(p.code).toBe(1);
+    expect(p.stderr).toMatch(/publishing ports \(-p\) is not supported by vic-iac/);
+  });
+});

@@ -33,7 +33,7 @@ describe('vic endpoint certs, serve and env', () => {
   });
 
   const env = () => cleanEnv({ ...vsphereEnv(sim()), XDG_DATA_HOME: dir });
-  const certDir = () => join(dir, 'endpoint');
+  const certDir = () => join(dir, 'vic-iac', 'endpoint');
 
   test('GIVEN no certificates WHEN vic endpoint serve runs THEN it says how to make them and exits 2', async () => {
     const r = await runVic(['endpoint', 'serve', '--vch', 'vch-cli', '--listen', '127.0.0.1:0'], env());

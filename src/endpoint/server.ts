@@ -634,7 +634,8 @@ export class DockerEndpoint {
       } catch (err) {
         this.log(`watching containers: ${(err as Error).message}`);
       }
-      if (!this.closed && (this.waiters.size > 0 || this.autoRemove.size > 0)) setTimeout(() => void tick(), this.pollMs).unref();
+      // Someone reading `docker events` also keeps it going: containers that end by themselves are `die` events.
+      if (!this.closed && (this.waiters.size > 0 || this.autoRemove.size > 0 || this.events.listeners > 0)) setTimeout(() => void tick(), this.pollMs).unref();
       else {
         this.polling = false;
         for (const w of [...this.waiters]) w([]);
@@ -972,6 +973,7 @@ export class DockerEndpoint {
       if (matches(e)) res.write(`${JSON.stringify(e)}\n`);
     };
     const stop = this.events.subscribe({ since, until }, write, () => res.end());
+    this.ensurePolling();
     req.on('close', stop);
     res.on('close', stop);
   }

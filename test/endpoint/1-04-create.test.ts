@@ -29,3 +29,20 @@ describe('1-04 docker create', () => {
     expect(p.stderr).toMatch(/publishing ports \(-p\) is not supported by vic-iac/);
   });
 });
+
+describe('network ls and inspect', () => {
+  const bed = useDockerBed({ vchName: 'vch-net' });
+
+  test('GIVEN a VCH WHEN docker network ls and inspect run THEN its bridge port group shows as a network', async () => {
+    const ls = await bed().docker(['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Scope}}']);
+    expect([ls.code, ls.stdout]).toEqual([0, 'VM Network vsphere-portgroup local\n']);
+    const inspect = await bed().docker(['network', 'inspect', '--format', '{{.Name}} {{index .Options "vic-iac.bridge"}}', 'VM Network']);
+    expect([inspect.code, inspect.stdout]).toEqual([0, 'VM Network true\n']);
+    const none = await bed().docker(['network', 'inspect', 'nope']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/network nope not found/);
+    const create = await bed().docker(['network', 'create', 'mine']);
+    expect(create.code).toBe(1);
+    expect(create.stderr).toMatch(/creating or changing networks is not supported by vic-iac: port groups are made in vSphere/);
+  });
+});

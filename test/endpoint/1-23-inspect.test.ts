@@ -60,10 +60,4 @@ describe('1-23 docker inspect', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/--network \(networks\[0\]\): .*no-such-portgroup/);
   });
-
-  test('GIVEN docker rename THEN it is refused with the reason and what to do instead', async () => {
-    const r = await bed().docker(['rename', 'insp-1', 'insp-2']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/docker rename is not supported by vic-iac: a container VM's identity .* create a container with the new name/);
-  });
 });

@@ -62,6 +62,15 @@ EOF
 }
 
 stop_demo() {
+  # The Docker endpoint of the last step (its record names its pid).
+  endpoint_record="$DATA/endpoint/endpoint.json"
+  if [ -f "$endpoint_record" ]; then
+    pid="$(node -e 'try { process.stdout.write(String(require(process.argv[1]).pid || "")); } catch {}' "$endpoint_record" 2>/dev/null || true)"
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q endpoint "/proc/$pid/cmdline" 2>/dev/null; then
+      kill "$pid" && echo "docker endpoint stopped (pid $pid)"
+    fi
+    rm -f "$endpoint_record"
+  fi
   if [ -f "$REGISTRY_DIR/pid" ]; then
     pid="$(cat "$REGISTRY_DIR/pid")"
     if kill -0 "$pid" 2>/dev/null && grep -q docker-registry "/proc/$pid/cmdline" 2>/dev/null; then
@@ -175,5 +184,5 @@ cat <<EOF2
 In another shell (the simulator runs at most 2 guests at once: stop one first, e.g. docker stop worker-1):
   eval "\$(bin/vic endpoint env --dir $ENDPOINT_DIR)"
   docker run --rm $REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG echo hello from a container VM
-Stop the endpoint: kill \$(node -p 'require("$ENDPOINT_DIR/endpoint.json").pid')
+npm run demo -- stop also stops the endpoint.
 EOF2

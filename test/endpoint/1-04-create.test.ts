@@ -1,5 +1,7 @@
 /** VIC Group1 1-04 create: a container VM made powered off, with the same markers and identity as an IaC-made one. */
 import { containerVmUuid } from '../../src/resources/container-vm.lifecycle';
+import { vsphereEnv } from '../helpers/engine';
+import { cleanEnv, runVic } from '../cli/run-vic';
 import { useDockerBed } from './docker-env';
 
 describe('1-04 docker create', () => {
@@ -12,6 +14,10 @@ describe('1-04 docker create', () => {
     const vm = (await bed().engine.inventory()).containerVms.find((v) => v.name === 'cr-1');
     expect(vm).toMatchObject({ id: containerVmUuid(String(bed().vch.id), 'cr-1'), power_state: 'stopped', status: 'created', command: ['echo', 'hi'] });
     expect((await bed().docker(['ps', '-a', '--format', '{{.Names}} {{.Status}}'])).stdout).toBe('cr-1 Created\n');
+    // One world: vic ls --all (and the data sources) see what docker made.
+    const ls = await runVic(['ls', '--all'], cleanEnv(vsphereEnv(bed().sim)));
+    expect(ls.code).toBe(0);
+    expect(ls.stdout).toMatch(/^CONTAINER VM +cr-1 +vm-\d+ +poweredOff +created /m);
   });
 
   test('GIVEN an image that is nowhere WHEN docker create runs THEN it says so', async () => {

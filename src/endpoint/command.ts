@@ -49,7 +49,9 @@ export async function serveEndpointCommand(ctx: CliContext, opts: Record<string,
     throw new CliError((err as Error).message, EXIT.failure);
   }
   writeEndpointRecord(dir, running, process.pid);
-  ctx.out(`Docker endpoint for VCH "${String(opts.vch)}" on ${running.tls ? 'https' : 'http'}://${host}:${running.port}${running.tls ? ' (mutual TLS)' : ''}\n`);
+  ctx.out(
+    `Docker endpoint for VCH "${String(opts.vch)}" on ${running.tls ? 'https' : 'http'}://${host}:${running.port}${running.tls ? ' (mutual TLS)' : ''}\n`,
+  );
   ctx.out(`Point the docker CLI at it with: eval "$(vic endpoint env${opts.dir ? ` --dir ${dir}` : ''})"\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

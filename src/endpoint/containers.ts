@@ -31,7 +31,9 @@ export function labelsOf(vm: Attrs): Record<string, string> {
 
 /** The container id: 64 hex digits from the VM's BIOS UUID, so it survives endpoint restarts. */
 export function containerId(vm: Attrs): string {
-  return createHash('sha256').update(`vic-iac container ${String(vm.id)}`).digest('hex');
+  return createHash('sha256')
+    .update(`vic-iac container ${String(vm.id)}`)
+    .digest('hex');
 }
 
 export type DockerState = 'created' | 'running' | 'exited';

@@ -117,7 +117,11 @@ export function parseFilters(text: string | null): Map<string, string[]> {
   if (!parsed || typeof parsed !== 'object') throw badRequest(`filters: expected a JSON object, got ${text}`);
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
     if (Array.isArray(v)) out.set(k, v.map(String));
-    else if (v && typeof v === 'object') out.set(k, Object.keys(v as object).filter((x) => (v as Record<string, unknown>)[x] !== false));
+    else if (v && typeof v === 'object')
+      out.set(
+        k,
+        Object.keys(v as object).filter((x) => (v as Record<string, unknown>)[x] !== false),
+      );
     else throw badRequest(`filters: "${k}" must map to values, got ${JSON.stringify(v)}`);
   }
   return out;

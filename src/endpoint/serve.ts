@@ -87,7 +87,9 @@ export function endpointRecordFile(dir: string): string {
 
 export function writeEndpointRecord(dir: string, running: { host: string; port: number; tls: boolean }, pid: number): void {
   const certPath = running.tls ? certificateFiles(dir).clientDir : undefined;
-  writeFileSync(endpointRecordFile(dir), `${JSON.stringify({ host: running.host, port: running.port, tls: running.tls, certPath, pid }, null, 2)}\n`, { mode: 0o644 });
+  writeFileSync(endpointRecordFile(dir), `${JSON.stringify({ host: running.host, port: running.port, tls: running.tls, certPath, pid }, null, 2)}\n`, {
+    mode: 0o644,
+  });
 }
 
 export { envLines };

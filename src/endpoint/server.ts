@@ -123,7 +123,11 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/containers\/[^/]+\/changes$/, 'docker diff', "the container's writable disk is a VMDK in the VCH's datastore"],
   [/^\/containers\/prune$|^\/images\/prune$|^\/networks\/prune$|^\/volumes\/prune$|^\/system\/df$/, 'prune and system df', 'docker rm and docker rmi'],
   [/^\/volumes/, 'docker volume', 'volumes are not built yet in vic-iac'],
-  [/^\/networks\/(create|[^/]+\/(connect|disconnect))$|^\/networks\/[^/]+$/, 'creating or changing networks', 'port groups are made in vSphere; use --network <port group>'],
+  [
+    /^\/networks\/(create|[^/]+\/(connect|disconnect))$|^\/networks\/[^/]+$/,
+    'creating or changing networks',
+    'port groups are made in vSphere; use --network <port group>',
+  ],
   [/^\/(swarm|nodes|services|tasks|secrets|configs)/, 'swarm', 'a VCH is one Docker host; use Terraform or Pulumi to run many'],
   [/^\/plugins/, 'docker plugin', 'nothing to install: vSphere is the runtime'],
   [/^\/session|^\/grpc/, 'BuildKit sessions', 'build the image elsewhere and pull it'],
@@ -163,7 +167,9 @@ export class DockerEndpoint {
     const host = hosts.find((h) => h.marker.name === this.options.vch || h.id === this.options.vch);
     if (!host) {
       const known = hosts.map((h) => `${h.marker.name} (${h.id})`).join(', ') || 'none';
-      throw new Error(`virtual container host "${this.options.vch}" not found in vSphere; known: ${known}. Pass --vch <name> of one that vic apply, Terraform or Pulumi made.`);
+      throw new Error(
+        `virtual container host "${this.options.vch}" not found in vSphere; known: ${known}. Pass --vch <name> of one that vic apply, Terraform or Pulumi made.`,
+      );
     }
     this.vchInfo = { id: host.id, name: host.marker.name, datacenter: host.marker.datacenter, bridgeNetwork: host.marker.bridge_network };
     const vms = await this.containers();
@@ -224,7 +230,9 @@ export class DockerEndpoint {
       const api = toApiError(err);
       if (!socket.writableEnded) {
         const body = JSON.stringify({ message: api.message });
-        socket.end(`HTTP/1.1 ${api.status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        socket.end(
+          `HTTP/1.1 ${api.status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
       }
     });
   };
@@ -239,7 +247,10 @@ export class DockerEndpoint {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const { path, query } = parseApiPath(req.url ?? '/');
-    const seg = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    const seg = path
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
     const is = (m: string, pattern: RegExp) => method === m && pattern.test(path);
 
     if ((method === 'GET' || method === 'HEAD') && path === '/_ping') return this.ping(method, res);
@@ -415,9 +426,13 @@ export class DockerEndpoint {
     const host = body.HostConfig ?? {};
     if (body.Tty) throw notSupported('a TTY (-t)', 'run without -t; the output comes through docker logs and attach');
     if (body.OpenStdin) throw notSupported('stdin (-i)', 'attach is output-only; run without -i');
-    if (host.Binds?.length || body.Volumes && Object.keys(body.Volumes).length > 0) throw notSupported('volumes (-v)', 'volumes are not built yet in vic-iac');
+    if (host.Binds?.length || (body.Volumes && Object.keys(body.Volumes).length > 0))
+      throw notSupported('volumes (-v)', 'volumes are not built yet in vic-iac');
     if (host.PortBindings && Object.keys(host.PortBindings).length > 0) {
-      throw notSupported('publishing ports (-p)', "each container VM has its own address on its port group; the embedded simulator publishes the image's EXPOSE ports by itself");
+      throw notSupported(
+        'publishing ports (-p)',
+        "each container VM has its own address on its port group; the embedded simulator publishes the image's EXPOSE ports by itself",
+      );
     }
     const image = body.Image;
     if (!image) throw badRequest('no image given: docker create <image>');
@@ -425,7 +440,9 @@ export class DockerEndpoint {
     const vms = await this.containers(engine);
     const taken = vms.find((vm) => vm.name === name);
     if (taken) {
-      throw conflict(`Conflict. The container name "/${name}" is already in use by container "${containerId(taken)}". You have to remove (or rename) that container to be able to reuse that name.`);
+      throw conflict(
+        `Conflict. The container name "/${name}" is already in use by container "${containerId(taken)}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
     }
     const stored = await this.findImage(image, engine);
     const config: Attrs = {
@@ -570,7 +587,8 @@ export class DockerEndpoint {
   /** wait: the headers go out at once (the CLI waits for them before it starts the container), the body when the condition holds. */
   private async waitContainer(ref: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const condition = query.get('condition') || 'not-running';
-    if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw badRequest(`invalid condition: "${condition}": use not-running, next-exit or removed`);
+    if (!['not-running', 'next-exit', 'removed'].includes(condition))
+      throw badRequest(`invalid condition: "${condition}": use not-running, next-exit or removed`);
     const vm = await this.findContainer(ref);
     const id = containerId(vm);
     res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -966,7 +984,8 @@ export class DockerEndpoint {
         if (k === 'event') return values.includes(e.Action);
         if (k === 'container') return e.Type === 'container' && values.some((v) => e.Actor.ID.startsWith(v) || e.Actor.Attributes.name === v);
         if (k === 'image') return values.includes(e.Actor.Attributes.image ?? e.Actor.Attributes.name ?? '');
-        if (k === 'label') return values.some((v) => (v.includes('=') ? e.Actor.Attributes[v.split('=')[0]] === v.slice(v.indexOf('=') + 1) : v in e.Actor.Attributes));
+        if (k === 'label')
+          return values.some((v) => (v.includes('=') ? e.Actor.Attributes[v.split('=')[0]] === v.slice(v.indexOf('=') + 1) : v in e.Actor.Attributes));
         return false;
       });
     const write = (e: DockerEvent) => {

@@ -20,7 +20,7 @@ describe('1-02 docker pull, 1-03 images, 1-12 rmi', () => {
     expect(r.stdout.trim().split('\n').pop()).toBe(bed().image);
   });
 
-  test('GIVEN a tag the registry does not have THEN docker pull fails with the registry\'s reason', async () => {
+  test("GIVEN a tag the registry does not have THEN docker pull fails with the registry's reason", async () => {
     const r = await bed().docker(['pull', `${bed().registryHost}/vic-test/busybox:nope`], { timeoutMs: 120_000 });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/nope/);

@@ -47,7 +47,12 @@ describe('1-06 docker run', () => {
       expect([w.code, w.stdout]).toEqual([0, '0\n']);
       const logs = await bed().docker(['logs', 'run-d']);
       expect([logs.code, logs.stdout, logs.stderr]).toEqual([0, 'hello from a container VM\n', '']);
-      const inspect = await bed().docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}} {{.Config.Image}} {{.HostConfig.AutoRemove}}', 'run-d']);
+      const inspect = await bed().docker([
+        'inspect',
+        '--format',
+        '{{.State.Status}} {{.State.ExitCode}} {{.Config.Image}} {{.HostConfig.AutoRemove}}',
+        'run-d',
+      ]);
       expect(inspect.stdout).toBe(`exited 0 ${bed().image} false\n`);
     },
     BOOT_MS,

@@ -32,7 +32,9 @@ describe('1-08 docker logs', () => {
   test(
     'GIVEN a running container WHEN docker logs -f follows it THEN lines arrive and the command ends when the container stops',
     async () => {
-      expect((await bed().docker(['run', '-d', '--name', 'logs-f', bed().image, 'sh', '-c', 'echo first; sleep 4; echo second'], { timeoutMs: BOOT_MS })).code).toBe(0);
+      expect(
+        (await bed().docker(['run', '-d', '--name', 'logs-f', bed().image, 'sh', '-c', 'echo first; sleep 4; echo second'], { timeoutMs: BOOT_MS })).code,
+      ).toBe(0);
       const f = await bed().docker(['logs', '-f', 'logs-f'], { timeoutMs: BOOT_MS });
       expect([f.code, f.stdout, f.stderr]).toEqual([0, 'first\nsecond\n', '']);
       expect((await bed().docker(['inspect', '--format', '{{.State.Status}}', 'logs-f'])).stdout).toBe('exited\n');

@@ -90,7 +90,13 @@ describe('1-10 docker ps', () => {
     const stop = await bed().docker(['stop', 'iac-web']);
     expect([stop.code, stop.stdout]).toEqual([0, 'iac-web\n']);
     const [now] = await bed().engine.read([{ type: 'container_vm', state: iac }]);
-    const drift = await bed().engine.plan('container_vm', now, { vch_id: bed().vch.id, image_id: image.id, name: 'iac-web', labels: { team: 'ops' }, command: ['sleep', '600'] });
+    const drift = await bed().engine.plan('container_vm', now, {
+      vch_id: bed().vch.id,
+      image_id: image.id,
+      name: 'iac-web',
+      labels: { team: 'ops' },
+      command: ['sleep', '600'],
+    });
     expect(drift.action).toBe('update');
     expect(drift.changes.map((c) => [c.path.join('.'), c.before, c.after])).toEqual([['power_state', 'stopped', 'running']]);
   });
@@ -112,7 +118,14 @@ describe('1-10 docker ps', () => {
       await again.close();
     }
     // The bed closes its own endpoint again in afterAll: closing twice is harmless.
-    const later = await serveEndpoint({ engine: bed().engine, vch: 'vch-ps', host: '127.0.0.1', port: bed().endpoint.port, tls: readServerTls(bed().certDir), version: '0.0.0-test' });
+    const later = await serveEndpoint({
+      engine: bed().engine,
+      vch: 'vch-ps',
+      host: '127.0.0.1',
+      port: bed().endpoint.port,
+      tls: readServerTls(bed().certDir),
+      version: '0.0.0-test',
+    });
     Object.assign(bed().endpoint, { close: later.close });
   });
 

@@ -79,7 +79,7 @@ describe('1-13 docker version, and the protocol edges', () => {
     expect(JSON.parse(tooNew.body).message).toMatch(/client version 1\.99 is not supported.*1\.24 to 1\.45/);
   });
 
-  test('GIVEN unknown containers and images THEN 404 with Docker\'s messages, as JSON', async () => {
+  test("GIVEN unknown containers and images THEN 404 with Docker's messages, as JSON", async () => {
     const c = await call('GET', '/v1.45/containers/nope/json');
     expect([c.status, c.headers['content-type'], JSON.parse(c.body)]).toEqual([404, 'application/json', { message: 'No such container: nope' }]);
     const i = await call('GET', '/images/nope:1/json');

@@ -7,19 +7,31 @@ describe('1-23 docker inspect', () => {
   test('GIVEN a container created with every supported flag WHEN docker inspect runs THEN each shows', async () => {
     const c = await bed().docker([
       'create',
-      '--name', 'insp-1',
-      '-e', 'A=1',
-      '-e', 'B=two words',
-      '-w', '/tmp',
-      '-u', '1000:1000',
-      '--entrypoint', '/bin/sh',
-      '-m', '256m',
-      '--cpus', '2',
-      '-l', 'tier=web',
-      '--restart', 'on-failure:3',
-      '--network', 'VM Network',
+      '--name',
+      'insp-1',
+      '-e',
+      'A=1',
+      '-e',
+      'B=two words',
+      '-w',
+      '/tmp',
+      '-u',
+      '1000:1000',
+      '--entrypoint',
+      '/bin/sh',
+      '-m',
+      '256m',
+      '--cpus',
+      '2',
+      '-l',
+      'tier=web',
+      '--restart',
+      'on-failure:3',
+      '--network',
+      'VM Network',
       bed().image,
-      '-c', 'echo hi',
+      '-c',
+      'echo hi',
     ]);
     expect([c.code, c.stderr]).toEqual([0, '']);
     const id = c.stdout.trim();
@@ -40,7 +52,13 @@ describe('1-23 docker inspect', () => {
       Tty: false,
     });
     expect(doc.Config.Labels).toMatchObject({ tier: 'web', 'vic-iac.docker.origin': 'docker' });
-    expect(doc.HostConfig).toMatchObject({ Memory: 256 * 1024 * 1024, NanoCpus: 2e9, RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 }, AutoRemove: false, NetworkMode: 'VM Network' });
+    expect(doc.HostConfig).toMatchObject({
+      Memory: 256 * 1024 * 1024,
+      NanoCpus: 2e9,
+      RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 },
+      AutoRemove: false,
+      NetworkMode: 'VM Network',
+    });
     expect(Object.keys(doc.NetworkSettings.Networks)).toEqual(['VM Network']);
     expect(doc.VSphere.Moid).toMatch(/^vm-\d+$/);
     const fmt = await bed().docker(['inspect', '--format', '{{.Config.Tty}} {{.HostConfig.AutoRemove}} {{.State.Status}}', id.slice(0, 12)]);

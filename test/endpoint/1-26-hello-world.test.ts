@@ -7,7 +7,7 @@ describe('1-26 hello-world', () => {
   const bed = useDockerBed({ sim: { runGuests: { maxRunning: 2 } }, vchName: 'vch-hello' });
 
   test(
-    'GIVEN an image only in the registry WHEN docker run runs it THEN the CLI pulls it and prints the container VM\'s output',
+    "GIVEN an image only in the registry WHEN docker run runs it THEN the CLI pulls it and prints the container VM's output",
     async () => {
       const r = await bed().docker(['run', bed().image], { timeoutMs: BOOT_MS });
       expect(r.code).toBe(0);

@@ -216,7 +216,7 @@ export function buildProgram(exit: { code: number }): Command {
       .option('--listen <host:port>', 'address to listen on (default: 127.0.0.1:2376 with TLS, 127.0.0.1:2375 with --plain-http)')
       .addOption(endpointDir())
       .option('--plain-http', 'serve plain HTTP without TLS: allowed on loopback addresses only')
-      .option('--insecure-registry <host:port...>', 'registries reached over plain HTTP or unverified TLS, as dockerd\'s flag')
+      .option('--insecure-registry <host:port...>', "registries reached over plain HTTP or unverified TLS, as dockerd's flag")
       .exitOverride(),
   ).action(async (opts: Record<string, unknown>, cmd: Command) => {
     const ctx = ctxOf(cmd);

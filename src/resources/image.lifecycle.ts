@@ -330,7 +330,9 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     const digests = (entries ?? []).filter((e) => e.folder && /^[0-9a-f]{64}$/.test(e.name)).map((e) => `sha256:${e.name}`);
     // A partial image (a pull still running, or one that stopped midway) is not an image yet.
     const infos = await Promise.all(digests.map((d) => readStoredImage(store, d)));
-    return infos.filter((i): i is ImageInfo => i !== undefined).map((info) => ({ ...stateOf(info, { vch_id: vchId, reference: info.reference }), created: info.created }));
+    return infos
+      .filter((i): i is ImageInfo => i !== undefined)
+      .map((info) => ({ ...stateOf(info, { vch_id: vchId, reference: info.reference }), created: info.created }));
   },
 
   async lookup(ctx, config) {

@@ -9,8 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Engine, ProgressEvent } from '../engine';
-import { OutputLineReader, containerVm, formatPath, type Attrs, type OutputLine, type Problem } from '../resources';
-import { formatImageReference, parseImageReference } from '../images/reference';
+import { OutputLineReader, containerVm, formatImageReference, formatPath, parseImageReference, type Attrs, type OutputLine, type Problem } from '../resources';
 import {
   API_VERSION,
   ApiError,

@@ -73,6 +73,7 @@ export default tseslint.config(
   layer(['src/resources/**/*.ts'], [upward('src/resources', ['engine', 'cli', 'sim'], 'resources declare and do; the engine decides when.'), FRONT_ENDS]),
   layer(['src/engine/**/*.ts'], [upward('src/engine', ['cli', 'sim'], 'the engine serves every front end alike.'), FRONT_ENDS]),
   layer(['src/cli/**/*.ts'], [...frontEnd('\\.\\./'), FRONT_ENDS]),
+  layer(['src/endpoint/**/*.ts'], [...frontEnd('\\.\\./'), FRONT_ENDS]),
   layer(['provider/**/*.ts', 'pulumi-component/**/*.ts'], frontEnd('\\.\\./src/')),
   layer(
     ['src/index.ts'],

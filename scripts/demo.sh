@@ -62,6 +62,15 @@ EOF
 }
 
 stop_demo() {
+  # The Docker endpoint of the last step (its record names its pid).
+  endpoint_record="$DATA/endpoint/endpoint.json"
+  if [ -f "$endpoint_record" ]; then
+    pid="$(node -e 'try { process.stdout.write(String(require(process.argv[1]).pid || "")); } catch {}' "$endpoint_record" 2>/dev/null || true)"
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q endpoint "/proc/$pid/cmdline" 2>/dev/null; then
+      kill "$pid" && echo "docker endpoint stopped (pid $pid)"
+    fi
+    rm -f "$endpoint_record"
+  fi
   if [ -f "$REGISTRY_DIR/pid" ]; then
     pid="$(cat "$REGISTRY_DIR/pid")"
     if kill -0 "$pid" 2>/dev/null && grep -q docker-registry "/proc/$pid/cmdline" 2>/dev/null; then
@@ -142,3 +151,38 @@ Terraform (docs/terraform.md):
 Pulumi and CDKTF: docs/pulumi.md, docs/cdktf.md
 Stop the simulator and the registry: npm run demo -- stop
 EOF
+
+# ---------------------------------------------------------------------------------------------
+# The Docker endpoint (docs/endpoint.md): the standard docker CLI against the same VCH. Mutual TLS
+# with a CA of the demo's own; the endpoint keeps running in the background (a running one is
+# reused). VIC_ENDPOINT_PORT: its port, default 2376 (0 = any free port).
+# ---------------------------------------------------------------------------------------------
+step "The docker CLI against the VCH (vic endpoint)"
+ENDPOINT_DIR="$DATA/endpoint"
+endpoint_pid() {
+  node -e 'try { const r = require(process.argv[1]); process.stdout.write(String(r.pid || "")); } catch {}' "$ENDPOINT_DIR/endpoint.json" 2>/dev/null || true
+}
+pid="$(endpoint_pid)"
+if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q endpoint "/proc/$pid/cmdline" 2>/dev/null; then
+  echo "endpoint already running (pid $pid)"
+else
+  [ -f "$ENDPOINT_DIR/server-cert.pem" ] || vic endpoint certs --dir "$ENDPOINT_DIR" >/dev/null
+  rm -f "$ENDPOINT_DIR/endpoint.json"
+  setsid "$ROOT/bin/vic" endpoint serve --dir "$ENDPOINT_DIR" --vch vch-quickstart --listen "127.0.0.1:${VIC_ENDPOINT_PORT:-2376}" \
+    --insecure-registry "$REGISTRY_ADDR" >>"$ENDPOINT_DIR/endpoint.log" 2>&1 </dev/null &
+  for _ in $(seq 1 60); do [ -f "$ENDPOINT_DIR/endpoint.json" ] && break; sleep 0.5; done
+  [ -f "$ENDPOINT_DIR/endpoint.json" ] || { echo "the endpoint did not start; its log:" >&2; tail -n 20 "$ENDPOINT_DIR/endpoint.log" >&2; exit 1; }
+  echo "endpoint started (pid $(endpoint_pid)), log in $ENDPOINT_DIR/endpoint.log"
+fi
+echo "eval \"\$(bin/vic endpoint env --dir $ENDPOINT_DIR)\""
+eval "$(vic endpoint env --dir "$ENDPOINT_DIR")"
+echo "docker ps -a"
+docker ps -a --format 'table {{.Names}}\t{{.Image}}\t{{.Status}}\t{{.Labels}}'
+echo "docker rm -f hello-1   # made by the spec: docker may stop and start it, not remove it"
+docker rm -f hello-1 2>&1 || true
+cat <<EOF2
+In another shell (the simulator runs at most 2 guests at once: stop one first, e.g. docker stop worker-1):
+  eval "\$(bin/vic endpoint env --dir $ENDPOINT_DIR)"
+  docker run --rm $REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG echo hello from a container VM
+npm run demo -- stop also stops the endpoint.
+EOF2

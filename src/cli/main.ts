@@ -203,6 +203,47 @@ export function buildProgram(exit: { code: number }): Command {
     }
   });
 
+  const endpoint = program
+    .command('endpoint')
+    .description('the Docker Engine API for one VCH: the standard docker CLI drives its container VMs (docs/endpoint.md)')
+    .exitOverride();
+  const endpointDir = () => new Option('--dir <path>', 'where the certificates and the endpoint record are (default: $XDG_DATA_HOME/vic-iac/endpoint)');
+  addConnectionOptions(
+    endpoint
+      .command('serve')
+      .description('serve the Docker Engine API for a VCH (mutual TLS by default; runs until interrupted)')
+      .requiredOption('--vch <name>', 'the virtual container host, by name or pool MOID')
+      .option('--listen <host:port>', 'address to listen on (default: 127.0.0.1:2376 with TLS, 127.0.0.1:2375 with --plain-http)')
+      .addOption(endpointDir())
+      .option('--plain-http', 'serve plain HTTP without TLS: allowed on loopback addresses only')
+      .option('--insecure-registry <host:port...>', "registries reached over plain HTTP or unverified TLS, as dockerd's flag")
+      .exitOverride(),
+  ).action(async (opts: Record<string, unknown>, cmd: Command) => {
+    const ctx = ctxOf(cmd);
+    const { serveEndpointCommand } = await import('../endpoint/command');
+    exit.code = await serveEndpointCommand(ctx, opts, connectionFromOptions(opts), info.version);
+  });
+  endpoint
+    .command('certs')
+    .description('make a CA, a server certificate and a client bundle (ca.pem, cert.pem, key.pem) with an env file for the docker CLI')
+    .addOption(endpointDir())
+    .option('--host <name-or-ip...>', 'names and addresses the endpoint is reached at: each a SAN of the server certificate (default: localhost 127.0.0.1)')
+    .addOption(new Option('--port <n>', 'the port DOCKER_HOST names').default(2376).argParser((v) => parsePort(v)))
+    .exitOverride()
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      const { certsCommand } = await import('../endpoint/command');
+      await certsCommand(ctxOf(cmd), opts);
+    });
+  endpoint
+    .command('env')
+    .description('print the DOCKER_* exports for the running endpoint: eval "$(vic endpoint env)"')
+    .addOption(endpointDir())
+    .exitOverride()
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      const { envCommand } = await import('../endpoint/command');
+      envCommand(ctxOf(cmd), opts);
+    });
+
   const sim = program
     .command('sim')
     .description('the embedded vSphere simulator (govmomi vcsim), for trying vic without a vCenter')

@@ -77,6 +77,8 @@ export class VsphereEngine implements Engine {
   constructor(
     readonly client: VimClient,
     private readonly options: EngineOptions,
+    /** False for an engine of forCommand(): the session belongs to the engine that made it. */
+    private readonly ownsSession = true,
   ) {}
 
   private lifecycle(type: ResourceType): Lifecycle {
@@ -333,8 +335,18 @@ export class VsphereEngine implements Engine {
     return l.lookup(this.context({}, type), config);
   }
 
+  async listIn(type: ResourceType, vchId: string): Promise<Attrs[]> {
+    const l = this.lifecycle(type);
+    if (!l.listIn) throw new ResourceError(`${type} objects are not listed by VCH; use inventory() for container VMs`);
+    return l.listIn(this.context({}, type), vchId);
+  }
+
+  forCommand(): Engine {
+    return new VsphereEngine(this.client, this.options, false);
+  }
+
   async close(): Promise<void> {
-    await this.client.close();
+    if (this.ownsSession) await this.client.close();
   }
 }
 

@@ -104,6 +104,17 @@ export interface Engine {
   readContainerConsole(datacenter: string, vmPath: string, from: number): Promise<{ data: Buffer; size: number }>;
   /** Data sources: look an existing object up. */
   readDataSource(type: ResourceType, config: Attrs): Promise<Attrs>;
+  /**
+   * Every object of `type` that the VCH `vchId` holds, for types that live inside a VCH without a
+   * VM of their own (images in its store). Each as `importState` reads it; `created` (RFC 3339) added.
+   */
+  listIn(type: ResourceType, vchId: string): Promise<Attrs[]>;
+  /**
+   * A new engine on this one's vSphere session, with memos and identity claims of its own: a
+   * long-running front end (the Docker endpoint) runs each request as one command, so what others
+   * changed in vSphere meanwhile is read again. Closing it leaves the session open.
+   */
+  forCommand(): Engine;
   close(): Promise<void>;
 }
 

@@ -25,6 +25,7 @@ import {
   type RegistryAccessOptions,
 } from '../images';
 import { datastorePath, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
+import { listDatastoreDirectory } from '../vsphere/datastore-browser';
 import { ResourceError } from './errors';
 import { image, type ImageAttrs } from './image';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
@@ -318,6 +319,20 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
       );
     }
     return stateOf(info, { vch_id: vchId, reference: `${info.reference.replace(/@sha256:[0-9a-f]{64}$/, '')}@${digest}`, platform: info.platform });
+  },
+
+  async listIn(ctx, vchId) {
+    const marker = await markerOf(ctx, vchId);
+    const dc = await datacenterAbove(ctx.client, moRef('ResourcePool', vchId));
+    const ds = await inventory(ctx).datastore(dc, marker.datastore);
+    const entries = await listDatastoreDirectory(ctx.client, ds.ref, datastorePath(ds.name, `${marker.image_store_path}/images`));
+    const store = storeAt(ctx.client, { datastore: ds.name, path: marker.image_store_path }, { ref: dc.ref, path: dc.name });
+    const digests = (entries ?? []).filter((e) => e.folder && /^[0-9a-f]{64}$/.test(e.name)).map((e) => `sha256:${e.name}`);
+    // A partial image (a pull still running, or one that stopped midway) is not an image yet.
+    const infos = await Promise.all(digests.map((d) => readStoredImage(store, d)));
+    return infos
+      .filter((i): i is ImageInfo => i !== undefined)
+      .map((info) => ({ ...stateOf(info, { vch_id: vchId, reference: info.reference }), created: info.created }));
   },
 
   async lookup(ctx, config) {

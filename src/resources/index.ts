@@ -11,6 +11,8 @@ export { migrateState, StateVersionError } from './migrate';
 export { OutputLineReader, parseOutputLine, consoleLogPath, CONSOLE_FILE, type OutputLine } from './console-log';
 export * from './connection';
 export { dataSourceSchema } from './data-source';
+// Reading an image reference is pure text work: front ends (the Docker endpoint) match names with it.
+export { parseImageReference, formatImageReference, type ImageReference } from '../images/reference';
 export { virtualContainerHost, image, containerVm };
 
 /** In dependency order: a VCH before its images, images before their container VMs. */

@@ -84,4 +84,9 @@ export interface Lifecycle<A extends Attrs = Attrs> {
   importState(ctx: LifecycleContext, id: string): Promise<Attrs>;
   /** Data source lookup, for resources that have one. */
   lookup?(ctx: LifecycleContext, config: Attrs): Promise<Attrs>;
+  /**
+   * Every object of this type a VCH holds, read as `importState` would (for listings such as
+   * `docker images`), for resources that live inside a VCH without a VM to find them by.
+   */
+  listIn?(ctx: LifecycleContext, vchId: string): Promise<Attrs[]>;
 }

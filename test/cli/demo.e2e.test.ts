@@ -47,6 +47,11 @@ describe('npm run demo', () => {
     expect(first.stdout).toMatch(/curl http:\/\/127\.0\.0\.1:\d+\/\n<h1>Hello from a vic-iac container VM<\/h1>\n/);
     expect(first.stdout).toContain('docs/terraform.md');
     expect(first.stdout).toContain('docs/pulumi.md');
+    // The last step: the docker CLI against the VCH through vic endpoint, IaC-made containers listed.
+    expect(first.stdout).toMatch(/endpoint started \(pid \d+\)/);
+    expect(first.stdout).toMatch(/^docker ps -a\nNAMES +IMAGE +STATUS +LABELS\n/m);
+    expect(first.stdout).toMatch(/^worker-1 +(sha256:)?[0-9a-f]{12,64} +Up /m);
+    expect(first.stdout).toMatch(/container "hello-1" is managed by infrastructure as code/);
     const simPid = /\(pid (\d+)\)/.exec(first.stdout)?.[1];
 
     const second = await demo([], env);
@@ -57,5 +62,6 @@ describe('npm run demo', () => {
     expect(second.stdout.match(/No changes\. vSphere matches the spec\./g)).toHaveLength(1);
     expect(second.stdout).not.toContain('Apply complete!');
     expect(second.stdout).toMatch(/^CONTAINER VM +web-1 +vm-\d+ +poweredOn /m);
+    expect(second.stdout).toMatch(/endpoint already running \(pid \d+\)/);
   }, 180_000);
 });

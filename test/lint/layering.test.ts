@@ -67,6 +67,8 @@ const FORBIDDEN: readonly (readonly [string, string, RegExp])[] = [
   ['src/cli/x.ts', "import { planStack } from '../engine/stack';", /only through their public indexes/],
   ['src/cli/x.ts', "export const load = () => import('../engine/stack');", /only through their public indexes/],
   ['src/cli/x.ts', "import { buildImage } from '../images';", /never talk to vSphere or the image pipeline/],
+  ['src/endpoint/x.ts', "import { parseImageReference } from '../images/reference';", /never talk to vSphere or the image pipeline/],
+  ['src/endpoint/x.ts', "import { takeSnapshot } from '../resources/snapshot';", /only through their public indexes/],
   ['src/index.ts', "export { startSimulator } from './sim/simulator';", /holds no test tools/],
 ];
 
@@ -78,6 +80,7 @@ const ALLOWED: readonly (readonly [string, string])[] = [
   ['provider/x.ts', "import { sameValue, type Engine } from '../src/engine';\nimport { declarations } from '../src/resources';"],
   ['pulumi-component/x.ts', "import { containerVm } from '../src/resources';\nimport { ContainerVm } from './resources';"],
   ['src/cli/x.ts', "import { planStack } from '../engine';\nexport const load = () => import('../engine');\nimport { findPeer } from '../sim/peers';"],
+  ['src/endpoint/x.ts', "import type { Engine } from '../engine';\nimport { parseImageReference } from '../resources';"],
   ['test/x.ts', "import { VsphereEngine } from '../src/engine/engine';"],
 ];
 

@@ -1,0 +1,90 @@
+/** `vic endpoint serve | certs | env`: the CLI side of the Docker endpoint. */
+import { existsSync, readFileSync } from 'node:fs';
+import type { ConnectionSettings } from '../resources';
+import { CliError, EXIT, type CliContext } from '../cli/context';
+import { PLAIN_PORT, TLS_PORT, certificateFiles, endpointStateDir, envLines, generateCertificates, readServerTls } from './certs';
+import { endpointRecordFile, serveEndpoint, writeEndpointRecord } from './serve';
+
+function dirOf(opts: Record<string, unknown>): string {
+  return typeof opts.dir === 'string' ? opts.dir : endpointStateDir();
+}
+
+function parseListen(text: string | undefined, plain: boolean): { host: string; port: number } {
+  const fallback = { host: '127.0.0.1', port: plain ? PLAIN_PORT : TLS_PORT };
+  if (!text) return fallback;
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new CliError(`--listen ${text}: expected host:port, e.g. 127.0.0.1:2376 or 0.0.0.0:2376`, EXIT.usage);
+  }
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+export async function serveEndpointCommand(ctx: CliContext, opts: Record<string, unknown>, settings: ConnectionSettings, version: string): Promise<number> {
+  const plain = opts.plainHttp === true;
+  const dir = dirOf(opts);
+  const { host, port } = parseListen(opts.listen as string | undefined, plain);
+  let tls;
+  try {
+    tls = plain ? undefined : readServerTls(dir);
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.usage);
+  }
+  const { connectEngine } = await import('../engine');
+  const engine = await connectEngine(settings);
+  let running;
+  try {
+    running = await serveEndpoint({
+      engine,
+      vch: String(opts.vch),
+      host,
+      port,
+      tls,
+      insecureRegistries: (opts.insecureRegistry as string[] | undefined) ?? [],
+      version,
+      log: (line) => ctx.err(`${new Date().toISOString()} ${line}\n`),
+    });
+  } catch (err) {
+    await engine.close();
+    throw new CliError((err as Error).message, EXIT.failure);
+  }
+  writeEndpointRecord(dir, running, process.pid);
+  ctx.out(
+    `Docker endpoint for VCH "${String(opts.vch)}" on ${running.tls ? 'https' : 'http'}://${host}:${running.port}${running.tls ? ' (mutual TLS)' : ''}\n`,
+  );
+  ctx.out(`Point the docker CLI at it with: eval "$(vic endpoint env${opts.dir ? ` --dir ${dir}` : ''})"\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await running.close();
+  await engine.close();
+  return EXIT.ok;
+}
+
+export async function certsCommand(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
+  const dir = dirOf(opts);
+  const hosts = (opts.host as string[] | undefined) ?? ['localhost', '127.0.0.1'];
+  const files = await generateCertificates(dir, { hosts, port: Number(opts.port ?? TLS_PORT) });
+  ctx.out(`CA, server certificate (SANs: ${hosts.join(', ')}) and client bundle written to ${dir}\n`);
+  ctx.out(`Client bundle (DOCKER_CERT_PATH): ${files.clientDir}\nEnv file: ${files.envFile}\n`);
+}
+
+export function envCommand(ctx: CliContext, opts: Record<string, unknown>): void {
+  const dir = dirOf(opts);
+  const record = endpointRecordFile(dir);
+  if (existsSync(record)) {
+    const r = JSON.parse(readFileSync(record, 'utf8')) as { host: string; port: number; tls: boolean; certPath?: string };
+    // A wildcard listener is reached through loopback from this machine.
+    const host = r.host === '0.0.0.0' || r.host === '::' ? '127.0.0.1' : r.host;
+    ctx.out(`${envLines({ host, port: r.port, tls: r.tls, certPath: r.certPath }).join('\n')}\n`);
+    return;
+  }
+  const envFile = certificateFiles(dir).envFile;
+  if (existsSync(envFile)) {
+    ctx.out(readFileSync(envFile, 'utf8'));
+    return;
+  }
+  throw new CliError(`no endpoint in ${dir}: make certificates with "vic endpoint certs", then start it with "vic endpoint serve --vch <name>"`, EXIT.usage);
+}

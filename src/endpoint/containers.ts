@@ -1,0 +1,239 @@
+/**
+ * Container VMs as Docker sees them: ids, names, states, `docker ps` rows and `docker inspect`
+ * documents, all derived from what vSphere holds (the container_vm state a listing reads), so an
+ * endpoint restarted shows the same.
+ */
+import { createHash } from 'node:crypto';
+import type { Attrs } from '../resources';
+import { ZERO_TIME, humanDuration, unixSeconds } from './protocol';
+
+/**
+ * Labels the endpoint adds to the containers it makes: where a container came from and what only
+ * Docker has (the image name as typed, --rm, the creation time). They are labels because labels
+ * are what a container VM keeps in vSphere for its users; IaC-made containers carry none of them.
+ */
+export const LABEL = {
+  origin: 'vic-iac.docker.origin',
+  image: 'vic-iac.docker.image',
+  autoRemove: 'vic-iac.docker.auto-remove',
+  created: 'vic-iac.docker.created',
+} as const;
+
+/** A container made with docker (not by a Terraform, Pulumi or vic state). */
+export function madeByDocker(vm: Attrs): boolean {
+  return labelsOf(vm)[LABEL.origin] === 'docker';
+}
+
+export function labelsOf(vm: Attrs): Record<string, string> {
+  const l = vm.labels;
+  return l && typeof l === 'object' && !Array.isArray(l) ? (l as Record<string, string>) : {};
+}
+
+/** The container id: 64 hex digits from the VM's BIOS UUID, so it survives endpoint restarts. */
+export function containerId(vm: Attrs): string {
+  return createHash('sha256')
+    .update(`vic-iac container ${String(vm.id)}`)
+    .digest('hex');
+}
+
+export type DockerState = 'created' | 'running' | 'exited';
+
+export function dockerState(vm: Attrs): DockerState {
+  if (vm.power_state === 'running') return 'running';
+  return vm.status === 'exited' ? 'exited' : 'created';
+}
+
+export function exitCodeOf(vm: Attrs): number {
+  return typeof vm.exit_code === 'number' ? vm.exit_code : 0;
+}
+
+/** `docker ps` STATUS: "Up 3 seconds", "Exited (0) 2 minutes ago", "Created". */
+export function statusText(vm: Attrs, now = Date.now()): string {
+  const state = dockerState(vm);
+  if (state === 'running') {
+    const started = Date.parse(String(vm.started_at ?? ''));
+    return `Up ${humanDuration(Number.isNaN(started) ? 0 : now - started)}`;
+  }
+  if (state === 'exited') {
+    const finished = Date.parse(String(vm.finished_at ?? ''));
+    return `Exited (${exitCodeOf(vm)}) ${Number.isNaN(finished) ? 'Less than a second' : humanDuration(now - finished)} ago`;
+  }
+  return 'Created';
+}
+
+/** The image as docker shows it: the name it was run with, else the digest. */
+export function imageOf(vm: Attrs): string {
+  return labelsOf(vm)[LABEL.image] ?? String(vm.image_id ?? '');
+}
+
+function createdOf(vm: Attrs): string {
+  return labelsOf(vm)[LABEL.created] ?? (typeof vm.started_at === 'string' ? vm.started_at : ZERO_TIME);
+}
+
+function commandOf(vm: Attrs): string[] {
+  const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
+  return [...list(vm.entrypoint), ...list(vm.command)];
+}
+
+function envList(vm: Attrs): string[] {
+  const env = vm.env && typeof vm.env === 'object' ? (vm.env as Record<string, string>) : {};
+  return Object.keys(env)
+    .sort()
+    .map((k) => `${k}=${env[k]}`);
+}
+
+function networksOf(vm: Attrs): Record<string, unknown> {
+  const names = Array.isArray(vm.networks) ? vm.networks.map(String) : [];
+  const ips = Array.isArray(vm.ip_addresses) ? vm.ip_addresses.map(String) : [];
+  return Object.fromEntries(
+    names.map((n, i) => [
+      n,
+      { NetworkID: n, EndpointID: '', Gateway: '', IPAddress: ips[i] ?? '', IPPrefixLen: 0, MacAddress: '', Aliases: null, Links: null, DriverOpts: null },
+    ]),
+  );
+}
+
+/** One row of `GET /containers/json`. */
+export function containerSummary(vm: Attrs, now = Date.now()): Record<string, unknown> {
+  const id = containerId(vm);
+  return {
+    Id: id,
+    Names: [`/${String(vm.name)}`],
+    Image: imageOf(vm),
+    ImageID: String(vm.image_id ?? ''),
+    Command: commandOf(vm).join(' '),
+    Created: unixSeconds(createdOf(vm)),
+    Ports: [],
+    Labels: labelsOf(vm),
+    State: dockerState(vm),
+    Status: statusText(vm, now),
+    HostConfig: { NetworkMode: 'default' },
+    NetworkSettings: { Networks: networksOf(vm) },
+    Mounts: [],
+  };
+}
+
+function restartPolicy(vm: Attrs): { Name: string; MaximumRetryCount: number } {
+  const name = typeof vm.restart === 'string' && vm.restart !== '' ? vm.restart : 'no';
+  return { Name: name, MaximumRetryCount: typeof vm.max_restarts === 'number' ? vm.max_restarts : 0 };
+}
+
+/** `GET /containers/{id}/json`: Config, HostConfig, State and NetworkSettings are never null (the CLI reads them). */
+export function containerInspect(vm: Attrs): Record<string, unknown> {
+  const state = dockerState(vm);
+  const labels = labelsOf(vm);
+  const entrypoint = Array.isArray(vm.entrypoint) ? vm.entrypoint.map(String) : null;
+  const cmd = Array.isArray(vm.command) ? vm.command.map(String) : null;
+  const networks = networksOf(vm);
+  const firstIp = Array.isArray(vm.ip_addresses) && vm.ip_addresses.length > 0 ? String(vm.ip_addresses[0]) : '';
+  const memoryBytes = Number(vm.memory_mb ?? 0) * 1024 * 1024;
+  return {
+    Id: containerId(vm),
+    Created: createdOf(vm),
+    Path: [...(entrypoint ?? []), ...(cmd ?? [])][0] ?? '',
+    Args: [...(entrypoint ?? []), ...(cmd ?? [])].slice(1),
+    State: {
+      Status: state,
+      Running: state === 'running',
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: 0,
+      ExitCode: state === 'running' ? 0 : exitCodeOf(vm),
+      Error: '',
+      StartedAt: typeof vm.started_at === 'string' ? vm.started_at : ZERO_TIME,
+      FinishedAt: typeof vm.finished_at === 'string' ? vm.finished_at : ZERO_TIME,
+    },
+    Image: String(vm.image_id ?? ''),
+    Name: `/${String(vm.name)}`,
+    RestartCount: 0,
+    Driver: 'vsphere',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    HostConfig: {
+      AutoRemove: labels[LABEL.autoRemove] === 'true',
+      Memory: memoryBytes,
+      NanoCpus: Number(vm.cpus ?? 1) * 1e9,
+      RestartPolicy: restartPolicy(vm),
+      NetworkMode: Object.keys(networks)[0] ?? 'default',
+      PortBindings: {},
+      Binds: null,
+      LogConfig: { Type: 'vsphere-console', Config: {} },
+      Privileged: false,
+      PublishAllPorts: false,
+      ReadonlyRootfs: false,
+    },
+    Config: {
+      Hostname: typeof vm.hostname === 'string' ? vm.hostname : String(vm.name),
+      Domainname: '',
+      User: typeof vm.user === 'string' ? vm.user : '',
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      Tty: false,
+      OpenStdin: false,
+      StdinOnce: false,
+      Env: envList(vm),
+      Cmd: cmd,
+      Image: imageOf(vm),
+      Volumes: null,
+      WorkingDir: typeof vm.working_dir === 'string' ? vm.working_dir : '',
+      Entrypoint: entrypoint,
+      Labels: labels,
+    },
+    NetworkSettings: {
+      Bridge: '',
+      SandboxID: '',
+      Ports: {},
+      IPAddress: firstIp,
+      IPPrefixLen: 0,
+      Gateway: '',
+      MacAddress: '',
+      Networks: networks,
+    },
+    Mounts: [],
+    // Where vSphere has it: for users who go looking in the vSphere Client.
+    VSphere: { Moid: vm.moid ?? null, BiosUuid: vm.id ?? null, VmPath: vm.vm_path ?? null, Vch: vm.vch_id ?? null },
+  };
+}
+
+/** Whether a container matches every `docker ps --filter` given (each key: any of its values). */
+export function matchesFilters(vm: Attrs, filters: ReadonlyMap<string, readonly string[]>): boolean {
+  const id = containerId(vm);
+  const labels = labelsOf(vm);
+  for (const [key, values] of filters) {
+    if (values.length === 0) continue;
+    const ok = values.some((v) => {
+      switch (key) {
+        case 'name':
+          // As dockerd: a regular expression against the name with its leading "/".
+          try {
+            return new RegExp(v).test(`/${String(vm.name)}`);
+          } catch {
+            return `/${String(vm.name)}`.includes(v);
+          }
+        case 'id':
+          return id.startsWith(v);
+        case 'status':
+          return dockerState(vm) === v;
+        case 'label': {
+          const i = v.indexOf('=');
+          return i < 0 ? v in labels : labels[v.slice(0, i)] === v.slice(i + 1);
+        }
+        case 'exited':
+          return dockerState(vm) === 'exited' && String(exitCodeOf(vm)) === v;
+        case 'ancestor':
+          return imageOf(vm) === v || String(vm.image_id ?? '').startsWith(v);
+        default:
+          return false;
+      }
+    });
+    if (!ok) return false;
+  }
+  return true;
+}
+
+export const SUPPORTED_PS_FILTERS = ['name', 'id', 'status', 'label', 'exited', 'ancestor'];

@@ -1,0 +1,1084 @@
+/**
+ * The Docker Engine API for one VCH: a front end over the shared engine, like the Terraform
+ * provider. Every container is a container_vm and every image an image resource of that VCH, made,
+ * changed and deleted through engine plans, so docker's containers are the same VMs as IaC's. The
+ * endpoint keeps nothing vSphere cannot rebuild: containers are listed from vSphere on every call,
+ * and what only Docker knows (the image name typed, --rm) is in the VM's labels.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Engine, ProgressEvent } from '../engine';
+import { OutputLineReader, containerVm, formatImageReference, formatPath, parseImageReference, type Attrs, type OutputLine, type Problem } from '../resources';
+import {
+  API_VERSION,
+  ApiError,
+  MIN_API_VERSION,
+  STREAM,
+  badRequest,
+  conflict,
+  frame,
+  notFound,
+  notSupported,
+  parseApiPath,
+  parseFilters,
+  readJsonBody,
+  sendError,
+  sendJson,
+  unixSeconds,
+} from './protocol';
+import {
+  LABEL,
+  SUPPORTED_PS_FILTERS,
+  containerId,
+  containerInspect,
+  containerSummary,
+  dockerState,
+  exitCodeOf,
+  imageOf,
+  labelsOf,
+  madeByDocker,
+  matchesFilters,
+} from './containers';
+import { EventLog, type DockerEvent } from './events';
+import { checkRegistryLogin } from './registry-login';
+
+export interface EndpointOptions {
+  /** The engine whose vSphere session the endpoint uses; each request gets `forCommand()` of it. */
+  readonly engine: Engine;
+  /** The VCH: its name or its pool MOID. */
+  readonly vch: string;
+  /** Registries (`host:port`) reached over plain HTTP or without verifying TLS, as dockerd's --insecure-registry. */
+  readonly insecureRegistries?: readonly string[];
+  /** The server's version, for `docker version`. */
+  readonly version: string;
+  /** How often a wait, a follow or --rm looks at vSphere again. */
+  readonly pollMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+interface Vch {
+  readonly id: string;
+  readonly name: string;
+  readonly datacenter: string;
+  readonly bridgeNetwork: string | null;
+}
+
+/** Docker's flags for the container_vm attributes, so a refused input names what the user typed. */
+const FLAG_OF: Record<string, string> = {
+  name: '--name',
+  env: '-e/--env',
+  working_dir: '-w/--workdir',
+  user: '-u/--user',
+  entrypoint: '--entrypoint',
+  command: 'the command',
+  memory_mb: '-m/--memory (in MB, a multiple of 4)',
+  cpus: '--cpus',
+  labels: '-l/--label',
+  restart: '--restart',
+  max_restarts: '--restart on-failure:N',
+  networks: '--network',
+  hostname: '-h/--hostname',
+  image_id: 'the image',
+};
+
+function problemsText(problems: readonly Problem[]): string {
+  return problems
+    .filter((p) => (p.severity ?? 'error') === 'error')
+    .map((p) => {
+      const attr = String(p.path[0] ?? '');
+      const flag = FLAG_OF[attr];
+      return `${flag ? `${flag} (${formatPath(p.path)})` : formatPath(p.path)}: ${p.detail}`;
+    })
+    .join('; ');
+}
+
+/** The inputs of a container_vm state: what a plan takes as config to change one attribute. */
+function inputsOf(vm: Attrs): Attrs {
+  const out: Attrs = {};
+  for (const [name, attr] of Object.entries(containerVm.schema)) {
+    if ('computed' in attr && attr.computed && !('optional' in attr && attr.optional)) continue;
+    if (vm[name] !== null && vm[name] !== undefined) out[name] = vm[name];
+  }
+  return out;
+}
+
+const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
+  [/^\/build/, 'docker build', 'build the image elsewhere, push it to a registry and pull it here'],
+  [/^\/images\/[^/]+(\/[^/]+)*\/push$/, 'docker push', 'push from the machine that built the image'],
+  [/^\/images\/[^/]+(\/[^/]+)*\/tag$/, 'docker tag', 'pull the image under the name you want'],
+  [/^\/images\/search$/, 'docker search', "search the registry's own web interface or API"],
+  [/^\/images\/[^/]+(\/[^/]+)*\/history$/, 'docker history', "read the image's history where it was built"],
+  [/^\/images\/(get|load)|^\/images\/[^/]+\/get$/, 'docker save and load', 'pull images from a registry'],
+  [/^\/containers\/[^/]+\/exec$|^\/exec\//, 'docker exec', 'a container VM runs one process; put what you need in the image or the command'],
+  [/^\/containers\/[^/]+\/archive$/, 'docker cp', 'put files in the image, or have the container fetch them'],
+  [/^\/containers\/[^/]+\/export$/, 'docker export', "the container's disk is a VMDK in the VCH's datastore"],
+  [/^\/commit$/, 'docker commit', 'build a new image from a Dockerfile and pull it'],
+  [/^\/containers\/[^/]+\/(pause|unpause)$/, 'docker pause and unpause', 'stop and start the container'],
+  [/^\/containers\/[^/]+\/top$/, 'docker top', 'a container VM runs one process, shown by docker ps'],
+  [/^\/containers\/[^/]+\/stats$/, 'docker stats', "vSphere's performance charts of the container VM"],
+  [/^\/containers\/[^/]+\/update$/, 'docker update', 'change cpus or memory_mb in the IaC spec, or re-create the container'],
+  [/^\/containers\/[^/]+\/resize$/, 'a TTY', 'run without -t'],
+  [/^\/containers\/[^/]+\/changes$/, 'docker diff', "the container's writable disk is a VMDK in the VCH's datastore"],
+  [/^\/containers\/prune$|^\/images\/prune$|^\/networks\/prune$|^\/volumes\/prune$|^\/system\/df$/, 'prune and system df', 'docker rm and docker rmi'],
+  [/^\/volumes/, 'docker volume', 'volumes are not built yet in vic-iac'],
+  [
+    /^\/networks\/(create|[^/]+\/(connect|disconnect))$|^\/networks\/[^/]+$/,
+    'creating or changing networks',
+    'port groups are made in vSphere; use --network <port group>',
+  ],
+  [/^\/(swarm|nodes|services|tasks|secrets|configs)/, 'swarm', 'a VCH is one Docker host; use Terraform or Pulumi to run many'],
+  [/^\/plugins/, 'docker plugin', 'nothing to install: vSphere is the runtime'],
+  [/^\/session|^\/grpc/, 'BuildKit sessions', 'build the image elsewhere and pull it'],
+  [/^\/distribution/, 'docker manifest inspection through the daemon', 'ask the registry directly'],
+];
+
+/** A container's name as docker makes them when none is given. */
+function generatedName(): string {
+  return `vic_${randomBytes(5).toString('hex')}`;
+}
+
+export class DockerEndpoint {
+  private vchInfo?: Vch;
+  readonly events = new EventLog();
+  /** Containers started with --rm, removed once they exit (by whichever endpoint sees that first). */
+  private readonly autoRemove = new Set<string>();
+  private readonly waiters = new Set<(vms: readonly Attrs[]) => void>();
+  private polling = false;
+  private lastTickAt = 0;
+  private closed = false;
+  /** Last state seen of each container, to tell `die` events when a guest ends by itself. */
+  private readonly lastState = new Map<string, string>();
+
+  constructor(private readonly options: EndpointOptions) {}
+
+  private get pollMs(): number {
+    return this.options.pollMs ?? 1000;
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+
+  /** Finds the VCH, and removes --rm containers that exited while no endpoint ran. */
+  async start(): Promise<Vch> {
+    const { hosts } = await this.options.engine.inventory();
+    const host = hosts.find((h) => h.marker.name === this.options.vch || h.id === this.options.vch);
+    if (!host) {
+      const known = hosts.map((h) => `${h.marker.name} (${h.id})`).join(', ') || 'none';
+      throw new Error(
+        `virtual container host "${this.options.vch}" not found in vSphere; known: ${known}. Pass --vch <name> of one that vic apply, Terraform or Pulumi made.`,
+      );
+    }
+    this.vchInfo = { id: host.id, name: host.marker.name, datacenter: host.marker.datacenter, bridgeNetwork: host.marker.bridge_network };
+    const vms = await this.containers();
+    for (const vm of vms) {
+      this.lastState.set(containerId(vm), dockerState(vm));
+      if (labelsOf(vm)[LABEL.autoRemove] === 'true') this.autoRemove.add(containerId(vm));
+    }
+    if (this.autoRemove.size > 0) this.ensurePolling();
+    return this.vchInfo;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.events.close();
+  }
+
+  private get vch(): Vch {
+    if (!this.vchInfo) throw new Error('the endpoint is not started');
+    return this.vchInfo;
+  }
+
+  /** The VCH's container VMs as vSphere has them now: one batched read. */
+  private async containers(engine: Engine = this.options.engine): Promise<Attrs[]> {
+    const { containerVms } = await engine.inventory();
+    return containerVms.filter((vm) => vm.vch_id === this.vch.id);
+  }
+
+  private async findContainer(ref: string, engine: Engine = this.options.engine): Promise<Attrs> {
+    const vms = await this.containers(engine);
+    const name = ref.replace(/^\//, '');
+    const byName = vms.find((vm) => vm.name === name);
+    if (byName) return byName;
+    const byId = vms.filter((vm) => containerId(vm).startsWith(ref));
+    if (ref.length > 0 && byId.length === 1) return byId[0];
+    if (byId.length > 1) throw badRequest(`multiple containers found with provided prefix: ${ref}`);
+    throw notFound(`No such container: ${ref}`);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // HTTP
+
+  /** The `request` listener of the http(s) server. */
+  readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    this.route(req, res).catch((err: unknown) => {
+      const api = toApiError(err);
+      if (api.status >= 500) this.log(`${req.method} ${req.url}: ${api.message}`);
+      sendError(res, api);
+    });
+  };
+
+  /** The `upgrade` listener: attach is a hijacked connection. */
+  readonly onUpgrade = (req: IncomingMessage, socket: Duplex): void => {
+    socket.on('error', () => undefined);
+    // The CLI half-closes its side (a TLS close_notify) when it has no stdin to send; the output
+    // still flows the other way until the container stops.
+    (socket as Duplex & { allowHalfOpen: boolean }).allowHalfOpen = true;
+    this.upgrade(req, socket).catch((err: unknown) => {
+      const api = toApiError(err);
+      if (!socket.writableEnded) {
+        const body = JSON.stringify({ message: api.message });
+        socket.end(
+          `HTTP/1.1 ${api.status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      }
+    });
+  };
+
+  private async upgrade(req: IncomingMessage, socket: Duplex): Promise<void> {
+    const { path, query } = parseApiPath(req.url ?? '/');
+    const m = /^\/containers\/([^/]+)\/attach$/.exec(path);
+    if (req.method !== 'POST' || !m) throw notSupported(`${req.method} ${path} as an upgraded connection`, 'only attach upgrades');
+    await this.attach(decodeURIComponent(m[1]), query, socket);
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const { path, query } = parseApiPath(req.url ?? '/');
+    const seg = path
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
+    const is = (m: string, pattern: RegExp) => method === m && pattern.test(path);
+
+    if ((method === 'GET' || method === 'HEAD') && path === '/_ping') return this.ping(method, res);
+    if (is('GET', /^\/version$/)) return sendJson(res, 200, this.versionDoc());
+    if (is('GET', /^\/info$/)) return sendJson(res, 200, await this.info());
+    if (is('POST', /^\/auth$/)) return this.auth(req, res);
+    if (is('GET', /^\/events$/)) return this.streamEvents(query, req, res);
+
+    if (is('GET', /^\/containers\/json$/)) return sendJson(res, 200, await this.listContainers(query));
+    if (is('POST', /^\/containers\/create$/)) return this.createContainer(req, res, query);
+    if (seg[0] === 'containers' && seg.length >= 2 && seg[1] !== 'prune') {
+      const id = seg[1];
+      const action = seg.slice(2).join('/');
+      if (method === 'GET' && action === 'json') return sendJson(res, 200, containerInspect(await this.findContainer(id)));
+      if (method === 'DELETE' && action === '') return this.removeContainer(id, query, res);
+      if (method === 'POST' && action === 'start') return this.startContainer(id, res);
+      if (method === 'POST' && action === 'stop') return this.stopContainer(id, res, 'stop');
+      if (method === 'POST' && action === 'kill') return this.stopContainer(id, res, 'kill');
+      if (method === 'POST' && action === 'restart') return this.restartContainer(id, res);
+      if (method === 'POST' && action === 'wait') return this.waitContainer(id, query, req, res);
+      if (method === 'POST' && action === 'rename') return this.renameContainer(id, query, res);
+      if (method === 'GET' && action === 'logs') return this.logs(id, query, req, res);
+      if (method === 'POST' && action === 'attach') {
+        throw badRequest('attach needs an upgraded connection (Connection: Upgrade, Upgrade: tcp)');
+      }
+    }
+
+    if (is('POST', /^\/images\/create$/)) return this.pull(req, res, query);
+    if (is('GET', /^\/images\/json$/)) return sendJson(res, 200, await this.listImages());
+    if (method === 'GET' && /^\/images\/.+\/json$/.test(path)) return sendJson(res, 200, await this.inspectImage(decodeURIComponent(path.slice(8, -5))));
+    if (method === 'DELETE' && /^\/images\/.+$/.test(path)) return this.removeImage(decodeURIComponent(path.slice(8)), res);
+
+    if (is('GET', /^\/networks$/)) return sendJson(res, 200, await this.networks());
+    if (method === 'GET' && seg[0] === 'networks' && seg.length === 2) {
+      const found = (await this.networks()).find((n) => n.Name === seg[1] || n.Id === seg[1]);
+      if (!found) throw notFound(`network ${seg[1]} not found`);
+      return sendJson(res, 200, found);
+    }
+
+    for (const [pattern, what, instead] of UNSUPPORTED) if (pattern.test(path)) throw notSupported(what, instead);
+    throw notSupported(`${method} ${path}`, 'this endpoint serves containers, images, networks (read-only), events, info and version');
+  }
+
+  private ping(method: string, res: ServerResponse): void {
+    res.writeHead(200, {
+      'API-Version': API_VERSION,
+      OSType: 'linux',
+      'Docker-Experimental': 'false',
+      'Builder-Version': '1',
+      'Cache-Control': 'no-cache, no-store, must-revalidate',
+      Pragma: 'no-cache',
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': method === 'HEAD' ? '0' : '2',
+    });
+    res.end(method === 'HEAD' ? undefined : 'OK');
+  }
+
+  private versionDoc(): Record<string, unknown> {
+    const common = {
+      Version: this.options.version,
+      ApiVersion: API_VERSION,
+      MinAPIVersion: MIN_API_VERSION,
+      GitCommit: 'vic-iac',
+      GoVersion: `node ${process.version}`,
+      Os: 'linux',
+      Arch: 'amd64',
+      KernelVersion: 'VMware vSphere',
+      BuildTime: '',
+    };
+    return { Platform: { Name: 'vic-iac (VMware vSphere)' }, Components: [{ Name: 'Engine', Version: this.options.version, Details: common }], ...common };
+  }
+
+  private async info(): Promise<Record<string, unknown>> {
+    const engine = this.options.engine.forCommand();
+    const [vms, vchState, images] = await Promise.all([
+      this.containers(engine),
+      engine.importState('virtual_container_host', this.vch.id),
+      engine.listIn('image', this.vch.id),
+    ]);
+    const running = vms.filter((vm) => dockerState(vm) === 'running').length;
+    const limit = (v: unknown, unit: string) => (typeof v === 'number' && v >= 0 ? `${v} ${unit}` : 'unlimited');
+    const memLimit = typeof vchState.memory_limit_mb === 'number' && vchState.memory_limit_mb > 0 ? vchState.memory_limit_mb * 1024 * 1024 : 0;
+    return {
+      ID: this.vch.id,
+      Containers: vms.length,
+      ContainersRunning: running,
+      ContainersPaused: 0,
+      ContainersStopped: vms.length - running,
+      Images: images.length,
+      Driver: 'vSphere',
+      DriverStatus: [
+        ['VCH', this.vch.name],
+        ['VCH resource pool', this.vch.id],
+        ['VCH CPU limit', limit(vchState.cpu_limit_mhz, 'MHz')],
+        ['VCH CPU reservation', limit(vchState.cpu_reservation_mhz, 'MHz')],
+        ['VCH memory limit', limit(vchState.memory_limit_mb, 'MB')],
+        ['VCH memory reservation', limit(vchState.memory_reservation_mb, 'MB')],
+        ['Datacenter', this.vch.datacenter],
+        ['Image store', String(vchState.image_store ?? '')],
+      ],
+      Plugins: { Volume: [], Network: ['vsphere-portgroup'], Authorization: null, Log: ['vsphere-console'] },
+      MemoryLimit: true,
+      SwapLimit: false,
+      CpuCfsPeriod: false,
+      CpuCfsQuota: false,
+      CPUShares: false,
+      CPUSet: false,
+      PidsLimit: false,
+      IPv4Forwarding: false,
+      Debug: false,
+      NFd: 0,
+      NGoroutines: 0,
+      SystemTime: new Date().toISOString(),
+      LoggingDriver: 'vsphere-console',
+      CgroupDriver: 'none',
+      NEventsListener: this.events.listeners,
+      KernelVersion: 'VMware vSphere',
+      OperatingSystem: 'VMware vSphere (vic-iac virtual container host)',
+      OSType: 'linux',
+      Architecture: 'x86_64',
+      NCPU: 0,
+      MemTotal: memLimit,
+      IndexServerAddress: 'https://index.docker.io/v1/',
+      RegistryConfig: { InsecureRegistryCIDRs: [], IndexConfigs: {}, Mirrors: [] },
+      Name: this.vch.name,
+      Labels: [],
+      ExperimentalBuild: false,
+      ServerVersion: this.options.version,
+      Runtimes: {},
+      DefaultRuntime: 'vsphere',
+      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      LiveRestoreEnabled: true,
+      Isolation: '',
+      InitBinary: '',
+      SecurityOptions: [],
+      Warnings: [],
+    };
+  }
+
+  private async auth(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = (await readJsonBody<{ username?: string; password?: string; serveraddress?: string }>(req)) ?? {};
+    if (!body.serveraddress) throw badRequest('docker login: name the registry (docker login <registry>); Docker Hub is not the default here');
+    const host = body.serveraddress.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    await checkRegistryLogin(host, { username: body.username ?? '', password: body.password ?? '' }, this.insecure(host));
+    sendJson(res, 200, { Status: 'Login Succeeded', IdentityToken: '' });
+  }
+
+  private insecure(registryHost: string): boolean {
+    return (this.options.insecureRegistries ?? []).includes(registryHost);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Containers
+
+  private async listContainers(query: URLSearchParams): Promise<unknown[]> {
+    const filters = parseFilters(query.get('filters'));
+    for (const key of filters.keys()) {
+      if (!SUPPORTED_PS_FILTERS.includes(key)) throw badRequest(`invalid filter '${key}': vic-iac filters containers by ${SUPPORTED_PS_FILTERS.join(', ')}`);
+    }
+    const all = query.get('all') === '1' || query.get('all') === 'true';
+    const vms = await this.containers(this.options.engine.forCommand());
+    const now = Date.now();
+    let shown = vms.filter((vm) => (all || filters.has('status') || dockerState(vm) === 'running') && matchesFilters(vm, filters));
+    shown = shown.sort((a, b) => containerSummaryCreated(b) - containerSummaryCreated(a) || String(a.name).localeCompare(String(b.name)));
+    const limit = Number(query.get('limit') ?? -1);
+    if (limit > 0) shown = shown.slice(0, limit);
+    return shown.map((vm) => containerSummary(vm, now));
+  }
+
+  private async createContainer(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    const body = (await readJsonBody<CreateBody>(req)) ?? {};
+    const engine = this.options.engine.forCommand();
+    const host = body.HostConfig ?? {};
+    if (body.Tty) throw notSupported('a TTY (-t)', 'run without -t; the output comes through docker logs and attach');
+    if (body.OpenStdin) throw notSupported('stdin (-i)', 'attach is output-only; run without -i');
+    if (host.Binds?.length || (body.Volumes && Object.keys(body.Volumes).length > 0))
+      throw notSupported('volumes (-v)', 'volumes are not built yet in vic-iac');
+    if (host.PortBindings && Object.keys(host.PortBindings).length > 0) {
+      throw notSupported(
+        'publishing ports (-p)',
+        "each container VM has its own address on its port group; the embedded simulator publishes the image's EXPOSE ports by itself",
+      );
+    }
+    const image = body.Image;
+    if (!image) throw badRequest('no image given: docker create <image>');
+    const name = query.get('name') || generatedName();
+    const vms = await this.containers(engine);
+    const taken = vms.find((vm) => vm.name === name);
+    if (taken) {
+      throw conflict(
+        `Conflict. The container name "/${name}" is already in use by container "${containerId(taken)}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
+    }
+    const stored = await this.findImage(image, engine);
+    const config: Attrs = {
+      vch_id: this.vch.id,
+      image_id: String(stored.id),
+      name,
+      power_state: 'stopped',
+      labels: {
+        ...(body.Labels ?? {}),
+        [LABEL.origin]: 'docker',
+        [LABEL.image]: image,
+        [LABEL.created]: new Date().toISOString(),
+        ...(host.AutoRemove ? { [LABEL.autoRemove]: 'true' } : {}),
+      },
+    };
+    if (body.Cmd && body.Cmd.length > 0) config.command = body.Cmd;
+    if (body.Entrypoint && body.Entrypoint.length > 0) config.entrypoint = body.Entrypoint;
+    if (body.Env && body.Env.length > 0) config.env = envMap(body.Env);
+    if (body.WorkingDir) config.working_dir = body.WorkingDir;
+    if (body.User) config.user = body.User;
+    if (body.Hostname) config.hostname = body.Hostname;
+    if (host.Memory) {
+      const mb = host.Memory / (1024 * 1024);
+      if (!Number.isInteger(mb)) throw badRequest(`-m/--memory ${host.Memory} bytes: a container VM's memory is whole MB, a multiple of 4 (e.g. -m 256m)`);
+      config.memory_mb = mb;
+    }
+    if (host.NanoCpus) {
+      const cpus = host.NanoCpus / 1e9;
+      if (!Number.isInteger(cpus)) throw badRequest(`--cpus ${cpus}: a container VM has whole virtual CPUs; use --cpus ${Math.max(1, Math.round(cpus))}`);
+      config.cpus = cpus;
+    }
+    const policy = host.RestartPolicy?.Name ?? '';
+    if (policy === 'unless-stopped') throw badRequest('--restart unless-stopped: vic-iac restarts containers "no", "on-failure[:N]" or "always"');
+    if (policy !== '' && policy !== 'no') config.restart = policy;
+    if (host.RestartPolicy?.MaximumRetryCount) config.max_restarts = host.RestartPolicy.MaximumRetryCount;
+    const network = host.NetworkMode;
+    if (network && network !== 'default' && network !== 'bridge') config.networks = [network];
+
+    const plan = await engine.plan('container_vm', null, config);
+    const text = problemsText(plan.problems);
+    if (text) throw badRequest(text);
+    const made = (await engine.apply(plan)) as Attrs;
+    const id = containerId(made);
+    this.lastState.set(id, 'created');
+    this.emitContainer('create', made);
+    sendJson(res, 201, { Id: id, Warnings: [] });
+  }
+
+  /** Applies the container's inputs with one attribute changed (power, labels) through the engine. */
+  private async changeContainer(engine: Engine, vm: Attrs, change: Attrs): Promise<Attrs> {
+    const plan = await engine.plan('container_vm', vm, { ...inputsOf(vm), ...change });
+    const text = problemsText(plan.problems);
+    if (text) throw badRequest(text);
+    return (await engine.apply(plan)) as Attrs;
+  }
+
+  private async startContainer(ref: string, res: ServerResponse): Promise<void> {
+    const engine = this.options.engine.forCommand();
+    const vm = await this.findContainer(ref, engine);
+    if (dockerState(vm) === 'running') throw new ApiError(304, 'container already started');
+    const now = await this.changeContainer(engine, vm, { power_state: 'running' });
+    this.lastState.set(containerId(vm), 'running');
+    if (labelsOf(vm)[LABEL.autoRemove] === 'true') {
+      this.autoRemove.add(containerId(vm));
+      this.ensurePolling();
+    }
+    this.emitContainer('start', now);
+    res.writeHead(204);
+    res.end();
+  }
+
+  /** stop and kill both power the VM off: the guest's process ends as with SIGKILL (exit code 137). */
+  private async stopContainer(ref: string, res: ServerResponse, how: 'stop' | 'kill'): Promise<void> {
+    const engine = this.options.engine.forCommand();
+    const vm = await this.findContainer(ref, engine);
+    if (dockerState(vm) !== 'running') {
+      if (how === 'kill') throw conflict(`Cannot kill container: ${ref}: container ${containerId(vm)} is not running`);
+      throw new ApiError(304, 'container already stopped');
+    }
+    const now = await this.changeContainer(engine, vm, { power_state: 'stopped' });
+    this.lastState.set(containerId(vm), dockerState(now));
+    if (how === 'kill') this.emitContainer('kill', now, { signal: 'SIGKILL' });
+    this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
+    if (how === 'stop') this.emitContainer('stop', now);
+    res.writeHead(204);
+    res.end();
+    this.ensurePolling();
+  }
+
+  private async restartContainer(ref: string, res: ServerResponse): Promise<void> {
+    const engine = this.options.engine.forCommand();
+    let vm = await this.findContainer(ref, engine);
+    if (dockerState(vm) === 'running') {
+      vm = await this.changeContainer(engine, vm, { power_state: 'stopped' });
+      this.emitContainer('die', vm, { exitCode: String(exitCodeOf(vm)) });
+    }
+    const now = await this.changeContainer(engine, vm, { power_state: 'running' });
+    this.lastState.set(containerId(vm), 'running');
+    this.emitContainer('start', now);
+    this.emitContainer('restart', now);
+    res.writeHead(204);
+    res.end();
+  }
+
+  private async removeContainer(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
+    const engine = this.options.engine.forCommand();
+    const vm = await this.findContainer(ref, engine);
+    await this.remove(engine, vm, query.get('force') === '1' || query.get('force') === 'true', ref);
+    res.writeHead(204);
+    res.end();
+  }
+
+  private async remove(engine: Engine, vm: Attrs, force: boolean, ref: string): Promise<void> {
+    if (!madeByDocker(vm)) {
+      throw conflict(
+        `container "${String(vm.name)}" is managed by infrastructure as code (a Terraform, Pulumi or vic state made it, not docker): remove it from that configuration and apply. docker may stop and start it; the next plan shows that as drift.`,
+      );
+    }
+    if (dockerState(vm) === 'running' && !force) {
+      throw conflict(`You cannot remove a running container ${containerId(vm)}. Stop the container before attempting removal or force remove`);
+    }
+    const plan = await engine.plan('container_vm', vm, null);
+    const text = problemsText(plan.problems);
+    if (text) throw badRequest(`cannot remove ${ref}: ${text}`);
+    await engine.apply(plan);
+    const id = containerId(vm);
+    this.autoRemove.delete(id);
+    if (this.lastState.get(id) === 'running') this.emitContainer('die', vm, { exitCode: '137' });
+    this.lastState.delete(id);
+    this.emitContainer('destroy', vm);
+  }
+
+  private renameContainer(_ref: string, _query: URLSearchParams, _res: ServerResponse): Promise<void> {
+    return Promise.reject(
+      notSupported(
+        'docker rename',
+        "a container VM's identity (its BIOS UUID, and so its id) derives from its VCH and its name; create a container with the new name and remove the old one",
+      ),
+    );
+  }
+
+  /** wait: the headers go out at once (the CLI waits for them before it starts the container), the body when the condition holds. */
+  private async waitContainer(ref: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const condition = query.get('condition') || 'not-running';
+    if (!['not-running', 'next-exit', 'removed'].includes(condition))
+      throw badRequest(`invalid condition: "${condition}": use not-running, next-exit or removed`);
+    const vm = await this.findContainer(ref);
+    const id = containerId(vm);
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    let gone = false;
+    req.on('close', () => (gone = true));
+    res.on('close', () => (gone = true));
+    const firstFinish = vm.finished_at;
+    let seenRunning = dockerState(vm) === 'running';
+    let last = vm;
+    const done = (now: Attrs | undefined): boolean => {
+      if (!now) return true;
+      last = now;
+      const running = dockerState(now) === 'running';
+      if (running) seenRunning = true;
+      if (condition === 'not-running') return !running;
+      // A new exit: seen running and now not, or an end newer than when the wait began.
+      const exited = !running && (seenRunning || (now.finished_at !== firstFinish && now.finished_at !== null));
+      return condition === 'next-exit' && exited;
+    };
+    const settled = await this.until((vms) => {
+      if (gone) return true;
+      const now = vms.find((v) => containerId(v) === id);
+      if (condition === 'removed') {
+        if (now) done(now);
+        return now === undefined;
+      }
+      return done(now);
+    });
+    if (gone || !settled) return;
+    res.end(JSON.stringify({ StatusCode: exitCodeOf(last), Error: null }));
+  }
+
+  /** Resolves once `check` says so over the VCH's containers (one shared poll for every waiter); false when the endpoint closes. */
+  private until(check: (vms: readonly Attrs[]) => boolean): Promise<boolean> {
+    return new Promise((resolve) => {
+      const waiter = (vms: readonly Attrs[]) => {
+        if (this.closed) {
+          this.waiters.delete(waiter);
+          resolve(false);
+        } else if (check(vms)) {
+          this.waiters.delete(waiter);
+          resolve(true);
+        }
+      };
+      this.waiters.add(waiter);
+      this.ensurePolling();
+    });
+  }
+
+  private ensurePolling(): void {
+    if (this.polling || this.closed) return;
+    this.polling = true;
+    const tick = async () => {
+      this.lastTickAt = Date.now();
+      try {
+        const vms = await this.containers(this.options.engine.forCommand());
+        this.observe(vms);
+        for (const w of [...this.waiters]) w(vms);
+        await this.removeExited(vms);
+      } catch (err) {
+        this.log(`watching containers: ${(err as Error).message}`);
+      }
+      // Someone reading `docker events` also keeps it going: containers that end by themselves are `die` events.
+      if (!this.closed && (this.waiters.size > 0 || this.autoRemove.size > 0 || this.events.listeners > 0)) setTimeout(() => void tick(), this.pollMs).unref();
+      else {
+        this.polling = false;
+        for (const w of [...this.waiters]) w([]);
+      }
+    };
+    // Looks stay pollMs apart even when the poll stopped and starts again for a new waiter.
+    setTimeout(() => void tick(), Math.max(0, this.lastTickAt + this.pollMs - Date.now())).unref();
+  }
+
+  /** Containers that ended on their own (the guest powered off) since the last look: `die` events. */
+  private observe(vms: readonly Attrs[]): void {
+    for (const vm of vms) {
+      const id = containerId(vm);
+      const state = dockerState(vm);
+      if (this.lastState.get(id) === 'running' && state !== 'running') this.emitContainer('die', vm, { exitCode: String(exitCodeOf(vm)) });
+      this.lastState.set(id, state);
+    }
+  }
+
+  private async removeExited(vms: readonly Attrs[]): Promise<void> {
+    for (const id of [...this.autoRemove]) {
+      const vm = vms.find((v) => containerId(v) === id);
+      if (!vm) {
+        this.autoRemove.delete(id);
+        continue;
+      }
+      if (dockerState(vm) !== 'exited') continue;
+      this.autoRemove.delete(id);
+      await this.remove(this.options.engine.forCommand(), vm, false, String(vm.name)).catch((err: unknown) =>
+        this.log(`--rm of container ${String(vm.name)}: ${(err as Error).message}`),
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Output: logs and attach, from the VM's console file
+
+  private async logs(ref: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const flag = (k: string) => query.get(k) === '1' || query.get(k) === 'true';
+    const vm = await this.findContainer(ref);
+    const tailText = query.get('tail') ?? 'all';
+    const tail = tailText === 'all' || tailText === '' ? undefined : Number(tailText);
+    if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw badRequest(`--tail ${tailText}: expected a whole number of lines or "all"`);
+    const since = Number(query.get('since') ?? 0);
+    const until = Number(query.get('until') ?? 0);
+    const want = { stdout: flag('stdout'), stderr: flag('stderr') };
+    res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
+    res.flushHeaders();
+    let gone = false;
+    res.on('close', () => (gone = true));
+    const keep = (l: OutputLine) => {
+      const t = Date.parse(l.time) / 1000;
+      return want[l.stream] && (since <= 0 || t >= since) && (until <= 0 || t <= until);
+    };
+    const write = (lines: readonly OutputLine[]) => {
+      for (const l of lines) res.write(frame(STREAM[l.stream], `${flag('timestamps') ? `${l.time} ` : ''}${l.text}\n`));
+    };
+    await this.streamOutput(vm, {
+      from: 'start',
+      follow: flag('follow'),
+      untilExit: false,
+      gone: () => gone,
+      first: (lines) => {
+        const kept = lines.filter(keep);
+        write(tail === undefined ? kept : kept.slice(Math.max(0, kept.length - tail)));
+      },
+      next: (lines) => write(lines.filter(keep)),
+    });
+    res.end();
+  }
+
+  private async attach(ref: string, query: URLSearchParams, socket: Duplex): Promise<void> {
+    const flag = (k: string) => query.get(k) === '1' || query.get(k) === 'true';
+    const vm = await this.findContainer(ref);
+    socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+    let gone = false;
+    // The CLI half-closes its side when it has no stdin to send: only a full close means it left.
+    socket.on('close', () => (gone = true));
+    socket.resume();
+    const want = { stdout: flag('stdout'), stderr: flag('stderr') };
+    const write = (lines: readonly OutputLine[]) => {
+      for (const l of lines) if (want[l.stream] && !gone) socket.write(frame(STREAM[l.stream], `${l.text}\n`));
+    };
+    await this.streamOutput(vm, { from: 'end', follow: flag('stream'), untilExit: true, gone: () => gone, first: write, next: write });
+    if (!gone) socket.end();
+  }
+
+  /**
+   * The container's output lines from its console file: what is there (from its start, or only
+   * what comes after now), then, when following, what comes until it stops. `untilExit`: a
+   * container not started yet is waited for (attach comes before start). After it stops, the file
+   * is read once more, so the last lines of a short-lived container are never lost.
+   */
+  private async streamOutput(
+    vm: Attrs,
+    o: {
+      from: 'start' | 'end';
+      follow: boolean;
+      untilExit: boolean;
+      gone: () => boolean;
+      first: (lines: readonly OutputLine[]) => void;
+      next: (lines: readonly OutputLine[]) => void;
+    },
+  ): Promise<void> {
+    const engine = this.options.engine.forCommand();
+    const vmPath = String(vm.vm_path ?? '');
+    if (!vmPath) return;
+    const id = containerId(vm);
+    const reader = new OutputLineReader();
+    const first = await engine.readContainerConsole(this.vch.datacenter, vmPath, 0);
+    let offset = first.size;
+    const existing = reader.push(first.data.toString('utf8'));
+    if (o.from === 'start') o.first(existing);
+    if (!o.follow) {
+      if (o.from === 'start') o.first(reader.end());
+      return;
+    }
+    let seenRunning = dockerState(vm) === 'running';
+    const readMore = async () => {
+      const more = await engine.readContainerConsole(this.vch.datacenter, vmPath, offset);
+      offset = Math.max(offset, more.size);
+      o.next(reader.push(more.data.toString('utf8')));
+    };
+    for (;;) {
+      // Asked first whether it still runs, then read: output written before it stopped is not missed.
+      const vms = await this.nextLook();
+      if (o.gone() || this.closed) return;
+      const now = vms.find((v) => containerId(v) === id);
+      const running = now !== undefined && dockerState(now) === 'running';
+      if (running) seenRunning = true;
+      await readMore();
+      if (!running && (seenRunning || !o.untilExit || now === undefined)) break;
+    }
+    o.next(reader.end());
+  }
+
+  /** The VCH's containers at the next look the shared poll takes. */
+  private nextLook(): Promise<readonly Attrs[]> {
+    return new Promise((resolve) => {
+      void this.until((vms) => {
+        resolve(vms);
+        return true;
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Images
+
+  private async storedImages(engine: Engine): Promise<Attrs[]> {
+    return engine.listIn('image', this.vch.id);
+  }
+
+  /** An image of the VCH's store by name (as pulled), by id or by an id prefix. */
+  private async findImage(ref: string, engine: Engine = this.options.engine.forCommand()): Promise<Attrs> {
+    const images = await this.storedImages(engine);
+    const canonical = canonicalReference(ref);
+    const hex = ref.replace(/^sha256:/, '');
+    const found =
+      images.find((i) => canonical !== undefined && canonicalReference(String(i.reference)) === canonical) ??
+      images.find((i) => /^[0-9a-f]{4,64}$/.test(hex) && String(i.id).slice(7).startsWith(hex));
+    if (!found) throw notFound(`No such image: ${ref}`);
+    return found;
+  }
+
+  private async listImages(): Promise<unknown[]> {
+    const engine = this.options.engine.forCommand();
+    const [images, vms] = await Promise.all([this.storedImages(engine), this.containers(engine)]);
+    return images.map((i) => ({
+      Id: i.id,
+      ParentId: '',
+      RepoTags: [displayReference(String(i.reference))],
+      RepoDigests: [`${repositoryOf(String(i.reference))}@${String(i.id)}`],
+      Created: unixSeconds(i.created),
+      Size: Number(i.size_bytes ?? 0),
+      SharedSize: -1,
+      VirtualSize: Number(i.size_bytes ?? 0),
+      Labels: i.labels ?? {},
+      Containers: vms.filter((vm) => vm.image_id === i.id).length,
+    }));
+  }
+
+  private async inspectImage(ref: string): Promise<Record<string, unknown>> {
+    const i = await this.findImage(ref);
+    return {
+      Id: i.id,
+      RepoTags: [displayReference(String(i.reference))],
+      RepoDigests: [`${repositoryOf(String(i.reference))}@${String(i.id)}`],
+      Parent: '',
+      Comment: '',
+      Created: i.created ?? '',
+      Author: '',
+      Architecture: String(i.platform ?? 'linux/amd64').split('/')[1] ?? 'amd64',
+      Os: String(i.platform ?? 'linux/amd64').split('/')[0] ?? 'linux',
+      Size: Number(i.size_bytes ?? 0),
+      Config: {
+        Entrypoint: i.entrypoint ?? null,
+        Cmd: i.cmd ?? null,
+        Env: i.env ?? [],
+        WorkingDir: i.working_dir ?? '',
+        User: i.user ?? '',
+        Labels: i.labels ?? {},
+        ExposedPorts: Object.fromEntries(((i.exposed_ports as string[] | null) ?? []).map((p) => [p, {}])),
+      },
+      RootFS: { Type: 'layers', Layers: [] },
+      Metadata: { LastTagTime: ZERO },
+      VSphere: { DiskPath: i.disk_path ?? null },
+    };
+  }
+
+  private async removeImage(ref: string, res: ServerResponse): Promise<void> {
+    const engine = this.options.engine.forCommand();
+    const image = await this.findImage(ref, engine);
+    const users = (await this.containers(engine)).filter((vm) => vm.image_id === image.id);
+    if (users.length > 0) {
+      throw conflict(
+        `conflict: unable to delete ${String(image.id).slice(7, 19)} (must be forced) - image is being used by container ${containerId(users[0])} (${users.map((u) => String(u.name)).join(', ')}); remove those containers first`,
+      );
+    }
+    const plan = await engine.plan('image', image, null);
+    const text = problemsText(plan.problems);
+    if (text) throw badRequest(text);
+    await engine.apply(plan);
+    this.events.emit({ Type: 'image', Action: 'delete', Actor: { ID: String(image.id), Attributes: { name: String(image.reference) } } });
+    sendJson(res, 200, [{ Untagged: displayReference(String(image.reference)) }, { Deleted: image.id }]);
+  }
+
+  /** docker pull: the image pipeline through an image plan, its progress as Docker's JSON stream. */
+  private async pull(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    const from = query.get('fromImage');
+    if (query.get('fromSrc')) throw notSupported('docker import', 'push the image to a registry and pull it');
+    if (!from) throw badRequest('fromImage is required');
+    const tag = query.get('tag') ?? '';
+    const reference = tag === '' ? from : tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`;
+    let parsed;
+    try {
+      parsed = parseImageReference(reference);
+    } catch (err) {
+      throw badRequest((err as Error).message);
+    }
+    const auth = registryAuth(req.headers['x-registry-auth']);
+    const engine = this.options.engine.forCommand();
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    const line = (o: unknown) => res.write(`${JSON.stringify(o)}\n`);
+    const short = tag.startsWith('sha256:') ? tag.slice(7, 19) : tag || 'latest';
+    line({ status: `Pulling from ${parsed.repository}`, id: short });
+    try {
+      const plan = await engine.plan('image', null, {
+        vch_id: this.vch.id,
+        reference,
+        insecure_registry: this.insecure(parsed.registry),
+        ...(auth ? { registry_auth: auth } : {}),
+      });
+      const text = problemsText(plan.problems);
+      if (text) throw new Error(text);
+      const digest = typeof plan.planned?.digest === 'string' ? plan.planned.digest : '';
+      const layer = digest ? digest.slice(7, 19) : short;
+      const made = (await engine.apply(plan, {
+        onProgress: (e: ProgressEvent) =>
+          line({
+            status: phaseText(e.phase),
+            ...(e.total ? { progressDetail: { current: e.current ?? 0, total: e.total } } : { progressDetail: {} }),
+            id: layer,
+          }),
+      })) as Attrs;
+      line({ status: 'Pull complete', progressDetail: {}, id: layer });
+      line({ status: `Digest: ${String(made.id)}` });
+      line({ status: `Status: Downloaded newer image for ${reference}` });
+      this.events.emit({ Type: 'image', Action: 'pull', Actor: { ID: reference, Attributes: { name: reference } } });
+    } catch (err) {
+      const message = (err as Error).message;
+      line({ errorDetail: { message }, error: message });
+    }
+    res.end();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Networks and events
+
+  /** The VCH's port groups: its bridge network and those its containers use. */
+  private async networks(): Promise<Array<Record<string, unknown> & { Name: string; Id: string }>> {
+    const vms = await this.containers(this.options.engine.forCommand());
+    const names = new Set<string>();
+    if (this.vch.bridgeNetwork) names.add(this.vch.bridgeNetwork);
+    for (const vm of vms) for (const n of Array.isArray(vm.networks) ? vm.networks : []) names.add(String(n));
+    return [...names].sort().map((name) => ({
+      Name: name,
+      Id: name,
+      Created: ZERO,
+      Scope: 'local',
+      Driver: 'vsphere-portgroup',
+      EnableIPv6: false,
+      IPAM: { Driver: 'default', Options: null, Config: [] },
+      Internal: false,
+      Attachable: false,
+      Ingress: false,
+      ConfigFrom: { Network: '' },
+      ConfigOnly: false,
+      Containers: Object.fromEntries(
+        vms
+          .filter((vm) => Array.isArray(vm.networks) && vm.networks.includes(name))
+          .map((vm) => [containerId(vm), { Name: String(vm.name), EndpointID: '', MacAddress: '', IPv4Address: '', IPv6Address: '' }]),
+      ),
+      Options: { 'vsphere.portgroup': name, ...(name === this.vch.bridgeNetwork ? { 'vic-iac.bridge': 'true' } : {}) },
+      Labels: {},
+    }));
+  }
+
+  private emitContainer(action: string, vm: Attrs, extra: Record<string, string> = {}): void {
+    this.events.emit({
+      Type: 'container',
+      Action: action,
+      Actor: { ID: containerId(vm), Attributes: { ...labelsOf(vm), image: imageOf(vm), name: String(vm.name), ...extra } },
+    });
+  }
+
+  private streamEvents(query: URLSearchParams, req: IncomingMessage, res: ServerResponse): void {
+    const filters = parseFilters(query.get('filters'));
+    const since = query.get('since') ? Number(query.get('since')) : undefined;
+    const until = query.get('until') ? Number(query.get('until')) : undefined;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    const matches = (e: DockerEvent) =>
+      [...filters].every(([k, values]) => {
+        if (values.length === 0) return true;
+        if (k === 'type') return values.includes(e.Type);
+        if (k === 'event') return values.includes(e.Action);
+        if (k === 'container') return e.Type === 'container' && values.some((v) => e.Actor.ID.startsWith(v) || e.Actor.Attributes.name === v);
+        if (k === 'image') return values.includes(e.Actor.Attributes.image ?? e.Actor.Attributes.name ?? '');
+        if (k === 'label')
+          return values.some((v) => (v.includes('=') ? e.Actor.Attributes[v.split('=')[0]] === v.slice(v.indexOf('=') + 1) : v in e.Actor.Attributes));
+        return false;
+      });
+    const write = (e: DockerEvent) => {
+      if (matches(e)) res.write(`${JSON.stringify(e)}\n`);
+    };
+    const stop = this.events.subscribe({ since, until }, write, () => res.end());
+    this.ensurePolling();
+    req.on('close', stop);
+    res.on('close', stop);
+  }
+}
+
+const ZERO = '0001-01-01T00:00:00Z';
+
+interface CreateBody {
+  Image?: string;
+  Cmd?: string[] | null;
+  Entrypoint?: string[] | null;
+  Env?: string[] | null;
+  WorkingDir?: string;
+  User?: string;
+  Hostname?: string;
+  Labels?: Record<string, string> | null;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  Volumes?: Record<string, unknown> | null;
+  HostConfig?: {
+    AutoRemove?: boolean;
+    Memory?: number;
+    NanoCpus?: number;
+    RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
+    NetworkMode?: string;
+    Binds?: string[] | null;
+    PortBindings?: Record<string, unknown> | null;
+  };
+}
+
+function envMap(list: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const i = kv.indexOf('=');
+    if (i < 0) out[kv] = '';
+    else out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+function canonicalReference(text: string): string | undefined {
+  try {
+    return formatImageReference(parseImageReference(text));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The repository of a reference, as docker shows it (`127.0.0.1:5000/app`, `busybox`). */
+function repositoryOf(text: string): string {
+  try {
+    const r = parseImageReference(text);
+    return displayReference(`${r.registry}/${r.repository}`);
+  } catch {
+    return text;
+  }
+}
+
+/** A reference as docker shows it: Docker Hub's without its registry and library/ prefix. */
+function displayReference(text: string): string {
+  return text.replace(/^docker\.io\/(library\/)?/, '');
+}
+
+function phaseText(phase: string): string {
+  if (phase === 'pull') return 'Downloading';
+  if (phase === 'build') return 'Extracting';
+  if (phase === 'upload') return 'Uploading to the image store';
+  return phase;
+}
+
+/** X-Registry-Auth: base64url JSON `{username, password, serveraddress}`; an empty object means none. */
+function registryAuth(header: string | string[] | undefined): { username: string; password: string } | undefined {
+  const text = Array.isArray(header) ? header[0] : header;
+  if (!text) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8')) as { username?: string; password?: string };
+    return parsed.username ? { username: parsed.username, password: parsed.password ?? '' } : undefined;
+  } catch {
+    throw badRequest('X-Registry-Auth is not base64-encoded JSON');
+  }
+}
+
+function containerSummaryCreated(vm: Attrs): number {
+  return unixSeconds(labelsOf(vm)[LABEL.created] ?? vm.started_at);
+}
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  return new ApiError(500, err instanceof Error ? err.message : String(err));
+}

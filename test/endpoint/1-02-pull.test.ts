@@ -1,0 +1,76 @@
+/**
+ * VIC Group1 1-02 pull, 1-03 images and 1-12 rmi: pull through the image pipeline with Docker's
+ * progress stream, docker login against a registry with basic auth, docker images, and rmi refused
+ * while a container uses the image.
+ */
+import { useRegistry } from '../helpers/registry';
+import { busyboxImage, useDockerBed } from './docker-env';
+
+describe('1-02 docker pull, 1-03 images, 1-12 rmi', () => {
+  const bed = useDockerBed({ vchName: 'vch-pull' });
+  const privateRegistry = useRegistry({ basicAuth: { username: 'alice', password: 's3cret-pw' } });
+  const since = Math.floor(Date.now() / 1000);
+
+  test('GIVEN an image in the registry WHEN docker pull runs THEN it shows progress, the digest and the status', async () => {
+    const r = await bed().docker(['pull', bed().image], { timeoutMs: 180_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Digest: sha256:[0-9a-f]{64}/);
+    expect(r.stdout).toMatch(new RegExp(`Status: Downloaded newer image for ${bed().image.replace(/[.]/g, '\\.')}`));
+    expect(r.stdout.trim().split('\n').pop()).toBe(bed().image);
+  });
+
+  test("GIVEN a tag the registry does not have THEN docker pull fails with the registry's reason", async () => {
+    const r = await bed().docker(['pull', `${bed().registryHost}/vic-test/busybox:nope`], { timeoutMs: 120_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/nope/);
+  });
+
+  test('GIVEN pulled images WHEN docker images runs THEN it lists them with repository, tag, id and size', async () => {
+    const r = await bed().docker(['images', '--format', '{{.Repository}} {{.Tag}} {{.ID}}']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^${bed().registryHost.replace(/[.]/g, '\\.')}/vic-test/busybox 1 [0-9a-f]{12}\\n$`));
+    const q = await bed().docker(['images', '-q']);
+    expect(q.stdout).toMatch(/^[0-9a-f]{12}\n$/);
+    const inspect = await bed().docker(['image', 'inspect', '--format', '{{.Os}} {{json .Config.Cmd}}', bed().image]);
+    expect(inspect.stdout).toBe('linux ["sh","-c","echo hello from a container VM"]\n');
+  });
+
+  test('GIVEN an image a container uses WHEN docker rmi runs THEN it is refused; once the container is gone it is removed', async () => {
+    expect((await bed().docker(['create', '--name', 'user-1', bed().image])).code).toBe(0);
+    const refused = await bed().docker(['rmi', bed().image]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/unable to delete [0-9a-f]{12} \(must be forced\) - image is being used by container [0-9a-f]{64} \(user-1\)/);
+    expect((await bed().docker(['rm', 'user-1'])).code).toBe(0);
+    const r = await bed().docker(['rmi', bed().image]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(new RegExp(`Untagged: ${bed().image.replace(/[.]/g, '\\.')}\\nDeleted: sha256:[0-9a-f]{64}\\n`));
+    expect((await bed().docker(['images', '-q'])).stdout).toBe('');
+    const none = await bed().docker(['rmi', 'nope:1']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/No such image: nope:1/);
+  });
+
+  test('GIVEN a registry with basic auth WHEN docker login and docker pull run THEN the pull works; a wrong password is refused', async () => {
+    await privateRegistry().pushImage(busyboxImage(), 'private/busybox:1');
+    const host = privateRegistry().host;
+    bed().insecureRegistries.push(host);
+    const anonymous = await bed().docker(['pull', `${host}/private/busybox:1`], { timeoutMs: 120_000 });
+    expect(anonymous.code).toBe(1);
+    const login = await bed().docker(['login', '-u', 'alice', '-p', 's3cret-pw', host]);
+    expect(login.stdout).toMatch(/Login Succeeded/);
+    expect(login.code).toBe(0);
+    const pulled = await bed().docker(['pull', `${host}/private/busybox:1`], { timeoutMs: 180_000 });
+    expect([pulled.code, pulled.stderr]).toEqual([0, '']);
+    const bad = await bed().docker(['login', '-u', 'alice', '-p', 'wrong', host]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/unauthorized: incorrect username or password/);
+    expect(bad.stderr).not.toContain('wrong');
+  });
+
+  test('GIVEN the pulls above WHEN docker events reads them back THEN each pull is an image event', async () => {
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const r = await bed().docker(['events', '--since', String(since), '--until', String(until), '--filter', 'type=image', '--format', '{{.Action}}']);
+    expect(r.stdout.split('\n').filter((l) => l === 'pull').length).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -1,0 +1,54 @@
+/** VIC Group1 1-04 create: a container VM made powered off, with the same markers and identity as an IaC-made one. */
+import { containerVmUuid } from '../../src/resources/container-vm.lifecycle';
+import { vsphereEnv } from '../helpers/engine';
+import { cleanEnv, runVic } from '../cli/run-vic';
+import { useDockerBed } from './docker-env';
+
+describe('1-04 docker create', () => {
+  const bed = useDockerBed({ pull: true, vchName: 'vch-create' });
+
+  test('GIVEN an image WHEN docker create runs THEN it prints the id, and the container VM is one like IaC makes (BIOS UUID from VCH and name)', async () => {
+    const r = await bed().docker(['create', '--name', 'cr-1', bed().image, 'echo', 'hi']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    const vm = (await bed().engine.inventory()).containerVms.find((v) => v.name === 'cr-1');
+    expect(vm).toMatchObject({ id: containerVmUuid(String(bed().vch.id), 'cr-1'), power_state: 'stopped', status: 'created', command: ['echo', 'hi'] });
+    expect((await bed().docker(['ps', '-a', '--format', '{{.Names}} {{.Status}}'])).stdout).toBe('cr-1 Created\n');
+    // One world: vic ls --all (and the data sources) see what docker made.
+    const ls = await runVic(['ls', '--all'], cleanEnv(vsphereEnv(bed().sim)));
+    expect(ls.code).toBe(0);
+    expect(ls.stdout).toMatch(/^CONTAINER VM +cr-1 +vm-\d+ +poweredOff +created /m);
+  });
+
+  test('GIVEN an image that is nowhere WHEN docker create runs THEN it says so', async () => {
+    const r = await bed().docker(['create', `${bed().registryHost}/vic-test/none:1`], { timeoutMs: 120_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Unable to find image|No such image|none/);
+  });
+
+  test('GIVEN volumes or published ports THEN create is refused with what to do instead', async () => {
+    const v = await bed().docker(['create', '-v', '/data', bed().image]);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toMatch(/volumes \(-v\) is not supported by vic-iac/);
+    const p = await bed().docker(['create', '-p', '8080:80', bed().image]);
+    expect(p.code).toBe(1);
+    expect(p.stderr).toMatch(/publishing ports \(-p\) is not supported by vic-iac/);
+  });
+});
+
+describe('network ls and inspect', () => {
+  const bed = useDockerBed({ vchName: 'vch-net' });
+
+  test('GIVEN a VCH WHEN docker network ls and inspect run THEN its bridge port group shows as a network', async () => {
+    const ls = await bed().docker(['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Scope}}']);
+    expect([ls.code, ls.stdout]).toEqual([0, 'VM Network vsphere-portgroup local\n']);
+    const inspect = await bed().docker(['network', 'inspect', '--format', '{{.Name}} {{index .Options "vic-iac.bridge"}}', 'VM Network']);
+    expect([inspect.code, inspect.stdout]).toEqual([0, 'VM Network true\n']);
+    const none = await bed().docker(['network', 'inspect', 'nope']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/network nope not found/);
+    const create = await bed().docker(['network', 'create', 'mine']);
+    expect(create.code).toBe(1);
+    expect(create.stderr).toMatch(/creating or changing networks is not supported by vic-iac: port groups are made in vSphere/);
+  });
+});

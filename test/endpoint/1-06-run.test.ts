@@ -1,0 +1,77 @@
+/**
+ * VIC Group1 1-06 run: docker run attached and detached, against guests that really run (the
+ * simulator's QEMU runner). Each boot costs seconds under TCG, so each case boots once and checks
+ * everything that run shows: output, stream separation, exit code, --rm.
+ */
+import { useDockerBed } from './docker-env';
+
+const BOOT_MS = 240_000;
+
+describe('1-06 docker run', () => {
+  const bed = useDockerBed({ sim: { runGuests: { maxRunning: 2 } }, pull: true, vchName: 'vch-run' });
+
+  test(
+    'GIVEN an image WHEN docker run --name runs it attached THEN its output shows, stdout and stderr apart, with its exit code',
+    async () => {
+      const r = await bed().docker(['run', '--name', 'run-1', '-e', 'WHO=vsphere', bed().image, 'sh', '-c', 'echo "hello $WHO"; echo oops >&2; exit 3'], {
+        timeoutMs: BOOT_MS,
+      });
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 3, stdout: 'hello vsphere\n', stderr: 'oops\n' });
+      const ps = await bed().docker(['ps', '-a', '--filter', 'name=run-1', '--format', '{{.Names}} {{.Status}}']);
+      expect(ps.stdout).toMatch(/^run-1 Exited \(3\) (Less than a second|\d+ seconds?) ago\n$/);
+    },
+    BOOT_MS,
+  );
+
+  test(
+    'GIVEN --rm WHEN the container exits THEN docker run returns its code and the container VM is gone',
+    async () => {
+      const r = await bed().docker(['run', '--rm', '--name', 'run-rm', bed().image, 'false'], { timeoutMs: BOOT_MS });
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 1, stdout: '', stderr: '' });
+      const ps = await bed().docker(['ps', '-a', '-q', '--filter', 'name=run-rm']);
+      expect(ps.stdout).toBe('');
+      const { containerVms } = await bed().engine.inventory();
+      expect(containerVms.map((vm) => vm.name)).not.toContain('run-rm');
+    },
+    BOOT_MS,
+  );
+
+  test(
+    'GIVEN run -d THEN it prints the id at once, and docker wait and docker logs give the exit code and the output',
+    async () => {
+      const d = await bed().docker(['run', '-d', '--name', 'run-d', bed().image], { timeoutMs: BOOT_MS });
+      expect(d.stderr).toBe('');
+      expect(d.code).toBe(0);
+      expect(d.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+      const w = await bed().docker(['wait', 'run-d'], { timeoutMs: BOOT_MS });
+      expect([w.code, w.stdout]).toEqual([0, '0\n']);
+      const logs = await bed().docker(['logs', 'run-d']);
+      expect([logs.code, logs.stdout, logs.stderr]).toEqual([0, 'hello from a container VM\n', '']);
+      const inspect = await bed().docker([
+        'inspect',
+        '--format',
+        '{{.State.Status}} {{.State.ExitCode}} {{.Config.Image}} {{.HostConfig.AutoRemove}}',
+        'run-d',
+      ]);
+      expect(inspect.stdout).toBe(`exited 0 ${bed().image} false\n`);
+    },
+    BOOT_MS,
+  );
+
+  test('GIVEN a name in use THEN docker run is refused with 409 and the id of the holder', async () => {
+    const r = await bed().docker(['run', '--name', 'run-d', bed().image]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/Conflict\. The container name "\/run-d" is already in use by container "[0-9a-f]{64}"/);
+  });
+
+  test('GIVEN an input vSphere cannot take THEN create is refused naming the flag', async () => {
+    const r = await bed().docker(['create', '--cpus', '1.5', bed().image]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--cpus 1\.5: a container VM has whole virtual CPUs/);
+    const m = await bed().docker(['create', '-m', '6m', bed().image]);
+    expect(m.code).toBe(1);
+    expect(m.stderr).toMatch(/-m\/--memory .*memory_mb.*multiple of 4/);
+    const t = await bed().docker(['create', '-t', bed().image]);
+    expect(t.stderr).toMatch(/a TTY \(-t\) is not supported by vic-iac: run without -t/);
+  });
+});

@@ -1,0 +1,81 @@
+/** VIC Group1 1-23 inspect (and 1-04 create's flags): what docker create was given shows in docker inspect; Config, HostConfig, State and NetworkSettings are never null. */
+import { useDockerBed } from './docker-env';
+
+describe('1-23 docker inspect', () => {
+  const bed = useDockerBed({ pull: true, vchName: 'vch-inspect' });
+
+  test('GIVEN a container created with every supported flag WHEN docker inspect runs THEN each shows', async () => {
+    const c = await bed().docker([
+      'create',
+      '--name',
+      'insp-1',
+      '-e',
+      'A=1',
+      '-e',
+      'B=two words',
+      '-w',
+      '/tmp',
+      '-u',
+      '1000:1000',
+      '--entrypoint',
+      '/bin/sh',
+      '-m',
+      '256m',
+      '--cpus',
+      '2',
+      '-l',
+      'tier=web',
+      '--restart',
+      'on-failure:3',
+      '--network',
+      'VM Network',
+      bed().image,
+      '-c',
+      'echo hi',
+    ]);
+    expect([c.code, c.stderr]).toEqual([0, '']);
+    const id = c.stdout.trim();
+    const r = await bed().docker(['inspect', 'insp-1']);
+    expect(r.code).toBe(0);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON document read field by field
+    const [doc] = JSON.parse(r.stdout) as Array<Record<string, any>>;
+    expect(doc.Id).toBe(id);
+    expect(doc.Name).toBe('/insp-1');
+    expect(doc.State).toMatchObject({ Status: 'created', Running: false, ExitCode: 0 });
+    expect(doc.Config).toMatchObject({
+      Env: ['A=1', 'B=two words'],
+      WorkingDir: '/tmp',
+      User: '1000:1000',
+      Entrypoint: ['/bin/sh'],
+      Cmd: ['-c', 'echo hi'],
+      Image: bed().image,
+      Tty: false,
+    });
+    expect(doc.Config.Labels).toMatchObject({ tier: 'web', 'vic-iac.docker.origin': 'docker' });
+    expect(doc.HostConfig).toMatchObject({
+      Memory: 256 * 1024 * 1024,
+      NanoCpus: 2e9,
+      RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 },
+      AutoRemove: false,
+      NetworkMode: 'VM Network',
+    });
+    expect(Object.keys(doc.NetworkSettings.Networks)).toEqual(['VM Network']);
+    expect(doc.VSphere.Moid).toMatch(/^vm-\d+$/);
+    const fmt = await bed().docker(['inspect', '--format', '{{.Config.Tty}} {{.HostConfig.AutoRemove}} {{.State.Status}}', id.slice(0, 12)]);
+    expect(fmt.stdout).toBe('false false created\n');
+  });
+
+  test('GIVEN a container without a name THEN it gets one, and inspect finds it by it', async () => {
+    const c = await bed().docker(['create', bed().image]);
+    expect(c.code).toBe(0);
+    const name = (await bed().docker(['inspect', '--format', '{{.Name}}', c.stdout.trim()])).stdout.trim();
+    expect(name).toMatch(/^\/vic_[0-9a-f]{10}$/);
+    expect((await bed().docker(['inspect', '--format', '{{.Id}}', name.slice(1)])).stdout.trim()).toBe(c.stdout.trim());
+  });
+
+  test('GIVEN a network the VCH cannot reach THEN create is refused naming --network', async () => {
+    const r = await bed().docker(['create', '--network', 'no-such-portgroup', bed().image]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--network \(networks\[0\]\): .*no-such-portgroup/);
+  });
+});

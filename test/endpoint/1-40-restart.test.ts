@@ -1,0 +1,31 @@
+/** VIC Group1 1-40 restart, with a guest that really runs: the process runs again (its output twice). */
+import { useDockerBed } from './docker-env';
+
+const BOOT_MS = 300_000;
+
+describe('1-40 docker restart', () => {
+  const bed = useDockerBed({ sim: { runGuests: { maxRunning: 2 } }, pull: true, vchName: 'vch-restart' });
+
+  test(
+    'GIVEN a running container WHEN docker restart runs THEN it runs again and its output shows both runs',
+    async () => {
+      expect((await bed().docker(['run', '-d', '--name', 'rs-1', bed().image, 'sh', '-c', 'echo booted; sleep 600'], { timeoutMs: BOOT_MS })).code).toBe(0);
+      await waitForLog('booted\n');
+      const r = await bed().docker(['restart', '-t', '1', 'rs-1'], { timeoutMs: BOOT_MS });
+      expect([r.code, r.stdout, r.stderr]).toEqual([0, 'rs-1\n', '']);
+      await waitForLog('booted\nbooted\n');
+      expect((await bed().docker(['ps', '--format', '{{.Names}} {{.State}}'])).stdout).toBe('rs-1 running\n');
+    },
+    BOOT_MS,
+  );
+
+  async function waitForLog(want: string): Promise<void> {
+    let last = '';
+    for (let i = 0; i < 120; i++) {
+      last = (await bed().docker(['logs', 'rs-1'])).stdout;
+      if (last === want) return;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(last).toBe(want);
+  }
+});

@@ -1,0 +1,157 @@
+/**
+ * The test bed of the Docker endpoint suites: a simulator (guests really run in QEMU when asked), a
+ * registry holding a small busybox image, a VCH applied through the engine, the endpoint served
+ * in-process with mutual TLS (certificates from `vic endpoint certs`' generator), and the real
+ * docker CLI pointed at it with DOCKER_HOST / DOCKER_CERT_PATH / DOCKER_TLS_VERIFY, as a user would.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectEngine, type Engine } from '../../src/engine';
+import { certificateFiles, generateCertificates, readServerTls } from '../../src/endpoint/certs';
+import { serveEndpoint, type RunningEndpoint } from '../../src/endpoint/serve';
+import type { Attrs } from '../../src/resources';
+import type { RunningSimulator, SimulatorOptions } from '../../src/sim/simulator';
+import { settingsFor } from '../helpers/engine';
+import type { ImageSpec } from '../helpers/oci-layout';
+import { ensureBootstrapIso } from '../helpers/qemu';
+import { useRegistry } from '../helpers/registry';
+import { useSimulator } from '../helpers/vcsim';
+import { probeRootfsEntries } from '../boot/probe-image';
+import { runProcess, type VicRun } from '../cli/run-vic';
+
+/** A busybox image with `true` and `false`: the containers exit at once (boots are slow under TCG). */
+export function busyboxImage(): ImageSpec {
+  return {
+    layers: [
+      {
+        entries: [
+          ...probeRootfsEntries(),
+          ...['true', 'false', 'wc', 'date', 'seq'].map((applet) => ({ type: 'symlink' as const, path: `bin/${applet}`, target: 'busybox' })),
+        ],
+      },
+    ],
+    config: { Cmd: ['sh', '-c', 'echo hello from a container VM'], Env: ['PATH=/bin'], Labels: { 'org.example.image': 'busybox' } },
+  };
+}
+
+export const IMAGE_REPO = 'vic-test/busybox:1';
+
+function dockerCli(): string {
+  try {
+    return execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('the docker CLI is not installed: it is preinstalled at /usr/local/bin/docker, else apt-get install docker.io');
+  }
+}
+
+export interface DockerBed {
+  readonly engine: Engine;
+  readonly vch: Attrs;
+  readonly endpoint: RunningEndpoint;
+  /** `127.0.0.1:<port>/vic-test/busybox:1`, pushed to the registry (not pulled yet). */
+  readonly image: string;
+  readonly registryHost: string;
+  readonly certDir: string;
+  readonly sim: RunningSimulator;
+  /** The endpoint's --insecure-registry list (the bed's registry); a test may add its own. */
+  readonly insecureRegistries: string[];
+  /** The vSphere password the endpoint logs in with: no answer may show it. */
+  readonly vspherePassword: string;
+  /** The environment that points the docker CLI at the endpoint. */
+  readonly env: NodeJS.ProcessEnv;
+  docker(args: readonly string[], options?: { timeoutMs?: number }): Promise<VicRun>;
+}
+
+export interface BedOptions {
+  readonly sim?: SimulatorOptions;
+  /** Pull the image through the endpoint in beforeAll. */
+  readonly pull?: boolean;
+  readonly vchName?: string;
+}
+
+export function useDockerBed(options: BedOptions = {}): () => DockerBed {
+  const sim = useSimulator(options.sim ?? {});
+  const registry = useRegistry();
+  let bed: DockerBed | undefined;
+  let scratch: string | undefined;
+  beforeAll(async () => {
+    const iso = await ensureBootstrapIso();
+    const engine = await connectEngine(settingsFor(sim()), { bootstrapIsoFile: iso });
+    scratch = await mkdtemp(join(tmpdir(), 'vic-endpoint-test-'));
+    await registry().pushImage(busyboxImage(), IMAGE_REPO);
+    const plan = await engine.plan('virtual_container_host', null, {
+      name: options.vchName ?? 'vch-docker',
+      compute: '/DC0/host/DC0_C0',
+      datastore: 'LocalDS_0',
+      bridge_network: 'VM Network',
+    });
+    expect(plan.problems).toEqual([]);
+    const vch = (await engine.apply(plan)) as Attrs;
+    const certDir = join(scratch, 'certs');
+    await generateCertificates(certDir, { hosts: ['localhost', '127.0.0.1'], port: 0 });
+    const insecureRegistries = [registry().host];
+    const endpoint = await serveEndpoint({
+      engine,
+      vch: String(vch.name),
+      host: '127.0.0.1',
+      port: 0,
+      tls: readServerTls(certDir),
+      insecureRegistries,
+      version: '0.0.0-test',
+      pollMs: 500,
+    });
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: scratch,
+      DOCKER_CONFIG: join(scratch, 'docker-config'),
+      DOCKER_HOST: `tcp://127.0.0.1:${endpoint.port}`,
+      DOCKER_CERT_PATH: certificateFiles(certDir).clientDir,
+      DOCKER_TLS_VERIFY: '1',
+      NO_COLOR: '1',
+    };
+    const cli = dockerCli();
+    bed = {
+      engine,
+      vch,
+      endpoint,
+      image: `${registry().host}/${IMAGE_REPO}`,
+      registryHost: registry().host,
+      certDir,
+      vspherePassword: sim().password,
+      sim: sim(),
+      insecureRegistries,
+      env,
+      docker: (args, o = {}) => runProcess(cli, args, env, { timeoutMs: o.timeoutMs ?? 120_000 }),
+    };
+    if (options.pull) {
+      const pulled = await bed.docker(['pull', bed.image], { timeoutMs: 180_000 });
+      expect({ code: pulled.code, stderr: pulled.stderr }).toEqual({ code: 0, stderr: '' });
+    }
+  }, 300_000);
+  afterAll(async () => {
+    await bed?.endpoint.close();
+    await bed?.engine.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  }, 60_000);
+  return () => {
+    if (!bed) throw new Error('useDockerBed: not ready (use the getter inside a test, after beforeAll)');
+    return bed;
+  };
+}
+
+/**
+ * Waits until the guest reports the container's process running (a boot takes seconds under TCG):
+ * a container VM powered off before its process ever ran reads as "created", not "exited".
+ */
+export async function waitUntilProcessRuns(bed: DockerBed, name: string, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = (await bed.docker(['inspect', '--format', '{{.State.Status}} {{.State.StartedAt}}', name])).stdout.trim();
+    if (/^running \d{4}-/.test(last) && !last.startsWith('running 0001-')) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`container ${name}'s process did not start within ${timeoutMs} ms (last: ${last})`);
+}

@@ -21,7 +21,7 @@ import {
 import { datastorePath, makeDirectory } from '../vsphere/file-manager';
 import { Inventory, type NetworkTarget } from '../vsphere/inventory';
 import { retrieveObjects } from '../vsphere/property-collector';
-import { addDevice, fileSerialPort, isoCdrom, networkAdapter, pvscsiController, virtualDisk, type VirtualDeviceConfigSpec } from '../vsphere/virtual-devices';
+import { addDevice, fileSerialPort, type VirtualDevice, isoCdrom, networkAdapter, pvscsiController, virtualDisk, type VirtualDeviceConfigSpec } from '../vsphere/virtual-devices';
 import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm } from '../vsphere/virtual-machine';
 import { containerVm, type ContainerVmAttrs } from './container-vm';
 import { ResourceError } from './errors';
@@ -29,7 +29,8 @@ import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig
 import { plannedImageKey } from './image.lifecycle';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { PlacementError, collectPlacement, networkOf } from './placement';
-import { isUnknown, type Attrs, type PlannedAttrs, type Problem, type Value } from './schema';
+import { isUnknown, type Attrs, type PlannedAttrs, type Problem, type Unknown, type Value } from './schema';
+import { resolveMounts, type MountedVolume } from './volume.lifecycle';
 import { InventorySnapshot, VM_PATHS, VchMarker, VmRow, imageStoreOf, readVchMarker, takeSnapshot, vmRow } from './snapshot';
 
 /** Namespace of container VM BIOS UUIDs (UUIDv5). Changing it would orphan every existing VM. */
@@ -215,6 +216,8 @@ export function stateOfVm(vm: VmRow, options: { readonly strict?: boolean; reado
     memory_mb: vm.memoryMb,
     labels: labels && Object.keys(labels).length > 0 ? labels : null,
     networks: spec.networks ?? [],
+    // Repeated blocks in Terraform: none is an empty list, never null.
+    volumes: spec.volumes ?? [],
     power_state: vm.powerState === 'poweredOn' ? 'running' : 'stopped',
     // VMs made before the restart policy existed never restart.
     restart: spec.restart ?? 'no',
@@ -423,6 +426,7 @@ async function plannedVm(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: 
     ...targets.map((network, i) => addDevice(networkAdapter({ key: -110 - i, model: 'vmxnet3', network }))),
     addDevice(fileSerialPort({ key: -103, fileName: datastorePath(ds, `${dir}/console.log`) })),
   ];
+  devices.push(...(await volumeDevices(ctx, config, marker)));
   const guest = guestConfig(config, { ...image, rootfs_uuid: image.rootfs_uuid });
   const extraConfig: Record<string, string> = {
     [GUESTINFO_CONFIG_KEY]: encodeGuestConfig(guest),
@@ -496,6 +500,133 @@ async function createOnce(ctx: LifecycleContext, planned: PlannedVm, config: Con
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Volumes: each mount is an independent-persistent disk on the VM's SCSI controller, at units 1 to
+// 15 (7 is the controller's own). Changing the set of mounts replaces the VM (`volumes` is
+// forceNew): the tether mounts only at boot, so a hot-added disk would not be mounted until a
+// restart anyway, and a replacement keeps the guest config and the disks in one step.
+
+const FIRST_VOLUME_KEY = -200;
+
+function volumeUnit(index: number): number {
+  const unit = index + 1;
+  return unit >= 7 ? unit + 1 : unit;
+}
+
+function volumeDisk(index: number, volume: MountedVolume): VirtualDeviceConfigSpec {
+  return addDevice(
+    virtualDisk({
+      key: FIRST_VOLUME_KEY - index,
+      controllerKey: -100,
+      unitNumber: volumeUnit(index),
+      fileName: volume.id,
+      capacityKB: volume.capacityKB,
+      // Independent: VM snapshots neither capture nor revert the volume.
+      diskMode: 'independent_persistent',
+    }),
+  );
+}
+
+/** The disks of the config's volumes, for a new VM; a mount the plan accepted but vSphere no longer has fails the create. */
+async function volumeDevices(ctx: LifecycleContext, config: ContainerVmAttrs, marker: VchMarker): Promise<VirtualDeviceConfigSpec[]> {
+  const mounts = config.volumes ?? [];
+  if (mounts.length === 0) return [];
+  const resolved = await resolveMounts(
+    ctx,
+    config.vch_id,
+    marker,
+    mounts.map((m) => m.volume_id),
+  );
+  if (resolved.problems.length > 0) throw new ResourceError(resolved.problems.map((p) => p.detail).join('\n'), resolved.problems);
+  return resolved.volumes.map((v, i) => volumeDisk(i, v as MountedVolume));
+}
+
+/** The volume disks (by datastore path) a VM has attached now. */
+async function attachedVolumeDisks(client: VimClient, moid: string): Promise<Map<string, VirtualDevice>> {
+  const [row] = await retrieveObjects(client, [moRef('VirtualMachine', moid)], ['config.hardware.device']);
+  const raw = row?.props['config.hardware.device'];
+  const out = new Map<string, VirtualDevice>();
+  for (const d of (Array.isArray(raw) ? raw : raw ? [raw] : []) as VirtualDevice[]) {
+    if (d.$type === 'VirtualDisk' && typeof d.backing?.fileName === 'string') out.set(d.backing.fileName, d);
+  }
+  return out;
+}
+
+/** Plan-time checks of the mounts: the volumes, one read-write user per volume, and disks detached outside. */
+async function checkVolumes(
+  ctx: LifecycleContext,
+  config: PlannedAttrs<typeof containerVm.schema>,
+  prior: ContainerVmAttrs | null,
+  vchId: string,
+  marker: VchMarker,
+): Promise<{ problems: Problem[]; updates: string[]; notes: string[] }> {
+  const problems: Problem[] = [];
+  const updates: string[] = [];
+  const notes: string[] = [];
+  if (isUnknown(config.volumes) || !config.volumes) return { problems, updates, notes };
+  const mounts = config.volumes as Array<{ volume_id: string | Unknown; path: string | Unknown; read_only: boolean | Unknown }>;
+  const ids = mounts.map((m) => (isUnknown(m.volume_id) ? undefined : m.volume_id));
+  problems.push(...(await resolveMounts(ctx, vchId, marker, ids)).problems);
+  // One read-write user per volume within a plan: the first container VM planned holds it for
+  // this command (Terraform plans every resource in one provider process).
+  const who = isUnknown(config.name) ? undefined : `${vchId}/${config.name}`;
+  for (const [i, m] of mounts.entries()) {
+    if (who === undefined || isUnknown(m.volume_id) || m.read_only !== false) continue;
+    const holder = await ctx.memo(`volume-writer:${m.volume_id}`, () => Promise.resolve(who));
+    if (holder !== who) {
+      problems.push({
+        path: ['volumes', i, 'read_only'],
+        severity: 'error',
+        summary: 'Volume mounted read-write twice',
+        detail: `volumes[${i}]: volume ${m.volume_id} is already mounted read-write by container VM "${holder.slice(vchId.length + 1)}" in this configuration. A volume takes one read-write container VM at a time (ext4 is not a cluster filesystem): set read_only = true here, or mount it in one container VM only.`,
+      });
+    }
+  }
+  // A disk detached in vSphere while the config still mounts it: attached again in place.
+  if (prior?.moid && (prior.volumes ?? []).length > 0 && JSON.stringify(prior.volumes) === JSON.stringify(config.volumes)) {
+    const attached = await attachedVolumeDisks(ctx.client, prior.moid);
+    const missing = (prior.volumes ?? []).filter((v) => !attached.has(v.volume_id));
+    for (const v of missing) updates.push(`volume ${v.volume_id} (mounted at ${v.path}) was detached outside vic-iac: it is attached again`);
+    if (missing.length > 0 && prior.power_state === 'running') notes.push(`re-attaching volumes restarts container VM "${prior.name}" so that the tether mounts them`);
+  }
+  return { problems, updates, notes };
+}
+
+/** Attaches again the config's volumes a VM lost (detached outside); restarts a running VM so the tether mounts them. */
+async function reattachVolumes(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAttrs): Promise<void> {
+  const mounts = config.volumes ?? [];
+  if (mounts.length === 0) return;
+  const attached = await attachedVolumeDisks(ctx.client, vm.moid);
+  if (mounts.every((m) => attached.has(m.volume_id))) return;
+  const marker = await vchMarker(ctx, config.vch_id);
+  const resolved = await resolveMounts(
+    ctx,
+    config.vch_id,
+    marker,
+    mounts.map((m) => m.volume_id),
+  );
+  if (resolved.problems.length > 0) throw new ResourceError(resolved.problems.map((p) => p.detail).join('\n'), resolved.problems);
+  const [controller] = [...(await controllerKeys(ctx.client, vm.moid))];
+  const changes = resolved.volumes.flatMap((v, i) =>
+    v && !attached.has(v.id) ? [{ ...volumeDisk(i, v), device: { ...volumeDisk(i, v).device, controllerKey: controller } }] : [],
+  );
+  const ref = moRef('VirtualMachine', vm.moid);
+  const running = vm.powerState === 'poweredOn';
+  if (running) await powerOffVm(ctx.client, ref).catch((e: unknown) => (isFault(e, 'InvalidPowerState') ? undefined : Promise.reject(e)));
+  ctx.progress('attach volumes');
+  await reconfigureVm(ctx.client, ref, { deviceChange: changes });
+  if (running) await powerOnVm(ctx.client, ref);
+}
+
+/** The keys of the VM's SCSI controllers (a container VM has one). */
+async function controllerKeys(client: VimClient, moid: string): Promise<number[]> {
+  const [row] = await retrieveObjects(client, [moRef('VirtualMachine', moid)], ['config.hardware.device']);
+  const raw = row?.props['config.hardware.device'];
+  return ((Array.isArray(raw) ? raw : raw ? [raw] : []) as VirtualDevice[])
+    .filter((d) => /SCSIController$|^ParaVirtualSCSIController$/.test(d.$type))
+    .map((d) => Number(d.key));
+}
+
 export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   declaration: containerVm,
 
@@ -556,6 +687,10 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       }),
     );
     problems.push(...(await collectPlacement(checks)), ...perNetwork.flat());
+    const volumes = await checkVolumes(ctx, config, prior, vchId, m);
+    problems.push(...volumes.problems);
+    notes.push(...volumes.notes);
+    const updates = volumes.updates;
     if (!prior && isUnknown(config.name)) {
       // The BIOS UUID needs the name: who holds it is checked by the create.
     } else if (!prior && !isUnknown(config.name)) {
@@ -583,7 +718,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     } else if (prior?.power_state === 'running' && (prior.cpus !== config.cpus || prior.memory_mb !== config.memory_mb)) {
       notes.push(`changing cpus or memory_mb powers container VM "${prior.name}" off and on again`);
     }
-    return { problems, notes };
+    return { problems, notes, updates };
   },
 
   async create(ctx, config) {
@@ -624,6 +759,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   async update(ctx, prior, config) {
     const vm = await readVm(ctx.client, moRef('VirtualMachine', String(prior.moid)));
     if (!vm) throw new ResourceError(`container VM "${prior.name}" (${String(prior.moid)}) no longer exists; refresh and plan again to re-create it`);
+    await reattachVolumes(ctx, vm, config);
     return reconcile(ctx, vm, config);
   },
 

@@ -497,6 +497,9 @@ func pickHostPorts(exposed []exposedPort) ([]published, error) {
 // ensureOverlay makes the qcow2 overlay of a child delta disk once; later power-ons reuse it,
 // so the container's writes survive a stop and start, as on vSphere.
 func (r *Runner) ensureOverlay(d diskSpec) error {
+	if d.Raw != "" {
+		return nil
+	}
 	if _, err := os.Stat(d.Overlay); err == nil {
 		return nil
 	}

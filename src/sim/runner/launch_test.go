@@ -169,3 +169,24 @@ func TestBuildLaunchSpec_GivenAVolumeDisk_ThenItsFlatExtentIsARawDriveWithoutOve
 		}
 	}
 }
+
+func TestExtendFlatDisk_GivenAVolume_ThenTheExtentAndTheDescriptorGrowAndAShrinkIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	descriptor, extent := filepath.Join(dir, "data.vmdk"), filepath.Join(dir, "data-flat.vmdk")
+	mustWrite(t, descriptor, "# Disk DescriptorFile\ncreateType=\"monolithicFlat\"\n\nRW 2048 FLAT \"data-flat.vmdk\" 0\n\nddb.adapterType = \"lsilogic\"\n")
+	mustWrite(t, extent, strings.Repeat("x", 2048*512))
+	if err := extendFlatDisk(descriptor, extent, 4096*512); err != nil {
+		t.Fatal(err)
+	}
+	info, _ := os.Stat(extent)
+	text, _ := os.ReadFile(descriptor)
+	if info.Size() != 4096*512 || !strings.Contains(string(text), "RW 4096 FLAT \"data-flat.vmdk\" 0\n") || !strings.Contains(string(text), "ddb.adapterType") {
+		t.Errorf("extent %d bytes, descriptor:\n%s", info.Size(), text)
+	}
+	if got, _ := flatExtent(descriptor); got != extent {
+		t.Errorf("the grown descriptor names %q", got)
+	}
+	if err := extendFlatDisk(descriptor, extent, 1024*512); err == nil {
+		t.Error("a shrink was accepted")
+	}
+}

@@ -78,6 +78,8 @@ type Runner struct {
 	opts  Options
 	accel string
 	self  types.ManagedObjectReference
+	// Puts the simulator's own VirtualDiskManager back (see extend.go).
+	restoreDiskManager func()
 
 	pokeMu  sync.Mutex
 	pending map[types.ManagedObjectReference]bool
@@ -130,6 +132,7 @@ func Start(opts Options) (*Runner, error) {
 		loopDone: make(chan struct{}),
 	}
 	simulator.Map.AddHandler(r)
+	r.restoreDiskManager = installFlatDiskManager()
 	go r.loop()
 	opts.Logf("guest runner: %s, at most %d at once, %s", opts.Qemu, opts.MaxRunning, accel)
 	return r, nil
@@ -579,6 +582,7 @@ func (r *Runner) Close() {
 	close(r.done)
 	<-r.loopDone
 	simulator.Map.RemoveHandler(r)
+	r.restoreDiskManager()
 	defer os.RemoveAll(r.opts.StateDir)
 	deadline := time.After(stopGrace + 2*time.Second)
 	for _, w := range waits {

@@ -200,6 +200,8 @@ export interface ContainerVmArgs {
   readonly maxRestarts?: pulumi.Input<number>;
   /** Size of the writable layer (the child delta disk). Changing it replaces the ContainerVm. Default: 2048. */
   readonly diskSizeMb?: pulumi.Input<number>;
+  /** Volumes to mount, one block each. Each volume is an independent-persistent disk of the VM; the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. Changing it replaces the ContainerVm. */
+  readonly volumes?: pulumi.Input<pulumi.Input<{ readonly volumeId: pulumi.Input<string>; readonly path: pulumi.Input<string>; readonly readOnly?: pulumi.Input<boolean> }>[]>;
 }
 
 /** Output properties of {@link ContainerVm}; its `id` is the resource's own. */
@@ -240,6 +242,8 @@ export interface ContainerVmOutputs {
   readonly maxRestarts: pulumi.Output<number | undefined>;
   /** Size of the writable layer (the child delta disk). */
   readonly diskSizeMb: pulumi.Output<number>;
+  /** Volumes to mount, one block each. Each volume is an independent-persistent disk of the VM; the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. */
+  readonly volumes: pulumi.Output<{ readonly volumeId: string; readonly path: string; readonly readOnly?: boolean }[] | undefined>;
   /** The VM managed object id. */
   readonly moid: pulumi.Output<string>;
   /** IP addresses as vSphere reports them (may be empty). */

@@ -21,7 +21,7 @@ import {
 import { datastorePath, makeDirectory } from '../vsphere/file-manager';
 import { Inventory, type NetworkTarget } from '../vsphere/inventory';
 import { retrieveObjects } from '../vsphere/property-collector';
-import { addDevice, fileSerialPort, type VirtualDevice, isoCdrom, networkAdapter, pvscsiController, virtualDisk, type VirtualDeviceConfigSpec } from '../vsphere/virtual-devices';
+import { addDevice, fileSerialPort, removeDevice, type VirtualDevice, isoCdrom, networkAdapter, pvscsiController, virtualDisk, type VirtualDeviceConfigSpec } from '../vsphere/virtual-devices';
 import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm } from '../vsphere/virtual-machine';
 import { containerVm, type ContainerVmAttrs } from './container-vm';
 import { ResourceError } from './errors';
@@ -30,7 +30,7 @@ import { plannedImageKey } from './image.lifecycle';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { PlacementError, collectPlacement, networkOf } from './placement';
 import { isUnknown, type Attrs, type PlannedAttrs, type Problem, type Unknown, type Value } from './schema';
-import { resolveMounts, type MountedVolume } from './volume.lifecycle';
+import { parseVolumeId, resolveMounts, type MountedVolume } from './volume.lifecycle';
 import { InventorySnapshot, VM_PATHS, VchMarker, VmRow, imageStoreOf, readVchMarker, takeSnapshot, vmRow } from './snapshot';
 
 /** Namespace of container VM BIOS UUIDs (UUIDv5). Changing it would orphan every existing VM. */
@@ -536,6 +536,7 @@ async function volumeDevices(ctx: LifecycleContext, config: ContainerVmAttrs, ma
     config.vch_id,
     marker,
     mounts.map((m) => m.volume_id),
+    { planning: false },
   );
   if (resolved.problems.length > 0) throw new ResourceError(resolved.problems.map((p) => p.detail).join('\n'), resolved.problems);
   return resolved.volumes.map((v, i) => volumeDisk(i, v as MountedVolume));
@@ -566,7 +567,7 @@ async function checkVolumes(
   if (isUnknown(config.volumes) || !config.volumes) return { problems, updates, notes };
   const mounts = config.volumes as Array<{ volume_id: string | Unknown; path: string | Unknown; read_only: boolean | Unknown }>;
   const ids = mounts.map((m) => (isUnknown(m.volume_id) ? undefined : m.volume_id));
-  problems.push(...(await resolveMounts(ctx, vchId, marker, ids)).problems);
+  problems.push(...(await resolveMounts(ctx, vchId, marker, ids, { planning: true })).problems);
   // One read-write user per volume within a plan: the first container VM planned holds it for
   // this command (Terraform plans every resource in one provider process).
   const who = isUnknown(config.name) ? undefined : `${vchId}/${config.name}`;
@@ -604,6 +605,7 @@ async function reattachVolumes(ctx: LifecycleContext, vm: VmRow, config: Contain
     config.vch_id,
     marker,
     mounts.map((m) => m.volume_id),
+    { planning: false },
   );
   if (resolved.problems.length > 0) throw new ResourceError(resolved.problems.map((p) => p.detail).join('\n'), resolved.problems);
   const [controller] = [...(await controllerKeys(ctx.client, vm.moid))];
@@ -616,6 +618,17 @@ async function reattachVolumes(ctx: LifecycleContext, vm: VmRow, config: Contain
   ctx.progress('attach volumes');
   await reconfigureVm(ctx.client, ref, { deviceChange: changes });
   if (running) await powerOnVm(ctx.client, ref);
+}
+
+/**
+ * Detaches the volume disks of a VM about to be destroyed: Destroy_Task deletes every disk of the
+ * VM, independent ones included, and a volume must outlive its container VM.
+ */
+async function detachVolumes(ctx: LifecycleContext, ref: ManagedObjectReference): Promise<void> {
+  const attached = [...(await attachedVolumeDisks(ctx.client, ref.value))].filter(([fileName]) => parseVolumeId(fileName) !== undefined);
+  if (attached.length === 0) return;
+  ctx.progress('detach volumes');
+  await reconfigureVm(ctx.client, ref, { deviceChange: attached.map(([, disk]) => removeDevice(disk)) });
 }
 
 /** The keys of the VM's SCSI controllers (a container VM has one). */
@@ -778,6 +791,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       ctx.progress('power off');
       await powerOffVm(ctx.client, ref).catch((e: unknown) => (isFault(e, 'InvalidPowerState') ? undefined : Promise.reject(e)));
     }
+    await detachVolumes(ctx, ref);
     ctx.progress('destroy');
     await destroyVm(ctx.client, ref).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
   },

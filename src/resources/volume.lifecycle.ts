@@ -384,7 +384,7 @@ export function plannedVolumeKey(id: string): string {
 
 /**
  * Checks the mounts of a container VM in the VCH `vchId` against vSphere: each volume must exist
- * (or be made by this plan) and carry the marker of this VCH. Returns the problems on the
+ * (or, while `planning`, be made by this plan) and carry the marker of this VCH. Returns the problems on the
  * mount's `volume_id`, and what attaching each known volume needs.
  */
 export async function resolveMounts(
@@ -392,6 +392,7 @@ export async function resolveMounts(
   vchId: string,
   vch: VchMarker,
   volumeIds: readonly (string | undefined)[],
+  options: { readonly planning: boolean },
 ): Promise<{ problems: Problem[]; volumes: (MountedVolume | undefined)[] }> {
   const problems: Problem[] = [];
   const volumes = await Promise.all(
@@ -410,7 +411,7 @@ export async function resolveMounts(
           `is a volume of the store ${loc.storePath}, not of this container VM's virtual container host "${vch.name}" (${vchId}, store ${vch.image_store_path}). A container VM mounts only volumes of its own VCH: create the volume with vch_id = ${JSON.stringify(vchId)}.`,
         );
       }
-      if (ctx.expected(plannedVolumeKey(id))) return undefined;
+      if (options.planning && ctx.expected(plannedVolumeKey(id))) return undefined;
       const marker = await ctx.memo(`volume-marker:${id}`, () => readVolumeMarker(ctx.client, vch.datacenter, loc));
       if (!marker) {
         ctx.forget(`volume-marker:${id}`);

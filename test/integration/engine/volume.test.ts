@@ -144,6 +144,14 @@ describe('volume lifecycle and container VM mounts', () => {
     const plan = await engine.plan('container_vm', web, { ...webConfig, volumes: [{ volume_id: data.id, path: '/data', read_only: true }] });
     expect(plan.action).toBe('replace');
     expect(plan.requiresReplace).toEqual([['volumes']]);
+    // A replacement destroys the old VM: its volume disk is detached first, since Destroy_Task
+    // deletes every disk of a VM, independent ones included.
+    const replaced = await applied(engine, await engine.plan('container_vm', web, { ...webConfig, command: ['again'] }));
+    expect(replaced.moid).not.toBe(web.moid);
+    const descriptor = await downloadDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: 'vch-v/volumes/data/data-flat.vmdk' });
+    expect(ext4Uuid(await bytesOf(descriptor, 4096))).toBe(data.filesystem_uuid);
+    expect((await volumeDisks(outside, String(replaced.moid))).map((d) => d.backing?.fileName)).toEqual([data.id]);
+    web = await applied(engine, await engine.plan('container_vm', replaced, webConfig));
   });
 
   it('GIVEN a volume mounted read-write WHEN a second container VM mounts it read-write in the same plan THEN refused; read-only is accepted', async () => {

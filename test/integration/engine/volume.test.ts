@@ -109,6 +109,29 @@ describe('volume lifecycle and container VM mounts', () => {
     expect((await engine.plan('volume', data, dataConfig)).action).toBe('no-op');
   });
 
+  it('GIVEN 1 and then 4 volumes WHEN refreshed at once or one by one THEN the round trips are the same: one listing of the store', async () => {
+    const extra: Attrs[] = [];
+    for (const name of ['r1', 'r2', 'r3']) extra.push(await applied(engine, await engine.plan('volume', null, { vch_id: vch.id, name, size_mb: 16 })));
+    const roundTrips = async (states: Attrs[], oneByOne: boolean) => {
+      const fresh = await connectTestEngine(sim());
+      try {
+        const stats = (fresh as unknown as { client: VimClient }).client.stats;
+        const before = stats.total;
+        const read = oneByOne
+          ? await Promise.all(states.map(async (s) => (await fresh.read([{ type: 'volume', state: s }]))[0]))
+          : await fresh.read(states.map((state) => ({ type: 'volume' as const, state })));
+        expect(read).toEqual(states);
+        return stats.total - before;
+      } finally {
+        await fresh.close();
+      }
+    };
+    const one = await roundTrips([data], false);
+    expect(await roundTrips([data, ...extra], false)).toBe(one);
+    expect(await roundTrips([data, ...extra], true)).toBe(one);
+    for (const state of extra) await engine.apply(await engine.plan('volume', state, null));
+  });
+
   it('GIVEN a volume WHEN size_mb grows THEN an in-place update; WHEN it shrinks THEN the plan refuses, saying why', async () => {
     const grow = await engine.plan('volume', data, { ...dataConfig, size_mb: 64 });
     // vcsim's ExtendVirtualDisk only handles its own placeholder disks, not a flat extent: the

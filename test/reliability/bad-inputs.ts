@@ -574,6 +574,34 @@ export const badInputs: readonly BadInput[] = [
     tf,
   ),
   row(
+    'volume_size_fraction',
+    'volume',
+    (fx) => ({ vch_id: fx.vchId, name: 'data', size_mb: 64.5 }),
+    one('size_mb', invalid('size_mb'), 'size_mb = 64.5 is not a whole number. Use an integer.'),
+  ),
+  row(
+    'volume_size_too_large',
+    'volume',
+    (fx) => ({ vch_id: fx.vchId, name: 'data', size_mb: 4194304 }),
+    one('size_mb', invalid('size_mb'), 'size_mb = 4194304 is above the maximum of 2097152 MB. Use a value of at most 2097152.'),
+  ),
+  row(
+    'volume_label_key_empty',
+    'volume',
+    (fx) => ({ vch_id: fx.vchId, name: 'data', labels: { '': 'x' } }),
+    one('labels[""]', 'Invalid key in "labels"', 'labels[""] = "x" has an empty key. Give the label a key such as "com.example.tier", or remove it.'),
+  ),
+  row(
+    'volume_vch_missing',
+    'volume',
+    () => ({ vch_id: 'resgroup-999999', name: 'data' }),
+    one(
+      'vch_id',
+      'Virtual container host not found',
+      'virtual container host resgroup-999999 not found (or not managed by vic-iac); use the id of a vic_virtual_container_host.',
+    ),
+  ),
+  row(
     'volume_name_slash',
     'volume',
     (fx) => ({ vch_id: fx.vchId, name: 'a/b' }),

@@ -524,10 +524,15 @@ export class VicProvider {
     return out;
   }
 
-  /** All forceNew paths (Terraform keeps only those whose value changes) plus the engine's own. */
+  /**
+   * All forceNew paths (Terraform keeps only those whose value changes) plus the engine's own; in an
+   * update, not those that changed: the engine found the new value names the same object (a moved
+   * tag with the same digest, a volume detached outside) and keeps it in place.
+   */
   private requiresReplace(kind: TerraformKind, change: PlannedChange): { steps: TfPathStep[] }[] {
+    const kept = change.action === 'update' ? new Set(change.changes.map((c) => formatPath(c.path))) : new Set<string>();
     const paths: AttrPath[] = Object.entries(kind.schema)
-      .filter(([, a]) => a.forceNew)
+      .filter(([n, a]) => a.forceNew && !kept.has(n))
       .map(([n]) => [n]);
     for (const p of change.requiresReplace) if (!paths.some((q) => formatPath(q) === formatPath(p))) paths.push(p);
     return paths.map((p) => ({ steps: attributePathSteps(kind.type, p) }));

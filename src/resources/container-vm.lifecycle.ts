@@ -560,11 +560,11 @@ async function checkVolumes(
   prior: ContainerVmAttrs | null,
   vchId: string,
   marker: VchMarker,
-): Promise<{ problems: Problem[]; updates: string[]; notes: string[] }> {
+): Promise<{ problems: Problem[]; equivalent: { attribute: string; reason: string }[]; notes: string[] }> {
   const problems: Problem[] = [];
-  const updates: string[] = [];
+  const equivalent: { attribute: string; reason: string }[] = [];
   const notes: string[] = [];
-  if (isUnknown(config.volumes) || !config.volumes) return { problems, updates, notes };
+  if (isUnknown(config.volumes) || !config.volumes) return { problems, equivalent, notes };
   const mounts = config.volumes as Array<{ volume_id: string | Unknown; path: string | Unknown; read_only: boolean | Unknown }>;
   const ids = mounts.map((m) => (isUnknown(m.volume_id) ? undefined : m.volume_id));
   problems.push(...(await resolveMounts(ctx, vchId, marker, ids, { planning: true })).problems);
@@ -583,14 +583,67 @@ async function checkVolumes(
       });
     }
   }
-  // A disk detached in vSphere while the config still mounts it: attached again in place.
-  if (prior?.moid && (prior.volumes ?? []).length > 0 && JSON.stringify(prior.volumes) === JSON.stringify(config.volumes)) {
-    const attached = await attachedVolumeDisks(ctx.client, prior.moid);
-    const missing = (prior.volumes ?? []).filter((v) => !attached.has(v.volume_id));
-    for (const v of missing) updates.push(`volume ${v.volume_id} (mounted at ${v.path}) was detached outside vic-iac: it is attached again`);
-    if (missing.length > 0 && prior.power_state === 'running') notes.push(`re-attaching volumes restarts container VM "${prior.name}" so that the tether mounts them`);
+  // The read leaves out mounts whose disk was detached in vSphere. When the VM's own marker still
+  // has the config's mounts, the difference is that detachment: attached again in place, no
+  // replacement (a change of the mounts themselves replaces the VM).
+  if (prior?.moid && JSON.stringify(prior.volumes ?? []) !== JSON.stringify(config.volumes)) {
+    const vm = await readVm(ctx.client, moRef('VirtualMachine', prior.moid));
+    const configured = vm ? specOfVm(vm, false).volumes : undefined;
+    if (JSON.stringify(configured ?? []) === JSON.stringify(config.volumes)) {
+      const present = new Set((prior.volumes ?? []).map((v) => v.volume_id));
+      const missing = mounts.filter((m) => !present.has(m.volume_id as string));
+      equivalent.push({
+        attribute: 'volumes',
+        reason: `volumes: ${missing.map((m) => `${String(m.volume_id)} (mounted at ${String(m.path)})`).join(', ')} detached outside vic-iac: attached again`,
+      });
+      if (prior.power_state === 'running') notes.push(`re-attaching volumes restarts container VM "${prior.name}" so that the tether mounts them`);
+    }
   }
-  return { problems, updates, notes };
+  return { problems, equivalent, notes };
+}
+
+/** The volume disks each VM of a snapshot has attached, read once per snapshot for the VMs whose mounts need it. */
+const attachedBySnapshot = new WeakMap<InventorySnapshot, Promise<Map<string, Set<string>>>>();
+
+function attachedDisksOf(client: VimClient, snapshot: InventorySnapshot): Promise<Map<string, Set<string>>> {
+  let pending = attachedBySnapshot.get(snapshot);
+  if (!pending) {
+    const moids = [...snapshot.vms.values()].filter((vm) => isOurs(vm) && mountsOfVm(vm).length > 0).map((vm) => vm.moid);
+    pending = disksOfVms(client, moids);
+    attachedBySnapshot.set(snapshot, pending);
+    pending.catch(() => attachedBySnapshot.delete(snapshot));
+  }
+  return pending;
+}
+
+async function disksOfVms(client: VimClient, moids: readonly string[]): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>();
+  if (moids.length === 0) return out;
+  const rows = await retrieveObjects(
+    client,
+    moids.map((m) => moRef('VirtualMachine', m)),
+    ['config.hardware.device'],
+  );
+  for (const row of rows) {
+    const raw = row.props['config.hardware.device'];
+    const disks = ((Array.isArray(raw) ? raw : raw ? [raw] : []) as VirtualDevice[]).filter((d) => d.$type === 'VirtualDisk');
+    out.set(row.ref.value, new Set(disks.map((d) => String(d.backing?.fileName ?? ''))));
+  }
+  return out;
+}
+
+function mountsOfVm(vm: VmRow): Array<{ volume_id: string }> {
+  const volumes = specOfVm(vm, false).volumes;
+  return Array.isArray(volumes) ? (volumes as Array<{ volume_id: string }>) : [];
+}
+
+/** The state's mounts, less those whose disk is not attached (detached in vSphere): one batched read per refresh. */
+async function withAttachedVolumes(ctx: LifecycleContext, snapshot: InventorySnapshot, vm: VmRow, state: Attrs): Promise<Attrs> {
+  const mounts = (state.volumes ?? []) as Array<{ volume_id: string }>;
+  if (mounts.length === 0) return state;
+  const attached = snapshot.vms.has(vm.moid) ? (await attachedDisksOf(ctx.client, snapshot)).get(vm.moid) : (await disksOfVms(ctx.client, [vm.moid])).get(vm.moid);
+  if (!attached) return state;
+  return { ...state, volumes: mounts.filter((m) => attached.has(m.volume_id)) as unknown as Value[] };
 }
 
 /** Attaches again the config's volumes a VM lost (detached outside); restarts a running VM so the tether mounts them. */
@@ -659,7 +712,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       throw new ResourceError(
         `VM ${vm.name} (${vm.moid}) has the BIOS UUID ${uuid} of container VM "${prior.name}" but no vic-iac markers; it was not made by vic-iac. Remove it from the state, or delete that VM.`,
       );
-    return stateOfVm(vm, { secrets: { known: prior } });
+    return withAttachedVolumes(ctx, snapshot, vm, stateOfVm(vm, { secrets: { known: prior } }));
   },
 
   // Inputs not known yet (a VCH, an image or a name made in the same apply) skip only the checks
@@ -703,7 +756,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     const volumes = await checkVolumes(ctx, config, prior, vchId, m);
     problems.push(...volumes.problems);
     notes.push(...volumes.notes);
-    const updates = volumes.updates;
+    const equivalent = volumes.equivalent;
     if (!prior && isUnknown(config.name)) {
       // The BIOS UUID needs the name: who holds it is checked by the create.
     } else if (!prior && !isUnknown(config.name)) {
@@ -731,7 +784,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     } else if (prior?.power_state === 'running' && (prior.cpus !== config.cpus || prior.memory_mb !== config.memory_mb)) {
       notes.push(`changing cpus or memory_mb powers container VM "${prior.name}" off and on again`);
     }
-    return { problems, notes, updates };
+    return { problems, notes, equivalent };
   },
 
   async create(ctx, config) {

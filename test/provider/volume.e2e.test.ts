@@ -6,8 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deleteDatastoreFile } from '../../src/vsphere';
+import { deleteDatastoreFile, moRef } from '../../src/vsphere';
 import { Inventory } from '../../src/vsphere/inventory';
+import { retrieveObject } from '../../src/vsphere/property-collector';
+import { removeDevice, type VirtualDevice } from '../../src/vsphere/virtual-devices';
+import { reconfigureVm } from '../../src/vsphere/virtual-machine';
 import { Workspace } from './terraform-cli';
 import { useTerraformTestbed } from './testbed';
 
@@ -39,6 +42,28 @@ describe('terraform: volumes', () => {
     const volume = attributes('vic_volume', 'data');
     expect(volume).toMatchObject({ id: '[LocalDS_0] vch-volumes/volumes/data/data.vmdk', size_mb: 32, labels: { app: 'web' }, datastore: 'LocalDS_0' });
     expect(attributes('vic_container_vm', 'web').volumes).toEqual([{ volume_id: volume.id, path: '/data', read_only: false }]);
+    await expectConverged();
+  }, 300_000);
+
+  it('GIVEN the volume mounted read-write WHEN a second container VM mounts it read-write THEN the plan fails naming the first', async () => {
+    const plan = await tf(['plan', '-var', 'second_writer=true'], [1]);
+    expect(plan.code).toBe(1);
+    expect(plan.stderr.replace(/\s+/g, ' ')).toMatch(/is already mounted read-write by container VM "(web-1|writer-1)" in this configuration/);
+  }, 300_000);
+
+  it('GIVEN the volume disk detached in vSphere WHEN planned and applied THEN the VM is updated in place and has the disk again', async () => {
+    const moid = String(attributes('vic_container_vm', 'web').moid);
+    const disks = async () => {
+      const vm = await retrieveObject<Record<string, unknown>>(bed.outside(), moRef('VirtualMachine', moid), ['config.hardware.device']);
+      return (vm['config.hardware.device'] as VirtualDevice[]).filter((d) => d.$type === 'VirtualDisk' && String(d.backing?.fileName).includes('/volumes/'));
+    };
+    const [disk] = await disks();
+    await reconfigureVm(bed.outside(), moRef('VirtualMachine', moid), { deviceChange: [removeDevice(disk)] });
+    const apply = await tf(['apply', '-auto-approve']);
+    expect(apply.stdout).toContain('# vic_container_vm.web will be updated in-place');
+    expect(apply.stdout).toContain('Apply complete! Resources: 0 added, 1 changed, 0 destroyed.');
+    expect((await disks()).map((d) => d.backing?.fileName)).toEqual([attributes('vic_volume', 'data').id]);
+    expect(attributes('vic_container_vm', 'web').moid).toBe(moid);
     await expectConverged();
   }, 300_000);
 

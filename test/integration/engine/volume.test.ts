@@ -191,9 +191,11 @@ describe('volume lifecycle and container VM mounts', () => {
     await reconfigureVm(outside, moRef('VirtualMachine', String(web.moid)), { deviceChange: [removeDevice(disk)] });
     expect(await volumeDisks(outside, String(web.moid))).toEqual([]);
     const [now] = await engine.read([{ type: 'container_vm', state: web }]);
+    expect(now?.volumes).toEqual([]);
     const plan = await engine.plan('container_vm', now, webConfig);
     expect(plan.action).toBe('update');
-    expect(plan.reasons.join('\n')).toContain(`volume ${String(data.id)} (mounted at /data) was detached outside vic-iac: it is attached again`);
+    expect(plan.requiresReplace).toEqual([]);
+    expect(plan.reasons.join('\n')).toContain(`volumes: ${String(data.id)} (mounted at /data) detached outside vic-iac: attached again`);
     web = await applied(engine, plan);
     expect((await volumeDisks(outside, String(web.moid))).map((d) => d.backing?.fileName)).toEqual([data.id]);
     expect(web.power_state).toBe('running');

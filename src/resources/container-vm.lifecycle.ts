@@ -542,14 +542,17 @@ async function volumeDevices(ctx: LifecycleContext, config: ContainerVmAttrs, ma
   return resolved.volumes.map((v, i) => volumeDisk(i, v as MountedVolume));
 }
 
-/** The volume disks (by datastore path) a VM has attached now. */
-async function attachedVolumeDisks(client: VimClient, moid: string): Promise<Map<string, VirtualDevice>> {
+/** A VM's devices now. */
+async function devicesOfVm(client: VimClient, moid: string): Promise<VirtualDevice[]> {
   const [row] = await retrieveObjects(client, [moRef('VirtualMachine', moid)], ['config.hardware.device']);
   const raw = row?.props['config.hardware.device'];
+  return (Array.isArray(raw) ? raw : raw ? [raw] : []) as VirtualDevice[];
+}
+
+/** The disks (by datastore path) among a VM's devices. */
+function disksByFile(devices: readonly VirtualDevice[]): Map<string, VirtualDevice> {
   const out = new Map<string, VirtualDevice>();
-  for (const d of (Array.isArray(raw) ? raw : raw ? [raw] : []) as VirtualDevice[]) {
-    if (d.$type === 'VirtualDisk' && typeof d.backing?.fileName === 'string') out.set(d.backing.fileName, d);
-  }
+  for (const d of devices) if (d.$type === 'VirtualDisk' && typeof d.backing?.fileName === 'string') out.set(d.backing.fileName, d);
   return out;
 }
 
@@ -626,8 +629,7 @@ async function disksOfVms(client: VimClient, moids: readonly string[]): Promise<
   );
   for (const row of rows) {
     const raw = row.props['config.hardware.device'];
-    const disks = ((Array.isArray(raw) ? raw : raw ? [raw] : []) as VirtualDevice[]).filter((d) => d.$type === 'VirtualDisk');
-    out.set(row.ref.value, new Set(disks.map((d) => String(d.backing?.fileName ?? ''))));
+    out.set(row.ref.value, new Set(disksByFile((Array.isArray(raw) ? raw : raw ? [raw] : []) as VirtualDevice[]).keys()));
   }
   return out;
 }
@@ -650,7 +652,8 @@ async function withAttachedVolumes(ctx: LifecycleContext, snapshot: InventorySna
 async function reattachVolumes(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAttrs): Promise<void> {
   const mounts = config.volumes ?? [];
   if (mounts.length === 0) return;
-  const attached = await attachedVolumeDisks(ctx.client, vm.moid);
+  const devices = await devicesOfVm(ctx.client, vm.moid);
+  const attached = disksByFile(devices);
   if (mounts.every((m) => attached.has(m.volume_id))) return;
   const marker = await vchMarker(ctx, config.vch_id);
   const resolved = await resolveMounts(
@@ -661,10 +664,13 @@ async function reattachVolumes(ctx: LifecycleContext, vm: VmRow, config: Contain
     { planning: false },
   );
   if (resolved.problems.length > 0) throw new ResourceError(resolved.problems.map((p) => p.detail).join('\n'), resolved.problems);
-  const [controller] = [...(await controllerKeys(ctx.client, vm.moid))];
-  const changes = resolved.volumes.flatMap((v, i) =>
-    v && !attached.has(v.id) ? [{ ...volumeDisk(i, v), device: { ...volumeDisk(i, v).device, controllerKey: controller } }] : [],
-  );
+  // The VM's own controller now, not the placeholder key of a new VM's.
+  const controller = devices.find((d) => d.$type.endsWith('SCSIController'))?.key;
+  const changes = resolved.volumes.flatMap((v, i) => {
+    if (!v || attached.has(v.id)) return [];
+    const change = volumeDisk(i, v);
+    return [{ ...change, device: { ...change.device, controllerKey: controller } }];
+  });
   const ref = moRef('VirtualMachine', vm.moid);
   const running = vm.powerState === 'poweredOn';
   if (running) await powerOffVm(ctx.client, ref).catch((e: unknown) => (isFault(e, 'InvalidPowerState') ? undefined : Promise.reject(e)));
@@ -678,19 +684,10 @@ async function reattachVolumes(ctx: LifecycleContext, vm: VmRow, config: Contain
  * VM, independent ones included, and a volume must outlive its container VM.
  */
 async function detachVolumes(ctx: LifecycleContext, ref: ManagedObjectReference): Promise<void> {
-  const attached = [...(await attachedVolumeDisks(ctx.client, ref.value))].filter(([fileName]) => parseVolumeId(fileName) !== undefined);
+  const attached = [...disksByFile(await devicesOfVm(ctx.client, ref.value))].filter(([fileName]) => parseVolumeId(fileName) !== undefined);
   if (attached.length === 0) return;
   ctx.progress('detach volumes');
   await reconfigureVm(ctx.client, ref, { deviceChange: attached.map(([, disk]) => removeDevice(disk)) });
-}
-
-/** The keys of the VM's SCSI controllers (a container VM has one). */
-async function controllerKeys(client: VimClient, moid: string): Promise<number[]> {
-  const [row] = await retrieveObjects(client, [moRef('VirtualMachine', moid)], ['config.hardware.device']);
-  const raw = row?.props['config.hardware.device'];
-  return ((Array.isArray(raw) ? raw : raw ? [raw] : []) as VirtualDevice[])
-    .filter((d) => /SCSIController$|^ParaVirtualSCSIController$/.test(d.$type))
-    .map((d) => Number(d.key));
 }
 
 export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {

@@ -208,7 +208,6 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
 
   async check(ctx, config, prior): Promise<PlanCheck> {
     const problems: Problem[] = [];
-    const notes: string[] = [];
     if (prior && typeof prior.size_mb === 'number' && config.size_mb < prior.size_mb) {
       problems.push({
         path: ['size_mb'],
@@ -241,7 +240,7 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
       });
     }
     if (!prior) ctx.expect(plannedVolumeKey(loc.id));
-    return { problems, notes, planned: prior ? undefined : { id: loc.id, filesystem_uuid: volumeFilesystemUuid(loc.id), datastore } };
+    return { problems, planned: prior ? undefined : { id: loc.id, filesystem_uuid: volumeFilesystemUuid(loc.id), datastore } };
   },
 
   async create(ctx, config) {

@@ -215,7 +215,7 @@ export const containerVm = {
   dataSource: undefined,
   docs: {
     creates:
-      'A VM (guest `otherGuest64`) in the VCH pool and folder with a PVSCSI controller, a writable child delta disk whose parent is the image disk, a CD-ROM with the bootstrap ISO, one NIC per network, and a serial port logging to `<vm dir>/console.log`. The container config is in extraConfig under `guestinfo.vic.config`; ownership markers under `vic.*`.',
+      'A VM (guest `otherGuest64`) in the VCH pool and folder with a PVSCSI controller, a writable child delta disk whose parent is the image disk, the disk of each mounted volume (independent-persistent, detached again before the VM is destroyed), a CD-ROM with the bootstrap ISO, one NIC per network, and a serial port logging to `<vm dir>/console.log`. The container config is in extraConfig under `guestinfo.vic.config`; ownership markers under `vic.*`.',
     importHelp: 'Import by BIOS UUID, VM MOID (`vm-123`) or inventory path.',
     example: `resource "vic_container_vm" "web" {
   vch_id     = vic_virtual_container_host.demo.id

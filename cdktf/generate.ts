@@ -42,8 +42,17 @@ async function listFiles(dir: string): Promise<string[]> {
 const BASE_CLASS_MEMBERS = /^(\s+)(protected|public) (get |set )?(synthesizeAttributes|synthesizeHclAttributes)\(/gm;
 const PROVIDER_BASE_CLASS_MEMBERS = /^(\s+)(public) (get |set )?(alias)\(/gm;
 
+// A list block's List class redeclares ComplexList's constructor parameter properties.
+const LIST_CONSTRUCTOR =
+  'constructor(protected terraformResource: cdktf.IInterpolatingParent, protected terraformAttribute: string, protected wrapsSet: boolean)';
+
 function withOverrides(path: string, content: string): string {
-  const marked = content.replace(BASE_CLASS_MEMBERS, '$1$2 override $3$4(');
+  const marked = content
+    .replace(BASE_CLASS_MEMBERS, '$1$2 override $3$4(')
+    .replaceAll(
+      LIST_CONSTRUCTOR,
+      'constructor(protected override terraformResource: cdktf.IInterpolatingParent, protected override terraformAttribute: string, protected override wrapsSet: boolean)',
+    );
   return path === 'provider/index.ts' ? marked.replace(PROVIDER_BASE_CLASS_MEMBERS, '$1$2 override $3$4(') : marked;
 }
 

@@ -7,6 +7,7 @@
 import { ApplyOptions, Engine, PlannedChange, ResourceError, approvedChange, sameValue } from '../src/engine';
 import {
   AttrPath,
+  AttrType,
   Attrs,
   ConnectionSettings,
   Problem,
@@ -18,6 +19,7 @@ import {
   connectionSettings,
   containsUnknown,
   formatPath,
+  isUnknown,
   migrateState,
   StateVersionError,
   validateAttrs,
@@ -79,6 +81,27 @@ function readPrivate(bytes: Buffer | Uint8Array | null | undefined): Record<stri
 function writePrivate(fields: Record<string, unknown>): Buffer {
   const kept = Object.entries(fields).filter(([, v]) => v !== undefined);
   return kept.length === 0 ? Buffer.alloc(0) : Buffer.from(JSON.stringify(Object.fromEntries(kept)), 'utf8');
+}
+
+/**
+ * Inside a configured value, the same rule per nested attribute: an optional + computed one left
+ * null (a block's `read_only` with a default) takes the engine's value, everything else stays as
+ * configured.
+ */
+function conformNested(type: AttrType, engine: Value | undefined, configured: Value): Value {
+  if (configured === null || isUnknown(configured) || engine === undefined || engine === null || isUnknown(engine)) return configured;
+  if (type.kind === 'list' && Array.isArray(configured) && Array.isArray(engine) && engine.length === configured.length) {
+    return configured.map((c, i) => conformNested(type.element, engine[i], c));
+  }
+  if (type.kind === 'object' && typeof configured === 'object' && !Array.isArray(configured) && typeof engine === 'object' && !Array.isArray(engine)) {
+    const out: Attrs = {};
+    for (const [name, attr] of Object.entries(type.attributes)) {
+      const c = configured[name] ?? null;
+      out[name] = c === null && isComputed(attr) ? (engine[name] ?? attr.default ?? null) : conformNested(attr.type, engine[name], c);
+    }
+    return out;
+  }
+  return configured;
 }
 
 export class VicProvider {
@@ -472,7 +495,7 @@ export class VicProvider {
     for (const [name, attr] of Object.entries(kind.schema)) {
       const configured = config[name] ?? null;
       if (!isComputed(attr) || configured !== null) {
-        planned[name] = configured;
+        planned[name] = conformNested(attr.type, engine[name], configured);
         continue;
       }
       let v: Value | undefined = engine[name];
@@ -501,10 +524,15 @@ export class VicProvider {
     return out;
   }
 
-  /** All forceNew paths (Terraform keeps only those whose value changes) plus the engine's own. */
+  /**
+   * All forceNew paths (Terraform keeps only those whose value changes) plus the engine's own; in an
+   * update, not those that changed: the engine found the new value names the same object (a moved
+   * tag with the same digest, a volume detached outside) and keeps it in place.
+   */
   private requiresReplace(kind: TerraformKind, change: PlannedChange): { steps: TfPathStep[] }[] {
+    const kept = change.action === 'update' ? new Set(change.changes.map((c) => formatPath(c.path))) : new Set<string>();
     const paths: AttrPath[] = Object.entries(kind.schema)
-      .filter(([, a]) => a.forceNew)
+      .filter(([n, a]) => a.forceNew && !kept.has(n))
       .map(([n]) => [n]);
     for (const p of change.requiresReplace) if (!paths.some((q) => formatPath(q) === formatPath(p))) paths.push(p);
     return paths.map((p) => ({ steps: attributePathSteps(kind.type, p) }));

@@ -24,7 +24,7 @@ export interface TfAttribute {
 export interface TfNestedBlock {
   readonly type_name: string;
   readonly block: TfBlock;
-  readonly nesting: 'SINGLE';
+  readonly nesting: 'SINGLE' | 'LIST';
   readonly min_items: number;
   readonly max_items: number;
 }
@@ -82,6 +82,11 @@ function isBlock(attr: Attribute): attr is Attribute & { type: { kind: 'object';
   return attr.block === true && attr.type.kind === 'object';
 }
 
+/** A list of objects with `block: true`: repeated HCL blocks, whose optional attributes may be left out (an object-typed attribute's may not). */
+function isBlockList(attr: Attribute): attr is Attribute & { type: { kind: 'list'; element: { kind: 'object'; attributes: Schema } } } {
+  return attr.block === true && attr.type.kind === 'list' && attr.type.element.kind === 'object';
+}
+
 /**
  * Terraform plans a value for an optional attribute only if it is also computed, so an attribute
  * with a default is optional + computed: the provider fills the default in when config leaves it null.
@@ -103,6 +108,10 @@ export function tfBlockOf(schema: Schema, description = '', version = 0): TfBloc
     if (isBlock(attr)) {
       const n = attr.required ? 1 : 0;
       blockTypes.push({ type_name: name, block: tfBlockOf(attr.type.attributes, attr.description), nesting: 'SINGLE', min_items: n, max_items: n });
+      continue;
+    }
+    if (isBlockList(attr)) {
+      blockTypes.push({ type_name: name, block: tfBlockOf(attr.type.element.attributes, attr.description), nesting: 'LIST', min_items: 0, max_items: 0 });
       continue;
     }
     attributes.push({
@@ -220,7 +229,7 @@ function jsonBlock(b: TfBlock): JsonBlock {
   if (b.block_types.length > 0) {
     out.block_types = {};
     for (const nb of b.block_types) {
-      const entry: Record<string, unknown> = { nesting_mode: 'single', block: jsonBlock(nb.block) };
+      const entry: Record<string, unknown> = { nesting_mode: nb.nesting.toLowerCase(), block: jsonBlock(nb.block) };
       if (nb.min_items) entry.min_items = nb.min_items;
       if (nb.max_items) entry.max_items = nb.max_items;
       out.block_types[nb.type_name] = entry;

@@ -7,7 +7,7 @@
  * Connection: stack config vic:vsphereServer, vic:user, vic:password (secret), vic:allowUnverifiedSsl,
  * vic:thumbprint, or the VSPHERE_* environment variables. See docs/pulumi.md.
  */
-export { VirtualContainerHost, Image, ContainerVm } from './resources';
+export { VirtualContainerHost, Image, Volume, ContainerVm } from './resources';
 export { ContainerApp } from './container-app';
 export type { ContainerAppArgs, ContainerAppContainer, ContainerAppImage } from './container-app';
 export type * from './types.generated';

@@ -3,10 +3,19 @@
  * Their args, outputs, `replaces` and secrets all come from src/resources.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { ResourceDeclaration, containerVm, image, virtualContainerHost } from '../src/resources';
+import { ResourceDeclaration, containerVm, image, virtualContainerHost, volume } from '../src/resources';
 import { IMPORT_PROPERTY, RESOURCE_NAME_PROPERTY, pulumiOutputNames, pulumiSecretNames } from './attribute-mapping';
 import { dynamicProviderFor } from './dynamic-provider';
-import type { ContainerVmArgs, ContainerVmOutputs, ImageArgs, ImageOutputs, VirtualContainerHostArgs, VirtualContainerHostOutputs } from './types.generated';
+import type {
+  ContainerVmArgs,
+  ContainerVmOutputs,
+  ImageArgs,
+  ImageOutputs,
+  VirtualContainerHostArgs,
+  VirtualContainerHostOutputs,
+  VolumeArgs,
+  VolumeOutputs,
+} from './types.generated';
 
 /** Module of the type tokens: `pulumi-nodejs:dynamic/vic:ContainerVm`. */
 const TOKEN_MODULE = 'vic';
@@ -87,5 +96,19 @@ export class ContainerVm extends VicResource {
 
   constructor(name: string, args: ContainerVmArgs, opts?: pulumi.CustomResourceOptions) {
     super(containerVm, name, args, opts);
+  }
+}
+
+/** A persistent volume: an ext4 VMDK in a VCH store that container VMs mount. Its `id` is the datastore path of its descriptor. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- outputs generated from the declaration
+export interface Volume extends VolumeOutputs {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
+export class Volume extends VicResource {
+  static override isInstance(obj: unknown): obj is Volume {
+    return isVicResource(obj, volume);
+  }
+
+  constructor(name: string, args: VolumeArgs, opts?: pulumi.CustomResourceOptions) {
+    super(volume, name, args, opts);
   }
 }

@@ -128,6 +128,40 @@ export interface ImageOutputs {
   readonly labels: pulumi.Output<{ [key: string]: string }>;
 }
 
+/** Arguments of {@link Volume}: A persistent volume: an independent-persistent VMDK formatted ext4 in the store of a virtual container host. Container VMs mount it with `volumes`; its data outlives their replacement. */
+export interface VolumeArgs {
+  /** The id of the virtual container host whose store holds the volume. Changing it replaces the Volume. */
+  readonly vchId: pulumi.Input<string>;
+  /** Name of the volume, unique within the VCH; also the name of its directory and VMDK. Changing it replaces the Volume. */
+  readonly name: pulumi.Input<string>;
+  /** Size of the disk and its ext4 filesystem. Grows in place (ExtendVirtualDisk; the tether grows the filesystem at the next mount). A shrink is refused at plan: vSphere cannot shrink a disk, and the data would not fit. Default: 1024. */
+  readonly sizeMb?: pulumi.Input<number>;
+  /** Labels, kept in the volume marker file beside the disk. Update in place. */
+  readonly labels?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+  /** Datastore of the volume; defaults to the VCH's datastore. The directory is `<image_store_path>/volumes/<name>/` on it. Changing it replaces the Volume. */
+  readonly datastore?: pulumi.Input<string>;
+  /** Destroy the volume even while container VMs have it attached: its disk is detached from them first. Without it a destroy of an attached volume is refused and names the VMs. A VMDK without the vic-iac marker is never deleted. Default: false. */
+  readonly forceDestroy?: pulumi.Input<boolean>;
+}
+
+/** Output properties of {@link Volume}; its `id` is the resource's own. */
+export interface VolumeOutputs {
+  /** The id of the virtual container host whose store holds the volume. */
+  readonly vchId: pulumi.Output<string>;
+  /** Name of the volume, unique within the VCH; also the name of its directory and VMDK. */
+  readonly name: pulumi.Output<string>;
+  /** Size of the disk and its ext4 filesystem. Grows in place (ExtendVirtualDisk; the tether grows the filesystem at the next mount). A shrink is refused at plan: vSphere cannot shrink a disk, and the data would not fit. */
+  readonly sizeMb: pulumi.Output<number>;
+  /** Labels, kept in the volume marker file beside the disk. Update in place. */
+  readonly labels: pulumi.Output<{ [key: string]: string } | undefined>;
+  /** Datastore of the volume; defaults to the VCH's datastore. The directory is `<image_store_path>/volumes/<name>/` on it. */
+  readonly datastore: pulumi.Output<string>;
+  /** Destroy the volume even while container VMs have it attached: its disk is detached from them first. Without it a destroy of an attached volume is refused and names the VMs. A VMDK without the vic-iac marker is never deleted. */
+  readonly forceDestroy: pulumi.Output<boolean>;
+  /** UUID of the ext4 filesystem; the tether finds the disk to mount by it. */
+  readonly filesystemUuid: pulumi.Output<string>;
+}
+
 /** Arguments of {@link ContainerVm}: A container VM: a vSphere VM in the pool and folder of a virtual container host that boots the bootstrap ISO, switches root into a writable child disk of its image, and runs the container process. */
 export interface ContainerVmArgs {
   /** The id of the virtual container host. Changing it replaces the ContainerVm. */
@@ -166,6 +200,8 @@ export interface ContainerVmArgs {
   readonly maxRestarts?: pulumi.Input<number>;
   /** Size of the writable layer (the child delta disk). Changing it replaces the ContainerVm. Default: 2048. */
   readonly diskSizeMb?: pulumi.Input<number>;
+  /** Volumes to mount, one block each. Each volume is an independent-persistent disk of the VM; the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. Changing it replaces the ContainerVm. */
+  readonly volumes?: pulumi.Input<pulumi.Input<{ readonly volumeId: pulumi.Input<string>; readonly path: pulumi.Input<string>; readonly readOnly?: pulumi.Input<boolean> }>[]>;
 }
 
 /** Output properties of {@link ContainerVm}; its `id` is the resource's own. */
@@ -206,6 +242,8 @@ export interface ContainerVmOutputs {
   readonly maxRestarts: pulumi.Output<number | undefined>;
   /** Size of the writable layer (the child delta disk). */
   readonly diskSizeMb: pulumi.Output<number>;
+  /** Volumes to mount, one block each. Each volume is an independent-persistent disk of the VM; the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. */
+  readonly volumes: pulumi.Output<{ readonly volumeId: string; readonly path: string; readonly readOnly?: boolean }[] | undefined>;
   /** The VM managed object id. */
   readonly moid: pulumi.Output<string>;
   /** IP addresses as vSphere reports them (may be empty). */

@@ -118,6 +118,194 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#disk_size_mb ContainerVm#disk_size_mb}
   */
   readonly diskSizeMb?: number;
+  /**
+  * volumes block
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#volumes ContainerVm#volumes}
+  */
+  readonly volumes?: ContainerVmVolumes[] | cdktf.IResolvable;
+}
+export interface ContainerVmVolumes {
+  /**
+  * The id of a vic_volume of the same VCH.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#volume_id ContainerVm#volume_id}
+  */
+  readonly volumeId: string;
+  /**
+  * Where the volume is mounted in the container: an absolute path other than "/"; created when missing.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#path ContainerVm#path}
+  */
+  readonly path: string;
+  /**
+  * Mount read-only. A volume may be mounted read-write by one container VM at a time, read-only by any number. Defaults to `false`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#read_only ContainerVm#read_only}
+  */
+  readonly readOnly?: boolean | cdktf.IResolvable;
+}
+
+export function containerVmVolumesToTerraform(struct?: ContainerVmVolumes | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    volume_id: cdktf.stringToTerraform(struct!.volumeId),
+    path: cdktf.stringToTerraform(struct!.path),
+    read_only: cdktf.booleanToTerraform(struct!.readOnly),
+  }
+}
+
+
+export function containerVmVolumesToHclTerraform(struct?: ContainerVmVolumes | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    volume_id: {
+      value: cdktf.stringToHclTerraform(struct!.volumeId),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    path: {
+      value: cdktf.stringToHclTerraform(struct!.path),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    read_only: {
+      value: cdktf.booleanToHclTerraform(struct!.readOnly),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "boolean",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class ContainerVmVolumesOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param complexObjectIndex the index of this item in the list
+  * @param complexObjectIsFromSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string, complexObjectIndex: number, complexObjectIsFromSet: boolean) {
+    super(terraformResource, terraformAttribute, complexObjectIsFromSet, complexObjectIndex);
+  }
+
+  public get internalValue(): ContainerVmVolumes | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._volumeId !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.volumeId = this._volumeId;
+    }
+    if (this._path !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.path = this._path;
+    }
+    if (this._readOnly !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.readOnly = this._readOnly;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: ContainerVmVolumes | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._volumeId = undefined;
+      this._path = undefined;
+      this._readOnly = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._volumeId = value.volumeId;
+      this._path = value.path;
+      this._readOnly = value.readOnly;
+    }
+  }
+
+  // volume_id - computed: false, optional: false, required: true
+  private _volumeId?: string; 
+  public get volumeId() {
+    return this.getStringAttribute('volume_id');
+  }
+  public set volumeId(value: string) {
+    this._volumeId = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get volumeIdInput() {
+    return this._volumeId;
+  }
+
+  // path - computed: false, optional: false, required: true
+  private _path?: string; 
+  public get path() {
+    return this.getStringAttribute('path');
+  }
+  public set path(value: string) {
+    this._path = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get pathInput() {
+    return this._path;
+  }
+
+  // read_only - computed: true, optional: true, required: false
+  private _readOnly?: boolean | cdktf.IResolvable; 
+  public get readOnly() {
+    return this.getBooleanAttribute('read_only');
+  }
+  public set readOnly(value: boolean | cdktf.IResolvable) {
+    this._readOnly = value;
+  }
+  public resetReadOnly() {
+    this._readOnly = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get readOnlyInput() {
+    return this._readOnly;
+  }
+}
+
+export class ContainerVmVolumesList extends cdktf.ComplexList {
+  public internalValue? : ContainerVmVolumes[] | cdktf.IResolvable
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param wrapsSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  constructor(protected override terraformResource: cdktf.IInterpolatingParent, protected override terraformAttribute: string, protected override wrapsSet: boolean) {
+    super(terraformResource, terraformAttribute, wrapsSet)
+  }
+
+  /**
+  * @param index the index of the item to return
+  */
+  public get(index: number): ContainerVmVolumesOutputReference {
+    return new ContainerVmVolumesOutputReference(this.terraformResource, this.terraformAttribute, index, this.wrapsSet);
+  }
 }
 
 /**
@@ -187,6 +375,7 @@ export class ContainerVm extends cdktf.TerraformResource {
     this._restart = config.restart;
     this._maxRestarts = config.maxRestarts;
     this._diskSizeMb = config.diskSizeMb;
+    this._volumes.internalValue = config.volumes;
   }
 
   // ==========
@@ -512,6 +701,22 @@ export class ContainerVm extends cdktf.TerraformResource {
     return this.getStringAttribute('finished_at');
   }
 
+  // volumes - computed: false, optional: true, required: false
+  private _volumes = new ContainerVmVolumesList(this, "volumes", false);
+  public get volumes() {
+    return this._volumes;
+  }
+  public putVolumes(value: ContainerVmVolumes[] | cdktf.IResolvable) {
+    this._volumes.internalValue = value;
+  }
+  public resetVolumes() {
+    this._volumes.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get volumesInput() {
+    return this._volumes.internalValue;
+  }
+
   // =========
   // SYNTHESIS
   // =========
@@ -536,6 +741,7 @@ export class ContainerVm extends cdktf.TerraformResource {
       restart: cdktf.stringToTerraform(this._restart),
       max_restarts: cdktf.numberToTerraform(this._maxRestarts),
       disk_size_mb: cdktf.numberToTerraform(this._diskSizeMb),
+      volumes: cdktf.listMapper(containerVmVolumesToTerraform, true)(this._volumes.internalValue),
     };
   }
 
@@ -648,6 +854,12 @@ export class ContainerVm extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "number",
+      },
+      volumes: {
+        value: cdktf.listMapperHcl(containerVmVolumesToHclTerraform, true)(this._volumes.internalValue),
+        isBlock: true,
+        type: "list",
+        storageClassType: "ContainerVmVolumesList",
       },
     };
 

@@ -29,6 +29,7 @@ type Config struct {
 	Rootfs     RootfsRef
 	Restart    RestartPolicy
 	Networks   []NetworkConfig
+	Mounts     []MountConfig
 }
 
 // NetworkConfig is how one NIC (in PCI order: eth0, eth1, ...) gets its address: DHCP when
@@ -87,6 +88,7 @@ type configDocument struct {
 	Rootfs     *rootfsDocument   `json:"rootfs"`
 	Restart    *restartDocument  `json:"restart"`
 	Networks   []networkDocument `json:"networks"`
+	Mounts     []mountDocument   `json:"mounts"`
 }
 
 type networkDocument struct {
@@ -241,6 +243,7 @@ func ParseConfig(raw []byte) (Config, error) {
 		}
 		cfg.Networks = append(cfg.Networks, NetworkConfig(n))
 	}
+	cfg.Mounts = parseMounts(doc.Mounts, add)
 	if len(problems) > 0 {
 		return Config{}, &ConfigError{Problems: problems}
 	}

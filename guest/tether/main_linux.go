@@ -91,6 +91,9 @@ func runContainer() (int, error) {
 		return 0, fmt.Errorf("setting host name %q: %v", cfg.Hostname, err)
 	}
 	writeHostFiles(cfg.Hostname, leases)
+	if err := mountVolumes(cfg); err != nil {
+		return 0, err
+	}
 	return startAndSupervise(cfg, Addresses(leases))
 }
 

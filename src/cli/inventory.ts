@@ -7,7 +7,7 @@ import { refreshStack, type Engine, type StackState } from '../engine';
 import type { Attrs } from '../resources';
 
 export interface InventoryRow {
-  readonly kind: 'virtual_container_host' | 'image' | 'container_vm';
+  readonly kind: 'virtual_container_host' | 'image' | 'volume' | 'container_vm';
   /** The state address, when the row comes from a state file. */
   readonly address?: string;
   readonly name: string;
@@ -50,6 +50,8 @@ export async function inventoryFromState(engine: Engine, state: StackState): Pro
         status: gone ? 'gone' : 'stored',
         detail: `${Math.ceil(Number(a.size_bytes ?? 0) / 1048576)} MiB disk in ${str(a.disk_path).replace(/\/[^/]*$/, '/')}`,
       });
+    } else if (entry.type === 'volume') {
+      rows.push({ kind: entry.type, address, name: str(a.name), id: str(a.id), status: gone ? 'gone' : 'stored', detail: `${str(a.size_mb)} MB ext4` });
     } else {
       rows.push({
         kind: entry.type,
@@ -62,7 +64,7 @@ export async function inventoryFromState(engine: Engine, state: StackState): Pro
       });
     }
   }
-  const rank = { virtual_container_host: 0, image: 1, container_vm: 2 };
+  const rank = { virtual_container_host: 0, image: 1, volume: 2, container_vm: 3 };
   return rows.sort((x, y) => rank[x.kind] - rank[y.kind] || x.name.localeCompare(y.name));
 }
 
@@ -98,14 +100,14 @@ export async function inventoryFromVsphere(engine: Engine): Promise<InventoryRow
       detail: `${str(vm.cpus)} vCPU ${str(vm.memory_mb)} MB image ${SHORT_DIGEST(str(vm.image_id))} in ${names.get(str(vm.vch_id)) ?? str(vm.vch_id)}`,
     });
   }
-  const rank = { virtual_container_host: 0, image: 1, container_vm: 2 };
+  const rank = { virtual_container_host: 0, image: 1, volume: 2, container_vm: 3 };
   return rows.sort((x, y) => rank[x.kind] - rank[y.kind] || x.name.localeCompare(y.name));
 }
 
 /** A plain table; the status column coloured by the caller's styles. */
 export function renderInventory(rows: readonly InventoryRow[], colour: (status: string) => string): string {
   if (rows.length === 0) return 'Nothing here: no VCHs, images or container VMs.\n';
-  const kindLabel = { virtual_container_host: 'VCH', image: 'IMAGE', container_vm: 'CONTAINER VM' };
+  const kindLabel = { virtual_container_host: 'VCH', image: 'IMAGE', volume: 'VOLUME', container_vm: 'CONTAINER VM' };
   // Digests are long; the table shows as much as `docker images` does (--json has them whole).
   const shortId = (id: string) => (id.startsWith('sha256:') ? id.slice(0, 19) : id);
   const table = [

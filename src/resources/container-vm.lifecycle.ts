@@ -21,7 +21,7 @@ import {
 import { datastorePath, makeDirectory } from '../vsphere/file-manager';
 import { Inventory, type NetworkTarget } from '../vsphere/inventory';
 import { retrieveObjects } from '../vsphere/property-collector';
-import { addDevice, fileSerialPort, isoCdrom, networkAdapter, pvscsiController, virtualDisk, type VirtualDeviceConfigSpec } from '../vsphere/virtual-devices';
+import { addDevice, fileSerialPort, removeDevice, type VirtualDevice, isoCdrom, networkAdapter, pvscsiController, virtualDisk, type VirtualDeviceConfigSpec } from '../vsphere/virtual-devices';
 import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm } from '../vsphere/virtual-machine';
 import { containerVm, type ContainerVmAttrs } from './container-vm';
 import { ResourceError } from './errors';
@@ -29,7 +29,8 @@ import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig
 import { plannedImageKey } from './image.lifecycle';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { PlacementError, collectPlacement, networkOf } from './placement';
-import { isUnknown, type Attrs, type PlannedAttrs, type Problem, type Value } from './schema';
+import { isUnknown, type Attrs, type PlannedAttrs, type Problem, type Unknown, type Value } from './schema';
+import { parseVolumeId, resolveMounts, type MountedVolume } from './volume.lifecycle';
 import { InventorySnapshot, VM_PATHS, VchMarker, VmRow, imageStoreOf, readVchMarker, takeSnapshot, vmRow } from './snapshot';
 
 /** Namespace of container VM BIOS UUIDs (UUIDv5). Changing it would orphan every existing VM. */
@@ -215,6 +216,8 @@ export function stateOfVm(vm: VmRow, options: { readonly strict?: boolean; reado
     memory_mb: vm.memoryMb,
     labels: labels && Object.keys(labels).length > 0 ? labels : null,
     networks: spec.networks ?? [],
+    // Repeated blocks in Terraform: none is an empty list, never null.
+    volumes: spec.volumes ?? [],
     power_state: vm.powerState === 'poweredOn' ? 'running' : 'stopped',
     // VMs made before the restart policy existed never restart.
     restart: spec.restart ?? 'no',
@@ -423,6 +426,7 @@ async function plannedVm(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: 
     ...targets.map((network, i) => addDevice(networkAdapter({ key: -110 - i, model: 'vmxnet3', network }))),
     addDevice(fileSerialPort({ key: -103, fileName: datastorePath(ds, `${dir}/console.log`) })),
   ];
+  devices.push(...(await volumeDevices(ctx, config, marker)));
   const guest = guestConfig(config, { ...image, rootfs_uuid: image.rootfs_uuid });
   const extraConfig: Record<string, string> = {
     [GUESTINFO_CONFIG_KEY]: encodeGuestConfig(guest),
@@ -496,6 +500,196 @@ async function createOnce(ctx: LifecycleContext, planned: PlannedVm, config: Con
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Volumes: each mount is an independent-persistent disk on the VM's SCSI controller, at units 1 to
+// 15 (7 is the controller's own). Changing the set of mounts replaces the VM (`volumes` is
+// forceNew): the tether mounts only at boot, so a hot-added disk would not be mounted until a
+// restart anyway, and a replacement keeps the guest config and the disks in one step.
+
+const FIRST_VOLUME_KEY = -200;
+
+function volumeUnit(index: number): number {
+  const unit = index + 1;
+  return unit >= 7 ? unit + 1 : unit;
+}
+
+function volumeDisk(index: number, volume: MountedVolume): VirtualDeviceConfigSpec {
+  return addDevice(
+    virtualDisk({
+      key: FIRST_VOLUME_KEY - index,
+      controllerKey: -100,
+      unitNumber: volumeUnit(index),
+      fileName: volume.id,
+      capacityKB: volume.capacityKB,
+      // Independent: VM snapshots neither capture nor revert the volume.
+      diskMode: 'independent_persistent',
+    }),
+  );
+}
+
+/** The disks of the config's volumes, for a new VM; a mount the plan accepted but vSphere no longer has fails the create. */
+async function volumeDevices(ctx: LifecycleContext, config: ContainerVmAttrs, marker: VchMarker): Promise<VirtualDeviceConfigSpec[]> {
+  const mounts = config.volumes ?? [];
+  if (mounts.length === 0) return [];
+  const resolved = await resolveMounts(
+    ctx,
+    config.vch_id,
+    marker,
+    mounts.map((m) => m.volume_id),
+    { planning: false },
+  );
+  if (resolved.problems.length > 0) throw new ResourceError(resolved.problems.map((p) => p.detail).join('\n'), resolved.problems);
+  return resolved.volumes.map((v, i) => volumeDisk(i, v as MountedVolume));
+}
+
+/** A VM's devices now. */
+async function devicesOfVm(client: VimClient, moid: string): Promise<VirtualDevice[]> {
+  const [row] = await retrieveObjects(client, [moRef('VirtualMachine', moid)], ['config.hardware.device']);
+  const raw = row?.props['config.hardware.device'];
+  return (Array.isArray(raw) ? raw : raw ? [raw] : []) as VirtualDevice[];
+}
+
+/** The disks (by datastore path) among a VM's devices. */
+function disksByFile(devices: readonly VirtualDevice[]): Map<string, VirtualDevice> {
+  const out = new Map<string, VirtualDevice>();
+  for (const d of devices) if (d.$type === 'VirtualDisk' && typeof d.backing?.fileName === 'string') out.set(d.backing.fileName, d);
+  return out;
+}
+
+/** Plan-time checks of the mounts: the volumes, one read-write user per volume, and disks detached outside. */
+async function checkVolumes(
+  ctx: LifecycleContext,
+  config: PlannedAttrs<typeof containerVm.schema>,
+  prior: ContainerVmAttrs | null,
+  vchId: string,
+  marker: VchMarker,
+): Promise<{ problems: Problem[]; equivalent: { attribute: string; reason: string }[]; notes: string[] }> {
+  const problems: Problem[] = [];
+  const equivalent: { attribute: string; reason: string }[] = [];
+  const notes: string[] = [];
+  if (isUnknown(config.volumes) || !config.volumes) return { problems, equivalent, notes };
+  const mounts = config.volumes as Array<{ volume_id: string | Unknown; path: string | Unknown; read_only: boolean | Unknown }>;
+  const ids = mounts.map((m) => (isUnknown(m.volume_id) ? undefined : m.volume_id));
+  problems.push(...(await resolveMounts(ctx, vchId, marker, ids, { planning: true })).problems);
+  // One read-write user per volume within a plan: the first container VM planned holds it for
+  // this command (Terraform plans every resource in one provider process).
+  const who = isUnknown(config.name) ? undefined : `${vchId}/${config.name}`;
+  for (const [i, m] of mounts.entries()) {
+    if (who === undefined || isUnknown(m.volume_id) || m.read_only !== false) continue;
+    const holder = await ctx.memo(`volume-writer:${m.volume_id}`, () => Promise.resolve(who));
+    if (holder !== who) {
+      problems.push({
+        path: ['volumes', i, 'read_only'],
+        severity: 'error',
+        summary: 'Volume mounted read-write twice',
+        detail: `volumes[${i}]: volume ${m.volume_id} is already mounted read-write by container VM "${holder.slice(vchId.length + 1)}" in this configuration. A volume takes one read-write container VM at a time (ext4 is not a cluster filesystem): set read_only = true here, or mount it in one container VM only.`,
+      });
+    }
+  }
+  // The read leaves out mounts whose disk was detached in vSphere. When the VM's own marker still
+  // has the config's mounts, the difference is that detachment: attached again in place, no
+  // replacement (a change of the mounts themselves replaces the VM).
+  if (prior?.moid && JSON.stringify(prior.volumes ?? []) !== JSON.stringify(config.volumes)) {
+    const vm = await readVm(ctx.client, moRef('VirtualMachine', prior.moid));
+    const configured = vm ? specOfVm(vm, false).volumes : undefined;
+    if (JSON.stringify(configured ?? []) === JSON.stringify(config.volumes)) {
+      const present = new Set((prior.volumes ?? []).map((v) => v.volume_id));
+      const missing = mounts.filter((m) => !present.has(m.volume_id as string));
+      equivalent.push({
+        attribute: 'volumes',
+        reason: `volumes: ${missing.map((m) => `${String(m.volume_id)} (mounted at ${String(m.path)})`).join(', ')} detached outside vic-iac: attached again`,
+      });
+      if (prior.power_state === 'running') notes.push(`re-attaching volumes restarts container VM "${prior.name}" so that the tether mounts them`);
+    }
+  }
+  return { problems, equivalent, notes };
+}
+
+/** The volume disks each VM of a snapshot has attached, read once per snapshot for the VMs whose mounts need it. */
+const attachedBySnapshot = new WeakMap<InventorySnapshot, Promise<Map<string, Set<string>>>>();
+
+function attachedDisksOf(client: VimClient, snapshot: InventorySnapshot): Promise<Map<string, Set<string>>> {
+  let pending = attachedBySnapshot.get(snapshot);
+  if (!pending) {
+    const moids = [...snapshot.vms.values()].filter((vm) => isOurs(vm) && mountsOfVm(vm).length > 0).map((vm) => vm.moid);
+    pending = disksOfVms(client, moids);
+    attachedBySnapshot.set(snapshot, pending);
+    pending.catch(() => attachedBySnapshot.delete(snapshot));
+  }
+  return pending;
+}
+
+async function disksOfVms(client: VimClient, moids: readonly string[]): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>();
+  if (moids.length === 0) return out;
+  const rows = await retrieveObjects(
+    client,
+    moids.map((m) => moRef('VirtualMachine', m)),
+    ['config.hardware.device'],
+  );
+  for (const row of rows) {
+    const raw = row.props['config.hardware.device'];
+    out.set(row.ref.value, new Set(disksByFile((Array.isArray(raw) ? raw : raw ? [raw] : []) as VirtualDevice[]).keys()));
+  }
+  return out;
+}
+
+function mountsOfVm(vm: VmRow): Array<{ volume_id: string }> {
+  const volumes = specOfVm(vm, false).volumes;
+  return Array.isArray(volumes) ? (volumes as Array<{ volume_id: string }>) : [];
+}
+
+/** The state's mounts, less those whose disk is not attached (detached in vSphere): one batched read per refresh. */
+async function withAttachedVolumes(ctx: LifecycleContext, snapshot: InventorySnapshot, vm: VmRow, state: Attrs): Promise<Attrs> {
+  const mounts = (state.volumes ?? []) as Array<{ volume_id: string }>;
+  if (mounts.length === 0) return state;
+  const attached = snapshot.vms.has(vm.moid) ? (await attachedDisksOf(ctx.client, snapshot)).get(vm.moid) : (await disksOfVms(ctx.client, [vm.moid])).get(vm.moid);
+  if (!attached) return state;
+  return { ...state, volumes: mounts.filter((m) => attached.has(m.volume_id)) as unknown as Value[] };
+}
+
+/** Attaches again the config's volumes a VM lost (detached outside); restarts a running VM so the tether mounts them. */
+async function reattachVolumes(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAttrs): Promise<void> {
+  const mounts = config.volumes ?? [];
+  if (mounts.length === 0) return;
+  const devices = await devicesOfVm(ctx.client, vm.moid);
+  const attached = disksByFile(devices);
+  if (mounts.every((m) => attached.has(m.volume_id))) return;
+  const marker = await vchMarker(ctx, config.vch_id);
+  const resolved = await resolveMounts(
+    ctx,
+    config.vch_id,
+    marker,
+    mounts.map((m) => m.volume_id),
+    { planning: false },
+  );
+  if (resolved.problems.length > 0) throw new ResourceError(resolved.problems.map((p) => p.detail).join('\n'), resolved.problems);
+  // The VM's own controller now, not the placeholder key of a new VM's.
+  const controller = devices.find((d) => d.$type.endsWith('SCSIController'))?.key;
+  const changes = resolved.volumes.flatMap((v, i) => {
+    if (!v || attached.has(v.id)) return [];
+    const change = volumeDisk(i, v);
+    return [{ ...change, device: { ...change.device, controllerKey: controller } }];
+  });
+  const ref = moRef('VirtualMachine', vm.moid);
+  const running = vm.powerState === 'poweredOn';
+  if (running) await powerOffVm(ctx.client, ref).catch((e: unknown) => (isFault(e, 'InvalidPowerState') ? undefined : Promise.reject(e)));
+  ctx.progress('attach volumes');
+  await reconfigureVm(ctx.client, ref, { deviceChange: changes });
+  if (running) await powerOnVm(ctx.client, ref);
+}
+
+/**
+ * Detaches the volume disks of a VM about to be destroyed: Destroy_Task deletes every disk of the
+ * VM, independent ones included, and a volume must outlive its container VM.
+ */
+async function detachVolumes(ctx: LifecycleContext, ref: ManagedObjectReference): Promise<void> {
+  const attached = [...disksByFile(await devicesOfVm(ctx.client, ref.value))].filter(([fileName]) => parseVolumeId(fileName) !== undefined);
+  if (attached.length === 0) return;
+  ctx.progress('detach volumes');
+  await reconfigureVm(ctx.client, ref, { deviceChange: attached.map(([, disk]) => removeDevice(disk)) });
+}
+
 export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   declaration: containerVm,
 
@@ -515,7 +709,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       throw new ResourceError(
         `VM ${vm.name} (${vm.moid}) has the BIOS UUID ${uuid} of container VM "${prior.name}" but no vic-iac markers; it was not made by vic-iac. Remove it from the state, or delete that VM.`,
       );
-    return stateOfVm(vm, { secrets: { known: prior } });
+    return withAttachedVolumes(ctx, snapshot, vm, stateOfVm(vm, { secrets: { known: prior } }));
   },
 
   // Inputs not known yet (a VCH, an image or a name made in the same apply) skip only the checks
@@ -556,6 +750,10 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       }),
     );
     problems.push(...(await collectPlacement(checks)), ...perNetwork.flat());
+    const volumes = await checkVolumes(ctx, config, prior, vchId, m);
+    problems.push(...volumes.problems);
+    notes.push(...volumes.notes);
+    const equivalent = volumes.equivalent;
     if (!prior && isUnknown(config.name)) {
       // The BIOS UUID needs the name: who holds it is checked by the create.
     } else if (!prior && !isUnknown(config.name)) {
@@ -583,7 +781,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     } else if (prior?.power_state === 'running' && (prior.cpus !== config.cpus || prior.memory_mb !== config.memory_mb)) {
       notes.push(`changing cpus or memory_mb powers container VM "${prior.name}" off and on again`);
     }
-    return { problems, notes };
+    return { problems, notes, equivalent };
   },
 
   async create(ctx, config) {
@@ -624,6 +822,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   async update(ctx, prior, config) {
     const vm = await readVm(ctx.client, moRef('VirtualMachine', String(prior.moid)));
     if (!vm) throw new ResourceError(`container VM "${prior.name}" (${String(prior.moid)}) no longer exists; refresh and plan again to re-create it`);
+    await reattachVolumes(ctx, vm, config);
     return reconcile(ctx, vm, config);
   },
 
@@ -642,6 +841,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       ctx.progress('power off');
       await powerOffVm(ctx.client, ref).catch((e: unknown) => (isFault(e, 'InvalidPowerState') ? undefined : Promise.reject(e)));
     }
+    await detachVolumes(ctx, ref);
     ctx.progress('destroy');
     await destroyVm(ctx.client, ref).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
   },

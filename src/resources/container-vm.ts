@@ -4,17 +4,23 @@ import { t, type AttrsOf } from './schema';
 import {
   absolutePath,
   containerUser,
+  datastorePath,
   digest,
+  distinctMounts,
   envNames,
   hostname,
   integer,
   labelKeys,
+  mountPath,
   nonEmpty,
   nonEmptyElements,
   objectName,
   oneOf,
   runsSomething,
 } from './validators';
+
+/** Volumes per container VM: SCSI units 1 to 15 of its one controller, minus the controller's own unit 7. */
+export const MAX_VOLUMES = 14;
 
 export const containerVm = {
   type: 'container_vm',
@@ -159,6 +165,32 @@ export const containerVm = {
       validate: [integer({ min: 16, max: 2097152, unit: 'MB' })],
       description: 'Size of the writable layer (the child delta disk).',
     },
+    volumes: {
+      type: t.list(
+        t.object({
+          volume_id: { type: t.string, required: true, validate: [datastorePath], description: 'The id of a vic_volume of the same VCH.' },
+          path: {
+            type: t.string,
+            required: true,
+            validate: [mountPath],
+            description: 'Where the volume is mounted in the container: an absolute path other than "/"; created when missing.',
+          },
+          read_only: {
+            type: t.bool,
+            optional: true,
+            default: false,
+            description: 'Mount read-only. A volume may be mounted read-write by one container VM at a time, read-only by any number.',
+          },
+        }),
+      ),
+      marker: true,
+      optional: true,
+      block: true,
+      forceNew: true,
+      validate: [distinctMounts(MAX_VOLUMES)],
+      description:
+        'Volumes to mount, one block each. Each volume is an independent-persistent disk of the VM; the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply.',
+    },
     moid: { type: t.string, computed: true, description: 'The VM managed object id.' },
     ip_addresses: { type: t.list(t.string), computed: true, description: 'IP addresses as vSphere reports them (may be empty).' },
     vm_path: { type: t.string, computed: true, description: 'Datastore path of the .vmx file.' },
@@ -183,7 +215,7 @@ export const containerVm = {
   dataSource: undefined,
   docs: {
     creates:
-      'A VM (guest `otherGuest64`) in the VCH pool and folder with a PVSCSI controller, a writable child delta disk whose parent is the image disk, a CD-ROM with the bootstrap ISO, one NIC per network, and a serial port logging to `<vm dir>/console.log`. The container config is in extraConfig under `guestinfo.vic.config`; ownership markers under `vic.*`.',
+      'A VM (guest `otherGuest64`) in the VCH pool and folder with a PVSCSI controller, a writable child delta disk whose parent is the image disk, the disk of each mounted volume (independent-persistent, detached again before the VM is destroyed), a CD-ROM with the bootstrap ISO, one NIC per network, and a serial port logging to `<vm dir>/console.log`. The container config is in extraConfig under `guestinfo.vic.config`; ownership markers under `vic.*`.',
     importHelp: 'Import by BIOS UUID, VM MOID (`vm-123`) or inventory path.',
     example: `resource "vic_container_vm" "web" {
   vch_id     = vic_virtual_container_host.demo.id

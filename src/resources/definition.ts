@@ -4,7 +4,7 @@
  */
 import { Attrs, Schema } from './schema';
 
-export type ResourceType = 'virtual_container_host' | 'image' | 'container_vm';
+export type ResourceType = 'virtual_container_host' | 'image' | 'volume' | 'container_vm';
 
 export interface ResourceDeclaration {
   /** The contract name; front ends prefix it (vic_container_vm, vic.ContainerVm). */

@@ -4,6 +4,7 @@
  * over fw_cfg. Image defaults are merged here, Docker's way, so the guest needs no image metadata.
  */
 import { Attrs } from './schema';
+import { volumeFilesystemUuid } from './volume';
 
 export const GUESTINFO_CONFIG_KEY = 'guestinfo.vic.config';
 export const ROOTFS_LABEL = 'vic-rootfs';
@@ -28,8 +29,24 @@ export interface GuestConfig {
   working_dir: string;
   user: string;
   rootfs: { uuid?: string; label: string };
+  /** Volumes to mount before the process starts, found by their ext4 UUID; absent: none. */
+  mounts?: GuestMount[];
   /** Absent: never restart (older tethers ignore the field). */
   restart?: { policy: 'on-failure' | 'always'; max_restarts?: number };
+}
+
+export interface GuestMount {
+  path: string;
+  read_only: boolean;
+  uuid: string;
+}
+
+function mountsOf(attrs: Attrs): Pick<GuestConfig, 'mounts'> {
+  const volumes = Array.isArray(attrs.volumes) ? (attrs.volumes as Attrs[]) : [];
+  if (volumes.length === 0) return {};
+  return {
+    mounts: volumes.map((v) => ({ path: String(v.path), read_only: v.read_only === true, uuid: volumeFilesystemUuid(String(v.volume_id)) })),
+  };
 }
 
 function strings(v: unknown): string[] | undefined {
@@ -71,6 +88,7 @@ export function guestConfig(attrs: Attrs, image: ImageConfig): GuestConfig {
     user: (attrs.user as string | null) ?? image.user ?? '0:0',
     rootfs: { ...(image.rootfs_uuid ? { uuid: image.rootfs_uuid } : {}), label: ROOTFS_LABEL },
     ...restartOf(attrs),
+    ...mountsOf(attrs),
   };
 }
 

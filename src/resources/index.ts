@@ -3,6 +3,7 @@ import { ResourceDeclaration, ResourceType } from './definition';
 import { virtualContainerHost } from './virtual-container-host';
 import { image } from './image';
 import { containerVm } from './container-vm';
+import { volume } from './volume';
 
 export * from './schema';
 export * from './definition';
@@ -13,10 +14,10 @@ export * from './connection';
 export { dataSourceSchema } from './data-source';
 // Reading an image reference is pure text work: front ends (the Docker endpoint) match names with it.
 export { parseImageReference, formatImageReference, type ImageReference } from '../images/reference';
-export { virtualContainerHost, image, containerVm };
+export { virtualContainerHost, image, volume, containerVm };
 
-/** In dependency order: a VCH before its images, images before their container VMs. */
-export const declarations: readonly ResourceDeclaration[] = [virtualContainerHost, image, containerVm];
+/** In dependency order: a VCH before its images and volumes, those before the container VMs that use them. */
+export const declarations: readonly ResourceDeclaration[] = [virtualContainerHost, image, volume, containerVm];
 
 export function declarationFor(type: ResourceType | string): ResourceDeclaration {
   const d = declarations.find((r) => r.type === type);

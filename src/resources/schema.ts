@@ -80,7 +80,7 @@ export interface Attribute {
   /** The value used when the user leaves an optional attribute out. */
   readonly default?: Value;
   readonly validate?: readonly Validator[];
-  /** Render an `object` attribute as a nested HCL block rather than an object-typed attribute. */
+  /** Render an `object` attribute as a nested HCL block, a list of objects as repeated blocks, rather than an object-typed attribute. */
   readonly block?: boolean;
   /** A computed output that keeps its prior value across updates (never "known after apply" again). */
   readonly stable?: boolean;

@@ -324,3 +324,57 @@ export const datastoreDirectory: Validator = rule('a directory path relative to 
   }
   return [];
 });
+
+/** A volume name: it names a datastore directory and the VMDK inside, so only characters every datastore keeps as they are. */
+export const volumeName: Validator = rule('1 to 64 letters, digits, "_", "." and "-", starting with a letter or digit', (value, path) => {
+  if (typeof value !== 'string' || /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(value)) return [];
+  return [invalid(path, value, 'is not a volume name (1 to 64 letters, digits, "_", "." and "-", starting with a letter or digit)', 'Use a name such as "data" or "db-1".')];
+});
+
+/** Where a volume is mounted in the container: absolute, and not the root, which is the image's filesystem. */
+export const mountPath: Validator = rule('an absolute path other than "/"', (value, path) => {
+  if (typeof value !== 'string') return [];
+  if (!value.startsWith('/')) return absolutePath(value, path, {});
+  if (value.replace(/\/+$/, '') === '') {
+    return [invalid(path, value, 'is the root of the container, which holds the image', 'Mount the volume on a directory such as "/data".')];
+  }
+  if (value.split('/').some((part) => part === '..' || part === '.')) {
+    return [invalid(path, value, 'contains "." or ".." components', `Use a plain absolute path such as "${value.replace(/\/\.\.?(?=\/|$)/g, '') || '/data'}".`)];
+  }
+  return [];
+});
+
+/** Mounts of one container: each path at most once, and each volume at most once. */
+export function distinctMounts(maximum: number): Validator {
+  return rule(`at most ${maximum} mounts, each path and each volume_id once`, (value, path) => {
+    if (!Array.isArray(value)) return [];
+    const out: Problem[] = [];
+    if (value.length > maximum) {
+      out.push(invalid(path, `${value.length} mounts`, `is more than the ${maximum} volumes one SCSI controller can attach`, 'Mount fewer volumes.'));
+    }
+    const seenPaths = new Map<string, number>();
+    const seenVolumes = new Map<string, number>();
+    value.forEach((m, i) => {
+      if (m === null || typeof m !== 'object' || Array.isArray(m)) return;
+      const mount = m as Attrs;
+      const at = typeof mount.path === 'string' ? mount.path.replace(/\/+$/, '') : undefined;
+      if (at !== undefined && at !== '') {
+        const first = seenPaths.get(at);
+        if (first !== undefined) {
+          out.push(
+            invalid([...path, i, 'path'], mount.path, `mounts the same path as ${formatPath([...path, first, 'path'])}`, 'Give each volume its own mount path, or remove one of the two.'),
+          );
+        } else seenPaths.set(at, i);
+      }
+      if (typeof mount.volume_id === 'string') {
+        const first = seenVolumes.get(mount.volume_id);
+        if (first !== undefined) {
+          out.push(
+            invalid([...path, i, 'volume_id'], mount.volume_id, `is already mounted by ${formatPath([...path, first])}`, 'Mount a volume once per container VM.'),
+          );
+        } else seenVolumes.set(mount.volume_id, i);
+      }
+    });
+    return out;
+  });
+}

@@ -50,3 +50,37 @@ export async function datastoreDirectoryExists(client: VimClient, datastore: Man
   const entries = await listDatastoreDirectory(client, datastore, parent, base.replace(/[*?[\]]/g, '?'));
   return Boolean(entries?.some((e) => e.folder && e.name === base));
 }
+
+export interface DatastoreFolder {
+  /** `[ds] a/b/c`, as vSphere spells it. */
+  readonly folderPath: string;
+  readonly files: readonly DatastoreEntry[];
+}
+
+/**
+ * The files under a datastore directory and all its subdirectories, in one task
+ * (SearchDatastoreSubFolders_Task): how a store of many small directories is read in one round
+ * trip. Undefined when the directory does not exist.
+ */
+export async function listDatastoreSubFolders(
+  client: VimClient,
+  datastore: ManagedObjectReference,
+  dsPath: string,
+  pattern = '*',
+): Promise<DatastoreFolder[] | undefined> {
+  const { browser } = await retrieveObject<{ browser: ManagedObjectReference }>(client, datastore, ['browser']);
+  let result: Array<{ folderPath?: string; file?: Array<{ $type?: string; path?: string }> }> | { folderPath?: string } | undefined;
+  try {
+    result = await runTask(client, 'SearchDatastoreSubFolders_Task', browser, {
+      datastorePath: dsPath,
+      searchSpec: { details: { fileType: true, fileSize: false, modification: false, fileOwner: false }, matchPattern: [pattern] },
+    });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  return asArray(result as Array<{ folderPath?: string; file?: Array<{ $type?: string; path?: string }> }> | undefined).map((r) => ({
+    folderPath: String(r.folderPath ?? ''),
+    files: asArray(r.file).map((f) => ({ name: String(f.path ?? ''), folder: f.$type === 'FolderFileInfo' })),
+  }));
+}

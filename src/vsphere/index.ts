@@ -94,7 +94,7 @@ export {
 } from './resource-pool';
 export { createFolder, destroyFolder } from './folder';
 export { datastorePath, deleteDatastoreFile, makeDirectory, parseDatastorePath } from './file-manager';
-export { copyVirtualDisk, createVirtualDisk, deleteVirtualDisk, type VirtualDiskSpec } from './virtual-disk-manager';
+export { copyVirtualDisk, createVirtualDisk, deleteVirtualDisk, extendVirtualDisk, type VirtualDiskSpec } from './virtual-disk-manager';
 export { addCustomFieldDef, customFieldsOf, ensureCustomFieldDef, listCustomFieldDefs, setCustomField, type CustomFieldDef } from './custom-fields';
 export {
   datastoreFileUrl,
@@ -105,4 +105,4 @@ export {
   type UploadBody,
   type UploadOptions,
 } from './datastore-http';
-export { datastoreDirectoryExists, listDatastoreDirectory, type DatastoreEntry } from './datastore-browser';
+export { datastoreDirectoryExists, listDatastoreDirectory, listDatastoreSubFolders, type DatastoreEntry, type DatastoreFolder } from './datastore-browser';

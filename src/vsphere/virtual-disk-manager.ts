@@ -59,3 +59,20 @@ export async function copyVirtualDisk(
 export async function deleteVirtualDisk(client: VimClient, dsPath: string, datacenter: ManagedObjectReference, options: TaskOptions = {}): Promise<void> {
   await runTask(client, 'DeleteVirtualDisk_Task', diskManager(client, 'DeleteVirtualDisk_Task'), { name: dsPath, datacenter }, options);
 }
+
+/** ExtendVirtualDisk_Task: grows a disk to `capacityKB` (vSphere never shrinks one). */
+export async function extendVirtualDisk(
+  client: VimClient,
+  dsPath: string,
+  datacenter: ManagedObjectReference,
+  capacityKB: number,
+  options: TaskOptions = {},
+): Promise<void> {
+  await runTask(
+    client,
+    'ExtendVirtualDisk_Task',
+    diskManager(client, 'ExtendVirtualDisk_Task'),
+    { name: dsPath, datacenter, newCapacityKb: capacityKB, eagerZero: false },
+    options,
+  );
+}

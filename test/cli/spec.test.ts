@@ -75,7 +75,7 @@ describe('spec loading', () => {
     [
       'an unknown resource type',
       'virtual_machine:\n  a: {}\n',
-      /^spec\.yaml:1: unknown resource type "virtual_machine"; use one of virtual_container_host, image, container_vm$/,
+      /^spec\.yaml:1: unknown resource type "virtual_machine"; use one of virtual_container_host, image, volume, container_vm$/,
     ],
     ['a list at the top', '- a\n', /^spec\.yaml:1: the spec must be a map of resource types/],
     ['an empty file', '', /^spec\.yaml:1: the spec is empty/],

@@ -44,9 +44,9 @@ describe('GIVEN a state file', () => {
   });
 
   it('WHEN an entry of an unknown resource type is read THEN the error names it and the known types', () => {
-    write({ 'volume.data': { type: 'volume', name: 'data', schemaVersion: 1, attrs: {}, dependsOn: [] } });
+    write({ 'network.lan': { type: 'network', name: 'lan', schemaVersion: 1, attrs: {}, dependsOn: [] } });
     expect(() => readState(path)).toThrow(
-      /volume\.data has resource type "volume", which this vic does not know \(known: virtual_container_host, image, container_vm\); upgrade vic/,
+      /network\.lan has resource type "network", which this vic does not know \(known: virtual_container_host, image, volume, container_vm\); upgrade vic/,
     );
   });
 });

@@ -33,7 +33,7 @@ function findInBlock(block: TfBlock, path: string[]): TfAttribute | TfNestedBloc
 
 describe('resource and data source names', () => {
   it('GIVEN the declarations WHEN mapped THEN the contract names exist (vic_<type>)', () => {
-    expect([...schemas.resources.keys()]).toEqual(['vic_virtual_container_host', 'vic_image', 'vic_container_vm']);
+    expect([...schemas.resources.keys()]).toEqual(['vic_virtual_container_host', 'vic_image', 'vic_volume', 'vic_container_vm']);
     expect([...schemas.dataSources.keys()]).toEqual(['vic_virtual_container_host', 'vic_image']);
   });
 
@@ -48,8 +48,9 @@ describe.each(declarations.map((d): [string, ResourceDeclaration] => [d.type, d]
     const mapped = findInBlock(block, path.split('.'));
     expect(mapped).toBeDefined();
     if (attr.block) {
-      // An object declared as a block renders as a nested block (nesting SINGLE, 0 or 1 items).
-      expect(mapped).toMatchObject({ nesting: 'SINGLE', min_items: attr.required ? 1 : 0, max_items: attr.required ? 1 : 0 });
+      // An object declared as a block renders as a nested block (nesting SINGLE, 0 or 1 items); a list of objects as repeated blocks (LIST, unbounded).
+      if (attr.type.kind === 'list') expect(mapped).toMatchObject({ nesting: 'LIST', min_items: 0, max_items: 0 });
+      else expect(mapped).toMatchObject({ nesting: 'SINGLE', min_items: attr.required ? 1 : 0, max_items: attr.required ? 1 : 0 });
       return;
     }
     const a = mapped as TfAttribute;

@@ -10,7 +10,7 @@ import {
   toEngineAttrs,
   toPulumiValues,
 } from '../../pulumi-component/attribute-mapping';
-import { Attrs, UNKNOWN, camelCase, connectionSchema, containerVm, declarations, image, virtualContainerHost } from '../../src/resources';
+import { Attrs, UNKNOWN, camelCase, connectionSchema, containerVm, declarations, image, virtualContainerHost, volume } from '../../src/resources';
 
 describe('names derived from the declarations', () => {
   it.each(declarations.map((d) => [d.type, d] as const))(
@@ -52,8 +52,10 @@ describe('names derived from the declarations', () => {
         'diskSizeMb',
         'restart',
         'maxRestarts',
+        'volumes',
       ],
     ],
+    ['volume', volume, ['vchId', 'name', 'datastore']],
     ['virtual_container_host', virtualContainerHost, ['name', 'datacenter', 'compute', 'datastore', 'imageStorePath']],
     ['image', image, ['vchId', 'reference', 'platform', 'sizeMb']],
   ] as const)('GIVEN %s WHEN deriving replaces THEN exactly the forceNew args replace', (_t, decl, expected) => {

@@ -102,7 +102,7 @@ describe('bad inputs through terraform plan', () => {
   it('GIVEN the table WHEN counted THEN at least a third of it, over all three resources and the provider, runs through terraform', () => {
     expect(rows.length * 3).toBeGreaterThanOrEqual(badInputs.length);
     expect(rows.length).toBeGreaterThanOrEqual(20);
-    for (const type of ['virtual_container_host', 'image', 'container_vm']) expect(rows.some((r) => r.resource === type && !r.provider)).toBe(true);
+    for (const type of ['virtual_container_host', 'image', 'volume', 'container_vm']) expect(rows.some((r) => r.resource === type && !r.provider)).toBe(true);
     expect(rows.some((r) => r.provider)).toBe(true);
   });
 

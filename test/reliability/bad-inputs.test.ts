@@ -44,7 +44,7 @@ describe('bad inputs through the engine', () => {
   it('GIVEN the table WHEN counted THEN it covers every resource and the provider with at least 60 rows', () => {
     expect(badInputs.length).toBeGreaterThanOrEqual(60);
     expect(new Set(badInputs.map((r) => r.name)).size).toBe(badInputs.length);
-    for (const type of ['virtual_container_host', 'image', 'container_vm'])
+    for (const type of ['virtual_container_host', 'image', 'volume', 'container_vm'])
       expect(badInputs.filter((r) => r.resource === type && !r.provider).length).toBeGreaterThan(5);
     expect(badInputs.filter((r) => r.provider).length).toBeGreaterThan(5);
   });

@@ -517,6 +517,100 @@ export const badInputs: readonly BadInput[] = [
     (fx) => ({ ...cvm(fx), cpus: 129 }),
     one('cpus', invalid('cpus'), 'cpus = 129 is above the maximum of 128. Use a value of at most 128.'),
   ),
+  // container_vm.volumes and volume: mount paths, sizes, volumes of another VCH
+  row(
+    'cvm_volume_path_relative',
+    'container_vm',
+    (fx) => ({ ...cvm(fx), volumes: [{ volume_id: '[LocalDS_0] vch-fx/volumes/d/d.vmdk', path: 'data' }] }),
+    one(
+      'volumes[0].path',
+      invalid('volumes[0].path'),
+      'volumes[0].path = "data" is not an absolute path. Use a path inside the container that starts with "/", e.g. "/data".',
+    ),
+  ),
+  row(
+    'cvm_volume_path_root',
+    'container_vm',
+    (fx) => ({ ...cvm(fx), volumes: [{ volume_id: '[LocalDS_0] vch-fx/volumes/d/d.vmdk', path: '/' }] }),
+    one(
+      'volumes[0].path',
+      invalid('volumes[0].path'),
+      'volumes[0].path = "/" is the root of the container, which holds the image. Mount the volume on a directory such as "/data".',
+    ),
+  ),
+  row(
+    'cvm_volume_paths_duplicate',
+    'container_vm',
+    (fx) => ({
+      ...cvm(fx),
+      volumes: [
+        { volume_id: '[LocalDS_0] vch-fx/volumes/d/d.vmdk', path: '/data' },
+        { volume_id: '[LocalDS_0] vch-fx/volumes/e/e.vmdk', path: '/data/' },
+      ],
+    }),
+    one(
+      'volumes[1].path',
+      invalid('volumes[1].path'),
+      'volumes[1].path = "/data/" mounts the same path as volumes[0].path. Give each volume its own mount path, or remove one of the two.',
+    ),
+  ),
+  row(
+    'cvm_volume_of_another_vch',
+    'container_vm',
+    (fx) => ({ ...cvm(fx), volumes: [{ volume_id: '[LocalDS_0] vch-other/volumes/d/d.vmdk', path: '/data' }] }),
+    (fx) => [
+      [
+        'volumes[0].volume_id',
+        'Volume of another VCH',
+        `volumes[0].volume_id = "[LocalDS_0] vch-other/volumes/d/d.vmdk" is a volume of the store vch-other, not of this container VM's virtual container host "vch-fx" (${fx.vchId}, store vch-fx). A container VM mounts only volumes of its own VCH: create the volume with vch_id = "${fx.vchId}".`,
+      ],
+    ],
+  ),
+  row(
+    'volume_size_zero',
+    'volume',
+    (fx) => ({ vch_id: fx.vchId, name: 'data', size_mb: 0 }),
+    one('size_mb', invalid('size_mb'), 'size_mb = 0 is below the minimum of 16 MB. Use a value of at least 16.'),
+    tf,
+  ),
+  row(
+    'volume_size_fraction',
+    'volume',
+    (fx) => ({ vch_id: fx.vchId, name: 'data', size_mb: 64.5 }),
+    one('size_mb', invalid('size_mb'), 'size_mb = 64.5 is not a whole number. Use an integer.'),
+  ),
+  row(
+    'volume_size_too_large',
+    'volume',
+    (fx) => ({ vch_id: fx.vchId, name: 'data', size_mb: 4194304 }),
+    one('size_mb', invalid('size_mb'), 'size_mb = 4194304 is above the maximum of 2097152 MB. Use a value of at most 2097152.'),
+  ),
+  row(
+    'volume_label_key_empty',
+    'volume',
+    (fx) => ({ vch_id: fx.vchId, name: 'data', labels: { '': 'x' } }),
+    one('labels[""]', 'Invalid key in "labels"', 'labels[""] = "x" has an empty key. Give the label a key such as "com.example.tier", or remove it.'),
+  ),
+  row(
+    'volume_vch_missing',
+    'volume',
+    () => ({ vch_id: 'resgroup-999999', name: 'data' }),
+    one(
+      'vch_id',
+      'Virtual container host not found',
+      'virtual container host resgroup-999999 not found (or not managed by vic-iac); use the id of a vic_virtual_container_host.',
+    ),
+  ),
+  row(
+    'volume_name_slash',
+    'volume',
+    (fx) => ({ vch_id: fx.vchId, name: 'a/b' }),
+    one(
+      'name',
+      invalid('name'),
+      'name = "a/b" is not a volume name (1 to 64 letters, digits, "_", "." and "-", starting with a letter or digit). Use a name such as "data" or "db-1".',
+    ),
+  ),
   row(
     'cvm_cpus_fraction',
     'container_vm',

@@ -55,6 +55,9 @@ type diskSpec struct {
 	Overlay       string // qcow2 in the VM's directory; keeps the container's writes
 	BackingExtent string // the parent's flat extent (raw)
 	SizeBytes     int64
+	// Raw is the flat extent of an independent disk (a volume), written in place: no overlay, its
+	// data outlives the VM. Overlay and BackingExtent are empty then.
+	Raw string
 }
 
 type nicSpec struct {
@@ -170,8 +173,19 @@ func buildLaunchSpec(cfg vmConfig, dirs datastoreDirs) (launchSpec, error) {
 			}
 		case *types.VirtualDisk:
 			backing, ok := d.Backing.(*types.VirtualDiskFlatVer2BackingInfo)
-			if !ok || backing.Parent == nil {
-				// The simulator makes empty placeholder files for plain disks: nothing to boot.
+			if !ok {
+				continue
+			}
+			if backing.Parent == nil {
+				// A disk of its own: one written as a monolithicFlat descriptor (a volume) runs as
+				// its raw extent; the simulator's empty placeholder files for plain disks do not run.
+				descriptor, err := dirs.localPath(backing.FileName)
+				if err != nil {
+					continue
+				}
+				if extent, err := flatExtent(descriptor); err == nil {
+					spec.Disks = append(spec.Disks, diskSpec{Raw: extent})
+				}
 				continue
 			}
 			parent, err := dirs.localPath(backing.Parent.FileName)
@@ -210,7 +224,11 @@ func buildLaunchSpec(cfg vmConfig, dirs datastoreDirs) (launchSpec, error) {
 	if _, err := os.Stat(spec.ISO); err != nil {
 		return spec, fmt.Errorf("the CD-ROM's ISO: %v", err)
 	}
-	if len(spec.Disks) == 0 {
+	hasChild := false
+	for _, d := range spec.Disks {
+		hasChild = hasChild || d.Overlay != ""
+	}
+	if !hasChild {
 		return spec, fmt.Errorf("the VM has no child delta disk (a disk with a parent): no container filesystem")
 	}
 	spec.Exposed = parseExposedPorts(cfg.ExtraConfig[exposedPortsKey])
@@ -278,8 +296,12 @@ func qemuArgs(spec launchSpec, accel, configFile string, ports []published) []st
 	}
 	for i, d := range spec.Disks {
 		id := "disk" + strconv.Itoa(i)
+		drive := "file=" + qemuValue(d.Overlay) + ",if=none,id=" + id + ",format=qcow2"
+		if d.Raw != "" {
+			drive = "file=" + qemuValue(d.Raw) + ",if=none,id=" + id + ",format=raw"
+		}
 		args = append(args,
-			"-drive", "file="+qemuValue(d.Overlay)+",if=none,id="+id+",format=qcow2",
+			"-drive", drive,
 			"-device", "scsi-hd,drive="+id+",bus=pvscsi0.0,scsi-id="+strconv.Itoa(i),
 		)
 	}

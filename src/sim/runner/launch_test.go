@@ -130,3 +130,63 @@ func TestQemuArgs_GivenCommasInNamesAndPaths_ThenTheyAreEscaped(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildLaunchSpec_GivenAVolumeDisk_ThenItsFlatExtentIsARawDriveWithoutOverlay(t *testing.T) {
+	ds := t.TempDir()
+	mustWrite(t, filepath.Join(ds, "vch/bootstrap.iso"), "iso")
+	mustWrite(t, filepath.Join(ds, "vch/images/d/d.vmdk"), "# Disk DescriptorFile\nRW 2048 FLAT \"d-flat.vmdk\" 0\n")
+	mustWrite(t, filepath.Join(ds, "vch/volumes/data/data.vmdk"), "# Disk DescriptorFile\ncreateType=\"monolithicFlat\"\nRW 32768 FLAT \"data-flat.vmdk\" 0\n")
+	// What the simulator's CreateVirtualDisk leaves: a placeholder, not a disk.
+	mustWrite(t, filepath.Join(ds, "vch/other/other.vmdk"), "1024")
+	file := func(name string) types.VirtualDeviceFileBackingInfo {
+		return types.VirtualDeviceFileBackingInfo{FileName: name}
+	}
+	devices := []types.BaseVirtualDevice{
+		&types.VirtualCdrom{VirtualDevice: types.VirtualDevice{Backing: &types.VirtualCdromIsoBackingInfo{VirtualDeviceFileBackingInfo: file("[ds] vch/bootstrap.iso")}}},
+		&types.VirtualDisk{CapacityInKB: 4096, VirtualDevice: types.VirtualDevice{Backing: &types.VirtualDiskFlatVer2BackingInfo{
+			VirtualDeviceFileBackingInfo: file("[ds] vch/containers/web/web.vmdk"),
+			Parent:                       &types.VirtualDiskFlatVer2BackingInfo{VirtualDeviceFileBackingInfo: file("[ds] vch/images/d/d.vmdk")},
+		}}},
+		&types.VirtualDisk{CapacityInKB: 16384, VirtualDevice: types.VirtualDevice{Backing: &types.VirtualDiskFlatVer2BackingInfo{
+			VirtualDeviceFileBackingInfo: file("[ds] vch/volumes/data/data.vmdk"), DiskMode: "independent_persistent",
+		}}},
+		&types.VirtualDisk{CapacityInKB: 1024, VirtualDevice: types.VirtualDevice{Backing: &types.VirtualDiskFlatVer2BackingInfo{
+			VirtualDeviceFileBackingInfo: file("[ds] vch/other/other.vmdk"),
+		}}},
+	}
+	spec, err := buildLaunchSpec(vmConfig{Name: "web-1", Devices: devices}, datastoreDirs{"ds": ds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := filepath.Join(ds, "vch/volumes/data/data-flat.vmdk")
+	if len(spec.Disks) != 2 || spec.Disks[1] != (diskSpec{Raw: raw}) {
+		t.Fatalf("disks %+v, want the child disk and the volume's raw extent", spec.Disks)
+	}
+	args := strings.Join(qemuArgs(spec, "tcg", "", nil), " ")
+	for _, part := range []string{"-drive file=" + raw + ",if=none,id=disk1,format=raw", "-device scsi-hd,drive=disk1,bus=pvscsi0.0,scsi-id=1"} {
+		if !strings.Contains(args, part) {
+			t.Errorf("QEMU args lack %q:\n%s", part, args)
+		}
+	}
+}
+
+func TestExtendFlatDisk_GivenAVolume_ThenTheExtentAndTheDescriptorGrowAndAShrinkIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	descriptor, extent := filepath.Join(dir, "data.vmdk"), filepath.Join(dir, "data-flat.vmdk")
+	mustWrite(t, descriptor, "# Disk DescriptorFile\ncreateType=\"monolithicFlat\"\n\nRW 2048 FLAT \"data-flat.vmdk\" 0\n\nddb.adapterType = \"lsilogic\"\n")
+	mustWrite(t, extent, strings.Repeat("x", 2048*512))
+	if err := extendFlatDisk(descriptor, extent, 4096*512); err != nil {
+		t.Fatal(err)
+	}
+	info, _ := os.Stat(extent)
+	text, _ := os.ReadFile(descriptor)
+	if info.Size() != 4096*512 || !strings.Contains(string(text), "RW 4096 FLAT \"data-flat.vmdk\" 0\n") || !strings.Contains(string(text), "ddb.adapterType") {
+		t.Errorf("extent %d bytes, descriptor:\n%s", info.Size(), text)
+	}
+	if got, _ := flatExtent(descriptor); got != extent {
+		t.Errorf("the grown descriptor names %q", got)
+	}
+	if err := extendFlatDisk(descriptor, extent, 1024*512); err == nil {
+		t.Error("a shrink was accepted")
+	}
+}

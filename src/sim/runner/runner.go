@@ -78,6 +78,8 @@ type Runner struct {
 	opts  Options
 	accel string
 	self  types.ManagedObjectReference
+	// Puts the simulator's own VirtualDiskManager back (see extend.go).
+	restoreDiskManager func()
 
 	pokeMu  sync.Mutex
 	pending map[types.ManagedObjectReference]bool
@@ -130,6 +132,7 @@ func Start(opts Options) (*Runner, error) {
 		loopDone: make(chan struct{}),
 	}
 	simulator.Map.AddHandler(r)
+	r.restoreDiskManager = installFlatDiskManager()
 	go r.loop()
 	opts.Logf("guest runner: %s, at most %d at once, %s", opts.Qemu, opts.MaxRunning, accel)
 	return r, nil
@@ -497,6 +500,9 @@ func pickHostPorts(exposed []exposedPort) ([]published, error) {
 // ensureOverlay makes the qcow2 overlay of a child delta disk once; later power-ons reuse it,
 // so the container's writes survive a stop and start, as on vSphere.
 func (r *Runner) ensureOverlay(d diskSpec) error {
+	if d.Raw != "" {
+		return nil
+	}
 	if _, err := os.Stat(d.Overlay); err == nil {
 		return nil
 	}
@@ -576,6 +582,7 @@ func (r *Runner) Close() {
 	close(r.done)
 	<-r.loopDone
 	simulator.Map.RemoveHandler(r)
+	r.restoreDiskManager()
 	defer os.RemoveAll(r.opts.StateDir)
 	deadline := time.After(stopGrace + 2*time.Second)
 	for _, w := range waits {

@@ -14,7 +14,7 @@ describe('validateStack', () => {
     [
       'an unknown type',
       [{ type: 'vm' as never, name: 'x', config: {} }],
-      ['"vm" is not a resource type; use one of virtual_container_host, image, container_vm.'],
+      ['"vm" is not a resource type; use one of virtual_container_host, image, volume, container_vm.'],
     ],
     ['a duplicate address', [vch, vm('a'), vm('a', 'other')], ['container_vm.a is declared twice; give each resource its own name.']],
     ['an undeclared reference', [vm('a')], ['container_vm.a refers to virtual_container_host.demo, which the spec does not declare. Known: container_vm.a.']],

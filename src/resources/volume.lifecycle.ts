@@ -1,0 +1,429 @@
+/**
+ * volume against vSphere. A volume is three files in `<store>/volumes/<name>/`: the descriptor (its
+ * id), the flat extent (ext4, formatted by vic-iac) and the marker `vic-iac-volume.json`. Reads list
+ * every volume directory of a store in one SearchDatastoreSubFolders task per command, whatever
+ * the number of volumes; size and labels are what vic-iac wrote (kept in the marker, taken from the
+ * state). A destroy deletes only a disk whose marker names this VCH and volume.
+ */
+import type { Readable } from 'node:stream';
+import {
+  datastorePath,
+  deleteDatastoreFile,
+  deleteVirtualDisk,
+  downloadDatastoreFile,
+  extendVirtualDisk,
+  isFault,
+  isNotFound,
+  listDatastoreSubFolders,
+  makeDirectory,
+  moRef,
+  parseDatastorePath,
+  statDatastoreFile,
+  uploadDatastoreFile,
+  type ManagedObjectReference,
+  type VimClient,
+} from '../vsphere';
+import { Inventory, type Datacenter } from '../vsphere/inventory';
+import { retrieveObjects } from '../vsphere/property-collector';
+import { removeDevice, type VirtualDevice } from '../vsphere/virtual-devices';
+import { reconfigureVm } from '../vsphere/virtual-machine';
+import { ResourceError } from './errors';
+import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
+import { VOLATILE } from './lifecycle';
+import { collectPlacement, datacenterOf, datastoreOf } from './placement';
+import type { Attrs, Problem } from './schema';
+import { readVchMarker, takeSnapshot, unreadableMarker, type VchMarker } from './snapshot';
+import { describeVms } from './vch-ownership';
+import { makeVolumeFilesystem } from './volume.disk';
+import { volume, volumeDirectory, volumeFilesystemUuid, type VolumeAttrs } from './volume';
+
+export const VOLUME_MARKER_FILE = 'vic-iac-volume.json';
+
+/** What the marker file beside a volume's disk says. */
+export interface VolumeMarker {
+  readonly v: 1;
+  readonly owner: 'vic-iac';
+  readonly vch: string;
+  readonly name: string;
+  readonly size_mb: number;
+  readonly labels: Record<string, string>;
+}
+
+/** Where a volume lives: its datastore, its directory and the datastore path of its descriptor (the id). */
+export interface VolumeLocation {
+  readonly datastore: string;
+  readonly storePath: string;
+  readonly name: string;
+  readonly dir: string;
+  readonly id: string;
+}
+
+export function volumeLocation(datastore: string, storePath: string, name: string): VolumeLocation {
+  const dir = volumeDirectory(storePath, name);
+  return { datastore, storePath, name, dir, id: datastorePath(datastore, `${dir}/${name}.vmdk`) };
+}
+
+/** The location an id names, when it has the shape vic-iac gives volume ids; undefined otherwise. */
+export function parseVolumeId(id: string): VolumeLocation | undefined {
+  let parsed: { datastore: string; path: string };
+  try {
+    parsed = parseDatastorePath(id);
+  } catch {
+    return undefined;
+  }
+  const m = /^(.+)\/volumes\/([A-Za-z0-9][A-Za-z0-9_.-]*)\/([^/]+)\.vmdk$/.exec(parsed.path);
+  if (!m || m[2] !== m[3]) return undefined;
+  return volumeLocation(parsed.datastore, m[1], m[2]);
+}
+
+function locationInState(prior: Attrs): VolumeLocation {
+  const id = String(prior.id ?? '');
+  const loc = parseVolumeId(id);
+  if (loc && loc.name === prior.name) return loc;
+  throw new ResourceError(
+    `volume ${JSON.stringify(prior.name)}: the state's id = ${JSON.stringify(prior.id ?? null)} is not where vic-iac puts a volume. ` +
+      `Allowed: "[<datastore>] <image_store_path>/volumes/${String(prior.name)}/${String(prior.name)}.vmdk". vic-iac reads and deletes a volume only where the state says it made it. ` +
+      'Restore the id the apply wrote, or remove the volume from the state and import it again by its datastore path.',
+  );
+}
+
+async function vchMarkerOf(ctx: LifecycleContext, vchId: string): Promise<VchMarker> {
+  const marker = await ctx.memo(`vch:${vchId}`, () => readVchMarker(ctx.client, vchId));
+  if (!marker) throw new ResourceError(`virtual container host ${vchId} not found (or not managed by vic-iac); use the id of a vic_virtual_container_host`);
+  return marker;
+}
+
+function datacenterOfMarker(marker: VchMarker): { ref: ManagedObjectReference; name: string } {
+  return { ref: moRef('Datacenter', marker.datacenter_id), name: marker.datacenter };
+}
+
+async function readText(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The marker of the volume at `loc`: undefined when there is none, an error when it does not parse. */
+async function readVolumeMarker(client: VimClient, datacenter: string, loc: VolumeLocation): Promise<VolumeMarker | undefined> {
+  let text: string;
+  try {
+    text = await readText(await downloadDatastoreFile(client, { datacenter, datastore: loc.datastore, path: `${loc.dir}/${VOLUME_MARKER_FILE}` }));
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  try {
+    const m = JSON.parse(text) as Partial<VolumeMarker>;
+    if (m && m.v === 1 && m.owner === 'vic-iac' && typeof m.vch === 'string' && typeof m.name === 'string') {
+      return { v: 1, owner: 'vic-iac', vch: m.vch, name: m.name, size_mb: Number(m.size_mb ?? 0), labels: { ...(m.labels ?? {}) } };
+    }
+  } catch {
+    // Reported below, as any marker that is not ours.
+  }
+  throw new ResourceError(
+    `${datastorePath(loc.datastore, `${loc.dir}/${VOLUME_MARKER_FILE}`)} is not a vic-iac volume marker; vic-iac will not read, adopt or delete that volume. Restore the file vic-iac wrote, or remove the directory yourself.`,
+  );
+}
+
+async function writeVolumeMarker(client: VimClient, datacenter: string, loc: VolumeLocation, marker: VolumeMarker): Promise<void> {
+  const body = `${JSON.stringify(marker, null, 2)}\n`;
+  await uploadDatastoreFile(client, { datacenter, datastore: loc.datastore, path: `${loc.dir}/${VOLUME_MARKER_FILE}` }, body, {
+    size: Buffer.byteLength(body),
+    contentType: 'application/json',
+  });
+}
+
+function stateOf(loc: VolumeLocation, inputs: Attrs): Attrs {
+  return {
+    id: loc.id,
+    vch_id: inputs.vch_id,
+    name: loc.name,
+    size_mb: inputs.size_mb,
+    labels: inputs.labels && Object.keys(inputs.labels).length > 0 ? inputs.labels : null,
+    datastore: loc.datastore,
+    force_destroy: inputs.force_destroy ?? false,
+    filesystem_uuid: volumeFilesystemUuid(loc.id),
+  };
+}
+
+/** The names of the volume directories of one store that hold a descriptor and a marker: one task per store per command. */
+async function volumesInStore(ctx: LifecycleContext, dc: Datacenter, datastore: string, storePath: string): Promise<Set<string>> {
+  return ctx.memo(`${VOLATILE}volumes:${dc.ref.value}:[${datastore}] ${storePath}`, async () => {
+    const ds = await datastoreOf(ctx, dc, datastore);
+    const root = datastorePath(datastore, `${storePath}/volumes`);
+    const folders = (await listDatastoreSubFolders(ctx.client, ds.ref, root)) ?? [];
+    const complete = new Set<string>();
+    for (const folder of folders) {
+      const name = folder.folderPath.replace(/\/+$/, '').split('/').pop() ?? '';
+      const files = new Set(folder.files.map((f) => f.name));
+      if (files.has(`${name}.vmdk`) && files.has(VOLUME_MARKER_FILE)) complete.add(name);
+    }
+    return complete;
+  });
+}
+
+/** The memo key a read leaves when a volume in the state is gone, for the plan that makes it again. */
+function goneKey(id: string): string {
+  return `volume-gone:${id}`;
+}
+
+/** Container VMs (any VM in the VCH pool) whose devices include the volume's disk. */
+async function vmsAttaching(client: VimClient, vchId: string, id: string): Promise<Array<{ name: string; moid: string; disk: VirtualDevice }>> {
+  const snap = await takeSnapshot(client, [vchId]);
+  const vms = snap.vmsInPool(vchId);
+  if (vms.length === 0) return [];
+  const rows = await retrieveObjects(
+    client,
+    vms.map((vm) => moRef('VirtualMachine', vm.moid)),
+    ['name', 'config.hardware.device'],
+  );
+  const out: Array<{ name: string; moid: string; disk: VirtualDevice }> = [];
+  for (const row of rows) {
+    const devices = row.props['config.hardware.device'];
+    for (const d of (Array.isArray(devices) ? devices : devices ? [devices] : []) as VirtualDevice[]) {
+      if (d.$type === 'VirtualDisk' && d.backing?.fileName === id) out.push({ name: String(row.props.name ?? row.ref.value), moid: row.ref.value, disk: d });
+    }
+  }
+  return out;
+}
+
+export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
+  declaration: volume,
+
+  poolsOf: (state) => (typeof state.vch_id === 'string' && state.vch_id ? [state.vch_id] : []),
+  readsVms: false,
+
+  async read(ctx, snapshot, prior) {
+    const pool = snapshot.pools.get(prior.vch_id);
+    if (pool?.markerError) throw unreadableMarker(pool);
+    // The VCH is gone, and its store's volumes with it (its destroy decided what became of them).
+    if (!pool?.marker) return null;
+    const loc = locationInState(prior);
+    const dc = await ctx.memo(`datacenter:${pool.marker.datacenter}`, () => datacenterOf(ctx, pool.marker?.datacenter));
+    const present = await volumesInStore(ctx, dc, loc.datastore, loc.storePath);
+    if (present.has(loc.name)) return stateOf(loc, prior);
+    await ctx.memo(goneKey(loc.id), () => Promise.resolve(true));
+    return null;
+  },
+
+  async check(ctx, config, prior): Promise<PlanCheck> {
+    const problems: Problem[] = [];
+    if (prior && typeof prior.size_mb === 'number' && config.size_mb < prior.size_mb) {
+      problems.push({
+        path: ['size_mb'],
+        severity: 'error',
+        summary: 'Volume cannot shrink',
+        detail: `size_mb = ${config.size_mb} is below the volume's current ${prior.size_mb} MB. vSphere cannot shrink a disk, and the ext4 filesystem on it spans the whole disk. Keep size_mb at ${prior.size_mb} or more; to start over smaller, create a new volume (another name) and copy the data.`,
+      });
+    }
+    let marker: VchMarker | undefined;
+    try {
+      marker = await vchMarkerOf(ctx, config.vch_id);
+    } catch (err) {
+      if (!(err instanceof ResourceError)) throw err;
+      problems.push({ path: ['vch_id'], severity: 'error', summary: 'Virtual container host not found', detail: `${err.message}.` });
+    }
+    if (!marker) return { problems };
+    const m = marker;
+    const datastore = config.datastore ?? m.datastore;
+    if (!prior && config.datastore && config.datastore !== m.datastore) {
+      const dc = await datacenterOf(ctx, m.datacenter);
+      problems.push(...(await collectPlacement([datastoreOf(ctx, dc, config.datastore)])).map((p) => ({ ...p, path: ['datastore'] })));
+    }
+    const loc = volumeLocation(datastore, m.image_store_path, config.name);
+    if (!prior && (await ctx.memo(goneKey(loc.id), () => Promise.resolve(false)))) {
+      problems.push({
+        path: ['name'],
+        severity: 'warning',
+        summary: 'Volume deleted outside vic-iac',
+        detail: `volume "${config.name}" (${loc.id}) was deleted outside vic-iac. The plan creates it again, empty: the data it held is gone. Restore the files from a backup before applying if you need them.`,
+      });
+    }
+    if (!prior) ctx.expect(plannedVolumeKey(loc.id));
+    return { problems, planned: prior ? undefined : { id: loc.id, filesystem_uuid: volumeFilesystemUuid(loc.id), datastore } };
+  },
+
+  async create(ctx, config) {
+    const { client } = ctx;
+    const marker = await vchMarkerOf(ctx, config.vch_id);
+    const dc = datacenterOfMarker(marker);
+    const loc = volumeLocation(config.datastore ?? marker.datastore, marker.image_store_path, config.name);
+    const wanted: VolumeMarker = { v: 1, owner: 'vic-iac', vch: config.vch_id, name: config.name, size_mb: config.size_mb, labels: { ...(config.labels ?? {}) } };
+    const existing = await readVolumeMarker(client, dc.name, loc);
+    if (existing) {
+      if (existing.vch !== config.vch_id || existing.name !== config.name) {
+        throw new ResourceError(
+          `${loc.id} already exists and its marker says it is volume "${existing.name}" of virtual container host ${existing.vch}; vic-iac will not take it over. Choose another name, or import it into the configuration that owns it.`,
+        );
+      }
+      // A create of this volume that stopped midway (or a volume whose state was lost): the disk is
+      // complete once its descriptor is there, which is uploaded last.
+      const present = await volumesInStore(ctx, await datacenterOf(ctx, marker.datacenter), loc.datastore, loc.storePath);
+      ctx.forget(`${VOLATILE}volumes:`);
+      if (present.has(loc.name)) {
+        ctx.progress('adopting the volume an earlier apply created');
+        if (existing.size_mb < config.size_mb) await extendVirtualDisk(client, loc.id, dc.ref, config.size_mb * 1024);
+        await writeVolumeMarker(client, dc.name, loc, wanted);
+        return stateOf(loc, config);
+      }
+    }
+    await makeDirectory(client, datastorePath(loc.datastore, loc.dir), dc.ref).catch((e: unknown) =>
+      isFault(e, 'FileAlreadyExists') ? undefined : Promise.reject(e),
+    );
+    // The marker first: a create killed midway leaves a directory that says whose it is.
+    await writeVolumeMarker(client, dc.name, loc, wanted);
+    ctx.progress('format ext4');
+    const fs = await makeVolumeFilesystem(loc.id, volumeFilesystemUuid(loc.id), config.size_mb, ctx.signal);
+    try {
+      ctx.progress('upload', 0, fs.sizeBytes);
+      const flat = `${loc.name}-flat.vmdk`;
+      await uploadDatastoreFile(client, { datacenter: dc.name, datastore: loc.datastore, path: `${loc.dir}/${flat}` }, fs.open, { size: fs.sizeBytes });
+      ctx.progress('upload', fs.sizeBytes, fs.sizeBytes);
+      const descriptor = fs.descriptor(flat);
+      await uploadDatastoreFile(client, { datacenter: dc.name, datastore: loc.datastore, path: `${loc.dir}/${loc.name}.vmdk` }, descriptor, {
+        size: Buffer.byteLength(descriptor),
+      });
+    } finally {
+      await fs.dispose();
+    }
+    return stateOf(loc, config);
+  },
+
+  async update(ctx, prior, config) {
+    const { client } = ctx;
+    const loc = locationInState(prior);
+    const marker = await vchMarkerOf(ctx, prior.vch_id);
+    const dc = datacenterOfMarker(marker);
+    const existing = await readVolumeMarker(client, dc.name, loc);
+    if (!existing) throw new ResourceError(`volume "${prior.name}" (${loc.id}) is gone or lost its marker; refresh and plan again`);
+    if (config.size_mb > prior.size_mb) {
+      ctx.progress('extend disk');
+      await extendVirtualDisk(client, loc.id, dc.ref, config.size_mb * 1024);
+    }
+    await writeVolumeMarker(client, dc.name, loc, { ...existing, size_mb: Math.max(config.size_mb, existing.size_mb), labels: { ...(config.labels ?? {}) } });
+    return stateOf(loc, config);
+  },
+
+  async delete(ctx, prior) {
+    const { client } = ctx;
+    const loc = locationInState(prior);
+    const snap = await takeSnapshot(client, [prior.vch_id], { vms: false });
+    const pool = snap.pools.get(prior.vch_id);
+    if (pool?.markerError) throw unreadableMarker(pool);
+    if (!pool?.marker) return;
+    const dc = datacenterOfMarker(pool.marker);
+    const marker = await readVolumeMarker(client, dc.name, loc);
+    if (!marker) {
+      const descriptor = await statDatastoreFile(client, { datacenter: dc.name, datastore: loc.datastore, path: `${loc.dir}/${loc.name}.vmdk` });
+      if (!descriptor) return;
+      throw new ResourceError(
+        `${loc.id} carries no ${VOLUME_MARKER_FILE} beside it: vic-iac did not make it (or its marker was removed) and never deletes such a disk. Delete it yourself if it is no longer needed, then remove the volume from the state.`,
+      );
+    }
+    if (marker.vch !== prior.vch_id || marker.name !== prior.name) {
+      throw new ResourceError(
+        `${loc.id}: its marker says it is volume "${marker.name}" of virtual container host ${marker.vch}, not "${prior.name}" of ${prior.vch_id}; refusing to delete it. Refresh the state and plan again.`,
+      );
+    }
+    const users = await vmsAttaching(client, prior.vch_id, loc.id);
+    if (users.length > 0 && !prior.force_destroy) {
+      throw new ResourceError(
+        `volume "${prior.name}" (${loc.id}) is attached to ${users.length} VM(s): ${describeVms(users)}. Delete those container VMs or remove the volume from their volumes first, or set force_destroy = true to detach it from them and delete it with its data (ResourceInUse).`,
+      );
+    }
+    for (const user of users) {
+      ctx.progress(`detach from ${user.name}`);
+      await reconfigureVm(client, moRef('VirtualMachine', user.moid), { deviceChange: [removeDevice(user.disk)] });
+    }
+    ctx.progress('delete disk');
+    await deleteVirtualDisk(client, loc.id, dc.ref).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    await deleteDatastoreFile(client, datastorePath(loc.datastore, loc.dir), dc.ref).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  },
+
+  async importState(ctx, id) {
+    const loc = parseVolumeId(id.trim());
+    if (!loc) {
+      throw new ResourceError(
+        `cannot import volume "${id}": use the datastore path of its VMDK descriptor, "[<datastore>] <image_store_path>/volumes/<name>/<name>.vmdk"`,
+      );
+    }
+    for (const dc of await new Inventory(ctx.client).datacenters()) {
+      let marker: VolumeMarker | undefined;
+      try {
+        marker = await readVolumeMarker(ctx.client, dc.name, loc);
+      } catch (err) {
+        if (err instanceof ResourceError) throw err;
+        // The datastore is not in this datacenter.
+        continue;
+      }
+      if (!marker) continue;
+      if (marker.name !== loc.name) throw new ResourceError(`cannot import ${loc.id}: its marker names volume "${marker.name}", not "${loc.name}"`);
+      const vch = await readVchMarker(ctx.client, marker.vch);
+      if (!vch || vch.image_store_path !== loc.storePath) {
+        throw new ResourceError(
+          `cannot import ${loc.id}: its marker names virtual container host ${marker.vch}, ${vch ? `whose store is ${vch.image_store_path}, not ${loc.storePath}` : 'which no longer exists (or is not managed by vic-iac)'}`,
+        );
+      }
+      return stateOf(loc, { vch_id: marker.vch, size_mb: marker.size_mb, labels: marker.labels, force_destroy: false });
+    }
+    throw new ResourceError(`cannot import ${loc.id}: no ${VOLUME_MARKER_FILE} beside it in any datacenter; only volumes made by vic-iac can be imported`);
+  },
+};
+
+/** What a container VM needs to attach one of its mounts. */
+export interface MountedVolume {
+  readonly id: string;
+  readonly capacityKB: number;
+}
+
+/** The memo key of a volume a plan will make: the container VMs that mount it do not look for it in vSphere yet. */
+export function plannedVolumeKey(id: string): string {
+  return `volume:${id}`;
+}
+
+/**
+ * Checks the mounts of a container VM in the VCH `vchId` against vSphere: each volume must exist
+ * (or, while `planning`, be made by this plan) and carry the marker of this VCH. Returns the problems on the
+ * mount's `volume_id`, and what attaching each known volume needs.
+ */
+export async function resolveMounts(
+  ctx: LifecycleContext,
+  vchId: string,
+  vch: VchMarker,
+  volumeIds: readonly (string | undefined)[],
+  options: { readonly planning: boolean },
+): Promise<{ problems: Problem[]; volumes: (MountedVolume | undefined)[] }> {
+  const problems: Problem[] = [];
+  const volumes = await Promise.all(
+    volumeIds.map(async (id, i): Promise<MountedVolume | undefined> => {
+      if (id === undefined) return undefined;
+      const path = ['volumes', i, 'volume_id'];
+      const loc = parseVolumeId(id);
+      const bad = (summary: string, detail: string) => {
+        problems.push({ path, severity: 'error', summary, detail: `volumes[${i}].volume_id = ${JSON.stringify(id)} ${detail}` });
+        return undefined;
+      };
+      if (!loc) return bad('Not a volume id', 'is not the id of a vic_volume ("[<datastore>] <store>/volumes/<name>/<name>.vmdk"). Use the id of a vic_volume resource.');
+      if (loc.storePath !== vch.image_store_path) {
+        return bad(
+          'Volume of another VCH',
+          `is a volume of the store ${loc.storePath}, not of this container VM's virtual container host "${vch.name}" (${vchId}, store ${vch.image_store_path}). A container VM mounts only volumes of its own VCH: create the volume with vch_id = ${JSON.stringify(vchId)}.`,
+        );
+      }
+      if (options.planning && ctx.expected(plannedVolumeKey(id))) return undefined;
+      const marker = await ctx.memo(`volume-marker:${id}`, () => readVolumeMarker(ctx.client, vch.datacenter, loc));
+      if (!marker) {
+        ctx.forget(`volume-marker:${id}`);
+        return bad('Volume not found', `names no volume: ${loc.dir} holds no vic-iac volume. Create it with a vic_volume resource first.`);
+      }
+      if (marker.vch !== vchId) {
+        return bad(
+          'Volume of another VCH',
+          `is volume "${marker.name}" of virtual container host ${marker.vch}, not of ${vchId}. A container VM mounts only volumes of its own VCH: create the volume with vch_id = ${JSON.stringify(vchId)}.`,
+        );
+      }
+      return { id, capacityKB: Math.max(1, marker.size_mb) * 1024 };
+    }),
+  );
+  return { problems, volumes };
+}

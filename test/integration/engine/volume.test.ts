@@ -1,0 +1,283 @@
+/**
+ * volume and container_vm.volumes through the engine, against the simulator and a real registry:
+ * create (an ext4 disk with its marker), grow, shrink refused, mounts on a container VM, destroy
+ * refused while attached and forced, a disk detached outside attached again, import by datastore
+ * path, a volume deleted outside made again with a warning, a disk without our marker never
+ * deleted, and the bad inputs refused at plan.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Engine } from '../../../src/engine';
+import type { Attrs } from '../../../src/resources';
+import { decodeGuestConfig } from '../../../src/resources/guest-config';
+import { volumeFilesystemUuid } from '../../../src/resources/volume';
+import { VimClient, deleteDatastoreFile, downloadDatastoreFile, moRef, uploadDatastoreFile } from '../../../src/vsphere';
+import { retrieveObject } from '../../../src/vsphere/property-collector';
+import { removeDevice, type VirtualDevice } from '../../../src/vsphere/virtual-devices';
+import { reconfigureVm } from '../../../src/vsphere/virtual-machine';
+import { extraConfigMap } from '../../../src/resources/snapshot';
+import { writeOciLayout } from '../../helpers/oci-layout';
+import { useRegistry } from '../../helpers/registry';
+import { useSimulator } from '../../helpers/vcsim';
+import { applied, connectTestClient, connectTestEngine, defaultDatastore } from '../../helpers/engine';
+
+async function bytesOf(stream: Readable, limit = Infinity): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk as Buffer);
+    length += (chunk as Buffer).length;
+    if (length >= limit) break;
+  }
+  stream.destroy();
+  return Buffer.concat(chunks);
+}
+
+/** The ext4 UUID in a superblock (at byte 1024, UUID at 0x68), as blkid prints it. */
+function ext4Uuid(head: Buffer): string {
+  expect(head.readUInt16LE(1024 + 0x38)).toBe(0xef53);
+  const h = head.subarray(1024 + 0x68, 1024 + 0x78).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+async function volumeDisks(outside: VimClient, moid: string): Promise<VirtualDevice[]> {
+  const vm = await retrieveObject<Record<string, unknown>>(outside, moRef('VirtualMachine', moid), ['config.hardware.device']);
+  const devices = vm['config.hardware.device'] as VirtualDevice[];
+  return devices.filter((d) => d.$type === 'VirtualDisk' && String(d.backing?.fileName ?? '').includes('/volumes/'));
+}
+
+describe('volume lifecycle and container VM mounts', () => {
+  const sim = useSimulator();
+  const registry = useRegistry();
+  let engine: Engine;
+  let outside: VimClient;
+  let scratch: string;
+  let vch: Attrs;
+  let otherVch: Attrs;
+  let img: Attrs;
+  let data: Attrs;
+  let dataConfig: Attrs;
+  let web: Attrs;
+  let webConfig: Attrs;
+
+  beforeAll(async () => {
+    engine = await connectTestEngine(sim());
+    outside = await connectTestClient(sim());
+    scratch = await mkdtemp(join(tmpdir(), 'vic-volume-test-'));
+    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [
+      {
+        layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho hi\n', mode: 0o755 }] }],
+        config: { Entrypoint: ['/bin/app'], Env: ['PATH=/bin'] },
+      },
+    ]);
+    await registry().push(layout.dir, 'v1', 'test/volapp:v1');
+    vch = await applied(
+      engine,
+      await engine.plan('virtual_container_host', null, { name: 'vch-v', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }),
+    );
+    otherVch = await applied(
+      engine,
+      await engine.plan('virtual_container_host', null, { name: 'vch-w', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }),
+    );
+    img = await applied(engine, await engine.plan('image', null, { vch_id: vch.id, reference: `${registry().host}/test/volapp:v1`, insecure_registry: true }));
+  }, 120_000);
+  afterAll(async () => {
+    await engine?.close();
+    await outside?.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('GIVEN a volume WHEN applied THEN an ext4 disk with its UUID, a descriptor and the marker are in <store>/volumes/<name>/', async () => {
+    dataConfig = { vch_id: vch.id, name: 'data', size_mb: 32, labels: { app: 'counter' } };
+    const plan = await engine.plan('volume', null, dataConfig);
+    expect(plan.action).toBe('create');
+    expect(plan.planned?.id).toBe('[LocalDS_0] vch-v/volumes/data/data.vmdk');
+    data = await applied(engine, plan);
+    expect(data).toMatchObject({ id: '[LocalDS_0] vch-v/volumes/data/data.vmdk', name: 'data', size_mb: 32, datastore: 'LocalDS_0', labels: { app: 'counter' } });
+    expect(data.filesystem_uuid).toBe(volumeFilesystemUuid(String(data.id)));
+    const file = (name: string) => ({ datacenter: 'DC0', datastore: 'LocalDS_0', path: `vch-v/volumes/data/${name}` });
+    const head = await bytesOf(await downloadDatastoreFile(outside, file('data-flat.vmdk')), 4096);
+    expect(ext4Uuid(head)).toBe(data.filesystem_uuid);
+    const descriptor = (await bytesOf(await downloadDatastoreFile(outside, file('data.vmdk')))).toString('utf8');
+    expect(descriptor).toContain(`RW ${(32 * 1024 * 1024) / 512} FLAT "data-flat.vmdk" 0`);
+    const marker = JSON.parse((await bytesOf(await downloadDatastoreFile(outside, file('vic-iac-volume.json')))).toString('utf8')) as Attrs;
+    expect(marker).toMatchObject({ owner: 'vic-iac', vch: vch.id, name: 'data', size_mb: 32 });
+    const [read] = await engine.read([{ type: 'volume', state: data }]);
+    expect(read).toEqual(data);
+    expect((await engine.plan('volume', data, dataConfig)).action).toBe('no-op');
+  });
+
+  it('GIVEN 1 and then 4 volumes WHEN refreshed at once or one by one THEN the round trips are the same: one listing of the store', async () => {
+    const extra: Attrs[] = [];
+    for (const name of ['r1', 'r2', 'r3']) extra.push(await applied(engine, await engine.plan('volume', null, { vch_id: vch.id, name, size_mb: 16 })));
+    const roundTrips = async (states: Attrs[], oneByOne: boolean) => {
+      const fresh = await connectTestEngine(sim());
+      try {
+        const stats = (fresh as unknown as { client: VimClient }).client.stats;
+        const before = stats.total;
+        const read = oneByOne
+          ? await Promise.all(states.map(async (s) => (await fresh.read([{ type: 'volume', state: s }]))[0]))
+          : await fresh.read(states.map((state) => ({ type: 'volume' as const, state })));
+        expect(read).toEqual(states);
+        return stats.total - before;
+      } finally {
+        await fresh.close();
+      }
+    };
+    const one = await roundTrips([data], false);
+    expect(await roundTrips([data, ...extra], false)).toBe(one);
+    expect(await roundTrips([data, ...extra], true)).toBe(one);
+    for (const state of extra) await engine.apply(await engine.plan('volume', state, null));
+  });
+
+  it('GIVEN a volume WHEN size_mb grows THEN an in-place update; WHEN it shrinks THEN the plan refuses, saying why', async () => {
+    const grow = await engine.plan('volume', data, { ...dataConfig, size_mb: 64 });
+    // vcsim's ExtendVirtualDisk only handles its own placeholder disks, not a flat extent: the
+    // apply of a grow runs in the boot test, where the simulator's runner serves it.
+    expect(grow.action).toBe('update');
+    expect(grow.requiresReplace).toEqual([]);
+    expect(grow.problems).toEqual([]);
+    expect(grow.planned).toMatchObject({ id: data.id, size_mb: 64 });
+    const shrink = await engine.plan('volume', data, { ...dataConfig, size_mb: 16 });
+    expect(shrink.problems).toEqual([
+      expect.objectContaining({ path: ['size_mb'], severity: 'error', detail: expect.stringMatching(/size_mb = 16 is below the volume's current 32 MB\. vSphere cannot shrink a disk/) }),
+    ]);
+    const relabel = await applied(engine, await engine.plan('volume', data, { ...dataConfig, labels: { app: 'counter', tier: 'db' } }));
+    expect(relabel.labels).toEqual({ app: 'counter', tier: 'db' });
+    data = await applied(engine, await engine.plan('volume', relabel, dataConfig));
+  });
+
+  it('GIVEN a container VM with a volume WHEN applied THEN the disk is attached independent-persistent and the guest config mounts it', async () => {
+    webConfig = { vch_id: vch.id, image_id: img.id, name: 'web-v', memory_mb: 256, volumes: [{ volume_id: data.id, path: '/data' }] };
+    const plan = await engine.plan('container_vm', null, webConfig);
+    expect(plan.problems).toEqual([]);
+    web = await applied(engine, plan);
+    expect(web.volumes).toEqual([{ volume_id: data.id, path: '/data', read_only: false }]);
+    const disks = await volumeDisks(outside, String(web.moid));
+    expect(disks.map((d) => [d.backing?.fileName, d.backing?.diskMode])).toEqual([[data.id, 'independent_persistent']]);
+    const vm = await retrieveObject<Record<string, unknown>>(outside, moRef('VirtualMachine', String(web.moid)), ['config.extraConfig']);
+    const guest = decodeGuestConfig(extraConfigMap(vm['config.extraConfig']).get('guestinfo.vic.config') ?? '');
+    expect(guest.mounts).toEqual([{ path: '/data', read_only: false, uuid: data.filesystem_uuid }]);
+    expect((await engine.plan('container_vm', web, webConfig)).action).toBe('no-op');
+  });
+
+  it('GIVEN a mounted volume WHEN the mount set changes THEN the container VM is replaced', async () => {
+    const plan = await engine.plan('container_vm', web, { ...webConfig, volumes: [{ volume_id: data.id, path: '/data', read_only: true }] });
+    expect(plan.action).toBe('replace');
+    expect(plan.requiresReplace).toEqual([['volumes']]);
+    // A replacement destroys the old VM: its volume disk is detached first, since Destroy_Task
+    // deletes every disk of a VM, independent ones included.
+    const replaced = await applied(engine, await engine.plan('container_vm', web, { ...webConfig, command: ['again'] }));
+    expect(replaced.moid).not.toBe(web.moid);
+    const descriptor = await downloadDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: 'vch-v/volumes/data/data-flat.vmdk' });
+    expect(ext4Uuid(await bytesOf(descriptor, 4096))).toBe(data.filesystem_uuid);
+    expect((await volumeDisks(outside, String(replaced.moid))).map((d) => d.backing?.fileName)).toEqual([data.id]);
+    web = await applied(engine, await engine.plan('container_vm', replaced, webConfig));
+  });
+
+  it('GIVEN a volume mounted read-write WHEN a second container VM mounts it read-write in the same plan THEN refused; read-only is accepted', async () => {
+    const second = await engine.plan('container_vm', null, { ...webConfig, name: 'web-v2' });
+    expect(second.problems).toEqual([
+      expect.objectContaining({ path: ['volumes', 0, 'read_only'], detail: expect.stringContaining('already mounted read-write by container VM "web-v"') }),
+    ]);
+    const reader = await engine.plan('container_vm', null, { ...webConfig, name: 'web-v3', volumes: [{ volume_id: data.id, path: '/data', read_only: true }] });
+    expect(reader.problems).toEqual([]);
+  });
+
+  it('GIVEN a volume disk detached in vSphere WHEN planned THEN an update that attaches it again', async () => {
+    const [disk] = await volumeDisks(outside, String(web.moid));
+    await reconfigureVm(outside, moRef('VirtualMachine', String(web.moid)), { deviceChange: [removeDevice(disk)] });
+    expect(await volumeDisks(outside, String(web.moid))).toEqual([]);
+    const [now] = await engine.read([{ type: 'container_vm', state: web }]);
+    expect(now?.volumes).toEqual([]);
+    const plan = await engine.plan('container_vm', now, webConfig);
+    expect(plan.action).toBe('update');
+    expect(plan.requiresReplace).toEqual([]);
+    expect(plan.reasons.join('\n')).toContain(`volumes: ${String(data.id)} (mounted at /data) detached outside vic-iac: attached again`);
+    web = await applied(engine, plan);
+    expect((await volumeDisks(outside, String(web.moid))).map((d) => d.backing?.fileName)).toEqual([data.id]);
+    expect(web.power_state).toBe('running');
+  });
+
+  it('GIVEN an attached volume WHEN destroyed THEN refused naming the VM; WITH force_destroy THEN detached and deleted', async () => {
+    const destroy = await engine.plan('volume', data, null);
+    await expect(engine.apply(destroy)).rejects.toThrow(/volume "data" \(\[LocalDS_0\] vch-v\/volumes\/data\/data\.vmdk\) is attached to 1 VM\(s\): web-v \(vm-\d+\).*force_destroy = true/);
+    const file = { datacenter: 'DC0', datastore: 'LocalDS_0', path: 'vch-v/volumes/data/data.vmdk' };
+    await expect(bytesOf(await downloadDatastoreFile(outside, file))).resolves.toBeInstanceOf(Buffer);
+    const forced = await applied(engine, await engine.plan('volume', data, { ...dataConfig, force_destroy: true }));
+    await engine.apply(await engine.plan('volume', forced, null));
+    expect(await volumeDisks(outside, String(web.moid))).toEqual([]);
+    await expect(downloadDatastoreFile(outside, file)).rejects.toThrow(/not found|404/i);
+    await engine.apply(await engine.plan('container_vm', web, null));
+  });
+
+  it('GIVEN a volume deleted outside WHEN refreshed and planned THEN gone, and made again with a warning that its data is gone', async () => {
+    data = await applied(engine, await engine.plan('volume', null, dataConfig));
+    const { dc } = await defaultDatastore(outside);
+    await deleteDatastoreFile(outside, '[LocalDS_0] vch-v/volumes/data', dc.ref);
+    const fresh = await connectTestEngine(sim());
+    try {
+      const [now] = await fresh.read([{ type: 'volume', state: data }]);
+      expect(now).toBeNull();
+      const plan = await fresh.plan('volume', null, dataConfig);
+      expect(plan.action).toBe('create');
+      expect(plan.problems).toEqual([
+        expect.objectContaining({ severity: 'warning', summary: 'Volume deleted outside vic-iac', detail: expect.stringContaining('the data it held is gone') }),
+      ]);
+      data = (await fresh.apply(plan)) as Attrs;
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('GIVEN a volume WHEN imported by its datastore path THEN the state matches; a path that is not a volume is refused', async () => {
+    const imported = await engine.importState('volume', String(data.id));
+    expect(imported).toEqual({ ...data, force_destroy: false });
+    await expect(engine.importState('volume', '[LocalDS_0] vch-v/images/x.vmdk')).rejects.toThrow(/use the datastore path of its VMDK descriptor/);
+  });
+
+  it('GIVEN a volume whose marker was removed WHEN destroyed THEN refused: a VMDK without our marker is never deleted', async () => {
+    const { dc } = await defaultDatastore(outside);
+    await deleteDatastoreFile(outside, '[LocalDS_0] vch-v/volumes/data/vic-iac-volume.json', dc.ref);
+    await expect(engine.apply(await engine.plan('volume', data, null))).rejects.toThrow(/carries no vic-iac-volume\.json beside it.*never deletes such a disk/);
+    const body = JSON.stringify({ v: 1, owner: 'vic-iac', vch: vch.id, name: 'data', size_mb: 32, labels: {} });
+    await uploadDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: 'vch-v/volumes/data/vic-iac-volume.json' }, body, { size: body.length });
+  });
+
+  it('GIVEN bad mounts and sizes WHEN planned THEN each is a plan-time error naming attribute, value and what to do', async () => {
+    const size0 = await engine.plan('volume', null, { vch_id: vch.id, name: 'zero', size_mb: 0 });
+    expect(size0.problems).toEqual([expect.objectContaining({ path: ['size_mb'], detail: expect.stringMatching(/size_mb = 0 is below the minimum of 16 MB/) })]);
+    const bad = await engine.plan('container_vm', null, {
+      ...webConfig,
+      name: 'web-bad',
+      volumes: [
+        { volume_id: data.id, path: 'data' },
+        { volume_id: '[LocalDS_0] vch-v/volumes/b/b.vmdk', path: '/' },
+      ],
+    });
+    expect(bad.problems.map((p) => [p.path.join('.'), p.detail])).toEqual([
+      ['volumes.0.path', expect.stringMatching(/volumes\[0\]\.path = "data" is not an absolute path\. Use a path inside the container that starts with "\/"/)],
+      ['volumes.1.path', expect.stringMatching(/volumes\[1\]\.path = "\/" is the root of the container.*Mount the volume on a directory/)],
+    ]);
+    const twice = await engine.plan('container_vm', null, {
+      ...webConfig,
+      name: 'web-twice',
+      volumes: [
+        { volume_id: '[LocalDS_0] vch-v/volumes/c/c.vmdk', path: '/x' },
+        { volume_id: '[LocalDS_0] vch-v/volumes/d/d.vmdk', path: '/x/' },
+      ],
+    });
+    expect(twice.problems.map((p) => [p.path.join('.'), p.detail])).toEqual([
+      ['volumes.1.path', expect.stringMatching(/volumes\[1\]\.path = "\/x\/" mounts the same path as volumes\[0\]\.path\. Give each volume its own mount path/)],
+    ]);
+    const other = await applied(engine, await engine.plan('volume', null, { vch_id: otherVch.id, name: 'theirs', size_mb: 16 }));
+    const foreign = await engine.plan('container_vm', null, { ...webConfig, name: 'web-foreign', volumes: [{ volume_id: other.id, path: '/data', read_only: true }] });
+    expect(foreign.problems).toEqual([
+      expect.objectContaining({ path: ['volumes', 0, 'volume_id'], summary: 'Volume of another VCH', detail: expect.stringContaining(`create the volume with vch_id = "${String(vch.id)}"`) }),
+    ]);
+    const missing = await engine.plan('container_vm', null, { ...webConfig, name: 'web-missing', volumes: [{ volume_id: '[LocalDS_0] vch-v/volumes/nope/nope.vmdk', path: '/data' }] });
+    expect(missing.problems).toEqual([expect.objectContaining({ path: ['volumes', 0, 'volume_id'], summary: 'Volume not found' })]);
+  });
+});

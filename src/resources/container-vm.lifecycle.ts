@@ -21,7 +21,17 @@ import {
 import { datastorePath, makeDirectory } from '../vsphere/file-manager';
 import { Inventory, type NetworkTarget } from '../vsphere/inventory';
 import { retrieveObjects } from '../vsphere/property-collector';
-import { addDevice, fileSerialPort, removeDevice, type VirtualDevice, isoCdrom, networkAdapter, pvscsiController, virtualDisk, type VirtualDeviceConfigSpec } from '../vsphere/virtual-devices';
+import {
+  addDevice,
+  fileSerialPort,
+  removeDevice,
+  type VirtualDevice,
+  isoCdrom,
+  networkAdapter,
+  pvscsiController,
+  virtualDisk,
+  type VirtualDeviceConfigSpec,
+} from '../vsphere/virtual-devices';
 import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm } from '../vsphere/virtual-machine';
 import { containerVm, type ContainerVmAttrs } from './container-vm';
 import { ResourceError } from './errors';
@@ -643,7 +653,9 @@ function mountsOfVm(vm: VmRow): Array<{ volume_id: string }> {
 async function withAttachedVolumes(ctx: LifecycleContext, snapshot: InventorySnapshot, vm: VmRow, state: Attrs): Promise<Attrs> {
   const mounts = (state.volumes ?? []) as Array<{ volume_id: string }>;
   if (mounts.length === 0) return state;
-  const attached = snapshot.vms.has(vm.moid) ? (await attachedDisksOf(ctx.client, snapshot)).get(vm.moid) : (await disksOfVms(ctx.client, [vm.moid])).get(vm.moid);
+  const attached = snapshot.vms.has(vm.moid)
+    ? (await attachedDisksOf(ctx.client, snapshot)).get(vm.moid)
+    : (await disksOfVms(ctx.client, [vm.moid])).get(vm.moid);
   if (!attached) return state;
   return { ...state, volumes: mounts.filter((m) => attached.has(m.volume_id)) as unknown as Value[] };
 }

@@ -328,7 +328,14 @@ export const datastoreDirectory: Validator = rule('a directory path relative to 
 /** A volume name: it names a datastore directory and the VMDK inside, so only characters every datastore keeps as they are. */
 export const volumeName: Validator = rule('1 to 64 letters, digits, "_", "." and "-", starting with a letter or digit', (value, path) => {
   if (typeof value !== 'string' || /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(value)) return [];
-  return [invalid(path, value, 'is not a volume name (1 to 64 letters, digits, "_", "." and "-", starting with a letter or digit)', 'Use a name such as "data" or "db-1".')];
+  return [
+    invalid(
+      path,
+      value,
+      'is not a volume name (1 to 64 letters, digits, "_", "." and "-", starting with a letter or digit)',
+      'Use a name such as "data" or "db-1".',
+    ),
+  ];
 });
 
 /** Where a volume is mounted in the container: absolute, and not the root, which is the image's filesystem. */
@@ -339,7 +346,9 @@ export const mountPath: Validator = rule('an absolute path other than "/"', (val
     return [invalid(path, value, 'is the root of the container, which holds the image', 'Mount the volume on a directory such as "/data".')];
   }
   if (value.split('/').some((part) => part === '..' || part === '.')) {
-    return [invalid(path, value, 'contains "." or ".." components', `Use a plain absolute path such as "${value.replace(/\/\.\.?(?=\/|$)/g, '') || '/data'}".`)];
+    return [
+      invalid(path, value, 'contains "." or ".." components', `Use a plain absolute path such as "${value.replace(/\/\.\.?(?=\/|$)/g, '') || '/data'}".`),
+    ];
   }
   return [];
 });
@@ -362,7 +371,12 @@ export function distinctMounts(maximum: number): Validator {
         const first = seenPaths.get(at);
         if (first !== undefined) {
           out.push(
-            invalid([...path, i, 'path'], mount.path, `mounts the same path as ${formatPath([...path, first, 'path'])}`, 'Give each volume its own mount path, or remove one of the two.'),
+            invalid(
+              [...path, i, 'path'],
+              mount.path,
+              `mounts the same path as ${formatPath([...path, first, 'path'])}`,
+              'Give each volume its own mount path, or remove one of the two.',
+            ),
           );
         } else seenPaths.set(at, i);
       }
@@ -370,7 +384,12 @@ export function distinctMounts(maximum: number): Validator {
         const first = seenVolumes.get(mount.volume_id);
         if (first !== undefined) {
           out.push(
-            invalid([...path, i, 'volume_id'], mount.volume_id, `is already mounted by ${formatPath([...path, first])}`, 'Mount a volume once per container VM.'),
+            invalid(
+              [...path, i, 'volume_id'],
+              mount.volume_id,
+              `is already mounted by ${formatPath([...path, first])}`,
+              'Mount a volume once per container VM.',
+            ),
           );
         } else seenVolumes.set(mount.volume_id, i);
       }

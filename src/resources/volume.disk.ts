@@ -32,7 +32,24 @@ export async function makeVolumeFilesystem(volumeId: string, uuid: string, sizeM
   const flatFile = join(dir, 'volume-flat.img');
   // root_owner: mke2fs would otherwise make the root directory the local user's; the tether hands
   // it to the container's user at mount. The hash seed keeps the bytes a function of the inputs.
-  const args = ['-q', '-F', '-t', 'ext4', '-b', '4096', '-m', '0', '-L', VOLUME_LABEL, '-U', uuid, '-E', `root_owner=0:0,hash_seed=${uuid}`, flatFile, `${sizeMb}M`];
+  const args = [
+    '-q',
+    '-F',
+    '-t',
+    'ext4',
+    '-b',
+    '4096',
+    '-m',
+    '0',
+    '-L',
+    VOLUME_LABEL,
+    '-U',
+    uuid,
+    '-E',
+    `root_owner=0:0,hash_seed=${uuid}`,
+    flatFile,
+    `${sizeMb}M`,
+  ];
   const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve, reject) => {
     const child = spawn(mke2fs, args, { stdio: ['ignore', 'ignore', 'pipe'], signal });
     let err = '';

@@ -248,7 +248,14 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
     const marker = await vchMarkerOf(ctx, config.vch_id);
     const dc = datacenterOfMarker(marker);
     const loc = volumeLocation(config.datastore ?? marker.datastore, marker.image_store_path, config.name);
-    const wanted: VolumeMarker = { v: 1, owner: 'vic-iac', vch: config.vch_id, name: config.name, size_mb: config.size_mb, labels: { ...(config.labels ?? {}) } };
+    const wanted: VolumeMarker = {
+      v: 1,
+      owner: 'vic-iac',
+      vch: config.vch_id,
+      name: config.name,
+      size_mb: config.size_mb,
+      labels: { ...(config.labels ?? {}) },
+    };
     const existing = await readVolumeMarker(client, dc.name, loc);
     if (existing) {
       if (existing.vch !== config.vch_id || existing.name !== config.name) {
@@ -403,7 +410,11 @@ export async function resolveMounts(
         problems.push({ path, severity: 'error', summary, detail: `volumes[${i}].volume_id = ${JSON.stringify(id)} ${detail}` });
         return undefined;
       };
-      if (!loc) return bad('Not a volume id', 'is not the id of a vic_volume ("[<datastore>] <store>/volumes/<name>/<name>.vmdk"). Use the id of a vic_volume resource.');
+      if (!loc)
+        return bad(
+          'Not a volume id',
+          'is not the id of a vic_volume ("[<datastore>] <store>/volumes/<name>/<name>.vmdk"). Use the id of a vic_volume resource.',
+        );
       if (loc.storePath !== vch.image_store_path) {
         return bad(
           'Volume of another VCH',

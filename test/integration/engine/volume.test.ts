@@ -68,7 +68,14 @@ describe('volume lifecycle and container VM mounts', () => {
     scratch = await mkdtemp(join(tmpdir(), 'vic-volume-test-'));
     const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [
       {
-        layers: [{ entries: [{ type: 'dir', path: 'bin' }, { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho hi\n', mode: 0o755 }] }],
+        layers: [
+          {
+            entries: [
+              { type: 'dir', path: 'bin' },
+              { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho hi\n', mode: 0o755 },
+            ],
+          },
+        ],
         config: { Entrypoint: ['/bin/app'], Env: ['PATH=/bin'] },
       },
     ]);
@@ -95,7 +102,13 @@ describe('volume lifecycle and container VM mounts', () => {
     expect(plan.action).toBe('create');
     expect(plan.planned?.id).toBe('[LocalDS_0] vch-v/volumes/data/data.vmdk');
     data = await applied(engine, plan);
-    expect(data).toMatchObject({ id: '[LocalDS_0] vch-v/volumes/data/data.vmdk', name: 'data', size_mb: 32, datastore: 'LocalDS_0', labels: { app: 'counter' } });
+    expect(data).toMatchObject({
+      id: '[LocalDS_0] vch-v/volumes/data/data.vmdk',
+      name: 'data',
+      size_mb: 32,
+      datastore: 'LocalDS_0',
+      labels: { app: 'counter' },
+    });
     expect(data.filesystem_uuid).toBe(volumeFilesystemUuid(String(data.id)));
     const file = (name: string) => ({ datacenter: 'DC0', datastore: 'LocalDS_0', path: `vch-v/volumes/data/${name}` });
     const head = await bytesOf(await downloadDatastoreFile(outside, file('data-flat.vmdk')), 4096);
@@ -142,7 +155,11 @@ describe('volume lifecycle and container VM mounts', () => {
     expect(grow.planned).toMatchObject({ id: data.id, size_mb: 64 });
     const shrink = await engine.plan('volume', data, { ...dataConfig, size_mb: 16 });
     expect(shrink.problems).toEqual([
-      expect.objectContaining({ path: ['size_mb'], severity: 'error', detail: expect.stringMatching(/size_mb = 16 is below the volume's current 32 MB\. vSphere cannot shrink a disk/) }),
+      expect.objectContaining({
+        path: ['size_mb'],
+        severity: 'error',
+        detail: expect.stringMatching(/size_mb = 16 is below the volume's current 32 MB\. vSphere cannot shrink a disk/),
+      }),
     ]);
     const relabel = await applied(engine, await engine.plan('volume', data, { ...dataConfig, labels: { app: 'counter', tier: 'db' } }));
     expect(relabel.labels).toEqual({ app: 'counter', tier: 'db' });
@@ -203,7 +220,9 @@ describe('volume lifecycle and container VM mounts', () => {
 
   it('GIVEN an attached volume WHEN destroyed THEN refused naming the VM; WITH force_destroy THEN detached and deleted', async () => {
     const destroy = await engine.plan('volume', data, null);
-    await expect(engine.apply(destroy)).rejects.toThrow(/volume "data" \(\[LocalDS_0\] vch-v\/volumes\/data\/data\.vmdk\) is attached to 1 VM\(s\): web-v \(vm-\d+\).*force_destroy = true/);
+    await expect(engine.apply(destroy)).rejects.toThrow(
+      /volume "data" \(\[LocalDS_0\] vch-v\/volumes\/data\/data\.vmdk\) is attached to 1 VM\(s\): web-v \(vm-\d+\).*force_destroy = true/,
+    );
     const file = { datacenter: 'DC0', datastore: 'LocalDS_0', path: 'vch-v/volumes/data/data.vmdk' };
     await expect(bytesOf(await downloadDatastoreFile(outside, file))).resolves.toBeInstanceOf(Buffer);
     const forced = await applied(engine, await engine.plan('volume', data, { ...dataConfig, force_destroy: true }));
@@ -224,7 +243,11 @@ describe('volume lifecycle and container VM mounts', () => {
       const plan = await fresh.plan('volume', null, dataConfig);
       expect(plan.action).toBe('create');
       expect(plan.problems).toEqual([
-        expect.objectContaining({ severity: 'warning', summary: 'Volume deleted outside vic-iac', detail: expect.stringContaining('the data it held is gone') }),
+        expect.objectContaining({
+          severity: 'warning',
+          summary: 'Volume deleted outside vic-iac',
+          detail: expect.stringContaining('the data it held is gone'),
+        }),
       ]);
       data = (await fresh.apply(plan)) as Attrs;
     } finally {
@@ -243,12 +266,16 @@ describe('volume lifecycle and container VM mounts', () => {
     await deleteDatastoreFile(outside, '[LocalDS_0] vch-v/volumes/data/vic-iac-volume.json', dc.ref);
     await expect(engine.apply(await engine.plan('volume', data, null))).rejects.toThrow(/carries no vic-iac-volume\.json beside it.*never deletes such a disk/);
     const body = JSON.stringify({ v: 1, owner: 'vic-iac', vch: vch.id, name: 'data', size_mb: 32, labels: {} });
-    await uploadDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: 'vch-v/volumes/data/vic-iac-volume.json' }, body, { size: body.length });
+    await uploadDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: 'vch-v/volumes/data/vic-iac-volume.json' }, body, {
+      size: body.length,
+    });
   });
 
   it('GIVEN bad mounts and sizes WHEN planned THEN each is a plan-time error naming attribute, value and what to do', async () => {
     const size0 = await engine.plan('volume', null, { vch_id: vch.id, name: 'zero', size_mb: 0 });
-    expect(size0.problems).toEqual([expect.objectContaining({ path: ['size_mb'], detail: expect.stringMatching(/size_mb = 0 is below the minimum of 16 MB/) })]);
+    expect(size0.problems).toEqual([
+      expect.objectContaining({ path: ['size_mb'], detail: expect.stringMatching(/size_mb = 0 is below the minimum of 16 MB/) }),
+    ]);
     const bad = await engine.plan('container_vm', null, {
       ...webConfig,
       name: 'web-bad',
@@ -270,14 +297,29 @@ describe('volume lifecycle and container VM mounts', () => {
       ],
     });
     expect(twice.problems.map((p) => [p.path.join('.'), p.detail])).toEqual([
-      ['volumes.1.path', expect.stringMatching(/volumes\[1\]\.path = "\/x\/" mounts the same path as volumes\[0\]\.path\. Give each volume its own mount path/)],
+      [
+        'volumes.1.path',
+        expect.stringMatching(/volumes\[1\]\.path = "\/x\/" mounts the same path as volumes\[0\]\.path\. Give each volume its own mount path/),
+      ],
     ]);
     const other = await applied(engine, await engine.plan('volume', null, { vch_id: otherVch.id, name: 'theirs', size_mb: 16 }));
-    const foreign = await engine.plan('container_vm', null, { ...webConfig, name: 'web-foreign', volumes: [{ volume_id: other.id, path: '/data', read_only: true }] });
+    const foreign = await engine.plan('container_vm', null, {
+      ...webConfig,
+      name: 'web-foreign',
+      volumes: [{ volume_id: other.id, path: '/data', read_only: true }],
+    });
     expect(foreign.problems).toEqual([
-      expect.objectContaining({ path: ['volumes', 0, 'volume_id'], summary: 'Volume of another VCH', detail: expect.stringContaining(`create the volume with vch_id = "${String(vch.id)}"`) }),
+      expect.objectContaining({
+        path: ['volumes', 0, 'volume_id'],
+        summary: 'Volume of another VCH',
+        detail: expect.stringContaining(`create the volume with vch_id = "${String(vch.id)}"`),
+      }),
     ]);
-    const missing = await engine.plan('container_vm', null, { ...webConfig, name: 'web-missing', volumes: [{ volume_id: '[LocalDS_0] vch-v/volumes/nope/nope.vmdk', path: '/data' }] });
+    const missing = await engine.plan('container_vm', null, {
+      ...webConfig,
+      name: 'web-missing',
+      volumes: [{ volume_id: '[LocalDS_0] vch-v/volumes/nope/nope.vmdk', path: '/data' }],
+    });
     expect(missing.problems).toEqual([expect.objectContaining({ path: ['volumes', 0, 'volume_id'], summary: 'Volume not found' })]);
   });
 });

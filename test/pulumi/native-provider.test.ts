@@ -24,7 +24,7 @@ describe('the vic package schema', () => {
   const schema = packageSchema() as { resources: Record<string, ResourceSpec>; config: { variables: Record<string, { secret?: boolean }> } };
 
   it('GIVEN the declarations THEN each is a vic:index:<ClassName> resource whose inputs are the settable attributes and whose outputs are all of them but id', () => {
-    expect(Object.keys(schema.resources).sort()).toEqual(['vic:index:ContainerVm', 'vic:index:Image', 'vic:index:VirtualContainerHost']);
+    expect(Object.keys(schema.resources).sort()).toEqual(['vic:index:ContainerVm', 'vic:index:Image', 'vic:index:VirtualContainerHost', 'vic:index:Volume']);
     for (const decl of declarations) {
       const spec = schema.resources[tokenFor(decl)];
       const attrs = Object.entries(decl.schema).filter(([n]) => n !== 'id');
@@ -102,7 +102,7 @@ describe('the plugin translation', () => {
 
   it('GIVEN a type the provider does not serve THEN the error names it and the served types', async () => {
     await expect(new VicProvider(offlineHost()).check('urn:pulumi:dev::proj::vic:index:Nope::x', {}, {})).rejects.toThrow(
-      /unknown resource type "vic:index:Nope": this provider serves vic:index:VirtualContainerHost, vic:index:Image, vic:index:ContainerVm/,
+      /unknown resource type "vic:index:Nope": this provider serves vic:index:VirtualContainerHost, vic:index:Image, vic:index:Volume, vic:index:ContainerVm/,
     );
   });
 });

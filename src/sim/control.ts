@@ -1,7 +1,7 @@
 import { Agent, request } from 'undici';
 
 /**
- * How an injected fault answers a matching SOAP call (see test/vcsim/control.go). `drop` closes the
+ * How an injected fault answers a matching SOAP call (see src/sim/launcher/control.go). `drop` closes the
  * connection before the simulator sees the call; `lose-reply` lets the simulator act, then closes
  * it: the reply to a create is lost although the object exists.
  */

@@ -158,12 +158,14 @@ export interface ContainerVmArgs {
   readonly labels?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
   /** Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned. Changing it replaces the ContainerVm. */
   readonly networks?: pulumi.Input<pulumi.Input<string>[]>;
-  /** "running" or "stopped". Updates in place. Default: "running". */
+  /** "running" or "stopped". Updates in place. See `must_run` for a container whose process ended by itself. Default: "running". */
   readonly powerState?: pulumi.Input<string>;
   /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. Changing it replaces the ContainerVm. Default: "no". */
   readonly restart?: pulumi.Input<string>;
   /** At most this many restarts under the restart policy; unset or 0: no bound. Changing it replaces the ContainerVm. */
   readonly maxRestarts?: pulumi.Input<number>;
+  /** Whether the container must keep running. false: a container whose process ended by itself (`status` "exited", its VM powered off after it) has done what `power_state` "running" asked; it is not drift and is not started again (a run-once job), and `power_state` keeps reading "running". It is still started when created. true: such a VM is powered on again by the next apply. Updates in place. Default: true. */
+  readonly mustRun?: pulumi.Input<boolean>;
   /** Size of the writable layer (the child delta disk). Changing it replaces the ContainerVm. Default: 2048. */
   readonly diskSizeMb?: pulumi.Input<number>;
 }
@@ -198,12 +200,14 @@ export interface ContainerVmOutputs {
   readonly labels: pulumi.Output<{ [key: string]: string } | undefined>;
   /** Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned. */
   readonly networks: pulumi.Output<string[]>;
-  /** "running" or "stopped". Updates in place. */
+  /** "running" or "stopped". Updates in place. See `must_run` for a container whose process ended by itself. */
   readonly powerState: pulumi.Output<string>;
   /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. */
   readonly restart: pulumi.Output<string>;
   /** At most this many restarts under the restart policy; unset or 0: no bound. */
   readonly maxRestarts: pulumi.Output<number | undefined>;
+  /** Whether the container must keep running. false: a container whose process ended by itself (`status` "exited", its VM powered off after it) has done what `power_state` "running" asked; it is not drift and is not started again (a run-once job), and `power_state` keeps reading "running". It is still started when created. true: such a VM is powered on again by the next apply. Updates in place. */
+  readonly mustRun: pulumi.Output<boolean>;
   /** Size of the writable layer (the child delta disk). */
   readonly diskSizeMb: pulumi.Output<number>;
   /** The VM managed object id. */

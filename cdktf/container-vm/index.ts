@@ -95,7 +95,7 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly networks?: string[];
   /**
-  * "running" or "stopped". Updates in place. Defaults to `"running"`.
+  * "running" or "stopped". Updates in place. See `must_run` for a container whose process ended by itself. Defaults to `"running"`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#power_state ContainerVm#power_state}
   */
@@ -112,6 +112,12 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#max_restarts ContainerVm#max_restarts}
   */
   readonly maxRestarts?: number;
+  /**
+  * Whether the container must keep running. false: a container whose process ended by itself (`status` "exited", its VM powered off after it) has done what `power_state` "running" asked; it is not drift and is not started again (a run-once job), and `power_state` keeps reading "running". It is still started when created. true: such a VM is powered on again by the next apply. Updates in place. Defaults to `true`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#must_run ContainerVm#must_run}
+  */
+  readonly mustRun?: boolean | cdktf.IResolvable;
   /**
   * Size of the writable layer (the child delta disk). Defaults to `2048`.
   *
@@ -186,6 +192,7 @@ export class ContainerVm extends cdktf.TerraformResource {
     this._powerState = config.powerState;
     this._restart = config.restart;
     this._maxRestarts = config.maxRestarts;
+    this._mustRun = config.mustRun;
     this._diskSizeMb = config.diskSizeMb;
   }
 
@@ -461,6 +468,22 @@ export class ContainerVm extends cdktf.TerraformResource {
     return this._maxRestarts;
   }
 
+  // must_run - computed: true, optional: true, required: false
+  private _mustRun?: boolean | cdktf.IResolvable; 
+  public get mustRun() {
+    return this.getBooleanAttribute('must_run');
+  }
+  public set mustRun(value: boolean | cdktf.IResolvable) {
+    this._mustRun = value;
+  }
+  public resetMustRun() {
+    this._mustRun = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get mustRunInput() {
+    return this._mustRun;
+  }
+
   // disk_size_mb - computed: true, optional: true, required: false
   private _diskSizeMb?: number; 
   public get diskSizeMb() {
@@ -535,6 +558,7 @@ export class ContainerVm extends cdktf.TerraformResource {
       power_state: cdktf.stringToTerraform(this._powerState),
       restart: cdktf.stringToTerraform(this._restart),
       max_restarts: cdktf.numberToTerraform(this._maxRestarts),
+      must_run: cdktf.booleanToTerraform(this._mustRun),
       disk_size_mb: cdktf.numberToTerraform(this._diskSizeMb),
     };
   }
@@ -642,6 +666,12 @@ export class ContainerVm extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "number",
+      },
+      must_run: {
+        value: cdktf.booleanToHclTerraform(this._mustRun),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
       },
       disk_size_mb: {
         value: cdktf.numberToHclTerraform(this._diskSizeMb),

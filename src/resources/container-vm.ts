@@ -130,7 +130,7 @@ export const containerVm = {
       optional: true,
       default: 'running',
       validate: [oneOf(['running', 'stopped'])],
-      description: '"running" or "stopped". Updates in place.',
+      description: '"running" or "stopped". Updates in place. See `must_run` for a container whose process ended by itself.',
     },
     restart: {
       type: t.string,
@@ -149,6 +149,14 @@ export const containerVm = {
       forceNew: true,
       validate: [integer({ min: 0, max: 1000000 })],
       description: 'At most this many restarts under the restart policy; unset or 0: no bound.',
+    },
+    must_run: {
+      type: t.bool,
+      marker: true,
+      optional: true,
+      default: true,
+      description:
+        'Whether the container must keep running. false: a container whose process ended by itself (`status` "exited", its VM powered off after it) has done what `power_state` "running" asked; it is not drift and is not started again (a run-once job), and `power_state` keeps reading "running". It is still started when created. true: such a VM is powered on again by the next apply. Updates in place.',
     },
     disk_size_mb: {
       type: t.number,

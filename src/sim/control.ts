@@ -81,11 +81,22 @@ export interface GuestProcess {
   readonly ports?: Readonly<Record<string, string>>;
 }
 
+/** The network of one port group: the QEMU that answers DHCP on it and lets the host in. */
+export interface PortGroupNetwork {
+  readonly portGroup: string;
+  readonly subnet: string;
+  readonly multicast: string;
+  readonly pid: number;
+  readonly guests: number;
+}
+
 export interface GuestRunnerState {
   readonly enabled: boolean;
   readonly accel?: 'kvm' | 'tcg';
   readonly maxRunning?: number;
   readonly guests: readonly GuestProcess[];
+  /** The port groups that have running guests. */
+  readonly networks?: readonly PortGroupNetwork[];
 }
 
 export class SimulatorControl {

@@ -217,7 +217,7 @@ describe('the simulator runs container VMs in QEMU', () => {
   );
 
   test(
-    'GIVEN a container that serves HTTP on its exposed port WHEN it runs THEN its NIC got an address by DHCP, reported as ip_addresses, its host files are written, and the host reaches it on the published port',
+    'GIVEN a container that serves HTTP on its exposed port WHEN it runs THEN its NIC got an address by DHCP on its port group, reported as ip_addresses, its host files are written, the host reaches it on the published port, and another container on the port group reaches it; the port group network ends with its guests',
     async () => {
       const script = [
         'mkdir -p /tmp/www',
@@ -241,7 +241,9 @@ describe('the simulator runs container VMs in QEMU', () => {
         },
         BOOT_MS,
       );
-      expect(vm.ip_addresses).toEqual(['10.0.2.15']);
+      // The bridge network is the first port group the runner met: 10.0.2.0/24.
+      const [ip] = vm.ip_addresses as string[];
+      expect(vm.ip_addresses).toEqual([expect.stringMatching(/^10\.0\.2\.\d+$/)]);
       const published = (await guestOf(String(vm.moid)))?.ports?.['80/tcp'];
       expect(published).toMatch(/^127\.0\.0\.1:\d+$/);
       const body = await until(
@@ -258,9 +260,35 @@ describe('the simulator runs container VMs in QEMU', () => {
       );
       expect(body).toBe('served by web-net\n');
       const lines = (await output(vm)).map((l) => l.text);
-      expect(lines).toEqual(expect.arrayContaining(['127.0.0.1\tlocalhost', '10.0.2.15\tweb-net', 'nameserver 10.0.2.3']));
+      expect(lines).toEqual(expect.arrayContaining(['127.0.0.1\tlocalhost', `${ip}\tweb-net`, 'nameserver 10.0.2.3']));
+
+      // A second container on the same port group fetches the page from the first one's address.
+      const client = await apply('container_vm', null, {
+        vch_id: vch.id,
+        image_id: image.id,
+        name: 'client-net',
+        entrypoint: ['/bin/sh', '-c', `wget -q -O - http://${ip}/index.html`],
+        memory_mb: 256,
+      });
+      await waitForPowerState(String(client.moid), 'poweredOff', BOOT_MS);
+      // One refresh of both (the engine serves each resource once from a refresh's snapshot).
+      const [clientNow, webNow] = await engine.read([
+        { type: 'container_vm', state: client },
+        { type: 'container_vm', state: vm },
+      ]);
+      expect(clientNow).toMatchObject({ status: 'exited', exit_code: 0 });
+      expect(webNow).toMatchObject({ status: 'running', ip_addresses: [ip] });
+      expect((await output(client)).map((l) => l.text)).toEqual(['served by web-net']);
+
+      const network = (await sim().control.guests()).networks?.find((n) => n.portGroup === 'VM Network');
+      expect(network).toMatchObject({ subnet: '10.0.2.0/24', guests: 1 });
       await powerOffVm(outside, moRef('VirtualMachine', String(vm.moid)));
       expect(await refreshed(vm)).toMatchObject({ power_state: 'stopped', status: 'exited', exit_code: 137, ip_addresses: [] });
+      await until(
+        'the port group network to end with its last guest',
+        async () => ((await sim().control.guests()).networks?.length === 0 && !pidAlive(network?.pid ?? 0) ? true : undefined),
+        15_000,
+      );
     },
     BOOT_MS + 90_000,
   );

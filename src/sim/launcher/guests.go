@@ -60,6 +60,7 @@ func withGuestsControl(next http.Handler) http.Handler {
 			body["accel"] = guestRunner.Accel()
 			body["maxRunning"] = *runMaxGuests
 			body["guests"] = guestRunner.Guests()
+			body["networks"] = guestRunner.Networks()
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(body)

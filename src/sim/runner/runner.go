@@ -71,6 +71,10 @@ type guest struct {
 	stderr       *tail
 	status       io.ReadCloser
 	ports        []published
+	// segments are the networks of its NICs, in order; the first one carries the published ports,
+	// forwarded once the guest reports an address on it.
+	segments  []*segment
+	forwarded bool
 }
 
 // Runner runs the guests of the simulator's powered-on vic VMs.
@@ -82,6 +86,8 @@ type Runner struct {
 	pokeMu  sync.Mutex
 	pending map[types.ManagedObjectReference]bool
 	wake    chan struct{}
+
+	nets *networks
 
 	mu      sync.Mutex
 	guests  map[types.ManagedObjectReference]*guest
@@ -128,6 +134,7 @@ func Start(opts Options) (*Runner, error) {
 		guests:   map[types.ManagedObjectReference]*guest{},
 		done:     make(chan struct{}),
 		loopDone: make(chan struct{}),
+		nets:     newNetworks(opts.Qemu, opts.StateDir, opts.Logf),
 	}
 	simulator.Map.AddHandler(r)
 	go r.loop()
@@ -434,7 +441,22 @@ func (r *Runner) start(g *guest, configFile string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(r.opts.Qemu, qemuArgs(spec, r.accel, configFile, ports)...)
+	var segments []*segment
+	started := false
+	defer func() {
+		if !started {
+			r.nets.release(g.ref.Value, segments)
+		}
+	}()
+	for i := range spec.NICs {
+		s, err := r.nets.acquire(spec.NICs[i].PortGroup)
+		if err != nil {
+			return err
+		}
+		segments = append(segments, s)
+		spec.NICs[i].Socket, spec.NICs[i].Switch = s.plug(g.ref.Value, i), s.sw.path
+	}
+	cmd := exec.Command(r.opts.Qemu, qemuArgs(spec, r.accel, configFile)...)
 	// Our own pipe, not StdoutPipe: Wait closes that one, possibly before the last status line
 	// (the exit) is read.
 	statusRead, statusWrite, err := os.Pipe()
@@ -456,8 +478,10 @@ func (r *Runner) start(g *guest, configFile string) error {
 		statusRead.Close()
 		return err
 	}
+	started = true
 	g.status = statusRead
 	g.ports = ports
+	g.segments = segments
 	g.cmd, g.pid, g.state, g.startedAt = cmd, cmd.Process.Pid, stateRunning, time.Now()
 	r.opts.Logf("guest %s (%s): QEMU pid %d (%s, %d CPU, %d MB, %d NIC)", g.ref.Value, g.name, g.pid, r.accel, spec.CPUs, spec.MemoryMB, len(spec.NICs))
 	texts := make([]string, len(ports))
@@ -527,6 +551,28 @@ func (r *Runner) readStatus(g *guest, status io.Reader) {
 			r.mu.Unlock()
 		}
 		setStatus(g.ref, fields)
+		r.forwardPorts(g, strings.Split(fields["ip_addresses"], ","))
+	}
+}
+
+// forwardPorts lets the host in to the published ports, through the first NIC's network, once
+// the guest has an address there.
+func (r *Runner) forwardPorts(g *guest, addresses []string) {
+	if g.forwarded || len(g.ports) == 0 || len(g.segments) == 0 {
+		return
+	}
+	s := g.segments[0]
+	for _, ip := range addresses {
+		if !s.contains(ip) {
+			continue
+		}
+		g.forwarded = true
+		for _, p := range g.ports {
+			if err := s.forward(p, ip); err != nil {
+				r.opts.Logf("guest %s (%s): cannot publish %s: %v", g.ref.Value, g.name, p, err)
+			}
+		}
+		return
 	}
 }
 
@@ -544,6 +590,14 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	stoppedByUs := g.stopping
 	exitReported := g.exitReported
 	r.mu.Unlock()
+	if g.forwarded && len(g.segments) > 0 {
+		for _, p := range g.ports {
+			if err := g.segments[0].unforward(p); err != nil {
+				r.opts.Logf("guest %s (%s): cannot withdraw %s: %v", g.ref.Value, g.name, p, err)
+			}
+		}
+	}
+	r.nets.release(g.ref.Value, g.segments)
 	close(g.exited)
 	if state != nil {
 		r.opts.Logf("guest %s (%s): QEMU pid %d ended (%s)%s", g.ref.Value, g.name, g.pid, state, g.stderr.suffix())
@@ -577,6 +631,8 @@ func (r *Runner) Close() {
 	<-r.loopDone
 	simulator.Map.RemoveHandler(r)
 	defer os.RemoveAll(r.opts.StateDir)
+	// The port groups' networks go once their guests are gone.
+	defer r.nets.close()
 	deadline := time.After(stopGrace + 2*time.Second)
 	for _, w := range waits {
 		select {
@@ -598,6 +654,9 @@ type GuestInfo struct {
 	// Ports maps each published port ("80/tcp") to where the host reaches it ("127.0.0.1:41234").
 	Ports map[string]string `json:"ports,omitempty"`
 }
+
+// Networks lists the port groups' networks that have guests.
+func (r *Runner) Networks() []NetworkInfo { return r.nets.list() }
 
 // Guests lists the guests the runner holds: queued, starting, running or stopping.
 func (r *Runner) Guests() []GuestInfo {

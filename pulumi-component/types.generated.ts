@@ -158,6 +158,10 @@ export interface ContainerVmArgs {
   readonly labels?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
   /** Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned. Changing it replaces the ContainerVm. */
   readonly networks?: pulumi.Input<pulumi.Input<string>[]>;
+  /** A static IPv4 address with its prefix length for the first NIC (e.g. "10.0.2.50/24"); unset: DHCP. The guest applies it at boot and reports it in `ip_addresses`. Other NICs use DHCP. Changing it replaces the ContainerVm. */
+  readonly ipAddress?: pulumi.Input<string>;
+  /** The default gateway with a static `ip_address`, in its subnet; unset: no default route. Changing it replaces the ContainerVm. */
+  readonly gateway?: pulumi.Input<string>;
   /** "running" or "stopped". Updates in place. See `must_run` for a container whose process ended by itself. Default: "running". */
   readonly powerState?: pulumi.Input<string>;
   /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. Changing it replaces the ContainerVm. Default: "no". */
@@ -200,6 +204,10 @@ export interface ContainerVmOutputs {
   readonly labels: pulumi.Output<{ [key: string]: string } | undefined>;
   /** Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned. */
   readonly networks: pulumi.Output<string[]>;
+  /** A static IPv4 address with its prefix length for the first NIC (e.g. "10.0.2.50/24"); unset: DHCP. The guest applies it at boot and reports it in `ip_addresses`. Other NICs use DHCP. */
+  readonly ipAddress: pulumi.Output<string | undefined>;
+  /** The default gateway with a static `ip_address`, in its subnet; unset: no default route. */
+  readonly gateway: pulumi.Output<string | undefined>;
   /** "running" or "stopped". Updates in place. See `must_run` for a container whose process ended by itself. */
   readonly powerState: pulumi.Output<string>;
   /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. */

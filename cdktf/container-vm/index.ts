@@ -95,6 +95,18 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly networks?: string[];
   /**
+  * A static IPv4 address with its prefix length for the first NIC (e.g. "10.0.2.50/24"); unset: DHCP. The guest applies it at boot and reports it in `ip_addresses`. Other NICs use DHCP.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#ip_address ContainerVm#ip_address}
+  */
+  readonly ipAddress?: string;
+  /**
+  * The default gateway with a static `ip_address`, in its subnet; unset: no default route.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#gateway ContainerVm#gateway}
+  */
+  readonly gateway?: string;
+  /**
   * "running" or "stopped". Updates in place. See `must_run` for a container whose process ended by itself. Defaults to `"running"`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#power_state ContainerVm#power_state}
@@ -189,6 +201,8 @@ export class ContainerVm extends cdktf.TerraformResource {
     this._memoryMb = config.memoryMb;
     this._labels = config.labels;
     this._networks = config.networks;
+    this._ipAddress = config.ipAddress;
+    this._gateway = config.gateway;
     this._powerState = config.powerState;
     this._restart = config.restart;
     this._maxRestarts = config.maxRestarts;
@@ -420,6 +434,38 @@ export class ContainerVm extends cdktf.TerraformResource {
     return this._networks;
   }
 
+  // ip_address - computed: false, optional: true, required: false
+  private _ipAddress?: string; 
+  public get ipAddress() {
+    return this.getStringAttribute('ip_address');
+  }
+  public set ipAddress(value: string) {
+    this._ipAddress = value;
+  }
+  public resetIpAddress() {
+    this._ipAddress = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get ipAddressInput() {
+    return this._ipAddress;
+  }
+
+  // gateway - computed: false, optional: true, required: false
+  private _gateway?: string; 
+  public get gateway() {
+    return this.getStringAttribute('gateway');
+  }
+  public set gateway(value: string) {
+    this._gateway = value;
+  }
+  public resetGateway() {
+    this._gateway = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get gatewayInput() {
+    return this._gateway;
+  }
+
   // power_state - computed: true, optional: true, required: false
   private _powerState?: string; 
   public get powerState() {
@@ -555,6 +601,8 @@ export class ContainerVm extends cdktf.TerraformResource {
       memory_mb: cdktf.numberToTerraform(this._memoryMb),
       labels: cdktf.hashMapper(cdktf.stringToTerraform)(this._labels),
       networks: cdktf.listMapper(cdktf.stringToTerraform, false)(this._networks),
+      ip_address: cdktf.stringToTerraform(this._ipAddress),
+      gateway: cdktf.stringToTerraform(this._gateway),
       power_state: cdktf.stringToTerraform(this._powerState),
       restart: cdktf.stringToTerraform(this._restart),
       max_restarts: cdktf.numberToTerraform(this._maxRestarts),
@@ -648,6 +696,18 @@ export class ContainerVm extends cdktf.TerraformResource {
         isBlock: false,
         type: "list",
         storageClassType: "stringList",
+      },
+      ip_address: {
+        value: cdktf.stringToHclTerraform(this._ipAddress),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      gateway: {
+        value: cdktf.stringToHclTerraform(this._gateway),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
       },
       power_state: {
         value: cdktf.stringToHclTerraform(this._powerState),

@@ -30,6 +30,8 @@ export interface GuestConfig {
   rootfs: { uuid?: string; label: string };
   /** Absent: never restart (older tethers ignore the field). */
   restart?: { policy: 'on-failure' | 'always'; max_restarts?: number };
+  /** One per NIC in order; absent (or an entry without `address`): DHCP. */
+  networks?: { address?: string; gateway?: string }[];
 }
 
 function strings(v: unknown): string[] | undefined {
@@ -71,7 +73,14 @@ export function guestConfig(attrs: Attrs, image: ImageConfig): GuestConfig {
     user: (attrs.user as string | null) ?? image.user ?? '0:0',
     rootfs: { ...(image.rootfs_uuid ? { uuid: image.rootfs_uuid } : {}), label: ROOTFS_LABEL },
     ...restartOf(attrs),
+    ...networksOf(attrs),
   };
+}
+
+/** A static address applies to the first NIC; the others keep DHCP. */
+function networksOf(attrs: Attrs): Pick<GuestConfig, 'networks'> {
+  if (typeof attrs.ip_address !== 'string') return {};
+  return { networks: [{ address: attrs.ip_address, ...(typeof attrs.gateway === 'string' ? { gateway: attrs.gateway } : {}) }] };
 }
 
 function restartOf(attrs: Attrs): Pick<GuestConfig, 'restart'> {

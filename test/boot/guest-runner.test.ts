@@ -294,6 +294,49 @@ describe('the simulator runs container VMs in QEMU', () => {
   );
 
   test(
+    'GIVEN a container with a static ip_address and gateway WHEN it runs THEN the tether applies them, reports the address, and the host reaches it on the published port',
+    async () => {
+      let vm = await apply('container_vm', null, {
+        vch_id: vch.id,
+        image_id: image.id,
+        name: 'web-static',
+        user: '0:0',
+        entrypoint: ['/bin/sh', '-c', 'mkdir -p /tmp/www && echo static > /tmp/www/index.html && exec httpd -f -p 80 -h /tmp/www'],
+        ip_address: '10.0.2.200/24',
+        gateway: '10.0.2.2',
+        memory_mb: 256,
+      });
+      vm = await until(
+        'the container to run with its address',
+        async () => {
+          const now = await refreshed(vm);
+          return now.status === 'running' && (now.ip_addresses as string[]).length > 0 ? now : undefined;
+        },
+        BOOT_MS,
+      );
+      expect(vm.ip_addresses).toEqual(['10.0.2.200']);
+      const published = (await guestOf(String(vm.moid)))?.ports?.['80/tcp'];
+      const body = await until(
+        'an HTTP answer',
+        async () => {
+          try {
+            const response = await fetch(`http://${published}/index.html`, { signal: AbortSignal.timeout(3000) });
+            return response.ok ? await response.text() : undefined;
+          } catch {
+            return undefined;
+          }
+        },
+        60_000,
+      );
+      expect(body).toBe('static\n');
+      const consoleFile = await readDatastoreFileFrom(outside, { datacenter: 'DC0', ...consoleLogPath(String(vm.vm_path)) }, 0);
+      expect(consoleFile.data.toString('utf8')).toContain('vic-tether: network: eth0 10.0.2.200/24 (static, gateway 10.0.2.2');
+      await powerOffVm(outside, moRef('VirtualMachine', String(vm.moid)));
+    },
+    BOOT_MS + 90_000,
+  );
+
+  test(
     'GIVEN restart policies on-failure (at most 2) and always (at most 1) WHEN the processes exit THEN the tether restarts them inside the VM, without a power cycle, and then the VM powers off',
     async () => {
       const run = (name: string, restart: string, max: number, script: string) =>

@@ -52,6 +52,8 @@ describe('names derived from the declarations', () => {
         'diskSizeMb',
         'restart',
         'maxRestarts',
+        'ipAddress',
+        'gateway',
       ],
     ],
     ['virtual_container_host', virtualContainerHost, ['name', 'datacenter', 'compute', 'datastore', 'imageStorePath']],

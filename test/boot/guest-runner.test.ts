@@ -402,15 +402,17 @@ describe('the simulator runs container VMs in QEMU', () => {
       },
       30_000,
     );
+    const networkPids = ((await sim().control.guests()).networks ?? []).map((n) => n.pid);
+    expect(networkPids).toHaveLength(1);
     await sim().stop();
-    expect([newPidA, newPidB].filter(pidAlive)).toEqual([]);
+    expect([newPidA, newPidB, ...networkPids].filter(pidAlive)).toEqual([]);
   }, 120_000);
 });
 
 describe('a simulator killed with SIGKILL', () => {
   const registry = useRegistry();
 
-  test('GIVEN a running guest WHEN its launcher is killed with SIGKILL THEN the kernel ends its QEMU too', async () => {
+  test('GIVEN a running guest WHEN its launcher is killed with SIGKILL THEN the kernel ends its QEMU and its port group network QEMU too', async () => {
     const iso = await ensureBootstrapIso();
     const sim = await startSimulator({ runGuests: true });
     const scratch = await mkdtemp(join(tmpdir(), 'vic-runner-kill-'));
@@ -440,17 +442,19 @@ describe('a simulator killed with SIGKILL', () => {
         if (!pid) await new Promise((r) => setTimeout(r, 500));
       }
       expect(pid).toBeGreaterThan(0);
+      const pids = [pid!, ...((await sim.control.guests()).networks ?? []).map((n) => n.pid)];
+      expect(pids).toHaveLength(2);
       process.kill(sim.pid, 'SIGKILL');
-      let alive = true;
-      for (let i = 0; i < 50 && alive; i++) {
+      const isAlive = (p: number) => {
         try {
-          process.kill(pid!, 0);
-          await new Promise((r) => setTimeout(r, 100));
+          process.kill(p, 0);
+          return true;
         } catch {
-          alive = false;
+          return false;
         }
-      }
-      expect(alive).toBe(false);
+      };
+      for (let i = 0; i < 50 && pids.some(isAlive); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(pids.filter(isAlive)).toEqual([]);
     } finally {
       await engine?.close().catch(() => undefined);
       await sim.stop();

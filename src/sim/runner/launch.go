@@ -49,6 +49,8 @@ type launchSpec struct {
 	NICs       []nicSpec
 	Exposed    []exposedPort
 	ConfigJSON []byte // the guest config, delivered over fw_cfg; nil: none
+	// Boot, when set, is the ISO's kernel, initrd and command line, loaded by QEMU directly.
+	Boot *kernelBoot
 }
 
 type diskSpec struct {
@@ -277,6 +279,11 @@ func qemuArgs(spec launchSpec, accel, configFile string) []string {
 		"-boot", "order=d",
 		"-device", "pvscsi,id=pvscsi0",
 	)
+	if spec.Boot != nil {
+		// no_timer_check: under TCG on a busy host the kernel's early check of the IO-APIC timer
+		// can miss its ticks and panic ("IO-APIC + timer doesn't work"); the timer is QEMU's own.
+		args = append(args, "-kernel", spec.Boot.Kernel, "-initrd", spec.Boot.Initrd, "-append", strings.TrimSpace(spec.Boot.Append+" no_timer_check"))
+	}
 	// Each NIC joins its port group's segment, where the port group's network answers DHCP.
 	if len(spec.NICs) == 0 {
 		args = append(args, "-nic", "none")

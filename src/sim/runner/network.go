@@ -55,6 +55,7 @@ type segment struct {
 	exited  chan struct{}
 	stderr  *tail
 	sw      *ethernetSwitch
+	plugs   int // under networks.mu
 }
 
 // The highest port group index: 10.0.255.0/24 is the last subnet.
@@ -155,21 +156,26 @@ func (n *networks) start(s *segment) error {
 	return nil
 }
 
-// plug attaches a guest's NIC to its segment's switch and says where the NIC's end binds.
-func (s *segment) plug(vm string, nic int) string {
-	path := s.nicSocket(vm, nic)
+// plug attaches a guest's NIC to its segment's switch and says where the NIC's end binds: a
+// name of this run's own, as a reset VM's next QEMU may plug in before the last one is unplugged.
+func (n *networks) plug(s *segment, vm string, nic int) string {
+	n.mu.Lock()
+	s.plugs++
+	n.mu.Unlock()
+	path := filepath.Join(s.dir, fmt.Sprintf("%s-%d-%d", vm, nic, s.plugs))
 	_ = os.Remove(path)
 	s.sw.attach(path)
 	return path
 }
 
-// release unplugs a guest's NICs (the i-th on segments[i]); the last guest out of a segment
+// release unplugs a guest's NICs (sockets[i] on segments[i]); the last guest out of a segment
 // stops its switch and QEMU.
-func (n *networks) release(vm string, segments []*segment) {
+func (n *networks) release(segments []*segment, sockets []string) {
 	for i, s := range segments {
-		path := s.nicSocket(vm, i)
-		s.sw.detach(path)
-		_ = os.Remove(path)
+		if i < len(sockets) {
+			s.sw.detach(sockets[i])
+			_ = os.Remove(sockets[i])
+		}
 	}
 	n.mu.Lock()
 	var stop []*segment
@@ -196,12 +202,6 @@ func (s *segment) stop() {
 	}
 	s.sw.close()
 	_ = os.RemoveAll(s.dir)
-}
-
-// nicSocket is where a guest NIC's QEMU binds its end: in the segment's directory, named by
-// the VM and the NIC, so that a restarted guest gets the same switch port.
-func (s *segment) nicSocket(vm string, nic int) string {
-	return filepath.Join(s.dir, fmt.Sprintf("%s-%d", vm, nic))
 }
 
 // close stops every hub QEMU (the guests are gone by then).

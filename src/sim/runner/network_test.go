@@ -62,11 +62,11 @@ func TestNetworks_GivenTwoGuestsOnOnePortGroup_ThenOneHubQemuServesBothAndEndsWi
 	if err := a.unforward(p); err != nil {
 		t.Error(err)
 	}
-	n.release("vm-1", []*segment{a})
+	n.release([]*segment{a}, []string{n.plug(a, "vm-1", 0)})
 	if len(n.list()) != 2 {
 		t.Errorf("after one of two guests left: %+v", n.list())
 	}
-	n.release("vm-2", []*segment{b, other})
+	n.release([]*segment{b, other}, nil)
 	select {
 	case <-a.exited:
 	case <-time.After(5 * time.Second):

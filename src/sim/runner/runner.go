@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -39,6 +40,10 @@ type Options struct {
 	// StateDir holds the guest config files handed to QEMU (they may carry secrets: 0700). The
 	// runner owns it: Close removes it.
 	StateDir string
+	// ISOBoot boots each guest's ISO through the firmware and its boot loader, as ESXi does,
+	// instead of loading the ISO's kernel and initrd directly (isoboot.go): slower, for tests of
+	// the ISO itself.
+	ISOBoot bool
 	// Logf reports what the runner does; nil is silent.
 	Logf func(format string, args ...any)
 }
@@ -74,6 +79,7 @@ type guest struct {
 	// segments are the networks of its NICs, in order; the first one carries the published ports,
 	// forwarded once the guest reports an address on it.
 	segments  []*segment
+	sockets   []string
 	forwarded bool
 }
 
@@ -87,7 +93,8 @@ type Runner struct {
 	pending map[types.ManagedObjectReference]bool
 	wake    chan struct{}
 
-	nets *networks
+	nets  *networks
+	boots *bootCache
 
 	mu      sync.Mutex
 	guests  map[types.ManagedObjectReference]*guest
@@ -135,6 +142,7 @@ func Start(opts Options) (*Runner, error) {
 		done:     make(chan struct{}),
 		loopDone: make(chan struct{}),
 		nets:     newNetworks(opts.Qemu, opts.StateDir, opts.Logf),
+		boots:    newBootCache(filepath.Join(opts.StateDir, "boot")),
 	}
 	simulator.Map.AddHandler(r)
 	go r.loop()
@@ -430,6 +438,13 @@ func (r *Runner) start(g *guest, configFile string) error {
 			return err
 		}
 	}
+	if !r.opts.ISOBoot {
+		if boot, err := r.boots.kernelBoot(spec.ISO); err != nil {
+			r.opts.Logf("guest %s (%s): booting the ISO through its boot loader: its kernel cannot be loaded directly: %v", g.ref.Value, g.name, err)
+		} else {
+			spec.Boot = &boot
+		}
+	}
 	if spec.ConfigJSON != nil {
 		if err := os.WriteFile(configFile, spec.ConfigJSON, 0o600); err != nil {
 			return err
@@ -442,10 +457,11 @@ func (r *Runner) start(g *guest, configFile string) error {
 		return err
 	}
 	var segments []*segment
+	var sockets []string
 	started := false
 	defer func() {
 		if !started {
-			r.nets.release(g.ref.Value, segments)
+			r.nets.release(segments, sockets)
 		}
 	}()
 	for i := range spec.NICs {
@@ -454,7 +470,8 @@ func (r *Runner) start(g *guest, configFile string) error {
 			return err
 		}
 		segments = append(segments, s)
-		spec.NICs[i].Socket, spec.NICs[i].Switch = s.plug(g.ref.Value, i), s.sw.path
+		sockets = append(sockets, r.nets.plug(s, g.ref.Value, i))
+		spec.NICs[i].Socket, spec.NICs[i].Switch = sockets[i], s.sw.path
 	}
 	cmd := exec.Command(r.opts.Qemu, qemuArgs(spec, r.accel, configFile)...)
 	// Our own pipe, not StdoutPipe: Wait closes that one, possibly before the last status line
@@ -481,7 +498,7 @@ func (r *Runner) start(g *guest, configFile string) error {
 	started = true
 	g.status = statusRead
 	g.ports = ports
-	g.segments = segments
+	g.segments, g.sockets = segments, sockets
 	g.cmd, g.pid, g.state, g.startedAt = cmd, cmd.Process.Pid, stateRunning, time.Now()
 	r.opts.Logf("guest %s (%s): QEMU pid %d (%s, %d CPU, %d MB, %d NIC)", g.ref.Value, g.name, g.pid, r.accel, spec.CPUs, spec.MemoryMB, len(spec.NICs))
 	texts := make([]string, len(ports))
@@ -590,15 +607,6 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	stoppedByUs := g.stopping
 	exitReported := g.exitReported
 	r.mu.Unlock()
-	if g.forwarded && len(g.segments) > 0 {
-		for _, p := range g.ports {
-			if err := g.segments[0].unforward(p); err != nil {
-				r.opts.Logf("guest %s (%s): cannot withdraw %s: %v", g.ref.Value, g.name, p, err)
-			}
-		}
-	}
-	r.nets.release(g.ref.Value, g.segments)
-	close(g.exited)
 	if state != nil {
 		r.opts.Logf("guest %s (%s): QEMU pid %d ended (%s)%s", g.ref.Value, g.name, g.pid, state, g.stderr.suffix())
 	}
@@ -608,6 +616,16 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	if !exitReported && !neverStarted {
 		markKilledIfRunning(g.ref)
 	}
+	// After the model: the network may take a moment to go, and the VM is off already.
+	if g.forwarded && len(g.segments) > 0 {
+		for _, p := range g.ports {
+			if err := g.segments[0].unforward(p); err != nil {
+				r.opts.Logf("guest %s (%s): cannot withdraw %s: %v", g.ref.Value, g.name, p, err)
+			}
+		}
+	}
+	r.nets.release(g.segments, g.sockets)
+	close(g.exited)
 	r.poke(g.ref)
 }
 

@@ -192,12 +192,18 @@ export interface ContainerVmArgs {
   readonly labels?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
   /** Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned. Changing it replaces the ContainerVm. */
   readonly networks?: pulumi.Input<pulumi.Input<string>[]>;
-  /** "running" or "stopped". Updates in place. Default: "running". */
+  /** A static IPv4 address with its prefix length for the first NIC (e.g. "10.0.2.50/24"); unset: DHCP. The guest applies it at boot and reports it in `ip_addresses`. Other NICs use DHCP. Changing it replaces the ContainerVm. */
+  readonly ipAddress?: pulumi.Input<string>;
+  /** The default gateway with a static `ip_address`, in its subnet; unset: no default route. Changing it replaces the ContainerVm. */
+  readonly gateway?: pulumi.Input<string>;
+  /** "running" or "stopped". Updates in place. See `must_run` for a container whose process ended by itself. Default: "running". */
   readonly powerState?: pulumi.Input<string>;
   /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. Changing it replaces the ContainerVm. Default: "no". */
   readonly restart?: pulumi.Input<string>;
   /** At most this many restarts under the restart policy; unset or 0: no bound. Changing it replaces the ContainerVm. */
   readonly maxRestarts?: pulumi.Input<number>;
+  /** Whether the container must keep running. false: a container whose process ended by itself (`status` "exited", its VM powered off after it) has done what `power_state` "running" asked; it is not drift and is not started again (a run-once job), and `power_state` keeps reading "running". It is still started when created. true: such a VM is powered on again by the next apply. Updates in place. Default: true. */
+  readonly mustRun?: pulumi.Input<boolean>;
   /** Size of the writable layer (the child delta disk). Changing it replaces the ContainerVm. Default: 2048. */
   readonly diskSizeMb?: pulumi.Input<number>;
   /** Volumes to mount, one block each. Each volume is an independent-persistent disk of the VM; the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. Changing it replaces the ContainerVm. */
@@ -234,12 +240,18 @@ export interface ContainerVmOutputs {
   readonly labels: pulumi.Output<{ [key: string]: string } | undefined>;
   /** Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned. */
   readonly networks: pulumi.Output<string[]>;
-  /** "running" or "stopped". Updates in place. */
+  /** A static IPv4 address with its prefix length for the first NIC (e.g. "10.0.2.50/24"); unset: DHCP. The guest applies it at boot and reports it in `ip_addresses`. Other NICs use DHCP. */
+  readonly ipAddress: pulumi.Output<string | undefined>;
+  /** The default gateway with a static `ip_address`, in its subnet; unset: no default route. */
+  readonly gateway: pulumi.Output<string | undefined>;
+  /** "running" or "stopped". Updates in place. See `must_run` for a container whose process ended by itself. */
   readonly powerState: pulumi.Output<string>;
   /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. */
   readonly restart: pulumi.Output<string>;
   /** At most this many restarts under the restart policy; unset or 0: no bound. */
   readonly maxRestarts: pulumi.Output<number | undefined>;
+  /** Whether the container must keep running. false: a container whose process ended by itself (`status` "exited", its VM powered off after it) has done what `power_state` "running" asked; it is not drift and is not started again (a run-once job), and `power_state` keeps reading "running". It is still started when created. true: such a VM is powered on again by the next apply. Updates in place. */
+  readonly mustRun: pulumi.Output<boolean>;
   /** Size of the writable layer (the child delta disk). */
   readonly diskSizeMb: pulumi.Output<number>;
   /** Volumes to mount, one block each. Each volume is an independent-persistent disk of the VM; the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. */

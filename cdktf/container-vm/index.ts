@@ -95,7 +95,19 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly networks?: string[];
   /**
-  * "running" or "stopped". Updates in place. Defaults to `"running"`.
+  * A static IPv4 address with its prefix length for the first NIC (e.g. "10.0.2.50/24"); unset: DHCP. The guest applies it at boot and reports it in `ip_addresses`. Other NICs use DHCP.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#ip_address ContainerVm#ip_address}
+  */
+  readonly ipAddress?: string;
+  /**
+  * The default gateway with a static `ip_address`, in its subnet; unset: no default route.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#gateway ContainerVm#gateway}
+  */
+  readonly gateway?: string;
+  /**
+  * "running" or "stopped". Updates in place. See `must_run` for a container whose process ended by itself. Defaults to `"running"`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#power_state ContainerVm#power_state}
   */
@@ -112,6 +124,12 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#max_restarts ContainerVm#max_restarts}
   */
   readonly maxRestarts?: number;
+  /**
+  * Whether the container must keep running. false: a container whose process ended by itself (`status` "exited", its VM powered off after it) has done what `power_state` "running" asked; it is not drift and is not started again (a run-once job), and `power_state` keeps reading "running". It is still started when created. true: such a VM is powered on again by the next apply. Updates in place. Defaults to `true`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#must_run ContainerVm#must_run}
+  */
+  readonly mustRun?: boolean | cdktf.IResolvable;
   /**
   * Size of the writable layer (the child delta disk). Defaults to `2048`.
   *
@@ -371,9 +389,12 @@ export class ContainerVm extends cdktf.TerraformResource {
     this._memoryMb = config.memoryMb;
     this._labels = config.labels;
     this._networks = config.networks;
+    this._ipAddress = config.ipAddress;
+    this._gateway = config.gateway;
     this._powerState = config.powerState;
     this._restart = config.restart;
     this._maxRestarts = config.maxRestarts;
+    this._mustRun = config.mustRun;
     this._diskSizeMb = config.diskSizeMb;
     this._volumes.internalValue = config.volumes;
   }
@@ -602,6 +623,38 @@ export class ContainerVm extends cdktf.TerraformResource {
     return this._networks;
   }
 
+  // ip_address - computed: false, optional: true, required: false
+  private _ipAddress?: string; 
+  public get ipAddress() {
+    return this.getStringAttribute('ip_address');
+  }
+  public set ipAddress(value: string) {
+    this._ipAddress = value;
+  }
+  public resetIpAddress() {
+    this._ipAddress = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get ipAddressInput() {
+    return this._ipAddress;
+  }
+
+  // gateway - computed: false, optional: true, required: false
+  private _gateway?: string; 
+  public get gateway() {
+    return this.getStringAttribute('gateway');
+  }
+  public set gateway(value: string) {
+    this._gateway = value;
+  }
+  public resetGateway() {
+    this._gateway = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get gatewayInput() {
+    return this._gateway;
+  }
+
   // power_state - computed: true, optional: true, required: false
   private _powerState?: string; 
   public get powerState() {
@@ -648,6 +701,22 @@ export class ContainerVm extends cdktf.TerraformResource {
   // Temporarily expose input value. Use with caution.
   public get maxRestartsInput() {
     return this._maxRestarts;
+  }
+
+  // must_run - computed: true, optional: true, required: false
+  private _mustRun?: boolean | cdktf.IResolvable; 
+  public get mustRun() {
+    return this.getBooleanAttribute('must_run');
+  }
+  public set mustRun(value: boolean | cdktf.IResolvable) {
+    this._mustRun = value;
+  }
+  public resetMustRun() {
+    this._mustRun = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get mustRunInput() {
+    return this._mustRun;
   }
 
   // disk_size_mb - computed: true, optional: true, required: false
@@ -737,9 +806,12 @@ export class ContainerVm extends cdktf.TerraformResource {
       memory_mb: cdktf.numberToTerraform(this._memoryMb),
       labels: cdktf.hashMapper(cdktf.stringToTerraform)(this._labels),
       networks: cdktf.listMapper(cdktf.stringToTerraform, false)(this._networks),
+      ip_address: cdktf.stringToTerraform(this._ipAddress),
+      gateway: cdktf.stringToTerraform(this._gateway),
       power_state: cdktf.stringToTerraform(this._powerState),
       restart: cdktf.stringToTerraform(this._restart),
       max_restarts: cdktf.numberToTerraform(this._maxRestarts),
+      must_run: cdktf.booleanToTerraform(this._mustRun),
       disk_size_mb: cdktf.numberToTerraform(this._diskSizeMb),
       volumes: cdktf.listMapper(containerVmVolumesToTerraform, true)(this._volumes.internalValue),
     };
@@ -831,6 +903,18 @@ export class ContainerVm extends cdktf.TerraformResource {
         type: "list",
         storageClassType: "stringList",
       },
+      ip_address: {
+        value: cdktf.stringToHclTerraform(this._ipAddress),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      gateway: {
+        value: cdktf.stringToHclTerraform(this._gateway),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
       power_state: {
         value: cdktf.stringToHclTerraform(this._powerState),
         isBlock: false,
@@ -848,6 +932,12 @@ export class ContainerVm extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "number",
+      },
+      must_run: {
+        value: cdktf.booleanToHclTerraform(this._mustRun),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
       },
       disk_size_mb: {
         value: cdktf.numberToHclTerraform(this._diskSizeMb),

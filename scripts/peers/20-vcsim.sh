@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # profiles: demo test
-# The vSphere simulator: our launcher (test/vcsim with the guest runner src/sim/runner, govmomi v0.46.3) built
+# The vSphere simulator: our launcher (src/sim/launcher with the guest runner src/sim/runner, govmomi v0.46.3) built
 # into .cache/bin/vcsim-launcher, rebuilt only when its sources are newer than the binary.
 #
 # No offline fallback: Debian's golang-github-vmware-govmomi-dev (0.24.2) lacks the simulator hooks
@@ -8,7 +8,7 @@
 # build against it fails to compile, so the module proxy is required.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
-src="$VIC_ROOT/test/vcsim"
+src="$VIC_ROOT/src/sim/launcher"
 out="$VIC_BIN/vcsim-launcher"
 stale "$out" "$src" "$VIC_ROOT/src/sim/runner" || exit 0
 command -v go >/dev/null || die "go not found: install Go >= 1.22 (Debian 12's golang-go is 1.19, too old; see https://go.dev/dl)"

@@ -58,7 +58,8 @@ export async function inventoryFromState(engine: Engine, state: StackState): Pro
         address,
         name: str(a.name),
         id: str(a.moid),
-        status: gone ? 'gone' : a.power_state === 'running' ? 'poweredOn' : 'poweredOff',
+        // A run-once container (must_run false) that ended keeps power_state "running", as asked; its VM is off.
+        status: gone ? 'gone' : a.power_state === 'running' && a.status !== 'exited' ? 'poweredOn' : 'poweredOff',
         process: gone ? '' : processOf(a),
         detail: `${str(a.cpus)} vCPU ${str(a.memory_mb)} MB image ${SHORT_DIGEST(str(a.image_id))}`,
       });

@@ -69,7 +69,9 @@ export async function containerLogs(engine: Engine, name: string, opts: LogsOpti
   }
   for (;;) {
     // Ask first whether it still runs, then read: output written before it stopped is not missed.
-    const [now] = await engine.read([{ type: 'container_vm', state: vm }]);
+    // Read as a state that asks for no power: a run-once container (must_run false) that ended
+    // would otherwise read as the "running" its state asked for, and the follow would never end.
+    const [now] = await engine.read([{ type: 'container_vm', state: { ...vm, power_state: 'stopped' } }]);
     const running = now?.power_state === 'running';
     const next = await engine.readContainerConsole(datacenter, vmPath, offset);
     offset = Math.max(offset, next.size);

@@ -154,6 +154,14 @@ function processState(vm: VmRow): Attrs {
 }
 
 /**
+ * With must_run false, a container whose process ended by itself (the VM powered off after it) has
+ * done what "running" asked: neither drift nor a reason to power it on again.
+ */
+function ranToItsEnd(vm: VmRow, mustRun: Value | undefined): boolean {
+  return mustRun === false && vm.powerState !== 'poweredOn' && processState(vm).status === 'exited';
+}
+
+/**
  * secret_env as the state holds it: the marker has salted hashes only, so each value is the one
  * (from `known`, then the guest config) whose hash matches; without `resolve`, values stay hidden.
  */
@@ -210,10 +218,16 @@ function specOfVm(vm: VmRow, strict: boolean): Attrs {
 /**
  * The state as vSphere has it. `secrets` resolves secret_env values (see secretEnvOf); a listing
  * leaves it out and gets only the names. `strict: false` (listings) reads a damaged spec as empty
- * instead of failing.
+ * instead of failing. `asked` is the power_state the state or config holds: a VM that ran to its
+ * end under must_run false still reads as the "running" it was asked to be.
  */
-export function stateOfVm(vm: VmRow, options: { readonly strict?: boolean; readonly secrets?: { readonly known?: Attrs | null } } = {}): Attrs {
+export function stateOfVm(
+  vm: VmRow,
+  options: { readonly strict?: boolean; readonly secrets?: { readonly known?: Attrs | null }; readonly asked?: Value } = {},
+): Attrs {
   const spec = specOfVm(vm, options.strict ?? true);
+  // VMs made before must_run existed must keep running.
+  const mustRun = spec.must_run ?? true;
   const labels = parseJson<Record<string, string> | null>(vm.extraConfig.get(KEYS.labels), null);
   return {
     id: vm.uuid ?? null,
@@ -228,9 +242,10 @@ export function stateOfVm(vm: VmRow, options: { readonly strict?: boolean; reado
     networks: spec.networks ?? [],
     // Repeated blocks in Terraform: none is an empty list, never null.
     volumes: spec.volumes ?? [],
-    power_state: vm.powerState === 'poweredOn' ? 'running' : 'stopped',
+    power_state: vm.powerState === 'poweredOn' || (options.asked === 'running' && ranToItsEnd(vm, mustRun)) ? 'running' : 'stopped',
     // VMs made before the restart policy existed never restart.
     restart: spec.restart ?? 'no',
+    must_run: mustRun,
     moid: vm.moid,
     // What VMware tools report, else what the tether reported (no tools in a container VM).
     ip_addresses:
@@ -340,16 +355,24 @@ async function setPower(client: VimClient, vm: ManagedObjectReference, want: unk
 async function afterChange(client: VimClient, ref: ManagedObjectReference, config: ContainerVmAttrs): Promise<Attrs> {
   const vm = await readVm(client, ref);
   if (!vm) throw new ResourceError(`VM ${ref.value} vanished during apply`);
-  return stateOfVm(vm, { secrets: { known: config } });
+  return stateOfVm(vm, { secrets: { known: config }, asked: config.power_state });
 }
 
-/** Brings an existing VM (ours) to the config's in-place attributes. */
-async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAttrs): Promise<Attrs> {
+/**
+ * Brings an existing VM (ours) to the config's in-place attributes. `prior` is the state being
+ * updated (none when a create adopts a leftover VM).
+ */
+async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAttrs, prior?: ContainerVmAttrs): Promise<Attrs> {
   const { client } = ctx;
   const ref = moRef('VirtualMachine', vm.moid);
   const hardware = config.cpus !== vm.numCpu || config.memory_mb !== vm.memoryMb;
   const labels = JSON.stringify(config.labels ?? {});
   const labelsChanged = labels !== (vm.extraConfig.get(KEYS.labels) ?? '{}');
+  const spec = specOfVm(vm, true);
+  const mustRunChanged = (spec.must_run ?? true) !== config.must_run;
+  // A run-once container that ended, and was running as asked, is not started again by another
+  // in-place change; one the state had stopped is started, as asked now.
+  const keepEnded = prior?.power_state === 'running' && ranToItsEnd(vm, config.must_run);
   let powerState = vm.powerState;
   if (hardware && powerState === 'poweredOn') {
     // vSphere refuses CPU and memory changes on a running VM without hot-add; the plan said so.
@@ -357,14 +380,21 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
     await powerOffVm(client, ref);
     powerState = 'poweredOff';
   }
-  if (hardware || labelsChanged) {
+  if (hardware || labelsChanged || mustRunChanged) {
     ctx.progress('reconfigure');
     await reconfigureVm(client, ref, {
       ...(hardware ? { numCPUs: config.cpus, memoryMB: config.memory_mb } : {}),
-      ...(labelsChanged ? { extraConfig: { [KEYS.labels]: labels } } : {}),
+      ...(labelsChanged || mustRunChanged
+        ? {
+            extraConfig: {
+              ...(labelsChanged ? { [KEYS.labels]: labels } : {}),
+              ...(mustRunChanged ? { [KEYS.spec]: JSON.stringify({ ...spec, must_run: config.must_run }) } : {}),
+            },
+          }
+        : {}),
     });
   }
-  await setPower(client, ref, config.power_state, powerState);
+  if (!keepEnded) await setPower(client, ref, config.power_state, powerState);
   return afterChange(client, ref, config);
 }
 
@@ -721,7 +751,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       throw new ResourceError(
         `VM ${vm.name} (${vm.moid}) has the BIOS UUID ${uuid} of container VM "${prior.name}" but no vic-iac markers; it was not made by vic-iac. Remove it from the state, or delete that VM.`,
       );
-    return withAttachedVolumes(ctx, snapshot, vm, stateOfVm(vm, { secrets: { known: prior } }));
+    return withAttachedVolumes(ctx, snapshot, vm, stateOfVm(vm, { secrets: { known: prior }, asked: prior.power_state }));
   },
 
   // Inputs not known yet (a VCH, an image or a name made in the same apply) skip only the checks
@@ -835,7 +865,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     const vm = await readVm(ctx.client, moRef('VirtualMachine', String(prior.moid)));
     if (!vm) throw new ResourceError(`container VM "${prior.name}" (${String(prior.moid)}) no longer exists; refresh and plan again to re-create it`);
     await reattachVolumes(ctx, vm, config);
-    return reconcile(ctx, vm, config);
+    return reconcile(ctx, vm, config, prior);
   },
 
   async delete(ctx, prior) {

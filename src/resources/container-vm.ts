@@ -8,8 +8,10 @@ import {
   digest,
   distinctMounts,
   envNames,
+  gatewayOf,
   hostname,
   integer,
+  ipv4Cidr,
   labelKeys,
   mountPath,
   nonEmpty,
@@ -131,12 +133,31 @@ export const containerVm = {
       validate: [nonEmptyElements('each element names the portgroup of one NIC', 'Use a portgroup name or MOID, or remove the element.')],
       description: 'Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned.',
     },
+    ip_address: {
+      type: t.string,
+      marker: true,
+      optional: true,
+      forceNew: true,
+      validate: [ipv4Cidr],
+      description:
+        'A static IPv4 address with its prefix length for the first NIC (e.g. "10.0.2.50/24"); unset: DHCP. The guest applies it at boot and reports it in `ip_addresses`. Other NICs use DHCP.',
+      example: '10.0.2.50/24',
+    },
+    gateway: {
+      type: t.string,
+      marker: true,
+      optional: true,
+      forceNew: true,
+      validate: [gatewayOf('ip_address')],
+      description: 'The default gateway with a static `ip_address`, in its subnet; unset: no default route.',
+      example: '10.0.2.2',
+    },
     power_state: {
       type: t.string,
       optional: true,
       default: 'running',
       validate: [oneOf(['running', 'stopped'])],
-      description: '"running" or "stopped". Updates in place.',
+      description: '"running" or "stopped". Updates in place. See `must_run` for a container whose process ended by itself.',
     },
     restart: {
       type: t.string,
@@ -155,6 +176,14 @@ export const containerVm = {
       forceNew: true,
       validate: [integer({ min: 0, max: 1000000 })],
       description: 'At most this many restarts under the restart policy; unset or 0: no bound.',
+    },
+    must_run: {
+      type: t.bool,
+      marker: true,
+      optional: true,
+      default: true,
+      description:
+        'Whether the container must keep running. false: a container whose process ended by itself (`status` "exited", its VM powered off after it) has done what `power_state` "running" asked; it is not drift and is not started again (a run-once job), and `power_state` keeps reading "running". It is still started when created. true: such a VM is powered on again by the next apply. Updates in place.',
     },
     disk_size_mb: {
       type: t.number,

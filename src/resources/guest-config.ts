@@ -33,6 +33,8 @@ export interface GuestConfig {
   mounts?: GuestMount[];
   /** Absent: never restart (older tethers ignore the field). */
   restart?: { policy: 'on-failure' | 'always'; max_restarts?: number };
+  /** One per NIC in order; absent (or an entry without `address`): DHCP. */
+  networks?: { address?: string; gateway?: string }[];
 }
 
 export interface GuestMount {
@@ -89,7 +91,14 @@ export function guestConfig(attrs: Attrs, image: ImageConfig): GuestConfig {
     rootfs: { ...(image.rootfs_uuid ? { uuid: image.rootfs_uuid } : {}), label: ROOTFS_LABEL },
     ...restartOf(attrs),
     ...mountsOf(attrs),
+    ...networksOf(attrs),
   };
+}
+
+/** A static address applies to the first NIC; the others keep DHCP. */
+function networksOf(attrs: Attrs): Pick<GuestConfig, 'networks'> {
+  if (typeof attrs.ip_address !== 'string') return {};
+  return { networks: [{ address: attrs.ip_address, ...(typeof attrs.gateway === 'string' ? { gateway: attrs.gateway } : {}) }] };
 }
 
 function restartOf(attrs: Attrs): Pick<GuestConfig, 'restart'> {

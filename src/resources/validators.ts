@@ -397,3 +397,56 @@ export function distinctMounts(maximum: number): Validator {
     return out;
   });
 }
+
+/** The four octets of a dotted IPv4 address, or undefined. */
+function ipv4Octets(text: string): number[] | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  const octets = m?.slice(1).map(Number);
+  return octets && octets.every((o) => o <= 255) ? octets : undefined;
+}
+
+function ipv4Number(octets: readonly number[]): number {
+  return octets.reduce((n, o) => n * 256 + o, 0);
+}
+
+/** A static IPv4 address with its prefix length, the way `ip addr` takes it. */
+export const ipv4Cidr: Validator = rule('an IPv4 address with its prefix length, e.g. "10.0.2.50/24" (prefix 8 to 30)', (value, path) => {
+  if (typeof value !== 'string') return [];
+  const [address, prefix, extra] = value.split('/');
+  const octets = ipv4Octets(address ?? '');
+  const bits = /^\d{1,2}$/.test(prefix ?? '') ? Number(prefix) : NaN;
+  if (!octets || extra !== undefined || !(bits >= 8 && bits <= 30)) {
+    return [invalid(path, value, 'is not an IPv4 address with a prefix length from 8 to 30', 'Write it as address/prefix, e.g. "10.0.2.50/24".')];
+  }
+  const host = ipv4Number(octets) % 2 ** (32 - bits);
+  if (host === 0 || host === 2 ** (32 - bits) - 1) {
+    return [invalid(path, value, `is the network or broadcast address of its /${bits}`, 'Use an address between them.')];
+  }
+  return [];
+});
+
+/** A gateway: an IPv4 address inside the subnet of the CIDR address named by `addressAttribute`, which it needs. */
+export function gatewayOf(addressAttribute: string): Validator {
+  return rule(`an IPv4 address in the subnet of \`${addressAttribute}\`, which must be set too`, (value, path, siblings) => {
+    if (typeof value !== 'string') return [];
+    const gateway = ipv4Octets(value);
+    if (!gateway) return [invalid(path, value, 'is not an IPv4 address', 'Write it as four numbers from 0 to 255, e.g. "10.0.2.2".')];
+    const address = siblings[addressAttribute];
+    if (typeof address !== 'string') {
+      return [
+        invalid(path, value, `is set without ${addressAttribute}; a DHCP lease brings its own gateway`, `Set ${addressAttribute} too, or remove the gateway.`),
+      ];
+    }
+    const [ip, prefix] = address.split('/');
+    const octets = ipv4Octets(ip ?? '');
+    const bits = Number(prefix);
+    // The address's own validator reports a malformed address.
+    if (!octets || !(bits >= 8 && bits <= 30)) return [];
+    const size = 2 ** (32 - bits);
+    if (Math.floor(ipv4Number(gateway) / size) !== Math.floor(ipv4Number(octets) / size)) {
+      return [invalid(path, value, `is outside ${addressAttribute} = ${show(address)}'s subnet`, 'Use a gateway on the same subnet as the address.')];
+    }
+    if (value === ip) return [invalid(path, value, `is the container's own address`, "Use the address of the network's router.")];
+    return [];
+  });
+}

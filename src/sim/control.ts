@@ -1,7 +1,7 @@
 import { Agent, request } from 'undici';
 
 /**
- * How an injected fault answers a matching SOAP call (see test/vcsim/control.go). `drop` closes the
+ * How an injected fault answers a matching SOAP call (see src/sim/launcher/control.go). `drop` closes the
  * connection before the simulator sees the call; `lose-reply` lets the simulator act, then closes
  * it: the reply to a create is lost although the object exists.
  */
@@ -81,11 +81,22 @@ export interface GuestProcess {
   readonly ports?: Readonly<Record<string, string>>;
 }
 
+/** The network of one port group: the QEMU that answers DHCP on it and lets the host in. */
+export interface PortGroupNetwork {
+  readonly portGroup: string;
+  readonly subnet: string;
+  readonly multicast: string;
+  readonly pid: number;
+  readonly guests: number;
+}
+
 export interface GuestRunnerState {
   readonly enabled: boolean;
   readonly accel?: 'kvm' | 'tcg';
   readonly maxRunning?: number;
   readonly guests: readonly GuestProcess[];
+  /** The port groups that have running guests. */
+  readonly networks?: readonly PortGroupNetwork[];
 }
 
 export class SimulatorControl {

@@ -6,7 +6,7 @@ import { delimiter, dirname, join } from 'node:path';
  * live in the project's `.cache/bin` (see scripts/lib.sh); the rest come from the system PATH.
  */
 const INSTALL_HINTS: Readonly<Record<string, string>> = {
-  'vcsim-launcher': 'run "npm run setup" (builds .cache/bin/vcsim-launcher from test/vcsim with Go >= 1.22)',
+  'vcsim-launcher': 'run "npm run setup" (builds .cache/bin/vcsim-launcher from src/sim/launcher with Go >= 1.22)',
   terraform: 'run "npm run setup" (uses the preinstalled terraform or builds v1.5.7 into .cache/bin)',
   'docker-registry': 'run "npm run setup" or "apt-get install docker-registry"',
   skopeo: 'run "npm run setup" or "apt-get install skopeo"',

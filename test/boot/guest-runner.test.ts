@@ -217,7 +217,7 @@ describe('the simulator runs container VMs in QEMU', () => {
   );
 
   test(
-    'GIVEN a container that serves HTTP on its exposed port WHEN it runs THEN its NIC got an address by DHCP, reported as ip_addresses, its host files are written, and the host reaches it on the published port',
+    'GIVEN a container that serves HTTP on its exposed port WHEN it runs THEN its NIC got an address by DHCP on its port group, reported as ip_addresses, its host files are written, the host reaches it on the published port, and another container on the port group reaches it; the port group network ends with its guests',
     async () => {
       const script = [
         'mkdir -p /tmp/www',
@@ -241,7 +241,9 @@ describe('the simulator runs container VMs in QEMU', () => {
         },
         BOOT_MS,
       );
-      expect(vm.ip_addresses).toEqual(['10.0.2.15']);
+      // The bridge network is the first port group the runner met: 10.0.2.0/24.
+      const [ip] = vm.ip_addresses as string[];
+      expect(vm.ip_addresses).toEqual([expect.stringMatching(/^10\.0\.2\.\d+$/)]);
       const published = (await guestOf(String(vm.moid)))?.ports?.['80/tcp'];
       expect(published).toMatch(/^127\.0\.0\.1:\d+$/);
       const body = await until(
@@ -258,9 +260,78 @@ describe('the simulator runs container VMs in QEMU', () => {
       );
       expect(body).toBe('served by web-net\n');
       const lines = (await output(vm)).map((l) => l.text);
-      expect(lines).toEqual(expect.arrayContaining(['127.0.0.1\tlocalhost', '10.0.2.15\tweb-net', 'nameserver 10.0.2.3']));
+      expect(lines).toEqual(expect.arrayContaining(['127.0.0.1\tlocalhost', `${ip}\tweb-net`, 'nameserver 10.0.2.3']));
+
+      // A second container on the same port group fetches the page from the first one's address.
+      const client = await apply('container_vm', null, {
+        vch_id: vch.id,
+        image_id: image.id,
+        name: 'client-net',
+        entrypoint: ['/bin/sh', '-c', `wget -q -O - http://${ip}/index.html`],
+        memory_mb: 256,
+      });
+      await waitForPowerState(String(client.moid), 'poweredOff', BOOT_MS);
+      // One refresh of both (the engine serves each resource once from a refresh's snapshot).
+      const [clientNow, webNow] = await engine.read([
+        { type: 'container_vm', state: client },
+        { type: 'container_vm', state: vm },
+      ]);
+      expect(clientNow).toMatchObject({ status: 'exited', exit_code: 0 });
+      expect(webNow).toMatchObject({ status: 'running', ip_addresses: [ip] });
+      expect((await output(client)).map((l) => l.text)).toEqual(['served by web-net']);
+
+      const network = (await sim().control.guests()).networks?.find((n) => n.portGroup === 'VM Network');
+      expect(network).toMatchObject({ subnet: '10.0.2.0/24', guests: 1 });
       await powerOffVm(outside, moRef('VirtualMachine', String(vm.moid)));
       expect(await refreshed(vm)).toMatchObject({ power_state: 'stopped', status: 'exited', exit_code: 137, ip_addresses: [] });
+      await until(
+        'the port group network to end with its last guest',
+        async () => ((await sim().control.guests()).networks?.length === 0 && !pidAlive(network?.pid ?? 0) ? true : undefined),
+        15_000,
+      );
+    },
+    BOOT_MS + 90_000,
+  );
+
+  test(
+    'GIVEN a container with a static ip_address and gateway WHEN it runs THEN the tether applies them, reports the address, and the host reaches it on the published port',
+    async () => {
+      let vm = await apply('container_vm', null, {
+        vch_id: vch.id,
+        image_id: image.id,
+        name: 'web-static',
+        user: '0:0',
+        entrypoint: ['/bin/sh', '-c', 'mkdir -p /tmp/www && echo static > /tmp/www/index.html && exec httpd -f -p 80 -h /tmp/www'],
+        ip_address: '10.0.2.200/24',
+        gateway: '10.0.2.2',
+        memory_mb: 256,
+      });
+      vm = await until(
+        'the container to run with its address',
+        async () => {
+          const now = await refreshed(vm);
+          return now.status === 'running' && (now.ip_addresses as string[]).length > 0 ? now : undefined;
+        },
+        BOOT_MS,
+      );
+      expect(vm.ip_addresses).toEqual(['10.0.2.200']);
+      const published = (await guestOf(String(vm.moid)))?.ports?.['80/tcp'];
+      const body = await until(
+        'an HTTP answer',
+        async () => {
+          try {
+            const response = await fetch(`http://${published}/index.html`, { signal: AbortSignal.timeout(3000) });
+            return response.ok ? await response.text() : undefined;
+          } catch {
+            return undefined;
+          }
+        },
+        60_000,
+      );
+      expect(body).toBe('static\n');
+      const consoleFile = await readDatastoreFileFrom(outside, { datacenter: 'DC0', ...consoleLogPath(String(vm.vm_path)) }, 0);
+      expect(consoleFile.data.toString('utf8')).toContain('vic-tether: network: eth0 10.0.2.200/24 (static, gateway 10.0.2.2');
+      await powerOffVm(outside, moRef('VirtualMachine', String(vm.moid)));
     },
     BOOT_MS + 90_000,
   );
@@ -331,15 +402,17 @@ describe('the simulator runs container VMs in QEMU', () => {
       },
       30_000,
     );
+    const networkPids = ((await sim().control.guests()).networks ?? []).map((n) => n.pid);
+    expect(networkPids).toHaveLength(1);
     await sim().stop();
-    expect([newPidA, newPidB].filter(pidAlive)).toEqual([]);
+    expect([newPidA, newPidB, ...networkPids].filter(pidAlive)).toEqual([]);
   }, 120_000);
 });
 
 describe('a simulator killed with SIGKILL', () => {
   const registry = useRegistry();
 
-  test('GIVEN a running guest WHEN its launcher is killed with SIGKILL THEN the kernel ends its QEMU too', async () => {
+  test('GIVEN a running guest WHEN its launcher is killed with SIGKILL THEN the kernel ends its QEMU and its port group network QEMU too', async () => {
     const iso = await ensureBootstrapIso();
     const sim = await startSimulator({ runGuests: true });
     const scratch = await mkdtemp(join(tmpdir(), 'vic-runner-kill-'));
@@ -369,17 +442,19 @@ describe('a simulator killed with SIGKILL', () => {
         if (!pid) await new Promise((r) => setTimeout(r, 500));
       }
       expect(pid).toBeGreaterThan(0);
+      const pids = [pid!, ...((await sim.control.guests()).networks ?? []).map((n) => n.pid)];
+      expect(pids).toHaveLength(2);
       process.kill(sim.pid, 'SIGKILL');
-      let alive = true;
-      for (let i = 0; i < 50 && alive; i++) {
+      const isAlive = (p: number) => {
         try {
-          process.kill(pid!, 0);
-          await new Promise((r) => setTimeout(r, 100));
+          process.kill(p, 0);
+          return true;
         } catch {
-          alive = false;
+          return false;
         }
-      }
-      expect(alive).toBe(false);
+      };
+      for (let i = 0; i < 50 && pids.some(isAlive); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(pids.filter(isAlive)).toEqual([]);
     } finally {
       await engine?.close().catch(() => undefined);
       await sim.stop();

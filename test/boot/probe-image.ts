@@ -30,7 +30,7 @@ echo "$*" >> /data/written.txt
 echo "probe-wrote: /data/written.txt"
 `;
 
-const APPLETS = ['sh', 'echo', 'id', 'pwd', 'env', 'sort', 'sed', 'cat', 'ls', 'hostname', 'sleep', 'test', '[', 'mkdir', 'httpd'];
+const APPLETS = ['sh', 'echo', 'id', 'pwd', 'env', 'sort', 'sed', 'cat', 'ls', 'hostname', 'sleep', 'test', '[', 'mkdir', 'httpd', 'wget'];
 
 /** Debian's busybox-static: the image must not need a dynamic loader. */
 const STATIC_BUSYBOX = '/bin/busybox';

@@ -53,6 +53,8 @@ describe('names derived from the declarations', () => {
         'restart',
         'maxRestarts',
         'volumes',
+        'ipAddress',
+        'gateway',
       ],
     ],
     ['volume', volume, ['vchId', 'name', 'datastore']],

@@ -49,6 +49,8 @@ type launchSpec struct {
 	NICs       []nicSpec
 	Exposed    []exposedPort
 	ConfigJSON []byte // the guest config, delivered over fw_cfg; nil: none
+	// Boot, when set, is the ISO's kernel, initrd and command line, loaded by QEMU directly.
+	Boot *kernelBoot
 }
 
 type diskSpec struct {
@@ -63,6 +65,24 @@ type diskSpec struct {
 type nicSpec struct {
 	Model string // QEMU device: vmxnet3, e1000, e1000e or virtio-net-pci
 	MAC   string
+	// PortGroup names the network the NIC is on: the guests of one port group share a segment.
+	PortGroup string
+	// Socket is where the NIC's end binds, Switch the port group's switch (network.go).
+	Socket, Switch string
+}
+
+// portGroupOf names a NIC's network as vSphere does: a standard port group by name, a
+// distributed one by its key.
+func portGroupOf(card *types.VirtualEthernetCard) string {
+	switch b := card.Backing.(type) {
+	case *types.VirtualEthernetCardNetworkBackingInfo:
+		return b.DeviceName
+	case *types.VirtualEthernetCardDistributedVirtualPortBackingInfo:
+		return b.Port.PortgroupKey
+	case *types.VirtualEthernetCardOpaqueNetworkBackingInfo:
+		return b.OpaqueNetworkId
+	}
+	return "(no backing)"
 }
 
 type exposedPort struct {
@@ -207,7 +227,8 @@ func buildLaunchSpec(cfg vmConfig, dirs datastoreDirs) (launchSpec, error) {
 			overlay := strings.TrimSuffix(child, filepath.Ext(child)) + ".qcow2"
 			spec.Disks = append(spec.Disks, diskSpec{Overlay: overlay, BackingExtent: extent, SizeBytes: size})
 		case types.BaseVirtualEthernetCard:
-			spec.NICs = append(spec.NICs, nicSpec{Model: nicModel(d), MAC: d.GetVirtualEthernetCard().MacAddress})
+			card := d.GetVirtualEthernetCard()
+			spec.NICs = append(spec.NICs, nicSpec{Model: nicModel(d), MAC: card.MacAddress, PortGroup: portGroupOf(card)})
 		case *types.VirtualSerialPort:
 			file, ok := d.Backing.(*types.VirtualSerialPortFileBackingInfo)
 			if !ok || spec.Console != "" {
@@ -243,8 +264,9 @@ func buildLaunchSpec(cfg vmConfig, dirs datastoreDirs) (launchSpec, error) {
 }
 
 // qemuArgs is the QEMU command line for a spec. The status channel is the second serial port,
-// on QEMU's stdout, which the runner reads.
-func qemuArgs(spec launchSpec, accel, configFile string, ports []published) []string {
+// on QEMU's stdout, which the runner reads. Published ports are not here: they go in through the
+// network of the first NIC's port group (network.go).
+func qemuArgs(spec launchSpec, accel, configFile string) []string {
 	machine := "pc,accel=" + accel
 	args := []string{
 		"-name", "vic-" + qemuValue(spec.Name),
@@ -275,19 +297,18 @@ func qemuArgs(spec launchSpec, accel, configFile string, ports []published) []st
 		"-boot", "order=d",
 		"-device", "pvscsi,id=pvscsi0",
 	)
-	// Each NIC is a user-mode (slirp) network of its own: QEMU answers DHCP on it (the guest gets
-	// 10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3) and the first NIC carries the published ports.
+	if spec.Boot != nil {
+		// no_timer_check: under TCG on a busy host the kernel's early check of the IO-APIC timer
+		// can miss its ticks and panic ("IO-APIC + timer doesn't work"); the timer is QEMU's own.
+		args = append(args, "-kernel", spec.Boot.Kernel, "-initrd", spec.Boot.Initrd, "-append", strings.TrimSpace(spec.Boot.Append+" no_timer_check"))
+	}
+	// Each NIC joins its port group's segment, where the port group's network answers DHCP.
 	if len(spec.NICs) == 0 {
 		args = append(args, "-nic", "none")
 	}
 	for i, nic := range spec.NICs {
 		id := "net" + strconv.Itoa(i)
-		netdev := "user,id=" + id + ",hostname=" + hostnameOf(spec.Name)
-		if i == 0 {
-			for _, p := range ports {
-				netdev += fmt.Sprintf(",hostfwd=%s:127.0.0.1:%d-:%d", p.Proto, p.HostPort, p.Port)
-			}
-		}
+		netdev := "dgram,id=" + id + ",local.type=unix,local.path=" + qemuValue(nic.Socket) + ",remote.type=unix,remote.path=" + qemuValue(nic.Switch)
 		device := nic.Model + ",netdev=" + id
 		if nic.MAC != "" {
 			device += ",mac=" + nic.MAC
@@ -309,20 +330,6 @@ func qemuArgs(spec launchSpec, accel, configFile string, ports []published) []st
 		args = append(args, "-fw_cfg", "name=opt/vic/config,file="+qemuValue(configFile))
 	}
 	return args
-}
-
-// hostnameOf keeps what DHCP may carry as a host name.
-func hostnameOf(name string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(name) {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '-' {
-			b.WriteRune(r)
-		}
-	}
-	if b.Len() == 0 {
-		return "container"
-	}
-	return b.String()
 }
 
 // qemuValue escapes a value inside a QEMU option list, where a comma separates options: a VM

@@ -63,7 +63,12 @@ func TestBuildLaunchSpec_GivenAContainerVM_ThenItsFilesDevicesAndConfig(t *testi
 			VirtualDeviceFileBackingInfo: types.VirtualDeviceFileBackingInfo{FileName: "[ds] vch/containers/web/web.vmdk"},
 			Parent:                       &types.VirtualDiskFlatVer2BackingInfo{VirtualDeviceFileBackingInfo: types.VirtualDeviceFileBackingInfo{FileName: "[ds] vch/images/d/d.vmdk"}},
 		}}},
-		&types.VirtualVmxnet3{VirtualVmxnet: types.VirtualVmxnet{VirtualEthernetCard: types.VirtualEthernetCard{MacAddress: "00:0c:29:aa:bb:cc"}}},
+		&types.VirtualVmxnet3{VirtualVmxnet: types.VirtualVmxnet{VirtualEthernetCard: types.VirtualEthernetCard{MacAddress: "00:0c:29:aa:bb:cc", VirtualDevice: types.VirtualDevice{
+			Backing: &types.VirtualEthernetCardNetworkBackingInfo{VirtualDeviceDeviceBackingInfo: types.VirtualDeviceDeviceBackingInfo{DeviceName: "VM Network"}},
+		}}}},
+		&types.VirtualE1000{VirtualEthernetCard: types.VirtualEthernetCard{MacAddress: "00:0c:29:aa:bb:cd", VirtualDevice: types.VirtualDevice{
+			Backing: &types.VirtualEthernetCardDistributedVirtualPortBackingInfo{Port: types.DistributedVirtualSwitchPortConnection{PortgroupKey: "dvportgroup-7"}},
+		}}},
 		&types.VirtualSerialPort{VirtualDevice: types.VirtualDevice{Backing: &types.VirtualSerialPortFileBackingInfo{VirtualDeviceFileBackingInfo: types.VirtualDeviceFileBackingInfo{FileName: "[ds] vch/containers/web/console.log"}}}},
 	}
 	spec, err := buildLaunchSpec(vmConfig{
@@ -78,18 +83,21 @@ func TestBuildLaunchSpec_GivenAContainerVM_ThenItsFilesDevicesAndConfig(t *testi
 		ISO:        filepath.Join(ds, "vch/bootstrap.iso"),
 		Disks:      []diskSpec{{Overlay: filepath.Join(ds, "vch/containers/web/web.qcow2"), BackingExtent: filepath.Join(ds, "vch/images/d/d-flat.vmdk"), SizeBytes: 4096 * 1024}},
 		Console:    filepath.Join(ds, "vch/containers/web/console.log"),
-		NICs:       []nicSpec{{Model: "vmxnet3", MAC: "00:0c:29:aa:bb:cc"}},
+		NICs:       []nicSpec{{Model: "vmxnet3", MAC: "00:0c:29:aa:bb:cc", PortGroup: "VM Network"}, {Model: "e1000", MAC: "00:0c:29:aa:bb:cd", PortGroup: "dvportgroup-7"}},
 		Exposed:    []exposedPort{{"tcp", 80}},
 		ConfigJSON: []byte(cfgJSON),
 	}
 	if !reflect.DeepEqual(spec, want) {
 		t.Errorf("spec\n%+v\nwant\n%+v", spec, want)
 	}
-	args := strings.Join(qemuArgs(spec, "tcg", "/run/cfg.json", []published{{exposedPort{"tcp", 80}, 41234}}), " ")
+	spec.NICs[0].Socket, spec.NICs[0].Switch = "/run/net1/vm-1-0", "/run/net1/switch"
+	spec.NICs[1].Socket, spec.NICs[1].Switch = "/run/net2/vm-1-1", "/run/net2/switch"
+	args := strings.Join(qemuArgs(spec, "tcg", "/run/cfg.json"), " ")
 	for _, part := range []string{
 		"-machine pc,accel=tcg", "-m 256", "-smp 2", "-no-reboot",
 		"-chardev file,id=console,path=" + want.Console + ",append=on",
-		"-netdev user,id=net0,hostname=web-1,hostfwd=tcp:127.0.0.1:41234-:80", "-device vmxnet3,netdev=net0,mac=00:0c:29:aa:bb:cc",
+		"-netdev dgram,id=net0,local.type=unix,local.path=/run/net1/vm-1-0,remote.type=unix,remote.path=/run/net1/switch", "-device vmxnet3,netdev=net0,mac=00:0c:29:aa:bb:cc",
+		"-netdev dgram,id=net1,local.type=unix,local.path=/run/net2/vm-1-1,remote.type=unix,remote.path=/run/net2/switch", "-device e1000,netdev=net1,mac=00:0c:29:aa:bb:cd",
 		"-drive file=" + want.Disks[0].Overlay + ",if=none,id=disk0,format=qcow2",
 		"-fw_cfg name=opt/vic/config,file=/run/cfg.json",
 	} {
@@ -123,7 +131,7 @@ func mustWrite(t *testing.T, path, text string) {
 
 func TestQemuArgs_GivenCommasInNamesAndPaths_ThenTheyAreEscaped(t *testing.T) {
 	spec := launchSpec{Name: "a,b", CPUs: 1, MemoryMB: 64, ISO: "/ds/x,y.iso", Console: "/ds/a,b/console.log", Disks: []diskSpec{{Overlay: "/ds/a,b/a,b.qcow2"}}}
-	args := strings.Join(qemuArgs(spec, "tcg", "", nil), " ")
+	args := strings.Join(qemuArgs(spec, "tcg", ""), " ")
 	for _, part := range []string{"-name vic-a,,b", "path=/ds/a,,b/console.log,append=on", "file=/ds/x,,y.iso,media=cdrom", "file=/ds/a,,b/a,,b.qcow2,if=none"} {
 		if !strings.Contains(args, part) {
 			t.Errorf("QEMU args lack %q:\n%s", part, args)
@@ -162,7 +170,7 @@ func TestBuildLaunchSpec_GivenAVolumeDisk_ThenItsFlatExtentIsARawDriveWithoutOve
 	if len(spec.Disks) != 2 || spec.Disks[1] != (diskSpec{Raw: raw}) {
 		t.Fatalf("disks %+v, want the child disk and the volume's raw extent", spec.Disks)
 	}
-	args := strings.Join(qemuArgs(spec, "tcg", "", nil), " ")
+	args := strings.Join(qemuArgs(spec, "tcg", ""), " ")
 	for _, part := range []string{"-drive file=" + raw + ",if=none,id=disk1,format=raw", "-device scsi-hd,drive=disk1,bus=pvscsi0.0,scsi-id=1"} {
 		if !strings.Contains(args, part) {
 			t.Errorf("QEMU args lack %q:\n%s", part, args)

@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -39,6 +40,10 @@ type Options struct {
 	// StateDir holds the guest config files handed to QEMU (they may carry secrets: 0700). The
 	// runner owns it: Close removes it.
 	StateDir string
+	// ISOBoot boots each guest's ISO through the firmware and its boot loader, as ESXi does,
+	// instead of loading the ISO's kernel and initrd directly (isoboot.go): slower, for tests of
+	// the ISO itself.
+	ISOBoot bool
 	// Logf reports what the runner does; nil is silent.
 	Logf func(format string, args ...any)
 }
@@ -71,6 +76,11 @@ type guest struct {
 	stderr       *tail
 	status       io.ReadCloser
 	ports        []published
+	// segments are the networks of its NICs, in order; the first one carries the published ports,
+	// forwarded once the guest reports an address on it.
+	segments  []*segment
+	sockets   []string
+	forwarded bool
 }
 
 // Runner runs the guests of the simulator's powered-on vic VMs.
@@ -84,6 +94,9 @@ type Runner struct {
 	pokeMu  sync.Mutex
 	pending map[types.ManagedObjectReference]bool
 	wake    chan struct{}
+
+	nets  *networks
+	boots *bootCache
 
 	mu      sync.Mutex
 	guests  map[types.ManagedObjectReference]*guest
@@ -130,6 +143,8 @@ func Start(opts Options) (*Runner, error) {
 		guests:   map[types.ManagedObjectReference]*guest{},
 		done:     make(chan struct{}),
 		loopDone: make(chan struct{}),
+		nets:     newNetworks(opts.Qemu, opts.StateDir, opts.Logf),
+		boots:    newBootCache(filepath.Join(opts.StateDir, "boot")),
 	}
 	simulator.Map.AddHandler(r)
 	r.restoreDiskManager = installFlatDiskManager()
@@ -426,6 +441,13 @@ func (r *Runner) start(g *guest, configFile string) error {
 			return err
 		}
 	}
+	if !r.opts.ISOBoot {
+		if boot, err := r.boots.kernelBoot(spec.ISO); err != nil {
+			r.opts.Logf("guest %s (%s): booting the ISO through its boot loader: its kernel cannot be loaded directly: %v", g.ref.Value, g.name, err)
+		} else {
+			spec.Boot = &boot
+		}
+	}
 	if spec.ConfigJSON != nil {
 		if err := os.WriteFile(configFile, spec.ConfigJSON, 0o600); err != nil {
 			return err
@@ -437,7 +459,24 @@ func (r *Runner) start(g *guest, configFile string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(r.opts.Qemu, qemuArgs(spec, r.accel, configFile, ports)...)
+	var segments []*segment
+	var sockets []string
+	started := false
+	defer func() {
+		if !started {
+			r.nets.release(segments, sockets)
+		}
+	}()
+	for i := range spec.NICs {
+		s, err := r.nets.acquire(spec.NICs[i].PortGroup)
+		if err != nil {
+			return err
+		}
+		segments = append(segments, s)
+		sockets = append(sockets, r.nets.plug(s, g.ref.Value, i))
+		spec.NICs[i].Socket, spec.NICs[i].Switch = sockets[i], s.sw.path
+	}
+	cmd := exec.Command(r.opts.Qemu, qemuArgs(spec, r.accel, configFile)...)
 	// Our own pipe, not StdoutPipe: Wait closes that one, possibly before the last status line
 	// (the exit) is read.
 	statusRead, statusWrite, err := os.Pipe()
@@ -459,8 +498,10 @@ func (r *Runner) start(g *guest, configFile string) error {
 		statusRead.Close()
 		return err
 	}
+	started = true
 	g.status = statusRead
 	g.ports = ports
+	g.segments, g.sockets = segments, sockets
 	g.cmd, g.pid, g.state, g.startedAt = cmd, cmd.Process.Pid, stateRunning, time.Now()
 	r.opts.Logf("guest %s (%s): QEMU pid %d (%s, %d CPU, %d MB, %d NIC)", g.ref.Value, g.name, g.pid, r.accel, spec.CPUs, spec.MemoryMB, len(spec.NICs))
 	texts := make([]string, len(ports))
@@ -533,6 +574,28 @@ func (r *Runner) readStatus(g *guest, status io.Reader) {
 			r.mu.Unlock()
 		}
 		setStatus(g.ref, fields)
+		r.forwardPorts(g, strings.Split(fields["ip_addresses"], ","))
+	}
+}
+
+// forwardPorts lets the host in to the published ports, through the first NIC's network, once
+// the guest has an address there.
+func (r *Runner) forwardPorts(g *guest, addresses []string) {
+	if g.forwarded || len(g.ports) == 0 || len(g.segments) == 0 {
+		return
+	}
+	s := g.segments[0]
+	for _, ip := range addresses {
+		if !s.contains(ip) {
+			continue
+		}
+		g.forwarded = true
+		for _, p := range g.ports {
+			if err := s.forward(p, ip); err != nil {
+				r.opts.Logf("guest %s (%s): cannot publish %s: %v", g.ref.Value, g.name, p, err)
+			}
+		}
+		return
 	}
 }
 
@@ -550,7 +613,6 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	stoppedByUs := g.stopping
 	exitReported := g.exitReported
 	r.mu.Unlock()
-	close(g.exited)
 	if state != nil {
 		r.opts.Logf("guest %s (%s): QEMU pid %d ended (%s)%s", g.ref.Value, g.name, g.pid, state, g.stderr.suffix())
 	}
@@ -560,6 +622,16 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	if !exitReported && !neverStarted {
 		markKilledIfRunning(g.ref)
 	}
+	// After the model: the network may take a moment to go, and the VM is off already.
+	if g.forwarded && len(g.segments) > 0 {
+		for _, p := range g.ports {
+			if err := g.segments[0].unforward(p); err != nil {
+				r.opts.Logf("guest %s (%s): cannot withdraw %s: %v", g.ref.Value, g.name, p, err)
+			}
+		}
+	}
+	r.nets.release(g.segments, g.sockets)
+	close(g.exited)
 	r.poke(g.ref)
 }
 
@@ -584,6 +656,8 @@ func (r *Runner) Close() {
 	simulator.Map.RemoveHandler(r)
 	r.restoreDiskManager()
 	defer os.RemoveAll(r.opts.StateDir)
+	// The port groups' networks go once their guests are gone.
+	defer r.nets.close()
 	deadline := time.After(stopGrace + 2*time.Second)
 	for _, w := range waits {
 		select {
@@ -605,6 +679,9 @@ type GuestInfo struct {
 	// Ports maps each published port ("80/tcp") to where the host reaches it ("127.0.0.1:41234").
 	Ports map[string]string `json:"ports,omitempty"`
 }
+
+// Networks lists the port groups' networks that have guests.
+func (r *Runner) Networks() []NetworkInfo { return r.nets.list() }
 
 // Guests lists the guests the runner holds: queued, starting, running or stopping.
 func (r *Runner) Guests() []GuestInfo {

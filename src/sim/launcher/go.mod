@@ -1,4 +1,4 @@
-module vic-iac/test/vcsim
+module vic-iac/sim/launcher
 
 go 1.22
 
@@ -9,4 +9,4 @@ require github.com/google/uuid v1.6.0 // indirect
 // The guest runner is product code (src/sim/runner); the launcher links it.
 require vic-iac/sim/runner v0.0.0
 
-replace vic-iac/sim/runner => ../../src/sim/runner
+replace vic-iac/sim/runner => ../runner

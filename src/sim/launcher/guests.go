@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"log"
 	"net/http"
 	"os"
@@ -17,6 +18,7 @@ var (
 	runGuests     = flag.Bool("run-guests", false, "run vic container VMs in QEMU when powered on (src/sim/runner)")
 	runMaxGuests  = flag.Int("run-max", 2, "with -run-guests: QEMU processes at once; more powered-on VMs wait in a queue")
 	runAccel      = flag.String("run-accel", "auto", "with -run-guests: auto (KVM when /dev/kvm is usable, else TCG), kvm or tcg")
+	runBoot       = flag.String("run-boot", "kernel", "with -run-guests: kernel (QEMU loads the ISO's kernel and initrd directly) or iso (firmware and boot loader, as ESXi)")
 	guestRunner   *runner.Runner
 	guestsControl = "/vcsim-control/guests"
 )
@@ -26,8 +28,12 @@ func startGuests() error {
 	if !*runGuests {
 		return nil
 	}
+	if *runBoot != "kernel" && *runBoot != "iso" {
+		return fmt.Errorf("-run-boot %q: use kernel or iso", *runBoot)
+	}
 	var err error
 	guestRunner, err = runner.Start(runner.Options{
+		ISOBoot:    *runBoot == "iso",
 		MaxRunning: *runMaxGuests,
 		Accel:      *runAccel,
 		StateDir:   filepath.Join(os.TempDir(), "vic-runner-"+strconv.Itoa(os.Getpid())),
@@ -60,6 +66,7 @@ func withGuestsControl(next http.Handler) http.Handler {
 			body["accel"] = guestRunner.Accel()
 			body["maxRunning"] = *runMaxGuests
 			body["guests"] = guestRunner.Guests()
+			body["networks"] = guestRunner.Networks()
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(body)

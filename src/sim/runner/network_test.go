@@ -1,0 +1,87 @@
+package runner
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMonitorOutput_GivenTheEchoedCommandAndAnAnswer_ThenOnlyTheAnswerIsKept(t *testing.T) {
+	echo := "h\x1b[K\x1b[Dho\x1b[K\x1b[D\x1b[Dhostfwd_add uplink tcp:127.0.0.1:1-10.0.2.15:80\x1b[K\r\n"
+	if got := monitorOutput(echo); got != "" {
+		t.Errorf("a command that printed nothing: got %q", got)
+	}
+	if got := monitorOutput(echo + "Could not set up host forwarding rule 'x'\r\n"); got != "Could not set up host forwarding rule 'x'" {
+		t.Errorf("a complaint: got %q", got)
+	}
+}
+
+func TestSegment_GivenPortGroups_ThenEachHasItsSubnet(t *testing.T) {
+	a := &segment{index: 1}
+	b := &segment{index: 2}
+	if a.subnet() != "10.0.2.0/24" || b.subnet() != "10.0.3.0/24" {
+		t.Errorf("subnets %s %s, want 10.0.2.0/24 10.0.3.0/24", a.subnet(), b.subnet())
+	}
+	if !a.contains("10.0.2.15") || a.contains("10.0.3.15") || a.contains("fe80::1") {
+		t.Error("contains() disagrees with the subnet")
+	}
+}
+
+// A real hub QEMU: it starts, takes a forward over its monitor, refuses the same one twice,
+// withdraws it, and ends with its last user.
+func TestNetworks_GivenTwoGuestsOnOnePortGroup_ThenOneHubQemuServesBothAndEndsWithTheLast(t *testing.T) {
+	qemu, err := exec.LookPath("qemu-system-x86_64")
+	if err != nil {
+		t.Fatalf("this test runs QEMU: %v", err)
+	}
+	n := newNetworks(qemu, t.TempDir(), t.Logf)
+	defer n.close()
+	a, err := n.acquire("VM Network")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := n.acquire("VM Network")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := n.acquire("dvportgroup-9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b || a == other || len(n.list()) != 2 || n.list()[0].Guests != 2 {
+		t.Fatalf("segments %p %p %p, list %+v: want one shared segment with 2 guests and another", a, b, other, n.list())
+	}
+	p := published{exposedPort{"tcp", 80}, freePort(t)}
+	if err := a.forward(p, "10.0.2.15"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.forward(p, "10.0.2.15"); err == nil || !strings.Contains(err.Error(), "Could not") {
+		t.Errorf("the same forward twice: %v, want QEMU's complaint", err)
+	}
+	if err := a.unforward(p); err != nil {
+		t.Error(err)
+	}
+	n.release([]*segment{a}, []string{n.plug(a, "vm-1", 0)})
+	if len(n.list()) != 2 {
+		t.Errorf("after one of two guests left: %+v", n.list())
+	}
+	n.release([]*segment{b, other}, nil)
+	select {
+	case <-a.exited:
+	case <-time.After(5 * time.Second):
+		t.Error("the hub QEMU outlived its last guest")
+	}
+	if len(n.list()) != 0 {
+		t.Errorf("networks left: %+v", n.list())
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ports, err := pickHostPorts([]exposedPort{{"tcp", 80}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ports[0].HostPort
+}

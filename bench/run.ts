@@ -7,7 +7,7 @@
  *   npm run bench -- --only refresh,startup --out /tmp/figures
  *   npm run bench -- --summary         # the table again from the JSON files, nothing measured
  *
- * Writes <out>/{refresh,memory,apply,startup}.json (each with the machine and the date) and
+ * Writes <out>/{refresh,memory,apply,upload,startup}.json (each with the machine and the date) and
  * <out>/summary.md; a run into bench/results also rewrites the README's benchmark table. With
  * --only, the summary takes the other figures from the JSON files an earlier run left in <out>.
  */
@@ -20,13 +20,14 @@ import { machineInfo, type MachineInfo } from './machine';
 import { startupBench, type StartupResult } from './provider-startup';
 import { refreshBench, type MemoryResult, type RefreshResult } from './refresh';
 import { summaryMarkdown, summaryTable, updateReadme, type BenchFigures, type BootFigure, type ImagesFigure } from './summary';
+import { uploadSizeBench, type UploadResult } from './upload-size';
 import { startBenchRegistry, startBenchSimulator } from './vic-stack';
 import { vsphereBench, type VsphereResult } from './vsphere-peer';
 import { requireTerraform } from '../test/provider/terraform-cli';
 
 const REPO = resolve(__dirname, '..');
 const DEFAULT_OUT = join(REPO, 'bench/results');
-const BENCHMARKS = ['refresh', 'vsphere', 'apply', 'startup', 'images'] as const;
+const BENCHMARKS = ['refresh', 'vsphere', 'apply', 'upload', 'startup', 'images'] as const;
 type BenchName = (typeof BENCHMARKS)[number];
 
 export interface BenchPlan {
@@ -97,6 +98,7 @@ function earlierFigures(plan: BenchPlan): Partial<BenchFigures> {
     ...(plan.only.has('vsphere') ? {} : { vsphere: earlier<VsphereResult>('vsphere') }),
     ...(plan.only.has('apply') ? {} : { apply: earlier<ApplyResult>('apply'), applyMore: earlierLargerApplies(plan.out) }),
     ...(plan.only.has('startup') ? {} : { startup: earlier<StartupResult>('startup') }),
+    ...(plan.only.has('upload') ? {} : { upload: earlier<UploadResult>('upload') }),
   };
 }
 
@@ -119,7 +121,7 @@ export async function runBenchmarks(plan: BenchPlan): Promise<BenchFigures> {
   const machine = plan.only.size === 0 && measuredBefore ? measuredBefore : machineInfo(requireTerraform());
   let figures: BenchFigures = { machine, quick: plan.quick, ...earlier };
 
-  if (plan.only.has('refresh') || plan.only.has('apply')) {
+  if (plan.only.has('refresh') || plan.only.has('apply') || plan.only.has('upload')) {
     const registry = await startBenchRegistry();
     try {
       if (plan.only.has('refresh')) {
@@ -149,6 +151,16 @@ export async function runBenchmarks(plan: BenchPlan): Promise<BenchFigures> {
         // Larger counts of an earlier run would otherwise sit in the table next to this run's figures.
         for (const stale of earlierLargerApplies(plan.out).filter((a) => !plan.applyVms.slice(1).includes(a.vms))) rmSync(join(plan.out, `apply-${stale.vms}.json`));
         figures = { ...figures, apply: results[0], applyMore: results.slice(1) };
+      }
+      if (plan.only.has('upload')) {
+        const sim = await startBenchSimulator();
+        try {
+          const upload = await uploadSizeBench({ sim, registry: registry.registry });
+          writeResult(plan.out, 'upload', upload, machine);
+          figures = { ...figures, upload };
+        } finally {
+          await sim.stop();
+        }
       }
     } finally {
       await registry.stop();

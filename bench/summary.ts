@@ -8,6 +8,7 @@ import { applyLimitOverStub, type ApplyResult } from './apply-throughput';
 import type { MachineInfo } from './machine';
 import { STARTUP_GOAL_LIMIT, type StartupResult } from './provider-startup';
 import { RSS_GOAL_MIB, STUB_GOAL_FROM_N, STUB_GOAL_LIMIT, type MemoryResult, type RefreshPoint, type RefreshResult } from './refresh';
+import type { UploadResult } from './upload-size';
 import type { VsphereResult } from './vsphere-peer';
 
 export const README_START = '<!-- bench:start -->';
@@ -39,6 +40,7 @@ export interface BenchFigures {
   readonly apply?: ApplyResult;
   readonly applyMore?: readonly ApplyResult[];
   readonly startup?: StartupResult;
+  readonly upload?: UploadResult;
   /** Where the figure came from: this run, or an earlier file (then its date). */
   readonly images?: { readonly figure: ImagesFigure; readonly source: string };
   readonly boot?: { readonly figure: BootFigure; readonly source: string };
@@ -145,6 +147,18 @@ export function summaryTable(f: BenchFigures): string {
       `${ratio(a.round_trips.per_vm_terraform, a.round_trips.per_vm_raw)}×`,
       '≤ 1.0×',
       met(a.round_trips.per_vm_terraform <= a.round_trips.per_vm_raw),
+    ]);
+  }
+  if (f.upload) {
+    const u = f.upload;
+    const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(2)} MiB`;
+    rows.push([
+      `Image upload: bytes sent to the datastore, busybox-sized image (${mib(u.content_bytes)} of files)`,
+      `${mib(u.uploaded_bytes.total)} (filesystem ${mib(u.filesystem_bytes)})`,
+      `${mib(u.used_bytes)} used by the ext4 filesystem (metadata and journal included)`,
+      `${u.ratio_uploaded_over_used}×`,
+      `≤ ${u.goal.ratio}× + ${mib(u.goal.fixed_allowance_bytes)}`,
+      met(u.goal.met),
     ]);
   }
   if (f.startup) {

@@ -66,10 +66,13 @@ async function serveGrpcJs(socket: string): Promise<() => Promise<void>> {
   const root = loadProtocolRoot(resolve(__dirname, '../provider/proto'));
   const server = new grpc.Server({ 'grpc.enable_channelz': 0 });
   const definition = serviceDefinition(root, SERVICE);
-  server.addService({ [METHOD]: definition[METHOD] }, {
-    [METHOD]: (call: grpc.ServerUnaryCall<{ current_state: unknown }, unknown>, callback: grpc.sendUnaryData<unknown>) =>
-      callback(null, { new_state: call.request.current_state }),
-  });
+  server.addService(
+    { [METHOD]: definition[METHOD] },
+    {
+      [METHOD]: (call: grpc.ServerUnaryCall<{ current_state: unknown }, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+        callback(null, { new_state: call.request.current_state }),
+    },
+  );
   await new Promise<void>((ok, fail) => server.bindAsync(`unix:${socket}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? fail(err) : ok())));
   return () => new Promise((ok) => server.tryShutdown(() => ok()));
 }
@@ -132,8 +135,12 @@ async function measure(transport: Transport, calls: number, socketDir: string): 
   const state = { msgpack: msgpackState() };
   const one = () =>
     new Promise<void>((ok, fail) =>
-      client.makeUnaryRequest(PATH, definition.requestSerialize, definition.responseDeserialize, { type_name: 'vic_container_vm', current_state: state }, (err) =>
-        err ? fail(err) : ok(),
+      client.makeUnaryRequest(
+        PATH,
+        definition.requestSerialize,
+        definition.responseDeserialize,
+        { type_name: 'vic_container_vm', current_state: state },
+        (err) => (err ? fail(err) : ok()),
       ),
     );
   try {
@@ -204,7 +211,9 @@ if (require.main === module) {
         const out = resolve(__dirname, 'results');
         if (!existsSync(out)) mkdirSync(out, { recursive: true });
         writeFileSync(join(out, 'grpc-transport.json'), `${JSON.stringify({ ...result, measured_at: new Date().toISOString() }, null, 2)}\n`);
-        process.stdout.write(`${JSON.stringify(result.server_cpu_us_per_call)} µs server CPU per call; grpc-js / node:http2 = ${result.ratio_grpc_js_over_http2}×\n`);
+        process.stdout.write(
+          `${JSON.stringify(result.server_cpu_us_per_call)} µs server CPU per call; grpc-js / node:http2 = ${result.ratio_grpc_js_over_http2}×\n`,
+        );
       })
       .catch((err: unknown) => {
         process.stderr.write(`grpc transport bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

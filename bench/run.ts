@@ -149,7 +149,8 @@ export async function runBenchmarks(plan: BenchPlan): Promise<BenchFigures> {
           results.push(apply);
         }
         // Larger counts of an earlier run would otherwise sit in the table next to this run's figures.
-        for (const stale of earlierLargerApplies(plan.out).filter((a) => !plan.applyVms.slice(1).includes(a.vms))) rmSync(join(plan.out, `apply-${stale.vms}.json`));
+        for (const stale of earlierLargerApplies(plan.out).filter((a) => !plan.applyVms.slice(1).includes(a.vms)))
+          rmSync(join(plan.out, `apply-${stale.vms}.json`));
         figures = { ...figures, apply: results[0], applyMore: results.slice(1) };
       }
       if (plan.only.has('upload')) {

@@ -111,7 +111,10 @@ export async function uploadSizeBench(opts: { readonly sim: RunningSimulator; re
     const info = await buildImage({ reference: `${opts.registry.host}/bench/busybox-like:v1`, insecureRegistry: true, workDir }, countingStore(store, counts));
     const files = imageLayout(info.digest);
     const extent = join(scratch, 'extent.ext4');
-    await pipeline(await downloadDatastoreFile(client, { datacenter: dc.name, datastore: DS, path: `bench-upload/${files.extent}` }), createWriteStream(extent));
+    await pipeline(
+      await downloadDatastoreFile(client, { datacenter: dc.name, datastore: DS, path: `bench-upload/${files.extent}` }),
+      createWriteStream(extent),
+    );
     const used = await usedBytes(extent);
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     const limit = Math.round(UPLOAD_GOAL_RATIO * used + UPLOAD_FIXED_ALLOWANCE_BYTES);

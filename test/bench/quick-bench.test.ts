@@ -247,8 +247,15 @@ describe('summaryTable and the stub baseline', () => {
     expect(table).toContain('| Apply: SOAP round trips per created VM, 200 VMs | 7 | 5 (raw SOAP script) | 1.4× | ≤ 1.0× | **no** |');
     // A larger apply of the same run gets its own rows, with the tighter goal over the stub.
     const large = { ...applyWithStub, vms: 1000, ratio_terraform_over_stub: 1.1 };
-    const both = summaryTable({ machine, quick: false, apply: applyWithStub as unknown as ApplyResult, applyMore: [large as unknown as ApplyResult] } as BenchFigures);
-    expect(both).toContain('| Apply vs zero-work Go provider, same schema: 1000 container VMs, 10 in flight | 20.00 s | 2.50 s (stub provider: Terraform + gRPC, no vSphere work) | 1.1× | ≤ 1.2× | yes |');
+    const both = summaryTable({
+      machine,
+      quick: false,
+      apply: applyWithStub as unknown as ApplyResult,
+      applyMore: [large as unknown as ApplyResult],
+    } as BenchFigures);
+    expect(both).toContain(
+      '| Apply vs zero-work Go provider, same schema: 1000 container VMs, 10 in flight | 20.00 s | 2.50 s (stub provider: Terraform + gRPC, no vSphere work) | 1.1× | ≤ 1.2× | yes |',
+    );
   });
 
   it('GIVEN plans below 1000 VMs THEN their rows over the stub carry no goal', () => {
@@ -260,6 +267,8 @@ describe('summaryTable and the stub baseline', () => {
       ratio_vic_over_stub: 3,
       ratio_stub_over_floor: 1.5,
     };
-    expect(summaryTable({ machine, quick: false, refresh: refreshOf(small) } as BenchFigures)).toMatch(/`terraform plan`, 100 container VMs \| 9\.00 s \| [^|]+\| 3× \|  \|  \|/);
+    expect(summaryTable({ machine, quick: false, refresh: refreshOf(small) } as BenchFigures)).toMatch(
+      /`terraform plan`, 100 container VMs \| 9\.00 s \| [^|]+\| 3× \|  \|  \|/,
+    );
   });
 });

@@ -272,3 +272,24 @@ describe('summaryTable and the stub baseline', () => {
     );
   });
 });
+
+describe('parseArgs: sizes a run can be cut to', () => {
+  it('GIVEN no option THEN the full run plans 10 to 3000 VMs and applies 200 and 1000', () => {
+    const plan = parseArgs([]);
+    expect(plan.sizes).toEqual([10, 100, 1000, 3000]);
+    expect(plan.applyVms).toEqual([200, 1000]);
+  });
+
+  it('GIVEN --sizes, --apply-vms, --repeats, --rounds and --startup-runs THEN they replace the defaults, counts ascending and once each', () => {
+    const plan = parseArgs(['--sizes', '3000,1000,1000', '--apply-vms', '200', '--repeats', '1', '--rounds', '2', '--startup-runs', '20']);
+    expect(plan).toMatchObject({ sizes: [1000, 3000], applyVms: [200], repeats: 1, applyRounds: 2, startupRuns: 20, quick: false });
+  });
+
+  it.each([
+    ['--sizes', '10,x'],
+    ['--apply-vms', '0'],
+    ['--repeats', ''],
+  ])('GIVEN %s "%s" THEN it names the option and what it takes', (flag, value) => {
+    expect(() => parseArgs([flag, value])).toThrow(`${flag} "${value}": expected positive whole numbers separated by commas, e.g. ${flag} 10,1000`);
+  });
+});

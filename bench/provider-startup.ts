@@ -17,7 +17,10 @@ export interface StartupResult {
   readonly provider_ms: { readonly p50: number; readonly p95: number };
   readonly node_floor_ms: { readonly p50: number; readonly p95: number };
   readonly ratio_provider_over_node: { readonly p50: number; readonly p95: number };
+  readonly goal: { readonly met: boolean; readonly limit: number };
 }
+
+export const STARTUP_GOAL_LIMIT = 1.1;
 
 const STARTUP_TIMEOUT_MS = 30_000;
 
@@ -96,5 +99,6 @@ export async function startupBench(runs: number): Promise<StartupResult> {
     provider_ms: { p50: round(p.p50), p95: round(p.p95) },
     node_floor_ms: { p50: round(f.p50), p95: round(f.p95) },
     ratio_provider_over_node: { p50: ratio(p.p50, f.p50), p95: ratio(p.p95, f.p95) },
+    goal: { met: ratio(p.p50, f.p50) <= STARTUP_GOAL_LIMIT, limit: STARTUP_GOAL_LIMIT },
   };
 }

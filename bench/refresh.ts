@@ -40,7 +40,14 @@ export interface RefreshPoint {
   /** Server time summed over every call of one plan, in ms. */
   readonly server_ms: number;
   readonly provider_peak_rss_mib: number | null;
+  /** From N = 1000 on: vic over the stub at most 1.2×. */
+  readonly goal_over_stub?: { readonly met: boolean; readonly limit: number };
 }
+
+/** Plans of at least this many VMs have a goal over the stub; below it Node's start dominates. */
+export const STUB_GOAL_FROM_N = 1000;
+export const STUB_GOAL_LIMIT = 1.2;
+export const RSS_GOAL_MIB = 250;
 
 export interface RefreshResult {
   readonly benchmark: 'refresh-at-scale';
@@ -69,6 +76,7 @@ export interface MemoryResult {
   readonly provider_peak_rss_mib: number | null;
   /** The plan was stopped at its time budget: the peak is the one reached until then. */
   readonly plan_timed_out: boolean;
+  readonly goal: { readonly met: boolean; readonly limit_mib: number };
 }
 
 export interface RefreshOptions {
@@ -170,6 +178,9 @@ async function measureSizes(
       round_trips_by_method: typical.byMethod,
       server_ms: round(typical.serverMs),
       provider_peak_rss_mib: rss.length > 0 ? round(Math.max(...rss)) : null,
+      ...(n >= STUB_GOAL_FROM_N
+        ? { goal_over_stub: { met: !timedOut && ratio(median(vicMs), median(stubMs)) <= STUB_GOAL_LIMIT, limit: STUB_GOAL_LIMIT } }
+        : {}),
     };
     points.push(point);
     progress(
@@ -202,6 +213,7 @@ async function measureSizes(
     n: last.n,
     provider_peak_rss_mib: last.provider_peak_rss_mib,
     plan_timed_out: last.vic_timed_out,
+    goal: { met: !last.vic_timed_out && last.provider_peak_rss_mib !== null && last.provider_peak_rss_mib <= RSS_GOAL_MIB, limit_mib: RSS_GOAL_MIB },
   };
   return { refresh, memory };
 }

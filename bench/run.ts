@@ -1,16 +1,17 @@
 /**
  * `npm run bench`: every benchmark, each as a ratio against a baseline measured in the same run.
  *
- *   npm run bench                      # N = 10, 100, 1000; 200 VMs; 50 starts; images; ~tens of minutes
+ *   npm run bench                      # N = 10, 100, 1000, 3000; 200 and 1000 VMs; 50 starts; images; about an hour
  *   npm run bench -- --quick           # small N, a smoke run (the jest test runs this)
+ *   npm run bench -- --sizes 10,1000 --apply-vms 200 --repeats 1 --rounds 1   # the goal rows, a few minutes
  *   npm run bench -- --only refresh,startup --out /tmp/figures
  *   npm run bench -- --summary         # the table again from the JSON files, nothing measured
  *
- * Writes <out>/{refresh,memory,apply,startup}.json (each with the machine and the date) and
+ * Writes <out>/{refresh,memory,apply,upload,startup}.json (each with the machine and the date) and
  * <out>/summary.md; a run into bench/results also rewrites the README's benchmark table. With
  * --only, the summary takes the other figures from the JSON files an earlier run left in <out>.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { applyBench, type ApplyResult } from './apply-throughput';
@@ -19,13 +20,14 @@ import { machineInfo, type MachineInfo } from './machine';
 import { startupBench, type StartupResult } from './provider-startup';
 import { refreshBench, type MemoryResult, type RefreshResult } from './refresh';
 import { summaryMarkdown, summaryTable, updateReadme, type BenchFigures, type BootFigure, type ImagesFigure } from './summary';
+import { uploadSizeBench, type UploadResult } from './upload-size';
 import { startBenchRegistry, startBenchSimulator } from './vic-stack';
 import { vsphereBench, type VsphereResult } from './vsphere-peer';
 import { requireTerraform } from '../test/provider/terraform-cli';
 
 const REPO = resolve(__dirname, '..');
 const DEFAULT_OUT = join(REPO, 'bench/results');
-const BENCHMARKS = ['refresh', 'vsphere', 'apply', 'startup', 'images'] as const;
+const BENCHMARKS = ['refresh', 'vsphere', 'apply', 'upload', 'startup', 'images'] as const;
 type BenchName = (typeof BENCHMARKS)[number];
 
 export interface BenchPlan {
@@ -34,14 +36,23 @@ export interface BenchPlan {
   readonly only: ReadonlySet<BenchName>;
   readonly sizes: readonly number[];
   readonly repeats: number;
-  readonly applyVms: number;
+  /** One apply benchmark per count, ascending; the first is `apply.json`, the others `apply-<n>.json`. */
+  readonly applyVms: readonly number[];
   readonly applyRounds: number;
   readonly startupRuns: number;
   readonly planTimeoutMs: number;
 }
 
+function counts(flag: string, value: string | undefined): number[] {
+  const list = (value ?? '').split(',').map((v) => Number(v.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`${flag} "${value ?? ''}": expected positive whole numbers separated by commas, e.g. ${flag} 10,1000`);
+  return [...new Set(list)].sort((a, b) => a - b);
+}
+
 export function parseArgs(argv: readonly string[]): BenchPlan {
   let quick = false;
+  const given: { sizes?: number[]; applyVms?: number[]; repeats?: number; applyRounds?: number; startupRuns?: number } = {};
   let out = DEFAULT_OUT;
   let only = new Set<BenchName>(BENCHMARKS);
   for (let i = 0; i < argv.length; i++) {
@@ -49,17 +60,26 @@ export function parseArgs(argv: readonly string[]): BenchPlan {
     if (arg === '--quick') quick = true;
     else if (arg === '--out' && argv[i + 1]) out = resolve(argv[++i]);
     else if (arg === '--summary') only = new Set();
+    else if (arg === '--sizes') given.sizes = counts(arg, argv[++i]);
+    else if (arg === '--apply-vms') given.applyVms = counts(arg, argv[++i]);
+    else if (arg === '--repeats') given.repeats = counts(arg, argv[++i])[0];
+    else if (arg === '--rounds') given.applyRounds = counts(arg, argv[++i])[0];
+    else if (arg === '--startup-runs') given.startupRuns = counts(arg, argv[++i])[0];
     else if (arg === '--only' && argv[i + 1]) {
       const names = argv[++i].split(',').map((n) => n.trim());
       const unknown = names.filter((n) => !(BENCHMARKS as readonly string[]).includes(n));
       if (unknown.length > 0) throw new Error(`--only ${unknown.join(',')}: unknown benchmark; known: ${BENCHMARKS.join(', ')}`);
       only = new Set(names as BenchName[]);
-    } else throw new Error(`unknown argument "${arg}"; use --quick, --out DIR, --only ${BENCHMARKS.join(',')}, --summary`);
+    } else
+      throw new Error(
+        `unknown argument "${arg}"; use --quick, --out DIR, --only ${BENCHMARKS.join(',')}, --summary, --sizes N,N, --apply-vms N,N, --repeats N, --rounds N, --startup-runs N`,
+      );
   }
-  return quick
-    ? { quick, out, only, sizes: [2, 4], repeats: 1, applyVms: 4, applyRounds: 1, startupRuns: 5, planTimeoutMs: 120_000 }
+  const defaults = quick
+    ? { sizes: [2, 4], repeats: 1, applyVms: [4], applyRounds: 1, startupRuns: 5, planTimeoutMs: 120_000 }
     : // A plan that has not finished in 10 minutes fails the goal by far; waiting longer measures nothing more.
-      { quick, out, only, sizes: [10, 100, 1000], repeats: 3, applyVms: 200, applyRounds: 3, startupRuns: 50, planTimeoutMs: 600_000 };
+      { sizes: [10, 100, 1000, 3000], repeats: 3, applyVms: [200, 1000], applyRounds: 3, startupRuns: 50, planTimeoutMs: 600_000 };
+  return { quick, out, only, ...defaults, ...given };
 }
 
 function writeResult(out: string, name: string, result: object, machine: MachineInfo): void {
@@ -76,9 +96,21 @@ function earlierFigures(plan: BenchPlan): Partial<BenchFigures> {
   return {
     ...(plan.only.has('refresh') ? {} : { refresh: earlier<RefreshResult>('refresh'), memory: earlier<MemoryResult>('memory') }),
     ...(plan.only.has('vsphere') ? {} : { vsphere: earlier<VsphereResult>('vsphere') }),
-    ...(plan.only.has('apply') ? {} : { apply: earlier<ApplyResult>('apply') }),
+    ...(plan.only.has('apply') ? {} : { apply: earlier<ApplyResult>('apply'), applyMore: earlierLargerApplies(plan.out) }),
     ...(plan.only.has('startup') ? {} : { startup: earlier<StartupResult>('startup') }),
+    ...(plan.only.has('upload') ? {} : { upload: earlier<UploadResult>('upload') }),
   };
+}
+
+/** `apply-<n>.json` of an earlier run, ascending n. */
+function earlierLargerApplies(out: string): ApplyResult[] {
+  if (!existsSync(out)) return [];
+  return readdirSync(out)
+    .map((f) => /^apply-(\d+)\.json$/.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .sort((a, b) => Number(a[1]) - Number(b[1]))
+    .map((m) => readFigure<ApplyResult>(join(out, m[0])))
+    .filter((a): a is ApplyResult => a !== undefined);
 }
 
 export async function runBenchmarks(plan: BenchPlan): Promise<BenchFigures> {
@@ -89,7 +121,7 @@ export async function runBenchmarks(plan: BenchPlan): Promise<BenchFigures> {
   const machine = plan.only.size === 0 && measuredBefore ? measuredBefore : machineInfo(requireTerraform());
   let figures: BenchFigures = { machine, quick: plan.quick, ...earlier };
 
-  if (plan.only.has('refresh') || plan.only.has('apply')) {
+  if (plan.only.has('refresh') || plan.only.has('apply') || plan.only.has('upload')) {
     const registry = await startBenchRegistry();
     try {
       if (plan.only.has('refresh')) {
@@ -110,9 +142,26 @@ export async function runBenchmarks(plan: BenchPlan): Promise<BenchFigures> {
         }
       }
       if (plan.only.has('apply')) {
-        const apply = await applyBench({ image: registry.image, vms: plan.applyVms, rounds: plan.applyRounds, startSimulator: startBenchSimulator });
-        writeResult(plan.out, 'apply', apply, machine);
-        figures = { ...figures, apply };
+        const results: ApplyResult[] = [];
+        for (const vms of plan.applyVms) {
+          const apply = await applyBench({ image: registry.image, vms, rounds: plan.applyRounds, startSimulator: startBenchSimulator });
+          writeResult(plan.out, results.length === 0 ? 'apply' : `apply-${vms}`, apply, machine);
+          results.push(apply);
+        }
+        // Larger counts of an earlier run would otherwise sit in the table next to this run's figures.
+        for (const stale of earlierLargerApplies(plan.out).filter((a) => !plan.applyVms.slice(1).includes(a.vms)))
+          rmSync(join(plan.out, `apply-${stale.vms}.json`));
+        figures = { ...figures, apply: results[0], applyMore: results.slice(1) };
+      }
+      if (plan.only.has('upload')) {
+        const sim = await startBenchSimulator();
+        try {
+          const upload = await uploadSizeBench({ sim, registry: registry.registry });
+          writeResult(plan.out, 'upload', upload, machine);
+          figures = { ...figures, upload };
+        } finally {
+          await sim.stop();
+        }
       }
     } finally {
       await registry.stop();

@@ -3,10 +3,12 @@
  * README between <!-- bench:start --> and <!-- bench:end -->.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { ApplyResult } from './apply-throughput';
+import { ratio } from './figures';
+import { applyLimitOverStub, type ApplyResult } from './apply-throughput';
 import type { MachineInfo } from './machine';
-import type { StartupResult } from './provider-startup';
-import type { MemoryResult, RefreshPoint, RefreshResult } from './refresh';
+import { STARTUP_GOAL_LIMIT, type StartupResult } from './provider-startup';
+import { RSS_GOAL_MIB, STUB_GOAL_FROM_N, STUB_GOAL_LIMIT, type MemoryResult, type RefreshPoint, type RefreshResult } from './refresh';
+import type { UploadResult } from './upload-size';
 import type { VsphereResult } from './vsphere-peer';
 
 export const README_START = '<!-- bench:start -->';
@@ -34,8 +36,11 @@ export interface BenchFigures {
   readonly refresh?: RefreshResult;
   readonly memory?: MemoryResult;
   readonly vsphere?: VsphereResult;
+  /** The smallest apply count; `applyMore` the larger ones of the same run (e.g. 1000 VMs). */
   readonly apply?: ApplyResult;
+  readonly applyMore?: readonly ApplyResult[];
   readonly startup?: StartupResult;
+  readonly upload?: UploadResult;
   /** Where the figure came from: this run, or an earlier file (then its date). */
   readonly images?: { readonly figure: ImagesFigure; readonly source: string };
   readonly boot?: { readonly figure: BootFigure; readonly source: string };
@@ -74,8 +79,8 @@ export function summaryTable(f: BenchFigures): string {
         `${p.vic_timed_out ? 'stopped after ' : ''}${s(p.plan_ms.vic_median)}`,
         `${s(p.plan_ms.stub_median)} (stub provider; itself ${p.ratio_stub_over_floor}× \`terraform_data\`)`,
         `${p.vic_timed_out ? '> ' : ''}${p.ratio_vic_over_stub}×`,
-        '',
-        '',
+        p.n >= STUB_GOAL_FROM_N ? `≤ ${STUB_GOAL_LIMIT}×` : '',
+        p.n >= STUB_GOAL_FROM_N ? met(!p.vic_timed_out && p.ratio_vic_over_stub <= STUB_GOAL_LIMIT) : '',
       ]);
     }
     const c = goals.round_trips_constant;
@@ -113,11 +118,10 @@ export function summaryTable(f: BenchFigures): string {
         : `${f.memory.plan_timed_out ? '≥ ' : ''}${f.memory.provider_peak_rss_mib} MiB${f.memory.plan_timed_out ? ' (plan stopped at its time budget)' : ''}`,
       '',
       '',
-      '',
-      '',
+      `≤ ${RSS_GOAL_MIB} MiB`,
+      met(!f.memory.plan_timed_out && f.memory.provider_peak_rss_mib !== null && f.memory.provider_peak_rss_mib <= RSS_GOAL_MIB),
     ]);
-  if (f.apply) {
-    const a = f.apply;
+  for (const a of [...(f.apply ? [f.apply] : []), ...(f.applyMore ?? [])]) {
     rows.push([
       `Apply: ${a.vms} container VMs, ${a.concurrency} in flight${a.rounds && a.rounds.length > 1 ? `, median of ${a.rounds.length} rounds` : ''}`,
       `${s(a.wall_ms.terraform_apply)} (${a.vms_per_s.terraform_apply} VM/s), ${a.round_trips.per_vm_terraform} round trips/VM`,
@@ -132,10 +136,30 @@ export function summaryTable(f: BenchFigures): string {
         s(a.wall_ms.terraform_apply),
         `${s(a.wall_ms.stub_apply)} (stub provider: Terraform + gRPC, no vSphere work)`,
         `${a.ratio_terraform_over_stub}×`,
-        '',
-        '',
+        `≤ ${applyLimitOverStub(a.vms)}×`,
+        met(a.ratio_terraform_over_stub <= applyLimitOverStub(a.vms)),
       ]);
     }
+    rows.push([
+      `Apply: SOAP round trips per created VM, ${a.vms} VMs`,
+      `${a.round_trips.per_vm_terraform}`,
+      `${a.round_trips.per_vm_raw} (raw SOAP script)`,
+      `${ratio(a.round_trips.per_vm_terraform, a.round_trips.per_vm_raw)}×`,
+      '≤ 1.0×',
+      met(a.round_trips.per_vm_terraform <= a.round_trips.per_vm_raw),
+    ]);
+  }
+  if (f.upload) {
+    const u = f.upload;
+    const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(2)} MiB`;
+    rows.push([
+      `Image upload: bytes sent to the datastore, busybox-sized image (${mib(u.content_bytes)} of files)`,
+      `${mib(u.uploaded_bytes.total)} (filesystem ${mib(u.filesystem_bytes)})`,
+      `${mib(u.used_bytes)} used by the ext4 filesystem (metadata and journal included)`,
+      `${u.ratio_uploaded_over_used}×`,
+      `≤ ${u.goal.ratio}× + ${mib(u.goal.fixed_allowance_bytes)}`,
+      met(u.goal.met),
+    ]);
   }
   if (f.startup) {
     const st = f.startup;
@@ -144,8 +168,8 @@ export function summaryTable(f: BenchFigures): string {
       `p50 ${st.provider_ms.p50} ms, p95 ${st.provider_ms.p95} ms`,
       `\`node -e 0\`: p50 ${st.node_floor_ms.p50} ms, p95 ${st.node_floor_ms.p95} ms`,
       `${st.ratio_provider_over_node.p50}× / ${st.ratio_provider_over_node.p95}×`,
-      '',
-      '',
+      `p50 ≤ ${STARTUP_GOAL_LIMIT}×`,
+      met(st.ratio_provider_over_node.p50 <= STARTUP_GOAL_LIMIT),
     ]);
   }
   if (f.images) {

@@ -29,7 +29,7 @@ describe('npm run bench -- --quick', () => {
   beforeAll(async () => {
     // GIVEN the quick plan (small N), the results written to a scratch dir, not bench/results.
     // About 45 s on an idle 2-core machine; the timeout leaves room for a loaded one.
-    const plan = parseArgs(['--quick', '--out', out, '--only', 'refresh,apply,startup']);
+    const plan = parseArgs(['--quick', '--out', out, '--only', 'refresh,apply,upload,startup']);
     // WHEN every benchmark runs end to end
     const figures = await runBenchmarks(plan);
     table = summaryTable(figures);
@@ -112,14 +112,35 @@ describe('npm run bench -- --quick', () => {
     }
   });
 
+  it('THEN upload.json counts the bytes sent for a small image against the used blocks of its filesystem', () => {
+    const upload = readJson('upload') as {
+      content_bytes: number;
+      filesystem_bytes: number;
+      used_bytes: number;
+      uploaded_bytes: { total: number; by_file: Record<string, number> };
+      ratio_uploaded_over_used: number;
+      goal: { met: boolean; limit_bytes: number };
+    };
+    // the filesystem holds the content, so it uses at least that many bytes, and at most the filesystem's size
+    expect(upload.used_bytes).toBeGreaterThanOrEqual(upload.content_bytes);
+    expect(upload.used_bytes).toBeLessThanOrEqual(upload.filesystem_bytes);
+    // every stored file was counted (the descriptor, the disk, metadata.json), and the total is their sum
+    expect(Object.keys(upload.uploaded_bytes.by_file).sort()).toEqual(expect.arrayContaining(['metadata.json']));
+    expect(Object.values(upload.uploaded_bytes.by_file).reduce((a, b) => a + b, 0)).toBe(upload.uploaded_bytes.total);
+    close(upload.ratio_uploaded_over_used, upload.uploaded_bytes.total, upload.used_bytes);
+    expect(upload.goal.met).toBe(upload.uploaded_bytes.total <= upload.goal.limit_bytes);
+  });
+
   it('THEN startup.json has p50 and p95 for the provider and for node -e 0, and their ratios', () => {
     const startup = readJson('startup') as {
       runs: number;
       provider_ms: { p50: number; p95: number };
       node_floor_ms: { p50: number; p95: number };
       ratio_provider_over_node: { p50: number; p95: number };
+      goal: { met: boolean; limit: number };
     };
     expect(startup.runs).toBe(5);
+    expect(startup.goal).toEqual({ met: startup.ratio_provider_over_node.p50 <= 1.1, limit: 1.1 });
     expect(startup.provider_ms.p95).toBeGreaterThanOrEqual(startup.provider_ms.p50);
     close(startup.ratio_provider_over_node.p50, startup.provider_ms.p50, startup.node_floor_ms.p50);
     close(startup.ratio_provider_over_node.p95, startup.provider_ms.p95, startup.node_floor_ms.p95);
@@ -202,7 +223,7 @@ describe('summaryTable and the stub baseline', () => {
     expect(table).not.toMatch(/zero-work|undefined|NaN/);
   });
 
-  it('GIVEN figures with the stub THEN each N and the apply get a row with the vic/stub ratio and the stub/terraform_data ratio', () => {
+  it('GIVEN figures with the stub THEN each N and the apply get a row with the vic/stub ratio, the stub/terraform_data ratio and the goal over the stub', () => {
     const withStub: RefreshPoint = {
       ...point,
       apply_s: { ...point.apply_s, stub: 1 },
@@ -218,10 +239,57 @@ describe('summaryTable and the stub baseline', () => {
     };
     const table = summaryTable({ machine, quick: false, refresh: refreshOf(withStub), apply: applyWithStub as unknown as ApplyResult } as BenchFigures);
     expect(table).toContain(
-      '| Refresh vs zero-work Go provider, same schema: `terraform plan`, 1000 container VMs | 9.00 s | 3.00 s (stub provider; itself 1.5× `terraform_data`) | 3× |  |  |',
+      '| Refresh vs zero-work Go provider, same schema: `terraform plan`, 1000 container VMs | 9.00 s | 3.00 s (stub provider; itself 1.5× `terraform_data`) | 3× | ≤ 1.2× | **no** |',
     );
     expect(table).toContain(
-      '| Apply vs zero-work Go provider, same schema: 200 container VMs, 10 in flight | 20.00 s | 2.50 s (stub provider: Terraform + gRPC, no vSphere work) | 8× |  |  |',
+      '| Apply vs zero-work Go provider, same schema: 200 container VMs, 10 in flight | 20.00 s | 2.50 s (stub provider: Terraform + gRPC, no vSphere work) | 8× | ≤ 1.5× | **no** |',
     );
+    expect(table).toContain('| Apply: SOAP round trips per created VM, 200 VMs | 7 | 5 (raw SOAP script) | 1.4× | ≤ 1.0× | **no** |');
+    // A larger apply of the same run gets its own rows, with the tighter goal over the stub.
+    const large = { ...applyWithStub, vms: 1000, ratio_terraform_over_stub: 1.1 };
+    const both = summaryTable({
+      machine,
+      quick: false,
+      apply: applyWithStub as unknown as ApplyResult,
+      applyMore: [large as unknown as ApplyResult],
+    } as BenchFigures);
+    expect(both).toContain(
+      '| Apply vs zero-work Go provider, same schema: 1000 container VMs, 10 in flight | 20.00 s | 2.50 s (stub provider: Terraform + gRPC, no vSphere work) | 1.1× | ≤ 1.2× | yes |',
+    );
+  });
+
+  it('GIVEN plans below 1000 VMs THEN their rows over the stub carry no goal', () => {
+    const small: RefreshPoint = {
+      ...point,
+      n: 100,
+      apply_s: { ...point.apply_s, stub: 1 },
+      plan_ms: { ...point.plan_ms, stub: [3000], stub_median: 3000 },
+      ratio_vic_over_stub: 3,
+      ratio_stub_over_floor: 1.5,
+    };
+    expect(summaryTable({ machine, quick: false, refresh: refreshOf(small) } as BenchFigures)).toMatch(
+      /`terraform plan`, 100 container VMs \| 9\.00 s \| [^|]+\| 3× \|  \|  \|/,
+    );
+  });
+});
+
+describe('parseArgs: sizes a run can be cut to', () => {
+  it('GIVEN no option THEN the full run plans 10 to 3000 VMs and applies 200 and 1000', () => {
+    const plan = parseArgs([]);
+    expect(plan.sizes).toEqual([10, 100, 1000, 3000]);
+    expect(plan.applyVms).toEqual([200, 1000]);
+  });
+
+  it('GIVEN --sizes, --apply-vms, --repeats, --rounds and --startup-runs THEN they replace the defaults, counts ascending and once each', () => {
+    const plan = parseArgs(['--sizes', '3000,1000,1000', '--apply-vms', '200', '--repeats', '1', '--rounds', '2', '--startup-runs', '20']);
+    expect(plan).toMatchObject({ sizes: [1000, 3000], applyVms: [200], repeats: 1, applyRounds: 2, startupRuns: 20, quick: false });
+  });
+
+  it.each([
+    ['--sizes', '10,x'],
+    ['--apply-vms', '0'],
+    ['--repeats', ''],
+  ])('GIVEN %s "%s" THEN it names the option and what it takes', (flag, value) => {
+    expect(() => parseArgs([flag, value])).toThrow(`${flag} "${value}": expected positive whole numbers separated by commas, e.g. ${flag} 10,1000`);
   });
 });

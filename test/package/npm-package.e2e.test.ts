@@ -224,6 +224,7 @@ describe('the npm package, packed and installed into a scratch project', () => {
       'vic_container_vm',
       'vic_image',
       'vic_virtual_container_host',
+      'vic_volume',
     ]);
   });
 

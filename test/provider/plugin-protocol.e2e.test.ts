@@ -109,7 +109,7 @@ describe('the plugin process', () => {
     expect(await call(good, 'Check', { service: 'plugin' })).toEqual({ status: 'SERVING' });
     const provider = tlsClient(Provider, address, cert, terraformSide);
     const schema = await call<{ resource_schemas: Record<string, unknown> }>(provider, 'GetProviderSchema', {});
-    expect(Object.keys(schema.resource_schemas).sort()).toEqual(['vic_container_vm', 'vic_image', 'vic_virtual_container_host']);
+    expect(Object.keys(schema.resource_schemas).sort()).toEqual(['vic_container_vm', 'vic_image', 'vic_virtual_container_host', 'vic_volume']);
     expect((await call<{ Error?: string }>(provider, 'StopProvider', {})).Error ?? '').toBe('');
 
     await expect(call(tlsClient(Health, address, cert, stranger), 'Check', { service: 'plugin' })).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });

@@ -554,12 +554,16 @@ export class DockerEndpoint {
     res.end();
   }
 
+  /** docker may not remove or rename what an IaC state holds: the state would lose it, or replace it. */
+  private refuseManaged(vm: Attrs, what: string): void {
+    if (madeByDocker(vm)) return;
+    throw conflict(
+      `container "${String(vm.name)}" is managed by infrastructure as code (a Terraform, Pulumi or vic state made it, not docker): ${what} docker may stop and start it; the next plan shows that as drift.`,
+    );
+  }
+
   private async remove(engine: Engine, vm: Attrs, force: boolean, ref: string): Promise<void> {
-    if (!madeByDocker(vm)) {
-      throw conflict(
-        `container "${String(vm.name)}" is managed by infrastructure as code (a Terraform, Pulumi or vic state made it, not docker): remove it from that configuration and apply. docker may stop and start it; the next plan shows that as drift.`,
-      );
-    }
+    this.refuseManaged(vm, 'remove it from that configuration and apply.');
     if (dockerState(vm) === 'running' && !force) {
       throw conflict(`You cannot remove a running container ${containerId(vm)}. Stop the container before attempting removal or force remove`);
     }
@@ -574,13 +578,33 @@ export class DockerEndpoint {
     this.emitContainer('destroy', vm);
   }
 
-  private renameContainer(_ref: string, _query: URLSearchParams, _res: ServerResponse): Promise<void> {
-    return Promise.reject(
-      notSupported(
-        'docker rename',
-        "a container VM's identity (its BIOS UUID, and so its id) derives from its VCH and its name; create a container with the new name and remove the old one",
-      ),
-    );
+  /** rename: the VM and its name marker get the new name; its BIOS UUID, and so its id, stay. */
+  private async renameContainer(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
+    const newName = (query.get('name') ?? '').replace(/^\//, '');
+    if (newName === '') throw badRequest('docker rename: give the new name (docker rename CONTAINER NEW_NAME)');
+    const engine = this.options.engine.forCommand();
+    const vm = await this.findContainer(ref, engine);
+    const oldName = String(vm.name);
+    if (newName === oldName) throw conflict(`Renaming a container with the same name as its current name: "${oldName}"`);
+    this.refuseManaged(vm, 'change its name in that configuration and apply (which replaces the container VM).');
+    const taken = (await this.containers(engine)).find((other) => other.name === newName);
+    if (taken) {
+      throw conflict(
+        `Error when allocating new name: Conflict. The container name "/${newName}" is already in use by container "${containerId(taken)}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
+    }
+    let now: Attrs;
+    try {
+      now = await engine.rename('container_vm', vm, newName);
+    } catch (err) {
+      const problems = (err as { problems?: readonly Problem[] }).problems;
+      if (problems?.some((p) => p.summary === 'Name in use')) throw conflict((err as Error).message);
+      if (problems && problems.length > 0) throw badRequest(`docker rename ${oldName} ${newName}: ${(err as Error).message}`);
+      throw err;
+    }
+    this.emitContainer('rename', now, { oldName: `/${oldName}` });
+    res.writeHead(204);
+    res.end();
   }
 
   /** wait: the headers go out at once (the CLI waits for them before it starts the container), the body when the condition holds. */

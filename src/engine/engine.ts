@@ -341,6 +341,12 @@ export class VsphereEngine implements Engine {
     return l.listIn(this.context({}, type), vchId);
   }
 
+  async rename(type: ResourceType, prior: Attrs, newName: string): Promise<Attrs> {
+    const l = this.lifecycle(type);
+    if (!l.rename) throw new ResourceError(`a ${type} cannot be renamed in place; change its name in the configuration to replace it`);
+    return l.rename(this.context({}, type, newName), prior, newName);
+  }
+
   forCommand(): Engine {
     return new VsphereEngine(this.client, this.options, false);
   }

@@ -71,6 +71,7 @@ type guest struct {
 	stderr       *tail
 	status       io.ReadCloser
 	ports        []published
+	signals      signalChannel
 }
 
 // Runner runs the guests of the simulator's powered-on vic VMs.
@@ -210,7 +211,7 @@ func (r *Runner) UpdateObject(_ *simulator.Context, obj mo.Reference, changes []
 		return
 	}
 	for _, c := range changes {
-		if c.Name == "runtime.powerState" || c.Name == "summary.runtime.bootTime" {
+		if c.Name == "runtime.powerState" || c.Name == "summary.runtime.bootTime" || isSignalChange(c.Name) {
 			r.poke(ref)
 			return
 		}
@@ -275,6 +276,7 @@ type observation struct {
 	exists, ours, on bool
 	boot             time.Time
 	name             string
+	signal           string
 }
 
 func observe(ref types.ManagedObjectReference) observation {
@@ -291,6 +293,7 @@ func observe(ref types.ManagedObjectReference) observation {
 		}
 		if vm.Config != nil {
 			o.ours = extraConfigValue(vm.Config.ExtraConfig, ownerKey) == ownerValue
+			o.signal = extraConfigValue(vm.Config.ExtraConfig, signalKey)
 		}
 	})
 	return o
@@ -310,6 +313,9 @@ func (r *Runner) reconcile(ref types.ManagedObjectReference) {
 	if g != nil && !g.stopping && (!want || !g.boot.Equal(o.boot)) {
 		r.stopLocked(g)
 		return
+	}
+	if g != nil && !g.stopping && g.state == stateRunning {
+		r.forwardSignal(g, o.signal)
 	}
 	if want && g == nil {
 		g = &guest{ref: ref, name: o.name, boot: o.boot, state: stateQueued, exited: make(chan struct{}), stderr: &tail{}}
@@ -443,6 +449,10 @@ func (r *Runner) start(g *guest, configFile string) error {
 	}
 	defer statusWrite.Close()
 	cmd.Stdout = statusWrite
+	if err := g.signals.open(cmd, currentSignal(vm)); err != nil {
+		statusRead.Close()
+		return err
+	}
 	cmd.Stderr = g.stderr
 	// The kernel kills QEMU if the launcher dies without stopping it (SIGKILL, a crash).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
@@ -450,12 +460,15 @@ func (r *Runner) start(g *guest, configFile string) error {
 	defer r.mu.Unlock()
 	if g.stopping || r.closed {
 		statusRead.Close()
+		g.signals.close()
 		return errors.New("powered off before QEMU started")
 	}
 	if err := cmd.Start(); err != nil {
 		statusRead.Close()
+		g.signals.close()
 		return err
 	}
+	g.signals.started()
 	g.status = statusRead
 	g.ports = ports
 	g.cmd, g.pid, g.state, g.startedAt = cmd, cmd.Process.Pid, stateRunning, time.Now()
@@ -545,6 +558,7 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	exitReported := g.exitReported
 	r.mu.Unlock()
 	close(g.exited)
+	g.signals.close()
 	if state != nil {
 		r.opts.Logf("guest %s (%s): QEMU pid %d ended (%s)%s", g.ref.Value, g.name, g.pid, state, g.stderr.suffix())
 	}

@@ -347,6 +347,12 @@ export class VsphereEngine implements Engine {
     return l.rename(this.context({}, type, newName), prior, newName);
   }
 
+  async signal(type: ResourceType, prior: Attrs, signal: number): Promise<void> {
+    const l = this.lifecycle(type);
+    if (!l.signal) throw new ResourceError(`a ${type} runs no process to signal`);
+    return l.signal(this.context({}, type, String(prior.name ?? '')), prior, signal);
+  }
+
   forCommand(): Engine {
     return new VsphereEngine(this.client, this.options, false);
   }

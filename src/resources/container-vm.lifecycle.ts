@@ -6,7 +6,7 @@
  * from (name, 1), (name, 2)… whichever no renamed VM holds. What the user asked for is kept in extraConfig `vic.spec`; the merged container
  * config the guest reads is `guestinfo.vic.config`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { inspectStoredImage, imageLayout, type ImageMetadata } from '../images';
 import {
@@ -79,6 +79,9 @@ async function chooseUuid(vchId: string, name: string, holderOf: (uuid: string) 
     `${MAX_UUID_GENERATIONS} renamed container VMs of VCH ${vchId} keep the BIOS UUIDs that a container VM named "${name}" may take; choose another name`,
   );
 }
+
+/** A signal for the container's process, "<sequence> <number>": guest-readable, as the tether reads it under vSphere. */
+export const SIGNAL_KEY = 'guestinfo.vic.signal';
 
 /** extraConfig keys: `vic.*` are not guest-readable (only `guestinfo.*` is). */
 export const KEYS = {
@@ -722,6 +725,13 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     const now = await readVm(client, moRef('VirtualMachine', vm.moid));
     if (!now) throw new ResourceError(`container VM "${newName}" (${vm.moid}) disappeared while it was renamed`);
     return stateOfVm(now, { secrets: { known: prior } });
+  },
+
+  // The request goes where the hypervisor side of the tether reads it (guest-config.md, Signals);
+  // a new sequence makes each request new, so the same signal twice is delivered twice.
+  async signal(ctx, prior, signal) {
+    const sequence = `${Date.now().toString(36)}.${randomBytes(3).toString('hex')}`;
+    await reconfigureVm(ctx.client, moRef('VirtualMachine', String(prior.moid)), { extraConfig: { [SIGNAL_KEY]: `${sequence} ${signal}` } });
   },
 
   async importState(ctx, id) {

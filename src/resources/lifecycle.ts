@@ -94,4 +94,6 @@ export interface Lifecycle<A extends Attrs = Attrs> {
    * name can change in place although a plan replaces the object when the configured name changes.
    */
   rename?(ctx: LifecycleContext, prior: A, newName: string): Promise<Attrs>;
+  /** Asks the object's running process to take a signal (Linux number); returns once vSphere has the request. */
+  signal?(ctx: LifecycleContext, prior: A, signal: number): Promise<void>;
 }

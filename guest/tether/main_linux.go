@@ -381,6 +381,9 @@ func startAndSupervise(cfg Config, addresses []string) (int, error) {
 	defer devNull.Close()
 	signals := make(chan os.Signal, 32)
 	signal.Notify(signals, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+	if !reporter.viaBackdoor {
+		go listenForSignals(signals)
+	}
 	status := ContainerStatus{IPAddresses: addresses}
 	for {
 		code, err := runOnce(cfg, id, env, argv, program, devNull, signals, &status)

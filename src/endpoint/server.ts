@@ -42,6 +42,7 @@ import {
 } from './containers';
 import { EventLog, type DockerEvent } from './events';
 import { checkRegistryLogin } from './registry-login';
+import { SIGKILL, signalNumber } from './signals';
 
 export interface EndpointOptions {
   /** The engine whose vSphere session the endpoint uses; each request gets `forCommand()` of it. */
@@ -266,8 +267,8 @@ export class DockerEndpoint {
       if (method === 'GET' && action === 'json') return sendJson(res, 200, containerInspect(await this.findContainer(id)));
       if (method === 'DELETE' && action === '') return this.removeContainer(id, query, res);
       if (method === 'POST' && action === 'start') return this.startContainer(id, res);
-      if (method === 'POST' && action === 'stop') return this.stopContainer(id, res, 'stop');
-      if (method === 'POST' && action === 'kill') return this.stopContainer(id, res, 'kill');
+      if (method === 'POST' && action === 'stop') return this.stopContainer(id, query, res);
+      if (method === 'POST' && action === 'kill') return this.killContainer(id, query, res);
       if (method === 'POST' && action === 'restart') return this.restartContainer(id, res);
       if (method === 'POST' && action === 'wait') return this.waitContainer(id, query, req, res);
       if (method === 'POST' && action === 'rename') return this.renameContainer(id, query, res);
@@ -513,19 +514,65 @@ export class DockerEndpoint {
     res.end();
   }
 
-  /** stop and kill both power the VM off: the guest's process ends as with SIGKILL (exit code 137). */
-  private async stopContainer(ref: string, res: ServerResponse, how: 'stop' | 'kill'): Promise<void> {
+  /**
+   * stop: the stop signal (SIGTERM, or --signal) to the process, then, when the VM is still on after
+   * -t seconds (default 10), a power-off, which ends the process as SIGKILL does (exit code 137). A
+   * container whose process never reported running (no tether, or still booting) is powered off at once.
+   */
+  private async stopContainer(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
     const engine = this.options.engine.forCommand();
     const vm = await this.findContainer(ref, engine);
-    if (dockerState(vm) !== 'running') {
-      if (how === 'kill') throw conflict(`Cannot kill container: ${ref}: container ${containerId(vm)} is not running`);
-      throw new ApiError(304, 'container already stopped');
+    if (dockerState(vm) !== 'running') throw new ApiError(304, 'container already stopped');
+    const tText = query.get('t') ?? query.get('timeout');
+    const timeout = tText === null || tText === '' ? 10 : Number(tText);
+    if (!Number.isInteger(timeout)) throw badRequest(`-t/--time ${tText}: expected a whole number of seconds`);
+    const signal = signalNumber(query.get('signal') || 'TERM');
+    let now: Attrs | undefined;
+    if (timeout !== 0 && signal !== SIGKILL && vm.status === 'running') {
+      await engine.signal('container_vm', vm, signal);
+      now = await this.offWithin(containerId(vm), timeout < 0 ? Infinity : timeout * 1000);
+    }
+    if (!now) now = await this.changeContainer(engine, vm, { power_state: 'stopped' });
+    this.lastState.set(containerId(vm), dockerState(now));
+    this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
+    this.emitContainer('stop', now);
+    res.writeHead(204);
+    res.end();
+    this.ensurePolling();
+  }
+
+  /** The container once its VM is off, looked at with the shared poll; undefined if still on after `ms`. */
+  private async offWithin(id: string, ms: number): Promise<Attrs | undefined> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline && !this.closed) {
+      const now = (await this.nextLook()).find((v) => containerId(v) === id);
+      if (now && dockerState(now) !== 'running') return now;
+    }
+    return undefined;
+  }
+
+  /** kill: SIGKILL powers the VM off (exit code 137); any other signal goes to the process, which keeps running unless it ends on it. */
+  private async killContainer(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
+    const engine = this.options.engine.forCommand();
+    const vm = await this.findContainer(ref, engine);
+    if (dockerState(vm) !== 'running') throw conflict(`Cannot kill container: ${ref}: container ${containerId(vm)} is not running`);
+    const signal = signalNumber(query.get('signal') || 'KILL');
+    if (signal !== SIGKILL) {
+      if (vm.status !== 'running') {
+        throw conflict(`Cannot kill container: ${ref}: its process has not reported running yet (the guest is booting); try again, or kill it with SIGKILL`);
+      }
+      await engine.signal('container_vm', vm, signal);
+      this.emitContainer('kill', vm, { signal: String(signal) });
+      res.writeHead(204);
+      res.end();
+      // A process that ends on the signal powers its VM off: the watch tells the die.
+      this.ensurePolling();
+      return;
     }
     const now = await this.changeContainer(engine, vm, { power_state: 'stopped' });
     this.lastState.set(containerId(vm), dockerState(now));
-    if (how === 'kill') this.emitContainer('kill', now, { signal: 'SIGKILL' });
+    this.emitContainer('kill', now, { signal: 'SIGKILL' });
     this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
-    if (how === 'stop') this.emitContainer('stop', now);
     res.writeHead(204);
     res.end();
     this.ensurePolling();
@@ -554,12 +601,16 @@ export class DockerEndpoint {
     res.end();
   }
 
+  /** docker may not remove or rename what an IaC state holds: the state would lose it, or replace it. */
+  private refuseManaged(vm: Attrs, what: string): void {
+    if (madeByDocker(vm)) return;
+    throw conflict(
+      `container "${String(vm.name)}" is managed by infrastructure as code (a Terraform, Pulumi or vic state made it, not docker): ${what} docker may stop and start it; the next plan shows that as drift.`,
+    );
+  }
+
   private async remove(engine: Engine, vm: Attrs, force: boolean, ref: string): Promise<void> {
-    if (!madeByDocker(vm)) {
-      throw conflict(
-        `container "${String(vm.name)}" is managed by infrastructure as code (a Terraform, Pulumi or vic state made it, not docker): remove it from that configuration and apply. docker may stop and start it; the next plan shows that as drift.`,
-      );
-    }
+    this.refuseManaged(vm, 'remove it from that configuration and apply.');
     if (dockerState(vm) === 'running' && !force) {
       throw conflict(`You cannot remove a running container ${containerId(vm)}. Stop the container before attempting removal or force remove`);
     }
@@ -574,13 +625,33 @@ export class DockerEndpoint {
     this.emitContainer('destroy', vm);
   }
 
-  private renameContainer(_ref: string, _query: URLSearchParams, _res: ServerResponse): Promise<void> {
-    return Promise.reject(
-      notSupported(
-        'docker rename',
-        "a container VM's identity (its BIOS UUID, and so its id) derives from its VCH and its name; create a container with the new name and remove the old one",
-      ),
-    );
+  /** rename: the VM and its name marker get the new name; its BIOS UUID, and so its id, stay. */
+  private async renameContainer(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
+    const newName = (query.get('name') ?? '').replace(/^\//, '');
+    if (newName === '') throw badRequest('docker rename: give the new name (docker rename CONTAINER NEW_NAME)');
+    const engine = this.options.engine.forCommand();
+    const vm = await this.findContainer(ref, engine);
+    const oldName = String(vm.name);
+    if (newName === oldName) throw conflict(`Renaming a container with the same name as its current name: "${oldName}"`);
+    this.refuseManaged(vm, 'change its name in that configuration and apply (which replaces the container VM).');
+    const taken = (await this.containers(engine)).find((other) => other.name === newName);
+    if (taken) {
+      throw conflict(
+        `Error when allocating new name: Conflict. The container name "/${newName}" is already in use by container "${containerId(taken)}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
+    }
+    let now: Attrs;
+    try {
+      now = await engine.rename('container_vm', vm, newName);
+    } catch (err) {
+      const problems = (err as { problems?: readonly Problem[] }).problems;
+      if (problems?.some((p) => p.summary === 'Name in use')) throw conflict((err as Error).message);
+      if (problems && problems.length > 0) throw badRequest(`docker rename ${oldName} ${newName}: ${(err as Error).message}`);
+      throw err;
+    }
+    this.emitContainer('rename', now, { oldName: `/${oldName}` });
+    res.writeHead(204);
+    res.end();
   }
 
   /** wait: the headers go out at once (the CLI waits for them before it starts the container), the body when the condition holds. */

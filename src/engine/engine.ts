@@ -341,6 +341,18 @@ export class VsphereEngine implements Engine {
     return l.listIn(this.context({}, type), vchId);
   }
 
+  async rename(type: ResourceType, prior: Attrs, newName: string): Promise<Attrs> {
+    const l = this.lifecycle(type);
+    if (!l.rename) throw new ResourceError(`a ${type} cannot be renamed in place; change its name in the configuration to replace it`);
+    return l.rename(this.context({}, type, newName), prior, newName);
+  }
+
+  async signal(type: ResourceType, prior: Attrs, signal: number): Promise<void> {
+    const l = this.lifecycle(type);
+    if (!l.signal) throw new ResourceError(`a ${type} runs no process to signal`);
+    return l.signal(this.context({}, type, String(prior.name ?? '')), prior, signal);
+  }
+
   forCommand(): Engine {
     return new VsphereEngine(this.client, this.options, false);
   }

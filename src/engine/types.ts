@@ -110,6 +110,16 @@ export interface Engine {
    */
   listIn(type: ResourceType, vchId: string): Promise<Attrs[]>;
   /**
+   * The object of state `prior` under a new name, its id kept (the Docker endpoint's rename); the
+   * new state. Refused for types that cannot be renamed in place.
+   */
+  rename(type: ResourceType, prior: Attrs, newName: string): Promise<Attrs>;
+  /**
+   * Sends a signal (Linux number) to the process the object of state `prior` runs (docker stop and
+   * kill -s); returns once vSphere holds the request, not when the process took it.
+   */
+  signal(type: ResourceType, prior: Attrs, signal: number): Promise<void>;
+  /**
    * A new engine on this one's vSphere session, with memos and identity claims of its own: a
    * long-running front end (the Docker endpoint) runs each request as one command, so what others
    * changed in vSphere meanwhile is read again. Closing it leaves the session open.

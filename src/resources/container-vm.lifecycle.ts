@@ -1,10 +1,12 @@
 /**
  * container_vm against vSphere. The VM's BIOS UUID is UUIDv5(VCH id, name): a create that crashed
  * midway is found again by FindByUuid and adopted (only when it carries our markers), never
- * duplicated. What the user asked for is kept in extraConfig `vic.spec`; the merged container
+ * duplicated. A container VM renamed in place (docker rename) keeps its UUID and records the name it
+ * derives from (`vic.uuid_seed`); a new container VM that takes the old name then derives its UUID
+ * from (name, 1), (name, 2)… whichever no renamed VM holds. What the user asked for is kept in extraConfig `vic.spec`; the merged container
  * config the guest reads is `guestinfo.vic.config`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { inspectStoredImage, imageLayout, type ImageMetadata } from '../images';
 import {
@@ -32,7 +34,7 @@ import {
   virtualDisk,
   type VirtualDeviceConfigSpec,
 } from '../vsphere/virtual-devices';
-import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm } from '../vsphere/virtual-machine';
+import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm, renameEntity } from '../vsphere/virtual-machine';
 import { containerVm, type ContainerVmAttrs } from './container-vm';
 import { ResourceError } from './errors';
 import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig } from './guest-config';
@@ -50,6 +52,48 @@ export function containerVmUuid(vchId: string, name: string): string {
   return uuidv5(`${vchId}/${name}`, CONTAINER_VM_UUID_NAMESPACE);
 }
 
+/** How many renamed container VMs may keep UUIDs derived from one name before a new one is refused. */
+const MAX_UUID_GENERATIONS = 64;
+
+/** The seed of the n-th UUID a name may take: the name itself first, as for every VM made before renames existed; "/" is in no name. */
+function uuidSeed(name: string, generation: number): string {
+  return generation === 0 ? name : `${name}/${generation}`;
+}
+
+/** The BIOS UUID a container VM was made with: derived from its seed marker (set by a rename, or for a later generation), else its name. */
+export function expectedUuid(vm: VmRow, vchId: string): string | undefined {
+  const seed = vm.extraConfig.get(KEYS.uuidSeed) ?? vm.extraConfig.get(KEYS.name);
+  return seed === undefined ? undefined : containerVmUuid(vchId, seed);
+}
+
+interface UuidChoice {
+  readonly uuid: string;
+  readonly seed: string;
+  /** The VM that holds the UUID now (ours, of this name: a create to adopt or one held; or a foreign VM). */
+  readonly holder?: VmRow;
+}
+
+/**
+ * The BIOS UUID for a new container VM `name`: the first derivation that no renamed container VM of
+ * the VCH keeps. A VM of this name that holds one (a lost create) or a foreign VM stops the walk,
+ * so crash-safe adoption and the refusal of squatters work as for the first derivation.
+ */
+async function chooseUuid(vchId: string, name: string, holderOf: (uuid: string) => Promise<VmRow | undefined>): Promise<UuidChoice> {
+  for (let generation = 0; generation < MAX_UUID_GENERATIONS; generation++) {
+    const seed = uuidSeed(name, generation);
+    const uuid = containerVmUuid(vchId, seed);
+    const holder = await holderOf(uuid);
+    const renamedAway = holder !== undefined && isOurs(holder, vchId) && holder.extraConfig.get(KEYS.name) !== name;
+    if (!renamedAway) return { uuid, seed, holder };
+  }
+  throw new ResourceError(
+    `${MAX_UUID_GENERATIONS} renamed container VMs of VCH ${vchId} keep the BIOS UUIDs that a container VM named "${name}" may take; choose another name`,
+  );
+}
+
+/** A signal for the container's process, "<sequence> <number>": guest-readable, as the tether reads it under vSphere. */
+export const SIGNAL_KEY = 'guestinfo.vic.signal';
+
 /** extraConfig keys: `vic.*` are not guest-readable (only `guestinfo.*` is). */
 export const KEYS = {
   owner: 'vic.owner',
@@ -59,6 +103,8 @@ export const KEYS = {
   spec: 'vic.spec',
   labels: 'vic.labels',
   exposedPorts: 'vic.exposed_ports',
+  /** The name the BIOS UUID derives from, when it is not the current name (renamed, or a later generation). */
+  uuidSeed: 'vic.uuid_seed',
   /** `pending` from CreateVM until the create returns, then `done`: only a pending VM is adopted. */
   created: 'vic.created',
 } as const;
@@ -402,13 +448,11 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
  * The VM of a create that stopped midway (found by its BIOS UUID), brought to the config and marked
  * done; none when there is none. A VM that is not ours, or that another resource holds, is refused.
  */
-async function adoptLeftover(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: string): Promise<Attrs | undefined> {
+async function adoptLeftover(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: string, existing: VmRow | undefined): Promise<Attrs | undefined> {
   const { client } = ctx;
   const { vch_id: vchId, name } = config;
-  const existingRef = await new Inventory(client).findVmByUuid(uuid);
-  if (!existingRef) return undefined;
-  const existing = await readVm(client, existingRef);
   if (!existing) return undefined;
+  const existingRef = moRef('VirtualMachine', existing.moid);
   if (!isOurs(existing, vchId, name)) {
     throw new ResourceError(
       `VM ${existing.name} (${existing.moid}) already has BIOS UUID ${uuid} and was not made by vic-iac; refusing to adopt it. Choose another name, or remove that VM.`,
@@ -427,6 +471,8 @@ async function adoptLeftover(ctx: LifecycleContext, config: ContainerVmAttrs, uu
 /** A new VM as CreateVM_Task takes it: its devices, its markers (created: pending) and where its files go. */
 interface PlannedVm {
   readonly uuid: string;
+  /** What the UUID derives from: the name, or a later generation of it. */
+  readonly seed: string;
   readonly marker: VchMarker;
   readonly dc: Parameters<typeof networkOf>[1];
   /** The VM's directory in the image store. */
@@ -436,7 +482,7 @@ interface PlannedVm {
   readonly extraConfig: Record<string, string>;
 }
 
-async function plannedVm(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: string, marker: VchMarker): Promise<PlannedVm> {
+async function plannedVm(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: string, seed: string, marker: VchMarker): Promise<PlannedVm> {
   const { name } = config;
   const image = await storedImage(ctx, marker, config.image_id);
   const networks = wantedNetworks(config, marker);
@@ -446,7 +492,9 @@ async function plannedVm(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: 
 
   const ds = marker.datastore;
   const layout = imageLayout(config.image_id);
-  const dir = `${marker.image_store_path}/containers/${name}`;
+  // A renamed container VM keeps the directory of its first name: a later one of that name gets its
+  // UUID as directory, which no name is in practice.
+  const dir = `${marker.image_store_path}/containers/${seed === name ? name : uuid}`;
   const imageKB = Math.ceil(image.size_bytes / 1024);
   const devices: VirtualDeviceConfigSpec[] = [
     addDevice(pvscsiController(-100)),
@@ -477,11 +525,12 @@ async function plannedVm(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: 
     [KEYS.spec]: JSON.stringify(specOf(config, networks, uuid)),
     [KEYS.labels]: JSON.stringify(config.labels ?? {}),
     [KEYS.created]: 'pending',
+    ...(seed !== name ? { [KEYS.uuidSeed]: seed } : {}),
     // For a runner that can publish them (the embedded simulator's, docs/runner.md).
     ...(image.exposed_ports?.length ? { [KEYS.exposedPorts]: image.exposed_ports.join(',') } : {}),
     'disk.EnableUUID': 'TRUE',
   };
-  return { uuid, marker, dc, dir, vmPath: datastorePath(ds, `${dir}/${name}.vmx`), devices, extraConfig };
+  return { uuid, seed, marker, dc, dir, vmPath: datastorePath(ds, `${dir}/${name}.vmx`), devices, extraConfig };
 }
 
 /**
@@ -804,9 +853,8 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       // what this engine creates or deletes is ours, so it cannot change who else holds a UUID, and
       // Terraform plans each new VM again while applying: dropping the snapshot at every create made
       // an apply of N VMs take a snapshot of the growing pool per VM (bench/README.md, apply).
-      const uuid = containerVmUuid(vchId, config.name);
       const pool = await ctx.memo(`uuid-holders:${vchId}`, () => takeSnapshot(ctx.client, [vchId]));
-      const vm = pool.vmsByUuid.get(uuid);
+      const { uuid, holder: vm } = await chooseUuid(vchId, config.name, (u) => Promise.resolve(pool.vmsByUuid.get(u)));
       if (vm && !isOurs(vm, vchId, config.name)) {
         problems.push({
           path: ['name'],
@@ -828,11 +876,15 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
 
   async create(ctx, config) {
     const { client } = ctx;
-    const uuid = containerVmUuid(config.vch_id, config.name);
-    const adopted = await adoptLeftover(ctx, config, uuid);
+    const inventory = new Inventory(client);
+    const { uuid, seed, holder } = await chooseUuid(config.vch_id, config.name, async (u) => {
+      const ref = await inventory.findVmByUuid(u);
+      return ref ? readVm(client, ref) : undefined;
+    });
+    const adopted = await adoptLeftover(ctx, config, uuid, holder);
     if (adopted) return adopted;
     const marker = await vchMarker(ctx, config.vch_id);
-    const planned = await plannedVm(ctx, config, uuid, marker);
+    const planned = await plannedVm(ctx, config, uuid, seed, marker);
     const { extraConfig, vmPath } = planned;
     const name = config.name;
     ctx.progress('create VM');
@@ -886,6 +938,42 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     await detachVolumes(ctx, ref);
     ctx.progress('destroy');
     await destroyVm(ctx.client, ref).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  },
+
+  // The name is the IaC identity (a plan replaces the VM for a new name); docker rename keeps the VM
+  // and its BIOS UUID, which then derives from the seed marker, not the name.
+  async rename(ctx, prior, newName) {
+    const { client } = ctx;
+    const problems = (containerVm.schema.name.validate ?? []).flatMap((v) => v(newName, ['name'], prior));
+    if (problems.length > 0) throw new ResourceError(problems.map((p) => p.detail).join('; '), problems);
+    const vm = await readVm(client, moRef('VirtualMachine', String(prior.moid)));
+    if (!vm || !isOurs(vm, prior.vch_id) || (prior.id && vm.uuid !== String(prior.id).toLowerCase()))
+      throw new ResourceError(`container VM "${prior.name}" (${String(prior.moid)}) no longer exists; refresh and try again`);
+    const oldName = vm.extraConfig.get(KEYS.name) ?? vm.name;
+    if (oldName === newName) return stateOfVm(vm, { secrets: { known: prior } });
+    const pool = await takeSnapshot(client, [prior.vch_id]);
+    const taken = [...pool.vmsByUuid.values()].find((other) => other.moid !== vm.moid && isOurs(other, prior.vch_id, newName));
+    if (taken) {
+      const detail = `container VM "${newName}" already exists in VCH ${prior.vch_id} (${taken.moid}); choose another name, or remove that one first`;
+      throw new ResourceError(detail, [{ path: ['name'], severity: 'error', summary: 'Name in use', detail }]);
+    }
+    // Markers first: the listing reads the name from vic.name, and the UUID keeps its seed.
+    const seed = vm.extraConfig.get(KEYS.uuidSeed) ?? oldName;
+    await reconfigureVm(client, moRef('VirtualMachine', vm.moid), {
+      extraConfig: { [KEYS.name]: newName, [KEYS.uuidSeed]: seed },
+    });
+    ctx.progress('rename VM');
+    await renameEntity(client, moRef('VirtualMachine', vm.moid), newName);
+    const now = await readVm(client, moRef('VirtualMachine', vm.moid));
+    if (!now) throw new ResourceError(`container VM "${newName}" (${vm.moid}) disappeared while it was renamed`);
+    return stateOfVm(now, { secrets: { known: prior } });
+  },
+
+  // The request goes where the hypervisor side of the tether reads it (guest-config.md, Signals);
+  // a new sequence makes each request new, so the same signal twice is delivered twice.
+  async signal(ctx, prior, signal) {
+    const sequence = `${Date.now().toString(36)}.${randomBytes(3).toString('hex')}`;
+    await reconfigureVm(ctx.client, moRef('VirtualMachine', String(prior.moid)), { extraConfig: { [SIGNAL_KEY]: `${sequence} ${signal}` } });
   },
 
   async importState(ctx, id) {

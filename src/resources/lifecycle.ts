@@ -89,4 +89,11 @@ export interface Lifecycle<A extends Attrs = Attrs> {
    * `docker images`), for resources that live inside a VCH without a VM to find them by.
    */
   listIn?(ctx: LifecycleContext, vchId: string): Promise<Attrs[]>;
+  /**
+   * Gives the object another name while it keeps its id (`docker rename`), for resources whose
+   * name can change in place although a plan replaces the object when the configured name changes.
+   */
+  rename?(ctx: LifecycleContext, prior: A, newName: string): Promise<Attrs>;
+  /** Asks the object's running process to take a signal (Linux number); returns once vSphere has the request. */
+  signal?(ctx: LifecycleContext, prior: A, signal: number): Promise<void>;
 }

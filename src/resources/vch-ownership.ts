@@ -41,7 +41,7 @@ import { datastorePath, makeDirectory } from '../vsphere/file-manager';
 import { retrieveFromContainer, retrieveObject } from '../vsphere/property-collector';
 import { createResourcePool, updateResourcePool, type ResourcePoolSpec } from '../vsphere/resource-pool';
 import { Inventory, type Datacenter, type InventoryObject } from '../vsphere/inventory';
-import { containerVmUuid, isOurs } from './container-vm.lifecycle';
+import { expectedUuid, isOurs } from './container-vm.lifecycle';
 import { ResourceError } from './errors';
 import type { Problem } from './schema';
 import { PoolRow, VCH_MARKER_FIELD, VmRow, takeSnapshot, unreadableMarker } from './snapshot';
@@ -357,10 +357,10 @@ export async function checkNewVchOwnership(
 // ---------------------------------------------------------------------------------------------
 // Delete
 
-/** A container VM of this VCH: our markers, and the BIOS UUID vic-iac derives from the VCH and the name. */
+/** A container VM of this VCH: our markers, and the BIOS UUID vic-iac derives from the VCH and the name (or its seed, once renamed). */
 export function isContainerVmOf(vm: VmRow, vchId: string): boolean {
-  const name = vm.extraConfig.get('vic.name');
-  return isOurs(vm, vchId) && name !== undefined && vm.uuid === containerVmUuid(vchId, name);
+  const uuid = expectedUuid(vm, vchId);
+  return isOurs(vm, vchId) && uuid !== undefined && vm.uuid === uuid;
 }
 
 /** The datacenter an entity lives in, by walking up its `parent` chain (vSphere's own identity). */

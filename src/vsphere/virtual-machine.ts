@@ -102,6 +102,11 @@ export async function shutdownGuest(client: VimClient, vm: ManagedObjectReferenc
   await client.call('ShutdownGuest', vm);
 }
 
+/** Rename_Task on any managed entity: its inventory name only (a VM's files keep theirs). */
+export async function renameEntity(client: VimClient, entity: ManagedObjectReference, newName: string, options: TaskOptions = {}): Promise<void> {
+  await runTask(client, 'Rename_Task', entity, { newName }, options);
+}
+
 /** Destroy_Task on any managed entity (VM, folder, resource pool). */
 export async function destroyEntity(client: VimClient, entity: ManagedObjectReference, options: TaskOptions = {}): Promise<void> {
   await runTask(client, 'Destroy_Task', entity, {}, options);

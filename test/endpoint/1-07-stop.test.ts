@@ -1,4 +1,8 @@
-/** VIC Group1 1-07 stop, with a guest that really runs: stop powers the container VM off (exit 137). */
+/**
+ * VIC Group1 1-07 stop, with guests that really run: stop sends the process SIGTERM through the
+ * tether and waits -t seconds; a process that ends on it exits with its own code, one that ignores
+ * it is killed with its VM after the timeout (exit 137). Both boot at once.
+ */
 import { useDockerBed, waitUntilProcessRuns } from './docker-env';
 
 const BOOT_MS = 240_000;
@@ -7,21 +11,37 @@ describe('1-07 docker stop', () => {
   const bed = useDockerBed({ sim: { runGuests: { maxRunning: 2 } }, pull: true, vchName: 'vch-stop' });
 
   test(
-    'GIVEN a running container WHEN docker stop -t 1 runs THEN it prints the name, and ps shows it exited; a second stop is a no-op',
+    'GIVEN a container that traps TERM and one that ignores it WHEN docker stop runs THEN the first exits 0 at once, the second 137 after -t; a second stop is a no-op',
     async () => {
-      const d = await bed().docker(['run', '-d', '--name', 'stop-1', bed().image, 'sleep', '600'], { timeoutMs: BOOT_MS });
-      expect(d.code).toBe(0);
+      const trapper = ['sh', '-c', 'trap "echo got TERM; exit 0" TERM; echo ready; while true; do sleep 1; done'];
+      const deaf = ['sh', '-c', 'trap "" TERM; echo ready; while true; do sleep 1; done'];
+      expect((await bed().docker(['run', '-d', '--name', 'stop-1', bed().image, ...trapper], { timeoutMs: BOOT_MS })).code).toBe(0);
+      expect((await bed().docker(['run', '-d', '--name', 'stop-2', bed().image, ...deaf], { timeoutMs: BOOT_MS })).code).toBe(0);
       await waitUntilProcessRuns(bed(), 'stop-1');
-      const r = await bed().docker(['stop', '-t', '1', 'stop-1'], { timeoutMs: BOOT_MS });
+      await waitUntilProcessRuns(bed(), 'stop-2');
+
+      const began = Date.now();
+      const r = await bed().docker(['stop', '-t', '5', 'stop-1'], { timeoutMs: BOOT_MS });
+      const took = Date.now() - began;
       expect([r.code, r.stdout, r.stderr]).toEqual([0, 'stop-1\n', '']);
-      const ps = await bed().docker(['ps', '-a', '--format', '{{.Names}} {{.State}} {{.Status}}']);
-      expect(ps.stdout).toMatch(/^stop-1 exited Exited \(137\) (Less than a second|\d+ seconds?) ago\n$/);
+      expect(took).toBeLessThan(5000);
+      const ps = await bed().docker(['ps', '-a', '--filter', 'name=stop-1', '--format', '{{.Names}} {{.State}} {{.Status}}']);
+      expect(ps.stdout).toMatch(/^stop-1 exited Exited \(0\) (Less than a second|\d+ seconds?) ago\n$/);
+      expect((await bed().docker(['logs', 'stop-1'])).stdout).toBe('ready\ngot TERM\n');
+
+      const began2 = Date.now();
+      const r2 = await bed().docker(['stop', '-t', '2', 'stop-2'], { timeoutMs: BOOT_MS });
+      expect([r2.code, r2.stdout, r2.stderr]).toEqual([0, 'stop-2\n', '']);
+      expect(Date.now() - began2).toBeGreaterThanOrEqual(2000);
+      const code = await bed().docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'stop-2']);
+      expect(code.stdout).toBe('exited 137\n');
+
       const again = await bed().docker(['stop', 'stop-1']);
       expect([again.code, again.stdout]).toEqual([0, 'stop-1\n']);
       const none = await bed().docker(['stop', 'nope']);
       expect(none.code).toBe(1);
       expect(none.stderr).toMatch(/No such container: nope/);
     },
-    BOOT_MS,
+    BOOT_MS * 2,
   );
 });

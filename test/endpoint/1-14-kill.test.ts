@@ -1,4 +1,8 @@
-/** VIC Group1 1-14 kill, with a guest that really runs: kill powers the container VM off at once. */
+/**
+ * VIC Group1 1-14 kill, with a guest that really runs: a signal other than KILL reaches the
+ * process through the tether (a trap prints a line, the container keeps running); KILL powers the
+ * container VM off at once (exit 137).
+ */
 import { useDockerBed, waitUntilProcessRuns } from './docker-env';
 
 const BOOT_MS = 240_000;
@@ -6,11 +10,36 @@ const BOOT_MS = 240_000;
 describe('1-14 docker kill', () => {
   const bed = useDockerBed({ sim: { runGuests: { maxRunning: 2 } }, pull: true, vchName: 'vch-kill' });
 
+  async function logsUntil(name: string, want: string, timeoutMs = 30_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let out = '';
+    while (Date.now() < deadline) {
+      out = (await bed().docker(['logs', name])).stdout;
+      if (out === want) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return out;
+  }
+
   test(
-    'GIVEN a running container WHEN docker kill -s KILL runs THEN it prints the name and the container exited 137; killing it again is refused',
+    'GIVEN a container that traps USR1 WHEN docker kill -s USR1 runs THEN the trap prints in docker logs and it keeps running; kill -s KILL ends it with 137; killing it again is refused',
     async () => {
-      expect((await bed().docker(['run', '-d', '--name', 'kill-1', bed().image, 'sleep', '600'], { timeoutMs: BOOT_MS })).code).toBe(0);
+      const trapper = ['sh', '-c', 'trap "echo got USR1" USR1; echo ready; while true; do sleep 1; done'];
+      expect((await bed().docker(['run', '-d', '--name', 'kill-1', bed().image, ...trapper], { timeoutMs: BOOT_MS })).code).toBe(0);
       await waitUntilProcessRuns(bed(), 'kill-1');
+
+      const u = await bed().docker(['kill', '-s', 'USR1', 'kill-1']);
+      expect([u.code, u.stdout, u.stderr]).toEqual([0, 'kill-1\n', '']);
+      expect(await logsUntil('kill-1', 'ready\ngot USR1\n')).toBe('ready\ngot USR1\n');
+      const u2 = await bed().docker(['kill', '--signal', 'SIGUSR1', 'kill-1']);
+      expect(u2.code).toBe(0);
+      expect(await logsUntil('kill-1', 'ready\ngot USR1\ngot USR1\n')).toBe('ready\ngot USR1\ngot USR1\n');
+      expect((await bed().docker(['inspect', '--format', '{{.State.Status}}', 'kill-1'])).stdout).toBe('running\n');
+
+      const bad = await bed().docker(['kill', '-s', 'NOPE', 'kill-1']);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/Invalid signal: NOPE/);
+
       const r = await bed().docker(['kill', '-s', 'KILL', 'kill-1']);
       expect([r.code, r.stdout, r.stderr]).toEqual([0, 'kill-1\n', '']);
       const code = await bed().docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'kill-1']);
@@ -19,6 +48,6 @@ describe('1-14 docker kill', () => {
       expect(again.code).toBe(1);
       expect(again.stderr).toMatch(/Cannot kill container: kill-1: container [0-9a-f]{64} is not running/);
     },
-    BOOT_MS,
+    BOOT_MS * 2,
   );
 });

@@ -81,6 +81,7 @@ type guest struct {
 	segments  []*segment
 	sockets   []string
 	forwarded bool
+	signals   signalChannel
 }
 
 // Runner runs the guests of the simulator's powered-on vic VMs.
@@ -228,7 +229,7 @@ func (r *Runner) UpdateObject(_ *simulator.Context, obj mo.Reference, changes []
 		return
 	}
 	for _, c := range changes {
-		if c.Name == "runtime.powerState" || c.Name == "summary.runtime.bootTime" {
+		if c.Name == "runtime.powerState" || c.Name == "summary.runtime.bootTime" || isSignalChange(c.Name) {
 			r.poke(ref)
 			return
 		}
@@ -293,6 +294,7 @@ type observation struct {
 	exists, ours, on bool
 	boot             time.Time
 	name             string
+	signal           string
 }
 
 func observe(ref types.ManagedObjectReference) observation {
@@ -309,6 +311,7 @@ func observe(ref types.ManagedObjectReference) observation {
 		}
 		if vm.Config != nil {
 			o.ours = extraConfigValue(vm.Config.ExtraConfig, ownerKey) == ownerValue
+			o.signal = extraConfigValue(vm.Config.ExtraConfig, signalKey)
 		}
 	})
 	return o
@@ -328,6 +331,9 @@ func (r *Runner) reconcile(ref types.ManagedObjectReference) {
 	if g != nil && !g.stopping && (!want || !g.boot.Equal(o.boot)) {
 		r.stopLocked(g)
 		return
+	}
+	if g != nil && !g.stopping && g.state == stateRunning {
+		r.forwardSignal(g, o.signal)
 	}
 	if want && g == nil {
 		g = &guest{ref: ref, name: o.name, boot: o.boot, state: stateQueued, exited: make(chan struct{}), stderr: &tail{}}
@@ -485,6 +491,10 @@ func (r *Runner) start(g *guest, configFile string) error {
 	}
 	defer statusWrite.Close()
 	cmd.Stdout = statusWrite
+	if err := g.signals.open(cmd, currentSignal(vm)); err != nil {
+		statusRead.Close()
+		return err
+	}
 	cmd.Stderr = g.stderr
 	// The kernel kills QEMU if the launcher dies without stopping it (SIGKILL, a crash).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
@@ -492,13 +502,16 @@ func (r *Runner) start(g *guest, configFile string) error {
 	defer r.mu.Unlock()
 	if g.stopping || r.closed {
 		statusRead.Close()
+		g.signals.close()
 		return errors.New("powered off before QEMU started")
 	}
 	if err := cmd.Start(); err != nil {
 		statusRead.Close()
+		g.signals.close()
 		return err
 	}
 	started = true
+	g.signals.started()
 	g.status = statusRead
 	g.ports = ports
 	g.segments, g.sockets = segments, sockets
@@ -632,6 +645,7 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	}
 	r.nets.release(g.segments, g.sockets)
 	close(g.exited)
+	g.signals.close()
 	r.poke(g.ref)
 }
 

@@ -37,7 +37,8 @@ export const containerVm = {
       type: t.string,
       computed: true,
       stable: true,
-      description: 'BIOS UUID of the VM: UUIDv5 of (VCH id, name), so a crashed create is found again, never duplicated.',
+      description:
+        'BIOS UUID of the VM: UUIDv5 of (VCH id, name), or of (VCH id, name, n) when a renamed container VM still holds the first, so a crashed create is found again, never duplicated. A rename keeps it.',
     },
     vch_id: {
       type: t.string,

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Attrs } from '../resources';
 import { ZERO_TIME, humanDuration, unixSeconds } from './protocol';
+import { mountsOf } from './volumes';
 
 /**
  * Labels the endpoint adds to the containers it makes: where a container came from and what only
@@ -109,7 +110,7 @@ export function containerSummary(vm: Attrs, now = Date.now()): Record<string, un
     Status: statusText(vm, now),
     HostConfig: { NetworkMode: 'default' },
     NetworkSettings: { Networks: networksOf(vm) },
-    Mounts: [],
+    Mounts: mountsOf(vm),
   };
 }
 
@@ -194,7 +195,7 @@ export function containerInspect(vm: Attrs): Record<string, unknown> {
       MacAddress: '',
       Networks: networks,
     },
-    Mounts: [],
+    Mounts: mountsOf(vm),
     // Where vSphere has it: for users who go looking in the vSphere Client.
     VSphere: { Moid: vm.moid ?? null, BiosUuid: vm.id ?? null, VmPath: vm.vm_path ?? null, Vch: vm.vch_id ?? null },
   };

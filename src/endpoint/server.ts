@@ -43,6 +43,7 @@ import {
 import { EventLog, type DockerEvent } from './events';
 import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
+import { DockerVolumes, parseBinds } from './volumes';
 
 export interface EndpointOptions {
   /** The engine whose vSphere session the endpoint uses; each request gets `forCommand()` of it. */
@@ -80,6 +81,7 @@ const FLAG_OF: Record<string, string> = {
   max_restarts: '--restart on-failure:N',
   networks: '--network',
   hostname: '-h/--hostname',
+  volumes: '-v/--volume',
   image_id: 'the image',
 };
 
@@ -121,8 +123,7 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/containers\/[^/]+\/update$/, 'docker update', 'change cpus or memory_mb in the IaC spec, or re-create the container'],
   [/^\/containers\/[^/]+\/resize$/, 'a TTY', 'run without -t'],
   [/^\/containers\/[^/]+\/changes$/, 'docker diff', "the container's writable disk is a VMDK in the VCH's datastore"],
-  [/^\/containers\/prune$|^\/images\/prune$|^\/networks\/prune$|^\/volumes\/prune$|^\/system\/df$/, 'prune and system df', 'docker rm and docker rmi'],
-  [/^\/volumes/, 'docker volume', 'volumes are not built yet in vic-iac'],
+  [/^\/containers\/prune$|^\/images\/prune$|^\/networks\/prune$|^\/system\/df$/, 'prune and system df', 'docker rm and docker rmi'],
   [
     /^\/networks\/(create|[^/]+\/(connect|disconnect))$|^\/networks\/[^/]+$/,
     'creating or changing networks',
@@ -150,6 +151,10 @@ export class DockerEndpoint {
   private closed = false;
   /** Last state seen of each container, to tell `die` events when a guest ends by itself. */
   private readonly lastState = new Map<string, string>();
+  private readonly volumes = new DockerVolumes(
+    () => this.vch.id,
+    (engine) => this.containers(engine),
+  );
 
   constructor(private readonly options: EndpointOptions) {}
 
@@ -282,6 +287,8 @@ export class DockerEndpoint {
     if (is('GET', /^\/images\/json$/)) return sendJson(res, 200, await this.listImages());
     if (method === 'GET' && /^\/images\/.+\/json$/.test(path)) return sendJson(res, 200, await this.inspectImage(decodeURIComponent(path.slice(8, -5))));
     if (method === 'DELETE' && /^\/images\/.+$/.test(path)) return this.removeImage(decodeURIComponent(path.slice(8)), res);
+
+    if (seg[0] === 'volumes') return this.volumes.route(this.options.engine.forCommand(), method, seg, query, req, res);
 
     if (is('GET', /^\/networks$/)) return sendJson(res, 200, await this.networks());
     if (method === 'GET' && seg[0] === 'networks' && seg.length === 2) {
@@ -426,8 +433,9 @@ export class DockerEndpoint {
     const host = body.HostConfig ?? {};
     if (body.Tty) throw notSupported('a TTY (-t)', 'run without -t; the output comes through docker logs and attach');
     if (body.OpenStdin) throw notSupported('stdin (-i)', 'attach is output-only; run without -i');
-    if (host.Binds?.length || (body.Volumes && Object.keys(body.Volumes).length > 0))
-      throw notSupported('volumes (-v)', 'volumes are not built yet in vic-iac');
+    const binds = parseBinds(host.Binds, body.Volumes);
+    if (host.Mounts?.length) throw badRequest('--mount is not supported by vic-iac; use -v <volume name>:<path>[:ro]');
+    if (host.VolumesFrom?.length) throw badRequest('--volumes-from is not supported by vic-iac; name the volumes with -v <volume name>:<path>');
     if (host.PortBindings && Object.keys(host.PortBindings).length > 0) {
       throw notSupported(
         'publishing ports (-p)',
@@ -481,10 +489,18 @@ export class DockerEndpoint {
     const network = host.NetworkMode;
     if (network && network !== 'default' && network !== 'bridge') config.networks = [network];
 
-    const plan = await engine.plan('container_vm', null, config);
-    const text = problemsText(plan.problems);
-    if (text) throw badRequest(text);
-    const made = (await engine.apply(plan)) as Attrs;
+    const mounts = await this.volumes.mountsFor(engine, binds);
+    if (mounts.volumes.length > 0) config.volumes = mounts.volumes;
+    let made: Attrs;
+    try {
+      const plan = await engine.plan('container_vm', null, config);
+      const text = problemsText(plan.problems);
+      if (text) throw badRequest(text);
+      made = (await engine.apply(plan)) as Attrs;
+    } catch (err) {
+      await this.volumes.undo(engine, mounts.made);
+      throw err;
+    }
     const id = containerId(made);
     this.lastState.set(id, 'created');
     this.emitContainer('create', made);
@@ -1089,6 +1105,8 @@ interface CreateBody {
     RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
     NetworkMode?: string;
     Binds?: string[] | null;
+    Mounts?: unknown[] | null;
+    VolumesFrom?: string[] | null;
     PortBindings?: Record<string, unknown> | null;
   };
 }

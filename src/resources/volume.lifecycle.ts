@@ -347,6 +347,25 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
     await deleteDatastoreFile(client, datastorePath(loc.datastore, loc.dir), dc.ref).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
   },
 
+  async listIn(ctx, vchId) {
+    const vch = await vchMarkerOf(ctx, vchId);
+    const dc = await ctx.memo(`datacenter:${vch.datacenter}`, () => datacenterOf(ctx, vch.datacenter));
+    // One folder search finds them all; the markers (labels, size) are read side by side.
+    const names = [...(await volumesInStore(ctx, dc, vch.datastore, vch.image_store_path))].sort();
+    const rows = await Promise.all(
+      names.map(async (name) => {
+        const loc = volumeLocation(vch.datastore, vch.image_store_path, name);
+        // A marker that is not ours, or names another VCH, is not a volume of this VCH to show.
+        const marker = await readVolumeMarker(ctx.client, dc.name, loc).catch((err: unknown) =>
+          err instanceof ResourceError ? undefined : Promise.reject(err),
+        );
+        if (!marker || marker.vch !== vchId || marker.name !== name) return undefined;
+        return stateOf(loc, { vch_id: vchId, size_mb: marker.size_mb, labels: marker.labels, force_destroy: false });
+      }),
+    );
+    return rows.filter((r): r is Attrs => r !== undefined);
+  },
+
   async importState(ctx, id) {
     const loc = parseVolumeId(id.trim());
     if (!loc) {

@@ -29,7 +29,7 @@ describe('1-04 docker create', () => {
   test('GIVEN volumes or published ports THEN create is refused with what to do instead', async () => {
     const v = await bed().docker(['create', '-v', '/data', bed().image]);
     expect(v.code).toBe(1);
-    expect(v.stderr).toMatch(/volumes \(-v\) is not supported by vic-iac/);
+    expect(v.stderr).toMatch(/-v \/data: anonymous volumes are not supported by vic-iac; name the volume: -v <name>:\/data/);
     const p = await bed().docker(['create', '-p', '8080:80', bed().image]);
     expect(p.code).toBe(1);
     expect(p.stderr).toMatch(/publishing ports \(-p\) is not supported by vic-iac/);

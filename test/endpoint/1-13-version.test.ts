@@ -93,7 +93,7 @@ describe('1-13 docker version, and the protocol edges', () => {
     ['POST', '/v1.45/build', /docker build is not supported by vic-iac: build the image elsewhere/],
     ['POST', '/containers/x/exec', /docker exec is not supported by vic-iac/],
     ['GET', '/swarm', /swarm is not supported by vic-iac/],
-    ['GET', '/volumes', /docker volume is not supported by vic-iac/],
+    ['POST', '/volumes/prune', /docker volume prune is not supported by vic-iac/],
     ['GET', '/something/else', /GET \/something\/else is not supported by vic-iac/],
   ])('GIVEN %s %s THEN 501 at once with what to use instead', async (method, path, message) => {
     const started = Date.now();
@@ -107,9 +107,9 @@ describe('1-13 docker version, and the protocol edges', () => {
     const exec = await bed().docker(['exec', 'x', 'ls']);
     expect(exec.code).toBe(1);
     expect(exec.stderr).toMatch(/(No such container: x|docker exec is not supported by vic-iac)/);
-    const vol = await bed().docker(['volume', 'ls']);
+    const vol = await bed().docker(['volume', 'prune', '-f']);
     expect(vol.code).toBe(1);
-    expect(vol.stderr).toMatch(/docker volume is not supported by vic-iac: volumes are not built yet/);
+    expect(vol.stderr).toMatch(/docker volume prune is not supported by vic-iac: remove the volumes you no longer need/);
     const swarm = await bed().docker(['swarm', 'init']);
     expect(swarm.code).toBe(1);
     expect(swarm.stderr).toMatch(/swarm is not supported by vic-iac/);

@@ -1,0 +1,268 @@
+/**
+ * Docker's volumes over the engine's volume resource: `docker volume create/ls/inspect/rm` and the
+ * `-v NAME:/path[:ro]` of `docker create` and `run`. Volumes are listed from the VCH's store on every
+ * call (one listing), so an endpoint restarted, and volumes made by Terraform, Pulumi or vic, show
+ * the same. What only Docker knows about a volume (that docker made it, and when) is in its labels.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Engine } from '../engine';
+import { formatPath, volume, type Attrs, type Problem } from '../resources';
+import { ApiError, badRequest, conflict, notFound, notSupported, parseFilters, readJsonBody, sendJson } from './protocol';
+import { LABEL, containerId, labelsOf } from './containers';
+
+/** Docker's words for the volume attributes, so a refused input names what the user typed. */
+const FLAG_OF: Record<string, string> = { name: 'the volume name', size_mb: '-o size', labels: '--label' };
+
+function problemsText(problems: readonly Problem[]): string {
+  return problems
+    .filter((p) => (p.severity ?? 'error') === 'error')
+    .map((p) => `${FLAG_OF[String(p.path[0] ?? '')] ?? formatPath(p.path)}: ${p.detail}`)
+    .join('; ');
+}
+
+const SUPPORTED_FILTERS = ['name', 'label', 'dangling'];
+
+/** The one driver option: the disk size, in MB unless a unit says otherwise (`512`, `512MB`, `2GB`). */
+const SIZE_OPTIONS = ['size', 'capacity'];
+const UNIT_MB: Record<string, number> = { '': 1, M: 1, MB: 1, MIB: 1, G: 1024, GB: 1024, GIB: 1024, T: 1024 * 1024, TB: 1024 * 1024, TIB: 1024 * 1024 };
+
+export function parseSizeOption(key: string, text: string): number {
+  const m = /^\s*(\d+)\s*([A-Za-z]*)\s*$/.exec(text);
+  const factor = m ? UNIT_MB[m[2].toUpperCase()] : undefined;
+  if (!m || factor === undefined) {
+    throw badRequest(
+      `-o ${key}=${text}: not a size. Allowed: a whole number of MB, GB or TB, e.g. -o ${key}=512MB or -o ${key}=2GB (a bare number is MB; the default is ${volume.schema.size_mb.default} MB)`,
+    );
+  }
+  return Number(m[1]) * factor;
+}
+
+/** The docker volume name of a volume_id (`[ds] store/volumes/<name>/<name>.vmdk`). */
+function nameOfId(id: string): string {
+  return /\/volumes\/([^/]+)\/[^/]+\.vmdk$/.exec(id)?.[1] ?? id;
+}
+
+/** A volume made with docker (not by a Terraform, Pulumi or vic state). */
+function madeByDocker(v: Attrs): boolean {
+  return labelsOf(v)[LABEL.origin] === 'docker';
+}
+
+/** The `Mounts` of a container's inspect document and `ps` row. */
+export function mountsOf(vm: Attrs): Array<Record<string, unknown>> {
+  const mounts = Array.isArray(vm.volumes) ? (vm.volumes as Attrs[]) : [];
+  return mounts.map((m) => ({
+    Type: 'volume',
+    Name: nameOfId(String(m.volume_id)),
+    Source: String(m.volume_id),
+    Destination: String(m.path),
+    Driver: 'vsphere',
+    Mode: m.read_only ? 'ro' : '',
+    RW: !m.read_only,
+    Propagation: '',
+  }));
+}
+
+/** One volume as the API shows it. */
+function volumeDoc(v: Attrs): Record<string, unknown> {
+  const labels = labelsOf(v);
+  return {
+    Name: String(v.name),
+    Driver: 'vsphere',
+    Mountpoint: String(v.id),
+    CreatedAt: labels[LABEL.created] ?? '',
+    Labels: labels,
+    Scope: 'local',
+    Options: { size: `${String(v.size_mb)}MB` },
+    Status: { datastore: String(v.datastore), size_mb: Number(v.size_mb) },
+  };
+}
+
+/** A `-v` of docker create: a named volume mounted at a path. */
+export interface VolumeBind {
+  readonly name: string;
+  readonly path: string;
+  readonly readOnly: boolean;
+}
+
+/**
+ * The `-v` list of a create body. A host path is a bind mount, which needs a host; an anonymous
+ * volume (`-v /path`) has no name to find it by again. Both are refused with what to do instead.
+ */
+export function parseBinds(binds: readonly string[] | null | undefined, anonymous: Record<string, unknown> | null | undefined): VolumeBind[] {
+  const anon = Object.keys(anonymous ?? {});
+  if (anon.length > 0) {
+    throw badRequest(
+      `-v ${anon[0]}: anonymous volumes are not supported by vic-iac; name the volume: -v <name>:${anon[0]} (an unknown name is created, ${volume.schema.size_mb.default} MB)`,
+    );
+  }
+  return (binds ?? []).map((spec) => {
+    const parts = spec.split(':');
+    if (parts.length < 2 || parts.length > 3) throw badRequest(`-v ${spec}: expected <volume name>:<path>[:ro|rw]`);
+    const [source, path, mode = 'rw'] = parts;
+    if (source.startsWith('/') || source.startsWith('.') || source.startsWith('~')) {
+      throw badRequest(`-v ${spec}: bind mounts are not supported by vic-iac: bind mounts need a host; use a named volume (-v <name>:${path})`);
+    }
+    if (mode !== 'ro' && mode !== 'rw') throw badRequest(`-v ${spec}: mode "${mode}" is not supported; allowed: ro, rw`);
+    return { name: source, path, readOnly: mode === 'ro' };
+  });
+}
+
+export class DockerVolumes {
+  constructor(
+    private readonly vchId: () => string,
+    /** The VCH's containers as vSphere has them now. */
+    private readonly containers: (engine: Engine) => Promise<Attrs[]>,
+  ) {}
+
+  list(engine: Engine): Promise<Attrs[]> {
+    return engine.listIn('volume', this.vchId());
+  }
+
+  /** Serves `/volumes…`. */
+  async route(engine: Engine, method: string, seg: readonly string[], query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (seg.length === 1 && method === 'GET') return sendJson(res, 200, await this.ls(engine, query));
+    if (seg.length === 2 && seg[1] === 'create' && method === 'POST') return this.createRequest(engine, req, res);
+    if (seg.length === 2 && seg[1] === 'prune') throw notSupported('docker volume prune', 'remove the volumes you no longer need with docker volume rm <name>');
+    if (seg.length === 2 && method === 'GET') return sendJson(res, 200, volumeDoc(await this.find(engine, seg[1])));
+    if (seg.length === 2 && method === 'DELETE') return this.rm(engine, seg[1], query.get('force') === '1' || query.get('force') === 'true', res);
+    throw notSupported(`${method} /${seg.join('/')}`, 'docker volume create, ls, inspect and rm are served');
+  }
+
+  private async find(engine: Engine, name: string): Promise<Attrs> {
+    const found = (await this.list(engine)).find((v) => v.name === name);
+    if (!found) throw notFound(`get ${name}: no such volume`);
+    return found;
+  }
+
+  private async ls(engine: Engine, query: URLSearchParams): Promise<Record<string, unknown>> {
+    const filters = parseFilters(query.get('filters'));
+    for (const key of filters.keys()) {
+      if (!SUPPORTED_FILTERS.includes(key)) throw badRequest(`invalid filter '${key}': vic-iac filters volumes by ${SUPPORTED_FILTERS.join(', ')}`);
+    }
+    const needUsers = filters.has('dangling');
+    const [volumes, vms] = await Promise.all([this.list(engine), needUsers ? this.containers(engine) : Promise.resolve([])]);
+    const used = new Set(vms.flatMap((vm) => mountsOf(vm).map((m) => String(m.Source))));
+    const shown = volumes.filter((v) =>
+      [...filters].every(([k, values]) => {
+        if (values.length === 0) return true;
+        if (k === 'name') return values.some((n) => String(v.name).includes(n));
+        if (k === 'label') {
+          const labels = labelsOf(v);
+          return values.every((l) => (l.includes('=') ? labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in labels));
+        }
+        const dangling = !used.has(String(v.id));
+        return values.some((d) => (d === 'true' || d === '1') === dangling);
+      }),
+    );
+    return { Volumes: shown.map(volumeDoc), Warnings: [] };
+  }
+
+  private async createRequest(engine: Engine, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body =
+      (await readJsonBody<{ Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null }>(req)) ?? {};
+    const driver = body.Driver ?? '';
+    if (driver !== '' && driver !== 'local' && driver !== 'vsphere') {
+      throw badRequest(`--driver ${driver}: vic-iac volumes are VMDKs in the VCH's store; use the default driver (local) or vsphere`);
+    }
+    let sizeMb: number | undefined;
+    for (const [key, value] of Object.entries(body.DriverOpts ?? {})) {
+      if (!SIZE_OPTIONS.includes(key.toLowerCase())) {
+        throw badRequest(`-o ${key}=${value}: unknown volume option; allowed: size (or capacity), e.g. -o size=512MB`);
+      }
+      sizeMb = parseSizeOption(key, value);
+    }
+    const name = body.Name || randomName();
+    // As VIC did (dockerd would hand back the existing one): a second create under the same name is
+    // more likely a mistake than a wish to share, and the volume may be an IaC state's.
+    if ((await this.list(engine)).some((v) => v.name === name)) throw conflict(`A volume named ${name} already exists. Choose a different volume name.`);
+    sendJson(res, 201, volumeDoc(await this.create(engine, name, { sizeMb, labels: body.Labels ?? {} })));
+  }
+
+  /** Makes a volume through a volume plan, labelled as docker's. */
+  async create(engine: Engine, name: string, o: { sizeMb?: number; labels?: Record<string, string> } = {}): Promise<Attrs> {
+    const plan = await engine.plan('volume', null, {
+      vch_id: this.vchId(),
+      name,
+      ...(o.sizeMb !== undefined ? { size_mb: o.sizeMb } : {}),
+      labels: { ...(o.labels ?? {}), [LABEL.origin]: 'docker', [LABEL.created]: new Date().toISOString() },
+    });
+    const text = problemsText(plan.problems);
+    if (text) throw badRequest(text);
+    return (await engine.apply(plan)) as Attrs;
+  }
+
+  /** rm -f does not force a volume in use, as in Docker: it only makes an unknown name no error. */
+  private async rm(engine: Engine, name: string, force: boolean, res: ServerResponse): Promise<void> {
+    const [volumes, vms] = await Promise.all([this.list(engine), this.containers(engine)]);
+    const v = volumes.find((x) => x.name === name);
+    if (!v) {
+      if (!force) throw notFound(`get ${name}: no such volume`);
+      res.writeHead(204);
+      return void res.end();
+    }
+    if (!madeByDocker(v)) {
+      throw conflict(
+        `remove ${name}: volume "${name}" is managed by infrastructure as code (a Terraform, Pulumi or vic state made it, not docker): remove it from that configuration and apply`,
+      );
+    }
+    const users = vms.filter((vm) => mountsOf(vm).some((m) => m.Source === v.id));
+    if (users.length > 0) {
+      throw conflict(
+        `remove ${name}: volume is in use - [${users.map(containerId).join(', ')}] (containers ${users.map((u) => String(u.name)).join(', ')}); remove those containers first`,
+      );
+    }
+    await this.destroy(engine, v);
+    res.writeHead(204);
+    res.end();
+  }
+
+  async destroy(engine: Engine, v: Attrs): Promise<void> {
+    const plan = await engine.plan('volume', v, null);
+    const text = problemsText(plan.problems);
+    if (text) throw badRequest(`cannot remove volume ${String(v.name)}: ${text}`);
+    try {
+      await engine.apply(plan);
+    } catch (err) {
+      // The resource refuses a volume attached to a VM (one that another endpoint just started, say).
+      if (err instanceof Error && !(err instanceof ApiError) && /is attached to/.test(err.message)) throw conflict(`remove ${String(v.name)}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /**
+   * The container_vm `volumes` of a create's `-v` list: unknown names are made first (the default
+   * size), as dockerd does for named volumes. Returns the mounts and the volumes made, which the
+   * caller removes if the container is refused after all.
+   */
+  async mountsFor(engine: Engine, binds: readonly VolumeBind[]): Promise<{ volumes: Attrs[]; made: Attrs[] }> {
+    if (binds.length === 0) return { volumes: [], made: [] };
+    const known = await this.list(engine);
+    const made: Attrs[] = [];
+    const volumes: Attrs[] = [];
+    try {
+      for (const b of binds) {
+        let v = known.find((x) => x.name === b.name) ?? made.find((x) => x.name === b.name);
+        if (!v) {
+          v = await this.create(engine, b.name);
+          made.push(v);
+        }
+        volumes.push({ volume_id: String(v.id), path: b.path, read_only: b.readOnly });
+      }
+    } catch (err) {
+      await this.undo(engine, made);
+      throw err;
+    }
+    return { volumes, made };
+  }
+
+  /** Removes the volumes a refused create made, so nothing is left half-applied. */
+  async undo(engine: Engine, made: readonly Attrs[]): Promise<void> {
+    for (const v of made) await this.destroy(engine, v).catch(() => undefined);
+  }
+}
+
+/** A volume's name as dockerd makes them when none is given: 64 hex digits. */
+function randomName(): string {
+  return randomBytes(32).toString('hex');
+}

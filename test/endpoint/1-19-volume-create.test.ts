@@ -1,0 +1,81 @@
+/**
+ * VIC Group1 1-19 volume create: named and unnamed volumes, the size option, and the inputs refused
+ * with what to do instead (bad driver, bad size, bad name, a name taken). The volumes are read back
+ * from vSphere through the engine, as IaC sees them.
+ */
+import type { Attrs } from '../../src/resources';
+import { useDockerBed } from './docker-env';
+
+describe('1-19 docker volume create', () => {
+  const bed = useDockerBed({ vchName: 'vch-volc' });
+  const inVsphere = async (): Promise<Attrs[]> => bed().engine.forCommand().listIn('volume', String(bed().vch.id));
+
+  test('GIVEN no name WHEN docker volume create runs THEN it prints a generated 64-hex name of a 1024 MB volume in the VCH store', async () => {
+    const r = await bed().docker(['volume', 'create']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    const v = (await inVsphere()).find((x) => x.name === r.stdout.trim());
+    expect(v?.size_mb).toBe(1024);
+    expect(v?.id).toBe(`[LocalDS_0] ${String(bed().vch.image_store_path)}/volumes/${r.stdout.trim()}/${r.stdout.trim()}.vmdk`);
+  });
+
+  test('GIVEN --name and -o size=64MB with --label THEN the volume has that size and labels; a second create of the name is refused', async () => {
+    const r = await bed().docker(['volume', 'create', '--name=test', '-o', 'size=64MB', '--label', 'tier=db']);
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, 'test\n', '']);
+    const v = (await inVsphere()).find((x) => x.name === 'test');
+    expect(v?.size_mb).toBe(64);
+    expect(v?.labels).toMatchObject({ tier: 'db', 'vic-iac.docker.origin': 'docker' });
+    const again = await bed().docker(['volume', 'create', 'test']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('Error response from daemon: A volume named test already exists. Choose a different volume name.\n');
+  });
+
+  test('GIVEN a bare number or GB for the Capacity option THEN it is MB or GB', async () => {
+    expect((await bed().docker(['volume', 'create', '--opt', 'Capacity=100', 'cap-mb'])).code).toBe(0);
+    expect((await bed().docker(['volume', 'create', '--opt', 'size=1GB', 'cap-gb'])).code).toBe(0);
+    const byName = new Map((await inVsphere()).map((v) => [v.name, v.size_mb]));
+    expect([byName.get('cap-mb'), byName.get('cap-gb')]).toEqual([100, 1024]);
+  });
+
+  test.each([
+    [['-d', 'fakeDriver', '--name=test2'], /--driver fakeDriver: vic-iac volumes are VMDKs in the VCH's store; use the default driver \(local\) or vsphere/],
+    [['--name=test5', '--opt', 'Capacity=0'], /-o size: size_mb = 0 .*16/],
+    [['--name=test6', '--opt', 'Capacity=-1'], /-o Capacity=-1: not a size\. Allowed: a whole number of MB, GB or TB/],
+    [['--name=test7', '--opt', 'Capacity=9999999999999999999'], /-o size: size_mb = .*2097152/],
+    [['--name=test8', '--opt', 'VolumeStore=fakeStore'], /-o VolumeStore=fakeStore: unknown volume option; allowed: size \(or capacity\)/],
+    [
+      ['--name=test???'],
+      /the volume name: name = "test\?\?\?" is not a volume name \(1 to 64 letters, digits, "_", "\." and "-", starting with a letter or digit\)/,
+    ],
+  ])('GIVEN volume create %j THEN it exits 1 with what is allowed, and nothing is made', async (args, message) => {
+    const before = (await inVsphere()).map((v) => v.name).sort();
+    const r = await bed().docker(['volume', 'create', ...args]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Error response from daemon: /);
+    expect(r.stderr).toMatch(message);
+    expect((await inVsphere()).map((v) => v.name).sort()).toEqual(before);
+  });
+
+  test('GIVEN -v with a host path or without a name THEN docker create is refused with what to do, and no volume is made', async () => {
+    const before = (await inVsphere()).map((v) => v.name).sort();
+    const bind = await bed().docker(['create', '-v', '/srv/data:/data', bed().image]);
+    expect(bind.code).toBe(1);
+    expect(bind.stderr).toContain(
+      '-v /srv/data:/data: bind mounts are not supported by vic-iac: bind mounts need a host; use a named volume (-v <name>:/data)',
+    );
+    const anon = await bed().docker(['create', '-v', '/data', bed().image]);
+    expect(anon.code).toBe(1);
+    expect(anon.stderr).toContain('-v /data: anonymous volumes are not supported by vic-iac; name the volume: -v <name>:/data');
+    const mount = await bed().docker(['create', '--mount', 'type=volume,source=x,target=/data', bed().image]);
+    expect(mount.code).toBe(1);
+    expect(mount.stderr).toContain('--mount is not supported by vic-iac; use -v <volume name>:<path>[:ro]');
+    expect((await inVsphere()).map((v) => v.name).sort()).toEqual(before);
+  });
+
+  test('GIVEN docker volume prune THEN it answers at once that vic-iac does not do it', async () => {
+    const r = await bed().docker(['volume', 'prune', '-f']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('docker volume prune is not supported by vic-iac: remove the volumes you no longer need with docker volume rm <name>');
+  });
+});

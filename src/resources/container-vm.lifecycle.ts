@@ -618,17 +618,16 @@ function volumeDisk(index: number, volume: MountedVolume): VirtualDeviceConfigSp
 
 /** The disks of the config's volumes, for a new VM; a mount the plan accepted but vSphere no longer has fails the create. */
 async function volumeDevices(ctx: LifecycleContext, config: ContainerVmAttrs, marker: VchMarker): Promise<VirtualDeviceConfigSpec[]> {
-  const mounts = config.volumes ?? [];
-  if (mounts.length === 0) return [];
-  const resolved = await resolveMounts(
-    ctx,
-    config.vch_id,
-    marker,
-    mounts.map((m) => m.volume_id),
-    { planning: false },
-  );
+  if ((config.volumes ?? []).length === 0) return [];
+  return (await mountedVolumes(ctx, config, marker)).map((v, i) => volumeDisk(i, v));
+}
+
+/** The volumes of the config's mounts, at apply time: one the plan accepted but vSphere no longer has fails the step. */
+async function mountedVolumes(ctx: LifecycleContext, config: ContainerVmAttrs, marker: VchMarker): Promise<MountedVolume[]> {
+  const ids = (config.volumes ?? []).map((m) => m.volume_id);
+  const resolved = await resolveMounts(ctx, config.vch_id, marker, ids, { planning: false });
   if (resolved.problems.length > 0) throw new ResourceError(resolved.problems.map((p) => p.detail).join('\n'), resolved.problems);
-  return resolved.volumes.map((v, i) => volumeDisk(i, v as MountedVolume));
+  return resolved.volumes as MountedVolume[];
 }
 
 /** A VM's devices now. */
@@ -746,19 +745,11 @@ async function reattachVolumes(ctx: LifecycleContext, vm: VmRow, config: Contain
   const devices = await devicesOfVm(ctx.client, vm.moid);
   const attached = disksByFile(devices);
   if (mounts.every((m) => attached.has(m.volume_id))) return;
-  const marker = await vchMarker(ctx, config.vch_id);
-  const resolved = await resolveMounts(
-    ctx,
-    config.vch_id,
-    marker,
-    mounts.map((m) => m.volume_id),
-    { planning: false },
-  );
-  if (resolved.problems.length > 0) throw new ResourceError(resolved.problems.map((p) => p.detail).join('\n'), resolved.problems);
+  const volumes = await mountedVolumes(ctx, config, await vchMarker(ctx, config.vch_id));
   // The VM's own controller now, not the placeholder key of a new VM's.
   const controller = devices.find((d) => d.$type.endsWith('SCSIController'))?.key;
-  const changes = resolved.volumes.flatMap((v, i) => {
-    if (!v || attached.has(v.id)) return [];
+  const changes = volumes.flatMap((v, i) => {
+    if (attached.has(v.id)) return [];
     const change = volumeDisk(i, v);
     return [{ ...change, device: { ...change.device, controllerKey: controller } }];
   });

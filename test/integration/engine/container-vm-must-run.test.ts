@@ -15,7 +15,7 @@ import { VimClient, moRef } from '../../../src/vsphere';
 import { retrieveObject } from '../../../src/vsphere/property-collector';
 import { powerOffVm, reconfigureVm } from '../../../src/vsphere/virtual-machine';
 import { applied, connectTestClient, connectTestEngine } from '../../helpers/engine';
-import { writeOciLayout } from '../../helpers/oci-layout';
+import { APP_IMAGE, writeOciLayout } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
 import { useSimulator } from '../../helpers/vcsim';
 
@@ -32,19 +32,7 @@ describe('container_vm must_run', () => {
     engine = await connectTestEngine(sim());
     outside = await connectTestClient(sim());
     scratch = await mkdtemp(join(tmpdir(), 'vic-mustrun-test-'));
-    const layout = await writeOciLayout(join(scratch, 'once'), 'v1', [
-      {
-        layers: [
-          {
-            entries: [
-              { type: 'dir', path: 'bin' },
-              { type: 'file', path: 'bin/once', content: '#!/bin/sh\necho done\n', mode: 0o755 },
-            ],
-          },
-        ],
-        config: { Entrypoint: ['/bin/once'] },
-      },
-    ]);
+    const layout = await writeOciLayout(join(scratch, 'once'), 'v1', [APP_IMAGE]);
     await registry().push(layout.dir, 'v1', 'test/once:v1');
     vch = await applied(
       engine,

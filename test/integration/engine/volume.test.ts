@@ -18,7 +18,7 @@ import { retrieveObject } from '../../../src/vsphere/property-collector';
 import { removeDevice, type VirtualDevice } from '../../../src/vsphere/virtual-devices';
 import { reconfigureVm } from '../../../src/vsphere/virtual-machine';
 import { extraConfigMap } from '../../../src/resources/snapshot';
-import { writeOciLayout } from '../../helpers/oci-layout';
+import { APP_IMAGE, writeOciLayout } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
 import { useSimulator } from '../../helpers/vcsim';
 import { applied, connectTestClient, connectTestEngine, defaultDatastore } from '../../helpers/engine';
@@ -66,19 +66,7 @@ describe('volume lifecycle and container VM mounts', () => {
     engine = await connectTestEngine(sim());
     outside = await connectTestClient(sim());
     scratch = await mkdtemp(join(tmpdir(), 'vic-volume-test-'));
-    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [
-      {
-        layers: [
-          {
-            entries: [
-              { type: 'dir', path: 'bin' },
-              { type: 'file', path: 'bin/app', content: '#!/bin/sh\necho hi\n', mode: 0o755 },
-            ],
-          },
-        ],
-        config: { Entrypoint: ['/bin/app'], Env: ['PATH=/bin'] },
-      },
-    ]);
+    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [{ ...APP_IMAGE, config: { ...APP_IMAGE.config, Env: ['PATH=/bin'] } }]);
     await registry().push(layout.dir, 'v1', 'test/volapp:v1');
     vch = await applied(
       engine,

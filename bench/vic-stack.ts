@@ -96,7 +96,7 @@ resource "vic_container_vm" "c" {
   vch_id    = vic_virtual_container_host.bench.id
   image_id  = vic_image.app.id
   name      = "c-\${count.index}"
-  memory_mb = 64
+  memory_mb = 128
 }
 `;
 }
@@ -109,7 +109,7 @@ export const FLOOR_TF = `variable "n" {
 
 resource "terraform_data" "c" {
   count = var.n
-  input = { name = "c-\${count.index}", memory_mb = 64 }
+  input = { name = "c-\${count.index}", memory_mb = 128 }
 }
 `;
 

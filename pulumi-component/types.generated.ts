@@ -186,7 +186,7 @@ export interface ContainerVmArgs {
   readonly hostname?: pulumi.Input<string>;
   /** Virtual CPUs. Updates in place; vSphere needs the VM powered off for it, so the plan says so. Default: 1. */
   readonly cpus?: pulumi.Input<number>;
-  /** Memory in MB, a multiple of 4. Updates in place; vSphere needs the VM powered off for it, so the plan says so. Default: 512. */
+  /** Memory in MB, a multiple of 4, at least 128 (what the bootstrap ISO needs to boot). Updates in place; vSphere needs the VM powered off for it, so the plan says so. Default: 512. */
   readonly memoryMb?: pulumi.Input<number>;
   /** Labels, stored on the VM. Update in place. */
   readonly labels?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
@@ -234,7 +234,7 @@ export interface ContainerVmOutputs {
   readonly hostname: pulumi.Output<string | undefined>;
   /** Virtual CPUs. Updates in place; vSphere needs the VM powered off for it, so the plan says so. */
   readonly cpus: pulumi.Output<number>;
-  /** Memory in MB, a multiple of 4. Updates in place; vSphere needs the VM powered off for it, so the plan says so. */
+  /** Memory in MB, a multiple of 4, at least 128 (what the bootstrap ISO needs to boot). Updates in place; vSphere needs the VM powered off for it, so the plan says so. */
   readonly memoryMb: pulumi.Output<number>;
   /** Labels, stored on the VM. Update in place. */
   readonly labels: pulumi.Output<{ [key: string]: string } | undefined>;

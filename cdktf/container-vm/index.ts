@@ -77,7 +77,7 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly cpus?: number;
   /**
-  * Memory in MB, a multiple of 4. Updates in place; vSphere needs the VM powered off for it, so the plan says so. Defaults to `512`.
+  * Memory in MB, a multiple of 4, at least 128 (what the bootstrap ISO needs to boot). Updates in place; vSphere needs the VM powered off for it, so the plan says so. Defaults to `512`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/container_vm#memory_mb ContainerVm#memory_mb}
   */

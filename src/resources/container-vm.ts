@@ -24,6 +24,9 @@ import {
 /** Volumes per container VM: SCSI units 1 to 15 of its one controller, minus the controller's own unit 7. */
 export const MAX_VOLUMES = 14;
 
+/** Why container VMs have a memory floor: below it the guest hangs before the container starts, silently. */
+const MIN_MEMORY_REASON = "the bootstrap ISO's kernel and initramfs need it to boot";
+
 export const containerVm = {
   type: 'container_vm',
   className: 'ContainerVm',
@@ -121,8 +124,9 @@ export const containerVm = {
       type: t.number,
       optional: true,
       default: 512,
-      validate: [integer({ min: 4, max: 6128640, multipleOf: 4, unit: 'MB' })],
-      description: 'Memory in MB, a multiple of 4. Updates in place; vSphere needs the VM powered off for it, so the plan says so.',
+      validate: [integer({ min: 128, max: 6128640, multipleOf: 4, unit: 'MB', minReason: MIN_MEMORY_REASON })],
+      description:
+        'Memory in MB, a multiple of 4, at least 128 (what the bootstrap ISO needs to boot). Updates in place; vSphere needs the VM powered off for it, so the plan says so.',
     },
     labels: { type: t.map(t.string), optional: true, validate: [labelKeys], description: 'Labels, stored on the VM. Update in place.' },
     networks: {

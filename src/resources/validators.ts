@@ -36,7 +36,7 @@ export function oneOf(allowed: readonly string[]): Validator {
 }
 
 /** An integer within [min, max] (either bound optional). */
-export function integer(opts: { min?: number; max?: number; multipleOf?: number; unit?: string } = {}): Validator {
+export function integer(opts: { min?: number; max?: number; multipleOf?: number; unit?: string; minReason?: string } = {}): Validator {
   const unit = opts.unit ? ` ${opts.unit}` : '';
   const range =
     opts.min !== undefined && opts.max !== undefined
@@ -51,7 +51,8 @@ export function integer(opts: { min?: number; max?: number; multipleOf?: number;
     if (typeof value !== 'number') return [];
     if (!Number.isInteger(value)) return [invalid(path, value, 'is not a whole number', 'Use an integer.')];
     if (opts.min !== undefined && value < opts.min) {
-      return [invalid(path, value, `is below the minimum of ${opts.min}${unit}`, `Use a value of at least ${opts.min}.`)];
+      const why = opts.minReason ? ` (${opts.minReason})` : '';
+      return [invalid(path, value, `is below the minimum of ${opts.min}${unit}${why}`, `Use a value of at least ${opts.min}.`)];
     }
     if (opts.max !== undefined && value > opts.max) {
       return [invalid(path, value, `is above the maximum of ${opts.max}${unit}`, `Use a value of at most ${opts.max}.`)];

@@ -68,9 +68,12 @@ describe('1-06 docker run', () => {
     const r = await bed().docker(['create', '--cpus', '1.5', bed().image]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/--cpus 1\.5: a container VM has whole virtual CPUs/);
-    const m = await bed().docker(['create', '-m', '6m', bed().image]);
+    const m = await bed().docker(['create', '-m', '130m', bed().image]);
     expect(m.code).toBe(1);
     expect(m.stderr).toMatch(/-m\/--memory .*memory_mb.*multiple of 4/);
+    const small = await bed().docker(['create', '-m', '64m', bed().image]);
+    expect(small.code).toBe(1);
+    expect(small.stderr).toMatch(/-m\/--memory .*memory_mb = 64 is below the minimum of 128 MB \(the bootstrap ISO's kernel and initramfs need it to boot\)/);
     const t = await bed().docker(['create', '-t', bed().image]);
     expect(t.stderr).toMatch(/a TTY \(-t\) is not supported by vic-iac: run without -t/);
   });

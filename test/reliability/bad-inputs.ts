@@ -628,7 +628,22 @@ export const badInputs: readonly BadInput[] = [
     'cvm_memory_too_small',
     'container_vm',
     (fx) => ({ ...cvm(fx), memory_mb: 2 }),
-    one('memory_mb', invalid('memory_mb'), 'memory_mb = 2 is below the minimum of 4 MB. Use a value of at least 4.'),
+    one(
+      'memory_mb',
+      invalid('memory_mb'),
+      "memory_mb = 2 is below the minimum of 128 MB (the bootstrap ISO's kernel and initramfs need it to boot). Use a value of at least 128.",
+    ),
+  ),
+  row(
+    'cvm_memory_too_small_to_boot',
+    'container_vm',
+    (fx) => ({ ...cvm(fx), memory_mb: 64 }),
+    one(
+      'memory_mb',
+      invalid('memory_mb'),
+      "memory_mb = 64 is below the minimum of 128 MB (the bootstrap ISO's kernel and initramfs need it to boot). Use a value of at least 128.",
+    ),
+    tf,
   ),
   row(
     'cvm_memory_as_text',

@@ -72,7 +72,7 @@ describe('container_vm must_run', () => {
   }
 
   it('GIVEN must_run false and a process that exited WHEN refreshed and planned THEN no changes, and a labels change does not start it again', async () => {
-    const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'once-1', must_run: false, memory_mb: 64 };
+    const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'once-1', must_run: false, memory_mb: 128 };
     const created = await applied(engine, await engine.plan('container_vm', null, config));
     expect(created).toMatchObject({ power_state: 'running', must_run: false });
     expect(await powerStateOf(created)).toBe('poweredOn');
@@ -88,7 +88,7 @@ describe('container_vm must_run', () => {
   });
 
   it('GIVEN must_run true (the default) and a process that exited WHEN refreshed THEN the plan starts the VM; applied THEN it is powered on', async () => {
-    const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'always-1', memory_mb: 64 };
+    const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'always-1', memory_mb: 128 };
     const created = await applied(engine, await engine.plan('container_vm', null, config));
     expect(created.must_run).toBe(true);
 
@@ -103,7 +103,7 @@ describe('container_vm must_run', () => {
   });
 
   it('GIVEN an ended run-once container WHEN must_run becomes true THEN updated in place and powered on; the marker keeps it', async () => {
-    const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'flip-1', must_run: false, memory_mb: 64 };
+    const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'flip-1', must_run: false, memory_mb: 128 };
     const created = await applied(engine, await engine.plan('container_vm', null, config));
     await processEnds(created, 0);
     const read = await refreshed(created);
@@ -119,7 +119,7 @@ describe('container_vm must_run', () => {
   });
 
   it('GIVEN a run-once container the state had stopped WHEN power_state becomes running THEN it is started', async () => {
-    const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'later-1', must_run: false, power_state: 'stopped', memory_mb: 64 };
+    const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'later-1', must_run: false, power_state: 'stopped', memory_mb: 128 };
     const created = await applied(engine, await engine.plan('container_vm', null, config));
     expect(await powerStateOf(created)).toBe('poweredOff');
     // An earlier run ended before the state stopped the VM: the guest's report stays.

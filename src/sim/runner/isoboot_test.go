@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -53,16 +54,46 @@ func TestBootCache_GivenTheBootstrapISO_ThenItsKernelBootIsExtractedOnce(t *test
 	if b.Append != wantAppend || wantAppend == "" {
 		t.Errorf("command line %q, want %q (the ISO's record)", b.Append, wantAppend)
 	}
-	kernel, _ := os.ReadFile(b.Kernel)
+	// Debian's kernel unpacks (xz) to an ELF with a PVH entry, which QEMU enters directly.
+	if b.NotUnpacked != "" || filepath.Base(b.Kernel) != "vmlinux" {
+		t.Fatalf("the ISO's kernel was not unpacked: %q (%s)", b.NotUnpacked, b.Kernel)
+	}
+	vmlinux, _ := os.ReadFile(b.Kernel)
+	if err := checkPVHEntry(vmlinux); err != nil {
+		t.Error(err)
+	}
+	bzImage, _ := os.ReadFile(filepath.Join(filepath.Dir(b.Kernel), "kernel"))
+	unpacked, err := unpackBzImage(bzImage)
+	if err != nil || !bytes.Equal(unpacked, vmlinux) {
+		t.Errorf("the vmlinux is not the bzImage's payload unpacked (%d against %d bytes): %v", len(vmlinux), len(unpacked), err)
+	}
 	initrd, _ := os.ReadFile(b.Initrd)
 	// A bzImage says "HdrS" at 0x202; the initramfs is gzip.
-	if len(kernel) < 0x206 || string(kernel[0x202:0x206]) != "HdrS" || len(initrd) < 2 || initrd[0] != 0x1f || initrd[1] != 0x8b {
-		t.Errorf("kernel (%d bytes) or initrd (%d bytes) is not what the ISO holds", len(kernel), len(initrd))
+	if len(bzImage) < 0x206 || string(bzImage[0x202:0x206]) != "HdrS" || len(initrd) < 2 || initrd[0] != 0x1f || initrd[1] != 0x8b {
+		t.Errorf("kernel (%d bytes) or initrd (%d bytes) is not what the ISO holds", len(bzImage), len(initrd))
 	}
 	st, _ := os.Stat(b.Kernel)
 	again, err := c.kernelBoot(iso)
 	st2, _ := os.Stat(again.Kernel)
 	if err != nil || again != b || !st.ModTime().Equal(st2.ModTime()) {
 		t.Errorf("a second boot extracted again: %+v %v", again, err)
+	}
+}
+
+func TestUnpackBzImage_GivenNoBzImageOrAForeignPayload_ThenItSaysWhy(t *testing.T) {
+	if _, err := unpackBzImage([]byte("not a kernel")); err == nil || !strings.Contains(err.Error(), "not a bzImage") {
+		t.Errorf("no bzImage: %v", err)
+	}
+	bz := make([]byte, 4096)
+	copy(bz[0x202:], "HdrS")
+	bz[0x206], bz[0x207] = 0x0f, 0x02 // protocol 2.15
+	bz[0x1f1] = 1                     // payload offsets count from 1024
+	bz[0x248], bz[0x24c] = 16, 8
+	copy(bz[1024+16:], []byte{0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3, 4}) // zstd
+	if _, err := unpackBzImage(bz); err == nil || !strings.Contains(err.Error(), "28 b5 2f fd") {
+		t.Errorf("zstd payload: %v", err)
+	}
+	if err := checkPVHEntry([]byte("\x7fELF")); err == nil {
+		t.Error("a damaged ELF has no PVH entry")
 	}
 }

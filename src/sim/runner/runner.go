@@ -451,6 +451,9 @@ func (r *Runner) start(g *guest, configFile string) error {
 		if boot, err := r.boots.kernelBoot(spec.ISO); err != nil {
 			r.opts.Logf("guest %s (%s): booting the ISO through its boot loader: its kernel cannot be loaded directly: %v", g.ref.Value, g.name, err)
 		} else {
+			if boot.NotUnpacked != "" {
+				r.opts.Logf("guest %s (%s): booting the ISO's bzImage, whose own decompressor is slow under TCG: %s", g.ref.Value, g.name, boot.NotUnpacked)
+			}
 			spec.Boot = &boot
 		}
 	}

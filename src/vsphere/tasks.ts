@@ -27,7 +27,7 @@
  * A collector per task sees only its own wait's changes. The measurements are in bench/README.md.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { TaskFailedError, VimFault, formatMoRef, isNotFound } from './errors';
+import { NotFoundError, TaskFailedError, VimFault, formatMoRef, isNotFound } from './errors';
 import { UpdateCollector } from './property-collector';
 import type { VimClient } from './session';
 import { asArray, type ManagedObjectReference } from './xml';
@@ -383,7 +383,14 @@ const taskReaders = new WeakMap<VimClient, TaskReader>();
 async function readTaskInfo(client: VimClient, task: ManagedObjectReference, options: TaskWaitOptions): Promise<Record<string, unknown>> {
   let reader = taskReaders.get(client);
   if (!reader) taskReaders.set(client, (reader = new TaskReader(client)));
-  const content = await reader.read(task);
+  const content = await reader.read(task).catch((err: unknown) => {
+    // The server's fault names only the collector; the caller needs to know which task is gone.
+    if (!isNotFound(err)) throw err;
+    throw new NotFoundError(
+      { faultName: 'ManagedObjectNotFound', method: options.method ?? 'RetrieveProperties', object: task },
+      `task ${task.value}${options.method ? ` (${options.method})` : ''} no longer exists on the server: ${err.message}`,
+    );
+  });
   if (!content || asArray(content.missingSet).some((m) => m.fault?.fault?.$type === 'ManagedObjectNotFound')) {
     throw new VimFault(
       { faultName: 'ManagedObjectNotFound', method: options.method ?? 'RetrieveProperties', object: task },

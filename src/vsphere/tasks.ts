@@ -334,11 +334,21 @@ class TaskReader {
       this.queued.push({ task, resolve, reject });
       if (this.busy) return;
       this.busy = true;
-      setImmediate(() => void this.flush());
+      // Outside any cancellation scope: the read serves every waiter, and each one stops
+      // waiting on its own signal (the read itself is short and harmless to finish).
+      cancellationScope.exit(() => setImmediate(() => void this.flush()));
     });
   }
 
   private async flush(): Promise<void> {
+    try {
+      await this.drain();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async drain(): Promise<void> {
     while (this.queued.length > 0) {
       const batch = this.queued;
       this.queued = [];
@@ -358,7 +368,6 @@ class TaskReader {
           );
       }
     }
-    this.busy = false;
   }
 
   /**

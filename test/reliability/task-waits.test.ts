@@ -195,6 +195,21 @@ describe('task waits: deadlines, cancellation and VM questions', () => {
     expect(String((again[0] as PromiseRejectedResult).reason)).toMatch(/task-424242/);
   }, 30_000);
 
+  it('GIVEN two task waits read together, in two cancellation scopes, and a server answering 503 three times WHEN the first scope aborts THEN only its wait stops, and the other rides out the backoff and completes', async () => {
+    const [first, second] = [
+      await client.call<ManagedObjectReference>('ReconfigVM_Task', vm, { spec: encodeVmConfigSpec({ annotation: 'scope a' }) }, { returns: 'moref' }),
+      await client.call<ManagedObjectReference>('ReconfigVM_Task', vm, { spec: encodeVmConfigSpec({ annotation: 'scope b' }) }, { returns: 'moref' }),
+    ];
+    await sim().control.addFault({ method: 'RetrieveProperties', kind: 'http', httpStatus: 503, times: 3 });
+    const abort = new AbortController();
+    const a = withTaskCancellation(abort.signal, () => waitForTask(client, first));
+    const b = withTaskCancellation(new AbortController().signal, () => waitForTask(client, second));
+    // Both reads are queued for the same round trip, which the first one asked for.
+    abort.abort(new Error('interrupted (Ctrl-C)'));
+    await expect(a).rejects.toThrow(/interrupted \(Ctrl-C\)/);
+    await expect(b).resolves.toBeUndefined();
+  }, 30_000);
+
   it('GIVEN the question answered (cleared) WHEN a held task on the VM is waited for THEN it completes normally', async () => {
     await sim().control.clearQuestion(vm.value);
     await sim().control.addFault({ method: 'ReconfigVM_Task', this: vm.value, kind: 'async', delayMs: 1000 });

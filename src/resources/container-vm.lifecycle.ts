@@ -405,6 +405,10 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
 async function adoptLeftover(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: string): Promise<Attrs | undefined> {
   const { client } = ctx;
   const { vch_id: vchId, name } = config;
+  // Asked at every create, never answered from a snapshot: a squatter may appear anywhere in
+  // vSphere after the command looked. FindByUuid costs the server one lookup; reading every VM's
+  // BIOS UUID once for several concurrent creates costs a round trip less per create but grows with
+  // the inventory, and on a large one took far longer than the lookups it replaced (bench/README.md).
   const existingRef = await new Inventory(client).findVmByUuid(uuid);
   if (!existingRef) return undefined;
   const existing = await readVm(client, existingRef);

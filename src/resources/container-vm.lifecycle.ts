@@ -868,6 +868,10 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   async create(ctx, config) {
     const { client } = ctx;
     const inventory = new Inventory(client);
+    // Asked at every create, never answered from a snapshot: a squatter may appear anywhere in
+    // vSphere after the command looked. FindByUuid costs the server one lookup; reading every VM's
+    // BIOS UUID once for several concurrent creates costs a round trip less per create but grows with
+    // the inventory, and on a large one took far longer than the lookups it replaced (bench/README.md).
     const { uuid, seed, holder } = await chooseUuid(config.vch_id, config.name, async (u) => {
       const ref = await inventory.findVmByUuid(u);
       return ref ? readVm(client, ref) : undefined;

@@ -10,7 +10,8 @@
  * once more after RECHECK_MS: on a busy machine the read often overtakes a task that ends a few
  * milliseconds later (without the second read, many tasks of a large apply went to the collector, 4
  * calls each, and every filter they left made vcsim slower still). One still running then gets its own
- * collector, whose first WaitForUpdatesEx reports the current state, so nothing is missed.
+ * collector, whose first WaitForUpdatesEx reports the current state, so nothing is missed. These
+ * reads are shared: the tasks of one client that are read at the same time are read in one call.
  *
  * Every wait ends: at its deadline (the client's `taskTimeoutMs`, DEFAULT_TASK_TIMEOUT_MS unless
  * configured), when its AbortSignal fires (Terraform's StopProvider, Pulumi's cancel, the CLI's
@@ -26,7 +27,7 @@
  * A collector per task sees only its own wait's changes. The measurements are in bench/README.md.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { TaskFailedError, VimFault, formatMoRef, isNotFound } from './errors';
+import { NotFoundError, TaskFailedError, VimFault, formatMoRef, isNotFound } from './errors';
 import { UpdateCollector } from './property-collector';
 import type { VimClient } from './session';
 import { asArray, type ManagedObjectReference } from './xml';
@@ -288,10 +289,6 @@ function questionOf(value: unknown): VmQuestion | undefined {
   return { id: q.id, text: q.text, choices };
 }
 
-/**
- * The task's info in one call. RetrieveProperties, not the paged Ex variant: one small object is
- * never paged, and call counts keep this single read apart from batched reads.
- */
 /** Polls the task's info until it ends or the deadline passes (when no collector can watch it). */
 async function awaitTaskByReading<R>(client: VimClient, task: ManagedObjectReference, ctx: WaitContext, options: TaskWaitOptions): Promise<R> {
   for (;;) {
@@ -306,16 +303,103 @@ async function awaitTaskByReading<R>(client: VimClient, task: ManagedObjectRefer
   }
 }
 
+interface TaskContent {
+  readonly obj?: ManagedObjectReference;
+  readonly propSet?: Array<{ name: string; val?: unknown }>;
+  readonly missingSet?: Array<{ fault?: { fault?: { $type?: string } } }>;
+}
+
+interface QueuedRead {
+  readonly task: ManagedObjectReference;
+  readonly resolve: (content: TaskContent | undefined) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * Gathers the task reads of one client: those asked for while a read is on the wire go out
+ * together in the next one. A command creating many VMs at once has several tasks waiting at any
+ * time, and each of them costs a round trip only when it is alone. No timed window: the first read
+ * leaves on the next turn of the event loop, the others are gathered by the round trip before them.
+ * A batch that fails (a task of it vanished: the whole call faults) is read again task by task, so
+ * each wait gets its own answer.
+ */
+class TaskReader {
+  private queued: QueuedRead[] = [];
+  private busy = false;
+
+  constructor(private readonly client: VimClient) {}
+
+  read(task: ManagedObjectReference): Promise<TaskContent | undefined> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ task, resolve, reject });
+      if (this.busy) return;
+      this.busy = true;
+      // Outside any cancellation scope: the read serves every waiter, and each one stops
+      // waiting on its own signal (the read itself is short and harmless to finish).
+      cancellationScope.exit(() => setImmediate(() => void this.flush()));
+    });
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      await this.drain();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queued.length > 0) {
+      const batch = this.queued;
+      this.queued = [];
+      try {
+        const contents = await this.retrieve(batch.map((q) => q.task));
+        for (const q of batch) q.resolve(contents.find((c) => c.obj?.value === q.task.value));
+      } catch (err) {
+        if (batch.length === 1) batch[0].reject(err);
+        else
+          await Promise.all(
+            batch.map((q) =>
+              this.retrieve([q.task]).then(
+                (contents) => q.resolve(contents.find((c) => c.obj?.value === q.task.value)),
+                (e: unknown) => q.reject(e),
+              ),
+            ),
+          );
+      }
+    }
+  }
+
+  /**
+   * RetrieveProperties, not the paged Ex variant: the info of a few tasks is never paged, and call
+   * counts keep task reads apart from batched inventory reads.
+   */
+  private async retrieve(tasks: readonly ManagedObjectReference[]): Promise<TaskContent[]> {
+    const unique = [...new Map(tasks.map((t) => [t.value, t])).values()];
+    const contents = await this.client.call<TaskContent[]>(
+      'RetrieveProperties',
+      this.client.serviceContent.propertyCollector,
+      { specSet: [{ propSet: [{ type: 'Task', pathSet: TASK_PATHS }], objectSet: unique.map((obj) => ({ obj, skip: false })) }] },
+      { returns: 'ObjectContent[]' },
+    );
+    return asArray(contents);
+  }
+}
+
+const taskReaders = new WeakMap<VimClient, TaskReader>();
+
+/** The task's info, read together with the other tasks of the client waiting at the same time. */
 async function readTaskInfo(client: VimClient, task: ManagedObjectReference, options: TaskWaitOptions): Promise<Record<string, unknown>> {
-  const contents = await client.call<
-    Array<{ obj?: ManagedObjectReference; propSet?: Array<{ name: string; val?: unknown }>; missingSet?: Array<{ fault?: { fault?: { $type?: string } } }> }>
-  >(
-    'RetrieveProperties',
-    client.serviceContent.propertyCollector,
-    { specSet: [{ propSet: [{ type: 'Task', pathSet: TASK_PATHS }], objectSet: [{ obj: task, skip: false }] }] },
-    { returns: 'ObjectContent[]' },
-  );
-  const content = asArray(contents).find((c) => c.obj?.value === task.value);
+  let reader = taskReaders.get(client);
+  if (!reader) taskReaders.set(client, (reader = new TaskReader(client)));
+  const content = await reader.read(task).catch((err: unknown) => {
+    // The server's fault names only the collector; the caller needs to know which task is gone.
+    if (!isNotFound(err)) throw err;
+    throw new NotFoundError(
+      { faultName: 'ManagedObjectNotFound', method: options.method ?? 'RetrieveProperties', object: task },
+      `task ${task.value}${options.method ? ` (${options.method})` : ''} no longer exists on the server: ${err.message}`,
+    );
+  });
   if (!content || asArray(content.missingSet).some((m) => m.fault?.fault?.$type === 'ManagedObjectNotFound')) {
     throw new VimFault(
       { faultName: 'ManagedObjectNotFound', method: options.method ?? 'RetrieveProperties', object: task },

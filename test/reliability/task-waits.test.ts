@@ -15,9 +15,12 @@ import {
   reconfigureVm,
   retrieveFromContainer,
   retrieveObject,
+  moRef,
+  waitForTask,
   withTaskCancellation,
   type ManagedObjectReference,
 } from '../../src/vsphere';
+import { encodeVmConfigSpec } from '../../src/vsphere/virtual-machine';
 import { useSimulator } from '../helpers/vcsim';
 
 describe('task waits: deadlines, cancellation and VM questions', () => {
@@ -167,6 +170,44 @@ describe('task waits: deadlines, cancellation and VM questions', () => {
       /^ReconfigVM_Task on VirtualMachine:vm-\d+ is blocked: VM "DC0_H0_VM0" vm-\d+ asks "Insufficient disk space on datastore LocalDS_0\. Retry\?" \(choices: Retry, Cancel\)/,
     );
     expect(Date.now() - started).toBeLessThan(3000);
+  }, 30_000);
+
+  it('GIVEN eight tasks waited for at once, and one task that does not exist WHEN they are read THEN the eight share their reads and finish, and only the missing one fails', async () => {
+    const tasks: ManagedObjectReference[] = [];
+    for (let i = 0; i < 8; i++) {
+      tasks.push(
+        await client.call<ManagedObjectReference>(
+          'ReconfigVM_Task',
+          vm,
+          { spec: encodeVmConfigSpec({ annotation: `shared read ${i}` }) },
+          { returns: 'moref' },
+        ),
+      );
+    }
+    const before = client.stats.calls('RetrieveProperties');
+    await expect(Promise.all(tasks.map((task) => waitForTask(client, task)))).resolves.toHaveLength(8);
+    // One read for all of them, and one more if some were still running at the first.
+    expect(client.stats.calls('RetrieveProperties') - before).toBeLessThanOrEqual(2);
+
+    const gone = moRef('Task', 'task-424242');
+    const again = await Promise.allSettled([gone, ...tasks.slice(0, 3)].map((task) => waitForTask(client, task)));
+    expect(again.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(String((again[0] as PromiseRejectedResult).reason)).toMatch(/task-424242/);
+  }, 30_000);
+
+  it('GIVEN two task waits read together, in two cancellation scopes, and a server answering 503 three times WHEN the first scope aborts THEN only its wait stops, and the other rides out the backoff and completes', async () => {
+    const [first, second] = [
+      await client.call<ManagedObjectReference>('ReconfigVM_Task', vm, { spec: encodeVmConfigSpec({ annotation: 'scope a' }) }, { returns: 'moref' }),
+      await client.call<ManagedObjectReference>('ReconfigVM_Task', vm, { spec: encodeVmConfigSpec({ annotation: 'scope b' }) }, { returns: 'moref' }),
+    ];
+    await sim().control.addFault({ method: 'RetrieveProperties', kind: 'http', httpStatus: 503, times: 3 });
+    const abort = new AbortController();
+    const a = withTaskCancellation(abort.signal, () => waitForTask(client, first));
+    const b = withTaskCancellation(new AbortController().signal, () => waitForTask(client, second));
+    // Both reads are queued for the same round trip, which the first one asked for.
+    abort.abort(new Error('interrupted (Ctrl-C)'));
+    await expect(a).rejects.toThrow(/interrupted \(Ctrl-C\)/);
+    await expect(b).resolves.toBeUndefined();
   }, 30_000);
 
   it('GIVEN the question answered (cleared) WHEN a held task on the VM is waited for THEN it completes normally', async () => {

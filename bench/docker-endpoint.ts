@@ -7,7 +7,7 @@
  *    counted at the simulator at each N: they must not grow with N.
  *  - `docker run -d` (the VM created and powered on) vs a raw CreateVM_Task + PowerOnVM_Task of a VM
  *    with the same devices, through src/vsphere on an already logged-in client.
- * The endpoint runs in this process with mutual TLS, as tests/endpoint's bed serves it.
+ * The endpoint runs in this process with mutual TLS, as the endpoint tests' bed serves it.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -27,7 +27,7 @@ import { median, progress, ratio, round, timedMs } from './figures';
 
 export const PS_GOAL_LIMIT = 1.5;
 export const RUN_GOAL_LIMIT = 1.3;
-// A round trip may move between batches; growth with N is what the goal forbids.
+// The listing is one batched read whatever N: any extra call at the larger N fails the goal.
 const ROUND_TRIP_TOLERANCE = 0;
 
 export interface DockerPsPoint {

@@ -355,6 +355,16 @@ describe('parseArgs: sizes a run can be cut to', () => {
     expect(plan.applyVms).toEqual([200, 1000]);
   });
 
+  it('GIVEN no option THEN the docker benchmark lists 10 and 1000 containers and times 10 docker runs; --docker-vms and --docker-runs replace them', () => {
+    expect(parseArgs([])).toMatchObject({ dockerVms: [10, 1000], dockerRuns: 10 });
+    expect(parseArgs(['--only', 'docker', '--docker-vms', '300,10', '--docker-runs', '5'])).toMatchObject({
+      only: new Set(['docker']),
+      dockerVms: [10, 300],
+      dockerRuns: 5,
+    });
+    expect(() => parseArgs(['--docker-vms', '0'])).toThrow(/--docker-vms "0": expected positive whole numbers/);
+  });
+
   it('GIVEN --sizes, --apply-vms, --repeats, --rounds and --startup-runs THEN they replace the defaults, counts ascending and once each', () => {
     const plan = parseArgs(['--sizes', '3000,1000,1000', '--apply-vms', '200', '--repeats', '1', '--rounds', '2', '--startup-runs', '20']);
     expect(plan).toMatchObject({ sizes: [1000, 3000], applyVms: [200], repeats: 1, applyRounds: 2, startupRuns: 20, quick: false });

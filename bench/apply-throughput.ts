@@ -83,7 +83,7 @@ function taskWaitCalls(stats: SimulatorStats): number {
 }
 
 /** Runs `work` over 0..count-1 with at most `limit` in flight, as Terraform's walker does. */
-async function withConcurrency(count: number, limit: number, work: (i: number) => Promise<void>): Promise<void> {
+export async function withConcurrency(count: number, limit: number, work: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < count; i = next++) await work(i);
@@ -91,51 +91,75 @@ async function withConcurrency(count: number, limit: number, work: (i: number) =
   await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
 }
 
+/** Where the raw script puts its VMs: next to the VCH's container VMs, on the same image disk. */
+export interface RawPlacement {
+  readonly folder: string;
+  readonly pool: string;
+  readonly datastore: string;
+  readonly network: Awaited<ReturnType<Inventory['network']>>;
+  readonly parentDisk: string;
+  readonly bootstrapIso?: string;
+}
+
+export async function rawPlacement(client: VimClient, vchId: string, imageDigest: string): Promise<RawPlacement> {
+  const marker = await readVchMarker(client, vchId);
+  if (!marker) throw new Error(`the VCH pool ${vchId} carries no vic-iac marker; cannot place the raw VMs next to it`);
+  const dc = await new Inventory(client).datacenter(marker.datacenter);
+  const network = await new Inventory(client).network(dc, marker.bridge_network ?? 'VM Network');
+  const ds = marker.datastore;
+  return {
+    folder: marker.folder_id ?? '',
+    pool: vchId,
+    datastore: ds,
+    network,
+    parentDisk: datastorePath(ds, `${marker.image_store_path}/${imageLayout(imageDigest).descriptor}`),
+    bootstrapIso: marker.bootstrap_iso ?? undefined,
+  };
+}
+
+/** CreateVM_Task + PowerOnVM_Task of one VM with the devices a container VM gets, straight over SOAP. */
+export async function rawCreateVm(client: VimClient, place: RawPlacement, name: string): Promise<void> {
+  const ds = place.datastore;
+  const devices: VirtualDeviceConfigSpec[] = [
+    addDevice(pvscsiController(-100)),
+    addDevice(
+      virtualDisk({
+        key: -101,
+        controllerKey: -100,
+        unitNumber: 0,
+        fileName: datastorePath(ds, `${name}/${name}.vmdk`),
+        capacityKB: 2048 * 1024,
+        parentFileName: place.parentDisk,
+      }),
+      'create',
+    ),
+    ...(place.bootstrapIso ? [addDevice(isoCdrom({ key: -102, isoFileName: place.bootstrapIso }))] : []),
+    addDevice(networkAdapter({ key: -110, model: 'vmxnet3', network: place.network })),
+    addDevice(fileSerialPort({ key: -103, fileName: datastorePath(ds, `${name}/console.log`) })),
+  ];
+  const vm = await createVm(client, {
+    folder: moRef('Folder', place.folder),
+    pool: moRef('ResourcePool', place.pool),
+    config: {
+      name,
+      guestId: 'otherGuest64',
+      files: { vmPathName: datastorePath(ds, `${name}/${name}.vmx`) },
+      numCPUs: 1,
+      memoryMB: 64,
+      deviceChange: devices,
+      // about the size of a container VM's guestinfo config and markers
+      extraConfig: { 'guestinfo.vic.config': 'x'.repeat(600), 'vic.owner': 'bench-raw', 'vic.name': name },
+    },
+  });
+  await powerOnVm(client, vm);
+}
+
 /** CreateVM + PowerOn for `count` VMs with the devices a container VM gets, straight over SOAP. */
 async function rawCreate(sim: RunningSimulator, vchId: string, count: number, concurrency: number, imageDigest: string): Promise<void> {
   const client = await VimClient.connect({ url: sim.url, username: sim.username, password: sim.password, thumbprint: sim.thumbprint });
   try {
-    const marker = await readVchMarker(client, vchId);
-    if (!marker) throw new Error(`the VCH pool ${vchId} that terraform created carries no vic-iac marker; cannot place the raw VMs next to it`);
-    const dc = await new Inventory(client).datacenter(marker.datacenter);
-    const network = await new Inventory(client).network(dc, marker.bridge_network ?? 'VM Network');
-    const ds = marker.datastore;
-    const parent = datastorePath(ds, `${marker.image_store_path}/${imageLayout(imageDigest).descriptor}`);
-    await withConcurrency(count, concurrency, async (i) => {
-      const name = `raw-${i}`;
-      const devices: VirtualDeviceConfigSpec[] = [
-        addDevice(pvscsiController(-100)),
-        addDevice(
-          virtualDisk({
-            key: -101,
-            controllerKey: -100,
-            unitNumber: 0,
-            fileName: datastorePath(ds, `${name}/${name}.vmdk`),
-            capacityKB: 2048 * 1024,
-            parentFileName: parent,
-          }),
-          'create',
-        ),
-        ...(marker.bootstrap_iso ? [addDevice(isoCdrom({ key: -102, isoFileName: marker.bootstrap_iso }))] : []),
-        addDevice(networkAdapter({ key: -110, model: 'vmxnet3', network })),
-        addDevice(fileSerialPort({ key: -103, fileName: datastorePath(ds, `${name}/console.log`) })),
-      ];
-      const vm = await createVm(client, {
-        folder: moRef('Folder', marker.folder_id ?? ''),
-        pool: moRef('ResourcePool', vchId),
-        config: {
-          name,
-          guestId: 'otherGuest64',
-          files: { vmPathName: datastorePath(ds, `${name}/${name}.vmx`) },
-          numCPUs: 1,
-          memoryMB: 64,
-          deviceChange: devices,
-          // about the size of a container VM's guestinfo config and markers
-          extraConfig: { 'guestinfo.vic.config': 'x'.repeat(600), 'vic.owner': 'bench-raw', 'vic.name': name },
-        },
-      });
-      await powerOnVm(client, vm);
-    });
+    const place = await rawPlacement(client, vchId, imageDigest);
+    await withConcurrency(count, concurrency, (i) => rawCreateVm(client, place, `raw-${i}`));
   } finally {
     await client.close();
   }

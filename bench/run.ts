@@ -7,7 +7,7 @@
  *   npm run bench -- --only refresh,startup --out /tmp/figures
  *   npm run bench -- --summary         # the table again from the JSON files, nothing measured
  *
- * Writes <out>/{refresh,memory,apply,upload,startup}.json (each with the machine and the date) and
+ * Writes <out>/{refresh,memory,apply,upload,startup,docker}.json (each with the machine and the date) and
  * <out>/summary.md; a run into bench/results also rewrites the README's benchmark table. With
  * --only, the summary takes the other figures from the JSON files an earlier run left in <out>.
  */
@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { applyBench, type ApplyResult } from './apply-throughput';
+import { dockerBench, type DockerResult } from './docker-endpoint';
 import { progress } from './figures';
 import { machineInfo, type MachineInfo } from './machine';
 import { startupBench, type StartupResult } from './provider-startup';
@@ -27,7 +28,7 @@ import { requireTerraform } from '../test/provider/terraform-cli';
 
 const REPO = resolve(__dirname, '..');
 const DEFAULT_OUT = join(REPO, 'bench/results');
-const BENCHMARKS = ['refresh', 'vsphere', 'apply', 'upload', 'startup', 'images'] as const;
+const BENCHMARKS = ['refresh', 'vsphere', 'apply', 'upload', 'startup', 'images', 'docker'] as const;
 type BenchName = (typeof BENCHMARKS)[number];
 
 export interface BenchPlan {
@@ -41,6 +42,9 @@ export interface BenchPlan {
   readonly applyRounds: number;
   readonly startupRuns: number;
   readonly planTimeoutMs: number;
+  /** Container counts `docker ps -a` is timed at (round trips compared between the smallest and largest). */
+  readonly dockerVms: readonly number[];
+  readonly dockerRuns: number;
 }
 
 function counts(flag: string, value: string | undefined): number[] {
@@ -52,7 +56,15 @@ function counts(flag: string, value: string | undefined): number[] {
 
 export function parseArgs(argv: readonly string[]): BenchPlan {
   let quick = false;
-  const given: { sizes?: number[]; applyVms?: number[]; repeats?: number; applyRounds?: number; startupRuns?: number } = {};
+  const given: {
+    sizes?: number[];
+    applyVms?: number[];
+    repeats?: number;
+    applyRounds?: number;
+    startupRuns?: number;
+    dockerVms?: number[];
+    dockerRuns?: number;
+  } = {};
   let out = DEFAULT_OUT;
   let only = new Set<BenchName>(BENCHMARKS);
   for (let i = 0; i < argv.length; i++) {
@@ -65,6 +77,8 @@ export function parseArgs(argv: readonly string[]): BenchPlan {
     else if (arg === '--repeats') given.repeats = counts(arg, argv[++i])[0];
     else if (arg === '--rounds') given.applyRounds = counts(arg, argv[++i])[0];
     else if (arg === '--startup-runs') given.startupRuns = counts(arg, argv[++i])[0];
+    else if (arg === '--docker-vms') given.dockerVms = counts(arg, argv[++i]);
+    else if (arg === '--docker-runs') given.dockerRuns = counts(arg, argv[++i])[0];
     else if (arg === '--only' && argv[i + 1]) {
       const names = argv[++i].split(',').map((n) => n.trim());
       const unknown = names.filter((n) => !(BENCHMARKS as readonly string[]).includes(n));
@@ -72,13 +86,22 @@ export function parseArgs(argv: readonly string[]): BenchPlan {
       only = new Set(names as BenchName[]);
     } else
       throw new Error(
-        `unknown argument "${arg}"; use --quick, --out DIR, --only ${BENCHMARKS.join(',')}, --summary, --sizes N,N, --apply-vms N,N, --repeats N, --rounds N, --startup-runs N`,
+        `unknown argument "${arg}"; use --quick, --out DIR, --only ${BENCHMARKS.join(',')}, --summary, --sizes N,N, --apply-vms N,N, --repeats N, --rounds N, --startup-runs N, --docker-vms N,N, --docker-runs N`,
       );
   }
   const defaults = quick
-    ? { sizes: [2, 4], repeats: 1, applyVms: [4], applyRounds: 1, startupRuns: 5, planTimeoutMs: 120_000 }
+    ? { sizes: [2, 4], repeats: 1, applyVms: [4], applyRounds: 1, startupRuns: 5, planTimeoutMs: 120_000, dockerVms: [2, 8], dockerRuns: 3 }
     : // A plan that has not finished in 10 minutes fails the goal by far; waiting longer measures nothing more.
-      { sizes: [10, 100, 1000, 3000], repeats: 3, applyVms: [200, 1000], applyRounds: 3, startupRuns: 50, planTimeoutMs: 600_000 };
+      {
+        sizes: [10, 100, 1000, 3000],
+        repeats: 3,
+        applyVms: [200, 1000],
+        applyRounds: 3,
+        startupRuns: 50,
+        planTimeoutMs: 600_000,
+        dockerVms: [10, 1000],
+        dockerRuns: 10,
+      };
   return { quick, out, only, ...defaults, ...given };
 }
 
@@ -99,6 +122,7 @@ function earlierFigures(plan: BenchPlan): Partial<BenchFigures> {
     ...(plan.only.has('apply') ? {} : { apply: earlier<ApplyResult>('apply'), applyMore: earlierLargerApplies(plan.out) }),
     ...(plan.only.has('startup') ? {} : { startup: earlier<StartupResult>('startup') }),
     ...(plan.only.has('upload') ? {} : { upload: earlier<UploadResult>('upload') }),
+    ...(plan.only.has('docker') ? {} : { docker: earlier<DockerResult>('docker') }),
   };
 }
 
@@ -121,7 +145,7 @@ export async function runBenchmarks(plan: BenchPlan): Promise<BenchFigures> {
   const machine = plan.only.size === 0 && measuredBefore ? measuredBefore : machineInfo(requireTerraform());
   let figures: BenchFigures = { machine, quick: plan.quick, ...earlier };
 
-  if (plan.only.has('refresh') || plan.only.has('apply') || plan.only.has('upload')) {
+  if (plan.only.has('refresh') || plan.only.has('apply') || plan.only.has('upload') || plan.only.has('docker')) {
     const registry = await startBenchRegistry();
     try {
       if (plan.only.has('refresh')) {
@@ -159,6 +183,23 @@ export async function runBenchmarks(plan: BenchPlan): Promise<BenchFigures> {
           const upload = await uploadSizeBench({ sim, registry: registry.registry });
           writeResult(plan.out, 'upload', upload, machine);
           figures = { ...figures, upload };
+        } finally {
+          await sim.stop();
+        }
+      }
+      if (plan.only.has('docker')) {
+        const sim = await startBenchSimulator();
+        try {
+          const docker = await dockerBench({
+            sim,
+            image: registry.image,
+            registryHost: registry.registry.host,
+            sizes: plan.dockerVms,
+            psRepeats: plan.quick ? 3 : 5,
+            runs: plan.dockerRuns,
+          });
+          writeResult(plan.out, 'docker', docker, machine);
+          figures = { ...figures, docker };
         } finally {
           await sim.stop();
         }

@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ratio } from './figures';
 import { applyLimitOverStub, type ApplyResult } from './apply-throughput';
+import type { DockerResult } from './docker-endpoint';
 import type { MachineInfo } from './machine';
 import { STARTUP_GOAL_LIMIT, type StartupResult } from './provider-startup';
 import { RSS_GOAL_MIB, STUB_GOAL_FROM_N, STUB_GOAL_LIMIT, type MemoryResult, type RefreshPoint, type RefreshResult } from './refresh';
@@ -41,6 +42,7 @@ export interface BenchFigures {
   readonly applyMore?: readonly ApplyResult[];
   readonly startup?: StartupResult;
   readonly upload?: UploadResult;
+  readonly docker?: DockerResult;
   /** Where the figure came from: this run, or an earlier file (then its date). */
   readonly images?: { readonly figure: ImagesFigure; readonly source: string };
   readonly boot?: { readonly figure: BootFigure; readonly source: string };
@@ -171,6 +173,47 @@ export function summaryTable(f: BenchFigures): string {
       `p50 ≤ ${STARTUP_GOAL_LIMIT}×`,
       met(st.ratio_provider_over_node.p50 <= STARTUP_GOAL_LIMIT),
     ]);
+  }
+  if (f.docker) {
+    const { ps, run } = f.docker;
+    for (const p of ps.points) {
+      const isLast = p === ps.points[ps.points.length - 1];
+      rows.push([
+        `Docker endpoint: \`docker ps -a\`, ${p.n} container VMs, p50 of ${p.ps_ms.length}`,
+        `${p.ps_p50} ms, ${p.round_trips} SOAP round trips`,
+        `${p.baseline_p50} ms (\`node -e 0\` ${p.node_start_p50} ms + one raw property-collector read ${p.raw_read_p50} ms)`,
+        `${p.ratio_ps_over_baseline}×`,
+        isLast ? `≤ ${ps.goal.limit}×` : '',
+        isLast ? met(ps.goal.met) : '',
+      ]);
+    }
+    const c = ps.round_trips_constant;
+    rows.push([
+      `Docker endpoint: \`docker ps -a\` round trips, N = ${c.smallest_n} → ${c.largest_n}`,
+      `${c.trips_smallest} → ${c.trips_largest}`,
+      'constant in N',
+      `${(c.trips_largest / Math.max(1, c.trips_smallest)).toFixed(1)}×`,
+      'constant',
+      met(c.met),
+    ]);
+    rows.push([
+      `Docker endpoint: \`docker run -d\` (create + power on, guests off), ${run.containers_present} containers present, p50 of ${run.runs}`,
+      `${run.docker_run_p50} ms, ${run.round_trips_docker_run} SOAP round trips`,
+      `${run.raw_p50} ms raw CreateVM_Task + PowerOnVM_Task, ${run.round_trips_raw} round trips (the docker CLI alone, \`docker version\`: ${run.docker_cli_floor_p50} ms)`,
+      `${run.ratio_run_over_raw}×`,
+      `≤ ${run.goal.limit}×`,
+      met(run.goal.met),
+    ]);
+    const big = f.docker.run_at_largest_n;
+    if (big)
+      rows.push([
+        `Docker endpoint: \`docker run -d\` with ${big.containers_present} containers present, p50 of ${big.runs}`,
+        `${big.docker_run_p50} ms, ${big.round_trips_docker_run} SOAP round trips`,
+        `${big.raw_p50} ms raw CreateVM_Task + PowerOnVM_Task, ${big.round_trips_raw} round trips`,
+        `${big.ratio_run_over_raw}×`,
+        '',
+        '',
+      ]);
   }
   if (f.images) {
     const i = f.images.figure;

@@ -28,8 +28,8 @@ describe('npm run bench -- --quick', () => {
 
   beforeAll(async () => {
     // GIVEN the quick plan (small N), the results written to a scratch dir, not bench/results.
-    // About 45 s on an idle 2-core machine; the timeout leaves room for a loaded one.
-    const plan = parseArgs(['--quick', '--out', out, '--only', 'refresh,apply,upload,startup']);
+    // About 50 s on an idle 2-core machine; the timeout leaves room for a loaded one.
+    const plan = parseArgs(['--quick', '--out', out, '--only', 'refresh,apply,upload,startup,docker']);
     // WHEN every benchmark runs end to end
     const figures = await runBenchmarks(plan);
     table = summaryTable(figures);
@@ -146,6 +146,76 @@ describe('npm run bench -- --quick', () => {
     close(startup.ratio_provider_over_node.p95, startup.provider_ms.p95, startup.node_floor_ms.p95);
   });
 
+  it('THEN docker.json times docker ps -a and docker run -d against raw vSphere work measured in the same run, with round trips equal at both sizes', () => {
+    const docker = readJson('docker') as unknown as {
+      ps: {
+        points: {
+          n: number;
+          ps_ms: number[];
+          ps_p50: number;
+          node_start_p50: number;
+          raw_read_p50: number;
+          baseline_p50: number;
+          ratio_ps_over_baseline: number;
+          round_trips: number;
+          round_trips_by_method: Record<string, number>;
+        }[];
+        goal: { met: boolean; limit: number; ratio: number; n: number };
+        round_trips_constant: { met: boolean; trips_smallest: number; trips_largest: number };
+      };
+      run: {
+        runs: number;
+        docker_run_ms: number[];
+        raw_ms: number[];
+        docker_run_p50: number;
+        raw_p50: number;
+        ratio_run_over_raw: number;
+        round_trips_docker_run: number;
+        round_trips_raw: number;
+        round_trips_by_method: { docker_run: Record<string, number>; raw: Record<string, number> };
+        docker_cli_floor_p50: number;
+        containers_present: number;
+        goal: { met: boolean; limit: number };
+      };
+      run_at_largest_n: { containers_present: number; docker_run_p50: number; raw_p50: number };
+    };
+    const finitePositive = (v: number) => {
+      expect(Number.isFinite(v)).toBe(true);
+      expect(v).toBeGreaterThan(0);
+    };
+    expect(docker.ps.points.map((p) => p.n)).toEqual([2, 8]);
+    for (const p of docker.ps.points) {
+      expect(p.ps_ms).toHaveLength(3);
+      for (const v of [p.ps_p50, p.node_start_p50, p.raw_read_p50, p.baseline_p50, p.ratio_ps_over_baseline]) finitePositive(v);
+      close(p.baseline_p50, p.node_start_p50 + p.raw_read_p50, 1);
+      close(p.ratio_ps_over_baseline, p.ps_p50, p.baseline_p50);
+      // the endpoint read vSphere for the listing: counted at the simulator
+      expect(p.round_trips_by_method.RetrievePropertiesEx).toBeGreaterThanOrEqual(1);
+      expect(Object.values(p.round_trips_by_method).reduce((a, b) => a + b, 0)).toBe(p.round_trips);
+    }
+    const [small, large] = docker.ps.points;
+    expect(large.round_trips).toBe(small.round_trips);
+    expect(docker.ps.round_trips_constant).toMatchObject({ met: true, trips_smallest: small.round_trips, trips_largest: large.round_trips });
+    expect(docker.ps.goal).toEqual({ met: large.ratio_ps_over_baseline <= 1.5, limit: 1.5, ratio: large.ratio_ps_over_baseline, n: 8 });
+
+    const run = docker.run;
+    expect(run.runs).toBe(3);
+    expect(run.containers_present).toBe(2);
+    expect(run.docker_run_ms).toHaveLength(3);
+    expect(run.raw_ms).toHaveLength(3);
+    for (const v of [run.docker_run_p50, run.raw_p50, run.ratio_run_over_raw, run.docker_cli_floor_p50]) finitePositive(v);
+    close(run.ratio_run_over_raw, run.docker_run_p50, run.raw_p50);
+    expect(run.goal).toEqual({ met: run.ratio_run_over_raw <= 1.3, limit: 1.3 });
+    // both sides created and powered on one VM each, counted at the simulator
+    for (const side of [run.round_trips_by_method.docker_run, run.round_trips_by_method.raw]) {
+      expect(side.CreateVM_Task).toBe(1);
+      expect(side.PowerOnVM_Task).toBe(1);
+    }
+    expect(Object.values(run.round_trips_by_method.docker_run).reduce((a, b) => a + b, 0)).toBe(run.round_trips_docker_run);
+    expect(docker.run_at_largest_n.containers_present).toBe(8);
+    for (const v of [docker.run_at_largest_n.docker_run_p50, docker.run_at_largest_n.raw_p50]) finitePositive(v);
+  });
+
   it('THEN summary.md carries the table, and the README section between the markers takes it', () => {
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain(table);
     expect(table).toMatch(/\| Refresh: `terraform plan`, 4 container VMs \|/);
@@ -153,6 +223,11 @@ describe('npm run bench -- --quick', () => {
       /\| Refresh vs zero-work Go provider, same schema: `terraform plan`, 4 container VMs \| [\d.]+ s \| [\d.]+ s \(stub provider; itself [\d.]+× `terraform_data`\) \| [\d.]+× \|/,
     );
     expect(table).toMatch(/\| Apply vs zero-work Go provider, same schema: 4 container VMs, 10 in flight \| [\d.]+ s \| [\d.]+ s \(stub provider/);
+    expect(table).toMatch(/\| Docker endpoint: `docker ps -a`, 8 container VMs, p50 of 3 \| [\d.]+ ms, \d+ SOAP round trips \| [\d.]+ ms \(`node -e 0` /);
+    expect(table).toMatch(/\| Docker endpoint: `docker ps -a` round trips, N = 2 → 8 \| (\d+) → \1 \| constant in N \|/);
+    expect(table).toMatch(
+      /\| Docker endpoint: `docker run -d` \(create \+ power on, guests off\), 2 containers present, p50 of 3 \| [\d.]+ ms, \d+ SOAP round trips \| [\d.]+ ms raw/,
+    );
     expect(table).toMatch(/Measured \d{4}-\d{2}-\d{2} on \d+ × /);
     const readme = join(out, 'README.md');
     writeFileSync(readme, `# x\n\n## Benchmarks\n\n${README_START}\nold\n${README_END}\n\nafter\n`);
@@ -278,6 +353,16 @@ describe('parseArgs: sizes a run can be cut to', () => {
     const plan = parseArgs([]);
     expect(plan.sizes).toEqual([10, 100, 1000, 3000]);
     expect(plan.applyVms).toEqual([200, 1000]);
+  });
+
+  it('GIVEN no option THEN the docker benchmark lists 10 and 1000 containers and times 10 docker runs; --docker-vms and --docker-runs replace them', () => {
+    expect(parseArgs([])).toMatchObject({ dockerVms: [10, 1000], dockerRuns: 10 });
+    expect(parseArgs(['--only', 'docker', '--docker-vms', '300,10', '--docker-runs', '5'])).toMatchObject({
+      only: new Set(['docker']),
+      dockerVms: [10, 300],
+      dockerRuns: 5,
+    });
+    expect(() => parseArgs(['--docker-vms', '0'])).toThrow(/--docker-vms "0": expected positive whole numbers/);
   });
 
   it('GIVEN --sizes, --apply-vms, --repeats, --rounds and --startup-runs THEN they replace the defaults, counts ascending and once each', () => {

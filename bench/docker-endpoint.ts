@@ -1,0 +1,288 @@
+/**
+ * The Docker endpoint (`vic endpoint`) driven by the real docker CLI, against raw vSphere work in
+ * the same run, on a simulator with guests off:
+ *  - `docker ps -a` over N container VMs vs one raw property-collector read of those VMs (name,
+ *    config.uuid, runtime.powerState, config.extraConfig) plus a Node start (`node -e 0`): what any
+ *    client written in Node that reads vSphere itself pays. Round trips of one `docker ps -a` are
+ *    counted at the simulator at each N: they must not grow with N.
+ *  - `docker run -d` (the VM created and powered on) vs a raw CreateVM_Task + PowerOnVM_Task of a VM
+ *    with the same devices, through src/vsphere on an already logged-in client.
+ * The endpoint runs in this process with mutual TLS, as the endpoint tests' bed serves it.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectEngine, type Engine } from '../src/engine';
+import { certificateFiles, generateCertificates, readServerTls } from '../src/endpoint/certs';
+import { serveEndpoint } from '../src/endpoint/serve';
+import type { Attrs } from '../src/resources';
+import type { SimulatorStats } from '../src/sim/control';
+import type { RunningSimulator } from '../src/sim/simulator';
+import { moRef, VimClient } from '../src/vsphere';
+import { retrieveFromContainer } from '../src/vsphere/property-collector';
+import { runProcess } from '../test/cli/run-vic';
+import { rawCreateVm, rawPlacement, withConcurrency } from './apply-throughput';
+import { median, progress, ratio, round, timedMs } from './figures';
+
+export const PS_GOAL_LIMIT = 1.5;
+export const RUN_GOAL_LIMIT = 1.3;
+// The listing is one batched read whatever N: any extra call at the larger N fails the goal.
+const ROUND_TRIP_TOLERANCE = 0;
+
+export interface DockerPsPoint {
+  readonly n: number;
+  readonly ps_ms: readonly number[];
+  readonly ps_p50: number;
+  readonly node_start_p50: number;
+  readonly raw_read_p50: number;
+  /** node_start_p50 + raw_read_p50 */
+  readonly baseline_p50: number;
+  readonly ratio_ps_over_baseline: number;
+  /** SOAP calls the simulator answered during one `docker ps -a`. */
+  readonly round_trips: number;
+  readonly round_trips_by_method: Readonly<Record<string, number>>;
+}
+
+export interface DockerResult {
+  readonly benchmark: 'docker-endpoint';
+  readonly description: string;
+  readonly ps: {
+    readonly repeats: number;
+    readonly points: readonly DockerPsPoint[];
+    readonly goal: { readonly met: boolean; readonly limit: number; readonly ratio: number; readonly n: number };
+    readonly round_trips_constant: {
+      readonly met: boolean;
+      readonly smallest_n: number;
+      readonly largest_n: number;
+      readonly trips_smallest: number;
+      readonly trips_largest: number;
+    };
+  };
+  /** With the smallest N of containers present; the goal is taken here. */
+  readonly run: DockerRunPoint & { readonly goal: { readonly met: boolean; readonly limit: number } };
+  /** The same with the largest N present (informative, a few runs). */
+  readonly run_at_largest_n?: DockerRunPoint;
+}
+
+export interface DockerRunPoint {
+  /** Containers in the VCH when the first timed run started. */
+  readonly containers_present: number;
+  readonly runs: number;
+  readonly docker_run_ms: readonly number[];
+  readonly raw_ms: readonly number[];
+  readonly docker_run_p50: number;
+  readonly raw_p50: number;
+  readonly ratio_run_over_raw: number;
+  /** Of the first timed run, counted at the simulator. */
+  readonly round_trips_docker_run: number;
+  readonly round_trips_raw: number;
+  readonly round_trips_by_method: { readonly docker_run: Readonly<Record<string, number>>; readonly raw: Readonly<Record<string, number>> };
+  /**
+   * p50 of `docker version` against the endpoint (no vSphere call): the docker CLI's start, TLS
+   * handshake and one request, which every docker command pays and the raw baseline does not.
+   */
+  readonly docker_cli_floor_p50: number;
+}
+
+export interface DockerOptions {
+  readonly sim: RunningSimulator;
+  /** An image reference in `registryHost`. */
+  readonly image: string;
+  readonly registryHost: string;
+  /** Ascending container counts for `docker ps -a`, e.g. [10, 1000]. */
+  readonly sizes: readonly number[];
+  readonly psRepeats: number;
+  readonly runs: number;
+}
+
+const VM_PATHS = ['name', 'config.uuid', 'runtime.powerState', 'config.extraConfig'];
+
+function dockerCli(): string {
+  try {
+    return execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('the docker CLI is not installed: it is preinstalled at /usr/local/bin/docker, else apt-get install docker.io');
+  }
+}
+
+function nodeStartMs(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve(Number(process.hrtime.bigint() - start) / 1e6) : reject(new Error(`node -e 0 exited with ${String(code)}`)),
+    );
+  });
+}
+
+async function applied(engine: Engine, type: Parameters<Engine['plan']>[0], config: Attrs): Promise<Attrs> {
+  const plan = await engine.plan(type, null, config);
+  if (plan.problems.length > 0) throw new Error(`docker bench: the ${type} plan has problems: ${JSON.stringify(plan.problems)}`);
+  return (await engine.apply(plan)) as Attrs;
+}
+
+export async function dockerBench(opts: DockerOptions): Promise<DockerResult> {
+  const sizes = [...opts.sizes].sort((a, b) => a - b);
+  const { sim } = opts;
+  const cli = dockerCli();
+  const scratch = await mkdtemp(join(tmpdir(), 'vic-bench-docker-'));
+  const engine = await connectEngine({ url: sim.url, username: sim.username, password: sim.password, insecure: false, thumbprint: sim.thumbprint });
+  const client = await VimClient.connect({ url: sim.url, username: sim.username, password: sim.password, thumbprint: sim.thumbprint });
+  try {
+    const vch = await applied(engine, 'virtual_container_host', {
+      name: 'vch-docker-bench',
+      compute: '/DC0/host/DC0_C0',
+      datastore: 'LocalDS_0',
+      bridge_network: 'VM Network',
+    });
+    const image = await applied(engine, 'image', { vch_id: vch.id, reference: opts.image, insecure_registry: true });
+    const certDir = join(scratch, 'certs');
+    await generateCertificates(certDir, { hosts: ['127.0.0.1'], port: 0 });
+    const endpoint = await serveEndpoint({
+      engine,
+      vch: String(vch.name),
+      host: '127.0.0.1',
+      port: 0,
+      tls: readServerTls(certDir),
+      insecureRegistries: [opts.registryHost],
+      version: '0.0.0-bench',
+    });
+    try {
+      const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        HOME: scratch,
+        DOCKER_CONFIG: join(scratch, 'docker-config'),
+        DOCKER_HOST: `tcp://127.0.0.1:${endpoint.port}`,
+        DOCKER_CERT_PATH: certificateFiles(certDir).clientDir,
+        DOCKER_TLS_VERIFY: '1',
+      };
+      const docker = async (args: string[]) => {
+        const r = await timedMs(() => runProcess(cli, args, env, { timeoutMs: 300_000 }));
+        if (r.value.code !== 0) throw new Error(`docker ${args.join(' ')} exited with ${String(r.value.code)}: ${r.value.stderr.trim()}`);
+        return { ms: r.ms, stdout: r.value.stdout };
+      };
+
+      /** p50 of `runs` × `docker run -d`, each followed by one raw create + power-on, with `present` containers in the VCH. */
+      let made = 0;
+      const measureRuns = async (runs: number, tag: string): Promise<DockerRunPoint> => {
+        progress(`docker run -d: ${runs} runs with ${made} containers present, interleaved with ${runs} raw CreateVM_Task + PowerOnVM_Task`);
+        const present = made;
+        const place = await rawPlacement(client, String(vch.id), String(image.id));
+        await docker(['run', '-d', '--name', `run-${tag}-warm`, opts.image]);
+        made++;
+        const runMs: number[] = [];
+        const rawMs: number[] = [];
+        const floorMs: number[] = [];
+        let trips: { run: SimulatorStats; raw: SimulatorStats } | undefined;
+        for (let k = 0; k < runs; k++) {
+          await sim.control.resetStats();
+          runMs.push((await docker(['run', '-d', '--name', `run-${tag}-${k}`, opts.image])).ms);
+          made++;
+          const afterRun = await sim.control.resetStats();
+          rawMs.push((await timedMs(() => rawCreateVm(client, place, `raw-${tag}-${k}`))).ms);
+          const afterRaw = await sim.control.resetStats();
+          trips ??= { run: afterRun, raw: afterRaw };
+          floorMs.push((await docker(['version', '--format', '{{.Server.Version}}'])).ms);
+        }
+        if (!trips) throw new Error('docker bench: --docker-runs must be at least 1');
+        const point: DockerRunPoint = {
+          containers_present: present,
+          runs,
+          docker_run_ms: runMs.map((v) => round(v)),
+          raw_ms: rawMs.map((v) => round(v)),
+          docker_run_p50: round(median(runMs)),
+          raw_p50: round(median(rawMs)),
+          ratio_run_over_raw: ratio(median(runMs), median(rawMs)),
+          round_trips_docker_run: trips.run.total,
+          round_trips_raw: trips.raw.total,
+          round_trips_by_method: { docker_run: trips.run.calls, raw: trips.raw.calls },
+          docker_cli_floor_p50: round(median(floorMs)),
+        };
+        progress(
+          `docker run -d with ${present} containers: p50 ${point.docker_run_p50} ms vs raw ${point.raw_p50} ms (×${point.ratio_run_over_raw}); ${point.round_trips_docker_run} vs ${point.round_trips_raw} round trips; docker version ${point.docker_cli_floor_p50} ms`,
+        );
+        return point;
+      };
+
+      const points: DockerPsPoint[] = [];
+      let run: DockerRunPoint | undefined;
+      let runAtLargest: DockerRunPoint | undefined;
+      for (const n of sizes) {
+        progress(`docker: creating container VMs ${made}..${n - 1} through the engine, 10 in flight`);
+        const from = made;
+        await withConcurrency(Math.max(0, n - from), 10, async (i) => {
+          await applied(engine, 'container_vm', { vch_id: vch.id, image_id: image.id, name: `ps-${from + i}`, power_state: 'stopped' });
+        });
+        made = Math.max(made, n);
+        const listed = (await docker(['ps', '-a', '-q'])).stdout.trim().split('\n').filter(Boolean).length;
+        if (listed !== made) throw new Error(`docker ps -a -q listed ${listed} containers, ${made} were created`);
+        await sim.control.resetStats();
+        await docker(['ps', '-a']);
+        const stats = await sim.control.resetStats();
+        const psMs: number[] = [];
+        const nodeMs: number[] = [];
+        const readMs: number[] = [];
+        for (let k = 0; k < opts.psRepeats; k++) {
+          psMs.push((await docker(['ps', '-a'])).ms);
+          nodeMs.push(await nodeStartMs());
+          const read = await timedMs(() =>
+            retrieveFromContainer(client, { container: moRef('ResourcePool', String(vch.id)), select: [{ type: 'VirtualMachine', paths: VM_PATHS }] }),
+          );
+          if (read.value.length < made) throw new Error(`the raw read found ${read.value.length} VMs in the VCH pool, ${made} were created`);
+          readMs.push(read.ms);
+        }
+        const baseline = median(nodeMs) + median(readMs);
+        const point: DockerPsPoint = {
+          n: made,
+          ps_ms: psMs.map((v) => round(v)),
+          ps_p50: round(median(psMs)),
+          node_start_p50: round(median(nodeMs)),
+          raw_read_p50: round(median(readMs)),
+          baseline_p50: round(baseline),
+          ratio_ps_over_baseline: ratio(median(psMs), baseline),
+          round_trips: stats.total,
+          round_trips_by_method: stats.calls,
+        };
+        points.push(point);
+        progress(
+          `docker ps -a, N=${made}: ${point.ps_p50} ms vs node -e 0 ${point.node_start_p50} ms + raw read ${point.raw_read_p50} ms (×${point.ratio_ps_over_baseline}), ${point.round_trips} round trips`,
+        );
+        // The latency goal is taken with few containers present; at the largest N the same
+        // command is timed again, fewer times, to show what the count of containers adds.
+        if (!run) run = await measureRuns(opts.runs, 'a');
+        else if (n === sizes[sizes.length - 1]) runAtLargest = await measureRuns(Math.min(3, opts.runs), 'b');
+      }
+      if (!run) throw new Error('docker bench: no container count to measure at');
+
+      const first = points[0];
+      const last = points[points.length - 1];
+      return {
+        benchmark: 'docker-endpoint',
+        description:
+          'the real docker CLI against vic endpoint (mutual TLS, in-process, simulator with guests off): docker ps -a over N container VMs vs node -e 0 + one RetrievePropertiesEx of the VMs (name, config.uuid, runtime.powerState, config.extraConfig) on a logged-in src/vsphere client; docker run -d vs CreateVM_Task + PowerOnVM_Task of a VM with the same devices; medians (p50), round trips counted at the simulator',
+        ps: {
+          repeats: opts.psRepeats,
+          points,
+          goal: { met: last.ratio_ps_over_baseline <= PS_GOAL_LIMIT, limit: PS_GOAL_LIMIT, ratio: last.ratio_ps_over_baseline, n: last.n },
+          round_trips_constant: {
+            met: last.round_trips <= first.round_trips + ROUND_TRIP_TOLERANCE,
+            smallest_n: first.n,
+            largest_n: last.n,
+            trips_smallest: first.round_trips,
+            trips_largest: last.round_trips,
+          },
+        },
+        run: { ...run, goal: { met: run.ratio_run_over_raw <= RUN_GOAL_LIMIT, limit: RUN_GOAL_LIMIT } },
+        ...(runAtLargest ? { run_at_largest_n: runAtLargest } : {}),
+      };
+    } finally {
+      await endpoint.close();
+    }
+  } finally {
+    await client.close();
+    await engine.close();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

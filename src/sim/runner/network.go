@@ -43,6 +43,10 @@ type networks struct {
 	index    map[string]int
 	segments map[string]*segment
 	closed   bool
+	// starts numbers each segment's directory: a port group's last guest leaving stops its segment
+	// outside the lock, and a guest arriving meanwhile (a VM restarted at once) starts a new one,
+	// whose files the old one's clean-up must not remove.
+	starts int
 }
 
 type segment struct {
@@ -93,7 +97,8 @@ func (n *networks) acquire(key string) (*segment, error) {
 		i = len(n.index) + 1
 		n.index[key] = i
 	}
-	dir := filepath.Join(n.dir, "net"+strconv.Itoa(i))
+	n.starts++
+	dir := filepath.Join(n.dir, "net"+strconv.Itoa(i)+"."+strconv.Itoa(n.starts))
 	s := &segment{
 		key:     key,
 		index:   i,

@@ -122,14 +122,23 @@ describe('volume lifecycle and container VM mounts', () => {
           ? await Promise.all(states.map(async (s) => (await fresh.read([{ type: 'volume', state: s }]))[0]))
           : await fresh.read(states.map((state) => ({ type: 'volume' as const, state })));
         expect(read).toEqual(states);
-        return stats.total - before;
+        const calls = stats.snapshot();
+        const listings = Object.entries(calls)
+          .filter(([method]) => method.startsWith('SearchDatastore'))
+          .reduce((sum, [, n]) => sum + n, 0);
+        return { total: stats.total - before, listings };
       } finally {
         await fresh.close();
       }
     };
     const one = await roundTrips([data], false);
-    expect(await roundTrips([data, ...extra], false)).toBe(one);
-    expect(await roundTrips([data, ...extra], true)).toBe(one);
+    expect(one.listings).toBe(1);
+    // The listing is a task: its wait reads the task once or twice more depending on when it ends,
+    // so the totals may differ by that much, never by a call per volume.
+    for (const many of [await roundTrips([data, ...extra], false), await roundTrips([data, ...extra], true)]) {
+      expect(many.listings).toBe(1);
+      expect(Math.abs(many.total - one.total)).toBeLessThanOrEqual(2);
+    }
     for (const state of extra) await engine.apply(await engine.plan('volume', state, null));
   });
 

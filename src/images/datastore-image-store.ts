@@ -57,8 +57,12 @@ export function storeOfImageDisk(diskPath: string, digest: string): DatastoreSto
   return { datastore, path };
 }
 
-/** The faults by which a server says it does not do a conversion at all (as opposed to failing one). */
-const CONVERSION_REFUSALS = new Set(['NotImplemented', 'NotSupported']);
+/**
+ * The faults by which a server says it does not do this conversion at all, as opposed to failing
+ * one: not implemented (a plain vcsim), not supported, or a source format it cannot read (a host
+ * without hosted-disk support). The flat upload still works there; any other fault is a failure.
+ */
+const CONVERSION_REFUSALS = new Set(['NotImplemented', 'NotSupported', 'InvalidDiskFormat']);
 
 export class DatastoreImageStore implements ImageStore {
   private readonly base: string;
@@ -167,7 +171,7 @@ export class DatastoreImageStore implements ImageStore {
       return {};
     } catch (err) {
       if (VimFault.isVimFault(err) && CONVERSION_REFUSALS.has(err.faultName)) {
-        const why = err.serverMessage && err.serverMessage !== err.faultName ? `: ${err.serverMessage}` : '';
+        const why = err.serverMessage && !err.serverMessage.includes(err.faultName) ? `: ${err.serverMessage}` : '';
         return { refused: `${err.faultName}${why}` };
       }
       throw this.failure('conversion of the sparse upload into', descriptor, err);

@@ -156,7 +156,7 @@ export function summaryTable(f: BenchFigures): string {
     const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(2)} MiB`;
     rows.push([
       `Image upload: bytes sent to the datastore, busybox-sized image (${mib(u.content_bytes)} of files)`,
-      `${mib(u.uploaded_bytes.total)} (filesystem ${mib(u.filesystem_bytes)})`,
+      `${mib(u.uploaded_bytes.total)} (${u.route ? (u.route.kind === 'sparse' ? 'a sparse VMDK the server converted; ' : 'the flat extent; ') : ''}filesystem ${mib(u.filesystem_bytes)})`,
       `${mib(u.used_bytes)} used by the ext4 filesystem (metadata and journal included)`,
       `${u.ratio_uploaded_over_used}×`,
       `≤ ${u.goal.ratio}× + ${mib(u.goal.fixed_allowance_bytes)}`,

@@ -3,9 +3,11 @@
  * (about a busybox: 1 MiB of binary and a few hundred small files and links) built by the pipeline
  * into a simulator datastore, every PUT counted by the store it writes through. The baseline is the
  * ext4 filesystem's used blocks (`dumpe2fs -h`: block count − free blocks, so its metadata and
- * journal count as used), read from the extent the pipeline stored. A disk format that carries only
- * the used blocks sends about that many bytes plus fixed metadata; a flat extent sends the whole
- * filesystem size, free space included.
+ * journal count as used), read from the flat extent the datastore holds at the end (after the
+ * server's conversion, when the upload was sparse). A disk format that carries only the used blocks
+ * sends about that many bytes plus fixed metadata; a flat extent sends the whole filesystem size,
+ * free space included. `route` says which one the build took: the pipeline falls back to the flat
+ * upload when the server refuses to convert (a plain vcsim does).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { buildImage, DatastoreImageStore, imageLayout, type ImageStore } from '../src/images';
 import type { RunningSimulator } from '../src/sim/simulator';
+import { scanDataGrains } from '../src/images/vmdk';
 import { downloadDatastoreFile, Inventory, VimClient } from '../src/vsphere';
 import { writeOciLayout, type TarEntrySpec } from '../test/helpers/oci-layout';
 import type { RunningRegistry } from '../test/helpers/registry';
@@ -43,6 +46,13 @@ export interface UploadResult {
   /** Every byte the PUTs carried, per stored file and in total. */
   readonly uploaded_bytes: { readonly total: number; readonly by_file: Readonly<Record<string, number>> };
   readonly ratio_uploaded_over_used: number;
+  /** `sparse`: a hosted sparse VMDK the server converted; `flat`: the whole extent (the server refused, with its reason). */
+  readonly route: { readonly kind: 'sparse' | 'flat'; readonly refusal?: string };
+  /**
+   * What a sparse extent of each grain size would carry of this filesystem (grains holding a
+   * non-zero byte × the grain size), read from the stored extent: the pipeline uses 64 KiB.
+   */
+  readonly data_bytes_by_grain: Readonly<Record<string, number>>;
   readonly goal: { readonly met: boolean; readonly ratio: number; readonly fixed_allowance_bytes: number; readonly limit_bytes: number };
 }
 
@@ -108,14 +118,32 @@ export async function uploadSizeBench(opts: { readonly sim: RunningSimulator; re
     const workDir = join(scratch, 'work');
     await mkdir(workDir);
     progress('upload: building a busybox-sized image into the simulator datastore, counting every byte sent');
-    const info = await buildImage({ reference: `${opts.registry.host}/bench/busybox-like:v1`, insecureRegistry: true, workDir }, countingStore(store, counts));
+    let refusal: string | undefined;
+    const info = await buildImage(
+      {
+        reference: `${opts.registry.host}/bench/busybox-like:v1`,
+        insecureRegistry: true,
+        workDir,
+        onProgress: (e) => {
+          const refused = /does not convert sparse disks \((.*)\): uploading/.exec(e.detail ?? '');
+          if (refused) refusal = refused[1];
+        },
+      },
+      countingStore(store, counts),
+    );
     const files = imageLayout(info.digest);
+    const route: UploadResult['route'] =
+      counts[files.sparseUpload] !== undefined && counts[files.extent] === undefined ? { kind: 'sparse' } : { kind: 'flat', ...(refusal ? { refusal } : {}) };
     const extent = join(scratch, 'extent.ext4');
     await pipeline(
       await downloadDatastoreFile(client, { datacenter: dc.name, datastore: DS, path: `bench-upload/${files.extent}` }),
       createWriteStream(extent),
     );
     const used = await usedBytes(extent);
+    const byGrain: Record<string, number> = {};
+    for (const grain of [4096, 16384, 65536, 262144, 1048576]) {
+      byGrain[String(grain)] = (await scanDataGrains(extent, info.sizeBytes, grain)).length * grain;
+    }
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     const limit = Math.round(UPLOAD_GOAL_RATIO * used + UPLOAD_FIXED_ALLOWANCE_BYTES);
     const result: UploadResult = {
@@ -127,9 +155,15 @@ export async function uploadSizeBench(opts: { readonly sim: RunningSimulator; re
       used_bytes: used,
       uploaded_bytes: { total, by_file: Object.fromEntries(Object.entries(counts).map(([path, n]) => [path.replace(/^images\/[0-9a-f]+\//, ''), n])) },
       ratio_uploaded_over_used: ratio(total, used),
+      route,
+      data_bytes_by_grain: byGrain,
       goal: { met: total <= limit, ratio: UPLOAD_GOAL_RATIO, fixed_allowance_bytes: UPLOAD_FIXED_ALLOWANCE_BYTES, limit_bytes: limit },
     };
-    progress(`upload: ${round(total / MiB, 2)} MiB sent for ${round(used / MiB, 2)} MiB of used blocks (×${result.ratio_uploaded_over_used})`);
+    progress(
+      `upload: ${round(total / MiB, 2)} MiB sent for ${round(used / MiB, 2)} MiB of used blocks (×${result.ratio_uploaded_over_used}), ${
+        route.kind === 'sparse' ? 'as a sparse VMDK the server converted' : `as the flat extent${route.refusal ? ` (the server refused the conversion: ${route.refusal})` : ''}`
+      }`,
+    );
     return result;
   } finally {
     await client.close();

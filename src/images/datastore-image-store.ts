@@ -5,6 +5,7 @@
  */
 import { Transform } from 'node:stream';
 import {
+  copyVirtualDisk,
   datastorePath,
   deleteDatastoreFile,
   downloadDatastoreFile,
@@ -16,6 +17,7 @@ import {
   type DatastoreFile,
   type ManagedObjectReference,
   type VimClient,
+  VimFault,
 } from '../vsphere';
 import { ImageStoreError } from './errors';
 import { imageLayout, type ImageStore, type UploadSource } from './image-store';
@@ -54,6 +56,13 @@ export function storeOfImageDisk(diskPath: string, digest: string): DatastoreSto
   if (path.split('/').some((s) => s === '' || s === '.' || s === '..' || s.trim() !== s)) return undefined;
   return { datastore, path };
 }
+
+/**
+ * The faults by which a server says it does not do this conversion at all, as opposed to failing
+ * one: not implemented (a plain vcsim), not supported, or a source format it cannot read (a host
+ * without hosted-disk support). The flat upload still works there; any other fault is a failure.
+ */
+const CONVERSION_REFUSALS = new Set(['NotImplemented', 'NotSupported', 'InvalidDiskFormat']);
 
 export class DatastoreImageStore implements ImageStore {
   private readonly base: string;
@@ -147,6 +156,25 @@ export class DatastoreImageStore implements ImageStore {
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       current?.body.destroy();
+    }
+  }
+
+  /**
+   * CopyVirtualDisk_Task with a destSpec: the server reads the hosted sparse file and writes a thin
+   * disk in its own format. The adapter type is the one the flat descriptor has always named.
+   */
+  async convertSparseDisk(source: string, descriptor: string, capacityBytes: number): Promise<{ readonly refused?: string }> {
+    try {
+      await copyVirtualDisk(this.options.client, this.locate(source), this.locate(descriptor), this.options.datacenter.ref, false, {
+        destSpec: { diskType: 'thin', adapterType: 'lsiLogic', capacityKB: Math.ceil(capacityBytes / 1024) },
+      });
+      return {};
+    } catch (err) {
+      if (VimFault.isVimFault(err) && CONVERSION_REFUSALS.has(err.faultName)) {
+        const why = err.serverMessage && !err.serverMessage.includes(err.faultName) ? `: ${err.serverMessage}` : '';
+        return { refused: `${err.faultName}${why}` };
+      }
+      throw this.failure('conversion of the sparse upload into', descriptor, err);
     }
   }
 

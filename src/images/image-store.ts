@@ -4,6 +4,9 @@
  *   <store>/images/<hex>/<hex>.vmdk        monolithicFlat descriptor
  *   <store>/images/<hex>/<hex>-flat.vmdk   the ext4 filesystem (flat extent)
  *   <store>/images/<hex>/metadata.json     written LAST: present with matching sizes = complete
+ *   <store>/images/<hex>/<hex>-upload-sparse.vmdk
+ *                                          only while a build runs: the hosted sparse upload the
+ *                                          server converts into the two disk files above
  *
  * `<hex>` is the sha256 hex of the manifest digest (colons are poor in datastore paths). The
  * `ImageStore` interface hides whether the store is a datastore (over vSphere's HTTP file access)
@@ -44,6 +47,14 @@ export interface ImageStore {
   deleteFile(path: string): Promise<void>;
   /** Deletes a directory and what it holds; no error when it does not exist. */
   deleteDirectory(path: string): Promise<void>;
+  /**
+   * Optional, for stores whose server converts disks: makes the disk `descriptor` (monolithicFlat
+   * or the server's thin equivalent, its extent beside it) from the hosted sparse VMDK `source`,
+   * server-side, so only the sparse file's bytes travel. The destination must not exist. Resolves
+   * `{ refused }` with the server's reason when it does not convert such disks (the caller then
+   * uploads the flat extent); any other failure throws.
+   */
+  convertSparseDisk?(source: string, descriptor: string, capacityBytes: number): Promise<{ readonly refused?: string }>;
 }
 
 export interface ImageLayout {
@@ -52,6 +63,9 @@ export interface ImageLayout {
   readonly extent: string;
   readonly metadata: string;
   readonly extentFileName: string;
+  /** The hosted sparse upload, present only while a build converts it. */
+  readonly sparseUpload: string;
+  readonly sparseUploadFileName: string;
 }
 
 export function imageLayout(digest: string): ImageLayout {
@@ -63,6 +77,8 @@ export function imageLayout(digest: string): ImageLayout {
     extent: `${directory}/${hex}-flat.vmdk`,
     metadata: `${directory}/metadata.json`,
     extentFileName: `${hex}-flat.vmdk`,
+    sparseUpload: `${directory}/${hex}-upload-sparse.vmdk`,
+    sparseUploadFileName: `${hex}-upload-sparse.vmdk`,
   };
 }
 

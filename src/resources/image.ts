@@ -82,7 +82,7 @@ export const image = {
   dataSource: { description: 'Reads an image already in a VCH image store, by reference or digest.', lookup: ['vch_id', 'reference'] },
   docs: {
     creates:
-      'Under `<image_store>/images/<hex>/`: `<hex>.vmdk` (a monolithicFlat descriptor), `<hex>-flat.vmdk` (the ext4 filesystem) and `metadata.json` (the image config). `<hex>` is the manifest digest without `sha256:`. Content-addressed: the same digest is never pulled or uploaded twice.',
+      'Under `<image_store>/images/<hex>/`: `<hex>.vmdk` (a monolithicFlat descriptor), `<hex>-flat.vmdk` (the ext4 filesystem, a thin disk) and `metadata.json` (the image config). `<hex>` is the manifest digest without `sha256:`. Content-addressed: the same digest is never pulled or uploaded twice. The upload carries only the filesystem blocks that hold data: the filesystem goes up as a hosted sparse VMDK (`<hex>-upload-sparse.vmdk`, deleted once converted) that vSphere converts into the thin disk (`CopyVirtualDisk_Task`); a server that refuses that conversion gets the whole flat extent instead.',
     importHelp:
       "Import by `<vch_id>/<digest>`. The import finds the image store through the VCH pool's marker, once: what it finds becomes `disk_path`, and every later refresh and destroy follows `disk_path`, never the marker (check it after an import).",
     example: `resource "vic_image" "busybox" {

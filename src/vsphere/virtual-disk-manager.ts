@@ -32,27 +32,47 @@ export async function createVirtualDisk(
     {
       name: dsPath,
       datacenter,
-      spec: { $type: 'FileBackedVirtualDiskSpec', diskType: spec.diskType ?? 'thin', adapterType: spec.adapterType ?? 'lsiLogic', capacityKb: spec.capacityKB },
+      spec: fileBackedSpec(spec),
     },
     options,
   );
 }
 
-/** CopyVirtualDisk_Task; with `force` an existing destination is overwritten. */
+function fileBackedSpec(spec: VirtualDiskSpec): Record<string, unknown> {
+  return { $type: 'FileBackedVirtualDiskSpec', diskType: spec.diskType ?? 'thin', adapterType: spec.adapterType ?? 'lsiLogic', capacityKb: spec.capacityKB };
+}
+
+/**
+ * CopyVirtualDisk_Task; with `force` an existing destination is overwritten (the simulator honours
+ * it; the API reference says ESX ignores it and fails with FileAlreadyExists instead).
+ *
+ * With `destSpec` the copy converts: the API reference describes the method as copying "performing
+ * conversions as specified in the spec", and without a destSpec the destination is assumed
+ * preallocated with a busLogic adapter. This is the documented way to bring a hosted-format disk
+ * (e.g. monolithicSparse) onto ESX storage in a managed format (thin, preallocated...).
+ */
 export async function copyVirtualDisk(
   client: VimClient,
   source: string,
   destination: string,
   datacenter: ManagedObjectReference,
   force = false,
-  options: TaskOptions = {},
+  options: TaskOptions & { readonly destSpec?: VirtualDiskSpec } = {},
 ): Promise<void> {
+  const { destSpec, ...taskOptions } = options;
   await runTask(
     client,
     'CopyVirtualDisk_Task',
     diskManager(client, 'CopyVirtualDisk_Task'),
-    { sourceName: source, sourceDatacenter: datacenter, destName: destination, destDatacenter: datacenter, force },
-    options,
+    {
+      sourceName: source,
+      sourceDatacenter: datacenter,
+      destName: destination,
+      destDatacenter: datacenter,
+      ...(destSpec ? { destSpec: fileBackedSpec(destSpec) } : {}),
+      force,
+    },
+    taskOptions,
   );
 }
 

@@ -119,6 +119,8 @@ describe('npm run bench -- --quick', () => {
       used_bytes: number;
       uploaded_bytes: { total: number; by_file: Record<string, number> };
       ratio_uploaded_over_used: number;
+      route: { kind: string };
+      data_bytes_by_grain: Record<string, number>;
       goal: { met: boolean; limit_bytes: number };
     };
     // the filesystem holds the content, so it uses at least that many bytes, and at most the filesystem's size
@@ -129,6 +131,15 @@ describe('npm run bench -- --quick', () => {
     expect(Object.values(upload.uploaded_bytes.by_file).reduce((a, b) => a + b, 0)).toBe(upload.uploaded_bytes.total);
     close(upload.ratio_uploaded_over_used, upload.uploaded_bytes.total, upload.used_bytes);
     expect(upload.goal.met).toBe(upload.uploaded_bytes.total <= upload.goal.limit_bytes);
+    // the launcher converts: the disk went up as one sparse file, and no flat extent was sent
+    expect(upload.route).toEqual({ kind: 'sparse' });
+    const sent = Object.keys(upload.uploaded_bytes.by_file);
+    expect(sent.filter((f) => f.endsWith('-upload-sparse.vmdk'))).toHaveLength(1);
+    expect(sent.filter((f) => f.endsWith('-flat.vmdk'))).toEqual([]);
+    // coarser grains never carry less of the same filesystem
+    const byGrain = Object.entries(upload.data_bytes_by_grain).sort(([a], [b]) => Number(a) - Number(b)).map(([, n]) => n);
+    expect(byGrain).toHaveLength(5);
+    expect([...byGrain].sort((a, b) => a - b)).toEqual(byGrain);
   });
 
   it('THEN startup.json has p50 and p95 for the provider and for node -e 0, and their ratios', () => {

@@ -120,10 +120,13 @@ func main() {
 		log.Fatalf("creating the inventory model: %v", err)
 	}
 
+	diskManager := simulatorDiskManager()
 	if err := startGuests(); err != nil {
 		model.Remove()
 		log.Fatalf("-run-guests: %v", err)
 	}
+	// After the guest runner's own wrapper, which it keeps calling (see diskconvert.go).
+	installDiskConversion(diskManager)
 
 	model.Service.Listen = &url.URL{Host: f.listen}
 	if f.username != "" {

@@ -4,11 +4,12 @@
  * CA, with client certificates required. Without PLUGIN_CLIENT_CERT (TF_DISABLE_PLUGIN_TLS=1) the
  * server speaks plaintext over the socket, as go-plugin does.
  */
-import { X509Certificate, createPrivateKey, webcrypto } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { ensurePrivateDir, privateCacheDir, writePrivateFile } from '../src/private-cache';
+import { loadBundle } from './code-cache';
 
 export interface ServerCertificate {
   readonly certPem: string;
@@ -17,45 +18,20 @@ export interface ServerCertificate {
   readonly handshakeField: string;
 }
 
-const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-
+/**
+ * A fresh self-signed certificate for "localhost", valid for a day. The X.509 library it needs is a
+ * quarter of the handshake bundle, and a start that finds a cached certificate never uses it: the
+ * installed provider ships it as a bundle of its own (self-signed.js beside main.js), loaded here.
+ */
 export async function generateServerCertificate(now = new Date()): Promise<ServerCertificate> {
-  // tsyringe (inside @peculiar/x509) needs the Reflect metadata polyfill before it loads.
-  await import('reflect-metadata');
-  // Loaded here, not at the top: only the TLS path pays for it.
-  const x509 = await import('@peculiar/x509');
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const serial = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)));
-  serial[0] &= 0x7f; // a positive INTEGER
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial.toString('hex'),
-    name: 'CN=localhost, O=vic-iac',
-    // A minute of slack for clock differences; a day is more than any Terraform run lasts per process.
-    notBefore: new Date(now.getTime() - 60_000),
-    notAfter: new Date(now.getTime() + 24 * 3600_000),
-    signingAlgorithm: ALGORITHM,
-    keys: keys as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyAgreement | x509.KeyUsageFlags.keyCertSign,
-        true,
-      ),
-      // Go checks the EKU when present: serverAuth must be in it.
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-      // Go ignores the CN; the name Terraform dials ("localhost") must be a SAN.
-      new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'localhost' }]),
-    ],
-  });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n')
-    .replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
-  // go-plugin decodes with base64.RawStdEncoding: any "=" padding fails the handshake.
-  const handshakeField = Buffer.from(cert.rawData).toString('base64').replace(/=+$/, '');
-  return { certPem: cert.toString('pem'), keyPem, handshakeField };
+  const bundled = join(__dirname, 'self-signed.js');
+  const { selfSignedCertificate } = (
+    existsSync(bundled)
+      ? loadBundle(bundled).exports
+      : // eslint-disable-next-line @typescript-eslint/no-require-imports -- the source tree, where no bundle exists
+        require('./self-signed')
+  ) as typeof import('./self-signed');
+  return selfSignedCertificate(now);
 }
 
 /** Whether the handshake certificate was generated now or reused from the per-user cache. */

@@ -21,9 +21,10 @@ export interface ServerCertificate {
 }
 
 /**
- * A fresh self-signed certificate for "localhost", valid for a day. The X.509 library it needs is a
- * quarter of the handshake bundle, and a start that finds a cached certificate never uses it: the
- * installed provider ships it as a bundle of its own (self-signed.js beside main.js), loaded here.
+ * A fresh self-signed certificate for "localhost", valid for a day. The X.509 library it needs would
+ * be a large part of the handshake bundle, which every start loads, and a start that finds a cached
+ * certificate never uses it: the installed provider ships it as a bundle of its own (self-signed.js
+ * beside main.js), loaded here.
  */
 export async function generateServerCertificate(now = new Date()): Promise<ServerCertificate> {
   const bundled = join(__dirname, 'self-signed.js');
@@ -107,7 +108,8 @@ export function refusal(peer: X509Certificate | undefined, pinned: X509Certifica
   if (!peer) return 'no client certificate';
   // The exact certificate, not "one PLUGIN_CLIENT_CERT could have signed": OpenSSL's chain check is off.
   if (!peer.raw.equals(pinned.raw)) return 'a client certificate other than PLUGIN_CLIENT_CERT';
-  if (now < Date.parse(peer.validFrom) || now > Date.parse(peer.validTo)) return 'the client certificate is outside its validity period';
+  // Written so that a date that does not parse (NaN) refuses too.
+  if (!(Date.parse(peer.validFrom) <= now && now <= Date.parse(peer.validTo))) return 'the client certificate is outside its validity period';
   return undefined;
 }
 

@@ -167,8 +167,8 @@ export function summaryTable(f: BenchFigures): string {
     const st = f.startup;
     rows.push([
       `Provider startup (exec → handshake), ${st.runs} runs`,
-      `p50 ${st.provider_ms.p50} ms, p95 ${st.provider_ms.p95} ms`,
-      `\`node -e 0\`: p50 ${st.node_floor_ms.p50} ms, p95 ${st.node_floor_ms.p95} ms`,
+      `p50 ${st.provider_ms.p50} ms, p95 ${st.provider_ms.p95} ms${st.cpu_ms ? `; CPU p50 ${st.cpu_ms.provider_p50} ms` : ''}`,
+      `\`node -e 0\`: p50 ${st.node_floor_ms.p50} ms, p95 ${st.node_floor_ms.p95} ms${st.cpu_ms ? `; CPU p50 ${st.cpu_ms.node_p50} ms (\`node -e 'console.log(0)'\`, ${st.cpu_ms.ratio_p50}×)` : ''}`,
       `${st.ratio_provider_over_node.p50}× / ${st.ratio_provider_over_node.p95}×`,
       `p50 ≤ ${STARTUP_GOAL_LIMIT}×`,
       met(st.ratio_provider_over_node.p50 <= STARTUP_GOAL_LIMIT),

@@ -1,14 +1,17 @@
 /**
- * go-plugin AutoMTLS, server side: a fresh self-signed certificate for "localhost" per process (its
- * DER goes into the handshake line), and the client's certificate from PLUGIN_CLIENT_CERT as the only
- * CA, with client certificates required. Without PLUGIN_CLIENT_CERT (TF_DISABLE_PLUGIN_TLS=1) the
- * server speaks plaintext over the socket, as go-plugin does.
+ * go-plugin AutoMTLS, server side: a self-signed certificate for "localhost" (its DER goes into the
+ * handshake line), and client certificates required, the only one accepted being the one from
+ * PLUGIN_CLIENT_CERT. Without PLUGIN_CLIENT_CERT (TF_DISABLE_PLUGIN_TLS=1) the server speaks plaintext
+ * over the socket, as go-plugin does.
  */
-import { X509Certificate, createPrivateKey, webcrypto } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { Server, createServer } from 'node:net';
 import { join } from 'node:path';
-import type * as grpc from '@grpc/grpc-js';
+import type { Duplex } from 'node:stream';
+import { TLSSocket, createServer as createTlsServer } from 'node:tls';
 import { ensurePrivateDir, privateCacheDir, writePrivateFile } from '../src/private-cache';
+import { loadBundle } from './code-cache';
 
 export interface ServerCertificate {
   readonly certPem: string;
@@ -17,45 +20,21 @@ export interface ServerCertificate {
   readonly handshakeField: string;
 }
 
-const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-
+/**
+ * A fresh self-signed certificate for "localhost", valid for a day. The X.509 library it needs would
+ * be a large part of the handshake bundle, which every start loads, and a start that finds a cached
+ * certificate never uses it: the installed provider ships it as a bundle of its own (self-signed.js
+ * beside main.js), loaded here.
+ */
 export async function generateServerCertificate(now = new Date()): Promise<ServerCertificate> {
-  // tsyringe (inside @peculiar/x509) needs the Reflect metadata polyfill before it loads.
-  await import('reflect-metadata');
-  // Loaded here, not at the top: only the TLS path pays for it.
-  const x509 = await import('@peculiar/x509');
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const serial = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)));
-  serial[0] &= 0x7f; // a positive INTEGER
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial.toString('hex'),
-    name: 'CN=localhost, O=vic-iac',
-    // A minute of slack for clock differences; a day is more than any Terraform run lasts per process.
-    notBefore: new Date(now.getTime() - 60_000),
-    notAfter: new Date(now.getTime() + 24 * 3600_000),
-    signingAlgorithm: ALGORITHM,
-    keys: keys as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyAgreement | x509.KeyUsageFlags.keyCertSign,
-        true,
-      ),
-      // Go checks the EKU when present: serverAuth must be in it.
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-      // Go ignores the CN; the name Terraform dials ("localhost") must be a SAN.
-      new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'localhost' }]),
-    ],
-  });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n')
-    .replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
-  // go-plugin decodes with base64.RawStdEncoding: any "=" padding fails the handshake.
-  const handshakeField = Buffer.from(cert.rawData).toString('base64').replace(/=+$/, '');
-  return { certPem: cert.toString('pem'), keyPem, handshakeField };
+  const bundled = join(__dirname, 'self-signed.js');
+  const { selfSignedCertificate } = (
+    existsSync(bundled)
+      ? loadBundle(bundled).exports
+      : // eslint-disable-next-line @typescript-eslint/no-require-imports -- the source tree, where no bundle exists
+        require('./self-signed')
+  ) as typeof import('./self-signed');
+  return selfSignedCertificate(now);
 }
 
 /** Whether the handshake certificate was generated now or reused from the per-user cache. */
@@ -114,24 +93,80 @@ export async function serverCertificate(
 }
 
 export interface TransportSecurity {
-  readonly credentials: grpc.ServerCredentials;
+  /**
+   * Listens on the unix socket and hands `accept` each connection that passed the checks, as a
+   * stream gRPC can speak HTTP/2 over (TLS already terminated); the listener is returned to be closed.
+   */
+  listen(socketPath: string, accept: (socket: Duplex) => void): Promise<Server>;
   /** Empty when plaintext. */
   readonly handshakeField: string;
   readonly certificate?: CertificateSource;
 }
 
-/** Picks TLS or plaintext from the environment go-plugin sets up for its plugins. */
-export async function transportSecurity(grpcModule: typeof grpc, env: NodeJS.ProcessEnv = process.env): Promise<TransportSecurity> {
+/** Why a TLS client was turned away, or undefined when it is the one Terraform named. */
+export function refusal(peer: X509Certificate | undefined, pinned: X509Certificate, now = Date.now()): string | undefined {
+  if (!peer) return 'no client certificate';
+  // The exact certificate, not "one PLUGIN_CLIENT_CERT could have signed": OpenSSL's chain check is off.
+  if (!peer.raw.equals(pinned.raw)) return 'a client certificate other than PLUGIN_CLIENT_CERT';
+  // Written so that a date that does not parse (NaN) refuses too.
+  if (!(Date.parse(peer.validFrom) <= now && now <= Date.parse(peer.validTo))) return 'the client certificate is outside its validity period';
+  return undefined;
+}
+
+/**
+ * Picks TLS or plaintext from the environment go-plugin sets up for its plugins.
+ *
+ * With TLS, the client must present exactly the certificate go-plugin put in PLUGIN_CLIENT_CERT. That
+ * certificate is pinned here rather than given to OpenSSL as the trusted CA: any `ca` option makes Node
+ * parse its whole bundled root store first, a large share of every start (bench/README.md), whereas
+ * `ca: []` builds no store at all. The TLS handshake itself still makes the client prove it holds the
+ * certificate's key (CertificateVerify is checked whatever the chain verdict); OpenSSL's chain verdict
+ * alone is ignored (`rejectUnauthorized: false`), and the socket reaches gRPC only once `refusal` passed.
+ */
+export async function transportSecurity(env: NodeJS.ProcessEnv = process.env, onRefused: (reason: string) => void = () => undefined): Promise<TransportSecurity> {
   const clientCert = env.PLUGIN_CLIENT_CERT;
   if (!clientCert || clientCert.trim() === '') {
-    return { credentials: grpcModule.ServerCredentials.createInsecure(), handshakeField: '' };
+    return { listen: (socketPath, accept) => listening(createServer(accept), socketPath), handshakeField: '' };
+  }
+  let pinned: X509Certificate;
+  try {
+    pinned = new X509Certificate(clientCert);
+  } catch (err) {
+    throw new Error(`PLUGIN_CLIENT_CERT is not a PEM certificate (${err instanceof Error ? err.message : String(err)}); it is set by Terraform's go-plugin, unset it to run without TLS`);
   }
   const { cert: own, source } = await serverCertificate(env);
-  const credentials = grpcModule.ServerCredentials.createSsl(
-    Buffer.from(clientCert),
-    [{ cert_chain: Buffer.from(own.certPem), private_key: Buffer.from(own.keyPem) }],
-    // Require a client certificate and verify it against PLUGIN_CLIENT_CERT.
-    true,
-  );
-  return { credentials, handshakeField: own.handshakeField, certificate: source };
+  const listen = (socketPath: string, accept: (socket: Duplex) => void): Promise<Server> => {
+    const server = createTlsServer({
+      cert: own.certPem,
+      key: own.keyPem,
+      ca: [],
+      requestCert: true,
+      rejectUnauthorized: false,
+      // gRPC over TLS is HTTP/2 only; Go's gRPC client refuses a server that does not select h2.
+      ALPNProtocols: ['h2'],
+    });
+    server.on('secureConnection', (socket: TLSSocket) => {
+      // A TLS 1.2 renegotiation could swap the certificate after the check.
+      socket.disableRenegotiation();
+      const reason = refusal(socket.getPeerX509Certificate(), pinned);
+      if (reason) {
+        onRefused(reason);
+        socket.destroy();
+        return;
+      }
+      // A peer that resets mid-stream must not take the process down (Node leaves that to the caller).
+      socket.on('error', () => undefined);
+      accept(socket);
+    });
+    server.on('tlsClientError', (err) => onRefused(err.message));
+    return listening(server, socketPath);
+  };
+  return { listen, handshakeField: own.handshakeField, certificate: source };
+}
+
+function listening(server: Server, socketPath: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) => reject(new Error(`cannot listen on unix socket ${socketPath}: ${err.message}`)));
+    server.listen(socketPath, () => resolve(server));
+  });
 }

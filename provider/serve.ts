@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, unlinkSync } from 'node:fs';
+import type { Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
@@ -64,15 +65,14 @@ export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
 
   const socketDir = env.PLUGIN_UNIX_SOCKET_DIR || tmpdir();
   const socketPath = join(socketDir, `plugin${randomBytes(6).toString('hex')}.sock`);
-  const shutdown = shutdownOnce(server, socketPath, opts);
+  const security = await transportSecurity(env, (reason) => logger.log('warn', 'refused a connection to the plugin socket', { reason }));
+  // The socket is ours, not grpc-js's: with TLS, only a connection from the client Terraform named
+  // reaches gRPC (auto-mtls.ts), so grpc-js serves plain HTTP/2 over the stream it is handed.
+  const injector = server.createConnectionInjector(grpcJs.ServerCredentials.createInsecure());
+  const listener = await security.listen(socketPath, (socket) => injector.injectConnection(socket));
+  const shutdown = shutdownOnce(server, listener, socketPath, opts);
   addPluginServices(server, root, shutdown);
 
-  const security = await transportSecurity(grpcJs, env);
-  await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`unix:${socketPath}`, security.credentials, (err) =>
-      err ? reject(new Error(`cannot listen on unix socket ${socketPath}: ${err.message}`)) : resolve(),
-    ),
-  );
   // Only when bound: go-plugin dials as soon as it reads the line. Never a 7th field (go-plugin 1.4 splits into 6).
   const handshake = `1|${PROTOCOL_VERSION}|unix|${socketPath}|grpc|${security.handshakeField}`;
   (opts.announce ?? ((line) => process.stdout.write(`${line}\n`)))(handshake);
@@ -117,13 +117,14 @@ function providerHandlers(provider: VicProvider, logger: Logger, internal: grpc.
 }
 
 /** Closes the engine, then the server, then removes the socket; once, however often it is asked. */
-function shutdownOnce(server: grpc.Server, socketPath: string, opts: ServeOptions): () => Promise<void> {
+function shutdownOnce(server: grpc.Server, listener: NetServer, socketPath: string, opts: ServeOptions): () => Promise<void> {
   const { logger, provider } = opts;
   let closing: Promise<void> | undefined;
   return () => {
     closing ??= (async () => {
       logger.log('debug', 'shutting down');
       await provider.close().catch((err: unknown) => logger.log('warn', 'engine close failed', { error: String(err) }));
+      listener.close();
       // Graceful first, so the Shutdown reply itself reaches go-plugin (a cancelled reply makes it
       // SIGKILL us); streams left open (the broker) are cut after a second.
       await new Promise<void>((resolve) => {

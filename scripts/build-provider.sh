@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bundles terraform-provider-vic with esbuild into a directory (default .cache/provider), rebuilt
 # only when provider/, src/ or the lock file changed since: boot.js (what the launcher runs),
-# main.js (the handshake), engine-entry.js (the engine, loaded on first use) and proto/.
+# main.js (the handshake), engine-entry.js (the engine, loaded on first use), self-signed.js (the
+# TLS certificate's generator, loaded when none is cached) and proto/.
 # install-provider.sh, the npm package (scripts/build-package.sh) and the release
 # (scripts/release.sh) all ship this one bundle.
 #   scripts/build-provider.sh [out-dir] [--no-sourcemap]
@@ -21,12 +22,16 @@ stale "$build/main.js" provider src package-lock.json scripts/build-provider.sh 
 log "bundling terraform-provider-vic with esbuild into $build"
 rm -rf "$build.tmp" && mkdir -p "$build.tmp/proto"
 # module before main: ESM builds (e.g. @peculiar/x509) tree-shake, which halves their load time.
-# The engine is a second bundle that main.js requires on first use (provider/engine-entry.ts):
-# V8 parses all of a script it loads, so main.js carries only what the handshake needs.
+# The engine is a second bundle that main.js requires on first use (provider/engine-entry.ts), and
+# the X.509 library that makes the TLS certificate a third (provider/self-signed.ts, used only when
+# no cached certificate can be reused): every start reads, hashes and loads all of main.js, so it
+# carries only what the handshake needs.
 node_modules/.bin/esbuild provider/main.ts --bundle --platform=node --target=node20 --minify \
-  --main-fields=module,main $sourcemap --external:./engine-entry --outfile="$build.tmp/main.js" --log-level=warning
+  --main-fields=module,main $sourcemap --external:./engine-entry --external:./self-signed --outfile="$build.tmp/main.js" --log-level=warning
 node_modules/.bin/esbuild provider/engine-entry.ts --bundle --platform=node --target=node20 --minify \
   --main-fields=module,main $sourcemap --outfile="$build.tmp/engine-entry.js" --log-level=warning
+node_modules/.bin/esbuild provider/self-signed.ts --bundle --platform=node --target=node20 --minify \
+  --main-fields=module,main $sourcemap --outfile="$build.tmp/self-signed.js" --log-level=warning
 # What the launcher runs: loads main.js (and later engine-entry.js) with a V8 code cache (provider/code-cache.ts).
 node_modules/.bin/esbuild provider/boot.ts --bundle --platform=node --target=node20 --minify \
   --external:./main --outfile="$build.tmp/boot.js" --log-level=warning

@@ -34,7 +34,9 @@ for host in registry.terraform.io registry.opentofu.org; do
   cat >"$launcher.tmp" <<SH
 #!/bin/sh
 # terraform-provider-vic $version, installed by vic-iac scripts/install-provider.sh
-exec "$node_bin" "\$(dirname "\$0")/boot.js" "\$@"
+# Not \$(dirname ...): a command substitution forks a subshell and a process, a good share of a start.
+case "\$0" in */*) dir="\${0%/*}" ;; *) dir=. ;; esac
+exec "$node_bin" "\$dir/boot.js" "\$@"
 SH
   chmod 0755 "$launcher.tmp" && mv "$launcher.tmp" "$launcher"
   log "installed vic-iac/vic $version into $target"

@@ -39,7 +39,8 @@ cp "$iso" "$pkg/bootstrap.iso"
 cat >"$pkg/${name}_v$version" <<'SH'
 #!/bin/sh
 # terraform-provider-vic: a Node.js program (Node >= 20 on PATH, or its path in VIC_NODE).
-dir="$(dirname "$0")"
+# Not $(dirname ...): a command substitution forks a subshell and a process, a good share of a start.
+case "$0" in */*) dir="${0%/*}" ;; *) dir=. ;; esac
 exec "${VIC_NODE:-node}" "$dir/boot.js" "$@"
 SH
 chmod 0755 "$pkg/${name}_v$version"

@@ -114,7 +114,21 @@ describe('the plugin process', () => {
 
     await expect(call(tlsClient(Health, address, cert, stranger), 'Check', { service: 'plugin' })).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
     await expect(call(tlsClient(Health, address, cert), 'Check', { service: 'plugin' })).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    // Turned away by the provider's own check, each for its reason, and the pinned client still gets in.
+    expect(p.stderr()).toContain('a client certificate other than PLUGIN_CLIENT_CERT');
+    expect(p.stderr()).toContain('no client certificate');
+    expect(await call(good, 'Check', { service: 'plugin' })).toEqual({ status: 'SERVING' });
     [good, provider].forEach((c) => c.close());
+  }, 30_000);
+
+  it('GIVEN PLUGIN_CLIENT_CERT names an expired certificate WHEN its holder connects THEN it is refused and the reason logged', async () => {
+    const expired = await generateServerCertificate(new Date(Date.now() - 3 * 24 * 3600_000));
+    expect(new Date(new X509Certificate(expired.certPem).validTo).getTime()).toBeLessThan(Date.now());
+    const p = await startTracked({ PLUGIN_CLIENT_CERT: expired.certPem });
+    const client = tlsClient(Health, p.fields[3], p.fields[5], expired);
+    await expect(call(client, 'Check', { service: 'plugin' })).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    expect(p.stderr()).toContain('the client certificate is outside its validity period');
+    client.close();
   }, 30_000);
 
   it('GIVEN no PLUGIN_CLIENT_CERT (TF_DISABLE_PLUGIN_TLS) WHEN started THEN it serves plaintext with an empty certificate field', async () => {

@@ -134,6 +134,17 @@ export class Inventory {
     return ref && ref.value ? ref : undefined;
   }
 
+  /** SearchIndex.FindChild: the direct child of a folder (or datacenter, pool) with this name; undefined when none. */
+  async findChild(entity: ManagedObjectReference, name: string): Promise<ManagedObjectReference | undefined> {
+    const ref = await this.client.call<ManagedObjectReference | undefined>(
+      'FindChild',
+      this.client.serviceContent.searchIndex,
+      { entity, name },
+      { returns: 'moref' },
+    );
+    return ref && ref.value ? ref : undefined;
+  }
+
   /**
    * Finds one object of `kind` in `datacenter` by inventory path, name or MOID. An ambiguous name
    * (e.g. every cluster's root pool is called "Resources") asks for a path or MOID instead.

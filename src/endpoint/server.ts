@@ -146,8 +146,11 @@ export class DockerEndpoint {
   readonly events = new EventLog();
   /** Containers started with --rm, removed once they exit (by whichever endpoint sees that first). */
   private readonly autoRemove = new Set<string>();
-  private readonly waiters = new Set<(vms: readonly Attrs[]) => void>();
+  /** Who waits for the next look, and whether its client left (then it needs none). */
+  private readonly waiters = new Map<(vms: readonly Attrs[]) => void, () => boolean>();
   private polling = false;
+  /** A look asked for by a change (a stop, a kill), for its `die` event, whoever waits. */
+  private lookWanted = false;
   private lastTickAt = 0;
   private closed = false;
   /** Last state seen of each container, to tell `die` events when a guest ends by itself. */
@@ -727,21 +730,27 @@ export class DockerEndpoint {
       const exited = !running && (seenRunning || (now.finished_at !== firstFinish && now.finished_at !== null));
       return condition === 'next-exit' && exited;
     };
-    const settled = await this.until((vms) => {
-      if (gone) return true;
-      const now = vms.find((v) => containerId(v) === id);
-      if (condition === 'removed') {
-        if (now) done(now);
-        return now === undefined;
-      }
-      return done(now);
-    });
+    const settled = await this.until(
+      (vms) => {
+        if (gone) return true;
+        const now = vms.find((v) => containerId(v) === id);
+        if (condition === 'removed') {
+          if (now) done(now);
+          return now === undefined;
+        }
+        return done(now);
+      },
+      () => gone,
+    );
     if (gone || !settled) return;
     res.end(JSON.stringify({ StatusCode: exitCodeOf(last), Error: null }));
   }
 
-  /** Resolves once `check` says so over the VCH's containers (one shared poll for every waiter); false when the endpoint closes. */
-  private until(check: (vms: readonly Attrs[]) => boolean): Promise<boolean> {
+  /**
+   * Resolves once `check` says so over the VCH's containers (one shared poll for every waiter);
+   * false when the endpoint closes. A waiter whose client left (`gone`) is let go without a look.
+   */
+  private until(check: (vms: readonly Attrs[]) => boolean, gone: () => boolean = () => false): Promise<boolean> {
     return new Promise((resolve) => {
       const waiter = (vms: readonly Attrs[]) => {
         if (this.closed) {
@@ -752,20 +761,30 @@ export class DockerEndpoint {
           resolve(true);
         }
       };
-      this.waiters.add(waiter);
-      this.ensurePolling();
+      this.waiters.set(waiter, gone);
+      this.ensurePolling('waiter');
     });
   }
 
-  private ensurePolling(): void {
+  private ensurePolling(why: 'waiter' | 'look' = 'look'): void {
+    if (why === 'look') this.lookWanted = true;
     if (this.polling || this.closed) return;
     this.polling = true;
     const tick = async () => {
       this.lastTickAt = Date.now();
+      const wanted = this.lookWanted;
+      this.lookWanted = false;
+      // docker run -d opens a wait before the start and drops it once the container started: a
+      // look for waiters that all left would read the whole VCH after every run, for no one.
+      for (const [w, gone] of [...this.waiters]) if (gone()) w([]);
+      if (!wanted && !this.closed && this.waiters.size === 0 && this.autoRemove.size === 0 && this.events.listeners === 0) {
+        this.polling = false;
+        return;
+      }
       try {
         const vms = await this.containers(this.command());
         this.observe(vms);
-        for (const w of [...this.waiters]) w(vms);
+        for (const w of [...this.waiters.keys()]) w(vms);
         await this.removeExited(vms);
       } catch (err) {
         this.log(`watching containers: ${(err as Error).message}`);
@@ -774,11 +793,13 @@ export class DockerEndpoint {
       if (!this.closed && (this.waiters.size > 0 || this.autoRemove.size > 0 || this.events.listeners > 0)) setTimeout(() => void tick(), this.pollMs).unref();
       else {
         this.polling = false;
-        for (const w of [...this.waiters]) w([]);
+        for (const w of [...this.waiters.keys()]) w([]);
       }
     };
-    // Looks stay pollMs apart even when the poll stopped and starts again for a new waiter.
-    setTimeout(() => void tick(), Math.max(0, this.lastTickAt + this.pollMs - Date.now())).unref();
+    // Looks stay pollMs apart even when the poll stopped and starts again. A new waiter has just
+    // read its container itself: its first look is pollMs later, by when the client may have left.
+    const wait = why === 'waiter' ? this.pollMs : Math.max(0, this.lastTickAt + this.pollMs - Date.now());
+    setTimeout(() => void tick(), wait).unref();
   }
 
   /** Containers that ended on their own (the guest powered off) since the last look: `die` events. */
@@ -897,7 +918,7 @@ export class DockerEndpoint {
     };
     for (;;) {
       // Asked first whether it still runs, then read: output written before it stopped is not missed.
-      const vms = await this.nextLook();
+      const vms = await this.nextLook(o.gone);
       if (o.gone() || this.closed) return;
       const now = vms.find((v) => containerId(v) === id);
       const running = now !== undefined && dockerState(now) === 'running';
@@ -908,13 +929,13 @@ export class DockerEndpoint {
     o.next(reader.end());
   }
 
-  /** The VCH's containers at the next look the shared poll takes. */
-  private nextLook(): Promise<readonly Attrs[]> {
+  /** The VCH's containers at the next look the shared poll takes (none when the client left first). */
+  private nextLook(gone?: () => boolean): Promise<readonly Attrs[]> {
     return new Promise((resolve) => {
       void this.until((vms) => {
         resolve(vms);
         return true;
-      });
+      }, gone);
     });
   }
 

@@ -4,13 +4,30 @@
  * vSphere behind the endpoint (a renamed container's name is taken, a VM deleted outside is gone).
  * No guest runs here: created and powered-on VMs are enough.
  */
-import { moRef } from '../../src/vsphere';
+import { VsphereEngine } from '../../src/engine/engine';
+import { readServerTls } from '../../src/endpoint/certs';
+import { serveEndpoint } from '../../src/endpoint/serve';
+import { lifecycles } from '../../src/resources/lifecycle-registry';
+import { VimClient, moRef, type SoapLogEvent } from '../../src/vsphere';
 import { destroyVm, powerOffVm } from '../../src/vsphere/virtual-machine';
+import { runProcess } from '../cli/run-vic';
 import { connectTestClient } from '../helpers/engine';
 import { useDockerBed } from './docker-env';
 
+/**
+ * A call that reads VMs without naming them: a container view of VMs, or a property read that
+ * traverses from a pool or folder to VirtualMachine objects. Its cost grows with what it finds.
+ */
+function readsVmsInBulk(call: SoapLogEvent): boolean {
+  const xml = call.requestXml ?? '';
+  if (call.method === 'CreateContainerView') return /VirtualMachine/.test(xml);
+  return /^(Retrieve|ContinueRetrieve)Properties/.test(call.method) && /<type>VirtualMachine<\/type>/.test(xml) && /TraversalSpec/.test(xml);
+}
+
 /** What src/vsphere/tasks.ts calls to wait for a task: how many depends on how fast the simulator finishes it, not on N. */
 const TASK_WAIT_METHODS = new Set(['RetrieveProperties', 'CreatePropertyCollector', 'CreateFilter', 'WaitForUpdatesEx', 'DestroyPropertyCollector']);
+
+const POLL_MS = 300;
 
 describe('docker run -d by lookups', () => {
   const bed = useDockerBed({ pull: true, vchName: 'vch-lookups' });
@@ -88,5 +105,46 @@ describe('docker run -d by lookups', () => {
     expect(await ok(['inspect', '--format', '{{.State.Running}}', id])).toBe('false');
     await ok(['start', id]);
     expect(await ok(['inspect', '--format', '{{.State.Running}}', id])).toBe('true');
+  });
+
+  test('GIVEN an endpoint whose SOAP calls are logged WHEN docker run -d runs THEN no call reads the VCH\'s VMs in bulk: each VM read is named', async () => {
+    const calls: SoapLogEvent[] = [];
+    const sim = bed().sim;
+    const client = await VimClient.connect({
+      url: sim.url,
+      username: sim.username,
+      password: sim.password,
+      thumbprint: sim.thumbprint,
+      log: (e) => calls.push(e),
+      logBodies: true,
+    });
+    const engine = new VsphereEngine(client, { lifecycles });
+    const served = await serveEndpoint({
+      engine,
+      vch: String(bed().vch.name),
+      host: '127.0.0.1',
+      port: 0,
+      tls: readServerTls(bed().certDir),
+      version: 't',
+      pollMs: POLL_MS,
+    });
+    try {
+      const docker = (args: string[]) => runProcess('docker', args, { ...bed().env, DOCKER_HOST: `tcp://127.0.0.1:${served.port}` }, { timeoutMs: 120_000 });
+      // The detector sees a listing: docker ps reads the pool's VMs in one traversal.
+      calls.length = 0;
+      expect((await docker(['ps', '-a'])).code).toBe(0);
+      expect(calls.filter(readsVmsInBulk)).not.toHaveLength(0);
+
+      calls.length = 0;
+      const r = await docker(['run', '-d', '--name', 'named-reads', bed().image]);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      // The CLI opens a wait before the start and drops it after: no look of the VCH for it either.
+      await new Promise((resolve) => setTimeout(resolve, 2 * POLL_MS));
+      expect(calls.map((c) => c.method)).toContain('CreateVM_Task');
+      expect(calls.filter(readsVmsInBulk).map((c) => `${c.method}: ${c.requestXml ?? ''}`)).toEqual([]);
+    } finally {
+      await served.close();
+      await engine.close();
+    }
   });
 });

@@ -110,8 +110,8 @@ export interface Engine {
   /** Data sources: look an existing object up. */
   readDataSource(type: ResourceType, config: Attrs): Promise<Attrs>;
   /**
-   * Every object of `type` that the VCH `vchId` holds, for types that live inside a VCH without a
-   * VM of their own (images in its store). Each as `importState` reads it; `created` (RFC 3339) added.
+   * Every object of `type` that the VCH `vchId` holds: images in its store (each as `importState`
+   * reads it, `created` (RFC 3339) added), container VMs in its pool (one batched read, as a refresh).
    */
   listIn(type: ResourceType, vchId: string): Promise<Attrs[]>;
   /**

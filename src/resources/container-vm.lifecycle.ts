@@ -900,7 +900,8 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
           detail: `VM ${vm.name} (${vm.moid}) already has the BIOS UUID ${uuid} that container VM "${config.name}" in VCH ${vchId} needs, and it was not made by vic-iac. Choose another name, or remove that VM.`,
         });
       } else if (vm && isHeld(vm) && vm.uuid !== ctx.replacing?.id && (ctx.lookups === 'each' || (await new Inventory(ctx.client).findVmByUuid(uuid)))) {
-        // The pool was looked at once per command: the VM may have been deleted since, so look again.
+        // A pool snapshot is as old as the command: the VM may have been deleted since, so look again
+        // (a lookup per VM was just made).
         problems.push({ path: ['name'], severity: 'error', summary: 'Container VM held by another resource', detail: heldMessage(vm, vchId, config.name) });
       } else if (vm && !isHeld(vm)) {
         notes.push(`container VM "${config.name}" already exists as ${vm.moid} (an earlier apply stopped midway); it will be adopted, not duplicated`);

@@ -94,10 +94,7 @@ export interface Lifecycle<A extends Attrs = Attrs> {
   importState(ctx: LifecycleContext, id: string): Promise<Attrs>;
   /** Data source lookup, for resources that have one. */
   lookup?(ctx: LifecycleContext, config: Attrs): Promise<Attrs>;
-  /**
-   * Every object of this type a VCH holds, read as `importState` would (for listings such as
-   * `docker images`), for resources that live inside a VCH without a VM to find them by.
-   */
+  /** Every object of this type a VCH holds, for listings such as `docker images` and `docker ps`. */
   listIn?(ctx: LifecycleContext, vchId: string): Promise<Attrs[]>;
   /**
    * The object of this type that the VCH holds under `key` (its name, or its id with the MOID it

@@ -227,7 +227,7 @@ export async function dockerBench(opts: DockerOptions): Promise<DockerResult> {
         const { Id } = JSON.parse(created.text) as { Id: string };
         const started = await api('POST', `/containers/${Id}/start`);
         if (started.status !== 204) throw new Error(`POST /containers/${Id}/start answered ${started.status}: ${started.text}`);
-        return Number(process.hrtime.bigint() - start) / 1e6;
+        return { ms: Number(process.hrtime.bigint() - start) / 1e6, id: Id };
       };
       await api('GET', '/_ping');
       const docker = async (args: string[]) => {
@@ -258,9 +258,12 @@ export async function dockerBench(opts: DockerOptions): Promise<DockerResult> {
           const afterRun = await sim.control.resetStats();
           rawMs.push((await timedMs(() => rawCreateVm(vim, place, `raw-${tag}-${k}`))).ms);
           const afterRaw = await sim.control.resetStats();
-          endpointMs.push(await endpointRun(`api-${tag}-${k}`));
-          made++;
+          const viaApi = await endpointRun(`api-${tag}-${k}`);
+          endpointMs.push(viaApi.ms);
           const afterEndpoint = await sim.control.resetStats();
+          // Removed again, untimed: the container counts of the docker ps points stay those asked for.
+          const removed = await api('DELETE', `/containers/${viaApi.id}?force=1`);
+          if (removed.status !== 204) throw new Error(`DELETE /containers/${viaApi.id} answered ${removed.status}: ${removed.text}`);
           trips ??= { run: afterRun, raw: afterRaw, endpoint: afterEndpoint };
           floorMs.push((await docker(['version', '--format', '{{.Server.Version}}'])).ms);
         }

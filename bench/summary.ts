@@ -3,7 +3,7 @@
  * README between <!-- bench:start --> and <!-- bench:end -->.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ratio } from './figures';
+import { ratio, round } from './figures';
 import { applyLimitOverStub, type ApplyResult } from './apply-throughput';
 import type { DockerResult } from './docker-endpoint';
 import type { MachineInfo } from './machine';
@@ -196,21 +196,36 @@ export function summaryTable(f: BenchFigures): string {
       'constant',
       met(c.met),
     ]);
+    // Older results carry only the CLI's figure.
+    const hasEndpoint = typeof run.endpoint_p50 === 'number';
+    if (hasEndpoint)
+      rows.push([
+        `Docker endpoint: \`docker run -d\`'s requests (create + start, guests off), the endpoint alone, ${run.containers_present} containers present, p50 of ${run.runs}`,
+        `${run.endpoint_p50} ms, ${run.round_trips_endpoint} SOAP round trips`,
+        `${run.raw_p50} ms raw CreateVM_Task + PowerOnVM_Task, ${run.round_trips_raw} round trips`,
+        `${run.ratio_endpoint_over_raw}×`,
+        `≤ ${run.goal.limit}×`,
+        met(run.goal.met),
+      ]);
     rows.push([
       `Docker endpoint: \`docker run -d\` (create + power on, guests off), ${run.containers_present} containers present, p50 of ${run.runs}`,
       `${run.docker_run_p50} ms, ${run.round_trips_docker_run} SOAP round trips`,
-      `${run.raw_p50} ms raw CreateVM_Task + PowerOnVM_Task, ${run.round_trips_raw} round trips (the docker CLI alone, \`docker version\`: ${run.docker_cli_floor_p50} ms)`,
-      `${run.ratio_run_over_raw}×`,
-      `≤ ${run.goal.limit}×`,
-      met(run.goal.met),
+      hasEndpoint
+        ? `${round(run.raw_p50 + run.docker_cli_floor_p50)} ms (raw CreateVM_Task + PowerOnVM_Task ${run.raw_p50} ms + the docker CLI alone, \`docker version\`, ${run.docker_cli_floor_p50} ms)`
+        : `${run.raw_p50} ms raw CreateVM_Task + PowerOnVM_Task, ${run.round_trips_raw} round trips (the docker CLI alone, \`docker version\`: ${run.docker_cli_floor_p50} ms)`,
+      hasEndpoint ? `${run.ratio_run_over_raw_plus_cli}×` : `${run.ratio_run_over_raw}×`,
+      hasEndpoint ? '' : `≤ ${run.goal.limit}×`,
+      hasEndpoint ? '' : met(run.goal.met),
     ]);
     const big = f.docker.run_at_largest_n;
     if (big)
       rows.push([
         `Docker endpoint: \`docker run -d\` with ${big.containers_present} containers present, p50 of ${big.runs}`,
-        `${big.docker_run_p50} ms, ${big.round_trips_docker_run} SOAP round trips`,
+        typeof big.endpoint_p50 === 'number'
+          ? `${big.endpoint_p50} ms the endpoint alone, ${big.round_trips_endpoint} SOAP round trips; ${big.docker_run_p50} ms the CLI command`
+          : `${big.docker_run_p50} ms, ${big.round_trips_docker_run} SOAP round trips`,
         `${big.raw_p50} ms raw CreateVM_Task + PowerOnVM_Task, ${big.round_trips_raw} round trips`,
-        `${big.ratio_run_over_raw}×`,
+        typeof big.endpoint_p50 === 'number' ? `${big.ratio_endpoint_over_raw}×` : `${big.ratio_run_over_raw}×`,
         '',
         '',
       ]);

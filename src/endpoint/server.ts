@@ -2,8 +2,9 @@
  * The Docker Engine API for one VCH: a front end over the shared engine, like the Terraform
  * provider. Every container is a container_vm and every image an image resource of that VCH, made,
  * changed and deleted through engine plans, so docker's containers are the same VMs as IaC's. The
- * endpoint keeps nothing vSphere cannot rebuild: containers are listed from vSphere on every call,
- * and what only Docker knows (the image name typed, --rm) is in the VM's labels.
+ * endpoint keeps nothing vSphere cannot rebuild: containers are read from vSphere on every call
+ * (listed, or looked up by name or id when the request names one), and what only Docker knows (the
+ * image name typed, --rm) is in the VM's labels.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -46,7 +47,7 @@ import { SIGKILL, signalNumber } from './signals';
 import { DockerVolumes, parseBinds } from './volumes';
 
 export interface EndpointOptions {
-  /** The engine whose vSphere session the endpoint uses; each request gets `forCommand()` of it. */
+  /** The engine whose vSphere session the endpoint uses; each request gets `forCommand()` of it, looking objects up one by one. */
   readonly engine: Engine;
   /** The VCH: its name or its pool MOID. */
   readonly vch: string;
@@ -145,12 +146,22 @@ export class DockerEndpoint {
   readonly events = new EventLog();
   /** Containers started with --rm, removed once they exit (by whichever endpoint sees that first). */
   private readonly autoRemove = new Set<string>();
-  private readonly waiters = new Set<(vms: readonly Attrs[]) => void>();
+  /** Who waits for the next look, and whether its client left (then it needs none). */
+  private readonly waiters = new Map<(vms: readonly Attrs[]) => void, () => boolean>();
   private polling = false;
+  /** A look asked for by a change (a stop, a kill), for its `die` event, whoever waits. */
+  private lookWanted = false;
   private lastTickAt = 0;
   private closed = false;
   /** Last state seen of each container, to tell `die` events when a guest ends by itself. */
   private readonly lastState = new Map<string, string>();
+  /**
+   * Container ids seen (made, listed or looked up) → the BIOS UUID they hash from and the VM's last
+   * MOID. An id cannot be turned back into its UUID, and the UUID is what vSphere finds a VM by:
+   * this only spares a listing to learn it. It is never the answer: every request reads the VM
+   * again, and a UUID no VM of the VCH holds is a container gone.
+   */
+  private readonly known = new Map<string, { readonly uuid: string; readonly moid: string }>();
   private readonly volumes = new DockerVolumes(
     () => this.vch.id,
     (engine) => this.containers(engine),
@@ -196,19 +207,43 @@ export class DockerEndpoint {
     return this.vchInfo;
   }
 
-  /** The VCH's container VMs as vSphere has them now: one batched read. */
-  private async containers(engine: Engine = this.options.engine): Promise<Attrs[]> {
-    const { containerVms } = await engine.inventory();
-    return containerVms.filter((vm) => vm.vch_id === this.vch.id);
+  /** An engine for one request: its plans and lookups ask vSphere per object, never for the whole VCH. */
+  private command(): Engine {
+    return this.options.engine.forCommand({ lookups: 'each' });
   }
 
-  private async findContainer(ref: string, engine: Engine = this.options.engine): Promise<Attrs> {
-    const vms = await this.containers(engine);
+  private remember(vm: Attrs): Attrs {
+    if (typeof vm.id === 'string' && typeof vm.moid === 'string') this.known.set(containerId(vm), { uuid: vm.id, moid: vm.moid });
+    return vm;
+  }
+
+  /** The VCH's container VMs as vSphere has them now: one batched read of its pool. */
+  private async containers(engine: Engine = this.command()): Promise<Attrs[]> {
+    const vms = await engine.listIn('container_vm', this.vch.id);
+    for (const vm of vms) this.remember(vm);
+    return vms;
+  }
+
+  /**
+   * A container by full id, name or id prefix, in dockerd's order. A full id this endpoint has seen
+   * and a name are looked up (a few calls, whatever the VCH holds); a prefix, or an id not seen
+   * yet (made elsewhere, or before a restart), takes one listing.
+   */
+  private async findContainer(ref: string, engine: Engine = this.command()): Promise<Attrs> {
+    const seen = this.known.get(ref);
+    if (seen) {
+      const vm = await engine.findIn('container_vm', this.vch.id, { id: seen.uuid, moid: seen.moid });
+      if (vm) return this.remember(vm);
+      this.known.delete(ref);
+    }
     const name = ref.replace(/^\//, '');
-    const byName = vms.find((vm) => vm.name === name);
-    if (byName) return byName;
-    const byId = vms.filter((vm) => containerId(vm).startsWith(ref));
-    if (ref.length > 0 && byId.length === 1) return byId[0];
+    if (name !== '') {
+      const vm = await engine.findIn('container_vm', this.vch.id, { name });
+      if (vm) return this.remember(vm);
+    }
+    if (!/^[0-9a-f]+$/.test(ref)) throw notFound(`No such container: ${ref}`);
+    const byId = (await this.containers(engine)).filter((vm) => containerId(vm).startsWith(ref));
+    if (byId.length === 1) return byId[0];
     if (byId.length > 1) throw badRequest(`multiple containers found with provided prefix: ${ref}`);
     throw notFound(`No such container: ${ref}`);
   }
@@ -288,7 +323,7 @@ export class DockerEndpoint {
     if (method === 'GET' && /^\/images\/.+\/json$/.test(path)) return sendJson(res, 200, await this.inspectImage(decodeURIComponent(path.slice(8, -5))));
     if (method === 'DELETE' && /^\/images\/.+$/.test(path)) return this.removeImage(decodeURIComponent(path.slice(8)), res);
 
-    if (seg[0] === 'volumes') return this.volumes.route(this.options.engine.forCommand(), method, seg, query, req, res);
+    if (seg[0] === 'volumes') return this.volumes.route(this.command(), method, seg, query, req, res);
 
     if (is('GET', /^\/networks$/)) return sendJson(res, 200, await this.networks());
     if (method === 'GET' && seg[0] === 'networks' && seg.length === 2) {
@@ -331,7 +366,7 @@ export class DockerEndpoint {
   }
 
   private async info(): Promise<Record<string, unknown>> {
-    const engine = this.options.engine.forCommand();
+    const engine = this.command();
     const [vms, vchState, images] = await Promise.all([
       this.containers(engine),
       engine.importState('virtual_container_host', this.vch.id),
@@ -418,7 +453,7 @@ export class DockerEndpoint {
       if (!SUPPORTED_PS_FILTERS.includes(key)) throw badRequest(`invalid filter '${key}': vic-iac filters containers by ${SUPPORTED_PS_FILTERS.join(', ')}`);
     }
     const all = query.get('all') === '1' || query.get('all') === 'true';
-    const vms = await this.containers(this.options.engine.forCommand());
+    const vms = await this.containers(this.command());
     const now = Date.now();
     let shown = vms.filter((vm) => (all || filters.has('status') || dockerState(vm) === 'running') && matchesFilters(vm, filters));
     shown = shown.sort((a, b) => containerSummaryCreated(b) - containerSummaryCreated(a) || String(a.name).localeCompare(String(b.name)));
@@ -429,7 +464,7 @@ export class DockerEndpoint {
 
   private async createContainer(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
     const body = (await readJsonBody<CreateBody>(req)) ?? {};
-    const engine = this.options.engine.forCommand();
+    const engine = this.command();
     const host = body.HostConfig ?? {};
     if (body.Tty) throw notSupported('a TTY (-t)', 'run without -t; the output comes through docker logs and attach');
     if (body.OpenStdin) throw notSupported('stdin (-i)', 'attach is output-only; run without -i');
@@ -445,8 +480,7 @@ export class DockerEndpoint {
     const image = body.Image;
     if (!image) throw badRequest('no image given: docker create <image>');
     const name = query.get('name') || generatedName();
-    const vms = await this.containers(engine);
-    const taken = vms.find((vm) => vm.name === name);
+    const taken = await engine.findIn('container_vm', this.vch.id, { name });
     if (taken) {
       throw conflict(
         `Conflict. The container name "/${name}" is already in use by container "${containerId(taken)}". You have to remove (or rename) that container to be able to reuse that name.`,
@@ -501,7 +535,7 @@ export class DockerEndpoint {
       await this.volumes.undo(engine, mounts.made);
       throw err;
     }
-    const id = containerId(made);
+    const id = containerId(this.remember(made));
     this.lastState.set(id, 'created');
     this.emitContainer('create', made);
     sendJson(res, 201, { Id: id, Warnings: [] });
@@ -516,7 +550,7 @@ export class DockerEndpoint {
   }
 
   private async startContainer(ref: string, res: ServerResponse): Promise<void> {
-    const engine = this.options.engine.forCommand();
+    const engine = this.command();
     const vm = await this.findContainer(ref, engine);
     if (dockerState(vm) === 'running') throw new ApiError(304, 'container already started');
     const now = await this.changeContainer(engine, vm, { power_state: 'running' });
@@ -536,7 +570,7 @@ export class DockerEndpoint {
    * container whose process never reported running (no tether, or still booting) is powered off at once.
    */
   private async stopContainer(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
-    const engine = this.options.engine.forCommand();
+    const engine = this.command();
     const vm = await this.findContainer(ref, engine);
     if (dockerState(vm) !== 'running') throw new ApiError(304, 'container already stopped');
     const tText = query.get('t') ?? query.get('timeout');
@@ -569,7 +603,7 @@ export class DockerEndpoint {
 
   /** kill: SIGKILL powers the VM off (exit code 137); any other signal goes to the process, which keeps running unless it ends on it. */
   private async killContainer(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
-    const engine = this.options.engine.forCommand();
+    const engine = this.command();
     const vm = await this.findContainer(ref, engine);
     if (dockerState(vm) !== 'running') throw conflict(`Cannot kill container: ${ref}: container ${containerId(vm)} is not running`);
     const signal = signalNumber(query.get('signal') || 'KILL');
@@ -595,7 +629,7 @@ export class DockerEndpoint {
   }
 
   private async restartContainer(ref: string, res: ServerResponse): Promise<void> {
-    const engine = this.options.engine.forCommand();
+    const engine = this.command();
     let vm = await this.findContainer(ref, engine);
     if (dockerState(vm) === 'running') {
       vm = await this.changeContainer(engine, vm, { power_state: 'stopped' });
@@ -610,7 +644,7 @@ export class DockerEndpoint {
   }
 
   private async removeContainer(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
-    const engine = this.options.engine.forCommand();
+    const engine = this.command();
     const vm = await this.findContainer(ref, engine);
     await this.remove(engine, vm, query.get('force') === '1' || query.get('force') === 'true', ref);
     res.writeHead(204);
@@ -636,6 +670,7 @@ export class DockerEndpoint {
     await engine.apply(plan);
     const id = containerId(vm);
     this.autoRemove.delete(id);
+    this.known.delete(id);
     if (this.lastState.get(id) === 'running') this.emitContainer('die', vm, { exitCode: '137' });
     this.lastState.delete(id);
     this.emitContainer('destroy', vm);
@@ -645,12 +680,12 @@ export class DockerEndpoint {
   private async renameContainer(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
     const newName = (query.get('name') ?? '').replace(/^\//, '');
     if (newName === '') throw badRequest('docker rename: give the new name (docker rename CONTAINER NEW_NAME)');
-    const engine = this.options.engine.forCommand();
+    const engine = this.command();
     const vm = await this.findContainer(ref, engine);
     const oldName = String(vm.name);
     if (newName === oldName) throw conflict(`Renaming a container with the same name as its current name: "${oldName}"`);
     this.refuseManaged(vm, 'change its name in that configuration and apply (which replaces the container VM).');
-    const taken = (await this.containers(engine)).find((other) => other.name === newName);
+    const taken = await engine.findIn('container_vm', this.vch.id, { name: newName });
     if (taken) {
       throw conflict(
         `Error when allocating new name: Conflict. The container name "/${newName}" is already in use by container "${containerId(taken)}". You have to remove (or rename) that container to be able to reuse that name.`,
@@ -695,21 +730,27 @@ export class DockerEndpoint {
       const exited = !running && (seenRunning || (now.finished_at !== firstFinish && now.finished_at !== null));
       return condition === 'next-exit' && exited;
     };
-    const settled = await this.until((vms) => {
-      if (gone) return true;
-      const now = vms.find((v) => containerId(v) === id);
-      if (condition === 'removed') {
-        if (now) done(now);
-        return now === undefined;
-      }
-      return done(now);
-    });
+    const settled = await this.until(
+      (vms) => {
+        if (gone) return true;
+        const now = vms.find((v) => containerId(v) === id);
+        if (condition === 'removed') {
+          if (now) done(now);
+          return now === undefined;
+        }
+        return done(now);
+      },
+      () => gone,
+    );
     if (gone || !settled) return;
     res.end(JSON.stringify({ StatusCode: exitCodeOf(last), Error: null }));
   }
 
-  /** Resolves once `check` says so over the VCH's containers (one shared poll for every waiter); false when the endpoint closes. */
-  private until(check: (vms: readonly Attrs[]) => boolean): Promise<boolean> {
+  /**
+   * Resolves once `check` says so over the VCH's containers (one shared poll for every waiter);
+   * false when the endpoint closes. A waiter whose client left (`gone`) is let go without a look.
+   */
+  private until(check: (vms: readonly Attrs[]) => boolean, gone: () => boolean = () => false): Promise<boolean> {
     return new Promise((resolve) => {
       const waiter = (vms: readonly Attrs[]) => {
         if (this.closed) {
@@ -720,20 +761,30 @@ export class DockerEndpoint {
           resolve(true);
         }
       };
-      this.waiters.add(waiter);
-      this.ensurePolling();
+      this.waiters.set(waiter, gone);
+      this.ensurePolling('waiter');
     });
   }
 
-  private ensurePolling(): void {
+  private ensurePolling(why: 'waiter' | 'look' = 'look'): void {
+    if (why === 'look') this.lookWanted = true;
     if (this.polling || this.closed) return;
     this.polling = true;
     const tick = async () => {
       this.lastTickAt = Date.now();
+      const wanted = this.lookWanted;
+      this.lookWanted = false;
+      // docker run -d opens a wait before the start and drops it once the container started: a
+      // look for waiters that all left would read the whole VCH after every run, for no one.
+      for (const [w, gone] of [...this.waiters]) if (gone()) w([]);
+      if (!wanted && !this.closed && this.waiters.size === 0 && this.autoRemove.size === 0 && this.events.listeners === 0) {
+        this.polling = false;
+        return;
+      }
       try {
-        const vms = await this.containers(this.options.engine.forCommand());
+        const vms = await this.containers(this.command());
         this.observe(vms);
-        for (const w of [...this.waiters]) w(vms);
+        for (const w of [...this.waiters.keys()]) w(vms);
         await this.removeExited(vms);
       } catch (err) {
         this.log(`watching containers: ${(err as Error).message}`);
@@ -742,11 +793,13 @@ export class DockerEndpoint {
       if (!this.closed && (this.waiters.size > 0 || this.autoRemove.size > 0 || this.events.listeners > 0)) setTimeout(() => void tick(), this.pollMs).unref();
       else {
         this.polling = false;
-        for (const w of [...this.waiters]) w([]);
+        for (const w of [...this.waiters.keys()]) w([]);
       }
     };
-    // Looks stay pollMs apart even when the poll stopped and starts again for a new waiter.
-    setTimeout(() => void tick(), Math.max(0, this.lastTickAt + this.pollMs - Date.now())).unref();
+    // Looks stay pollMs apart even when the poll stopped and starts again. A new waiter has just
+    // read its container itself: its first look is pollMs later, by when the client may have left.
+    const wait = why === 'waiter' ? this.pollMs : Math.max(0, this.lastTickAt + this.pollMs - Date.now());
+    setTimeout(() => void tick(), wait).unref();
   }
 
   /** Containers that ended on their own (the guest powered off) since the last look: `die` events. */
@@ -768,7 +821,7 @@ export class DockerEndpoint {
       }
       if (dockerState(vm) !== 'exited') continue;
       this.autoRemove.delete(id);
-      await this.remove(this.options.engine.forCommand(), vm, false, String(vm.name)).catch((err: unknown) =>
+      await this.remove(this.command(), vm, false, String(vm.name)).catch((err: unknown) =>
         this.log(`--rm of container ${String(vm.name)}: ${(err as Error).message}`),
       );
     }
@@ -844,7 +897,7 @@ export class DockerEndpoint {
       next: (lines: readonly OutputLine[]) => void;
     },
   ): Promise<void> {
-    const engine = this.options.engine.forCommand();
+    const engine = this.command();
     const vmPath = String(vm.vm_path ?? '');
     if (!vmPath) return;
     const id = containerId(vm);
@@ -865,7 +918,7 @@ export class DockerEndpoint {
     };
     for (;;) {
       // Asked first whether it still runs, then read: output written before it stopped is not missed.
-      const vms = await this.nextLook();
+      const vms = await this.nextLook(o.gone);
       if (o.gone() || this.closed) return;
       const now = vms.find((v) => containerId(v) === id);
       const running = now !== undefined && dockerState(now) === 'running';
@@ -876,13 +929,13 @@ export class DockerEndpoint {
     o.next(reader.end());
   }
 
-  /** The VCH's containers at the next look the shared poll takes. */
-  private nextLook(): Promise<readonly Attrs[]> {
+  /** The VCH's containers at the next look the shared poll takes (none when the client left first). */
+  private nextLook(gone?: () => boolean): Promise<readonly Attrs[]> {
     return new Promise((resolve) => {
       void this.until((vms) => {
         resolve(vms);
         return true;
-      });
+      }, gone);
     });
   }
 
@@ -894,7 +947,7 @@ export class DockerEndpoint {
   }
 
   /** An image of the VCH's store by name (as pulled), by id or by an id prefix. */
-  private async findImage(ref: string, engine: Engine = this.options.engine.forCommand()): Promise<Attrs> {
+  private async findImage(ref: string, engine: Engine = this.command()): Promise<Attrs> {
     const images = await this.storedImages(engine);
     const canonical = canonicalReference(ref);
     const hex = ref.replace(/^sha256:/, '');
@@ -906,7 +959,7 @@ export class DockerEndpoint {
   }
 
   private async listImages(): Promise<unknown[]> {
-    const engine = this.options.engine.forCommand();
+    const engine = this.command();
     const [images, vms] = await Promise.all([this.storedImages(engine), this.containers(engine)]);
     return images.map((i) => ({
       Id: i.id,
@@ -951,7 +1004,7 @@ export class DockerEndpoint {
   }
 
   private async removeImage(ref: string, res: ServerResponse): Promise<void> {
-    const engine = this.options.engine.forCommand();
+    const engine = this.command();
     const image = await this.findImage(ref, engine);
     const users = (await this.containers(engine)).filter((vm) => vm.image_id === image.id);
     if (users.length > 0) {
@@ -981,7 +1034,7 @@ export class DockerEndpoint {
       throw badRequest((err as Error).message);
     }
     const auth = registryAuth(req.headers['x-registry-auth']);
-    const engine = this.options.engine.forCommand();
+    const engine = this.command();
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.flushHeaders();
     const line = (o: unknown) => res.write(`${JSON.stringify(o)}\n`);
@@ -1022,7 +1075,7 @@ export class DockerEndpoint {
 
   /** The VCH's port groups: its bridge network and those its containers use. */
   private async networks(): Promise<Array<Record<string, unknown> & { Name: string; Id: string }>> {
-    const vms = await this.containers(this.options.engine.forCommand());
+    const vms = await this.containers(this.command());
     const names = new Set<string>();
     if (this.vch.bridgeNetwork) names.add(this.vch.bridgeNetwork);
     for (const vm of vms) for (const n of Array.isArray(vm.networks) ? vm.networks : []) names.add(String(n));

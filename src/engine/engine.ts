@@ -10,7 +10,7 @@ import { VimClient, isNotFound, withTaskCancellation, type SoapLogger } from '..
 import { readDatastoreFileFrom } from '../vsphere/datastore-http';
 import { IdentityClaims } from './claims';
 import { diffResource } from './diff';
-import { ApplyOptions, Engine, PlanOptions, PlannedChange, ReadRequest, ResourceError } from './types';
+import { ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError } from './types';
 
 /** How long a refresh snapshot serves further reads in one process (Terraform's refresh walk). */
 const SNAPSHOT_TTL_MS = 30_000;
@@ -79,6 +79,7 @@ export class VsphereEngine implements Engine {
     private readonly options: EngineOptions,
     /** False for an engine of forCommand(): the session belongs to the engine that made it. */
     private readonly ownsSession = true,
+    private readonly lookups: 'batched' | 'each' = 'batched',
   ) {}
 
   private lifecycle(type: ResourceType): Lifecycle {
@@ -106,6 +107,7 @@ export class VsphereEngine implements Engine {
       },
       expect: (key: string) => void this.expectedObjects.add(key),
       expected: (key: string) => this.expectedObjects.has(key),
+      lookups: this.lookups,
       signal: opts.signal,
       progress: (phase, current, total, message) => opts.onProgress?.({ type, name: name ?? '', phase, current, total, message }),
     };
@@ -337,8 +339,14 @@ export class VsphereEngine implements Engine {
 
   async listIn(type: ResourceType, vchId: string): Promise<Attrs[]> {
     const l = this.lifecycle(type);
-    if (!l.listIn) throw new ResourceError(`${type} objects are not listed by VCH; use inventory() for container VMs`);
+    if (!l.listIn) throw new ResourceError(`${type} objects are not listed by VCH`);
     return l.listIn(this.context({}, type), vchId);
+  }
+
+  async findIn(type: ResourceType, vchId: string, key: LookupKey): Promise<Attrs | null> {
+    const l = this.lifecycle(type);
+    if (!l.findIn) throw new ResourceError(`${type} objects are not looked up by name or id in a VCH`);
+    return l.findIn(this.context({}, type), vchId, key);
   }
 
   async rename(type: ResourceType, prior: Attrs, newName: string): Promise<Attrs> {
@@ -353,8 +361,8 @@ export class VsphereEngine implements Engine {
     return l.signal(this.context({}, type, String(prior.name ?? '')), prior, signal);
   }
 
-  forCommand(): Engine {
-    return new VsphereEngine(this.client, this.options, false);
+  forCommand(options: CommandOptions = {}): Engine {
+    return new VsphereEngine(this.client, this.options, false, options.lookups ?? 'batched');
   }
 
   async close(): Promise<void> {

@@ -3,9 +3,10 @@
  * Front ends translate to and from these shapes; they decide nothing themselves.
  */
 import { AttrPath, Attrs, Problem, ResourceType, Value } from '../resources';
+import type { LookupKey } from '../resources/lifecycle';
 import type { ManagedInventory } from '../resources/managed-inventory';
 
-export type { ManagedInventory };
+export type { LookupKey, ManagedInventory };
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
 
@@ -77,6 +78,10 @@ export interface ReadRequest {
   readonly state: Attrs;
 }
 
+export interface CommandOptions {
+  readonly lookups?: 'batched' | 'each';
+}
+
 export interface Engine {
   /**
    * The front end's state holds `state` in this command (Terraform tells of each entry as it reads
@@ -105,10 +110,15 @@ export interface Engine {
   /** Data sources: look an existing object up. */
   readDataSource(type: ResourceType, config: Attrs): Promise<Attrs>;
   /**
-   * Every object of `type` that the VCH `vchId` holds, for types that live inside a VCH without a
-   * VM of their own (images in its store). Each as `importState` reads it; `created` (RFC 3339) added.
+   * Every object of `type` that the VCH `vchId` holds: images in its store (each as `importState`
+   * reads it, `created` (RFC 3339) added), container VMs in its pool (one batched read, as a refresh).
    */
   listIn(type: ResourceType, vchId: string): Promise<Attrs[]>;
+  /**
+   * The object of `type` the VCH holds under a name or an id, looked up without listing the VCH
+   * (its cost does not grow with what the VCH holds); null when there is none. As `listIn` reads it.
+   */
+  findIn(type: ResourceType, vchId: string, key: LookupKey): Promise<Attrs | null>;
   /**
    * The object of state `prior` under a new name, its id kept (the Docker endpoint's rename); the
    * new state. Refused for types that cannot be renamed in place.
@@ -122,9 +132,11 @@ export interface Engine {
   /**
    * A new engine on this one's vSphere session, with memos and identity claims of its own: a
    * long-running front end (the Docker endpoint) runs each request as one command, so what others
-   * changed in vSphere meanwhile is read again. Closing it leaves the session open.
+   * changed in vSphere meanwhile is read again. Closing it leaves the session open. `lookups:
+   * 'each'` for a command over one object: its plans look identities up per object instead of
+   * reading the whole VCH pool (see LifecycleContext.lookups).
    */
-  forCommand(): Engine;
+  forCommand(options?: CommandOptions): Engine;
   close(): Promise<void>;
 }
 

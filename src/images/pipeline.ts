@@ -184,8 +184,8 @@ export async function resolveReference(options: RegistryAccessOptions, { checkPl
 }
 
 /** The image as the store holds it, or undefined when it is absent or incomplete. */
-export async function readStoredImage(store: ImageStore, digest: string): Promise<ImageInfo | undefined> {
-  const state = await inspectStoredImage(store, digest);
+export async function readStoredImage(store: ImageStore, digest: string, inspect = inspectStoredImage): Promise<ImageInfo | undefined> {
+  const state = await inspect(store, digest);
   return state.state === 'complete' ? infoFromMetadata(store, state.metadata, { reused: true, pulledBytes: 0, uploadedBytes: 0 }) : undefined;
 }
 

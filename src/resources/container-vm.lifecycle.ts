@@ -38,8 +38,8 @@ import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm, renameEntity
 import { containerVm, type ContainerVmAttrs } from './container-vm';
 import { ResourceError } from './errors';
 import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig } from './guest-config';
-import { plannedImageKey } from './image.lifecycle';
-import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
+import { plannedImageKey, storedImageKey } from './image.lifecycle';
+import { VOLATILE, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
 import { PlacementError, collectPlacement, networkOf } from './placement';
 import { isUnknown, type Attrs, type PlannedAttrs, type Problem, type Unknown, type Value } from './schema';
 import { parseVolumeId, resolveMounts, type MountedVolume } from './volume.lifecycle';
@@ -308,6 +308,48 @@ async function readVm(client: VimClient, ref: ManagedObjectReference): Promise<V
   return row ? vmRow(row.ref.value, row.props) : undefined;
 }
 
+/** The VM vCenter-wide with this BIOS UUID (FindByUuid, then its row); undefined when none has it. */
+async function vmByUuid(client: VimClient, uuid: string): Promise<VmRow | undefined> {
+  const ref = await new Inventory(client).findVmByUuid(uuid);
+  return ref ? readVm(client, ref) : undefined;
+}
+
+/**
+ * Who holds a BIOS UUID, asked once per command until it changes something: a front end's lookup
+ * of a name and the plan's check that follows share it. The create asks again (createOnce's caller).
+ */
+function holderMemo(ctx: LifecycleContext, uuid: string): Promise<VmRow | undefined> {
+  return ctx.memo(`${VOLATILE}uuid-holder:${uuid}`, () => vmByUuid(ctx.client, uuid));
+}
+
+/**
+ * The container VM of VCH `vchId` named `name`, by lookups alone. Its name is its `vic.name`
+ * marker, which a listing reads. Made under that name, its BIOS UUID derives from the name (the
+ * walk a create takes); renamed to it, its VM is named so in the VCH's folder, since a rename gives
+ * the VM its new name before the marker (FindChild). Neither lookup grows with the pool.
+ */
+async function containerNamed(ctx: LifecycleContext, vchId: string, name: string): Promise<VmRow | undefined> {
+  const { holder } = await chooseUuid(vchId, name, (u) => holderMemo(ctx, u));
+  if (holder && isOurs(holder, vchId, name)) return holder;
+  const marker = await vchMarker(ctx, vchId);
+  if (!marker.folder_id) {
+    // No folder of its own (a standalone host): one read of the pool tells.
+    return (await takeSnapshot(ctx.client, [vchId])).vmsInPool(vchId).find((vm) => isOurs(vm, vchId, name));
+  }
+  const ref = await new Inventory(ctx.client).findChild(moRef('Folder', marker.folder_id), name);
+  const vm = ref?.type === 'VirtualMachine' ? await readVm(ctx.client, ref) : undefined;
+  return vm && isOurs(vm, vchId, name) ? vm : undefined;
+}
+
+/** The container VM of VCH `vchId` with BIOS UUID `id`: by its last MOID when given (one read), else FindByUuid. */
+async function containerWithId(ctx: LifecycleContext, vchId: string, id: string, moid?: string): Promise<VmRow | undefined> {
+  const uuid = id.toLowerCase();
+  const hinted = moid ? await readVm(ctx.client, moRef('VirtualMachine', moid)) : undefined;
+  // A MOID names another VM once this one is gone or registered again: the UUID decides.
+  const vm = hinted?.uuid === uuid ? hinted : await vmByUuid(ctx.client, uuid);
+  return vm && isOurs(vm, vchId) ? vm : undefined;
+}
+
 /** Looks for the VM a create whose reply was lost made; the server may still be finishing it. */
 async function vmMadeByLostCreate(client: VimClient, uuid: string): Promise<ManagedObjectReference | undefined> {
   const inventory = new Inventory(client);
@@ -333,7 +375,7 @@ async function vchMarker(ctx: LifecycleContext, vchId: string): Promise<VchMarke
 async function storedImage(ctx: LifecycleContext, marker: VchMarker, digest: string): Promise<ImageMetadata> {
   const store = imageStoreOf(ctx.client, marker);
   // Content-addressed: a complete image never changes, so one look per process is enough.
-  const key = `image:${store.description}:${digest}`;
+  const key = storedImageKey(store, digest);
   const stored = await ctx.memo(key, () => inspectStoredImage(store, digest));
   if (stored.state !== 'complete') ctx.forget(key);
   if (stored.state !== 'complete') {
@@ -844,8 +886,12 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       // what this engine creates or deletes is ours, so it cannot change who else holds a UUID, and
       // Terraform plans each new VM again while applying: dropping the snapshot at every create made
       // an apply of N VMs take a snapshot of the growing pool per VM (bench/README.md, apply).
-      const pool = await ctx.memo(`uuid-holders:${vchId}`, () => takeSnapshot(ctx.client, [vchId]));
-      const { uuid, holder: vm } = await chooseUuid(vchId, config.name, (u) => Promise.resolve(pool.vmsByUuid.get(u)));
+      // A command over one VM (lookups 'each') asks FindByUuid instead: its cost does not grow with the pool.
+      const holderOf =
+        ctx.lookups === 'each'
+          ? (u: string) => holderMemo(ctx, u)
+          : async (u: string) => (await ctx.memo(`uuid-holders:${vchId}`, () => takeSnapshot(ctx.client, [vchId]))).vmsByUuid.get(u);
+      const { uuid, holder: vm } = await chooseUuid(vchId, config.name, holderOf);
       if (vm && !isOurs(vm, vchId, config.name)) {
         problems.push({
           path: ['name'],
@@ -853,8 +899,9 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
           summary: 'BIOS UUID taken',
           detail: `VM ${vm.name} (${vm.moid}) already has the BIOS UUID ${uuid} that container VM "${config.name}" in VCH ${vchId} needs, and it was not made by vic-iac. Choose another name, or remove that VM.`,
         });
-      } else if (vm && isHeld(vm) && vm.uuid !== ctx.replacing?.id && (await new Inventory(ctx.client).findVmByUuid(uuid))) {
-        // The pool was looked at once per command: the VM may have been deleted since, so look again.
+      } else if (vm && isHeld(vm) && vm.uuid !== ctx.replacing?.id && (ctx.lookups === 'each' || (await new Inventory(ctx.client).findVmByUuid(uuid)))) {
+        // A pool snapshot is as old as the command: the VM may have been deleted since, so look again
+        // (a lookup per VM was just made).
         problems.push({ path: ['name'], severity: 'error', summary: 'Container VM held by another resource', detail: heldMessage(vm, vchId, config.name) });
       } else if (vm && !isHeld(vm)) {
         notes.push(`container VM "${config.name}" already exists as ${vm.moid} (an earlier apply stopped midway); it will be adopted, not duplicated`);
@@ -946,19 +993,21 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       throw new ResourceError(`container VM "${prior.name}" (${String(prior.moid)}) no longer exists; refresh and try again`);
     const oldName = vm.extraConfig.get(KEYS.name) ?? vm.name;
     if (oldName === newName) return stateOfVm(vm, { secrets: { known: prior } });
-    const pool = await takeSnapshot(client, [prior.vch_id]);
-    const taken = [...pool.vmsByUuid.values()].find((other) => other.moid !== vm.moid && isOurs(other, prior.vch_id, newName));
+    const found = await containerNamed(ctx, prior.vch_id, newName);
+    const taken = found && found.moid !== vm.moid ? found : undefined;
     if (taken) {
       const detail = `container VM "${newName}" already exists in VCH ${prior.vch_id} (${taken.moid}); choose another name, or remove that one first`;
       throw new ResourceError(detail, [{ path: ['name'], severity: 'error', summary: 'Name in use', detail }]);
     }
-    // Markers first: the listing reads the name from vic.name, and the UUID keeps its seed.
+    // The VM's name first, then the markers (the name a listing shows, and the seed the UUID keeps,
+    // in one reconfigure): stopped in between, the container keeps its old name everywhere but in
+    // vSphere's, and a lookup of the new name by the folder (containerNamed) finds no container.
+    ctx.progress('rename VM');
+    await renameEntity(client, moRef('VirtualMachine', vm.moid), newName);
     const seed = vm.extraConfig.get(KEYS.uuidSeed) ?? oldName;
     await reconfigureVm(client, moRef('VirtualMachine', vm.moid), {
       extraConfig: { [KEYS.name]: newName, [KEYS.uuidSeed]: seed },
     });
-    ctx.progress('rename VM');
-    await renameEntity(client, moRef('VirtualMachine', vm.moid), newName);
     const now = await readVm(client, moRef('VirtualMachine', vm.moid));
     if (!now) throw new ResourceError(`container VM "${newName}" (${vm.moid}) disappeared while it was renamed`);
     return stateOfVm(now, { secrets: { known: prior } });
@@ -969,6 +1018,21 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   async signal(ctx, prior, signal) {
     const sequence = `${Date.now().toString(36)}.${randomBytes(3).toString('hex')}`;
     await reconfigureVm(ctx.client, moRef('VirtualMachine', String(prior.moid)), { extraConfig: { [SIGNAL_KEY]: `${sequence} ${signal}` } });
+  },
+
+  // The VCH's pool in one read, as a refresh reads it (docker ps): a listing shows a container VM
+  // whose spec marker is damaged rather than fail on it.
+  async listIn(ctx, vchId) {
+    const pool = await takeSnapshot(ctx.client, [vchId]);
+    return pool
+      .vmsInPool(vchId)
+      .filter((vm) => isOurs(vm, vchId))
+      .map((vm) => stateOfVm(vm, { strict: false }));
+  },
+
+  async findIn(ctx, vchId, key) {
+    const vm = 'name' in key ? await containerNamed(ctx, vchId, key.name) : await containerWithId(ctx, vchId, key.id, key.moid);
+    return vm ? stateOfVm(vm, { strict: false }) : null;
   },
 
   async importState(ctx, id) {

@@ -16,12 +16,14 @@ import {
   ImageError,
   buildImage,
   deleteStoredImage,
+  inspectStoredImage,
   parseImageReference,
   readStoredImage,
   resolveReference,
   storeOfImageDisk,
   type DatastoreStoreLocation,
   type ImageInfo,
+  type ImageStore,
   type RegistryAccessOptions,
 } from '../images';
 import { datastorePath, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
@@ -123,6 +125,14 @@ function registryProblem(err: ImageError): Problem {
 
 function pinnedDigest(reference: string): string | undefined {
   return parseImageReference(reference).digest;
+}
+
+/**
+ * The memo key of what a store holds of a digest (inspectStoredImage): a command that lists the
+ * store and then uses one of its images (a docker run) inspects it once.
+ */
+export function storedImageKey(store: ImageStore, digest: string): string {
+  return `image:${store.description}:${digest}`;
 }
 
 /** Names an image a plan will make in a VCH's store, for the plans of the container VMs that use it. */
@@ -323,13 +333,16 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
 
   async listIn(ctx, vchId) {
     const marker = await markerOf(ctx, vchId);
-    const dc = await datacenterAbove(ctx.client, moRef('ResourcePool', vchId));
-    const ds = await inventory(ctx).datastore(dc, marker.datastore);
-    const entries = await listDatastoreDirectory(ctx.client, ds.ref, datastorePath(ds.name, `${marker.image_store_path}/images`));
-    const store = storeAt(ctx.client, { datastore: ds.name, path: marker.image_store_path }, { ref: dc.ref, path: dc.name });
+    // The marker names the store's datastore and datacenter by MOID: no walk up the inventory to find them.
+    let dsRef = marker.datastore_id ? moRef('Datastore', marker.datastore_id) : undefined;
+    if (!dsRef) dsRef = (await inventory(ctx).datastore(await datacenterAbove(ctx.client, moRef('ResourcePool', vchId)), marker.datastore)).ref;
+    const entries = await listDatastoreDirectory(ctx.client, dsRef, datastorePath(marker.datastore, `${marker.image_store_path}/images`));
+    const store = imageStoreOf(ctx.client, marker);
     const digests = (entries ?? []).filter((e) => e.folder && /^[0-9a-f]{64}$/.test(e.name)).map((e) => `sha256:${e.name}`);
     // A partial image (a pull still running, or one that stopped midway) is not an image yet.
-    const infos = await Promise.all(digests.map((d) => readStoredImage(store, d)));
+    const infos = await Promise.all(
+      digests.map((d) => readStoredImage(store, d, (st, digest) => ctx.memo(storedImageKey(st, digest), () => inspectStoredImage(st, digest)))),
+    );
     return infos
       .filter((i): i is ImageInfo => i !== undefined)
       .map((info) => ({ ...stateOf(info, { vch_id: vchId, reference: info.reference }), created: info.created }));

@@ -37,9 +37,19 @@ export interface LifecycleContext {
    * replacement a second time as a create (Terraform does): that object is deleted first.
    */
   readonly replacing?: Attrs;
+  /**
+   * How this command finds who holds an identity (a BIOS UUID, a name): `batched` reads a whole
+   * VCH pool once and answers every plan from it (Terraform plans many objects per command);
+   * `each` asks vSphere per object, for commands over one object (the Docker endpoint's requests),
+   * where reading the pool would cost what grows with the number of objects in it.
+   */
+  readonly lookups: 'batched' | 'each';
   /** Progress of long work (uploads, task progress), rendered by the front end. */
   readonly progress: (phase: string, current?: number, total?: number, message?: string) => void;
 }
+
+/** What `findIn` looks an object up by. */
+export type LookupKey = { readonly name: string } | { readonly id: string; readonly moid?: string };
 
 export interface PlanCheck {
   readonly problems: Problem[];
@@ -84,11 +94,15 @@ export interface Lifecycle<A extends Attrs = Attrs> {
   importState(ctx: LifecycleContext, id: string): Promise<Attrs>;
   /** Data source lookup, for resources that have one. */
   lookup?(ctx: LifecycleContext, config: Attrs): Promise<Attrs>;
-  /**
-   * Every object of this type a VCH holds, read as `importState` would (for listings such as
-   * `docker images`), for resources that live inside a VCH without a VM to find them by.
-   */
+  /** Every object of this type a VCH holds, for listings such as `docker images` and `docker ps`. */
   listIn?(ctx: LifecycleContext, vchId: string): Promise<Attrs[]>;
+  /**
+   * The object of this type that the VCH holds under `key` (its name, or its id with the MOID it
+   * last had as a hint), looked up in vSphere without listing the VCH: a command over one object
+   * costs the same however many the VCH holds. Null when the VCH holds none; read as a listing
+   * reads it.
+   */
+  findIn?(ctx: LifecycleContext, vchId: string, key: LookupKey): Promise<Attrs | null>;
   /**
    * Gives the object another name while it keeps its id (`docker rename`), for resources whose
    * name can change in place although a plan replaces the object when the configured name changes.

@@ -5,8 +5,9 @@
  * A store whose server converts disks gets the filesystem as a hosted sparse VMDK (only the grains
  * holding data travel) at a temporary path and makes the flat disk from it server-side; the
  * temporary file is deleted on every path, so it never outlives the call. A server that refuses the
- * conversion gets the flat extent, then its descriptor: the descriptor is always the last disk file
- * to appear, whichever route was taken (the server's conversion writes it after the extent).
+ * conversion gets the flat extent, then its descriptor, so the descriptor is the last file to
+ * appear. A conversion writes both in one task; the launcher's writes the descriptor after the
+ * extent, and the API reference does not say in which order ESX does.
  */
 import { ImageStoreError } from './errors';
 import { bufferSource, fileSource, type ImageStore } from './image-store';

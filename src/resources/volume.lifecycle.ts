@@ -278,7 +278,8 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
         );
       }
       // A create of this volume that stopped midway (or a volume whose state was lost): the disk is
-      // complete once its descriptor is there, which is uploaded last.
+      // complete once its descriptor is there, which is written last (uploaded after the extent, or
+      // by the server's conversion).
       const present = await volumesInStore(ctx, await datacenterOf(ctx, marker.datacenter), loc.datastore, loc.storePath);
       ctx.forget(`${VOLATILE}volumes:`);
       if (present.has(loc.name)) {

@@ -5,6 +5,8 @@ export { rootfsUuidForDigest, ROOTFS_LABEL } from './ext4';
 export type { PrivilegeMode } from './ext4';
 export { LocalDirectoryImageStore, imageLayout, inspectStoredImage } from './image-store';
 export { DatastoreImageStore, storeOfImageDisk } from './datastore-image-store';
+export { storeRawDisk } from './disk-upload';
+export type { DiskFiles, RawDisk, DiskUploadOptions, StoredDisk } from './disk-upload';
 export type { DatastoreImageStoreOptions, DatastoreStoreLocation } from './datastore-image-store';
 export type { ImageStore, UploadSource, ImageMetadata, ImageLayout, StoredImageState } from './image-store';
 export { parseImageReference, formatImageReference, digestHex } from './reference';

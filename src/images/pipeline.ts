@@ -9,10 +9,11 @@
 import { chmod, lstat, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImageError, ImageStoreError, LayerLimitError, PlatformNotFoundError } from './errors';
+import { storeRawDisk } from './disk-upload';
+import { ImageError, LayerLimitError, PlatformNotFoundError } from './errors';
 import { buildExt4, planFilesystemSize, rootfsUuidForDigest, ROOTFS_LABEL, type PrivilegeMode } from './ext4';
 import { RootfsStaging, type UnpackLimits } from './flatten';
-import { bufferSource, fileSource, imageLayout, inspectStoredImage, type ImageLayout, type ImageMetadata, type ImageStore } from './image-store';
+import { bufferSource, imageLayout, inspectStoredImage, type ImageMetadata, type ImageStore } from './image-store';
 import {
   classifyManifest,
   formatPlatform,
@@ -28,7 +29,6 @@ import {
 import { ProgressMeter, type ProgressListener } from './progress';
 import { digestHex, formatImageReference, manifestReference, parseImageReference, registryApiHost, type ImageReference } from './reference';
 import { RegistryClient, type RegistryCredentials } from './registry-client';
-import { monolithicFlatDescriptor, monolithicSparseDescriptor, scanDataGrains, sparseLayout, sparseStream } from './vmdk';
 
 export interface RegistryAccessOptions {
   /** e.g. `127.0.0.1:5000/library/busybox:1.36` or `…@sha256:<hex>`. */
@@ -363,37 +363,29 @@ async function uploadImage(work: StagingWork, extentFile: string, extentSize: nu
   const { store, resolved } = work;
   const layout = imageLayout(resolved.digest);
   let sent = 0;
-  const transfer = (meter: ProgressMeter) => ({
-    onBytes: (n: number) => {
-      sent += n;
-      meter.add(n);
-    },
-    signal: work.controller.signal,
-  });
+  let meter: ProgressMeter | undefined;
   // A stale metadata.json must not vouch for the files being rewritten under it.
   if (work.partial) await store.deleteFile(layout.metadata);
   await store.makeDirectory(layout.directory);
 
-  let descriptorBytes: number | undefined;
-  let refusal: string | undefined;
-  if (store.convertSparseDisk) {
-    const outcome = await uploadConverted(work, layout, extentFile, extentSize, transfer);
-    if ('descriptorBytes' in outcome) descriptorBytes = outcome.descriptorBytes;
-    else refusal = outcome.refused;
-  }
-  if (descriptorBytes === undefined) {
-    const descriptor = Buffer.from(monolithicFlatDescriptor({ extentFileName: layout.extentFileName, sizeBytes: extentSize, digest: resolved.digest }), 'utf8');
-    const flat = new ProgressMeter('upload', extentSize + descriptor.length, resolved.digest, work.options.onProgress);
-    flat.start(
-      refusal === undefined
-        ? store.locate(layout.directory)
-        : `${store.description} does not convert sparse disks (${refusal}): uploading the whole flat extent to ${store.locate(layout.directory)} instead`,
-    );
-    await store.writeFile(layout.extent, fileSource(extentFile, extentSize), transfer(flat));
-    await store.writeFile(layout.descriptor, bufferSource(descriptor), transfer(flat));
-    flat.finish();
-    descriptorBytes = descriptor.length;
-  }
+  const { descriptorBytes } = await storeRawDisk(
+    store,
+    layout,
+    { path: extentFile, sizeBytes: extentSize, digest: resolved.digest },
+    {
+      partial: work.partial,
+      signal: work.controller.signal,
+      onStart: (total, detail) => {
+        meter = new ProgressMeter('upload', total, resolved.digest, work.options.onProgress);
+        meter.start(detail);
+      },
+      onBytes: (n) => {
+        sent += n;
+        meter?.add(n);
+      },
+      onFinish: () => meter?.finish(),
+    },
+  );
 
   const metadata: ImageMetadata = {
     schema_version: 1,
@@ -410,62 +402,9 @@ async function uploadImage(work: StagingWork, extentFile: string, extentSize: nu
   };
   const metadataBytes = Buffer.from(`${JSON.stringify(metadata, null, 2)}\n`, 'utf8');
   // Last: its presence, with matching sizes, is what marks the image complete.
-  const last = new ProgressMeter('upload', metadataBytes.length, resolved.digest, undefined);
-  await store.writeFile(layout.metadata, bufferSource(metadataBytes), transfer(last));
+  await store.writeFile(layout.metadata, bufferSource(metadataBytes), { onBytes: (n) => (sent += n), signal: work.controller.signal });
 
   return infoFromMetadata(store, metadata, { reused: false, pulledBytes, uploadedBytes: sent });
-}
-
-/**
- * The sparse route: scan the filesystem for grains holding data, stream those as a monolithicSparse
- * file to a temporary path, have the server convert it into the image's disk, delete the
- * temporary file. Returns the size of the descriptor the server wrote, or the server's refusal.
- */
-async function uploadConverted(
-  work: StagingWork,
-  layout: ImageLayout,
-  extentFile: string,
-  extentSize: number,
-  transfer: (meter: ProgressMeter) => { onBytes: (n: number) => void; signal: AbortSignal },
-): Promise<{ descriptorBytes: number } | { refused: string }> {
-  const { store, resolved } = work;
-  const convert = store.convertSparseDisk!.bind(store);
-  const grains = await scanDataGrains(extentFile, extentSize);
-  const sparse = sparseLayout({
-    capacityBytes: extentSize,
-    grains,
-    descriptor: monolithicSparseDescriptor({ extentFileName: layout.sparseUploadFileName, sizeBytes: extentSize, digest: resolved.digest }),
-  });
-  const meter = new ProgressMeter('upload', sparse.size, resolved.digest, work.options.onProgress);
-  meter.start(`${store.locate(layout.directory)} (sparse: ${grains.length} of ${Math.ceil(extentSize / sparse.grainBytes)} grains hold data)`);
-  // The server never overwrites a disk (ESX ignores CopyVirtualDisk's force): clear what a killed build left.
-  if (work.partial) {
-    await store.deleteFile(layout.descriptor);
-    await store.deleteFile(layout.extent);
-  }
-  let outcome: { descriptorBytes: number } | { refused: string };
-  try {
-    await store.writeFile(layout.sparseUpload, { size: sparse.size, open: () => sparseStream(extentFile, sparse) }, transfer(meter));
-    const { refused } = await convert(layout.sparseUpload, layout.descriptor, extentSize);
-    if (refused !== undefined) {
-      outcome = { refused };
-    } else {
-      const [descriptorBytes, storedExtent] = await Promise.all([store.size(layout.descriptor), store.size(layout.extent)]);
-      if (descriptorBytes === undefined || storedExtent !== extentSize) {
-        throw new ImageStoreError(
-          `${store.description} converted the sparse upload of image ${resolved.digest}, but ${store.locate(layout.descriptor)} is ${descriptorBytes === undefined ? 'missing' : `${descriptorBytes} bytes`} and ${store.locate(layout.extent)} is ${storedExtent ?? 'missing'}${storedExtent === undefined ? '' : ' bytes'} (expected ${extentSize}); delete the image directory and build again`,
-        );
-      }
-      outcome = { descriptorBytes };
-    }
-  } catch (err) {
-    // The temporary file must not outlive a failed build either; the first failure is the one to report.
-    await store.deleteFile(layout.sparseUpload).catch(() => undefined);
-    throw err;
-  }
-  await store.deleteFile(layout.sparseUpload);
-  meter.finish();
-  return outcome;
 }
 
 async function createClient(reference: ImageReference, options: RegistryAccessOptions, signal: AbortSignal | undefined): Promise<RegistryClient> {

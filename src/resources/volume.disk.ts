@@ -1,17 +1,15 @@
 /**
  * The bytes of a new volume: an empty ext4 filesystem made locally with mke2fs (as the image
- * pipeline makes image filesystems) and wrapped in a monolithicFlat descriptor. The file is sparse
- * here; the upload streams it whole.
+ * pipeline makes image filesystems), in a sparse temporary file. It is stored as the image pipeline
+ * stores a disk (src/images storeRawDisk): only its few MiB of metadata travel when the server
+ * converts a sparse upload, the whole size when it refuses.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { findTool } from '../images/ext4';
-import { monolithicFlatDescriptor } from '../images/vmdk';
 import { ResourceError } from './errors';
 
 /** The label of every volume filesystem: the tether tells a volume from a container disk by it. */
@@ -20,8 +18,8 @@ export const VOLUME_LABEL = 'vic-volume';
 export interface VolumeFilesystem {
   readonly flatFile: string;
   readonly sizeBytes: number;
-  readonly descriptor: (extentFileName: string) => string;
-  readonly open: () => Readable;
+  /** What the disk's descriptors derive their content ID from: stable per volume. */
+  readonly digest: string;
   readonly dispose: () => Promise<void>;
 }
 
@@ -70,8 +68,7 @@ export async function makeVolumeFilesystem(volumeId: string, uuid: string, sizeM
   return {
     flatFile,
     sizeBytes,
-    descriptor: (extentFileName) => monolithicFlatDescriptor({ extentFileName, sizeBytes, digest }),
-    open: () => createReadStream(flatFile),
+    digest,
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }

@@ -6,6 +6,7 @@
  * state). A destroy deletes only a disk whose marker names this VCH and volume.
  */
 import type { Readable } from 'node:stream';
+import { DatastoreImageStore, storeRawDisk, type DiskFiles } from '../images';
 import {
   datastorePath,
   deleteDatastoreFile,
@@ -56,6 +57,19 @@ export interface VolumeLocation {
   readonly name: string;
   readonly dir: string;
   readonly id: string;
+}
+
+/** The files of a volume's disk, relative to its VCH's image store (`loc.storePath`). */
+function volumeDiskFiles(loc: VolumeLocation): DiskFiles {
+  const directory = `volumes/${loc.name}`;
+  return {
+    directory,
+    descriptor: `${directory}/${loc.name}.vmdk`,
+    extent: `${directory}/${loc.name}-flat.vmdk`,
+    extentFileName: `${loc.name}-flat.vmdk`,
+    sparseUpload: `${directory}/${loc.name}-upload-sparse.vmdk`,
+    sparseUploadFileName: `${loc.name}-upload-sparse.vmdk`,
+  };
 }
 
 export function volumeLocation(datastore: string, storePath: string, name: string): VolumeLocation {
@@ -264,7 +278,8 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
         );
       }
       // A create of this volume that stopped midway (or a volume whose state was lost): the disk is
-      // complete once its descriptor is there, which is uploaded last.
+      // complete once its descriptor is there, which is written last (uploaded after the extent, or
+      // by the server's conversion).
       const present = await volumesInStore(ctx, await datacenterOf(ctx, marker.datacenter), loc.datastore, loc.storePath);
       ctx.forget(`${VOLATILE}volumes:`);
       if (present.has(loc.name)) {
@@ -282,14 +297,25 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
     ctx.progress('format ext4');
     const fs = await makeVolumeFilesystem(loc.id, volumeFilesystemUuid(loc.id), config.size_mb, ctx.signal);
     try {
-      ctx.progress('upload', 0, fs.sizeBytes);
-      const flat = `${loc.name}-flat.vmdk`;
-      await uploadDatastoreFile(client, { datacenter: dc.name, datastore: loc.datastore, path: `${loc.dir}/${flat}` }, fs.open, { size: fs.sizeBytes });
-      ctx.progress('upload', fs.sizeBytes, fs.sizeBytes);
-      const descriptor = fs.descriptor(flat);
-      await uploadDatastoreFile(client, { datacenter: dc.name, datastore: loc.datastore, path: `${loc.dir}/${loc.name}.vmdk` }, descriptor, {
-        size: Buffer.byteLength(descriptor),
-      });
+      // The volume directory lies inside the VCH's image store: the disk goes in as image disks do.
+      const store = new DatastoreImageStore({ client, datacenter: { ref: dc.ref, path: dc.name }, datastore: loc.datastore, path: loc.storePath });
+      let total = 0;
+      await storeRawDisk(
+        store,
+        volumeDiskFiles(loc),
+        { path: fs.flatFile, sizeBytes: fs.sizeBytes, digest: fs.digest },
+        {
+          // Whatever a killed create left (its marker was there) is replaced; the descriptor, the
+          // mark of a complete disk, was not there, or the volume would have been adopted above.
+          partial: existing !== undefined,
+          signal: ctx.signal,
+          onStart: (bytes, detail) => {
+            total = bytes;
+            ctx.progress('upload', 0, total, detail);
+          },
+          onFinish: () => ctx.progress('upload', total, total),
+        },
+      );
     } finally {
       await fs.dispose();
     }

@@ -84,7 +84,7 @@ export const volume = {
   dataSource: undefined,
   docs: {
     creates:
-      'Under `<image_store_path>/volumes/<name>/` on the datastore: `<name>.vmdk` (a monolithicFlat descriptor), `<name>-flat.vmdk` (an empty ext4 filesystem made by vic-iac with `mke2fs`, root directory owned by root, chowned by the tether to the container user at mount) and `vic-iac-volume.json`, the marker naming the VCH and the volume. A destroy checks the marker before it deletes anything. Container VMs attach the disk in `independent_persistent` mode, so VM snapshots never capture it.',
+      'Under `<image_store_path>/volumes/<name>/` on the datastore: `<name>.vmdk` (a monolithicFlat descriptor), `<name>-flat.vmdk` (an empty ext4 filesystem, a thin disk, made by vic-iac with `mke2fs`, root directory owned by root, chowned by the tether to the container user at mount) and `vic-iac-volume.json`, the marker naming the VCH and the volume. Only the metadata of the empty filesystem travels, whatever `size_mb`: the filesystem goes up as a hosted sparse VMDK (`<name>-upload-sparse.vmdk`, deleted once converted) that vSphere converts into a thin disk (`CopyVirtualDisk_Task`); a server that refuses that conversion gets the whole flat extent instead. A destroy checks the marker before it deletes anything. Container VMs attach the disk in `independent_persistent` mode, so VM snapshots never capture it.',
     importHelp:
       'Import by the datastore path of the VMDK descriptor, e.g. `[LocalDS_0] demo/volumes/data/data.vmdk`. Only a volume carrying the vic-iac marker file is imported; the VCH comes from the marker.',
     example: `resource "vic_volume" "data" {

@@ -6,15 +6,15 @@
  * The task is read once first, when the client's earlier tasks of the same method had typically
  * finished on the server (their queueTime → completeTime, a moving average quick to fall and slow
  * to rise; at once while none has finished yet): one already finished (most vcsim tasks; many short
- * vCenter ones) costs that one read instead of
- * CreatePropertyCollector + CreateFilter + WaitForUpdatesEx + DestroyPropertyCollector, and creates no filter (vcsim 0.46.3 never frees a
+ * vCenter ones) costs that one read instead of CreatePropertyCollector + CreateFilter +
+ * WaitForUpdatesEx + DestroyPropertyCollector, and creates no filter (vcsim 0.46.3 never frees a
  * filter's change handler, so every filter slows each later change). A task still running is read
  * again after each pause of RECHECK_MS (10, 20, 40 ms): on a busy machine the read often overtakes a
  * task that ends a few milliseconds later (with a single second read, many tasks of a large apply
- * still went to the collector, 4 calls each, and every filter they left made vcsim slower still). One
- * still running then gets its own
- * collector, whose first WaitForUpdatesEx reports the current state, so nothing is missed. These
- * reads are shared: the tasks of one client that are read at the same time are read in one call.
+ * still went to the collector, 4 calls each, and every filter they left made vcsim slower still).
+ * One still running then gets its own collector, whose first WaitForUpdatesEx reports the current
+ * state, so nothing is missed. These reads are shared: the tasks of one client that are read at the
+ * same time are read in one call.
  *
  * Every wait ends: at its deadline (the client's `taskTimeoutMs`, DEFAULT_TASK_TIMEOUT_MS unless
  * configured), when its AbortSignal fires (Terraform's StopProvider, Pulumi's cancel, the CLI's

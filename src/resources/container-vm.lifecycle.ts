@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { inspectStoredImage, imageLayout, type ImageMetadata } from '../images';
 import {
+  asArray,
   isDuplicateName,
   isFault,
   isFileAlreadyExists,
@@ -20,6 +21,7 @@ import {
   type ManagedObjectReference,
   type VimClient,
 } from '../vsphere';
+import { ensureCustomFieldDef, setCustomField } from '../vsphere/custom-fields';
 import { datastorePath, makeDirectory } from '../vsphere/file-manager';
 import { Inventory, type NetworkTarget } from '../vsphere/inventory';
 import { retrieveObjects } from '../vsphere/property-collector';
@@ -105,10 +107,20 @@ export const KEYS = {
   exposedPorts: 'vic.exposed_ports',
   /** The name the BIOS UUID derives from, when it is not the current name (renamed, or a later generation). */
   uuidSeed: 'vic.uuid_seed',
-  /** `pending` from CreateVM until the create returns, then `done`: only a pending VM is adopted. */
+  /**
+   * `pending` from CreateVM until the create returns: only a pending VM is adopted. Its `done` goes
+   * to the CREATED_FIELD custom field where vSphere has custom fields (vCenter), else here (ESXi, and
+   * every VM made before the field existed).
+   */
   created: 'vic.created',
 } as const;
 const OWNER = 'vic-iac';
+
+/**
+ * Custom field (on VirtualMachine) that marks a create finished: `done`. One SetField, against a
+ * ReconfigVM_Task and its wait for the extraConfig mark (bench/README.md, apply).
+ */
+export const CREATED_FIELD = 'vic-iac.created';
 
 /** The user inputs that only we keep, in `vic.spec`: those the declaration tags `marker` (vSphere has no field for them). */
 const SPEC_FIELDS = Object.entries(containerVm.schema)
@@ -159,7 +171,36 @@ function heldMessage(vm: VmRow, vchId: string, name: string): string {
 }
 
 function isHeld(vm: VmRow): boolean {
-  return vm.extraConfig.get(KEYS.created) === 'done';
+  return vm.customValues?.get(CREATED_FIELD) === 'done' || vm.extraConfig.get(KEYS.created) === 'done';
+}
+
+/**
+ * The key of CREATED_FIELD, defined on first use; none where vSphere has no custom fields (an ESXi
+ * host has no CustomFieldsManager) or the user may not define one: `done` then goes to extraConfig.
+ */
+function createdFieldKey(ctx: LifecycleContext): Promise<number | undefined> {
+  if (!ctx.client.serviceContent.customFieldsManager) return Promise.resolve(undefined);
+  return ctx.memo('container-vm:created-field', () =>
+    ensureCustomFieldDef(ctx.client, CREATED_FIELD, 'VirtualMachine').then(
+      (def) => def.key,
+      (e: unknown) => (isFault(e, 'NoPermission') ? undefined : Promise.reject(e)),
+    ),
+  );
+}
+
+/**
+ * The last step of a create: from here on the VM is this resource's, never adopted by another
+ * create. A user who may not set custom fields gets the extraConfig mark, which every reader knows.
+ */
+async function markCreated(ctx: LifecycleContext, ref: ManagedObjectReference, fieldKey: Promise<number | undefined>): Promise<void> {
+  const key = await fieldKey;
+  const done = await (key === undefined
+    ? false
+    : setCustomField(ctx.client, ref, key, 'done').then(
+        () => true,
+        (e: unknown) => (isFault(e, 'NoPermission') ? false : Promise.reject(e)),
+      ));
+  if (!done) await reconfigureVm(ctx.client, ref, { extraConfig: { [KEYS.created]: 'done' } });
 }
 
 function parseJson<T>(text: string | undefined, fallback: T): T {
@@ -308,10 +349,22 @@ async function readVm(client: VimClient, ref: ManagedObjectReference): Promise<V
   return row ? vmRow(row.ref.value, row.props) : undefined;
 }
 
+/** A VM with its custom field values (whether a create finished is one), read in one round trip with the field names. */
+async function readVmWithMarks(client: VimClient, ref: ManagedObjectReference): Promise<VmRow | undefined> {
+  const manager = client.serviceContent.customFieldsManager;
+  if (!manager) return readVm(client, ref);
+  const rows = await retrieveObjects(client, [ref, manager], { VirtualMachine: [...VM_PATHS, 'customValue'], CustomFieldsManager: ['field'] });
+  const names = new Map<number, string>();
+  for (const f of asArray(rows.find((r) => r.ref.type === 'CustomFieldsManager')?.props.field as Array<{ key: number; name: string }> | undefined))
+    names.set(Number(f.key), f.name);
+  const row = rows.find((r) => r.ref.type === 'VirtualMachine');
+  return row ? vmRow(row.ref.value, row.props, names) : undefined;
+}
+
 /** The VM vCenter-wide with this BIOS UUID (FindByUuid, then its row); undefined when none has it. */
 async function vmByUuid(client: VimClient, uuid: string): Promise<VmRow | undefined> {
   const ref = await new Inventory(client).findVmByUuid(uuid);
-  return ref ? readVm(client, ref) : undefined;
+  return ref ? readVmWithMarks(client, ref) : undefined;
 }
 
 /**
@@ -490,8 +543,13 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
  * The VM of a create that stopped midway (found by its BIOS UUID), brought to the config and marked
  * done; none when there is none. A VM that is not ours, or that another resource holds, is refused.
  */
-async function adoptLeftover(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: string, existing: VmRow | undefined): Promise<Attrs | undefined> {
-  const { client } = ctx;
+async function adoptLeftover(
+  ctx: LifecycleContext,
+  config: ContainerVmAttrs,
+  uuid: string,
+  existing: VmRow | undefined,
+  fieldKey: Promise<number | undefined>,
+): Promise<Attrs | undefined> {
   const { vch_id: vchId, name } = config;
   if (!existing) return undefined;
   const existingRef = moRef('VirtualMachine', existing.moid);
@@ -506,7 +564,7 @@ async function adoptLeftover(ctx: LifecycleContext, config: ContainerVmAttrs, uu
     ]);
   ctx.progress('adopting the VM an earlier apply created');
   const adopted = await reconcile(ctx, existing, config);
-  await reconfigureVm(client, existingRef, { extraConfig: { [KEYS.created]: 'done' } });
+  await markCreated(ctx, existingRef, fieldKey);
   return adopted;
 }
 
@@ -618,11 +676,11 @@ async function createOnce(ctx: LifecycleContext, planned: PlannedVm, config: Con
     const made = await vmMadeByLostCreate(client, uuid);
     if (!made) return attempt();
     // Found while its task may still be filling it in: its markers can take a moment to read.
-    let vm = await readVm(client, made);
+    let vm = await readVmWithMarks(client, made);
     for (const waitMs of [250, 500, 1000, 2000]) {
       if (vm && isOurs(vm, vchId, name)) break;
       await new Promise((resolve) => setTimeout(resolve, waitMs));
-      vm = await readVm(client, made);
+      vm = await readVmWithMarks(client, made);
     }
     // A finished VM (`done`) is not what this create made: one being destroyed by a killed run, say.
     if (!vm || !isOurs(vm, vchId, name) || isHeld(vm)) throw e;
@@ -890,7 +948,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       const holderOf =
         ctx.lookups === 'each'
           ? (u: string) => holderMemo(ctx, u)
-          : async (u: string) => (await ctx.memo(`uuid-holders:${vchId}`, () => takeSnapshot(ctx.client, [vchId]))).vmsByUuid.get(u);
+          : async (u: string) => (await ctx.memo(`uuid-holders:${vchId}`, () => takeSnapshot(ctx.client, [vchId], { customValues: true }))).vmsByUuid.get(u);
       const { uuid, holder: vm } = await chooseUuid(vchId, config.name, holderOf);
       if (vm && !isOurs(vm, vchId, config.name)) {
         problems.push({
@@ -919,11 +977,14 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     // vSphere after the command looked. FindByUuid costs the server one lookup; reading every VM's
     // BIOS UUID once for several concurrent creates costs a round trip less per create but grows with
     // the inventory, and on a large one took far longer than the lookups it replaced (bench/README.md).
+    // Defined (once per command) while the create goes on; only the last step needs it.
+    const fieldKey = createdFieldKey(ctx);
+    fieldKey.catch(() => undefined);
     const { uuid, seed, holder } = await chooseUuid(config.vch_id, config.name, async (u) => {
       const ref = await inventory.findVmByUuid(u);
-      return ref ? readVm(client, ref) : undefined;
+      return ref ? readVmWithMarks(client, ref) : undefined;
     });
-    const adopted = await adoptLeftover(ctx, config, uuid, holder);
+    const adopted = await adoptLeftover(ctx, config, uuid, holder, fieldKey);
     if (adopted) return adopted;
     const marker = await vchMarker(ctx, config.vch_id);
     const planned = await plannedVm(ctx, config, uuid, seed, marker);
@@ -935,9 +996,8 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       ctx.progress('power on');
       await powerOnVm(client, ref);
     }
-    // The last step: from here on the VM is this resource's, never adopted by another create.
+    await markCreated(ctx, ref, fieldKey);
     extraConfig[KEYS.created] = 'done';
-    await reconfigureVm(client, ref, { extraConfig: { [KEYS.created]: 'done' } });
     // All of it is what we just asked for; vSphere reports addresses later, the next refresh reads them.
     return stateOfVm(
       {

@@ -72,6 +72,8 @@ export interface VmRow {
   readonly memoryMb: number;
   readonly vmPath?: string;
   readonly ipAddresses: readonly string[];
+  /** Custom field values by field name: read only where asked for (`customValues`), absent otherwise. */
+  readonly customValues?: ReadonlyMap<string, string>;
 }
 
 /** Only what a container VM's state needs: a refresh of a VCH reads these for every VM in its pool. */
@@ -121,7 +123,8 @@ export function extraConfigMap(v: unknown): Map<string, string> {
   return m;
 }
 
-export function vmRow(moid: string, p: Record<string, unknown>): VmRow {
+/** `fieldNames` (custom field key → name) turns a `customValue` read with the row into `customValues`. */
+export function vmRow(moid: string, p: Record<string, unknown>, fieldNames?: ReadonlyMap<number, string>): VmRow {
   const ips = new Set<string>();
   if (typeof p['guest.ipAddress'] === 'string' && p['guest.ipAddress']) ips.add(p['guest.ipAddress'] as string);
   for (const nic of asArray(p['guest.net'] as Array<{ ipAddress?: string[] }> | undefined)) for (const ip of asArray(nic.ipAddress)) ips.add(ip);
@@ -135,7 +138,18 @@ export function vmRow(moid: string, p: Record<string, unknown>): VmRow {
     memoryMb: num(p['config.hardware.memoryMB']),
     vmPath: p['summary.config.vmPathName'] as string | undefined,
     ipAddresses: [...ips],
+    ...(fieldNames && 'customValue' in p ? { customValues: customValueMap(p.customValue, fieldNames) } : {}),
   };
+}
+
+/** vcsim appends on every SetField instead of replacing: the last value of a key wins. */
+function customValueMap(v: unknown, fieldNames: ReadonlyMap<number, string>): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const cv of asArray(v as Array<{ key: number; value?: string }> | undefined)) {
+    const name = fieldNames.get(num(cv.key));
+    if (name !== undefined) m.set(name, cv.value ?? '');
+  }
+  return m;
 }
 
 /** A VCH marker from its custom field value; what does not parse (or lacks the fields every reader needs) is an error. */
@@ -173,7 +187,11 @@ export function unreadableMarker(pool: Pick<PoolRow, 'moid' | 'name' | 'markerEr
  * land in `missingPools` (reportMissingObjectsInResults), so a deleted VCH reads as gone rather
  * than failing the batch.
  */
-export async function takeSnapshot(client: VimClient, poolMoids: Iterable<string>, options: { vms?: boolean } = {}): Promise<InventorySnapshot> {
+export async function takeSnapshot(
+  client: VimClient,
+  poolMoids: Iterable<string>,
+  options: { vms?: boolean; customValues?: boolean } = {},
+): Promise<InventorySnapshot> {
   const withVms = options.vms ?? true;
   const snap = new InventorySnapshot();
   const pools = [...new Set(poolMoids)];
@@ -182,7 +200,7 @@ export async function takeSnapshot(client: VimClient, poolMoids: Iterable<string
   const spec = {
     propSet: [
       { type: 'ResourcePool', pathSet: [...POOL_PATHS] },
-      { type: 'VirtualMachine', pathSet: [...VM_PATHS] },
+      { type: 'VirtualMachine', pathSet: options.customValues ? [...VM_PATHS, 'customValue'] : [...VM_PATHS] },
       ...(fieldsManager ? [{ type: 'CustomFieldsManager', pathSet: ['field'] }] : []),
     ],
     objectSet: [
@@ -223,7 +241,7 @@ export async function takeSnapshot(client: VimClient, poolMoids: Iterable<string
         vmMoids: asArray(row.props.vm as ManagedObjectReference[] | undefined).map((r) => r.value),
       });
     } else if (row.ref.type === 'VirtualMachine') {
-      const vm = vmRow(row.ref.value, row.props);
+      const vm = vmRow(row.ref.value, row.props, options.customValues ? fieldKeys : undefined);
       snap.vms.set(vm.moid, vm);
       if (vm.uuid) snap.vmsByUuid.set(vm.uuid, vm);
     }

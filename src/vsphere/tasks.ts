@@ -3,15 +3,18 @@
  * WaitForUpdatesEx), never by sleep-polling: the server answers as soon as the state changes.
  * A task that ends in `error` becomes a TaskFailedError carrying the vSphere fault name.
  *
- * The task is read once first: one already finished (most vcsim tasks, whose goroutine usually
- * ends before the read arrives; many short vCenter ones) costs that one read instead of
- * CreatePropertyCollector + CreateFilter + WaitForUpdatesEx + DestroyPropertyCollector, and creates no filter (vcsim 0.46.3 never frees a
+ * The task is read once first, when the client's earlier tasks of the same method had typically
+ * finished on the server (their queueTime → completeTime, a moving average quick to fall and slow
+ * to rise; at once while none has finished yet): one already finished (most vcsim tasks; many short
+ * vCenter ones) costs that one read instead of CreatePropertyCollector + CreateFilter +
+ * WaitForUpdatesEx + DestroyPropertyCollector, and creates no filter (vcsim 0.46.3 never frees a
  * filter's change handler, so every filter slows each later change). A task still running is read
- * once more after RECHECK_MS: on a busy machine the read often overtakes a task that ends a few
- * milliseconds later (without the second read, many tasks of a large apply went to the collector, 4
- * calls each, and every filter they left made vcsim slower still). One still running then gets its own
- * collector, whose first WaitForUpdatesEx reports the current state, so nothing is missed. These
- * reads are shared: the tasks of one client that are read at the same time are read in one call.
+ * again after each pause of RECHECK_MS (10, 20, 40 ms): on a busy machine the read often overtakes a
+ * task that ends a few milliseconds later (with a single second read, many tasks of a large apply
+ * still went to the collector, 4 calls each, and every filter they left made vcsim slower still).
+ * One still running then gets its own collector, whose first WaitForUpdatesEx reports the current
+ * state, so nothing is missed. These reads are shared: the tasks of one client that are read at the
+ * same time are read in one call.
  *
  * Every wait ends: at its deadline (the client's `taskTimeoutMs`, DEFAULT_TASK_TIMEOUT_MS unless
  * configured), when its AbortSignal fires (Terraform's StopProvider, Pulumi's cancel, the CLI's
@@ -58,6 +61,8 @@ export interface TaskWaitOptions {
   readonly method?: string;
   /** The object the method was called on, for error messages. */
   readonly object?: ManagedObjectReference;
+  /** When the method that started the task was sent (Date.now()): the first read waits for the method's typical duration from then. */
+  readonly startedAt?: number;
 }
 
 /**
@@ -102,12 +107,28 @@ export class VmQuestionError extends VimFault {
   }
 }
 
-const TASK_PATHS = ['info.state', 'info.progress', 'info.error', 'info.result', 'info.entity', 'info.entityName', 'info.name', 'info.descriptionId'];
+const TASK_PATHS = [
+  'info.state',
+  'info.progress',
+  'info.error',
+  'info.result',
+  'info.entity',
+  'info.entityName',
+  'info.name',
+  'info.descriptionId',
+  'info.queueTime',
+  'info.completeTime',
+];
 const QUESTION_PATH = 'runtime.question';
 // vcsim checks for changes on a 250 ms tick; longer waits only matter on a quiet vCenter.
 const WAIT_SECONDS = 30;
-/** The second look at a task found running: short enough to cost nothing next to a collector. */
-const RECHECK_MS = 10;
+/**
+ * The pauses before each look again at a task found running, before a collector: short enough to
+ * cost nothing next to one (4 calls; on vcsim a filter it never frees and a 250 ms tick).
+ */
+const RECHECK_MS = [10, 20, 40];
+/** The first read waits no longer than this, whatever the method typically takes: a slow one is left to the collector. */
+const MAX_FIRST_READ_DELAY_MS = 1000;
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -209,21 +230,30 @@ export async function waitForTask<R = unknown>(client: VimClient, task: ManagedO
     deadline: Date.now() + timeoutMs,
     signal: options.signal ?? cancellationScope.getStore(),
   };
+  const reader = taskReaderOf(client);
+  const typical = options.startedAt !== undefined && options.method ? reader.typicalMs(options.method) : undefined;
+  const delay = typical === undefined ? 0 : Math.min(MAX_FIRST_READ_DELAY_MS, (options.startedAt ?? 0) + typical - Date.now());
+  if (delay >= 1) await bounded(ctx, new Promise((resolve) => setTimeout(resolve, delay)));
+  const ended = <T>(value: T): T => {
+    if (options.method) reader.observe(options.method, info);
+    return value;
+  };
   let info: Record<string, unknown> = { task, ...(await bounded(ctx, readTaskInfo(client, task, options))) };
-  if (info.state === 'running' || info.state === 'queued') {
-    await bounded(ctx, new Promise((resolve) => setTimeout(resolve, RECHECK_MS)));
+  for (const pause of RECHECK_MS) {
+    if (info.state !== 'running' && info.state !== 'queued') break;
+    await bounded(ctx, new Promise((resolve) => setTimeout(resolve, pause)));
     info = { task, ...(await bounded(ctx, readTaskInfo(client, task, options))) };
   }
   let lastProgress = -1;
   if (info.state === 'success') {
     options.onProgress?.(100);
-    return info.result as R;
+    return ended(info.result as R);
   }
   if (typeof info.progress === 'number') {
     lastProgress = info.progress;
     options.onProgress?.(info.progress);
   }
-  if (info.state === 'error') throw taskFailure(info as unknown as TaskInfo, options);
+  if (info.state === 'error') throw ended(taskFailure(info as unknown as TaskInfo, options));
   // A VM blocked on a question holds its task until someone answers: watch the VM too.
   const entity = info.entity as ManagedObjectReference | undefined;
   const vm = entity?.type === 'VirtualMachine' ? entity : options.object?.type === 'VirtualMachine' ? options.object : undefined;
@@ -268,9 +298,9 @@ export async function waitForTask<R = unknown>(client: VimClient, task: ManagedO
       }
       if (state === 'success') {
         if (lastProgress !== 100) options.onProgress?.(100);
-        return info.result as R;
+        return ended(info.result as R);
       }
-      if (state === 'error') throw taskFailure(info as unknown as TaskInfo, options);
+      if (state === 'error') throw ended(taskFailure(info as unknown as TaskInfo, options));
     }
   } finally {
     // Cancel before destroy: a collector destroyed first leaves its long poll waiting on the server.
@@ -326,8 +356,28 @@ interface QueuedRead {
 class TaskReader {
   private queued: QueuedRead[] = [];
   private busy = false;
+  /** Per method, how long its tasks lately took on the server (ms). */
+  private readonly typical = new Map<string, number>();
 
   constructor(private readonly client: VimClient) {}
+
+  typicalMs(method: string): number | undefined {
+    return this.typical.get(method);
+  }
+
+  /**
+   * Records how long a finished task took on the server. Quick to fall, slow to rise: a task that
+   * ends sooner than the estimate waits for nothing but the first read, so one slow task must not
+   * delay the reads of the quick ones that follow.
+   */
+  observe(method: string, info: Readonly<Record<string, unknown>>): void {
+    const queued = typeof info.queueTime === 'string' ? Date.parse(info.queueTime) : NaN;
+    const completed = typeof info.completeTime === 'string' ? Date.parse(info.completeTime) : NaN;
+    const took = completed - queued;
+    if (!Number.isFinite(took) || took < 0) return;
+    const before = this.typical.get(method);
+    this.typical.set(method, before === undefined ? took : before + (took - before) * (took < before ? 0.5 : 0.125));
+  }
 
   read(task: ManagedObjectReference): Promise<TaskContent | undefined> {
     return new Promise((resolve, reject) => {
@@ -388,11 +438,15 @@ class TaskReader {
 
 const taskReaders = new WeakMap<VimClient, TaskReader>();
 
-/** The task's info, read together with the other tasks of the client waiting at the same time. */
-async function readTaskInfo(client: VimClient, task: ManagedObjectReference, options: TaskWaitOptions): Promise<Record<string, unknown>> {
+function taskReaderOf(client: VimClient): TaskReader {
   let reader = taskReaders.get(client);
   if (!reader) taskReaders.set(client, (reader = new TaskReader(client)));
-  const content = await reader.read(task).catch((err: unknown) => {
+  return reader;
+}
+
+/** The task's info, read together with the other tasks of the client waiting at the same time. */
+async function readTaskInfo(client: VimClient, task: ManagedObjectReference, options: TaskWaitOptions): Promise<Record<string, unknown>> {
+  const content = await taskReaderOf(client).read(task).catch((err: unknown) => {
     // The server's fault names only the collector; the caller needs to know which task is gone.
     if (!isNotFound(err)) throw err;
     throw new NotFoundError(
@@ -440,6 +494,7 @@ export async function runTask<R = unknown>(
     const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'cancelled');
     throw new TaskCancelledError({ faultName: 'Cancelled', method, object: thisRef }, `${method} on ${formatMoRef(thisRef)} was not started: ${reason}`);
   }
+  const startedAt = Date.now();
   const task = await client.call<ManagedObjectReference>(method, thisRef, args, { returns: 'moref' });
-  return waitForTask<R>(client, task, { ...options, signal, method, object: thisRef });
+  return waitForTask<R>(client, task, { ...options, signal, method, object: thisRef, startedAt });
 }

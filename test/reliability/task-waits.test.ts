@@ -216,4 +216,23 @@ describe('task waits: deadlines, cancellation and VM questions', () => {
     await expect(reconfigureVm(client, vm, { annotation: 'y' })).resolves.toBeUndefined();
     expect((await retrieveObject<{ 'config.annotation': string }>(client, vm, ['config.annotation']))['config.annotation']).toBe('y');
   }, 30_000);
+
+  it('GIVEN a client whose reconfigure tasks lately ran 600 ms on the server WHEN it waits for the next one THEN it reads it once that long has passed, and needs no collector', async () => {
+    const fresh = await connect();
+    try {
+      await sim().control.addFault({ method: 'ReconfigVM_Task', this: vm.value, kind: 'async', delayMs: 600, times: 2 });
+      // Nothing known yet: read at once, again after 10, 20 and 40 ms, then a collector waits for it.
+      await reconfigureVm(fresh, vm, { annotation: 'typical 1' });
+      expect(fresh.stats.calls('CreatePropertyCollector')).toBe(1);
+      const reads = fresh.stats.calls('RetrieveProperties');
+      const started = Date.now();
+      await reconfigureVm(fresh, vm, { annotation: 'typical 2' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+      expect(fresh.stats.calls('CreatePropertyCollector')).toBe(1);
+      // The first read comes when the task typically ends; one more if it was a little late.
+      expect(fresh.stats.calls('RetrieveProperties') - reads).toBeLessThanOrEqual(2);
+    } finally {
+      await fresh.close();
+    }
+  }, 30_000);
 });

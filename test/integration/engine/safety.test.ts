@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { applyStack, planStack, type StackResource, type StackState, EMPTY_STATE } from '../../../src/engine';
 import type { Engine, PlannedChange } from '../../../src/engine';
 import { UNKNOWN, type Attrs } from '../../../src/resources';
-import { VimClient, moRef } from '../../../src/vsphere';
+import { VimClient, customFieldsOf, listCustomFieldDefs, moRef, reconfigureVm, setCustomField } from '../../../src/vsphere';
 import { retrieveFromContainer, retrieveObject } from '../../../src/vsphere/property-collector';
 import { extraConfigMap } from '../../../src/resources/snapshot';
 import { multiPlatformImages, versionedImage } from '../../fixtures/images/test-images';
@@ -286,7 +286,10 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
     it('GIVEN a container VM another resource holds WHEN a create with its name is planned and applied in a later command THEN both refuse, and the VM is untouched', async () => {
       const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'held', power_state: 'stopped' };
       const held = await command(async (engine) => (await engine.apply(await engine.plan('container_vm', null, config))) as Attrs);
-      expect((await vmExtraConfig(String(held.moid))).get('vic.created')).toBe('done');
+      // vCenter (and the simulator) keep the finished create's mark in a custom field: one SetField, no task.
+      const marks = await retrieveObject<Record<string, unknown>>(outside, moRef('VirtualMachine', String(held.moid)), ['customValue']);
+      expect(customFieldsOf(marks.customValue, await listCustomFieldDefs(outside))).toEqual({ 'vic-iac.created': 'done' });
+      expect((await vmExtraConfig(String(held.moid))).get('vic.created')).toBe('pending');
       let plan: PlannedChange | undefined;
       await command(async (engine) => {
         plan = await engine.plan('container_vm', null, { ...config, power_state: 'running' });
@@ -301,6 +304,39 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
         select: [{ type: 'VirtualMachine', paths: ['name', 'runtime.powerState'] }],
       });
       expect(rows.filter((r) => r.props.name === 'held').map((r) => [r.ref.value, r.props['runtime.powerState']])).toEqual([[held.moid, 'poweredOff']]);
+    });
+    it('GIVEN a held container VM marked the older way (extraConfig only) WHEN a create with its name is planned and applied THEN both refuse', async () => {
+      const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'held-old', power_state: 'stopped' };
+      const held = await command(async (engine) => (await engine.apply(await engine.plan('container_vm', null, config))) as Attrs);
+      const ref = moRef('VirtualMachine', String(held.moid));
+      // As a VM made before the custom field: no field value, `done` in extraConfig.
+      const field = (await listCustomFieldDefs(outside)).find((d) => d.name === 'vic-iac.created');
+      expect(field).toBeDefined();
+      await setCustomField(outside, ref, field!.key, '');
+      await reconfigureVm(outside, ref, { extraConfig: { 'vic.created': 'done' } });
+      await command(async (engine) => {
+        const plan = await engine.plan('container_vm', null, config);
+        expect(plan.problems.map((p) => [p.path.join('.'), p.summary])).toEqual([['name', 'Container VM held by another resource']]);
+        await expect(engine.apply({ ...plan, problems: [] })).rejects.toThrow(/the create that made it finished: another resource holds it/);
+      });
+    });
+
+    it('GIVEN a user who may not set custom fields WHEN a container VM is created THEN its create is marked finished in extraConfig, and a second create refuses it', async () => {
+      const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'held-noperm', power_state: 'stopped' };
+      await sim().control.addFault({ method: 'SetField', kind: 'soap', fault: 'NoPermission', message: 'injected: no Global.SetCustomField', times: -1 });
+      let held: Attrs;
+      try {
+        held = await command(async (engine) => (await engine.apply(await engine.plan('container_vm', null, config))) as Attrs);
+      } finally {
+        await sim().control.clearFaults();
+      }
+      expect((await vmExtraConfig(String(held.moid))).get('vic.created')).toBe('done');
+      const marks = await retrieveObject<Record<string, unknown>>(outside, moRef('VirtualMachine', String(held.moid)), ['customValue']);
+      expect(customFieldsOf(marks.customValue, await listCustomFieldDefs(outside))).toEqual({});
+      await command(async (engine) => {
+        const plan = await engine.plan('container_vm', null, config);
+        expect(plan.problems.map((p) => [p.path.join('.'), p.summary])).toEqual([['name', 'Container VM held by another resource']]);
+      });
     });
   });
 

@@ -127,7 +127,7 @@ describe('PropertyCollector and tasks against vcsim', () => {
     expect(isInvalidPowerState(err)).toBe(true);
   });
 
-  it('GIVEN a slow task WHEN awaiting it THEN it is looked at twice, then progress is reported through the collector and the result is typed', async () => {
+  it('GIVEN a slow task WHEN awaiting it THEN it is looked at four times, then progress is reported through the collector and the result is typed', async () => {
     const vm = vms[2].ref;
     await powerOnVm(client, vm).catch(() => undefined);
     await sim().control.addFault({ method: 'PowerOffVM_Task', this: vm.value, kind: 'async', delayMs: 1000 });
@@ -137,8 +137,8 @@ describe('PropertyCollector and tasks against vcsim', () => {
     expect(progress.length).toBeGreaterThanOrEqual(2);
     expect(progress[progress.length - 1]).toBe(100);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);
-    // Two looks (at once, and once more 10 ms later), then awaited by WaitForUpdatesEx: never polled.
-    expect(client.stats.calls('RetrieveProperties')).toBe(2);
+    // Four looks (at once, then after 10, 20 and 40 ms), then awaited by WaitForUpdatesEx: never polled.
+    expect(client.stats.calls('RetrieveProperties')).toBe(4);
     expect(client.stats.calls('CreatePropertyCollector')).toBe(1);
     expect(client.stats.calls('WaitForUpdatesEx')).toBeGreaterThanOrEqual(1);
     expect(client.stats.calls('RetrievePropertiesEx')).toBe(0);

@@ -161,7 +161,9 @@ export async function uploadSizeBench(opts: { readonly sim: RunningSimulator; re
     };
     progress(
       `upload: ${round(total / MiB, 2)} MiB sent for ${round(used / MiB, 2)} MiB of used blocks (×${result.ratio_uploaded_over_used}), ${
-        route.kind === 'sparse' ? 'as a sparse VMDK the server converted' : `as the flat extent${route.refusal ? ` (the server refused the conversion: ${route.refusal})` : ''}`
+        route.kind === 'sparse'
+          ? 'as a sparse VMDK the server converted'
+          : `as the flat extent${route.refusal ? ` (the server refused the conversion: ${route.refusal})` : ''}`
       }`,
     );
     return result;

@@ -26,7 +26,12 @@ async function main(): Promise<void> {
     const engine = await connectEngine({ url: relay.url, username: sim.username, password: sim.password, insecure: false, thumbprint: sim.thumbprint });
     const vch = (await applied(
       engine,
-      await engine.plan('virtual_container_host', null, { name: 'vch-bench', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }),
+      await engine.plan('virtual_container_host', null, {
+        name: 'vch-bench',
+        compute: '/DC0/host/DC0_C0',
+        datastore: 'LocalDS_0',
+        bridge_network: 'VM Network',
+      }),
     ))!;
     for (let run = 0; run < runs; run++) {
       for (const size of sizes.length > 0 ? sizes : [1024, 10240]) {
@@ -47,7 +52,17 @@ async function main(): Promise<void> {
         const used = process.cpuUsage(cpu);
         const cpuSeconds = (used.user + used.system) / 1e6;
         const bytes = relay.sent() - before;
-        console.log(JSON.stringify({ size_mb: size, sent_bytes: bytes, sent_mib: +(bytes / MiB).toFixed(2), seconds: +seconds.toFixed(2), cpu_seconds: +cpuSeconds.toFixed(2), phases, route: routes }));
+        console.log(
+          JSON.stringify({
+            size_mb: size,
+            sent_bytes: bytes,
+            sent_mib: +(bytes / MiB).toFixed(2),
+            seconds: +seconds.toFixed(2),
+            cpu_seconds: +cpuSeconds.toFixed(2),
+            phases,
+            route: routes,
+          }),
+        );
         await applied(engine, await engine.plan('volume', vol, null));
       }
     }

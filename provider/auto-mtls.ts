@@ -123,7 +123,10 @@ export function refusal(peer: X509Certificate | undefined, pinned: X509Certifica
  * certificate's key (CertificateVerify is checked whatever the chain verdict); OpenSSL's chain verdict
  * alone is ignored (`rejectUnauthorized: false`), and the socket reaches gRPC only once `refusal` passed.
  */
-export async function transportSecurity(env: NodeJS.ProcessEnv = process.env, onRefused: (reason: string) => void = () => undefined): Promise<TransportSecurity> {
+export async function transportSecurity(
+  env: NodeJS.ProcessEnv = process.env,
+  onRefused: (reason: string) => void = () => undefined,
+): Promise<TransportSecurity> {
   const clientCert = env.PLUGIN_CLIENT_CERT;
   if (!clientCert || clientCert.trim() === '') {
     return { listen: (socketPath, accept) => listening(createServer(accept), socketPath), handshakeField: '' };
@@ -132,7 +135,9 @@ export async function transportSecurity(env: NodeJS.ProcessEnv = process.env, on
   try {
     pinned = new X509Certificate(clientCert);
   } catch (err) {
-    throw new Error(`PLUGIN_CLIENT_CERT is not a PEM certificate (${err instanceof Error ? err.message : String(err)}); it is set by Terraform's go-plugin, unset it to run without TLS`);
+    throw new Error(
+      `PLUGIN_CLIENT_CERT is not a PEM certificate (${err instanceof Error ? err.message : String(err)}); it is set by Terraform's go-plugin, unset it to run without TLS`,
+    );
   }
   const { cert: own, source } = await serverCertificate(env);
   const listen = (socketPath: string, accept: (socket: Duplex) => void): Promise<Server> => {

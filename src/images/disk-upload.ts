@@ -87,7 +87,12 @@ export async function storeRawDisk(store: ImageStore, files: DiskFiles, raw: Raw
  * file to the temporary path, have the server convert it into the disk, check what it wrote, delete
  * the temporary file. Returns the size of the descriptor the server wrote, or the server's refusal.
  */
-async function uploadConverted(store: ImageStore, files: DiskFiles, raw: RawDisk, options: DiskUploadOptions): Promise<{ descriptorBytes: number } | { refused: string }> {
+async function uploadConverted(
+  store: ImageStore,
+  files: DiskFiles,
+  raw: RawDisk,
+  options: DiskUploadOptions,
+): Promise<{ descriptorBytes: number } | { refused: string }> {
   const convert = store.convertSparseDisk!.bind(store);
   const grains = await scanDataGrains(raw.path, raw.sizeBytes, undefined, await storedExtents(raw.path));
   const sparse = sparseLayout({
@@ -95,14 +100,21 @@ async function uploadConverted(store: ImageStore, files: DiskFiles, raw: RawDisk
     grains,
     descriptor: monolithicSparseDescriptor({ extentFileName: files.sparseUploadFileName, sizeBytes: raw.sizeBytes, digest: raw.digest }),
   });
-  options.onStart?.(sparse.size, `${store.locate(files.directory)} (sparse: ${grains.length} of ${Math.ceil(raw.sizeBytes / sparse.grainBytes)} grains hold data)`);
+  options.onStart?.(
+    sparse.size,
+    `${store.locate(files.directory)} (sparse: ${grains.length} of ${Math.ceil(raw.sizeBytes / sparse.grainBytes)} grains hold data)`,
+  );
   if (options.partial) {
     await store.deleteFile(files.descriptor);
     await store.deleteFile(files.extent);
   }
   let outcome: { descriptorBytes: number } | { refused: string };
   try {
-    await store.writeFile(files.sparseUpload, { size: sparse.size, open: () => sparseStream(raw.path, sparse) }, { onBytes: options.onBytes, signal: options.signal });
+    await store.writeFile(
+      files.sparseUpload,
+      { size: sparse.size, open: () => sparseStream(raw.path, sparse) },
+      { onBytes: options.onBytes, signal: options.signal },
+    );
     const { refused } = await convert(files.sparseUpload, files.descriptor, raw.sizeBytes);
     if (refused !== undefined) {
       outcome = { refused };

@@ -156,7 +156,11 @@ export async function scanDataGrains(
 }
 
 /** The extents widened to whole grains, within the capacity, ascending; the whole file without extents. */
-function grainRanges(capacityBytes: number, grainBytes: number, extents?: ReadonlyArray<{ readonly start: number; readonly end: number }>): Array<{ start: number; end: number }> {
+function grainRanges(
+  capacityBytes: number,
+  grainBytes: number,
+  extents?: ReadonlyArray<{ readonly start: number; readonly end: number }>,
+): Array<{ start: number; end: number }> {
   if (!extents) return [{ start: 0, end: capacityBytes }];
   return extents
     .map((e) => ({ start: Math.floor(e.start / grainBytes) * grainBytes, end: Math.min(capacityBytes, Math.ceil(e.end / grainBytes) * grainBytes) }))

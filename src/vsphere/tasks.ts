@@ -446,14 +446,16 @@ function taskReaderOf(client: VimClient): TaskReader {
 
 /** The task's info, read together with the other tasks of the client waiting at the same time. */
 async function readTaskInfo(client: VimClient, task: ManagedObjectReference, options: TaskWaitOptions): Promise<Record<string, unknown>> {
-  const content = await taskReaderOf(client).read(task).catch((err: unknown) => {
-    // The server's fault names only the collector; the caller needs to know which task is gone.
-    if (!isNotFound(err)) throw err;
-    throw new NotFoundError(
-      { faultName: 'ManagedObjectNotFound', method: options.method ?? 'RetrieveProperties', object: task },
-      `task ${task.value}${options.method ? ` (${options.method})` : ''} no longer exists on the server: ${err.message}`,
-    );
-  });
+  const content = await taskReaderOf(client)
+    .read(task)
+    .catch((err: unknown) => {
+      // The server's fault names only the collector; the caller needs to know which task is gone.
+      if (!isNotFound(err)) throw err;
+      throw new NotFoundError(
+        { faultName: 'ManagedObjectNotFound', method: options.method ?? 'RetrieveProperties', object: task },
+        `task ${task.value}${options.method ? ` (${options.method})` : ''} no longer exists on the server: ${err.message}`,
+      );
+    });
   if (!content || asArray(content.missingSet).some((m) => m.fault?.fault?.$type === 'ManagedObjectNotFound')) {
     throw new VimFault(
       { faultName: 'ManagedObjectNotFound', method: options.method ?? 'RetrieveProperties', object: task },

@@ -140,7 +140,9 @@ describe('npm run bench -- --quick', () => {
     expect(sent.filter((f) => f.endsWith('-upload-sparse.vmdk'))).toHaveLength(1);
     expect(sent.filter((f) => f.endsWith('-flat.vmdk'))).toEqual([]);
     // coarser grains never carry less of the same filesystem
-    const byGrain = Object.entries(upload.data_bytes_by_grain).sort(([a], [b]) => Number(a) - Number(b)).map(([, n]) => n);
+    const byGrain = Object.entries(upload.data_bytes_by_grain)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, n]) => n);
     expect(byGrain).toHaveLength(5);
     expect([...byGrain].sort((a, b) => a - b)).toEqual(byGrain);
   });
@@ -234,7 +236,8 @@ describe('npm run bench -- --quick', () => {
     expect(run.docker_run_ms).toHaveLength(3);
     expect(run.raw_ms).toHaveLength(3);
     expect(run.endpoint_ms).toHaveLength(3);
-    for (const v of [run.docker_run_p50, run.raw_p50, run.endpoint_p50, run.ratio_run_over_raw, run.ratio_endpoint_over_raw, run.docker_cli_floor_p50]) finitePositive(v);
+    for (const v of [run.docker_run_p50, run.raw_p50, run.endpoint_p50, run.ratio_run_over_raw, run.ratio_endpoint_over_raw, run.docker_cli_floor_p50])
+      finitePositive(v);
     close(run.ratio_run_over_raw, run.docker_run_p50, run.raw_p50);
     close(run.ratio_endpoint_over_raw, run.endpoint_p50, run.raw_p50);
     close(run.ratio_run_over_raw_plus_cli, run.docker_run_p50, run.raw_p50 + run.docker_cli_floor_p50);

@@ -107,7 +107,7 @@ describe('docker run -d by lookups', () => {
     expect(await ok(['inspect', '--format', '{{.State.Running}}', id])).toBe('true');
   });
 
-  test('GIVEN an endpoint whose SOAP calls are logged WHEN docker run -d runs THEN no call reads the VCH\'s VMs in bulk: each VM read is named', async () => {
+  test("GIVEN an endpoint whose SOAP calls are logged WHEN docker run -d runs THEN no call reads the VCH's VMs in bulk: each VM read is named", async () => {
     const calls: SoapLogEvent[] = [];
     const sim = bed().sim;
     const client = await VimClient.connect({

@@ -10,7 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { buildImage, DatastoreImageStore, deleteStoredImage, imageLayout, inspectStoredImage, ImageStoreError, type ImageProgress, type ImageStore } from '../../src/images';
+import {
+  buildImage,
+  DatastoreImageStore,
+  deleteStoredImage,
+  imageLayout,
+  inspectStoredImage,
+  ImageStoreError,
+  type ImageProgress,
+  type ImageStore,
+} from '../../src/images';
 import { parseFlatDescriptor } from '../../src/images/vmdk';
 import { downloadDatastoreFile, Inventory, uploadDatastoreFile, VimClient, type ManagedObjectReference } from '../../src/vsphere';
 import { layeredImage, HELLO_SCRIPT } from '../fixtures/images/test-images';
@@ -142,9 +151,9 @@ describe('GIVEN a registry with an image and a VCH image store on a simulated da
     const files = imageLayout(info.digest);
 
     expect((await sim().control.faults())[0]).toMatchObject({ hits: 1 });
-    expect(events.some((e) => e.phase === 'upload' && /does not convert sparse disks \(NotImplemented\): uploading the whole flat extent/.test(e.detail ?? ''))).toBe(
-      true,
-    );
+    expect(
+      events.some((e) => e.phase === 'upload' && /does not convert sparse disks \(NotImplemented\): uploading the whole flat extent/.test(e.detail ?? '')),
+    ).toBe(true);
     expect(puts.get(files.extent)).toBe(info.sizeBytes);
     expect(puts.has(files.descriptor)).toBe(true);
     expect(await store.size(files.sparseUpload)).toBeUndefined();

@@ -76,7 +76,11 @@ describe('GIVEN a raw disk image that is mostly zeros', () => {
 
   async function writeSparse(name: string): Promise<{ path: string; size: number; grains: number[] }> {
     const grains = await scanDataGrains(rawPath, capacity);
-    const layout = sparseLayout({ capacityBytes: capacity, grains, descriptor: monolithicSparseDescriptor({ extentFileName: name, sizeBytes: capacity, digest }) });
+    const layout = sparseLayout({
+      capacityBytes: capacity,
+      grains,
+      descriptor: monolithicSparseDescriptor({ extentFileName: name, sizeBytes: capacity, digest }),
+    });
     const path = join(dir, name);
     await pipeline(sparseStream(rawPath, layout), createWriteStream(path));
     return { path, size: layout.size, grains };
@@ -112,7 +116,11 @@ describe('GIVEN a raw disk image that is mostly zeros', () => {
 
   test('WHEN the stream is opened twice (an upload retry) THEN both give the same bytes', async () => {
     const grains = await scanDataGrains(rawPath, capacity);
-    const layout = sparseLayout({ capacityBytes: capacity, grains, descriptor: monolithicSparseDescriptor({ extentFileName: 'r.vmdk', sizeBytes: capacity, digest }) });
+    const layout = sparseLayout({
+      capacityBytes: capacity,
+      grains,
+      descriptor: monolithicSparseDescriptor({ extentFileName: 'r.vmdk', sizeBytes: capacity, digest }),
+    });
     const collect = async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of sparseStream(rawPath, layout)) chunks.push(chunk as Buffer);
@@ -134,7 +142,11 @@ describe('GIVEN a disk with no data at all', () => {
       await (await import('node:fs/promises')).truncate(rawPath, capacity);
       const grains = await scanDataGrains(rawPath, capacity);
       expect(grains).toEqual([]);
-      const layout = sparseLayout({ capacityBytes: capacity, grains, descriptor: monolithicSparseDescriptor({ extentFileName: 'z.vmdk', sizeBytes: capacity, digest }) });
+      const layout = sparseLayout({
+        capacityBytes: capacity,
+        grains,
+        descriptor: monolithicSparseDescriptor({ extentFileName: 'z.vmdk', sizeBytes: capacity, digest }),
+      });
       const out = join(dir, 'z.vmdk');
       await pipeline(sparseStream(rawPath, layout), createWriteStream(out));
       expect((await stat(out)).size).toBe(layout.metadata.length);

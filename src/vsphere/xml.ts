@@ -271,19 +271,19 @@ export class SoapResponseReader {
 }
 
 /**
- * Namespace bindings of an element being decoded: a chain onto the tree's scope, so that the
- * declaration vcsim repeats on every property value costs one small object, not a copy of a Map.
+ * The namespace declarations of the elements being decoded, innermost first, over the scope of the
+ * element tree they are in: the declaration vcsim repeats on every property value costs one small
+ * object, not a copy of a Map.
  */
-type Bindings = { readonly prefix: string; readonly uri: string; readonly outer: Bindings } | ReadonlyMap<string, string>;
+interface Binding {
+  readonly prefix: string;
+  readonly uri: string;
+  readonly outer: Binding | undefined;
+}
 
-function resolvePrefix(bindings: Bindings, prefix: string): string | undefined {
-  let b = bindings;
-  while (!(b instanceof Map)) {
-    const link = b as { readonly prefix: string; readonly uri: string; readonly outer: Bindings };
-    if (link.prefix === prefix) return link.uri;
-    b = link.outer;
-  }
-  return b.get(prefix);
+function resolvePrefix(bindings: Binding | undefined, scope: ReadonlyMap<string, string>, prefix: string): string | undefined {
+  for (let b = bindings; b !== undefined; b = b.outer) if (b.prefix === prefix) return b.uri;
+  return scope.get(prefix);
 }
 
 /** What an element being decoded becomes when it closes: decodeElement's cases, chosen when it opens. */
@@ -317,12 +317,19 @@ class DecodeFrame {
     readonly name: string,
     /** The parent's shape hint for this field: `[]` makes it an array even when alone. */
     readonly field: string | undefined,
-    readonly bindings: Bindings,
+    readonly bindings: Binding | undefined,
   ) {}
 }
 
 /** Opens an element to decode with `hint`, as decodeElement would decide for it. */
-function openDecodeFrame(name: string, rawAttrs: Record<string, string>, outer: Bindings, hint: string | undefined, ignored: boolean): DecodeFrame {
+function openDecodeFrame(
+  name: string,
+  rawAttrs: Record<string, string>,
+  outer: Binding | undefined,
+  scope: ReadonlyMap<string, string>,
+  hint: string | undefined,
+  ignored: boolean,
+): DecodeFrame {
   let bindings = outer;
   let qualified = false;
   for (const key in rawAttrs) {
@@ -336,7 +343,7 @@ function openDecodeFrame(name: string, rawAttrs: Record<string, string>, outer: 
     for (const key in rawAttrs) {
       const colon = key.indexOf(':');
       if (colon < 0 || key.startsWith('xmlns:')) continue;
-      const ns = resolvePrefix(bindings, key.slice(0, colon));
+      const ns = resolvePrefix(bindings, scope, key.slice(0, colon));
       const local = key.slice(colon + 1);
       // An attribute whose prefix is bound to nothing is known by its local name, as in openElement.
       if (!ns) {
@@ -353,7 +360,7 @@ function openDecodeFrame(name: string, rawAttrs: Record<string, string>, outer: 
   let xsiLocal: string | undefined;
   if (xsiRaw !== undefined) {
     const [prefix, local] = splitQName(xsiRaw.trim());
-    const ns = resolvePrefix(bindings, prefix) ?? (prefix ? prefix : VIM_NS);
+    const ns = resolvePrefix(bindings, scope, prefix) ?? (prefix ? prefix : VIM_NS);
     if (ns === XSD_NS) {
       frame.shape = Shape.Scalar;
       frame.kind = XSD_SCALARS[local] ?? 'string';
@@ -498,7 +505,7 @@ class XmlReader {
       const name = splitQName(tag)[1];
       if (name === '__proto__') this.problem ??= `an element named <${tag}> (prototype pollution) is refused`;
       const { hint, ignored } = parent ? childHint(parent, name) : { hint: this.decoding?.hint, ignored: false };
-      decoding.push(openDecodeFrame(name, rawAttrs, parent ? parent.bindings : this.stack[this.stack.length - 1].scope, hint, ignored));
+      decoding.push(openDecodeFrame(name, rawAttrs, parent?.bindings, this.stack[this.stack.length - 1].scope, hint, ignored));
       return;
     }
     const stack = this.stack;

@@ -12,7 +12,10 @@ import { IdentityClaims } from './claims';
 import { diffResource } from './diff';
 import { ApplyOptions, Engine, PlanOptions, PlannedChange, ReadRequest, ResourceError } from './types';
 
-/** How long a refresh snapshot serves further reads in one process (Terraform's refresh walk), from its first use. */
+/**
+ * How long a refresh snapshot goes on serving reads after its last one: Terraform's refresh walk
+ * reads without pause, however long a walk of thousands of resources takes on a busy machine.
+ */
 const SNAPSHOT_TTL_MS = 30_000;
 /**
  * How long a snapshot taken in the background waits for its first read. Terraform reads the VMs
@@ -54,7 +57,7 @@ interface RefreshRead {
   readonly pools: ReadonlySet<string>;
   readonly served: Set<string>;
   readonly takenAt: number;
-  /** When a read first used it; unset while a background snapshot waits for the reads it was taken for. */
+  /** When a read last used it; unset while a background snapshot waits for the reads it was taken for. */
   usedAt?: number;
   settled: boolean;
   readonly snapshot: Promise<InventorySnapshot>;
@@ -73,7 +76,7 @@ function covers(read: RefreshRead, pools: ReadonlySet<string>): boolean {
 /** Marks `keys` as read from it; `background` is a prefetch for those reads, which does not start its TTL. */
 function serve(read: RefreshRead, keys: readonly string[], background = false): Promise<InventorySnapshot> {
   keys.forEach((k) => read.served.add(k));
-  if (!background) read.usedAt ??= Date.now();
+  if (!background) read.usedAt = Date.now();
   return read.snapshot;
 }
 
@@ -268,7 +271,7 @@ export class VsphereEngine implements Engine {
    * so the first read snapshots every VCH pool it needs (all their VMs, one round trip) and later
    * reads are served from that snapshot: the round trips of a refresh do not grow with the number of
    * resources. A snapshot serves each resource once (reading one again means a new refresh), and
-   * never after this engine changed something or SNAPSHOT_TTL_MS after its first read.
+   * never after this engine changed something or once no read has used it for SNAPSHOT_TTL_MS.
    *
    * VCHs and images are read from their pool rows alone, and Terraform reads them first (the
    * container VMs depend on them): they get a pool-only read, and the snapshot with the VMs is taken

@@ -6,6 +6,7 @@
  * Two undici Agents: ordinary calls, and a long-timeout one for WaitForUpdatesEx. Node's global
  * agent drops keep-alive sockets after 5 s, which killed long WaitForUpdatesEx calls.
  */
+import { StringDecoder } from 'node:string_decoder';
 import { Agent, type Dispatcher } from 'undici';
 import { InvalidArgumentError, TlsVerificationError, TransientError, VimFault, faultFromName, formatMoRef } from './errors';
 import { TlsTrustError, trustingConnector, type TlsTrust } from './tls';
@@ -279,7 +280,7 @@ async function readResponse(response: Dispatcher.ResponseData, returns: TypeHint
   if (response.statusCode !== 200 && response.statusCode !== 500) return { head: (await response.body.text()).slice(0, HEAD_CHARS) };
   const reader = new SoapResponseReader(returns);
   // Keeps a character whose UTF-8 bytes two chunks split until its last byte arrives.
-  const utf8 = new TextDecoder('utf-8');
+  const utf8 = new StringDecoder('utf8');
   let head = '';
   let malformed = false;
   const take = (chunk: string): void => {
@@ -291,8 +292,8 @@ async function readResponse(response: Dispatcher.ResponseData, returns: TypeHint
       malformed = true;
     }
   };
-  for await (const bytes of response.body as AsyncIterable<Uint8Array>) take(utf8.decode(bytes, { stream: true }));
-  take(utf8.decode());
+  for await (const bytes of response.body as AsyncIterable<Buffer>) take(utf8.write(bytes));
+  take(utf8.end());
   if (malformed) return { head };
   try {
     return { head, parsed: reader.end() };

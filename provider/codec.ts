@@ -404,3 +404,13 @@ export function decodeDynamicValue(
   if (dv?.json && dv.json.length > 0) return decodeJson(type, dv.json);
   return null;
 }
+
+/**
+ * Whether a DynamicValue is null, without decoding it: msgpack nil, JSON null, or both empty. For a
+ * value only ever compared with null (the proposed new state of a plan).
+ */
+export function isNullDynamicValue(dv: { msgpack?: Uint8Array | null; json?: Uint8Array | null } | null | undefined): boolean {
+  if (dv?.msgpack && dv.msgpack.length > 0) return dv.msgpack.length === 1 && dv.msgpack[0] === 0xc0;
+  if (dv?.json && dv.json.length > 0) return Buffer.from(dv.json).toString('utf8').trim() === 'null';
+  return true;
+}

@@ -25,7 +25,7 @@ import {
   validateAttrs,
 } from '../src/resources';
 import { CtyValue } from './cty';
-import { CodecError, decodeDynamicValue, decodeJson, encodeMsgpack } from './codec';
+import { CodecError, decodeDynamicValue, encodeMsgpack, fromJsonValue, isNullDynamicValue } from './codec';
 import { Diagnostic, errorDiagnostic, hasErrors, problemDiagnostics, warningDiagnostic } from './diagnostics';
 import { Logger } from './log';
 import { ReadCoalescer } from './read-coalescer';
@@ -332,7 +332,7 @@ export class VicProvider {
           ],
         };
       }
-      const upgraded = decodeJson(kind.type, JSON.stringify(attrs), { lenientObjects: true }) as Attrs;
+      const upgraded = fromJsonValue(kind.type, attrs, undefined, { lenientObjects: true }) as Attrs;
       // Terraform upgrades every state entry before it refreshes or plans it, with -refresh=false too.
       this.stateEntries.push({ type: d.type, state: upgraded });
       if (from !== d.schemaVersion) this.opts.logger.log('info', 'upgraded resource state', { type: req.type_name, from, to: d.schemaVersion });
@@ -369,9 +369,10 @@ export class VicProvider {
     try {
       kind = this.resourceKind(req.type_name);
       const prior = this.decode(kind, req.prior_state);
-      const proposed = this.decode(kind, req.proposed_new_state);
+      // Only its nullness matters: what is planned comes from the configuration and the engine.
+      const destroy = isNullDynamicValue(req.proposed_new_state as { msgpack?: Uint8Array; json?: Uint8Array } | undefined);
       config = this.decode(kind, req.config);
-      if (proposed === null || config === null) {
+      if (destroy || config === null) {
         // A destroy (plan_destroy): the engine only checks claims here, it asks vSphere nothing.
         const problems = prior === null ? [] : (await (await this.planningEngine()).plan(this.resourceType(kind), prior, null)).problems;
         const diagnostics = problemDiagnostics(kind, problems, prior);

@@ -12,8 +12,17 @@ import { IdentityClaims } from './claims';
 import { diffResource } from './diff';
 import { ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError } from './types';
 
-/** How long a refresh snapshot serves further reads in one process (Terraform's refresh walk). */
+/**
+ * How long a refresh snapshot goes on serving reads after its last one: Terraform's refresh walk
+ * reads without pause, however long a walk of thousands of resources takes on a busy machine.
+ */
 const SNAPSHOT_TTL_MS = 30_000;
+/**
+ * How long a snapshot taken in the background waits for its first read. Terraform reads the VMs
+ * only once it has planned their VCH and image and expanded their count, which grows with their
+ * number: a wait counted in the TTL made a large plan take the whole snapshot again.
+ */
+const PREFETCH_TTL_MS = 5 * 60_000;
 
 export interface EngineOptions {
   readonly lifecycles: ReadonlyMap<ResourceType, Lifecycle>;
@@ -47,22 +56,27 @@ export function problemsMessage(problems: readonly Problem[]): string {
 interface RefreshRead {
   readonly pools: ReadonlySet<string>;
   readonly served: Set<string>;
-  readonly at: number;
+  readonly takenAt: number;
+  /** When a read last used it; unset while a background snapshot waits for the reads it was taken for. */
+  usedAt?: number;
   settled: boolean;
   readonly snapshot: Promise<InventorySnapshot>;
 }
 
 /** Young enough, and none of `keys` read from it yet (reading one again means a new refresh). */
 function fresh(read: RefreshRead, keys: readonly string[]): boolean {
-  return Date.now() - read.at < SNAPSHOT_TTL_MS && !keys.some((k) => read.served.has(k));
+  const young = read.usedAt === undefined ? Date.now() - read.takenAt < PREFETCH_TTL_MS : Date.now() - read.usedAt < SNAPSHOT_TTL_MS;
+  return young && !keys.some((k) => read.served.has(k));
 }
 
 function covers(read: RefreshRead, pools: ReadonlySet<string>): boolean {
   return [...pools].every((p) => read.pools.has(p));
 }
 
-function serve(read: RefreshRead, keys: readonly string[]): Promise<InventorySnapshot> {
+/** Marks `keys` as read from it; `background` is a prefetch for those reads, which does not start its TTL. */
+function serve(read: RefreshRead, keys: readonly string[], background = false): Promise<InventorySnapshot> {
   keys.forEach((k) => read.served.add(k));
+  if (!background) read.usedAt = Date.now();
   return read.snapshot;
 }
 
@@ -259,7 +273,7 @@ export class VsphereEngine implements Engine {
    * so the first read snapshots every VCH pool it needs (all their VMs, one round trip) and later
    * reads are served from that snapshot: the round trips of a refresh do not grow with the number of
    * resources. A snapshot serves each resource once (reading one again means a new refresh), and
-   * never after this engine changed something or once it is SNAPSHOT_TTL_MS old.
+   * never after this engine changed something or once no read has used it for SNAPSHOT_TTL_MS.
    *
    * VCHs and images are read from their pool rows alone, and Terraform reads them first (the
    * container VMs depend on them): they get a pool-only read, and the snapshot with the VMs is taken
@@ -282,9 +296,17 @@ export class VsphereEngine implements Engine {
    * Starts an inventory read and keeps it where `slot` says; a failed read is not kept. Only the
    * pools' rows unless `vms`.
    */
-  private takeRead(slot: 'cached' | 'poolRows', pools: ReadonlySet<string>, served: Iterable<string>, vms: boolean): RefreshRead {
+  private takeRead(slot: 'cached' | 'poolRows', pools: ReadonlySet<string>, served: Iterable<string>, vms: boolean, background = false): RefreshRead {
     this.options.onRefreshRead?.({ pools: pools.size, vms });
-    const entry: RefreshRead = { pools, served: new Set(served), at: Date.now(), settled: false, snapshot: takeSnapshot(this.client, pools, { vms }) };
+    const now = Date.now();
+    const entry: RefreshRead = {
+      pools,
+      served: new Set(served),
+      takenAt: now,
+      usedAt: background ? undefined : now,
+      settled: false,
+      snapshot: takeSnapshot(this.client, pools, { vms }),
+    };
     this[slot] = entry;
     entry.snapshot.then(
       () => (entry.settled = true),
@@ -295,10 +317,10 @@ export class VsphereEngine implements Engine {
     return entry;
   }
 
-  private snapshotOf(pools: ReadonlySet<string>, keys: readonly string[]): Promise<InventorySnapshot> {
+  private snapshotOf(pools: ReadonlySet<string>, keys: readonly string[], background = false): Promise<InventorySnapshot> {
     const c = this.cached && fresh(this.cached, keys) ? this.cached : undefined;
-    if (c && covers(c, pools)) return serve(c, keys);
-    return this.takeRead('cached', new Set([...pools, ...(c ? c.pools : [])]), [...(c ? c.served : []), ...keys], true).snapshot;
+    if (c && covers(c, pools)) return serve(c, keys, background);
+    return this.takeRead('cached', new Set([...pools, ...(c ? c.pools : [])]), [...(c ? c.served : []), ...keys], true, background).snapshot;
   }
 
   /** Pool rows for reads that need no VMs; the snapshot with the VMs starts in the background. */
@@ -306,7 +328,7 @@ export class VsphereEngine implements Engine {
     const c = this.cached;
     if (c && c.settled && fresh(c, keys) && covers(c, pools)) return serve(c, keys);
     // Failures surface on the reads that need it (a failed snapshot is not kept).
-    this.snapshotOf(pools, keys).catch(() => undefined);
+    this.snapshotOf(pools, keys, true).catch(() => undefined);
     const rows = this.poolRows;
     if (rows && fresh(rows, keys) && covers(rows, pools)) return serve(rows, keys);
     return this.takeRead('poolRows', pools, keys, false).snapshot;

@@ -6,20 +6,11 @@
  * Two undici Agents: ordinary calls, and a long-timeout one for WaitForUpdatesEx. Node's global
  * agent drops keep-alive sockets after 5 s, which killed long WaitForUpdatesEx calls.
  */
+import { StringDecoder } from 'node:string_decoder';
 import { Agent, type Dispatcher } from 'undici';
 import { InvalidArgumentError, TlsVerificationError, TransientError, VimFault, faultFromName, formatMoRef } from './errors';
 import { TlsTrustError, trustingConnector, type TlsTrust } from './tls';
-import {
-  decodeReturnValue,
-  decodeSoapFault,
-  encodeEnvelope,
-  encodeMethodCall,
-  parseXml,
-  soapBody,
-  type ManagedObjectReference,
-  type TypeHint,
-  type XmlElement,
-} from './xml';
+import { SoapResponseReader, decodeSoapFault, encodeEnvelope, encodeMethodCall, type ManagedObjectReference, type SoapResponse, type TypeHint } from './xml';
 
 /** One line of the debug log. Never carries credentials: request XML is redacted before it is built. */
 export interface SoapLogEvent {
@@ -151,12 +142,11 @@ export class SoapTransport {
 
   /** Sends one vim25 call and returns the decoded `returnval` (throws typed errors). */
   async call(method: string, thisRef: ManagedObjectReference, args: Record<string, unknown>, options: RoundTripOptions = {}): Promise<unknown> {
-    const body = await this.roundTrip(method, thisRef, encodeMethodCall(method, thisRef, args), options);
-    return decodeReturnValue(body, options.returns);
+    return (await this.roundTrip(method, thisRef, encodeMethodCall(method, thisRef, args), options)).returnValue;
   }
 
-  /** Sends one SOAP body and returns the response's SOAP Body element. */
-  async roundTrip(method: string, thisRef: ManagedObjectReference, bodyXml: string, options: RoundTripOptions = {}): Promise<XmlElement> {
+  /** Sends one SOAP body and returns the response: its SOAP Body and its return value, decoded with `options.returns`. */
+  async roundTrip(method: string, thisRef: ManagedObjectReference, bodyXml: string, options: RoundTripOptions = {}): Promise<SoapResponse> {
     const object = formatMoRef(thisRef);
     const started = Date.now();
     const secrets = this.options.secrets?.() ?? [];
@@ -181,7 +171,9 @@ export class SoapTransport {
 
     this.stats.record(method);
     let response: Dispatcher.ResponseData;
-    let text: string;
+    // The start of the response, for messages; a SOAP response is read as it streams in, never held whole.
+    let head: string;
+    let parsed: SoapResponse | undefined;
     try {
       // Straight to the agent: the top-level request() re-parses the URL on every call.
       response = await (options.long ? this.longDispatcher : this.dispatcher).request({
@@ -194,7 +186,7 @@ export class SoapTransport {
         bodyTimeout: timeout,
       });
       this.connectedOnce = true;
-      text = await response.body.text();
+      ({ head, parsed } = await readResponse(response, options.returns));
     } catch (err) {
       const failure = this.networkFailure(err, method, thisRef);
       log(undefined, failure.message);
@@ -206,24 +198,18 @@ export class SoapTransport {
     if (status === 502 || status === 503 || status === 504) {
       log(status, `HTTP ${status}`);
       throw new TransientError(
-        { faultName: `HTTP${status}`, method, object: thisRef, serverMessage: text.slice(0, 200) },
+        { faultName: `HTTP${status}`, method, object: thisRef, serverMessage: head },
         `${method} on ${object} got HTTP ${status} from ${this.url.host}; the server is busy or restarting`,
       );
     }
-    let body: XmlElement | undefined;
-    try {
-      if (status === 200 || status === 500) body = soapBody(parseXml(text));
-    } catch {
-      body = undefined;
-    }
-    if (!body) {
+    if (!parsed) {
       log(status, `unexpected response`);
       throw new VimFault(
-        { faultName: `HTTP${status}`, method, object: thisRef, serverMessage: text.slice(0, 200) },
-        `${method} on ${object}: ${this.url.host} answered HTTP ${status} without a SOAP envelope (${JSON.stringify(text.slice(0, 120))}); is ${this.url.href} a vSphere SDK endpoint?`,
+        { faultName: `HTTP${status}`, method, object: thisRef, serverMessage: head },
+        `${method} on ${object}: ${this.url.host} answered HTTP ${status} without a SOAP envelope (${JSON.stringify(head.slice(0, 120))}); is ${this.url.href} a vSphere SDK endpoint?`,
       );
     }
-    const fault = decodeSoapFault(body);
+    const fault = decodeSoapFault(parsed.body);
     if (fault) {
       log(status, fault.faultName);
       throw faultFromName({
@@ -235,7 +221,7 @@ export class SoapTransport {
       });
     }
     log(status);
-    return body;
+    return parsed;
   }
 
   private captureCookie(setCookie: string | string[] | undefined): void {
@@ -281,6 +267,38 @@ export class SoapTransport {
   async close(): Promise<void> {
     await Promise.all([this.dispatcher.close(), this.longDispatcher.close()]).catch(() => undefined);
     await Promise.all([this.dispatcher.destroy(), this.longDispatcher.destroy()]).catch(() => undefined);
+  }
+}
+
+const HEAD_CHARS = 200;
+
+/**
+ * Reads a response body: a SOAP response (HTTP 200 or 500) through SoapResponseReader as its chunks
+ * arrive, anything else as text. `parsed` is unset when the body is no SOAP envelope.
+ */
+async function readResponse(response: Dispatcher.ResponseData, returns: TypeHint | undefined): Promise<{ head: string; parsed?: SoapResponse }> {
+  if (response.statusCode !== 200 && response.statusCode !== 500) return { head: (await response.body.text()).slice(0, HEAD_CHARS) };
+  const reader = new SoapResponseReader(returns);
+  // Keeps a character whose UTF-8 bytes two chunks split until its last byte arrives.
+  const utf8 = new StringDecoder('utf8');
+  let head = '';
+  let malformed = false;
+  const take = (chunk: string): void => {
+    if (head.length < HEAD_CHARS) head += chunk.slice(0, HEAD_CHARS - head.length);
+    if (malformed) return;
+    try {
+      reader.write(chunk);
+    } catch {
+      malformed = true;
+    }
+  };
+  for await (const bytes of response.body as AsyncIterable<Buffer>) take(utf8.write(bytes));
+  take(utf8.end());
+  if (malformed) return { head };
+  try {
+    return { head, parsed: reader.end() };
+  } catch {
+    return { head };
   }
 }
 

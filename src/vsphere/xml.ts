@@ -229,40 +229,318 @@ function openElement(tag: string, rawAttrs: Record<string, string>, parentScope:
  * closed by an ancestor's end tag.
  */
 export function parseXml(xml: string): XmlElement {
-  let root: XmlElement | undefined;
-  const stack: OpenElement[] = [];
-  let ending = false;
-  let problem: string | undefined;
-  const parser: Parser = new Parser(
-    {
-      onopentag(tag, rawAttrs) {
-        const element = openElement(tag, rawAttrs, stack.length > 0 ? stack[stack.length - 1].scope : ROOT_SCOPE);
-        // Element names become object keys when decoded: a hostile server must not reach Object.prototype.
-        if (element.name === '__proto__') problem ??= `an element named <${tag}> (prototype pollution) is refused`;
-        if (stack.length > 0) stack[stack.length - 1].children.push(element);
-        else if (root === undefined) root = element;
-        else problem ??= `a second root element <${tag}>`;
-        stack.push(element);
+  const reader = new XmlReader(undefined);
+  reader.write(xml);
+  return reader.end().root;
+}
+
+/** A SOAP response read by SoapResponseReader. */
+export interface SoapResponse {
+  /** The SOAP Body, without its `returnval` elements: those are in `returnValue` already. */
+  readonly body: XmlElement;
+  /** What decodeReturnValue would make of the `returnval` elements, with the same hint. */
+  readonly returnValue: unknown;
+}
+
+/**
+ * Reads a SOAP response as it arrives, chunk by chunk: the `returnval` elements of the method's
+ * response are decoded into JS values as they stream in (exactly as decodeElement decodes them),
+ * without building their element tree or holding the response's text; the rest of the envelope
+ * (the Body, a fault) is kept as elements. A refresh snapshot of thousands of VMs is a response of
+ * megabytes whose element tree took several times its size (bench/README.md, refresh).
+ */
+export class SoapResponseReader {
+  private readonly reader: XmlReader;
+
+  constructor(hint?: TypeHint) {
+    this.reader = new XmlReader({ hint });
+  }
+
+  write(chunk: string): void {
+    this.reader.write(chunk);
+  }
+
+  /** The Body and the return value; throws SyntaxError on malformed XML or a document that is no SOAP envelope. */
+  end(): SoapResponse {
+    const { root, returnValues } = this.reader.end();
+    const body = soapBody(root);
+    const hint = this.reader.decoding?.hint;
+    const returnValue = hint?.endsWith('[]') ? returnValues : returnValues.length === 0 ? undefined : returnValues.length === 1 ? returnValues[0] : returnValues;
+    return { body, returnValue };
+  }
+}
+
+/**
+ * The namespace declarations of the elements being decoded, innermost first, over the scope of the
+ * element tree they are in: the declaration vcsim repeats on every property value costs one small
+ * object, not a copy of a Map.
+ */
+interface Binding {
+  readonly prefix: string;
+  readonly uri: string;
+  readonly outer: Binding | undefined;
+}
+
+function resolvePrefix(bindings: Binding | undefined, scope: ReadonlyMap<string, string>, prefix: string): string | undefined {
+  for (let b = bindings; b !== undefined; b = b.outer) if (b.prefix === prefix) return b.uri;
+  return scope.get(prefix);
+}
+
+/** What an element being decoded becomes when it closes: decodeElement's cases, chosen when it opens. */
+const enum Shape {
+  /** Its value is not used (a child of a scalar). */
+  Ignored,
+  Scalar,
+  List,
+  MoRef,
+  /** decodeUntyped: an object, or (without children) a MoRef, an empty typed object or its text. */
+  Untyped,
+}
+
+/** An element being decoded (one class, so that every frame has the same hidden class). */
+class DecodeFrame {
+  shape = Shape.Untyped;
+  kind: ScalarKind = 'string';
+  itemHint: string | undefined = undefined;
+  /** The xsi:type and the declared type, for the fields' shapes (decodeUntyped's `typeNames`). */
+  typeNames: readonly [string | undefined, string | undefined] | undefined = undefined;
+  explicitType: string | undefined = undefined;
+  /** The unqualified `type` attribute (a MoRef's type). */
+  typeAttr: string | undefined = undefined;
+  text = '';
+  children = 0;
+  items: unknown[] | undefined = undefined;
+  object: Record<string, unknown> | undefined = undefined;
+
+  constructor(
+    /** Local name, the key in the parent object. */
+    readonly name: string,
+    /** The parent's shape hint for this field: `[]` makes it an array even when alone. */
+    readonly field: string | undefined,
+    readonly bindings: Binding | undefined,
+  ) {}
+}
+
+/** Opens an element to decode with `hint`, as decodeElement would decide for it. */
+function openDecodeFrame(
+  name: string,
+  rawAttrs: Record<string, string>,
+  outer: Binding | undefined,
+  scope: ReadonlyMap<string, string>,
+  hint: string | undefined,
+  ignored: boolean,
+): DecodeFrame {
+  let bindings = outer;
+  let qualified = false;
+  for (const key in rawAttrs) {
+    if (key === 'xmlns' || key.startsWith('xmlns:')) bindings = { prefix: key === 'xmlns' ? '' : key.slice(6), uri: rawAttrs[key], outer: bindings };
+    else if (key.includes(':')) qualified = true;
+  }
+  const frame = new DecodeFrame(name, hint, bindings);
+  if ('type' in rawAttrs) frame.typeAttr = rawAttrs.type;
+  let xsiRaw: string | undefined;
+  if (qualified) {
+    for (const key in rawAttrs) {
+      const colon = key.indexOf(':');
+      if (colon < 0 || key.startsWith('xmlns:')) continue;
+      const ns = resolvePrefix(bindings, scope, key.slice(0, colon));
+      const local = key.slice(colon + 1);
+      // An attribute whose prefix is bound to nothing is known by its local name, as in openElement.
+      if (!ns) {
+        if (local === 'type') frame.typeAttr = rawAttrs[key];
+      } else if (ns === XSI_NS && local === 'type') xsiRaw = rawAttrs[key];
+    }
+  }
+  if (ignored) {
+    frame.shape = Shape.Ignored;
+    return frame;
+  }
+  const bare = hint !== undefined && hint.endsWith('[]') ? hint.slice(0, -2) : hint;
+  const declared = bare === 'any' ? undefined : bare;
+  let xsiLocal: string | undefined;
+  if (xsiRaw !== undefined) {
+    const [prefix, local] = splitQName(xsiRaw.trim());
+    const ns = resolvePrefix(bindings, scope, prefix) ?? (prefix ? prefix : VIM_NS);
+    if (ns === XSD_NS) {
+      frame.shape = Shape.Scalar;
+      frame.kind = XSD_SCALARS[local] ?? 'string';
+      return frame;
+    }
+    if (local.startsWith('ArrayOf')) {
+      const itemType = local.slice('ArrayOf'.length);
+      frame.shape = Shape.List;
+      frame.itemHint = ARRAY_OF_SCALARS[itemType] ?? itemType;
+      frame.items = [];
+      return frame;
+    }
+    if (local === 'ManagedObjectReference') {
+      frame.shape = Shape.MoRef;
+      return frame;
+    }
+    xsiLocal = local;
+  }
+  if (declared && isScalarKind(declared)) {
+    frame.shape = declared === 'moref' ? Shape.MoRef : Shape.Scalar;
+    frame.kind = declared;
+    return frame;
+  }
+  frame.typeNames = [xsiLocal, declared];
+  frame.explicitType = xsiLocal;
+  return frame;
+}
+
+/** The hint a child named `name` is decoded with; undefined for a child whose value is not used. */
+function childHint(parent: DecodeFrame, name: string): { hint: string | undefined; ignored: boolean } {
+  // Refused anyway (see XmlReader.open); it must not even look up its shape.
+  if (name === '__proto__') return { hint: undefined, ignored: true };
+  switch (parent.shape) {
+    case Shape.List:
+      return { hint: parent.itemHint, ignored: false };
+    case Shape.Untyped:
+      return { hint: fieldShape(parent.typeNames!, name), ignored: false };
+    default:
+      return { hint: undefined, ignored: true };
+  }
+}
+
+/** The value of a closed element (decodeElement's result for the same element). */
+function closeDecodeFrame(frame: DecodeFrame): unknown {
+  switch (frame.shape) {
+    case Shape.Scalar:
+      return scalarValue(frame.text, frame.kind);
+    case Shape.List:
+      return frame.items;
+    case Shape.MoRef:
+      return moRef(frame.typeAttr ?? '', frame.text);
+    case Shape.Untyped:
+      if (frame.children > 0) return frame.object ?? (frame.explicitType ? { $type: frame.explicitType } : {});
+      if (frame.typeAttr !== undefined) return moRef(frame.typeAttr, frame.text);
+      if (frame.explicitType && frame.text === '' && !/^xsd:/.test(frame.explicitType)) return { $type: frame.explicitType };
+      return frame.text;
+    default:
+      return undefined;
+  }
+}
+
+/** Adds a decoded child to its parent as decodeUntyped does (repeated names become arrays). */
+function addDecodedChild(parent: DecodeFrame, child: DecodeFrame, value: unknown): void {
+  parent.children++;
+  if (parent.shape === Shape.List) {
+    parent.items!.push(value);
+    return;
+  }
+  if (parent.shape !== Shape.Untyped || child.name === '__proto__') return;
+  const result = (parent.object ??= parent.explicitType ? { $type: parent.explicitType } : {});
+  const existing = result[child.name];
+  if (child.field !== undefined && child.field.endsWith('[]')) {
+    if (existing === undefined) result[child.name] = [value];
+    else (existing as unknown[]).push(value);
+  } else if (existing === undefined) {
+    result[child.name] = value;
+  } else if (Array.isArray(existing) && (existing as unknown[] & { [REPEATED]?: true })[REPEATED]) {
+    existing.push(value);
+  } else {
+    const list = [existing, value] as unknown[] & { [REPEATED]?: true };
+    Object.defineProperty(list, REPEATED, { value: true });
+    result[child.name] = list;
+  }
+}
+
+/**
+ * The tree builder under parseXml and SoapResponseReader. With `decoding`, the `returnval`
+ * children of the Body's first element are decoded as they close instead of kept as elements.
+ */
+class XmlReader {
+  private root: XmlElement | undefined;
+  private readonly stack: OpenElement[] = [];
+  private readonly decodeStack: DecodeFrame[] = [];
+  private readonly returnValues: unknown[] = [];
+  private ending = false;
+  private problem: string | undefined;
+  private readonly parser: Parser;
+  // The current chunk and the one before: where a self-closing tag's "/>" is looked up.
+  private chunk = '';
+  private chunkStart = 0;
+  private previous = '';
+  private previousStart = 0;
+
+  constructor(readonly decoding: { readonly hint?: TypeHint } | undefined) {
+    this.parser = new Parser(
+      {
+        onopentag: (tag, rawAttrs) => this.open(tag, rawAttrs),
+        ontext: (text) => {
+          const top = this.decodeStack.length > 0 ? this.decodeStack[this.decodeStack.length - 1] : this.stack[this.stack.length - 1];
+          if (top) top.text += text;
+        },
+        onclosetag: (tag, implied) => this.close(tag, implied),
       },
-      ontext(text) {
-        if (stack.length > 0) stack[stack.length - 1].text += text;
-      },
-      onclosetag(tag, implied) {
-        stack.pop();
-        if (ending) problem ??= `<${tag}> is never closed (a truncated response?)`;
-        // The tokenizer reports a self-closed element (<a/>) as implicitly closed, too.
-        else if (implied && !(xml[parser.endIndex] === '>' && xml[parser.endIndex - 1] === '/'))
-          problem ??= `<${tag}> is closed by an enclosing element's end tag`;
-      },
-    },
-    { xmlMode: true, decodeEntities: true },
-  );
-  parser.write(xml);
-  ending = true;
-  parser.end();
-  if (problem) throw new SyntaxError(`malformed XML: ${problem}`);
-  if (root === undefined) throw new SyntaxError('the response holds no XML element');
-  return root;
+      { xmlMode: true, decodeEntities: true },
+    );
+  }
+
+  write(chunk: string): void {
+    this.previous = this.chunk;
+    this.previousStart = this.chunkStart;
+    this.chunkStart += this.chunk.length;
+    this.chunk = chunk;
+    this.parser.write(chunk);
+  }
+
+  end(): { root: XmlElement; returnValues: unknown[] } {
+    this.ending = true;
+    this.parser.end();
+    if (this.problem) throw new SyntaxError(`malformed XML: ${this.problem}`);
+    if (this.root === undefined) throw new SyntaxError('the response holds no XML element');
+    return { root: this.root, returnValues: this.returnValues };
+  }
+
+  private charAt(index: number): string | undefined {
+    return index >= this.chunkStart ? this.chunk[index - this.chunkStart] : this.previous[index - this.previousStart];
+  }
+
+  private open(tag: string, rawAttrs: Record<string, string>): void {
+    const decoding = this.decodeStack;
+    if (decoding.length > 0 || this.startsReturnValue(tag)) {
+      const parent = decoding.length > 0 ? decoding[decoding.length - 1] : undefined;
+      const name = splitQName(tag)[1];
+      if (name === '__proto__') this.problem ??= `an element named <${tag}> (prototype pollution) is refused`;
+      const { hint, ignored } = parent ? childHint(parent, name) : { hint: this.decoding?.hint, ignored: false };
+      decoding.push(openDecodeFrame(name, rawAttrs, parent?.bindings, this.stack[this.stack.length - 1].scope, hint, ignored));
+      return;
+    }
+    const stack = this.stack;
+    const element = openElement(tag, rawAttrs, stack.length > 0 ? stack[stack.length - 1].scope : ROOT_SCOPE);
+    // Element names become object keys when decoded: a hostile server must not reach Object.prototype.
+    if (element.name === '__proto__') this.problem ??= `an element named <${tag}> (prototype pollution) is refused`;
+    if (stack.length > 0) stack[stack.length - 1].children.push(element);
+    else if (this.root === undefined) this.root = element;
+    else this.problem ??= `a second root element <${tag}>`;
+    stack.push(element);
+  }
+
+  /** A `returnval` child of the Body's first element, as decodeReturnValue finds them. */
+  private startsReturnValue(tag: string): boolean {
+    const stack = this.stack;
+    if (!this.decoding || stack.length !== 3 || splitQName(tag)[1] !== 'returnval') return false;
+    const [envelope, body, response] = stack;
+    return body.name === 'Body' && envelope.children.find((c) => c.name === 'Body') === body && body.children[0] === response;
+  }
+
+  private close(tag: string, implied: boolean): void {
+    const decoding = this.decodeStack;
+    if (decoding.length > 0) {
+      const frame = decoding.pop()!;
+      const value = closeDecodeFrame(frame);
+      if (decoding.length > 0) addDecodedChild(decoding[decoding.length - 1], frame, value);
+      else this.returnValues.push(value);
+    } else {
+      this.stack.pop();
+    }
+    if (this.ending) this.problem ??= `<${tag}> is never closed (a truncated response?)`;
+    // The tokenizer reports a self-closed element (<a/>) as implicitly closed, too.
+    else if (implied && !(this.charAt(this.parser.endIndex) === '>' && this.charAt(this.parser.endIndex - 1) === '/'))
+      this.problem ??= `<${tag}> is closed by an enclosing element's end tag`;
+  }
 }
 
 /** The element's xsi:type as `{ ns, local }`, resolving the QName's prefix in the element's scope. */
@@ -314,7 +592,8 @@ const ARRAY_OF_SCALARS: Record<string, ScalarKind> = {
   AnyType: 'any',
 };
 
-function convertScalar(text: string, kind: ScalarKind, element: XmlElement): unknown {
+/** A scalar's value from its text: numbers and booleans converted, anything that does not parse kept as text. */
+function scalarValue(text: string, kind: ScalarKind): unknown {
   switch (kind) {
     case 'int':
     case 'long':
@@ -324,12 +603,19 @@ function convertScalar(text: string, kind: ScalarKind, element: XmlElement): unk
     }
     case 'boolean':
       return text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : text;
+    default:
+      return text;
+  }
+}
+
+function convertScalar(text: string, kind: ScalarKind, element: XmlElement): unknown {
+  switch (kind) {
     case 'moref':
       return moRef(element.attrs.get('type') ?? '', text);
     case 'any':
       return decodeElement(element);
     default:
-      return text;
+      return scalarValue(text, kind);
   }
 }
 

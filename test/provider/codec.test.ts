@@ -4,7 +4,7 @@
  * codec under test.
  */
 import { UNKNOWN } from '../../src/resources';
-import { CodecError, decodeDynamicValue, decodeJson, decodeMsgpack, encodeJson, encodeMsgpack } from '../../provider/codec';
+import { CodecError, decodeDynamicValue, decodeJson, decodeMsgpack, encodeJson, encodeMsgpack, isNullDynamicValue } from '../../provider/codec';
 import { CtyType, CtyValue, dynamicValue, isRefinedUnknown, refinedUnknown } from '../../provider/cty';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -162,5 +162,20 @@ describe('JSON (DynamicValue.json, RawState.json)', () => {
     ['absent', undefined, null],
   ])('GIVEN a DynamicValue with %s WHEN decoded THEN msgpack wins, then JSON, else null', (_label, dv, expected) => {
     expect(decodeDynamicValue('string', dv)).toEqual(expected);
+  });
+});
+
+describe('isNullDynamicValue', () => {
+  it.each([
+    ['msgpack nil', { msgpack: bytes('c0') }, true],
+    ['JSON null', { json: Buffer.from(' null ') }, true],
+    ['both empty', { msgpack: Buffer.alloc(0), json: Buffer.alloc(0) }, true],
+    ['absent', undefined, true],
+    ['an object in msgpack', { msgpack: bytes(`82 a1 61 a2 ${str('hi')} a1 62 c0`) }, false],
+    ['an unknown in msgpack', { msgpack: bytes('d4 00 00') }, false],
+    ['an object in JSON', { json: Buffer.from('{"a":null,"b":1}') }, false],
+  ])('THEN %s is null: %s', (_what, dv, expected) => {
+    expect(isNullDynamicValue(dv)).toBe(expected);
+    expect(decodeDynamicValue(obj, dv, {}) === null).toBe(expected);
   });
 });

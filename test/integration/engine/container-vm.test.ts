@@ -255,6 +255,36 @@ describe('image and container_vm lifecycle', () => {
     }
   }, 240_000);
 
+  it('GIVEN the snapshot taken in the background while the VCH is read WHEN the VMs are read only after the TTL, over longer than the TTL THEN it serves them all; after 30 s without a read THEN it is taken again', async () => {
+    const [other, third] = await Promise.all(['batch-0', 'batch-1'].map((name) => engine.importState('container_vm', `/DC0/vm/vch-c/${name}`)));
+    const fresh = await connectTestEngine(sim());
+    const realNow = Date.now.bind(Date);
+    let offset = 0;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
+    try {
+      const stats = (fresh as unknown as { client: VimClient }).client.stats;
+      const before = stats.calls('RetrievePropertiesEx');
+      await fresh.read([{ type: 'virtual_container_host', state: vch }]);
+      // The pool rows and the background snapshot with the VMs.
+      for (let i = 0; i < 100 && stats.calls('RetrievePropertiesEx') - before < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(stats.calls('RetrievePropertiesEx') - before).toBe(2);
+      // Terraform plans the VCH and the image and expands the VMs' count first: at thousands of VMs, longer than the TTL.
+      offset += 40_000;
+      expect(await fresh.read([{ type: 'container_vm', state: web }])).toEqual([web]);
+      expect(stats.calls('RetrievePropertiesEx') - before).toBe(2);
+      // A walk of thousands of reads on a busy machine: each read comes soon after the last one.
+      offset += 20_000;
+      expect((await fresh.read([{ type: 'container_vm', state: other }]))[0]).toMatchObject({ id: other.id });
+      expect(stats.calls('RetrievePropertiesEx') - before).toBe(2);
+      offset += 40_000;
+      expect((await fresh.read([{ type: 'container_vm', state: third }]))[0]).toMatchObject({ id: third.id });
+      expect(stats.calls('RetrievePropertiesEx') - before).toBe(3);
+    } finally {
+      clock.mockRestore();
+      await fresh.close();
+    }
+  });
+
   it('GIVEN the VM deleted WHEN refreshed THEN null', async () => {
     await engine.apply(await engine.plan('container_vm', web, null));
     expect(await engine.read([{ type: 'container_vm', state: web }])).toEqual([null]);

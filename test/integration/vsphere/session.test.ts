@@ -160,6 +160,13 @@ describe('vSphere session and transport against vcsim', () => {
     expect(hits).toBe(2);
   });
 
+  it('GIVEN an answer that is no SOAP envelope WHEN calling THEN the error quotes its start and asks whether the URL is an SDK endpoint', async () => {
+    await sim().control.addFault({ method: 'CurrentTime', kind: 'http', httpStatus: 200, message: '<html><body>proxy login</body></html>', times: 1 });
+    const err = await expectRejection(client.call('CurrentTime', moRef('ServiceInstance', 'ServiceInstance')));
+    expect(err.message).toMatch(/answered HTTP 200 without a SOAP envelope \("<html><body>proxy login<\/body><\/html>/);
+    expect(err.message).toMatch(/is https?:\/\/.* a vSphere SDK endpoint\?$/);
+  });
+
   it('GIVEN a dropped connection WHEN calling THEN the call is retried and succeeds', async () => {
     await sim().control.addFault({ method: 'CurrentTime', kind: 'drop', times: 1 });
     const before = client.stats.calls('CurrentTime');

@@ -10,6 +10,7 @@ import {
   moRef,
   parseXml,
   soapBody,
+  SoapResponseReader,
   xsdInt,
   xsdString,
 } from '../../../src/vsphere/xml';
@@ -246,5 +247,58 @@ describe('GIVEN a SOAP fault response WHEN it is decoded', () => {
     const body = soapBody(parseXml(xml));
     expect(decodeSoapFault(body)).toBeUndefined();
     expect(decodeReturnValue(body)).toBeUndefined();
+  });
+});
+
+describe('GIVEN a SOAP response WHEN it is read as it streams in (SoapResponseReader)', () => {
+  /** The response cut into chunks of `size` characters, as the network may deliver it. */
+  function streamed(xml: string, hint: string | undefined, size: number) {
+    const reader = new SoapResponseReader(hint);
+    for (let i = 0; i < xml.length; i += size) reader.write(xml.slice(i, i + size));
+    return reader.end();
+  }
+  const envelope = (response: string) =>
+    `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" ${XSI}><soapenv:Body>${response}</soapenv:Body></soapenv:Envelope>`;
+
+  it.each([1, 2, 7, 1000, Infinity])('THEN in chunks of %s characters it decodes as the element tree does', (size) => {
+    const xml = fixture('retrieve-vm-devices.xml');
+    const expected = decodeReturnValue(soapBody(parseXml(xml)), 'RetrieveResult');
+    expect(streamed(xml, 'RetrieveResult', size).returnValue).toEqual(expected);
+  });
+
+  const shapes: Array<[string, string, string | undefined]> = [
+    ['several returnvals, MoRefs by hint', `<R xmlns="urn:vim25"><returnval type="VirtualMachine">vm-1</returnval><returnval type="VirtualMachine">vm-2</returnval></R>`, 'moref[]'],
+    ['one returnval with an array hint', `<R xmlns="urn:vim25"><returnval>7</returnval></R>`, 'int[]'],
+    ['none', `<R xmlns="urn:vim25"/>`, 'RetrieveResult'],
+    [
+      'typed scalars, an empty typed object, repeated fields without a shape, anyType arrays, vcsim namespace prefixes',
+      `<R xmlns="urn:vim25"><returnval><a xsi:type="xsd:int">4</a><b xsi:type="xsd:boolean">true</b><fault xsi:type="NotAuthenticated"/><x>1</x><x>2</x><x>3</x><v ${VCSIM_XSI} XMLSchema-instance:type="ArrayOfAnyType"><anyType XMLSchema-instance:type="xsd:long">9</anyType><anyType XMLSchema-instance:type="xsd:string">s</anyType></v><m type="Folder">group-d1</m><e></e><t>&lt;&amp;</t></returnval><other>ignored</other></R>`,
+      undefined,
+    ],
+    [
+      'a RetrieveResult of one object with one property (arrays of one stay arrays)',
+      `<R xmlns="urn:vim25"><returnval><objects><obj type="VirtualMachine">vm-1</obj><propSet><name>name</name><val ${VCSIM_XSI} XMLSchema-instance:type="xsd:string">c-1</val></propSet></objects></returnval></R>`,
+      'RetrieveResult',
+    ],
+  ];
+  it.each(shapes)('THEN %s decode as decodeReturnValue decodes them', (_what, response, hint) => {
+    const xml = envelope(response);
+    const expected = decodeReturnValue(soapBody(parseXml(xml)), hint);
+    for (const size of [1, 3, Infinity]) expect(streamed(xml, hint, size).returnValue).toEqual(expected);
+  });
+
+  it('THEN a fault keeps its elements, for decodeSoapFault', () => {
+    const xml = fixture('fault-managed-object-not-found.xml');
+    expect(decodeSoapFault(streamed(xml, 'RetrieveResult', 5).body)).toEqual(decodeSoapFault(soapBody(parseXml(xml))));
+  });
+
+  it.each([
+    ['a response cut off midway', envelope('<R xmlns="urn:vim25"><returnval><objects><obj type="VirtualMachine">vm-1</obj>').split('</soapenv:Body>')[0], /<objects> is never closed/],
+    ['an element closed by its parent, inside the return value', envelope('<R xmlns="urn:vim25"><returnval><a><b>1</a></returnval></R>'), /<b> is closed by an enclosing element's end tag/],
+    ['an element named __proto__ in the return value', envelope('<R xmlns="urn:vim25"><returnval><__proto__><p>1</p></__proto__></returnval></R>'), /prototype pollution/],
+    ['a document that is no SOAP envelope', '<html><body>proxy error</body></html>', /expected a SOAP Envelope/],
+  ])('THEN %s is refused', (_what, xml, message) => {
+    for (const size of [1, Infinity]) expect(() => streamed(xml, 'RetrieveResult', size)).toThrow(message);
+    expect(({} as Record<string, unknown>).p).toBeUndefined();
   });
 });

@@ -265,7 +265,13 @@ export class SoapResponseReader {
     const { root, returnValues } = this.reader.end();
     const body = soapBody(root);
     const hint = this.reader.decoding?.hint;
-    const returnValue = hint?.endsWith('[]') ? returnValues : returnValues.length === 0 ? undefined : returnValues.length === 1 ? returnValues[0] : returnValues;
+    const returnValue = hint?.endsWith('[]')
+      ? returnValues
+      : returnValues.length === 0
+        ? undefined
+        : returnValues.length === 1
+          ? returnValues[0]
+          : returnValues;
     return { body, returnValue };
   }
 }

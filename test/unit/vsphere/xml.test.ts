@@ -267,7 +267,11 @@ describe('GIVEN a SOAP response WHEN it is read as it streams in (SoapResponseRe
   });
 
   const shapes: Array<[string, string, string | undefined]> = [
-    ['several returnvals, MoRefs by hint', `<R xmlns="urn:vim25"><returnval type="VirtualMachine">vm-1</returnval><returnval type="VirtualMachine">vm-2</returnval></R>`, 'moref[]'],
+    [
+      'several returnvals, MoRefs by hint',
+      `<R xmlns="urn:vim25"><returnval type="VirtualMachine">vm-1</returnval><returnval type="VirtualMachine">vm-2</returnval></R>`,
+      'moref[]',
+    ],
     ['one returnval with an array hint', `<R xmlns="urn:vim25"><returnval>7</returnval></R>`, 'int[]'],
     ['none', `<R xmlns="urn:vim25"/>`, 'RetrieveResult'],
     [
@@ -293,9 +297,21 @@ describe('GIVEN a SOAP response WHEN it is read as it streams in (SoapResponseRe
   });
 
   it.each([
-    ['a response cut off midway', envelope('<R xmlns="urn:vim25"><returnval><objects><obj type="VirtualMachine">vm-1</obj>').split('</soapenv:Body>')[0], /<objects> is never closed/],
-    ['an element closed by its parent, inside the return value', envelope('<R xmlns="urn:vim25"><returnval><a><b>1</a></returnval></R>'), /<b> is closed by an enclosing element's end tag/],
-    ['an element named __proto__ in the return value', envelope('<R xmlns="urn:vim25"><returnval><__proto__><p>1</p></__proto__></returnval></R>'), /prototype pollution/],
+    [
+      'a response cut off midway',
+      envelope('<R xmlns="urn:vim25"><returnval><objects><obj type="VirtualMachine">vm-1</obj>').split('</soapenv:Body>')[0],
+      /<objects> is never closed/,
+    ],
+    [
+      'an element closed by its parent, inside the return value',
+      envelope('<R xmlns="urn:vim25"><returnval><a><b>1</a></returnval></R>'),
+      /<b> is closed by an enclosing element's end tag/,
+    ],
+    [
+      'an element named __proto__ in the return value',
+      envelope('<R xmlns="urn:vim25"><returnval><__proto__><p>1</p></__proto__></returnval></R>'),
+      /prototype pollution/,
+    ],
     ['a document that is no SOAP envelope', '<html><body>proxy error</body></html>', /expected a SOAP Envelope/],
   ])('THEN %s is refused', (_what, xml, message) => {
     for (const size of [1, Infinity]) expect(() => streamed(xml, 'RetrieveResult', size)).toThrow(message);

@@ -437,19 +437,7 @@ function addDecodedChild(parent: DecodeFrame, child: DecodeFrame, value: unknown
   }
   if (parent.shape !== Shape.Untyped || child.name === '__proto__') return;
   const result = (parent.object ??= parent.explicitType ? { $type: parent.explicitType } : {});
-  const existing = result[child.name];
-  if (child.field !== undefined && child.field.endsWith('[]')) {
-    if (existing === undefined) result[child.name] = [value];
-    else (existing as unknown[]).push(value);
-  } else if (existing === undefined) {
-    result[child.name] = value;
-  } else if (Array.isArray(existing) && (existing as unknown[] & { [REPEATED]?: true })[REPEATED]) {
-    existing.push(value);
-  } else {
-    const list = [existing, value] as unknown[] & { [REPEATED]?: true };
-    Object.defineProperty(list, REPEATED, { value: true });
-    result[child.name] = list;
-  }
+  addMember(result, child.name, child.field, value);
 }
 
 /**
@@ -667,20 +655,7 @@ function decodeUntyped(element: XmlElement, typeNames: ReadonlyArray<string | un
     if (child.name === '__proto__') continue;
     const field = fieldShape(typeNames, child.name);
     const value = decodeElement(child, field);
-    const existing = result[child.name];
-    if (field?.endsWith('[]')) {
-      if (existing === undefined) result[child.name] = [value];
-      else (existing as unknown[]).push(value);
-    } else if (existing === undefined) {
-      result[child.name] = value;
-    } else if (Array.isArray(existing) && (existing as unknown[] & { [REPEATED]?: true })[REPEATED]) {
-      existing.push(value);
-    } else {
-      // A repeated element without a shape entry is still an array; mark it so a third one appends.
-      const list = [existing, value] as unknown[] & { [REPEATED]?: true };
-      Object.defineProperty(list, REPEATED, { value: true });
-      result[child.name] = list;
-    }
+    addMember(result, child.name, field, value);
   }
   return result;
 }
@@ -729,4 +704,24 @@ export function decodeReturnValue(body: XmlElement, hint?: TypeHint): unknown {
   const values = response.children.filter((c) => c.name === 'returnval').map((c) => decodeElement(c, hint));
   if (hint?.endsWith('[]')) return values;
   return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
+}
+
+/**
+ * Sets member `name` of a decoded object: an array field always collects; a repeated element
+ * without a shape entry is still an array, marked so a third one appends.
+ */
+function addMember(result: Record<string, unknown>, name: string, field: string | undefined, value: unknown): void {
+  const existing = result[name];
+  if (field !== undefined && field.endsWith('[]')) {
+    if (existing === undefined) result[name] = [value];
+    else (existing as unknown[]).push(value);
+  } else if (existing === undefined) {
+    result[name] = value;
+  } else if (Array.isArray(existing) && (existing as unknown[] & { [REPEATED]?: true })[REPEATED]) {
+    existing.push(value);
+  } else {
+    const list = [existing, value] as unknown[] & { [REPEATED]?: true };
+    Object.defineProperty(list, REPEATED, { value: true });
+    result[name] = list;
+  }
 }

@@ -10,7 +10,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { inspectStoredImage, imageLayout, type ImageMetadata } from '../images';
 import {
-  asArray,
   isDuplicateName,
   isFault,
   isFileAlreadyExists,
@@ -45,7 +44,7 @@ import { VOLATILE, type Lifecycle, type LifecycleContext, type PlanCheck } from 
 import { PlacementError, collectPlacement, networkOf } from './placement';
 import { isUnknown, type Attrs, type PlannedAttrs, type Problem, type Unknown, type Value } from './schema';
 import { parseVolumeId, resolveMounts, type MountedVolume } from './volume.lifecycle';
-import { InventorySnapshot, VM_PATHS, VchMarker, VmRow, imageStoreOf, readVchMarker, takeSnapshot, vmRow } from './snapshot';
+import { InventorySnapshot, VchMarker, VmRow, imageStoreOf, readVchMarker, readVmRow, takeSnapshot } from './snapshot';
 
 /** Namespace of container VM BIOS UUIDs (UUIDv5). Changing it would orphan every existing VM. */
 export const CONTAINER_VM_UUID_NAMESPACE = '8f0e3a52-6b1d-4c57-9a3e-2d5b7c9e1f40';
@@ -344,22 +343,10 @@ export function stateOfVm(
   };
 }
 
-async function readVm(client: VimClient, ref: ManagedObjectReference): Promise<VmRow | undefined> {
-  const [row] = await retrieveObjects(client, [ref], [...VM_PATHS]);
-  return row ? vmRow(row.ref.value, row.props) : undefined;
-}
+const readVm = (client: VimClient, ref: ManagedObjectReference): Promise<VmRow | undefined> => readVmRow(client, ref);
 
-/** A VM with its custom field values (whether a create finished is one), read in one round trip with the field names. */
-async function readVmWithMarks(client: VimClient, ref: ManagedObjectReference): Promise<VmRow | undefined> {
-  const manager = client.serviceContent.customFieldsManager;
-  if (!manager) return readVm(client, ref);
-  const rows = await retrieveObjects(client, [ref, manager], { VirtualMachine: [...VM_PATHS, 'customValue'], CustomFieldsManager: ['field'] });
-  const names = new Map<number, string>();
-  for (const f of asArray(rows.find((r) => r.ref.type === 'CustomFieldsManager')?.props.field as Array<{ key: number; name: string }> | undefined))
-    names.set(Number(f.key), f.name);
-  const row = rows.find((r) => r.ref.type === 'VirtualMachine');
-  return row ? vmRow(row.ref.value, row.props, names) : undefined;
-}
+/** A VM with its custom field values: whether a create finished is one. */
+const readVmWithMarks = (client: VimClient, ref: ManagedObjectReference): Promise<VmRow | undefined> => readVmRow(client, ref, { customValues: true });
 
 /** The VM vCenter-wide with this BIOS UUID (FindByUuid, then its row); undefined when none has it. */
 async function vmByUuid(client: VimClient, uuid: string): Promise<VmRow | undefined> {

@@ -5,7 +5,7 @@
  */
 import { DatastoreImageStore } from '../images';
 import { asArray, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
-import { retrievePropertiesEx } from '../vsphere/property-collector';
+import { retrieveObjects, retrievePropertiesEx } from '../vsphere/property-collector';
 import { ResourceError } from './errors';
 
 /** Custom field on VCH resource pools holding the VCH marker (JSON). */
@@ -142,6 +142,31 @@ export function vmRow(moid: string, p: Record<string, unknown>, fieldNames?: Rea
   };
 }
 
+/** Custom field key → name, from the CustomFieldsManager row of a read that asked for its `field`. */
+function fieldNamesIn(rows: ReadonlyArray<{ ref: ManagedObjectReference; props: Record<string, unknown> }>): Map<number, string> {
+  const names = new Map<number, string>();
+  for (const row of rows) {
+    if (row.ref.type !== 'CustomFieldsManager') continue;
+    for (const f of asArray(row.props.field as Array<{ key: number; name: string }> | undefined)) names.set(num(f.key), f.name);
+  }
+  return names;
+}
+
+/**
+ * One VM's row, in one round trip; with `customValues`, its custom field values too (whether a
+ * create finished is one), read together with the field names where vSphere has custom fields.
+ */
+export async function readVmRow(client: VimClient, ref: ManagedObjectReference, options: { customValues?: boolean } = {}): Promise<VmRow | undefined> {
+  const manager = options.customValues ? client.serviceContent.customFieldsManager : undefined;
+  if (!manager) {
+    const [row] = await retrieveObjects(client, [ref], [...VM_PATHS]);
+    return row ? vmRow(row.ref.value, row.props) : undefined;
+  }
+  const rows = await retrieveObjects(client, [ref, manager], { VirtualMachine: [...VM_PATHS, 'customValue'], CustomFieldsManager: ['field'] });
+  const row = rows.find((r) => r.ref.type === 'VirtualMachine');
+  return row ? vmRow(row.ref.value, row.props, fieldNamesIn(rows)) : undefined;
+}
+
 /** vcsim appends on every SetField instead of replacing: the last value of a key wins. */
 function customValueMap(v: unknown, fieldNames: ReadonlyMap<number, string>): Map<string, string> {
   const m = new Map<string, string>();
@@ -214,12 +239,7 @@ export async function takeSnapshot(
     reportMissingObjectsInResults: true,
   };
   const rows = await retrievePropertiesEx(client, [spec], { maxObjects: 100000 });
-  const fieldKeys = new Map<number, string>();
-  for (const row of rows) {
-    if (row.ref.type === 'CustomFieldsManager') {
-      for (const f of asArray(row.props.field as Array<{ key: number; name: string }> | undefined)) fieldKeys.set(num(f.key), f.name);
-    }
-  }
+  const fieldKeys = fieldNamesIn(rows);
   for (const row of rows) {
     if (row.missing.some((m) => m.fault === 'ManagedObjectNotFound')) {
       if (row.ref.type === 'ResourcePool') snap.missingPools.add(row.ref.value);

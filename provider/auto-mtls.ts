@@ -5,13 +5,13 @@
  * over the socket, as go-plugin does.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Server, createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { TLSSocket, createServer as createTlsServer } from 'node:tls';
 import { ensurePrivateDir, privateCacheDir, writePrivateFile } from '../src/private-cache';
-import { loadBundle } from './code-cache';
+import { loadSideBundle } from './code-cache';
 
 export interface ServerCertificate {
   readonly certPem: string;
@@ -27,13 +27,11 @@ export interface ServerCertificate {
  * beside main.js), loaded here.
  */
 export async function generateServerCertificate(now = new Date()): Promise<ServerCertificate> {
-  const bundled = join(__dirname, 'self-signed.js');
-  const { selfSignedCertificate } = (
-    existsSync(bundled)
-      ? loadBundle(bundled).exports
-      : // eslint-disable-next-line @typescript-eslint/no-require-imports -- the source tree, where no bundle exists
-        require('./self-signed')
-  ) as typeof import('./self-signed');
+  const { selfSignedCertificate } = loadSideBundle<typeof import('./self-signed')>(
+    'self-signed.js',
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the source tree, where no bundle exists
+    () => require('./self-signed'),
+  );
   return selfSignedCertificate(now);
 }
 

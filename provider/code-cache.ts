@@ -11,7 +11,7 @@
  * VIC_PROVIDER_CODE_CACHE=0 turns it off.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import Module from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -33,6 +33,16 @@ export interface LoadedBundle {
 /** A bundle's path is only known at run time. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const requireFile = (file: string): unknown => require(file);
+
+/**
+ * A bundle of its own beside this one (`file`, e.g. engine-entry.js), loaded through the code cache
+ * when it is there (the installed provider); from the source tree, where no bundle exists, the
+ * module itself (`fromSource`).
+ */
+export function loadSideBundle<T>(file: string, fromSource: () => T): T {
+  const bundled = join(__dirname, file);
+  return existsSync(bundled) ? (loadBundle(bundled).exports as T) : fromSource();
+}
 
 /** `require(file)`, compiled with the per-user V8 code cache when one can be used. */
 export function loadBundle(file: string, env: NodeJS.ProcessEnv = process.env): LoadedBundle {

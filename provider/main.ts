@@ -2,10 +2,8 @@
  * Entry point of terraform-provider-vic. Terraform starts a fresh process for every phase, so this
  * loads only what the handshake needs; the engine and the vSphere client load on first use.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Engine } from '../src/engine';
-import { loadBundle } from './code-cache';
+import { loadSideBundle } from './code-cache';
 import { ConnectionSettings } from '../src/resources';
 import { Logger, stderrLogger } from './log';
 import { VicProvider } from './provider';
@@ -17,14 +15,11 @@ import { checkMagicCookie, negotiateProtocol, serve } from './serve';
  */
 function engineConnector(logger: Logger) {
   return async (settings: ConnectionSettings): Promise<Engine> => {
-    // The installed bundle loads engine-entry.js beside it with the code cache; from source, the .ts module.
-    const bundled = join(__dirname, 'engine-entry.js');
-    const { connectEngine } = (
-      existsSync(bundled)
-        ? loadBundle(bundled).exports
-        : // eslint-disable-next-line @typescript-eslint/no-require-imports -- the source tree, where no bundle exists
-          require('./engine-entry')
-    ) as typeof import('./engine-entry');
+    const { connectEngine } = loadSideBundle<typeof import('./engine-entry')>(
+      'engine-entry.js',
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the source tree, where no bundle exists
+      () => require('./engine-entry'),
+    );
     return connectEngine(settings, {
       log: (e) =>
         logger.log(e.error ? 'debug' : 'trace', `vSphere ${e.method}`, {

@@ -19,7 +19,7 @@ import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { loadProtocolRoot, serviceDefinition } from '../provider/protocol';
+import { parseProtos, reflectedProtocol, serviceDefinition } from '../provider/protocol';
 import { median, progress, ratio, round } from './figures';
 
 const METHOD = 'ReadResource';
@@ -63,7 +63,7 @@ function frame(message: Buffer): Buffer {
 }
 
 async function serveGrpcJs(socket: string): Promise<() => Promise<void>> {
-  const root = loadProtocolRoot(resolve(__dirname, '../provider/proto'));
+  const root = reflectedProtocol(parseProtos(resolve(__dirname, '../provider/proto')));
   const server = new grpc.Server({ 'grpc.enable_channelz': 0 });
   const definition = serviceDefinition(root, SERVICE);
   server.addService(
@@ -79,7 +79,7 @@ async function serveGrpcJs(socket: string): Promise<() => Promise<void>> {
 
 /** gRPC as Terraform speaks it (unary, uncompressed), on node:http2 with no library around it. */
 async function serveHttp2(socket: string): Promise<() => Promise<void>> {
-  const root = loadProtocolRoot(resolve(__dirname, '../provider/proto'));
+  const root = reflectedProtocol(parseProtos(resolve(__dirname, '../provider/proto')));
   const definition = serviceDefinition(root, SERVICE)[METHOD];
   const server = http2.createServer();
   server.on('stream', (stream, headers) => {
@@ -129,7 +129,7 @@ async function measure(transport: Transport, calls: number, socketDir: string): 
   const child = fork(__filename, ['--serve', transport, socket], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = () => new Promise<string>((ok) => child.once('message', (m) => ok(String(m))));
   if ((await next()) !== 'ready') throw new Error(`${transport} server did not start`);
-  const root = loadProtocolRoot(resolve(__dirname, '../provider/proto'));
+  const root = reflectedProtocol(parseProtos(resolve(__dirname, '../provider/proto')));
   const definition = serviceDefinition(root, SERVICE)[METHOD];
   const client = new grpc.Client(`unix:${socket}`, grpc.credentials.createInsecure());
   const state = { msgpack: msgpackState() };

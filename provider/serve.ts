@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { transportSecurity } from './auto-mtls';
 import { Logger } from './log';
-import { loadProtocolRoot, serviceDefinition } from './protocol';
+import { type Protocol, loadProtocol, serviceDefinition } from './protocol';
 import { VicProvider } from './provider';
 
 /** From Terraform's plugin6 serve.go; go-plugin refuses to start a plugin without it. */
@@ -56,12 +56,12 @@ export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
   const { logger, provider } = opts;
   // Loaded here so that a cookie mismatch or a unit test of the rest never pays for grpc.
   const grpcJs = await import('@grpc/grpc-js');
-  const root = loadProtocolRoot();
+  const protocol = loadProtocol();
 
   // Terraform accepts schemas up to 64 MiB and go-plugin sets no limit: neither do we.
   // Channelz tracks every call for introspection tools nobody attaches to a plugin: CPU for nothing.
   const server = new grpcJs.Server({ 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1, 'grpc.enable_channelz': 0 });
-  server.addService(serviceDefinition(root, 'tfplugin6.Provider'), providerHandlers(provider, logger, grpcJs.status.INTERNAL));
+  server.addService(serviceDefinition(protocol, 'tfplugin6.Provider'), providerHandlers(provider, logger, grpcJs.status.INTERNAL));
 
   const socketDir = env.PLUGIN_UNIX_SOCKET_DIR || tmpdir();
   const socketPath = join(socketDir, `plugin${randomBytes(6).toString('hex')}.sock`);
@@ -71,7 +71,7 @@ export async function serve(opts: ServeOptions): Promise<RunningPlugin> {
   const injector = server.createConnectionInjector(grpcJs.ServerCredentials.createInsecure());
   const listener = await security.listen(socketPath, (socket) => injector.injectConnection(socket));
   const shutdown = shutdownOnce(server, listener, socketPath, opts);
-  addPluginServices(server, root, shutdown);
+  addPluginServices(server, protocol, shutdown);
 
   // Only when bound: go-plugin dials as soon as it reads the line. Never a 7th field (go-plugin 1.4 splits into 6).
   const handshake = `1|${PROTOCOL_VERSION}|unix|${socketPath}|grpc|${security.handshakeField}`;
@@ -145,19 +145,19 @@ function shutdownOnce(server: grpc.Server, listener: NetServer, socketPath: stri
 }
 
 /** The go-plugin services beside the provider: controller (Shutdown), stdio, broker and health. */
-function addPluginServices(server: grpc.Server, root: ReturnType<typeof loadProtocolRoot>, shutdown: () => Promise<void>): void {
-  server.addService(serviceDefinition(root, 'plugin.GRPCController'), {
+function addPluginServices(server: grpc.Server, protocol: Protocol, shutdown: () => Promise<void>): void {
+  server.addService(serviceDefinition(protocol, 'plugin.GRPCController'), {
     // Reply first: go-plugin waits for the answer, then for the process to go (2 s), then kills it.
     Shutdown: (_call: unknown, callback: grpc.sendUnaryData<object>) => {
       callback(null, {});
       setImmediate(() => void shutdown());
     },
   });
-  server.addService(serviceDefinition(root, 'plugin.GRPCStdio'), {
+  server.addService(serviceDefinition(protocol, 'plugin.GRPCStdio'), {
     // Logs go to stderr, which go-plugin already reads; nothing to relay, so end the stream at once.
     StreamStdio: (call: grpc.ServerWritableStream<unknown, unknown>) => call.end(),
   });
-  server.addService(serviceDefinition(root, 'plugin.GRPCBroker'), {
+  server.addService(serviceDefinition(protocol, 'plugin.GRPCBroker'), {
     // No sub-plugins are brokered; drain the client's stream and close ours when it closes.
     StartStream: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
       call.on('data', () => undefined);
@@ -165,7 +165,7 @@ function addPluginServices(server: grpc.Server, root: ReturnType<typeof loadProt
       call.on('error', () => undefined);
     },
   });
-  server.addService(serviceDefinition(root, 'grpc.health.v1.Health'), {
+  server.addService(serviceDefinition(protocol, 'grpc.health.v1.Health'), {
     Check: (call: grpc.ServerUnaryCall<{ service?: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const service = call.request.service ?? '';
       callback(null, { status: service === '' || service === 'plugin' ? 'SERVING' : 'SERVICE_UNKNOWN' });

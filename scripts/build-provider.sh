@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Bundles terraform-provider-vic with esbuild into a directory (default .cache/provider), rebuilt
 # only when provider/, src/ or the lock file changed since: boot.js (what the launcher runs),
-# main.js (the handshake), engine-entry.js (the engine, loaded on first use), self-signed.js (the
-# TLS certificate's generator, loaded when none is cached) and proto/.
+# main.js (the handshake), protocol-static.js (the plugin protocol's messages and services,
+# generated from provider/proto), engine-entry.js (the engine, loaded on first use) and
+# self-signed.js (the TLS certificate's generator, loaded when none is cached).
 # install-provider.sh, the npm package (scripts/build-package.sh) and the release
 # (scripts/release.sh) all ship this one bundle.
 #   scripts/build-provider.sh [out-dir] [--no-sourcemap]
@@ -18,16 +19,20 @@ mkdir -p "$(dirname "$build")"
 # Parallel test workers install at the same time: one builds, the others wait for it.
 exec 9>"$build.lock"
 flock 9
-stale "$build/main.js" provider src package-lock.json scripts/build-provider.sh || exit 0
+stale "$build/main.js" provider src package-lock.json scripts/build-provider.sh scripts/build-protocol.ts || exit 0
 log "bundling terraform-provider-vic with esbuild into $build"
-rm -rf "$build.tmp" && mkdir -p "$build.tmp/proto"
+rm -rf "$build.tmp" && mkdir -p "$build.tmp"
 # module before main: ESM builds (e.g. @peculiar/x509) tree-shake, which halves their load time.
 # The engine is a second bundle that main.js requires on first use (provider/engine-entry.ts), and
 # the X.509 library that makes the TLS certificate a third (provider/self-signed.ts, used only when
 # no cached certificate can be reused): every start reads, hashes and loads all of main.js, so it
-# carries only what the handshake needs.
+# carries only what the handshake needs. The protocol is static code of its own (protocol-static.js,
+# scripts/build-protocol.ts): protobufjs with its parser, which only the source tree uses, stays out,
+# and so does @grpc/proto-loader, which grpc-js loads only for channelz and ORCA (neither is served).
 node_modules/.bin/esbuild provider/main.ts --bundle --platform=node --target=node20 --minify \
-  --main-fields=module,main $sourcemap --external:./engine-entry --external:./self-signed --outfile="$build.tmp/main.js" --log-level=warning
+  --main-fields=module,main $sourcemap --external:./engine-entry --external:./self-signed \
+  --external:protobufjs --external:@grpc/proto-loader --outfile="$build.tmp/main.js" --log-level=warning
+node_modules/.bin/tsx scripts/build-protocol.ts "$build.tmp/protocol-static.js" $sourcemap
 node_modules/.bin/esbuild provider/engine-entry.ts --bundle --platform=node --target=node20 --minify \
   --main-fields=module,main $sourcemap --outfile="$build.tmp/engine-entry.js" --log-level=warning
 node_modules/.bin/esbuild provider/self-signed.ts --bundle --platform=node --target=node20 --minify \
@@ -35,8 +40,4 @@ node_modules/.bin/esbuild provider/self-signed.ts --bundle --platform=node --tar
 # What the launcher runs: loads main.js (and later engine-entry.js) with a V8 code cache (provider/code-cache.ts).
 node_modules/.bin/esbuild provider/boot.ts --bundle --platform=node --target=node20 --minify \
   --external:./main --outfile="$build.tmp/boot.js" --log-level=warning
-cp provider/proto/*.proto "$build.tmp/proto/"
-# The descriptor the bundle loads instead of parsing .proto text at every start (provider/protocol.ts).
-node_modules/.bin/tsx -e 'require("fs").writeFileSync(process.argv[1], JSON.stringify(require("./provider/protocol").compileDescriptor()))' \
-  "$build.tmp/proto/descriptor.json"
 rm -rf "$build" && mv "$build.tmp" "$build"

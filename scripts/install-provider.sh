@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds terraform-provider-vic (one esbuild bundle plus its .proto files) and installs it into a
+# Builds terraform-provider-vic (its esbuild bundles, scripts/build-provider.sh) and installs it into a
 # Terraform / OpenTofu filesystem mirror, idempotently:
 #   scripts/install-provider.sh                 -> ~/.terraform.d/plugins (the implicit local mirror)
 #   scripts/install-provider.sh /path/to/mirror -> a mirror named in a CLI config's filesystem_mirror
@@ -24,10 +24,11 @@ iso="$VIC_CACHE/bootstrap/bootstrap.iso"
 [ -f "$iso" ] || log "no $iso yet (npm run setup builds it): VCHs will need bootstrap_iso set"
 for host in registry.terraform.io registry.opentofu.org; do
   target="$mirror/$host/vic-iac/vic/$version/${os}_${arch}"
-  mkdir -p "$target/proto"
+  mkdir -p "$target"
+  # Earlier versions shipped the .proto files; the protocol is compiled into protocol-static.js now.
+  rm -rf "$target/proto"
   cp "$build/"*.js "$target/"
   cp "$build/"*.js.map "$target/" 2>/dev/null || true
-  cp "$build/proto/"* "$target/proto/"
   # The bootstrap ISO container VMs boot; VCHs that name none get it uploaded (src/resources/bootstrap-iso.ts).
   [ -f "$iso" ] && cp "$iso" "$target/bootstrap.iso"
   launcher="$target/terraform-provider-vic_v$version"

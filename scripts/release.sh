@@ -2,9 +2,9 @@
 # `npm run release [out-dir]`: terraform-provider-vic as release artifacts, in the layout HashiCorp's
 # release tooling and `terraform providers mirror` produce (default out-dir: release/):
 #   terraform-provider-vic_<v>_<os>_<arch>.zip   one per platform (the provider is JavaScript, so
-#                                                 the zips hold the same files: the bundle, its proto/
-#                                                 descriptor, the bootstrap ISO and a launcher that
-#                                                 runs it with `node`)
+#                                                 the zips hold the same files: the bundles, the
+#                                                 bootstrap ISO and a launcher that runs them with
+#                                                 `node`)
 #   terraform-provider-vic_<v>_manifest.json     protocol versions, as a registry reads them
 #   terraform-provider-vic_<v>_SHA256SUMS        sha256 of the zips and the manifest
 #   mirror/<host>/vic-iac/vic/                   a provider mirror for registry.terraform.io and
@@ -30,9 +30,8 @@ bash scripts/build-provider.sh "$VIC_CACHE/provider-release" --no-sourcemap
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 pkg="$stage/pkg"
-mkdir -p "$pkg/proto"
+mkdir -p "$pkg"
 cp "$VIC_CACHE/provider-release/"*.js "$pkg/"
-cp "$VIC_CACHE/provider-release/proto/"* "$pkg/proto/"
 cp "$iso" "$pkg/bootstrap.iso"
 # Terraform runs the first file named terraform-provider-vic* in the package; node comes from PATH
 # (or VIC_NODE), since a release cannot know where the user's Node.js lives.

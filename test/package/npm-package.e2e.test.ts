@@ -113,7 +113,8 @@ describe('the npm package, packed and installed into a scratch project', () => {
       'dist/terraform-provider/boot.js',
       'dist/terraform-provider/main.js',
       'dist/terraform-provider/engine-entry.js',
-      'dist/terraform-provider/proto/descriptor.json',
+      'dist/terraform-provider/protocol-static.js',
+      'dist/terraform-provider/self-signed.js',
       'dist/bootstrap.iso',
     ]) {
       expect(files).toContain(f);

@@ -11,14 +11,15 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { generateServerCertificate, ServerCertificate } from '../../provider/auto-mtls';
-import { parseProtos, serviceDefinition } from '../../provider/protocol';
+import { parseProtos, reflectedProtocol, serviceDefinition } from '../../provider/protocol';
 import { MAGIC_COOKIE_VALUE } from '../../provider/serve';
 import { REPO, installProvider } from './terraform-cli';
 
-const root = parseProtos(join(REPO, 'provider/proto'));
-const Health = grpc.makeGenericClientConstructor(serviceDefinition(root, 'grpc.health.v1.Health'), 'Health');
-const Provider = grpc.makeGenericClientConstructor(serviceDefinition(root, 'tfplugin6.Provider'), 'Provider');
-const Controller = grpc.makeGenericClientConstructor(serviceDefinition(root, 'plugin.GRPCController'), 'GRPCController');
+// Reflection on the client, the static code in the installed provider: both sides of the wire are checked against each other.
+const protocol = reflectedProtocol(parseProtos(join(REPO, 'provider/proto')));
+const Health = grpc.makeGenericClientConstructor(serviceDefinition(protocol, 'grpc.health.v1.Health'), 'Health');
+const Provider = grpc.makeGenericClientConstructor(serviceDefinition(protocol, 'tfplugin6.Provider'), 'Provider');
+const Controller = grpc.makeGenericClientConstructor(serviceDefinition(protocol, 'plugin.GRPCController'), 'GRPCController');
 
 function launcher(): string {
   const dir = join(installProvider(), 'registry.terraform.io/vic-iac/vic/0.1.0/linux_amd64');

@@ -112,7 +112,7 @@ describe('terraform-provider-vic release artifacts', () => {
     execFileSync('sha256sum', ['--check', '--strict', '--quiet', `${NAME}_${VERSION}_SHA256SUMS`], { cwd: release });
     expect(JSON.parse(readFileSync(join(release, `${NAME}_${VERSION}_manifest.json`), 'utf8'))).toEqual({ version: 1, metadata: { protocol_versions: ['6.0'] } });
     const entries = execFileSync('unzip', ['-Z1', join(release, `${NAME}_${VERSION}_linux_amd64.zip`)], { encoding: 'utf8' }).trim().split('\n').sort();
-    expect(entries).toEqual(['boot.js', 'bootstrap.iso', 'engine-entry.js', 'main.js', 'proto/descriptor.json', 'proto/go-plugin.proto', 'proto/health.proto', 'proto/tfplugin6.proto', 'self-signed.js', `${NAME}_v${VERSION}`]);
+    expect(entries).toEqual(['boot.js', 'bootstrap.iso', 'engine-entry.js', 'main.js', 'protocol-static.js', 'self-signed.js', `${NAME}_v${VERSION}`]);
   });
 
   test('WHEN the release is made again from the same sources THEN the zips and SHA256SUMS are byte for byte the same', async () => {

@@ -8,10 +8,12 @@
  * per-user directory (src/private-cache.ts): V8 executes what it holds, so a directory other users can
  * write to is never used. A cache is named after the bundle's content and the Node version, so an
  * upgrade never loads a stale one; a missing or rejected cache is written when the process exits.
+ * Several caches of one bundle name are kept (the provider versions of different configurations run
+ * side by side), the least recently written pruned beyond CACHES_PER_BUNDLE.
  * VIC_PROVIDER_CODE_CACHE=0 turns it off.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import Module from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -52,8 +54,10 @@ export function loadBundle(file: string, env: NodeJS.ProcessEnv = process.env): 
     Modules.enableCompileCache(dir);
     return { exports: requireFile(file), compiled: 'node-compile-cache' };
   }
-  const source = readFileSync(file, 'utf8');
-  const key = createHash('sha256').update(process.version).update(process.arch).update(source).digest('hex').slice(0, 16);
+  // Hashed as read: hashing the decoded string would encode it back to UTF-8 first.
+  const bytes = readFileSync(file);
+  const key = createHash('sha256').update(process.version).update(process.arch).update(bytes).digest('hex').slice(0, 16);
+  const source = bytes.toString('utf8');
   const name = basename(file);
   const cacheFile = join(dir, `${name}-${key}.v8`);
   let cachedData: Buffer | undefined;
@@ -76,11 +80,49 @@ export function loadBundle(file: string, env: NodeJS.ProcessEnv = process.env): 
   return { exports: mod.exports, compiled: accepted ? 'cached' : 'source' };
 }
 
+/**
+ * Caches kept per bundle name: two installed provider versions (or a release and a development build)
+ * used in turn would otherwise evict each other's cache at every start.
+ */
+export const CACHES_PER_BUNDLE = 4;
+/** A temporary file this old was left by a process that died between writing and renaming it. */
+const ABANDONED_TEMP_MS = 600_000;
+
 function writeCodeCache(dir: string, name: string, cacheFile: string, script: Script): void {
-  try {
-    for (const old of readdirSync(dir)) if (old.startsWith(`${name}-`) && old.endsWith('.v8') && join(dir, old) !== cacheFile) unlinkSync(join(dir, old));
-  } catch {
-    // an old cache left behind only takes space
-  }
+  // Written first (a temporary file, then a rename): a start running at the same time reads a whole
+  // cache or none, and the pruning below never counts a cache being written.
   writePrivateFile(dir, basename(cacheFile), script.createCachedData());
+  pruneCodeCaches(dir, name);
+}
+
+/** Removes the caches of `name` beyond CACHES_PER_BUNDLE, oldest first, and abandoned temporary files. */
+export function pruneCodeCaches(dir: string, name: string, now = Date.now()): void {
+  const caches: { file: string; mtimeMs: number }[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const cache = entry.startsWith(`${name}-`) && entry.endsWith('.v8');
+    const temporary = entry.startsWith(`.${name}-`);
+    if (!cache && !temporary) continue;
+    const file = join(dir, entry);
+    try {
+      const { mtimeMs } = statSync(file);
+      if (cache) caches.push({ file, mtimeMs });
+      else if (now - mtimeMs > ABANDONED_TEMP_MS) unlinkSync(file);
+    } catch {
+      // removed by a concurrent start in the meantime
+    }
+  }
+  caches.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  for (const { file } of caches.slice(CACHES_PER_BUNDLE)) {
+    try {
+      unlinkSync(file);
+    } catch {
+      // removed by a concurrent start in the meantime; a cache left behind only takes space
+    }
+  }
 }

@@ -3,7 +3,7 @@
  * Node processes: the cache is written when a process exits and only read back by a later one.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -52,14 +52,51 @@ describe('loadBundle (V8 code cache)', () => {
     expect(await load()).toEqual({ compiled: 'cached', value: 'hello, cache from main.js' });
   }, 60_000);
 
-  it('GIVEN a new version of the bundle WHEN started THEN the old cache is not used, and it is replaced', async () => {
+  it('GIVEN a new version of the bundle WHEN started THEN the old cache is not used; both versions keep their cache', async () => {
     await load();
     const [old] = cacheFiles();
     writeBundle('bonjour');
     expect(await load()).toEqual({ compiled: 'source', value: 'bonjour, cache from main.js' });
-    expect(cacheFiles()).toHaveLength(1);
-    expect(cacheFiles()[0]).not.toBe(old);
+    expect(cacheFiles()).toHaveLength(2);
+    expect(cacheFiles()).toContain(old);
+    expect(await load()).toEqual({ compiled: 'cached', value: 'bonjour, cache from main.js' });
+    // Two installed versions used in turn (two configurations pinning different versions) no longer evict each other.
+    writeBundle('hello');
+    expect(await load()).toEqual({ compiled: 'cached', value: 'hello, cache from main.js' });
+  }, 60_000);
+
+  it('GIVEN more versions than CACHES_PER_BUNDLE WHEN each has run THEN only the most recently written caches stay, and abandoned temporary files go', async () => {
+    const { CACHES_PER_BUNDLE } = await import('../../provider/code-cache');
+    const versions = Array.from({ length: CACHES_PER_BUNDLE + 2 }, (_, i) => `version ${i}`);
+    for (const v of versions) {
+      writeBundle(v);
+      expect((await load()).compiled).toBe('source');
+      // mtime order must not depend on the file system's timestamp resolution
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(cacheFiles()).toHaveLength(CACHES_PER_BUNDLE);
+    // A process killed between writing its cache and renaming it leaves a temporary file behind.
+    const abandoned = join(cacheDir(), '.main.js-0123456789abcdef.v8.deadbeef');
+    writeFileSync(abandoned, 'partial');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    utimesSync(abandoned, hourAgo, hourAgo);
+    writeBundle(versions[0]);
+    expect((await load()).compiled).toBe('source');
+    expect(cacheFiles()).toHaveLength(CACHES_PER_BUNDLE);
+    expect(readdirSync(cacheDir())).not.toContain('.main.js-0123456789abcdef.v8.deadbeef');
+    // The newest versions are the ones still cached.
+    writeBundle(versions[versions.length - 1]);
     expect((await load()).compiled).toBe('cached');
+    writeBundle(versions[1]);
+    expect((await load()).compiled).toBe('source');
+  }, 120_000);
+
+  it('GIVEN several first starts at once WHEN they exit THEN one whole cache is left, which the next start uses', async () => {
+    const results = await Promise.all([load(), load(), load(), load()]);
+    expect(results.map((r) => r.value)).toEqual(Array(4).fill('hello, cache from main.js'));
+    expect(cacheFiles()).toHaveLength(1);
+    expect(readdirSync(cacheDir()).filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(await load()).toEqual({ compiled: 'cached', value: 'hello, cache from main.js' });
   }, 60_000);
 
   it('GIVEN a damaged cache file WHEN started THEN V8 refuses it, the bundle runs from source and the cache is rewritten', async () => {

@@ -27,7 +27,8 @@ function staticMessages(): Promise<string> {
     ...['--target', 'static-module', '--wrap', 'commonjs', '--path', PROTO_DIR],
     // The same object shapes as reflection with keepCase: snake_case field names (provider/codec.ts reads them).
     '--keep-case',
-    // Only what the services call: no verify (fromObject checks), no create, delimited forms, type URLs or RPC classes.
+    // Only what serviceDefinition calls (encode, decode, fromObject, toObject), as reflection does: no
+    // verify, create, delimited forms, type URLs or RPC classes.
     ...['--no-create', '--no-verify', '--no-delimited', '--no-typeurl', '--no-service', '--no-comments', '--no-beautify'],
     ...PROTO_FILES,
   ];

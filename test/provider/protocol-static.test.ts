@@ -51,7 +51,13 @@ describe('the static plugin protocol (protocol-static.js)', () => {
 
   it('GIVEN the .proto files THEN it serves the same services and RPCs, streaming ones included', () => {
     expect(generated.services).toEqual(reflected.services);
-    expect(Object.keys(generated.services).sort()).toEqual(['grpc.health.v1.Health', 'plugin.GRPCBroker', 'plugin.GRPCController', 'plugin.GRPCStdio', 'tfplugin6.Provider']);
+    expect(Object.keys(generated.services).sort()).toEqual([
+      'grpc.health.v1.Health',
+      'plugin.GRPCBroker',
+      'plugin.GRPCController',
+      'plugin.GRPCStdio',
+      'tfplugin6.Provider',
+    ]);
     expect(generated.services['plugin.GRPCBroker']).toEqual([
       { name: 'StartStream', requestType: 'plugin.ConnInfo', responseType: 'plugin.ConnInfo', requestStream: true, responseStream: true },
     ]);

@@ -40,7 +40,7 @@ import { containerVm, type ContainerVmAttrs } from './container-vm';
 import { ResourceError } from './errors';
 import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig } from './guest-config';
 import { plannedImageKey, storedImageKey } from './image.lifecycle';
-import { VOLATILE, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
+import { VOLATILE, handedRowKey, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
 import { PlacementError, collectPlacement, networkOf } from './placement';
 import { isUnknown, type Attrs, type PlannedAttrs, type Problem, type Unknown, type Value } from './schema';
 import { parseVolumeId, resolveMounts, type MountedVolume } from './volume.lifecycle';
@@ -387,7 +387,10 @@ async function containerWithId(ctx: LifecycleContext, vchId: string, id: string,
   const hinted = moid ? await readVm(ctx.client, moRef('VirtualMachine', moid)) : undefined;
   // A MOID names another VM once this one is gone or registered again: the UUID decides.
   const vm = hinted?.uuid === uuid ? hinted : await vmByUuid(ctx.client, uuid);
-  return vm && isOurs(vm, vchId) ? vm : undefined;
+  if (!vm || !isOurs(vm, vchId)) return undefined;
+  // A command over one container (docker start, stop) changes it next: that change reads it no more.
+  ctx.hand(handedRowKey(vm.moid), vm);
+  return vm;
 }
 
 /** Looks for the VM a create whose reply was lost made; the server may still be finishing it. */
@@ -473,11 +476,13 @@ function specOf(config: ContainerVmAttrs, networks: string[], uuid: string): Att
   return spec;
 }
 
-async function setPower(client: VimClient, vm: ManagedObjectReference, want: unknown, now: string): Promise<void> {
+/** Powers the VM as asked; returns the power state its own task left it in, undefined when it took none or vSphere refused it (InvalidPowerState: changed meanwhile). */
+async function setPower(client: VimClient, vm: ManagedObjectReference, want: unknown, now: string): Promise<string | undefined> {
   const on = now === 'poweredOn';
-  const ignoreState = (e: unknown) => (isFault(e, 'InvalidPowerState') ? undefined : Promise.reject(e));
-  if (want === 'running' && !on) await powerOnVm(client, vm).catch(ignoreState);
-  if (want === 'stopped' && on) await powerOffVm(client, vm).catch(ignoreState);
+  const refused = (e: unknown) => (isFault(e, 'InvalidPowerState') ? false : Promise.reject(e));
+  if (want === 'running' && !on) return (await powerOnVm(client, vm).then(() => true, refused)) ? 'poweredOn' : undefined;
+  if (want === 'stopped' && on) return (await powerOffVm(client, vm).then(() => true, refused)) ? 'poweredOff' : undefined;
+  return undefined;
 }
 
 async function afterChange(client: VimClient, ref: ManagedObjectReference, config: ContainerVmAttrs): Promise<Attrs> {
@@ -522,7 +527,12 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
         : {}),
     });
   }
-  if (!keepEnded) await setPower(client, ref, config.power_state, powerState);
+  const powered = keepEnded ? undefined : await setPower(client, ref, config.power_state, powerState);
+  if (powered && !hardware && !labelsChanged && !mustRunChanged) {
+    // Only the power changed, by a task that succeeded: the VM is the row just read, powered as
+    // asked (what the guest reports next, the next read shows).
+    return stateOfVm({ ...vm, powerState: powered, ...(powered === 'poweredOn' ? {} : { ipAddresses: [] }) }, { secrets: { known: config }, asked: config.power_state });
+  }
   return afterChange(client, ref, config);
 }
 
@@ -1003,7 +1013,9 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   },
 
   async update(ctx, prior, config) {
-    const vm = await readVm(ctx.client, moRef('VirtualMachine', String(prior.moid)));
+    const moid = String(prior.moid);
+    const handed = ctx.take<VmRow>(handedRowKey(moid));
+    const vm = handed?.uuid === String(prior.id ?? '').toLowerCase() ? handed : await readVm(ctx.client, moRef('VirtualMachine', moid));
     if (!vm) throw new ResourceError(`container VM "${prior.name}" (${String(prior.moid)}) no longer exists; refresh and plan again to re-create it`);
     await reattachVolumes(ctx, vm, config);
     return reconcile(ctx, vm, config, prior);

@@ -531,6 +531,8 @@ export class DockerEndpoint {
       const stored = await this.findImage(image, command, listed);
       const plan = await command.plan('container_vm', null, { ...config, image_id: String(stored.id) });
       const text = problemsText(plan.problems);
+      // An image of the kept listing the store no longer has: deleted since, look again.
+      if (text && listed === 'kept' && plan.problems.some((p) => p.path[0] === 'image_id')) throw new Error(text);
       if (text) throw badRequest(text);
       return (await command.apply(plan)) as Attrs;
     };

@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
-import { inspectStoredImage, imageLayout, type ImageMetadata } from '../images';
+import { inspectStoredImage, imageLayout, type ImageMetadata, type ImageStore, type StoredImageState } from '../images';
 import {
   isDuplicateName,
   isFault,
@@ -415,11 +415,32 @@ async function vchMarker(ctx: LifecycleContext, vchId: string): Promise<VchMarke
   return marker;
 }
 
+/**
+ * What the store holds of an image, looked at once per command. A complete image never changes
+ * (content-addressed), so its metadata is a lasting lookup; but it may have been deleted since an
+ * earlier command read it, and the simulator, unlike ESX, makes a VM over a parent disk that is
+ * gone: a kept image is checked by one HEAD of its descriptor, not read again.
+ */
+async function imageInStore(ctx: LifecycleContext, store: ImageStore, digest: string): Promise<StoredImageState> {
+  const lastingKey = `image-metadata:${store.description}:${digest}`;
+  let fresh = false;
+  const kept = await ctx.memo(lastingKey, async () => {
+    fresh = true;
+    return inspectStoredImage(store, digest);
+  });
+  if (kept.state !== 'complete') {
+    ctx.forget(lastingKey);
+    return kept;
+  }
+  if (fresh || (await store.size(imageLayout(digest).descriptor)) === kept.metadata.descriptor_bytes) return kept;
+  ctx.forget(lastingKey);
+  return inspectStoredImage(store, digest);
+}
+
 async function storedImage(ctx: LifecycleContext, marker: VchMarker, digest: string): Promise<ImageMetadata> {
   const store = imageStoreOf(ctx.client, marker);
-  // Content-addressed: a complete image never changes, so one look per process is enough.
   const key = storedImageKey(store, digest);
-  const stored = await ctx.memo(key, () => inspectStoredImage(store, digest));
+  const stored = await ctx.memo(key, () => imageInStore(ctx, store, digest));
   if (stored.state !== 'complete') ctx.forget(key);
   if (stored.state !== 'complete') {
     const why = stored.state === 'absent' ? 'is not in' : `is only partly in (${stored.reason})`;

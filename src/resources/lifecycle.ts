@@ -12,12 +12,12 @@ export const VOLATILE = 'volatile:';
 
 /**
  * Memo keys (prefixes) whose lookups stay true until vSphere refuses what they found: a VCH's marker
- * (which the VCH's own changes forget), a network's backing, the key of vic-iac's custom field. A
- * front end that serves many short commands keeps them across its commands (CommandOptions.lasting);
- * a refusal makes it drop them and look again. A stored image is not one: the simulator makes a VM
- * whose parent disk is gone, so only a look at the store tells an image deleted since.
+ * (which the VCH's own changes forget), a network's backing, a complete content-addressed image's
+ * metadata (whose disk each command still looks for), the key of vic-iac's custom field. A front end
+ * that serves many short commands keeps them across its commands (CommandOptions.lasting); a refusal
+ * makes it drop them and look again.
  */
-export const LASTING_MEMOS: readonly string[] = ['vch:', 'network:', 'datacenter-of:', 'container-vm:created-field'];
+export const LASTING_MEMOS: readonly string[] = ['vch:', 'network:', 'image-metadata:', 'datacenter-of:', 'container-vm:created-field'];
 
 export function isLastingMemo(key: string): boolean {
   return LASTING_MEMOS.some((prefix) => key.startsWith(prefix));

@@ -488,8 +488,13 @@ export class DockerEndpoint {
     const image = body.Image;
     if (!image) throw badRequest('no image given: docker create <image>');
     const name = query.get('name') || generatedName();
-    const taken = await engine.findIn('container_vm', this.vch.id, { name });
-    if (taken) throw nameInUse(name, taken);
+    // Looked up while the create is planned: a name in use is still the answer, before any other.
+    const taken = engine.findIn('container_vm', this.vch.id, { name });
+    taken.catch(() => undefined);
+    const nameFree = async () => {
+      const holder = await taken;
+      if (holder) throw nameInUse(name, holder);
+    };
     const config: Attrs = {
       vch_id: this.vch.id,
       name,
@@ -525,11 +530,15 @@ export class DockerEndpoint {
     const network = host.NetworkMode;
     if (network && network !== 'default' && network !== 'bridge') config.networks = [network];
 
+    // Volumes are made only for a create that can happen.
+    if (binds.length > 0) await nameFree();
     const mounts = await this.volumes.mountsFor(engine, binds);
     if (mounts.volumes.length > 0) config.volumes = mounts.volumes;
     const attempt = async (command: Engine, listed: 'now' | 'kept'): Promise<Attrs> => {
-      const stored = await this.findImage(image, command, listed);
-      const plan = await command.plan('container_vm', null, { ...config, image_id: String(stored.id) });
+      const planned = this.findImage(image, command, listed).then((stored) => command.plan('container_vm', null, { ...config, image_id: String(stored.id) }));
+      planned.catch(() => undefined);
+      await nameFree();
+      const plan = await planned;
       const text = problemsText(plan.problems);
       // An image of the kept listing the store no longer has: deleted since, look again.
       if (text && listed === 'kept' && plan.problems.some((p) => p.path[0] === 'image_id')) throw new Error(text);

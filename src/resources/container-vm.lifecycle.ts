@@ -369,8 +369,16 @@ function holderMemo(ctx: LifecycleContext, uuid: string): Promise<VmRow | undefi
  * the VM its new name before the marker (FindChild). Neither lookup grows with the pool.
  */
 async function containerNamed(ctx: LifecycleContext, vchId: string, name: string): Promise<VmRow | undefined> {
+  // Both lookups at once: a name no container has (every create's) needs both answers.
+  const byFolder = namedInFolder(ctx, vchId, name);
+  byFolder.catch(() => undefined);
   const { holder } = await chooseUuid(vchId, name, (u) => holderMemo(ctx, u));
   if (holder && isOurs(holder, vchId, name)) return holder;
+  return byFolder;
+}
+
+/** The container VM named `name` in the VCH's folder (its VM's name, which a rename sets first). */
+async function namedInFolder(ctx: LifecycleContext, vchId: string, name: string): Promise<VmRow | undefined> {
   const marker = await vchMarker(ctx, vchId);
   if (!marker.folder_id) {
     // No folder of its own (a standalone host): one read of the pool tells.

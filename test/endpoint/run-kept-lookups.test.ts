@@ -133,4 +133,45 @@ describe('docker run -d with lookups kept across requests', () => {
       await engine.close();
     }
   });
+
+  test('GIVEN an endpoint that has run a container WHEN docker run -d runs again THEN it reads neither the VCH, its image store, its networks nor the custom fields again: the VM is made, marked and powered on', async () => {
+    const calls: SoapLogEvent[] = [];
+    const sim = bed().sim;
+    const client = await VimClient.connect({
+      url: sim.url,
+      username: sim.username,
+      password: sim.password,
+      thumbprint: sim.thumbprint,
+      log: (e) => calls.push(e),
+      logBodies: true,
+    });
+    const engine = new VsphereEngine(client, { lifecycles });
+    const served = await serveEndpoint({ engine, vch: String(bed().vch.name), host: '127.0.0.1', port: 0, tls: readServerTls(bed().certDir), version: 't' });
+    try {
+      const docker = (args: string[]) => runProcess('docker', args, { ...bed().env, DOCKER_HOST: `tcp://127.0.0.1:${served.port}` }, { timeoutMs: 60_000 });
+      expect((await docker(['run', '-d', '--name', 'kept-first', bed().image])).code).toBe(0);
+      calls.length = 0;
+      const r = await docker(['run', '-d', '--name', 'kept-second', bed().image]);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      const read = (type: string) => calls.filter((c) => /^RetrieveProperties/.test(c.method) && (c.requestXml ?? '').includes(`<type>${type}</type>`)).length;
+      expect({
+        pools: read('ResourcePool'),
+        datastores: read('Datastore'),
+        networks: read('Network'),
+        customFields: read('CustomFieldsManager'),
+        storeListings: calls.filter((c) => c.method.startsWith('SearchDatastore')).length,
+      }).toEqual({ pools: 0, datastores: 0, networks: 0, customFields: 0, storeListings: 0 });
+      expect(calls.filter((c) => ['CreateVM_Task', 'SetField', 'PowerOnVM_Task'].includes(c.method)).map((c) => c.method)).toEqual([
+        'CreateVM_Task',
+        'SetField',
+        'PowerOnVM_Task',
+      ]);
+      // The wait the CLI opens before the start looks the container up; the start reads it once
+      // (its lookup hands the VM to the power-on, and the power-on's success is the new state).
+      expect(read('VirtualMachine')).toBe(2);
+    } finally {
+      await served.close();
+      await engine.close();
+    }
+  });
 });

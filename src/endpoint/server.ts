@@ -57,6 +57,13 @@ export interface EndpointOptions {
   readonly version: string;
   /** How often a wait, a follow or --rm looks at vSphere again. */
   readonly pollMs?: number;
+  /**
+   * How long the lookups kept across requests (the VCH's marker, its networks, its images) are
+   * trusted before they are looked up again, whatever vSphere says: a VCH changed in place by its
+   * IaC state (its bridge network, its bootstrap ISO) refuses nothing, so its creates see the
+   * change within this time. Default 60 s.
+   */
+  readonly keptLookupsMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -168,6 +175,8 @@ export class DockerEndpoint {
    * again once, when vSphere refuses a create made with them.
    */
   private readonly lasting = new Map<string, Promise<unknown>>();
+  /** When the kept lookups were started afresh (see KEPT_LOOKUPS_MS). */
+  private keptSince = 0;
   /** The VCH's images as last listed: a create looks its image up here, and lists again when it is not there. */
   private imageList?: Promise<Attrs[]>;
   private readonly volumes = new DockerVolumes(
@@ -217,6 +226,10 @@ export class DockerEndpoint {
 
   /** An engine for one request: its plans and lookups ask vSphere per object, never for the whole VCH. */
   private command(): Engine {
+    if (Date.now() - this.keptSince > (this.options.keptLookupsMs ?? KEPT_LOOKUPS_MS)) {
+      this.forgetLookups();
+      this.keptSince = Date.now();
+    }
     return this.options.engine.forCommand({ lookups: 'each', lasting: this.lasting });
   }
 
@@ -1205,6 +1218,9 @@ export class DockerEndpoint {
 }
 
 const ZERO = '0001-01-01T00:00:00Z';
+
+/** EndpointOptions.keptLookupsMs's default. */
+const KEPT_LOOKUPS_MS = 60_000;
 
 /**
  * Up to this many containers waited on, a look reads each of them (a round trip each, in

@@ -8,7 +8,7 @@
 import { VsphereEngine } from '../../src/engine/engine';
 import { readServerTls } from '../../src/endpoint/certs';
 import { serveEndpoint } from '../../src/endpoint/serve';
-import type { Attrs } from '../../src/resources';
+import { declarationFor, type Attrs } from '../../src/resources';
 import { lifecycles } from '../../src/resources/lifecycle-registry';
 import { VimClient, moRef, type SoapLogEvent } from '../../src/vsphere';
 import { destroyVm, powerOffVm } from '../../src/vsphere/virtual-machine';
@@ -172,6 +172,43 @@ describe('docker run -d with lookups kept across requests', () => {
     } finally {
       await served.close();
       await engine.close();
+    }
+  });
+
+  test("GIVEN an endpoint that keeps its lookups 300 ms WHEN the VCH's bridge network is changed in place through the engine THEN a docker run after that time joins the new one", async () => {
+    const engine = bed().engine;
+    const served = await serveEndpoint({
+      engine,
+      vch: String(bed().vch.name),
+      host: '127.0.0.1',
+      port: 0,
+      tls: readServerTls(bed().certDir),
+      version: 't',
+      keptLookupsMs: 300,
+    });
+    try {
+      const docker = async (args: string[]) => {
+        const r = await runProcess('docker', args, { ...bed().env, DOCKER_HOST: `tcp://127.0.0.1:${served.port}` }, { timeoutMs: 60_000 });
+        expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
+        return r.stdout.trim();
+      };
+      const networksOf = (name: string) => docker(['inspect', '--format', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', name]);
+      await docker(['run', '-d', '--name', 'bridge-before', bed().image]);
+      expect(await networksOf('bridge-before')).toBe('VM Network');
+
+      const command = engine.forCommand();
+      const [vch] = await command.read([{ type: 'virtual_container_host', state: bed().vch }]);
+      const schema = declarationFor('virtual_container_host').schema;
+      const inputs = Object.fromEntries(Object.entries(vch!).filter(([k, v]) => v !== null && !(schema[k]?.computed && !schema[k]?.optional)));
+      const plan = await command.plan('virtual_container_host', vch, { ...inputs, bridge_network: 'DC0_DVPG0' });
+      expect({ action: plan.action, problems: plan.problems }).toEqual({ action: 'update', problems: [] });
+      await command.apply(plan);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+
+      await docker(['run', '-d', '--name', 'bridge-after', bed().image]);
+      expect(await networksOf('bridge-after')).toBe('DC0_DVPG0');
+    } finally {
+      await served.close();
     }
   });
 });

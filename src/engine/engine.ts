@@ -403,12 +403,15 @@ export class VsphereEngine implements Engine {
   async rename(type: ResourceType, prior: Attrs, newName: string): Promise<Attrs> {
     const l = this.lifecycle(type);
     if (!l.rename) throw new ResourceError(`a ${type} cannot be renamed in place; change its name in the configuration to replace it`);
+    // A change: what a lookup read before it is not handed on.
+    this.handed.clear();
     return l.rename(this.context({}, type, newName), prior, newName);
   }
 
   async signal(type: ResourceType, prior: Attrs, signal: number): Promise<void> {
     const l = this.lifecycle(type);
     if (!l.signal) throw new ResourceError(`a ${type} runs no process to signal`);
+    this.handed.clear();
     return l.signal(this.context({}, type, String(prior.name ?? '')), prior, signal);
   }
 

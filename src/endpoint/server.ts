@@ -170,9 +170,10 @@ export class DockerEndpoint {
    */
   private readonly known = new Map<string, { readonly uuid: string; readonly moid: string }>();
   /**
-   * Lookups kept for the endpoint's life (CommandOptions.lasting: the VCH's marker, its networks,
-   * its images' metadata), so a create costs the calls that make the VM. Dropped, and looked up
-   * again once, when vSphere refuses a create made with them.
+   * Lookups kept across requests (CommandOptions.lasting: the VCH's marker, its networks, its
+   * images' metadata), so a create costs little more than the calls that make the VM. Dropped when
+   * vSphere refuses a create made with them (which then tries once more), and when they are older
+   * than keptLookupsMs.
    */
   private readonly lasting = new Map<string, Promise<unknown>>();
   /** When the kept lookups were started afresh (see KEPT_LOOKUPS_MS). */
@@ -552,6 +553,8 @@ export class DockerEndpoint {
       planned.catch(() => undefined);
       await nameFree();
       const plan = await planned;
+      // Another creator took the name since the lookup: docker's answer for a name in use.
+      if (heldByAnother(plan)) await this.refuseHeldName(name);
       const text = problemsText(plan.problems);
       // An image of the kept listing the store no longer has: deleted since, look again.
       if (text && listed === 'kept' && plan.problems.some((p) => p.path[0] === 'image_id')) throw new Error(text);
@@ -567,23 +570,26 @@ export class DockerEndpoint {
         // What the endpoint kept may be what vSphere refused (an image, a network or the VCH's
         // folder changed since): once more with everything looked up again. A create that got as
         // far as making the VM finds it again by its BIOS UUID and adopts it.
-        if (err instanceof ApiError || !keptLookups) throw err;
+        if (err instanceof ApiError || !keptLookups || heldByAnother(err)) throw err;
         this.forgetLookups();
         made = await attempt(this.command(), 'now');
       }
     } catch (err) {
       await this.volumes.undo(engine, mounts.made);
-      // Another creator took the name since the lookup (the create's FindByUuid found its VM).
-      if (heldByAnother(err)) {
-        const holder = await this.command().findIn('container_vm', this.vch.id, { name });
-        if (holder) throw nameInUse(name, holder);
-      }
+      // Another creator took the name since the plan (the create's FindByUuid found its VM).
+      if (heldByAnother(err)) await this.refuseHeldName(name);
       throw err;
     }
     const id = containerId(this.remember(made));
     this.lastState.set(id, 'created');
     this.emitContainer('create', made);
     sendJson(res, 201, { Id: id, Warnings: [] });
+  }
+
+  /** Docker's conflict for a name whose container VM another creator made, when a fresh lookup finds it. */
+  private async refuseHeldName(name: string): Promise<void> {
+    const holder = await this.command().findIn('container_vm', this.vch.id, { name });
+    if (holder) throw nameInUse(name, holder);
   }
 
   /** Applies the container's inputs with one attribute changed (power, labels) through the engine. */
@@ -1234,9 +1240,9 @@ function nameInUse(name: string, holder: Attrs): ApiError {
   );
 }
 
-/** A create refused because a finished container VM of that name holds its identity. */
-function heldByAnother(err: unknown): boolean {
-  const problems = (err as { problems?: readonly Problem[] }).problems;
+/** A plan or a create refused because a finished container VM of that name holds its identity. */
+function heldByAnother(refusal: unknown): boolean {
+  const problems = (refusal as { problems?: readonly Problem[] } | undefined)?.problems;
   return problems?.some((p) => p.summary === 'Container VM held by another resource') ?? false;
 }
 

@@ -22,6 +22,8 @@ export interface ServeOptions {
   readonly insecureRegistries?: readonly string[];
   readonly version: string;
   readonly pollMs?: number;
+  /** How long lookups are kept across requests (EndpointOptions.keptLookupsMs). */
+  readonly keptLookupsMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -49,6 +51,7 @@ export async function serveEndpoint(o: ServeOptions): Promise<RunningEndpoint> {
     insecureRegistries: o.insecureRegistries,
     version: o.version,
     pollMs: o.pollMs,
+    keptLookupsMs: o.keptLookupsMs,
     log: o.log,
   });
   await endpoint.start();

@@ -57,6 +57,13 @@ export interface EndpointOptions {
   readonly version: string;
   /** How often a wait, a follow or --rm looks at vSphere again. */
   readonly pollMs?: number;
+  /**
+   * How long the lookups kept across requests (the VCH's marker, its networks, its images) are
+   * trusted before they are looked up again, whatever vSphere says: a VCH changed in place by its
+   * IaC state (its bridge network, its bootstrap ISO) refuses nothing, so its creates see the
+   * change within this time. Default 60 s.
+   */
+  readonly keptLookupsMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -146,8 +153,8 @@ export class DockerEndpoint {
   readonly events = new EventLog();
   /** Containers started with --rm, removed once they exit (by whichever endpoint sees that first). */
   private readonly autoRemove = new Set<string>();
-  /** Who waits for the next look, and whether its client left (then it needs none). */
-  private readonly waiters = new Map<(vms: readonly Attrs[]) => void, () => boolean>();
+  /** Who waits for the next look, whether its client left (then it needs none), and the container it waits on. */
+  private readonly waiters = new Map<(vms: readonly Attrs[]) => void, { readonly gone: () => boolean; readonly id: string }>();
   private polling = false;
   /** A look asked for by a change (a stop, a kill), for its `die` event, whoever waits. */
   private lookWanted = false;
@@ -162,6 +169,17 @@ export class DockerEndpoint {
    * again, and a UUID no VM of the VCH holds is a container gone.
    */
   private readonly known = new Map<string, { readonly uuid: string; readonly moid: string }>();
+  /**
+   * Lookups kept across requests (CommandOptions.lasting: the VCH's marker, its networks, its
+   * images' metadata), so a create costs little more than the calls that make the VM. Dropped when
+   * vSphere refuses a create made with them (which then tries once more), and when they are older
+   * than keptLookupsMs.
+   */
+  private readonly lasting = new Map<string, Promise<unknown>>();
+  /** When the kept lookups were started afresh (see KEPT_LOOKUPS_MS). */
+  private keptSince = 0;
+  /** The VCH's images as last listed: a create looks its image up here, and lists again when it is not there. */
+  private imageList?: Promise<Attrs[]>;
   private readonly volumes = new DockerVolumes(
     () => this.vch.id,
     (engine) => this.containers(engine),
@@ -209,7 +227,11 @@ export class DockerEndpoint {
 
   /** An engine for one request: its plans and lookups ask vSphere per object, never for the whole VCH. */
   private command(): Engine {
-    return this.options.engine.forCommand({ lookups: 'each' });
+    if (Date.now() - this.keptSince > (this.options.keptLookupsMs ?? KEPT_LOOKUPS_MS)) {
+      this.forgetLookups();
+      this.keptSince = Date.now();
+    }
+    return this.options.engine.forCommand({ lookups: 'each', lasting: this.lasting });
   }
 
   private remember(vm: Attrs): Attrs {
@@ -480,16 +502,15 @@ export class DockerEndpoint {
     const image = body.Image;
     if (!image) throw badRequest('no image given: docker create <image>');
     const name = query.get('name') || generatedName();
-    const taken = await engine.findIn('container_vm', this.vch.id, { name });
-    if (taken) {
-      throw conflict(
-        `Conflict. The container name "/${name}" is already in use by container "${containerId(taken)}". You have to remove (or rename) that container to be able to reuse that name.`,
-      );
-    }
-    const stored = await this.findImage(image, engine);
+    // Looked up while the create is planned: a name in use is still the answer, before any other.
+    const taken = engine.findIn('container_vm', this.vch.id, { name });
+    taken.catch(() => undefined);
+    const nameFree = async () => {
+      const holder = await taken;
+      if (holder) throw nameInUse(name, holder);
+    };
     const config: Attrs = {
       vch_id: this.vch.id,
-      image_id: String(stored.id),
       name,
       power_state: 'stopped',
       labels: {
@@ -523,22 +544,52 @@ export class DockerEndpoint {
     const network = host.NetworkMode;
     if (network && network !== 'default' && network !== 'bridge') config.networks = [network];
 
+    // Volumes are made only for a create that can happen.
+    if (binds.length > 0) await nameFree();
     const mounts = await this.volumes.mountsFor(engine, binds);
     if (mounts.volumes.length > 0) config.volumes = mounts.volumes;
+    const attempt = async (command: Engine, listed: 'now' | 'kept'): Promise<Attrs> => {
+      const planned = this.findImage(image, command, listed).then((stored) => command.plan('container_vm', null, { ...config, image_id: String(stored.id) }));
+      planned.catch(() => undefined);
+      await nameFree();
+      const plan = await planned;
+      // Another creator took the name since the lookup: docker's answer for a name in use.
+      if (heldByAnother(plan)) await this.refuseHeldName(name);
+      const text = problemsText(plan.problems);
+      // An image of the kept listing the store no longer has: deleted since, look again.
+      if (text && listed === 'kept' && plan.problems.some((p) => p.path[0] === 'image_id')) throw new Error(text);
+      if (text) throw badRequest(text);
+      return (await command.apply(plan)) as Attrs;
+    };
     let made: Attrs;
     try {
-      const plan = await engine.plan('container_vm', null, config);
-      const text = problemsText(plan.problems);
-      if (text) throw badRequest(text);
-      made = (await engine.apply(plan)) as Attrs;
+      const keptLookups = this.lasting.size > 0 || this.imageList !== undefined;
+      try {
+        made = await attempt(engine, 'kept');
+      } catch (err) {
+        // What the endpoint kept may be what vSphere refused (an image, a network or the VCH's
+        // folder changed since): once more with everything looked up again. A create that got as
+        // far as making the VM finds it again by its BIOS UUID and adopts it.
+        if (err instanceof ApiError || !keptLookups || heldByAnother(err)) throw err;
+        this.forgetLookups();
+        made = await attempt(this.command(), 'now');
+      }
     } catch (err) {
       await this.volumes.undo(engine, mounts.made);
+      // Another creator took the name since the plan (the create's FindByUuid found its VM).
+      if (heldByAnother(err)) await this.refuseHeldName(name);
       throw err;
     }
     const id = containerId(this.remember(made));
     this.lastState.set(id, 'created');
     this.emitContainer('create', made);
     sendJson(res, 201, { Id: id, Warnings: [] });
+  }
+
+  /** Docker's conflict for a name whose container VM another creator made, when a fresh lookup finds it. */
+  private async refuseHeldName(name: string): Promise<void> {
+    const holder = await this.command().findIn('container_vm', this.vch.id, { name });
+    if (holder) throw nameInUse(name, holder);
   }
 
   /** Applies the container's inputs with one attribute changed (power, labels) through the engine. */
@@ -595,7 +646,7 @@ export class DockerEndpoint {
   private async offWithin(id: string, ms: number): Promise<Attrs | undefined> {
     const deadline = Date.now() + ms;
     while (Date.now() < deadline && !this.closed) {
-      const now = (await this.nextLook()).find((v) => containerId(v) === id);
+      const now = (await this.nextLook(id)).find((v) => containerId(v) === id);
       if (now && dockerState(now) !== 'running') return now;
     }
     return undefined;
@@ -731,6 +782,7 @@ export class DockerEndpoint {
       return condition === 'next-exit' && exited;
     };
     const settled = await this.until(
+      id,
       (vms) => {
         if (gone) return true;
         const now = vms.find((v) => containerId(v) === id);
@@ -747,10 +799,11 @@ export class DockerEndpoint {
   }
 
   /**
-   * Resolves once `check` says so over the VCH's containers (one shared poll for every waiter);
-   * false when the endpoint closes. A waiter whose client left (`gone`) is let go without a look.
+   * Resolves once `check` says so over the containers a look read, container `id` among them unless
+   * it is gone (one shared poll for every waiter); false when the endpoint closes. A waiter whose
+   * client left (`gone`) is let go without a look.
    */
-  private until(check: (vms: readonly Attrs[]) => boolean, gone: () => boolean = () => false): Promise<boolean> {
+  private until(id: string, check: (vms: readonly Attrs[]) => boolean, gone: () => boolean = () => false): Promise<boolean> {
     return new Promise((resolve) => {
       const waiter = (vms: readonly Attrs[]) => {
         if (this.closed) {
@@ -761,7 +814,7 @@ export class DockerEndpoint {
           resolve(true);
         }
       };
-      this.waiters.set(waiter, gone);
+      this.waiters.set(waiter, { gone, id });
       this.ensurePolling('waiter');
     });
   }
@@ -776,13 +829,13 @@ export class DockerEndpoint {
       this.lookWanted = false;
       // docker run -d opens a wait before the start and drops it once the container started: a
       // look for waiters that all left would read the whole VCH after every run, for no one.
-      for (const [w, gone] of [...this.waiters]) if (gone()) w([]);
+      for (const [w, { gone }] of [...this.waiters]) if (gone()) w([]);
       if (!wanted && !this.closed && this.waiters.size === 0 && this.autoRemove.size === 0 && this.events.listeners === 0) {
         this.polling = false;
         return;
       }
       try {
-        const vms = await this.containers(this.command());
+        const vms = await this.look(wanted);
         this.observe(vms);
         for (const w of [...this.waiters.keys()]) w(vms);
         await this.removeExited(vms);
@@ -800,6 +853,20 @@ export class DockerEndpoint {
     // read its container itself: its first look is pollMs later, by when the client may have left.
     const wait = why === 'waiter' ? this.pollMs : Math.max(0, this.lastTickAt + this.pollMs - Date.now());
     setTimeout(() => void tick(), wait).unref();
+  }
+
+  /**
+   * What a tick of the poll reads: the containers its waiters and --rm wait on, each by its id (a
+   * read per container, whatever the VCH holds), or the whole VCH in one listing when someone
+   * watches every container (`docker events`, the `die` of a stop or kill) or many are waited on.
+   */
+  private async look(everyone: boolean): Promise<Attrs[]> {
+    const engine = this.command();
+    const ids = new Set([...this.autoRemove, ...[...this.waiters.values()].map((w) => w.id)]);
+    const seen = [...ids].map((id) => this.known.get(id));
+    if (everyone || this.events.listeners > 0 || ids.size > FEW || seen.some((k) => k === undefined)) return this.containers(engine);
+    const found = await Promise.all(seen.map((k) => engine.findIn('container_vm', this.vch.id, { id: k!.uuid, moid: k!.moid })));
+    return found.filter((vm): vm is Attrs => vm !== null).map((vm) => this.remember(vm));
   }
 
   /** Containers that ended on their own (the guest powered off) since the last look: `die` events. */
@@ -918,7 +985,7 @@ export class DockerEndpoint {
     };
     for (;;) {
       // Asked first whether it still runs, then read: output written before it stopped is not missed.
-      const vms = await this.nextLook(o.gone);
+      const vms = await this.nextLook(id, o.gone);
       if (o.gone() || this.closed) return;
       const now = vms.find((v) => containerId(v) === id);
       const running = now !== undefined && dockerState(now) === 'running';
@@ -929,10 +996,10 @@ export class DockerEndpoint {
     o.next(reader.end());
   }
 
-  /** The VCH's containers at the next look the shared poll takes (none when the client left first). */
-  private nextLook(gone?: () => boolean): Promise<readonly Attrs[]> {
+  /** The containers of the next look the shared poll takes, `id` among them unless it is gone (none when the client left first). */
+  private nextLook(id: string, gone?: () => boolean): Promise<readonly Attrs[]> {
     return new Promise((resolve) => {
-      void this.until((vms) => {
+      void this.until(id, (vms) => {
         resolve(vms);
         return true;
       }, gone);
@@ -942,18 +1009,35 @@ export class DockerEndpoint {
   // ---------------------------------------------------------------------------------------------
   // Images
 
-  private async storedImages(engine: Engine): Promise<Attrs[]> {
-    return engine.listIn('image', this.vch.id);
+  /** The VCH's images as its store holds them now (and kept for the next create's lookup). */
+  private storedImages(engine: Engine): Promise<Attrs[]> {
+    const listed = engine.listIn('image', this.vch.id);
+    this.imageList = listed;
+    listed.catch(() => {
+      if (this.imageList === listed) this.imageList = undefined;
+    });
+    return listed;
   }
 
-  /** An image of the VCH's store by name (as pulled), by id or by an id prefix. */
-  private async findImage(ref: string, engine: Engine = this.command()): Promise<Attrs> {
-    const images = await this.storedImages(engine);
+  /** Drops what the endpoint keeps of vSphere's lookups: the next request looks again. */
+  private forgetLookups(): void {
+    this.lasting.clear();
+    this.imageList = undefined;
+  }
+
+  /**
+   * An image of the VCH's store by name (as pulled), by id or by an id prefix. `listed: 'kept'`
+   * takes the last listing when it has the image (a create: a stale answer fails the create, which
+   * then looks again); otherwise, and when it is not there, the store is listed.
+   */
+  private async findImage(ref: string, engine: Engine = this.command(), listed: 'now' | 'kept' = 'now'): Promise<Attrs> {
     const canonical = canonicalReference(ref);
     const hex = ref.replace(/^sha256:/, '');
-    const found =
+    const pick = (images: readonly Attrs[]) =>
       images.find((i) => canonical !== undefined && canonicalReference(String(i.reference)) === canonical) ??
       images.find((i) => /^[0-9a-f]{4,64}$/.test(hex) && String(i.id).slice(7).startsWith(hex));
+    const kept = listed === 'kept' && this.imageList ? pick(await this.imageList.catch(() => [])) : undefined;
+    const found = kept ?? pick(await this.storedImages(engine));
     if (!found) throw notFound(`No such image: ${ref}`);
     return found;
   }
@@ -1016,6 +1100,7 @@ export class DockerEndpoint {
     const text = problemsText(plan.problems);
     if (text) throw badRequest(text);
     await engine.apply(plan);
+    this.imageList = undefined;
     this.events.emit({ Type: 'image', Action: 'delete', Actor: { ID: String(image.id), Attributes: { name: String(image.reference) } } });
     sendJson(res, 200, [{ Untagged: displayReference(String(image.reference)) }, { Deleted: image.id }]);
   }
@@ -1059,6 +1144,7 @@ export class DockerEndpoint {
             id: layer,
           }),
       })) as Attrs;
+      this.imageList = undefined;
       line({ status: 'Pull complete', progressDetail: {}, id: layer });
       line({ status: `Digest: ${String(made.id)}` });
       line({ status: `Status: Downloaded newer image for ${reference}` });
@@ -1138,6 +1224,27 @@ export class DockerEndpoint {
 }
 
 const ZERO = '0001-01-01T00:00:00Z';
+
+/** EndpointOptions.keptLookupsMs's default. */
+const KEPT_LOOKUPS_MS = 60_000;
+
+/**
+ * Up to this many containers waited on, a look reads each of them (a round trip each, in
+ * parallel); beyond, one listing of the VCH costs less.
+ */
+const FEW = 8;
+
+function nameInUse(name: string, holder: Attrs): ApiError {
+  return conflict(
+    `Conflict. The container name "/${name}" is already in use by container "${containerId(holder)}". You have to remove (or rename) that container to be able to reuse that name.`,
+  );
+}
+
+/** A plan or a create refused because a finished container VM of that name holds its identity. */
+function heldByAnother(refusal: unknown): boolean {
+  const problems = (refusal as { problems?: readonly Problem[] } | undefined)?.problems;
+  return problems?.some((p) => p.summary === 'Container VM held by another resource') ?? false;
+}
 
 interface CreateBody {
   Image?: string;

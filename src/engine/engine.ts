@@ -3,7 +3,7 @@
  */
 import { consoleLogPath } from '../resources/console-log';
 import { Attrs, ConnectionSettings, Problem, ResourceType, UNKNOWN, containsUnknown, declarationFor, formatPath, validateAttrs } from '../resources';
-import { VOLATILE, type Lifecycle, type LifecycleContext } from '../resources/lifecycle';
+import { VOLATILE, isLastingMemo, type Lifecycle, type LifecycleContext } from '../resources/lifecycle';
 import { InventorySnapshot, takeSnapshot } from '../resources/snapshot';
 import { listManaged, type ManagedInventory } from '../resources/managed-inventory';
 import { VimClient, isNotFound, withTaskCancellation, type SoapLogger } from '../vsphere';
@@ -82,6 +82,8 @@ function serve(read: RefreshRead, keys: readonly string[], background = false): 
 
 export class VsphereEngine implements Engine {
   private readonly memos = new Map<string, Promise<unknown>>();
+  /** Values a lookup handed to the change that follows (LifecycleContext.hand). */
+  private readonly handed = new Map<string, unknown>();
   private readonly claims = new IdentityClaims();
   private readonly expectedObjects = new Set<string>();
   /** `type:id` of every object the front end's state holds in this command (see inState). */
@@ -94,7 +96,13 @@ export class VsphereEngine implements Engine {
     /** False for an engine of forCommand(): the session belongs to the engine that made it. */
     private readonly ownsSession = true,
     private readonly lookups: 'batched' | 'each' = 'batched',
+    /** Lasting lookups shared with the front end's other commands (CommandOptions.lasting). */
+    private readonly lasting?: Map<string, Promise<unknown>>,
   ) {}
+
+  private memoStore(key: string): Map<string, Promise<unknown>> {
+    return this.lasting && isLastingMemo(key) ? this.lasting : this.memos;
+  }
 
   private lifecycle(type: ResourceType): Lifecycle {
     const l = this.options.lifecycles.get(type);
@@ -108,16 +116,28 @@ export class VsphereEngine implements Engine {
       datacenter: this.options.datacenter,
       bootstrapIsoFile: this.options.bootstrapIsoFile,
       memo: <T>(key: string, lookup: () => Promise<T>): Promise<T> => {
-        let p = this.memos.get(key) as Promise<T> | undefined;
+        const store = this.memoStore(key);
+        let p = store.get(key) as Promise<T> | undefined;
         if (!p) {
           p = lookup();
-          this.memos.set(key, p);
-          p.catch(() => this.memos.delete(key));
+          store.set(key, p);
+          const kept = p;
+          p.catch(() => {
+            if (store.get(key) === kept) store.delete(key);
+          });
         }
         return p;
       },
       forget: (prefix: string) => {
-        for (const key of this.memos.keys()) if (key.startsWith(prefix)) this.memos.delete(key);
+        for (const store of this.lasting ? [this.memos, this.lasting] : [this.memos]) {
+          for (const key of store.keys()) if (key.startsWith(prefix)) store.delete(key);
+        }
+      },
+      hand: (key: string, value: unknown) => void this.handed.set(key, value),
+      take: <T>(key: string): T | undefined => {
+        const value = this.handed.get(key) as T | undefined;
+        this.handed.delete(key);
+        return value;
       },
       expect: (key: string) => void this.expectedObjects.add(key),
       expected: (key: string) => this.expectedObjects.has(key),
@@ -216,6 +236,15 @@ export class VsphereEngine implements Engine {
   }
 
   private async applyChange(change: PlannedChange, opts: ApplyOptions): Promise<Attrs | null> {
+    try {
+      return await this.applyOnce(change, opts);
+    } finally {
+      // Handed to this change or to none: what a later step reads, it reads again.
+      this.handed.clear();
+    }
+  }
+
+  private async applyOnce(change: PlannedChange, opts: ApplyOptions): Promise<Attrs | null> {
     // What this engine changes, a later read or plan must see.
     this.cached = undefined;
     this.poolRows = undefined;
@@ -374,17 +403,20 @@ export class VsphereEngine implements Engine {
   async rename(type: ResourceType, prior: Attrs, newName: string): Promise<Attrs> {
     const l = this.lifecycle(type);
     if (!l.rename) throw new ResourceError(`a ${type} cannot be renamed in place; change its name in the configuration to replace it`);
+    // A change: what a lookup read before it is not handed on.
+    this.handed.clear();
     return l.rename(this.context({}, type, newName), prior, newName);
   }
 
   async signal(type: ResourceType, prior: Attrs, signal: number): Promise<void> {
     const l = this.lifecycle(type);
     if (!l.signal) throw new ResourceError(`a ${type} runs no process to signal`);
+    this.handed.clear();
     return l.signal(this.context({}, type, String(prior.name ?? '')), prior, signal);
   }
 
   forCommand(options: CommandOptions = {}): Engine {
-    return new VsphereEngine(this.client, this.options, false, options.lookups ?? 'batched');
+    return new VsphereEngine(this.client, this.options, false, options.lookups ?? 'batched', options.lasting);
   }
 
   async close(): Promise<void> {

@@ -80,6 +80,13 @@ export interface ReadRequest {
 
 export interface CommandOptions {
   readonly lookups?: 'batched' | 'each';
+  /**
+   * Where the lookups the resources mark lasting (LASTING_MEMOS: a VCH's marker, a network's
+   * backing, a content-addressed image's metadata) are kept across commands, for a front end that
+   * serves many short commands (the Docker endpoint): pass the same map to every forCommand. Its
+   * owner clears it when vSphere refuses a change made with what it holds, and tries once more.
+   */
+  readonly lasting?: Map<string, Promise<unknown>>;
 }
 
 export interface Engine {

@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
-import { inspectStoredImage, imageLayout, type ImageMetadata } from '../images';
+import { inspectStoredImage, imageLayout, type ImageMetadata, type ImageStore, type StoredImageState } from '../images';
 import {
   isDuplicateName,
   isFault,
@@ -40,7 +40,7 @@ import { containerVm, type ContainerVmAttrs } from './container-vm';
 import { ResourceError } from './errors';
 import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig } from './guest-config';
 import { plannedImageKey, storedImageKey } from './image.lifecycle';
-import { VOLATILE, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
+import { VOLATILE, handedRowKey, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
 import { PlacementError, collectPlacement, networkOf } from './placement';
 import { isUnknown, type Attrs, type PlannedAttrs, type Problem, type Unknown, type Value } from './schema';
 import { parseVolumeId, resolveMounts, type MountedVolume } from './volume.lifecycle';
@@ -369,8 +369,16 @@ function holderMemo(ctx: LifecycleContext, uuid: string): Promise<VmRow | undefi
  * the VM its new name before the marker (FindChild). Neither lookup grows with the pool.
  */
 async function containerNamed(ctx: LifecycleContext, vchId: string, name: string): Promise<VmRow | undefined> {
+  // Both lookups at once: a name no container has (every create's) needs both answers.
+  const byFolder = namedInFolder(ctx, vchId, name);
+  byFolder.catch(() => undefined);
   const { holder } = await chooseUuid(vchId, name, (u) => holderMemo(ctx, u));
   if (holder && isOurs(holder, vchId, name)) return holder;
+  return byFolder;
+}
+
+/** The container VM named `name` in the VCH's folder (its VM's name, which a rename sets first). */
+async function namedInFolder(ctx: LifecycleContext, vchId: string, name: string): Promise<VmRow | undefined> {
   const marker = await vchMarker(ctx, vchId);
   if (!marker.folder_id) {
     // No folder of its own (a standalone host): one read of the pool tells.
@@ -387,7 +395,10 @@ async function containerWithId(ctx: LifecycleContext, vchId: string, id: string,
   const hinted = moid ? await readVm(ctx.client, moRef('VirtualMachine', moid)) : undefined;
   // A MOID names another VM once this one is gone or registered again: the UUID decides.
   const vm = hinted?.uuid === uuid ? hinted : await vmByUuid(ctx.client, uuid);
-  return vm && isOurs(vm, vchId) ? vm : undefined;
+  if (!vm || !isOurs(vm, vchId)) return undefined;
+  // A command over one container (docker start, stop) changes it next: that change reads it no more.
+  ctx.hand(handedRowKey(vm.moid), vm);
+  return vm;
 }
 
 /** Looks for the VM a create whose reply was lost made; the server may still be finishing it. */
@@ -412,11 +423,32 @@ async function vchMarker(ctx: LifecycleContext, vchId: string): Promise<VchMarke
   return marker;
 }
 
+/**
+ * What the store holds of an image, looked at once per command. A complete image never changes
+ * (content-addressed), so its metadata is a lasting lookup; but it may have been deleted since an
+ * earlier command read it, and the simulator, unlike ESX, makes a VM over a parent disk that is
+ * gone: a kept image is checked by one HEAD of its descriptor, not read again.
+ */
+async function imageInStore(ctx: LifecycleContext, store: ImageStore, digest: string): Promise<StoredImageState> {
+  const lastingKey = `image-metadata:${store.description}:${digest}`;
+  let fresh = false;
+  const kept = await ctx.memo(lastingKey, async () => {
+    fresh = true;
+    return inspectStoredImage(store, digest);
+  });
+  if (kept.state !== 'complete') {
+    ctx.forget(lastingKey);
+    return kept;
+  }
+  if (fresh || (await store.size(imageLayout(digest).descriptor)) === kept.metadata.descriptor_bytes) return kept;
+  ctx.forget(lastingKey);
+  return inspectStoredImage(store, digest);
+}
+
 async function storedImage(ctx: LifecycleContext, marker: VchMarker, digest: string): Promise<ImageMetadata> {
   const store = imageStoreOf(ctx.client, marker);
-  // Content-addressed: a complete image never changes, so one look per process is enough.
   const key = storedImageKey(store, digest);
-  const stored = await ctx.memo(key, () => inspectStoredImage(store, digest));
+  const stored = await ctx.memo(key, () => imageInStore(ctx, store, digest));
   if (stored.state !== 'complete') ctx.forget(key);
   if (stored.state !== 'complete') {
     const why = stored.state === 'absent' ? 'is not in' : `is only partly in (${stored.reason})`;
@@ -473,11 +505,13 @@ function specOf(config: ContainerVmAttrs, networks: string[], uuid: string): Att
   return spec;
 }
 
-async function setPower(client: VimClient, vm: ManagedObjectReference, want: unknown, now: string): Promise<void> {
+/** Powers the VM as asked; returns the power state its own task left it in, undefined when it took none or vSphere refused it (InvalidPowerState: changed meanwhile). */
+async function setPower(client: VimClient, vm: ManagedObjectReference, want: unknown, now: string): Promise<string | undefined> {
   const on = now === 'poweredOn';
-  const ignoreState = (e: unknown) => (isFault(e, 'InvalidPowerState') ? undefined : Promise.reject(e));
-  if (want === 'running' && !on) await powerOnVm(client, vm).catch(ignoreState);
-  if (want === 'stopped' && on) await powerOffVm(client, vm).catch(ignoreState);
+  const refused = (e: unknown) => (isFault(e, 'InvalidPowerState') ? false : Promise.reject(e));
+  if (want === 'running' && !on) return (await powerOnVm(client, vm).then(() => true, refused)) ? 'poweredOn' : undefined;
+  if (want === 'stopped' && on) return (await powerOffVm(client, vm).then(() => true, refused)) ? 'poweredOff' : undefined;
+  return undefined;
 }
 
 async function afterChange(client: VimClient, ref: ManagedObjectReference, config: ContainerVmAttrs): Promise<Attrs> {
@@ -522,7 +556,12 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
         : {}),
     });
   }
-  if (!keepEnded) await setPower(client, ref, config.power_state, powerState);
+  const powered = keepEnded ? undefined : await setPower(client, ref, config.power_state, powerState);
+  if (powered && !hardware && !labelsChanged && !mustRunChanged) {
+    // Only the power changed, by a task that succeeded: the VM is the row just read, powered as
+    // asked (what the guest reports next, the next read shows).
+    return stateOfVm({ ...vm, powerState: powered, ...(powered === 'poweredOn' ? {} : { ipAddresses: [] }) }, { secrets: { known: config }, asked: config.power_state });
+  }
   return afterChange(client, ref, config);
 }
 
@@ -1003,7 +1042,9 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   },
 
   async update(ctx, prior, config) {
-    const vm = await readVm(ctx.client, moRef('VirtualMachine', String(prior.moid)));
+    const moid = String(prior.moid);
+    const handed = ctx.take<VmRow>(handedRowKey(moid));
+    const vm = handed?.uuid === String(prior.id ?? '').toLowerCase() ? handed : await readVm(ctx.client, moRef('VirtualMachine', moid));
     if (!vm) throw new ResourceError(`container VM "${prior.name}" (${String(prior.moid)}) no longer exists; refresh and plan again to re-create it`);
     await reattachVolumes(ctx, vm, config);
     return reconcile(ctx, vm, config, prior);

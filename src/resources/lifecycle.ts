@@ -10,6 +10,27 @@ import type { InventorySnapshot } from './snapshot';
 /** Memo keys with this prefix hold what any change may outdate: the engine drops them on every apply. */
 export const VOLATILE = 'volatile:';
 
+/**
+ * Memo keys (prefixes) whose lookups stay true until vSphere refuses what they found: a VCH's marker
+ * (which the VCH's own changes forget), a network's backing, a complete content-addressed image's
+ * metadata (whose disk each command still looks for), the key of vic-iac's custom field. A front end
+ * that serves many short commands keeps them across its commands (CommandOptions.lasting); a refusal
+ * makes it drop them and look again.
+ */
+export const LASTING_MEMOS: readonly string[] = ['vch:', 'network:', 'image-metadata:', 'datacenter-of:', 'container-vm:created-field'];
+
+export function isLastingMemo(key: string): boolean {
+  return LASTING_MEMOS.some((prefix) => key.startsWith(prefix));
+}
+
+/**
+ * A VM row a lookup just read, handed to the change that follows it in the same command (the
+ * update of a `docker start` after its lookup): the change reads the VM once, not twice.
+ */
+export function handedRowKey(moid: string): string {
+  return `handed-row:${moid}`;
+}
+
 export interface LifecycleContext {
   readonly client: VimClient;
   /** The provider-level default datacenter, if any. */
@@ -26,6 +47,12 @@ export interface LifecycleContext {
    */
   readonly memo: <T>(key: string, lookup: () => Promise<T>) => Promise<T>;
   readonly forget: (prefix: string) => void;
+  /**
+   * Hands a value read by a lookup to the next change of this command (`take` returns it once);
+   * an apply drops what nobody took, so a later command never sees it.
+   */
+  readonly hand: (key: string, value: unknown) => void;
+  readonly take: <T>(key: string) => T | undefined;
   /**
    * Objects this command's plan will make (a replaced image's new digest, say), by a key the
    * resources agree on: the plan of a resource that uses one does not look for it in vSphere yet.

@@ -999,10 +999,14 @@ export class DockerEndpoint {
   /** The containers of the next look the shared poll takes, `id` among them unless it is gone (none when the client left first). */
   private nextLook(id: string, gone?: () => boolean): Promise<readonly Attrs[]> {
     return new Promise((resolve) => {
-      void this.until(id, (vms) => {
-        resolve(vms);
-        return true;
-      }, gone);
+      void this.until(
+        id,
+        (vms) => {
+          resolve(vms);
+          return true;
+        },
+        gone,
+      );
     });
   }
 

@@ -560,7 +560,10 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
   if (powered && !hardware && !labelsChanged && !mustRunChanged) {
     // Only the power changed, by a task that succeeded: the VM is the row just read, powered as
     // asked (what the guest reports next, the next read shows).
-    return stateOfVm({ ...vm, powerState: powered, ...(powered === 'poweredOn' ? {} : { ipAddresses: [] }) }, { secrets: { known: config }, asked: config.power_state });
+    return stateOfVm(
+      { ...vm, powerState: powered, ...(powered === 'poweredOn' ? {} : { ipAddresses: [] }) },
+      { secrets: { known: config }, asked: config.power_state },
+    );
   }
   return afterChange(client, ref, config);
 }

@@ -51,7 +51,10 @@ describe('docker run -d with lookups kept across requests', () => {
 
     // The endpoint answers 404 No such image; the docker CLI then pulls the image and creates again.
     const r = await bed().docker(['run', '-d', '--name', 'after-rmi', bed().image]);
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.stringContaining(`Unable to find image '${bed().image}' locally`) as unknown });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 0,
+      stderr: expect.stringContaining(`Unable to find image '${bed().image}' locally`) as unknown,
+    });
     expect(await bed().engine.listIn('image', String(bed().vch.id))).toHaveLength(1);
     expect(await ok(['inspect', '--format', '{{.State.Running}}', 'after-rmi'])).toBe('true');
   });
@@ -108,7 +111,15 @@ describe('docker run -d with lookups kept across requests', () => {
     });
     const engine = new VsphereEngine(client, { lifecycles });
     const pollMs = 200;
-    const served = await serveEndpoint({ engine, vch: String(bed().vch.name), host: '127.0.0.1', port: 0, tls: readServerTls(bed().certDir), version: 't', pollMs });
+    const served = await serveEndpoint({
+      engine,
+      vch: String(bed().vch.name),
+      host: '127.0.0.1',
+      port: 0,
+      tls: readServerTls(bed().certDir),
+      version: 't',
+      pollMs,
+    });
     try {
       const docker = (args: string[]) => runProcess('docker', args, { ...bed().env, DOCKER_HOST: `tcp://127.0.0.1:${served.port}` }, { timeoutMs: 60_000 });
       const id = (await docker(['run', '-d', '--name', 'waited-on', bed().image])).stdout.trim();

@@ -7,7 +7,9 @@
  * temporary file is deleted on every path, so it never outlives the call. A server that refuses the
  * conversion gets the flat extent, then its descriptor, so the descriptor is the last file to
  * appear. A conversion writes both in one task; the launcher's writes the descriptor after the
- * extent, and the API reference does not say in which order ESX does.
+ * extent, and the API reference does not say in which order ESX does: a caller must record that the
+ * disk is complete once this returns (images write metadata.json, volumes their marker), never
+ * take the descriptor's presence for it.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';

@@ -337,7 +337,14 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
     const fs = await makeVolumeFilesystem(loc.id, volumeFilesystemUuid(loc.id), config.size_mb, ctx.signal);
     try {
       // The volume directory lies inside the VCH's image store: the disk goes in as image disks do.
-      const store = new DatastoreImageStore({ client, datacenter: { ref: dc.ref, path: dc.name }, datastore: loc.datastore, path: loc.storePath });
+      const store = new DatastoreImageStore({
+        client,
+        datacenter: { ref: dc.ref, path: dc.name },
+        datastore: loc.datastore,
+        path: loc.storePath,
+        subject: `volume "${loc.name}" (${datastorePath(loc.datastore, loc.dir)})`,
+        remedy: `check the datastore ${loc.datastore} (free space, your permissions on it) and apply again: the next apply makes the volume's disk again over what this one left`,
+      });
       let total = 0;
       await storeRawDisk(
         store,

@@ -2,7 +2,8 @@
  * What an apply shows while it runs. Each resource gets a line when it starts and when it ends
  * (`container_vm.web: Creating...`, `...: Creation complete after 1.2s [id=…]`), Terraform style.
  * On a terminal, progress bars on stderr follow the resources done and the bytes of image pulls,
- * builds and uploads; elsewhere (CI logs, pipes) each image phase is one plain line instead.
+ * builds and uploads; elsewhere (CI logs, pipes) each phase is one plain line instead, with its
+ * note (where it goes, why it falls back), and one more line for each note a phase starts over with.
  */
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { Action, ProgressEvent } from '../engine';
@@ -46,6 +47,8 @@ export class ApplyReporter {
   private readonly phaseBars = new Map<string, SingleBar>();
   /** Phases already announced per resource, so plain output says each once. */
   private readonly phasesShown = new Map<string, Set<string>>();
+  /** The last note printed per resource and phase, in plain output. */
+  private readonly notesShown = new Map<string, string>();
   private done = 0;
 
   constructor(private readonly options: ApplyReporterOptions) {
@@ -110,7 +113,13 @@ export class ApplyReporter {
     const current = Math.min(e.current ?? 0, total);
     const detail = `${formatBytes(current)}/${formatBytes(total)}${e.message ? ` ${e.message}` : ''}`;
     if (!this.multibar) {
-      if (this.firstTime(address, e.phase)) this.line(`${address}: ${e.phase} ${formatBytes(total)}`);
+      // Once per phase, and again when it starts over with a note (an upload that falls back to
+      // another route says why): a bar would show the note, a log has only these lines.
+      const restarted = current === 0 && e.message !== undefined && e.message !== this.notesShown.get(`${address} ${e.phase}`);
+      if (this.firstTime(address, e.phase) || restarted) {
+        if (e.message !== undefined) this.notesShown.set(`${address} ${e.phase}`, e.message);
+        this.line(`${address}: ${e.phase} ${formatBytes(total)}${e.message ? ` (${e.message})` : ''}`);
+      }
       return;
     }
     const key = `${address} ${e.phase}`;

@@ -1,7 +1,8 @@
 /**
- * `vic apply` without a terminal (a CI log, a pipe) prints each phase of a volume's create as a
- * line, and a line of its own when the upload falls back to another route, saying why: bin/vic as
- * a child process against the launcher's simulator, its conversion refused.
+ * Volumes through `vic`, bin/vic as a child process against the launcher's simulator: `apply`
+ * without a terminal (a CI log, a pipe) prints each phase of a volume's create as a line, and a
+ * line of its own when the upload falls back to another route, saying why (the conversion
+ * refused); `ls --all` lists the volumes of every VCH, as `ls -f` lists the state's.
  */
 import { writeFile } from 'node:fs/promises';
 import { useSimulator } from '../helpers/vcsim';
@@ -40,4 +41,17 @@ describe('GIVEN a spec with a volume and a server that does not convert sparse d
     );
     expect(run.stdout).toContain('volume.data: Creation complete after');
   }, 180_000);
+
+  test('WHEN listed with ls --all (no state) THEN the volume is there, as ls -f shows it', async () => {
+    const { specFile, env } = project();
+    const all = await runVic(['ls', '--all', '--json'], env);
+    expect(all.stderr).toBe('');
+    expect(all.code).toBe(0);
+    const volume = { kind: 'volume', name: 'data', id: '[LocalDS_0] vch-vp/volumes/data/data.vmdk', status: 'stored' };
+    expect(JSON.parse(all.stdout)).toContainEqual(expect.objectContaining({ ...volume, detail: '64 MB ext4 in vch-vp' }));
+    const fromState = await runVic(['ls', '-f', specFile, '--json'], env);
+    expect(JSON.parse(fromState.stdout)).toContainEqual(expect.objectContaining(volume));
+    const table = await runVic(['ls', '--all'], env);
+    expect(table.stdout).toMatch(/^VOLUME +data +\[LocalDS_0\] vch-vp\/volumes\/data\/data\.vmdk +stored +64 MB ext4 in vch-vp$/m);
+  }, 120_000);
 });

@@ -443,9 +443,12 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
     const loc = parseVolumeId(id.trim());
     if (!loc) {
       throw new ResourceError(
-        `cannot import volume "${id}": use the datastore path of its VMDK descriptor, "[<datastore>] <image_store_path>/volumes/<name>/<name>.vmdk"`,
+        `cannot import volume "${id}": use the datastore path of its VMDK descriptor, "[<datastore>] <image_store_path>/volumes/<name>/<name>.vmdk" (vic ls --all lists the volumes vic-iac made, with their ids)`,
       );
     }
+    let found: ReadonlySet<string> | undefined;
+    // What the store holds now: an import is a command of its own.
+    ctx.forget(`${VOLATILE}volumes:`);
     for (const dc of await new Inventory(ctx.client).datacenters()) {
       let marker: VolumeMarker | undefined;
       try {
@@ -462,6 +465,7 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
             `cannot import ${loc.id}: its create did not finish (${VOLUME_CREATING_MARKER_FILE} is there, the disk may be incomplete). Apply the configuration that creates volume "${loc.name}" again: it redoes the disk.`,
           );
         }
+        found ??= files;
         continue;
       }
       if (marker.name !== loc.name) throw new ResourceError(`cannot import ${loc.id}: its marker names volume "${marker.name}", not "${loc.name}"`);
@@ -478,7 +482,14 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
       }
       return stateOf(loc, { vch_id: marker.vch, size_mb: marker.size_mb, labels: marker.labels, force_destroy: false });
     }
-    throw new ResourceError(`cannot import ${loc.id}: no ${VOLUME_MARKER_FILE} beside it in any datacenter; only volumes made by vic-iac can be imported`);
+    if (found?.has(`${loc.name}.vmdk`)) {
+      throw new ResourceError(
+        `cannot import ${loc.id}: the disk carries no ${VOLUME_MARKER_FILE} beside it, so vic-iac did not make it; only volumes made by vic-iac can be imported. Declare a new vic_volume and copy the data over instead.`,
+      );
+    }
+    throw new ResourceError(
+      `cannot import ${loc.id}: there is no volume "${loc.name}" in the store ${datastorePath(loc.datastore, loc.storePath)}${found ? ' (its directory holds no disk)' : ''}. Check the datastore, the store path and the name: vic ls --all lists the volumes vic-iac made, with their ids.`,
+    );
   },
 };
 

@@ -5,6 +5,7 @@
  */
 import { connectEngine, type Engine } from '../../../src/engine';
 import type { Attrs } from '../../../src/resources';
+import { makeDirectory, uploadDatastoreFile } from '../../../src/vsphere';
 import { applied, connectTestClient, defaultDatastore } from '../../helpers/engine';
 import { useSimulator } from '../../helpers/vcsim';
 
@@ -46,5 +47,23 @@ describe('GIVEN a VCH on the simulator', () => {
     );
     expect(message).toMatch(/check the datastore LocalDS_0 \(free space, your permissions on it\) and apply again/);
     expect(message).not.toMatch(/image store/);
+  }, 120_000);
+
+  test('WHEN a volume path that holds nothing is imported THEN the error says there is no such volume and where to find the ids; a disk without the marker is named as not made by vic-iac', async () => {
+    await expect(engine.importState('volume', '[LocalDS_0] vch-e/volumes/nope/nope.vmdk')).rejects.toThrow(
+      'cannot import [LocalDS_0] vch-e/volumes/nope/nope.vmdk: there is no volume "nope" in the store [LocalDS_0] vch-e. Check the datastore, the store path and the name: vic ls --all lists the volumes vic-iac made, with their ids.',
+    );
+    const outside = await connectTestClient(sim());
+    try {
+      const dc = (await defaultDatastore(outside)).dc.ref;
+      await makeDirectory(outside, '[LocalDS_0] vch-e/volumes/theirs', dc, true);
+      await uploadDatastoreFile(outside, { datacenter: 'DC0', datastore: 'LocalDS_0', path: 'vch-e/volumes/theirs/theirs.vmdk' }, '# Disk DescriptorFile\n');
+    } finally {
+      await outside.close();
+    }
+    await expect(engine.importState('volume', '[LocalDS_0] vch-e/volumes/theirs/theirs.vmdk')).rejects.toThrow(
+      /the disk carries no vic-iac-volume\.json beside it, so vic-iac did not make it; only volumes made by vic-iac can be imported/,
+    );
+    await expect(engine.importState('volume', 'data')).rejects.toThrow(/vic ls --all lists the volumes vic-iac made, with their ids/);
   }, 120_000);
 });

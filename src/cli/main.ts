@@ -229,6 +229,7 @@ export function buildProgram(exit: { code: number }): Command {
     .addOption(endpointDir())
     .option('--host <name-or-ip...>', 'names and addresses the endpoint is reached at: each a SAN of the server certificate (default: localhost 127.0.0.1)')
     .addOption(new Option('--port <n>', 'the port DOCKER_HOST names').default(2376).argParser((v) => parsePort(v)))
+    .option('--force', 'replace the certificates already in the directory (restart a running endpoint and hand out the new client bundle after)')
     .exitOverride()
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const { certsCommand } = await import('../endpoint/command');

@@ -3,18 +3,22 @@
  * (`container_vm.web: Creating...`, `...: Creation complete after 1.2s [id=…]`), Terraform style.
  * On a terminal, progress bars on stderr follow the resources done and the bytes of image pulls,
  * builds and uploads; elsewhere (CI logs, pipes) each phase is one plain line instead, with its
- * note (where it goes, why it falls back), and one more line for each note a phase starts over with.
+ * note (where it goes, why it falls back), one more line for each note a phase starts over with, and
+ * every 10 s a "Still creating... [20s elapsed]" line per resource at work, as Terraform prints.
  */
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { Action, ProgressEvent } from '../engine';
 import type { Styles } from './terminal';
 
-const VERBS: Record<Exclude<Action, 'no-op'>, [string, string]> = {
-  create: ['Creating...', 'Creation complete'],
-  update: ['Modifying...', 'Modifications complete'],
-  replace: ['Replacing...', 'Replacement complete'],
-  delete: ['Destroying...', 'Destruction complete'],
+const VERBS: Record<Exclude<Action, 'no-op'>, [string, string, string]> = {
+  create: ['Creating...', 'Creation complete', 'Still creating...'],
+  update: ['Modifying...', 'Modifications complete', 'Still modifying...'],
+  replace: ['Replacing...', 'Replacement complete', 'Still replacing...'],
+  delete: ['Destroying...', 'Destruction complete', 'Still destroying...'],
 };
+
+/** How often plain output says that a resource is still at work, as Terraform does. */
+const STILL_EVERY_MS = 10_000;
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -38,6 +42,8 @@ export interface ApplyReporterOptions {
   readonly bars: boolean;
   /** The number of changes the apply will make (the overall bar's total). */
   readonly total: number;
+  /** How often plain output repeats a line for each resource still at work; 10 s unless said. */
+  readonly stillEveryMs?: number;
 }
 
 export class ApplyReporter {
@@ -50,8 +56,17 @@ export class ApplyReporter {
   /** The last note printed per resource and phase, in plain output. */
   private readonly notesShown = new Map<string, string>();
   private done = 0;
+  /** Plain output: the resources at work (their action) and where each last was, for the "Still" lines. */
+  private readonly working = new Map<string, Exclude<Action, 'no-op'>>();
+  private readonly lastProgress = new Map<string, string>();
+  private readonly stillTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: ApplyReporterOptions) {
+    if (!options.bars) {
+      // A log with no line for minutes (a large upload, a slow vSphere task) looks hung.
+      this.stillTimer = setInterval(() => this.still(), options.stillEveryMs ?? STILL_EVERY_MS);
+      this.stillTimer.unref();
+    }
     if (options.bars) {
       this.multibar = new MultiBar(
         {
@@ -77,21 +92,32 @@ export class ApplyReporter {
     else this.options.out.write(`${text}\n`);
   }
 
+  private still(): void {
+    for (const [address, action] of this.working) {
+      const seconds = Math.round((Date.now() - (this.started.get(address) ?? Date.now())) / 1000);
+      const where = this.lastProgress.get(address);
+      this.line(`${this.options.styles.bold(address)}: ${VERBS[action][2]} [${seconds}s elapsed]${where ? ` (${where})` : ''}`);
+    }
+  }
+
   start(address: string, action: Action): void {
     if (action === 'no-op') return;
     this.started.set(address, Date.now());
+    this.working.set(address, action);
     this.line(`${this.options.styles.bold(address)}: ${VERBS[action][0]}`);
   }
 
   finish(address: string, action: Action, id?: string): void {
     if (action === 'no-op') return;
     const seconds = ((Date.now() - (this.started.get(address) ?? Date.now())) / 1000).toFixed(1);
+    this.working.delete(address);
     this.line(`${this.options.styles.bold(address)}: ${VERBS[action][1]} after ${seconds}s${id ? ` [id=${id}]` : ''}`);
     this.advance();
     this.closePhase(address);
   }
 
   failed(address: string, message: string): void {
+    this.working.delete(address);
     this.line(`${this.options.styles.bold(address)}: ${this.options.styles.red('failed')}: ${message.split('\n')[0]}`);
     this.advance();
     this.closePhase(address);
@@ -105,6 +131,10 @@ export class ApplyReporter {
   /** Byte-counted phases (image pull, build, upload) get a bar; others a line when they begin. */
   progress(address: string, e: ProgressEvent): void {
     const counted = e.total !== undefined && e.total > 0 && ['pull', 'build', 'upload'].includes(e.phase);
+    this.lastProgress.set(
+      address,
+      counted ? `${e.phase} ${formatBytes(Math.min(e.current ?? 0, e.total as number))}/${formatBytes(e.total as number)}` : e.phase,
+    );
     if (!counted) {
       if (!this.multibar && this.firstTime(address, e.phase)) this.line(`${address}: ${e.phase}${e.message ? ` (${e.message})` : ''}`);
       return;
@@ -150,6 +180,7 @@ export class ApplyReporter {
   }
 
   stop(): void {
+    if (this.stillTimer) clearInterval(this.stillTimer);
     if (!this.multibar) return;
     // Lines logged since the last redraw are only written by a redraw; stop() alone drops them.
     this.multibar.update();

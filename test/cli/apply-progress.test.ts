@@ -22,8 +22,8 @@ describe('GIVEN plain output (no terminal)', () => {
     try {
       reporter.start('image.app', 'create');
       reporter.start('container_vm.old', 'delete');
-      reporter.progress('image.app', { phase: 'upload', current: 0, total: 4 * 1024 * 1024, message: '[LocalDS_0] vch/images/abc' });
-      reporter.progress('image.app', { phase: 'upload', current: 1024 * 1024, total: 4 * 1024 * 1024 });
+      reporter.progress('image.app', { type: 'image', name: 'app', phase: 'upload', current: 0, total: 4 * 1024 * 1024, message: '[LocalDS_0] vch/images/abc' });
+      reporter.progress('image.app', { type: 'image', name: 'app', phase: 'upload', current: 1024 * 1024, total: 4 * 1024 * 1024 });
       await sleep(100);
       reporter.finish('container_vm.old', 'delete');
       const before = lines().length;

@@ -59,7 +59,7 @@ export function buildProgram(exit: { code: number }): Command {
   const program = new Command('vic');
   const info = packageInfo();
   program
-    .description('vSphere Integrated Containers as code: virtual container hosts, images and container VMs from a YAML spec')
+    .description('vSphere Integrated Containers as code: virtual container hosts, images, volumes and container VMs from a YAML spec')
     .option('--no-color', 'no colours in the output (also: NO_COLOR=1, or when not a terminal)')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true })
@@ -135,7 +135,7 @@ export function buildProgram(exit: { code: number }): Command {
   addConnectionOptions(
     program
       .command('ls')
-      .description('list VCHs, images and container VMs with their power states')
+      .description('list VCHs, images, volumes and container VMs with their power states')
       .option('-f, --file <spec.yaml>', 'list what the state of this spec holds, refreshed from vSphere')
       .option('--state <path>', 'list what this state file holds, refreshed from vSphere')
       .option('--all', 'list everything vic-iac made that vSphere holds, found by its markers')

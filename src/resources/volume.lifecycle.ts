@@ -184,9 +184,10 @@ async function volumeFolders(ctx: LifecycleContext, dc: Datacenter, datastore: s
 }
 
 /**
- * Whether a volume directory's files make a complete volume: the descriptor and the marker (written
- * after the disk), and no sparse upload waiting for its conversion (a create of an earlier release
- * wrote the marker first; its conversion had not finished while the upload was there).
+ * Whether a volume directory's files make a complete volume, for what is not in a state yet (a
+ * listing, an import, a create's adoption): the descriptor and the marker (written after the disk),
+ * and no sparse upload waiting for its conversion (a create of an earlier release wrote the marker
+ * first; its conversion had not finished while the upload was there).
  */
 function isCompleteVolume(name: string, files: ReadonlySet<string>): boolean {
   return files.has(`${name}.vmdk`) && files.has(VOLUME_MARKER_FILE) && !files.has(volumeDiskFiles(name).sparseUploadFileName);
@@ -240,8 +241,10 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
     if (!pool?.marker) return null;
     const loc = locationInState(prior);
     const dc = await ctx.memo(`datacenter:${pool.marker.datacenter}`, () => datacenterOf(ctx, pool.marker?.datacenter));
-    const present = await volumesInStore(ctx, dc, loc.datastore, loc.storePath);
-    if (present.has(loc.name)) return stateOf(loc, prior);
+    // A volume in the state was complete when it entered it: its descriptor and marker are enough
+    // (a stray sparse upload beside them must not make the next apply create it again, over its data).
+    const files = (await volumeFolders(ctx, dc, loc.datastore, loc.storePath)).get(loc.name);
+    if (files?.has(`${loc.name}.vmdk`) && files.has(VOLUME_MARKER_FILE)) return stateOf(loc, prior);
     await ctx.memo(goneKey(loc.id), () => Promise.resolve(true));
     return null;
   },
@@ -320,6 +323,14 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
       return stateOf(loc, config);
     }
     const diskFiles = volumeDiskFiles(loc.name);
+    if (existing && !creating && files.has(`${loc.name}.vmdk`) && files.has(diskFiles.sparseUploadFileName)) {
+      const dir = datastorePath(loc.datastore, loc.dir);
+      throw new ResourceError(
+        `volume "${config.name}": ${dir} holds a disk, its marker and the sparse upload ${diskFiles.sparseUploadFileName}, as a create of an earlier vic-iac release leaves them: ` +
+          'its conversion may not have finished (the disk may be incomplete), or it finished and the volume holds data whose state was lost. vic-iac neither adopts nor overwrites it. ' +
+          `If the volume holds data you need, delete ${datastorePath(loc.datastore, `${loc.dir}/${diskFiles.sparseUploadFileName}`)} and apply again to adopt it; otherwise delete the directory ${dir} and apply again.`,
+      );
+    }
     if (!existing && !creating && (files.has(`${loc.name}.vmdk`) || files.has(diskFiles.extentFileName))) {
       throw new ResourceError(
         `volume "${config.name}": ${datastorePath(loc.datastore, loc.dir)} already holds a disk (${[...files].sort().join(', ')}) without a vic-iac volume marker; vic-iac never writes over a disk it did not make. ` +

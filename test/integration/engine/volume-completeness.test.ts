@@ -2,15 +2,15 @@
  * When a volume counts as complete, against the launcher's simulator through the engine: a create
  * cut off during the server's conversion (whose destination descriptor may already be there, the
  * API reference does not say when it appears) is not a volume for a refresh, a listing or an
- * import, and the next apply makes its disk again; a create written by an earlier release that
- * was killed while its upload waited for conversion is not adopted either; a disk in the volume's
+ * import, and the next apply makes its disk again; what a create of an earlier release leaves while
+ * its upload waits for conversion is neither adopted nor overwritten; a disk in the volume's
  * directory without a vic-iac marker is never written over.
  */
 import type { Readable } from 'node:stream';
 import { connectEngine, type Engine } from '../../../src/engine';
 import type { Attrs } from '../../../src/resources';
 import { volumeFilesystemUuid } from '../../../src/resources/volume';
-import { downloadDatastoreFile, makeDirectory, statDatastoreFile, uploadDatastoreFile, type VimClient } from '../../../src/vsphere';
+import { deleteDatastoreFile, downloadDatastoreFile, makeDirectory, statDatastoreFile, uploadDatastoreFile, type VimClient } from '../../../src/vsphere';
 import { applied, connectTestClient, defaultDatastore } from '../../helpers/engine';
 import { useSimulator } from '../../helpers/vcsim';
 
@@ -122,22 +122,31 @@ describe('GIVEN a VCH on the simulator', () => {
     await expectComplete(state, 'cut', 32);
   }, 180_000);
 
-  test('WHEN an earlier release was killed while its upload waited for the conversion (its marker first, a descriptor, the sparse upload) THEN not adopted: the next apply makes the disk again', async () => {
+  test('WHEN an earlier release left its marker, a descriptor and the sparse upload THEN no listing or import takes it for a volume, a create neither adopts nor overwrites it, and a state that holds it keeps it', async () => {
     const dc = (await defaultDatastore(outside)).dc.ref;
     await makeDirectory(outside, '[LocalDS_0] vch-c/volumes/legacy', dc, true);
     const marker = { v: 1, owner: 'vic-iac', vch: vch.id, name: 'legacy', size_mb: 32, labels: {} };
     await uploadDatastoreFile(outside, file('legacy', 'vic-iac-volume.json'), `${JSON.stringify(marker)}\n`);
     await uploadDatastoreFile(outside, file('legacy', 'legacy.vmdk'), `# Disk DescriptorFile\nRW ${(32 * MiB) / 512} VMFS "legacy-flat.vmdk"\n`);
-    await uploadDatastoreFile(outside, file('legacy', 'legacy-flat.vmdk'), Buffer.alloc(MiB));
+    await uploadDatastoreFile(outside, file('legacy', 'legacy-flat.vmdk'), Buffer.alloc(MiB, 5));
     await uploadDatastoreFile(outside, file('legacy', 'legacy-upload-sparse.vmdk'), Buffer.alloc(4096, 1));
 
     const before = await seen('legacy', 32);
-    expect(before.read).toBeNull();
+    // A state that holds the volume took it for complete once: a stray upload must not make it "gone".
+    expect(before.read).toEqual(stateFor('legacy', 32));
     expect(before.listed).toBe(false);
+    expect(String(before.imported)).toMatch(/incomplete/);
 
-    const state = await create('legacy', 32);
-    await expectComplete(state, 'legacy', 32);
-    expect(await statDatastoreFile(outside, file('legacy', 'legacy-upload-sparse.vmdk'))).toBeUndefined();
+    await expect(create('legacy', 32)).rejects.toThrow(
+      /volume "legacy": \[LocalDS_0\] vch-c\/volumes\/legacy holds a disk, its marker and the sparse upload legacy-upload-sparse\.vmdk.*neither adopts nor overwrites it\. If the volume holds data you need, delete \[LocalDS_0\] vch-c\/volumes\/legacy\/legacy-upload-sparse\.vmdk and apply again to adopt it; otherwise delete the directory/,
+    );
+    expect((await head(await downloadDatastoreFile(outside, file('legacy', 'legacy-flat.vmdk')), 16)).subarray(0, 16).equals(Buffer.alloc(16, 5))).toBe(true);
+
+    // The user says the data is what they need: the upload goes, the next apply adopts the disk as it is.
+    await deleteDatastoreFile(outside, '[LocalDS_0] vch-c/volumes/legacy/legacy-upload-sparse.vmdk', dc);
+    const adopted = await create('legacy', 32);
+    expect(adopted).toMatchObject({ id: idOf('legacy'), size_mb: 32 });
+    expect((await head(await downloadDatastoreFile(outside, file('legacy', 'legacy-flat.vmdk')), 16)).subarray(0, 16).equals(Buffer.alloc(16, 5))).toBe(true);
   }, 180_000);
 
   test('WHEN the volume directory holds a disk without a vic-iac marker THEN the create is refused naming it, and nothing there is written', async () => {

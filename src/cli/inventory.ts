@@ -1,5 +1,5 @@
 /**
- * `vic ls`: the VCHs, images and container VMs with their power states, either those of a state
+ * `vic ls`: the VCHs, images, volumes and container VMs with their power states, either those of a state
  * file (refreshed, so what vSphere holds now) or, with `--all`, everything vic-iac made that
  * vSphere holds, found by the markers on pools and VMs.
  */
@@ -69,7 +69,7 @@ export async function inventoryFromState(engine: Engine, state: StackState): Pro
   return rows.sort((x, y) => rank[x.kind] - rank[y.kind] || x.name.localeCompare(y.name));
 }
 
-/** Everything vic-iac made that vSphere holds: VCH pools by their marker, container VMs by theirs. */
+/** Everything vic-iac made that vSphere holds: VCH pools by their marker, container VMs by theirs, volumes in the VCHs' stores. */
 export async function inventoryFromVsphere(engine: Engine): Promise<InventoryRow[]> {
   const { hosts, images, containerVms } = await engine.inventory();
   const names = new Map(hosts.map((h) => [h.id, h.marker.name]));
@@ -91,6 +91,20 @@ export async function inventoryFromVsphere(engine: Engine): Promise<InventoryRow
       detail: `${i.users} container VM${i.users === 1 ? '' : 's'} in ${names.get(i.vchId) ?? i.vchId}`,
     });
   }
+  // Volumes carry no marker in the inventory: each VCH's store is listed (one folder search each).
+  const volumesOf = await Promise.all(hosts.map((h) => engine.listIn('volume', h.id)));
+  hosts.forEach((h, i) => {
+    for (const v of volumesOf[i]) {
+      const users = containerVms.filter((vm) => Array.isArray(vm.volumes) && (vm.volumes as Attrs[]).some((m) => m.volume_id === v.id)).length;
+      rows.push({
+        kind: 'volume',
+        name: str(v.name),
+        id: str(v.id),
+        status: users > 0 ? 'in use' : 'stored',
+        detail: `${str(v.size_mb)} MB ext4 in ${h.marker.name}${users > 0 ? `, mounted by ${users} container VM${users === 1 ? '' : 's'}` : ''}`,
+      });
+    }
+  });
   for (const vm of containerVms) {
     rows.push({
       kind: 'container_vm',
@@ -107,7 +121,7 @@ export async function inventoryFromVsphere(engine: Engine): Promise<InventoryRow
 
 /** A plain table; the status column coloured by the caller's styles. */
 export function renderInventory(rows: readonly InventoryRow[], colour: (status: string) => string): string {
-  if (rows.length === 0) return 'Nothing here: no VCHs, images or container VMs.\n';
+  if (rows.length === 0) return 'Nothing here: no VCHs, images, volumes or container VMs.\n';
   const kindLabel = { virtual_container_host: 'VCH', image: 'IMAGE', volume: 'VOLUME', container_vm: 'CONTAINER VM' };
   // Digests are long; the table shows as much as `docker images` does (--json has them whole).
   const shortId = (id: string) => (id.startsWith('sha256:') ? id.slice(0, 19) : id);

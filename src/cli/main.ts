@@ -59,7 +59,7 @@ export function buildProgram(exit: { code: number }): Command {
   const program = new Command('vic');
   const info = packageInfo();
   program
-    .description('vSphere Integrated Containers as code: virtual container hosts, images and container VMs from a YAML spec')
+    .description('vSphere Integrated Containers as code: virtual container hosts, images, volumes and container VMs from a YAML spec')
     .option('--no-color', 'no colours in the output (also: NO_COLOR=1, or when not a terminal)')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true })
@@ -135,7 +135,7 @@ export function buildProgram(exit: { code: number }): Command {
   addConnectionOptions(
     program
       .command('ls')
-      .description('list VCHs, images and container VMs with their power states')
+      .description('list VCHs, images, volumes and container VMs with their power states')
       .option('-f, --file <spec.yaml>', 'list what the state of this spec holds, refreshed from vSphere')
       .option('--state <path>', 'list what this state file holds, refreshed from vSphere')
       .option('--all', 'list everything vic-iac made that vSphere holds, found by its markers')
@@ -229,6 +229,7 @@ export function buildProgram(exit: { code: number }): Command {
     .addOption(endpointDir())
     .option('--host <name-or-ip...>', 'names and addresses the endpoint is reached at: each a SAN of the server certificate (default: localhost 127.0.0.1)')
     .addOption(new Option('--port <n>', 'the port DOCKER_HOST names').default(2376).argParser((v) => parsePort(v)))
+    .option('--force', 'replace the certificates already in the directory (restart a running endpoint and hand out the new client bundle after)')
     .exitOverride()
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const { certsCommand } = await import('../endpoint/command');

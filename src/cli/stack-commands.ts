@@ -151,7 +151,7 @@ export async function applyCommand(
       }
       if (abort.signal.aborted) throw new CliError('interrupted before anything was changed', EXIT.failure);
       ctx.out('\n');
-      return await runApply(ctx, p, options, planJson, statePath, abort.signal);
+      return await runApply(ctx, p, options, planJson, statePath, abort.signal, mode);
     } finally {
       await p.engine.close();
     }
@@ -161,7 +161,15 @@ export async function applyCommand(
   }
 }
 
-async function runApply(ctx: CliContext, p: Planned, options: StackOptions, planJson: object, statePath: string, signal: AbortSignal): Promise<number> {
+async function runApply(
+  ctx: CliContext,
+  p: Planned,
+  options: StackOptions,
+  planJson: object,
+  statePath: string,
+  signal: AbortSignal,
+  mode: 'apply' | 'destroy',
+): Promise<number> {
   const { applyStack } = await import('../engine');
   const actions = new Map(p.plan.changes.map((c) => [c.address, c.change.action]));
   const total = [...actions.values()].filter((a) => a !== 'no-op').length;
@@ -202,7 +210,14 @@ async function runApply(ctx: CliContext, p: Planned, options: StackOptions, plan
   if (quiet) ctx.out(`${JSON.stringify({ plan: planJson, outcome: 'applied', summary: sum, state: statePath }, null, 2)}\n`);
   else
     ctx.out(
-      `\n${ctx.styles.green(ctx.styles.bold(`Apply complete! Resources: ${sum.add} added, ${sum.change} changed, ${sum.destroy} destroyed.`))}\nState: ${statePath}\n`,
+      `\n${ctx.styles.green(
+        ctx.styles.bold(
+          // As Terraform words the end of a destroy.
+          mode === 'destroy'
+            ? `Destroy complete! Resources: ${sum.destroy} destroyed.`
+            : `Apply complete! Resources: ${sum.add} added, ${sum.change} changed, ${sum.destroy} destroyed.`,
+        ),
+      )}\nState: ${statePath}\n`,
     );
   return EXIT.ok;
 }

@@ -1,5 +1,5 @@
 /** `vic endpoint serve | certs | env`: the CLI side of the Docker endpoint. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import type { ConnectionSettings } from '../resources';
 import { CliError, EXIT, type CliContext } from '../cli/context';
 import { PLAIN_PORT, TLS_PORT, certificateFiles, endpointStateDir, envLines, generateCertificates, readServerTls } from './certs';
@@ -46,6 +46,12 @@ export async function serveEndpointCommand(ctx: CliContext, opts: Record<string,
     });
   } catch (err) {
     await engine.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new CliError(
+        `${host}:${port} is already in use (another endpoint? "vic endpoint env" names the one this directory records): stop it, use it, or pass --listen ${host}:<another port> (0 picks a free one)`,
+        EXIT.failure,
+      );
+    }
     throw new CliError((err as Error).message, EXIT.failure);
   }
   writeEndpointRecord(dir, running, process.pid);
@@ -58,6 +64,7 @@ export async function serveEndpointCommand(ctx: CliContext, opts: Record<string,
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  removeOwnRecord(dir);
   await running.close();
   await engine.close();
   return EXIT.ok;
@@ -66,16 +73,73 @@ export async function serveEndpointCommand(ctx: CliContext, opts: Record<string,
 export async function certsCommand(ctx: CliContext, opts: Record<string, unknown>): Promise<void> {
   const dir = dirOf(opts);
   const hosts = (opts.host as string[] | undefined) ?? ['localhost', '127.0.0.1'];
+  const existing = certificateFiles(dir);
+  // A second `certs` (the README's steps after `npm run demo`, say) would cut off a running endpoint
+  // and every client holding the old bundle: new certificates only when asked for.
+  if (opts.force !== true && existsSync(existing.caCert)) {
+    if (opts.host !== undefined) {
+      throw new CliError(
+        `${dir} already holds the endpoint's CA and certificates, which a running endpoint and its clients may use; nothing written. ` +
+          `To make new ones for --host ${hosts.join(' ')}, pass --force (then restart the endpoint and hand out the new client bundle), or use --dir for another set.`,
+        EXIT.usage,
+      );
+    }
+    ctx.out(
+      `Kept the CA, server certificate and client bundle already in ${dir} (made ${statSync(existing.caCert).mtime.toISOString()}): an endpoint and its clients may use them. --force makes new ones.\n`,
+    );
+    ctx.out(`Client bundle (DOCKER_CERT_PATH): ${existing.clientDir}\nEnv file: ${existing.envFile}\n`);
+    return;
+  }
   const files = await generateCertificates(dir, { hosts, port: Number(opts.port ?? TLS_PORT) });
   ctx.out(`CA, server certificate (SANs: ${hosts.join(', ')}) and client bundle written to ${dir}\n`);
   ctx.out(`Client bundle (DOCKER_CERT_PATH): ${files.clientDir}\nEnv file: ${files.envFile}\n`);
 }
 
+interface EndpointRecord {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  readonly certPath?: string;
+  readonly pid?: number;
+}
+
+function readRecord(dir: string): EndpointRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(endpointRecordFile(dir), 'utf8')) as EndpointRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** An endpoint that stops takes its record with it, unless another endpoint has written its own since. */
+function removeOwnRecord(dir: string): void {
+  if (readRecord(dir)?.pid !== process.pid) return;
+  try {
+    unlinkSync(endpointRecordFile(dir));
+  } catch {
+    // Already gone.
+  }
+}
+
 export function envCommand(ctx: CliContext, opts: Record<string, unknown>): void {
   const dir = dirOf(opts);
-  const record = endpointRecordFile(dir);
-  if (existsSync(record)) {
-    const r = JSON.parse(readFileSync(record, 'utf8')) as { host: string; port: number; tls: boolean; certPath?: string };
+  const r = readRecord(dir);
+  if (r && typeof r.pid === 'number' && !alive(r.pid)) {
+    throw new CliError(
+      `the endpoint recorded in ${endpointRecordFile(dir)} (pid ${r.pid}, port ${r.port}) is not running (killed, or the machine restarted): start it again with "vic endpoint serve --vch <name>"${opts.dir ? ` --dir ${dir}` : ''}`,
+      EXIT.failure,
+    );
+  }
+  if (r) {
     // A wildcard listener is reached through loopback from this machine.
     const host = r.host === '0.0.0.0' || r.host === '::' ? '127.0.0.1' : r.host;
     ctx.out(`${envLines({ host, port: r.port, tls: r.tls, certPath: r.certPath }).join('\n')}\n`);

@@ -14,10 +14,20 @@ import { LABEL, containerId, labelsOf } from './containers';
 /** Docker's words for the volume attributes, so a refused input names what the user typed. */
 const FLAG_OF: Record<string, string> = { name: 'the volume name', size_mb: '-o size', labels: '--label' };
 
-function problemsText(problems: readonly Problem[]): string {
+/**
+ * The plan's errors in docker's words. `typed` holds what the user typed for an attribute (e.g.
+ * `-o Capacity=0 (0 MB)` for size_mb): it stands in for the detail's leading `attr = value`.
+ */
+function problemsText(problems: readonly Problem[], typed: Readonly<Record<string, string>> = {}): string {
   return problems
     .filter((p) => (p.severity ?? 'error') === 'error')
-    .map((p) => `${FLAG_OF[String(p.path[0] ?? '')] ?? formatPath(p.path)}: ${p.detail}`)
+    .map((p) => {
+      const attr = String(p.path[0] ?? '');
+      const said = p.path.length === 1 ? typed[attr] : undefined;
+      const lead = said === undefined ? undefined : new RegExp(`^${attr} = (?:"(?:[^"\\\\]|\\\\.)*"|\\S+)`).exec(p.detail);
+      if (said !== undefined && lead) return `${said}${p.detail.slice(lead[0].length)}`;
+      return `${FLAG_OF[attr] ?? formatPath(p.path)}: ${p.detail}`;
+    })
     .join('; ');
 }
 
@@ -166,28 +176,35 @@ export class DockerVolumes {
       throw badRequest(`--driver ${driver}: vic-iac volumes are VMDKs in the VCH's store; use the default driver (local) or vsphere`);
     }
     let sizeMb: number | undefined;
+    const typed: Record<string, string> = {};
     for (const [key, value] of Object.entries(body.DriverOpts ?? {})) {
       if (!SIZE_OPTIONS.includes(key.toLowerCase())) {
         throw badRequest(`-o ${key}=${value}: unknown volume option; allowed: size (or capacity), e.g. -o size=512MB`);
       }
       sizeMb = parseSizeOption(key, value);
+      typed.size_mb = `-o ${key}=${value} (${sizeMb} MB)`;
     }
     const name = body.Name || randomName();
+    typed.name = `create ${name}: ${JSON.stringify(name)}`;
     // As VIC did (dockerd would hand back the existing one): a second create under the same name is
     // more likely a mistake than a wish to share, and the volume may be an IaC state's.
     if ((await this.list(engine)).some((v) => v.name === name)) throw conflict(`A volume named ${name} already exists. Choose a different volume name.`);
-    sendJson(res, 201, volumeDoc(await this.create(engine, name, { sizeMb, labels: body.Labels ?? {} })));
+    sendJson(res, 201, volumeDoc(await this.create(engine, name, { sizeMb, labels: body.Labels ?? {}, typed })));
   }
 
-  /** Makes a volume through a volume plan, labelled as docker's. */
-  async create(engine: Engine, name: string, o: { sizeMb?: number; labels?: Record<string, string> } = {}): Promise<Attrs> {
+  /** Makes a volume through a volume plan, labelled as docker's; `typed` words its errors (problemsText). */
+  async create(
+    engine: Engine,
+    name: string,
+    o: { sizeMb?: number; labels?: Record<string, string>; typed?: Readonly<Record<string, string>> } = {},
+  ): Promise<Attrs> {
     const plan = await engine.plan('volume', null, {
       vch_id: this.vchId(),
       name,
       ...(o.sizeMb !== undefined ? { size_mb: o.sizeMb } : {}),
       labels: { ...(o.labels ?? {}), [LABEL.origin]: 'docker', [LABEL.created]: new Date().toISOString() },
     });
-    const text = problemsText(plan.problems);
+    const text = problemsText(plan.problems, o.typed);
     if (text) throw badRequest(text);
     return (await engine.apply(plan)) as Attrs;
   }

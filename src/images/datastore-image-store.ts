@@ -31,6 +31,13 @@ export interface DatastoreImageStoreOptions {
   readonly datastore: string;
   /** The image store's directory inside the datastore, e.g. `vch-1`; `images/<hex>/…` goes below it. */
   readonly path: string;
+  /**
+   * What the files written through this store are, for its errors (`image store <path>` unless
+   * said): a volume's disk goes in through the VCH's store too, and its errors must name the volume.
+   */
+  readonly subject?: string;
+  /** What to do after a failed transfer or conversion, appended to its error. */
+  readonly remedy?: string;
 }
 
 /** Where an image store lives on a datastore, without the datacenter that holds it. */
@@ -73,6 +80,14 @@ export class DatastoreImageStore implements ImageStore {
 
   get description(): string {
     return datastorePath(this.options.datastore, this.base);
+  }
+
+  get subject(): string {
+    return this.options.subject ?? `image store ${this.description}`;
+  }
+
+  get remedy(): string | undefined {
+    return this.options.remedy;
   }
 
   locate(path: string): string {
@@ -174,7 +189,7 @@ export class DatastoreImageStore implements ImageStore {
         const why = err.serverMessage && !err.serverMessage.includes(err.faultName) ? `: ${err.serverMessage}` : '';
         return { refused: `${err.faultName}${why}` };
       }
-      throw this.failure('conversion of the sparse upload into', descriptor, err);
+      throw this.failure('conversion of the sparse upload', descriptor, err, 'into');
     }
   }
 
@@ -213,7 +228,8 @@ export class DatastoreImageStore implements ImageStore {
     }
   }
 
-  private failure(what: string, path: string, err: unknown): ImageStoreError {
-    return new ImageStoreError(`image store ${this.description}: ${what} of ${this.locate(path)} failed: ${(err as Error).message}`, { cause: err });
+  private failure(what: string, path: string, err: unknown, preposition = 'of'): ImageStoreError {
+    const remedy = this.options.remedy ? `; ${this.options.remedy}` : '';
+    return new ImageStoreError(`${this.subject}: ${what} ${preposition} ${this.locate(path)} failed: ${(err as Error).message}${remedy}`, { cause: err });
   }
 }

@@ -7,7 +7,9 @@
  * temporary file is deleted on every path, so it never outlives the call. A server that refuses the
  * conversion gets the flat extent, then its descriptor, so the descriptor is the last file to
  * appear. A conversion writes both in one task; the launcher's writes the descriptor after the
- * extent, and the API reference does not say in which order ESX does.
+ * extent, and the API reference does not say in which order ESX does: a caller must record that the
+ * disk is complete once this returns (images write metadata.json, volumes their marker), never
+ * take the descriptor's presence for it.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -73,7 +75,7 @@ export async function storeRawDisk(store: ImageStore, files: DiskFiles, raw: Raw
     raw.sizeBytes + descriptor.length,
     refused === undefined
       ? store.locate(files.directory)
-      : `${store.description} does not convert sparse disks (${refused}): uploading the whole flat extent to ${store.locate(files.directory)} instead`,
+      : `the server does not convert sparse disks (${refused}): uploading the whole flat extent (${Math.ceil(raw.sizeBytes / (1024 * 1024))} MiB) to ${store.locate(files.directory)} instead`,
   );
   const transfer = { onBytes: options.onBytes, signal: options.signal };
   await store.writeFile(files.extent, fileSource(raw.path, raw.sizeBytes), transfer);
@@ -122,7 +124,7 @@ async function uploadConverted(
       const [descriptorBytes, storedExtent] = await Promise.all([store.size(files.descriptor), store.size(files.extent)]);
       if (descriptorBytes === undefined || storedExtent !== raw.sizeBytes) {
         throw new ImageStoreError(
-          `${store.description} converted the sparse upload ${store.locate(files.sparseUpload)}, but ${store.locate(files.descriptor)} is ${descriptorBytes === undefined ? 'missing' : `${descriptorBytes} bytes`} and ${store.locate(files.extent)} is ${storedExtent ?? 'missing'}${storedExtent === undefined ? '' : ' bytes'} (expected ${raw.sizeBytes}); delete ${store.locate(files.directory)} and try again`,
+          `${store.subject ?? `image store ${store.description}`}: the server converted the sparse upload ${store.locate(files.sparseUpload)}, but ${store.locate(files.descriptor)} is ${descriptorBytes === undefined ? 'missing' : `${descriptorBytes} bytes`} and ${store.locate(files.extent)} is ${storedExtent ?? 'missing'}${storedExtent === undefined ? '' : ' bytes'} (expected ${raw.sizeBytes}); ${store.remedy ?? `delete ${store.locate(files.directory)} and try again`}`,
         );
       }
       outcome = { descriptorBytes };

@@ -30,6 +30,10 @@ export interface UploadSource {
 export interface ImageStore {
   /** For messages, e.g. `[LocalDS_0] vch-1` or `/var/lib/vic/images`. */
   readonly description: string;
+  /** What its files are, for errors, when not `image store <description>` (a volume's disk, say). */
+  readonly subject?: string;
+  /** What to do after a failed write, for errors, when the store's caller knows better than "try again". */
+  readonly remedy?: string;
   /** Where a store-relative path lives, as users see it (datastore path or local path). */
   locate(path: string): string;
   /** Size of a file, or undefined when it does not exist. */

@@ -4,6 +4,12 @@
  * every volume directory of a store in one SearchDatastoreSubFolders task per command, whatever
  * the number of volumes; size and labels are what vic-iac wrote (kept in the marker, taken from the
  * state). A destroy deletes only a disk whose marker names this VCH and volume.
+ *
+ * The marker is written once the disk is complete, so its presence in the listing is the mark of
+ * a complete volume: the API reference does not say when a conversion's destination descriptor
+ * appears, so the descriptor alone cannot be. While a create runs, `vic-iac-volume.creating.json`
+ * (same content) says whose the directory is; a create killed midway is redone over it, never
+ * adopted, and a directory holding a disk without either marker is never written to.
  */
 import type { Readable } from 'node:stream';
 import { DatastoreImageStore, storeRawDisk, type DiskFiles } from '../images';
@@ -39,6 +45,8 @@ import { makeVolumeFilesystem } from './volume.disk';
 import { volume, volumeDirectory, volumeFilesystemUuid, type VolumeAttrs } from './volume';
 
 export const VOLUME_MARKER_FILE = 'vic-iac-volume.json';
+/** The marker of a volume whose create has not finished (see the module comment). */
+export const VOLUME_CREATING_MARKER_FILE = 'vic-iac-volume.creating.json';
 
 /** What the marker file beside a volume's disk says. */
 export interface VolumeMarker {
@@ -60,15 +68,15 @@ export interface VolumeLocation {
 }
 
 /** The files of a volume's disk, relative to its VCH's image store (`loc.storePath`). */
-function volumeDiskFiles(loc: VolumeLocation): DiskFiles {
-  const directory = `volumes/${loc.name}`;
+function volumeDiskFiles(name: string): DiskFiles {
+  const directory = `volumes/${name}`;
   return {
     directory,
-    descriptor: `${directory}/${loc.name}.vmdk`,
-    extent: `${directory}/${loc.name}-flat.vmdk`,
-    extentFileName: `${loc.name}-flat.vmdk`,
-    sparseUpload: `${directory}/${loc.name}-upload-sparse.vmdk`,
-    sparseUploadFileName: `${loc.name}-upload-sparse.vmdk`,
+    descriptor: `${directory}/${name}.vmdk`,
+    extent: `${directory}/${name}-flat.vmdk`,
+    extentFileName: `${name}-flat.vmdk`,
+    sparseUpload: `${directory}/${name}-upload-sparse.vmdk`,
+    sparseUploadFileName: `${name}-upload-sparse.vmdk`,
   };
 }
 
@@ -118,10 +126,10 @@ async function readText(stream: Readable): Promise<string> {
 }
 
 /** The marker of the volume at `loc`: undefined when there is none, an error when it does not parse. */
-async function readVolumeMarker(client: VimClient, datacenter: string, loc: VolumeLocation): Promise<VolumeMarker | undefined> {
+async function readVolumeMarker(client: VimClient, datacenter: string, loc: VolumeLocation, file = VOLUME_MARKER_FILE): Promise<VolumeMarker | undefined> {
   let text: string;
   try {
-    text = await readText(await downloadDatastoreFile(client, { datacenter, datastore: loc.datastore, path: `${loc.dir}/${VOLUME_MARKER_FILE}` }));
+    text = await readText(await downloadDatastoreFile(client, { datacenter, datastore: loc.datastore, path: `${loc.dir}/${file}` }));
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -135,13 +143,13 @@ async function readVolumeMarker(client: VimClient, datacenter: string, loc: Volu
     // Reported below, as any marker that is not ours.
   }
   throw new ResourceError(
-    `${datastorePath(loc.datastore, `${loc.dir}/${VOLUME_MARKER_FILE}`)} is not a vic-iac volume marker; vic-iac will not read, adopt or delete that volume. Restore the file vic-iac wrote, or remove the directory yourself.`,
+    `volume "${loc.name}": ${datastorePath(loc.datastore, `${loc.dir}/${file}`)} is not a vic-iac volume marker; vic-iac will not read, adopt or delete that volume. Restore the file vic-iac wrote, or remove the directory ${datastorePath(loc.datastore, loc.dir)} yourself.`,
   );
 }
 
-async function writeVolumeMarker(client: VimClient, datacenter: string, loc: VolumeLocation, marker: VolumeMarker): Promise<void> {
+async function writeVolumeMarker(client: VimClient, datacenter: string, loc: VolumeLocation, marker: VolumeMarker, file = VOLUME_MARKER_FILE): Promise<void> {
   const body = `${JSON.stringify(marker, null, 2)}\n`;
-  await uploadDatastoreFile(client, { datacenter, datastore: loc.datastore, path: `${loc.dir}/${VOLUME_MARKER_FILE}` }, body, {
+  await uploadDatastoreFile(client, { datacenter, datastore: loc.datastore, path: `${loc.dir}/${file}` }, body, {
     size: Buffer.byteLength(body),
     contentType: 'application/json',
   });
@@ -160,20 +168,39 @@ function stateOf(loc: VolumeLocation, inputs: Attrs): Attrs {
   };
 }
 
-/** The names of the volume directories of one store that hold a descriptor and a marker: one task per store per command. */
-async function volumesInStore(ctx: LifecycleContext, dc: Datacenter, datastore: string, storePath: string): Promise<Set<string>> {
+/** The files of each volume directory of one store, by volume name: one task per store per command. */
+async function volumeFolders(ctx: LifecycleContext, dc: Datacenter, datastore: string, storePath: string): Promise<Map<string, Set<string>>> {
   return ctx.memo(`${VOLATILE}volumes:${dc.ref.value}:[${datastore}] ${storePath}`, async () => {
     const ds = await datastoreOf(ctx, dc, datastore);
     const root = datastorePath(datastore, `${storePath}/volumes`);
     const folders = (await listDatastoreSubFolders(ctx.client, ds.ref, root)) ?? [];
-    const complete = new Set<string>();
+    const byName = new Map<string, Set<string>>();
     for (const folder of folders) {
       const name = folder.folderPath.replace(/\/+$/, '').split('/').pop() ?? '';
-      const files = new Set(folder.files.map((f) => f.name));
-      if (files.has(`${name}.vmdk`) && files.has(VOLUME_MARKER_FILE)) complete.add(name);
+      byName.set(name, new Set(folder.files.map((f) => f.name)));
     }
-    return complete;
+    return byName;
   });
+}
+
+/**
+ * Whether a volume directory's files make a complete volume, for what is not in a state yet (a
+ * listing, an import, a create's adoption): the descriptor and the marker (written after the disk),
+ * and no sparse upload waiting for its conversion (a create of an earlier release wrote the marker
+ * first; its conversion had not finished while the upload was there).
+ */
+function isCompleteVolume(name: string, files: ReadonlySet<string>): boolean {
+  return files.has(`${name}.vmdk`) && files.has(VOLUME_MARKER_FILE) && !files.has(volumeDiskFiles(name).sparseUploadFileName);
+}
+
+/** The names of the complete volumes of one store. */
+async function volumesInStore(ctx: LifecycleContext, dc: Datacenter, datastore: string, storePath: string): Promise<Set<string>> {
+  const folders = await volumeFolders(ctx, dc, datastore, storePath);
+  return new Set([...folders].filter(([name, files]) => isCompleteVolume(name, files)).map(([name]) => name));
+}
+
+function ignoreNotFound(e: unknown): Promise<undefined> {
+  return isNotFound(e) ? Promise.resolve(undefined) : Promise.reject(e);
 }
 
 /** The memo key a read leaves when a volume in the state is gone, for the plan that makes it again. */
@@ -214,8 +241,10 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
     if (!pool?.marker) return null;
     const loc = locationInState(prior);
     const dc = await ctx.memo(`datacenter:${pool.marker.datacenter}`, () => datacenterOf(ctx, pool.marker?.datacenter));
-    const present = await volumesInStore(ctx, dc, loc.datastore, loc.storePath);
-    if (present.has(loc.name)) return stateOf(loc, prior);
+    // A volume in the state was complete when it entered it: its descriptor and marker are enough
+    // (a stray sparse upload beside them must not make the next apply create it again, over its data).
+    const files = (await volumeFolders(ctx, dc, loc.datastore, loc.storePath)).get(loc.name);
+    if (files?.has(`${loc.name}.vmdk`) && files.has(VOLUME_MARKER_FILE)) return stateOf(loc, prior);
     await ctx.memo(goneKey(loc.id), () => Promise.resolve(true));
     return null;
   },
@@ -270,44 +299,71 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
       size_mb: config.size_mb,
       labels: { ...(config.labels ?? {}) },
     };
-    const existing = await readVolumeMarker(client, dc.name, loc);
-    if (existing) {
-      if (existing.vch !== config.vch_id || existing.name !== config.name) {
+    const volumeDc = await datacenterOf(ctx, marker.datacenter);
+    // What the directory holds now, not what the plan's refresh listed.
+    ctx.forget(`${VOLATILE}volumes:`);
+    const files = (await volumeFolders(ctx, volumeDc, loc.datastore, loc.storePath)).get(loc.name) ?? new Set<string>();
+    ctx.forget(`${VOLATILE}volumes:`);
+    const [existing, creating] = await Promise.all(
+      [VOLUME_MARKER_FILE, VOLUME_CREATING_MARKER_FILE].map((f) => (files.has(f) ? readVolumeMarker(client, dc.name, loc, f) : Promise.resolve(undefined))),
+    );
+    for (const m of [existing, creating]) {
+      if (m && (m.vch !== config.vch_id || m.name !== config.name)) {
         throw new ResourceError(
-          `${loc.id} already exists and its marker says it is volume "${existing.name}" of virtual container host ${existing.vch}; vic-iac will not take it over. Choose another name, or import it into the configuration that owns it.`,
+          `volume "${config.name}": ${loc.id} already exists and its marker says it is volume "${m.name}" of virtual container host ${m.vch}; vic-iac will not take it over. Choose another name, or import it into the configuration that owns it.`,
         );
       }
-      // A create of this volume that stopped midway (or a volume whose state was lost): the disk is
-      // complete once its descriptor is there, which is written last (uploaded after the extent, or
-      // by the server's conversion).
-      const present = await volumesInStore(ctx, await datacenterOf(ctx, marker.datacenter), loc.datastore, loc.storePath);
-      ctx.forget(`${VOLATILE}volumes:`);
-      if (present.has(loc.name)) {
-        ctx.progress('adopting the volume an earlier apply created');
-        if (existing.size_mb < config.size_mb) await extendVirtualDisk(client, loc.id, dc.ref, config.size_mb * 1024);
-        await writeVolumeMarker(client, dc.name, loc, wanted);
-        return stateOf(loc, config);
-      }
+    }
+    if (existing && isCompleteVolume(loc.name, files)) {
+      // A volume whose state was lost, or a create killed after its disk was complete.
+      ctx.progress('adopting the volume an earlier apply created');
+      if (existing.size_mb < config.size_mb) await extendVirtualDisk(client, loc.id, dc.ref, config.size_mb * 1024);
+      await writeVolumeMarker(client, dc.name, loc, wanted);
+      if (creating) await deleteDatastoreFile(client, datastorePath(loc.datastore, `${loc.dir}/${VOLUME_CREATING_MARKER_FILE}`), dc.ref).catch(ignoreNotFound);
+      return stateOf(loc, config);
+    }
+    const diskFiles = volumeDiskFiles(loc.name);
+    if (existing && !creating && files.has(`${loc.name}.vmdk`) && files.has(diskFiles.sparseUploadFileName)) {
+      const dir = datastorePath(loc.datastore, loc.dir);
+      throw new ResourceError(
+        `volume "${config.name}": ${dir} holds a disk, its marker and the sparse upload ${diskFiles.sparseUploadFileName}, as a create of an earlier vic-iac release leaves them: ` +
+          'its conversion may not have finished (the disk may be incomplete), or it finished and the volume holds data whose state was lost. vic-iac neither adopts nor overwrites it. ' +
+          `If the volume holds data you need, delete ${datastorePath(loc.datastore, `${loc.dir}/${diskFiles.sparseUploadFileName}`)} and apply again to adopt it; otherwise delete the directory ${dir} and apply again.`,
+      );
+    }
+    if (!existing && !creating && (files.has(`${loc.name}.vmdk`) || files.has(diskFiles.extentFileName))) {
+      throw new ResourceError(
+        `volume "${config.name}": ${datastorePath(loc.datastore, loc.dir)} already holds a disk (${[...files].sort().join(', ')}) without a vic-iac volume marker; vic-iac never writes over a disk it did not make. ` +
+          'Choose another name, or move that disk away (or delete it if it is no longer needed) and apply again.',
+      );
     }
     await makeDirectory(client, datastorePath(loc.datastore, loc.dir), dc.ref).catch((e: unknown) =>
       isFault(e, 'FileAlreadyExists') ? undefined : Promise.reject(e),
     );
-    // The marker first: a create killed midway leaves a directory that says whose it is.
-    await writeVolumeMarker(client, dc.name, loc, wanted);
+    // The directory says whose it is before any disk file appears; the marker proper comes once the
+    // disk is complete, so a create killed midway is redone by the next apply, never adopted.
+    await writeVolumeMarker(client, dc.name, loc, wanted, VOLUME_CREATING_MARKER_FILE);
+    if (existing) await deleteDatastoreFile(client, datastorePath(loc.datastore, `${loc.dir}/${VOLUME_MARKER_FILE}`), dc.ref).catch(ignoreNotFound);
     ctx.progress('format ext4');
     const fs = await makeVolumeFilesystem(loc.id, volumeFilesystemUuid(loc.id), config.size_mb, ctx.signal);
     try {
       // The volume directory lies inside the VCH's image store: the disk goes in as image disks do.
-      const store = new DatastoreImageStore({ client, datacenter: { ref: dc.ref, path: dc.name }, datastore: loc.datastore, path: loc.storePath });
+      const store = new DatastoreImageStore({
+        client,
+        datacenter: { ref: dc.ref, path: dc.name },
+        datastore: loc.datastore,
+        path: loc.storePath,
+        subject: `volume "${loc.name}" (${datastorePath(loc.datastore, loc.dir)})`,
+        remedy: `check the datastore ${loc.datastore} (free space, your permissions on it) and apply again: the next apply makes the volume's disk again over what this one left`,
+      });
       let total = 0;
       await storeRawDisk(
         store,
-        volumeDiskFiles(loc),
+        diskFiles,
         { path: fs.flatFile, sizeBytes: fs.sizeBytes, digest: fs.digest },
         {
-          // Whatever a killed create left (its marker was there) is replaced; the descriptor, the
-          // mark of a complete disk, was not there, or the volume would have been adopted above.
-          partial: existing !== undefined,
+          // What a killed create left (a marker of ours was there) is replaced.
+          partial: existing !== undefined || creating !== undefined,
           signal: ctx.signal,
           onStart: (bytes, detail) => {
             total = bytes;
@@ -319,6 +375,8 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
     } finally {
       await fs.dispose();
     }
+    await writeVolumeMarker(client, dc.name, loc, wanted);
+    await deleteDatastoreFile(client, datastorePath(loc.datastore, `${loc.dir}/${VOLUME_CREATING_MARKER_FILE}`), dc.ref).catch(ignoreNotFound);
     return stateOf(loc, config);
   },
 
@@ -396,9 +454,12 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
     const loc = parseVolumeId(id.trim());
     if (!loc) {
       throw new ResourceError(
-        `cannot import volume "${id}": use the datastore path of its VMDK descriptor, "[<datastore>] <image_store_path>/volumes/<name>/<name>.vmdk"`,
+        `cannot import volume "${id}": use the datastore path of its VMDK descriptor, "[<datastore>] <image_store_path>/volumes/<name>/<name>.vmdk" (vic ls --all lists the volumes vic-iac made, with their ids)`,
       );
     }
+    let found: ReadonlySet<string> | undefined;
+    // What the store holds now: an import is a command of its own.
+    ctx.forget(`${VOLATILE}volumes:`);
     for (const dc of await new Inventory(ctx.client).datacenters()) {
       let marker: VolumeMarker | undefined;
       try {
@@ -408,8 +469,22 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
         // The datastore is not in this datacenter.
         continue;
       }
-      if (!marker) continue;
+      if (!marker) {
+        const files = (await volumeFolders(ctx, dc, loc.datastore, loc.storePath).catch(() => undefined))?.get(loc.name);
+        if (files?.has(VOLUME_CREATING_MARKER_FILE)) {
+          throw new ResourceError(
+            `cannot import ${loc.id}: its create did not finish (${VOLUME_CREATING_MARKER_FILE} is there, the disk may be incomplete). Apply the configuration that creates volume "${loc.name}" again: it redoes the disk.`,
+          );
+        }
+        found ??= files;
+        continue;
+      }
       if (marker.name !== loc.name) throw new ResourceError(`cannot import ${loc.id}: its marker names volume "${marker.name}", not "${loc.name}"`);
+      if (!(await volumesInStore(ctx, dc, loc.datastore, loc.storePath)).has(loc.name)) {
+        throw new ResourceError(
+          `cannot import ${loc.id}: the volume is incomplete (its descriptor is missing, or the conversion of its upload did not finish). Apply the configuration that creates volume "${loc.name}" again: it redoes the disk.`,
+        );
+      }
       const vch = await readVchMarker(ctx.client, marker.vch);
       if (!vch || vch.image_store_path !== loc.storePath) {
         throw new ResourceError(
@@ -418,7 +493,14 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
       }
       return stateOf(loc, { vch_id: marker.vch, size_mb: marker.size_mb, labels: marker.labels, force_destroy: false });
     }
-    throw new ResourceError(`cannot import ${loc.id}: no ${VOLUME_MARKER_FILE} beside it in any datacenter; only volumes made by vic-iac can be imported`);
+    if (found?.has(`${loc.name}.vmdk`)) {
+      throw new ResourceError(
+        `cannot import ${loc.id}: the disk carries no ${VOLUME_MARKER_FILE} beside it, so vic-iac did not make it; only volumes made by vic-iac can be imported. Declare a new vic_volume and copy the data over instead.`,
+      );
+    }
+    throw new ResourceError(
+      `cannot import ${loc.id}: there is no volume "${loc.name}" in the store ${datastorePath(loc.datastore, loc.storePath)}${found ? ' (its directory holds no disk)' : ''}. Check the datastore, the store path and the name: vic ls --all lists the volumes vic-iac made, with their ids.`,
+    );
   },
 };
 

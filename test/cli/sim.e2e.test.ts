@@ -80,7 +80,7 @@ describe('vic sim', () => {
   it('GIVEN the exports WHEN evaluated in a shell THEN vic connects to the simulator with the thumbprint pinned', async () => {
     const run = await shell(`eval "$('${VIC}' sim start)" && test -z "$VSPHERE_ALLOW_UNVERIFIED_SSL" && '${VIC}' ls --all`, env);
     expect(run).toMatchObject({ code: 0, stderr: '' });
-    expect(run.stdout).toBe('Nothing here: no VCHs, images or container VMs.\n');
+    expect(run.stdout).toBe('Nothing here: no VCHs, images, volumes or container VMs.\n');
   });
 
   it('GIVEN a running simulator WHEN stopped THEN no process is left, status says so, and a second stop is harmless', async () => {

@@ -180,6 +180,8 @@ describe('vic plan/apply/destroy', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Destroy plan: 0 to add, 0 to change, 4 to destroy.');
+    expect(run.stdout).toContain('Destroy complete! Resources: 4 destroyed.');
+    expect(run.stdout).not.toContain('Apply complete!');
     expect(run.stdout).toContain('container_vm.web: Destruction complete after');
     const all = await vic('ls', '--all', '--json');
     expect(JSON.parse(all.stdout)).toEqual([]);

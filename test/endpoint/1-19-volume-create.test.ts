@@ -40,13 +40,13 @@ describe('1-19 docker volume create', () => {
 
   test.each([
     [['-d', 'fakeDriver', '--name=test2'], /--driver fakeDriver: vic-iac volumes are VMDKs in the VCH's store; use the default driver \(local\) or vsphere/],
-    [['--name=test5', '--opt', 'Capacity=0'], /-o size: size_mb = 0 .*16/],
+    [['--name=test5', '--opt', 'Capacity=0'], /-o Capacity=0 \(0 MB\) is below the minimum of 16 MB/],
     [['--name=test6', '--opt', 'Capacity=-1'], /-o Capacity=-1: not a size\. Allowed: a whole number of MB, GB or TB/],
-    [['--name=test7', '--opt', 'Capacity=9999999999999999999'], /-o size: size_mb = .*2097152/],
+    [['--name=test7', '--opt', 'Capacity=9999999999999999999'], /-o Capacity=9999999999999999999 \(\d+ MB\) is above the maximum of 2097152 MB/],
     [['--name=test8', '--opt', 'VolumeStore=fakeStore'], /-o VolumeStore=fakeStore: unknown volume option; allowed: size \(or capacity\)/],
     [
       ['--name=test???'],
-      /the volume name: name = "test\?\?\?" is not a volume name \(1 to 64 letters, digits, "_", "\." and "-", starting with a letter or digit\)/,
+      /create test\?\?\?: "test\?\?\?" is not a volume name \(1 to 64 letters, digits, "_", "\." and "-", starting with a letter or digit\)/,
     ],
   ])('GIVEN volume create %j THEN it exits 1 with what is allowed, and nothing is made', async (args, message) => {
     const before = (await inVsphere()).map((v) => v.name).sort();

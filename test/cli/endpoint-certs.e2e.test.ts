@@ -1,0 +1,98 @@
+/**
+ * `vic endpoint certs` and `env` as a user re-runs them, bin/vic as a child process: a second
+ * `certs` (the README's steps after `npm run demo`) keeps the certificates a running endpoint and
+ * its clients use, unless --force; an endpoint that stops takes its record with it, and `env` never
+ * points docker at an endpoint that is not running.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectEngine, type Engine } from '../../src/engine';
+import { settingsFor, vsphereEnv } from '../helpers/engine';
+import { useSimulator } from '../helpers/vcsim';
+import { VIC, cleanEnv, runVic } from './run-vic';
+
+describe('GIVEN a VCH and a fresh endpoint directory', () => {
+  const sim = useSimulator();
+  let dir: string;
+  let engine: Engine;
+  let serving: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vic-endpoint-certs-'));
+    engine = await connectEngine(settingsFor(sim()));
+    const plan = await engine.plan('virtual_container_host', null, { name: 'vch-certs', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0' });
+    expect(plan.problems).toEqual([]);
+    await engine.apply(plan);
+  });
+  afterAll(async () => {
+    serving?.kill('SIGKILL');
+    await engine?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const env = () => cleanEnv({ ...vsphereEnv(sim()), XDG_DATA_HOME: dir });
+  const certDir = () => join(dir, 'vic-iac', 'endpoint');
+  const ca = () => readFileSync(join(certDir(), 'ca.pem'), 'utf8');
+
+  async function serve(): Promise<ChildProcess> {
+    const child = spawn(VIC, ['endpoint', 'serve', '--vch', 'vch-certs', '--listen', '127.0.0.1:0'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    for (let i = 0; i < 120 && !/Docker endpoint for VCH/.test(out); i++) await new Promise((r) => setTimeout(r, 250));
+    expect(out).toMatch(/Docker endpoint for VCH "vch-certs"/);
+    return child;
+  }
+
+  const exit = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  test('WHEN certs runs again THEN the certificates are kept (a running endpoint keeps its clients); --host without --force is refused; --force makes new ones', async () => {
+    expect((await runVic(['endpoint', 'certs'], env())).code).toBe(0);
+    const first = ca();
+
+    const again = await runVic(['endpoint', 'certs'], env());
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^Kept the CA, server certificate and client bundle already in .*: an endpoint and its clients may use them\. --force makes new ones\.$/m);
+    expect(ca()).toBe(first);
+
+    const other = await runVic(['endpoint', 'certs', '--host', 'docker.example.com'], env());
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/already holds the endpoint's CA and certificates.*nothing written\. To make new ones for --host docker\.example\.com, pass --force/);
+    expect(ca()).toBe(first);
+
+    const forced = await runVic(['endpoint', 'certs', '--force'], env());
+    expect(forced.code).toBe(0);
+    expect(ca()).not.toBe(first);
+  }, 60_000);
+
+  test('WHEN the endpoint stops THEN its record goes; a second serve on its port says what to do; WHEN it was killed THEN env says it is not running instead of pointing docker at it', async () => {
+    const record = join(certDir(), 'endpoint.json');
+    serving = await serve();
+    expect(existsSync(record)).toBe(true);
+    const stopped = exit(serving);
+    serving.kill('SIGTERM');
+    expect(await stopped).toBe(0);
+    serving = undefined;
+    expect(existsSync(record)).toBe(false);
+
+    serving = await serve();
+    const port = (JSON.parse(readFileSync(record, 'utf8')) as { port: number }).port;
+    const second = await runVic(['endpoint', 'serve', '--vch', 'vch-certs', '--listen', `127.0.0.1:${port}`], env());
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(
+      `127.0.0.1:${port} is already in use (another endpoint? "vic endpoint env" names the one this directory records): stop it, use it, or pass --listen 127.0.0.1:<another port> (0 picks a free one)`,
+    );
+    const killed = exit(serving);
+    serving.kill('SIGKILL');
+    await killed;
+    serving = undefined;
+    const r = await runVic(['endpoint', 'env'], env());
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`(pid`);
+    expect(r.stderr).toContain(`port ${port}) is not running (killed, or the machine restarted): start it again with "vic endpoint serve --vch <name>"`);
+  }, 120_000);
+});

@@ -1,0 +1,174 @@
+/**
+ * When a volume counts as complete, against the launcher's simulator through the engine: a create
+ * cut off during the server's conversion (whose destination descriptor may already be there, the
+ * API reference does not say when it appears) is not a volume for a refresh, a listing or an
+ * import, and the next apply makes its disk again; what a create of an earlier release leaves while
+ * its upload waits for conversion is neither adopted nor overwritten; a disk in the volume's
+ * directory without a vic-iac marker is never written over.
+ */
+import type { Readable } from 'node:stream';
+import { connectEngine, type Engine } from '../../../src/engine';
+import type { Attrs } from '../../../src/resources';
+import { volumeFilesystemUuid } from '../../../src/resources/volume';
+import { deleteDatastoreFile, downloadDatastoreFile, makeDirectory, statDatastoreFile, uploadDatastoreFile, type VimClient } from '../../../src/vsphere';
+import { applied, connectTestClient, defaultDatastore } from '../../helpers/engine';
+import { useSimulator } from '../../helpers/vcsim';
+
+const MiB = 1024 * 1024;
+
+async function head(stream: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk as Buffer);
+    length += (chunk as Buffer).length;
+    if (length >= limit) break;
+  }
+  stream.destroy();
+  return Buffer.concat(chunks);
+}
+
+/** The ext4 UUID in a superblock (at byte 1024, UUID at 0x68), or undefined when there is no ext4 there. */
+function ext4Uuid(bytes: Buffer): string | undefined {
+  if (bytes.length < 2048 || bytes.readUInt16LE(1024 + 0x38) !== 0xef53) return undefined;
+  const h = bytes.subarray(1024 + 0x68, 1024 + 0x78).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+describe('GIVEN a VCH on the simulator', () => {
+  const sim = useSimulator();
+  let engine: Engine;
+  let outside: VimClient;
+  let vch: Attrs;
+
+  const connect = () => connectEngine({ url: sim().url, username: sim().username, password: sim().password, insecure: false, thumbprint: sim().thumbprint });
+  const file = (volume: string, name: string) => ({ datacenter: 'DC0', datastore: 'LocalDS_0', path: `vch-c/volumes/${volume}/${name}` });
+  const idOf = (name: string) => `[LocalDS_0] vch-c/volumes/${name}/${name}.vmdk`;
+  const stateFor = (name: string, sizeMb: number): Attrs => ({
+    id: idOf(name),
+    vch_id: vch.id,
+    name,
+    size_mb: sizeMb,
+    labels: null,
+    datastore: 'LocalDS_0',
+    force_destroy: false,
+    filesystem_uuid: volumeFilesystemUuid(idOf(name)),
+  });
+
+  beforeAll(async () => {
+    engine = await connect();
+    outside = await connectTestClient(sim());
+    await defaultDatastore(outside);
+    vch = await applied(
+      engine,
+      await engine.plan('virtual_container_host', null, { name: 'vch-c', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }),
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await engine?.close();
+    await outside?.close();
+  });
+  afterEach(async () => {
+    await sim().control.clearFaults();
+  });
+
+  /** Each step as a new command would run it: a fresh engine, so no listing is remembered. */
+  async function withFresh<T>(run: (e: Engine) => Promise<T>): Promise<T> {
+    const fresh = await connect();
+    try {
+      return await run(fresh);
+    } finally {
+      await fresh.close();
+    }
+  }
+
+  const create = (name: string, sizeMb: number) => withFresh(async (e) => (await e.apply(await e.plan('volume', null, { vch_id: vch.id, name, size_mb: sizeMb }))) as Attrs);
+
+  /** What a refresh, a listing (vic ls, docker volume ls) and an import see of the volume. */
+  async function seen(name: string, sizeMb: number): Promise<{ read: Attrs | null; listed: boolean; imported: Attrs | Error }> {
+    return withFresh(async (e) => ({
+      read: (await e.read([{ type: 'volume', state: stateFor(name, sizeMb) }]))[0],
+      listed: (await e.listIn('volume', String(vch.id))).some((v) => v.name === name),
+      imported: await e.importState('volume', idOf(name)).catch((err: Error) => err),
+    }));
+  }
+
+  async function expectComplete(state: Attrs, name: string, sizeMb: number): Promise<void> {
+    expect(state).toMatchObject({ id: idOf(name), size_mb: sizeMb });
+    expect(ext4Uuid(await head(await downloadDatastoreFile(outside, file(name, `${name}-flat.vmdk`)), 4096))).toBe(volumeFilesystemUuid(idOf(name)));
+    expect((await statDatastoreFile(outside, file(name, `${name}-flat.vmdk`)))?.size).toBe(sizeMb * MiB);
+    const after = await seen(name, sizeMb);
+    expect(after.read).toEqual(state);
+    expect(after.listed).toBe(true);
+  }
+
+  test('WHEN the conversion is cut off and the server had already written the destination descriptor THEN no refresh, listing or import takes it for a volume, and the next apply makes the disk again', async () => {
+    // The connection drops on every CopyVirtualDisk_Task: the apply dies at the conversion.
+    await sim().control.addFault({ method: 'CopyVirtualDisk_Task', kind: 'drop', times: -1 });
+    await expect(create('cut', 32)).rejects.toThrow();
+    await sim().control.clearFaults();
+    // What a half-done conversion may leave on ESX: the destination descriptor and part of its extent.
+    const descriptor = `# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="vmfs"\n\nRW ${(32 * MiB) / 512} VMFS "cut-flat.vmdk"\n\nddb.adapterType = "lsilogic"\n`;
+    await uploadDatastoreFile(outside, file('cut', 'cut.vmdk'), descriptor);
+    await uploadDatastoreFile(outside, file('cut', 'cut-flat.vmdk'), Buffer.alloc(MiB));
+
+    const before = await seen('cut', 32);
+    expect(before.read).toBeNull();
+    expect(before.listed).toBe(false);
+    expect(before.imported).toBeInstanceOf(Error);
+    expect(String(before.imported)).toMatch(/did not finish|incomplete/);
+
+    const state = await create('cut', 32);
+    await expectComplete(state, 'cut', 32);
+  }, 180_000);
+
+  test('WHEN an earlier release left its marker, a descriptor and the sparse upload THEN no listing or import takes it for a volume, a create neither adopts nor overwrites it, and a state that holds it keeps it', async () => {
+    const dc = (await defaultDatastore(outside)).dc.ref;
+    await makeDirectory(outside, '[LocalDS_0] vch-c/volumes/legacy', dc, true);
+    const marker = { v: 1, owner: 'vic-iac', vch: vch.id, name: 'legacy', size_mb: 32, labels: {} };
+    await uploadDatastoreFile(outside, file('legacy', 'vic-iac-volume.json'), `${JSON.stringify(marker)}\n`);
+    await uploadDatastoreFile(outside, file('legacy', 'legacy.vmdk'), `# Disk DescriptorFile\nRW ${(32 * MiB) / 512} VMFS "legacy-flat.vmdk"\n`);
+    await uploadDatastoreFile(outside, file('legacy', 'legacy-flat.vmdk'), Buffer.alloc(MiB, 5));
+    await uploadDatastoreFile(outside, file('legacy', 'legacy-upload-sparse.vmdk'), Buffer.alloc(4096, 1));
+
+    const before = await seen('legacy', 32);
+    // A state that holds the volume took it for complete once: a stray upload must not make it "gone".
+    expect(before.read).toEqual(stateFor('legacy', 32));
+    expect(before.listed).toBe(false);
+    expect(String(before.imported)).toMatch(/incomplete/);
+
+    await expect(create('legacy', 32)).rejects.toThrow(
+      /volume "legacy": \[LocalDS_0\] vch-c\/volumes\/legacy holds a disk, its marker and the sparse upload legacy-upload-sparse\.vmdk.*neither adopts nor overwrites it\. If the volume holds data you need, delete \[LocalDS_0\] vch-c\/volumes\/legacy\/legacy-upload-sparse\.vmdk and apply again to adopt it; otherwise delete the directory/,
+    );
+    expect((await head(await downloadDatastoreFile(outside, file('legacy', 'legacy-flat.vmdk')), 16)).subarray(0, 16).equals(Buffer.alloc(16, 5))).toBe(true);
+
+    // The user says the data is what they need: the upload goes, the next apply adopts the disk as it is.
+    await deleteDatastoreFile(outside, '[LocalDS_0] vch-c/volumes/legacy/legacy-upload-sparse.vmdk', dc);
+    const adopted = await create('legacy', 32);
+    expect(adopted).toMatchObject({ id: idOf('legacy'), size_mb: 32 });
+    expect((await head(await downloadDatastoreFile(outside, file('legacy', 'legacy-flat.vmdk')), 16)).subarray(0, 16).equals(Buffer.alloc(16, 5))).toBe(true);
+  }, 180_000);
+
+  test('WHEN the volume directory holds a disk without a vic-iac marker THEN the create is refused naming it, and nothing there is written', async () => {
+    const dc = (await defaultDatastore(outside)).dc.ref;
+    await makeDirectory(outside, '[LocalDS_0] vch-c/volumes/theirs', dc, true);
+    const theirs = `# Disk DescriptorFile\nRW 2048 VMFS "theirs-flat.vmdk"\n`;
+    await uploadDatastoreFile(outside, file('theirs', 'theirs.vmdk'), theirs);
+    await uploadDatastoreFile(outside, file('theirs', 'theirs-flat.vmdk'), Buffer.alloc(MiB, 7));
+
+    await expect(create('theirs', 32)).rejects.toThrow(
+      /volume "theirs": \[LocalDS_0\] vch-c\/volumes\/theirs already holds a disk .*without a vic-iac volume marker.*Choose another name/,
+    );
+    expect(await statDatastoreFile(outside, file('theirs', 'vic-iac-volume.json'))).toBeUndefined();
+    expect(await statDatastoreFile(outside, file('theirs', 'vic-iac-volume.creating.json'))).toBeUndefined();
+    expect((await head(await downloadDatastoreFile(outside, file('theirs', 'theirs.vmdk')), Infinity)).toString('utf8')).toBe(theirs);
+    expect((await head(await downloadDatastoreFile(outside, file('theirs', 'theirs-flat.vmdk')), 16)).subarray(0, 16).equals(Buffer.alloc(16, 7))).toBe(true);
+  }, 120_000);
+
+  test('WHEN a create completes THEN only the marker proper is left beside the disk', async () => {
+    const state = await create('whole', 32);
+    await expectComplete(state, 'whole', 32);
+    expect(await statDatastoreFile(outside, file('whole', 'vic-iac-volume.json'))).toBeDefined();
+    expect(await statDatastoreFile(outside, file('whole', 'vic-iac-volume.creating.json'))).toBeUndefined();
+  }, 120_000);
+});

@@ -22,7 +22,14 @@ describe('GIVEN plain output (no terminal)', () => {
     try {
       reporter.start('image.app', 'create');
       reporter.start('container_vm.old', 'delete');
-      reporter.progress('image.app', { type: 'image', name: 'app', phase: 'upload', current: 0, total: 4 * 1024 * 1024, message: '[LocalDS_0] vch/images/abc' });
+      reporter.progress('image.app', {
+        type: 'image',
+        name: 'app',
+        phase: 'upload',
+        current: 0,
+        total: 4 * 1024 * 1024,
+        message: '[LocalDS_0] vch/images/abc',
+      });
       reporter.progress('image.app', { type: 'image', name: 'app', phase: 'upload', current: 1024 * 1024, total: 4 * 1024 * 1024 });
       await sleep(100);
       reporter.finish('container_vm.old', 'delete');
@@ -31,7 +38,11 @@ describe('GIVEN plain output (no terminal)', () => {
       expect(lines()).toContainEqual(expect.stringMatching(/^image\.app: Still creating\.\.\. \[\d+s elapsed\] \(upload 1\.0 MiB\/4\.0 MiB\)$/));
       expect(lines()).toContainEqual(expect.stringMatching(/^container_vm\.old: Still destroying\.\.\. \[\d+s elapsed\]$/));
       // Once it ended, a resource has no more "Still" lines.
-      expect(lines().slice(before).filter((l) => l.startsWith('container_vm.old'))).toEqual([]);
+      expect(
+        lines()
+          .slice(before)
+          .filter((l) => l.startsWith('container_vm.old')),
+      ).toEqual([]);
       reporter.finish('image.app', 'create', 'sha256:abc');
       const ended = lines().length;
       await sleep(100);

@@ -55,12 +55,16 @@ describe('GIVEN a VCH and a fresh endpoint directory', () => {
 
     const again = await runVic(['endpoint', 'certs'], env());
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/^Kept the CA, server certificate and client bundle already in .*: an endpoint and its clients may use them\. --force makes new ones\.$/m);
+    expect(again.stdout).toMatch(
+      /^Kept the CA, server certificate and client bundle already in .*: an endpoint and its clients may use them\. --force makes new ones\.$/m,
+    );
     expect(ca()).toBe(first);
 
     const other = await runVic(['endpoint', 'certs', '--host', 'docker.example.com'], env());
     expect(other.code).toBe(2);
-    expect(other.stderr).toMatch(/already holds the endpoint's CA and certificates.*nothing written\. To make new ones for --host docker\.example\.com, pass --force/);
+    expect(other.stderr).toMatch(
+      /already holds the endpoint's CA and certificates.*nothing written\. To make new ones for --host docker\.example\.com, pass --force/,
+    );
     expect(ca()).toBe(first);
 
     const forced = await runVic(['endpoint', 'certs', '--force'], env());

@@ -33,7 +33,9 @@ describe('GIVEN a spec with a volume and a server that does not convert sparse d
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
-    expect(lines).toContainEqual(expect.stringMatching(/^volume\.data: upload [0-9.]+ KiB \(\[LocalDS_0\] vch-vp\/volumes\/data \(sparse: \d+ of \d+ grains hold data\)\)$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^volume\.data: upload [0-9.]+ KiB \(\[LocalDS_0\] vch-vp\/volumes\/data \(sparse: \d+ of \d+ grains hold data\)\)$/),
+    );
     expect(lines).toContainEqual(
       expect.stringMatching(
         /^volume\.data: upload 64\.0 MiB \(the server does not convert sparse disks \(NotImplemented\): uploading the whole flat extent \(64 MiB\) to \[LocalDS_0\] vch-vp\/volumes\/data instead\)$/,

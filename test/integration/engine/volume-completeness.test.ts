@@ -82,7 +82,8 @@ describe('GIVEN a VCH on the simulator', () => {
     }
   }
 
-  const create = (name: string, sizeMb: number) => withFresh(async (e) => (await e.apply(await e.plan('volume', null, { vch_id: vch.id, name, size_mb: sizeMb }))) as Attrs);
+  const create = (name: string, sizeMb: number) =>
+    withFresh(async (e) => (await e.apply(await e.plan('volume', null, { vch_id: vch.id, name, size_mb: sizeMb }))) as Attrs);
 
   /** What a refresh, a listing (vic ls, docker volume ls) and an import see of the volume. */
   async function seen(name: string, sizeMb: number): Promise<{ read: Attrs | null; listed: boolean; imported: Attrs | Error }> {

@@ -538,7 +538,7 @@ export class VicProvider {
    * the new value names the same object (a moved tag with the same digest, a volume detached
    * outside) and keeps it in place. Terraform keeps only the paths whose planned value differs from
    * the prior one, and none on a create; forceNew paths surely unchanged are left out here already,
-   * which spares both sides encoding and checking a score of paths per resource in a plan that
+   * which spares both sides encoding and checking every such path of every resource in a plan that
    * changes nothing.
    */
   private requiresReplace(kind: TerraformKind, change: PlannedChange, prior: Attrs | null, planned: Attrs): { steps: TfPathStep[] }[] {

@@ -45,12 +45,24 @@ export interface DecodeOptions {
 // ---------------------------------------------------------------------------------------------
 // msgpack
 
-export function encodeMsgpack(type: CtyType, value: CtyValue | undefined): Uint8Array {
-  return encoder.encode(toWire(type, value, undefined));
+/** A Buffer of its own (the encoder's buffer is reused by the next call), ready for a protobuf bytes field. */
+export function encodeMsgpack(type: CtyType, value: CtyValue | undefined): Buffer {
+  let wire: unknown;
+  try {
+    wire = toWireFor(type)(value);
+  } catch (err) {
+    throw codecError(err, undefined);
+  }
+  return Buffer.from(encoder.encodeSharedRef(wire));
 }
 
 export function decodeMsgpack(type: CtyType, bytes: Uint8Array, opts: DecodeOptions = {}): CtyValue {
-  return fromWire(type, decoder.decode(bytes), undefined, opts);
+  const raw = decoder.decode(bytes);
+  try {
+    return fromWireFor(type)(raw, opts);
+  } catch (err) {
+    throw codecError(err, undefined);
+  }
 }
 
 /**
@@ -113,169 +125,380 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(typeof v === 'bigint' ? v.toString() : v)}`;
 }
 
+// Converters compiled once per type: the schemas are fixed, and walking the type afresh for
+// every value (a switch per attribute, Object.keys of the type, a path object per attribute) was
+// most of the codec's own time on a plan of many resources. A converter knows no path: a fault
+// collects the keys on its way out, and only then becomes a CodecError naming where.
+
+type Key = string | number;
+
+class WireFault {
+  /** Outermost first. */
+  readonly keys: Key[] = [];
+  constructor(readonly message: string) {}
+}
+
+function fault(message: string, key?: Key): WireFault {
+  const f = new WireFault(message);
+  if (key !== undefined) f.keys.push(key);
+  return f;
+}
+
+/** Rethrows `err` one level out, under `key`. */
+function within(key: Key, err: unknown): never {
+  if (err instanceof WireFault) err.keys.unshift(key);
+  throw err;
+}
+
+function codecError(err: unknown, base: WirePath): unknown {
+  if (!(err instanceof WireFault)) return err;
+  let path = base;
+  for (const k of err.keys) path = at(path, k);
+  return new CodecError(pathText(path), err.message);
+}
+
+type ToWire = (v: CtyValue | undefined) => unknown;
+type FromWire = (raw: unknown, opts: DecodeOptions) => CtyValue;
+
+const toWireOf = new WeakMap<object, ToWire>();
+const fromWireOf = new WeakMap<object, FromWire>();
+
 /** Numbers: a safe integer or a float as itself; anything beyond float64 precision as a decimal string. */
-function wireNumber(v: unknown, path: WirePath): number | string {
+function wireNumber(v: unknown): number | string {
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new CodecError(pathText(path), `${v} is not a finite number`);
+    if (!Number.isFinite(v)) throw fault(`${v} is not a finite number`);
     return v;
   }
   if (typeof v === 'string' && /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(v)) return v;
-  throw new CodecError(pathText(path), `number required, got ${describe(v)}`);
+  throw fault(`number required, got ${describe(v)}`);
 }
 
-function toWire(type: CtyType, v: CtyValue | undefined, path: WirePath): unknown {
-  if (v === null || v === undefined) return null;
-  if (isUnknownValue(v)) return unknownExt(v);
+const PRIMITIVE_TO_WIRE: Readonly<Record<string, ToWire>> = {
+  string: (v) => {
+    if (typeof v === 'string') return v;
+    if (v === null || v === undefined) return null;
+    if (isUnknownValue(v)) return unknownExt(v);
+    throw fault(`string required, got ${describe(v)}`);
+  },
+  number: (v) => {
+    if (v === null || v === undefined) return null;
+    if (isUnknownValue(v)) return unknownExt(v);
+    return wireNumber(v);
+  },
+  bool: (v) => {
+    if (typeof v === 'boolean') return v;
+    if (v === null || v === undefined) return null;
+    if (isUnknownValue(v)) return unknownExt(v);
+    throw fault(`bool required, got ${describe(v)}`);
+  },
+  dynamic: (v) => {
+    if (v === null || v === undefined) return null;
+    if (isUnknownValue(v)) return unknownExt(v);
+    const [concrete, inner]: [CtyType, CtyValue] = isDynamicValue(v) ? [v.type, v.value] : [impliedTypeOf(v), v];
+    return [Buffer.from(JSON.stringify(concrete)), toWireFor(concrete)(inner)];
+  },
+};
+
+function toWireFor(type: CtyType): ToWire {
   if (typeof type === 'string') {
-    switch (type) {
-      case 'string':
-        if (typeof v !== 'string') throw new CodecError(pathText(path), `string required, got ${describe(v)}`);
-        return v;
-      case 'number':
-        return wireNumber(v, path);
-      case 'bool':
-        if (typeof v !== 'boolean') throw new CodecError(pathText(path), `bool required, got ${describe(v)}`);
-        return v;
-      case 'dynamic': {
-        const [concrete, inner]: [CtyType, CtyValue] = isDynamicValue(v) ? [v.type, v.value] : [impliedType(v, path), v];
-        return [Buffer.from(JSON.stringify(concrete)), toWire(concrete, inner, path)];
-      }
-    }
+    const primitive = PRIMITIVE_TO_WIRE[type];
+    if (!primitive) throw fault(`unsupported type ${JSON.stringify(type)}`);
+    return primitive;
   }
+  let fn = toWireOf.get(type);
+  if (!fn) {
+    fn = compileToWire(type);
+    toWireOf.set(type, fn);
+  }
+  return fn;
+}
+
+function compileToWire(type: Exclude<CtyType, string>): ToWire {
   switch (type[0]) {
     case 'list':
     case 'set': {
-      if (!Array.isArray(v)) throw new CodecError(pathText(path), `${ctyTypeName(type)} required, got ${describe(v)}`);
-      return v.map((e, i) => toWire(type[1] as CtyType, e, at(path, i)));
+      const element = toWireFor(type[1] as CtyType);
+      return (v) => {
+        if (v === null || v === undefined) return null;
+        if (isUnknownValue(v)) return unknownExt(v);
+        if (!Array.isArray(v)) throw fault(`${ctyTypeName(type)} required, got ${describe(v)}`);
+        const out: unknown[] = [];
+        for (let i = 0; i < v.length; i++) {
+          try {
+            out.push(element(v[i]));
+          } catch (err) {
+            within(i, err);
+          }
+        }
+        return out;
+      };
     }
     case 'map': {
-      if (typeof v !== 'object' || Array.isArray(v)) throw new CodecError(pathText(path), `${ctyTypeName(type)} required, got ${describe(v)}`);
-      const out: Record<string, unknown> = {};
-      for (const [k, e] of Object.entries(v)) out[k] = toWire(type[1] as CtyType, e as CtyValue, at(path, k));
-      return out;
+      const element = toWireFor(type[1] as CtyType);
+      return (v) => {
+        if (v === null || v === undefined) return null;
+        if (isUnknownValue(v)) return unknownExt(v);
+        if (typeof v !== 'object' || Array.isArray(v)) throw fault(`${ctyTypeName(type)} required, got ${describe(v)}`);
+        const out: Record<string, unknown> = {};
+        for (const [k, e] of Object.entries(v)) {
+          try {
+            out[k] = element(e as CtyValue);
+          } catch (err) {
+            within(k, err);
+          }
+        }
+        return out;
+      };
     }
     case 'tuple': {
-      const elements = type[1] as readonly CtyType[];
-      if (!Array.isArray(v) || v.length !== elements.length) {
-        throw new CodecError(pathText(path), `a tuple of ${elements.length} elements required, got ${describe(v)}${Array.isArray(v) ? ` of ${v.length}` : ''}`);
-      }
-      return elements.map((t, i) => toWire(t, v[i], at(path, i)));
+      const elements = (type[1] as readonly CtyType[]).map(toWireFor);
+      return (v) => {
+        if (v === null || v === undefined) return null;
+        if (isUnknownValue(v)) return unknownExt(v);
+        if (!Array.isArray(v) || v.length !== elements.length) {
+          throw fault(`a tuple of ${elements.length} elements required, got ${describe(v)}${Array.isArray(v) ? ` of ${v.length}` : ''}`);
+        }
+        return elements.map((element, i) => {
+          try {
+            return element(v[i]);
+          } catch (err) {
+            return within(i, err);
+          }
+        });
+      };
     }
     case 'object': {
       const attrs = type[1] as { readonly [name: string]: CtyType };
-      if (typeof v !== 'object' || Array.isArray(v)) throw new CodecError(pathText(path), `object required, got ${describe(v)}`);
-      const given = v as Record<string, CtyValue>;
-      for (const k of Object.keys(given)) {
-        if (!(k in attrs))
-          throw new CodecError(pathText(at(path, k)), `unsupported attribute (the object type has ${Object.keys(attrs).join(', ') || 'no attributes'})`);
-      }
-      // cty requires exactly one entry per attribute: absent ones go out as null.
-      const out: Record<string, unknown> = {};
-      for (const [k, t] of Object.entries(attrs)) out[k] = toWire(t, given[k], at(path, k));
-      return out;
+      const names = Object.keys(attrs);
+      const known = new Set(names);
+      const converters = names.map((n) => toWireFor(attrs[n]));
+      return (v) => {
+        if (v === null || v === undefined) return null;
+        if (isUnknownValue(v)) return unknownExt(v);
+        if (typeof v !== 'object' || Array.isArray(v)) throw fault(`object required, got ${describe(v)}`);
+        const given = v as Record<string, CtyValue>;
+        for (const k in given) {
+          if (!known.has(k)) throw fault(`unsupported attribute (the object type has ${names.join(', ') || 'no attributes'})`, k);
+        }
+        // cty requires exactly one entry per attribute: absent ones go out as null.
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < names.length; i++) {
+          const k = names[i];
+          try {
+            out[k] = converters[i](given[k]);
+          } catch (err) {
+            within(k, err);
+          }
+        }
+        return out;
+      };
     }
   }
-  throw new CodecError(pathText(path), `unsupported type ${JSON.stringify(type)}`);
+  throw fault(`unsupported type ${JSON.stringify(type)}`);
 }
 
 /** The type cty would infer for a plain JS value placed in a dynamic attribute. */
 export function impliedType(v: CtyValue, path: WirePath = undefined): CtyType {
+  try {
+    return impliedTypeOf(v);
+  } catch (err) {
+    throw codecError(err, path);
+  }
+}
+
+function impliedTypeOf(v: CtyValue): CtyType {
   if (isDynamicValue(v)) return v.type;
   if (typeof v === 'string') return 'string';
   if (typeof v === 'number') return 'number';
   if (typeof v === 'boolean') return 'bool';
   if (v === null || isUnknownValue(v)) return 'dynamic';
-  if (Array.isArray(v)) return ['tuple', v.map((e, i) => impliedType(e, at(path, i)))];
+  if (Array.isArray(v)) {
+    return [
+      'tuple',
+      v.map((e, i) => {
+        try {
+          return impliedTypeOf(e);
+        } catch (err) {
+          return within(i, err);
+        }
+      }),
+    ];
+  }
   if (typeof v === 'object') {
     const attrs: Record<string, CtyType> = {};
-    for (const [k, e] of Object.entries(v)) attrs[k] = impliedType(e as CtyValue, at(path, k));
+    for (const [k, e] of Object.entries(v)) {
+      try {
+        attrs[k] = impliedTypeOf(e as CtyValue);
+      } catch (err) {
+        within(k, err);
+      }
+    }
     return ['object', attrs];
   }
-  throw new CodecError(pathText(path), `cannot infer a type for ${describe(v)}`);
+  throw fault(`cannot infer a type for ${describe(v)}`);
 }
 
 function numberFromWire(raw: unknown, path: WirePath): number | string {
+  try {
+    return wireNumberValue(raw);
+  } catch (err) {
+    throw codecError(err, path);
+  }
+}
+
+function wireNumberValue(raw: unknown): number | string {
   if (typeof raw === 'number') return raw;
   if (typeof raw === 'bigint') return Number.isSafeInteger(Number(raw)) ? Number(raw) : raw.toString();
   // cty writes numbers that fit neither int64 nor float64 as decimal strings.
   if (typeof raw === 'string') {
-    if (!/^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(raw)) throw new CodecError(pathText(path), `number required, got string ${JSON.stringify(raw)}`);
+    if (!/^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(raw)) throw fault(`number required, got string ${JSON.stringify(raw)}`);
     // Keep the text when a JS number would round it, so the value goes back out unchanged.
     const n = Number(raw);
     return String(n) === raw ? n : raw;
   }
-  throw new CodecError(pathText(path), `number required, got ${describe(raw)}`);
+  throw fault(`number required, got ${describe(raw)}`);
 }
 
-function fromWire(type: CtyType, raw: unknown, path: WirePath, opts: DecodeOptions): CtyValue {
-  if (raw === null || raw === undefined) return null;
-  // Any extension is an unknown: ext 0 plain, ext 12 refined; other codes are read as plain unknowns.
-  if (raw instanceof ExtData) {
-    if (raw.type === REFINED_UNKNOWN_EXT && opts.refinements) return refinedUnknown(decodeRefinement(raw.data as Uint8Array));
-    return UNKNOWN;
-  }
-  if (typeof type === 'string') {
-    switch (type) {
-      case 'string':
-        if (typeof raw !== 'string') throw new CodecError(pathText(path), `string required, got ${describe(raw)}`);
-        return raw;
-      case 'number':
-        return numberFromWire(raw, path);
-      case 'bool':
-        if (typeof raw !== 'boolean') throw new CodecError(pathText(path), `bool required, got ${describe(raw)}`);
-        return raw;
-      case 'dynamic': {
-        if (!Array.isArray(raw) || raw.length !== 2 || !(raw[0] instanceof Uint8Array)) {
-          throw new CodecError(pathText(path), `a dynamic value must be [type JSON bytes, value], got ${describe(raw)}`);
-        }
-        const concrete = JSON.parse(Buffer.from(raw[0]).toString('utf8')) as CtyType;
-        return dynamicValue(concrete, fromWire(concrete, raw[1], path, opts));
-      }
+/** Any extension is an unknown: ext 0 plain, ext 12 refined; other codes are read as plain unknowns. */
+function unknownFromWire(raw: ExtData, opts: DecodeOptions): CtyValue {
+  if (raw.type === REFINED_UNKNOWN_EXT && opts.refinements) return refinedUnknown(decodeRefinement(raw.data as Uint8Array));
+  return UNKNOWN;
+}
+
+function isMapLike(raw: unknown): raw is Record<string, unknown> {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw) && !(raw instanceof Uint8Array);
+}
+
+const PRIMITIVE_FROM_WIRE: Readonly<Record<string, FromWire>> = {
+  string: (raw, opts) => {
+    if (typeof raw === 'string') return raw;
+    if (raw === null || raw === undefined) return null;
+    if (raw instanceof ExtData) return unknownFromWire(raw, opts);
+    throw fault(`string required, got ${describe(raw)}`);
+  },
+  number: (raw, opts) => {
+    if (typeof raw === 'number') return raw;
+    if (raw === null || raw === undefined) return null;
+    if (raw instanceof ExtData) return unknownFromWire(raw, opts);
+    return wireNumberValue(raw);
+  },
+  bool: (raw, opts) => {
+    if (typeof raw === 'boolean') return raw;
+    if (raw === null || raw === undefined) return null;
+    if (raw instanceof ExtData) return unknownFromWire(raw, opts);
+    throw fault(`bool required, got ${describe(raw)}`);
+  },
+  dynamic: (raw, opts) => {
+    if (raw === null || raw === undefined) return null;
+    if (raw instanceof ExtData) return unknownFromWire(raw, opts);
+    if (!Array.isArray(raw) || raw.length !== 2 || !(raw[0] instanceof Uint8Array)) {
+      throw fault(`a dynamic value must be [type JSON bytes, value], got ${describe(raw)}`);
     }
+    const concrete = JSON.parse(Buffer.from(raw[0]).toString('utf8')) as CtyType;
+    return dynamicValue(concrete, fromWireFor(concrete)(raw[1], opts));
+  },
+};
+
+function fromWireFor(type: CtyType): FromWire {
+  if (typeof type === 'string') {
+    const primitive = PRIMITIVE_FROM_WIRE[type];
+    if (!primitive) throw fault(`unsupported type ${JSON.stringify(type)}`);
+    return primitive;
   }
+  let fn = fromWireOf.get(type);
+  if (!fn) {
+    fn = compileFromWire(type);
+    fromWireOf.set(type, fn);
+  }
+  return fn;
+}
+
+function compileFromWire(type: Exclude<CtyType, string>): FromWire {
   switch (type[0]) {
     case 'list':
     case 'set': {
-      if (!Array.isArray(raw)) throw new CodecError(pathText(path), `${ctyTypeName(type)} required, got ${describe(raw)}`);
-      return raw.map((e, i) => fromWire(type[1] as CtyType, e, at(path, i), opts));
+      const element = fromWireFor(type[1] as CtyType);
+      return (raw, opts) => {
+        if (raw === null || raw === undefined) return null;
+        if (raw instanceof ExtData) return unknownFromWire(raw, opts);
+        if (!Array.isArray(raw)) throw fault(`${ctyTypeName(type)} required, got ${describe(raw)}`);
+        const out: CtyValue[] = [];
+        for (let i = 0; i < raw.length; i++) {
+          try {
+            out.push(element(raw[i], opts));
+          } catch (err) {
+            within(i, err);
+          }
+        }
+        return out;
+      };
     }
     case 'map': {
-      if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array)
-        throw new CodecError(pathText(path), `${ctyTypeName(type)} required, got ${describe(raw)}`);
-      const out: Record<string, CtyValue> = {};
-      for (const [k, e] of Object.entries(raw)) out[k] = fromWire(type[1] as CtyType, e, at(path, k), opts);
-      return out;
+      const element = fromWireFor(type[1] as CtyType);
+      return (raw, opts) => {
+        if (raw === null || raw === undefined) return null;
+        if (raw instanceof ExtData) return unknownFromWire(raw, opts);
+        if (!isMapLike(raw)) throw fault(`${ctyTypeName(type)} required, got ${describe(raw)}`);
+        const out: Record<string, CtyValue> = {};
+        for (const [k, e] of Object.entries(raw)) {
+          try {
+            out[k] = element(e, opts);
+          } catch (err) {
+            within(k, err);
+          }
+        }
+        return out;
+      };
     }
     case 'tuple': {
-      const elements = type[1] as readonly CtyType[];
-      if (!Array.isArray(raw) || raw.length !== elements.length) {
-        throw new CodecError(
-          pathText(path),
-          `a tuple of ${elements.length} elements required, got ${describe(raw)}${Array.isArray(raw) ? ` of ${raw.length}` : ''}`,
-        );
-      }
-      return elements.map((t, i) => fromWire(t, raw[i], at(path, i), opts));
+      const elements = (type[1] as readonly CtyType[]).map(fromWireFor);
+      return (raw, opts) => {
+        if (raw === null || raw === undefined) return null;
+        if (raw instanceof ExtData) return unknownFromWire(raw, opts);
+        if (!Array.isArray(raw) || raw.length !== elements.length) {
+          throw fault(`a tuple of ${elements.length} elements required, got ${describe(raw)}${Array.isArray(raw) ? ` of ${raw.length}` : ''}`);
+        }
+        return elements.map((element, i) => {
+          try {
+            return element(raw[i], opts);
+          } catch (err) {
+            return within(i, err);
+          }
+        });
+      };
     }
     case 'object': {
       const attrs = type[1] as { readonly [name: string]: CtyType };
-      if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array)
-        throw new CodecError(pathText(path), `object required, got ${describe(raw)}`);
-      const given = raw as Record<string, unknown>;
-      for (const k of Object.keys(given)) {
-        if (!(k in attrs)) throw new CodecError(pathText(at(path, k)), 'unsupported attribute');
-      }
-      const want = Object.keys(attrs).length;
-      const got = Object.keys(given).length;
-      if (got !== want) {
-        const missing = Object.keys(attrs).filter((k) => !(k in given));
-        throw new CodecError(pathText(path), `an object with ${want} attributes is required (${got} given; missing ${missing.join(', ')})`);
-      }
-      const out: Record<string, CtyValue> = {};
-      for (const [k, t] of Object.entries(attrs)) out[k] = fromWire(t, given[k], at(path, k), opts);
-      return out;
+      const names = Object.keys(attrs);
+      const known = new Set(names);
+      const converters = names.map((n) => fromWireFor(attrs[n]));
+      return (raw, opts) => {
+        if (raw === null || raw === undefined) return null;
+        if (raw instanceof ExtData) return unknownFromWire(raw, opts);
+        if (!isMapLike(raw)) throw fault(`object required, got ${describe(raw)}`);
+        let got = 0;
+        for (const k in raw) {
+          if (!known.has(k)) throw fault('unsupported attribute', k);
+          got++;
+        }
+        if (got !== names.length) {
+          const missing = names.filter((k) => !(k in raw));
+          throw fault(`an object with ${names.length} attributes is required (${got} given; missing ${missing.join(', ')})`);
+        }
+        const out: Record<string, CtyValue> = {};
+        for (let i = 0; i < names.length; i++) {
+          const k = names[i];
+          try {
+            out[k] = converters[i](raw[k], opts);
+          } catch (err) {
+            within(k, err);
+          }
+        }
+        return out;
+      };
     }
   }
-  throw new CodecError(pathText(path), `unsupported type ${JSON.stringify(type)}`);
+  throw fault(`unsupported type ${JSON.stringify(type)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -363,7 +586,13 @@ function toJsonValue(type: CtyType, v: CtyValue | undefined, path: WirePath): un
     return { type: concrete, value: toJsonValue(concrete, inner, path) };
   }
   // Decimal strings beyond float64 go out as JSON strings, which cty's JSON decoder reads as numbers.
-  if (typeof type === 'string') return toWire(type, v, path);
+  if (typeof type === 'string') {
+    try {
+      return toWireFor(type)(v);
+    } catch (err) {
+      throw codecError(err, path);
+    }
+  }
   switch (type[0]) {
     case 'list':
     case 'set':

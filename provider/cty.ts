@@ -90,3 +90,28 @@ export function ctyTypeName(type: CtyType): string {
       return 'object';
   }
 }
+
+/**
+ * Whether two values are surely equal as cty compares them: null is not an empty collection, a
+ * missing key is not a null one, and an unknown equals nothing (not even another unknown). Sets are
+ * compared in order, so equal sets in another order count as different: callers use it to skip work
+ * for values that are surely unchanged, where a false "different" only costs that work.
+ */
+export function surelyEqual(a: CtyValue | undefined, b: CtyValue | undefined): boolean {
+  if (a === undefined || a === null || b === undefined || b === null) return (a ?? null) === (b ?? null);
+  if (typeof a !== 'object' || typeof b !== 'object') return a === b && a !== UNKNOWN;
+  if (isAnyUnknown(a) || isAnyUnknown(b) || isDynamicValue(a) || isDynamicValue(b)) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!surelyEqual(a[i], b[i])) return false;
+    return true;
+  }
+  const ao = a as { [key: string]: CtyValue };
+  const bo = b as { [key: string]: CtyValue };
+  let count = 0;
+  for (const k in ao) {
+    if (!Object.prototype.hasOwnProperty.call(bo, k) || !surelyEqual(ao[k], bo[k])) return false;
+    count++;
+  }
+  return count === Object.keys(bo).length;
+}

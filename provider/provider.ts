@@ -24,7 +24,7 @@ import {
   StateVersionError,
   validateAttrs,
 } from '../src/resources';
-import { CtyValue } from './cty';
+import { CtyValue, surelyEqual } from './cty';
 import { CodecError, decodeDynamicValue, encodeMsgpack, fromJsonValue, isNullDynamicValue } from './codec';
 import { Diagnostic, errorDiagnostic, hasErrors, problemDiagnostics, warningDiagnostic } from './diagnostics';
 import { Logger } from './log';
@@ -49,8 +49,14 @@ export interface VicProviderOptions {
 
 type Diags = { diagnostics: Diagnostic[] };
 
-function dv(bytes: Uint8Array): { msgpack: Buffer } {
-  return { msgpack: Buffer.from(bytes) };
+/**
+ * A value Terraform sent, sent back as it came when the answer is surely that value: most refreshes
+ * and plans change nothing, and encoding each of thousands of states again was CPU for nothing.
+ */
+function unchanged(wire: WireDynamicValue | undefined, before: Attrs | null, after: Attrs | null): { msgpack: Buffer } | undefined {
+  const bytes = wire?.msgpack;
+  if (!bytes || bytes.length === 0 || !surelyEqual(before, after)) return undefined;
+  return { msgpack: Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes) };
 }
 
 function isAttrs(v: CtyValue): v is Attrs {
@@ -145,7 +151,7 @@ export class VicProvider {
   }
 
   private encode(kind: TerraformKind, value: Attrs | null): { msgpack: Buffer } {
-    return dv(encodeMsgpack(kind.type, value));
+    return { msgpack: encodeMsgpack(kind.type, value) };
   }
 
   private resourceType(kind: TerraformKind): ResourceType {
@@ -231,7 +237,9 @@ export class VicProvider {
       diagnostics: [],
       // plan_destroy: the plan of a resource leaving the configuration reaches the engine, which
       // refuses a create that would take its object over (a rename without a moved block).
-      server_capabilities: { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: false },
+      // get_provider_schema_optional: the schema is fixed at build time and no RPC depends on this
+      // one having been called, so Terraform's later starts in a command take the schema it has.
+      server_capabilities: { plan_destroy: true, get_provider_schema_optional: true, move_resource_state: false },
     };
   }
 
@@ -351,7 +359,7 @@ export class VicProvider {
       const fresh = await this.reads.read({ type: this.resourceType(kind), state });
       // Only a NotFound from vSphere yields null here; Terraform then plans a create.
       const newState = fresh === null ? null : this.complete(kind, fresh, state);
-      return { new_state: this.encode(kind, newState), diagnostics: [], private: req.private };
+      return { new_state: unchanged(req.current_state, state, newState) ?? this.encode(kind, newState), diagnostics: [], private: req.private };
     } catch (err) {
       return { diagnostics: this.failure(kind, `Cannot refresh ${req.type_name}`, err) };
     }
@@ -389,8 +397,8 @@ export class VicProvider {
       const planned = this.conformPlan(kind, change.planned ?? {}, config, prior);
       this.opts.logger.log('debug', 'planned', { type: req.type_name, action: change.action, reasons: change.reasons.join('; ') });
       return {
-        planned_state: this.encode(kind, planned),
-        requires_replace: this.requiresReplace(kind, change),
+        planned_state: unchanged(req.prior_state, prior, planned) ?? this.encode(kind, planned),
+        requires_replace: this.requiresReplace(kind, change, prior, planned),
         planned_private: writePrivate({ ...readPrivate(req.prior_private), [REPLAN_OF]: typeof prior?.id === 'string' && prior.id ? prior.id : undefined }),
         diagnostics,
       };
@@ -526,14 +534,18 @@ export class VicProvider {
   }
 
   /**
-   * All forceNew paths (Terraform keeps only those whose value changes) plus the engine's own; in an
-   * update, not those that changed: the engine found the new value names the same object (a moved
-   * tag with the same digest, a volume detached outside) and keeps it in place.
+   * The forceNew paths plus the engine's own; in an update, not those that changed: the engine found
+   * the new value names the same object (a moved tag with the same digest, a volume detached
+   * outside) and keeps it in place. Terraform keeps only the paths whose planned value differs from
+   * the prior one, and none on a create; forceNew paths surely unchanged are left out here already,
+   * which spares both sides encoding and checking every such path of every resource in a plan that
+   * changes nothing.
    */
-  private requiresReplace(kind: TerraformKind, change: PlannedChange): { steps: TfPathStep[] }[] {
+  private requiresReplace(kind: TerraformKind, change: PlannedChange, prior: Attrs | null, planned: Attrs): { steps: TfPathStep[] }[] {
+    if (prior === null) return [];
     const kept = change.action === 'update' ? new Set(change.changes.map((c) => formatPath(c.path))) : new Set<string>();
     const paths: AttrPath[] = Object.entries(kind.schema)
-      .filter(([n, a]) => a.forceNew && !kept.has(n))
+      .filter(([n, a]) => a.forceNew && !kept.has(n) && !surelyEqual(prior[n], planned[n]))
       .map(([n]) => [n]);
     for (const p of change.requiresReplace) if (!paths.some((q) => formatPath(q) === formatPath(p))) paths.push(p);
     return paths.map((p) => ({ steps: attributePathSteps(kind.type, p) }));

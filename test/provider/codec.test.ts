@@ -5,7 +5,9 @@
  */
 import { UNKNOWN } from '../../src/resources';
 import { CodecError, decodeDynamicValue, decodeJson, decodeMsgpack, encodeJson, encodeMsgpack, isNullDynamicValue } from '../../provider/codec';
-import { CtyType, CtyValue, dynamicValue, isRefinedUnknown, refinedUnknown } from '../../provider/cty';
+import { Decoder, Encoder, ExtData } from '@msgpack/msgpack';
+import { CtyType, CtyValue, dynamicValue, isRefinedUnknown, refinedUnknown, surelyEqual } from '../../provider/cty';
+import { providerSchemas } from '../../provider/schema';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const bytes = (h: string) => Buffer.from(h.replace(/\s+/g, ''), 'hex');
@@ -129,6 +131,142 @@ describe('round trips through msgpack', () => {
     ['unknowns inside', { name: UNKNOWN, size: UNKNOWN, tags: { a: UNKNOWN }, command: [UNKNOWN], auth: UNKNOWN, extra: UNKNOWN }],
   ])('GIVEN a block with %s WHEN encoded and decoded THEN the value is unchanged', (_label, value) => {
     expect(decodeMsgpack(block, encodeMsgpack(block, value))).toEqual(value);
+  });
+});
+
+/**
+ * The converters are compiled once per schema type. On the provider's own schemas and states like
+ * the ones a plan carries, they must write what msgpack's generic encoder writes for the same
+ * value (nulls for absent attributes, ext 0 for unknowns) and read back what was given.
+ */
+describe('the provider schemas through the compiled converters', () => {
+  const kinds = providerSchemas().resources;
+  const typeOf = (name: string) => kinds.get(name)!.type;
+  const sha = `sha256:${'5d'.repeat(32)}`;
+  const containerVm = {
+    command: null,
+    cpus: 1,
+    disk_size_mb: 2048,
+    entrypoint: null,
+    env: { PATH: '/bin' },
+    exit_code: null,
+    finished_at: null,
+    gateway: null,
+    hostname: null,
+    id: '35a73a95-f9b9-5c47-8ce2-14dbba415187',
+    image_id: sha,
+    ip_address: null,
+    ip_addresses: [],
+    labels: null,
+    max_restarts: null,
+    memory_mb: 128,
+    moid: 'vm-2938',
+    must_run: true,
+    name: 'c-0',
+    networks: ['VM Network'],
+    power_state: 'running',
+    restart: 'no',
+    secret_env: { API_TOKEN: 's3cret' },
+    started_at: null,
+    status: 'created',
+    user: null,
+    vch_id: 'resgroup-64',
+    vm_path: '[LocalDS_0] vch-bench/containers/c-0/c-0.vmx',
+    volumes: [{ volume_id: 'vol-1', path: '/data', read_only: false }],
+    working_dir: null,
+  };
+  const image = {
+    vch_id: 'resgroup-64',
+    reference: '127.0.0.1:5000/bench/app:v1',
+    insecure_registry: true,
+    registry_auth: { username: 'u', password: 'p4ss' },
+    id: sha,
+    digest: sha,
+    size_bytes: 2 ** 40 + 3,
+    entrypoint: ['/bin/app'],
+    labels: {},
+  };
+  // A create's plan: every computed attribute unknown.
+  const planned: CtyValue = Object.fromEntries(
+    Object.keys(containerVm).map((k): [string, CtyValue] => [k, ['name', 'vch_id', 'image_id'].includes(k) ? containerVm[k as 'name'] : UNKNOWN]),
+  );
+
+  /** What the generic encoder is given for a value: every attribute of the type present, unknowns as ext 0. */
+  function wireOf(type: CtyType, v: CtyValue | undefined): unknown {
+    if (v === undefined || v === null) return null;
+    if (v === UNKNOWN) return new ExtData(0, new Uint8Array([0]));
+    if (typeof type === 'string') return v;
+    if (type[0] === 'object') {
+      const attrs = type[1] as Record<string, CtyType>;
+      return Object.fromEntries(Object.keys(attrs).map((k) => [k, wireOf(attrs[k], (v as Record<string, CtyValue>)[k])]));
+    }
+    if (type[0] === 'map') return Object.fromEntries(Object.entries(v as object).map(([k, e]) => [k, wireOf(type[1] as CtyType, e as CtyValue)]));
+    return (v as CtyValue[]).map((e) => wireOf(type[1] as CtyType, e));
+  }
+
+  /** The value as decoding gives it back: absent attributes null. */
+  function filled(type: CtyType, v: CtyValue | undefined): CtyValue {
+    if (v === undefined || v === null) return null;
+    if (v === UNKNOWN || typeof type === 'string') return v;
+    if (type[0] === 'object') {
+      const attrs = type[1] as Record<string, CtyType>;
+      return Object.fromEntries(Object.keys(attrs).map((k) => [k, filled(attrs[k], (v as Record<string, CtyValue>)[k])]));
+    }
+    if (type[0] === 'map') return Object.fromEntries(Object.entries(v as object).map(([k, e]) => [k, filled(type[1] as CtyType, e as CtyValue)]));
+    return (v as CtyValue[]).map((e) => filled(type[1] as CtyType, e));
+  }
+
+  it.each<[string, string, CtyValue]>([
+    ['a refreshed container VM (sensitive secret_env, a volume block)', 'vic_container_vm', containerVm],
+    ["a container VM create's plan (computed attributes unknown)", 'vic_container_vm', planned],
+    ['a container VM with every attribute null', 'vic_container_vm', Object.fromEntries(Object.keys(containerVm).map((k) => [k, null]))],
+    ['an image (sensitive password in a block, a number beyond 32 bits, attributes left out)', 'vic_image', image],
+  ])('GIVEN %s WHEN encoded THEN the bytes are the generic encoder’s, and they decode to the value', (_label, typeName, value) => {
+    const type = typeOf(typeName);
+    const encoded = encodeMsgpack(type, value);
+    expect(hex(encoded)).toBe(hex(new Encoder().encode(wireOf(type, value))));
+    expect(decodeMsgpack(type, encoded)).toEqual(filled(type, value));
+    // And what the generic decoder reads from those bytes is what the converters read.
+    expect(filled(type, value)).toEqual(
+      JSON.parse(
+        JSON.stringify(new Decoder().decode(encoded), (_k, v: unknown) => (v instanceof ExtData ? '(unknown)' : v)),
+        (_k, v: unknown) => (v === '(unknown)' ? UNKNOWN : v),
+      ),
+    );
+  });
+
+  it('GIVEN a value encoded twice WHEN the first result is kept THEN the second encode does not change it (the encoder reuses its buffer)', () => {
+    const type = typeOf('vic_container_vm');
+    const first = encodeMsgpack(type, containerVm);
+    const copy = Buffer.from(first);
+    encodeMsgpack(type, { ...containerVm, name: 'another-name-entirely', moid: 'vm-1' });
+    expect(Buffer.compare(first, copy)).toBe(0);
+  });
+
+  it('GIVEN a wrong value deep in a real schema WHEN encoded or decoded THEN the error names its path', () => {
+    const type = typeOf('vic_container_vm');
+    expect(() => encodeMsgpack(type, { ...containerVm, volumes: [{ volume_id: 1, path: '/data' }] })).toThrow(
+      '.volumes[0].volume_id: string required, got number 1',
+    );
+    const bad = new Encoder().encode({ ...(wireOf(type, containerVm) as object), env: { PATH: true } });
+    expect(() => decodeMsgpack(type, bad)).toThrow('.env.PATH: string required, got boolean true');
+  });
+});
+
+describe('surelyEqual', () => {
+  it.each<[string, CtyValue, CtyValue, boolean]>([
+    ['equal objects', { a: 'x', b: [1, 2], c: { d: null } }, { a: 'x', b: [1, 2], c: { d: null } }, true],
+    ['null and an empty list', null, [], false],
+    ['null and an empty map', { a: null }, { a: {} }, false],
+    ['a missing key and a null one', { a: 'x' }, { a: 'x', b: null }, false],
+    ['two unknowns', UNKNOWN, UNKNOWN, false],
+    ['an unknown inside', { a: [UNKNOWN] }, { a: [UNKNOWN] }, false],
+    ['a number and its decimal string', 1, '1', false],
+    ['lists in another order', ['a', 'b'], ['b', 'a'], false],
+    ['equal strings', 'x', 'x', true],
+  ])('GIVEN %s THEN surely equal is %s', (_label, a, b, expected) => {
+    expect(surelyEqual(a, b)).toBe(expected);
+    expect(surelyEqual(b, a)).toBe(expected);
   });
 });
 

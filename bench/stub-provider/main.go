@@ -71,7 +71,11 @@ type stubProvider struct {
 var _ tfprotov6.ProviderServer = (*stubProvider)(nil)
 
 func newStubProvider(schemas *providerSchemas) *stubProvider {
-	metadata := &tfprotov6.GetMetadataResponse{ServerCapabilities: &tfprotov6.ServerCapabilities{}}
+	// The same capabilities as vic's provider (provider/provider.ts), so Terraform takes the same
+	// paths for both: get_provider_schema_optional lets it serve later provider starts' schema from
+	// its cache, as terraform-plugin-framework providers allow by default.
+	capabilities := &tfprotov6.ServerCapabilities{GetProviderSchemaOptional: true}
+	metadata := &tfprotov6.GetMetadataResponse{ServerCapabilities: capabilities}
 	for _, name := range sortedKeys(schemas.resources) {
 		metadata.Resources = append(metadata.Resources, tfprotov6.ResourceMetadata{TypeName: name})
 	}
@@ -80,10 +84,8 @@ func newStubProvider(schemas *providerSchemas) *stubProvider {
 	}
 	return &stubProvider{
 		schemas: schemas,
-		// vic's provider announces no capabilities either (provider/provider.ts), so Terraform takes
-		// the same paths for both.
 		schemaResponse: &tfprotov6.GetProviderSchemaResponse{
-			ServerCapabilities:       &tfprotov6.ServerCapabilities{},
+			ServerCapabilities:       capabilities,
 			Provider:                 schemas.provider,
 			ResourceSchemas:          schemas.resources,
 			DataSourceSchemas:        schemas.dataSources,

@@ -12,7 +12,7 @@
  * medians are reported: one apply on this shared machine varies by ±30 %.
  */
 import { imageLayout } from '../src/images';
-import { readVchMarker } from '../src/resources/snapshot';
+import { readVchMarker, takeSnapshot } from '../src/resources/snapshot';
 import type { SimulatorStats } from '../src/sim/control';
 import type { RunningSimulator } from '../src/sim/simulator';
 import { Inventory, moRef, VimClient } from '../src/vsphere';
@@ -57,6 +57,8 @@ export interface ApplyResult {
   /** Round trips, by method, server time and task waits: of the round whose vic apply was the median. */
   readonly round_trips: { readonly terraform_apply: number; readonly raw_soap: number; readonly per_vm_terraform: number; readonly per_vm_raw: number };
   readonly round_trips_by_method: { readonly terraform_apply: Readonly<Record<string, number>>; readonly raw_soap: Readonly<Record<string, number>> };
+  /** VMs of the VCH's pool powered on at the end of that round, read from the simulator: every VM, whether alone or in a PowerOnMultiVM_Task. */
+  readonly powered_on: { readonly terraform_apply: number; readonly raw_soap: number };
   /** Server time summed over the calls, in s: how much of the wall time the simulator itself spent. */
   readonly server_s: { readonly terraform_apply: number; readonly raw_soap: number };
   /** The 4 calls each task wait costs today (CreatePropertyCollector, CreateFilter, WaitForUpdatesEx, DestroyPropertyCollector). */
@@ -196,6 +198,17 @@ interface Round {
   readonly wall: { terraform_apply: number; raw_soap: number; terraform_data_floor: number; stub_apply: number };
   readonly rawStats: SimulatorStats;
   readonly tfStats: SimulatorStats;
+  readonly poweredOn: { terraform_apply: number; raw_soap: number };
+}
+
+/** The VMs of the side's VCH pool that are powered on, read after the timed work. */
+async function poweredOnInPool(side: VicSide): Promise<number> {
+  const client = await VimClient.connect({ url: side.sim.url, username: side.sim.username, password: side.sim.password, thumbprint: side.sim.thumbprint });
+  try {
+    return (await takeSnapshot(client, [side.vchId])).vmsInPool(side.vchId).filter((vm) => vm.powerState === 'poweredOn').length;
+  } finally {
+    await client.close();
+  }
 }
 
 async function applyRound(opts: ApplyOptions, index: number, concurrency: number): Promise<Round> {
@@ -207,7 +220,8 @@ async function applyRound(opts: ApplyOptions, index: number, concurrency: number
       progress(`${label}: raw SOAP script, ${opts.vms} × (CreateVM_Task + PowerOnVM_Task), ${concurrency} in flight`);
       await side.sim.control.resetStats();
       const raw = await timedMs(() => rawCreate(side.sim, side.vchId, opts.vms, concurrency, side.imageDigest));
-      return { ms: raw.ms, stats: await side.sim.control.resetStats() };
+      const stats = await side.sim.control.resetStats();
+      return { ms: raw.ms, stats, poweredOn: await poweredOnInPool(side) };
     } finally {
       await closeSide(side);
     }
@@ -218,7 +232,8 @@ async function applyRound(opts: ApplyOptions, index: number, concurrency: number
       progress(`${label}: terraform apply of ${opts.vms} container VMs (${parallelism})`);
       await side.sim.control.resetStats();
       const tf = await side.ws.terraform(['apply', '-auto-approve', '-input=false', parallelism, '-var', `n=${opts.vms}`]);
-      return { ms: tf.wallMs, stats: await side.sim.control.resetStats() };
+      const stats = await side.sim.control.resetStats();
+      return { ms: tf.wallMs, stats, poweredOn: await poweredOnInPool(side) };
     } finally {
       await closeSide(side);
     }
@@ -236,6 +251,7 @@ async function applyRound(opts: ApplyOptions, index: number, concurrency: number
       wall: { terraform_apply: round(tf.ms), raw_soap: round(raw.ms), terraform_data_floor: round(floorRun.wallMs), stub_apply: round(stubRun.wallMs) },
       rawStats: raw.stats,
       tfStats: tf.stats,
+      poweredOn: { terraform_apply: tf.poweredOn, raw_soap: raw.poweredOn },
     };
   } finally {
     floor.remove();
@@ -288,6 +304,7 @@ export async function applyBench(opts: ApplyOptions): Promise<ApplyResult> {
       per_vm_raw: perVm.raw,
     },
     round_trips_by_method: { terraform_apply: tfStats.calls, raw_soap: rawStats.calls },
+    powered_on: typical.poweredOn,
     server_s: { terraform_apply: serverSeconds(tfStats), raw_soap: serverSeconds(rawStats) },
     task_wait_calls: { terraform_apply: taskWaitCalls(tfStats), raw_soap: taskWaitCalls(rawStats) },
   };

@@ -102,6 +102,7 @@ describe('npm run bench -- --quick', () => {
       ratio_terraform_over_stub: number;
       goal: { met: boolean };
       round_trips_by_method: { terraform_apply: Record<string, number>; raw_soap: Record<string, number> };
+      powered_on: { terraform_apply: number; raw_soap: number };
     };
     expect(apply.vms).toBe(4);
     close(apply.ratio_terraform_over_raw, apply.wall_ms.terraform_apply, apply.wall_ms.raw_soap);
@@ -113,6 +114,7 @@ describe('npm run bench -- --quick', () => {
       expect(side.CreateVM_Task).toBe(4);
       expect(side.PowerOnVM_Task).toBe(4);
     }
+    expect(apply.powered_on).toEqual({ terraform_apply: 4, raw_soap: 4 });
   });
 
   it('THEN upload.json counts the bytes sent for a small image against the used blocks of its filesystem', () => {

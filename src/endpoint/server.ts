@@ -123,24 +123,36 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/images\/(get|load)|^\/images\/[^/]+\/get$/, 'docker save and load', 'pull images from a registry'],
   [/^\/containers\/[^/]+\/exec$|^\/exec\//, 'docker exec', 'a container VM runs one process; put what you need in the image or the command'],
   [/^\/containers\/[^/]+\/archive$/, 'docker cp', 'put files in the image, or have the container fetch them'],
-  [/^\/containers\/[^/]+\/export$/, 'docker export', "the container's disk is a VMDK in the VCH's datastore"],
+  [/^\/containers\/[^/]+\/export$/, 'docker export', "copy the container's disk, a VMDK in the VCH's datastore, with vSphere's tools"],
   [/^\/commit$/, 'docker commit', 'build a new image from a Dockerfile and pull it'],
   [/^\/containers\/[^/]+\/(pause|unpause)$/, 'docker pause and unpause', 'stop and start the container'],
-  [/^\/containers\/[^/]+\/top$/, 'docker top', 'a container VM runs one process, shown by docker ps'],
-  [/^\/containers\/[^/]+\/stats$/, 'docker stats', "vSphere's performance charts of the container VM"],
+  [/^\/containers\/[^/]+\/top$/, 'docker top', 'a container VM runs one process: see it with docker ps or docker inspect'],
+  [/^\/containers\/[^/]+\/stats$/, 'docker stats', "read the container VM's performance charts in the vSphere Client"],
   [/^\/containers\/[^/]+\/update$/, 'docker update', 'change cpus or memory_mb in the IaC spec, or re-create the container'],
   [/^\/containers\/[^/]+\/resize$/, 'a TTY', 'run without -t'],
-  [/^\/containers\/[^/]+\/changes$/, 'docker diff', "the container's writable disk is a VMDK in the VCH's datastore"],
-  [/^\/containers\/prune$|^\/images\/prune$|^\/networks\/prune$|^\/system\/df$/, 'prune and system df', 'docker rm and docker rmi'],
+  [/^\/containers\/[^/]+\/changes$/, 'docker diff', "look at the container's writable disk, a VMDK in the VCH's datastore, with vSphere's tools"],
+  // docker system prune asks for the container prune first.
+  [
+    /^\/containers\/prune$/,
+    'docker container prune (and docker system prune)',
+    'remove stopped containers with docker rm $(docker ps -aq --filter status=exited)',
+  ],
+  [/^\/images\/prune$/, 'docker image prune', 'remove the images you no longer need with docker rmi <image>'],
+  [/^\/networks\/prune$/, 'docker network prune', "the networks are the VCH's vSphere port groups; remove those in vSphere"],
+  [
+    /^\/system\/df$/,
+    'docker system df',
+    'see the images and their sizes with docker images, the containers with docker ps -a and the volumes with docker volume ls',
+  ],
   [
     /^\/networks\/(create|[^/]+\/(connect|disconnect))$|^\/networks\/[^/]+$/,
     'creating or changing networks',
     'port groups are made in vSphere; use --network <port group>',
   ],
   [/^\/(swarm|nodes|services|tasks|secrets|configs)/, 'swarm', 'a VCH is one Docker host; use Terraform or Pulumi to run many'],
-  [/^\/plugins/, 'docker plugin', 'nothing to install: vSphere is the runtime'],
+  [/^\/plugins/, 'docker plugin', 'there is nothing to install, as vSphere is the runtime'],
   [/^\/session|^\/grpc/, 'BuildKit sessions', 'build the image elsewhere and pull it'],
-  [/^\/distribution/, 'docker manifest inspection through the daemon', 'ask the registry directly'],
+  [/^\/distribution/, 'docker manifest inspection through the daemon', 'ask the registry directly (docker manifest inspect <image>)'],
 ];
 
 /** A container's name as docker makes them when none is given. */

@@ -41,6 +41,7 @@ import {
   madeByDocker,
   matchesFilters,
 } from './containers';
+import { unhonouredOption } from './create-options';
 import { EventLog, type DockerEvent } from './events';
 import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
@@ -502,6 +503,8 @@ export class DockerEndpoint {
     const host = body.HostConfig ?? {};
     if (body.Tty) throw notSupported('a TTY (-t)', 'run without -t; the output comes through docker logs and attach');
     if (body.OpenStdin) throw notSupported('stdin (-i)', 'attach is output-only; run without -i');
+    const unhonoured = unhonouredOption(body as Record<string, unknown>);
+    if (unhonoured) throw unhonoured;
     const binds = parseBinds(host.Binds, body.Volumes);
     if (host.Mounts?.length) throw badRequest('--mount is not supported by vic-iac; use -v <volume name>:<path>[:ro]');
     if (host.VolumesFrom?.length) throw badRequest('--volumes-from is not supported by vic-iac; name the volumes with -v <volume name>:<path>');

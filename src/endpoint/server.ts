@@ -339,7 +339,11 @@ export class DockerEndpoint {
     if (seg[0] === 'containers' && seg.length >= 2 && seg[1] !== 'prune') {
       const id = seg[1];
       const action = seg.slice(2).join('/');
-      if (method === 'GET' && action === 'json') return sendJson(res, 200, containerInspect(await this.findContainer(id)));
+      if (method === 'GET' && action === 'json') {
+        const engine = this.command();
+        const vm = await this.findContainer(id, engine);
+        return sendJson(res, 200, containerInspect(vm, await this.imageReferences(engine, [vm])));
+      }
       if (method === 'DELETE' && action === '') return this.removeContainer(id, query, res);
       if (method === 'POST' && action === 'start') return this.startContainer(id, res);
       if (method === 'POST' && action === 'stop') return this.stopContainer(id, query, res);
@@ -488,13 +492,27 @@ export class DockerEndpoint {
       if (!SUPPORTED_PS_FILTERS.includes(key)) throw badRequest(`invalid filter '${key}': vic-iac filters containers by ${SUPPORTED_PS_FILTERS.join(', ')}`);
     }
     const all = query.get('all') === '1' || query.get('all') === 'true';
-    const vms = await this.containers(this.command());
+    const engine = this.command();
+    const vms = await this.containers(engine);
     const now = Date.now();
     let shown = vms.filter((vm) => (all || filters.has('status') || dockerState(vm) === 'running') && matchesFilters(vm, filters));
     shown = shown.sort((a, b) => containerSummaryCreated(b) - containerSummaryCreated(a) || String(a.name).localeCompare(String(b.name)));
     const limit = Number(query.get('limit') ?? -1);
     if (limit > 0) shown = shown.slice(0, limit);
-    return shown.map((vm) => containerSummary(vm, now));
+    const references = await this.imageReferences(engine, shown);
+    return shown.map((vm) => containerSummary(vm, now, references));
+  }
+
+  /**
+   * Image id → the reference it was pulled as (docker's form), for containers made by IaC, which
+   * carry no label with the name typed: one listing of the image store (whatever it holds), and only
+   * when one is shown.
+   */
+  private async imageReferences(engine: Engine, vms: readonly Attrs[]): Promise<ReadonlyMap<string, string> | undefined> {
+    if (!vms.some((vm) => labelsOf(vm)[LABEL.image] === undefined && typeof vm.image_id === 'string')) return undefined;
+    const images = await this.storedImages(engine).catch(() => [] as Attrs[]);
+    const references = new Map(images.map((i) => [String(i.id), displayReference(String(i.reference))]));
+    return references;
   }
 
   private async createContainer(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {

@@ -1161,6 +1161,7 @@ export class DockerEndpoint {
     res.flushHeaders();
     const line = (o: unknown) => res.write(`${JSON.stringify(o)}\n`);
     const short = tag.startsWith('sha256:') ? tag.slice(7, 19) : tag || 'latest';
+    const shown = displayReference(reference);
     line({ status: `Pulling from ${parsed.repository}`, id: short });
     try {
       const plan = await engine.plan('image', null, {
@@ -1169,8 +1170,8 @@ export class DockerEndpoint {
         insecure_registry: this.insecure(parsed.registry),
         ...(auth ? { registry_auth: auth } : {}),
       });
-      const text = problemsText(plan.problems);
-      if (text) throw new Error(text);
+      const refused = plan.problems.filter((p) => (p.severity ?? 'error') === 'error');
+      if (refused.length > 0) throw new Error(refused.map((p) => pullFailure(shown, parsed.registry, p.detail, String(p.path[0] ?? ''))).join('; '));
       const digest = typeof plan.planned?.digest === 'string' ? plan.planned.digest : '';
       const layer = digest ? digest.slice(7, 19) : short;
       const made = (await engine.apply(plan, {
@@ -1187,7 +1188,12 @@ export class DockerEndpoint {
       line({ status: `Status: Downloaded newer image for ${reference}` });
       this.events.emit({ Type: 'image', Action: 'pull', Actor: { ID: reference, Attributes: { name: reference } } });
     } catch (err) {
-      const message = (err as Error).message;
+      const text = (err as Error).message;
+      // Problems were put in docker's words above; what apply throws is the registry's or vSphere's.
+      const message =
+        text.startsWith(`cannot pull ${shown}`) || text.startsWith(`manifest for ${shown}`) || text.startsWith(`pull access denied for ${shown}`)
+          ? text
+          : pullFailure(shown, parsed.registry, text, 'reference');
       line({ errorDetail: { message }, error: message });
     }
     res.end();
@@ -1339,6 +1345,25 @@ function repositoryOf(text: string): string {
 /** A reference as docker shows it: Docker Hub's without its registry and library/ prefix. */
 function displayReference(text: string): string {
   return text.replace(/^docker\.io\/(library\/)?/, '');
+}
+
+/**
+ * Why a pull failed, in docker's words and without the IaC attribute names the image plan's problems
+ * carry: the image as typed, the registry, the cause and what to do. `attr` is the attribute the
+ * problem is on (reference, registry_auth, platform).
+ */
+function pullFailure(reference: string, registry: string, detail: string, attr: string): string {
+  const unreachable = /^cannot reach registry (\S+) at \S+: (.*)$/s.exec(detail);
+  if (unreachable) {
+    return `cannot pull ${reference}: registry ${unreachable[1]} cannot be reached from the VCH (${unreachable[2]}); check the image name; the VCH needs network access to ${unreachable[1]}, or push the image to a registry it reaches and run it by that name`;
+  }
+  if (/not found in repository|MANIFEST_UNKNOWN|NAME_UNKNOWN/.test(detail)) {
+    return `manifest for ${reference} not found: manifest unknown: registry ${registry} has no such tag or repository; check the name and tag (docker pull ${reference}), or push the image there`;
+  }
+  if (attr === 'registry_auth') {
+    return `pull access denied for ${reference}: ${detail.replace(/; (set|check) registry_auth.*$/s, '')}; log in with docker login ${registry}`;
+  }
+  return `cannot pull ${reference}: ${detail}`;
 }
 
 function phaseText(phase: string): string {

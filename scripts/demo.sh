@@ -22,6 +22,8 @@ REGISTRY_ADDR=127.0.0.1:5000
 REGISTRY_DIR="$DATA/demo-registry"
 IMAGE_REPO=vic-demo/busybox
 IMAGE_TAG=latest
+# QEMU guests the simulator runs at once (see "Starting the embedded vSphere simulator").
+MAX_GUESTS=3
 SPEC=examples/quickstart/spec.yaml
 STATE="${VIC_DEMO_STATE:-examples/quickstart/.vic/state.json}"
 
@@ -95,7 +97,7 @@ echo "ready"
 # Three container VMs, two of which never end: a third QEMU slot lets the run-once hello-1 run
 # alongside them instead of waiting for a free one.
 step "Starting the embedded vSphere simulator"
-exports="$(vic sim start --max-guests 3)"
+exports="$(vic sim start --max-guests "$MAX_GUESTS")"
 echo "$exports"
 eval "$exports"
 
@@ -182,7 +184,7 @@ docker ps -a --format 'table {{.Names}}\t{{.Image}}\t{{.Status}}\t{{.Labels}}'
 echo "docker rm -f hello-1   # made by the spec: docker may stop and start it, not remove it"
 docker rm -f hello-1 2>&1 || true
 cat <<EOF2
-In another shell (the simulator runs at most 2 guests at once: stop one first, e.g. docker stop worker-1):
+In another shell (the simulator runs at most $MAX_GUESTS guests at once, web-1 and worker-1 among them: a run beyond that waits for a free one; docker stop worker-1 frees one):
   eval "\$(bin/vic endpoint env --dir $ENDPOINT_DIR)"
   docker run --rm $REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG echo hello from a container VM
 npm run demo -- stop also stops the endpoint.

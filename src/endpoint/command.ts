@@ -24,6 +24,7 @@ export async function serveEndpointCommand(ctx: CliContext, opts: Record<string,
   const plain = opts.plainHttp === true;
   const dir = dirOf(opts);
   const { host, port } = parseListen(opts.listen as string | undefined, plain);
+  refuseLiveRecord(dir, opts.dir !== undefined);
   let tls;
   try {
     tls = plain ? undefined : readServerTls(dir);
@@ -118,6 +119,21 @@ function alive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * One running endpoint per directory: its record is what `vic endpoint env` points docker at, and a
+ * second endpoint writing its own would leave the first unrecorded once the second stops.
+ */
+function refuseLiveRecord(dir: string, dirGiven: boolean): void {
+  const r = readRecord(dir);
+  if (!r || typeof r.pid !== 'number' || r.pid === process.pid || !alive(r.pid)) return;
+  throw new CliError(
+    `an endpoint already runs from ${dir} (pid ${r.pid}, ${r.tls ? 'https' : 'http'}://${r.host}:${r.port}; recorded in ${endpointRecordFile(dir)}): ` +
+      `use it (eval "$(vic endpoint env${dirGiven ? ` --dir ${dir}` : ''})"), stop it first (kill ${r.pid}), or serve another endpoint from another directory: ` +
+      `vic endpoint certs --dir <path>, then vic endpoint serve --dir <path> --listen 127.0.0.1:<another port>`,
+    EXIT.failure,
+  );
 }
 
 /** An endpoint that stops takes its record with it, unless another endpoint has written its own since. */

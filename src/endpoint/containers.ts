@@ -62,9 +62,12 @@ export function statusText(vm: Attrs, now = Date.now()): string {
   return 'Created';
 }
 
-/** The image as docker shows it: the name it was run with, else the digest. */
-export function imageOf(vm: Attrs): string {
-  return labelsOf(vm)[LABEL.image] ?? String(vm.image_id ?? '');
+/**
+ * The image as docker shows it: the name it was run with; for a container made by IaC (no such
+ * label), the reference its image was pulled as (`references`: image id → reference), else the id.
+ */
+export function imageOf(vm: Attrs, references?: ReadonlyMap<string, string>): string {
+  return labelsOf(vm)[LABEL.image] ?? references?.get(String(vm.image_id)) ?? String(vm.image_id ?? '');
 }
 
 function createdOf(vm: Attrs): string {
@@ -95,12 +98,12 @@ function networksOf(vm: Attrs): Record<string, unknown> {
 }
 
 /** One row of `GET /containers/json`. */
-export function containerSummary(vm: Attrs, now = Date.now()): Record<string, unknown> {
+export function containerSummary(vm: Attrs, now = Date.now(), references?: ReadonlyMap<string, string>): Record<string, unknown> {
   const id = containerId(vm);
   return {
     Id: id,
     Names: [`/${String(vm.name)}`],
-    Image: imageOf(vm),
+    Image: imageOf(vm, references),
     ImageID: String(vm.image_id ?? ''),
     Command: commandOf(vm).join(' '),
     Created: unixSeconds(createdOf(vm)),
@@ -120,7 +123,7 @@ function restartPolicy(vm: Attrs): { Name: string; MaximumRetryCount: number } {
 }
 
 /** `GET /containers/{id}/json`: Config, HostConfig, State and NetworkSettings are never null (the CLI reads them). */
-export function containerInspect(vm: Attrs): Record<string, unknown> {
+export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, string>): Record<string, unknown> {
   const state = dockerState(vm);
   const labels = labelsOf(vm);
   const entrypoint = Array.isArray(vm.entrypoint) ? vm.entrypoint.map(String) : null;
@@ -179,7 +182,7 @@ export function containerInspect(vm: Attrs): Record<string, unknown> {
       StdinOnce: false,
       Env: envList(vm),
       Cmd: cmd,
-      Image: imageOf(vm),
+      Image: imageOf(vm, references),
       Volumes: null,
       WorkingDir: typeof vm.working_dir === 'string' ? vm.working_dir : '',
       Entrypoint: entrypoint,

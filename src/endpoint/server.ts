@@ -41,6 +41,7 @@ import {
   madeByDocker,
   matchesFilters,
 } from './containers';
+import { unhonouredOption } from './create-options';
 import { EventLog, type DockerEvent } from './events';
 import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
@@ -123,24 +124,36 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/images\/(get|load)|^\/images\/[^/]+\/get$/, 'docker save and load', 'pull images from a registry'],
   [/^\/containers\/[^/]+\/exec$|^\/exec\//, 'docker exec', 'a container VM runs one process; put what you need in the image or the command'],
   [/^\/containers\/[^/]+\/archive$/, 'docker cp', 'put files in the image, or have the container fetch them'],
-  [/^\/containers\/[^/]+\/export$/, 'docker export', "the container's disk is a VMDK in the VCH's datastore"],
+  [/^\/containers\/[^/]+\/export$/, 'docker export', "copy the container's disk, a VMDK in the VCH's datastore, with vSphere's tools"],
   [/^\/commit$/, 'docker commit', 'build a new image from a Dockerfile and pull it'],
   [/^\/containers\/[^/]+\/(pause|unpause)$/, 'docker pause and unpause', 'stop and start the container'],
-  [/^\/containers\/[^/]+\/top$/, 'docker top', 'a container VM runs one process, shown by docker ps'],
-  [/^\/containers\/[^/]+\/stats$/, 'docker stats', "vSphere's performance charts of the container VM"],
+  [/^\/containers\/[^/]+\/top$/, 'docker top', 'a container VM runs one process: see it with docker ps or docker inspect'],
+  [/^\/containers\/[^/]+\/stats$/, 'docker stats', "read the container VM's performance charts in the vSphere Client"],
   [/^\/containers\/[^/]+\/update$/, 'docker update', 'change cpus or memory_mb in the IaC spec, or re-create the container'],
   [/^\/containers\/[^/]+\/resize$/, 'a TTY', 'run without -t'],
-  [/^\/containers\/[^/]+\/changes$/, 'docker diff', "the container's writable disk is a VMDK in the VCH's datastore"],
-  [/^\/containers\/prune$|^\/images\/prune$|^\/networks\/prune$|^\/system\/df$/, 'prune and system df', 'docker rm and docker rmi'],
+  [/^\/containers\/[^/]+\/changes$/, 'docker diff', "look at the container's writable disk, a VMDK in the VCH's datastore, with vSphere's tools"],
+  // docker system prune asks for the container prune first.
+  [
+    /^\/containers\/prune$/,
+    'docker container prune (and docker system prune)',
+    'remove stopped containers with docker rm $(docker ps -aq --filter status=exited)',
+  ],
+  [/^\/images\/prune$/, 'docker image prune', 'remove the images you no longer need with docker rmi <image>'],
+  [/^\/networks\/prune$/, 'docker network prune', "the networks are the VCH's vSphere port groups; remove those in vSphere"],
+  [
+    /^\/system\/df$/,
+    'docker system df',
+    'see the images and their sizes with docker images, the containers with docker ps -a and the volumes with docker volume ls',
+  ],
   [
     /^\/networks\/(create|[^/]+\/(connect|disconnect))$|^\/networks\/[^/]+$/,
     'creating or changing networks',
     'port groups are made in vSphere; use --network <port group>',
   ],
   [/^\/(swarm|nodes|services|tasks|secrets|configs)/, 'swarm', 'a VCH is one Docker host; use Terraform or Pulumi to run many'],
-  [/^\/plugins/, 'docker plugin', 'nothing to install: vSphere is the runtime'],
+  [/^\/plugins/, 'docker plugin', 'there is nothing to install, as vSphere is the runtime'],
   [/^\/session|^\/grpc/, 'BuildKit sessions', 'build the image elsewhere and pull it'],
-  [/^\/distribution/, 'docker manifest inspection through the daemon', 'ask the registry directly'],
+  [/^\/distribution/, 'docker manifest inspection through the daemon', 'ask the registry directly (docker manifest inspect <image>)'],
 ];
 
 /** A container's name as docker makes them when none is given. */
@@ -326,7 +339,11 @@ export class DockerEndpoint {
     if (seg[0] === 'containers' && seg.length >= 2 && seg[1] !== 'prune') {
       const id = seg[1];
       const action = seg.slice(2).join('/');
-      if (method === 'GET' && action === 'json') return sendJson(res, 200, containerInspect(await this.findContainer(id)));
+      if (method === 'GET' && action === 'json') {
+        const engine = this.command();
+        const vm = await this.findContainer(id, engine);
+        return sendJson(res, 200, containerInspect(vm, await this.imageReferences(engine, [vm])));
+      }
       if (method === 'DELETE' && action === '') return this.removeContainer(id, query, res);
       if (method === 'POST' && action === 'start') return this.startContainer(id, res);
       if (method === 'POST' && action === 'stop') return this.stopContainer(id, query, res);
@@ -475,13 +492,27 @@ export class DockerEndpoint {
       if (!SUPPORTED_PS_FILTERS.includes(key)) throw badRequest(`invalid filter '${key}': vic-iac filters containers by ${SUPPORTED_PS_FILTERS.join(', ')}`);
     }
     const all = query.get('all') === '1' || query.get('all') === 'true';
-    const vms = await this.containers(this.command());
+    const engine = this.command();
+    const vms = await this.containers(engine);
     const now = Date.now();
     let shown = vms.filter((vm) => (all || filters.has('status') || dockerState(vm) === 'running') && matchesFilters(vm, filters));
     shown = shown.sort((a, b) => containerSummaryCreated(b) - containerSummaryCreated(a) || String(a.name).localeCompare(String(b.name)));
     const limit = Number(query.get('limit') ?? -1);
     if (limit > 0) shown = shown.slice(0, limit);
-    return shown.map((vm) => containerSummary(vm, now));
+    const references = await this.imageReferences(engine, shown);
+    return shown.map((vm) => containerSummary(vm, now, references));
+  }
+
+  /**
+   * Image id → the reference it was pulled as (docker's form), for containers made by IaC, which
+   * carry no label with the name typed: one listing of the image store (whatever it holds), and only
+   * when one is shown.
+   */
+  private async imageReferences(engine: Engine, vms: readonly Attrs[]): Promise<ReadonlyMap<string, string> | undefined> {
+    if (!vms.some((vm) => labelsOf(vm)[LABEL.image] === undefined && typeof vm.image_id === 'string')) return undefined;
+    const images = await this.storedImages(engine).catch(() => [] as Attrs[]);
+    const references = new Map(images.map((i) => [String(i.id), displayReference(String(i.reference))]));
+    return references;
   }
 
   private async createContainer(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
@@ -490,6 +521,8 @@ export class DockerEndpoint {
     const host = body.HostConfig ?? {};
     if (body.Tty) throw notSupported('a TTY (-t)', 'run without -t; the output comes through docker logs and attach');
     if (body.OpenStdin) throw notSupported('stdin (-i)', 'attach is output-only; run without -i');
+    const unhonoured = unhonouredOption(body as Record<string, unknown>);
+    if (unhonoured) throw unhonoured;
     const binds = parseBinds(host.Binds, body.Volumes);
     if (host.Mounts?.length) throw badRequest('--mount is not supported by vic-iac; use -v <volume name>:<path>[:ro]');
     if (host.VolumesFrom?.length) throw badRequest('--volumes-from is not supported by vic-iac; name the volumes with -v <volume name>:<path>');
@@ -1128,6 +1161,7 @@ export class DockerEndpoint {
     res.flushHeaders();
     const line = (o: unknown) => res.write(`${JSON.stringify(o)}\n`);
     const short = tag.startsWith('sha256:') ? tag.slice(7, 19) : tag || 'latest';
+    const shown = displayReference(reference);
     line({ status: `Pulling from ${parsed.repository}`, id: short });
     try {
       const plan = await engine.plan('image', null, {
@@ -1136,8 +1170,8 @@ export class DockerEndpoint {
         insecure_registry: this.insecure(parsed.registry),
         ...(auth ? { registry_auth: auth } : {}),
       });
-      const text = problemsText(plan.problems);
-      if (text) throw new Error(text);
+      const refused = plan.problems.filter((p) => (p.severity ?? 'error') === 'error');
+      if (refused.length > 0) throw new Error(refused.map((p) => pullFailure(shown, parsed.registry, p.detail, String(p.path[0] ?? ''))).join('; '));
       const digest = typeof plan.planned?.digest === 'string' ? plan.planned.digest : '';
       const layer = digest ? digest.slice(7, 19) : short;
       const made = (await engine.apply(plan, {
@@ -1154,7 +1188,12 @@ export class DockerEndpoint {
       line({ status: `Status: Downloaded newer image for ${reference}` });
       this.events.emit({ Type: 'image', Action: 'pull', Actor: { ID: reference, Attributes: { name: reference } } });
     } catch (err) {
-      const message = (err as Error).message;
+      const text = (err as Error).message;
+      // Problems were put in docker's words above; what apply throws is the registry's or vSphere's.
+      const message =
+        text.startsWith(`cannot pull ${shown}`) || text.startsWith(`manifest for ${shown}`) || text.startsWith(`pull access denied for ${shown}`)
+          ? text
+          : pullFailure(shown, parsed.registry, text, 'reference');
       line({ errorDetail: { message }, error: message });
     }
     res.end();
@@ -1306,6 +1345,25 @@ function repositoryOf(text: string): string {
 /** A reference as docker shows it: Docker Hub's without its registry and library/ prefix. */
 function displayReference(text: string): string {
   return text.replace(/^docker\.io\/(library\/)?/, '');
+}
+
+/**
+ * Why a pull failed, in docker's words and without the IaC attribute names the image plan's problems
+ * carry: the image as typed, the registry, the cause and what to do. `attr` is the attribute the
+ * problem is on (reference, registry_auth, platform).
+ */
+function pullFailure(reference: string, registry: string, detail: string, attr: string): string {
+  const unreachable = /^cannot reach registry (\S+) at \S+: (.*)$/s.exec(detail);
+  if (unreachable) {
+    return `cannot pull ${reference}: registry ${unreachable[1]} cannot be reached from the VCH (${unreachable[2]}); check the image name; the VCH needs network access to ${unreachable[1]}, or push the image to a registry it reaches and run it by that name`;
+  }
+  if (/not found in repository|MANIFEST_UNKNOWN|NAME_UNKNOWN/.test(detail)) {
+    return `manifest for ${reference} not found: manifest unknown: registry ${registry} has no such tag or repository; check the name and tag (docker pull ${reference}), or push the image there`;
+  }
+  if (attr === 'registry_auth') {
+    return `pull access denied for ${reference}: ${detail.replace(/; (set|check) registry_auth.*$/s, '')}; log in with docker login ${registry}`;
+  }
+  return `cannot pull ${reference}: ${detail}`;
 }
 
 function phaseText(phase: string): string {

@@ -84,9 +84,21 @@ describe('GIVEN a VCH and a fresh endpoint directory', () => {
 
     serving = await serve();
     const port = (JSON.parse(readFileSync(record, 'utf8')) as { port: number }).port;
-    const second = await runVic(['endpoint', 'serve', '--vch', 'vch-certs', '--listen', `127.0.0.1:${port}`], env());
+    const recorded = readFileSync(record, 'utf8');
+    const pid = (JSON.parse(recorded) as { pid: number }).pid;
+    // A second endpoint from the same directory, on any port, would take the first one's record.
+    const second = await runVic(['endpoint', 'serve', '--vch', 'vch-certs', '--listen', '127.0.0.1:0'], env());
     expect(second.code).toBe(1);
     expect(second.stderr).toContain(
+      `an endpoint already runs from ${certDir()} (pid ${pid}, https://127.0.0.1:${port}; recorded in ${record}): use it (eval "$(vic endpoint env)"), stop it first (kill ${pid}), or serve another endpoint from another directory: vic endpoint certs --dir <path>, then vic endpoint serve --dir <path> --listen 127.0.0.1:<another port>`,
+    );
+    expect(readFileSync(record, 'utf8')).toBe(recorded);
+    expect((await runVic(['endpoint', 'env'], env())).stdout).toContain(`tcp://127.0.0.1:${port}`);
+    // From another directory, the port is what is taken.
+    const other = join(dir, 'other');
+    const third = await runVic(['endpoint', 'serve', '--vch', 'vch-certs', '--plain-http', '--dir', other, '--listen', `127.0.0.1:${port}`], env());
+    expect(third.code).toBe(1);
+    expect(third.stderr).toContain(
       `127.0.0.1:${port} is already in use (another endpoint? "vic endpoint env" names the one this directory records): stop it, use it, or pass --listen 127.0.0.1:<another port> (0 picks a free one)`,
     );
     const killed = exit(serving);

@@ -57,6 +57,9 @@ describe('1-02 docker pull, 1-03 images, 1-12 rmi', () => {
     bed().insecureRegistries.push(host);
     const anonymous = await bed().docker(['pull', `${host}/private/busybox:1`], { timeoutMs: 120_000 });
     expect(anonymous.code).toBe(1);
+    expect(anonymous.stderr).toContain(`pull access denied for ${host}/private/busybox:1: registry ${host} requires credentials`);
+    expect(anonymous.stderr).toContain(`; log in with docker login ${host}`);
+    expect(anonymous.stderr).not.toMatch(/registry_auth/);
     const login = await bed().docker(['login', '-u', 'alice', '-p', 's3cret-pw', host]);
     expect(login.stdout).toMatch(/Login Succeeded/);
     expect(login.code).toBe(0);

@@ -110,6 +110,24 @@ describe('1-13 docker version, and the protocol edges', () => {
     const vol = await bed().docker(['volume', 'prune', '-f']);
     expect(vol.code).toBe(1);
     expect(vol.stderr).toMatch(/docker volume prune is not supported by vic-iac: remove the volumes you no longer need/);
+    const df = await bed().docker(['system', 'df']);
+    expect([df.code, df.stderr]).toEqual([
+      1,
+      expect.stringContaining(
+        'docker system df is not supported by vic-iac: see the images and their sizes with docker images, the containers with docker ps -a and the volumes with docker volume ls',
+      ),
+    ]);
+    const prune = await bed().docker(['container', 'prune', '-f']);
+    expect(prune.stderr).toContain(
+      'docker container prune (and docker system prune) is not supported by vic-iac: remove stopped containers with docker rm $(docker ps -aq --filter status=exited)',
+    );
+    const systemPrune = await bed().docker(['system', 'prune', '-f']);
+    expect([systemPrune.code, systemPrune.stderr]).toEqual([
+      1,
+      expect.stringContaining('docker container prune (and docker system prune) is not supported by vic-iac'),
+    ]);
+    const imagePrune = await bed().docker(['image', 'prune', '-f']);
+    expect(imagePrune.stderr).toContain('docker image prune is not supported by vic-iac: remove the images you no longer need with docker rmi <image>');
     const swarm = await bed().docker(['swarm', 'init']);
     expect(swarm.code).toBe(1);
     expect(swarm.stderr).toMatch(/swarm is not supported by vic-iac/);

@@ -1,0 +1,186 @@
+/**
+ * The fields of a create body the endpoint does not carry out. dockerd applies every field it is
+ * sent; a container VM cannot take most of the host-kernel ones, so a flag given for them is
+ * refused by name rather than dropped, and the user does not believe a --privileged or --dns took.
+ * The CLI sends every field, most at their zero value: only a value other than zero is refused.
+ */
+import { badRequest, type ApiError } from './protocol';
+
+const KERNEL =
+  'a container VM runs its own kernel, which the endpoint does not configure per container (no namespaces, cgroups or capabilities to set); run without it, or build what the process needs into the image';
+const NETWORK =
+  "a container VM takes its address, DNS and hosts from its vSphere port group (DHCP), not from the container's flags; run without it and configure the port group's network, or set it up in the image";
+const RESOURCES =
+  "a container VM has whole virtual CPUs (--cpus) and its memory (-m); run without it, and set shares, reservations and limits on the VCH's resource pool";
+const STOP = 'docker stop sends SIGTERM and powers the VM off after -t seconds; run without it and pass --signal or -t to docker stop';
+
+/** Field → [the docker flag that sets it, why it is not carried out and what to do]. */
+const HOST_CONFIG: Record<string, readonly [string, string]> = {
+  Privileged: ['--privileged', KERNEL],
+  CapAdd: ['--cap-add', KERNEL],
+  CapDrop: ['--cap-drop', KERNEL],
+  SecurityOpt: ['--security-opt', KERNEL],
+  MaskedPaths: ['--security-opt systempaths', KERNEL],
+  ReadonlyPaths: ['--security-opt systempaths', KERNEL],
+  Devices: ['--device', "a container VM has only its own virtual devices; add hardware to the VM's template in vSphere instead"],
+  DeviceRequests: ['--gpus', "a container VM has only its own virtual devices; add hardware to the VM's template in vSphere instead"],
+  DeviceCgroupRules: ['--device-cgroup-rule', KERNEL],
+  GroupAdd: ['--group-add', `${KERNEL} (or choose the user with -u)`],
+  IpcMode: ['--ipc', KERNEL],
+  PidMode: ['--pid', KERNEL],
+  UTSMode: ['--uts', KERNEL],
+  UsernsMode: ['--userns', KERNEL],
+  CgroupnsMode: ['--cgroupns', KERNEL],
+  Cgroup: ['--cgroup', KERNEL],
+  CgroupParent: ['--cgroup-parent', KERNEL],
+  Sysctls: ['--sysctl', KERNEL],
+  Ulimits: ['--ulimit', KERNEL],
+  OomScoreAdj: ['--oom-score-adj', KERNEL],
+  OomKillDisable: ['--oom-kill-disable', KERNEL],
+  PidsLimit: ['--pids-limit', KERNEL],
+  Init: ['--init', 'the container VM already runs an init (the tether) that reaps processes; run without it'],
+  ShmSize: ['--shm-size', KERNEL],
+  Tmpfs: ['--tmpfs', `${KERNEL}; for scratch space use a named volume (-v <name>:<path>)`],
+  ReadonlyRootfs: ['--read-only', `${KERNEL}; mount what must not change from a volume with -v <name>:<path>:ro`],
+  Runtime: ['--runtime', 'vSphere is the only runtime; run without it'],
+  Isolation: ['--isolation', 'each container is its own VM already; run without it'],
+  Annotations: ['--annotation', 'run without it; labels (-l) are kept with the container VM'],
+  Dns: ['--dns', NETWORK],
+  DnsOptions: ['--dns-option', NETWORK],
+  DnsSearch: ['--dns-search', NETWORK],
+  ExtraHosts: ['--add-host', NETWORK],
+  Links: ['--link', `${NETWORK}; containers on one port group reach each other by address`],
+  PublishAllPorts: [
+    '-P/--publish-all',
+    "each container VM has its own address on its port group; reach its ports there (the embedded simulator publishes the image's EXPOSE ports by itself)",
+  ],
+  CpuShares: ['-c/--cpu-shares', RESOURCES],
+  CpuPeriod: ['--cpu-period', RESOURCES],
+  CpuQuota: ['--cpu-quota', RESOURCES],
+  CpuRealtimePeriod: ['--cpu-rt-period', RESOURCES],
+  CpuRealtimeRuntime: ['--cpu-rt-runtime', RESOURCES],
+  CpusetCpus: ['--cpuset-cpus', RESOURCES],
+  CpusetMems: ['--cpuset-mems', RESOURCES],
+  CpuCount: ['--cpu-count', RESOURCES],
+  CpuPercent: ['--cpu-percent', RESOURCES],
+  MemoryReservation: ['--memory-reservation', RESOURCES],
+  MemorySwap: ['--memory-swap', `${RESOURCES}; a container VM does not swap`],
+  KernelMemory: ['--kernel-memory', RESOURCES],
+  BlkioWeight: ['--blkio-weight', RESOURCES],
+  BlkioWeightDevice: ['--blkio-weight-device', RESOURCES],
+  BlkioDeviceReadBps: ['--device-read-bps', RESOURCES],
+  BlkioDeviceWriteBps: ['--device-write-bps', RESOURCES],
+  BlkioDeviceReadIOps: ['--device-read-iops', RESOURCES],
+  BlkioDeviceWriteIOps: ['--device-write-iops', RESOURCES],
+  IOMaximumIOps: ['--io-maxiops', RESOURCES],
+  IOMaximumBandwidth: ['--io-maxbandwidth', RESOURCES],
+  LogConfig: ['--log-driver/--log-opt', "the output goes to the container VM's serial console, which docker logs reads; run without it"],
+  VolumeDriver: ['--volume-driver', "volumes are VMDKs of the VCH's volume store; run without it and use -v <name>:<path>"],
+  StorageOpt: ['--storage-opt', "the container's disk follows its image; run without it, and keep data on a named volume (-v <name>:<path>)"],
+};
+
+const CONFIG: Record<string, readonly [string, string]> = {
+  Domainname: ['--domainname', NETWORK],
+  MacAddress: ['--mac-address', `${NETWORK}; vSphere assigns the MAC address`],
+  ExposedPorts: ['--expose', 'each container VM has its own address on its port group, where all its ports are reachable; run without it'],
+  StopSignal: ['--stop-signal', STOP],
+  StopTimeout: ['--stop-timeout', STOP],
+  Healthcheck: [
+    '--health-cmd and the other --health-* flags',
+    'health checks are not run in a container VM; run without them and check the service from outside',
+  ],
+  Shell: ['SHELL', 'run without it'],
+  OnBuild: ['ONBUILD', 'run without it'],
+  NetworkDisabled: ['--network none', 'a container VM is always on a port group; run without it'],
+};
+
+/** Fields per network of NetworkingConfig.EndpointsConfig that flags set; the others are the daemon's. */
+const ENDPOINT_CONFIG: Record<string, readonly [string, string]> = {
+  IPAMConfig: ['--ip/--ip6', `${NETWORK}; vSphere's DHCP on the port group gives the address`],
+  Aliases: ['--network-alias', `${NETWORK}; containers reach each other by address`],
+  Links: ['--link', `${NETWORK}; containers on one port group reach each other by address`],
+  MacAddress: ['--mac-address', `${NETWORK}; vSphere assigns the MAC address`],
+  DriverOpts: ['--network <name>,driver-opt=…', NETWORK],
+};
+
+/** Fields the endpoint carries out (server.ts), checks itself, or that only concern the client. */
+const HANDLED_HOST = new Set([
+  'AutoRemove',
+  'Memory',
+  'NanoCpus',
+  'RestartPolicy',
+  'NetworkMode',
+  'Binds',
+  'Mounts',
+  'VolumesFrom',
+  'PortBindings',
+  // The CLI writes the id to --cidfile itself, and sends its terminal's size whether or not -t is given.
+  'ContainerIDFile',
+  'ConsoleSize',
+]);
+const HANDLED_CONFIG = new Set([
+  'Image',
+  'Cmd',
+  'Entrypoint',
+  'Env',
+  'WorkingDir',
+  'User',
+  'Hostname',
+  'Labels',
+  'Tty',
+  'OpenStdin',
+  'Volumes',
+  // Which streams attach carries: the CLI's business (-a); stdin itself is refused with -i.
+  'AttachStdin',
+  'AttachStdout',
+  'AttachStderr',
+  'StdinOnce',
+  // Set by the Windows builder only.
+  'ArgsEscaped',
+  'HostConfig',
+  'NetworkingConfig',
+]);
+
+/** What the CLI sends for a flag not given: false, 0, "", null, and lists or objects of those. */
+function isZero(value: unknown): boolean {
+  if (value === null || value === undefined || value === false || value === 0 || value === '') return true;
+  if (Array.isArray(value)) return value.every(isZero);
+  if (typeof value === 'object') return Object.values(value as object).every(isZero);
+  return false;
+}
+
+function refusal(flag: string, why: string): ApiError {
+  return badRequest(`${flag} is not supported by vic-iac: ${why}`);
+}
+
+/**
+ * The first flag of a create body the endpoint would otherwise ignore, as a 400 naming it; every
+ * field not known here counts too, so a field a newer CLI adds is refused rather than lost.
+ */
+export function unhonouredOption(body: Record<string, unknown>): ApiError | undefined {
+  for (const [key, value] of Object.entries(body)) {
+    if (HANDLED_CONFIG.has(key) || isZero(value)) continue;
+    const known = CONFIG[key];
+    return known ? refusal(known[0], known[1]) : refusal(key, 'the endpoint does not carry this create option out; run without it');
+  }
+  const host = body.HostConfig;
+  if (host && typeof host === 'object') {
+    for (const [key, value] of Object.entries(host as Record<string, unknown>)) {
+      if (HANDLED_HOST.has(key) || isZero(value)) continue;
+      // Old clients send -1 for "not set".
+      if (key === 'MemorySwappiness' && value === -1) continue;
+      const known =
+        HOST_CONFIG[key] ?? (key === 'MemorySwappiness' ? (['--memory-swappiness', `${RESOURCES}; a container VM does not swap`] as const) : undefined);
+      return known ? refusal(known[0], known[1]) : refusal(`HostConfig.${key}`, 'the endpoint does not carry this create option out; run without it');
+    }
+  }
+  const endpoints = (body.NetworkingConfig as { EndpointsConfig?: Record<string, unknown> } | undefined)?.EndpointsConfig;
+  for (const settings of Object.values(endpoints ?? {})) {
+    if (!settings || typeof settings !== 'object') continue;
+    for (const [key, value] of Object.entries(settings as Record<string, unknown>)) {
+      const known = ENDPOINT_CONFIG[key];
+      if (known && !isZero(value)) return refusal(known[0], known[1]);
+    }
+  }
+  return undefined;
+}

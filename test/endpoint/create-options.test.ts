@@ -1,0 +1,58 @@
+/** docker run flags a container VM cannot carry out are refused by name, before anything is made; a plain run still works. */
+import { useDockerBed } from './docker-env';
+
+describe('docker run flags the endpoint does not carry out', () => {
+  const bed = useDockerBed({ pull: true, vchName: 'vch-opts' });
+
+  test.each([
+    [['--privileged'], '--privileged is not supported by vic-iac: a container VM runs its own kernel'],
+    [['--cap-add', 'NET_ADMIN'], '--cap-add is not supported by vic-iac: a container VM runs its own kernel'],
+    [['--dns', '8.8.8.8'], '--dns is not supported by vic-iac: a container VM takes its address, DNS and hosts from its vSphere port group'],
+    [['--add-host', 'db:10.0.0.5'], '--add-host is not supported by vic-iac: a container VM takes its address'],
+    [['--cpu-shares', '512'], '-c/--cpu-shares is not supported by vic-iac: a container VM has whole virtual CPUs'],
+    [['--log-driver', 'json-file'], '--log-driver/--log-opt is not supported by vic-iac'],
+    [['--stop-signal', 'SIGINT'], '--stop-signal is not supported by vic-iac: docker stop sends SIGTERM'],
+    [['--read-only'], '--read-only is not supported by vic-iac'],
+  ])('GIVEN docker run %j THEN it is refused naming the flag, and no container VM is made', async (flags, message) => {
+    const r = await bed().docker(['run', '-d', '--name', 'opt-refused', ...flags, bed().image]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).toMatch(/; run without|instead|run without it/);
+    const { containerVms } = await bed().engine.inventory();
+    expect(containerVms.map((vm) => vm.name)).not.toContain('opt-refused');
+  });
+
+  test('GIVEN a plain docker run -d, and one with the flags that are carried out THEN both run', async () => {
+    const plain = await bed().docker(['run', '-d', '--name', 'opt-plain', bed().image, 'sleep', '600']);
+    expect([plain.code, plain.stderr]).toEqual([0, '']);
+    const flagged = await bed().docker([
+      'run',
+      '-d',
+      '--name',
+      'opt-flags',
+      '-e',
+      'A=1',
+      '-w',
+      '/tmp',
+      '-u',
+      'root',
+      '-h',
+      'box',
+      '-l',
+      'k=v',
+      '--restart',
+      'on-failure:2',
+      '-m',
+      '256m',
+      '--cpus',
+      '2',
+      '--entrypoint',
+      'sleep',
+      bed().image,
+      '600',
+    ]);
+    expect([flagged.code, flagged.stderr]).toEqual([0, '']);
+    const ps = await bed().docker(['ps', '--format', '{{.Names}}', '--filter', 'name=opt-']);
+    expect(ps.stdout.split('\n').filter(Boolean).sort()).toEqual(['opt-flags', 'opt-plain']);
+  });
+});

@@ -154,14 +154,16 @@ function refusal(flag: string, why: string): ApiError {
 }
 
 /**
- * The first flag of a create body the endpoint would otherwise ignore, as a 400 naming it; every
- * field not known here counts too, so a field a newer CLI adds is refused rather than lost.
+ * The first flag of a create body the endpoint would otherwise ignore, as a 400 naming it. Only the
+ * fields listed here are refused: a field this table does not know (one a newer CLI, an SDK or
+ * compose adds, often with a default of its own) passes, so that no client is turned away for a
+ * field that may mean nothing to a container VM.
  */
 export function unhonouredOption(body: Record<string, unknown>): ApiError | undefined {
   for (const [key, value] of Object.entries(body)) {
     if (HANDLED_CONFIG.has(key) || isZero(value)) continue;
     const known = CONFIG[key];
-    return known ? refusal(known[0], known[1]) : refusal(key, 'the endpoint does not carry this create option out; run without it');
+    if (known) return refusal(known[0], known[1]);
   }
   const host = body.HostConfig;
   if (host && typeof host === 'object') {
@@ -171,7 +173,7 @@ export function unhonouredOption(body: Record<string, unknown>): ApiError | unde
       if (key === 'MemorySwappiness' && value === -1) continue;
       const known =
         HOST_CONFIG[key] ?? (key === 'MemorySwappiness' ? (['--memory-swappiness', `${RESOURCES}; a container VM does not swap`] as const) : undefined);
-      return known ? refusal(known[0], known[1]) : refusal(`HostConfig.${key}`, 'the endpoint does not carry this create option out; run without it');
+      if (known) return refusal(known[0], known[1]);
     }
   }
   const endpoints = (body.NetworkingConfig as { EndpointsConfig?: Record<string, unknown> } | undefined)?.EndpointsConfig;

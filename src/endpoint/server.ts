@@ -505,14 +505,19 @@ export class DockerEndpoint {
 
   /**
    * Image id → the reference it was pulled as (docker's form), for containers made by IaC, which
-   * carry no label with the name typed: one listing of the image store (whatever it holds), and only
-   * when one is shown.
+   * carry no label with the name typed: the kept listing of the image store when it has every image
+   * asked for (an image id names one content, so a kept answer is never wrong, only incomplete), else
+   * one listing, and only when such a container is shown.
    */
   private async imageReferences(engine: Engine, vms: readonly Attrs[]): Promise<ReadonlyMap<string, string> | undefined> {
-    if (!vms.some((vm) => labelsOf(vm)[LABEL.image] === undefined && typeof vm.image_id === 'string')) return undefined;
-    const images = await this.storedImages(engine).catch(() => [] as Attrs[]);
-    const references = new Map(images.map((i) => [String(i.id), displayReference(String(i.reference))]));
-    return references;
+    const wanted = new Set(vms.filter((vm) => labelsOf(vm)[LABEL.image] === undefined && typeof vm.image_id === 'string').map((vm) => String(vm.image_id)));
+    if (wanted.size === 0) return undefined;
+    const referencesOf = (images: readonly Attrs[]) => new Map(images.map((i) => [String(i.id), displayReference(String(i.reference))]));
+    if (this.imageList) {
+      const kept = referencesOf(await this.imageList.catch(() => [] as Attrs[]));
+      if ([...wanted].every((id) => kept.has(id))) return kept;
+    }
+    return referencesOf(await this.storedImages(engine).catch(() => [] as Attrs[]));
   }
 
   private async createContainer(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {

@@ -163,6 +163,26 @@ type FromWire = (raw: unknown, opts: DecodeOptions) => CtyValue;
 const toWireOf = new WeakMap<object, ToWire>();
 const fromWireOf = new WeakMap<object, FromWire>();
 
+/** A primitive's converter, or a compound type's, compiled on first use and kept with the type object. */
+function converterFor<F>(
+  type: CtyType,
+  primitives: Readonly<Record<string, F>>,
+  compiled: WeakMap<object, F>,
+  compile: (type: Exclude<CtyType, string>) => F,
+): F {
+  if (typeof type === 'string') {
+    const primitive = primitives[type];
+    if (!primitive) throw fault(`unsupported type ${JSON.stringify(type)}`);
+    return primitive;
+  }
+  let fn = compiled.get(type);
+  if (!fn) {
+    fn = compile(type);
+    compiled.set(type, fn);
+  }
+  return fn;
+}
+
 /** Numbers: a safe integer or a float as itself; anything beyond float64 precision as a decimal string. */
 function wireNumber(v: unknown): number | string {
   if (typeof v === 'number') {
@@ -200,17 +220,7 @@ const PRIMITIVE_TO_WIRE: Readonly<Record<string, ToWire>> = {
 };
 
 function toWireFor(type: CtyType): ToWire {
-  if (typeof type === 'string') {
-    const primitive = PRIMITIVE_TO_WIRE[type];
-    if (!primitive) throw fault(`unsupported type ${JSON.stringify(type)}`);
-    return primitive;
-  }
-  let fn = toWireOf.get(type);
-  if (!fn) {
-    fn = compileToWire(type);
-    toWireOf.set(type, fn);
-  }
-  return fn;
+  return converterFor(type, PRIMITIVE_TO_WIRE, toWireOf, compileToWire);
 }
 
 function compileToWire(type: Exclude<CtyType, string>): ToWire {
@@ -400,17 +410,7 @@ const PRIMITIVE_FROM_WIRE: Readonly<Record<string, FromWire>> = {
 };
 
 function fromWireFor(type: CtyType): FromWire {
-  if (typeof type === 'string') {
-    const primitive = PRIMITIVE_FROM_WIRE[type];
-    if (!primitive) throw fault(`unsupported type ${JSON.stringify(type)}`);
-    return primitive;
-  }
-  let fn = fromWireOf.get(type);
-  if (!fn) {
-    fn = compileFromWire(type);
-    fromWireOf.set(type, fn);
-  }
-  return fn;
+  return converterFor(type, PRIMITIVE_FROM_WIRE, fromWireOf, compileFromWire);
 }
 
 function compileFromWire(type: Exclude<CtyType, string>): FromWire {

@@ -9,10 +9,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectEngine, type Engine } from '../../src/engine';
+import { VsphereEngine } from '../../src/engine/engine';
 import { certificateFiles, generateCertificates, readServerTls } from '../../src/endpoint/certs';
 import { serveEndpoint, type RunningEndpoint } from '../../src/endpoint/serve';
 import type { Attrs } from '../../src/resources';
+import { lifecycles } from '../../src/resources/lifecycle-registry';
 import type { RunningSimulator, SimulatorOptions } from '../../src/sim/simulator';
+import { VimClient, type SoapLogEvent } from '../../src/vsphere';
 import { settingsFor } from '../helpers/engine';
 import type { ImageSpec } from '../helpers/oci-layout';
 import { ensureBootstrapIso } from '../helpers/qemu';
@@ -154,4 +157,18 @@ export async function waitUntilProcessRuns(bed: DockerBed, name: string, timeout
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new Error(`container ${name}'s process did not start within ${timeoutMs} ms (last: ${last})`);
+}
+
+/** An engine on its own session whose SOAP calls (with their bodies) are kept in `calls`: to count what a request asks of vSphere. */
+export async function loggedEngine(sim: RunningSimulator): Promise<{ calls: SoapLogEvent[]; engine: VsphereEngine }> {
+  const calls: SoapLogEvent[] = [];
+  const client = await VimClient.connect({
+    url: sim.url,
+    username: sim.username,
+    password: sim.password,
+    thumbprint: sim.thumbprint,
+    log: (e) => calls.push(e),
+    logBodies: true,
+  });
+  return { calls, engine: new VsphereEngine(client, { lifecycles }) };
 }

@@ -5,16 +5,14 @@
  * the vic CLI make them), VMs destroyed through the vSphere API, an image deleted outside, a
  * session the server dropped. No guest runs here: created and powered-on VMs are enough.
  */
-import { VsphereEngine } from '../../src/engine/engine';
 import { readServerTls } from '../../src/endpoint/certs';
 import { serveEndpoint } from '../../src/endpoint/serve';
 import { declarationFor, type Attrs } from '../../src/resources';
-import { lifecycles } from '../../src/resources/lifecycle-registry';
-import { VimClient, moRef, type SoapLogEvent } from '../../src/vsphere';
+import { moRef, type SoapLogEvent } from '../../src/vsphere';
 import { destroyVm, powerOffVm } from '../../src/vsphere/virtual-machine';
 import { runProcess } from '../cli/run-vic';
 import { connectTestClient } from '../helpers/engine';
-import { useDockerBed } from './docker-env';
+import { loggedEngine, useDockerBed } from './docker-env';
 
 /** A call that reads VMs without naming them (a container view of VMs, or a traversal from a pool or folder to its VMs). */
 function readsVmsInBulk(call: SoapLogEvent): boolean {
@@ -99,17 +97,8 @@ describe('docker run -d with lookups kept across requests', () => {
   });
 
   test('GIVEN docker wait on a running container WHEN its VM is powered off through the vSphere API THEN the wait ends, its looks having read that container alone, never the VCH', async () => {
-    const calls: SoapLogEvent[] = [];
     const sim = bed().sim;
-    const client = await VimClient.connect({
-      url: sim.url,
-      username: sim.username,
-      password: sim.password,
-      thumbprint: sim.thumbprint,
-      log: (e) => calls.push(e),
-      logBodies: true,
-    });
-    const engine = new VsphereEngine(client, { lifecycles });
+    const { calls, engine } = await loggedEngine(sim);
     const pollMs = 200;
     const served = await serveEndpoint({
       engine,
@@ -146,17 +135,8 @@ describe('docker run -d with lookups kept across requests', () => {
   });
 
   test('GIVEN an endpoint that has run a container WHEN docker run -d runs again THEN it reads neither the VCH, its image store, its networks nor the custom fields again: the VM is made, marked and powered on', async () => {
-    const calls: SoapLogEvent[] = [];
     const sim = bed().sim;
-    const client = await VimClient.connect({
-      url: sim.url,
-      username: sim.username,
-      password: sim.password,
-      thumbprint: sim.thumbprint,
-      log: (e) => calls.push(e),
-      logBodies: true,
-    });
-    const engine = new VsphereEngine(client, { lifecycles });
+    const { calls, engine } = await loggedEngine(sim);
     const served = await serveEndpoint({ engine, vch: String(bed().vch.name), host: '127.0.0.1', port: 0, tls: readServerTls(bed().certDir), version: 't' });
     try {
       const docker = (args: string[]) => runProcess('docker', args, { ...bed().env, DOCKER_HOST: `tcp://127.0.0.1:${served.port}` }, { timeoutMs: 60_000 });

@@ -4,15 +4,13 @@
  * vSphere behind the endpoint (a renamed container's name is taken, a VM deleted outside is gone).
  * No guest runs here: created and powered-on VMs are enough.
  */
-import { VsphereEngine } from '../../src/engine/engine';
 import { readServerTls } from '../../src/endpoint/certs';
 import { serveEndpoint } from '../../src/endpoint/serve';
-import { lifecycles } from '../../src/resources/lifecycle-registry';
-import { VimClient, moRef, type SoapLogEvent } from '../../src/vsphere';
+import { moRef, type SoapLogEvent } from '../../src/vsphere';
 import { destroyVm, powerOffVm } from '../../src/vsphere/virtual-machine';
 import { runProcess } from '../cli/run-vic';
 import { connectTestClient } from '../helpers/engine';
-import { useDockerBed } from './docker-env';
+import { loggedEngine, useDockerBed } from './docker-env';
 
 /**
  * A call that reads VMs without naming them: a container view of VMs, or a property read that
@@ -108,17 +106,8 @@ describe('docker run -d by lookups', () => {
   });
 
   test("GIVEN an endpoint whose SOAP calls are logged WHEN docker run -d runs THEN no call reads the VCH's VMs in bulk: each VM read is named", async () => {
-    const calls: SoapLogEvent[] = [];
     const sim = bed().sim;
-    const client = await VimClient.connect({
-      url: sim.url,
-      username: sim.username,
-      password: sim.password,
-      thumbprint: sim.thumbprint,
-      log: (e) => calls.push(e),
-      logBodies: true,
-    });
-    const engine = new VsphereEngine(client, { lifecycles });
+    const { calls, engine } = await loggedEngine(sim);
     const served = await serveEndpoint({
       engine,
       vch: String(bed().vch.name),

@@ -6,34 +6,15 @@
  * its upload waits for conversion is neither adopted nor overwritten; a disk in the volume's
  * directory without a vic-iac marker is never written over.
  */
-import type { Readable } from 'node:stream';
 import { connectEngine, type Engine } from '../../../src/engine';
 import type { Attrs } from '../../../src/resources';
 import { volumeFilesystemUuid } from '../../../src/resources/volume';
 import { deleteDatastoreFile, downloadDatastoreFile, makeDirectory, statDatastoreFile, uploadDatastoreFile, type VimClient } from '../../../src/vsphere';
 import { applied, connectTestClient, defaultDatastore } from '../../helpers/engine';
+import { bytesOf, ext4Uuid } from '../../helpers/disk-bytes';
 import { useSimulator } from '../../helpers/vcsim';
 
 const MiB = 1024 * 1024;
-
-async function head(stream: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of stream) {
-    chunks.push(chunk as Buffer);
-    length += (chunk as Buffer).length;
-    if (length >= limit) break;
-  }
-  stream.destroy();
-  return Buffer.concat(chunks);
-}
-
-/** The ext4 UUID in a superblock (at byte 1024, UUID at 0x68), or undefined when there is no ext4 there. */
-function ext4Uuid(bytes: Buffer): string | undefined {
-  if (bytes.length < 2048 || bytes.readUInt16LE(1024 + 0x38) !== 0xef53) return undefined;
-  const h = bytes.subarray(1024 + 0x68, 1024 + 0x78).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
 
 describe('GIVEN a VCH on the simulator', () => {
   const sim = useSimulator();
@@ -96,7 +77,7 @@ describe('GIVEN a VCH on the simulator', () => {
 
   async function expectComplete(state: Attrs, name: string, sizeMb: number): Promise<void> {
     expect(state).toMatchObject({ id: idOf(name), size_mb: sizeMb });
-    expect(ext4Uuid(await head(await downloadDatastoreFile(outside, file(name, `${name}-flat.vmdk`)), 4096))).toBe(volumeFilesystemUuid(idOf(name)));
+    expect(ext4Uuid(await bytesOf(await downloadDatastoreFile(outside, file(name, `${name}-flat.vmdk`)), 4096))).toBe(volumeFilesystemUuid(idOf(name)));
     expect((await statDatastoreFile(outside, file(name, `${name}-flat.vmdk`)))?.size).toBe(sizeMb * MiB);
     const after = await seen(name, sizeMb);
     expect(after.read).toEqual(state);
@@ -141,13 +122,17 @@ describe('GIVEN a VCH on the simulator', () => {
     await expect(create('legacy', 32)).rejects.toThrow(
       /volume "legacy": \[LocalDS_0\] vch-c\/volumes\/legacy holds a disk, its marker and the sparse upload legacy-upload-sparse\.vmdk.*neither adopts nor overwrites it\. If the volume holds data you need, delete \[LocalDS_0\] vch-c\/volumes\/legacy\/legacy-upload-sparse\.vmdk and apply again to adopt it; otherwise delete the directory/,
     );
-    expect((await head(await downloadDatastoreFile(outside, file('legacy', 'legacy-flat.vmdk')), 16)).subarray(0, 16).equals(Buffer.alloc(16, 5))).toBe(true);
+    expect((await bytesOf(await downloadDatastoreFile(outside, file('legacy', 'legacy-flat.vmdk')), 16)).subarray(0, 16).equals(Buffer.alloc(16, 5))).toBe(
+      true,
+    );
 
     // The user says the data is what they need: the upload goes, the next apply adopts the disk as it is.
     await deleteDatastoreFile(outside, '[LocalDS_0] vch-c/volumes/legacy/legacy-upload-sparse.vmdk', dc);
     const adopted = await create('legacy', 32);
     expect(adopted).toMatchObject({ id: idOf('legacy'), size_mb: 32 });
-    expect((await head(await downloadDatastoreFile(outside, file('legacy', 'legacy-flat.vmdk')), 16)).subarray(0, 16).equals(Buffer.alloc(16, 5))).toBe(true);
+    expect((await bytesOf(await downloadDatastoreFile(outside, file('legacy', 'legacy-flat.vmdk')), 16)).subarray(0, 16).equals(Buffer.alloc(16, 5))).toBe(
+      true,
+    );
   }, 180_000);
 
   test('WHEN the volume directory holds a disk without a vic-iac marker THEN the create is refused naming it, and nothing there is written', async () => {
@@ -162,8 +147,10 @@ describe('GIVEN a VCH on the simulator', () => {
     );
     expect(await statDatastoreFile(outside, file('theirs', 'vic-iac-volume.json'))).toBeUndefined();
     expect(await statDatastoreFile(outside, file('theirs', 'vic-iac-volume.creating.json'))).toBeUndefined();
-    expect((await head(await downloadDatastoreFile(outside, file('theirs', 'theirs.vmdk')), Infinity)).toString('utf8')).toBe(theirs);
-    expect((await head(await downloadDatastoreFile(outside, file('theirs', 'theirs-flat.vmdk')), 16)).subarray(0, 16).equals(Buffer.alloc(16, 7))).toBe(true);
+    expect((await bytesOf(await downloadDatastoreFile(outside, file('theirs', 'theirs.vmdk')), Infinity)).toString('utf8')).toBe(theirs);
+    expect((await bytesOf(await downloadDatastoreFile(outside, file('theirs', 'theirs-flat.vmdk')), 16)).subarray(0, 16).equals(Buffer.alloc(16, 7))).toBe(
+      true,
+    );
   }, 120_000);
 
   test('WHEN a create completes THEN only the marker proper is left beside the disk', async () => {

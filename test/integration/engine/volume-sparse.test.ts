@@ -6,35 +6,16 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { connectEngine, type Engine } from '../../../src/engine';
 import type { Attrs } from '../../../src/resources';
 import { volumeFilesystemUuid } from '../../../src/resources/volume';
 import { deleteDatastoreFile, downloadDatastoreFile, statDatastoreFile, uploadDatastoreFile, type VimClient } from '../../../src/vsphere';
 import { countingRelay, type CountingRelay } from '../../helpers/counting-relay';
 import { applied, connectTestClient, defaultDatastore } from '../../helpers/engine';
+import { bytesOf, ext4Uuid } from '../../helpers/disk-bytes';
 import { useSimulator } from '../../helpers/vcsim';
 
 const MiB = 1024 * 1024;
-
-async function head(stream: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of stream) {
-    chunks.push(chunk as Buffer);
-    length += (chunk as Buffer).length;
-    if (length >= limit) break;
-  }
-  stream.destroy();
-  return Buffer.concat(chunks);
-}
-
-/** The ext4 UUID in a superblock (at byte 1024, UUID at 0x68), as blkid prints it. */
-function ext4Uuid(bytes: Buffer): string {
-  expect(bytes.readUInt16LE(1024 + 0x38)).toBe(0xef53);
-  const h = bytes.subarray(1024 + 0x68, 1024 + 0x78).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
 
 describe('GIVEN a VCH on the simulator, reached through a relay that counts the bytes sent', () => {
   const sim = useSimulator();
@@ -87,9 +68,9 @@ describe('GIVEN a VCH on the simulator, reached through a relay that counts the 
   /** The volume is complete, its ext4 carries its UUID, and no temporary sparse file is left. */
   async function expectComplete(state: Attrs, name: string, sizeMb: number): Promise<void> {
     expect(state).toMatchObject({ id: `[LocalDS_0] vch-s/volumes/${name}/${name}.vmdk`, size_mb: sizeMb });
-    expect(ext4Uuid(await head(await downloadDatastoreFile(outside, file(name, `${name}-flat.vmdk`)), 4096))).toBe(volumeFilesystemUuid(String(state.id)));
+    expect(ext4Uuid(await bytesOf(await downloadDatastoreFile(outside, file(name, `${name}-flat.vmdk`)), 4096))).toBe(volumeFilesystemUuid(String(state.id)));
     expect((await statDatastoreFile(outside, file(name, `${name}-flat.vmdk`)))?.size).toBe(sizeMb * MiB);
-    const descriptor = (await head(await downloadDatastoreFile(outside, file(name, `${name}.vmdk`)), Infinity)).toString('utf8');
+    const descriptor = (await bytesOf(await downloadDatastoreFile(outside, file(name, `${name}.vmdk`)), Infinity)).toString('utf8');
     expect(descriptor).toContain(`RW ${(sizeMb * MiB) / 512} FLAT "${name}-flat.vmdk" 0`);
     expect(await statDatastoreFile(outside, file(name, `${name}-upload-sparse.vmdk`))).toBeUndefined();
     expect(await readFresh(state)).toEqual(state);

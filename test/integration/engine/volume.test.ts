@@ -8,7 +8,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import type { Engine } from '../../../src/engine';
 import type { Attrs } from '../../../src/resources';
 import { decodeGuestConfig } from '../../../src/resources/guest-config';
@@ -20,27 +19,9 @@ import { reconfigureVm } from '../../../src/vsphere/virtual-machine';
 import { extraConfigMap } from '../../../src/resources/snapshot';
 import { APP_IMAGE, writeOciLayout } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
+import { bytesOf, ext4Uuid } from '../../helpers/disk-bytes';
 import { useSimulator } from '../../helpers/vcsim';
 import { applied, connectTestClient, connectTestEngine, defaultDatastore } from '../../helpers/engine';
-
-async function bytesOf(stream: Readable, limit = Infinity): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of stream) {
-    chunks.push(chunk as Buffer);
-    length += (chunk as Buffer).length;
-    if (length >= limit) break;
-  }
-  stream.destroy();
-  return Buffer.concat(chunks);
-}
-
-/** The ext4 UUID in a superblock (at byte 1024, UUID at 0x68), as blkid prints it. */
-function ext4Uuid(head: Buffer): string {
-  expect(head.readUInt16LE(1024 + 0x38)).toBe(0xef53);
-  const h = head.subarray(1024 + 0x68, 1024 + 0x78).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
 
 async function volumeDisks(outside: VimClient, moid: string): Promise<VirtualDevice[]> {
   const vm = await retrieveObject<Record<string, unknown>>(outside, moRef('VirtualMachine', moid), ['config.hardware.device']);

@@ -4,8 +4,6 @@
  * their labels; an endpoint started again shows the same; and the listing costs the same number
  * of SOAP calls whatever the number of containers. No guest runs here: power states are enough.
  */
-import { serveEndpoint } from '../../src/endpoint/serve';
-import { readServerTls } from '../../src/endpoint/certs';
 import type { Attrs } from '../../src/resources';
 import { moRef } from '../../src/vsphere';
 import { destroyVm, powerOffVm } from '../../src/vsphere/virtual-machine';
@@ -104,28 +102,14 @@ describe('1-10 docker ps', () => {
   test('GIVEN the endpoint started again THEN docker ps shows the same: vSphere holds the truth', async () => {
     const before = await ps('-a', '--format', '{{.ID}} {{.Names}} {{.Image}} {{.State}} {{.Labels}}');
     await bed().endpoint.close();
-    const again = await serveEndpoint({
-      engine: bed().engine,
-      vch: 'vch-ps',
-      host: '127.0.0.1',
-      port: bed().endpoint.port,
-      tls: readServerTls(bed().certDir),
-      version: '0.0.0-test',
-    });
+    const again = await bed().serve({ port: bed().endpoint.port });
     try {
       expect(await ps('-a', '--format', '{{.ID}} {{.Names}} {{.Image}} {{.State}} {{.Labels}}')).toBe(before);
     } finally {
       await again.close();
     }
     // The bed closes its own endpoint again in afterAll: closing twice is harmless.
-    const later = await serveEndpoint({
-      engine: bed().engine,
-      vch: 'vch-ps',
-      host: '127.0.0.1',
-      port: bed().endpoint.port,
-      tls: readServerTls(bed().certDir),
-      version: '0.0.0-test',
-    });
+    const later = await bed().serve({ port: bed().endpoint.port });
     Object.assign(bed().endpoint, { close: later.close });
   });
 

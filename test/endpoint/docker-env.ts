@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { connectEngine, type Engine } from '../../src/engine';
 import { VsphereEngine } from '../../src/engine/engine';
 import { certificateFiles, generateCertificates, readServerTls } from '../../src/endpoint/certs';
-import { serveEndpoint, type RunningEndpoint } from '../../src/endpoint/serve';
+import { serveEndpoint, type RunningEndpoint, type ServeOptions } from '../../src/endpoint/serve';
 import type { Attrs } from '../../src/resources';
 import { lifecycles } from '../../src/resources/lifecycle-registry';
 import type { RunningSimulator, SimulatorOptions } from '../../src/sim/simulator';
@@ -65,6 +65,10 @@ export interface DockerBed {
   /** The environment that points the docker CLI at the endpoint. */
   readonly env: NodeJS.ProcessEnv;
   docker(args: readonly string[], options?: { timeoutMs?: number }): Promise<VicRun>;
+  /** A docker command that must succeed (exit 0, nothing on stderr): its output, trimmed. */
+  dockerOk(args: readonly string[]): Promise<string>;
+  /** Another endpoint over the bed's VCH and certificates, on a free port unless told: the caller closes it. */
+  serve(options?: Partial<ServeOptions>): Promise<RunningEndpoint>;
 }
 
 export interface BedOptions {
@@ -95,16 +99,18 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
     const certDir = join(scratch, 'certs');
     await generateCertificates(certDir, { hosts: ['localhost', '127.0.0.1'], port: 0 });
     const insecureRegistries = [registry().host];
-    const endpoint = await serveEndpoint({
-      engine,
-      vch: String(vch.name),
-      host: '127.0.0.1',
-      port: 0,
-      tls: readServerTls(certDir),
-      insecureRegistries,
-      version: '0.0.0-test',
-      pollMs: 500,
-    });
+    const serve = (o: Partial<ServeOptions> = {}) =>
+      serveEndpoint({
+        engine,
+        vch: String(vch.name),
+        host: '127.0.0.1',
+        port: 0,
+        tls: readServerTls(certDir),
+        insecureRegistries,
+        version: '0.0.0-test',
+        ...o,
+      });
+    const endpoint = await serve({ pollMs: 500 });
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: scratch,
@@ -127,6 +133,12 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
       insecureRegistries,
       env,
       docker: (args, o = {}) => runProcess(cli, args, env, { timeoutMs: o.timeoutMs ?? 120_000 }),
+      dockerOk: async (args) => {
+        const r = await runProcess(cli, args, env, { timeoutMs: 120_000 });
+        expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
+        return r.stdout.trim();
+      },
+      serve,
     };
     if (options.pull) {
       const pulled = await bed.docker(['pull', bed.image], { timeoutMs: 180_000 });
@@ -171,4 +183,11 @@ export async function loggedEngine(sim: RunningSimulator): Promise<{ calls: Soap
     logBodies: true,
   });
   return { calls, engine: new VsphereEngine(client, { lifecycles }) };
+}
+
+/** A SOAP call that reads VMs in bulk (a container view of VMs, or a traversal to them) rather than one named VM. */
+export function readsVmsInBulk(call: SoapLogEvent): boolean {
+  const xml = call.requestXml ?? '';
+  if (call.method === 'CreateContainerView') return /VirtualMachine/.test(xml);
+  return /^(Retrieve|ContinueRetrieve)Properties/.test(call.method) && /<type>VirtualMachine<\/type>/.test(xml) && /TraversalSpec/.test(xml);
 }

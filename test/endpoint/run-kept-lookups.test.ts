@@ -5,30 +5,18 @@
  * the vic CLI make them), VMs destroyed through the vSphere API, an image deleted outside, a
  * session the server dropped. No guest runs here: created and powered-on VMs are enough.
  */
-import { readServerTls } from '../../src/endpoint/certs';
-import { serveEndpoint } from '../../src/endpoint/serve';
 import { declarationFor, type Attrs } from '../../src/resources';
-import { moRef, type SoapLogEvent } from '../../src/vsphere';
+import { moRef } from '../../src/vsphere';
 import { destroyVm, powerOffVm } from '../../src/vsphere/virtual-machine';
 import { runProcess } from '../cli/run-vic';
 import { connectTestClient } from '../helpers/engine';
-import { loggedEngine, useDockerBed } from './docker-env';
+import { loggedEngine, readsVmsInBulk, useDockerBed } from './docker-env';
 
 /** A call that reads VMs without naming them (a container view of VMs, or a traversal from a pool or folder to its VMs). */
-function readsVmsInBulk(call: SoapLogEvent): boolean {
-  const xml = call.requestXml ?? '';
-  if (call.method === 'CreateContainerView') return /VirtualMachine/.test(xml);
-  return /^(Retrieve|ContinueRetrieve)Properties/.test(call.method) && /<type>VirtualMachine<\/type>/.test(xml) && /TraversalSpec/.test(xml);
-}
-
 describe('docker run -d with lookups kept across requests', () => {
   const bed = useDockerBed({ pull: true, vchName: 'vch-kept' });
 
-  const ok = async (args: string[]) => {
-    const r = await bed().docker(args);
-    expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
-    return r.stdout.trim();
-  };
+  const ok = (args: string[]) => bed().dockerOk(args);
   const names = async () => (await ok(['ps', '-a', '--format', '{{.Names}}'])).split('\n').filter(Boolean);
 
   /** Applies a change through the bed's engine, as Terraform or `vic apply` would. */
@@ -100,13 +88,8 @@ describe('docker run -d with lookups kept across requests', () => {
     const sim = bed().sim;
     const { calls, engine } = await loggedEngine(sim);
     const pollMs = 200;
-    const served = await serveEndpoint({
+    const served = await bed().serve({
       engine,
-      vch: String(bed().vch.name),
-      host: '127.0.0.1',
-      port: 0,
-      tls: readServerTls(bed().certDir),
-      version: 't',
       pollMs,
     });
     try {
@@ -137,7 +120,7 @@ describe('docker run -d with lookups kept across requests', () => {
   test('GIVEN an endpoint that has run a container WHEN docker run -d runs again THEN it reads neither the VCH, its image store, its networks nor the custom fields again: the VM is made, marked and powered on', async () => {
     const sim = bed().sim;
     const { calls, engine } = await loggedEngine(sim);
-    const served = await serveEndpoint({ engine, vch: String(bed().vch.name), host: '127.0.0.1', port: 0, tls: readServerTls(bed().certDir), version: 't' });
+    const served = await bed().serve({ engine });
     try {
       const docker = (args: string[]) => runProcess('docker', args, { ...bed().env, DOCKER_HOST: `tcp://127.0.0.1:${served.port}` }, { timeoutMs: 60_000 });
       expect((await docker(['run', '-d', '--name', 'kept-first', bed().image])).code).toBe(0);
@@ -168,13 +151,8 @@ describe('docker run -d with lookups kept across requests', () => {
 
   test("GIVEN an endpoint that keeps its lookups 300 ms WHEN the VCH's bridge network is changed in place through the engine THEN a docker run after that time joins the new one", async () => {
     const engine = bed().engine;
-    const served = await serveEndpoint({
+    const served = await bed().serve({
       engine,
-      vch: String(bed().vch.name),
-      host: '127.0.0.1',
-      port: 0,
-      tls: readServerTls(bed().certDir),
-      version: 't',
       keptLookupsMs: 300,
     });
     try {

@@ -4,24 +4,16 @@
  * vSphere behind the endpoint (a renamed container's name is taken, a VM deleted outside is gone).
  * No guest runs here: created and powered-on VMs are enough.
  */
-import { readServerTls } from '../../src/endpoint/certs';
-import { serveEndpoint } from '../../src/endpoint/serve';
-import { moRef, type SoapLogEvent } from '../../src/vsphere';
+import { moRef } from '../../src/vsphere';
 import { destroyVm, powerOffVm } from '../../src/vsphere/virtual-machine';
 import { runProcess } from '../cli/run-vic';
 import { connectTestClient } from '../helpers/engine';
-import { loggedEngine, useDockerBed } from './docker-env';
+import { loggedEngine, readsVmsInBulk, useDockerBed } from './docker-env';
 
 /**
  * A call that reads VMs without naming them: a container view of VMs, or a property read that
  * traverses from a pool or folder to VirtualMachine objects. Its cost grows with what it finds.
  */
-function readsVmsInBulk(call: SoapLogEvent): boolean {
-  const xml = call.requestXml ?? '';
-  if (call.method === 'CreateContainerView') return /VirtualMachine/.test(xml);
-  return /^(Retrieve|ContinueRetrieve)Properties/.test(call.method) && /<type>VirtualMachine<\/type>/.test(xml) && /TraversalSpec/.test(xml);
-}
-
 /** What src/vsphere/tasks.ts calls to wait for a task: how many depends on how fast the simulator finishes it, not on N. */
 const TASK_WAIT_METHODS = new Set(['RetrieveProperties', 'CreatePropertyCollector', 'CreateFilter', 'WaitForUpdatesEx', 'DestroyPropertyCollector']);
 
@@ -30,11 +22,7 @@ const POLL_MS = 300;
 describe('docker run -d by lookups', () => {
   const bed = useDockerBed({ pull: true, vchName: 'vch-lookups' });
 
-  const ok = async (args: string[]) => {
-    const r = await bed().docker(args);
-    expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
-    return r.stdout.trim();
-  };
+  const ok = (args: string[]) => bed().dockerOk(args);
 
   /**
    * The SOAP calls of one `docker run -d`, task waits left out; the fewer of two runs, since a run
@@ -108,13 +96,8 @@ describe('docker run -d by lookups', () => {
   test("GIVEN an endpoint whose SOAP calls are logged WHEN docker run -d runs THEN no call reads the VCH's VMs in bulk: each VM read is named", async () => {
     const sim = bed().sim;
     const { calls, engine } = await loggedEngine(sim);
-    const served = await serveEndpoint({
+    const served = await bed().serve({
       engine,
-      vch: String(bed().vch.name),
-      host: '127.0.0.1',
-      port: 0,
-      tls: readServerTls(bed().certDir),
-      version: 't',
       pollMs: POLL_MS,
     });
     try {

@@ -22,3 +22,13 @@ export interface CliContext {
   readonly styles: Styles;
   readonly errStyles: Styles;
 }
+
+/** True while a process of this machine runs with that pid (one we may not signal counts as running). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -15,6 +15,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { EMPTY_STATE, type StackState, type StateEntry } from '../engine';
 import { declarations, migrateState, StateVersionError } from '../resources';
+import { processAlive } from './context';
 
 export class StateFileError extends Error {
   override readonly name = 'StateFileError';
@@ -225,12 +226,7 @@ function holderAlive(holder: LockRecord): boolean {
   if (holder.host !== hostname()) return true;
   if (!Number.isInteger(holder.pid) || holder.pid <= 0) return false;
   if (holder.pid === process.pid) return true;
-  try {
-    process.kill(holder.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return processAlive(holder.pid);
 }
 
 function releaseLock(lock: string, mine: LockRecord): void {

@@ -1,7 +1,7 @@
 /** `vic endpoint serve | certs | env`: the CLI side of the Docker endpoint. */
 import { existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import type { ConnectionSettings } from '../resources';
-import { CliError, EXIT, type CliContext } from '../cli/context';
+import { CliError, EXIT, processAlive, type CliContext } from '../cli/context';
 import { PLAIN_PORT, TLS_PORT, certificateFiles, endpointStateDir, envLines, generateCertificates, readServerTls } from './certs';
 import { endpointRecordFile, serveEndpoint, writeEndpointRecord } from './serve';
 
@@ -112,22 +112,13 @@ function readRecord(dir: string): EndpointRecord | undefined {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * One running endpoint per directory: its record is what `vic endpoint env` points docker at, and a
  * second endpoint writing its own would leave the first unrecorded once the second stops.
  */
 function refuseLiveRecord(dir: string, dirGiven: boolean): void {
   const r = readRecord(dir);
-  if (!r || typeof r.pid !== 'number' || r.pid === process.pid || !alive(r.pid)) return;
+  if (!r || typeof r.pid !== 'number' || r.pid === process.pid || !processAlive(r.pid)) return;
   throw new CliError(
     `an endpoint already runs from ${dir} (pid ${r.pid}, ${r.tls ? 'https' : 'http'}://${r.host}:${r.port}; recorded in ${endpointRecordFile(dir)}): ` +
       `use it (eval "$(vic endpoint env${dirGiven ? ` --dir ${dir}` : ''})"), stop it first (kill ${r.pid}), or serve another endpoint from another directory: ` +
@@ -149,7 +140,7 @@ function removeOwnRecord(dir: string): void {
 export function envCommand(ctx: CliContext, opts: Record<string, unknown>): void {
   const dir = dirOf(opts);
   const r = readRecord(dir);
-  if (r && typeof r.pid === 'number' && !alive(r.pid)) {
+  if (r && typeof r.pid === 'number' && !processAlive(r.pid)) {
     throw new CliError(
       `the endpoint recorded in ${endpointRecordFile(dir)} (pid ${r.pid}, port ${r.port}) is not running (killed, or the machine restarted): start it again with "vic endpoint serve --vch <name>"${opts.dir ? ` --dir ${dir}` : ''}`,
       EXIT.failure,

@@ -14,6 +14,7 @@ import {
   isFault,
   isFileAlreadyExists,
   isInvalidArgument,
+  ignoreNotFound,
   isNotFound,
   isTransient,
   moRef,
@@ -1072,7 +1073,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     }
     await detachVolumes(ctx, ref);
     ctx.progress('destroy');
-    await destroyVm(ctx.client, ref).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    await destroyVm(ctx.client, ref).catch(ignoreNotFound);
   },
 
   // The name is the IaC identity (a plan replaces the VM for a new name); docker rename keeps the VM

@@ -2,7 +2,7 @@
  * Resolving what the user named (datacenter, compute, datastore, network) to vSphere objects, and
  * turning a miss into a plan-time Problem on the attribute that named it.
  */
-import { isNotFound, isInvalidArgument, isVimFault, moRef, type ManagedObjectReference } from '../vsphere';
+import { ignoreNotFound, isNotFound, isInvalidArgument, isVimFault, moRef, type ManagedObjectReference } from '../vsphere';
 import { Inventory, rootResourcePool, type Datacenter, type InventoryObject, type NetworkTarget } from '../vsphere/inventory';
 import { retrieveObject } from '../vsphere/property-collector';
 import type { LifecycleContext } from './lifecycle';
@@ -65,7 +65,7 @@ export async function computePool(ctx: LifecycleContext, dc: Datacenter, compute
       if (!isNotFound(err)) throw err;
       let found: InventoryObject | undefined;
       for (const kind of ['cluster', 'host'] as const) {
-        found = await inv.find(kind, dc, compute).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+        found = await inv.find(kind, dc, compute).catch(ignoreNotFound);
         if (found) break;
       }
       if (!found) throw err;

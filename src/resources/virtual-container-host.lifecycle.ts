@@ -4,7 +4,7 @@
  * import and crash-recovery knows the pool is ours and where its image store lives. What a VCH may
  * adopt and delete, and how a lost reply recovers, is in vch-ownership.ts.
  */
-import { isFault, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
+import { isFault, ignoreNotFound, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { ensureCustomFieldDef, setCustomField } from '../vsphere/custom-fields';
 import { datastorePath, deleteDatastoreFile, makeDirectory, parseDatastorePath } from '../vsphere/file-manager';
 import { statDatastoreFile } from '../vsphere/datastore-http';
@@ -406,10 +406,10 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
       ctx.progress('deleting container VMs', i, vms.length, vm.name);
       const ref = moRef('VirtualMachine', vm.moid);
       if (vm.powerState === 'poweredOn') await powerOffVm(client, ref).catch((e: unknown) => (isFault(e, 'InvalidPowerState') ? undefined : Promise.reject(e)));
-      await destroyVm(client, ref).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      await destroyVm(client, ref).catch(ignoreNotFound);
     }
-    if (pool) await destroyResourcePool(client, poolRef(id)).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
-    if (folder) await destroyFolder(client, folder.ref).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    if (pool) await destroyResourcePool(client, poolRef(id)).catch(ignoreNotFound);
+    if (folder) await destroyFolder(client, folder.ref).catch(ignoreNotFound);
     // Volumes may hold data: the image store goes only when the user asked for a forced destroy,
     // and only when its marker file says this VCH made it.
     if (store && (await storeIsOurs(client, store, id))) {

@@ -20,6 +20,7 @@ import {
   downloadDatastoreFile,
   extendVirtualDisk,
   isFault,
+  ignoreNotFound,
   isNotFound,
   listDatastoreSubFolders,
   makeDirectory,
@@ -197,10 +198,6 @@ function isCompleteVolume(name: string, files: ReadonlySet<string>): boolean {
 async function volumesInStore(ctx: LifecycleContext, dc: Datacenter, datastore: string, storePath: string): Promise<Set<string>> {
   const folders = await volumeFolders(ctx, dc, datastore, storePath);
   return new Set([...folders].filter(([name, files]) => isCompleteVolume(name, files)).map(([name]) => name));
-}
-
-function ignoreNotFound(e: unknown): Promise<undefined> {
-  return isNotFound(e) ? Promise.resolve(undefined) : Promise.reject(e);
 }
 
 /** The memo key a read leaves when a volume in the state is gone, for the plan that makes it again. */
@@ -427,8 +424,8 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
       await reconfigureVm(client, moRef('VirtualMachine', user.moid), { deviceChange: [removeDevice(user.disk)] });
     }
     ctx.progress('delete disk');
-    await deleteVirtualDisk(client, loc.id, dc.ref).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
-    await deleteDatastoreFile(client, datastorePath(loc.datastore, loc.dir), dc.ref).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    await deleteVirtualDisk(client, loc.id, dc.ref).catch(ignoreNotFound);
+    await deleteDatastoreFile(client, datastorePath(loc.datastore, loc.dir), dc.ref).catch(ignoreNotFound);
   },
 
   async listIn(ctx, vchId) {

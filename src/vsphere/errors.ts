@@ -160,6 +160,10 @@ function isKind(err: unknown, ErrorClass: abstract new (...args: never[]) => Vim
 export function isNotFound(err: unknown): err is VimFault {
   return isKind(err, NotFoundError);
 }
+/** For `.catch()` after a removal or a lookup: an object already gone is no error (undefined). */
+export function ignoreNotFound(err: unknown): Promise<undefined> {
+  return isNotFound(err) ? Promise.resolve(undefined) : Promise.reject(err);
+}
 export function isDuplicateName(err: unknown): err is VimFault {
   return isKind(err, DuplicateNameError);
 }

@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
-import { inspectStoredImage, imageLayout, type ImageMetadata, type ImageStore, type StoredImageState } from '../images';
+import { inspectStoredImage, imageLayout, type ImageMetadata, type ImageStore } from '../images';
 import {
   isDuplicateName,
   isFault,
@@ -424,34 +424,48 @@ async function vchMarker(ctx: LifecycleContext, vchId: string): Promise<VchMarke
   return marker;
 }
 
-/**
- * What the store holds of an image, looked at once per command. A complete image never changes
- * (content-addressed), so its metadata is a lasting lookup; but it may have been deleted since an
- * earlier command read it, and the simulator, unlike ESX, makes a VM over a parent disk that is
- * gone: a kept image is checked by one HEAD of its descriptor, not read again.
- */
-async function imageInStore(ctx: LifecycleContext, store: ImageStore, digest: string): Promise<StoredImageState> {
-  const lastingKey = `image-metadata:${store.description}:${digest}`;
-  let fresh = false;
-  const kept = await ctx.memo(lastingKey, async () => {
-    fresh = true;
-    return inspectStoredImage(store, digest);
-  });
-  if (kept.state !== 'complete') {
-    ctx.forget(lastingKey);
-    return kept;
-  }
-  if (fresh || (await store.size(imageLayout(digest).descriptor)) === kept.metadata.descriptor_bytes) return kept;
-  ctx.forget(lastingKey);
-  return inspectStoredImage(store, digest);
+function imageMetadataKey(store: ImageStore, digest: string): string {
+  return `image-metadata:${store.description}:${digest}`;
 }
 
+/**
+ * A CreateVM_Task vSphere refused may have been refused for its image: ESX makes no child disk
+ * whose parent is gone (the image deleted outside vic-iac since the plan, or since a kept lookup
+ * read it). The store is asked again, afresh: an image no longer there is the error, naming it and
+ * what to do; otherwise vSphere's refusal stands.
+ */
+async function refusedForImage(ctx: LifecycleContext, marker: VchMarker, config: ContainerVmAttrs, refusal: unknown): Promise<never> {
+  if (isTransient(refusal)) throw refusal;
+  const store = imageStoreOf(ctx.client, marker);
+  const digest = config.image_id;
+  ctx.forget(imageMetadataKey(store, digest));
+  ctx.forget(storedImageKey(store, digest));
+  const now = await inspectStoredImage(store, digest).catch(() => undefined);
+  if (!now || now.state === 'complete') throw refusal;
+  const why = now.state === 'absent' ? 'is no longer in' : `is only partly in (${now.reason})`;
+  throw new PlacementError(
+    'image_id',
+    `image ${digest} ${why} the image store ${store.description} of VCH "${marker.name}": it was deleted outside vic-iac after the plan, ` +
+      `so vSphere refused to make container VM "${config.name}" over its disk (${(refusal as Error).message}). Nothing was created. ` +
+      'Create the image again (refresh and apply: a vic_image resource on this VCH re-creates it; docker pull through the endpoint), then apply again.',
+  );
+}
+
+/**
+ * What the store holds of an image, looked at once per command (a listing of the store in the same
+ * command has looked already). A complete image never changes (content-addressed), so its metadata
+ * is a lasting lookup too, kept by a front end across its commands. One deleted since it was read
+ * is not looked for again at every create: vSphere refuses a VM whose child disk names a parent
+ * that is gone, and the create then asks the store afresh (refusedForImage).
+ */
 async function storedImage(ctx: LifecycleContext, marker: VchMarker, digest: string): Promise<ImageMetadata> {
   const store = imageStoreOf(ctx.client, marker);
   const key = storedImageKey(store, digest);
-  const stored = await ctx.memo(key, () => imageInStore(ctx, store, digest));
-  if (stored.state !== 'complete') ctx.forget(key);
+  const lastingKey = imageMetadataKey(store, digest);
+  const stored = await ctx.memo(lastingKey, () => ctx.memo(key, () => inspectStoredImage(store, digest)));
   if (stored.state !== 'complete') {
+    ctx.forget(key);
+    ctx.forget(lastingKey);
     const why = stored.state === 'absent' ? 'is not in' : `is only partly in (${stored.reason})`;
     throw new PlacementError(
       'image_id',
@@ -1021,7 +1035,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     const { extraConfig, vmPath } = planned;
     const name = config.name;
     ctx.progress('create VM');
-    const ref = await createOnce(ctx, planned, config);
+    const ref = await createOnce(ctx, planned, config).catch((e: unknown) => refusedForImage(ctx, marker, config, e));
     if (config.power_state === 'running') {
       ctx.progress('power on');
       // Alone, not gathered with the other creates into PowerOnMultiVM_Task: at Terraform's

@@ -175,6 +175,8 @@ export class DockerEndpoint {
   private closed = false;
   /** Last state seen of each container, to tell `die` events when a guest ends by itself. */
   private readonly lastState = new Map<string, string>();
+  /** The container events asked for and not sent yet (emitContainer), in order. */
+  private emitting: Promise<void> = Promise.resolve();
   /**
    * Container ids seen (made, listed or looked up) → the BIOS UUID they hash from and the VM's last
    * MOID. An id cannot be turned back into its UUID, and the UUID is what vSphere finds a VM by:
@@ -182,6 +184,12 @@ export class DockerEndpoint {
    * again, and a UUID no VM of the VCH holds is a container gone.
    */
   private readonly known = new Map<string, { readonly uuid: string; readonly moid: string }>();
+  /**
+   * Containers this endpoint has just made and nobody has started yet, as their create left them.
+   * `docker run` opens a wait on the new container before it starts it: that wait takes its first
+   * state from here instead of reading the VM (its looks read the VM, as every wait's do).
+   */
+  private readonly justCreated = new Map<string, { readonly vm: Attrs; readonly at: number }>();
   /**
    * Lookups kept across requests (CommandOptions.lasting: the VCH's marker, its networks, its
    * images' metadata), so a create costs little more than the calls that make the VM. Dropped when
@@ -620,7 +628,9 @@ export class DockerEndpoint {
     }
     const id = containerId(this.remember(made));
     this.lastState.set(id, 'created');
-    this.emitContainer('create', made);
+    for (const [other, { at }] of this.justCreated) if (Date.now() - at > JUST_CREATED_MS) this.justCreated.delete(other);
+    this.justCreated.set(id, { vm: made, at: Date.now() });
+    await this.emitContainer('create', made);
     sendJson(res, 201, { Id: id, Warnings: [] });
   }
 
@@ -641,6 +651,7 @@ export class DockerEndpoint {
   private async startContainer(ref: string, res: ServerResponse): Promise<void> {
     const engine = this.command();
     const vm = await this.findContainer(ref, engine);
+    this.justCreated.delete(containerId(vm));
     if (dockerState(vm) === 'running') throw new ApiError(304, 'container already started');
     const now = await this.changeContainer(engine, vm, { power_state: 'running' });
     this.lastState.set(containerId(vm), 'running');
@@ -648,7 +659,7 @@ export class DockerEndpoint {
       this.autoRemove.add(containerId(vm));
       this.ensurePolling();
     }
-    this.emitContainer('start', now);
+    await this.emitContainer('start', now);
     res.writeHead(204);
     res.end();
   }
@@ -673,8 +684,8 @@ export class DockerEndpoint {
     }
     if (!now) now = await this.changeContainer(engine, vm, { power_state: 'stopped' });
     this.lastState.set(containerId(vm), dockerState(now));
-    this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
-    this.emitContainer('stop', now);
+    await this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
+    await this.emitContainer('stop', now);
     res.writeHead(204);
     res.end();
     this.ensurePolling();
@@ -701,7 +712,7 @@ export class DockerEndpoint {
         throw conflict(`Cannot kill container: ${ref}: its process has not reported running yet (the guest is booting); try again, or kill it with SIGKILL`);
       }
       await engine.signal('container_vm', vm, signal);
-      this.emitContainer('kill', vm, { signal: String(signal) });
+      await this.emitContainer('kill', vm, { signal: String(signal) });
       res.writeHead(204);
       res.end();
       // A process that ends on the signal powers its VM off: the watch tells the die.
@@ -710,8 +721,8 @@ export class DockerEndpoint {
     }
     const now = await this.changeContainer(engine, vm, { power_state: 'stopped' });
     this.lastState.set(containerId(vm), dockerState(now));
-    this.emitContainer('kill', now, { signal: 'SIGKILL' });
-    this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
+    await this.emitContainer('kill', now, { signal: 'SIGKILL' });
+    await this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
     res.writeHead(204);
     res.end();
     this.ensurePolling();
@@ -722,12 +733,12 @@ export class DockerEndpoint {
     let vm = await this.findContainer(ref, engine);
     if (dockerState(vm) === 'running') {
       vm = await this.changeContainer(engine, vm, { power_state: 'stopped' });
-      this.emitContainer('die', vm, { exitCode: String(exitCodeOf(vm)) });
+      await this.emitContainer('die', vm, { exitCode: String(exitCodeOf(vm)) });
     }
     const now = await this.changeContainer(engine, vm, { power_state: 'running' });
     this.lastState.set(containerId(vm), 'running');
-    this.emitContainer('start', now);
-    this.emitContainer('restart', now);
+    await this.emitContainer('start', now);
+    await this.emitContainer('restart', now);
     res.writeHead(204);
     res.end();
   }
@@ -760,9 +771,10 @@ export class DockerEndpoint {
     const id = containerId(vm);
     this.autoRemove.delete(id);
     this.known.delete(id);
-    if (this.lastState.get(id) === 'running') this.emitContainer('die', vm, { exitCode: '137' });
+    this.justCreated.delete(id);
+    if (this.lastState.get(id) === 'running') await this.emitContainer('die', vm, { exitCode: '137' });
     this.lastState.delete(id);
-    this.emitContainer('destroy', vm);
+    await this.emitContainer('destroy', vm);
   }
 
   /** rename: the VM and its name marker get the new name; its BIOS UUID, and so its id, stay. */
@@ -789,7 +801,7 @@ export class DockerEndpoint {
       if (problems && problems.length > 0) throw badRequest(`docker rename ${oldName} ${newName}: ${(err as Error).message}`);
       throw err;
     }
-    this.emitContainer('rename', now, { oldName: `/${oldName}` });
+    await this.emitContainer('rename', now, { oldName: `/${oldName}` });
     res.writeHead(204);
     res.end();
   }
@@ -799,7 +811,7 @@ export class DockerEndpoint {
     const condition = query.get('condition') || 'not-running';
     if (!['not-running', 'next-exit', 'removed'].includes(condition))
       throw badRequest(`invalid condition: "${condition}": use not-running, next-exit or removed`);
-    const vm = await this.findContainer(ref);
+    const vm = this.createdJustNow(ref) ?? (await this.findContainer(ref));
     const id = containerId(vm);
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.flushHeaders();
@@ -834,6 +846,13 @@ export class DockerEndpoint {
     );
     if (gone || !settled) return;
     res.end(JSON.stringify({ StatusCode: exitCodeOf(last), Error: null }));
+  }
+
+  /** The container of id `ref` as its create left it, while it is new (see justCreated); else undefined. */
+  private createdJustNow(ref: string): Attrs | undefined {
+    const entry = this.justCreated.get(ref);
+    this.justCreated.delete(ref);
+    return entry && Date.now() - entry.at <= JUST_CREATED_MS ? entry.vm : undefined;
   }
 
   /**
@@ -912,7 +931,7 @@ export class DockerEndpoint {
     for (const vm of vms) {
       const id = containerId(vm);
       const state = dockerState(vm);
-      if (this.lastState.get(id) === 'running' && state !== 'running') this.emitContainer('die', vm, { exitCode: String(exitCodeOf(vm)) });
+      if (this.lastState.get(id) === 'running' && state !== 'running') void this.emitContainer('die', vm, { exitCode: String(exitCodeOf(vm)) });
       this.lastState.set(id, state);
     }
   }
@@ -1236,12 +1255,22 @@ export class DockerEndpoint {
     }));
   }
 
-  private emitContainer(action: string, vm: Attrs, extra: Record<string, string> = {}): void {
-    this.events.emit({
-      Type: 'container',
-      Action: action,
-      Actor: { ID: containerId(vm), Attributes: { ...labelsOf(vm), image: imageOf(vm), name: String(vm.name), ...extra } },
+  /**
+   * A container event, its image named as `docker ps` names it (for a container made by IaC, the
+   * reference its image was pulled as: imageReferences). Events go out in the order they are asked
+   * for, each once its image is named.
+   */
+  private emitContainer(action: string, vm: Attrs, extra: Record<string, string> = {}): Promise<void> {
+    const references = this.imageReferences(this.command(), [vm]).catch(() => undefined);
+    this.emitting = this.emitting.then(async () => {
+      const image = imageOf(vm, await references);
+      this.events.emit({
+        Type: 'container',
+        Action: action,
+        Actor: { ID: containerId(vm), Attributes: { ...labelsOf(vm), image, name: String(vm.name), ...extra } },
+      });
     });
+    return this.emitting;
   }
 
   private streamEvents(query: URLSearchParams, req: IncomingMessage, res: ServerResponse): void {
@@ -1272,6 +1301,12 @@ export class DockerEndpoint {
 }
 
 const ZERO = '0001-01-01T00:00:00Z';
+
+/**
+ * How long a container just made stands for itself in the wait `docker run` opens before its start
+ * (the CLI sends the three requests one after the other).
+ */
+const JUST_CREATED_MS = 5_000;
 
 /** EndpointOptions.keptLookupsMs's default. */
 const KEPT_LOOKUPS_MS = 60_000;

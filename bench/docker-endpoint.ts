@@ -98,7 +98,12 @@ export interface DockerRunPoint {
   readonly round_trips_endpoint: number;
   readonly round_trips_raw: number;
   /**
-   * Of the same runs, the HTTP requests that are not SOAP (datastore file reads: an image's
+   * SOAP round trips of every timed run, in order: how many task reads a task took varies with the
+   * simulator's speed, so one run's count is not the figure.
+   */
+  readonly round_trips_per_run: { readonly run: readonly number[]; readonly raw: readonly number[]; readonly endpoint: readonly number[] };
+  /**
+   * Of the first timed run, the HTTP requests that are not SOAP (datastore file reads: an image's
    * metadata and descriptor), which round_trips_* leave out.
    */
   readonly http_requests_docker_run: number;
@@ -257,6 +262,7 @@ export async function dockerBench(opts: DockerOptions): Promise<DockerResult> {
         const floorMs: number[] = [];
         const endpointMs: number[] = [];
         let trips: { run: SimulatorStats; raw: SimulatorStats; endpoint: SimulatorStats } | undefined;
+        const tripsPerRun = { run: [] as number[], raw: [] as number[], endpoint: [] as number[] };
         for (let k = 0; k < runs; k++) {
           await sim.control.resetStats();
           runMs.push((await docker(['run', '-d', '--name', `run-${tag}-${k}`, opts.image])).ms);
@@ -271,6 +277,9 @@ export async function dockerBench(opts: DockerOptions): Promise<DockerResult> {
           const removed = await api('DELETE', `/containers/${viaApi.id}?force=1`);
           if (removed.status !== 204) throw new Error(`DELETE /containers/${viaApi.id} answered ${removed.status}: ${removed.text}`);
           trips ??= { run: afterRun, raw: afterRaw, endpoint: afterEndpoint };
+          tripsPerRun.run.push(afterRun.total);
+          tripsPerRun.raw.push(afterRaw.total);
+          tripsPerRun.endpoint.push(afterEndpoint.total);
           floorMs.push((await docker(['version', '--format', '{{.Server.Version}}'])).ms);
         }
         if (!trips) throw new Error('docker bench: --docker-runs must be at least 1');
@@ -289,6 +298,7 @@ export async function dockerBench(opts: DockerOptions): Promise<DockerResult> {
           round_trips_docker_run: trips.run.total,
           round_trips_endpoint: trips.endpoint.total,
           round_trips_raw: trips.raw.total,
+          round_trips_per_run: tripsPerRun,
           http_requests_docker_run: trips.run.otherHttp,
           http_requests_endpoint: trips.endpoint.otherHttp,
           round_trips_by_method: { docker_run: trips.run.calls, endpoint: trips.endpoint.calls, raw: trips.raw.calls },

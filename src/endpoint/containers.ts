@@ -204,8 +204,11 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
   };
 }
 
-/** Whether a container matches every `docker ps --filter` given (each key: any of its values). */
-export function matchesFilters(vm: Attrs, filters: ReadonlyMap<string, readonly string[]>): boolean {
+/**
+ * Whether a container matches every `docker ps --filter` given (each key: any of its values).
+ * `references` names the images of containers made by IaC, as imageOf takes them.
+ */
+export function matchesFilters(vm: Attrs, filters: ReadonlyMap<string, readonly string[]>, references?: ReadonlyMap<string, string>): boolean {
   const id = containerId(vm);
   const labels = labelsOf(vm);
   for (const [key, values] of filters) {
@@ -230,7 +233,7 @@ export function matchesFilters(vm: Attrs, filters: ReadonlyMap<string, readonly 
         case 'exited':
           return dockerState(vm) === 'exited' && String(exitCodeOf(vm)) === v;
         case 'ancestor':
-          return imageOf(vm) === v || String(vm.image_id ?? '').startsWith(v);
+          return imageOf(vm, references) === v || String(vm.image_id ?? '').startsWith(v);
         default:
           return false;
       }

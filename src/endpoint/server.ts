@@ -503,11 +503,14 @@ export class DockerEndpoint {
     const engine = this.command();
     const vms = await this.containers(engine);
     const now = Date.now();
-    let shown = vms.filter((vm) => (all || filters.has('status') || dockerState(vm) === 'running') && matchesFilters(vm, filters));
+    const listed = vms.filter((vm) => all || filters.has('status') || dockerState(vm) === 'running');
+    // --filter ancestor= takes an image as docker ps shows it: the references come first then.
+    const forAncestor = filters.has('ancestor') ? await this.imageReferences(engine, listed) : undefined;
+    let shown = listed.filter((vm) => matchesFilters(vm, filters, forAncestor));
     shown = shown.sort((a, b) => containerSummaryCreated(b) - containerSummaryCreated(a) || String(a.name).localeCompare(String(b.name)));
     const limit = Number(query.get('limit') ?? -1);
     if (limit > 0) shown = shown.slice(0, limit);
-    const references = await this.imageReferences(engine, shown);
+    const references = forAncestor ?? (await this.imageReferences(engine, shown));
     return shown.map((vm) => containerSummary(vm, now, references));
   }
 

@@ -1,7 +1,8 @@
 /**
- * `docker events` names a container's image as `docker ps` and `docker inspect` do: the name typed
- * for a container made with docker, and for one made by IaC (Terraform, Pulumi, the vic CLI: no
- * label with the name typed) the reference its image was pulled as, never its id alone.
+ * `docker events` names a container's image as `docker ps` and `docker inspect` do, and `docker ps
+ * --filter ancestor=` takes that name: the name typed for a container made with docker, and for one
+ * made by IaC (Terraform, Pulumi, the vic CLI: no label with the name typed) the reference its image
+ * was pulled as, never its id alone.
  */
 import { useDockerBed } from './docker-env';
 
@@ -26,7 +27,7 @@ describe('docker events and the image of a container', () => {
     return text.split('\n').filter(Boolean);
   }
 
-  test('GIVEN a container VM made through the engine, as Terraform and the vic CLI make them WHEN docker starts and stops it THEN docker events names its image by the reference docker ps shows, not by its id', async () => {
+  test('GIVEN a container VM made through the engine, as Terraform and the vic CLI make them WHEN docker starts and stops it THEN docker events names its image by the reference docker ps shows, not by its id, and docker ps --filter ancestor= finds it by that reference', async () => {
     const imageId = await ok(['image', 'inspect', '--format', '{{.Id}}', bed().image]);
     const engine = bed().engine.forCommand();
     const plan = await engine.plan('container_vm', null, { vch_id: bed().vch.id, image_id: imageId, name: 'iac-events', power_state: 'stopped' });
@@ -56,6 +57,8 @@ describe('docker events and the image of a container', () => {
       '{{.Action}}',
     ]);
     expect(byImage.split('\n')).toEqual(['start', 'die', 'stop']);
+    // And docker ps finds it by that name too.
+    expect((await ok(['ps', '-a', '--filter', `ancestor=${image}`, '--format', '{{.Names}}'])).split('\n')).toContain('iac-events');
   });
 
   test('GIVEN a container made with docker run WHEN it is started and stopped THEN its events name the image as it was typed', async () => {

@@ -231,6 +231,20 @@ export function matchesFilters(vm: Attrs, filters: ReadonlyMap<string, readonly 
           return dockerState(vm) === 'exited' && String(exitCodeOf(vm)) === v;
         case 'ancestor':
           return imageOf(vm) === v || String(vm.image_id ?? '').startsWith(v);
+        case 'volume':
+          // As dockerd: the volume's name or where it is mounted.
+          return mountsOf(vm).some((m) => m.Name === v || m.Destination === v);
+        case 'network':
+          return Array.isArray(vm.networks) && vm.networks.map(String).includes(v);
+        // No container VM is a swarm task, and none has a health check.
+        case 'is-task':
+          return v === 'false';
+        case 'health':
+          return v === 'none';
+        // Compared by the listing, which knows the container named (see beforeAndSince).
+        case 'before':
+        case 'since':
+          return true;
         default:
           return false;
       }
@@ -240,4 +254,4 @@ export function matchesFilters(vm: Attrs, filters: ReadonlyMap<string, readonly 
   return true;
 }
 
-export const SUPPORTED_PS_FILTERS = ['name', 'id', 'status', 'label', 'exited', 'ancestor'];
+export const SUPPORTED_PS_FILTERS = ['name', 'id', 'status', 'label', 'exited', 'ancestor', 'volume', 'network', 'before', 'since', 'is-task', 'health'];

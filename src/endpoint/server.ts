@@ -43,6 +43,7 @@ import {
 } from './containers';
 import { unhonouredOption } from './create-options';
 import { EventLog, type DockerEvent } from './events';
+import { IMAGE_FILTERS, filterImages, filterNetworks, refuseUnknownFilters, type NetworkRow } from './listing-filters';
 import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
 import { DockerVolumes, parseBinds } from './volumes';
@@ -358,15 +359,17 @@ export class DockerEndpoint {
     }
 
     if (is('POST', /^\/images\/create$/)) return this.pull(req, res, query);
-    if (is('GET', /^\/images\/json$/)) return sendJson(res, 200, await this.listImages());
+    if (is('GET', /^\/images\/json$/)) return sendJson(res, 200, await this.listImages(query));
     if (method === 'GET' && /^\/images\/.+\/json$/.test(path)) return sendJson(res, 200, await this.inspectImage(decodeURIComponent(path.slice(8, -5))));
     if (method === 'DELETE' && /^\/images\/.+$/.test(path)) return this.removeImage(decodeURIComponent(path.slice(8)), res);
 
     if (seg[0] === 'volumes') return this.volumes.route(this.command(), method, seg, query, req, res);
 
-    if (is('GET', /^\/networks$/)) return sendJson(res, 200, await this.networks());
+    if (is('GET', /^\/networks$/)) return sendJson(res, 200, filterNetworks(await this.networks(), parseFilters(query.get('filters'))));
     if (method === 'GET' && seg[0] === 'networks' && seg.length === 2) {
-      const found = (await this.networks()).find((n) => n.Name === seg[1] || n.Id === seg[1]);
+      // "bridge" is what --network bridge (and no --network) means here: the VCH's bridge network.
+      const wanted = seg[1] === 'bridge' && this.vch.bridgeNetwork ? this.vch.bridgeNetwork : seg[1];
+      const found = (await this.networks()).find((n) => n.Name === wanted || n.Id === wanted);
       if (!found) throw notFound(`network ${seg[1]} not found`);
       return sendJson(res, 200, found);
     }
@@ -495,9 +498,23 @@ export class DockerEndpoint {
     const engine = this.command();
     const vms = await this.containers(engine);
     const now = Date.now();
-    let shown = vms.filter((vm) => (all || filters.has('status') || dockerState(vm) === 'running') && matchesFilters(vm, filters));
-    shown = shown.sort((a, b) => containerSummaryCreated(b) - containerSummaryCreated(a) || String(a.name).localeCompare(String(b.name)));
+    // As dockerd: -n/--last (and -l) count stopped containers too.
     const limit = Number(query.get('limit') ?? -1);
+    const [before, since] = ['before', 'since'].map((key) =>
+      (filters.get(key) ?? []).map((ref) => {
+        const named = vms.find((vm) => vm.name === ref.replace(/^\//, '') || containerId(vm).startsWith(ref));
+        if (!named) throw notFound(`No such container: ${ref} (in --filter ${key}=${ref})`);
+        return createdMs(named);
+      }),
+    );
+    let shown = vms.filter(
+      (vm) =>
+        (all || filters.has('status') || limit > 0 || dockerState(vm) === 'running') &&
+        matchesFilters(vm, filters) &&
+        before.every((t) => createdMs(vm) < t) &&
+        since.every((t) => createdMs(vm) > t),
+    );
+    shown = shown.sort((a, b) => createdMs(b) - createdMs(a) || String(a.name).localeCompare(String(b.name)));
     if (limit > 0) shown = shown.slice(0, limit);
     const references = await this.imageReferences(engine, shown);
     return shown.map((vm) => containerSummary(vm, now, references));
@@ -1084,11 +1101,16 @@ export class DockerEndpoint {
     return found;
   }
 
-  private async listImages(): Promise<unknown[]> {
+  private async listImages(query: URLSearchParams): Promise<unknown[]> {
+    const filters = parseFilters(query.get('filters'));
+    // Clients older than API 1.25 send `docker images NAME` as ?filter=NAME.
+    const legacy = query.get('filter');
+    if (legacy) filters.set('reference', [...(filters.get('reference') ?? []), legacy]);
+    refuseUnknownFilters(filters, IMAGE_FILTERS, 'images');
     const engine = this.command();
     const [images, vms] = await Promise.all([this.storedImages(engine), this.containers(engine)]);
-    return images.map((i) => ({
-      Id: i.id,
+    const rows = images.map((i) => ({
+      Id: String(i.id),
       ParentId: '',
       RepoTags: [displayReference(String(i.reference))],
       RepoDigests: [`${repositoryOf(String(i.reference))}@${String(i.id)}`],
@@ -1096,9 +1118,10 @@ export class DockerEndpoint {
       Size: Number(i.size_bytes ?? 0),
       SharedSize: -1,
       VirtualSize: Number(i.size_bytes ?? 0),
-      Labels: i.labels ?? {},
+      Labels: (i.labels ?? {}) as Record<string, string>,
       Containers: vms.filter((vm) => vm.image_id === i.id).length,
     }));
+    return filterImages(rows, filters);
   }
 
   private async inspectImage(ref: string): Promise<Record<string, unknown>> {
@@ -1208,7 +1231,7 @@ export class DockerEndpoint {
   // Networks and events
 
   /** The VCH's port groups: its bridge network and those its containers use. */
-  private async networks(): Promise<Array<Record<string, unknown> & { Name: string; Id: string }>> {
+  private async networks(): Promise<Array<Record<string, unknown> & NetworkRow>> {
     const vms = await this.containers(this.command());
     const names = new Set<string>();
     if (this.vch.bridgeNetwork) names.add(this.vch.bridgeNetwork);
@@ -1390,8 +1413,10 @@ function registryAuth(header: string | string[] | undefined): { username: string
   }
 }
 
-function containerSummaryCreated(vm: Attrs): number {
-  return unixSeconds(labelsOf(vm)[LABEL.created] ?? vm.started_at);
+/** When a container was made, to the millisecond: `--filter before/since` compare containers made within one second. */
+function createdMs(vm: Attrs): number {
+  const ms = Date.parse(String(labelsOf(vm)[LABEL.created] ?? vm.started_at ?? ''));
+  return Number.isNaN(ms) ? 0 : ms;
 }
 
 function toApiError(err: unknown): ApiError {

@@ -31,7 +31,7 @@ function problemsText(problems: readonly Problem[], typed: Readonly<Record<strin
     .join('; ');
 }
 
-const SUPPORTED_FILTERS = ['name', 'label', 'dangling'];
+const SUPPORTED_FILTERS = ['name', 'label', 'dangling', 'driver'];
 
 /** The one driver option: the disk size, in MB unless a unit says otherwise (`512`, `512MB`, `2GB`). */
 const SIZE_OPTIONS = ['size', 'capacity'];
@@ -157,6 +157,8 @@ export class DockerVolumes {
       [...filters].every(([k, values]) => {
         if (values.length === 0) return true;
         if (k === 'name') return values.some((n) => String(v.name).includes(n));
+        // The CLI's default driver is local, which the endpoint takes as vsphere at create.
+        if (k === 'driver') return values.some((d) => d === 'vsphere' || d === 'local');
         if (k === 'label') {
           const labels = labelsOf(v);
           return values.every((l) => (l.includes('=') ? labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in labels));

@@ -165,7 +165,9 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       NetworkMode: Object.keys(networks)[0] ?? 'default',
       PortBindings: {},
       Binds: null,
-      LogConfig: { Type: 'vsphere-console', Config: {} },
+      // docker logs reads every container's output, as with dockerd's json-file; SDKs read this
+      // type to decide whether there is output to read at all (docker-py's run returns None otherwise).
+      LogConfig: { Type: 'json-file', Config: {} },
       Privileged: false,
       PublishAllPorts: false,
       ReadonlyRootfs: false,

@@ -46,7 +46,7 @@ import { EventLog, type DockerEvent } from './events';
 import { IMAGE_FILTERS, filterImages, filterNetworks, refuseUnknownFilters, type NetworkRow } from './listing-filters';
 import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
-import { DockerVolumes, parseBinds } from './volumes';
+import { DockerVolumes, parseBinds, type MountSpec } from './volumes';
 
 export interface EndpointOptions {
   /** The engine whose vSphere session the endpoint uses; each request gets `forCommand()` of it, looking objects up one by one. */
@@ -543,10 +543,9 @@ export class DockerEndpoint {
     const host = body.HostConfig ?? {};
     if (body.Tty) throw notSupported('a TTY (-t)', 'run without -t; the output comes through docker logs and attach');
     if (body.OpenStdin) throw notSupported('stdin (-i)', 'attach is output-only; run without -i');
-    const unhonoured = unhonouredOption(body as Record<string, unknown>);
+    const unhonoured = unhonouredOption(body as Record<string, unknown>, query.get('name') ?? undefined);
     if (unhonoured) throw unhonoured;
-    const binds = parseBinds(host.Binds, body.Volumes);
-    if (host.Mounts?.length) throw badRequest('--mount is not supported by vic-iac; use -v <volume name>:<path>[:ro]');
+    const binds = parseBinds(host.Binds, body.Volumes, host.Mounts);
     if (host.VolumesFrom?.length) throw badRequest('--volumes-from is not supported by vic-iac; name the volumes with -v <volume name>:<path>');
     if (host.PortBindings && Object.keys(host.PortBindings).length > 0) {
       throw notSupported(
@@ -1336,7 +1335,7 @@ interface CreateBody {
     RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
     NetworkMode?: string;
     Binds?: string[] | null;
-    Mounts?: unknown[] | null;
+    Mounts?: MountSpec[] | null;
     VolumesFrom?: string[] | null;
     PortBindings?: Record<string, unknown> | null;
   };

@@ -212,7 +212,9 @@ export function matchesFilters(vm: Attrs, filters: ReadonlyMap<string, readonly 
   const labels = labelsOf(vm);
   for (const [key, values] of filters) {
     if (values.length === 0) continue;
-    const ok = values.some((v) => {
+    // Each label given must hold (dockerd's MatchKVList): compose lists its project's containers
+    // with two labels, and a container of another project matches one of them.
+    const matches = (v: string): boolean => {
       switch (key) {
         case 'name':
           // As dockerd: a regular expression against the name with its leading "/".
@@ -250,7 +252,8 @@ export function matchesFilters(vm: Attrs, filters: ReadonlyMap<string, readonly 
         default:
           return false;
       }
-    });
+    };
+    const ok = key === 'label' ? values.every(matches) : values.some(matches);
     if (!ok) return false;
   }
   return true;

@@ -43,7 +43,7 @@ import {
 } from './containers';
 import { unhonouredOption } from './create-options';
 import { EventLog, type DockerEvent } from './events';
-import { IMAGE_FILTERS, filterImages, filterNetworks, refuseUnknownFilters, type NetworkRow } from './listing-filters';
+import { IMAGE_FILTERS, filterImages, filterNetworks, labelMatches, refuseUnknownFilters, type NetworkRow } from './listing-filters';
 import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
 import { DockerVolumes, parseBinds, type MountSpec } from './volumes';
@@ -1279,8 +1279,8 @@ export class DockerEndpoint {
         if (k === 'event') return values.includes(e.Action);
         if (k === 'container') return e.Type === 'container' && values.some((v) => e.Actor.ID.startsWith(v) || e.Actor.Attributes.name === v);
         if (k === 'image') return values.includes(e.Actor.Attributes.image ?? e.Actor.Attributes.name ?? '');
-        if (k === 'label')
-          return values.some((v) => (v.includes('=') ? e.Actor.Attributes[v.split('=')[0]] === v.slice(v.indexOf('=') + 1) : v in e.Actor.Attributes));
+        // Every label given must hold, as in the listings.
+        if (k === 'label') return values.every((v) => labelMatches(e.Actor.Attributes, [v]));
         return false;
       });
     const write = (e: DockerEvent) => {

@@ -199,6 +199,11 @@ describe('docker-py and compose requests against the endpoint', () => {
   test('GIVEN filters as JSON in the list calls (both forms) THEN each listing is filtered; an unknown key is a 400 naming those served', async () => {
     const byLabel = await list('/v1.41/containers/json?all=1', { label: ['com.docker.compose.project=proj'] });
     expect(byLabel.map((c) => c.Names[0])).toEqual(['/proj-web-1']);
+    // compose lists its project with two labels: each must hold, or another project's containers would be its own.
+    expect(
+      await list('/v1.41/containers/json?all=1', { label: { 'com.docker.compose.project=other': true, 'com.docker.compose.oneoff=False': true } }),
+    ).toEqual([]);
+    expect(await list('/v1.41/containers/json?all=1', { label: ['app=py', 'com.docker.compose.project=proj'] })).toEqual([]);
     expect((await list('/v1.41/containers/json?all=1', { label: { app: true } })).map((c) => c.Names[0]).sort()).toEqual(['/py-1', '/py-mount']);
     expect(await list('/v1.41/images/json', { dangling: { true: true } })).toEqual([]);
     expect((await list('/v1.41/images/json', { dangling: ['false'] })).map((i) => i.RepoTags[0])).toEqual([bed().image]);

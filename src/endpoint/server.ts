@@ -361,7 +361,7 @@ export class DockerEndpoint {
     if (is('POST', /^\/images\/create$/)) return this.pull(req, res, query);
     if (is('GET', /^\/images\/json$/)) return sendJson(res, 200, await this.listImages(query));
     if (method === 'GET' && /^\/images\/.+\/json$/.test(path)) return sendJson(res, 200, await this.inspectImage(decodeURIComponent(path.slice(8, -5))));
-    if (method === 'DELETE' && /^\/images\/.+$/.test(path)) return this.removeImage(decodeURIComponent(path.slice(8)), res);
+    if (method === 'DELETE' && /^\/images\/.+$/.test(path)) return this.removeImage(decodeURIComponent(path.slice(8)), query, res);
 
     if (seg[0] === 'volumes') return this.volumes.route(this.command(), method, seg, query, req, res);
 
@@ -603,7 +603,10 @@ export class DockerEndpoint {
     const mounts = await this.volumes.mountsFor(engine, binds);
     if (mounts.volumes.length > 0) config.volumes = mounts.volumes;
     const attempt = async (command: Engine, listed: 'now' | 'kept'): Promise<Attrs> => {
-      const planned = this.findImage(image, command, listed).then((stored) => command.plan('container_vm', null, { ...config, image_id: String(stored.id) }));
+      const planned = this.findImage(image, command, listed).then((stored) => {
+        refuseOtherPlatform(query.get('platform'), image, stored);
+        return command.plan('container_vm', null, { ...config, image_id: String(stored.id) });
+      });
       planned.catch(() => undefined);
       await nameFree();
       const plan = await planned;
@@ -1151,13 +1154,15 @@ export class DockerEndpoint {
     };
   }
 
-  private async removeImage(ref: string, res: ServerResponse): Promise<void> {
+  private async removeImage(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
     const engine = this.command();
     const image = await this.findImage(ref, engine);
     const users = (await this.containers(engine)).filter((vm) => vm.image_id === image.id);
     if (users.length > 0) {
+      // -f does not help here, unlike with dockerd: a container VM's disk is a child of the image's disk.
+      const forced = query.get('force') === '1' || query.get('force') === 'true';
       throw conflict(
-        `conflict: unable to delete ${String(image.id).slice(7, 19)} (must be forced) - image is being used by container ${containerId(users[0])} (${users.map((u) => String(u.name)).join(', ')}); remove those containers first`,
+        `conflict: unable to delete ${String(image.id).slice(7, 19)} (${forced ? 'not even with -f: the disks of its containers are children of its disk' : 'must be forced'}) - image is being used by container ${containerId(users[0])} (${users.map((u) => String(u.name)).join(', ')}); remove those containers first`,
       );
     }
     const plan = await engine.plan('image', image, null);
@@ -1175,7 +1180,12 @@ export class DockerEndpoint {
     if (query.get('fromSrc')) throw notSupported('docker import', 'push the image to a registry and pull it');
     if (!from) throw badRequest('fromImage is required');
     const tag = query.get('tag') ?? '';
+    // As dockerd: a repository without a tag (docker pull --all-tags) means every tag of it.
+    if (tag === '' && !/[:@][^/]*$/.test(from)) {
+      throw notSupported(`docker pull --all-tags (${from})`, `pull each tag by name: docker pull ${from}:<tag>`);
+    }
     const reference = tag === '' ? from : tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`;
+    const platform = query.get('platform') || undefined;
     let parsed;
     try {
       parsed = parseImageReference(reference);
@@ -1195,6 +1205,7 @@ export class DockerEndpoint {
         vch_id: this.vch.id,
         reference,
         insecure_registry: this.insecure(parsed.registry),
+        ...(platform ? { platform } : {}),
         ...(auth ? { registry_auth: auth } : {}),
       });
       const refused = plan.problems.filter((p) => (p.severity ?? 'error') === 'error');
@@ -1307,6 +1318,20 @@ const FEW = 8;
 function nameInUse(name: string, holder: Attrs): ApiError {
   return conflict(
     `Conflict. The container name "/${name}" is already in use by container "${containerId(holder)}". You have to remove (or rename) that container to be able to reuse that name.`,
+  );
+}
+
+/**
+ * `--platform` at create (the CLI sends it as ?platform=): the image stored has one platform, and a
+ * container of another would silently run that one instead; dockerd refuses the mismatch too.
+ */
+function refuseOtherPlatform(wanted: string | null, image: string, stored: Attrs): void {
+  if (!wanted) return;
+  const have = String(stored.platform ?? 'linux/amd64');
+  const osArch = (p: string) => p.split('/').slice(0, 2).join('/');
+  if (osArch(wanted) === osArch(have)) return;
+  throw badRequest(
+    `--platform ${wanted}: image ${image} in the VCH's store is ${have}, not ${wanted}, and a container runs its image's own platform; run without --platform, or with --platform ${have}`,
   );
 }
 

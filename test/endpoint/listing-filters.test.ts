@@ -66,4 +66,28 @@ describe('docker images, ps, network ls and volume ls filters', () => {
       "Error response from daemon: invalid filter 'color': vic-iac filters networks by name, id, driver, scope, type, label, dangling",
     ]);
   });
+
+  test('GIVEN the pulled image WHEN run for another platform, pulled with --all-tags or removed with -f while used THEN each is refused saying why and what to do', async () => {
+    const other = await bed().docker(['run', '--rm', '--name', 'plat-arm', '--platform', 'linux/arm64', bed().image, 'true']);
+    expect(other.code).toBe(125);
+    expect(other.stderr).toContain(
+      `--platform linux/arm64: image ${bed().image} in the VCH's store is linux/amd64, not linux/arm64, and a container runs its image's own platform; run without --platform, or with --platform linux/amd64`,
+    );
+    const { containerVms } = await bed().engine.inventory();
+    expect(containerVms.map((vm) => vm.name)).not.toContain('plat-arm');
+    expect(await bed().dockerOk(['create', '--platform', 'linux/amd64', bed().image])).toMatch(/^[0-9a-f]{64}$/);
+
+    const repository = bed().image.replace(/:[^:/]+$/, '');
+    const all = await bed().docker(['pull', '--all-tags', repository]);
+    expect([all.code, all.stderr.trim()]).toEqual([
+      1,
+      `Error response from daemon: docker pull --all-tags (${repository}) is not supported by vic-iac: pull each tag by name: docker pull ${repository}:<tag>`,
+    ]);
+
+    const forced = await bed().docker(['rmi', '-f', bed().image]);
+    expect(forced.code).toBe(1);
+    expect(forced.stderr).toMatch(
+      /unable to delete [0-9a-f]{12} \(not even with -f: the disks of its containers are children of its disk\) - image is being used by container/,
+    );
+  });
 });

@@ -67,6 +67,12 @@ export function connectionFromConfig(read: ConfigReader, env: NodeJS.ProcessEnv 
   return connectionFromEnv(fromConfig, env);
 }
 
+/** What a user calls the resource in an error: its name or image reference as the program gives it, else `fallback` (an id is a UUID or a digest). */
+function nameOf(props: PropertyBag, fallback: string): string {
+  const named = props.name ?? props.reference;
+  return typeof named === 'string' && named !== '' ? named : fallback;
+}
+
 function isError(p: Problem): boolean {
   return (p.severity ?? 'error') === 'error';
 }
@@ -207,7 +213,7 @@ export class ProviderHost {
   /** The engine's plan, told in Pulumi's terms: no change, an update, or a delete-before-replace. */
   async diff(type: ResourceType, id: string, olds: PropertyBag, news: PropertyBag): Promise<dynamic.DiffResult> {
     const decl = declarationFor(type);
-    const change = await this.plan(decl, this.prior(decl, id, olds), news, id);
+    const change = await this.plan(decl, this.prior(decl, id, olds), news, nameOf(news, id));
     if (change.action === 'no-op') return { changes: false };
     if (change.action !== 'replace') return { changes: true };
     const replaces = [...new Set(change.requiresReplace.map((p) => pulumiPath(decl.schema, p.slice(0, 1))))];
@@ -221,7 +227,7 @@ export class ProviderHost {
     const decl = declarationFor(type);
     const importId = inputs[IMPORT_PROPERTY];
     if (typeof importId === 'string' && importId !== '') return this.adopt(decl, importId, inputs);
-    const change = await this.plan(decl, null, inputs, String(inputs.name ?? inputs.reference ?? type));
+    const change = await this.plan(decl, null, inputs, nameOf(inputs, type));
     const state = await this.apply(change);
     if (!state) throw new Error(`vic: creating ${type} returned no state (engine bug): report it with the plan reasons: ${change.reasons.join('; ')}`);
     return { id: String(state.id), outs: outputs(decl, state) };
@@ -268,7 +274,7 @@ export class ProviderHost {
 
   async update(type: ResourceType, id: string, olds: PropertyBag, news: PropertyBag): Promise<dynamic.UpdateResult> {
     const decl = declarationFor(type);
-    const change = await this.plan(decl, this.prior(decl, id, olds), news, id);
+    const change = await this.plan(decl, this.prior(decl, id, olds), news, nameOf(news, id));
     if (change.action === 'replace') {
       throw new Error(`vic: ${type} "${id}" must be replaced, not updated (${change.reasons.join('; ')}): run "pulumi refresh", then "pulumi up" again`);
     }
@@ -279,7 +285,7 @@ export class ProviderHost {
 
   async delete(type: ResourceType, id: string, props: PropertyBag): Promise<void> {
     const decl = declarationFor(type);
-    const change = await this.plan(decl, this.prior(decl, id, props), null, id, props);
+    const change = await this.plan(decl, this.prior(decl, id, props), null, nameOf(props, id), props);
     await this.apply(change);
   }
 }

@@ -165,7 +165,9 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       NetworkMode: Object.keys(networks)[0] ?? 'default',
       PortBindings: {},
       Binds: null,
-      LogConfig: { Type: 'vsphere-console', Config: {} },
+      // docker logs reads every container's output, as with dockerd's json-file; SDKs read this
+      // type to decide whether there is output to read at all (docker-py's run returns None otherwise).
+      LogConfig: { Type: 'json-file', Config: {} },
       Privileged: false,
       PublishAllPorts: false,
       ReadonlyRootfs: false,
@@ -213,7 +215,9 @@ export function matchesFilters(vm: Attrs, filters: ReadonlyMap<string, readonly 
   const labels = labelsOf(vm);
   for (const [key, values] of filters) {
     if (values.length === 0) continue;
-    const ok = values.some((v) => {
+    // Each label given must hold (dockerd's MatchKVList): compose lists its project's containers
+    // with two labels, and a container of another project matches one of them.
+    const matches = (v: string): boolean => {
       switch (key) {
         case 'name':
           // As dockerd: a regular expression against the name with its leading "/".
@@ -234,13 +238,28 @@ export function matchesFilters(vm: Attrs, filters: ReadonlyMap<string, readonly 
           return dockerState(vm) === 'exited' && String(exitCodeOf(vm)) === v;
         case 'ancestor':
           return imageOf(vm, references) === v || String(vm.image_id ?? '').startsWith(v);
+        case 'volume':
+          // As dockerd: the volume's name or where it is mounted.
+          return mountsOf(vm).some((m) => m.Name === v || m.Destination === v);
+        case 'network':
+          return Array.isArray(vm.networks) && vm.networks.map(String).includes(v);
+        // No container VM is a swarm task, and none has a health check.
+        case 'is-task':
+          return v === 'false';
+        case 'health':
+          return v === 'none';
+        // Compared by the listing, which knows the container named (see beforeAndSince).
+        case 'before':
+        case 'since':
+          return true;
         default:
           return false;
       }
-    });
+    };
+    const ok = key === 'label' ? values.every(matches) : values.some(matches);
     if (!ok) return false;
   }
   return true;
 }
 
-export const SUPPORTED_PS_FILTERS = ['name', 'id', 'status', 'label', 'exited', 'ancestor'];
+export const SUPPORTED_PS_FILTERS = ['name', 'id', 'status', 'label', 'exited', 'ancestor', 'volume', 'network', 'before', 'since', 'is-task', 'health'];

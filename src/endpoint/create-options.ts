@@ -149,6 +149,21 @@ function isZero(value: unknown): boolean {
   return false;
 }
 
+/** The label compose sets on each container of a service, with the service's name. */
+const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
+
+/**
+ * Compose sends aliases for every container it makes, unasked: the container's own name and its
+ * service's. They name the container as it is already named, so they ask for nothing; an alias
+ * beyond those is a --network-alias (or compose `aliases:`) the endpoint cannot carry out.
+ */
+function onlyOwnNames(aliases: unknown, body: Record<string, unknown>, name: string | undefined): boolean {
+  if (!Array.isArray(aliases)) return false;
+  const labels = body.Labels && typeof body.Labels === 'object' ? (body.Labels as Record<string, unknown>) : {};
+  const own = new Set([name, labels[COMPOSE_SERVICE_LABEL]].filter((n): n is string => typeof n === 'string' && n !== ''));
+  return aliases.every((a) => typeof a === 'string' && own.has(a));
+}
+
 function refusal(flag: string, why: string): ApiError {
   return badRequest(`${flag} is not supported by vic-iac: ${why}`);
 }
@@ -159,7 +174,7 @@ function refusal(flag: string, why: string): ApiError {
  * compose adds, often with a default of its own) passes, so that no client is turned away for a
  * field that may mean nothing to a container VM.
  */
-export function unhonouredOption(body: Record<string, unknown>): ApiError | undefined {
+export function unhonouredOption(body: Record<string, unknown>, name?: string): ApiError | undefined {
   for (const [key, value] of Object.entries(body)) {
     if (HANDLED_CONFIG.has(key) || isZero(value)) continue;
     const known = CONFIG[key];
@@ -181,6 +196,7 @@ export function unhonouredOption(body: Record<string, unknown>): ApiError | unde
     if (!settings || typeof settings !== 'object') continue;
     for (const [key, value] of Object.entries(settings as Record<string, unknown>)) {
       const known = ENDPOINT_CONFIG[key];
+      if (key === 'Aliases' && onlyOwnNames(value, body, name)) continue;
       if (known && !isZero(value)) return refusal(known[0], known[1]);
     }
   }

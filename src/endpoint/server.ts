@@ -43,9 +43,10 @@ import {
 } from './containers';
 import { unhonouredOption } from './create-options';
 import { EventLog, type DockerEvent } from './events';
+import { IMAGE_FILTERS, filterImages, filterNetworks, labelMatches, refuseUnknownFilters, type NetworkRow } from './listing-filters';
 import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
-import { DockerVolumes, parseBinds } from './volumes';
+import { DockerVolumes, parseBinds, type MountSpec } from './volumes';
 
 export interface EndpointOptions {
   /** The engine whose vSphere session the endpoint uses; each request gets `forCommand()` of it, looking objects up one by one. */
@@ -366,15 +367,17 @@ export class DockerEndpoint {
     }
 
     if (is('POST', /^\/images\/create$/)) return this.pull(req, res, query);
-    if (is('GET', /^\/images\/json$/)) return sendJson(res, 200, await this.listImages());
+    if (is('GET', /^\/images\/json$/)) return sendJson(res, 200, await this.listImages(query));
     if (method === 'GET' && /^\/images\/.+\/json$/.test(path)) return sendJson(res, 200, await this.inspectImage(decodeURIComponent(path.slice(8, -5))));
-    if (method === 'DELETE' && /^\/images\/.+$/.test(path)) return this.removeImage(decodeURIComponent(path.slice(8)), res);
+    if (method === 'DELETE' && /^\/images\/.+$/.test(path)) return this.removeImage(decodeURIComponent(path.slice(8)), query, res);
 
     if (seg[0] === 'volumes') return this.volumes.route(this.command(), method, seg, query, req, res);
 
-    if (is('GET', /^\/networks$/)) return sendJson(res, 200, await this.networks());
+    if (is('GET', /^\/networks$/)) return sendJson(res, 200, filterNetworks(await this.networks(), parseFilters(query.get('filters'))));
     if (method === 'GET' && seg[0] === 'networks' && seg.length === 2) {
-      const found = (await this.networks()).find((n) => n.Name === seg[1] || n.Id === seg[1]);
+      // "bridge" is what --network bridge (and no --network) means here: the VCH's bridge network.
+      const wanted = seg[1] === 'bridge' && this.vch.bridgeNetwork ? this.vch.bridgeNetwork : seg[1];
+      const found = (await this.networks()).find((n) => n.Name === wanted || n.Id === wanted);
       if (!found) throw notFound(`network ${seg[1]} not found`);
       return sendJson(res, 200, found);
     }
@@ -503,12 +506,22 @@ export class DockerEndpoint {
     const engine = this.command();
     const vms = await this.containers(engine);
     const now = Date.now();
-    const listed = vms.filter((vm) => all || filters.has('status') || dockerState(vm) === 'running');
+    // As dockerd: -n/--last (and -l) count stopped containers too.
+    const limit = Number(query.get('limit') ?? -1);
+    const [before, since] = ['before', 'since'].map((key) =>
+      (filters.get(key) ?? []).map((ref) => {
+        const named = vms.find((vm) => vm.name === ref.replace(/^\//, '') || containerId(vm).startsWith(ref));
+        if (!named) throw notFound(`No such container: ${ref} (in --filter ${key}=${ref})`);
+        return createdMs(named);
+      }),
+    );
+    const listed = vms.filter((vm) => all || filters.has('status') || limit > 0 || dockerState(vm) === 'running');
     // --filter ancestor= takes an image as docker ps shows it: the references come first then.
     const forAncestor = filters.has('ancestor') ? await this.imageReferences(engine, listed) : undefined;
-    let shown = listed.filter((vm) => matchesFilters(vm, filters, forAncestor));
-    shown = shown.sort((a, b) => containerSummaryCreated(b) - containerSummaryCreated(a) || String(a.name).localeCompare(String(b.name)));
-    const limit = Number(query.get('limit') ?? -1);
+    let shown = listed.filter(
+      (vm) => matchesFilters(vm, filters, forAncestor) && before.every((t) => createdMs(vm) < t) && since.every((t) => createdMs(vm) > t),
+    );
+    shown = shown.sort((a, b) => createdMs(b) - createdMs(a) || String(a.name).localeCompare(String(b.name)));
     if (limit > 0) shown = shown.slice(0, limit);
     const references = forAncestor ?? (await this.imageReferences(engine, shown));
     return shown.map((vm) => containerSummary(vm, now, references));
@@ -537,10 +550,9 @@ export class DockerEndpoint {
     const host = body.HostConfig ?? {};
     if (body.Tty) throw notSupported('a TTY (-t)', 'run without -t; the output comes through docker logs and attach');
     if (body.OpenStdin) throw notSupported('stdin (-i)', 'attach is output-only; run without -i');
-    const unhonoured = unhonouredOption(body as Record<string, unknown>);
+    const unhonoured = unhonouredOption(body as Record<string, unknown>, query.get('name') ?? undefined);
     if (unhonoured) throw unhonoured;
-    const binds = parseBinds(host.Binds, body.Volumes);
-    if (host.Mounts?.length) throw badRequest('--mount is not supported by vic-iac; use -v <volume name>:<path>[:ro]');
+    const binds = parseBinds(host.Binds, body.Volumes, host.Mounts);
     if (host.VolumesFrom?.length) throw badRequest('--volumes-from is not supported by vic-iac; name the volumes with -v <volume name>:<path>');
     if (host.PortBindings && Object.keys(host.PortBindings).length > 0) {
       throw notSupported(
@@ -598,7 +610,10 @@ export class DockerEndpoint {
     const mounts = await this.volumes.mountsFor(engine, binds);
     if (mounts.volumes.length > 0) config.volumes = mounts.volumes;
     const attempt = async (command: Engine, listed: 'now' | 'kept'): Promise<Attrs> => {
-      const planned = this.findImage(image, command, listed).then((stored) => command.plan('container_vm', null, { ...config, image_id: String(stored.id) }));
+      const planned = this.findImage(image, command, listed).then((stored) => {
+        refuseOtherPlatform(query.get('platform'), image, stored);
+        return command.plan('container_vm', null, { ...config, image_id: String(stored.id) });
+      });
       planned.catch(() => undefined);
       await nameFree();
       const plan = await planned;
@@ -1106,11 +1121,16 @@ export class DockerEndpoint {
     return found;
   }
 
-  private async listImages(): Promise<unknown[]> {
+  private async listImages(query: URLSearchParams): Promise<unknown[]> {
+    const filters = parseFilters(query.get('filters'));
+    // Clients older than API 1.25 send `docker images NAME` as ?filter=NAME.
+    const legacy = query.get('filter');
+    if (legacy) filters.set('reference', [...(filters.get('reference') ?? []), legacy]);
+    refuseUnknownFilters(filters, IMAGE_FILTERS, 'images');
     const engine = this.command();
     const [images, vms] = await Promise.all([this.storedImages(engine), this.containers(engine)]);
-    return images.map((i) => ({
-      Id: i.id,
+    const rows = images.map((i) => ({
+      Id: String(i.id),
       ParentId: '',
       RepoTags: [displayReference(String(i.reference))],
       RepoDigests: [`${repositoryOf(String(i.reference))}@${String(i.id)}`],
@@ -1118,9 +1138,10 @@ export class DockerEndpoint {
       Size: Number(i.size_bytes ?? 0),
       SharedSize: -1,
       VirtualSize: Number(i.size_bytes ?? 0),
-      Labels: i.labels ?? {},
+      Labels: (i.labels ?? {}) as Record<string, string>,
       Containers: vms.filter((vm) => vm.image_id === i.id).length,
     }));
+    return filterImages(rows, filters);
   }
 
   private async inspectImage(ref: string): Promise<Record<string, unknown>> {
@@ -1151,13 +1172,15 @@ export class DockerEndpoint {
     };
   }
 
-  private async removeImage(ref: string, res: ServerResponse): Promise<void> {
+  private async removeImage(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
     const engine = this.command();
     const image = await this.findImage(ref, engine);
     const users = (await this.containers(engine)).filter((vm) => vm.image_id === image.id);
     if (users.length > 0) {
+      // -f does not help here, unlike with dockerd: a container VM's disk is a child of the image's disk.
+      const forced = query.get('force') === '1' || query.get('force') === 'true';
       throw conflict(
-        `conflict: unable to delete ${String(image.id).slice(7, 19)} (must be forced) - image is being used by container ${containerId(users[0])} (${users.map((u) => String(u.name)).join(', ')}); remove those containers first`,
+        `conflict: unable to delete ${String(image.id).slice(7, 19)} (${forced ? 'not even with -f: the disks of its containers are children of its disk' : 'must be forced'}) - image is being used by container ${containerId(users[0])} (${users.map((u) => String(u.name)).join(', ')}); remove those containers first`,
       );
     }
     const plan = await engine.plan('image', image, null);
@@ -1175,7 +1198,12 @@ export class DockerEndpoint {
     if (query.get('fromSrc')) throw notSupported('docker import', 'push the image to a registry and pull it');
     if (!from) throw badRequest('fromImage is required');
     const tag = query.get('tag') ?? '';
+    // As dockerd: a repository without a tag (docker pull --all-tags) means every tag of it.
+    if (tag === '' && !/[:@][^/]*$/.test(from)) {
+      throw notSupported(`docker pull --all-tags (${from})`, `pull each tag by name: docker pull ${from}:<tag>`);
+    }
     const reference = tag === '' ? from : tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`;
+    const platform = query.get('platform') || undefined;
     let parsed;
     try {
       parsed = parseImageReference(reference);
@@ -1195,6 +1223,7 @@ export class DockerEndpoint {
         vch_id: this.vch.id,
         reference,
         insecure_registry: this.insecure(parsed.registry),
+        ...(platform ? { platform } : {}),
         ...(auth ? { registry_auth: auth } : {}),
       });
       const refused = plan.problems.filter((p) => (p.severity ?? 'error') === 'error');
@@ -1230,7 +1259,7 @@ export class DockerEndpoint {
   // Networks and events
 
   /** The VCH's port groups: its bridge network and those its containers use. */
-  private async networks(): Promise<Array<Record<string, unknown> & { Name: string; Id: string }>> {
+  private async networks(): Promise<Array<Record<string, unknown> & NetworkRow>> {
     const vms = await this.containers(this.command());
     const names = new Set<string>();
     if (this.vch.bridgeNetwork) names.add(this.vch.bridgeNetwork);
@@ -1289,8 +1318,8 @@ export class DockerEndpoint {
         if (k === 'event') return values.includes(e.Action);
         if (k === 'container') return e.Type === 'container' && values.some((v) => e.Actor.ID.startsWith(v) || e.Actor.Attributes.name === v);
         if (k === 'image') return values.includes(e.Actor.Attributes.image ?? e.Actor.Attributes.name ?? '');
-        if (k === 'label')
-          return values.some((v) => (v.includes('=') ? e.Actor.Attributes[v.split('=')[0]] === v.slice(v.indexOf('=') + 1) : v in e.Actor.Attributes));
+        // Every label given must hold, as in the listings.
+        if (k === 'label') return values.every((v) => labelMatches(e.Actor.Attributes, [v]));
         return false;
       });
     const write = (e: DockerEvent) => {
@@ -1326,6 +1355,20 @@ function nameInUse(name: string, holder: Attrs): ApiError {
   );
 }
 
+/**
+ * `--platform` at create (the CLI sends it as ?platform=): the image stored has one platform, and a
+ * container of another would silently run that one instead; dockerd refuses the mismatch too.
+ */
+function refuseOtherPlatform(wanted: string | null, image: string, stored: Attrs): void {
+  if (!wanted) return;
+  const have = String(stored.platform ?? 'linux/amd64');
+  const osArch = (p: string) => p.split('/').slice(0, 2).join('/');
+  if (osArch(wanted) === osArch(have)) return;
+  throw badRequest(
+    `--platform ${wanted}: image ${image} in the VCH's store is ${have}, not ${wanted}, and a container runs its image's own platform; run without --platform, or with --platform ${have}`,
+  );
+}
+
 /** A plan or a create refused because a finished container VM of that name holds its identity. */
 function heldByAnother(refusal: unknown): boolean {
   const problems = (refusal as { problems?: readonly Problem[] } | undefined)?.problems;
@@ -1351,7 +1394,7 @@ interface CreateBody {
     RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
     NetworkMode?: string;
     Binds?: string[] | null;
-    Mounts?: unknown[] | null;
+    Mounts?: MountSpec[] | null;
     VolumesFrom?: string[] | null;
     PortBindings?: Record<string, unknown> | null;
   };
@@ -1428,8 +1471,10 @@ function registryAuth(header: string | string[] | undefined): { username: string
   }
 }
 
-function containerSummaryCreated(vm: Attrs): number {
-  return unixSeconds(labelsOf(vm)[LABEL.created] ?? vm.started_at);
+/** When a container was made, to the millisecond: `--filter before/since` compare containers made within one second. */
+function createdMs(vm: Attrs): number {
+  const ms = Date.parse(String(labelsOf(vm)[LABEL.created] ?? vm.started_at ?? ''));
+  return Number.isNaN(ms) ? 0 : ms;
 }
 
 function toApiError(err: unknown): ApiError {

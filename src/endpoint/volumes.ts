@@ -31,7 +31,7 @@ function problemsText(problems: readonly Problem[], typed: Readonly<Record<strin
     .join('; ');
 }
 
-const SUPPORTED_FILTERS = ['name', 'label', 'dangling'];
+const SUPPORTED_FILTERS = ['name', 'label', 'dangling', 'driver'];
 
 /** The one driver option: the disk size, in MB unless a unit says otherwise (`512`, `512MB`, `2GB`). */
 const SIZE_OPTIONS = ['size', 'capacity'];
@@ -95,27 +95,73 @@ export interface VolumeBind {
   readonly readOnly: boolean;
 }
 
+/** A `--mount` of a create body (HostConfig.Mounts), as the CLI, the SDKs and compose send it. */
+export interface MountSpec {
+  readonly Type?: string;
+  readonly Source?: string;
+  readonly Target?: string;
+  readonly ReadOnly?: boolean;
+}
+
+/** Modes of `-v name:path:mode` besides ro/rw that mean nothing for a VMDK volume: no content to copy, no SELinux label, no propagation. */
+const IGNORED_MODES = new Set(['nocopy', 'z', 'Z']);
+
 /**
- * The `-v` list of a create body. A host path is a bind mount, which needs a host; an anonymous
- * volume (`-v /path`) has no name to find it by again. Both are refused with what to do instead.
+ * The volumes of a create body: `-v` (Binds), `--mount type=volume` (Mounts, which docker-py's
+ * `mounts=` and compose send) and the container paths of Config.Volumes. A path in Config.Volumes
+ * that a bind or mount covers is that volume's target (docker-py lists every target there), not an
+ * anonymous volume. A host path is a bind mount, which needs a host; an anonymous volume (`-v
+ * /path`) has no name to find it by again. Both are refused with what to do instead.
  */
-export function parseBinds(binds: readonly string[] | null | undefined, anonymous: Record<string, unknown> | null | undefined): VolumeBind[] {
-  const anon = Object.keys(anonymous ?? {});
-  if (anon.length > 0) {
-    throw badRequest(
-      `-v ${anon[0]}: anonymous volumes are not supported by vic-iac; name the volume: -v <name>:${anon[0]} (an unknown name is created, ${volume.schema.size_mb.default} MB)`,
-    );
-  }
-  return (binds ?? []).map((spec) => {
+export function parseBinds(
+  binds: readonly string[] | null | undefined,
+  anonymous: Record<string, unknown> | null | undefined,
+  mounts?: readonly MountSpec[] | null,
+): VolumeBind[] {
+  const named = (binds ?? []).map((spec) => {
     const parts = spec.split(':');
     if (parts.length < 2 || parts.length > 3) throw badRequest(`-v ${spec}: expected <volume name>:<path>[:ro|rw]`);
     const [source, path, mode = 'rw'] = parts;
     if (source.startsWith('/') || source.startsWith('.') || source.startsWith('~')) {
       throw badRequest(`-v ${spec}: bind mounts are not supported by vic-iac: bind mounts need a host; use a named volume (-v <name>:${path})`);
     }
-    if (mode !== 'ro' && mode !== 'rw') throw badRequest(`-v ${spec}: mode "${mode}" is not supported; allowed: ro, rw`);
-    return { name: source, path, readOnly: mode === 'ro' };
+    const modes = mode.split(',').filter((m) => !IGNORED_MODES.has(m));
+    if (modes.length > 1 || (modes.length === 1 && modes[0] !== 'ro' && modes[0] !== 'rw')) {
+      throw badRequest(`-v ${spec}: mode "${mode}" is not supported; allowed: ro, rw (and nocopy, z, Z, which change nothing for a volume)`);
+    }
+    return { name: source, path, readOnly: modes[0] === 'ro' };
   });
+  for (const m of mounts ?? []) named.push(mountBind(m));
+  const covered = new Set(named.map((b) => b.path));
+  const anon = Object.keys(anonymous ?? {}).filter((path) => !covered.has(path));
+  if (anon.length > 0) {
+    throw badRequest(
+      `-v ${anon[0]}: anonymous volumes are not supported by vic-iac; name the volume: -v <name>:${anon[0]} (an unknown name is created, ${volume.schema.size_mb.default} MB)`,
+    );
+  }
+  return named;
+}
+
+/** A `--mount`: a named volume is mounted as `-v` mounts it; the other types need a host or its kernel. */
+function mountBind(m: MountSpec): VolumeBind {
+  const type = m.Type ?? 'volume';
+  const target = m.Target ?? '';
+  const said = `--mount type=${type}${m.Source ? `,source=${m.Source}` : ''},target=${target}`;
+  if (type === 'bind') {
+    throw badRequest(
+      `${said}: bind mounts are not supported by vic-iac: bind mounts need a host; use a named volume (--mount type=volume,source=<name>,target=${target})`,
+    );
+  }
+  if (type !== 'volume') {
+    throw badRequest(`${said}: mounts of type ${type} are not supported by vic-iac; mount a named volume (--mount type=volume,source=<name>,target=${target})`);
+  }
+  if (!target.startsWith('/')) throw badRequest(`${said}: the target must be an absolute path in the container, e.g. target=/data`);
+  if (!m.Source) {
+    throw badRequest(
+      `${said}: anonymous volumes are not supported by vic-iac; name the volume: --mount type=volume,source=<name>,target=${target} (an unknown name is created, ${volume.schema.size_mb.default} MB)`,
+    );
+  }
+  return { name: m.Source, path: target, readOnly: m.ReadOnly === true };
 }
 
 export class DockerVolumes {
@@ -157,6 +203,8 @@ export class DockerVolumes {
       [...filters].every(([k, values]) => {
         if (values.length === 0) return true;
         if (k === 'name') return values.some((n) => String(v.name).includes(n));
+        // The CLI's default driver is local, which the endpoint takes as vsphere at create.
+        if (k === 'driver') return values.some((d) => d === 'vsphere' || d === 'local');
         if (k === 'label') {
           const labels = labelsOf(v);
           return values.every((l) => (l.includes('=') ? labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in labels));

@@ -4,47 +4,13 @@
  * answer at once. A second client (node's https with the client bundle) checks what the docker
  * CLI hides.
  */
-import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { join } from 'node:path';
-import { certificateFiles } from '../../src/endpoint/certs';
 import { API_VERSION } from '../../src/endpoint/protocol';
 import { useDockerBed } from './docker-env';
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
 
 describe('1-13 docker version, and the protocol edges', () => {
   const bed = useDockerBed();
 
-  function call(method: string, path: string, body?: unknown): Promise<Reply> {
-    const client = certificateFiles(bed().certDir).clientDir;
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: bed().endpoint.port,
-          method,
-          path,
-          ca: readFileSync(join(client, 'ca.pem')),
-          cert: readFileSync(join(client, 'cert.pem')),
-          key: readFileSync(join(client, 'key.pem')),
-          servername: 'localhost',
-          headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-        },
-        (res) => {
-          let text = '';
-          res.on('data', (d: Buffer) => (text += d.toString('utf8')));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-        },
-      );
-      req.on('error', reject);
-      req.end(body === undefined ? undefined : JSON.stringify(body));
-    });
-  }
+  const call = (method: string, path: string, body?: unknown) => bed().call(method, path, body);
 
   test('GIVEN the endpoint WHEN docker version runs THEN it shows the server with an API version the CLI accepts', async () => {
     const r = await bed().docker(['version']);

@@ -58,8 +58,8 @@ describe('1-21 docker volume ls', () => {
   });
 
   test('GIVEN a filter vic-iac does not know THEN docker volume ls exits 1 naming the filters it knows', async () => {
-    const r = await bed().docker(['volume', 'ls', '--filter', 'driver=local']);
+    const r = await bed().docker(['volume', 'ls', '--filter', 'color=blue']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("invalid filter 'driver': vic-iac filters volumes by name, label, dangling");
+    expect(r.stderr).toContain("invalid filter 'color': vic-iac filters volumes by name, label, dangling, driver");
   });
 });

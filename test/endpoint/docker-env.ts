@@ -5,7 +5,9 @@
  * docker CLI pointed at it with DOCKER_HOST / DOCKER_CERT_PATH / DOCKER_TLS_VERIFY, as a user would.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectEngine, type Engine } from '../../src/engine';
@@ -69,6 +71,14 @@ export interface DockerBed {
   dockerOk(args: readonly string[]): Promise<string>;
   /** Another endpoint over the bed's VCH and certificates, on a free port unless told: the caller closes it. */
   serve(options?: Partial<ServeOptions>): Promise<RunningEndpoint>;
+  /** A raw API request over mutual TLS with the client bundle: a second client, for what the docker CLI hides or does not send. */
+  call(method: string, path: string, body?: unknown): Promise<ApiReply>;
+}
+
+export interface ApiReply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
 }
 
 export interface BedOptions {
@@ -139,6 +149,31 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
         return r.stdout.trim();
       },
       serve,
+      call: (method, path, body) => {
+        const client = certificateFiles(certDir).clientDir;
+        return new Promise((resolve, reject) => {
+          const req = request(
+            {
+              host: '127.0.0.1',
+              port: endpoint.port,
+              method,
+              path,
+              ca: readFileSync(join(client, 'ca.pem')),
+              cert: readFileSync(join(client, 'cert.pem')),
+              key: readFileSync(join(client, 'key.pem')),
+              servername: 'localhost',
+              headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+            },
+            (res) => {
+              let text = '';
+              res.on('data', (d: Buffer) => (text += d.toString('utf8')));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+            },
+          );
+          req.on('error', reject);
+          req.end(body === undefined ? undefined : JSON.stringify(body));
+        });
+      },
     };
     if (options.pull) {
       const pulled = await bed.docker(['pull', bed.image], { timeoutMs: 180_000 });

@@ -78,6 +78,9 @@ describe('containers as docker sees them', () => {
     [{ label: ['tier=web'] }, true],
     [{ label: ['tier=db'] }, false],
     [{ label: ['tier'] }, true],
+    // Every label given must hold, as dockerd's.
+    [{ label: ['tier=web', 'app=x'] }, false],
+    [{ label: ['tier=web', 'tier'] }, true],
     [{ name: ['web'], status: ['running'] }, false],
   ])('GIVEN filters %j THEN match is %s', (filters, want) => {
     expect(matchesFilters(vm({ labels: { tier: 'web' } }), new Map(Object.entries(filters)))).toBe(want);

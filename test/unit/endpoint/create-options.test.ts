@@ -29,6 +29,20 @@ describe('unhonouredOption', () => {
     expect(err?.message).toContain(`${flag} is not supported by vic-iac`);
   });
 
+  it('passes the aliases compose gives every container: its own name and its service, nothing else', () => {
+    const compose = (aliases: string[]) => ({
+      Image: 'busybox',
+      Labels: { 'com.docker.compose.service': 'web' },
+      NetworkingConfig: { EndpointsConfig: { 'VM Network': { Aliases: aliases } } },
+    });
+    expect(unhonouredOption(compose(['proj-web-1', 'web']), 'proj-web-1')).toBeUndefined();
+    expect(unhonouredOption(compose(['web']))).toBeUndefined();
+    expect(unhonouredOption(compose(['proj-web-1', 'web', 'db']), 'proj-web-1')?.message).toContain('--network-alias is not supported by vic-iac');
+    expect(unhonouredOption({ Image: 'busybox', NetworkingConfig: { EndpointsConfig: { n: { Aliases: ['web'] } } } }, 'other')?.message).toContain(
+      '--network-alias',
+    );
+  });
+
   it('passes fields it does not know, whatever their value', () => {
     expect(unhonouredOption({ Image: 'busybox', SomeFutureOption: 'on', HostConfig: { SomeFutureHostOption: 7 } })).toBeUndefined();
   });

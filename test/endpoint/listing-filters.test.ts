@@ -1,0 +1,93 @@
+/**
+ * VIC Group1 1-03 images, 1-10 ps and 1-16 network ls with filters, through the docker CLI: each
+ * filter narrows the listing as dockerd's does, and one vic-iac does not serve is refused by name.
+ * A filter ignored would print the whole listing, a wrong answer that looks right.
+ */
+import { useDockerBed } from './docker-env';
+
+describe('docker images, ps, network ls and volume ls filters', () => {
+  const bed = useDockerBed({ pull: true, vchName: 'vch-filters' });
+  const lines = (text: string) => text.split('\n').filter((l) => l !== '');
+
+  test('GIVEN the pulled image WHEN docker images filters THEN dangling, reference, label, before and a repository narrow it', async () => {
+    const repository = bed().image.replace(/:[^:/]+$/, '');
+    expect(await bed().dockerOk(['images', '-q', '--filter', 'dangling=true'])).toBe('');
+    expect(lines(await bed().dockerOk(['images', '-q', '--filter', 'dangling=false']))).toHaveLength(1);
+    expect(await bed().dockerOk(['images', '--format', '{{.Repository}}', '--filter', 'reference=127.0.0.1*/vic-test/*'])).toBe(repository);
+    expect(await bed().dockerOk(['images', '-q', '--filter', 'reference=busybox'])).toBe('');
+    expect(await bed().dockerOk(['images', '--format', '{{.Tag}}', repository])).toBe('1');
+    expect(await bed().dockerOk(['images', '-q', 'no-such-repository'])).toBe('');
+    expect(lines(await bed().dockerOk(['images', '-q', '--filter', 'label=org.example.image=busybox']))).toHaveLength(1);
+    expect(await bed().dockerOk(['images', '-q', '--filter', 'label=org.example.image=other'])).toBe('');
+    // One image: none is older or newer than it.
+    expect(await bed().dockerOk(['images', '-q', '--filter', `before=${bed().image}`])).toBe('');
+    expect(await bed().dockerOk(['images', '-q', '--filter', `since=${bed().image}`])).toBe('');
+    const unknown = await bed().docker(['images', '--filter', 'color=blue']);
+    expect([unknown.code, unknown.stderr.trim()]).toEqual([
+      1,
+      "Error response from daemon: invalid filter 'color': vic-iac filters images by dangling, reference, label, before, since, until",
+    ]);
+  });
+
+  test('GIVEN containers with and without a volume WHEN docker ps filters by volume, network, before, since, is-task THEN each narrows it', async () => {
+    await bed().dockerOk(['create', '--name', 'flt-a', '-v', 'fvol:/dir', bed().image]);
+    await bed().dockerOk(['create', '--name', 'flt-b', bed().image]);
+    const ps = async (...filters: string[]) =>
+      lines(await bed().dockerOk(['ps', '-a', '--format', '{{.Names}}', ...filters.flatMap((f) => ['--filter', f])])).sort();
+    expect(await ps('volume=fvol')).toEqual(['flt-a']);
+    expect(await ps('volume=/dir')).toEqual(['flt-a']);
+    expect(await ps('volume=fvo')).toEqual([]);
+    expect(await ps('network=VM Network')).toEqual(['flt-a', 'flt-b']);
+    expect(await ps('network=other-net')).toEqual([]);
+    expect(await ps('volume=fvol', 'network=other-net')).toEqual([]);
+    expect(await ps('before=flt-b')).toEqual(['flt-a']);
+    expect(await ps('since=flt-a')).toEqual(['flt-b']);
+    expect(await ps('is-task=false')).toEqual(['flt-a', 'flt-b']);
+    expect(await ps('is-task=true')).toEqual([]);
+    // As dockerd: -n and -l count stopped containers, without -a.
+    expect(await bed().dockerOk(['ps', '-l', '--format', '{{.Names}}'])).toBe('flt-b');
+    expect(lines(await bed().dockerOk(['ps', '-n', '2', '--format', '{{.Names}}']))).toEqual(['flt-b', 'flt-a']);
+    const missing = await bed().docker(['ps', '-a', '--filter', 'before=no-such']);
+    expect([missing.code, missing.stderr.trim()]).toEqual([1, 'Error response from daemon: No such container: no-such (in --filter before=no-such)']);
+    expect(lines(await bed().dockerOk(['volume', 'ls', '-q', '--filter', 'driver=local']))).toEqual(['fvol']);
+  });
+
+  test('GIVEN the VCH bridge network WHEN docker network ls filters and inspect bridge THEN they answer as dockerd does', async () => {
+    expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'name=VM'])).toBe('VM Network');
+    expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'name=fakeName'])).toBe('');
+    expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'driver=bridge'])).toBe('');
+    expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'type=custom'])).toBe('VM Network');
+    expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'type=builtin'])).toBe('');
+    // No --network means the bridge network, which is the VCH's port group.
+    expect(await bed().dockerOk(['network', 'inspect', '--format', '{{.Name}}', 'bridge'])).toBe('VM Network');
+    const unknown = await bed().docker(['network', 'ls', '--filter', 'color=blue']);
+    expect([unknown.code, unknown.stderr.trim()]).toEqual([
+      1,
+      "Error response from daemon: invalid filter 'color': vic-iac filters networks by name, id, driver, scope, type, label, dangling",
+    ]);
+  });
+
+  test('GIVEN the pulled image WHEN run for another platform, pulled with --all-tags or removed with -f while used THEN each is refused saying why and what to do', async () => {
+    const other = await bed().docker(['run', '--rm', '--name', 'plat-arm', '--platform', 'linux/arm64', bed().image, 'true']);
+    expect(other.code).toBe(125);
+    expect(other.stderr).toContain(
+      `--platform linux/arm64: image ${bed().image} in the VCH's store is linux/amd64, not linux/arm64, and a container runs its image's own platform; run without --platform, or with --platform linux/amd64`,
+    );
+    const { containerVms } = await bed().engine.inventory();
+    expect(containerVms.map((vm) => vm.name)).not.toContain('plat-arm');
+    expect(await bed().dockerOk(['create', '--platform', 'linux/amd64', bed().image])).toMatch(/^[0-9a-f]{64}$/);
+
+    const repository = bed().image.replace(/:[^:/]+$/, '');
+    const all = await bed().docker(['pull', '--all-tags', repository]);
+    expect([all.code, all.stderr.trim()]).toEqual([
+      1,
+      `Error response from daemon: docker pull --all-tags (${repository}) is not supported by vic-iac: pull each tag by name: docker pull ${repository}:<tag>`,
+    ]);
+
+    const forced = await bed().docker(['rmi', '-f', bed().image]);
+    expect(forced.code).toBe(1);
+    expect(forced.stderr).toMatch(
+      /unable to delete [0-9a-f]{12} \(not even with -f: the disks of its containers are children of its disk\) - image is being used by container/,
+    );
+  });
+});

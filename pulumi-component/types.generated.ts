@@ -78,7 +78,7 @@ export interface ImageArgs {
   readonly vchId: pulumi.Input<string>;
   /** Image reference: registry/repository:tag or …@sha256:digest. It is resolved at every plan, even before the virtual container host exists, so a missing repository, tag or digest, an unreachable registry or a missing platform fails the plan. When a tag moves, the plan shows the new `digest` and replaces the image and the container VMs that use it; the old image is deleted only after they have moved. Changing it replaces the Image. */
   readonly reference: pulumi.Input<string>;
-  /** Platform picked from a multi-platform index. Changing it replaces the Image. Default: "linux/amd64". */
+  /** Platform picked from a multi-platform index. Only linux/amd64 (with an optional variant): a container VM boots an x86-64 Linux kernel, so an image for another platform could not run. Changing it replaces the Image. Default: "linux/amd64". */
   readonly platform?: pulumi.Input<string>;
   /** Credentials for the registry (basic or bearer-token auth). */
   readonly registryAuth?: pulumi.Input<{ readonly username: pulumi.Input<string>; readonly password: pulumi.Input<string> }>;
@@ -96,7 +96,7 @@ export interface ImageOutputs {
   readonly vchId: pulumi.Output<string>;
   /** Image reference: registry/repository:tag or …@sha256:digest. It is resolved at every plan, even before the virtual container host exists, so a missing repository, tag or digest, an unreachable registry or a missing platform fails the plan. When a tag moves, the plan shows the new `digest` and replaces the image and the container VMs that use it; the old image is deleted only after they have moved. */
   readonly reference: pulumi.Output<string>;
-  /** Platform picked from a multi-platform index. */
+  /** Platform picked from a multi-platform index. Only linux/amd64 (with an optional variant): a container VM boots an x86-64 Linux kernel, so an image for another platform could not run. */
   readonly platform: pulumi.Output<string>;
   /** Credentials for the registry (basic or bearer-token auth). */
   readonly registryAuth: pulumi.Output<{ readonly username: string; readonly password: string } | undefined>;

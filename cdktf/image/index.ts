@@ -23,7 +23,7 @@ export interface ImageConfig extends cdktf.TerraformMetaArguments {
   */
   readonly reference: string;
   /**
-  * Platform picked from a multi-platform index. Defaults to `"linux/amd64"`.
+  * Platform picked from a multi-platform index. Only linux/amd64 (with an optional variant): a container VM boots an x86-64 Linux kernel, so an image for another platform could not run. Defaults to `"linux/amd64"`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/latest/docs/resources/image#platform Image#platform}
   */

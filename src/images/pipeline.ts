@@ -443,7 +443,7 @@ async function resolveManifest(
 function checkConfigPlatform(config: { os?: string; architecture?: string }, platform: Platform, resolved: ResolvedImage): void {
   if ((config.os && config.os !== platform.os) || (config.architecture && config.architecture !== platform.architecture)) {
     throw new PlatformNotFoundError(
-      `${formatImageReference(resolved.reference)} (${resolved.digest}) is built for ${config.os ?? '?'}/${config.architecture ?? '?'}, not ${formatPlatform(platform)}; set "platform" to match, or use an image for ${formatPlatform(platform)}`,
+      `${formatImageReference(resolved.reference)} (${resolved.digest}) is built for ${config.os ?? '?'}/${config.architecture ?? '?'}, not ${formatPlatform(platform)}; use an image (or another tag of it) that has a ${formatPlatform(platform)} build`,
     );
   }
 }

@@ -37,7 +37,8 @@ export const image = {
       default: 'linux/amd64',
       forceNew: true,
       validate: [platform],
-      description: 'Platform picked from a multi-platform index.',
+      description:
+        'Platform picked from a multi-platform index. Only linux/amd64 (with an optional variant): a container VM boots an x86-64 Linux kernel, so an image for another platform could not run.',
     },
     registry_auth: {
       type: t.object({

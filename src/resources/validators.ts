@@ -245,11 +245,25 @@ export const labelKeys: Validator = rule('non-empty keys', (value, path) => {
   return out;
 });
 
-/** A platform such as linux/amd64 or linux/arm64/v8. */
-export const platform: Validator = rule('os/architecture[/variant], e.g. "linux/amd64"', (value, path) => {
+/**
+ * The platform of an image a container VM runs: a container VM boots the bootstrap ISO's x86-64 Linux
+ * kernel, so an image for any other platform could be stored but never run. Refused at validation
+ * rather than found out when the guest fails to exec its entry point.
+ */
+export const platform: Validator = rule('linux/amd64 (optionally with a variant such as linux/amd64/v2)', (value, path) => {
   if (typeof value !== 'string') return [];
-  if (/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(value)) return [];
-  return [invalid(path, value, 'is not a platform', 'Write it as os/architecture[/variant], e.g. "linux/amd64".')];
+  if (!/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(value)) {
+    return [invalid(path, value, 'is not a platform', 'Write it as os/architecture[/variant], e.g. "linux/amd64".')];
+  }
+  if (/^linux\/amd64(\/v[1-4])?$/.test(value)) return [];
+  return [
+    invalid(
+      path,
+      value,
+      'cannot run in a container VM, which boots an x86-64 Linux kernel',
+      'Use "linux/amd64" (the default: remove the attribute), and an image that has a linux/amd64 build.',
+    ),
+  ];
 });
 
 /** An image reference, by the image pipeline's own parser, so validation and pulls never disagree. */

@@ -106,7 +106,12 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
 
   it.each<[string, string, NodeJS.ProcessEnv, string]>([
     ['a tag the registry lacks', 'reference', { TF_VAR_image: '' }, 'tag "missing" not found in repository "test/app"'],
-    ['a platform the image lacks', 'platform', { TF_VAR_image_platform: 'linux/s390x' }, 'is built for linux/amd64, not linux/s390x'],
+    [
+      'an image with no linux/amd64 build',
+      'platform',
+      { TF_VAR_image: 'arm64-only' },
+      'is built for linux/arm64, not linux/amd64; use an image (or another tag of it) that has a linux/amd64 build',
+    ],
     [
       'a ca_file that does not exist',
       'ca_file',
@@ -119,6 +124,13 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
       const fresh = workspace('dev', { fixture: 'safety', shared: ['testbed.tf'] });
       const env: NodeJS.ProcessEnv = { ...vars, TF_VAR_vch_name: 'vch-not-yet' };
       if (env.TF_VAR_image === '') env.TF_VAR_image = `${bed.registry().host}/test/app:missing`;
+      if (env.TF_VAR_image === 'arm64-only') {
+        const layout = await writeOciLayout(join(bed.scratch(), 'arm64-only'), 'v1', [
+          { layers: [{ entries: [{ type: 'file', path: 'hello', content: 'hi\n' }] }], platform: { os: 'linux', architecture: 'arm64' } },
+        ]);
+        await bed.registry().push(layout.dir, 'v1', 'test/arm64-only:v1');
+        env.TF_VAR_image = `${bed.registry().host}/test/arm64-only:v1`;
+      }
       const plan = await bed.terraform(fresh, ['plan'], { extraEnv: env, allow: [1] });
       expect(plan.code).toBe(1);
       expect(plan.stderr).toMatch(new RegExp(`on main\\.tf line \\d+, in resource "vic_image" "app":\\s+\\d+:\\s+${attribute}\\s+=`));

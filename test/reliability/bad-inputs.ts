@@ -417,6 +417,17 @@ export const badInputs: readonly BadInput[] = [
     one('platform', invalid('platform'), 'platform = "Linux/AMD64" is not a platform. Write it as os/architecture[/variant], e.g. "linux/amd64".'),
   ),
   row(
+    'image_platform_not_amd64',
+    'image',
+    (fx) => ({ ...img(fx), platform: 'linux/arm64' }),
+    one(
+      'platform',
+      invalid('platform'),
+      'platform = "linux/arm64" cannot run in a container VM, which boots an x86-64 Linux kernel. Use "linux/amd64" (the default: remove the attribute), and an image that has a linux/amd64 build.',
+    ),
+    tf,
+  ),
+  row(
     'image_size_too_small',
     'image',
     (fx) => ({ ...img(fx), size_mb: 1 }),

@@ -13,7 +13,7 @@
  *
  * `--node-options '<flags>'` adds Node flags to the providers' command line (e.g. `--cpu-prof --cpu-prof-dir=<dir>`).
  * `--trace <file>` writes each plan's TF_LOG=trace (provider debug lines included) to <file>.<build>.<k>.
- * Each build is a directory holding boot.js (scripts/build-provider.sh <dir> makes one).
+ * Each build is a directory holding boot.js, `name=<dir>::<node flags>` for flags of that build alone (scripts/build-provider.sh <dir> makes one).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,8 @@ import { requireTerraform } from '../test/provider/terraform-cli';
 interface Build {
   readonly name: string;
   readonly dir: string;
+  /** Node flags of this build's launcher only (`name=dir::flags`). */
+  readonly flags: string;
 }
 
 interface PlanFigures {
@@ -71,9 +73,10 @@ function parseArgs(argv: readonly string[]): { n: number; rounds: number; stub: 
     else if (a === '--trace') trace = resolve(argv[++i]);
     else if (a === '--node-options') nodeOptions = argv[++i];
     else if (/^[\w-]+=/.test(a)) {
-      const [name, dir] = [a.slice(0, a.indexOf('=')), resolve(a.slice(a.indexOf('=') + 1))];
+      const [where, flags = ''] = a.slice(a.indexOf('=') + 1).split('::');
+      const [name, dir] = [a.slice(0, a.indexOf('=')), resolve(where)];
       if (!existsSync(join(dir, 'boot.js'))) throw new Error(`build "${name}": ${dir} holds no boot.js; make one with scripts/build-provider.sh ${dir}`);
-      builds.push({ name, dir });
+      builds.push({ name, dir, flags });
     } else throw new Error(`unknown argument "${a}": expected --n N, --rounds R, --stub or name=<bundle dir>`);
   }
   if (builds.length === 0) throw new Error('name at least one build: name=<directory holding boot.js>');
@@ -106,9 +109,13 @@ async function main(): Promise<void> {
     const configs = opts.builds.map((b) => {
       const bin = join(scratch, b.name);
       mkdirSync(bin, { recursive: true });
-      writeFileSync(join(bin, 'terraform-provider-vic'), `#!/bin/sh\nexec node ${opts.nodeOptions} ${JSON.stringify(join(b.dir, 'boot.js'))} "$@"\n`, {
-        mode: 0o755,
-      });
+      writeFileSync(
+        join(bin, 'terraform-provider-vic'),
+        `#!/bin/sh\nexec node ${opts.nodeOptions} ${b.flags} ${JSON.stringify(join(b.dir, 'boot.js'))} "$@"\n`,
+        {
+          mode: 0o755,
+        },
+      );
       const rc = join(scratch, `${b.name}.tfrc`);
       writeFileSync(rc, `provider_installation {\n  dev_overrides {\n    "registry.terraform.io/vic-iac/vic" = "${bin}"\n  }\n  direct {}\n}\n`);
       return { build: b, rc };

@@ -58,6 +58,7 @@ export interface PoolRow {
   readonly marker?: VchMarker;
   /** Set when the pool carries a marker that does not parse: an error, never "not ours" or "gone". */
   readonly markerError?: string;
+  /** Empty when the read left the VMs out (`vms: false`): a pool's list of VMs grows with it. */
   readonly vmMoids: readonly string[];
 }
 
@@ -89,7 +90,8 @@ export const VM_PATHS = [
   'guest.ipAddress',
 ] as const;
 
-const POOL_PATHS = ['name', 'config.cpuAllocation', 'config.memoryAllocation', 'customValue', 'vm'] as const;
+/** `vm` only where the VMs are read too: the pool's list of them is as long as the pool is full. */
+const POOL_PATHS = ['name', 'config.cpuAllocation', 'config.memoryAllocation', 'customValue'] as const;
 
 export class InventorySnapshot {
   readonly pools = new Map<string, PoolRow>();
@@ -224,7 +226,7 @@ export async function takeSnapshot(
   const fieldsManager = client.serviceContent.customFieldsManager;
   const spec = {
     propSet: [
-      { type: 'ResourcePool', pathSet: [...POOL_PATHS] },
+      { type: 'ResourcePool', pathSet: withVms ? [...POOL_PATHS, 'vm'] : [...POOL_PATHS] },
       { type: 'VirtualMachine', pathSet: options.customValues ? [...VM_PATHS, 'customValue'] : [...VM_PATHS] },
       ...(fieldsManager ? [{ type: 'CustomFieldsManager', pathSet: ['field'] }] : []),
     ],

@@ -69,6 +69,8 @@ export interface DockerBed {
   docker(args: readonly string[], options?: { timeoutMs?: number }): Promise<VicRun>;
   /** A docker command that must succeed (exit 0, nothing on stderr): its output, trimmed. */
   dockerOk(args: readonly string[]): Promise<string>;
+  /** `docker events` from `since` (seconds) until now, with one --filter and a --format: its lines. */
+  eventsSince(since: number, filter: string, format: string): Promise<string[]>;
   /** Another endpoint over the bed's VCH and certificates, on a free port unless told: the caller closes it. */
   serve(options?: Partial<ServeOptions>): Promise<RunningEndpoint>;
   /** A raw API request over mutual TLS with the client bundle: a second client, for what the docker CLI hides or does not send. */
@@ -131,6 +133,11 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
       NO_COLOR: '1',
     };
     const cli = dockerCli();
+    const dockerOk = async (args: readonly string[]): Promise<string> => {
+      const r = await runProcess(cli, args, env, { timeoutMs: 120_000 });
+      expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
+      return r.stdout.trim();
+    };
     bed = {
       engine,
       vch,
@@ -143,10 +150,11 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
       insecureRegistries,
       env,
       docker: (args, o = {}) => runProcess(cli, args, env, { timeoutMs: o.timeoutMs ?? 120_000 }),
-      dockerOk: async (args) => {
-        const r = await runProcess(cli, args, env, { timeoutMs: 120_000 });
-        expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
-        return r.stdout.trim();
+      dockerOk,
+      eventsSince: async (since, filter, format) => {
+        const until = Math.floor(Date.now() / 1000) + 1;
+        const text = await dockerOk(['events', '--since', String(since), '--until', String(until), '--filter', filter, '--format', format]);
+        return text.split('\n').filter(Boolean);
       },
       serve,
       call: (method, path, body) => {

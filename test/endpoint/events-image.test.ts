@@ -10,23 +10,6 @@ describe('docker events and the image of a container', () => {
   const bed = useDockerBed({ pull: true, vchName: 'vch-events' });
   const ok = (args: string[]) => bed().dockerOk(args);
 
-  /** The events of `name` since `since` (seconds) until now, as "<action> <image>" lines. */
-  async function eventsOf(name: string, since: number): Promise<string[]> {
-    const until = Math.floor(Date.now() / 1000) + 1;
-    const text = await ok([
-      'events',
-      '--since',
-      String(since),
-      '--until',
-      String(until),
-      '--filter',
-      `container=${name}`,
-      '--format',
-      '{{.Action}} {{.Actor.Attributes.image}}',
-    ]);
-    return text.split('\n').filter(Boolean);
-  }
-
   test('GIVEN a container VM made through the engine, as Terraform and the vic CLI make them WHEN docker starts and stops it THEN docker events names its image by the reference docker ps shows, not by its id, and docker ps --filter ancestor= finds it by that reference', async () => {
     const imageId = await ok(['image', 'inspect', '--format', '{{.Id}}', bed().image]);
     const engine = bed().engine.forCommand();
@@ -41,7 +24,11 @@ describe('docker events and the image of a container', () => {
     const image = bed().image;
     expect(await ok(['ps', '-a', '--filter', 'name=iac-events', '--format', '{{.Image}}'])).toBe(image);
     expect(await ok(['inspect', '--format', '{{.Config.Image}}', 'iac-events'])).toBe(image);
-    expect(await eventsOf('iac-events', since)).toEqual([`start ${image}`, `die ${image}`, `stop ${image}`]);
+    expect(await bed().eventsSince(since, 'container=iac-events', '{{.Action}} {{.Actor.Attributes.image}}')).toEqual([
+      `start ${image}`,
+      `die ${image}`,
+      `stop ${image}`,
+    ]);
     // The filter on the image takes the name docker ps shows.
     const byImage = await ok([
       'events',
@@ -66,6 +53,11 @@ describe('docker events and the image of a container', () => {
     await ok(['run', '-d', '--name', 'docker-events', bed().image]);
     await ok(['stop', '-t', '0', 'docker-events']);
     const image = bed().image;
-    expect(await eventsOf('docker-events', since)).toEqual([`create ${image}`, `start ${image}`, `die ${image}`, `stop ${image}`]);
+    expect(await bed().eventsSince(since, 'container=docker-events', '{{.Action}} {{.Actor.Attributes.image}}')).toEqual([
+      `create ${image}`,
+      `start ${image}`,
+      `die ${image}`,
+      `stop ${image}`,
+    ]);
   });
 });

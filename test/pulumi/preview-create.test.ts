@@ -64,6 +64,15 @@ describe('pulumi preview of resources to create checks what they refer to', () =
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
+  /** The VCH's pools: MOID and parent. */
+  async function vchPools(): Promise<{ moid: string; parent: string }[]> {
+    const rows = await retrieveFromContainer<{ name: string; parent: { value: string } }>(outside, {
+      container: outside.serviceContent.rootFolder,
+      select: [{ type: 'ResourcePool', paths: ['name', 'parent'] }],
+    });
+    return rows.filter((r) => r.props.name === VCH).map((r) => ({ moid: r.ref.value, parent: r.props.parent.value }));
+  }
+
   async function poolNames(): Promise<string[]> {
     const rows = await retrieveFromContainer<{ name: string }>(outside, {
       container: outside.serviceContent.rootFolder,
@@ -163,5 +172,27 @@ describe('pulumi preview of resources to create checks what they refer to', () =
       await expectNothingMade();
     },
     PULUMI_STEP_MS,
+  );
+
+  it(
+    'GIVEN the stack up WHEN its VCH moves to another compute (forceNew) THEN preview and up replace it: checked again as a create, the old VCH still holding its pool, folder and store is no conflict',
+    async () => {
+      const first = await stack.up();
+      const [before] = await vchPools();
+      expect(before?.moid).toBe(first.outputs.vchId.value);
+      await stack.setConfig('resourcePoolId', { value: '/DC0/host/DC0_H0' });
+      try {
+        const preview = await stack.preview();
+        expect(preview.changeSummary).toMatchObject({ replace: 3 });
+        const up = await stack.up();
+        expect(up.summary.resourceChanges).toMatchObject({ replace: 3 });
+        const after = await vchPools();
+        expect(after).toEqual([{ moid: up.outputs.vchId.value, parent: expect.not.stringMatching(before.parent) }]);
+      } finally {
+        await stack.destroy();
+      }
+      expect(await poolNames()).not.toContain(VCH);
+    },
+    PULUMI_STEP_MS * 3,
   );
 });

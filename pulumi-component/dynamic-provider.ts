@@ -28,8 +28,8 @@ export function dynamicProviderFor(type: ResourceType): dynamic.ResourceProvider
     async configure(req) {
       host().configure((key) => req.config.get(key));
     },
-    async check(_olds, news) {
-      return host().check(type, news);
+    async check(olds, news) {
+      return host().checkInputs(type, olds, news);
     },
     async diff(id, olds, news) {
       return host().diff(type, id, olds, news);

@@ -30,6 +30,7 @@ import {
   RESOURCE_NAME_PROPERTY,
   connectionConfigKey,
   pulumiPath,
+  pulumiSecretNames,
   toEngineAttrs,
   toPulumiValues,
 } from './attribute-mapping';
@@ -104,6 +105,18 @@ export function storedAttrs(decl: ResourceDeclaration, props: PropertyBag): Attr
   }
 }
 
+/** Error problems as Pulumi check failures, each at its Pulumi property path. */
+function failuresOf(decl: ResourceDeclaration, problems: readonly Problem[]): dynamic.CheckFailure[] {
+  const secret = new Set(pulumiSecretNames(decl));
+  return problems.filter(isError).map((p) => {
+    const property = pulumiPath(decl.schema, p.path);
+    const reason = `${p.summary}: ${p.detail}`;
+    // Pulumi prints a failure's top-level property with its value: one that holds a secret (the
+    // registry password) is named in the reason instead.
+    return secret.has(property) ? { property: '', reason: `${property}: ${reason}` } : { property, reason };
+  });
+}
+
 function describeProblems(decl: ResourceDeclaration, problems: readonly Problem[]): string {
   return problems.map((p) => `${p.path.length ? `${pulumiPath(decl.schema, p.path)}: ` : ''}${p.summary}: ${p.detail}`).join('\n');
 }
@@ -174,7 +187,10 @@ export class ProviderHost {
           ),
         );
       }
-      this.engine = this.connectEngine(settings);
+      // Worded as Terraform's provider words it, so a plan and a preview fail alike.
+      this.engine = this.connectEngine(settings).catch((err: unknown) => {
+        throw new Error(`vic: cannot connect to vSphere at ${settings.url} as ${settings.username}: ${err instanceof Error ? err.message : String(err)}`);
+      });
       // A failed login must not stick: the next call tries again.
       this.engine.catch(() => (this.engine = undefined));
     }
@@ -187,8 +203,26 @@ export class ProviderHost {
     const { attrs, problems } = validateAttrs(decl.schema, toEngineAttrs(decl.schema, news, NOT_ATTRIBUTES));
     const who = claimant(type, news);
     if (who.owner && problems.filter(isError).length === 0) problems.push(...this.claims.claim(decl, attrs, { owner: who.owner, label: who.label }).problems);
-    const failures = problems.filter(isError).map((p) => ({ property: pulumiPath(decl.schema, p.path), reason: `${p.summary}: ${p.detail}` }));
-    return { inputs: news, failures };
+    return { inputs: news, failures: failuresOf(decl, problems) };
+  }
+
+  /**
+   * Pulumi's check: check(), and for a resource to create (no old inputs) the engine's plan-time
+   * checks of what it refers to (registry, datastore, networks, the VCH...). Pulumi's Node provider
+   * servers do not announce previews, so `pulumi preview` calls nothing else for a resource to
+   * create; without these, a missing tag failed only at `pulumi up`, after the VCH was made.
+   * Pulumi also checks every replacement again without old inputs while the old object still
+   * exists: whether the identity is free is left to create(), whose plan checks everything.
+   */
+  async checkInputs(type: ResourceType, olds: PropertyBag | undefined, news: PropertyBag): Promise<dynamic.CheckResult> {
+    const checked = this.check(type, news);
+    const importing = typeof news[IMPORT_PROPERTY] === 'string' && news[IMPORT_PROPERTY] !== '';
+    if ((checked.failures ?? []).length > 0 || Object.keys(olds ?? {}).length > 0 || importing) return checked;
+    const decl = declarationFor(type);
+    const engine = await this.connected();
+    const config = toEngineAttrs(decl.schema, news, NOT_ATTRIBUTES);
+    const change = await engine.plan(type, null, config, { ...claimant(type, news), referencesOnly: true });
+    return { inputs: news, failures: failuresOf(decl, change.problems) };
   }
 
   private prior(decl: ResourceDeclaration, id: string, props: PropertyBag): Attrs {

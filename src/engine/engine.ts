@@ -179,8 +179,9 @@ export class VsphereEngine implements Engine {
 
     let diff = diffResource(decl, prior, validated);
     const notes: string[] = [];
-    const claim =
-      validated !== null && diff.action !== 'delete'
+    const claim = options.referencesOnly
+      ? { problems: [] }
+      : validated !== null && diff.action !== 'delete'
         ? this.claims.claim(decl, validated, { owner, label: options.label, anonymous: options.owner === undefined && prior === null && !replaces })
         : { problems: prior !== null ? this.claims.retire(decl, prior, { owner, label: options.label }) : [] };
     problems.push(...claim.problems);
@@ -190,7 +191,11 @@ export class VsphereEngine implements Engine {
     if (validated === null || diff.action === 'delete' || (containsUnknown(validated) && !lifecycle.checksUnknown)) {
       return { type, prior, ...diff, changes: diff.changes, notes, problems, owner };
     }
-    const check = await lifecycle.check({ ...this.context({}, type, String(validated.name ?? '')), replacing }, validated, prior);
+    const check = await lifecycle.check(
+      { ...this.context({}, type, String(validated.name ?? '')), replacing, referencesOnly: options.referencesOnly },
+      validated,
+      prior,
+    );
     problems.push(...check.problems);
     notes.push(...(check.notes ?? []));
     const equivalent = new Set((check.equivalent ?? []).map((e) => e.attribute));
@@ -224,7 +229,7 @@ export class VsphereEngine implements Engine {
       planned = { ...planned };
       for (const [name, v] of Object.entries(check.planned)) if (decl.schema[name]?.computed && !decl.schema[name]?.optional) planned[name] = v;
     }
-    if (action === 'replace' && options.owner === undefined && prior) this.claims.replacing(decl, validated, owner, prior);
+    if (action === 'replace' && options.owner === undefined && prior && !options.referencesOnly) this.claims.replacing(decl, validated, owner, prior);
     const newId = planned?.id;
     const createBeforeDestroy = action === 'replace' && decl.replaceOrder === 'create-before-destroy' && typeof newId === 'string' && newId !== prior?.id;
     return { type, action, prior, planned, changes: diff.changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner };

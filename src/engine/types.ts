@@ -56,6 +56,14 @@ export interface PlanOptions {
    * the prior state whose id this is (Terraform does that): it takes over that object's claim.
    */
   readonly replaces?: string;
+  /**
+   * A create checked before the front end knows whether it replaces an object of its own that still
+   * exists (Pulumi checks a replacement again as a create, before deleting the old one): the plan
+   * checks what the config refers to (registry, datastore, networks, the VCH...), but not whether
+   * its identity is free, and claims nothing. What the replaced object would free is unknown too, so
+   * capacity is left to the plan of the apply, which checks everything.
+   */
+  readonly referencesOnly?: boolean;
 }
 
 export interface ProgressEvent {

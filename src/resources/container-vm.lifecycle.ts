@@ -980,8 +980,9 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     problems.push(...volumes.problems);
     notes.push(...volumes.notes);
     const equivalent = volumes.equivalent;
-    if (!prior && isUnknown(config.name)) {
-      // The BIOS UUID needs the name: who holds it is checked by the create.
+    if (!prior && (isUnknown(config.name) || ctx.referencesOnly)) {
+      // The BIOS UUID needs the name, and a VM this create may replace still holds it: who holds it
+      // is checked by the create.
     } else if (!prior && !isUnknown(config.name)) {
       // A plan over many new VMs looks once at what the VCH pool holds (one snapshot per process);
       // a squatter elsewhere in vSphere is still refused at apply time, by FindByUuid. Not VOLATILE:

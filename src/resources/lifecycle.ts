@@ -65,6 +65,12 @@ export interface LifecycleContext {
    */
   readonly replacing?: Attrs;
   /**
+   * Check only what the config refers to (PlanOptions.referencesOnly): the create may replace an
+   * object of the front end's that still exists, so who holds its identity, and the capacity the
+   * old object would free, are checked by the plan of the apply.
+   */
+  readonly referencesOnly?: boolean;
+  /**
    * How this command finds who holds an identity (a BIOS UUID, a name): `batched` reads a whole
    * VCH pool once and answers every plan from it (Terraform plans many objects per command);
    * `each` asks vSphere per object, for commands over one object (the Docker endpoint's requests),

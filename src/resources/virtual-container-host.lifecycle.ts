@@ -260,7 +260,8 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
       }
       if (config.bridge_network && config.bridge_network !== prior?.bridge_network) checks.push(networkOf(ctx, dc, 'bridge_network', config.bridge_network));
     }
-    const own = dc ? [bootstrapIsoProblems(ctx, dc, config, prior), reservationProblems(ctx, dc, config, prior)] : [];
+    // What the cluster has left to reserve counts the reservation of a VCH this create may replace.
+    const own = dc ? [bootstrapIsoProblems(ctx, dc, config, prior), ...(ctx.referencesOnly ? [] : [reservationProblems(ctx, dc, config, prior)])] : [];
     const [placed, found] = await Promise.all([collectPlacement(checks), Promise.all(own)]);
     const problems = [...placed, ...found.flat()];
     const equivalent = dc && prior && problems.length === 0 ? await samePlacement(ctx, dc, config, prior) : [];
@@ -274,7 +275,8 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
       }
     }
     const notes: string[] = [];
-    if (problems.length === 0 && dc && prior === null) {
+    // A VCH this create may replace still holds its pool, folder and image store.
+    if (problems.length === 0 && dc && prior === null && !ctx.referencesOnly) {
       const owned = await newVchOwnership(ctx, dc, config);
       problems.push(...owned.problems);
       notes.push(...owned.notes);

@@ -78,9 +78,11 @@ export class VicProvider implements provider.Provider {
     return { ...(revealSecrets(props ?? {}) as PropertyBag), [RESOURCE_NAME_PROPERTY]: name };
   }
 
-  async check(urn: string, _olds: unknown, news: PropertyBag): Promise<provider.CheckResult> {
+  async check(urn: string, olds: unknown, news: PropertyBag): Promise<provider.CheckResult> {
     const { decl, name } = this.resource(urn);
-    const { failures } = this.host.check(decl.type, this.bag(name, news));
+    // A resource to create (no old inputs) is checked against what it refers to, as the dynamic providers do.
+    const creating = olds === undefined || olds === null || Object.keys(olds).length === 0;
+    const { failures } = await this.host.checkInputs(decl.type, creating ? undefined : this.bag(name, olds), this.bag(name, news));
     // The inputs go back as they came: secret values stay secret in the state.
     return { inputs: protectSecrets(decl, news), failures };
   }

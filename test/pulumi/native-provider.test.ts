@@ -15,7 +15,7 @@ const SECRET = '1b47061264138c4ac30d75fd1eb44270';
 
 type ResourceSpec = { inputProperties: Record<string, { secret?: boolean }>; requiredInputs: string[]; properties: Record<string, unknown> };
 
-/** A host whose engine must never be reached: Check is pure validation. */
+/** A host with no vSphere behind it: what needs one fails, saying so. */
 function offlineHost(): ProviderHost {
   return new ProviderHost(() => Promise.reject(new Error('check must not connect to vSphere')) as Promise<Engine>);
 }
@@ -87,11 +87,10 @@ describe('the plugin translation', () => {
     const { failures } = await provider.check(urn, {}, { vchId: 'resgroup-1', imageId: 'sha256:' + 'a'.repeat(64), name: 'web-1', memoryMb: -5 });
     expect(failures).toEqual([expect.objectContaining({ property: 'memoryMb' })]);
 
-    const checked = await provider.check(
-      'urn:pulumi:dev::proj::vic:index:Image::hello',
-      {},
-      { vchId: 'resgroup-1', reference: 'reg.example.com/a/b:1', registryAuth: { username: 'u', password: 'p' } },
-    );
+    // An update's check (old inputs given) is the schema's alone; a create's also checks what it refers to, in vSphere.
+    const inputs = { vchId: 'resgroup-1', reference: 'reg.example.com/a/b:1', registryAuth: { username: 'u', password: 'p' } };
+    await expect(provider.check('urn:pulumi:dev::proj::vic:index:Image::hello', {}, inputs)).rejects.toThrow('vic: cannot connect to vSphere');
+    const checked = await provider.check('urn:pulumi:dev::proj::vic:index:Image::hello', inputs, inputs);
     expect(checked.failures).toEqual([]);
     expect(checked.inputs).toEqual({
       vchId: 'resgroup-1',

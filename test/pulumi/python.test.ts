@@ -95,6 +95,24 @@ describe('a Python program on the vic provider (examples/pulumi-python) against 
 
   let firstMoid = '';
   let firstUuid = '';
+  it(
+    'GIVEN a new stack whose image tag the registry lacks WHEN previewed THEN the preview fails on reference, naming the tag, and nothing is created',
+    async () => {
+      await stack.setConfig('image', { value: `${registry().host}/py/hello:gone` });
+      try {
+        const failed = await stack.preview().then(
+          () => '',
+          (err: unknown) => String(err instanceof Error ? err.message : err),
+        );
+        expect(failed).toMatch(/reference/);
+        expect(failed).toContain('tag "gone" not found');
+        expect(await pools('vch-py')).toEqual([]);
+      } finally {
+        await stack.setConfig('image', { value: `${registry().host}/py/hello:v1` });
+      }
+    },
+    PULUMI_STEP_MS,
+  );
 
   it(
     'GIVEN the Python example WHEN `pulumi up` runs THEN the VCH, the image and the container VM exist, typed as vic:index:*, and a preview right after shows no changes',

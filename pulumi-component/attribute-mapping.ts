@@ -138,3 +138,30 @@ export function pulumiPath(schema: Schema, path: AttrPath): string {
   }
   return out;
 }
+
+const wordsBySchema = new WeakMap<Schema, RegExp | null>();
+
+/** Every attribute name of a schema, nested objects' included, that camelCase changes. */
+function renamedAttributes(schema: Schema, out: Set<string> = new Set()): Set<string> {
+  for (const [name, attr] of Object.entries(schema)) {
+    if (camelCase(name) !== name) out.add(name);
+    let type: AttrType | undefined = attr.type;
+    while (type && 'element' in type) type = type.element;
+    if (type?.kind === 'object') renamedAttributes(type.attributes, out);
+  }
+  return out;
+}
+
+/**
+ * The engine's messages name attributes as Terraform does (`memory_limit_mb = -7 is below…`); a
+ * Pulumi program calls them by their arg names (`memoryLimitMb`), so its errors do too.
+ */
+export function inPulumiWords(schema: Schema, text: string): string {
+  let words = wordsBySchema.get(schema);
+  if (words === undefined) {
+    const names = [...renamedAttributes(schema)].sort((a, b) => b.length - a.length);
+    words = names.length > 0 ? new RegExp(`\\b(${names.join('|')})\\b`, 'g') : null;
+    wordsBySchema.set(schema, words);
+  }
+  return words ? text.replace(words, (name) => camelCase(name)) : text;
+}

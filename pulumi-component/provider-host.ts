@@ -29,6 +29,7 @@ import {
   PROVIDER_PROPERTY,
   RESOURCE_NAME_PROPERTY,
   connectionConfigKey,
+  inPulumiWords,
   pulumiPath,
   pulumiSecretNames,
   toEngineAttrs,
@@ -110,7 +111,7 @@ function failuresOf(decl: ResourceDeclaration, problems: readonly Problem[]): dy
   const secret = new Set(pulumiSecretNames(decl));
   return problems.filter(isError).map((p) => {
     const property = pulumiPath(decl.schema, p.path);
-    const reason = `${p.summary}: ${p.detail}`;
+    const reason = inPulumiWords(decl.schema, `${p.summary}: ${p.detail}`);
     // Pulumi prints a failure's top-level property with its value: one that holds a secret (the
     // registry password) is named in the reason instead.
     return secret.has(property) ? { property: '', reason: `${property}: ${reason}` } : { property, reason };
@@ -118,7 +119,9 @@ function failuresOf(decl: ResourceDeclaration, problems: readonly Problem[]): dy
 }
 
 function describeProblems(decl: ResourceDeclaration, problems: readonly Problem[]): string {
-  return problems.map((p) => `${p.path.length ? `${pulumiPath(decl.schema, p.path)}: ` : ''}${p.summary}: ${p.detail}`).join('\n');
+  return problems
+    .map((p) => `${p.path.length ? `${pulumiPath(decl.schema, p.path)}: ` : ''}${inPulumiWords(decl.schema, `${p.summary}: ${p.detail}`)}`)
+    .join('\n');
 }
 
 /**
@@ -277,7 +280,7 @@ export class ProviderHost {
     const change = await this.plan(decl, state, inputs, importId);
     if (change.action !== 'no-op') {
       throw new Error(
-        `vic: cannot import ${decl.type} "${importId}": the program's args differ from vSphere:\n${change.reasons.join('\n')}\n` +
+        `vic: cannot import ${decl.type} "${importId}": the program's args differ from vSphere:\n${inPulumiWords(decl.schema, change.reasons.join('\n'))}\n` +
           'Change the args to match the existing object, import, then change them.',
       );
     }
@@ -310,7 +313,9 @@ export class ProviderHost {
     const decl = declarationFor(type);
     const change = await this.plan(decl, this.prior(decl, id, olds), news, nameOf(news, id));
     if (change.action === 'replace') {
-      throw new Error(`vic: ${type} "${id}" must be replaced, not updated (${change.reasons.join('; ')}): run "pulumi refresh", then "pulumi up" again`);
+      throw new Error(
+        `vic: ${type} "${id}" must be replaced, not updated (${inPulumiWords(declarationFor(type).schema, change.reasons.join('; '))}): run "pulumi refresh", then "pulumi up" again`,
+      );
     }
     if (change.action === 'no-op') return { outs: outputs(decl, this.prior(decl, id, olds)) };
     const state = await this.apply(change);

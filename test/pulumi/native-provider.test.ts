@@ -86,6 +86,8 @@ describe('the plugin translation', () => {
     const urn = 'urn:pulumi:dev::proj::vic:index:ContainerVm::web-1';
     const { failures } = await provider.check(urn, {}, { vchId: 'resgroup-1', imageId: 'sha256:' + 'a'.repeat(64), name: 'web-1', memoryMb: -5 });
     expect(failures).toEqual([expect.objectContaining({ property: 'memoryMb' })]);
+    // The reason names the arg as the program does, not by its Terraform attribute name.
+    expect(failures?.[0].reason).toMatch(/^Invalid value for "memoryMb": memoryMb = -5 /);
 
     // An update's check (old inputs given) is the schema's alone; a create's also checks what it refers to, in vSphere.
     const inputs = { vchId: 'resgroup-1', reference: 'reg.example.com/a/b:1', registryAuth: { username: 'u', password: 'p' } };

@@ -193,7 +193,7 @@ describe('pulumi up of examples/pulumi against the simulator', () => {
         importId: { value: pool.moid },
       });
       await expect(adopting.up()).rejects.toThrow(
-        /cannot import virtual_container_host "resgroup-\d+": the program's args differ from vSphere:\s+memory_limit_mb: 2048 → 1000\s+Change the args/,
+        /cannot import virtual_container_host "resgroup-\d+": the program's args differ from vSphere:\s+memoryLimitMb: 2048 → 1000\s+Change the args/,
       );
 
       await adopting.setConfig('memoryLimitMb', { value: String(pool.memoryLimit) });

@@ -15,7 +15,7 @@ import { connectTestClient } from '../helpers/engine';
 import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
-import { connectionConfig, localBackend, preparePulumiProjects } from './project';
+import { connectionConfig, localBackend, poolNames, preparePulumiProjects, previewFailure } from './project';
 
 const PULUMI_STEP_MS = 240_000;
 const VCH = 'vch-preview-create';
@@ -73,28 +73,9 @@ describe('pulumi preview of resources to create checks what they refer to', () =
     return rows.filter((r) => r.props.name === VCH).map((r) => ({ moid: r.ref.value, parent: r.props.parent.value }));
   }
 
-  async function poolNames(): Promise<string[]> {
-    const rows = await retrieveFromContainer<{ name: string }>(outside, {
-      container: outside.serviceContent.rootFolder,
-      select: [{ type: 'ResourcePool', paths: ['name'] }],
-    });
-    return rows.map((r) => r.props.name);
-  }
-
-  /** The preview's failure text (engine events and the error), or '' when it succeeds. */
-  async function previewFailure(): Promise<string> {
-    const events: string[] = [];
-    try {
-      await stack.preview({ onEvent: (e) => e.diagnosticEvent && events.push(e.diagnosticEvent.message) });
-      return '';
-    } catch (err) {
-      return `${events.join('\n')}\n${(err as Error).message}`;
-    }
-  }
-
   /** Nothing was made: no VCH pool, and the stack holds no resource. */
   async function expectNothingMade(): Promise<void> {
-    expect(await poolNames()).not.toContain(VCH);
+    expect(await poolNames(outside)).not.toContain(VCH);
     const state = await stack.exportStack();
     const resources = (state.deployment as { resources?: { type: string }[] }).resources ?? [];
     expect(resources.filter((r) => r.type.includes('dynamic'))).toEqual([]);
@@ -103,7 +84,7 @@ describe('pulumi preview of resources to create checks what they refer to', () =
   it(
     'GIVEN a new stack with valid args WHEN previewed THEN it succeeds: the VCH id and the digest, not known yet, fail nothing',
     async () => {
-      expect(await previewFailure()).toBe('');
+      expect(await previewFailure(stack)).toBe('');
       await expectNothingMade();
     },
     PULUMI_STEP_MS,
@@ -114,7 +95,7 @@ describe('pulumi preview of resources to create checks what they refer to', () =
     async () => {
       await stack.setConfig('image', { value: `${registry().host}/preview/hello:gone` });
       try {
-        const failure = await previewFailure();
+        const failure = await previewFailure(stack);
         expect(failure).toMatch(
           /property reference value \{[^}]*hello:gone\} has a problem: Image reference cannot be resolved: tag "gone" not found in repository "preview\/hello"/,
         );
@@ -131,7 +112,7 @@ describe('pulumi preview of resources to create checks what they refer to', () =
     async () => {
       await stack.setConfig('registryPassword', { value: WRONG_PASSWORD, secret: true });
       try {
-        const failure = await previewFailure();
+        const failure = await previewFailure(stack);
         expect(failure).toMatch(/registryAuth: Image reference cannot be resolved/);
         expect(failure).not.toContain(WRONG_PASSWORD);
         expect(failure).not.toContain(REGISTRY_PASSWORD);
@@ -148,7 +129,7 @@ describe('pulumi preview of resources to create checks what they refer to', () =
     async () => {
       await stack.setConfig('datastoreId', { value: 'NoSuchDS' });
       try {
-        const failure = await previewFailure();
+        const failure = await previewFailure(stack);
         expect(failure).toMatch(/property datastore value \{NoSuchDS\} has a problem: .*datastore "NoSuchDS" not found in datacenter "DC0"/);
         await expectNothingMade();
       } finally {
@@ -164,7 +145,7 @@ describe('pulumi preview of resources to create checks what they refer to', () =
       const server = `https://127.0.0.1:${await closedPort()}/sdk`;
       await stack.setConfig('vic:vsphereServer', { value: server });
       try {
-        const failure = await previewFailure();
+        const failure = await previewFailure(stack);
         expect(failure).toContain(`cannot connect to vSphere at ${server} as ${sim().username}`);
       } finally {
         await stack.setConfig('vic:vsphereServer', { value: sim().url });
@@ -191,7 +172,7 @@ describe('pulumi preview of resources to create checks what they refer to', () =
       } finally {
         await stack.destroy();
       }
-      expect(await poolNames()).not.toContain(VCH);
+      expect(await poolNames(outside)).not.toContain(VCH);
     },
     PULUMI_STEP_MS * 3,
   );

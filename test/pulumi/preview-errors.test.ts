@@ -7,13 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalWorkspace, type Stack } from '@pulumi/pulumi/automation';
-import { retrieveFromContainer } from '../../src/vsphere/property-collector';
 import type { VimClient } from '../../src/vsphere';
 import { connectTestClient } from '../helpers/engine';
 import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
-import { connectionConfig, localBackend, preparePulumiProjects } from './project';
+import { connectionConfig, localBackend, poolNames, preparePulumiProjects, previewFailure } from './project';
 
 const PULUMI_STEP_MS = 240_000;
 
@@ -45,37 +44,18 @@ describe('pulumi preview errors name the resource as the program does', () => {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  async function poolNames(): Promise<string[]> {
-    const rows = await retrieveFromContainer<{ name: string }>(outside, {
-      container: outside.serviceContent.rootFolder,
-      select: [{ type: 'ResourcePool', paths: ['name'] }],
-    });
-    return rows.map((r) => r.props.name);
-  }
-
-  /** The preview's failure text (engine events and the error), or '' when it succeeds. */
-  async function previewFailure(): Promise<string> {
-    const events: string[] = [];
-    try {
-      await stack.preview({ onEvent: (e) => e.diagnosticEvent && events.push(e.diagnosticEvent.message) });
-      return '';
-    } catch (err) {
-      return `${events.join('\n')}\n${(err as Error).message}`;
-    }
-  }
-
   it(
     'GIVEN the stack up WHEN the tag changes to one the registry does not have THEN the preview names the image by its reference, not its digest',
     async () => {
       await stack.up();
       await stack.setConfig('image', { value: `${registry().host}/preview/hello:gone` });
-      const failure = await previewFailure();
+      const failure = await previewFailure(stack);
       expect(failure).toContain(`cannot plan image "${registry().host}/preview/hello:gone"`);
       expect(failure).not.toMatch(/cannot plan image "sha256:/);
       expect(failure).toMatch(/reference: Image reference cannot be resolved: tag "gone" not found in repository "preview\/hello"/);
       await stack.setConfig('image', { value: `${registry().host}/preview/hello:v1` });
       await stack.destroy();
-      expect(await poolNames()).not.toContain('vch-preview');
+      expect(await poolNames(outside)).not.toContain('vch-preview');
     },
     PULUMI_STEP_MS * 2,
   );

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { cp, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { PulumiCommand, type ConfigMap, type LocalWorkspaceOptions } from '@pulumi/pulumi/automation';
+import { PulumiCommand, type ConfigMap, type LocalWorkspaceOptions, type Stack } from '@pulumi/pulumi/automation';
 import { findPeer } from '../../src/sim/peers';
 import type { RunningSimulator } from '../../src/sim/simulator';
 import type { VimClient } from '../../src/vsphere';
@@ -120,4 +120,24 @@ export function connectionConfig(sim: RunningSimulator): ConfigMap {
     'vic:password': { value: sim.password, secret: true },
     'vic:thumbprint': { value: sim.thumbprint },
   };
+}
+
+/** The names of every resource pool in the simulator, as seen from outside vic-iac. */
+export async function poolNames(outside: VimClient): Promise<string[]> {
+  const rows = await retrieveFromContainer<{ name: string }>(outside, {
+    container: outside.serviceContent.rootFolder,
+    select: [{ type: 'ResourcePool', paths: ['name'] }],
+  });
+  return rows.map((r) => r.props.name);
+}
+
+/** A preview's failure text (the engine's diagnostics and the error), or '' when it succeeds. */
+export async function previewFailure(stack: Stack): Promise<string> {
+  const events: string[] = [];
+  try {
+    await stack.preview({ onEvent: (e) => e.diagnosticEvent && events.push(e.diagnosticEvent.message) });
+    return '';
+  } catch (err) {
+    return `${events.join('\n')}\n${(err as Error).message}`;
+  }
 }

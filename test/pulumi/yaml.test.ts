@@ -18,7 +18,7 @@ import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
 import { copyProject, nativeBackend, pulumiCli, type NativeBackend } from './native';
-import { connectionConfig, simulatorPlacement } from './project';
+import { connectionConfig, poolNames, simulatorPlacement } from './project';
 
 const PULUMI_STEP_MS = 240_000;
 
@@ -61,14 +61,6 @@ describe('a Pulumi YAML program on the vic provider (examples/pulumi-yaml) again
       select: [{ type: 'VirtualMachine', paths: ['name', 'config.uuid', 'runtime.powerState'] }],
     });
     return rows.map((r) => ({ name: r.props.name, moid: r.ref.value, uuid: r.props['config.uuid'], power: r.props['runtime.powerState'] }));
-  }
-
-  async function poolNames(): Promise<string[]> {
-    const rows = await retrieveFromContainer<{ name: string }>(outside, {
-      container: outside.serviceContent.rootFolder,
-      select: [{ type: 'ResourcePool', paths: ['name'] }],
-    });
-    return rows.map((r) => r.props.name);
   }
 
   let vchId = '';
@@ -161,7 +153,7 @@ describe('a Pulumi YAML program on the vic provider (examples/pulumi-yaml) again
       const destroy = await stack.destroy();
       expect(destroy.summary.result).toBe('succeeded');
       expect((await vms()).filter((v) => ['web-yaml', 'outside-1'].includes(v.name))).toEqual([]);
-      expect(await poolNames()).not.toContain('vch-yaml');
+      expect(await poolNames(outside)).not.toContain('vch-yaml');
       const state = await stack.exportStack();
       expect(state.deployment.resources ?? []).toEqual([]);
     },

@@ -113,7 +113,7 @@ describe('pulumi: moved tags and duplicate names', () => {
       await stack.setConfig('twins', { value: 'true' });
       try {
         await expect(stack.preview()).rejects.toThrow(
-          /Duplicate container_vm: container_vm "twin-[ab]" and container_vm "twin-[ab]" both declare vch_id = "resgroup-\d+" and name = "twin"/,
+          /Duplicate container_vm: container_vm "twin-[ab]" and container_vm "twin-[ab]" both declare vchId = "resgroup-\d+" and name = "twin"/,
         );
         await expect(stack.up()).rejects.toThrow(/Duplicate container_vm/);
         expect((await vmNames()).filter((n) => n === 'twin').length).toBeLessThanOrEqual(1);

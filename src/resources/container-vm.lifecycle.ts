@@ -554,7 +554,11 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
   if (hardware && powerState === 'poweredOn') {
     // vSphere refuses CPU and memory changes on a running VM without hot-add; the plan said so.
     ctx.progress('power off for reconfigure');
-    await powerOffVm(client, ref);
+    // Refused as InvalidPowerState when the VM went off meanwhile (a power-off of a run that was
+    // killed, finishing now): off is what the reconfigure needs, so only another state fails it.
+    await powerOffVm(client, ref).catch(async (e: unknown) => {
+      if (!isFault(e, 'InvalidPowerState') || (await readVm(client, ref))?.powerState !== 'poweredOff') throw e;
+    });
     powerState = 'poweredOff';
   }
   if (hardware || labelsChanged || mustRunChanged) {

@@ -35,3 +35,16 @@ export async function defaultDatastore(outside: VimClient): Promise<{ dc: Datace
   const dc = await inv.datacenter('DC0');
   return { dc, ds: await inv.datastore(dc, 'LocalDS_0') };
 }
+
+/**
+ * A VCH on the simulator's cluster DC0_C0 and datastore LocalDS_0, bridged to "VM Network", and an
+ * image on it from `reference` (an insecure test registry): what a container VM test starts from.
+ */
+export async function vchWithImage(engine: Engine, vchName: string, reference: string): Promise<{ vch: Attrs; img: Attrs }> {
+  const vch = await applied(
+    engine,
+    await engine.plan('virtual_container_host', null, { name: vchName, compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }),
+  );
+  const img = await applied(engine, await engine.plan('image', null, { vch_id: vch.id, reference, insecure_registry: true }));
+  return { vch, img };
+}

@@ -13,7 +13,7 @@ import { containerVmUuid } from '../../../src/resources/container-vm.lifecycle';
 import type { VimClient } from '../../../src/vsphere';
 import { deleteDatastoreFile } from '../../../src/vsphere/file-manager';
 import { Inventory } from '../../../src/vsphere/inventory';
-import { applied, connectTestClient, connectTestEngine } from '../../helpers/engine';
+import { applied, connectTestClient, connectTestEngine, vchWithImage } from '../../helpers/engine';
 import { writeOciLayout } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
 import { useSimulator } from '../../helpers/vcsim';
@@ -35,16 +35,7 @@ describe('container_vm create over an image deleted outside vic-iac', () => {
       { layers: [{ entries: [{ type: 'file', path: 'app', content: '#!/bin/sh\necho hi\n', mode: 0o755 }] }], config: { Entrypoint: ['/app'] } },
     ]);
     await registry().push(layout.dir, 'v1', 'test/gone:v1');
-    vch = await applied(
-      engine,
-      await engine.plan('virtual_container_host', null, {
-        name: 'vch-gone',
-        compute: '/DC0/host/DC0_C0',
-        datastore: 'LocalDS_0',
-        bridge_network: 'VM Network',
-      }),
-    );
-    img = await applied(engine, await engine.plan('image', null, { vch_id: vch.id, reference: `${registry().host}/test/gone:v1`, insecure_registry: true }));
+    ({ vch, img } = await vchWithImage(engine, 'vch-gone', `${registry().host}/test/gone:v1`));
   }, 120_000);
   afterAll(async () => {
     await engine?.close();

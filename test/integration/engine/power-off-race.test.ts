@@ -12,7 +12,7 @@ import type { Attrs } from '../../../src/resources';
 import { moRef, type VimClient } from '../../../src/vsphere';
 import { retrieveObject } from '../../../src/vsphere/property-collector';
 import { powerOffVm } from '../../../src/vsphere/virtual-machine';
-import { applied, connectTestClient, connectTestEngine } from '../../helpers/engine';
+import { applied, connectTestClient, connectTestEngine, vchWithImage } from '../../helpers/engine';
 import { HELLO_IMAGE } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
 import { useSimulator } from '../../helpers/vcsim';
@@ -31,16 +31,7 @@ describe('container_vm resize while the VM goes off by another hand', () => {
     outside = await connectTestClient(sim());
     scratch = await mkdtemp(join(tmpdir(), 'vic-power-race-'));
     await registry().pushImage(HELLO_IMAGE, 'test/race:v1');
-    vch = await applied(
-      engine,
-      await engine.plan('virtual_container_host', null, {
-        name: 'vch-race',
-        compute: '/DC0/host/DC0_C0',
-        datastore: 'LocalDS_0',
-        bridge_network: 'VM Network',
-      }),
-    );
-    img = await applied(engine, await engine.plan('image', null, { vch_id: vch.id, reference: `${registry().host}/test/race:v1`, insecure_registry: true }));
+    ({ vch, img } = await vchWithImage(engine, 'vch-race', `${registry().host}/test/race:v1`));
   }, 120_000);
   afterAll(async () => {
     await engine?.close();

@@ -135,7 +135,19 @@ for _ in $(seq 1 180); do
   [ -n "$page" ] && break
   sleep 1
 done
-if [ -n "$page" ]; then echo "curl http://$hostport/ | head -n 1"; echo "$page"; else echo "web-1 did not answer yet (a slow boot?); its port: curl -sk $control"; fi
+if [ -n "$page" ]; then
+  echo "curl http://$hostport/ | head -n 1"
+  echo "$page"
+else
+  # Say why, from what the simulator knows: the guest's state and port, and its log lines.
+  echo "web-1 did not answer over HTTP within 3 minutes (a slow boot?); its port: curl -sk $control"
+  curl -fsSk --max-time 5 "$control" 2>/dev/null | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const g = (JSON.parse(s).guests || []).find((x) => x.name === "web-1");
+      console.log("  the simulator says: " + (g ? JSON.stringify(g) : "web-1 is not running"));
+    });' || true
+  grep -E 'web-1|network ' "$DATA/sim/launcher.log" 2>/dev/null | tail -n 15 | sed 's/^/  /' || true
+fi
 
 step "The vSphere inventory, with each container's process and exit code (vic ls --all)"
 vic ls --all

@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"fmt"
+	"net"
 	"os/exec"
 	"strings"
 	"testing"
@@ -84,4 +86,40 @@ func freePort(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return ports[0].HostPort
+}
+
+// Another process took the host port the runner picked before the guest reported its address:
+// the forward moves to a free port and the guest's published ports say so, instead of publishing
+// nothing (a user's curl then finds no server for minutes).
+func TestForwardEach_GivenTheHostPortTakenMeanwhile_ThenThePortMovesAndIsForwarded(t *testing.T) {
+	qemu, err := exec.LookPath("qemu-system-x86_64")
+	if err != nil {
+		t.Fatalf("this test runs QEMU: %v", err)
+	}
+	n := newNetworks(qemu, t.TempDir(), t.Logf)
+	defer n.close()
+	s, err := n.acquire("VM Network")
+	if err != nil {
+		t.Fatal(err)
+	}
+	squatter, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer squatter.Close()
+	taken := squatter.Addr().(*net.TCPAddr).Port
+	r := &Runner{opts: Options{Logf: t.Logf}, nets: n}
+	g := &guest{name: "web-1", exited: make(chan struct{}), ports: []published{{exposedPort{"tcp", 80}, taken}}, segments: []*segment{s}}
+	r.forwardEach(g, s, append([]published(nil), g.ports...), "10.0.2.15")
+	if len(g.forwarded) != 1 || g.forwarded[0].HostPort == taken || g.ports[0].HostPort != g.forwarded[0].HostPort {
+		t.Fatalf("forwarded %+v, ports %+v: want port 80 forwarded from a port other than the taken %d, and listed", g.forwarded, g.ports, taken)
+	}
+	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", g.forwarded[0].HostPort), 2*time.Second)
+	if err != nil {
+		t.Fatalf("the moved port does not listen: %v", err)
+	}
+	conn.Close()
+	if err := s.unforward(g.forwarded[0]); err != nil {
+		t.Error(err)
+	}
 }

@@ -78,10 +78,14 @@ type guest struct {
 	ports        []published
 	// segments are the networks of its NICs, in order; the first one carries the published ports,
 	// forwarded once the guest reports an address on it.
-	segments  []*segment
-	sockets   []string
-	forwarded bool
-	signals   signalChannel
+	segments []*segment
+	sockets  []string
+	// forwarding is set once the guest reported an address (under Runner.mu); forwarded lists the
+	// ports whose host forwarding is in place, to withdraw when the guest ends.
+	forwarding bool
+	forwarded  []published
+	ended      bool // its QEMU ended (under Runner.mu)
+	signals    signalChannel
 }
 
 // Runner runs the guests of the simulator's powered-on vic VMs.
@@ -595,24 +599,90 @@ func (r *Runner) readStatus(g *guest, status io.Reader) {
 }
 
 // forwardPorts lets the host in to the published ports, through the first NIC's network, once
-// the guest has an address there.
+// the guest has an address there. The monitor work runs on its own, so that status lines keep
+// flowing while it retries.
 func (r *Runner) forwardPorts(g *guest, addresses []string) {
-	if g.forwarded || len(g.ports) == 0 || len(g.segments) == 0 {
+	r.mu.Lock()
+	if g.forwarding || len(g.ports) == 0 || len(g.segments) == 0 {
+		r.mu.Unlock()
 		return
 	}
 	s := g.segments[0]
-	for _, ip := range addresses {
-		if !s.contains(ip) {
-			continue
+	ip := ""
+	for _, a := range addresses {
+		if s.contains(a) {
+			ip = a
+			break
 		}
-		g.forwarded = true
-		for _, p := range g.ports {
-			if err := s.forward(p, ip); err != nil {
-				r.opts.Logf("guest %s (%s): cannot publish %s: %v", g.ref.Value, g.name, p, err)
-			}
-		}
+	}
+	if ip == "" {
+		r.mu.Unlock()
 		return
 	}
+	g.forwarding = true
+	ports := append([]published(nil), g.ports...)
+	r.mu.Unlock()
+	go r.forwardEach(g, s, ports, ip)
+}
+
+// Each published port gets a few tries: the monitor may not answer yet (a loaded host), and
+// another process may have taken the host port between pickHostPorts and now, in which case the
+// port moves to a free one and the VM's extraConfig says where.
+const forwardTries = 8
+
+func (r *Runner) forwardEach(g *guest, s *segment, ports []published, ip string) {
+	moved := false
+	for i := range ports {
+		delay := 100 * time.Millisecond
+		for try := 1; ; try++ {
+			select {
+			case <-g.exited:
+				return
+			default:
+			}
+			err := s.forward(ports[i], ip)
+			if err == nil {
+				r.mu.Lock()
+				ended := g.ended
+				if !ended {
+					g.forwarded = append(g.forwarded, ports[i])
+				}
+				r.mu.Unlock()
+				if ended {
+					// finish has withdrawn the others already; this one would outlive the guest.
+					_ = s.unforward(ports[i])
+					return
+				}
+				break
+			}
+			if try == forwardTries {
+				r.opts.Logf("guest %s (%s): cannot publish %s after %d tries: %v", g.ref.Value, g.name, ports[i], try, err)
+				break
+			}
+			r.opts.Logf("guest %s (%s): publishing %s, try %d: %v", g.ref.Value, g.name, ports[i], try, err)
+			if strings.Contains(strings.ToLower(err.Error()), "could not set up host forwarding rule") {
+				if fresh, perr := pickHostPorts([]exposedPort{ports[i].exposedPort}); perr == nil {
+					ports[i] = fresh[0]
+					moved = true
+				}
+			}
+			time.Sleep(delay)
+			if delay < 2*time.Second {
+				delay *= 2
+			}
+		}
+	}
+	if !moved {
+		return
+	}
+	r.mu.Lock()
+	g.ports = ports
+	r.mu.Unlock()
+	texts := make([]string, len(ports))
+	for i, p := range ports {
+		texts[i] = p.String()
+	}
+	setExtraConfig(g.ref, map[string]string{publishedKey: strings.Join(texts, ",")})
 }
 
 // finish records that the guest's QEMU ended. A guest that ended on its own (it powered off,
@@ -628,6 +698,7 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	}
 	stoppedByUs := g.stopping
 	exitReported := g.exitReported
+	g.ended = true
 	r.mu.Unlock()
 	if state != nil {
 		r.opts.Logf("guest %s (%s): QEMU pid %d ended (%s)%s", g.ref.Value, g.name, g.pid, state, g.stderr.suffix())
@@ -639,8 +710,11 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 		markKilledIfRunning(g.ref)
 	}
 	// After the model: the network may take a moment to go, and the VM is off already.
-	if g.forwarded && len(g.segments) > 0 {
-		for _, p := range g.ports {
+	r.mu.Lock()
+	forwarded := g.forwarded
+	r.mu.Unlock()
+	if len(g.segments) > 0 {
+		for _, p := range forwarded {
 			if err := g.segments[0].unforward(p); err != nil {
 				r.opts.Logf("guest %s (%s): cannot withdraw %s: %v", g.ref.Value, g.name, p, err)
 			}

@@ -65,7 +65,8 @@ export function checkPeer(socket: TLSSocket, trust: TlsTrust, host: string): Tls
   const reason = socket.authorizationError instanceof Error ? socket.authorizationError.message : String(socket.authorizationError);
   return new TlsTrustError(
     `TLS certificate of ${host} is not trusted (${reason}, checked against ${describeTrust(trust)}); ` +
-      `pin it with thumbprint "${actual ?? '?'}", give its CA with caFile, or set insecure only for a test bed`,
+      `pin it with thumbprint = "${actual ?? '?'}" (VSPHERE_THUMBPRINT), give its CA with ca_file (VSPHERE_CA_FILE), ` +
+      'or set allow_unverified_ssl (VSPHERE_ALLOW_UNVERIFIED_SSL) only for a test bed',
     actual,
   );
 }

@@ -86,6 +86,8 @@ describe('vSphere session and transport against vcsim', () => {
     expect(err).toBeInstanceOf(TlsVerificationError);
     expect(err.message).toMatch(/not trusted/);
     expect(err.message).toContain(normalizeThumbprint(sim().thumbprint ?? ''));
+    // What to do, in the names the user sets: the provider attributes and their environment variables.
+    expect(err.message).toMatch(/thumbprint = ".*" \(VSPHERE_THUMBPRINT\).*ca_file \(VSPHERE_CA_FILE\).*allow_unverified_ssl \(VSPHERE_ALLOW_UNVERIFIED_SSL\)/);
   });
 
   it('GIVEN a wrong pinned thumbprint WHEN connecting THEN it is refused, naming expected and actual', async () => {

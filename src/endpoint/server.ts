@@ -46,6 +46,7 @@ import { EventLog, type DockerEvent } from './events';
 import { IMAGE_FILTERS, filterImages, filterNetworks, labelMatches, refuseUnknownFilters, type NetworkRow } from './listing-filters';
 import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
+import { dockerStats } from './stats';
 import { DockerVolumes, parseBinds, type MountSpec } from './volumes';
 
 export interface EndpointOptions {
@@ -129,7 +130,6 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/commit$/, 'docker commit', 'build a new image from a Dockerfile and pull it'],
   [/^\/containers\/[^/]+\/(pause|unpause)$/, 'docker pause and unpause', 'stop and start the container'],
   [/^\/containers\/[^/]+\/top$/, 'docker top', 'a container VM runs one process: see it with docker ps or docker inspect'],
-  [/^\/containers\/[^/]+\/stats$/, 'docker stats', "read the container VM's performance charts in the vSphere Client"],
   [/^\/containers\/[^/]+\/update$/, 'docker update', 'change cpus or memory_mb in the IaC spec, or re-create the container'],
   [/^\/containers\/[^/]+\/resize$/, 'a TTY', 'run without -t'],
   [/^\/containers\/[^/]+\/changes$/, 'docker diff', "look at the container's writable disk, a VMDK in the VCH's datastore, with vSphere's tools"],
@@ -361,6 +361,7 @@ export class DockerEndpoint {
       if (method === 'POST' && action === 'wait') return this.waitContainer(id, query, req, res);
       if (method === 'POST' && action === 'rename') return this.renameContainer(id, query, res);
       if (method === 'GET' && action === 'logs') return this.logs(id, query, req, res);
+      if (method === 'GET' && action === 'stats') return this.stats(id, query, req, res);
       if (method === 'POST' && action === 'attach') {
         throw badRequest('attach needs an upgraded connection (Connection: Upgrade, Upgrade: tcp)');
       }
@@ -971,6 +972,39 @@ export class DockerEndpoint {
 
   // ---------------------------------------------------------------------------------------------
   // Output: logs and attach, from the VM's console file
+
+  /**
+   * `docker stats`: one sample (stream=false) or one a second until the client leaves (the
+   * default), each a read of the VM's quick stats (src/endpoint/stats.ts).
+   */
+  private async stats(ref: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const engine = this.command();
+    const vm = await this.findContainer(ref, engine);
+    const subject = { id: containerId(vm), name: String(vm.name ?? '') };
+    const moid = String(vm.moid ?? '');
+    const sample = async () => {
+      const usage = await engine.readContainerUsage(moid);
+      return usage ? dockerStats(subject, usage, new Date()) : undefined;
+    };
+    const stream = !(query.get('stream') === '0' || query.get('stream') === 'false');
+    if (!stream) {
+      const one = await sample();
+      if (!one) throw notFound(`No such container: ${ref}`);
+      return sendJson(res, 200, one);
+    }
+    let gone = false;
+    req.on('close', () => (gone = true));
+    res.on('close', () => (gone = true));
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    while (!gone && !this.closed) {
+      const next = await sample();
+      // The container VM went away (docker rm from another client): the stream ends, as docker's does.
+      if (!next || gone) break;
+      res.write(`${JSON.stringify(next)}\n`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    res.end();
+  }
 
   private async logs(ref: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const flag = (k: string) => query.get(k) === '1' || query.get(k) === 'true';

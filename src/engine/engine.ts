@@ -6,6 +6,7 @@ import { Attrs, ConnectionSettings, Problem, ResourceType, UNKNOWN, containsUnkn
 import { VOLATILE, isLastingMemo, type Lifecycle, type LifecycleContext } from '../resources/lifecycle';
 import { InventorySnapshot, takeSnapshot } from '../resources/snapshot';
 import { listManaged, type ManagedInventory } from '../resources/managed-inventory';
+import { readVmUsage, type VmUsage } from '../resources/vm-usage';
 import { VimClient, isNotFound, withTaskCancellation, type SoapLogger } from '../vsphere';
 import { readDatastoreFileFrom } from '../vsphere/datastore-http';
 import { IdentityClaims } from './claims';
@@ -385,6 +386,10 @@ export class VsphereEngine implements Engine {
       if (isNotFound(err)) return { data: Buffer.alloc(0), size: 0 };
       throw err;
     }
+  }
+
+  readContainerUsage(moid: string): Promise<VmUsage | null> {
+    return readVmUsage(this.client, moid);
   }
 
   async readDataSource(type: ResourceType, config: Attrs): Promise<Attrs> {

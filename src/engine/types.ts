@@ -3,6 +3,7 @@
  * Front ends translate to and from these shapes; they decide nothing themselves.
  */
 import { AttrPath, Attrs, Problem, ResourceType, Value } from '../resources';
+import type { VmUsage } from '../resources/vm-usage';
 import type { LookupKey } from '../resources/lifecycle';
 import type { ManagedInventory } from '../resources/managed-inventory';
 
@@ -122,6 +123,11 @@ export interface Engine {
    * never ran has no console file yet: that reads as empty.
    */
   readContainerConsole(datacenter: string, vmPath: string, from: number): Promise<{ data: Buffer; size: number }>;
+  /**
+   * What the container VM `moid` uses now (quick stats: CPU MHz, active memory, uptime) and may use,
+   * in one round trip; `docker stats` is built on it. null when the VM is gone.
+   */
+  readContainerUsage(moid: string): Promise<VmUsage | null>;
   /** Data sources: look an existing object up. */
   readDataSource(type: ResourceType, config: Attrs): Promise<Attrs>;
   /**

@@ -12,6 +12,7 @@ export { migrateState, StateVersionError } from './migrate';
 export { OutputLineReader, parseOutputLine, consoleLogPath, CONSOLE_FILE, type OutputLine } from './console-log';
 export * from './connection';
 export { dataSourceSchema } from './data-source';
+export type { VmUsage } from './vm-usage';
 // Reading an image reference is pure text work: front ends (the Docker endpoint) match names with it.
 export { parseImageReference, formatImageReference, type ImageReference } from '../images/reference';
 export { virtualContainerHost, image, volume, containerVm };

@@ -84,7 +84,8 @@ type guest struct {
 	// ports whose host forwarding is in place, to withdraw when the guest ends.
 	forwarding bool
 	forwarded  []published
-	ended      bool // its QEMU ended (under Runner.mu)
+	ended      bool      // its QEMU ended (under Runner.mu)
+	cpu        cpuSample // its QEMU's CPU time at the last quick stats (under Runner.mu)
 	signals    signalChannel
 }
 
@@ -290,6 +291,7 @@ func (r *Runner) loop() {
 			r.reconcile(ref)
 		}
 		r.startQueued()
+		r.updateQuickStats()
 	}
 }
 
@@ -709,6 +711,7 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	if !exitReported && !neverStarted {
 		markKilledIfRunning(g.ref)
 	}
+	clearQuickStats(g.ref)
 	// After the model: the network may take a moment to go, and the VM is off already.
 	r.mu.Lock()
 	forwarded := g.forwarded

@@ -364,7 +364,24 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** What a shell reports for a process that SIGPIPE ended: 128 + 13. */
+export const EXIT_CLOSED_PIPE = 141;
+
+/**
+ * A reader that went away (`vic ls | head -1`) ends vic as SIGPIPE ends other Unix tools: quietly,
+ * with status 141. Node ignores SIGPIPE, so the write fails with EPIPE instead, which the stream
+ * emits as an 'error' event: unhandled, that printed a stack.
+ */
+export function exitQuietlyOnClosedPipe(stream: NodeJS.WritableStream, exit: (code: number) => void = (code) => process.exit(code)): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    exit(EXIT_CLOSED_PIPE);
+  });
+}
+
 if (require.main === module) {
+  exitQuietlyOnClosedPipe(process.stdout);
+  exitQuietlyOnClosedPipe(process.stderr);
   runCli(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

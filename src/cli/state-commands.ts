@@ -4,7 +4,6 @@
  * Terraform provider's ImportResourceState; `state rm` forgets an object and never touches vSphere.
  */
 import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
 import { addressOf, referencesOf, type Engine, type StackState, type StateEntry } from '../engine';
 import { declarationFor, nearestName, type ConnectionSettings } from '../resources';
 import { CliError, EXIT, type CliContext } from './context';
@@ -110,7 +109,7 @@ export async function importCommand(ctx: CliContext, options: ImportOptions, set
     ctx.out(`${options.address}: Import complete [id=${String(attrs.id)}]\n`);
     ctx.out(
       `\n${s.green(s.bold('Import successful!'))} ${options.address} is now in the state (${statePath}) and managed by vic.\n` +
-        `Nothing in vSphere changed. Run vic plan -f ${relative(process.cwd(), options.file) || options.file} to see how the object differs from the spec.\n`,
+        `Nothing in vSphere changed. Run vic plan -f ${options.file} to see how the object differs from the spec.\n`,
     );
     return EXIT.ok;
   } finally {
@@ -154,7 +153,7 @@ export async function stateRmCommand(ctx: CliContext, options: StateRmOptions): 
         EXIT.usage,
       );
     }
-    const declared = options.file && !options.state ? new Set(loadDeclared(options.file)) : new Set<string>();
+    const declared = new Set(options.file ? loadDeclared(options.file) : []);
     const remaining: Record<string, StateEntry> = { ...state.resources };
     const verb = options.dryRun ? 'Would remove' : 'Removed';
     for (const address of new Set(options.addresses)) {

@@ -2,8 +2,9 @@
 
 /**
  * The candidate closest to `word` by edit distance (insertions, deletions, substitutions), when it
- * is close enough to be a typo: at most 2 edits, or a third of the word's length for long words.
- * Undefined when nothing is that close, so an unrelated name is never suggested.
+ * is close enough to be a typo: at most 2 edits, or a third of the word's length for long words,
+ * and fewer edits than the word has letters ("vm" is not a typo of "id"). Undefined when nothing
+ * is that close, so an unrelated name is never suggested.
  */
 export function nearestName(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
@@ -15,7 +16,7 @@ export function nearestName(word: string, candidates: Iterable<string>): string 
       best = c;
     }
   }
-  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  return bestD <= Math.max(2, Math.floor(word.length / 3)) && bestD < word.length ? best : undefined;
 }
 
 /** ` Did you mean "image"?` when a known name is near `word`; empty otherwise. */

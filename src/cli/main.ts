@@ -172,6 +172,67 @@ export function buildProgram(exit: { code: number }): Command {
 
   addConnectionOptions(
     program
+      .command('import')
+      .description('adopt an existing vSphere object (VCH, image, volume, container VM) into the state of a resource the spec declares')
+      .argument('<address>', 'the resource in the spec, e.g. container_vm.web')
+      .argument(
+        '<id>',
+        'the object: a VCH by pool MOID or inventory path, an image as <vch_id>/<digest>, a volume by datastore path, a container VM by BIOS UUID, MOID or inventory path',
+      )
+      .requiredOption('-f, --file <spec.yaml>', 'the spec')
+      .option('--state <path>', 'the state file (default: .vic/state.json beside the spec)')
+      .addOption(lockTimeout())
+      .exitOverride(),
+  ).action(async (address: string, id: string, opts: Record<string, unknown>, cmd: Command) => {
+    const { importCommand } = await import('./state-commands');
+    const options = { file: String(opts.file), state: opts.state as string | undefined, address, id, lockTimeoutMs: opts.lockTimeout as number | undefined };
+    exit.code = await importCommand(ctxOf(cmd), options, connectionFromOptions(opts));
+  });
+
+  const state = program
+    .command('state')
+    .description('read or edit the state of a spec by hand: list what it holds, forget an object (vSphere keeps it)')
+    .exitOverride();
+  state
+    .command('list')
+    .description('the addresses in the state, one a line (no vSphere connection)')
+    .argument('[filter...]', 'only these addresses, or the addresses of these resource types')
+    .option('-f, --file <spec.yaml>', 'the state beside this spec')
+    .option('--state <path>', 'this state file')
+    .option('--json', 'machine-readable output on stdout, with each id')
+    .exitOverride()
+    .action(async (filters: string[], opts: Record<string, unknown>, cmd: Command) => {
+      const { stateListCommand } = await import('./state-commands');
+      exit.code = stateListCommand(ctxOf(cmd), {
+        file: opts.file as string | undefined,
+        state: opts.state as string | undefined,
+        filters,
+        json: opts.json === true,
+      });
+    });
+  state
+    .command('rm')
+    .description('forget resources: they leave the state, their vSphere objects stay as they are (no vSphere connection)')
+    .argument('<address...>', 'the resources, e.g. container_vm.web')
+    .option('-f, --file <spec.yaml>', 'the state beside this spec')
+    .option('--state <path>', 'this state file')
+    .option('--dry-run', 'say what would be removed, and change nothing')
+    .addOption(lockTimeout())
+    .exitOverride()
+    .action(async (addresses: string[], opts: Record<string, unknown>, cmd: Command) => {
+      const { stateRmCommand } = await import('./state-commands');
+      const options = {
+        file: opts.file as string | undefined,
+        state: opts.state as string | undefined,
+        addresses,
+        dryRun: opts.dryRun === true,
+        lockTimeoutMs: opts.lockTimeout as number | undefined,
+      };
+      exit.code = await stateRmCommand(ctxOf(cmd), options);
+    });
+
+  addConnectionOptions(
+    program
       .command('logs')
       .description("a container's output (stdout and stderr apart), from its VM's console file")
       .argument('<name>', 'the container VM')
@@ -364,7 +425,24 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** What a shell reports for a process that SIGPIPE ended: 128 + 13. */
+export const EXIT_CLOSED_PIPE = 141;
+
+/**
+ * A reader that went away (`vic ls | head -1`) ends vic as SIGPIPE ends other Unix tools: quietly,
+ * with status 141. Node ignores SIGPIPE, so the write fails with EPIPE instead, which the stream
+ * emits as an 'error' event: unhandled, that printed a stack.
+ */
+export function exitQuietlyOnClosedPipe(stream: NodeJS.WritableStream, exit: (code: number) => void = (code) => process.exit(code)): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    exit(EXIT_CLOSED_PIPE);
+  });
+}
+
 if (require.main === module) {
+  exitQuietlyOnClosedPipe(process.stdout);
+  exitQuietlyOnClosedPipe(process.stderr);
   runCli(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { addressOf, referencesOf, validateStack, type StackResource } from '../engine';
-import { AttrPath, Attrs, UNKNOWN, Value, declarationFor, declarations, formatPath, validateAttrs, type ResourceType } from '../resources';
+import { AttrPath, Attrs, UNKNOWN, Value, declarationFor, didYouMean, declarations, formatPath, validateAttrs, type ResourceType } from '../resources';
 
 export interface SpecProblem {
   readonly file: string;
@@ -113,7 +113,8 @@ function collectResources(file: string, root: YAMLMap, lineAt: LineAt, problems:
     const typeKey = keyOf(typePair.key);
     const typeLine = lineAt(typePair.key as Node);
     if (!types.includes(typeKey)) {
-      problems.push({ file, line: typeLine, path: [], message: `unknown resource type "${typeKey}"; use one of ${types.join(', ')}` });
+      const near = didYouMean(typeKey, types);
+      problems.push({ file, line: typeLine, path: [], message: `unknown resource type "${typeKey}"; use one of ${types.join(', ')}${near ? `.${near}` : ''}` });
       continue;
     }
     const byName = typePair.value;

@@ -9,7 +9,21 @@
  * replacement destroys first, in two steps: its delete runs with the deletes (after the dependents
  * replaced with it let go of the old object), its create with the creates (before theirs).
  */
-import { Attrs, Problem, ResourceType, UNKNOWN, Value, containsUnknown, declarationFor, declarations, formatPath, isUnknown } from '../resources';
+import {
+  AttrPath,
+  Attrs,
+  Problem,
+  ResourceType,
+  UNKNOWN,
+  Value,
+  containsUnknown,
+  declarationFor,
+  declarations,
+  formatPath,
+  isUnknown,
+  didYouMean,
+  nearestName,
+} from '../resources';
 import { identityKey } from './claims';
 import { runScheduled } from './scheduler';
 import { Action, ApplyOptions, Engine, PlannedChange, ProgressEvent, ResourceError } from './types';
@@ -88,6 +102,66 @@ export function referencesOf(config: Value): Address[] {
   return [...out];
 }
 
+/** One `${type.name.attribute}` in a config, and the attribute path of the string that holds it. */
+export interface Reference {
+  readonly path: AttrPath;
+  /** As written, e.g. `${image.busybox.id}`. */
+  readonly text: string;
+  readonly type: string;
+  readonly name: string;
+  readonly attribute: string;
+}
+
+/** Every reference in a config, with where it is; one entry per place and text. */
+export function referencesIn(config: Attrs): Reference[] {
+  const out = new Map<string, Reference>();
+  const walk = (v: Value, path: AttrPath): void => {
+    if (typeof v === 'string') {
+      for (const m of v.matchAll(REF)) out.set(`${formatPath(path)} ${m[0]}`, { path, text: m[0], type: m[1], name: m[2], attribute: m[3] });
+    } else if (Array.isArray(v)) v.forEach((e, i) => walk(e, [...path, i]));
+    else if (v && typeof v === 'object' && !isUnknown(v)) for (const [k, e] of Object.entries(v)) walk(e, [...path, k]);
+  };
+  for (const [k, v] of Object.entries(config)) walk(v, [k]);
+  return [...out.values()];
+}
+
+/**
+ * What is wrong with a reference in a spec that declares `declared` (address → type), if anything:
+ * a resource the spec does not declare, or an attribute its type does not have. The problem names
+ * the nearest reference that would be right, when every part of it is a likely typo.
+ */
+function referenceProblem(from: Address, ref: Reference, declared: ReadonlyMap<Address, string>): StackProblem | undefined {
+  const types = declarations.map((d) => d.type as string);
+  const target = `${ref.type}.${ref.name}`;
+  const attributesOf = (type: string) => Object.keys(declarationFor(type).schema);
+  if (declared.has(target)) {
+    const attributes = attributesOf(ref.type);
+    if (attributes.includes(ref.attribute)) return undefined;
+    const near = nearestName(ref.attribute, attributes);
+    return {
+      address: from,
+      path: ref.path,
+      severity: 'error',
+      summary: 'Reference to an unknown attribute',
+      detail: `${from} refers to ${ref.text}, but ${ref.type} has no attribute "${ref.attribute}".${near ? ` Did you mean \${${target}.${near}}?` : ''} Its attributes: ${attributes.join(', ')}.`,
+    };
+  }
+  // The nearest right reference: each wrong part replaced by its nearest known value.
+  const type = types.includes(ref.type) ? ref.type : nearestName(ref.type, types);
+  const namesOfType = [...declared].filter(([, t]) => t === type).map(([a]) => a.slice(a.indexOf('.') + 1));
+  const name = type === undefined ? undefined : namesOfType.includes(ref.name) ? ref.name : nearestName(ref.name, namesOfType);
+  const attribute =
+    type === undefined ? undefined : attributesOf(type).includes(ref.attribute) ? ref.attribute : nearestName(ref.attribute, attributesOf(type));
+  const suggestion = type && name && attribute ? `\${${type}.${name}.${attribute}}` : undefined;
+  return {
+    address: from,
+    path: ref.path,
+    severity: 'error',
+    summary: 'Reference to an undeclared resource',
+    detail: `${from} refers to ${target}, which the spec does not declare.${suggestion ? ` Did you mean ${suggestion}?` : ''} Known: ${[...declared.keys()].join(', ') || 'none'}.`,
+  };
+}
+
 /** Replaces references with values from state; a reference to something not applied yet is UNKNOWN. */
 function resolveRefs(v: Value, state: StackState): Value {
   if (typeof v === 'string') {
@@ -123,7 +197,7 @@ export function validateStack(resources: readonly StackResource[]): StackProblem
         path: [],
         severity: 'error',
         summary: 'Unknown resource type',
-        detail: `"${r.type}" is not a resource type; use one of ${types.join(', ')}.`,
+        detail: `"${r.type}" is not a resource type; use one of ${types.join(', ')}.${didYouMean(r.type, types)}`,
       });
       continue;
     }
@@ -137,18 +211,17 @@ export function validateStack(resources: readonly StackResource[]): StackProblem
       });
     addresses.add(address);
   }
+  const declared = new Map(resources.filter((r) => types.includes(r.type)).map((r) => [addressOf(r), r.type as string]));
   for (const r of resources) {
     const address = addressOf(r);
-    for (const ref of referencesOf(r.config)) {
-      if (!addresses.has(ref)) {
-        problems.push({
-          address,
-          path: [],
-          severity: 'error',
-          summary: 'Reference to an undeclared resource',
-          detail: `${address} refers to ${ref}, which the spec does not declare. Known: ${[...addresses].join(', ') || 'none'}.`,
-        });
-      }
+    const reported = new Set<string>();
+    for (const ref of referencesIn(r.config)) {
+      const problem = referenceProblem(address, ref, declared);
+      // One problem per undeclared resource (or unknown attribute) of a resource, where it is first written.
+      const key = problem?.summary === 'Reference to an undeclared resource' ? `${ref.type}.${ref.name}` : ref.text;
+      if (!problem || reported.has(key)) continue;
+      reported.add(key);
+      problems.push(problem);
     }
   }
   // Resources whose identities are equal (a container VM's VCH and name) would fight over one object.

@@ -3,6 +3,7 @@
  * each attribute's own validators. Collects every problem with its attribute path; never throws.
  */
 import { problem } from './validators';
+import { nearestName } from './nearest-name';
 import { AttrPath, AttrType, Attrs, Problem, Schema, Validator, Value, containsUnknown, formatPath, isUnknown, typeName } from './schema';
 
 export interface Validated {
@@ -93,7 +94,7 @@ export function validateAttrs(schema: Schema, input: Attrs, base: AttrPath = [])
   for (const key of Object.keys(input)) {
     if (!(key in schema)) {
       const path = [...base, key];
-      const near = closest(key, names);
+      const near = nearestName(key, names);
       problems.push(
         problem(
           path,
@@ -142,32 +143,4 @@ export function validateAttrs(schema: Schema, input: Attrs, base: AttrPath = [])
   for (const [name, v] of Object.entries(attrs)) if (!typeFailed.has(name) && !containsUnknown(v)) siblings[name] = v;
   for (const { path, value, checks } of toCheck) for (const check of checks) problems.push(...check(value, path, siblings));
   return { attrs, problems };
-}
-
-/** Damerau-less edit distance, enough to suggest "memory_mb" for "memroy_mb". */
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = distance(word, c);
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
 }

@@ -58,7 +58,7 @@ describe('spec loading', () => {
       expect.stringMatching(/^bad-spec\.yaml:6: virtual_container_host\.demo\.colour: An argument named "colour" is not expected here\./),
       expect.stringMatching(/^bad-spec\.yaml:16: container_vm\.web\.memory_mb: memory_mb must be number, got string "lots"/),
       expect.stringMatching(
-        /^bad-spec\.yaml:18: container_vm\.worker: container_vm\.worker refers to virtual_container_host\.other, which the spec does not declare/,
+        /^bad-spec\.yaml:19: container_vm\.worker\.vch_id: container_vm\.worker refers to virtual_container_host\.other, which the spec does not declare/,
       ),
       expect.stringMatching(/^bad-spec\.yaml:22: container_vm\.worker\.memory_mb: memory_mb = 130 is not a multiple of 4 MB/),
       expect.stringMatching(/^bad-spec\.yaml:24: container_vm\.worker\.env\.1BAD: .*not a valid environment variable name/),
@@ -76,6 +76,11 @@ describe('spec loading', () => {
       'an unknown resource type',
       'virtual_machine:\n  a: {}\n',
       /^spec\.yaml:1: unknown resource type "virtual_machine"; use one of virtual_container_host, image, volume, container_vm$/,
+    ],
+    [
+      'a misspelt resource type',
+      'imag:\n  a: {}\n',
+      /^spec\.yaml:1: unknown resource type "imag"; use one of virtual_container_host, image, volume, container_vm\. Did you mean "image"\?$/,
     ],
     ['a list at the top', '- a\n', /^spec\.yaml:1: the spec must be a map of resource types/],
     ['an empty file', '', /^spec\.yaml:1: the spec is empty/],
@@ -95,6 +100,60 @@ describe('spec loading', () => {
     const problems = problemsOf(text);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(expected);
+  });
+
+  describe('references with a typo', () => {
+    const spec = (vchRef: string, imageRef: string) =>
+      [
+        'virtual_container_host:',
+        '  demo: { name: vch-demo, compute: /DC0/host/DC0_C0, datastore: LocalDS_0 }',
+        'image:',
+        '  busybox: { vch_id: "${virtual_container_host.demo.id}", reference: "r.example/busybox:1" }',
+        'container_vm:',
+        '  web:',
+        `    vch_id: ${vchRef}`,
+        `    image_id: ${imageRef}`,
+        '    name: web-1',
+      ].join('\n');
+
+    it.each([
+      [
+        'a misspelt resource name',
+        spec('${virtual_container_host.demo.id}', '${image.busybx.id}'),
+        /^spec\.yaml:8: container_vm\.web\.image_id: container_vm\.web refers to image\.busybx, which the spec does not declare\. Did you mean \$\{image\.busybox\.id\}\? Known: virtual_container_host\.demo, image\.busybox, container_vm\.web\.$/,
+      ],
+      [
+        'a misspelt attribute',
+        spec('${virtual_container_host.demo.idd}', '${image.busybox.id}'),
+        /^spec\.yaml:7: container_vm\.web\.vch_id: container_vm\.web refers to \$\{virtual_container_host\.demo\.idd\}, but virtual_container_host has no attribute "idd"\. Did you mean \$\{virtual_container_host\.demo\.id\}\? Its attributes: id, name, /,
+      ],
+      [
+        'a misspelt type inside a reference',
+        spec('${virtual_container_host.demo.id}', '"${imag.busybox.id}"'),
+        /^spec\.yaml:8: container_vm\.web\.image_id: container_vm\.web refers to imag\.busybox, which the spec does not declare\. Did you mean \$\{image\.busybox\.id\}\?/,
+      ],
+      [
+        'every part misspelt at once',
+        spec('${virtual_container_host.demo.id}', '"${imgae.busybx.idd}"'),
+        /^spec\.yaml:8: container_vm\.web\.image_id: container_vm\.web refers to imgae\.busybx, which the spec does not declare\. Did you mean \$\{image\.busybox\.id\}\?/,
+      ],
+      [
+        'a reference to something far from every declared name',
+        spec('${virtual_container_host.demo.id}', '${image.nginx.id}'),
+        /^spec\.yaml:8: container_vm\.web\.image_id: container_vm\.web refers to image\.nginx, which the spec does not declare\. Known: [^?]*$/,
+      ],
+    ])('GIVEN %s WHEN parsed THEN the problem is at its attribute and names the nearest right reference', (_what, text, expected) => {
+      const problems = problemsOf(text);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(expected);
+    });
+
+    it('GIVEN a reference inside a longer string and a list WHEN misspelt THEN its own path and line are named', () => {
+      const text = `${spec('${virtual_container_host.demo.id}', '${image.busybox.id}')}\n    command: [sh, -c, "echo \${image.busybox.digets}"]\n`;
+      expect(problemsOf(text)).toEqual([
+        expect.stringMatching(/^spec\.yaml:10: container_vm\.web\.command\[2\]: .*Did you mean \$\{image\.busybox\.digest\}\?/),
+      ]);
+    });
   });
 
   it('GIVEN a missing file WHEN loaded THEN the error names the file', () => {

@@ -94,6 +94,22 @@ describe('vic plan/apply/destroy', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('GIVEN typos in references and in a resource type WHEN planning THEN exit 2, each at its line with the nearest right spelling', async () => {
+    const typos = join(__dirname, '../fixtures/cli/typo-spec.yaml');
+    const run = await vic('plan', '-f', typos);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      `${typos}:13: container_vm.web.vch_id: container_vm.web refers to \${virtual_container_host.demo.idd}, but virtual_container_host has no attribute "idd". Did you mean \${virtual_container_host.demo.id}?`,
+    );
+    expect(run.stderr).toContain(
+      `${typos}:14: container_vm.web.image_id: container_vm.web refers to image.busybx, which the spec does not declare. Did you mean \${image.busybox.id}?`,
+    );
+    expect(run.stderr).toContain(
+      `${typos}:16: unknown resource type "contianer_vm"; use one of virtual_container_host, image, volume, container_vm. Did you mean "container_vm"?`,
+    );
+  });
+
   it('GIVEN a fresh spec WHEN planned THEN four creates, exit 0 (2 with --detailed-exitcode), and --json agrees', async () => {
     const run = await vic('plan', '-f', specFile);
     expect(run).toMatchObject({ code: 0, stderr: '' });

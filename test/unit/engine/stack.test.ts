@@ -16,6 +16,36 @@ describe('validateStack', () => {
       [{ type: 'vm' as never, name: 'x', config: {} }],
       ['"vm" is not a resource type; use one of virtual_container_host, image, volume, container_vm.'],
     ],
+    [
+      'a misspelt type',
+      [{ type: 'imgae' as never, name: 'x', config: {} }],
+      ['"imgae" is not a resource type; use one of virtual_container_host, image, volume, container_vm. Did you mean "image"?'],
+    ],
+    [
+      'a misspelt resource name in a reference',
+      [vch, vm('a', 'a', '${virtual_container_host.dmeo.id}')],
+      [
+        'container_vm.a refers to virtual_container_host.dmeo, which the spec does not declare. Did you mean ${virtual_container_host.demo.id}? Known: virtual_container_host.demo, container_vm.a.',
+      ],
+    ],
+    [
+      'a misspelt attribute in a reference',
+      [vch, vm('a', 'a', '${virtual_container_host.demo.idd}')],
+      [
+        expect.stringMatching(
+          /^container_vm\.a refers to \$\{virtual_container_host\.demo\.idd\}, but virtual_container_host has no attribute "idd"\. Did you mean \$\{virtual_container_host\.demo\.id\}\? Its attributes: id, /,
+        ),
+      ],
+    ],
+    [
+      'an attribute no name is near',
+      [vch, vm('a', 'a', '${virtual_container_host.demo.everything}')],
+      [
+        expect.stringMatching(
+          /^container_vm\.a refers to \$\{virtual_container_host\.demo\.everything\}, but virtual_container_host has no attribute "everything"\. Its attributes: /,
+        ),
+      ],
+    ],
     ['a duplicate address', [vch, vm('a'), vm('a', 'other')], ['container_vm.a is declared twice; give each resource its own name.']],
     ['an undeclared reference', [vm('a')], ['container_vm.a refers to virtual_container_host.demo, which the spec does not declare. Known: container_vm.a.']],
     [

@@ -1,0 +1,191 @@
+/**
+ * `vic import`, `vic state list` and `vic state rm`: the state file edited by hand, as Terraform's
+ * `import` and `state` commands do. An import reads the object through the same engine path as the
+ * Terraform provider's ImportResourceState; `state rm` forgets an object and never touches vSphere.
+ */
+import { existsSync } from 'node:fs';
+import { addressOf, referencesOf, type Engine, type StackState, type StateEntry } from '../engine';
+import { declarationFor, nearestName, type ConnectionSettings } from '../resources';
+import { CliError, EXIT, type CliContext } from './context';
+import { loadSpec } from './spec';
+import { defaultStatePath, lockState, readState, writeState } from './state-file';
+
+export interface StateLocation {
+  /** The spec, whose state is `.vic/state.json` beside it unless `state` says otherwise. */
+  readonly file?: string;
+  readonly state?: string;
+}
+
+export interface ImportOptions {
+  readonly file: string;
+  readonly state?: string;
+  readonly address: string;
+  readonly id: string;
+  readonly lockTimeoutMs?: number;
+}
+
+export interface StateRmOptions extends StateLocation {
+  readonly addresses: readonly string[];
+  readonly dryRun?: boolean;
+  readonly lockTimeoutMs?: number;
+}
+
+function statePathOf(command: string, where: StateLocation): string {
+  if (where.state) return where.state;
+  if (where.file) return defaultStatePath(where.file);
+  throw new CliError(`vic ${command} needs -f <spec.yaml> or --state <path>`, EXIT.usage);
+}
+
+/** ` Did you mean container_vm.web?` when an address near `address` is among `known`. */
+function nearestAddress(address: string, known: Iterable<string>): string {
+  const near = nearestName(address, known);
+  return near ? ` Did you mean ${near}?` : '';
+}
+
+function idOf(entry: StateEntry): string {
+  return String(entry.attrs.id ?? '');
+}
+
+/**
+ * Adopts an existing vSphere object into the spec's state under `address`, which the spec must
+ * declare and the state must not hold yet. Nothing in vSphere changes; the next plan compares the
+ * object with the spec.
+ */
+export async function importCommand(ctx: CliContext, options: ImportOptions, settings: ConnectionSettings): Promise<number> {
+  const spec = loadSpec(options.file);
+  const resource = spec.resources.find((r) => addressOf(r) === options.address);
+  if (!resource) {
+    const declared = spec.resources.map(addressOf);
+    throw new CliError(
+      `${options.address} is not declared in ${options.file}, so there is nothing to import it into.${nearestAddress(options.address, declared)} ` +
+        `Declare it in the spec first (with the attributes the object has), then import again. Declared: ${declared.join(', ') || 'none'}.`,
+      EXIT.usage,
+    );
+  }
+  const statePath = options.state ?? defaultStatePath(options.file);
+  const release = await lockState(statePath, { timeoutMs: options.lockTimeoutMs, command: 'vic import' });
+  try {
+    const state = readState(statePath);
+    const held = state.resources[options.address];
+    if (held) {
+      throw new CliError(
+        `${options.address} is already in the state ${statePath} (id ${idOf(held)}); vic manages one object per address. ` +
+          `To adopt "${options.id}" there instead, forget the one it holds first: vic state rm ${options.address}`,
+        EXIT.usage,
+      );
+    }
+    ctx.out(`${options.address}: Importing from ID "${options.id}"...\n`);
+    const { connectEngine } = await import('../engine');
+    const engine: Engine = await connectEngine(settings);
+    let attrs;
+    try {
+      attrs = await engine.importState(resource.type, options.id);
+    } catch (err) {
+      throw new CliError(
+        `cannot import ${options.address} from ID "${options.id}": ${err instanceof Error ? err.message : String(err)}\nNothing was changed: check the ID (vic ls --all lists what vic-iac made, with ids).`,
+        EXIT.failure,
+      );
+    } finally {
+      await engine.close();
+    }
+    // Two addresses over one object would each plan its changes, and a destroy would delete it twice.
+    const twin = Object.entries(state.resources).find(([, e]) => e.type === resource.type && idOf(e) === String(attrs.id));
+    if (twin) {
+      throw new CliError(
+        `cannot import ${options.address} from ID "${options.id}": that object (id ${String(attrs.id)}) is already in the state as ${twin[0]}. ` +
+          `To move it, run vic state rm ${twin[0]}, then import again.`,
+        EXIT.usage,
+      );
+    }
+    const entry: StateEntry = {
+      type: resource.type,
+      name: resource.name,
+      schemaVersion: declarationFor(resource.type).schemaVersion,
+      attrs,
+      dependsOn: referencesOf(resource.config),
+    };
+    writeState(statePath, { version: 1, resources: { ...state.resources, [options.address]: entry } });
+    const s = ctx.styles;
+    ctx.out(`${options.address}: Import complete [id=${String(attrs.id)}]\n`);
+    ctx.out(
+      `\n${s.green(s.bold('Import successful!'))} ${options.address} is now in the state (${statePath}) and managed by vic.\n` +
+        `Nothing in vSphere changed. Run vic plan -f ${options.file} to see how the object differs from the spec.\n`,
+    );
+    return EXIT.ok;
+  } finally {
+    release();
+  }
+}
+
+/** The addresses in the state, one a line, sorted; with `filters`, those equal to one or of a type named. */
+export function stateListCommand(ctx: CliContext, where: StateLocation & { readonly filters?: readonly string[]; readonly json?: boolean }): number {
+  const statePath = statePathOf('state list', where);
+  // Nothing applied yet is an empty list, as with Terraform; said on stderr so scripts read none.
+  if (!existsSync(statePath)) ctx.err(`No state file at ${statePath}: nothing was applied or imported there yet.\n`);
+  const state = readState(statePath);
+  const filters = where.filters ?? [];
+  const addresses = Object.keys(state.resources)
+    .filter((a) => filters.length === 0 || filters.some((f) => a === f || state.resources[a].type === f))
+    .sort();
+  if (where.json) {
+    const rows = addresses.map((a) => ({ address: a, type: state.resources[a].type, name: state.resources[a].name, id: idOf(state.resources[a]) }));
+    ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
+  } else for (const a of addresses) ctx.out(`${a}\n`);
+  return EXIT.ok;
+}
+
+/**
+ * Forgets resources: their entries leave the state, their vSphere objects stay as they are. Every
+ * address must be in the state, or nothing is removed. The state before is kept as `<state>.backup`.
+ */
+export async function stateRmCommand(ctx: CliContext, options: StateRmOptions): Promise<number> {
+  const statePath = statePathOf('state rm', options);
+  if (options.addresses.length === 0) throw new CliError('vic state rm needs at least one address, e.g. vic state rm container_vm.web', EXIT.usage);
+  const release = await lockState(statePath, { timeoutMs: options.lockTimeoutMs, command: 'vic state rm' });
+  try {
+    const state = readState(statePath);
+    const known = Object.keys(state.resources);
+    const missing = [...new Set(options.addresses)].filter((a) => !state.resources[a]);
+    if (missing.length > 0) {
+      throw new CliError(
+        `${missing.map((a) => `${a} is not in the state ${statePath}.${nearestAddress(a, known)}`).join('\n')}\n` +
+          `Nothing was removed. In the state: ${known.join(', ') || 'nothing'} (vic state list).`,
+        EXIT.usage,
+      );
+    }
+    const declared = new Set(options.file ? loadDeclared(options.file) : []);
+    const remaining: Record<string, StateEntry> = { ...state.resources };
+    const verb = options.dryRun ? 'Would remove' : 'Removed';
+    for (const address of new Set(options.addresses)) {
+      const entry = remaining[address];
+      delete remaining[address];
+      ctx.out(`${verb} ${address} (id ${idOf(entry)}) from the state; its vSphere object is left as it is and vic no longer manages it.\n`);
+      if (declared.has(address)) {
+        ctx.out(
+          `  ${ctx.styles.yellow('Note:')} ${address} is still in the spec, so the next plan takes it for not made yet. Remove it from the spec, or bring the object back with vic import.\n`,
+        );
+      }
+    }
+    const count = new Set(options.addresses).size;
+    if (options.dryRun) {
+      ctx.out(`Would have removed ${count} resource(s); nothing was changed (--dry-run).\n`);
+      return EXIT.ok;
+    }
+    const next: StackState = { version: 1, resources: remaining };
+    writeState(`${statePath}.backup`, state);
+    writeState(statePath, next);
+    ctx.out(`Successfully removed ${count} resource(s) from the state. The state before is in ${statePath}.backup.\n`);
+    return EXIT.ok;
+  } finally {
+    release();
+  }
+}
+
+/** The addresses a spec declares; a spec that does not load declares nothing we can rely on. */
+function loadDeclared(file: string): string[] {
+  try {
+    return loadSpec(file).resources.map(addressOf);
+  } catch {
+    return [];
+  }
+}

@@ -72,6 +72,49 @@ func processRSSMB(pid int) (int32, error) {
 	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }
 
+// guestRAMMB reads how much of the guest's RAM the host has had to back, in MB: the resident part
+// of QEMU's anonymous mapping of exactly the VM's memory size (the guest's RAM block), from
+// /proc/<pid>/smaps. QEMU's own memory (its binary, the kernel it loaded, the TCG translation
+// cache) is left out, as vSphere's guest memory figures leave out the VMX's overhead.
+func guestRAMMB(pid int, memoryMB int32) (int32, bool) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil || memoryMB <= 0 {
+		return 0, false
+	}
+	return parseGuestRAM(string(raw), int64(memoryMB)*1024)
+}
+
+func parseGuestRAM(smaps string, sizeKB int64) (int32, bool) {
+	anonymous, size := false, int64(-1)
+	for _, line := range strings.Split(smaps, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":") {
+			// A mapping's header: range perms offset dev inode [path].
+			anonymous, size = len(fields) == 5, -1
+			continue
+		}
+		if len(fields) < 2 || !anonymous {
+			continue
+		}
+		n, err := strconv.ParseInt(fields[1], 10, 64)
+		if err != nil {
+			continue
+		}
+		switch fields[0] {
+		case "Size:":
+			size = n
+		case "Rss:":
+			if size == sizeKB {
+				return int32((n + 1023) / 1024), true
+			}
+		}
+	}
+	return 0, false
+}
+
 // cpuMHz turns two samples into MHz of a host core of hostMHz: a process that kept one core busy
 // uses hostMHz.
 func cpuMHz(prev, now cpuSample, hostMHz int32) int32 {
@@ -123,9 +166,9 @@ func (r *Runner) updateQuickStats() {
 			if vm.Config != nil {
 				memoryMB = vm.Config.Hardware.MemoryMB
 			}
-			guestMB := rss
-			if memoryMB > 0 && guestMB > memoryMB {
-				guestMB = memoryMB // QEMU's own memory is not the guest's
+			guestMB, found := guestRAMMB(it.pid, memoryMB)
+			if !found {
+				guestMB = min(rss, memoryMB) // QEMU's own memory is not the guest's
 			}
 			q := &vm.Summary.QuickStats
 			q.OverallCpuUsage = mhz

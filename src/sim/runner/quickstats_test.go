@@ -46,3 +46,26 @@ func TestProcessStats_GivenThisProcess_ThenItsCPUAndResidentMemoryRead(t *testin
 		t.Errorf("resident memory %d MB (%v)", rss, err)
 	}
 }
+
+func TestParseGuestRAM_GivenQEMUsMappings_ThenTheResidentPartOfTheAnonymousBlockOfTheVMsSize(t *testing.T) {
+	smaps := `55be678bc000-55be67e53000 r-xp 00000000 08:01 1234 /usr/bin/qemu-system-x86_64
+Size:               5724 kB
+Rss:                5392 kB
+7ff487e00000-7ff48bcdb000 rw-p 00000000 08:01 99 /tmp/boot/vmlinux
+Size:             262144 kB
+Rss:               61440 kB
+7ff48be00000-7ff49be00000 rw-p 00000000 00:00 0
+Size:             262144 kB
+KernelPageSize:        4 kB
+Rss:              114688 kB
+7ff49c000000-7ff4dbfff000 rw-p 00000000 00:00 0
+Size:            1048572 kB
+Rss:               69632 kB
+`
+	if got, ok := parseGuestRAM(smaps, 256*1024); !ok || got != 112 {
+		t.Errorf("parseGuestRAM = %d, %v; want 112 MB (the anonymous 256 MiB block, not the file of the same size)", got, ok)
+	}
+	if _, ok := parseGuestRAM(smaps, 512*1024); ok {
+		t.Error("a size no mapping has was found")
+	}
+}

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Engine, ProgressEvent } from '../engine';
+import { HandedOn, type Engine, type ProgressEvent } from '../engine';
 import { OutputLineReader, containerVm, formatImageReference, formatPath, parseImageReference, type Attrs, type OutputLine, type Problem } from '../resources';
 import {
   API_VERSION,
@@ -66,6 +66,12 @@ export interface EndpointOptions {
    * change within this time. Default 60 s.
    */
   readonly keptLookupsMs?: number;
+  /**
+   * How long the VM a create made stands for itself in the start that follows (`docker run` sends
+   * the two requests one after the other): that start powers it on without reading it, and reads
+   * it when vSphere refuses the power-on. Default 5 s.
+   */
+  readonly handedOnMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -207,7 +213,12 @@ export class DockerEndpoint {
     (engine) => this.containers(engine),
   );
 
-  constructor(private readonly options: EndpointOptions) {}
+  /** The VMs creates just made, for the starts that follow (CommandOptions.handedOn). */
+  private readonly handedOn: HandedOn;
+
+  constructor(private readonly options: EndpointOptions) {
+    this.handedOn = new HandedOn(options.handedOnMs);
+  }
 
   private get pollMs(): number {
     return this.options.pollMs ?? 1000;
@@ -247,13 +258,17 @@ export class DockerEndpoint {
     return this.vchInfo;
   }
 
-  /** An engine for one request: its plans and lookups ask vSphere per object, never for the whole VCH. */
-  private command(): Engine {
+  /**
+   * An engine for one request: its plans and lookups ask vSphere per object, never for the whole
+   * VCH. `takesHandedOn`: its lookup of a container the previous request created answers from
+   * that create (a start).
+   */
+  private command(takesHandedOn = false): Engine {
     if (Date.now() - this.keptSince > (this.options.keptLookupsMs ?? KEPT_LOOKUPS_MS)) {
       this.forgetLookups();
       this.keptSince = Date.now();
     }
-    return this.options.engine.forCommand({ lookups: 'each', lasting: this.lasting });
+    return this.options.engine.forCommand({ lookups: 'each', lasting: this.lasting, handedOn: this.handedOn, takesHandedOn });
   }
 
   private remember(vm: Attrs): Attrs {
@@ -667,11 +682,15 @@ export class DockerEndpoint {
   }
 
   private async startContainer(ref: string, res: ServerResponse): Promise<void> {
-    const engine = this.command();
+    const engine = this.command(true);
     const vm = await this.findContainer(ref, engine);
     this.justCreated.delete(containerId(vm));
     if (dockerState(vm) === 'running') throw new ApiError(304, 'container already started');
-    const now = await this.changeContainer(engine, vm, { power_state: 'running' });
+    const now = await this.changeContainer(engine, vm, { power_state: 'running' }).catch(async (err: unknown) => {
+      // A container just made is not read before its start: removed since, it is docker's 404.
+      await this.findContainer(ref);
+      throw err;
+    });
     this.lastState.set(containerId(vm), 'running');
     if (labelsOf(vm)[LABEL.autoRemove] === 'true') {
       this.autoRemove.add(containerId(vm));

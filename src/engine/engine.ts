@@ -95,10 +95,18 @@ export class VsphereEngine implements Engine {
     private readonly options: EngineOptions,
     /** False for an engine of forCommand(): the session belongs to the engine that made it. */
     private readonly ownsSession = true,
-    private readonly lookups: 'batched' | 'each' = 'batched',
-    /** Lasting lookups shared with the front end's other commands (CommandOptions.lasting). */
-    private readonly lasting?: Map<string, Promise<unknown>>,
+    /** What a command of forCommand() shares with the front end's other commands, and how it looks objects up. */
+    private readonly command: CommandOptions = {},
   ) {}
+
+  private get lookups(): 'batched' | 'each' {
+    return this.command.lookups ?? 'batched';
+  }
+
+  /** Lasting lookups shared with the front end's other commands (CommandOptions.lasting). */
+  private get lasting(): Map<string, Promise<unknown>> | undefined {
+    return this.command.lasting;
+  }
 
   private memoStore(key: string): Map<string, Promise<unknown>> {
     return this.lasting && isLastingMemo(key) ? this.lasting : this.memos;
@@ -138,6 +146,12 @@ export class VsphereEngine implements Engine {
         const value = this.handed.get(key) as T | undefined;
         this.handed.delete(key);
         return value;
+      },
+      handOn: (key: string, value: unknown) => this.command.handedOn?.put(key, value),
+      takeHandedOn: <T>(key: string): T | undefined => {
+        // Taken by any command that looks the object up: only one that takes hand-ons uses it.
+        const row = this.command.handedOn?.take<T>(key);
+        return this.command.takesHandedOn ? row : undefined;
       },
       expect: (key: string) => void this.expectedObjects.add(key),
       expected: (key: string) => this.expectedObjects.has(key),
@@ -421,7 +435,7 @@ export class VsphereEngine implements Engine {
   }
 
   forCommand(options: CommandOptions = {}): Engine {
-    return new VsphereEngine(this.client, this.options, false, options.lookups ?? 'batched', options.lasting);
+    return new VsphereEngine(this.client, this.options, false, options);
   }
 
   async close(): Promise<void> {

@@ -374,8 +374,10 @@ async function containerNamed(ctx: LifecycleContext, vchId: string, name: string
   const byFolder = namedInFolder(ctx, vchId, name);
   byFolder.catch(() => undefined);
   const { holder } = await chooseUuid(vchId, name, (u) => holderMemo(ctx, u));
-  if (holder && isOurs(holder, vchId, name)) return holder;
-  return byFolder;
+  const found = holder && isOurs(holder, vchId, name) ? holder : await byFolder;
+  // Read now, and this command may change it next: a row an earlier command handed on is stale.
+  if (found) ctx.takeHandedOn(handedRowKey(found.moid));
+  return found;
 }
 
 /** The container VM named `name` in the VCH's folder (its VM's name, which a rename sets first). */
@@ -393,10 +395,19 @@ async function namedInFolder(ctx: LifecycleContext, vchId: string, name: string)
 /** The container VM of VCH `vchId` with BIOS UUID `id`: by its last MOID when given (one read), else FindByUuid. */
 async function containerWithId(ctx: LifecycleContext, vchId: string, id: string, moid?: string): Promise<VmRow | undefined> {
   const uuid = id.toLowerCase();
+  // The VM an earlier command's create made and handed on (docker run's start, a moment after its
+  // create): not read again. A power-on vSphere refuses (InvalidPowerState) is followed by a read
+  // (reconcile); one of a VM gone fails, and the front end looks the container up again.
+  const made = moid ? ctx.takeHandedOn<VmRow>(handedRowKey(moid)) : undefined;
+  if (made?.uuid === uuid && isOurs(made, vchId)) {
+    ctx.hand(handedRowKey(made.moid), made);
+    return made;
+  }
   const hinted = moid ? await readVm(ctx.client, moRef('VirtualMachine', moid)) : undefined;
   // A MOID names another VM once this one is gone or registered again: the UUID decides.
   const vm = hinted?.uuid === uuid ? hinted : await vmByUuid(ctx.client, uuid);
   if (!vm || !isOurs(vm, vchId)) return undefined;
+  if (vm.moid !== moid) ctx.takeHandedOn(handedRowKey(vm.moid));
   // A command over one container (docker start, stop) changes it next: that change reads it no more.
   ctx.hand(handedRowKey(vm.moid), vm);
   return vm;
@@ -1050,20 +1061,20 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     await markCreated(ctx, ref, fieldKey);
     extraConfig[KEYS.created] = 'done';
     // All of it is what we just asked for; vSphere reports addresses later, the next refresh reads them.
-    return stateOfVm(
-      {
-        moid: ref.value,
-        name,
-        uuid,
-        powerState: config.power_state === 'running' ? 'poweredOn' : 'poweredOff',
-        extraConfig: new Map(Object.entries(extraConfig)),
-        numCpu: config.cpus,
-        memoryMb: config.memory_mb,
-        vmPath,
-        ipAddresses: [],
-      },
-      { secrets: { known: config } },
-    );
+    const made: VmRow = {
+      moid: ref.value,
+      name,
+      uuid,
+      powerState: config.power_state === 'running' ? 'poweredOn' : 'poweredOff',
+      extraConfig: new Map(Object.entries(extraConfig)),
+      numCpu: config.cpus,
+      memoryMb: config.memory_mb,
+      vmPath,
+      ipAddresses: [],
+    };
+    // For the command that follows (docker run's start): it powers the VM on without reading it.
+    ctx.handOn(handedRowKey(made.moid), made);
+    return stateOfVm(made, { secrets: { known: config } });
   },
 
   async update(ctx, prior, config) {

@@ -360,8 +360,10 @@ async function vmByUuid(client: VimClient, uuid: string): Promise<VmRow | undefi
  * of a name and the plan's check that follows share it. The create asks again (createOnce's caller).
  */
 function holderMemo(ctx: LifecycleContext, uuid: string): Promise<VmRow | undefined> {
-  return ctx.memo(`${VOLATILE}uuid-holder:${uuid}`, () => vmByUuid(ctx.client, uuid));
+  return ctx.memo(holderKey(uuid), () => vmByUuid(ctx.client, uuid));
 }
+
+const holderKey = (uuid: string) => `${VOLATILE}uuid-holder:${uuid}`;
 
 /**
  * The container VM of VCH `vchId` named `name`, by lookups alone. Its name is its `vic.name`
@@ -1033,14 +1035,19 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   async create(ctx, config) {
     const { client } = ctx;
     const inventory = new Inventory(client);
-    // Asked at every create, never answered from a snapshot: a squatter may appear anywhere in
-    // vSphere after the command looked. FindByUuid costs the server one lookup; reading every VM's
+    // Asked at every create (unless this command's plan asked a moment ago), never answered from a
+    // snapshot: a squatter may appear anywhere in vSphere after the command looked. FindByUuid costs the server one lookup; reading every VM's
     // BIOS UUID once for several concurrent creates costs a round trip less per create but grows with
     // the inventory, and on a large one took far longer than the lookups it replaced (bench/README.md).
     // Defined (once per command) while the create goes on; only the last step needs it.
     const fieldKey = createdFieldKey(ctx);
     fieldKey.catch(() => undefined);
     const { uuid, seed, holder } = await chooseUuid(config.vch_id, config.name, async (u) => {
+      // The plan of this command found no VM with this UUID a moment ago (a command over one
+      // VM: the Docker endpoint's create): asking again would only shorten that moment. A VM
+      // found there is looked up afresh: what to adopt or refuse is decided on what vSphere has now.
+      const planned = ctx.planAnswer<VmRow | undefined>(holderKey(u));
+      if (planned && (await planned.catch(() => null)) === undefined) return undefined;
       const ref = await inventory.findVmByUuid(u);
       return ref ? readVmWithMarks(client, ref) : undefined;
     });

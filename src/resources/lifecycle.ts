@@ -77,6 +77,13 @@ export interface LifecycleContext {
   readonly memo: <T>(key: string, lookup: () => Promise<T>) => Promise<T>;
   readonly forget: (prefix: string) => void;
   /**
+   * In a change, the answer to the VOLATILE memo `key` that the plan of this command got less than
+   * a second ago, with no change by this command since (every change drops those memos); undefined
+   * otherwise. For a lookup the change would otherwise repeat at once: the create right after its
+   * plan, as the Docker endpoint runs them. What it proves is as old as the answer.
+   */
+  readonly planAnswer: <T>(key: string) => Promise<T> | undefined;
+  /**
    * Hands a value read by a lookup to the next change of this command (`take` returns it once);
    * an apply drops what nobody took, so a later command never sees it.
    */

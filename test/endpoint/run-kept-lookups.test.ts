@@ -140,6 +140,9 @@ describe('docker run -d with lookups kept across requests', () => {
         'SetField',
         'PowerOnVM_Task',
       ]);
+      // The name lookup asks who holds the BIOS UUID; the create, applied right after its plan,
+      // takes that answer (nobody) instead of asking again.
+      expect(calls.filter((c) => c.method === 'FindByUuid')).toHaveLength(1);
       // The start reads no VM (the create hands the VM it made on to it, and the power-on's success
       // is the new state); the wait the CLI opens before the start takes the state the create just
       // left, and reads nothing either.

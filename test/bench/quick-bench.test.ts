@@ -284,7 +284,7 @@ describe('npm run bench -- --quick', () => {
     expect(table).toMatch(/\| Docker endpoint: `docker ps -a`, 8 container VMs, p50 of 3 \| [\d.]+ ms, \d+ SOAP round trips \| [\d.]+ ms \(`node -e 0` /);
     expect(table).toMatch(/\| Docker endpoint: `docker ps -a` round trips, N = 2 → 8 \| (\d+) → \1 \| constant in N \|/);
     expect(table).toMatch(
-      /\| Docker endpoint: `docker run -d`'s requests \(create \+ start, guests off\), the endpoint alone, 2 containers present, p50 of 3 \| [\d.]+ ms, \d+ SOAP round trips \| [\d.]+ ms raw/,
+      /\| Docker endpoint: `docker run -d`'s requests \(create \+ start, guests off\), the endpoint alone, 2 containers present, p50 of 3 \| [\d.]+ ms, \d+ SOAP round trips, CPU [\d.]+ ms \| [\d.]+ ms raw CreateVM_Task \+ PowerOnVM_Task, \d+ round trips, client CPU [\d.]+ ms \|/,
     );
     expect(table).toMatch(
       /\| Docker endpoint: `docker run -d` \(create \+ power on, guests off\), 2 containers present, p50 of 3 \| [\d.]+ ms, \d+ SOAP round trips \| [\d.]+ ms \(raw CreateVM_Task/,

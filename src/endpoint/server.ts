@@ -213,6 +213,8 @@ export class DockerEndpoint {
     (engine) => this.containers(engine),
   );
 
+  /** Creates under way, by container name (see oneCreatePerName). */
+  private readonly creating = new Map<string, Promise<void>>();
   /** The VMs creates just made, for the starts that follow (CommandOptions.handedOn). */
   private readonly handedOn: HandedOn;
 
@@ -359,7 +361,7 @@ export class DockerEndpoint {
     if (is('GET', /^\/events$/)) return this.streamEvents(query, req, res);
 
     if (is('GET', /^\/containers\/json$/)) return sendJson(res, 200, await this.listContainers(query));
-    if (is('POST', /^\/containers\/create$/)) return this.createContainer(req, res, query);
+    if (is('POST', /^\/containers\/create$/)) return this.oneCreatePerName(query.get('name'), () => this.createContainer(req, res, query));
     if (seg[0] === 'containers' && seg.length >= 2 && seg[1] !== 'prune') {
       const id = seg[1];
       const action = seg.slice(2).join('/');
@@ -665,6 +667,28 @@ export class DockerEndpoint {
     this.justCreated.set(id, { vm: made, at: Date.now() });
     await this.emitContainer('create', made);
     sendJson(res, 201, { Id: id, Warnings: [] });
+  }
+
+  /**
+   * Runs a create of container `name` once no other create of that name is under way in this
+   * endpoint. A second create of a name, sent while the first one's VM was not marked done yet,
+   * found that VM and adopted it as a killed create's: both were answered 201, with the same id.
+   * After the first, it finds the name in use (docker's 409). A create without a name gets a new one.
+   */
+  private async oneCreatePerName(name: string | null, create: () => Promise<void>): Promise<void> {
+    if (!name) return create();
+    for (let ahead = this.creating.get(name); ahead; ahead = this.creating.get(name)) await ahead;
+    const mine = create();
+    const held = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.creating.set(name, held);
+    try {
+      await mine;
+    } finally {
+      if (this.creating.get(name) === held) this.creating.delete(name);
+    }
   }
 
   /** Docker's conflict for a name whose container VM another creator made, when a fresh lookup finds it. */

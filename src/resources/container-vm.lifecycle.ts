@@ -357,7 +357,8 @@ async function vmByUuid(client: VimClient, uuid: string): Promise<VmRow | undefi
 
 /**
  * Who holds a BIOS UUID, asked once per command until it changes something: a front end's lookup
- * of a name and the plan's check that follows share it. The create asks again (createOnce's caller).
+ * of a name and the plan's check that follows share it. The create asks again, unless that answer
+ * found nobody less than a second before (LifecycleContext.planAnswer).
  */
 function holderMemo(ctx: LifecycleContext, uuid: string): Promise<VmRow | undefined> {
   return ctx.memo(holderKey(uuid), () => vmByUuid(ctx.client, uuid));
@@ -409,6 +410,7 @@ async function containerWithId(ctx: LifecycleContext, vchId: string, id: string,
   // A MOID names another VM once this one is gone or registered again: the UUID decides.
   const vm = hinted?.uuid === uuid ? hinted : await vmByUuid(ctx.client, uuid);
   if (!vm || !isOurs(vm, vchId)) return undefined;
+  // Read now: a row handed on under the MOID it has now (not the hint) is stale too.
   if (vm.moid !== moid) ctx.takeHandedOn(handedRowKey(vm.moid));
   // A command over one container (docker start, stop) changes it next: that change reads it no more.
   ctx.hand(handedRowKey(vm.moid), vm);

@@ -201,8 +201,8 @@ export function summaryTable(f: BenchFigures): string {
     if (hasEndpoint)
       rows.push([
         `Docker endpoint: \`docker run -d\`'s requests (create + start, guests off), the endpoint alone, ${run.containers_present} containers present, p50 of ${run.runs}`,
-        `${run.endpoint_p50} ms, ${run.round_trips_endpoint} SOAP round trips`,
-        `${run.raw_p50} ms raw CreateVM_Task + PowerOnVM_Task, ${run.round_trips_raw} round trips`,
+        `${run.endpoint_p50} ms, ${run.round_trips_endpoint} SOAP round trips${typeof run.endpoint_cpu_p50 === 'number' ? `, CPU ${run.endpoint_cpu_p50} ms` : ''}`,
+        `${run.raw_p50} ms raw CreateVM_Task + PowerOnVM_Task, ${run.round_trips_raw} round trips${typeof run.raw_cpu_p50 === 'number' ? `, client CPU ${run.raw_cpu_p50} ms` : ''}`,
         `${run.ratio_endpoint_over_raw}×`,
         `≤ ${run.goal.limit}×`,
         met(run.goal.met),

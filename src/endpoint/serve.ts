@@ -24,6 +24,8 @@ export interface ServeOptions {
   readonly pollMs?: number;
   /** How long lookups are kept across requests (EndpointOptions.keptLookupsMs). */
   readonly keptLookupsMs?: number;
+  /** How long a container's create hands its VM on to its start (EndpointOptions.handedOnMs). */
+  readonly handedOnMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -52,6 +54,7 @@ export async function serveEndpoint(o: ServeOptions): Promise<RunningEndpoint> {
     version: o.version,
     pollMs: o.pollMs,
     keptLookupsMs: o.keptLookupsMs,
+    handedOnMs: o.handedOnMs,
     log: o.log,
   });
   await endpoint.start();

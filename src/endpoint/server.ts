@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Engine, ProgressEvent } from '../engine';
+import { HandedOn, type Engine, type ProgressEvent } from '../engine';
 import { OutputLineReader, containerVm, formatImageReference, formatPath, parseImageReference, type Attrs, type OutputLine, type Problem } from '../resources';
 import {
   API_VERSION,
@@ -67,6 +67,12 @@ export interface EndpointOptions {
    * change within this time. Default 60 s.
    */
   readonly keptLookupsMs?: number;
+  /**
+   * How long the VM a create made stands for itself in the start that follows (`docker run` sends
+   * the two requests one after the other): that start powers it on without reading it, and reads
+   * it when vSphere refuses the power-on. Default 5 s.
+   */
+  readonly handedOnMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -207,7 +213,14 @@ export class DockerEndpoint {
     (engine) => this.containers(engine),
   );
 
-  constructor(private readonly options: EndpointOptions) {}
+  /** Creates under way, by container name (see oneCreatePerName). */
+  private readonly creating = new Map<string, Promise<void>>();
+  /** The VMs creates just made, for the starts that follow (CommandOptions.handedOn). */
+  private readonly handedOn: HandedOn;
+
+  constructor(private readonly options: EndpointOptions) {
+    this.handedOn = new HandedOn(options.handedOnMs);
+  }
 
   private get pollMs(): number {
     return this.options.pollMs ?? 1000;
@@ -247,13 +260,17 @@ export class DockerEndpoint {
     return this.vchInfo;
   }
 
-  /** An engine for one request: its plans and lookups ask vSphere per object, never for the whole VCH. */
-  private command(): Engine {
+  /**
+   * An engine for one request: its plans and lookups ask vSphere per object, never for the whole
+   * VCH. `takesHandedOn`: its lookup of a container the previous request created answers from
+   * that create (a start).
+   */
+  private command(takesHandedOn = false): Engine {
     if (Date.now() - this.keptSince > (this.options.keptLookupsMs ?? KEPT_LOOKUPS_MS)) {
       this.forgetLookups();
       this.keptSince = Date.now();
     }
-    return this.options.engine.forCommand({ lookups: 'each', lasting: this.lasting });
+    return this.options.engine.forCommand({ lookups: 'each', lasting: this.lasting, handedOn: this.handedOn, takesHandedOn });
   }
 
   private remember(vm: Attrs): Attrs {
@@ -344,7 +361,7 @@ export class DockerEndpoint {
     if (is('GET', /^\/events$/)) return this.streamEvents(query, req, res);
 
     if (is('GET', /^\/containers\/json$/)) return sendJson(res, 200, await this.listContainers(query));
-    if (is('POST', /^\/containers\/create$/)) return this.createContainer(req, res, query);
+    if (is('POST', /^\/containers\/create$/)) return this.oneCreatePerName(query.get('name'), () => this.createContainer(req, res, query));
     if (seg[0] === 'containers' && seg.length >= 2 && seg[1] !== 'prune') {
       const id = seg[1];
       const action = seg.slice(2).join('/');
@@ -653,6 +670,28 @@ export class DockerEndpoint {
     sendJson(res, 201, { Id: id, Warnings: [] });
   }
 
+  /**
+   * Runs a create of container `name` once no other create of that name is under way in this
+   * endpoint. A second create of a name, sent while the first one's VM was not marked done yet,
+   * found that VM and adopted it as a killed create's: both were answered 201, with the same id.
+   * After the first, it finds the name in use (docker's 409). A create without a name gets a new one.
+   */
+  private async oneCreatePerName(name: string | null, create: () => Promise<void>): Promise<void> {
+    if (!name) return create();
+    for (let ahead = this.creating.get(name); ahead; ahead = this.creating.get(name)) await ahead;
+    const mine = create();
+    const held = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.creating.set(name, held);
+    try {
+      await mine;
+    } finally {
+      if (this.creating.get(name) === held) this.creating.delete(name);
+    }
+  }
+
   /** Docker's conflict for a name whose container VM another creator made, when a fresh lookup finds it. */
   private async refuseHeldName(name: string): Promise<void> {
     const holder = await this.command().findIn('container_vm', this.vch.id, { name });
@@ -668,11 +707,15 @@ export class DockerEndpoint {
   }
 
   private async startContainer(ref: string, res: ServerResponse): Promise<void> {
-    const engine = this.command();
+    const engine = this.command(true);
     const vm = await this.findContainer(ref, engine);
     this.justCreated.delete(containerId(vm));
     if (dockerState(vm) === 'running') throw new ApiError(304, 'container already started');
-    const now = await this.changeContainer(engine, vm, { power_state: 'running' });
+    const now = await this.changeContainer(engine, vm, { power_state: 'running' }).catch(async (err: unknown) => {
+      // A container just made is not read before its start: removed since, it is docker's 404.
+      await this.findContainer(ref);
+      throw err;
+    });
     this.lastState.set(containerId(vm), 'running');
     if (labelsOf(vm)[LABEL.autoRemove] === 'true') {
       this.autoRemove.add(containerId(vm));

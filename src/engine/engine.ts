@@ -81,6 +81,15 @@ function serve(read: RefreshRead, keys: readonly string[], background = false): 
   return read.snapshot;
 }
 
+/**
+ * How long an answer the plan got stands for the change that follows it in the same command
+ * (LifecycleContext.planAnswer): a create planned and applied at once, as the Docker endpoint does.
+ */
+const PLAN_ANSWER_MS = 1_000;
+
+/** The VOLATILE memos a change was given, each with when it was answered. */
+type PlanAnswers = Map<string, { readonly answer: Promise<unknown>; readonly at: number }>;
+
 export class VsphereEngine implements Engine {
   private readonly memos = new Map<string, Promise<unknown>>();
   /** Values a lookup handed to the change that follows (LifecycleContext.hand). */
@@ -90,16 +99,29 @@ export class VsphereEngine implements Engine {
   /** `type:id` of every object the front end's state holds in this command (see inState). */
   private readonly stateIds = new Set<string>();
   private creates = 0;
+  /** When each memo of this command's own store was answered (LifecycleContext.planAnswer). */
+  private readonly answeredAt = new Map<string, number>();
+  /** When this engine last started or ended a change, and how many are under way. */
+  private lastChangeAt = 0;
+  private changing = 0;
 
   constructor(
     readonly client: VimClient,
     private readonly options: EngineOptions,
     /** False for an engine of forCommand(): the session belongs to the engine that made it. */
     private readonly ownsSession = true,
-    private readonly lookups: 'batched' | 'each' = 'batched',
-    /** Lasting lookups shared with the front end's other commands (CommandOptions.lasting). */
-    private readonly lasting?: Map<string, Promise<unknown>>,
+    /** What a command of forCommand() shares with the front end's other commands, and how it looks objects up. */
+    private readonly command: CommandOptions = {},
   ) {}
+
+  private get lookups(): 'batched' | 'each' {
+    return this.command.lookups ?? 'batched';
+  }
+
+  /** Lasting lookups shared with the front end's other commands (CommandOptions.lasting). */
+  private get lasting(): Map<string, Promise<unknown>> | undefined {
+    return this.command.lasting;
+  }
 
   private memoStore(key: string): Map<string, Promise<unknown>> {
     return this.lasting && isLastingMemo(key) ? this.lasting : this.memos;
@@ -111,7 +133,7 @@ export class VsphereEngine implements Engine {
     return l;
   }
 
-  private context(opts: ApplyOptions, type: ResourceType, name?: string): LifecycleContext {
+  private context(opts: ApplyOptions, type: ResourceType, name?: string, answers?: PlanAnswers): LifecycleContext {
     return {
       client: this.client,
       datacenter: this.options.datacenter,
@@ -120,12 +142,18 @@ export class VsphereEngine implements Engine {
         const store = this.memoStore(key);
         let p = store.get(key) as Promise<T> | undefined;
         if (!p) {
+          this.answeredAt.delete(key);
           p = lookup();
           store.set(key, p);
           const kept = p;
-          p.catch(() => {
-            if (store.get(key) === kept) store.delete(key);
-          });
+          p.then(
+            () => {
+              if (store === this.memos && store.get(key) === kept) this.answeredAt.set(key, Date.now());
+            },
+            () => {
+              if (store.get(key) === kept) store.delete(key);
+            },
+          );
         }
         return p;
       },
@@ -133,12 +161,23 @@ export class VsphereEngine implements Engine {
         for (const store of this.lasting ? [this.memos, this.lasting] : [this.memos]) {
           for (const key of store.keys()) if (key.startsWith(prefix)) store.delete(key);
         }
+        for (const key of this.answeredAt.keys()) if (key.startsWith(prefix)) this.answeredAt.delete(key);
+      },
+      planAnswer: <T>(key: string): Promise<T> | undefined => {
+        const given = answers?.get(key);
+        return given && Date.now() - given.at <= PLAN_ANSWER_MS ? (given.answer as Promise<T>) : undefined;
       },
       hand: (key: string, value: unknown) => void this.handed.set(key, value),
       take: <T>(key: string): T | undefined => {
         const value = this.handed.get(key) as T | undefined;
         this.handed.delete(key);
         return value;
+      },
+      handOn: (key: string, value: unknown) => this.command.handedOn?.put(key, value),
+      takeHandedOn: <T>(key: string): T | undefined => {
+        // Taken by any command that looks the object up: only one that takes hand-ons uses it.
+        const row = this.command.handedOn?.take<T>(key);
+        return this.command.takesHandedOn ? row : undefined;
       },
       expect: (key: string) => void this.expectedObjects.add(key),
       expected: (key: string) => this.expectedObjects.has(key),
@@ -242,24 +281,45 @@ export class VsphereEngine implements Engine {
   }
 
   private async applyChange(change: PlannedChange, opts: ApplyOptions): Promise<Attrs | null> {
+    const answers = this.takePlanAnswers();
+    this.changing++;
+    this.lastChangeAt = Date.now();
     try {
-      return await this.applyOnce(change, opts);
+      return await this.applyOnce(change, opts, answers);
     } finally {
+      this.changing--;
+      this.lastChangeAt = Date.now();
       // Handed to this change or to none: what a later step reads, it reads again.
       this.handed.clear();
     }
   }
 
-  private async applyOnce(change: PlannedChange, opts: ApplyOptions): Promise<Attrs | null> {
+  /**
+   * Drops the memos any change may outdate (VOLATILE), and gives those this command's plan got
+   * since its last change, while no other change is under way, to the change about to start
+   * (LifecycleContext.planAnswer).
+   */
+  private takePlanAnswers(): PlanAnswers {
+    const answers: PlanAnswers = new Map();
+    for (const [key, answer] of this.memos) {
+      if (!key.startsWith(VOLATILE)) continue;
+      const at = this.answeredAt.get(key);
+      if (at !== undefined && at > this.lastChangeAt && this.changing === 0) answers.set(key, { answer, at });
+      this.memos.delete(key);
+      this.answeredAt.delete(key);
+    }
+    return answers;
+  }
+
+  private async applyOnce(change: PlannedChange, opts: ApplyOptions, answers: PlanAnswers): Promise<Attrs | null> {
     // What this engine changes, a later read or plan must see.
     this.cached = undefined;
     this.poolRows = undefined;
-    for (const key of this.memos.keys()) if (key.startsWith(VOLATILE)) this.memos.delete(key);
     const blocking = errors(change.problems);
     if (blocking.length > 0) throw new ResourceError(`the plan for ${change.type} has errors; nothing was changed:\n${problemsMessage(blocking)}`, blocking);
     const l = this.lifecycle(change.type);
     const name = String(change.planned?.name ?? change.prior?.name ?? '');
-    const ctx = this.context(opts, change.type, name);
+    const ctx = this.context(opts, change.type, name, answers);
     switch (change.action) {
       case 'no-op':
         return change.prior;
@@ -413,8 +473,9 @@ export class VsphereEngine implements Engine {
   async rename(type: ResourceType, prior: Attrs, newName: string): Promise<Attrs> {
     const l = this.lifecycle(type);
     if (!l.rename) throw new ResourceError(`a ${type} cannot be renamed in place; change its name in the configuration to replace it`);
-    // A change: what a lookup read before it is not handed on.
+    // A change: what a lookup read before it is not handed on, nor taken by a later change.
     this.handed.clear();
+    this.lastChangeAt = Date.now();
     return l.rename(this.context({}, type, newName), prior, newName);
   }
 
@@ -426,7 +487,7 @@ export class VsphereEngine implements Engine {
   }
 
   forCommand(options: CommandOptions = {}): Engine {
-    return new VsphereEngine(this.client, this.options, false, options.lookups ?? 'batched', options.lasting);
+    return new VsphereEngine(this.client, this.options, false, options);
   }
 
   async close(): Promise<void> {

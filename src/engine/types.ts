@@ -4,10 +4,11 @@
  */
 import { AttrPath, Attrs, Problem, ResourceType, Value } from '../resources';
 import type { VmUsage } from '../resources/vm-usage';
-import type { LookupKey } from '../resources/lifecycle';
+import type { HandedOn, LookupKey } from '../resources/lifecycle';
 import type { ManagedInventory } from '../resources/managed-inventory';
 
 export type { LookupKey, ManagedInventory };
+export { HandedOn, HANDED_ON_MS } from '../resources/lifecycle';
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
 
@@ -96,6 +97,17 @@ export interface CommandOptions {
    * owner clears it when vSphere refuses a change made with what it holds, and tries once more.
    */
   readonly lasting?: Map<string, Promise<unknown>>;
+  /**
+   * Rows a change hands on to a later command over the same object, for a front end that serves
+   * many short commands (the Docker endpoint): pass the same store to every forCommand. The VM a
+   * create just made is one: the start that follows it, a command that `takesHandedOn`, powers it
+   * on without reading it first: a power-on vSphere refuses (the VM was powered on in between) is
+   * followed by a read, one of a VM gone fails and the front end looks the object up again. Any
+   * other command that looks the VM up drops the row.
+   */
+  readonly handedOn?: HandedOn;
+  /** This command answers its lookup of an object from a row handed on to it (see handedOn). */
+  readonly takesHandedOn?: boolean;
 }
 
 export interface Engine {

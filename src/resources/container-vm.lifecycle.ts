@@ -357,11 +357,14 @@ async function vmByUuid(client: VimClient, uuid: string): Promise<VmRow | undefi
 
 /**
  * Who holds a BIOS UUID, asked once per command until it changes something: a front end's lookup
- * of a name and the plan's check that follows share it. The create asks again (createOnce's caller).
+ * of a name and the plan's check that follows share it. The create asks again, unless that answer
+ * found nobody less than a second before (LifecycleContext.planAnswer).
  */
 function holderMemo(ctx: LifecycleContext, uuid: string): Promise<VmRow | undefined> {
-  return ctx.memo(`${VOLATILE}uuid-holder:${uuid}`, () => vmByUuid(ctx.client, uuid));
+  return ctx.memo(holderKey(uuid), () => vmByUuid(ctx.client, uuid));
 }
+
+const holderKey = (uuid: string) => `${VOLATILE}uuid-holder:${uuid}`;
 
 /**
  * The container VM of VCH `vchId` named `name`, by lookups alone. Its name is its `vic.name`
@@ -374,8 +377,10 @@ async function containerNamed(ctx: LifecycleContext, vchId: string, name: string
   const byFolder = namedInFolder(ctx, vchId, name);
   byFolder.catch(() => undefined);
   const { holder } = await chooseUuid(vchId, name, (u) => holderMemo(ctx, u));
-  if (holder && isOurs(holder, vchId, name)) return holder;
-  return byFolder;
+  const found = holder && isOurs(holder, vchId, name) ? holder : await byFolder;
+  // Read now, and this command may change it next: a row an earlier command handed on is stale.
+  if (found) ctx.takeHandedOn(handedRowKey(found.moid));
+  return found;
 }
 
 /** The container VM named `name` in the VCH's folder (its VM's name, which a rename sets first). */
@@ -393,10 +398,20 @@ async function namedInFolder(ctx: LifecycleContext, vchId: string, name: string)
 /** The container VM of VCH `vchId` with BIOS UUID `id`: by its last MOID when given (one read), else FindByUuid. */
 async function containerWithId(ctx: LifecycleContext, vchId: string, id: string, moid?: string): Promise<VmRow | undefined> {
   const uuid = id.toLowerCase();
+  // The VM an earlier command's create made and handed on (docker run's start, a moment after its
+  // create): not read again. A power-on vSphere refuses (InvalidPowerState) is followed by a read
+  // (reconcile); one of a VM gone fails, and the front end looks the container up again.
+  const made = moid ? ctx.takeHandedOn<VmRow>(handedRowKey(moid)) : undefined;
+  if (made?.uuid === uuid && isOurs(made, vchId)) {
+    ctx.hand(handedRowKey(made.moid), made);
+    return made;
+  }
   const hinted = moid ? await readVm(ctx.client, moRef('VirtualMachine', moid)) : undefined;
   // A MOID names another VM once this one is gone or registered again: the UUID decides.
   const vm = hinted?.uuid === uuid ? hinted : await vmByUuid(ctx.client, uuid);
   if (!vm || !isOurs(vm, vchId)) return undefined;
+  // Read now: a row handed on under the MOID it has now (not the hint) is stale too.
+  if (vm.moid !== moid) ctx.takeHandedOn(handedRowKey(vm.moid));
   // A command over one container (docker start, stop) changes it next: that change reads it no more.
   ctx.hand(handedRowKey(vm.moid), vm);
   return vm;
@@ -1022,14 +1037,19 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   async create(ctx, config) {
     const { client } = ctx;
     const inventory = new Inventory(client);
-    // Asked at every create, never answered from a snapshot: a squatter may appear anywhere in
-    // vSphere after the command looked. FindByUuid costs the server one lookup; reading every VM's
+    // Asked at every create (unless this command's plan asked a moment ago), never answered from a
+    // snapshot: a squatter may appear anywhere in vSphere after the command looked. FindByUuid costs the server one lookup; reading every VM's
     // BIOS UUID once for several concurrent creates costs a round trip less per create but grows with
     // the inventory, and on a large one took far longer than the lookups it replaced (bench/README.md).
     // Defined (once per command) while the create goes on; only the last step needs it.
     const fieldKey = createdFieldKey(ctx);
     fieldKey.catch(() => undefined);
     const { uuid, seed, holder } = await chooseUuid(config.vch_id, config.name, async (u) => {
+      // The plan of this command found no VM with this UUID a moment ago (a command over one
+      // VM: the Docker endpoint's create): asking again would only shorten that moment. A VM
+      // found there is looked up afresh: what to adopt or refuse is decided on what vSphere has now.
+      const planned = ctx.planAnswer<VmRow | undefined>(holderKey(u));
+      if (planned && (await planned.catch(() => null)) === undefined) return undefined;
       const ref = await inventory.findVmByUuid(u);
       return ref ? readVmWithMarks(client, ref) : undefined;
     });
@@ -1050,20 +1070,20 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     await markCreated(ctx, ref, fieldKey);
     extraConfig[KEYS.created] = 'done';
     // All of it is what we just asked for; vSphere reports addresses later, the next refresh reads them.
-    return stateOfVm(
-      {
-        moid: ref.value,
-        name,
-        uuid,
-        powerState: config.power_state === 'running' ? 'poweredOn' : 'poweredOff',
-        extraConfig: new Map(Object.entries(extraConfig)),
-        numCpu: config.cpus,
-        memoryMb: config.memory_mb,
-        vmPath,
-        ipAddresses: [],
-      },
-      { secrets: { known: config } },
-    );
+    const made: VmRow = {
+      moid: ref.value,
+      name,
+      uuid,
+      powerState: config.power_state === 'running' ? 'poweredOn' : 'poweredOff',
+      extraConfig: new Map(Object.entries(extraConfig)),
+      numCpu: config.cpus,
+      memoryMb: config.memory_mb,
+      vmPath,
+      ipAddresses: [],
+    };
+    // For the command that follows (docker run's start): it powers the VM on without reading it.
+    ctx.handOn(handedRowKey(made.moid), made);
+    return stateOfVm(made, { secrets: { known: config } });
   },
 
   async update(ctx, prior, config) {

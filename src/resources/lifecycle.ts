@@ -31,6 +31,35 @@ export function handedRowKey(moid: string): string {
   return `handed-row:${moid}`;
 }
 
+/** How long a row handed on from one command stays usable by the next (HandedOn's default). */
+export const HANDED_ON_MS = 5_000;
+
+/**
+ * Rows one command's change hands on to a later command over the same object, for a front end that
+ * serves many short commands (CommandOptions.handedOn): the VM a `docker create` just made, for the
+ * `docker start` that follows it. Each row is taken once, and only while younger than `windowMs`;
+ * what was handed on is not proof of what vSphere holds now, so whoever uses a row reads the object
+ * again when vSphere refuses what was done with it.
+ */
+export class HandedOn {
+  private readonly rows = new Map<string, { readonly value: unknown; readonly at: number }>();
+
+  constructor(readonly windowMs: number = HANDED_ON_MS) {}
+
+  put(key: string, value: unknown): void {
+    const now = Date.now();
+    for (const [k, { at }] of this.rows) if (now - at > this.windowMs) this.rows.delete(k);
+    this.rows.set(key, { value, at: now });
+  }
+
+  /** The row under `key` while it is young enough; gone after this, whatever its age. */
+  take<T>(key: string): T | undefined {
+    const row = this.rows.get(key);
+    this.rows.delete(key);
+    return row && Date.now() - row.at <= this.windowMs ? (row.value as T) : undefined;
+  }
+}
+
 export interface LifecycleContext {
   readonly client: VimClient;
   /** The provider-level default datacenter, if any. */
@@ -48,11 +77,26 @@ export interface LifecycleContext {
   readonly memo: <T>(key: string, lookup: () => Promise<T>) => Promise<T>;
   readonly forget: (prefix: string) => void;
   /**
+   * In a change, the answer to the VOLATILE memo `key` that the plan of this command got less than
+   * a second ago, with no change by this command since (every change drops those memos); undefined
+   * otherwise. For a lookup the change would otherwise repeat at once: the create right after its
+   * plan, as the Docker endpoint runs them. What it proves is as old as the answer.
+   */
+  readonly planAnswer: <T>(key: string) => Promise<T> | undefined;
+  /**
    * Hands a value read by a lookup to the next change of this command (`take` returns it once);
    * an apply drops what nobody took, so a later command never sees it.
    */
   readonly hand: (key: string, value: unknown) => void;
   readonly take: <T>(key: string) => T | undefined;
+  /**
+   * Hands a row this change left to a later command over the same object (CommandOptions.handedOn);
+   * does nothing in a command without that store. `takeHandedOn` gives it back once, in a command
+   * that takes such rows (CommandOptions.takesHandedOn) and while it is young; any other command
+   * that looks the object up only drops it, since it may change the object next. Keys as `hand`'s.
+   */
+  readonly handOn: (key: string, value: unknown) => void;
+  readonly takeHandedOn: <T>(key: string) => T | undefined;
   /**
    * Objects this command's plan will make (a replaced image's new digest, say), by a key the
    * resources agree on: the plan of a resource that uses one does not look for it in vSphere yet.

@@ -20,6 +20,30 @@ describe('1-04 docker create', () => {
     expect(ls.stdout).toMatch(/^CONTAINER VM +cr-1 +vm-\d+ +poweredOff +created /m);
   });
 
+  test('GIVEN three creates of one name sent at once WHEN they are answered THEN one makes the container and the others are refused as the name in use: one VM, one success', async () => {
+    const body = { Image: bed().image, HostConfig: { NetworkMode: 'default' } };
+    // The first VM made is marked done half a second late: the other two creates meet it unmarked.
+    await bed().sim.control.addFault({ method: 'SetField', kind: 'delay', delayMs: 500 });
+    const replies = await Promise.all([0, 1, 2].map(() => bed().call('POST', '/v1.45/containers/create?name=cr-same', body))).finally(() =>
+      bed().sim.control.clearFaults(),
+    );
+    const made = replies.filter((r) => r.status === 201);
+    expect(made).toHaveLength(1);
+    const { Id } = JSON.parse(made[0].body) as { Id: string };
+    const refused = replies.filter((r) => r.status !== 201);
+    expect(refused.map((r) => [r.status, (JSON.parse(r.body) as { message: string }).message])).toEqual([
+      [
+        409,
+        `Conflict. The container name "/cr-same" is already in use by container "${Id}". You have to remove (or rename) that container to be able to reuse that name.`,
+      ],
+      [
+        409,
+        `Conflict. The container name "/cr-same" is already in use by container "${Id}". You have to remove (or rename) that container to be able to reuse that name.`,
+      ],
+    ]);
+    expect((await bed().engine.inventory()).containerVms.filter((v) => v.name === 'cr-same')).toHaveLength(1);
+  });
+
   test('GIVEN an image that is nowhere WHEN docker create runs THEN it says so', async () => {
     const r = await bed().docker(['create', `${bed().registryHost}/vic-test/none:1`], { timeoutMs: 120_000 });
     expect(r.code).toBe(1);

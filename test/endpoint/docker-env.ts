@@ -73,8 +73,11 @@ export interface DockerBed {
   eventsSince(since: number, filter: string, format: string): Promise<string[]>;
   /** Another endpoint over the bed's VCH and certificates, on a free port unless told: the caller closes it. */
   serve(options?: Partial<ServeOptions>): Promise<RunningEndpoint>;
-  /** A raw API request over mutual TLS with the client bundle: a second client, for what the docker CLI hides or does not send. */
-  call(method: string, path: string, body?: unknown): Promise<ApiReply>;
+  /**
+   * A raw API request over mutual TLS with the client bundle: a second client, for what the docker
+   * CLI hides or does not send. To the bed's endpoint, or to one `serve` made on `port`.
+   */
+  call(method: string, path: string, body?: unknown, port?: number): Promise<ApiReply>;
 }
 
 export interface ApiReply {
@@ -157,13 +160,13 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
         return text.split('\n').filter(Boolean);
       },
       serve,
-      call: (method, path, body) => {
+      call: (method, path, body, port = endpoint.port) => {
         const client = certificateFiles(certDir).clientDir;
         return new Promise((resolve, reject) => {
           const req = request(
             {
               host: '127.0.0.1',
-              port: endpoint.port,
+              port,
               method,
               path,
               ca: readFileSync(join(client, 'ca.pem')),

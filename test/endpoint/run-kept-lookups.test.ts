@@ -140,10 +140,13 @@ describe('docker run -d with lookups kept across requests', () => {
         'SetField',
         'PowerOnVM_Task',
       ]);
-      // The start reads the VM once (its lookup hands the VM to the power-on, and the power-on's
-      // success is the new state); the wait the CLI opens before the start takes the state the
-      // create just left, and reads nothing.
-      expect(read('VirtualMachine')).toBe(1);
+      // The name lookup asks who holds the BIOS UUID; the create, applied right after its plan,
+      // takes that answer (nobody) instead of asking again.
+      expect(calls.filter((c) => c.method === 'FindByUuid')).toHaveLength(1);
+      // The start reads no VM (the create hands the VM it made on to it, and the power-on's success
+      // is the new state); the wait the CLI opens before the start takes the state the create just
+      // left, and reads nothing either.
+      expect(read('VirtualMachine')).toBe(0);
     } finally {
       await served.close();
       await engine.close();

@@ -75,9 +75,22 @@ export interface ProgressEvent {
   readonly message?: string;
 }
 
+/** Something the apply did differently from what its plan said, and why (the front end shows it as a warning). */
+export interface ApplyWarning {
+  readonly summary: string;
+  readonly detail: string;
+}
+
 export interface ApplyOptions {
   readonly onProgress?: (e: ProgressEvent) => void;
+  readonly onWarning?: (w: ApplyWarning) => void;
   readonly signal?: AbortSignal;
+  /**
+   * A delete that undoes a create of the same command (the volumes of a refused `docker create`):
+   * the object goes although this engine made it. Any other delete of an object a create of this
+   * engine made or adopted leaves it to that create's resource (ResourceDeclaration.objectKey).
+   */
+  readonly undoesCreate?: boolean;
 }
 
 export interface ReadRequest {

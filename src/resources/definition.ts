@@ -22,6 +22,13 @@ export interface ResourceDeclaration {
    */
   readonly identity?: readonly string[];
   /**
+   * State attributes that together name the vSphere object once it exists (default: `id`). A
+   * command that created or adopted an object never deletes it for another resource whose state
+   * names the same object: a create-before-destroy replacement under the same identity (a volume
+   * with the same name, an image with the same digest) finds the old object and holds it.
+   */
+  readonly objectKey?: readonly string[];
+  /**
    * How a replacement runs. `destroy-before-create` (the default) when the new object would collide
    * with the old one. `create-before-destroy` when both can exist at once because the object is
    * content-addressed (its `id` changes with its content): the new one is made first and the old one

@@ -13,6 +13,8 @@ export const image = {
   // Content-addressed: the new digest gets its own directory, so the old image can stay until the
   // container VMs that use it have moved to the new one.
   replaceOrder: 'create-before-destroy',
+  // A digest names one image per VCH store: the same digest in another VCH is another object.
+  objectKey: ['vch_id', 'id'],
   schema: {
     id: { type: t.string, computed: true, description: 'The manifest digest (sha256:…).' },
     vch_id: {

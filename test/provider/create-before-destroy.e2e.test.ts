@@ -1,0 +1,57 @@
+/**
+ * `lifecycle { create_before_destroy = true }` through the real `terraform` CLI, on resources whose
+ * replacement has the same vSphere identity as the object it replaces: Terraform creates the new
+ * one first, which finds (adopts) the object the old one holds, and then deletes the old one. That
+ * delete must leave the object to its replacement, with a warning saying so; a next plan is empty.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Workspace } from './terraform-cli';
+import { useTerraformTestbed } from './testbed';
+
+const PASSWORD = 'Tf-cbd-S3cret!';
+
+describe('terraform: create_before_destroy replacements under the same identity', () => {
+  const bed = useTerraformTestbed({ username: 'terraform', password: PASSWORD, repository: 'test/app', program: 'httpd' });
+  let ws: Workspace;
+  const tf = (args: string[], allow: number[] = []) => bed.terraform(ws, args, { allow });
+  const attributes = (type: string, name: string): Record<string, unknown> => {
+    const state = JSON.parse(readFileSync(join(ws.dir, 'terraform.tfstate'), 'utf8')) as {
+      resources: { type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[];
+    };
+    return state.resources.find((r) => r.type === type && r.name === name)?.instances[0]?.attributes ?? {};
+  };
+  const oneLine = (s: string) => s.replace(/\s+/g, ' ');
+  const expectConverged = async (vars: string[] = []) => {
+    const again = await tf(['plan', '-detailed-exitcode', ...vars], [2]);
+    expect(again.stdout).toContain('No changes. Your infrastructure matches the configuration.');
+    expect(again.code).toBe(0);
+  };
+
+  beforeAll(async () => {
+    ws = await bed.initFixture('create-before-destroy');
+    await tf(['apply', '-auto-approve']);
+  }, 180_000);
+
+  it('GIVEN a volume with create_before_destroy WHEN applied with -replace THEN the old delete keeps the disk its replacement holds, with a warning, and a next plan is empty', async () => {
+    const before = attributes('vic_volume', 'data');
+    const apply = await tf(['apply', '-auto-approve', '-replace=vic_volume.data']);
+    expect(apply.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 1 destroyed.');
+    expect(oneLine(apply.stdout + apply.stderr)).toContain(`volume "data" kept: its replacement is the same object`);
+    expect(attributes('vic_volume', 'data').id).toBe(before.id);
+    await expectConverged();
+  }, 300_000);
+
+  it('GIVEN an image with create_before_destroy WHEN its size_mb changes (same digest, same store path) THEN the old delete keeps the disk its replacement holds, and a next plan is empty', async () => {
+    const vars = ['-var', 'image_size_mb=48'];
+    const before = attributes('vic_image', 'app');
+    const apply = await tf(['apply', '-auto-approve', ...vars]);
+    expect(apply.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 1 destroyed.');
+    expect(oneLine(apply.stdout + apply.stderr)).toContain('kept: its replacement is the same object');
+    expect(attributes('vic_image', 'app').id).toBe(before.id);
+    await expectConverged(vars);
+    const replaced = await tf(['apply', '-auto-approve', '-replace=vic_image.app', ...vars]);
+    expect(replaced.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 1 destroyed.');
+    await expectConverged(vars);
+  }, 300_000);
+});

@@ -54,4 +54,33 @@ describe('terraform: create_before_destroy replacements under the same identity'
     expect(replaced.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 1 destroyed.');
     await expectConverged(vars);
   }, 300_000);
+
+  it('GIVEN a container VM with create_before_destroy WHEN applied with -replace THEN the create is refused, naming create_before_destroy and what to do, and doing that replaces it', async () => {
+    const vars = ['-var', 'with_vm=true', '-var', 'image_size_mb=48'];
+    await tf(['apply', '-auto-approve', ...vars]);
+    const before = attributes('vic_container_vm', 'web');
+    const apply = await tf(['apply', '-auto-approve', '-replace=vic_container_vm.web[0]', ...vars], [1]);
+    expect(apply.code).toBe(1);
+    const text = oneLine(apply.stderr);
+    expect(text).toContain('Container VM held by another resource');
+    expect(text).toContain("A replacement created first (Terraform's lifecycle create_before_destroy");
+    expect(text).toContain('Remove create_before_destroy (Terraform)');
+    expect(text).toContain(`terraform import <address> ${String(before.id)}`);
+    // What the message says to do: without create_before_destroy, the deposed VM back in the state,
+    // a -replace destroys it first and makes it again.
+    const main = readFileSync(join(ws.dir, 'main.tf'), 'utf8');
+    ws.write('main.tf', main.replace(/(resource "vic_container_vm" "web" \{[^]*?)lifecycle \{[^}]*\}/, '$1'));
+    try {
+      await tf(['state', 'rm', 'vic_container_vm.web[0]']);
+      await tf(['import', ...vars, 'vic_container_vm.web[0]', String(before.id)]);
+      await expectConverged(vars);
+      expect(attributes('vic_container_vm', 'web').moid).toBe(before.moid);
+      const replaced = await tf(['apply', '-auto-approve', '-replace=vic_container_vm.web[0]', ...vars]);
+      expect(replaced.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 1 destroyed.');
+      expect(attributes('vic_container_vm', 'web').moid).not.toBe(before.moid);
+      await expectConverged(vars);
+    } finally {
+      ws.write('main.tf', main);
+    }
+  }, 300_000);
 });

@@ -35,7 +35,7 @@ describe('pulumi: replacements under the same identity', () => {
   };
   /** The stack's state of `type` `name`, read again from vSphere: null when its object is gone. */
   const readBack = async (type: 'volume' | 'image', pulumiType: string, name: string) => {
-    const resources = (await stack.exportStack()).deployment.resources as { urn: string; type: string; id: string; outputs: Record<string, unknown> }[];
+    const resources = (await stack.exportStack()).deployment.resources as { urn: string; type: string; id: string; outputs: Record<string, string | undefined> }[];
     const r = resources.find((x) => x.type.endsWith(`vic:${pulumiType}`) && x.urn.endsWith(`::${name}`));
     if (!r) throw new Error(`no ${pulumiType} "${name}" in the stack`);
     const state = { id: r.id, vch_id: String(r.outputs.vchId), name: r.outputs.name ?? null, disk_path: r.outputs.diskPath ?? null, datastore: r.outputs.datastore ?? null };

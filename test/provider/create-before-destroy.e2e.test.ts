@@ -6,6 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { moRef } from '../../src/vsphere';
+import { retrieveObject } from '../../src/vsphere/property-collector';
 import { Workspace } from './terraform-cli';
 import { useTerraformTestbed } from './testbed';
 
@@ -82,5 +84,52 @@ describe('terraform: create_before_destroy replacements under the same identity'
     } finally {
       ws.write('main.tf', main);
     }
+    // The tests after this one start without the container VM.
+    await tf(['apply', '-auto-approve', '-var', 'image_size_mb=48']);
+  }, 300_000);
+
+  it('GIVEN a VCH without create_before_destroy WHEN applied with -replace THEN it plans, is destroyed first and made again under its name, and a next plan is empty', async () => {
+    const vars = ['-var', 'image_size_mb=48'];
+    const before = attributes('vic_virtual_container_host', 'plain');
+    const apply = await tf(['apply', '-auto-approve', '-replace=vic_virtual_container_host.plain', ...vars]);
+    expect(apply.stdout).toContain('# vic_virtual_container_host.plain will be replaced, as requested');
+    expect(apply.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 1 destroyed.');
+    const at = (text: string) => apply.stdout.indexOf(text);
+    expect(at('vic_virtual_container_host.plain: Destruction complete')).toBeGreaterThan(-1);
+    expect(at('vic_virtual_container_host.plain: Creation complete')).toBeGreaterThan(at('vic_virtual_container_host.plain: Destruction complete'));
+    expect(attributes('vic_virtual_container_host', 'plain').id).not.toBe(before.id);
+    await expectConverged(vars);
+  }, 300_000);
+
+  it('GIVEN a VCH with create_before_destroy WHEN applied with -replace THEN it plans, the apply refuses the replacement naming create_before_destroy and deletes nothing; doing what it says replaces it destroy-first', async () => {
+    const vars = ['-var', 'image_size_mb=48'];
+    const vch = attributes('vic_virtual_container_host', 'demo');
+    // Terraform does not tell a provider the order of a replacement: the plan cannot know it yet.
+    const plan = await tf(['plan', '-replace=vic_virtual_container_host.demo', ...vars]);
+    expect(plan.stdout).toContain('# vic_virtual_container_host.demo will be replaced, as requested');
+    const apply = await tf(['apply', '-auto-approve', '-replace=vic_virtual_container_host.demo', ...vars], [1]);
+    expect(apply.code).toBe(1);
+    const text = oneLine(apply.stderr);
+    expect(text).toContain(`A virtual container host named "vch-cbd" (${String(vch.id)}) already exists`);
+    expect(text).toContain("is being created before the old one is destroyed (Terraform's lifecycle create_before_destroy");
+    expect(text).toContain('Remove create_before_destroy from the VCH and from the resources that depend on it');
+    // Nothing was made or deleted: the old VCH, kept by Terraform as a deposed object, still exists.
+    const pool = await retrieveObject<{ name: string }>(bed.outside(), moRef('ResourcePool', String(vch.id)), ['name']);
+    expect(pool.name).toBe('vch-cbd');
+    // What the message says to do: no create_before_destroy anywhere, the deposed VCH back in the
+    // state; then the replacement destroys the old VCH first.
+    const main = readFileSync(join(ws.dir, 'main.tf'), 'utf8');
+    ws.write('main.tf', main.replace(/\n\s*lifecycle \{\s*create_before_destroy = true\s*\}\n/g, '\n'));
+    expect(readFileSync(join(ws.dir, 'main.tf'), 'utf8')).not.toContain('create_before_destroy = true');
+    expect(text).toContain(`terraform import <address> ${String(vch.id)}`);
+    await tf(['state', 'rm', 'vic_virtual_container_host.demo']);
+    await tf(['import', ...vars, 'vic_virtual_container_host.demo', String(vch.id)]);
+    const back = await tf(['apply', '-auto-approve', ...vars]);
+    expect(back.stdout).toMatch(/Apply complete! Resources: 0 added, [01] changed, 0 destroyed\./);
+    await expectConverged(vars);
+    const replaced = await tf(['apply', '-auto-approve', '-replace=vic_virtual_container_host.demo', ...vars]);
+    expect(replaced.stdout).toContain('Apply complete! Resources: 3 added, 0 changed, 3 destroyed.');
+    expect(attributes('vic_virtual_container_host', 'demo').id).not.toBe(vch.id);
+    await expectConverged(vars);
   }, 300_000);
 });

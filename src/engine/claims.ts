@@ -51,6 +51,11 @@ export function identityKey(decl: ResourceDeclaration, attrs: Attrs): string | u
   return `${decl.type}:${JSON.stringify(values)}`;
 }
 
+/** What to do about two resources with one identity: the declaration's advice, or give each its own last identity input. */
+export function duplicateAdvice(decl: ResourceDeclaration & { identity: readonly string[] }): string {
+  return decl.duplicateAdvice ?? `Give each its own ${decl.identity[decl.identity.length - 1]}.`;
+}
+
 function duplicateProblem(decl: ResourceDeclaration & { identity: readonly string[] }, attrs: Attrs, detail: (names: string, last: string) => string): Problem {
   const names = decl.identity.map((n) => `${n} = ${show(attrs[n])}`).join(' and ');
   const last = decl.identity[decl.identity.length - 1];
@@ -109,9 +114,9 @@ export class IdentityClaims {
         duplicateProblem(
           identified,
           attrs,
-          (names, last) =>
+          (names) =>
             `${who.label ? `${who.label} and ${holder.label ?? 'another resource'}` : `another ${decl.type} resource${holder.label ? ` (${holder.label})` : ''} and this one`} both declare ${names}; ` +
-            `the two would share one vSphere object, and deleting either would delete it for both. Give each its own ${last}.`,
+            `the two would share one vSphere object, and deleting either would delete it for both. ${duplicateAdvice(identified)}`,
         ),
       ],
     };

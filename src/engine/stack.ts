@@ -10,7 +10,7 @@
  * replaced with it let go of the old object), its create with the creates (before theirs).
  */
 import { Attrs, Problem, ResourceType, UNKNOWN, Value, containsUnknown, declarationFor, declarations, formatPath, isUnknown } from '../resources';
-import { identityKey } from './claims';
+import { duplicateAdvice, identityKey } from './claims';
 import { runScheduled } from './scheduler';
 import { Action, ApplyOptions, Engine, PlannedChange, ProgressEvent, ResourceError } from './types';
 
@@ -166,7 +166,7 @@ export function validateStack(resources: readonly StackResource[]): StackProblem
         path: [last],
         severity: 'error',
         summary: `Duplicate ${r.type}`,
-        detail: `${addressOf(r)} and ${other} both declare ${decl.identity.map((n) => `${n} = ${JSON.stringify(r.config[n])}`).join(' and ')}; the two would share one vSphere object. Give each its own ${last}.`,
+        detail: `${addressOf(r)} and ${other} both declare ${decl.identity.map((n) => `${n} = ${JSON.stringify(r.config[n])}`).join(' and ')}; the two would share one vSphere object. ${duplicateAdvice(decl as typeof decl & { identity: readonly string[] })}`,
       });
     }
     seen.set(key, addressOf(r));

@@ -21,6 +21,8 @@ export interface ResourceDeclaration {
    * name): two resources with equal values would share that object, so plans refuse the second one.
    */
   readonly identity?: readonly string[];
+  /** What a plan that refuses a second resource with the same identity tells the user to do (default: give each its own last identity input). */
+  readonly duplicateAdvice?: string;
   /**
    * State attributes that together name the vSphere object once it exists (default: `id`). A
    * command that created or adopted an object never deletes it for another resource whose state

@@ -426,6 +426,8 @@ export class VicProvider {
       const warnings: Diagnostic[] = [];
       const options: ApplyOptions = {
         signal: this.stopController.signal,
+        // Terraform starts the provider anew for each run's apply.
+        oneRun: true,
         onWarning: (w) => warnings.push(warningDiagnostic(w.summary, w.detail)),
         onProgress: (e) =>
           this.opts.logger.log('info', `${e.type} ${e.name}: ${e.phase}${e.message ? ` (${e.message})` : ''}`, { current: e.current, total: e.total }),

@@ -138,9 +138,12 @@ export class ProviderHost {
 
   constructor(private readonly connectEngine: EngineConnector) {}
 
-  /** Every apply goes through here: it observes cancel(), and stop() waits for it to answer. */
+  /**
+   * Every apply goes through here: it observes cancel(), and stop() waits for it to answer. Pulumi
+   * starts the provider anew for each update (oneRun).
+   */
   private async apply(change: PlannedChange): Promise<Attrs | null> {
-    const applied = (await this.connected()).apply(change, { signal: this.interrupt.signal, onWarning: (w) => this.warn(w) });
+    const applied = (await this.connected()).apply(change, { signal: this.interrupt.signal, oneRun: true, onWarning: (w) => this.warn(w) });
     this.applying.add(applied);
     try {
       return await applied;

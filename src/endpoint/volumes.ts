@@ -282,13 +282,12 @@ export class DockerVolumes {
     res.end();
   }
 
-  /** `undoesCreate`: the volume was made by this same request (see ApplyOptions.undoesCreate). */
-  async destroy(engine: Engine, v: Attrs, options: { undoesCreate?: boolean } = {}): Promise<void> {
+  async destroy(engine: Engine, v: Attrs): Promise<void> {
     const plan = await engine.plan('volume', v, null);
     const text = problemsText(plan.problems);
     if (text) throw badRequest(`cannot remove volume ${String(v.name)}: ${text}`);
     try {
-      await engine.apply(plan, options);
+      await engine.apply(plan);
     } catch (err) {
       // The resource refuses a volume attached to a VM (one that another endpoint just started, say).
       if (err instanceof Error && !(err instanceof ApiError) && /is attached to/.test(err.message)) throw conflict(`remove ${String(v.name)}: ${err.message}`);
@@ -324,7 +323,7 @@ export class DockerVolumes {
 
   /** Removes the volumes a refused create made, so nothing is left half-applied. */
   async undo(engine: Engine, made: readonly Attrs[]): Promise<void> {
-    for (const v of made) await this.destroy(engine, v, { undoesCreate: true }).catch(() => undefined);
+    for (const v of made) await this.destroy(engine, v).catch(() => undefined);
   }
 }
 

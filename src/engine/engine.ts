@@ -276,12 +276,18 @@ export class VsphereEngine implements Engine {
       case 'no-op':
         return change.prior;
       case 'delete':
-        if (this.keptForReplacement(change, opts)) return null;
+        if (opts.oneRun && this.keptForReplacement(change, opts)) return null;
         await l.delete(ctx, change.prior as Attrs);
         this.claims.release(change.owner ?? stateOwner(change.type, change.prior as Attrs));
         return null;
       case 'create':
-        return this.created(change, await l.create(ctx, this.desired(change)));
+        try {
+          return this.created(change, await l.create(ctx, this.desired(change)));
+        } catch (err) {
+          // A failed create holds nothing: planned again (a retry), it is the same resource, not a second one.
+          if (change.owner?.startsWith(CREATE_OWNER)) this.claims.release(change.owner);
+          throw err;
+        }
       case 'update':
         return l.update(ctx, change.prior as Attrs, this.desired(change));
       case 'replace': {
@@ -310,10 +316,6 @@ export class VsphereEngine implements Engine {
   private keptForReplacement(change: PlannedChange, opts: ApplyOptions): boolean {
     const key = objectKeyOf(change.type, change.prior);
     if (!key || !this.madeObjects.has(key)) return false;
-    if (opts.undoesCreate) {
-      this.madeObjects.delete(key);
-      return false;
-    }
     const prior = change.prior as Attrs;
     const name = typeof prior.name === 'string' && prior.name !== '' ? prior.name : String(prior.id);
     opts.onWarning?.({

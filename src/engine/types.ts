@@ -86,11 +86,14 @@ export interface ApplyOptions {
   readonly onWarning?: (w: ApplyWarning) => void;
   readonly signal?: AbortSignal;
   /**
-   * A delete that undoes a create of the same command (the volumes of a refused `docker create`):
-   * the object goes although this engine made it. Any other delete of an object a create of this
-   * engine made or adopted leaves it to that create's resource (ResourceDeclaration.objectKey).
+   * The front end applies one run through this engine (a `terraform apply`, a `pulumi up`), in
+   * which each resource is created or deleted once. A delete of an object that a create of the run
+   * made or adopted then belongs to a replacement created first under the same identity
+   * (create_before_destroy, `pulumi up --replace`), and leaves the object to it
+   * (ResourceDeclaration.objectKey). Off, only the delete of a replacement the engine itself orders
+   * create-first is checked so.
    */
-  readonly undoesCreate?: boolean;
+  readonly oneRun?: boolean;
 }
 
 export interface ReadRequest {

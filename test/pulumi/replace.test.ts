@@ -35,10 +35,21 @@ describe('pulumi: replacements under the same identity', () => {
   };
   /** The stack's state of `type` `name`, read again from vSphere: null when its object is gone. */
   const readBack = async (type: 'volume' | 'image', pulumiType: string, name: string) => {
-    const resources = (await stack.exportStack()).deployment.resources as { urn: string; type: string; id: string; outputs: Record<string, string | undefined> }[];
+    const resources = (await stack.exportStack()).deployment.resources as {
+      urn: string;
+      type: string;
+      id: string;
+      outputs: Record<string, string | undefined>;
+    }[];
     const r = resources.find((x) => x.type.endsWith(`vic:${pulumiType}`) && x.urn.endsWith(`::${name}`));
     if (!r) throw new Error(`no ${pulumiType} "${name}" in the stack`);
-    const state = { id: r.id, vch_id: String(r.outputs.vchId), name: r.outputs.name ?? null, disk_path: r.outputs.diskPath ?? null, datastore: r.outputs.datastore ?? null };
+    const state = {
+      id: r.id,
+      vch_id: String(r.outputs.vchId),
+      name: r.outputs.name ?? null,
+      disk_path: r.outputs.diskPath ?? null,
+      datastore: r.outputs.datastore ?? null,
+    };
     const [read] = await engine.read([{ type, state }]);
     return read;
   };
@@ -53,7 +64,10 @@ describe('pulumi: replacements under the same identity', () => {
     scratch = await mkdtemp(join(tmpdir(), 'vic-pulumi-replace-'));
     const { options } = await localBackend(scratch, 'replace-passphrase');
     const [project] = await preparePulumiProjects(scratch, ['test/pulumi/replace-program']);
-    await registry().pushImage({ layers: [{ entries: [{ type: 'file', path: 'version', content: 'one\n' }] }], config: { Cmd: ['/bin/true'] } }, 'replace/app:v1');
+    await registry().pushImage(
+      { layers: [{ entries: [{ type: 'file', path: 'version', content: 'one\n' }] }], config: { Cmd: ['/bin/true'] } },
+      'replace/app:v1',
+    );
     outside = await connectTestClient(sim());
     engine = await connectTestEngine(sim());
     const { resourcePoolId, datastoreId } = await simulatorPlacement(outside);

@@ -20,6 +20,8 @@ export interface Claimant {
   readonly owner: string;
   /** How messages name the owner, e.g. `container_vm.web`; absent when the owner is a bare token. */
   readonly label?: string;
+  /** How messages name it as the other party when it has no label: by the id its state holds. */
+  readonly stateLabel?: string;
   /** A create the front end named no owner for (it may be the replacement of a `replacing` claim). */
   readonly anonymous?: boolean;
 }
@@ -115,7 +117,7 @@ export class IdentityClaims {
           identified,
           attrs,
           (names) =>
-            `${who.label ? `${who.label} and ${holder.label ?? 'another resource'}` : `another ${decl.type} resource${holder.label ? ` (${holder.label})` : ''} and this one`} both declare ${names}; ` +
+            `${who.label ? `${who.label} and ${holder.label ?? 'another resource'}` : `another ${decl.type} resource${(holder.label ?? holder.stateLabel) ? ` (${holder.label ?? holder.stateLabel})` : ''} and this one`} both declare ${names}; ` +
             `the two would share one vSphere object, and deleting either would delete it for both. ${duplicateAdvice(identified)}`,
         ),
       ],

@@ -192,11 +192,14 @@ export class VsphereEngine implements Engine {
 
     let diff = diffResource(decl, prior, validated);
     const notes: string[] = [];
+    // A front end that names no resources (Terraform) still has the state's id to tell one apart by.
+    const stateLabel = typeof prior?.id === 'string' && prior.id ? `the one whose state holds ${prior.id}` : 'one this plan creates';
+    const label = options.label;
     const claim = options.referencesOnly
       ? { problems: [] }
       : validated !== null && diff.action !== 'delete'
-        ? this.claims.claim(decl, validated, { owner, label: options.label, anonymous: options.owner === undefined && prior === null && !replaces })
-        : { problems: prior !== null ? this.claims.retire(decl, prior, { owner, label: options.label }) : [] };
+        ? this.claims.claim(decl, validated, { owner, label, stateLabel, anonymous: options.owner === undefined && prior === null && !replaces })
+        : { problems: prior !== null ? this.claims.retire(decl, prior, { owner, label, stateLabel }) : [] };
     problems.push(...claim.problems);
     // The create of a replacement the front end planned first with its prior state: that object goes first.
     const replacing = replaces ? (this.claims.stateOf(decl, replaces) ?? { id: replaces }) : 'replaces' in claim ? claim.replaces : undefined;

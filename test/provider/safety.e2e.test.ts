@@ -91,6 +91,8 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
     expect(plan.stderr).toMatch(/with vic_image\.(twin\[0\]|app)/);
     const text = plan.stderr.replace(/\s+/g, ' ');
     expect(text).toMatch(/both declare vch_id = "resgroup-\d+" and reference = "127\.0\.0\.1:\d+\/test\/app:v1"/);
+    // Terraform names one resource ("with ..."), the message the other, by the id its state holds.
+    expect(text).toMatch(/another image resource \((the one whose state holds sha256:[0-9a-f]{64}|one this plan creates)\) and this one/);
     expect(text).toContain('Declare the image once (one vic_image resource, or one vic.Image) and give its id to every container VM that uses it');
     const apply = await tf(['apply', '-auto-approve', '-var', 'twin_image=true'], {}, [1]);
     expect(apply.code).toBe(1);

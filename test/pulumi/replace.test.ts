@@ -3,8 +3,8 @@
  * backend), the simulator and a real registry. `pulumi up --replace` never asks the provider how to
  * order the replacement: it creates the new resource first, which finds the object the old one holds
  * (a volume's name, an image's digest), then deletes the old one. That delete must leave the object
- * to its replacement, with a warning; a container VM, whose BIOS UUID cannot be held twice, is
- * refused saying what to do.
+ * to its replacement, with a warning; a container VM (its BIOS UUID) and a VCH (its pool's name),
+ * which cannot exist twice, are refused saying what to do, and doing it (deleteBeforeReplace) works.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -107,14 +107,40 @@ describe('pulumi: replacements under the same identity', () => {
     PULUMI_STEP_MS * 2,
   );
 
-  it(
-    'GIVEN a container VM WHEN `pulumi up --replace` THEN the create of the replacement is refused, saying to replace it delete-first, and the VM is left as it was',
-    async () => {
-      const moid = (await stack.outputs()).webMoid.value;
-      await expect(stack.up({ replace: [await urnOf('ContainerVm', 'web')] })).rejects.toThrow(/deleteBeforeReplace/);
-      expect((await stack.outputs()).webMoid.value).toBe(moid);
+  it.each<[string, string, string, RegExp]>([
+    ['a container VM', 'ContainerVm', 'web', /Container VM held by another resource: .*deleteBeforeReplace/s],
+    ['a VCH', 'VirtualContainerHost', 'replace', /VCH managed elsewhere: .*`pulumi up --replace`.*deleteBeforeReplace/s],
+  ])(
+    'GIVEN %s WHEN `pulumi up --replace` THEN the create of the replacement is refused, saying to replace it delete-first, and nothing changes',
+    async (_label, pulumiType, name, refusal) => {
+      const before = await stack.outputs();
+      await expect(stack.up({ replace: [await urnOf(pulumiType, name)] })).rejects.toThrow(refusal);
+      const after = await stack.outputs();
+      expect([after.webMoid.value, after.vchId.value]).toEqual([before.webMoid.value, before.vchId.value]);
       await expectConverged();
     },
     PULUMI_STEP_MS,
+  );
+
+  it(
+    'GIVEN the deleteBeforeReplace option the refusals advise WHEN `pulumi up --replace` of the VCH and of the container VM THEN each is destroyed first and made again, and a refresh finds no drift',
+    async () => {
+      await stack.setConfig('deleteFirst', { value: 'true' });
+      try {
+        await stack.up();
+        const before = await stack.outputs();
+        const vch = await stack.up({ replace: [await urnOf('VirtualContainerHost', 'replace')] });
+        expect(vch.summary.resourceChanges?.replace).toBeGreaterThanOrEqual(1);
+        const after = await stack.outputs();
+        expect(after.vchId.value).not.toBe(before.vchId.value);
+        const web = await stack.up({ replace: [await urnOf('ContainerVm', 'web')] });
+        expect(web.summary.resourceChanges).toMatchObject({ replace: 1 });
+        expect((await stack.outputs()).webMoid.value).not.toBe(after.webMoid.value);
+        await expectConverged();
+      } finally {
+        await stack.removeConfig('deleteFirst');
+      }
+    },
+    PULUMI_STEP_MS * 2,
   );
 });

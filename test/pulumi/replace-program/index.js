@@ -6,15 +6,21 @@ const pulumi = require('@pulumi/pulumi');
 const vic = require('vic-iac/pulumi');
 
 const config = new pulumi.Config();
-const vch = new vic.VirtualContainerHost('replace', {
-  name: 'vch-replace',
-  compute: config.require('resourcePoolId'),
-  datastore: config.require('datastoreId'),
-  bridgeNetwork: 'VM Network',
-});
+// Config `deleteFirst`: what the refusals of a VCH's and a container VM's --replace advise.
+const deleteFirst = config.getBoolean('deleteFirst') ? { deleteBeforeReplace: true } : {};
+const vch = new vic.VirtualContainerHost(
+  'replace',
+  {
+    name: 'vch-replace',
+    compute: config.require('resourcePoolId'),
+    datastore: config.require('datastoreId'),
+    bridgeNetwork: 'VM Network',
+  },
+  deleteFirst,
+);
 const image = new vic.Image('app', { vchId: vch.id, reference: config.require('image'), insecureRegistry: true });
 const data = new vic.Volume('data', { vchId: vch.id, name: 'data', sizeMb: 32 });
-const web = new vic.ContainerVm('web', { vchId: vch.id, imageId: image.id, name: 'web-1' });
+const web = new vic.ContainerVm('web', { vchId: vch.id, imageId: image.id, name: 'web-1' }, deleteFirst);
 
 exports.vchId = vch.id;
 exports.imageDigest = image.digest;

@@ -423,8 +423,12 @@ export class VicProvider {
       planned = this.decode(kind, req.planned_state);
       const change = approvedChange(this.resourceType(kind), prior, planned);
       const engine = await this.engine();
+      const warnings: Diagnostic[] = [];
       const options: ApplyOptions = {
         signal: this.stopController.signal,
+        // Terraform starts the provider anew for each run's apply.
+        oneRun: true,
+        onWarning: (w) => warnings.push(warningDiagnostic(w.summary, w.detail)),
         onProgress: (e) =>
           this.opts.logger.log('info', `${e.type} ${e.name}: ${e.phase}${e.message ? ` (${e.message})` : ''}`, { current: e.current, total: e.total }),
       };
@@ -434,7 +438,7 @@ export class VicProvider {
       return {
         new_state: this.encode(kind, newState),
         private: writePrivate({ ...readPrivate(req.planned_private), [REPLAN_OF]: undefined }),
-        diagnostics: [],
+        diagnostics: warnings,
       };
     } catch (err) {
       const diagnostics = this.failure(kind, `Cannot apply ${req.type_name}`, err, planned);

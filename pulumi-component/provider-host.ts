@@ -8,7 +8,7 @@
  * module only translates between Pulumi property bags and engine attributes.
  */
 import type * as dynamic from '@pulumi/pulumi/dynamic';
-import { IdentityClaims, type ConnectEngineOptions, type Engine, type PlannedChange } from '../src/engine';
+import { IdentityClaims, type ApplyWarning, type ConnectEngineOptions, type Engine, type PlannedChange } from '../src/engine';
 import {
   Attrs,
   Problem,
@@ -138,15 +138,27 @@ export class ProviderHost {
 
   constructor(private readonly connectEngine: EngineConnector) {}
 
-  /** Every apply goes through here: it observes cancel(), and stop() waits for it to answer. */
+  /**
+   * Every apply goes through here: it observes cancel(), and stop() waits for it to answer. Pulumi
+   * starts the provider anew for each update (oneRun).
+   */
   private async apply(change: PlannedChange): Promise<Attrs | null> {
-    const applied = (await this.connected()).apply(change, { signal: this.interrupt.signal });
+    const applied = (await this.connected()).apply(change, { signal: this.interrupt.signal, oneRun: true, onWarning: (w) => this.warn(w) });
     this.applying.add(applied);
     try {
       return await applied;
     } finally {
       this.applying.delete(applied);
     }
+  }
+
+  /**
+   * A warning of an apply (an object kept for the replacement that holds it): Pulumi shows what a
+   * provider process writes to stderr in the update's output, and a dynamic provider has no other
+   * channel for it.
+   */
+  private warn(w: ApplyWarning): void {
+    process.stderr.write(`warning: vic: ${w.summary}. ${w.detail}\n`);
   }
 
   /** cancel(), then lets the cancelled applies answer (at most `graceMs`) before logging out. */
@@ -174,8 +186,15 @@ export class ProviderHost {
     await (await engine?.catch(() => undefined))?.close();
   }
 
+  /**
+   * Pulumi's Node dynamic-provider server configures each resource type's provider when it first
+   * serves one, midway through an update: the same settings keep the engine, which knows what this
+   * update's creates made (a replacement's delete leaves the object its new resource holds).
+   */
   configure(read: ConfigReader): void {
-    this.connection = connectionFromConfig(read);
+    const connection = connectionFromConfig(read);
+    if (JSON.stringify(connection) === JSON.stringify(this.connection)) return;
+    this.connection = connection;
     this.engine = undefined;
   }
 

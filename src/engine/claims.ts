@@ -20,6 +20,8 @@ export interface Claimant {
   readonly owner: string;
   /** How messages name the owner, e.g. `container_vm.web`; absent when the owner is a bare token. */
   readonly label?: string;
+  /** How messages name it as the other party when it has no label: by the id its state holds. */
+  readonly stateLabel?: string;
   /** A create the front end named no owner for (it may be the replacement of a `replacing` claim). */
   readonly anonymous?: boolean;
 }
@@ -49,6 +51,11 @@ export function identityKey(decl: ResourceDeclaration, attrs: Attrs): string | u
   const values = decl.identity.map((n) => attrs[n]);
   if (values.some((v) => v === undefined || v === null || v === '' || containsUnknown(v))) return undefined;
   return `${decl.type}:${JSON.stringify(values)}`;
+}
+
+/** What to do about two resources with one identity: the declaration's advice, or give each its own last identity input. */
+export function duplicateAdvice(decl: ResourceDeclaration & { identity: readonly string[] }): string {
+  return decl.duplicateAdvice ?? `Give each its own ${decl.identity[decl.identity.length - 1]}.`;
 }
 
 function duplicateProblem(decl: ResourceDeclaration & { identity: readonly string[] }, attrs: Attrs, detail: (names: string, last: string) => string): Problem {
@@ -109,9 +116,9 @@ export class IdentityClaims {
         duplicateProblem(
           identified,
           attrs,
-          (names, last) =>
-            `${who.label ? `${who.label} and ${holder.label ?? 'another resource'}` : `another ${decl.type} resource${holder.label ? ` (${holder.label})` : ''} and this one`} both declare ${names}; ` +
-            `the two would share one vSphere object, and deleting either would delete it for both. Give each its own ${last}.`,
+          (names) =>
+            `${who.label ? `${who.label} and ${holder.label ?? 'another resource'}` : `another ${decl.type} resource${(holder.label ?? holder.stateLabel) ? ` (${holder.label ?? holder.stateLabel})` : ''} and this one`} both declare ${names}; ` +
+            `the two would share one vSphere object, and deleting either would delete it for both. ${duplicateAdvice(identified)}`,
         ),
       ],
     };

@@ -44,6 +44,17 @@ function stateOwner(type: ResourceType, state: Attrs): string {
   return `state:${type}:${String(state.id)}`;
 }
 
+/**
+ * The key of the vSphere object `state` names (ResourceDeclaration.objectKey), or undefined when
+ * part of it is not known.
+ */
+function objectKeyOf(type: ResourceType, state: Attrs | null): string | undefined {
+  if (!state) return undefined;
+  const values = (declarationFor(type).objectKey ?? ['id']).map((n) => state[n]);
+  if (values.some((v) => typeof v !== 'string' || v === '')) return undefined;
+  return `${type}:${JSON.stringify(values)}`;
+}
+
 function errors(problems: readonly Problem[]): Problem[] {
   return problems.filter((p) => (p.severity ?? 'error') === 'error');
 }
@@ -98,6 +109,8 @@ export class VsphereEngine implements Engine {
   private readonly expectedObjects = new Set<string>();
   /** `type:id` of every object the front end's state holds in this command (see inState). */
   private readonly stateIds = new Set<string>();
+  /** Objects this engine's creates made or adopted (objectKeyOf): a delete for another state leaves them. */
+  private readonly madeObjects = new Set<string>();
   private creates = 0;
   /** When each memo of this command's own store was answered (LifecycleContext.planAnswer). */
   private readonly answeredAt = new Map<string, number>();
@@ -219,11 +232,14 @@ export class VsphereEngine implements Engine {
 
     let diff = diffResource(decl, prior, validated);
     const notes: string[] = [];
+    // A front end that names no resources (Terraform) still has the state's id to tell one apart by.
+    const stateLabel = typeof prior?.id === 'string' && prior.id ? `the one whose state holds ${prior.id}` : 'one this plan creates';
+    const label = options.label;
     const claim = options.referencesOnly
       ? { problems: [] }
       : validated !== null && diff.action !== 'delete'
-        ? this.claims.claim(decl, validated, { owner, label: options.label, anonymous: options.owner === undefined && prior === null && !replaces })
-        : { problems: prior !== null ? this.claims.retire(decl, prior, { owner, label: options.label }) : [] };
+        ? this.claims.claim(decl, validated, { owner, label, stateLabel, anonymous: options.owner === undefined && prior === null && !replaces })
+        : { problems: prior !== null ? this.claims.retire(decl, prior, { owner, label, stateLabel }) : [] };
     problems.push(...claim.problems);
     // The create of a replacement the front end planned first with its prior state: that object goes first.
     const replacing = replaces ? (this.claims.stateOf(decl, replaces) ?? { id: replaces }) : 'replaces' in claim ? claim.replaces : undefined;
@@ -324,11 +340,18 @@ export class VsphereEngine implements Engine {
       case 'no-op':
         return change.prior;
       case 'delete':
+        if (opts.oneRun && this.keptForReplacement(change, opts)) return null;
         await l.delete(ctx, change.prior as Attrs);
         this.claims.release(change.owner ?? stateOwner(change.type, change.prior as Attrs));
         return null;
       case 'create':
-        return this.created(change, await l.create(ctx, this.desired(change)));
+        try {
+          return this.created(change, await l.create(ctx, this.desired(change)));
+        } catch (err) {
+          // A failed create holds nothing: planned again (a retry), it is the same resource, not a second one.
+          if (change.owner?.startsWith(CREATE_OWNER)) this.claims.release(change.owner);
+          throw err;
+        }
       case 'update':
         return l.update(ctx, change.prior as Attrs, this.desired(change));
       case 'replace': {
@@ -336,7 +359,7 @@ export class VsphereEngine implements Engine {
           // The old object may still be in use until this returns: a caller that moves its users
           // first (the stack) applies the create and the delete as two steps instead.
           const made = this.created(change, await l.create(ctx, this.desired(change)));
-          await l.delete(ctx, change.prior as Attrs);
+          if (!this.keptForReplacement(change, opts)) await l.delete(ctx, change.prior as Attrs);
           return made;
         }
         // Destroy first: a container VM's identity (BIOS UUID) is derived from its name, so the
@@ -347,8 +370,32 @@ export class VsphereEngine implements Engine {
     }
   }
 
+  /**
+   * Whether the delete of `change.prior` must leave its object: a create of this command made or
+   * adopted that very object for its replacement. Terraform's create_before_destroy and Pulumi's
+   * create-before-replace create the new resource first; when it has the same identity (a volume's
+   * name, an image's digest, a VCH's name), the create finds the old object and holds it, and
+   * deleting it for the old state would delete the new resource's object.
+   */
+  private keptForReplacement(change: PlannedChange, opts: ApplyOptions): boolean {
+    const key = objectKeyOf(change.type, change.prior);
+    if (!key || !this.madeObjects.has(key)) return false;
+    const prior = change.prior as Attrs;
+    const name = typeof prior.name === 'string' && prior.name !== '' ? prior.name : String(prior.id);
+    opts.onWarning?.({
+      summary: `${change.type} "${name}" kept: its replacement is the same object`,
+      detail:
+        `The ${change.type} being deleted (${String(prior.id)}) is the vSphere object its replacement created or adopted earlier in this run ` +
+        '(a replacement created before the old object is destroyed, with the same identity), so it was left in place for the replacement; nothing was deleted. ' +
+        'To get a fresh, empty object instead, destroy the resource first and apply again, or replace it without create_before_destroy.',
+    });
+    return true;
+  }
+
   /** A create without a front-end owner is known by its new id from now on, as its later plans are. */
   private created(change: PlannedChange, made: Attrs): Attrs {
+    const key = objectKeyOf(change.type, made);
+    if (key) this.madeObjects.add(key);
     if (change.owner?.startsWith(CREATE_OWNER)) {
       this.claims.release(change.owner);
       this.claims.claim(declarationFor(change.type), made, { owner: stateOwner(change.type, made) });

@@ -24,7 +24,7 @@ import {
   didYouMean,
   nearestName,
 } from '../resources';
-import { identityKey } from './claims';
+import { duplicateAdvice, identityKey } from './claims';
 import { runScheduled } from './scheduler';
 import { Action, ApplyOptions, Engine, PlannedChange, ProgressEvent, ResourceError } from './types';
 
@@ -239,7 +239,7 @@ export function validateStack(resources: readonly StackResource[]): StackProblem
         path: [last],
         severity: 'error',
         summary: `Duplicate ${r.type}`,
-        detail: `${addressOf(r)} and ${other} both declare ${decl.identity.map((n) => `${n} = ${JSON.stringify(r.config[n])}`).join(' and ')}; the two would share one vSphere object. Give each its own ${last}.`,
+        detail: `${addressOf(r)} and ${other} both declare ${decl.identity.map((n) => `${n} = ${JSON.stringify(r.config[n])}`).join(' and ')}; the two would share one vSphere object. ${duplicateAdvice(decl as typeof decl & { identity: readonly string[] })}`,
       });
     }
     seen.set(key, addressOf(r));

@@ -77,9 +77,25 @@ export interface ProgressEvent {
   readonly message?: string;
 }
 
+/** Something the apply did differently from what its plan said, and why (the front end shows it as a warning). */
+export interface ApplyWarning {
+  readonly summary: string;
+  readonly detail: string;
+}
+
 export interface ApplyOptions {
   readonly onProgress?: (e: ProgressEvent) => void;
+  readonly onWarning?: (w: ApplyWarning) => void;
   readonly signal?: AbortSignal;
+  /**
+   * The front end applies one run through this engine (a `terraform apply`, a `pulumi up`), in
+   * which each resource is created or deleted once. A delete of an object that a create of the run
+   * made or adopted then belongs to a replacement created first under the same identity
+   * (create_before_destroy, `pulumi up --replace`), and leaves the object to it
+   * (ResourceDeclaration.objectKey). Off, only the delete of a replacement the engine itself orders
+   * create-first is checked so.
+   */
+  readonly oneRun?: boolean;
 }
 
 export interface ReadRequest {

@@ -21,6 +21,15 @@ export interface ResourceDeclaration {
    * name): two resources with equal values would share that object, so plans refuse the second one.
    */
   readonly identity?: readonly string[];
+  /** What a plan that refuses a second resource with the same identity tells the user to do (default: give each its own last identity input). */
+  readonly duplicateAdvice?: string;
+  /**
+   * State attributes that together name the vSphere object once it exists (default: `id`). A
+   * command that created or adopted an object never deletes it for another resource whose state
+   * names the same object: a create-before-destroy replacement under the same identity (a volume
+   * with the same name, an image with the same digest) finds the old object and holds it.
+   */
+  readonly objectKey?: readonly string[];
   /**
    * How a replacement runs. `destroy-before-create` (the default) when the new object would collide
    * with the old one. `create-before-destroy` when both can exist at once because the object is

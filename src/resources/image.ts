@@ -13,6 +13,13 @@ export const image = {
   // Content-addressed: the new digest gets its own directory, so the old image can stay until the
   // container VMs that use it have moved to the new one.
   replaceOrder: 'create-before-destroy',
+  // A digest names one image per VCH store: the same digest in another VCH is another object.
+  objectKey: ['vch_id', 'id'],
+  // One reference resolves to one digest, one directory of the store: two resources would share it,
+  // and destroying either would delete the disk the other's container VMs use.
+  identity: ['vch_id', 'reference'],
+  duplicateAdvice:
+    'Declare the image once (one vic_image resource, or one vic.Image) and give its id to every container VM that uses it, instead of a second image resource with the same reference.',
   schema: {
     id: { type: t.string, computed: true, description: 'The manifest digest (sha256:…).' },
     vch_id: {

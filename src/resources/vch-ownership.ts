@@ -87,6 +87,29 @@ function isPendingCreate(pool: PoolRow, name: string): boolean {
   return Boolean(pool.marker?.pending) && pool.marker?.name === name;
 }
 
+/**
+ * The pool of the VCH this create replaces (its id, `replacing`, known while planning), found under
+ * the same name and parent. Planned, the replacement's order is not known: a replacement that
+ * destroys the old VCH first frees its pool, folder and image store, so they do not stand in its
+ * way. Applied, the old VCH still being there means the replacement is being created first, which
+ * cannot work under the same name: the apply refuses it (see replacedFirst).
+ */
+function isReplacedVch(pool: PoolRow, name: string, replacing: string | undefined): boolean {
+  return replacing !== undefined && pool.moid === replacing && pool.marker?.name === name;
+}
+
+/**
+ * What a refusal at apply adds when the VCH holding the name (`holder`, its pool MOID) may be the
+ * one this create replaces: Terraform's apply does not say which object a create replaces.
+ */
+function replacedFirst(holder: string): string {
+  return (
+    "If this VCH replaces that one under the same name and is being created before the old one is destroyed (Terraform's lifecycle create_before_destroy, on the VCH or on a resource that depends on it, such as an image or a volume; `pulumi up --replace`): " +
+    'a VCH cannot be created beside the one whose name it takes. Remove create_before_destroy from the VCH and from the resources that depend on it (in Pulumi, replace it with the deleteBeforeReplace option). ' +
+    `Terraform keeps the old VCH of this failed replacement as a deposed object: bring it back with "terraform state rm <address>" and "terraform import <address> ${holder}", then apply again; the old VCH is then destroyed first.`
+  );
+}
+
 /** Why an existing pool of this name cannot become this VCH; undefined when it is ours to adopt. */
 function poolRefusal(pool: PoolRow, name: string, where: string): string | undefined {
   if (pool.markerError) return unreadableMarker(pool).message;
@@ -97,7 +120,8 @@ function poolRefusal(pool: PoolRow, name: string, where: string): string | undef
   return (
     `A virtual container host named "${name}" (${pool.moid}) already exists under ${where}: another state (a Terraform configuration, a Pulumi stack or a vic spec) created it and manages it. ` +
     'Two states must not manage one VCH: each would change and delete it behind the other. To use that VCH here, look it up with the virtual_container_host data source ' +
-    '(data "vic_virtual_container_host" in Terraform) and give its id to images and container VMs (in Pulumi, pass its id, e.g. from a StackReference, as vchId); to move it into this state, import it; otherwise choose another name.'
+    '(data "vic_virtual_container_host" in Terraform) and give its id to images and container VMs (in Pulumi, pass its id, e.g. from a StackReference, as vchId); to move it into this state, import it; otherwise choose another name. ' +
+    replacedFirst(pool.moid)
   );
 }
 
@@ -188,7 +212,7 @@ function describeOwner(owner: OwnerMarker | 'unreadable' | undefined): string {
 function folderRefusal(folder: FolderRow, pool: string | undefined, dc: Datacenter, claimsUnmarked: boolean): string | undefined {
   if (pool && typeof folder.owner === 'object' && folder.owner.vch === pool) return undefined;
   if (pool && claimsUnmarked && folder.owner === undefined && folder.children.length === 0) return undefined;
-  return `A VM folder named "${folder.name}" (${folder.ref.value}) already exists in datacenter "${dc.name}" and ${describeOwner(folder.owner)}${folder.owner === undefined && folder.children.length > 0 ? ` (it holds ${folder.children.length} object(s))` : ''}. vic-iac never takes over a folder it did not make for this VCH. Choose another VCH name, or rename or remove that folder.`;
+  return `A VM folder named "${folder.name}" (${folder.ref.value}) already exists in datacenter "${dc.name}" and ${describeOwner(folder.owner)}${folder.owner === undefined && folder.children.length > 0 ? ` (it holds ${folder.children.length} object(s))` : ''}. vic-iac never takes over a folder it did not make for this VCH. Choose another VCH name, or rename or remove that folder.${typeof folder.owner === 'object' ? ` ${replacedFirst(folder.owner.vch)}` : ''}`;
 }
 
 /** The VCH folder: created, or adopted under the rules at the top of this file. */
@@ -275,7 +299,8 @@ function storeRefusal(state: StoreState, store: StoreLocation, pool: string | un
       : state.owner === 'unreadable'
         ? `has a ${STORE_MARKER_FILE} that vic-iac cannot read`
         : `belongs to virtual container host ${state.owner.vch}`;
-  return `The image store directory ${where} already exists and ${why}. vic-iac never takes over a directory it did not make for this VCH. Set image_store_path to a new directory, or move that one away.`;
+  const replaced = state.kind === 'marked' && typeof state.owner === 'object' ? ` ${replacedFirst(state.owner.vch)}` : '';
+  return `The image store directory ${where} already exists and ${why}. vic-iac never takes over a directory it did not make for this VCH. Set image_store_path to a new directory, or move that one away.${replaced}`;
 }
 
 /** The image store root: created and marked, or adopted under the rules at the top of this file. */
@@ -317,14 +342,25 @@ export interface OwnershipPlan {
  */
 export async function checkNewVchOwnership(
   client: VimClient,
-  args: { dc: Datacenter; parent: ManagedObjectReference; where: string; name: string; store: StoreLocation; storeAttribute: string },
+  args: {
+    dc: Datacenter;
+    parent: ManagedObjectReference;
+    where: string;
+    name: string;
+    store: StoreLocation;
+    storeAttribute: string;
+    /** While planning: the id of the VCH this create replaces (see isReplacedVch). */
+    replacing?: string;
+  },
 ): Promise<OwnershipPlan> {
-  const { dc, parent, where, name, store } = args;
+  const { dc, parent, where, name, store, replacing } = args;
   const problems: Problem[] = [];
   const notes: string[] = [];
   const existing = await childPoolRow(client, parent, name);
   let claimant: string | undefined;
-  if (existing) {
+  if (existing && isReplacedVch(existing, name, replacing)) {
+    // Freed by the replacement's destroy; nothing else to check for this pool.
+  } else if (existing) {
     const refusal = poolRefusal(existing, name, where);
     // The folder and the store of a pool that is not ours are not ours either: one problem says it.
     if (refusal)
@@ -340,10 +376,13 @@ export async function checkNewVchOwnership(
     }
   }
   const [folder, storeState] = await Promise.all([childFolderRow(client, dc.vmFolder, name), inspectStore(client, store)]);
-  if (folder) {
+  // The folder and store of the VCH being replaced go with it (a kept store is reused).
+  const ofReplaced = (owner: OwnerMarker | 'unreadable' | undefined) => replacing !== undefined && typeof owner === 'object' && owner.vch === replacing;
+  if (folder && !ofReplaced(folder.owner)) {
     const refusal = folderRefusal(folder, claimant, dc, true);
     if (refusal) problems.push({ path: ['name'], severity: 'error', summary: 'VM folder already exists', detail: refusal });
   }
+  if (storeState.kind === 'marked' && ofReplaced(storeState.owner)) return { problems, notes };
   const storeProblem = storeRefusal(storeState, store, claimant, true);
   if (!storeProblem && storeState.kind === 'marked' && storeState.ownerGone && typeof storeState.owner === 'object') {
     notes.push(

@@ -212,6 +212,7 @@ async function newVchOwnership(ctx: LifecycleContext, dc: Datacenter, config: Vc
     name,
     store: { datacenter: dc.name, datacenterRef: dc.ref, datastore: ds, path: config.image_store_path || name },
     storeAttribute: storeGiven ? 'image_store_path' : 'name',
+    replacing: typeof ctx.replacing?.id === 'string' && ctx.replacing.id !== '' ? ctx.replacing.id : undefined,
   });
 }
 

@@ -10,6 +10,9 @@ export const virtualContainerHost = {
     'A virtual container host (VCH): a resource pool that bounds the CPU and memory of its container VMs, a VM folder that holds them, and an image store on a datastore.',
   schemaVersion: 1,
   migrations: {},
+  // The pool's name is unique under its parent (and the folder's in the datacenter): two resources
+  // with these would share one VCH. A replacement under the same name takes the old one's claim.
+  identity: ['compute', 'name'],
   schema: {
     id: { type: t.string, computed: true, stable: true, description: 'The MOID of the VCH resource pool.' },
     name: {

@@ -83,6 +83,22 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
     expect(plan.stderr.match(/Error: Duplicate container_vm/g)).toHaveLength(1);
   }, 120_000);
 
+  it('GIVEN a second image resource with the same reference in the VCH WHEN planned THEN the plan fails naming both resources and the reference, saying to declare the image once, and nothing is created', async () => {
+    const before = readState(ws.dir).resources.filter((r) => r.type === 'vic_image').length;
+    const plan = await tf(['plan', '-var', 'twin_image=true'], {}, [1]);
+    expect(plan.code).toBe(1);
+    expect(plan.stderr).toContain('Error: Duplicate image');
+    expect(plan.stderr).toMatch(/with vic_image\.(twin\[0\]|app)/);
+    const text = plan.stderr.replace(/\s+/g, ' ');
+    expect(text).toMatch(/both declare vch_id = "resgroup-\d+" and reference = "127\.0\.0\.1:\d+\/test\/app:v1"/);
+    // Terraform names one resource ("with ..."), the message the other, by the id its state holds.
+    expect(text).toMatch(/another image resource \((the one whose state holds sha256:[0-9a-f]{64}|one this plan creates)\) and this one/);
+    expect(text).toContain('Declare the image once (one vic_image resource, or one vic.Image) and give its id to every container VM that uses it');
+    const apply = await tf(['apply', '-auto-approve', '-var', 'twin_image=true'], {}, [1]);
+    expect(apply.code).toBe(1);
+    expect(readState(ws.dir).resources.filter((r) => r.type === 'vic_image').length).toBe(before);
+  }, 120_000);
+
   it('GIVEN two container VMs whose equal name is known only at apply WHEN applied THEN one is created, the other refused before it touches vSphere, and one VM has the name', async () => {
     const plan = await tf(['plan', '-var', 'late_twins=true']);
     expect(plan.stdout).toContain('Plan: 3 to add, 0 to change, 0 to destroy.');

@@ -2,7 +2,7 @@
  * The safety round through the real `pulumi` CLI (Automation API, local backend), the simulator and
  * a real registry: a tag that moves converges in one `pulumi up` (the image is replaced new-first,
  * its container VM moves, the old image is deleted last), and two container VMs with one name in a
- * VCH are refused by `pulumi preview`.
+ * VCH, or two images with one reference, are refused by `pulumi preview`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -119,6 +119,24 @@ describe('pulumi: moved tags and duplicate names', () => {
         expect((await vmNames()).filter((n) => n === 'twin').length).toBeLessThanOrEqual(1);
       } finally {
         await stack.removeConfig('twins');
+      }
+    },
+    PULUMI_STEP_MS,
+  );
+
+  it(
+    'GIVEN a second Image with the same reference in the VCH WHEN previewed THEN the preview fails naming both and the reference, saying to declare the image once, and `pulumi up` makes no second image',
+    async () => {
+      await stack.setConfig('twinImage', { value: 'true' });
+      try {
+        const refused =
+          /Duplicate image: image "app(-copy)?" and image "app(-copy)?" both declare vchId = "resgroup-\d+" and reference = "[^"]+\/safety\/app:v1".*Declare the image once/s;
+        await expect(stack.preview()).rejects.toThrow(refused);
+        await expect(stack.up()).rejects.toThrow(/Duplicate image/);
+        const images = (await stack.exportStack()).deployment.resources.filter((r: { type: string }) => r.type.endsWith('vic:Image'));
+        expect(images).toHaveLength(1);
+      } finally {
+        await stack.removeConfig('twinImage');
       }
     },
     PULUMI_STEP_MS,

@@ -61,7 +61,13 @@ function row(
   expected: (fx: Fixtures) => readonly Expected[],
   more: Partial<BadInput> = {},
 ): BadInput {
-  return { name, resource, config, expected, ...more };
+  // Each VCH row gets its own name: one configuration holds them all, and two VCHs of one name in
+  // one compute are refused as duplicates (they would share one resource pool).
+  const own = (fx: Fixtures): Attrs => {
+    const c = config(fx);
+    return resource === 'virtual_container_host' && c.name === vch.name ? { ...c, name: `${String(vch.name)}-${name.replace(/_/g, '-')}` } : c;
+  };
+  return { name, resource, config: own, expected, ...more };
 }
 const one = (path: string, summary: string, detail: string) => (): readonly Expected[] => [[path, summary, detail]];
 const tf = { terraform: true };

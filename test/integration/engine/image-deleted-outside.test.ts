@@ -70,8 +70,9 @@ describe('container_vm create over an image deleted outside vic-iac', () => {
   });
 
   it('GIVEN a container VM being created WHEN its image disk is deleted through the vSphere API while its CreateVM_Task is on its way THEN vSphere refuses the VM and the apply fails on image_id, naming the image and what to do, and no VM is made', async () => {
-    // The image again (the test before deleted it): the same digest is pulled and uploaded anew.
-    img = await applied(engine, await engine.plan('image', null, { vch_id: vch.id, reference: `${registry().host}/test/gone:v1`, insecure_registry: true }));
+    // The image again, by the next command (the test before deleted it): the same digest is pulled and uploaded anew.
+    const next = engine.forCommand();
+    img = await applied(next, await next.plan('image', null, { vch_id: vch.id, reference: `${registry().host}/test/gone:v1`, insecure_registry: true }));
     const plan = await engine.plan('container_vm', null, { vch_id: vch.id, image_id: img.id, name: 'during-create', power_state: 'running' });
     expect(plan.problems).toEqual([]);
     // The create checks the image store just before it asks for the VM: the disk goes in between.

@@ -249,7 +249,7 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
       expect(other.problems).toEqual([]);
       expect(second.problems.map((p) => [p.path.join('.'), p.summary])).toEqual([['name', 'Duplicate container_vm']]);
       expect(second.problems[0].detail).toBe(
-        `another container_vm resource and this one both declare vch_id = "${String(vch.id)}" and name = "twin"; the two would share one vSphere object, and deleting either would delete it for both. Give each its own name.`,
+        `another container_vm resource (one this plan creates) and this one both declare vch_id = "${String(vch.id)}" and name = "twin"; the two would share one vSphere object, and deleting either would delete it for both. Give each its own name.`,
       );
     });
 

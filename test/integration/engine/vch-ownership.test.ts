@@ -162,8 +162,8 @@ describe('virtual_container_host ownership', () => {
     expect(state.id).toBe(pool.value);
     expect(await named('ResourcePool', 'vch-resume')).toHaveLength(1);
     expect(await named('Folder', 'vch-resume')).toHaveLength(1);
-    // Complete now: a third create of the name is another state's, and refused.
-    const third = await engine.plan('virtual_container_host', null, config);
+    // Complete now: a third create of the name is another state's (another command), and refused.
+    const third = await engine.forCommand().plan('virtual_container_host', null, config);
     expect(third.problems.map((p) => p.summary)).toEqual(['VCH managed elsewhere']);
   });
 
@@ -266,7 +266,8 @@ describe('virtual_container_host ownership', () => {
     await expect(engine.read([{ type: 'virtual_container_host', state: vch }])).rejects.toThrow(message);
     await expect(engine.apply(await engine.plan('virtual_container_host', vch, null))).rejects.toThrow(message);
     expect(await named('ResourcePool', 'vch-garbled')).toHaveLength(1);
-    const plan = await engine.plan('virtual_container_host', null, { ...base, name: 'vch-garbled' });
+    // A create of the name in another command (this one still holds the VCH it made).
+    const plan = await engine.forCommand().plan('virtual_container_host', null, { ...base, name: 'vch-garbled' });
     expect(plan.problems.map((p) => p.detail)).toEqual([expect.stringMatching(message)]);
   });
 

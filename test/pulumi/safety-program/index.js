@@ -1,6 +1,6 @@
 // A virtual container host, an image on a tag and a container VM that uses it; with config `twins`
-// two more container VMs that share one name, with `imageSizeMb` an image size (a replacement that
-// keeps the digest). Plain JavaScript, as in the import program.
+// two more container VMs that share one name, with `twinImage` a second image resource with the same
+// reference, with `imageSizeMb` an image size (a replacement that keeps the digest). Plain JavaScript, as in the import program.
 const pulumi = require('@pulumi/pulumi');
 const vic = require('vic-iac/pulumi');
 
@@ -13,6 +13,9 @@ const vch = new vic.VirtualContainerHost('safety', {
 });
 const image = new vic.Image('app', { vchId: vch.id, reference: config.require('image'), insecureRegistry: true, sizeMb: config.getNumber('imageSizeMb') });
 const web = new vic.ContainerVm('web', { vchId: vch.id, imageId: image.id, name: 'web-1' });
+if (config.getBoolean('twinImage')) {
+  new vic.Image('app-copy', { vchId: vch.id, reference: config.require('image'), insecureRegistry: true, sizeMb: config.getNumber('imageSizeMb') });
+}
 if (config.getBoolean('twins')) {
   for (const twin of ['twin-a', 'twin-b']) new vic.ContainerVm(twin, { vchId: vch.id, imageId: image.id, name: 'twin' });
 }

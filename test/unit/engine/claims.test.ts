@@ -14,8 +14,18 @@ describe('identityKey', () => {
     expect(identityKey(containerVm, attrs) !== undefined).toBe(keyed);
   });
 
-  it('GIVEN a type without an identity WHEN keyed THEN no key (images may share a digest)', () => {
-    expect(identityKey(image, { vch_id: 'resgroup-1', reference: 'r/a:1' })).toBeUndefined();
+  it('GIVEN a type without an identity WHEN keyed THEN no key', () => {
+    expect(identityKey({ ...image, identity: undefined }, { vch_id: 'resgroup-1', reference: 'r/a:1' })).toBeUndefined();
+  });
+
+  it('GIVEN two images with one reference in one VCH WHEN claimed THEN the second is refused, told to declare the image once', () => {
+    const claims = new IdentityClaims();
+    const attrs = { vch_id: 'resgroup-1', reference: 'r/a:1' };
+    expect(claims.claim(image, attrs, owner('a')).problems).toEqual([]);
+    expect(identityKey(image, { ...attrs, reference: 'r/a:2' })).not.toBe(identityKey(image, attrs));
+    const [problem] = claims.claim(image, attrs, owner('b')).problems;
+    expect(problem).toMatchObject({ path: ['reference'], summary: 'Duplicate image' });
+    expect(problem.detail).toContain('Declare the image once');
   });
 });
 

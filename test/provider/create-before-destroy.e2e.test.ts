@@ -1,0 +1,135 @@
+/**
+ * `lifecycle { create_before_destroy = true }` through the real `terraform` CLI, on resources whose
+ * replacement has the same vSphere identity as the object it replaces: Terraform creates the new
+ * one first, which finds (adopts) the object the old one holds, and then deletes the old one. That
+ * delete must leave the object to its replacement, with a warning saying so; a next plan is empty.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { moRef } from '../../src/vsphere';
+import { retrieveObject } from '../../src/vsphere/property-collector';
+import { Workspace } from './terraform-cli';
+import { useTerraformTestbed } from './testbed';
+
+const PASSWORD = 'Tf-cbd-S3cret!';
+
+describe('terraform: create_before_destroy replacements under the same identity', () => {
+  const bed = useTerraformTestbed({ username: 'terraform', password: PASSWORD, repository: 'test/app', program: 'httpd' });
+  let ws: Workspace;
+  const tf = (args: string[], allow: number[] = []) => bed.terraform(ws, args, { allow });
+  const attributes = (type: string, name: string): Record<string, unknown> => {
+    const state = JSON.parse(readFileSync(join(ws.dir, 'terraform.tfstate'), 'utf8')) as {
+      resources: { type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[];
+    };
+    return state.resources.find((r) => r.type === type && r.name === name)?.instances[0]?.attributes ?? {};
+  };
+  const oneLine = (s: string) => s.replace(/\s+/g, ' ');
+  const expectConverged = async (vars: string[] = []) => {
+    const again = await tf(['plan', '-detailed-exitcode', ...vars], [2]);
+    expect(again.stdout).toContain('No changes. Your infrastructure matches the configuration.');
+    expect(again.code).toBe(0);
+  };
+
+  beforeAll(async () => {
+    ws = await bed.initFixture('create-before-destroy');
+    await tf(['apply', '-auto-approve']);
+  }, 180_000);
+
+  it('GIVEN a volume with create_before_destroy WHEN applied with -replace THEN the old delete keeps the disk its replacement holds, with a warning, and a next plan is empty', async () => {
+    const before = attributes('vic_volume', 'data');
+    const apply = await tf(['apply', '-auto-approve', '-replace=vic_volume.data']);
+    expect(apply.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 1 destroyed.');
+    expect(oneLine(apply.stdout + apply.stderr)).toContain(`volume "data" kept: its replacement is the same object`);
+    expect(attributes('vic_volume', 'data').id).toBe(before.id);
+    await expectConverged();
+  }, 300_000);
+
+  it('GIVEN an image with create_before_destroy WHEN its size_mb changes (same digest, same store path) THEN the old delete keeps the disk its replacement holds, and a next plan is empty', async () => {
+    const vars = ['-var', 'image_size_mb=48'];
+    const before = attributes('vic_image', 'app');
+    const apply = await tf(['apply', '-auto-approve', ...vars]);
+    expect(apply.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 1 destroyed.');
+    expect(oneLine(apply.stdout + apply.stderr)).toContain('kept: its replacement is the same object');
+    expect(attributes('vic_image', 'app').id).toBe(before.id);
+    await expectConverged(vars);
+    const replaced = await tf(['apply', '-auto-approve', '-replace=vic_image.app', ...vars]);
+    expect(replaced.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 1 destroyed.');
+    await expectConverged(vars);
+  }, 300_000);
+
+  it('GIVEN a container VM with create_before_destroy WHEN applied with -replace THEN the create is refused, naming create_before_destroy and what to do, and doing that replaces it', async () => {
+    const vars = ['-var', 'with_vm=true', '-var', 'image_size_mb=48'];
+    await tf(['apply', '-auto-approve', ...vars]);
+    const before = attributes('vic_container_vm', 'web');
+    const apply = await tf(['apply', '-auto-approve', '-replace=vic_container_vm.web[0]', ...vars], [1]);
+    expect(apply.code).toBe(1);
+    const text = oneLine(apply.stderr);
+    expect(text).toContain('Container VM held by another resource');
+    expect(text).toContain("A replacement created first (Terraform's lifecycle create_before_destroy");
+    expect(text).toContain('Remove create_before_destroy (Terraform)');
+    expect(text).toContain(`terraform import <address> ${String(before.id)}`);
+    // What the message says to do: without create_before_destroy, the deposed VM back in the state,
+    // a -replace destroys it first and makes it again.
+    const main = readFileSync(join(ws.dir, 'main.tf'), 'utf8');
+    ws.write('main.tf', main.replace(/(resource "vic_container_vm" "web" \{[^]*?)lifecycle \{[^}]*\}/, '$1'));
+    try {
+      await tf(['state', 'rm', 'vic_container_vm.web[0]']);
+      await tf(['import', ...vars, 'vic_container_vm.web[0]', String(before.id)]);
+      await expectConverged(vars);
+      expect(attributes('vic_container_vm', 'web').moid).toBe(before.moid);
+      const replaced = await tf(['apply', '-auto-approve', '-replace=vic_container_vm.web[0]', ...vars]);
+      expect(replaced.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 1 destroyed.');
+      expect(attributes('vic_container_vm', 'web').moid).not.toBe(before.moid);
+      await expectConverged(vars);
+    } finally {
+      ws.write('main.tf', main);
+    }
+    // The tests after this one start without the container VM.
+    await tf(['apply', '-auto-approve', '-var', 'image_size_mb=48']);
+  }, 300_000);
+
+  it('GIVEN a VCH without create_before_destroy WHEN applied with -replace THEN it plans, is destroyed first and made again under its name, and a next plan is empty', async () => {
+    const vars = ['-var', 'image_size_mb=48'];
+    const before = attributes('vic_virtual_container_host', 'plain');
+    const apply = await tf(['apply', '-auto-approve', '-replace=vic_virtual_container_host.plain', ...vars]);
+    expect(apply.stdout).toContain('# vic_virtual_container_host.plain will be replaced, as requested');
+    expect(apply.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 1 destroyed.');
+    const at = (text: string) => apply.stdout.indexOf(text);
+    expect(at('vic_virtual_container_host.plain: Destruction complete')).toBeGreaterThan(-1);
+    expect(at('vic_virtual_container_host.plain: Creation complete')).toBeGreaterThan(at('vic_virtual_container_host.plain: Destruction complete'));
+    expect(attributes('vic_virtual_container_host', 'plain').id).not.toBe(before.id);
+    await expectConverged(vars);
+  }, 300_000);
+
+  it('GIVEN a VCH with create_before_destroy WHEN applied with -replace THEN it plans, the apply refuses the replacement naming create_before_destroy and deletes nothing; doing what it says replaces it destroy-first', async () => {
+    const vars = ['-var', 'image_size_mb=48'];
+    const vch = attributes('vic_virtual_container_host', 'demo');
+    // Terraform does not tell a provider the order of a replacement: the plan cannot know it yet.
+    const plan = await tf(['plan', '-replace=vic_virtual_container_host.demo', ...vars]);
+    expect(plan.stdout).toContain('# vic_virtual_container_host.demo will be replaced, as requested');
+    const apply = await tf(['apply', '-auto-approve', '-replace=vic_virtual_container_host.demo', ...vars], [1]);
+    expect(apply.code).toBe(1);
+    const text = oneLine(apply.stderr);
+    expect(text).toContain(`A virtual container host named "vch-cbd" (${String(vch.id)}) already exists`);
+    expect(text).toContain("is being created before the old one is destroyed (Terraform's lifecycle create_before_destroy");
+    expect(text).toContain('Remove create_before_destroy from the VCH and from the resources that depend on it');
+    // Nothing was made or deleted: the old VCH, kept by Terraform as a deposed object, still exists.
+    const pool = await retrieveObject<{ name: string }>(bed.outside(), moRef('ResourcePool', String(vch.id)), ['name']);
+    expect(pool.name).toBe('vch-cbd');
+    // What the message says to do: no create_before_destroy anywhere, the deposed VCH back in the
+    // state; then the replacement destroys the old VCH first.
+    const main = readFileSync(join(ws.dir, 'main.tf'), 'utf8');
+    ws.write('main.tf', main.replace(/\n\s*lifecycle \{\s*create_before_destroy = true\s*\}\n/g, '\n'));
+    expect(readFileSync(join(ws.dir, 'main.tf'), 'utf8')).not.toContain('create_before_destroy = true');
+    expect(text).toContain(`terraform import <address> ${String(vch.id)}`);
+    await tf(['state', 'rm', 'vic_virtual_container_host.demo']);
+    await tf(['import', ...vars, 'vic_virtual_container_host.demo', String(vch.id)]);
+    const back = await tf(['apply', '-auto-approve', ...vars]);
+    expect(back.stdout).toMatch(/Apply complete! Resources: 0 added, [01] changed, 0 destroyed\./);
+    await expectConverged(vars);
+    const replaced = await tf(['apply', '-auto-approve', '-replace=vic_virtual_container_host.demo', ...vars]);
+    expect(replaced.stdout).toContain('Apply complete! Resources: 3 added, 0 changed, 3 destroyed.');
+    expect(attributes('vic_virtual_container_host', 'demo').id).not.toBe(vch.id);
+    await expectConverged(vars);
+  }, 300_000);
+});

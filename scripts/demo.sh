@@ -199,5 +199,6 @@ cat <<EOF2
 In another shell (the simulator runs at most $MAX_GUESTS guests at once, web-1 and worker-1 among them: a run beyond that waits for a free one; docker stop worker-1 frees one):
   eval "\$(bin/vic endpoint env --dir $ENDPOINT_DIR)"
   docker run --rm $REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG echo hello from a container VM
+  docker stats --no-stream      # each container VM's CPU and memory, from vSphere's quick stats
 npm run demo -- stop also stops the endpoint.
 EOF2

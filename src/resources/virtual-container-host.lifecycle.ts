@@ -267,7 +267,9 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
     const equivalent = dc && prior && problems.length === 0 ? await samePlacement(ctx, dc, config, prior) : [];
     const updates: string[] = [];
     if (prior && ctx.bootstrapIsoFile) {
-      const marker = await readVchMarker(ctx.client, String(prior.id));
+      // Through the command's `vch:` memo: the plans of its images and container VMs read the same
+      // marker, so a plan of the stack reads it once (the VCH's own changes forget it).
+      const marker = await ctx.memo(`vch:${String(prior.id)}`, () => readVchMarker(ctx.client, String(prior.id)));
       if (marker && ownsIso(config, marker)) {
         const local = await localIsoDigest(ctx.bootstrapIsoFile);
         if (local !== marker.bootstrap_iso_sha256)

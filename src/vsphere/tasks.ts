@@ -29,7 +29,13 @@
  *    filter (O(filters² × changes) per tick), so concurrent tasks finished far apart;
  *  - one filter over a ListView that tasks join and leave: fast on a small inventory, but a
  *    long-lived collector is sent every change of the whole inventory and vcsim re-collects the
- *    filter per change, so a large terraform apply stalled on its WaitForUpdatesEx.
+ *    filter per change, so a large terraform apply stalled on its WaitForUpdatesEx;
+ *  - measured again for every wait of a command (2026-12-04, 200 × CreateVM + PowerOn, 10 in
+ *    flight): that ListView filter needed a ModifyListView per batch of new tasks, 3.1–3.3 calls per
+ *    VM against these reads' 2.6–3.4, in 2.4–3.1 s against 0.3–1.9 s; a TaskHistoryCollector's
+ *    `latestPage` under one filter needs no call per task (2.2 per VM), but vcsim answered its
+ *    WaitForUpdatesEx about every 270 ms and each answer carries the whole page: 11.7–14.9 s and
+ *    1 s of client CPU.
  * A collector per task sees only its own wait's changes. The measurements are in bench/README.md.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';

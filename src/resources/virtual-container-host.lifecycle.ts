@@ -238,12 +238,16 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
   poolsOf: (state) => (typeof state.id === 'string' && state.id ? [state.id] : []),
   readsVms: false,
 
-  async read(_ctx, snapshot, prior) {
+  async read(ctx, snapshot, prior) {
     const pool = snapshot.pools.get(String(prior.id));
     if (!pool) return null;
     if (pool.markerError) throw unreadableMarker(pool);
     if (!pool.marker) throw notOurs(pool.moid, pool.name);
-    return stateOf(pool, pool.marker, prior);
+    // The refresh read the marker with the pool: the plans that follow (the VCH's own, its images'
+    // and container VMs') take it from the command's `vch:` memo instead of reading it again.
+    const marker = pool.marker;
+    await ctx.memo(`vch:${pool.moid}`, () => Promise.resolve(marker));
+    return stateOf(pool, marker, prior);
   },
 
   async check(ctx, config, prior): Promise<PlanCheck> {

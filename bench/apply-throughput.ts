@@ -63,6 +63,12 @@ export interface ApplyResult {
   readonly server_s: { readonly terraform_apply: number; readonly raw_soap: number };
   /** The 4 calls each task wait costs today (CreatePropertyCollector, CreateFilter, WaitForUpdatesEx, DestroyPropertyCollector). */
   readonly task_wait_calls: { readonly terraform_apply: number; readonly raw_soap: number };
+  /**
+   * With VIC_BENCH_PROVIDER_CPU=1: the CPU (user + system, ms) of the provider processes of vic's timed
+   * apply (Terraform starts one per phase), median over the rounds, and every round's; the figure a
+   * loaded machine moves least.
+   */
+  readonly provider_cpu_ms?: { readonly terraform_apply: number; readonly rounds: readonly number[] };
 }
 
 export interface ApplyOptions {
@@ -199,6 +205,7 @@ interface Round {
   readonly rawStats: SimulatorStats;
   readonly tfStats: SimulatorStats;
   readonly poweredOn: { terraform_apply: number; raw_soap: number };
+  readonly providerCpuMs?: number;
 }
 
 /** The VMs of the side's VCH pool that are powered on, read after the timed work. */
@@ -233,7 +240,7 @@ async function applyRound(opts: ApplyOptions, index: number, concurrency: number
       await side.sim.control.resetStats();
       const tf = await side.ws.terraform(['apply', '-auto-approve', '-input=false', parallelism, '-var', `n=${opts.vms}`]);
       const stats = await side.sim.control.resetStats();
-      return { ms: tf.wallMs, stats, poweredOn: await poweredOnInPool(side) };
+      return { ms: tf.wallMs, stats, poweredOn: await poweredOnInPool(side), providerCpuMs: tf.providerCpuMs };
     } finally {
       await closeSide(side);
     }
@@ -252,6 +259,7 @@ async function applyRound(opts: ApplyOptions, index: number, concurrency: number
       rawStats: raw.stats,
       tfStats: tf.stats,
       poweredOn: { terraform_apply: tf.poweredOn, raw_soap: raw.poweredOn },
+      providerCpuMs: tf.providerCpuMs,
     };
   } finally {
     floor.remove();
@@ -280,6 +288,7 @@ export async function applyBench(opts: ApplyOptions): Promise<ApplyResult> {
   const overStub = ratio(wall.terraform_apply, wall.stub_apply);
   const perVm = { terraform: round(tfStats.total / Math.max(1, opts.vms)), raw: round(rawStats.total / Math.max(1, opts.vms)) };
   const stubLimit = applyLimitOverStub(opts.vms);
+  const cpu = rounds.map((x) => x.providerCpuMs).filter((ms): ms is number => ms !== undefined);
   return {
     benchmark: 'apply-throughput',
     description: `terraform apply creating ${opts.vms} vic_container_vm (powered on) vs a raw src/vsphere script issuing CreateVM_Task + PowerOnVM_Task with the same devices, ${concurrency} in flight, each on a fresh simulator, medians of ${rounds.length} round(s); Terraform's own share: ${opts.vms} terraform_data, and the same stack through a zero-work Go provider with vic's schema (stub)`,
@@ -307,5 +316,6 @@ export async function applyBench(opts: ApplyOptions): Promise<ApplyResult> {
     powered_on: typical.poweredOn,
     server_s: { terraform_apply: serverSeconds(tfStats), raw_soap: serverSeconds(rawStats) },
     task_wait_calls: { terraform_apply: taskWaitCalls(tfStats), raw_soap: taskWaitCalls(rawStats) },
+    ...(cpu.length > 0 ? { provider_cpu_ms: { terraform_apply: round(median(cpu)), rounds: cpu.map((ms) => round(ms)) } } : {}),
   };
 }

@@ -18,12 +18,52 @@ export interface TerraformResult {
   readonly providerPeakRssMib?: number;
   /** The command ran past its time budget and was stopped: wallMs is a lower bound. */
   readonly timedOut: boolean;
+  /**
+   * CPU (user + system, ms) of every Node process the command started, i.e. the provider's (one per
+   * Terraform phase), each read by `process.cpuUsage()` at its exit; only with `providerCpu`.
+   */
+  readonly providerCpuMs?: number;
 }
 
 export interface TerraformRunOptions {
   readonly sampleProviderRss?: boolean;
   /** Stop the command after this long (two interrupts, as a user pressing Ctrl-C twice) and report it. */
   readonly timeoutMs?: number;
+  /** Measure the provider processes' CPU (`providerCpuMs`). Default: on when VIC_BENCH_PROVIDER_CPU=1. */
+  readonly providerCpu?: boolean;
+}
+
+/** Whether the benchmarks measure the provider's CPU (VIC_BENCH_PROVIDER_CPU=1): a preload in every Node process Terraform starts. */
+export function providerCpuWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.VIC_BENCH_PROVIDER_CPU === '1';
+}
+
+let cpuPreload: string | undefined;
+
+/** A script each Node process loads first (NODE_OPTIONS=--require): at exit it appends its pid and CPU ms to $VIC_BENCH_CPU_LOG. */
+function cpuAtExitPreload(): string {
+  if (cpuPreload) return cpuPreload;
+  const dir = mkdtempSync(join(tmpdir(), 'vic-bench-cpu-'));
+  const file = join(dir, 'cpu-at-exit.js');
+  writeFileSync(
+    file,
+    `const log = process.env.VIC_BENCH_CPU_LOG;\n` +
+      `if (log) process.on('exit', () => { const u = process.cpuUsage(); require('fs').appendFileSync(log, process.pid + ' ' + (u.user + u.system) / 1000 + '\\n'); });\n`,
+  );
+  cpuPreload = file;
+  return file;
+}
+
+/** The summed CPU ms of the lines a command's processes appended to `log` (none: undefined). */
+function summedCpuMs(log: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(log, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = text.split('\n').filter(Boolean);
+  return lines.length === 0 ? undefined : lines.reduce((sum, line) => sum + Number(line.split(' ')[1] ?? 0), 0);
 }
 
 export interface BenchWorkspace {
@@ -61,8 +101,19 @@ export function benchWorkspace(name: string, env: NodeJS.ProcessEnv = {}, option
   };
 }
 
-function runTerraform(bin: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, options: TerraformRunOptions): Promise<TerraformResult> {
+function runTerraform(bin: string, args: readonly string[], cwd: string, baseEnv: NodeJS.ProcessEnv, options: TerraformRunOptions): Promise<TerraformResult> {
   const sampleRss = options.sampleProviderRss ?? false;
+  const cpuLog =
+    (options.providerCpu ?? providerCpuWanted(baseEnv)) ? join(cwd, `.provider-cpu-${Date.now()}-${Math.random().toString(36).slice(2)}.log`) : undefined;
+  const env = cpuLog
+    ? { ...baseEnv, VIC_BENCH_CPU_LOG: cpuLog, NODE_OPTIONS: `${baseEnv.NODE_OPTIONS ?? ''} --require ${cpuAtExitPreload()}`.trim() }
+    : baseEnv;
+  const cpuOf = (): number | undefined => {
+    if (!cpuLog) return undefined;
+    const ms = summedCpuMs(cpuLog);
+    rmSync(cpuLog, { force: true });
+    return ms;
+  };
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(bin, [...args, '-no-color'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -111,15 +162,16 @@ function runTerraform(bin: string, args: readonly string[], cwd: string, env: No
       const stdout = Buffer.concat(out).toString('utf8');
       const stderr = Buffer.concat(err).toString('utf8');
       const providerPeakRssMib = sampleRss && peakKib > 0 ? peakKib / 1024 : undefined;
+      const providerCpuMs = cpuOf();
       if (timedOut) {
-        resolve({ args, wallMs: options.timeoutMs ?? wallMs, stdout, stderr, providerPeakRssMib, timedOut });
+        resolve({ args, wallMs: options.timeoutMs ?? wallMs, stdout, stderr, providerPeakRssMib, timedOut, providerCpuMs });
         return;
       }
       if (code !== 0) {
         reject(new Error(`terraform ${args.join(' ')} in ${cwd} failed (exit ${code}):\n${stdout.slice(-4000)}\n${stderr.slice(-4000)}`));
         return;
       }
-      resolve({ args, wallMs, stdout, stderr, providerPeakRssMib, timedOut });
+      resolve({ args, wallMs, stdout, stderr, providerPeakRssMib, timedOut, providerCpuMs });
     });
   });
 }

@@ -206,7 +206,8 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
   async check(ctx, config: PlannedAttrs<typeof image.schema>, prior): Promise<PlanCheck> {
     const problems: Problem[] = [];
     const vchId = isUnknown(config.vch_id) ? undefined : config.vch_id;
-    if (vchId !== undefined && !(await readVchMarker(ctx.client, vchId))) {
+    // Through the command's `vch:` memo, which the VCH's refresh filled: no read of its own.
+    if (vchId !== undefined && !(await ctx.memo(`vch:${vchId}`, () => readVchMarker(ctx.client, vchId)))) {
       problems.push({
         path: ['vch_id'],
         severity: 'error',

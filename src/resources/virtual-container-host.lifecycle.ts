@@ -239,12 +239,16 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
   poolsOf: (state) => (typeof state.id === 'string' && state.id ? [state.id] : []),
   readsVms: false,
 
-  async read(_ctx, snapshot, prior) {
+  async read(ctx, snapshot, prior) {
     const pool = snapshot.pools.get(String(prior.id));
     if (!pool) return null;
     if (pool.markerError) throw unreadableMarker(pool);
     if (!pool.marker) throw notOurs(pool.moid, pool.name);
-    return stateOf(pool, pool.marker, prior);
+    // The refresh read the marker with the pool: the plans that follow (the VCH's own, its images'
+    // and container VMs') take it from the command's `vch:` memo instead of reading it again.
+    const marker = pool.marker;
+    await ctx.memo(`vch:${pool.moid}`, () => Promise.resolve(marker));
+    return stateOf(pool, marker, prior);
   },
 
   async check(ctx, config, prior): Promise<PlanCheck> {
@@ -268,7 +272,9 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
     const equivalent = dc && prior && problems.length === 0 ? await samePlacement(ctx, dc, config, prior) : [];
     const updates: string[] = [];
     if (prior && ctx.bootstrapIsoFile) {
-      const marker = await readVchMarker(ctx.client, String(prior.id));
+      // Through the command's `vch:` memo: the plans of its images and container VMs read the same
+      // marker, so a plan of the stack reads it once (the VCH's own changes forget it).
+      const marker = await ctx.memo(`vch:${String(prior.id)}`, () => readVchMarker(ctx.client, String(prior.id)));
       if (marker && ownsIso(config, marker)) {
         const local = await localIsoDigest(ctx.bootstrapIsoFile);
         if (local !== marker.bootstrap_iso_sha256)

@@ -90,20 +90,28 @@ function knownList(names: readonly string[]): string {
 export class Inventory {
   constructor(private readonly client: VimClient) {}
 
-  /** Every datacenter, with its folders. */
+  /**
+   * Every datacenter, with its folders: one traversal of the folders from the root folder (one round
+   * trip), not a container view of the whole inventory (create, read, destroy: three). Datacenters
+   * sit only in folders, so the traversal stops at each one.
+   */
   async datacenters(): Promise<Datacenter[]> {
-    const rows = await retrieveFromContainer<Record<string, unknown>>(this.client, {
-      container: rootFolder(this.client),
-      select: [{ type: 'Datacenter', paths: ['name', 'vmFolder', 'hostFolder', 'datastoreFolder', 'networkFolder'] }],
-    });
-    return rows.map((row) => ({
-      ref: row.ref,
-      name: row.props.name as string,
-      vmFolder: row.props.vmFolder as ManagedObjectReference,
-      hostFolder: row.props.hostFolder as ManagedObjectReference,
-      datastoreFolder: row.props.datastoreFolder as ManagedObjectReference,
-      networkFolder: row.props.networkFolder as ManagedObjectReference,
-    }));
+    const rows = await retrievePropertiesEx<Record<string, unknown>>(this.client, [
+      {
+        propSet: [{ type: 'Datacenter', pathSet: ['name', 'vmFolder', 'hostFolder', 'datastoreFolder', 'networkFolder'] }],
+        objectSet: [{ obj: rootFolder(this.client), skip: true, selectSet: [FOLDER_CHILDREN] }],
+      },
+    ]);
+    return rows
+      .filter((row) => row.ref.type === 'Datacenter')
+      .map((row) => ({
+        ref: row.ref,
+        name: row.props.name as string,
+        vmFolder: row.props.vmFolder as ManagedObjectReference,
+        hostFolder: row.props.hostFolder as ManagedObjectReference,
+        datastoreFolder: row.props.datastoreFolder as ManagedObjectReference,
+        networkFolder: row.props.networkFolder as ManagedObjectReference,
+      }));
   }
 
   /** A datacenter by path (`/DC0`), name or MOID; with no id, the only datacenter there is. */

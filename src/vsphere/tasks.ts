@@ -5,7 +5,10 @@
  *
  * The task is read once first, when the client's earlier tasks of the same method had typically
  * finished on the server (their queueTime → completeTime, a moving average quick to fall and slow
- * to rise; at once while none has finished yet): one already finished (most vcsim tasks; many short
+ * to rise; at once while none has finished yet), counted from the method's reply (`taskReads`): the
+ * server queued the task before it answered, so a task is rarely still running then, whereas counted
+ * from the request a loaded machine's own delay in sending it made the read come too early. One
+ * already finished (most vcsim tasks; many short
  * vCenter ones) costs that one read instead of CreatePropertyCollector + CreateFilter +
  * WaitForUpdatesEx + DestroyPropertyCollector, and creates no filter (vcsim 0.46.3 never frees a
  * filter's change handler, so every filter slows each later change). A task still running is read
@@ -26,7 +29,13 @@
  *    filter (O(filters² × changes) per tick), so concurrent tasks finished far apart;
  *  - one filter over a ListView that tasks join and leave: fast on a small inventory, but a
  *    long-lived collector is sent every change of the whole inventory and vcsim re-collects the
- *    filter per change, so a large terraform apply stalled on its WaitForUpdatesEx.
+ *    filter per change, so a large terraform apply stalled on its WaitForUpdatesEx;
+ *  - measured again for every wait of a command (2026-12-04, 200 × CreateVM + PowerOn, 10 in
+ *    flight): that ListView filter needed a ModifyListView per batch of new tasks, 3.1–3.3 calls per
+ *    VM against these reads' 2.6–3.4, in 2.4–3.1 s against 0.3–1.9 s; a TaskHistoryCollector's
+ *    `latestPage` under one filter needs no call per task (2.2 per VM), but vcsim answered its
+ *    WaitForUpdatesEx about every 270 ms and each answer carries the whole page: 11.7–14.9 s and
+ *    1 s of client CPU.
  * A collector per task sees only its own wait's changes. The measurements are in bench/README.md.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -61,8 +70,8 @@ export interface TaskWaitOptions {
   readonly method?: string;
   /** The object the method was called on, for error messages. */
   readonly object?: ManagedObjectReference;
-  /** When the method that started the task was sent (Date.now()): the first read waits for the method's typical duration from then. */
-  readonly startedAt?: number;
+  /** When the method that started the task answered (Date.now()): the first read waits for the method's typical duration from then. */
+  readonly repliedAt?: number;
 }
 
 /**
@@ -129,6 +138,18 @@ const WAIT_SECONDS = 30;
 const RECHECK_MS = [10, 20, 40];
 /** The first read waits no longer than this, whatever the method typically takes: a slow one is left to the collector. */
 const MAX_FIRST_READ_DELAY_MS = 1000;
+
+/**
+ * When a task's info is read before a collector watches it: the pause before each read, the first
+ * counted from the reply of the method that started the task (`sinceReplyMs` ago). The first read
+ * comes when tasks of that method typically finished (`typicalMs`, see TaskReader.observe; at once
+ * while none has, or when that time has passed already), at most MAX_FIRST_READ_DELAY_MS after the
+ * reply; each later one RECHECK_MS after the one before.
+ */
+export function taskReads(typicalMs: number | undefined, sinceReplyMs = 0): number[] {
+  const first = typicalMs === undefined ? 0 : Math.max(0, Math.round(Math.min(MAX_FIRST_READ_DELAY_MS, typicalMs) - Math.max(0, sinceReplyMs)));
+  return [first, ...RECHECK_MS];
+}
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -231,15 +252,15 @@ export async function waitForTask<R = unknown>(client: VimClient, task: ManagedO
     signal: options.signal ?? cancellationScope.getStore(),
   };
   const reader = taskReaderOf(client);
-  const typical = options.startedAt !== undefined && options.method ? reader.typicalMs(options.method) : undefined;
-  const delay = typical === undefined ? 0 : Math.min(MAX_FIRST_READ_DELAY_MS, (options.startedAt ?? 0) + typical - Date.now());
-  if (delay >= 1) await bounded(ctx, new Promise((resolve) => setTimeout(resolve, delay)));
+  const typical = options.repliedAt !== undefined && options.method ? reader.typicalMs(options.method) : undefined;
+  const [first, ...rechecks] = taskReads(typical, options.repliedAt === undefined ? 0 : Date.now() - options.repliedAt);
+  if (first >= 1) await bounded(ctx, new Promise((resolve) => setTimeout(resolve, first)));
   const ended = <T>(value: T): T => {
     if (options.method) reader.observe(options.method, info);
     return value;
   };
   let info: Record<string, unknown> = { task, ...(await bounded(ctx, readTaskInfo(client, task, options))) };
-  for (const pause of RECHECK_MS) {
+  for (const pause of rechecks) {
     if (info.state !== 'running' && info.state !== 'queued') break;
     await bounded(ctx, new Promise((resolve) => setTimeout(resolve, pause)));
     info = { task, ...(await bounded(ctx, readTaskInfo(client, task, options))) };
@@ -496,7 +517,6 @@ export async function runTask<R = unknown>(
     const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'cancelled');
     throw new TaskCancelledError({ faultName: 'Cancelled', method, object: thisRef }, `${method} on ${formatMoRef(thisRef)} was not started: ${reason}`);
   }
-  const startedAt = Date.now();
   const task = await client.call<ManagedObjectReference>(method, thisRef, args, { returns: 'moref' });
-  return waitForTask<R>(client, task, { ...options, signal, method, object: thisRef, startedAt });
+  return waitForTask<R>(client, task, { ...options, signal, method, object: thisRef, repliedAt: Date.now() });
 }

@@ -75,14 +75,13 @@ export interface CreateVmArgs {
  * for the VM (by its BIOS UUID) before it tries again.
  */
 export async function createVm(client: VimClient, args: CreateVmArgs, options: TaskOptions = {}): Promise<ManagedObjectReference> {
-  const startedAt = Date.now();
   const task = await client.call<ManagedObjectReference>(
     'CreateVM_Task',
     args.folder,
     { config: encodeVmConfigSpec(args.config), pool: args.pool, host: args.host },
     { returns: 'moref', retry: false },
   );
-  return waitForTask<ManagedObjectReference>(client, task, { ...options, method: 'CreateVM_Task', object: args.folder, startedAt });
+  return waitForTask<ManagedObjectReference>(client, task, { ...options, method: 'CreateVM_Task', object: args.folder, repliedAt: Date.now() });
 }
 
 /** ReconfigVM_Task with a partial spec (only the given fields change). */

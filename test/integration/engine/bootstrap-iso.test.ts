@@ -54,6 +54,29 @@ describe('bootstrap ISO upload', () => {
     expect(puts()).toBe(before);
   });
 
+  it('GIVEN the VCH marker read by the refresh (the plans of its images and container VMs need it too) WHEN the VCH is planned THEN it comes from the memo: the plan only lists the datacenters', async () => {
+    // A command of its own, as a `terraform plan` is: nothing in its memo yet.
+    const command = await connectEngine(settingsFor(sim()), { bootstrapIsoFile: iso });
+    try {
+      const client = (command as unknown as { client: VimClient }).client;
+      const [read] = await command.read([{ type: 'virtual_container_host', state: vch }]);
+      const before = client.stats.snapshot();
+      const plan = await command.plan('virtual_container_host', read, config);
+      expect(plan.action).toBe('no-op');
+      const after = client.stats.snapshot();
+      const made = Object.fromEntries(
+        Object.keys(after)
+          .map((m) => [m, after[m] - (before[m] ?? 0)])
+          .filter(([, n]) => n !== 0),
+      );
+      // The only datacenter, as the VCH names none (one traversal of the folders); the marker (a
+      // RetrievePropertiesEx of the pool) is not read again.
+      expect(made).toEqual({ RetrievePropertiesEx: 1 });
+    } finally {
+      await command.close();
+    }
+  });
+
   it('GIVEN a rebuilt ISO WHEN planned THEN an update that says why; applied THEN the new content is uploaded once', async () => {
     await writeFile(iso, Buffer.alloc(128 * 1024, 9));
     const plan = await engine.plan('virtual_container_host', vch, config);

@@ -1,4 +1,13 @@
-import { InvalidArgumentError, Inventory, NotFoundError, VimClient, moRef, retrieveFromContainer, type Datacenter } from '../../../src/vsphere';
+import {
+  InvalidArgumentError,
+  Inventory,
+  NotFoundError,
+  VimClient,
+  moRef,
+  retrieveFromContainer,
+  type Datacenter,
+  type ManagedObjectReference,
+} from '../../../src/vsphere';
 import { useSimulator } from '../../helpers/vcsim';
 
 describe('Inventory lookups against vcsim', () => {
@@ -89,5 +98,34 @@ describe('Inventory lookups against vcsim', () => {
     expect(await inventory.findVmByUuid(vm.props['config.uuid'], dc)).toEqual(vm.ref);
     expect(await inventory.findVmByUuid(vm.props['config.uuid'])).toEqual(vm.ref);
     expect(await inventory.findVmByUuid('00000000-0000-5000-8000-000000000000', dc)).toBeUndefined();
+  });
+});
+
+describe('Inventory: datacenters in folders', () => {
+  const sim = useSimulator({ clusters: 0, standaloneHosts: 0 });
+  let client: VimClient;
+
+  beforeAll(async () => {
+    client = await VimClient.connect({ url: sim().url, username: sim().username, password: sim().password, thumbprint: sim().thumbprint });
+  });
+  afterAll(async () => {
+    await client?.close();
+  });
+
+  it('GIVEN a datacenter two folders down WHEN the datacenters are listed THEN it is there beside DC0, read in one round trip', async () => {
+    const root = client.serviceContent.rootFolder ?? moRef('Folder', 'group-d1');
+    const outer = await client.call<ManagedObjectReference>('CreateFolder', root, { name: 'region' }, { returns: 'moref' });
+    const inner = await client.call<ManagedObjectReference>('CreateFolder', outer, { name: 'site' }, { returns: 'moref' });
+    const made = await client.call<ManagedObjectReference>('CreateDatacenter', inner, { name: 'DC-nested' }, { returns: 'moref' });
+    const inventory = new Inventory(client);
+    const before = client.stats.total;
+    const all = await inventory.datacenters();
+    expect(client.stats.total - before).toBe(1);
+    expect(all.map((d) => d.name).sort()).toEqual(['DC-nested', 'DC0']);
+    const nested = all.find((d) => d.name === 'DC-nested');
+    expect(nested?.ref).toEqual(made);
+    expect(nested?.vmFolder.type).toBe('Folder');
+    expect((await inventory.datacenter('/region/site/DC-nested')).ref).toEqual(made);
+    await expect(inventory.datacenter()).rejects.toThrow('several datacenters exist (DC-nested, DC0); name the datacenter to use');
   });
 });

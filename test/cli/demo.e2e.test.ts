@@ -1,8 +1,8 @@
 /**
  * `npm run demo`, twice in a row, as the README promises: the first run creates a VCH, an image
  * and three container VMs in the embedded simulator; the second reuses the simulator, the
- * registry and the state, and reports no changes. Its own XDG data dir, simulator port and state
- * file keep it apart from a demo the user may be running.
+ * registry and the state, and reports no changes. Its own XDG data dir, simulator and endpoint
+ * ports and state file keep it apart from a demo the user may be running.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ describe('npm run demo', () => {
 
   beforeAll(async () => {
     data = await mkdtemp(join(tmpdir(), 'vic-demo-test-'));
-    env = cleanEnv({ XDG_DATA_HOME: data, VIC_SIM_PORT: '0', VIC_DEMO_STATE: join(data, 'state.json') });
+    env = cleanEnv({ XDG_DATA_HOME: data, VIC_SIM_PORT: '0', VIC_ENDPOINT_PORT: '0', VIC_DEMO_STATE: join(data, 'state.json') });
   });
 
   afterAll(async () => {

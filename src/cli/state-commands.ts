@@ -120,8 +120,14 @@ export async function importCommand(ctx: CliContext, options: ImportOptions, set
 /** The addresses in the state, one a line, sorted; with `filters`, those equal to one or of a type named. */
 export function stateListCommand(ctx: CliContext, where: StateLocation & { readonly filters?: readonly string[]; readonly json?: boolean }): number {
   const statePath = statePathOf('state list', where);
-  // Nothing applied yet is an empty list, as with Terraform; said on stderr so scripts read none.
-  if (!existsSync(statePath)) ctx.err(`No state file at ${statePath}: nothing was applied or imported there yet.\n`);
+  if (!existsSync(statePath)) {
+    // A --state path given by hand that holds nothing is most likely a wrong path: say so and fail.
+    if (where.state) {
+      throw new CliError(`No state file at ${where.state} (--state). Check the path, or give the spec with -f to use the state beside it.`, EXIT.failure);
+    }
+    // Nothing applied beside the spec yet is an empty list; said on stderr so scripts read none.
+    ctx.err(`No state file at ${statePath}: nothing was applied or imported there yet.\n`);
+  }
   const state = readState(statePath);
   const filters = where.filters ?? [];
   const addresses = Object.keys(state.resources)

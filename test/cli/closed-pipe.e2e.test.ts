@@ -5,15 +5,9 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { useSimulator } from '../helpers/vcsim';
-import { VIC, runProcess, runVic, useVicProject, type VicRun } from './run-vic';
+import { VIC, runProcess, runVic, useVicProject, type VicRun, vchYaml } from './run-vic';
 
-const SPEC = `virtual_container_host:
-  demo:
-    name: vch-pipe
-    compute: /DC0/host/DC0_C0
-    datastore: LocalDS_0
-    bridge_network: VM Network
-volume:
+const SPEC = `${vchYaml('vch-pipe')}volume:
   data:
     vch_id: \${virtual_container_host.demo.id}
     name: data

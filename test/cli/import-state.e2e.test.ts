@@ -9,18 +9,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
-import { runVic, useVicProject, type VicRun } from './run-vic';
+import { runVic, useVicProject, type VicRun, vchYaml } from './run-vic';
 
 const ADDRESSES = ['container_vm.web', 'container_vm.worker', 'image.app', 'virtual_container_host.demo', 'volume.data'];
 
 function spec(registryHost: string): string {
-  return `virtual_container_host:
-  demo:
-    name: vch-import
-    compute: /DC0/host/DC0_C0
-    datastore: LocalDS_0
-    bridge_network: VM Network
-image:
+  return `${vchYaml('vch-import')}image:
   app:
     vch_id: \${virtual_container_host.demo.id}
     reference: ${registryHost}/import/app:1
@@ -71,11 +65,15 @@ describe('vic import and vic state list/rm', () => {
     await writeFile(specFile, spec(registry().host));
   }, 60_000);
 
-  it('GIVEN no state yet WHEN listed THEN nothing on stdout, exit 0, and stderr says no state is there', async () => {
+  it('GIVEN no state yet WHEN listed THEN nothing on stdout, exit 0, and stderr says no state is there; a --state path that holds nothing fails', async () => {
     const run = await vic('state', 'list', '-f', specFile);
     expect(run).toMatchObject({ code: 0, stdout: '' });
     expect(run.stderr).toContain(`No state file at ${stateFile}`);
     expect((await vic('state', 'list')).code).toBe(2);
+    // A --state path given by hand that holds nothing is a wrong path, not an empty state.
+    const wrong = await vic('state', 'list', '--state', `${stateFile}.typo`);
+    expect(wrong).toMatchObject({ code: 1, stdout: '' });
+    expect(wrong.stderr).toContain(`No state file at ${stateFile}.typo (--state). Check the path`);
   });
 
   it('GIVEN the spec applied WHEN the state is listed THEN one address a line, sorted; a type or an address filters; --json has the ids', async () => {

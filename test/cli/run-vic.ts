@@ -82,3 +82,17 @@ export function runProcess(command: string, args: readonly string[], env: NodeJS
     child.stdin.end(options.input ?? '');
   });
 }
+
+/**
+ * The head of most test specs: one VCH in the simulator's cluster, on LocalDS_0, bridged to
+ * "VM Network", declared as `virtual_container_host.<key>`.
+ */
+export function vchYaml(name: string, key = 'demo', datastore = 'LocalDS_0'): string {
+  return `virtual_container_host:
+  ${key}:
+    name: ${name}
+    compute: /DC0/host/DC0_C0
+    datastore: ${datastore}
+    bridge_network: VM Network
+`;
+}

@@ -11,16 +11,10 @@ import type { StackState } from '../../src/engine';
 import { connectTestEngine } from '../helpers/engine';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
-import { runVic, useVicProject, type VicRun } from './run-vic';
+import { runVic, useVicProject, type VicRun, vchYaml } from './run-vic';
 
 function spec(registryHost: string, extra = '', imageExtra = ''): string {
-  return `virtual_container_host:
-  demo:
-    name: vch-safety
-    compute: /DC0/host/DC0_C0
-    datastore: LocalDS_0
-    bridge_network: VM Network
-image:
+  return `${vchYaml('vch-safety')}image:
   app:
     vch_id: \${virtual_container_host.demo.id}
     reference: ${registryHost}/safety/app:v1

@@ -10,19 +10,13 @@ import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
 import { stripAnsi } from '../../src/cli/terminal';
-import { VIC, cleanEnv, runVic, useVicProject, type VicRun } from './run-vic';
+import { VIC, cleanEnv, runVic, useVicProject, type VicRun, vchYaml } from './run-vic';
 
 const VSPHERE_PASSWORD = 'vsphere-Pa55-never-printed';
 const REGISTRY_PASSWORD = 'registry-Pa55-never-printed';
 
 function spec(registryHost: string, changes: { workerMemory?: number; webCommand?: string; datastore?: string } = {}): string {
-  return `virtual_container_host:
-  demo:
-    name: vch-cli
-    compute: /DC0/host/DC0_C0
-    datastore: ${changes.datastore ?? 'LocalDS_0'}
-    bridge_network: VM Network
-image:
+  return `${vchYaml('vch-cli', 'demo', changes.datastore ?? 'LocalDS_0')}image:
   app:
     vch_id: \${virtual_container_host.demo.id}
     reference: ${registryHost}/cli/app:1

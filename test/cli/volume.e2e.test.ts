@@ -6,15 +6,9 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { useSimulator } from '../helpers/vcsim';
-import { runVic, useVicProject } from './run-vic';
+import { runVic, useVicProject, vchYaml } from './run-vic';
 
-const SPEC = `virtual_container_host:
-  demo:
-    name: vch-vp
-    compute: /DC0/host/DC0_C0
-    datastore: LocalDS_0
-    bridge_network: VM Network
-volume:
+const SPEC = `${vchYaml('vch-vp')}volume:
   data:
     vch_id: \${virtual_container_host.demo.id}
     name: data

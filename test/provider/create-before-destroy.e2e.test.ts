@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { moRef } from '../../src/vsphere';
 import { retrieveObject } from '../../src/vsphere/property-collector';
 import { Workspace } from './terraform-cli';
-import { useTerraformTestbed } from './testbed';
+import { stateAttributes, useTerraformTestbed } from './testbed';
 
 const PASSWORD = 'Tf-cbd-S3cret!';
 
@@ -17,12 +17,7 @@ describe('terraform: create_before_destroy replacements under the same identity'
   const bed = useTerraformTestbed({ username: 'terraform', password: PASSWORD, repository: 'test/app', program: 'httpd' });
   let ws: Workspace;
   const tf = (args: string[], allow: number[] = []) => bed.terraform(ws, args, { allow });
-  const attributes = (type: string, name: string): Record<string, unknown> => {
-    const state = JSON.parse(readFileSync(join(ws.dir, 'terraform.tfstate'), 'utf8')) as {
-      resources: { type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[];
-    };
-    return state.resources.find((r) => r.type === type && r.name === name)?.instances[0]?.attributes ?? {};
-  };
+  const attributes = (type: string, name: string) => stateAttributes(ws, type, name);
   const oneLine = (s: string) => s.replace(/\s+/g, ' ');
   const expectConverged = async (vars: string[] = []) => {
     const again = await tf(['plan', '-detailed-exitcode', ...vars], [2]);

@@ -4,7 +4,7 @@
  * environment for terraform, a client for looking at vSphere from outside, and a `terraform` runner
  * that fails on a non-zero exit and asserts the password never reaches terraform's output.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningSimulator } from '../../src/sim/simulator';
@@ -40,6 +40,14 @@ export interface Testbed {
   ): Promise<{ code: number; stdout: string; stderr: string }>;
   /** A mirror workspace holding the fixture and shared/testbed.tf (the variables this testbed sets), after `terraform init`. */
   initFixture(fixture: string): Promise<Workspace>;
+}
+
+/** The attributes of one resource instance in a workspace's local terraform.tfstate ({} when absent). */
+export function stateAttributes(ws: Workspace, type: string, name: string): Record<string, unknown> {
+  const state = JSON.parse(readFileSync(join(ws.dir, 'terraform.tfstate'), 'utf8')) as {
+    resources: { type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[];
+  };
+  return state.resources.find((r) => r.type === type && r.name === name)?.instances[0]?.attributes ?? {};
 }
 
 export function useTerraformTestbed(opts: TestbedOptions): Testbed {

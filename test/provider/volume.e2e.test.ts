@@ -4,15 +4,13 @@
  * while the volume stays, the volume deleted outside made again with a warning, import by
  * datastore path, and destroy.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { deleteDatastoreFile, moRef } from '../../src/vsphere';
 import { Inventory } from '../../src/vsphere/inventory';
 import { retrieveObject } from '../../src/vsphere/property-collector';
 import { removeDevice, type VirtualDevice } from '../../src/vsphere/virtual-devices';
 import { reconfigureVm } from '../../src/vsphere/virtual-machine';
 import { Workspace } from './terraform-cli';
-import { useTerraformTestbed } from './testbed';
+import { stateAttributes, useTerraformTestbed } from './testbed';
 
 const PASSWORD = 'Tf-volumes-S3cret!';
 
@@ -20,12 +18,7 @@ describe('terraform: volumes', () => {
   const bed = useTerraformTestbed({ username: 'terraform', password: PASSWORD, repository: 'test/app', program: 'httpd' });
   let ws: Workspace;
   const tf = (args: string[], allow: number[] = []) => bed.terraform(ws, args, { allow });
-  const attributes = (type: string, name: string): Record<string, unknown> => {
-    const state = JSON.parse(readFileSync(join(ws.dir, 'terraform.tfstate'), 'utf8')) as {
-      resources: { type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[];
-    };
-    return state.resources.find((r) => r.type === type && r.name === name)?.instances[0]?.attributes ?? {};
-  };
+  const attributes = (type: string, name: string) => stateAttributes(ws, type, name);
   const expectConverged = async (vars: string[] = []) => {
     const again = await tf(['plan', '-detailed-exitcode', ...vars]);
     expect(again.code).toBe(0);

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readState } from '../../src/cli/state-file';
 import type { VimClient } from '../../src/vsphere';
-import { VIC, useVicProject, type VicRun } from '../cli/run-vic';
+import { VIC, useVicProject, type VicRun, vchYaml } from '../cli/run-vic';
 import { connectTestClient } from '../helpers/engine';
 import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
@@ -19,13 +19,7 @@ function spec(registryHost: string, memoryMb: number): string {
   const vms = [0, 1, 2]
     .map((i) => `  c${i}:\n    vch_id: \${virtual_container_host.l.id}\n    image_id: \${image.app.id}\n    name: lock-${i}\n    memory_mb: ${memoryMb}\n`)
     .join('');
-  return `virtual_container_host:
-  l:
-    name: vch-lock
-    compute: /DC0/host/DC0_C0
-    datastore: LocalDS_0
-    bridge_network: VM Network
-image:
+  return `${vchYaml('vch-lock', 'l')}image:
   app:
     vch_id: \${virtual_container_host.l.id}
     reference: ${registryHost}/lock/app:1

@@ -13,7 +13,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readState } from '../../src/cli/state-file';
 import { retrieveFromContainer, type VimClient } from '../../src/vsphere';
-import { VIC, runVic, useVicProject } from '../cli/run-vic';
+import { VIC, runVic, useVicProject, vchYaml } from '../cli/run-vic';
 import { connectTestClient } from '../helpers/engine';
 import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
@@ -32,13 +32,7 @@ function spec(registryHost: string, memoryMb: number, command: string): string {
     (_, i) =>
       `  c${i}:\n    vch_id: \${virtual_container_host.k.id}\n    image_id: \${image.app.id}\n    name: kill-${i}\n    memory_mb: ${memoryMb}\n    command: [${command}]\n`,
   ).join('');
-  return `virtual_container_host:
-  k:
-    name: vch-kills
-    compute: /DC0/host/DC0_C0
-    datastore: LocalDS_0
-    bridge_network: VM Network
-image:
+  return `${vchYaml('vch-kills', 'k')}image:
   app:
     vch_id: \${virtual_container_host.k.id}
     reference: ${registryHost}/kills/app:1

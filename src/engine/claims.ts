@@ -45,12 +45,16 @@ function show(v: Value | undefined): string {
   return JSON.stringify(v ?? null);
 }
 
+/** `type:[values of names]` of `attrs`, or undefined when one of them is missing, empty or unknown. */
+export function attributesKey(type: string, names: readonly string[], attrs: Attrs): string | undefined {
+  const values = names.map((n) => attrs[n]);
+  if (values.some((v) => v === undefined || v === null || v === '' || containsUnknown(v))) return undefined;
+  return `${type}:${JSON.stringify(values)}`;
+}
+
 /** The claim key of `attrs`, or undefined when the type declares no identity or part of it is unknown. */
 export function identityKey(decl: ResourceDeclaration, attrs: Attrs): string | undefined {
-  if (!decl.identity) return undefined;
-  const values = decl.identity.map((n) => attrs[n]);
-  if (values.some((v) => v === undefined || v === null || v === '' || containsUnknown(v))) return undefined;
-  return `${decl.type}:${JSON.stringify(values)}`;
+  return decl.identity ? attributesKey(decl.type, decl.identity, attrs) : undefined;
 }
 
 /** What to do about two resources with one identity: the declaration's advice, or give each its own last identity input. */

@@ -9,7 +9,7 @@ import { listManaged, type ManagedInventory } from '../resources/managed-invento
 import { readVmUsage, type VmUsage } from '../resources/vm-usage';
 import { VimClient, isNotFound, withTaskCancellation, type SoapLogger } from '../vsphere';
 import { readDatastoreFileFrom } from '../vsphere/datastore-http';
-import { IdentityClaims } from './claims';
+import { IdentityClaims, attributesKey } from './claims';
 import { diffResource } from './diff';
 import { ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError } from './types';
 
@@ -49,10 +49,7 @@ function stateOwner(type: ResourceType, state: Attrs): string {
  * part of it is not known.
  */
 function objectKeyOf(type: ResourceType, state: Attrs | null): string | undefined {
-  if (!state) return undefined;
-  const values = (declarationFor(type).objectKey ?? ['id']).map((n) => state[n]);
-  if (values.some((v) => typeof v !== 'string' || v === '')) return undefined;
-  return `${type}:${JSON.stringify(values)}`;
+  return state ? attributesKey(type, declarationFor(type).objectKey ?? ['id'], state) : undefined;
 }
 
 function errors(problems: readonly Problem[]): Problem[] {

@@ -33,12 +33,7 @@ func TestSegment_GivenPortGroups_ThenEachHasItsSubnet(t *testing.T) {
 // A real hub QEMU: it starts, takes a forward over its monitor, refuses the same one twice,
 // withdraws it, and ends with its last user.
 func TestNetworks_GivenTwoGuestsOnOnePortGroup_ThenOneHubQemuServesBothAndEndsWithTheLast(t *testing.T) {
-	qemu, err := exec.LookPath("qemu-system-x86_64")
-	if err != nil {
-		t.Fatalf("this test runs QEMU: %v", err)
-	}
-	n := newNetworks(qemu, t.TempDir(), t.Logf)
-	defer n.close()
+	n := testNetworks(t)
 	a, err := n.acquire("VM Network")
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +74,18 @@ func TestNetworks_GivenTwoGuestsOnOnePortGroup_ThenOneHubQemuServesBothAndEndsWi
 	}
 }
 
+// testNetworks gives a test the runner's networks with the real QEMU, closed when it ends.
+func testNetworks(t *testing.T) *networks {
+	t.Helper()
+	qemu, err := exec.LookPath("qemu-system-x86_64")
+	if err != nil {
+		t.Fatalf("this test runs QEMU: %v", err)
+	}
+	n := newNetworks(qemu, t.TempDir(), t.Logf)
+	t.Cleanup(n.close)
+	return n
+}
+
 func freePort(t *testing.T) int {
 	t.Helper()
 	ports, err := pickHostPorts([]exposedPort{{"tcp", 80}})
@@ -92,12 +99,7 @@ func freePort(t *testing.T) int {
 // the forward moves to a free port and the guest's published ports say so, instead of publishing
 // nothing (a user's curl then finds no server for minutes).
 func TestForwardEach_GivenTheHostPortTakenMeanwhile_ThenThePortMovesAndIsForwarded(t *testing.T) {
-	qemu, err := exec.LookPath("qemu-system-x86_64")
-	if err != nil {
-		t.Fatalf("this test runs QEMU: %v", err)
-	}
-	n := newNetworks(qemu, t.TempDir(), t.Logf)
-	defer n.close()
+	n := testNetworks(t)
 	s, err := n.acquire("VM Network")
 	if err != nil {
 		t.Fatal(err)

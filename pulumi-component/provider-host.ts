@@ -283,6 +283,10 @@ export class ProviderHost {
     const decl = declarationFor(type);
     const importId = inputs[IMPORT_PROPERTY];
     if (typeof importId === 'string' && importId !== '') return this.adopt(decl, importId, inputs);
+    // Pulumi checks each resource as it registers: when a resource that exists already came second
+    // and was refused as a duplicate, this new one got the claim first, and must not be made either.
+    const contested = this.claims.contestedBy(decl, toEngineAttrs(decl.schema, inputs, NOT_ATTRIBUTES));
+    if (contested) throw new Error(`vic: cannot create ${type} "${nameOf(inputs, type)}":\n${describeProblems(decl, [contested])}`);
     const change = await this.plan(decl, null, inputs, nameOf(inputs, type));
     const state = await this.apply(change);
     if (!state) throw new Error(`vic: creating ${type} returned no state (engine bug): report it with the plan reasons: ${change.reasons.join('; ')}`);

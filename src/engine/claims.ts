@@ -71,6 +71,8 @@ function duplicateProblem(decl: ResourceDeclaration & { identity: readonly strin
 export class IdentityClaims {
   private readonly holders = new Map<string, Holder>();
   private readonly stateHolds = new Map<string, Attrs>();
+  /** Identities a second claimant was refused for (contestedBy). */
+  private readonly contested = new Map<string, Problem>();
 
   /** The front end's state holds `state` in this command (it may be planned as a create again). */
   inState(decl: ResourceDeclaration, state: Attrs): void {
@@ -115,17 +117,26 @@ export class IdentityClaims {
       this.holders.set(key, { ...who });
       return { problems: [], replaces: holder.replacing };
     }
-    return {
-      problems: [
-        duplicateProblem(
-          identified,
-          attrs,
-          (names) =>
-            `${who.label ? `${who.label} and ${holder.label ?? 'another resource'}` : `another ${decl.type} resource${(holder.label ?? holder.stateLabel) ? ` (${holder.label ?? holder.stateLabel})` : ''} and this one`} both declare ${names}; ` +
-            `the two would share one vSphere object, and deleting either would delete it for both. ${duplicateAdvice(identified)}`,
-        ),
-      ],
-    };
+    const duplicate = duplicateProblem(
+      identified,
+      attrs,
+      (names) =>
+        `${who.label ? `${who.label} and ${holder.label ?? 'another resource'}` : `another ${decl.type} resource${(holder.label ?? holder.stateLabel) ? ` (${holder.label ?? holder.stateLabel})` : ''} and this one`} both declare ${names}; ` +
+        `the two would share one vSphere object, and deleting either would delete it for both. ${duplicateAdvice(identified)}`,
+    );
+    this.contested.set(key, duplicate);
+    return { problems: [duplicate] };
+  }
+
+  /**
+   * The duplicate problem an identity met, whichever claimant was refused: the holder that got in
+   * first is no safer to create than the one refused after it. A front end that checks each
+   * resource as it comes (Pulumi) asks this before a create, since the refused one may be the
+   * resource that already exists.
+   */
+  contestedBy(decl: ResourceDeclaration, attrs: Attrs): Problem | undefined {
+    const key = identityKey(decl, attrs);
+    return key ? this.contested.get(key) : undefined;
   }
 
   /**

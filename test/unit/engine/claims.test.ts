@@ -27,6 +27,17 @@ describe('identityKey', () => {
     expect(problem).toMatchObject({ path: ['reference'], summary: 'Duplicate image' });
     expect(problem.detail).toContain('Declare the image once');
   });
+
+  it('GIVEN a second claimant refused WHEN either asks whether its identity is contested THEN both get the duplicate problem; another identity is not', () => {
+    const claims = new IdentityClaims();
+    const attrs = { vch_id: 'resgroup-1', reference: 'r/a:1' };
+    expect(claims.contestedBy(image, attrs)).toBeUndefined();
+    claims.claim(image, attrs, owner('new'));
+    expect(claims.contestedBy(image, attrs)).toBeUndefined();
+    const [refused] = claims.claim(image, attrs, owner('existing')).problems;
+    expect(claims.contestedBy(image, attrs)).toEqual(refused);
+    expect(claims.contestedBy(image, { ...attrs, reference: 'r/a:2' })).toBeUndefined();
+  });
 });
 
 describe('IdentityClaims', () => {

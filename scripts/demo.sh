@@ -192,7 +192,7 @@ fi
 echo "eval \"\$(bin/vic endpoint env --dir $ENDPOINT_DIR)\""
 eval "$(vic endpoint env --dir "$ENDPOINT_DIR")"
 echo "docker ps -a"
-docker ps -a --format 'table {{.Names}}\t{{.Image}}\t{{.Status}}\t{{.Labels}}'
+docker ps -a --format 'table {{.Names}}\t{{.Image}}\t{{.Status}}\t{{.Ports}}\t{{.Labels}}'
 echo "docker rm -f hello-1   # made by the spec: docker may stop and start it, not remove it"
 docker rm -f hello-1 2>&1 || true
 cat <<EOF2
@@ -200,5 +200,6 @@ In another shell (the simulator runs at most $MAX_GUESTS guests at once, web-1 a
   eval "\$(bin/vic endpoint env --dir $ENDPOINT_DIR)"
   docker run --rm $REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG echo hello from a container VM
   docker stats --no-stream      # each container VM's CPU and memory, from vSphere's quick stats
+  docker port web-1             # where the simulator published web-1's exposed port 80
 npm run demo -- stop also stops the endpoint.
 EOF2

@@ -745,6 +745,12 @@ export class ContainerVm extends cdktf.TerraformResource {
     return this.getListAttribute('ip_addresses');
   }
 
+  // published_ports - computed: true, optional: false, required: false
+  private _publishedPorts = new cdktf.StringMap(this, "published_ports");
+  public get publishedPorts() {
+    return this._publishedPorts;
+  }
+
   // vm_path - computed: true, optional: false, required: false
   public get vmPath() {
     return this.getStringAttribute('vm_path');

@@ -86,6 +86,28 @@ function envList(vm: Attrs): string[] {
     .map((k) => `${k}=${env[k]}`);
 }
 
+/** published_ports as the host's address and port of each container port ("80/tcp" → 127.0.0.1, 41234). */
+function publishedOf(vm: Attrs): { port: string; hostIp: string; hostPort: string }[] {
+  const ports = vm.published_ports && typeof vm.published_ports === 'object' ? (vm.published_ports as Record<string, string>) : {};
+  return Object.entries(ports).map(([port, host]) => {
+    const at = host.lastIndexOf(':');
+    return { port, hostIp: host.slice(0, at), hostPort: host.slice(at + 1) };
+  });
+}
+
+/** `docker ps`'s PORTS: one entry per published port. */
+function portsSummary(vm: Attrs): Record<string, unknown>[] {
+  return publishedOf(vm).map(({ port, hostIp, hostPort }) => {
+    const [number, type] = port.split('/');
+    return { IP: hostIp, PrivatePort: Number(number), PublicPort: Number(hostPort), Type: type };
+  });
+}
+
+/** `NetworkSettings.Ports` of inspect (what `docker port` prints). */
+function portsInspect(vm: Attrs): Record<string, { HostIp: string; HostPort: string }[]> {
+  return Object.fromEntries(publishedOf(vm).map(({ port, hostIp, hostPort }) => [port, [{ HostIp: hostIp, HostPort: hostPort }]]));
+}
+
 function networksOf(vm: Attrs): Record<string, unknown> {
   const names = Array.isArray(vm.networks) ? vm.networks.map(String) : [];
   const ips = Array.isArray(vm.ip_addresses) ? vm.ip_addresses.map(String) : [];
@@ -107,7 +129,7 @@ export function containerSummary(vm: Attrs, now = Date.now(), references?: Reado
     ImageID: String(vm.image_id ?? ''),
     Command: commandOf(vm).join(' '),
     Created: unixSeconds(createdOf(vm)),
-    Ports: [],
+    Ports: portsSummary(vm),
     Labels: labelsOf(vm),
     State: dockerState(vm),
     Status: statusText(vm, now),
@@ -193,7 +215,7 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
     NetworkSettings: {
       Bridge: '',
       SandboxID: '',
-      Ports: {},
+      Ports: portsInspect(vm),
       IPAddress: firstIp,
       IPPrefixLen: 0,
       Gateway: '',

@@ -52,7 +52,7 @@ const HOST_CONFIG: Record<string, readonly [string, string]> = {
   Links: ['--link', `${NETWORK}; containers on one port group reach each other by address`],
   PublishAllPorts: [
     '-P/--publish-all',
-    "each container VM has its own address on its port group; reach its ports there (the embedded simulator publishes the image's EXPOSE ports by itself)",
+    "each container VM has its own address on its port group; reach its ports there (under the embedded simulator the image's EXPOSE ports are published on 127.0.0.1 by themselves: `docker port <container>` shows where)",
   ],
   CpuShares: ['-c/--cpu-shares', RESOURCES],
   CpuPeriod: ['--cpu-period', RESOURCES],

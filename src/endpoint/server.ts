@@ -575,7 +575,7 @@ export class DockerEndpoint {
     if (host.PortBindings && Object.keys(host.PortBindings).length > 0) {
       throw notSupported(
         'publishing ports (-p)',
-        "each container VM has its own address on its port group; the embedded simulator publishes the image's EXPOSE ports by itself",
+        "each container VM has its own address on its port group, where its ports are reachable (docker inspect shows it); under the embedded simulator the image's EXPOSE ports are published on 127.0.0.1 by themselves: run without -p, then `docker port <container>` shows where",
       );
     }
     const image = body.Image;

@@ -105,6 +105,8 @@ export const KEYS = {
   spec: 'vic.spec',
   labels: 'vic.labels',
   exposedPorts: 'vic.exposed_ports',
+  /** Where the simulator's runner published them (published_ports). */
+  publishedPorts: 'vic.published_ports',
   /** The name the BIOS UUID derives from, when it is not the current name (renamed, or a later generation). */
   uuidSeed: 'vic.uuid_seed',
   /**
@@ -344,7 +346,22 @@ export function stateOfVm(
         : (vm.extraConfig.get(STATUS_KEYS.ipAddresses) ?? '').split(',').filter((ip) => ip !== ''),
     vm_path: vm.vmPath ?? null,
     ...processState(vm),
+    published_ports: publishedPorts(vm),
   };
+}
+
+/**
+ * `vic.published_ports` ("80/tcp=127.0.0.1:41234,…", written by the simulator's runner when it
+ * starts a guest) while the container's process runs; empty otherwise, since the runner picks new
+ * host ports at each power-on and leaves the last ones behind when the guest stops.
+ */
+function publishedPorts(vm: VmRow): Record<string, string> {
+  if (vm.powerState !== 'poweredOn' || vm.extraConfig.get(STATUS_KEYS.status) !== 'running') return {};
+  const entries = (vm.extraConfig.get(KEYS.publishedPorts) ?? '').split(',').flatMap((entry) => {
+    const [port, host] = entry.trim().split('=');
+    return /^\d+\/(tcp|udp)$/.test(port ?? '') && /^[^=]+:\d+$/.test(host ?? '') ? [[port, host] as const] : [];
+  });
+  return Object.fromEntries(entries);
 }
 
 const readVm = (client: VimClient, ref: ManagedObjectReference): Promise<VmRow | undefined> => readVmRow(client, ref);

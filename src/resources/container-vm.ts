@@ -227,6 +227,12 @@ export const containerVm = {
     },
     moid: { type: t.string, computed: true, description: 'The VM managed object id.' },
     ip_addresses: { type: t.list(t.string), computed: true, description: 'IP addresses as vSphere reports them (may be empty).' },
+    published_ports: {
+      type: t.map(t.string),
+      computed: true,
+      description:
+        'Where the host reaches the container\'s exposed ports, by port ("80/tcp" = "127.0.0.1:41234"), while its process runs. Only the embedded simulator publishes ports (docs/runner.md: a new host port at each power-on); on vSphere this stays empty and the container is reached at its `ip_addresses`. Read-only.',
+    },
     vm_path: { type: t.string, computed: true, description: 'Datastore path of the .vmx file.' },
     status: {
       type: t.string,

@@ -50,7 +50,9 @@ describe('npm run demo', () => {
     expect(first.stdout).toContain('docs/pulumi.md');
     // The last step: the docker CLI against the VCH through vic endpoint, IaC-made containers listed.
     expect(first.stdout).toMatch(/endpoint started \(pid \d+\)/);
-    expect(first.stdout).toMatch(/^docker ps -a\nNAMES +IMAGE +STATUS +LABELS\n/m);
+    expect(first.stdout).toMatch(/^docker ps -a\nNAMES +IMAGE +STATUS +PORTS +LABELS\n/m);
+    // web-1's exposed port, where the simulator published it (published_ports).
+    expect(first.stdout).toMatch(/^web-1 +127\.0\.0\.1:5000\/vic-demo\/busybox:latest +Up .* 127\.0\.0\.1:\d+->80\/tcp +tier=frontend$/m);
     // An IaC-made container shows the reference its image was pulled as, as for one docker made.
     expect(first.stdout).toMatch(/^worker-1 +127\.0\.0\.1:5000\/vic-demo\/busybox:latest +Up /m);
     expect(first.stdout).toMatch(/container "hello-1" is managed by infrastructure as code/);

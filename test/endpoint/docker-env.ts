@@ -58,6 +58,8 @@ export interface DockerBed {
   /** `127.0.0.1:<port>/vic-test/busybox:1`, pushed to the registry (not pulled yet). */
   readonly image: string;
   readonly registryHost: string;
+  /** Push another image to the bed's registry: its reference (`<registry>/<repository:tag>`). */
+  pushImage(image: ImageSpec, repositoryAndTag: string): Promise<string>;
   readonly certDir: string;
   readonly sim: RunningSimulator;
   /** The endpoint's --insecure-registry list (the bed's registry); a test may add its own. */
@@ -147,6 +149,10 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
       endpoint,
       image: `${registry().host}/${IMAGE_REPO}`,
       registryHost: registry().host,
+      pushImage: async (spec, repositoryAndTag) => {
+        await registry().pushImage(spec, repositoryAndTag);
+        return `${registry().host}/${repositoryAndTag}`;
+      },
       certDir,
       vspherePassword: sim().password,
       sim: sim(),

@@ -22,8 +22,11 @@ REGISTRY_ADDR=127.0.0.1:5000
 REGISTRY_DIR="$DATA/demo-registry"
 IMAGE_REPO=vic-demo/busybox
 IMAGE_TAG=latest
-# QEMU guests the simulator runs at once (see "Starting the embedded vSphere simulator").
-MAX_GUESTS=3
+# QEMU guests the simulator runs at once (see "Starting the embedded vSphere simulator"). The demo's
+# three take three; the rest are for the user's docker runs (an idle guest costs its memory, about
+# 128-256 MB, and little CPU). VIC_MAX_GUESTS=N sets another number.
+MAX_GUESTS="${VIC_MAX_GUESTS:-6}"
+case "$MAX_GUESTS" in '' | *[!0-9]* | 0) echo "VIC_MAX_GUESTS=$MAX_GUESTS: expected a whole number, 1 or more" >&2; exit 2 ;; esac
 SPEC=examples/quickstart/spec.yaml
 STATE="${VIC_DEMO_STATE:-examples/quickstart/.vic/state.json}"
 
@@ -196,7 +199,7 @@ docker ps -a --format 'table {{.Names}}\t{{.Image}}\t{{.Status}}\t{{.Ports}}\t{{
 echo "docker rm -f hello-1   # made by the spec: docker may stop and start it, not remove it"
 docker rm -f hello-1 2>&1 || true
 cat <<EOF2
-In another shell (the simulator runs at most $MAX_GUESTS guests at once, web-1 and worker-1 among them: a run beyond that waits for a free one; docker stop worker-1 frees one):
+In another shell (the simulator runs at most $MAX_GUESTS guests at once, web-1 and worker-1 among them: a run beyond that waits, silently, for a free one; docker stop worker-1 frees one, VIC_MAX_GUESTS=N npm run demo sets the number):
   eval "\$(bin/vic endpoint env --dir $ENDPOINT_DIR)"
   docker run --rm $REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG echo hello from a container VM
   docker stats --no-stream      # each container VM's CPU and memory, from vSphere's quick stats

@@ -71,6 +71,11 @@ export function duplicateAdvice(decl: ResourceDeclaration & { identity: readonly
   return decl.duplicateAdvice ?? `Give each its own ${decl.identity[decl.identity.length - 1]}.`;
 }
 
+/** The id an import of the object `state` names takes (ResourceDeclaration.importId). */
+function importIdOf(decl: ResourceDeclaration, state: Attrs): string {
+  return (decl.importId ?? ['id']).map((n) => String(state[n] ?? '')).join('/');
+}
+
 /**
  * Why a create may not take an identity that `holder`, leaving this command, holds; a label-less
  * holder is Terraform's state object, which may also be a deposed one. Follows "declares <names>, ".
@@ -133,7 +138,7 @@ export class IdentityClaims {
           duplicateProblem(
             identified,
             attrs,
-            (names, last) => `${who.label ?? 'this resource'} declares ${names}, ${retiringHolderDetail(holder, last, String(held.id))}`,
+            (names, last) => `${who.label ?? 'this resource'} declares ${names}, ${retiringHolderDetail(holder, last, importIdOf(decl, held))}`,
           ),
         ],
         replaces: held,
@@ -191,7 +196,7 @@ export class IdentityClaims {
             'a renamed resource must keep its object: move its state (a moved block, terraform state mv) instead of creating it again, or remove the old one in one apply and create the new one in the next.' +
             (who.label
               ? ''
-              : ` A deposed object is the old object of a failed create_before_destroy replacement, and Terraform always creates a deposed object's successor before it destroys the deposed object: bring it back into the state with "terraform state rm <address>" and "terraform import <address> ${String(prior.id)}", then plan again.`),
+              : ` A deposed object is the old object of a failed create_before_destroy replacement, and Terraform always creates a deposed object's successor before it destroys the deposed object: bring it back into the state with "terraform state rm <address>" and "terraform import <address> ${importIdOf(decl, prior)}", then plan again.`),
         ),
         path: [],
       },

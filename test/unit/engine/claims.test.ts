@@ -183,6 +183,14 @@ describe('IdentityClaims: objects the front end state holds (a tainted resource 
     },
   );
 
+  it('GIVEN a retiring image (imported by <vch_id>/<digest>) WHEN a create meets it THEN the refusal gives that import id', () => {
+    const registry = new IdentityClaims();
+    const old: Attrs = { id: `sha256:${'b'.repeat(64)}`, vch_id: 'resgroup-1', reference: 'r/a:1' };
+    registry.retire(image, old, owner(`state:${String(old.id)}`));
+    const [problem] = registry.claim(image, { vch_id: 'resgroup-1', reference: 'r/a:1' }, anonymous(1)).problems;
+    expect(problem.detail).toContain(`"terraform import <address> resgroup-1/sha256:${'b'.repeat(64)}"`);
+  });
+
   it('GIVEN a retiring holder WHEN a create claims its identity THEN the claim names that holder as the object it meets, so that no second refusal follows', () => {
     const registry = new IdentityClaims();
     registry.inState(containerVm, prior);

@@ -13,6 +13,12 @@
  * claims may take over such an object, as its replacement, unless that object's own resource is
  * planned in the same command (then the two are distinct resources with one identity) or is
  * leaving the configuration (then the create is a rename, which must move the state instead).
+ *
+ * Terraform plans the destroy of a deposed object (the old object of a replacement that failed
+ * after Terraform created the new one first) exactly as the destroy of a resource that left the
+ * configuration, and applies it only after the create at its address (a deposed object is always
+ * create_before_destroy to Terraform). Neither order frees the identity before the create, so the
+ * same refusal covers both, and its advice names both (retiringHolderDetail).
  */
 import { Attrs, Problem, ResourceDeclaration, Value, containsUnknown } from '../resources';
 
@@ -31,13 +37,16 @@ interface Holder extends Claimant {
   replacing?: Attrs;
   /** A create that replaces an object the front end's state holds under no other claim (a tainted one). */
   takesOver?: Attrs;
-  /** Its object leaves the configuration and is deleted on its own. */
-  retiring?: boolean;
+  /** Its object leaves the configuration (or is a deposed one) and is deleted on its own: its prior state. */
+  retiring?: Attrs;
 }
 
 export interface ClaimResult {
   readonly problems: Problem[];
-  /** The prior state whose replacement this claim is (see `replacing`). */
+  /**
+   * The prior state whose replacement this claim is (see `replacing`), or, with a problem, the state
+   * object leaving the command that holds the identity: its object is not another resource's to refuse again.
+   */
   readonly replaces?: Attrs;
 }
 
@@ -60,6 +69,30 @@ export function identityKey(decl: ResourceDeclaration, attrs: Attrs): string | u
 /** What to do about two resources with one identity: the declaration's advice, or give each its own last identity input. */
 export function duplicateAdvice(decl: ResourceDeclaration & { identity: readonly string[] }): string {
   return decl.duplicateAdvice ?? `Give each its own ${decl.identity[decl.identity.length - 1]}.`;
+}
+
+/** The id an import of the object `state` names takes (ResourceDeclaration.importId). */
+function importIdOf(decl: ResourceDeclaration, state: Attrs): string {
+  return (decl.importId ?? ['id']).map((n) => String(state[n] ?? '')).join('/');
+}
+
+/**
+ * Why a create may not take an identity that `holder`, leaving this command, holds; a label-less
+ * holder is Terraform's state object, which may also be a deposed one. Follows "declares <names>, ".
+ */
+function retiringHolderDetail(holder: Holder, last: string, id: string): string {
+  const byLabel = holder.label !== undefined;
+  return (
+    `which ${byLabel ? holder.label : 'an object this plan destroys holds (a resource that leaves the configuration, or a deposed object of this resource)'}${byLabel ? ' holds' : ''}; ` +
+    `a renamed resource must keep its object: move its state (a moved block, terraform state mv) instead of creating it again, or give this one its own ${last}.` +
+    (byLabel
+      ? ''
+      : ' A deposed object (the plan shows "(deposed object ...) will be destroyed") is the old object of a replacement that Terraform created first ' +
+        "(lifecycle create_before_destroy) and that failed; Terraform always creates a deposed object's successor before it destroys the deposed object, " +
+        'so the new object would meet the old one under the same identity. Bring the old object back into the state instead: ' +
+        `"terraform state rm <address>" (the object stays in vSphere) and "terraform import <address> ${id}", then plan again; ` +
+        'without create_before_destroy, a replacement then destroys the old object first.')
+  );
 }
 
 function duplicateProblem(decl: ResourceDeclaration & { identity: readonly string[] }, attrs: Attrs, detail: (names: string, last: string) => string): Problem {
@@ -99,16 +132,16 @@ export class IdentityClaims {
     }
     if (holder.owner === who.owner) return { problems: [], replaces: holder.takesOver };
     if (holder.retiring) {
+      const held = holder.retiring;
       return {
         problems: [
           duplicateProblem(
             identified,
             attrs,
-            (names, last) =>
-              `${who.label ?? 'this resource'} declares ${names}, which ${holder.label ?? 'a resource that leaves the configuration'} holds; ` +
-              `a renamed resource must keep its object: move its state (a moved block, terraform state mv) instead of creating it again, or give this one its own ${last}.`,
+            (names, last) => `${who.label ?? 'this resource'} declares ${names}, ${retiringHolderDetail(holder, last, importIdOf(decl, held))}`,
           ),
         ],
+        replaces: held,
       };
     }
     // Terraform plans a replacement a second time, as a create without prior state: that create
@@ -148,7 +181,7 @@ export class IdentityClaims {
     if (!key || !decl.identity) return [];
     const holder = this.holders.get(key);
     if (!holder) {
-      this.holders.set(key, { ...who, retiring: true });
+      this.holders.set(key, { ...who, retiring: prior });
       return [];
     }
     if (holder.owner === who.owner || !holder.takesOver || holder.takesOver.id !== prior.id) return [];
@@ -159,8 +192,11 @@ export class IdentityClaims {
           identified,
           prior,
           (names) =>
-            `${who.label ?? `this ${decl.type}`} leaves the configuration while another resource creates one with ${names}; ` +
-            'a renamed resource must keep its object: move its state (a moved block, terraform state mv) instead of creating it again, or remove the old one in one apply and create the new one in the next.',
+            `${who.label ?? `this ${decl.type}`} leaves the configuration${who.label ? '' : ' (or is a deposed object)'} while another resource creates one with ${names}; ` +
+            'a renamed resource must keep its object: move its state (a moved block, terraform state mv) instead of creating it again, or remove the old one in one apply and create the new one in the next.' +
+            (who.label
+              ? ''
+              : ` A deposed object is the old object of a failed create_before_destroy replacement, and Terraform always creates a deposed object's successor before it destroys the deposed object: bring it back into the state with "terraform state rm <address>" and "terraform import <address> ${importIdOf(decl, prior)}", then plan again.`),
         ),
         path: [],
       },

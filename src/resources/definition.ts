@@ -30,6 +30,8 @@ export interface ResourceDeclaration {
    * with the same name, an image with the same digest) finds the old object and holds it.
    */
   readonly objectKey?: readonly string[];
+  /** State attributes whose values, joined by `/`, make the id an import takes (default: `id`). */
+  readonly importId?: readonly string[];
   /**
    * How a replacement runs. `destroy-before-create` (the default) when the new object would collide
    * with the old one. `create-before-destroy` when both can exist at once because the object is

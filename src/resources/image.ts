@@ -15,6 +15,7 @@ export const image = {
   replaceOrder: 'create-before-destroy',
   // A digest names one image per VCH store: the same digest in another VCH is another object.
   objectKey: ['vch_id', 'id'],
+  importId: ['vch_id', 'id'],
   // One reference resolves to one digest, one directory of the store: two resources would share it,
   // and destroying either would delete the disk the other's container VMs use.
   identity: ['vch_id', 'reference'],

@@ -106,7 +106,8 @@ function replacedFirst(holder: string): string {
   return (
     "If this VCH replaces that one under the same name and is being created before the old one is destroyed (Terraform's lifecycle create_before_destroy, on the VCH or on a resource that depends on it, such as an image or a volume; `pulumi up --replace`): " +
     'a VCH cannot be created beside the one whose name it takes. Remove create_before_destroy from the VCH and from the resources that depend on it (in Pulumi, replace it with the deleteBeforeReplace option). ' +
-    `Terraform keeps the old VCH of this failed replacement as a deposed object: bring it back with "terraform state rm <address>" and "terraform import <address> ${holder}", then apply again; the old VCH is then destroyed first.`
+    "Terraform keeps the old VCH of such a failed replacement in the state as a deposed object, and always creates a deposed object's successor before it destroys the deposed object: " +
+    `bring it back with "terraform state rm <address>" (the VCH stays) and "terraform import <address> ${holder}", then apply again; the old VCH is then destroyed first.`
   );
 }
 

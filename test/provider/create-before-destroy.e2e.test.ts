@@ -3,11 +3,15 @@
  * replacement has the same vSphere identity as the object it replaces: Terraform creates the new
  * one first, which finds (adopts) the object the old one holds, and then deletes the old one. That
  * delete must leave the object to its replacement, with a warning saying so; a next plan is empty.
+ * A container VM or a VCH cannot be created beside its old object: the apply refuses, and Terraform
+ * keeps the old object as a deposed one, which it destroys only after creating its successor, even
+ * once create_before_destroy is gone. The next plan refuses that in one error saying what to do.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { moRef } from '../../src/vsphere';
-import { retrieveObject } from '../../src/vsphere/property-collector';
+import { dirname, join } from 'node:path';
+import { moRef, parseDatastorePath } from '../../src/vsphere';
+import { statDatastoreFile, uploadDatastoreFile } from '../../src/vsphere/datastore-http';
+import { retrieveFromContainer, retrieveObject } from '../../src/vsphere/property-collector';
 import { Workspace } from './terraform-cli';
 import { stateAttributes, useTerraformTestbed } from './testbed';
 
@@ -19,6 +23,24 @@ describe('terraform: create_before_destroy replacements under the same identity'
   const tf = (args: string[], allow: number[] = []) => bed.terraform(ws, args, { allow });
   const attributes = (type: string, name: string) => stateAttributes(ws, type, name);
   const oneLine = (s: string) => s.replace(/\s+/g, ' ');
+  /** The ids of the deposed objects of `type` in the workspace's state. */
+  const deposedIds = (type: string) =>
+    (
+      JSON.parse(readFileSync(join(ws.dir, 'terraform.tfstate'), 'utf8')) as {
+        resources: { type: string; instances: { deposed?: string; attributes: { id: unknown } }[] }[];
+      }
+    ).resources
+      .filter((r) => r.type === type)
+      .flatMap((r) => r.instances.filter((i) => i.deposed !== undefined).map((i) => i.attributes.id));
+  const vmsNamed = async (name: string) =>
+    (
+      await retrieveFromContainer<{ name: string }>(bed.outside(), {
+        container: bed.outside().serviceContent.rootFolder,
+        select: [{ type: 'VirtualMachine', paths: ['name'] }],
+      })
+    )
+      .filter((r) => r.props.name === name)
+      .map((r) => r.ref.value);
   const expectConverged = async (vars: string[] = []) => {
     const again = await tf(['plan', '-detailed-exitcode', ...vars], [2]);
     expect(again.stdout).toContain('No changes. Your infrastructure matches the configuration.');
@@ -83,6 +105,66 @@ describe('terraform: create_before_destroy replacements under the same identity'
     await tf(['apply', '-auto-approve', '-var', 'image_size_mb=48']);
   }, 300_000);
 
+  it('GIVEN a container VM with create_before_destroy and a mounted volume WHEN a change replaces it, the apply is refused and create_before_destroy is removed THEN the next plan refuses the deposed VM in one error that says what to do, doing that replaces it destroy-first, and the volume keeps its data', async () => {
+    const vars = ['-var', 'with_vm=true', '-var', 'image_size_mb=48', '-var', 'mount_data=true'];
+    const bigger = [...vars, '-var', 'vm_disk_size_mb=4096'];
+    await tf(['apply', '-auto-approve', ...vars]);
+    const before = attributes('vic_container_vm', 'web');
+    const volume = attributes('vic_volume', 'data');
+    // Something only the volume's own directory holds: a new volume would not have it.
+    const { datastore, path } = parseDatastorePath(String(volume.id));
+    const sentinel = { datacenter: 'DC0', datastore, path: `${dirname(path)}/sentinel.txt` };
+    await uploadDatastoreFile(bed.outside(), sentinel, 'kept\n');
+    const refused = await tf(['apply', '-auto-approve', ...bigger], [1]);
+    expect(refused.code).toBe(1);
+    expect(oneLine(refused.stderr)).toContain('Container VM held by another resource');
+    // Terraform kept the old VM as a deposed object of web[0].
+    expect(deposedIds('vic_container_vm')).toEqual([before.id]);
+    const main = readFileSync(join(ws.dir, 'main.tf'), 'utf8');
+    ws.write('main.tf', main.replace(/(resource "vic_container_vm" "web" \{[^]*?)lifecycle \{[^}]*\}/, '$1'));
+    try {
+      // Terraform creates a deposed object's successor before it destroys the deposed object: the
+      // plan refuses, in one error, with the commands that bring the old VM back.
+      const plan = await tf(['plan', ...bigger], [1]);
+      expect(plan.code).toBe(1);
+      expect(plan.stdout).toContain('# vic_container_vm.web[0] (deposed object');
+      expect(plan.stderr.match(/^Error: /gm)).toHaveLength(1);
+      const text = oneLine(plan.stderr);
+      expect(text).toContain("creates a deposed object's successor before it destroys the deposed object");
+      expect(text).toContain('"terraform state rm <address>"');
+      expect(text).toContain(`"terraform import <address> ${String(before.id)}"`);
+      expect(await vmsNamed('web-1')).toEqual([before.moid]);
+      // A destroy plans the configuration first, and meets the same refusal.
+      const destroy = await tf(['plan', '-destroy', ...bigger], [1]);
+      expect(destroy.code).toBe(1);
+      expect(oneLine(destroy.stderr)).toContain(`"terraform import <address> ${String(before.id)}"`);
+      // What it says to do.
+      await tf(['state', 'rm', 'vic_container_vm.web[0]']);
+      await tf(['import', ...bigger, 'vic_container_vm.web[0]', String(before.id)]);
+      expect(deposedIds('vic_container_vm')).toEqual([]);
+      const apply = await tf(['apply', '-auto-approve', ...bigger]);
+      expect(apply.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 1 destroyed.');
+      const at = (t: string) => apply.stdout.indexOf(t);
+      expect(at('vic_container_vm.web[0]: Destruction complete')).toBeGreaterThan(-1);
+      expect(at('vic_container_vm.web[0]: Creation complete')).toBeGreaterThan(at('vic_container_vm.web[0]: Destruction complete'));
+      const after = attributes('vic_container_vm', 'web');
+      expect(after.moid).not.toBe(before.moid);
+      expect(after.disk_size_mb).toBe(4096);
+      expect(after.power_state).toBe('running');
+      expect(await vmsNamed('web-1')).toEqual([after.moid]);
+      expect((await tf(['state', 'list'])).stdout.match(/^vic_container_vm\./gm)).toHaveLength(1);
+      expect(deposedIds('vic_container_vm')).toEqual([]);
+      // The volume was not made again: same id, its directory still holds what was put there.
+      expect(attributes('vic_volume', 'data').id).toBe(volume.id);
+      expect(await statDatastoreFile(bed.outside(), sentinel)).toEqual({ size: 5 });
+      await expectConverged(bigger);
+    } finally {
+      ws.write('main.tf', main);
+    }
+    // The tests after this one start without the container VM.
+    await tf(['apply', '-auto-approve', '-var', 'image_size_mb=48']);
+  }, 300_000);
+
   it('GIVEN a VCH without create_before_destroy WHEN applied with -replace THEN it plans, is destroyed first and made again under its name, and a next plan is empty', async () => {
     const vars = ['-var', 'image_size_mb=48'];
     const before = attributes('vic_virtual_container_host', 'plain');
@@ -117,6 +199,14 @@ describe('terraform: create_before_destroy replacements under the same identity'
     ws.write('main.tf', main.replace(/\n\s*lifecycle \{\s*create_before_destroy = true\s*\}\n/g, '\n'));
     expect(readFileSync(join(ws.dir, 'main.tf'), 'utf8')).not.toContain('create_before_destroy = true');
     expect(text).toContain(`terraform import <address> ${String(vch.id)}`);
+    // Left deposed, the old VCH would be destroyed only after its successor was created: the next
+    // plan refuses that in one error, with the same commands.
+    expect(deposedIds('vic_virtual_container_host')).toEqual([vch.id]);
+    const next = await tf(['plan', ...vars], [1]);
+    expect(next.code).toBe(1);
+    expect(next.stderr.match(/^Error: /gm)).toHaveLength(1);
+    expect(oneLine(next.stderr)).toContain("creates a deposed object's successor before it destroys the deposed object");
+    expect(oneLine(next.stderr)).toContain(`"terraform import <address> ${String(vch.id)}"`);
     await tf(['state', 'rm', 'vic_virtual_container_host.demo']);
     await tf(['import', ...vars, 'vic_virtual_container_host.demo', String(vch.id)]);
     const back = await tf(['apply', '-auto-approve', ...vars]);

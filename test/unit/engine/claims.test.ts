@@ -165,6 +165,52 @@ describe('IdentityClaims: objects the front end state holds (a tainted resource 
     },
   );
 
+  it.each<[string, boolean]>([
+    ['after the create took it over', true],
+    ['before the create', false],
+  ])(
+    'GIVEN a Terraform state object planned for destroy without configuration (it may be a deposed one) WHEN it retires %s THEN the refusal also says how to bring a deposed object back, by its id',
+    (_label, createFirst) => {
+      const registry = new IdentityClaims();
+      registry.inState(containerVm, prior);
+      const retire = () => registry.retire(containerVm, prior, owner('state:uuid-1'));
+      const create = () => registry.claim(containerVm, vm('web'), anonymous(1)).problems;
+      const [problem] = createFirst ? [...create(), ...retire()] : [...retire(), ...create()];
+      expect(problem.detail).toContain('deposed object');
+      expect(problem.detail).toContain("Terraform always creates a deposed object's successor before it destroys the deposed object");
+      expect(problem.detail).toContain('"terraform state rm <address>"');
+      expect(problem.detail).toContain('"terraform import <address> uuid-1"');
+    },
+  );
+
+  it('GIVEN a retiring image (imported by <vch_id>/<digest>) WHEN a create meets it THEN the refusal gives that import id', () => {
+    const registry = new IdentityClaims();
+    const old: Attrs = { id: `sha256:${'b'.repeat(64)}`, vch_id: 'resgroup-1', reference: 'r/a:1' };
+    registry.retire(image, old, owner(`state:${String(old.id)}`));
+    const [problem] = registry.claim(image, { vch_id: 'resgroup-1', reference: 'r/a:1' }, anonymous(1)).problems;
+    expect(problem.detail).toContain(`"terraform import <address> resgroup-1/sha256:${'b'.repeat(64)}"`);
+  });
+
+  it('GIVEN a retiring holder WHEN a create claims its identity THEN the claim names that holder as the object it meets, so that no second refusal follows', () => {
+    const registry = new IdentityClaims();
+    registry.inState(containerVm, prior);
+    registry.retire(containerVm, prior, owner('state:uuid-1'));
+    const result = registry.claim(containerVm, vm('web'), anonymous(1));
+    expect(result.problems).toHaveLength(1);
+    expect(result.replaces).toBe(prior);
+  });
+
+  it('GIVEN a front end that labels its resources (no deposed objects) WHEN a create meets a retiring one THEN the refusal names the old resource and says nothing of Terraform state commands', () => {
+    const registry = new IdentityClaims();
+    registry.retire(containerVm, prior, owner('state:uuid-1', { label: 'container_vm.old' }));
+    const [problem] = registry.claim(containerVm, vm('web'), owner('container_vm.new', { label: 'container_vm.new' })).problems;
+    expect(problem.detail).toContain(
+      'container_vm.new declares vch_id = "resgroup-1" and name = "web", which container_vm.old holds; a renamed resource must keep its object',
+    );
+    expect(problem.detail).not.toContain('deposed');
+    expect(problem.detail).not.toContain('terraform import');
+  });
+
   it('GIVEN a state entry that retires WHEN nothing else claims it THEN nothing is refused', () => {
     const registry = new IdentityClaims();
     registry.inState(containerVm, prior);

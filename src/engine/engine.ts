@@ -2,16 +2,27 @@
  * The engine every front end shares: validate → refresh (batched) → plan → apply.
  */
 import { consoleLogPath } from '../resources/console-log';
-import { Attrs, ConnectionSettings, Problem, ResourceType, UNKNOWN, containsUnknown, declarationFor, formatPath, validateAttrs } from '../resources';
+import {
+  Attrs,
+  ConnectionSettings,
+  Problem,
+  ResourceDeclaration,
+  ResourceType,
+  UNKNOWN,
+  containsUnknown,
+  declarationFor,
+  formatPath,
+  validateAttrs,
+} from '../resources';
 import { VOLATILE, isLastingMemo, type Lifecycle, type LifecycleContext } from '../resources/lifecycle';
 import { InventorySnapshot, takeSnapshot } from '../resources/snapshot';
 import { listManaged, type ManagedInventory } from '../resources/managed-inventory';
 import { readVmUsage, type VmUsage } from '../resources/vm-usage';
 import { VimClient, isNotFound, withTaskCancellation, type SoapLogger } from '../vsphere';
 import { readDatastoreFileFrom } from '../vsphere/datastore-http';
-import { IdentityClaims, attributesKey } from './claims';
+import { IdentityClaims, ObjectClaims, attributesKey } from './claims';
 import { diffResource } from './diff';
-import { ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError } from './types';
+import { Action, ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError } from './types';
 
 /**
  * How long a refresh snapshot goes on serving reads after its last one: Terraform's refresh walk
@@ -103,6 +114,8 @@ export class VsphereEngine implements Engine {
   /** Values a lookup handed to the change that follows (LifecycleContext.hand). */
   private readonly handed = new Map<string, unknown>();
   private readonly claims = new IdentityClaims();
+  /** Planned objects claimed under each identity: two identities resolving to one object (ObjectClaims). */
+  private readonly objectClaims = new ObjectClaims();
   private readonly expectedObjects = new Set<string>();
   /** `type:id` of every object the front end's state holds in this command (see inState). */
   private readonly stateIds = new Set<string>();
@@ -283,9 +296,30 @@ export class VsphereEngine implements Engine {
       for (const [name, v] of Object.entries(check.planned)) if (decl.schema[name]?.computed && !decl.schema[name]?.optional) planned[name] = v;
     }
     if (action === 'replace' && options.owner === undefined && prior && !options.referencesOnly) this.claims.replacing(decl, validated, owner, prior);
+    problems.push(...this.claimPlannedObject(decl, validated, prior, action, check.planned, { owner, label, stateLabel }));
     const newId = planned?.id;
     const createBeforeDestroy = action === 'replace' && decl.replaceOrder === 'create-before-destroy' && typeof newId === 'string' && newId !== prior?.id;
     return { type, action, prior, planned, changes: diff.changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner };
+  }
+
+  /**
+   * Claims the object the plan makes or keeps, once its id is known (an image's digest, resolved by
+   * the check): a second resource whose other identity resolves to the same object is refused.
+   * Claimed by a check of references only as well: Pulumi checks a new resource before it creates
+   * it, and the existing twin it meets must stop the create too.
+   */
+  private claimPlannedObject(
+    decl: ResourceDeclaration,
+    config: Attrs,
+    prior: Attrs | null,
+    action: Action,
+    checked: Attrs | undefined,
+    who: { owner: string; label?: string; stateLabel: string },
+  ): Problem[] {
+    const kept = prior !== null && action !== 'replace' ? prior.id : undefined;
+    const id = checked?.id ?? kept;
+    if (typeof id !== 'string' || id === '') return [];
+    return this.objectClaims.claim(decl, { ...config, id }, who);
   }
 
   /** Carries a change out; every task wait inside stops when `opts.signal` aborts (interrupt, StopProvider, cancel). */
@@ -340,13 +374,17 @@ export class VsphereEngine implements Engine {
         if (opts.oneRun && this.keptForReplacement(change, opts)) return null;
         await l.delete(ctx, change.prior as Attrs);
         this.claims.release(change.owner ?? stateOwner(change.type, change.prior as Attrs));
+        this.objectClaims.release(change.owner ?? stateOwner(change.type, change.prior as Attrs));
         return null;
       case 'create':
         try {
           return this.created(change, await l.create(ctx, this.desired(change)));
         } catch (err) {
           // A failed create holds nothing: planned again (a retry), it is the same resource, not a second one.
-          if (change.owner?.startsWith(CREATE_OWNER)) this.claims.release(change.owner);
+          if (change.owner?.startsWith(CREATE_OWNER)) {
+            this.claims.release(change.owner);
+            this.objectClaims.release(change.owner);
+          }
           throw err;
         }
       case 'update':
@@ -396,6 +434,8 @@ export class VsphereEngine implements Engine {
     if (change.owner?.startsWith(CREATE_OWNER)) {
       this.claims.release(change.owner);
       this.claims.claim(declarationFor(change.type), made, { owner: stateOwner(change.type, made) });
+      this.objectClaims.release(change.owner);
+      this.objectClaims.claim(declarationFor(change.type), made, { owner: stateOwner(change.type, made) });
     }
     return made;
   }

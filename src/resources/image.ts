@@ -20,6 +20,9 @@ export const image = {
   identity: ['vch_id', 'reference'],
   duplicateAdvice:
     'Declare the image once (one vic_image resource, or one vic.Image) and give its id to every container VM that uses it, instead of a second image resource with the same reference.',
+  // Two references (a tag and @sha256:…, two tags) may resolve to one digest, one disk.
+  duplicateObjectAdvice:
+    'Declare one vic_image (or one vic.Image) for this digest and give its id to the container VMs of both. If both exist already, remove the other from the configuration and from the state (terraform state rm, pulumi state delete) instead of destroying it: destroying it deletes the disk.',
   schema: {
     id: { type: t.string, computed: true, description: 'The manifest digest (sha256:…).' },
     vch_id: {

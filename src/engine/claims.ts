@@ -198,7 +198,13 @@ interface ObjectHolder extends Claimant {
   readonly attrs: Attrs;
 }
 
-function objectDuplicateProblem(decl: ResourceDeclaration & { identity: readonly string[] }, attrs: Attrs, who: Claimant, holder: ObjectHolder): Problem {
+function objectDuplicateProblem(
+  decl: ResourceDeclaration & { identity: readonly string[] },
+  attrs: Attrs,
+  object: Attrs,
+  who: Claimant,
+  holder: ObjectHolder,
+): Problem {
   const differs = (n: string) => show(attrs[n]) !== show(holder.attrs[n]);
   const list = (names: readonly string[], of: Attrs) => names.map((n) => `${n} = ${show(of[n])}`).join(' and ');
   const own = decl.identity.filter(differs);
@@ -213,7 +219,7 @@ function objectDuplicateProblem(decl: ResourceDeclaration & { identity: readonly
     severity: 'error',
     summary: `Duplicate ${decl.type}`,
     detail:
-      `${whoName} and ${holderName} both resolve to ${list(objectOnly, attrs)}` +
+      `${whoName} and ${holderName} both resolve to ${list(objectOnly, object)}` +
       `${shared.length > 0 ? ` in ${list(shared, attrs)}` : ''}: the two would share one vSphere object, and deleting either would delete it for both. ` +
       (decl.duplicateObjectAdvice ?? duplicateAdvice(decl)),
   };
@@ -234,13 +240,13 @@ export class ObjectClaims {
   private readonly contested = new Map<string, Problem>();
 
   /**
-   * Claims the object `attrs` (config and planned id) names for `who`. Refused when another
-   * identity holds it; also when the holder itself asks again after another identity was refused
-   * for it (Pulumi plans a create again as it makes it, after the existing twin may have been
-   * refused: neither may go on).
+   * Claims for `who`, whose config is `attrs`, the object that `object` names (the config with its
+   * planned id, or the prior state). Refused when another identity holds it; also when the holder
+   * itself asks again after another identity was refused for it (Pulumi plans a create again as it
+   * makes it, after the existing twin may have been refused: neither may go on).
    */
-  claim(decl: ResourceDeclaration, attrs: Attrs, who: Claimant): Problem[] {
-    const key = plannedObjectKey(decl, attrs);
+  claim(decl: ResourceDeclaration, attrs: Attrs, object: Attrs, who: Claimant): Problem[] {
+    const key = plannedObjectKey(decl, object);
     const identity = identityKey(decl, attrs);
     if (!key || !identity || !decl.identity) return [];
     const holder = this.holders.get(key);
@@ -252,7 +258,7 @@ export class ObjectClaims {
       const contested = this.contested.get(key);
       return contested ? [contested] : [];
     }
-    const problem = objectDuplicateProblem(decl as ResourceDeclaration & { identity: readonly string[] }, attrs, who, holder);
+    const problem = objectDuplicateProblem(decl as ResourceDeclaration & { identity: readonly string[] }, attrs, object, who, holder);
     this.contested.set(key, problem);
     return [problem];
   }

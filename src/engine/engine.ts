@@ -20,9 +20,9 @@ import { listManaged, type ManagedInventory } from '../resources/managed-invento
 import { readVmUsage, type VmUsage } from '../resources/vm-usage';
 import { VimClient, isNotFound, withTaskCancellation, type SoapLogger } from '../vsphere';
 import { readDatastoreFileFrom } from '../vsphere/datastore-http';
-import { IdentityClaims, ObjectClaims, attributesKey } from './claims';
+import { IdentityClaims, ObjectClaims, attributesKey, type Claimant } from './claims';
 import { diffResource } from './diff';
-import { Action, ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError } from './types';
+import { ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError } from './types';
 
 /**
  * How long a refresh snapshot goes on serving reads after its last one: Terraform's refresh walk
@@ -251,6 +251,12 @@ export class VsphereEngine implements Engine {
         ? this.claims.claim(decl, validated, { owner, label, stateLabel, anonymous: options.owner === undefined && prior === null && !replaces })
         : { problems: prior !== null ? this.claims.retire(decl, prior, { owner, label, stateLabel }) : [] };
     problems.push(...claim.problems);
+    // The object the prior state names is claimed at once, before the check's lookups: a front end
+    // that plans each resource as it comes (Pulumi) meets it before a new resource naming the same
+    // object, whose references resolve sooner, is made.
+    if (prior !== null && validated !== null && diff.action !== 'delete' && !options.referencesOnly) {
+      problems.push(...this.objectClaims.claim(decl, validated, prior, { owner, label, stateLabel }));
+    }
     // The create of a replacement the front end planned first with its prior state: that object goes first.
     const replacing = replaces ? (this.claims.stateOf(decl, replaces) ?? { id: replaces }) : 'replaces' in claim ? claim.replaces : undefined;
     // Checks that need an input not known yet run at the next plan, unless the lifecycle checks what it can.
@@ -296,30 +302,21 @@ export class VsphereEngine implements Engine {
       for (const [name, v] of Object.entries(check.planned)) if (decl.schema[name]?.computed && !decl.schema[name]?.optional) planned[name] = v;
     }
     if (action === 'replace' && options.owner === undefined && prior && !options.referencesOnly) this.claims.replacing(decl, validated, owner, prior);
-    problems.push(...this.claimPlannedObject(decl, validated, prior, action, check.planned, { owner, label, stateLabel }));
+    for (const p of this.claimPlannedObject(decl, validated, check.planned, { owner, label, stateLabel })) if (!problems.includes(p)) problems.push(p);
     const newId = planned?.id;
     const createBeforeDestroy = action === 'replace' && decl.replaceOrder === 'create-before-destroy' && typeof newId === 'string' && newId !== prior?.id;
     return { type, action, prior, planned, changes: diff.changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner };
   }
 
   /**
-   * Claims the object the plan makes or keeps, once its id is known (an image's digest, resolved by
-   * the check): a second resource whose other identity resolves to the same object is refused.
-   * Claimed by a check of references only as well: Pulumi checks a new resource before it creates
-   * it, and the existing twin it meets must stop the create too.
+   * Claims the object the plan makes, once the check has found its id (an image's digest, resolved
+   * from its reference): a second resource whose other identity resolves to the same object is
+   * refused. Claimed by a check of references only as well: Pulumi checks a new resource before it
+   * creates it, and the existing twin it meets must stop the create too.
    */
-  private claimPlannedObject(
-    decl: ResourceDeclaration,
-    config: Attrs,
-    prior: Attrs | null,
-    action: Action,
-    checked: Attrs | undefined,
-    who: { owner: string; label?: string; stateLabel: string },
-  ): Problem[] {
-    const kept = prior !== null && action !== 'replace' ? prior.id : undefined;
-    const id = checked?.id ?? kept;
-    if (typeof id !== 'string' || id === '') return [];
-    return this.objectClaims.claim(decl, { ...config, id }, who);
+  private claimPlannedObject(decl: ResourceDeclaration, config: Attrs, checked: Attrs | undefined, who: Claimant): Problem[] {
+    const id = checked?.id;
+    return typeof id === 'string' && id !== '' ? this.objectClaims.claim(decl, config, { ...config, id }, who) : [];
   }
 
   /** Carries a change out; every task wait inside stops when `opts.signal` aborts (interrupt, StopProvider, cancel). */
@@ -435,7 +432,7 @@ export class VsphereEngine implements Engine {
       this.claims.release(change.owner);
       this.claims.claim(declarationFor(change.type), made, { owner: stateOwner(change.type, made) });
       this.objectClaims.release(change.owner);
-      this.objectClaims.claim(declarationFor(change.type), made, { owner: stateOwner(change.type, made) });
+      this.objectClaims.claim(declarationFor(change.type), made, made, { owner: stateOwner(change.type, made) });
     }
     return made;
   }

@@ -237,15 +237,15 @@ describe('ObjectClaims: two identities that resolve to one object (an image tag 
     ],
   ])('GIVEN %s WHEN claimed in order THEN the refused claims are exactly these', (_label, claims, refused) => {
     const registry = new ObjectClaims();
-    const results = claims.map(([attrs, who]) => registry.claim(image, attrs, who));
+    const results = claims.map(([attrs, who]) => registry.claim(image, attrs, attrs, who));
     expect(results.flatMap((r, i) => (r.length > 0 ? [i] : []))).toEqual(refused);
     for (const i of refused) expect(results[i].map((p) => [p.path.join('.'), p.summary])).toEqual([['reference', 'Duplicate image']]);
   });
 
   it('GIVEN a tag and its @digest WHEN the second is refused THEN the message names both resources, both references, the digest and the VCH, and says to declare one image', () => {
     const registry = new ObjectClaims();
-    registry.claim(image, img('r/a:1'), owner('a', { label: 'image.a' }));
-    const [problem] = registry.claim(image, img(`r/a@${digest}`), owner('b', { label: 'image.b' }));
+    registry.claim(image, img('r/a:1'), img('r/a:1'), owner('a', { label: 'image.a' }));
+    const [problem] = registry.claim(image, img(`r/a@${digest}`), img(`r/a@${digest}`), owner('b', { label: 'image.b' }));
     expect(problem.detail).toBe(
       `image.b (reference = "r/a@${digest}") and image.a (reference = "r/a:1") both resolve to id = "${digest}" in vch_id = "resgroup-1": ` +
         'the two would share one vSphere object, and deleting either would delete it for both. ' +
@@ -256,15 +256,15 @@ describe('ObjectClaims: two identities that resolve to one object (an image tag 
   it('GIVEN a holder whose twin was refused WHEN the holder claims again (Pulumi plans a create again as it makes it) THEN it is refused too; a released holder frees the object', () => {
     const registry = new ObjectClaims();
     const holder = owner('new', { stateLabel: 'one this plan creates' });
-    expect(registry.claim(image, img('r/a:1'), holder)).toEqual([]);
-    const refused = registry.claim(image, img('r/a:latest'), owner('existing'));
+    expect(registry.claim(image, img('r/a:1'), img('r/a:1'), holder)).toEqual([]);
+    const refused = registry.claim(image, img('r/a:latest'), img('r/a:latest'), owner('existing'));
     expect(refused[0].detail).toMatch(
       /^this image resource \(reference = "r\/a:latest"\) and another image resource \(one this plan creates; reference = "r\/a:1"\)/,
     );
-    expect(registry.claim(image, img('r/a:1'), holder)).toEqual(refused);
+    expect(registry.claim(image, img('r/a:1'), img('r/a:1'), holder)).toEqual(refused);
     const fresh = new ObjectClaims();
-    fresh.claim(image, img('r/a:1'), owner('a'));
+    fresh.claim(image, img('r/a:1'), img('r/a:1'), owner('a'));
     fresh.release('a');
-    expect(fresh.claim(image, img('r/a:latest'), owner('b'))).toEqual([]);
+    expect(fresh.claim(image, img('r/a:latest'), img('r/a:latest'), owner('b'))).toEqual([]);
   });
 });

@@ -121,6 +121,26 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
     expect((await tf(['plan', '-detailed-exitcode'])).code).toBe(0);
   }, 120_000);
 
+  it('GIVEN a tag and its @sha256 in a VCH the same apply makes WHEN applied THEN one image is made, the other refused before it is made, naming both references', async () => {
+    const digest = String(attrs('app').digest);
+    const fresh = workspace('dev', { fixture: 'safety', shared: ['testbed.tf'] });
+    const env = { TF_VAR_vch_name: 'vch-late-digest', TF_VAR_digest_twin: `${bed.registry().host}/test/app@${digest}` };
+    const plan = await bed.terraform(fresh, ['plan'], { extraEnv: env });
+    expect(plan.stdout).toContain('Plan: 4 to add, 0 to change, 0 to destroy.');
+    const apply = await bed.terraform(fresh, ['apply', '-auto-approve'], { extraEnv: env, allow: [1] });
+    expect(apply.code).toBe(1);
+    const text = apply.stderr.replace(/\s+/g, ' ');
+    expect(text).toContain('Error: Duplicate image');
+    expect(text).toMatch(new RegExp(`both resolve to id = "${digest}" in vch_id = "resgroup-\\d+"`));
+    expect(
+      readState(fresh.dir)
+        .resources.filter((r) => r.type === 'vic_image')
+        .flatMap((r) => r.instances),
+    ).toHaveLength(1);
+    const destroy = await bed.terraform(fresh, ['destroy', '-auto-approve'], { extraEnv: { TF_VAR_vch_name: env.TF_VAR_vch_name } });
+    expect(destroy.stdout).toContain('Destroy complete!');
+  }, 300_000);
+
   it('GIVEN two container VMs whose equal name is known only at apply WHEN applied THEN one is created, the other refused before it touches vSphere, and one VM has the name', async () => {
     const plan = await tf(['plan', '-var', 'late_twins=true']);
     expect(plan.stdout).toContain('Plan: 3 to add, 0 to change, 0 to destroy.');

@@ -241,11 +241,11 @@ export class ObjectClaims {
 
   /**
    * Claims for `who`, whose config is `attrs`, the object that `object` names (the config with its
-   * planned id, or the prior state). Refused when another identity holds it; also when the holder
-   * itself asks again after another identity was refused for it (Pulumi plans a create again as it
-   * makes it, after the existing twin may have been refused: neither may go on).
+   * planned id, or the prior state). Refused when another identity holds it; with `createsNow`,
+   * also when the holder itself asks again after another identity was refused for it (Pulumi plans
+   * a create again as it makes it, after the existing twin may have been refused: neither may go on).
    */
-  claim(decl: ResourceDeclaration, attrs: Attrs, object: Attrs, who: Claimant): Problem[] {
+  claim(decl: ResourceDeclaration, attrs: Attrs, object: Attrs, who: Claimant, createsNow = false): Problem[] {
     const key = plannedObjectKey(decl, object);
     const identity = identityKey(decl, attrs);
     if (!key || !identity || !decl.identity) return [];
@@ -255,7 +255,7 @@ export class ObjectClaims {
       return [];
     }
     if (holder.identity === identity) {
-      const contested = this.contested.get(key);
+      const contested = createsNow ? this.contested.get(key) : undefined;
       return contested ? [contested] : [];
     }
     const problem = objectDuplicateProblem(decl as ResourceDeclaration & { identity: readonly string[] }, attrs, object, who, holder);

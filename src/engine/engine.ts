@@ -302,7 +302,9 @@ export class VsphereEngine implements Engine {
       for (const [name, v] of Object.entries(check.planned)) if (decl.schema[name]?.computed && !decl.schema[name]?.optional) planned[name] = v;
     }
     if (action === 'replace' && options.owner === undefined && prior && !options.referencesOnly) this.claims.replacing(decl, validated, owner, prior);
-    for (const p of this.claimPlannedObject(decl, validated, check.planned, { owner, label, stateLabel })) if (!problems.includes(p)) problems.push(p);
+    for (const p of this.claimPlannedObject(decl, validated, check.planned, { owner, label, stateLabel }, options.createsNow)) {
+      if (!problems.includes(p)) problems.push(p);
+    }
     const newId = planned?.id;
     const createBeforeDestroy = action === 'replace' && decl.replaceOrder === 'create-before-destroy' && typeof newId === 'string' && newId !== prior?.id;
     return { type, action, prior, planned, changes: diff.changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner };
@@ -314,9 +316,9 @@ export class VsphereEngine implements Engine {
    * refused. Claimed by a check of references only as well: Pulumi checks a new resource before it
    * creates it, and the existing twin it meets must stop the create too.
    */
-  private claimPlannedObject(decl: ResourceDeclaration, config: Attrs, checked: Attrs | undefined, who: Claimant): Problem[] {
+  private claimPlannedObject(decl: ResourceDeclaration, config: Attrs, checked: Attrs | undefined, who: Claimant, createsNow?: boolean): Problem[] {
     const id = checked?.id;
-    return typeof id === 'string' && id !== '' ? this.objectClaims.claim(decl, config, { ...config, id }, who) : [];
+    return typeof id === 'string' && id !== '' ? this.objectClaims.claim(decl, config, { ...config, id }, who, createsNow) : [];
   }
 
   /** Carries a change out; every task wait inside stops when `opts.signal` aborts (interrupt, StopProvider, cancel). */

@@ -253,8 +253,9 @@ export class VsphereEngine implements Engine {
     problems.push(...claim.problems);
     // The object the prior state names is claimed at once, before the check's lookups: a front end
     // that plans each resource as it comes (Pulumi) meets it before a new resource naming the same
-    // object, whose references resolve sooner, is made.
-    if (prior !== null && validated !== null && diff.action !== 'delete' && !options.referencesOnly) {
+    // object, whose references resolve sooner, is made. Not an object a replacement lets go of (a
+    // container VM renamed: another resource may take the old name).
+    if (prior !== null && validated !== null && diff.action !== 'delete' && diff.action !== 'replace' && !options.referencesOnly) {
       problems.push(...this.objectClaims.claim(decl, validated, prior, { owner, label, stateLabel }));
     }
     // The create of a replacement the front end planned first with its prior state: that object goes first.

@@ -257,10 +257,11 @@ export class ProviderHost {
     news: PropertyBag | null,
     name: string,
     props: PropertyBag = news ?? {},
+    createsNow = false,
   ): Promise<PlannedChange> {
     const engine = await this.connected();
     const config = news === null ? null : toEngineAttrs(decl.schema, news, NOT_ATTRIBUTES);
-    const change = await engine.plan(decl.type, prior, config, claimant(decl.type, props));
+    const change = await engine.plan(decl.type, prior, config, { ...claimant(decl.type, props), createsNow });
     const errors = change.problems.filter(isError);
     if (errors.length > 0) throw new Error(`vic: cannot plan ${decl.type} "${name}":\n${describeProblems(decl, errors)}`);
     return change;
@@ -287,7 +288,8 @@ export class ProviderHost {
     // and was refused as a duplicate, this new one got the claim first, and must not be made either.
     const contested = this.claims.contestedBy(decl, toEngineAttrs(decl.schema, inputs, NOT_ATTRIBUTES));
     if (contested) throw new Error(`vic: cannot create ${type} "${nameOf(inputs, type)}":\n${describeProblems(decl, [contested])}`);
-    const change = await this.plan(decl, null, inputs, nameOf(inputs, type));
+    // The plan refuses it too when it claimed its object (an image's digest) before an existing twin was refused.
+    const change = await this.plan(decl, null, inputs, nameOf(inputs, type), inputs, true);
     const state = await this.apply(change);
     if (!state) throw new Error(`vic: creating ${type} returned no state (engine bug): report it with the plan reasons: ${change.reasons.join('; ')}`);
     return { id: String(state.id), outs: outputs(decl, state) };

@@ -1167,7 +1167,8 @@ export class DockerEndpoint {
 
   /** The VCH's images as its store holds them now (and kept for the next create's lookup). */
   private storedImages(engine: Engine): Promise<Attrs[]> {
-    const listed = engine.listIn('image', this.vch.id);
+    // An image shows under the first reference that still holds it (the one it was pulled as may be untagged).
+    const listed = engine.listIn('image', this.vch.id).then((images) => images.map((i) => ({ ...i, reference: tagsOf(i)[0] })));
     this.imageList = listed;
     listed.catch(() => {
       if (this.imageList === listed) this.imageList = undefined;
@@ -1189,9 +1190,15 @@ export class DockerEndpoint {
   private async findImage(ref: string, engine: Engine = this.command(), listed: 'now' | 'kept' = 'now'): Promise<Attrs> {
     const canonical = canonicalReference(ref);
     const hex = ref.replace(/^sha256:/, '');
-    const pick = (images: readonly Attrs[]) =>
-      images.find((i) => canonical !== undefined && canonicalReference(String(i.reference)) === canonical) ??
-      images.find((i) => /^[0-9a-f]{4,64}$/.test(hex) && String(i.id).slice(7).startsWith(hex));
+    // By name: the image as that reference (a tag of it) names it; else by id or id prefix.
+    const byName = (images: readonly Attrs[]) => {
+      for (const i of images) {
+        const tag = tagsOf(i).find((t) => canonical !== undefined && canonicalReference(t) === canonical);
+        if (tag) return { ...i, reference: tag, named: true };
+      }
+      return undefined;
+    };
+    const pick = (images: readonly Attrs[]) => byName(images) ?? images.find((i) => /^[0-9a-f]{4,64}$/.test(hex) && String(i.id).slice(7).startsWith(hex));
     const kept = listed === 'kept' && this.imageList ? pick(await this.imageList.catch(() => [])) : undefined;
     const found = kept ?? pick(await this.storedImages(engine));
     if (!found) throw notFound(`No such image: ${ref}`);
@@ -1209,8 +1216,8 @@ export class DockerEndpoint {
     const rows = images.map((i) => ({
       Id: String(i.id),
       ParentId: '',
-      RepoTags: [displayReference(String(i.reference))],
-      RepoDigests: [`${repositoryOf(String(i.reference))}@${String(i.id)}`],
+      RepoTags: tagsOf(i).map(displayReference),
+      RepoDigests: repoDigestsOf(i),
       Created: unixSeconds(i.created),
       Size: Number(i.size_bytes ?? 0),
       SharedSize: -1,
@@ -1225,8 +1232,8 @@ export class DockerEndpoint {
     const i = await this.findImage(ref);
     return {
       Id: i.id,
-      RepoTags: [displayReference(String(i.reference))],
-      RepoDigests: [`${repositoryOf(String(i.reference))}@${String(i.id)}`],
+      RepoTags: tagsOf(i).map(displayReference),
+      RepoDigests: repoDigestsOf(i),
       Parent: '',
       Comment: '',
       Created: i.created ?? '',
@@ -1249,13 +1256,27 @@ export class DockerEndpoint {
     };
   }
 
-  private async removeImage(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
+  private async removeImage(ref: string, query: URLSearchParams, res: ServerResponse, untagged: readonly string[] = []): Promise<void> {
     const engine = this.command();
     const image = await this.findImage(ref, engine);
+    const forced = query.get('force') === '1' || query.get('force') === 'true';
+    const tags = tagsOf(image);
+    if (tags.length > 1) {
+      // As dockerd: a name only untags while another name holds the image; an id must be forced.
+      if (!image.named && !forced) {
+        throw conflict(
+          `conflict: unable to delete ${String(image.id).slice(7, 19)} (must be forced) - image is referenced in multiple repositories; remove it by name (docker rmi ${displayReference(tags[0])}), or with -f to untag every name`,
+        );
+      }
+      const untag = image.named ? [String(image.reference)] : tags.slice(0, -1);
+      for (const tag of untag) await this.untagImage(engine, image, tag);
+      this.imageList = undefined;
+      if (image.named) return sendJson(res, 200, [{ Untagged: displayReference(String(image.reference)) }]);
+      return this.removeImage(String(image.id), query, res, untag);
+    }
     const users = (await this.containers(engine)).filter((vm) => vm.image_id === image.id);
     if (users.length > 0) {
       // -f does not help here, unlike with dockerd: a container VM's disk is a child of the image's disk.
-      const forced = query.get('force') === '1' || query.get('force') === 'true';
       throw conflict(
         `conflict: unable to delete ${String(image.id).slice(7, 19)} (${forced ? 'not even with -f: the disks of its containers are children of its disk' : 'must be forced'}) - image is being used by container ${containerId(users[0])} (${users.map((u) => String(u.name)).join(', ')}); remove those containers first`,
       );
@@ -1266,7 +1287,17 @@ export class DockerEndpoint {
     await engine.apply(plan);
     this.imageList = undefined;
     this.events.emit({ Type: 'image', Action: 'delete', Actor: { ID: String(image.id), Attributes: { name: String(image.reference) } } });
-    sendJson(res, 200, [{ Untagged: displayReference(String(image.reference)) }, { Deleted: image.id }]);
+    const names = [...untagged, String(image.reference)].map((t): Record<string, string> => ({ Untagged: displayReference(t) }));
+    sendJson(res, 200, [...names, { Deleted: String(image.id) }]);
+  }
+
+  /** Takes one name off an image another name still holds: the image delete only drops that reference. */
+  private async untagImage(engine: Engine, image: Attrs, tag: string): Promise<void> {
+    const plan = await engine.plan('image', { ...image, reference: tag }, null);
+    const text = problemsText(plan.problems);
+    if (text) throw badRequest(text);
+    await engine.apply(plan);
+    this.events.emit({ Type: 'image', Action: 'untag', Actor: { ID: String(image.id), Attributes: { name: tag } } });
   }
 
   /** docker pull: the image pipeline through an image plan, its progress as Docker's JSON stream. */
@@ -1485,6 +1516,17 @@ function envMap(list: readonly string[]): Record<string, string> {
     else out[kv.slice(0, i)] = kv.slice(i + 1);
   }
   return out;
+}
+
+/** The references that hold a stored image (ImageLifecycle listIn), first the one it shows under. */
+function tagsOf(image: Attrs): string[] {
+  const listed = Array.isArray(image.references) ? image.references.filter((r): r is string => typeof r === 'string') : [];
+  return listed.length > 0 ? listed : [String(image.reference)];
+}
+
+/** `repository@digest` once per repository that names the image. */
+function repoDigestsOf(image: Attrs): string[] {
+  return [...new Set(tagsOf(image).map((t) => `${repositoryOf(t)}@${String(image.id)}`))];
 }
 
 function canonicalReference(text: string): string | undefined {

@@ -215,3 +215,92 @@ export class IdentityClaims {
     for (const [key, holder] of this.holders) if (holder.owner === owner) this.holders.delete(key);
   }
 }
+
+// -------------------------------------------------------------------------------------------------
+// Object claims: two identities, one object.
+
+/**
+ * The key of the object a plan makes or keeps: the declaration's `objectKey` (default `id`) over
+ * the config with its planned id, or undefined while part of it is unknown (the id of an image
+ * before its reference resolved, the VCH of a plan whose VCH is still to be made).
+ */
+export function plannedObjectKey(decl: ResourceDeclaration, attrs: Attrs): string | undefined {
+  return attributesKey(decl.type, decl.objectKey ?? ['id'], attrs);
+}
+
+interface ObjectHolder extends Claimant {
+  /** The identity key it declared: a claim with another identity is another resource. */
+  readonly identity: string;
+  readonly attrs: Attrs;
+}
+
+function objectDuplicateProblem(
+  decl: ResourceDeclaration & { identity: readonly string[] },
+  attrs: Attrs,
+  object: Attrs,
+  who: Claimant,
+  holder: ObjectHolder,
+): Problem {
+  const differs = (n: string) => show(attrs[n]) !== show(holder.attrs[n]);
+  const list = (names: readonly string[], of: Attrs) => names.map((n) => `${n} = ${show(of[n])}`).join(' and ');
+  const own = decl.identity.filter(differs);
+  const shared = decl.identity.filter((n) => !differs(n));
+  const objectOnly = (decl.objectKey ?? ['id']).filter((n) => !decl.identity.includes(n));
+  const whoName = `${who.label ?? `this ${decl.type} resource`} (${list(own, attrs)})`;
+  const holderName = holder.label
+    ? `${holder.label} (${list(own, holder.attrs)})`
+    : `another ${decl.type} resource (${holder.stateLabel ? `${holder.stateLabel}; ` : ''}${list(own, holder.attrs)})`;
+  return {
+    path: [own[own.length - 1] ?? decl.identity[decl.identity.length - 1]],
+    severity: 'error',
+    summary: `Duplicate ${decl.type}`,
+    detail:
+      `${whoName} and ${holderName} both resolve to ${list(objectOnly, object)}` +
+      `${shared.length > 0 ? ` in ${list(shared, attrs)}` : ''}: the two would share one vSphere object, and deleting either would delete it for both. ` +
+      (decl.duplicateObjectAdvice ?? duplicateAdvice(decl)),
+  };
+}
+
+/**
+ * Who claims which planned object within one command. Two resources with different identities (an
+ * image's `busybox:1.36` and `busybox@sha256:…`) can still name one object once the plan knows it
+ * (one digest, one disk in the VCH's store): each plan claims its planned object key with its
+ * identity, and a claim of that key under another identity is refused, as IdentityClaims refuses a
+ * second owner of one identity. Resources with one identity are the same resource here (a
+ * replacement planned twice, a reference edited into another name for the same digest): whether
+ * two of them are distinct is IdentityClaims' to say.
+ */
+export class ObjectClaims {
+  private readonly holders = new Map<string, ObjectHolder>();
+  /** Objects a claim was refused for: the holder is no safer to create than the one refused. */
+  private readonly contested = new Map<string, Problem>();
+
+  /**
+   * Claims for `who`, whose config is `attrs`, the object that `object` names (the config with its
+   * planned id, or the prior state). Refused when another identity holds it; with `createsNow`,
+   * also when the holder itself asks again after another identity was refused for it (Pulumi plans
+   * a create again as it makes it, after the existing twin may have been refused: neither may go on).
+   */
+  claim(decl: ResourceDeclaration, attrs: Attrs, object: Attrs, who: Claimant, createsNow = false): Problem[] {
+    const key = plannedObjectKey(decl, object);
+    const identity = identityKey(decl, attrs);
+    if (!key || !identity || !decl.identity) return [];
+    const holder = this.holders.get(key);
+    if (!holder) {
+      this.holders.set(key, { ...who, identity, attrs });
+      return [];
+    }
+    if (holder.identity === identity) {
+      const contested = createsNow ? this.contested.get(key) : undefined;
+      return contested ? [contested] : [];
+    }
+    const problem = objectDuplicateProblem(decl as ResourceDeclaration & { identity: readonly string[] }, attrs, object, who, holder);
+    this.contested.set(key, problem);
+    return [problem];
+  }
+
+  /** Frees what `owner` claimed (its object was deleted, or its create failed). */
+  release(owner: string): void {
+    for (const [key, holder] of this.holders) if (holder.owner === owner) this.holders.delete(key);
+  }
+}

@@ -2,14 +2,25 @@
  * The engine every front end shares: validate → refresh (batched) → plan → apply.
  */
 import { consoleLogPath } from '../resources/console-log';
-import { Attrs, ConnectionSettings, Problem, ResourceType, UNKNOWN, containsUnknown, declarationFor, formatPath, validateAttrs } from '../resources';
+import {
+  Attrs,
+  ConnectionSettings,
+  Problem,
+  ResourceDeclaration,
+  ResourceType,
+  UNKNOWN,
+  containsUnknown,
+  declarationFor,
+  formatPath,
+  validateAttrs,
+} from '../resources';
 import { VOLATILE, isLastingMemo, type Lifecycle, type LifecycleContext } from '../resources/lifecycle';
 import { InventorySnapshot, takeSnapshot } from '../resources/snapshot';
 import { listManaged, type ManagedInventory } from '../resources/managed-inventory';
 import { readVmUsage, type VmUsage } from '../resources/vm-usage';
 import { VimClient, isNotFound, withTaskCancellation, type SoapLogger } from '../vsphere';
 import { readDatastoreFileFrom } from '../vsphere/datastore-http';
-import { IdentityClaims, attributesKey } from './claims';
+import { IdentityClaims, ObjectClaims, attributesKey, type Claimant } from './claims';
 import { diffResource } from './diff';
 import { ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError } from './types';
 
@@ -103,6 +114,8 @@ export class VsphereEngine implements Engine {
   /** Values a lookup handed to the change that follows (LifecycleContext.hand). */
   private readonly handed = new Map<string, unknown>();
   private readonly claims = new IdentityClaims();
+  /** Planned objects claimed under each identity: two identities resolving to one object (ObjectClaims). */
+  private readonly objectClaims = new ObjectClaims();
   private readonly expectedObjects = new Set<string>();
   /** `type:id` of every object the front end's state holds in this command (see inState). */
   private readonly stateIds = new Set<string>();
@@ -238,6 +251,13 @@ export class VsphereEngine implements Engine {
         ? this.claims.claim(decl, validated, { owner, label, stateLabel, anonymous: options.owner === undefined && prior === null && !replaces })
         : { problems: prior !== null ? this.claims.retire(decl, prior, { owner, label, stateLabel }) : [] };
     problems.push(...claim.problems);
+    // The object the prior state names is claimed at once, before the check's lookups: a front end
+    // that plans each resource as it comes (Pulumi) meets it before a new resource naming the same
+    // object, whose references resolve sooner, is made. Not an object a replacement lets go of (a
+    // container VM renamed: another resource may take the old name).
+    if (prior !== null && validated !== null && diff.action !== 'delete' && diff.action !== 'replace' && !options.referencesOnly) {
+      problems.push(...this.objectClaims.claim(decl, validated, prior, { owner, label, stateLabel }));
+    }
     // The create of a replacement the front end planned first with its prior state: that object goes first.
     const replacing = replaces ? (this.claims.stateOf(decl, replaces) ?? { id: replaces }) : 'replaces' in claim ? claim.replaces : undefined;
     // Checks that need an input not known yet run at the next plan, unless the lifecycle checks what it can.
@@ -283,9 +303,23 @@ export class VsphereEngine implements Engine {
       for (const [name, v] of Object.entries(check.planned)) if (decl.schema[name]?.computed && !decl.schema[name]?.optional) planned[name] = v;
     }
     if (action === 'replace' && options.owner === undefined && prior && !options.referencesOnly) this.claims.replacing(decl, validated, owner, prior);
+    for (const p of this.claimPlannedObject(decl, validated, check.planned, { owner, label, stateLabel }, options.createsNow)) {
+      if (!problems.includes(p)) problems.push(p);
+    }
     const newId = planned?.id;
     const createBeforeDestroy = action === 'replace' && decl.replaceOrder === 'create-before-destroy' && typeof newId === 'string' && newId !== prior?.id;
     return { type, action, prior, planned, changes: diff.changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner };
+  }
+
+  /**
+   * Claims the object the plan makes, once the check has found its id (an image's digest, resolved
+   * from its reference): a second resource whose other identity resolves to the same object is
+   * refused. Claimed by a check of references only as well: Pulumi checks a new resource before it
+   * creates it, and the existing twin it meets must stop the create too.
+   */
+  private claimPlannedObject(decl: ResourceDeclaration, config: Attrs, checked: Attrs | undefined, who: Claimant, createsNow?: boolean): Problem[] {
+    const id = checked?.id;
+    return typeof id === 'string' && id !== '' ? this.objectClaims.claim(decl, config, { ...config, id }, who, createsNow) : [];
   }
 
   /** Carries a change out; every task wait inside stops when `opts.signal` aborts (interrupt, StopProvider, cancel). */
@@ -340,13 +374,17 @@ export class VsphereEngine implements Engine {
         if (opts.oneRun && this.keptForReplacement(change, opts)) return null;
         await l.delete(ctx, change.prior as Attrs);
         this.claims.release(change.owner ?? stateOwner(change.type, change.prior as Attrs));
+        this.objectClaims.release(change.owner ?? stateOwner(change.type, change.prior as Attrs));
         return null;
       case 'create':
         try {
           return this.created(change, await l.create(ctx, this.desired(change)));
         } catch (err) {
           // A failed create holds nothing: planned again (a retry), it is the same resource, not a second one.
-          if (change.owner?.startsWith(CREATE_OWNER)) this.claims.release(change.owner);
+          if (change.owner?.startsWith(CREATE_OWNER)) {
+            this.claims.release(change.owner);
+            this.objectClaims.release(change.owner);
+          }
           throw err;
         }
       case 'update':
@@ -396,6 +434,8 @@ export class VsphereEngine implements Engine {
     if (change.owner?.startsWith(CREATE_OWNER)) {
       this.claims.release(change.owner);
       this.claims.claim(declarationFor(change.type), made, { owner: stateOwner(change.type, made) });
+      this.objectClaims.release(change.owner);
+      this.objectClaims.claim(declarationFor(change.type), made, made, { owner: stateOwner(change.type, made) });
     }
     return made;
   }

@@ -10,7 +10,7 @@ import type { Engine } from './types';
 
 export * from './types';
 export { approvedChange, sameValue } from './diff';
-export { IdentityClaims } from './claims';
+export { IdentityClaims, ObjectClaims } from './claims';
 
 export interface ConnectEngineOptions {
   /** Debug log of SOAP calls (never credentials). */

@@ -66,6 +66,12 @@ export interface PlanOptions {
    * capacity is left to the plan of the apply, which checks everything.
    */
   readonly referencesOnly?: boolean;
+  /**
+   * The plan of a create about to be made, in a front end that checks each resource as it comes
+   * (Pulumi): refused when another resource was refused for the object this one claimed first,
+   * since that other one may be the resource that exists already (ObjectClaims.claim).
+   */
+  readonly createsNow?: boolean;
 }
 
 export interface ProgressEvent {

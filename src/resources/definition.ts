@@ -33,6 +33,11 @@ export interface ResourceDeclaration {
   /** State attributes whose values, joined by `/`, make the id an import takes (default: `id`). */
   readonly importId?: readonly string[];
   /**
+   * What a plan that refuses two resources whose different identities name one planned object
+   * (`objectKey`: two references of one image digest) tells the user to do (default: duplicateAdvice).
+   */
+  readonly duplicateObjectAdvice?: string;
+  /**
    * How a replacement runs. `destroy-before-create` (the default) when the new object would collide
    * with the old one. `create-before-destroy` when both can exist at once because the object is
    * content-addressed (its `id` changes with its content): the new one is made first and the old one

@@ -26,6 +26,7 @@ import {
   type ImageStore,
   type RegistryAccessOptions,
 } from '../images';
+import { addImageReference, readImageReferences, removeImageReference, renameImageReference } from '../images/image-references';
 import { datastorePath, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { listDatastoreDirectory } from '../vsphere/datastore-browser';
 import { ResourceError } from './errors';
@@ -268,6 +269,8 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
       },
       store,
     );
+    // The store had this digest already, under another reference maybe: that one keeps holding it.
+    if (info.reused) await addImageReference(store, info.digest, info.reference, config.reference);
     return stateOf(info, config);
   },
 
@@ -279,6 +282,10 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     if (!dc) throw new ResourceError(`virtual container host ${vchId} not found; refresh and plan again`);
     const info = await readStoredImage(storeAt(ctx.client, location, dc), String(prior.id));
     if (!info) throw new ResourceError(`image ${String(prior.id)} is no longer in the image store; refresh and plan again to re-create it`);
+    // A reference edited into another name for the same digest: the image's holders follow.
+    if (prior.reference !== config.reference) {
+      await renameImageReference(storeAt(ctx.client, location, dc), info.digest, info.reference, prior.reference, config.reference);
+    }
     return stateOf(info, config);
   },
 
@@ -290,6 +297,13 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     if (pool?.markerError) throw unreadableMarker(pool);
     // The VCH is gone: its destroy decided what became of its image store.
     if (!pool) return;
+    const dc = await datacenterOfPool(ctx, vchId);
+    if (!dc) return;
+    const store = storeAt(ctx.client, location, dc);
+    // Another reference of the same digest (another stack's image, a docker pull of another tag)
+    // still holds the disk: only this reference goes, whoever uses the disk.
+    const stored = await readStoredImage(store, String(prior.id));
+    if (stored && (await removeImageReference(store, stored.digest, stored.reference, prior.reference)).length > 0) return;
     // Who uses the image comes from vSphere: the VMs in the pool that name it.
     const users = snap.vmsInPool(vchId).filter((vm) => vm.extraConfig.get('vic.image') === prior.id);
     if (users.length > 0) {
@@ -297,9 +311,7 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
         `image ${String(prior.id)} is in use by ${users.length} container VM(s): ${users.map((v) => `${v.name} (${v.moid})`).join(', ')}. Delete or replace them first (ResourceInUse).`,
       );
     }
-    const dc = await datacenterOfPool(ctx, vchId);
-    if (!dc) return;
-    await deleteStoredImage(storeAt(ctx.client, location, dc), String(prior.id));
+    await deleteStoredImage(store, String(prior.id));
   },
 
   async importState(ctx, id) {
@@ -344,9 +356,10 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     const infos = await Promise.all(
       digests.map((d) => readStoredImage(store, d, (st, digest) => ctx.memo(storedImageKey(st, digest), () => inspectStoredImage(st, digest)))),
     );
-    return infos
-      .filter((i): i is ImageInfo => i !== undefined)
-      .map((info) => ({ ...stateOf(info, { vch_id: vchId, reference: info.reference }), created: info.created }));
+    const complete = infos.filter((i): i is ImageInfo => i !== undefined);
+    // Every reference that holds an image (two tags of one digest): docker images lists each.
+    const references = await Promise.all(complete.map((info) => readImageReferences(store, info.digest, info.reference)));
+    return complete.map((info, i) => ({ ...stateOf(info, { vch_id: vchId, reference: info.reference }), created: info.created, references: references[i] }));
   },
 
   async lookup(ctx, config) {

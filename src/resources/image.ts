@@ -21,6 +21,9 @@ export const image = {
   identity: ['vch_id', 'reference'],
   duplicateAdvice:
     'Declare the image once (one vic_image resource, or one vic.Image) and give its id to every container VM that uses it, instead of a second image resource with the same reference.',
+  // Two references (a tag and @sha256:…, two tags) may resolve to one digest, one disk.
+  duplicateObjectAdvice:
+    'Declare one vic_image (or one vic.Image) for this digest and give its id to the container VMs of both. If both exist already, remove the other from the configuration and from the state (terraform state rm, pulumi state delete) instead of destroying it: destroying it deletes the disk.',
   schema: {
     id: { type: t.string, computed: true, description: 'The manifest digest (sha256:…).' },
     vch_id: {
@@ -91,7 +94,7 @@ export const image = {
   dataSource: { description: 'Reads an image already in a VCH image store, by reference or digest.', lookup: ['vch_id', 'reference'] },
   docs: {
     creates:
-      'Under `<image_store>/images/<hex>/`: `<hex>.vmdk` (a monolithicFlat descriptor), `<hex>-flat.vmdk` (the ext4 filesystem, a thin disk) and `metadata.json` (the image config). `<hex>` is the manifest digest without `sha256:`. Content-addressed: the same digest is never pulled or uploaded twice. The upload carries only the filesystem blocks that hold data: the filesystem goes up as a hosted sparse VMDK (`<hex>-upload-sparse.vmdk`, deleted once converted) that vSphere converts into the thin disk (`CopyVirtualDisk_Task`); a server that refuses that conversion gets the whole flat extent instead.',
+      'Under `<image_store>/images/<hex>/`: `<hex>.vmdk` (a monolithicFlat descriptor), `<hex>-flat.vmdk` (the ext4 filesystem, a thin disk), `metadata.json` (the image config) and, once a second reference of the digest holds the disk, `references.json` (the references that hold it: a destroy drops its own and deletes the disk only with the last one). `<hex>` is the manifest digest without `sha256:`. Content-addressed: the same digest is never pulled or uploaded twice. The upload carries only the filesystem blocks that hold data: the filesystem goes up as a hosted sparse VMDK (`<hex>-upload-sparse.vmdk`, deleted once converted) that vSphere converts into the thin disk (`CopyVirtualDisk_Task`); a server that refuses that conversion gets the whole flat extent instead.',
     importHelp:
       "Import by `<vch_id>/<digest>`. The import finds the image store through the VCH pool's marker, once: what it finds becomes `disk_path`, and every later refresh and destroy follows `disk_path`, never the marker (check it after an import).",
     example: `resource "vic_image" "busybox" {

@@ -99,6 +99,48 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
     expect(readState(ws.dir).resources.filter((r) => r.type === 'vic_image').length).toBe(before);
   }, 120_000);
 
+  it('GIVEN an image on a tag WHEN a second image resource names the same digest as @sha256 THEN the plan fails naming both references and the digest, and the apply changes nothing', async () => {
+    const app = attrs('app');
+    const digest = String(app.digest);
+    const pinned = `${String(app.reference).replace(/:[^:/]+$/, '')}@${digest}`;
+    const before = readState(ws.dir).resources.filter((r) => r.type === 'vic_image').length;
+    const plan = await tf(['plan', '-var', `digest_twin=${pinned}`], {}, [1]);
+    expect(plan.code).toBe(1);
+    expect(plan.stderr).toContain('Error: Duplicate image');
+    expect(plan.stderr.match(/Error: Duplicate image/g)).toHaveLength(1);
+    const text = plan.stderr.replace(/\s+/g, ' ');
+    // Terraform names the resource it planned second; the message names both by their references.
+    const references = [`reference = "${String(app.reference)}"`, `reference = "${pinned}"`];
+    expect(text).toMatch(/with vic_image\.(app|digest_twin\[0\])/);
+    for (const r of references) expect(text).toContain(r);
+    expect(text).toMatch(new RegExp(`both resolve to id = "${digest}" in vch_id = "resgroup-\\d+": the two would share one vSphere object`));
+    expect(text).toContain('Declare one vic_image (or one vic.Image) for this digest and give its id to the container VMs of both');
+    const apply = await tf(['apply', '-auto-approve', '-var', `digest_twin=${pinned}`], {}, [1]);
+    expect(apply.code).toBe(1);
+    expect(readState(ws.dir).resources.filter((r) => r.type === 'vic_image').length).toBe(before);
+    expect((await tf(['plan', '-detailed-exitcode'])).code).toBe(0);
+  }, 120_000);
+
+  it('GIVEN a tag and its @sha256 in a VCH the same apply makes WHEN applied THEN one image is made, the other refused before it is made, naming both references', async () => {
+    const digest = String(attrs('app').digest);
+    const fresh = workspace('dev', { fixture: 'safety', shared: ['testbed.tf'] });
+    const env = { TF_VAR_vch_name: 'vch-late-digest', TF_VAR_digest_twin: `${bed.registry().host}/test/app@${digest}` };
+    const plan = await bed.terraform(fresh, ['plan'], { extraEnv: env });
+    expect(plan.stdout).toContain('Plan: 4 to add, 0 to change, 0 to destroy.');
+    const apply = await bed.terraform(fresh, ['apply', '-auto-approve'], { extraEnv: env, allow: [1] });
+    expect(apply.code).toBe(1);
+    const text = apply.stderr.replace(/\s+/g, ' ');
+    expect(text).toContain('Error: Duplicate image');
+    expect(text).toMatch(new RegExp(`both resolve to id = "${digest}" in vch_id = "resgroup-\\d+"`));
+    expect(
+      readState(fresh.dir)
+        .resources.filter((r) => r.type === 'vic_image')
+        .flatMap((r) => r.instances),
+    ).toHaveLength(1);
+    const destroy = await bed.terraform(fresh, ['destroy', '-auto-approve'], { extraEnv: { TF_VAR_vch_name: env.TF_VAR_vch_name } });
+    expect(destroy.stdout).toContain('Destroy complete!');
+  }, 300_000);
+
   it('GIVEN two container VMs whose equal name is known only at apply WHEN applied THEN one is created, the other refused before it touches vSphere, and one VM has the name', async () => {
     const plan = await tf(['plan', '-var', 'late_twins=true']);
     expect(plan.stdout).toContain('Plan: 3 to add, 0 to change, 0 to destroy.');

@@ -143,6 +143,29 @@ describe('pulumi: moved tags and duplicate names', () => {
   );
 
   it(
+    'GIVEN an Image on a tag WHEN a second Image names its digest as @sha256 THEN the preview fails naming both references and the digest, and `pulumi up` makes no second image',
+    async () => {
+      const digest = String((await stack.outputs()).imageDigest.value);
+      const pinned = `${registry().host}/safety/app@${digest}`;
+      await stack.setConfig('digestTwin', { value: pinned });
+      try {
+        const refused = new RegExp(
+          `Duplicate image: image "app(-pinned)?" \\(reference = "[^"]+/safety/app(:v1|@${digest})"\\) and image "app(-pinned)?" \\(reference = "[^"]+/safety/app(:v1|@${digest})"\\) ` +
+            `both resolve to id = "${digest}" in vchId = "resgroup-\\d+".*Declare one vic_image \\(or one vic.Image\\) for this digest`,
+          's',
+        );
+        await expect(stack.preview()).rejects.toThrow(refused);
+        await expect(stack.up()).rejects.toThrow(/Duplicate image/);
+        const images = (await stack.exportStack()).deployment.resources.filter((r: { type: string }) => r.type.endsWith('vic:Image'));
+        expect(images).toHaveLength(1);
+      } finally {
+        await stack.removeConfig('digestTwin');
+      }
+    },
+    PULUMI_STEP_MS,
+  );
+
+  it(
     'GIVEN an image a container VM uses WHEN its sizeMb changes (same digest, same directory) THEN `pulumi up` replaces the VM with it, the VM deleted first and made last, and the next preview has no changes',
     async () => {
       const before = await stack.up();

@@ -88,6 +88,30 @@ describe('stack plan and apply', () => {
     expect(again.changes.map((c) => c.change.action)).toEqual(['no-op', 'no-op', 'no-op', 'no-op']);
   });
 
+  it('GIVEN the applied stack WHEN a second image names the same digest by @sha256 THEN the plan fails naming both addresses, both references and the digest; without it the plan is empty again', async () => {
+    const digest = String(state.resources['image.hello'].attrs.id);
+    const pinned: StackResource = {
+      type: 'image',
+      name: 'pinned',
+      config: { vch_id: '${virtual_container_host.demo.id}', reference: `${registry().host}/test/hello@${digest}`, insecure_registry: true },
+    };
+    const plan = await planStack(engine, [...spec, pinned], state);
+    expect(plan.problems.map((p) => [p.address, p.path.join('.'), p.summary])).toEqual([
+      [expect.stringMatching(/^image\.(hello|pinned)$/), 'reference', 'Duplicate image'],
+    ]);
+    const [problem] = plan.problems;
+    expect(problem.detail).toMatch(
+      /^image\.(hello|pinned) \(reference = "[^"]+"\) and image\.(hello|pinned) \(reference = "[^"]+"\) both resolve to id = "sha256:[0-9a-f]{64}"/,
+    );
+    expect(problem.detail).toContain(`reference = "${registry().host}/test/hello:v1"`);
+    expect(problem.detail).toContain(`reference = "${registry().host}/test/hello@${digest}"`);
+    expect(problem.detail).toContain(`id = "${digest}"`);
+    await expect(applyStack(engine, plan, [...spec, pinned])).rejects.toThrow(/Duplicate image|the plan has errors/);
+    const again = await planStack(engine, spec, state);
+    expect(again.problems).toEqual([]);
+    expect(again.changes.map((c) => c.change.action)).toEqual(['no-op', 'no-op', 'no-op', 'no-op']);
+  });
+
   it('GIVEN the applied stack WHEN a command of its own plans it THEN the refresh and the plan make 2 SOAP calls: the pool with its VMs, and the datacenters', async () => {
     const command = await connectTestEngine(sim());
     try {

@@ -1,5 +1,5 @@
 /** Identity claims are pure: GIVEN a sequence of claims WHEN made THEN exactly the second owner of one identity is refused. */
-import { IdentityClaims, identityKey, type Claimant } from '../../../src/engine/claims';
+import { IdentityClaims, ObjectClaims, identityKey, type Claimant } from '../../../src/engine/claims';
 import { UNKNOWN, containerVm, image, type Attrs } from '../../../src/resources';
 
 const vm = (name: string, vch: Attrs['vch_id'] = 'resgroup-1'): Attrs => ({ vch_id: vch, name, image_id: `sha256:${'a'.repeat(64)}` });
@@ -215,5 +215,104 @@ describe('IdentityClaims: objects the front end state holds (a tainted resource 
     const registry = new IdentityClaims();
     registry.inState(containerVm, prior);
     expect(registry.retire(containerVm, prior, owner('state:uuid-1'))).toEqual([]);
+  });
+});
+
+describe('ObjectClaims: two identities that resolve to one object (an image tag and its @digest)', () => {
+  const digest = `sha256:${'b'.repeat(64)}`;
+  const img = (reference: string, id: string = digest, vch = 'resgroup-1'): Attrs => ({ vch_id: vch, reference, id });
+
+  it.each<[string, Array<[Attrs, Claimant]>, number[]]>([
+    [
+      'a tag and @digest of one digest in one VCH',
+      [
+        [img('r/a:1'), owner('a')],
+        [img(`r/a@${digest}`), owner('b')],
+      ],
+      [1],
+    ],
+    [
+      'two tags of one digest',
+      [
+        [img('r/a:1'), owner('a')],
+        [img('r/a:latest'), owner('b')],
+      ],
+      [1],
+    ],
+    [
+      'one digest in two VCHs',
+      [
+        [img('r/a:1'), owner('a')],
+        [img('r/a:latest', digest, 'resgroup-2'), owner('b')],
+      ],
+      [],
+    ],
+    [
+      'two digests',
+      [
+        [img('r/a:1'), owner('a')],
+        [img('r/a:2', `sha256:${'c'.repeat(64)}`), owner('b')],
+      ],
+      [],
+    ],
+    // Terraform: a replacement planned with its prior state, then again as a create without one.
+    [
+      'one identity planned twice by two owners',
+      [
+        [img('r/a:1'), owner('state:x')],
+        [img('r/a:1'), owner('create:1', { anonymous: true })],
+      ],
+      [],
+    ],
+    // Two state entries of one digest (made before this check): Terraform knows both by the id they share.
+    [
+      'two references under one state owner',
+      [
+        [img('r/a:1'), owner('state:image:x')],
+        [img('r/a:latest'), owner('state:image:x')],
+      ],
+      [1],
+    ],
+    [
+      'an id not known yet',
+      [
+        [img('r/a:1'), owner('a')],
+        [{ vch_id: 'resgroup-1', reference: 'r/a:latest' }, owner('b')],
+      ],
+      [],
+    ],
+  ])('GIVEN %s WHEN claimed in order THEN the refused claims are exactly these', (_label, claims, refused) => {
+    const registry = new ObjectClaims();
+    const results = claims.map(([attrs, who]) => registry.claim(image, attrs, attrs, who));
+    expect(results.flatMap((r, i) => (r.length > 0 ? [i] : []))).toEqual(refused);
+    for (const i of refused) expect(results[i].map((p) => [p.path.join('.'), p.summary])).toEqual([['reference', 'Duplicate image']]);
+  });
+
+  it('GIVEN a tag and its @digest WHEN the second is refused THEN the message names both resources, both references, the digest and the VCH, and says to declare one image', () => {
+    const registry = new ObjectClaims();
+    registry.claim(image, img('r/a:1'), img('r/a:1'), owner('a', { label: 'image.a' }));
+    const [problem] = registry.claim(image, img(`r/a@${digest}`), img(`r/a@${digest}`), owner('b', { label: 'image.b' }));
+    expect(problem.detail).toBe(
+      `image.b (reference = "r/a@${digest}") and image.a (reference = "r/a:1") both resolve to id = "${digest}" in vch_id = "resgroup-1": ` +
+        'the two would share one vSphere object, and deleting either would delete it for both. ' +
+        'Declare one vic_image (or one vic.Image) for this digest and give its id to the container VMs of both. If both exist already, remove the other from the configuration and from the state (terraform state rm, pulumi state delete) instead of destroying it: destroying it deletes the disk.',
+    );
+  });
+
+  it('GIVEN a holder whose twin was refused WHEN the holder claims again as its create is about to be made (Pulumi) THEN it is refused too; a released holder frees the object', () => {
+    const registry = new ObjectClaims();
+    const holder = owner('new', { stateLabel: 'one this plan creates' });
+    expect(registry.claim(image, img('r/a:1'), img('r/a:1'), holder)).toEqual([]);
+    const refused = registry.claim(image, img('r/a:latest'), img('r/a:latest'), owner('existing'));
+    expect(refused[0].detail).toMatch(
+      /^this image resource \(reference = "r\/a:latest"\) and another image resource \(one this plan creates; reference = "r\/a:1"\)/,
+    );
+    // A plan again (a long-lived engine, the fixed config planned anew) is not refused; only the create about to be made is.
+    expect(registry.claim(image, img('r/a:1'), img('r/a:1'), holder)).toEqual([]);
+    expect(registry.claim(image, img('r/a:1'), img('r/a:1'), holder, true)).toEqual(refused);
+    const fresh = new ObjectClaims();
+    fresh.claim(image, img('r/a:1'), img('r/a:1'), owner('a'));
+    fresh.release('a');
+    expect(fresh.claim(image, img('r/a:latest'), img('r/a:latest'), owner('b'))).toEqual([]);
   });
 });

@@ -8,7 +8,15 @@
  * module only translates between Pulumi property bags and engine attributes.
  */
 import type * as dynamic from '@pulumi/pulumi/dynamic';
-import { IdentityClaims, type ApplyWarning, type ConnectEngineOptions, type Engine, type PlannedChange } from '../src/engine';
+import {
+  IdentityClaims,
+  isEmptyValue,
+  type ApplyWarning,
+  type AttributeChange,
+  type ConnectEngineOptions,
+  type Engine,
+  type PlannedChange,
+} from '../src/engine';
 import {
   Attrs,
   Problem,
@@ -35,6 +43,7 @@ import {
   toEngineAttrs,
   toPulumiValues,
 } from './attribute-mapping';
+import { forwardPropertyDiffs, withPropertyDiffs, type PropertyDiff, type PropertyDiffKind, type PropertyDiffs } from './diff-response';
 
 /**
  * The schema version the outputs were written at, stored among them: Pulumi keeps no version for a
@@ -104,6 +113,28 @@ export function storedAttrs(decl: ResourceDeclaration, props: PropertyBag): Attr
     if (!(err instanceof StateVersionError)) throw err;
     throw new Error(`vic: ${err.message}${err.newer ? "; a newer vic-iac wrote this stack's state: upgrade the vic-iac package of this program" : ''}`);
   }
+}
+
+/** Pulumi's words for a change of a property: added, removed or updated, and whether it forces the replacement. */
+function propertyDiffKind(change: AttributeChange, replacing: boolean): PropertyDiffKind {
+  const kind = isEmptyValue(change.before) ? 'ADD' : isEmptyValue(change.after) ? 'DELETE' : 'UPDATE';
+  return replacing ? `${kind}_REPLACE` : kind;
+}
+
+/**
+ * The plan's changed attributes as Pulumi properties, each diffed between the stored outputs and
+ * the program's args (the engine plans from the state, not from the old args).
+ */
+export function propertyDiffs(decl: ResourceDeclaration, change: PlannedChange): PropertyDiffs {
+  const forcing = new Set(change.action === 'replace' ? change.requiresReplace.map((p) => String(p[0])) : []);
+  const detailedDiff: Record<string, PropertyDiff> = {};
+  for (const c of change.changes) {
+    const name = String(c.path[0]);
+    detailedDiff[pulumiPath(decl.schema, [name])] = { kind: propertyDiffKind(c, forcing.has(name)), inputDiff: false };
+  }
+  // A replacement the resource's check forces (a placement moved in vSphere) with no attribute change of its own.
+  for (const name of forcing) detailedDiff[pulumiPath(decl.schema, [name])] ??= { kind: 'UPDATE_REPLACE', inputDiff: false };
+  return { diffs: Object.keys(detailedDiff), detailedDiff };
 }
 
 /** Error problems as Pulumi check failures, each at its Pulumi property path. */
@@ -266,17 +297,22 @@ export class ProviderHost {
     return change;
   }
 
-  /** The engine's plan, told in Pulumi's terms: no change, an update, or a delete-before-replace. */
+  /**
+   * The engine's plan, told in Pulumi's terms: no change, an update, or a replacement, with the
+   * properties that changed (what the replaceOnChanges option is matched against, and what
+   * `pulumi preview --diff` shows).
+   */
   async diff(type: ResourceType, id: string, olds: PropertyBag, news: PropertyBag): Promise<dynamic.DiffResult> {
     const decl = declarationFor(type);
     const change = await this.plan(decl, this.prior(decl, id, olds), news, nameOf(news, id));
-    if (change.action === 'no-op') return { changes: false };
-    if (change.action !== 'replace') return { changes: true };
-    const replaces = [...new Set(change.requiresReplace.map((p) => pulumiPath(decl.schema, p.slice(0, 1))))];
+    const diffs = propertyDiffs(decl, change);
+    if (change.action === 'no-op') return withPropertyDiffs({ changes: false }, diffs);
+    const replaces = change.action === 'replace' ? [...new Set(change.requiresReplace.map((p) => pulumiPath(decl.schema, p.slice(0, 1))))] : [];
     // Container VMs take their BIOS UUID from (VCH, name) and VCHs their pool from the name: the
     // replacement would collide with the old object, so the old one goes first. A content-addressed
-    // image with a new digest is made first; Pulumi deletes the old one after its users moved.
-    return { changes: true, replaces, deleteBeforeReplace: !change.createBeforeDestroy };
+    // image with a new digest is made first; Pulumi deletes the old one after its users moved. An
+    // update keeps the identity: should replaceOnChanges make it a replacement, it destroys first.
+    return withPropertyDiffs({ changes: true, replaces, deleteBeforeReplace: !change.createBeforeDestroy }, diffs);
   }
 
   async create(type: ResourceType, inputs: PropertyBag): Promise<dynamic.CreateResult> {
@@ -364,6 +400,7 @@ export function providerHost(): ProviderHost {
     const { connectEngine } = require('../src/engine') as typeof import('../src/engine');
     const host = new ProviderHost(connectEngine);
     shared = host;
+    forwardPropertyDiffs();
     // Pulumi's Node dynamic-provider server answers the Cancel RPC itself and tells no provider
     // (@pulumi/pulumi cmd/dynamic-provider), so the cancellation that reaches this process is the
     // SIGINT (then SIGKILL 5 s later) Pulumi sends when it shuts the provider down: on a second

@@ -14,14 +14,19 @@ export interface Diff {
   readonly reasons: string[];
 }
 
-/** Structural equality for attribute values; null and an empty list/map are the same to vSphere. */
-export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
-  const empty = (v: Value | undefined) =>
+/** Unset: null, or an empty list/map, which are the same to vSphere. */
+export function isEmptyValue(v: Value | undefined): boolean {
+  return (
     v === undefined ||
     v === null ||
     (Array.isArray(v) && v.length === 0) ||
-    (typeof v === 'object' && !Array.isArray(v) && !isUnknown(v) && Object.keys(v).length === 0);
-  if (empty(a) && empty(b)) return true;
+    (typeof v === 'object' && !Array.isArray(v) && !isUnknown(v) && Object.keys(v).length === 0)
+  );
+}
+
+/** Structural equality for attribute values; null and an empty list/map are the same to vSphere. */
+export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
+  if (isEmptyValue(a) && isEmptyValue(b)) return true;
   if (isUnknown(a) || isUnknown(b)) return a === b;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
   if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {

@@ -285,7 +285,9 @@ export class VsphereEngine implements Engine {
     if (action === 'replace' && options.owner === undefined && prior && !options.referencesOnly) this.claims.replacing(decl, validated, owner, prior);
     const newId = planned?.id;
     const createBeforeDestroy = action === 'replace' && decl.replaceOrder === 'create-before-destroy' && typeof newId === 'string' && newId !== prior?.id;
-    return { type, action, prior, planned, changes: diff.changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner };
+    // A forceNew input spelled another way for the same object changes only the state.
+    const changes = diff.changes.map((c) => (equivalent.has(String(c.path[0])) ? { ...c, stateOnly: true } : c));
+    return { type, action, prior, planned, changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner };
   }
 
   /** Carries a change out; every task wait inside stops when `opts.signal` aborts (interrupt, StopProvider, cancel). */

@@ -10,6 +10,7 @@
 import type * as dynamic from '@pulumi/pulumi/dynamic';
 import {
   IdentityClaims,
+  withStateOnlyChanges,
   isEmptyValue,
   type ApplyWarning,
   type AttributeChange,
@@ -337,13 +338,17 @@ export class ProviderHost {
     const engine = await this.connected();
     const state = await engine.importState(decl.type, importId);
     const change = await this.plan(decl, state, inputs, importId);
-    if (change.action !== 'no-op') {
+    // What the args change only in the state (an input vSphere does not hold, the same object
+    // spelled another way) matches: the outputs take the args' values.
+    if (change.action !== 'no-op' && !change.stateOnly) {
+      const matching = change.changes.filter((c) => c.stateOnly).map((c) => `${String(c.path[0])}: `);
+      const differences = change.reasons.filter((r) => !matching.some((m) => r.startsWith(m)));
       throw new Error(
-        `vic: cannot import ${decl.type} "${importId}": the program's args differ from vSphere:\n${inPulumiWords(decl.schema, change.reasons.join('\n'))}\n` +
+        `vic: cannot import ${decl.type} "${importId}": the program's args differ from vSphere:\n${inPulumiWords(decl.schema, differences.join('\n'))}\n` +
           'Change the args to match the existing object, import, then change them.',
       );
     }
-    return { id: String(state.id), outs: outputs(decl, state) };
+    return { id: String(state.id), outs: outputs(decl, withStateOnlyChanges(state, change)) };
   }
 
   /**

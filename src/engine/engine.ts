@@ -287,7 +287,8 @@ export class VsphereEngine implements Engine {
     const createBeforeDestroy = action === 'replace' && decl.replaceOrder === 'create-before-destroy' && typeof newId === 'string' && newId !== prior?.id;
     // A forceNew input spelled another way for the same object changes only the state.
     const changes = diff.changes.map((c) => (equivalent.has(String(c.path[0])) ? { ...c, stateOnly: true } : c));
-    return { type, action, prior, planned, changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner };
+    const stateOnly = action === 'update' && changes.length > 0 && changes.every((c) => c.stateOnly) && (check.updates ?? []).length === 0;
+    return { type, action, prior, planned, changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner, stateOnly };
   }
 
   /** Carries a change out; every task wait inside stops when `opts.signal` aborts (interrupt, StopProvider, cancel). */

@@ -48,6 +48,8 @@ export interface PlannedChange {
   readonly createBeforeDestroy?: boolean;
   /** Who claimed the object's identity at plan time (see PlanOptions.owner). */
   readonly owner?: string;
+  /** An update whose every change is state-only (AttributeChange.stateOnly): nothing in vSphere would change. */
+  readonly stateOnly?: boolean;
 }
 
 export interface PlanOptions {

@@ -133,9 +133,17 @@ export function propertyDiffs(decl: ResourceDeclaration, change: PlannedChange):
     const name = String(c.path[0]);
     detailedDiff[pulumiPath(decl.schema, [name])] = { kind: propertyDiffKind(c, forcing.has(name)), inputDiff: false };
   }
-  // A replacement the resource's check forces (a placement moved in vSphere) with no attribute change of its own.
-  for (const name of forcing) detailedDiff[pulumiPath(decl.schema, [name])] ??= { kind: 'UPDATE_REPLACE', inputDiff: false };
-  return { diffs: Object.keys(detailedDiff), detailedDiff };
+  // A replacement the resource's check forces with no arg change of its own (the digest a moved tag
+  // points at): a changed key, but no detailed entry for an output, which Pulumi would show as
+  // removed (it diffs the old outputs against the new args).
+  const diffs = new Set(Object.keys(detailedDiff));
+  for (const name of forcing) {
+    const key = pulumiPath(decl.schema, [name]);
+    diffs.add(key);
+    const attr = decl.schema[name];
+    if (attr?.required || attr?.optional) detailedDiff[key] ??= { kind: 'UPDATE_REPLACE', inputDiff: false };
+  }
+  return { diffs: [...diffs], detailedDiff };
 }
 
 /** Error problems as Pulumi check failures, each at its Pulumi property path. */

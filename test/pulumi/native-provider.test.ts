@@ -158,6 +158,11 @@ describe("a Diff's changed properties, as Pulumi's engine receives them", () => 
     expect([...diffs.diffs].sort()).toEqual(Object.keys(detailed).sort());
   });
 
+  it('GIVEN a replacement the check forces on an output (a moved tag: digest) THEN digest is a changed key, with no detailed entry Pulumi would show as removed', () => {
+    const moved: PlannedChange = { ...change('replace', [], ['digest']), type: 'image' };
+    expect(propertyDiffs(declarationFor('image'), moved)).toEqual({ diffs: ['digest'], detailedDiff: {} });
+  });
+
   it("GIVEN a result with property diffs WHEN @pulumi/pulumi's server builds its DiffResponse as it does (changes read, then setChanges) THEN the response carries diffs and the detailed diff", () => {
     forwardPropertyDiffs();
     const result = withPropertyDiffs(

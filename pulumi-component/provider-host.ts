@@ -8,7 +8,16 @@
  * module only translates between Pulumi property bags and engine attributes.
  */
 import type * as dynamic from '@pulumi/pulumi/dynamic';
-import { IdentityClaims, type ApplyWarning, type ConnectEngineOptions, type Engine, type PlannedChange } from '../src/engine';
+import {
+  IdentityClaims,
+  withStateOnlyChanges,
+  isEmptyValue,
+  type ApplyWarning,
+  type AttributeChange,
+  type ConnectEngineOptions,
+  type Engine,
+  type PlannedChange,
+} from '../src/engine';
 import {
   Attrs,
   Problem,
@@ -35,6 +44,7 @@ import {
   toEngineAttrs,
   toPulumiValues,
 } from './attribute-mapping';
+import { forwardPropertyDiffs, withPropertyDiffs, type PropertyDiff, type PropertyDiffKind, type PropertyDiffs } from './diff-response';
 
 /**
  * The schema version the outputs were written at, stored among them: Pulumi keeps no version for a
@@ -104,6 +114,36 @@ export function storedAttrs(decl: ResourceDeclaration, props: PropertyBag): Attr
     if (!(err instanceof StateVersionError)) throw err;
     throw new Error(`vic: ${err.message}${err.newer ? "; a newer vic-iac wrote this stack's state: upgrade the vic-iac package of this program" : ''}`);
   }
+}
+
+/** Pulumi's words for a change of a property: added, removed or updated, and whether it forces the replacement. */
+function propertyDiffKind(change: AttributeChange, replacing: boolean): PropertyDiffKind {
+  const kind = isEmptyValue(change.before) ? 'ADD' : isEmptyValue(change.after) ? 'DELETE' : 'UPDATE';
+  return replacing ? `${kind}_REPLACE` : kind;
+}
+
+/**
+ * The plan's changed attributes as Pulumi properties, each diffed between the stored outputs and
+ * the program's args (the engine plans from the state, not from the old args).
+ */
+export function propertyDiffs(decl: ResourceDeclaration, change: PlannedChange): PropertyDiffs {
+  const forcing = new Set(change.action === 'replace' ? change.requiresReplace.map((p) => String(p[0])) : []);
+  const detailedDiff: Record<string, PropertyDiff> = {};
+  for (const c of change.changes) {
+    const name = String(c.path[0]);
+    detailedDiff[pulumiPath(decl.schema, [name])] = { kind: propertyDiffKind(c, forcing.has(name)), inputDiff: false };
+  }
+  // A replacement the resource's check forces with no arg change of its own (the digest a moved tag
+  // points at): a changed key, but no detailed entry for an output, which Pulumi would show as
+  // removed (it diffs the old outputs against the new args).
+  const diffs = new Set(Object.keys(detailedDiff));
+  for (const name of forcing) {
+    const key = pulumiPath(decl.schema, [name]);
+    diffs.add(key);
+    const attr = decl.schema[name];
+    if (attr?.required || attr?.optional) detailedDiff[key] ??= { kind: 'UPDATE_REPLACE', inputDiff: false };
+  }
+  return { diffs: [...diffs], detailedDiff };
 }
 
 /** Error problems as Pulumi check failures, each at its Pulumi property path. */
@@ -267,17 +307,22 @@ export class ProviderHost {
     return change;
   }
 
-  /** The engine's plan, told in Pulumi's terms: no change, an update, or a delete-before-replace. */
+  /**
+   * The engine's plan, told in Pulumi's terms: no change, an update, or a replacement, with the
+   * properties that changed (what the replaceOnChanges option is matched against, and what
+   * `pulumi preview --diff` shows).
+   */
   async diff(type: ResourceType, id: string, olds: PropertyBag, news: PropertyBag): Promise<dynamic.DiffResult> {
     const decl = declarationFor(type);
     const change = await this.plan(decl, this.prior(decl, id, olds), news, nameOf(news, id));
-    if (change.action === 'no-op') return { changes: false };
-    if (change.action !== 'replace') return { changes: true };
-    const replaces = [...new Set(change.requiresReplace.map((p) => pulumiPath(decl.schema, p.slice(0, 1))))];
+    const diffs = propertyDiffs(decl, change);
+    if (change.action === 'no-op') return withPropertyDiffs({ changes: false }, diffs);
+    const replaces = change.action === 'replace' ? [...new Set(change.requiresReplace.map((p) => pulumiPath(decl.schema, p.slice(0, 1))))] : [];
     // Container VMs take their BIOS UUID from (VCH, name) and VCHs their pool from the name: the
     // replacement would collide with the old object, so the old one goes first. A content-addressed
-    // image with a new digest is made first; Pulumi deletes the old one after its users moved.
-    return { changes: true, replaces, deleteBeforeReplace: !change.createBeforeDestroy };
+    // image with a new digest is made first; Pulumi deletes the old one after its users moved. An
+    // update keeps the identity: should replaceOnChanges make it a replacement, it destroys first.
+    return withPropertyDiffs({ changes: true, replaces, deleteBeforeReplace: !change.createBeforeDestroy }, diffs);
   }
 
   async create(type: ResourceType, inputs: PropertyBag): Promise<dynamic.CreateResult> {
@@ -303,13 +348,17 @@ export class ProviderHost {
     const engine = await this.connected();
     const state = await engine.importState(decl.type, importId);
     const change = await this.plan(decl, state, inputs, importId);
-    if (change.action !== 'no-op') {
+    // What the args change only in the state (an input vSphere does not hold, the same object
+    // spelled another way) matches: the outputs take the args' values.
+    if (change.action !== 'no-op' && !change.stateOnly) {
+      const matching = change.changes.filter((c) => c.stateOnly).map((c) => `${String(c.path[0])}: `);
+      const differences = change.reasons.filter((r) => !matching.some((m) => r.startsWith(m)));
       throw new Error(
-        `vic: cannot import ${decl.type} "${importId}": the program's args differ from vSphere:\n${inPulumiWords(decl.schema, change.reasons.join('\n'))}\n` +
+        `vic: cannot import ${decl.type} "${importId}": the program's args differ from vSphere:\n${inPulumiWords(decl.schema, differences.join('\n'))}\n` +
           'Change the args to match the existing object, import, then change them.',
       );
     }
-    return { id: String(state.id), outs: outputs(decl, state) };
+    return { id: String(state.id), outs: outputs(decl, withStateOnlyChanges(state, change)) };
   }
 
   /**
@@ -366,6 +415,7 @@ export function providerHost(): ProviderHost {
     const { connectEngine } = require('../src/engine') as typeof import('../src/engine');
     const host = new ProviderHost(connectEngine);
     shared = host;
+    forwardPropertyDiffs();
     // Pulumi's Node dynamic-provider server answers the Cancel RPC itself and tells no provider
     // (@pulumi/pulumi cmd/dynamic-provider), so the cancellation that reaches this process is the
     // SIGINT (then SIGKILL 5 s later) Pulumi sends when it shuts the provider down: on a second

@@ -4,7 +4,7 @@
  * Terraform provider's ImportResourceState; `state rm` forgets an object and never touches vSphere.
  */
 import { existsSync } from 'node:fs';
-import { addressOf, referencesOf, type Engine, type StackState, type StateEntry } from '../engine';
+import { addressOf, importedAttrs, referencesOf, type Engine, type StackState, type StateEntry } from '../engine';
 import { declarationFor, nearestName, type ConnectionSettings } from '../resources';
 import { CliError, EXIT, type CliContext } from './context';
 import { loadSpec } from './spec';
@@ -49,7 +49,7 @@ function idOf(entry: StateEntry): string {
 /**
  * Adopts an existing vSphere object into the spec's state under `address`, which the spec must
  * declare and the state must not hold yet. Nothing in vSphere changes; the next plan compares the
- * object with the spec.
+ * object with the spec, and shows no change when it matches.
  */
 export async function importCommand(ctx: CliContext, options: ImportOptions, settings: ConnectionSettings): Promise<number> {
   const spec = loadSpec(options.file);
@@ -79,7 +79,9 @@ export async function importCommand(ctx: CliContext, options: ImportOptions, set
     const engine: Engine = await connectEngine(settings);
     let attrs;
     try {
-      attrs = await engine.importState(resource.type, options.id);
+      // As read, with what the spec changes only in the state taken from it: the next plan shows
+      // only what differs in vSphere.
+      attrs = await importedAttrs(engine, resource, state, await engine.importState(resource.type, options.id));
     } catch (err) {
       throw new CliError(
         `cannot import ${options.address} from ID "${options.id}": ${err instanceof Error ? err.message : String(err)}\nNothing was changed: check the ID (vic ls --all lists what vic-iac made, with ids).`,

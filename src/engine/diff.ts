@@ -3,7 +3,19 @@
  * (objects exist, tags resolved) are the lifecycles' `check`, which may add reasons or force a
  * replacement.
  */
-import { AttrPath, Attrs, ResourceDeclaration, ResourceType, UNKNOWN, Value, declarationFor, formatPath, holdsSensitive, isUnknown } from '../resources';
+import {
+  AttrPath,
+  Attrs,
+  ResourceDeclaration,
+  ResourceType,
+  UNKNOWN,
+  Value,
+  containsUnknown,
+  declarationFor,
+  formatPath,
+  holdsSensitive,
+  isUnknown,
+} from '../resources';
 import { Action, AttributeChange, PlannedChange } from './types';
 
 export interface Diff {
@@ -14,14 +26,19 @@ export interface Diff {
   readonly reasons: string[];
 }
 
-/** Structural equality for attribute values; null and an empty list/map are the same to vSphere. */
-export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
-  const empty = (v: Value | undefined) =>
+/** Unset: null, or an empty list/map, which are the same to vSphere. */
+export function isEmptyValue(v: Value | undefined): boolean {
+  return (
     v === undefined ||
     v === null ||
     (Array.isArray(v) && v.length === 0) ||
-    (typeof v === 'object' && !Array.isArray(v) && !isUnknown(v) && Object.keys(v).length === 0);
-  if (empty(a) && empty(b)) return true;
+    (typeof v === 'object' && !Array.isArray(v) && !isUnknown(v) && Object.keys(v).length === 0)
+  );
+}
+
+/** Structural equality for attribute values; null and an empty list/map are the same to vSphere. */
+export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
+  if (isEmptyValue(a) && isEmptyValue(b)) return true;
   if (isUnknown(a) || isUnknown(b)) return a === b;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
   if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
@@ -67,7 +84,7 @@ export function diffResource(decl: ResourceDeclaration, prior: Attrs | null, con
     const have = prior[name];
     planned[name] = want ?? null;
     if (sameValue(have, want)) continue;
-    changes.push({ path: [name], before: have, after: want, forceNew: Boolean(attr.forceNew) });
+    changes.push({ path: [name], before: have, after: want, forceNew: Boolean(attr.forceNew), ...(attr.configOnly ? { stateOnly: true } : {}) });
     // Reasons reach plans and logs as text: a sensitive value is named, never shown.
     const what = holdsSensitive(attr) ? '(sensitive value) changed' : `${show(have)} → ${show(want)}`;
     if (attr.forceNew) {
@@ -85,6 +102,23 @@ export function diffResource(decl: ResourceDeclaration, prior: Attrs | null, con
   }
   const action: Action = replace ? 'replace' : changes.length > 0 ? 'update' : 'no-op';
   return { action, planned, changes, requiresReplace, reasons };
+}
+
+/**
+ * An imported state with what the plan against the config changes only in the state taken from the
+ * plan: another spelling of the same object, an input vSphere does not hold. An import reads the
+ * object, not the config, so without this the first plan after it shows updates that change nothing
+ * in vSphere (Terraform's import leaves the config-only attributes to the config in the same way).
+ */
+export function withStateOnlyChanges(state: Attrs, change: PlannedChange): Attrs {
+  if (!change.planned) return state;
+  const out = { ...state };
+  for (const c of change.changes) {
+    const name = String(c.path[0]);
+    const v = change.planned[name];
+    if (c.stateOnly && v !== undefined && !containsUnknown(v)) out[name] = v;
+  }
+  return out;
 }
 
 /**

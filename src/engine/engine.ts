@@ -308,7 +308,10 @@ export class VsphereEngine implements Engine {
     }
     const newId = planned?.id;
     const createBeforeDestroy = action === 'replace' && decl.replaceOrder === 'create-before-destroy' && typeof newId === 'string' && newId !== prior?.id;
-    return { type, action, prior, planned, changes: diff.changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner };
+    // A forceNew input spelled another way for the same object changes only the state.
+    const changes = diff.changes.map((c) => (equivalent.has(String(c.path[0])) ? { ...c, stateOnly: true } : c));
+    const stateOnly = action === 'update' && changes.length > 0 && changes.every((c) => c.stateOnly) && (check.updates ?? []).length === 0;
+    return { type, action, prior, planned, changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner, stateOnly };
   }
 
   /**

@@ -9,7 +9,7 @@ import type { EngineOptions } from './engine';
 import type { Engine } from './types';
 
 export * from './types';
-export { approvedChange, sameValue } from './diff';
+export { approvedChange, isEmptyValue, sameValue, withStateOnlyChanges } from './diff';
 export { IdentityClaims, ObjectClaims } from './claims';
 
 export interface ConnectEngineOptions {

@@ -25,6 +25,7 @@ import {
   nearestName,
 } from '../resources';
 import { duplicateAdvice, identityKey } from './claims';
+import { withStateOnlyChanges } from './diff';
 import { runScheduled } from './scheduler';
 import { Action, ApplyOptions, Engine, PlannedChange, ProgressEvent, ResourceError } from './types';
 
@@ -290,6 +291,21 @@ export async function refreshStack(engine: Engine, state: StackState): Promise<S
     if (attrs) resources[address] = { ...e, attrs };
   });
   return { version: 1, resources };
+}
+
+/**
+ * The attributes to keep in the state for an object just imported for `resource`: as read, but with
+ * what the plan against the spec changes only in the state taken from the spec (an input vSphere
+ * does not hold, the same object spelled another way), so that the next plan shows only what
+ * differs in vSphere. References resolve against `state`: a resource whose references are not
+ * imported yet is planned with those inputs unknown, and keeps more of what was read.
+ */
+export async function importedAttrs(engine: Engine, resource: StackResource, state: StackState, imported: Attrs): Promise<Attrs> {
+  const address = addressOf(resource);
+  const config = resolveRefs(resource.config, state) as Attrs;
+  // A plan that cannot run now (a registry down) leaves the attributes as read: the next plan says why.
+  const change = await engine.plan(resource.type, imported, config, { owner: address, label: address }).catch(() => undefined);
+  return !change || change.problems.some((p) => (p.severity ?? 'error') === 'error') ? imported : withStateOnlyChanges(imported, change);
 }
 
 /** Plans every resource of the spec against the refreshed state, plus deletes for what left the spec. */

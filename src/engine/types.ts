@@ -18,6 +18,12 @@ export interface AttributeChange {
   readonly after: Value | undefined;
   /** True when this change alone forces a replacement. */
   readonly forceNew: boolean;
+  /**
+   * True when applying it changes only the state: the new value names the same vSphere object (a
+   * tag for the digest the state pins, the default datacenter by name), or vSphere does not hold
+   * the attribute (Attribute.configOnly).
+   */
+  readonly stateOnly?: boolean;
 }
 
 export interface PlannedChange {
@@ -42,6 +48,8 @@ export interface PlannedChange {
   readonly createBeforeDestroy?: boolean;
   /** Who claimed the object's identity at plan time (see PlanOptions.owner). */
   readonly owner?: string;
+  /** An update whose every change is state-only (AttributeChange.stateOnly): nothing in vSphere would change. */
+  readonly stateOnly?: boolean;
 }
 
 export interface PlanOptions {

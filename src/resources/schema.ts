@@ -93,6 +93,11 @@ export interface Attribute {
    * it makes, and reads it back from there (a container VM's command, in `vic.spec`).
    */
   readonly marker?: boolean;
+  /**
+   * An input vSphere holds nowhere, not even in a marker (how to reach the registry, what a destroy
+   * may delete): an import cannot read it, and a change of it alone changes only the state.
+   */
+  readonly configOnly?: boolean;
 }
 
 export type Schema = { readonly [name: string]: Attribute };

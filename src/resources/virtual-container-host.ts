@@ -116,6 +116,7 @@ export const virtualContainerHost = {
     force_destroy: {
       type: t.bool,
       optional: true,
+      configOnly: true,
       default: false,
       description:
         'Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it.',

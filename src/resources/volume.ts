@@ -75,6 +75,7 @@ export const volume = {
     force_destroy: {
       type: t.bool,
       optional: true,
+      configOnly: true,
       default: false,
       description:
         'Destroy the volume even while container VMs have it attached: its disk is detached from them first. Without it a destroy of an attached volume is refused and names the VMs. A VMDK without the vic-iac marker is never deleted.',

@@ -1,12 +1,14 @@
 /**
  * The provider plugin's own translation, without Pulumi or vSphere: the schema it serves (derived
  * from the declarations), URNs to declarations, secrets in and out, provider config from Configure,
- * and Check's validation failures by Pulumi property path.
+ * Check's validation failures by Pulumi property path, and Diff's changed properties.
  */
-import type { Engine } from '../../src/engine';
-import { camelCase, connectionSchema, declarations, holdsSensitive } from '../../src/resources';
+import * as provproto from '@pulumi/pulumi/proto/provider_pb';
+import type { Engine, PlannedChange } from '../../src/engine';
+import { camelCase, connectionSchema, declarationFor, declarations, holdsSensitive, type Value } from '../../src/resources';
+import { forwardPropertyDiffs, withPropertyDiffs } from '../../pulumi-component/diff-response';
 import { VicProvider, configFromVariables, parseUrn, protectSecrets, revealSecrets } from '../../pulumi-component/native-provider';
-import { ProviderHost } from '../../pulumi-component/provider-host';
+import { ProviderHost, propertyDiffs } from '../../pulumi-component/provider-host';
 import { packageSchema, tokenFor } from '../../pulumi-component/schema';
 import { image } from '../../src/resources';
 
@@ -105,5 +107,77 @@ describe('the plugin translation', () => {
     await expect(new VicProvider(offlineHost()).check('urn:pulumi:dev::proj::vic:index:Nope::x', {}, {})).rejects.toThrow(
       /unknown resource type "vic:index:Nope": this provider serves vic:index:VirtualContainerHost, vic:index:Image, vic:index:Volume, vic:index:ContainerVm/,
     );
+  });
+});
+
+describe("a Diff's changed properties, as Pulumi's engine receives them", () => {
+  const vm = declarationFor('container_vm');
+  const change = (
+    action: PlannedChange['action'],
+    changes: Array<[string, Value | undefined, Value | undefined]>,
+    requiresReplace: string[] = [],
+  ): PlannedChange => ({
+    type: 'container_vm',
+    action,
+    prior: null,
+    planned: null,
+    changes: changes.map(([name, before, after]) => ({ path: [name], before, after, forceNew: requiresReplace.includes(name) })),
+    requiresReplace: requiresReplace.map((n) => [n]),
+    reasons: [],
+    notes: [],
+    problems: [],
+  });
+
+  it.each<[string, PlannedChange, Record<string, { kind: string; inputDiff: boolean }>]>([
+    ['no change', change('no-op', []), {}],
+    ['labels updated', change('update', [['labels', { a: '1' }, { a: '2' }]]), { labels: { kind: 'UPDATE', inputDiff: false } }],
+    [
+      'labels set and cpus unset',
+      change('update', [
+        ['labels', null, { a: '1' }],
+        ['cpus', 2, null],
+      ]),
+      { labels: { kind: 'ADD', inputDiff: false }, cpus: { kind: 'DELETE', inputDiff: false } },
+    ],
+    [
+      'an env change forces the replacement, memory too changes',
+      change(
+        'replace',
+        [
+          ['env', { A: '1' }, { A: '2' }],
+          ['memory_mb', 512, 1024],
+        ],
+        ['env'],
+      ),
+      { env: { kind: 'UPDATE_REPLACE', inputDiff: false }, memoryMb: { kind: 'UPDATE', inputDiff: false } },
+    ],
+    ['a replacement the check forces, with no attribute change', change('replace', [], ['vch_id']), { vchId: { kind: 'UPDATE_REPLACE', inputDiff: false } }],
+  ])('GIVEN %s THEN the detailed diff names each property by its Pulumi name, and diffs lists them', (_label, planned, detailed) => {
+    const diffs = propertyDiffs(vm, planned);
+    expect(diffs.detailedDiff).toEqual(detailed);
+    expect([...diffs.diffs].sort()).toEqual(Object.keys(detailed).sort());
+  });
+
+  it('GIVEN a replacement the check forces on an output (a moved tag: digest) THEN digest is a changed key, with no detailed entry Pulumi would show as removed', () => {
+    const moved: PlannedChange = { ...change('replace', [], ['digest']), type: 'image' };
+    expect(propertyDiffs(declarationFor('image'), moved)).toEqual({ diffs: ['digest'], detailedDiff: {} });
+  });
+
+  it("GIVEN a result with property diffs WHEN @pulumi/pulumi's server builds its DiffResponse as it does (changes read, then setChanges) THEN the response carries diffs and the detailed diff", () => {
+    forwardPropertyDiffs();
+    const result = withPropertyDiffs(
+      { changes: true, replaces: [], deleteBeforeReplace: true },
+      { diffs: ['labels'], detailedDiff: { labels: { kind: 'UPDATE', inputDiff: false } } },
+    );
+    const resp = new provproto.DiffResponse();
+    if (result.changes === true) resp.setChanges(provproto.DiffResponse.DiffChanges.DIFF_SOME);
+    expect(resp.getDiffsList()).toEqual(['labels']);
+    expect(resp.getHasdetaileddiff()).toBe(true);
+    const labels = resp.getDetaileddiffMap().get('labels');
+    expect([labels?.getKind(), labels?.getInputdiff()]).toEqual([provproto.PropertyDiff.Kind.UPDATE, false]);
+    // A response whose result carried none (another provider's) is left as the server made it.
+    const plain = new provproto.DiffResponse();
+    plain.setChanges(provproto.DiffResponse.DiffChanges.DIFF_SOME);
+    expect([plain.getDiffsList(), plain.getHasdetaileddiff()]).toEqual([[], false]);
   });
 });

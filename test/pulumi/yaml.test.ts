@@ -85,6 +85,38 @@ describe('a Pulumi YAML program on the vic provider (examples/pulumi-yaml) again
   );
 
   it(
+    'GIVEN labels on the container VM (updated in place) WHEN the replaceOnChanges option names them and they change THEN the native provider reports labels as the changed property and `pulumi up` replaces the VM',
+    async () => {
+      const file = join(project, 'Pulumi.yaml');
+      const program = parseDocument(await readFile(file, 'utf8'));
+      program.setIn(['resources', 'web', 'properties', 'labels'], program.createNode({ tier: 'one' }));
+      await writeFile(file, program.toString());
+      const labelled = await stack.up();
+      expect(labelled.summary.resourceChanges).toMatchObject({ update: 1 });
+      const [before] = (await vms()).filter((v) => v.name === 'web-yaml');
+      expect(before.moid).toBe(labelled.outputs.webMoid.value);
+
+      program.setIn(['resources', 'web', 'options'], program.createNode({ replaceOnChanges: ['labels'] }));
+      program.setIn(['resources', 'web', 'properties', 'labels'], program.createNode({ tier: 'two' }));
+      await writeFile(file, program.toString());
+      const steps: Array<{ op: string; keys?: string[]; diffs?: string[] }> = [];
+      const preview = await stack.preview({
+        onEvent: ({ resourcePreEvent: pre }) => {
+          if (pre?.metadata.type === 'vic:index:ContainerVm') steps.push({ op: pre.metadata.op, keys: pre.metadata.keys, diffs: pre.metadata.diffs });
+        },
+      });
+      expect(preview.changeSummary).toMatchObject({ replace: 1 });
+      expect(steps).toContainEqual({ op: 'replace', keys: ['labels'], diffs: ['labels'] });
+      const up = await stack.up();
+      expect(up.summary.resourceChanges).toMatchObject({ replace: 1 });
+      const after = (await vms()).filter((v) => v.name === 'web-yaml');
+      expect(after).toEqual([expect.objectContaining({ moid: up.outputs.webMoid.value, uuid: before.uuid })]);
+      expect(after[0].moid).not.toBe(before.moid);
+    },
+    PULUMI_STEP_MS,
+  );
+
+  it(
     'GIVEN a container VM made outside Pulumi WHEN `pulumi import` takes it by its MOID THEN it generates YAML for it, and with that code in the program a preview shows no changes',
     async () => {
       const made = await applied(

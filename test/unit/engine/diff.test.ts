@@ -1,6 +1,7 @@
 /** Planning's pure half: GIVEN prior state and config WHEN diffed THEN the action and reasons are right. */
 import { Attrs, UNKNOWN, containerVm, image, validateAttrs, virtualContainerHost } from '../../../src/resources';
-import { approvedChange, diffResource, sameValue } from '../../../src/engine/diff';
+import { approvedChange, diffResource, sameValue, withStateOnlyChanges } from '../../../src/engine/diff';
+import type { AttributeChange, PlannedChange } from '../../../src/engine/types';
 
 const digest = `sha256:${'b'.repeat(64)}`;
 const cfg = (over: Attrs = {}) => validateAttrs(containerVm.schema, { vch_id: 'resgroup-9', image_id: digest, name: 'web-1', ...over }).attrs;
@@ -129,5 +130,35 @@ describe('approvedChange', () => {
   it('GIVEN a forceNew attribute that differs THEN the change says so (null and empty count as equal)', () => {
     const c = approvedChange('container_vm', state({ env: null }), state({ env: {}, name: 'web-2' }));
     expect(c.changes).toEqual([{ path: ['name'], before: 'web-1', after: 'web-2', forceNew: true }]);
+  });
+});
+
+describe('state-only changes', () => {
+  const imageState: Attrs = {
+    ...validateAttrs(image.schema, { vch_id: 'resgroup-9', reference: `reg.example/app:1@${digest}` }).attrs,
+    id: digest,
+    digest,
+  };
+
+  it('GIVEN an input vSphere does not hold (configOnly) changed WHEN diffed THEN the change is marked state-only; a real change is not', () => {
+    const config = validateAttrs(image.schema, { vch_id: 'resgroup-9', reference: `reg.example/app:1@${digest}`, insecure_registry: true }).attrs;
+    const d = diffResource(image, imageState, config);
+    expect(d.action).toBe('update');
+    expect(d.changes).toEqual([expect.objectContaining({ path: ['insecure_registry'], stateOnly: true })]);
+    const vm = diffResource(containerVm, state(), cfg({ memory_mb: 1024 }));
+    expect(vm.changes).toEqual([expect.not.objectContaining({ stateOnly: true })]);
+  });
+
+  it('GIVEN an imported state and a plan with state-only and real changes WHEN folded THEN only the state-only values come from the plan', () => {
+    const planned = { ...imageState, reference: 'reg.example/app:1', insecure_registry: true, size_mb: 64 };
+    const changes: AttributeChange[] = [
+      { path: ['reference'], before: imageState.reference, after: 'reg.example/app:1', forceNew: false, stateOnly: true },
+      { path: ['insecure_registry'], before: false, after: true, forceNew: false, stateOnly: true },
+      { path: ['size_mb'], before: null, after: 64, forceNew: true },
+    ];
+    const change: PlannedChange = { ...approvedChange('image', imageState, planned), changes };
+    expect(withStateOnlyChanges(imageState, change)).toEqual({ ...imageState, reference: 'reg.example/app:1', insecure_registry: true });
+    // A value not known yet is never written into the state.
+    expect(withStateOnlyChanges(imageState, { ...change, planned: { ...planned, reference: UNKNOWN } }).reference).toBe(imageState.reference);
   });
 });

@@ -40,6 +40,11 @@ export function withPropertyDiffs(result: dynamic.DiffResult, diffs: PropertyDif
     enumerable: true,
     get() {
       handedOver = diffs;
+      // The server's setChanges follows in the same turn; should a server read `changes` and not
+      // call it, the diffs are dropped before another response's setChanges could take them.
+      queueMicrotask(() => {
+        if (handedOver === diffs) handedOver = undefined;
+      });
       return changes;
     },
   }) as dynamic.DiffResult;

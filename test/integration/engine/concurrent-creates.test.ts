@@ -12,7 +12,8 @@ import type { Attrs } from '../../../src/resources';
 import { CREATE_LEASE_MS, containerVmUuid } from '../../../src/resources/container-vm.lifecycle';
 import { retrieveFromContainer } from '../../../src/vsphere/property-collector';
 import { Inventory } from '../../../src/vsphere/inventory';
-import type { VimClient } from '../../../src/vsphere';
+import { moRef, type VimClient } from '../../../src/vsphere';
+import { destroyVm } from '../../../src/vsphere/virtual-machine';
 import { connectTestClient, connectTestEngine, vchWithImage } from '../../helpers/engine';
 import { HELLO_IMAGE } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
@@ -162,6 +163,18 @@ describe('two processes creating one container VM name at once', () => {
     );
     expect(adopted.moid).toBe(moid);
     expect(await vmsNamed('killed-just-now')).toEqual([moid]);
+  }, 60_000);
+
+  it('GIVEN a pending VM of another create WHEN it is removed while a create of its name waits for it THEN that create makes a VM of its own', async () => {
+    const moid = await killedCreate('removed-meanwhile');
+    const progress: string[] = [];
+    const made = create(await newProcess(), 'removed-meanwhile', progress);
+    made.catch(() => undefined);
+    for (let i = 0; i < 200 && !progress.some((p) => p.startsWith('waiting for VM')); i++) await new Promise((r) => setTimeout(r, 50));
+    await destroyVm(outside, moRef('VirtualMachine', moid));
+    const vm = await made;
+    expect(vm.moid).not.toBe(moid);
+    expect(await vmsNamed('removed-meanwhile')).toEqual([vm.moid]);
   }, 60_000);
 
   it('GIVEN a create whose power-on failed after CreateVM (it marks its VM abandoned) WHEN another process creates its name at once THEN it adopts the VM without waiting', async () => {

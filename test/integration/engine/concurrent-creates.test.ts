@@ -7,6 +7,7 @@
  * waited for instead: its create finishing refuses the second one. A leftover older than the lease,
  * or one its create gave up, is still adopted at once.
  */
+import { writeFile } from 'node:fs/promises';
 import type { Engine, ProgressEvent } from '../../../src/engine';
 import type { Attrs } from '../../../src/resources';
 import { CREATE_LEASE_MS, containerVmUuid } from '../../../src/resources/container-vm.lifecycle';
@@ -14,6 +15,7 @@ import { retrieveFromContainer } from '../../../src/vsphere/property-collector';
 import { Inventory } from '../../../src/vsphere/inventory';
 import { moRef, type VimClient } from '../../../src/vsphere';
 import { destroyVm } from '../../../src/vsphere/virtual-machine';
+import { runVic, useVicProject } from '../../cli/run-vic';
 import { connectTestClient, connectTestEngine, vchWithImage } from '../../helpers/engine';
 import { HELLO_IMAGE } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
@@ -22,6 +24,7 @@ import { useSimulator } from '../../helpers/vcsim';
 describe('two processes creating one container VM name at once', () => {
   const sim = useSimulator();
   const registry = useRegistry();
+  const project = useVicProject(sim, 'vic-race-');
   let outside: VimClient;
   let vch: Attrs;
   let img: Attrs;
@@ -116,6 +119,30 @@ describe('two processes creating one container VM name at once', () => {
     expect((await madeByA).moid).toBe(moid);
     expect(await vmsNamed('raced')).toEqual([moid]);
   }, 60_000);
+
+  it('GIVEN process A between CreateVM and its mark WHEN `vic apply` (a process of its own) creates the same name THEN it says it waits, then fails naming the other process; A succeeds, one VM', async () => {
+    const a = await newProcess();
+    await writeFile(
+      project().specFile,
+      `container_vm:\n  same:\n    vch_id: ${String(vch.id)}\n    image_id: "${String(img.id)}"\n    name: applied\n    power_state: stopped\n`,
+    );
+    await sim().control.addFault({ method: 'SetField', kind: 'delay', delayMs: 4000, times: 1 });
+    const madeByA = create(a, 'applied');
+    madeByA.catch(() => undefined);
+    const moid = await vmOnceMade('applied');
+    const apply = await runVic(['apply', '-f', project().specFile, '-y'], project().env, { timeoutMs: 120_000 });
+    expect(apply.stdout).toMatch(
+      new RegExp(`container_vm\\.same: waiting for VM ${moid}, made by another create of "applied" at \\S+, to finish \\(up to \\d+ s\\), then adopting it`),
+    );
+    expect({ code: apply.code, stderr: apply.stderr }).toEqual({
+      code: 1,
+      stderr: expect.stringMatching(
+        /container VM "applied" in VCH resgroup-\d+ was created by another process at the same time \(vm-\d+, created at .*\), and that create finished first/,
+      ) as unknown,
+    });
+    expect((await madeByA).moid).toBe(moid);
+    expect(await vmsNamed('applied')).toEqual([moid]);
+  }, 120_000);
 
   it("GIVEN process B whose CreateVM reaches vSphere after process A made its VM of the same name WHEN A finishes THEN B, refused as a duplicate, does not take A's VM for its own: refused as created by another process", async () => {
     const [a, b] = [await newProcess(), await newProcess()];

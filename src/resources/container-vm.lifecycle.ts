@@ -18,6 +18,7 @@ import {
   isNotFound,
   isTransient,
   moRef,
+  sleepUnlessAborted,
   type ManagedObjectReference,
   type VimClient,
 } from '../vsphere';
@@ -36,6 +37,7 @@ import {
   virtualDisk,
   type VirtualDeviceConfigSpec,
 } from '../vsphere/virtual-devices';
+import { currentCancellation } from '../vsphere/tasks';
 import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm, renameEntity } from '../vsphere/virtual-machine';
 import { containerVm, type ContainerVmAttrs } from './container-vm';
 import { ResourceError } from './errors';
@@ -115,6 +117,12 @@ export const KEYS = {
    * every VM made before the field existed).
    */
   created: 'vic.created',
+  /**
+   * A random token of the create that made the VM: a create whose reply was lost takes the VM it
+   * finds by the BIOS UUID as its own only when the token is its own, never another process's
+   * create of the same name that got there first.
+   */
+  createToken: 'vic.create_token',
 } as const;
 const OWNER = 'vic-iac';
 
@@ -177,8 +185,88 @@ function heldMessage(vm: VmRow, vchId: string, name: string): string {
   );
 }
 
+/** The summary of a refusal because another resource (or process) holds the container VM: front ends tell it by this (docker's 409). */
+const HELD_SUMMARY = 'Container VM held by another resource';
+
 function isHeld(vm: VmRow): boolean {
   return vm.customValues?.get(CREATED_FIELD) === 'done' || vm.extraConfig.get(KEYS.created) === 'done';
+}
+
+/**
+ * How long after CreateVM a pending VM may still be another process's create at work: its
+ * CreateVM, power-on and mark take a few seconds on vCenter (well under a second on the simulator);
+ * the rest is room for a busy vCenter. A pending VM younger than this, on the server's clock, is
+ * waited for: adopting it at once made two creates of one name (two endpoints, an endpoint and an
+ * apply, two Terraform workspaces) both succeed with one VM. Older, it is a killed create's leftover
+ * (docs/terraform.md, lost replies and interrupted creates).
+ */
+export const CREATE_LEASE_MS = 60_000;
+
+/** How often a pending VM of another create is looked at while it is waited for. */
+const CREATE_WATCH_MS = 1_000;
+
+/** The mark of a create that failed after CreateVM (where the mark `done` goes): the next create adopts its VM at once. */
+const ABANDONED = 'abandoned';
+
+function isAbandoned(vm: VmRow): boolean {
+  return !isHeld(vm) && (vm.customValues?.get(CREATED_FIELD) === ABANDONED || vm.extraConfig.get(KEYS.created) === ABANDONED);
+}
+
+/**
+ * How long ago, on the server's clock, the create of pending VM `vm` began (its config.createDate
+ * against ServiceInstance.CurrentTime): `ageMs` 0 and no `createdAt` where vSphere does not date
+ * VMs (before vSphere 6.7), so the whole lease is waited from now. An abandoned VM is a lease old.
+ */
+async function pendingAge(client: VimClient, vm: VmRow): Promise<{ readonly ageMs: number; readonly createdAt?: string }> {
+  if (isAbandoned(vm)) return { ageMs: CREATE_LEASE_MS };
+  const [row, now] = await Promise.all([
+    retrieveObjects<Record<string, unknown>>(client, [moRef('VirtualMachine', vm.moid)], ['config.createDate']),
+    client.serverTime(),
+  ]);
+  const createdAt = row[0]?.props['config.createDate'];
+  const created = typeof createdAt === 'string' ? Date.parse(createdAt) : NaN;
+  if (Number.isNaN(created)) return { ageMs: 0 };
+  return { ageMs: Math.max(0, now.getTime() - created), createdAt: new Date(created).toISOString() };
+}
+
+function racedMessage(vm: VmRow, vchId: string, name: string, createdAt: string | undefined): string {
+  return (
+    `container VM "${name}" in VCH ${vchId} was created by another process at the same time (${vm.moid}${createdAt ? `, created at ${createdAt}` : ''}), ` +
+    "and that create finished first: the VM is the other process's (another vic endpoint, vic apply, Terraform workspace or Pulumi stack), not this one's. " +
+    'Choose another name, or remove that container VM through whoever created it, then try again.'
+  );
+}
+
+/**
+ * Waits while pending VM `vm` of this name may be another process's create still at work (younger
+ * than CREATE_LEASE_MS on the server's clock). Returns the VM to adopt (it outlived the lease
+ * unmarked, or its create gave it up), or undefined once it is gone (that create failed and removed
+ * it: this one creates it). Marked done meanwhile, it is the other process's: refused.
+ */
+async function outwaitOtherCreate(ctx: LifecycleContext, vm: VmRow, vchId: string, name: string): Promise<VmRow | undefined> {
+  const { ageMs, createdAt } = await pendingAge(ctx.client, vm);
+  const waitMs = CREATE_LEASE_MS - ageMs;
+  if (waitMs <= 0) return vm;
+  ctx.progress(
+    `waiting for VM ${vm.moid}, made by another create of "${name}"${createdAt ? ` at ${createdAt}` : ''}, to finish (up to ${Math.ceil(waitMs / 1000)} s), then adopting it`,
+  );
+  const ref = moRef('VirtualMachine', vm.moid);
+  const signal = currentCancellation();
+  // Only a duration is measured here, so the local clock serves.
+  const deadline = Date.now() + waitMs;
+  let now: VmRow | undefined = vm;
+  for (let left = waitMs; left > 0; left = deadline - Date.now()) {
+    if (signal?.aborted || !(await sleepUnlessAborted(Math.min(CREATE_WATCH_MS, left), signal)))
+      throw new ResourceError(`stopped waiting for VM ${vm.moid} of another create of container VM "${name}": cancelled`);
+    now = await readVmWithMarks(ctx.client, ref);
+    if (!now || now.uuid !== vm.uuid || !isOurs(now, vchId, name)) return undefined;
+    if (isHeld(now)) {
+      const detail = racedMessage(now, vchId, name, createdAt);
+      throw new ResourceError(detail, [{ path: ['name'], severity: 'error', summary: HELD_SUMMARY, detail }]);
+    }
+    if (isAbandoned(now)) break;
+  }
+  return now;
 }
 
 /**
@@ -199,15 +287,20 @@ function createdFieldKey(ctx: LifecycleContext): Promise<number | undefined> {
  * The last step of a create: from here on the VM is this resource's, never adopted by another
  * create. A user who may not set custom fields gets the extraConfig mark, which every reader knows.
  */
-async function markCreated(ctx: LifecycleContext, ref: ManagedObjectReference, fieldKey: Promise<number | undefined>): Promise<void> {
+async function markCreated(
+  ctx: LifecycleContext,
+  ref: ManagedObjectReference,
+  fieldKey: Promise<number | undefined>,
+  mark: 'done' | typeof ABANDONED = 'done',
+): Promise<void> {
   const key = await fieldKey;
   const done = await (key === undefined
     ? false
-    : setCustomField(ctx.client, ref, key, 'done').then(
+    : setCustomField(ctx.client, ref, key, mark).then(
         () => true,
         (e: unknown) => (isFault(e, 'NoPermission') ? false : Promise.reject(e)),
       ));
-  if (!done) await reconfigureVm(ctx.client, ref, { extraConfig: { [KEYS.created]: 'done' } });
+  if (!done) await reconfigureVm(ctx.client, ref, { extraConfig: { [KEYS.created]: mark } });
 }
 
 function parseJson<T>(text: string | undefined, fallback: T): T {
@@ -626,7 +719,8 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
 
 /**
  * The VM of a create that stopped midway (found by its BIOS UUID), brought to the config and marked
- * done; none when there is none. A VM that is not ours, or that another resource holds, is refused.
+ * done; none when there is none, or when it went while another create's end was waited for. A VM
+ * that is not ours, or that another resource holds, is refused.
  */
 async function adoptLeftover(
   ctx: LifecycleContext,
@@ -645,10 +739,12 @@ async function adoptLeftover(
   }
   if (isHeld(existing))
     throw new ResourceError(heldMessage(existing, vchId, name), [
-      { path: ['name'], severity: 'error', summary: 'Container VM held by another resource', detail: heldMessage(existing, vchId, name) },
+      { path: ['name'], severity: 'error', summary: HELD_SUMMARY, detail: heldMessage(existing, vchId, name) },
     ]);
+  const left = await outwaitOtherCreate(ctx, existing, vchId, name);
+  if (!left) return undefined;
   ctx.progress('adopting the VM an earlier apply created');
-  const adopted = await reconcile(ctx, existing, config);
+  const adopted = await reconcile(ctx, left, config);
   await markCreated(ctx, existingRef, fieldKey);
   return adopted;
 }
@@ -710,12 +806,47 @@ async function plannedVm(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: 
     [KEYS.spec]: JSON.stringify(specOf(config, networks, uuid)),
     [KEYS.labels]: JSON.stringify(config.labels ?? {}),
     [KEYS.created]: 'pending',
+    [KEYS.createToken]: randomBytes(12).toString('hex'),
     ...(seed !== name ? { [KEYS.uuidSeed]: seed } : {}),
     // For a runner that can publish them (the embedded simulator's, docs/runner.md).
     ...(image.exposed_ports?.length ? { [KEYS.exposedPorts]: image.exposed_ports.join(',') } : {}),
     'disk.EnableUUID': 'TRUE',
   };
   return { uuid, seed, marker, dc, dir, vmPath: datastorePath(ds, `${dir}/${name}.vmx`), devices, extraConfig };
+}
+
+/**
+ * The create's steps after CreateVM: the power-on asked for, then the mark that makes the VM this
+ * resource's. Failing, the create marks the VM abandoned (when vSphere lets it), so that the next
+ * create adopts it at once instead of waiting out CREATE_LEASE_MS as for a create still at work.
+ */
+async function finishCreate(
+  ctx: LifecycleContext,
+  ref: ManagedObjectReference,
+  config: ContainerVmAttrs,
+  fieldKey: Promise<number | undefined>,
+): Promise<void> {
+  try {
+    if (config.power_state === 'running') {
+      ctx.progress('power on');
+      // Alone, not gathered with the other creates into PowerOnMultiVM_Task: at Terraform's
+      // parallelism the batches stay small and save no round trips (bench/README.md, apply).
+      await powerOnVm(ctx.client, ref);
+    }
+    await markCreated(ctx, ref, fieldKey);
+  } catch (err) {
+    // A stopped apply gives its VM up too where the mark is a custom field (no task; no new task
+    // starts once an apply is cancelled, so the extraConfig mark is then not written).
+    await markCreated(ctx, ref, fieldKey, ABANDONED).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** CreateVM refused because another create of the same name made its VM first: `vm`, still pending. */
+class OtherCreateFirst extends Error {
+  constructor(readonly vm: VmRow) {
+    super(`VM ${vm.moid} of another create of container VM "${vm.extraConfig.get(KEYS.name) ?? vm.name}" was made first`);
+  }
 }
 
 /**
@@ -769,6 +900,9 @@ async function createOnce(ctx: LifecycleContext, planned: PlannedVm, config: Con
     }
     // A finished VM (`done`) is not what this create made: one being destroyed by a killed run, say.
     if (!vm || !isOurs(vm, vchId, name) || isHeld(vm)) throw e;
+    // Another process's create of this name got there first (vSphere refused this one's as a
+    // duplicate): its VM is waited for, as one found before CreateVM is.
+    if (vm.extraConfig.get(KEYS.createToken) !== extraConfig[KEYS.createToken]) throw new OtherCreateFirst(vm);
     ctx.progress('the reply to create VM was lost; found the VM it made');
     return made;
   });
@@ -1046,9 +1180,16 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       } else if (vm && isHeld(vm) && vm.uuid !== ctx.replacing?.id && (ctx.lookups === 'each' || (await new Inventory(ctx.client).findVmByUuid(uuid)))) {
         // A pool snapshot is as old as the command: the VM may have been deleted since, so look again
         // (a lookup per VM was just made).
-        problems.push({ path: ['name'], severity: 'error', summary: 'Container VM held by another resource', detail: heldMessage(vm, vchId, config.name) });
+        problems.push({ path: ['name'], severity: 'error', summary: HELD_SUMMARY, detail: heldMessage(vm, vchId, config.name) });
       } else if (vm && !isHeld(vm)) {
-        notes.push(`container VM "${config.name}" already exists as ${vm.moid} (an earlier apply stopped midway); it will be adopted, not duplicated`);
+        // Young, it may be another process's create at work: the apply waits for it (outwaitOtherCreate).
+        const { ageMs, createdAt } = await pendingAge(ctx.client, vm);
+        notes.push(
+          ageMs >= CREATE_LEASE_MS
+            ? `container VM "${config.name}" already exists as ${vm.moid} (an earlier apply stopped midway); it will be adopted, not duplicated`
+            : `container VM "${config.name}" already exists as ${vm.moid}, made by a create that has not finished${createdAt ? ` (begun at ${createdAt})` : ''}: another process may be creating this name now. ` +
+                `The apply waits up to ${Math.ceil((CREATE_LEASE_MS - ageMs) / 1000)} s for that create: if it finishes, this one fails; if not, the VM is adopted, not duplicated`,
+        );
       }
     } else if (prior?.power_state === 'running' && (prior.cpus !== config.cpus || prior.memory_mb !== config.memory_mb)) {
       notes.push(`changing cpus or memory_mb powers container VM "${prior.name}" off and on again`);
@@ -1081,15 +1222,20 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     const planned = await plannedVm(ctx, config, uuid, seed, marker);
     const { extraConfig, vmPath } = planned;
     const name = config.name;
-    ctx.progress('create VM');
-    const ref = await createOnce(ctx, planned, config).catch((e: unknown) => refusedForImage(ctx, marker, config, e));
-    if (config.power_state === 'running') {
-      ctx.progress('power on');
-      // Alone, not gathered with the other creates into PowerOnMultiVM_Task: at Terraform's
-      // parallelism the batches stay small and save no round trips (bench/README.md, apply).
-      await powerOnVm(client, ref);
+    let ref: ManagedObjectReference | undefined;
+    // Another process's create of the name may make its VM between the lookup and this CreateVM:
+    // that VM is waited for, and only when it went again does this create make one, twice at most.
+    for (let round = 0; !ref; round++) {
+      ctx.progress('create VM');
+      try {
+        ref = await createOnce(ctx, planned, config);
+      } catch (e) {
+        if (!(e instanceof OtherCreateFirst) || round >= 2) return refusedForImage(ctx, marker, config, e);
+        const adoptedNow = await adoptLeftover(ctx, config, uuid, e.vm, fieldKey);
+        if (adoptedNow) return adoptedNow;
+      }
     }
-    await markCreated(ctx, ref, fieldKey);
+    await finishCreate(ctx, ref, config, fieldKey);
     extraConfig[KEYS.created] = 'done';
     // All of it is what we just asked for; vSphere reports addresses later, the next refresh reads them.
     const made: VmRow = {

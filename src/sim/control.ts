@@ -155,6 +155,11 @@ export class SimulatorControl {
     await this.call('DELETE', `/question?vm=${encodeURIComponent(vm)}`);
   }
 
+  /** Moves a VM's config.createDate `ageMs` back from the simulator's clock: a VM made that long ago, as a create killed long ago leaves it. */
+  async setCreateAge(vm: string, ageMs: number): Promise<void> {
+    await this.call('POST', '/create-date', { vm, ageMs });
+  }
+
   /** The guest runner (src/sim/runner): whether it runs guests, and the QEMU process of each. */
   async guests(): Promise<GuestRunnerState> {
     return (await this.call('GET', '/guests')) as GuestRunnerState;

@@ -6,7 +6,7 @@
  *   await client.close();
  */
 export * from './errors';
-export { DEFAULT_RETRY_POLICY, backoffDelayMs, retryTransient, type RetryPolicy } from './retry';
+export { DEFAULT_RETRY_POLICY, backoffDelayMs, retryTransient, sleepUnlessAborted, type RetryPolicy } from './retry';
 export { normalizeThumbprint, type TlsTrust } from './tls';
 export { SoapStats, redactXml, type SoapLogEvent, type SoapLogger } from './soap';
 export { VimClient, normalizeSdkUrl, type CallOptions, type ServiceContent, type UserSession, type VimClientOptions } from './session';

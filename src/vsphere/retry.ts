@@ -49,7 +49,7 @@ export async function retryTransient<T>(
 }
 
 /** Sleeps `ms`; false when `signal` aborted first. */
-function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+export function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const onAbort = () => {
       clearTimeout(timer);

@@ -186,6 +186,14 @@ export class VimClient {
   }
 
   /**
+   * The server's clock now (ServiceInstance.CurrentTime). A time vSphere recorded (a VM's
+   * config.createDate) is compared with this, never with the local clock, which may be off.
+   */
+  async serverTime(): Promise<Date> {
+    return new Date(await this.call<string>('CurrentTime', SERVICE_INSTANCE, {}, { returns: 'dateTime' }));
+  }
+
+  /**
    * Calls a vim25 method on `thisRef`. Transient failures are retried with backoff; on
    * NotAuthenticated the client logs in again once and retries the call once.
    */

@@ -1,8 +1,12 @@
 /** VIC Group1 1-04 create: a container VM made powered off, with the same markers and identity as an IaC-made one. */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { containerVmUuid } from '../../src/resources/container-vm.lifecycle';
 import { vsphereEnv } from '../helpers/engine';
-import { cleanEnv, runVic } from '../cli/run-vic';
-import { useDockerBed } from './docker-env';
+import { VIC, cleanEnv, runProcess, runVic } from '../cli/run-vic';
+import { dockerCli, useDockerBed } from './docker-env';
 
 describe('1-04 docker create', () => {
   const bed = useDockerBed({ pull: true, vchName: 'vch-create' });
@@ -43,6 +47,48 @@ describe('1-04 docker create', () => {
     ]);
     expect((await bed().engine.inventory()).containerVms.filter((v) => v.name === 'cr-same')).toHaveLength(1);
   });
+
+  test("GIVEN a second endpoint in a process of its own (vic endpoint serve) whose create found the name free WHEN the first endpoint makes that name's VM before the second one's CreateVM reaches vSphere THEN the second waits for it and is refused as the name in use: one VM, one success", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vic-endpoint-second-'));
+    const other = spawn(VIC, ['endpoint', 'serve', '--vch', 'vch-create', '--plain-http', '--listen', '127.0.0.1:0', '--dir', dir], {
+      env: cleanEnv(vsphereEnv(bed().sim)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    other.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    other.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    try {
+      for (let i = 0; i < 240 && !/Docker endpoint for VCH/.test(out); i++) await new Promise((r) => setTimeout(r, 250));
+      const port = /Docker endpoint for VCH "vch-create" on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1];
+      expect(port).toBeDefined();
+      // The second endpoint's CreateVM waits 6 s before the simulator handles it; the first endpoint,
+      // asked meanwhile, finds the name free too, makes its VM and marks it done 9 s later. The
+      // second CreateVM is then refused (the first one's .vmx exists) and finds that VM by its UUID.
+      const [held] = await bed().sim.control.addFault({ method: 'CreateVM_Task', kind: 'delay', delayMs: 6000, times: 1 });
+      const second = runProcess(dockerCli(), ['create', '--name', 'cr-two', bed().image], {
+        PATH: process.env.PATH,
+        HOME: dir,
+        DOCKER_CONFIG: join(dir, 'docker-config'),
+        DOCKER_HOST: `tcp://127.0.0.1:${port}`,
+        NO_COLOR: '1',
+      });
+      for (let i = 0; i < 400 && !(await bed().sim.control.faults()).find((r) => r.id === held.id)?.hits; i++) await new Promise((r) => setTimeout(r, 50));
+      await bed().sim.control.addFault({ method: 'SetField', kind: 'delay', delayMs: 9000, times: 1 });
+      const first = await bed().docker(['create', '--name', 'cr-two', bed().image]);
+      expect([first.code, first.stderr]).toEqual([0, '']);
+      const id = first.stdout.trim();
+      const uuid = containerVmUuid(String(bed().vch.id), 'cr-two');
+      expect(await second).toMatchObject({
+        code: 1,
+        stderr: `Error response from daemon: Conflict. The container name "/cr-two" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.\n`,
+      });
+      expect((await bed().engine.inventory()).containerVms.filter((v) => v.name === 'cr-two').map((v) => v.id)).toEqual([uuid]);
+    } finally {
+      await bed().sim.control.clearFaults();
+      other.kill('SIGTERM');
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   test('GIVEN an image that is nowhere WHEN docker create runs THEN it says so', async () => {
     const r = await bed().docker(['create', `${bed().registryHost}/vic-test/none:1`], { timeoutMs: 120_000 });

@@ -43,7 +43,8 @@ export function busyboxImage(): ImageSpec {
 
 export const IMAGE_REPO = 'vic-test/busybox:1';
 
-function dockerCli(): string {
+/** The docker CLI's path. */
+export function dockerCli(): string {
   try {
     return execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim();
   } catch {

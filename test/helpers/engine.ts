@@ -1,8 +1,9 @@
 /** An engine connected to the test file's simulator (pinned thumbprint, as a user would). */
 import { connectEngine, type Engine, type PlannedChange } from '../../src/engine';
 import type { Attrs } from '../../src/resources';
+import { CREATE_LEASE_MS } from '../../src/resources/container-vm.lifecycle';
 import type { RunningSimulator } from '../../src/sim/simulator';
-import { VimClient } from '../../src/vsphere';
+import { VimClient, retrieveFromContainer } from '../../src/vsphere';
 import { Inventory, type Datacenter, type InventoryObject } from '../../src/vsphere/inventory';
 
 export function settingsFor(sim: RunningSimulator, datacenter?: string) {
@@ -47,4 +48,20 @@ export async function vchWithImage(engine: Engine, vchName: string, reference: s
   );
   const img = await applied(engine, await engine.plan('image', null, { vch_id: vch.id, reference, insecure_registry: true }));
   return { vch, img };
+}
+
+/**
+ * Makes the VMs named `prefix…` older than a create's lease on the simulator's clock, as a user who
+ * runs an apply again after a killed one finds them a while later: a pending one is then adopted at
+ * once, not waited for as a create another process may still be running (CREATE_LEASE_MS). Returns
+ * their MOIDs.
+ */
+export async function ageVmsNamed(sim: RunningSimulator, client: VimClient, prefix: string): Promise<string[]> {
+  const rows = await retrieveFromContainer<{ name: string }>(client, {
+    container: client.serviceContent.rootFolder,
+    select: [{ type: 'VirtualMachine', paths: ['name'] }],
+  });
+  const moids = rows.filter((r) => r.props.name.startsWith(prefix)).map((r) => r.ref.value);
+  for (const moid of moids) await sim.control.setCreateAge(moid, CREATE_LEASE_MS + 1_000);
+  return moids;
 }

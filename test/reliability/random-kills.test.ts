@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { readState } from '../../src/cli/state-file';
 import { retrieveFromContainer, type VimClient } from '../../src/vsphere';
 import { VIC, runVic, useVicProject, vchYaml } from '../cli/run-vic';
-import { connectTestClient } from '../helpers/engine';
+import { ageVmsNamed, connectTestClient } from '../helpers/engine';
 import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
@@ -125,6 +125,11 @@ describe('random kills of vic apply and destroy', () => {
       const delayMs = Math.round(random() * 1500);
       const killed = await runAndKill(args, env, marker, delayMs);
       const doneBeforeKill = (killed.stdout.match(/complete after/g) ?? []).length;
+      // The user runs it again a while later: the tasks the killed run started have ended (1 s each
+      // here), and its half-made VMs are older than a create's lease, so they are adopted at once
+      // rather than waited for as creates another process may still be running.
+      await new Promise((r) => setTimeout(r, 1_500));
+      await ageVmsNamed(sim(), outside, 'kill-');
 
       // WHEN the same command runs again
       const again = await runVic(args, env, { timeoutMs: 180_000 });

@@ -227,6 +227,8 @@ func (c *controlFront) serveControl(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, c.stats.reset())
 	case "POST question", "DELETE question":
 		c.serveQuestion(w, r)
+	case "POST create-date":
+		c.serveCreateDate(w, r)
 	case "POST sessions/expire":
 		expired, err := c.expireSessions(r.Context())
 		if err != nil {
@@ -235,7 +237,7 @@ func (c *controlFront) serveControl(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, map[string]int{"expired": expired})
 	default:
-		writeError(w, http.StatusNotFound, fmt.Errorf("no control endpoint %q; known: GET|POST|DELETE faults, GET|POST delay, GET info, GET stats, POST stats/reset, POST sessions/expire, POST|DELETE question", route))
+		writeError(w, http.StatusNotFound, fmt.Errorf("no control endpoint %q; known: GET|POST|DELETE faults, GET|POST delay, GET info, GET stats, POST stats/reset, POST sessions/expire, POST|DELETE question, POST create-date", route))
 	}
 }
 

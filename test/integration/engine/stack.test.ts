@@ -14,7 +14,7 @@ import { retrieveFromContainer } from '../../../src/vsphere/property-collector';
 import { HELLO_IMAGE } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
 import { useSimulator } from '../../helpers/vcsim';
-import { connectTestClient, connectTestEngine, vsphereEnv } from '../../helpers/engine';
+import { ageVmsNamed, connectTestClient, connectTestEngine, vsphereEnv } from '../../helpers/engine';
 
 const ROOT = join(__dirname, '../../..');
 
@@ -179,6 +179,8 @@ describe('stack plan and apply', () => {
     expect(stateAfterCrash.resources['container_vm.crash']).toBeUndefined();
 
     await s.control.clearFaults();
+    // Run again a while later: the VM is older than a create's lease, no longer one another process may be making.
+    expect(await ageVmsNamed(s, outside, 'crash-1')).toHaveLength(1);
     const second = runApply();
     let stderr = '';
     second.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

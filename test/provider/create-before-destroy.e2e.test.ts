@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { moRef, parseDatastorePath } from '../../src/vsphere';
 import { statDatastoreFile, uploadDatastoreFile } from '../../src/vsphere/datastore-http';
 import { retrieveFromContainer, retrieveObject } from '../../src/vsphere/property-collector';
-import { Workspace } from './terraform-cli';
+import { FIXTURES, Workspace } from './terraform-cli';
 import { stateAttributes, useTerraformTestbed } from './testbed';
 
 const PASSWORD = 'Tf-cbd-S3cret!';
@@ -221,6 +221,8 @@ describe('terraform: create_before_destroy replacements under the same identity'
 
   it('GIVEN a deposed container VM left by a refused create_before_destroy replacement WHEN terraform destroy runs THEN it succeeds and vSphere holds none of the objects', async () => {
     const vars = ['-var', 'with_vm=true', '-var', 'image_size_mb=48'];
+    // The fixture as it came, create_before_destroy everywhere (the test before removed it).
+    ws.write('main.tf', readFileSync(join(FIXTURES, 'create-before-destroy', 'main.tf'), 'utf8'));
     await tf(['apply', '-auto-approve', ...vars]);
     const before = attributes('vic_container_vm', 'web');
     const refused = await tf(['apply', '-auto-approve', ...vars, '-var', 'vm_disk_size_mb=4096'], [1]);

@@ -504,8 +504,22 @@ export class VicProvider {
       for (const [name, attr] of Object.entries(kind.schema)) if (!attr.computed) state[name] = config[name] ?? null;
       return { state: this.encode(kind, state), diagnostics: [] };
     } catch (err) {
-      return { diagnostics: this.failure(kind, `Cannot read data source ${req.type_name}`, err, config) };
+      const diagnostics = this.failure(kind, `Cannot read data source ${req.type_name}`, err, config);
+      if (kind && config && this.inDestroyRun()) return this.dataSourceInDestroyRun(kind, config, diagnostics);
+      return { diagnostics };
     }
+  }
+
+  /**
+   * A lookup that failed, in a destroy: its arguments as configured, the rest null. Terraform reads
+   * data sources in the plan a destroy starts with, whose planned changes it drops, and a lookup that
+   * fails there (a VCH a failed destroy already removed) would end the destroy.
+   */
+  private dataSourceInDestroyRun(kind: TerraformKind, config: Attrs, failure: Diagnostic[]) {
+    const state: Attrs = {};
+    for (const [name, attr] of Object.entries(kind.schema)) state[name] = attr.computed ? null : (config[name] ?? null);
+    this.opts.logger.log('info', 'destroy run: a data source lookup failed and reads as null', { type: kind.typeName });
+    return { state: this.encode(kind, state), diagnostics: notBlockingTheDestroy(failure) };
   }
 
   stopProvider(): { Error: string } {

@@ -86,6 +86,12 @@ describe('terraform: a destroy is never blocked by a check that only matters for
     await expectAllGone(await tf(['destroy', '-auto-approve', ...vars]));
   }, 300_000);
 
+  it('GIVEN an applied config WHEN a data source looks up a VCH that does not exist THEN the plan is refused AND terraform destroy removes everything', async () => {
+    const vars = ['-var', 'lookup_vch=vch-gone'];
+    await expectPlanRefused(vars, 'vch-gone');
+    await expectAllGone(await tf(['destroy', '-auto-approve', ...vars]));
+  }, 300_000);
+
   it('GIVEN an applied config WHEN a variable gives a value the provider refuses THEN the plan refuses it AND terraform destroy removes everything', async () => {
     // A variable's value is unknown to ValidateResourceConfig: the plan checks it.
     const vars = ['-var', 'memory_mb=100'];

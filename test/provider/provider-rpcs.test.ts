@@ -275,3 +275,23 @@ describe('a destroy run (terraform destroy, plan -destroy, apply -destroy)', () 
     expect(applying.diagnostics[0].detail).toContain('the provider is not configured');
   });
 });
+
+describe('a data source lookup that fails', () => {
+  const inRun = (destroyRun: boolean) => new VicProvider({ connect: noEngine, logger, env: {}, destroyRun: () => destroyRun });
+  const req = { type_name: 'vic_virtual_container_host', config: config('vic_virtual_container_host', { name: 'vch-gone' }, 'data') };
+
+  it('GIVEN a destroy run WHEN the lookup fails THEN it reads as its arguments with the rest null, and the failure is a warning', async () => {
+    const res = await inRun(true).readDataSource(req);
+    expect(res.diagnostics).toHaveLength(1);
+    expect(res.diagnostics[0]).toMatchObject({ severity: 'WARNING' });
+    const type = providerSchemas().dataSources.get('vic_virtual_container_host')!.type;
+    const state = decodeMsgpack(type, (res as { state: { msgpack: Buffer } }).state.msgpack) as Attrs;
+    expect(state).toMatchObject({ name: 'vch-gone', id: null });
+  });
+
+  it('GIVEN no destroy run WHEN the lookup fails THEN it is an error', async () => {
+    const res = await inRun(false).readDataSource(req);
+    expect(res.diagnostics[0]).toMatchObject({ severity: 'ERROR' });
+    expect('state' in res).toBe(false);
+  });
+});

@@ -29,11 +29,19 @@ describe('isDestroyCommand', () => {
 });
 
 describe('terraformArguments', () => {
-  it('GIVEN a process whose program is named terraform WHEN looked up from its pid THEN its arguments come back', async () => {
-    const child = spawn('sleep', ['30'], { argv0: '/opt/tools/terraform', stdio: 'ignore' });
+  it.each<[string, string[] | undefined]>([
+    ['/opt/tools/terraform', ['30']],
+    ['/usr/local/bin/tofu', ['30']],
+    ['terraform_1.5.7', ['30']],
+    // A provider started by a provider (or by hand) is not the command.
+    ['/x/terraform-provider-vic_v0.1.0', undefined],
+  ])('GIVEN a process whose program is %s WHEN looked up from its pid THEN its arguments come back: %j', async (program, expected) => {
+    const child = spawn('sleep', ['30'], { argv0: program, stdio: 'ignore' });
     try {
       await new Promise((resolve) => child.once('spawn', resolve));
-      expect(terraformArguments(child.pid)).toEqual(['30']);
+      const found = terraformArguments(child.pid);
+      // Above the provider-named process come this test runner's ancestors, none of them terraform.
+      expect(found).toEqual(expected);
     } finally {
       child.kill();
     }

@@ -9,7 +9,7 @@ const UNIT = [
   'test/unit/**/*.test.ts',
   'test/lint/*.test.ts',
   'test/cli/{spec,plan-view,state-file,state-file-migration,docs}.test.ts',
-  'test/provider/{codec,schema,provider-rpcs}.test.ts',
+  'test/provider/{codec,schema,provider-rpcs,destroy-run}.test.ts',
   'test/images/{flatten,naming}.test.ts',
   'test/cdktf/bindings-current.test.ts',
   'test/pulumi/native-provider.test.ts',

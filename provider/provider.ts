@@ -28,6 +28,7 @@ import { CtyValue, surelyEqual } from './cty';
 import { CodecError, decodeDynamicValue, encodeMsgpack, fromJsonValue, isNullDynamicValue } from './codec';
 import { Diagnostic, errorDiagnostic, hasErrors, problemDiagnostics, warningDiagnostic } from './diagnostics';
 import { Logger } from './log';
+import { startedByDestroy } from './destroy-run';
 import { ReadCoalescer } from './read-coalescer';
 import { ProviderSchemas, TerraformKind, TfPathStep, attributePathSteps, isComputed, providerSchemas } from './schema';
 
@@ -45,6 +46,8 @@ export interface VicProviderOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Defaults to the schemas derived from src/resources. */
   readonly schemas?: ProviderSchemas;
+  /** Whether the Terraform command that started this process is a destroy; defaults to its command line (destroy-run.ts). */
+  readonly destroyRun?: () => boolean;
 }
 
 type Diags = { diagnostics: Diagnostic[] };
@@ -119,6 +122,7 @@ export class VicProvider {
   private readonly reads: ReadCoalescer;
   /** State entries Terraform read in this command, told to the engine before the next plan. */
   private readonly stateEntries: { type: ResourceType; state: Attrs }[] = [];
+  private destroyRunCache: boolean | undefined;
 
   constructor(private readonly opts: VicProviderOptions) {
     this.schemas = opts.schemas ?? providerSchemas();
@@ -257,7 +261,8 @@ export class VicProvider {
   }
 
   validateResourceConfig(req: { type_name: string; config?: WireDynamicValue }): Diags {
-    return this.validateConfig(() => this.resourceKind(req.type_name), req.config);
+    const result = this.validateConfig(() => this.resourceKind(req.type_name), req.config);
+    return this.inDestroyRun() ? { diagnostics: notBlockingTheDestroy(result.diagnostics) } : result;
   }
 
   validateDataResourceConfig(req: { type_name: string; config?: WireDynamicValue }): Diags {
@@ -380,6 +385,7 @@ export class VicProvider {
       // Only its nullness matters: what is planned comes from the configuration and the engine.
       const destroy = isNullDynamicValue(req.proposed_new_state as { msgpack?: Uint8Array; json?: Uint8Array } | undefined);
       config = this.decode(kind, req.config);
+      if (!destroy && config !== null && this.inDestroyRun()) return this.planInDestroyRun(kind, prior, config, req.prior_private);
       if (destroy || config === null) {
         // A destroy (plan_destroy): the engine only checks claims here, it asks vSphere nothing.
         const problems = prior === null ? [] : (await (await this.planningEngine()).plan(this.resourceType(kind), prior, null)).problems;
@@ -405,6 +411,31 @@ export class VicProvider {
     } catch (err) {
       return { diagnostics: this.failure(kind, `Cannot plan ${req.type_name}`, err, config) };
     }
+  }
+
+  /**
+   * Whether this process serves a destroy (`terraform destroy`, `plan -destroy`, `apply -destroy`).
+   * Terraform starts a destroy with a normal plan of the configuration, only to refresh the state,
+   * and drops what it plans; an error there would end the destroy.
+   */
+  private inDestroyRun(): boolean {
+    this.destroyRunCache ??= (this.opts.destroyRun ?? (() => startedByDestroy(this.opts.env ?? process.env)))();
+    return this.destroyRunCache;
+  }
+
+  /**
+   * The configuration's plan in a destroy's first, refresh-only use of it: the configuration as it
+   * is, never checked against vSphere, the registries or the other resources, since nothing is
+   * created or updated from it (Terraform plans the deletes next, and those the engine checks).
+   */
+  private planInDestroyRun(kind: TerraformKind, prior: Attrs | null, config: Attrs, priorPrivate: Buffer | undefined) {
+    this.opts.logger.log('debug', 'destroy run: the configuration is planned unchecked', { type: kind.typeName });
+    return {
+      planned_state: this.encode(kind, this.conformPlan(kind, prior ?? {}, config, prior)),
+      requires_replace: [],
+      planned_private: priorPrivate,
+      diagnostics: [],
+    };
   }
 
   async applyResourceChange(req: {
@@ -473,8 +504,22 @@ export class VicProvider {
       for (const [name, attr] of Object.entries(kind.schema)) if (!attr.computed) state[name] = config[name] ?? null;
       return { state: this.encode(kind, state), diagnostics: [] };
     } catch (err) {
-      return { diagnostics: this.failure(kind, `Cannot read data source ${req.type_name}`, err, config) };
+      const diagnostics = this.failure(kind, `Cannot read data source ${req.type_name}`, err, config);
+      if (kind && config && this.inDestroyRun()) return this.dataSourceInDestroyRun(kind, config, diagnostics);
+      return { diagnostics };
     }
+  }
+
+  /**
+   * A lookup that failed, in a destroy: its arguments as configured, the rest null. Terraform reads
+   * data sources in the plan a destroy starts with, whose planned changes it drops, and a lookup that
+   * fails there (a VCH a failed destroy already removed) would end the destroy.
+   */
+  private dataSourceInDestroyRun(kind: TerraformKind, config: Attrs, failure: Diagnostic[]) {
+    const state: Attrs = {};
+    for (const [name, attr] of Object.entries(kind.schema)) state[name] = attr.computed ? null : (config[name] ?? null);
+    this.opts.logger.log('info', 'destroy run: a data source lookup failed and reads as null', { type: kind.typeName });
+    return { state: this.encode(kind, state), diagnostics: notBlockingTheDestroy(failure) };
   }
 
   stopProvider(): { Error: string } {
@@ -554,6 +599,22 @@ export class VicProvider {
     for (const p of change.requiresReplace) if (!paths.some((q) => formatPath(q) === formatPath(p))) paths.push(p);
     return paths.map((p) => ({ steps: attributePathSteps(kind.type, p) }));
   }
+}
+
+/**
+ * Validation errors of a resource's configuration as warnings, in a destroy: they are about what an
+ * apply would create or update, and a destroy does neither.
+ */
+function notBlockingTheDestroy(diagnostics: Diagnostic[]): Diagnostic[] {
+  return diagnostics.map((d) =>
+    d.severity === 'ERROR'
+      ? {
+          ...d,
+          severity: 'WARNING',
+          detail: `${d.detail}\nThis does not stop the destroy, which creates and updates nothing; fix it before the next apply.`,
+        }
+      : d,
+  );
 }
 
 class UnknownTypeError extends Error {

@@ -1,6 +1,7 @@
 /**
  * `vic plan`, `vic apply` and `vic destroy` over a YAML spec and its state file.
  */
+import { accessSync, constants } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import type { Engine, StackPlan, StackResource, StackState } from '../engine';
@@ -8,7 +9,7 @@ import { formatPath, type ConnectionSettings } from '../resources';
 import { ApplyReporter } from './apply-progress';
 import { CliError, EXIT, type CliContext } from './context';
 import { hasChanges, planAsJson, renderPlan, summarize } from './plan-view';
-import { formatSpecProblem, loadSpec, type LoadedSpec, type SpecProblem } from './spec';
+import { SpecError, formatSpecProblem, loadSpec, type LoadedSpec, type SpecProblem } from './spec';
 import { defaultStatePath, lockState, readState, writeState } from './state-file';
 
 export interface StackOptions {
@@ -46,11 +47,24 @@ interface Planned {
   readonly plan: StackPlan;
 }
 
+/**
+ * The spec as a destroy sees it: its file names the state, and nothing it declares is created or
+ * updated, so a spec that would not plan (an invalid value, a duplicate name) never blocks it.
+ */
+function specForDestroy(file: string): LoadedSpec {
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (err) {
+    throw new SpecError([{ file, path: [], message: `cannot read the spec: ${(err as Error).message}` }]);
+  }
+  return { file, resources: [], lineOf: () => undefined };
+}
+
 async function makePlan(ctx: CliContext, options: StackOptions, mode: 'plan' | 'destroy', settings: ConnectionSettings): Promise<Planned> {
-  const spec = loadSpec(options.file);
+  const spec = mode === 'destroy' ? specForDestroy(options.file) : loadSpec(options.file);
   const statePath = options.state ?? defaultStatePath(options.file);
   const state = readState(statePath);
-  const resources = mode === 'destroy' ? [] : spec.resources;
+  const resources = spec.resources;
   const engine = await connect(settings);
   try {
     const { planStack } = await import('../engine');

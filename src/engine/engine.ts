@@ -122,6 +122,8 @@ export class VsphereEngine implements Engine {
   /** Objects this engine's creates made or adopted (objectKeyOf): a delete for another state leaves them. */
   private readonly madeObjects = new Set<string>();
   private creates = 0;
+  /** Deletes under way that no refused delete waits for yet (deleteAfterOthers). */
+  private readonly deletesUnderWay = new Set<Promise<void>>();
   /** When each memo of this command's own store was answered (LifecycleContext.planAnswer). */
   private readonly answeredAt = new Map<string, number>();
   /** When this engine last started or ended a change, and how many are under way. */
@@ -375,7 +377,7 @@ export class VsphereEngine implements Engine {
         return change.prior;
       case 'delete':
         if (opts.oneRun && this.keptForReplacement(change, opts)) return null;
-        await l.delete(ctx, change.prior as Attrs);
+        await this.deleteAfterOthers(() => l.delete(ctx, change.prior as Attrs));
         this.claims.release(change.owner ?? stateOwner(change.type, change.prior as Attrs));
         this.objectClaims.release(change.owner ?? stateOwner(change.type, change.prior as Attrs));
         return null;
@@ -405,6 +407,34 @@ export class VsphereEngine implements Engine {
         await l.delete(ctx, change.prior as Attrs);
         return this.created(change, await l.create(ctx, this.desired(change)));
       }
+    }
+  }
+
+  /**
+   * A delete refused (an image a container VM uses, a VCH that holds VMs) while other deletes of this
+   * engine are under way is tried once more after they end: Terraform orders a deposed object's
+   * destroy after nothing, so `terraform destroy` may delete an image beside the deposed container
+   * VM that still uses it. The retry checks everything again; a delete that waits leaves the set
+   * first, so two refused deletes never wait for each other.
+   */
+  private async deleteAfterOthers(remove: () => Promise<void>): Promise<void> {
+    let settle = () => {};
+    const mine = new Promise<void>((resolve) => (settle = resolve));
+    this.deletesUnderWay.add(mine);
+    const leave = () => {
+      this.deletesUnderWay.delete(mine);
+      settle();
+    };
+    try {
+      await remove();
+    } catch (err) {
+      leave();
+      const others = [...this.deletesUnderWay];
+      if (!(err instanceof ResourceError) || others.length === 0) throw err;
+      await Promise.all(others);
+      await remove();
+    } finally {
+      leave();
     }
   }
 

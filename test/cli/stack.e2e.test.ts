@@ -220,6 +220,24 @@ describe('vic plan/apply/destroy', () => {
     expect((await vic('destroy', '-f', specFile, '--auto-approve')).code).toBe(0);
   });
 
+  it('GIVEN an applied spec WHEN it is broken (a duplicate name, an invalid value, an unknown datastore) THEN vic plan refuses it AND vic destroy removes everything', async () => {
+    expect((await vic('apply', '-f', specFile, '--auto-approve')).code).toBe(0);
+    const broken = spec(registry().host, { workerMemory: 100, datastore: 'LocalDS_9' }).replace('name: worker-1', 'name: web-1');
+    await writeFile(specFile, broken);
+    try {
+      const plan = await vic('plan', '-f', specFile);
+      expect(plan.code).toBe(2);
+      expect(plan.stderr).toContain('memory_mb = 100 is below the minimum');
+      const run = await vic('destroy', '-f', specFile, '--auto-approve');
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('Destroy complete! Resources: 4 destroyed.');
+      expect(JSON.parse((await vic('ls', '--all', '--json')).stdout)).toEqual([]);
+    } finally {
+      await writeFile(specFile, spec(registry().host));
+    }
+  });
+
   it('GIVEN everything vic printed in this file WHEN searched THEN neither password appears', () => {
     const all = printed.join('\n');
     expect(all.length).toBeGreaterThan(1000);

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { moRef, parseDatastorePath } from '../../src/vsphere';
 import { statDatastoreFile, uploadDatastoreFile } from '../../src/vsphere/datastore-http';
 import { retrieveFromContainer, retrieveObject } from '../../src/vsphere/property-collector';
-import { Workspace } from './terraform-cli';
+import { FIXTURES, Workspace } from './terraform-cli';
 import { stateAttributes, useTerraformTestbed } from './testbed';
 
 const PASSWORD = 'Tf-cbd-S3cret!';
@@ -134,10 +134,11 @@ describe('terraform: create_before_destroy replacements under the same identity'
       expect(text).toContain('"terraform state rm <address>"');
       expect(text).toContain(`"terraform import <address> ${String(before.id)}"`);
       expect(await vmsNamed('web-1')).toEqual([before.moid]);
-      // A destroy plans the configuration first, and meets the same refusal.
-      const destroy = await tf(['plan', '-destroy', ...bigger], [1]);
-      expect(destroy.code).toBe(1);
-      expect(oneLine(destroy.stderr)).toContain(`"terraform import <address> ${String(before.id)}"`);
+      // A destroy plans the configuration first, but is never blocked by what only a create meets:
+      // it destroys the deposed VM with the rest.
+      const destroy = await tf(['plan', '-destroy', ...bigger]);
+      expect(destroy.stdout).toContain('# vic_container_vm.web[0] (deposed object');
+      expect(destroy.stdout).toMatch(/Plan: 0 to add, 0 to change, \d+ to destroy\./);
       // What it says to do.
       await tf(['state', 'rm', 'vic_container_vm.web[0]']);
       await tf(['import', ...bigger, 'vic_container_vm.web[0]', String(before.id)]);
@@ -216,5 +217,25 @@ describe('terraform: create_before_destroy replacements under the same identity'
     expect(replaced.stdout).toContain('Apply complete! Resources: 3 added, 0 changed, 3 destroyed.');
     expect(attributes('vic_virtual_container_host', 'demo').id).not.toBe(vch.id);
     await expectConverged(vars);
+  }, 300_000);
+
+  it('GIVEN a deposed container VM left by a refused create_before_destroy replacement WHEN terraform destroy runs THEN it succeeds and vSphere holds none of the objects', async () => {
+    const vars = ['-var', 'with_vm=true', '-var', 'image_size_mb=48'];
+    // The fixture as it came, create_before_destroy everywhere (the test before removed it).
+    ws.write('main.tf', readFileSync(join(FIXTURES, 'create-before-destroy', 'main.tf'), 'utf8'));
+    await tf(['apply', '-auto-approve', ...vars]);
+    const before = attributes('vic_container_vm', 'web');
+    const refused = await tf(['apply', '-auto-approve', ...vars, '-var', 'vm_disk_size_mb=4096'], [1]);
+    expect(refused.code).toBe(1);
+    expect(deposedIds('vic_container_vm')).toEqual([before.id]);
+    const destroy = await tf(['destroy', '-auto-approve', ...vars, '-var', 'vm_disk_size_mb=4096']);
+    expect(destroy.stdout).toMatch(/Destroy complete! Resources: \d+ destroyed\./);
+    expect((await tf(['state', 'list'])).stdout.trim()).toBe('');
+    expect(await vmsNamed('web-1')).toEqual([]);
+    const pools = await retrieveFromContainer<{ name: string }>(bed.outside(), {
+      container: bed.outside().serviceContent.rootFolder,
+      select: [{ type: 'ResourcePool', paths: ['name'] }],
+    });
+    expect(pools.map((p) => p.props.name).filter((n) => n === 'vch-cbd' || n === 'vch-plain')).toEqual([]);
   }, 300_000);
 });

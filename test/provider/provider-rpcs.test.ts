@@ -249,3 +249,49 @@ describe('provider log level', () => {
     expect(written.map((l) => (JSON.parse(l) as { '@message': string })['@message'])).toEqual(['engine close failed']);
   });
 });
+
+describe('a destroy run (terraform destroy, plan -destroy, apply -destroy)', () => {
+  const cvm = { vch_id: 'resgroup-1', image_id: `sha256:${'a'.repeat(64)}`, name: 'web-1', memory_mb: 100 };
+  const inRun = (destroyRun: boolean) => new VicProvider({ connect: noEngine, logger, env: {}, destroyRun: () => destroyRun });
+  const cvmType = () => providerSchemas().resources.get('vic_container_vm')!.type;
+
+  it('GIVEN a value the provider refuses WHEN validated in a destroy run THEN it is a warning that says the destroy goes on, and an error otherwise', () => {
+    const destroying = inRun(true).validateResourceConfig({ type_name: 'vic_container_vm', config: config('vic_container_vm', cvm) });
+    expect(destroying.diagnostics).toHaveLength(1);
+    expect(destroying.diagnostics[0]).toMatchObject({ severity: 'WARNING', attribute: { steps: [{ attribute_name: 'memory_mb' }] } });
+    expect(destroying.diagnostics[0].detail).toContain('This does not stop the destroy');
+    const applying = inRun(false).validateResourceConfig({ type_name: 'vic_container_vm', config: config('vic_container_vm', cvm) });
+    expect(applying.diagnostics[0]).toMatchObject({ severity: 'ERROR' });
+  });
+
+  it('GIVEN a configured resource WHEN planned in a destroy run THEN the configuration is planned as it is, without vSphere; outside one the plan needs vSphere', async () => {
+    const req = { type_name: 'vic_container_vm', config: config('vic_container_vm', cvm), proposed_new_state: config('vic_container_vm', cvm) };
+    const destroying = await inRun(true).planResourceChange(req);
+    expect(destroying.diagnostics).toEqual([]);
+    const planned = decodeMsgpack(cvmType(), (destroying as { planned_state: { msgpack: Buffer } }).planned_state.msgpack) as Attrs;
+    expect(planned).toMatchObject({ name: 'web-1', memory_mb: 100 });
+    const applying = await inRun(false).planResourceChange(req);
+    expect(applying.diagnostics[0]).toMatchObject({ severity: 'ERROR' });
+    expect(applying.diagnostics[0].detail).toContain('the provider is not configured');
+  });
+});
+
+describe('a data source lookup that fails', () => {
+  const inRun = (destroyRun: boolean) => new VicProvider({ connect: noEngine, logger, env: {}, destroyRun: () => destroyRun });
+  const req = { type_name: 'vic_virtual_container_host', config: config('vic_virtual_container_host', { name: 'vch-gone' }, 'data') };
+
+  it('GIVEN a destroy run WHEN the lookup fails THEN it reads as its arguments with the rest null, and the failure is a warning', async () => {
+    const res = await inRun(true).readDataSource(req);
+    expect(res.diagnostics).toHaveLength(1);
+    expect(res.diagnostics[0]).toMatchObject({ severity: 'WARNING' });
+    const type = providerSchemas().dataSources.get('vic_virtual_container_host')!.type;
+    const state = decodeMsgpack(type, (res as { state: { msgpack: Buffer } }).state.msgpack) as Attrs;
+    expect(state).toMatchObject({ name: 'vch-gone', id: null });
+  });
+
+  it('GIVEN no destroy run WHEN the lookup fails THEN it is an error', async () => {
+    const res = await inRun(false).readDataSource(req);
+    expect(res.diagnostics[0]).toMatchObject({ severity: 'ERROR' });
+    expect('state' in res).toBe(false);
+  });
+});

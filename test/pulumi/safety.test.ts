@@ -188,4 +188,22 @@ describe('pulumi: moved tags and duplicate names', () => {
     },
     PULUMI_STEP_MS * 2,
   );
+
+  it(
+    'GIVEN the deployed stack WHEN its program is broken (two container VMs with one name, an image tag that is gone) THEN `pulumi preview` fails AND `pulumi destroy` removes every VM and the VCH pool',
+    async () => {
+      await stack.up();
+      await stack.setAllConfig({ twins: { value: 'true' }, image: { value: `${registry().host}/safety/app:gone` } });
+      await expect(stack.preview()).rejects.toThrow(/Duplicate container_vm|not found/);
+      const destroy = await stack.destroy();
+      expect(destroy.summary.result).toBe('succeeded');
+      expect((await vmNames()).filter((n) => n === 'web-1' || n === 'twin')).toEqual([]);
+      const pools = await retrieveFromContainer<{ name: string }>(outside, {
+        container: outside.serviceContent.rootFolder,
+        select: [{ type: 'ResourcePool', paths: ['name'] }],
+      });
+      expect(pools.map((p) => p.props.name)).not.toContain('vch-safety');
+    },
+    PULUMI_STEP_MS * 2,
+  );
 });

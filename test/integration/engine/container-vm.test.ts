@@ -289,4 +289,21 @@ describe('image and container_vm lifecycle', () => {
     await engine.apply(await engine.plan('container_vm', web, null));
     expect(await engine.read([{ type: 'container_vm', state: web }])).toEqual([null]);
   });
+
+  it('GIVEN a container VM and its image WHEN both deletes start at once (as Terraform destroys a deposed VM beside its image) THEN the image delete waits for the VM delete, and both succeed', async () => {
+    // A VCH of its own: the VMs of the tests above still use their image.
+    const own = await applied(
+      engine,
+      await engine.plan('virtual_container_host', null, { name: 'vch-d', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }),
+    );
+    const image = await applied(
+      engine,
+      await engine.plan('image', null, { vch_id: own.id, reference: `${registry().host}/test/app:v1`, insecure_registry: true }),
+    );
+    const vm = await applied(engine, await engine.plan('container_vm', null, { vch_id: own.id, image_id: image.id, name: 'deposed-1' }));
+    const vmDelete = engine.apply(await engine.plan('container_vm', vm, null));
+    const imageDelete = engine.apply(await engine.plan('image', image, null));
+    await expect(Promise.all([vmDelete, imageDelete])).resolves.toEqual([null, null]);
+    expect(await engine.read([{ type: 'image', state: image }])).toEqual([null]);
+  });
 });

@@ -70,7 +70,12 @@ networks:
     dir = join(String(bed().env.HOME), 'project');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'compose.yaml'), projectYaml(bed().image));
-    await writeFile(join(dir, 'ports.yaml'), projectYaml(bed().image).replace(/^name: .*$/m, 'name: vicports').replace('volumes: [data:/data]', 'ports: ["8080:80"]'));
+    await writeFile(
+      join(dir, 'ports.yaml'),
+      projectYaml(bed().image)
+        .replace(/^name: .*$/m, 'name: vicports')
+        .replace('volumes: [data:/data]', 'ports: ["8080:80"]'),
+    );
   }, 60_000);
 
   test('GIVEN the compose plugin in the docker config WHEN docker compose version runs THEN it is compose v5.6.0', async () => {
@@ -154,13 +159,57 @@ networks:
     async () => {
       const refused = await compose('compose.yaml', ['run', '--rm', 'job', 'echo', 'hi']);
       expect(refused.code).not.toBe(0);
-      expect(refused.stderr).toContain('stdin (-i) is not supported by vic-iac: attach is output-only; run it as `docker compose run -T --interactive=false ...`');
+      expect(refused.stderr).toContain(
+        'stdin (-i) is not supported by vic-iac: attach is output-only; run it as `docker compose run -T --interactive=false ...`',
+      );
       const run = await compose('compose.yaml', ['run', '-T', '--interactive=false', '--rm', 'job', 'echo', 'hi'], BOOT_MS);
       expect([run.code, run.stdout.trim()]).toEqual([0, 'hi']);
       expect(await bed().dockerOk(['ps', '-a', '--filter', 'label=com.docker.compose.oneoff=True', '--format', '{{.Names}}'])).toBe('');
     },
     BOOT_MS,
   );
+
+  test(
+    'GIVEN the project WHEN docker compose up job (attached), kill web, restart web, images THEN the output is attached with the exit code, web goes exited then running, images lists both',
+    async () => {
+      const up = await compose('compose.yaml', ['up', 'job'], BOOT_MS);
+      expect(up.code).toBe(0);
+      expect(up.stdout).toMatch(/^job-1\s+\| done$/m);
+      expect(up.stdout).toMatch(/job-1 exited with code 0/);
+
+      const kill = await compose('compose.yaml', ['kill', 'web']);
+      expect(kill.code).toBe(0);
+      await waitForStates({ web: 'exited' }, 60_000);
+      const restart = await compose('compose.yaml', ['restart', 'web'], BOOT_MS);
+      expect(restart.code).toBe(0);
+      await waitForStates({ web: 'running' });
+
+      const images = await compose('compose.yaml', ['images', '--format', 'json']);
+      expect([images.code, images.stderr]).toEqual([0, '']);
+      const rows = (JSON.parse(images.stdout) as { ContainerName: string; Repository: string; Tag: string }[]).map(
+        (i) => `${i.ContainerName} ${i.Repository}:${i.Tag}`,
+      );
+      expect(rows.sort()).toEqual([`${PROJECT}-job-1 ${bed().image}`, `${PROJECT}-web-1 ${bed().image}`]);
+    },
+    2 * BOOT_MS,
+  );
+
+  test('GIVEN web running WHEN docker compose exec, top, pause THEN each is refused at once with the endpoint message', async () => {
+    for (const args of [
+      ['exec', '-T', 'web', 'ls'],
+      ['top', 'web'],
+      ['pause', 'web'],
+    ]) {
+      const started = Date.now();
+      const r = await compose('compose.yaml', args, 60_000);
+      expect({ args, code: r.code === 0 ? 0 : 'failed', stderr: r.stderr }).toEqual({
+        args,
+        code: 'failed',
+        stderr: expect.stringMatching(/is not supported by vic-iac: /),
+      });
+      expect(Date.now() - started).toBeLessThan(30_000);
+    }
+  });
 
   test(
     'GIVEN the project WHEN docker compose down -v THEN its containers and its volume are gone, the port group is left',
@@ -181,7 +230,18 @@ networks:
     expect(up.code).not.toBe(0);
     expect(up.stderr).toMatch(/-p.*not supported by vic-iac|not supported by vic-iac.*-p/s);
     expect(Date.now() - started).toBeLessThan(60_000);
-    expect(await bed().dockerOk(['ps', '-a', '--filter', 'label=com.docker.compose.project=vicports', '--filter', 'label=com.docker.compose.service=web', '--format', '{{.Names}}'])).toBe('');
+    expect(
+      await bed().dockerOk([
+        'ps',
+        '-a',
+        '--filter',
+        'label=com.docker.compose.project=vicports',
+        '--filter',
+        'label=com.docker.compose.service=web',
+        '--format',
+        '{{.Names}}',
+      ]),
+    ).toBe('');
     const down = await compose('ports.yaml', ['down', '-v'], 120_000);
     expect(down.code).toBe(0);
   });

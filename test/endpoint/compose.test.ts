@@ -110,6 +110,16 @@ networks:
     BOOT_MS + 120_000,
   );
 
+  test('GIVEN the project up WHEN docker compose up -d runs again THEN web is left running as it is: compose reads back its labels (config hash) and the volume as its own', async () => {
+    const id = await bed().dockerOk(['inspect', '--format', '{{.Id}}', `${PROJECT}-web-1`]);
+    const again = await compose('compose.yaml', ['up', '-d', 'web'], BOOT_MS);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(new RegExp(`${PROJECT}-web-1\\s+Running`));
+    // A volume whose labels were lost draws "already exists but was not created by Docker Compose".
+    expect(again.stderr).not.toMatch(/warn|Recreate|not created by/i);
+    expect(await bed().dockerOk(['inspect', '--format', '{{.Id}}', `${PROJECT}-web-1`])).toBe(id);
+  });
+
   test(
     'GIVEN the project up WHEN docker compose stop then start THEN web shows exited then running again, its logs ticking',
     async () => {

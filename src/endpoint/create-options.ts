@@ -153,14 +153,23 @@ function isZero(value: unknown): boolean {
 const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
 
 /**
+ * The name compose creates a service's container under when it recreates it (its config changed):
+ * `<the old container's id, 12 hex>_<name>`; it removes the old one, then renames the new one to `<name>`.
+ */
+const COMPOSE_RECREATE_NAME = /^[0-9a-f]{12}_(.+)$/;
+
+/**
  * Compose sends aliases for every container it makes, unasked: the container's own name and its
  * service's. They name the container as it is already named, so they ask for nothing; an alias
- * beyond those is a --network-alias (or compose `aliases:`) the endpoint cannot carry out.
+ * beyond those is a --network-alias (or compose `aliases:`) the endpoint cannot carry out. A
+ * container recreated under compose's temporary name carries the name it is renamed to as its alias.
  */
 function onlyOwnNames(aliases: unknown, body: Record<string, unknown>, name: string | undefined): boolean {
   if (!Array.isArray(aliases)) return false;
   const labels = body.Labels && typeof body.Labels === 'object' ? (body.Labels as Record<string, unknown>) : {};
-  const own = new Set([name, labels[COMPOSE_SERVICE_LABEL]].filter((n): n is string => typeof n === 'string' && n !== ''));
+  const service = labels[COMPOSE_SERVICE_LABEL];
+  const renamedTo = typeof service === 'string' && name !== undefined ? COMPOSE_RECREATE_NAME.exec(name)?.[1] : undefined;
+  const own = new Set([name, service, renamedTo].filter((n): n is string => typeof n === 'string' && n !== ''));
   return aliases.every((a) => typeof a === 'string' && own.has(a));
 }
 

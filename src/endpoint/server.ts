@@ -123,6 +123,9 @@ function inputsOf(vm: Attrs): Attrs {
   return out;
 }
 
+/** The label compose sets on the one-off containers of `docker compose run` ("True"). */
+const COMPOSE_ONEOFF_LABEL = 'com.docker.compose.oneoff';
+
 const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/build/, 'docker build', 'build the image elsewhere, push it to a registry and pull it here'],
   [/^\/images\/[^/]+(\/[^/]+)*\/push$/, 'docker push', 'push from the machine that built the image'],
@@ -566,8 +569,22 @@ export class DockerEndpoint {
     const body = (await readJsonBody<CreateBody>(req)) ?? {};
     const engine = this.command();
     const host = body.HostConfig ?? {};
-    if (body.Tty) throw notSupported('a TTY (-t)', 'run without -t; the output comes through docker logs and attach');
-    if (body.OpenStdin) throw notSupported('stdin (-i)', 'attach is output-only; run without -i');
+    // `docker compose run` asks for stdin, and for a TTY in a terminal, unless told otherwise.
+    const composeRun = body.Labels?.[COMPOSE_ONEOFF_LABEL] === 'True';
+    if (body.Tty) {
+      throw notSupported(
+        'a TTY (-t)',
+        composeRun
+          ? 'run it as `docker compose run -T --interactive=false ...`; the output comes through attach and docker compose logs'
+          : 'run without -t; the output comes through docker logs and attach',
+      );
+    }
+    if (body.OpenStdin) {
+      throw notSupported(
+        'stdin (-i)',
+        composeRun ? 'attach is output-only; run it as `docker compose run -T --interactive=false ...`' : 'attach is output-only; run without -i',
+      );
+    }
     const unhonoured = unhonouredOption(body as Record<string, unknown>, query.get('name') ?? undefined);
     if (unhonoured) throw unhonoured;
     const binds = parseBinds(host.Binds, body.Volumes, host.Mounts);

@@ -19,6 +19,7 @@ const INSTALL_HINTS: Readonly<Record<string, string>> = {
   xorriso: 'run "npm run setup" or "apt-get install xorriso"',
   go: 'install Go >= 1.22 (https://go.dev/dl) and put it on PATH',
   docker: 'install the Docker CLI (e.g. "apt-get install docker.io") and put it on PATH',
+  'docker-compose': 'run "npm run setup" (builds the compose v5.6.0 CLI plugin into .cache/bin/docker-compose from scripts/peers/compose with Go >= 1.26.8)',
   pulumi: 'run "npm run setup" (builds pulumi into .cache/bin)',
   'pulumi-language-nodejs': 'run "npm run setup" (builds pulumi-language-nodejs into .cache/bin)',
 };

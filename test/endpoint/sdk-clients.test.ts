@@ -194,6 +194,27 @@ describe('docker-py and compose requests against the endpoint', () => {
     const plain = composeBody(bed().image, ['web']);
     delete plain.Labels['com.docker.compose.service'];
     expect((await create('proj-web-3', plain)).status).toBe(400);
+    // A recreate (a changed config): compose creates <old id, 12 hex>_<name> with <name> as its alias, then renames it.
+    const recreated = await create(`${String(made.doc.Id).slice(0, 12)}_proj-web-1`, composeBody(bed().image, ['proj-web-1', 'web']));
+    expect([recreated.status, recreated.doc.message]).toEqual([201, undefined]);
+    expect((await bed().call('DELETE', `/v1.41/containers/${String(recreated.doc.Id)}`)).status).toBe(204);
+    // Under any other name, that alias is one the user added.
+    expect((await create('proj-web-4', composeBody(bed().image, ['proj-web-1', 'web']))).status).toBe(400);
+  });
+
+  test('GIVEN docker compose run in a terminal (a one-off asking for a TTY and stdin) THEN 501 naming the compose flags that run it; docker run -t keeps its own hint', async () => {
+    const oneOff = composeBody(bed().image, ['proj-web-run-1']);
+    oneOff.Labels['com.docker.compose.oneoff'] = 'True';
+    const tty = await create('proj-web-run-0123456789ab', { ...oneOff, Tty: true, OpenStdin: true, AttachStdin: true });
+    expect([tty.status, tty.doc.message]).toEqual([
+      501,
+      'a TTY (-t) is not supported by vic-iac: run it as `docker compose run -T --interactive=false ...`; the output comes through attach and docker compose logs',
+    ]);
+    const plain = await create('py-tty', { ...dockerPyBody(bed().image), Tty: true });
+    expect([plain.status, plain.doc.message]).toEqual([
+      501,
+      'a TTY (-t) is not supported by vic-iac: run without -t; the output comes through docker logs and attach',
+    ]);
   });
 
   test('GIVEN filters as JSON in the list calls (both forms) THEN each listing is filtered; an unknown key is a 400 naming those served', async () => {

@@ -1,0 +1,258 @@
+/**
+ * docker compose (the v2 CLI plugin, compose v5.6.0 built by scripts/peers/80-compose.sh) against
+ * the endpoint, as a user types it: a project of two services on the VCH's bridge port group
+ * (declared external: compose cannot make a network on a VCH), a long-running `web` with a named
+ * volume and a run-once `job`, through up, ps, logs, stop, start and down -v; and a service that
+ * publishes `ports:` refused with the endpoint's message rather than left waiting.
+ *
+ * The plugin is linked into the bed's $DOCKER_CONFIG/cli-plugins; without it the test fails naming
+ * the setup step (never skipped).
+ */
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { findPeer } from '../../src/sim/peers';
+import type { VicRun } from '../cli/run-vic';
+import { useDockerBed, waitUntilProcessRuns } from './docker-env';
+
+const BOOT_MS = 300_000;
+const PROJECT = 'vicproj';
+
+describe('docker compose against the endpoint', () => {
+  const bed = useDockerBed({ sim: { runGuests: { maxRunning: 2 } }, pull: true, vchName: 'vch-compose' });
+  let dir = '';
+
+  const projectYaml = (image: string, word = 'tick') => `name: ${PROJECT}
+services:
+  web:
+    image: ${image}
+    command: ["sh", "-c", "while true; do echo ${word}; sleep 1; done"]
+    volumes: [data:/data]
+  job:
+    image: ${image}
+    command: ["echo", "done"]
+volumes:
+  data: {}
+networks:
+  default:
+    name: VM Network
+    external: true
+`;
+
+  /** `docker compose -f <file> ARGS` through the docker CLI, as a user types it. */
+  const compose = (file: string, args: readonly string[], timeoutMs = 120_000): Promise<VicRun> =>
+    bed().docker(['compose', '-f', join(dir, file), ...args], { timeoutMs });
+
+  const psLines = async (): Promise<string[]> => {
+    const r = await compose('compose.yaml', ['ps', '-a', '--format', '{{.Service}} {{.Name}} {{.State}}']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    return r.stdout.split('\n').filter(Boolean).sort();
+  };
+
+  /** Polls `compose ps` until each service shows the wanted state (guests boot in seconds under TCG). */
+  const waitForStates = async (wanted: Record<string, string>, timeoutMs = BOOT_MS): Promise<string[]> => {
+    const deadline = Date.now() + timeoutMs;
+    let lines: string[] = [];
+    while (Date.now() < deadline) {
+      lines = await psLines();
+      const states = Object.fromEntries(lines.map((l) => [l.split(' ')[0], l.split(' ')[2]]));
+      if (Object.entries(wanted).every(([service, state]) => states[service] === state)) return lines;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    throw new Error(`compose ps did not show ${JSON.stringify(wanted)} within ${timeoutMs} ms; last:\n${lines.join('\n')}`);
+  };
+
+  beforeAll(async () => {
+    // Fails loudly (PeerMissingError naming the setup step) when the plugin is not built.
+    const plugin = findPeer('docker-compose');
+    const pluginDir = join(String(bed().env.DOCKER_CONFIG), 'cli-plugins');
+    await mkdir(pluginDir, { recursive: true });
+    await symlink(plugin, join(pluginDir, 'docker-compose'));
+    dir = join(String(bed().env.HOME), 'project');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'compose.yaml'), projectYaml(bed().image));
+    await writeFile(
+      join(dir, 'ports.yaml'),
+      projectYaml(bed().image)
+        .replace(/^name: .*$/m, 'name: vicports')
+        .replace('volumes: [data:/data]', 'ports: ["8080:80"]'),
+    );
+  }, 60_000);
+
+  test('GIVEN the compose plugin in the docker config WHEN docker compose version runs THEN it is compose v5.6.0', async () => {
+    const r = await bed().docker(['compose', 'version', '--short']);
+    expect([r.code, r.stdout.trim(), r.stderr]).toEqual([0, '5.6.0', '']);
+  });
+
+  test(
+    'GIVEN a project of web (long-running, a named volume) and job (echo done) on the external port group WHEN docker compose up -d THEN exit 0, ps lists both with their states, logs job shows done, the volume is made',
+    async () => {
+      const up = await compose('compose.yaml', ['up', '-d'], BOOT_MS);
+      expect(up.code).toBe(0);
+      // compose reports its progress on stderr: each container started, no warning nor error.
+      expect(up.stderr).toMatch(new RegExp(`${PROJECT}-web-1\\s+Started`));
+      expect(up.stderr).toMatch(new RegExp(`${PROJECT}-job-1\\s+Started`));
+      expect(up.stderr).not.toMatch(/warn|error/i);
+      const lines = await waitForStates({ web: 'running', job: 'exited' });
+      expect(lines).toEqual([`job ${PROJECT}-job-1 exited`, `web ${PROJECT}-web-1 running`]);
+      const exitCode = await compose('compose.yaml', ['ps', '-a', '--format', '{{.ExitCode}}', 'job']);
+      expect([exitCode.code, exitCode.stdout.trim()]).toEqual([0, '0']);
+
+      const logs = await compose('compose.yaml', ['logs', '--no-log-prefix', 'job']);
+      expect([logs.code, logs.stdout.trim(), logs.stderr]).toEqual([0, 'done', '']);
+
+      const volumes = await bed().dockerOk(['volume', 'ls', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Name}}']);
+      expect(volumes).toBe(`${PROJECT}_data`);
+      const mounts = await bed().dockerOk(['inspect', '--format', '{{range .Mounts}}{{.Name}}:{{.Destination}}{{end}}', `${PROJECT}-web-1`]);
+      expect(mounts).toBe(`${PROJECT}_data:/data`);
+      const network = await bed().dockerOk(['inspect', '--format', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}', `${PROJECT}-web-1`]);
+      expect(network).toBe('VM Network');
+    },
+    BOOT_MS + 120_000,
+  );
+
+  test('GIVEN the project up WHEN docker compose up -d runs again THEN web is left running as it is: compose reads back its labels (config hash) and the volume as its own', async () => {
+    const id = await bed().dockerOk(['inspect', '--format', '{{.Id}}', `${PROJECT}-web-1`]);
+    const again = await compose('compose.yaml', ['up', '-d', 'web'], BOOT_MS);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(new RegExp(`${PROJECT}-web-1\\s+Running`));
+    // A volume whose labels were lost draws "already exists but was not created by Docker Compose".
+    expect(again.stderr).not.toMatch(/warn|Recreate|not created by/i);
+    expect(await bed().dockerOk(['inspect', '--format', '{{.Id}}', `${PROJECT}-web-1`])).toBe(id);
+  });
+
+  test(
+    'GIVEN the project up WHEN docker compose stop then start THEN web shows exited then running again, its logs ticking',
+    async () => {
+      // Stopped before its process reports running, a container reads "created" (docs/endpoint.md).
+      await waitUntilProcessRuns(bed(), `${PROJECT}-web-1`);
+      const stop = await compose('compose.yaml', ['stop', '-t', '2'], BOOT_MS);
+      expect(stop.code).toBe(0);
+      expect(await waitForStates({ web: 'exited', job: 'exited' }, 60_000)).toHaveLength(2);
+      const start = await compose('compose.yaml', ['start', 'web'], BOOT_MS);
+      expect(start.code).toBe(0);
+      expect(await waitForStates({ web: 'running' })).toContain(`web ${PROJECT}-web-1 running`);
+      await waitUntilProcessRuns(bed(), `${PROJECT}-web-1`);
+      const logs = await compose('compose.yaml', ['logs', '--no-log-prefix', 'web']);
+      expect([logs.code, logs.stderr]).toEqual([0, '']);
+      expect(logs.stdout.split('\n')).toContain('tick');
+    },
+    2 * BOOT_MS,
+  );
+
+  test(
+    "GIVEN web's command changed in compose.yaml WHEN docker compose up -d web THEN compose recreates it under its name (a new container, the new command running)",
+    async () => {
+      const before = await bed().dockerOk(['inspect', '--format', '{{.Id}}', `${PROJECT}-web-1`]);
+      await writeFile(join(dir, 'compose.yaml'), projectYaml(bed().image, 'tock'));
+      // compose creates the replacement as <old id>_<name> with <name> as its network alias, then renames it.
+      const up = await compose('compose.yaml', ['up', '-d', 'web'], BOOT_MS);
+      expect([up.code, up.stderr]).toEqual([0, expect.stringMatching(new RegExp(`${PROJECT}-web-1\\s+Recreated`))]);
+      expect(up.stderr).not.toMatch(/error/i);
+      const after = await bed().dockerOk(['inspect', '--format', '{{.Id}}', `${PROJECT}-web-1`]);
+      expect(after).not.toBe(before);
+      expect(await bed().dockerOk(['ps', '-a', '--filter', `label=com.docker.compose.service=web`, '--format', '{{.Names}}'])).toBe(`${PROJECT}-web-1`);
+      await waitUntilProcessRuns(bed(), `${PROJECT}-web-1`);
+      const deadline = Date.now() + 30_000;
+      let logs = '';
+      while (Date.now() < deadline && !logs.split('\n').includes('tock')) {
+        logs = (await compose('compose.yaml', ['logs', '--no-log-prefix', 'web'])).stdout;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      expect(logs.split('\n')).toContain('tock');
+      expect(logs.split('\n')).not.toContain('tick');
+    },
+    BOOT_MS,
+  );
+
+  test(
+    'GIVEN the project WHEN docker compose run --rm job THEN without flags it is refused at once naming -T --interactive=false; with them it prints its output, exits 0 and leaves no one-off container',
+    async () => {
+      const refused = await compose('compose.yaml', ['run', '--rm', 'job', 'echo', 'hi']);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain(
+        'stdin (-i) is not supported by vic-iac: attach is output-only; run it as `docker compose run -T --interactive=false ...`',
+      );
+      const run = await compose('compose.yaml', ['run', '-T', '--interactive=false', '--rm', 'job', 'echo', 'hi'], BOOT_MS);
+      expect([run.code, run.stdout.trim()]).toEqual([0, 'hi']);
+      expect(await bed().dockerOk(['ps', '-a', '--filter', 'label=com.docker.compose.oneoff=True', '--format', '{{.Names}}'])).toBe('');
+    },
+    BOOT_MS,
+  );
+
+  test(
+    'GIVEN the project WHEN docker compose up job (attached), kill web, restart web, images THEN the output is attached with the exit code, web goes exited then running, images lists both',
+    async () => {
+      const up = await compose('compose.yaml', ['up', 'job'], BOOT_MS);
+      expect(up.code).toBe(0);
+      expect(up.stdout).toMatch(/^job-1\s+\| done$/m);
+      expect(up.stdout).toMatch(/job-1 exited with code 0/);
+
+      const kill = await compose('compose.yaml', ['kill', 'web']);
+      expect(kill.code).toBe(0);
+      await waitForStates({ web: 'exited' }, 60_000);
+      const restart = await compose('compose.yaml', ['restart', 'web'], BOOT_MS);
+      expect(restart.code).toBe(0);
+      await waitForStates({ web: 'running' });
+
+      const images = await compose('compose.yaml', ['images', '--format', 'json']);
+      expect([images.code, images.stderr]).toEqual([0, '']);
+      const rows = (JSON.parse(images.stdout) as { ContainerName: string; Repository: string; Tag: string }[]).map(
+        (i) => `${i.ContainerName} ${i.Repository}:${i.Tag}`,
+      );
+      expect(rows.sort()).toEqual([`${PROJECT}-job-1 ${bed().image}`, `${PROJECT}-web-1 ${bed().image}`]);
+    },
+    2 * BOOT_MS,
+  );
+
+  test('GIVEN web running WHEN docker compose exec, top, pause THEN each is refused at once with the endpoint message', async () => {
+    for (const args of [
+      ['exec', '-T', 'web', 'ls'],
+      ['top', 'web'],
+      ['pause', 'web'],
+    ]) {
+      const started = Date.now();
+      const r = await compose('compose.yaml', args, 60_000);
+      expect({ args, code: r.code === 0 ? 0 : 'failed', stderr: r.stderr }).toEqual({
+        args,
+        code: 'failed',
+        stderr: expect.stringMatching(/is not supported by vic-iac: /),
+      });
+      expect(Date.now() - started).toBeLessThan(30_000);
+    }
+  });
+
+  test(
+    'GIVEN the project WHEN docker compose down -v THEN its containers and its volume are gone, the port group is left',
+    async () => {
+      const down = await compose('compose.yaml', ['down', '-v', '-t', '2'], BOOT_MS);
+      expect(down.code).toBe(0);
+      expect(await psLines()).toEqual([]);
+      expect(await bed().dockerOk(['ps', '-a', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Names}}'])).toBe('');
+      expect(await bed().dockerOk(['volume', 'ls', '--format', '{{.Name}}'])).not.toContain(`${PROJECT}_data`);
+      expect(await bed().dockerOk(['network', 'ls', '--format', '{{.Name}}'])).toContain('VM Network');
+    },
+    BOOT_MS,
+  );
+
+  test('GIVEN a service that publishes ports: WHEN docker compose up -d THEN it fails at once with the endpoint message naming -p, and leaves no container', async () => {
+    const started = Date.now();
+    const up = await compose('ports.yaml', ['up', '-d'], 120_000);
+    expect(up.code).not.toBe(0);
+    expect(up.stderr).toMatch(/-p.*not supported by vic-iac|not supported by vic-iac.*-p/s);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(
+      await bed().dockerOk([
+        'ps',
+        '-a',
+        '--filter',
+        'label=com.docker.compose.project=vicports',
+        '--filter',
+        'label=com.docker.compose.service=web',
+        '--format',
+        '{{.Names}}',
+      ]),
+    ).toBe('');
+    const down = await compose('ports.yaml', ['down', '-v'], 120_000);
+    expect(down.code).toBe(0);
+  });
+});

@@ -46,26 +46,50 @@ export async function readImageReferences(store: ImageStore, digest: string, met
   }
 }
 
+/** The last change of each image's list in this process (store and digest): changes run one after another. */
+const changing = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `change` (a read of the list, then its write) after the ones this process started before it
+ * on the same image: two pulls of one digest under two tags in one endpoint must not both read the
+ * list before either writes it, or one reference is lost. Other processes are not covered (README,
+ * Limitations).
+ */
+function oneAtATime<T>(store: ImageStore, digest: string, change: () => Promise<T>): Promise<T> {
+  const key = `${store.description}\0${digest}`;
+  const result = (changing.get(key) ?? Promise.resolve()).catch(() => undefined).then(change);
+  const settled = result.catch(() => undefined);
+  changing.set(key, settled);
+  void settled.then(() => {
+    if (changing.get(key) === settled) changing.delete(key);
+  });
+  return result;
+}
+
 async function writeImageReferences(store: ImageStore, digest: string, references: readonly string[]): Promise<void> {
   const content = Buffer.from(`${JSON.stringify({ references }, null, 2)}\n`, 'utf8');
   await store.writeFile(referencesPath(digest), bufferSource(content));
 }
 
 /** Adds `reference` to the holders of the stored image (a second pull of its digest under another name). */
-export async function addImageReference(store: ImageStore, digest: string, metadataReference: string, reference: string): Promise<string[]> {
-  const held = await readImageReferences(store, digest, metadataReference);
-  if (held.some((r) => sameReference(r, reference))) return held;
-  const references = [...held, reference];
-  await writeImageReferences(store, digest, references);
-  return references;
+export function addImageReference(store: ImageStore, digest: string, metadataReference: string, reference: string): Promise<string[]> {
+  return oneAtATime(store, digest, async () => {
+    const held = await readImageReferences(store, digest, metadataReference);
+    if (held.some((r) => sameReference(r, reference))) return held;
+    const references = [...held, reference];
+    await writeImageReferences(store, digest, references);
+    return references;
+  });
 }
 
 /** Renames a holder (a reference edited into another name for the same digest). */
-export async function renameImageReference(store: ImageStore, digest: string, metadataReference: string, from: string, to: string): Promise<void> {
-  const held = await readImageReferences(store, digest, metadataReference);
-  if (held.some((r) => sameReference(r, to))) return;
-  const references = held.map((r) => (sameReference(r, from) ? to : r));
-  if (references.some((r, i) => r !== held[i])) await writeImageReferences(store, digest, references);
+export function renameImageReference(store: ImageStore, digest: string, metadataReference: string, from: string, to: string): Promise<void> {
+  return oneAtATime(store, digest, async () => {
+    const held = await readImageReferences(store, digest, metadataReference);
+    if (held.some((r) => sameReference(r, to))) return;
+    const references = held.map((r) => (sameReference(r, from) ? to : r));
+    if (references.some((r, i) => r !== held[i])) await writeImageReferences(store, digest, references);
+  });
 }
 
 /**
@@ -74,12 +98,14 @@ export async function renameImageReference(store: ImageStore, digest: string, me
  * hold the image, removes nothing and frees nothing: a disk left behind is better than one deleted
  * under another holder.
  */
-export async function removeImageReference(store: ImageStore, digest: string, metadataReference: string, reference: string): Promise<string[]> {
-  const held = await readImageReferences(store, digest, metadataReference);
-  if (held.length <= 1) return [];
-  const at = held.findIndex((r) => sameReference(r, reference));
-  if (at < 0) return held;
-  const remaining = held.filter((_, i) => i !== at);
-  await writeImageReferences(store, digest, remaining);
-  return remaining;
+export function removeImageReference(store: ImageStore, digest: string, metadataReference: string, reference: string): Promise<string[]> {
+  return oneAtATime(store, digest, async () => {
+    const held = await readImageReferences(store, digest, metadataReference);
+    if (held.length <= 1) return [];
+    const at = held.findIndex((r) => sameReference(r, reference));
+    if (at < 0) return held;
+    const remaining = held.filter((_, i) => i !== at);
+    await writeImageReferences(store, digest, remaining);
+    return remaining;
+  });
 }

@@ -29,6 +29,7 @@ describe('image delete with another reference of its digest in another state', (
     // One manifest under two tags: one digest.
     await registry().push(layout.dir, 'v1', 'test/shared:1.36');
     await registry().push(layout.dir, 'v1', 'test/shared:latest');
+    await registry().push(layout.dir, 'v1', 'test/shared:stable');
     vch = await applied(
       engine,
       await engine.plan('virtual_container_host', null, {
@@ -70,6 +71,19 @@ describe('image delete with another reference of its digest in another state', (
 
     await destroy(pinned);
     expect(await refreshed(pinned)).toBeNull();
+  });
+
+  it('GIVEN one digest pulled under three tags at once in one process (an endpoint) THEN the store records all three, and each destroy but the last keeps the disk', async () => {
+    const first = await imageOf(`${registry().host}/test/shared:1.36`);
+    // Two more names of the digest at once: each adds itself to the list the store keeps.
+    const [second, third] = await Promise.all([imageOf(`${registry().host}/test/shared:latest`), imageOf(`${registry().host}/test/shared:stable`)]);
+    const listed = await engine.forCommand().listIn('image', String(vch.id));
+    expect(listed.map((i) => [...(i.references as string[])].sort())).toEqual([[first.reference, second.reference, third.reference].sort()]);
+    await destroy(third);
+    await destroy(first);
+    expect(await refreshed(second)).toMatchObject({ id: second.id });
+    await destroy(second);
+    expect(await refreshed(second)).toBeNull();
   });
 
   it('GIVEN two states holding one digest by two tags WHEN the second is destroyed first THEN the first keeps the disk, and is then the last one to delete it', async () => {

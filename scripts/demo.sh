@@ -79,6 +79,7 @@ stop_demo() {
     fi
     rm -f "$endpoint_record"
   fi
+  rm -f "$DATA/endpoint/demo-vch"
   if [ -f "$REGISTRY_DIR/pid" ]; then
     pid="$(cat "$REGISTRY_DIR/pid")"
     if kill -0 "$pid" 2>/dev/null && grep -q docker-registry "/proc/$pid/cmdline" 2>/dev/null; then
@@ -131,11 +132,15 @@ fi
 # state holds, not by its name: another VCH in this simulator (examples/terraform's) has a web-1 too.
 step "The web container over HTTP (curl)"
 control="${VSPHERE_SERVER%/sdk}/vcsim-control/guests"
-web_vm="$(vic ls -f "$SPEC" --state "$STATE" --json | node -e '
+# The ids the state holds: web-1's MOID, and the VCH's pool (the endpoint below serves that one).
+state_ids="$(vic ls -f "$SPEC" --state "$STATE" --json | node -e '
   let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-    const r = JSON.parse(s).find((x) => x.kind === "container_vm" && x.name === "web-1");
-    process.stdout.write((r && r.id) || "");
+    const rows = JSON.parse(s);
+    const id = (kind, name) => (rows.find((x) => x.kind === kind && x.name === name) || {}).id || "-";
+    process.stdout.write(id("container_vm", "web-1") + " " + id("virtual_container_host", "vch-quickstart"));
   });')"
+web_vm="${state_ids% *}"
+vch_id="${state_ids#* }"
 page=""
 for _ in $(seq 1 180); do
   hostport="$(curl -fsSk --max-time 2 "$control" 2>/dev/null | WEB_VM="$web_vm" node -e '
@@ -189,16 +194,30 @@ ENDPOINT_DIR="$DATA/endpoint"
 endpoint_pid() {
   node -e 'try { const r = require(process.argv[1]); process.stdout.write(String(r.pid || "")); } catch {}' "$ENDPOINT_DIR/endpoint.json" 2>/dev/null || true
 }
+# An endpoint looks its VCH up once, when it starts: one started for a vch-quickstart destroyed since
+# (bin/vic destroy, then the demo again) would serve a pool that is gone. Restart it then.
 pid="$(endpoint_pid)"
+served="$(cat "$ENDPOINT_DIR/demo-vch" 2>/dev/null || true)"
 if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q endpoint "/proc/$pid/cmdline" 2>/dev/null; then
-  echo "endpoint already running (pid $pid)"
+  if [ "$served" = "$vch_id" ]; then
+    echo "endpoint already running (pid $pid)"
+  else
+    echo "endpoint (pid $pid) served an earlier vch-quickstart (${served:-unknown}); restarting it for $vch_id"
+    kill "$pid"
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    pid=""
+  fi
 else
+  pid=""
+fi
+if [ -z "$pid" ]; then
   [ -f "$ENDPOINT_DIR/server-cert.pem" ] || vic endpoint certs --dir "$ENDPOINT_DIR" >/dev/null
   rm -f "$ENDPOINT_DIR/endpoint.json"
   setsid "$ROOT/bin/vic" endpoint serve --dir "$ENDPOINT_DIR" --vch vch-quickstart --listen "127.0.0.1:${VIC_ENDPOINT_PORT:-2376}" \
     --insecure-registry "$REGISTRY_ADDR" >>"$ENDPOINT_DIR/endpoint.log" 2>&1 </dev/null &
   for _ in $(seq 1 60); do [ -f "$ENDPOINT_DIR/endpoint.json" ] && break; sleep 0.5; done
   [ -f "$ENDPOINT_DIR/endpoint.json" ] || { echo "the endpoint did not start; its log:" >&2; tail -n 20 "$ENDPOINT_DIR/endpoint.log" >&2; exit 1; }
+  echo "$vch_id" >"$ENDPOINT_DIR/demo-vch"
   echo "endpoint started (pid $(endpoint_pid)), log in $ENDPOINT_DIR/endpoint.log"
 fi
 echo "eval \"\$(bin/vic endpoint env --dir $ENDPOINT_DIR)\""

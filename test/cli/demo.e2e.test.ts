@@ -71,7 +71,7 @@ describe('npm run demo', () => {
     if (data) await rm(data, { recursive: true, force: true });
   }, 30_000);
 
-  it('GIVEN nothing running WHEN the demo runs twice, another VCH with a web-1 made in between, THEN the first creates 5 resources, shows hello-1 output and exit code and web-1 over HTTP, and the second reports no changes and reaches its own web-1', async () => {
+  it('GIVEN nothing running WHEN the demo runs twice, another VCH with a web-1 made in between, THEN the first creates 5 resources, shows hello-1 output and exit code and web-1 over HTTP, and the second reports no changes and reaches its own web-1; after vic destroy a third run serves the new VCH through the endpoint', async () => {
     const first = await demo([], env);
     if (first.code !== 0) throw new Error(`the first demo run failed (${first.code}):\n${first.stdout}\n${first.stderr}`);
     expect(first.stdout).toContain('Plan: 5 to add, 0 to change, 0 to destroy.');
@@ -125,5 +125,21 @@ describe('npm run demo', () => {
     // The ended run-once container is left as it is, its output still there.
     expect(second.stdout).toMatch(/\(vic logs hello-1\)\nhello from a container VM\n\n==>/);
     expect(second.stdout).toMatch(/^CONTAINER VM +hello-1 +vm-\d+ +poweredOff +exited \(0\) /m);
-  }, 420_000);
+
+    // The README's next steps: vic destroy, then the demo again. The VCH comes back as a new pool,
+    // and the endpoint, which looks its VCH up once at start, is started again for it.
+    const destroyed = await runProcess(
+      'bash',
+      ['-c', `eval "$("${VIC}" sim start)" >/dev/null && "${VIC}" destroy -f examples/quickstart/spec.yaml --state "${join(data, 'state.json')}" -y`],
+      env,
+      { cwd: ROOT, timeoutMs: 120_000 },
+    );
+    expect([destroyed.code, destroyed.stderr]).toEqual([0, '']);
+    const third = await demo([], env);
+    if (third.code !== 0) throw new Error(`the third demo run failed (${third.code}):\n${third.stdout}\n${third.stderr}`);
+    expect(third.stdout).toContain('Apply complete! Resources: 5 added, 0 changed, 0 destroyed.');
+    expect(third.stdout).toMatch(/endpoint \(pid \d+\) served an earlier vch-quickstart \(resgroup-\d+\); restarting it for resgroup-\d+\nendpoint started/);
+    expect(third.stdout).toMatch(/^web-1 +127\.0\.0\.1:5000\/vic-demo\/busybox:latest +Up .* tier=frontend$/m);
+    expect(third.stdout).toMatch(/container "hello-1" is managed by infrastructure as code/);
+  }, 540_000);
 });

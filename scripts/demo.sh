@@ -10,10 +10,12 @@
 #      QEMU), reaches web-1's HTTP server, lists the vSphere inventory with each container's process
 #      status and exit code, and says how to go on with Terraform and Pulumi.
 # Run it again: everything is reused and the plan says "No changes."
-# `npm run demo -- stop` stops the simulator and the registry this demo started.
+# `npm run demo -- stop` stops the simulator, the registry and the endpoint this demo started.
 #
-# Environment: XDG_DATA_HOME (where the simulator and the registry keep their state),
-# VIC_SIM_PORT (simulator port, default 8989; 0 = any free port), VIC_DEMO_STATE (state file).
+# Environment: XDG_DATA_HOME (where the simulator, the registry and the endpoint keep their state),
+# VIC_SIM_PORT (simulator port, default 8989; 0 = any free port), VIC_DEMO_STATE (state file),
+# VIC_MAX_GUESTS (QEMU guests at once, default 6), VIC_ENDPOINT_PORT (the Docker endpoint's port,
+# default 2376; 0 = any free port). The registry is always 127.0.0.1:5000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -77,6 +79,7 @@ stop_demo() {
     fi
     rm -f "$endpoint_record"
   fi
+  rm -f "$DATA/endpoint/demo-vch"
   if [ -f "$REGISTRY_DIR/pid" ]; then
     pid="$(cat "$REGISTRY_DIR/pid")"
     if kill -0 "$pid" 2>/dev/null && grep -q docker-registry "/proc/$pid/cmdline" 2>/dev/null; then
@@ -118,20 +121,31 @@ vic apply -f "$SPEC" --state "$STATE" --auto-approve
 # The simulator runs the container VMs in QEMU (docs/runner.md): hello-1 boots, prints one line
 # and exits, and its VM powers off. `vic logs --follow` ends when the VM is off. Under software
 # emulation a boot takes a few seconds of CPU; the wait is bounded.
+# --vch: another VCH in this simulator (examples/terraform's, say) may hold a hello-1 too.
 step "The output of a run-once container (vic logs hello-1)"
-if ! timeout 240 "$ROOT/bin/vic" logs --follow hello-1; then
+if ! timeout 240 "$ROOT/bin/vic" logs --follow --vch vch-quickstart hello-1; then
   echo "hello-1 has not finished yet (a slow boot?); try: bin/vic logs --follow hello-1"
 fi
 
 # web-1 serves HTTP; the simulator publishes the image's exposed port 80 on a free port of the
-# host (docs/runner.md) and says where in its control API.
+# host (docs/runner.md) and says where in its control API. The guest is picked by the MOID the
+# state holds, not by its name: another VCH in this simulator (examples/terraform's) has a web-1 too.
 step "The web container over HTTP (curl)"
 control="${VSPHERE_SERVER%/sdk}/vcsim-control/guests"
+# The ids the state holds: web-1's MOID, and the VCH's pool (the endpoint below serves that one).
+state_ids="$(vic ls -f "$SPEC" --state "$STATE" --json | node -e '
+  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+    const rows = JSON.parse(s);
+    const id = (kind, name) => (rows.find((x) => x.kind === kind && x.name === name) || {}).id || "-";
+    process.stdout.write(id("container_vm", "web-1") + " " + id("virtual_container_host", "vch-quickstart"));
+  });')"
+web_vm="${state_ids% *}"
+vch_id="${state_ids#* }"
 page=""
 for _ in $(seq 1 180); do
-  hostport="$(curl -fsSk --max-time 2 "$control" 2>/dev/null | node -e '
+  hostport="$(curl -fsSk --max-time 2 "$control" 2>/dev/null | WEB_VM="$web_vm" node -e '
     let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-      const g = (JSON.parse(s).guests || []).find((x) => x.name === "web-1");
+      const g = (JSON.parse(s).guests || []).find((x) => x.vm === process.env.WEB_VM);
       process.stdout.write((g && g.ports && g.ports["80/tcp"]) || "");
     });' || true)"
   [ -n "$hostport" ] && page="$(curl -fsS --max-time 2 "http://$hostport/" 2>/dev/null | head -n 1 || true)"
@@ -143,10 +157,10 @@ if [ -n "$page" ]; then
   echo "$page"
 else
   # Say why, from what the simulator knows: the guest's state and port, and its log lines.
-  echo "web-1 did not answer over HTTP within 3 minutes (a slow boot?); its port: curl -sk $control"
-  curl -fsSk --max-time 5 "$control" 2>/dev/null | node -e '
+  echo "web-1 ($web_vm) did not answer over HTTP within 3 minutes (a slow boot?); its port: curl -sk $control"
+  curl -fsSk --max-time 5 "$control" 2>/dev/null | WEB_VM="$web_vm" node -e '
     let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-      const g = (JSON.parse(s).guests || []).find((x) => x.name === "web-1");
+      const g = (JSON.parse(s).guests || []).find((x) => x.vm === process.env.WEB_VM);
       console.log("  the simulator says: " + (g ? JSON.stringify(g) : "web-1 is not running"));
     });' || true
   grep -E 'web-1|network ' "$DATA/sim/launcher.log" 2>/dev/null | tail -n 15 | sed 's/^/  /' || true
@@ -180,16 +194,30 @@ ENDPOINT_DIR="$DATA/endpoint"
 endpoint_pid() {
   node -e 'try { const r = require(process.argv[1]); process.stdout.write(String(r.pid || "")); } catch {}' "$ENDPOINT_DIR/endpoint.json" 2>/dev/null || true
 }
+# An endpoint looks its VCH up once, when it starts: one started for a vch-quickstart destroyed since
+# (bin/vic destroy, then the demo again) would serve a pool that is gone. Restart it then.
 pid="$(endpoint_pid)"
+served="$(cat "$ENDPOINT_DIR/demo-vch" 2>/dev/null || true)"
 if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q endpoint "/proc/$pid/cmdline" 2>/dev/null; then
-  echo "endpoint already running (pid $pid)"
+  if [ "$served" = "$vch_id" ]; then
+    echo "endpoint already running (pid $pid)"
+  else
+    echo "endpoint (pid $pid) served an earlier vch-quickstart (${served:-unknown}); restarting it for $vch_id"
+    kill "$pid"
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    pid=""
+  fi
 else
+  pid=""
+fi
+if [ -z "$pid" ]; then
   [ -f "$ENDPOINT_DIR/server-cert.pem" ] || vic endpoint certs --dir "$ENDPOINT_DIR" >/dev/null
   rm -f "$ENDPOINT_DIR/endpoint.json"
   setsid "$ROOT/bin/vic" endpoint serve --dir "$ENDPOINT_DIR" --vch vch-quickstart --listen "127.0.0.1:${VIC_ENDPOINT_PORT:-2376}" \
     --insecure-registry "$REGISTRY_ADDR" >>"$ENDPOINT_DIR/endpoint.log" 2>&1 </dev/null &
   for _ in $(seq 1 60); do [ -f "$ENDPOINT_DIR/endpoint.json" ] && break; sleep 0.5; done
   [ -f "$ENDPOINT_DIR/endpoint.json" ] || { echo "the endpoint did not start; its log:" >&2; tail -n 20 "$ENDPOINT_DIR/endpoint.log" >&2; exit 1; }
+  echo "$vch_id" >"$ENDPOINT_DIR/demo-vch"
   echo "endpoint started (pid $(endpoint_pid)), log in $ENDPOINT_DIR/endpoint.log"
 fi
 echo "eval \"\$(bin/vic endpoint env --dir $ENDPOINT_DIR)\""

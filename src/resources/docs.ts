@@ -104,7 +104,7 @@ export function providerPage(): string {
     HEADER,
     '# vic Provider',
     '',
-    'The `vic` provider (source `vic-iac/vic`) manages vSphere Integrated Containers: virtual container hosts, images and container VMs, each container a vSphere VM of its own.',
+    'The `vic` provider (source `vic-iac/vic`) manages vSphere Integrated Containers: virtual container hosts, images, volumes and container VMs, each container a vSphere VM of its own.',
     '',
     '```hcl',
     'terraform {',

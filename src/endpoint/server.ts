@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { HandedOn, type Engine, type ProgressEvent } from '../engine';
+import { HandedOn, VchGoneError, type Engine, type ProgressEvent } from '../engine';
 import { OutputLineReader, containerVm, formatImageReference, formatPath, parseImageReference, type Attrs, type OutputLine, type Problem } from '../resources';
 import {
   API_VERSION,
@@ -283,9 +283,36 @@ export class DockerEndpoint {
 
   /** The VCH's container VMs as vSphere has them now: one batched read of its pool. */
   private async containers(engine: Engine = this.command()): Promise<Attrs[]> {
-    const vms = await engine.listIn('container_vm', this.vch.id);
+    const vms = await engine.listIn('container_vm', this.vch.id).catch(async (err: unknown) => {
+      if (!(err instanceof VchGoneError) || err.vchId !== this.vch.id) throw err;
+      await this.followVch(err.vchId);
+      return engine.listIn('container_vm', this.vch.id);
+    });
     for (const vm of vms) this.remember(vm);
     return vms;
+  }
+
+  /**
+   * The VCH this endpoint serves was destroyed (its pool `goneId` is no more). Made again under the
+   * same name (a vic destroy and apply), it has a new pool: serve that one from now on. Gone for
+   * good, every request fails saying so, rather than listing nothing or naming an id to fix.
+   */
+  private async followVch(goneId: string): Promise<void> {
+    if (this.vch.id !== goneId) return;
+    const { hosts } = await this.options.engine.inventory();
+    const host = hosts.find((h) => h.marker.name === this.vch.name);
+    if (!host) {
+      throw new Error(
+        `the virtual container host "${this.vch.name}" (${goneId}) this endpoint serves no longer exists in vSphere: it was destroyed. ` +
+          `Make it again (vic apply, Terraform or Pulumi) and the endpoint serves the new one, or restart the endpoint with --vch <name> of another VCH.`,
+      );
+    }
+    this.log(`VCH "${this.vch.name}" was made again: serving ${host.id} (was ${goneId})`);
+    this.vchInfo = { id: host.id, name: host.marker.name, datacenter: host.marker.datacenter, bridgeNetwork: host.marker.bridge_network };
+    this.forgetLookups();
+    this.imageList = undefined;
+    this.known.clear();
+    this.lastState.clear();
   }
 
   /**
@@ -317,12 +344,28 @@ export class DockerEndpoint {
 
   /** The `request` listener of the http(s) server. */
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    this.route(req, res).catch((err: unknown) => {
-      const api = toApiError(err);
+    this.route(req, res).catch(async (err: unknown) => {
+      const api = toApiError(await this.whenVchGone(err));
       if (api.status >= 500) this.log(`${req.method} ${req.url}: ${api.message}`);
       sendError(res, api);
     });
   };
+
+  /**
+   * A request that failed because the VCH's pool is gone (a lookup named its id as not found): the
+   * endpoint follows the VCH if it was made again, and the user runs the command again; else the
+   * error says the VCH was destroyed. Any other error is the answer as it is.
+   */
+  private async whenVchGone(err: unknown): Promise<unknown> {
+    const id = this.vchInfo?.id;
+    if (!id || !(err instanceof Error) || !(err instanceof VchGoneError || err.message.includes(`virtual container host ${id} not found`))) return err;
+    try {
+      await this.followVch(id);
+    } catch (gone) {
+      return gone;
+    }
+    return new Error(`the virtual container host "${this.vch.name}" was made again (now ${this.vch.id}) while this request ran: run the command again`);
+  }
 
   /** The `upgrade` listener: attach is a hijacked connection. */
   readonly onUpgrade = (req: IncomingMessage, socket: Duplex): void => {

@@ -204,4 +204,4 @@ export interface Engine {
 }
 
 /** The one error type of engine and resources: problems with attribute paths (plan-time checks, refused applies). */
-export { ResourceError } from '../resources/errors';
+export { ResourceError, VchGoneError } from '../resources/errors';

@@ -40,7 +40,7 @@ import {
 import { currentCancellation } from '../vsphere/tasks';
 import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm, renameEntity } from '../vsphere/virtual-machine';
 import { containerVm, type ContainerVmAttrs } from './container-vm';
-import { ResourceError } from './errors';
+import { ResourceError, VchGoneError } from './errors';
 import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig } from './guest-config';
 import { plannedImageKey, storedImageKey } from './image.lifecycle';
 import { VOLATILE, handedRowKey, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
@@ -1325,6 +1325,8 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   // whose spec marker is damaged rather than fail on it.
   async listIn(ctx, vchId) {
     const pool = await takeSnapshot(ctx.client, [vchId]);
+    // A VCH destroyed (and perhaps made again under another id) is not one with no containers.
+    if (pool.missingPools.has(vchId)) throw new VchGoneError(vchId);
     return pool
       .vmsInPool(vchId)
       .filter((vm) => isOurs(vm, vchId))

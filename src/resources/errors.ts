@@ -10,3 +10,11 @@ export class ResourceError extends Error {
     this.name = 'ResourceError';
   }
 }
+
+/** The VCH a listing or lookup was asked about has no resource pool in vSphere any more (destroyed). */
+export class VchGoneError extends ResourceError {
+  constructor(readonly vchId: string) {
+    super(`virtual container host ${vchId} not found in vSphere: its resource pool is gone (the VCH was destroyed)`);
+    this.name = 'VchGoneError';
+  }
+}

@@ -175,7 +175,7 @@ The simulator and the registry keep running. In another shell:
   eval "\$(bin/vic sim start)"                          # VSPHERE_* settings for the simulator
   bin/vic plan    -f $SPEC     # no changes: vSphere matches the spec
   bin/vic ls      -f $SPEC     # what the spec's state holds, with power states
-  bin/vic logs --follow worker-1                      # a container's output as it comes (a date a minute)
+  bin/vic logs --follow --vch vch-quickstart worker-1 # a container's output as it comes (a date a minute)
   bin/vic destroy -f $SPEC     # remove it all again
 Terraform (docs/terraform.md):
   npm run install-provider && cd examples/terraform && terraform init

@@ -30,7 +30,11 @@ async function findContainer(engine: Engine, name: string, vch: string | undefin
   const vchName = new Map(hosts.map((h) => [h.id, h.marker.name]));
   const named = containerVms.filter((vm) => vm.name === name && (vch === undefined || vchName.get(String(vm.vch_id)) === vch || vm.vch_id === vch));
   if (named.length === 0) {
-    const known = containerVms.map((vm) => String(vm.name)).sort();
+    // Those of the VCH asked for, else every one with its VCH (names repeat across VCHs).
+    const known = containerVms
+      .filter((vm) => vch === undefined || vchName.get(String(vm.vch_id)) === vch || vm.vch_id === vch)
+      .map((vm) => (vch === undefined ? `${String(vm.name)} (${vchName.get(String(vm.vch_id)) ?? String(vm.vch_id)})` : String(vm.name)))
+      .sort();
     const where = vch === undefined ? '' : ` in VCH "${vch}"`;
     throw new CliError(
       `no container VM named "${name}"${where}; known: ${known.length > 0 ? known.join(', ') : 'none'} (vic ls --all lists them)`,

@@ -167,7 +167,7 @@ describe('the simulator runs container VMs in QEMU', () => {
       expect((await vic(['ls', '--all'])).stdout).toMatch(/^CONTAINER VM +once +vm-\d+ +poweredOff +exited \(1\) /m);
       const unknown = await vic(['logs', 'nobody']);
       expect(unknown.code).toBe(1);
-      expect(unknown.stderr).toContain('no container VM named "nobody"; known: once');
+      expect(unknown.stderr).toContain('no container VM named "nobody"; known: once (vch-run)');
 
       // The plan sees the VM stopped and powers it on again: the same overlay, so /data/mark is there.
       vm = await apply('container_vm', vm, { vch_id: vch.id, image_id: image.id, name: 'once', entrypoint: ['/bin/sh', '-c', script], memory_mb: 256 });

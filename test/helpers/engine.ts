@@ -50,6 +50,16 @@ export async function vchWithImage(engine: Engine, vchName: string, reference: s
   return { vch, img };
 }
 
+/** The MOIDs of the VMs, anywhere in vSphere, named `name` (or whose name it accepts): a look from outside. */
+export async function vmMoidsNamed(client: VimClient, name: string | ((name: string) => boolean)): Promise<string[]> {
+  const rows = await retrieveFromContainer<{ name: string }>(client, {
+    container: client.serviceContent.rootFolder,
+    select: [{ type: 'VirtualMachine', paths: ['name'] }],
+  });
+  const match = typeof name === 'string' ? (n: string) => n === name : name;
+  return rows.filter((r) => match(r.props.name)).map((r) => r.ref.value);
+}
+
 /**
  * Makes the VMs named `prefix…` older than a create's lease on the simulator's clock, as a user who
  * runs an apply again after a killed one finds them a while later: a pending one is then adopted at
@@ -57,11 +67,7 @@ export async function vchWithImage(engine: Engine, vchName: string, reference: s
  * their MOIDs.
  */
 export async function ageVmsNamed(sim: RunningSimulator, client: VimClient, prefix: string): Promise<string[]> {
-  const rows = await retrieveFromContainer<{ name: string }>(client, {
-    container: client.serviceContent.rootFolder,
-    select: [{ type: 'VirtualMachine', paths: ['name'] }],
-  });
-  const moids = rows.filter((r) => r.props.name.startsWith(prefix)).map((r) => r.ref.value);
+  const moids = await vmMoidsNamed(client, (name) => name.startsWith(prefix));
   for (const moid of moids) await sim.control.setCreateAge(moid, CREATE_LEASE_MS + 1_000);
   return moids;
 }

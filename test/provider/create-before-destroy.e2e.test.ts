@@ -8,6 +8,7 @@
  * once create_before_destroy is gone. The next plan refuses that in one error saying what to do.
  */
 import { readFileSync } from 'node:fs';
+import { vmMoidsNamed } from '../helpers/engine';
 import { dirname, join } from 'node:path';
 import { moRef, parseDatastorePath } from '../../src/vsphere';
 import { statDatastoreFile, uploadDatastoreFile } from '../../src/vsphere/datastore-http';
@@ -32,15 +33,7 @@ describe('terraform: create_before_destroy replacements under the same identity'
     ).resources
       .filter((r) => r.type === type)
       .flatMap((r) => r.instances.filter((i) => i.deposed !== undefined).map((i) => i.attributes.id));
-  const vmsNamed = async (name: string) =>
-    (
-      await retrieveFromContainer<{ name: string }>(bed.outside(), {
-        container: bed.outside().serviceContent.rootFolder,
-        select: [{ type: 'VirtualMachine', paths: ['name'] }],
-      })
-    )
-      .filter((r) => r.props.name === name)
-      .map((r) => r.ref.value);
+  const vmsNamed = (name: string) => vmMoidsNamed(bed.outside(), name);
   const expectConverged = async (vars: string[] = []) => {
     const again = await tf(['plan', '-detailed-exitcode', ...vars], [2]);
     expect(again.stdout).toContain('No changes. Your infrastructure matches the configuration.');

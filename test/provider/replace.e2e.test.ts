@@ -5,8 +5,8 @@
  * one, with the same VCH and name must still be refused at plan.
  */
 import { readFileSync } from 'node:fs';
+import { vmMoidsNamed } from '../helpers/engine';
 import { join } from 'node:path';
-import { retrieveFromContainer } from '../../src/vsphere/property-collector';
 import { Workspace } from './terraform-cli';
 import { useTerraformTestbed } from './testbed';
 
@@ -26,15 +26,7 @@ describe('terraform: tainted and replaced container VMs', () => {
     const state = JSON.parse(readFileSync(join(ws.dir, 'terraform.tfstate'), 'utf8')) as { resources: { name: string; instances: Instance[] }[] };
     return state.resources.find((r) => r.name === name)?.instances ?? [];
   };
-  const vmsNamed = async (name: string) =>
-    (
-      await retrieveFromContainer<{ name: string }>(bed.outside(), {
-        container: bed.outside().serviceContent.rootFolder,
-        select: [{ type: 'VirtualMachine', paths: ['name'] }],
-      })
-    )
-      .filter((r) => r.props.name === name)
-      .map((r) => r.ref.value);
+  const vmsNamed = (name: string) => vmMoidsNamed(bed.outside(), name);
   const expectConverged = async () => {
     const again = await tf(['plan', '-detailed-exitcode']);
     expect(again.code).toBe(0);

@@ -5,10 +5,10 @@
  * to be created.
  */
 import { join } from 'node:path';
-import { connectTestEngine } from '../helpers/engine';
+import { connectTestEngine, vmMoidsNamed } from '../helpers/engine';
 import { writeOciLayout } from '../helpers/oci-layout';
 import { moRef } from '../../src/vsphere';
-import { retrieveFromContainer, retrieveObject } from '../../src/vsphere/property-collector';
+import { retrieveObject } from '../../src/vsphere/property-collector';
 import type { Attrs } from '../../src/resources';
 import { extraConfigMap } from '../../src/resources/snapshot';
 import { Workspace, readState, stateAttributes, workspace } from './terraform-cli';
@@ -153,11 +153,7 @@ describe('terraform: moved tags, duplicate names, plan-time image errors', () =>
       .resources.filter((r) => r.name === 'late_twin')
       .flatMap((r) => r.instances);
     expect(twins).toHaveLength(1);
-    const rows = await retrieveFromContainer<{ name: string }>(bed.outside(), {
-      container: bed.outside().serviceContent.rootFolder,
-      select: [{ type: 'VirtualMachine', paths: ['name'] }],
-    });
-    expect(rows.filter((r) => r.props.name === 'late-twin').map((r) => r.ref.value)).toEqual([twins[0].attributes.moid]);
+    expect(await vmMoidsNamed(bed.outside(), 'late-twin')).toEqual([twins[0].attributes.moid]);
     const cleanup = await tf(['apply', '-auto-approve']);
     expect(cleanup.stdout).toContain('Apply complete! Resources: 0 added, 0 changed, 2 destroyed.');
   }, 300_000);

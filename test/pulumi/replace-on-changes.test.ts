@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalWorkspace, type Stack, type StepEventMetadata } from '@pulumi/pulumi/automation';
 import type { VimClient } from '../../src/vsphere';
-import { retrieveFromContainer } from '../../src/vsphere/property-collector';
-import { connectTestClient } from '../helpers/engine';
+import { connectTestClient, vmMoidsNamed } from '../helpers/engine';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
 import { connectionConfig, localBackend, preparePulumiProjects, simulatorPlacement } from './project';
@@ -25,13 +24,7 @@ describe('pulumi: the replaceOnChanges option on a property vic-iac updates in p
   let stack: Stack;
 
   /** The container VM "web-roc" as vSphere has it: one VM, its MOID. */
-  const webVms = async (): Promise<string[]> => {
-    const rows = await retrieveFromContainer<{ name: string }>(outside, {
-      container: outside.serviceContent.rootFolder,
-      select: [{ type: 'VirtualMachine', paths: ['name'] }],
-    });
-    return rows.filter((r) => r.props.name === 'web-roc').map((r) => r.ref.value);
-  };
+  const webVms = (): Promise<string[]> => vmMoidsNamed(outside, 'web-roc');
 
   /** `pulumi preview --diff`: its text and the step of the container VM (Pulumi's own diff metadata). */
   const previewDiff = async () => {

@@ -55,7 +55,7 @@ async function prepareExample(scratch: string): Promise<string> {
 }
 
 interface SynthesizedStack {
-  terraform: { required_providers: Record<string, { source: string }> };
+  terraform: { required_providers: Record<string, { source: string; version?: string }> };
   provider: Record<string, unknown>;
   resource: Record<string, Record<string, Record<string, unknown>>>;
   variable: Record<string, unknown>;
@@ -88,6 +88,9 @@ describe('examples/cdktf: synth, then terraform apply of the synthesized JSON', 
     stackDir = join(outdir, 'stacks', 'vic-example');
     const stack = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as SynthesizedStack;
     expect(stack.terraform.required_providers.vic.source).toBe('registry.terraform.io/vic-iac/vic');
+    // The cdktf CLI (`cdktf deploy`, `cdktf diff`) refuses a stack whose required_providers entry has no
+    // version ("required_providers.vic.version: Required"): the bindings pin this package's provider.
+    expect(stack.terraform.required_providers.vic.version).toBe((JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version);
     expect(Object.keys(stack.resource).sort()).toEqual(['vic_container_vm', 'vic_image', 'vic_virtual_container_host']);
     expect(stack.resource.vic_virtual_container_host.vch).toMatchObject({ name: 'vch-cdktf', compute: '/DC0/host/DC0_C0', memory_limit_mb: 4096 });
     expect(stack.resource.vic_image.app).toMatchObject({ vch_id: '${vic_virtual_container_host.vch.id}', reference: '${var.image}' });

@@ -34,7 +34,7 @@ for host in registry.terraform.io registry.opentofu.org; do
   launcher="$target/terraform-provider-vic_v$version"
   cat >"$launcher.tmp" <<SH
 #!/bin/sh
-# terraform-provider-vic $version, installed by vic-iac scripts/install-provider.sh
+# terraform-provider-vic $version, installed by vic-iac
 # Not \$(dirname ...): a command substitution forks a subshell and a process, a good share of a start.
 case "\$0" in */*) dir="\${0%/*}" ;; *) dir=. ;; esac
 exec "$node_bin" "\$dir/boot.js" "\$@"

@@ -362,6 +362,29 @@ export function buildProgram(exit: { code: number }): Command {
     });
 
   program
+    .command('provider')
+    .description('the Terraform provider this package ships')
+    .exitOverride()
+    .command('install')
+    .argument('[mirror]', 'a filesystem mirror directory (default ~/.terraform.d/plugins, which Terraform and OpenTofu read unasked)')
+    .description('put the provider into a filesystem mirror, for terraform init and cdktf deploy (docs/terraform.md)')
+    .exitOverride()
+    .action(async (mirror: string | undefined, _opts: unknown, cmd: Command) => {
+      const ctx = ctxOf(cmd);
+      const { installProvider, packageRootOf } = await import('./provider-install');
+      let targets: string[];
+      try {
+        targets = installProvider({ mirror, root: packageRootOf(__dirname), version: info.version });
+      } catch (err) {
+        throw new CliError(err instanceof Error ? err.message : String(err), EXIT.failure);
+      }
+      for (const t of targets) ctx.out(`installed vic-iac/vic ${info.version} into ${t}\n`);
+      ctx.out(
+        `terraform init now finds it (source = "vic-iac/vic", version = "${info.version}")${mirror ? `: name ${mirror} in a filesystem_mirror block of your CLI configuration` : ''}\n`,
+      );
+    });
+
+  program
     .command('version')
     .description('print the version of vic')
     .option('--json', 'machine-readable output on stdout')

@@ -39,6 +39,8 @@ describe('docs/cli.md', () => {
       'sim start',
       'sim status',
       'sim stop',
+      'provider',
+      'provider install',
       'version',
     ]);
   });

@@ -10,10 +10,11 @@
  *   - a CDKTF app using vic-iac/cdktf synthesizes.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { providerLauncher } from '../../src/cli/provider-install';
 import { findPeer } from '../../src/sim/peers';
 import { requireTerraform } from '../provider/terraform-cli';
 
@@ -227,6 +228,34 @@ describe('the npm package, packed and installed into a scratch project', () => {
       'vic_virtual_container_host',
       'vic_volume',
     ]);
+  });
+
+  test('WHEN the user runs `vic provider install` THEN terraform init installs vic-iac/vic from ~/.terraform.d/plugins, with the launcher the clone installs too', async () => {
+    const r = await ok('vic', ['provider', 'install'], { cwd: project, env: userEnv });
+    const version = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version as string;
+    const target = join(
+      userEnv.HOME as string,
+      '.terraform.d/plugins/registry.terraform.io/vic-iac/vic',
+      version,
+      `linux_${process.arch === 'x64' ? 'amd64' : process.arch}`,
+    );
+    expect(r.stdout).toContain(`installed vic-iac/vic ${version} into ${target}`);
+    // One launcher, whichever way it was installed (scripts/install-provider.sh writes the same).
+    expect(readFileSync(join(target, `terraform-provider-vic_v${version}`), 'utf8')).toBe(providerLauncher(version, process.execPath));
+    expect(readdirSync(target).sort()).toEqual(expect.arrayContaining(['boot.js', 'main.js', 'bootstrap.iso']));
+    const dir = join(project, 'tf-mirror');
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, 'main.tf'),
+      `terraform {\n  required_providers {\n    vic = { source = "vic-iac/vic", version = "${version}" }\n  }\n}\nprovider "vic" {}\n`,
+    );
+    const env = { ...userEnv, CHECKPOINT_DISABLE: '1' };
+    const init = await ok(requireTerraform(), ['init', '-input=false', '-no-color'], { cwd: dir, env });
+    expect(init.stdout).toContain(`Installed vic-iac/vic v${version}`);
+    const schema = JSON.parse((await ok(requireTerraform(), ['providers', 'schema', '-json'], { cwd: dir, env })).stdout) as {
+      provider_schemas: Record<string, { resource_schemas: Record<string, unknown> }>;
+    };
+    expect(Object.keys(schema.provider_schemas['registry.terraform.io/vic-iac/vic'].resource_schemas)).toContain('vic_container_vm');
   });
 
   describe('with the simulator `vic sim start` runs from the package', () => {

@@ -124,6 +124,8 @@ export class VsphereEngine implements Engine {
   private creates = 0;
   /** Deletes under way that no refused delete waits for yet (deleteAfterOthers). */
   private readonly deletesUnderWay = new Set<Promise<void>>();
+  /** How many deletes of this engine have ended (deleteAfterOthers). */
+  private deletesEnded = 0;
   /** When each memo of this command's own store was answered (LifecycleContext.planAnswer). */
   private readonly answeredAt = new Map<string, number>();
   /** When this engine last started or ended a change, and how many are under way. */
@@ -420,17 +422,26 @@ export class VsphereEngine implements Engine {
   private async deleteAfterOthers(remove: () => Promise<void>): Promise<void> {
     let settle = () => {};
     const mine = new Promise<void>((resolve) => (settle = resolve));
+    const othersBefore = this.deletesUnderWay.size;
+    const endedBefore = this.deletesEnded;
     this.deletesUnderWay.add(mine);
+    let left = false;
     const leave = () => {
+      if (left) return;
+      left = true;
       this.deletesUnderWay.delete(mine);
+      this.deletesEnded += 1;
       settle();
     };
     try {
       await remove();
     } catch (err) {
+      // Another delete that ran beside this one counts even when it ended before the refusal came
+      // back: this delete may have looked while that one's object still stood.
+      const othersRan = othersBefore > 0 || this.deletesEnded !== endedBefore;
       leave();
       const others = [...this.deletesUnderWay];
-      if (!(err instanceof ResourceError) || others.length === 0) throw err;
+      if (!(err instanceof ResourceError) || (others.length === 0 && !othersRan)) throw err;
       await Promise.all(others);
       await remove();
     } finally {

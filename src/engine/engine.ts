@@ -109,6 +109,9 @@ const PLAN_ANSWER_MS = 1_000;
 /** The VOLATILE memos a change was given, each with when it was answered. */
 type PlanAnswers = Map<string, { readonly answer: Promise<unknown>; readonly at: number }>;
 
+/** How long a refused delete waits for a delete that may hold its object to arrive (deleteAfterOthers). */
+const DELETE_GRACE_MS = 1000;
+
 export class VsphereEngine implements Engine {
   private readonly memos = new Map<string, Promise<unknown>>();
   /** Values a lookup handed to the change that follows (LifecycleContext.hand). */
@@ -440,9 +443,15 @@ export class VsphereEngine implements Engine {
       // back: this delete may have looked while that one's object still stood.
       const othersRan = othersBefore > 0 || this.deletesEnded !== endedBefore;
       leave();
-      const others = [...this.deletesUnderWay];
-      if (!(err instanceof ResourceError) || (others.length === 0 && !othersRan)) throw err;
-      await Promise.all(others);
+      if (!(err instanceof ResourceError)) throw err;
+      // Terraform sends the deletes it may run at once in no set order: the one of the object that
+      // holds this one (a deposed VM using this image) may be a moment behind.
+      if (this.deletesUnderWay.size === 0 && !othersRan) {
+        const endedNow = this.deletesEnded;
+        await new Promise((resolve) => setTimeout(resolve, DELETE_GRACE_MS));
+        if (this.deletesUnderWay.size === 0 && this.deletesEnded === endedNow) throw err;
+      }
+      await Promise.all([...this.deletesUnderWay]);
       await remove();
     } finally {
       leave();

@@ -22,14 +22,15 @@ import { SpecError } from './spec';
 import { StateFileError, defaultStatePath, readState } from './state-file';
 import { colorWanted, stylesFor } from './terminal';
 
-function packageInfo(): { name: string; version: string } {
+/** This package's name and version, and its root (the directory of its package.json). */
+function packageInfo(): { name: string; version: string; root: string } {
   let dir = __dirname;
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
-    if (parent === dir) return { name: 'vic-iac', version: 'unknown' };
+    if (parent === dir) return { name: 'vic-iac', version: 'unknown', root: __dirname };
     dir = parent;
   }
-  return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; version: string };
+  return { ...(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; version: string }), root: dir };
 }
 
 function makeContext(color: boolean): CliContext {
@@ -371,10 +372,10 @@ export function buildProgram(exit: { code: number }): Command {
     .exitOverride()
     .action(async (mirror: string | undefined, _opts: unknown, cmd: Command) => {
       const ctx = ctxOf(cmd);
-      const { installProvider, packageRootOf } = await import('./provider-install');
+      const { installProvider } = await import('./provider-install');
       let targets: string[];
       try {
-        targets = installProvider({ mirror, root: packageRootOf(__dirname), version: info.version });
+        targets = installProvider({ mirror, root: info.root, version: info.version });
       } catch (err) {
         throw new CliError(err instanceof Error ? err.message : String(err), EXIT.failure);
       }

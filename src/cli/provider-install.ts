@@ -8,7 +8,7 @@
  */
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** The registries' host names a bare `source = "vic-iac/vic"` means: Terraform's, then OpenTofu's. */
 const HOSTS = ['registry.terraform.io', 'registry.opentofu.org'];
@@ -72,15 +72,4 @@ export function installProvider(options: ProviderInstallOptions): string[] {
     targets.push(target);
   }
   return targets;
-}
-
-/** The package root above `from` (this file, in src/cli or dist/src/cli). */
-export function packageRootOf(from: string): string {
-  let dir = from;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) return from;
-    dir = parent;
-  }
-  return dir;
 }

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { HandedOn, VchGoneError, type Engine, type ProgressEvent } from '../engine';
-import { OutputLineReader, containerVm, formatImageReference, formatPath, parseImageReference, type Attrs, type OutputLine, type Problem } from '../resources';
+import { OutputLineReader, canonicalReference, containerVm, formatPath, parseImageReference, type Attrs, type OutputLine, type Problem } from '../resources';
 import {
   API_VERSION,
   ApiError,
@@ -1587,14 +1587,6 @@ function tagsOf(image: Attrs): string[] {
 /** `repository@digest` once per repository that names the image. */
 function repoDigestsOf(image: Attrs): string[] {
   return [...new Set(tagsOf(image).map((t) => `${repositoryOf(t)}@${String(image.id)}`))];
-}
-
-function canonicalReference(text: string): string | undefined {
-  try {
-    return formatImageReference(parseImageReference(text));
-  } catch {
-    return undefined;
-  }
 }
 
 /** The repository of a reference, as docker shows it (`127.0.0.1:5000/app`, `busybox`). */

@@ -12,7 +12,7 @@
  * complete (metadata.json does): losing it makes the image one holder's again, as before.
  */
 import { bufferSource, imageLayout, type ImageStore } from './image-store';
-import { formatImageReference, parseImageReference } from './reference';
+import { canonicalReference } from './reference';
 
 const MAX_REFERENCES_BYTES = 256 * 1024;
 
@@ -22,14 +22,7 @@ function referencesPath(digest: string): string {
 
 /** One spelling per reference (`busybox:1` and `docker.io/library/busybox:1` are one). */
 export function sameReference(a: string, b: string): boolean {
-  const canonical = (text: string) => {
-    try {
-      return formatImageReference(parseImageReference(text));
-    } catch {
-      return text;
-    }
-  };
-  return canonical(a) === canonical(b);
+  return (canonicalReference(a) ?? a) === (canonicalReference(b) ?? b);
 }
 
 /** The references that hold the image: the file's, or the one its metadata names. */

@@ -102,3 +102,12 @@ export function digestHex(digest: string): string {
 export function isDigest(text: string): boolean {
   return DIGEST.test(text);
 }
+
+/** One spelling of a reference (`busybox:1` and `docker.io/library/busybox:1` are one); undefined when it does not parse. */
+export function canonicalReference(text: string): string | undefined {
+  try {
+    return formatImageReference(parseImageReference(text));
+  } catch {
+    return undefined;
+  }
+}

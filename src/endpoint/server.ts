@@ -178,6 +178,13 @@ export class DockerEndpoint {
   private readonly autoRemove = new Set<string>();
   /** Who waits for the next look, whether its client left (then it needs none), and the container it waits on. */
   private readonly waiters = new Map<(vms: readonly Attrs[]) => void, { readonly gone: () => boolean; readonly id: string }>();
+  /**
+   * Attached output streams, each with what it does with a look: read the console file once more,
+   * and whether its container ended. A look runs these before it tells anyone the container ended
+   * (die, wait), as dockerd drains a container's streams before it reports the exit: docker compose
+   * stops reading an attach at the `die`, and would lose the last lines.
+   */
+  private readonly outputStreams = new Set<{ readonly id: string; readonly onLook: (vms: readonly Attrs[]) => Promise<void> }>();
   private polling = false;
   /** A look asked for by a change (a stop, a kill), for its `die` event, whoever waits. */
   private lookWanted = false;
@@ -806,6 +813,7 @@ export class DockerEndpoint {
     }
     if (!now) now = await this.changeContainer(engine, vm, { power_state: 'stopped' });
     this.lastState.set(containerId(vm), dockerState(now));
+    await this.settleOutput([now]);
     await this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
     await this.emitContainer('stop', now);
     res.writeHead(204);
@@ -843,6 +851,7 @@ export class DockerEndpoint {
     }
     const now = await this.changeContainer(engine, vm, { power_state: 'stopped' });
     this.lastState.set(containerId(vm), dockerState(now));
+    await this.settleOutput([now]);
     await this.emitContainer('kill', now, { signal: 'SIGKILL' });
     await this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
     res.writeHead(204);
@@ -855,6 +864,7 @@ export class DockerEndpoint {
     let vm = await this.findContainer(ref, engine);
     if (dockerState(vm) === 'running') {
       vm = await this.changeContainer(engine, vm, { power_state: 'stopped' });
+      await this.settleOutput([vm]);
       await this.emitContainer('die', vm, { exitCode: String(exitCodeOf(vm)) });
     }
     const now = await this.changeContainer(engine, vm, { power_state: 'running' });
@@ -1013,10 +1023,14 @@ export class DockerEndpoint {
         this.polling = false;
         return;
       }
+      // Who waits now: each is handed this look, which reads its container. One who comes while it
+      // reads waits for the next one (this look may not have read its container).
+      const waiting = [...this.waiters];
       try {
         const vms = await this.look(wanted);
+        await this.settleOutput(vms, new Set(waiting.map(([, { id }]) => id)));
         this.observe(vms);
-        for (const w of [...this.waiters.keys()]) w(vms);
+        for (const [w] of waiting) if (this.waiters.has(w)) w(vms);
         await this.removeExited(vms);
       } catch (err) {
         this.log(`watching containers: ${(err as Error).message}`);
@@ -1190,22 +1204,62 @@ export class DockerEndpoint {
       return;
     }
     let seenRunning = dockerState(vm) === 'running';
-    const readMore = async () => {
-      const more = await engine.readContainerConsole(this.vch.datacenter, vmPath, offset);
-      offset = Math.max(offset, more.size);
-      o.next(reader.push(more.data.toString('utf8')));
+    // A container that started and ended between two looks was never seen running: its newer end tells it.
+    const firstFinish = vm.finished_at;
+    let reading: Promise<void> = Promise.resolve();
+    let failed: Error | undefined;
+    let ended = false;
+    // One read at a time, each from where the last one stopped.
+    const readMore = () =>
+      (reading = reading.then(async () => {
+        const more = await engine.readContainerConsole(this.vch.datacenter, vmPath, offset);
+        offset = Math.max(offset, more.size);
+        if (!o.gone()) o.next(reader.push(more.data.toString('utf8')));
+      }));
+    const stream = {
+      id,
+      onLook: async (vms: readonly Attrs[]) => {
+        if (o.gone() || ended || failed) return;
+        // Asked first whether it still runs, then read: output written before it stopped is not missed.
+        const now = vms.find((v) => containerId(v) === id);
+        const running = now !== undefined && dockerState(now) === 'running';
+        if (running) seenRunning = true;
+        const endedAgain = now !== undefined && !running && now.finished_at != null && now.finished_at !== firstFinish;
+        try {
+          await readMore();
+        } catch (err) {
+          failed = err as Error;
+        }
+        if (!running && (seenRunning || endedAgain || !o.untilExit || now === undefined)) ended = true;
+      },
     };
-    for (;;) {
-      // Asked first whether it still runs, then read: output written before it stopped is not missed.
-      const vms = await this.nextLook(id, o.gone);
-      if (o.gone() || this.closed) return;
-      const now = vms.find((v) => containerId(v) === id);
-      const running = now !== undefined && dockerState(now) === 'running';
-      if (running) seenRunning = true;
-      await readMore();
-      if (!running && (seenRunning || !o.untilExit || now === undefined)) break;
+    this.outputStreams.add(stream);
+    try {
+      for (;;) {
+        // The look runs stream.onLook before it hands its containers to the waiters.
+        await this.nextLook(id, o.gone);
+        if (o.gone() || this.closed) return;
+        await reading.catch(() => undefined);
+        if (failed) throw failed;
+        if (ended) break;
+      }
+    } finally {
+      this.outputStreams.delete(stream);
     }
     o.next(reader.end());
+  }
+
+  /**
+   * The attached streams' reads for a look, before anyone is told what it found, so a container's
+   * last lines go out before its end is told. Bounded (as dockerd's drain is): a slow datastore
+   * read does not hold back every other waiter; the stream's own loop still waits for it.
+   */
+  private async settleOutput(vms: readonly Attrs[], ids: ReadonlySet<string> = new Set(vms.map(containerId))): Promise<void> {
+    const reads = [...this.outputStreams].filter((s) => ids.has(s.id)).map((s) => s.onLook(vms));
+    if (reads.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(reads), new Promise((r) => (timer = setTimeout(r, OUTPUT_DRAIN_MS)))]);
+    clearTimeout(timer);
   }
 
   /** The containers of the next look the shared poll takes, `id` among them unless it is gone (none when the client left first). */
@@ -1507,6 +1561,8 @@ const ZERO = '0001-01-01T00:00:00Z';
  * (the CLI sends the three requests one after the other).
  */
 const JUST_CREATED_MS = 5_000;
+/** How long a look waits for the attached streams' last reads before it tells a container's end (dockerd waits 2 s too). */
+const OUTPUT_DRAIN_MS = 2_000;
 
 /** EndpointOptions.keptLookupsMs's default. */
 const KEPT_LOOKUPS_MS = 60_000;

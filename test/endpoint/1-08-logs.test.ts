@@ -1,5 +1,6 @@
 /** VIC Group1 1-08 logs, from a guest that really ran: --tail, --timestamps, --since, stdout and stderr apart, and -f ending with the container. */
-import { useDockerBed } from './docker-env';
+import { spawn } from 'node:child_process';
+import { dockerCli, useDockerBed } from './docker-env';
 
 const BOOT_MS = 240_000;
 
@@ -38,6 +39,40 @@ describe('1-08 docker logs', () => {
       const f = await bed().docker(['logs', '-f', 'logs-f'], { timeoutMs: BOOT_MS });
       expect([f.code, f.stdout, f.stderr]).toEqual([0, 'first\nsecond\n', '']);
       expect((await bed().docker(['inspect', '--format', '{{.State.Status}}', 'logs-f'])).stdout).toBe('exited\n');
+    },
+    BOOT_MS,
+  );
+
+  test(
+    'GIVEN console reads that take 1.5 s WHEN docker start -a runs a short container THEN its last line reaches the attached client before the die event (docker compose stops reading at the die)',
+    async () => {
+      await bed().dockerOk(['create', '--name', 'last-words', bed().image, 'sh', '-c', 'echo last words']);
+      let dieAt: number | undefined;
+      const events = spawn(dockerCli(), ['events', '--filter', 'container=last-words', '--filter', 'event=die', '--format', '{{.Action}}'], { env: bed().env });
+      events.stdout.on('data', (d: Buffer) => {
+        if (dieAt === undefined && d.toString('utf8').includes('die')) dieAt = Date.now();
+      });
+      // Every datastore read (the console file's) answers a second late: before, the die went out
+      // while the last read was still under way.
+      await bed().sim.control.addFault({ method: 'HTTP GET', kind: 'delay', delayMs: 1500, times: -1 });
+      let out = '';
+      let outAt: number | undefined;
+      try {
+        const start = spawn(dockerCli(), ['start', '-a', 'last-words'], { env: bed().env });
+        start.stdout.on('data', (d: Buffer) => {
+          out += d.toString('utf8');
+          if (outAt === undefined && out.includes('last words')) outAt = Date.now();
+        });
+        const code = await new Promise<number | null>((resolve) => start.on('close', resolve));
+        expect({ code, out }).toEqual({ code: 0, out: 'last words\n' });
+        for (let i = 0; i < 100 && dieAt === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        events.kill();
+        await bed().sim.control.clearFaults();
+      }
+      expect(dieAt).toBeDefined();
+      // Two clients, two processes: a few milliseconds either way are the pipes', a second is the bug.
+      expect(outAt! - dieAt!).toBeLessThan(300);
     },
     BOOT_MS,
   );

@@ -128,6 +128,25 @@ export class DatastoreImageStore implements ImageStore {
     }
   }
 
+  async createDirectory(path: string): Promise<boolean> {
+    // Without createParentDirectories: with it, MakeDirectory of an existing directory succeeds.
+    const once = () => makeDirectory(this.options.client, this.locate(path), this.options.datacenter.ref, false);
+    try {
+      try {
+        await once();
+      } catch (err) {
+        // The parent is missing: made, then the directory again (one round trip more, only then).
+        if (!isNotFound(err) || !path.includes('/')) throw err;
+        await this.makeDirectory(path.slice(0, path.lastIndexOf('/')));
+        await once();
+      }
+      return true;
+    } catch (err) {
+      if (isFileAlreadyExists(err)) return false;
+      throw this.failure('create directory', path, err);
+    }
+  }
+
   async writeFile(path: string, source: UploadSource, options: { onBytes?: (bytes: number) => void; signal?: AbortSignal } = {}): Promise<void> {
     options.signal?.throwIfAborted();
     let current: { body: ReturnType<UploadSource['open']>; counted: Transform } | undefined;

@@ -7,14 +7,34 @@
  *   <store>/images/<hex>/references.json   { "references": [...] }, written once a second
  *                                           reference holds the image, kept while one is left
  *
+ *   <store>/images/<hex>.lock/               held while one process reads and writes the list,
+ *                                           or deletes the image (made by one creator only)
+ *
  * Without the file the image has one holder, whatever reference its metadata names: the stores
  * that existed before the file, and every image pulled once. The file is never what marks an image
  * complete (metadata.json does): losing it makes the image one holder's again, as before.
+ *
+ * Every change of the list, and the delete of the image by its last holder, runs under the lock, in
+ * this process and across processes (two endpoints, an endpoint and a `terraform apply`): a pull of
+ * a second tag never reads the list while another process writes it, nor adds its name to an image
+ * that another process is deleting.
  */
 import { bufferSource, imageLayout, type ImageStore } from './image-store';
 import { canonicalReference } from './reference';
 
 const MAX_REFERENCES_BYTES = 256 * 1024;
+/** How often a change waiting for another process's lock looks again. */
+const LOCK_POLL_MS = 200;
+/**
+ * A lock seen held this long by one waiter is a dead process's (a change holds it for a few round
+ * trips): the waiter breaks it. `VIC_IMAGE_LOCK_STALE_MS` shortens it for the tests.
+ */
+const LOCK_STALE_MS = 30_000;
+
+function lockStaleMs(): number {
+  const set = Number(process.env.VIC_IMAGE_LOCK_STALE_MS);
+  return Number.isInteger(set) && set > 0 ? set : LOCK_STALE_MS;
+}
 
 function referencesPath(digest: string): string {
   return `${imageLayout(digest).directory}/references.json`;
@@ -42,15 +62,19 @@ export async function readImageReferences(store: ImageStore, digest: string, met
 /** The last change of each image's list in this process (store and digest): changes run one after another. */
 const changing = new Map<string, Promise<unknown>>();
 
+function lockPath(digest: string): string {
+  return `${imageLayout(digest).directory}.lock`;
+}
+
 /**
  * Runs `change` (a read of the list, then its write) after the ones this process started before it
- * on the same image: two pulls of one digest under two tags in one endpoint must not both read the
- * list before either writes it, or one reference is lost. Other processes are not covered (README,
- * Limitations).
+ * on the same image, and under the image's lock on the datastore, which other processes take too:
+ * two pulls of one digest under two tags must not both read the list before either writes it, or
+ * one reference is lost.
  */
 function oneAtATime<T>(store: ImageStore, digest: string, change: () => Promise<T>): Promise<T> {
   const key = `${store.description}\0${digest}`;
-  const result = (changing.get(key) ?? Promise.resolve()).catch(() => undefined).then(change);
+  const result = (changing.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => underLock(store, digest, change));
   const settled = result.catch(() => undefined);
   changing.set(key, settled);
   void settled.then(() => {
@@ -59,14 +83,39 @@ function oneAtATime<T>(store: ImageStore, digest: string, change: () => Promise<
   return result;
 }
 
+async function underLock<T>(store: ImageStore, digest: string, change: () => Promise<T>): Promise<T> {
+  const path = lockPath(digest);
+  let heldSince: number | undefined;
+  while (!(await store.createDirectory(path))) {
+    heldSince ??= Date.now();
+    // Held for longer than any change takes: its process died between taking and dropping it.
+    if (Date.now() - heldSince >= lockStaleMs()) {
+      await store.deleteDirectory(path);
+      heldSince = undefined;
+      continue;
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+  }
+  try {
+    return await change();
+  } finally {
+    await store.deleteDirectory(path);
+  }
+}
+
 async function writeImageReferences(store: ImageStore, digest: string, references: readonly string[]): Promise<void> {
   const content = Buffer.from(`${JSON.stringify({ references }, null, 2)}\n`, 'utf8');
   await store.writeFile(referencesPath(digest), bufferSource(content));
 }
 
-/** Adds `reference` to the holders of the stored image (a second pull of its digest under another name). */
-export function addImageReference(store: ImageStore, digest: string, metadataReference: string, reference: string): Promise<string[]> {
+/**
+ * Adds `reference` to the holders of the stored image (a second pull of its digest under another
+ * name): the references that hold it then, or undefined when the image is no longer complete (its
+ * last holder's destroy deleted it meanwhile: the caller pulls it again).
+ */
+export function addImageReference(store: ImageStore, digest: string, metadataReference: string, reference: string): Promise<string[] | undefined> {
   return oneAtATime(store, digest, async () => {
+    if ((await store.size(imageLayout(digest).metadata)) === undefined) return undefined;
     const held = await readImageReferences(store, digest, metadataReference);
     if (held.some((r) => sameReference(r, reference))) return held;
     const references = [...held, reference];
@@ -87,14 +136,24 @@ export function renameImageReference(store: ImageStore, digest: string, metadata
 
 /**
  * Takes `reference` off the holders of the image: the references that still hold it once it is
- * gone (empty when the image is free to delete). A reference the list does not name, while others
- * hold the image, removes nothing and frees nothing: a disk left behind is better than one deleted
- * under another holder.
+ * gone (empty when the image is free to delete: then `whenLast` runs, under the lock, and deletes
+ * it, so that no other process adds a holder meanwhile). A reference the list does not name, while
+ * others hold the image, removes nothing and frees nothing: a disk left behind is better than one
+ * deleted under another holder.
  */
-export function removeImageReference(store: ImageStore, digest: string, metadataReference: string, reference: string): Promise<string[]> {
+export function removeImageReference(
+  store: ImageStore,
+  digest: string,
+  metadataReference: string,
+  reference: string,
+  whenLast: () => Promise<void> = async () => undefined,
+): Promise<string[]> {
   return oneAtATime(store, digest, async () => {
     const held = await readImageReferences(store, digest, metadataReference);
-    if (held.length <= 1) return [];
+    if (held.length <= 1) {
+      await whenLast();
+      return [];
+    }
     const at = held.findIndex((r) => sameReference(r, reference));
     if (at < 0) return held;
     const remaining = held.filter((_, i) => i !== at);

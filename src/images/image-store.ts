@@ -43,6 +43,11 @@ export interface ImageStore {
   /** Creates a directory and its parents; no error when it exists. */
   makeDirectory(path: string): Promise<void>;
   /**
+   * Creates a directory (and its parents): false when the directory exists already. Of processes
+   * that create one path at once, exactly one gets true, which makes it a lock.
+   */
+  createDirectory(path: string): Promise<boolean>;
+  /**
    * Streams a file in (replacing any previous one). `onBytes` counts what was sent; a retry of a
    * failed transfer first takes back (a negative count) what the failed attempt had sent.
    */
@@ -188,6 +193,18 @@ export class LocalDirectoryImageStore implements ImageStore {
 
   async makeDirectory(path: string): Promise<void> {
     await mkdir(this.locate(path), { recursive: true });
+  }
+
+  async createDirectory(path: string): Promise<boolean> {
+    const target = this.locate(path);
+    await mkdir(dirname(target), { recursive: true });
+    try {
+      await mkdir(target);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw new ImageStoreError(`cannot create directory ${target}: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   async writeFile(path: string, source: UploadSource, options: { onBytes?: (bytes: number) => void; signal?: AbortSignal } = {}): Promise<void> {

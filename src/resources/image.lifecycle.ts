@@ -260,17 +260,23 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
   async create(ctx, config) {
     const marker = await markerOf(ctx, config.vch_id);
     const store = imageStoreOf(ctx.client, marker);
-    const info = await buildImage(
-      {
-        ...access(config),
-        sizeMb: config.size_mb ?? undefined,
-        signal: ctx.signal,
-        onProgress: (e) => ctx.progress(e.phase, e.current, e.total, e.detail),
-      },
-      store,
-    );
+    const build = () =>
+      buildImage(
+        {
+          ...access(config),
+          sizeMb: config.size_mb ?? undefined,
+          signal: ctx.signal,
+          onProgress: (e) => ctx.progress(e.phase, e.current, e.total, e.detail),
+        },
+        store,
+      );
+    let info = await build();
     // The store had this digest already, under another reference maybe: that one keeps holding it.
-    if (info.reused) await addImageReference(store, info.digest, info.reference, config.reference);
+    // Its last holder's destroy may have deleted it since (another process): then it is pulled again.
+    if (info.reused && !(await addImageReference(store, info.digest, info.reference, config.reference))) {
+      info = await build();
+      if (info.reused) await addImageReference(store, info.digest, info.reference, config.reference);
+    }
     return stateOf(info, config);
   },
 
@@ -303,15 +309,19 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     // Another reference of the same digest (another stack's image, a docker pull of another tag)
     // still holds the disk: only this reference goes, whoever uses the disk.
     const stored = await readStoredImage(store, String(prior.id));
-    if (stored && (await removeImageReference(store, stored.digest, stored.reference, prior.reference)).length > 0) return;
-    // Who uses the image comes from vSphere: the VMs in the pool that name it.
-    const users = snap.vmsInPool(vchId).filter((vm) => vm.extraConfig.get('vic.image') === prior.id);
-    if (users.length > 0) {
-      throw new ResourceError(
-        `image ${String(prior.id)} is in use by ${users.length} container VM(s): ${users.map((v) => `${v.name} (${v.moid})`).join(', ')}. Delete or replace them first (ResourceInUse).`,
-      );
-    }
-    await deleteStoredImage(store, String(prior.id));
+    const deleteIfUnused = async () => {
+      // Who uses the image comes from vSphere: the VMs in the pool that name it.
+      const users = snap.vmsInPool(vchId).filter((vm) => vm.extraConfig.get('vic.image') === prior.id);
+      if (users.length > 0) {
+        throw new ResourceError(
+          `image ${String(prior.id)} is in use by ${users.length} container VM(s): ${users.map((v) => `${v.name} (${v.moid})`).join(', ')}. Delete or replace them first (ResourceInUse).`,
+        );
+      }
+      await deleteStoredImage(store, String(prior.id));
+    };
+    // The last holder deletes it under the image's lock: no other process adds a holder meanwhile.
+    if (stored) await removeImageReference(store, stored.digest, stored.reference, prior.reference, deleteIfUnused);
+    else await deleteIfUnused();
   },
 
   async importState(ctx, id) {

@@ -1,0 +1,96 @@
+/**
+ * The references list of a stored image is changed under a lock on the datastore that every process
+ * takes: processes that add names of one digest at once (two endpoints, an endpoint and a
+ * `terraform apply`) lose none of them, a dead process's lock is broken, and a name added after the
+ * last holder deleted the image says so (its pull uploads the image again).
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DatastoreImageStore, deleteStoredImage, imageLayout } from '../../src/images';
+import { bufferSource } from '../../src/images/image-store';
+import { addImageReference, readImageReferences, removeImageReference } from '../../src/images/image-references';
+import { Inventory, VimClient, type ManagedObjectReference } from '../../src/vsphere';
+import { useSimulator } from '../helpers/vcsim';
+
+const run = promisify(execFile);
+const REPO = join(__dirname, '..', '..');
+const DS = 'LocalDS_0';
+const DIGEST = `sha256:${'ab'.repeat(32)}`;
+const FIRST = 'registry.example/app:1';
+
+describe('GIVEN a stored image on a simulated datastore', () => {
+  const sim = useSimulator();
+  let client: VimClient;
+  let datacenter: { ref: ManagedObjectReference; path: string };
+  const storeAt = (path: string) => new DatastoreImageStore({ client, datacenter, datastore: DS, path });
+  const storeImage = async (path: string) => {
+    await storeAt(path).writeFile(imageLayout(DIGEST).metadata, bufferSource(Buffer.from('{}\n')));
+    return storeAt(path);
+  };
+
+  beforeAll(async () => {
+    client = await VimClient.connect({ url: sim().url, username: sim().username, password: sim().password, thumbprint: sim().thumbprint });
+    const dc = await new Inventory(client).datacenter();
+    datacenter = { ref: dc.ref, path: dc.name };
+  });
+  afterAll(async () => {
+    await client?.close();
+  });
+
+  test('GIVEN six processes WHEN each adds its own reference of the digest at the same moment THEN the list holds all six and the first', async () => {
+    const store = await storeImage('refs-many');
+    const at = Date.now() + 3000;
+    // Each child is its own process, with its own session: nothing shared but the datastore.
+    const child = (reference: string) => `
+      const { DatastoreImageStore } = require('./src/images');
+      const { addImageReference } = require('./src/images/image-references');
+      const { Inventory, VimClient } = require('./src/vsphere');
+      (async () => {
+        const client = await VimClient.connect(${JSON.stringify({ url: sim().url, username: sim().username, password: sim().password, thumbprint: sim().thumbprint })});
+        const dc = await new Inventory(client).datacenter();
+        const store = new DatastoreImageStore({ client, datacenter: { ref: dc.ref, path: dc.name }, datastore: ${JSON.stringify(DS)}, path: 'refs-many' });
+        await new Promise((r) => setTimeout(r, ${at} - Date.now()));
+        await addImageReference(store, ${JSON.stringify(DIGEST)}, ${JSON.stringify(FIRST)}, ${JSON.stringify(reference)});
+        await client.close();
+      })().catch((err) => { console.error(err); process.exit(1); });`;
+    const names = [1, 2, 3, 4, 5, 6].map((i) => `registry.example/app:tag${i}`);
+    await Promise.all(names.map((n) => run(process.execPath, ['--import', 'tsx', '-e', child(n)], { cwd: REPO })));
+    const held = await readImageReferences(store, DIGEST, FIRST);
+    expect([...held].sort()).toEqual([FIRST, ...names].sort());
+    // Every change let go of the lock.
+    expect(await store.size(`${imageLayout(DIGEST).directory}.lock`)).toBeUndefined();
+  }, 120_000);
+
+  test('GIVEN a lock left by a dead process WHEN a reference is added THEN the lock is broken once stale and the reference is added', async () => {
+    const store = await storeImage('refs-stale');
+    expect(await store.createDirectory(`${imageLayout(DIGEST).directory}.lock`)).toBe(true);
+    process.env.VIC_IMAGE_LOCK_STALE_MS = '1500';
+    try {
+      const began = Date.now();
+      expect(await addImageReference(store, DIGEST, FIRST, 'registry.example/app:2')).toEqual([FIRST, 'registry.example/app:2']);
+      // It waited for the lock first: a live holder's change would have ended meanwhile.
+      expect(Date.now() - began).toBeGreaterThanOrEqual(1500);
+    } finally {
+      delete process.env.VIC_IMAGE_LOCK_STALE_MS;
+    }
+  });
+
+  test('GIVEN the last holder deleted the image WHEN another pull adds its reference THEN it is told the image is gone, and writes nothing', async () => {
+    const store = await storeImage('refs-gone');
+    expect(await removeImageReference(store, DIGEST, FIRST, FIRST, () => deleteStoredImage(store, DIGEST))).toEqual([]);
+    expect(await addImageReference(store, DIGEST, FIRST, 'registry.example/app:2')).toBeUndefined();
+    expect(await store.size(`${imageLayout(DIGEST).directory}/references.json`)).toBeUndefined();
+  });
+
+  test('GIVEN two holders WHEN one is removed THEN the image stays, and whenLast runs only with the last', async () => {
+    const store = await storeImage('refs-two');
+    await addImageReference(store, DIGEST, FIRST, 'registry.example/app:2');
+    let deleted = 0;
+    const last = async () => void deleted++;
+    expect(await removeImageReference(store, DIGEST, FIRST, FIRST, last)).toEqual(['registry.example/app:2']);
+    expect(deleted).toBe(0);
+    expect(await removeImageReference(store, DIGEST, FIRST, 'registry.example/app:2', last)).toEqual([]);
+    expect(deleted).toBe(1);
+  });
+});

@@ -340,6 +340,12 @@ function processState(vm: VmRow): Attrs {
   };
 }
 
+/** Whether the guest ever reported the container's process (running or ended): not when it never booted far enough. */
+function processReported(vm: VmRow): boolean {
+  const reported = vm.extraConfig.get(STATUS_KEYS.status);
+  return reported === 'running' || reported === 'exited';
+}
+
 /**
  * With must_run false, a container whose process ended by itself (the VM powered off after it) has
  * done what "running" asked: neither drift nor a reason to power it on again.
@@ -706,11 +712,19 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
     });
   }
   const powered = keepEnded ? undefined : await setPower(client, ref, config.power_state, powerState);
+  let extraConfig = vm.extraConfig;
+  if (powered === 'poweredOff' && !processReported(vm)) {
+    // Powered off before its process reported (the guest still booting): the process was killed
+    // as a running one is, so it reads as docker's Exited (137), not as never started.
+    const ended = { [STATUS_KEYS.status]: 'exited', [STATUS_KEYS.exitCode]: '137', [STATUS_KEYS.finishedAt]: new Date().toISOString() };
+    await reconfigureVm(client, ref, { extraConfig: ended });
+    extraConfig = new Map([...vm.extraConfig, ...Object.entries(ended)]);
+  }
   if (powered && !hardware && !labelsChanged && !mustRunChanged) {
     // Only the power changed, by a task that succeeded: the VM is the row just read, powered as
     // asked (what the guest reports next, the next read shows).
     return stateOfVm(
-      { ...vm, powerState: powered, ...(powered === 'poweredOn' ? {} : { ipAddresses: [] }) },
+      { ...vm, extraConfig, powerState: powered, ...(powered === 'poweredOn' ? {} : { ipAddresses: [] }) },
       { secrets: { known: config }, asked: config.power_state },
     );
   }

@@ -44,4 +44,22 @@ describe('1-07 docker stop', () => {
     },
     BOOT_MS * 2,
   );
+
+  test(
+    'GIVEN a container still booting WHEN docker stop runs THEN it reads Exited (137), as a killed process does, not Created; docker start runs it again',
+    async () => {
+      await bed().dockerOk(['run', '-d', '--name', 'stop-early', bed().image, 'sh', '-c', 'echo up; sleep 600']);
+      // At once: the guest takes seconds to boot, so its process has not reported yet.
+      const vm = (await bed().engine.listIn('container_vm', String(bed().vch.id))).find((v) => v.name === 'stop-early');
+      expect(vm).toMatchObject({ power_state: 'running', status: 'created' });
+      expect(await bed().dockerOk(['stop', '-t', '0', 'stop-early'])).toBe('stop-early');
+      expect(await bed().dockerOk(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'stop-early'])).toBe('exited 137');
+      expect(await bed().dockerOk(['ps', '-a', '--filter', 'name=stop-early', '--format', '{{.Status}}'])).toMatch(/^Exited \(137\) /);
+      expect(await bed().dockerOk(['start', 'stop-early'])).toBe('stop-early');
+      await waitUntilProcessRuns(bed(), 'stop-early');
+      expect(await bed().dockerOk(['inspect', '--format', '{{.State.Status}}', 'stop-early'])).toBe('running');
+      expect(await bed().dockerOk(['rm', '-f', 'stop-early'])).toBe('stop-early');
+    },
+    BOOT_MS,
+  );
 });

@@ -275,7 +275,9 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     // Its last holder's destroy may have deleted it since (another process): then it is pulled again.
     if (info.reused && !(await addImageReference(store, info.digest, info.reference, config.reference))) {
       info = await build();
-      if (info.reused) await addImageReference(store, info.digest, info.reference, config.reference);
+      if (info.reused && !(await addImageReference(store, info.digest, info.reference, config.reference))) {
+        throw new ResourceError(`image ${info.digest} was deleted again by another process while this pull added ${config.reference} to it; apply again`);
+      }
     }
     return stateOf(info, config);
   },

@@ -174,9 +174,12 @@ func orDefault(s, d string) string {
 func chooseAccel(want, qemu string) (string, string, error) {
 	switch want {
 	case "", "auto":
-		tcg, tcgErr := probeAccel(qemu, "tcg", probeTimeout)
 		kvm, kvmWhy := probeKVM(qemu)
-		accel, why := decideAuto(tcg, tcgErr, kvm, kvmWhy)
+		if kvmWhy != "" {
+			return "tcg", "KVM not usable: " + kvmWhy, nil
+		}
+		tcg, tcgErr := probeAccel(qemu, "tcg", probeTimeout)
+		accel, why := decideAuto(tcg, tcgErr, kvm)
 		return accel, why, nil
 	case "tcg":
 		return "tcg", "asked for", nil
@@ -189,12 +192,10 @@ func chooseAccel(want, qemu string) (string, string, error) {
 	return "", "", fmt.Errorf("accelerator %q: use auto, kvm or tcg", want)
 }
 
-// decideAuto picks from the probes' figures: KVM when its probe ran, unless it took over three times
-// TCG's and over kvmFastEnough. It says why, for the runner's first log line.
-func decideAuto(tcg time.Duration, tcgErr error, kvm time.Duration, kvmWhy string) (string, string) {
+// decideAuto picks from the figures of probes that both ran (TCG's may have failed): KVM, unless it
+// took over three times TCG's and over kvmFastEnough. It says why, for the runner's first log line.
+func decideAuto(tcg time.Duration, tcgErr error, kvm time.Duration) (string, string) {
 	switch {
-	case kvmWhy != "":
-		return "tcg", "KVM not usable: " + kvmWhy
 	case tcgErr == nil && kvm > 3*tcg && kvm > kvmFastEnough:
 		return "tcg", fmt.Sprintf("KVM slower than emulation here: a probe guest took %s under KVM, %s under TCG", kvm.Round(time.Millisecond), tcg.Round(time.Millisecond))
 	}

@@ -1,5 +1,5 @@
 /** Runs bin/vic as a child process, as a user would, and collects what it printed. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +81,23 @@ export function runProcess(command: string, args: readonly string[], env: NodeJS
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/**
+ * `vic endpoint serve --vch <vch> --listen 127.0.0.1:0 [extra]` in the background, once it says it
+ * serves: the process (the caller kills it) and what it printed so far.
+ */
+export async function serveEndpointProcess(
+  vch: string,
+  env: NodeJS.ProcessEnv,
+  extra: readonly string[] = [],
+): Promise<{ child: ChildProcess; output: string }> {
+  const child = spawn(VIC, ['endpoint', 'serve', '--vch', vch, '--listen', '127.0.0.1:0', ...extra], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString('utf8')));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString('utf8')));
+  for (let i = 0; i < 120 && !/Docker endpoint for VCH/.test(output); i++) await new Promise((r) => setTimeout(r, 250));
+  return { child, output };
 }
 
 /**

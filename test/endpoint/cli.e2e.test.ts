@@ -6,7 +6,7 @@
  * and its clients use, unless --force; an endpoint that stops takes its record with it, a second one
  * from the same directory is refused, and `env` never points docker at an endpoint that is not running.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { connectEngine, type Engine } from '../../src/engine';
 import { settingsFor, vsphereEnv } from '../helpers/engine';
 import { useSimulator } from '../helpers/vcsim';
-import { VIC, cleanEnv, runProcess, runVic } from '../cli/run-vic';
+import { VIC, cleanEnv, runProcess, runVic, serveEndpointProcess } from '../cli/run-vic';
 
 describe('vic endpoint certs, serve and env', () => {
   const sim = useSimulator();
@@ -41,12 +41,8 @@ describe('vic endpoint certs, serve and env', () => {
 
   /** `vic endpoint serve` in the background, once it says it serves (mutual TLS, a free port). */
   async function serve(): Promise<ChildProcess> {
-    const child = spawn(VIC, ['endpoint', 'serve', '--vch', 'vch-cli', '--listen', '127.0.0.1:0'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
-    child.stderr?.on('data', (d: Buffer) => (out += d.toString('utf8')));
-    for (let i = 0; i < 120 && !/Docker endpoint for VCH/.test(out); i++) await new Promise((r) => setTimeout(r, 250));
-    expect(out).toMatch(/Docker endpoint for VCH "vch-cli" on https:\/\/127\.0\.0\.1:\d+ \(mutual TLS\)/);
+    const { child, output } = await serveEndpointProcess('vch-cli', env());
+    expect(output).toMatch(/Docker endpoint for VCH "vch-cli" on https:\/\/127\.0\.0\.1:\d+ \(mutual TLS\)/);
     return child;
   }
 

@@ -4,7 +4,7 @@
  * lock, so every tag is kept, and `docker rmi` of each through either endpoint leaves the disk until
  * the last one.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { settingsFor, vsphereEnv } from '../helpers/engine';
 import { writeOciLayout } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
-import { VIC, cleanEnv, runProcess, runVic } from '../cli/run-vic';
+import { VIC, cleanEnv, runProcess, runVic, serveEndpointProcess } from '../cli/run-vic';
 import { busyboxImage } from './docker-env';
 
 const TAGS = ['t1', 't2', 't3', 't4', 't5', 't6'];
@@ -40,16 +40,9 @@ describe('two vic endpoint processes pulling tags of one digest at once', () => 
     for (const user of ['a', 'b']) {
       const env = cleanEnv({ ...vsphereEnv(sim()), XDG_DATA_HOME: join(scratch, user), HOME: join(scratch, user) });
       expect((await runVic(['endpoint', 'certs', '--host', '127.0.0.1'], env)).code).toBe(0);
-      const child = spawn(VIC, ['endpoint', 'serve', '--vch', 'vch-two', '--listen', '127.0.0.1:0', '--insecure-registry', registry().host], {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const { child, output } = await serveEndpointProcess('vch-two', env, ['--insecure-registry', registry().host]);
       served.push(child);
-      let out = '';
-      child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
-      child.stderr?.on('data', (d: Buffer) => (out += d.toString('utf8')));
-      for (let i = 0; i < 120 && !/Docker endpoint for VCH/.test(out); i++) await new Promise((r) => setTimeout(r, 250));
-      expect(out).toMatch(/Docker endpoint for VCH "vch-two" on https:\/\/127\.0\.0\.1:\d+/);
+      expect(output).toMatch(/Docker endpoint for VCH "vch-two" on https:\/\/127\.0\.0\.1:\d+/);
       const shell = await runProcess('bash', ['-c', `"${VIC}" endpoint env`], env);
       const vars = Object.fromEntries([...shell.stdout.matchAll(/^export (\w+)=(?:'([^']*)'|(\S*))$/gm)].map((m) => [m[1], m[2] ?? m[3]]));
       expect(vars).toMatchObject({ DOCKER_HOST: expect.stringMatching(/^tcp:\/\/127\.0\.0\.1:\d+$/), DOCKER_TLS_VERIFY: '1' });

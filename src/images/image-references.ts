@@ -45,17 +45,28 @@ export function sameReference(a: string, b: string): boolean {
   return (canonicalReference(a) ?? a) === (canonicalReference(b) ?? b);
 }
 
-/** The references that hold the image: the file's, or the one its metadata names. */
+/** How often, and how far apart, a list that does not parse is read again: another process may be writing it. */
+const TORN_READS = 5;
+const TORN_READ_MS = 100;
+
+/**
+ * The references that hold the image: the file's, or the one its metadata names. Readers take no
+ * lock, and a datastore file being written reads empty or cut short meanwhile: a list that does not
+ * parse is read again a few times before it counts as unreadable.
+ */
 export async function readImageReferences(store: ImageStore, digest: string, metadataReference: string): Promise<string[]> {
-  const raw = await store.readFile(referencesPath(digest), MAX_REFERENCES_BYTES);
-  if (!raw) return [metadataReference];
-  try {
-    const parsed = JSON.parse(raw.toString('utf8')) as { references?: unknown };
-    const list = Array.isArray(parsed.references) ? parsed.references.filter((r): r is string => typeof r === 'string' && r !== '') : [];
-    // An unreadable list still says that more than one reference held the image: never fewer than two.
-    return list.length > 0 ? list : [metadataReference, metadataReference];
-  } catch {
-    return [metadataReference, metadataReference];
+  for (let attempt = 1; ; attempt++) {
+    const raw = await store.readFile(referencesPath(digest), MAX_REFERENCES_BYTES);
+    if (!raw) return [metadataReference];
+    try {
+      const parsed = JSON.parse(raw.toString('utf8')) as { references?: unknown };
+      const list = Array.isArray(parsed.references) ? parsed.references.filter((r): r is string => typeof r === 'string' && r !== '') : [];
+      // An unreadable list still says that more than one reference held the image: never fewer than two.
+      return list.length > 0 ? list : [metadataReference, metadataReference];
+    } catch {
+      if (attempt >= TORN_READS) return [metadataReference, metadataReference];
+      await new Promise((resolve) => setTimeout(resolve, TORN_READ_MS));
+    }
   }
 }
 

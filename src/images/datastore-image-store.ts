@@ -5,10 +5,14 @@
  */
 import { Transform } from 'node:stream';
 import {
+  asArray,
   copyVirtualDisk,
   datastorePath,
   deleteDatastoreFile,
   downloadDatastoreFile,
+  listDatastoreDirectory,
+  retrieveObject,
+  retrieveObjects,
   isFileAlreadyExists,
   isNotFound,
   makeDirectory,
@@ -73,6 +77,8 @@ const CONVERSION_REFUSALS = new Set(['NotImplemented', 'NotSupported', 'InvalidD
 
 export class DatastoreImageStore implements ImageStore {
   private readonly base: string;
+  /** The datastore's MOID, looked up once (only the datastore browser needs it). */
+  private datastoreRef?: Promise<ManagedObjectReference>;
 
   constructor(private readonly options: DatastoreImageStoreOptions) {
     this.base = options.path.replace(/^\/+|\/+$/g, '');
@@ -145,6 +151,41 @@ export class DatastoreImageStore implements ImageStore {
       if (isFileAlreadyExists(err)) return false;
       throw this.failure('create directory', path, err);
     }
+  }
+
+  /**
+   * The directory's time of last change as the datastore browser lists it (the host's clock),
+   * against the server's clock now (ServiceInstance.CurrentTime), never the local one.
+   */
+  async directoryAge(path: string): Promise<number | undefined> {
+    const full = this.inside(path).replace(/\/+$/, '');
+    const at = full.lastIndexOf('/');
+    const [parent, base] = [at < 0 ? '' : full.slice(0, at), full.slice(at + 1)];
+    try {
+      const [entries, now] = await Promise.all([
+        this.datastore().then((ds) =>
+          listDatastoreDirectory(this.options.client, ds, datastorePath(this.options.datastore, parent), base.replace(/[*?[\]]/g, '?'), { modification: true }),
+        ),
+        this.options.client.serverTime(),
+      ]);
+      const modified = entries?.find((e) => e.folder && e.name === base)?.modified;
+      return modified ? Math.max(0, now.getTime() - modified.getTime()) : undefined;
+    } catch (err) {
+      throw this.failure('list', path, err);
+    }
+  }
+
+  private datastore(): Promise<ManagedObjectReference> {
+    this.datastoreRef ??= (async () => {
+      const { client, datacenter, datastore } = this.options;
+      const { datastore: refs } = await retrieveObject<{ datastore?: ManagedObjectReference[] }>(client, datacenter.ref, ['datastore']);
+      const rows = await retrieveObjects<{ name: string }>(client, asArray(refs), ['name']);
+      const found = rows.find((r) => r.props.name === datastore);
+      if (!found) throw new ImageStoreError(`datastore "${datastore}" is not in datacenter ${datacenter.path}`);
+      return found.ref;
+    })();
+    this.datastoreRef.catch(() => (this.datastoreRef = undefined));
+    return this.datastoreRef;
   }
 
   async writeFile(path: string, source: UploadSource, options: { onBytes?: (bytes: number) => void; signal?: AbortSignal } = {}): Promise<void> {

@@ -26,8 +26,11 @@ const MAX_REFERENCES_BYTES = 256 * 1024;
 /** How often a change waiting for another process's lock looks again. */
 const LOCK_POLL_MS = 200;
 /**
- * A lock seen held this long by one waiter is a dead process's (a change holds it for a few round
- * trips): the waiter breaks it. `VIC_IMAGE_LOCK_STALE_MS` shortens it for the tests.
+ * A lock this old is a dead process's (a change holds it for a few round trips): it is broken. Its
+ * age is the store's (the datastore's time of the lock directory against the server's clock), so a
+ * waiter never takes a lock another waiter has just broken and taken for one that has waited out
+ * its time, and a lock left long ago is broken at once. `VIC_IMAGE_LOCK_STALE_MS` shortens it for
+ * the tests.
  */
 const LOCK_STALE_MS = 30_000;
 
@@ -96,14 +99,20 @@ function oneAtATime<T>(store: ImageStore, digest: string, change: () => Promise<
 
 async function underLock<T>(store: ImageStore, digest: string, change: () => Promise<T>): Promise<T> {
   const path = lockPath(digest);
-  let heldSince: number | undefined;
+  const stale = lockStaleMs();
+  // When the lock seen held may be stale at the earliest, if it is the same lock all along: its age is
+  // asked then (and at first sight), not at every look.
+  let lookAgeAt = 0;
   while (!(await store.createDirectory(path))) {
-    heldSince ??= Date.now();
-    // Held for longer than any change takes: its process died between taking and dropping it.
-    if (Date.now() - heldSince >= lockStaleMs()) {
-      await store.deleteDirectory(path);
-      heldSince = undefined;
-      continue;
+    if (Date.now() >= lookAgeAt) {
+      const age = await store.directoryAge(path);
+      if (age === undefined) continue; // let go of meanwhile
+      // Held for longer than any change takes: its process died between taking and dropping it.
+      if (age >= stale) {
+        await store.deleteDirectory(path);
+        continue;
+      }
+      lookAgeAt = Date.now() + (stale - age);
     }
     await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
   }

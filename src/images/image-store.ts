@@ -48,6 +48,11 @@ export interface ImageStore {
    */
   createDirectory(path: string): Promise<boolean>;
   /**
+   * How long ago (milliseconds, on the store's own clock) the directory was made or last changed,
+   * or undefined when it does not exist: how old a lock is, whichever process took it.
+   */
+  directoryAge(path: string): Promise<number | undefined>;
+  /**
    * Streams a file in (replacing any previous one). `onBytes` counts what was sent; a retry of a
    * failed transfer first takes back (a negative count) what the failed attempt had sent.
    */
@@ -204,6 +209,16 @@ export class LocalDirectoryImageStore implements ImageStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw new ImageStoreError(`cannot create directory ${target}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async directoryAge(path: string): Promise<number | undefined> {
+    try {
+      const info = await stat(this.locate(path));
+      return info.isDirectory() ? Math.max(0, Date.now() - info.mtimeMs) : undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new ImageStoreError(`cannot stat ${this.locate(path)}: ${(err as Error).message}`, { cause: err });
     }
   }
 

@@ -13,27 +13,37 @@ import { asArray, type ManagedObjectReference } from './xml';
 export interface DatastoreEntry {
   readonly name: string;
   readonly folder: boolean;
+  /** When it was last changed, on the host's clock: only when asked for (`modification`). */
+  readonly modified?: Date;
 }
 
-/** The entries of a datastore directory (`[ds] a/b`) whose names match `pattern` (a glob), or undefined when it does not exist. */
+/**
+ * The entries of a datastore directory (`[ds] a/b`) whose names match `pattern` (a glob), or
+ * undefined when it does not exist; with `modification`, each entry's time of last change.
+ */
 export async function listDatastoreDirectory(
   client: VimClient,
   datastore: ManagedObjectReference,
   dsPath: string,
   pattern = '*',
+  options: { modification?: boolean } = {},
 ): Promise<DatastoreEntry[] | undefined> {
   const { browser } = await retrieveObject<{ browser: ManagedObjectReference }>(client, datastore, ['browser']);
-  let result: { file?: Array<{ $type?: string; path?: string }> } | undefined;
+  let result: { file?: Array<{ $type?: string; path?: string; modification?: string }> } | undefined;
   try {
     result = await runTask(client, 'SearchDatastore_Task', browser, {
       datastorePath: dsPath,
-      searchSpec: { details: { fileType: true, fileSize: false, modification: false, fileOwner: false }, matchPattern: [pattern] },
+      searchSpec: { details: { fileType: true, fileSize: false, modification: options.modification === true, fileOwner: false }, matchPattern: [pattern] },
     });
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
   }
-  return asArray(result?.file).map((f) => ({ name: String(f.path ?? ''), folder: f.$type === 'FolderFileInfo' }));
+  return asArray(result?.file).map((f) => ({
+    name: String(f.path ?? ''),
+    folder: f.$type === 'FolderFileInfo',
+    ...(f.modification ? { modified: new Date(String(f.modification)) } : {}),
+  }));
 }
 
 /** Whether `[ds] a/b` is an existing directory (looked up in its parent's listing). */

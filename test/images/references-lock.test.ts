@@ -76,6 +76,50 @@ describe('GIVEN a stored image on a simulated datastore', () => {
     }
   });
 
+  test('GIVEN a lock left long ago WHEN a reference is added THEN the lock is broken at once, by its age on the datastore', async () => {
+    const store = await storeImage('refs-old');
+    const lock = `${imageLayout(DIGEST).directory}.lock`;
+    expect(await store.createDirectory(lock)).toBe(true);
+    process.env.VIC_IMAGE_LOCK_STALE_MS = '2000';
+    try {
+      await new Promise((r) => setTimeout(r, 2200));
+      expect(await store.directoryAge(lock)).toBeGreaterThanOrEqual(2000);
+      const began = Date.now();
+      expect(await addImageReference(store, DIGEST, FIRST, 'registry.example/app:2')).toEqual([FIRST, 'registry.example/app:2']);
+      // Not another 2 s of waiting: the lock's age says it is a dead process's.
+      expect(Date.now() - began).toBeLessThan(1500);
+      expect(await store.directoryAge(lock)).toBeUndefined();
+    } finally {
+      delete process.env.VIC_IMAGE_LOCK_STALE_MS;
+    }
+  });
+
+  test('GIVEN a waiter WHEN the lock it waits on is let go and taken again by another process between its looks THEN it waits for that holder, however long it has waited', async () => {
+    const store = await storeImage('refs-retaken');
+    const lock = `${imageLayout(DIGEST).directory}.lock`;
+    expect(await store.createDirectory(lock)).toBe(true);
+    process.env.VIC_IMAGE_LOCK_STALE_MS = '2000';
+    try {
+      const began = Date.now();
+      const added = addImageReference(store, DIGEST, FIRST, 'registry.example/app:2').then((refs) => ({ refs, at: Date.now() - began }));
+      // At 1.2 s the first holder lets go and another takes the lock at once (within one of the
+      // waiter's looks); the new holder keeps it until 3 s (1.8 s: not stale), past the waiter's own
+      // 2 s of waiting.
+      await new Promise((r) => setTimeout(r, 1200));
+      await store.deleteDirectory(lock);
+      expect(await store.createDirectory(lock)).toBe(true);
+      await new Promise((r) => setTimeout(r, 3000 - (Date.now() - began)));
+      const released = Date.now() - began;
+      await store.deleteDirectory(lock);
+      const { refs, at } = await added;
+      expect(refs).toEqual([FIRST, 'registry.example/app:2']);
+      // Not taken from the live holder at 2 s (what a waiter that counted its own wait did).
+      expect(at).toBeGreaterThanOrEqual(released);
+    } finally {
+      delete process.env.VIC_IMAGE_LOCK_STALE_MS;
+    }
+  }, 30_000);
+
   test('GIVEN the last holder deleted the image WHEN another pull adds its reference THEN it is told the image is gone, and writes nothing', async () => {
     const store = await storeImage('refs-gone');
     expect(await removeImageReference(store, DIGEST, FIRST, FIRST, () => deleteStoredImage(store, DIGEST))).toEqual([]);

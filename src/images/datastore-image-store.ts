@@ -3,6 +3,7 @@
  * (`/folder`, streamed, with the session cookie), directories and deletes through FileManager.
  * All vSphere calls are the vsphere client's; this class only maps store paths to datastore paths.
  */
+import { randomBytes } from 'node:crypto';
 import { Transform } from 'node:stream';
 import {
   asArray,
@@ -11,6 +12,7 @@ import {
   deleteDatastoreFile,
   downloadDatastoreFile,
   listDatastoreDirectory,
+  moveDatastoreFile,
   retrieveObject,
   retrieveObjects,
   isFileAlreadyExists,
@@ -24,7 +26,7 @@ import {
   VimFault,
 } from '../vsphere';
 import { ImageStoreError } from './errors';
-import { imageLayout, type ImageStore, type UploadSource } from './image-store';
+import { bufferSource, imageLayout, type ImageStore, type UploadSource } from './image-store';
 import { isDigest } from './reference';
 
 export interface DatastoreImageStoreOptions {
@@ -250,6 +252,18 @@ export class DatastoreImageStore implements ImageStore {
         return { refused: `${err.faultName}${why}` };
       }
       throw this.failure('conversion of the sparse upload', descriptor, err, 'into');
+    }
+  }
+
+  async replaceFile(path: string, content: Buffer): Promise<void> {
+    // A name of its own per write: two writers never share the file beside.
+    const beside = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    await this.writeFile(beside, bufferSource(content));
+    try {
+      await moveDatastoreFile(this.options.client, this.locate(beside), this.locate(path), this.options.datacenter.ref, true);
+    } catch (err) {
+      await this.delete(beside).catch(() => undefined);
+      throw this.failure('replace', path, err);
     }
   }
 

@@ -19,7 +19,7 @@
  * a second tag never reads the list while another process writes it, nor adds its name to an image
  * that another process is deleting.
  */
-import { bufferSource, imageLayout, type ImageStore } from './image-store';
+import { imageLayout, type ImageStore } from './image-store';
 import { canonicalReference } from './reference';
 
 const MAX_REFERENCES_BYTES = 256 * 1024;
@@ -48,14 +48,17 @@ export function sameReference(a: string, b: string): boolean {
   return (canonicalReference(a) ?? a) === (canonicalReference(b) ?? b);
 }
 
-/** How often, and how far apart, a list that does not parse is read again: another process may be writing it. */
+/**
+ * How often, and how far apart, a list that does not parse is read again: a release before this one
+ * wrote the list in place, and a file being written reads empty or cut short meanwhile.
+ */
 const TORN_READS = 5;
 const TORN_READ_MS = 100;
 
 /**
  * The references that hold the image: the file's, or the one its metadata names. Readers take no
- * lock, and a datastore file being written reads empty or cut short meanwhile: a list that does not
- * parse is read again a few times before it counts as unreadable.
+ * lock: the list is replaced whole (`writeImageReferences`), and one that still does not parse (an
+ * older writer's, in place) is read again a few times before it counts as unreadable.
  */
 export async function readImageReferences(store: ImageStore, digest: string, metadataReference: string): Promise<string[]> {
   for (let attempt = 1; ; attempt++) {
@@ -123,9 +126,12 @@ async function underLock<T>(store: ImageStore, digest: string, change: () => Pro
   }
 }
 
+/**
+ * Whole or not at all (`replaceFile`): a list cut short by a writer that died midway would read as
+ * unreadable, and the next change would write it again without the names it had lost.
+ */
 async function writeImageReferences(store: ImageStore, digest: string, references: readonly string[]): Promise<void> {
-  const content = Buffer.from(`${JSON.stringify({ references }, null, 2)}\n`, 'utf8');
-  await store.writeFile(referencesPath(digest), bufferSource(content));
+  await store.replaceFile(referencesPath(digest), Buffer.from(`${JSON.stringify({ references }, null, 2)}\n`, 'utf8'));
 }
 
 /**

@@ -12,8 +12,9 @@
  * `ImageStore` interface hides whether the store is a datastore (over vSphere's HTTP file access)
  * or a local directory; the pipeline only needs these few file operations.
  */
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -57,6 +58,11 @@ export interface ImageStore {
    * failed transfer first takes back (a negative count) what the failed attempt had sent.
    */
   writeFile(path: string, source: UploadSource, options?: { onBytes?: (bytes: number) => void; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Writes a small file whole or not at all: beside it first, then moved over it in one step, so a
+   * reader meanwhile, or after the writer died midway, finds the old content or the new, never a part.
+   */
+  replaceFile(path: string, content: Buffer): Promise<void>;
   /** Deletes a file; no error when it does not exist. */
   deleteFile(path: string): Promise<void>;
   /** Deletes a directory and what it holds; no error when it does not exist. */
@@ -235,6 +241,19 @@ export class LocalDirectoryImageStore implements ImageStore {
       await pipeline(source.open(), counter, createWriteStream(target), { signal: options.signal });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
+      throw new ImageStoreError(`writing ${target} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async replaceFile(path: string, content: Buffer): Promise<void> {
+    const target = this.locate(path);
+    const beside = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+    await mkdir(dirname(target), { recursive: true });
+    try {
+      await writeFile(beside, content);
+      await rename(beside, target);
+    } catch (err) {
+      await rm(beside, { force: true });
       throw new ImageStoreError(`writing ${target} failed: ${(err as Error).message}`, { cause: err });
     }
   }

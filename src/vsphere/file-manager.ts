@@ -36,3 +36,17 @@ export async function deleteDatastoreFile(
 ): Promise<void> {
   await runTask(client, 'DeleteDatastoreFile_Task', fileManager(client, 'DeleteDatastoreFile_Task'), { name: dsPath, datacenter }, options);
 }
+
+/**
+ * MoveDatastoreFile_Task: moves (renames) a file or directory. With `force`, a destination that
+ * exists is replaced, in one step on the datastore.
+ */
+export async function moveDatastoreFile(client: VimClient, from: string, to: string, datacenter: ManagedObjectReference, force = false): Promise<void> {
+  await runTask(client, 'MoveDatastoreFile_Task', fileManager(client, 'MoveDatastoreFile_Task'), {
+    sourceName: from,
+    sourceDatacenter: datacenter,
+    destinationName: to,
+    destinationDatacenter: datacenter,
+    force,
+  });
+}

@@ -93,7 +93,7 @@ export {
   type SharesLevel,
 } from './resource-pool';
 export { createFolder, destroyFolder } from './folder';
-export { datastorePath, deleteDatastoreFile, makeDirectory, parseDatastorePath } from './file-manager';
+export { datastorePath, deleteDatastoreFile, makeDirectory, moveDatastoreFile, parseDatastorePath } from './file-manager';
 export { copyVirtualDisk, createVirtualDisk, deleteVirtualDisk, extendVirtualDisk, type VirtualDiskSpec } from './virtual-disk-manager';
 export { addCustomFieldDef, customFieldsOf, ensureCustomFieldDef, listCustomFieldDefs, setCustomField, type CustomFieldDef } from './custom-fields';
 export {

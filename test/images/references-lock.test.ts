@@ -120,6 +120,39 @@ describe('GIVEN a stored image on a simulated datastore', () => {
     }
   }, 30_000);
 
+  test('GIVEN a long list WHEN it is changed over and over THEN a reader meanwhile always finds a whole list', async () => {
+    const store = await storeImage('refs-whole');
+    const listPath = `${imageLayout(DIGEST).directory}/references.json`;
+    const many = Array.from({ length: 2000 }, (_, i) => `registry.example/app:kept-${i}`);
+    await store.writeFile(listPath, bufferSource(Buffer.from(JSON.stringify({ references: [FIRST, ...many] }))));
+    let writing = true;
+    const seen = { reads: 0, partial: [] as string[] };
+    const reader = (async () => {
+      while (writing) {
+        seen.reads++;
+        try {
+          const list = (JSON.parse(String(await store.readFile(listPath, 1 << 20))) as { references: string[] }).references;
+          if (list.length < many.length + 1) seen.partial.push(`${list.length} names`);
+        } catch (err) {
+          seen.partial.push((err as Error).message);
+        }
+      }
+    })();
+    try {
+      for (let i = 0; i < 15; i++) {
+        await addImageReference(store, DIGEST, FIRST, `registry.example/app:new-${i}`);
+        await removeImageReference(store, DIGEST, FIRST, `registry.example/app:new-${i}`);
+      }
+    } finally {
+      writing = false;
+      await reader;
+    }
+    // Written in place (the code before), 6 reads of a run found the list cut short.
+    expect(seen.partial).toEqual([]);
+    expect(seen.reads).toBeGreaterThan(20);
+    expect(await readImageReferences(store, DIGEST, FIRST)).toEqual([FIRST, ...many]);
+  }, 60_000);
+
   test('GIVEN the last holder deleted the image WHEN another pull adds its reference THEN it is told the image is gone, and writes nothing', async () => {
     const store = await storeImage('refs-gone');
     expect(await removeImageReference(store, DIGEST, FIRST, FIRST, () => deleteStoredImage(store, DIGEST))).toEqual([]);

@@ -4,13 +4,17 @@
  * the same devices, at Terraform's concurrency (-parallelism, default 10).
  * Two more baselines show Terraform's own share: N `terraform_data` (no plugin at all), and the
  * same stack through the stub provider (bench/stub-provider: vic's schema, a Go provider doing no
- * work), i.e. Terraform + gRPC with zero vSphere work.
+ * work), i.e. Terraform + gRPC with zero vSphere work. A third is the floor of any provider that
+ * does the work: the stub again, each of its creates waiting while this process does the raw
+ * script's work for that VM (VIC_STUB_WORK_URL), on a fresh simulator of its own.
  *
  * Each side gets a fresh simulator with the same VCH and image: vcsim 0.46.3 never frees a
  * property filter, so whichever side ran second on a shared one paid for the first side's task
  * waits. The measurement is repeated (rounds, the order of raw and Terraform alternating) and the
  * medians are reported: one apply on this shared machine varies by ±30 %.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { imageLayout } from '../src/images';
 import { readVchMarker, takeSnapshot } from '../src/resources/snapshot';
 import type { SimulatorStats } from '../src/sim/control';
@@ -37,7 +41,14 @@ export interface ApplyResult {
   readonly vms: number;
   readonly concurrency: number;
   /** stub_apply: the same N container VMs through the zero-work stub provider, with its VCH and image applied first as for vic. */
-  readonly wall_ms: { readonly terraform_apply: number; readonly raw_soap: number; readonly terraform_data_floor: number; readonly stub_apply: number };
+  /** stub_with_work: the stub again, each create waiting for the raw script's work of its VM (the floor of a provider that does the work). */
+  readonly wall_ms: {
+    readonly terraform_apply: number;
+    readonly raw_soap: number;
+    readonly terraform_data_floor: number;
+    readonly stub_apply: number;
+    readonly stub_with_work: number;
+  };
   readonly vms_per_s: { readonly terraform_apply: number; readonly raw_soap: number; readonly stub_apply: number };
   /** Every round's wall times (ms); wall_ms holds their medians. */
   readonly rounds: readonly {
@@ -45,18 +56,36 @@ export interface ApplyResult {
     readonly raw_soap: number;
     readonly terraform_data_floor: number;
     readonly stub_apply: number;
+    readonly stub_with_work: number;
   }[];
   readonly ratio_terraform_over_raw: number;
   /** vic's apply over the stub's: how much slower than Terraform driving a provider that does nothing. */
   readonly ratio_terraform_over_stub: number;
+  /**
+   * The stub with the work over the stub alone: where any provider that creates and powers on the
+   * VMs inside ApplyResourceChange starts, before its own cost. vic's apply over that floor beside it.
+   */
+  readonly ratio_stub_with_work_over_stub: number;
+  readonly ratio_terraform_over_stub_with_work: number;
   readonly goal: { readonly met: boolean; readonly limit: 1.3 };
   /** vic over the stub: ≤ 1.5× for a few hundred VMs, ≤ 1.2× from 1000 on, where Terraform's own share dominates. */
   readonly goal_over_stub: { readonly met: boolean; readonly limit: number };
   /** SOAP round trips per created VM: no more than the raw script needs. */
   readonly goal_round_trips: { readonly met: boolean; readonly limit_per_vm: number };
   /** Round trips, by method, server time and task waits: of the round whose vic apply was the median. */
-  readonly round_trips: { readonly terraform_apply: number; readonly raw_soap: number; readonly per_vm_terraform: number; readonly per_vm_raw: number };
-  readonly round_trips_by_method: { readonly terraform_apply: Readonly<Record<string, number>>; readonly raw_soap: Readonly<Record<string, number>> };
+  /** per_vm_stub_with_work: the raw script's calls when Terraform's walk paces them, as it paces vic's. */
+  readonly round_trips: {
+    readonly terraform_apply: number;
+    readonly raw_soap: number;
+    readonly per_vm_terraform: number;
+    readonly per_vm_raw: number;
+    readonly per_vm_stub_with_work: number;
+  };
+  readonly round_trips_by_method: {
+    readonly terraform_apply: Readonly<Record<string, number>>;
+    readonly raw_soap: Readonly<Record<string, number>>;
+    readonly stub_with_work: Readonly<Record<string, number>>;
+  };
   /** VMs of the VCH's pool powered on at the end of that round, read from the simulator: every VM, whether alone or in a PowerOnMultiVM_Task. */
   readonly powered_on: { readonly terraform_apply: number; readonly raw_soap: number };
   /** Server time summed over the calls, in s: how much of the wall time the simulator itself spent. */
@@ -201,9 +230,10 @@ async function closeSide(side: VicSide): Promise<void> {
 }
 
 interface Round {
-  readonly wall: { terraform_apply: number; raw_soap: number; terraform_data_floor: number; stub_apply: number };
+  readonly wall: { terraform_apply: number; raw_soap: number; terraform_data_floor: number; stub_apply: number; stub_with_work: number };
   readonly rawStats: SimulatorStats;
   readonly tfStats: SimulatorStats;
+  readonly workStats: SimulatorStats;
   readonly poweredOn: { terraform_apply: number; raw_soap: number };
   readonly providerCpuMs?: number;
 }
@@ -215,6 +245,49 @@ async function poweredOnInPool(side: VicSide): Promise<number> {
     return (await takeSnapshot(client, [side.vchId])).vmsInPool(side.vchId).filter((vm) => vm.powerState === 'poweredOn').length;
   } finally {
     await client.close();
+  }
+}
+
+/**
+ * The stub provider's apply of N container VMs on a fresh simulator with the VCH and image, each of
+ * its creates waiting while this process does the raw script's work for that VM: an HTTP server on
+ * loopback that the stub POSTs the VM's name to (VIC_STUB_WORK_URL).
+ */
+async function stubWithWork(opts: ApplyOptions, parallelism: string): Promise<{ ms: number; stats: SimulatorStats }> {
+  const side = await vicSide(opts, 'apply-stub-work');
+  const client = await VimClient.connect({ url: side.sim.url, username: side.sim.username, password: side.sim.password, thumbprint: side.sim.thumbprint });
+  const server = createServer((req, res) => {
+    let name = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (name += chunk));
+    req.on('end', () => {
+      rawCreateVm(client, place, `w-${name}`).then(
+        () => res.writeHead(200).end(),
+        (err: unknown) => res.writeHead(500).end(err instanceof Error ? err.message : String(err)),
+      );
+    });
+  });
+  let place: RawPlacement;
+  try {
+    place = await rawPlacement(client, side.vchId, side.imageDigest);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const ws = await stubWorkspace('apply-stub-work', opts.image, { VIC_STUB_WORK_URL: url });
+    try {
+      await ws.terraform(['apply', '-auto-approve', '-input=false', '-var', 'n=0']);
+      await side.sim.control.resetStats();
+      const run = await ws.terraform(['apply', '-auto-approve', '-input=false', parallelism, '-var', `n=${opts.vms}`]);
+      const stats = await side.sim.control.resetStats();
+      const made = await poweredOnInPool(side);
+      if (made !== opts.vms) throw new Error(`the stub's apply with the work left ${made} VMs powered on, not ${opts.vms}`);
+      return { ms: run.wallMs, stats };
+    } finally {
+      ws.remove();
+    }
+  } finally {
+    server.close();
+    await client.close();
+    await closeSide(side);
   }
 }
 
@@ -247,7 +320,9 @@ async function applyRound(opts: ApplyOptions, index: number, concurrency: number
   };
   // Alternate the order so neither side always runs on the warmer (or busier) machine.
   const [raw, tf] = index % 2 === 0 ? [await rawSide(), await tfSide()] : await tfSide().then(async (t) => [await rawSide(), t] as const);
-  progress(`${label}: vic ${round(tf.ms / 1000, 2)} s, raw ${round(raw.ms / 1000, 2)} s; now ${opts.vms} terraform_data and the stub provider`);
+  progress(`${label}: vic ${round(tf.ms / 1000, 2)} s, raw ${round(raw.ms / 1000, 2)} s; now the stub provider with the raw work`);
+  const work = await stubWithWork(opts, parallelism);
+  progress(`${label}: the stub with the work ${round(work.ms / 1000, 2)} s; now ${opts.vms} terraform_data and the stub provider`);
   const floor = await floorWorkspace('apply-floor');
   const stub = await stubWorkspace('apply-stub', opts.image);
   try {
@@ -255,9 +330,16 @@ async function applyRound(opts: ApplyOptions, index: number, concurrency: number
     await stub.terraform(['apply', '-auto-approve', '-input=false', '-var', 'n=0']);
     const stubRun = await stub.terraform(['apply', '-auto-approve', '-input=false', parallelism, '-var', `n=${opts.vms}`]);
     return {
-      wall: { terraform_apply: round(tf.ms), raw_soap: round(raw.ms), terraform_data_floor: round(floorRun.wallMs), stub_apply: round(stubRun.wallMs) },
+      wall: {
+        terraform_apply: round(tf.ms),
+        raw_soap: round(raw.ms),
+        terraform_data_floor: round(floorRun.wallMs),
+        stub_apply: round(stubRun.wallMs),
+        stub_with_work: round(work.ms),
+      },
       rawStats: raw.stats,
       tfStats: tf.stats,
+      workStats: work.stats,
       poweredOn: { terraform_apply: tf.poweredOn, raw_soap: raw.poweredOn },
       providerCpuMs: tf.providerCpuMs,
     };
@@ -281,17 +363,22 @@ export async function applyBench(opts: ApplyOptions): Promise<ApplyResult> {
     raw_soap: mid('raw_soap'),
     terraform_data_floor: mid('terraform_data_floor'),
     stub_apply: mid('stub_apply'),
+    stub_with_work: mid('stub_with_work'),
   };
   const typical = rounds.find((r) => r.wall.terraform_apply === wall.terraform_apply) ?? rounds[0];
-  const { tfStats, rawStats } = typical;
+  const { tfStats, rawStats, workStats } = typical;
   const r = ratio(wall.terraform_apply, wall.raw_soap);
   const overStub = ratio(wall.terraform_apply, wall.stub_apply);
-  const perVm = { terraform: round(tfStats.total / Math.max(1, opts.vms)), raw: round(rawStats.total / Math.max(1, opts.vms)) };
+  const perVm = {
+    terraform: round(tfStats.total / Math.max(1, opts.vms)),
+    raw: round(rawStats.total / Math.max(1, opts.vms)),
+    work: round(workStats.total / Math.max(1, opts.vms)),
+  };
   const stubLimit = applyLimitOverStub(opts.vms);
   const cpu = rounds.map((x) => x.providerCpuMs).filter((ms): ms is number => ms !== undefined);
   return {
     benchmark: 'apply-throughput',
-    description: `terraform apply creating ${opts.vms} vic_container_vm (powered on) vs a raw src/vsphere script issuing CreateVM_Task + PowerOnVM_Task with the same devices, ${concurrency} in flight, each on a fresh simulator, medians of ${rounds.length} round(s); Terraform's own share: ${opts.vms} terraform_data, and the same stack through a zero-work Go provider with vic's schema (stub)`,
+    description: `terraform apply creating ${opts.vms} vic_container_vm (powered on) vs a raw src/vsphere script issuing CreateVM_Task + PowerOnVM_Task with the same devices, ${concurrency} in flight, each on a fresh simulator, medians of ${rounds.length} round(s); Terraform's own share: ${opts.vms} terraform_data, and the same stack through a zero-work Go provider with vic's schema (stub); the floor of a provider that does the work: the stub, each create waiting for the raw script's work of its VM`,
     vms: opts.vms,
     concurrency,
     wall_ms: wall,
@@ -303,6 +390,8 @@ export async function applyBench(opts: ApplyOptions): Promise<ApplyResult> {
     rounds: rounds.map((x) => x.wall),
     ratio_terraform_over_raw: r,
     ratio_terraform_over_stub: overStub,
+    ratio_stub_with_work_over_stub: ratio(wall.stub_with_work, wall.stub_apply),
+    ratio_terraform_over_stub_with_work: ratio(wall.terraform_apply, wall.stub_with_work),
     goal: { met: r <= 1.3, limit: 1.3 },
     goal_over_stub: { met: overStub <= stubLimit, limit: stubLimit },
     goal_round_trips: { met: perVm.terraform <= perVm.raw, limit_per_vm: perVm.raw },
@@ -311,8 +400,9 @@ export async function applyBench(opts: ApplyOptions): Promise<ApplyResult> {
       raw_soap: rawStats.total,
       per_vm_terraform: perVm.terraform,
       per_vm_raw: perVm.raw,
+      per_vm_stub_with_work: perVm.work,
     },
-    round_trips_by_method: { terraform_apply: tfStats.calls, raw_soap: rawStats.calls },
+    round_trips_by_method: { terraform_apply: tfStats.calls, raw_soap: rawStats.calls, stub_with_work: workStats.calls },
     powered_on: typical.poweredOn,
     server_s: { terraform_apply: serverSeconds(tfStats), raw_soap: serverSeconds(rawStats) },
     task_wait_calls: { terraform_apply: taskWaitCalls(tfStats), raw_soap: taskWaitCalls(rawStats) },

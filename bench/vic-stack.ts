@@ -141,10 +141,12 @@ export function stubProviderMirror(): string {
 
 /**
  * The vic stack through the stub provider (bench/stub-provider): same HCL, same schema, a Go
- * provider that does no work, so its plan time is Terraform's own share for this schema.
+ * provider that does no work, so its plan time is Terraform's own share for this schema. `env`
+ * reaches the provider: VIC_STUB_WORK_URL has it wait for the harness's vSphere work per created
+ * container VM (apply-throughput.ts, the floor with the work).
  */
-export async function stubWorkspace(name: string, image: string): Promise<BenchWorkspace> {
-  const ws = benchWorkspace(name, { TF_VAR_image: image }, { extraMirror: { path: stubProviderMirror(), include: STUB_ADDRESS } });
+export async function stubWorkspace(name: string, image: string, env: NodeJS.ProcessEnv = {}): Promise<BenchWorkspace> {
+  const ws = benchWorkspace(name, { TF_VAR_image: image, ...env }, { extraMirror: { path: stubProviderMirror(), include: STUB_ADDRESS } });
   ws.write('main.tf', vicStackTf(STUB_SOURCE));
   await ws.terraform(['init', '-input=false']);
   return ws;

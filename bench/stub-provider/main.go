@@ -8,6 +8,11 @@
 // `terraform providers schema -json` (scripts/peers/75-stub-provider.sh writes it from
 // provider/schema.ts). The resource type names stay vic_*, so vic's HCL works unchanged once the
 // provider local name `vic` is mapped to the source vic-iac/stub.
+//
+// With VIC_STUB_WORK_URL set, each create of a vic_container_vm first POSTs its name there and
+// waits for the answer: the benchmark's harness does the raw vSphere work of one container VM
+// (CreateVM_Task and PowerOnVM_Task) meanwhile. That is the floor of any provider that does the
+// work inside ApplyResourceChange, as it must: Terraform's own cost plus the work's latency.
 package main
 
 import (
@@ -15,10 +20,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log"
 	"math/big"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
@@ -210,6 +218,11 @@ func (p *stubProvider) ApplyResourceChange(_ context.Context, req *tfprotov6.App
 	if err != nil {
 		return &tfprotov6.ApplyResourceChangeResponse{Diagnostics: errorDiagnostic("cannot decode the planned state of a "+req.TypeName, err.Error())}, nil
 	}
+	if creating, _ := isNullValue(req.PriorState); creating && req.TypeName == "vic_container_vm" {
+		if err := doWork(planned); err != nil {
+			return &tfprotov6.ApplyResourceChangeResponse{Diagnostics: errorDiagnostic("the benchmark's work for a "+req.TypeName+" failed", err.Error())}, nil
+		}
+	}
 	if planned.IsFullyKnown() {
 		return &tfprotov6.ApplyResourceChangeResponse{NewState: req.PlannedState, Private: req.PlannedPrivate}, nil
 	}
@@ -373,4 +386,33 @@ func isTopLevelAttribute(path *tftypes.AttributePath, name string) bool {
 	}
 	step, ok := steps[0].(tftypes.AttributeName)
 	return ok && string(step) == name
+}
+
+var workClient = &http.Client{}
+
+// doWork has the harness at VIC_STUB_WORK_URL (when set) do the vSphere work of one container VM,
+// named by the planned `name`, and waits for it.
+func doWork(planned tftypes.Value) error {
+	url := os.Getenv("VIC_STUB_WORK_URL")
+	if url == "" {
+		return nil
+	}
+	var attrs map[string]tftypes.Value
+	if err := planned.As(&attrs); err != nil {
+		return err
+	}
+	var name string
+	if err := attrs["name"].As(&name); err != nil {
+		return fmt.Errorf("the planned name: %w", err)
+	}
+	res, err := workClient.Post(url, "text/plain", strings.NewReader(name))
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s: %s", url, res.Status, body)
+	}
+	return nil
 }

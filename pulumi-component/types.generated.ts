@@ -190,7 +190,7 @@ export interface ContainerVmArgs {
   readonly memoryMb?: pulumi.Input<number>;
   /** Labels, stored on the VM. Update in place. */
   readonly labels?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
-  /** Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned. Changing it replaces the ContainerVm. */
+  /** Portgroup names or MOIDs, one NIC each. Unset: the bridge network of the VCH. An empty list: no NIC at all (docker's `--network none`); the process still has its loopback. Each must exist when planned. Changing it replaces the ContainerVm. */
   readonly networks?: pulumi.Input<pulumi.Input<string>[]>;
   /** A static IPv4 address with its prefix length for the first NIC (e.g. "10.0.2.50/24"); unset: DHCP. The guest applies it at boot and reports it in `ip_addresses`. Other NICs use DHCP. Changing it replaces the ContainerVm. */
   readonly ipAddress?: pulumi.Input<string>;
@@ -238,7 +238,7 @@ export interface ContainerVmOutputs {
   readonly memoryMb: pulumi.Output<number>;
   /** Labels, stored on the VM. Update in place. */
   readonly labels: pulumi.Output<{ [key: string]: string } | undefined>;
-  /** Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned. */
+  /** Portgroup names or MOIDs, one NIC each. Unset: the bridge network of the VCH. An empty list: no NIC at all (docker's `--network none`); the process still has its loopback. Each must exist when planned. */
   readonly networks: pulumi.Output<string[]>;
   /** A static IPv4 address with its prefix length for the first NIC (e.g. "10.0.2.50/24"); unset: DHCP. The guest applies it at boot and reports it in `ip_addresses`. Other NICs use DHCP. */
   readonly ipAddress: pulumi.Output<string | undefined>;

@@ -89,7 +89,7 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly labels?: { [key: string]: string };
   /**
-  * Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned.
+  * Portgroup names or MOIDs, one NIC each. Unset: the bridge network of the VCH. An empty list: no NIC at all (docker's `--network none`); the process still has its loopback. Each must exist when planned.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#networks ContainerVm#networks}
   */

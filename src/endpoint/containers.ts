@@ -108,8 +108,20 @@ function portsInspect(vm: Attrs): Record<string, { HostIp: string; HostPort: str
   return Object.fromEntries(publishedOf(vm).map(({ port, hostIp, hostPort }) => [port, [{ HostIp: hostIp, HostPort: hostPort }]]));
 }
 
+/** docker's `--network none`: a container VM with no NIC (`networks = []`). */
+export const NO_NETWORK = 'none';
+
+function networkNames(vm: Attrs): string[] {
+  return Array.isArray(vm.networks) ? vm.networks.map(String) : [];
+}
+
+/** `HostConfig.NetworkMode`: the first portgroup, or none for a VM without a NIC. */
+function networkMode(vm: Attrs): string {
+  return networkNames(vm)[0] ?? NO_NETWORK;
+}
+
 function networksOf(vm: Attrs): Record<string, unknown> {
-  const names = Array.isArray(vm.networks) ? vm.networks.map(String) : [];
+  const names = networkNames(vm);
   const ips = Array.isArray(vm.ip_addresses) ? vm.ip_addresses.map(String) : [];
   return Object.fromEntries(
     names.map((n, i) => [
@@ -133,7 +145,7 @@ export function containerSummary(vm: Attrs, now = Date.now(), references?: Reado
     Labels: labelsOf(vm),
     State: dockerState(vm),
     Status: statusText(vm, now),
-    HostConfig: { NetworkMode: 'default' },
+    HostConfig: { NetworkMode: networkNames(vm).length > 0 ? 'default' : NO_NETWORK },
     NetworkSettings: { Networks: networksOf(vm) },
     Mounts: mountsOf(vm),
   };
@@ -184,7 +196,7 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       Memory: memoryBytes,
       NanoCpus: Number(vm.cpus ?? 1) * 1e9,
       RestartPolicy: restartPolicy(vm),
-      NetworkMode: Object.keys(networks)[0] ?? 'default',
+      NetworkMode: networkMode(vm),
       PortBindings: {},
       Binds: null,
       // docker logs reads every container's output, as with dockerd's json-file; SDKs read this
@@ -264,7 +276,7 @@ export function matchesFilters(vm: Attrs, filters: ReadonlyMap<string, readonly 
           // As dockerd: the volume's name or where it is mounted.
           return mountsOf(vm).some((m) => m.Name === v || m.Destination === v);
         case 'network':
-          return Array.isArray(vm.networks) && vm.networks.map(String).includes(v);
+          return v === NO_NETWORK ? networkNames(vm).length === 0 : networkNames(vm).includes(v);
         // No container VM is a swarm task, and none has a health check.
         case 'is-task':
           return v === 'false';

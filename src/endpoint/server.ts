@@ -40,6 +40,7 @@ import {
   labelsOf,
   madeByDocker,
   matchesFilters,
+  NO_NETWORK,
 } from './containers';
 import { unhonouredOption } from './create-options';
 import { EventLog, type DockerEvent } from './events';
@@ -688,7 +689,9 @@ export class DockerEndpoint {
     if (policy !== '' && policy !== 'no') config.restart = policy;
     if (host.RestartPolicy?.MaximumRetryCount) config.max_restarts = host.RestartPolicy.MaximumRetryCount;
     const network = host.NetworkMode;
-    if (network && network !== 'default' && network !== 'bridge') config.networks = [network];
+    // none: a container VM without a NIC (its loopback only), as dockerd's none network.
+    if (network === NO_NETWORK) config.networks = [];
+    else if (network && network !== 'default' && network !== 'bridge') config.networks = [network];
 
     // Volumes are made only for a create that can happen.
     if (binds.length > 0) await nameFree();

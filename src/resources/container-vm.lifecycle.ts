@@ -642,9 +642,10 @@ async function networksNowhere(ctx: LifecycleContext, networks: readonly unknown
   return problems;
 }
 
+/** The portgroups of the VM's NICs: those given (an empty list: none), else the VCH's bridge network. */
 function wantedNetworks(config: ContainerVmAttrs, marker: VchMarker): string[] {
   const given = config.networks;
-  if (given && given.length > 0) return given;
+  if (Array.isArray(given)) return given;
   return marker.bridge_network ? [marker.bridge_network] : [];
 }
 

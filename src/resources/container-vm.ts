@@ -9,6 +9,7 @@ import {
   distinctMounts,
   envNames,
   gatewayOf,
+  onSomeNetwork,
   hostname,
   integer,
   ipv4Cidr,
@@ -136,14 +137,15 @@ export const containerVm = {
       computed: true,
       forceNew: true,
       validate: [nonEmptyElements('each element names the portgroup of one NIC', 'Use a portgroup name or MOID, or remove the element.')],
-      description: 'Portgroup names or MOIDs, one NIC each. Defaults to the bridge network of the VCH. Each must exist when planned.',
+      description:
+        "Portgroup names or MOIDs, one NIC each. Unset: the bridge network of the VCH. An empty list: no NIC at all (docker's `--network none`); the process still has its loopback. Each must exist when planned.",
     },
     ip_address: {
       type: t.string,
       marker: true,
       optional: true,
       forceNew: true,
-      validate: [ipv4Cidr],
+      validate: [ipv4Cidr, onSomeNetwork('networks')],
       description:
         'A static IPv4 address with its prefix length for the first NIC (e.g. "10.0.2.50/24"); unset: DHCP. The guest applies it at boot and reports it in `ip_addresses`. Other NICs use DHCP.',
       example: '10.0.2.50/24',

@@ -441,6 +441,22 @@ export const ipv4Cidr: Validator = rule('an IPv4 address with its prefix length,
 });
 
 /** A gateway: an IPv4 address inside the subnet of the CIDR address named by `addressAttribute`, which it needs. */
+/** A static address needs a NIC to be on: not with `networksAttribute` an empty list (no NIC). */
+export function onSomeNetwork(networksAttribute: string): Validator {
+  return rule(`set only when \`${networksAttribute}\` is not an empty list (no NIC)`, (value, path, siblings) => {
+    const networks = siblings[networksAttribute];
+    if (typeof value !== 'string' || !Array.isArray(networks) || networks.length > 0) return [];
+    return [
+      invalid(
+        path,
+        value,
+        `is set, but ${networksAttribute} = [] gives the container VM no NIC to put it on`,
+        `Remove it, or name a portgroup in ${networksAttribute} (unset: the VCH's bridge network).`,
+      ),
+    ];
+  });
+}
+
 export function gatewayOf(addressAttribute: string): Validator {
   return rule(`an IPv4 address in the subnet of \`${addressAttribute}\`, which must be set too`, (value, path, siblings) => {
     if (typeof value !== 'string') return [];

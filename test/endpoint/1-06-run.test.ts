@@ -58,6 +58,25 @@ describe('1-06 docker run', () => {
     BOOT_MS,
   );
 
+  test(
+    'GIVEN --network none WHEN docker run THEN the container VM has no NIC, its process only a loopback, and inspect and ps say none',
+    async () => {
+      const r = await bed().docker(
+        ['run', '--name', 'run-nonet', '--network', 'none', bed().image, 'sh', '-c', 'cat /proc/net/dev | grep -o "^ *[a-z0-9]*:"'],
+        {
+          timeoutMs: BOOT_MS,
+        },
+      );
+      // Before: refused, network "none" not found.
+      expect({ code: r.code, stdout: r.stdout.replace(/ /g, ''), stderr: r.stderr }).toEqual({ code: 0, stdout: 'lo:\n', stderr: '' });
+      const inspect = await bed().docker(['inspect', '--format', '{{.HostConfig.NetworkMode}} {{len .NetworkSettings.Networks}}', 'run-nonet']);
+      expect(inspect.stdout).toBe('none 0\n');
+      expect(await bed().dockerOk(['ps', '-a', '--filter', 'network=none', '--format', '{{.Names}}'])).toBe('run-nonet');
+      expect(await bed().dockerOk(['rm', 'run-nonet'])).toBe('run-nonet');
+    },
+    BOOT_MS,
+  );
+
   test('GIVEN a name in use THEN docker run is refused with 409 and the id of the holder', async () => {
     const r = await bed().docker(['run', '--name', 'run-d', bed().image]);
     expect(r.code).toBe(125);

@@ -532,7 +532,12 @@ func (r *Runner) start(g *guest, configFile string) error {
 	} else {
 		configFile = ""
 	}
-	ports, err := pickHostPorts(spec.Exposed)
+	// Published ports go in through the first NIC's network: a VM without a NIC publishes none.
+	exposed := spec.Exposed
+	if len(spec.NICs) == 0 {
+		exposed = nil
+	}
+	ports, err := pickHostPorts(exposed)
 	if err != nil {
 		return err
 	}

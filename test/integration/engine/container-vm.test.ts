@@ -107,6 +107,23 @@ describe('image and container_vm lifecycle', () => {
     await engine.apply(await engine.plan('container_vm', extra, null));
   });
 
+  it('GIVEN networks = [] WHEN applied THEN the VM has no NIC, and the next plan changes nothing; a static ip_address with it is refused', async () => {
+    const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'no-nic', networks: [], power_state: 'stopped' };
+    const made = await applied(engine, await engine.plan('container_vm', null, config));
+    expect(made.networks).toEqual([]);
+    const devices = await retrieveObject<Record<string, unknown>>(outside, moRef('VirtualMachine', String(made.moid)), ['config.hardware.device']);
+    const nics = JSON.stringify(devices['config.hardware.device']).match(/VirtualVmxnet3|VirtualE1000|Ethernet/g) ?? [];
+    expect(nics).toEqual([]);
+    const [read] = await engine.read([{ type: 'container_vm', state: made }]);
+    const again = await engine.plan('container_vm', read, config);
+    expect([again.action, again.reasons]).toEqual(['no-op', []]);
+    await engine.apply(await engine.plan('container_vm', read, null));
+    // Before: the bridge network was given anyway, and every plan after wanted to replace the VM.
+    const withAddress = await engine.plan('container_vm', null, { ...config, name: 'no-nic-ip', ip_address: '10.0.2.50/24' });
+    expect(withAddress.problems.map((p) => [p.path.join('.'), p.summary])).toEqual([['ip_address', expect.stringContaining('Invalid')]]);
+    expect(withAddress.problems[0].detail).toContain('networks = [] gives the container VM no NIC');
+  });
+
   it('GIVEN the applied VM WHEN refreshed and planned THEN no changes', async () => {
     const [read] = await engine.read([{ type: 'container_vm', state: web }]);
     expect(read).toEqual(web);

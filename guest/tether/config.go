@@ -30,6 +30,8 @@ type Config struct {
 	Restart    RestartPolicy
 	Networks   []NetworkConfig
 	Mounts     []MountConfig
+	// NICs is how many NICs the VM has, -1 when the config does not say (a writer before the field).
+	NICs int
 }
 
 // NetworkConfig is how one NIC (in PCI order: eth0, eth1, ...) gets its address: DHCP when
@@ -89,6 +91,7 @@ type configDocument struct {
 	Restart    *restartDocument  `json:"restart"`
 	Networks   []networkDocument `json:"networks"`
 	Mounts     []mountDocument   `json:"mounts"`
+	NICs       *int              `json:"nics"`
 }
 
 type networkDocument struct {
@@ -244,6 +247,13 @@ func ParseConfig(raw []byte) (Config, error) {
 		cfg.Networks = append(cfg.Networks, NetworkConfig(n))
 	}
 	cfg.Mounts = parseMounts(doc.Mounts, add)
+	cfg.NICs = -1
+	if doc.NICs != nil {
+		cfg.NICs = *doc.NICs
+		if cfg.NICs < 0 {
+			add(`field "nics": %d is negative`, cfg.NICs)
+		}
+	}
 	if len(problems) > 0 {
 		return Config{}, &ConfigError{Problems: problems}
 	}
@@ -299,4 +309,13 @@ func jsonTypeName(goType string) string {
 	default:
 		return goType
 	}
+}
+
+// enoughNICs says whether `have` NICs are all the tether waits for: `want` of them, or any at all
+// when the config does not say how many (-1).
+func enoughNICs(have, want int) bool {
+	if want < 0 {
+		return have > 0
+	}
+	return have >= want
 }

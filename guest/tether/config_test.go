@@ -21,6 +21,7 @@ func TestParseConfig_GivenAValidDocument_ThenFieldsAndDefaultsAreSet(t *testing.
 		WorkingDir: "/srv", User: "app",
 		Rootfs:  RootfsRef{UUID: "0b7c6d2a-1111-4222-8333-444455556666", Label: "vic-rootfs"},
 		Restart: RestartPolicy{Policy: "no"},
+		NICs:    -1,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("THEN the config is\n%+v\nwant\n%+v", cfg, want)
@@ -177,5 +178,32 @@ func TestParseConfig_GivenABadRestartPolicy_ThenBothFieldsAreNamed(t *testing.T)
 	cfg, err := ParseConfig([]byte(`{"version":1,"cmd":["x"],"rootfs":{"label":"vic-rootfs"}}`))
 	if err != nil || cfg.Restart.Policy != "no" {
 		t.Fatalf("default restart policy %+v (%v), want no", cfg.Restart, err)
+	}
+}
+
+func TestParseConfig_GivenNICs_ThenTheTetherKnowsHowManyToWaitFor(t *testing.T) {
+	for doc, want := range map[string]int{`"cmd":["sh"]`: -1, `"nics":0`: 0, `"nics":2`: 2} {
+		cfg, err := ParseConfig([]byte(`{"version":1,"name":"n","cmd":["sh"],"rootfs":{"label":"vic-rootfs"},` + doc + `}`))
+		if err != nil || cfg.NICs != want {
+			t.Fatalf("WHEN %s THEN NICs = %d, got %d (%v)", doc, want, cfg.NICs, err)
+		}
+	}
+	_, err := ParseConfig([]byte(`{"version":1,"name":"n","cmd":["sh"],"rootfs":{"label":"vic-rootfs"},"nics":-2}`))
+	if err == nil || !strings.Contains(err.Error(), `field "nics": -2 is negative`) {
+		t.Fatalf("WHEN nics is negative THEN the field is named, got %v", err)
+	}
+}
+
+func TestEnoughNICs_GivenWhatTheConfigSays_ThenTheWaitEnds(t *testing.T) {
+	cases := []struct {
+		have, want int
+		enough     bool
+	}{
+		{0, -1, false}, {1, -1, true}, {0, 0, true}, {1, 2, false}, {2, 2, true}, {3, 2, true},
+	}
+	for _, c := range cases {
+		if got := enoughNICs(c.have, c.want); got != c.enough {
+			t.Errorf("enoughNICs(%d, %d) = %v, want %v", c.have, c.want, got, c.enough)
+		}
 	}
 }

@@ -19,6 +19,8 @@ const (
 	dhcpScript       = "/run/vic-udhcpc.sh"
 	// NICs appear right after their drivers load; a VM without any has no network.
 	nicWait = 1500 * time.Millisecond
+	// nicWaitKnown bounds the wait when the config says how many NICs there are: each is expected.
+	nicWaitKnown = 5 * time.Second
 )
 
 // NetworkLease is what one NIC ended up with.
@@ -50,7 +52,7 @@ func setupNetwork(cfg Config) []NetworkLease {
 	if out, err := busybox("ip", "link", "set", "lo", "up"); err != nil {
 		logf("network: lo: %v: %s", err, lastLine(out))
 	}
-	nics := waitForNICs()
+	nics := waitForNICs(cfg.NICs)
 	if len(nics) == 0 {
 		return nil
 	}
@@ -79,8 +81,17 @@ func setupNetwork(cfg Config) []NetworkLease {
 	return leases
 }
 
-func waitForNICs() []string {
-	deadline := time.Now().Add(nicWait)
+// waitForNICs is the VM's NICs once `want` of them have appeared (-1: not said, the first that
+// does), or whatever there is at the deadline; none at once when the VM has none.
+func waitForNICs(want int) []string {
+	if want == 0 {
+		return nil
+	}
+	wait := nicWait
+	if want > 0 {
+		wait = nicWaitKnown
+	}
+	deadline := time.Now().Add(wait)
 	for {
 		var nics []string
 		entries, _ := os.ReadDir("/sys/class/net")
@@ -89,7 +100,7 @@ func waitForNICs() []string {
 				nics = append(nics, e.Name())
 			}
 		}
-		if len(nics) > 0 || time.Now().After(deadline) {
+		if enoughNICs(len(nics), want) || time.Now().After(deadline) {
 			sort.Strings(nics)
 			return nics
 		}

@@ -811,7 +811,7 @@ async function plannedVm(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: 
     addDevice(fileSerialPort({ key: -103, fileName: datastorePath(ds, `${dir}/console.log`) })),
   ];
   devices.push(...(await volumeDevices(ctx, config, marker)));
-  const guest = guestConfig(config, { ...image, rootfs_uuid: image.rootfs_uuid });
+  const guest = guestConfig(config, { ...image, rootfs_uuid: image.rootfs_uuid }, targets.length);
   const extraConfig: Record<string, string> = {
     [GUESTINFO_CONFIG_KEY]: encodeGuestConfig(guest),
     [KEYS.owner]: OWNER,

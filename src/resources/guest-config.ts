@@ -35,6 +35,11 @@ export interface GuestConfig {
   restart?: { policy: 'on-failure' | 'always'; max_restarts?: number };
   /** One per NIC in order; absent (or an entry without `address`): DHCP. */
   networks?: { address?: string; gateway?: string }[];
+  /**
+   * How many NICs the VM has: the tether waits for that many to appear before it configures them,
+   * and not at all for none. Absent (a writer before it): the first that appears.
+   */
+  nics?: number;
 }
 
 export interface GuestMount {
@@ -60,7 +65,7 @@ function strings(v: unknown): string[] | undefined {
  * container env (env and secret_env) overrides the image env by name; working dir and user fall back
  * to the image's.
  */
-export function guestConfig(attrs: Attrs, image: ImageConfig): GuestConfig {
+export function guestConfig(attrs: Attrs, image: ImageConfig, nics?: number): GuestConfig {
   const entrypoint = strings(attrs.entrypoint) ?? [...(image.entrypoint ?? [])];
   const cmd = strings(attrs.command) ?? (attrs.entrypoint ? [] : [...(image.cmd ?? [])]);
   const env = new Map<string, string>();
@@ -92,6 +97,7 @@ export function guestConfig(attrs: Attrs, image: ImageConfig): GuestConfig {
     ...restartOf(attrs),
     ...mountsOf(attrs),
     ...networksOf(attrs),
+    ...(nics !== undefined ? { nics } : {}),
   };
 }
 

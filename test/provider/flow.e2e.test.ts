@@ -4,7 +4,7 @@
  * init/plan → apply → no changes → forceNew replacement → in-place power change → drift made in
  * vSphere → import → destroy with nothing left behind. Secrets are checked on the way.
  */
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { moRef } from '../../src/vsphere';
 import { retrieveFromContainer } from '../../src/vsphere/property-collector';
@@ -52,6 +52,27 @@ describe('examples/terraform through terraform init, plan, apply, import and des
     const vm = state.resources.find((r) => r.name === 'web')!.instances[0];
     expect(vm.attributes).toMatchObject({ name: 'web-1', power_state: 'running' });
     expect(vm.schema_version).toBe(1);
+  }, 180_000);
+
+  it('GIVEN a container VM with networks = [] WHEN applied THEN Terraform keeps the empty list, and the next plan says no changes', async () => {
+    const extra = join(ws.dir, 'nonet.tf');
+    writeFileSync(
+      extra,
+      'resource "vic_container_vm" "nonet" {\n  vch_id      = vic_virtual_container_host.demo.id\n  image_id    = vic_image.app.id\n  name        = "nonet-1"\n  networks    = []\n  power_state = "stopped"\n}\n',
+    );
+    try {
+      // Before: the bridge network came back for the empty list, and every plan replaced the VM.
+      const apply = await tf(['apply', '-auto-approve']);
+      expect(apply.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 0 destroyed.');
+      const plan = await tf(['plan', '-detailed-exitcode']);
+      expect([plan.code, plan.stdout]).toEqual([0, expect.stringContaining('No changes. Your infrastructure matches the configuration.')]);
+      const vm = readState(ws.dir).resources.find((r) => r.name === 'nonet')!.instances[0];
+      expect(vm.attributes).toMatchObject({ name: 'nonet-1', networks: [] });
+    } finally {
+      rmSync(extra, { force: true });
+    }
+    const gone = await tf(['apply', '-auto-approve']);
+    expect(gone.stdout).toContain('Apply complete! Resources: 0 added, 0 changed, 1 destroyed.');
   }, 180_000);
 
   it('GIVEN a changed forceNew attribute WHEN planned THEN it forces replacement, and apply replaces the VM', async () => {

@@ -300,8 +300,8 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
   async delete(ctx, prior) {
     const vchId = prior.vch_id;
     const location = storeInState(prior);
-    const snap = await takeSnapshot(ctx.client, [vchId]);
-    const pool = snap.pools.get(vchId);
+    // The pool only: its VMs are read under the lock, when the last holder deletes.
+    const pool = (await takeSnapshot(ctx.client, [vchId], { vms: false })).pools.get(vchId);
     if (pool?.markerError) throw unreadableMarker(pool);
     // The VCH is gone: its destroy decided what became of its image store.
     if (!pool) return;
@@ -312,8 +312,10 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     // still holds the disk: only this reference goes, whoever uses the disk.
     const stored = await readStoredImage(store, String(prior.id));
     const deleteIfUnused = async () => {
-      // Who uses the image comes from vSphere: the VMs in the pool that name it.
-      const users = snap.vmsInPool(vchId).filter((vm) => vm.extraConfig.get('vic.image') === prior.id);
+      // Who uses the image comes from vSphere: the VMs in the pool that name it, read here, under
+      // the image's lock, so that a container VM made from it while this delete waited for the lock
+      // (up to its 30 s) counts.
+      const users = (await takeSnapshot(ctx.client, [vchId])).vmsInPool(vchId).filter((vm) => vm.extraConfig.get('vic.image') === prior.id);
       if (users.length > 0) {
         throw new ResourceError(
           `image ${String(prior.id)} is in use by ${users.length} container VM(s): ${users.map((v) => `${v.name} (${v.moid})`).join(', ')}. Delete or replace them first (ResourceInUse).`,

@@ -16,6 +16,7 @@ import { Inventory } from '../../../src/vsphere/inventory';
 import { containerVmUuid } from '../../../src/resources/container-vm.lifecycle';
 import { retrieveFromContainer, retrieveObject } from '../../../src/vsphere/property-collector';
 import { extraConfigMap } from '../../../src/resources/snapshot';
+import { DatastoreImageStore, imageLayout } from '../../../src/images';
 import { writeOciLayout } from '../../helpers/oci-layout';
 import { useRegistry } from '../../helpers/registry';
 import { useSimulator } from '../../helpers/vcsim';
@@ -322,5 +323,37 @@ describe('image and container_vm lifecycle', () => {
     const imageDelete = engine.apply(await engine.plan('image', image, null));
     await expect(Promise.all([vmDelete, imageDelete])).resolves.toEqual([null, null]);
     expect(await engine.read([{ type: 'image', state: image }])).toEqual([null]);
+  });
+
+  it('GIVEN an image delete waiting for the image lock WHEN another process makes a container VM from it meanwhile THEN the delete counts that VM and refuses', async () => {
+    const own = await applied(
+      engine,
+      await engine.plan('virtual_container_host', null, { name: 'vch-l', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }),
+    );
+    const image = await applied(
+      engine,
+      await engine.plan('image', null, { vch_id: own.id, reference: `${registry().host}/test/app:v1`, insecure_registry: true }),
+    );
+    const dc = await new Inventory(outside).datacenter('DC0');
+    const store = new DatastoreImageStore({ client: outside, datacenter: { ref: dc.ref, path: dc.name }, datastore: 'LocalDS_0', path: 'vch-l' });
+    const lock = `${imageLayout(String(image.id)).directory}.lock`;
+    expect(await store.createDirectory(lock)).toBe(true);
+    const imageDelete = engine.apply(await engine.plan('image', image, null)).then(
+      () => 'deleted',
+      (err: Error) => err.message,
+    );
+    const other = await connectTestEngine(sim());
+    let vm: Attrs;
+    try {
+      vm = await applied(other, await other.plan('container_vm', null, { vch_id: own.id, image_id: image.id, name: 'late-1', power_state: 'stopped' }));
+    } finally {
+      await other.close();
+    }
+    await store.deleteDirectory(lock);
+    // Before: the VMs were those of a snapshot taken before the wait, and the disk went from under late-1.
+    expect(await imageDelete).toContain(`is in use by 1 container VM(s): late-1 (${String(vm.moid)})`);
+    expect(await store.size(imageLayout(String(image.id)).descriptor)).toBeGreaterThan(0);
+    await engine.apply(await engine.plan('container_vm', vm, null));
+    expect(await engine.apply(await engine.plan('image', image, null))).toBeNull();
   });
 });

@@ -159,7 +159,7 @@ export class DatastoreImageStore implements ImageStore {
    * The directory's time of last change as the datastore browser lists it (the host's clock),
    * against the server's clock now (ServiceInstance.CurrentTime), never the local one.
    */
-  async directoryAge(path: string): Promise<number | undefined> {
+  async directoryAge(path: string): Promise<number | null | undefined> {
     const full = this.inside(path).replace(/\/+$/, '');
     const at = full.lastIndexOf('/');
     const [parent, base] = [at < 0 ? '' : full.slice(0, at), full.slice(at + 1)];
@@ -170,8 +170,10 @@ export class DatastoreImageStore implements ImageStore {
         ),
         this.options.client.serverTime(),
       ]);
-      const modified = entries?.find((e) => e.folder && e.name === base)?.modified;
-      return modified ? Math.max(0, now.getTime() - modified.getTime()) : undefined;
+      // A file in the lock's place is aged (and broken) as a directory would be.
+      const entry = entries?.find((e) => e.name === base);
+      if (!entry) return undefined;
+      return entry.modified ? Math.max(0, now.getTime() - entry.modified.getTime()) : null;
     } catch (err) {
       throw this.failure('list', path, err);
     }

@@ -106,16 +106,23 @@ async function underLock<T>(store: ImageStore, digest: string, change: () => Pro
   // When the lock seen held may be stale at the earliest, if it is the same lock all along: its age is
   // asked then (and at first sight), not at every look.
   let lookAgeAt = 0;
+  // A store that does not date its directories: the lock's age is how long this waiter has seen it.
+  let seenSince: number | undefined;
   while (!(await store.createDirectory(path))) {
     if (Date.now() >= lookAgeAt) {
-      const age = await store.directoryAge(path);
-      if (age === undefined) continue; // let go of meanwhile
-      // Held for longer than any change takes: its process died between taking and dropping it.
-      if (age >= stale) {
-        await store.deleteDirectory(path);
-        continue;
+      seenSince ??= Date.now();
+      const dated = await store.directoryAge(path);
+      // Undefined: let go of meanwhile, taken at the next look.
+      if (dated !== undefined) {
+        const age = dated ?? Date.now() - seenSince;
+        // Held for longer than any change takes: its process died between taking and dropping it.
+        if (age >= stale) {
+          await store.deleteDirectory(path);
+          seenSince = undefined;
+          continue;
+        }
+        lookAgeAt = Date.now() + (stale - age);
       }
-      lookAgeAt = Date.now() + (stale - age);
     }
     await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
   }

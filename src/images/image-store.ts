@@ -50,9 +50,10 @@ export interface ImageStore {
   createDirectory(path: string): Promise<boolean>;
   /**
    * How long ago (milliseconds, on the store's own clock) the directory was made or last changed,
-   * or undefined when it does not exist: how old a lock is, whichever process took it.
+   * or undefined when it does not exist, null when the store does not say: how old a lock is,
+   * whichever process took it.
    */
-  directoryAge(path: string): Promise<number | undefined>;
+  directoryAge(path: string): Promise<number | null | undefined>;
   /**
    * Streams a file in (replacing any previous one). `onBytes` counts what was sent; a retry of a
    * failed transfer first takes back (a negative count) what the failed attempt had sent.
@@ -218,10 +219,10 @@ export class LocalDirectoryImageStore implements ImageStore {
     }
   }
 
-  async directoryAge(path: string): Promise<number | undefined> {
+  async directoryAge(path: string): Promise<number | null | undefined> {
     try {
       const info = await stat(this.locate(path));
-      return info.isDirectory() ? Math.max(0, Date.now() - info.mtimeMs) : undefined;
+      return Math.max(0, Date.now() - info.mtimeMs);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new ImageStoreError(`cannot stat ${this.locate(path)}: ${(err as Error).message}`, { cause: err });

@@ -94,6 +94,23 @@ describe('GIVEN a stored image on a simulated datastore', () => {
     }
   });
 
+  test('GIVEN a store that does not date its directories WHEN a lock is left THEN it is broken once this waiter has seen it for the stale time', async () => {
+    const real = await storeImage('refs-undated');
+    // A server whose datastore browser gives no modification time (the simulator does give one).
+    const store = Object.assign(Object.create(real) as DatastoreImageStore, {
+      directoryAge: async (p: string) => ((await real.directoryAge(p)) === undefined ? undefined : null),
+    });
+    expect(await store.createDirectory(`${imageLayout(DIGEST).directory}.lock`)).toBe(true);
+    process.env.VIC_IMAGE_LOCK_STALE_MS = '1500';
+    try {
+      const began = Date.now();
+      expect(await addImageReference(store, DIGEST, FIRST, 'registry.example/app:2')).toEqual([FIRST, 'registry.example/app:2']);
+      expect(Date.now() - began).toBeGreaterThanOrEqual(1500);
+    } finally {
+      delete process.env.VIC_IMAGE_LOCK_STALE_MS;
+    }
+  });
+
   test('GIVEN a waiter WHEN the lock it waits on is let go and taken again by another process between its looks THEN it waits for that holder, however long it has waited', async () => {
     const store = await storeImage('refs-retaken');
     const lock = `${imageLayout(DIGEST).directory}.lock`;

@@ -133,6 +133,8 @@ export interface NetworkRow {
   readonly Scope: string;
   readonly Labels: Readonly<Record<string, string>>;
   readonly Containers: Readonly<Record<string, unknown>>;
+  /** Docker's predefined networks (here: none): type builtin, never dangling. Not sent. */
+  readonly builtin?: boolean;
 }
 
 export const NETWORK_FILTERS = ['name', 'id', 'driver', 'scope', 'type', 'label', 'dangling'];
@@ -158,8 +160,8 @@ export function filterNetworks<T extends NetworkRow>(rows: readonly T[], filters
       any('id', (v) => n.Id.includes(v)) &&
       any('driver', (v) => n.Driver === v) &&
       any('scope', (v) => n.Scope === v) &&
-      any('type', (v) => v === 'custom') &&
+      any('type', (v) => v === (n.builtin ? 'builtin' : 'custom')) &&
       (filters.get('label') ?? []).every((v) => labelMatches(n.Labels, [v])) &&
-      (dangling === undefined || dangling === (Object.keys(n.Containers).length === 0)),
+      (dangling === undefined || dangling === (!n.builtin && Object.keys(n.Containers).length === 0)),
   );
 }

@@ -445,13 +445,15 @@ export class DockerEndpoint {
 
     if (seg[0] === 'volumes') return this.volumes.route(this.command(), method, seg, query, req, res);
 
-    if (is('GET', /^\/networks$/)) return sendJson(res, 200, filterNetworks(await this.networks(), parseFilters(query.get('filters'))));
+    if (is('GET', /^\/networks$/)) {
+      return sendJson(res, 200, filterNetworks(await this.networks(), parseFilters(query.get('filters'))).map(withoutBuiltin));
+    }
     if (method === 'GET' && seg[0] === 'networks' && seg.length === 2) {
       // "bridge" is what --network bridge (and no --network) means here: the VCH's bridge network.
       const wanted = seg[1] === 'bridge' && this.vch.bridgeNetwork ? this.vch.bridgeNetwork : seg[1];
       const found = (await this.networks()).find((n) => n.Name === wanted || n.Id === wanted);
       if (!found) throw notFound(`network ${seg[1]} not found`);
-      return sendJson(res, 200, found);
+      return sendJson(res, 200, withoutBuiltin(found));
     }
 
     for (const [pattern, what, instead] of UNSUPPORTED) if (pattern.test(path)) throw notSupported(what, instead);
@@ -1483,33 +1485,34 @@ export class DockerEndpoint {
   // ---------------------------------------------------------------------------------------------
   // Networks and events
 
-  /** The VCH's port groups: its bridge network and those its containers use. */
+  /** The VCH's port groups: its bridge network and those its containers use; and none, docker's network of no NIC. */
   private async networks(): Promise<Array<Record<string, unknown> & NetworkRow>> {
     const vms = await this.containers(this.command());
     const names = new Set<string>();
     if (this.vch.bridgeNetwork) names.add(this.vch.bridgeNetwork);
     for (const vm of vms) for (const n of Array.isArray(vm.networks) ? vm.networks : []) names.add(String(n));
-    return [...names].sort().map((name) => ({
-      Name: name,
-      Id: name,
-      Created: ZERO,
-      Scope: 'local',
-      Driver: 'vsphere-portgroup',
-      EnableIPv6: false,
-      IPAM: { Driver: 'default', Options: null, Config: [] },
-      Internal: false,
-      Attachable: false,
-      Ingress: false,
-      ConfigFrom: { Network: '' },
-      ConfigOnly: false,
-      Containers: Object.fromEntries(
-        vms
-          .filter((vm) => Array.isArray(vm.networks) && vm.networks.includes(name))
-          .map((vm) => [containerId(vm), { Name: String(vm.name), EndpointID: '', MacAddress: '', IPv4Address: '', IPv6Address: '' }]),
+    const on = (test: (networks: unknown[]) => boolean) => vms.filter((vm) => Array.isArray(vm.networks) && test(vm.networks));
+    const portGroups = [...names].map((name) =>
+      networkRow(
+        name,
+        'vsphere-portgroup',
+        on((n) => n.includes(name)),
+        {
+          'vsphere.portgroup': name,
+          ...(name === this.vch.bridgeNetwork ? { 'vic-iac.bridge': 'true' } : {}),
+        },
       ),
-      Options: { 'vsphere.portgroup': name, ...(name === this.vch.bridgeNetwork ? { 'vic-iac.bridge': 'true' } : {}) },
-      Labels: {},
-    }));
+    );
+    const none = {
+      ...networkRow(
+        NO_NETWORK,
+        'null',
+        on((n) => n.length === 0),
+        {},
+      ),
+      builtin: true,
+    };
+    return [none, ...portGroups].sort((a, b) => a.Name.localeCompare(b.Name));
   }
 
   /**
@@ -1710,4 +1713,33 @@ function createdMs(vm: Attrs): number {
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   return new ApiError(500, err instanceof Error ? err.message : String(err));
+}
+
+/** A network as `docker network inspect` shows it, with the containers on it. */
+function networkRow(name: string, driver: string, containers: readonly Attrs[], options: Record<string, string>): Record<string, unknown> & NetworkRow {
+  return {
+    Name: name,
+    Id: name,
+    Created: ZERO,
+    Scope: 'local',
+    Driver: driver,
+    EnableIPv6: false,
+    IPAM: { Driver: 'default', Options: null, Config: [] },
+    Internal: false,
+    Attachable: false,
+    Ingress: false,
+    ConfigFrom: { Network: '' },
+    ConfigOnly: false,
+    Containers: Object.fromEntries(
+      containers.map((vm) => [containerId(vm), { Name: String(vm.name), EndpointID: '', MacAddress: '', IPv4Address: '', IPv6Address: '' }]),
+    ),
+    Options: options,
+    Labels: {},
+  };
+}
+
+/** A network row as sent: without the flag the filters read. */
+function withoutBuiltin<T extends NetworkRow>(row: T): Omit<T, 'builtin'> {
+  const { builtin: _builtin, ...sent } = row;
+  return sent;
 }

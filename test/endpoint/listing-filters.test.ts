@@ -57,7 +57,9 @@ describe('docker images, ps, network ls and volume ls filters', () => {
     expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'name=fakeName'])).toBe('');
     expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'driver=bridge'])).toBe('');
     expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'type=custom'])).toBe('VM Network');
-    expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'type=builtin'])).toBe('');
+    expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'type=builtin'])).toBe('none');
+    // A predefined network is never dangling, as with dockerd.
+    expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'dangling=true'])).not.toContain('none');
     // No --network means the bridge network, which is the VCH's port group.
     expect(await bed().dockerOk(['network', 'inspect', '--format', '{{.Name}}', 'bridge'])).toBe('VM Network');
     const unknown = await bed().docker(['network', 'ls', '--filter', 'color=blue']);

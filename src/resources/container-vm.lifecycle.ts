@@ -347,6 +347,21 @@ function processReported(vm: VmRow): boolean {
 }
 
 /**
+ * Whether the process of the VM's current boot reported: a status left by an earlier run (a
+ * container started again, and still booting) ended before this boot began. vSphere dates the boot
+ * (`summary.runtime.bootTime`, as `runtime.bootTime`; the simulator too); asked only for an ended
+ * status on a VM that is on, the one case where the status may be an earlier run's.
+ */
+async function reportedThisBoot(client: VimClient, ref: ManagedObjectReference, vm: VmRow): Promise<boolean> {
+  if (!processReported(vm)) return false;
+  if (vm.extraConfig.get(STATUS_KEYS.status) !== 'exited') return true;
+  const finished = Date.parse(vm.extraConfig.get(STATUS_KEYS.finishedAt) ?? '');
+  const [row] = await retrieveObjects<{ 'summary.runtime.bootTime'?: string }>(client, [ref], ['summary.runtime.bootTime']);
+  const booted = Date.parse(String(row?.props['summary.runtime.bootTime'] ?? ''));
+  return Number.isNaN(finished) || Number.isNaN(booted) || finished >= booted;
+}
+
+/**
  * With must_run false, a container whose process ended by itself (the VM powered off after it) has
  * done what "running" asked: neither drift nor a reason to power it on again.
  */
@@ -712,11 +727,14 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
         : {}),
     });
   }
+  // Asked before the power-off, which clears the VM's boot time.
+  const reported = keepEnded || config.power_state === 'running' || powerState !== 'poweredOn' ? true : await reportedThisBoot(client, ref, vm);
   const powered = keepEnded ? undefined : await setPower(client, ref, config.power_state, powerState);
   let extraConfig = vm.extraConfig;
-  if (powered === 'poweredOff' && !processReported(vm)) {
-    // Powered off before its process reported (the guest still booting): the process was killed
-    // as a running one is, so it reads as docker's Exited (137), not as never started.
+  if (powered === 'poweredOff' && !reported) {
+    // Powered off before this boot's process reported (the guest still booting): the process was
+    // killed as a running one is, so it reads as docker's Exited (137), not as never started, nor as
+    // the end of an earlier run.
     const ended = { [STATUS_KEYS.status]: 'exited', [STATUS_KEYS.exitCode]: '137', [STATUS_KEYS.finishedAt]: new Date().toISOString() };
     await reconfigureVm(client, ref, { extraConfig: ended });
     extraConfig = new Map([...vm.extraConfig, ...Object.entries(ended)]);

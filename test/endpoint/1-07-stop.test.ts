@@ -62,4 +62,23 @@ describe('1-07 docker stop', () => {
     },
     BOOT_MS,
   );
+
+  test(
+    "GIVEN a container whose run ended WHEN it is started again and stopped while still booting THEN it reads Exited (137) and a new end, not the earlier run's",
+    async () => {
+      await bed().dockerOk(['run', '-d', '--name', 'stop-again', bed().image, 'sh', '-c', 'exit 4']);
+      expect(await bed().docker(['wait', 'stop-again'], { timeoutMs: BOOT_MS })).toMatchObject({ code: 0, stdout: '4\n' });
+      const first = await bed().dockerOk(['inspect', '--format', '{{.State.FinishedAt}}', 'stop-again']);
+      expect(await bed().dockerOk(['start', 'stop-again'])).toBe('stop-again');
+      // At once: the earlier run's exit is still what the guest last reported.
+      const vm = (await bed().engine.listIn('container_vm', String(bed().vch.id))).find((v) => v.name === 'stop-again');
+      expect(vm).toMatchObject({ power_state: 'running', status: 'exited', exit_code: 4 });
+      expect(await bed().dockerOk(['stop', '-t', '0', 'stop-again'])).toBe('stop-again');
+      // Before: Exited (4), with the first run's end.
+      expect(await bed().dockerOk(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'stop-again'])).toBe('exited 137');
+      expect(await bed().dockerOk(['inspect', '--format', '{{.State.FinishedAt}}', 'stop-again'])).not.toBe(first);
+      expect(await bed().dockerOk(['rm', 'stop-again'])).toBe('stop-again');
+    },
+    BOOT_MS * 2,
+  );
 });

@@ -206,7 +206,7 @@ export interface ContainerVmArgs {
   readonly mustRun?: pulumi.Input<boolean>;
   /** Size of the writable layer (the child delta disk). Changing it replaces the ContainerVm. Default: 2048. */
   readonly diskSizeMb?: pulumi.Input<number>;
-  /** Volumes to mount, one block each. Each volume is an independent-persistent disk of the VM; the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. Changing it replaces the ContainerVm. */
+  /** Volumes to mount, one block each. Each volume is an independent-persistent disk of the VM; the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. A volume is open in one running container VM at a time (vSphere locks its disk, read-only mounts too): a second running one that mounts it fails at plan, or at power-on when the first is in another state. Changing it replaces the ContainerVm. */
   readonly volumes?: pulumi.Input<pulumi.Input<{ readonly volumeId: pulumi.Input<string>; readonly path: pulumi.Input<string>; readonly readOnly?: pulumi.Input<boolean> }>[]>;
 }
 
@@ -254,7 +254,7 @@ export interface ContainerVmOutputs {
   readonly mustRun: pulumi.Output<boolean>;
   /** Size of the writable layer (the child delta disk). */
   readonly diskSizeMb: pulumi.Output<number>;
-  /** Volumes to mount, one block each. Each volume is an independent-persistent disk of the VM; the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. */
+  /** Volumes to mount, one block each. Each volume is an independent-persistent disk of the VM; the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. A volume is open in one running container VM at a time (vSphere locks its disk, read-only mounts too): a second running one that mounts it fails at plan, or at power-on when the first is in another state. */
   readonly volumes: pulumi.Output<{ readonly volumeId: string; readonly path: string; readonly readOnly?: boolean }[] | undefined>;
   /** The VM managed object id. */
   readonly moid: pulumi.Output<string>;

@@ -729,6 +729,7 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
   }
   // Asked before the power-off, which clears the VM's boot time.
   const reported = keepEnded || config.power_state === 'running' || powerState !== 'poweredOn' ? true : await reportedThisBoot(client, ref, vm);
+  if (!keepEnded && config.power_state === 'running' && powerState !== 'poweredOn') await refuseVolumesInUse(ctx, config, vm.moid);
   const powered = keepEnded ? undefined : await setPower(client, ref, config.power_state, powerState);
   let extraConfig = vm.extraConfig;
   if (powered === 'poweredOff' && !reported) {
@@ -861,6 +862,7 @@ async function finishCreate(
 ): Promise<void> {
   try {
     if (config.power_state === 'running') {
+      await refuseVolumesInUse(ctx, config, ref.value);
       ctx.progress('power on');
       // Alone, not gathered with the other creates into PowerOnMultiVM_Task: at Terraform's
       // parallelism the batches stay small and save no round trips (bench/README.md, apply).
@@ -1011,18 +1013,20 @@ async function checkVolumes(
   const mounts = config.volumes as Array<{ volume_id: string | Unknown; path: string | Unknown; read_only: boolean | Unknown }>;
   const ids = mounts.map((m) => (isUnknown(m.volume_id) ? undefined : m.volume_id));
   problems.push(...(await resolveMounts(ctx, vchId, marker, ids, { planning: true })).problems);
-  // One read-write user per volume within a plan: the first container VM planned holds it for
-  // this command (Terraform plans every resource in one provider process).
-  const who = isUnknown(config.name) ? undefined : `${vchId}/${config.name}`;
+  // One running container VM per volume within a plan: a volume's disk is open in one running VM at
+  // a time (vSphere locks it, read-only mounts too; refuseVolumesInUse says so at power-on). The
+  // first running container VM planned holds it for this command (Terraform plans every resource
+  // in one provider process).
+  const who = isUnknown(config.name) || config.power_state !== 'running' ? undefined : `${vchId}/${config.name}`;
   for (const [i, m] of mounts.entries()) {
-    if (who === undefined || isUnknown(m.volume_id) || m.read_only !== false) continue;
-    const holder = await ctx.memo(`volume-writer:${m.volume_id}`, () => Promise.resolve(who));
+    if (who === undefined || isUnknown(m.volume_id)) continue;
+    const holder = await ctx.memo(`volume-runner:${m.volume_id}`, () => Promise.resolve(who));
     if (holder !== who) {
       problems.push({
-        path: ['volumes', i, 'read_only'],
+        path: ['volumes', i, 'volume_id'],
         severity: 'error',
-        summary: 'Volume mounted read-write twice',
-        detail: `volumes[${i}]: volume ${m.volume_id} is already mounted read-write by container VM "${holder.slice(vchId.length + 1)}" in this configuration. A volume takes one read-write container VM at a time (ext4 is not a cluster filesystem): set read_only = true here, or mount it in one container VM only.`,
+        summary: 'Volume mounted by two running container VMs',
+        detail: `volumes[${i}]: volume ${m.volume_id} is already mounted by container VM "${holder.slice(vchId.length + 1)}", which runs too, in this configuration. A volume's disk is open in one running VM at a time (vSphere locks it), read-only mounts too: mount it in one running container VM only, or set power_state = "stopped" here.`,
       });
     }
   }
@@ -1077,6 +1081,34 @@ async function disksOfVms(client: VimClient, moids: readonly string[]): Promise<
 function mountsOfVm(vm: VmRow): Array<{ volume_id: string }> {
   const volumes = specOfVm(vm, false).volumes;
   return Array.isArray(volumes) ? (volumes as Array<{ volume_id: string }>) : [];
+}
+
+/** A volume as a message names it: `volume "data" ([ds] store/volumes/data/data.vmdk)`. */
+function volumeLabel(id: string): string {
+  const name = parseVolumeId(id)?.name;
+  return name ? `volume "${name}" (${id})` : `volume ${id}`;
+}
+
+/**
+ * A volume's disk is open in one running VM at a time: vSphere locks it at power-on (so does the
+ * simulator's QEMU), read-only mounts too. Powering on container VM `name` (`self`, when it exists)
+ * while another running container VM of the VCH has one of its volumes attached is refused here,
+ * saying which, rather than left to a lock error (or, under the simulator, a guest that never starts).
+ */
+async function refuseVolumesInUse(ctx: LifecycleContext, config: ContainerVmAttrs, self?: string): Promise<void> {
+  const ids = new Set((config.volumes ?? []).map((m) => m.volume_id));
+  if (ids.size === 0) return;
+  const holders = (await takeSnapshot(ctx.client, [config.vch_id]))
+    .vmsInPool(config.vch_id)
+    .filter((vm) => vm.moid !== self && vm.powerState === 'poweredOn')
+    .map((vm) => ({ vm, shared: mountsOfVm(vm).filter((m) => ids.has(m.volume_id)) }))
+    .filter((h) => h.shared.length > 0);
+  if (holders.length === 0) return;
+  const names = holders.map(({ vm }) => `"${vm.extraConfig.get(KEYS.name) ?? vm.name}"`);
+  throw new ResourceError(
+    `container VM "${config.name}" cannot start: ${holders.map(({ vm, shared }, i) => `${names[i]} (${vm.moid}), running, has ${shared.map((m) => volumeLabel(m.volume_id)).join(', ')} attached`).join('; ')}. ` +
+      `A volume's disk is open in one running VM at a time (vSphere locks it), read-only mounts too. Stop ${names.join(', ')} first, or mount another volume.`,
+  );
 }
 
 /** The state's mounts, less those whose disk is not attached (detached in vSphere): one batched read per refresh. */

@@ -215,7 +215,8 @@ export const containerVm = {
             type: t.bool,
             optional: true,
             default: false,
-            description: 'Mount read-only. A volume may be mounted read-write by one container VM at a time, read-only by any number.',
+            description:
+              'Mount read-only. A volume is open in one running container VM at a time (vSphere locks its disk), read-only mounts too; stopped ones may mount it as well.',
           },
         }),
       ),
@@ -225,7 +226,7 @@ export const containerVm = {
       forceNew: true,
       validate: [distinctMounts(MAX_VOLUMES)],
       description:
-        'Volumes to mount, one block each. Each volume is an independent-persistent disk of the VM; the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply.',
+        'Volumes to mount, one block each. Each volume is an independent-persistent disk of the VM; the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. A volume is open in one running container VM at a time (vSphere locks its disk, read-only mounts too): a second running one that mounts it fails at plan, or at power-on when the first is in another state.',
     },
     moid: { type: t.string, computed: true, description: 'The VM managed object id.' },
     ip_addresses: { type: t.list(t.string), computed: true, description: 'IP addresses as vSphere reports them (may be empty).' },

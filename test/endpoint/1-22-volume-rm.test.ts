@@ -42,6 +42,25 @@ describe('1-22 docker volume rm and run -v', () => {
     2 * BOOT_MS,
   );
 
+  test(
+    'GIVEN a running container with a volume WHEN another is run with it THEN the run is refused naming the running one, and starts once that one stops',
+    async () => {
+      const a = await bed().docker(['run', '-d', '--name', 'holder', '-v', 'vol3:/data', bed().image, 'sleep', '600']);
+      expect([a.code, a.stderr]).toEqual([0, '']);
+      // Before: docker run said nothing, and the second container stayed Created (its disk locked).
+      const b = await bed().docker(['run', '-d', '--name', 'second', '-v', 'vol3:/data:ro', bed().image, 'true']);
+      expect(b.code).toBe(125);
+      expect(b.stderr).toContain('container VM "second" cannot start: "holder"');
+      expect(b.stderr).toContain('has volume "vol3"');
+      expect(b.stderr).toContain(`A volume's disk is open in one running VM at a time (vSphere locks it), read-only mounts too. Stop "holder" first`);
+      expect(await bed().dockerOk(['ps', '-a', '--filter', 'name=second', '--format', '{{.Status}}'])).toBe('Created');
+      expect(await bed().dockerOk(['stop', '-t', '0', 'holder'])).toBe('holder');
+      expect(await bed().dockerOk(['start', 'second'])).toBe('second');
+      expect(await bed().dockerOk(['rm', '-f', 'holder', 'second'])).toBe('holder\nsecond');
+    },
+    BOOT_MS,
+  );
+
   test('GIVEN a container that mounts vol1 THEN inspect shows the mount, and volume rm (with or without -f) is refused naming it', async () => {
     expect((await bed().docker(['volume', 'create', '-o', 'size=16', 'vol2'])).code).toBe(0);
     const c = await bed().docker(['create', '--name', 'user', '-v', 'vol2:/data:ro', bed().image]);

@@ -172,13 +172,48 @@ describe('volume lifecycle and container VM mounts', () => {
     web = await applied(engine, await engine.plan('container_vm', replaced, webConfig));
   });
 
-  it('GIVEN a volume mounted read-write WHEN a second container VM mounts it read-write in the same plan THEN refused; read-only is accepted', async () => {
+  it('GIVEN a volume mounted by a running container VM WHEN a second running one mounts it in the same plan, read-only too THEN refused; a stopped one is accepted', async () => {
+    const mounted = (id: string) =>
+      expect.objectContaining({
+        path: ['volumes', 0, 'volume_id'],
+        detail: expect.stringContaining(`volume ${id} is already mounted by container VM "web-v", which runs too, in this configuration`),
+      });
     const second = await engine.plan('container_vm', null, { ...webConfig, name: 'web-v2' });
-    expect(second.problems).toEqual([
-      expect.objectContaining({ path: ['volumes', 0, 'read_only'], detail: expect.stringContaining('already mounted read-write by container VM "web-v"') }),
-    ]);
-    const reader = await engine.plan('container_vm', null, { ...webConfig, name: 'web-v3', volumes: [{ volume_id: data.id, path: '/data', read_only: true }] });
-    expect(reader.problems).toEqual([]);
+    expect(second.problems).toEqual([mounted(String(data.id))]);
+    const readOnly: Attrs = { ...webConfig, name: 'web-v3', volumes: [{ volume_id: data.id, path: '/data', read_only: true }] };
+    expect((await engine.plan('container_vm', null, readOnly)).problems).toEqual([mounted(String(data.id))]);
+    expect((await engine.plan('container_vm', null, { ...readOnly, name: 'web-v6', power_state: 'stopped' })).problems).toEqual([]);
+  });
+
+  it('GIVEN the volume attached to a running container VM WHEN another command powers on another one with it, read-only too THEN refused naming the running one', async () => {
+    const readOnly: Attrs[] = [{ volume_id: data.id, path: '/data', read_only: true }];
+    const why = `"web-v" (${String(web.moid)}), running, has volume "data" (${String(data.id)}) attached. A volume's disk is open in one running VM at a time (vSphere locks it), read-only mounts too. Stop "web-v" first, or mount another volume.`;
+    // Each step its own command (an engine each, as every front end has), from another state: its
+    // plan does not know web-v's mount.
+    const command = async <T>(step: (e: Engine) => Promise<T>): Promise<T> => {
+      const other = await connectTestEngine(sim());
+      try {
+        return await step(other);
+      } finally {
+        await other.close();
+      }
+    };
+    // Made stopped, then started: the start is refused.
+    const stopped = await command(async (e) =>
+      applied(e, await e.plan('container_vm', null, { ...webConfig, name: 'web-v4', volumes: readOnly, power_state: 'stopped' })),
+    );
+    await command(async (e) =>
+      expect(e.apply(await e.plan('container_vm', stopped, { ...webConfig, name: 'web-v4', volumes: readOnly }))).rejects.toThrow(
+        `container VM "web-v4" cannot start: ${why}`,
+      ),
+    );
+    await command(async (e) => e.apply(await e.plan('container_vm', stopped, null)));
+    // Made running: the create stops before its power-on; the VM it made is given up, and adopted by the next create.
+    const running = { ...webConfig, name: 'web-v5', volumes: readOnly };
+    await command(async (e) => expect(e.apply(await e.plan('container_vm', null, running))).rejects.toThrow(`container VM "web-v5" cannot start: ${why}`));
+    const adopted = await command(async (e) => applied(e, await e.plan('container_vm', null, { ...running, power_state: 'stopped' })));
+    expect(adopted.power_state).toBe('stopped');
+    await command(async (e) => e.apply(await e.plan('container_vm', adopted, null)));
   });
 
   it('GIVEN a volume disk detached in vSphere WHEN planned THEN an update that attaches it again', async () => {

@@ -29,6 +29,17 @@ describe('GIVEN a stored image on a simulated datastore', () => {
     return storeAt(path);
   };
 
+  /** Runs `body` with locks stale after `ms` (VIC_IMAGE_LOCK_STALE_MS), and resets it. */
+  const staleAfter = async <T>(ms: number, body: () => Promise<T>): Promise<T> => {
+    process.env.VIC_IMAGE_LOCK_STALE_MS = String(ms);
+    try {
+      return await body();
+    } finally {
+      delete process.env.VIC_IMAGE_LOCK_STALE_MS;
+    }
+  };
+  const addSecond = (store: DatastoreImageStore): Promise<string[] | undefined> => addImageReference(store, DIGEST, FIRST, 'registry.example/app:2');
+
   beforeAll(async () => {
     client = await VimClient.connect({ url: sim().url, username: sim().username, password: sim().password, thumbprint: sim().thumbprint });
     const dc = await new Inventory(client).datacenter();
@@ -65,33 +76,27 @@ describe('GIVEN a stored image on a simulated datastore', () => {
   test('GIVEN a lock left by a dead process WHEN a reference is added THEN the lock is broken once stale and the reference is added', async () => {
     const store = await storeImage('refs-stale');
     expect(await store.createDirectory(`${imageLayout(DIGEST).directory}.lock`)).toBe(true);
-    process.env.VIC_IMAGE_LOCK_STALE_MS = '1500';
-    try {
+    await staleAfter(1500, async () => {
       const began = Date.now();
-      expect(await addImageReference(store, DIGEST, FIRST, 'registry.example/app:2')).toEqual([FIRST, 'registry.example/app:2']);
+      expect(await addSecond(store)).toEqual([FIRST, 'registry.example/app:2']);
       // It waited for the lock first: a live holder's change would have ended meanwhile.
       expect(Date.now() - began).toBeGreaterThanOrEqual(1500);
-    } finally {
-      delete process.env.VIC_IMAGE_LOCK_STALE_MS;
-    }
+    });
   });
 
   test('GIVEN a lock left long ago WHEN a reference is added THEN the lock is broken at once, by its age on the datastore', async () => {
     const store = await storeImage('refs-old');
     const lock = `${imageLayout(DIGEST).directory}.lock`;
     expect(await store.createDirectory(lock)).toBe(true);
-    process.env.VIC_IMAGE_LOCK_STALE_MS = '2000';
-    try {
+    await staleAfter(2000, async () => {
       await new Promise((r) => setTimeout(r, 2200));
       expect(await store.directoryAge(lock)).toBeGreaterThanOrEqual(2000);
       const began = Date.now();
-      expect(await addImageReference(store, DIGEST, FIRST, 'registry.example/app:2')).toEqual([FIRST, 'registry.example/app:2']);
+      expect(await addSecond(store)).toEqual([FIRST, 'registry.example/app:2']);
       // Not another 2 s of waiting: the lock's age says it is a dead process's.
       expect(Date.now() - began).toBeLessThan(1500);
       expect(await store.directoryAge(lock)).toBeUndefined();
-    } finally {
-      delete process.env.VIC_IMAGE_LOCK_STALE_MS;
-    }
+    });
   });
 
   test('GIVEN a store that does not date its directories WHEN a lock is left THEN it is broken once this waiter has seen it for the stale time', async () => {
@@ -101,24 +106,20 @@ describe('GIVEN a stored image on a simulated datastore', () => {
       directoryAge: async (p: string) => ((await real.directoryAge(p)) === undefined ? undefined : null),
     });
     expect(await store.createDirectory(`${imageLayout(DIGEST).directory}.lock`)).toBe(true);
-    process.env.VIC_IMAGE_LOCK_STALE_MS = '1500';
-    try {
+    await staleAfter(1500, async () => {
       const began = Date.now();
-      expect(await addImageReference(store, DIGEST, FIRST, 'registry.example/app:2')).toEqual([FIRST, 'registry.example/app:2']);
+      expect(await addSecond(store)).toEqual([FIRST, 'registry.example/app:2']);
       expect(Date.now() - began).toBeGreaterThanOrEqual(1500);
-    } finally {
-      delete process.env.VIC_IMAGE_LOCK_STALE_MS;
-    }
+    });
   });
 
   test('GIVEN a waiter WHEN the lock it waits on is let go and taken again by another process between its looks THEN it waits for that holder, however long it has waited', async () => {
     const store = await storeImage('refs-retaken');
     const lock = `${imageLayout(DIGEST).directory}.lock`;
     expect(await store.createDirectory(lock)).toBe(true);
-    process.env.VIC_IMAGE_LOCK_STALE_MS = '2000';
-    try {
+    await staleAfter(2000, async () => {
       const began = Date.now();
-      const added = addImageReference(store, DIGEST, FIRST, 'registry.example/app:2').then((refs) => ({ refs, at: Date.now() - began }));
+      const added = addSecond(store).then((refs) => ({ refs, at: Date.now() - began }));
       // At 1.2 s the first holder lets go and another takes the lock at once (within one of the
       // waiter's looks); the new holder keeps it until 3 s (1.8 s: not stale), past the waiter's own
       // 2 s of waiting.
@@ -132,9 +133,7 @@ describe('GIVEN a stored image on a simulated datastore', () => {
       expect(refs).toEqual([FIRST, 'registry.example/app:2']);
       // Not taken from the live holder at 2 s (what a waiter that counted its own wait did).
       expect(at).toBeGreaterThanOrEqual(released);
-    } finally {
-      delete process.env.VIC_IMAGE_LOCK_STALE_MS;
-    }
+    });
   }, 30_000);
 
   test('GIVEN a long list WHEN it is changed over and over THEN a reader meanwhile always finds a whole list', async () => {
@@ -173,13 +172,13 @@ describe('GIVEN a stored image on a simulated datastore', () => {
   test('GIVEN the last holder deleted the image WHEN another pull adds its reference THEN it is told the image is gone, and writes nothing', async () => {
     const store = await storeImage('refs-gone');
     expect(await removeImageReference(store, DIGEST, FIRST, FIRST, () => deleteStoredImage(store, DIGEST))).toEqual([]);
-    expect(await addImageReference(store, DIGEST, FIRST, 'registry.example/app:2')).toBeUndefined();
+    expect(await addSecond(store)).toBeUndefined();
     expect(await store.size(`${imageLayout(DIGEST).directory}/references.json`)).toBeUndefined();
   });
 
   test('GIVEN two holders WHEN one is removed THEN the image stays, and whenLast runs only with the last', async () => {
     const store = await storeImage('refs-two');
-    await addImageReference(store, DIGEST, FIRST, 'registry.example/app:2');
+    await addSecond(store);
     let deleted = 0;
     const last = async () => void deleted++;
     expect(await removeImageReference(store, DIGEST, FIRST, FIRST, last)).toEqual(['registry.example/app:2']);

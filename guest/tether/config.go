@@ -310,12 +310,3 @@ func jsonTypeName(goType string) string {
 		return goType
 	}
 }
-
-// enoughNICs says whether `have` NICs are all the tether waits for: `want` of them, or any at all
-// when the config does not say how many (-1).
-func enoughNICs(have, want int) bool {
-	if want < 0 {
-		return have > 0
-	}
-	return have >= want
-}

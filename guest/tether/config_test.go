@@ -193,17 +193,3 @@ func TestParseConfig_GivenNICs_ThenTheTetherKnowsHowManyToWaitFor(t *testing.T) 
 		t.Fatalf("WHEN nics is negative THEN the field is named, got %v", err)
 	}
 }
-
-func TestEnoughNICs_GivenWhatTheConfigSays_ThenTheWaitEnds(t *testing.T) {
-	cases := []struct {
-		have, want int
-		enough     bool
-	}{
-		{0, -1, false}, {1, -1, true}, {0, 0, true}, {1, 2, false}, {2, 2, true}, {3, 2, true},
-	}
-	for _, c := range cases {
-		if got := enoughNICs(c.have, c.want); got != c.enough {
-			t.Errorf("enoughNICs(%d, %d) = %v, want %v", c.have, c.want, got, c.enough)
-		}
-	}
-}

@@ -108,6 +108,15 @@ func waitForNICs(want int) []string {
 	}
 }
 
+// enoughNICs says whether `have` NICs are all the tether waits for: `want` of them, or any at all
+// when the config does not say how many (-1).
+func enoughNICs(have, want int) bool {
+	if want < 0 {
+		return have > 0
+	}
+	return have >= want
+}
+
 func configureNIC(nic string, want NetworkConfig) (NetworkLease, error) {
 	if want.Address != "" {
 		steps := [][]string{{"ip", "addr", "add", want.Address, "dev", nic}, {"ip", "link", "set", nic, "up"}}

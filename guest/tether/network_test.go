@@ -32,3 +32,17 @@ func TestParseConfig_GivenBadStaticNetworks_ThenEachFieldIsNamed(t *testing.T) {
 		}
 	}
 }
+
+func TestEnoughNICs_GivenWhatTheConfigSays_ThenTheWaitEnds(t *testing.T) {
+	cases := []struct {
+		have, want int
+		enough     bool
+	}{
+		{0, -1, false}, {1, -1, true}, {0, 0, true}, {1, 2, false}, {2, 2, true}, {3, 2, true},
+	}
+	for _, c := range cases {
+		if got := enoughNICs(c.have, c.want); got != c.enough {
+			t.Errorf("enoughNICs(%d, %d) = %v, want %v", c.have, c.want, got, c.enough)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import {
   ImageError,
   buildImage,
   deleteStoredImage,
+  imageLayout,
   inspectStoredImage,
   parseImageReference,
   readStoredImage,
@@ -29,6 +30,7 @@ import {
 import { addImageReference, readImageReferences, removeImageReference, renameImageReference } from '../images/image-references';
 import { datastorePath, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { listDatastoreDirectory } from '../vsphere/datastore-browser';
+import { diskUsersOutside, isBelow } from './disk-users';
 import { ResourceError } from './errors';
 import { image, type ImageAttrs } from './image';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
@@ -314,8 +316,14 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     const deleteIfUnused = async () => {
       // Who uses the image comes from vSphere: the VMs in the pool that name it, read here, under
       // the image's lock, so that a container VM made from it while this delete waited for the lock
-      // (up to its 30 s) counts.
-      const users = (await takeSnapshot(ctx.client, [vchId])).vmsInPool(vchId).filter((vm) => vm.extraConfig.get('vic.image') === prior.id);
+      // (up to its 30 s) counts; and the VMs elsewhere whose disks have it as their base (a
+      // container VM moved out of the pool).
+      const inPool = (await takeSnapshot(ctx.client, [vchId])).vmsInPool(vchId);
+      const imageDirectory = datastorePath(location.datastore, `${location.path}/${imageLayout(String(prior.id)).directory}`);
+      const elsewhere = pool.marker
+        ? await diskUsersOutside(ctx.client, pool.marker.datastore_id, new Set(inPool.map((vm) => vm.moid)), isBelow(imageDirectory))
+        : [];
+      const users = [...inPool.filter((vm) => vm.extraConfig.get('vic.image') === prior.id), ...elsewhere];
       if (users.length > 0) {
         throw new ResourceError(
           `image ${String(prior.id)} is in use by ${users.length} container VM(s): ${users.map((v) => `${v.name} (${v.moid})`).join(', ')}. Delete or replace them first (ResourceInUse).`,

@@ -12,6 +12,7 @@ import { destroyFolder } from '../vsphere/folder';
 import { retrieveFromContainer, retrieveObject } from '../vsphere/property-collector';
 import { destroyResourcePool, updateResourcePool, type ResourceAllocation, type SharesInfo } from '../vsphere/resource-pool';
 import { destroyVm, powerOffVm } from '../vsphere/virtual-machine';
+import { diskUsersOutside, isBelow } from './disk-users';
 import { ResourceError } from './errors';
 import { virtualContainerHost, type VchAttrs } from './virtual-container-host';
 import { VOLATILE, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
@@ -405,11 +406,27 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
       if (others.length > 0) {
         const named = await Promise.all(others.map(async (c: ManagedObjectReference) => ({ moid: c.value, name: await entityName(client, c) })));
         throw new ResourceError(
-          `the VM folder "${folder.name}" (${folder.ref.value}) of virtual container host "${name}" (${id}) holds ${others.length} object(s) that are not its container VMs: ${describeVms(named)}. vic-iac deletes the folder only with its own VMs in it. Move those out of the folder, then destroy again.`,
+          `the VM folder "${folder.name}" (${folder.ref.value}) of virtual container host "${name}" (${id}) holds ${others.length} object(s) that are not container VMs in its pool: ${describeVms(named)}. vic-iac deletes the folder only with its own VMs in it. Move those out of the folder (or a container VM of this VCH back into its pool), then destroy again.`,
         );
       }
     }
     const store = prior.force_destroy === true ? await storeOf(ctx, prior, pool) : undefined;
+    // Volumes may hold data: the image store goes only when the user asked for a forced destroy,
+    // and only when its marker file says this VCH made it.
+    const deletesStore = store !== undefined && (await storeIsOurs(client, store, id));
+    if (store && deletesStore) {
+      // A VM outside the pool with a disk in the store (a container VM moved out of it, a volume
+      // attached by hand) would lose that disk, and with an image's, its own.
+      const where = datastorePath(store.datastore.name, store.path);
+      const users = await diskUsersOutside(client, store.datastore.ref.value, new Set(vms.map((v) => v.moid)), isBelow(where));
+      if (users.length > 0) {
+        throw new ResourceError(
+          `virtual container host "${name}" (${id}): force_destroy deletes its image store ${where}, but ${users.length} VM(s) outside its pool use disks in it: ` +
+            `${users.map((u) => `${u.name} (${u.moid}: ${u.disks.map((d) => String(d.backing?.fileName ?? d.key)).join(', ')})`).join('; ')}. ` +
+            'Nothing was deleted. Move those VMs back into the pool (force_destroy then deletes them with the VCH), or delete them or remove those disks from them, then destroy again.',
+        );
+      }
+    }
 
     for (const [i, vm] of vms.entries()) {
       ctx.progress('deleting container VMs', i, vms.length, vm.name);
@@ -419,9 +436,7 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
     }
     if (pool) await destroyResourcePool(client, poolRef(id)).catch(ignoreNotFound);
     if (folder) await destroyFolder(client, folder.ref).catch(ignoreNotFound);
-    // Volumes may hold data: the image store goes only when the user asked for a forced destroy,
-    // and only when its marker file says this VCH made it.
-    if (store && (await storeIsOurs(client, store, id))) {
+    if (store && deletesStore) {
       await deleteDatastoreFile(client, datastorePath(store.datastore.name, store.path), store.datacenterRef).catch((e: unknown) =>
         isNotFound(e) ? undefined : Promise.reject(e),
       );

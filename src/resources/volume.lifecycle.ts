@@ -32,9 +32,9 @@ import {
   type VimClient,
 } from '../vsphere';
 import { Inventory, type Datacenter } from '../vsphere/inventory';
-import { retrieveObjects } from '../vsphere/property-collector';
-import { removeDevice, type VirtualDevice } from '../vsphere/virtual-devices';
+import { removeDevice } from '../vsphere/virtual-devices';
 import { reconfigureVm } from '../vsphere/virtual-machine';
+import { diskUsersAmong, diskUsersOutside, isFile, type DiskUser } from './disk-users';
 import { ResourceError } from './errors';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { VOLATILE } from './lifecycle';
@@ -205,24 +205,16 @@ function goneKey(id: string): string {
   return `volume-gone:${id}`;
 }
 
-/** Container VMs (any VM in the VCH pool) whose devices include the volume's disk. */
-async function vmsAttaching(client: VimClient, vchId: string, id: string): Promise<Array<{ name: string; moid: string; disk: VirtualDevice }>> {
-  const snap = await takeSnapshot(client, [vchId]);
-  const vms = snap.vmsInPool(vchId);
-  if (vms.length === 0) return [];
-  const rows = await retrieveObjects(
-    client,
-    vms.map((vm) => moRef('VirtualMachine', vm.moid)),
-    ['name', 'config.hardware.device'],
-  );
-  const out: Array<{ name: string; moid: string; disk: VirtualDevice }> = [];
-  for (const row of rows) {
-    const devices = row.props['config.hardware.device'];
-    for (const d of (Array.isArray(devices) ? devices : devices ? [devices] : []) as VirtualDevice[]) {
-      if (d.$type === 'VirtualDisk' && d.backing?.fileName === id) out.push({ name: String(row.props.name ?? row.ref.value), moid: row.ref.value, disk: d });
-    }
-  }
-  return out;
+/**
+ * The VMs whose devices include the volume's disk: any VM in the VCH pool, and any VM elsewhere
+ * with files on the store's datastore (a container VM moved out of the pool, a VM the disk was
+ * attached to by hand), each with the disks that are the volume's.
+ */
+async function vmsAttaching(client: VimClient, vchId: string, datastoreId: string, id: string): Promise<DiskUser[]> {
+  const pool = (await takeSnapshot(client, [vchId])).vmsInPool(vchId).map((vm) => vm.moid);
+  const uses = isFile(id);
+  const [inPool, elsewhere] = await Promise.all([diskUsersAmong(client, pool, uses), diskUsersOutside(client, datastoreId, new Set(pool), uses)]);
+  return [...inPool, ...elsewhere];
 }
 
 export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
@@ -413,7 +405,7 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
         `${loc.id}: its marker says it is volume "${marker.name}" of virtual container host ${marker.vch}, not "${prior.name}" of ${prior.vch_id}; refusing to delete it. Refresh the state and plan again.`,
       );
     }
-    const users = await vmsAttaching(client, prior.vch_id, loc.id);
+    const users = await vmsAttaching(client, prior.vch_id, pool.marker.datastore_id, loc.id);
     if (users.length > 0 && !prior.force_destroy) {
       throw new ResourceError(
         `volume "${prior.name}" (${loc.id}) is attached to ${users.length} VM(s): ${describeVms(users)}. Delete those container VMs or remove the volume from their volumes first, or set force_destroy = true to detach it from them and delete it with its data (ResourceInUse).`,
@@ -421,7 +413,7 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
     }
     for (const user of users) {
       ctx.progress(`detach from ${user.name}`);
-      await reconfigureVm(client, moRef('VirtualMachine', user.moid), { deviceChange: [removeDevice(user.disk)] });
+      await reconfigureVm(client, moRef('VirtualMachine', user.moid), { deviceChange: user.disks.map((disk) => removeDevice(disk)) });
     }
     ctx.progress('delete disk');
     await deleteVirtualDisk(client, loc.id, dc.ref).catch(ignoreNotFound);

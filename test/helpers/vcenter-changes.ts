@@ -17,3 +17,19 @@ export async function otherHost(client: VimClient, vm: ManagedObjectReference): 
   if (!to) throw new Error(`cluster ${parent.value} has no second host to move ${vm.value} to`);
   return { from, to };
 }
+
+/** What an admin does dragging VMs onto another resource pool: MoveIntoResourcePool (the launcher's, see poolmove.go). */
+export async function moveIntoPool(client: VimClient, pool: ManagedObjectReference, vms: ManagedObjectReference[]): Promise<void> {
+  await client.call('MoveIntoResourcePool', pool, { list: vms });
+}
+
+/** What an admin does dragging VMs onto another VM folder: MoveIntoFolder_Task. */
+export async function moveIntoFolder(client: VimClient, folder: ManagedObjectReference, vms: ManagedObjectReference[]): Promise<void> {
+  const task = await client.call<ManagedObjectReference>('MoveIntoFolder_Task', folder, { list: vms }, { returns: 'moref' });
+  await waitForTask(client, task, { method: 'MoveIntoFolder_Task', object: folder });
+}
+
+/** The pool or folder an inventory object sits in (a VCH pool's: the cluster's root pool, or the one named by compute). */
+export async function parentOf(client: VimClient, entity: ManagedObjectReference): Promise<ManagedObjectReference> {
+  return (await retrieveObject<{ parent: ManagedObjectReference }>(client, entity, ['parent'])).parent;
+}

@@ -128,6 +128,7 @@ func main() {
 	// After the guest runner's own wrapper, which it keeps calling (see diskconvert.go).
 	installDiskConversion(diskManager)
 	installParentDiskCheck()
+	installPoolMove()
 
 	model.Service.Listen = &url.URL{Host: f.listen}
 	if f.username != "" {

@@ -174,7 +174,7 @@ describe('virtual_container_host ownership', () => {
     const guest = await foreignVm(String(vch.folder_id), resources.ref.value, 'someone-elses');
     const forced = { ...vch, force_destroy: true };
     await expect(engine.apply(await engine.plan('virtual_container_host', forced, null))).rejects.toThrow(
-      `the VM folder "vch-folder-guest" (${String(vch.folder_id)}) of virtual container host "vch-folder-guest" (${String(vch.id)}) holds 1 object(s) that are not its container VMs: someone-elses (${guest.value}).`,
+      `the VM folder "vch-folder-guest" (${String(vch.folder_id)}) of virtual container host "vch-folder-guest" (${String(vch.id)}) holds 1 object(s) that are not container VMs in its pool: someone-elses (${guest.value}).`,
     );
     expect(await named('VirtualMachine', 'web')).toHaveLength(1);
     expect(await named('ResourcePool', 'vch-folder-guest')).toHaveLength(1);

@@ -1,7 +1,7 @@
 /**
  * The Go unit tests of the embedded simulator: the guest runner's (datastore paths, the launch spec,
  * QEMU arguments, status lines, the port group switch, the ISO's kernel boot, one real network QEMU)
- * in src/sim/runner, and the launcher's (fault rules, random faults, call statistics) in
+ * in src/sim/runner (and its accelerator's cache), and the launcher's (fault rules, random faults, call statistics, MoveIntoResourcePool) in
  * src/sim/launcher; this runs them so `npm test` covers them.
  */
 import { goTest } from '../helpers/go-test';

@@ -174,12 +174,14 @@ func orDefault(s, d string) string {
 func chooseAccel(want, qemu string) (string, string, error) {
 	switch want {
 	case "", "auto":
-		kvm, kvmWhy := probeKVM(qemu)
-		if kvmWhy != "" {
-			return "tcg", "KVM not usable: " + kvmWhy, nil
-		}
-		tcg, tcgErr := probeAccel(qemu, "tcg", probeTimeout)
-		accel, why := decideAuto(tcg, tcgErr, kvm)
+		accel, why := cachedAuto(accelCacheFile(), accelKey(qemu), func() (string, string) {
+			kvm, kvmWhy := probeKVM(qemu)
+			if kvmWhy != "" {
+				return "tcg", "KVM not usable: " + kvmWhy
+			}
+			tcg, tcgErr := probeAccel(qemu, "tcg", probeTimeout)
+			return decideAuto(tcg, tcgErr, kvm)
+		})
 		return accel, why, nil
 	case "tcg":
 		return "tcg", "asked for", nil

@@ -180,10 +180,11 @@ export class ProviderHost {
 
   /**
    * Every apply goes through here: it observes cancel(), and stop() waits for it to answer. Pulumi
-   * starts the provider anew for each update (oneRun).
+   * starts the provider anew for each update (oneRun), except for the undo of a create, whose object
+   * must go although this run made it.
    */
-  private async apply(change: PlannedChange): Promise<Attrs | null> {
-    const applied = (await this.connected()).apply(change, { signal: this.interrupt.signal, oneRun: true, onWarning: (w) => this.warn(w) });
+  private async apply(change: PlannedChange, oneRun = true): Promise<Attrs | null> {
+    const applied = (await this.connected()).apply(change, { signal: this.interrupt.signal, oneRun, onWarning: (w) => this.warn(w) });
     this.applying.add(applied);
     try {
       return await applied;
@@ -337,7 +338,27 @@ export class ProviderHost {
     const change = await this.plan(decl, null, inputs, nameOf(inputs, type), inputs, true);
     const state = await this.apply(change);
     if (!state) throw new Error(`vic: creating ${type} returned no state (engine bug): report it with the plan reasons: ${change.reasons.join('; ')}`);
+    // Pulumi plans the resources registered after this one while it creates: an existing twin (an
+    // image on another reference to the same digest) refused meanwhile means this one may not stay
+    // either. It is undone: for an image, its reference leaves the stored image, which the twin keeps.
+    const twin = (await this.connected()).contestedObject(type, state);
+    if (twin) await this.undoCreate(decl, state, inputs, twin);
     return { id: String(state.id), outs: outputs(decl, state) };
+  }
+
+  /** Deletes what a create just made, then fails it with `why`; an undo that fails too is named, with what is left. */
+  private async undoCreate(decl: ResourceDeclaration, state: Attrs, inputs: PropertyBag, why: Problem): Promise<never> {
+    const name = nameOf(inputs, decl.type);
+    const refused = `vic: cannot create ${decl.type} "${name}":\n${describeProblems(decl, [why])}`;
+    try {
+      await this.apply(await this.plan(decl, state, null, name, inputs), false);
+    } catch (err) {
+      throw new Error(
+        `${refused}\nIt was made before the other resource was refused, and deleting it again failed: ${err instanceof Error ? err.message : String(err)}. ` +
+          `${decl.type} ${String(state.id)} is in vSphere but not in the stack: delete it there, or import it into the resource you keep.`,
+      );
+    }
+    throw new Error(refused);
   }
 
   /**

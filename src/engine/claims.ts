@@ -299,6 +299,16 @@ export class ObjectClaims {
     return [problem];
   }
 
+  /**
+   * The duplicate problem another identity met for the object `object` names, in this command: a
+   * create that ran while its twin was refused (Pulumi plans the resources registered after a create
+   * while it runs) holds an object that neither may keep.
+   */
+  contestedObject(decl: ResourceDeclaration, object: Attrs): Problem | undefined {
+    const key = plannedObjectKey(decl, object);
+    return key ? this.contested.get(key) : undefined;
+  }
+
   /** Frees what `owner` claimed (its object was deleted, or its create failed). */
   release(owner: string): void {
     for (const [key, holder] of this.holders) if (holder.owner === owner) this.holders.delete(key);

@@ -332,6 +332,10 @@ export class VsphereEngine implements Engine {
     return typeof id === 'string' && id !== '' ? this.objectClaims.claim(decl, config, { ...config, id }, who, createsNow) : [];
   }
 
+  contestedObject(type: ResourceType, state: Attrs): Problem | undefined {
+    return this.objectClaims.contestedObject(declarationFor(type), state);
+  }
+
   /** Carries a change out; every task wait inside stops when `opts.signal` aborts (interrupt, StopProvider, cancel). */
   apply(change: PlannedChange, opts: ApplyOptions = {}): Promise<Attrs | null> {
     return withTaskCancellation(opts.signal, () => this.applyChange(change, opts));

@@ -153,6 +153,12 @@ export interface Engine {
   plan(type: ResourceType, prior: Attrs | null, config: Attrs | null, options?: PlanOptions): Promise<PlannedChange>;
   /** Carries a planned change out; returns the new state (null after delete). */
   apply(change: PlannedChange, opts?: ApplyOptions): Promise<Attrs | null>;
+  /**
+   * The duplicate problem another resource of this command met for the object of `state` (two
+   * references of one image digest), or undefined. A front end that creates while it still plans
+   * (Pulumi) asks it once a create returns: a twin refused meanwhile means the create must be undone.
+   */
+  contestedObject(type: ResourceType, state: Attrs): Problem | undefined;
   /** Batched refresh: one property-collector round trip for all requests; null = gone. */
   read(requests: readonly ReadRequest[]): Promise<(Attrs | null)[]>;
   /** Import by MOID, inventory path or UUID (container_vm), or `<vch_id>/<digest>` (image). */

@@ -28,16 +28,24 @@ const parentDiskProperty = "virtualDeviceSpec.device.backing.parent.fileName"
 var parentCheckRef = types.ManagedObjectReference{Type: "VicLauncherParentCheck", Value: "parent-check"}
 
 // installParentDiskCheck sends CreateVM_Task on a folder to parentCheck (the folder stays in the
-// request's _this), keeping any dispatch handler already installed.
+// request's _this).
 func installParentDiskCheck() {
-	simulator.Map.Put(&parentCheck{ExtensibleManagedObject: mo.ExtensibleManagedObject{Self: parentCheckRef}})
+	redirectMethod("CreateVM_Task", "Folder", &parentCheck{ExtensibleManagedObject: mo.ExtensibleManagedObject{Self: parentCheckRef}})
+}
+
+// redirectMethod puts the launcher's object `to` in the inventory and sends every call of `method`
+// on an object of type `thisType` to it (the object called stays in the request's _this), keeping
+// any dispatch handler already installed.
+func redirectMethod(method, thisType string, to mo.Reference) {
+	simulator.Map.Put(to)
+	ref := to.Reference()
 	previous := simulator.Map.Handler
-	simulator.Map.Handler = func(ctx *simulator.Context, method *simulator.Method) (mo.Reference, types.BaseMethodFault) {
-		if method.Name == "CreateVM_Task" && method.This.Type == "Folder" {
-			method.This = parentCheckRef
+	simulator.Map.Handler = func(ctx *simulator.Context, m *simulator.Method) (mo.Reference, types.BaseMethodFault) {
+		if m.Name == method && m.This.Type == thisType {
+			m.This = ref
 		}
 		if previous != nil {
-			return previous(ctx, method)
+			return previous(ctx, m)
 		}
 		return nil, nil
 	}

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/vmware/govmomi"
-	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/task"
@@ -49,27 +45,7 @@ func TestCreateVMOverAMissingParentDiskFailsItsTaskAsOnESX(t *testing.T) {
 	// GIVEN the launcher's dispatch over a simulator, an image disk on LocalDS_0 and a client
 	model := simulator.VPX()
 	model.Machine = 0
-	if err := model.Create(); err != nil {
-		t.Fatal(err)
-	}
-	defer model.Remove()
-	previous := simulator.Map.Handler
-	installParentDiskCheck()
-	defer func() { simulator.Map.Handler = previous }()
-	server := model.Service.NewServer()
-	defer server.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	client, err := govmomi.NewClient(ctx, server.URL, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	finder := find.NewFinder(client.Client)
-	dc, err := finder.Datacenter(ctx, "DC0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	finder.SetDatacenter(dc)
+	ctx, client, finder, dc := dispatchUnderTest(t, model, installParentDiskCheck)
 	folders, err := dc.Folders(ctx)
 	if err != nil {
 		t.Fatal(err)

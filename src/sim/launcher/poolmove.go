@@ -21,19 +21,9 @@ import (
 var poolMoveRef = types.ManagedObjectReference{Type: "VicLauncherPoolMove", Value: "pool-move"}
 
 // installPoolMove sends MoveIntoResourcePool on a resource pool to poolMove (the pool stays in the
-// request's _this), keeping any dispatch handler already installed.
+// request's _this).
 func installPoolMove() {
-	simulator.Map.Put(&poolMove{ExtensibleManagedObject: mo.ExtensibleManagedObject{Self: poolMoveRef}})
-	previous := simulator.Map.Handler
-	simulator.Map.Handler = func(ctx *simulator.Context, method *simulator.Method) (mo.Reference, types.BaseMethodFault) {
-		if method.Name == "MoveIntoResourcePool" && method.This.Type == "ResourcePool" {
-			method.This = poolMoveRef
-		}
-		if previous != nil {
-			return previous(ctx, method)
-		}
-		return nil, nil
-	}
+	redirectMethod("MoveIntoResourcePool", "ResourcePool", &poolMove{ExtensibleManagedObject: mo.ExtensibleManagedObject{Self: poolMoveRef}})
 }
 
 type poolMove struct {

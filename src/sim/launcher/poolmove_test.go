@@ -1,12 +1,8 @@
 package main
 
 import (
-	"context"
 	"testing"
-	"time"
 
-	"github.com/vmware/govmomi"
-	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
@@ -19,27 +15,7 @@ func TestMoveIntoResourcePoolMovesTheVMBetweenThePoolsVMLists(t *testing.T) {
 	// GIVEN the launcher's dispatch over a simulator with one VM in the cluster's root pool and an empty child pool
 	model := simulator.VPX()
 	model.Host = 0
-	if err := model.Create(); err != nil {
-		t.Fatal(err)
-	}
-	defer model.Remove()
-	previous := simulator.Map.Handler
-	installPoolMove()
-	defer func() { simulator.Map.Handler = previous }()
-	server := model.Service.NewServer()
-	defer server.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	client, err := govmomi.NewClient(ctx, server.URL, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	finder := find.NewFinder(client.Client)
-	dc, err := finder.Datacenter(ctx, "DC0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	finder.SetDatacenter(dc)
+	ctx, client, finder, _ := dispatchUnderTest(t, model, installPoolMove)
 	root, err := finder.ResourcePool(ctx, "DC0_C0/Resources")
 	if err != nil {
 		t.Fatal(err)

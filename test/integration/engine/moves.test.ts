@@ -93,9 +93,11 @@ describe('moves made in vCenter', () => {
     await moveIntoPool(outside, await parentOf(outside, vchPool), [vm]);
     const { resourcePool } = await retrieveObject<{ resourcePool: ManagedObjectReference }>(outside, vm, ['resourcePool']);
     expect(resourcePool.value).not.toBe(vch.id);
-    // Still its container VM: found by its UUID outside the pool.
+    // Still its container VM: found by its UUID outside the pool, and started there.
     const [read] = await engine.read([{ type: 'container_vm', state }]);
     expect(read).toMatchObject({ id: state.id, moid: state.moid });
+    const started = (await engine.apply(await engine.plan('container_vm', read, { ...config, power_state: 'running' }))) as Attrs;
+    expect(started).toMatchObject({ moid: state.moid, power_state: 'running' });
 
     // Before: the pool's VMs were all the users looked for, and each of these deleted the disk from under moved-out.
     const named = `moved-out (${String(state.moid)})`;

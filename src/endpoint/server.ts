@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { HandedOn, VchGoneError, type Engine, type ProgressEvent } from '../engine';
+import { HandedOn, InUseError, VchGoneError, type Engine, type ProgressEvent } from '../engine';
 import { OutputLineReader, canonicalReference, containerVm, formatPath, parseImageReference, type Attrs, type OutputLine, type Problem } from '../resources';
 import {
   API_VERSION,
@@ -1712,6 +1712,8 @@ function createdMs(vm: Attrs): number {
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  // A delete vSphere's users refused (a container VM the endpoint's listing does not show, moved out of the pool): docker's 409.
+  if (err instanceof InUseError) return new ApiError(409, err.message);
   return new ApiError(500, err instanceof Error ? err.message : String(err));
 }
 

@@ -210,4 +210,4 @@ export interface Engine {
 }
 
 /** The one error type of engine and resources: problems with attribute paths (plan-time checks, refused applies). */
-export { ResourceError, VchGoneError } from '../resources/errors';
+export { InUseError, ResourceError, VchGoneError } from '../resources/errors';

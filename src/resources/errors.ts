@@ -18,3 +18,14 @@ export class VchGoneError extends ResourceError {
     this.name = 'VchGoneError';
   }
 }
+
+/**
+ * A delete refused because something still uses the object (a container VM on an image, a VM with
+ * the volume attached): the message names the users. Front ends tell it apart (docker's 409 Conflict).
+ */
+export class InUseError extends ResourceError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InUseError';
+  }
+}

@@ -31,7 +31,7 @@ import { addImageReference, readImageReferences, removeImageReference, renameIma
 import { datastorePath, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { listDatastoreDirectory } from '../vsphere/datastore-browser';
 import { diskUsersOutside, isBelow } from './disk-users';
-import { ResourceError } from './errors';
+import { InUseError, ResourceError } from './errors';
 import { image, type ImageAttrs } from './image';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { containsUnknown, isUnknown, type Attrs, type PlannedAttrs, type Problem } from './schema';
@@ -325,7 +325,7 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
         : [];
       const users = [...inPool.filter((vm) => vm.extraConfig.get('vic.image') === prior.id), ...elsewhere];
       if (users.length > 0) {
-        throw new ResourceError(
+        throw new InUseError(
           `image ${String(prior.id)} is in use by ${users.length} container VM(s): ${users.map((v) => `${v.name} (${v.moid})`).join(', ')}. Delete or replace them first (ResourceInUse).`,
         );
       }

@@ -35,7 +35,7 @@ import { Inventory, type Datacenter } from '../vsphere/inventory';
 import { removeDevice } from '../vsphere/virtual-devices';
 import { reconfigureVm } from '../vsphere/virtual-machine';
 import { diskUsersAmong, diskUsersOutside, isFile, type DiskUser } from './disk-users';
-import { ResourceError } from './errors';
+import { InUseError, ResourceError } from './errors';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { VOLATILE } from './lifecycle';
 import { collectPlacement, datacenterOf, datastoreOf } from './placement';
@@ -407,7 +407,7 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
     }
     const users = await vmsAttaching(client, prior.vch_id, pool.marker.datastore_id, loc.id);
     if (users.length > 0 && !prior.force_destroy) {
-      throw new ResourceError(
+      throw new InUseError(
         `volume "${prior.name}" (${loc.id}) is attached to ${users.length} VM(s): ${describeVms(users)}. Delete those container VMs or remove the volume from their volumes first, or set force_destroy = true to detach it from them and delete it with its data (ResourceInUse).`,
       );
     }

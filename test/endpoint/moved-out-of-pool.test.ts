@@ -2,7 +2,8 @@
  * A container VM an admin moved out of the VCH's pool (the vSphere Client's drag onto another pool):
  * the endpoint lists only the pool's container VMs, so its own in-use checks do not see it, but
  * `docker rmi` of its image and `docker volume rm` of its volume are still refused by vSphere's list
- * of the datastore's VMs, as docker's 409 Conflict naming it; the image and the volume stay.
+ * of the datastore's VMs, as docker's 409 Conflict naming it; the image and the volume stay, and its
+ * name stays taken.
  */
 import { moRef, type VimClient } from '../../src/vsphere';
 import { connectTestClient } from '../helpers/engine';
@@ -35,6 +36,11 @@ describe('docker and a container VM moved out of the VCH pool', () => {
     expect(volume.code).toBe(1);
     expect(volume.stderr).toContain(`is attached to 1 VM(s): ${named}`);
     expect((await bed().call('DELETE', '/volumes/kept')).status).toBe(409);
+
+    // Its name stays taken, as the VM still holds the BIOS UUID the name derives from.
+    const again = await bed().docker(['create', '--name', 'wanderer', bed().image, 'true']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/Conflict\. The container name "\/wanderer" is already in use by container "[0-9a-f]{64}"/);
 
     expect((await bed().docker(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.trim()).toBe(bed().image);
     expect((await bed().docker(['volume', 'ls', '--format', '{{.Name}}'])).stdout.trim()).toBe('kept');

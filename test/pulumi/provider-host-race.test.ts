@@ -65,7 +65,8 @@ describe('pulumi provider host: a create racing its existing twin', () => {
     const [held] = await sim().control.addFault({ method: 'MakeDirectory', kind: 'delay', delayMs: 1500, times: 1 });
     const created = next.create('image', pinnedNews);
     created.catch(() => undefined);
-    for (let i = 0; i < 100 && (await sim().control.faults()).find((r) => r.id === held.id)?.hits === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    // The existing Image's diff claims its object as it starts, so it only has to start while the create is held.
+    for (let i = 0; i < 1500 && (await sim().control.faults()).find((r) => r.id === held.id)?.hits === 0; i++) await new Promise((r) => setTimeout(r, 20));
     await expect(next.diff('image', digest, app.outs, appNews)).rejects.toThrow(/Duplicate image/);
 
     // Before: the create went on, and the stored image had two holders, one of them outside the stack.

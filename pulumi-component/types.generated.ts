@@ -30,7 +30,7 @@ export interface VirtualContainerHostArgs {
   readonly memoryShares?: pulumi.Input<string>;
   /** Datastore path of the bootstrap ISO that container VMs boot, e.g. "[LocalDS_0] isos/bootstrap.iso"; the plan checks that the file is there. When left out and the project has built its ISO, it is uploaded to <image_store_path>/bootstrap.iso. */
   readonly bootstrapIso?: pulumi.Input<string>;
-  /** Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it. Default: false. */
+  /** Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it, and so does a VM outside the pool with a disk in the image store (a container VM moved to another pool). Default: false. */
   readonly forceDestroy?: pulumi.Input<boolean>;
 }
 
@@ -62,7 +62,7 @@ export interface VirtualContainerHostOutputs {
   readonly memoryShares: pulumi.Output<string>;
   /** Datastore path of the bootstrap ISO that container VMs boot, e.g. "[LocalDS_0] isos/bootstrap.iso"; the plan checks that the file is there. When left out and the project has built its ISO, it is uploaded to <image_store_path>/bootstrap.iso. */
   readonly bootstrapIso: pulumi.Output<string>;
-  /** Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it. */
+  /** Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it, and so does a VM outside the pool with a disk in the image store (a container VM moved to another pool). */
   readonly forceDestroy: pulumi.Output<boolean>;
   /** MOID of the resource pool. */
   readonly resourcePoolId: pulumi.Output<string>;
@@ -140,7 +140,7 @@ export interface VolumeArgs {
   readonly labels?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
   /** Datastore of the volume; defaults to the VCH's datastore. The directory is `<image_store_path>/volumes/<name>/` on it. Changing it replaces the Volume. */
   readonly datastore?: pulumi.Input<string>;
-  /** Destroy the volume even while container VMs have it attached: its disk is detached from them first. Without it a destroy of an attached volume is refused and names the VMs. A VMDK without the vic-iac marker is never deleted. Default: false. */
+  /** Destroy the volume even while VMs have it attached (in the VCH pool or, moved out of it, anywhere on its datastore): its disk is detached from them first. Without it a destroy of an attached volume is refused and names the VMs. A VMDK without the vic-iac marker is never deleted. Default: false. */
   readonly forceDestroy?: pulumi.Input<boolean>;
 }
 
@@ -156,7 +156,7 @@ export interface VolumeOutputs {
   readonly labels: pulumi.Output<{ [key: string]: string } | undefined>;
   /** Datastore of the volume; defaults to the VCH's datastore. The directory is `<image_store_path>/volumes/<name>/` on it. */
   readonly datastore: pulumi.Output<string>;
-  /** Destroy the volume even while container VMs have it attached: its disk is detached from them first. Without it a destroy of an attached volume is refused and names the VMs. A VMDK without the vic-iac marker is never deleted. */
+  /** Destroy the volume even while VMs have it attached (in the VCH pool or, moved out of it, anywhere on its datastore): its disk is detached from them first. Without it a destroy of an attached volume is refused and names the VMs. A VMDK without the vic-iac marker is never deleted. */
   readonly forceDestroy: pulumi.Output<boolean>;
   /** UUID of the ext4 filesystem; the tether finds the disk to mount by it. */
   readonly filesystemUuid: pulumi.Output<string>;

@@ -41,7 +41,7 @@ export interface VolumeConfig extends cdktf.TerraformMetaArguments {
   */
   readonly datastore?: string;
   /**
-  * Destroy the volume even while container VMs have it attached: its disk is detached from them first. Without it a destroy of an attached volume is refused and names the VMs. A VMDK without the vic-iac marker is never deleted. Defaults to `false`.
+  * Destroy the volume even while VMs have it attached (in the VCH pool or, moved out of it, anywhere on its datastore): its disk is detached from them first. Without it a destroy of an attached volume is refused and names the VMs. A VMDK without the vic-iac marker is never deleted. Defaults to `false`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/volume#force_destroy Volume#force_destroy}
   */

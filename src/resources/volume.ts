@@ -78,7 +78,7 @@ export const volume = {
       configOnly: true,
       default: false,
       description:
-        'Destroy the volume even while container VMs have it attached: its disk is detached from them first. Without it a destroy of an attached volume is refused and names the VMs. A VMDK without the vic-iac marker is never deleted.',
+        'Destroy the volume even while VMs have it attached (in the VCH pool or, moved out of it, anywhere on its datastore): its disk is detached from them first. Without it a destroy of an attached volume is refused and names the VMs. A VMDK without the vic-iac marker is never deleted.',
     },
     filesystem_uuid: { type: t.string, computed: true, description: 'UUID of the ext4 filesystem; the tether finds the disk to mount by it.' },
   },

@@ -3,7 +3,7 @@
  * the endpoint lists only the pool's container VMs, so its own in-use checks do not see it, but
  * `docker rmi` of its image and `docker volume rm` of its volume are still refused by vSphere's list
  * of the datastore's VMs, as docker's 409 Conflict naming it; the image and the volume stay, and its
- * name stays taken.
+ * name stays taken. By name (inspect, start, stop, rm) the endpoint still finds it.
  */
 import { moRef, type VimClient } from '../../src/vsphere';
 import { connectTestClient } from '../helpers/engine';
@@ -18,7 +18,7 @@ describe('docker and a container VM moved out of the VCH pool', () => {
   });
   afterAll(async () => outside?.close());
 
-  test('GIVEN a container with a volume moved to another pool WHEN its image and its volume are removed THEN both are refused with 409 naming it, and both stay', async () => {
+  test('GIVEN a container with a volume moved to another pool WHEN its image and its volume are removed THEN both are refused with 409 naming it, and both stay until it is removed by name', async () => {
     expect((await bed().docker(['create', '--name', 'wanderer', '-v', 'kept:/data', bed().image, 'true'])).code).toBe(0);
     const [vm] = (await bed().engine.inventory()).containerVms.filter((c) => c.name === 'wanderer');
     const pool = moRef('ResourcePool', String(bed().vch.id));
@@ -44,5 +44,13 @@ describe('docker and a container VM moved out of the VCH pool', () => {
 
     expect((await bed().docker(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.trim()).toBe(bed().image);
     expect((await bed().docker(['volume', 'ls', '--format', '{{.Name}}'])).stdout.trim()).toBe('kept');
+
+    // By name the endpoint still finds it (its BIOS UUID): once it is removed, so are the volume and the image.
+    expect(await bed().dockerOk(['inspect', '--format', '{{.Name}}', 'wanderer'])).toBe('/wanderer');
+    expect(await bed().dockerOk(['start', 'wanderer'])).toBe('wanderer');
+    expect(await bed().dockerOk(['stop', '-t', '0', 'wanderer'])).toBe('wanderer');
+    expect(await bed().dockerOk(['rm', 'wanderer'])).toBe('wanderer');
+    expect(await bed().dockerOk(['volume', 'rm', 'kept'])).toBe('kept');
+    expect((await bed().docker(['rmi', bed().image])).code).toBe(0);
   });
 });

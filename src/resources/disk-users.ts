@@ -9,7 +9,7 @@
  * Cost: one read of the datastore's list, then, only when some of its VMs are outside the pool, one
  * read of those VMs' devices. Only destroys ask (of an image, a volume, a VCH with its store).
  */
-import { asArray, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
+import { asArray, datastorePath, isNotFound, moRef, parseDatastorePath, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { retrieveObject, retrieveObjects } from '../vsphere/property-collector';
 import type { VirtualDevice, VirtualDiskFlatVer2BackingInfo } from '../vsphere/virtual-devices';
 
@@ -28,10 +28,7 @@ function backingChain(backing: VirtualDiskFlatVer2BackingInfo | undefined): stri
 }
 
 /** The VMs among `rows` (each with `name` and `config.hardware.device`) with a disk whose chain has a file `uses` accepts. */
-export function diskUsersOf(
-  rows: ReadonlyArray<{ ref: ManagedObjectReference; props: Record<string, unknown> }>,
-  uses: (fileName: string) => boolean,
-): DiskUser[] {
+function diskUsersOf(rows: ReadonlyArray<{ ref: ManagedObjectReference; props: Record<string, unknown> }>, uses: (fileName: string) => boolean): DiskUser[] {
   const users: DiskUser[] = [];
   for (const row of rows) {
     const disks = asArray(row.props['config.hardware.device'] as VirtualDevice[] | VirtualDevice | undefined).filter(
@@ -84,6 +81,12 @@ export function isBelow(dsDirectory: string): (fileName: string) => boolean {
   return (f) => normalized(f).startsWith(dir);
 }
 
+/** One spelling of a datastore path: `[ds] a/b`, whatever spaces or slashes vSphere put around it. */
 function normalized(dsPath: string): string {
-  return dsPath.replace(/^\[([^\]]+)\]\s*\/*/, '[$1] ').replace(/\/{2,}/g, '/');
+  try {
+    const { datastore, path } = parseDatastorePath(dsPath);
+    return datastorePath(datastore, path.replace(/\/{2,}/g, '/'));
+  } catch {
+    return dsPath;
+  }
 }

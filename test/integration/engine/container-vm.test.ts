@@ -33,6 +33,19 @@ describe('image and container_vm lifecycle', () => {
   let web: Attrs;
   let webConfig: Attrs;
 
+  /** A VCH of the test's own (the other tests' VMs use the shared VCH's image) with the app image in it. */
+  async function vchWithImage(name: string): Promise<{ own: Attrs; image: Attrs }> {
+    const own = await applied(
+      engine,
+      await engine.plan('virtual_container_host', null, { name, compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }),
+    );
+    const image = await applied(
+      engine,
+      await engine.plan('image', null, { vch_id: own.id, reference: `${registry().host}/test/app:v1`, insecure_registry: true }),
+    );
+    return { own, image };
+  }
+
   beforeAll(async () => {
     engine = await connectTestEngine(sim());
     outside = await connectTestClient(sim());
@@ -310,14 +323,7 @@ describe('image and container_vm lifecycle', () => {
 
   it('GIVEN a container VM and its image WHEN both deletes start at once (as Terraform destroys a deposed VM beside its image) THEN the image delete waits for the VM delete, and both succeed', async () => {
     // A VCH of its own: the VMs of the tests above still use their image.
-    const own = await applied(
-      engine,
-      await engine.plan('virtual_container_host', null, { name: 'vch-d', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }),
-    );
-    const image = await applied(
-      engine,
-      await engine.plan('image', null, { vch_id: own.id, reference: `${registry().host}/test/app:v1`, insecure_registry: true }),
-    );
+    const { own, image } = await vchWithImage('vch-d');
     const vm = await applied(engine, await engine.plan('container_vm', null, { vch_id: own.id, image_id: image.id, name: 'deposed-1' }));
     const vmDelete = engine.apply(await engine.plan('container_vm', vm, null));
     const imageDelete = engine.apply(await engine.plan('image', image, null));
@@ -326,14 +332,7 @@ describe('image and container_vm lifecycle', () => {
   });
 
   it('GIVEN an image delete waiting for the image lock WHEN another process makes a container VM from it meanwhile THEN the delete counts that VM and refuses', async () => {
-    const own = await applied(
-      engine,
-      await engine.plan('virtual_container_host', null, { name: 'vch-l', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0', bridge_network: 'VM Network' }),
-    );
-    const image = await applied(
-      engine,
-      await engine.plan('image', null, { vch_id: own.id, reference: `${registry().host}/test/app:v1`, insecure_registry: true }),
-    );
+    const { own, image } = await vchWithImage('vch-l');
     const dc = await new Inventory(outside).datacenter('DC0');
     const store = new DatastoreImageStore({ client: outside, datacenter: { ref: dc.ref, path: dc.name }, datastore: 'LocalDS_0', path: 'vch-l' });
     const lock = `${imageLayout(String(image.id)).directory}.lock`;

@@ -157,7 +157,7 @@ export interface ContainerVmVolumes {
   */
   readonly path: string;
   /**
-  * Mount read-only. A volume is open in one running container VM at a time (vSphere locks its disk), read-only mounts too; stopped ones may mount it as well. Defaults to `false`.
+  * Mount read-only: the disk is attached independent-nonpersistent (what the container writes there, ext4 journal replays included, vSphere discards at power-off), so running container VMs that all mount it read-only share it. A read-write mount is the only running user of its volume; stopped container VMs may mount it as well. Defaults to `false`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#read_only ContainerVm#read_only}
   */

@@ -944,8 +944,9 @@ async function createOnce(ctx: LifecycleContext, planned: PlannedVm, config: Con
 }
 
 // ---------------------------------------------------------------------------------------------
-// Volumes: each mount is an independent-persistent disk on the VM's SCSI controller, at units 1 to
-// 15 (7 is the controller's own). Changing the set of mounts replaces the VM (`volumes` is
+// Volumes: each mount is an independent disk on the VM's SCSI controller, at units 1 to 15 (7 is
+// the controller's own): persistent when read-write, nonpersistent when read-only, so that running
+// container VMs can share a volume read-only (see VOLUME_LOCKS). Changing the set of mounts replaces the VM (`volumes` is
 // forceNew): the tether mounts only at boot, so a hot-added disk would not be mounted until a
 // restart anyway, and a replacement keeps the guest config and the disks in one step.
 
@@ -956,7 +957,22 @@ function volumeUnit(index: number): number {
   return unit >= 7 ? unit + 1 : unit;
 }
 
-function volumeDisk(index: number, volume: MountedVolume): VirtualDeviceConfigSpec {
+/**
+ * How vSphere opens a volume's disk at power-on, and so who may share it. Persistent, the VM takes
+ * the disk's writer lock: no other running VM may open it. Nonpersistent, it opens the disk
+ * read-only under a reader lock, which other readers share, and writes to a redo log that vSphere
+ * discards at power-off. A read-only mount is attached nonpersistent: the tether mounts it read-only
+ * anyway, and ext4 may still replay its journal into the redo log. Independent, either way: VM
+ * snapshots neither capture nor revert a volume.
+ */
+const VOLUME_LOCKS =
+  'a volume is open read-write in one running VM at a time (vSphere locks its disk); read-only mounts share it with other read-only mounts only';
+
+function volumeDiskMode(readOnly: boolean | undefined): 'independent_persistent' | 'independent_nonpersistent' {
+  return readOnly === true ? 'independent_nonpersistent' : 'independent_persistent';
+}
+
+function volumeDisk(index: number, volume: MountedVolume, readOnly: boolean | undefined): VirtualDeviceConfigSpec {
   return addDevice(
     virtualDisk({
       key: FIRST_VOLUME_KEY - index,
@@ -964,8 +980,7 @@ function volumeDisk(index: number, volume: MountedVolume): VirtualDeviceConfigSp
       unitNumber: volumeUnit(index),
       fileName: volume.id,
       capacityKB: volume.capacityKB,
-      // Independent: VM snapshots neither capture nor revert the volume.
-      diskMode: 'independent_persistent',
+      diskMode: volumeDiskMode(readOnly),
     }),
   );
 }
@@ -973,7 +988,8 @@ function volumeDisk(index: number, volume: MountedVolume): VirtualDeviceConfigSp
 /** The disks of the config's volumes, for a new VM; a mount the plan accepted but vSphere no longer has fails the create. */
 async function volumeDevices(ctx: LifecycleContext, config: ContainerVmAttrs, marker: VchMarker): Promise<VirtualDeviceConfigSpec[]> {
   if ((config.volumes ?? []).length === 0) return [];
-  return (await mountedVolumes(ctx, config, marker)).map((v, i) => volumeDisk(i, v));
+  const mounts = config.volumes ?? [];
+  return (await mountedVolumes(ctx, config, marker)).map((v, i) => volumeDisk(i, v, mounts[i]?.read_only));
 }
 
 /** The volumes of the config's mounts, at apply time: one the plan accepted but vSphere no longer has fails the step. */
@@ -1013,22 +1029,29 @@ async function checkVolumes(
   const mounts = config.volumes as Array<{ volume_id: string | Unknown; path: string | Unknown; read_only: boolean | Unknown }>;
   const ids = mounts.map((m) => (isUnknown(m.volume_id) ? undefined : m.volume_id));
   problems.push(...(await resolveMounts(ctx, vchId, marker, ids, { planning: true })).problems);
-  // One running container VM per volume within a plan: a volume's disk is open in one running VM at
-  // a time (vSphere locks it, read-only mounts too; refuseVolumesInUse says so at power-on). The
-  // first running container VM planned holds it for this command (Terraform plans every resource
-  // in one provider process).
-  const who = isUnknown(config.name) || config.power_state !== 'running' ? undefined : `${vchId}/${config.name}`;
+  // Within a plan, the running container VMs that mount a volume: one read-write, or any number
+  // read-only (VOLUME_LOCKS; refuseVolumesInUse says so at power-on, across commands). Terraform
+  // plans every resource in one provider process, so the command's memo sees them all.
+  const who = isUnknown(config.name) || config.power_state !== 'running' ? undefined : String(config.name);
   for (const [i, m] of mounts.entries()) {
-    if (who === undefined || isUnknown(m.volume_id)) continue;
-    const holder = await ctx.memo(`volume-runner:${m.volume_id}`, () => Promise.resolve(who));
-    if (holder !== who) {
-      problems.push({
-        path: ['volumes', i, 'volume_id'],
-        severity: 'error',
-        summary: 'Volume mounted by two running container VMs',
-        detail: `volumes[${i}]: volume ${m.volume_id} is already mounted by container VM "${holder.slice(vchId.length + 1)}", which runs too, in this configuration. A volume's disk is open in one running VM at a time (vSphere locks it), read-only mounts too: mount it in one running container VM only, or set power_state = "stopped" here.`,
-      });
+    // A mode not known yet is checked at power-on.
+    if (who === undefined || isUnknown(m.volume_id) || isUnknown(m.read_only)) continue;
+    const users = await ctx.memo(`volume-runners:${m.volume_id}`, () => Promise.resolve(new Map<string, 'read-only' | 'read-write'>()));
+    const mode = m.read_only === true ? 'read-only' : 'read-write';
+    const others = [...users].filter(([name, theirs]) => name !== who && (mode === 'read-write' || theirs === 'read-write'));
+    if (others.length === 0) {
+      if (users.get(who) !== 'read-write') users.set(who, mode);
+      continue;
     }
+    const named = others.map(([name, theirs]) => `"${name}" (${theirs})`).join(', ');
+    problems.push({
+      path: ['volumes', i, 'volume_id'],
+      severity: 'error',
+      summary: 'Volume mounted by two running container VMs',
+      detail:
+        `volumes[${i}]: volume ${m.volume_id} is already mounted by running container VM(s) ${named} in this configuration, and this mount is ${mode}: ${VOLUME_LOCKS}. ` +
+        `Mount it read-only everywhere (read_only = true), in one running container VM only, or set power_state = "stopped" here.`,
+    });
   }
   // The read leaves out mounts whose disk was detached in vSphere. When the VM's own marker still
   // has the config's mounts, the difference is that detachment: attached again in place, no
@@ -1050,9 +1073,9 @@ async function checkVolumes(
 }
 
 /** The volume disks each VM of a snapshot has attached, read once per snapshot for the VMs whose mounts need it. */
-const attachedBySnapshot = new WeakMap<InventorySnapshot, Promise<Map<string, Set<string>>>>();
+const attachedBySnapshot = new WeakMap<InventorySnapshot, Promise<Map<string, Map<string, VirtualDevice>>>>();
 
-function attachedDisksOf(client: VimClient, snapshot: InventorySnapshot): Promise<Map<string, Set<string>>> {
+function attachedDisksOf(client: VimClient, snapshot: InventorySnapshot): Promise<Map<string, Map<string, VirtualDevice>>> {
   let pending = attachedBySnapshot.get(snapshot);
   if (!pending) {
     const moids = [...snapshot.vms.values()].filter((vm) => isOurs(vm) && mountsOfVm(vm).length > 0).map((vm) => vm.moid);
@@ -1063,8 +1086,9 @@ function attachedDisksOf(client: VimClient, snapshot: InventorySnapshot): Promis
   return pending;
 }
 
-async function disksOfVms(client: VimClient, moids: readonly string[]): Promise<Map<string, Set<string>>> {
-  const out = new Map<string, Set<string>>();
+/** The disks of each VM, by datastore path: one read for all of them. */
+async function disksOfVms(client: VimClient, moids: readonly string[]): Promise<Map<string, Map<string, VirtualDevice>>> {
+  const out = new Map<string, Map<string, VirtualDevice>>();
   if (moids.length === 0) return out;
   const rows = await retrieveObjects(
     client,
@@ -1073,14 +1097,14 @@ async function disksOfVms(client: VimClient, moids: readonly string[]): Promise<
   );
   for (const row of rows) {
     const raw = row.props['config.hardware.device'];
-    out.set(row.ref.value, new Set(disksByFile((Array.isArray(raw) ? raw : raw ? [raw] : []) as VirtualDevice[]).keys()));
+    out.set(row.ref.value, disksByFile((Array.isArray(raw) ? raw : raw ? [raw] : []) as VirtualDevice[]));
   }
   return out;
 }
 
-function mountsOfVm(vm: VmRow): Array<{ volume_id: string }> {
+function mountsOfVm(vm: VmRow): Array<{ volume_id: string; read_only?: boolean }> {
   const volumes = specOfVm(vm, false).volumes;
-  return Array.isArray(volumes) ? (volumes as Array<{ volume_id: string }>) : [];
+  return Array.isArray(volumes) ? (volumes as Array<{ volume_id: string; read_only?: boolean }>) : [];
 }
 
 /** A volume as a message names it: `volume "data" ([ds] store/volumes/data/data.vmdk)`. */
@@ -1089,25 +1113,53 @@ function volumeLabel(id: string): string {
   return name ? `volume "${name}" (${id})` : `volume ${id}`;
 }
 
+/** Whether a VM opens this disk under a reader lock (VOLUME_LOCKS): attached nonpersistent. */
+function sharedReadOnly(disks: Map<string, VirtualDevice> | undefined, volumeId: string): boolean {
+  const mode = disks?.get(volumeId)?.backing?.diskMode;
+  return mode === 'independent_nonpersistent' || mode === 'nonpersistent';
+}
+
 /**
- * A volume's disk is open in one running VM at a time: vSphere locks it at power-on (so does the
- * simulator's QEMU), read-only mounts too. Powering on container VM `name` (`self`, when it exists)
- * while another running container VM of the VCH has one of its volumes attached is refused here,
- * saying which, rather than left to a lock error (or, under the simulator, a guest that never starts).
+ * VOLUME_LOCKS at power-on: vSphere refuses to open a disk another running VM holds under a lock
+ * that excludes it (so does the simulator's QEMU). Powering on container VM `name` (`self`, when
+ * it exists) while another running container VM of the VCH holds one of its volumes so is refused
+ * here, saying which, rather than left to a lock error (or, under the simulator, a guest that
+ * never starts). Two read-only users share a volume when both attached it nonpersistent: a VM made
+ * before read-only mounts were attached so holds the writer lock, and is named as holding it.
  */
 async function refuseVolumesInUse(ctx: LifecycleContext, config: ContainerVmAttrs, self?: string): Promise<void> {
-  const ids = new Set((config.volumes ?? []).map((m) => m.volume_id));
-  if (ids.size === 0) return;
+  const mine = new Map((config.volumes ?? []).map((m) => [m.volume_id, m.read_only === true]));
+  if (mine.size === 0) return;
   const holders = (await takeSnapshot(ctx.client, [config.vch_id]))
     .vmsInPool(config.vch_id)
     .filter((vm) => vm.moid !== self && vm.powerState === 'poweredOn')
-    .map((vm) => ({ vm, shared: mountsOfVm(vm).filter((m) => ids.has(m.volume_id)) }))
+    .map((vm) => ({ vm, shared: mountsOfVm(vm).filter((m) => mine.has(m.volume_id)) }))
     .filter((h) => h.shared.length > 0);
   if (holders.length === 0) return;
-  const names = holders.map(({ vm }) => `"${vm.extraConfig.get(KEYS.name) ?? vm.name}"`);
+  // Only where both mounts are read-only do the disks' modes decide: one read of them, self's too.
+  const readers = holders.filter(({ shared }) => shared.some((m) => m.read_only === true && mine.get(m.volume_id) === true));
+  const disks = await disksOfVms(ctx.client, [...readers.map(({ vm }) => vm.moid), ...(self && readers.length > 0 ? [self] : [])]);
+  const selfShares = (id: string) => self === undefined || sharedReadOnly(disks.get(self), id);
+  const blocking = holders
+    .map(({ vm, shared }) => ({
+      vm,
+      shared: shared.filter(
+        (m) => !(m.read_only === true && mine.get(m.volume_id) === true && sharedReadOnly(disks.get(vm.moid), m.volume_id) && selfShares(m.volume_id)),
+      ),
+    }))
+    .filter((h) => h.shared.length > 0);
+  if (blocking.length === 0) return;
+  const names = blocking.map(({ vm }) => `"${vm.extraConfig.get(KEYS.name) ?? vm.name}"`);
+  const how = (vm: VmRow, m: { volume_id: string; read_only?: boolean }) =>
+    `${volumeLabel(m.volume_id)} attached ${m.read_only === true && (!disks.has(vm.moid) || sharedReadOnly(disks.get(vm.moid), m.volume_id)) ? 'read-only' : 'read-write'}`;
+  // Read-only in its spec, read-write on its disk: a VM made before read-only mounts were attached nonpersistent.
+  const stale = blocking.flatMap(({ shared }) => shared).filter((m) => m.read_only === true && mine.get(m.volume_id) === true && !selfShares(m.volume_id));
+  const staleNote = stale.length
+    ? ` Container VM "${config.name}" itself has ${[...new Set(stale.map((m) => volumeLabel(m.volume_id)))].join(', ')} attached read-write, although it mounts it read-only (it was made before vic-iac attached read-only mounts nonpersistent): replace it (terraform apply -replace, or a new container VM) to share the volume.`
+    : '';
   throw new ResourceError(
-    `container VM "${config.name}" cannot start: ${holders.map(({ vm, shared }, i) => `${names[i]} (${vm.moid}), running, has ${shared.map((m) => volumeLabel(m.volume_id)).join(', ')} attached`).join('; ')}. ` +
-      `A volume's disk is open in one running VM at a time (vSphere locks it), read-only mounts too. Stop ${names.join(', ')} first, or mount another volume.`,
+    `container VM "${config.name}" cannot start: ${blocking.map(({ vm, shared }, i) => `${names[i]} (${vm.moid}), running, has ${shared.map((m) => how(vm, m)).join(', ')}`).join('; ')}. ` +
+      `${VOLUME_LOCKS.charAt(0).toUpperCase()}${VOLUME_LOCKS.slice(1)}. Stop ${names.join(', ')} first, mount another volume, or mount it read-only in every running container VM.${staleNote}`,
   );
 }
 
@@ -1134,7 +1186,7 @@ async function reattachVolumes(ctx: LifecycleContext, vm: VmRow, config: Contain
   const controller = devices.find((d) => d.$type.endsWith('SCSIController'))?.key;
   const changes = volumes.flatMap((v, i) => {
     if (attached.has(v.id)) return [];
-    const change = volumeDisk(i, v);
+    const change = volumeDisk(i, v, mounts[i]?.read_only);
     return [{ ...change, device: { ...change.device, controllerKey: controller } }];
   });
   const ref = moRef('VirtualMachine', vm.moid);

@@ -216,7 +216,7 @@ export const containerVm = {
             optional: true,
             default: false,
             description:
-              'Mount read-only. A volume is open in one running container VM at a time (vSphere locks its disk), read-only mounts too; stopped ones may mount it as well.',
+              'Mount read-only: the disk is attached independent-nonpersistent (what the container writes there, ext4 journal replays included, vSphere discards at power-off), so running container VMs that all mount it read-only share it. A read-write mount is the only running user of its volume; stopped container VMs may mount it as well.',
           },
         }),
       ),
@@ -226,7 +226,7 @@ export const containerVm = {
       forceNew: true,
       validate: [distinctMounts(MAX_VOLUMES)],
       description:
-        'Volumes to mount, one block each. Each volume is an independent-persistent disk of the VM; the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. A volume is open in one running container VM at a time (vSphere locks its disk, read-only mounts too): a second running one that mounts it fails at plan, or at power-on when the first is in another state.',
+        'Volumes to mount, one block each. Each volume is an independent disk of the VM (persistent, or nonpersistent when `read_only`); the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. A volume is open read-write in one running container VM at a time (vSphere locks its disk), and shared only among running container VMs that all mount it read-only: a running one whose mount conflicts fails at plan, or at power-on when the other is in another state.',
     },
     moid: { type: t.string, computed: true, description: 'The VM managed object id.' },
     ip_addresses: { type: t.list(t.string), computed: true, description: 'IP addresses as vSphere reports them (may be empty).' },

@@ -79,7 +79,7 @@ export interface DiskOptions {
   readonly fileName: string;
   readonly capacityKB: number;
   readonly thin?: boolean;
-  readonly diskMode?: 'persistent' | 'independent_persistent' | 'nonpersistent';
+  readonly diskMode?: 'persistent' | 'independent_persistent' | 'nonpersistent' | 'independent_nonpersistent';
   /**
    * A parent disk (`[ds] images/x/x.vmdk`): the new disk is a child delta disk (redo log) over it,
    * so the container writes to its own layer and the image stays read-only and shared.

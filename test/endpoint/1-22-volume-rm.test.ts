@@ -52,7 +52,9 @@ describe('1-22 docker volume rm and run -v', () => {
       expect(b.code).toBe(125);
       expect(b.stderr).toContain('container VM "second" cannot start: "holder"');
       expect(b.stderr).toContain('has volume "vol3"');
-      expect(b.stderr).toContain(`A volume's disk is open in one running VM at a time (vSphere locks it), read-only mounts too. Stop "holder" first`);
+      expect(b.stderr).toContain(
+        'attached read-write. A volume is open read-write in one running VM at a time (vSphere locks its disk); read-only mounts share it with other read-only mounts only. Stop "holder" first',
+      );
       expect(await bed().dockerOk(['ps', '-a', '--filter', 'name=second', '--format', '{{.Status}}'])).toBe('Created');
       expect(await bed().dockerOk(['stop', '-t', '0', 'holder'])).toBe('holder');
       expect(await bed().dockerOk(['start', 'second'])).toBe('second');

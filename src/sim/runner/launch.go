@@ -60,6 +60,12 @@ type diskSpec struct {
 	// Raw is the flat extent of an independent disk (a volume), written in place: no overlay, its
 	// data outlives the VM. Overlay and BackingExtent are empty then.
 	Raw string
+	// Nonpersistent: Raw is opened read-only, shared with other readers, and the guest's writes go
+	// to a scratch overlay QEMU drops when it exits, as vSphere's independent-nonpersistent mode
+	// opens a disk under a reader lock and discards its redo log at power-off. A persistent Raw
+	// takes QEMU's write lock, which no reader shares: QEMU's own image locking then refuses what
+	// vSphere's disk locks refuse.
+	Nonpersistent bool
 }
 
 type nicSpec struct {
@@ -204,7 +210,7 @@ func buildLaunchSpec(cfg vmConfig, dirs datastoreDirs) (launchSpec, error) {
 					continue
 				}
 				if extent, err := flatExtent(descriptor); err == nil {
-					spec.Disks = append(spec.Disks, diskSpec{Raw: extent})
+					spec.Disks = append(spec.Disks, diskSpec{Raw: extent, Nonpersistent: isNonpersistent(backing.DiskMode)})
 				}
 				continue
 			}
@@ -320,6 +326,9 @@ func qemuArgs(spec launchSpec, accel, configFile string) []string {
 		drive := "file=" + qemuValue(d.Overlay) + ",if=none,id=" + id + ",format=qcow2"
 		if d.Raw != "" {
 			drive = "file=" + qemuValue(d.Raw) + ",if=none,id=" + id + ",format=raw"
+			if d.Nonpersistent {
+				drive += ",snapshot=on"
+			}
 		}
 		args = append(args,
 			"-drive", drive,
@@ -330,6 +339,11 @@ func qemuArgs(spec launchSpec, accel, configFile string) []string {
 		args = append(args, "-fw_cfg", "name=opt/vic/config,file="+qemuValue(configFile))
 	}
 	return args
+}
+
+// isNonpersistent tells vSphere's disk modes whose writes are discarded at power-off.
+func isNonpersistent(mode string) bool {
+	return mode == string(types.VirtualDiskModeIndependent_nonpersistent) || mode == string(types.VirtualDiskModeNonpersistent)
 }
 
 // qemuValue escapes a value inside a QEMU option list, where a comma separates options: a VM

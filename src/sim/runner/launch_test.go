@@ -178,6 +178,42 @@ func TestBuildLaunchSpec_GivenAVolumeDisk_ThenItsFlatExtentIsARawDriveWithoutOve
 	}
 }
 
+func TestBuildLaunchSpec_GivenAReadOnlyVolume_ThenItsRawDriveIsASnapshotThatOtherReadersShare(t *testing.T) {
+	ds := t.TempDir()
+	mustWrite(t, filepath.Join(ds, "vch/volumes/data/data.vmdk"), "# Disk DescriptorFile\ncreateType=\"monolithicFlat\"\nRW 32768 FLAT \"data-flat.vmdk\" 0\n")
+	mustWrite(t, filepath.Join(ds, "vch/bootstrap.iso"), "iso")
+	mustWrite(t, filepath.Join(ds, "vch/images/d/d.vmdk"), "# Disk DescriptorFile\nRW 2048 FLAT \"d-flat.vmdk\" 0\n")
+	raw := filepath.Join(ds, "vch/volumes/data/data-flat.vmdk")
+	for _, c := range []struct {
+		mode          string
+		nonpersistent bool
+	}{{"independent_nonpersistent", true}, {"nonpersistent", true}, {"independent_persistent", false}, {"", false}} {
+		devices := []types.BaseVirtualDevice{&types.VirtualCdrom{VirtualDevice: types.VirtualDevice{Backing: &types.VirtualCdromIsoBackingInfo{
+			VirtualDeviceFileBackingInfo: types.VirtualDeviceFileBackingInfo{FileName: "[ds] vch/bootstrap.iso"},
+		}}}, &types.VirtualDisk{CapacityInKB: 4096, VirtualDevice: types.VirtualDevice{Backing: &types.VirtualDiskFlatVer2BackingInfo{
+			VirtualDeviceFileBackingInfo: types.VirtualDeviceFileBackingInfo{FileName: "[ds] vch/containers/r/r.vmdk"},
+			Parent:                       &types.VirtualDiskFlatVer2BackingInfo{VirtualDeviceFileBackingInfo: types.VirtualDeviceFileBackingInfo{FileName: "[ds] vch/images/d/d.vmdk"}},
+		}}}, &types.VirtualDisk{CapacityInKB: 16384, VirtualDevice: types.VirtualDevice{Backing: &types.VirtualDiskFlatVer2BackingInfo{
+			VirtualDeviceFileBackingInfo: types.VirtualDeviceFileBackingInfo{FileName: "[ds] vch/volumes/data/data.vmdk"}, DiskMode: c.mode,
+		}}}}
+		spec, err := buildLaunchSpec(vmConfig{Name: "reader", Devices: devices}, datastoreDirs{"ds": ds})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(spec.Disks) != 2 || spec.Disks[1] != (diskSpec{Raw: raw, Nonpersistent: c.nonpersistent}) {
+			t.Fatalf("mode %q: disks %+v", c.mode, spec.Disks)
+		}
+		args := strings.Join(qemuArgs(spec, "tcg", ""), " ")
+		drive := "-drive file=" + raw + ",if=none,id=disk1,format=raw"
+		if c.nonpersistent {
+			drive += ",snapshot=on"
+		}
+		if !strings.Contains(args, drive+" ") {
+			t.Errorf("mode %q: QEMU args lack %q:\n%s", c.mode, drive, args)
+		}
+	}
+}
+
 func TestExtendFlatDisk_GivenAVolume_ThenTheExtentAndTheDescriptorGrowAndAShrinkIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	descriptor, extent := filepath.Join(dir, "data.vmdk"), filepath.Join(dir, "data-flat.vmdk")

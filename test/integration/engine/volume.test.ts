@@ -14,7 +14,7 @@ import { decodeGuestConfig } from '../../../src/resources/guest-config';
 import { volumeFilesystemUuid } from '../../../src/resources/volume';
 import { VimClient, deleteDatastoreFile, downloadDatastoreFile, moRef, uploadDatastoreFile } from '../../../src/vsphere';
 import { retrieveObject } from '../../../src/vsphere/property-collector';
-import { removeDevice, type VirtualDevice } from '../../../src/vsphere/virtual-devices';
+import { editDevice, removeDevice, type VirtualDevice } from '../../../src/vsphere/virtual-devices';
 import { reconfigureVm } from '../../../src/vsphere/virtual-machine';
 import { extraConfigMap } from '../../../src/resources/snapshot';
 import { APP_IMAGE, writeOciLayout } from '../../helpers/oci-layout';
@@ -172,32 +172,55 @@ describe('volume lifecycle and container VM mounts', () => {
     web = await applied(engine, await engine.plan('container_vm', replaced, webConfig));
   });
 
-  it('GIVEN a volume mounted by a running container VM WHEN a second running one mounts it in the same plan, read-only too THEN refused; a stopped one is accepted', async () => {
-    const mounted = (id: string) =>
+  it('GIVEN a volume mounted read-write by a running container VM WHEN a second running one mounts it in the same plan THEN refused, read-only too; a stopped one is accepted', async () => {
+    const mounted = (id: string, mode: string) =>
       expect.objectContaining({
         path: ['volumes', 0, 'volume_id'],
-        detail: expect.stringContaining(`volume ${id} is already mounted by container VM "web-v", which runs too, in this configuration`),
+        detail: expect.stringContaining(
+          `volume ${id} is already mounted by running container VM(s) "web-v" (read-write) in this configuration, and this mount is ${mode}`,
+        ),
       });
     const second = await engine.plan('container_vm', null, { ...webConfig, name: 'web-v2' });
-    expect(second.problems).toEqual([mounted(String(data.id))]);
+    expect(second.problems).toEqual([mounted(String(data.id), 'read-write')]);
     const readOnly: Attrs = { ...webConfig, name: 'web-v3', volumes: [{ volume_id: data.id, path: '/data', read_only: true }] };
-    expect((await engine.plan('container_vm', null, readOnly)).problems).toEqual([mounted(String(data.id))]);
+    expect((await engine.plan('container_vm', null, readOnly)).problems).toEqual([mounted(String(data.id), 'read-only')]);
     expect((await engine.plan('container_vm', null, { ...readOnly, name: 'web-v6', power_state: 'stopped' })).problems).toEqual([]);
   });
 
-  it('GIVEN the volume attached to a running container VM WHEN another command powers on another one with it, read-only too THEN refused naming the running one', async () => {
+  it('GIVEN running container VMs that mount a volume read-only in one plan THEN accepted; a read-write one among them is refused naming them', async () => {
+    // A command of its own: this plan's VMs only, not web-v's mount of the engine's earlier plans.
+    const command = await connectTestEngine(sim());
+    try {
+      const reader = (name: string): Attrs => ({ ...webConfig, name, volumes: [{ volume_id: data.id, path: '/data', read_only: true }] });
+      expect((await command.plan('container_vm', null, reader('ro-1'))).problems).toEqual([]);
+      expect((await command.plan('container_vm', null, reader('ro-2'))).problems).toEqual([]);
+      const writer = await command.plan('container_vm', null, { ...webConfig, name: 'rw-3' });
+      expect(writer.problems).toEqual([
+        expect.objectContaining({
+          path: ['volumes', 0, 'volume_id'],
+          detail: expect.stringContaining(
+            `is already mounted by running container VM(s) "ro-1" (read-only), "ro-2" (read-only) in this configuration, and this mount is read-write: a volume is open read-write in one running VM at a time (vSphere locks its disk); read-only mounts share it with other read-only mounts only. Mount it read-only everywhere (read_only = true)`,
+          ),
+        }),
+      ]);
+    } finally {
+      await command.close();
+    }
+  });
+
+  /** Each step its own command (an engine each, as every front end has), from another state: its plan knows no other mount. */
+  const command = async <T>(step: (e: Engine) => Promise<T>): Promise<T> => {
+    const other = await connectTestEngine(sim());
+    try {
+      return await step(other);
+    } finally {
+      await other.close();
+    }
+  };
+
+  it('GIVEN the volume attached read-write to a running container VM WHEN another command powers on another one with it, read-only too THEN refused naming the running one', async () => {
     const readOnly: Attrs[] = [{ volume_id: data.id, path: '/data', read_only: true }];
-    const why = `"web-v" (${String(web.moid)}), running, has volume "data" (${String(data.id)}) attached. A volume's disk is open in one running VM at a time (vSphere locks it), read-only mounts too. Stop "web-v" first, or mount another volume.`;
-    // Each step its own command (an engine each, as every front end has), from another state: its
-    // plan does not know web-v's mount.
-    const command = async <T>(step: (e: Engine) => Promise<T>): Promise<T> => {
-      const other = await connectTestEngine(sim());
-      try {
-        return await step(other);
-      } finally {
-        await other.close();
-      }
-    };
+    const why = `"web-v" (${String(web.moid)}), running, has volume "data" (${String(data.id)}) attached read-write. A volume is open read-write in one running VM at a time (vSphere locks its disk); read-only mounts share it with other read-only mounts only. Stop "web-v" first, mount another volume, or mount it read-only in every running container VM.`;
     // Made stopped, then started: the start is refused.
     const stopped = await command(async (e) =>
       applied(e, await e.plan('container_vm', null, { ...webConfig, name: 'web-v4', volumes: readOnly, power_state: 'stopped' })),
@@ -214,6 +237,44 @@ describe('volume lifecycle and container VM mounts', () => {
     const adopted = await command(async (e) => applied(e, await e.plan('container_vm', null, { ...running, power_state: 'stopped' })));
     expect(adopted.power_state).toBe('stopped');
     await command(async (e) => e.apply(await e.plan('container_vm', adopted, null)));
+  });
+
+  it('GIVEN running container VMs of other commands that mount a volume read-only THEN one more read-only starts beside them, attached nonpersistent; a read-write one, or one attached persistent, is refused naming them', async () => {
+    const shared = await applied(engine, await engine.plan('volume', null, { vch_id: vch.id, name: 'shared', size_mb: 16 }));
+    const mount = (readOnly: boolean): Attrs[] => [{ volume_id: shared.id, path: '/etc/app', read_only: readOnly }];
+    const made: Attrs[] = [];
+    try {
+      for (const name of ['ro-a', 'ro-b']) {
+        const vm = await command(async (e) => applied(e, await e.plan('container_vm', null, { ...webConfig, name, volumes: mount(true) })));
+        made.push(vm);
+        expect(vm.power_state).toBe('running');
+        expect((await volumeDisks(outside, String(vm.moid))).map((d) => [d.backing?.fileName, d.backing?.diskMode])).toEqual([
+          [shared.id, 'independent_nonpersistent'],
+        ]);
+      }
+      const [a, b] = made;
+      const holders = `"ro-a" (${String(a.moid)}), running, has volume "shared" (${String(shared.id)}) attached read-only; "ro-b" (${String(b.moid)}), running, has volume "shared" (${String(shared.id)}) attached read-only.`;
+      const writer = { ...webConfig, name: 'rw-c', volumes: mount(false) };
+      await command(async (e) => expect(e.apply(await e.plan('container_vm', null, writer))).rejects.toThrow(`container VM "rw-c" cannot start: ${holders}`));
+      made.push(await command(async (e) => applied(e, await e.plan('container_vm', null, { ...writer, power_state: 'stopped' }))));
+      // A reader made before read-only mounts were attached nonpersistent holds the writer lock.
+      const old = await command(async (e) =>
+        applied(e, await e.plan('container_vm', null, { ...webConfig, name: 'ro-old', volumes: mount(true), power_state: 'stopped' })),
+      );
+      made.push(old);
+      const [disk] = await volumeDisks(outside, String(old.moid));
+      await reconfigureVm(outside, moRef('VirtualMachine', String(old.moid)), {
+        deviceChange: [editDevice({ ...disk, backing: { ...disk.backing, diskMode: 'independent_persistent' } } as VirtualDevice)],
+      });
+      await command(async (e) =>
+        expect(e.apply(await e.plan('container_vm', old, { ...webConfig, name: 'ro-old', volumes: mount(true) }))).rejects.toThrow(
+          `Container VM "ro-old" itself has volume "shared" (${String(shared.id)}) attached read-write, although it mounts it read-only`,
+        ),
+      );
+    } finally {
+      for (const vm of made) await command(async (e) => e.apply(await e.plan('container_vm', vm, null)));
+      await engine.apply(await engine.plan('volume', shared, null));
+    }
   });
 
   it('GIVEN a volume disk detached in vSphere WHEN planned THEN an update that attaches it again', async () => {

@@ -43,11 +43,11 @@ export interface Testbed {
 }
 
 /** The attributes of one resource instance in a workspace's local terraform.tfstate ({} when absent). */
-export function stateAttributes(ws: Workspace, type: string, name: string): Record<string, unknown> {
+export function stateAttributes(ws: Workspace, type: string, name: string, index = 0): Record<string, unknown> {
   const state = JSON.parse(readFileSync(join(ws.dir, 'terraform.tfstate'), 'utf8')) as {
     resources: { type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[];
   };
-  return state.resources.find((r) => r.type === type && r.name === name)?.instances[0]?.attributes ?? {};
+  return state.resources.find((r) => r.type === type && r.name === name)?.instances[index]?.attributes ?? {};
 }
 
 export function useTerraformTestbed(opts: TestbedOptions): Testbed {

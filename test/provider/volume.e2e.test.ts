@@ -41,7 +41,35 @@ describe('terraform: volumes', () => {
   it('GIVEN the volume mounted by a running container VM WHEN a second running one mounts it THEN the plan fails naming the first', async () => {
     const plan = await tf(['plan', '-var', 'second_writer=true'], [1]);
     expect(plan.code).toBe(1);
-    expect(plan.stderr.replace(/\s+/g, ' ')).toMatch(/is already mounted by container VM "(web-1|writer-1)", which runs too, in this configuration/);
+    expect(plan.stderr.replace(/\s+/g, ' ')).toMatch(
+      /is already mounted by running container VM\(s\) "(web-1|writer-1)" \(read-write\) in this configuration, and this mount is read-write/,
+    );
+  }, 300_000);
+
+  it('GIVEN running container VMs that mount the volume read-only WHEN applied THEN they share it, attached nonpersistent; a running writer beside them fails at plan', async () => {
+    const readers = ['-var', 'mounted=false', '-var', 'readers=2'];
+    const apply = await tf(['apply', '-auto-approve', ...readers]);
+    expect(apply.stdout).toContain('Apply complete! Resources: 3 added, 0 changed, 1 destroyed.');
+    const volume = String(attributes('vic_volume', 'data').id);
+    for (const index of [0, 1]) {
+      const reader = stateAttributes(ws, 'vic_container_vm', 'reader', index);
+      expect(reader).toMatchObject({ name: `reader-${index + 1}`, power_state: 'running', volumes: [{ volume_id: volume, path: '/data', read_only: true }] });
+      const vm = await retrieveObject<Record<string, unknown>>(bed.outside(), moRef('VirtualMachine', String(reader.moid)), ['config.hardware.device']);
+      const disks = (vm['config.hardware.device'] as VirtualDevice[]).filter(
+        (d) => d.$type === 'VirtualDisk' && String(d.backing?.fileName).includes('/volumes/'),
+      );
+      expect(disks.map((d) => [d.backing?.fileName, d.backing?.diskMode])).toEqual([[volume, 'independent_nonpersistent']]);
+    }
+    await expectConverged(readers);
+    const writer = await tf(['plan', ...readers, '-var', 'second_writer=true'], [1]);
+    // Terraform plans the writer and the readers in either order: the error is on the one planned last.
+    expect(writer.code).toBe(1);
+    expect(writer.stderr.replace(/\s+/g, ' ')).toMatch(
+      /already mounted by running container VM\(s\) ("reader-[12]" \(read-only\), "reader-[12]" \(read-only\) in this configuration, and this mount is read-write|"writer-1" \(read-write\) in this configuration, and this mount is read-only)/,
+    );
+    const back = await tf(['apply', '-auto-approve']);
+    expect(back.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 3 destroyed.');
+    await expectConverged();
   }, 300_000);
 
   it('GIVEN the volume disk detached in vSphere WHEN planned and applied THEN the VM is updated in place and has the disk again', async () => {

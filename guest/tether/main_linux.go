@@ -47,6 +47,8 @@ func main() {
 	status, err := runContainer()
 	if err != nil {
 		logf("fatal: %v", err)
+		// The container never ran: said as its ending, or docker run and wait would wait forever.
+		reportNotStarted(startFailedExitCode, fmt.Sprintf("the container could not start: %v", err))
 	} else {
 		logf("exit-status %d", status)
 	}
@@ -367,12 +369,15 @@ func startAndSupervise(cfg Config, addresses []string) (int, error) {
 	}
 	program, err := lookPathIn(argv[0], env, cfg.WorkingDir)
 	if err != nil {
-		logf("error: cannot run %q: %v (check the image's entrypoint and cmd)", argv[0], err)
+		message := fmt.Sprintf("cannot run %q: %v (check the image's entrypoint and cmd)", argv[0], err)
+		logf("error: %s", message)
 		// Docker's numbers: 126 found but not runnable, 127 not found.
+		code := 127
 		if errors.Is(err, errCannotExecute) {
-			return 126, nil
+			code = 126
 		}
-		return 127, nil
+		reportNotStarted(code, message)
+		return code, nil
 	}
 	devNull, err := os.OpenFile("/dev/null", os.O_RDWR, 0)
 	if err != nil {
@@ -399,6 +404,18 @@ func startAndSupervise(cfg Config, addresses []string) (int, error) {
 		time.Sleep(pause)
 		status.Restarts++
 	}
+}
+
+// startFailedExitCode is the exit code of a container that could not start for a reason of its
+// own (its user, its volumes, its filesystem): docker run's 125 for a start the daemon refused.
+const startFailedExitCode = 125
+
+// reportNotStarted ends a container whose process never ran: the reason as a line of its stderr
+// (what docker run and docker logs show), and an exited status with the code, so that a client
+// waiting for the container to end (docker run, wait) sees it end.
+func reportNotStarted(code int, message string) {
+	writeConsole(FrameLine(stderrFrame, time.Now(), []byte(message)))
+	reporter.report(ContainerStatus{State: "exited", ExitCode: code, FinishedAt: time.Now()})
 }
 
 const (
@@ -444,11 +461,16 @@ func runOnce(cfg Config, id Identity, env, argv []string, program string, devNul
 	outWrite.Close()
 	errWrite.Close()
 	if err != nil {
-		logf("error: cannot run %s: %v", program, err)
+		message := fmt.Sprintf("cannot run %s: %v", program, err)
+		logf("error: %s", message)
+		code := 126
 		if errors.Is(err, syscall.ENOENT) {
-			return 127, nil
+			code = 127
 		}
-		return 126, nil
+		status.State, status.ExitCode, status.FinishedAt = "exited", code, time.Now()
+		writeConsole(FrameLine(stderrFrame, time.Now(), []byte(message)))
+		reporter.report(*status)
+		return code, nil
 	}
 	status.State, status.StartedAt = "running", time.Now()
 	reporter.report(*status)

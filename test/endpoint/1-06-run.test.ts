@@ -37,6 +37,27 @@ describe('1-06 docker run', () => {
   );
 
   test(
+    'GIVEN a command the image does not have, or a user it does not know, WHEN run THEN docker run ends with 127 or 125 and says why, rather than wait forever',
+    async () => {
+      // VIC 1-06 "Docker run fake command". Before, the guest powered off without a status: the
+      // container stayed Created and docker run never returned.
+      const fake = await bed().docker(['run', '--name', 'run-fake', bed().image, 'fakeCommand'], { timeoutMs: BOOT_MS });
+      expect({ code: fake.code, stdout: fake.stdout }).toEqual({ code: 127, stdout: '' });
+      expect(fake.stderr).toMatch(
+        /^cannot run "fakeCommand": not found in any of the \d+ directories of the container's PATH \(check the image's entrypoint and cmd\)\n$/,
+      );
+      expect(await bed().dockerOk(['ps', '-a', '--filter', 'name=run-fake', '--format', '{{.Status}}'])).toMatch(/^Exited \(127\) /);
+      expect(await bed().dockerOk(['wait', 'run-fake'])).toBe('127');
+      const user = await bed().docker(['run', '--rm', '--name', 'run-nouser', '-u', 'nosuchuser', bed().image, 'true'], { timeoutMs: BOOT_MS });
+      expect({ code: user.code, stdout: user.stdout }).toEqual({ code: 125, stdout: '' });
+      expect(user.stderr).toMatch(/^the container could not start: .*nosuchuser.*\n$/);
+      expect((await bed().docker(['ps', '-a', '-q', '--filter', 'name=run-nouser'])).stdout).toBe('');
+      expect(await bed().dockerOk(['rm', 'run-fake'])).toBe('run-fake');
+    },
+    2 * BOOT_MS,
+  );
+
+  test(
     'GIVEN run -d THEN it prints the id at once, and docker wait and docker logs give the exit code and the output',
     async () => {
       const d = await bed().docker(['run', '-d', '--name', 'run-d', bed().image], { timeoutMs: BOOT_MS });

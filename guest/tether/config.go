@@ -32,6 +32,13 @@ type Config struct {
 	Mounts     []MountConfig
 	// NICs is how many NICs the VM has, -1 when the config does not say (a writer before the field).
 	NICs int
+	// Tty gives the process a terminal (docker's -t): a pseudo-terminal as its stdin, stdout and
+	// stderr and as its controlling terminal; what it writes there is its stdout.
+	Tty bool
+	// OpenStdin keeps the process's stdin open (docker's -i) instead of at end of file: a pipe, or
+	// the terminal with Tty, that nobody writes to (input cannot reach a container VM), so a shell
+	// waits for a command rather than exit at once.
+	OpenStdin bool
 }
 
 // NetworkConfig is how one NIC (in PCI order: eth0, eth1, ...) gets its address: DHCP when
@@ -92,6 +99,8 @@ type configDocument struct {
 	Networks   []networkDocument `json:"networks"`
 	Mounts     []mountDocument   `json:"mounts"`
 	NICs       *int              `json:"nics"`
+	Tty        bool              `json:"tty"`
+	OpenStdin  bool              `json:"open_stdin"`
 }
 
 type networkDocument struct {
@@ -142,7 +151,7 @@ func ParseConfig(raw []byte) (Config, error) {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
-	cfg := Config{Entrypoint: doc.Entrypoint, Cmd: doc.Cmd, Env: doc.Env, WorkingDir: "/"}
+	cfg := Config{Entrypoint: doc.Entrypoint, Cmd: doc.Cmd, Env: doc.Env, WorkingDir: "/", Tty: doc.Tty, OpenStdin: doc.OpenStdin}
 	switch {
 	case doc.Version == nil:
 		add(`field "version" is missing (want %d)`, ConfigVersion)

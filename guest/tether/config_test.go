@@ -193,3 +193,15 @@ func TestParseConfig_GivenNICs_ThenTheTetherKnowsHowManyToWaitFor(t *testing.T) 
 		t.Fatalf("WHEN nics is negative THEN the field is named, got %v", err)
 	}
 }
+
+func TestParseConfig_GivenTtyAndOpenStdin_ThenTheyAreRead_AndAbsentMeansNeither(t *testing.T) {
+	base := `{"version":1,"name":"c","cmd":["sh"],"rootfs":{"label":"vic-rootfs"}`
+	cfg, err := ParseConfig([]byte(base + `,"tty":true,"open_stdin":true}`))
+	if err != nil || !cfg.Tty || !cfg.OpenStdin {
+		t.Fatalf("THEN both are set, got tty=%v open_stdin=%v err=%v", cfg.Tty, cfg.OpenStdin, err)
+	}
+	cfg, err = ParseConfig([]byte(base + `}`))
+	if err != nil || cfg.Tty || cfg.OpenStdin {
+		t.Fatalf("THEN neither is set, got tty=%v open_stdin=%v err=%v", cfg.Tty, cfg.OpenStdin, err)
+	}
+}

@@ -425,22 +425,16 @@ const (
 
 // runOnce runs the process once: its output framed on the console, its start and end reported.
 func runOnce(cfg Config, id Identity, env, argv []string, program string, devNull *os.File, signals chan os.Signal, status *ContainerStatus) (int, error) {
-	// The process writes into pipes, not onto the console: the tether frames each stream, so
-	// readers can tell stdout from stderr and from the kernel's and the tether's lines.
-	outRead, outWrite, err := os.Pipe()
+	// The process writes into pipes (or a terminal), not onto the console: the tether frames each
+	// stream, so readers can tell stdout from stderr and from the kernel's and the tether's lines.
+	stdio, err := openStdio(cfg, devNull)
 	if err != nil {
 		return 0, err
 	}
-	errRead, errWrite, err := os.Pipe()
-	if err != nil {
-		return 0, err
-	}
-	copied := make(chan struct{}, 2)
-	for _, stream := range []struct {
-		r      *os.File
-		prefix string
-	}{{outRead, stdoutFrame}, {errRead, stderrFrame}} {
+	copied := make(chan struct{}, len(stdio.outputs))
+	for _, stream := range stdio.outputs {
 		go func(r *os.File, prefix string) {
+			// A terminal's master reads EIO, not EOF, once the process is gone: the end all the same.
 			_ = CopyFramed(r, prefix, writeConsole, time.Now)
 			r.Close()
 			copied <- struct{}{}
@@ -451,16 +445,18 @@ func runOnce(cfg Config, id Identity, env, argv []string, program string, devNul
 	pid, err := syscall.ForkExec(program, argv, &syscall.ProcAttr{
 		Dir:   cfg.WorkingDir,
 		Env:   env,
-		Files: []uintptr{devNull.Fd(), outWrite.Fd(), errWrite.Fd()},
+		Files: stdio.files,
 		Sys: &syscall.SysProcAttr{
-			Setsid:     true,
+			Setsid: true,
+			// With a terminal, fd 0 becomes the process's controlling terminal.
+			Setctty:    stdio.terminal,
 			Credential: &syscall.Credential{Uid: id.UID, Gid: id.GID, Groups: id.Groups},
 		},
 	})
 	// Only the process (and what it starts) may hold the write ends: the copiers end at EOF.
-	outWrite.Close()
-	errWrite.Close()
+	stdio.started()
 	if err != nil {
+		stdio.ended()
 		message := fmt.Sprintf("cannot run %s: %v", program, err)
 		logf("error: %s", message)
 		code := 126
@@ -476,7 +472,8 @@ func runOnce(cfg Config, id Identity, env, argv []string, program string, devNul
 	reporter.report(*status)
 	code := superviseContainerProcess(pid, signals)
 	stopStragglers()
-	waitForCopiers(copied, 2)
+	stdio.ended()
+	waitForCopiers(copied, len(stdio.outputs))
 	status.State, status.ExitCode, status.FinishedAt = "exited", code, time.Now()
 	reporter.report(*status)
 	return code, nil

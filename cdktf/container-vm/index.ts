@@ -65,6 +65,18 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly user?: string;
   /**
+  * Give the process a terminal, as docker's `-t` does: a pseudo-terminal (80 columns, 24 rows) is its stdin, stdout, stderr and controlling terminal, and what it writes there is its stdout (lines end in CR LF, as on any terminal). Nobody types into it: pair it with `stdin_open` for a shell that waits rather than exits. Defaults to `false`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#tty ContainerVm#tty}
+  */
+  readonly tty?: boolean | cdktf.IResolvable;
+  /**
+  * Keep the process's stdin open, as docker's `-i` does, instead of at end of file: a shell then waits for input rather than exit at once (`docker run -itd`). Input cannot reach a container VM: nothing is ever written to it, and attaching stdin is refused. Defaults to `false`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#stdin_open ContainerVm#stdin_open}
+  */
+  readonly stdinOpen?: boolean | cdktf.IResolvable;
+  /**
   * Hostname inside the container; defaults to the name.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#hostname ContainerVm#hostname}
@@ -385,6 +397,8 @@ export class ContainerVm extends cdktf.TerraformResource {
     this._secretEnv = config.secretEnv;
     this._workingDir = config.workingDir;
     this._user = config.user;
+    this._tty = config.tty;
+    this._stdinOpen = config.stdinOpen;
     this._hostname = config.hostname;
     this._cpus = config.cpus;
     this._memoryMb = config.memoryMb;
@@ -542,6 +556,38 @@ export class ContainerVm extends cdktf.TerraformResource {
   // Temporarily expose input value. Use with caution.
   public get userInput() {
     return this._user;
+  }
+
+  // tty - computed: true, optional: true, required: false
+  private _tty?: boolean | cdktf.IResolvable; 
+  public get tty() {
+    return this.getBooleanAttribute('tty');
+  }
+  public set tty(value: boolean | cdktf.IResolvable) {
+    this._tty = value;
+  }
+  public resetTty() {
+    this._tty = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get ttyInput() {
+    return this._tty;
+  }
+
+  // stdin_open - computed: true, optional: true, required: false
+  private _stdinOpen?: boolean | cdktf.IResolvable; 
+  public get stdinOpen() {
+    return this.getBooleanAttribute('stdin_open');
+  }
+  public set stdinOpen(value: boolean | cdktf.IResolvable) {
+    this._stdinOpen = value;
+  }
+  public resetStdinOpen() {
+    this._stdinOpen = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get stdinOpenInput() {
+    return this._stdinOpen;
   }
 
   // hostname - computed: false, optional: true, required: false
@@ -808,6 +854,8 @@ export class ContainerVm extends cdktf.TerraformResource {
       secret_env: cdktf.hashMapper(cdktf.stringToTerraform)(this._secretEnv),
       working_dir: cdktf.stringToTerraform(this._workingDir),
       user: cdktf.stringToTerraform(this._user),
+      tty: cdktf.booleanToTerraform(this._tty),
+      stdin_open: cdktf.booleanToTerraform(this._stdinOpen),
       hostname: cdktf.stringToTerraform(this._hostname),
       cpus: cdktf.numberToTerraform(this._cpus),
       memory_mb: cdktf.numberToTerraform(this._memoryMb),
@@ -879,6 +927,18 @@ export class ContainerVm extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      tty: {
+        value: cdktf.booleanToHclTerraform(this._tty),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
+      },
+      stdin_open: {
+        value: cdktf.booleanToHclTerraform(this._stdinOpen),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
       },
       hostname: {
         value: cdktf.stringToHclTerraform(this._hostname),

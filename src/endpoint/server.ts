@@ -141,7 +141,6 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/containers\/[^/]+\/(pause|unpause)$/, 'docker pause and unpause', 'stop and start the container'],
   [/^\/containers\/[^/]+\/top$/, 'docker top', 'a container VM runs one process: see it with docker ps or docker inspect'],
   [/^\/containers\/[^/]+\/update$/, 'docker update', 'change cpus or memory_mb in the IaC spec, or re-create the container'],
-  [/^\/containers\/[^/]+\/resize$/, 'a TTY', 'run without -t'],
   [/^\/containers\/[^/]+\/changes$/, 'docker diff', "look at the container's writable disk, a VMDK in the VCH's datastore, with vSphere's tools"],
   // docker system prune asks for the container prune first.
   [
@@ -436,6 +435,14 @@ export class DockerEndpoint {
       if (method === 'POST' && action === 'attach') {
         throw badRequest('attach needs an upgraded connection (Connection: Upgrade, Upgrade: tcp)');
       }
+      if (method === 'POST' && action === 'resize') {
+        // The CLI resizes the terminal of a -t container to its own: the guest's stays 80x24, and
+        // the CLI is told so only when the container has no terminal at all.
+        const vm = await this.findContainer(id);
+        if (vm.tty !== true) throw badRequest(`container ${String(vm.name)} has no terminal: it was created without -t`);
+        res.writeHead(200).end();
+        return;
+      }
     }
 
     if (is('POST', /^\/images\/create$/)) return this.pull(req, res, query);
@@ -622,20 +629,13 @@ export class DockerEndpoint {
     const body = (await readJsonBody<CreateBody>(req)) ?? {};
     const engine = this.command();
     const host = body.HostConfig ?? {};
-    // `docker compose run` asks for stdin, and for a TTY in a terminal, unless told otherwise.
+    // `docker compose run` asks for stdin, and for a TTY in a terminal, unless told otherwise, and
+    // attaches them at once: refused here, before it makes a one-off container it cannot attach.
     const composeRun = body.Labels?.[COMPOSE_ONEOFF_LABEL] === 'True';
-    if (body.Tty) {
+    if (composeRun && (body.Tty || body.OpenStdin)) {
       throw notSupported(
-        'a TTY (-t)',
-        composeRun
-          ? 'run it as `docker compose run -T --interactive=false ...`; the output comes through attach and docker compose logs'
-          : 'run without -t; the output comes through docker logs and attach',
-      );
-    }
-    if (body.OpenStdin) {
-      throw notSupported(
-        'stdin (-i)',
-        composeRun ? 'attach is output-only; run it as `docker compose run -T --interactive=false ...`' : 'attach is output-only; run without -i',
+        body.OpenStdin ? 'stdin (-i)' : 'a TTY (-t)',
+        'attach is output-only; run it as `docker compose run -T --interactive=false ...`; the output comes through attach and docker compose logs',
       );
     }
     const unhonoured = unhonouredOption(body as Record<string, unknown>, query.get('name') ?? undefined);
@@ -676,6 +676,24 @@ export class DockerEndpoint {
     if (body.WorkingDir) config.working_dir = body.WorkingDir;
     if (body.User) config.user = body.User;
     if (body.Hostname) config.hostname = body.Hostname;
+    // -t and -i: a terminal, and a stdin held open that nobody writes to. Attaching stdin is
+    // refused: input cannot reach a container VM. Without a terminal that is `docker run -i` with
+    // input piped in, refused here before it makes a container; with one (`docker create -it`, VIC's
+    // own tests), the create is made and warned about, and an attach of stdin is refused.
+    if (body.OpenStdin && body.AttachStdin && !body.Tty) {
+      throw notSupported(
+        'stdin (-i) attached',
+        "input cannot reach a container VM's process. For a shell that waits, run it detached with -itd (or -d -i); pass input through the command, env or a volume",
+      );
+    }
+    if (body.Tty) config.tty = true;
+    if (body.OpenStdin) config.stdin_open = true;
+    const warnings =
+      body.OpenStdin && body.AttachStdin
+        ? [
+            "vic-iac cannot attach stdin (input cannot reach a container VM's process): docker start -ai and docker run -it fail at attach; docker start runs it detached, its stdin held open, and docker logs -f shows its output",
+          ]
+        : [];
     if (host.Memory) {
       const mb = host.Memory / (1024 * 1024);
       if (!Number.isInteger(mb)) throw badRequest(`-m/--memory ${host.Memory} bytes: a container VM's memory is whole MB, a multiple of 4 (e.g. -m 256m)`);
@@ -739,7 +757,7 @@ export class DockerEndpoint {
     for (const [other, { at }] of this.justCreated) if (Date.now() - at > JUST_CREATED_MS) this.justCreated.delete(other);
     this.justCreated.set(id, { vm: made, at: Date.now() });
     await this.emitContainer('create', made);
-    sendJson(res, 201, { Id: id, Warnings: [] });
+    sendJson(res, 201, { Id: id, Warnings: warnings });
   }
 
   /**
@@ -1137,7 +1155,8 @@ export class DockerEndpoint {
     const since = Number(query.get('since') ?? 0);
     const until = Number(query.get('until') ?? 0);
     const want = { stdout: flag('stdout'), stderr: flag('stderr') };
-    res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
+    const tty = vm.tty === true;
+    res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
     res.flushHeaders();
     let gone = false;
     res.on('close', () => (gone = true));
@@ -1146,7 +1165,7 @@ export class DockerEndpoint {
       return want[l.stream] && (since <= 0 || t >= since) && (until <= 0 || t <= until);
     };
     const write = (lines: readonly OutputLine[]) => {
-      for (const l of lines) res.write(frame(STREAM[l.stream], `${flag('timestamps') ? `${l.time} ` : ''}${l.text}\n`));
+      for (const l of lines) res.write(outputChunk(tty, l.stream, `${flag('timestamps') ? `${l.time} ` : ''}${l.text}`));
     };
     await this.streamOutput(vm, {
       from: 'start',
@@ -1165,6 +1184,8 @@ export class DockerEndpoint {
   private async attach(ref: string, query: URLSearchParams, socket: Duplex): Promise<void> {
     const flag = (k: string) => query.get(k) === '1' || query.get(k) === 'true';
     const vm = await this.findContainer(ref);
+    if (flag('stdin')) throw stdinRefused(vm);
+    const tty = vm.tty === true;
     socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
     let gone = false;
     // The CLI half-closes its side when it has no stdin to send: only a full close means it left.
@@ -1172,7 +1193,7 @@ export class DockerEndpoint {
     socket.resume();
     const want = { stdout: flag('stdout'), stderr: flag('stderr') };
     const write = (lines: readonly OutputLine[]) => {
-      for (const l of lines) if (want[l.stream] && !gone) socket.write(frame(STREAM[l.stream], `${l.text}\n`));
+      for (const l of lines) if (want[l.stream] && !gone) socket.write(outputChunk(tty, l.stream, l.text));
     };
     await this.streamOutput(vm, { from: 'end', follow: flag('stream'), untilExit: true, gone: () => gone, first: write, next: write });
     if (!gone) socket.end();
@@ -1616,6 +1637,7 @@ interface CreateBody {
   Labels?: Record<string, string> | null;
   Tty?: boolean;
   OpenStdin?: boolean;
+  AttachStdin?: boolean;
   Volumes?: Record<string, unknown> | null;
   HostConfig?: {
     AutoRemove?: boolean;
@@ -1744,4 +1766,24 @@ function networkRow(name: string, driver: string, containers: readonly Attrs[], 
 function withoutBuiltin<T extends NetworkRow>(row: T): Omit<T, 'builtin'> {
   const { builtin: _builtin, ...sent } = row;
   return sent;
+}
+
+/**
+ * One line of a container's output as logs and attach send it: a multiplexed frame, or with a
+ * terminal (-t) the raw bytes, lines ending in CR LF as the terminal wrote them (the console frames
+ * carry them without the CR).
+ */
+function outputChunk(tty: boolean, stream: OutputLine['stream'], text: string): Buffer | string {
+  return tty ? `${text}\r\n` : frame(STREAM[stream], `${text}\n`);
+}
+
+/** Attaching stdin: input cannot reach a container VM's process (what to do instead, by the container's state). */
+function stdinRefused(vm: Attrs): ApiError {
+  const name = String(vm.name ?? '');
+  return notSupported(
+    'attaching stdin (docker run -i, docker start -i, docker attach)',
+    dockerState(vm) === 'created'
+      ? `input cannot reach a container VM's process. Container "${name}" was created and not started: docker start ${name} runs it detached (its stdin held open, nobody writing to it), docker rm ${name} removes it; run -d, or without -i, next time`
+      : `input cannot reach a container VM's process: docker attach --no-stdin ${name} or docker logs -f ${name} show its output`,
+  );
 }

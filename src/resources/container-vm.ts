@@ -106,6 +106,24 @@ export const containerVm = {
       validate: [containerUser],
       description: 'User (name, uid or uid:gid); defaults to the image USER.',
     },
+    tty: {
+      type: t.bool,
+      marker: true,
+      optional: true,
+      default: false,
+      forceNew: true,
+      description:
+        "Give the process a terminal, as docker's `-t` does: a pseudo-terminal (80 columns, 24 rows) is its stdin, stdout, stderr and controlling terminal, and what it writes there is its stdout (lines end in CR LF, as on any terminal). Nobody types into it: pair it with `stdin_open` for a shell that waits rather than exits.",
+    },
+    stdin_open: {
+      type: t.bool,
+      marker: true,
+      optional: true,
+      default: false,
+      forceNew: true,
+      description:
+        "Keep the process's stdin open, as docker's `-i` does, instead of at end of file: a shell then waits for input rather than exit at once (`docker run -itd`). Input cannot reach a container VM: nothing is ever written to it, and attaching stdin is refused.",
+    },
     hostname: {
       type: t.string,
       marker: true,

@@ -40,6 +40,10 @@ export interface GuestConfig {
    * and not at all for none. Absent (a writer before it): the first that appears.
    */
   nics?: number;
+  /** A terminal for the process (docker's -t); absent: none. */
+  tty?: true;
+  /** The process's stdin held open, nobody writing to it (docker's -i); absent: /dev/null. */
+  open_stdin?: true;
 }
 
 export interface GuestMount {
@@ -98,6 +102,8 @@ export function guestConfig(attrs: Attrs, image: ImageConfig, nics?: number): Gu
     ...mountsOf(attrs),
     ...networksOf(attrs),
     ...(nics !== undefined ? { nics } : {}),
+    ...(attrs.tty === true ? { tty: true as const } : {}),
+    ...(attrs.stdin_open === true ? { open_stdin: true as const } : {}),
   };
 }
 

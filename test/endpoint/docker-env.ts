@@ -80,7 +80,7 @@ export interface DockerBed {
    * A raw API request over mutual TLS with the client bundle: a second client, for what the docker
    * CLI hides or does not send. To the bed's endpoint, or to one `serve` made on `port`.
    */
-  call(method: string, path: string, body?: unknown, port?: number): Promise<ApiReply>;
+  call(method: string, path: string, body?: unknown, port?: number, headers?: Record<string, string>): Promise<ApiReply>;
 }
 
 export interface ApiReply {
@@ -167,7 +167,7 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
         return text.split('\n').filter(Boolean);
       },
       serve,
-      call: (method, path, body, port = endpoint.port) => {
+      call: (method, path, body, port = endpoint.port, headers = {}) => {
         const client = certificateFiles(certDir).clientDir;
         return new Promise((resolve, reject) => {
           const req = request(
@@ -180,7 +180,7 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
               cert: readFileSync(join(client, 'cert.pem')),
               key: readFileSync(join(client, 'key.pem')),
               servername: 'localhost',
-              headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+              headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
             },
             (res) => {
               let text = '';

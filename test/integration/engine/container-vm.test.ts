@@ -138,6 +138,20 @@ describe('image and container_vm lifecycle', () => {
     expect(withAddress.problems[0].detail).toContain('networks = [] gives the container VM no NIC');
   });
 
+  it('GIVEN tty and stdin_open WHEN applied THEN the guest config asks for them, a refresh reads them back and the next plan changes nothing; unset, they read false', async () => {
+    const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'shell-1', tty: true, stdin_open: true, power_state: 'stopped' };
+    const made = await applied(engine, await engine.plan('container_vm', null, config));
+    expect([made.tty, made.stdin_open]).toEqual([true, true]);
+    const vm = await retrieveObject<Record<string, unknown>>(outside, moRef('VirtualMachine', String(made.moid)), ['config.extraConfig']);
+    expect(decodeGuestConfig(extraConfigMap(vm['config.extraConfig']).get('guestinfo.vic.config') ?? '')).toMatchObject({ tty: true, open_stdin: true });
+    const [read] = await engine.read([{ type: 'container_vm', state: made }]);
+    expect([read?.tty, read?.stdin_open]).toEqual([true, true]);
+    expect((await engine.plan('container_vm', read, config)).action).toBe('no-op');
+    expect((await engine.plan('container_vm', read, { ...config, tty: false })).requiresReplace).toEqual([['tty']]);
+    await engine.apply(await engine.plan('container_vm', read, null));
+    expect([web.tty, web.stdin_open]).toEqual([false, false]);
+  });
+
   it('GIVEN the applied VM WHEN refreshed and planned THEN no changes', async () => {
     const [read] = await engine.read([{ type: 'container_vm', state: web }]);
     expect(read).toEqual(web);

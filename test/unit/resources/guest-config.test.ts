@@ -1,4 +1,5 @@
 /** Docker's merge rules for the guest config, table-driven. */
+import type { Attrs } from '../../../src/resources';
 import { decodeGuestConfig, encodeGuestConfig, guestConfig } from '../../../src/resources/guest-config';
 
 const image = { entrypoint: ['/bin/app'], cmd: ['--serve'], env: ['PATH=/bin', 'MODE=prod'], working_dir: '/srv', user: 'app', rootfs_uuid: 'u' };
@@ -19,6 +20,14 @@ describe('guestConfig', () => {
     ['hostname from name', { name: 'Web_1' }, { hostname: 'web-1' }],
   ])('GIVEN %s WHEN merged THEN the guest config follows Docker', (_l, attrs, expected) => {
     expect(guestConfig({ name: 'web', ...attrs }, image)).toMatchObject(expected);
+  });
+
+  it('GIVEN tty and stdin_open WHEN merged THEN the guest config asks for them; unset or false, older tethers see no new field', () => {
+    expect(guestConfig({ name: 'web', tty: true, stdin_open: true }, image)).toMatchObject({ tty: true, open_stdin: true });
+    for (const attrs of [{}, { tty: false, stdin_open: false }] as Attrs[]) {
+      const c = guestConfig({ name: 'web', ...attrs }, image);
+      expect(['tty' in c, 'open_stdin' in c]).toEqual([false, false]);
+    }
   });
 
   it('GIVEN a config WHEN encoded for guestinfo THEN it decodes to the same document', () => {

@@ -47,6 +47,8 @@ describe('names derived from the declarations', () => {
         'secretEnv',
         'workingDir',
         'user',
+        'tty',
+        'stdinOpen',
         'hostname',
         'networks',
         'diskSizeMb',

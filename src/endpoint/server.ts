@@ -127,6 +127,9 @@ function inputsOf(vm: Attrs): Attrs {
 /** The label compose sets on the one-off containers of `docker compose run` ("True"). */
 const COMPOSE_ONEOFF_LABEL = 'com.docker.compose.oneoff';
 
+/** What follows a container's name or id in a path: `/containers/{name}/{action}`. */
+const CONTAINER_ACTIONS = new Set(['json', 'start', 'stop', 'kill', 'restart', 'wait', 'rename', 'logs', 'stats', 'attach', 'resize']);
+
 const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/build/, 'docker build', 'build the image elsewhere, push it to a registry and pull it here'],
   [/^\/images\/[^/]+(\/[^/]+)*\/push$/, 'docker push', 'push from the machine that built the image'],
@@ -416,8 +419,11 @@ export class DockerEndpoint {
     if (is('GET', /^\/containers\/json$/)) return sendJson(res, 200, await this.listContainers(query));
     if (is('POST', /^\/containers\/create$/)) return this.oneCreatePerName(query.get('name'), () => this.createContainer(req, res, query));
     if (seg[0] === 'containers' && seg.length >= 2 && seg[1] !== 'prune') {
-      const id = seg[1];
-      const action = seg.slice(2).join('/');
+      // A name or id is one segment; more before a known action (an image reference asked as a
+      // container, `docker inspect --type=container busybox:1`) is still a container that is not there.
+      const deep = seg.length > 3 && CONTAINER_ACTIONS.has(seg[seg.length - 1]);
+      const id = deep ? seg.slice(1, -1).join('/') : seg[1];
+      const action = deep ? seg[seg.length - 1] : seg.slice(2).join('/');
       if (method === 'GET' && action === 'json') {
         const engine = this.command();
         const vm = await this.findContainer(id, engine);
@@ -1466,6 +1472,11 @@ export class DockerEndpoint {
     const short = tag.startsWith('sha256:') ? tag.slice(7, 19) : tag || 'latest';
     const shown = displayReference(reference);
     line({ status: `Pulling from ${parsed.repository}`, id: short });
+    // Which image the reference names now, if any: a pull that finds it unchanged is "up to date".
+    const before = this.storedImages(engine).then(
+      (images) => images.find((i) => tagsOf(i).some((t) => displayReference(t) === shown))?.id,
+      () => undefined,
+    );
     try {
       const plan = await engine.plan('image', null, {
         vch_id: this.vch.id,
@@ -1489,7 +1500,7 @@ export class DockerEndpoint {
       this.imageList = undefined;
       line({ status: 'Pull complete', progressDetail: {}, id: layer });
       line({ status: `Digest: ${String(made.id)}` });
-      line({ status: `Status: Downloaded newer image for ${reference}` });
+      line({ status: (await before) === made.id ? `Status: Image is up to date for ${reference}` : `Status: Downloaded newer image for ${reference}` });
       this.events.emit({ Type: 'image', Action: 'pull', Actor: { ID: reference, Attributes: { name: reference } } });
     } catch (err) {
       const text = (err as Error).message;

@@ -18,6 +18,17 @@ describe('1-02 docker pull, 1-03 images, 1-12 rmi', () => {
     expect(r.stdout).toMatch(/Digest: sha256:[0-9a-f]{64}/);
     expect(r.stdout).toMatch(new RegExp(`Status: Downloaded newer image for ${bed().image.replace(/[.]/g, '\\.')}`));
     expect(r.stdout.trim().split('\n').pop()).toBe(bed().image);
+    // Again, nothing changed in the registry: docker's words for that.
+    const again = await bed().docker(['pull', bed().image], { timeoutMs: 180_000 });
+    expect([again.code, again.stderr]).toEqual([0, '']);
+    expect(again.stdout).toContain(`Status: Image is up to date for ${bed().image}`);
+    expect(again.stdout).not.toContain('Downloaded newer image');
+  });
+
+  test('GIVEN an image reference asked for as a container THEN docker inspect says no such container, as dockerd (VIC 1-23)', async () => {
+    const r = await bed().docker(['inspect', '--type=container', bed().image]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`No such container: ${bed().image}`);
   });
 
   test("GIVEN a tag the registry does not have THEN docker pull fails with the registry's reason", async () => {

@@ -224,6 +224,16 @@ export async function waitUntilProcessRuns(bed: DockerBed, name: string, timeout
   throw new Error(`container ${name}'s process did not start within ${timeoutMs} ms (last: ${last})`);
 }
 
+/** Waits until `check` holds, looking every half second; past `timeoutMs` it fails saying what it waited for, with the launcher's last lines. */
+export async function eventually(bed: DockerBed, what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${what}: still not so after ${timeoutMs / 1000} s\nlauncher log:\n${bed.sim.logTail()}`);
+}
+
 /** An engine on its own session whose SOAP calls (with their bodies) are kept in `calls`: to count what a request asks of vSphere. */
 export async function loggedEngine(sim: RunningSimulator): Promise<{ calls: SoapLogEvent[]; engine: VsphereEngine }> {
   const calls: SoapLogEvent[] = [];

@@ -5,21 +5,12 @@
  * attaching stdin is refused, saying what to do. VIC's own suites create and run with -it (1-04
  * "Simple creates", 1-06 "Docker run with -t").
  */
-import { useDockerBed } from './docker-env';
+import { useDockerBed, waitUntilProcessRuns } from './docker-env';
 
 const BOOT_MS = 420_000;
 
 describe('docker run -t and -i', () => {
   const bed = useDockerBed({ sim: { runGuests: { maxRunning: 2 } }, pull: true, vchName: 'vch-tty' });
-
-  async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + BOOT_MS;
-    while (Date.now() < deadline) {
-      if (await check()) return;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(`${what}: still not so after ${BOOT_MS / 1000} s\nlauncher log:\n${bed().sim.logTail()}`);
-  }
 
   test(
     'GIVEN run -t THEN the process runs on a terminal and its output comes back raw, attached and in logs',
@@ -45,7 +36,7 @@ describe('docker run -t and -i', () => {
     async () => {
       const r = await bed().docker(['run', '-itd', '--name', 'keep', bed().image, 'sh']);
       expect([r.code, r.stderr]).toEqual([0, '']);
-      await until('keep running', async () => (await bed().dockerOk(['inspect', '-f', '{{.State.Status}}', 'keep'])) === 'running');
+      await waitUntilProcessRuns(bed(), 'keep', BOOT_MS);
       // Without -i the same shell reads end of file and exits at once; with it, it waits.
       await new Promise((r) => setTimeout(r, 3000));
       expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}} {{.Config.Tty}} {{.Config.OpenStdin}}', 'keep'])).toBe('running true true');

@@ -5,21 +5,14 @@
  * them, and runs once they are gone. vSphere opens a read-only mount's disk (independent-
  * nonpersistent) under a reader lock that other readers share; the simulator's QEMU does the same.
  */
-import { useDockerBed } from './docker-env';
+import { eventually, useDockerBed } from './docker-env';
 
 const BOOT_MS = 420_000;
 
 describe('docker run -v NAME:/path:ro shared by running containers', () => {
   const bed = useDockerBed({ sim: { runGuests: { maxRunning: 2 } }, pull: true, vchName: 'vch-volshare' });
 
-  async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + BOOT_MS;
-    while (Date.now() < deadline) {
-      if (await check()) return;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    throw new Error(`${what}: still not so after ${BOOT_MS / 1000} s\nlauncher log:\n${bed().sim.logTail()}`);
-  }
+  const until = (what: string, check: () => Promise<boolean>) => eventually(bed(), what, check, BOOT_MS);
 
   test(
     'GIVEN a volume a container wrote WHEN two containers mount it read-only THEN both run at once and read it, and a read-write run meanwhile is refused naming them',

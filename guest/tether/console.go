@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // consolePrefix marks the tether's own lines on the serial console; everything else there is
@@ -19,6 +21,9 @@ const consolePrefix = "vic-tether: "
 const (
 	stdoutFrame = "vic-stdout"
 	stderrFrame = "vic-stderr"
+	// exactSuffix marks a frame whose text is base64 of the exact bytes the process wrote
+	// ("vic-stdout64"): anything a plain frame cannot carry as it is (see plainLine).
+	exactSuffix = "64"
 	// A longer line is cut into frames of this size, so one chatty process cannot make the
 	// tether buffer without bound.
 	maxFrameText = 16 * 1024
@@ -51,9 +56,33 @@ func FrameLine(prefix string, at time.Time, text []byte) []byte {
 	return b.Bytes()
 }
 
-// CopyFramed reads a stream of the container's output until EOF and writes each line as a
-// frame. A last line without a newline is still written once the stream ends: output printed
-// just before the process exits is never dropped.
+// plainLine tells a line a plain frame carries exactly: the reader adds the newline back, so the
+// text must be valid UTF-8 with no control character but tab (a carriage return, a NUL, an escape
+// sequence would be lost or break the console's lines).
+func plainLine(text []byte) bool {
+	if !utf8.Valid(text) {
+		return false
+	}
+	for _, c := range text {
+		if (c < 0x20 && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// exactFrame renders bytes of the container's output that a plain frame cannot carry: their
+// base64, under the stream's prefix with exactSuffix. The reader writes them back as they were,
+// with no newline added.
+func exactFrame(prefix string, at time.Time, data []byte) []byte {
+	return FrameLine(prefix+exactSuffix, at, []byte(base64.StdEncoding.EncodeToString(data)))
+}
+
+// CopyFramed reads a stream of the container's output until EOF and writes it as frames that
+// give back exactly the bytes written: each line ending in a newline as a plain frame when
+// plainLine allows it, everything else (other lines, a line cut at maxFrameText, a last line
+// without a newline) as an exact frame. Output printed just before the process exits is never
+// dropped.
 func CopyFramed(r io.Reader, prefix string, write func([]byte), now func() time.Time) error {
 	buf := make([]byte, 0, 4096)
 	chunk := make([]byte, 4096)
@@ -65,16 +94,21 @@ func CopyFramed(r io.Reader, prefix string, write func([]byte), now func() time.
 			if i < 0 && len(buf) < maxFrameText {
 				break
 			}
-			end, next := i, i+1
-			if i < 0 || i > maxFrameText {
-				end, next = maxFrameText, maxFrameText
+			if i >= 0 && i <= maxFrameText && plainLine(buf[:i]) {
+				write(FrameLine(prefix, now(), buf[:i]))
+			} else {
+				next := i + 1
+				if i < 0 || i > maxFrameText {
+					next = maxFrameText
+				}
+				write(exactFrame(prefix, now(), buf[:next]))
+				i = next - 1
 			}
-			write(FrameLine(prefix, now(), bytes.TrimSuffix(buf[:end], []byte("\r"))))
-			buf = buf[next:]
+			buf = buf[i+1:]
 		}
 		if err != nil {
 			if len(buf) > 0 {
-				write(FrameLine(prefix, now(), buf))
+				write(exactFrame(prefix, now(), buf))
 			}
 			if err == io.EOF {
 				return nil

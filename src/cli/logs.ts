@@ -58,14 +58,15 @@ export async function containerLogs(engine: Engine, name: string, opts: LogsOpti
   const reader = new OutputLineReader();
   const print = (lines: readonly OutputLine[]) => {
     for (const l of lines) {
-      const text = `${opts.timestamps ? `${l.time} ` : ''}${l.text}\n`;
+      // The bytes as written (a line's newline included); a terminal's text, not bytes, so invalid UTF-8 shows as U+FFFD.
+      const text = `${opts.timestamps ? `${l.time} ` : ''}${l.data.toString('utf8')}`;
       if (l.stream === 'stderr') out.stderr(text);
       else out.stdout(text);
     }
   };
   const first = await engine.readContainerConsole(datacenter, vmPath, 0);
   let offset = first.size;
-  const existing = reader.push(first.data.toString('utf8'));
+  const existing = reader.push(first.data);
   print(opts.tail === undefined ? existing : existing.slice(Math.max(0, existing.length - opts.tail)));
   if (!opts.follow) {
     print(reader.end());
@@ -79,7 +80,7 @@ export async function containerLogs(engine: Engine, name: string, opts: LogsOpti
     const running = now?.power_state === 'running';
     const next = await engine.readContainerConsole(datacenter, vmPath, offset);
     offset = Math.max(offset, next.size);
-    print(reader.push(next.data.toString('utf8')));
+    print(reader.push(next.data));
     if (!running) {
       print(reader.end());
       return;

@@ -1171,7 +1171,7 @@ export class DockerEndpoint {
       return want[l.stream] && (since <= 0 || t >= since) && (until <= 0 || t <= until);
     };
     const write = (lines: readonly OutputLine[]) => {
-      for (const l of lines) res.write(outputChunk(tty, l.stream, `${flag('timestamps') ? `${l.time} ` : ''}${l.text}`));
+      for (const l of lines) res.write(outputChunk(tty, l, flag('timestamps')));
     };
     await this.streamOutput(vm, {
       from: 'start',
@@ -1199,7 +1199,7 @@ export class DockerEndpoint {
     socket.resume();
     const want = { stdout: flag('stdout'), stderr: flag('stderr') };
     const write = (lines: readonly OutputLine[]) => {
-      for (const l of lines) if (want[l.stream] && !gone) socket.write(outputChunk(tty, l.stream, l.text));
+      for (const l of lines) if (want[l.stream] && !gone) socket.write(outputChunk(tty, l, false));
     };
     await this.streamOutput(vm, { from: 'end', follow: flag('stream'), untilExit: true, gone: () => gone, first: write, next: write });
     if (!gone) socket.end();
@@ -1229,7 +1229,7 @@ export class DockerEndpoint {
     const reader = new OutputLineReader();
     const first = await engine.readContainerConsole(this.vch.datacenter, vmPath, 0);
     let offset = first.size;
-    const existing = reader.push(first.data.toString('utf8'));
+    const existing = reader.push(first.data);
     if (o.from === 'start') o.first(existing);
     if (!o.follow) {
       if (o.from === 'start') o.first(reader.end());
@@ -1246,7 +1246,7 @@ export class DockerEndpoint {
       (reading = reading.then(async () => {
         const more = await engine.readContainerConsole(this.vch.datacenter, vmPath, offset);
         offset = Math.max(offset, more.size);
-        if (!o.gone()) o.next(reader.push(more.data.toString('utf8')));
+        if (!o.gone()) o.next(reader.push(more.data));
       }));
     const stream = {
       id,
@@ -1780,12 +1780,12 @@ function withoutBuiltin<T extends NetworkRow>(row: T): Omit<T, 'builtin'> {
 }
 
 /**
- * One line of a container's output as logs and attach send it: a multiplexed frame, or with a
- * terminal (-t) the raw bytes, lines ending in CR LF as the terminal wrote them (the console frames
- * carry them without the CR).
+ * Output of a container as logs and attach send it: the bytes it wrote, as a multiplexed frame, or
+ * with a terminal (-t) raw, as dockerd sends them; `docker logs --timestamps` puts the time first.
  */
-function outputChunk(tty: boolean, stream: OutputLine['stream'], text: string): Buffer | string {
-  return tty ? `${text}\r\n` : frame(STREAM[stream], `${text}\n`);
+function outputChunk(tty: boolean, line: OutputLine, timestamps: boolean): Buffer {
+  const data = timestamps ? Buffer.concat([Buffer.from(`${line.time} `), line.data]) : line.data;
+  return tty ? data : frame(STREAM[line.stream], data);
 }
 
 /** Attaching stdin: input cannot reach a container VM's process (what to do instead, by the container's state). */

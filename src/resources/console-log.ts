@@ -1,46 +1,59 @@
 /**
- * The container's output in a container VM's console file. The tether frames every line the
- * process writes as `vic-stdout <RFC 3339 time> <text>` or `vic-stderr <time> <text>`
- * (docs/guest-config.md, "Console protocol"); everything else in the file is the kernel's or the
- * tether's own, and is not the container's output.
+ * The container's output in a container VM's console file. The tether frames what the process
+ * writes as `vic-stdout <RFC 3339 time> <text>` (a plain line) or `vic-stdout64 <time> <base64>`
+ * (exact bytes), and the same for stderr (docs/guest-config.md, "Console protocol"); everything
+ * else in the file is the kernel's or the tether's own, and is not the container's output.
  */
+import { StringDecoder } from 'node:string_decoder';
 
 export interface OutputLine {
   readonly stream: 'stdout' | 'stderr';
   /** When the tether read the line, RFC 3339 with nanoseconds, UTC (the guest's clock). */
   readonly time: string;
+  /** The bytes the process wrote, exactly: a plain frame's text with its newline, an exact frame's bytes. */
+  readonly data: Buffer;
+  /** The same as text, without its final newline: for reading, not for passing on. */
   readonly text: string;
 }
 
 /** The console file's name in the VM's directory (the serial port the container_vm resource adds). */
 export const CONSOLE_FILE = 'console.log';
 
-const FRAME = /^vic-(stdout|stderr) (\S+) ?(.*)$/;
+/**
+ * `vic-stdout <time> <text>`: a line of plain text, its newline left out; `vic-stdout64 <time>
+ * <base64>`: bytes as they were (a carriage return, control bytes, invalid UTF-8, a line cut at
+ * 16 KiB, a last line without a newline), nothing added. Tethers before the exact frames wrote
+ * every line plain.
+ */
+const FRAME = /^vic-(stdout|stderr)(64)? (\S+) ?(.*)$/;
 
 /** One console line as container output, or undefined when it is not a frame. */
 export function parseOutputLine(line: string): OutputLine | undefined {
   const m = FRAME.exec(line.replace(/\r$/, ''));
   if (!m) return undefined;
-  return { stream: m[1] as OutputLine['stream'], time: m[2], text: m[3] };
+  const data = m[2] ? Buffer.from(m[4], 'base64') : Buffer.from(`${m[4]}\n`, 'utf8');
+  const text = m[2] ? data.toString('utf8').replace(/\r?\n$/, '') : m[4];
+  return { stream: m[1] as OutputLine['stream'], time: m[3], data, text };
 }
 
 /**
  * Splits console bytes into output lines as they arrive (ranged reads of a growing file): a line
- * cut by the end of a chunk waits for the rest.
+ * cut by the end of a chunk waits for the rest, and so does a character cut between two reads.
  */
 export class OutputLineReader {
   private partial = '';
+  private readonly decoder = new StringDecoder('utf8');
 
   /** The complete output lines in this chunk. */
-  push(chunk: string): OutputLine[] {
-    const lines = (this.partial + chunk).split('\n');
+  push(chunk: Buffer | string): OutputLine[] {
+    const lines = (this.partial + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk))).split('\n');
     this.partial = lines.pop() ?? '';
     return lines.map(parseOutputLine).filter((l): l is OutputLine => l !== undefined);
   }
 
   /** What is left once the file is complete (a frame always ends with a newline, so normally nothing). */
   end(): OutputLine[] {
-    const rest = this.partial;
+    const rest = this.partial + this.decoder.end();
     this.partial = '';
     const line = rest ? parseOutputLine(rest) : undefined;
     return line ? [line] : [];

@@ -3,7 +3,14 @@
  * simulator's QEMU runner). Each boot costs seconds under TCG, so each case boots once and checks
  * everything that run shows: output, stream separation, exit code, --rm.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { useDockerBed } from './docker-env';
+
+const execFileAsync = promisify(execFile);
 
 const BOOT_MS = 240_000;
 
@@ -32,6 +39,30 @@ describe('1-06 docker run', () => {
       expect(ps.stdout).toBe('');
       const { containerVms } = await bed().engine.inventory();
       expect(containerVms.map((vm) => vm.name)).not.toContain('run-rm');
+    },
+    BOOT_MS,
+  );
+
+  test(
+    'GIVEN output that is not plain lines (binary, CR, no last newline) WHEN run attached and read back with logs THEN every byte comes back as written',
+    async () => {
+      // VIC 1-08 "Docker binary logs": `docker run … cat <binary> > file` must give the file back.
+      // Every byte value, a CR LF line, and a last line without a newline, written by busybox printf.
+      const bytes = Buffer.from([...Array(256).keys()]);
+      const octal = [...bytes].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
+      const script = `printf '${octal}'; printf 'crlf\\r\\nplain\\nno newline'`;
+      const expected = Buffer.concat([bytes, Buffer.from('crlf\r\nplain\nno newline')]);
+      const dir = await mkdtemp(join(tmpdir(), 'vic-exact-'));
+      try {
+        const shell = (cmd: string) => execFileAsync('sh', ['-c', cmd], { env: bed().env, maxBuffer: 1 << 20 });
+        await shell(`docker run --name run-bytes ${bed().image} sh -c "${script}" > ${dir}/run.out`);
+        expect((await readFile(`${dir}/run.out`)).equals(expected)).toBe(true);
+        await shell(`docker logs run-bytes > ${dir}/logs.out`);
+        expect((await readFile(`${dir}/logs.out`)).equals(expected)).toBe(true);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+      expect(await bed().dockerOk(['rm', 'run-bytes'])).toBe('run-bytes');
     },
     BOOT_MS,
   );

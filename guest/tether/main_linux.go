@@ -48,7 +48,7 @@ func main() {
 	if err != nil {
 		logf("fatal: %v", err)
 		// The container never ran: said as its ending, or docker run and wait would wait forever.
-		reportNotStarted(startFailedExitCode, fmt.Sprintf("the container could not start: %v", err))
+		reportNotStarted(ContainerStatus{}, startFailedExitCode, fmt.Sprintf("the container could not start: %v", err))
 	} else {
 		logf("exit-status %d", status)
 	}
@@ -376,7 +376,7 @@ func startAndSupervise(cfg Config, addresses []string) (int, error) {
 		if errors.Is(err, errCannotExecute) {
 			code = 126
 		}
-		reportNotStarted(code, message)
+		reportNotStarted(ContainerStatus{IPAddresses: addresses}, code, message)
 		return code, nil
 	}
 	devNull, err := os.OpenFile("/dev/null", os.O_RDWR, 0)
@@ -411,11 +411,13 @@ func startAndSupervise(cfg Config, addresses []string) (int, error) {
 const startFailedExitCode = 125
 
 // reportNotStarted ends a container whose process never ran: the reason as a line of its stderr
-// (what docker run and docker logs show), and an exited status with the code, so that a client
-// waiting for the container to end (docker run, wait) sees it end.
-func reportNotStarted(code int, message string) {
+// (what docker run and docker logs show), and status (what else it reports, its addresses say)
+// exited with the code, so that a client waiting for the container to end (docker run, wait) sees
+// it end.
+func reportNotStarted(status ContainerStatus, code int, message string) {
 	writeConsole(FrameLine(stderrFrame, time.Now(), []byte(message)))
-	reporter.report(ContainerStatus{State: "exited", ExitCode: code, FinishedAt: time.Now()})
+	status.State, status.ExitCode, status.FinishedAt = "exited", code, time.Now()
+	reporter.report(status)
 }
 
 const (
@@ -463,9 +465,7 @@ func runOnce(cfg Config, id Identity, env, argv []string, program string, devNul
 		if errors.Is(err, syscall.ENOENT) {
 			code = 127
 		}
-		status.State, status.ExitCode, status.FinishedAt = "exited", code, time.Now()
-		writeConsole(FrameLine(stderrFrame, time.Now(), []byte(message)))
-		reporter.report(*status)
+		reportNotStarted(*status, code, message)
 		return code, nil
 	}
 	status.State, status.StartedAt = "running", time.Now()

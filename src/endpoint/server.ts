@@ -179,6 +179,11 @@ export class DockerEndpoint {
   readonly events = new EventLog();
   /** Containers started with --rm, removed once they exit (by whichever endpoint sees that first). */
   private readonly autoRemove = new Set<string>();
+  /**
+   * Attaches with stdin to containers not started yet (`docker run -it`, `docker start -ai`), held
+   * open until their client leaves: the start that follows is refused while one is (stdinRefused).
+   */
+  private readonly stdinAttaches = new Map<string, Set<Duplex>>();
   /** Who waits for the next look, whether its client left (then it needs none), and the container it waits on. */
   private readonly waiters = new Map<(vms: readonly Attrs[]) => void, { readonly gone: () => boolean; readonly id: string }>();
   /**
@@ -697,7 +702,7 @@ export class DockerEndpoint {
     const warnings =
       body.OpenStdin && body.AttachStdin
         ? [
-            "vic-iac cannot attach stdin (input cannot reach a container VM's process): docker start -ai and docker run -it fail at attach; docker start runs it detached, its stdin held open, and docker logs -f shows its output",
+            "vic-iac cannot attach stdin (input cannot reach a container VM's process): docker start -ai and docker run -it are refused at the start; docker start runs it detached, its stdin held open, and docker logs -f shows its output",
           ]
         : [];
     if (host.Memory) {
@@ -807,6 +812,7 @@ export class DockerEndpoint {
     const vm = await this.findContainer(ref, engine);
     this.justCreated.delete(containerId(vm));
     if (dockerState(vm) === 'running') throw new ApiError(304, 'container already started');
+    await this.refuseStartWithStdin(engine, vm, ref);
     const now = await this.changeContainer(engine, vm, { power_state: 'running' }).catch(async (err: unknown) => {
       // A container just made is not read before its start: removed since, it is docker's 404.
       await this.findContainer(ref);
@@ -1190,9 +1196,16 @@ export class DockerEndpoint {
   private async attach(ref: string, query: URLSearchParams, socket: Duplex): Promise<void> {
     const flag = (k: string) => query.get(k) === '1' || query.get(k) === 'true';
     const vm = await this.findContainer(ref);
-    if (flag('stdin')) throw stdinRefused(vm);
+    if (flag('stdin') && dockerState(vm) !== 'created') throw stdinRefused(vm);
     const tty = vm.tty === true;
     socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+    if (flag('stdin')) {
+      // `docker run -it` and `docker start -ai` attach before they start, and the CLI shows nothing
+      // of a refused attach but its status code: the attach is taken, and the start that follows
+      // refused, in words the CLI prints.
+      this.holdStdinAttach(containerId(vm), socket);
+      return;
+    }
     let gone = false;
     // The CLI half-closes its side when it has no stdin to send: only a full close means it left.
     socket.on('close', () => (gone = true));
@@ -1203,6 +1216,32 @@ export class DockerEndpoint {
     };
     await this.streamOutput(vm, { from: 'end', follow: flag('stream'), untilExit: true, gone: () => gone, first: write, next: write });
     if (!gone) socket.end();
+  }
+
+  private holdStdinAttach(id: string, socket: Duplex): void {
+    const held = this.stdinAttaches.get(id) ?? new Set<Duplex>();
+    this.stdinAttaches.set(id, held);
+    held.add(socket);
+    socket.resume();
+    socket.on('close', () => {
+      held.delete(socket);
+      if (held.size === 0 && this.stdinAttaches.get(id) === held) this.stdinAttaches.delete(id);
+    });
+  }
+
+  /**
+   * A start while a client has attached stdin: refused, as that client cannot send input. A
+   * container made with --rm goes (it never ran, and would never be removed otherwise); another
+   * stays created, to start detached or remove.
+   */
+  private async refuseStartWithStdin(engine: Engine, vm: Attrs, ref: string): Promise<void> {
+    const held = this.stdinAttaches.get(containerId(vm));
+    if (!held) return;
+    this.stdinAttaches.delete(containerId(vm));
+    for (const socket of held) socket.end();
+    const removed = labelsOf(vm)[LABEL.autoRemove] === 'true';
+    if (removed) await this.remove(engine, vm, false, ref);
+    throw stdinRefused(vm, removed);
   }
 
   /**
@@ -1788,13 +1827,20 @@ function outputChunk(tty: boolean, line: OutputLine, timestamps: boolean): Buffe
   return tty ? data : frame(STREAM[line.stream], data);
 }
 
-/** Attaching stdin: input cannot reach a container VM's process (what to do instead, by the container's state). */
-function stdinRefused(vm: Attrs): ApiError {
+/**
+ * Attaching stdin: input cannot reach a container VM's process (what to do instead, by the
+ * container's state; `removed`: a --rm container whose start was refused, and removed).
+ */
+function stdinRefused(vm: Attrs, removed = false): ApiError {
   const name = String(vm.name ?? '');
+  const instead =
+    'run it detached with -itd (its stdin held open, nobody writing to it) and follow its output with docker logs -f, or pass input through the command, env or a volume';
   return notSupported(
     'attaching stdin (docker run -i, docker start -i, docker attach)',
-    dockerState(vm) === 'created'
-      ? `input cannot reach a container VM's process. Container "${name}" was created and not started: docker start ${name} runs it detached (its stdin held open, nobody writing to it), docker rm ${name} removes it; run -d, or without -i, next time`
-      : `input cannot reach a container VM's process: docker attach --no-stdin ${name} or docker logs -f ${name} show its output`,
+    removed
+      ? `input cannot reach a container VM's process. Container "${name}" was not started, and was removed (--rm): ${instead}`
+      : dockerState(vm) === 'created'
+        ? `input cannot reach a container VM's process. Container "${name}" was created and not started: docker start ${name} runs it detached (its stdin held open, nobody writing to it), docker rm ${name} removes it; next time ${instead}`
+        : `input cannot reach a container VM's process: docker attach --no-stdin ${name} or docker logs -f ${name} show its output`,
   );
 }

@@ -2,10 +2,12 @@
  * docker's -t and -i against guests that really run (the simulator's QEMU runner), with the docker
  * CLI: -t gives the process a terminal, whose output comes back raw (CR LF) through run, attach and
  * logs; -i keeps its stdin open (nobody writes to it), so `docker run -itd` leaves a shell waiting;
- * attaching stdin is refused, saying what to do. VIC's own suites create and run with -it (1-04
+ * attaching stdin is refused, saying what to do (`docker run -it` at its start, where the CLI shows
+ * the reason: a refused attach shows only its status code). VIC's own suites create and run with -it (1-04
  * "Simple creates", 1-06 "Docker run with -t").
  */
-import { useDockerBed, waitUntilProcessRuns } from './docker-env';
+import { runProcess } from '../cli/run-vic';
+import { dockerCli, useDockerBed, waitUntilProcessRuns } from './docker-env';
 
 const BOOT_MS = 420_000;
 
@@ -66,8 +68,23 @@ describe('docker run -t and -i', () => {
     const c = await bed().docker(['create', '-t', '-i', '--name', 'made-ti', bed().image]);
     expect(c.code).toBe(0);
     expect(c.stderr).toContain(
-      "WARNING: vic-iac cannot attach stdin (input cannot reach a container VM's process): docker start -ai and docker run -it fail at attach",
+      "WARNING: vic-iac cannot attach stdin (input cannot reach a container VM's process): docker start -ai and docker run -it are refused at the start",
     );
     expect(await bed().dockerOk(['rm', 'made-ti'])).toBe('made-ti');
+  });
+
+  test('GIVEN docker run -it in a terminal THEN its start is refused in words the CLI prints; with --rm nothing is left, without it the container stays created', async () => {
+    // The CLI takes -t only with a terminal on stdin: script(1) gives it one.
+    const inTerminal = (args: string) => runProcess('script', ['-qec', `${dockerCli()} ${args}`, '/dev/null'], bed().env, { timeoutMs: 120_000 });
+    const refused = "attaching stdin (docker run -i, docker start -i, docker attach) is not supported by vic-iac: input cannot reach a container VM's process.";
+    const removed = await inTerminal(`run -it --rm --name it-rm ${bed().image} sh`);
+    expect(removed.code).toBe(125);
+    expect(removed.stdout).toContain(`${refused} Container "it-rm" was not started, and was removed (--rm): run it detached with -itd`);
+    expect(await bed().dockerOk(['ps', '-a', '-q', '--filter', 'name=it-rm'])).toBe('');
+    const kept = await inTerminal(`run -it --name it-kept ${bed().image} sh`);
+    expect(kept.code).toBe(125);
+    expect(kept.stdout).toContain(`${refused} Container "it-kept" was created and not started: docker start it-kept runs it detached`);
+    expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}}', 'it-kept'])).toBe('created');
+    expect(await bed().dockerOk(['rm', 'it-kept'])).toBe('it-kept');
   });
 });

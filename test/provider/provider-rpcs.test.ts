@@ -140,6 +140,8 @@ describe('ConfigureProvider connects early', () => {
     });
     expect(attempts).toBe(0); // not before the ConfigureProvider answer is sent
     await nextTurn();
+    expect(attempts).toBe(0); // nor before its trailers, which leave in the next turn
+    await nextTurn();
     expect(attempts).toBe(1);
     void p.readResource({ type_name: 'vic_virtual_container_host', current_state: vchState });
     await nextTurn();

@@ -133,7 +133,6 @@ const CONTAINER_ACTIONS = new Set(['json', 'start', 'stop', 'kill', 'restart', '
 const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/build/, 'docker build', 'build the image elsewhere, push it to a registry and pull it here'],
   [/^\/images\/[^/]+(\/[^/]+)*\/push$/, 'docker push', 'push from the machine that built the image'],
-  [/^\/images\/[^/]+(\/[^/]+)*\/tag$/, 'docker tag', 'pull the image under the name you want'],
   [/^\/images\/search$/, 'docker search', "search the registry's own web interface or API"],
   [/^\/images\/[^/]+(\/[^/]+)*\/history$/, 'docker history', "read the image's history where it was built"],
   [/^\/images\/(get|load)|^\/images\/[^/]+\/get$/, 'docker save and load', 'pull images from a registry'],
@@ -460,6 +459,7 @@ export class DockerEndpoint {
     if (is('GET', /^\/images\/json$/)) return sendJson(res, 200, await this.listImages(query));
     if (method === 'GET' && /^\/images\/.+\/json$/.test(path)) return sendJson(res, 200, await this.inspectImage(decodeURIComponent(path.slice(8, -5))));
     if (method === 'DELETE' && /^\/images\/.+$/.test(path)) return this.removeImage(decodeURIComponent(path.slice(8)), query, res);
+    if (method === 'POST' && /^\/images\/.+\/tag$/.test(path)) return this.tagImage(decodeURIComponent(path.slice(8, -4)), query, res);
 
     if (seg[0] === 'volumes') return this.volumes.route(this.command(), method, seg, query, req, res);
 
@@ -1474,6 +1474,30 @@ export class DockerEndpoint {
     this.events.emit({ Type: 'image', Action: 'delete', Actor: { ID: String(image.id), Attributes: { name: String(image.reference) } } });
     const names = [...untagged, String(image.reference)].map((t): Record<string, string> => ({ Untagged: displayReference(t) }));
     sendJson(res, 200, [...names, { Deleted: String(image.id) }]);
+  }
+
+  /**
+   * docker tag: another name for a stored image, which holds it as a second pull of its digest
+   * would (docker rmi of either name then untags it; the image goes with its last name).
+   */
+  private async tagImage(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
+    const repo = query.get('repo');
+    if (!repo) throw badRequest('repo is required: docker tag SOURCE_IMAGE TARGET_IMAGE[:TAG]');
+    const target = `${repo}:${query.get('tag') || 'latest'}`;
+    try {
+      parseImageReference(target);
+    } catch (err) {
+      throw badRequest(`invalid reference format: ${target}: ${(err as Error).message}`);
+    }
+    const engine = this.command();
+    const image = await this.findImage(ref, engine);
+    if (!tagsOf(image).some((t) => canonicalReference(t) === canonicalReference(target))) {
+      // A name another image holds: the engine's InUseError, docker's 409.
+      await engine.addName('image', image, target);
+      this.imageList = undefined;
+    }
+    this.events.emit({ Type: 'image', Action: 'tag', Actor: { ID: String(image.id), Attributes: { name: displayReference(target) } } });
+    res.writeHead(201).end();
   }
 
   /** Takes one name off an image another name still holds: the image delete only drops that reference. */

@@ -620,6 +620,14 @@ export class VsphereEngine implements Engine {
     return l.rename(this.context({}, type, newName), prior, newName);
   }
 
+  async addName(type: ResourceType, prior: Attrs, name: string): Promise<Attrs> {
+    const l = this.lifecycle(type);
+    if (!l.addName) throw new ResourceError(`a ${type} has one name`);
+    this.handed.clear();
+    this.lastChangeAt = Date.now();
+    return l.addName(this.context({}, type), prior, name);
+  }
+
   async signal(type: ResourceType, prior: Attrs, signal: number): Promise<void> {
     const l = this.lifecycle(type);
     if (!l.signal) throw new ResourceError(`a ${type} runs no process to signal`);

@@ -194,6 +194,11 @@ export interface Engine {
    */
   rename(type: ResourceType, prior: Attrs, newName: string): Promise<Attrs>;
   /**
+   * Another name that holds the object of state `prior` too (`docker tag`): the state under that
+   * name. Refused for types whose objects have one name.
+   */
+  addName(type: ResourceType, prior: Attrs, name: string): Promise<Attrs>;
+  /**
    * Sends a signal (Linux number) to the process the object of state `prior` runs (docker stop and
    * kill -s); returns once vSphere holds the request, not when the process took it.
    */

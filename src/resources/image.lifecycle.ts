@@ -27,7 +27,7 @@ import {
   type ImageStore,
   type RegistryAccessOptions,
 } from '../images';
-import { addImageReference, readImageReferences, removeImageReference, renameImageReference } from '../images/image-references';
+import { addImageReference, readImageReferences, removeImageReference, renameImageReference, sameReference } from '../images/image-references';
 import { datastorePath, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { listDatastoreDirectory } from '../vsphere/datastore-browser';
 import { diskUsersOutside, isBelow } from './disk-users';
@@ -165,6 +165,25 @@ async function caFileProblem(caFile: string): Promise<Problem | undefined> {
       detail: `ca_file "${caFile}" cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}). Point ca_file at a PEM file with the CA that signed the registry certificate.`,
     };
   }
+}
+
+/** Every complete image of the VCH's store, with the references that hold it (`listIn`). */
+async function listImagesIn(ctx: LifecycleContext, vchId: string): Promise<Attrs[]> {
+  const marker = await markerOf(ctx, vchId);
+  // The marker names the store's datastore and datacenter by MOID: no walk up the inventory to find them.
+  let dsRef = marker.datastore_id ? moRef('Datastore', marker.datastore_id) : undefined;
+  if (!dsRef) dsRef = (await inventory(ctx).datastore(await datacenterAbove(ctx.client, moRef('ResourcePool', vchId)), marker.datastore)).ref;
+  const entries = await listDatastoreDirectory(ctx.client, dsRef, datastorePath(marker.datastore, `${marker.image_store_path}/images`));
+  const store = imageStoreOf(ctx.client, marker);
+  const digests = (entries ?? []).filter((e) => e.folder && /^[0-9a-f]{64}$/.test(e.name)).map((e) => `sha256:${e.name}`);
+  // A partial image (a pull still running, or one that stopped midway) is not an image yet.
+  const infos = await Promise.all(
+    digests.map((d) => readStoredImage(store, d, (st, digest) => ctx.memo(storedImageKey(st, digest), () => inspectStoredImage(st, digest)))),
+  );
+  const complete = infos.filter((i): i is ImageInfo => i !== undefined);
+  // Every reference that holds an image (two tags of one digest): docker images lists each.
+  const references = await Promise.all(complete.map((info) => readImageReferences(store, info.digest, info.reference)));
+  return complete.map((info, i) => ({ ...stateOf(info, { vch_id: vchId, reference: info.reference }), created: info.created, references: references[i] }));
 }
 
 export const imageLifecycle: Lifecycle<ImageAttrs> = {
@@ -366,22 +385,35 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     return stateOf(info, { vch_id: vchId, reference: `${info.reference.replace(/@sha256:[0-9a-f]{64}$/, '')}@${digest}`, platform: info.platform });
   },
 
-  async listIn(ctx, vchId) {
-    const marker = await markerOf(ctx, vchId);
-    // The marker names the store's datastore and datacenter by MOID: no walk up the inventory to find them.
-    let dsRef = marker.datastore_id ? moRef('Datastore', marker.datastore_id) : undefined;
-    if (!dsRef) dsRef = (await inventory(ctx).datastore(await datacenterAbove(ctx.client, moRef('ResourcePool', vchId)), marker.datastore)).ref;
-    const entries = await listDatastoreDirectory(ctx.client, dsRef, datastorePath(marker.datastore, `${marker.image_store_path}/images`));
-    const store = imageStoreOf(ctx.client, marker);
-    const digests = (entries ?? []).filter((e) => e.folder && /^[0-9a-f]{64}$/.test(e.name)).map((e) => `sha256:${e.name}`);
-    // A partial image (a pull still running, or one that stopped midway) is not an image yet.
-    const infos = await Promise.all(
-      digests.map((d) => readStoredImage(store, d, (st, digest) => ctx.memo(storedImageKey(st, digest), () => inspectStoredImage(st, digest)))),
-    );
-    const complete = infos.filter((i): i is ImageInfo => i !== undefined);
-    // Every reference that holds an image (two tags of one digest): docker images lists each.
-    const references = await Promise.all(complete.map((info) => readImageReferences(store, info.digest, info.reference)));
-    return complete.map((info, i) => ({ ...stateOf(info, { vch_id: vchId, reference: info.reference }), created: info.created, references: references[i] }));
+  listIn: listImagesIn,
+
+  async addName(ctx, prior, name) {
+    const vchId = prior.vch_id;
+    let pinned: string | undefined;
+    try {
+      pinned = parseImageReference(name).digest;
+    } catch (err) {
+      throw new ResourceError(`cannot name image ${String(prior.id)} ${JSON.stringify(name)}: ${(err as Error).message}`);
+    }
+    if (pinned)
+      throw new ResourceError(
+        `cannot name image ${String(prior.id)} ${name}: a name with a digest names one image already; give a repository and tag, e.g. ${name.replace(/@.*$/, '')}:mine`,
+      );
+    const dc = await datacenterOfPool(ctx, vchId);
+    if (!dc) throw new ResourceError(`virtual container host ${vchId} not found`);
+    const store = storeAt(ctx.client, storeInState(prior), dc);
+    // One name, one image: the name of another image is not taken from it (dockerd would leave that image without a name).
+    const holder = (await listImagesIn(ctx, vchId)).find((i) => i.id !== prior.id && (i.references as string[]).some((r) => sameReference(r, name)));
+    if (holder) {
+      throw new InUseError(
+        `cannot name image ${String(prior.id)} ${name}: that name holds image ${String(holder.id)} of VCH ${vchId}. Remove it from that image first (docker rmi ${name}), or choose another name`,
+      );
+    }
+    const info = await readStoredImage(store, String(prior.id));
+    if (!info || !(await addImageReference(store, info.digest, info.reference, name))) {
+      throw new ResourceError(`image ${String(prior.id)} is no longer in the image store of VCH ${vchId} (removed meanwhile): pull it again`);
+    }
+    return stateOf(info, { ...prior, reference: name });
   },
 
   async lookup(ctx, config) {

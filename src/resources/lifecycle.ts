@@ -185,6 +185,12 @@ export interface Lifecycle<A extends Attrs = Attrs> {
    * name can change in place although a plan replaces the object when the configured name changes.
    */
   rename?(ctx: LifecycleContext, prior: A, newName: string): Promise<Attrs>;
+  /**
+   * Another name that holds the object too (`docker tag` of an image): the object's state under
+   * that name, which a plan then destroys as it destroys any other holder (the object goes with its
+   * last name).
+   */
+  addName?(ctx: LifecycleContext, prior: A, name: string): Promise<Attrs>;
   /** Asks the object's running process to take a signal (Linux number); returns once vSphere has the request. */
   signal?(ctx: LifecycleContext, prior: A, signal: number): Promise<void>;
 }

@@ -63,6 +63,7 @@ export function globMatches(pattern: string, text: string): boolean {
 export interface ImageRow {
   readonly Id: string;
   readonly RepoTags: readonly string[];
+  readonly RepoDigests?: readonly string[];
   readonly Created: number;
   readonly Labels: Readonly<Record<string, string>>;
 }
@@ -91,16 +92,25 @@ export function filterImages<T extends ImageRow>(rows: readonly T[], filters: Re
   const dangling = booleanFilter('dangling', filters.get('dangling') ?? []);
   const references = filters.get('reference') ?? [];
   const labels = filters.get('label') ?? [];
+  const named = (t: string) => references.some((p) => globMatches(p, t) || globMatches(p, repositoryPart(t)));
   // Each label filter must hold, as dockerd's MatchKVList.
-  return rows.filter(
+  const kept = rows.filter(
     (r) =>
       dangling !== true &&
-      (references.length === 0 || references.some((p) => r.RepoTags.some((t) => globMatches(p, t) || globMatches(p, t.replace(/:[^:/]+$/, ''))))) &&
+      (references.length === 0 || r.RepoTags.some(named)) &&
       labels.every((v) => labelMatches(r.Labels, [v])) &&
       before.every((c) => r.Created < c) &&
       since.every((c) => r.Created > c) &&
       until.every((c) => r.Created <= c),
   );
+  // As dockerd, an image found by reference shows only the names that matched, not its others.
+  if (references.length === 0) return kept;
+  return kept.map((r) => ({ ...r, RepoTags: r.RepoTags.filter(named), ...(r.RepoDigests ? { RepoDigests: r.RepoDigests.filter(named) } : {}) }));
+}
+
+/** A reference without its tag or digest: what `reference=busybox` matches, as dockerd's. */
+function repositoryPart(reference: string): string {
+  return reference.replace(/@sha256:[0-9a-f]+$/, '').replace(/:[^:/]+$/, '');
 }
 
 /** `until=`: Unix seconds, an RFC 3339 time, or a Go duration before now (`10m`, `1h30m`). */

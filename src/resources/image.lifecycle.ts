@@ -17,6 +17,7 @@ import {
   buildImage,
   deleteStoredImage,
   imageLayout,
+  formatImageReference,
   inspectStoredImage,
   parseImageReference,
   readStoredImage,
@@ -167,8 +168,29 @@ async function caFileProblem(caFile: string): Promise<Problem | undefined> {
   }
 }
 
+/**
+ * Takes name `name` from the store's other images, now that it holds image `digest` (its tag moved
+ * in the registry and was pulled again, or `docker tag` gave it to this image): one name, one image,
+ * or a create by that name would make a container of whichever the store lists first. Each keeps
+ * its holder under its digest, `<repository>@sha256:…` (as dockerd leaves such an image untagged),
+ * so it stays until that holder goes: a resource that still names it by the tag destroys it as
+ * before (the last holder), and `docker rmi` removes it by that name or its id.
+ */
+async function takeName(ctx: LifecycleContext, vchId: string, name: string, digest: string): Promise<void> {
+  if (pinnedDigest(name)) return;
+  // Not kept for the command: a create over one of these images later checks that it is still there.
+  const others = (await listImagesIn(ctx, vchId, false)).filter((i) => i.id !== digest && (i.references as string[]).some((r) => sameReference(r, name)));
+  if (others.length === 0) return;
+  const store = imageStoreOf(ctx.client, await markerOf(ctx, vchId));
+  const { registry, repository } = parseImageReference(name);
+  for (const other of others) {
+    const untagged = formatImageReference({ registry, repository, digest: String(other.id) });
+    await renameImageReference(store, String(other.id), String(other.reference), name, untagged);
+  }
+}
+
 /** Every complete image of the VCH's store, with the references that hold it (`listIn`). */
-async function listImagesIn(ctx: LifecycleContext, vchId: string): Promise<Attrs[]> {
+async function listImagesIn(ctx: LifecycleContext, vchId: string, memo = true): Promise<Attrs[]> {
   const marker = await markerOf(ctx, vchId);
   // The marker names the store's datastore and datacenter by MOID: no walk up the inventory to find them.
   let dsRef = marker.datastore_id ? moRef('Datastore', marker.datastore_id) : undefined;
@@ -178,7 +200,9 @@ async function listImagesIn(ctx: LifecycleContext, vchId: string): Promise<Attrs
   const digests = (entries ?? []).filter((e) => e.folder && /^[0-9a-f]{64}$/.test(e.name)).map((e) => `sha256:${e.name}`);
   // A partial image (a pull still running, or one that stopped midway) is not an image yet.
   const infos = await Promise.all(
-    digests.map((d) => readStoredImage(store, d, (st, digest) => ctx.memo(storedImageKey(st, digest), () => inspectStoredImage(st, digest)))),
+    digests.map((d) =>
+      readStoredImage(store, d, memo ? (st, digest) => ctx.memo(storedImageKey(st, digest), () => inspectStoredImage(st, digest)) : undefined),
+    ),
   );
   const complete = infos.filter((i): i is ImageInfo => i !== undefined);
   // Every reference that holds an image (two tags of one digest): docker images lists each.
@@ -300,6 +324,7 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
         throw new ResourceError(`image ${info.digest} was deleted again by another process while this pull added ${config.reference} to it; apply again`);
       }
     }
+    await takeName(ctx, config.vch_id, config.reference, info.digest);
     return stateOf(info, config);
   },
 
@@ -391,28 +416,22 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     const vchId = prior.vch_id;
     let pinned: string | undefined;
     try {
-      pinned = parseImageReference(name).digest;
+      pinned = pinnedDigest(name);
     } catch (err) {
       throw new ResourceError(`cannot name image ${String(prior.id)} ${JSON.stringify(name)}: ${(err as Error).message}`);
     }
-    if (pinned)
+    if (pinned) {
       throw new ResourceError(
         `cannot name image ${String(prior.id)} ${name}: a name with a digest names one image already; give a repository and tag, e.g. ${name.replace(/@.*$/, '')}:mine`,
       );
-    const dc = await datacenterOfPool(ctx, vchId);
-    if (!dc) throw new ResourceError(`virtual container host ${vchId} not found`);
-    const store = storeAt(ctx.client, storeInState(prior), dc);
-    // One name, one image: the name of another image is not taken from it (dockerd would leave that image without a name).
-    const holder = (await listImagesIn(ctx, vchId)).find((i) => i.id !== prior.id && (i.references as string[]).some((r) => sameReference(r, name)));
-    if (holder) {
-      throw new InUseError(
-        `cannot name image ${String(prior.id)} ${name}: that name holds image ${String(holder.id)} of VCH ${vchId}. Remove it from that image first (docker rmi ${name}), or choose another name`,
-      );
     }
+    const marker = await markerOf(ctx, vchId);
+    const store = imageStoreOf(ctx.client, marker);
     const info = await readStoredImage(store, String(prior.id));
     if (!info || !(await addImageReference(store, info.digest, info.reference, name))) {
       throw new ResourceError(`image ${String(prior.id)} is no longer in the image store of VCH ${vchId} (removed meanwhile): pull it again`);
     }
+    await takeName(ctx, vchId, name, info.digest);
     return stateOf(info, { ...prior, reference: name });
   },
 

@@ -87,4 +87,27 @@ describe('1-02 docker pull, 1-03 images, 1-12 rmi', () => {
     const r = await bed().docker(['events', '--since', String(since), '--until', String(until), '--filter', 'type=image', '--format', '{{.Action}}']);
     expect(r.stdout.split('\n').filter((l) => l === 'pull').length).toBeGreaterThanOrEqual(2);
   });
+
+  test('GIVEN a tag that moved in the registry WHEN docker pull runs again THEN the tag names the new image, which containers are made from; the old one stays untagged until removed', async () => {
+    const spec = busyboxImage();
+    // Its own digest: not the one another test's image has, so the old one's only name is the tag.
+    const moving = await bed().pushImage({ ...spec, config: { ...spec.config, Labels: { 'org.example.image': 'moving' } } }, 'vic-test/moving:1');
+    await bed().dockerOk(['pull', moving]);
+    const oldId = await bed().dockerOk(['image', 'inspect', '--format', '{{.Id}}', moving]);
+    await bed().pushImage({ ...spec, config: { ...spec.config, Labels: { 'org.example.image': 'moved' } } }, 'vic-test/moving:1');
+    const again = await bed().docker(['pull', moving], { timeoutMs: 180_000 });
+    expect([again.code, again.stderr]).toEqual([0, '']);
+    expect(again.stdout).toContain(`Status: Downloaded newer image for ${moving}`);
+    const newId = await bed().dockerOk(['image', 'inspect', '--format', '{{.Id}}', moving]);
+    expect(newId).not.toBe(oldId);
+    const repository = moving.replace(/:1$/, '');
+    const rows = (await bed().dockerOk(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}', repository])).split('\n').sort();
+    expect(rows).toEqual([`${moving} ${newId.slice(7, 19)}`, `${repository}:<none> ${oldId.slice(7, 19)}`].sort());
+    expect(await bed().dockerOk(['create', '--name', 'moved-1', moving])).toMatch(/^[0-9a-f]{64}$/);
+    expect(await bed().dockerOk(['inspect', '--format', '{{.Image}}', 'moved-1'])).toBe(newId);
+    expect(await bed().dockerOk(['rm', 'moved-1'])).toBe('moved-1');
+    const old = await bed().docker(['rmi', oldId.slice(7, 19)]);
+    expect([old.code, old.stdout]).toEqual([0, `Untagged: ${repository}@${oldId}\nDeleted: ${oldId}\n`]);
+    expect((await bed().docker(['rmi', moving])).code).toBe(0);
+  });
 });

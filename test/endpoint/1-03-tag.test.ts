@@ -2,7 +2,8 @@
  * 1-03 "Tag images": docker tag gives a stored image another name, which holds it as a second pull
  * of its digest would: docker images and inspect show both names on one id, a container is made from
  * the new name, docker rmi of a name only untags while another holds the image. A name that holds
- * another image is not taken from it (409), and a missing image or a bad name is refused.
+ * another image moves, as with dockerd (that image stays, untagged, under its digest); a missing
+ * image or a bad name is refused.
  */
 import { busyboxImage, useDockerBed } from './docker-env';
 
@@ -39,17 +40,23 @@ describe('1-03 docker tag', () => {
     expect((await names()).map((n) => n.split(' ')[0])).toEqual([bed().image]);
   });
 
-  test('GIVEN a name that holds another image WHEN docker tag gives it to this one THEN 409 naming that image and what to do; nothing changes', async () => {
+  test('GIVEN a name that holds another image WHEN docker tag gives it to this one THEN the name moves, as with dockerd: the other image stays, untagged, under its digest', async () => {
     const spec = busyboxImage();
     const other = await bed().pushImage({ ...spec, config: { ...spec.config, Labels: { 'org.example.image': 'other' } } }, 'vic-test/other:1');
     await bed().dockerOk(['pull', other]);
     const otherId = await bed().dockerOk(['image', 'inspect', '--format', '{{.Id}}', other]);
+    const id = await bed().dockerOk(['image', 'inspect', '--format', '{{.Id}}', bed().image]);
     const r = await bed().docker(['tag', bed().image, other]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`that name holds image ${otherId} of VCH`);
-    expect(r.stderr).toContain(`Remove it from that image first (docker rmi ${other}), or choose another name`);
-    expect(await bed().dockerOk(['image', 'inspect', '--format', '{{.Id}} {{len .RepoTags}}', other])).toBe(`${otherId} 1`);
-    expect((await bed().docker(['rmi', other])).code).toBe(0);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(await bed().dockerOk(['image', 'inspect', '--format', '{{.Id}}', other])).toBe(id);
+    const repository = other.replace(/:1$/, '');
+    expect(await names()).toEqual([`${bed().image} ${id.slice(7, 19)}`, `${other} ${id.slice(7, 19)}`, `${repository}:<none> ${otherId.slice(7, 19)}`].sort());
+    expect(await bed().dockerOk(['image', 'inspect', '--format', '{{.Id}}', `${repository}@${otherId}`])).toBe(otherId);
+    // The untagged image goes by its id; the name it lost stays with this one.
+    const gone = await bed().docker(['rmi', otherId.slice(7, 19)]);
+    expect([gone.code, gone.stdout]).toEqual([0, `Untagged: ${repository}@${otherId}\nDeleted: ${otherId}\n`]);
+    expect((await bed().docker(['rmi', other])).stdout).toBe(`Untagged: ${other}\n`);
+    expect((await names()).map((n) => n.split(' ')[0])).toEqual([bed().image]);
   });
 
   test('GIVEN no such image, or a bad name through the API THEN refused: the CLI exits 1 with No such image; the API answers 400', async () => {

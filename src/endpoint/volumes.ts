@@ -165,11 +165,33 @@ function mountBind(m: MountSpec): VolumeBind {
 }
 
 export class DockerVolumes {
+  /** The creates of each name under way in this endpoint: one after another (oneCreateAtATime). */
+  private readonly creating = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly vchId: () => string,
     /** The VCH's containers as vSphere has them now. */
     private readonly containers: (engine: Engine) => Promise<Attrs[]>,
   ) {}
+
+  /**
+   * Runs `step` once the creates of volume `name` this endpoint started before it are done, with
+   * the volume as vSphere has it then (a new command's listing): two clients creating one name at
+   * once (two `docker volume create`, two `docker run -v shared:/data`) see one volume made, and
+   * the second gets it, or docker's 409, instead of taking the first one's over. Creates in other
+   * processes are refused by the volume's own create (its directory lease).
+   */
+  private oneCreateAtATime<T>(engine: Engine, name: string, step: (there: Attrs | undefined) => Promise<T>): Promise<T> {
+    const result = (this.creating.get(name) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(async () => step((await this.list(engine.forCommand())).find((v) => v.name === name)));
+    const settled = result.catch(() => undefined);
+    this.creating.set(name, settled);
+    void settled.then(() => {
+      if (this.creating.get(name) === settled) this.creating.delete(name);
+    });
+    return result;
+  }
 
   list(engine: Engine): Promise<Attrs[]> {
     return engine.listIn('volume', this.vchId());
@@ -236,8 +258,11 @@ export class DockerVolumes {
     typed.name = `create ${name}: ${JSON.stringify(name)}`;
     // As VIC did (dockerd would hand back the existing one): a second create under the same name is
     // more likely a mistake than a wish to share, and the volume may be an IaC state's.
-    if ((await this.list(engine)).some((v) => v.name === name)) throw conflict(`A volume named ${name} already exists. Choose a different volume name.`);
-    sendJson(res, 201, volumeDoc(await this.create(engine, name, { sizeMb, labels: body.Labels ?? {}, typed })));
+    const made = await this.oneCreateAtATime(engine, name, (there) => {
+      if (there) throw conflict(`A volume named ${name} already exists. Choose a different volume name.`);
+      return this.create(engine, name, { sizeMb, labels: body.Labels ?? {}, typed });
+    });
+    sendJson(res, 201, volumeDoc(made));
   }
 
   /** Makes a volume through a volume plan, labelled as docker's; `typed` words its errors (problemsText). */
@@ -309,8 +334,12 @@ export class DockerVolumes {
       for (const b of binds) {
         let v = known.find((x) => x.name === b.name) ?? made.find((x) => x.name === b.name);
         if (!v) {
-          v = await this.create(engine, b.name);
-          made.push(v);
+          // Made here unless another request made it meanwhile: then it is used, and never undone.
+          const got = await this.oneCreateAtATime(engine, b.name, async (there) =>
+            there ? { v: there, mine: false } : { v: await this.create(engine, b.name), mine: true },
+          );
+          v = got.v;
+          if (got.mine) made.push(got.v);
         }
         volumes.push({ volume_id: String(v.id), path: b.path, read_only: b.readOnly });
       }

@@ -19,11 +19,9 @@ import {
   deleteVirtualDisk,
   downloadDatastoreFile,
   extendVirtualDisk,
-  isFault,
   ignoreNotFound,
   isNotFound,
   listDatastoreSubFolders,
-  makeDirectory,
   moRef,
   parseDatastorePath,
   statDatastoreFile,
@@ -217,6 +215,91 @@ async function vmsAttaching(client: VimClient, vchId: string, datastoreId: strin
   return [...inPool, ...elsewhere];
 }
 
+/**
+ * How long after the last change of a volume's directory a create may still be at work there,
+ * another process's (another endpoint, a Terraform apply), on the server's clock: its files appear
+ * one after another within seconds. A directory without a finished volume, younger than this, is
+ * not written over; older, it is a killed create's and is made again. `VIC_VOLUME_CREATE_LEASE_MS`
+ * shortens it for the tests of killed creates.
+ */
+export const VOLUME_CREATE_LEASE_MS = 60_000;
+
+function volumeCreateLeaseMs(): number {
+  const set = Number(process.env.VIC_VOLUME_CREATE_LEASE_MS);
+  return Number.isInteger(set) && set >= 0 ? set : VOLUME_CREATE_LEASE_MS;
+}
+
+/**
+ * Makes the volume's directory this create's, before it writes there: a new one is made by exactly
+ * one creator (MakeDirectory fails for the others); one that is there without a finished volume is
+ * taken over only once no create has changed it for the lease. Two creates of one name at once
+ * otherwise wrote one disk over the other, and the volume they both reported made held no
+ * filesystem.
+ */
+async function claimVolumeDirectory(store: DatastoreImageStore, loc: VolumeLocation, listed: boolean): Promise<void> {
+  const relative = `volumes/${loc.name}`;
+  const where = datastorePath(loc.datastore, loc.dir);
+  const busy = (ageMs: number) =>
+    new InUseError(
+      `volume "${loc.name}" is being created by another process: its directory ${where} ${ageMs === 0 ? 'was just made' : `last changed ${Math.round(ageMs / 1000)} s ago`} and holds no finished volume yet. ` +
+        `If that create is at work, the volume is there in a moment: use it, or choose another name. If it was killed, apply again after ${Math.ceil((volumeCreateLeaseMs() - ageMs) / 1000)} s, when its leftovers are made again.`,
+    );
+  if (!listed) {
+    if (!(await store.createDirectory(relative))) throw busy(0);
+    return;
+  }
+  const ageMs = await store.directoryAge(relative);
+  // Gone since the listing (that create failed and cleaned up): this one makes it.
+  if (ageMs === undefined) {
+    if (!(await store.createDirectory(relative))) throw busy(0);
+    return;
+  }
+  // A store that does not date its directories: taken over, as before there was a lease.
+  if (ageMs !== null && ageMs < volumeCreateLeaseMs()) throw busy(ageMs);
+}
+
+/**
+ * The disk of a volume whose directory this create holds: the `creating` marker first (the directory
+ * says whose it is before any disk file appears), then the disk, then the marker proper, so a
+ * create killed midway is made again by the next apply, never adopted.
+ */
+async function makeVolumeDisk(
+  ctx: LifecycleContext,
+  store: DatastoreImageStore,
+  loc: VolumeLocation,
+  wanted: VolumeMarker,
+  left: { readonly existing?: VolumeMarker; readonly creating?: VolumeMarker },
+): Promise<void> {
+  const { client } = ctx;
+  const dc = datacenterOfMarker(await vchMarkerOf(ctx, wanted.vch));
+  await writeVolumeMarker(client, dc.name, loc, wanted, VOLUME_CREATING_MARKER_FILE);
+  if (left.existing) await deleteDatastoreFile(client, datastorePath(loc.datastore, `${loc.dir}/${VOLUME_MARKER_FILE}`), dc.ref).catch(ignoreNotFound);
+  ctx.progress('format ext4');
+  const fs = await makeVolumeFilesystem(loc.id, volumeFilesystemUuid(loc.id), wanted.size_mb, ctx.signal);
+  try {
+    let total = 0;
+    await storeRawDisk(
+      store,
+      volumeDiskFiles(loc.name),
+      { path: fs.flatFile, sizeBytes: fs.sizeBytes, digest: fs.digest },
+      {
+        // What a killed create left (a marker of ours was there) is replaced.
+        partial: left.existing !== undefined || left.creating !== undefined,
+        signal: ctx.signal,
+        onStart: (bytes, detail) => {
+          total = bytes;
+          ctx.progress('upload', 0, total, detail);
+        },
+        onFinish: () => ctx.progress('upload', total, total),
+      },
+    );
+  } finally {
+    await fs.dispose();
+  }
+  await writeVolumeMarker(client, dc.name, loc, wanted);
+  await deleteDatastoreFile(client, datastorePath(loc.datastore, `${loc.dir}/${VOLUME_CREATING_MARKER_FILE}`), dc.ref).catch(ignoreNotFound);
+}
+
 export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
   declaration: volume,
 
@@ -291,7 +374,8 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
     const volumeDc = await datacenterOf(ctx, marker.datacenter);
     // What the directory holds now, not what the plan's refresh listed.
     ctx.forget(`${VOLATILE}volumes:`);
-    const files = (await volumeFolders(ctx, volumeDc, loc.datastore, loc.storePath)).get(loc.name) ?? new Set<string>();
+    const listed = (await volumeFolders(ctx, volumeDc, loc.datastore, loc.storePath)).get(loc.name);
+    const files = listed ?? new Set<string>();
     ctx.forget(`${VOLATILE}volumes:`);
     const [existing, creating] = await Promise.all(
       [VOLUME_MARKER_FILE, VOLUME_CREATING_MARKER_FILE].map((f) => (files.has(f) ? readVolumeMarker(client, dc.name, loc, f) : Promise.resolve(undefined))),
@@ -326,46 +410,24 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
           'Choose another name, or move that disk away (or delete it if it is no longer needed) and apply again.',
       );
     }
-    await makeDirectory(client, datastorePath(loc.datastore, loc.dir), dc.ref).catch((e: unknown) =>
-      isFault(e, 'FileAlreadyExists') ? undefined : Promise.reject(e),
-    );
-    // The directory says whose it is before any disk file appears; the marker proper comes once the
-    // disk is complete, so a create killed midway is redone by the next apply, never adopted.
-    await writeVolumeMarker(client, dc.name, loc, wanted, VOLUME_CREATING_MARKER_FILE);
-    if (existing) await deleteDatastoreFile(client, datastorePath(loc.datastore, `${loc.dir}/${VOLUME_MARKER_FILE}`), dc.ref).catch(ignoreNotFound);
-    ctx.progress('format ext4');
-    const fs = await makeVolumeFilesystem(loc.id, volumeFilesystemUuid(loc.id), config.size_mb, ctx.signal);
+    // The volume directory lies inside the VCH's image store: the disk goes in as image disks do.
+    const store = new DatastoreImageStore({
+      client,
+      datacenter: { ref: dc.ref, path: dc.name },
+      datastore: loc.datastore,
+      path: loc.storePath,
+      subject: `volume "${loc.name}" (${datastorePath(loc.datastore, loc.dir)})`,
+      remedy: `check the datastore ${loc.datastore} (free space, your permissions on it) and apply again: the next apply makes the volume's disk again over what this one left`,
+    });
+    await claimVolumeDirectory(store, loc, listed !== undefined);
     try {
-      // The volume directory lies inside the VCH's image store: the disk goes in as image disks do.
-      const store = new DatastoreImageStore({
-        client,
-        datacenter: { ref: dc.ref, path: dc.name },
-        datastore: loc.datastore,
-        path: loc.storePath,
-        subject: `volume "${loc.name}" (${datastorePath(loc.datastore, loc.dir)})`,
-        remedy: `check the datastore ${loc.datastore} (free space, your permissions on it) and apply again: the next apply makes the volume's disk again over what this one left`,
-      });
-      let total = 0;
-      await storeRawDisk(
-        store,
-        diskFiles,
-        { path: fs.flatFile, sizeBytes: fs.sizeBytes, digest: fs.digest },
-        {
-          // What a killed create left (a marker of ours was there) is replaced.
-          partial: existing !== undefined || creating !== undefined,
-          signal: ctx.signal,
-          onStart: (bytes, detail) => {
-            total = bytes;
-            ctx.progress('upload', 0, total, detail);
-          },
-          onFinish: () => ctx.progress('upload', total, total),
-        },
-      );
-    } finally {
-      await fs.dispose();
+      await makeVolumeDisk(ctx, store, loc, wanted, { existing, creating });
+    } catch (err) {
+      // Nothing of this create is worth keeping, and a directory left behind would hold the next
+      // create off for the lease: it goes, unless the failure was losing the directory to another create.
+      if (!(err instanceof InUseError)) await deleteDatastoreFile(client, datastorePath(loc.datastore, loc.dir), dc.ref).catch(() => undefined);
+      throw err;
     }
-    await writeVolumeMarker(client, dc.name, loc, wanted);
-    await deleteDatastoreFile(client, datastorePath(loc.datastore, `${loc.dir}/${VOLUME_CREATING_MARKER_FILE}`), dc.ref).catch(ignoreNotFound);
     return stateOf(loc, config);
   },
 

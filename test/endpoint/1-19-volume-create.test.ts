@@ -4,6 +4,10 @@
  * from vSphere through the engine, as IaC sees them.
  */
 import type { Attrs } from '../../src/resources';
+import { volumeFilesystemUuid } from '../../src/resources/volume';
+import { downloadDatastoreFile } from '../../src/vsphere';
+import { bytesOf, ext4Uuid } from '../helpers/disk-bytes';
+import { connectTestClient } from '../helpers/engine';
 import { useDockerBed } from './docker-env';
 
 describe('1-19 docker volume create', () => {
@@ -82,5 +86,39 @@ describe('1-19 docker volume create', () => {
     const r = await bed().docker(['volume', 'prune', '-f']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('docker volume prune is not supported by vic-iac: remove the volumes you no longer need with docker volume rm <name>');
+  });
+
+  test('GIVEN five clients creating one volume name at once THEN one makes it, with its labels, and the others get 409; the volume is whole', async () => {
+    const runs = await Promise.all([1, 2, 3, 4, 5].map((n) => bed().docker(['volume', 'create', '--label', `n=${n}`, 'race'])));
+    const made = runs.filter((r) => r.code === 0);
+    expect(made.map((r) => r.stdout)).toEqual(['race\n']);
+    for (const r of runs.filter((x) => x.code !== 0)) {
+      expect([r.code, r.stderr]).toEqual([1, 'Error response from daemon: A volume named race already exists. Choose a different volume name.\n']);
+    }
+    const winner = runs.indexOf(made[0]) + 1;
+    expect(await bed().dockerOk(['volume', 'inspect', '--format', '{{.Labels.n}}', 'race'])).toBe(String(winner));
+    const v = (await inVsphere()).find((x) => x.name === 'race');
+    expect(v?.filesystem_uuid).toBe(volumeFilesystemUuid(String(v?.id)));
+    const flat = String(v?.id)
+      .replace(/^\[LocalDS_0\] /, '')
+      .replace(/\.vmdk$/, '-flat.vmdk');
+    const client = await connectTestClient(bed().sim);
+    try {
+      const bytes = await bytesOf(await downloadDatastoreFile(client, { datacenter: 'DC0', datastore: 'LocalDS_0', path: flat }), 4096);
+      expect(ext4Uuid(bytes)).toBe(volumeFilesystemUuid(String(v?.id)));
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('GIVEN two containers made at once over one new volume name THEN one volume is made and both mount it', async () => {
+    await bed().dockerOk(['pull', bed().image]);
+    const [a, b] = await Promise.all(['one', 'two'].map((n) => bed().docker(['create', '--name', `shares-${n}`, '-v', 'shared:/data', bed().image])));
+    expect([a.code, a.stderr, b.code, b.stderr]).toEqual([0, '', 0, '']);
+    expect((await inVsphere()).filter((x) => x.name === 'shared').length).toBe(1);
+    for (const n of ['one', 'two']) {
+      expect(await bed().dockerOk(['inspect', '--format', '{{range .Mounts}}{{.Name}} {{.Destination}}{{end}}', `shares-${n}`])).toBe('shared /data');
+      expect(await bed().dockerOk(['rm', `shares-${n}`])).toBe(`shares-${n}`);
+    }
   });
 });

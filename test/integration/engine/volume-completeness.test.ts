@@ -66,6 +66,16 @@ describe('GIVEN a VCH on the simulator', () => {
   const create = (name: string, sizeMb: number) =>
     withFresh(async (e) => (await e.apply(await e.plan('volume', null, { vch_id: vch.id, name, size_mb: sizeMb }))) as Attrs);
 
+  /** `run` as if the create lease of a killed create's directory had passed. */
+  async function afterTheLease<T>(run: () => Promise<T>): Promise<T> {
+    process.env.VIC_VOLUME_CREATE_LEASE_MS = '0';
+    try {
+      return await run();
+    } finally {
+      delete process.env.VIC_VOLUME_CREATE_LEASE_MS;
+    }
+  }
+
   /** What a refresh, a listing (vic ls, docker volume ls) and an import see of the volume. */
   async function seen(name: string, sizeMb: number): Promise<{ read: Attrs | null; listed: boolean; imported: Attrs | Error }> {
     return withFresh(async (e) => ({
@@ -89,7 +99,15 @@ describe('GIVEN a VCH on the simulator', () => {
     await sim().control.addFault({ method: 'CopyVirtualDisk_Task', kind: 'drop', times: -1 });
     await expect(create('cut', 32)).rejects.toThrow();
     await sim().control.clearFaults();
-    // What a half-done conversion may leave on ESX: the destination descriptor and part of its extent.
+    // The failed create took its directory away: a retry is a new create.
+    expect(await statDatastoreFile(outside, file('cut', 'vic-iac-volume.creating.json'))).toBeUndefined();
+    // What a create killed during the conversion leaves on ESX: its marker, the destination
+    // descriptor and part of its extent.
+    await uploadDatastoreFile(
+      outside,
+      file('cut', 'vic-iac-volume.creating.json'),
+      `${JSON.stringify({ v: 1, owner: 'vic-iac', vch: vch.id, name: 'cut', size_mb: 32, labels: {} })}\n`,
+    );
     const descriptor = `# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="vmfs"\n\nRW ${(32 * MiB) / 512} VMFS "cut-flat.vmdk"\n\nddb.adapterType = "lsilogic"\n`;
     await uploadDatastoreFile(outside, file('cut', 'cut.vmdk'), descriptor);
     await uploadDatastoreFile(outside, file('cut', 'cut-flat.vmdk'), Buffer.alloc(MiB));
@@ -100,8 +118,23 @@ describe('GIVEN a VCH on the simulator', () => {
     expect(before.imported).toBeInstanceOf(Error);
     expect(String(before.imported)).toMatch(/did not finish|incomplete/);
 
-    const state = await create('cut', 32);
+    // Within the lease the leftovers may be another create's at work: not written over.
+    await expect(create('cut', 32)).rejects.toThrow(
+      /volume "cut" is being created by another process: its directory \[LocalDS_0\] vch-c\/volumes\/cut last changed \d+ s ago/,
+    );
+    const state = await afterTheLease(() => create('cut', 32));
     await expectComplete(state, 'cut', 32);
+  }, 180_000);
+
+  test('WHEN two processes create one volume at once THEN one makes it and the other is refused, naming the create at work; the volume is whole', async () => {
+    const [a, b] = await Promise.allSettled([create('both', 32), create('both', 32)]);
+    const made = [a, b].filter((r) => r.status === 'fulfilled');
+    const refused = [a, b].filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect([made.length, refused.length]).toEqual([1, 1]);
+    expect(String(refused[0].reason)).toMatch(
+      /volume "both" is being created by another process: its directory \[LocalDS_0\] vch-c\/volumes\/both (was just made|last changed \d+ s ago)/,
+    );
+    await expectComplete((made[0] as PromiseFulfilledResult<Attrs>).value, 'both', 32);
   }, 180_000);
 
   test('WHEN an earlier release left its marker, a descriptor and the sparse upload THEN no listing or import takes it for a volume, a create neither adopts nor overwrites it, and a state that holds it keeps it', async () => {

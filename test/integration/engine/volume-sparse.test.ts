@@ -125,7 +125,9 @@ describe('GIVEN a VCH on the simulator, reached through a relay that counts the 
     await uploadDatastoreFile(outside, file('killed', 'killed-upload-sparse.vmdk'), Buffer.alloc(4096, 1));
     expect(await readFresh(first.state)).toBeNull();
 
-    const { state, sent } = await create('killed', 32);
+    // Once the create lease of the leftovers has passed (they could be another create's at work before).
+    process.env.VIC_VOLUME_CREATE_LEASE_MS = '0';
+    const { state, sent } = await create('killed', 32).finally(() => delete process.env.VIC_VOLUME_CREATE_LEASE_MS);
     expect(sent).toBeLessThan(4 * MiB);
     await expectComplete(state, 'killed', 32);
   }, 120_000);

@@ -168,6 +168,12 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/distribution/, 'docker manifest inspection through the daemon', 'ask the registry directly (docker manifest inspect <image>)'],
 ];
 
+/** A container name as dockerd takes them (a leading slash is dropped), or docker's 400. */
+function dockerContainerName(given: string): string {
+  if (!/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(given)) throw badRequest(`Invalid container name (${given}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  return given.replace(/^\//, '');
+}
+
 /** A container's name as docker makes them when none is given. */
 function generatedName(): string {
   return `vic_${randomBytes(5).toString('hex')}`;
@@ -661,7 +667,7 @@ export class DockerEndpoint {
     }
     const image = body.Image;
     if (!image) throw badRequest('no image given: docker create <image>');
-    const name = query.get('name') || generatedName();
+    const name = query.get('name') ? dockerContainerName(String(query.get('name'))) : generatedName();
     // Looked up while the create is planned: a name in use is still the answer, before any other.
     const taken = engine.findIn('container_vm', this.vch.id, { name });
     taken.catch(() => undefined);
@@ -946,8 +952,8 @@ export class DockerEndpoint {
 
   /** rename: the VM and its name marker get the new name; its BIOS UUID, and so its id, stay. */
   private async renameContainer(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
-    const newName = (query.get('name') ?? '').replace(/^\//, '');
-    if (newName === '') throw badRequest('docker rename: give the new name (docker rename CONTAINER NEW_NAME)');
+    if (!query.get('name')) throw badRequest('docker rename: give the new name (docker rename CONTAINER NEW_NAME)');
+    const newName = dockerContainerName(String(query.get('name')));
     const engine = this.command();
     const vm = await this.findContainer(ref, engine);
     const oldName = String(vm.name);
@@ -1463,7 +1469,7 @@ export class DockerEndpoint {
     if (users.length > 0) {
       // -f does not help here, unlike with dockerd: a container VM's disk is a child of the image's disk.
       throw conflict(
-        `conflict: unable to delete ${String(image.id).slice(7, 19)} (${forced ? 'not even with -f: the disks of its containers are children of its disk' : 'must be forced'}) - image is being used by container ${containerId(users[0])} (${users.map((u) => String(u.name)).join(', ')}); remove those containers first`,
+        `conflict: unable to delete ${String(image.id).slice(7, 19)} (cannot be forced: the disks of its containers are children of its disk) - image is being used by container ${containerId(users[0])} (${users.map((u) => String(u.name)).join(', ')}); remove those containers first`,
       );
     }
     const plan = await engine.plan('image', image, null);

@@ -51,7 +51,9 @@ describe('1-02 docker pull, 1-03 images, 1-12 rmi', () => {
     expect((await bed().docker(['create', '--name', 'user-1', bed().image])).code).toBe(0);
     const refused = await bed().docker(['rmi', bed().image]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/unable to delete [0-9a-f]{12} \(must be forced\) - image is being used by container [0-9a-f]{64} \(user-1\)/);
+    expect(refused.stderr).toMatch(
+      /unable to delete [0-9a-f]{12} \(cannot be forced: the disks of its containers are children of its disk\) - image is being used by container [0-9a-f]{64} \(user-1\)/,
+    );
     expect((await bed().docker(['rm', 'user-1'])).code).toBe(0);
     const r = await bed().docker(['rmi', bed().image]);
     expect([r.code, r.stderr]).toEqual([0, '']);

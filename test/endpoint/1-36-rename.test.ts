@@ -77,9 +77,18 @@ describe('1-36 docker rename', () => {
   test('GIVEN no such container, or a bad name THEN docker rename says so and exits 1', async () => {
     const missing = await bed().docker(['rename', 'nope', 'rn-9']);
     expect([missing.code, missing.stderr]).toEqual([1, expect.stringMatching(/No such container: nope/)]);
-    const bad = await bed().docker(['rename', 'rn-3', 'a/b']);
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/docker rename rn-3 a\/b: name = "a\/b" contains "\/", "\\" or "%".* Use letters, digits/);
+    // dockerd's rule for container names, and its words: the name is not taken.
+    for (const name of ['a/b', 'bad name!', 'x']) {
+      const bad = await bed().docker(['rename', 'rn-3', name]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain(`Error response from daemon: Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\n`);
+    }
+    const created = await bed().docker(['create', '--name', 'bad name2!', bed().image]);
+    expect([created.code, created.stderr]).toEqual([
+      1,
+      'Error response from daemon: Invalid container name (bad name2!), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\n',
+    ]);
+    expect((await bed().docker(['ps', '-a', '--format', '{{.Names}}'])).stdout.split('\n').sort()).toEqual(['', 'rn-1', 'rn-2', 'rn-3']);
   });
 
   test('GIVEN a container VM an IaC state made WHEN docker rename runs THEN it is refused with the rule', async () => {

@@ -89,7 +89,7 @@ describe('docker images, ps, network ls and volume ls filters', () => {
     const forced = await bed().docker(['rmi', '-f', bed().image]);
     expect(forced.code).toBe(1);
     expect(forced.stderr).toMatch(
-      /unable to delete [0-9a-f]{12} \(not even with -f: the disks of its containers are children of its disk\) - image is being used by container/,
+      /unable to delete [0-9a-f]{12} \(cannot be forced: the disks of its containers are children of its disk\) - image is being used by container/,
     );
   });
 });

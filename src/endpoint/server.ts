@@ -515,14 +515,14 @@ export class DockerEndpoint {
 
   private async info(): Promise<Record<string, unknown>> {
     const engine = this.command();
-    const [vms, vchState, images] = await Promise.all([
+    const [vms, vchState, images, capacity] = await Promise.all([
       this.containers(engine),
       engine.importState('virtual_container_host', this.vch.id),
       engine.listIn('image', this.vch.id),
+      engine.readPoolCapacity(this.vch.id),
     ]);
     const running = vms.filter((vm) => dockerState(vm) === 'running').length;
     const limit = (v: unknown, unit: string) => (typeof v === 'number' && v >= 0 ? `${v} ${unit}` : 'unlimited');
-    const memLimit = typeof vchState.memory_limit_mb === 'number' && vchState.memory_limit_mb > 0 ? vchState.memory_limit_mb * 1024 * 1024 : 0;
     return {
       ID: this.vch.id,
       Containers: vms.length,
@@ -541,7 +541,7 @@ export class DockerEndpoint {
         ['Datacenter', this.vch.datacenter],
         ['Image store', String(vchState.image_store ?? '')],
       ],
-      Plugins: { Volume: [], Network: ['vsphere-portgroup'], Authorization: null, Log: ['vsphere-console'] },
+      Plugins: { Volume: ['vsphere'], Network: ['vsphere-portgroup'], Authorization: null, Log: ['vsphere-console'] },
       MemoryLimit: true,
       SwapLimit: false,
       CpuCfsPeriod: false,
@@ -561,8 +561,9 @@ export class DockerEndpoint {
       OperatingSystem: 'VMware vSphere (vic-iac virtual container host)',
       OSType: 'linux',
       Architecture: 'x86_64',
-      NCPU: 0,
-      MemTotal: memLimit,
+      NCPU: capacity?.cpus ?? 0,
+      // What the pool can give, as vSphere says: its limits, or what its parents give it.
+      MemTotal: capacity?.memoryBytes ?? 0,
       IndexServerAddress: 'https://index.docker.io/v1/',
       RegistryConfig: { InsecureRegistryCIDRs: [], IndexConfigs: {}, Mirrors: [] },
       Name: this.vch.name,

@@ -18,6 +18,7 @@ import { VOLATILE, isLastingMemo, type Lifecycle, type LifecycleContext } from '
 import { InventorySnapshot, takeSnapshot } from '../resources/snapshot';
 import { listManaged, type ManagedInventory } from '../resources/managed-inventory';
 import { readVmUsage, type VmUsage } from '../resources/vm-usage';
+import { readPoolCapacity, type PoolCapacity } from '../resources/pool-capacity';
 import { VimClient, isNotFound, withTaskCancellation, type SoapLogger } from '../vsphere';
 import { readDatastoreFileFrom } from '../vsphere/datastore-http';
 import { IdentityClaims, ObjectClaims, attributesKey, type Claimant } from './claims';
@@ -587,6 +588,10 @@ export class VsphereEngine implements Engine {
       if (isNotFound(err)) return { data: Buffer.alloc(0), size: 0 };
       throw err;
     }
+  }
+
+  readPoolCapacity(vchId: string): Promise<PoolCapacity | null> {
+    return readPoolCapacity(this.client, vchId);
   }
 
   readContainerUsage(moid: string): Promise<VmUsage | null> {

@@ -4,6 +4,7 @@
  */
 import { AttrPath, Attrs, Problem, ResourceType, Value } from '../resources';
 import type { VmUsage } from '../resources/vm-usage';
+import type { PoolCapacity } from '../resources/pool-capacity';
 import type { HandedOn, LookupKey } from '../resources/lifecycle';
 import type { ManagedInventory } from '../resources/managed-inventory';
 
@@ -176,6 +177,8 @@ export interface Engine {
    * in one round trip; `docker stats` is built on it. null when the VM is gone.
    */
   readContainerUsage(moid: string): Promise<VmUsage | null>;
+  /** What the VCH's resource pool can give its container VMs (docker info); null when the pool is gone. */
+  readPoolCapacity(vchId: string): Promise<PoolCapacity | null>;
   /** Data sources: look an existing object up. */
   readDataSource(type: ResourceType, config: Attrs): Promise<Attrs>;
   /**

@@ -33,18 +33,25 @@ describe('1-01 docker info, and mutual TLS', () => {
     expect(r.stdout).toMatch(/VCH memory limit: unlimited/);
     expect(r.stdout).toMatch(/Containers: 0\n\s+Running: 0\n\s+Paused: 0\n\s+Stopped: 0/);
     expect(r.stdout).toMatch(/Name: vch-info/);
+    // VIC's "Basic Info": the volume driver is vsphere; the CPUs and memory the pool can give.
+    expect(r.stdout).toMatch(/Plugins:\n\s+Volume: vsphere\n/);
+    const [cpus, memory] = (await bed().dockerOk(['info', '--format', '{{.NCPU}} {{.MemTotal}}'])).split(' ').map(Number);
+    expect(cpus).toBeGreaterThan(0);
+    expect(memory).toBeGreaterThan(0);
   });
 
   test('GIVEN the pool limits changed WHEN docker info runs again THEN it shows the new limits', async () => {
     const vch = bed().vch;
-    const plan = await bed().engine.plan('virtual_container_host', vch, { ...inputs(vch), memory_limit_mb: 4096, cpu_limit_mhz: 2000 });
+    // Below what the simulator's cluster gives the pool (6 cores of 1147 MHz, about 961 MiB).
+    const plan = await bed().engine.plan('virtual_container_host', vch, { ...inputs(vch), memory_limit_mb: 512, cpu_limit_mhz: 2000 });
     expect(plan.problems).toEqual([]);
     await bed().engine.apply(plan);
-    const r = await bed().docker(['info', '--format', '{{json .DriverStatus}} {{.MemTotal}}']);
+    const r = await bed().docker(['info', '--format', '{{json .DriverStatus}} {{.NCPU}} {{.MemTotal}}']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('["VCH memory limit","4096 MB"]');
+    expect(r.stdout).toContain('["VCH memory limit","512 MB"]');
     expect(r.stdout).toContain('["VCH CPU limit","2000 MHz"]');
-    expect(r.stdout.trim().endsWith(String(4096 * 1024 * 1024))).toBe(true);
+    // The CPUs and memory the pool can give: 2000 MHz is one of those cores.
+    expect(r.stdout.trim().endsWith(` 1 ${512 * 1024 * 1024}`)).toBe(true);
   });
 
   test('GIVEN no client certificate THEN the docker CLI is refused', async () => {

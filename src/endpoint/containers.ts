@@ -244,7 +244,17 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
  * Whether a container matches every `docker ps --filter` given (each key: any of its values).
  * `references` names the images of containers made by IaC, as imageOf takes them.
  */
-export function matchesFilters(vm: Attrs, filters: ReadonlyMap<string, readonly string[]>, references?: ReadonlyMap<string, string>): boolean {
+export function matchesFilters(
+  vm: Attrs,
+  filters: ReadonlyMap<string, readonly string[]>,
+  references?: ReadonlyMap<string, string>,
+  resolved: {
+    /** Each ancestor= value's image id, as the store resolves it (a name without tag is :latest, an id prefix). */
+    readonly ancestors?: ReadonlyMap<string, string>;
+    /** The VCH's bridge network: what network=bridge names, as --network bridge does. */
+    readonly bridgeNetwork?: string;
+  } = {},
+): boolean {
   const id = containerId(vm);
   const labels = labelsOf(vm);
   for (const [key, values] of filters) {
@@ -270,13 +280,17 @@ export function matchesFilters(vm: Attrs, filters: ReadonlyMap<string, readonly 
         }
         case 'exited':
           return dockerState(vm) === 'exited' && String(exitCodeOf(vm)) === v;
-        case 'ancestor':
-          return imageOf(vm, references) === v || String(vm.image_id ?? '').startsWith(v);
+        case 'ancestor': {
+          // As dockerd: any name or id of the image, whichever name the container was made with.
+          const image = resolved.ancestors?.get(v);
+          return (image !== undefined && vm.image_id === image) || imageOf(vm, references) === v || String(vm.image_id ?? '').startsWith(v);
+        }
         case 'volume':
           // As dockerd: the volume's name or where it is mounted.
           return mountsOf(vm).some((m) => m.Name === v || m.Destination === v);
         case 'network':
-          return v === NO_NETWORK ? networkNames(vm).length === 0 : networkNames(vm).includes(v);
+          if (v === NO_NETWORK) return networkNames(vm).length === 0;
+          return networkNames(vm).includes(v === 'bridge' && resolved.bridgeNetwork ? resolved.bridgeNetwork : v);
         // No container VM is a swarm task, and none has a health check.
         case 'is-task':
           return v === 'false';

@@ -617,8 +617,15 @@ export class DockerEndpoint {
     const listed = vms.filter((vm) => all || filters.has('status') || limit > 0 || dockerState(vm) === 'running');
     // --filter ancestor= takes an image as docker ps shows it: the references come first then.
     const forAncestor = filters.has('ancestor') ? await this.imageReferences(engine, listed) : undefined;
+    // An ancestor the store does not have matches nothing, as with dockerd.
+    const ancestors = new Map<string, string>();
+    for (const v of filters.get('ancestor') ?? []) {
+      const image = await this.findImage(v, engine, 'kept').catch(() => undefined);
+      if (image) ancestors.set(v, String(image.id));
+    }
+    const resolved = { ancestors, bridgeNetwork: this.vch.bridgeNetwork ?? undefined };
     let shown = listed.filter(
-      (vm) => matchesFilters(vm, filters, forAncestor) && before.every((t) => createdMs(vm) < t) && since.every((t) => createdMs(vm) > t),
+      (vm) => matchesFilters(vm, filters, forAncestor, resolved) && before.every((t) => createdMs(vm) < t) && since.every((t) => createdMs(vm) > t),
     );
     shown = shown.sort((a, b) => createdMs(b) - createdMs(a) || String(a.name).localeCompare(String(b.name)));
     if (limit > 0) shown = shown.slice(0, limit);

@@ -40,6 +40,18 @@ describe('docker images, ps, network ls and volume ls filters', () => {
     expect(await ps('network=VM Network')).toEqual(['flt-a', 'flt-b']);
     expect(await ps('network=other-net')).toEqual([]);
     expect(await ps('volume=fvol', 'network=other-net')).toEqual([]);
+    // "bridge" is the VCH's bridge network, as --network bridge names it.
+    expect(await ps('network=bridge')).toEqual(['flt-a', 'flt-b']);
+    // As dockerd, ancestor= takes any name or id of the image: a short id, another tag, a name
+    // without a tag (:latest); an image the store lacks matches nothing.
+    const id = await bed().dockerOk(['image', 'inspect', '--format', '{{.Id}}', bed().image]);
+    await bed().dockerOk(['tag', bed().image, 'flt/busybox']);
+    await bed().dockerOk(['tag', bed().image, 'flt/other:v2']);
+    for (const ancestor of [bed().image, id, id.slice(7, 19), 'flt/busybox', 'flt/busybox:latest', 'flt/other:v2']) {
+      expect([ancestor, await ps(`ancestor=${ancestor}`)]).toEqual([ancestor, ['flt-a', 'flt-b']]);
+    }
+    expect(await ps('ancestor=flt/other')).toEqual([]);
+    for (const name of ['flt/busybox', 'flt/other:v2']) await bed().dockerOk(['rmi', name]);
     expect(await ps('before=flt-b')).toEqual(['flt-a']);
     expect(await ps('since=flt-a')).toEqual(['flt-b']);
     expect(await ps('is-task=false')).toEqual(['flt-a', 'flt-b']);

@@ -168,6 +168,38 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/distribution/, 'docker manifest inspection through the daemon', 'ask the registry directly (docker manifest inspect <image>)'],
 ];
 
+/**
+ * A create's settings with what the image gives where the create gives nothing, as dockerd fills
+ * in a container's Config: its cmd (not with an --entrypoint of the create's own, which drops it),
+ * entrypoint, working directory, user, env (the create's win) and labels (the create's win). The
+ * process runs the same either way; docker ps and inspect then show what it runs, as dockerd's do.
+ */
+function withImageDefaults(config: Attrs, image: Attrs): Attrs {
+  const list = (v: unknown) => (Array.isArray(v) && v.length > 0 ? v.map(String) : undefined);
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const out: Attrs = { ...config };
+  if (out.entrypoint === undefined) {
+    const entrypoint = list(image.entrypoint);
+    if (entrypoint) out.entrypoint = entrypoint;
+    const cmd = list(image.cmd);
+    if (out.command === undefined && cmd) out.command = cmd;
+  }
+  const workingDir = text(image.working_dir);
+  if (out.working_dir === undefined && workingDir) out.working_dir = workingDir;
+  const user = text(image.user);
+  if (out.user === undefined && user) out.user = user;
+  const env = list(image.env);
+  if (env) out.env = { ...envMap(env), ...((out.env as Record<string, string> | undefined) ?? {}) };
+  const labels = image.labels && typeof image.labels === 'object' ? (image.labels as Record<string, string>) : {};
+  out.labels = { ...labels, ...((out.labels as Record<string, string> | undefined) ?? {}) };
+  return out;
+}
+
+/** An image's SIZE as docker shows it: what its files take (not the disk made for them, which has room to spare). */
+function imageSize(image: Attrs): number {
+  return Number(image.content_bytes ?? image.size_bytes ?? 0);
+}
+
 /** A container name as dockerd takes them (a leading slash is dropped), or docker's 400. */
 function dockerContainerName(given: string): string {
   if (!/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(given)) throw badRequest(`Invalid container name (${given}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
@@ -184,6 +216,11 @@ export class DockerEndpoint {
   readonly events = new EventLog();
   /** Containers started with --rm, removed once they exit (by whichever endpoint sees that first). */
   private readonly autoRemove = new Set<string>();
+  /**
+   * When this endpoint last started (or restarted) each container: what docker shows as its start
+   * while its guest boots, before the process reports (the guest's report is still the last run's).
+   */
+  private readonly startedHere = new Map<string, string>();
   /**
    * Attaches with stdin to containers not started yet (`docker run -it`, `docker start -ai`), held
    * open until their client leaves: the start that follows is refused while one is (stdinRefused).
@@ -437,7 +474,7 @@ export class DockerEndpoint {
       if (method === 'GET' && action === 'json') {
         const engine = this.command();
         const vm = await this.findContainer(id, engine);
-        return sendJson(res, 200, containerInspect(vm, await this.imageReferences(engine, [vm])));
+        return sendJson(res, 200, containerInspect(this.asStarted(vm), await this.imageReferences(engine, [vm])));
       }
       if (method === 'DELETE' && action === '') return this.removeContainer(id, query, res);
       if (method === 'POST' && action === 'start') return this.startContainer(id, res);
@@ -630,7 +667,7 @@ export class DockerEndpoint {
     shown = shown.sort((a, b) => createdMs(b) - createdMs(a) || String(a.name).localeCompare(String(b.name)));
     if (limit > 0) shown = shown.slice(0, limit);
     const references = forAncestor ?? (await this.imageReferences(engine, shown));
-    return shown.map((vm) => containerSummary(vm, now, references));
+    return shown.map((vm) => containerSummary(this.asStarted(vm), now, references));
   }
 
   /**
@@ -745,7 +782,7 @@ export class DockerEndpoint {
     const attempt = async (command: Engine, listed: 'now' | 'kept'): Promise<Attrs> => {
       const planned = this.findImage(image, command, listed).then((stored) => {
         refuseOtherPlatform(query.get('platform'), image, stored);
-        return command.plan('container_vm', null, { ...config, image_id: String(stored.id) });
+        return command.plan('container_vm', null, { ...withImageDefaults(config, stored), image_id: String(stored.id) });
       });
       planned.catch(() => undefined);
       await nameFree();
@@ -833,6 +870,7 @@ export class DockerEndpoint {
       throw err;
     });
     this.lastState.set(containerId(vm), 'running');
+    this.startedHere.set(containerId(vm), new Date().toISOString());
     if (labelsOf(vm)[LABEL.autoRemove] === 'true') {
       this.autoRemove.add(containerId(vm));
       this.ensurePolling();
@@ -918,6 +956,7 @@ export class DockerEndpoint {
     }
     const now = await this.changeContainer(engine, vm, { power_state: 'running' });
     this.lastState.set(containerId(vm), 'running');
+    this.startedHere.set(containerId(vm), new Date().toISOString());
     await this.emitContainer('start', now);
     await this.emitContainer('restart', now);
     res.writeHead(204);
@@ -951,6 +990,7 @@ export class DockerEndpoint {
     await engine.apply(plan);
     const id = containerId(vm);
     this.autoRemove.delete(id);
+    this.startedHere.delete(id);
     this.known.delete(id);
     this.justCreated.delete(id);
     if (this.lastState.get(id) === 'running') await this.emitContainer('die', vm, { exitCode: '137' });
@@ -1232,6 +1272,19 @@ export class DockerEndpoint {
     if (!gone) socket.end();
   }
 
+  /**
+   * A container as docker shows it: one started again whose guest still boots has not reported this
+   * run (its report is the last run's, ended or not yet seen to end), so its start is the one this
+   * endpoint asked for, or none known (docker ps then says "Up Less than a second").
+   */
+  private asStarted(vm: Attrs): Attrs {
+    if (dockerState(vm) !== 'running') return vm;
+    const asked = Date.parse(this.startedHere.get(containerId(vm)) ?? '');
+    const reported = Date.parse(String(vm.started_at ?? ''));
+    if (!Number.isNaN(asked) && (Number.isNaN(reported) || reported < asked)) return { ...vm, started_at: new Date(asked).toISOString() };
+    return vm.status === 'exited' ? { ...vm, started_at: null } : vm;
+  }
+
   private holdStdinAttach(id: string, socket: Duplex): void {
     const held = this.stdinAttaches.get(id) ?? new Set<Duplex>();
     this.stdinAttaches.set(id, held);
@@ -1417,10 +1470,10 @@ export class DockerEndpoint {
       ParentId: '',
       RepoTags: tagsOf(i).map(displayReference),
       RepoDigests: repoDigestsOf(i),
-      Created: unixSeconds(i.created),
-      Size: Number(i.size_bytes ?? 0),
+      Created: unixSeconds(i.image_created ?? i.created),
+      Size: imageSize(i),
       SharedSize: -1,
-      VirtualSize: Number(i.size_bytes ?? 0),
+      VirtualSize: imageSize(i),
       Labels: (i.labels ?? {}) as Record<string, string>,
       Containers: vms.filter((vm) => vm.image_id === i.id).length,
     }));
@@ -1435,11 +1488,11 @@ export class DockerEndpoint {
       RepoDigests: repoDigestsOf(i),
       Parent: '',
       Comment: '',
-      Created: i.created ?? '',
+      Created: i.image_created ?? i.created ?? '',
       Author: '',
       Architecture: String(i.platform ?? 'linux/amd64').split('/')[1] ?? 'amd64',
       Os: String(i.platform ?? 'linux/amd64').split('/')[0] ?? 'linux',
-      Size: Number(i.size_bytes ?? 0),
+      Size: imageSize(i),
       Config: {
         Entrypoint: i.entrypoint ?? null,
         Cmd: i.cmd ?? null,

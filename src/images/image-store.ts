@@ -121,6 +121,10 @@ export interface ImageMetadata extends ContainerConfig {
   readonly descriptor_bytes: number;
   /** ISO 8601 time the image was written to the store. */
   readonly created: string;
+  /** When the image was built, as its config says (absent when it does not, and in stores written before this field). */
+  readonly image_created?: string;
+  /** Bytes its files take (4 KiB blocks): docker's SIZE of it (absent in stores written before this field). */
+  readonly content_bytes?: number;
   readonly rootfs_uuid: string;
   readonly rootfs_label: string;
 }

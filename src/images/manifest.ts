@@ -80,6 +80,8 @@ export interface ImageConfig {
   readonly variant?: string;
   readonly container: ContainerConfig;
   readonly diffIds: readonly string[];
+  /** When the image was built (the config's `created`, RFC 3339), if it says. */
+  readonly created?: string;
 }
 
 /** Parses `os/arch[/variant]`, e.g. `linux/amd64`, `linux/arm64/v8`. */
@@ -201,6 +203,7 @@ export function parseImageConfig(body: unknown, where: string): ImageConfig {
       Labels?: Record<string, string> | null;
     } | null;
     rootfs?: { type?: string; diff_ids?: string[] };
+    created?: string;
   };
   if (typeof doc !== 'object') throw new UnsupportedManifestError(`${where}: the image config is not a JSON object`);
   const c = doc.config ?? {};
@@ -219,5 +222,6 @@ export function parseImageConfig(body: unknown, where: string): ImageConfig {
       labels: Object.fromEntries(Object.entries(c.Labels ?? {}).filter(([, v]) => typeof v === 'string')),
     },
     diffIds: strings(doc.rootfs?.diff_ids),
+    ...(typeof doc.created === 'string' && !Number.isNaN(Date.parse(doc.created)) ? { created: doc.created } : {}),
   };
 }

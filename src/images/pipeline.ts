@@ -150,6 +150,10 @@ export interface ImageInfo {
   readonly sizeBytes: number;
   readonly rootfsUuid: string;
   readonly created: string;
+  /** When the image was built, as its config says; undefined when it does not (or the store predates it). */
+  readonly imageCreated?: string;
+  /** Bytes its files take; undefined in stores written before this was recorded. */
+  readonly contentBytes?: number;
   readonly config: ContainerConfig;
   /** True when the store already held the image and nothing was pulled or uploaded. */
   readonly reused: boolean;
@@ -230,6 +234,7 @@ export async function buildImage(options: BuildImageOptions, store: ImageStore):
         resolved,
         manifest,
         config: config.container,
+        ...(config.created ? { imageCreated: config.created } : {}),
         partial: existing.state === 'partial',
       });
     } finally {
@@ -254,6 +259,7 @@ interface StagingWork {
   readonly resolved: ResolvedImage;
   readonly manifest: ImageManifest;
   readonly config: ContainerConfig;
+  readonly imageCreated?: string;
   readonly partial: boolean;
 }
 
@@ -271,8 +277,8 @@ async function buildInStaging(work: StagingWork): Promise<ImageInfo> {
   const pull = new ProgressMeter('pull', layerBytes + manifest.config.size, resolved.digest, options.onProgress);
   const build = new ProgressMeter('build', layerBytes, resolved.digest, options.onProgress);
   await pullLayersInto(work, rootfs, blobs, pull, build);
-  const { extentFile, extentSize, uuid } = await makeFilesystem(work, rootfs, disk, build);
-  return uploadImage(work, extentFile, extentSize, uuid, pull.bytes);
+  const { extentFile, extentSize, uuid, contentBytes } = await makeFilesystem(work, rootfs, disk, build);
+  return uploadImage(work, { extentFile, extentSize, uuid, contentBytes }, pull.bytes);
 }
 
 /**
@@ -322,12 +328,7 @@ async function pullLayersInto(work: StagingWork, rootfs: RootfsStaging, blobs: s
 }
 
 /** The staged rootfs as an ext4 image in `disk`; the rootfs tree is removed once it is in there. */
-async function makeFilesystem(
-  work: StagingWork,
-  rootfs: RootfsStaging,
-  disk: string,
-  build: ProgressMeter,
-): Promise<{ extentFile: string; extentSize: number; uuid: string }> {
+async function makeFilesystem(work: StagingWork, rootfs: RootfsStaging, disk: string, build: ProgressMeter): Promise<BuiltFilesystem> {
   const plan = await rootfs.plan();
   const size = planFilesystemSize(plan.stats, work.options.sizeMb);
   const uuid = rootfsUuidForDigest(work.resolved.digest);
@@ -346,7 +347,15 @@ async function makeFilesystem(
   // The rootfs tree is in the filesystem image now; drop it before uploading.
   await removeStagingArea(rootfs.root);
   build.finish('mke2fs done');
-  return { extentFile, extentSize: (await stat(extentFile)).size, uuid };
+  return { extentFile, extentSize: (await stat(extentFile)).size, uuid, contentBytes: plan.stats.dataBytes };
+}
+
+interface BuiltFilesystem {
+  readonly extentFile: string;
+  readonly extentSize: number;
+  readonly uuid: string;
+  /** Bytes the image's files take (4 KiB blocks). */
+  readonly contentBytes: number;
 }
 
 /**
@@ -359,7 +368,8 @@ async function makeFilesystem(
  * A build killed midway leaves no metadata.json: the next build finds a partial image (or, with
  * only the sparse file there, none) and redoes it.
  */
-async function uploadImage(work: StagingWork, extentFile: string, extentSize: number, uuid: string, pulledBytes: number): Promise<ImageInfo> {
+async function uploadImage(work: StagingWork, built: BuiltFilesystem, pulledBytes: number): Promise<ImageInfo> {
+  const { extentFile, extentSize, uuid } = built;
   const { store, resolved } = work;
   const layout = imageLayout(resolved.digest);
   let sent = 0;
@@ -396,6 +406,8 @@ async function uploadImage(work: StagingWork, extentFile: string, extentSize: nu
     size_bytes: extentSize,
     descriptor_bytes: descriptorBytes,
     created: new Date().toISOString(),
+    ...(work.imageCreated ? { image_created: work.imageCreated } : {}),
+    content_bytes: built.contentBytes,
     rootfs_uuid: uuid,
     rootfs_label: ROOTFS_LABEL,
     ...work.config,
@@ -460,6 +472,8 @@ function infoFromMetadata(store: ImageStore, metadata: ImageMetadata, run: { reu
     sizeBytes: metadata.size_bytes,
     rootfsUuid: metadata.rootfs_uuid,
     created: metadata.created,
+    ...(metadata.image_created ? { imageCreated: metadata.image_created } : {}),
+    ...(typeof metadata.content_bytes === 'number' ? { contentBytes: metadata.content_bytes } : {}),
     config: {
       entrypoint: metadata.entrypoint ?? [],
       cmd: metadata.cmd ?? [],

@@ -207,7 +207,15 @@ async function listImagesIn(ctx: LifecycleContext, vchId: string, memo = true): 
   const complete = infos.filter((i): i is ImageInfo => i !== undefined);
   // Every reference that holds an image (two tags of one digest): docker images lists each.
   const references = await Promise.all(complete.map((info) => readImageReferences(store, info.digest, info.reference)));
-  return complete.map((info, i) => ({ ...stateOf(info, { vch_id: vchId, reference: info.reference }), created: info.created, references: references[i] }));
+  return complete.map((info, i) => ({
+    ...stateOf(info, { vch_id: vchId, reference: info.reference }),
+    created: info.created,
+    // For docker images: when the image was built, and what its files take (the store's own
+    // figures, the pull time and the disk size, for an image stored before they were recorded).
+    image_created: info.imageCreated ?? info.created,
+    content_bytes: info.contentBytes ?? info.sizeBytes,
+    references: references[i],
+  }));
 }
 
 export const imageLifecycle: Lifecycle<ImageAttrs> = {

@@ -45,6 +45,13 @@ describe('1-02 docker pull, 1-03 images, 1-12 rmi', () => {
     expect(q.stdout).toMatch(/^[0-9a-f]{12}\n$/);
     const inspect = await bed().docker(['image', 'inspect', '--format', '{{.Os}} {{json .Config.Cmd}}', bed().image]);
     expect(inspect.stdout).toBe('linux ["sh","-c","echo hello from a container VM"]\n');
+    // As dockerd: when the image was built (its config's created), and what its files take, not
+    // the disk made for them (which has room for the containers' writes).
+    const [created, size] = (await bed().dockerOk(['image', 'inspect', '--format', '{{.Created}} {{.Size}}', bed().image])).split(' ');
+    expect(created).toBe('2024-01-02T03:04:05.000Z');
+    expect(Number(size)).toBeGreaterThan(0);
+    expect(Number(size)).toBeLessThan(8 * 1024 * 1024);
+    expect(await bed().dockerOk(['images', '--format', '{{.CreatedSince}}'])).toMatch(/years ago$/);
   });
 
   test('GIVEN an image a container uses WHEN docker rmi runs THEN it is refused; once the container is gone it is removed', async () => {

@@ -43,7 +43,8 @@ describe('1-23 docker inspect', () => {
     expect(doc.Name).toBe('/insp-1');
     expect(doc.State).toMatchObject({ Status: 'created', Running: false, ExitCode: 0 });
     expect(doc.Config).toMatchObject({
-      Env: ['A=1', 'B=two words'],
+      // The image's env under the create's, as dockerd fills it in.
+      Env: ['A=1', 'B=two words', 'PATH=/bin'],
       WorkingDir: '/tmp',
       User: '1000:1000',
       Entrypoint: ['/bin/sh'],
@@ -51,7 +52,7 @@ describe('1-23 docker inspect', () => {
       Image: bed().image,
       Tty: false,
     });
-    expect(doc.Config.Labels).toMatchObject({ tier: 'web', 'vic-iac.docker.origin': 'docker' });
+    expect(doc.Config.Labels).toMatchObject({ tier: 'web', 'vic-iac.docker.origin': 'docker', 'org.example.image': 'busybox' });
     expect(doc.HostConfig).toMatchObject({
       Memory: 256 * 1024 * 1024,
       NanoCpus: 2e9,
@@ -63,6 +64,25 @@ describe('1-23 docker inspect', () => {
     expect(doc.VSphere.Moid).toMatch(/^vm-\d+$/);
     const fmt = await bed().docker(['inspect', '--format', '{{.Config.Tty}} {{.HostConfig.AutoRemove}} {{.State.Status}}', id.slice(0, 12)]);
     expect(fmt.stdout).toBe('false false created\n');
+  });
+
+  test("GIVEN a container created without a command THEN ps and inspect show the image's, as dockerd fills them in; an --entrypoint of its own drops the image's cmd", async () => {
+    expect((await bed().docker(['create', '--name', 'insp-nocmd', '-e', 'PATH=/usr/bin', '-l', 'org.example.image=mine', bed().image])).code).toBe(0);
+    expect(
+      await bed().dockerOk([
+        'inspect',
+        '--format',
+        '{{json .Config.Cmd}} {{json .Config.Entrypoint}} {{.Path}} {{json .Args}} {{json .Config.Env}}',
+        'insp-nocmd',
+      ]),
+    ).toBe('["sh","-c","echo hello from a container VM"] null sh ["-c","echo hello from a container VM"] ["PATH=/usr/bin"]');
+    expect(await bed().dockerOk(['inspect', '--format', '{{index .Config.Labels "org.example.image"}}', 'insp-nocmd'])).toBe('mine');
+    expect(await bed().dockerOk(['ps', '-a', '--no-trunc', '--filter', 'name=insp-nocmd', '--format', '{{.Command}}'])).toBe(
+      '"sh -c echo hello from a container VM"',
+    );
+    expect((await bed().docker(['create', '--name', 'insp-ep', '--entrypoint', 'date', bed().image])).code).toBe(0);
+    expect(await bed().dockerOk(['inspect', '--format', '{{json .Config.Cmd}} {{json .Config.Entrypoint}}', 'insp-ep'])).toBe('null ["date"]');
+    for (const name of ['insp-nocmd', 'insp-ep']) expect(await bed().dockerOk(['rm', name])).toBe(name);
   });
 
   test('GIVEN a container without a name THEN it gets one, and inspect finds it by it', async () => {

@@ -13,8 +13,14 @@ describe('1-40 docker restart', () => {
     async () => {
       expect((await bed().docker(['run', '-d', '--name', 'rs-1', bed().image, 'sh', '-c', 'echo booted; sleep 600'], { timeoutMs: BOOT_MS })).code).toBe(0);
       await waitForLog('booted\n');
+      const firstRun = await bed().dockerOk(['inspect', '--format', '{{.State.StartedAt}}', 'rs-1']);
       const r = await bed().docker(['restart', '-t', '1', 'rs-1'], { timeoutMs: BOOT_MS });
       expect([r.code, r.stdout, r.stderr]).toEqual([0, 'rs-1\n', '']);
+      // While the guest boots its report is the last run's: docker shows this run's start.
+      const [status, startedAt] = (await bed().dockerOk(['inspect', '--format', '{{.State.Status}} {{.State.StartedAt}}', 'rs-1'])).split(' ');
+      expect(status).toBe('running');
+      expect(Date.parse(startedAt)).toBeGreaterThan(Date.parse(firstRun));
+      expect(await bed().dockerOk(['ps', '--filter', 'name=rs-1', '--format', '{{.Status}}'])).toMatch(/^Up (Less than a second|[1-9] seconds?)$/);
       await waitForLog('booted\nbooted\n');
       expect((await bed().docker(['ps', '--format', '{{.Names}} {{.State}}'])).stdout).toBe('rs-1 running\n');
     },

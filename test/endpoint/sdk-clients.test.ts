@@ -151,7 +151,7 @@ describe('docker-py and compose requests against the endpoint', () => {
     expect([status, doc.message]).toEqual([201, undefined]);
     const c = await inspect(doc.Id as string);
     expect(c.State).toMatchObject({ Status: 'created', Running: false, ExitCode: 0 });
-    expect(c.Config).toMatchObject({ Image: bed().image, Env: ['A=1'], Cmd: ['sh', '-c', 'echo hi'] });
+    expect(c.Config).toMatchObject({ Image: bed().image, Env: ['A=1', 'PATH=/bin'], Cmd: ['sh', '-c', 'echo hi'] });
     expect(c.Config.Labels).toMatchObject({ app: 'py' });
     expect(c.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Name: 'pyvol', Destination: '/data', RW: true })]);
     expect(Object.keys(c.NetworkSettings.Networks)).toEqual(['VM Network']);

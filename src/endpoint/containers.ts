@@ -120,13 +120,32 @@ function networkMode(vm: Attrs): string {
   return networkNames(vm)[0] ?? NO_NETWORK;
 }
 
+/**
+ * A network's id as docker shows it: 64 hex digits, fixed by its name (a port group's, or none),
+ * as dockerd's ids are hex; the name has spaces ("VM Network"), which `docker network ls -q` and
+ * scripts that split on them would cut in two.
+ */
+export function networkId(name: string): string {
+  return createHash('sha256').update(`vic-iac network\0${name}`).digest('hex');
+}
+
 function networksOf(vm: Attrs): Record<string, unknown> {
   const names = networkNames(vm);
   const ips = Array.isArray(vm.ip_addresses) ? vm.ip_addresses.map(String) : [];
   return Object.fromEntries(
     names.map((n, i) => [
       n,
-      { NetworkID: n, EndpointID: '', Gateway: '', IPAddress: ips[i] ?? '', IPPrefixLen: 0, MacAddress: '', Aliases: null, Links: null, DriverOpts: null },
+      {
+        NetworkID: networkId(n),
+        EndpointID: '',
+        Gateway: '',
+        IPAddress: ips[i] ?? '',
+        IPPrefixLen: 0,
+        MacAddress: '',
+        Aliases: null,
+        Links: null,
+        DriverOpts: null,
+      },
     ]),
   );
 }

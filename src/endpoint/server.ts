@@ -40,6 +40,7 @@ import {
   labelsOf,
   madeByDocker,
   matchesFilters,
+  networkId,
   NO_NETWORK,
 } from './containers';
 import { unhonouredOption } from './create-options';
@@ -512,7 +513,10 @@ export class DockerEndpoint {
     if (method === 'GET' && seg[0] === 'networks' && seg.length === 2) {
       // "bridge" is what --network bridge (and no --network) means here: the VCH's bridge network.
       const wanted = seg[1] === 'bridge' && this.vch.bridgeNetwork ? this.vch.bridgeNetwork : seg[1];
-      const found = (await this.networks()).find((n) => n.Name === wanted || n.Id === wanted);
+      // By name, by id, or by a prefix of the id, as dockerd.
+      const networks = await this.networks();
+      const found =
+        networks.find((n) => n.Name === wanted) ?? networks.find((n) => n.Id === wanted) ?? networks.find((n) => wanted.length >= 3 && n.Id.startsWith(wanted));
       if (!found) throw notFound(`network ${seg[1]} not found`);
       return sendJson(res, 200, withoutBuiltin(found));
     }
@@ -1884,7 +1888,7 @@ function toApiError(err: unknown): ApiError {
 function networkRow(name: string, driver: string, containers: readonly Attrs[], options: Record<string, string>): Record<string, unknown> & NetworkRow {
   return {
     Name: name,
-    Id: name,
+    Id: networkId(name),
     Created: ZERO,
     Scope: 'local',
     Driver: driver,

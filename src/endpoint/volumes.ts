@@ -45,8 +45,14 @@ export function parseSizeOption(key: string, text: string): number {
       `-o ${key}=${text}: not a size. Allowed: a whole number of MB, GB or TB, e.g. -o ${key}=512MB or -o ${key}=2GB (a bare number is MB; the default is ${volume.schema.size_mb.default} MB)`,
     );
   }
-  return Number(m[1]) * factor;
+  const mb = Number(m[1]) * factor;
+  // Past what a double holds exactly, the number would show rounded (9223372036854776000 MB).
+  if (!Number.isSafeInteger(mb)) throw badRequest(`-o ${key}=${text} is above the maximum of ${MAX_VOLUME_MB} MB (2 TB)`);
+  return mb;
 }
+
+/** The volume resource's largest size_mb. */
+const MAX_VOLUME_MB = 2097152;
 
 /** The docker volume name of a volume_id (`[ds] store/volumes/<name>/<name>.vmdk`). */
 function nameOfId(id: string): string {

@@ -46,7 +46,8 @@ describe('1-19 docker volume create', () => {
     [['-d', 'fakeDriver', '--name=test2'], /--driver fakeDriver: vic-iac volumes are VMDKs in the VCH's store; use the default driver \(local\) or vsphere/],
     [['--name=test5', '--opt', 'Capacity=0'], /-o Capacity=0 \(0 MB\) is below the minimum of 16 MB/],
     [['--name=test6', '--opt', 'Capacity=-1'], /-o Capacity=-1: not a size\. Allowed: a whole number of MB, GB or TB/],
-    [['--name=test7', '--opt', 'Capacity=9999999999999999999'], /-o Capacity=9999999999999999999 \(\d+ MB\) is above the maximum of 2097152 MB/],
+    [['--name=test7', '--opt', 'Capacity=9999999999999999999'], /-o Capacity=9999999999999999999 is above the maximum of 2097152 MB \(2 TB\)/],
+    [['--name=test9', '--opt', 'Capacity=3000000'], /-o Capacity=3000000 \(3000000 MB\) is above the maximum of 2097152 MB/],
     [['--name=test8', '--opt', 'VolumeStore=fakeStore'], /-o VolumeStore=fakeStore: unknown volume option; allowed: size \(or capacity\)/],
     [
       ['--name=test???'],

@@ -65,13 +65,23 @@ describe('docker images, ps, network ls and volume ls filters', () => {
   });
 
   test('GIVEN the VCH bridge network WHEN docker network ls filters and inspect bridge THEN they answer as dockerd does', async () => {
-    expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'name=VM'])).toBe('VM Network');
-    expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'name=fakeName'])).toBe('');
-    expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'driver=bridge'])).toBe('');
-    expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'type=custom'])).toBe('VM Network');
-    expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'type=builtin'])).toBe('none');
+    const names = async (filter: string) => bed().dockerOk(['network', 'ls', '--format', '{{.Name}}', '--filter', filter]);
+    expect(await names('name=VM')).toBe('VM Network');
+    expect(await names('name=fakeName')).toBe('');
+    expect(await names('driver=bridge')).toBe('');
+    expect(await names('type=custom')).toBe('VM Network');
+    expect(await names('type=builtin')).toBe('none');
     // A predefined network is never dangling, as with dockerd.
-    expect(await bed().dockerOk(['network', 'ls', '-q', '--filter', 'dangling=true'])).not.toContain('none');
+    expect(await names('dangling=true')).not.toContain('none');
+    // Ids are hex, as dockerd's: -q prints one word per network (the port group's name has a space),
+    // and inspect, the id filter and a container's NetworkID take it, or a prefix of it.
+    const id = await bed().dockerOk(['network', 'ls', '-q', '--filter', 'name=VM']);
+    expect(id).toMatch(/^[0-9a-f]{12}$/);
+    expect(await bed().dockerOk(['network', 'inspect', '--format', '{{.Name}}', id])).toBe('VM Network');
+    const full = await bed().dockerOk(['network', 'inspect', '--format', '{{.Id}}', 'VM Network']);
+    expect(full).toMatch(new RegExp(`^${id}[0-9a-f]{52}$`));
+    expect(await names(`id=${id}`)).toBe('VM Network');
+    expect(await bed().dockerOk(['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.NetworkID}}{{end}}', 'flt-a'])).toBe(full);
     // No --network means the bridge network, which is the VCH's port group.
     expect(await bed().dockerOk(['network', 'inspect', '--format', '{{.Name}}', 'bridge'])).toBe('VM Network');
     const unknown = await bed().docker(['network', 'ls', '--filter', 'color=blue']);

@@ -218,10 +218,10 @@ export class DockerEndpoint {
   /** Containers started with --rm, removed once they exit (by whichever endpoint sees that first). */
   private readonly autoRemove = new Set<string>();
   /**
-   * When this endpoint last started (or restarted) each container: what docker shows as its start
-   * while its guest boots, before the process reports (the guest's report is still the last run's).
+   * The start each container this endpoint started (or restarted) had reported before: while the
+   * guest boots, its report is still that one, the last run's, which docker does not show.
    */
-  private readonly startedHere = new Map<string, string>();
+  private readonly startedBefore = new Map<string, string>();
   /**
    * Attaches with stdin to containers not started yet (`docker run -it`, `docker start -ai`), held
    * open until their client leaves: the start that follows is refused while one is (stdinRefused).
@@ -874,7 +874,7 @@ export class DockerEndpoint {
       throw err;
     });
     this.lastState.set(containerId(vm), 'running');
-    this.startedHere.set(containerId(vm), new Date().toISOString());
+    this.startedBefore.set(containerId(vm), String(vm.started_at ?? ''));
     if (labelsOf(vm)[LABEL.autoRemove] === 'true') {
       this.autoRemove.add(containerId(vm));
       this.ensurePolling();
@@ -960,7 +960,7 @@ export class DockerEndpoint {
     }
     const now = await this.changeContainer(engine, vm, { power_state: 'running' });
     this.lastState.set(containerId(vm), 'running');
-    this.startedHere.set(containerId(vm), new Date().toISOString());
+    this.startedBefore.set(containerId(vm), String(vm.started_at ?? ''));
     await this.emitContainer('start', now);
     await this.emitContainer('restart', now);
     res.writeHead(204);
@@ -994,7 +994,7 @@ export class DockerEndpoint {
     await engine.apply(plan);
     const id = containerId(vm);
     this.autoRemove.delete(id);
-    this.startedHere.delete(id);
+    this.startedBefore.delete(id);
     this.known.delete(id);
     this.justCreated.delete(id);
     if (this.lastState.get(id) === 'running') await this.emitContainer('die', vm, { exitCode: '137' });
@@ -1278,15 +1278,15 @@ export class DockerEndpoint {
 
   /**
    * A container as docker shows it: one started again whose guest still boots has not reported this
-   * run (its report is the last run's, ended or not yet seen to end), so its start is the one this
-   * endpoint asked for, or none known (docker ps then says "Up Less than a second").
+   * run, and its report is the last run's (ended, or not seen to end: a VM powered off under its
+   * process), so it shows no start yet, as at its first start (docker ps: "Up Less than a second"),
+   * never the last run's. Told by the report alone, not by clocks, which a guest's may not share.
    */
   private asStarted(vm: Attrs): Attrs {
     if (dockerState(vm) !== 'running') return vm;
-    const asked = Date.parse(this.startedHere.get(containerId(vm)) ?? '');
-    const reported = Date.parse(String(vm.started_at ?? ''));
-    if (!Number.isNaN(asked) && (Number.isNaN(reported) || reported < asked)) return { ...vm, started_at: new Date(asked).toISOString() };
-    return vm.status === 'exited' ? { ...vm, started_at: null } : vm;
+    const before = this.startedBefore.get(containerId(vm));
+    const stale = vm.status === 'exited' || (before !== undefined && before !== '' && vm.started_at === before);
+    return stale ? { ...vm, started_at: null } : vm;
   }
 
   private holdStdinAttach(id: string, socket: Duplex): void {

@@ -16,10 +16,11 @@ describe('1-40 docker restart', () => {
       const firstRun = await bed().dockerOk(['inspect', '--format', '{{.State.StartedAt}}', 'rs-1']);
       const r = await bed().docker(['restart', '-t', '1', 'rs-1'], { timeoutMs: BOOT_MS });
       expect([r.code, r.stdout, r.stderr]).toEqual([0, 'rs-1\n', '']);
-      // While the guest boots its report is the last run's: docker shows this run's start.
+      // While the guest boots its report is the last run's: docker shows no start yet, as at a
+      // first start, then this run's; never the last run's.
       const [status, startedAt] = (await bed().dockerOk(['inspect', '--format', '{{.State.Status}} {{.State.StartedAt}}', 'rs-1'])).split(' ');
       expect(status).toBe('running');
-      expect(Date.parse(startedAt)).toBeGreaterThan(Date.parse(firstRun));
+      expect(startedAt === '0001-01-01T00:00:00Z' || Date.parse(startedAt) > Date.parse(firstRun)).toBe(true);
       expect(await bed().dockerOk(['ps', '--filter', 'name=rs-1', '--format', '{{.Status}}'])).toMatch(/^Up (Less than a second|[1-9] seconds?)$/);
       await waitForLog('booted\nbooted\n');
       expect((await bed().docker(['ps', '--format', '{{.Names}} {{.State}}'])).stdout).toBe('rs-1 running\n');

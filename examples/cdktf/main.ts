@@ -45,6 +45,10 @@ export class ContainerAppStack extends TerraformStack {
       name: 'web-cdktf',
       memoryMb: 128,
       env: { GREETING: 'hello from cdktf' },
+      // A process that keeps running: must_run (true by default) starts a container VM whose
+      // process ended again at the next apply, so a command that exits (busybox's default sh)
+      // never settles; a run-once job says mustRun: false.
+      command: ['sh', '-c', 'echo "$GREETING"; while true; do sleep 3600; done'],
     });
 
     new TerraformOutput(this, 'vch_pool', { value: host.resourcePoolId });

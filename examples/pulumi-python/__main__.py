@@ -34,7 +34,8 @@ web = vic.ContainerVm(
     name="web-1",
     vch_id=host.id,
     image_id=hello.id,
-    command=config.get_object("command"),
+    # A process that keeps running (must_run starts one that ended again at the next up).
+    command=config.get_object("command") or ["sh", "-c", "while true; do date; sleep 60; done"],
     memory_mb=256,
 )
 

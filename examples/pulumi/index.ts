@@ -34,7 +34,8 @@ const app = new vic.ContainerApp('web', {
     },
   },
   containers: {
-    'web-1': { image: 'hello', command: config.getObject<string[]>('command'), memoryMb: 256 },
+    // A process that keeps running (must_run starts one that ended again at the next up).
+    'web-1': { image: 'hello', command: config.getObject<string[]>('command') ?? ['sh', '-c', 'while true; do date; sleep 60; done'], memoryMb: 256 },
   },
 });
 

@@ -1310,6 +1310,12 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       }
     } else if (prior?.power_state === 'running' && (prior.cpus !== config.cpus || prior.memory_mb !== config.memory_mb)) {
       notes.push(`changing cpus or memory_mb powers container VM "${prior.name}" off and on again`);
+    } else if (prior?.power_state === 'stopped' && prior.status === 'exited' && config.power_state === 'running' && config.must_run !== false) {
+      // Why a plan wants to start it again, every time its process ends: say so, and what a run-once job sets.
+      notes.push(
+        `the process of container VM "${prior.name}" exited (${String(prior.exit_code ?? '?')}) and its VM powered off: must_run (true by default) starts it again at this apply. ` +
+          'A process that keeps running settles; a run-once job sets must_run = false',
+      );
     }
     return { problems, notes, equivalent };
   },

@@ -98,6 +98,10 @@ describe('container_vm must_run', () => {
     const plan = await engine.plan('container_vm', read, config);
     expect(plan.action).toBe('update');
     expect(plan.reasons).toEqual(['power_state: "stopped" → "running"']);
+    // Why, since it comes back at every plan while the process keeps ending (Terraform shows it as a warning).
+    expect(plan.notes).toEqual([
+      'the process of container VM "always-1" exited (1) and its VM powered off: must_run (true by default) starts it again at this apply. A process that keeps running settles; a run-once job sets must_run = false',
+    ]);
     expect(await applied(engine, plan)).toMatchObject({ power_state: 'running' });
     expect(await powerStateOf(created)).toBe('poweredOn');
   });

@@ -155,7 +155,8 @@ export function renderPlan(plan: StackPlan, s: Styles, verb: 'plan' | 'destroy' 
     const action = c.change.action;
     out.push(`  ${s.bold(`# ${c.address}`)} ${HEADLINE[action]}`);
     out.push(`  ${symbol(action)} ${c.address}`);
-    if (action !== 'create') for (const reason of c.change.reasons) out.push(`      ${s.red(`# ${reason}`)}`);
+    // A destroy deletes what the spec still declares: "removed from the configuration" is not why.
+    if (action !== 'create' && !(verb === 'destroy' && action === 'delete')) for (const reason of c.change.reasons) out.push(`      ${s.red(`# ${reason}`)}`);
     const lines = attributeLines(c);
     const width = Math.max(0, ...lines.map((l) => formatPath(l.path).length));
     for (const l of lines) {

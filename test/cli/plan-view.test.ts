@@ -87,6 +87,13 @@ describe('plan view', () => {
     expect(text).toContain('\u001b[31m-\u001b[39m image.old');
   });
 
+  it('GIVEN a destroy of what the spec declares WHEN rendered as a destroy THEN no resource says it was removed from the configuration', () => {
+    const gone = change('volume.data', { type: 'volume', action: 'delete', prior: { id: 'v-1', name: 'data' }, reasons: ['removed from the configuration'] });
+    const plan: StackPlan = { refreshed: { version: 1, resources: {} }, problems: [], changes: [gone] };
+    expect(renderPlan(plan, stylesFor(false), 'destroy')).not.toContain('removed from the configuration');
+    expect(renderPlan(plan, stylesFor(false), 'plan')).toContain('# removed from the configuration');
+  });
+
   it('GIVEN nothing to do WHEN rendered THEN one line says so and the summary counts zero', () => {
     const empty: StackPlan = { ...PLAN, changes: [PLAN.changes[4]] };
     expect(renderPlan(empty, stylesFor(false))).toBe('No changes. vSphere matches the spec.\n');

@@ -175,13 +175,15 @@ function heldMessage(vm: VmRow, vchId: string, name: string): string {
   return (
     `container VM "${name}" in VCH ${vchId} already exists as ${vm.moid}, and the create that made it finished: another resource holds it ` +
     '(two resources with this name in one VCH, a resource renamed while the old one is still in the state, or a replacement of that VM created before the old one is destroyed). ' +
+    // The most common case first: a state that lost it (state rm, a lost state file).
+    `If no resource holds it any more (its state was lost, or removed with terraform state rm or vic state rm), import it instead of creating it, by its id ${vm.uuid} ` +
+    `(terraform import <address> ${vm.uuid}; vic import -f <spec> <address> ${vm.uuid}; pulumi import with that id). ` +
     "A replacement created first (Terraform's lifecycle create_before_destroy, on this resource or on one that depends on it; `pulumi up --replace`) cannot work for a container VM: " +
     'its BIOS UUID comes from its VCH and name, so the old and the new VM cannot exist at once. Remove create_before_destroy (Terraform), or give the resource the deleteBeforeReplace option (Pulumi), so that the old VM is destroyed first. ' +
     // Terraform's apply order for a deposed object is create first, whatever the configuration says now.
     "Terraform keeps the old VM of such a failed replacement in the state as a deposed object, and always creates a deposed object's successor before it destroys the deposed object: " +
     `bring it back with "terraform state rm <address>" (the VM stays) and "terraform import <address> ${vm.uuid}", then apply again (with -replace=<address> if you asked for the replacement with -replace); the old VM is then destroyed first. ` +
-    'Otherwise give this resource another name; if you renamed it, remove the old one first or move its state (terraform state mv / a moved block). ' +
-    'If no resource holds the VM, import it instead of creating it.'
+    'Otherwise give this resource another name; if you renamed it, remove the old one first or move its state (terraform state mv / a moved block).'
   );
 }
 

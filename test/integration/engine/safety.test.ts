@@ -294,6 +294,10 @@ describe('safety: moved tags, duplicate names, plan-time image errors', () => {
       await command(async (engine) => {
         plan = await engine.plan('container_vm', null, { ...config, power_state: 'running' });
         expect(plan.problems.map((p) => [p.path.join('.'), p.summary])).toEqual([['name', 'Container VM held by another resource']]);
+        // The most common cause first, with what to run: a state that lost it imports it by its id.
+        expect(plan.problems[0].detail).toContain(
+          `If no resource holds it any more (its state was lost, or removed with terraform state rm or vic state rm), import it instead of creating it, by its id ${String(held.id)} `,
+        );
         // Whatever the plan knew, the create itself refuses.
         await expect(engine.apply({ ...plan, problems: [] })).rejects.toThrow(
           /already exists as vm-\d+, and the create that made it finished: another resource holds it/,

@@ -10,9 +10,14 @@ describe('1-08 docker logs', () => {
   test(
     'GIVEN a container that wrote lines and exited THEN logs shows them all, --tail counts, --timestamps prefixes, --since filters',
     async () => {
-      const run = await bed().docker(['run', '--name', 'logs-1', bed().image, 'sh', '-c', 'for i in 1 2 3 4 5; do echo line $i; done; echo problem >&2'], {
-        timeoutMs: BOOT_MS,
-      });
+      // A second between the streams: the tether reads stdout and stderr side by side, so lines
+      // written to both at once may reach the console in either order (CI once had "problem" first).
+      const run = await bed().docker(
+        ['run', '--name', 'logs-1', bed().image, 'sh', '-c', 'for i in 1 2 3 4 5; do echo line $i; done; sleep 1; echo problem >&2'],
+        {
+          timeoutMs: BOOT_MS,
+        },
+      );
       expect(run.code).toBe(0);
       const all = await bed().docker(['logs', 'logs-1']);
       expect([all.code, all.stdout, all.stderr]).toEqual([0, 'line 1\nline 2\nline 3\nline 4\nline 5\n', 'problem\n']);

@@ -10,7 +10,18 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { HandedOn, InUseError, VchGoneError, type Engine, type ProgressEvent } from '../engine';
-import { OutputLineReader, canonicalReference, containerVm, formatPath, parseImageReference, type Attrs, type OutputLine, type Problem } from '../resources';
+import {
+  OutputLineReader,
+  canonicalReference,
+  containerVm,
+  formatPath,
+  parseImageReference,
+  processOf,
+  type Attrs,
+  type ImageProcessConfig,
+  type OutputLine,
+  type Problem,
+} from '../resources';
 import {
   API_VERSION,
   ApiError,
@@ -44,6 +55,7 @@ import {
   NO_NETWORK,
 } from './containers';
 import { unhonouredOption } from './create-options';
+import { OneAtATime } from './one-at-a-time';
 import { EventLog, type DockerEvent } from './events';
 import { IMAGE_FILTERS, filterImages, filterNetworks, labelMatches, refuseUnknownFilters, type NetworkRow } from './listing-filters';
 import { checkRegistryLogin } from './registry-login';
@@ -171,29 +183,23 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
 
 /**
  * A create's settings with what the image gives where the create gives nothing, as dockerd fills
- * in a container's Config: its cmd (not with an --entrypoint of the create's own, which drops it),
- * entrypoint, working directory, user, env (the create's win) and labels (the create's win). The
- * process runs the same either way; docker ps and inspect then show what it runs, as dockerd's do.
+ * in a container's Config, by the rules the guest config follows (processOf): its entrypoint, cmd
+ * (not with an --entrypoint of the create's own), working directory, user and env; and its labels
+ * under the create's. The process runs the same either way; docker ps and inspect then show what it
+ * runs, as dockerd's do.
  */
 function withImageDefaults(config: Attrs, image: Attrs): Attrs {
-  const list = (v: unknown) => (Array.isArray(v) && v.length > 0 ? v.map(String) : undefined);
-  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  const out: Attrs = { ...config };
-  if (out.entrypoint === undefined) {
-    const entrypoint = list(image.entrypoint);
-    if (entrypoint) out.entrypoint = entrypoint;
-    const cmd = list(image.cmd);
-    if (out.command === undefined && cmd) out.command = cmd;
-  }
-  const workingDir = text(image.working_dir);
-  if (out.working_dir === undefined && workingDir) out.working_dir = workingDir;
-  const user = text(image.user);
-  if (out.user === undefined && user) out.user = user;
-  const env = list(image.env);
-  if (env) out.env = { ...envMap(env), ...((out.env as Record<string, string> | undefined) ?? {}) };
+  const p = processOf(config, image as ImageProcessConfig);
   const labels = image.labels && typeof image.labels === 'object' ? (image.labels as Record<string, string>) : {};
-  out.labels = { ...labels, ...((out.labels as Record<string, string> | undefined) ?? {}) };
-  return out;
+  return {
+    ...config,
+    ...(p.entrypoint.length > 0 ? { entrypoint: p.entrypoint } : {}),
+    ...(p.cmd.length > 0 ? { command: p.cmd } : {}),
+    ...(p.env.size > 0 ? { env: Object.fromEntries(p.env) } : {}),
+    ...(p.working_dir ? { working_dir: p.working_dir } : {}),
+    ...(p.user ? { user: p.user } : {}),
+    labels: { ...labels, ...((config.labels as Record<string, string> | undefined) ?? {}) },
+  };
 }
 
 /** An image's SIZE as docker shows it: what its files take (not the disk made for them, which has room to spare). */
@@ -274,8 +280,8 @@ export class DockerEndpoint {
     (engine) => this.containers(engine),
   );
 
-  /** Creates under way, by container name (see oneCreatePerName). */
-  private readonly creating = new Map<string, Promise<void>>();
+  /** Creates by container name, one after another (see oneCreatePerName). */
+  private readonly creating = new OneAtATime();
   /** The VMs creates just made, for the starts that follow (CommandOptions.handedOn). */
   private readonly handedOn: HandedOn;
 
@@ -832,20 +838,8 @@ export class DockerEndpoint {
    * found that VM and adopted it as a killed create's: both were answered 201, with the same id.
    * After the first, it finds the name in use (docker's 409). A create without a name gets a new one.
    */
-  private async oneCreatePerName(name: string | null, create: () => Promise<void>): Promise<void> {
-    if (!name) return create();
-    for (let ahead = this.creating.get(name); ahead; ahead = this.creating.get(name)) await ahead;
-    const mine = create();
-    const held = mine.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.creating.set(name, held);
-    try {
-      await mine;
-    } finally {
-      if (this.creating.get(name) === held) this.creating.delete(name);
-    }
+  private oneCreatePerName(name: string | null, create: () => Promise<void>): Promise<void> {
+    return name ? this.creating.run(name, create) : create();
   }
 
   /** Docker's conflict for a name whose container VM another creator made, when a fresh lookup finds it. */

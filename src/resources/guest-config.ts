@@ -64,12 +64,24 @@ function strings(v: unknown): string[] | undefined {
   return Array.isArray(v) ? v.map(String) : undefined;
 }
 
+/** What the process runs, the container's settings over the image's (processOf). */
+export interface ProcessSettings {
+  readonly entrypoint: string[];
+  readonly cmd: string[];
+  /** By name, in order: the image's, then the container's. */
+  readonly env: ReadonlyMap<string, string>;
+  /** Undefined where neither sets one (an image's may be empty). */
+  readonly working_dir?: string;
+  readonly user?: string;
+}
+
 /**
  * Docker's rules: a container entrypoint discards the image CMD unless a command is given too; the
  * container env (env and secret_env) overrides the image env by name; working dir and user fall back
- * to the image's.
+ * to the image's. The guest config is built on it, and the Docker endpoint shows it (dockerd's
+ * Config of a container).
  */
-export function guestConfig(attrs: Attrs, image: ImageConfig, nics?: number): GuestConfig {
+export function processOf(attrs: Attrs, image: ImageConfig): ProcessSettings {
   const entrypoint = strings(attrs.entrypoint) ?? [...(image.entrypoint ?? [])];
   const cmd = strings(attrs.command) ?? (attrs.entrypoint ? [] : [...(image.cmd ?? [])]);
   const env = new Map<string, string>();
@@ -82,6 +94,13 @@ export function guestConfig(attrs: Attrs, image: ImageConfig, nics?: number): Gu
     const mine = (given ?? {}) as Record<string, string>;
     for (const k of Object.keys(mine).sort()) env.set(k, String(mine[k]));
   }
+  const workingDir = (attrs.working_dir as string | null) ?? image.working_dir ?? undefined;
+  const user = (attrs.user as string | null) ?? image.user ?? undefined;
+  return { entrypoint, cmd, env, ...(workingDir !== undefined ? { working_dir: workingDir } : {}), ...(user !== undefined ? { user } : {}) };
+}
+
+export function guestConfig(attrs: Attrs, image: ImageConfig, nics?: number): GuestConfig {
+  const { entrypoint, cmd, env, working_dir: workingDir, user } = processOf(attrs, image);
   const name = String(attrs.name);
   return {
     version: 1,
@@ -95,8 +114,8 @@ export function guestConfig(attrs: Attrs, image: ImageConfig, nics?: number): Gu
     entrypoint,
     cmd,
     env: [...env].map(([k, v]) => `${k}=${v}`),
-    working_dir: (attrs.working_dir as string | null) ?? image.working_dir ?? '/',
-    user: (attrs.user as string | null) ?? image.user ?? '0:0',
+    working_dir: workingDir ?? '/',
+    user: user ?? '0:0',
     rootfs: { ...(image.rootfs_uuid ? { uuid: image.rootfs_uuid } : {}), label: ROOTFS_LABEL },
     ...restartOf(attrs),
     ...mountsOf(attrs),

@@ -10,6 +10,7 @@ import type { Engine } from '../engine';
 import { formatPath, volume, type Attrs, type Problem } from '../resources';
 import { ApiError, badRequest, conflict, notFound, notSupported, parseFilters, readJsonBody, sendJson } from './protocol';
 import { LABEL, containerId, labelsOf } from './containers';
+import { OneAtATime } from './one-at-a-time';
 
 /** Docker's words for the volume attributes, so a refused input names what the user typed. */
 const FLAG_OF: Record<string, string> = { name: 'the volume name', size_mb: '-o size', labels: '--label' };
@@ -171,8 +172,8 @@ function mountBind(m: MountSpec): VolumeBind {
 }
 
 export class DockerVolumes {
-  /** The creates of each name under way in this endpoint: one after another (oneCreateAtATime). */
-  private readonly creating = new Map<string, Promise<unknown>>();
+  /** The creates of each name in this endpoint, one after another (oneCreateAtATime). */
+  private readonly creating = new OneAtATime();
 
   constructor(
     private readonly vchId: () => string,
@@ -188,15 +189,7 @@ export class DockerVolumes {
    * processes are refused by the volume's own create (its directory lease).
    */
   private oneCreateAtATime<T>(engine: Engine, name: string, step: (there: Attrs | undefined) => Promise<T>): Promise<T> {
-    const result = (this.creating.get(name) ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(async () => step((await this.list(engine.forCommand())).find((v) => v.name === name)));
-    const settled = result.catch(() => undefined);
-    this.creating.set(name, settled);
-    void settled.then(() => {
-      if (this.creating.get(name) === settled) this.creating.delete(name);
-    });
-    return result;
+    return this.creating.run(name, async () => step((await this.list(engine.forCommand())).find((v) => v.name === name)));
   }
 
   list(engine: Engine): Promise<Attrs[]> {

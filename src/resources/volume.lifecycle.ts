@@ -268,10 +268,10 @@ async function makeVolumeDisk(
   store: DatastoreImageStore,
   loc: VolumeLocation,
   wanted: VolumeMarker,
+  dc: ReturnType<typeof datacenterOfMarker>,
   left: { readonly existing?: VolumeMarker; readonly creating?: VolumeMarker },
 ): Promise<void> {
   const { client } = ctx;
-  const dc = datacenterOfMarker(await vchMarkerOf(ctx, wanted.vch));
   await writeVolumeMarker(client, dc.name, loc, wanted, VOLUME_CREATING_MARKER_FILE);
   if (left.existing) await deleteDatastoreFile(client, datastorePath(loc.datastore, `${loc.dir}/${VOLUME_MARKER_FILE}`), dc.ref).catch(ignoreNotFound);
   ctx.progress('format ext4');
@@ -421,7 +421,7 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
     });
     await claimVolumeDirectory(store, loc, listed !== undefined);
     try {
-      await makeVolumeDisk(ctx, store, loc, wanted, { existing, creating });
+      await makeVolumeDisk(ctx, store, loc, wanted, dc, { existing, creating });
     } catch (err) {
       // Nothing of this create is worth keeping, and a directory left behind would hold the next
       // create off for the lease: it goes, unless the failure was losing the directory to another create.

@@ -182,9 +182,9 @@ export interface ContainerVmArgs {
   readonly workingDir?: pulumi.Input<string>;
   /** User (name, uid or uid:gid); defaults to the image USER. Changing it replaces the ContainerVm. */
   readonly user?: pulumi.Input<string>;
-  /** Give the process a terminal, as docker's `-t` does: a pseudo-terminal (80 columns, 24 rows) is its stdin, stdout, stderr and controlling terminal, and what it writes there is its stdout (lines end in CR LF, as on any terminal). Nobody types into it: pair it with `stdin_open` for a shell that waits rather than exits. Changing it replaces the ContainerVm. Default: false. */
+  /** Give the process a terminal, as docker's `-t` does: a pseudo-terminal (80 columns, 24 rows) is its stdin, stdout, stderr and controlling terminal, and what it writes there is its stdout (lines end in CR LF, as on any terminal). With `stdin_open`, what a client attaches as its input (`docker attach`, `docker run -it`) is typed into it. Changing it replaces the ContainerVm. Default: false. */
   readonly tty?: pulumi.Input<boolean>;
-  /** Keep the process's stdin open, as docker's `-i` does, instead of at end of file: a shell then waits for input rather than exit at once (`docker run -itd`). Input cannot reach a container VM: nothing is ever written to it, and attaching stdin is refused. Changing it replaces the ContainerVm. Default: false. */
+  /** Keep the process's stdin open, as docker's `-i` does, instead of at end of file: a shell then waits for input rather than exit at once (`docker run -itd`). A client attached with stdin (the Docker endpoint's `docker attach`, `docker run -i`) writes to it, through the VM's extraConfig; its guest takes that input under the embedded simulator, not yet on vSphere. Changing it replaces the ContainerVm. Default: false. */
   readonly stdinOpen?: pulumi.Input<boolean>;
   /** Hostname inside the container; defaults to the name. Changing it replaces the ContainerVm. */
   readonly hostname?: pulumi.Input<string>;
@@ -234,9 +234,9 @@ export interface ContainerVmOutputs {
   readonly workingDir: pulumi.Output<string | undefined>;
   /** User (name, uid or uid:gid); defaults to the image USER. */
   readonly user: pulumi.Output<string | undefined>;
-  /** Give the process a terminal, as docker's `-t` does: a pseudo-terminal (80 columns, 24 rows) is its stdin, stdout, stderr and controlling terminal, and what it writes there is its stdout (lines end in CR LF, as on any terminal). Nobody types into it: pair it with `stdin_open` for a shell that waits rather than exits. */
+  /** Give the process a terminal, as docker's `-t` does: a pseudo-terminal (80 columns, 24 rows) is its stdin, stdout, stderr and controlling terminal, and what it writes there is its stdout (lines end in CR LF, as on any terminal). With `stdin_open`, what a client attaches as its input (`docker attach`, `docker run -it`) is typed into it. */
   readonly tty: pulumi.Output<boolean>;
-  /** Keep the process's stdin open, as docker's `-i` does, instead of at end of file: a shell then waits for input rather than exit at once (`docker run -itd`). Input cannot reach a container VM: nothing is ever written to it, and attaching stdin is refused. */
+  /** Keep the process's stdin open, as docker's `-i` does, instead of at end of file: a shell then waits for input rather than exit at once (`docker run -itd`). A client attached with stdin (the Docker endpoint's `docker attach`, `docker run -i`) writes to it, through the VM's extraConfig; its guest takes that input under the embedded simulator, not yet on vSphere. */
   readonly stdinOpen: pulumi.Output<boolean>;
   /** Hostname inside the container; defaults to the name. */
   readonly hostname: pulumi.Output<string | undefined>;

@@ -65,13 +65,13 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly user?: string;
   /**
-  * Give the process a terminal, as docker's `-t` does: a pseudo-terminal (80 columns, 24 rows) is its stdin, stdout, stderr and controlling terminal, and what it writes there is its stdout (lines end in CR LF, as on any terminal). Nobody types into it: pair it with `stdin_open` for a shell that waits rather than exits. Defaults to `false`.
+  * Give the process a terminal, as docker's `-t` does: a pseudo-terminal (80 columns, 24 rows) is its stdin, stdout, stderr and controlling terminal, and what it writes there is its stdout (lines end in CR LF, as on any terminal). With `stdin_open`, what a client attaches as its input (`docker attach`, `docker run -it`) is typed into it. Defaults to `false`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#tty ContainerVm#tty}
   */
   readonly tty?: boolean | cdktf.IResolvable;
   /**
-  * Keep the process's stdin open, as docker's `-i` does, instead of at end of file: a shell then waits for input rather than exit at once (`docker run -itd`). Input cannot reach a container VM: nothing is ever written to it, and attaching stdin is refused. Defaults to `false`.
+  * Keep the process's stdin open, as docker's `-i` does, instead of at end of file: a shell then waits for input rather than exit at once (`docker run -itd`). A client attached with stdin (the Docker endpoint's `docker attach`, `docker run -i`) writes to it, through the VM's extraConfig; its guest takes that input under the embedded simulator, not yet on vSphere. Defaults to `false`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#stdin_open ContainerVm#stdin_open}
   */

@@ -386,12 +386,13 @@ func startAndSupervise(cfg Config, addresses []string) (int, error) {
 	defer devNull.Close()
 	signals := make(chan os.Signal, 32)
 	signal.Notify(signals, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
-	if !reporter.viaBackdoor {
-		go listenForSignals(signals)
-	}
+	// Opened before the process starts, and so before it is reported running: the runner sends
+	// input once it is (docs/guest-config.md, "Input from the hypervisor").
+	input := newInputRouter()
+	inputReaches := !reporter.viaBackdoor && listenToHypervisor(signals, input)
 	status := ContainerStatus{IPAddresses: addresses}
 	for {
-		code, err := runOnce(cfg, id, env, argv, program, devNull, signals, &status)
+		code, err := runOnce(cfg, id, env, argv, program, devNull, signals, input, inputReaches, &status)
 		if err != nil || !cfg.Restart.ShouldRestart(code, status.Restarts) {
 			return code, err
 		}
@@ -426,7 +427,7 @@ const (
 )
 
 // runOnce runs the process once: its output framed on the console, its start and end reported.
-func runOnce(cfg Config, id Identity, env, argv []string, program string, devNull *os.File, signals chan os.Signal, status *ContainerStatus) (int, error) {
+func runOnce(cfg Config, id Identity, env, argv []string, program string, devNull *os.File, signals chan os.Signal, input *inputRouter, inputReaches bool, status *ContainerStatus) (int, error) {
 	// The process writes into pipes (or a terminal), not onto the console: the tether frames each
 	// stream, so readers can tell stdout from stderr and from the kernel's and the tether's lines.
 	stdio, err := openStdio(cfg, devNull)
@@ -468,13 +469,17 @@ func runOnce(cfg Config, id Identity, env, argv []string, program string, devNul
 		reportNotStarted(*status, code, message)
 		return code, nil
 	}
+	input.attach(stdio.input, stdio.terminal)
 	status.State, status.StartedAt = "running", time.Now()
+	// Clients send input only where it reaches the process: said with the running status.
+	status.Input = stdio.input != nil && inputReaches
 	reporter.report(*status)
 	code := superviseContainerProcess(pid, signals)
 	stopStragglers()
+	input.detach()
 	stdio.ended()
 	waitForCopiers(copied, len(stdio.outputs))
-	status.State, status.ExitCode, status.FinishedAt = "exited", code, time.Now()
+	status.State, status.ExitCode, status.FinishedAt, status.Input = "exited", code, time.Now(), false
 	reporter.report(*status)
 	return code, nil
 }

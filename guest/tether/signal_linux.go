@@ -7,26 +7,37 @@ import (
 	"unsafe"
 )
 
-// listenForSignals reads the runner's signal lines from the status serial port and hands each
-// signal to the supervisor, which sends it to the container's process as it does the signals the
-// tether itself receives. Only under QEMU: under vSphere the status goes over the backdoor and
-// there is no line from the hypervisor to read here.
-func listenForSignals(signals chan<- os.Signal) {
+// listenToHypervisor opens the status serial port for what the runner sends the other way, and
+// reads it from a goroutine of its own: signal lines go to the supervisor, which sends each to the
+// container's process as it does the signals the tether itself receives; input lines go to the
+// input router. Only under QEMU: under vSphere the status goes over the backdoor and there is no
+// line from the hypervisor to read here. False when the port cannot be read.
+func listenToHypervisor(signals chan<- os.Signal, input *inputRouter) bool {
 	port, err := os.OpenFile(statusSerialPort, os.O_RDONLY|syscall.O_NOCTTY, 0)
 	if err != nil {
-		logf("cannot read signals from %s (%v); docker stop and kill -s end the VM instead", statusSerialPort, err)
-		return
+		logf("cannot read signals and input from %s (%v); docker stop and kill -s end the VM instead, and no input reaches the process", statusSerialPort, err)
+		return false
 	}
 	// Raw input: the line discipline would echo what the runner sends back into the status
 	// channel, and turn control characters into signals of its own.
 	makeRawInput(port)
-	scanner := bufio.NewScanner(port)
-	for scanner.Scan() {
-		if s, ok := ParseSignalLine(scanner.Text()); ok {
-			logf("signal %d from the hypervisor", int(s))
-			signals <- s
+	go func() {
+		scanner := bufio.NewScanner(port)
+		scanner.Buffer(make([]byte, 0, 64*1024), maxInputLine)
+		for scanner.Scan() {
+			line := scanner.Text()
+			if s, ok := ParseSignalLine(line); ok {
+				logf("signal %d from the hypervisor", int(s))
+				signals <- s
+			} else if data, eof, ok := ParseInputLine(line); ok {
+				input.push(inputItem{data: data, eof: eof})
+			}
 		}
-	}
+		if err := scanner.Err(); err != nil {
+			logf("reading %s: %v; no more signals or input reach the process", statusSerialPort, err)
+		}
+	}()
+	return true
 }
 
 func makeRawInput(f *os.File) {

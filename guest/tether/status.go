@@ -22,11 +22,16 @@ type ContainerStatus struct {
 	Restarts   int
 	// IPAddresses are the container's addresses, reported with every status.
 	IPAddresses []string
+	// Input: the hypervisor's input reaches the process's stdin (docs/guest-config.md).
+	Input bool
 }
 
 // Fields renders the status as guestinfo keys (without the "guestinfo.vic." prefix).
 func (s ContainerStatus) Fields() map[string]string {
-	f := map[string]string{"status": s.State, "restart_count": strconv.Itoa(s.Restarts), "ip_addresses": strings.Join(s.IPAddresses, ",")}
+	f := map[string]string{"status": s.State, "restart_count": strconv.Itoa(s.Restarts), "ip_addresses": strings.Join(s.IPAddresses, ","), "input": ""}
+	if s.Input {
+		f["input"] = "serial"
+	}
 	if !s.StartedAt.IsZero() {
 		f["started_at"] = s.StartedAt.UTC().Format(time.RFC3339Nano)
 	}

@@ -30,6 +30,9 @@ type containerStdio struct {
 	// kept stays open while the process runs: the write end of an open stdin. Closing it is the
 	// end of the process's input.
 	kept []*os.File
+	// input is where the process's input goes: the open stdin's write end, or the terminal's
+	// master; nil when its stdin is not open (no -i).
+	input *os.File
 }
 
 // openStdio prepares the process's stdin, stdout and stderr as the config asks: a terminal
@@ -45,6 +48,7 @@ func openStdio(cfg Config, devNull *os.File) (*containerStdio, error) {
 			files:    []uintptr{slave.Fd(), slave.Fd(), slave.Fd()},
 			outputs:  []framedOutput{{master, stdoutFrame}},
 			terminal: true,
+			input:    master,
 			// The master stays open as long as its copier reads it (until the process and its
 			// children are gone): the terminal's input stays open that long.
 			child: []*os.File{slave},
@@ -71,6 +75,7 @@ func openStdio(cfg Config, devNull *os.File) (*containerStdio, error) {
 		s.files[0] = inRead.Fd()
 		s.child = append(s.child, inRead)
 		s.kept = append(s.kept, inWrite)
+		s.input = inWrite
 	}
 	return s, nil
 }

@@ -18,6 +18,8 @@ export const LABEL = {
   image: 'vic-iac.docker.image',
   autoRemove: 'vic-iac.docker.auto-remove',
   created: 'vic-iac.docker.created',
+  // docker run -i: the end of the attach's input is the end of the process's (StdinOnce).
+  stdinOnce: 'vic-iac.docker.stdin-once',
 } as const;
 
 /** A container made with docker (not by a Terraform, Pulumi or vic state). */
@@ -234,7 +236,7 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       AttachStderr: false,
       Tty: vm.tty === true,
       OpenStdin: vm.stdin_open === true,
-      StdinOnce: false,
+      StdinOnce: labels[LABEL.stdinOnce] === 'true',
       Env: envList(vm),
       Cmd: cmd,
       Image: imageOf(vm, references),

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { HandedOn, InUseError, VchGoneError, type Engine, type ProgressEvent } from '../engine';
+import { HandedOn, InUseError, InputUnreachableError, ResourceError, VchGoneError, type Engine, type ProgressEvent } from '../engine';
 import {
   OutputLineReader,
   canonicalReference,
@@ -57,6 +57,7 @@ import {
 import { unhonouredOption } from './create-options';
 import { OneAtATime } from './one-at-a-time';
 import { EventLog, type DockerEvent } from './events';
+import { AttachedInput } from './input';
 import { IMAGE_FILTERS, filterImages, filterNetworks, labelMatches, refuseUnknownFilters, type NetworkRow } from './listing-filters';
 import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
@@ -136,9 +137,6 @@ function inputsOf(vm: Attrs): Attrs {
   }
   return out;
 }
-
-/** The label compose sets on the one-off containers of `docker compose run` ("True"). */
-const COMPOSE_ONEOFF_LABEL = 'com.docker.compose.oneoff';
 
 /** What follows a container's name or id in a path: `/containers/{name}/{action}`. */
 const CONTAINER_ACTIONS = new Set(['json', 'start', 'stop', 'kill', 'restart', 'wait', 'rename', 'logs', 'stats', 'attach', 'resize']);
@@ -228,11 +226,6 @@ export class DockerEndpoint {
    * guest boots, its report is still that one, the last run's, which docker does not show.
    */
   private readonly startedBefore = new Map<string, string>();
-  /**
-   * Attaches with stdin to containers not started yet (`docker run -it`, `docker start -ai`), held
-   * open until their client leaves: the start that follows is refused while one is (stdinRefused).
-   */
-  private readonly stdinAttaches = new Map<string, Set<Duplex>>();
   /** Who waits for the next look, whether its client left (then it needs none), and the container it waits on. */
   private readonly waiters = new Map<(vms: readonly Attrs[]) => void, { readonly gone: () => boolean; readonly id: string }>();
   /**
@@ -701,15 +694,6 @@ export class DockerEndpoint {
     const body = (await readJsonBody<CreateBody>(req)) ?? {};
     const engine = this.command();
     const host = body.HostConfig ?? {};
-    // `docker compose run` asks for stdin, and for a TTY in a terminal, unless told otherwise, and
-    // attaches them at once: refused here, before it makes a one-off container it cannot attach.
-    const composeRun = body.Labels?.[COMPOSE_ONEOFF_LABEL] === 'True';
-    if (composeRun && (body.Tty || body.OpenStdin)) {
-      throw notSupported(
-        body.OpenStdin ? 'stdin (-i)' : 'a TTY (-t)',
-        'attach is output-only; run it as `docker compose run -T --interactive=false ...`; the output comes through attach and docker compose logs',
-      );
-    }
     const unhonoured = unhonouredOption(body as Record<string, unknown>, query.get('name') ?? undefined);
     if (unhonoured) throw unhonoured;
     const binds = parseBinds(host.Binds, body.Volumes, host.Mounts);
@@ -748,24 +732,11 @@ export class DockerEndpoint {
     if (body.WorkingDir) config.working_dir = body.WorkingDir;
     if (body.User) config.user = body.User;
     if (body.Hostname) config.hostname = body.Hostname;
-    // -t and -i: a terminal, and a stdin held open that nobody writes to. Attaching stdin is
-    // refused: input cannot reach a container VM. Without a terminal that is `docker run -i` with
-    // input piped in, refused here before it makes a container; with one (`docker create -it`, VIC's
-    // own tests), the create is made and warned about, and an attach of stdin is refused.
-    if (body.OpenStdin && body.AttachStdin && !body.Tty) {
-      throw notSupported(
-        'stdin (-i) attached',
-        "input cannot reach a container VM's process. For a shell that waits, run it detached with -itd (or -d -i); pass input through the command, env or a volume",
-      );
-    }
+    // -t and -i: a terminal, and a stdin held open, to which an attach with stdin sends its input
+    // (attachInput); docker run -i closes it when its own input ends (StdinOnce).
     if (body.Tty) config.tty = true;
     if (body.OpenStdin) config.stdin_open = true;
-    const warnings =
-      body.OpenStdin && body.AttachStdin
-        ? [
-            "vic-iac cannot attach stdin (input cannot reach a container VM's process): docker start -ai and docker run -it are refused at the start; docker start runs it detached, its stdin held open, and docker logs -f shows its output",
-          ]
-        : [];
+    if (body.OpenStdin && body.StdinOnce) (config.labels as Record<string, string>)[LABEL.stdinOnce] = 'true';
     if (host.Memory) {
       const mb = host.Memory / (1024 * 1024);
       if (!Number.isInteger(mb)) throw badRequest(`-m/--memory ${host.Memory} bytes: a container VM's memory is whole MB, a multiple of 4 (e.g. -m 256m)`);
@@ -829,7 +800,7 @@ export class DockerEndpoint {
     for (const [other, { at }] of this.justCreated) if (Date.now() - at > JUST_CREATED_MS) this.justCreated.delete(other);
     this.justCreated.set(id, { vm: made, at: Date.now() });
     await this.emitContainer('create', made);
-    sendJson(res, 201, { Id: id, Warnings: warnings });
+    sendJson(res, 201, { Id: id, Warnings: [] });
   }
 
   /**
@@ -861,7 +832,6 @@ export class DockerEndpoint {
     const vm = await this.findContainer(ref, engine);
     this.justCreated.delete(containerId(vm));
     if (dockerState(vm) === 'running') throw new ApiError(304, 'container already started');
-    await this.refuseStartWithStdin(engine, vm, ref);
     const now = await this.changeContainer(engine, vm, { power_state: 'running' }).catch(async (err: unknown) => {
       // A container just made is not read before its start: removed since, it is docker's 404.
       await this.findContainer(ref);
@@ -1248,26 +1218,63 @@ export class DockerEndpoint {
   private async attach(ref: string, query: URLSearchParams, socket: Duplex): Promise<void> {
     const flag = (k: string) => query.get(k) === '1' || query.get(k) === 'true';
     const vm = await this.findContainer(ref);
-    if (flag('stdin') && dockerState(vm) !== 'created') throw stdinRefused(vm);
     const tty = vm.tty === true;
     socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
-    if (flag('stdin')) {
-      // `docker run -it` and `docker start -ai` attach before they start, and the CLI shows nothing
-      // of a refused attach but its status code: the attach is taken, and the start that follows
-      // refused, in words the CLI prints.
-      this.holdStdinAttach(containerId(vm), socket);
-      return;
-    }
     let gone = false;
-    // The CLI half-closes its side when it has no stdin to send: only a full close means it left.
+    // The CLI half-closes its side when it has no stdin to send (or its stdin ended): only a full
+    // close means it left.
     socket.on('close', () => (gone = true));
-    socket.resume();
+    const tell = (line: OutputLine) => {
+      if (!gone) socket.write(outputChunk(tty, line, false));
+    };
+    // Without an open stdin (no -i), input is read and dropped, as dockerd does.
+    if (flag('stdin') && vm.stdin_open === true) this.attachInput(vm, socket, () => gone, tell);
+    else socket.resume();
     const want = { stdout: flag('stdout'), stderr: flag('stderr') };
     const write = (lines: readonly OutputLine[]) => {
-      for (const l of lines) if (want[l.stream] && !gone) socket.write(outputChunk(tty, l, false));
+      for (const l of lines) if (want[l.stream]) tell(l);
     };
     await this.streamOutput(vm, { from: 'end', follow: flag('stream'), untilExit: true, gone: () => gone, first: write, next: write });
     if (!gone) socket.end();
+  }
+
+  /**
+   * The attach's input, to the container's process once it reports that it runs (this start's
+   * process: a container started again shows the last run's report until its guest's comes).
+   * Refused input is said on the attach's stderr; input after the process ended goes nowhere.
+   */
+  private attachInput(vm: Attrs, socket: Duplex, gone: () => boolean, tell: (line: OutputLine) => void): void {
+    const id = containerId(vm);
+    let seenRunning = false;
+    // true: it runs and said so; false: it never will (ended, removed, the client left).
+    const readiness = (now: Attrs | undefined): boolean | undefined => {
+      if (!now || gone()) return false;
+      if (dockerState(now) !== 'running') return seenRunning ? false : undefined;
+      seenRunning = true;
+      return now.status === 'running' && this.asStarted(now).started_at != null ? true : undefined;
+    };
+    const ready = new Promise<boolean>((resolve) => {
+      void this.until(
+        id,
+        (vms) => {
+          const answer = readiness(vms.find((v) => containerId(v) === id));
+          if (answer !== undefined) resolve(answer);
+          return answer !== undefined;
+        },
+        gone,
+      );
+    });
+    new AttachedInput({
+      socket,
+      ready,
+      closeOnEnd: labelsOf(vm)[LABEL.stdinOnce] === 'true' && vm.tty !== true,
+      send: (data, eof) => this.command().input('container_vm', vm, data, eof),
+      refused: (err) => {
+        if (err instanceof InputUnreachableError)
+          tell({ stream: 'stderr', time: new Date().toISOString(), data: Buffer.from(`${err.message}\n`), text: err.message });
+        else if (!(err instanceof ResourceError)) this.log(`input for container ${String(vm.name)}: ${(err as Error).message}`);
+      },
+    });
   }
 
   /**
@@ -1281,32 +1288,6 @@ export class DockerEndpoint {
     const before = this.startedBefore.get(containerId(vm));
     const stale = vm.status === 'exited' || (before !== undefined && before !== '' && vm.started_at === before);
     return stale ? { ...vm, started_at: null } : vm;
-  }
-
-  private holdStdinAttach(id: string, socket: Duplex): void {
-    const held = this.stdinAttaches.get(id) ?? new Set<Duplex>();
-    this.stdinAttaches.set(id, held);
-    held.add(socket);
-    socket.resume();
-    socket.on('close', () => {
-      held.delete(socket);
-      if (held.size === 0 && this.stdinAttaches.get(id) === held) this.stdinAttaches.delete(id);
-    });
-  }
-
-  /**
-   * A start while a client has attached stdin: refused, as that client cannot send input. A
-   * container made with --rm goes (it never ran, and would never be removed otherwise); another
-   * stays created, to start detached or remove.
-   */
-  private async refuseStartWithStdin(engine: Engine, vm: Attrs, ref: string): Promise<void> {
-    const held = this.stdinAttaches.get(containerId(vm));
-    if (!held) return;
-    this.stdinAttaches.delete(containerId(vm));
-    for (const socket of held) socket.end();
-    const removed = labelsOf(vm)[LABEL.autoRemove] === 'true';
-    if (removed) await this.remove(engine, vm, false, ref);
-    throw stdinRefused(vm, removed);
   }
 
   /**
@@ -1777,6 +1758,7 @@ interface CreateBody {
   Tty?: boolean;
   OpenStdin?: boolean;
   AttachStdin?: boolean;
+  StdinOnce?: boolean;
   Volumes?: Record<string, unknown> | null;
   HostConfig?: {
     AutoRemove?: boolean;
@@ -1914,22 +1896,4 @@ function withoutBuiltin<T extends NetworkRow>(row: T): Omit<T, 'builtin'> {
 function outputChunk(tty: boolean, line: OutputLine, timestamps: boolean): Buffer {
   const data = timestamps ? Buffer.concat([Buffer.from(`${line.time} `), line.data]) : line.data;
   return tty ? data : frame(STREAM[line.stream], data);
-}
-
-/**
- * Attaching stdin: input cannot reach a container VM's process (what to do instead, by the
- * container's state; `removed`: a --rm container whose start was refused, and removed).
- */
-function stdinRefused(vm: Attrs, removed = false): ApiError {
-  const name = String(vm.name ?? '');
-  const instead =
-    'run it detached with -itd (its stdin held open, nobody writing to it) and follow its output with docker logs -f, or pass input through the command, env or a volume';
-  return notSupported(
-    'attaching stdin (docker run -i, docker start -i, docker attach)',
-    removed
-      ? `input cannot reach a container VM's process. Container "${name}" was not started, and was removed (--rm): ${instead}`
-      : dockerState(vm) === 'created'
-        ? `input cannot reach a container VM's process. Container "${name}" was created and not started: docker start ${name} runs it detached (its stdin held open, nobody writing to it), docker rm ${name} removes it; next time ${instead}`
-        : `input cannot reach a container VM's process: docker attach --no-stdin ${name} or docker logs -f ${name} show its output`,
-  );
 }

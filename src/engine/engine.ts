@@ -640,6 +640,12 @@ export class VsphereEngine implements Engine {
     return l.signal(this.context({}, type, String(prior.name ?? '')), prior, signal);
   }
 
+  async input(type: ResourceType, prior: Attrs, data: Buffer, eof: boolean): Promise<void> {
+    const l = this.lifecycle(type);
+    if (!l.input) throw new ResourceError(`a ${type} runs no process to take input`);
+    return l.input(this.context({}, type, String(prior.name ?? '')), prior, data, eof);
+  }
+
   forCommand(options: CommandOptions = {}): Engine {
     return new VsphereEngine(this.client, this.options, false, options);
   }

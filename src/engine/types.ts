@@ -207,6 +207,12 @@ export interface Engine {
    */
   signal(type: ResourceType, prior: Attrs, signal: number): Promise<void>;
   /**
+   * Input for the process the object of state `prior` runs (its stdin: docker attach, run -i), in
+   * order, then its end when `eof`; returns once vSphere holds it. Refused when the process runs
+   * no more, or its input cannot reach it (`InputUnreachableError`).
+   */
+  input(type: ResourceType, prior: Attrs, data: Buffer, eof: boolean): Promise<void>;
+  /**
    * A new engine on this one's vSphere session, with memos and identity claims of its own: a
    * long-running front end (the Docker endpoint) runs each request as one command, so what others
    * changed in vSphere meanwhile is read again. Closing it leaves the session open. `lookups:
@@ -218,4 +224,4 @@ export interface Engine {
 }
 
 /** The one error type of engine and resources: problems with attribute paths (plan-time checks, refused applies). */
-export { InUseError, ResourceError, VchGoneError } from '../resources/errors';
+export { InUseError, InputUnreachableError, ResourceError, VchGoneError } from '../resources/errors';

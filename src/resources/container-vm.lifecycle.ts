@@ -40,7 +40,7 @@ import {
 import { currentCancellation } from '../vsphere/tasks';
 import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm, renameEntity } from '../vsphere/virtual-machine';
 import { containerVm, type ContainerVmAttrs } from './container-vm';
-import { ResourceError, VchGoneError } from './errors';
+import { InputUnreachableError, ResourceError, VchGoneError } from './errors';
 import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig } from './guest-config';
 import { plannedImageKey, storedImageKey } from './image.lifecycle';
 import { VOLATILE, handedRowKey, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
@@ -97,6 +97,26 @@ async function chooseUuid(vchId: string, name: string, holderOf: (uuid: string) 
 
 /** A signal for the container's process, "<sequence> <number>": guest-readable, as the tether reads it under vSphere. */
 export const SIGNAL_KEY = 'guestinfo.vic.signal';
+
+/**
+ * Input for the container's process: "<prefix><sequence>" = "data:<base64>" or "eof", one key per
+ * chunk, sequences sorting as the input goes; the hypervisor's side of the tether passes each on
+ * and removes it (guest-config.md, Input from the hypervisor).
+ */
+export const INPUT_KEY_PREFIX = 'guestinfo.vic.stdin.';
+/** Input chunks of at most this many bytes: one key's value stays under 64 KiB of base64. */
+export const INPUT_CHUNK_BYTES = 48 * 1024;
+/** Set by the tether with its running status when input reaches the process (`serial`). */
+export const INPUT_STATUS_KEY = 'guestinfo.vic.input';
+
+let lastInputSequence = { ms: 0, n: 0 };
+
+/** The next input sequence of this process: time-ordered, and strictly increasing within it. */
+function nextInputSequence(): string {
+  const ms = Date.now();
+  lastInputSequence = ms > lastInputSequence.ms ? { ms, n: 0 } : { ms: lastInputSequence.ms, n: lastInputSequence.n + 1 };
+  return `${String(lastInputSequence.ms).padStart(15, '0')}.${String(lastInputSequence.n).padStart(6, '0')}`;
+}
 
 /** extraConfig keys: `vic.*` are not guest-readable (only `guestinfo.*` is). */
 export const KEYS = {
@@ -1444,6 +1464,24 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   async signal(ctx, prior, signal) {
     const sequence = `${Date.now().toString(36)}.${randomBytes(3).toString('hex')}`;
     await reconfigureVm(ctx.client, moRef('VirtualMachine', String(prior.moid)), { extraConfig: { [SIGNAL_KEY]: `${sequence} ${signal}` } });
+  },
+
+  // Input goes where the hypervisor side of the tether reads it, once the process says it takes
+  // it (guest-config.md, Input from the hypervisor): read first, so input never piles up in the
+  // VM's config where nothing reads it (vSphere's tether does not yet).
+  async input(ctx, prior, data, eof) {
+    const ref = moRef('VirtualMachine', String(prior.moid));
+    const vm = await readVm(ctx.client, ref);
+    const name = String(prior.name);
+    if (!vm || vm.powerState !== 'poweredOn' || vm.extraConfig.get(STATUS_KEYS.status) !== 'running')
+      throw new ResourceError(`container VM "${name}" runs no process: its input ends`);
+    if (vm.extraConfig.get(INPUT_STATUS_KEY) !== 'serial') throw new InputUnreachableError(name);
+    const extraConfig: Record<string, string> = {};
+    for (let at = 0; at < data.length; at += INPUT_CHUNK_BYTES) {
+      extraConfig[`${INPUT_KEY_PREFIX}${nextInputSequence()}`] = `data:${data.subarray(at, at + INPUT_CHUNK_BYTES).toString('base64')}`;
+    }
+    if (eof) extraConfig[`${INPUT_KEY_PREFIX}${nextInputSequence()}`] = 'eof';
+    if (Object.keys(extraConfig).length > 0) await reconfigureVm(ctx.client, ref, { extraConfig });
   },
 
   // The VCH's pool in one read, as a refresh reads it (docker ps): a listing shows a container VM

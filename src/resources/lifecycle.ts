@@ -193,4 +193,10 @@ export interface Lifecycle<A extends Attrs = Attrs> {
   addName?(ctx: LifecycleContext, prior: A, name: string): Promise<Attrs>;
   /** Asks the object's running process to take a signal (Linux number); returns once vSphere has the request. */
   signal?(ctx: LifecycleContext, prior: A, signal: number): Promise<void>;
+  /**
+   * Input for the object's running process (its stdin), in order: `data`, then its end when `eof`.
+   * Returns once vSphere has it; refused when the process runs no more, or its input cannot be
+   * reached (`InputUnreachableError`).
+   */
+  input?(ctx: LifecycleContext, prior: A, data: Buffer, eof: boolean): Promise<void>;
 }

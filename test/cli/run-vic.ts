@@ -53,7 +53,9 @@ export function useVicProject(sim: () => RunningSimulator, prefix: string): () =
 }
 
 export interface RunOptions {
-  readonly input?: string;
+  readonly input?: string | Buffer;
+  /** Written, and stdin left open until the process ends (a terminal that a user has not closed). */
+  readonly keepStdinOpen?: boolean;
   readonly timeoutMs?: number;
   readonly cwd?: string;
 }
@@ -79,7 +81,9 @@ export function runProcess(command: string, args: readonly string[], env: NodeJS
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
-    child.stdin.end(options.input ?? '');
+    child.stdin.on('error', () => undefined);
+    if (options.keepStdinOpen) child.stdin.write(options.input ?? '');
+    else child.stdin.end(options.input ?? '');
   });
 }
 

@@ -69,7 +69,7 @@ export interface DockerBed {
   readonly vspherePassword: string;
   /** The environment that points the docker CLI at the endpoint. */
   readonly env: NodeJS.ProcessEnv;
-  docker(args: readonly string[], options?: { timeoutMs?: number }): Promise<VicRun>;
+  docker(args: readonly string[], options?: { timeoutMs?: number; input?: string | Buffer; keepStdinOpen?: boolean }): Promise<VicRun>;
   /** A docker command that must succeed (exit 0, nothing on stderr): its output, trimmed. */
   dockerOk(args: readonly string[]): Promise<string>;
   /** `docker events` from `since` (seconds) until now, with one --filter and a --format: its lines. */
@@ -159,7 +159,7 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
       sim: sim(),
       insecureRegistries,
       env,
-      docker: (args, o = {}) => runProcess(cli, args, env, { timeoutMs: o.timeoutMs ?? 120_000 }),
+      docker: (args, o = {}) => runProcess(cli, args, env, { ...o, timeoutMs: o.timeoutMs ?? 120_000 }),
       dockerOk,
       eventsSince: async (since, filter, format) => {
         const until = Math.floor(Date.now() / 1000) + 1;

@@ -202,14 +202,14 @@ describe('docker-py and compose requests against the endpoint', () => {
     expect((await create('proj-web-4', composeBody(bed().image, ['proj-web-1', 'web']))).status).toBe(400);
   });
 
-  test('GIVEN docker compose run in a terminal (a one-off asking for a TTY and stdin) THEN 501 naming the compose flags that run it; a plain create with Tty is made with a terminal', async () => {
-    const oneOff = composeBody(bed().image, ['proj-web-run-1']);
+  test('GIVEN docker compose run in a terminal (a one-off asking for a TTY and stdin) THEN it is made with both; a plain create with Tty is made with a terminal', async () => {
+    const oneOff = composeBody(bed().image, ['proj-web-run-0123456789ab', 'web']);
     oneOff.Labels['com.docker.compose.oneoff'] = 'True';
-    const tty = await create('proj-web-run-0123456789ab', { ...oneOff, Tty: true, OpenStdin: true, AttachStdin: true });
-    expect([tty.status, tty.doc.message]).toEqual([
-      501,
-      'stdin (-i) is not supported by vic-iac: attach is output-only; run it as `docker compose run -T --interactive=false ...`; the output comes through attach and docker compose logs',
-    ]);
+    const tty = await create('proj-web-run-0123456789ab', { ...oneOff, Tty: true, OpenStdin: true, AttachStdin: true, StdinOnce: true });
+    expect([tty.status, tty.doc.message]).toEqual([201, undefined]);
+    const oneOffDoc = await bed().call('GET', '/v1.41/containers/proj-web-run-0123456789ab/json');
+    expect((JSON.parse(oneOffDoc.body) as { Config: object }).Config).toMatchObject({ Tty: true, OpenStdin: true, StdinOnce: true });
+    expect((await bed().call('DELETE', '/v1.41/containers/proj-web-run-0123456789ab')).status).toBe(204);
     const plain = await create('py-tty', { ...dockerPyBody(bed().image), Tty: true });
     expect(plain.status).toBe(201);
     const inspected = await bed().call('GET', '/v1.41/containers/py-tty/json');

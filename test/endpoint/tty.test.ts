@@ -1,11 +1,12 @@
 /**
  * docker's -t and -i against guests that really run (the simulator's QEMU runner), with the docker
  * CLI: -t gives the process a terminal, whose output comes back raw (CR LF) through run, attach and
- * logs; -i keeps its stdin open (nobody writes to it), so `docker run -itd` leaves a shell waiting;
- * attaching stdin is refused, saying what to do (`docker run -it` at its start, where the CLI shows
- * the reason: a refused attach shows only its status code). VIC's own suites create and run with -it (1-04
- * "Simple creates", 1-06 "Docker run with -t").
+ * logs; -i keeps its stdin open, and an attach with stdin sends it input (`docker run -i` with input
+ * piped in, `docker attach`, `docker run -it` in a terminal), through the VM's extraConfig and the
+ * guest's serial port. VIC's own suites create and run with -it (1-04 "Simple creates", 1-06 "Docker
+ * run with -t"), and pipe input into docker run -i (1-38 "Docker run -i").
  */
+import { createHash } from 'node:crypto';
 import { runProcess } from '../cli/run-vic';
 import { dockerCli, useDockerBed, waitUntilProcessRuns } from './docker-env';
 
@@ -34,57 +35,63 @@ describe('docker run -t and -i', () => {
   );
 
   test(
-    'GIVEN run -itd of a shell THEN it keeps running, waiting on its open stdin; attaching stdin is refused naming what to do; it stops on docker stop',
+    'GIVEN run -di of a shell THEN it keeps running, waiting on its open stdin; docker attach sends it input, and the attach ends with its exit code',
     async () => {
-      const r = await bed().docker(['run', '-itd', '--name', 'keep', bed().image, 'sh']);
+      const script = 'while read line; do echo "got:$line"; [ "$line" = bye ] && exit 5; done';
+      const r = await bed().docker(['run', '-di', '--name', 'keep', bed().image, 'sh', '-c', script]);
       expect([r.code, r.stderr]).toEqual([0, '']);
       await waitUntilProcessRuns(bed(), 'keep', BOOT_MS);
-      // Without -i the same shell reads end of file and exits at once; with it, it waits.
+      // Without -i the same loop reads end of file and exits at once; with it, it waits.
       await new Promise((r) => setTimeout(r, 3000));
-      expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}} {{.Config.Tty}} {{.Config.OpenStdin}}', 'keep'])).toBe('running true true');
-      // Attaching its stdin (what docker attach asks of an -i container): refused, saying what to do.
-      const attach = await bed().call('POST', '/v1.45/containers/keep/attach?stream=1&stdin=1&stdout=1', undefined, undefined, {
-        Connection: 'Upgrade',
-        Upgrade: 'tcp',
-      });
-      expect([attach.status, (JSON.parse(attach.body) as { message: string }).message]).toEqual([
-        501,
-        "attaching stdin (docker run -i, docker start -i, docker attach) is not supported by vic-iac: input cannot reach a container VM's process: docker attach --no-stdin keep or docker logs -f keep show its output",
-      ]);
-      const stop = await bed().docker(['stop', '-t', '1', 'keep'], { timeoutMs: BOOT_MS });
-      expect([stop.code, stop.stdout.trim()]).toEqual([0, 'keep']);
+      expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}} {{.Config.OpenStdin}} {{.Config.StdinOnce}}', 'keep'])).toBe('running true false');
+      // Not made by docker run -i: the end of this client's input leaves the process's stdin open,
+      // so the loop ends on its own word.
+      const attach = await bed().docker(['attach', 'keep'], { input: 'one\nbye\n', timeoutMs: BOOT_MS });
+      expect({ code: attach.code, stdout: attach.stdout, stderr: attach.stderr }).toEqual({ code: 5, stdout: 'got:one\ngot:bye\n', stderr: '' });
+      expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'keep'])).toBe('exited 5');
       expect(await bed().dockerOk(['rm', 'keep'])).toBe('keep');
     },
     BOOT_MS,
   );
 
-  test('GIVEN run -i attached (input piped in) THEN refused before anything is made; create -it is made, with a warning that its stdin cannot be attached', async () => {
-    const r = await bed().docker(['run', '-i', '--name', 'piped', bed().image, 'cat']);
-    expect(r.code).toBe(125);
-    expect(r.stderr).toContain(
-      "stdin (-i) attached is not supported by vic-iac: input cannot reach a container VM's process. For a shell that waits, run it detached with -itd (or -d -i)",
-    );
-    expect(await bed().dockerOk(['ps', '-a', '-q', '--filter', 'name=piped'])).toBe('');
-    const c = await bed().docker(['create', '-t', '-i', '--name', 'made-ti', bed().image]);
-    expect(c.code).toBe(0);
-    expect(c.stderr).toContain(
-      "WARNING: vic-iac cannot attach stdin (input cannot reach a container VM's process): docker start -ai and docker run -it are refused at the start",
-    );
-    expect(await bed().dockerOk(['rm', 'made-ti'])).toBe('made-ti');
-  });
+  test(
+    'GIVEN run -i with input piped in THEN the process reads it to its end: lines, a script and its exit code, and bytes whole; --rm leaves nothing',
+    async () => {
+      const cat = await bed().docker(['run', '-i', '--rm', '--name', 'piped', bed().image, 'cat'], { input: 'hello\nworld\n', timeoutMs: BOOT_MS });
+      expect({ code: cat.code, stdout: cat.stdout, stderr: cat.stderr }).toEqual({ code: 0, stdout: 'hello\nworld\n', stderr: '' });
+      expect(await bed().dockerOk(['ps', '-a', '-q', '--filter', 'name=piped'])).toBe('');
+      const sh = await bed().docker(['run', '-i', '--name', 'script-in', bed().image, 'sh'], { input: 'echo $((6 * 7))\nexit 3\n', timeoutMs: BOOT_MS });
+      expect({ code: sh.code, stdout: sh.stdout }).toEqual({ code: 3, stdout: '42\n' });
+      expect(await bed().dockerOk(['inspect', '-f', '{{.Config.OpenStdin}} {{.Config.StdinOnce}}', 'script-in'])).toBe('true true');
+      expect(await bed().dockerOk(['rm', 'script-in'])).toBe('script-in');
+      // Every byte value, more than one chunk (48 KiB) and more than one batch of the endpoint's.
+      const bytes = Buffer.alloc(200 * 1024);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + (i >> 8)) & 0xff;
+      const sum = await bed().docker(['run', '-i', '--rm', bed().image, 'busybox', 'sha256sum'], { input: bytes, timeoutMs: BOOT_MS });
+      expect([sum.code, sum.stdout.split(' ')[0]]).toEqual([0, createHash('sha256').update(bytes).digest('hex')]);
+      // create -it: made as asked, with nothing to warn about.
+      const c = await bed().docker(['create', '-t', '-i', '--name', 'made-ti', bed().image]);
+      expect([c.code, c.stderr]).toEqual([0, '']);
+      expect(await bed().dockerOk(['rm', 'made-ti'])).toBe('made-ti');
+    },
+    BOOT_MS,
+  );
 
-  test('GIVEN docker run -it in a terminal THEN its start is refused in words the CLI prints; with --rm nothing is left, without it the container stays created', async () => {
-    // The CLI takes -t only with a terminal on stdin: script(1) gives it one.
-    const inTerminal = (args: string) => runProcess('script', ['-qec', `${dockerCli()} ${args}`, '/dev/null'], bed().env, { timeoutMs: 120_000 });
-    const refused = "attaching stdin (docker run -i, docker start -i, docker attach) is not supported by vic-iac: input cannot reach a container VM's process.";
-    const removed = await inTerminal(`run -it --rm --name it-rm ${bed().image} sh`);
-    expect(removed.code).toBe(125);
-    expect(removed.stdout).toContain(`${refused} Container "it-rm" was not started, and was removed (--rm): run it detached with -itd`);
-    expect(await bed().dockerOk(['ps', '-a', '-q', '--filter', 'name=it-rm'])).toBe('');
-    const kept = await inTerminal(`run -it --name it-kept ${bed().image} sh`);
-    expect(kept.code).toBe(125);
-    expect(kept.stdout).toContain(`${refused} Container "it-kept" was created and not started: docker start it-kept runs it detached`);
-    expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}}', 'it-kept'])).toBe('created');
-    expect(await bed().dockerOk(['rm', 'it-kept'])).toBe('it-kept');
-  });
+  test(
+    'GIVEN docker run -it in a terminal THEN the shell reads what is typed, its terminal echoes it, and the run ends with its exit code; --rm leaves nothing',
+    async () => {
+      // The CLI takes -t only with a terminal on stdin: script(1) gives it one. The input is typed
+      // ahead, and the terminal stays open until the shell exits, as a user's does.
+      const r = await runProcess('script', ['-qec', `${dockerCli()} run -it --rm --name it-rm ${bed().image} sh`, '/dev/null'], bed().env, {
+        input: 'echo typed-$((6 * 7))\rexit 4\r',
+        keepStdinOpen: true,
+        timeoutMs: BOOT_MS,
+      });
+      expect(r.code).toBe(4);
+      expect(r.stdout).toContain('echo typed-$((6 * 7))');
+      expect(r.stdout).toContain('typed-42\r\n');
+      expect(await bed().dockerOk(['ps', '-a', '-q', '--filter', 'name=it-rm'])).toBe('');
+    },
+    BOOT_MS,
+  );
 });

@@ -87,6 +87,8 @@ type guest struct {
 	ended      bool      // its QEMU ended (under Runner.mu)
 	cpu        cpuSample // its QEMU's CPU time at the last quick stats (under Runner.mu)
 	signals    signalChannel
+	// processStarted: the tether reported a process running (under Runner.mu); input waits for it.
+	processStarted bool
 }
 
 // Runner runs the guests of the simulator's powered-on vic VMs.
@@ -365,6 +367,7 @@ type observation struct {
 	boot             time.Time
 	name             string
 	signal           string
+	input            []inputChunk
 }
 
 func observe(ref types.ManagedObjectReference) observation {
@@ -382,6 +385,7 @@ func observe(ref types.ManagedObjectReference) observation {
 		if vm.Config != nil {
 			o.ours = extraConfigValue(vm.Config.ExtraConfig, ownerKey) == ownerValue
 			o.signal = extraConfigValue(vm.Config.ExtraConfig, signalKey)
+			o.input = pendingInput(vm.Config.ExtraConfig)
 		}
 	})
 	return o
@@ -391,6 +395,9 @@ func observe(ref types.ManagedObjectReference) observation {
 // same boot time, stopped otherwise (a reset changes the boot time: stop, then start again).
 func (r *Runner) reconcile(ref types.ManagedObjectReference) {
 	o := observe(ref)
+	// Input keys passed on (or left from an earlier boot) go from the model once r.mu is let go.
+	var done []string
+	defer func() { dropInput(ref, done) }()
 	want := o.exists && o.ours && o.on
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -404,11 +411,17 @@ func (r *Runner) reconcile(ref types.ManagedObjectReference) {
 	}
 	if g != nil && !g.stopping && g.state == stateRunning {
 		r.forwardSignal(g, o.signal)
+		done = r.forwardInput(g, o.input)
 	}
 	if want && g == nil {
 		g = &guest{ref: ref, name: o.name, boot: o.boot, state: stateQueued, exited: make(chan struct{}), stderr: &tail{}}
 		r.guests[ref] = g
 		r.queue = append(r.queue, g)
+		// Clients send input once this boot's process has reported (docs/guest-config.md): what
+		// is there now was meant for an earlier one.
+		for _, c := range o.input {
+			done = append(done, c.key)
+		}
 	}
 }
 
@@ -664,7 +677,18 @@ func (r *Runner) readStatus(g *guest, status io.Reader) {
 			g.exitReported = true
 			r.mu.Unlock()
 		}
+		first := false
+		if fields["status"] == "running" {
+			r.mu.Lock()
+			first = !g.processStarted
+			g.processStarted = true
+			r.mu.Unlock()
+		}
 		setStatus(g.ref, fields)
+		// Input that came while the guest booted goes now.
+		if first {
+			r.poke(g.ref)
+		}
 		r.forwardPorts(g, strings.Split(fields["ip_addresses"], ","))
 	}
 }
@@ -795,6 +819,8 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	r.nets.release(g.segments, g.sockets)
 	close(g.exited)
 	g.signals.close()
+	// Input for a process that is gone goes too.
+	dropInput(g.ref, leftoverInput(g.ref))
 	r.poke(g.ref)
 }
 

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -34,12 +35,18 @@ func parseSignalRequest(value string) (sequence string, number int, ok bool) {
 	return fields[0], n, true
 }
 
-// signalChannel is the runner's end of QEMU's stdin, and the last request passed on.
+// signalChannel is the status channel's other direction, the runner's end of QEMU's stdin: the
+// signal requests and the container's input go to the guest there, as lines. One writer goroutine
+// writes the queued lines in order, so that a guest slow to read its input never holds up the
+// runner (nor a signal behind it for longer than the guest takes to read what came before).
 type signalChannel struct {
-	mu    sync.Mutex
-	read  *os.File
-	write *os.File
-	last  string
+	mu     sync.Mutex
+	read   *os.File
+	write  *os.File
+	last   string
+	queue  []string
+	wake   chan struct{}
+	closed bool
 }
 
 // open gives QEMU a stdin of ours. The request the VM holds when it starts is old: only later
@@ -52,7 +59,9 @@ func (c *signalChannel) open(cmd *exec.Cmd, current string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.read, c.write, c.last = r, w, current
+	c.queue, c.closed, c.wake = nil, false, make(chan struct{}, 1)
 	cmd.Stdin = r
+	go c.writeQueued(w, c.wake)
 	return nil
 }
 
@@ -75,24 +84,71 @@ func (c *signalChannel) close() {
 			*f = nil
 		}
 	}
+	c.closed, c.queue = true, nil
+	if c.wake != nil {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// send queues a line for the guest; false once the channel is closed.
+func (c *signalChannel) send(line string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.write == nil {
+		return false
+	}
+	c.queue = append(c.queue, line)
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// writeQueued writes the queued lines until the channel closes (QEMU gone: the write fails).
+func (c *signalChannel) writeQueued(w *os.File, wake <-chan struct{}) {
+	for range wake {
+		for {
+			c.mu.Lock()
+			if c.closed {
+				c.mu.Unlock()
+				return
+			}
+			lines := c.queue
+			c.queue = nil
+			c.mu.Unlock()
+			if len(lines) == 0 {
+				break
+			}
+			for _, line := range lines {
+				if _, err := io.WriteString(w, line); err != nil {
+					return
+				}
+			}
+		}
+	}
 }
 
 // forwardSignal passes the VM's signal request on to the guest when it is a new one.
 func (r *Runner) forwardSignal(g *guest, value string) {
 	c := &g.signals
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if value == c.last || c.write == nil {
+		c.mu.Unlock()
 		return
 	}
 	c.last = value
+	c.mu.Unlock()
 	_, number, ok := parseSignalRequest(value)
 	if !ok {
 		r.opts.Logf("guest %s (%s): ignoring %s = %q: expected \"<sequence> <signal number>\"", g.ref.Value, g.name, signalKey, value)
 		return
 	}
-	if _, err := fmt.Fprintf(c.write, "vic-signal %d\n", number); err != nil {
-		r.opts.Logf("guest %s (%s): cannot pass signal %d to the guest: %v", g.ref.Value, g.name, number, err)
+	if !c.send(fmt.Sprintf("vic-signal %d\n", number)) {
+		r.opts.Logf("guest %s (%s): cannot pass signal %d to the guest: its QEMU is gone", g.ref.Value, g.name, number)
 		return
 	}
 	r.opts.Logf("guest %s (%s): signal %d passed to the guest", g.ref.Value, g.name, number)

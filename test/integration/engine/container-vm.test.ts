@@ -152,6 +152,38 @@ describe('image and container_vm lifecycle', () => {
     expect([web.tty, web.stdin_open]).toEqual([false, false]);
   });
 
+  // The guest's side is played by writing its reports (the simulator here runs no guests): a
+  // process that runs and takes input says `input = serial`; vSphere's tether says nothing.
+  it('GIVEN a running process WHEN input is sent THEN it lands in chunks in order only where the guest takes input; otherwise refused, and nothing written', async () => {
+    const made = await applied(
+      engine,
+      await engine.plan('container_vm', null, { vch_id: vch.id, image_id: img.id, name: 'input-1', stdin_open: true, power_state: 'running' }),
+    );
+    const ref = moRef('VirtualMachine', String(made.moid));
+    const inputKeys = async () =>
+      [...extraConfigMap((await retrieveObject<Record<string, unknown>>(outside, ref, ['config.extraConfig']))['config.extraConfig'])]
+        .filter(([k]) => k.startsWith('guestinfo.vic.stdin.'))
+        .sort(([a], [b]) => a.localeCompare(b));
+    // Not started by its guest yet: no process to take input.
+    await expect(engine.input('container_vm', made, Buffer.from('early'), false)).rejects.toThrow('container VM "input-1" runs no process: its input ends');
+    await reconfigureVm(outside, ref, { extraConfig: { 'guestinfo.vic.status': 'running', 'guestinfo.vic.started_at': new Date().toISOString() } });
+    await expect(engine.input('container_vm', made, Buffer.from('lost'), false)).rejects.toThrow(
+      'input cannot reach the process of container VM "input-1": it was made without an open stdin (docker -i, stdin_open), or its guest takes no input from this hypervisor',
+    );
+    expect(await inputKeys()).toEqual([]);
+    await reconfigureVm(outside, ref, { extraConfig: { 'guestinfo.vic.input': 'serial' } });
+    // 100 KiB: three chunks of at most 48 KiB, then a second call and the end.
+    const big = Buffer.alloc(100 * 1024, 'x');
+    await engine.input('container_vm', made, big, false);
+    await engine.input('container_vm', made, Buffer.from('tail\n'), true);
+    const values = (await inputKeys()).map(([, v]) => v);
+    expect(values.map((v) => (v === 'eof' ? v : Buffer.from(v.replace(/^data:/, ''), 'base64').length))).toEqual([48 * 1024, 48 * 1024, 4 * 1024, 5, 'eof']);
+    expect(Buffer.concat(values.filter((v) => v !== 'eof').map((v) => Buffer.from(v.slice('data:'.length), 'base64'))).toString()).toBe(
+      `${big.toString()}tail\n`,
+    );
+    await engine.apply(await engine.plan('container_vm', made, null));
+  });
+
   it('GIVEN the applied VM WHEN refreshed and planned THEN no changes', async () => {
     const [read] = await engine.read([{ type: 'container_vm', state: web }]);
     expect(read).toEqual(web);

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"io"
+	"os"
+	"testing"
+	"time"
+)
+
+func TestParseInputLine(t *testing.T) {
+	for _, c := range []struct {
+		line    string
+		data    string
+		eof, ok bool
+	}{
+		{"vic-stdin aGVsbG8K", "hello\n", false, true},
+		{"vic-stdin aGVsbG8K\r", "hello\n", false, true},
+		{"vic-stdin-eof", "", true, true},
+		{"vic-stdin ", "", false, false},
+		{"vic-stdin !!", "", false, false},
+		{"vic-signal 15", "", false, false},
+		{"vic-stdinX aGVsbG8K", "", false, false},
+	} {
+		data, eof, ok := ParseInputLine(c.line)
+		if string(data) != c.data || eof != c.eof || ok != c.ok {
+			t.Errorf("ParseInputLine(%q) = %q, %v, %v; want %q, %v, %v", c.line, data, eof, ok, c.data, c.eof, c.ok)
+		}
+	}
+}
+
+// Input that comes before the process starts waits for it; the end of input closes the pipe, so
+// the process reads EOF; later input waits for the next process.
+func TestInputRouterPipe(t *testing.T) {
+	router := newInputRouter()
+	router.push(inputItem{data: []byte("hello ")})
+	router.push(inputItem{data: []byte("world\n")})
+	router.push(inputItem{eof: true})
+	router.push(inputItem{data: []byte("next\n")})
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	router.attach(w, false)
+	got := readAll(t, r)
+	if got != "hello world\n" {
+		t.Fatalf("the process read %q, want %q", got, "hello world\n")
+	}
+	router.detach()
+	r2, w2, _ := os.Pipe()
+	router.attach(w2, false)
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(r2, buf); err != nil || string(buf) != "next\n" {
+		t.Fatalf("the next process read %q (%v), want %q", buf, err, "next\n")
+	}
+	w2.Close()
+}
+
+// A terminal's input ends as a terminal's does: with the byte Ctrl-D sends, the master kept open.
+func TestInputRouterTerminalEOF(t *testing.T) {
+	router := newInputRouter()
+	r, w, _ := os.Pipe()
+	router.attach(w, true)
+	router.push(inputItem{data: []byte("ls\n")})
+	router.push(inputItem{eof: true})
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(r, buf); err != nil || string(buf) != "ls\n\x04" {
+		t.Fatalf("the terminal got %q (%v), want %q", buf, err, "ls\n\x04")
+	}
+	w.Close()
+}
+
+func readAll(t *testing.T, r *os.File) string {
+	t.Helper()
+	done := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	select {
+	case s := <-done:
+		return s
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pipe never reached its end")
+		return ""
+	}
+}

@@ -1,0 +1,89 @@
+package runner
+
+import (
+	"bufio"
+	"os/exec"
+	"testing"
+
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+func TestPendingInputInSequenceOrder(t *testing.T) {
+	options := []types.BaseOptionValue{
+		&types.OptionValue{Key: "guestinfo.vic.stdin.001733000000002.000001", Value: "eof"},
+		&types.OptionValue{Key: "guestinfo.vic.status", Value: "running"},
+		&types.OptionValue{Key: "guestinfo.vic.stdin.001733000000001.000002", Value: "data:Yg=="},
+		&types.OptionValue{Key: "guestinfo.vic.stdin.001733000000001.000001", Value: "data:YQ=="},
+	}
+	got := pendingInput(options)
+	want := []string{"data:YQ==", "data:Yg==", "eof"}
+	if len(got) != len(want) {
+		t.Fatalf("pendingInput = %v, want values %v", got, want)
+	}
+	for i := range want {
+		if got[i].value != want[i] {
+			t.Errorf("chunk %d = %q, want %q", i, got[i].value, want[i])
+		}
+	}
+}
+
+func TestInputLine(t *testing.T) {
+	for _, c := range []struct {
+		value, line string
+		ok          bool
+	}{
+		{"data:aGVsbG8K", "vic-stdin aGVsbG8K\n", true},
+		{"eof", "vic-stdin-eof\n", true},
+		{"data:", "", false},
+		{"data:not base64!", "", false},
+		{"aGVsbG8K", "", false},
+	} {
+		line, ok := inputLine(c.value)
+		if line != c.line || ok != c.ok {
+			t.Errorf("inputLine(%q) = %q, %v; want %q, %v", c.value, line, ok, c.line, c.ok)
+		}
+	}
+}
+
+// The channel's lines reach QEMU's stdin in the order they were sent, whatever their size, and
+// sending never waits for the reader.
+func TestSignalChannelKeepsOrder(t *testing.T) {
+	var c signalChannel
+	cmd := exec.Command("cat")
+	if err := c.open(cmd, ""); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c.started()
+	big := make([]byte, 200_000)
+	for i := range big {
+		big[i] = 'x'
+	}
+	sent := []string{"vic-stdin " + string(big) + "\n", "vic-signal 15\n", "vic-stdin-eof\n"}
+	for _, l := range sent {
+		if !c.send(l) {
+			t.Fatal("send refused on an open channel")
+		}
+	}
+	scanner := bufio.NewScanner(out)
+	scanner.Buffer(make([]byte, 0, 1<<20), 1<<20)
+	for i, l := range sent {
+		if !scanner.Scan() {
+			t.Fatalf("line %d: %v", i, scanner.Err())
+		}
+		if scanner.Text()+"\n" != l {
+			t.Fatalf("line %d: got %d bytes, want %d", i, len(scanner.Text())+1, len(l))
+		}
+	}
+	c.close()
+	if c.send("vic-signal 9\n") {
+		t.Error("send accepted on a closed channel")
+	}
+	_ = cmd.Wait()
+}

@@ -36,8 +36,8 @@ type Config struct {
 	// stderr and as its controlling terminal; what it writes there is its stdout.
 	Tty bool
 	// OpenStdin keeps the process's stdin open (docker's -i) instead of at end of file: a pipe, or
-	// the terminal with Tty, that nobody writes to (input cannot reach a container VM), so a shell
-	// waits for a command rather than exit at once.
+	// the terminal with Tty, to which the tether writes the hypervisor's input (input.go), so a
+	// shell waits for a command rather than exit at once.
 	OpenStdin bool
 }
 

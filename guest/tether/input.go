@@ -7,33 +7,72 @@ import (
 	"sync"
 )
 
-// Lines the runner sends the other way over the status channel, with the container's input
-// (docs/guest-config.md, "Input from the hypervisor"): "vic-stdin <base64>" is input for the
-// process's stdin, "vic-stdin-eof" its end.
+// inLinePrefix starts the lines that carry the hypervisor's messages for the guest, each one the
+// value of a "guestinfo.vic.stdin.<sequence>" key that the runner passes on as it is, in sequence
+// order (docs/guest-config.md, "Input from the hypervisor"):
+//
+//	data:<base64>             input for the container's process
+//	eof                       the end of its input
+//	exec:<id>:<base64 JSON>   run a process beside it (docker exec; ExecRequest)
+//	exec-data:<id>:<base64>   input for that process
+//	exec-eof:<id>             the end of its input
+const inLinePrefix = "vic-in "
+
 const (
-	inputLinePrefix = "vic-stdin"
-	inputEOFLine    = "vic-stdin-eof"
 	// maxInputLine bounds one line of the runner's (the endpoint sends at most 48 KiB a chunk).
 	maxInputLine = 1 << 20
 	// eot is what ends a terminal's input: the byte Ctrl-D sends.
 	eot = 0x04
 )
 
-// ParseInputLine reads a runner's input line: its bytes, or eof; ok false for any other line.
-func ParseInputLine(line string) (data []byte, eof, ok bool) {
-	line = strings.TrimSpace(line)
-	if line == inputEOFLine {
-		return nil, true, true
-	}
-	rest, found := strings.CutPrefix(line, inputLinePrefix+" ")
+// InMessage is one message of the hypervisor's, read from its line.
+type InMessage struct {
+	Kind string // "data", "eof", "exec", "exec-data", "exec-eof"
+	ID   string // the exec's, for the exec kinds
+	Data []byte // input bytes, or the exec request's JSON
+}
+
+// ParseInLine reads one line of the runner's; false for any other line (noise on the port).
+func ParseInLine(line string) (InMessage, bool) {
+	value, found := strings.CutPrefix(strings.TrimSpace(line), strings.TrimSpace(inLinePrefix)+" ")
 	if !found {
-		return nil, false, false
+		return InMessage{}, false
 	}
-	data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
+	kind, rest, _ := strings.Cut(strings.TrimSpace(value), ":")
+	var id, payload string
+	switch kind {
+	case "eof":
+		return InMessage{Kind: kind}, rest == ""
+	case "data":
+		payload = rest
+	case "exec-eof":
+		return InMessage{Kind: kind, ID: rest}, validExecID(rest)
+	case "exec", "exec-data":
+		id, payload, _ = strings.Cut(rest, ":")
+		if !validExecID(id) {
+			return InMessage{}, false
+		}
+	default:
+		return InMessage{}, false
+	}
+	data, err := base64.StdEncoding.DecodeString(payload)
 	if err != nil || len(data) == 0 {
-		return nil, false, false
+		return InMessage{}, false
 	}
-	return data, false, true
+	return InMessage{Kind: kind, ID: id, Data: data}, true
+}
+
+// validExecID: an exec's id is 1 to 64 lowercase hex digits (a Docker exec id, or its start).
+func validExecID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // inputRouter takes the input the hypervisor sends, in order, to the stdin of the process that

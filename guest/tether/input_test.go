@@ -7,23 +7,29 @@ import (
 	"time"
 )
 
-func TestParseInputLine(t *testing.T) {
+func TestParseInLine(t *testing.T) {
 	for _, c := range []struct {
-		line    string
-		data    string
-		eof, ok bool
+		line string
+		want InMessage
+		ok   bool
 	}{
-		{"vic-stdin aGVsbG8K", "hello\n", false, true},
-		{"vic-stdin aGVsbG8K\r", "hello\n", false, true},
-		{"vic-stdin-eof", "", true, true},
-		{"vic-stdin ", "", false, false},
-		{"vic-stdin !!", "", false, false},
-		{"vic-signal 15", "", false, false},
-		{"vic-stdinX aGVsbG8K", "", false, false},
+		{"vic-in data:aGVsbG8K", InMessage{Kind: "data", Data: []byte("hello\n")}, true},
+		{"vic-in data:aGVsbG8K\r", InMessage{Kind: "data", Data: []byte("hello\n")}, true},
+		{"vic-in eof", InMessage{Kind: "eof"}, true},
+		{"vic-in exec:0a1b:eyJhcmd2IjpbImxzIl19", InMessage{Kind: "exec", ID: "0a1b", Data: []byte(`{"argv":["ls"]}`)}, true},
+		{"vic-in exec-data:0a1b:aGk=", InMessage{Kind: "exec-data", ID: "0a1b", Data: []byte("hi")}, true},
+		{"vic-in exec-eof:0a1b", InMessage{Kind: "exec-eof", ID: "0a1b"}, true},
+		{"vic-in exec-eof:0A1B", InMessage{}, false},
+		{"vic-in exec:../x:aGk=", InMessage{}, false},
+		{"vic-in eof:x", InMessage{Kind: "eof"}, false},
+		{"vic-in data:", InMessage{}, false},
+		{"vic-in data:!!", InMessage{}, false},
+		{"vic-in start:aGk=", InMessage{}, false},
+		{"vic-signal 15", InMessage{}, false},
 	} {
-		data, eof, ok := ParseInputLine(c.line)
-		if string(data) != c.data || eof != c.eof || ok != c.ok {
-			t.Errorf("ParseInputLine(%q) = %q, %v, %v; want %q, %v, %v", c.line, data, eof, ok, c.data, c.eof, c.ok)
+		got, ok := ParseInLine(c.line)
+		if ok != c.ok || (ok && (got.Kind != c.want.Kind || got.ID != c.want.ID || string(got.Data) != string(c.want.Data))) {
+			t.Errorf("ParseInLine(%q) = %+v, %v; want %+v, %v", c.line, got, ok, c.want, c.ok)
 		}
 	}
 }

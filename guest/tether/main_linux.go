@@ -389,10 +389,11 @@ func startAndSupervise(cfg Config, addresses []string) (int, error) {
 	// Opened before the process starts, and so before it is reported running: the runner sends
 	// input once it is (docs/guest-config.md, "Input from the hypervisor").
 	input := newInputRouter()
-	inputReaches := !reporter.viaBackdoor && listenToHypervisor(signals, input)
+	execs := newExecSessions(cfg, devNull)
+	lineOpen := !reporter.viaBackdoor && listenToHypervisor(signals, input, execs)
 	status := ContainerStatus{IPAddresses: addresses}
 	for {
-		code, err := runOnce(cfg, id, env, argv, program, devNull, signals, input, inputReaches, &status)
+		code, err := runOnce(cfg, id, env, argv, program, devNull, signals, input, lineOpen, &status)
 		if err != nil || !cfg.Restart.ShouldRestart(code, status.Restarts) {
 			return code, err
 		}
@@ -427,7 +428,7 @@ const (
 )
 
 // runOnce runs the process once: its output framed on the console, its start and end reported.
-func runOnce(cfg Config, id Identity, env, argv []string, program string, devNull *os.File, signals chan os.Signal, input *inputRouter, inputReaches bool, status *ContainerStatus) (int, error) {
+func runOnce(cfg Config, id Identity, env, argv []string, program string, devNull *os.File, signals chan os.Signal, input *inputRouter, lineOpen bool, status *ContainerStatus) (int, error) {
 	// The process writes into pipes (or a terminal), not onto the console: the tether frames each
 	// stream, so readers can tell stdout from stderr and from the kernel's and the tether's lines.
 	stdio, err := openStdio(cfg, devNull)
@@ -471,15 +472,16 @@ func runOnce(cfg Config, id Identity, env, argv []string, program string, devNul
 	}
 	input.attach(stdio.input, stdio.terminal)
 	status.State, status.StartedAt = "running", time.Now()
-	// Clients send input only where it reaches the process: said with the running status.
-	status.Input = stdio.input != nil && inputReaches
+	// Clients send input and exec requests only where they reach: said with the running status.
+	status.Input = stdio.input != nil && lineOpen
+	status.Exec = lineOpen
 	reporter.report(*status)
 	code := superviseContainerProcess(pid, signals)
 	stopStragglers()
 	input.detach()
 	stdio.ended()
 	waitForCopiers(copied, len(stdio.outputs))
-	status.State, status.ExitCode, status.FinishedAt, status.Input = "exited", code, time.Now(), false
+	status.State, status.ExitCode, status.FinishedAt, status.Input, status.Exec = "exited", code, time.Now(), false, false
 	reporter.report(*status)
 	return code, nil
 }
@@ -512,17 +514,25 @@ func superviseContainerProcess(pid int, signals <-chan os.Signal) int {
 	}
 }
 
-// reapChildren collects every exited child and reports the main process's status once it is
-// among them.
+// reapChildren collects every exited child, hands an exec's status to its waiter, and reports the
+// main process's status once it is among them.
 func reapChildren(main int) (int, bool) {
 	for {
 		var ws syscall.WaitStatus
+		children.Lock()
 		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
 		if err != nil || pid <= 0 {
+			children.Unlock()
 			return 0, false
 		}
+		status := ExitStatus(ws.Exited(), ws.ExitStatus(), ws.Signaled(), int(ws.Signal()))
+		if done, ok := children.execs[pid]; ok {
+			delete(children.execs, pid)
+			done <- status
+		}
+		children.Unlock()
 		if pid == main {
-			return ExitStatus(ws.Exited(), ws.ExitStatus(), ws.Signaled(), int(ws.Signal())), true
+			return status, true
 		}
 	}
 }

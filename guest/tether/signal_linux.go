@@ -11,8 +11,8 @@ import (
 // reads it from a goroutine of its own: signal lines go to the supervisor, which sends each to the
 // container's process as it does the signals the tether itself receives; input lines go to the
 // input router. Only under QEMU: under vSphere the status goes over the backdoor and there is no
-// line from the hypervisor to read here. False when the port cannot be read.
-func listenToHypervisor(signals chan<- os.Signal, input *inputRouter) bool {
+// line from the hypervisor to read here. Exec requests go to execs. False when the port cannot be read.
+func listenToHypervisor(signals chan<- os.Signal, input *inputRouter, execs *execSessions) bool {
 	port, err := os.OpenFile(statusSerialPort, os.O_RDONLY|syscall.O_NOCTTY, 0)
 	if err != nil {
 		logf("cannot read signals and input from %s (%v); docker stop and kill -s end the VM instead, and no input reaches the process", statusSerialPort, err)
@@ -29,8 +29,13 @@ func listenToHypervisor(signals chan<- os.Signal, input *inputRouter) bool {
 			if s, ok := ParseSignalLine(line); ok {
 				logf("signal %d from the hypervisor", int(s))
 				signals <- s
-			} else if data, eof, ok := ParseInputLine(line); ok {
-				input.push(inputItem{data: data, eof: eof})
+			} else if m, ok := ParseInLine(line); ok {
+				switch m.Kind {
+				case "data", "eof":
+					input.push(inputItem{data: m.Data, eof: m.Kind == "eof"})
+				default:
+					execs.handle(m)
+				}
 			}
 		}
 		if err := scanner.Err(); err != nil {

@@ -24,13 +24,18 @@ type ContainerStatus struct {
 	IPAddresses []string
 	// Input: the hypervisor's input reaches the process's stdin (docs/guest-config.md).
 	Input bool
+	// Exec: the hypervisor's exec requests reach the tether.
+	Exec bool
 }
 
 // Fields renders the status as guestinfo keys (without the "guestinfo.vic." prefix).
 func (s ContainerStatus) Fields() map[string]string {
-	f := map[string]string{"status": s.State, "restart_count": strconv.Itoa(s.Restarts), "ip_addresses": strings.Join(s.IPAddresses, ","), "input": ""}
+	f := map[string]string{"status": s.State, "restart_count": strconv.Itoa(s.Restarts), "ip_addresses": strings.Join(s.IPAddresses, ","), "input": "", "exec": ""}
 	if s.Input {
 		f["input"] = "serial"
+	}
+	if s.Exec {
+		f["exec"] = "serial"
 	}
 	if !s.StartedAt.IsZero() {
 		f["started_at"] = s.StartedAt.UTC().Format(time.RFC3339Nano)

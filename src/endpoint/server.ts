@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { HandedOn, InUseError, InputUnreachableError, ResourceError, VchGoneError, type Engine, type ProgressEvent } from '../engine';
+import { HandedOn, InUseError, InputUnreachableError, NotRunningError, ResourceError, VchGoneError, type Engine, type ProgressEvent } from '../engine';
 import {
   OutputLineReader,
   canonicalReference,
@@ -58,6 +58,7 @@ import { unhonouredOption } from './create-options';
 import { OneAtATime } from './one-at-a-time';
 import { EventLog, type DockerEvent } from './events';
 import { AttachedInput } from './input';
+import { execInspect, newExec, type ExecCreateBody, type ExecInstance } from './exec';
 import { IMAGE_FILTERS, filterImages, filterNetworks, labelMatches, refuseUnknownFilters, type NetworkRow } from './listing-filters';
 import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
@@ -139,7 +140,7 @@ function inputsOf(vm: Attrs): Attrs {
 }
 
 /** What follows a container's name or id in a path: `/containers/{name}/{action}`. */
-const CONTAINER_ACTIONS = new Set(['json', 'start', 'stop', 'kill', 'restart', 'wait', 'rename', 'logs', 'stats', 'attach', 'resize']);
+const CONTAINER_ACTIONS = new Set(['json', 'start', 'stop', 'kill', 'restart', 'wait', 'rename', 'logs', 'stats', 'attach', 'resize', 'exec']);
 
 const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/build/, 'docker build', 'build the image elsewhere, push it to a registry and pull it here'],
@@ -147,7 +148,6 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/images\/search$/, 'docker search', "search the registry's own web interface or API"],
   [/^\/images\/[^/]+(\/[^/]+)*\/history$/, 'docker history', "read the image's history where it was built"],
   [/^\/images\/(get|load)|^\/images\/[^/]+\/get$/, 'docker save and load', 'pull images from a registry'],
-  [/^\/containers\/[^/]+\/exec$|^\/exec\//, 'docker exec', 'a container VM runs one process; put what you need in the image or the command'],
   [/^\/containers\/[^/]+\/archive$/, 'docker cp', 'put files in the image, or have the container fetch them'],
   [/^\/containers\/[^/]+\/export$/, 'docker export', "copy the container's disk, a VMDK in the VCH's datastore, with vSphere's tools"],
   [/^\/commit$/, 'docker commit', 'build a new image from a Dockerfile and pull it'],
@@ -221,6 +221,8 @@ export class DockerEndpoint {
   readonly events = new EventLog();
   /** Containers started with --rm, removed once they exit (by whichever endpoint sees that first). */
   private readonly autoRemove = new Set<string>();
+  /** docker exec instances, by id. */
+  private readonly execs = new Map<string, ExecInstance>();
   /**
    * The start each container this endpoint started (or restarted) had reported before: while the
    * guest boots, its report is still that one, the last run's, which docker does not show.
@@ -425,12 +427,12 @@ export class DockerEndpoint {
   }
 
   /** The `upgrade` listener: attach is a hijacked connection. */
-  readonly onUpgrade = (req: IncomingMessage, socket: Duplex): void => {
+  readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer = Buffer.alloc(0)): void => {
     socket.on('error', () => undefined);
     // The CLI half-closes its side (a TLS close_notify) when it has no stdin to send; the output
     // still flows the other way until the container stops.
     (socket as Duplex & { allowHalfOpen: boolean }).allowHalfOpen = true;
-    this.upgrade(req, socket).catch((err: unknown) => {
+    this.upgrade(req, socket, head).catch((err: unknown) => {
       const api = toApiError(err);
       if (!socket.writableEnded) {
         const body = JSON.stringify({ message: api.message });
@@ -441,11 +443,20 @@ export class DockerEndpoint {
     });
   };
 
-  private async upgrade(req: IncomingMessage, socket: Duplex): Promise<void> {
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const { path, query } = parseApiPath(req.url ?? '/');
-    const m = /^\/containers\/([^/]+)\/attach$/.exec(path);
-    if (req.method !== 'POST' || !m) throw notSupported(`${req.method} ${path} as an upgraded connection`, 'only attach upgrades');
-    await this.attach(decodeURIComponent(m[1]), query, socket);
+    // The request's own body (exec start's {"Detach":false,...}) comes before the client's stdin.
+    const body = await upgradeBody(req, socket, head);
+    const attach = /^\/containers\/([^/]+)\/attach$/.exec(path);
+    if (req.method === 'POST' && attach) return this.attach(decodeURIComponent(attach[1]), query, socket);
+    const exec = /^\/exec\/([^/]+)\/start$/.exec(path);
+    if (req.method === 'POST' && exec) {
+      if (parseJsonObject(body).Detach !== true) return this.startExec(decodeURIComponent(exec[1]), socket);
+      await this.startExec(decodeURIComponent(exec[1]), undefined);
+      socket.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    throw notSupported(`${req.method} ${path} as an upgraded connection`, 'only attach and exec start upgrade');
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -488,6 +499,7 @@ export class DockerEndpoint {
       if (method === 'POST' && action === 'attach') {
         throw badRequest('attach needs an upgraded connection (Connection: Upgrade, Upgrade: tcp)');
       }
+      if (method === 'POST' && action === 'exec') return this.createExec(id, req, res);
       if (method === 'POST' && action === 'resize') {
         // The CLI resizes the terminal of a -t container to its own: the guest's stays 80x24, and
         // the CLI is told so only when the container has no terminal at all.
@@ -497,6 +509,8 @@ export class DockerEndpoint {
         return;
       }
     }
+
+    if (seg[0] === 'exec' && seg.length === 3) return this.routeExec(method, seg[1], seg[2], req, res);
 
     if (is('POST', /^\/images\/create$/)) return this.pull(req, res, query);
     if (is('GET', /^\/images\/json$/)) return sendJson(res, 200, await this.listImages(query));
@@ -1277,6 +1291,116 @@ export class DockerEndpoint {
     });
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // docker exec
+
+  private async createExec(ref: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = (await readJsonBody<ExecCreateBody>(req)) ?? {};
+    const vm = this.asStarted(await this.findContainer(ref));
+    // Its guest still booting is not running yet for an exec: the process has not reported.
+    if (dockerState(vm) !== 'running' || vm.started_at == null) throw new ApiError(409, `Container ${containerId(vm)} is not running`);
+    const e = newExec(vm, containerId(vm), body);
+    // Kept for docker exec's inspect after its end; the oldest ended ones go beyond a bound.
+    this.execs.set(e.id, e);
+    for (const [id, old] of this.execs) {
+      if (this.execs.size <= MAX_EXECS) break;
+      if (old.state === 'exited') this.execs.delete(id);
+    }
+    sendJson(res, 201, { Id: e.id });
+  }
+
+  private async routeExec(method: string, id: string, action: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const e = this.execs.get(id);
+    if (!e) throw notFound(`No such exec instance: ${id}`);
+    if (method === 'GET' && action === 'json') return sendJson(res, 200, execInspect(e));
+    if (method === 'POST' && action === 'resize') {
+      // The guest's terminal stays 80x24, as a container's.
+      res.writeHead(201).end();
+      return;
+    }
+    if (method === 'POST' && action === 'start') {
+      const body = (await readJsonBody<{ Detach?: boolean }>(req)) ?? {};
+      if (!body.Detach) throw badRequest('exec start needs an upgraded connection (Connection: Upgrade, Upgrade: tcp), or Detach');
+      await this.startExec(id, undefined);
+      res.writeHead(200).end();
+      return;
+    }
+    throw notFound(`${method} /exec/${id}/${action}`);
+  }
+
+  /**
+   * Starts the exec's process in the guest and, attached (`socket`), streams its output from the
+   * console (its own frames, from where the file ended before the request) and sends it the
+   * client's stdin, until its exit code comes; detached, follows it for its exit code alone. A
+   * container that stops first ends it with 137, as a killed process.
+   */
+  private async startExec(id: string, socket: Duplex | undefined): Promise<void> {
+    const e = this.execs.get(id);
+    if (!e) throw notFound(`No such exec instance: ${id}`);
+    if (e.state !== 'created') throw new ApiError(409, `exec ${id} has been started already`);
+    const engine = this.command();
+    const vm = await this.findContainer(e.containerId, engine);
+    const vmPath = String(vm.vm_path ?? '');
+    const from = vmPath ? (await engine.readContainerConsole(this.vch.datacenter, vmPath, Number.MAX_SAFE_INTEGER)).size : 0;
+    e.state = 'running';
+    try {
+      await engine.exec('container_vm', vm, e.guestId, e.request);
+    } catch (err) {
+      e.state = 'created';
+      if (err instanceof NotRunningError) throw new ApiError(409, `Container ${e.containerId} is not running`);
+      if (err instanceof InputUnreachableError) throw notSupported('docker exec here', err.message);
+      throw err;
+    }
+    const tty = e.request.tty === true;
+    let gone = false;
+    if (socket) {
+      socket.write(
+        `HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.${tty ? 'raw' : 'multiplexed'}-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`,
+      );
+      socket.on('close', () => (gone = true));
+      if (e.attach.stdin) {
+        new AttachedInput({
+          socket,
+          ready: Promise.resolve(true),
+          closeOnEnd: !tty,
+          send: (data, eof) => this.command().input('container_vm', vm, data, eof, e.guestId),
+          refused: (err) => {
+            if (!(err instanceof ResourceError)) this.log(`input for exec ${id}: ${(err as Error).message}`);
+          },
+        });
+      } else socket.resume();
+    }
+    const reader = new OutputLineReader(e.guestId);
+    const write = (lines: readonly OutputLine[]) => {
+      if (!socket || gone) return;
+      for (const l of lines) if (e.attach[l.stream]) socket.write(outputChunk(tty, l, false));
+    };
+    const follow = this.streamOutput(vm, {
+      from,
+      follow: true,
+      untilExit: true,
+      // Detached, nobody leaves: it is followed to its end.
+      gone: () => gone,
+      first: write,
+      next: write,
+      reader,
+      done: () => reader.exitCode !== undefined,
+    }).then(
+      () => {
+        e.state = 'exited';
+        e.exitCode = reader.exitCode ?? 137;
+        if (socket && !gone) socket.end();
+      },
+      (err: unknown) => {
+        e.state = 'exited';
+        e.exitCode = reader.exitCode ?? 137;
+        this.log(`exec ${id}: ${(err as Error).message}`);
+        if (socket && !gone) socket.end();
+      },
+    );
+    if (socket) await follow;
+  }
+
   /**
    * A container as docker shows it: one started again whose guest still boots has not reported this
    * run, and its report is the last run's (ended, or not seen to end: a VM powered off under its
@@ -1299,25 +1423,29 @@ export class DockerEndpoint {
   private async streamOutput(
     vm: Attrs,
     o: {
-      from: 'start' | 'end';
+      /** From the file's start, from its end now, or from a byte offset (an exec's output: `reader` for its id). */
+      from: 'start' | 'end' | number;
       follow: boolean;
       untilExit: boolean;
       gone: () => boolean;
       first: (lines: readonly OutputLine[]) => void;
       next: (lines: readonly OutputLine[]) => void;
+      reader?: OutputLineReader;
+      /** Ends the stream before the container stops (an exec that ended). */
+      done?: () => boolean;
     },
   ): Promise<void> {
     const engine = this.command();
     const vmPath = String(vm.vm_path ?? '');
     if (!vmPath) return;
     const id = containerId(vm);
-    const reader = new OutputLineReader();
-    const first = await engine.readContainerConsole(this.vch.datacenter, vmPath, 0);
+    const reader = o.reader ?? new OutputLineReader();
+    const first = await engine.readContainerConsole(this.vch.datacenter, vmPath, typeof o.from === 'number' ? o.from : 0);
     let offset = first.size;
     const existing = reader.push(first.data);
-    if (o.from === 'start') o.first(existing);
-    if (!o.follow) {
-      if (o.from === 'start') o.first(reader.end());
+    if (o.from !== 'end') o.first(existing);
+    if (!o.follow || o.done?.()) {
+      if (o.from !== 'end') o.first(reader.end());
       return;
     }
     let seenRunning = dockerState(vm) === 'running';
@@ -1358,7 +1486,7 @@ export class DockerEndpoint {
         if (o.gone() || this.closed) return;
         await reading.catch(() => undefined);
         if (failed) throw failed;
-        if (ended) break;
+        if (ended || o.done?.()) break;
       }
     } finally {
       this.outputStreams.delete(stream);
@@ -1710,6 +1838,47 @@ const ZERO = '0001-01-01T00:00:00Z';
 const JUST_CREATED_MS = 5_000;
 /** How long a look waits for the attached streams' last reads before it tells a container's end (dockerd waits 2 s too). */
 const OUTPUT_DRAIN_MS = 2_000;
+/** Exec instances kept for inspect: beyond it, the oldest ended ones go. */
+const MAX_EXECS = 1000;
+
+/**
+ * The body of an upgraded request (its Content-Length bytes, from `head` and then the socket):
+ * what follows it on the socket is the client's stdin, put back for its reader.
+ */
+async function upgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<Buffer> {
+  const length = Number(req.headers['content-length'] ?? 0);
+  let got = head;
+  while (got.length < length) {
+    const more = await new Promise<Buffer | null>((resolve) => {
+      const onData = (d: Buffer) => {
+        socket.off('end', onEnd);
+        socket.pause();
+        resolve(d);
+      };
+      const onEnd = () => {
+        socket.off('data', onData);
+        resolve(null);
+      };
+      socket.once('data', onData);
+      socket.once('end', onEnd);
+      socket.resume();
+    });
+    if (!more) break;
+    got = Buffer.concat([got, more]);
+  }
+  if (got.length > length) socket.unshift(got.subarray(length));
+  return got.subarray(0, length);
+}
+
+/** A JSON object from a request body; anything else is none. */
+function parseJsonObject(body: Buffer): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(body.toString('utf8') || '{}');
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
 
 /** EndpointOptions.keptLookupsMs's default. */
 const KEPT_LOOKUPS_MS = 60_000;

@@ -23,7 +23,7 @@ import { VimClient, isNotFound, withTaskCancellation, type SoapLogger } from '..
 import { readDatastoreFileFrom } from '../vsphere/datastore-http';
 import { IdentityClaims, ObjectClaims, attributesKey, type Claimant } from './claims';
 import { diffResource } from './diff';
-import { ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError } from './types';
+import { ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError, type ExecRequest } from './types';
 
 /**
  * How long a refresh snapshot goes on serving reads after its last one: Terraform's refresh walk
@@ -640,10 +640,16 @@ export class VsphereEngine implements Engine {
     return l.signal(this.context({}, type, String(prior.name ?? '')), prior, signal);
   }
 
-  async input(type: ResourceType, prior: Attrs, data: Buffer, eof: boolean): Promise<void> {
+  async input(type: ResourceType, prior: Attrs, data: Buffer, eof: boolean, exec?: string): Promise<void> {
     const l = this.lifecycle(type);
     if (!l.input) throw new ResourceError(`a ${type} runs no process to take input`);
-    return l.input(this.context({}, type, String(prior.name ?? '')), prior, data, eof);
+    return l.input(this.context({}, type, String(prior.name ?? '')), prior, data, eof, exec);
+  }
+
+  async exec(type: ResourceType, prior: Attrs, id: string, request: ExecRequest): Promise<void> {
+    const l = this.lifecycle(type);
+    if (!l.exec) throw new ResourceError(`a ${type} runs no process to run another beside`);
+    return l.exec(this.context({}, type, String(prior.name ?? '')), prior, id, request);
   }
 
   forCommand(options: CommandOptions = {}): Engine {

@@ -5,11 +5,12 @@
 import { AttrPath, Attrs, Problem, ResourceType, Value } from '../resources';
 import type { VmUsage } from '../resources/vm-usage';
 import type { PoolCapacity } from '../resources/pool-capacity';
-import type { HandedOn, LookupKey } from '../resources/lifecycle';
+import type { ExecRequest, HandedOn, LookupKey } from '../resources/lifecycle';
 import type { ManagedInventory } from '../resources/managed-inventory';
 
 export type { LookupKey, ManagedInventory };
 export { HandedOn, HANDED_ON_MS } from '../resources/lifecycle';
+export type { ExecRequest } from '../resources/lifecycle';
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
 
@@ -207,11 +208,18 @@ export interface Engine {
    */
   signal(type: ResourceType, prior: Attrs, signal: number): Promise<void>;
   /**
-   * Input for the process the object of state `prior` runs (its stdin: docker attach, run -i), in
-   * order, then its end when `eof`; returns once vSphere holds it. Refused when the process runs
-   * no more, or its input cannot reach it (`InputUnreachableError`).
+   * Input for the process the object of state `prior` runs (its stdin: docker attach, run -i), or
+   * with `exec` for that exec's, in order, then its end when `eof`; returns once vSphere holds it.
+   * Refused when the process runs no more (`NotRunningError`), or its input cannot reach it
+   * (`InputUnreachableError`).
    */
-  input(type: ResourceType, prior: Attrs, data: Buffer, eof: boolean): Promise<void>;
+  input(type: ResourceType, prior: Attrs, data: Buffer, eof: boolean, exec?: string): Promise<void>;
+  /**
+   * Runs another process beside the one the object of state `prior` runs (docker exec), under `id`
+   * (hex): its output and exit code come on the console (`OutputLineReader` with that id). Returns
+   * once vSphere holds the request; refused as `input` is.
+   */
+  exec(type: ResourceType, prior: Attrs, id: string, request: ExecRequest): Promise<void>;
   /**
    * A new engine on this one's vSphere session, with memos and identity claims of its own: a
    * long-running front end (the Docker endpoint) runs each request as one command, so what others
@@ -224,4 +232,4 @@ export interface Engine {
 }
 
 /** The one error type of engine and resources: problems with attribute paths (plan-time checks, refused applies). */
-export { InUseError, InputUnreachableError, ResourceError, VchGoneError } from '../resources/errors';
+export { InUseError, InputUnreachableError, NotRunningError, ResourceError, VchGoneError } from '../resources/errors';

@@ -37,26 +37,49 @@ export function parseOutputLine(line: string): OutputLine | undefined {
 }
 
 /**
+ * An exec's lines (docker exec: a process run beside the container's own): `vic-exec-<id>-stdout`
+ * and `-stderr` frames as the container's, and `vic-exec-<id>-exit <time> <code>` once it ended.
+ * The container's own readers (docker logs) leave them out.
+ */
+const EXEC_FRAME = /^vic-exec-([0-9a-f]+)-(stdout|stderr|exit)(64)? (\S+) ?(.*)$/;
+
+/**
  * Splits console bytes into output lines as they arrive (ranged reads of a growing file): a line
  * cut by the end of a chunk waits for the rest, and so does a character cut between two reads.
+ * The container's output, or with `exec` that exec's (its exit code, once seen, in `exitCode`).
  */
 export class OutputLineReader {
   private partial = '';
   private readonly decoder = new StringDecoder('utf8');
+  /** The exec's exit code, once its end is among the lines read. */
+  exitCode: number | undefined;
+
+  constructor(private readonly exec?: string) {}
 
   /** The complete output lines in this chunk. */
   push(chunk: Buffer | string): OutputLine[] {
     const lines = (this.partial + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk))).split('\n');
     this.partial = lines.pop() ?? '';
-    return lines.map(parseOutputLine).filter((l): l is OutputLine => l !== undefined);
+    return lines.map((l) => this.parse(l)).filter((l): l is OutputLine => l !== undefined);
   }
 
   /** What is left once the file is complete (a frame always ends with a newline, so normally nothing). */
   end(): OutputLine[] {
     const rest = this.partial + this.decoder.end();
     this.partial = '';
-    const line = rest ? parseOutputLine(rest) : undefined;
+    const line = rest ? this.parse(rest) : undefined;
     return line ? [line] : [];
+  }
+
+  private parse(line: string): OutputLine | undefined {
+    if (this.exec === undefined) return parseOutputLine(line);
+    const m = EXEC_FRAME.exec(line.replace(/\r$/, ''));
+    if (!m || m[1] !== this.exec) return undefined;
+    if (m[2] === 'exit') {
+      this.exitCode = Number(m[5]);
+      return undefined;
+    }
+    return parseOutputLine(`vic-${m[2]}${m[3] ?? ''} ${m[4]} ${m[5]}`);
   }
 }
 

@@ -40,7 +40,7 @@ import {
 import { currentCancellation } from '../vsphere/tasks';
 import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm, renameEntity } from '../vsphere/virtual-machine';
 import { containerVm, type ContainerVmAttrs } from './container-vm';
-import { InputUnreachableError, ResourceError, VchGoneError } from './errors';
+import { InputUnreachableError, NotRunningError, ResourceError, VchGoneError } from './errors';
 import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig } from './guest-config';
 import { plannedImageKey, storedImageKey } from './image.lifecycle';
 import { VOLATILE, handedRowKey, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
@@ -99,15 +99,19 @@ async function chooseUuid(vchId: string, name: string, holderOf: (uuid: string) 
 export const SIGNAL_KEY = 'guestinfo.vic.signal';
 
 /**
- * Input for the container's process: "<prefix><sequence>" = "data:<base64>" or "eof", one key per
- * chunk, sequences sorting as the input goes; the hypervisor's side of the tether passes each on
- * and removes it (guest-config.md, Input from the hypervisor).
+ * Messages for the guest, one key each: "<prefix><sequence>" = "data:<base64>" or "eof" (input for
+ * the container's process), "exec:<id>:<base64 JSON>" (a process to run beside it: docker exec),
+ * "exec-data:<id>:<base64>" or "exec-eof:<id>" (that one's input). Sequences sort as they go; the
+ * hypervisor's side of the tether passes each on and removes it (guest-config.md, Input from the
+ * hypervisor).
  */
 export const INPUT_KEY_PREFIX = 'guestinfo.vic.stdin.';
 /** Input chunks of at most this many bytes: one key's value stays under 64 KiB of base64. */
 export const INPUT_CHUNK_BYTES = 48 * 1024;
 /** Set by the tether with its running status when input reaches the process (`serial`). */
 export const INPUT_STATUS_KEY = 'guestinfo.vic.input';
+/** Set by the tether with its running status when exec requests reach it (`serial`). */
+export const EXEC_STATUS_KEY = 'guestinfo.vic.exec';
 
 let lastInputSequence = { ms: 0, n: 0 };
 
@@ -116,6 +120,19 @@ function nextInputSequence(): string {
   const ms = Date.now();
   lastInputSequence = ms > lastInputSequence.ms ? { ms, n: 0 } : { ms: lastInputSequence.ms, n: lastInputSequence.n + 1 };
   return `${String(lastInputSequence.ms).padStart(15, '0')}.${String(lastInputSequence.n).padStart(6, '0')}`;
+}
+
+/**
+ * The container VM's reference once its process runs and its tether said it reads what `key`
+ * names (`INPUT_STATUS_KEY`, `EXEC_STATUS_KEY`): else refused, before anything is written.
+ */
+async function guestLine(ctx: LifecycleContext, prior: Attrs, key: string): Promise<ManagedObjectReference> {
+  const ref = moRef('VirtualMachine', String(prior.moid));
+  const vm = await readVm(ctx.client, ref);
+  const name = String(prior.name);
+  if (!vm || vm.powerState !== 'poweredOn' || vm.extraConfig.get(STATUS_KEYS.status) !== 'running') throw new NotRunningError(name);
+  if (vm.extraConfig.get(key) !== 'serial') throw new InputUnreachableError(name, key === EXEC_STATUS_KEY ? 'exec' : 'input');
+  return ref;
 }
 
 /** extraConfig keys: `vic.*` are not guest-readable (only `guestinfo.*` is). */
@@ -1466,22 +1483,27 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     await reconfigureVm(ctx.client, moRef('VirtualMachine', String(prior.moid)), { extraConfig: { [SIGNAL_KEY]: `${sequence} ${signal}` } });
   },
 
-  // Input goes where the hypervisor side of the tether reads it, once the process says it takes
-  // it (guest-config.md, Input from the hypervisor): read first, so input never piles up in the
-  // VM's config where nothing reads it (vSphere's tether does not yet).
-  async input(ctx, prior, data, eof) {
-    const ref = moRef('VirtualMachine', String(prior.moid));
-    const vm = await readVm(ctx.client, ref);
-    const name = String(prior.name);
-    if (!vm || vm.powerState !== 'poweredOn' || vm.extraConfig.get(STATUS_KEYS.status) !== 'running')
-      throw new ResourceError(`container VM "${name}" runs no process: its input ends`);
-    if (vm.extraConfig.get(INPUT_STATUS_KEY) !== 'serial') throw new InputUnreachableError(name);
+  // Input and exec requests go where the hypervisor side of the tether reads them, once the
+  // process says it takes them (guest-config.md, Input from the hypervisor): read first, so nothing
+  // piles up in the VM's config where nothing reads it (vSphere's tether does not yet).
+  async input(ctx, prior, data, eof, exec) {
+    const ref = await guestLine(ctx, prior, exec === undefined ? INPUT_STATUS_KEY : EXEC_STATUS_KEY);
     const extraConfig: Record<string, string> = {};
+    const put = (value: string) => (extraConfig[`${INPUT_KEY_PREFIX}${nextInputSequence()}`] = value);
     for (let at = 0; at < data.length; at += INPUT_CHUNK_BYTES) {
-      extraConfig[`${INPUT_KEY_PREFIX}${nextInputSequence()}`] = `data:${data.subarray(at, at + INPUT_CHUNK_BYTES).toString('base64')}`;
+      const chunk = data.subarray(at, at + INPUT_CHUNK_BYTES).toString('base64');
+      put(exec === undefined ? `data:${chunk}` : `exec-data:${exec}:${chunk}`);
     }
-    if (eof) extraConfig[`${INPUT_KEY_PREFIX}${nextInputSequence()}`] = 'eof';
+    if (eof) put(exec === undefined ? 'eof' : `exec-eof:${exec}`);
     if (Object.keys(extraConfig).length > 0) await reconfigureVm(ctx.client, ref, { extraConfig });
+  },
+
+  async exec(ctx, prior, id, request) {
+    if (!/^[0-9a-f]{1,64}$/.test(id)) throw new ResourceError(`exec id "${id}": expected 1 to 64 lowercase hex digits`);
+    if (request.argv.length === 0 || request.argv[0] === '') throw new ResourceError('exec: no command given');
+    const ref = await guestLine(ctx, prior, EXEC_STATUS_KEY);
+    const json = Buffer.from(JSON.stringify(request)).toString('base64');
+    await reconfigureVm(ctx.client, ref, { extraConfig: { [`${INPUT_KEY_PREFIX}${nextInputSequence()}`]: `exec:${id}:${json}` } });
   },
 
   // The VCH's pool in one read, as a refresh reads it (docker ps): a listing shows a container VM

@@ -20,16 +20,29 @@ export class VchGoneError extends ResourceError {
 }
 
 /**
- * Input for a container VM's process that cannot reach it: it was made without an open stdin, or
- * its tether reads no input from this hypervisor (under vSphere, not yet; under the embedded
- * simulator, it does).
+ * Input for a container VM's process, or an exec in it, that cannot reach it: it was made without
+ * an open stdin (input), or its tether reads nothing from this hypervisor (under vSphere, not yet;
+ * under the embedded simulator, it does).
  */
 export class InputUnreachableError extends ResourceError {
-  constructor(readonly container: string) {
+  constructor(
+    readonly container: string,
+    readonly what: 'input' | 'exec',
+  ) {
     super(
-      `input cannot reach the process of container VM "${container}": it was made without an open stdin (docker -i, stdin_open), or its guest takes no input from this hypervisor (the embedded simulator's guests do; on vSphere the tether does not read input yet); pass input through the command, env or a volume`,
+      what === 'input'
+        ? `input cannot reach the process of container VM "${container}": it was made without an open stdin (docker -i, stdin_open), or its guest takes no input from this hypervisor (the embedded simulator's guests do; on vSphere the tether does not read input yet); pass input through the command, env or a volume`
+        : `exec cannot reach container VM "${container}": its guest takes no requests from this hypervisor (the embedded simulator's guests do; on vSphere the tether does not read them yet); run the command as the container's own (docker run), or read its output with docker logs`,
     );
     this.name = 'InputUnreachableError';
+  }
+}
+
+/** A container VM whose process does not run (not started, ended, its guest still booting). */
+export class NotRunningError extends ResourceError {
+  constructor(readonly container: string) {
+    super(`container VM "${container}" runs no process: it is not running, or its guest has not started it yet`);
+    this.name = 'NotRunningError';
   }
 }
 

@@ -7,6 +7,16 @@ import type { ResourceDeclaration } from './definition';
 import type { AttrPath, Attrs, Problem } from './schema';
 import type { InventorySnapshot } from './snapshot';
 
+/** A process to run in a running container VM, beside its own (docker exec); what it leaves out comes from the container's config. */
+export interface ExecRequest {
+  readonly argv: readonly string[];
+  readonly env?: readonly string[];
+  readonly user?: string;
+  readonly working_dir?: string;
+  readonly tty?: boolean;
+  readonly open_stdin?: boolean;
+}
+
 /** Memo keys with this prefix hold what any change may outdate: the engine drops them on every apply. */
 export const VOLATILE = 'volatile:';
 
@@ -194,9 +204,11 @@ export interface Lifecycle<A extends Attrs = Attrs> {
   /** Asks the object's running process to take a signal (Linux number); returns once vSphere has the request. */
   signal?(ctx: LifecycleContext, prior: A, signal: number): Promise<void>;
   /**
-   * Input for the object's running process (its stdin), in order: `data`, then its end when `eof`.
-   * Returns once vSphere has it; refused when the process runs no more, or its input cannot be
-   * reached (`InputUnreachableError`).
+   * Input for the object's running process (its stdin), or with `exec` for that exec's, in order:
+   * `data`, then its end when `eof`. Returns once vSphere has it; refused when the process runs no
+   * more (`NotRunningError`), or its input cannot be reached (`InputUnreachableError`).
    */
-  input?(ctx: LifecycleContext, prior: A, data: Buffer, eof: boolean): Promise<void>;
+  input?(ctx: LifecycleContext, prior: A, data: Buffer, eof: boolean, exec?: string): Promise<void>;
+  /** Runs another process beside the object's running one (docker exec), under the id given; returns once vSphere has the request. */
+  exec?(ctx: LifecycleContext, prior: A, id: string, request: ExecRequest): Promise<void>;
 }

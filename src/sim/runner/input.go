@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"encoding/base64"
 	"sort"
 	"strings"
 
@@ -9,11 +8,12 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 )
 
-// inputKeyPrefix starts the keys where a client puts input for the container's process (docker
-// attach, run -i): "guestinfo.vic.stdin.<sequence>" = "data:<base64>", or "eof" for the end of
-// the input, set with ReconfigVM_Task. Sequences sort as the input goes. The runner passes each
-// on once, in order, as a "vic-stdin <base64>" or "vic-stdin-eof" line on the status channel's
-// other direction, and removes the key (docs/guest-config.md, "Input from the hypervisor").
+// inputKeyPrefix starts the keys where a client puts messages for the guest, set with
+// ReconfigVM_Task: input for the container's process (docker attach, run -i) and exec requests
+// and their input (docs/guest-config.md, "Input from the hypervisor"). Sequences sort as the
+// messages go. The runner is the transport only: it passes each value on once, in order, as a
+// "vic-in <value>" line on the status channel's other direction, which the tether reads, and
+// removes the key.
 const inputKeyPrefix = "guestinfo.vic.stdin."
 
 // inputChunk is one input key of the VM's.
@@ -34,19 +34,18 @@ func pendingInput(options []types.BaseOptionValue) []inputChunk {
 	return chunks
 }
 
-// inputLine renders a chunk as the tether's line; false for a value that is no input.
+// inputLine renders a value as the tether's line; false for one that cannot be a line (empty, or
+// with spaces or control characters: the messages are words of base64 and ids).
 func inputLine(value string) (string, bool) {
-	if value == "eof" {
-		return "vic-stdin-eof\n", true
-	}
-	data, ok := strings.CutPrefix(value, "data:")
-	if !ok || data == "" {
+	if value == "" {
 		return "", false
 	}
-	if _, err := base64.StdEncoding.DecodeString(data); err != nil {
-		return "", false
+	for _, c := range value {
+		if c <= ' ' || c > '~' {
+			return "", false
+		}
 	}
-	return "vic-stdin " + data + "\n", true
+	return "vic-in " + value + "\n", true
 }
 
 // forwardInput queues the VM's input for its guest once the guest's process has started (before,
@@ -58,7 +57,7 @@ func (r *Runner) forwardInput(g *guest, chunks []inputChunk) (done []string) {
 	for _, c := range chunks {
 		line, ok := inputLine(c.value)
 		if !ok {
-			r.opts.Logf("guest %s (%s): dropping %s: expected \"data:<base64>\" or \"eof\"", g.ref.Value, g.name, c.key)
+			r.opts.Logf("guest %s (%s): dropping %s: its value is not one word of printable ASCII", g.ref.Value, g.name, c.key)
 		} else if !g.signals.send(line) {
 			return done
 		}

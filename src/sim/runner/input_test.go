@@ -32,11 +32,12 @@ func TestInputLine(t *testing.T) {
 		value, line string
 		ok          bool
 	}{
-		{"data:aGVsbG8K", "vic-stdin aGVsbG8K\n", true},
-		{"eof", "vic-stdin-eof\n", true},
-		{"data:", "", false},
-		{"data:not base64!", "", false},
-		{"aGVsbG8K", "", false},
+		{"data:aGVsbG8K", "vic-in data:aGVsbG8K\n", true},
+		{"eof", "vic-in eof\n", true},
+		{"exec:0a1b:eyJhcmd2IjpbImxzIl19", "vic-in exec:0a1b:eyJhcmd2IjpbImxzIl19\n", true},
+		{"", "", false},
+		{"data:two words", "", false},
+		{"data:a\nvic-signal 9", "", false},
 	} {
 		line, ok := inputLine(c.value)
 		if line != c.line || ok != c.ok {
@@ -65,7 +66,7 @@ func TestSignalChannelKeepsOrder(t *testing.T) {
 	for i := range big {
 		big[i] = 'x'
 	}
-	sent := []string{"vic-stdin " + string(big) + "\n", "vic-signal 15\n", "vic-stdin-eof\n"}
+	sent := []string{"vic-in data:" + string(big) + "\n", "vic-signal 15\n", "vic-in eof\n"}
 	for _, l := range sent {
 		if !c.send(l) {
 			t.Fatal("send refused on an open channel")

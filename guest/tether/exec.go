@@ -1,0 +1,51 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// ExecRequest is a process to run beside the container's own (docker exec), as the hypervisor
+// sends it: what is not given comes from the container's config.
+type ExecRequest struct {
+	Argv       []string `json:"argv"`
+	Env        []string `json:"env,omitempty"`
+	User       string   `json:"user,omitempty"`
+	WorkingDir string   `json:"working_dir,omitempty"`
+	Tty        bool     `json:"tty,omitempty"`
+	OpenStdin  bool     `json:"open_stdin,omitempty"`
+}
+
+// ParseExecRequest reads an exec request's JSON.
+func ParseExecRequest(data []byte) (ExecRequest, error) {
+	var r ExecRequest
+	if err := json.Unmarshal(data, &r); err != nil {
+		return r, fmt.Errorf("exec request: %v", err)
+	}
+	if len(r.Argv) == 0 || r.Argv[0] == "" {
+		return r, fmt.Errorf("exec request: no command")
+	}
+	return r, nil
+}
+
+// ExecConfig is the container's config as the exec's process gets it: its own env added after the
+// container's (a later key wins), its user and working directory where it names them.
+func ExecConfig(cfg Config, r ExecRequest) Config {
+	c := cfg
+	c.Env = append(append([]string{}, cfg.Env...), r.Env...)
+	if r.User != "" {
+		c.User = r.User
+	}
+	if r.WorkingDir != "" {
+		c.WorkingDir = r.WorkingDir
+	}
+	c.Tty, c.OpenStdin = r.Tty, r.OpenStdin
+	return c
+}
+
+// execFrame is the console prefix of an exec's lines: "vic-exec-<id>-stdout", "-stderr" (with
+// exactSuffix for exact frames, as the container's own) and "-exit", whose text is its exit code.
+// Readers of the container's output (docker logs) leave them out.
+func execFrame(id, what string) string {
+	return "vic-exec-" + id + "-" + what
+}

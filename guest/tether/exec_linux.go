@@ -1,0 +1,149 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// children routes the exit statuses the supervisor reaps: the main process's is returned, an
+// exec's goes to its waiter. Held while an exec is forked and registered, so that its end cannot
+// be reaped before its waiter is known.
+var children = struct {
+	sync.Mutex
+	execs map[int]chan int
+}{execs: map[int]chan int{}}
+
+// execSessions runs the hypervisor's exec requests in the container, and routes each one's input.
+type execSessions struct {
+	cfg     Config
+	devNull *os.File
+	mu      sync.Mutex
+	inputs  map[string]*inputRouter
+}
+
+func newExecSessions(cfg Config, devNull *os.File) *execSessions {
+	return &execSessions{cfg: cfg, devNull: devNull, inputs: map[string]*inputRouter{}}
+}
+
+// handle takes one exec message, in the order they came: a request starts its process (its input
+// router is known before the next message is read), input goes to its router.
+func (e *execSessions) handle(m InMessage) {
+	switch m.Kind {
+	case "exec":
+		e.mu.Lock()
+		if _, dup := e.inputs[m.ID]; dup {
+			e.mu.Unlock()
+			logf("exec %s: requested again; ignored", m.ID)
+			return
+		}
+		input := newInputRouter()
+		e.inputs[m.ID] = input
+		e.mu.Unlock()
+		go func() {
+			e.run(m.ID, m.Data, input)
+			e.mu.Lock()
+			delete(e.inputs, m.ID)
+			e.mu.Unlock()
+		}()
+	case "exec-data", "exec-eof":
+		e.mu.Lock()
+		input := e.inputs[m.ID]
+		e.mu.Unlock()
+		if input != nil {
+			input.push(inputItem{data: m.Data, eof: m.Kind == "exec-eof"})
+		}
+	}
+}
+
+// run runs one exec's process to its end: its output framed on the console under its own prefix,
+// then its exit code (126/127 when it cannot start, as docker exec).
+func (e *execSessions) run(id string, raw []byte, input *inputRouter) {
+	exit := func(code int) {
+		writeConsole(FrameLine(execFrame(id, "exit"), time.Now(), []byte(strconv.Itoa(code))))
+	}
+	fail := func(code int, message string) {
+		logf("exec %s: %s", id, message)
+		writeConsole(FrameLine(execFrame(id, "stderr"), time.Now(), []byte(message)))
+		exit(code)
+	}
+	req, err := ParseExecRequest(raw)
+	if err != nil {
+		fail(startFailedExitCode, err.Error())
+		return
+	}
+	cfg := ExecConfig(e.cfg, req)
+	passwd, _ := os.Open("/etc/passwd")
+	group, _ := os.Open("/etc/group")
+	who, err := ResolveUser(cfg.User, readerOrNil(passwd), readerOrNil(group))
+	closeIfOpen(passwd)
+	closeIfOpen(group)
+	if err != nil {
+		fail(startFailedExitCode, err.Error())
+		return
+	}
+	env := ContainerEnv(cfg, who.Home)
+	program, err := lookPathIn(req.Argv[0], env, cfg.WorkingDir)
+	if err != nil {
+		code := 127
+		if errors.Is(err, errCannotExecute) {
+			code = 126
+		}
+		fail(code, fmt.Sprintf("cannot run %q: %v", req.Argv[0], err))
+		return
+	}
+	stdio, err := openStdio(cfg, e.devNull)
+	if err != nil {
+		fail(startFailedExitCode, err.Error())
+		return
+	}
+	copied := make(chan struct{}, len(stdio.outputs))
+	for _, stream := range stdio.outputs {
+		prefix := execFrame(id, strings.TrimPrefix(stream.prefix, "vic-"))
+		go func(r *os.File) {
+			_ = CopyFramed(r, prefix, writeConsole, time.Now)
+			r.Close()
+			copied <- struct{}{}
+		}(stream.r)
+	}
+	logf("exec %s: %s as %d:%d in %s", id, strings.Join(quoteAll(req.Argv), " "), who.UID, who.GID, cfg.WorkingDir)
+	done := make(chan int, 1)
+	children.Lock()
+	pid, err := syscall.ForkExec(program, req.Argv, &syscall.ProcAttr{
+		Dir:   cfg.WorkingDir,
+		Env:   env,
+		Files: stdio.files,
+		Sys: &syscall.SysProcAttr{
+			Setsid:     true,
+			Setctty:    stdio.terminal,
+			Credential: &syscall.Credential{Uid: who.UID, Gid: who.GID, Groups: who.Groups},
+		},
+	})
+	if err == nil {
+		children.execs[pid] = done
+	}
+	children.Unlock()
+	stdio.started()
+	if err != nil {
+		stdio.ended()
+		waitForCopiers(copied, len(stdio.outputs))
+		code := 126
+		if errors.Is(err, syscall.ENOENT) {
+			code = 127
+		}
+		fail(code, fmt.Sprintf("cannot run %s: %v", program, err))
+		return
+	}
+	input.attach(stdio.input, stdio.terminal)
+	code := <-done
+	input.detach()
+	stdio.ended()
+	waitForCopiers(copied, len(stdio.outputs))
+	logf("exec %s: exited with %d", id, code)
+	exit(code)
+}

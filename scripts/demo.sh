@@ -230,6 +230,8 @@ cat <<EOF2
 In another shell (the simulator runs at most $MAX_GUESTS guests at once, web-1 and worker-1 among them: a run beyond that waits, silently, for a free one; docker stop worker-1 frees one, VIC_MAX_GUESTS=N npm run demo sets the number):
   eval "\$(bin/vic endpoint env --dir $ENDPOINT_DIR)"
   docker run --rm $REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG echo hello from a container VM
+  echo hi | docker run -i --rm $REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG cat   # stdin reaches the container VM's process
+  docker exec -it web-1 sh      # a shell beside web-1's httpd, in its VM
   docker stats --no-stream      # each container VM's CPU and memory, from vSphere's quick stats
   docker port web-1             # where the simulator published web-1's exposed port 80
 npm run demo -- stop also stops the endpoint.

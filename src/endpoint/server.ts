@@ -1253,21 +1253,22 @@ export class DockerEndpoint {
   }
 
   /**
-   * The attach's input, to the container's process once it reports that it runs (this start's
-   * process: a container started again shows the last run's report until its guest's comes).
-   * Refused input is said on the attach's stderr; input after the process ended goes nowhere.
+   * Resolves true once the container's process runs and has reported so in this start (a guest
+   * still booting has not; a container started again shows the last run's report until then), false
+   * when it never will: it ended, was removed, or the client left (`gone`).
    */
-  private attachInput(vm: Attrs, socket: Duplex, gone: () => boolean, tell: (line: OutputLine) => void): void {
+  private processRuns(vm: Attrs, gone: () => boolean = () => false): Promise<boolean> {
     const id = containerId(vm);
     let seenRunning = false;
-    // true: it runs and said so; false: it never will (ended, removed, the client left).
     const readiness = (now: Attrs | undefined): boolean | undefined => {
       if (!now || gone()) return false;
       if (dockerState(now) !== 'running') return seenRunning ? false : undefined;
       seenRunning = true;
       return now.status === 'running' && this.asStarted(now).started_at != null ? true : undefined;
     };
-    const ready = new Promise<boolean>((resolve) => {
+    const first = readiness(vm);
+    if (first !== undefined) return Promise.resolve(first);
+    return new Promise<boolean>((resolve) => {
       void this.until(
         id,
         (vms) => {
@@ -1278,6 +1279,15 @@ export class DockerEndpoint {
         gone,
       );
     });
+  }
+
+  /**
+   * The attach's input, to the container's process once it reports that it runs (this start's
+   * process: a container started again shows the last run's report until its guest's comes).
+   * Refused input is said on the attach's stderr; input after the process ended goes nowhere.
+   */
+  private attachInput(vm: Attrs, socket: Duplex, gone: () => boolean, tell: (line: OutputLine) => void): void {
+    const ready = this.processRuns(vm, gone);
     new AttachedInput({
       socket,
       ready,
@@ -1296,9 +1306,11 @@ export class DockerEndpoint {
 
   private async createExec(ref: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = (await readJsonBody<ExecCreateBody>(req)) ?? {};
-    const vm = this.asStarted(await this.findContainer(ref));
-    // Its guest still booting is not running yet for an exec: the process has not reported.
-    if (dockerState(vm) !== 'running' || vm.started_at == null) throw new ApiError(409, `Container ${containerId(vm)} is not running`);
+    const vm = await this.findContainer(ref);
+    // A container whose guest still boots (just started, restarted) is waited for: docker exec
+    // right after docker start or restart runs once the process does.
+    if (dockerState(vm) !== 'running' || !(await this.processRuns(vm, () => res.destroyed)))
+      throw new ApiError(409, `Container ${containerId(vm)} is not running`);
     const e = newExec(vm, containerId(vm), body);
     // Kept for docker exec's inspect after its end; the oldest ended ones go beyond a bound.
     this.execs.set(e.id, e);

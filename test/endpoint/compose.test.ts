@@ -201,9 +201,10 @@ networks:
     2 * BOOT_MS,
   );
 
-  test('GIVEN web running WHEN docker compose exec, top, pause THEN each is refused at once with the endpoint message', async () => {
+  test('GIVEN web running WHEN docker compose exec THEN the command runs in its container VM (its volume there); top and pause are refused at once with the endpoint message', async () => {
+    const exec = await compose('compose.yaml', ['exec', '-T', 'web', 'sh', '-c', 'echo from-exec > /data/mark; cat /data/mark'], 60_000);
+    expect({ code: exec.code, stdout: exec.stdout, stderr: exec.stderr }).toEqual({ code: 0, stdout: 'from-exec\n', stderr: '' });
     for (const args of [
-      ['exec', '-T', 'web', 'ls'],
       ['top', 'web'],
       ['pause', 'web'],
     ]) {

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -78,11 +76,7 @@ func (e *execSessions) run(id string, raw []byte, input *inputRouter) {
 		return
 	}
 	cfg := ExecConfig(e.cfg, req)
-	passwd, _ := os.Open("/etc/passwd")
-	group, _ := os.Open("/etc/group")
-	who, err := ResolveUser(cfg.User, readerOrNil(passwd), readerOrNil(group))
-	closeIfOpen(passwd)
-	closeIfOpen(group)
+	who, err := resolveUserHere(cfg.User)
 	if err != nil {
 		fail(startFailedExitCode, err.Error())
 		return
@@ -90,11 +84,7 @@ func (e *execSessions) run(id string, raw []byte, input *inputRouter) {
 	env := ContainerEnv(cfg, who.Home)
 	program, err := lookPathIn(req.Argv[0], env, cfg.WorkingDir)
 	if err != nil {
-		code := 127
-		if errors.Is(err, errCannotExecute) {
-			code = 126
-		}
-		fail(code, fmt.Sprintf("cannot run %q: %v", req.Argv[0], err))
+		fail(lookPathCode(err), fmt.Sprintf("cannot run %q: %v", req.Argv[0], err))
 		return
 	}
 	stdio, err := openStdio(cfg, e.devNull)
@@ -102,41 +92,19 @@ func (e *execSessions) run(id string, raw []byte, input *inputRouter) {
 		fail(startFailedExitCode, err.Error())
 		return
 	}
-	copied := make(chan struct{}, len(stdio.outputs))
-	for _, stream := range stdio.outputs {
-		prefix := execFrame(id, strings.TrimPrefix(stream.prefix, "vic-"))
-		go func(r *os.File) {
-			_ = CopyFramed(r, prefix, writeConsole, time.Now)
-			r.Close()
-			copied <- struct{}{}
-		}(stream.r)
-	}
+	copied := stdio.copyOutputs(func(prefix string) string { return execFrame(id, strings.TrimPrefix(prefix, "vic-")) })
 	logf("exec %s: %s as %d:%d in %s", id, strings.Join(quoteAll(req.Argv), " "), who.UID, who.GID, cfg.WorkingDir)
 	done := make(chan int, 1)
+	// Registered before its end can be reaped (reapChildren takes the same lock).
 	children.Lock()
-	pid, err := syscall.ForkExec(program, req.Argv, &syscall.ProcAttr{
-		Dir:   cfg.WorkingDir,
-		Env:   env,
-		Files: stdio.files,
-		Sys: &syscall.SysProcAttr{
-			Setsid:     true,
-			Setctty:    stdio.terminal,
-			Credential: &syscall.Credential{Uid: who.UID, Gid: who.GID, Groups: who.Groups},
-		},
-	})
+	pid, err := stdio.fork(program, req.Argv, cfg.WorkingDir, env, who)
 	if err == nil {
 		children.execs[pid] = done
 	}
 	children.Unlock()
-	stdio.started()
 	if err != nil {
-		stdio.ended()
 		waitForCopiers(copied, len(stdio.outputs))
-		code := 126
-		if errors.Is(err, syscall.ENOENT) {
-			code = 127
-		}
-		fail(code, fmt.Sprintf("cannot run %s: %v", program, err))
+		fail(forkCode(err), fmt.Sprintf("cannot run %s: %v", program, err))
 		return
 	}
 	input.attach(stdio.input, stdio.terminal)

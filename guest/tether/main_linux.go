@@ -354,11 +354,7 @@ func removeInitramfs(dir string, rootDev uint64, keep string) {
 // startAndSupervise runs the entrypoint as the configured user and waits for it, reaping every
 // orphan (we are PID 1) and forwarding termination signals.
 func startAndSupervise(cfg Config, addresses []string) (int, error) {
-	passwd, _ := os.Open("/etc/passwd")
-	group, _ := os.Open("/etc/group")
-	id, err := ResolveUser(cfg.User, readerOrNil(passwd), readerOrNil(group))
-	closeIfOpen(passwd)
-	closeIfOpen(group)
+	id, err := resolveUserHere(cfg.User)
 	if err != nil {
 		return 0, err
 	}
@@ -371,13 +367,8 @@ func startAndSupervise(cfg Config, addresses []string) (int, error) {
 	if err != nil {
 		message := fmt.Sprintf("cannot run %q: %v (check the image's entrypoint and cmd)", argv[0], err)
 		logf("error: %s", message)
-		// Docker's numbers: 126 found but not runnable, 127 not found.
-		code := 127
-		if errors.Is(err, errCannotExecute) {
-			code = 126
-		}
-		reportNotStarted(ContainerStatus{IPAddresses: addresses}, code, message)
-		return code, nil
+		reportNotStarted(ContainerStatus{IPAddresses: addresses}, lookPathCode(err), message)
+		return lookPathCode(err), nil
 	}
 	devNull, err := os.OpenFile("/dev/null", os.O_RDWR, 0)
 	if err != nil {
@@ -408,6 +399,31 @@ func startAndSupervise(cfg Config, addresses []string) (int, error) {
 	}
 }
 
+// resolveUserHere resolves a user spec against the container's /etc/passwd and /etc/group.
+func resolveUserHere(spec string) (Identity, error) {
+	passwd, _ := os.Open("/etc/passwd")
+	group, _ := os.Open("/etc/group")
+	defer closeIfOpen(passwd)
+	defer closeIfOpen(group)
+	return ResolveUser(spec, readerOrNil(passwd), readerOrNil(group))
+}
+
+// Docker's exit codes for a program that could not start: 126 found but not runnable, 127 not
+// found. lookPathCode reads lookPathIn's error, forkCode ForkExec's.
+func lookPathCode(err error) int {
+	if errors.Is(err, errCannotExecute) {
+		return 126
+	}
+	return 127
+}
+
+func forkCode(err error) int {
+	if errors.Is(err, syscall.ENOENT) {
+		return 127
+	}
+	return 126
+}
+
 // startFailedExitCode is the exit code of a container that could not start for a reason of its
 // own (its user, its volumes, its filesystem): docker run's 125 for a start the daemon refused.
 const startFailedExitCode = 125
@@ -435,40 +451,15 @@ func runOnce(cfg Config, id Identity, env, argv []string, program string, devNul
 	if err != nil {
 		return 0, err
 	}
-	copied := make(chan struct{}, len(stdio.outputs))
-	for _, stream := range stdio.outputs {
-		go func(r *os.File, prefix string) {
-			// A terminal's master reads EIO, not EOF, once the process is gone: the end all the same.
-			_ = CopyFramed(r, prefix, writeConsole, time.Now)
-			r.Close()
-			copied <- struct{}{}
-		}(stream.r, stream.prefix)
-	}
+	copied := stdio.copyOutputs(func(prefix string) string { return prefix })
 
 	logf("exec %s as %d:%d in %s (uptime %s)", strings.Join(quoteAll(argv), " "), id.UID, id.GID, cfg.WorkingDir, uptime())
-	pid, err := syscall.ForkExec(program, argv, &syscall.ProcAttr{
-		Dir:   cfg.WorkingDir,
-		Env:   env,
-		Files: stdio.files,
-		Sys: &syscall.SysProcAttr{
-			Setsid: true,
-			// With a terminal, fd 0 becomes the process's controlling terminal.
-			Setctty:    stdio.terminal,
-			Credential: &syscall.Credential{Uid: id.UID, Gid: id.GID, Groups: id.Groups},
-		},
-	})
-	// Only the process (and what it starts) may hold the write ends: the copiers end at EOF.
-	stdio.started()
+	pid, err := stdio.fork(program, argv, cfg.WorkingDir, env, id)
 	if err != nil {
-		stdio.ended()
 		message := fmt.Sprintf("cannot run %s: %v", program, err)
 		logf("error: %s", message)
-		code := 126
-		if errors.Is(err, syscall.ENOENT) {
-			code = 127
-		}
-		reportNotStarted(*status, code, message)
-		return code, nil
+		reportNotStarted(*status, forkCode(err), message)
+		return forkCode(err), nil
 	}
 	input.attach(stdio.input, stdio.terminal)
 	status.State, status.StartedAt = "running", time.Now()

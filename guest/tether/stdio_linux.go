@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -92,6 +93,44 @@ func (s *containerStdio) ended() {
 	for _, f := range s.kept {
 		f.Close()
 	}
+}
+
+// copyOutputs frames each output stream onto the console from a goroutine of its own, under the
+// prefix frame gives its stream's ("vic-stdout", "vic-stderr"); the channel has a value per stream
+// once that one is copied to its end.
+func (s *containerStdio) copyOutputs(frame func(prefix string) string) chan struct{} {
+	copied := make(chan struct{}, len(s.outputs))
+	for _, stream := range s.outputs {
+		go func(r *os.File, prefix string) {
+			// A terminal's master reads EIO, not EOF, once the process is gone: the end all the same.
+			_ = CopyFramed(r, prefix, writeConsole, time.Now)
+			r.Close()
+			copied <- struct{}{}
+		}(stream.r, frame(stream.prefix))
+	}
+	return copied
+}
+
+// fork starts program with these stdio files, in its own session (a terminal its controlling
+// one), as who, in dir with env. Only the process may hold its ends of the streams afterwards.
+func (s *containerStdio) fork(program string, argv []string, dir string, env []string, who Identity) (int, error) {
+	pid, err := syscall.ForkExec(program, argv, &syscall.ProcAttr{
+		Dir:   dir,
+		Env:   env,
+		Files: s.files,
+		Sys: &syscall.SysProcAttr{
+			Setsid: true,
+			// With a terminal, fd 0 becomes the process's controlling terminal.
+			Setctty:    s.terminal,
+			Credential: &syscall.Credential{Uid: who.UID, Gid: who.GID, Groups: who.Groups},
+		},
+	})
+	// Only the process (and what it starts) may hold the write ends: the copiers end at EOF.
+	s.started()
+	if err != nil {
+		s.ended()
+	}
+	return pid, err
 }
 
 // openPty opens a new pseudo-terminal pair, 80 columns by 24 rows: the master, which the tether

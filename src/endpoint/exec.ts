@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecRequest } from '../engine';
 import type { Attrs } from '../resources';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './input';
 import { badRequest } from './protocol';
 
 export interface ExecInstance {
@@ -19,6 +20,8 @@ export interface ExecInstance {
   readonly container: Attrs;
   readonly request: ExecRequest;
   readonly attach: { readonly stdin: boolean; readonly stdout: boolean; readonly stderr: boolean };
+  /** With a terminal, the input that detaches the client (`--detach-keys`, Ctrl-P Ctrl-Q by default). */
+  readonly detachKeys: Buffer;
   state: 'created' | 'running' | 'exited';
   exitCode: number | null;
 }
@@ -45,6 +48,8 @@ export function newExec(vm: Attrs, containerId: string, body: ExecCreateBody): E
   for (const kv of body.Env ?? []) {
     if (!/^[^=\s]+=/.test(kv)) throw badRequest(`-e ${kv}: expected NAME=value`);
   }
+  const detachKeys = body.DetachKeys ? parseDetachKeys(body.DetachKeys) : DEFAULT_DETACH_KEYS;
+  if (typeof detachKeys === 'string') throw badRequest(detachKeys);
   const id = randomBytes(32).toString('hex');
   const request: ExecRequest = {
     argv: cmd,
@@ -61,6 +66,7 @@ export function newExec(vm: Attrs, containerId: string, body: ExecCreateBody): E
     container: vm,
     request,
     attach: { stdin: body.AttachStdin === true, stdout: body.AttachStdout !== false, stderr: body.AttachStderr !== false },
+    detachKeys,
     state: 'created',
     exitCode: null,
   };

@@ -25,7 +25,34 @@ export interface AttachedInputOptions {
   readonly closeOnEnd: boolean;
   /** Tells the client why its input goes nowhere (its stderr); `quiet` errors are a process that ended. */
   readonly refused: (err: unknown) => void;
+  /**
+   * On a terminal, the keys that detach the client (dockerd's escape sequence, Ctrl-P Ctrl-Q by
+   * default): what came before them goes on, they and what follows do not, and `detached` is told.
+   */
+  readonly detach?: { readonly keys: Buffer; readonly detached: () => void };
 }
+
+/**
+ * docker's --detach-keys (`ctrl-p,ctrl-q`, `ctrl-a,x`): the bytes; a 400-worthy message for a bad one.
+ * Ctrl-<letter> and Ctrl-@, [, \, ], ^, _ are the control bytes a terminal sends for them.
+ */
+export function parseDetachKeys(text: string): Buffer | string {
+  const bytes: number[] = [];
+  for (const key of text.split(',')) {
+    const ctrl = /^ctrl-(.)$/i.exec(key.trim());
+    if (ctrl) {
+      const c = ctrl[1].toLowerCase();
+      const code = c >= 'a' && c <= 'z' ? c.charCodeAt(0) - 96 : '@[\\]^_'.indexOf(c);
+      if (code < 0) return `--detach-keys ${text}: ${key} is no control key; use ctrl-<a-z>, ctrl-@, ctrl-[, ctrl-\\, ctrl-], ctrl-^ or ctrl-_`;
+      bytes.push(c >= 'a' && c <= 'z' ? code : code === 0 ? 0 : 26 + code);
+    } else if (key.length === 1) bytes.push(key.charCodeAt(0));
+    else return `--detach-keys ${text}: ${key} is neither one character nor ctrl-<key> (e.g. ctrl-p,ctrl-q)`;
+  }
+  return Buffer.from(bytes);
+}
+
+/** docker's default escape sequence, Ctrl-P Ctrl-Q. */
+export const DEFAULT_DETACH_KEYS = Buffer.from([0x10, 0x11]);
 
 export class AttachedInput {
   private readonly held: Buffer[] = [];
@@ -35,6 +62,8 @@ export class AttachedInput {
   private ready = false;
   private stopped = false;
   private pumping = false;
+  /** How much of the detach keys the input ended with so far (held back until it is known). */
+  private matched = 0;
 
   constructor(private readonly o: AttachedInputOptions) {
     o.socket.on('data', (chunk: Buffer) => this.take(chunk));
@@ -42,7 +71,7 @@ export class AttachedInput {
       this.ended = true;
       void this.pump();
     });
-    o.socket.on('close', () => (this.stopped = true));
+    // A client that closed after its input still has it delivered: what came before its close is its input.
     o.socket.resume();
     void o.ready.then((ok) => {
       if (!ok) return this.stop();
@@ -53,6 +82,31 @@ export class AttachedInput {
 
   private take(chunk: Buffer): void {
     if (this.stopped) return;
+    const detach = this.o.detach;
+    if (detach) {
+      const keys = detach.keys;
+      // Bytes held back as a possible start of the keys go on once they turn out not to be.
+      let data = Buffer.concat([keys.subarray(0, this.matched), chunk]);
+      let at = 0;
+      let matched = 0;
+      for (; at < data.length; at++) {
+        matched = data[at] === keys[matched] ? matched + 1 : data[at] === keys[0] ? 1 : 0;
+        if (matched === keys.length) {
+          data = data.subarray(0, at + 1 - keys.length);
+          this.held.push(data);
+          this.heldBytes += data.length;
+          this.matched = 0;
+          // No more input from this client: it leaves, the process runs on.
+          this.o.socket.removeAllListeners('data');
+          this.o.socket.resume();
+          void this.pump();
+          detach.detached();
+          return;
+        }
+      }
+      this.matched = matched;
+      chunk = data.subarray(0, data.length - matched);
+    }
     this.held.push(chunk);
     this.heldBytes += chunk.length;
     if (this.heldBytes >= HELD_BYTES) this.o.socket.pause();

@@ -57,7 +57,7 @@ import {
 import { unhonouredOption } from './create-options';
 import { OneAtATime } from './one-at-a-time';
 import { EventLog, type DockerEvent } from './events';
-import { AttachedInput } from './input';
+import { AttachedInput, DEFAULT_DETACH_KEYS, parseDetachKeys, type AttachedInputOptions } from './input';
 import { execInspect, newExec, type ExecCreateBody, type ExecInstance } from './exec';
 import { IMAGE_FILTERS, filterImages, filterNetworks, labelMatches, refuseUnknownFilters, type NetworkRow } from './listing-filters';
 import { checkRegistryLogin } from './registry-login';
@@ -1233,6 +1233,7 @@ export class DockerEndpoint {
     const flag = (k: string) => query.get(k) === '1' || query.get(k) === 'true';
     const vm = await this.findContainer(ref);
     const tty = vm.tty === true;
+    const detachKeys = detachKeysOf(query.get('detachKeys'));
     socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
     let gone = false;
     // The CLI half-closes its side when it has no stdin to send (or its stdin ended): only a full
@@ -1241,8 +1242,13 @@ export class DockerEndpoint {
     const tell = (line: OutputLine) => {
       if (!gone) socket.write(outputChunk(tty, line, false));
     };
-    // Without an open stdin (no -i), input is read and dropped, as dockerd does.
-    if (flag('stdin') && vm.stdin_open === true) this.attachInput(vm, socket, () => gone, tell);
+    // Without an open stdin (no -i), input is read and dropped, as dockerd does. On a terminal the
+    // detach keys end this attach, and the container runs on.
+    const detached = () => {
+      gone = true;
+      socket.end();
+    };
+    if (flag('stdin') && vm.stdin_open === true) this.attachInput(vm, socket, () => gone, tell, tty ? { keys: detachKeys, detached } : undefined);
     else socket.resume();
     const want = { stdout: flag('stdout'), stderr: flag('stderr') };
     const write = (lines: readonly OutputLine[]) => {
@@ -1286,11 +1292,12 @@ export class DockerEndpoint {
    * process: a container started again shows the last run's report until its guest's comes).
    * Refused input is said on the attach's stderr; input after the process ended goes nowhere.
    */
-  private attachInput(vm: Attrs, socket: Duplex, gone: () => boolean, tell: (line: OutputLine) => void): void {
+  private attachInput(vm: Attrs, socket: Duplex, gone: () => boolean, tell: (line: OutputLine) => void, detach: AttachedInputOptions['detach']): void {
     const ready = this.processRuns(vm, gone);
     new AttachedInput({
       socket,
       ready,
+      detach,
       closeOnEnd: labelsOf(vm)[LABEL.stdinOnce] === 'true' && vm.tty !== true,
       send: (data, eof) => this.command().input('container_vm', vm, data, eof),
       refused: (err) => {
@@ -1371,9 +1378,14 @@ export class DockerEndpoint {
       );
       socket.on('close', () => (gone = true));
       if (e.attach.stdin) {
+        const detached = () => {
+          gone = true;
+          socket.end();
+        };
         new AttachedInput({
           socket,
           ready: Promise.resolve(true),
+          detach: tty ? { keys: e.detachKeys, detached } : undefined,
           closeOnEnd: !tty,
           send: (data, eof) => this.command().input('container_vm', vm, data, eof, e.guestId),
           refused: (err) => {
@@ -1880,6 +1892,14 @@ async function upgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): 
   }
   if (got.length > length) socket.unshift(got.subarray(length));
   return got.subarray(0, length);
+}
+
+/** The detach keys an attach names (`detachKeys`), else docker's default; a bad one is a 400. */
+function detachKeysOf(text: string | null | undefined): Buffer {
+  if (!text) return DEFAULT_DETACH_KEYS;
+  const keys = parseDetachKeys(text);
+  if (typeof keys === 'string') throw badRequest(keys);
+  return keys;
 }
 
 /** A JSON object from a request body; anything else is none. */

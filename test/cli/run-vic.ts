@@ -56,6 +56,8 @@ export interface RunOptions {
   readonly input?: string | Buffer;
   /** Written, and stdin left open until the process ends (a terminal that a user has not closed). */
   readonly keepStdinOpen?: boolean;
+  /** More input, each written once the output so far holds its `when` (a user answering what they see). */
+  readonly respond?: readonly { readonly when: string; readonly send: string }[];
   readonly timeoutMs?: number;
   readonly cwd?: string;
 }
@@ -70,7 +72,11 @@ export function runProcess(command: string, args: readonly string[], env: NodeJS
     const child = spawn(command, [...args], { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    const pending = [...(options.respond ?? [])];
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+      while (pending.length > 0 && stdout.includes(pending[0].when)) child.stdin.write((pending.shift() as { send: string }).send);
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

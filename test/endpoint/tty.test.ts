@@ -94,4 +94,29 @@ describe('docker run -t and -i', () => {
     },
     BOOT_MS,
   );
+
+  test(
+    'GIVEN docker attach in a terminal to a running -it shell WHEN Ctrl-P Ctrl-Q is typed THEN the CLI detaches and the shell runs on, having run what came before',
+    async () => {
+      const r = await bed().docker(['run', '-dit', '--name', 'detach-me', bed().image, 'sh'], { timeoutMs: BOOT_MS });
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      await waitUntilProcessRuns(bed(), 'detach-me', BOOT_MS);
+      const attach = await runProcess('script', ['-qec', `${dockerCli()} attach detach-me`, '/dev/null'], bed().env, {
+        // The keys once the CLI shows the shell's answer: its terminal is raw by then (typed ahead,
+        // the outer terminal's line discipline would take Ctrl-Q as flow control).
+        input: 'echo before-$((6 * 7))\r',
+        respond: [{ when: 'before-42', send: '\x10\x11' }],
+        keepStdinOpen: true,
+        timeoutMs: 60_000,
+      });
+      // The CLI's own words and status for a detach (it watches for the keys too, as dockerd does).
+      expect(attach.code).toBe(1);
+      expect(attach.stdout).toContain('before-42');
+      expect(attach.stdout).toContain('read escape sequence');
+      expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}}', 'detach-me'])).toBe('running');
+      expect((await bed().docker(['logs', 'detach-me'])).stdout).toContain('before-42\r\n');
+      expect(await bed().dockerOk(['rm', '-f', 'detach-me'])).toBe('detach-me');
+    },
+    BOOT_MS,
+  );
 });

@@ -160,12 +160,22 @@ describe('image and container_vm lifecycle', () => {
       await engine.plan('container_vm', null, { vch_id: vch.id, image_id: img.id, name: 'input-1', stdin_open: true, power_state: 'running' }),
     );
     const ref = moRef('VirtualMachine', String(made.moid));
+    try {
+      await sendInput(ref, made);
+    } finally {
+      await engine.apply(await engine.plan('container_vm', made, null));
+    }
+  });
+
+  async function sendInput(ref: ReturnType<typeof moRef>, made: Attrs): Promise<void> {
     const inputKeys = async () =>
       [...extraConfigMap((await retrieveObject<Record<string, unknown>>(outside, ref, ['config.extraConfig']))['config.extraConfig'])]
         .filter(([k]) => k.startsWith('guestinfo.vic.stdin.'))
         .sort(([a], [b]) => a.localeCompare(b));
     // Not started by its guest yet: no process to take input.
-    await expect(engine.input('container_vm', made, Buffer.from('early'), false)).rejects.toThrow('container VM "input-1" runs no process: its input ends');
+    await expect(engine.input('container_vm', made, Buffer.from('early'), false)).rejects.toThrow(
+      'container VM "input-1" runs no process: it is not running, or its guest has not started it yet',
+    );
     await reconfigureVm(outside, ref, { extraConfig: { 'guestinfo.vic.status': 'running', 'guestinfo.vic.started_at': new Date().toISOString() } });
     await expect(engine.input('container_vm', made, Buffer.from('lost'), false)).rejects.toThrow(
       'input cannot reach the process of container VM "input-1": it was made without an open stdin (docker -i, stdin_open), or its guest takes no input from this hypervisor',
@@ -181,8 +191,19 @@ describe('image and container_vm lifecycle', () => {
     expect(Buffer.concat(values.filter((v) => v !== 'eof').map((v) => Buffer.from(v.slice('data:'.length), 'base64'))).toString()).toBe(
       `${big.toString()}tail\n`,
     );
-    await engine.apply(await engine.plan('container_vm', made, null));
-  });
+    // An exec waits for its own word from the guest (exec = serial), and goes as one key.
+    await expect(engine.exec('container_vm', made, '0a1b', { argv: ['ls'] })).rejects.toThrow('exec cannot reach container VM "input-1"');
+    await reconfigureVm(outside, ref, { extraConfig: { 'guestinfo.vic.exec': 'serial' } });
+    await expect(engine.exec('container_vm', made, 'NOT-HEX', { argv: ['ls'] })).rejects.toThrow('exec id "NOT-HEX": expected 1 to 64 lowercase hex digits');
+    await engine.exec('container_vm', made, '0a1b', { argv: ['ls', '-l'], tty: true });
+    await engine.input('container_vm', made, Buffer.from('x'), true, '0a1b');
+    const last = (await inputKeys()).slice(-3).map(([, v]) => v);
+    expect(last).toEqual([
+      `exec:0a1b:${Buffer.from(JSON.stringify({ argv: ['ls', '-l'], tty: true })).toString('base64')}`,
+      'exec-data:0a1b:eA==',
+      'exec-eof:0a1b',
+    ]);
+  }
 
   it('GIVEN the applied VM WHEN refreshed and planned THEN no changes', async () => {
     const [read] = await engine.read([{ type: 'container_vm', state: web }]);

@@ -57,7 +57,7 @@ describe('1-13 docker version, and the protocol edges', () => {
 
   test.each([
     ['POST', '/v1.45/build', /docker build is not supported by vic-iac: build the image elsewhere/],
-    ['POST', '/containers/x/exec', /docker exec is not supported by vic-iac/],
+    ['GET', '/containers/x/top', /docker top is not supported by vic-iac/],
     ['GET', '/swarm', /swarm is not supported by vic-iac/],
     ['POST', '/volumes/prune', /docker volume prune is not supported by vic-iac/],
     ['GET', '/something/else', /GET \/something\/else is not supported by vic-iac/],
@@ -70,9 +70,9 @@ describe('1-13 docker version, and the protocol edges', () => {
   });
 
   test('GIVEN docker commands vic-iac does not do THEN the CLI shows the reason and exits 1 at once', async () => {
-    const exec = await bed().docker(['exec', 'x', 'ls']);
-    expect(exec.code).toBe(1);
-    expect(exec.stderr).toMatch(/(No such container: x|docker exec is not supported by vic-iac)/);
+    const cp = await bed().docker(['cp', 'x:/etc/hosts', '-']);
+    expect(cp.code).toBe(1);
+    expect(cp.stderr).toMatch(/(No such container: x|docker cp is not supported by vic-iac)/);
     const vol = await bed().docker(['volume', 'prune', '-f']);
     expect(vol.code).toBe(1);
     expect(vol.stderr).toMatch(/docker volume prune is not supported by vic-iac: remove the volumes you no longer need/);

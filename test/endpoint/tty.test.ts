@@ -119,4 +119,20 @@ describe('docker run -t and -i', () => {
     },
     BOOT_MS,
   );
+
+  test(
+    'VIC 1-09 "Attach with short input": docker start -ai of a created -i sort, run again, reads its input each time; "Attach to stopped container" is refused by the CLI',
+    async () => {
+      const c = await bed().docker(['create', '-i', '--name', 'sorter', bed().image, 'busybox', 'sort']);
+      expect([c.code, c.stderr]).toEqual([0, '']);
+      const stopped = await bed().docker(['attach', 'sorter']);
+      expect([stopped.code, stopped.stderr.trim()]).toEqual([1, 'You cannot attach to a stopped container, start it first']);
+      for (const round of [1, 2]) {
+        const r = await bed().docker(['start', '-ai', 'sorter'], { input: `two-${round}\none-${round}\n`, timeoutMs: BOOT_MS });
+        expect({ round, code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ round, code: 0, stdout: `one-${round}\ntwo-${round}\n`, stderr: '' });
+      }
+      expect(await bed().dockerOk(['rm', 'sorter'])).toBe('sorter');
+    },
+    2 * BOOT_MS,
+  );
 });

@@ -21,6 +21,8 @@ export interface AttachedInputOptions {
   readonly ready: Promise<boolean>;
   /** Passes a batch on (engine.input). */
   readonly send: (data: Buffer, eof: boolean) => Promise<void>;
+  /** Told after each batch vSphere took. */
+  readonly sent?: () => void;
   /** The end of the client's input closes the process's stdin. */
   readonly closeOnEnd: boolean;
   /** Tells the client why its input goes nowhere (its stderr); `quiet` errors are a process that ended. */
@@ -142,6 +144,7 @@ export class AttachedInput {
         if (this.heldBytes < HELD_BYTES) this.o.socket.resume();
         await this.o.send(Buffer.concat(batch, size), eof);
         if (eof) this.endSent = true;
+        this.o.sent?.();
       }
     } catch (err) {
       this.stop();

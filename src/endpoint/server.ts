@@ -1248,13 +1248,14 @@ export class DockerEndpoint {
       gone = true;
       socket.end();
     };
-    if (flag('stdin') && vm.stdin_open === true) this.attachInput(vm, socket, () => gone, tell, tty ? { keys: detachKeys, detached } : undefined);
+    const soon = readSoon();
+    if (flag('stdin') && vm.stdin_open === true) this.attachInput(vm, socket, () => gone, tell, tty ? { keys: detachKeys, detached } : undefined, soon.after);
     else socket.resume();
     const want = { stdout: flag('stdout'), stderr: flag('stderr') };
     const write = (lines: readonly OutputLine[]) => {
       for (const l of lines) if (want[l.stream]) tell(l);
     };
-    await this.streamOutput(vm, { from: 'end', follow: flag('stream'), untilExit: true, gone: () => gone, first: write, next: write });
+    await this.streamOutput(vm, { from: 'end', follow: flag('stream'), untilExit: true, gone: () => gone, first: write, next: write, reads: soon.set });
     if (!gone) socket.end();
   }
 
@@ -1292,12 +1293,20 @@ export class DockerEndpoint {
    * process: a container started again shows the last run's report until its guest's comes).
    * Refused input is said on the attach's stderr; input after the process ended goes nowhere.
    */
-  private attachInput(vm: Attrs, socket: Duplex, gone: () => boolean, tell: (line: OutputLine) => void, detach: AttachedInputOptions['detach']): void {
+  private attachInput(
+    vm: Attrs,
+    socket: Duplex,
+    gone: () => boolean,
+    tell: (line: OutputLine) => void,
+    detach: AttachedInputOptions['detach'],
+    sent: () => void,
+  ): void {
     const ready = this.processRuns(vm, gone);
     new AttachedInput({
       socket,
       ready,
       detach,
+      sent,
       closeOnEnd: labelsOf(vm)[LABEL.stdinOnce] === 'true' && vm.tty !== true,
       send: (data, eof) => this.command().input('container_vm', vm, data, eof),
       refused: (err) => {
@@ -1372,6 +1381,7 @@ export class DockerEndpoint {
     }
     const tty = e.request.tty === true;
     let gone = false;
+    const soon = readSoon();
     if (socket) {
       socket.write(
         `HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.${tty ? 'raw' : 'multiplexed'}-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`,
@@ -1385,6 +1395,7 @@ export class DockerEndpoint {
         new AttachedInput({
           socket,
           ready: Promise.resolve(true),
+          sent: soon.after,
           detach: tty ? { keys: e.detachKeys, detached } : undefined,
           closeOnEnd: !tty,
           send: (data, eof) => this.command().input('container_vm', vm, data, eof, e.guestId),
@@ -1409,6 +1420,7 @@ export class DockerEndpoint {
       next: write,
       reader,
       done: () => reader.exitCode !== undefined,
+      reads: soon.set,
     }).then(
       () => {
         e.state = 'exited';
@@ -1457,6 +1469,8 @@ export class DockerEndpoint {
       reader?: OutputLineReader;
       /** Ends the stream before the container stops (an exec that ended). */
       done?: () => boolean;
+      /** Hands the caller a function that reads what is new now, between the looks. */
+      reads?: (readNow: () => void) => void;
     },
   ): Promise<void> {
     const engine = this.command();
@@ -1485,6 +1499,10 @@ export class DockerEndpoint {
         offset = Math.max(offset, more.size);
         if (!o.gone()) o.next(reader.push(more.data));
       }));
+    // Between looks, on the caller's word (input just sent: its echo and answer come soon).
+    o.reads?.(() => {
+      if (!ended && !failed && !o.gone()) readMore().catch(() => undefined);
+    });
     const stream = {
       id,
       onLook: async (vms: readonly Attrs[]) => {
@@ -1862,6 +1880,8 @@ const ZERO = '0001-01-01T00:00:00Z';
 const JUST_CREATED_MS = 5_000;
 /** How long a look waits for the attached streams' last reads before it tells a container's end (dockerd waits 2 s too). */
 const OUTPUT_DRAIN_MS = 2_000;
+/** When an attached stream is read again after its input went (ms). */
+const READ_SOON_MS = [100, 250, 500];
 /** Exec instances kept for inspect: beyond it, the oldest ended ones go. */
 const MAX_EXECS = 1000;
 
@@ -1892,6 +1912,21 @@ async function upgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): 
   }
   if (got.length > length) socket.unshift(got.subarray(length));
   return got.subarray(0, length);
+}
+
+/**
+ * Reads of an attached stream soon after its input went (the echo of what was typed, the answer
+ * to it), rather than at the next look a second later: a few, spread over the guest's usual
+ * answer times. `set` takes the stream's read function, `after` is told of each input sent.
+ */
+function readSoon(): { set: (read: () => void) => void; after: () => void } {
+  let read: (() => void) | undefined;
+  return {
+    set: (r) => (read = r),
+    after: () => {
+      for (const ms of READ_SOON_MS) setTimeout(() => read?.(), ms).unref();
+    },
+  };
 }
 
 /** The detach keys an attach names (`detachKeys`), else docker's default; a bad one is a 400. */

@@ -1334,6 +1334,7 @@ export class DockerEndpoint {
       if (this.execs.size <= MAX_EXECS) break;
       if (old.state === 'exited') this.execs.delete(id);
     }
+    await this.emitContainer(`exec_create: ${e.request.argv.join(' ')}`, vm, { execID: e.id });
     sendJson(res, 201, { Id: e.id });
   }
 
@@ -1379,6 +1380,7 @@ export class DockerEndpoint {
       if (err instanceof InputUnreachableError) throw notSupported('docker exec here', err.message);
       throw err;
     }
+    await this.emitContainer(`exec_start: ${e.request.argv.join(' ')}`, vm, { execID: e.id });
     const tty = e.request.tty === true;
     let gone = false;
     const soon = readSoon();
@@ -1421,19 +1423,17 @@ export class DockerEndpoint {
       reader,
       done: () => reader.exitCode !== undefined,
       reads: soon.set,
-    }).then(
-      () => {
+    })
+      .then(
+        () => undefined,
+        (err: unknown) => this.log(`exec ${id}: ${(err as Error).message}`),
+      )
+      .then(async () => {
         e.state = 'exited';
         e.exitCode = reader.exitCode ?? 137;
+        await this.emitContainer('exec_die', vm, { execID: e.id, exitCode: String(e.exitCode) }).catch(() => undefined);
         if (socket && !gone) socket.end();
-      },
-      (err: unknown) => {
-        e.state = 'exited';
-        e.exitCode = reader.exitCode ?? 137;
-        this.log(`exec ${id}: ${(err as Error).message}`);
-        if (socket && !gone) socket.end();
-      },
-    );
+      });
     if (socket) await follow;
   }
 
@@ -1854,7 +1854,8 @@ export class DockerEndpoint {
       [...filters].every(([k, values]) => {
         if (values.length === 0) return true;
         if (k === 'type') return values.includes(e.Type);
-        if (k === 'event') return values.includes(e.Action);
+        // exec_create and exec_start carry their command after a colon; the filter names the event alone, as dockerd's.
+        if (k === 'event') return values.includes(e.Action) || values.includes(e.Action.split(':')[0]);
         if (k === 'container') return e.Type === 'container' && values.some((v) => e.Actor.ID.startsWith(v) || e.Actor.Attributes.name === v);
         if (k === 'image') return values.includes(e.Actor.Attributes.image ?? e.Actor.Attributes.name ?? '');
         // Every label given must hold, as in the listings.

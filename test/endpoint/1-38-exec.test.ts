@@ -66,7 +66,8 @@ describe('VIC 1-38: docker exec', () => {
     expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}}', 'exec-host'])).toBe('running');
   });
 
-  test('GIVEN -e, -u and -w THEN the process gets them over the container own; inspect of the exec has its exit code', async () => {
+  test('GIVEN -e, -u and -w THEN the process gets them over the container own; inspect of the exec has its exit code; docker events has its create, start and die', async () => {
+    const since = Math.floor(Date.now() / 1000);
     const r = await bed().docker([
       'exec',
       '-e',
@@ -99,6 +100,19 @@ describe('VIC 1-38: docker exec', () => {
     expect(doc).toMatchObject({ ID: id, Running: false, ExitCode: 5, ProcessConfig: { entrypoint: 'sh', arguments: ['-c', 'exit 5'], tty: false } });
     expect((await bed().call('POST', `/v1.45/exec/${id}/start`, { Detach: true })).status).toBe(409);
     expect((await bed().call('GET', '/v1.45/exec/0123/json')).status).toBe(404);
+    const events = await bed().eventsSince(since, 'container=exec-host', '{{.Action}} {{.Actor.Attributes.exitCode}}');
+    // From this test's first exec on (the second of `since` may hold the test before's last events).
+    const ours = events.filter((e) => e.startsWith('exec_'));
+    expect(ours.slice(ours.findIndex((e) => e.startsWith('exec_create: sh -c echo $FOO')))).toEqual([
+      expect.stringMatching(/^exec_create: sh -c echo \$FOO/),
+      expect.stringMatching(/^exec_start: sh -c echo \$FOO/),
+      'exec_die 3',
+      'exec_create: sh -c exit 5 <no value>',
+      'exec_start: sh -c exit 5 <no value>',
+      'exec_die 5',
+    ]);
+    expect((await bed().eventsSince(since, 'event=exec_die', '{{.Action}} {{.Actor.Attributes.exitCode}}')).slice(-2)).toEqual(['exec_die 3', 'exec_die 5']);
+    expect((await bed().eventsSince(since, 'event=exec_start', '{{.Action}}')).slice(-1)).toEqual(['exec_start: sh -c exit 5']);
   });
 
   test('GIVEN docker exec -it in a terminal THEN the shell reads what is typed and echoes it; the exec ends with its exit code', async () => {

@@ -1,5 +1,5 @@
 /**
- * `docker events`: what this endpoint did and saw (container create, start, die, stop, destroy;
+ * `docker events`: what this endpoint did and saw (container create, start, die, stop, destroy, exec_create/start/die;
  * image pull and delete), kept for a while so `--since` and `--until` in the past have answers.
  * Not state: an endpoint restarted starts a new history, as dockerd does.
  */

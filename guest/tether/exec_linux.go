@@ -11,11 +11,22 @@ import (
 
 // children routes the exit statuses the supervisor reaps: the main process's is returned, an
 // exec's goes to its waiter. Held while an exec is forked and registered, so that its end cannot
-// be reaped before its waiter is known.
+// be reaped before its waiter is known. mainEnded: the container's process ended, and everything
+// it left is being killed: no exec starts until the next one runs (a restart policy).
 var children = struct {
 	sync.Mutex
-	execs map[int]chan int
+	execs     map[int]chan int
+	mainEnded bool
 }{execs: map[int]chan int{}}
+
+// deliverExecStatus hands a reaped pid's status to its exec's waiter, if it is an exec's (the
+// caller holds children).
+func deliverExecStatus(pid, status int) {
+	if done, ok := children.execs[pid]; ok {
+		delete(children.execs, pid)
+		done <- status
+	}
+}
 
 // execSessions runs the hypervisor's exec requests in the container, and routes each one's input.
 type execSessions struct {
@@ -48,6 +59,7 @@ func (e *execSessions) handle(m InMessage) {
 			e.mu.Lock()
 			delete(e.inputs, m.ID)
 			e.mu.Unlock()
+			input.stop()
 		}()
 	case "exec-data", "exec-eof":
 		e.mu.Lock()
@@ -97,6 +109,14 @@ func (e *execSessions) run(id string, raw []byte, input *inputRouter) {
 	done := make(chan int, 1)
 	// Registered before its end can be reaped (reapChildren takes the same lock).
 	children.Lock()
+	if children.mainEnded {
+		children.Unlock()
+		stdio.started()
+		stdio.ended()
+		waitForCopiers(copied, len(stdio.outputs))
+		fail(137, "the container's process has ended: its container stops")
+		return
+	}
 	pid, err := stdio.fork(program, req.Argv, cfg.WorkingDir, env, who)
 	if err == nil {
 		children.execs[pid] = done

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"encoding/base64"
+	"errors"
 	"os"
 	"strings"
 	"sync"
@@ -24,6 +26,35 @@ const (
 	// eot is what ends a terminal's input: the byte Ctrl-D sends.
 	eot = 0x04
 )
+
+var errLineTooLong = errors.New("line too long")
+
+// ReadBoundedLine reads one line (without its newline) of at most max bytes; a longer one is read
+// to its end and dropped (errLineTooLong), so the next line is read whole.
+func ReadBoundedLine(r *bufio.Reader, max int) (string, error) {
+	var line []byte
+	tooLong := false
+	for {
+		part, err := r.ReadSlice('\n')
+		if !tooLong {
+			if len(line)+len(part) > max+1 {
+				tooLong, line = true, nil
+			} else {
+				line = append(line, part...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if tooLong {
+			return "", errLineTooLong
+		}
+		return strings.TrimRight(string(line), "\r\n"), nil
+	}
+}
 
 // InMessage is one message of the hypervisor's, read from its line.
 type InMessage struct {
@@ -81,12 +112,13 @@ func validExecID(id string) bool {
 // comes while no process runs waits for the next one; after an end of input (a pipe closed),
 // more input waits for the next process too.
 type inputRouter struct {
-	mu     sync.Mutex
-	wake   chan struct{}
-	queue  []inputItem
-	target *os.File
-	tty    bool
-	closed bool // the target's input ended (eof on a pipe)
+	mu      sync.Mutex
+	wake    chan struct{}
+	queue   []inputItem
+	target  *os.File
+	tty     bool
+	closed  bool // the target's input ended (eof on a pipe)
+	stopped bool
 }
 
 type inputItem struct {
@@ -102,15 +134,33 @@ func newInputRouter() *inputRouter {
 
 func (r *inputRouter) push(item inputItem) {
 	r.mu.Lock()
-	r.queue = append(r.queue, item)
+	if !r.stopped {
+		r.queue = append(r.queue, item)
+	}
 	r.mu.Unlock()
 	r.poke()
 }
 
 func (r *inputRouter) poke() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return
+	}
 	select {
 	case r.wake <- struct{}{}:
 	default:
+	}
+}
+
+// stop ends the router's goroutine (an exec's, once it ended); later input is dropped.
+func (r *inputRouter) stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.stopped {
+		r.stopped = true
+		r.queue = nil
+		close(r.wake)
 	}
 }
 

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
+	"errors"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -89,4 +92,31 @@ func readAll(t *testing.T, r *os.File) string {
 		t.Fatal("the pipe never reached its end")
 		return ""
 	}
+}
+
+// A line over the bound is read to its end and dropped: the lines after it are read whole.
+func TestReadBoundedLine(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	r := bufio.NewReaderSize(strings.NewReader("vic-signal 15\n"+long+"\nvic-in eof\r\n"), 16)
+	if line, err := ReadBoundedLine(r, 100); line != "vic-signal 15" || err != nil {
+		t.Fatalf("first line = %q, %v", line, err)
+	}
+	if _, err := ReadBoundedLine(r, 100); !errors.Is(err, errLineTooLong) {
+		t.Fatalf("the long line gave %v, want errLineTooLong", err)
+	}
+	if line, err := ReadBoundedLine(r, 100); line != "vic-in eof" || err != nil {
+		t.Fatalf("the line after it = %q, %v", line, err)
+	}
+	if _, err := ReadBoundedLine(r, 100); err != io.EOF {
+		t.Fatalf("at the end: %v, want EOF", err)
+	}
+}
+
+// A stopped router takes nothing more, and its goroutine ends.
+func TestInputRouterStop(t *testing.T) {
+	router := newInputRouter()
+	router.stop()
+	router.push(inputItem{data: []byte("late")})
+	router.stop()
+	router.poke()
 }

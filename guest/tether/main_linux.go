@@ -454,6 +454,9 @@ func runOnce(cfg Config, id Identity, env, argv []string, program string, devNul
 	copied := stdio.copyOutputs(func(prefix string) string { return prefix })
 
 	logf("exec %s as %d:%d in %s (uptime %s)", strings.Join(quoteAll(argv), " "), id.UID, id.GID, cfg.WorkingDir, uptime())
+	children.Lock()
+	children.mainEnded = false
+	children.Unlock()
 	pid, err := stdio.fork(program, argv, cfg.WorkingDir, env, id)
 	if err != nil {
 		message := fmt.Sprintf("cannot run %s: %v", program, err)
@@ -517,9 +520,10 @@ func reapChildren(main int) (int, bool) {
 			return 0, false
 		}
 		status := ExitStatus(ws.Exited(), ws.ExitStatus(), ws.Signaled(), int(ws.Signal()))
-		if done, ok := children.execs[pid]; ok {
-			delete(children.execs, pid)
-			done <- status
+		deliverExecStatus(pid, status)
+		if pid == main {
+			// No exec starts while what the process left is killed (stopStragglers).
+			children.mainEnded = true
 		}
 		children.Unlock()
 		if pid == main {
@@ -530,13 +534,20 @@ func reapChildren(main int) (int, bool) {
 
 // stopStragglers kills what the main process left behind, as Docker does when a container's
 // main process exits.
+// Execs among them end with the signal's status (137), told to their waiters.
 func stopStragglers() {
 	_ = syscall.Kill(-1, syscall.SIGKILL)
 	deadline := time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) {
 		var ws syscall.WaitStatus
-		if _, err := syscall.Wait4(-1, &ws, 0, nil); errors.Is(err, syscall.ECHILD) {
+		pid, err := syscall.Wait4(-1, &ws, 0, nil)
+		if errors.Is(err, syscall.ECHILD) {
 			return
+		}
+		if pid > 0 {
+			children.Lock()
+			deliverExecStatus(pid, ExitStatus(ws.Exited(), ws.ExitStatus(), ws.Signaled(), int(ws.Signal())))
+			children.Unlock()
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"syscall"
 	"unsafe"
@@ -22,10 +23,17 @@ func listenToHypervisor(signals chan<- os.Signal, input *inputRouter, execs *exe
 	// channel, and turn control characters into signals of its own.
 	makeRawInput(port)
 	go func() {
-		scanner := bufio.NewScanner(port)
-		scanner.Buffer(make([]byte, 0, 64*1024), maxInputLine)
-		for scanner.Scan() {
-			line := scanner.Text()
+		reader := bufio.NewReaderSize(port, 64*1024)
+		for {
+			line, err := ReadBoundedLine(reader, maxInputLine)
+			if errors.Is(err, errLineTooLong) {
+				logf("dropping a line of over %d bytes from the hypervisor", maxInputLine)
+				continue
+			}
+			if err != nil {
+				logf("reading %s: %v; no more signals or input reach the process", statusSerialPort, err)
+				return
+			}
 			if s, ok := ParseSignalLine(line); ok {
 				logf("signal %d from the hypervisor", int(s))
 				signals <- s
@@ -37,9 +45,6 @@ func listenToHypervisor(signals chan<- os.Signal, input *inputRouter, execs *exe
 					execs.handle(m)
 				}
 			}
-		}
-		if err := scanner.Err(); err != nil {
-			logf("reading %s: %v; no more signals or input reach the process", statusSerialPort, err)
 		}
 	}()
 	return true

@@ -40,6 +40,9 @@ export interface ExecCreateBody {
   DetachKeys?: string;
 }
 
+/** The most an exec's command, env, user and working directory may take (one message to the guest). */
+const MAX_EXEC_REQUEST_BYTES = 256 * 1024;
+
 /** A new exec instance from the CLI's request; bad input is a 400 naming the flag. */
 export function newExec(vm: Attrs, containerId: string, body: ExecCreateBody): ExecInstance {
   const cmd = body.Cmd ?? [];
@@ -51,6 +54,11 @@ export function newExec(vm: Attrs, containerId: string, body: ExecCreateBody): E
   const detachKeys = body.DetachKeys ? parseDetachKeys(body.DetachKeys) : DEFAULT_DETACH_KEYS;
   if (typeof detachKeys === 'string') throw badRequest(detachKeys);
   const id = randomBytes(32).toString('hex');
+  const size = Buffer.byteLength(JSON.stringify({ cmd, env: body.Env ?? [], user: body.User, dir: body.WorkingDir }));
+  if (size > MAX_EXEC_REQUEST_BYTES)
+    throw badRequest(
+      `the exec's command and env take ${size} bytes; at most ${MAX_EXEC_REQUEST_BYTES} go to a container VM: pass larger data as input (-i) or through a volume`,
+    );
   const request: ExecRequest = {
     argv: cmd,
     ...(body.Env?.length ? { env: body.Env } : {}),

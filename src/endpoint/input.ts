@@ -69,10 +69,9 @@ export class AttachedInput {
 
   constructor(private readonly o: AttachedInputOptions) {
     o.socket.on('data', (chunk: Buffer) => this.take(chunk));
-    o.socket.on('end', () => {
-      this.ended = true;
-      void this.pump();
-    });
+    o.socket.on('end', () => this.end());
+    // A client gone without a half-close (killed, its connection dropped) ended its input too.
+    o.socket.on('close', () => this.end());
     // A client that closed after its input still has it delivered: what came before its close is its input.
     o.socket.resume();
     void o.ready.then((ok) => {
@@ -98,7 +97,8 @@ export class AttachedInput {
           this.held.push(data);
           this.heldBytes += data.length;
           this.matched = 0;
-          // No more input from this client: it leaves, the process runs on.
+          // No more input from this client: it leaves, the process runs on, its input open.
+          this.endSent = true;
           this.o.socket.removeAllListeners('data');
           this.o.socket.resume();
           void this.pump();
@@ -115,8 +115,20 @@ export class AttachedInput {
     void this.pump();
   }
 
-  /** No more input goes: what comes is read and dropped, so the output keeps flowing. */
-  private stop(): void {
+  private end(): void {
+    if (this.ended) return;
+    // A possible start of the detach keys held back is input after all.
+    if (this.matched > 0 && this.o.detach) {
+      this.held.push(this.o.detach.keys.subarray(0, this.matched));
+      this.heldBytes += this.matched;
+    }
+    this.matched = 0;
+    this.ended = true;
+    void this.pump();
+  }
+
+  /** No more input goes: what comes is read and dropped, so the output keeps flowing (also once the process ended). */
+  stop(): void {
     this.stopped = true;
     this.held.length = 0;
     this.heldBytes = 0;

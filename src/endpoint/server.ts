@@ -223,6 +223,8 @@ export class DockerEndpoint {
   private readonly autoRemove = new Set<string>();
   /** docker exec instances, by id. */
   private readonly execs = new Map<string, ExecInstance>();
+  /** The connections attach and exec start took over, ended at close. */
+  private readonly hijacked = new Set<Duplex>();
   /**
    * The start each container this endpoint started (or restarted) had reported before: while the
    * guest boots, its report is still that one, the last run's, which docker does not show.
@@ -315,6 +317,9 @@ export class DockerEndpoint {
   close(): void {
     this.closed = true;
     this.events.close();
+    // Hijacked connections (attach, exec) are the HTTP server's no more: its close would wait for
+    // them, and a client that keeps its side open (a terminal) would hold the endpoint's end.
+    for (const socket of this.hijacked) socket.destroy();
   }
 
   private get vch(): Vch {
@@ -429,6 +434,8 @@ export class DockerEndpoint {
   /** The `upgrade` listener: attach is a hijacked connection. */
   readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer = Buffer.alloc(0)): void => {
     socket.on('error', () => undefined);
+    this.hijacked.add(socket);
+    socket.on('close', () => this.hijacked.delete(socket));
     // The CLI half-closes its side (a TLS close_notify) when it has no stdin to send; the output
     // still flows the other way until the container stops.
     (socket as Duplex & { allowHalfOpen: boolean }).allowHalfOpen = true;
@@ -1310,9 +1317,11 @@ export class DockerEndpoint {
       closeOnEnd: labelsOf(vm)[LABEL.stdinOnce] === 'true' && vm.tty !== true,
       send: (data, eof) => this.command().input('container_vm', vm, data, eof),
       refused: (err) => {
-        if (err instanceof InputUnreachableError)
-          tell({ stream: 'stderr', time: new Date().toISOString(), data: Buffer.from(`${err.message}\n`), text: err.message });
-        else if (!(err instanceof ResourceError)) this.log(`input for container ${String(vm.name)}: ${(err as Error).message}`);
+        // A process that ended takes no more input, which needs no word; anything else is said.
+        if (err instanceof NotRunningError) return;
+        const message = err instanceof InputUnreachableError ? err.message : `input for container ${String(vm.name)} stopped: ${(err as Error).message}`;
+        tell({ stream: 'stderr', time: new Date().toISOString(), data: Buffer.from(`${message}\n`), text: message });
+        if (!(err instanceof ResourceError)) this.log(message);
       },
     });
   }
@@ -1332,7 +1341,7 @@ export class DockerEndpoint {
     this.execs.set(e.id, e);
     for (const [id, old] of this.execs) {
       if (this.execs.size <= MAX_EXECS) break;
-      if (old.state === 'exited') this.execs.delete(id);
+      if (old.state !== 'running') this.execs.delete(id);
     }
     await this.emitContainer(`exec_create: ${e.request.argv.join(' ')}`, vm, { execID: e.id });
     sendJson(res, 201, { Id: e.id });
@@ -1367,12 +1376,15 @@ export class DockerEndpoint {
     const e = this.execs.get(id);
     if (!e) throw notFound(`No such exec instance: ${id}`);
     if (e.state !== 'created') throw new ApiError(409, `exec ${id} has been started already`);
-    const engine = this.command();
-    const vm = await this.findContainer(e.containerId, engine);
-    const vmPath = String(vm.vm_path ?? '');
-    const from = vmPath ? (await engine.readContainerConsole(this.vch.datacenter, vmPath, Number.MAX_SAFE_INTEGER)).size : 0;
+    // Taken before any wait: a second start of it meanwhile is the 409 above.
     e.state = 'running';
+    const engine = this.command();
+    let vm: Attrs;
+    let from: number;
     try {
+      vm = await this.findContainer(e.containerId, engine);
+      const vmPath = String(vm.vm_path ?? '');
+      from = vmPath ? (await engine.readContainerConsole(this.vch.datacenter, vmPath, Number.MAX_SAFE_INTEGER)).size : 0;
       await engine.exec('container_vm', vm, e.guestId, e.request);
     } catch (err) {
       e.state = 'created';
@@ -1383,6 +1395,7 @@ export class DockerEndpoint {
     await this.emitContainer(`exec_start: ${e.request.argv.join(' ')}`, vm, { execID: e.id });
     const tty = e.request.tty === true;
     let gone = false;
+    let input: AttachedInput | undefined;
     const soon = readSoon();
     if (socket) {
       socket.write(
@@ -1394,12 +1407,14 @@ export class DockerEndpoint {
           gone = true;
           socket.end();
         };
-        new AttachedInput({
+        input = new AttachedInput({
           socket,
           ready: Promise.resolve(true),
           sent: soon.after,
           detach: tty ? { keys: e.detachKeys, detached } : undefined,
-          closeOnEnd: !tty,
+          // The end of the client's input (or the client gone) is the end of the exec's, as
+          // dockerd closes an exec's stdin; a terminal gets the byte Ctrl-D sends. A detach does not.
+          closeOnEnd: true,
           send: (data, eof) => this.command().input('container_vm', vm, data, eof, e.guestId),
           refused: (err) => {
             if (!(err instanceof ResourceError)) this.log(`input for exec ${id}: ${(err as Error).message}`);
@@ -1416,8 +1431,9 @@ export class DockerEndpoint {
       from,
       follow: true,
       untilExit: true,
-      // Detached, nobody leaves: it is followed to its end.
-      gone: () => gone,
+      // Followed to its end whether or not a client still reads it (detached, a client that left):
+      // its exit code is the exec's inspect answer.
+      gone: () => false,
       first: write,
       next: write,
       reader,
@@ -1429,6 +1445,7 @@ export class DockerEndpoint {
         (err: unknown) => this.log(`exec ${id}: ${(err as Error).message}`),
       )
       .then(async () => {
+        input?.stop();
         e.state = 'exited';
         e.exitCode = reader.exitCode ?? 137;
         await this.emitContainer('exec_die', vm, { execID: e.id, exitCode: String(e.exitCode) }).catch(() => undefined);
@@ -1881,6 +1898,8 @@ const ZERO = '0001-01-01T00:00:00Z';
 const JUST_CREATED_MS = 5_000;
 /** How long a look waits for the attached streams' last reads before it tells a container's end (dockerd waits 2 s too). */
 const OUTPUT_DRAIN_MS = 2_000;
+/** The most an upgraded request's own body may take (exec start's is a few dozen bytes). */
+const MAX_UPGRADE_BODY = 64 * 1024;
 /** When an attached stream is read again after its input went (ms). */
 const READ_SOON_MS = [100, 250, 500];
 /** Exec instances kept for inspect: beyond it, the oldest ended ones go. */
@@ -1891,28 +1910,31 @@ const MAX_EXECS = 1000;
  * what follows it on the socket is the client's stdin, put back for its reader.
  */
 async function upgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<Buffer> {
+  if (req.headers['transfer-encoding']) throw badRequest('an attach or exec start request with a chunked body: send its body with a Content-Length');
   const length = Number(req.headers['content-length'] ?? 0);
-  let got = head;
-  while (got.length < length) {
+  if (!Number.isInteger(length) || length < 0 || length > MAX_UPGRADE_BODY)
+    throw badRequest(`a request body of ${String(req.headers['content-length'])} bytes: at most ${MAX_UPGRADE_BODY} here`);
+  const parts = [head];
+  let got = head.length;
+  while (got < length) {
     const more = await new Promise<Buffer | null>((resolve) => {
-      const onData = (d: Buffer) => {
-        socket.off('end', onEnd);
+      const done = (d: Buffer | null) => {
+        socket.off('data', onData).off('end', onEnd).off('close', onEnd).off('error', onEnd);
         socket.pause();
         resolve(d);
       };
-      const onEnd = () => {
-        socket.off('data', onData);
-        resolve(null);
-      };
-      socket.once('data', onData);
-      socket.once('end', onEnd);
+      const onData = (d: Buffer) => done(d);
+      const onEnd = () => done(null);
+      socket.on('data', onData).on('end', onEnd).on('close', onEnd).on('error', onEnd);
       socket.resume();
     });
     if (!more) break;
-    got = Buffer.concat([got, more]);
+    parts.push(more);
+    got += more.length;
   }
-  if (got.length > length) socket.unshift(got.subarray(length));
-  return got.subarray(0, length);
+  const all = Buffer.concat(parts);
+  if (all.length > length) socket.unshift(all.subarray(length));
+  return all.subarray(0, length);
 }
 
 /**

@@ -128,12 +128,22 @@ function nextInputSequence(): string {
  */
 async function guestLine(ctx: LifecycleContext, prior: Attrs, key: string): Promise<ManagedObjectReference> {
   const ref = moRef('VirtualMachine', String(prior.moid));
-  const vm = await readVm(ctx.client, ref);
   const name = String(prior.name);
-  if (!vm || vm.powerState !== 'poweredOn' || vm.extraConfig.get(STATUS_KEYS.status) !== 'running') throw new NotRunningError(name);
-  if (vm.extraConfig.get(key) !== 'serial') throw new InputUnreachableError(name, key === EXEC_STATUS_KEY ? 'exec' : 'input');
-  return ref;
+  for (;;) {
+    const vm = await readVm(ctx.client, ref);
+    if (!vm || vm.powerState !== 'poweredOn' || vm.extraConfig.get(STATUS_KEYS.status) !== 'running') throw new NotRunningError(name);
+    if (vm.extraConfig.get(key) !== 'serial') throw new InputUnreachableError(name, key === EXEC_STATUS_KEY ? 'exec' : 'input');
+    // Back-pressure: the hypervisor takes messages only as fast as the guest reads them, and
+    // leaves the rest in the config; more waits until few are left.
+    const pending = [...vm.extraConfig.keys()].filter((k) => k.startsWith(INPUT_KEY_PREFIX)).length;
+    if (pending < MAX_PENDING_INPUT_KEYS) return ref;
+    await new Promise((r) => setTimeout(r, INPUT_WAIT_MS));
+  }
 }
+
+/** Messages left in a VM's config beyond which more input waits (about 768 KiB of input). */
+const MAX_PENDING_INPUT_KEYS = 16;
+const INPUT_WAIT_MS = 200;
 
 /** extraConfig keys: `vic.*` are not guest-readable (only `guestinfo.*` is). */
 export const KEYS = {

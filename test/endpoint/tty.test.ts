@@ -135,4 +135,24 @@ describe('docker run -t and -i', () => {
     },
     2 * BOOT_MS,
   );
+
+  test(
+    'GIVEN a process that never reads its stdin WHEN megabytes are piped to it THEN input waits at the client (back-pressure), and docker stop still reaches the process at once',
+    async () => {
+      const r = await bed().docker(['run', '-di', '--name', 'deaf', bed().image, 'busybox', 'sleep', '600']);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      await waitUntilProcessRuns(bed(), 'deaf', BOOT_MS);
+      // 4 MiB that nobody reads: it fills the guest's pipe and the runner's queue, then waits.
+      const attach = bed().docker(['attach', 'deaf'], { input: Buffer.alloc(4 * 1024 * 1024, 'z'), timeoutMs: BOOT_MS });
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}}', 'deaf'])).toBe('running');
+      // SIGTERM goes before the queued input: sleep ends on it (143), well within -t.
+      const stop = await bed().docker(['stop', '-t', '20', 'deaf'], { timeoutMs: BOOT_MS });
+      expect([stop.code, stop.stdout.trim()]).toEqual([0, 'deaf']);
+      expect(await bed().dockerOk(['inspect', '-f', '{{.State.ExitCode}}', 'deaf'])).toBe('143');
+      expect((await attach).code).toBe(143);
+      expect(await bed().dockerOk(['rm', 'deaf'])).toBe('deaf');
+    },
+    BOOT_MS,
+  );
 });

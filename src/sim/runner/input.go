@@ -34,10 +34,13 @@ func pendingInput(options []types.BaseOptionValue) []inputChunk {
 	return chunks
 }
 
-// inputLine renders a value as the tether's line; false for one that cannot be a line (empty, or
-// with spaces or control characters: the messages are words of base64 and ids).
+// maxInputValue bounds one message: the tether reads lines of up to 1 MiB (it drops longer ones).
+const maxInputValue = 1<<20 - 64
+
+// inputLine renders a value as the tether's line; false for one that cannot be a line (empty, too
+// long, or with spaces or control characters: the messages are words of base64 and ids).
 func inputLine(value string) (string, bool) {
-	if value == "" {
+	if value == "" || len(value) > maxInputValue {
 		return "", false
 	}
 	for _, c := range value {
@@ -48,8 +51,9 @@ func inputLine(value string) (string, bool) {
 	return "vic-in " + value + "\n", true
 }
 
-// forwardInput queues the VM's input for its guest once the guest's process has started (before,
-// the tether may not be reading yet), and says which keys are done with: passed on, or not input.
+// forwardInput queues the VM's messages for its guest once the guest's process has started
+// (before, the tether may not be reading yet), while the channel has room, and says which keys are
+// done with: passed on, or not a message. The others wait in the VM's extraConfig for room.
 func (r *Runner) forwardInput(g *guest, chunks []inputChunk) (done []string) {
 	if len(chunks) == 0 || !g.processStarted {
 		return nil
@@ -57,8 +61,8 @@ func (r *Runner) forwardInput(g *guest, chunks []inputChunk) (done []string) {
 	for _, c := range chunks {
 		line, ok := inputLine(c.value)
 		if !ok {
-			r.opts.Logf("guest %s (%s): dropping %s: its value is not one word of printable ASCII", g.ref.Value, g.name, c.key)
-		} else if !g.signals.send(line) {
+			r.opts.Logf("guest %s (%s): dropping %s: its value is not one word of printable ASCII under 1 MiB", g.ref.Value, g.name, c.key)
+		} else if !g.signals.room() || !g.signals.sendInput(line) {
 			return done
 		}
 		done = append(done, c.key)

@@ -3,6 +3,7 @@ package runner
 import (
 	"bufio"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/vmware/govmomi/vim25/types"
@@ -38,6 +39,7 @@ func TestInputLine(t *testing.T) {
 		{"", "", false},
 		{"data:two words", "", false},
 		{"data:a\nvic-signal 9", "", false},
+		{"data:" + strings.Repeat("A", maxInputValue), "", false},
 	} {
 		line, ok := inputLine(c.value)
 		if line != c.line || ok != c.ok {
@@ -51,7 +53,7 @@ func TestInputLine(t *testing.T) {
 func TestSignalChannelKeepsOrder(t *testing.T) {
 	var c signalChannel
 	cmd := exec.Command("cat")
-	if err := c.open(cmd, ""); err != nil {
+	if err := c.open(cmd, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	out, err := cmd.StdoutPipe()
@@ -66,9 +68,9 @@ func TestSignalChannelKeepsOrder(t *testing.T) {
 	for i := range big {
 		big[i] = 'x'
 	}
-	sent := []string{"vic-in data:" + string(big) + "\n", "vic-signal 15\n", "vic-in eof\n"}
+	sent := []string{"vic-in data:" + string(big) + "\n", "vic-in eof\n"}
 	for _, l := range sent {
-		if !c.send(l) {
+		if !c.sendInput(l) {
 			t.Fatal("send refused on an open channel")
 		}
 	}
@@ -83,8 +85,67 @@ func TestSignalChannelKeepsOrder(t *testing.T) {
 		}
 	}
 	c.close()
-	if c.send("vic-signal 9\n") {
+	if c.sendInput("vic-in eof\n") || c.send("vic-signal 9\n") {
 		t.Error("send accepted on a closed channel")
 	}
+	_ = cmd.Wait()
+}
+
+// A signal goes before the messages still queued, and messages are taken only while fewer than
+// maxQueuedInput bytes wait: the rest stay with the client, who waits for room (drained).
+func TestSignalChannelSignalsFirstAndRoom(t *testing.T) {
+	var c signalChannel
+	cmd := exec.Command("sh", "-c", "sleep 0.3; cat")
+	drained := make(chan struct{}, 1)
+	if err := c.open(cmd, "", func() {
+		select {
+		case drained <- struct{}{}:
+		default:
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c.started()
+	// The writer takes the first line at once (it may block writing it); the rest queue.
+	chunk := "vic-in data:" + strings.Repeat("A", 100*1024) + "\n"
+	n := 0
+	for c.room() {
+		if !c.sendInput(chunk) {
+			t.Fatal("sendInput refused on an open channel")
+		}
+		n++
+	}
+	if n < 3 || n > 5 {
+		t.Fatalf("%d messages of 100 KiB queued before the channel was full, want 3 to 5", n)
+	}
+	c.send("vic-signal 15\n")
+	scanner := bufio.NewScanner(out)
+	scanner.Buffer(make([]byte, 0, 1<<20), 1<<20)
+	var lines []string
+	for len(lines) < n+1 && scanner.Scan() {
+		lines = append(lines, scanner.Text())
+	}
+	signalAt := -1
+	for i, l := range lines {
+		if l == "vic-signal 15" {
+			signalAt = i
+		}
+	}
+	if signalAt < 0 || signalAt > 1 {
+		t.Fatalf("the signal came as line %d of %d, want before the queued messages (0 or 1)", signalAt, len(lines))
+	}
+	select {
+	case <-drained:
+	default:
+		t.Error("drained was not told once the queue emptied")
+	}
+	c.close()
 	_ = cmd.Wait()
 }

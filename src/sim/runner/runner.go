@@ -582,7 +582,7 @@ func (r *Runner) start(g *guest, configFile string) error {
 	}
 	defer statusWrite.Close()
 	cmd.Stdout = statusWrite
-	if err := g.signals.open(cmd, currentSignal(vm)); err != nil {
+	if err := g.signals.open(cmd, currentSignal(vm), func() { r.poke(g.ref) }); err != nil {
 		statusRead.Close()
 		return err
 	}

@@ -36,30 +36,39 @@ func parseSignalRequest(value string) (sequence string, number int, ok bool) {
 }
 
 // signalChannel is the status channel's other direction, the runner's end of QEMU's stdin: the
-// signal requests and the container's input go to the guest there, as lines. One writer goroutine
-// writes the queued lines in order, so that a guest slow to read its input never holds up the
-// runner (nor a signal behind it for longer than the guest takes to read what came before).
+// signal requests and the guest's messages (input, exec requests) go to the guest there, as lines.
+// One writer goroutine writes them in order, signals before any message still queued, so that a
+// guest slow to read its input holds up neither the runner nor a docker stop. Messages are queued
+// only while fewer than maxQueuedInput bytes wait (room): the rest stay in the VM's extraConfig,
+// where the client sees them pending and waits; drained is told when there is room again.
 type signalChannel struct {
-	mu     sync.Mutex
-	read   *os.File
-	write  *os.File
-	last   string
-	queue  []string
-	wake   chan struct{}
-	closed bool
+	mu      sync.Mutex
+	read    *os.File
+	write   *os.File
+	last    string
+	urgent  []string
+	queue   []string
+	queued  int
+	wake    chan struct{}
+	closed  bool
+	drained func()
 }
+
+// maxQueuedInput bounds the guest's messages the runner holds: about 3 to 5 seconds of the serial
+// line under software emulation.
+const maxQueuedInput = 256 * 1024
 
 // open gives QEMU a stdin of ours. The request the VM holds when it starts is old: only later
 // ones are passed on.
-func (c *signalChannel) open(cmd *exec.Cmd, current string) error {
+func (c *signalChannel) open(cmd *exec.Cmd, current string, drained func()) error {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.read, c.write, c.last = r, w, current
-	c.queue, c.closed, c.wake = nil, false, make(chan struct{}, 1)
+	c.read, c.write, c.last, c.drained = r, w, current, drained
+	c.urgent, c.queue, c.queued, c.closed, c.wake = nil, nil, 0, false, make(chan struct{}, 1)
 	cmd.Stdin = r
 	go c.writeQueued(w, c.wake)
 	return nil
@@ -84,7 +93,11 @@ func (c *signalChannel) close() {
 			*f = nil
 		}
 	}
-	c.closed, c.queue = true, nil
+	c.closed, c.urgent, c.queue, c.queued = true, nil, nil, 0
+	c.pokeLocked()
+}
+
+func (c *signalChannel) pokeLocked() {
 	if c.wake != nil {
 		select {
 		case c.wake <- struct{}{}:
@@ -93,18 +106,35 @@ func (c *signalChannel) close() {
 	}
 }
 
-// send queues a line for the guest; false once the channel is closed.
+// send queues a signal line for the guest, ahead of any message; false once the channel is closed.
 func (c *signalChannel) send(line string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed || c.write == nil {
 		return false
 	}
-	c.queue = append(c.queue, line)
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	c.urgent = append(c.urgent, line)
+	c.pokeLocked()
+	return true
+}
+
+// room says whether a message may be queued now.
+func (c *signalChannel) room() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.closed && c.write != nil && c.queued < maxQueuedInput
+}
+
+// sendInput queues a message line for the guest; false once the channel is closed.
+func (c *signalChannel) sendInput(line string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.write == nil {
+		return false
 	}
+	c.queue = append(c.queue, line)
+	c.queued += len(line)
+	c.pokeLocked()
 	return true
 }
 
@@ -117,15 +147,32 @@ func (c *signalChannel) writeQueued(w *os.File, wake <-chan struct{}) {
 				c.mu.Unlock()
 				return
 			}
-			lines := c.queue
-			c.queue = nil
-			c.mu.Unlock()
-			if len(lines) == 0 {
+			var line string
+			message := false
+			switch {
+			case len(c.urgent) > 0:
+				line, c.urgent = c.urgent[0], c.urgent[1:]
+			case len(c.queue) > 0:
+				line, c.queue, message = c.queue[0], c.queue[1:], true
+			default:
+				c.mu.Unlock()
+			}
+			if line == "" {
 				break
 			}
-			for _, line := range lines {
-				if _, err := io.WriteString(w, line); err != nil {
-					return
+			c.mu.Unlock()
+			if _, err := io.WriteString(w, line); err != nil {
+				return
+			}
+			if message {
+				c.mu.Lock()
+				wasFull := c.queued >= maxQueuedInput
+				c.queued -= len(line)
+				drained := c.drained
+				nowRoom := wasFull && c.queued < maxQueuedInput
+				c.mu.Unlock()
+				if nowRoom && drained != nil {
+					drained()
 				}
 			}
 		}

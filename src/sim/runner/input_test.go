@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bufio"
+	"io"
 	"os/exec"
 	"strings"
 	"testing"
@@ -51,19 +52,7 @@ func TestInputLine(t *testing.T) {
 // The channel's lines reach QEMU's stdin in the order they were sent, whatever their size, and
 // sending never waits for the reader.
 func TestSignalChannelKeepsOrder(t *testing.T) {
-	var c signalChannel
-	cmd := exec.Command("cat")
-	if err := c.open(cmd, "", nil); err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c.started()
+	c, cmd, out := channelTo(t, exec.Command("cat"), nil)
 	big := make([]byte, 200_000)
 	for i := range big {
 		big[i] = 'x'
@@ -94,25 +83,13 @@ func TestSignalChannelKeepsOrder(t *testing.T) {
 // A signal goes before the messages still queued, and messages are taken only while fewer than
 // maxQueuedInput bytes wait: the rest stay with the client, who waits for room (drained).
 func TestSignalChannelSignalsFirstAndRoom(t *testing.T) {
-	var c signalChannel
-	cmd := exec.Command("sh", "-c", "sleep 0.3; cat")
 	drained := make(chan struct{}, 1)
-	if err := c.open(cmd, "", func() {
+	c, cmd, out := channelTo(t, exec.Command("sh", "-c", "sleep 0.3; cat"), func() {
 		select {
 		case drained <- struct{}{}:
 		default:
 		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c.started()
+	})
 	// The writer takes the first line at once (it may block writing it); the rest queue.
 	chunk := "vic-in data:" + strings.Repeat("A", 100*1024) + "\n"
 	n := 0
@@ -148,4 +125,22 @@ func TestSignalChannelSignalsFirstAndRoom(t *testing.T) {
 	}
 	c.close()
 	_ = cmd.Wait()
+}
+
+// channelTo opens a channel whose reader is cmd (in QEMU's place), started: the channel, and cmd's stdout.
+func channelTo(t *testing.T, cmd *exec.Cmd, drained func()) (*signalChannel, *exec.Cmd, io.Reader) {
+	t.Helper()
+	c := &signalChannel{}
+	if err := c.open(cmd, "", drained); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c.started()
+	return c, cmd, out
 }

@@ -107,16 +107,10 @@ func (c *signalChannel) pokeLocked() {
 }
 
 // send queues a signal line for the guest, ahead of any message; false once the channel is closed.
-func (c *signalChannel) send(line string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed || c.write == nil {
-		return false
-	}
-	c.urgent = append(c.urgent, line)
-	c.pokeLocked()
-	return true
-}
+func (c *signalChannel) send(line string) bool { return c.enqueue(line, true) }
+
+// sendInput queues a message line for the guest; false once the channel is closed.
+func (c *signalChannel) sendInput(line string) bool { return c.enqueue(line, false) }
 
 // room says whether a message may be queued now.
 func (c *signalChannel) room() bool {
@@ -125,15 +119,18 @@ func (c *signalChannel) room() bool {
 	return !c.closed && c.write != nil && c.queued < maxQueuedInput
 }
 
-// sendInput queues a message line for the guest; false once the channel is closed.
-func (c *signalChannel) sendInput(line string) bool {
+func (c *signalChannel) enqueue(line string, urgent bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed || c.write == nil {
 		return false
 	}
-	c.queue = append(c.queue, line)
-	c.queued += len(line)
+	if urgent {
+		c.urgent = append(c.urgent, line)
+	} else {
+		c.queue = append(c.queue, line)
+		c.queued += len(line)
+	}
 	c.pokeLocked()
 	return true
 }

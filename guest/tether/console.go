@@ -82,38 +82,72 @@ func exactFrame(prefix string, at time.Time, data []byte) []byte {
 // give back exactly the bytes written: each line ending in a newline as a plain frame when
 // plainLine allows it, everything else (other lines, a line cut at maxFrameText, a last line
 // without a newline) as an exact frame. Output printed just before the process exits is never
-// dropped.
+// dropped, and a line without its newline yet (a shell's prompt, a progress bar) goes as an exact
+// frame once nothing more came for partialFlushAfter: who is attached sees it, rather than only
+// after the next newline.
 func CopyFramed(r io.Reader, prefix string, write func([]byte), now func() time.Time) error {
-	buf := make([]byte, 0, 4096)
-	chunk := make([]byte, 4096)
-	for {
-		n, err := r.Read(chunk)
-		buf = append(buf, chunk[:n]...)
+	type chunk struct {
+		data []byte
+		err  error
+	}
+	chunks := make(chan chunk)
+	go func() {
 		for {
-			i := bytes.IndexByte(buf, '\n')
-			if i < 0 && len(buf) < maxFrameText {
-				break
+			b := make([]byte, 4096)
+			n, err := r.Read(b)
+			chunks <- chunk{b[:n], err}
+			if err != nil {
+				return
 			}
-			if i >= 0 && i <= maxFrameText && plainLine(buf[:i]) {
-				write(FrameLine(prefix, now(), buf[:i]))
-			} else {
-				next := i + 1
-				if i < 0 || i > maxFrameText {
-					next = maxFrameText
+		}
+	}()
+	buf := make([]byte, 0, 4096)
+	var idle <-chan time.Time
+	for {
+		select {
+		case c := <-chunks:
+			buf = writeLines(append(buf, c.data...), prefix, write, now)
+			if c.err != nil {
+				if len(buf) > 0 {
+					write(exactFrame(prefix, now(), buf))
 				}
-				write(exactFrame(prefix, now(), buf[:next]))
-				i = next - 1
+				if c.err == io.EOF {
+					return nil
+				}
+				return c.err
 			}
-			buf = buf[i+1:]
-		}
-		if err != nil {
+			idle = nil
 			if len(buf) > 0 {
-				write(exactFrame(prefix, now(), buf))
+				idle = time.After(partialFlushAfter)
 			}
-			if err == io.EOF {
-				return nil
-			}
-			return err
+		case <-idle:
+			write(exactFrame(prefix, now(), buf))
+			buf, idle = buf[:0], nil
 		}
+	}
+}
+
+// partialFlushAfter is how long a line without its newline waits for the rest before it goes.
+const partialFlushAfter = 50 * time.Millisecond
+
+// writeLines frames the complete lines at the start of buf (and cuts over-long ones), and gives
+// back what is left: the start of a line.
+func writeLines(buf []byte, prefix string, write func([]byte), now func() time.Time) []byte {
+	for {
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 && len(buf) < maxFrameText {
+			return buf
+		}
+		if i >= 0 && i <= maxFrameText && plainLine(buf[:i]) {
+			write(FrameLine(prefix, now(), buf[:i]))
+		} else {
+			next := i + 1
+			if i < 0 || i > maxFrameText {
+				next = maxFrameText
+			}
+			write(exactFrame(prefix, now(), buf[:next]))
+			i = next - 1
+		}
+		buf = buf[i+1:]
 	}
 }

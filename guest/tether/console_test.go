@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -89,5 +90,33 @@ func TestCopyFramed_GivenAnOverlongLine_ThenItIsCutIntoBoundedFrames(t *testing.
 	}
 	if string(unframe(t, got)) != long {
 		t.Error("THEN the frames give back the line")
+	}
+}
+
+// A prompt (a line without its newline) goes once nothing more comes for a moment, while the
+// stream stays open: who is attached sees it before the user types anything.
+func TestCopyFramed_GivenAPromptWithoutNewline_ThenItGoesWhileTheStreamStaysOpen(t *testing.T) {
+	r, w := io.Pipe()
+	frames := make(chan string, 4)
+	done := make(chan error, 1)
+	go func() { done <- CopyFramed(r, stdoutFrame, func(b []byte) { frames <- string(b) }, time.Now) }()
+	if _, err := w.Write([]byte("/ # ")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case f := <-frames:
+		if got := string(unframe(t, []string{f})); got != "/ # " {
+			t.Fatalf("the prompt's frame gives %q", got)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the prompt was not framed while the stream stayed open")
+	}
+	_, _ = w.Write([]byte("ls\n"))
+	w.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := string(unframe(t, []string{<-frames})); got != "ls\n" {
+		t.Fatalf("the next line's frame gives %q", got)
 	}
 }

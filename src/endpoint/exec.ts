@@ -6,8 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ExecRequest } from '../engine';
-import type { Attrs } from '../resources';
-import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './input';
+import { detachKeysOf } from './input';
 import { badRequest } from './protocol';
 
 export interface ExecInstance {
@@ -15,9 +14,8 @@ export interface ExecInstance {
   readonly id: string;
   /** The id the guest knows it by (the first 16 hex digits): its console frames carry it. */
   readonly guestId: string;
-  /** The container's id (containers.ts containerId) and state when the exec was made. */
+  /** The container's id (containers.ts containerId). */
   readonly containerId: string;
-  readonly container: Attrs;
   readonly request: ExecRequest;
   readonly attach: { readonly stdin: boolean; readonly stdout: boolean; readonly stderr: boolean };
   /** With a terminal, the input that detaches the client (`--detach-keys`, Ctrl-P Ctrl-Q by default). */
@@ -44,15 +42,14 @@ export interface ExecCreateBody {
 const MAX_EXEC_REQUEST_BYTES = 256 * 1024;
 
 /** A new exec instance from the CLI's request; bad input is a 400 naming the flag. */
-export function newExec(vm: Attrs, containerId: string, body: ExecCreateBody): ExecInstance {
+export function newExec(containerId: string, body: ExecCreateBody): ExecInstance {
   const cmd = body.Cmd ?? [];
   if (cmd.length === 0 || cmd[0] === '') throw badRequest('No exec command specified: docker exec CONTAINER COMMAND [ARG...]');
   if (body.Privileged) throw badRequest('--privileged is not supported by vic-iac: a container VM has no capabilities to add; run the command without it');
   for (const kv of body.Env ?? []) {
     if (!/^[^=\s]+=/.test(kv)) throw badRequest(`-e ${kv}: expected NAME=value`);
   }
-  const detachKeys = body.DetachKeys ? parseDetachKeys(body.DetachKeys) : DEFAULT_DETACH_KEYS;
-  if (typeof detachKeys === 'string') throw badRequest(detachKeys);
+  const detachKeys = detachKeysOf(body.DetachKeys);
   const id = randomBytes(32).toString('hex');
   const size = Buffer.byteLength(JSON.stringify({ cmd, env: body.Env ?? [], user: body.User, dir: body.WorkingDir }));
   if (size > MAX_EXEC_REQUEST_BYTES)
@@ -71,7 +68,6 @@ export function newExec(vm: Attrs, containerId: string, body: ExecCreateBody): E
     id,
     guestId: id.slice(0, 16),
     containerId,
-    container: vm,
     request,
     attach: { stdin: body.AttachStdin === true, stdout: body.AttachStdout !== false, stderr: body.AttachStderr !== false },
     detachKeys,

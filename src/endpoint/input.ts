@@ -9,6 +9,7 @@
  * dockerd does, and never through a terminal, whose input a detached client leaves open.
  */
 import type { Duplex } from 'node:stream';
+import { badRequest } from './protocol';
 
 /** Input held before the process takes it; the connection is paused beyond it (back-pressure). */
 const HELD_BYTES = 4 * 1024 * 1024;
@@ -55,6 +56,14 @@ export function parseDetachKeys(text: string): Buffer | string {
 
 /** docker's default escape sequence, Ctrl-P Ctrl-Q. */
 export const DEFAULT_DETACH_KEYS = Buffer.from([0x10, 0x11]);
+
+/** The detach keys a request names, else docker's default; a bad one is a 400 naming the form. */
+export function detachKeysOf(text: string | null | undefined): Buffer {
+  if (!text) return DEFAULT_DETACH_KEYS;
+  const keys = parseDetachKeys(text);
+  if (typeof keys === 'string') throw badRequest(keys);
+  return keys;
+}
 
 export class AttachedInput {
   private readonly held: Buffer[] = [];

@@ -57,7 +57,7 @@ import {
 import { unhonouredOption } from './create-options';
 import { OneAtATime } from './one-at-a-time';
 import { EventLog, type DockerEvent } from './events';
-import { AttachedInput, DEFAULT_DETACH_KEYS, parseDetachKeys, type AttachedInputOptions } from './input';
+import { AttachedInput, detachKeysOf, type AttachedInputOptions } from './input';
 import { execInspect, newExec, type ExecCreateBody, type ExecInstance } from './exec';
 import { IMAGE_FILTERS, filterImages, filterNetworks, labelMatches, refuseUnknownFilters, type NetworkRow } from './listing-filters';
 import { checkRegistryLogin } from './registry-login';
@@ -1336,7 +1336,7 @@ export class DockerEndpoint {
     // right after docker start or restart runs once the process does.
     if (dockerState(vm) !== 'running' || !(await this.processRuns(vm, () => res.destroyed)))
       throw new ApiError(409, `Container ${containerId(vm)} is not running`);
-    const e = newExec(vm, containerId(vm), body);
+    const e = newExec(containerId(vm), body);
     // Kept for docker exec's inspect after its end; the oldest ended ones go beyond a bound.
     this.execs.set(e.id, e);
     for (const [id, old] of this.execs) {
@@ -1950,14 +1950,6 @@ function readSoon(): { set: (read: () => void) => void; after: () => void } {
       for (const ms of READ_SOON_MS) setTimeout(() => read?.(), ms).unref();
     },
   };
-}
-
-/** The detach keys an attach names (`detachKeys`), else docker's default; a bad one is a 400. */
-function detachKeysOf(text: string | null | undefined): Buffer {
-  if (!text) return DEFAULT_DETACH_KEYS;
-  const keys = parseDetachKeys(text);
-  if (typeof keys === 'string') throw badRequest(keys);
-  return keys;
 }
 
 /** A JSON object from a request body; anything else is none. */

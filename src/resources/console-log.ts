@@ -30,10 +30,14 @@ const FRAME = /^vic-(stdout|stderr)(64)? (\S+) ?(.*)$/;
 /** One console line as container output, or undefined when it is not a frame. */
 export function parseOutputLine(line: string): OutputLine | undefined {
   const m = FRAME.exec(line.replace(/\r$/, ''));
-  if (!m) return undefined;
-  const data = m[2] ? Buffer.from(m[4], 'base64') : Buffer.from(`${m[4]}\n`, 'utf8');
-  const text = m[2] ? data.toString('utf8').replace(/\r?\n$/, '') : m[4];
-  return { stream: m[1] as OutputLine['stream'], time: m[3], data, text };
+  return m ? frameLine(m[1] as OutputLine['stream'], m[2] !== undefined, m[3], m[4]) : undefined;
+}
+
+/** A frame's parts as an output line: a plain frame's text gets its newline back, an exact one is decoded. */
+function frameLine(stream: OutputLine['stream'], exact: boolean, time: string, body: string): OutputLine {
+  const data = exact ? Buffer.from(body, 'base64') : Buffer.from(`${body}\n`, 'utf8');
+  const text = exact ? data.toString('utf8').replace(/\r?\n$/, '') : body;
+  return { stream, time, data, text };
 }
 
 /**
@@ -79,7 +83,7 @@ export class OutputLineReader {
       this.exitCode = Number(m[5]);
       return undefined;
     }
-    return parseOutputLine(`vic-${m[2]}${m[3] ?? ''} ${m[4]} ${m[5]}`);
+    return frameLine(m[2] as OutputLine['stream'], m[3] !== undefined, m[4], m[5]);
   }
 }
 

@@ -300,7 +300,7 @@ func (r *Runner) UpdateObject(_ *simulator.Context, obj mo.Reference, changes []
 		return
 	}
 	for _, c := range changes {
-		if c.Name == "runtime.powerState" || c.Name == "summary.runtime.bootTime" || isSignalChange(c.Name) {
+		if c.Name == "runtime.powerState" || c.Name == "summary.runtime.bootTime" || isExtraConfigChange(c.Name) {
 			r.poke(ref)
 			return
 		}

@@ -18,7 +18,8 @@ import (
 // second serial port), where the tether reads it (docs/guest-config.md).
 const signalKey = "guestinfo.vic.signal"
 
-func isSignalChange(name string) bool {
+// isExtraConfigChange: a change where signal requests and the guest's messages arrive.
+func isExtraConfigChange(name string) bool {
 	return strings.HasPrefix(name, "config.extraConfig")
 }
 

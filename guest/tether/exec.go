@@ -14,6 +14,8 @@ type ExecRequest struct {
 	WorkingDir string   `json:"working_dir,omitempty"`
 	Tty        bool     `json:"tty,omitempty"`
 	OpenStdin  bool     `json:"open_stdin,omitempty"`
+	// Archive, instead of a process: docker cp's reads and writes of the container's files.
+	Archive *ArchiveRequest `json:"archive,omitempty"`
 }
 
 // ParseExecRequest reads an exec request's JSON.
@@ -21,6 +23,17 @@ func ParseExecRequest(data []byte) (ExecRequest, error) {
 	var r ExecRequest
 	if err := json.Unmarshal(data, &r); err != nil {
 		return r, fmt.Errorf("exec request: %v", err)
+	}
+	if r.Archive != nil {
+		switch r.Archive.Op {
+		case "stat", "get", "put":
+		default:
+			return r, fmt.Errorf("exec request: archive operation %q: expected stat, get or put", r.Archive.Op)
+		}
+		if r.Archive.Path == "" {
+			return r, fmt.Errorf("exec request: archive %s: no path", r.Archive.Op)
+		}
+		return r, nil
 	}
 	if len(r.Argv) == 0 || r.Argv[0] == "" {
 		return r, fmt.Errorf("exec request: no command")

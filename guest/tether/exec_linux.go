@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -87,6 +89,15 @@ func (e *execSessions) run(id string, raw []byte, input *inputRouter) {
 		fail(startFailedExitCode, err.Error())
 		return
 	}
+	if req.Archive != nil {
+		code, message := archiveExit(e.archive(id, *req.Archive, input))
+		if message != "" {
+			fail(code, "docker cp: "+message)
+			return
+		}
+		exit(code)
+		return
+	}
 	cfg := ExecConfig(e.cfg, req)
 	who, err := resolveUserHere(cfg.User)
 	if err != nil {
@@ -134,4 +145,72 @@ func (e *execSessions) run(id string, raw []byte, input *inputRouter) {
 	waitForCopiers(copied, len(stdio.outputs))
 	logf("exec %s: exited with %d", id, code)
 	exit(code)
+}
+
+// archive carries out docker cp's request (ArchiveRequest) in the tether itself: its output goes on
+// the exec's stdout as exact frames, its input (a tar to extract) comes as the exec's.
+func (e *execSessions) archive(id string, req ArchiveRequest, input *inputRouter) error {
+	out := &framedWriter{prefix: execFrame(id, "stdout")}
+	defer out.Flush()
+	fsys := containerFS{root: "/"}
+	logf("exec %s: docker cp: %s %s", id, req.Op, req.Path)
+	switch req.Op {
+	case "stat":
+		st, err := fsys.Stat(req.Path)
+		if err != nil {
+			return err
+		}
+		line, _ := json.Marshal(st)
+		_, err = out.Write(line)
+		return err
+	case "get":
+		return fsys.Get(out, req.Path)
+	}
+	var owner *Identity
+	if req.CopyUIDGID && e.cfg.User != "" {
+		who, err := resolveUserHere(e.cfg.User)
+		if err != nil {
+			return err
+		}
+		owner = &who
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	input.attach(w, false)
+	err = fsys.Put(r, req.Path, req, owner)
+	if err == nil {
+		// What follows the tar's end (its padding) is read too, so the sender is never left waiting.
+		_, _ = io.Copy(io.Discard, r)
+	}
+	r.Close()
+	input.detach()
+	w.Close()
+	return err
+}
+
+// framedWriter writes bytes as exact frames under prefix, archiveFrameBytes at a time.
+type framedWriter struct {
+	prefix string
+	buf    []byte
+}
+
+// archiveFrameBytes: 12 KiB, 16 KiB of base64 a console line.
+const archiveFrameBytes = 12 * 1024
+
+func (f *framedWriter) Write(p []byte) (int, error) {
+	f.buf = append(f.buf, p...)
+	for len(f.buf) >= archiveFrameBytes {
+		writeConsole(exactFrame(f.prefix, time.Now(), f.buf[:archiveFrameBytes]))
+		f.buf = f.buf[archiveFrameBytes:]
+	}
+	return len(p), nil
+}
+
+func (f *framedWriter) Flush() {
+	if len(f.buf) > 0 {
+		writeConsole(exactFrame(f.prefix, time.Now(), f.buf))
+		f.buf = nil
+	}
 }

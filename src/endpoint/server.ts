@@ -9,7 +9,17 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { HandedOn, InUseError, InputUnreachableError, NotRunningError, ResourceError, VchGoneError, type Engine, type ProgressEvent } from '../engine';
+import {
+  HandedOn,
+  InUseError,
+  InputUnreachableError,
+  NotRunningError,
+  ResourceError,
+  VchGoneError,
+  type Engine,
+  type ExecRequest,
+  type ProgressEvent,
+} from '../engine';
 import {
   OutputLineReader,
   canonicalReference,
@@ -59,6 +69,7 @@ import { OneAtATime } from './one-at-a-time';
 import { EventLog, type DockerEvent } from './events';
 import { AttachedInput, detachKeysOf, type AttachedInputOptions } from './input';
 import { execInspect, newExec, type ExecCreateBody, type ExecInstance } from './exec';
+import { ArchiveOutput, PATH_STAT_HEADER, archiveFailure, archiveRequest, pathStatHeader } from './archive';
 import { IMAGE_FILTERS, filterImages, filterNetworks, labelMatches, refuseUnknownFilters, type NetworkRow } from './listing-filters';
 import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
@@ -140,7 +151,7 @@ function inputsOf(vm: Attrs): Attrs {
 }
 
 /** What follows a container's name or id in a path: `/containers/{name}/{action}`. */
-const CONTAINER_ACTIONS = new Set(['json', 'start', 'stop', 'kill', 'restart', 'wait', 'rename', 'logs', 'stats', 'attach', 'resize', 'exec']);
+const CONTAINER_ACTIONS = new Set(['json', 'start', 'stop', 'kill', 'restart', 'wait', 'rename', 'logs', 'stats', 'attach', 'resize', 'exec', 'archive']);
 
 const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/build/, 'docker build', 'build the image elsewhere, push it to a registry and pull it here'],
@@ -148,7 +159,6 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/images\/search$/, 'docker search', "search the registry's own web interface or API"],
   [/^\/images\/[^/]+(\/[^/]+)*\/history$/, 'docker history', "read the image's history where it was built"],
   [/^\/images\/(get|load)|^\/images\/[^/]+\/get$/, 'docker save and load', 'pull images from a registry'],
-  [/^\/containers\/[^/]+\/archive$/, 'docker cp', 'put files in the image, or have the container fetch them'],
   [/^\/containers\/[^/]+\/export$/, 'docker export', "copy the container's disk, a VMDK in the VCH's datastore, with vSphere's tools"],
   [/^\/commit$/, 'docker commit', 'build a new image from a Dockerfile and pull it'],
   [/^\/containers\/[^/]+\/(pause|unpause)$/, 'docker pause and unpause', 'stop and start the container'],
@@ -507,6 +517,7 @@ export class DockerEndpoint {
         throw badRequest('attach needs an upgraded connection (Connection: Upgrade, Upgrade: tcp)');
       }
       if (method === 'POST' && action === 'exec') return this.createExec(id, req, res);
+      if (['HEAD', 'GET', 'PUT'].includes(method) && action === 'archive') return this.archive(method, id, query, req, res);
       if (method === 'POST' && action === 'resize') {
         // The CLI resizes the terminal of a -t container to its own: the guest's stays 80x24, and
         // the CLI is told so only when the container has no terminal at all.
@@ -1383,13 +1394,9 @@ export class DockerEndpoint {
     let from: number;
     try {
       vm = await this.findContainer(e.containerId, engine);
-      const vmPath = String(vm.vm_path ?? '');
-      from = vmPath ? (await engine.readContainerConsole(this.vch.datacenter, vmPath, Number.MAX_SAFE_INTEGER)).size : 0;
-      await engine.exec('container_vm', vm, e.guestId, e.request);
+      from = await this.sendExec(vm, e.guestId, e.request, 'docker exec');
     } catch (err) {
       e.state = 'created';
-      if (err instanceof NotRunningError) throw new ApiError(409, `Container ${e.containerId} is not running`);
-      if (err instanceof InputUnreachableError) throw notSupported('docker exec here', err.message);
       throw err;
     }
     await this.emitContainer(`exec_start: ${e.request.argv.join(' ')}`, vm, { execID: e.id });
@@ -1422,36 +1429,155 @@ export class DockerEndpoint {
         });
       } else socket.resume();
     }
-    const reader = new OutputLineReader(e.guestId);
     const write = (lines: readonly OutputLine[]) => {
       if (!socket || gone) return;
       for (const l of lines) if (e.attach[l.stream]) socket.write(outputChunk(tty, l, false));
     };
-    const follow = this.streamOutput(vm, {
+    const follow = this.followExec(vm, e.guestId, from, write, soon.set, `exec ${id}`).then(async (exitCode) => {
+      input?.stop();
+      e.state = 'exited';
+      e.exitCode = exitCode;
+      await this.emitContainer('exec_die', vm, { execID: e.id, exitCode: String(e.exitCode) }).catch(() => undefined);
+      if (socket && !gone) socket.end();
+    });
+    if (socket) await follow;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // docker cp
+
+  /**
+   * `HEAD` (the path's stat), `GET` (a tar of it) and `PUT` (a tar extracted into it) of a path in a
+   * running container, carried out by its guest (archive.ts). A container that does not run is
+   * refused: its files are on a disk only its guest reads.
+   */
+  private async archive(method: string, ref: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const request = archiveRequest(method, query);
+    const vm = await this.findContainer(ref);
+    const name = String(vm.name);
+    if (dockerState(vm) !== 'running' || !(await this.processRuns(vm, () => res.destroyed)))
+      throw new ApiError(
+        409,
+        `container ${name} is not running: docker cp reaches a container VM's files through its running guest (vic-iac has no other way into its disk). Start it, copy, and stop it again; or share the files through a volume`,
+      );
+    const guestId = randomBytes(8).toString('hex');
+    const soon = readSoon();
+    let headSent = false;
+    const out = new ArchiveOutput({
+      ...(request.op === 'get'
+        ? {
+            head: (stat: string) => {
+              headSent = true;
+              res.writeHead(200, { 'Content-Type': 'application/x-tar', [PATH_STAT_HEADER]: pathStatHeader(stat) });
+            },
+            body: (data: Buffer) => void res.write(data),
+          }
+        : {}),
+    });
+    const from = await this.sendExec(vm, guestId, { argv: [], archive: request }, 'docker cp');
+    soon.after();
+    const exited = this.followExec(vm, guestId, from, (lines) => out.write(lines), soon.set, `docker cp ${request.op} ${name}:${request.path}`);
+    if (request.op === 'put') await this.sendArchiveInput(vm, guestId, req, exited, soon.after);
+    const exitCode = await exited;
+    if (exitCode !== 0) {
+      const failure = archiveFailure(exitCode, out.stderr, request.path, name);
+      if (!headSent) throw failure;
+      // The tar was under way: the client sees it cut short, as with dockerd.
+      this.log(failure.message);
+      res.destroy();
+      return;
+    }
+    if (request.op === 'get') {
+      await this.emitContainer('archive-path', vm);
+      res.end();
+      return;
+    }
+    if (request.op === 'put') {
+      await this.emitContainer('extract-to-dir', vm);
+      res.writeHead(200).end();
+      return;
+    }
+    const stat = out.statJson() ?? '';
+    res.writeHead(200, { [PATH_STAT_HEADER]: pathStatHeader(stat), 'Content-Type': 'application/json' }).end();
+  }
+
+  /**
+   * A PUT's body to the guest as its exec's input, in batches the size an attach's are (the engine
+   * waits while the guest has many to read), then its end. Once the guest ended (it refused the
+   * path, the tar was bad), what is left of the body is read and dropped.
+   */
+  private async sendArchiveInput(vm: Attrs, guestId: string, req: IncomingMessage, exited: Promise<number>, sent: () => void): Promise<void> {
+    let ended = false;
+    void exited.then(() => (ended = true));
+    const engine = this.command();
+    let batch: Buffer[] = [];
+    let size = 0;
+    const flush = async (eof: boolean) => {
+      if (ended) return;
+      const data = Buffer.concat(batch);
+      batch = [];
+      size = 0;
+      await engine.input('container_vm', vm, data, eof, guestId);
+      sent();
+    };
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      if (ended) continue;
+      batch.push(chunk);
+      size += chunk.length;
+      if (size >= ARCHIVE_INPUT_BATCH_BYTES) await flush(false);
+    }
+    await flush(true);
+  }
+
+  /**
+   * Sends an exec request to the container's guest (`what` names it in a refusal); its frames are
+   * read from the console offset it gives back, where the file ended before the request.
+   */
+  private async sendExec(vm: Attrs, guestId: string, request: ExecRequest, what: string): Promise<number> {
+    const engine = this.command();
+    const vmPath = String(vm.vm_path ?? '');
+    const from = vmPath ? (await engine.readContainerConsole(this.vch.datacenter, vmPath, Number.MAX_SAFE_INTEGER)).size : 0;
+    try {
+      await engine.exec('container_vm', vm, guestId, request);
+    } catch (err) {
+      if (err instanceof NotRunningError) throw new ApiError(409, `Container ${containerId(vm)} is not running`);
+      if (err instanceof InputUnreachableError) throw notSupported(`${what} here`, err.message);
+      throw err;
+    }
+    return from;
+  }
+
+  /**
+   * Follows an exec's frames from `from` until its exit code comes, whether or not a client still
+   * reads them (detached, a client that left); 137 when the container stopped first, as a killed
+   * process.
+   */
+  private followExec(
+    vm: Attrs,
+    guestId: string,
+    from: number,
+    write: (lines: readonly OutputLine[]) => void,
+    reads: (readNow: () => void) => void,
+    what: string,
+  ): Promise<number> {
+    const reader = new OutputLineReader(guestId);
+    return this.streamOutput(vm, {
       from,
       follow: true,
       untilExit: true,
-      // Followed to its end whether or not a client still reads it (detached, a client that left):
-      // its exit code is the exec's inspect answer.
       gone: () => false,
       first: write,
       next: write,
       reader,
       done: () => reader.exitCode !== undefined,
-      reads: soon.set,
-    })
-      .then(
-        () => undefined,
-        (err: unknown) => this.log(`exec ${id}: ${(err as Error).message}`),
-      )
-      .then(async () => {
-        input?.stop();
-        e.state = 'exited';
-        e.exitCode = reader.exitCode ?? 137;
-        await this.emitContainer('exec_die', vm, { execID: e.id, exitCode: String(e.exitCode) }).catch(() => undefined);
-        if (socket && !gone) socket.end();
-      });
-    if (socket) await follow;
+      reads,
+    }).then(
+      () => reader.exitCode ?? 137,
+      (err: unknown) => {
+        this.log(`${what}: ${(err as Error).message}`);
+        return reader.exitCode ?? 137;
+      },
+    );
   }
 
   /**
@@ -1961,6 +2087,9 @@ function parseJsonObject(body: Buffer): Record<string, unknown> {
     return {};
   }
 }
+
+/** A docker cp PUT's body goes to the guest this much at a time (an attach's input: input.ts). */
+const ARCHIVE_INPUT_BATCH_BYTES = 512 * 1024;
 
 /** EndpointOptions.keptLookupsMs's default. */
 const KEPT_LOOKUPS_MS = 60_000;

@@ -10,7 +10,7 @@ import type { ManagedInventory } from '../resources/managed-inventory';
 
 export type { LookupKey, ManagedInventory };
 export { HandedOn, HANDED_ON_MS } from '../resources/lifecycle';
-export type { ExecRequest } from '../resources/lifecycle';
+export type { ArchiveRequest, ExecRequest } from '../resources/lifecycle';
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
 

@@ -7,7 +7,11 @@ import type { ResourceDeclaration } from './definition';
 import type { AttrPath, Attrs, Problem } from './schema';
 import type { InventorySnapshot } from './snapshot';
 
-/** A process to run in a running container VM, beside its own (docker exec); what it leaves out comes from the container's config. */
+/**
+ * A process to run in a running container VM, beside its own (docker exec); what it leaves out
+ * comes from the container's config. With `archive` and no command, the guest itself reads or
+ * writes the container's files instead (docker cp; docs/guest-config.md, "Input from the hypervisor").
+ */
 export interface ExecRequest {
   readonly argv: readonly string[];
   readonly env?: readonly string[];
@@ -15,6 +19,20 @@ export interface ExecRequest {
   readonly working_dir?: string;
   readonly tty?: boolean;
   readonly open_stdin?: boolean;
+  readonly archive?: ArchiveRequest;
+}
+
+/**
+ * docker cp in the guest: `stat` writes the path's stat (JSON) on the exec's stdout, `get` that
+ * stat's line and then a tar of the path, `put` extracts the tar sent as the exec's input into the
+ * directory at the path. It exits 0, or 2 (no such path), 3 (refused: not a directory, a directory
+ * and a file that would replace each other, not a tar) or 1, saying why on stderr.
+ */
+export interface ArchiveRequest {
+  readonly op: 'stat' | 'get' | 'put';
+  readonly path: string;
+  readonly no_overwrite_dir_non_dir?: boolean;
+  readonly copy_uid_gid?: boolean;
 }
 
 /** Memo keys with this prefix hold what any change may outdate: the engine drops them on every apply. */

@@ -232,6 +232,7 @@ In another shell (the simulator runs at most $MAX_GUESTS guests at once, web-1 a
   docker run --rm $REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG echo hello from a container VM
   echo hi | docker run -i --rm $REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG cat   # stdin reaches the container VM's process
   docker exec -it web-1 sh      # a shell beside web-1's httpd, in its VM
+  docker cp web-1:/etc/passwd /tmp/  # a file out of web-1's VM (docker cp FILE web-1:/tmp/ puts one in)
   docker stats --no-stream      # each container VM's CPU and memory, from vSphere's quick stats
   docker port web-1             # where the simulator published web-1's exposed port 80
 npm run demo -- stop also stops the endpoint.

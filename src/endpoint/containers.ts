@@ -97,6 +97,16 @@ function publishedOf(vm: Attrs): { port: string; hostIp: string; hostPort: strin
   });
 }
 
+/** The container VM's `ports` as docker's HostConfig.PortBindings ("80/tcp" → [{HostIp, HostPort}]). */
+function portBindingsOf(vm: Attrs): Record<string, { HostIp: string; HostPort: string }[]> {
+  const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of (Array.isArray(vm.ports) ? vm.ports : []) as Attrs[]) {
+    const key = `${String(p.internal)}/${String(p.protocol ?? 'tcp')}`;
+    (out[key] ??= []).push({ HostIp: String(p.ip ?? '0.0.0.0'), HostPort: p.external ? String(p.external) : '' });
+  }
+  return out;
+}
+
 /** `docker ps`'s PORTS: one entry per published port. */
 function portsSummary(vm: Attrs): Record<string, unknown>[] {
   return publishedOf(vm).map(({ port, hostIp, hostPort }) => {
@@ -218,7 +228,7 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       NanoCpus: Number(vm.cpus ?? 1) * 1e9,
       RestartPolicy: restartPolicy(vm),
       NetworkMode: networkMode(vm),
-      PortBindings: {},
+      PortBindings: portBindingsOf(vm),
       Binds: null,
       // docker logs reads every container's output, as with dockerd's json-file; SDKs read this
       // type to decide whether there is output to read at all (docker-py's run returns None otherwise).

@@ -5,6 +5,7 @@
  * The CLI sends every field, most at their zero value: only a value other than zero is refused.
  */
 import { badRequest, type ApiError } from './protocol';
+import type { Attrs } from '../resources';
 
 const KERNEL =
   'a container VM runs its own kernel, which the endpoint does not configure per container (no namespaces, cgroups or capabilities to set); run without it, or build what the process needs into the image';
@@ -186,6 +187,8 @@ function refusal(flag: string, why: string): ApiError {
 export function unhonouredOption(body: Record<string, unknown>, name?: string): ApiError | undefined {
   for (const [key, value] of Object.entries(body)) {
     if (HANDLED_CONFIG.has(key) || isZero(value)) continue;
+    // -p exposes what it publishes: those ports are carried out (server.ts, portsOf).
+    if (key === 'ExposedPorts' && onlyPublished(value, body.HostConfig)) continue;
     const known = CONFIG[key];
     if (known) return refusal(known[0], known[1]);
   }
@@ -210,4 +213,45 @@ export function unhonouredOption(body: Record<string, unknown>, name?: string): 
     }
   }
   return undefined;
+}
+
+/** Exposed ports that -p publishes, all of them (the CLI sends both for `-p 8080:80`). */
+function onlyPublished(exposed: unknown, host: unknown): boolean {
+  const bindings = (host as { PortBindings?: Record<string, unknown> | null } | undefined)?.PortBindings ?? {};
+  const key = (port: string) => (port.includes('/') ? port : `${port}/tcp`);
+  const published = new Set(Object.keys(bindings).map(key));
+  return typeof exposed === 'object' && exposed !== null && Object.keys(exposed).every((p) => published.has(key(p)));
+}
+
+/**
+ * docker's -p (HostConfig.PortBindings: `{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}`) as the
+ * container VM's `ports`: an empty host port is a free one, an empty address every address
+ * (0.0.0.0), as with dockerd. What a container VM cannot publish is a 400 naming it.
+ */
+export function portsOf(bindings: Record<string, unknown> | null | undefined): Attrs[] {
+  const out: Attrs[] = [];
+  for (const [key, list] of Object.entries(bindings ?? {})) {
+    const m = /^(\d{1,5})(?:\/(tcp|udp|sctp))?$/.exec(key);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw badRequest(`-p: container port "${key}" is not a port number (1 to 65535) with /tcp or /udp`);
+    if (m[2] === 'sctp') throw badRequest(`-p ${key}: SCTP is not supported by vic-iac: publish tcp or udp ports`);
+    for (const b of (Array.isArray(list) ? list : [{}]) as { HostIp?: string; HostPort?: string }[]) {
+      const hostPort = b.HostPort ?? '';
+      if (!/^\d{0,5}$/.test(hostPort) || Number(hostPort) > 65535)
+        throw badRequest(
+          `-p ${hostPort}:${key}: the host port "${hostPort}" is not a port number; a range of host ports is not supported by vic-iac: give one port, or none for a free one`,
+        );
+      const hostIp = b.HostIp ?? '';
+      if (hostIp !== '' && !/^(\d{1,3}\.){3}\d{1,3}$/.test(hostIp))
+        throw badRequest(
+          `-p ${hostIp}:${hostPort}:${key}: the host address "${hostIp}" is not an IPv4 address; vic-iac publishes on IPv4 only: give an IPv4 address, or none for every address`,
+        );
+      out.push({
+        internal: Number(m[1]),
+        protocol: m[2] ?? 'tcp',
+        ip: hostIp || '0.0.0.0',
+        ...(hostPort !== '' && Number(hostPort) !== 0 ? { external: Number(hostPort) } : {}),
+      });
+    }
+  }
+  return out;
 }

@@ -64,7 +64,7 @@ import {
   networkId,
   NO_NETWORK,
 } from './containers';
-import { unhonouredOption } from './create-options';
+import { portsOf, unhonouredOption } from './create-options';
 import { OneAtATime } from './one-at-a-time';
 import { EventLog, type DockerEvent } from './events';
 import { AttachedInput, detachKeysOf, type AttachedInputOptions } from './input';
@@ -730,12 +730,7 @@ export class DockerEndpoint {
     if (unhonoured) throw unhonoured;
     const binds = parseBinds(host.Binds, body.Volumes, host.Mounts);
     if (host.VolumesFrom?.length) throw badRequest('--volumes-from is not supported by vic-iac; name the volumes with -v <volume name>:<path>');
-    if (host.PortBindings && Object.keys(host.PortBindings).length > 0) {
-      throw notSupported(
-        'publishing ports (-p)',
-        "each container VM has its own address on its port group, where its ports are reachable (docker inspect shows it); under the embedded simulator the image's EXPOSE ports are published on 127.0.0.1 by themselves: run without -p, then `docker port <container>` shows where",
-      );
-    }
+    const ports = portsOf(host.PortBindings);
     const image = body.Image;
     if (!image) throw badRequest('no image given: docker create <image>');
     const name = query.get('name') ? dockerContainerName(String(query.get('name'))) : generatedName();
@@ -764,6 +759,7 @@ export class DockerEndpoint {
     if (body.WorkingDir) config.working_dir = body.WorkingDir;
     if (body.User) config.user = body.User;
     if (body.Hostname) config.hostname = body.Hostname;
+    if (ports.length > 0) config.ports = ports;
     // -t and -i: a terminal, and a stdin held open, to which an attach with stdin sends its input
     // (attachInput); docker run -i closes it when its own input ends (StdinOnce).
     if (body.Tty) config.tty = true;

@@ -154,6 +154,8 @@ export const KEYS = {
   spec: 'vic.spec',
   labels: 'vic.labels',
   exposedPorts: 'vic.exposed_ports',
+  /** The ports asked for (docker run -p, `ports`): "80/tcp=0.0.0.0:8080", a host port 0 meaning any. */
+  portBindings: 'vic.port_bindings',
   /** Where the simulator's runner published them (published_ports). */
   publishedPorts: 'vic.published_ports',
   /** The name the BIOS UUID derives from, when it is not the current name (renamed, or a later generation). */
@@ -893,9 +895,15 @@ async function plannedVm(ctx: LifecycleContext, config: ContainerVmAttrs, uuid: 
     ...(seed !== name ? { [KEYS.uuidSeed]: seed } : {}),
     // For a runner that can publish them (the embedded simulator's, docs/runner.md).
     ...(image.exposed_ports?.length ? { [KEYS.exposedPorts]: image.exposed_ports.join(',') } : {}),
+    ...(config.ports?.length ? { [KEYS.portBindings]: portBindings(config.ports) } : {}),
     'disk.EnableUUID': 'TRUE',
   };
   return { uuid, seed, marker, dc, dir, vmPath: datastorePath(ds, `${dir}/${name}.vmx`), devices, extraConfig };
+}
+
+/** `ports` as the runner reads them (KEYS.portBindings). */
+function portBindings(ports: NonNullable<ContainerVmAttrs['ports']>): string {
+  return ports.map((p) => `${p.internal}/${p.protocol ?? 'tcp'}=${p.ip ?? '0.0.0.0'}:${p.external ?? 0}`).join(',');
 }
 
 /**

@@ -7,11 +7,13 @@ import {
   datastorePath,
   digest,
   distinctMounts,
+  distinctPorts,
   envNames,
   gatewayOf,
   onSomeNetwork,
   hostname,
   integer,
+  ipv4Address,
   ipv4Cidr,
   labelKeys,
   mountPath,
@@ -245,6 +247,35 @@ export const containerVm = {
       validate: [distinctMounts(MAX_VOLUMES)],
       description:
         'Volumes to mount, one block each. Each volume is an independent disk of the VM (persistent, or nonpersistent when `read_only`); the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. A volume is open read-write in one running container VM at a time (vSphere locks its disk), and shared only among running container VMs that all mount it read-only: a running one whose mount conflicts fails at plan, or at power-on when the other is in another state.',
+    },
+    ports: {
+      type: t.list(
+        t.object({
+          internal: { type: t.number, required: true, validate: [integer({ min: 1, max: 65535 })], description: 'The port in the container.' },
+          external: {
+            type: t.number,
+            optional: true,
+            validate: [integer({ min: 0, max: 65535 })],
+            description:
+              'The port on the host; unset (or 0): a free one, chosen at each power-on. A port another process (or another container VM) holds fails the power-on: "port is already allocated".',
+          },
+          ip: {
+            type: t.string,
+            optional: true,
+            default: '0.0.0.0',
+            validate: [ipv4Address],
+            description: 'The host address to publish on; "0.0.0.0": every address of the host.',
+          },
+          protocol: { type: t.string, optional: true, default: 'tcp', validate: [oneOf(['tcp', 'udp'])], description: '"tcp" or "udp".' },
+        }),
+      ),
+      marker: true,
+      optional: true,
+      block: true,
+      forceNew: true,
+      validate: [distinctPorts],
+      description:
+        "Ports to publish on the host, one block each, as docker run -p does (the docker provider's `ports`). Only the embedded simulator publishes them (docs/runner.md), where they replace its own publishing of those image ports on 127.0.0.1; on vSphere a container VM has its own address on its port group, where its ports are reached as they are, and these are kept but not published. Changing them replaces the VM. `published_ports` shows where each one went.",
     },
     moid: { type: t.string, computed: true, description: 'The VM managed object id.' },
     ip_addresses: { type: t.list(t.string), computed: true, description: 'IP addresses as vSphere reports them (may be empty).' },

@@ -424,6 +424,53 @@ function ipv4Number(octets: readonly number[]): number {
   return octets.reduce((n, o) => n * 256 + o, 0);
 }
 
+/** An IPv4 address without a prefix (a host address to bind, "0.0.0.0" for every one). */
+export const ipv4Address: Validator = rule('an IPv4 address, e.g. "127.0.0.1" ("0.0.0.0": every address of the host)', (value, path) =>
+  typeof value === 'string' && !ipv4Octets(value)
+    ? [invalid(path, value, 'is not an IPv4 address', 'Write it as four numbers from 0 to 255, e.g. "127.0.0.1".')]
+    : [],
+);
+
+/** Published ports: a container port (and protocol) once, and a host address, port and protocol once. */
+export const distinctPorts: Validator = rule('each internal port and protocol once, each external port, ip and protocol once', (value, path) => {
+  if (!Array.isArray(value)) return [];
+  const out: Problem[] = [];
+  const internal = new Map<string, number>();
+  const external = new Map<string, number>();
+  value.forEach((p, i) => {
+    if (p === null || typeof p !== 'object' || Array.isArray(p)) return;
+    const port = p as Attrs;
+    const protocol = typeof port.protocol === 'string' ? port.protocol : 'tcp';
+    if (typeof port.internal === 'number') {
+      const key = `${port.internal}/${protocol}`;
+      const first = internal.get(key);
+      if (first !== undefined)
+        out.push(invalid([...path, i, 'internal'], port.internal, `is published already by ${formatPath([...path, first])}`, 'Publish a container port once.'));
+      else internal.set(key, i);
+    }
+    const hostPort = port.external;
+    if (typeof hostPort === 'number' && hostPort !== 0) {
+      const ip = typeof port.ip === 'string' ? port.ip : '0.0.0.0';
+      // 0.0.0.0 takes the port on every address: it clashes with any other address.
+      const clash = [...external.entries()].find(([k]) => {
+        const [otherIp, otherPort] = k.split(' ');
+        return otherPort === `${hostPort}/${protocol}` && (otherIp === ip || otherIp === '0.0.0.0' || ip === '0.0.0.0');
+      });
+      if (clash)
+        out.push(
+          invalid(
+            [...path, i, 'external'],
+            hostPort,
+            `is taken already by ${formatPath([...path, clash[1]])} on ${ip}`,
+            'Give each published port its own host port.',
+          ),
+        );
+      else external.set(`${ip} ${hostPort}/${protocol}`, i);
+    }
+  });
+  return out;
+});
+
 /** A static IPv4 address with its prefix length, the way `ip addr` takes it. */
 export const ipv4Cidr: Validator = rule('an IPv4 address with its prefix length, e.g. "10.0.2.50/24" (prefix 8 to 30)', (value, path) => {
   if (typeof value !== 'string') return [];

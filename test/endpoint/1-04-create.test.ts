@@ -100,9 +100,9 @@ describe('1-04 docker create', () => {
     const v = await bed().docker(['create', '-v', '/data', bed().image]);
     expect(v.code).toBe(1);
     expect(v.stderr).toMatch(/-v \/data: anonymous volumes are not supported by vic-iac; name the volume: -v <name>:\/data/);
-    const p = await bed().docker(['create', '-p', '8080:80', bed().image]);
+    const p = await bed().docker(['create', '-p', '8080-8081:80', bed().image]);
     expect(p.code).toBe(1);
-    expect(p.stderr).toMatch(/publishing ports \(-p\) is not supported by vic-iac/);
+    expect(p.stderr).toMatch(/a range of host ports is not supported by vic-iac/);
   });
 });
 

@@ -2,9 +2,30 @@
  * VIC Group1 1-25 port mapping, as far as vic-iac goes: a container VM has its own address on its
  * port group, and under the embedded simulator the runner publishes the image's EXPOSE ports on
  * 127.0.0.1. `docker port`, `docker ps` and `docker inspect` show where (the container_vm's
- * `published_ports`), the host reaches the container there, and `-p` is refused with that way out.
+ * `published_ports`), the host reaches the container there. `-p` publishes on the host port and
+ * address asked for (the container_vm's `ports`), and a host port another container VM or process
+ * holds fails the start as dockerd's does ("port is already allocated").
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { useDockerBed, busyboxImage, waitUntilProcessRuns, type DockerBed } from './docker-env';
+
+/** A port of the host that nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function httpText(url: string): Promise<string | undefined> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    return response.ok ? await response.text() : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const BOOT_MS = 240_000;
 
@@ -79,11 +100,63 @@ describe('1-25 published ports', () => {
     BOOT_MS + 240_000,
   );
 
-  test('GIVEN -p WHEN docker run THEN it is refused, naming docker port as the way to find the published port', async () => {
-    const r = await bed().docker(['run', '-d', '-p', '8080:80', '--name', 'web-p', web]);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/publishing ports \(-p\) is not supported by vic-iac/);
-    expect(r.stderr).toMatch(/docker port <container>/);
-    expect((await bed().docker(['inspect', 'web-p'])).code).toBe(1);
+  test(
+    'GIVEN -p HOST:80 WHEN docker run THEN the host reaches the container on that port of every address; docker port, ps and inspect say so; a second container asking for it fails to start as with dockerd',
+    async () => {
+      const port = await freePort();
+      const r = await bed().docker(['run', '-d', '-u', '0:0', '-p', `${port}:80`, '--name', 'web-p', web], { timeoutMs: BOOT_MS });
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      await waitUntilProcessRuns(bed(), 'web-p');
+      expect(await until('docker port to show 80/tcp', () => published(bed(), 'web-p'), 60_000)).toBe(`80/tcp -> 0.0.0.0:${port}`);
+      expect(await bed().dockerOk(['ps', '--filter', 'name=web-p', '--format', '{{.Ports}}'])).toBe(`0.0.0.0:${port}->80/tcp`);
+      expect(JSON.parse(await bed().dockerOk(['inspect', '--format', '{{json .HostConfig.PortBindings}}', 'web-p']))).toEqual({
+        '80/tcp': [{ HostIp: '0.0.0.0', HostPort: String(port) }],
+      });
+      expect(await until('an HTTP answer on the port asked for', () => httpText(`http://127.0.0.1:${port}/index.html`), 90_000)).toBe('served by web-p\n');
+
+      const second = await bed().docker(['run', '-d', '-p', `${port}:80`, '--name', 'web-p2', web], { timeoutMs: BOOT_MS });
+      expect(second.code).not.toBe(0);
+      expect(second.stderr).toContain(`Bind for 0.0.0.0:${port} failed: port is already allocated (to VM web-p)`);
+      expect(await bed().dockerOk(['inspect', '--format', '{{.State.Status}}', 'web-p2'])).toBe('created');
+      expect(await httpText(`http://127.0.0.1:${port}/index.html`)).toBe('served by web-p\n');
+
+      // The port is the container's only while it runs: stopped, it goes back to the host.
+      expect((await bed().docker(['stop', '-t', '1', 'web-p'], { timeoutMs: 120_000 })).code).toBe(0);
+      await until(
+        'the host port to be free again',
+        async () => ((await httpText(`http://127.0.0.1:${port}/index.html`)) === undefined ? true : undefined),
+        30_000,
+      );
+      expect((await bed().docker(['rm', 'web-p2'])).code).toBe(0);
+    },
+    BOOT_MS + 240_000,
+  );
+
+  test(
+    'GIVEN -p 127.0.0.1::80 (an address, no host port) WHEN docker run THEN a free port of that address is chosen and shown',
+    async () => {
+      const r = await bed().docker(['run', '-d', '-u', '0:0', '-p', '127.0.0.1::80', '--name', 'web-any', web], { timeoutMs: BOOT_MS });
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      await waitUntilProcessRuns(bed(), 'web-any');
+      const line = await until('docker port to show 80/tcp', () => published(bed(), 'web-any'), 60_000);
+      expect(line).toMatch(/^80\/tcp -> 127\.0\.0\.1:\d+$/);
+      expect(JSON.parse(await bed().dockerOk(['inspect', '--format', '{{json .HostConfig.PortBindings}}', 'web-any']))).toEqual({
+        '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+      });
+      expect(await until('an HTTP answer', () => httpText(`http://${line.split(' -> ')[1]}/index.html`), 90_000)).toBe('served by web-any\n');
+      expect((await bed().docker(['rm', '-f', 'web-any'], { timeoutMs: 120_000 })).code).toBe(0);
+    },
+    BOOT_MS + 120_000,
+  );
+
+  test('GIVEN -p with what a container VM cannot publish THEN docker run is refused at once, naming it, and nothing is made', async () => {
+    const range = await bed().docker(['run', '-d', '-p', '8000-8010:80', '--name', 'web-range', web]);
+    expect(range.code).not.toBe(0);
+    expect(range.stderr).toContain('a range of host ports is not supported by vic-iac: give one port, or none for a free one');
+    const sctp = await bed().docker(['run', '-d', '-p', '9000:80/sctp', '--name', 'web-sctp', web]);
+    expect(sctp.stderr).toContain('-p 80/sctp: SCTP is not supported by vic-iac: publish tcp or udp ports');
+    const twice = await bed().docker(['run', '-d', '-p', '9000:80', '-p', '9000:81', '--name', 'web-twice', web]);
+    expect(twice.stderr).toMatch(/ports\[1\]\.external = 9000 is taken already by ports\[0\] on 0\.0\.0\.0/);
+    for (const name of ['web-range', 'web-sctp', 'web-twice']) expect((await bed().docker(['inspect', name])).code).toBe(1);
   });
 });

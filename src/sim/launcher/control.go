@@ -70,7 +70,26 @@ func (c *controlFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.serveSDKWithRules(w, r)
 		return
 	}
+	if guestRunner != nil && bytes.Contains(body, []byte("PowerOnVM_Task")) && c.refusePowerOn(w, body) {
+		return
+	}
 	c.simulator.ServeHTTP(w, r)
+}
+
+// refusePowerOn fails a power-on the guest runner cannot carry out (a host port asked for and
+// already taken: dockerd's "port is already allocated"), as vSphere fails a power-on it cannot do,
+// before the model powers the VM on.
+func (c *controlFront) refusePowerOn(w http.ResponseWriter, body []byte) bool {
+	call, err := simulator.UnmarshalBody(vimTypes, body)
+	if err != nil || call.Name != "PowerOnVM_Task" {
+		return false
+	}
+	why := guestRunner.PowerOnRefusal(call.This)
+	if why == "" {
+		return false
+	}
+	c.answerWithRule(w, faultRule{Kind: kindTask, Fault: "GenericVmConfigFault", Message: why}, call.Name, call.This)
+	return true
 }
 
 // serveSDKWithRules decodes the method and _this of a SOAP call and lets the first matching

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,6 +25,9 @@ const (
 	// publishes each on a free port of 127.0.0.1 and writes where into publishedKey.
 	exposedPortsKey = "vic.exposed_ports"
 	publishedKey    = "vic.published_ports"
+	// portBindingsKey holds the ports the user asked to publish (docker run -p, container_vm's
+	// ports): "80/tcp=0.0.0.0:8080,53/udp=127.0.0.1:0", a host port of 0 meaning any free one.
+	portBindingsKey = "vic.port_bindings"
 	statusKeyBase   = "guestinfo.vic."
 )
 
@@ -48,6 +52,7 @@ type launchSpec struct {
 	Console    string // serial port file, appended to; empty: none
 	NICs       []nicSpec
 	Exposed    []exposedPort
+	Bindings   []published
 	ConfigJSON []byte // the guest config, delivered over fw_cfg; nil: none
 	// Boot, when set, is the ISO's kernel, initrd and command line, loaded by QEMU directly.
 	Boot *kernelBoot
@@ -96,14 +101,59 @@ type exposedPort struct {
 	Port  int
 }
 
-// published is an exposed port with the host port it got for this run.
+// published is a container port with the host address and port it got for this run (or, as a
+// binding asked for, the one it must get: HostPort 0 is any free one).
 type published struct {
 	exposedPort
+	HostIP   string
 	HostPort int
 }
 
 func (p published) String() string {
-	return fmt.Sprintf("%d/%s=127.0.0.1:%d", p.Port, p.Proto, p.HostPort)
+	return fmt.Sprintf("%d/%s=%s:%d", p.Port, p.Proto, p.hostIP(), p.HostPort)
+}
+
+func (p published) hostIP() string {
+	if p.HostIP == "" {
+		return "127.0.0.1"
+	}
+	return p.HostIP
+}
+
+// parsePortBindings reads portBindingsKey's value; malformed entries are skipped (the
+// container_vm resource checks them at plan time).
+func parsePortBindings(text string) []published {
+	var out []published
+	for _, entry := range strings.Split(text, ",") {
+		port, host, ok := strings.Cut(strings.TrimSpace(entry), "=")
+		if !ok {
+			continue
+		}
+		exposed := parseExposedPorts(port)
+		ip, hostPort, found := strings.Cut(host, ":")
+		n, err := strconv.Atoi(hostPort)
+		if len(exposed) != 1 || !found || err != nil || n < 0 || n > 65535 || net.ParseIP(ip).To4() == nil {
+			continue
+		}
+		out = append(out, published{exposedPort: exposed[0], HostIP: ip, HostPort: n})
+	}
+	return out
+}
+
+// portsToPublish are the bindings asked for, then the image's exposed ports no binding names, each
+// on any free port of 127.0.0.1 (the simulator's own publishing, docs/runner.md).
+func portsToPublish(exposed []exposedPort, bindings []published) []published {
+	out := append([]published(nil), bindings...)
+	bound := map[exposedPort]bool{}
+	for _, b := range bindings {
+		bound[b.exposedPort] = true
+	}
+	for _, e := range exposed {
+		if !bound[e] {
+			out = append(out, published{exposedPort: e, HostIP: "127.0.0.1"})
+		}
+	}
+	return out
 }
 
 // parseExposedPorts reads "80/tcp,53/udp" (a bare number is TCP); malformed entries are skipped.
@@ -259,6 +309,7 @@ func buildLaunchSpec(cfg vmConfig, dirs datastoreDirs) (launchSpec, error) {
 		return spec, fmt.Errorf("the VM has no child delta disk (a disk with a parent): no container filesystem")
 	}
 	spec.Exposed = parseExposedPorts(cfg.ExtraConfig[exposedPortsKey])
+	spec.Bindings = parsePortBindings(cfg.ExtraConfig[portBindingsKey])
 	if value, ok := cfg.ExtraConfig[guestConfigKey]; ok {
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
 		if err != nil {

@@ -227,7 +227,7 @@ func (n *networks) close() {
 // forward makes a published port reach the guest at ip, through the segment's slirp. QEMU
 // answers nothing when it worked.
 func (s *segment) forward(p published, ip string) error {
-	command := fmt.Sprintf("hostfwd_add uplink %s:127.0.0.1:%d-%s:%d", p.Proto, p.HostPort, ip, p.Port)
+	command := fmt.Sprintf("hostfwd_add uplink %s:%s:%d-%s:%d", p.Proto, p.hostIP(), p.HostPort, ip, p.Port)
 	said, err := s.hmp(command)
 	if err == nil && said != "" {
 		err = fmt.Errorf("%s: %s", command, said)
@@ -236,7 +236,7 @@ func (s *segment) forward(p published, ip string) error {
 }
 
 func (s *segment) unforward(p published) error {
-	command := fmt.Sprintf("hostfwd_remove uplink %s:127.0.0.1:%d", p.Proto, p.HostPort)
+	command := fmt.Sprintf("hostfwd_remove uplink %s:%s:%d", p.Proto, p.hostIP(), p.HostPort)
 	said, err := s.hmp(command)
 	if err == nil && !strings.Contains(said, "removed") {
 		err = fmt.Errorf("%s: %s", command, said)

@@ -49,7 +49,7 @@ func TestNetworks_GivenTwoGuestsOnOnePortGroup_ThenOneHubQemuServesBothAndEndsWi
 	if a != b || a == other || len(n.list()) != 2 || n.list()[0].Guests != 2 {
 		t.Fatalf("segments %p %p %p, list %+v: want one shared segment with 2 guests and another", a, b, other, n.list())
 	}
-	p := published{exposedPort{"tcp", 80}, freePort(t)}
+	p := published{exposedPort{"tcp", 80}, "127.0.0.1", freePort(t)}
 	if err := a.forward(p, "10.0.2.15"); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func testNetworks(t *testing.T) *networks {
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	ports, err := pickHostPorts([]exposedPort{{"tcp", 80}})
+	ports, err := pickHostPorts([]published{{exposedPort: exposedPort{"tcp", 80}, HostIP: "127.0.0.1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestForwardEach_GivenTheHostPortTakenMeanwhile_ThenThePortMovesAndIsForward
 	defer squatter.Close()
 	taken := squatter.Addr().(*net.TCPAddr).Port
 	r := &Runner{opts: Options{Logf: t.Logf}, nets: n}
-	g := &guest{name: "web-1", exited: make(chan struct{}), ports: []published{{exposedPort{"tcp", 80}, taken}}, segments: []*segment{s}}
+	g := &guest{name: "web-1", exited: make(chan struct{}), ports: []published{{exposedPort{"tcp", 80}, "127.0.0.1", taken}}, segments: []*segment{s}}
 	r.forwardEach(g, s, append([]published(nil), g.ports...), "10.0.2.15")
 	if len(g.forwarded) != 1 || g.forwarded[0].HostPort == taken || g.ports[0].HostPort != g.forwarded[0].HostPort {
 		t.Fatalf("forwarded %+v, ports %+v: want port 80 forwarded from a port other than the taken %d, and listed", g.forwarded, g.ports, taken)
@@ -123,5 +123,42 @@ func TestForwardEach_GivenTheHostPortTakenMeanwhile_ThenThePortMovesAndIsForward
 	conn.Close()
 	if err := s.unforward(g.forwarded[0]); err != nil {
 		t.Error(err)
+	}
+}
+
+// A port the user asked for (docker run -p 8080:80) is theirs or nothing: taken at power-on, the
+// guest does not start, saying so as dockerd does; taken after, it is not moved elsewhere.
+func TestPortBindings_GivenAHostPortAskedFor_ThenItIsRefusedWhenTakenAndNeverMoved(t *testing.T) {
+	squatter, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer squatter.Close()
+	taken := squatter.Addr().(*net.TCPAddr).Port
+	asked := published{exposedPort{"tcp", 80}, "127.0.0.1", taken}
+	_, err = pickHostPorts([]published{asked})
+	if want := fmt.Sprintf("Bind for 127.0.0.1:%d failed: port is already allocated", taken); err == nil || err.Error() != want {
+		t.Fatalf("a taken port asked for: %v, want %q", err, want)
+	}
+
+	n := testNetworks(t)
+	s, err := n.acquire("VM Network")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{opts: Options{Logf: t.Logf}, nets: n}
+	g := &guest{name: "web-1", exited: make(chan struct{}), ports: []published{asked}, bindings: []published{asked}, segments: []*segment{s}}
+	done := make(chan struct{})
+	go func() {
+		r.forwardEach(g, s, append([]published(nil), g.ports...), "10.0.2.15")
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("forwardEach did not give up")
+	}
+	if len(g.forwarded) != 0 || g.ports[0].HostPort != taken {
+		t.Fatalf("forwarded %+v, ports %+v: want nothing forwarded and the asked port %d kept", g.forwarded, g.ports, taken)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -76,6 +77,8 @@ type guest struct {
 	stderr       *tail
 	status       io.ReadCloser
 	ports        []published
+	// bindings are the host ports the user asked for (portBindingsKey), which never move.
+	bindings []published
 	// segments are the networks of its NICs, in order; the first one carries the published ports,
 	// forwarded once the guest reports an address on it.
 	segments []*segment
@@ -368,6 +371,7 @@ type observation struct {
 	name             string
 	signal           string
 	input            []inputChunk
+	bindings         []published
 }
 
 func observe(ref types.ManagedObjectReference) observation {
@@ -386,6 +390,7 @@ func observe(ref types.ManagedObjectReference) observation {
 			o.ours = extraConfigValue(vm.Config.ExtraConfig, ownerKey) == ownerValue
 			o.signal = extraConfigValue(vm.Config.ExtraConfig, signalKey)
 			o.input = pendingInput(vm.Config.ExtraConfig)
+			o.bindings = parsePortBindings(extraConfigValue(vm.Config.ExtraConfig, portBindingsKey))
 		}
 	})
 	return o
@@ -414,7 +419,7 @@ func (r *Runner) reconcile(ref types.ManagedObjectReference) {
 		done = r.forwardInput(g, o.input)
 	}
 	if want && g == nil {
-		g = &guest{ref: ref, name: o.name, boot: o.boot, state: stateQueued, exited: make(chan struct{}), stderr: &tail{}}
+		g = &guest{ref: ref, name: o.name, boot: o.boot, state: stateQueued, exited: make(chan struct{}), stderr: &tail{}, bindings: o.bindings}
 		r.guests[ref] = g
 		r.queue = append(r.queue, g)
 		// Clients send input once this boot's process has reported (docs/guest-config.md): what
@@ -548,13 +553,11 @@ func (r *Runner) start(g *guest, configFile string) error {
 		configFile = ""
 	}
 	// Published ports go in through the first NIC's network: a VM without a NIC publishes none.
-	exposed := spec.Exposed
-	if len(spec.NICs) == 0 {
-		exposed = nil
-	}
-	ports, err := pickHostPorts(exposed)
-	if err != nil {
-		return err
+	var ports []published
+	if len(spec.NICs) > 0 {
+		if ports, err = pickHostPorts(portsToPublish(spec.Exposed, spec.Bindings)); err != nil {
+			return err
+		}
 	}
 	var segments []*segment
 	var sockets []string
@@ -604,7 +607,7 @@ func (r *Runner) start(g *guest, configFile string) error {
 	started = true
 	g.signals.started()
 	g.status = statusRead
-	g.ports = ports
+	g.ports, g.bindings = ports, spec.Bindings
 	g.segments, g.sockets = segments, sockets
 	g.cmd, g.pid, g.state, g.startedAt = cmd, cmd.Process.Pid, stateRunning, time.Now()
 	r.opts.Logf("guest %s (%s): QEMU pid %d (%s, %d CPU, %d MB, %d NIC)", g.ref.Value, g.name, g.pid, r.accel, spec.CPUs, spec.MemoryMB, len(spec.NICs))
@@ -616,30 +619,42 @@ func (r *Runner) start(g *guest, configFile string) error {
 	return nil
 }
 
-// pickHostPorts finds a free port on 127.0.0.1 for each exposed port. Another process may take
-// one before QEMU binds it; QEMU then fails to start and says so in the launcher's log.
-func pickHostPorts(exposed []exposedPort) ([]published, error) {
-	var out []published
-	for _, e := range exposed {
-		var port int
-		if e.Proto == "udp" {
-			c, err := net.ListenPacket("udp", "127.0.0.1:0")
-			if err != nil {
-				return nil, err
+// pickHostPorts gives each port to publish its host port: the one asked for, checked free (a port
+// another process holds is refused as dockerd refuses it), or a free one of its host address.
+// Another process may take a free one before QEMU binds it; forwardEach then moves it.
+func pickHostPorts(wanted []published) ([]published, error) {
+	out := make([]published, 0, len(wanted))
+	for _, w := range wanted {
+		port, err := bindable(w.Proto, w.hostIP(), w.HostPort)
+		if err != nil {
+			if w.HostPort != 0 {
+				return nil, fmt.Errorf("Bind for %s:%d failed: port is already allocated", w.hostIP(), w.HostPort)
 			}
-			port = c.LocalAddr().(*net.UDPAddr).Port
-			c.Close()
-		} else {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				return nil, err
-			}
-			port = l.Addr().(*net.TCPAddr).Port
-			l.Close()
+			return nil, err
 		}
-		out = append(out, published{exposedPort: e, HostPort: port})
+		w.HostPort = port
+		out = append(out, w)
 	}
 	return out, nil
+}
+
+// bindable binds proto on ip:port (port 0: any) for a moment, and says which port it got.
+func bindable(proto, ip string, port int) (int, error) {
+	address := net.JoinHostPort(ip, strconv.Itoa(port))
+	if proto == "udp" {
+		c, err := net.ListenPacket("udp", address)
+		if err != nil {
+			return 0, err
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port, nil
+	}
+	l, err := net.Listen("tcp", address)
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // ensureOverlay makes the qcow2 overlay of a child delta disk once; later power-ons reuse it,
@@ -755,8 +770,9 @@ func (r *Runner) forwardEach(g *guest, s *segment, ports []published, ip string)
 				break
 			}
 			r.opts.Logf("guest %s (%s): publishing %s, try %d: %v", g.ref.Value, g.name, ports[i], try, err)
-			if strings.Contains(strings.ToLower(err.Error()), "could not set up host forwarding rule") {
-				if fresh, perr := pickHostPorts([]exposedPort{ports[i].exposedPort}); perr == nil {
+			// A port the user asked for stays: it is theirs or nothing (dockerd's -p does not move).
+			if strings.Contains(strings.ToLower(err.Error()), "could not set up host forwarding rule") && !asked(ports[i], g.bindings) {
+				if fresh, perr := pickHostPorts([]published{{exposedPort: ports[i].exposedPort, HostIP: ports[i].HostIP}}); perr == nil {
 					ports[i] = fresh[0]
 					moved = true
 				}
@@ -917,4 +933,68 @@ func (t *tail) suffix() string {
 		return ": " + s
 	}
 	return ""
+}
+
+// asked says whether p is a binding the user asked for with a host port of their choosing.
+func asked(p published, bindings []published) bool {
+	for _, b := range bindings {
+		if b.exposedPort == p.exposedPort && b.HostPort != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// PowerOnRefusal says why the VM cannot be powered on here, or "" when it can: a host port asked
+// for (portBindingsKey) that another process, or another powered-on VM's binding, holds.
+func (r *Runner) PowerOnRefusal(ref types.ManagedObjectReference) string {
+	vm, ok := simulator.Map.Get(ref).(*simulator.VirtualMachine)
+	if !ok {
+		return ""
+	}
+	var asked []published
+	simulator.Map.WithLock(simulator.SpoofContext(), vm, func() {
+		if vm.Config != nil && vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
+			asked = parsePortBindings(extraConfigValue(vm.Config.ExtraConfig, portBindingsKey))
+		}
+	})
+	held := r.heldBindings(ref)
+	for _, a := range asked {
+		if a.HostPort == 0 {
+			continue
+		}
+		for _, h := range held {
+			if h.Proto == a.Proto && h.HostPort == a.HostPort && (h.hostIP() == a.hostIP() || h.hostIP() == "0.0.0.0" || a.hostIP() == "0.0.0.0") {
+				return fmt.Sprintf("Bind for %s:%d failed: port is already allocated (to VM %s)", a.hostIP(), a.HostPort, h.owner)
+			}
+		}
+		if _, err := bindable(a.Proto, a.hostIP(), a.HostPort); err != nil {
+			return fmt.Sprintf("Bind for %s:%d failed: port is already allocated", a.hostIP(), a.HostPort)
+		}
+	}
+	return ""
+}
+
+// heldPort is a host port a guest other than the one asking holds or will hold.
+type heldPort struct {
+	published
+	owner string
+}
+
+// heldBindings are the host ports the runner's other guests (queued or running) hold.
+func (r *Runner) heldBindings(except types.ManagedObjectReference) []heldPort {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []heldPort
+	for ref, g := range r.guests {
+		if ref == except {
+			continue
+		}
+		for _, p := range append(append([]published(nil), g.ports...), g.bindings...) {
+			if p.HostPort != 0 {
+				out = append(out, heldPort{p, g.name})
+			}
+		}
+	}
+	return out
 }

@@ -212,6 +212,8 @@ export interface ContainerVmArgs {
   readonly diskSizeMb?: pulumi.Input<number>;
   /** Volumes to mount, one block each. Each volume is an independent disk of the VM (persistent, or nonpersistent when `read_only`); the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. A volume is open read-write in one running container VM at a time (vSphere locks its disk), and shared only among running container VMs that all mount it read-only: a running one whose mount conflicts fails at plan, or at power-on when the other is in another state. Changing it replaces the ContainerVm. */
   readonly volumes?: pulumi.Input<pulumi.Input<{ readonly volumeId: pulumi.Input<string>; readonly path: pulumi.Input<string>; readonly readOnly?: pulumi.Input<boolean> }>[]>;
+  /** Ports to publish on the host, one block each, as docker run -p does (the docker provider's `ports`). Only the embedded simulator publishes them (docs/runner.md), where they replace its own publishing of those image ports on 127.0.0.1; on vSphere a container VM has its own address on its port group, where its ports are reached as they are, and these are kept but not published. Changing them replaces the VM. `published_ports` shows where each one went. Changing it replaces the ContainerVm. */
+  readonly ports?: pulumi.Input<pulumi.Input<{ readonly internal: pulumi.Input<number>; readonly external?: pulumi.Input<number>; readonly ip?: pulumi.Input<string>; readonly protocol?: pulumi.Input<string> }>[]>;
 }
 
 /** Output properties of {@link ContainerVm}; its `id` is the resource's own. */
@@ -264,6 +266,8 @@ export interface ContainerVmOutputs {
   readonly diskSizeMb: pulumi.Output<number>;
   /** Volumes to mount, one block each. Each volume is an independent disk of the VM (persistent, or nonpersistent when `read_only`); the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. A volume is open read-write in one running container VM at a time (vSphere locks its disk), and shared only among running container VMs that all mount it read-only: a running one whose mount conflicts fails at plan, or at power-on when the other is in another state. */
   readonly volumes: pulumi.Output<{ readonly volumeId: string; readonly path: string; readonly readOnly?: boolean }[] | undefined>;
+  /** Ports to publish on the host, one block each, as docker run -p does (the docker provider's `ports`). Only the embedded simulator publishes them (docs/runner.md), where they replace its own publishing of those image ports on 127.0.0.1; on vSphere a container VM has its own address on its port group, where its ports are reached as they are, and these are kept but not published. Changing them replaces the VM. `published_ports` shows where each one went. */
+  readonly ports: pulumi.Output<{ readonly internal: number; readonly external?: number; readonly ip?: string; readonly protocol?: string }[] | undefined>;
   /** The VM managed object id. */
   readonly moid: pulumi.Output<string>;
   /** IP addresses as vSphere reports them (may be empty). */

@@ -154,6 +154,12 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#volumes ContainerVm#volumes}
   */
   readonly volumes?: ContainerVmVolumes[] | cdktf.IResolvable;
+  /**
+  * ports block
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#ports ContainerVm#ports}
+  */
+  readonly ports?: ContainerVmPorts[] | cdktf.IResolvable;
 }
 export interface ContainerVmVolumes {
   /**
@@ -337,6 +343,226 @@ export class ContainerVmVolumesList extends cdktf.ComplexList {
     return new ContainerVmVolumesOutputReference(this.terraformResource, this.terraformAttribute, index, this.wrapsSet);
   }
 }
+export interface ContainerVmPorts {
+  /**
+  * The port in the container.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#internal ContainerVm#internal}
+  */
+  readonly internal: number;
+  /**
+  * The port on the host; unset (or 0): a free one, chosen at each power-on. A port another process (or another container VM) holds fails the power-on: "port is already allocated".
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#external ContainerVm#external}
+  */
+  readonly external?: number;
+  /**
+  * The host address to publish on; "0.0.0.0": every address of the host. Defaults to `"0.0.0.0"`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#ip ContainerVm#ip}
+  */
+  readonly ip?: string;
+  /**
+  * "tcp" or "udp". Defaults to `"tcp"`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#protocol ContainerVm#protocol}
+  */
+  readonly protocol?: string;
+}
+
+export function containerVmPortsToTerraform(struct?: ContainerVmPorts | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    internal: cdktf.numberToTerraform(struct!.internal),
+    external: cdktf.numberToTerraform(struct!.external),
+    ip: cdktf.stringToTerraform(struct!.ip),
+    protocol: cdktf.stringToTerraform(struct!.protocol),
+  }
+}
+
+
+export function containerVmPortsToHclTerraform(struct?: ContainerVmPorts | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    internal: {
+      value: cdktf.numberToHclTerraform(struct!.internal),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+    external: {
+      value: cdktf.numberToHclTerraform(struct!.external),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+    ip: {
+      value: cdktf.stringToHclTerraform(struct!.ip),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    protocol: {
+      value: cdktf.stringToHclTerraform(struct!.protocol),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class ContainerVmPortsOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param complexObjectIndex the index of this item in the list
+  * @param complexObjectIsFromSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string, complexObjectIndex: number, complexObjectIsFromSet: boolean) {
+    super(terraformResource, terraformAttribute, complexObjectIsFromSet, complexObjectIndex);
+  }
+
+  public get internalValue(): ContainerVmPorts | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._internal !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.internal = this._internal;
+    }
+    if (this._external !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.external = this._external;
+    }
+    if (this._ip !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.ip = this._ip;
+    }
+    if (this._protocol !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.protocol = this._protocol;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: ContainerVmPorts | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._internal = undefined;
+      this._external = undefined;
+      this._ip = undefined;
+      this._protocol = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._internal = value.internal;
+      this._external = value.external;
+      this._ip = value.ip;
+      this._protocol = value.protocol;
+    }
+  }
+
+  // internal - computed: false, optional: false, required: true
+  private _internal?: number; 
+  public get internal() {
+    return this.getNumberAttribute('internal');
+  }
+  public set internal(value: number) {
+    this._internal = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get internalInput() {
+    return this._internal;
+  }
+
+  // external - computed: false, optional: true, required: false
+  private _external?: number; 
+  public get external() {
+    return this.getNumberAttribute('external');
+  }
+  public set external(value: number) {
+    this._external = value;
+  }
+  public resetExternal() {
+    this._external = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get externalInput() {
+    return this._external;
+  }
+
+  // ip - computed: true, optional: true, required: false
+  private _ip?: string; 
+  public get ip() {
+    return this.getStringAttribute('ip');
+  }
+  public set ip(value: string) {
+    this._ip = value;
+  }
+  public resetIp() {
+    this._ip = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get ipInput() {
+    return this._ip;
+  }
+
+  // protocol - computed: true, optional: true, required: false
+  private _protocol?: string; 
+  public get protocol() {
+    return this.getStringAttribute('protocol');
+  }
+  public set protocol(value: string) {
+    this._protocol = value;
+  }
+  public resetProtocol() {
+    this._protocol = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get protocolInput() {
+    return this._protocol;
+  }
+}
+
+export class ContainerVmPortsList extends cdktf.ComplexList {
+  public internalValue? : ContainerVmPorts[] | cdktf.IResolvable
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param wrapsSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  constructor(protected override terraformResource: cdktf.IInterpolatingParent, protected override terraformAttribute: string, protected override wrapsSet: boolean) {
+    super(terraformResource, terraformAttribute, wrapsSet)
+  }
+
+  /**
+  * @param index the index of the item to return
+  */
+  public get(index: number): ContainerVmPortsOutputReference {
+    return new ContainerVmPortsOutputReference(this.terraformResource, this.terraformAttribute, index, this.wrapsSet);
+  }
+}
 
 /**
 * Represents a {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm vic_container_vm}
@@ -412,6 +638,7 @@ export class ContainerVm extends cdktf.TerraformResource {
     this._mustRun = config.mustRun;
     this._diskSizeMb = config.diskSizeMb;
     this._volumes.internalValue = config.volumes;
+    this._ports.internalValue = config.ports;
   }
 
   // ==========
@@ -839,6 +1066,22 @@ export class ContainerVm extends cdktf.TerraformResource {
     return this._volumes.internalValue;
   }
 
+  // ports - computed: false, optional: true, required: false
+  private _ports = new ContainerVmPortsList(this, "ports", false);
+  public get ports() {
+    return this._ports;
+  }
+  public putPorts(value: ContainerVmPorts[] | cdktf.IResolvable) {
+    this._ports.internalValue = value;
+  }
+  public resetPorts() {
+    this._ports.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get portsInput() {
+    return this._ports.internalValue;
+  }
+
   // =========
   // SYNTHESIS
   // =========
@@ -869,6 +1112,7 @@ export class ContainerVm extends cdktf.TerraformResource {
       must_run: cdktf.booleanToTerraform(this._mustRun),
       disk_size_mb: cdktf.numberToTerraform(this._diskSizeMb),
       volumes: cdktf.listMapper(containerVmVolumesToTerraform, true)(this._volumes.internalValue),
+      ports: cdktf.listMapper(containerVmPortsToTerraform, true)(this._ports.internalValue),
     };
   }
 
@@ -1017,6 +1261,12 @@ export class ContainerVm extends cdktf.TerraformResource {
         isBlock: true,
         type: "list",
         storageClassType: "ContainerVmVolumesList",
+      },
+      ports: {
+        value: cdktf.listMapperHcl(containerVmPortsToHclTerraform, true)(this._ports.internalValue),
+        isBlock: true,
+        type: "list",
+        storageClassType: "ContainerVmPortsList",
       },
     };
 

@@ -187,8 +187,6 @@ function refusal(flag: string, why: string): ApiError {
 export function unhonouredOption(body: Record<string, unknown>, name?: string): ApiError | undefined {
   for (const [key, value] of Object.entries(body)) {
     if (HANDLED_CONFIG.has(key) || isZero(value)) continue;
-    // -p exposes what it publishes: those ports are carried out (server.ts, portsOf).
-    if (key === 'ExposedPorts' && onlyPublished(value, body.HostConfig)) continue;
     const known = CONFIG[key];
     if (known) return refusal(known[0], known[1]);
   }
@@ -213,14 +211,6 @@ export function unhonouredOption(body: Record<string, unknown>, name?: string): 
     }
   }
   return undefined;
-}
-
-/** Exposed ports that -p publishes, all of them (the CLI sends both for `-p 8080:80`). */
-function onlyPublished(exposed: unknown, host: unknown): boolean {
-  const bindings = (host as { PortBindings?: Record<string, unknown> | null } | undefined)?.PortBindings ?? {};
-  const key = (port: string) => (port.includes('/') ? port : `${port}/tcp`);
-  const published = new Set(Object.keys(bindings).map(key));
-  return typeof exposed === 'object' && exposed !== null && Object.keys(exposed).every((p) => published.has(key(p)));
 }
 
 /**

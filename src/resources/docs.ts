@@ -33,7 +33,10 @@ function attributeLines(schema: Schema, pick: (name: string, a: Attribute) => At
     if (!a) continue;
     const kind = a.type.kind === 'object' ? (a.block ? 'block' : 'object') : typeName(a.type);
     lines.push(`${indent}- \`${name}\` ${flags(kind, a)}: ${described(a)}`);
-    if (a.type.kind === 'object') lines.push(...attributeLines(a.type.attributes, (_n, x) => x, `${indent}  `));
+    // A block's fields (one object, or each of a list's: volumes, ports) under it.
+    const fields =
+      a.type.kind === 'object' ? a.type.attributes : a.type.kind === 'list' && a.type.element.kind === 'object' ? a.type.element.attributes : undefined;
+    if (fields) lines.push(...attributeLines(fields, (_n, x) => x, `${indent}  `));
   }
   return lines;
 }

@@ -3,12 +3,13 @@
  * the endpoint, as a user types it: a project of two services on the VCH's bridge port group
  * (declared external: compose cannot make a network on a VCH), a long-running `web` with a named
  * volume and a run-once `job`, through up, ps, logs, stop, start and down -v; and a service that
- * publishes `ports:` refused with the endpoint's message rather than left waiting.
+ * publishes `ports:`, reached on its host port.
  *
  * The plugin is linked into the bed's $DOCKER_CONFIG/cli-plugins; without it the test fails naming
  * the setup step (never skipped).
  */
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { findPeer } from '../../src/sim/peers';
 import type { VicRun } from '../cli/run-vic';
@@ -20,6 +21,7 @@ const PROJECT = 'vicproj';
 describe('docker compose against the endpoint', () => {
   const bed = useDockerBed({ sim: { runGuests: { maxRunning: 2 } }, pull: true, vchName: 'vch-compose' });
   let dir = '';
+  let webPort = 0;
 
   const projectYaml = (image: string, word = 'tick') => `name: ${PROJECT}
 services:
@@ -70,11 +72,23 @@ networks:
     dir = join(String(bed().env.HOME), 'project');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'compose.yaml'), projectYaml(bed().image));
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    webPort = (server.address() as AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
     await writeFile(
       join(dir, 'ports.yaml'),
-      projectYaml(bed().image)
-        .replace(/^name: .*$/m, 'name: vicports')
-        .replace('volumes: [data:/data]', 'ports: ["8080:80"]'),
+      `name: vicports
+services:
+  web:
+    image: ${bed().image}
+    command: ["busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]
+    ports: ["127.0.0.1:${webPort}:80"]
+networks:
+  default:
+    name: VM Network
+    external: true
+`,
     );
   }, 60_000);
 
@@ -232,25 +246,29 @@ networks:
     BOOT_MS,
   );
 
-  test('GIVEN a service that publishes ports: WHEN docker compose up -d THEN it fails at once with the endpoint message naming -p, and leaves no container', async () => {
-    const started = Date.now();
-    const up = await compose('ports.yaml', ['up', '-d'], 120_000);
-    expect(up.code).not.toBe(0);
-    expect(up.stderr).toMatch(/-p.*not supported by vic-iac|not supported by vic-iac.*-p/s);
-    expect(Date.now() - started).toBeLessThan(60_000);
-    expect(
-      await bed().dockerOk([
-        'ps',
-        '-a',
-        '--filter',
-        'label=com.docker.compose.project=vicports',
-        '--filter',
-        'label=com.docker.compose.service=web',
-        '--format',
-        '{{.Names}}',
-      ]),
-    ).toBe('');
-    const down = await compose('ports.yaml', ['down', '-v'], 120_000);
-    expect(down.code).toBe(0);
-  });
+  test(
+    'GIVEN a service that publishes ports: WHEN docker compose up -d THEN the host reaches it there, compose ps shows the port, and down frees it',
+    async () => {
+      const up = await compose('ports.yaml', ['up', '-d'], BOOT_MS);
+      expect([up.code, up.stderr]).toEqual([0, expect.stringMatching(/vicports-web-1\s+Started/)]);
+      const fetchHostname = async () => {
+        try {
+          const response = await fetch(`http://127.0.0.1:${webPort}/hostname`, { signal: AbortSignal.timeout(3000) });
+          return response.ok ? await response.text() : undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      const deadline = Date.now() + BOOT_MS;
+      let body: string | undefined;
+      while (!(body = await fetchHostname()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2000));
+      expect(body?.trim()).toBeTruthy();
+      const ps = await compose('ports.yaml', ['ps', '--format', '{{.Service}} {{.Ports}}']);
+      expect([ps.code, ps.stdout.trim()]).toEqual([0, `web 127.0.0.1:${webPort}->80/tcp`]);
+      const down = await compose('ports.yaml', ['down'], 120_000);
+      expect(down.code).toBe(0);
+      expect(await fetchHostname()).toBeUndefined();
+    },
+    BOOT_MS + 120_000,
+  );
 });

@@ -3,7 +3,7 @@
  * other than the zero the CLI sends for a flag not given; never a field it does not know, which
  * another client (an SDK, compose, a newer CLI) may send with a default of its own.
  */
-import { unhonouredOption } from '../../../src/endpoint/create-options';
+import { portsOf, unhonouredOption } from '../../../src/endpoint/create-options';
 
 describe('unhonouredOption', () => {
   it('passes the zero values the docker CLI sends for flags not given', () => {
@@ -45,5 +45,41 @@ describe('unhonouredOption', () => {
 
   it('passes fields it does not know, whatever their value', () => {
     expect(unhonouredOption({ Image: 'busybox', SomeFutureOption: 'on', HostConfig: { SomeFutureHostOption: 7 } })).toBeUndefined();
+  });
+});
+
+describe("portsOf: docker -p as the container VM's ports", () => {
+  it('maps each binding, an empty host port to a free one and an empty address to every address, as dockerd', () => {
+    expect(
+      portsOf({
+        '80/tcp': [
+          { HostIp: '', HostPort: '8080' },
+          { HostIp: '127.0.0.1', HostPort: '' },
+        ],
+        '53/udp': [{ HostIp: '10.0.0.1', HostPort: '5353' }],
+        '443': [{}],
+      }),
+    ).toEqual([
+      // An integer key comes first in a JavaScript object, as in the JSON.parse of the request.
+      { internal: 443, protocol: 'tcp', ip: '0.0.0.0' },
+      { internal: 80, protocol: 'tcp', ip: '0.0.0.0', external: 8080 },
+      { internal: 80, protocol: 'tcp', ip: '127.0.0.1' },
+      { internal: 53, protocol: 'udp', ip: '10.0.0.1', external: 5353 },
+    ]);
+    expect(portsOf(null)).toEqual([]);
+  });
+
+  it.each([
+    [{ '80/tcp': [{ HostPort: '8000-8010' }] }, 'a range of host ports is not supported by vic-iac: give one port, or none for a free one'],
+    [{ '80/sctp': [{ HostPort: '80' }] }, '-p 80/sctp: SCTP is not supported by vic-iac: publish tcp or udp ports'],
+    [{ '80/tcp': [{ HostIp: '::', HostPort: '80' }] }, 'the host address "::" is not an IPv4 address; vic-iac publishes on IPv4 only'],
+    [{ '70000/tcp': [{ HostPort: '80' }] }, 'container port "70000/tcp" is not a port number (1 to 65535) with /tcp or /udp'],
+  ])('refuses %j with a 400 naming it', (bindings, message) => {
+    expect(() => portsOf(bindings)).toThrow(expect.objectContaining({ status: 400, message: expect.stringContaining(message) }));
+  });
+
+  it('lets the exposed ports the CLI sends with -p through', () => {
+    const host = { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } };
+    expect(unhonouredOption({ Image: 'busybox', ExposedPorts: { '80/tcp': {} }, HostConfig: host })).toBeUndefined();
   });
 });

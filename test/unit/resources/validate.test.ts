@@ -250,6 +250,40 @@ const rows: Row[] = [
     'labels[""] = "web" has an empty key. Give the label a key such as "com.example.tier", or remove it.',
   ],
   ['size too small', 'image', { ...img, size_mb: 1 }, 'size_mb', 'size_mb = 1 is below the minimum of 16 MB. Use a value of at least 16.'],
+  [
+    'a published port outside 1-65535',
+    'container_vm',
+    { ...cvm, ports: [{ internal: 0 }] },
+    'ports[0].internal',
+    'ports[0].internal = 0 is below the minimum of 1. Use a value of at least 1.',
+  ],
+  [
+    'a host address that is not IPv4',
+    'container_vm',
+    { ...cvm, ports: [{ internal: 80, ip: 'localhost' }] },
+    'ports[0].ip',
+    'ports[0].ip = "localhost" is not an IPv4 address. Write it as four numbers from 0 to 255, e.g. "127.0.0.1".',
+  ],
+  [
+    'one host port published twice (every address clashes with one)',
+    'container_vm',
+    {
+      ...cvm,
+      ports: [
+        { internal: 80, external: 8080 },
+        { internal: 81, external: 8080, ip: '127.0.0.1' },
+      ],
+    },
+    'ports[1].external',
+    'ports[1].external = 8080 is taken already by ports[0] on 127.0.0.1. Give each published port its own host port.',
+  ],
+  [
+    'one container port published twice',
+    'container_vm',
+    { ...cvm, ports: [{ internal: 80 }, { internal: 80, protocol: 'tcp', external: 9000 }] },
+    'ports[1].internal',
+    'ports[1].internal = 80 is published already by ports[0]. Publish a container port once.',
+  ],
 ];
 
 describe('validateAttrs: bad input is reported with its path and an exact message', () => {

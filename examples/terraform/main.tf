@@ -60,6 +60,12 @@ resource "vic_container_vm" "web" {
   env         = { GREETING = "hello" }
   memory_mb   = 256
   power_state = var.web_power_state
+
+  # Published on 127.0.0.1 at a free port under the embedded simulator (published_ports says where).
+  ports {
+    internal = 80
+    ip       = "127.0.0.1"
+  }
 }
 
 resource "vic_container_vm" "worker" {

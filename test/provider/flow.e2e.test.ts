@@ -51,6 +51,8 @@ describe('examples/terraform through terraform init, plan, apply, import and des
     const state = readState(ws.dir);
     const vm = state.resources.find((r) => r.name === 'web')!.instances[0];
     expect(vm.attributes).toMatchObject({ name: 'web-1', power_state: 'running' });
+    // The ports block, with its defaults, as the state keeps it (the next plans say no changes).
+    expect(vm.attributes.ports).toEqual([{ internal: 80, external: null, ip: '127.0.0.1', protocol: 'tcp' }]);
     expect(vm.schema_version).toBe(1);
   }, 180_000);
 

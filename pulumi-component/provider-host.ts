@@ -426,6 +426,35 @@ export class ProviderHost {
 
 let shared: ProviderHost | undefined;
 
+/** JavaScript's own errors: a bug's, whose stack is worth its noise. */
+const PROGRAMMING_ERRORS = new Set(['TypeError', 'ReferenceError', 'RangeError', 'SyntaxError', 'EvalError', 'URIError', 'AggregateError']);
+
+/**
+ * Whether a line is Pulumi's dynamic-provider server echoing an error this host threw on purpose:
+ * it prints `${e}: ${e.stack}` on stderr before it answers with the error (@pulumi/pulumi
+ * cmd/dynamic-provider), and Pulumi shows that as a second, longer copy of the message the answer
+ * already carries, stack and all. Ours are "vic: …" errors and the engine's named ones
+ * (ResourceError, TaskFailedError, …); a JavaScript error (a bug) or an unnamed one keeps its echo.
+ */
+export function isEchoOfOurError(line: string): boolean {
+  const frames = line.indexOf('\n    at ');
+  if (frames < 0 || (frames - 2) % 2 !== 0) return false;
+  const length = (frames - 2) / 2;
+  const told = line.slice(0, length);
+  if (line.slice(length, length + 2) !== ': ' || line.slice(length + 2, frames) !== told) return false;
+  const name = /^(\w+): /.exec(told)?.[1] ?? '';
+  return name === 'Error' ? told.startsWith('Error: vic: ') : name !== '' && !PROGRAMMING_ERRORS.has(name);
+}
+
+/** Leaves out the dynamic-provider server's echoes of our errors (isEchoOfOurError); once per process. */
+function quietEchoesOfOurErrors(): void {
+  const print = console.error.bind(console);
+  console.error = (...args: unknown[]) => {
+    if (args.length === 1 && typeof args[0] === 'string' && isEchoOfOurError(args[0])) return;
+    print(...args);
+  };
+}
+
 /** How long the cancelled applies get to answer before the process logs out and exits (Pulumi kills it at 5 s). */
 const INTERRUPT_GRACE_MS = 1500;
 
@@ -437,6 +466,7 @@ export function providerHost(): ProviderHost {
     const host = new ProviderHost(connectEngine);
     shared = host;
     forwardPropertyDiffs();
+    quietEchoesOfOurErrors();
     // Pulumi's Node dynamic-provider server answers the Cancel RPC itself and tells no provider
     // (@pulumi/pulumi cmd/dynamic-provider), so the cancellation that reaches this process is the
     // SIGINT (then SIGKILL 5 s later) Pulumi sends when it shuts the provider down: on a second

@@ -39,7 +39,6 @@ const HOST_CONFIG: Record<string, readonly [string, string]> = {
   OomScoreAdj: ['--oom-score-adj', KERNEL],
   OomKillDisable: ['--oom-kill-disable', KERNEL],
   PidsLimit: ['--pids-limit', KERNEL],
-  Init: ['--init', 'the container VM already runs an init (the tether) that reaps processes; run without it'],
   ShmSize: ['--shm-size', KERNEL],
   Tmpfs: ['--tmpfs', `${KERNEL}; for scratch space use a named volume (-v <name>:<path>)`],
   ReadonlyRootfs: ['--read-only', `${KERNEL}; mount what must not change from a volume with -v <name>:<path>:ro`],
@@ -115,6 +114,9 @@ const HANDLED_HOST = new Set([
   'Mounts',
   'VolumesFrom',
   'PortBindings',
+  // --init (compose's init: true): the tether is the container VM's init already, as PID 1 it reaps
+  // orphans and forwards signals to the process, which is what --init asks for.
+  'Init',
   // The CLI writes the id to --cidfile itself, and sends its terminal's size whether or not -t is given.
   'ContainerIDFile',
   'ConsoleSize',

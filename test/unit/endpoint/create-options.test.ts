@@ -78,6 +78,11 @@ describe("portsOf: docker -p as the container VM's ports", () => {
     expect(() => portsOf(bindings)).toThrow(expect.objectContaining({ status: 400, message: expect.stringContaining(message) }));
   });
 
+  it('takes --init (the tether is the init) and --expose as they are', () => {
+    expect(unhonouredOption({ Image: 'busybox', HostConfig: { Init: true } })).toBeUndefined();
+    expect(unhonouredOption({ Image: 'busybox', ExposedPorts: { '8080/tcp': {} } })).toBeUndefined();
+  });
+
   it('lets the exposed ports the CLI sends with -p through', () => {
     const host = { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } };
     expect(unhonouredOption({ Image: 'busybox', ExposedPorts: { '80/tcp': {} }, HostConfig: host })).toBeUndefined();

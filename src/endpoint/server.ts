@@ -1459,11 +1459,14 @@ export class DockerEndpoint {
     const guestId = randomBytes(8).toString('hex');
     const soon = readSoon();
     let headSent = false;
+    // Told as the archive starts, as dockerd does: a client may have read all of it and gone before the exec's end comes.
+    let archived: Promise<void> | undefined;
     const out = new ArchiveOutput({
       ...(request.op === 'get'
         ? {
             head: (stat: string) => {
               headSent = true;
+              archived = this.emitContainer('archive-path', vm);
               res.writeHead(200, { 'Content-Type': 'application/x-tar', [PATH_STAT_HEADER]: pathStatHeader(stat) });
             },
             body: (data: Buffer) => void res.write(data),
@@ -1484,7 +1487,7 @@ export class DockerEndpoint {
       return;
     }
     if (request.op === 'get') {
-      await this.emitContainer('archive-path', vm);
+      await archived;
       res.end();
       return;
     }

@@ -276,6 +276,8 @@ export interface ContainerVmOutputs {
   readonly publishedPorts: pulumi.Output<{ [key: string]: string }>;
   /** Datastore path of the .vmx file. */
   readonly vmPath: pulumi.Output<string>;
+  /** True while the VM is powered on and its guest waits for a free slot: the embedded simulator runs a limited number of guests at once (`vic sim start --max-guests`, the demo's `VIC_MAX_GUESTS`), and starts this one when another stops. Always false on vSphere. Read-only. */
+  readonly guestQueued: pulumi.Output<boolean>;
   /** The container process as the guest reports it: "created" (never started), "running" or "exited". Read-only. */
   readonly status: pulumi.Output<string>;
   /** Exit code of the last process that ended (128 + signal when a signal killed it; 137 when its VM was powered off under it); null until one ends. */

@@ -1030,6 +1030,11 @@ export class ContainerVm extends cdktf.TerraformResource {
     return this.getStringAttribute('vm_path');
   }
 
+  // guest_queued - computed: true, optional: false, required: false
+  public get guestQueued() {
+    return this.getBooleanAttribute('guest_queued');
+  }
+
   // status - computed: true, optional: false, required: false
   public get status() {
     return this.getStringAttribute('status');

@@ -55,7 +55,8 @@ export function statusText(vm: Attrs, now = Date.now()): string {
   const state = dockerState(vm);
   if (state === 'running') {
     const started = Date.parse(String(vm.started_at ?? ''));
-    return `Up ${humanDuration(Number.isNaN(started) ? 0 : now - started)}`;
+    const up = `Up ${humanDuration(Number.isNaN(started) ? 0 : now - started)}`;
+    return vm.guest_queued === true ? `${up} (queued: waits for a free guest slot of the simulator)` : up;
   }
   if (state === 'exited') {
     const finished = Date.parse(String(vm.finished_at ?? ''));
@@ -294,13 +295,17 @@ export function matchesFilters(
     // with two labels, and a container of another project matches one of them.
     const matches = (v: string): boolean => {
       switch (key) {
-        case 'name':
-          // As dockerd: a regular expression against the name with its leading "/".
+        case 'name': {
+          // As dockerd (since 18.09): a regular expression against the name with and without its
+          // leading "/", so both `name=^/web$` and the common `name=^web$` find container web.
+          const names = [`/${String(vm.name)}`, String(vm.name)];
           try {
-            return new RegExp(v).test(`/${String(vm.name)}`);
+            const pattern = new RegExp(v);
+            return names.some((n) => pattern.test(n));
           } catch {
-            return `/${String(vm.name)}`.includes(v);
+            return names.some((n) => n.includes(v));
           }
+        }
         case 'id':
           return id.startsWith(v);
         case 'status':
@@ -342,3 +347,11 @@ export function matchesFilters(
 }
 
 export const SUPPORTED_PS_FILTERS = ['name', 'id', 'status', 'label', 'exited', 'ancestor', 'volume', 'network', 'before', 'since', 'is-task', 'health'];
+
+/**
+ * What to say of a container VM whose guest waits for a free slot (the simulator's, `guest_queued`):
+ * why nothing happens yet, `consequence`, and what frees one. Said at once rather than left waiting.
+ */
+export function queuedNotice(vm: Attrs, consequence: string): string {
+  return `container ${String(vm.name)} waits for a free guest slot: the embedded simulator runs a limited number of guests at once and has not started its process yet; ${consequence}. Stop another container (docker stop), or start the simulator with more (vic sim start --max-guests N, or VIC_MAX_GUESTS=N npm run demo)`;
+}

@@ -56,6 +56,7 @@ import {
   containerInspect,
   containerSummary,
   dockerState,
+  queuedNotice,
   exitCodeOf,
   imageOf,
   labelsOf,
@@ -1269,7 +1270,15 @@ export class DockerEndpoint {
     const write = (lines: readonly OutputLine[]) => {
       for (const l of lines) if (want[l.stream]) tell(l);
     };
-    await this.streamOutput(vm, { from: 'end', follow: flag('stream'), untilExit: true, gone: () => gone, first: write, next: write, reads: soon.set });
+    // A run that waits for a free guest slot of the simulator says so once, rather than nothing at all.
+    let queuedTold = false;
+    const seen = (now: Attrs) => {
+      if (now.guest_queued !== true || queuedTold || !want.stderr) return;
+      queuedTold = true;
+      const message = `vic-iac: ${queuedNotice(now, 'it starts when one frees')}`;
+      tell({ stream: 'stderr', time: new Date().toISOString(), data: Buffer.from(`${message}\n`), text: message });
+    };
+    await this.streamOutput(vm, { from: 'end', follow: flag('stream'), untilExit: true, gone: () => gone, first: write, next: write, reads: soon.set, seen });
     if (!gone) socket.end();
   }
 
@@ -1339,6 +1348,7 @@ export class DockerEndpoint {
   private async createExec(ref: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = (await readJsonBody<ExecCreateBody>(req)) ?? {};
     const vm = await this.findContainer(ref);
+    if (vm.guest_queued === true) throw new ApiError(409, queuedNotice(vm, 'docker exec cannot reach it yet'));
     // A container whose guest still boots (just started, restarted) is waited for: docker exec
     // right after docker start or restart runs once the process does.
     if (dockerState(vm) !== 'running' || !(await this.processRuns(vm, () => res.destroyed)))
@@ -1451,6 +1461,7 @@ export class DockerEndpoint {
     const request = archiveRequest(method, query);
     const vm = await this.findContainer(ref);
     const name = String(vm.name);
+    if (vm.guest_queued === true) throw new ApiError(409, queuedNotice(vm, 'docker cp cannot reach it yet'));
     if (dockerState(vm) !== 'running' || !(await this.processRuns(vm, () => res.destroyed)))
       throw new ApiError(
         409,
@@ -1613,6 +1624,8 @@ export class DockerEndpoint {
       done?: () => boolean;
       /** Hands the caller a function that reads what is new now, between the looks. */
       reads?: (readNow: () => void) => void;
+      /** The container as each look found it. */
+      seen?: (vm: Attrs) => void;
     },
   ): Promise<void> {
     const engine = this.command();
@@ -1651,6 +1664,7 @@ export class DockerEndpoint {
         if (o.gone() || ended || failed) return;
         // Asked first whether it still runs, then read: output written before it stopped is not missed.
         const now = vms.find((v) => containerId(v) === id);
+        if (now) o.seen?.(now);
         const running = now !== undefined && dockerState(now) === 'running';
         if (running) seenRunning = true;
         const endedAgain = now !== undefined && !running && now.finished_at != null && now.finished_at !== firstFinish;

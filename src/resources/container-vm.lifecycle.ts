@@ -156,6 +156,8 @@ export const KEYS = {
   exposedPorts: 'vic.exposed_ports',
   /** The ports asked for (docker run -p, `ports`): "80/tcp=0.0.0.0:8080", a host port 0 meaning any. */
   portBindings: 'vic.port_bindings',
+  /** Set by the simulator's runner while the VM's guest waits for a free slot (docs/runner.md). */
+  guestQueued: 'vic.guest_queued',
   /** Where the simulator's runner published them (published_ports). */
   publishedPorts: 'vic.published_ports',
   /** The name the BIOS UUID derives from, when it is not the current name (renamed, or a later generation). */
@@ -514,6 +516,7 @@ export function stateOfVm(
     vm_path: vm.vmPath ?? null,
     ...processState(vm),
     published_ports: publishedPorts(vm),
+    guest_queued: vm.powerState === 'poweredOn' && (vm.extraConfig.get(KEYS.guestQueued) ?? '') !== '',
   };
 }
 

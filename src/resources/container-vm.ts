@@ -286,6 +286,12 @@ export const containerVm = {
         'Where the host reaches the container\'s exposed ports, by port ("80/tcp" = "127.0.0.1:41234"), while its process runs. Only the embedded simulator publishes ports (docs/runner.md: a new host port at each power-on); on vSphere this stays empty and the container is reached at its `ip_addresses`. Read-only.',
     },
     vm_path: { type: t.string, computed: true, description: 'Datastore path of the .vmx file.' },
+    guest_queued: {
+      type: t.bool,
+      computed: true,
+      description:
+        "True while the VM is powered on and its guest waits for a free slot: the embedded simulator runs a limited number of guests at once (`vic sim start --max-guests`, the demo's `VIC_MAX_GUESTS`), and starts this one when another stops. Always false on vSphere. Read-only.",
+    },
     status: {
       type: t.string,
       computed: true,

@@ -28,7 +28,10 @@ const (
 	// portBindingsKey holds the ports the user asked to publish (docker run -p, container_vm's
 	// ports): "80/tcp=0.0.0.0:8080,53/udp=127.0.0.1:0", a host port of 0 meaning any free one.
 	portBindingsKey = "vic.port_bindings"
-	statusKeyBase   = "guestinfo.vic."
+	// queuedKey is set while a powered-on VM's guest waits for a free slot (Options.MaxRunning, its
+	// value); clients show it rather than leave the wait silent.
+	queuedKey     = "vic.guest_queued"
+	statusKeyBase = "guestinfo.vic."
 )
 
 // vmConfig is what the runner needs from a VM's config, copied under the VM's lock.

@@ -79,6 +79,8 @@ type guest struct {
 	ports        []published
 	// bindings are the host ports the user asked for (portBindingsKey), which never move.
 	bindings []published
+	// queuedShown: the VM's queuedKey says that it waits for a slot.
+	queuedShown bool
 	// segments are the networks of its NICs, in order; the first one carries the published ports,
 	// forwarded once the guest reports an address on it.
 	segments []*segment
@@ -442,6 +444,9 @@ func (r *Runner) stopLocked(g *guest) {
 		}
 		delete(r.guests, g.ref)
 		close(g.exited)
+		if g.queuedShown {
+			setExtraConfig(g.ref, map[string]string{queuedKey: ""})
+		}
 	case stateRunning:
 		g.state = stateStopping
 		r.opts.Logf("guest %s (%s): stopping QEMU pid %d", g.ref.Value, g.name, g.pid)
@@ -467,6 +472,13 @@ func (r *Runner) startQueued() {
 		g.state = stateStarting
 		r.running++
 		go r.run(g)
+	}
+	// Those left wait for a slot: their VMs say so, where clients look (docs/runner.md).
+	for _, g := range r.queue {
+		if !g.queuedShown {
+			g.queuedShown = true
+			setExtraConfig(g.ref, map[string]string{queuedKey: strconv.Itoa(r.opts.MaxRunning)})
+		}
 	}
 }
 
@@ -615,7 +627,7 @@ func (r *Runner) start(g *guest, configFile string) error {
 	for i, p := range ports {
 		texts[i] = p.String()
 	}
-	setExtraConfig(g.ref, map[string]string{publishedKey: strings.Join(texts, ",")})
+	setExtraConfig(g.ref, map[string]string{publishedKey: strings.Join(texts, ","), queuedKey: ""})
 	return nil
 }
 
@@ -809,8 +821,12 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	}
 	stoppedByUs := g.stopping
 	exitReported := g.exitReported
+	queuedShown := g.queuedShown && neverStarted
 	g.ended = true
 	r.mu.Unlock()
+	if queuedShown {
+		setExtraConfig(g.ref, map[string]string{queuedKey: ""})
+	}
 	if state != nil {
 		r.opts.Logf("guest %s (%s): QEMU pid %d ended (%s)%s", g.ref.Value, g.name, g.pid, state, g.stderr.suffix())
 	}

@@ -227,7 +227,7 @@ docker ps -a --format 'table {{.Names}}\t{{.Image}}\t{{.Status}}\t{{.Ports}}\t{{
 echo "docker rm -f hello-1   # made by the spec: docker may stop and start it, not remove it"
 docker rm -f hello-1 2>&1 || true
 cat <<EOF2
-In another shell (the simulator runs at most $MAX_GUESTS guests at once, web-1 and worker-1 among them: a run beyond that waits, silently, for a free one; docker stop worker-1 frees one, VIC_MAX_GUESTS=N npm run demo sets the number):
+In another shell (the simulator runs at most $MAX_GUESTS guests at once, web-1 and worker-1 among them: a run beyond that waits for a free one, and docker ps shows it queued; docker stop worker-1 frees one, VIC_MAX_GUESTS=N npm run demo sets the number):
   eval "\$(bin/vic endpoint env --dir $ENDPOINT_DIR)"
   docker run --rm $REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG echo hello from a container VM
   echo hi | docker run -i --rm $REGISTRY_ADDR/$IMAGE_REPO:$IMAGE_TAG cat   # stdin reaches the container VM's process

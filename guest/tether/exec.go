@@ -16,6 +16,8 @@ type ExecRequest struct {
 	OpenStdin  bool     `json:"open_stdin,omitempty"`
 	// Archive, instead of a process: docker cp's reads and writes of the container's files.
 	Archive *ArchiveRequest `json:"archive,omitempty"`
+	// Processes, instead of a process: docker top's list of the container's (ProcessList, as JSON).
+	Processes bool `json:"processes,omitempty"`
 }
 
 // ParseExecRequest reads an exec request's JSON.
@@ -23,6 +25,9 @@ func ParseExecRequest(data []byte) (ExecRequest, error) {
 	var r ExecRequest
 	if err := json.Unmarshal(data, &r); err != nil {
 		return r, fmt.Errorf("exec request: %v", err)
+	}
+	if r.Processes {
+		return r, nil
 	}
 	if r.Archive != nil {
 		switch r.Archive.Op {

@@ -89,6 +89,19 @@ func (e *execSessions) run(id string, raw []byte, input *inputRouter) {
 		fail(startFailedExitCode, err.Error())
 		return
 	}
+	if req.Processes {
+		list, err := ListProcesses("/proc", userNames("/etc/passwd"), time.Now())
+		if err != nil {
+			fail(archiveFailed, "docker top: "+err.Error())
+			return
+		}
+		out := &framedWriter{prefix: execFrame(id, "stdout")}
+		line, _ := json.Marshal(list)
+		_, _ = out.Write(line)
+		out.Flush()
+		exit(0)
+		return
+	}
 	if req.Archive != nil {
 		code, message := archiveExit(e.archive(id, *req.Archive, input))
 		if message != "" {

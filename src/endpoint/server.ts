@@ -152,7 +152,22 @@ function inputsOf(vm: Attrs): Attrs {
 }
 
 /** What follows a container's name or id in a path: `/containers/{name}/{action}`. */
-const CONTAINER_ACTIONS = new Set(['json', 'start', 'stop', 'kill', 'restart', 'wait', 'rename', 'logs', 'stats', 'attach', 'resize', 'exec', 'archive']);
+const CONTAINER_ACTIONS = new Set([
+  'json',
+  'start',
+  'stop',
+  'kill',
+  'restart',
+  'wait',
+  'rename',
+  'logs',
+  'stats',
+  'attach',
+  'resize',
+  'exec',
+  'archive',
+  'top',
+]);
 
 const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/build/, 'docker build', 'build the image elsewhere, push it to a registry and pull it here'],
@@ -163,7 +178,6 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/containers\/[^/]+\/export$/, 'docker export', "copy the container's disk, a VMDK in the VCH's datastore, with vSphere's tools"],
   [/^\/commit$/, 'docker commit', 'build a new image from a Dockerfile and pull it'],
   [/^\/containers\/[^/]+\/(pause|unpause)$/, 'docker pause and unpause', 'stop and start the container'],
-  [/^\/containers\/[^/]+\/top$/, 'docker top', 'a container VM runs one process: see it with docker ps or docker inspect'],
   [/^\/containers\/[^/]+\/update$/, 'docker update', 'change cpus or memory_mb in the IaC spec, or re-create the container'],
   [/^\/containers\/[^/]+\/changes$/, 'docker diff', "look at the container's writable disk, a VMDK in the VCH's datastore, with vSphere's tools"],
   // docker system prune asks for the container prune first.
@@ -519,6 +533,7 @@ export class DockerEndpoint {
       }
       if (method === 'POST' && action === 'exec') return this.createExec(id, req, res);
       if (['HEAD', 'GET', 'PUT'].includes(method) && action === 'archive') return this.archive(method, id, query, req, res);
+      if (method === 'GET' && action === 'top') return this.top(id, query, res);
       if (method === 'POST' && action === 'resize') {
         // The CLI resizes the terminal of a -t container to its own: the guest's stays 80x24, and
         // the CLI is told so only when the container has no terminal at all.
@@ -1447,6 +1462,47 @@ export class DockerEndpoint {
       if (socket && !gone) socket.end();
     });
     if (socket) await follow;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // docker top
+
+  /**
+   * The container's processes, as the guest's tether reads them from its /proc: `ps -ef`'s columns,
+   * the tether (PID 1) and the kernel's threads left out. Only `ps -ef`'s own view is served.
+   */
+  private async top(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
+    const args = (query.get('ps_args') ?? '').trim();
+    if (args !== '' && args !== '-ef')
+      throw badRequest(
+        `docker top with ps options (${args}) is not supported by vic-iac: the guest lists its processes as ps -ef does; run docker top CONTAINER without them, or docker exec CONTAINER ps ${args} where the image has ps`,
+      );
+    const vm = await this.findContainer(ref);
+    if (vm.guest_queued === true) throw new ApiError(409, queuedNotice(vm, 'docker top cannot reach it yet'));
+    if (dockerState(vm) !== 'running' || !(await this.processRuns(vm, () => res.destroyed)))
+      throw new ApiError(409, `Container ${containerId(vm)} is not running`);
+    const guestId = randomBytes(8).toString('hex');
+    const soon = readSoon();
+    const stdout: Buffer[] = [];
+    let stderr = '';
+    const from = await this.sendExec(vm, guestId, { argv: [], processes: true }, 'docker top');
+    soon.after();
+    const exitCode = await this.followExec(
+      vm,
+      guestId,
+      from,
+      (lines) => {
+        for (const l of lines) {
+          if (l.stream === 'stdout') stdout.push(l.data);
+          else stderr += l.data.toString('utf8');
+        }
+      },
+      soon.set,
+      `docker top ${String(vm.name)}`,
+    );
+    if (exitCode !== 0)
+      throw new ApiError(500, `docker top of ${String(vm.name)} failed in the container VM (exit ${exitCode})${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
+    sendJson(res, 200, JSON.parse(Buffer.concat(stdout).toString('utf8')));
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ export interface ExecRequest {
   readonly tty?: boolean;
   readonly open_stdin?: boolean;
   readonly archive?: ArchiveRequest;
+  /** Instead of a process: the guest lists the container's (docker top), `ps -ef`'s columns as JSON `{Titles, Processes}` on stdout. */
+  readonly processes?: boolean;
 }
 
 /**

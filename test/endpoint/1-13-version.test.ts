@@ -57,7 +57,7 @@ describe('1-13 docker version, and the protocol edges', () => {
 
   test.each([
     ['POST', '/v1.45/build', /docker build is not supported by vic-iac: build the image elsewhere/],
-    ['GET', '/containers/x/top', /docker top is not supported by vic-iac/],
+    ['GET', '/containers/x/changes', /docker diff is not supported by vic-iac/],
     ['GET', '/swarm', /swarm is not supported by vic-iac/],
     ['POST', '/volumes/prune', /docker volume prune is not supported by vic-iac/],
     ['GET', '/something/else', /GET \/something\/else is not supported by vic-iac/],

@@ -57,6 +57,20 @@ describe('VIC 1-38: docker exec', () => {
     expect([closed.code, closed.stdout.trim()]).toEqual([0, '0']);
   });
 
+  test('docker top lists the processes of the container VM as ps -ef does (its process and an exec), and refuses other ps options saying what to do', async () => {
+    const d = await bed().docker(['exec', '-d', 'exec-host', 'busybox', 'sleep', '77']);
+    expect(d.code).toBe(0);
+    const rows = async () => (await bed().dockerOk(['top', 'exec-host'])).split('\n');
+    await eventually(bed(), 'the exec listed', async () => (await rows()).some((r) => r.endsWith('busybox sleep 77')), 30_000);
+    const lines = await rows();
+    expect(lines[0]).toMatch(/^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
+    expect(lines.find((r) => r.endsWith('busybox sleep 600'))).toMatch(/^root\s+\d+\s+1\s+0\s+\d\d:\d\d\s+\?\s+\d\d:\d\d:\d\d\s+busybox sleep 600$/);
+    // Neither the tether (PID 1) nor a kernel thread.
+    expect(lines.slice(1).every((r) => !/^\S+\s+1\s/.test(r) && !r.includes('[kthreadd]'))).toBe(true);
+    const aux = await bed().docker(['top', 'exec-host', 'aux']);
+    expect([aux.code, aux.stderr]).toEqual([1, expect.stringContaining('docker top with ps options (aux) is not supported by vic-iac')]);
+  });
+
   test('Exec NonExisting: the command is not found, said on stderr with rc 127; the container runs on', async () => {
     const r = await bed().docker(['exec', 'exec-host', '/NonExisting']);
     expect(r.code).toBe(127);

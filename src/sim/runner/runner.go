@@ -974,9 +974,11 @@ func (r *Runner) PowerOnRefusal(ref types.ManagedObjectReference) string {
 			asked = parsePortBindings(extraConfigValue(vm.Config.ExtraConfig, portBindingsKey))
 		}
 	})
-	held := r.heldBindings(ref)
+	held, own := r.heldBindings(ref)
 	for _, a := range asked {
-		if a.HostPort == 0 {
+		// 0: any free port; one this VM's own guest still holds (a restart, its QEMU still
+		// stopping): the new guest starts only once that one has ended and let it go.
+		if a.HostPort == 0 || own[a] {
 			continue
 		}
 		for _, h := range held {
@@ -997,13 +999,18 @@ type heldPort struct {
 	owner string
 }
 
-// heldBindings are the host ports the runner's other guests (queued or running) hold.
-func (r *Runner) heldBindings(except types.ManagedObjectReference) []heldPort {
+// heldBindings are the host ports the runner's other guests (queued or running) hold, and those
+// the guest of VM `except` holds.
+func (r *Runner) heldBindings(except types.ManagedObjectReference) ([]heldPort, map[published]bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []heldPort
+	own := map[published]bool{}
 	for ref, g := range r.guests {
 		if ref == except {
+			for _, p := range g.ports {
+				own[p] = true
+			}
 			continue
 		}
 		for _, p := range append(append([]published(nil), g.ports...), g.bindings...) {
@@ -1012,5 +1019,5 @@ func (r *Runner) heldBindings(except types.ManagedObjectReference) []heldPort {
 			}
 		}
 	}
-	return out
+	return out, own
 }

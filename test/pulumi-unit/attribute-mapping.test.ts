@@ -55,6 +55,7 @@ describe('names derived from the declarations', () => {
         'restart',
         'maxRestarts',
         'volumes',
+        'ports',
         'ipAddress',
         'gateway',
       ],

@@ -1478,28 +1478,14 @@ export class DockerEndpoint {
         `docker top with ps options (${args}) is not supported by vic-iac: the guest lists its processes as ps -ef does; run docker top CONTAINER without them, or docker exec CONTAINER ps ${args} where the image has ps`,
       );
     const vm = await this.findContainer(ref);
-    if (vm.guest_queued === true) throw new ApiError(409, queuedNotice(vm, 'docker top cannot reach it yet'));
-    if (dockerState(vm) !== 'running' || !(await this.processRuns(vm, () => res.destroyed)))
-      throw new ApiError(409, `Container ${containerId(vm)} is not running`);
-    const guestId = randomBytes(8).toString('hex');
-    const soon = readSoon();
     const stdout: Buffer[] = [];
     let stderr = '';
-    const from = await this.sendExec(vm, guestId, { argv: [], processes: true }, 'docker top');
-    soon.after();
-    const exitCode = await this.followExec(
-      vm,
-      guestId,
-      from,
-      (lines) => {
-        for (const l of lines) {
-          if (l.stream === 'stdout') stdout.push(l.data);
-          else stderr += l.data.toString('utf8');
-        }
-      },
-      soon.set,
-      `docker top ${String(vm.name)}`,
-    );
+    const exitCode = await this.guestCall(vm, { argv: [], processes: true }, 'docker top', res, `Container ${containerId(vm)} is not running`, (lines) => {
+      for (const l of lines) {
+        if (l.stream === 'stdout') stdout.push(l.data);
+        else stderr += l.data.toString('utf8');
+      }
+    });
     if (exitCode !== 0)
       throw new ApiError(500, `docker top of ${String(vm.name)} failed in the container VM (exit ${exitCode})${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
     sendJson(res, 200, JSON.parse(Buffer.concat(stdout).toString('utf8')));
@@ -1517,14 +1503,6 @@ export class DockerEndpoint {
     const request = archiveRequest(method, query);
     const vm = await this.findContainer(ref);
     const name = String(vm.name);
-    if (vm.guest_queued === true) throw new ApiError(409, queuedNotice(vm, 'docker cp cannot reach it yet'));
-    if (dockerState(vm) !== 'running' || !(await this.processRuns(vm, () => res.destroyed)))
-      throw new ApiError(
-        409,
-        `container ${name} is not running: docker cp reaches a container VM's files through its running guest (vic-iac has no other way into its disk). Start it, copy, and stop it again; or share the files through a volume`,
-      );
-    const guestId = randomBytes(8).toString('hex');
-    const soon = readSoon();
     let headSent = false;
     // Told as the archive starts, as dockerd does: a client may have read all of it and gone before the exec's end comes.
     let archived: Promise<void> | undefined;
@@ -1540,11 +1518,15 @@ export class DockerEndpoint {
           }
         : {}),
     });
-    const from = await this.sendExec(vm, guestId, { argv: [], archive: request }, 'docker cp');
-    soon.after();
-    const exited = this.followExec(vm, guestId, from, (lines) => out.write(lines), soon.set, `docker cp ${request.op} ${name}:${request.path}`);
-    if (request.op === 'put') await this.sendArchiveInput(vm, guestId, req, exited, soon.after);
-    const exitCode = await exited;
+    const exitCode = await this.guestCall(
+      vm,
+      { argv: [], archive: request },
+      'docker cp',
+      res,
+      `container ${name} is not running: docker cp reaches a container VM's files through its running guest (vic-iac has no other way into its disk). Start it, copy, and stop it again; or share the files through a volume`,
+      (lines) => out.write(lines),
+      request.op === 'put' ? (guestId, exited, sent) => this.sendArchiveInput(vm, guestId, req, exited, sent) : undefined,
+    );
     if (exitCode !== 0) {
       const failure = archiveFailure(exitCode, out.stderr, request.path, name);
       if (!headSent) throw failure;
@@ -1565,6 +1547,32 @@ export class DockerEndpoint {
     }
     const stat = out.statJson() ?? '';
     res.writeHead(200, { [PATH_STAT_HEADER]: pathStatHeader(stat), 'Content-Type': 'application/json' }).end();
+  }
+
+  /**
+   * An exec request the guest's tether answers itself (docker cp's archive, docker top's list), on a
+   * container that runs: refused at once while it waits for a free guest slot, or (409, `notRunning`)
+   * when it does not run. Its frames go to `write` until its exit code, which it returns; `input`
+   * sends the request's input meanwhile.
+   */
+  private async guestCall(
+    vm: Attrs,
+    request: ExecRequest,
+    what: string,
+    res: ServerResponse,
+    notRunning: string,
+    write: (lines: readonly OutputLine[]) => void,
+    input?: (guestId: string, exited: Promise<number>, sent: () => void) => Promise<void>,
+  ): Promise<number> {
+    if (vm.guest_queued === true) throw new ApiError(409, queuedNotice(vm, `${what} cannot reach it yet`));
+    if (dockerState(vm) !== 'running' || !(await this.processRuns(vm, () => res.destroyed))) throw new ApiError(409, notRunning);
+    const guestId = randomBytes(8).toString('hex');
+    const soon = readSoon();
+    const from = await this.sendExec(vm, guestId, request, what);
+    soon.after();
+    const exited = this.followExec(vm, guestId, from, write, soon.set, `${what} ${String(vm.name)}`);
+    if (input) await input(guestId, exited, soon.after);
+    return exited;
   }
 
   /**

@@ -121,7 +121,8 @@ describe('1-25 published ports', () => {
       expect(await httpText(`http://127.0.0.1:${port}/index.html`)).toBe('served by web-p\n');
 
       // Restarted at once, it gets its port back: its own QEMU, still going, is not another holder.
-      expect((await bed().docker(['restart', '-t', '0', 'web-p'], { timeoutMs: 120_000 })).code).toBe(0);
+      const restart = await bed().docker(['restart', '-t', '0', 'web-p'], { timeoutMs: 120_000 });
+      expect([restart.code, restart.stderr]).toEqual([0, '']);
       expect(await until('an HTTP answer after the restart', () => httpText(`http://127.0.0.1:${port}/index.html`), 90_000)).toBe('served by web-p\n');
 
       // The port is the container's only while it runs: stopped, it goes back to the host.

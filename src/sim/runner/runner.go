@@ -816,9 +816,6 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	if g.state != stateQueued {
 		r.running--
 	}
-	if r.guests[g.ref] == g {
-		delete(r.guests, g.ref)
-	}
 	stoppedByUs := g.stopping
 	exitReported := g.exitReported
 	queuedShown := g.queuedShown && neverStarted
@@ -849,6 +846,13 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 		}
 	}
 	r.nets.release(g.segments, g.sockets)
+	// Only now may the VM's next guest start (a restart): the host ports this one published are
+	// withdrawn, so the next one can take them again; meanwhile they count as the VM's own.
+	r.mu.Lock()
+	if r.guests[g.ref] == g {
+		delete(r.guests, g.ref)
+	}
+	r.mu.Unlock()
 	close(g.exited)
 	g.signals.close()
 	// Input for a process that is gone goes too.

@@ -104,6 +104,15 @@ describe('1-04 docker create', () => {
     expect(p.code).toBe(1);
     expect(p.stderr).toMatch(/a range of host ports is not supported by vic-iac/);
   });
+
+  test("GIVEN --init and -p WHEN docker create runs THEN both are taken: the tether is the init, the port is the container VM's ports", async () => {
+    const r = await bed().docker(['create', '--init', '-p', '127.0.0.1:18081:80', '--name', 'cr-init', bed().image]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(JSON.parse(await bed().dockerOk(['inspect', '--format', '{{json .HostConfig.PortBindings}}', 'cr-init']))).toEqual({
+      '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '18081' }],
+    });
+    expect((await bed().docker(['rm', 'cr-init'])).code).toBe(0);
+  });
 });
 
 describe('network ls and inspect', () => {

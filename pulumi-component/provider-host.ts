@@ -341,7 +341,24 @@ export class ProviderHost {
     // Pulumi plans the resources registered after this one while it creates: an existing twin (an
     // image on another reference to the same digest) refused meanwhile means this one may not stay
     // either. It is undone: for an image, its reference leaves the stored image, which the twin keeps.
-    const twin = (await this.connected()).contestedObject(type, state);
+    // A twin on the same reference (its check refused as a duplicate) holds the very name this
+    // create found stored: the create added nothing, so it only fails, and deletes nothing. Pulumi
+    // may register the existing twin after this one (a program's inputs resolve in any order), so
+    // an image, which adopts what is stored, waits a moment for a late twin's check before it stays.
+    const engine = await this.connected();
+    const attrs = toEngineAttrs(decl.schema, inputs, NOT_ATTRIBUTES);
+    let twin = engine.contestedObject(type, state);
+    let sameName = type === 'image' && !twin ? this.claims.contestedBy(decl, attrs) : undefined;
+    for (let waited = 0; !twin && !sameName && type === 'image' && waited < LATE_TWIN_GRACE_MS; waited += LATE_TWIN_POLL_MS) {
+      await new Promise((resolve) => setTimeout(resolve, LATE_TWIN_POLL_MS));
+      twin = engine.contestedObject(type, state);
+      sameName = twin ? undefined : this.claims.contestedBy(decl, attrs);
+    }
+    if (sameName) {
+      throw new Error(
+        `vic: cannot create ${type} "${nameOf(inputs, type)}":\n${describeProblems(decl, [sameName])}\nThe stored image and its name are the other resource's: this create added nothing, and deleted nothing.`,
+      );
+    }
     if (twin) await this.undoCreate(decl, state, inputs, twin);
     return { id: String(state.id), outs: outputs(decl, state) };
   }
@@ -425,6 +442,10 @@ export class ProviderHost {
 }
 
 let shared: ProviderHost | undefined;
+
+/** How long a created image waits for a twin's check that Pulumi sent late (create), and how often it looks. */
+const LATE_TWIN_GRACE_MS = 1500;
+const LATE_TWIN_POLL_MS = 100;
 
 /** JavaScript's own errors: a bug's, whose stack is worth its noise. */
 const PROGRAMMING_ERRORS = new Set(['TypeError', 'ReferenceError', 'RangeError', 'SyntaxError', 'EvalError', 'URIError', 'AggregateError']);

@@ -80,4 +80,36 @@ describe('pulumi provider host: a create racing its existing twin', () => {
     await providerProcess().delete('image', digest, app.outs);
     expect(await engine.listIn('image', String(vch.id))).toEqual([]);
   });
+
+  it('GIVEN an Image on a tag WHEN a second Image on the same reference is created while the first is checked THEN the check is refused as a duplicate, the create fails having added and deleted nothing, and the first image keeps its name', async () => {
+    const { resourcePoolId, datastoreId } = await simulatorPlacement(outside);
+    const first = providerProcess();
+    const vch = await first.create('virtual_container_host', {
+      name: 'vch-race-same',
+      compute: resourcePoolId,
+      datastore: datastoreId,
+      bridgeNetwork: 'VM Network',
+      vicResourceName: 'race-same',
+    });
+    const appNews = { vchId: vch.id, reference: `${registry().host}/race/app:v1`, insecureRegistry: true, vicResourceName: 'app' };
+    const app = await first.create('image', appNews);
+
+    // The next `pulumi up`, with the copy registered (checked and created) before the existing Image is checked.
+    const next = providerProcess();
+    const copyNews = { ...appNews, vicResourceName: 'app-copy' };
+    expect((await next.checkInputs('image', undefined, copyNews)).failures).toEqual([]);
+    const [held] = await sim().control.addFault({ method: 'MakeDirectory', kind: 'delay', delayMs: 1500, times: 1 });
+    const created = next.create('image', copyNews);
+    created.catch(() => undefined);
+    for (let i = 0; i < 1500 && (await sim().control.faults()).find((r) => r.id === held.id)?.hits === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    // The existing Image's check comes now: refused, the identity being the copy's already.
+    const late = await next.checkInputs('image', app.outs, appNews);
+    expect(late.failures?.map((f) => f.reason).join('\n')).toMatch(/Duplicate image/);
+
+    // Before: only the object's contest was looked at after the create, and the copy stayed.
+    await expect(created).rejects.toThrow(/cannot create image ".*race\/app:v1":\n.*Duplicate image/s);
+    const engine = await connectTestEngine(sim());
+    engines.push(engine);
+    expect((await engine.listIn('image', String(vch.id))).map((i) => i.references)).toEqual([[appNews.reference]]);
+  });
 });

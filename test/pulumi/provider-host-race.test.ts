@@ -34,6 +34,21 @@ describe('pulumi provider host: a create racing its existing twin', () => {
     return host;
   }
 
+  /** A VCH and an Image on race/app:v1 in it, made by one provider process (the `pulumi up` before). */
+  async function vchWithApp(name: string, resourceName: string) {
+    const { resourcePoolId, datastoreId } = await simulatorPlacement(outside);
+    const first = providerProcess();
+    const vch = await first.create('virtual_container_host', {
+      name,
+      compute: resourcePoolId,
+      datastore: datastoreId,
+      bridgeNetwork: 'VM Network',
+      vicResourceName: resourceName,
+    });
+    const appNews = { vchId: vch.id, reference: `${registry().host}/race/app:v1`, insecureRegistry: true, vicResourceName: 'app' };
+    return { vch, appNews, app: await first.create('image', appNews) };
+  }
+
   beforeAll(async () => {
     await registry().pushImage(APP_IMAGE, 'race/app:v1');
     outside = await connectTestClient(sim());
@@ -44,17 +59,7 @@ describe('pulumi provider host: a create racing its existing twin', () => {
   });
 
   it('GIVEN an Image on a tag WHEN a second Image on its digest is created while the first is diffed THEN the diff is refused as a duplicate, the create is undone, and the first image keeps the disk alone', async () => {
-    const { resourcePoolId, datastoreId } = await simulatorPlacement(outside);
-    const first = providerProcess();
-    const vch = await first.create('virtual_container_host', {
-      name: 'vch-race',
-      compute: resourcePoolId,
-      datastore: datastoreId,
-      bridgeNetwork: 'VM Network',
-      vicResourceName: 'race',
-    });
-    const appNews = { vchId: vch.id, reference: `${registry().host}/race/app:v1`, insecureRegistry: true, vicResourceName: 'app' };
-    const app = await first.create('image', appNews);
+    const { vch, appNews, app } = await vchWithApp('vch-race', 'race');
     const digest = String(app.id);
 
     // The next `pulumi up`, with the second Image registered first.
@@ -82,17 +87,7 @@ describe('pulumi provider host: a create racing its existing twin', () => {
   });
 
   it('GIVEN an Image on a tag WHEN a second Image on the same reference is created while the first is checked THEN the check is refused as a duplicate, the create fails having added and deleted nothing, and the first image keeps its name', async () => {
-    const { resourcePoolId, datastoreId } = await simulatorPlacement(outside);
-    const first = providerProcess();
-    const vch = await first.create('virtual_container_host', {
-      name: 'vch-race-same',
-      compute: resourcePoolId,
-      datastore: datastoreId,
-      bridgeNetwork: 'VM Network',
-      vicResourceName: 'race-same',
-    });
-    const appNews = { vchId: vch.id, reference: `${registry().host}/race/app:v1`, insecureRegistry: true, vicResourceName: 'app' };
-    const app = await first.create('image', appNews);
+    const { vch, appNews, app } = await vchWithApp('vch-race-same', 'race-same');
 
     // The next `pulumi up`, with the copy registered (checked and created) before the existing Image is checked.
     const next = providerProcess();

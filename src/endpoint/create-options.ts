@@ -218,7 +218,8 @@ export function unhonouredOption(body: Record<string, unknown>, name?: string): 
 /**
  * docker's -p (HostConfig.PortBindings: `{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}`) as the
  * container VM's `ports`: an empty host port is a free one, an empty address every address
- * (0.0.0.0), as with dockerd. What a container VM cannot publish is a 400 naming it.
+ * (0.0.0.0), as with dockerd. A range of host ports or SCTP is a 400 naming it; the rest of the
+ * rules (an IPv4 address, a port published once) are the resource's, checked by the plan.
  */
 export function portsOf(bindings: Record<string, unknown> | null | undefined): Attrs[] {
   const out: Attrs[] = [];
@@ -232,15 +233,11 @@ export function portsOf(bindings: Record<string, unknown> | null | undefined): A
         throw badRequest(
           `-p ${hostPort}:${key}: the host port "${hostPort}" is not a port number; a range of host ports is not supported by vic-iac: give one port, or none for a free one`,
         );
-      const hostIp = b.HostIp ?? '';
-      if (hostIp !== '' && !/^(\d{1,3}\.){3}\d{1,3}$/.test(hostIp))
-        throw badRequest(
-          `-p ${hostIp}:${hostPort}:${key}: the host address "${hostIp}" is not an IPv4 address; vic-iac publishes on IPv4 only: give an IPv4 address, or none for every address`,
-        );
+      // The address is the container_vm's `ports[].ip`, whose rule (IPv4) the plan applies.
       out.push({
         internal: Number(m[1]),
         protocol: m[2] ?? 'tcp',
-        ip: hostIp || '0.0.0.0',
+        ip: b.HostIp || '0.0.0.0',
         ...(hostPort !== '' && Number(hostPort) !== 0 ? { external: Number(hostPort) } : {}),
       });
     }

@@ -160,8 +160,10 @@ describe('1-25 published ports', () => {
     expect(range.stderr).toContain('a range of host ports is not supported by vic-iac: give one port, or none for a free one');
     const sctp = await bed().docker(['run', '-d', '-p', '9000:80/sctp', '--name', 'web-sctp', web]);
     expect(sctp.stderr).toContain('-p 80/sctp: SCTP is not supported by vic-iac: publish tcp or udp ports');
+    const v6 = await bed().docker(['run', '-d', '-p', '[::1]:9000:80', '--name', 'web-v6', web]);
+    expect(v6.stderr).toContain('ports[0].ip = "::1" is not an IPv4 address');
     const twice = await bed().docker(['run', '-d', '-p', '9000:80', '-p', '9000:81', '--name', 'web-twice', web]);
     expect(twice.stderr).toMatch(/ports\[1\]\.external = 9000 is taken already by ports\[0\] on 0\.0\.0\.0/);
-    for (const name of ['web-range', 'web-sctp', 'web-twice']) expect((await bed().docker(['inspect', name])).code).toBe(1);
+    for (const name of ['web-range', 'web-sctp', 'web-v6', 'web-twice']) expect((await bed().docker(['inspect', name])).code).toBe(1);
   });
 });

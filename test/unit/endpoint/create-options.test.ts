@@ -67,12 +67,13 @@ describe("portsOf: docker -p as the container VM's ports", () => {
       { internal: 53, protocol: 'udp', ip: '10.0.0.1', external: 5353 },
     ]);
     expect(portsOf(null)).toEqual([]);
+    // An address is passed on as it is: the plan's rule for ports[].ip refuses what is not IPv4.
+    expect(portsOf({ '80/tcp': [{ HostIp: '::', HostPort: '80' }] })).toEqual([{ internal: 80, protocol: 'tcp', ip: '::', external: 80 }]);
   });
 
   it.each([
     [{ '80/tcp': [{ HostPort: '8000-8010' }] }, 'a range of host ports is not supported by vic-iac: give one port, or none for a free one'],
     [{ '80/sctp': [{ HostPort: '80' }] }, '-p 80/sctp: SCTP is not supported by vic-iac: publish tcp or udp ports'],
-    [{ '80/tcp': [{ HostIp: '::', HostPort: '80' }] }, 'the host address "::" is not an IPv4 address; vic-iac publishes on IPv4 only'],
     [{ '70000/tcp': [{ HostPort: '80' }] }, 'container port "70000/tcp" is not a port number (1 to 65535) with /tcp or /udp'],
   ])('refuses %j with a 400 naming it', (bindings, message) => {
     expect(() => portsOf(bindings)).toThrow(expect.objectContaining({ status: 400, message: expect.stringContaining(message) }));

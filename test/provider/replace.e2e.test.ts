@@ -77,7 +77,15 @@ describe('terraform: tainted and replaced container VMs', () => {
       /(vic_container_vm\.copy\[0\] and .*|another container_vm resource .*and this one) both declare vch_id = "resgroup-\d+" and name = "web-1"/,
     ],
     ['a second resource with its name, the first tainted', ['-var', 'copy=true'], true, /both declare vch_id = "resgroup-\d+" and name = "web-1"/],
-    ['the resource renamed without a moved block', ['-var', 'renamed=true'], false, /a renamed resource must keep its object: move its state/],
+    // Terraform plans the old address's removal and the new one's create side by side: when the
+    // create is planned first, the VM the old address holds refuses it instead (it is held, and it
+    // says the same: move the state). Either way the plan fails and nothing changes.
+    [
+      'the resource renamed without a moved block',
+      ['-var', 'renamed=true'],
+      false,
+      /Error: Duplicate container_vm.*a renamed resource must keep its object: move its state|Error: Container VM held by another resource.*if you renamed it, remove the old one first or move its state \(terraform state mv \/ a moved block\)/,
+    ],
   ])(
     'GIVEN %s WHEN planned THEN the plan fails with a duplicate name and nothing changes',
     async (_label, vars, taint, detail) => {
@@ -86,7 +94,7 @@ describe('terraform: tainted and replaced container VMs', () => {
       try {
         const plan = await tf(['plan', ...vars], [1]);
         expect(plan.code).toBe(1);
-        expect(plan.stderr).toContain('Error: Duplicate container_vm');
+        if (!detail.source.startsWith('Error:')) expect(plan.stderr).toContain('Error: Duplicate container_vm');
         expect(plan.stderr.replace(/\s+/g, ' ')).toMatch(detail);
         expect(await vmsNamed('web-1')).toEqual([moid]);
       } finally {

@@ -17,9 +17,9 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { median, progress, round } from './figures';
-import { startBenchRegistry, startBenchSimulator, stubWorkspace, vicWorkspace } from './vic-stack';
+import { STUB_SOURCE, startBenchRegistry, startBenchSimulator, stubProviderBinary, stubWorkspace, vicWorkspace } from './vic-stack';
 import { requireTerraform } from '../test/provider/terraform-cli';
 
 interface Build {
@@ -34,8 +34,10 @@ interface PlanFigures {
   readonly wall_ms: number;
   readonly provider_cpu_ms: number;
   readonly provider_starts: number;
+  /** Each provider process's CPU, in the order they exited: the validate-only starts, then the plan's. */
+  readonly provider_cpu_by_start_ms: readonly number[];
   readonly provider_peak_rss_mib: number;
-  /** CPU of the main thread and of the others over the plan's provider processes (10 ms ticks). */
+  /** CPU of the main thread and of the others, by thread name, over the plan's provider processes (10 ms ticks). */
   readonly provider_threads_ms: Record<string, number>;
   readonly terraform_cpu_ms: number;
   readonly vcsim_cpu_ms: number;
@@ -95,9 +97,9 @@ async function main(): Promise<void> {
   const preload = join(vic.dir, 'cpu-at-exit.js');
   writeFileSync(
     preload,
-    // The main thread apart from the others (V8's GC and compiler threads, libuv's pool), which count in the process's CPU too.
+    // The main thread apart from the others, by thread name (V8's GC and compiler threads, libuv's pool), which count in the process's CPU too.
     `process.on('exit', () => { const fs = require('fs'); const u = process.cpuUsage(); const r = process.resourceUsage(); const t = {};` +
-      ` for (const id of fs.readdirSync('/proc/self/task')) { try { const s = fs.readFileSync('/proc/self/task/' + id + '/stat', 'utf8'); const name = id === String(process.pid) ? 'main' : 'others';` +
+      ` for (const id of fs.readdirSync('/proc/self/task')) { try { const s = fs.readFileSync('/proc/self/task/' + id + '/stat', 'utf8'); const name = id === String(process.pid) ? 'main' : fs.readFileSync('/proc/self/task/' + id + '/comm', 'utf8').trim();` +
       ` const f = s.slice(s.lastIndexOf(')') + 2).split(' '); t[name] = (t[name] || 0) + (Number(f[11]) + Number(f[12])) * 10; } catch {} }` +
       ` fs.appendFileSync(${JSON.stringify(cpuLog)}, process.pid + ' ' + (u.user + u.system) / 1000 + ' ' + r.maxRSS / 1024 + ' ' + JSON.stringify(t) + '\\n'); });\n`,
   );
@@ -167,6 +169,7 @@ async function main(): Promise<void> {
         wall_ms: round(wall),
         provider_cpu_ms: round(providerCpu),
         provider_starts: lines.length,
+        provider_cpu_by_start_ms: lines.map((l) => round(Number(l.split(' ')[1]))),
         provider_peak_rss_mib: round(rss),
         provider_threads_ms: threads,
         terraform_cpu_ms: round((childTicks() - childrenBefore) * TICK_MS - providerCpu),
@@ -178,20 +181,59 @@ async function main(): Promise<void> {
     const runs: PlanFigures[] = [];
     const sides: Array<() => Promise<PlanFigures>> = configs.map((c) => () => runPlan(c.rc, c.build.name));
     if (stub) {
+      // The stub runs through a dev_overrides wrapper that appends the CPU of each start (the shell's
+      // `times`, not in a pipeline, whose subshell has no children) to a log: Terraform's CPU and the stub's apart, as for vic's builds.
+      const stubBin = join(scratch, 'stub');
+      const stubCpuLog = join(scratch, 'stub-cpu.log');
+      const real = stubProviderBinary();
+      mkdirSync(stubBin, { recursive: true });
+      writeFileSync(
+        join(stubBin, 'terraform-provider-stub'),
+        `#!/bin/sh\nVIC_STUB_SCHEMA=${JSON.stringify(join(dirname(real), 'schema.json'))} ${JSON.stringify(real)} "$@"\nrc=$?\ntimes >> ${JSON.stringify(stubCpuLog)}\nexit $rc\n`,
+        { mode: 0o755 },
+      );
+      const stubRc = join(scratch, 'stub.tfrc');
+      writeFileSync(stubRc, `provider_installation {\n  dev_overrides {\n    "registry.terraform.io/${STUB_SOURCE}" = "${stubBin}"\n  }\n  direct {}\n}\n`);
       sides.push(async () => {
+        rmSync(stubCpuLog, { force: true });
         const started = process.hrtime.bigint();
         const childrenBefore = childTicks();
-        await stub.terraform(['plan', '-input=false', '-lock=false', '-detailed-exitcode', ...vars]);
+        await stub.terraform(['plan', '-input=false', '-lock=false', '-detailed-exitcode', ...vars], { env: { TF_CLI_CONFIG_FILE: stubRc } });
         const wall = Number(process.hrtime.bigint() - started) / 1e6;
         const cpu = (childTicks() - childrenBefore) * TICK_MS;
+        // `times` prints two lines (the shell's, then its children's: the stub's), each "0m1.230000s 0m0.120000s", user then system
+        const lines = existsSync(stubCpuLog) ? readFileSync(stubCpuLog, 'utf8').trim().split('\n').filter(Boolean) : [];
+        const starts = lines.filter((_, i) => i % 2 === 1);
+        const seconds = (t: string) => {
+          const m = /^(\d+)m([\d.]+)s$/.exec(t);
+          if (!m) throw new Error(`stub CPU log: cannot read "${t}"`);
+          return Number(m[1]) * 60 + Number(m[2]);
+        };
+        const stubCpu = starts.reduce(
+          (sum, l) =>
+            sum +
+            l
+              .trim()
+              .split(/\s+/)
+              .reduce((t, f) => t + seconds(f) * 1000, 0),
+          0,
+        );
         return {
           build: 'stub',
           wall_ms: round(wall),
-          provider_cpu_ms: 0,
-          provider_starts: 0,
+          provider_cpu_ms: round(stubCpu),
+          provider_starts: starts.length,
+          provider_cpu_by_start_ms: starts.map((l) =>
+            round(
+              l
+                .trim()
+                .split(/\s+/)
+                .reduce((t, f) => t + seconds(f) * 1000, 0),
+            ),
+          ),
           provider_peak_rss_mib: 0,
           provider_threads_ms: {},
-          terraform_cpu_ms: cpu,
+          terraform_cpu_ms: round(cpu - stubCpu),
           vcsim_cpu_ms: 0,
           round_trips: 0,
           by_method: {},
@@ -203,7 +245,7 @@ async function main(): Promise<void> {
         const fig = await sides[(k + r) % sides.length]();
         runs.push(fig);
         progress(
-          `round ${r + 1} ${fig.build}: wall ${fig.wall_ms} ms, provider CPU ${fig.provider_cpu_ms} ms (${fig.provider_starts} starts, ${fig.provider_peak_rss_mib} MiB), terraform ${fig.terraform_cpu_ms} ms, vcsim ${fig.vcsim_cpu_ms} ms, ${fig.round_trips} round trips`,
+          `round ${r + 1} ${fig.build}: wall ${fig.wall_ms} ms, provider CPU ${fig.provider_cpu_ms} ms (${fig.provider_starts} starts: ${fig.provider_cpu_by_start_ms.join(' + ')}, ${fig.provider_peak_rss_mib} MiB), terraform ${fig.terraform_cpu_ms} ms, vcsim ${fig.vcsim_cpu_ms} ms, ${fig.round_trips} round trips`,
         );
       }
     }

@@ -31,6 +31,8 @@ export interface TerraformRunOptions {
   readonly timeoutMs?: number;
   /** Measure the provider processes' CPU (`providerCpuMs`). Default: on when VIC_BENCH_PROVIDER_CPU=1. */
   readonly providerCpu?: boolean;
+  /** Variables over the workspace's own environment for this command (its CLI config, say). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Whether the benchmarks measure the provider's CPU (VIC_BENCH_PROVIDER_CPU=1): a preload in every Node process Terraform starts. */
@@ -101,7 +103,14 @@ export function benchWorkspace(name: string, env: NodeJS.ProcessEnv = {}, option
   };
 }
 
-function runTerraform(bin: string, args: readonly string[], cwd: string, baseEnv: NodeJS.ProcessEnv, options: TerraformRunOptions): Promise<TerraformResult> {
+function runTerraform(
+  bin: string,
+  args: readonly string[],
+  cwd: string,
+  workspaceEnv: NodeJS.ProcessEnv,
+  options: TerraformRunOptions,
+): Promise<TerraformResult> {
+  const baseEnv = { ...workspaceEnv, ...options.env };
   const sampleRss = options.sampleProviderRss ?? false;
   const cpuLog =
     (options.providerCpu ?? providerCpuWanted(baseEnv)) ? join(cwd, `.provider-cpu-${Date.now()}-${Math.random().toString(36).slice(2)}.log`) : undefined;

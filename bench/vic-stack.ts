@@ -139,6 +139,16 @@ export function stubProviderMirror(): string {
   return STUB_MIRROR;
 }
 
+/** The stub provider's executable in its mirror (schema.json lies beside it). */
+export function stubProviderBinary(): string {
+  const dir = join(stubProviderMirror(), STUB_ADDRESS);
+  const version = readdirSync(dir).sort().at(-1) ?? '';
+  const platform = join(dir, version, `${process.platform}_${process.arch === 'x64' ? 'amd64' : process.arch}`);
+  const binary = existsSync(platform) ? readdirSync(platform).find((f) => f.startsWith('terraform-provider-stub')) : undefined;
+  if (!binary) throw new Error(`the stub Terraform provider has no executable in ${platform}: run "npm run setup"`);
+  return join(platform, binary);
+}
+
 /**
  * The vic stack through the stub provider (bench/stub-provider): same HCL, same schema, a Go
  * provider that does no work, so its plan time is Terraform's own share for this schema. `env`

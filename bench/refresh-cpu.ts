@@ -21,6 +21,8 @@ import { dirname, join, resolve } from 'node:path';
 import { median, progress, round } from './figures';
 import { STUB_SOURCE, startBenchRegistry, startBenchSimulator, stubProviderBinary, stubWorkspace, vicWorkspace } from './vic-stack';
 import { requireTerraform } from '../test/provider/terraform-cli';
+import { DEFER_EXTRA_CA_CERTS } from '../src/cli/provider-install';
+import { DEFERRED_EXTRA_CA_CERTS } from '../src/extra-ca-certs';
 
 interface Build {
   readonly name: string;
@@ -111,9 +113,11 @@ async function main(): Promise<void> {
     const configs = opts.builds.map((b) => {
       const bin = join(scratch, b.name);
       mkdirSync(bin, { recursive: true });
+      // A build that knows VIC_EXTRA_CA_CERTS runs with its launchers' deferral of NODE_EXTRA_CA_CERTS, as installed.
+      const defer = readFileSync(join(b.dir, 'main.js'), 'utf8').includes(DEFERRED_EXTRA_CA_CERTS) ? `${DEFER_EXTRA_CA_CERTS}\n` : '';
       writeFileSync(
         join(bin, 'terraform-provider-vic'),
-        `#!/bin/sh\nexec node ${opts.nodeOptions} ${b.flags} ${JSON.stringify(join(b.dir, 'boot.js'))} "$@"\n`,
+        `#!/bin/sh\n${defer}exec node ${opts.nodeOptions} ${b.flags} ${JSON.stringify(join(b.dir, 'boot.js'))} "$@"\n`,
         {
           mode: 0o755,
         },

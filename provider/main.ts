@@ -8,6 +8,7 @@ import { ConnectionSettings } from '../src/resources';
 import { Logger, stderrLogger } from './log';
 import { VicProvider } from './provider';
 import { checkMagicCookie, negotiateProtocol, serve } from './serve';
+import { restoreExtraCaCertsForChildren } from '../src/extra-ca-certs';
 
 /**
  * The engine (and with it the vSphere client) loads on first use: `terraform validate` and schema
@@ -46,6 +47,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     );
     process.exit(1);
   }
+  // The launcher deferred NODE_EXTRA_CA_CERTS (src/extra-ca-certs.ts); children get it back.
+  restoreExtraCaCertsForChildren(env);
   // stdout carries the handshake line and nothing else: a stray console.log would break the client.
   console.log = console.error;
   console.info = console.error;

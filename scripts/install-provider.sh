@@ -37,6 +37,7 @@ for host in registry.terraform.io registry.opentofu.org; do
 # terraform-provider-vic $version, installed by vic-iac
 # Not \$(dirname ...): a command substitution forks a subshell and a process, a good share of a start.
 case "\$0" in */*) dir="\${0%/*}" ;; *) dir=. ;; esac
+$VIC_DEFER_EXTRA_CA_CERTS
 exec "$node_bin" "\$dir/boot.js" "\$@"
 SH
   chmod 0755 "$launcher.tmp" && mv "$launcher.tmp" "$launcher"

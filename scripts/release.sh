@@ -35,12 +35,13 @@ cp "$VIC_CACHE/provider-release/"*.js "$pkg/"
 cp "$iso" "$pkg/bootstrap.iso"
 # Terraform runs the first file named terraform-provider-vic* in the package; node comes from PATH
 # (or VIC_NODE), since a release cannot know where the user's Node.js lives.
-cat >"$pkg/${name}_v$version" <<'SH'
+cat >"$pkg/${name}_v$version" <<SH
 #!/bin/sh
 # terraform-provider-vic: a Node.js program (Node >= 20 on PATH, or its path in VIC_NODE).
-# Not $(dirname ...): a command substitution forks a subshell and a process, a good share of a start.
-case "$0" in */*) dir="${0%/*}" ;; *) dir=. ;; esac
-exec "${VIC_NODE:-node}" "$dir/boot.js" "$@"
+# Not \$(dirname ...): a command substitution forks a subshell and a process, a good share of a start.
+case "\$0" in */*) dir="\${0%/*}" ;; *) dir=. ;; esac
+$VIC_DEFER_EXTRA_CA_CERTS
+exec "\${VIC_NODE:-node}" "\$dir/boot.js" "\$@"
 SH
 chmod 0755 "$pkg/${name}_v$version"
 chmod -R u=rwX,go=rX "$pkg" && chmod 0755 "$pkg/${name}_v$version"

@@ -28,6 +28,15 @@ export function shippedBundle(root: string): string | undefined {
   return [join(root, '.cache', 'provider'), join(root, 'dist', 'terraform-provider')].find((dir) => existsSync(join(dir, 'boot.js')));
 }
 
+/**
+ * The launchers' lines that keep NODE_EXTRA_CA_CERTS out of Node's start (src/extra-ca-certs.ts); the
+ * same as VIC_DEFER_EXTRA_CA_CERTS in scripts/lib.sh and the lines in bin/terraform-provider-vic.
+ */
+export const DEFER_EXTRA_CA_CERTS = [
+  '# NODE_EXTRA_CA_CERTS would cost every start its whole root store: the provider loads it on first use.',
+  'case "${NODE_OPTIONS:-}" in *--use-*-ca*) ;; *) [ -z "${NODE_EXTRA_CA_CERTS:-}" ] || { export VIC_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; } ;; esac',
+].join('\n');
+
 /** The launcher Terraform runs: a shell script, since a command substitution would fork at every start. */
 export function providerLauncher(version: string, node: string): string {
   return [
@@ -35,6 +44,7 @@ export function providerLauncher(version: string, node: string): string {
     `# terraform-provider-vic ${version}, installed by vic-iac`,
     '# Not $(dirname ...): a command substitution forks a subshell and a process, a good share of a start.',
     'case "$0" in */*) dir="${0%/*}" ;; *) dir=. ;; esac',
+    DEFER_EXTRA_CA_CERTS,
     `exec "${node}" "$dir/boot.js" "$@"`,
     '',
   ].join('\n');

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { buildConnector } from 'undici';
+import { defaultTrustContext } from '../extra-ca-certs';
 
 export interface TlsTrust {
   /** SHA-256 fingerprint of the server certificate, `AA:BB:…` (case and colons optional). */
@@ -85,7 +86,8 @@ export function trustingConnector(trust: TlsTrust, connectTimeoutMs: number): bu
   const ca = trust.caPem ?? (trust.caFile ? readCaFile(trust.caFile) : undefined);
   const base = buildConnector({
     rejectUnauthorized: false,
-    ca,
+    // A CA of the user's own replaces the default trust, as in Node; else a deferred NODE_EXTRA_CA_CERTS extends it.
+    ...(ca ? { ca } : { secureContext: defaultTrustContext() }),
     // A resumed session may not present the certificate again, so pin checks need full handshakes.
     maxCachedSessions: 0,
     timeout: connectTimeoutMs,

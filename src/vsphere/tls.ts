@@ -8,7 +8,7 @@
  * user can decide to pin it.
  */
 import { readFileSync } from 'node:fs';
-import type { TLSSocket } from 'node:tls';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import { buildConnector } from 'undici';
 import { defaultTrustContext } from '../extra-ca-certs';
 
@@ -81,13 +81,24 @@ function readCaFile(path: string): string {
   }
 }
 
+/**
+ * What the handshake verifies the chain against. A CA of the user's own replaces the default trust,
+ * as in Node; a pinned thumbprint (or no verification) needs no chain at all, so it gets an empty
+ * store rather than one parsed from some 140 bundled roots (tens of ms of CPU per process); default
+ * trust is Node's own, extended by a deferred NODE_EXTRA_CA_CERTS (src/extra-ca-certs.ts).
+ */
+function trustStore(trust: TlsTrust, ca: string | undefined): { ca: string | string[] } | { secureContext?: SecureContext } {
+  if (ca) return { ca };
+  if (trust.thumbprint || trust.insecure) return { ca: [] };
+  return { secureContext: defaultTrustContext() };
+}
+
 /** An undici connector that enforces `trust` on every new TLS connection. */
 export function trustingConnector(trust: TlsTrust, connectTimeoutMs: number): buildConnector.connector {
   const ca = trust.caPem ?? (trust.caFile ? readCaFile(trust.caFile) : undefined);
   const base = buildConnector({
     rejectUnauthorized: false,
-    // A CA of the user's own replaces the default trust, as in Node; else a deferred NODE_EXTRA_CA_CERTS extends it.
-    ...(ca ? { ca } : { secureContext: defaultTrustContext() }),
+    ...trustStore(trust, ca),
     // A resumed session may not present the certificate again, so pin checks need full handshakes.
     maxCachedSessions: 0,
     timeout: connectTimeoutMs,

@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { DigestMismatchError, ImageError, ManifestNotFoundError, RegistryAuthError, RegistryError } from './errors';
 import { MANIFEST_ACCEPT, type Descriptor } from './manifest';
-import { defaultTrustContext } from '../extra-ca-certs';
+import { connectorWithDefaultTrust } from '../extra-ca-certs';
 
 export interface RegistryCredentials {
   readonly username: string;
@@ -77,7 +77,7 @@ export class RegistryClient {
       }
     }
     const dispatcher = new Agent({
-      connect: { ...(ca ? { ca } : { secureContext: defaultTrustContext() }), rejectUnauthorized: !options.insecure, timeout: 15_000 },
+      connect: connectorWithDefaultTrust({ ...(ca ? { ca } : {}), rejectUnauthorized: !options.insecure, timeout: 15_000 }),
       headersTimeout: 60_000,
       bodyTimeout: 120_000,
     });

@@ -8,9 +8,9 @@
  * user can decide to pin it.
  */
 import { readFileSync } from 'node:fs';
-import type { SecureContext, TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { buildConnector } from 'undici';
-import { defaultTrustContext } from '../extra-ca-certs';
+import { connectorWithDefaultTrust } from '../extra-ca-certs';
 
 export interface TlsTrust {
   /** SHA-256 fingerprint of the server certificate, `AA:BB:…` (case and colons optional). */
@@ -81,29 +81,20 @@ function readCaFile(path: string): string {
   }
 }
 
-/**
- * What the handshake verifies the chain against. A CA of the user's own replaces the default trust,
- * as in Node; a pinned thumbprint (or no verification) needs no chain at all, so it gets an empty
- * store rather than one parsed from some 140 bundled roots (tens of ms of CPU per process); default
- * trust is Node's own, extended by a deferred NODE_EXTRA_CA_CERTS (src/extra-ca-certs.ts).
- */
-function trustStore(trust: TlsTrust, ca: string | undefined): { ca: string | string[] } | { secureContext?: SecureContext } {
-  if (ca) return { ca };
-  if (trust.thumbprint || trust.insecure) return { ca: [] };
-  return { secureContext: defaultTrustContext() };
-}
-
 /** An undici connector that enforces `trust` on every new TLS connection. */
 export function trustingConnector(trust: TlsTrust, connectTimeoutMs: number): buildConnector.connector {
   const ca = trust.caPem ?? (trust.caFile ? readCaFile(trust.caFile) : undefined);
-  const base = buildConnector({
+  const options = {
     rejectUnauthorized: false,
-    ...trustStore(trust, ca),
     // A resumed session may not present the certificate again, so pin checks need full handshakes.
     maxCachedSessions: 0,
     timeout: connectTimeoutMs,
     keepAlive: true,
-  });
+  };
+  // A CA of the user's own replaces the default trust, as in Node. A pinned thumbprint (or no
+  // verification) never consults the chain: an empty store spares the parse of some 140 bundled
+  // roots (tens of ms of CPU per process). Else the default trust, with a deferred NODE_EXTRA_CA_CERTS.
+  const base = ca || trust.thumbprint || trust.insecure ? buildConnector({ ...options, ca: ca ?? [] }) : connectorWithDefaultTrust(options);
   return (options, callback) => {
     base(options, (err, socket) => {
       if (err || !socket) {

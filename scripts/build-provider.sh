@@ -31,7 +31,26 @@ rm -rf "$build.tmp" && mkdir -p "$build.tmp"
 # and so does @grpc/proto-loader, which grpc-js loads only for channelz and ORCA (neither is served).
 node_modules/.bin/esbuild provider/main.ts --bundle --platform=node --target=node20 --minify \
   --main-fields=module,main $sourcemap --external:./engine-entry --external:./self-signed \
-  --external:protobufjs --external:@grpc/proto-loader --outfile="$build.tmp/main.js" --log-level=warning
+  --external:protobufjs --external:@grpc/proto-loader --outfile="$build.tmp/main.js" --log-level=warning \
+  --metafile="$build.tmp/main.meta.json"
+# A stray import (a helper's neighbour, a value where a type was meant) can pull the engine's
+# libraries into main.js and double every start's load: refuse it where it is made. main.js carries
+# the handshake's packages only; another one needs a measured reason (bench/provider-startup.ts).
+node -e '
+  const allowed = new Set(["@grpc/grpc-js", "@js-sdsl/ordered-map", "@msgpack/msgpack"]);
+  const { outputs } = require(process.argv[1]);
+  const output = outputs[Object.keys(outputs).find((f) => f.endsWith("/main.js"))];
+  const packages = new Set();
+  for (const [file, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const m = /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file);
+    if (m && bytesInOutput > 0 && !allowed.has(m[1])) packages.add(m[1]);
+  }
+  if (packages.size) {
+    console.error("[setup] error: main.js, which every provider start loads, now bundles " + [...packages].join(", ") + "; import what needs it from provider/engine-entry.ts (loaded on first use), or add it to the allowed packages in scripts/build-provider.sh with a measured reason");
+    process.exit(1);
+  }
+' "$build.tmp/main.meta.json"
+rm "$build.tmp/main.meta.json"
 node_modules/.bin/tsx scripts/build-protocol.ts "$build.tmp/protocol-static.js" $sourcemap
 node_modules/.bin/esbuild provider/engine-entry.ts --bundle --platform=node --target=node20 --minify \
   --main-fields=module,main $sourcemap --outfile="$build.tmp/engine-entry.js" --log-level=warning

@@ -7,13 +7,13 @@
  * the provider's launchers (scripts/lib.sh, `defer_extra_ca_certs`) move the variable to
  * VIC_EXTRA_CA_CERTS, and the trust is rebuilt here, once, by the first TLS connection that uses the
  * default trust (vSphere or a registry without a CA file of its own), through
- * `connectorWithDefaultTrust`. Semantics stay Node's: the file
+ * `connectorWithDefaultTrust` (src/vsphere/tls.ts). Nothing here loads undici: the provider's
+ * handshake bundle imports this module, and every start would pay for it. Semantics stay Node's: the file
  * extends the bundled roots, a `ca` of its own replaces both, and a file that cannot be loaded is
  * ignored with a warning.
  */
 import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
-import { buildConnector } from 'undici';
 
 /** Where the launchers put the value of NODE_EXTRA_CA_CERTS they took away from Node's start. */
 export const DEFERRED_EXTRA_CA_CERTS = 'VIC_EXTRA_CA_CERTS';
@@ -46,19 +46,4 @@ export function defaultTrustContext(env: NodeJS.ProcessEnv = process.env): Secur
 export function restoreExtraCaCertsForChildren(env: NodeJS.ProcessEnv = process.env): void {
   const file = env[DEFERRED_EXTRA_CA_CERTS];
   if (file && !env.NODE_EXTRA_CA_CERTS) env.NODE_EXTRA_CA_CERTS = file;
-}
-
-/**
- * An undici connector with `options` whose TLS connections, when `options` names no `ca` of its
- * own, use the default trust above, built by the first of them: a plain-http peer never pays for it.
- */
-export function connectorWithDefaultTrust(options: buildConnector.BuildOptions): buildConnector.connector {
-  if ('ca' in options && options.ca) return buildConnector(options);
-  let plain: buildConnector.connector | undefined;
-  let secure: buildConnector.connector | undefined;
-  return (opts, callback) => {
-    if (opts.protocol !== 'https:') return (plain ??= buildConnector(options))(opts, callback);
-    const context = defaultTrustContext();
-    return (secure ??= buildConnector(context ? { ...options, secureContext: context } : options))(opts, callback);
-  };
 }

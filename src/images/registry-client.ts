@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { DigestMismatchError, ImageError, ManifestNotFoundError, RegistryAuthError, RegistryError } from './errors';
 import { MANIFEST_ACCEPT, type Descriptor } from './manifest';
-import { connectorWithDefaultTrust } from '../extra-ca-certs';
+import { connectorWithDefaultTrust } from '../vsphere/tls';
 
 export interface RegistryCredentials {
   readonly username: string;

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { buildConnector } from 'undici';
-import { connectorWithDefaultTrust } from '../extra-ca-certs';
+import { defaultTrustContext } from '../extra-ca-certs';
 
 export interface TlsTrust {
   /** SHA-256 fingerprint of the server certificate, `AA:BB:…` (case and colons optional). */
@@ -111,5 +111,20 @@ export function trustingConnector(trust: TlsTrust, connectTimeoutMs: number): bu
       }
       callback(null, socket);
     });
+  };
+}
+
+/**
+ * An undici connector with `options` whose TLS connections, when `options` names no `ca` of its
+ * own, use the default trust (src/extra-ca-certs.ts), built by the first of them: a plain-http peer never pays for it.
+ */
+export function connectorWithDefaultTrust(options: buildConnector.BuildOptions): buildConnector.connector {
+  if ('ca' in options && options.ca) return buildConnector(options);
+  let plain: buildConnector.connector | undefined;
+  let secure: buildConnector.connector | undefined;
+  return (opts, callback) => {
+    if (opts.protocol !== 'https:') return (plain ??= buildConnector(options))(opts, callback);
+    const context = defaultTrustContext();
+    return (secure ??= buildConnector(context ? { ...options, secureContext: context } : options))(opts, callback);
   };
 }

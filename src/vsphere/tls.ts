@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { buildConnector } from 'undici';
-import { defaultTrustContext } from '../extra-ca-certs';
+import { DEFERRED_EXTRA_CA_CERTS, defaultTrustContext } from '../extra-ca-certs';
 
 export interface TlsTrust {
   /** SHA-256 fingerprint of the server certificate, `AA:BB:…` (case and colons optional). */
@@ -46,7 +46,9 @@ export function describeTrust(trust: TlsTrust): string {
   if (trust.thumbprint) return `pinned thumbprint ${normalizeThumbprint(trust.thumbprint)}`;
   if (trust.caFile) return `CA file ${trust.caFile}`;
   if (trust.caPem) return 'pinned CA';
-  return 'system CAs';
+  // Whether Node loaded it at start or the launcher deferred it to src/extra-ca-certs.ts.
+  const extra = process.env[DEFERRED_EXTRA_CA_CERTS] || process.env.NODE_EXTRA_CA_CERTS;
+  return extra ? `system CAs and NODE_EXTRA_CA_CERTS ${extra}` : 'system CAs';
 }
 
 /** Why the socket's certificate is not acceptable under `trust`, or undefined when it is. */

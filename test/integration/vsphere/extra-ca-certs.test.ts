@@ -102,7 +102,10 @@ describe('GIVEN a simulator whose certificate is trusted only through the deferr
   });
 
   test('THEN without it the same login is refused as untrusted, saying how to pin the certificate', async () => {
-    await expect(deferred(undefined, login)).rejects.toThrow(/TLS certificate of .* is not trusted \(.*checked against system CAs\); pin it with thumbprint/);
+    const refusal = deferred(undefined, login);
+    // This process's own NODE_EXTRA_CA_CERTS (Node loaded it at start) is named when there is one.
+    const extra = process.env.NODE_EXTRA_CA_CERTS ? ` and NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS}` : '';
+    await expect(refusal).rejects.toThrow(`checked against system CAs${extra}); pin it with thumbprint`);
   });
 
   test("THEN a file that cannot be loaded is ignored with Node's warning, and the bundled roots alone apply", async () => {
@@ -116,7 +119,8 @@ describe('GIVEN a simulator whose certificate is trusted only through the deferr
       cwd: REPO,
       env: { ...process.env, VIC_EXTRA_CA_CERTS: missing },
     });
-    expect(stdout).toMatch(/TLS certificate of .* is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT, checked against system CAs\)/);
+    expect(stdout).toMatch(/TLS certificate of .* is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT, checked against system CAs and NODE_EXTRA_CA_CERTS /);
+    expect(stdout).toContain(`NODE_EXTRA_CA_CERTS ${missing});`);
     expect(stderr).toContain(`Warning: Ignoring extra certs from \`${missing}\`, load failed: ENOENT`);
   });
 });

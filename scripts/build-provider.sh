@@ -38,7 +38,7 @@ node_modules/.bin/esbuild provider/main.ts --bundle --platform=node --target=nod
 # the handshake's packages only; another one needs a measured reason (bench/provider-startup.ts).
 node -e '
   const allowed = new Set(["@grpc/grpc-js", "@js-sdsl/ordered-map", "@msgpack/msgpack"]);
-  const { outputs } = require(process.argv[1]);
+  const { outputs } = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const output = outputs[Object.keys(outputs).find((f) => f.endsWith("/main.js"))];
   const packages = new Set();
   for (const [file, { bytesInOutput }] of Object.entries(output.inputs)) {

@@ -25,6 +25,6 @@ stale() {
 # builds its whole root store while it starts (~45 ms of CPU, 3-4 starts per Terraform command); the
 # provider rebuilds that trust on its first TLS connection instead (src/extra-ca-certs.ts). Left alone
 # when NODE_OPTIONS picks another CA store (--use-openssl-ca, ...). src/cli/provider-install.ts and
-# bin/terraform-provider-vic hold the same lines (test/unit/extra-ca-certs.test.ts).
+# bin/terraform-provider-vic hold the same lines (test/integration/vsphere/extra-ca-certs.test.ts).
 VIC_DEFER_EXTRA_CA_CERTS='# NODE_EXTRA_CA_CERTS would cost every start its whole root store: the provider loads it on first use.
 case "${NODE_OPTIONS:-}" in *--use-*-ca*) ;; *) [ -z "${NODE_EXTRA_CA_CERTS:-}" ] || { export VIC_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; } ;; esac'

@@ -4,10 +4,10 @@
  * When NODE_EXTRA_CA_CERTS is set, Node builds its whole root store (some 140 certificates plus the
  * file's) while it starts, before any JavaScript runs: about 45 ms of CPU on every start, and
  * Terraform starts the provider three or four times per command, most of them only to validate. So
- * the provider's launchers (scripts/lib.sh, `defer_extra_ca_certs`) move the variable to
+ * the provider's launchers (`VIC_DEFER_EXTRA_CA_CERTS` in scripts/lib.sh) move the variable to
  * VIC_EXTRA_CA_CERTS, and the trust is rebuilt here, once, by the first TLS connection that uses the
  * default trust (vSphere or a registry without a CA file of its own), through
- * `connectorWithDefaultTrust` (src/vsphere/tls.ts). Nothing here loads undici: the provider's
+ * `trustConnector` (src/vsphere/tls.ts). Nothing here loads undici: the provider's
  * handshake bundle imports this module, and every start would pay for it. Semantics stay Node's: the file
  * extends the bundled roots, a `ca` of its own replaces both, and a file that cannot be loaded is
  * ignored with a warning.

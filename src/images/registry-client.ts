@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { DigestMismatchError, ImageError, ManifestNotFoundError, RegistryAuthError, RegistryError } from './errors';
 import { MANIFEST_ACCEPT, type Descriptor } from './manifest';
-import { connectorWithDefaultTrust } from '../vsphere/tls';
+import { trustConnector } from '../vsphere/tls';
 
 export interface RegistryCredentials {
   readonly username: string;
@@ -77,9 +77,8 @@ export class RegistryClient {
       }
     }
     const dispatcher = new Agent({
-      // Unverified (insecure) consults no chain: an empty store spares parsing the bundled roots, which
-      // its https attempt before the http fallback paid for (tens of ms of CPU per plan process).
-      connect: connectorWithDefaultTrust({ ca: ca ?? (options.insecure ? [] : undefined), rejectUnauthorized: !options.insecure, timeout: 15_000 }),
+      // Unverified (insecure) checks no chain, not even in its https attempt before the http fallback.
+      connect: trustConnector({ rejectUnauthorized: !options.insecure, timeout: 15_000 }, { ca, checksChain: !options.insecure }),
       headersTimeout: 60_000,
       bodyTimeout: 120_000,
     });

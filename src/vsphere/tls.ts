@@ -93,10 +93,8 @@ export function trustingConnector(trust: TlsTrust, connectTimeoutMs: number): bu
     timeout: connectTimeoutMs,
     keepAlive: true,
   };
-  // A CA of the user's own replaces the default trust, as in Node. A pinned thumbprint (or no
-  // verification) never consults the chain: an empty store spares the parse of some 140 bundled
-  // roots (tens of ms of CPU per process). Else the default trust, with a deferred NODE_EXTRA_CA_CERTS.
-  const base = ca || trust.thumbprint || trust.insecure ? buildConnector({ ...options, ca: ca ?? [] }) : connectorWithDefaultTrust(options);
+  // A pinned thumbprint (or no verification) never consults the chain.
+  const base = trustConnector(options, { ca, checksChain: !trust.thumbprint && !trust.insecure });
   return (options, callback) => {
     base(options, (err, socket) => {
       if (err || !socket) {
@@ -117,11 +115,17 @@ export function trustingConnector(trust: TlsTrust, connectTimeoutMs: number): bu
 }
 
 /**
- * An undici connector with `options` whose TLS connections, when `options` names no `ca` of its
- * own, use the default trust (src/extra-ca-certs.ts), built by the first of them: a plain-http peer never pays for it.
+ * An undici connector with `options` and the trust store its TLS connections verify against, one
+ * rule for vSphere and the registries:
+ * - a CA of the caller's own (`ca`) replaces the default trust, as in Node;
+ * - a caller that never checks the chain (`checksChain` false: a pinned thumbprint, no
+ *   verification) gets an empty store, sparing the parse of some 140 bundled roots (tens of ms of
+ *   CPU per process, bench/README.md);
+ * - else the default trust, with a deferred NODE_EXTRA_CA_CERTS (src/extra-ca-certs.ts), built by
+ *   the first TLS connection: a plain-http peer never pays for it.
  */
-export function connectorWithDefaultTrust(options: buildConnector.BuildOptions): buildConnector.connector {
-  if ('ca' in options && options.ca) return buildConnector(options);
+export function trustConnector(options: buildConnector.BuildOptions, trust: { readonly ca?: string; readonly checksChain: boolean }): buildConnector.connector {
+  if (trust.ca || !trust.checksChain) return buildConnector({ ...options, ca: trust.ca ?? [] });
   let plain: buildConnector.connector | undefined;
   let secure: buildConnector.connector | undefined;
   return (opts, callback) => {

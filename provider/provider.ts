@@ -22,6 +22,7 @@ import {
   isUnknown,
   migrateState,
   StateVersionError,
+  Validated,
   validateAttrs,
 } from '../src/resources';
 import { CtyValue, surelyEqual } from './cty';
@@ -60,6 +61,42 @@ function unchanged(wire: WireDynamicValue | undefined, before: Attrs | null, aft
   const bytes = wire?.msgpack;
   if (!bytes || bytes.length === 0 || !surelyEqual(before, after)) return undefined;
   return { msgpack: Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes) };
+}
+
+/**
+ * Values this process decoded or sent, by type and wire bytes, each kept until it is decoded once
+ * more. Terraform sends most values of a plan twice: the state it had upgraded comes back to be
+ * refreshed, the refreshed state as the plan's prior, the configuration it validated as the plan's
+ * config (with what validating it gave). Decoding each again cost a plan of 1000 container VMs about
+ * 0.1 s of CPU (bench/README.md, row 1). Values are shared, so nothing may change one in place; none
+ * does (every step builds its own). Bounded: an entry never asked for again goes after `limit` more.
+ */
+class WireValues {
+  private readonly entries = new Map<string, { readonly value: Attrs; readonly validated?: Validated }>();
+
+  constructor(private readonly limit = 4096) {}
+
+  private static key(kind: TerraformKind, bytes: Buffer | Uint8Array): string {
+    return `${kind.typeName}\0${(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('latin1')}`;
+  }
+
+  put(kind: TerraformKind, wire: WireDynamicValue | undefined, value: Attrs | null, validated?: Validated): void {
+    const bytes = wire?.msgpack;
+    if (!bytes || bytes.length === 0 || value === null) return;
+    const key = WireValues.key(kind, bytes);
+    this.entries.delete(key);
+    this.entries.set(key, { value, validated });
+    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  take(kind: TerraformKind, wire: WireDynamicValue | null | undefined): { readonly value: Attrs; readonly validated?: Validated } | undefined {
+    const bytes = wire?.msgpack;
+    if (!bytes || bytes.length === 0 || this.entries.size === 0) return undefined;
+    const key = WireValues.key(kind, bytes);
+    const hit = this.entries.get(key);
+    if (hit) this.entries.delete(key);
+    return hit;
+  }
 }
 
 function isAttrs(v: CtyValue): v is Attrs {
@@ -123,6 +160,7 @@ export class VicProvider {
   /** State entries Terraform read in this command, told to the engine before the next plan. */
   private readonly stateEntries: { type: ResourceType; state: Attrs }[] = [];
   private destroyRunCache: boolean | undefined;
+  private readonly wireValues = new WireValues();
 
   constructor(private readonly opts: VicProviderOptions) {
     this.schemas = opts.schemas ?? providerSchemas();
@@ -148,6 +186,8 @@ export class VicProvider {
   }
 
   private decode(kind: TerraformKind, value: WireDynamicValue | null | undefined): Attrs | null {
+    const remembered = this.wireValues.take(kind, value);
+    if (remembered) return remembered.value;
     const v = decodeDynamicValue(kind.type, value as { msgpack?: Uint8Array; json?: Uint8Array } | undefined);
     if (v === null) return null;
     if (!isAttrs(v)) throw new CodecError('', `${kind.typeName}: expected an object`);
@@ -269,7 +309,7 @@ export class VicProvider {
   }
 
   validateResourceConfig(req: { type_name: string; config?: WireDynamicValue }): Diags {
-    const result = this.validateConfig(() => this.resourceKind(req.type_name), req.config);
+    const result = this.validateConfig(() => this.resourceKind(req.type_name), req.config, true);
     return this.inDestroyRun() ? { diagnostics: notBlockingTheDestroy(result.diagnostics) } : result;
   }
 
@@ -278,12 +318,15 @@ export class VicProvider {
   }
 
   /** Pure schema validation (no vSphere): every problem, each pointing at its attribute. */
-  private validateConfig(kindOf: () => TerraformKind, wire: WireDynamicValue | undefined): Diags {
+  private validateConfig(kindOf: () => TerraformKind, wire: WireDynamicValue | undefined, planned = false): Diags {
     let kind: TerraformKind | undefined;
     try {
       kind = kindOf();
       const config = this.decode(kind, wire) ?? {};
-      return { diagnostics: problemDiagnostics(kind, validateAttrs(kind.schema, config).problems, config) };
+      const validated = validateAttrs(kind.schema, config);
+      // Terraform plans a resource right after it validates its configuration: the plan takes both.
+      if (planned) this.wireValues.put(kind, wire, config, validated);
+      return { diagnostics: problemDiagnostics(kind, validated.problems, config) };
     } catch (err) {
       return { diagnostics: this.failure(kind, 'Invalid configuration', err) };
     }
@@ -357,7 +400,10 @@ export class VicProvider {
       // Terraform upgrades every state entry before it refreshes or plans it, with -refresh=false too.
       this.stateEntries.push({ type: d.type, state: upgraded });
       if (from !== d.schemaVersion) this.opts.logger.log('info', 'upgraded resource state', { type: req.type_name, from, to: d.schemaVersion });
-      return { upgraded_state: this.encode(kind, upgraded), diagnostics: [] };
+      const upgradedState = this.encode(kind, upgraded);
+      // Terraform refreshes from the state it upgraded.
+      this.wireValues.put(kind, upgradedState, upgraded);
+      return { upgraded_state: upgradedState, diagnostics: [] };
     } catch (err) {
       return { diagnostics: this.failure(kind, `Cannot upgrade the state of ${req.type_name}`, err) };
     }
@@ -372,7 +418,10 @@ export class VicProvider {
       const fresh = await this.reads.read({ type: this.resourceType(kind), state });
       // Only a NotFound from vSphere yields null here; Terraform then plans a create.
       const newState = fresh === null ? null : this.complete(kind, fresh, state);
-      return { new_state: unchanged(req.current_state, state, newState) ?? this.encode(kind, newState), diagnostics: [], private: req.private };
+      const sent = unchanged(req.current_state, state, newState) ?? this.encode(kind, newState);
+      // Terraform plans from the state it refreshed.
+      this.wireValues.put(kind, sent, newState);
+      return { new_state: sent, diagnostics: [], private: req.private };
     } catch (err) {
       return { diagnostics: this.failure(kind, `Cannot refresh ${req.type_name}`, err) };
     }
@@ -392,7 +441,8 @@ export class VicProvider {
       const prior = this.decode(kind, req.prior_state);
       // Only its nullness matters: what is planned comes from the configuration and the engine.
       const destroy = isNullDynamicValue(req.proposed_new_state as { msgpack?: Uint8Array; json?: Uint8Array } | undefined);
-      config = this.decode(kind, req.config);
+      const validatedConfig = this.wireValues.take(kind, req.config);
+      config = validatedConfig?.value ?? this.decode(kind, req.config);
       if (!destroy && config !== null && this.inDestroyRun()) return this.planInDestroyRun(kind, prior, config, req.prior_private);
       if (destroy || config === null) {
         // A destroy (plan_destroy): the engine only checks claims here, it asks vSphere nothing.
@@ -403,7 +453,10 @@ export class VicProvider {
       }
       const engine = await this.planningEngine();
       const replanOf = prior === null ? readPrivate(req.prior_private)[REPLAN_OF] : undefined;
-      const change = await engine.plan(this.resourceType(kind), prior, config, typeof replanOf === 'string' ? { replaces: replanOf } : {});
+      const change = await engine.plan(this.resourceType(kind), prior, config, {
+        ...(typeof replanOf === 'string' ? { replaces: replanOf } : {}),
+        validated: validatedConfig?.validated,
+      });
       const diagnostics = problemDiagnostics(kind, change.problems, config);
       if (hasErrors(diagnostics)) return { diagnostics };
       for (const note of change.notes)

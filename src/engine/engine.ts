@@ -233,7 +233,7 @@ export class VsphereEngine implements Engine {
     let validated: Attrs | null = null;
     const problems: Problem[] = [];
     if (config !== null) {
-      const v = validateAttrs(decl.schema, config);
+      const v = options.validated ?? validateAttrs(decl.schema, config);
       problems.push(...v.problems);
       validated = v.attrs;
     }

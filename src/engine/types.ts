@@ -2,7 +2,7 @@
  * The engine's contract with the front ends (Terraform provider, Pulumi, CLI, Docker endpoint).
  * Front ends translate to and from these shapes; they decide nothing themselves.
  */
-import { AttrPath, Attrs, Problem, ResourceType, Value } from '../resources';
+import { AttrPath, Attrs, Problem, ResourceType, Validated, Value } from '../resources';
 import type { VmUsage } from '../resources/vm-usage';
 import type { PoolCapacity } from '../resources/pool-capacity';
 import type { ExecRequest, HandedOn, LookupKey } from '../resources/lifecycle';
@@ -82,6 +82,12 @@ export interface PlanOptions {
    * since that other one may be the resource that exists already (ObjectClaims.claim).
    */
   readonly createsNow?: boolean;
+  /**
+   * What validating this very configuration gave (`validateAttrs` of the same schema), when the
+   * front end has just done it: Terraform validates each resource's configuration right before it
+   * plans it, and the plan would do it again.
+   */
+  readonly validated?: Validated;
 }
 
 export interface ProgressEvent {

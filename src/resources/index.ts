@@ -7,7 +7,7 @@ import { volume } from './volume';
 
 export * from './schema';
 export * from './definition';
-export { validateAttrs } from './validate-attrs';
+export { type Validated, validateAttrs } from './validate-attrs';
 export { didYouMean, nearestName } from './nearest-name';
 export { migrateState, StateVersionError } from './migrate';
 export { OutputLineReader, parseOutputLine, consoleLogPath, CONSOLE_FILE, type OutputLine } from './console-log';

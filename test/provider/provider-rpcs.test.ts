@@ -2,7 +2,7 @@
  * The RPCs that need no vSphere: validation diagnostics, state upgrades with migrations, and the
  * coalescing of concurrent reads into one batch. Everything goes through the real codec.
  */
-import { Attrs, t } from '../../src/resources';
+import { Attrs, t, validateAttrs } from '../../src/resources';
 import type { ReadRequest } from '../../src/engine/types';
 import { decodeMsgpack, encodeMsgpack } from '../../provider/codec';
 import { VicProvider, type EngineConnector } from '../../provider/provider';
@@ -295,5 +295,82 @@ describe('a data source lookup that fails', () => {
     const res = await inRun(false).readDataSource(req);
     expect(res.diagnostics[0]).toMatchObject({ severity: 'ERROR' });
     expect('state' in res).toBe(false);
+  });
+});
+
+describe('values Terraform sends twice in a plan', () => {
+  const s = providerSchemas();
+  const kind = s.resources.get('vic_container_vm')!;
+  const cvm = { vch_id: 'resgroup-1', image_id: `sha256:${'a'.repeat(64)}`, name: 'web-1', memory_mb: 128 };
+  const wire = (attrs: Attrs | null) => ({ msgpack: Buffer.from(encodeMsgpack(kind.type, attrs)) });
+
+  /** A provider whose engine records what it was asked to plan, and answers with the configuration. */
+  function recording() {
+    const plans: { prior: Attrs | null; config: Attrs | null; options: { validated?: unknown } }[] = [];
+    const reads: Attrs[] = [];
+    const engine = {
+      inState: () => undefined,
+      read: (requests: readonly ReadRequest[]) => Promise.resolve(requests.map((r) => (reads.push(r.state), r.state))),
+      plan: (_type: string, prior: Attrs | null, config: Attrs | null, options: { validated?: unknown }) => {
+        plans.push({ prior, config, options });
+        return Promise.resolve({ action: 'no-op', planned: prior ?? config, changes: [], requiresReplace: [], reasons: [], notes: [], problems: [] });
+      },
+      close: () => Promise.resolve(),
+    };
+    const p = new VicProvider({
+      connect: () => Promise.resolve(engine as never),
+      logger,
+      env: { VSPHERE_SERVER: 'vcenter.example', VSPHERE_USER: 'u', VSPHERE_PASSWORD: 'p' },
+    });
+    const empty = Object.fromEntries(Object.keys(s.provider.schema).map((k) => [k, null]));
+    expect(p.configureProvider({ config: { msgpack: Buffer.from(encodeMsgpack(s.provider.type, empty)) } }).diagnostics).toEqual([]);
+    return { p, plans, reads };
+  }
+
+  it('GIVEN a configuration Terraform validated WHEN it plans the same bytes THEN the plan takes what validating gave; other bytes are validated by the plan', async () => {
+    const { p, plans } = recording();
+    const config = wire(cvm);
+    expect(p.validateResourceConfig({ type_name: kind.typeName, config }).diagnostics).toEqual([]);
+    await p.planResourceChange({ type_name: kind.typeName, config: wire(cvm), proposed_new_state: config });
+    expect(plans[0].options.validated).toEqual(validateAttrs(kind.schema, decodeMsgpack(kind.type, config.msgpack) as Attrs));
+    expect(plans[0].config).toEqual(decodeMsgpack(kind.type, config.msgpack));
+    // Taken once: the same bytes planned again, or other bytes, are validated by the engine.
+    await p.planResourceChange({ type_name: kind.typeName, config, proposed_new_state: config });
+    await p.planResourceChange({ type_name: kind.typeName, config: wire({ ...cvm, name: 'web-2' }), proposed_new_state: config });
+    expect(plans.slice(1).map((x) => x.options.validated)).toEqual([undefined, undefined]);
+    expect(plans[2].config).toMatchObject({ name: 'web-2' });
+  });
+
+  it('GIVEN a state upgraded, then refreshed WHEN planned THEN each step works on the value the step before sent, decoded as Terraform holds it', async () => {
+    const { p, plans, reads } = recording();
+    const state = Object.fromEntries(Object.keys(kind.schema).map((k) => [k, null])) as Attrs;
+    Object.assign(state, cvm, { id: '4211c0de-0000-4000-8000-000000000001' });
+    const upgraded = p.upgradeResourceState({
+      type_name: kind.typeName,
+      version: kind.declaration!.schemaVersion,
+      raw_state: { json: Buffer.from(JSON.stringify(state)) },
+    });
+    const read = await p.readResource({ type_name: kind.typeName, current_state: upgraded.upgraded_state });
+    expect(reads[0]).toEqual(state);
+    const refreshed = (read as { new_state: { msgpack: Buffer } }).new_state;
+    expect(decodeMsgpack(kind.type, refreshed.msgpack)).toEqual(state);
+    await p.planResourceChange({ type_name: kind.typeName, prior_state: refreshed, config: wire(cvm), proposed_new_state: refreshed });
+    expect(plans[0].prior).toEqual(state);
+    // Another type's value with the very same bytes is not that value.
+    const vch = s.resources.get('vic_virtual_container_host')!;
+    expect(p.validateResourceConfig({ type_name: kind.typeName, config: wire(cvm) }).diagnostics).toEqual([]);
+    const other = p.validateResourceConfig({ type_name: vch.typeName, config: wire(cvm) });
+    expect(other.diagnostics.length).toBeGreaterThan(0);
+  });
+
+  it('GIVEN more validated configurations than it keeps WHEN the first is planned THEN the plan validates it itself', async () => {
+    const { p, plans } = recording();
+    const first = wire(cvm);
+    p.validateResourceConfig({ type_name: kind.typeName, config: first });
+    for (let i = 0; i < 4096; i++) p.validateResourceConfig({ type_name: kind.typeName, config: wire({ ...cvm, name: `other-${i}` }) });
+    await p.planResourceChange({ type_name: kind.typeName, config: first, proposed_new_state: first });
+    expect(plans[0].options.validated).toBeUndefined();
+    await p.planResourceChange({ type_name: kind.typeName, config: wire({ ...cvm, name: 'other-4095' }), proposed_new_state: first });
+    expect(plans[1].options.validated).toBeDefined();
   });
 });

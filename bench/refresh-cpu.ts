@@ -13,7 +13,8 @@
  *
  * `--node-options '<flags>'` adds Node flags to the providers' command line (e.g. `--cpu-prof --cpu-prof-dir=<dir>`).
  * `--trace <file>` writes each plan's TF_LOG=trace (provider debug lines included) to <file>.<build>.<k>.
- * Each build is a directory holding boot.js, `name=<dir>::<node flags>` for flags of that build alone (scripts/build-provider.sh <dir> makes one).
+ * Each build is a directory holding boot.js, `name=<dir>::<node flags>` for flags of that build alone (scripts/build-provider.sh <dir> makes one),
+ * `name=<dir>::<node flags>::<node binary>` to run it on another Node than the one on PATH.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,8 @@ interface Build {
   readonly dir: string;
   /** Node flags of this build's launcher only (`name=dir::flags`). */
   readonly flags: string;
+  /** The Node that runs it (`name=dir::flags::node`): `node` from PATH, as the launchers do, by default. */
+  readonly node: string;
 }
 
 interface PlanFigures {
@@ -77,10 +80,10 @@ function parseArgs(argv: readonly string[]): { n: number; rounds: number; stub: 
     else if (a === '--trace') trace = resolve(argv[++i]);
     else if (a === '--node-options') nodeOptions = argv[++i];
     else if (/^[\w-]+=/.test(a)) {
-      const [where, flags = ''] = a.slice(a.indexOf('=') + 1).split('::');
+      const [where, flags = '', node = 'node'] = a.slice(a.indexOf('=') + 1).split('::');
       const [name, dir] = [a.slice(0, a.indexOf('=')), resolve(where)];
       if (!existsSync(join(dir, 'boot.js'))) throw new Error(`build "${name}": ${dir} holds no boot.js; make one with scripts/build-provider.sh ${dir}`);
-      builds.push({ name, dir, flags });
+      builds.push({ name, dir, flags, node: node === 'node' ? node : resolve(node) });
     } else throw new Error(`unknown argument "${a}": expected --n N, --rounds R, --stub or name=<bundle dir>`);
   }
   if (builds.length === 0) throw new Error('name at least one build: name=<directory holding boot.js>');
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
       const defer = readFileSync(join(b.dir, 'main.js'), 'utf8').includes(DEFERRED_EXTRA_CA_CERTS) ? `${DEFER_EXTRA_CA_CERTS}\n` : '';
       writeFileSync(
         join(bin, 'terraform-provider-vic'),
-        `#!/bin/sh\n${defer}exec node ${opts.nodeOptions} ${b.flags} ${JSON.stringify(join(b.dir, 'boot.js'))} "$@"\n`,
+        `#!/bin/sh\n${defer}exec ${JSON.stringify(b.node)} ${opts.nodeOptions} ${b.flags} ${JSON.stringify(join(b.dir, 'boot.js'))} "$@"\n`,
         {
           mode: 0o755,
         },

@@ -53,7 +53,19 @@ node -e '
 rm "$build.tmp/main.meta.json"
 node_modules/.bin/tsx scripts/build-protocol.ts "$build.tmp/protocol-static.js" $sourcemap
 node_modules/.bin/esbuild provider/engine-entry.ts --bundle --platform=node --target=node20 --minify \
-  --main-fields=module,main $sourcemap --outfile="$build.tmp/engine-entry.js" --log-level=warning
+  --main-fields=module,main $sourcemap --outfile="$build.tmp/engine-entry.js" --log-level=warning \
+  --metafile="$build.tmp/engine-entry.meta.json"
+# undici's entry file loads fetch, WebSocket, the cache and mock agents at every start that connects:
+# the engine takes what it uses from src/vsphere/undici-core.ts, and an import of 'undici' is refused.
+node -e '
+  const { outputs } = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const output = outputs[Object.keys(outputs).find((f) => f.endsWith("/engine-entry.js"))];
+  if ("node_modules/undici/index.js" in output.inputs) {
+    console.error("[setup] error: engine-entry.js now bundles undici'"'"'s entry file (an import of \"undici\"); import from src/vsphere/undici-core.ts instead");
+    process.exit(1);
+  }
+' "$build.tmp/engine-entry.meta.json"
+rm "$build.tmp/engine-entry.meta.json"
 node_modules/.bin/esbuild provider/self-signed.ts --bundle --platform=node --target=node20 --minify \
   --main-fields=module,main $sourcemap --outfile="$build.tmp/self-signed.js" --log-level=warning
 # What the launcher runs: loads main.js (and later engine-entry.js) with a V8 code cache (provider/code-cache.ts).

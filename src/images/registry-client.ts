@@ -12,7 +12,7 @@ import { createWriteStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from '../vsphere/undici-core';
 import { DigestMismatchError, ImageError, ManifestNotFoundError, RegistryAuthError, RegistryError } from './errors';
 import { MANIFEST_ACCEPT, type Descriptor } from './manifest';
 import { trustConnector } from '../vsphere/tls';

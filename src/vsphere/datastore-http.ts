@@ -4,7 +4,7 @@
  * downloads return one, so a multi-GB VMDK never sits in memory.
  */
 import type { Readable } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from './undici-core';
 import { NotFoundError, TransientError, VimFault } from './errors';
 import { DEFAULT_RETRY_POLICY, retryTransient } from './retry';
 import type { VimClient } from './session';

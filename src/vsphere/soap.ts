@@ -7,7 +7,7 @@
  * agent drops keep-alive sockets after 5 s, which killed long WaitForUpdatesEx calls.
  */
 import { StringDecoder } from 'node:string_decoder';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from './undici-core';
 import { InvalidArgumentError, TlsVerificationError, TransientError, VimFault, faultFromName, formatMoRef } from './errors';
 import { TlsTrustError, trustingConnector, type TlsTrust } from './tls';
 import { SoapResponseReader, decodeSoapFault, encodeEnvelope, encodeMethodCall, type ManagedObjectReference, type SoapResponse, type TypeHint } from './xml';

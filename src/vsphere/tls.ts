@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
-import { buildConnector } from 'undici';
+import { buildConnector } from './undici-core';
 import { DEFERRED_EXTRA_CA_CERTS, defaultTrustContext } from '../extra-ca-certs';
 
 export interface TlsTrust {

@@ -6,7 +6,7 @@
  * cache 36–46 ms of CPU against 14–16 ms for these modules alone (bench/README.md, row 1).
  *
  * The same modules, the same classes: the entry file is what requires them too, and
- * test/vsphere/undici-core.test.ts checks that each export here is the package's own, so an undici
+ * test/unit/vsphere/undici-core.test.ts checks that each export here is the package's own, so an undici
  * whose files move fails there, not in a user's plan.
  */
 import type * as Undici from 'undici';

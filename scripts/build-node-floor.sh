@@ -8,6 +8,4 @@ cd "$VIC_ROOT"
 out="${1:?usage: scripts/build-node-floor.sh <out-dir>}"
 bash scripts/build-provider.sh "$out.provider"
 rm -rf "$out" && cp -r "$out.provider" "$out"
-node_modules/.bin/esbuild bench/node-floor-provider.ts --bundle --platform=node --target=node20 --minify \
-  --main-fields=module,main --sourcemap --external:./engine-entry --external:./self-signed \
-  --external:protobufjs --external:@grpc/proto-loader --outfile="$out/main.js" --log-level=warning
+node_modules/.bin/esbuild bench/node-floor-provider.ts "${VIC_MAIN_BUNDLE_FLAGS[@]}" --sourcemap --outfile="$out/main.js" --log-level=warning

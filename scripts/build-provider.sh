@@ -29,9 +29,7 @@ rm -rf "$build.tmp" && mkdir -p "$build.tmp"
 # carries only what the handshake needs. The protocol is static code of its own (protocol-static.js,
 # scripts/build-protocol.ts): protobufjs with its parser, which only the source tree uses, stays out,
 # and so does @grpc/proto-loader, which grpc-js loads only for channelz and ORCA (neither is served).
-node_modules/.bin/esbuild provider/main.ts --bundle --platform=node --target=node20 --minify \
-  --main-fields=module,main $sourcemap --external:./engine-entry --external:./self-signed \
-  --external:protobufjs --external:@grpc/proto-loader --outfile="$build.tmp/main.js" --log-level=warning \
+node_modules/.bin/esbuild provider/main.ts "${VIC_MAIN_BUNDLE_FLAGS[@]}" $sourcemap --outfile="$build.tmp/main.js" --log-level=warning \
   --metafile="$build.tmp/main.meta.json"
 # A stray import (a helper's neighbour, a value where a type was meant) can pull the engine's
 # libraries into main.js and double every start's load: refuse it where it is made. main.js carries

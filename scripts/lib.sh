@@ -28,3 +28,9 @@ stale() {
 # bin/terraform-provider-vic hold the same lines (test/integration/vsphere/extra-ca-certs.test.ts).
 VIC_DEFER_EXTRA_CA_CERTS='# NODE_EXTRA_CA_CERTS would cost every start its whole root store: the provider loads it on first use.
 case "${NODE_OPTIONS:-}" in *--use-*-ca*) ;; *) [ -z "${NODE_EXTRA_CA_CERTS:-}" ] || { export VIC_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; } ;; esac'
+
+# How main.js (what every provider start loads) is bundled: the engine, the certificate generator and
+# what only the source tree uses stay out of it (scripts/build-provider.sh; scripts/build-node-floor.sh
+# bundles the benchmark's floor the same way).
+VIC_MAIN_BUNDLE_FLAGS=(--bundle --platform=node --target=node20 --minify --main-fields=module,main
+  --external:./engine-entry --external:./self-signed --external:protobufjs --external:@grpc/proto-loader)

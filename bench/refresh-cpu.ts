@@ -15,6 +15,8 @@
  * `--trace <file>` writes each plan's TF_LOG=trace (provider debug lines included) to <file>.<build>.<k>.
  * Each build is a directory holding boot.js, `name=<dir>::<node flags>` for flags of that build alone (scripts/build-provider.sh <dir> makes one),
  * `name=<dir>::<node flags>::<node binary>` to run it on another Node than the one on PATH.
+ * Each build keeps its code caches in a runtime directory of its own, written by one unrecorded plan
+ * before the rounds (a cache written under other flags is rejected by V8).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

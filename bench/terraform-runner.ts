@@ -1,7 +1,7 @@
 /**
  * Runs the real `terraform` CLI for the benchmarks, in workspaces like the e2e tests' (the provider
  * installed into a filesystem mirror by scripts/install-provider.sh), timing each command and
- * sampling the peak RSS of the provider process Terraform starts.
+ * reporting the peak RSS of the provider processes Terraform starts.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,12 @@ export interface TerraformResult {
   readonly wallMs: number;
   readonly stdout: string;
   readonly stderr: string;
-  /** Highest VmHWM of any terraform-provider-vic process during the command, in MiB. */
+  /**
+   * The highest peak RSS of the provider processes the command started, in MiB: each reports its own
+   * (`process.resourceUsage().maxRSS`) at its exit. Not sampled from /proc while the command runs: a
+   * scan of every process each 50 ms cost about 1 ms of CPU each, on the cores the plan runs on,
+   * and only the side being sampled paid it.
+   */
   readonly providerPeakRssMib?: number;
   /** The command ran past its time budget and was stopped: wallMs is a lower bound. */
   readonly timedOut: boolean;
@@ -42,7 +47,7 @@ export function providerCpuWanted(env: NodeJS.ProcessEnv = process.env): boolean
 
 let cpuPreload: string | undefined;
 
-/** A script each Node process loads first (NODE_OPTIONS=--require): at exit it appends its pid and CPU ms to $VIC_BENCH_CPU_LOG. */
+/** A script each Node process loads first (NODE_OPTIONS=--require): at exit it appends its pid, CPU ms and peak RSS (KiB) to $VIC_BENCH_CPU_LOG. */
 function cpuAtExitPreload(): string {
   if (cpuPreload) return cpuPreload;
   const dir = mkdtempSync(join(tmpdir(), 'vic-bench-cpu-'));
@@ -50,22 +55,28 @@ function cpuAtExitPreload(): string {
   writeFileSync(
     file,
     `const log = process.env.VIC_BENCH_CPU_LOG;\n` +
-      `if (log) process.on('exit', () => { const u = process.cpuUsage(); require('fs').appendFileSync(log, process.pid + ' ' + (u.user + u.system) / 1000 + '\\n'); });\n`,
+      `if (log) process.on('exit', () => { const u = process.cpuUsage(); require('fs').appendFileSync(log, process.pid + ' ' + (u.user + u.system) / 1000 + ' ' + process.resourceUsage().maxRSS + '\\n'); });\n`,
   );
   cpuPreload = file;
   return file;
 }
 
 /** The summed CPU ms of the lines a command's processes appended to `log` (none: undefined). */
-function summedCpuMs(log: string): number | undefined {
+/** Each process's line of the log: its CPU (ms) and peak RSS (KiB). */
+function exitFigures(log: string): { cpuMs: number; peakKib: number }[] {
   let text: string;
   try {
     text = readFileSync(log, 'utf8');
   } catch {
-    return undefined;
+    return [];
   }
-  const lines = text.split('\n').filter(Boolean);
-  return lines.length === 0 ? undefined : lines.reduce((sum, line) => sum + Number(line.split(' ')[1] ?? 0), 0);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [, cpu, rss] = line.split(' ');
+      return { cpuMs: Number(cpu ?? 0), peakKib: Number(rss ?? 0) };
+    });
 }
 
 export interface BenchWorkspace {
@@ -78,7 +89,6 @@ export interface BenchWorkspace {
 }
 
 const PROVIDER_MARKER = 'registry.terraform.io/vic-iac/vic';
-const RSS_SAMPLE_MS = 50;
 
 /** A workspace with its own CLI config; `env` carries the provider connection (VSPHERE_*). */
 export function benchWorkspace(name: string, env: NodeJS.ProcessEnv = {}, options: { extraMirror?: { path: string; include: string } } = {}): BenchWorkspace {
@@ -112,16 +122,19 @@ function runTerraform(
 ): Promise<TerraformResult> {
   const baseEnv = { ...workspaceEnv, ...options.env };
   const sampleRss = options.sampleProviderRss ?? false;
-  const cpuLog =
-    (options.providerCpu ?? providerCpuWanted(baseEnv)) ? join(cwd, `.provider-cpu-${Date.now()}-${Math.random().toString(36).slice(2)}.log`) : undefined;
-  const env = cpuLog
-    ? { ...baseEnv, VIC_BENCH_CPU_LOG: cpuLog, NODE_OPTIONS: `${baseEnv.NODE_OPTIONS ?? ''} --require ${cpuAtExitPreload()}`.trim() }
+  const wantCpu = options.providerCpu ?? providerCpuWanted(baseEnv);
+  const exitLog = wantCpu || sampleRss ? join(cwd, `.provider-exit-${Date.now()}-${Math.random().toString(36).slice(2)}.log`) : undefined;
+  const env = exitLog
+    ? { ...baseEnv, VIC_BENCH_CPU_LOG: exitLog, NODE_OPTIONS: `${baseEnv.NODE_OPTIONS ?? ''} --require ${cpuAtExitPreload()}`.trim() }
     : baseEnv;
-  const cpuOf = (): number | undefined => {
-    if (!cpuLog) return undefined;
-    const ms = summedCpuMs(cpuLog);
-    rmSync(cpuLog, { force: true });
-    return ms;
+  const figuresAtExit = (): { cpuMs?: number; peakKib: number } => {
+    if (!exitLog) return { peakKib: 0 };
+    const lines = exitFigures(exitLog);
+    rmSync(exitLog, { force: true });
+    return {
+      cpuMs: wantCpu && lines.length > 0 ? lines.reduce((sum, l) => sum + l.cpuMs, 0) : undefined,
+      peakKib: Math.max(0, ...lines.map((l) => l.peakKib)),
+    };
   };
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
@@ -132,13 +145,14 @@ function runTerraform(
     child.stderr.on('data', (b: Buffer) => err.push(b));
     let peakKib = 0;
     let providerPids: number[] = [];
+    // Only when the budget is spent: the providers to stop, and their peak so far (a provider killed
+    // by the second interrupt never reaches its exit hook).
     const sample = () => {
       if (child.pid === undefined) return;
       const providers = providerProcesses(child.pid);
       providerPids = providers.map((p) => p.pid);
       for (const p of providers) peakKib = Math.max(peakKib, p.peakKib);
     };
-    const sampler = sampleRss || options.timeoutMs !== undefined ? setInterval(sample, RSS_SAMPLE_MS) : undefined;
     let timedOut = false;
     const budget =
       options.timeoutMs === undefined
@@ -160,18 +174,18 @@ function runTerraform(
             }, 1000).unref();
           }, options.timeoutMs);
     child.once('error', (e) => {
-      if (sampler) clearInterval(sampler);
       if (budget) clearTimeout(budget);
       reject(new Error(`terraform ${args.join(' ')} could not start: ${e.message}`));
     });
     child.once('close', (code) => {
-      if (sampler) clearInterval(sampler);
       if (budget) clearTimeout(budget);
       const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
       const stdout = Buffer.concat(out).toString('utf8');
       const stderr = Buffer.concat(err).toString('utf8');
+      const atExit = figuresAtExit();
+      peakKib = Math.max(peakKib, atExit.peakKib);
       const providerPeakRssMib = sampleRss && peakKib > 0 ? peakKib / 1024 : undefined;
-      const providerCpuMs = cpuOf();
+      const providerCpuMs = atExit.cpuMs;
       if (timedOut) {
         resolve({ args, wallMs: options.timeoutMs ?? wallMs, stdout, stderr, providerPeakRssMib, timedOut, providerCpuMs });
         return;

@@ -85,7 +85,7 @@ describe('npm run bench -- --quick', () => {
     expect(Date.parse(refresh.machine.measured_at)).not.toBeNaN();
   });
 
-  it('THEN memory.json holds the provider peak RSS sampled during the largest plan', () => {
+  it('THEN memory.json holds the provider peak RSS of the largest plan, as its processes report it at exit', () => {
     const memory = readJson('memory') as { n: number; provider_peak_rss_mib: number };
     expect(memory.n).toBe(4);
     // a Node process with the engine loaded: tens of MiB at least, far from a stray number

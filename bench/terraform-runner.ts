@@ -18,7 +18,8 @@ export interface TerraformResult {
    * The highest peak RSS of the provider processes the command started, in MiB: each reports its own
    * (`process.resourceUsage().maxRSS`) at its exit. Not sampled from /proc while the command runs: a
    * scan of every process each 50 ms cost about 1 ms of CPU each, on the cores the plan runs on,
-   * and only the side being sampled paid it.
+   * and only the side being sampled paid it. The report costs each start the load of a two-line
+   * preload script.
    */
   readonly providerPeakRssMib?: number;
   /** The command ran past its time budget and was stopped: wallMs is a lower bound. */
@@ -61,7 +62,6 @@ function cpuAtExitPreload(): string {
   return file;
 }
 
-/** The summed CPU ms of the lines a command's processes appended to `log` (none: undefined). */
 /** Each process's line of the log: its CPU (ms) and peak RSS (KiB). */
 function exitFigures(log: string): { cpuMs: number; peakKib: number }[] {
   let text: string;

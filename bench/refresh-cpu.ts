@@ -21,7 +21,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { median, progress, round } from './figures';
+import { CLOCK_TICK_MS, endedChildrenCpuMs, median, progress, round } from './figures';
 import { STUB_SOURCE, startBenchRegistry, startBenchSimulator, stubProviderBinary, stubWorkspace, vicWorkspace } from './vic-stack';
 import { requireTerraform } from '../test/provider/terraform-cli';
 import { DEFER_EXTRA_CA_CERTS } from '../src/cli/provider-install';
@@ -50,15 +50,6 @@ interface PlanFigures {
   readonly vcsim_cpu_ms: number;
   readonly round_trips: number;
   readonly by_method: Record<string, number>;
-}
-
-const TICK_MS = 10;
-
-function childTicks(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // cutime, cstime: fields 16 and 17 of stat(5), here 13 and 14 past the command name
-  return Number(f[13]) + Number(f[14]);
 }
 
 function processTicks(pid: number): number {
@@ -152,7 +143,7 @@ async function main(): Promise<void> {
       rmSync(cpuLog, { force: true });
       await sim.control.resetStats();
       const simBefore = processTicks(sim.pid);
-      const childrenBefore = childTicks();
+      const childrenBefore = endedChildrenCpuMs();
       const started = process.hrtime.bigint();
       const code = await new Promise<number>((done, fail) => {
         const child = spawn(terraform, plan, {
@@ -186,8 +177,8 @@ async function main(): Promise<void> {
         provider_cpu_by_start_ms: lines.map((l) => round(Number(l.split(' ')[1]))),
         provider_peak_rss_mib: round(rss),
         provider_threads_ms: threads,
-        terraform_cpu_ms: round((childTicks() - childrenBefore) * TICK_MS - providerCpu),
-        vcsim_cpu_ms: (processTicks(sim.pid) - simBefore) * TICK_MS,
+        terraform_cpu_ms: round(endedChildrenCpuMs() - childrenBefore - providerCpu),
+        vcsim_cpu_ms: (processTicks(sim.pid) - simBefore) * CLOCK_TICK_MS,
         round_trips: code === 0 ? stats.total : -1,
         by_method: stats.calls,
       };
@@ -211,10 +202,10 @@ async function main(): Promise<void> {
       sides.push(async () => {
         rmSync(stubCpuLog, { force: true });
         const started = process.hrtime.bigint();
-        const childrenBefore = childTicks();
+        const childrenBefore = endedChildrenCpuMs();
         await stub.terraform(['plan', '-input=false', '-lock=false', '-detailed-exitcode', ...vars], { env: { TF_CLI_CONFIG_FILE: stubRc } });
         const wall = Number(process.hrtime.bigint() - started) / 1e6;
-        const cpu = (childTicks() - childrenBefore) * TICK_MS;
+        const cpu = endedChildrenCpuMs() - childrenBefore;
         // `times` prints two lines (the shell's, then its children's: the stub's), each "0m1.230000s 0m0.120000s", user then system
         const lines = existsSync(stubCpuLog) ? readFileSync(stubCpuLog, 'utf8').trim().split('\n').filter(Boolean) : [];
         const starts = lines.filter((_, i) => i % 2 === 1);

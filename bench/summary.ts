@@ -54,6 +54,12 @@ const met = (ok: boolean) => (ok ? 'yes' : '**no**');
 // Figures measured before the stub provider existed (an earlier JSON read back by --only or
 // --summary) have no stub fields: their rows are left out rather than shown as NaN.
 const hasStub = (p: RefreshPoint) => typeof (p as Partial<RefreshPoint>).ratio_vic_over_stub === 'number';
+// Figures from before the paired rounds (an earlier refresh.json) are judged on the ratio of medians, as they were then.
+const hasPaired = (p: RefreshPoint) => typeof (p as Partial<RefreshPoint>).paired_over_stub === 'object';
+function stubVerdict(p: RefreshPoint): string {
+  if (!hasPaired(p) || !p.goal_over_stub) return met(!p.vic_timed_out && p.ratio_vic_over_stub <= STUB_GOAL_LIMIT);
+  return p.goal_over_stub.verdict === 'met' ? 'yes' : p.goal_over_stub.verdict === 'not met' ? '**no**' : '**within the noise**';
+}
 const hasStubApply = (a: ApplyResult) => typeof (a as Partial<ApplyResult>).ratio_terraform_over_stub === 'number';
 const STUB = 'zero-work Go provider, same schema';
 
@@ -76,13 +82,17 @@ export function summaryTable(f: BenchFigures): string {
       ]);
     }
     for (const p of f.refresh.points.filter(hasStub)) {
+      const paired = hasPaired(p) ? p.paired_over_stub : undefined;
       rows.push([
         `Refresh vs ${STUB}: \`terraform plan\`, ${p.n} container VMs`,
         `${p.vic_timed_out ? 'stopped after ' : ''}${s(p.plan_ms.vic_median)}`,
         `${s(p.plan_ms.stub_median)} (stub provider; itself ${p.ratio_stub_over_floor}× \`terraform_data\`)`,
-        `${p.vic_timed_out ? '> ' : ''}${p.ratio_vic_over_stub}×`,
+        `${p.vic_timed_out ? '> ' : ''}${p.ratio_vic_over_stub}×` +
+          (paired && paired.ratios.length > 1
+            ? ` (paired by round: ${paired.median}×, ${paired.low}–${paired.high}× at ${Math.round(paired.confidence * 100)} % over ${paired.ratios.length} pairs; CPU ${p.cpu_ratio_vic_over_stub}×)`
+            : ''),
         p.n >= STUB_GOAL_FROM_N ? `≤ ${STUB_GOAL_LIMIT}×` : '',
-        p.n >= STUB_GOAL_FROM_N ? met(!p.vic_timed_out && p.ratio_vic_over_stub <= STUB_GOAL_LIMIT) : '',
+        p.n >= STUB_GOAL_FROM_N ? stubVerdict(p) : '',
       ]);
     }
     const c = goals.round_trips_constant;

@@ -7,10 +7,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ratio } from '../../bench/figures';
+import { medianInterval, ratio } from '../../bench/figures';
 import { parseArgs, runBenchmarks } from '../../bench/run';
 import type { ApplyResult } from '../../bench/apply-throughput';
-import type { RefreshPoint, RefreshResult } from '../../bench/refresh';
+import { verdictAgainst, type RefreshPoint, type RefreshResult } from '../../bench/refresh';
 import { README_END, README_START, summaryTable, updateReadme, type BenchFigures } from '../../bench/summary';
 
 const out = mkdtempSync(join(tmpdir(), 'vic-bench-test-'));
@@ -47,6 +47,9 @@ describe('npm run bench -- --quick', () => {
         ratio_vic_over_floor: number;
         ratio_vic_over_stub: number;
         ratio_stub_over_floor: number;
+        paired_over_stub: { ratios: number[]; median: number; low: number; high: number };
+        cpu_ms: { vic: number[]; stub: number[]; vic_median: number; stub_median: number };
+        cpu_ratio_vic_over_stub: number;
         round_trips: number;
         round_trips_by_method: Record<string, number>;
       }[];
@@ -68,6 +71,15 @@ describe('npm run bench -- --quick', () => {
       expect(p.plan_ms.stub_median).toBeGreaterThan(0);
       close(p.ratio_vic_over_stub, p.plan_ms.vic_median, p.plan_ms.stub_median);
       close(p.ratio_stub_over_floor, p.plan_ms.stub_median, p.plan_ms.floor_median);
+      // each round's vic plan over the same round's stub plan, and the whole commands' CPU (Terraform + providers)
+      expect(p.paired_over_stub.ratios).toHaveLength(p.plan_ms.vic.length);
+      p.paired_over_stub.ratios.forEach((r, i) => close(r, p.plan_ms.vic[i], p.plan_ms.stub[i]));
+      expect(p.paired_over_stub.median).toBe(medianInterval(p.paired_over_stub.ratios).median);
+      expect(p.cpu_ms.vic).toHaveLength(p.plan_ms.vic.length);
+      // a plan of a Node provider and Terraform takes far more than one 10 ms tick of CPU
+      expect(p.cpu_ms.vic_median).toBeGreaterThan(100);
+      expect(p.cpu_ms.stub_median).toBeGreaterThan(100);
+      close(p.cpu_ratio_vic_over_stub, p.cpu_ms.vic_median, p.cpu_ms.stub_median);
       // the plan logs in and reads its VMs: those calls were counted at the simulator
       expect(p.round_trips_by_method.Login).toBeGreaterThanOrEqual(1);
       expect(p.round_trips_by_method.RetrievePropertiesEx).toBeGreaterThanOrEqual(1);
@@ -365,13 +377,14 @@ describe('summaryTable and the stub baseline', () => {
   });
 
   it('GIVEN figures with the stub THEN each N and the apply get a row with the vic/stub ratio, the stub/terraform_data ratio and the goal over the stub', () => {
-    const withStub: RefreshPoint = {
+    // An earlier refresh.json, from before the paired rounds: judged on the ratio of medians, as then.
+    const withStub = {
       ...point,
       apply_s: { ...point.apply_s, stub: 1 },
       plan_ms: { ...point.plan_ms, stub: [3000], stub_median: 3000 },
       ratio_vic_over_stub: 3,
       ratio_stub_over_floor: 1.5,
-    };
+    } as unknown as RefreshPoint;
     const applyWithStub = {
       ...apply,
       wall_ms: { ...apply.wall_ms, stub_apply: 2500 },
@@ -399,15 +412,38 @@ describe('summaryTable and the stub baseline', () => {
     );
   });
 
+  it.each([
+    ['every pair at or below the limit', [1.1, 1.12, 1.15, 1.18, 1.19], 'met', 'yes'],
+    ['every pair above it', [1.21, 1.25, 1.3, 1.31, 1.4], 'not met', '**no**'],
+    ['pairs on both sides of it', [1.1, 1.15, 1.19, 1.25, 1.3], 'within the noise', '**within the noise**'],
+  ] as const)('GIVEN paired rounds with %s THEN the goal over the stub is judged on their interval, which the row shows', (_, ratios, verdict, shown) => {
+    const interval = medianInterval(ratios);
+    const paired: RefreshPoint = {
+      ...point,
+      apply_s: { ...point.apply_s, stub: 1 },
+      plan_ms: { ...point.plan_ms, stub: [3000], stub_median: 3000 },
+      ratio_vic_over_stub: 1.19,
+      ratio_stub_over_floor: 1.5,
+      paired_over_stub: { ...interval, ratios },
+      cpu_ms: { vic: [12000], stub: [10000], vic_median: 12000, stub_median: 10000 },
+      cpu_ratio_vic_over_stub: 1.2,
+      goal_over_stub: { met: verdict === 'met', limit: 1.2, verdict },
+    };
+    expect(verdictAgainst(interval, 1.2)).toBe(verdict);
+    expect(summaryTable({ machine, quick: false, refresh: refreshOf(paired) } as BenchFigures)).toContain(
+      `| 1.19× (paired by round: ${interval.median}×, ${interval.low}–${interval.high}× at 94 % over 5 pairs; CPU 1.2×) | ≤ 1.2× | ${shown} |`,
+    );
+  });
+
   it('GIVEN plans below 1000 VMs THEN their rows over the stub carry no goal', () => {
-    const small: RefreshPoint = {
+    const small = {
       ...point,
       n: 100,
       apply_s: { ...point.apply_s, stub: 1 },
       plan_ms: { ...point.plan_ms, stub: [3000], stub_median: 3000 },
       ratio_vic_over_stub: 3,
       ratio_stub_over_floor: 1.5,
-    };
+    } as unknown as RefreshPoint;
     expect(summaryTable({ machine, quick: false, refresh: refreshOf(small) } as BenchFigures)).toMatch(
       /`terraform plan`, 100 container VMs \| 9\.00 s \| [^|]+\| 3× \|  \|  \|/,
     );
@@ -434,6 +470,8 @@ describe('parseArgs: sizes a run can be cut to', () => {
   it('GIVEN --sizes, --apply-vms, --repeats, --rounds and --startup-runs THEN they replace the defaults, counts ascending and once each', () => {
     const plan = parseArgs(['--sizes', '3000,1000,1000', '--apply-vms', '200', '--repeats', '1', '--rounds', '2', '--startup-runs', '20']);
     expect(plan).toMatchObject({ sizes: [1000, 3000], applyVms: [200], repeats: 1, applyRounds: 2, startupRuns: 20, quick: false });
+    expect(parseArgs([]).goalRepeats).toBe(9);
+    expect(parseArgs(['--goal-repeats', '5']).goalRepeats).toBe(5);
   });
 
   it.each([

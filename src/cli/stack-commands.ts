@@ -4,13 +4,13 @@
 import { accessSync, constants } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
-import type { Engine, StackPlan, StackResource, StackState } from '../engine';
+import { addressOf, type Engine, type StackPlan, type StackResource, type StackState } from '../engine';
 import { formatPath, type ConnectionSettings } from '../resources';
 import { ApplyReporter } from './apply-progress';
 import { CliError, EXIT, type CliContext } from './context';
 import { hasChanges, planAsJson, renderPlan, summarize } from './plan-view';
 import { SpecError, formatSpecProblem, loadSpec, type LoadedSpec, type SpecProblem } from './spec';
-import { defaultStatePath, lockState, readState, writeState } from './state-file';
+import { defaultStatePath, lockState, ownedBy, readState, stateOwnerConflict, writeState } from './state-file';
 
 export interface StackOptions {
   readonly file: string;
@@ -60,11 +60,24 @@ function specForDestroy(file: string): LoadedSpec {
   return { file, resources: [], lineOf: () => undefined };
 }
 
-async function makePlan(ctx: CliContext, options: StackOptions, mode: 'plan' | 'destroy', settings: ConnectionSettings): Promise<Planned> {
+/** The addresses `file` declares, or undefined when it does not load (a destroy still runs then). */
+function declaredAddresses(file: string): string[] | undefined {
+  try {
+    return loadSpec(file).resources.map(addressOf);
+  } catch {
+    return undefined;
+  }
+}
+
+async function makePlan(ctx: CliContext, options: StackOptions, mode: 'plan' | 'destroy', settings: ConnectionSettings, command: string): Promise<Planned> {
   const spec = mode === 'destroy' ? specForDestroy(options.file) : loadSpec(options.file);
   const statePath = options.state ?? defaultStatePath(options.file);
   const state = readState(statePath);
   const resources = spec.resources;
+  if (options.state === undefined) {
+    const conflict = stateOwnerConflict(statePath, state, options.file, mode === 'destroy' ? declaredAddresses(options.file) : resources.map(addressOf), command);
+    if (conflict) throw new CliError(conflict, EXIT.usage);
+  }
   const engine = await connect(settings);
   try {
     const { planStack } = await import('../engine');
@@ -89,7 +102,7 @@ export async function planCommand(
   settings: ConnectionSettings,
   mode: 'plan' | 'destroy' = 'plan',
 ): Promise<number> {
-  const p = await makePlan(ctx, options, mode, settings);
+  const p = await makePlan(ctx, options, mode, settings, mode === 'destroy' ? 'plan -destroy' : 'plan');
   try {
     failOnProblems(ctx, p, options.json === true);
     if (options.json) ctx.out(`${JSON.stringify(planAsJson(p.plan), null, 2)}\n`);
@@ -142,14 +155,15 @@ export async function applyCommand(
   };
   process.on('SIGINT', onSigint);
   try {
-    const p = await makePlan(ctx, { ...options, state: statePath }, mode === 'destroy' ? 'destroy' : 'plan', settings);
+    // The same state file as the lock's (makePlan derives it the same way), so the owner check still knows whether --state was given.
+    const p = await makePlan(ctx, options, mode === 'destroy' ? 'destroy' : 'plan', settings, mode);
     try {
       failOnProblems(ctx, p, options.json === true);
       const planJson = planAsJson(p.plan);
       if (!options.json) ctx.out(renderPlan(p.plan, ctx.styles, mode === 'destroy' ? 'destroy' : 'plan'));
       if (!hasChanges(p.plan)) {
         // Even without changes the refresh may have dropped objects deleted outside vic.
-        writeState(statePath, p.plan.refreshed);
+        writeState(statePath, ownedBy(p.plan.refreshed, statePath, options.file));
         if (options.json) ctx.out(`${JSON.stringify({ plan: planJson, outcome: 'no-changes' }, null, 2)}\n`);
         return EXIT.ok;
       }
@@ -196,14 +210,16 @@ async function runApply(
     total,
   });
   let latest: StackState = p.plan.refreshed;
-  writeState(statePath, latest);
+  // Each write names the spec as the state's owner (stateOwnerConflict).
+  const save = (s: StackState) => writeState(statePath, ownedBy(s, statePath, options.file));
+  save(latest);
   try {
     await applyStack(p.engine, p.plan, p.resources, {
       signal,
       onResourceProgress: (address, e) => reporter.progress(address, e),
       onState: (s) => {
         latest = s;
-        writeState(statePath, s);
+        save(s);
       },
       onResource: (address, event, detail, applied) => {
         const action = actions.get(address) ?? applied ?? 'update';

@@ -8,7 +8,7 @@ import { addressOf, importedAttrs, referencesOf, type Engine, type StackState, t
 import { declarationFor, nearestName, type ConnectionSettings } from '../resources';
 import { CliError, EXIT, type CliContext } from './context';
 import { loadSpec } from './spec';
-import { defaultStatePath, lockState, readState, writeState } from './state-file';
+import { defaultStatePath, lockState, ownedBy, readState, stateOwnerConflict, writeState } from './state-file';
 
 export interface StateLocation {
   /** The spec, whose state is `.vic/state.json` beside it unless `state` says otherwise. */
@@ -66,6 +66,10 @@ export async function importCommand(ctx: CliContext, options: ImportOptions, set
   const release = await lockState(statePath, { timeoutMs: options.lockTimeoutMs, command: 'vic import' });
   try {
     const state = readState(statePath);
+    if (options.state === undefined) {
+      const conflict = stateOwnerConflict(statePath, state, options.file, spec.resources.map(addressOf), 'import');
+      if (conflict) throw new CliError(conflict, EXIT.usage);
+    }
     const held = state.resources[options.address];
     if (held) {
       throw new CliError(
@@ -106,7 +110,7 @@ export async function importCommand(ctx: CliContext, options: ImportOptions, set
       attrs,
       dependsOn: referencesOf(resource.config),
     };
-    writeState(statePath, { version: 1, resources: { ...state.resources, [options.address]: entry } });
+    writeState(statePath, ownedBy({ version: 1, resources: { ...state.resources, [options.address]: entry } }, statePath, options.file));
     const s = ctx.styles;
     ctx.out(`${options.address}: Import complete [id=${String(attrs.id)}]\n`);
     ctx.out(
@@ -179,7 +183,8 @@ export async function stateRmCommand(ctx: CliContext, options: StateRmOptions): 
       ctx.out(`Would have removed ${count} resource(s); nothing was changed (--dry-run).\n`);
       return EXIT.ok;
     }
-    const next: StackState = { version: 1, resources: remaining };
+    // The owner stays: forgetting objects does not change whose state this is.
+    const next: StackState = { ...state, resources: remaining };
     writeState(`${statePath}.backup`, state);
     writeState(statePath, next);
     ctx.out(`Successfully removed ${count} resource(s) from the state. The state before is in ${statePath}.backup.\n`);

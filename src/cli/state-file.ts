@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { EMPTY_STATE, type StackState, type StateEntry } from '../engine';
 import { declarations, migrateState, StateVersionError } from '../resources';
 import { processAlive } from './context';
@@ -25,7 +25,56 @@ export function defaultStatePath(specFile: string): string {
   return join(dirname(resolve(specFile)), '.vic', 'state.json');
 }
 
-export function readState(path: string): StackState {
+/**
+ * A state as the file holds it: the spec that last wrote it rides along, as its path from the state
+ * file's folder (`../dev.yaml`), so a folder moved or cloned elsewhere keeps its owner. Two specs in
+ * one folder share one default state file, and a plan of one against the other's state would
+ * destroy everything the other declared: `stateOwnerConflict` refuses that.
+ */
+export interface SpecState extends StackState {
+  readonly spec?: string;
+}
+
+/** `state` to be written for `specFile`, naming it as the state's owner. */
+export function ownedBy(state: StackState, statePath: string, specFile: string): SpecState {
+  return { ...state, spec: relative(dirname(resolve(statePath)), resolve(specFile)) };
+}
+
+/**
+ * Why `specFile` must not plan against this state unasked, if it must not: the state names another
+ * spec as its owner, or (a state written before owners were recorded) it holds resources and the
+ * spec declares none of them (`declared`: the spec's addresses, when it could be read). Naming the
+ * state file with --state says the pairing is meant (a renamed spec, one taking another's over).
+ */
+export function stateOwnerConflict(
+  statePath: string,
+  state: SpecState,
+  specFile: string,
+  declared: readonly string[] | undefined,
+  command: string,
+): string | undefined {
+  const held = Object.keys(state.resources).sort();
+  if (held.length === 0) return undefined;
+  const mine = relative(dirname(resolve(statePath)), resolve(specFile));
+  const shown = held.length > 4 ? `${held.slice(0, 4).join(', ')} and ${held.length - 4} more` : held.join(', ');
+  let whose: string;
+  if (state.spec !== undefined) {
+    if (state.spec === mine) return undefined;
+    whose = `belongs to the spec ${basename(state.spec)} (${resolve(dirname(resolve(statePath)), state.spec)}), which wrote it`;
+  } else {
+    if (declared === undefined || held.some((address) => declared.includes(address))) return undefined;
+    whose = `holds only resources that ${basename(specFile)} does not declare`;
+  }
+  const ownState = join(dirname(statePath), `${basename(specFile).replace(/\.ya?ml$/i, '')}.state.json`);
+  return (
+    `the state file ${statePath} ${whose}: ${shown}. ` +
+    `Planned against it, ${basename(specFile)} would destroy them all, so vic ${command} stopped before reading vSphere; nothing was changed. ` +
+    `Two specs in one folder share this default state file: give ${basename(specFile)} a state of its own (--state ${ownState}, the same on every command), or move it to a folder of its own. ` +
+    `If ${basename(specFile)} is meant to take these resources over (the spec was renamed), name the state file: --state ${statePath}`
+  );
+}
+
+export function readState(path: string): SpecState {
   if (!existsSync(path)) return EMPTY_STATE;
   let parsed: unknown;
   try {
@@ -35,12 +84,13 @@ export function readState(path: string): StackState {
       `state file ${path} is not valid JSON (${(err as Error).message}); restore it from a backup or move it away to start over (vSphere objects it tracked are then unmanaged)`,
     );
   }
-  const state = parsed as Partial<StackState>;
+  const state = parsed as Partial<SpecState>;
   if (state.version !== 1 || typeof state.resources !== 'object' || state.resources === null) {
     throw new StateFileError(`state file ${path} has an unknown format (version ${String(state.version)}); this vic reads version 1`);
   }
   return {
     ...state,
+    spec: typeof state.spec === 'string' ? state.spec : undefined,
     resources: Object.fromEntries(Object.entries(state.resources).map(([address, entry]) => [address, currentEntry(path, address, entry)])),
   } as StackState;
 }

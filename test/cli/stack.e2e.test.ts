@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { HELLO_IMAGE } from '../helpers/oci-layout';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
@@ -236,6 +236,27 @@ describe('vic plan/apply/destroy', () => {
     } finally {
       await writeFile(specFile, spec(registry().host));
     }
+  });
+
+  it("GIVEN a second spec in the same folder WHEN planned, applied or destroyed against the first one's state THEN refused and nothing changed; with a state of its own it works", async () => {
+    expect((await vic('apply', '-f', specFile, '--auto-approve')).code).toBe(0);
+    const other = join(dir, 'other.yaml');
+    await writeFile(other, vchYaml('vch-cli-other', 'other'));
+    for (const [command, ...flags] of [['plan'], ['apply', '--auto-approve'], ['destroy', '--auto-approve']]) {
+      const run = await vic(command, '-f', other, ...flags);
+      expect({ command, code: run.code }).toEqual({ command, code: 2 });
+      expect(run.stderr).toContain(`belongs to the spec ${basename(specFile)} (${specFile}), which wrote it: container_vm.web, container_vm.worker, image.app, virtual_container_host.demo`);
+      expect(run.stderr).toContain(`so vic ${command} stopped before reading vSphere; nothing was changed`);
+      expect(run.stderr).toContain(`--state ${join(dir, '.vic', 'other.state.json')}`);
+    }
+    // The first spec's stack is whole: its plan has nothing to do.
+    expect((await vic('plan', '-f', specFile, '--detailed-exitcode')).code).toBe(0);
+    const own = join(dir, '.vic', 'other.state.json');
+    const applied = await vic('apply', '-f', other, '--state', own, '--auto-approve');
+    expect(applied.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 0 destroyed.');
+    expect((await vic('plan', '-f', specFile, '--detailed-exitcode')).code).toBe(0);
+    expect((await vic('destroy', '-f', other, '--state', own, '--auto-approve')).stdout).toContain('Destroy complete! Resources: 1 destroyed.');
+    expect((await vic('destroy', '-f', specFile, '--auto-approve')).stdout).toContain('Destroy complete! Resources: 4 destroyed.');
   });
 
   it('GIVEN everything vic printed in this file WHEN searched THEN neither password appears', () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMPTY_STATE } from '../../src/engine/stack';
-import { StateFileError, defaultStatePath, lockState, readState, writeState } from '../../src/cli/state-file';
+import { StateFileError, defaultStatePath, lockState, ownedBy, readState, stateOwnerConflict, writeState } from '../../src/cli/state-file';
 
 describe('state file', () => {
   let dir: string;
@@ -33,6 +33,51 @@ describe('state file', () => {
     expect(statSync(join(dir, '.vic')).mode & 0o777).toBe(0o700);
     expect(readFileSync(path, 'utf8')).toMatch(/^\{\n/);
     expect(readdirSync(join(dir, '.vic'))).toEqual(['state.json']);
+  });
+
+  describe('whose state it is: two specs in one folder share the default state file', () => {
+    const entry = (type: 'image' | 'virtual_container_host', name: string) => ({ type, name, schemaVersion: 1, attrs: { id: name }, dependsOn: [] });
+    const devState = { version: 1 as const, resources: { 'virtual_container_host.dev': entry('virtual_container_host', 'dev'), 'image.app': entry('image', 'app') } };
+
+    it('GIVEN a state written for dev.yaml THEN it names dev.yaml from its own folder, and reads back so', () => {
+      const path = defaultStatePath(join(dir, 'dev.yaml'));
+      writeState(path, ownedBy(devState, path, join(dir, 'dev.yaml')));
+      expect(readState(path)).toEqual({ ...devState, spec: '../dev.yaml' });
+      expect(stateOwnerConflict(path, readState(path), join(dir, 'dev.yaml'), ['virtual_container_host.dev'], 'apply')).toBeUndefined();
+    });
+
+    it('GIVEN dev.yaml wrote the state WHEN prod.yaml would plan against it THEN refused: whose it is, what it holds, that nothing changed, and both ways out', () => {
+      const path = defaultStatePath(join(dir, 'dev.yaml'));
+      const state = ownedBy(devState, path, join(dir, 'dev.yaml'));
+      const message = stateOwnerConflict(path, state, join(dir, 'prod.yaml'), ['virtual_container_host.prod'], 'apply');
+      expect(message).toContain(`the state file ${path} belongs to the spec dev.yaml (${join(dir, 'dev.yaml')}), which wrote it: image.app, virtual_container_host.dev.`);
+      expect(message).toContain('prod.yaml would destroy them all, so vic apply stopped before reading vSphere; nothing was changed');
+      expect(message).toContain(`--state ${join(dir, '.vic', 'prod.state.json')}`);
+      expect(message).toContain(`name the state file: --state ${path}`);
+      // Even when prod.yaml declares the same addresses: the state is dev's.
+      expect(stateOwnerConflict(path, state, join(dir, 'prod.yaml'), Object.keys(devState.resources), 'apply')).toBeDefined();
+    });
+
+    it('GIVEN the folder moved elsewhere with its spec and state THEN the state still belongs to its spec', () => {
+      const path = join(dir, 'moved', '.vic', 'state.json');
+      const state = { ...devState, spec: '../dev.yaml' };
+      expect(stateOwnerConflict(path, state, join(dir, 'moved', 'dev.yaml'), undefined, 'plan')).toBeUndefined();
+    });
+
+    it('GIVEN a state from before owners were recorded THEN refused only when the spec declares none of what it holds', () => {
+      const path = join(dir, '.vic', 'state.json');
+      expect(stateOwnerConflict(path, devState, join(dir, 'prod.yaml'), ['virtual_container_host.prod'], 'plan')).toContain(
+        'holds only resources that prod.yaml does not declare',
+      );
+      expect(stateOwnerConflict(path, devState, join(dir, 'dev.yaml'), ['virtual_container_host.dev'], 'plan')).toBeUndefined();
+      // A spec that cannot be read (a destroy of a broken spec) is not second-guessed.
+      expect(stateOwnerConflict(path, devState, join(dir, 'prod.yaml'), undefined, 'destroy')).toBeUndefined();
+    });
+
+    it('GIVEN an empty state THEN any spec may take it', () => {
+      const path = join(dir, '.vic', 'state.json');
+      expect(stateOwnerConflict(path, { version: 1, resources: {}, spec: '../dev.yaml' }, join(dir, 'prod.yaml'), [], 'apply')).toBeUndefined();
+    });
   });
 
   it.each([

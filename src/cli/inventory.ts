@@ -19,10 +19,25 @@ export interface InventoryRow {
   readonly detail: string;
 }
 
-/** The container's process for the PROCESS column: the status, with the exit code once it ended. */
-function processOf(a: Attrs): string {
+/**
+ * The container's process for the PROCESS column: the status, with the exit code once it ended; a
+ * powered-on VM whose guest waits for a free slot of the simulator says so (its last status is an
+ * earlier run's).
+ */
+export function processOf(a: Attrs): string {
+  if (a.guest_queued === true) return 'queued (the guest waits for a free slot)';
   const status = str(a.status);
   return status === 'exited' && a.exit_code !== null && a.exit_code !== undefined ? `exited (${str(a.exit_code)})` : status;
+}
+
+/**
+ * The VM's power state from a container VM's attributes. power_state "running" is vSphere's
+ * poweredOn, except for a run-once container (must_run false) that ran to its end: it keeps the
+ * "running" it was asked for while its VM is off.
+ */
+export function vmPowerOf(a: Attrs): 'poweredOn' | 'poweredOff' {
+  if (a.power_state !== 'running') return 'poweredOff';
+  return a.must_run === false && a.status === 'exited' && a.guest_queued !== true ? 'poweredOff' : 'poweredOn';
 }
 
 const SHORT_DIGEST = (d: string) => d.replace(/^sha256:/, '').slice(0, 12);
@@ -58,8 +73,7 @@ export async function inventoryFromState(engine: Engine, state: StackState): Pro
         address,
         name: str(a.name),
         id: str(a.moid),
-        // A run-once container (must_run false) that ended keeps power_state "running", as asked; its VM is off.
-        status: gone ? 'gone' : a.power_state === 'running' && a.status !== 'exited' ? 'poweredOn' : 'poweredOff',
+        status: gone ? 'gone' : vmPowerOf(a),
         process: gone ? '' : processOf(a),
         detail: `${str(a.cpus)} vCPU ${str(a.memory_mb)} MB image ${SHORT_DIGEST(str(a.image_id))}`,
       });
@@ -110,7 +124,7 @@ export async function inventoryFromVsphere(engine: Engine): Promise<InventoryRow
       kind: 'container_vm',
       name: str(vm.name),
       id: str(vm.moid),
-      status: vm.power_state === 'running' ? 'poweredOn' : 'poweredOff',
+      status: vmPowerOf(vm),
       process: processOf(vm),
       detail: `${str(vm.cpus)} vCPU ${str(vm.memory_mb)} MB image ${SHORT_DIGEST(str(vm.image_id))} in ${names.get(str(vm.vch_id)) ?? str(vm.vch_id)}`,
     });

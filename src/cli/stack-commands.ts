@@ -75,7 +75,13 @@ async function makePlan(ctx: CliContext, options: StackOptions, mode: 'plan' | '
   const state = readState(statePath);
   const resources = spec.resources;
   if (options.state === undefined) {
-    const conflict = stateOwnerConflict(statePath, state, options.file, mode === 'destroy' ? declaredAddresses(options.file) : resources.map(addressOf), command);
+    const conflict = stateOwnerConflict(
+      statePath,
+      state,
+      options.file,
+      mode === 'destroy' ? declaredAddresses(options.file) : resources.map(addressOf),
+      command,
+    );
     if (conflict) throw new CliError(conflict, EXIT.usage);
   }
   const engine = await connect(settings);

@@ -245,7 +245,9 @@ describe('vic plan/apply/destroy', () => {
     for (const [command, ...flags] of [['plan'], ['apply', '--auto-approve'], ['destroy', '--auto-approve']]) {
       const run = await vic(command, '-f', other, ...flags);
       expect({ command, code: run.code }).toEqual({ command, code: 2 });
-      expect(run.stderr).toContain(`belongs to the spec ${basename(specFile)} (${specFile}), which wrote it: container_vm.web, container_vm.worker, image.app, virtual_container_host.demo`);
+      expect(run.stderr).toContain(
+        `belongs to the spec ${basename(specFile)} (${specFile}), which wrote it: container_vm.web, container_vm.worker, image.app, virtual_container_host.demo`,
+      );
       expect(run.stderr).toContain(`so vic ${command} stopped before reading vSphere; nothing was changed`);
       expect(run.stderr).toContain(`--state ${join(dir, '.vic', 'other.state.json')}`);
     }

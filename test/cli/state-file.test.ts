@@ -37,7 +37,10 @@ describe('state file', () => {
 
   describe('whose state it is: two specs in one folder share the default state file', () => {
     const entry = (type: 'image' | 'virtual_container_host', name: string) => ({ type, name, schemaVersion: 1, attrs: { id: name }, dependsOn: [] });
-    const devState = { version: 1 as const, resources: { 'virtual_container_host.dev': entry('virtual_container_host', 'dev'), 'image.app': entry('image', 'app') } };
+    const devState = {
+      version: 1 as const,
+      resources: { 'virtual_container_host.dev': entry('virtual_container_host', 'dev'), 'image.app': entry('image', 'app') },
+    };
 
     it('GIVEN a state written for dev.yaml THEN it names dev.yaml from its own folder, and reads back so', () => {
       const path = defaultStatePath(join(dir, 'dev.yaml'));
@@ -50,7 +53,9 @@ describe('state file', () => {
       const path = defaultStatePath(join(dir, 'dev.yaml'));
       const state = ownedBy(devState, path, join(dir, 'dev.yaml'));
       const message = stateOwnerConflict(path, state, join(dir, 'prod.yaml'), ['virtual_container_host.prod'], 'apply');
-      expect(message).toContain(`the state file ${path} belongs to the spec dev.yaml (${join(dir, 'dev.yaml')}), which wrote it: image.app, virtual_container_host.dev.`);
+      expect(message).toContain(
+        `the state file ${path} belongs to the spec dev.yaml (${join(dir, 'dev.yaml')}), which wrote it: image.app, virtual_container_host.dev.`,
+      );
       expect(message).toContain('prod.yaml would destroy them all, so vic apply stopped before reading vSphere; nothing was changed');
       expect(message).toContain(`--state ${join(dir, '.vic', 'prod.state.json')}`);
       expect(message).toContain(`name the state file: --state ${path}`);

@@ -310,6 +310,7 @@ export class VsphereEngine implements Engine {
       planned = { ...planned };
       for (const [name, v] of Object.entries(check.planned)) if (decl.schema[name]?.computed && !decl.schema[name]?.optional) planned[name] = v;
     }
+    if (action === 'update') notes.push(...(check.inPlaceNotes ?? []));
     if (action === 'replace' && options.owner === undefined && prior && !options.referencesOnly) this.claims.replacing(decl, validated, owner, prior);
     for (const p of this.claimPlannedObject(decl, validated, check.planned, { owner, label, stateLabel }, options.createsNow)) {
       if (!problems.includes(p)) problems.push(p);

@@ -1297,6 +1297,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   async check(ctx, config: PlannedAttrs<typeof containerVm.schema>, prior): Promise<PlanCheck> {
     const problems: Problem[] = [];
     const notes: string[] = [];
+    const inPlaceNotes: string[] = [];
     // A map not known yet has no names to compare.
     const plain = isUnknown(config.env) ? {} : (config.env ?? {});
     for (const name of Object.keys(isUnknown(config.secret_env) ? {} : (config.secret_env ?? {})).filter((k) => k in plain)) {
@@ -1330,7 +1331,8 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     problems.push(...(await collectPlacement(checks)), ...perNetwork.flat());
     const volumes = await checkVolumes(ctx, config, prior, vchId, m);
     problems.push(...volumes.problems);
-    notes.push(...volumes.notes);
+    // Volumes attached again restart the VM: a replacement makes a new one instead.
+    inPlaceNotes.push(...volumes.notes);
     const equivalent = volumes.equivalent;
     if (!prior && (isUnknown(config.name) || ctx.referencesOnly)) {
       // The BIOS UUID needs the name, and a VM this create may replace still holds it: who holds it
@@ -1369,7 +1371,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
         );
       }
     } else if (prior?.power_state === 'running' && (prior.cpus !== config.cpus || prior.memory_mb !== config.memory_mb)) {
-      notes.push(`changing cpus or memory_mb powers container VM "${prior.name}" off and on again`);
+      inPlaceNotes.push(`changing cpus or memory_mb powers container VM "${prior.name}" off and on again`);
     } else if (prior?.power_state === 'stopped' && prior.status === 'exited' && config.power_state === 'running' && config.must_run !== false) {
       // Why a plan wants to start it again, every time its process ends: say so, and what a run-once job sets.
       notes.push(
@@ -1377,7 +1379,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
           'A process that keeps running settles; a run-once job sets must_run = false',
       );
     }
-    return { problems, notes, equivalent };
+    return { problems, notes, inPlaceNotes, equivalent };
   },
 
   async create(ctx, config) {

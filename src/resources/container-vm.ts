@@ -4,7 +4,7 @@ import { t, type AttrsOf } from './schema';
 import {
   absolutePath,
   containerUser,
-  datastorePath,
+  volumeId,
   digest,
   distinctMounts,
   distinctPorts,
@@ -224,7 +224,7 @@ export const containerVm = {
     volumes: {
       type: t.list(
         t.object({
-          volume_id: { type: t.string, required: true, validate: [datastorePath], description: 'The id of a vic_volume of the same VCH.' },
+          volume_id: { type: t.string, required: true, validate: [volumeId], description: 'The id of a vic_volume of the same VCH.' },
           path: {
             type: t.string,
             required: true,

@@ -163,6 +163,8 @@ export interface PlanCheck {
   /** Attributes that force a replacement although the config did not change (e.g. a moved tag). */
   readonly forceReplace?: { path: AttrPath; reason: string }[];
   readonly notes?: string[];
+  /** Notes that hold only for a change in place (a power cycle): left out when the plan replaces the object. */
+  readonly inPlaceNotes?: string[];
   /** forceNew inputs whose new value names the same vSphere object as before: no replacement. */
   readonly equivalent?: { attribute: string; reason: string }[];
   /** Reasons to apply although no attribute differs (e.g. new content to upload): at least an update. */

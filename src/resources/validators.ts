@@ -208,12 +208,22 @@ export const digest: Validator = rule('`sha256:` followed by 64 lowercase hex di
   return [invalid(path, value, 'is not an image digest', 'Use the id of a vic_image resource (sha256: followed by 64 lowercase hex digits).')];
 });
 
-/** A datastore path: `[datastore] folder/file`. */
-export const datastorePath: Validator = rule('a datastore path, "[datastore] folder/file"', (value, path) => {
-  if (typeof value !== 'string') return [];
-  if (/^\[[^\]]+\] ?\S.*$/.test(value)) return [];
-  return [invalid(path, value, 'is not a datastore path', 'Write it as "[datastore] folder/file.iso".')];
-});
+/** A datastore path, `[datastore] folder/file`; `hint` says what to write there. */
+function datastorePathRule(hint: string): Validator {
+  return rule('a datastore path, "[datastore] folder/file"', (value, path) => {
+    if (typeof value !== 'string') return [];
+    if (/^\[[^\]]+\] ?\S.*$/.test(value)) return [];
+    return [invalid(path, value, 'is not a datastore path', hint)];
+  });
+}
+
+/** A datastore path of a file to boot, the bootstrap ISO. */
+export const datastorePath: Validator = datastorePathRule('Write it as "[datastore] folder/file.iso".');
+
+/** The id of a vic_volume: the datastore path of its disk. */
+export const volumeId: Validator = datastorePathRule(
+  'Use the id of a vic_volume of the same VCH: the datastore path of its disk, "[datastore] <image store>/volumes/<name>/<name>.vmdk".',
+);
 
 /** Environment variable names in a map: POSIX-ish, no "=" in names. */
 export const envNames: Validator = rule('names of letters, digits, "_", "." and "-", not starting with a digit', (value, path) => {
@@ -221,7 +231,7 @@ export const envNames: Validator = rule('names of letters, digits, "_", "." and 
   const out: Problem[] = [];
   for (const key of Object.keys(value)) {
     if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)) {
-      out.push(invalid([...path, key], key, 'is not a valid environment variable name', 'Use letters, digits and "_", not starting with a digit.'));
+      out.push(invalid([...path, key], key, 'is not a valid environment variable name', 'Use letters, digits, "_", "." and "-", not starting with a digit.'));
     }
   }
   return out;

@@ -708,14 +708,22 @@ export const badInputs: readonly BadInput[] = [
     'cvm_env_key_digit',
     'container_vm',
     (fx) => ({ ...cvm(fx), env: { '1BAD': 'x' } }),
-    one('env.1BAD', invalid('env.1BAD'), 'env.1BAD = "1BAD" is not a valid environment variable name. Use letters, digits and "_", not starting with a digit.'),
+    one(
+      'env.1BAD',
+      invalid('env.1BAD'),
+      'env.1BAD = "1BAD" is not a valid environment variable name. Use letters, digits, "_", "." and "-", not starting with a digit.',
+    ),
     tf,
   ),
   row(
     'cvm_env_key_equals',
     'container_vm',
     (fx) => ({ ...cvm(fx), env: { 'A=B': 'x' } }),
-    one('env.A=B', invalid('env.A=B'), 'env.A=B = "A=B" is not a valid environment variable name. Use letters, digits and "_", not starting with a digit.'),
+    one(
+      'env.A=B',
+      invalid('env.A=B'),
+      'env.A=B = "A=B" is not a valid environment variable name. Use letters, digits, "_", "." and "-", not starting with a digit.',
+    ),
   ),
   row(
     'cvm_env_key_space',
@@ -724,7 +732,7 @@ export const badInputs: readonly BadInput[] = [
     one(
       'env["MY VAR"]',
       invalid('env["MY VAR"]'),
-      'env["MY VAR"] = "MY VAR" is not a valid environment variable name. Use letters, digits and "_", not starting with a digit.',
+      'env["MY VAR"] = "MY VAR" is not a valid environment variable name. Use letters, digits, "_", "." and "-", not starting with a digit.',
     ),
   ),
   row(

@@ -234,9 +234,13 @@ describe('image and container_vm lifecycle', () => {
   });
 
   it('GIVEN a forceNew change WHEN planned THEN replace; applied THEN a new VM with the same identity', async () => {
+    // With a memory change as well: the VM is made again, not power-cycled, and the plan does not say it is.
     const plan = await engine.plan('container_vm', web, { ...webConfig, command: ['--once'] });
     expect(plan.action).toBe('replace');
     expect(plan.requiresReplace).toEqual([['command']]);
+    const withMemory = await engine.plan('container_vm', web, { ...webConfig, command: ['--once'], memory_mb: 512 });
+    expect(withMemory.action).toBe('replace');
+    expect(withMemory.notes).toEqual([]);
     const before = web;
     web = await applied(engine, plan);
     expect(web.id).toBe(before.id);

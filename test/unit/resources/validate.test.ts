@@ -160,7 +160,14 @@ const rows: Row[] = [
     'container_vm',
     { ...cvm, env: { '1BAD': 'x' } },
     'env.1BAD',
-    'env.1BAD = "1BAD" is not a valid environment variable name. Use letters, digits and "_", not starting with a digit.',
+    'env.1BAD = "1BAD" is not a valid environment variable name. Use letters, digits, "_", "." and "-", not starting with a digit.',
+  ],
+  [
+    'volume id not a path',
+    'container_vm',
+    { ...cvm, volumes: [{ volume_id: 'not-a-path', path: '/data' }] },
+    'volumes[0].volume_id',
+    'volumes[0].volume_id = "not-a-path" is not a datastore path. Use the id of a vic_volume of the same VCH: the datastore path of its disk, "[datastore] <image store>/volumes/<name>/<name>.vmdk".',
   ],
   [
     'command not list',

@@ -76,7 +76,7 @@ export interface VirtualContainerHostOutputs {
 export interface ImageArgs {
   /** The id of the virtual container host whose image store holds the image. Changing it replaces the Image. */
   readonly vchId: pulumi.Input<string>;
-  /** Image reference: registry/repository:tag or …@sha256:digest. It is resolved at every plan, even before the virtual container host exists, so a missing repository, tag or digest, an unreachable registry or a missing platform fails the plan. When a tag moves, the plan shows the new `digest` and replaces the image and the container VMs that use it; the old image is deleted only after they have moved. Changing it replaces the Image. */
+  /** Image reference: registry/repository:tag or …@sha256:digest. It is resolved at every plan, even before the virtual container host exists, so a missing repository, tag or digest, an unreachable registry or a missing platform fails the plan. Once the image is stored, an unreachable registry (refused, timed out, a server error) only warns: the plan keeps the stored digest, so the container VMs can still be changed during an outage. When a tag moves, the plan shows the new `digest` and replaces the image and the container VMs that use it; the old image is deleted only after they have moved. Changing it replaces the Image. */
   readonly reference: pulumi.Input<string>;
   /** Platform picked from a multi-platform index. Only linux/amd64 (with an optional variant): a container VM boots an x86-64 Linux kernel, so an image for another platform could not run. Changing it replaces the Image. Default: "linux/amd64". */
   readonly platform?: pulumi.Input<string>;
@@ -94,7 +94,7 @@ export interface ImageArgs {
 export interface ImageOutputs {
   /** The id of the virtual container host whose image store holds the image. */
   readonly vchId: pulumi.Output<string>;
-  /** Image reference: registry/repository:tag or …@sha256:digest. It is resolved at every plan, even before the virtual container host exists, so a missing repository, tag or digest, an unreachable registry or a missing platform fails the plan. When a tag moves, the plan shows the new `digest` and replaces the image and the container VMs that use it; the old image is deleted only after they have moved. */
+  /** Image reference: registry/repository:tag or …@sha256:digest. It is resolved at every plan, even before the virtual container host exists, so a missing repository, tag or digest, an unreachable registry or a missing platform fails the plan. Once the image is stored, an unreachable registry (refused, timed out, a server error) only warns: the plan keeps the stored digest, so the container VMs can still be changed during an outage. When a tag moves, the plan shows the new `digest` and replaces the image and the container VMs that use it; the old image is deleted only after they have moved. */
   readonly reference: pulumi.Output<string>;
   /** Platform picked from a multi-platform index. Only linux/amd64 (with an optional variant): a container VM boots an x86-64 Linux kernel, so an image for another platform could not run. */
   readonly platform: pulumi.Output<string>;

@@ -82,9 +82,20 @@ export class DigestMismatchError extends ImageError {
 /** Any other registry failure: HTTP status, TLS, network. */
 export class RegistryError extends ImageError {
   readonly status?: number;
-  constructor(message: string, options?: { status?: number; cause?: unknown }) {
+  /**
+   * The registry could not be asked at all (refused, reset, unknown host, timed out) or answered
+   * with a server error: an outage, which says nothing of the reference itself.
+   */
+  readonly unreachable: boolean;
+  constructor(message: string, options?: { status?: number; cause?: unknown; unreachable?: boolean }) {
     super('Registry', message, options);
     this.status = options?.status;
+    this.unreachable = options?.unreachable ?? false;
+  }
+
+  /** `err` is an outage of the registry (`unreachable`), across duplicate module copies. */
+  static isOutage(err: unknown): boolean {
+    return ImageError.isImageError(err, 'Registry') && (err as RegistryError).unreachable === true;
   }
 }
 

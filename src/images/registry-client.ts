@@ -206,7 +206,10 @@ export class RegistryClient {
         `registry ${this.host} denied ${what} to ${user} (HTTP ${res.statusCode})${detail}; check registry_auth and the user's pull permission`,
       );
     }
-    throw new RegistryError(`registry ${this.host} answered HTTP ${res.statusCode} to ${what}${detail}`, { status: res.statusCode });
+    throw new RegistryError(`registry ${this.host} answered HTTP ${res.statusCode} to ${what}${detail}`, {
+      status: res.statusCode,
+      unreachable: res.statusCode >= 500 || res.statusCode === 429,
+    });
   }
 
   /**
@@ -289,12 +292,15 @@ export class RegistryClient {
       await res.body.dump();
       if (res.statusCode === 401) this.challenge = parseChallenge(headerValue(res.headers['www-authenticate']));
       else if (res.statusCode !== 200) {
-        throw new RegistryError(`${origin}/v2/ answered HTTP ${res.statusCode}; is ${this.host} an OCI registry?`, { status: res.statusCode });
+        throw new RegistryError(`${origin}/v2/ answered HTTP ${res.statusCode}; is ${this.host} an OCI registry?`, {
+          status: res.statusCode,
+          unreachable: res.statusCode >= 500,
+        });
       }
       this.origin = origin;
       return origin;
     }
-    throw this.transportError(lastError, new URL(`https://${this.host}/v2/`));
+    throw this.transportError(lastError, new URL(`https://${this.host}/v2/`), schemes.length > 1 ? `https://${this.host} and http://${this.host}` : undefined);
   }
 
   private async authorize(challenge: Challenge | undefined, scope: string, what: string): Promise<string> {
@@ -365,7 +371,8 @@ export class RegistryClient {
       : new RegistryAuthError(`registry ${this.host} requires credentials for ${what}; set registry_auth { username, password }`);
   }
 
-  private transportError(err: unknown, url: URL): Error {
+  /** A request that got no answer, as a RegistryError that says why; `tried` names every origin asked, when more than `url`'s. */
+  private transportError(err: unknown, url: URL, tried?: string): Error {
     const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
     if (e?.name === 'AbortError') return e;
     const code = e?.code ?? e?.cause?.code ?? '';
@@ -382,7 +389,7 @@ export class RegistryClient {
         cause: err,
       });
     }
-    return new RegistryError(`cannot reach registry ${this.host} at ${url.origin}: ${code ? `${code} ` : ''}${message}`, { cause: err });
+    return new RegistryError(`cannot reach registry ${this.host} at ${tried ?? url.origin}: ${code ? `${code} ` : ''}${message}`, { cause: err, unreachable: true });
   }
 }
 

@@ -14,6 +14,7 @@ import { access as fileAccess, constants } from 'node:fs/promises';
 import {
   DatastoreImageStore,
   ImageError,
+  RegistryError,
   buildImage,
   deleteStoredImage,
   imageLayout,
@@ -284,7 +285,22 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
         digest = (await resolveOnce(ctx, config)).digest;
       } catch (err) {
         if (!ImageError.isImageError(err)) throw err;
-        return { problems: [...problems, registryProblem(err)] };
+        // The registry is down, and the store holds what this reference last resolved to (the
+        // refresh found it): the plan goes on with that digest, so a container VM can still be
+        // resized, stopped or changed while the registry is out. A moved tag is seen by the next
+        // plan that reaches the registry.
+        if (!(prior && prior.reference === reference && typeof prior.digest === 'string' && RegistryError.isOutage(err))) {
+          return { problems: [...problems, registryProblem(err)] };
+        }
+        problems.push({
+          path: ['reference'],
+          severity: 'warning',
+          summary: 'Registry unreachable: the stored image is kept',
+          detail:
+            `${err.message}. This plan keeps ${reference} at ${prior.digest}, the image the store holds; whether the tag moved in the registry ` +
+            'is checked by the next plan that reaches it. To stop depending on the registry for this, pin the reference by digest (name@sha256:…).',
+        });
+        digest = prior.digest;
       }
     }
     // The digest is known now: the plan shows it, and the container VMs that use the image see

@@ -39,7 +39,7 @@ export const image = {
       forceNew: true,
       validate: [imageReference],
       description:
-        'Image reference: registry/repository:tag or …@sha256:digest. It is resolved at every plan, even before the virtual container host exists, so a missing repository, tag or digest, an unreachable registry or a missing platform fails the plan. When a tag moves, the plan shows the new `digest` and replaces the image and the container VMs that use it; the old image is deleted only after they have moved.',
+        'Image reference: registry/repository:tag or …@sha256:digest. It is resolved at every plan, even before the virtual container host exists, so a missing repository, tag or digest, an unreachable registry or a missing platform fails the plan. Once the image is stored, an unreachable registry (refused, timed out, a server error) only warns: the plan keeps the stored digest, so the container VMs can still be changed during an outage. When a tag moves, the plan shows the new `digest` and replaces the image and the container VMs that use it; the old image is deleted only after they have moved.',
       example: '127.0.0.1:5000/library/busybox:1.36',
     },
     platform: {

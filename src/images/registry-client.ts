@@ -389,7 +389,10 @@ export class RegistryClient {
         cause: err,
       });
     }
-    return new RegistryError(`cannot reach registry ${this.host} at ${tried ?? url.origin}: ${code ? `${code} ` : ''}${message}`, { cause: err, unreachable: true });
+    return new RegistryError(`cannot reach registry ${this.host} at ${tried ?? url.origin}: ${code ? `${code} ` : ''}${message}`, {
+      cause: err,
+      unreachable: true,
+    });
   }
 }
 

@@ -462,10 +462,39 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
   async lookup(ctx, config) {
     const vchId = String(config.vch_id);
     const marker = await markerOf(ctx, vchId);
+    const store = imageStoreOf(ctx.client, marker);
     const reference = String(config.reference);
-    const digest = pinnedDigest(reference) ?? (await resolveReference(access(config))).digest;
-    const info = await readStoredImage(imageStoreOf(ctx.client, marker), digest);
-    if (!info) throw new ResourceError(`image ${reference} (${digest}) is not in the image store of VCH ${vchId}; create it with a vic_image resource`);
+    const where = `the image store [${marker.datastore}] ${marker.image_store_path} of VCH ${vchId}`;
+    const pinned = pinnedDigest(reference);
+    if (pinned) {
+      const info = await readStoredImage(store, pinned);
+      if (!info) throw new ResourceError(`image ${reference} is not in ${where}; create it with a vic_image resource`);
+      return stateOf(info, { vch_id: vchId, reference });
+    }
+    // By the names the store holds (as pulled, or tagged since): the registry is not asked, so a
+    // private, plain-HTTP or unreachable one does not matter, and the data source needs none of
+    // the pull settings (it has none to set).
+    const images = await listImagesIn(ctx, vchId);
+    const named = images.find((i) => Array.isArray(i.references) && i.references.some((r) => typeof r === 'string' && sameReference(r, reference)));
+    let digest = typeof named?.id === 'string' ? named.id : undefined;
+    let asked = '';
+    if (!digest) {
+      // Another tag of a stored image (pulled as busybox:1.36, looked up as busybox:latest): what the registry says it names.
+      try {
+        digest = (await resolveReference(access({ reference }))).digest;
+      } catch (err) {
+        if (!ImageError.isImageError(err)) throw err;
+        asked = `, and the registry could not say which image it names (${err.message.replace(/; (if it serves plain HTTP, )?set insecure_registry.*$/, '')})`;
+      }
+    }
+    const info = digest ? await readStoredImage(store, digest) : undefined;
+    if (!info) {
+      const names = images.flatMap((i) => (Array.isArray(i.references) ? i.references.map(String) : []));
+      throw new ResourceError(
+        `no image named ${reference} in ${where}${digest ? ` (it names ${digest}, which the store does not hold)` : asked}. ` +
+          `Names it holds: ${names.length > 0 ? names.join(', ') : 'none'}. Pull it with a vic_image resource (which takes the registry's settings), or look it up by digest (name@sha256:…).`,
+      );
+    }
     return stateOf(info, { vch_id: vchId, reference });
   },
 };

@@ -93,7 +93,11 @@ export const image = {
     exposed_ports: { type: t.list(t.string), computed: true, description: 'Exposed ports from the image config, e.g. "80/tcp".' },
     labels: { type: t.map(t.string), computed: true, description: 'Labels from the image config.' },
   },
-  dataSource: { description: 'Reads an image already in a VCH image store, by reference or digest.', lookup: ['vch_id', 'reference'] },
+  dataSource: {
+    description:
+      'Reads an image already in a VCH image store, by a name the store holds (the reference it was pulled as, or a tag given to it since) or by digest (name@sha256:…), without asking the registry: a private or plain-HTTP registry needs no settings here. Another tag of a stored image is resolved by the registry with default settings (TLS verified, no credentials).',
+    lookup: ['vch_id', 'reference'],
+  },
   docs: {
     creates:
       'Under `<image_store>/images/<hex>/`: `<hex>.vmdk` (a monolithicFlat descriptor), `<hex>-flat.vmdk` (the ext4 filesystem, a thin disk), `metadata.json` (the image config) and, once a second reference of the digest holds the disk, `references.json` (the references that hold it: a destroy drops its own and deletes the disk only with the last one; `images/<hex>.lock` is held while a process changes the list or deletes the disk). `<hex>` is the manifest digest without `sha256:`. Content-addressed: the same digest is never pulled or uploaded twice. The upload carries only the filesystem blocks that hold data: the filesystem goes up as a hosted sparse VMDK (`<hex>-upload-sparse.vmdk`, deleted once converted) that vSphere converts into the thin disk (`CopyVirtualDisk_Task`); a server that refuses that conversion gets the whole flat extent instead.',

@@ -34,7 +34,7 @@ describe('image plans while the registry is down', () => {
     await registry?.stop();
   });
 
-  const imageConfig = (reference: string) => ({ vch_id: vch.id, reference, insecure_registry: true });
+  const imageConfig = (reference: string) => ({ vch_id: String(vch.id), reference, insecure_registry: true });
 
   it('GIVEN a stored image WHEN its registry is down and the image is planned again THEN no change, with a warning on reference that names the registry, both schemes tried and the way out', async () => {
     const next = engine.forCommand();
@@ -73,5 +73,25 @@ describe('image plans while the registry is down', () => {
     const [now] = await later.read([{ type: 'image', state: img }]);
     const retagged = await later.plan('image', now, imageConfig(`${host}/outage/app:2`));
     expect(retagged.problems.map((p) => [p.severity, p.summary])).toEqual([['error', 'Image reference cannot be resolved']]);
+  });
+
+  it('GIVEN the registry down (plain HTTP, which a data source has no setting for) WHEN the vic_image data source looks the stored image up by its tag THEN the store answers, without the registry', async () => {
+    const found = await engine.forCommand().readDataSource('image', { vch_id: String(vch.id), reference: `${host}/outage/app:1` });
+    expect(found).toMatchObject({ id: img.id, digest: img.digest, reference: `${host}/outage/app:1`, vch_id: vch.id, disk_path: img.disk_path });
+  });
+
+  it('GIVEN a tag the store does not hold WHEN looked up THEN the error names the store, the names it holds, why the registry could not help, and what to do, with no setting the data source cannot take', async () => {
+    const failure = await engine
+      .forCommand()
+      .readDataSource('image', { vch_id: String(vch.id), reference: `${host}/outage/app:9` })
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+    expect(failure?.message).toContain(`no image named ${host}/outage/app:9 in the image store [LocalDS_0] vch-outage of VCH ${String(vch.id)}`);
+    expect(failure?.message).toContain(`the registry could not say which image it names (cannot reach registry ${host}`);
+    expect(failure?.message).toContain(`Names it holds: ${host}/outage/app:1.`);
+    expect(failure?.message).toContain('Pull it with a vic_image resource');
+    expect(failure?.message).not.toContain('set insecure_registry');
   });
 });

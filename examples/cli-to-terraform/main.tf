@@ -64,7 +64,7 @@ import {
 resource "vic_virtual_container_host" "demo" {
   name = "vch-moving"
   # Named although the spec leaves it to the connection: an import reads the datacenter back, and a
-  # datacenter missing from the configuration would plan a replacement.
+  # datacenter missing from the configuration would plan an update of the state (no change in vSphere).
   datacenter      = "DC0"
   compute         = "/DC0/host/DC0_C0"
   datastore       = "LocalDS_0"
@@ -74,8 +74,8 @@ resource "vic_virtual_container_host" "demo" {
 
 resource "vic_image" "busybox" {
   vch_id = vic_virtual_container_host.demo.id
-  # Pinned to the digest the CLI pulled: an import reads the reference back as tag@digest, and the
-  # tag alone would plan a replacement (and could name newer content by now).
+  # Pinned to the digest the CLI pulled: an import reads the reference back as tag@digest. The tag
+  # alone would plan an update of the state, and a replacement once the tag names newer content.
   reference         = "${var.image}@${var.image_digest}"
   insecure_registry = true
 }

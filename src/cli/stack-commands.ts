@@ -222,6 +222,7 @@ async function runApply(
   try {
     await applyStack(p.engine, p.plan, p.resources, {
       signal,
+      command: mode,
       onResourceProgress: (address, e) => reporter.progress(address, e),
       onState: (s) => {
         latest = s;

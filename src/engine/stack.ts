@@ -80,6 +80,8 @@ export interface StackApplyOptions extends ApplyOptions {
   readonly onResourceProgress?: (address: Address, event: ProgressEvent) => void;
   /** Called when a resource starts and ends, with what is done to it. */
   readonly onResource?: (address: Address, event: 'start' | 'done' | 'failed', detail?: string, action?: Action) => void;
+  /** What the command is called in its failure message: a destroy's plan is applied as well. Default "apply". */
+  readonly command?: 'apply' | 'destroy';
 }
 
 /** Suffix of the state address that keeps a replaced object until it is deleted (not a valid name). */
@@ -405,7 +407,7 @@ export async function applyStack(engine: Engine, plan: StackPlan, resources: rea
   }
   if (outcome.notStarted.length > 0 && failures.length === 0) throw new ResourceError(`cannot order the remaining changes: ${outcome.notStarted.join(', ')}`);
   if (failures.length > 0) {
-    const err = new ResourceError(`apply failed; what was done is kept in the state:\n${failures.join('\n')}`);
+    const err = new ResourceError(`${options.command ?? 'apply'} failed; what was done is kept in the state:\n${failures.join('\n')}`);
     (err as ResourceError & { state?: StackState }).state = work.state;
     throw err;
   }

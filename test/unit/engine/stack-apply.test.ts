@@ -173,6 +173,11 @@ describe('applyStack over a fake engine', () => {
     expect(failure.message).toBe('apply failed; what was done is kept in the state:\nimage.busybox: vSphere said no');
     expect(engine.log).toEqual(['create virtual_container_host demo']);
     expect(Object.keys(failure.state?.resources ?? {})).toEqual(['virtual_container_host.demo']);
+    // A destroy applies its plan too: its failure is called what the user ran.
+    const destroying = await applyStack(new FakeEngine('create image busybox:2').asEngine(), plan(changes, EMPTY_STATE), [vch, img, vm('web')], {
+      command: 'destroy',
+    }).catch((e: unknown) => e as Error);
+    expect((destroying as Error).message).toBe('destroy failed; what was done is kept in the state:\nimage.busybox: vSphere said no');
   });
 
   it('GIVEN changes that wait for each other WHEN applied THEN nothing is done and the error names them', async () => {

@@ -11,7 +11,8 @@
  *      apply time, since vSphere may change in between. vic-iac never takes over what it did not make.
  *      An image store whose marker names a VCH that no longer exists (destroyed without
  *      force_destroy, which keeps the store for its volumes) was made by vic-iac and belongs to no
- *      one: a new VCH reuses it.
+ *      one: a new VCH reuses it. So is an EMPTY VM folder whose marker names a pool that no longer
+ *      exists (the pool deleted outside vic-iac): the VCH made again under that name adopts it.
  *   3. Except when the reply to our own create was lost (the server acted, the answer never came):
  *      the object then exists without a marker. It is adopted only when this command looked a
  *      moment before and found the name free, tried to create it, and finds it empty; or, on a
@@ -177,6 +178,15 @@ export interface FolderRow {
   readonly name: string;
   readonly owner?: OwnerMarker | 'unreadable';
   readonly children: readonly ManagedObjectReference[];
+  /** The pool its marker names no longer exists (set by `withOwnerGone`). */
+  readonly ownerGone?: boolean;
+}
+
+/** `folder`, saying whether the pool its marker names (another than `pool`) still exists: one read, only for a folder marked for another pool. */
+async function withOwnerGone(client: VimClient, folder: FolderRow, pool: string | undefined): Promise<FolderRow> {
+  if (typeof folder.owner !== 'object' || folder.owner.vch === pool) return folder;
+  const gone = (await takeSnapshot(client, [folder.owner.vch], { vms: false })).missingPools.has(folder.owner.vch);
+  return { ...folder, ownerGone: gone };
 }
 
 export async function readFolder(client: VimClient, ref: ManagedObjectReference): Promise<FolderRow | undefined> {
@@ -206,6 +216,11 @@ function describeOwner(owner: OwnerMarker | 'unreadable' | undefined): string {
   return `belongs to virtual container host ${owner.vch}`;
 }
 
+/** The adoption of an empty folder left by a VCH whose pool is gone, as a plan says it. */
+function orphanFolderNote(folder: FolderRow): string {
+  return `the VM folder "${folder.name}" (${folder.ref.value}) was left by virtual container host ${typeof folder.owner === 'object' ? folder.owner.vch : '?'}, whose resource pool no longer exists; this VCH adopts it`;
+}
+
 /**
  * Why an existing folder cannot become this VCH's; undefined when it is marked for this pool, or
  * when it is unmarked and empty and `claimsUnmarked` (see the rule at the top of this file).
@@ -213,6 +228,14 @@ function describeOwner(owner: OwnerMarker | 'unreadable' | undefined): string {
 function folderRefusal(folder: FolderRow, pool: string | undefined, dc: Datacenter, claimsUnmarked: boolean): string | undefined {
   if (pool && typeof folder.owner === 'object' && folder.owner.vch === pool) return undefined;
   if (pool && claimsUnmarked && folder.owner === undefined && folder.children.length === 0) return undefined;
+  if (typeof folder.owner === 'object' && folder.ownerGone) {
+    if (folder.children.length === 0) return undefined;
+    return (
+      `A VM folder named "${folder.name}" (${folder.ref.value}) already exists in datacenter "${dc.name}": virtual container host ${folder.owner.vch} made it, and its resource pool no longer exists (deleted outside vic-iac), ` +
+      `but the folder still holds ${folder.children.length} object(s), its container VMs maybe. vic-iac adopts such a folder only when it is empty: move or delete what it holds (vic ls --all lists the container VMs vic-iac made), then apply again. ` +
+      'The image store and the volumes in it are kept and reused by the VCH made again under this name.'
+    );
+  }
   return `A VM folder named "${folder.name}" (${folder.ref.value}) already exists in datacenter "${dc.name}" and ${describeOwner(folder.owner)}${folder.owner === undefined && folder.children.length > 0 ? ` (it holds ${folder.children.length} object(s))` : ''}. vic-iac never takes over a folder it did not make for this VCH. Choose another VCH name, or rename or remove that folder.${typeof folder.owner === 'object' ? ` ${replacedFirst(folder.owner.vch)}` : ''}`;
 }
 
@@ -225,7 +248,8 @@ export async function claimFolder(
   field: number,
   claimsUnmarked: boolean,
 ): Promise<ManagedObjectReference> {
-  const before = await childFolderRow(client, dc.vmFolder, name);
+  const found = await childFolderRow(client, dc.vmFolder, name);
+  const before = found && (await withOwnerGone(client, found, pool));
   let folder: ManagedObjectReference;
   if (before) {
     const refusal = folderRefusal(before, pool, dc, claimsUnmarked);
@@ -237,8 +261,9 @@ export async function claimFolder(
     } catch (err) {
       // The client retries a lost reply; the retry finds the folder the first attempt made.
       if (!isDuplicateName(err)) throw err;
-      const row = await childFolderRow(client, dc.vmFolder, name);
-      if (!row) throw err;
+      const made = await childFolderRow(client, dc.vmFolder, name);
+      if (!made) throw err;
+      const row = await withOwnerGone(client, made, pool);
       const refusal = folderRefusal(row, pool, dc, true);
       if (refusal) throw new ResourceError(refusal);
       folder = row.ref;
@@ -376,12 +401,14 @@ export async function checkNewVchOwnership(
       );
     }
   }
-  const [folder, storeState] = await Promise.all([childFolderRow(client, dc.vmFolder, name), inspectStore(client, store)]);
+  const [found, storeState] = await Promise.all([childFolderRow(client, dc.vmFolder, name), inspectStore(client, store)]);
+  const folder = found && (await withOwnerGone(client, found, claimant));
   // The folder and store of the VCH being replaced go with it (a kept store is reused).
   const ofReplaced = (owner: OwnerMarker | 'unreadable' | undefined) => replacing !== undefined && typeof owner === 'object' && owner.vch === replacing;
   if (folder && !ofReplaced(folder.owner)) {
     const refusal = folderRefusal(folder, claimant, dc, true);
     if (refusal) problems.push({ path: ['name'], severity: 'error', summary: 'VM folder already exists', detail: refusal });
+    else if (folder.ownerGone) notes.push(orphanFolderNote(folder));
   }
   if (storeState.kind === 'marked' && ofReplaced(storeState.owner)) return { problems, notes };
   const storeProblem = storeRefusal(storeState, store, claimant, true);

@@ -382,6 +382,12 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
     );
     for (const m of [existing, creating]) {
       if (m && (m.vch !== config.vch_id || m.name !== config.name)) {
+        // The volume of a VCH whose pool is gone (deleted outside vic-iac), in the store that this
+        // VCH, made again, took over: it comes with the store, as its images do, data and all.
+        if (m.name === config.name && (await takeSnapshot(client, [m.vch], { vms: false })).missingPools.has(m.vch)) {
+          ctx.progress(`adopting volume "${m.name}" of virtual container host ${m.vch}, whose resource pool no longer exists`);
+          continue;
+        }
         throw new ResourceError(
           `volume "${config.name}": ${loc.id} already exists and its marker says it is volume "${m.name}" of virtual container host ${m.vch}; vic-iac will not take it over. Choose another name, or import it into the configuration that owns it.`,
         );

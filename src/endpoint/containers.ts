@@ -346,6 +346,9 @@ export function matchesFilters(
   return true;
 }
 
+/** The statuses `docker ps --filter status=` takes (dockerd's list): those a container VM never has match nothing. */
+export const DOCKER_STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+
 export const SUPPORTED_PS_FILTERS = ['name', 'id', 'status', 'label', 'exited', 'ancestor', 'volume', 'network', 'before', 'since', 'is-task', 'health'];
 
 /**

@@ -144,11 +144,15 @@ const HANDLED_CONFIG = new Set([
   'NetworkingConfig',
 ]);
 
+/** Fields that are maps of the user's own keys (--tmpfs /t, --sysctl k=v): a key given is the flag given, whatever its value. */
+const KEYED_MAPS = new Set(['Tmpfs', 'Sysctls', 'StorageOpt', 'Annotations']);
+
 /** What the CLI sends for a flag not given: false, 0, "", null, and lists or objects of those. */
-function isZero(value: unknown): boolean {
+function isZero(value: unknown, key?: string): boolean {
+  if (key !== undefined && KEYED_MAPS.has(key) && value && typeof value === 'object') return Object.keys(value).length === 0;
   if (value === null || value === undefined || value === false || value === 0 || value === '') return true;
-  if (Array.isArray(value)) return value.every(isZero);
-  if (typeof value === 'object') return Object.values(value as object).every(isZero);
+  if (Array.isArray(value)) return value.every((v) => isZero(v));
+  if (typeof value === 'object') return Object.values(value as object).every((v) => isZero(v));
   return false;
 }
 
@@ -195,7 +199,7 @@ export function unhonouredOption(body: Record<string, unknown>, name?: string): 
   const host = body.HostConfig;
   if (host && typeof host === 'object') {
     for (const [key, value] of Object.entries(host as Record<string, unknown>)) {
-      if (HANDLED_HOST.has(key) || isZero(value)) continue;
+      if (HANDLED_HOST.has(key) || isZero(value, key)) continue;
       // Old clients send -1 for "not set".
       if (key === 'MemorySwappiness' && value === -1) continue;
       const known =

@@ -52,6 +52,7 @@ import {
 import {
   LABEL,
   SUPPORTED_PS_FILTERS,
+  DOCKER_STATUSES,
   containerId,
   containerInspect,
   containerSummary,
@@ -689,6 +690,10 @@ export class DockerEndpoint {
     for (const key of filters.keys()) {
       if (!SUPPORTED_PS_FILTERS.includes(key)) throw badRequest(`invalid filter '${key}': vic-iac filters containers by ${SUPPORTED_PS_FILTERS.join(', ')}`);
     }
+    // As dockerd: a status no container can have is a mistake, not an empty list.
+    for (const v of filters.get('status') ?? []) {
+      if (!DOCKER_STATUSES.includes(v)) throw badRequest(`invalid filter 'status=${v}': a container's status is one of ${DOCKER_STATUSES.join(', ')}`);
+    }
     const all = query.get('all') === '1' || query.get('all') === 'true';
     const engine = this.command();
     const vms = await this.containers(engine);
@@ -770,7 +775,8 @@ export class DockerEndpoint {
       },
     };
     if (body.Cmd && body.Cmd.length > 0) config.command = body.Cmd;
-    if (body.Entrypoint && body.Entrypoint.length > 0) config.entrypoint = body.Entrypoint;
+    // --entrypoint '' (sent as [""]) clears the image's entrypoint, as with dockerd.
+    if (body.Entrypoint && body.Entrypoint.length > 0) config.entrypoint = body.Entrypoint.every((a) => a === '') ? [] : body.Entrypoint;
     if (body.Env && body.Env.length > 0) config.env = envMap(body.Env);
     if (body.WorkingDir) config.working_dir = body.WorkingDir;
     if (body.User) config.user = body.User;

@@ -52,6 +52,12 @@ describe('1-10 docker ps', () => {
     const bad = await bed().docker(['ps', '--filter', 'color=blue']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/invalid filter 'color': vic-iac filters containers by name, id, status, label/);
+    // As dockerd: a status no container can have is refused, not an empty list.
+    const bogus = await bed().docker(['ps', '-a', '--filter', 'status=bogus']);
+    expect(bogus.code).toBe(1);
+    expect(bogus.stderr).toContain(
+      "invalid filter 'status=bogus': a container's status is one of created, restarting, running, removing, paused, exited, dead",
+    );
   });
 
   test('GIVEN a container VM powered off and another deleted through the vSphere API THEN docker ps shows it at once', async () => {

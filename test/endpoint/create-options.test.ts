@@ -13,6 +13,9 @@ describe('docker run flags the endpoint does not carry out', () => {
     [['--log-driver', 'json-file'], '--log-driver/--log-opt is not supported by vic-iac'],
     [['--stop-signal', 'SIGINT'], '--stop-signal is not supported by vic-iac: docker stop sends SIGTERM'],
     [['--read-only'], '--read-only is not supported by vic-iac'],
+    // A map of the user's keys: the CLI sends {"/t": ""}, whose values alone look like a flag not given.
+    [['--tmpfs', '/t'], '--tmpfs is not supported by vic-iac: a container VM runs its own kernel'],
+    [['--sysctl', 'net.ipv4.ip_forward=1'], '--sysctl is not supported by vic-iac'],
   ])('GIVEN docker run %j THEN it is refused naming the flag, and no container VM is made', async (flags, message) => {
     const r = await bed().docker(['run', '-d', '--name', 'opt-refused', ...flags, bed().image]);
     expect(r.code).toBe(125);
@@ -54,5 +57,15 @@ describe('docker run flags the endpoint does not carry out', () => {
     expect([flagged.code, flagged.stderr]).toEqual([0, '']);
     const ps = await bed().docker(['ps', '--format', '{{.Names}}', '--filter', 'name=opt-']);
     expect(ps.stdout.split('\n').filter(Boolean).sort()).toEqual(['opt-flags', 'opt-plain']);
+  });
+
+  test("GIVEN --entrypoint '' THEN the image's entrypoint is cleared, as with dockerd; without a command it is refused for having nothing to run", async () => {
+    const cleared = await bed().docker(['create', '--name', 'opt-noentry', '--entrypoint', '', bed().image, 'sleep', '600']);
+    expect([cleared.code, cleared.stderr]).toEqual([0, '']);
+    const inspect = await bed().docker(['inspect', '--format', '{{json .Config.Entrypoint}} {{json .Config.Cmd}}', 'opt-noentry']);
+    expect(inspect.stdout.trim()).toMatch(/^(null|\[\]) \["sleep","600"\]$/);
+    const nothing = await bed().docker(['create', '--name', 'opt-nothing', '--entrypoint', '', bed().image]);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toContain('clears the image entrypoint and command is empty, so the container has nothing to run');
   });
 });

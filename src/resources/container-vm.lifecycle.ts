@@ -44,6 +44,7 @@ import { InputUnreachableError, NotRunningError, ResourceError, VchGoneError } f
 import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig } from './guest-config';
 import { plannedImageKey, storedImageKey } from './image.lifecycle';
 import { VOLATILE, handedRowKey, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
+import { readMaxVcpus } from './pool-capacity';
 import { PlacementError, collectPlacement, networkOf } from './placement';
 import { isUnknown, type Attrs, type PlannedAttrs, type Problem, type Unknown, type Value } from './schema';
 import { parseVolumeId, resolveMounts, type MountedVolume } from './volume.lifecycle';
@@ -1315,6 +1316,19 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     problems.push(...(await collectPlacement([vchMarker(ctx, vchId).then((m) => (marker = m))])));
     if (!marker) return { problems };
     const m = marker;
+    // vSphere refuses to power on a VM with more vCPUs than its host has: said at plan time (once
+    // per command and VCH; a single vCPU needs no look).
+    if (typeof config.cpus === 'number' && config.cpus > 1 && prior?.cpus !== config.cpus) {
+      const most = await ctx.memo(`max-vcpus:${vchId}`, () => readMaxVcpus(ctx.client, vchId));
+      if (most > 0 && config.cpus > most) {
+        problems.push({
+          path: ['cpus'],
+          severity: 'error',
+          summary: 'More vCPUs than a host has',
+          detail: `cpus = ${config.cpus} is more than any host of ${m.compute} (the compute of VCH "${m.name}") has: ${most} logical CPUs. vSphere would refuse to power the VM on. Use at most ${most}.`,
+        });
+      }
+    }
     const dc = { ref: moRef('Datacenter', m.datacenter_id), name: m.datacenter } as Parameters<typeof networkOf>[1];
     const checks: Array<Promise<unknown>> = [];
     // An image this plan replaces is made before the VM: its new digest is not in the store yet.

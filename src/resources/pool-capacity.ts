@@ -45,3 +45,20 @@ export async function readPoolCapacity(client: VimClient, poolMoid: string): Pro
   const cpus = cores > 0 && totalMhz > 0 && cpuMhz > 0 && cpuMhz < totalMhz ? Math.max(1, Math.floor(cpuMhz / (totalMhz / cores))) : cores;
   return { cpus, cpuMhz, memoryBytes };
 }
+
+/**
+ * The most virtual CPUs one VM in resource pool `poolMoid` can power on with: the largest number of
+ * logical CPUs (hardware threads) among the hosts of the pool's compute resource, since vSphere
+ * refuses a VM with more vCPUs than its host has. Three round trips (the pool's owner, its hosts,
+ * their hardware); 0 when vSphere does not say (a pool gone, a host without the figure).
+ */
+export async function readMaxVcpus(client: VimClient, poolMoid: string): Promise<number> {
+  const [pool] = await retrieveObjects<Record<string, unknown>>(client, [moRef('ResourcePool', poolMoid)], ['owner']);
+  const owner = pool?.props.owner as ManagedObjectReference | undefined;
+  if (!owner) return 0;
+  const [compute] = await retrieveObjects<Record<string, unknown>>(client, [owner], ['host']);
+  const hosts = (Array.isArray(compute?.props.host) ? compute.props.host : []) as ManagedObjectReference[];
+  if (hosts.length === 0) return 0;
+  const rows = await retrieveObjects<Record<string, unknown>>(client, hosts, ['summary.hardware.numCpuThreads']);
+  return Math.max(0, ...rows.map((r) => num(r.props['summary.hardware.numCpuThreads'])));
+}

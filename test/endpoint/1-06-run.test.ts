@@ -129,6 +129,23 @@ describe('1-06 docker run', () => {
     BOOT_MS,
   );
 
+  test(
+    'GIVEN a container VM whose guest cannot boot (more memory than this machine can give QEMU) WHEN run attached THEN docker run ends with 125 and says why, instead of waiting without end',
+    async () => {
+      const r = await bed().docker(['run', '--name', 'run-noboot', '-m', '1000g', bed().image, 'echo', 'hi'], { timeoutMs: BOOT_MS });
+      expect(r.code).toBe(125);
+      expect(r.stdout + r.stderr).toContain('vic: the container VM did not boot');
+      expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'run-noboot'])).toBe('exited 125');
+      // On stderr, as the reason a start failed: with QEMU's own words.
+      const logs = await bed().docker(['logs', 'run-noboot']);
+      expect(logs.stderr).toMatch(
+        /^vic: the container VM did not boot: the guest's QEMU ended \(exit status 1\) before its process started: qemu-system-x86_64: .*memory/,
+      );
+      expect(await bed().dockerOk(['rm', 'run-noboot'])).toBe('run-noboot');
+    },
+    BOOT_MS,
+  );
+
   test('GIVEN a name in use THEN docker run is refused with 409 and the id of the holder', async () => {
     const r = await bed().docker(['run', '--name', 'run-d', bed().image]);
     expect(r.code).toBe(125);
@@ -142,6 +159,9 @@ describe('1-06 docker run', () => {
     const m = await bed().docker(['create', '-m', '130m', bed().image]);
     expect(m.code).toBe(1);
     expect(m.stderr).toMatch(/-m\/--memory .*memory_mb.*multiple of 4/);
+    const cpus = await bed().docker(['create', '--cpus', '64', bed().image]);
+    expect(cpus.code).toBe(1);
+    expect(cpus.stderr).toMatch(/--cpus.*cpus = 64 is more than any host of .* has: \d+ logical CPUs\. vSphere would refuse to power the VM on/);
     const small = await bed().docker(['create', '-m', '64m', bed().image]);
     expect(small.code).toBe(1);
     expect(small.stderr).toMatch(/-m\/--memory .*memory_mb = 64 is below the minimum of 128 MB \(the bootstrap ISO's kernel and initramfs need it to boot\)/);

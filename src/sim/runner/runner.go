@@ -94,6 +94,10 @@ type guest struct {
 	signals    signalChannel
 	// processStarted: the tether reported a process running (under Runner.mu); input waits for it.
 	processStarted bool
+	// console: the VM's serial port file, where a boot that failed says why; startErr: why QEMU
+	// could not be started at all.
+	console  string
+	startErr error
 }
 
 // Runner runs the guests of the simulator's powered-on vic VMs.
@@ -496,6 +500,7 @@ func (r *Runner) run(g *guest) {
 	}
 	if err != nil {
 		r.opts.Logf("guest %s (%s): cannot run: %v", g.ref.Value, g.name, err)
+		g.startErr = err
 		r.finish(g, nil, true)
 		return
 	}
@@ -542,6 +547,7 @@ func (r *Runner) start(g *guest, configFile string) error {
 	if err != nil {
 		return err
 	}
+	g.console = spec.Console
 	for _, d := range spec.Disks {
 		if err := r.ensureOverlay(d); err != nil {
 			return err
@@ -818,6 +824,7 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	}
 	stoppedByUs := g.stopping
 	exitReported := g.exitReported
+	processStarted := g.processStarted
 	queuedShown := g.queuedShown && neverStarted
 	g.ended = true
 	r.mu.Unlock()
@@ -826,6 +833,19 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	}
 	if state != nil {
 		r.opts.Logf("guest %s (%s): QEMU pid %d ended (%s)%s", g.ref.Value, g.name, g.pid, state, g.stderr.suffix())
+	}
+	if !stoppedByUs && !processStarted && !exitReported {
+		// The guest never ran its process (QEMU could not start, or ended before the tether said a
+		// word): the container ended there, as a start that failed (exit code 125, as docker's own
+		// failures), before the VM reads as off, so that nobody waits for a process that never comes.
+		reason := "the guest ended before its process started"
+		if g.startErr != nil {
+			reason = "the guest could not be started: " + g.startErr.Error()
+		} else if state != nil {
+			reason = fmt.Sprintf("the guest's QEMU ended (%s) before its process started%s", state, g.stderr.suffix())
+		}
+		setStatus(g.ref, map[string]string{"status": "exited", "exit_code": strconv.Itoa(bootFailedExitCode), "finished_at": time.Now().UTC().Format(time.RFC3339Nano)})
+		appendConsoleLine(g.console, "vic: the container VM did not boot: "+reason)
 	}
 	if !stoppedByUs {
 		powerOffInModel(g.ref, g.boot)
@@ -858,6 +878,25 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	// Input for a process that is gone goes too.
 	dropInput(g.ref, leftoverInput(g.ref))
 	r.poke(g.ref)
+}
+
+// bootFailedExitCode is the exit code of a container whose VM never ran its process.
+const bootFailedExitCode = 125
+
+// appendConsoleLine adds a line to the VM's serial port file as the container's stderr (a
+// `vic-stderr <time> <text>` frame, the tether's console protocol), where docker logs and vic logs
+// read it; best effort.
+func appendConsoleLine(path, line string) {
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	text := strings.Join(strings.Fields(strings.ReplaceAll(line, "\n", " ")), " ")
+	_, _ = fmt.Fprintf(f, "vic-stderr %s %s\r\n", time.Now().UTC().Format(time.RFC3339Nano), text)
 }
 
 // Close stops every guest (SIGTERM, then SIGKILL after a grace period) and waits for them.

@@ -196,16 +196,26 @@ endpoint_pid() {
 }
 # An endpoint looks its VCH up once, when it starts: one started for a vch-quickstart destroyed since
 # (bin/vic destroy, then the demo again) would serve a pool that is gone. Restart it then.
+# It also logs in once, with the simulator's password of the time: a simulator started again since
+# (a new random password, a new certificate) turns it away, so it is restarted then too. The
+# simulator's identity is kept as a hash, never the password itself.
+sim_identity="$(printf '%s\n%s\n%s\n' "$VSPHERE_SERVER" "$VSPHERE_THUMBPRINT" "$VSPHERE_PASSWORD" | sha256sum | cut -c1-32)"
 pid="$(endpoint_pid)"
 served="$(cat "$ENDPOINT_DIR/demo-vch" 2>/dev/null || true)"
+served_sim="$(cat "$ENDPOINT_DIR/demo-sim" 2>/dev/null || true)"
 if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q endpoint "/proc/$pid/cmdline" 2>/dev/null; then
-  if [ "$served" = "$vch_id" ]; then
-    echo "endpoint already running (pid $pid)"
-  else
-    echo "endpoint (pid $pid) served an earlier vch-quickstart (${served:-unknown}); restarting it for $vch_id"
+  stop_endpoint() {
+    echo "endpoint (pid $pid) $1; restarting it"
     kill "$pid"
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     pid=""
+  }
+  if [ "$served" != "$vch_id" ]; then
+    stop_endpoint "served an earlier vch-quickstart (${served:-unknown}), not $vch_id"
+  elif [ "$served_sim" != "$sim_identity" ]; then
+    stop_endpoint "logged in to a simulator that was started again since"
+  else
+    echo "endpoint already running (pid $pid)"
   fi
 else
   pid=""
@@ -218,6 +228,7 @@ if [ -z "$pid" ]; then
   for _ in $(seq 1 60); do [ -f "$ENDPOINT_DIR/endpoint.json" ] && break; sleep 0.5; done
   [ -f "$ENDPOINT_DIR/endpoint.json" ] || { echo "the endpoint did not start; its log:" >&2; tail -n 20 "$ENDPOINT_DIR/endpoint.log" >&2; exit 1; }
   echo "$vch_id" >"$ENDPOINT_DIR/demo-vch"
+  echo "$sim_identity" >"$ENDPOINT_DIR/demo-sim"
   echo "endpoint started (pid $(endpoint_pid)), log in $ENDPOINT_DIR/endpoint.log"
 fi
 echo "eval \"\$(bin/vic endpoint env --dir $ENDPOINT_DIR)\""

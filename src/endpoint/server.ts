@@ -911,15 +911,20 @@ export class DockerEndpoint {
     const timeout = tText === null || tText === '' ? 10 : Number(tText);
     if (!Number.isInteger(timeout)) throw badRequest(`-t/--time ${tText}: expected a whole number of seconds`);
     const signal = signalNumber(query.get('signal') || 'TERM');
+    const id = containerId(vm);
     let now: Attrs | undefined;
     if (timeout !== 0 && signal !== SIGKILL && vm.status === 'running') {
       await engine.signal('container_vm', vm, signal);
-      now = await this.offWithin(containerId(vm), timeout < 0 ? Infinity : timeout * 1000);
+      // As dockerd: the signal stop sends is a kill event of its own.
+      await this.emitContainer('kill', vm, { signal: String(signal) });
+      now = await this.offWithin(id, timeout < 0 ? Infinity : timeout * 1000);
     }
     if (!now) now = await this.changeContainer(engine, vm, { power_state: 'stopped' });
-    this.lastState.set(containerId(vm), dockerState(now));
+    // The shared poll that saw the process end told its die already (observe): once only.
+    const dieTold = this.lastState.has(id) && this.lastState.get(id) !== 'running';
+    this.lastState.set(id, dockerState(now));
     await this.settleOutput([now]);
-    await this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
+    if (!dieTold) await this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
     await this.emitContainer('stop', now);
     res.writeHead(204);
     res.end();

@@ -20,6 +20,7 @@ describe('1-07 docker stop', () => {
       await waitUntilProcessRuns(bed(), 'stop-1');
       await waitUntilProcessRuns(bed(), 'stop-2');
 
+      const since = Math.floor(Date.now() / 1000) - 1;
       const began = Date.now();
       const r = await bed().docker(['stop', '-t', '5', 'stop-1'], { timeoutMs: BOOT_MS });
       const took = Date.now() - began;
@@ -28,6 +29,12 @@ describe('1-07 docker stop', () => {
       const ps = await bed().docker(['ps', '-a', '--filter', 'name=stop-1', '--format', '{{.Names}} {{.State}} {{.Status}}']);
       expect(ps.stdout).toMatch(/^stop-1 exited Exited \(0\) (Less than a second|\d+ seconds?) ago\n$/);
       expect((await bed().docker(['logs', 'stop-1'])).stdout).toBe('ready\ngot TERM\n');
+      // As dockerd: the signal, one die with the process's own code, then stop (the die was told twice before).
+      expect(await bed().eventsSince(since, 'container=stop-1', '{{.Action}} {{.Actor.Attributes.signal}} {{.Actor.Attributes.exitCode}}')).toEqual([
+        'kill 15 <no value>',
+        'die <no value> 0',
+        'stop <no value> <no value>',
+      ]);
 
       const began2 = Date.now();
       const r2 = await bed().docker(['stop', '-t', '2', 'stop-2'], { timeoutMs: BOOT_MS });

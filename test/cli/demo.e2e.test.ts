@@ -149,7 +149,9 @@ describe('npm run demo', () => {
     expect(stopped.code).toBe(0);
     const fourth = await demo([], env);
     if (fourth.code !== 0) throw new Error(`the fourth demo run failed (${fourth.code}):\n${fourth.stdout}\n${fourth.stderr}`);
-    expect(fourth.stdout).toMatch(/endpoint \(pid \d+\) (logged in to a simulator that was started again since|served an earlier vch-quickstart .*); restarting it\nendpoint started/);
+    expect(fourth.stdout).toMatch(
+      /endpoint \(pid \d+\) (logged in to a simulator that was started again since|served an earlier vch-quickstart .*); restarting it\nendpoint started/,
+    );
     expect(fourth.stdout).toMatch(/^web-1 +127\.0\.0\.1:5000\/vic-demo\/busybox:latest +Up .* tier=frontend$/m);
   }, 780_000);
 });

@@ -226,7 +226,14 @@ describe('image and container_vm lifecycle', () => {
   it('GIVEN more vCPUs than any host of the VCH has WHEN planned THEN refused on cpus with the most it can take; as many as a host has THEN planned', async () => {
     const plan = await engine.forCommand().plan('container_vm', web, { ...webConfig, cpus: 64 });
     expect(plan.problems).toEqual([
-      expect.objectContaining({ path: ['cpus'], severity: 'error', summary: 'More vCPUs than a host has', detail: expect.stringMatching(/^cpus = 64 is more than any host of \/DC0\/host\/DC0_C0 \(the compute of VCH "[^"]+"\) has: (\d+) logical CPUs\. vSphere would refuse to power the VM on\. Use at most \1\.$/) }),
+      expect.objectContaining({
+        path: ['cpus'],
+        severity: 'error',
+        summary: 'More vCPUs than a host has',
+        detail: expect.stringMatching(
+          /^cpus = 64 is more than any host of \/DC0\/host\/DC0_C0 \(the compute of VCH "[^"]+"\) has: (\d+) logical CPUs\. vSphere would refuse to power the VM on\. Use at most \1\.$/,
+        ),
+      }),
     ]);
     const most = Number(/has: (\d+) logical/.exec(plan.problems[0].detail)?.[1]);
     expect(most).toBeGreaterThan(1);

@@ -2245,8 +2245,9 @@ function envMap(list: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of list) {
     const i = kv.indexOf('=');
-    if (i < 0) out[kv] = '';
-    else out[kv.slice(0, i)] = kv.slice(i + 1);
+    // `-e NAME` of a variable the client does not have arrives without "=": as with dockerd, the
+    // container does not get it (not an empty value).
+    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
   }
   return out;
 }

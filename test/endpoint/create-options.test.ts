@@ -35,6 +35,9 @@ describe('docker run flags the endpoint does not carry out', () => {
       'opt-flags',
       '-e',
       'A=1',
+      // Not set in the CLI's environment: the CLI sends the bare name, and the container does not get it.
+      '-e',
+      'VIC_TEST_NOT_ON_CLIENT',
       '-w',
       '/tmp',
       '-u',
@@ -55,6 +58,9 @@ describe('docker run flags the endpoint does not carry out', () => {
       '600',
     ]);
     expect([flagged.code, flagged.stderr]).toEqual([0, '']);
+    const env = JSON.parse(await bed().dockerOk(['inspect', '--format', '{{json .Config.Env}}', 'opt-flags'])) as string[];
+    expect(env).toContain('A=1');
+    expect(env.filter((e) => e.startsWith('VIC_TEST_NOT_ON_CLIENT'))).toEqual([]);
     const ps = await bed().docker(['ps', '--format', '{{.Names}}', '--filter', 'name=opt-']);
     expect(ps.stdout.split('\n').filter(Boolean).sort()).toEqual(['opt-flags', 'opt-plain']);
   });

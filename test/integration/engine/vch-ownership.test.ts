@@ -91,15 +91,23 @@ describe('virtual_container_host ownership', () => {
     expect(await named('ResourcePool', 'vch-squat')).toEqual([]);
   });
 
-  it("GIVEN a VM folder with the VCH name that carries another VCH's marker WHEN planned THEN an error naming that VCH", async () => {
+  it("GIVEN a VM folder with the VCH name that carries another VCH's marker WHEN planned THEN an error naming that VCH; once that VCH's pool is gone, an empty one is adopted, saying so", async () => {
+    const holder = await create({ ...base, name: 'vch-holder' });
     const other = await createFolder(outside, dc.vmFolder, 'vch-taken');
-    await setCustomField(outside, other, markerKey, JSON.stringify({ v: 1, vch: 'resgroup-999' }));
+    await setCustomField(outside, other, markerKey, JSON.stringify({ v: 1, vch: String(holder.id) }));
     const plan = await engine.plan('virtual_container_host', null, { ...base, name: 'vch-taken' });
     expect(plan.problems.map((p) => p.detail)).toEqual([
       expect.stringContaining(
-        `A VM folder named "vch-taken" (${other.value}) already exists in datacenter "DC0" and belongs to virtual container host resgroup-999.`,
+        `A VM folder named "vch-taken" (${other.value}) already exists in datacenter "DC0" and belongs to virtual container host ${String(holder.id)}.`,
       ),
     ]);
+    // A marker that names a pool no longer there (deleted outside vic-iac): what is left of a VCH, adopted when empty.
+    await setCustomField(outside, other, markerKey, JSON.stringify({ v: 1, vch: 'resgroup-999' }));
+    const orphan = await engine.forCommand().plan('virtual_container_host', null, { ...base, name: 'vch-taken' });
+    expect(orphan.problems).toEqual([]);
+    expect(orphan.notes).toContain(
+      `the VM folder "vch-taken" (${other.value}) was left by virtual container host resgroup-999, whose resource pool no longer exists; this VCH adopts it`,
+    );
   });
 
   it('GIVEN a folder squatted between plan and apply WHEN applied THEN apply refuses before it creates anything', async () => {

@@ -209,6 +209,11 @@ export function unreadableMarker(pool: Pick<PoolRow, 'moid' | 'name' | 'markerEr
   );
 }
 
+/** Whether vSphere reports resource pool `moid` missing: the VCH a marker names was deleted (one read, no VMs). */
+export async function poolIsGone(client: VimClient, moid: string): Promise<boolean> {
+  return (await takeSnapshot(client, [moid], { vms: false })).missingPools.has(moid);
+}
+
 /**
  * Reads the given VCH pools and their VMs in one collector round trip. Pools that no longer exist
  * land in `missingPools` (reportMissingObjectsInResults), so a deleted VCH reads as gone rather

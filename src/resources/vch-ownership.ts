@@ -45,7 +45,7 @@ import { Inventory, type Datacenter, type InventoryObject } from '../vsphere/inv
 import { expectedUuid, isOurs } from './container-vm.lifecycle';
 import { ResourceError } from './errors';
 import type { Problem } from './schema';
-import { PoolRow, VCH_MARKER_FIELD, VmRow, takeSnapshot, unreadableMarker } from './snapshot';
+import { PoolRow, VCH_MARKER_FIELD, VmRow, poolIsGone, takeSnapshot, unreadableMarker } from './snapshot';
 
 /** The image store's marker file, inside `<image_store_path>`. */
 export const STORE_MARKER_FILE = 'vic-iac-vch.json';
@@ -185,8 +185,7 @@ export interface FolderRow {
 /** `folder`, saying whether the pool its marker names (another than `pool`) still exists: one read, only for a folder marked for another pool. */
 async function withOwnerGone(client: VimClient, folder: FolderRow, pool: string | undefined): Promise<FolderRow> {
   if (typeof folder.owner !== 'object' || folder.owner.vch === pool) return folder;
-  const gone = (await takeSnapshot(client, [folder.owner.vch], { vms: false })).missingPools.has(folder.owner.vch);
-  return { ...folder, ownerGone: gone };
+  return { ...folder, ownerGone: await poolIsGone(client, folder.owner.vch) };
 }
 
 export async function readFolder(client: VimClient, ref: ManagedObjectReference): Promise<FolderRow | undefined> {
@@ -307,7 +306,7 @@ export async function inspectStore(client: VimClient, store: StoreLocation): Pro
   }
   if (text !== undefined) {
     const owner = parseOwner(text.trim()) ?? 'unreadable';
-    const ownerGone = typeof owner === 'object' && (await takeSnapshot(client, [owner.vch], { vms: false })).missingPools.has(owner.vch);
+    const ownerGone = typeof owner === 'object' && (await poolIsGone(client, owner.vch));
     return { kind: 'marked', owner, ownerGone };
   }
   return { kind: 'unmarked', entries: (await listDatastoreDirectory(client, store.datastore.ref, dir)) ?? [] };

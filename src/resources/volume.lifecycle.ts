@@ -38,7 +38,7 @@ import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
 import { VOLATILE } from './lifecycle';
 import { collectPlacement, datacenterOf, datastoreOf } from './placement';
 import type { Attrs, Problem } from './schema';
-import { readVchMarker, takeSnapshot, unreadableMarker, type VchMarker } from './snapshot';
+import { poolIsGone, readVchMarker, takeSnapshot, unreadableMarker, type VchMarker } from './snapshot';
 import { describeVms } from './vch-ownership';
 import { makeVolumeFilesystem } from './volume.disk';
 import { volume, volumeDirectory, volumeFilesystemUuid, type VolumeAttrs } from './volume';
@@ -384,7 +384,7 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
       if (m && (m.vch !== config.vch_id || m.name !== config.name)) {
         // The volume of a VCH whose pool is gone (deleted outside vic-iac), in the store that this
         // VCH, made again, took over: it comes with the store, as its images do, data and all.
-        if (m.name === config.name && (await takeSnapshot(client, [m.vch], { vms: false })).missingPools.has(m.vch)) {
+        if (m.name === config.name && (await poolIsGone(client, m.vch))) {
           ctx.progress(`adopting volume "${m.name}" of virtual container host ${m.vch}, whose resource pool no longer exists`);
           continue;
         }

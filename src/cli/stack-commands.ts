@@ -123,17 +123,26 @@ export async function planCommand(
 }
 
 async function confirm(ctx: CliContext, question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  // A terminal's Ctrl-C reaches readline as a key, not as a signal: it answers "no".
+  // Without colour (--no-color, NO_COLOR, TERM=dumb) the prompt is plain text too: readline's line
+  // editing writes cursor escapes, so it runs only when the output may hold them.
+  const terminal = ctx.styles.enabled && process.stdout.isTTY === true;
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal });
+  // Ctrl-C answers "no": on a line-editing terminal readline gets it as a key; otherwise as a signal.
   const interrupted = new AbortController();
-  rl.on('SIGINT', () => interrupted.abort());
+  const onInterrupt = () => interrupted.abort();
+  rl.on('SIGINT', onInterrupt);
+  if (!terminal) process.once('SIGINT', onInterrupt);
   try {
     const answer = await rl.question(`${question}\n  Only 'yes' will be accepted: `, { signal: interrupted.signal });
     return answer.trim() === 'yes';
   } catch (err) {
-    if (interrupted.signal.aborted) return false;
+    if (interrupted.signal.aborted) {
+      if (!terminal) process.stdout.write('\n');
+      return false;
+    }
     throw err;
   } finally {
+    process.removeListener('SIGINT', onInterrupt);
     rl.close();
   }
 }
@@ -179,7 +188,7 @@ export async function applyCommand(
           mode === 'destroy' ? '\nDo you really want to destroy all resources of this spec?' : '\nDo you want to perform these actions?',
         );
         if (!ok) {
-          ctx.out('Apply cancelled.\n');
+          ctx.out(mode === 'destroy' ? 'Destroy cancelled.\n' : 'Apply cancelled.\n');
           return EXIT.failure;
         }
       }

@@ -199,17 +199,28 @@ describe('vic plan/apply/destroy', () => {
     expect(state.resources).toEqual({});
   });
 
-  it('GIVEN a terminal WHEN applying THEN progress bars show resources and image bytes, and every result line survives the bars', async () => {
-    // script(1) gives vic a pseudo-terminal, as a user's shell would.
-    const command = ['apply', '-f', specFile, '--auto-approve'].map((a) => `'${a}'`).join(' ');
-    const run = await new Promise<VicRun>((resolve, reject) => {
-      const child = spawn('script', ['-qec', `'${VIC}' ${command}`, '/dev/null'], { env: { ...env, TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Runs vic under script(1), which gives it a pseudo-terminal as a user's shell would; `typed` is what the user types. */
+  const underTerminal = (args: string[], typed = ''): Promise<VicRun> =>
+    new Promise<VicRun>((resolve, reject) => {
+      const command = args.map((a) => `'${a}'`).join(' ');
+      const child = spawn('script', ['-qec', `'${VIC}' ${command}`, '/dev/null'], { env: { ...env, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.once('error', reject);
-      child.once('close', (code) => resolve({ code, stdout, stderr: '' }));
+      child.once('close', (code) => {
+        printed.push(stdout);
+        resolve({ code, stdout, stderr: '' });
+      });
+      // Typed once the prompt shows, as a user would; the end of input closes the terminal.
+      if (typed === '') child.stdin.end();
+      else
+        child.stdout.on('data', () => {
+          if (stdout.includes("Only 'yes' will be accepted:") && child.stdin.writable) child.stdin.end(typed);
+        });
     });
-    printed.push(run.stdout);
+
+  it('GIVEN a terminal WHEN applying THEN progress bars show resources and image bytes, and every result line survives the bars', async () => {
+    const run = await underTerminal(['apply', '-f', specFile, '--auto-approve']);
     expect(run.code).toBe(0);
     const text = stripAnsi(run.stdout);
     expect(text).toMatch(/apply +\[[█░]+\] +\d+% \d\/4 resources/);
@@ -217,6 +228,23 @@ describe('vic plan/apply/destroy', () => {
     for (const address of ['virtual_container_host.demo', 'image.app', 'container_vm.web', 'container_vm.worker'])
       expect(text).toContain(`${address}: Creation complete after`);
     expect(text).toContain('Apply complete! Resources: 4 added, 0 changed, 0 destroyed.');
+    expect((await vic('destroy', '-f', specFile, '--auto-approve')).code).toBe(0);
+  });
+
+  it('GIVEN a terminal and --no-color WHEN apply asks and the answer is no THEN the prompt holds no escape sequence, and nothing is created', async () => {
+    for (const flags of [['--no-color'], []]) {
+      const run = await underTerminal(['apply', '-f', specFile, ...flags], 'no\r');
+      expect({ flags, code: run.code }).toEqual({ flags, code: 1 });
+      expect(run.stdout).toContain("Do you want to perform these actions?\r\n  Only 'yes' will be accepted: ");
+      expect(run.stdout).toContain('Apply cancelled.');
+      // Colour and readline's cursor moves are both escapes: none with --no-color, some without it.
+      expect({ flags, escapes: run.stdout.includes('\u001b[') }).toEqual({ flags, escapes: flags.length === 0 });
+    }
+    expect(JSON.parse((await vic('ls', '--all', '--json')).stdout)).toEqual([]);
+    expect((await vic('apply', '-f', specFile, '--auto-approve')).code).toBe(0);
+    const kept = await underTerminal(['destroy', '-f', specFile, '--no-color'], 'no\r');
+    expect(kept.stdout).toContain('Destroy cancelled.');
+    expect(JSON.parse((await vic('ls', '--all', '--json')).stdout)).toHaveLength(4);
     expect((await vic('destroy', '-f', specFile, '--auto-approve')).code).toBe(0);
   });
 

@@ -4,7 +4,7 @@
  * environment for terraform, a client for looking at vSphere from outside, and a `terraform` runner
  * that fails on a non-zero exit and asserts the password never reaches terraform's output.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningSimulator } from '../../src/sim/simulator';
@@ -13,7 +13,7 @@ import { connectTestClient } from '../helpers/engine';
 import { writeOciLayout } from '../helpers/oci-layout';
 import { useRegistry, type RunningRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
-import { workspace, type Workspace } from './terraform-cli';
+import { readState, workspace, type Workspace } from './terraform-cli';
 
 export interface TestbedOptions {
   readonly username: string;
@@ -44,10 +44,7 @@ export interface Testbed {
 
 /** The attributes of one resource instance in a workspace's local terraform.tfstate ({} when absent). */
 export function stateAttributes(ws: Workspace, type: string, name: string, index = 0): Record<string, unknown> {
-  const state = JSON.parse(readFileSync(join(ws.dir, 'terraform.tfstate'), 'utf8')) as {
-    resources: { type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[];
-  };
-  return state.resources.find((r) => r.type === type && r.name === name)?.instances[index]?.attributes ?? {};
+  return readState(ws.dir).resources.find((r) => r.type === type && r.name === name)?.instances[index]?.attributes ?? {};
 }
 
 export function useTerraformTestbed(opts: TestbedOptions): Testbed {

@@ -273,7 +273,7 @@ export class VsphereEngine implements Engine {
       return { type, prior, ...diff, changes: diff.changes, notes, problems, owner };
     }
     const check = await lifecycle.check(
-      { ...this.context({}, type, String(validated.name ?? '')), replacing, referencesOnly: options.referencesOnly },
+      { ...this.context({}, type, String(validated.name ?? '')), replacing, referencesOnly: options.referencesOnly, createsNow: options.createsNow },
       validated,
       prior,
     );

@@ -145,6 +145,13 @@ export interface LifecycleContext {
    */
   readonly referencesOnly?: boolean;
   /**
+   * The plan of a create about to be made by a front end that does not say whether it replaces an
+   * object of its own (Pulumi's create: an `up --replace` creates the new object first, and tells
+   * nothing of the old one). A check that refuses an existing object its create would take over,
+   * where the replacement must take it over (a volume), cannot tell the two apart, and leaves it be.
+   */
+  readonly createsNow?: boolean;
+  /**
    * How this command finds who holds an identity (a BIOS UUID, a name): `batched` reads a whole
    * VCH pool once and answers every plan from it (Terraform plans many objects per command);
    * `each` asks vSphere per object, for commands over one object (the Docker endpoint's requests),

@@ -2,8 +2,8 @@
  * Resolving what the user named (datacenter, compute, datastore, network) to vSphere objects, and
  * turning a miss into a plan-time Problem on the attribute that named it.
  */
-import { ignoreNotFound, isNotFound, isInvalidArgument, isVimFault, moRef, type ManagedObjectReference } from '../vsphere';
-import { Inventory, rootResourcePool, type Datacenter, type InventoryObject, type NetworkTarget } from '../vsphere/inventory';
+import { NotFoundError, ignoreNotFound, isNotFound, isInvalidArgument, isVimFault, moRef, type ManagedObjectReference } from '../vsphere';
+import { Inventory, knownList, rootResourcePool, type Datacenter, type InventoryObject, type NetworkTarget } from '../vsphere/inventory';
 import { retrieveObject } from '../vsphere/property-collector';
 import type { LifecycleContext } from './lifecycle';
 import type { Problem } from './schema';
@@ -68,7 +68,17 @@ export async function computePool(ctx: LifecycleContext, dc: Datacenter, compute
         found = await inv.find(kind, dc, compute).catch(ignoreNotFound);
         if (found) break;
       }
-      if (!found) throw err;
+      // A path that leads to another kind of object (a datastore, say) is told as such.
+      if (!found && / leads to a /.test(err.message)) throw err;
+      if (!found) {
+        // What compute is meant to name: the clusters and hosts (the pools the lookup listed include every VCH's own).
+        const [clusters, hosts] = await Promise.all([inv.list('cluster', dc), inv.list('host', dc)]);
+        throw new NotFoundError(
+          { faultName: 'NotFound', method: 'FindByInventoryPath', object: dc.ref },
+          `no cluster, host or resource pool "${compute}" in datacenter "${dc.name}" (clusters: ${knownList(clusters.map((c) => c.name))}; hosts: ${knownList(hosts.map((h) => h.name))}). ` +
+            `Name a cluster or a host (its name, its inventory path such as /${dc.name}/host/<cluster>, or its MOID), or a resource pool by its inventory path or MOID`,
+        );
+      }
       // A host's pool is its compute resource's root pool.
       let owner = found.ref;
       if (owner.type === 'HostSystem') {

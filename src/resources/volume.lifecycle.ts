@@ -300,6 +300,37 @@ async function makeVolumeDisk(
   await deleteDatastoreFile(client, datastorePath(loc.datastore, `${loc.dir}/${VOLUME_CREATING_MARKER_FILE}`), dc.ref).catch(ignoreNotFound);
 }
 
+/** The summary of a refusal because the volume exists and another resource (or a lost state) holds it. */
+const HELD_SUMMARY = 'Volume held by another resource';
+
+/**
+ * A create of a volume that exists, complete, under this VCH and name: its create finished, so a
+ * resource holds it (another configuration, stack or spec, or a state that lost it), as a container
+ * VM whose create finished is held. Taking it over would let two states delete one volume's data.
+ * Only the replacement of the resource that holds it (ctx.replacing) makes it again, and adopts it.
+ */
+async function heldVolumeProblem(ctx: LifecycleContext, vch: VchMarker, loc: VolumeLocation, config: VolumeAttrs): Promise<Problem | undefined> {
+  const dc = await datacenterOf(ctx, vch.datacenter);
+  const files = (await volumeFolders(ctx, dc, loc.datastore, loc.storePath)).get(loc.name);
+  if (!files || !isCompleteVolume(loc.name, files)) return undefined;
+  const marker = await readVolumeMarker(ctx.client, dc.name, loc);
+  if (!marker || marker.vch !== config.vch_id || marker.name !== config.name) return undefined;
+  return {
+    path: ['name'],
+    severity: 'error',
+    summary: HELD_SUMMARY,
+    detail:
+      `volume "${config.name}" of VCH ${config.vch_id} already exists (${loc.id}), with its data, and the create that made it finished: another resource holds it ` +
+      '(another Terraform configuration or workspace, Pulumi stack or vic spec; or two resources with this name). vic-iac will not take it over: two states would each delete it behind the other. ' +
+      'To mount it from here, give its id to the container VM (volumes[].volume_id) without declaring the volume. ' +
+      `If no resource holds it any more (its state was lost, or removed with terraform state rm or vic state rm), import it instead of creating it, by its id ${loc.id} ` +
+      `(terraform import <address> '${loc.id}'; vic import -f <spec> <address> '${loc.id}'; pulumi import with that id). ` +
+      // A Terraform apply plans the create of a create-first replacement after deposing the old object: nothing tells it from another state's create.
+      "If this is the volume's own replacement, created before the old one is destroyed (Terraform's lifecycle create_before_destroy, on the volume or on a resource that depends on it), remove create_before_destroy: " +
+      `Terraform keeps the old volume in the state as a deposed object; bring it back with "terraform state rm <address>" (the volume and its data stay) and "terraform import <address> '${loc.id}'". Otherwise choose another name.`,
+  };
+}
+
 export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
   declaration: volume,
 
@@ -354,6 +385,10 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
         detail: `volume "${config.name}" (${loc.id}) was deleted outside vic-iac. The plan creates it again, empty: the data it held is gone. Restore the files from a backup before applying if you need them.`,
       });
     }
+    if (!prior && !ctx.referencesOnly && !ctx.createsNow && ctx.replacing?.id !== loc.id) {
+      const held = await heldVolumeProblem(ctx, m, loc, config);
+      if (held) problems.push(held);
+    }
     if (!prior) ctx.expect(plannedVolumeKey(loc.id));
     return { problems, planned: prior ? undefined : { id: loc.id, filesystem_uuid: volumeFilesystemUuid(loc.id), datastore } };
   },
@@ -407,7 +442,7 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
       throw new ResourceError(
         `volume "${config.name}": ${dir} holds a disk, its marker and the sparse upload ${diskFiles.sparseUploadFileName}, as a create of an earlier vic-iac release leaves them: ` +
           'its conversion may not have finished (the disk may be incomplete), or it finished and the volume holds data whose state was lost. vic-iac neither adopts nor overwrites it. ' +
-          `If the volume holds data you need, delete ${datastorePath(loc.datastore, `${loc.dir}/${diskFiles.sparseUploadFileName}`)} and apply again to adopt it; otherwise delete the directory ${dir} and apply again.`,
+          `If the volume holds data you need, delete ${datastorePath(loc.datastore, `${loc.dir}/${diskFiles.sparseUploadFileName}`)} and import the volume by its id ${loc.id} (terraform import, vic import or pulumi import); otherwise delete the directory ${dir} and apply again.`,
       );
     }
     if (!existing && !creating && (files.has(`${loc.name}.vmdk`) || files.has(diskFiles.extentFileName))) {

@@ -80,7 +80,8 @@ const FOLDER_CHILDREN = {
 
 const MAX_KNOWN = 20;
 
-function knownList(names: readonly string[]): string {
+/** Names for a message: sorted, once each, at most MAX_KNOWN of them. */
+export function knownList(names: readonly string[]): string {
   const unique = [...new Set(names)].sort();
   if (unique.length === 0) return 'none';
   return unique.length > MAX_KNOWN ? `${unique.slice(0, MAX_KNOWN).join(', ')}, … ${unique.length - MAX_KNOWN} more` : unique.join(', ');

@@ -1,9 +1,10 @@
 /**
  * `lifecycle { create_before_destroy = true }` through the real `terraform` CLI, on resources whose
  * replacement has the same vSphere identity as the object it replaces: Terraform creates the new
- * one first, which finds (adopts) the object the old one holds, and then deletes the old one. That
- * delete must leave the object to its replacement, with a warning saying so; a next plan is empty.
- * A container VM or a VCH cannot be created beside its old object: the apply refuses, and Terraform
+ * one first, which finds (adopts) the image the old one holds, and then deletes the old one. That
+ * delete must leave the image to its replacement, with a warning saying so; a next plan is empty.
+ * A volume is refused (its create cannot be told from another state's taking it over), and a
+ * container VM or a VCH cannot be created beside its old object: the apply refuses, and Terraform
  * keeps the old object as a deposed one, which it destroys only after creating its successor, even
  * once create_before_destroy is gone. The next plan refuses that in one error saying what to do.
  */
@@ -45,13 +46,23 @@ describe('terraform: create_before_destroy replacements under the same identity'
     await tf(['apply', '-auto-approve']);
   }, 180_000);
 
-  it('GIVEN a volume with create_before_destroy WHEN applied with -replace THEN the old delete keeps the disk its replacement holds, with a warning, and a next plan is empty', async () => {
+  it('GIVEN a volume with create_before_destroy WHEN applied with -replace THEN the create is refused (nothing tells it from another state taking the volume over), naming create_before_destroy; the volume and its data stay, and the import it names brings it back', async () => {
     const before = attributes('vic_volume', 'data');
-    const apply = await tf(['apply', '-auto-approve', '-replace=vic_volume.data']);
-    expect(apply.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 1 destroyed.');
-    expect(oneLine(apply.stdout + apply.stderr)).toContain(`volume "data" kept: its replacement is the same object`);
-    expect(attributes('vic_volume', 'data').id).toBe(before.id);
+    const { datastore, path } = parseDatastorePath(String(before.id));
+    const sentinel = { datacenter: 'DC0', datastore, path: `${dirname(path)}/sentinel.txt` };
+    await uploadDatastoreFile(bed.outside(), sentinel, 'kept\n');
+    const apply = await tf(['apply', '-auto-approve', '-replace=vic_volume.data'], [1]);
+    expect(apply.code).toBe(1);
+    const text = oneLine(apply.stderr);
+    expect(text).toContain('Error: Volume held by another resource');
+    expect(text).toContain('remove create_before_destroy');
+    expect(text).toContain(`"terraform import <address> '${String(before.id)}'"`);
+    expect(deposedIds('vic_volume')).toEqual([before.id]);
+    await tf(['state', 'rm', 'vic_volume.data']);
+    await tf(['import', 'vic_volume.data', String(before.id)]);
     await expectConverged();
+    expect(attributes('vic_volume', 'data').id).toBe(before.id);
+    expect(await statDatastoreFile(bed.outside(), sentinel)).toBeDefined();
   }, 300_000);
 
   it('GIVEN an image with create_before_destroy WHEN its size_mb changes (same digest, same store path) THEN the old delete keeps the disk its replacement holds, and a next plan is empty', async () => {

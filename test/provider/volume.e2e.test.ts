@@ -124,10 +124,26 @@ describe('terraform: volumes', () => {
     await expectConverged(['-var', 'mount_path=/srv', '-var', 'mounted=false']);
   }, 300_000);
 
-  it('GIVEN a volume removed from the state WHEN imported by its datastore path THEN the plan is empty; WHEN destroyed THEN everything goes', async () => {
+  it("GIVEN another configuration that declares the same volume WHEN planned THEN refused as held by another resource, naming the import; the first state's volume is untouched", async () => {
+    const volume = attributes('vic_volume', 'data');
+    const other = await bed.initFixture('volume-other');
+    const plan = await bed.terraform(other, ['plan', '-var', `vch_id=${String(volume.vch_id)}`], { allow: [1] });
+    expect(plan.code).toBe(1);
+    const said = plan.stderr.replace(/\s+/g, ' ');
+    expect(said).toContain('Error: Volume held by another resource');
+    expect(said).toContain(`volume "data" of VCH ${String(volume.vch_id)} already exists (${String(volume.id)}), with its data`);
+    expect(said).toContain(`import it instead of creating it, by its id ${String(volume.id)}`);
+    expect(said).toContain('with vic_volume.stolen');
+    await expectConverged(['-var', 'mount_path=/srv', '-var', 'mounted=false']);
+  }, 300_000);
+
+  it('GIVEN a volume removed from the state WHEN planned THEN the create is refused, naming the import; WHEN imported by its datastore path THEN the plan is empty; WHEN destroyed THEN everything goes', async () => {
     const vars = ['-var', 'mount_path=/srv', '-var', 'mounted=false'];
     const id = String(attributes('vic_volume', 'data').id);
     await tf(['state', 'rm', 'vic_volume.data']);
+    const refused = await tf(['plan', ...vars], [1]);
+    expect(refused.stderr.replace(/\s+/g, ' ')).toContain(`Error: Volume held by another resource`);
+    expect(refused.stderr.replace(/\s+/g, ' ')).toContain(`terraform import <address> '${id}'`);
     const imported = await tf(['import', ...vars, 'vic_volume.data', id]);
     expect(imported.stdout).toContain('Import successful!');
     await expectConverged(vars);

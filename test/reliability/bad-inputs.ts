@@ -261,7 +261,7 @@ export const badInputs: readonly BadInput[] = [
     one(
       'compute',
       resolve('compute'),
-      'resource pool "/DC0/host/NOPE" not found in datacenter "DC0" (known: Resources, vch-fx). Check compute = "/DC0/host/NOPE".',
+      'no cluster, host or resource pool "/DC0/host/NOPE" in datacenter "DC0" (clusters: DC0_C0; hosts: DC0_C0_H0, DC0_C0_H1, DC0_C0_H2, DC0_H0). Name a cluster or a host (its name, its inventory path such as /DC0/host/<cluster>, or its MOID), or a resource pool by its inventory path or MOID. Check compute = "/DC0/host/NOPE".',
     ),
     tf,
   ),
@@ -376,7 +376,7 @@ export const badInputs: readonly BadInput[] = [
       [
         'compute',
         resolve('compute'),
-        'resource pool "/DC0/host/NOPE" not found in datacenter "DC0" (known: Resources, vch-fx). Check compute = "/DC0/host/NOPE".',
+        'no cluster, host or resource pool "/DC0/host/NOPE" in datacenter "DC0" (clusters: DC0_C0; hosts: DC0_C0_H0, DC0_C0_H1, DC0_C0_H2, DC0_H0). Name a cluster or a host (its name, its inventory path such as /DC0/host/<cluster>, or its MOID), or a resource pool by its inventory path or MOID. Check compute = "/DC0/host/NOPE".',
       ],
       ['datastore', resolve('datastore'), 'datastore "LocalDS_9" not found in datacenter "DC0" (known: LocalDS_0). Check datastore = "LocalDS_9".'],
       [

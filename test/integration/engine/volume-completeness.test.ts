@@ -153,15 +153,17 @@ describe('GIVEN a VCH on the simulator', () => {
     expect(String(before.imported)).toMatch(/incomplete/);
 
     await expect(create('legacy', 32)).rejects.toThrow(
-      /volume "legacy": \[LocalDS_0\] vch-c\/volumes\/legacy holds a disk, its marker and the sparse upload legacy-upload-sparse\.vmdk.*neither adopts nor overwrites it\. If the volume holds data you need, delete \[LocalDS_0\] vch-c\/volumes\/legacy\/legacy-upload-sparse\.vmdk and apply again to adopt it; otherwise delete the directory/,
+      /volume "legacy": \[LocalDS_0\] vch-c\/volumes\/legacy holds a disk, its marker and the sparse upload legacy-upload-sparse\.vmdk.*neither adopts nor overwrites it\. If the volume holds data you need, delete \[LocalDS_0\] vch-c\/volumes\/legacy\/legacy-upload-sparse\.vmdk and import the volume by its id \[LocalDS_0\] vch-c\/volumes\/legacy\/legacy\.vmdk \(terraform import, vic import or pulumi import\); otherwise delete the directory/,
     );
     expect((await bytesOf(await downloadDatastoreFile(outside, file('legacy', 'legacy-flat.vmdk')), 16)).subarray(0, 16).equals(Buffer.alloc(16, 5))).toBe(
       true,
     );
 
-    // The user says the data is what they need: the upload goes, the next apply adopts the disk as it is.
+    // The user says the data is what they need: the upload goes, and the import takes the disk as it is.
+    // A create would not: a complete volume is held by a state, which may be another configuration's.
     await deleteDatastoreFile(outside, '[LocalDS_0] vch-c/volumes/legacy/legacy-upload-sparse.vmdk', dc);
-    const adopted = await create('legacy', 32);
+    await expect(create('legacy', 32)).rejects.toThrow(/Volume held by another resource: .*import it instead of creating it/);
+    const adopted = await withFresh((e) => e.importState('volume', idOf('legacy')));
     expect(adopted).toMatchObject({ id: idOf('legacy'), size_mb: 32 });
     expect((await bytesOf(await downloadDatastoreFile(outside, file('legacy', 'legacy-flat.vmdk')), 16)).subarray(0, 16).equals(Buffer.alloc(16, 5))).toBe(
       true,

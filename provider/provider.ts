@@ -17,6 +17,7 @@ import {
   connectionFromEnv,
   connectionProblems,
   connectionSettings,
+  namingEnvSources,
   containsUnknown,
   formatPath,
   isUnknown,
@@ -301,7 +302,8 @@ export class VicProvider {
       const config = this.decode(kind, req.config) ?? {};
       const { problems } = validateAttrs(kind.schema, config);
       // Checks across attributes (plain HTTP needs its opt-in), which may come from the environment.
-      if (problems.length === 0) problems.push(...connectionProblems(connectionFromEnv(config, this.opts.env ?? process.env)));
+      const env = this.opts.env ?? process.env;
+      if (problems.length === 0) problems.push(...namingEnvSources(config, connectionProblems(connectionFromEnv(config, env)), env));
       return { diagnostics: problemDiagnostics(kind, problems, config) };
     } catch (err) {
       return { diagnostics: this.failure(kind, 'Invalid provider configuration', err) };
@@ -347,8 +349,9 @@ export class VicProvider {
         this.configureProblems = problemDiagnostics(kind, problems, config);
         return { diagnostics: this.configureProblems };
       }
-      const { settings, problems } = connectionSettings(connectionFromEnv(config, this.opts.env ?? process.env));
-      this.configureProblems = problemDiagnostics(kind, problems, config);
+      const env = this.opts.env ?? process.env;
+      const { settings, problems } = connectionSettings(connectionFromEnv(config, env));
+      this.configureProblems = problemDiagnostics(kind, namingEnvSources(config, problems, env), config);
       this.settings = hasErrors(this.configureProblems) ? undefined : settings;
       this.enginePromise = undefined;
       if (this.settings) this.connectSoon();

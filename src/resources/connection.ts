@@ -94,6 +94,19 @@ export function connectionFromEnv(config: Attrs, env: NodeJS.ProcessEnv = proces
   return out;
 }
 
+/**
+ * Problems of the connection settings, each saying so when its value came from an environment
+ * variable rather than from `config`: the message would otherwise point at a setting nobody wrote.
+ */
+export function namingEnvSources<P extends Problem>(config: Attrs, problems: readonly P[], env: NodeJS.ProcessEnv = process.env): P[] {
+  return problems.map((p) => {
+    const name = typeof p.path[0] === 'string' ? p.path[0] : undefined;
+    if (!name || (config[name] !== undefined && config[name] !== null)) return p;
+    const key = connectionSchema[name]?.env?.find((k) => env[k] !== undefined && env[k] !== '');
+    return key ? { ...p, detail: `${p.detail} (This value comes from the ${key} environment variable: correct or unset it there.)` } : p;
+  });
+}
+
 /** The server as a URL (`https://host/sdk` for a bare host name), or undefined when it is not one. */
 function serverUrl(server: string): URL | undefined {
   try {

@@ -173,6 +173,8 @@ export class ProviderHost {
   private engine?: Promise<Engine>;
   /** Check sees every resource before any is created, in preview too: duplicates are refused there. */
   private readonly claims = new IdentityClaims();
+  /** The warnings written to stderr so far (say). */
+  private readonly said = new Set<string>();
   private interrupt = new AbortController();
   private readonly applying = new Set<Promise<unknown>>();
 
@@ -199,7 +201,14 @@ export class ProviderHost {
    * channel for it.
    */
   private warn(w: ApplyWarning): void {
-    process.stderr.write(`warning: vic: ${w.summary}. ${w.detail}\n`);
+    this.say(`${w.summary}. ${w.detail}`);
+  }
+
+  /** A warning in the update's output, once per process (Pulumi may plan a resource more than once). */
+  private say(text: string): void {
+    if (this.said.has(text)) return;
+    this.said.add(text);
+    process.stderr.write(`warning: vic: ${text}\n`);
   }
 
   /** cancel(), then lets the cancelled applies answer (at most `graceMs`) before logging out. */
@@ -305,6 +314,11 @@ export class ProviderHost {
     const change = await engine.plan(decl.type, prior, config, { ...claimant(decl.type, props), createsNow });
     const errors = change.problems.filter(isError);
     if (errors.length > 0) throw new Error(`vic: cannot plan ${decl.type} "${name}":\n${describeProblems(decl, errors)}`);
+    // What `terraform plan` and `vic plan` print as warnings and notes (a registry down while the
+    // image is stored, a power cycle of an in-place change): Pulumi shows a provider's stderr.
+    const warnings = change.problems.filter((p) => !isError(p));
+    if (warnings.length > 0) this.say(`${decl.type} "${name}": ${describeProblems(decl, warnings)}`);
+    for (const note of change.notes) this.say(`${decl.type} "${name}": ${inPulumiWords(decl.schema, note)}`);
     return change;
   }
 
@@ -318,6 +332,11 @@ export class ProviderHost {
     const change = await this.plan(decl, this.prior(decl, id, olds), news, nameOf(news, id));
     const diffs = propertyDiffs(decl, change);
     if (change.action === 'no-op') return withPropertyDiffs({ changes: false }, diffs);
+    // A replacement no arg forces (a moved tag's new digest) shows no arg change in Pulumi's diff: say why.
+    const byOutput = change.requiresReplace.filter((p) => !decl.schema[String(p[0])]?.required && !decl.schema[String(p[0])]?.optional);
+    if (change.action === 'replace' && byOutput.length > 0) {
+      this.say(`${decl.type} "${nameOf(news, id)}" will be replaced: ${inPulumiWords(decl.schema, change.reasons.join('; '))}`);
+    }
     const replaces = change.action === 'replace' ? [...new Set(change.requiresReplace.map((p) => pulumiPath(decl.schema, p.slice(0, 1))))] : [];
     // Container VMs take their BIOS UUID from (VCH, name) and VCHs their pool from the name: the
     // replacement would collide with the old object, so the old one goes first. A content-addressed

@@ -227,6 +227,43 @@ describe('pulumi up of examples/pulumi against the simulator', () => {
   );
 
   it(
+    'GIVEN the tag moved in the registry WHEN previewed THEN the image is replaced, and the output says why (no arg of it changed)',
+    async () => {
+      await registry().pushImage({ ...HELLO_IMAGE, layers: [{ entries: [{ type: 'file', path: 'hello', content: 'moved\n', mode: 0o755 }] }] }, 'e2e/hello:v1');
+      const preview = await stack.preview();
+      expect(preview.changeSummary).toMatchObject({ replace: 2 });
+      const said = preview.stdout.replace(/\s+/g, ' ');
+      expect(said).toMatch(
+        new RegExp(
+          `image "${registry().host}/e2e/hello:v1" will be replaced: reference ${registry().host}/e2e/hello:v1 now points at sha256:[0-9a-f]{64} \\(was sha256:[0-9a-f]{64}\\)`,
+        ),
+      );
+    },
+    PULUMI_STEP_MS,
+  );
+
+  it(
+    'GIVEN the registry down WHEN previewed and applied THEN the stored image is kept, and the output carries the warning that names the registry',
+    async () => {
+      await registry().stop();
+      const host = registry().host;
+      const preview = await stack.preview();
+      expect(preview.changeSummary).toMatchObject({ update: 1 });
+      const said = preview.stdout.replace(/\s+/g, ' ');
+      expect(said).toContain(
+        `warning: vic: image "${host}/e2e/hello:v1": reference: Registry unreachable: the stored image is kept: cannot reach registry ${host}`,
+      );
+      expect(said).toContain('pin the reference by digest');
+      // Said once by the provider; Pulumi shows it as it comes and again under Diagnostics.
+      expect(said.split('Registry unreachable').length - 1).toBe(2);
+      // The update the preview planned (the VCH's drift, undone) goes through during the outage.
+      const up = await stack.up();
+      expect(up.summary.resourceChanges).toMatchObject({ update: 1 });
+    },
+    PULUMI_STEP_MS,
+  );
+
+  it(
     'GIVEN the stack WHEN `pulumi destroy` runs THEN no VM, pool or state resource is left, and no state file ever held a secret in plaintext',
     async () => {
       const destroy = await stack.destroy();

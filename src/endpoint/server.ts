@@ -884,7 +884,14 @@ export class DockerEndpoint {
     if (dockerState(vm) === 'running') throw new ApiError(304, 'container already started');
     const now = await this.changeContainer(engine, vm, { power_state: 'running' }).catch(async (err: unknown) => {
       // A container just made is not read before its start: removed since, it is docker's 404.
-      await this.findContainer(ref);
+      const still = await this.findContainer(ref);
+      // As dockerd does, a --rm container whose start failed is removed: `docker run --rm` waits
+      // for that removal before it tells the start's error.
+      if (labelsOf(vm)[LABEL.autoRemove] === 'true' && dockerState(still) !== 'running') {
+        await this.remove(this.command(), still, false, String(still.name)).catch((e: unknown) =>
+          this.log(`--rm of container ${String(still.name)} after its start failed: ${(e as Error).message}`),
+        );
+      }
       throw err;
     });
     this.lastState.set(containerId(vm), 'running');

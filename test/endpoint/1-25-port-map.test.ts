@@ -118,6 +118,14 @@ describe('1-25 published ports', () => {
       expect(second.code).not.toBe(0);
       expect(second.stderr).toContain(`Bind for 0.0.0.0:${port} failed: port is already allocated (to VM web-p)`);
       expect(await bed().dockerOk(['inspect', '--format', '{{.State.Status}}', 'web-p2'])).toBe('created');
+      // With --rm the failed start removes the container, as dockerd does: the CLI waits for that
+      // removal before it tells the error (it waited for ever when the container stayed).
+      for (const detach of [[], ['-d']]) {
+        const removed = await bed().docker(['run', '--rm', ...detach, '-p', `${port}:80`, '--name', 'web-p3', web], { timeoutMs: 60_000 });
+        expect({ detach, code: removed.code }).toEqual({ detach, code: 125 });
+        expect(removed.stderr).toContain(`Bind for 0.0.0.0:${port} failed: port is already allocated (to VM web-p)`);
+        expect((await bed().docker(['inspect', 'web-p3'])).stderr).toContain('No such object: web-p3');
+      }
       expect(await httpText(`http://127.0.0.1:${port}/index.html`)).toBe('served by web-p\n');
 
       // Restarted at once, it gets its port back: its own QEMU, still going, is not another holder.

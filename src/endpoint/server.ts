@@ -1907,19 +1907,16 @@ export class DockerEndpoint {
           `conflict: unable to delete ${String(image.id).slice(7, 19)} (must be forced) - image is referenced in multiple repositories; remove it by name (docker rmi ${displayReference(tags[0])}), or with -f to untag every name`,
         );
       }
+      // Forced by id, every name goes and then the disk, which containers may still need: refused
+      // before the first name goes, so that a refusal changes nothing.
+      if (!image.named) await this.refuseImageInUse(engine, image);
       const untag = image.named ? [String(image.reference)] : tags.slice(0, -1);
       for (const tag of untag) await this.untagImage(engine, image, tag);
       this.imageList = undefined;
       if (image.named) return sendJson(res, 200, [{ Untagged: displayReference(String(image.reference)) }]);
       return this.removeImage(String(image.id), query, res, untag);
     }
-    const users = (await this.containers(engine)).filter((vm) => vm.image_id === image.id);
-    if (users.length > 0) {
-      // -f does not help here, unlike with dockerd: a container VM's disk is a child of the image's disk.
-      throw conflict(
-        `conflict: unable to delete ${String(image.id).slice(7, 19)} (cannot be forced: the disks of its containers are children of its disk) - image is being used by container ${containerId(users[0])} (${users.map((u) => String(u.name)).join(', ')}); remove those containers first`,
-      );
-    }
+    await this.refuseImageInUse(engine, image);
     const plan = await engine.plan('image', image, null);
     const text = problemsText(plan.problems);
     if (text) throw badRequest(text);
@@ -1928,6 +1925,16 @@ export class DockerEndpoint {
     this.events.emit({ Type: 'image', Action: 'delete', Actor: { ID: String(image.id), Attributes: { name: String(image.reference) } } });
     const names = [...untagged, String(image.reference)].map((t): Record<string, string> => ({ Untagged: displayReference(t) }));
     sendJson(res, 200, [...names, { Deleted: String(image.id) }]);
+  }
+
+  /** The delete of an image's disk while container VMs use it: docker's 409, which -f does not lift here. */
+  private async refuseImageInUse(engine: Engine, image: Attrs): Promise<void> {
+    const users = (await this.containers(engine)).filter((vm) => vm.image_id === image.id);
+    if (users.length === 0) return;
+    // -f does not help here, unlike with dockerd: a container VM's disk is a child of the image's disk.
+    throw conflict(
+      `conflict: unable to delete ${String(image.id).slice(7, 19)} (cannot be forced: the disks of its containers are children of its disk) - image is being used by container ${containerId(users[0])} (${users.map((u) => String(u.name)).join(', ')}); remove those containers first, or untag its names one by one (docker rmi NAME)`,
+    );
   }
 
   /**

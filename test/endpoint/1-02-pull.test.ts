@@ -61,6 +61,18 @@ describe('1-02 docker pull, 1-03 images, 1-12 rmi', () => {
     expect(refused.stderr).toMatch(
       /unable to delete [0-9a-f]{12} \(cannot be forced: the disks of its containers are children of its disk\) - image is being used by container [0-9a-f]{64} \(user-1\)/,
     );
+    // Forced by id with a second name: refused before any name goes (it used to drop some of them).
+    expect((await bed().docker(['tag', bed().image, 'second:1'])).code).toBe(0);
+    const id = (await bed().dockerOk(['image', 'inspect', '--format', '{{.Id}}', bed().image])).trim();
+    const forced = await bed().docker(['rmi', '-f', id.slice(7, 19)]);
+    expect(forced.code).toBe(1);
+    expect(forced.stderr).toMatch(
+      /cannot be forced: the disks of its containers are children of its disk\) - image is being used by container [0-9a-f]{64} \(user-1\)/,
+    );
+    expect((await bed().dockerOk(['image', 'inspect', '--format', '{{join .RepoTags " "}}', id])).trim().split(' ').sort()).toEqual(
+      [bed().image, 'second:1'].sort(),
+    );
+    expect((await bed().docker(['rmi', 'second:1'])).stdout).toBe('Untagged: second:1\n');
     expect((await bed().docker(['rm', 'user-1'])).code).toBe(0);
     const r = await bed().docker(['rmi', bed().image]);
     expect([r.code, r.stderr]).toEqual([0, '']);

@@ -2091,6 +2091,7 @@ export class DockerEndpoint {
 
   private streamEvents(query: URLSearchParams, req: IncomingMessage, res: ServerResponse): void {
     const filters = parseFilters(query.get('filters'));
+    refuseUnknownFilters(filters, EVENT_FILTERS, 'events');
     const since = query.get('since') ? Number(query.get('since')) : undefined;
     const until = query.get('until') ? Number(query.get('until')) : undefined;
     res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -2105,6 +2106,10 @@ export class DockerEndpoint {
         if (k === 'image') return values.includes(e.Actor.Attributes.image ?? e.Actor.Attributes.name ?? '');
         // Every label given must hold, as in the listings.
         if (k === 'label') return values.every((v) => labelMatches(e.Actor.Attributes, [v]));
+        // Every event here is the local engine's; none is a swarm's.
+        if (k === 'scope') return values.includes('local');
+        // The objects of other types, by id or name, as dockerd matches them.
+        if (k === 'volume' || k === 'network' || k === 'daemon') return e.Type === k && values.some((v) => e.Actor.ID === v || e.Actor.Attributes.name === v);
         return false;
       });
     const write = (e: DockerEvent) => {
@@ -2118,6 +2123,9 @@ export class DockerEndpoint {
 }
 
 const ZERO = '0001-01-01T00:00:00Z';
+
+/** `docker events --filter` keys this endpoint knows (dockerd's, less swarm's config, node, plugin, secret and service). */
+const EVENT_FILTERS = ['type', 'event', 'container', 'image', 'label', 'scope', 'volume', 'network', 'daemon'];
 
 /**
  * How long a container just made stands for itself in the wait `docker run` opens before its start

@@ -44,6 +44,12 @@ describe('docker events and the image of a container', () => {
       '{{.Action}}',
     ]);
     expect(byImage.split('\n')).toEqual(['start', 'die', 'stop']);
+    // scope=local is every event of this engine; a key dockerd does not know is refused, not ignored.
+    const window = ['--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--format', '{{.Action}}'];
+    expect((await ok(['events', ...window, '--filter', 'scope=local', '--filter', 'container=iac-events'])).split('\n')).toEqual(['start', 'die', 'stop']);
+    const bogus = await bed().docker(['events', ...window, '--filter', 'bogus=1']);
+    expect(bogus.code).toBe(1);
+    expect(bogus.stderr).toContain("invalid filter 'bogus'");
     // And docker ps finds it by that name too.
     expect((await ok(['ps', '-a', '--filter', `ancestor=${image}`, '--format', '{{.Names}}'])).split('\n')).toContain('iac-events');
   });

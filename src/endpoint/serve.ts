@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Engine } from '../engine';
 import { certificateFiles, envLines, type ServerTls } from './certs';
@@ -65,14 +65,17 @@ export async function serveEndpoint(o: ServeOptions): Promise<RunningEndpoint> {
   server.on('upgrade', endpoint.onUpgrade);
   // A client that fails the handshake (no certificate, another CA) is refused by TLS itself; say so in the log.
   server.on('tlsClientError', (err: Error) => o.log?.(`TLS handshake refused: ${err.message}`));
+  // With TLS, the port is a plain listener that hands TLS connections on: a client that speaks plain
+  // HTTP (DOCKER_TLS_VERIFY unset) is told so, as Go's HTTPS server tells it, instead of an EOF.
+  const listener: NetServer = o.tls ? createNetServer((socket) => handOn(socket, server, o.log)) : server;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => {
-      server.off('error', reject);
+    listener.once('error', reject);
+    listener.listen(o.port, o.host, () => {
+      listener.off('error', reject);
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  const port = (listener.address() as AddressInfo).port;
   return {
     host: o.host,
     port,
@@ -81,9 +84,39 @@ export async function serveEndpoint(o: ServeOptions): Promise<RunningEndpoint> {
     close: async () => {
       endpoint.close();
       server.closeAllConnections();
+      if (listener !== server) await new Promise<void>((resolve) => listener.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** How long a connection may stay silent before its first byte (Node's HTTPS handshake timeout is 120 s). */
+const FIRST_BYTE_MS = 120_000;
+/** The first byte of every TLS connection: a handshake record. */
+const TLS_HANDSHAKE = 0x16;
+const PLAIN_HTTP_ANSWER =
+  'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
+
+/** Hands a connection whose first byte opens a TLS handshake to the HTTPS server; answers plain HTTP with a 400 that says why. */
+function handOn(socket: Socket, tlsServer: Server, log?: (line: string) => void): void {
+  const onError = () => socket.destroy();
+  socket.once('error', onError);
+  // The HTTPS server's own handshake timeout starts once it has the socket: until then, this one.
+  socket.setTimeout(FIRST_BYTE_MS, () => socket.destroy());
+  socket.once('readable', () => {
+    socket.setTimeout(0);
+    // Peeked, not taken: read and put back before TLS sees the socket.
+    const first = socket.read(1) as Buffer | null;
+    if (first === null) return;
+    socket.unshift(first);
+    socket.off('error', onError);
+    if (first[0] === TLS_HANDSHAKE) {
+      tlsServer.emit('connection', socket);
+      return;
+    }
+    log?.(`plain HTTP from ${socket.remoteAddress ?? 'a client'} refused: this endpoint serves mutual TLS (set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH)`);
+    socket.end(PLAIN_HTTP_ANSWER);
+  });
 }
 
 /** Where a running endpoint says it listens, for `vic endpoint env`. */

@@ -75,6 +75,10 @@ describe('vic endpoint certs, serve and env', () => {
     expect(shell.stderr).toBe('');
     expect(shell.code).toBe(0);
     expect(shell.stdout).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+\nCONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n$/);
+    // A client that forgot TLS is told so, as by dockerd, not given an EOF.
+    const plain = await runProcess('bash', ['-c', `eval "$("${VIC}" endpoint env)" && DOCKER_TLS_VERIFY= DOCKER_CERT_PATH= docker ps`], env());
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain('Client sent an HTTP request to an HTTPS server.');
     const exited = exit(serving);
     serving.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -97,7 +97,8 @@ export function filterImages<T extends ImageRow>(rows: readonly T[], filters: Re
   const kept = rows.filter(
     (r) =>
       dangling !== true &&
-      (references.length === 0 || r.RepoTags.some(named)) &&
+      // Tags and digests both, as dockerd: an image pulled by digest, or whose tag moved on, has no tag.
+      (references.length === 0 || r.RepoTags.some(named) || (r.RepoDigests ?? []).some(named)) &&
       labels.every((v) => labelMatches(r.Labels, [v])) &&
       before.every((c) => r.Created < c) &&
       since.every((c) => r.Created > c) &&

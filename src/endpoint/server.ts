@@ -1031,9 +1031,10 @@ export class DockerEndpoint {
   /** rename: the VM and its name marker get the new name; its BIOS UUID, and so its id, stay. */
   private async renameContainer(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
     if (!query.get('name')) throw badRequest('docker rename: give the new name (docker rename CONTAINER NEW_NAME)');
-    const newName = dockerContainerName(String(query.get('name')));
     const engine = this.command();
+    // The container first, as dockerd: a missing one is the error, whatever the new name.
     const vm = await this.findContainer(ref, engine);
+    const newName = dockerContainerName(String(query.get('name')));
     const oldName = String(vm.name);
     if (newName === oldName) throw conflict(`Renaming a container with the same name as its current name: "${oldName}"`);
     this.refuseManaged(vm, 'change its name in that configuration and apply (which replaces the container VM).');
@@ -1855,7 +1856,7 @@ export class DockerEndpoint {
     const rows = images.map((i) => ({
       Id: String(i.id),
       ParentId: '',
-      RepoTags: tagsOf(i).map(displayReference),
+      RepoTags: repoTagsOf(i),
       RepoDigests: repoDigestsOf(i),
       Created: unixSeconds(i.image_created ?? i.created),
       Size: imageSize(i),
@@ -1871,7 +1872,7 @@ export class DockerEndpoint {
     const i = await this.findImage(ref);
     return {
       Id: i.id,
-      RepoTags: tagsOf(i).map(displayReference),
+      RepoTags: repoTagsOf(i),
       RepoDigests: repoDigestsOf(i),
       Parent: '',
       Comment: '',
@@ -2278,6 +2279,13 @@ function envMap(list: readonly string[]): Record<string, string> {
 function tagsOf(image: Attrs): string[] {
   const listed = Array.isArray(image.references) ? image.references.filter((r): r is string => typeof r === 'string') : [];
   return listed.length > 0 ? listed : [String(image.reference)];
+}
+
+/** The image's names as tags, as dockerd lists them: a name by digest (`repo@sha256:…`) is a RepoDigest, not a tag. */
+function repoTagsOf(image: Attrs): string[] {
+  return tagsOf(image)
+    .filter((t) => !t.includes('@'))
+    .map(displayReference);
 }
 
 /** `repository@digest` once per repository that names the image. */

@@ -124,6 +124,8 @@ describe('1-02 docker pull, 1-03 images, 1-12 rmi', () => {
     const repository = moving.replace(/:1$/, '');
     const rows = (await bed().dockerOk(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}', repository])).split('\n').sort();
     expect(rows).toEqual([`${moving} ${newId.slice(7, 19)}`, `${repository}:<none> ${oldId.slice(7, 19)}`].sort());
+    // Its name by digest is a RepoDigest, not a tag, as with dockerd.
+    expect(await bed().dockerOk(['image', 'inspect', '--format', '{{json .RepoTags}} {{json .RepoDigests}}', oldId])).toBe(`[] ["${repository}@${oldId}"]`);
     expect(await bed().dockerOk(['create', '--name', 'moved-1', moving])).toMatch(/^[0-9a-f]{64}$/);
     expect(await bed().dockerOk(['inspect', '--format', '{{.Image}}', 'moved-1'])).toBe(newId);
     expect(await bed().dockerOk(['rm', 'moved-1'])).toBe('moved-1');

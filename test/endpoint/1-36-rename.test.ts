@@ -77,6 +77,9 @@ describe('1-36 docker rename', () => {
   test('GIVEN no such container, or a bad name THEN docker rename says so and exits 1', async () => {
     const missing = await bed().docker(['rename', 'nope', 'rn-9']);
     expect([missing.code, missing.stderr]).toEqual([1, expect.stringMatching(/No such container: nope/)]);
+    // The container is looked up first, as dockerd: a missing one is the error even with a bad new name.
+    const both = await bed().docker(['rename', 'nope', 'x']);
+    expect([both.code, both.stderr]).toEqual([1, expect.stringMatching(/No such container: nope/)]);
     // dockerd's rule for container names, and its words: the name is not taken.
     for (const name of ['a/b', 'bad name!', 'x']) {
       const bad = await bed().docker(['rename', 'rn-3', name]);

@@ -785,6 +785,7 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
   // Asked before the power-off, which clears the VM's boot time.
   const reported = keepEnded || config.power_state === 'running' || powerState !== 'poweredOn' ? true : await reportedThisBoot(client, ref, vm);
   if (!keepEnded && config.power_state === 'running' && powerState !== 'poweredOn') await refuseVolumesInUse(ctx, config, vm.moid);
+  const poweringAt = new Date().toISOString();
   const powered = keepEnded ? undefined : await setPower(client, ref, config.power_state, powerState);
   let extraConfig = vm.extraConfig;
   if (powered === 'poweredOff' && !reported) {
@@ -798,12 +799,26 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
   if (powered && !hardware && !labelsChanged && !mustRunChanged) {
     // Only the power changed, by a task that succeeded: the VM is the row just read, powered as
     // asked (what the guest reports next, the next read shows).
-    return stateOfVm(
-      { ...vm, extraConfig, powerState: powered, ...(powered === 'poweredOn' ? {} : { ipAddresses: [] }) },
-      { secrets: { known: config }, asked: config.power_state },
+    return bootedAfter(
+      stateOfVm(
+        { ...vm, extraConfig, powerState: powered, ...(powered === 'poweredOn' ? {} : { ipAddresses: [] }) },
+        { secrets: { known: config }, asked: config.power_state },
+      ),
+      powered === 'poweredOn' ? poweringAt : undefined,
     );
   }
-  return afterChange(client, ref, config);
+  return bootedAfter(await afterChange(client, ref, config), powered === 'poweredOn' ? poweringAt : undefined);
+}
+
+/**
+ * The state of a VM this change powered on at `since`: an end its guest reported before then is the
+ * last run's, and the new run has not reported yet, so the process reads as docker's Created (the
+ * next read shows it running once the guest says so), not as the old run's Exited.
+ */
+function bootedAfter(state: Attrs, since: string | undefined): Attrs {
+  const ended = typeof state.finished_at === 'string' ? Date.parse(state.finished_at) : NaN;
+  if (since === undefined || state.status !== 'exited' || !(ended < Date.parse(since))) return state;
+  return { ...state, status: 'created', exit_code: null, started_at: null, finished_at: null };
 }
 
 /**

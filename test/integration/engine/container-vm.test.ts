@@ -250,6 +250,18 @@ describe('image and container_vm lifecycle', () => {
     webConfig = { ...webConfig, cpus: 2, labels: { tier: 'front' } };
   });
 
+  it("GIVEN a stopped container VM whose last run exited WHEN started, or started with more memory THEN the state is the new run (created, no exit code), not the last run's end", async () => {
+    const stopped = await applied(engine, await engine.plan('container_vm', web, { ...webConfig, power_state: 'stopped' }));
+    expect(stopped).toMatchObject({ power_state: 'stopped', status: 'exited', exit_code: 137 });
+    const started = await applied(engine, await engine.plan('container_vm', stopped, webConfig));
+    expect(started).toMatchObject({ power_state: 'running', status: 'created', exit_code: null, finished_at: null });
+    const again = await applied(engine, await engine.plan('container_vm', started, { ...webConfig, power_state: 'stopped' }));
+    expect(again).toMatchObject({ status: 'exited' });
+    web = await applied(engine, await engine.plan('container_vm', again, { ...webConfig, memory_mb: 192 }));
+    expect(web).toMatchObject({ power_state: 'running', memory_mb: 192, status: 'created', exit_code: null, finished_at: null });
+    webConfig = { ...webConfig, memory_mb: 192 };
+  });
+
   it('GIVEN a forceNew change WHEN planned THEN replace; applied THEN a new VM with the same identity', async () => {
     // With a memory change as well: the VM is made again, not power-cycled, and the plan does not say it is.
     const plan = await engine.plan('container_vm', web, { ...webConfig, command: ['--once'] });

@@ -1994,12 +1994,15 @@ export class DockerEndpoint {
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.flushHeaders();
     const line = (o: unknown) => res.write(`${JSON.stringify(o)}\n`);
-    const short = tag.startsWith('sha256:') ? tag.slice(7, 19) : tag || 'latest';
+    const byDigest = tag.startsWith('sha256:');
+    // As dockerd: the tag, or the whole digest of a pull by digest.
+    const short = byDigest ? tag : tag || 'latest';
     const shown = displayReference(reference);
     line({ status: `Pulling from ${parsed.repository}`, id: short });
-    // Which image the reference names now, if any: a pull that finds it unchanged is "up to date".
+    // Which image the reference names now, if any: a pull that finds it unchanged is "up to date"
+    // (by digest: that image stored already, under whatever name).
     const before = this.storedImages(engine).then(
-      (images) => images.find((i) => tagsOf(i).some((t) => displayReference(t) === shown))?.id,
+      (images) => images.find((i) => (byDigest ? i.id === tag : tagsOf(i).some((t) => displayReference(t) === shown)))?.id,
       () => undefined,
     );
     try {

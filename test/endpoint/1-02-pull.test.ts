@@ -124,6 +124,12 @@ describe('1-02 docker pull, 1-03 images, 1-12 rmi', () => {
     const repository = moving.replace(/:1$/, '');
     const rows = (await bed().dockerOk(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}', repository])).split('\n').sort();
     expect(rows).toEqual([`${moving} ${newId.slice(7, 19)}`, `${repository}:<none> ${oldId.slice(7, 19)}`].sort());
+    // Pulled by the digest it is stored under: dockerd's words for an image already there.
+    const byDigest = await bed().docker(['pull', `${repository}@${newId}`], { timeoutMs: 120_000 });
+    expect(byDigest.code).toBe(0);
+    expect(byDigest.stdout).toContain(`${newId}: Pulling from vic-test/moving`);
+    expect(byDigest.stdout).toContain(`Status: Image is up to date for ${repository}@${newId}`);
+    expect((await bed().dockerOk(['rmi', `${repository}@${newId}`])).trim()).toBe(`Untagged: ${repository}@${newId}`);
     // Its name by digest is a RepoDigest, not a tag, as with dockerd.
     expect(await bed().dockerOk(['image', 'inspect', '--format', '{{json .RepoTags}} {{json .RepoDigests}}', oldId])).toBe(`[] ["${repository}@${oldId}"]`);
     expect(await bed().dockerOk(['create', '--name', 'moved-1', moving])).toMatch(/^[0-9a-f]{64}$/);

@@ -162,7 +162,10 @@ export async function applyCommand(
   // Ctrl-C from here on: the resources in flight stop waiting for their tasks, the state is saved.
   const abort = new AbortController();
   let interrupts = 0;
+  // While the prompt asks, Ctrl-C is its answer (confirm), not an interrupt of the work.
+  let asking = false;
   const onSigint = () => {
+    if (asking) return;
     interrupts++;
     if (interrupts > 1) process.exit(130);
     ctx.err('\nInterrupt: stopping the task waits in flight and saving the state (press Ctrl-C again to quit at once)\n');
@@ -183,10 +186,11 @@ export async function applyCommand(
         return EXIT.ok;
       }
       if (!options.autoApprove) {
+        asking = true;
         const ok = await confirm(
           ctx,
           mode === 'destroy' ? '\nDo you really want to destroy all resources of this spec?' : '\nDo you want to perform these actions?',
-        );
+        ).finally(() => (asking = false));
         if (!ok) {
           ctx.out(mode === 'destroy' ? 'Destroy cancelled.\n' : 'Apply cancelled.\n');
           return EXIT.failure;

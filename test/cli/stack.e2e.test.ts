@@ -240,6 +240,10 @@ describe('vic plan/apply/destroy', () => {
       // Colour and readline's cursor moves are both escapes: none with --no-color, some without it.
       expect({ flags, escapes: run.stdout.includes('\u001b[') }).toEqual({ flags, escapes: flags.length === 0 });
     }
+    // Ctrl-C at the plain prompt answers no too, without the interrupt notice of work in flight.
+    const interrupted = await underTerminal(['apply', '-f', specFile, '--no-color'], '\u0003');
+    expect(interrupted.stdout).toContain('Apply cancelled.');
+    expect(interrupted.stdout).not.toContain('Interrupt:');
     expect(JSON.parse((await vic('ls', '--all', '--json')).stdout)).toEqual([]);
     expect((await vic('apply', '-f', specFile, '--auto-approve')).code).toBe(0);
     const kept = await underTerminal(['destroy', '-f', specFile, '--no-color'], 'no\r');

@@ -67,7 +67,45 @@ export async function serveEndpoint(o: ServeOptions): Promise<RunningEndpoint> {
   server.on('tlsClientError', (err: Error) => o.log?.(`TLS handshake refused: ${err.message}`));
   // With TLS, the port is a plain listener that hands TLS connections on: a client that speaks plain
   // HTTP (DOCKER_TLS_VERIFY unset) is told so, as Go's HTTPS server tells it, instead of an EOF.
-  const listener: NetServer = o.tls ? createNetServer((socket) => handOn(socket, server, o.log)) : server;
+  // Every connection it took, until it closes: closing the endpoint ends them all (one still waiting
+  // for its first byte or its handshake is no HTTP connection that closeAllConnections would end).
+  const accepted = new Set<Socket>();
+  const forget = (socket: Socket) => {
+    accepted.delete(socket);
+    socket.destroy();
+  };
+  // TLS takes a handed-on socket's handle over and closes it, and the socket itself never hears of it:
+  // it goes when its TLS socket does (found by its peer's address and port), or it would stay
+  // counted by the listener, and held here, for as long as the endpoint runs.
+  const handedOn = new Map<string, Socket>();
+  const peer = (s: Socket) => `${s.remoteAddress ?? ''}:${s.remotePort ?? ''}`;
+  const release = (tlsSocket: Socket) => {
+    const key = peer(tlsSocket);
+    const raw = handedOn.get(key);
+    if (!raw) return;
+    const done = () => {
+      if (handedOn.get(key) === raw) handedOn.delete(key);
+      forget(raw);
+    };
+    if (tlsSocket.destroyed) done();
+    else tlsSocket.once('close', done);
+  };
+  server.on('secureConnection', release);
+  server.on('tlsClientError', (_err: Error, tlsSocket: Socket) => release(tlsSocket));
+  const listener: NetServer = o.tls
+    ? createNetServer((socket) => {
+        accepted.add(socket);
+        socket.once('close', () => accepted.delete(socket));
+        handOn(socket, server, o.log, () => {
+          const key = peer(socket);
+          handedOn.set(key, socket);
+          // A handshake the client gave up on closes the socket itself, and its TLS socket may tell no one.
+          socket.once('close', () => {
+            if (handedOn.get(key) === socket) handedOn.delete(key);
+          });
+        });
+      })
+    : server;
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
     listener.listen(o.port, o.host, () => {
@@ -84,7 +122,17 @@ export async function serveEndpoint(o: ServeOptions): Promise<RunningEndpoint> {
     close: async () => {
       endpoint.close();
       server.closeAllConnections();
-      if (listener !== server) await new Promise<void>((resolve) => listener.close(() => resolve()));
+      for (const socket of accepted) forget(socket);
+      if (listener !== server) {
+        // It stops taking connections at once; its callback waits for their count to drain, which a
+        // socket whose handle TLS took over may never report: not waited for beyond a moment.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => listener.close(() => resolve())),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
+        ]);
+        clearTimeout(timer);
+      }
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
@@ -92,13 +140,17 @@ export async function serveEndpoint(o: ServeOptions): Promise<RunningEndpoint> {
 
 /** How long a connection may stay silent before its first byte (Node's HTTPS handshake timeout is 120 s). */
 const FIRST_BYTE_MS = 120_000;
+/** The most a close waits for the listener's connections to be counted gone. */
+const CLOSE_GRACE_MS = 1_000;
+/** How long a plain-HTTP client has to read the 400 before its connection goes. */
+const PLAIN_ANSWER_MS = 5_000;
 /** The first byte of every TLS connection: a handshake record. */
 const TLS_HANDSHAKE = 0x16;
 const PLAIN_HTTP_ANSWER =
   'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
 
 /** Hands a connection whose first byte opens a TLS handshake to the HTTPS server; answers plain HTTP with a 400 that says why. */
-function handOn(socket: Socket, tlsServer: Server, log?: (line: string) => void): void {
+function handOn(socket: Socket, tlsServer: Server, log: ((line: string) => void) | undefined, handing: () => void): void {
   const onError = () => socket.destroy();
   socket.once('error', onError);
   // The HTTPS server's own handshake timeout starts once it has the socket: until then, this one.
@@ -111,11 +163,14 @@ function handOn(socket: Socket, tlsServer: Server, log?: (line: string) => void)
     socket.unshift(first);
     socket.off('error', onError);
     if (first[0] === TLS_HANDSHAKE) {
+      handing();
       tlsServer.emit('connection', socket);
       return;
     }
     log?.(`plain HTTP from ${socket.remoteAddress ?? 'a client'} refused: this endpoint serves mutual TLS (set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH)`);
     socket.end(PLAIN_HTTP_ANSWER);
+    // A client that reads the answer but never closes its side is not waited for.
+    socket.setTimeout(PLAIN_ANSWER_MS, () => socket.destroy());
   });
 }
 

@@ -25,6 +25,7 @@ import {
   canonicalReference,
   containerVm,
   formatPath,
+  heldByState,
   parseImageReference,
   processOf,
   type Attrs,
@@ -363,7 +364,7 @@ export class DockerEndpoint {
       this.forgetLookups();
       this.keptSince = Date.now();
     }
-    return this.options.engine.forCommand({ lookups: 'each', lasting: this.lasting, handedOn: this.handedOn, takesHandedOn });
+    return this.options.engine.forCommand({ lookups: 'each', lasting: this.lasting, handedOn: this.handedOn, takesHandedOn, holder: 'docker' });
   }
 
   private remember(vm: Attrs): Attrs {
@@ -1901,6 +1902,7 @@ export class DockerEndpoint {
     const image = await this.findImage(ref, engine);
     const forced = query.get('force') === '1' || query.get('force') === 'true';
     const tags = tagsOf(image);
+    this.refuseStateImage(image, image.named && tags.length > 1 ? [String(image.reference)] : tags);
     if (tags.length > 1) {
       // As dockerd: a name only untags while another name holds the image; an id must be forced.
       if (!image.named && !forced) {
@@ -1926,6 +1928,22 @@ export class DockerEndpoint {
     this.events.emit({ Type: 'image', Action: 'delete', Actor: { ID: String(image.id), Attributes: { name: String(image.reference) } } });
     const names = [...untagged, String(image.reference)].map((t): Record<string, string> => ({ Untagged: displayReference(t) }));
     sendJson(res, 200, [...names, { Deleted: String(image.id) }]);
+  }
+
+  /**
+   * docker may not remove an image name an IaC state holds (an image resource pulled it): the
+   * state would lose its image, as it would its containers and volumes. -f does not lift it.
+   */
+  private refuseStateImage(image: Attrs, names: readonly string[]): void {
+    const holders = { managed: stringsOf(image.managed_references) };
+    const held = names.filter((n) => heldByState(holders, n));
+    if (held.length === 0) return;
+    const what = image.named ? `remove repository reference "${displayReference(held[0])}"` : `delete ${String(image.id).slice(7, 19)}`;
+    const others = tagsOf(image).filter((t) => !heldByState(holders, t));
+    throw conflict(
+      `conflict: unable to ${what} (cannot be forced) - ${held.map(displayReference).join(', ')} ${held.length > 1 ? 'are' : 'is'} managed by infrastructure as code (a Terraform, Pulumi or vic state pulled it, not docker): remove the image from that configuration and apply` +
+        (others.length > 0 ? `; docker may untag the names it added itself (docker rmi ${others.map(displayReference).join(', ')})` : ''),
+    );
   }
 
   /** The delete of an image's disk while container VMs use it: docker's 409, which -f does not lift here. */
@@ -2280,8 +2298,12 @@ function envMap(list: readonly string[]): Record<string, string> {
 
 /** The references that hold a stored image (ImageLifecycle listIn), first the one it shows under. */
 function tagsOf(image: Attrs): string[] {
-  const listed = Array.isArray(image.references) ? image.references.filter((r): r is string => typeof r === 'string') : [];
+  const listed = stringsOf(image.references);
   return listed.length > 0 ? listed : [String(image.reference)];
+}
+
+function stringsOf(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((r): r is string => typeof r === 'string') : [];
 }
 
 /** The image's names as tags, as dockerd lists them: a name by digest (`repo@sha256:…`) is a RepoDigest, not a tag. */

@@ -213,6 +213,7 @@ export class VsphereEngine implements Engine {
       expect: (key: string) => void this.expectedObjects.add(key),
       expected: (key: string) => this.expectedObjects.has(key),
       lookups: this.lookups,
+      forDocker: this.command.holder === 'docker',
       signal: opts.signal,
       progress: (phase, current, total, message) => opts.onProgress?.({ type, name: name ?? '', phase, current, total, message }),
     };

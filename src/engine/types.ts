@@ -146,6 +146,12 @@ export interface CommandOptions {
   readonly handedOn?: HandedOn;
   /** This command answers its lookup of an object from a row handed on to it (see handedOn). */
   readonly takesHandedOn?: boolean;
+  /**
+   * Whom the command's changes are for (LifecycleContext.forDocker): `docker` for the Docker
+   * endpoint's, whose image names docker may remove again; by default an IaC state's, whose names
+   * docker may not remove.
+   */
+  readonly holder?: 'docker';
 }
 
 export interface Engine {

@@ -4,15 +4,21 @@
  * by its own resource or `docker pull`. Removing one of them must only untag the image while
  * another still holds it, as dockerd does; the disk goes with the last one.
  *
- *   <store>/images/<hex>/references.json   { "references": [...] }, written once a second
- *                                           reference holds the image, kept while one is left
+ *   <store>/images/<hex>/references.json   { "references": [...], "managed": [...] }, written once
+ *                                           a second reference holds the image, or an IaC state
+ *                                           holds one; kept while one is left
  *
  *   <store>/images/<hex>.lock/               held while one process reads and writes the list,
  *                                           or deletes the image (made by one creator only)
  *
  * Without the file the image has one holder, whatever reference its metadata names: the stores
- * that existed before the file, and every image pulled once. The file is never what marks an image
- * complete (metadata.json does): losing it makes the image one holder's again, as before.
+ * that existed before the file, and every image docker pulled once. The file is never what marks an
+ * image complete (metadata.json does): losing it makes the image one holder's again, as before.
+ *
+ * `managed` names the references a Terraform, Pulumi or vic state holds (an image resource pulled,
+ * renamed or updated it), as opposed to those only docker pulled or tagged: docker may not remove
+ * those (the state would lose its image), as it may not remove an IaC state's containers and
+ * volumes. A list without it (a release before it wrote the file) marks none.
  *
  * Every change of the list, and the delete of the image by its last holder, runs under the lock, in
  * this process and across processes (two endpoints, an endpoint and a `terraform apply`): a pull of
@@ -55,25 +61,48 @@ export function sameReference(a: string, b: string): boolean {
 const TORN_READS = 5;
 const TORN_READ_MS = 100;
 
+/** The references that hold an image, and those of them an IaC state holds. */
+export interface ImageHolders {
+  readonly references: string[];
+  readonly managed: string[];
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((r): r is string => typeof r === 'string' && r !== '') : [];
+}
+
 /**
  * The references that hold the image: the file's, or the one its metadata names. Readers take no
  * lock: the list is replaced whole (`writeImageReferences`), and one that still does not parse (an
  * older writer's, in place) is read again a few times before it counts as unreadable.
  */
-export async function readImageReferences(store: ImageStore, digest: string, metadataReference: string): Promise<string[]> {
+export async function readImageHolders(store: ImageStore, digest: string, metadataReference: string): Promise<ImageHolders> {
+  // An unreadable list still says that more than one reference held the image (never fewer than
+  // two), and maybe for a state: docker may remove none of them.
+  const unreadable = (): ImageHolders => ({ references: [metadataReference, metadataReference], managed: [metadataReference] });
   for (let attempt = 1; ; attempt++) {
     const raw = await store.readFile(referencesPath(digest), MAX_REFERENCES_BYTES);
-    if (!raw) return [metadataReference];
+    if (!raw) return { references: [metadataReference], managed: [] };
     try {
-      const parsed = JSON.parse(raw.toString('utf8')) as { references?: unknown };
-      const list = Array.isArray(parsed.references) ? parsed.references.filter((r): r is string => typeof r === 'string' && r !== '') : [];
-      // An unreadable list still says that more than one reference held the image: never fewer than two.
-      return list.length > 0 ? list : [metadataReference, metadataReference];
+      const parsed = JSON.parse(raw.toString('utf8')) as { references?: unknown; managed?: unknown };
+      const references = strings(parsed.references);
+      if (references.length === 0) return unreadable();
+      return { references, managed: strings(parsed.managed).filter((m) => references.some((r) => sameReference(r, m))) };
     } catch {
-      if (attempt >= TORN_READS) return [metadataReference, metadataReference];
+      if (attempt >= TORN_READS) return unreadable();
       await new Promise((resolve) => setTimeout(resolve, TORN_READ_MS));
     }
   }
+}
+
+/** The references that hold the image (readImageHolders). */
+export async function readImageReferences(store: ImageStore, digest: string, metadataReference: string): Promise<string[]> {
+  return (await readImageHolders(store, digest, metadataReference)).references;
+}
+
+/** Whether an IaC state holds the image under `reference` (ImageHolders.managed). */
+export function heldByState(holders: { readonly managed?: readonly string[] }, reference: string): boolean {
+  return (holders.managed ?? []).some((m) => sameReference(m, reference));
 }
 
 /** The last change of each image's list in this process (store and digest): changes run one after another. */
@@ -137,33 +166,43 @@ async function underLock<T>(store: ImageStore, digest: string, change: () => Pro
  * Whole or not at all (`replaceFile`): a list cut short by a writer that died midway would read as
  * unreadable, and the next change would write it again without the names it had lost.
  */
-async function writeImageReferences(store: ImageStore, digest: string, references: readonly string[]): Promise<void> {
-  await store.replaceFile(referencesPath(digest), Buffer.from(`${JSON.stringify({ references }, null, 2)}\n`, 'utf8'));
+async function writeImageReferences(store: ImageStore, digest: string, holders: ImageHolders): Promise<void> {
+  const { references, managed } = holders;
+  await store.replaceFile(referencesPath(digest), Buffer.from(`${JSON.stringify({ references, managed }, null, 2)}\n`, 'utf8'));
 }
 
 /**
  * Adds `reference` to the holders of the stored image (a second pull of its digest under another
- * name): the references that hold it then, or undefined when the image is no longer complete (its
- * last holder's destroy deleted it meanwhile: the caller pulls it again).
+ * name), for an IaC state when `managed` (which marks a reference docker pulled before as the
+ * state's too): the references that hold it then, or undefined when the image is no longer complete
+ * (its last holder's destroy deleted it meanwhile: the caller pulls it again).
  */
-export function addImageReference(store: ImageStore, digest: string, metadataReference: string, reference: string): Promise<string[] | undefined> {
+export function addImageReference(
+  store: ImageStore,
+  digest: string,
+  metadataReference: string,
+  reference: string,
+  managed = false,
+): Promise<string[] | undefined> {
   return oneAtATime(store, digest, async () => {
     if ((await store.size(imageLayout(digest).metadata)) === undefined) return undefined;
-    const held = await readImageReferences(store, digest, metadataReference);
-    if (held.some((r) => sameReference(r, reference))) return held;
-    const references = [...held, reference];
-    await writeImageReferences(store, digest, references);
+    const held = await readImageHolders(store, digest, metadataReference);
+    const known = held.references.some((r) => sameReference(r, reference));
+    if (known && (!managed || heldByState(held, reference))) return held.references;
+    const references = known ? held.references : [...held.references, reference];
+    await writeImageReferences(store, digest, { references, managed: managed ? [...held.managed, reference] : held.managed });
     return references;
   });
 }
 
-/** Renames a holder (a reference edited into another name for the same digest). */
+/** Renames a holder (a reference edited into another name for the same digest); a state's stays the state's. */
 export function renameImageReference(store: ImageStore, digest: string, metadataReference: string, from: string, to: string): Promise<void> {
   return oneAtATime(store, digest, async () => {
-    const held = await readImageReferences(store, digest, metadataReference);
-    if (held.some((r) => sameReference(r, to))) return;
-    const references = held.map((r) => (sameReference(r, from) ? to : r));
-    if (references.some((r, i) => r !== held[i])) await writeImageReferences(store, digest, references);
+    const held = await readImageHolders(store, digest, metadataReference);
+    if (held.references.some((r) => sameReference(r, to))) return;
+    const rename = (list: string[]) => list.map((r) => (sameReference(r, from) ? to : r));
+    const references = rename(held.references);
+    if (references.some((r, i) => r !== held.references[i])) await writeImageReferences(store, digest, { references, managed: rename(held.managed) });
   });
 }
 
@@ -182,15 +221,15 @@ export function removeImageReference(
   whenLast: () => Promise<void> = async () => undefined,
 ): Promise<string[]> {
   return oneAtATime(store, digest, async () => {
-    const held = await readImageReferences(store, digest, metadataReference);
-    if (held.length <= 1) {
+    const held = await readImageHolders(store, digest, metadataReference);
+    if (held.references.length <= 1) {
       await whenLast();
       return [];
     }
-    const at = held.findIndex((r) => sameReference(r, reference));
-    if (at < 0) return held;
-    const remaining = held.filter((_, i) => i !== at);
-    await writeImageReferences(store, digest, remaining);
+    const at = held.references.findIndex((r) => sameReference(r, reference));
+    if (at < 0) return held.references;
+    const remaining = held.references.filter((_, i) => i !== at);
+    await writeImageReferences(store, digest, { references: remaining, managed: held.managed.filter((m) => !sameReference(m, reference)) });
     return remaining;
   });
 }

@@ -29,7 +29,7 @@ import {
   type ImageStore,
   type RegistryAccessOptions,
 } from '../images';
-import { addImageReference, readImageReferences, removeImageReference, renameImageReference, sameReference } from '../images/image-references';
+import { addImageReference, readImageHolders, removeImageReference, renameImageReference, sameReference } from '../images/image-references';
 import { datastorePath, isNotFound, moRef, type ManagedObjectReference, type VimClient } from '../vsphere';
 import { listDatastoreDirectory } from '../vsphere/datastore-browser';
 import { diskUsersOutside, isBelow } from './disk-users';
@@ -207,7 +207,7 @@ async function listImagesIn(ctx: LifecycleContext, vchId: string, memo = true): 
   );
   const complete = infos.filter((i): i is ImageInfo => i !== undefined);
   // Every reference that holds an image (two tags of one digest): docker images lists each.
-  const references = await Promise.all(complete.map((info) => readImageReferences(store, info.digest, info.reference)));
+  const holders = await Promise.all(complete.map((info) => readImageHolders(store, info.digest, info.reference)));
   return complete.map((info, i) => ({
     ...stateOf(info, { vch_id: vchId, reference: info.reference }),
     created: info.created,
@@ -215,7 +215,9 @@ async function listImagesIn(ctx: LifecycleContext, vchId: string, memo = true): 
     // figures, the pull time and the disk size, for an image stored before they were recorded).
     image_created: info.imageCreated ?? info.created,
     content_bytes: info.contentBytes ?? info.sizeBytes,
-    references: references[i],
+    references: holders[i].references,
+    // The references an IaC state holds: docker may not remove them (the endpoint's docker rmi).
+    managed_references: holders[i].managed,
   }));
 }
 
@@ -339,12 +341,17 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
         },
         store,
       );
+    // An IaC state's reference is marked as the state's, so that docker may not remove it; docker's
+    // own pull of a new image needs no mark (an image without a list is docker's to remove).
+    const managed = !ctx.forDocker;
+    const hold = (got: ImageInfo) =>
+      got.reused || managed ? addImageReference(store, got.digest, got.reference, config.reference, managed) : Promise.resolve([]);
     let info = await build();
     // The store had this digest already, under another reference maybe: that one keeps holding it.
     // Its last holder's destroy may have deleted it since (another process): then it is pulled again.
-    if (info.reused && !(await addImageReference(store, info.digest, info.reference, config.reference))) {
+    if (!(await hold(info))) {
       info = await build();
-      if (info.reused && !(await addImageReference(store, info.digest, info.reference, config.reference))) {
+      if (!(await hold(info))) {
         throw new ResourceError(`image ${info.digest} was deleted again by another process while this pull added ${config.reference} to it; apply again`);
       }
     }
@@ -361,9 +368,10 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     const info = await readStoredImage(storeAt(ctx.client, location, dc), String(prior.id));
     if (!info) throw new ResourceError(`image ${String(prior.id)} is no longer in the image store; refresh and plan again to re-create it`);
     // A reference edited into another name for the same digest: the image's holders follow.
-    if (prior.reference !== config.reference) {
-      await renameImageReference(storeAt(ctx.client, location, dc), info.digest, info.reference, prior.reference, config.reference);
-    }
+    const store = storeAt(ctx.client, location, dc);
+    if (prior.reference !== config.reference) await renameImageReference(store, info.digest, info.reference, prior.reference, config.reference);
+    // The state holds it under that name: marked so (an image pulled before the marks were kept).
+    if (!ctx.forDocker) await addImageReference(store, info.digest, info.reference, config.reference, true);
     return stateOf(info, config);
   },
 
@@ -452,7 +460,7 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     const marker = await markerOf(ctx, vchId);
     const store = imageStoreOf(ctx.client, marker);
     const info = await readStoredImage(store, String(prior.id));
-    if (!info || !(await addImageReference(store, info.digest, info.reference, name))) {
+    if (!info || !(await addImageReference(store, info.digest, info.reference, name, !ctx.forDocker))) {
       throw new ResourceError(`image ${String(prior.id)} is no longer in the image store of VCH ${vchId} (removed meanwhile): pull it again`);
     }
     await takeName(ctx, vchId, name, info.digest);

@@ -152,6 +152,11 @@ export interface LifecycleContext {
    */
   readonly createsNow?: boolean;
   /**
+   * The command works for the Docker endpoint (CommandOptions.holder), not for an IaC state: an
+   * image name it pulls or tags is docker's, which docker may remove again; a state's is not.
+   */
+  readonly forDocker?: boolean;
+  /**
    * How this command finds who holds an identity (a BIOS UUID, a name): `batched` reads a whole
    * VCH pool once and answers every plan from it (Terraform plans many objects per command);
    * `each` asks vSphere per object, for commands over one object (the Docker endpoint's requests),

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DatastoreImageStore, deleteStoredImage, imageLayout } from '../../src/images';
 import { bufferSource } from '../../src/images/image-store';
-import { addImageReference, readImageReferences, removeImageReference } from '../../src/images/image-references';
+import { addImageReference, readImageHolders, readImageReferences, removeImageReference, renameImageReference } from '../../src/images/image-references';
 import { Inventory, VimClient, type ManagedObjectReference } from '../../src/vsphere';
 import { useSimulator } from '../helpers/vcsim';
 
@@ -185,5 +185,34 @@ describe('GIVEN a stored image on a simulated datastore', () => {
     expect(deleted).toBe(0);
     expect(await removeImageReference(store, DIGEST, FIRST, 'registry.example/app:2', last)).toEqual([]);
     expect(deleted).toBe(1);
+  });
+
+  test('GIVEN names docker added and names a state holds WHEN they are added, renamed and removed THEN the marks of the state follow its names, and a list without marks marks none', async () => {
+    const store = await storeImage('refs-managed');
+    const listPath = `${imageLayout(DIGEST).directory}/references.json`;
+    // One holder pulled by docker: no list, nothing marked.
+    expect(await readImageHolders(store, DIGEST, FIRST)).toEqual({ references: [FIRST], managed: [] });
+    // A state pulls the same name: one holder still, now marked.
+    expect(await addImageReference(store, DIGEST, FIRST, FIRST, true)).toEqual([FIRST]);
+    expect(await readImageHolders(store, DIGEST, FIRST)).toEqual({ references: [FIRST], managed: [FIRST] });
+    // docker pulls it again, and tags another name: the mark stays, the new name is docker's.
+    await addImageReference(store, DIGEST, FIRST, FIRST);
+    await addSecond(store);
+    expect(await readImageHolders(store, DIGEST, FIRST)).toEqual({ references: [FIRST, 'registry.example/app:2'], managed: [FIRST] });
+    // The state renames its reference (same digest): the mark follows.
+    await renameImageReference(store, DIGEST, FIRST, FIRST, 'registry.example/app@' + DIGEST);
+    expect(await readImageHolders(store, DIGEST, FIRST)).toEqual({
+      references: [`registry.example/app@${DIGEST}`, 'registry.example/app:2'],
+      managed: [`registry.example/app@${DIGEST}`],
+    });
+    // The state's destroy takes its name and its mark; docker's name keeps the image.
+    expect(await removeImageReference(store, DIGEST, FIRST, `registry.example/app@${DIGEST}`)).toEqual(['registry.example/app:2']);
+    expect(await readImageHolders(store, DIGEST, FIRST)).toEqual({ references: ['registry.example/app:2'], managed: [] });
+    // A list an older release wrote (no marks): none is the state's.
+    await store.replaceFile(listPath, Buffer.from(JSON.stringify({ references: [FIRST, 'registry.example/app:2'] })));
+    expect(await readImageHolders(store, DIGEST, FIRST)).toEqual({ references: [FIRST, 'registry.example/app:2'], managed: [] });
+    // One that cannot be read: every name may be a state's.
+    await store.replaceFile(listPath, Buffer.from('{"references": 7}'));
+    expect((await readImageHolders(store, DIGEST, FIRST)).managed).toEqual([FIRST]);
   });
 });

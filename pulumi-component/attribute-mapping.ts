@@ -20,6 +20,12 @@ export const IMPORT_PROPERTY = 'vicImportId';
  * the provider process must tell two resources that claim one vSphere object (see src/engine/claims.ts).
  */
 export const RESOURCE_NAME_PROPERTY = 'vicResourceName';
+/**
+ * The program's project and stack (`<project>/<stack>`): with the resource's name, what a create
+ * records on the object it makes, so that the same resource's create-first replacement in a later
+ * `pulumi up` takes the object over and another stack's create is refused (PlanOptions.createdFor).
+ */
+export const STACK_PROPERTY = 'vicStack';
 
 /** Attributes a user sets (required or optional), as Pulumi arg names. */
 export function pulumiInputNames(decl: ResourceDeclaration): string[] {

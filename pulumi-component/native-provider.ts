@@ -12,7 +12,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import type * as provider from '@pulumi/pulumi/provider';
 import { ResourceDeclaration, declarations } from '../src/resources';
-import { RESOURCE_NAME_PROPERTY, pulumiSecretNames } from './attribute-mapping';
+import { RESOURCE_NAME_PROPERTY, STACK_PROPERTY, pulumiSecretNames } from './attribute-mapping';
 import { ConfigReader, ProviderHost, providerHost } from './provider-host';
 import { PACKAGE_NAME, declarationForToken, packageSchema, packageVersion, tokenFor } from './schema';
 
@@ -45,11 +45,11 @@ export function protectSecrets(decl: ResourceDeclaration, bag: PropertyBag | und
 }
 
 /** `urn:pulumi:<stack>::<project>::<type>::<name>` (a parent's type may precede `$`). */
-export function parseUrn(urn: string): { token: string; name: string } {
+export function parseUrn(urn: string): { token: string; name: string; stack: string } {
   const parts = urn.split('::');
   if (parts.length < 4) throw new Error(`vic: malformed resource URN "${urn}"`);
   const types = parts[2].split('$');
-  return { token: types[types.length - 1], name: parts.slice(3).join('::') };
+  return { token: types[types.length - 1], name: parts.slice(3).join('::'), stack: `${parts[1]}/${parts[0].replace(/^urn:pulumi:/, '')}` };
 }
 
 /**
@@ -66,43 +66,44 @@ export class VicProvider implements provider.Provider {
 
   constructor(private readonly host: ProviderHost) {}
 
-  private resource(urn: string): { decl: ResourceDeclaration; name: string } {
-    const { token, name } = parseUrn(urn);
+  private resource(urn: string): { decl: ResourceDeclaration } {
+    const { token } = parseUrn(urn);
     const decl = declarationForToken(token);
     if (!decl) throw new Error(`vic: unknown resource type "${token}": this provider serves ${declarations.map(tokenFor).join(', ')}`);
-    return { decl, name };
+    return { decl };
   }
 
   /** The plain bag the host works on, with the resource's name for the engine's identity claims. */
-  private bag(name: string, props: unknown): PropertyBag {
-    return { ...(revealSecrets(props ?? {}) as PropertyBag), [RESOURCE_NAME_PROPERTY]: name };
+  private bag(urn: string, props: unknown): PropertyBag {
+    const { name, stack } = parseUrn(urn);
+    return { ...(revealSecrets(props ?? {}) as PropertyBag), [RESOURCE_NAME_PROPERTY]: name, [STACK_PROPERTY]: stack };
   }
 
   async check(urn: string, olds: unknown, news: PropertyBag): Promise<provider.CheckResult> {
-    const { decl, name } = this.resource(urn);
+    const { decl } = this.resource(urn);
     // A resource to create (no old inputs) is checked against what it refers to, as the dynamic providers do.
     const creating = olds === undefined || olds === null || Object.keys(olds).length === 0;
-    const { failures } = await this.host.checkInputs(decl.type, creating ? undefined : this.bag(name, olds), this.bag(name, news));
+    const { failures } = await this.host.checkInputs(decl.type, creating ? undefined : this.bag(urn, olds), this.bag(urn, news));
     // The inputs go back as they came: secret values stay secret in the state.
     return { inputs: protectSecrets(decl, news), failures };
   }
 
   async diff(id: string, urn: string, olds: unknown, news: unknown): Promise<provider.DiffResult> {
-    const { decl, name } = this.resource(urn);
-    return this.host.diff(decl.type, id, this.bag(name, olds), this.bag(name, news));
+    const { decl } = this.resource(urn);
+    return this.host.diff(decl.type, id, this.bag(urn, olds), this.bag(urn, news));
   }
 
   async create(urn: string, inputs: unknown): Promise<provider.CreateResult> {
-    const { decl, name } = this.resource(urn);
-    const { id, outs } = await this.host.create(decl.type, this.bag(name, inputs));
+    const { decl } = this.resource(urn);
+    const { id, outs } = await this.host.create(decl.type, this.bag(urn, inputs));
     return { id, outs: protectSecrets(decl, outs as PropertyBag) };
   }
 
   /** Refresh when Pulumi has the object's state; `pulumi import` and `.get()` when it has only an ID. */
   async read(id: string, urn: string, props?: PropertyBag): Promise<provider.ReadResult> {
-    const { decl, name } = this.resource(urn);
+    const { decl } = this.resource(urn);
     const known = Object.keys(props ?? {}).length > 0;
-    const result = known ? await this.host.read(decl.type, id, this.bag(name, props)) : await this.host.importState(decl.type, id);
+    const result = known ? await this.host.read(decl.type, id, this.bag(urn, props)) : await this.host.importState(decl.type, id);
     return {
       ...result,
       props: protectSecrets(decl, result.props as PropertyBag | undefined),
@@ -111,14 +112,14 @@ export class VicProvider implements provider.Provider {
   }
 
   async update(id: string, urn: string, olds: unknown, news: unknown): Promise<provider.UpdateResult> {
-    const { decl, name } = this.resource(urn);
-    const { outs } = await this.host.update(decl.type, id, this.bag(name, olds), this.bag(name, news));
+    const { decl } = this.resource(urn);
+    const { outs } = await this.host.update(decl.type, id, this.bag(urn, olds), this.bag(urn, news));
     return { outs: protectSecrets(decl, outs as PropertyBag) };
   }
 
   async delete(id: string, urn: string, props: unknown): Promise<void> {
-    const { decl, name } = this.resource(urn);
-    await this.host.delete(decl.type, id, this.bag(name, props));
+    const { decl } = this.resource(urn);
+    await this.host.delete(decl.type, id, this.bag(urn, props));
   }
 
   async cancel(): Promise<void> {

@@ -37,6 +37,7 @@ import {
   IMPORT_PROPERTY,
   PROVIDER_PROPERTY,
   RESOURCE_NAME_PROPERTY,
+  STACK_PROPERTY,
   connectionConfigKey,
   inPulumiWords,
   pulumiPath,
@@ -54,12 +55,15 @@ export const STATE_VERSION_PROPERTY = 'vicSchemaVersion';
 const UNVERSIONED = 1;
 
 /** Properties the Pulumi side adds that are not attributes of the resource. */
-const NOT_ATTRIBUTES = [PROVIDER_PROPERTY, IMPORT_PROPERTY, STATE_VERSION_PROPERTY, RESOURCE_NAME_PROPERTY];
+const NOT_ATTRIBUTES = [PROVIDER_PROPERTY, IMPORT_PROPERTY, STATE_VERSION_PROPERTY, RESOURCE_NAME_PROPERTY, STACK_PROPERTY];
 
 /** The claimant the engine knows a resource by: its name in the program (absent in stacks made before it was sent). */
-function claimant(type: ResourceType, props: PropertyBag): { owner?: string; label?: string } {
+function claimant(type: ResourceType, props: PropertyBag): { owner?: string; label?: string; createdFor?: string } {
   const name = props[RESOURCE_NAME_PROPERTY];
-  return typeof name === 'string' && name !== '' ? { owner: `pulumi:${type}:${name}`, label: `${type} "${name}"` } : {};
+  if (typeof name !== 'string' || name === '') return {};
+  const stack = props[STACK_PROPERTY];
+  const createdFor = typeof stack === 'string' && stack !== '' ? { createdFor: `pulumi:${stack}:${type}:${name}` } : {};
+  return { owner: `pulumi:${type}:${name}`, label: `${type} "${name}"`, ...createdFor };
 }
 
 type PropertyBag = Record<string, unknown>;

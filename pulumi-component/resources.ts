@@ -4,7 +4,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { ResourceDeclaration, containerVm, image, virtualContainerHost, volume } from '../src/resources';
-import { IMPORT_PROPERTY, RESOURCE_NAME_PROPERTY, pulumiOutputNames, pulumiSecretNames } from './attribute-mapping';
+import { IMPORT_PROPERTY, RESOURCE_NAME_PROPERTY, STACK_PROPERTY, pulumiOutputNames, pulumiSecretNames } from './attribute-mapping';
 import { dynamicProviderFor } from './dynamic-provider';
 import type {
   ContainerVmArgs,
@@ -35,6 +35,7 @@ function registeredProps(decl: ResourceDeclaration, name: string, args: object, 
   }
   if (importId !== undefined) props[IMPORT_PROPERTY] = importId;
   props[RESOURCE_NAME_PROPERTY] = name;
+  props[STACK_PROPERTY] = `${pulumi.getProject()}/${pulumi.getStack()}`;
   return props;
 }
 

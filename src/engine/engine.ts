@@ -274,7 +274,13 @@ export class VsphereEngine implements Engine {
       return { type, prior, ...diff, changes: diff.changes, notes, problems, owner };
     }
     const check = await lifecycle.check(
-      { ...this.context({}, type, String(validated.name ?? '')), replacing, referencesOnly: options.referencesOnly, createsNow: options.createsNow },
+      {
+        ...this.context({}, type, String(validated.name ?? '')),
+        replacing,
+        referencesOnly: options.referencesOnly,
+        createsNow: options.createsNow,
+        createdFor: options.createdFor,
+      },
       validated,
       prior,
     );
@@ -321,7 +327,7 @@ export class VsphereEngine implements Engine {
     // A forceNew input spelled another way for the same object changes only the state.
     const changes = diff.changes.map((c) => (equivalent.has(String(c.path[0])) ? { ...c, stateOnly: true } : c));
     const stateOnly = action === 'update' && changes.length > 0 && changes.every((c) => c.stateOnly) && (check.updates ?? []).length === 0;
-    return { type, action, prior, planned, changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner, stateOnly };
+    return { type, action, prior, planned, changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner, stateOnly, createdFor: options.createdFor };
   }
 
   /**
@@ -383,7 +389,7 @@ export class VsphereEngine implements Engine {
     if (blocking.length > 0) throw new ResourceError(`the plan for ${change.type} has errors; nothing was changed:\n${problemsMessage(blocking)}`, blocking);
     const l = this.lifecycle(change.type);
     const name = String(change.planned?.name ?? change.prior?.name ?? '');
-    const ctx = this.context(opts, change.type, name, answers);
+    const ctx = { ...this.context(opts, change.type, name, answers), createdFor: change.createdFor };
     switch (change.action) {
       case 'no-op':
         return change.prior;

@@ -50,6 +50,8 @@ export interface PlannedChange {
   readonly createBeforeDestroy?: boolean;
   /** Who claimed the object's identity at plan time (see PlanOptions.owner). */
   readonly owner?: string;
+  /** The resource a create is for (PlanOptions.createdFor). */
+  readonly createdFor?: string;
   /** An update whose every change is state-only (AttributeChange.stateOnly): nothing in vSphere would change. */
   readonly stateOnly?: boolean;
 }
@@ -82,6 +84,13 @@ export interface PlanOptions {
    * since that other one may be the resource that exists already (ObjectClaims.claim).
    */
   readonly createsNow?: boolean;
+  /**
+   * The resource a create is for, in words that stay the same across commands (Pulumi's project,
+   * stack and resource name): written on what the create makes (a volume's marker), so that a later
+   * create (LifecycleContext.createsNow) tells its own resource's create-first replacement, which
+   * takes the object over, from another state's, which is refused.
+   */
+  readonly createdFor?: string;
   /**
    * What validating this very configuration gave (`validateAttrs` of the same schema), when the
    * front end has just done it: Terraform validates each resource's configuration right before it

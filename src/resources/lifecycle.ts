@@ -157,6 +157,12 @@ export interface LifecycleContext {
    */
   readonly forDocker?: boolean;
   /**
+   * The resource this plan's or create's object is for, across commands (PlanOptions.createdFor):
+   * a create writes it on the object; a create with `createsNow` takes over an object only when it
+   * names the same resource.
+   */
+  readonly createdFor?: string;
+  /**
    * How this command finds who holds an identity (a BIOS UUID, a name): `batched` reads a whole
    * VCH pool once and answers every plan from it (Terraform plans many objects per command);
    * `each` asks vSphere per object, for commands over one object (the Docker endpoint's requests),

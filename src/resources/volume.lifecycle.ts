@@ -55,6 +55,12 @@ export interface VolumeMarker {
   readonly name: string;
   readonly size_mb: number;
   readonly labels: Record<string, string>;
+  /**
+   * The resource the volume was made for, when its front end names one across commands (a Pulumi
+   * stack's resource: LifecycleContext.createdFor); empty for the others. Absent from the markers
+   * of releases before it.
+   */
+  readonly claim?: string;
 }
 
 /** Where a volume lives: its datastore, its directory and the datastore path of its descriptor (the id). */
@@ -136,7 +142,8 @@ async function readVolumeMarker(client: VimClient, datacenter: string, loc: Volu
   try {
     const m = JSON.parse(text) as Partial<VolumeMarker>;
     if (m && m.v === 1 && m.owner === 'vic-iac' && typeof m.vch === 'string' && typeof m.name === 'string') {
-      return { v: 1, owner: 'vic-iac', vch: m.vch, name: m.name, size_mb: Number(m.size_mb ?? 0), labels: { ...(m.labels ?? {}) } };
+      const claim = typeof m.claim === 'string' ? { claim: m.claim } : {};
+      return { v: 1, owner: 'vic-iac', vch: m.vch, name: m.name, size_mb: Number(m.size_mb ?? 0), labels: { ...(m.labels ?? {}) }, ...claim };
     }
   } catch {
     // Reported below, as any marker that is not ours.
@@ -315,6 +322,10 @@ async function heldVolumeProblem(ctx: LifecycleContext, vch: VchMarker, loc: Vol
   if (!files || !isCompleteVolume(loc.name, files)) return undefined;
   const marker = await readVolumeMarker(ctx.client, dc.name, loc);
   if (!marker || marker.vch !== config.vch_id || marker.name !== config.name) return undefined;
+  // A front end whose create does not say whether it replaces its own object (Pulumi's: `pulumi up
+  // --replace` creates first) takes over the volume its own resource made, and one an earlier
+  // release made (which recorded nobody): the old resource's delete then leaves it to its successor.
+  if (ctx.createsNow && (marker.claim === undefined || marker.claim === ctx.createdFor)) return undefined;
   return {
     path: ['name'],
     severity: 'error',
@@ -323,11 +334,15 @@ async function heldVolumeProblem(ctx: LifecycleContext, vch: VchMarker, loc: Vol
       `volume "${config.name}" of VCH ${config.vch_id} already exists (${loc.id}), with its data, and the create that made it finished: another resource holds it ` +
       '(another Terraform configuration or workspace, Pulumi stack or vic spec; or two resources with this name). vic-iac will not take it over: two states would each delete it behind the other. ' +
       'To mount it from here, give its id to the container VM (volumes[].volume_id) without declaring the volume. ' +
-      `If no resource holds it any more (its state was lost, or removed with terraform state rm or vic state rm), import it instead of creating it, by its id ${loc.id} ` +
-      `(terraform import <address> '${loc.id}'; vic import -f <spec> <address> '${loc.id}'; pulumi import with that id). ` +
-      // A Terraform apply plans the create of a create-first replacement after deposing the old object: nothing tells it from another state's create.
-      "If this is the volume's own replacement, created before the old one is destroyed (Terraform's lifecycle create_before_destroy, on the volume or on a resource that depends on it), remove create_before_destroy: " +
-      `Terraform keeps the old volume in the state as a deposed object; bring it back with "terraform state rm <address>" (the volume and its data stay) and "terraform import <address> '${loc.id}'". Otherwise choose another name.`,
+      (ctx.createsNow
+        ? // Pulumi's create: its own create-first replacement was told apart by the volume's claim.
+          `If no resource holds it any more (its stack's state lost it, or the resource was renamed), import it instead of creating it, by its id ${loc.id} ` +
+          `(the resource option import: '${loc.id}', or pulumi import with that id; terraform import and vic import take it too). Otherwise choose another name.`
+        : `If no resource holds it any more (its state was lost, or removed with terraform state rm or vic state rm), import it instead of creating it, by its id ${loc.id} ` +
+          `(terraform import <address> '${loc.id}'; vic import -f <spec> <address> '${loc.id}'; pulumi import with that id). ` +
+          // A Terraform apply plans the create of a create-first replacement after deposing the old object: nothing tells it from another state's create.
+          "If this is the volume's own replacement, created before the old one is destroyed (Terraform's lifecycle create_before_destroy, on the volume or on a resource that depends on it), remove create_before_destroy: " +
+          `Terraform keeps the old volume in the state as a deposed object; bring it back with "terraform state rm <address>" (the volume and its data stay) and "terraform import <address> '${loc.id}'". Otherwise choose another name.`),
   };
 }
 
@@ -385,7 +400,7 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
         detail: `volume "${config.name}" (${loc.id}) was deleted outside vic-iac. The plan creates it again, empty: the data it held is gone. Restore the files from a backup before applying if you need them.`,
       });
     }
-    if (!prior && !ctx.referencesOnly && !ctx.createsNow && ctx.replacing?.id !== loc.id) {
+    if (!prior && !ctx.referencesOnly && ctx.replacing?.id !== loc.id) {
       const held = await heldVolumeProblem(ctx, m, loc, config);
       if (held) problems.push(held);
     }
@@ -405,6 +420,7 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
       name: config.name,
       size_mb: config.size_mb,
       labels: { ...(config.labels ?? {}) },
+      claim: ctx.createdFor ?? '',
     };
     const volumeDc = await datacenterOf(ctx, marker.datacenter);
     // What the directory holds now, not what the plan's refresh listed.

@@ -15,7 +15,7 @@ import type { VimClient } from '../../src/vsphere';
 import { connectTestClient, connectTestEngine } from '../helpers/engine';
 import { useRegistry } from '../helpers/registry';
 import { useSimulator } from '../helpers/vcsim';
-import { connectionConfig, localBackend, preparePulumiProjects, simulatorPlacement } from './project';
+import { connectionConfig, localBackend, preparePulumiProjects, simulatorPlacement, type LocalBackend } from './project';
 
 const PULUMI_STEP_MS = 240_000;
 
@@ -26,6 +26,7 @@ describe('pulumi: replacements under the same identity', () => {
   let outside: VimClient;
   let engine: Engine;
   let stack: Stack;
+  let options: LocalBackend['options'];
 
   const urnOf = async (type: string, name: string): Promise<string> => {
     const resources = (await stack.exportStack()).deployment.resources as { urn: string; type: string }[];
@@ -62,7 +63,7 @@ describe('pulumi: replacements under the same identity', () => {
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'vic-pulumi-replace-'));
-    const { options } = await localBackend(scratch, 'replace-passphrase');
+    ({ options } = await localBackend(scratch, 'replace-passphrase'));
     const [project] = await preparePulumiProjects(scratch, ['test/pulumi/replace-program']);
     await registry().pushImage(
       { layers: [{ entries: [{ type: 'file', path: 'version', content: 'one\n' }] }], config: { Cmd: ['/bin/true'] } },
@@ -105,6 +106,26 @@ describe('pulumi: replacements under the same identity', () => {
       await expectConverged();
     },
     PULUMI_STEP_MS * 2,
+  );
+
+  it(
+    'GIVEN another stack WHEN it declares a volume of the same name in the VCH THEN its create is refused, naming the import, and the first stack keeps its volume',
+    async () => {
+      const before = await readBack('volume', 'Volume', 'data');
+      const other = await LocalWorkspace.createStack({ stackName: 'replace-other', workDir: stack.workspace.workDir }, options);
+      try {
+        await other.setAllConfig({ ...connectionConfig(sim()), vchId: { value: String((await stack.outputs()).vchId.value) } });
+        await expect(other.up()).rejects.toThrow(
+          /Volume held by another resource: .*the resource option import: '\[LocalDS_0\] [^']*\/volumes\/data\/data\.vmdk', or pulumi import with that id/s,
+        );
+        expect((await other.exportStack()).deployment.resources ?? []).not.toContainEqual(expect.objectContaining({ type: expect.stringMatching(/Volume$/) }));
+      } finally {
+        await other.workspace.removeStack('replace-other', { force: true });
+      }
+      expect(await readBack('volume', 'Volume', 'data')).toEqual(before);
+      await expectConverged();
+    },
+    PULUMI_STEP_MS,
   );
 
   it.each<[string, string, string, RegExp]>([

@@ -188,6 +188,28 @@ describe('GIVEN a VCH on the simulator', () => {
     );
   }, 120_000);
 
+  test('WHEN a front end that creates at once (Pulumi) creates a volume that exists THEN it takes over only what its own resource made, or an earlier release made', async () => {
+    const createFor = (name: string, createdFor: string | undefined) =>
+      withFresh(async (e) => (await e.apply(await e.plan('volume', null, { vch_id: vch.id, name, size_mb: 32 }, { createsNow: true, createdFor }))) as Attrs);
+    const dev = 'pulumi:app/dev:volume:data';
+    const made = await createFor('claimed', dev);
+    // The same stack's resource again (`pulumi up --replace` creates first): its own volume.
+    expect(await createFor('claimed', dev)).toEqual(made);
+    // Another stack's resource of the same name, a Terraform or vic create: refused, naming the way to import it.
+    await expect(createFor('claimed', 'pulumi:app/prod:volume:data')).rejects.toThrow(
+      /Volume held by another resource: .*the resource option import: '\[LocalDS_0\] vch-c\/volumes\/claimed\/claimed.vmdk', or pulumi import with that id/,
+    );
+    await expect(create('claimed', 32)).rejects.toThrow(/Volume held by another resource/);
+    // A volume Terraform, vic or docker made is not a Pulumi stack's to take over either.
+    await create('unclaimed', 32);
+    await expect(createFor('unclaimed', dev)).rejects.toThrow(/Volume held by another resource/);
+    // A marker of an earlier release names nobody: a Pulumi create takes it over, as it did then, and claims it.
+    const marker = { v: 1, owner: 'vic-iac', vch: vch.id, name: 'unclaimed', size_mb: 32, labels: {} };
+    await uploadDatastoreFile(outside, file('unclaimed', 'vic-iac-volume.json'), `${JSON.stringify(marker)}\n`);
+    expect(await createFor('unclaimed', dev)).toMatchObject({ id: idOf('unclaimed') });
+    await expect(createFor('unclaimed', 'pulumi:app/prod:volume:data')).rejects.toThrow(/Volume held by another resource/);
+  }, 180_000);
+
   test('WHEN a create completes THEN only the marker proper is left beside the disk', async () => {
     const state = await create('whole', 32);
     await expectComplete(state, 'whole', 32);

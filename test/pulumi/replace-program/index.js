@@ -6,6 +6,12 @@ const pulumi = require('@pulumi/pulumi');
 const vic = require('vic-iac/pulumi');
 
 const config = new pulumi.Config();
+// Config `vchId`: another stack of this program, with only a volume of the same name in that VCH.
+const otherStackOf = config.get('vchId');
+if (otherStackOf) {
+  exports.volumeId = new vic.Volume('data', { vchId: otherStackOf, name: 'data', sizeMb: 32 }).id;
+  return;
+}
 // Config `deleteFirst`: what the refusals of a VCH's and a container VM's --replace advise.
 const deleteFirst = config.getBoolean('deleteFirst') ? { deleteBeforeReplace: true } : {};
 const vch = new vic.VirtualContainerHost(

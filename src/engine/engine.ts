@@ -8,6 +8,7 @@ import {
   Problem,
   ResourceDeclaration,
   ResourceType,
+  Schema,
   UNKNOWN,
   containsUnknown,
   declarationFor,
@@ -327,7 +328,21 @@ export class VsphereEngine implements Engine {
     // A forceNew input spelled another way for the same object changes only the state.
     const changes = diff.changes.map((c) => (equivalent.has(String(c.path[0])) ? { ...c, stateOnly: true } : c));
     const stateOnly = action === 'update' && changes.length > 0 && changes.every((c) => c.stateOnly) && (check.updates ?? []).length === 0;
-    return { type, action, prior, planned, changes, requiresReplace, reasons, notes, problems, createBeforeDestroy, owner, stateOnly, createdFor: options.createdFor };
+    return {
+      type,
+      action,
+      prior,
+      planned,
+      changes,
+      requiresReplace,
+      reasons,
+      notes,
+      problems,
+      createBeforeDestroy,
+      owner,
+      stateOnly,
+      createdFor: options.createdFor,
+    };
   }
 
   /**
@@ -382,6 +397,11 @@ export class VsphereEngine implements Engine {
   }
 
   private async applyOnce(change: PlannedChange, opts: ApplyOptions, answers: PlanAnswers): Promise<Attrs | null> {
+    const made = await this.applyAction(change, opts, answers);
+    return made && change.planned ? keepEmptyCollections(declarationFor(change.type).schema, made, change.planned) : made;
+  }
+
+  private async applyAction(change: PlannedChange, opts: ApplyOptions, answers: PlanAnswers): Promise<Attrs | null> {
     // What this engine changes, a later read or plan must see.
     this.cached = undefined;
     this.poolRows = undefined;
@@ -530,7 +550,12 @@ export class VsphereEngine implements Engine {
     const keys = requests.map((r) => `${r.type}:${String(r.state.id)}`);
     const needsVms = requests.some((r) => this.lifecycle(r.type).readsVms);
     const snapshot = await (needsVms ? this.snapshotOf(pools, keys) : this.poolRowsOf(pools, keys));
-    return Promise.all(requests.map((r) => this.lifecycle(r.type).read(this.context({}, r.type, String(r.state.name ?? '')), snapshot, r.state)));
+    return Promise.all(
+      requests.map(async (r) => {
+        const read = await this.lifecycle(r.type).read(this.context({}, r.type, String(r.state.name ?? '')), snapshot, r.state);
+        return read && keepEmptyCollections(declarationFor(r.type).schema, read, r.state);
+      }),
+    );
   }
 
   /** The refresh snapshot with the VMs, and the last pool-only read (for VCH and image reads). */
@@ -680,4 +705,22 @@ export async function connectVsphere(settings: ConnectionSettings, log?: SoapLog
     taskTimeoutMs: settings.taskTimeoutMs,
     log,
   });
+}
+
+/**
+ * The state as the front end gave its empty collections: a lifecycle reads an empty map or list
+ * back as none (vSphere keeps no empty labels), but `labels = {}` must come back as `{}`, or
+ * Terraform calls the apply inconsistent (and taints what it made) and every plan shows a change.
+ */
+function keepEmptyCollections(schema: Schema, state: Attrs, given: Attrs): Attrs {
+  let out = state;
+  for (const [name, attr] of Object.entries(schema)) {
+    const kind = attr.type.kind;
+    if (kind !== 'map' && kind !== 'list' && kind !== 'set') continue;
+    const want = given[name];
+    const empty = Array.isArray(want) ? want.length === 0 : typeof want === 'object' && want !== null && Object.keys(want).length === 0;
+    if (!empty || (state[name] !== null && state[name] !== undefined)) continue;
+    out = { ...out, [name]: want };
+  }
+  return out;
 }

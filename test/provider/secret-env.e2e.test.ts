@@ -42,7 +42,7 @@ describe('secret_env through terraform with TF_LOG=trace', () => {
     expect(plan.stdout).toMatch(/\+ secret_env\s+= \(sensitive value\)/);
     expect(plan.stdout).toMatch(/\+ env\s+= \{\s+\+ "MODE" = "prod"/);
     const apply = await bed.terraform(ws, ['apply', '-auto-approve'], { extraEnv: env });
-    expect(apply.stdout).toContain('Apply complete! Resources: 3 added, 0 changed, 0 destroyed.');
+    expect(apply.stdout).toContain('Apply complete! Resources: 5 added, 0 changed, 0 destroyed.');
     // Provider log lines are in this output (so the check covers them), including the create.
     expect(apply.stderr).toContain('provider.terraform-provider-vic_v0.1.0: applying');
     noSecretIn(plan.stdout, plan.stderr, apply.stdout, apply.stderr);

@@ -65,7 +65,11 @@ describe('the vic package schema', () => {
 describe('the plugin translation', () => {
   it('GIVEN a URN, also of a child resource THEN the type token and the name come out', () => {
     expect(parseUrn('urn:pulumi:dev::proj::vic:index:ContainerVm::web-1')).toEqual({ token: 'vic:index:ContainerVm', name: 'web-1', stack: 'proj/dev' });
-    expect(parseUrn('urn:pulumi:dev::proj::my:Component$vic:index:Image::app-hello')).toEqual({ token: 'vic:index:Image', name: 'app-hello', stack: 'proj/dev' });
+    expect(parseUrn('urn:pulumi:dev::proj::my:Component$vic:index:Image::app-hello')).toEqual({
+      token: 'vic:index:Image',
+      name: 'app-hello',
+      stack: 'proj/dev',
+    });
     expect(() => parseUrn('web-1')).toThrow(/malformed resource URN "web-1"/);
   });
 

@@ -14,7 +14,7 @@ export interface VirtualContainerHostArgs {
   readonly datastore: pulumi.Input<string>;
   /** Directory on the datastore for images and volumes: a relative path, not the datastore root, without "..". Defaults to the VCH name. It must not exist yet unless an earlier create of this VCH made it. Changing it replaces the VirtualContainerHost. */
   readonly imageStorePath?: pulumi.Input<string>;
-  /** Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. It must exist when planned. */
+  /** Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. It must exist when planned. Unset: a container VM that names no networks gets no NIC (and a static ip_address on it is refused at plan). */
   readonly bridgeNetwork?: pulumi.Input<string>;
   /** CPU limit of the pool in MHz; -1 for unlimited. Updates in place. Default: -1. */
   readonly cpuLimitMhz?: pulumi.Input<number>;
@@ -46,7 +46,7 @@ export interface VirtualContainerHostOutputs {
   readonly datastore: pulumi.Output<string>;
   /** Directory on the datastore for images and volumes: a relative path, not the datastore root, without "..". Defaults to the VCH name. It must not exist yet unless an earlier create of this VCH made it. */
   readonly imageStorePath: pulumi.Output<string>;
-  /** Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. It must exist when planned. */
+  /** Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. It must exist when planned. Unset: a container VM that names no networks gets no NIC (and a static ip_address on it is refused at plan). */
   readonly bridgeNetwork: pulumi.Output<string | undefined>;
   /** CPU limit of the pool in MHz; -1 for unlimited. Updates in place. */
   readonly cpuLimitMhz: pulumi.Output<number>;

@@ -41,7 +41,7 @@ export interface VirtualContainerHostConfig extends cdktf.TerraformMetaArguments
   */
   readonly imageStorePath?: string;
   /**
-  * Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. It must exist when planned.
+  * Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. It must exist when planned. Unset: a container VM that names no networks gets no NIC (and a static ip_address on it is refused at plan).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/virtual_container_host#bridge_network VirtualContainerHost#bridge_network}
   */

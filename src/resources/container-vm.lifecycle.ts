@@ -1331,6 +1331,21 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     problems.push(...(await collectPlacement([vchMarker(ctx, vchId).then((m) => (marker = m))])));
     if (!marker) return { problems };
     const m = marker;
+    // A static address with no NIC to put it on (networks unset, and a VCH without a bridge network):
+    // validate can only see `networks = []`.
+    if (
+      typeof config.ip_address === 'string' &&
+      !Array.isArray(config.networks) &&
+      !isUnknown(config.networks) &&
+      wantedNetworks(config as ContainerVmAttrs, m).length === 0
+    ) {
+      problems.push({
+        path: ['ip_address'],
+        severity: 'error',
+        summary: 'Static address without a NIC',
+        detail: `ip_address = "${config.ip_address}" is set, but the container VM gets no NIC to put it on: networks is unset, and virtual container host "${m.name}" has no bridge_network. Name a portgroup in networks (e.g. networks = ["VM Network"]), give the VCH a bridge_network, or remove ip_address.`,
+      });
+    }
     // vSphere refuses to power on a VM with more vCPUs than its host has: said at plan time (once
     // per command and VCH; a single vCPU needs no look).
     if (typeof config.cpus === 'number' && config.cpus > 1 && prior?.cpus !== config.cpus) {

@@ -60,7 +60,8 @@ export const virtualContainerHost = {
       type: t.string,
       optional: true,
       validate: [nonEmpty('Use a portgroup name or MOID, or leave bridge_network out.')],
-      description: 'Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. It must exist when planned.',
+      description:
+        'Portgroup name or MOID (standard or distributed) that container VMs join when they name no networks. It must exist when planned. Unset: a container VM that names no networks gets no NIC (and a static ip_address on it is refused at plan).',
       example: 'VM Network',
     },
     cpu_limit_mhz: {

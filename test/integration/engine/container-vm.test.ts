@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Engine, PlannedChange } from '../../../src/engine';
-import type { Attrs } from '../../../src/resources';
+import type { Attrs, Problem } from '../../../src/resources';
 import { decodeGuestConfig } from '../../../src/resources/guest-config';
 import { VimClient, moRef } from '../../../src/vsphere';
 import { createVm, powerOffVm, reconfigureVm } from '../../../src/vsphere/virtual-machine';
@@ -136,6 +136,40 @@ describe('image and container_vm lifecycle', () => {
     const withAddress = await engine.plan('container_vm', null, { ...config, name: 'no-nic-ip', ip_address: '10.0.2.50/24' });
     expect(withAddress.problems.map((p) => [p.path.join('.'), p.summary])).toEqual([['ip_address', expect.stringContaining('Invalid')]]);
     expect(withAddress.problems[0].detail).toContain('networks = [] gives the container VM no NIC');
+  });
+
+  it('GIVEN a VCH without a bridge network WHEN a container VM with a static ip_address names no networks THEN the plan refuses it on ip_address: it would get no NIC', async () => {
+    const bare = await applied(
+      engine,
+      await engine.plan('virtual_container_host', null, { name: 'vch-no-bridge', compute: '/DC0/host/DC0_C0', datastore: 'LocalDS_0' }),
+    );
+    try {
+      const plan = await engine.plan('container_vm', null, {
+        vch_id: bare.id,
+        image_id: img.id,
+        name: 'ip-no-nic',
+        ip_address: '10.0.2.50/24',
+        power_state: 'stopped',
+      });
+      // (The image is another VCH's: image_id is refused too.)
+      const onAddress = (problems: readonly Problem[]) => problems.filter((p) => p.path[0] === 'ip_address');
+      expect(onAddress(plan.problems).map((p) => [p.severity, p.summary])).toEqual([['error', 'Static address without a NIC']]);
+      expect(onAddress(plan.problems)[0].detail).toBe(
+        'ip_address = "10.0.2.50/24" is set, but the container VM gets no NIC to put it on: networks is unset, and virtual container host "vch-no-bridge" has no bridge_network. Name a portgroup in networks (e.g. networks = ["VM Network"]), give the VCH a bridge_network, or remove ip_address.',
+      );
+      // Named networks are a NIC: nothing to refuse.
+      const named = await engine.plan('container_vm', null, {
+        vch_id: bare.id,
+        image_id: img.id,
+        name: 'ip-nic',
+        ip_address: '10.0.2.50/24',
+        networks: ['VM Network'],
+        power_state: 'stopped',
+      });
+      expect(onAddress(named.problems)).toEqual([]);
+    } finally {
+      await engine.apply(await engine.plan('virtual_container_host', bare, null));
+    }
   });
 
   it('GIVEN tty and stdin_open WHEN applied THEN the guest config asks for them, a refresh reads them back and the next plan changes nothing; unset, they read false', async () => {

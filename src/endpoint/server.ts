@@ -525,7 +525,7 @@ export class DockerEndpoint {
       if (method === 'POST' && action === 'start') return this.startContainer(id, res);
       if (method === 'POST' && action === 'stop') return this.stopContainer(id, query, res);
       if (method === 'POST' && action === 'kill') return this.killContainer(id, query, res);
-      if (method === 'POST' && action === 'restart') return this.restartContainer(id, res);
+      if (method === 'POST' && action === 'restart') return this.restartContainer(id, query, res);
       if (method === 'POST' && action === 'wait') return this.waitContainer(id, query, req, res);
       if (method === 'POST' && action === 'rename') return this.renameContainer(id, query, res);
       if (method === 'GET' && action === 'logs') return this.logs(id, query, req, res);
@@ -915,19 +915,8 @@ export class DockerEndpoint {
     const engine = this.command();
     const vm = await this.findContainer(ref, engine);
     if (dockerState(vm) !== 'running') throw new ApiError(304, 'container already stopped');
-    const tText = query.get('t') ?? query.get('timeout');
-    const timeout = tText === null || tText === '' ? 10 : Number(tText);
-    if (!Number.isInteger(timeout)) throw badRequest(`-t/--time ${tText}: expected a whole number of seconds`);
-    const signal = signalNumber(query.get('signal') || 'TERM');
     const id = containerId(vm);
-    let now: Attrs | undefined;
-    if (timeout !== 0 && signal !== SIGKILL && vm.status === 'running') {
-      await engine.signal('container_vm', vm, signal);
-      // As dockerd: the signal stop sends is a kill event of its own.
-      await this.emitContainer('kill', vm, { signal: String(signal) });
-      now = await this.offWithin(id, timeout < 0 ? Infinity : timeout * 1000);
-    }
-    if (!now) now = await this.changeContainer(engine, vm, { power_state: 'stopped' });
+    const now = await this.stopRunning(engine, vm, stopTimeout(query), signalNumber(query.get('signal') || 'TERM'));
     // The shared poll that saw the process end told its die already (observe): once only.
     const dieTold = this.lastState.has(id) && this.lastState.get(id) !== 'running';
     this.lastState.set(id, dockerState(now));
@@ -937,6 +926,21 @@ export class DockerEndpoint {
     res.writeHead(204);
     res.end();
     this.ensurePolling();
+  }
+
+  /**
+   * The stop signal to a running container's process, then a power-off when its VM is still on
+   * after `timeout` seconds (negative: no limit; 0, SIGKILL, or a process not reported running: at once).
+   */
+  private async stopRunning(engine: Engine, vm: Attrs, timeout: number, signal: number): Promise<Attrs> {
+    if (timeout !== 0 && signal !== SIGKILL && vm.status === 'running') {
+      await engine.signal('container_vm', vm, signal);
+      // As dockerd: the signal stop sends is a kill event of its own.
+      await this.emitContainer('kill', vm, { signal: String(signal) });
+      const now = await this.offWithin(containerId(vm), timeout < 0 ? Infinity : timeout * 1000);
+      if (now) return now;
+    }
+    return this.changeContainer(engine, vm, { power_state: 'stopped' });
   }
 
   /** The container once its VM is off, looked at with the shared poll; undefined if still on after `ms`. */
@@ -977,11 +981,12 @@ export class DockerEndpoint {
     this.ensurePolling();
   }
 
-  private async restartContainer(ref: string, res: ServerResponse): Promise<void> {
+  /** restart: a stop as docker stop's (SIGTERM, then a power-off after -t seconds, default 10), then a start. */
+  private async restartContainer(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
     const engine = this.command();
     let vm = await this.findContainer(ref, engine);
     if (dockerState(vm) === 'running') {
-      vm = await this.changeContainer(engine, vm, { power_state: 'stopped' });
+      vm = await this.stopRunning(engine, vm, stopTimeout(query), signalNumber(query.get('signal') || 'TERM'));
       await this.settleOutput([vm]);
       await this.emitContainer('die', vm, { exitCode: String(exitCodeOf(vm)) });
     }
@@ -2294,6 +2299,14 @@ function envMap(list: readonly string[]): Record<string, string> {
     if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
   }
   return out;
+}
+
+/** docker stop's and restart's -t: seconds before the power-off (default 10; negative: no limit). */
+function stopTimeout(query: URLSearchParams): number {
+  const text = query.get('t') ?? query.get('timeout');
+  const timeout = text === null || text === '' ? 10 : Number(text);
+  if (!Number.isInteger(timeout)) throw badRequest(`-t/--time ${text}: expected a whole number of seconds`);
+  return timeout;
 }
 
 /** The references that hold a stored image (ImageLifecycle listIn), first the one it shows under. */

@@ -728,12 +728,65 @@ function specOf(config: ContainerVmAttrs, networks: string[], uuid: string): Att
 }
 
 /** Powers the VM as asked; returns the power state its own task left it in, undefined when it took none or vSphere refused it (InvalidPowerState: changed meanwhile). */
-async function setPower(client: VimClient, vm: ManagedObjectReference, want: unknown, now: string): Promise<string | undefined> {
+async function setPower(ctx: LifecycleContext, vm: VmRow, want: unknown, now: string): Promise<string | undefined> {
   const on = now === 'poweredOn';
+  const ref = moRef('VirtualMachine', vm.moid);
   const refused = (e: unknown) => (isFault(e, 'InvalidPowerState') ? false : Promise.reject(e));
-  if (want === 'running' && !on) return (await powerOnVm(client, vm).then(() => true, refused)) ? 'poweredOn' : undefined;
-  if (want === 'stopped' && on) return (await powerOffVm(client, vm).then(() => true, refused)) ? 'poweredOff' : undefined;
+  if (want === 'running' && !on) return (await powerOnVm(ctx.client, ref).then(() => true, refused)) ? 'poweredOn' : undefined;
+  if (want === 'stopped' && on) {
+    const stopped = await stopVm(ctx, vm);
+    return stopped === 'ended' ? 'ended' : stopped ? 'poweredOff' : undefined;
+  }
   return undefined;
+}
+
+/** How long a container's process gets to end on SIGTERM before its VM is powered off: docker stop's default -t. */
+const STOP_GRACE_MS = 10_000;
+const STOP_LOOK_MS = 250;
+const SIGTERM = 15;
+
+function stopGraceMs(): number {
+  const set = Number(process.env.VIC_STOP_GRACE_MS);
+  return Number.isInteger(set) && set >= 0 ? set : STOP_GRACE_MS;
+}
+
+/** A signal for the VM's process, where the tether reads it (guest-config.md, "Signals from the hypervisor"). */
+async function sendSignal(client: VimClient, moid: string, signal: number): Promise<void> {
+  // A new sequence makes each request new, so the same signal twice is delivered twice.
+  const sequence = `${Date.now().toString(36)}.${randomBytes(3).toString('hex')}`;
+  await reconfigureVm(client, moRef('VirtualMachine', moid), { extraConfig: { [SIGNAL_KEY]: `${sequence} ${signal}` } });
+}
+
+/**
+ * Powers a running container VM off as docker stop does: SIGTERM to its process first, so that it
+ * ends and what it wrote reaches its volumes, then a power-off if the VM is still on after the grace
+ * time (VIC_STOP_GRACE_MS, default 10 s), unless the Docker endpoint asks (its stop has sent the
+ * signal and waited already; a kill must not wait). A VM whose process has not reported running (still
+ * booting, or no tether) is powered off at once, as is one on vSphere, whose tether reads no signal
+ * yet, once the grace time is over. 'ended': the process ended and its VM went off by itself;
+ * 'powered-off': powered off; undefined: vSphere refused, the VM being off meanwhile.
+ */
+async function stopVm(ctx: LifecycleContext, vm: VmRow): Promise<'ended' | 'powered-off' | undefined> {
+  const ref = moRef('VirtualMachine', vm.moid);
+  // The Docker endpoint stops as docker asks (stop -t, kill): its power-off is the end of that.
+  const grace = ctx.forDocker ? 0 : stopGraceMs();
+  if (processState(vm).status === 'running' && grace > 0) {
+    ctx.progress('stop: SIGTERM to the process');
+    await sendSignal(ctx.client, vm.moid, SIGTERM);
+    const deadline = Date.now() + grace;
+    while (Date.now() < deadline) {
+      if (!(await sleepUnlessAborted(Math.min(STOP_LOOK_MS, deadline - Date.now()), ctx.signal ?? currentCancellation()))) break;
+      const [row] = await retrieveObjects<{ 'runtime.powerState'?: string }>(ctx.client, [ref], ['runtime.powerState']);
+      if (!row || row.props['runtime.powerState'] !== 'poweredOn') return 'ended';
+    }
+    ctx.progress(`stop: the process did not end within ${Math.round(grace / 1000)} s of SIGTERM: power off`);
+  }
+  return (await powerOffVm(ctx.client, ref).then(
+    () => true,
+    (e: unknown) => (isFault(e, 'InvalidPowerState') ? false : Promise.reject(e)),
+  ))
+    ? 'powered-off'
+    : undefined;
 }
 
 async function afterChange(client: VimClient, ref: ManagedObjectReference, config: ContainerVmAttrs): Promise<Attrs> {
@@ -763,9 +816,11 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
     ctx.progress('power off for reconfigure');
     // Refused as InvalidPowerState when the VM went off meanwhile (a power-off of a run that was
     // killed, finishing now): off is what the reconfigure needs, so only another state fails it.
-    await powerOffVm(client, ref).catch(async (e: unknown) => {
-      if (!isFault(e, 'InvalidPowerState') || (await readVm(client, ref))?.powerState !== 'poweredOff') throw e;
-    });
+    if (!(await stopVm(ctx, vm)) && (await readVm(client, ref))?.powerState !== 'poweredOff') {
+      throw new ResourceError(
+        `container VM "${vm.name}" (${vm.moid}) could not be powered off for its cpus/memory_mb change: it is neither on nor off; apply again`,
+      );
+    }
     powerState = 'poweredOff';
   }
   if (hardware || labelsChanged || mustRunChanged) {
@@ -786,7 +841,10 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
   const reported = keepEnded || config.power_state === 'running' || powerState !== 'poweredOn' ? true : await reportedThisBoot(client, ref, vm);
   if (!keepEnded && config.power_state === 'running' && powerState !== 'poweredOn') await refuseVolumesInUse(ctx, config, vm.moid);
   const poweringAt = new Date().toISOString();
-  const powered = keepEnded ? undefined : await setPower(client, ref, config.power_state, powerState);
+  const power = keepEnded ? undefined : await setPower(ctx, vm, config.power_state, powerState);
+  // A process that ended on its stop signal reported its end: read it back (afterChange).
+  if (power === 'ended') return afterChange(client, ref, config);
+  const powered = power;
   let extraConfig = vm.extraConfig;
   if (powered === 'poweredOff' && !reported) {
     // Powered off before this boot's process reported (the guest still booting): the process was
@@ -1108,11 +1166,18 @@ async function checkVolumes(
   // Within a plan, the running container VMs that mount a volume: one read-write, or any number
   // read-only (VOLUME_LOCKS; refuseVolumesInUse says so at power-on, across commands). Terraform
   // plans every resource in one provider process, so the command's memo sees them all.
-  const who = isUnknown(config.name) || config.power_state !== 'running' ? undefined : String(config.name);
+  // A run-once job (must_run = false) that ended holds no disk, and is not started again while its
+  // mounts stay as they are (a change of them replaces it: then it runs again, and power-on checks).
+  const ended = config.must_run === false && prior?.status === 'exited' && JSON.stringify(prior.volumes ?? []) === JSON.stringify(config.volumes);
+  const name = isUnknown(config.name) ? undefined : String(config.name);
+  const who = config.power_state !== 'running' || ended ? undefined : name;
   for (const [i, m] of mounts.entries()) {
-    // A mode not known yet is checked at power-on.
-    if (who === undefined || isUnknown(m.volume_id) || isUnknown(m.read_only)) continue;
+    if (isUnknown(m.volume_id)) continue;
     const users = await ctx.memo(`volume-runners:${m.volume_id}`, () => Promise.resolve(new Map<string, 'read-only' | 'read-write'>()));
+    // Planned again not running (a second plan of it in this engine): it holds the volume no more.
+    if (who === undefined && name !== undefined) users.delete(name);
+    // A mode not known yet is checked at power-on.
+    if (who === undefined || isUnknown(m.read_only)) continue;
     const mode = m.read_only === true ? 'read-only' : 'read-write';
     const others = [...users].filter(([name, theirs]) => name !== who && (mode === 'read-write' || theirs === 'read-write'));
     if (others.length === 0) {
@@ -1267,7 +1332,7 @@ async function reattachVolumes(ctx: LifecycleContext, vm: VmRow, config: Contain
   });
   const ref = moRef('VirtualMachine', vm.moid);
   const running = vm.powerState === 'poweredOn';
-  if (running) await powerOffVm(ctx.client, ref).catch((e: unknown) => (isFault(e, 'InvalidPowerState') ? undefined : Promise.reject(e)));
+  if (running) await stopVm(ctx, vm);
   ctx.progress('attach volumes');
   await reconfigureVm(ctx.client, ref, { deviceChange: changes });
   if (running) await powerOnVm(ctx.client, ref);
@@ -1505,7 +1570,11 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     }
     if (vm.powerState === 'poweredOn') {
       ctx.progress('power off');
-      await powerOffVm(ctx.client, ref).catch((e: unknown) => (isFault(e, 'InvalidPowerState') ? undefined : Promise.reject(e)));
+      // What a process writes to its volumes outlives the VM: it is stopped as docker stop would.
+      // The rest of the VM goes with it, so one without volumes is powered off at once.
+      const mounts = Array.isArray(prior.volumes) ? prior.volumes : [];
+      if (mounts.length > 0) await stopVm(ctx, vm);
+      else await powerOffVm(ctx.client, ref).catch((e: unknown) => (isFault(e, 'InvalidPowerState') ? undefined : Promise.reject(e)));
     }
     await detachVolumes(ctx, ref);
     ctx.progress('destroy');
@@ -1546,8 +1615,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   // The request goes where the hypervisor side of the tether reads it (guest-config.md, Signals);
   // a new sequence makes each request new, so the same signal twice is delivered twice.
   async signal(ctx, prior, signal) {
-    const sequence = `${Date.now().toString(36)}.${randomBytes(3).toString('hex')}`;
-    await reconfigureVm(ctx.client, moRef('VirtualMachine', String(prior.moid)), { extraConfig: { [SIGNAL_KEY]: `${sequence} ${signal}` } });
+    await sendSignal(ctx.client, String(prior.moid), signal);
   },
 
   // Input and exec requests go where the hypervisor side of the tether reads them, once the
@@ -1600,6 +1668,9 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     if (!vm) throw new ResourceError(`no VM found for "${id}"; import a container VM by its BIOS UUID, its MOID (vm-N) or its inventory path`);
     if (!isOurs(vm)) throw new ResourceError(`VM ${vm.name} (${vm.moid}) was not made by vic-iac (no vic.* markers); only container VMs can be imported`);
     // No prior state to compare with: secret_env values come back from the guest config, checked against their hashes.
-    return stateOfVm(vm, { secrets: { known: null } });
+    // A run-once job (must_run false) whose process ended by itself had been asked to run, and reads
+    // so (or the next apply would run it again); one a signal ended (137, 143) had been stopped.
+    const { exit_code } = processState(vm);
+    return stateOfVm(vm, { secrets: { known: null }, asked: exit_code === 137 || exit_code === 143 ? 'stopped' : 'running' });
   },
 };

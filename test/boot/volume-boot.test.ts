@@ -138,4 +138,65 @@ describe('data on a volume survives its container VM', () => {
     },
     2 * BOOT_MS + 120_000,
   );
+
+  test(
+    'GIVEN a running container VM that writes to its volume when told to stop WHEN its state asks power_state = "stopped" THEN its process gets SIGTERM and ends, and what it wrote is on the volume',
+    async () => {
+      const volume = await apply('volume', null, { vch_id: vch.id, name: 'stopped', size_mb: 32 });
+      const script = ["trap 'echo stopped-cleanly > /srv/state/stop; echo got TERM; exit 0' TERM", 'echo ready', 'while true; do sleep 1; done'].join('\n');
+      const config: Attrs = {
+        vch_id: vch.id,
+        image_id: images[0].id,
+        name: 'stopper',
+        entrypoint: ['/bin/sh', '-c', script],
+        memory_mb: 256,
+        volumes: [{ volume_id: volume.id, path: '/srv/state' }],
+      };
+      let vm = await apply('container_vm', null, config);
+      const deadline = Date.now() + BOOT_MS;
+      const said = (v: Attrs) =>
+        consoleOf(v).then(
+          (c) => c.lines.at(-1),
+          () => undefined,
+        );
+      while ((await said(vm)) !== 'ready') {
+        if (Date.now() > deadline) throw new Error(`container VM stopper never said ready; launcher log:\n${sim().logTail()}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      [vm] = (await engine.read([{ type: 'container_vm', state: vm }])) as Attrs[];
+      expect(vm.status).toBe('running');
+      // Before: a power-off, the process killed (137) and its last writes lost.
+      const stopped = await apply('container_vm', vm, { ...config, power_state: 'stopped' });
+      expect({ power_state: stopped.power_state, status: stopped.status, exit_code: stopped.exit_code }).toEqual({
+        power_state: 'stopped',
+        status: 'exited',
+        exit_code: 0,
+      });
+      expect((await consoleOf(stopped)).lines.slice(-1)).toEqual(['got TERM']);
+      await engine.apply(await engine.plan('container_vm', stopped, null));
+
+      // A run-once job reads it back.
+      const readerConfig: Attrs = { ...config, name: 'stop-reader', entrypoint: ['/bin/sh', '-c', 'cat /srv/state/stop'], must_run: false };
+      const reader = await poweredOff(await apply('container_vm', null, readerConfig));
+      expect({ exit_code: reader.exit_code, lines: (await consoleOf(reader)).lines.slice(-1) }).toEqual({ exit_code: 0, lines: ['stopped-cleanly'] });
+
+      // The next command plans the ended job and a new service on the same volume, read-write:
+      // the job holds the volume no more (before: refused, as two running read-write users).
+      const command = await connectEngine(settingsFor(sim()), { bootstrapIsoFile: await ensureBootstrapIso() });
+      try {
+        const [job] = (await command.read([{ type: 'container_vm', state: reader }])) as Attrs[];
+        const again = await command.plan('container_vm', job, readerConfig);
+        expect([again.action, again.problems]).toEqual(['no-op', []]);
+        const service = await command.plan('container_vm', null, { ...config, name: 'after-job' });
+        expect(service.problems).toEqual([]);
+        // Imported again (its state lost), the ended job is what was asked: no change, not run again.
+        const imported = await command.importState('container_vm', String(reader.id));
+        expect(imported).toMatchObject({ power_state: 'running', must_run: false, status: 'exited' });
+        expect((await command.plan('container_vm', imported, readerConfig)).action).toBe('no-op');
+      } finally {
+        await command.close();
+      }
+    },
+    2 * BOOT_MS + 120_000,
+  );
 });

@@ -24,7 +24,7 @@ import {
   didYouMean,
   nearestName,
 } from '../resources';
-import { duplicateAdvice, identityKey } from './claims';
+import { duplicateAdvice, identityKey, plannedObjectKey } from './claims';
 import { withStateOnlyChanges } from './diff';
 import { runScheduled } from './scheduler';
 import { Action, ApplyOptions, Engine, PlannedChange, ProgressEvent, ResourceError } from './types';
@@ -321,18 +321,38 @@ export async function planStack(
   const refreshed = options.refresh === false ? state : await refreshStack(engine, state);
   if (problems.length > 0) return { changes: [], problems, refreshed };
   const changes: StackChange[] = [];
-  const plans = await Promise.all(
-    resources.map(async (r) => {
-      const address = addressOf(r);
-      const dependsOn = referencesOf(r.config);
-      const prior = refreshed.resources[address]?.attrs ?? null;
-      const config = resolveRefs(r.config, refreshed) as Attrs;
-      // A dependency that will be replaced or created changes what its references resolve to.
-      const change = await engine.plan(r.type, prior, config, { owner: address, label: address });
-      return { address, change, dependsOn };
-    }),
-  );
-  for (const p of plans) {
+  // Planned in dependency order: a reference resolves to what its target's plan knows already (an
+  // image's digest, a volume's path), as Terraform's planned values do, so that a dependency made
+  // anew with the same id (a renamed address) changes nothing, and plan-time checks see the ids.
+  const planning: Record<Address, StateEntry> = { ...refreshed.resources };
+  const plans: (StackChange & { config: Attrs })[] = [];
+  const declaredHere = new Set(resources.map(addressOf));
+  let left = [...resources];
+  while (left.length > 0) {
+    const done = new Set(plans.map((p) => p.address));
+    const ready = left.filter((r) => referencesOf(r.config).every((d) => done.has(d) || !declaredHere.has(d)));
+    // A cycle (validateStack reports it) is planned as it stands.
+    const level = ready.length > 0 ? ready : left;
+    const planned = await Promise.all(
+      level.map(async (r) => {
+        const address = addressOf(r);
+        const dependsOn = referencesOf(r.config);
+        const prior = refreshed.resources[address]?.attrs ?? null;
+        const config = resolveRefs(r.config, { version: 1, resources: planning }) as Attrs;
+        const change = await engine.plan(r.type, prior, config, { owner: address, label: address });
+        return { address, change, dependsOn, config };
+      }),
+    );
+    for (const p of planned) {
+      if (p.change.planned) planning[p.address] = { type: p.change.type, name: '', schemaVersion: 0, attrs: p.change.planned, dependsOn: p.dependsOn };
+      plans.push(p);
+    }
+    left = left.filter((r) => !level.includes(r));
+  }
+  // In the spec's order, whatever order they were planned in.
+  const order = new Map(resources.map((r, i) => [addressOf(r), i]));
+  plans.sort((a, b) => (order.get(a.address) ?? 0) - (order.get(b.address) ?? 0));
+  for (const { config: _config, ...p } of plans) {
     for (const problem of p.change.problems) problems.push({ ...problem, address: p.address });
     changes.push(p);
   }
@@ -343,11 +363,13 @@ export async function planStack(
     const change = await engine.plan(entry.type, entry.attrs, null, { owner: address, label: address });
     changes.push({ address, change, dependsOn: entry.dependsOn });
   }
-  // A dependent of something being replaced must be replaced too when it holds its id.
-  return { changes: propagateReplacements(changes, resources), problems, refreshed };
+  // A dependent of something being replaced must be replaced too when it holds its id, and the
+  // plan does not know that id yet.
+  const configs = new Map(plans.map((p) => [p.address, p.config]));
+  return { changes: propagateReplacements(changes, resources, configs), problems, refreshed };
 }
 
-function propagateReplacements(changes: StackChange[], resources: readonly StackResource[]): StackChange[] {
+function propagateReplacements(changes: StackChange[], resources: readonly StackResource[], configs: ReadonlyMap<Address, Attrs>): StackChange[] {
   const byAddress = new Map(changes.map((c) => [c.address, c]));
   const specs = new Map(resources.map((r) => [addressOf(r), r]));
   let changed = true;
@@ -359,8 +381,17 @@ function propagateReplacements(changes: StackChange[], resources: readonly Stack
       if (!replacedDep || !specs.has(c.address)) continue;
       const decl = declarationFor(c.change.type);
       const spec = specs.get(c.address) as StackResource;
+      // A dependency replaced goes first, and takes its dependents along even under the same id (an
+      // image's disk is their disks' parent); one made anew under an id the plan knows is only their
+      // new reference, which their own plan weighed.
+      const depAction = byAddress.get(replacedDep)?.change.action;
       const paths = Object.entries(spec.config)
-        .filter(([k, v]) => decl.schema[k]?.forceNew && referencesOf(v).includes(replacedDep))
+        .filter(
+          ([k, v]) =>
+            decl.schema[k]?.forceNew &&
+            referencesOf(v).includes(replacedDep) &&
+            (depAction === 'replace' || containsUnknown(configs.get(c.address)?.[k] ?? UNKNOWN)),
+        )
         .map(([k]) => [k]);
       if (paths.length === 0) continue;
       byAddress.set(c.address, {
@@ -426,6 +457,12 @@ class StackApply {
   private readonly deleting: Set<Address>;
   /** Old copies of destroy-first replacements: deleted before their new object is made. */
   private readonly destroyFirst = new Set<Address>();
+  /**
+   * Deletes of an object that a create of this plan makes anew under another address (a renamed
+   * image: the same digest), by the create's address: the create goes first and takes the object
+   * over, and the delete then keeps it (ApplyOptions.oneRun).
+   */
+  private readonly handedOver = new Map<Address, Address>();
   private readonly specs: ReadonlyMap<Address, StackResource>;
 
   constructor(
@@ -438,6 +475,12 @@ class StackApply {
     this.specs = new Map(resources.map((r) => [addressOf(r), r]));
     this.pending = new Map(plan.changes.filter((c) => c.change.action !== 'no-op').map((c) => [c.address, c]));
     this.deleting = new Set([...this.pending.values()].filter((c) => c.change.action === 'delete').map((c) => c.address));
+    const keyOf = (change: PlannedChange, attrs: Attrs | null) => (attrs ? plannedObjectKey(declarationFor(change.type), attrs) : undefined);
+    for (const d of this.pending.values()) {
+      const object = d.change.action === 'delete' ? keyOf(d.change, d.change.prior) : undefined;
+      const create = object && [...this.pending.values()].find((o) => o.change.action === 'create' && keyOf(o.change, o.change.planned) === object);
+      if (create) this.handedOver.set(d.address, create.address);
+    }
     // A destroy-first replacement as a delete of the old object (under OLD_COPY) and a create.
     for (const c of [...this.pending.values()]) {
       if (c.change.action !== 'replace' || c.change.createBeforeDestroy) continue;
@@ -468,6 +511,8 @@ class StackApply {
       return !others.some((o) => o.dependsOn.includes(replaced));
     }
     if (c.change.action === 'delete') {
+      const takenOverBy = this.handedOver.get(c.address);
+      if (takenOverBy !== undefined && this.pending.has(takenOverBy)) return false;
       return !others.some((o) => o.dependsOn.includes(c.address) && (this.deleting.has(o.address) || o.change.action === 'replace'));
     }
     if (this.pending.has(`${c.address}${OLD_COPY}`) && this.destroyFirst.has(`${c.address}${OLD_COPY}`)) return false;
@@ -479,6 +524,9 @@ class StackApply {
     options.onResource?.(c.address, 'start', undefined, c.change.action);
     const applyOptions: ApplyOptions = {
       signal: options.signal,
+      // The delete of what a create of this run took over (a renamed address) keeps it.
+      oneRun: this.handedOver.has(c.address),
+      onWarning: options.onWarning,
       onProgress: (e) => {
         options.onProgress?.(e);
         options.onResourceProgress?.(c.address, e);

@@ -88,6 +88,69 @@ describe('stack plan and apply', () => {
     expect(again.changes.map((c) => c.change.action)).toEqual(['no-op', 'no-op', 'no-op', 'no-op']);
   });
 
+  it('GIVEN the applied stack WHEN the image is renamed in the spec THEN the plan knows its new address resolves to the same digest: no container VM is replaced, and applied they are the same VMs', async () => {
+    const rename = (from: string, to: string) =>
+      spec.map((r) =>
+        r.type === 'image'
+          ? { ...r, name: to }
+          : { ...r, config: JSON.parse(JSON.stringify(r.config).split(`\${image.${from}.id}`).join(`\${image.${to}.id}`)) },
+      );
+    // Each command in an engine of its own, as the vic CLI runs them.
+    const command = async <T>(run: (e: Engine) => Promise<T>): Promise<T> => {
+      const e = await connectTestEngine(sim());
+      try {
+        return await run(e);
+      } finally {
+        await e.close();
+      }
+    };
+    const actions = (s: StackResource[]) => command(async (e) => (await planStack(e, s, state)).changes.map((c) => c.change.action));
+    const renamed = rename('hello', 'hello2');
+    const web = state.resources['container_vm.web'].attrs.moid;
+    state = await command(async (e) => {
+      const plan = await planStack(e, renamed, state);
+      expect(plan.problems).toEqual([]);
+      // Before: both container VMs were replaced, their image_id "known after apply".
+      expect(Object.fromEntries(plan.changes.map((c) => [c.address, c.change.action]))).toEqual({
+        'container_vm.web': 'no-op',
+        'container_vm.worker': 'no-op',
+        'image.hello2': 'create',
+        'virtual_container_host.demo': 'no-op',
+        'image.hello': 'delete',
+      });
+      return applyStack(e, plan, renamed);
+    });
+    expect(state.resources['container_vm.web'].attrs.moid).toBe(web);
+    expect(await actions(renamed)).toEqual(['no-op', 'no-op', 'no-op', 'no-op']);
+    state = await command(async (e) => applyStack(e, await planStack(e, spec, state), spec));
+    expect(await actions(spec)).toEqual(['no-op', 'no-op', 'no-op', 'no-op']);
+    expect(state.resources['container_vm.web'].attrs.moid).toBe(web);
+  });
+
+  it('GIVEN a new volume mounted read-write by one new running container VM and read-only by another WHEN planned THEN the plan refuses it (the volume id is known at plan), before anything is made', async () => {
+    const mount = (name: string, readOnly: boolean): StackResource => ({
+      type: 'container_vm',
+      name,
+      config: {
+        vch_id: '${virtual_container_host.demo.id}',
+        image_id: '${image.hello.id}',
+        name,
+        volumes: [{ volume_id: '${volume.shared.id}', path: '/data', read_only: readOnly }],
+      },
+    });
+    const volume: StackResource = { type: 'volume', name: 'shared', config: { vch_id: '${virtual_container_host.demo.id}', name: 'shared', size_mb: 32 } };
+    const e = await connectTestEngine(sim());
+    try {
+      const plan = await planStack(e, [...spec, volume, mount('reader', true), mount('writer', false)], state);
+      // Before: planned without a problem, and the apply failed midway, after the volume and the reader were made.
+      expect(plan.problems.map((p) => [p.address, p.summary])).toEqual([
+        [expect.stringMatching(/^container_vm\.(reader|writer)$/), 'Volume mounted by two running container VMs'],
+      ]);
+    } finally {
+      await e.close();
+    }
+  });
+
   it('GIVEN the applied stack WHEN a second image names the same digest by @sha256 THEN the plan fails naming both addresses, both references and the digest; without it the plan is empty again', async () => {
     const digest = String(state.resources['image.hello'].attrs.id);
     const pinned: StackResource = {

@@ -38,8 +38,10 @@ export function connectionFromOptions(options: Record<string, unknown>, env: Nod
       const attr = connectionSchema[name];
       const how = attr ? `pass ${flagOf(name)} or set ${attr.env?.join(' or ') ?? 'it'}` : p.detail;
       if (/^Missing vSphere connection setting/.test(p.summary)) return `  ${name}: missing; ${how}`;
-      // A value that is there but wrong: say what is wrong with it, and where it came from.
-      return `  ${name}: ${p.detail} (from ${attr ? `${flagOf(name)} or ${attr.env?.join(' or ') ?? 'it'}` : 'the settings'})`;
+      // A value that is there but wrong: say what is wrong with it, and where it came from (a flag
+      // wins over its variable, as connectionFromEnv reads them).
+      const fromEnv = attr && config[name] === undefined ? attr.env?.find((k) => env[k] !== undefined && env[k] !== '') : undefined;
+      return `  ${name}: ${p.detail} (from ${fromEnv ? `the environment variable ${fromEnv}` : attr ? flagOf(name) : 'the settings'})`;
     });
     throw new ConnectionError(`cannot connect to vSphere:\n${lines.join('\n')}\nFor the embedded simulator: eval "$(vic sim start)"`);
   }

@@ -32,3 +32,16 @@ export function processAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** A word as a POSIX shell reads it back unchanged: bare when safe, else in single quotes. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A vic command line that vic suggests (a remedy in a message), quoted so that it runs as written
+ * when pasted into a shell: `vicCommand(['state', 'rm', '-f', file, address])`.
+ */
+export function vicCommand(args: readonly string[]): string {
+  return ['vic', ...args.map(shellQuote)].join(' ');
+}

@@ -17,6 +17,8 @@ import { guestRunnerArgs } from '../sim/simulator';
 
 export const SIM_USER = 'vic';
 export const DEFAULT_SIM_PORT = 8989;
+/** The launcher's bound on QEMU processes when --max-guests is not given. */
+export const DEFAULT_MAX_GUESTS = 2;
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -30,6 +32,8 @@ export interface SimulatorRecord {
   readonly startedAt: string;
   /** Whether powered-on container VMs run in QEMU (docs/runner.md). */
   readonly guests?: boolean;
+  /** QEMU processes at once, when guests run (absent in records of older vic: the default). */
+  readonly maxGuests?: number;
 }
 
 export interface EmbeddedSimulatorOptions {
@@ -166,6 +170,7 @@ export async function startEmbeddedSimulator(dir: string, options: EmbeddedSimul
         passwordFile: f.password,
         startedAt: new Date().toISOString(),
         guests,
+        ...(guests ? { maxGuests: options.maxGuests ?? DEFAULT_MAX_GUESTS } : {}),
       };
       writeFileSync(f.record, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
       return { record, reused: false };
@@ -178,6 +183,34 @@ export async function startEmbeddedSimulator(dir: string, options: EmbeddedSimul
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * How the running simulator differs from options given explicitly (`requested` holds only those),
+ * each as the option that would start it so: empty when it matches. Port 0 (any free port) matches
+ * any port.
+ */
+export function differingOptions(record: SimulatorRecord, requested: EmbeddedSimulatorOptions): { asked: string[]; has: string[] } {
+  const asked: string[] = [];
+  const has: string[] = [];
+  const port = Number(new URL(record.url).port);
+  if (requested.port !== undefined && requested.port !== 0 && requested.port !== port) {
+    asked.push(`--port ${requested.port}`);
+    has.push(`port ${port}`);
+  }
+  const guests = record.guests !== false;
+  if (requested.guests !== undefined && requested.guests !== guests) {
+    asked.push(requested.guests ? 'guests (no --no-guests)' : '--no-guests');
+    has.push(guests ? 'guests running in QEMU' : '--no-guests');
+  }
+  if (requested.maxGuests !== undefined && requested.guests !== false && guests) {
+    const current = record.maxGuests ?? DEFAULT_MAX_GUESTS;
+    if (requested.maxGuests !== current) {
+      asked.push(`--max-guests ${requested.maxGuests}`);
+      has.push(`--max-guests ${current}`);
+    }
+  }
+  return { asked, has };
 }
 
 /** Stops the simulator of this state dir; false when none was running. */

@@ -11,6 +11,7 @@ import { CliError, EXIT, type CliContext } from './context';
 import {
   DEFAULT_SIM_PORT,
   SimulatorError,
+  differingOptions,
   exportLines,
   runningSimulator,
   simulatorStateDir,
@@ -19,7 +20,7 @@ import {
 } from './embedded-simulator';
 import { parseDuration } from '../resources';
 import { SpecError } from './spec';
-import { StateFileError, defaultStatePath, readState } from './state-file';
+import { StateFileError, type SpecState } from './state-file';
 import { colorWanted, stylesFor } from './terminal';
 
 /** This package's name and version, and its root (the directory of its package.json). */
@@ -144,10 +145,19 @@ export function buildProgram(exit: { code: number }): Command {
       .exitOverride(),
   ).action(async (opts: Record<string, unknown>, cmd: Command) => {
     const ctx = ctxOf(cmd);
-    const statePath = (opts.state as string | undefined) ?? (opts.file ? defaultStatePath(String(opts.file)) : undefined);
-    if (!opts.all && !statePath) throw new CliError('vic ls needs -f <spec.yaml>, --state <path> or --all', EXIT.usage);
+    const where = { file: opts.file as string | undefined, state: opts.state as string | undefined };
+    if (!opts.all && where.file === undefined && where.state === undefined)
+      throw new CliError('vic ls needs -f <spec.yaml>, --state <path> or --all', EXIT.usage);
     const settings = connectionFromOptions(opts);
-    const state = statePath ? readState(statePath) : undefined;
+    let state: SpecState | undefined;
+    if (!opts.all) {
+      // The same checks as the state commands: the spec exists, a --state path holds a file, and the
+      // state beside the spec is that spec's.
+      const { declaredAddresses, locateState, readOwnedState } = await import('./state-location');
+      const { statePath, exists } = locateState('ls', where, { stateMustExist: true });
+      if (!exists) ctx.err(`No state file at ${statePath}: nothing was applied or imported there yet.\n`);
+      state = readOwnedState('ls', where, statePath, () => declaredAddresses(where.file));
+    }
     const { connectEngine } = await import('../engine');
     const { inventoryFromState, inventoryFromVsphere, renderInventory } = await import('./inventory');
     const engine = await connectEngine(settings);
@@ -332,6 +342,22 @@ export function buildProgram(exit: { code: number }): Command {
         throw new CliError(`--max-guests ${String(opts.maxGuests)}: expected a whole number, 1 or more`, EXIT.usage);
       }
       const { record, reused } = await startEmbeddedSimulator(simulatorStateDir(), { port: opts.port, guests: opts.guests, maxGuests });
+      if (reused) {
+        // Options given on the command line (or VIC_SIM_PORT) that the running simulator does not
+        // have were not applied: say so and fail rather than hand out exports of another setup.
+        const given = (name: string) => ['cli', 'env'].includes(cmd.getOptionValueSource(name) ?? '');
+        const { asked, has } = differingOptions(record, {
+          port: given('port') ? opts.port : undefined,
+          guests: given('guests') ? opts.guests : undefined,
+          maxGuests,
+        });
+        if (asked.length > 0) {
+          throw new SimulatorError(
+            `the simulator already runs (${record.url}, pid ${record.pid}) with ${has.join(', ')}, not ${asked.join(', ')}: nothing was changed. ` +
+              `Stop it first (vic sim stop) to start it with other options, or run vic sim start without them to use it as it is.`,
+          );
+        }
+      }
       if (opts.json) ctx.out(`${JSON.stringify({ ...record, reused }, null, 2)}\n`);
       else {
         ctx.out(`# vSphere simulator ${reused ? 'already running' : 'started'}: ${record.url} (pid ${record.pid})\n`);

@@ -1,16 +1,16 @@
 /**
  * `vic plan`, `vic apply` and `vic destroy` over a YAML spec and its state file.
  */
-import { accessSync, constants } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
-import { addressOf, type Engine, type StackPlan, type StackResource, type StackState } from '../engine';
+import { EMPTY_STATE, addressOf, type Engine, type StackPlan, type StackResource, type StackState } from '../engine';
 import { formatPath, type ConnectionSettings } from '../resources';
 import { ApplyReporter } from './apply-progress';
-import { CliError, EXIT, type CliContext } from './context';
-import { hasChanges, planAsJson, renderPlan, summarize } from './plan-view';
-import { SpecError, formatSpecProblem, loadSpec, type LoadedSpec, type SpecProblem } from './spec';
-import { defaultStatePath, lockState, ownedBy, readState, stateOwnerConflict, writeState } from './state-file';
+import { CliError, EXIT, vicCommand, type CliContext } from './context';
+import { hasChanges, planAsJson, renderPlan, summarize, type PlanSummary } from './plan-view';
+import { formatSpecProblem, loadSpec, type LoadedSpec, type SpecProblem } from './spec';
+import { lockState, ownedBy, writeState } from './state-file';
+import { declaredAddresses, locateState, readOwnedState } from './state-location';
 
 export interface StackOptions {
   readonly file: string;
@@ -48,42 +48,31 @@ interface Planned {
 }
 
 /**
- * The spec as a destroy sees it: its file names the state, and nothing it declares is created or
- * updated, so a spec that would not plan (an invalid value, a duplicate name) never blocks it.
+ * The spec as a destroy sees it: its file names the state (locateState checked that it exists), and
+ * nothing it declares is created or updated, so a spec that would not plan (an invalid value, a
+ * duplicate name) never blocks it.
  */
 function specForDestroy(file: string): LoadedSpec {
-  try {
-    accessSync(file, constants.R_OK);
-  } catch (err) {
-    throw new SpecError([{ file, path: [], message: `cannot read the spec: ${(err as Error).message}` }]);
-  }
   return { file, resources: [], lineOf: () => undefined };
 }
 
-/** The addresses `file` declares, or undefined when it does not load (a destroy still runs then). */
-function declaredAddresses(file: string): string[] | undefined {
-  try {
-    return loadSpec(file).resources.map(addressOf);
-  } catch {
-    return undefined;
-  }
+/** The same command with another state path, for the remedies of an owner conflict. */
+function rerunWithState(mode: 'plan' | 'destroy', command: string, file: string): (statePath: string) => string {
+  return (statePath) => vicCommand([mode === 'destroy' ? 'destroy' : command, '-f', file, '--state', statePath]);
 }
 
 async function makePlan(ctx: CliContext, options: StackOptions, mode: 'plan' | 'destroy', settings: ConnectionSettings, command: string): Promise<Planned> {
+  // A destroy needs a state that exists; a plan or apply with a new --state path makes it.
+  const { statePath } = locateState(command, options, { stateMustExist: mode === 'destroy' });
   const spec = mode === 'destroy' ? specForDestroy(options.file) : loadSpec(options.file);
-  const statePath = options.state ?? defaultStatePath(options.file);
-  const state = readState(statePath);
   const resources = spec.resources;
-  if (options.state === undefined) {
-    const conflict = stateOwnerConflict(
-      statePath,
-      state,
-      options.file,
-      mode === 'destroy' ? declaredAddresses(options.file) : resources.map(addressOf),
-      command,
-    );
-    if (conflict) throw new CliError(conflict, EXIT.usage);
-  }
+  const state = readOwnedState(
+    command,
+    options,
+    statePath,
+    () => (mode === 'destroy' ? declaredAddresses(options.file) : resources.map(addressOf)),
+    rerunWithState(mode, command, options.file),
+  );
   const engine = await connect(settings);
   try {
     const { planStack } = await import('../engine');
@@ -95,11 +84,31 @@ async function makePlan(ctx: CliContext, options: StackOptions, mode: 'plan' | '
   }
 }
 
-function failOnProblems(ctx: CliContext, p: Planned, json: boolean): void {
+/**
+ * What `apply --json` and `destroy --json` print, whatever the end: the plan, how it ended, the
+ * plan's counts and the state file. `error` says why, when it did not apply.
+ */
+export type ApplyOutcome = 'applied' | 'no-changes' | 'failed' | 'plan-failed';
+
+function printOutcome(ctx: CliContext, plan: object, outcome: ApplyOutcome, summary: PlanSummary, statePath: string, error?: string): void {
+  ctx.out(`${JSON.stringify({ plan, outcome, summary, state: statePath, ...(error !== undefined ? { error } : {}) }, null, 2)}\n`);
+}
+
+/** Plan problems end the command (exit 2); `outcome` prints them first for apply/destroy --json. */
+function failOnProblems(ctx: CliContext, p: Planned, json: boolean, outcome?: (error: string) => void): void {
   const problems = planProblems(p.spec, p.plan);
   if (problems.length === 0) return;
-  if (json) ctx.out(`${JSON.stringify(planAsJson(p.plan), null, 2)}\n`);
-  throw new CliError(`the spec cannot be applied:\n${problems.map(formatSpecProblem).join('\n')}`, EXIT.usage);
+  const message = `the spec cannot be applied:\n${problems.map(formatSpecProblem).join('\n')}`;
+  if (json && outcome) outcome(message);
+  else if (json) ctx.out(`${JSON.stringify(planAsJson(p.plan), null, 2)}\n`);
+  throw new CliError(message, EXIT.usage);
+}
+
+const NO_CHANGES: PlanSummary = { add: 0, change: 0, destroy: 0 };
+
+/** The plan of nothing, as --json prints it, for a destroy that has nothing to plan. */
+function emptyPlan(): object {
+  return planAsJson({ changes: [], problems: [], refreshed: EMPTY_STATE });
 }
 
 export async function planCommand(
@@ -157,7 +166,21 @@ export async function applyCommand(
   if (!options.autoApprove && !interactive) {
     throw new CliError(`vic ${mode} needs --auto-approve when it cannot ask (no terminal on stdin, or --json)`, EXIT.usage);
   }
-  const statePath = options.state ?? defaultStatePath(options.file);
+  // A destroy of a state that holds nothing has nothing to lock or plan, and writes nothing.
+  const { statePath, exists } = locateState(mode, options, { stateMustExist: mode === 'destroy' });
+  if (mode === 'destroy') {
+    const held = exists
+      ? readOwnedState(mode, options, statePath, () => declaredAddresses(options.file), rerunWithState('destroy', mode, options.file))
+      : EMPTY_STATE;
+    if (Object.keys(held.resources).length === 0) {
+      if (options.json) printOutcome(ctx, emptyPlan(), 'no-changes', NO_CHANGES, statePath);
+      else
+        ctx.out(
+          `Nothing to destroy: ${exists ? `the state ${statePath} holds no resources` : `there is no state at ${statePath} (nothing was applied there yet)`}.\n`,
+        );
+      return EXIT.ok;
+    }
+  }
   const release = await lockState(statePath, { timeoutMs: options.lockTimeoutMs, command: `vic ${mode}` });
   // Ctrl-C from here on: the resources in flight stop waiting for their tasks, the state is saved.
   const abort = new AbortController();
@@ -176,15 +199,17 @@ export async function applyCommand(
     // The same state file as the lock's (makePlan derives it the same way), so the owner check still knows whether --state was given.
     const p = await makePlan(ctx, options, mode === 'destroy' ? 'destroy' : 'plan', settings, mode);
     try {
-      failOnProblems(ctx, p, options.json === true);
       const planJson = planAsJson(p.plan);
-      if (!options.json) ctx.out(renderPlan(p.plan, ctx.styles, mode === 'destroy' ? 'destroy' : 'plan'));
+      failOnProblems(ctx, p, options.json === true, (error) => printOutcome(ctx, planJson, 'plan-failed', summarize(p.plan), statePath, error));
       if (!hasChanges(p.plan)) {
         // Even without changes the refresh may have dropped objects deleted outside vic.
         writeState(statePath, ownedBy(p.plan.refreshed, statePath, options.file));
-        if (options.json) ctx.out(`${JSON.stringify({ plan: planJson, outcome: 'no-changes' }, null, 2)}\n`);
+        if (options.json) printOutcome(ctx, planJson, 'no-changes', NO_CHANGES, statePath);
+        else if (mode === 'destroy') ctx.out(`Nothing to destroy: vSphere no longer holds what the state ${statePath} held; the state is empty now.\n`);
+        else ctx.out(renderPlan(p.plan, ctx.styles, 'plan'));
         return EXIT.ok;
       }
+      if (!options.json) ctx.out(renderPlan(p.plan, ctx.styles, mode === 'destroy' ? 'destroy' : 'plan'));
       if (!options.autoApprove) {
         asking = true;
         const ok = await confirm(
@@ -252,12 +277,12 @@ async function runApply(
   } catch (err) {
     reporter.stop();
     const message = err instanceof Error ? err.message : String(err);
-    if (quiet) ctx.out(`${JSON.stringify({ plan: planJson, outcome: 'failed', error: message, state: statePath }, null, 2)}\n`);
+    if (quiet) printOutcome(ctx, planJson, 'failed', summarize(p.plan), statePath, message);
     throw new CliError(`${message}\nThe state in ${statePath} holds what was done; run the same command again to continue.`, EXIT.failure);
   }
   reporter.stop();
   const sum = summarize(p.plan);
-  if (quiet) ctx.out(`${JSON.stringify({ plan: planJson, outcome: 'applied', summary: sum, state: statePath }, null, 2)}\n`);
+  if (quiet) printOutcome(ctx, planJson, 'applied', sum, statePath);
   else
     ctx.out(
       `\n${ctx.styles.green(

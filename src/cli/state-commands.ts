@@ -3,18 +3,14 @@
  * `import` and `state` commands do. An import reads the object through the same engine path as the
  * Terraform provider's ImportResourceState; `state rm` forgets an object and never touches vSphere.
  */
-import { existsSync } from 'node:fs';
 import { addressOf, importedAttrs, referencesOf, type Engine, type StackState, type StateEntry } from '../engine';
 import { declarationFor, nearestName, type ConnectionSettings } from '../resources';
-import { CliError, EXIT, type CliContext } from './context';
+import { CliError, EXIT, vicCommand, type CliContext } from './context';
 import { loadSpec } from './spec';
-import { defaultStatePath, lockState, ownedBy, readState, stateOwnerConflict, writeState } from './state-file';
+import { lockState, ownedBy, writeState } from './state-file';
+import { declaredAddresses, locateState, locationFlags, readOwnedState, type StateLocation } from './state-location';
 
-export interface StateLocation {
-  /** The spec, whose state is `.vic/state.json` beside it unless `state` says otherwise. */
-  readonly file?: string;
-  readonly state?: string;
-}
+export type { StateLocation } from './state-location';
 
 export interface ImportOptions {
   readonly file: string;
@@ -30,12 +26,6 @@ export interface StateRmOptions extends StateLocation {
   readonly lockTimeoutMs?: number;
 }
 
-function statePathOf(command: string, where: StateLocation): string {
-  if (where.state) return where.state;
-  if (where.file) return defaultStatePath(where.file);
-  throw new CliError(`vic ${command} needs -f <spec.yaml> or --state <path>`, EXIT.usage);
-}
-
 /** ` Did you mean container_vm.web?` when an address near `address` is among `known`. */
 function nearestAddress(address: string, known: Iterable<string>): string {
   const near = nearestName(address, known);
@@ -46,12 +36,19 @@ function idOf(entry: StateEntry): string {
   return String(entry.attrs.id ?? '');
 }
 
+/** The ID `vic import` takes for the object of `entry` (an image's is `<vch_id>/<digest>`: ResourceDeclaration.importId). */
+function importIdOf(entry: StateEntry): string {
+  return (declarationFor(entry.type).importId ?? ['id']).map((n) => String(entry.attrs[n] ?? '')).join('/');
+}
+
 /**
  * Adopts an existing vSphere object into the spec's state under `address`, which the spec must
  * declare and the state must not hold yet. Nothing in vSphere changes; the next plan compares the
  * object with the spec, and shows no change when it matches.
  */
 export async function importCommand(ctx: CliContext, options: ImportOptions, settings: ConnectionSettings): Promise<number> {
+  // The first import may make the state, even at a --state path given by hand.
+  const { statePath } = locateState('import', options, { stateMustExist: false });
   const spec = loadSpec(options.file);
   const resource = spec.resources.find((r) => addressOf(r) === options.address);
   if (!resource) {
@@ -62,19 +59,22 @@ export async function importCommand(ctx: CliContext, options: ImportOptions, set
       EXIT.usage,
     );
   }
-  const statePath = options.state ?? defaultStatePath(options.file);
   const release = await lockState(statePath, { timeoutMs: options.lockTimeoutMs, command: 'vic import' });
+  // The commands this one suggests name the same spec and state as it was given.
+  const where = locationFlags(options);
   try {
-    const state = readState(statePath);
-    if (options.state === undefined) {
-      const conflict = stateOwnerConflict(statePath, state, options.file, spec.resources.map(addressOf), 'import');
-      if (conflict) throw new CliError(conflict, EXIT.usage);
-    }
+    const state = readOwnedState(
+      'import',
+      options,
+      statePath,
+      () => spec.resources.map(addressOf),
+      (path) => vicCommand(['import', '-f', options.file, '--state', path, options.address, options.id]),
+    );
     const held = state.resources[options.address];
     if (held) {
       throw new CliError(
         `${options.address} is already in the state ${statePath} (id ${idOf(held)}); vic manages one object per address. ` +
-          `To adopt "${options.id}" there instead, forget the one it holds first: vic state rm ${options.address}`,
+          `To adopt "${options.id}" there instead, forget the one it holds first: ${vicCommand(['state', 'rm', ...where, options.address])}`,
         EXIT.usage,
       );
     }
@@ -99,7 +99,7 @@ export async function importCommand(ctx: CliContext, options: ImportOptions, set
     if (twin) {
       throw new CliError(
         `cannot import ${options.address} from ID "${options.id}": that object (id ${String(attrs.id)}) is already in the state as ${twin[0]}. ` +
-          `To move it, run vic state rm ${twin[0]}, then import again.`,
+          `To move it, run ${vicCommand(['state', 'rm', ...where, twin[0]])}, then import again.`,
         EXIT.usage,
       );
     }
@@ -115,7 +115,7 @@ export async function importCommand(ctx: CliContext, options: ImportOptions, set
     ctx.out(`${options.address}: Import complete [id=${String(attrs.id)}]\n`);
     ctx.out(
       `\n${s.green(s.bold('Import successful!'))} ${options.address} is now in the state (${statePath}) and managed by vic.\n` +
-        `Nothing in vSphere changed. Run vic plan -f ${options.file} to see how the object differs from the spec.\n`,
+        `Nothing in vSphere changed. Run ${vicCommand(['plan', ...where])} to see how the object differs from the spec.\n`,
     );
     return EXIT.ok;
   } finally {
@@ -125,16 +125,17 @@ export async function importCommand(ctx: CliContext, options: ImportOptions, set
 
 /** The addresses in the state, one a line, sorted; with `filters`, those equal to one or of a type named. */
 export function stateListCommand(ctx: CliContext, where: StateLocation & { readonly filters?: readonly string[]; readonly json?: boolean }): number {
-  const statePath = statePathOf('state list', where);
-  if (!existsSync(statePath)) {
-    // A --state path given by hand that holds nothing is most likely a wrong path: say so and fail.
-    if (where.state) {
-      throw new CliError(`No state file at ${where.state} (--state). Check the path, or give the spec with -f to use the state beside it.`, EXIT.failure);
-    }
-    // Nothing applied beside the spec yet is an empty list; said on stderr so scripts read none.
-    ctx.err(`No state file at ${statePath}: nothing was applied or imported there yet.\n`);
-  }
-  const state = readState(statePath);
+  // A --state path given by hand that holds nothing is most likely a wrong path: locateState fails.
+  const { statePath, exists } = locateState('state list', where, { stateMustExist: true });
+  // Nothing applied beside the spec yet is an empty list; said on stderr so scripts read none.
+  if (!exists) ctx.err(`No state file at ${statePath}: nothing was applied or imported there yet.\n`);
+  const state = readOwnedState(
+    'state list',
+    where,
+    statePath,
+    () => declaredAddresses(where.file),
+    (path) => vicCommand(['state', 'list', '-f', where.file as string, '--state', path, ...(where.filters ?? [])]),
+  );
   const filters = where.filters ?? [];
   const addresses = Object.keys(state.resources)
     .filter((a) => filters.length === 0 || filters.some((f) => a === f || state.resources[a].type === f))
@@ -151,21 +152,31 @@ export function stateListCommand(ctx: CliContext, where: StateLocation & { reado
  * address must be in the state, or nothing is removed. The state before is kept as `<state>.backup`.
  */
 export async function stateRmCommand(ctx: CliContext, options: StateRmOptions): Promise<number> {
-  const statePath = statePathOf('state rm', options);
-  if (options.addresses.length === 0) throw new CliError('vic state rm needs at least one address, e.g. vic state rm container_vm.web', EXIT.usage);
-  const release = await lockState(statePath, { timeoutMs: options.lockTimeoutMs, command: 'vic state rm' });
+  const { statePath, exists } = locateState('state rm', options, { stateMustExist: true });
+  const where = locationFlags(options);
+  if (options.addresses.length === 0) {
+    throw new CliError(`vic state rm needs at least one address, e.g. ${vicCommand(['state', 'rm', ...where, 'container_vm.web'])}`, EXIT.usage);
+  }
+  // No state beside the spec: nothing to remove, and no lock (nor .vic folder) to make for it.
+  const release = exists ? await lockState(statePath, { timeoutMs: options.lockTimeoutMs, command: 'vic state rm' }) : () => undefined;
   try {
-    const state = readState(statePath);
+    const state = readOwnedState(
+      'state rm',
+      options,
+      statePath,
+      () => declaredAddresses(options.file),
+      (path) => vicCommand(['state', 'rm', '-f', options.file as string, '--state', path, ...(options.dryRun ? ['--dry-run'] : []), ...options.addresses]),
+    );
     const known = Object.keys(state.resources);
     const missing = [...new Set(options.addresses)].filter((a) => !state.resources[a]);
     if (missing.length > 0) {
       throw new CliError(
         `${missing.map((a) => `${a} is not in the state ${statePath}.${nearestAddress(a, known)}`).join('\n')}\n` +
-          `Nothing was removed. In the state: ${known.join(', ') || 'nothing'} (vic state list).`,
+          `Nothing was removed. In the state: ${known.join(', ') || 'nothing'} (${vicCommand(['state', 'list', ...where])}).`,
         EXIT.usage,
       );
     }
-    const declared = new Set(options.file ? loadDeclared(options.file) : []);
+    const declared = new Set(declaredAddresses(options.file) ?? []);
     const remaining: Record<string, StateEntry> = { ...state.resources };
     const verb = options.dryRun ? 'Would remove' : 'Removed';
     for (const address of new Set(options.addresses)) {
@@ -174,7 +185,7 @@ export async function stateRmCommand(ctx: CliContext, options: StateRmOptions): 
       ctx.out(`${verb} ${address} (id ${idOf(entry)}) from the state; its vSphere object is left as it is and vic no longer manages it.\n`);
       if (declared.has(address)) {
         ctx.out(
-          `  ${ctx.styles.yellow('Note:')} ${address} is still in the spec, so the next plan takes it for not made yet. Remove it from the spec, or bring the object back with vic import.\n`,
+          `  ${ctx.styles.yellow('Note:')} ${address} is still in the spec, so the next plan takes it for not made yet. Remove it from the spec, or bring the object back with ${vicCommand(['import', ...where, address, importIdOf(entry)])}\n`,
         );
       }
     }
@@ -191,14 +202,5 @@ export async function stateRmCommand(ctx: CliContext, options: StateRmOptions): 
     return EXIT.ok;
   } finally {
     release();
-  }
-}
-
-/** The addresses a spec declares; a spec that does not load declares nothing we can rely on. */
-function loadDeclared(file: string): string[] {
-  try {
-    return loadSpec(file).resources.map(addressOf);
-  } catch {
-    return [];
   }
 }

@@ -45,6 +45,8 @@ export function ownedBy(state: StackState, statePath: string, specFile: string):
  * spec as its owner, or (a state written before owners were recorded) it holds resources and the
  * spec declares none of them (`declared`: the spec's addresses, when it could be read). Naming the
  * state file with --state says the pairing is meant (a renamed spec, one taking another's over).
+ * `rerun` renders the command again with another state path, for the remedies the message gives
+ * (default: `vic <command> -f <specFile> --state <path>`, unquoted).
  */
 export function stateOwnerConflict(
   statePath: string,
@@ -52,6 +54,7 @@ export function stateOwnerConflict(
   specFile: string,
   declared: readonly string[] | undefined,
   command: string,
+  rerun: (statePath: string) => string = (path) => `vic ${command} -f ${specFile} --state ${path}`,
 ): string | undefined {
   const held = Object.keys(state.resources).sort();
   if (held.length === 0) return undefined;
@@ -66,11 +69,16 @@ export function stateOwnerConflict(
     whose = `holds only resources that ${basename(specFile)} does not declare`;
   }
   const ownState = join(dirname(statePath), `${basename(specFile).replace(/\.ya?ml$/i, '')}.state.json`);
+  // A plan against it would destroy them; the commands that only read or edit the state would show
+  // or forget another stack's objects as this spec's.
+  const planning = ['plan', 'apply', 'destroy', 'import', 'plan -destroy'].includes(command);
+  const risk = planning
+    ? `Planned against it, ${basename(specFile)} would destroy them all, so vic ${command} stopped before reading vSphere; nothing was changed.`
+    : `They are not ${basename(specFile)}'s, so vic ${command} stopped before using that state; nothing was read from vSphere or changed.`;
   return (
-    `the state file ${statePath} ${whose}: ${shown}. ` +
-    `Planned against it, ${basename(specFile)} would destroy them all, so vic ${command} stopped before reading vSphere; nothing was changed. ` +
-    `Two specs in one folder share this default state file: give ${basename(specFile)} a state of its own (--state ${ownState}, the same on every command), or move it to a folder of its own. ` +
-    `If ${basename(specFile)} is meant to take these resources over (the spec was renamed), name the state file: --state ${statePath}`
+    `the state file ${statePath} ${whose}: ${shown}. ${risk} ` +
+    `Two specs in one folder share this default state file: give ${basename(specFile)} a state of its own (${rerun(ownState)}, the same --state on every command), or move it to a folder of its own. ` +
+    `If ${basename(specFile)} is meant to take these resources over (the spec was renamed), name the state file: ${rerun(statePath)}`
   );
 }
 

@@ -78,7 +78,19 @@ export interface ConnectionSettings {
   taskTimeoutMs?: number;
 }
 
-/** Fills unset attributes from their environment variables. */
+/** The words a boolean setting may be written as in text (an environment variable, a config string). */
+const BOOL_WORDS: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false, yes: true, no: false };
+
+/** A boolean written as text, or undefined when it is none (`maybe`, `ture`): never guessed. */
+export function parseBoolText(text: string): boolean | undefined {
+  return BOOL_WORDS[text.trim().toLowerCase()];
+}
+
+/**
+ * Fills unset attributes from their environment variables. A boolean variable that holds no
+ * boolean (`VSPHERE_ALLOW_UNVERIFIED_SSL=maybe`) is kept as its text, and connectionSettings
+ * refuses it: read as false, it would turn a setting the user meant on silently off.
+ */
 export function connectionFromEnv(config: Attrs, env: NodeJS.ProcessEnv = process.env): Attrs {
   const out: Attrs = { ...config };
   for (const [name, attr] of Object.entries(connectionSchema)) {
@@ -86,12 +98,28 @@ export function connectionFromEnv(config: Attrs, env: NodeJS.ProcessEnv = proces
     for (const key of attr.env ?? []) {
       const v = env[key];
       if (v !== undefined && v !== '') {
-        out[name] = attr.type.kind === 'bool' ? ['1', 'true', 'yes'].includes(v.toLowerCase()) : v;
+        out[name] = attr.type.kind === 'bool' ? (parseBoolText(v) ?? v) : v;
         break;
       }
     }
   }
   return out;
+}
+
+/**
+ * A boolean setting given as text that is no boolean: refused with the value, the variable it may
+ * come from and what is allowed, instead of the schema's plain type error.
+ */
+function notABoolean(name: string, value: string): Problem {
+  const vars = connectionSchema[name].env ?? [];
+  return {
+    path: [name],
+    severity: 'error',
+    summary: `Invalid value for "${name}"`,
+    detail:
+      `${name} is ${JSON.stringify(value)}${vars.length > 0 ? ` (from the setting or the ${vars.join(' or ')} environment variable)` : ''}, which is not a boolean: ` +
+      `write true or false (1 or 0 also work), or unset it. vic-iac refuses it rather than read it as false.`,
+  };
 }
 
 /**
@@ -138,7 +166,9 @@ export function connectionProblems(config: Attrs): Problem[] {
   const url = serverUrl(server);
   // A server that is no address at all is reported by its validator (serverAddress).
   if (!url) return [];
-  const allowPlain = config.allow_plain_http;
+  const rawPlain = config.allow_plain_http;
+  if (typeof rawPlain === 'string' && parseBoolText(rawPlain) === undefined) return [notABoolean('allow_plain_http', rawPlain)];
+  const allowPlain = typeof rawPlain === 'string' ? parseBoolText(rawPlain) : rawPlain;
   if (url.protocol === 'http:' && allowPlain !== true && !isUnknown(allowPlain)) {
     return [
       {
@@ -154,8 +184,19 @@ export function connectionProblems(config: Attrs): Problem[] {
 
 /** Validates a connection config (after env fallback) and turns it into settings for the client. */
 export function connectionSettings(config: Attrs): { settings?: ConnectionSettings; problems: Validated['problems'] } {
-  const validated = validateAttrs(connectionSchema, config);
-  const problems = [...validated.problems];
+  // Booleans written as text (a Pulumi config string, an environment variable): the words
+  // parseBoolText knows, and a clear refusal for anything else.
+  const typed: Attrs = { ...config };
+  const notBooleans: Problem[] = [];
+  for (const [name, attr] of Object.entries(connectionSchema)) {
+    const v = typed[name];
+    if (attr.type.kind !== 'bool' || typeof v !== 'string') continue;
+    const b = parseBoolText(v);
+    if (b === undefined) notBooleans.push(notABoolean(name, v));
+    else typed[name] = b;
+  }
+  const validated = validateAttrs(connectionSchema, typed);
+  const problems = [...validated.problems.filter((p) => !notBooleans.some((n) => n.path[0] === p.path[0])), ...notBooleans];
   const attrs = { ...validated.attrs };
   if (problems.length === 0) problems.push(...connectionProblems(attrs));
   const url = typeof attrs.vsphere_server === 'string' ? serverUrl(attrs.vsphere_server) : undefined;

@@ -200,14 +200,16 @@ describe('vic import and vic state list/rm', () => {
     const run = await vic('import', '-f', specFile, 'container_vm.web', applied['container_vm.worker']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`container_vm.web is already in the state ${stateFile} (id ${applied['container_vm.web']})`);
-    expect(run.stderr).toContain('vic state rm container_vm.web');
+    expect(run.stderr).toContain(`forget the one it holds first: vic state rm -f ${specFile} container_vm.web`);
   });
 
   it('GIVEN an object the state holds at another address WHEN imported THEN exit 2 naming that address, and the state is unchanged', async () => {
     expect((await vic('state', 'rm', '-f', specFile, 'container_vm.worker')).code).toBe(0);
     const run = await vic('import', '-f', specFile, 'container_vm.worker', applied['container_vm.web']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`is already in the state as container_vm.web. To move it, run vic state rm container_vm.web, then import again.`);
+    expect(run.stderr).toContain(
+      `is already in the state as container_vm.web. To move it, run vic state rm -f ${specFile} container_vm.web, then import again.`,
+    );
     expect(await stateAddresses()).toEqual(ADDRESSES.filter((a) => a !== 'container_vm.worker'));
     expect((await vic('import', '-f', specFile, 'container_vm.worker', applied['container_vm.worker'])).code).toBe(0);
   });

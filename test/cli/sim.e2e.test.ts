@@ -77,6 +77,22 @@ describe('vic sim', () => {
     expect(status.stdout).toContain(`(pid ${pid}, since `);
   });
 
+  it('GIVEN a running simulator WHEN started again with options it does not have THEN exit 1 naming both, nothing on stdout, and it keeps running as it was', async () => {
+    const record = JSON.parse((await runVic(['sim', 'status', '--json'], env)).stdout) as { url: string; pid: number };
+    const port = Number(new URL(record.url).port);
+    const other = port === 65000 ? 65001 : 65000;
+    const run = await runVic(['sim', 'start', '--max-guests', '3', '--no-guests', '--port', String(other)], env);
+    expect(run).toMatchObject({ code: 1, stdout: '' });
+    expect(run.stderr).toContain(
+      `the simulator already runs (${record.url}, pid ${pid}) with port ${port}, guests running in QEMU, not --port ${other}, --no-guests: nothing was changed. ` +
+        'Stop it first (vic sim stop) to start it with other options',
+    );
+    // One option that differs is enough; options that match, or none, reuse it.
+    expect((await runVic(['sim', 'start', '--max-guests', '1'], env)).stderr).toContain('with --max-guests 2, not --max-guests 1');
+    expect(await runVic(['sim', 'start', '--max-guests', '2', '--port', String(port)], env)).toMatchObject({ code: 0, stderr: '' });
+    expect((await runVic(['sim', 'status', '--json'], env)).stdout).toContain(`"pid": ${pid}`);
+  });
+
   it('GIVEN the exports WHEN evaluated in a shell THEN vic connects to the simulator with the thumbprint pinned', async () => {
     const run = await shell(`eval "$('${VIC}' sim start)" && test -z "$VSPHERE_ALLOW_UNVERIFIED_SSL" && '${VIC}' ls --all`, env);
     expect(run).toMatchObject({ code: 0, stderr: '' });

@@ -58,7 +58,7 @@ describe('state file', () => {
       );
       expect(message).toContain('prod.yaml would destroy them all, so vic apply stopped before reading vSphere; nothing was changed');
       expect(message).toContain(`--state ${join(dir, '.vic', 'prod.state.json')}`);
-      expect(message).toContain(`name the state file: --state ${path}`);
+      expect(message).toContain(`name the state file: vic apply -f ${join(dir, 'prod.yaml')} --state ${path}`);
       // Even when prod.yaml declares the same addresses: the state is dev's.
       expect(stateOwnerConflict(path, state, join(dir, 'prod.yaml'), Object.keys(devState.resources), 'apply')).toBeDefined();
     });

@@ -344,7 +344,11 @@ export async function planStack(
       }),
     );
     for (const p of planned) {
-      if (p.change.planned) planning[p.address] = { type: p.change.type, name: '', schemaVersion: 0, attrs: p.change.planned, dependsOn: p.dependsOn };
+      // What the plan knows over what the refresh read: a value the apply will tell (a replaced
+      // object's new id) stays the old one here, and its dependents' replacement is added below.
+      const known = Object.fromEntries(Object.entries(p.change.planned ?? {}).filter(([, v]) => !isUnknown(v)));
+      if (p.change.planned)
+        planning[p.address] = { type: p.change.type, name: '', schemaVersion: 0, attrs: { ...planning[p.address]?.attrs, ...known }, dependsOn: p.dependsOn };
       plans.push(p);
     }
     left = left.filter((r) => !level.includes(r));

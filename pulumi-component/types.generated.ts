@@ -278,7 +278,7 @@ export interface ContainerVmOutputs {
   readonly vmPath: pulumi.Output<string>;
   /** True while the VM is powered on and its guest waits for a free slot: the embedded simulator runs a limited number of guests at once (`vic sim start --max-guests`, the demo's `VIC_MAX_GUESTS`), and starts this one when another stops. Always false on vSphere. Read-only. */
   readonly guestQueued: pulumi.Output<boolean>;
-  /** The container process as the guest reports it: "created" (never started), "running" or "exited". Read-only. */
+  /** The container process as the guest reports it: "created" (not started, or powered on and its process has not reported yet: an apply that powers a container VM on ends before its guest boots, and the next refresh reads "running"), "running" or "exited". Read-only. */
   readonly status: pulumi.Output<string>;
   /** Exit code of the last process that ended (128 + signal when a signal killed it; 137 when its VM was powered off under it); null until one ends. */
   readonly exitCode: pulumi.Output<number>;

@@ -296,7 +296,8 @@ export const containerVm = {
     status: {
       type: t.string,
       computed: true,
-      description: 'The container process as the guest reports it: "created" (never started), "running" or "exited". Read-only.',
+      description:
+        'The container process as the guest reports it: "created" (not started, or powered on and its process has not reported yet: an apply that powers a container VM on ends before its guest boots, and the next refresh reads "running"), "running" or "exited". Read-only.',
     },
     exit_code: {
       type: t.number,

@@ -38,6 +38,10 @@ export class PeerMissingError extends Error {
 
 /** The install hint for a peer, for messages that mention it without looking it up. */
 export function peerInstallHint(name: string): string {
+  // The npm package has neither the setup script nor the sources the setup builds from.
+  if (!existsSync(join(projectRoot(), 'scripts', 'setup.sh')) && name === 'vcsim-launcher') {
+    return 'the npm package does not carry the simulator launcher (a Go program): build it in a clone of vic-iac with "npm run setup" (Go >= 1.22), then put its .cache/bin/vcsim-launcher on PATH or in $VIC_CACHE/bin (docs/cli.md, "The embedded simulator")';
+  }
   return INSTALL_HINTS[name] ?? `install "${name}" and put it on PATH`;
 }
 

@@ -1019,6 +1019,19 @@ class OtherCreateFirst extends Error {
 }
 
 /**
+ * The create of a container VM whose files are on the datastore while no VM is registered with them
+ * (a VM removed from the inventory, its files left): vSphere refuses it (FileAlreadyExists).
+ */
+function filesLeftBehind(name: string, vmPath: string, uuid: string): ResourceError {
+  const dir = vmPath.replace(/\/[^/]+$/, '');
+  return new ResourceError(
+    `container VM "${name}": ${vmPath} already exists, but no VM in vSphere is registered with it (a VM removed from the inventory without deleting its files, as vSphere Client's "Remove from Inventory" does). ` +
+      `vic-iac does not write over it. Register it again (vSphere Client: browse the datastore, then Register VM on that .vmx) and import it by its BIOS UUID ${uuid}; ` +
+      `or, if you no longer need it, delete the directory ${dir} (volumes live in the store's volumes/ directory, not there) and apply again. Nothing was created.`,
+  );
+}
+
+/**
  * CreateVM_Task, made once whatever happens to its reply: a missing VM directory is made and the
  * create tried again; a lost reply is looked for by the BIOS UUID before anything is tried again.
  */
@@ -1059,7 +1072,7 @@ async function createOnce(ctx: LifecycleContext, planned: PlannedVm, config: Con
     // markers is taken as ours.
     if (!isTransient(e) && !isDuplicateName(e) && !isFileAlreadyExists(e)) throw e;
     const made = await vmMadeByLostCreate(client, uuid);
-    if (!made) return attempt();
+    if (!made) return attempt().catch((again: unknown) => Promise.reject(isFileAlreadyExists(again) ? filesLeftBehind(name, vmPath, uuid) : again));
     // Found while its task may still be filling it in: its markers can take a moment to read.
     let vm = await readVmWithMarks(client, made);
     for (const waitMs of [250, 500, 1000, 2000]) {

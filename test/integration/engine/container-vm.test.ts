@@ -138,6 +138,25 @@ describe('image and container_vm lifecycle', () => {
     expect(withAddress.problems[0].detail).toContain('networks = [] gives the container VM no NIC');
   });
 
+  it('GIVEN a container VM removed from the inventory, its files left WHEN a create makes it again THEN it is refused naming the .vmx, the UUID to import and the directory, and nothing is made', async () => {
+    const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'unregistered', power_state: 'stopped' };
+    const made = await applied(engine, await engine.plan('container_vm', null, config));
+    await outside.call('UnregisterVM', moRef('VirtualMachine', String(made.moid)));
+    const fresh = await connectTestEngine(sim());
+    try {
+      const plan = await fresh.plan('container_vm', null, config);
+      expect(plan.problems).toEqual([]);
+      // Before: "task … (CreateVM_Task) … failed with FileAlreadyExists".
+      await expect(fresh.apply(plan)).rejects.toThrow(
+        new RegExp(
+          `container VM "unregistered": \\[LocalDS_0\\] vch-c/containers/unregistered/unregistered\\.vmx already exists, but no VM in vSphere is registered with it .*import it by its BIOS UUID ${String(made.id)}; or, if you no longer need it, delete the directory \\[LocalDS_0\\] vch-c/containers/unregistered .*Nothing was created\\.`,
+        ),
+      );
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('GIVEN a VCH without a bridge network WHEN a container VM with a static ip_address names no networks THEN the plan refuses it on ip_address: it would get no NIC', async () => {
     const bare = await applied(
       engine,

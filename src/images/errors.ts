@@ -39,7 +39,11 @@ export class ImageError extends Error {
 
 /** The reference text does not follow registry/repository[:tag][@sha256:hex]. */
 export class InvalidReferenceError extends ImageError {
-  constructor(message: string) {
+  /** @param reason which part is wrong, without the reference (e.g. `has repository "App", which must be lower-case …`). */
+  constructor(
+    message: string,
+    readonly reason?: string,
+  ) {
     super('InvalidReference', message);
   }
 }

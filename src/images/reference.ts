@@ -30,7 +30,7 @@ const EXAMPLE = 'e.g. "127.0.0.1:5000/library/busybox:1.36" or "registry.example
 /** Parses a reference, or throws InvalidReferenceError saying which part is wrong. */
 export function parseImageReference(text: string): ImageReference {
   const fail = (why: string): never => {
-    throw new InvalidReferenceError(`image reference "${text}" ${why}; write it as [registry/]repository[:tag][@sha256:digest], ${EXAMPLE}`);
+    throw new InvalidReferenceError(`image reference "${text}" ${why}; write it as [registry/]repository[:tag][@sha256:digest], ${EXAMPLE}`, why);
   };
   if (text.length === 0) fail('is empty');
   if (text.length > 4096) fail('is longer than 4096 characters');

@@ -282,12 +282,14 @@ export const imageReference: Validator = rule('registry/repository:tag or regist
   try {
     parseImageReference(value);
     return [];
-  } catch {
+  } catch (err) {
+    // Which part is wrong, as the parser says (an upper-case repository, a bad tag…).
+    const reason = (err as { reason?: unknown }).reason;
     return [
       invalid(
         path,
         value,
-        'is not an image reference',
+        typeof reason === 'string' ? `is not an image reference: it ${reason}` : 'is not an image reference',
         'Write it as registry/repository:tag or registry/repository@sha256:<digest>, e.g. "127.0.0.1:5000/library/busybox:1.36".',
       ),
     ];

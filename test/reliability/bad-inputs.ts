@@ -395,7 +395,7 @@ export const badInputs: readonly BadInput[] = [
     one(
       'reference',
       invalid('reference'),
-      'reference = "Busybox!!" is not an image reference. Write it as registry/repository:tag or registry/repository@sha256:<digest>, e.g. "127.0.0.1:5000/library/busybox:1.36".',
+      'reference = "Busybox!!" is not an image reference: it has repository "Busybox!!", which must be lower-case path components of [a-z0-9] joined by ".", "_", "__" or "-", separated by "/". Write it as registry/repository:tag or registry/repository@sha256:<digest>, e.g. "127.0.0.1:5000/library/busybox:1.36".',
     ),
     tf,
   ),
@@ -406,7 +406,7 @@ export const badInputs: readonly BadInput[] = [
     one(
       'reference',
       invalid('reference'),
-      'reference = "" is not an image reference. Write it as registry/repository:tag or registry/repository@sha256:<digest>, e.g. "127.0.0.1:5000/library/busybox:1.36".',
+      'reference = "" is not an image reference: it is empty. Write it as registry/repository:tag or registry/repository@sha256:<digest>, e.g. "127.0.0.1:5000/library/busybox:1.36".',
     ),
   ),
   row(

@@ -191,7 +191,7 @@ const rows: Row[] = [
     'image',
     { ...img, reference: 'Busybox!!' },
     'reference',
-    'reference = "Busybox!!" is not an image reference. Write it as registry/repository:tag or registry/repository@sha256:<digest>, e.g. "127.0.0.1:5000/library/busybox:1.36".',
+    'reference = "Busybox!!" is not an image reference: it has repository "Busybox!!", which must be lower-case path components of [a-z0-9] joined by ".", "_", "__" or "-", separated by "/". Write it as registry/repository:tag or registry/repository@sha256:<digest>, e.g. "127.0.0.1:5000/library/busybox:1.36".',
   ],
   [
     'bad platform',

@@ -43,7 +43,7 @@ import { containerVm, type ContainerVmAttrs } from './container-vm';
 import { InputUnreachableError, NotRunningError, ResourceError, VchGoneError } from './errors';
 import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig } from './guest-config';
 import { plannedImageKey, storedImageKey } from './image.lifecycle';
-import { VOLATILE, handedRowKey, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
+import { VOLATILE, handedRowKey, withoutDockerLabels, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
 import { readMaxVcpus } from './pool-capacity';
 import { PlacementError, collectPlacement, networkOf } from './placement';
 import { isUnknown, type Attrs, type PlannedAttrs, type Problem, type Unknown, type Value } from './schema';
@@ -1684,6 +1684,8 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     // A run-once job (must_run false) whose process ended by itself had been asked to run, and reads
     // so (or the next apply would run it again); one a signal ended (137, 143) had been stopped.
     const { exit_code } = processState(vm);
-    return stateOfVm(vm, { secrets: { known: null }, asked: exit_code === 137 || exit_code === 143 ? 'stopped' : 'running' });
+    const state = stateOfVm(vm, { secrets: { known: null }, asked: exit_code === 137 || exit_code === 143 ? 'stopped' : 'running' });
+    // Made with docker: the state takes it from docker (withoutDockerLabels).
+    return { ...state, labels: withoutDockerLabels(state.labels) };
   },
 };

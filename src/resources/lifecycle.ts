@@ -252,3 +252,17 @@ export interface Lifecycle<A extends Attrs = Attrs> {
   /** Runs another process beside the object's running one (docker exec), under the id given; returns once vSphere has the request. */
   exec?(ctx: LifecycleContext, prior: A, id: string, request: ExecRequest): Promise<void>;
 }
+
+/**
+ * The labels the Docker endpoint keeps on what docker makes (`vic-iac.docker.origin`, the image
+ * name as typed, --rm…): docker may remove an object that carries the origin label. An import into
+ * an IaC state leaves them out of the state, so that the first apply drops them from the object,
+ * which is the state's from then on: docker may no longer remove it.
+ */
+export const DOCKER_LABEL_PREFIX = 'vic-iac.docker.';
+
+export function withoutDockerLabels(labels: unknown): Record<string, string> | null {
+  if (!labels || typeof labels !== 'object' || Array.isArray(labels)) return null;
+  const kept = Object.entries(labels as Record<string, string>).filter(([k]) => !k.startsWith(DOCKER_LABEL_PREFIX));
+  return kept.length > 0 ? Object.fromEntries(kept) : null;
+}

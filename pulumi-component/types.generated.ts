@@ -200,7 +200,7 @@ export interface ContainerVmArgs {
   readonly ipAddress?: pulumi.Input<string>;
   /** The default gateway with a static `ip_address`, in its subnet; unset: no default route. Changing it replaces the ContainerVm. */
   readonly gateway?: pulumi.Input<string>;
-  /** "running" or "stopped". Updates in place. "stopped" stops the process as docker stop does: SIGTERM, then a power-off if it still runs 10 s later, so that what it writes reaches its volumes (so does the power cycle of a cpus or memory_mb change, and the destroy of a container VM with volumes). Under vSphere, whose tether reads no signal yet, the power-off comes after those 10 s. See `must_run` for a container whose process ended by itself. Default: "running". */
+  /** "running" or "stopped". Updates in place. "stopped" stops the process as docker stop does: SIGTERM, then a power-off if it still runs 10 s later, so that what it writes reaches its volumes (so does the power cycle of a cpus or memory_mb change, and the destroy of a container VM with volumes). Under vSphere, whose tether reads no signal yet, the VM is powered off at once. See `must_run` for a container whose process ended by itself. Default: "running". */
   readonly powerState?: pulumi.Input<string>;
   /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. Changing it replaces the ContainerVm. Default: "no". */
   readonly restart?: pulumi.Input<string>;
@@ -254,7 +254,7 @@ export interface ContainerVmOutputs {
   readonly ipAddress: pulumi.Output<string | undefined>;
   /** The default gateway with a static `ip_address`, in its subnet; unset: no default route. */
   readonly gateway: pulumi.Output<string | undefined>;
-  /** "running" or "stopped". Updates in place. "stopped" stops the process as docker stop does: SIGTERM, then a power-off if it still runs 10 s later, so that what it writes reaches its volumes (so does the power cycle of a cpus or memory_mb change, and the destroy of a container VM with volumes). Under vSphere, whose tether reads no signal yet, the power-off comes after those 10 s. See `must_run` for a container whose process ended by itself. */
+  /** "running" or "stopped". Updates in place. "stopped" stops the process as docker stop does: SIGTERM, then a power-off if it still runs 10 s later, so that what it writes reaches its volumes (so does the power cycle of a cpus or memory_mb change, and the destroy of a container VM with volumes). Under vSphere, whose tether reads no signal yet, the VM is powered off at once. See `must_run` for a container whose process ended by itself. */
   readonly powerState: pulumi.Output<string>;
   /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. */
   readonly restart: pulumi.Output<string>;

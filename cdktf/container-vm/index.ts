@@ -119,7 +119,7 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly gateway?: string;
   /**
-  * "running" or "stopped". Updates in place. "stopped" stops the process as docker stop does: SIGTERM, then a power-off if it still runs 10 s later, so that what it writes reaches its volumes (so does the power cycle of a cpus or memory_mb change, and the destroy of a container VM with volumes). Under vSphere, whose tether reads no signal yet, the power-off comes after those 10 s. See `must_run` for a container whose process ended by itself. Defaults to `"running"`.
+  * "running" or "stopped". Updates in place. "stopped" stops the process as docker stop does: SIGTERM, then a power-off if it still runs 10 s later, so that what it writes reaches its volumes (so does the power cycle of a cpus or memory_mb change, and the destroy of a container VM with volumes). Under vSphere, whose tether reads no signal yet, the VM is powered off at once. See `must_run` for a container whose process ended by itself. Defaults to `"running"`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#power_state ContainerVm#power_state}
   */

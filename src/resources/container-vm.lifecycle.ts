@@ -762,15 +762,17 @@ async function sendSignal(client: VimClient, moid: string, signal: number): Prom
  * ends and what it wrote reaches its volumes, then a power-off if the VM is still on after the grace
  * time (VIC_STOP_GRACE_MS, default 10 s), unless the Docker endpoint asks (its stop has sent the
  * signal and waited already; a kill must not wait). A VM whose process has not reported running (still
- * booting, or no tether) is powered off at once, as is one on vSphere, whose tether reads no signal
- * yet, once the grace time is over. 'ended': the process ended and its VM went off by itself;
+ * booting, or no tether), or whose tether reads no signal (on vSphere, as yet), is powered off at once. 'ended': the process ended and its VM went off by itself;
  * 'powered-off': powered off; undefined: vSphere refused, the VM being off meanwhile.
  */
 async function stopVm(ctx: LifecycleContext, vm: VmRow): Promise<'ended' | 'powered-off' | undefined> {
   const ref = moRef('VirtualMachine', vm.moid);
   // The Docker endpoint stops as docker asks (stop -t, kill): its power-off is the end of that.
   const grace = ctx.forDocker ? 0 : stopGraceMs();
-  if (processState(vm).status === 'running' && grace > 0) {
+  // The tether says it reads the hypervisor's line, which carries signals as it carries exec
+  // requests (guest-config.md): under vSphere it does not yet, and nothing would end the process.
+  const hears = vm.extraConfig.get(EXEC_STATUS_KEY) === 'serial';
+  if (processState(vm).status === 'running' && hears && grace > 0) {
     ctx.progress('stop: SIGTERM to the process');
     await sendSignal(ctx.client, vm.moid, SIGTERM);
     const deadline = Date.now() + grace;

@@ -185,7 +185,7 @@ export const containerVm = {
       default: 'running',
       validate: [oneOf(['running', 'stopped'])],
       description:
-        '"running" or "stopped". Updates in place. "stopped" stops the process as docker stop does: SIGTERM, then a power-off if it still runs 10 s later, so that what it writes reaches its volumes (so does the power cycle of a cpus or memory_mb change, and the destroy of a container VM with volumes). Under vSphere, whose tether reads no signal yet, the power-off comes after those 10 s. See `must_run` for a container whose process ended by itself.',
+        '"running" or "stopped". Updates in place. "stopped" stops the process as docker stop does: SIGTERM, then a power-off if it still runs 10 s later, so that what it writes reaches its volumes (so does the power cycle of a cpus or memory_mb change, and the destroy of a container VM with volumes). Under vSphere, whose tether reads no signal yet, the VM is powered off at once. See `must_run` for a container whose process ended by itself.',
     },
     restart: {
       type: t.string,

@@ -118,7 +118,13 @@ export class ApplyReporter {
 
   failed(address: string, message: string): void {
     this.working.delete(address);
-    this.line(`${this.options.styles.bold(address)}: ${this.options.styles.red('failed')}: ${message.split('\n')[0]}`);
+    // The first line of the message that says something: none, and the line ends at "failed".
+    const first =
+      message
+        .split('\n')
+        .find((l) => l.trim() !== '')
+        ?.trim() ?? '';
+    this.line(`${this.options.styles.bold(address)}: ${this.options.styles.red('failed')}${first ? `: ${first}` : ''}`);
     this.advance();
     this.closePhase(address);
   }

@@ -4,6 +4,8 @@
  * VSPHERE_* environment variable.
  */
 import { Command, Option } from 'commander';
+import type { Engine } from '../engine';
+import { CliError, EXIT } from './context';
 import { Attrs, camelCase, connectionFromEnv, connectionSchema, connectionSettings, formatPath, type ConnectionSettings } from '../resources';
 
 export function flagOf(attribute: string): string {
@@ -46,4 +48,27 @@ export function connectionFromOptions(options: Record<string, unknown>, env: Nod
     throw new ConnectionError(`cannot connect to vSphere:\n${lines.join('\n')}\nFor the embedded simulator: eval "$(vic sim start)"`);
   }
   return settings;
+}
+
+/**
+ * Why connecting to vSphere failed, as the CLI says it: what failed first (`cannot connect to
+ * vSphere at <url>`), then the cause. The SOAP layer leads its messages with the call and object
+ * (`RetrieveServiceContent on ServiceInstance:ServiceInstance:`), which at connect is always the
+ * first call and tells a user nothing; a failed login names itself already.
+ */
+export function connectFailure(url: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof Error && err.name === 'InvalidLoginError') return message;
+  return `cannot connect to vSphere at ${url}: ${message.replace(/^RetrieveServiceContent on \S+: /, '')}`;
+}
+
+/** The engine over a vSphere session: every CLI command that talks to vSphere connects here. */
+export async function connectCli(settings: ConnectionSettings): Promise<Engine> {
+  // The engine (SOAP client, image pipeline) loads only for commands that talk to vSphere.
+  const { connectEngine } = await import('../engine');
+  try {
+    return await connectEngine(settings);
+  } catch (err) {
+    throw new CliError(connectFailure(settings.url, err), EXIT.failure);
+  }
 }

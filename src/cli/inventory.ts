@@ -4,7 +4,15 @@
  * vSphere holds, found by the markers on pools and VMs.
  */
 import { refreshStack, type Engine, type StackState } from '../engine';
-import type { Attrs } from '../resources';
+import { declarationFor, type Attrs, type ResourceType } from '../resources';
+
+/**
+ * The ID `vic import` (and Terraform's import) takes for an object of `type` with these attributes,
+ * per ResourceDeclaration.importId: an image's is `<vch_id>/<digest>`, the others' their id.
+ */
+export function importIdOf(type: ResourceType, attrs: Attrs): string {
+  return (declarationFor(type).importId ?? ['id']).map((n) => str(attrs[n])).join('/');
+}
 
 export interface InventoryRow {
   readonly kind: 'virtual_container_host' | 'image' | 'volume' | 'container_vm';
@@ -12,6 +20,8 @@ export interface InventoryRow {
   readonly address?: string;
   readonly name: string;
   readonly id: string;
+  /** The ID `vic import` takes for this object (importIdOf): an image's is `<vch_id>/<digest>`. */
+  readonly import_id: string;
   /** VCH: "ready"; image: "stored"; container VM: poweredOn/poweredOff; "gone" when vSphere lost it. */
   readonly status: string;
   /** Container VM: its process as the guest reports it ("running", "exited (1)", "created"). */
@@ -55,24 +65,42 @@ export async function inventoryFromState(engine: Engine, state: StackState): Pro
     const a = now ?? entry.attrs;
     const gone = now === undefined;
     if (entry.type === 'virtual_container_host') {
-      rows.push({ kind: entry.type, address, name: str(a.name), id: str(a.id), status: gone ? 'gone' : 'ready', detail: `store ${str(a.image_store)}` });
+      rows.push({
+        kind: entry.type,
+        address,
+        name: str(a.name),
+        id: str(a.id),
+        import_id: importIdOf(entry.type, a),
+        status: gone ? 'gone' : 'ready',
+        detail: `store ${str(a.image_store)}`,
+      });
     } else if (entry.type === 'image') {
       rows.push({
         kind: entry.type,
         address,
         name: str(a.reference),
         id: str(a.id),
+        import_id: importIdOf(entry.type, a),
         status: gone ? 'gone' : 'stored',
         detail: `${Math.ceil(Number(a.size_bytes ?? 0) / 1048576)} MiB disk in ${str(a.disk_path).replace(/\/[^/]*$/, '/')}`,
       });
     } else if (entry.type === 'volume') {
-      rows.push({ kind: entry.type, address, name: str(a.name), id: str(a.id), status: gone ? 'gone' : 'stored', detail: `${str(a.size_mb)} MB ext4` });
+      rows.push({
+        kind: entry.type,
+        address,
+        name: str(a.name),
+        id: str(a.id),
+        import_id: importIdOf(entry.type, a),
+        status: gone ? 'gone' : 'stored',
+        detail: `${str(a.size_mb)} MB ext4`,
+      });
     } else {
       rows.push({
         kind: entry.type,
         address,
         name: str(a.name),
         id: str(a.moid),
+        import_id: importIdOf(entry.type, a),
         status: gone ? 'gone' : vmPowerOf(a),
         process: gone ? '' : processOf(a),
         detail: `${str(a.cpus)} vCPU ${str(a.memory_mb)} MB image ${SHORT_DIGEST(str(a.image_id))}`,
@@ -93,6 +121,7 @@ export async function inventoryFromVsphere(engine: Engine): Promise<InventoryRow
       kind: 'virtual_container_host',
       name: h.marker.name,
       id: h.id,
+      import_id: importIdOf('virtual_container_host', { id: h.id }),
       status: 'ready',
       detail: `store [${h.marker.datastore}] ${h.marker.image_store_path}`,
     });
@@ -101,6 +130,7 @@ export async function inventoryFromVsphere(engine: Engine): Promise<InventoryRow
       kind: 'image',
       name: SHORT_DIGEST(i.digest),
       id: i.digest,
+      import_id: importIdOf('image', { vch_id: i.vchId, id: i.digest }),
       status: 'in use',
       detail: `${i.users} container VM${i.users === 1 ? '' : 's'} in ${names.get(i.vchId) ?? i.vchId}`,
     });
@@ -114,6 +144,7 @@ export async function inventoryFromVsphere(engine: Engine): Promise<InventoryRow
         kind: 'volume',
         name: str(v.name),
         id: str(v.id),
+        import_id: importIdOf('volume', v),
         status: users > 0 ? 'in use' : 'stored',
         detail: `${str(v.size_mb)} MB ext4 in ${h.marker.name}${users > 0 ? `, mounted by ${users} container VM${users === 1 ? '' : 's'}` : ''}`,
       });
@@ -124,6 +155,7 @@ export async function inventoryFromVsphere(engine: Engine): Promise<InventoryRow
       kind: 'container_vm',
       name: str(vm.name),
       id: str(vm.moid),
+      import_id: importIdOf('container_vm', vm),
       status: vmPowerOf(vm),
       process: processOf(vm),
       detail: `${str(vm.cpus)} vCPU ${str(vm.memory_mb)} MB image ${SHORT_DIGEST(str(vm.image_id))} in ${names.get(str(vm.vch_id)) ?? str(vm.vch_id)}`,

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { ConnectionError, addConnectionOptions, connectionFromOptions } from './connection-options';
+import { ConnectionError, addConnectionOptions, connectCli, connectionFromOptions } from './connection-options';
 import { CliError, EXIT, type CliContext } from './context';
 import {
   DEFAULT_SIM_PORT,
@@ -158,9 +158,8 @@ export function buildProgram(exit: { code: number }): Command {
       if (!exists) ctx.err(`No state file at ${statePath}: nothing was applied or imported there yet.\n`);
       state = readOwnedState('ls', where, statePath, () => declaredAddresses(where.file));
     }
-    const { connectEngine } = await import('../engine');
     const { inventoryFromState, inventoryFromVsphere, renderInventory } = await import('./inventory');
-    const engine = await connectEngine(settings);
+    const engine = await connectCli(settings);
     try {
       const rows = opts.all ? await inventoryFromVsphere(engine) : await inventoryFromState(engine, state!);
       if (opts.json) ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
@@ -202,7 +201,7 @@ export function buildProgram(exit: { code: number }): Command {
 
   const state = program
     .command('state')
-    .description('read or edit the state of a spec by hand: list what it holds, forget an object (vSphere keeps it)')
+    .description('read or edit the state of a spec by hand: list what it holds, forget an object or rename its address (vSphere keeps it)')
     .exitOverride();
   state
     .command('list')
@@ -242,6 +241,29 @@ export function buildProgram(exit: { code: number }): Command {
       exit.code = await stateRmCommand(ctxOf(cmd), options);
     });
 
+  state
+    .command('mv')
+    .description("rename a resource's address in the state, after the spec renamed it: its vSphere object stays (no vSphere connection)")
+    .argument('<from>', 'the address in the state, e.g. container_vm.web')
+    .argument('<to>', 'the new address, of the same type, e.g. container_vm.web2')
+    .option('-f, --file <spec.yaml>', 'the state beside this spec')
+    .option('--state <path>', 'this state file')
+    .option('--dry-run', 'say what would be moved, and change nothing')
+    .addOption(lockTimeout())
+    .exitOverride()
+    .action(async (from: string, to: string, opts: Record<string, unknown>, cmd: Command) => {
+      const { stateMvCommand } = await import('./state-commands');
+      const options = {
+        file: opts.file as string | undefined,
+        state: opts.state as string | undefined,
+        from,
+        to,
+        dryRun: opts.dryRun === true,
+        lockTimeoutMs: opts.lockTimeout as number | undefined,
+      };
+      exit.code = await stateMvCommand(ctxOf(cmd), options);
+    });
+
   addConnectionOptions(
     program
       .command('logs')
@@ -260,9 +282,8 @@ export function buildProgram(exit: { code: number }): Command {
       if (!Number.isInteger(tail) || tail < 0) throw new CliError(`--tail ${String(opts.tail)}: expected a whole number of lines, 0 or more`, EXIT.usage);
     }
     const settings = connectionFromOptions(opts);
-    const { connectEngine } = await import('../engine');
     const { containerLogs } = await import('./logs');
-    const engine = await connectEngine(settings);
+    const engine = await connectCli(settings);
     try {
       await containerLogs(
         engine,

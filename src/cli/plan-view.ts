@@ -1,5 +1,5 @@
 /**
- * How a stack plan reads: like Terraform's (`+ ~ -/+ -`, before -> after per attribute, the reason
+ * How a stack plan reads: like Terraform's (`+ ~ -/+ +/- -` with a legend of those it uses, before -> after per attribute, the reason
  * for each replacement, notes such as power cycles, and a summary line), or as JSON for scripts.
  * Sensitive attributes (from the schema) never show their values in either form.
  */
@@ -130,6 +130,19 @@ const HEADLINE: Record<string, string> = {
   delete: 'will be destroyed',
 };
 
+/** A plan line's symbol: the action, with a replacement split by its order. */
+type SymbolKind = 'create' | 'update' | 'replace' | 'replace-create-first' | 'delete';
+
+/** The legend lines, as Terraform words them. */
+const LEGEND: Record<SymbolKind, string> = {
+  create: 'create',
+  update: 'update in place',
+  delete: 'destroy',
+  replace: 'destroy and then create replacement',
+  'replace-create-first': 'create replacement and then destroy',
+};
+const LEGEND_ORDER: readonly SymbolKind[] = ['create', 'update', 'delete', 'replace', 'replace-create-first'];
+
 /** The human plan, Terraform style. Empty plans say so in one line. */
 export function renderPlan(plan: StackPlan, s: Styles, verb: 'plan' | 'destroy' = 'plan'): string {
   const out: string[] = [];
@@ -138,23 +151,33 @@ export function renderPlan(plan: StackPlan, s: Styles, verb: 'plan' | 'destroy' 
     out.push(s.green(s.bold('No changes.')) + ' vSphere matches the spec.');
     return `${out.join('\n')}\n`;
   }
-  const symbol = (action: string): string => {
-    switch (action) {
+  // Terraform's symbols: a replacement made new-first (PlannedChange.createBeforeDestroy) is `+/-`.
+  const kindOf = (c: StackChange): SymbolKind =>
+    c.change.action === 'replace' && c.change.createBeforeDestroy ? 'replace-create-first' : (c.change.action as SymbolKind);
+  const symbol = (kind: SymbolKind): string => {
+    switch (kind) {
       case 'create':
         return s.green('+');
       case 'update':
         return s.yellow('~');
       case 'delete':
         return s.red('-');
+      case 'replace-create-first':
+        return `${s.green('+')}/${s.red('-')}`;
       default:
         return `${s.red('-')}/${s.green('+')}`;
     }
   };
+  // The legend names the symbols this plan uses, in Terraform's order and words.
+  const used = new Set(changes.map(kindOf));
+  out.push('Resource actions are indicated with the following symbols:');
+  for (const kind of LEGEND_ORDER) if (used.has(kind)) out.push(`  ${symbol(kind)} ${LEGEND[kind]}`);
+  out.push('');
   out.push('vic will perform the following actions:', '');
   for (const c of changes) {
     const action = c.change.action;
     out.push(`  ${s.bold(`# ${c.address}`)} ${HEADLINE[action]}`);
-    out.push(`  ${symbol(action)} ${c.address}`);
+    out.push(`  ${symbol(kindOf(c))} ${c.address}`);
     // A destroy deletes what the spec still declares: "removed from the configuration" is not why.
     if (action !== 'create' && !(verb === 'destroy' && action === 'delete')) for (const reason of c.change.reasons) out.push(`      ${s.red(`# ${reason}`)}`);
     const lines = attributeLines(c);

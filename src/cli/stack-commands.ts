@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { EMPTY_STATE, addressOf, type Engine, type StackPlan, type StackResource, type StackState } from '../engine';
 import { formatPath, type ConnectionSettings } from '../resources';
 import { ApplyReporter } from './apply-progress';
+import { connectCli } from './connection-options';
 import { CliError, EXIT, vicCommand, type CliContext } from './context';
 import { hasChanges, planAsJson, renderPlan, summarize, type PlanSummary } from './plan-view';
 import { formatSpecProblem, loadSpec, type LoadedSpec, type SpecProblem } from './spec';
@@ -22,9 +23,7 @@ export interface StackOptions {
 }
 
 async function connect(settings: ConnectionSettings): Promise<Engine> {
-  // The engine (SOAP client, image pipeline) loads only for commands that talk to vSphere.
-  const { connectEngine } = await import('../engine');
-  return connectEngine(settings);
+  return connectCli(settings);
 }
 
 /** Plan problems (vSphere checks) located in the spec like schema errors. */
@@ -163,9 +162,10 @@ export async function applyCommand(
   mode: 'apply' | 'destroy' = 'apply',
 ): Promise<number> {
   const interactive = process.stdin.isTTY === true && options.json !== true;
-  if (!options.autoApprove && !interactive) {
-    throw new CliError(`vic ${mode} needs --auto-approve when it cannot ask (no terminal on stdin, or --json)`, EXIT.usage);
-  }
+  const cannotAsk = `vic ${mode} needs --auto-approve when it cannot ask (no terminal on stdin, or --json)`;
+  // --json prints one object however it ends, so it fails before planning; without a terminal the
+  // plan is shown first, as Terraform does, then the apply stops where it would have asked.
+  if (!options.autoApprove && options.json) throw new CliError(cannotAsk, EXIT.usage);
   // A destroy of a state that holds nothing has nothing to lock or plan, and writes nothing.
   const { statePath, exists } = locateState(mode, options, { stateMustExist: mode === 'destroy' });
   if (mode === 'destroy') {
@@ -210,6 +210,7 @@ export async function applyCommand(
         return EXIT.ok;
       }
       if (!options.json) ctx.out(renderPlan(p.plan, ctx.styles, mode === 'destroy' ? 'destroy' : 'plan'));
+      if (!options.autoApprove && !interactive) throw new CliError(cannotAsk, EXIT.usage);
       if (!options.autoApprove) {
         asking = true;
         const ok = await confirm(
@@ -271,7 +272,7 @@ async function runApply(
         if (event === 'start') reporter.start(address, action);
         else if (event === 'done')
           reporter.finish(address, action, latest.resources[address] ? String(latest.resources[address].attrs.id ?? '') || undefined : undefined);
-        else reporter.failed(address, detail ?? 'failed');
+        else reporter.failed(address, detail ?? '');
       },
     });
   } catch (err) {

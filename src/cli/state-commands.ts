@@ -1,11 +1,14 @@
 /**
- * `vic import`, `vic state list` and `vic state rm`: the state file edited by hand, as Terraform's
- * `import` and `state` commands do. An import reads the object through the same engine path as the
- * Terraform provider's ImportResourceState; `state rm` forgets an object and never touches vSphere.
+ * `vic import`, `vic state list`, `vic state rm` and `vic state mv`: the state file edited by hand,
+ * as Terraform's `import` and `state` commands do. An import reads the object through the same
+ * engine path as the Terraform provider's ImportResourceState; `state rm` forgets an object and
+ * `state mv` renames its address, and neither touches vSphere.
  */
 import { addressOf, importedAttrs, referencesOf, type Engine, type StackState, type StateEntry } from '../engine';
-import { declarationFor, nearestName, type ConnectionSettings } from '../resources';
+import { declarationFor, declarations, nearestName, type ConnectionSettings } from '../resources';
+import { connectCli } from './connection-options';
 import { CliError, EXIT, vicCommand, type CliContext } from './context';
+import { importIdOf } from './inventory';
 import { loadSpec } from './spec';
 import { lockState, ownedBy, writeState } from './state-file';
 import { declaredAddresses, locateState, locationFlags, readOwnedState, type StateLocation } from './state-location';
@@ -26,10 +29,33 @@ export interface StateRmOptions extends StateLocation {
   readonly lockTimeoutMs?: number;
 }
 
+export interface StateMvOptions extends StateLocation {
+  readonly from: string;
+  readonly to: string;
+  readonly dryRun?: boolean;
+  readonly lockTimeoutMs?: number;
+}
+
 /** ` Did you mean container_vm.web?` when an address near `address` is among `known`. */
 function nearestAddress(address: string, known: Iterable<string>): string {
   const near = nearestName(address, known);
   return near ? ` Did you mean ${near}?` : '';
+}
+
+/** A resource address as a spec writes it: a known type, a dot, a name of letters, digits, "_" and "-". */
+const ADDRESS = /^([a-z_]+)\.([A-Za-z0-9_-]+)$/;
+
+/** Why `address` (given as `what`) is no resource address, or undefined when it is one. */
+function malformedAddress(address: string, what: string): string | undefined {
+  const m = ADDRESS.exec(address);
+  const types = declarations.map((d) => d.type);
+  if (!m)
+    return `${what} "${address}" is not a resource address: write <type>.<name>, such as container_vm.web (a name holds only letters, digits, "_" and "-").`;
+  if (!types.includes(m[1] as never)) {
+    const near = nearestName(m[1], types);
+    return `${what} "${address}" has an unknown resource type "${m[1]}"${near ? ` (did you mean ${near}.${m[2]}?)` : ''}; the types are ${types.join(', ')}.`;
+  }
+  return undefined;
 }
 
 function idOf(entry: StateEntry): string {
@@ -37,8 +63,8 @@ function idOf(entry: StateEntry): string {
 }
 
 /** The ID `vic import` takes for the object of `entry` (an image's is `<vch_id>/<digest>`: ResourceDeclaration.importId). */
-function importIdOf(entry: StateEntry): string {
-  return (declarationFor(entry.type).importId ?? ['id']).map((n) => String(entry.attrs[n] ?? '')).join('/');
+function importIdOfEntry(entry: StateEntry): string {
+  return importIdOf(entry.type, entry.attrs);
 }
 
 /**
@@ -79,8 +105,7 @@ export async function importCommand(ctx: CliContext, options: ImportOptions, set
       );
     }
     ctx.out(`${options.address}: Importing from ID "${options.id}"...\n`);
-    const { connectEngine } = await import('../engine');
-    const engine: Engine = await connectEngine(settings);
+    const engine: Engine = await connectCli(settings);
     let attrs;
     try {
       // As read, with what the spec changes only in the state taken from it: the next plan shows
@@ -185,7 +210,7 @@ export async function stateRmCommand(ctx: CliContext, options: StateRmOptions): 
       ctx.out(`${verb} ${address} (id ${idOf(entry)}) from the state; its vSphere object is left as it is and vic no longer manages it.\n`);
       if (declared.has(address)) {
         ctx.out(
-          `  ${ctx.styles.yellow('Note:')} ${address} is still in the spec, so the next plan takes it for not made yet. Remove it from the spec, or bring the object back with ${vicCommand(['import', ...where, address, importIdOf(entry)])}\n`,
+          `  ${ctx.styles.yellow('Note:')} ${address} is still in the spec, so the next plan takes it for not made yet. Remove it from the spec, or bring the object back with ${vicCommand(['import', ...where, address, importIdOfEntry(entry)])}\n`,
         );
       }
     }
@@ -199,6 +224,89 @@ export async function stateRmCommand(ctx: CliContext, options: StateRmOptions): 
     writeState(`${statePath}.backup`, state);
     writeState(statePath, next);
     ctx.out(`Successfully removed ${count} resource(s) from the state. The state before is in ${statePath}.backup.\n`);
+    return EXIT.ok;
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Renames a resource's address in the state (`terraform state mv`): after the spec renamed a
+ * resource (container_vm.web to container_vm.web2), the object keeps its vSphere object instead of
+ * being planned as a delete and a create. The entries that depend on it are renamed in their
+ * `dependsOn` too. Nothing in vSphere changes. The state before is kept as `<state>.backup`.
+ */
+export async function stateMvCommand(ctx: CliContext, options: StateMvOptions): Promise<number> {
+  const { statePath, exists } = locateState('state mv', options, { stateMustExist: true });
+  const where = locationFlags(options);
+  const { from, to } = options;
+  const malformed = [malformedAddress(from, 'the source'), malformedAddress(to, 'the destination')].filter((m) => m !== undefined);
+  if (malformed.length > 0) throw new CliError(`${malformed.join('\n')}\nNothing was moved.`, EXIT.usage);
+  const fromType = from.slice(0, from.indexOf('.'));
+  const toType = to.slice(0, to.indexOf('.'));
+  if (fromType !== toType) {
+    throw new CliError(
+      `cannot move ${from} to ${to}: a state mv renames a resource and keeps its type (${fromType}), and ${to} is a ${toType}. ` +
+        `Nothing was moved. Move it to ${fromType}.${to.slice(to.indexOf('.') + 1)}, or forget it (${vicCommand(['state', 'rm', ...where, from])}) and import the object you mean.`,
+      EXIT.usage,
+    );
+  }
+  if (from === to) throw new CliError(`${from} and ${to} are the same address: nothing to move.`, EXIT.usage);
+  // No state beside the spec: nothing to move, and no lock (nor .vic folder) to make for it.
+  const release = exists ? await lockState(statePath, { timeoutMs: options.lockTimeoutMs, command: 'vic state mv' }) : () => undefined;
+  try {
+    const state = readOwnedState(
+      'state mv',
+      options,
+      statePath,
+      () => declaredAddresses(options.file),
+      (path) => vicCommand(['state', 'mv', '-f', options.file as string, '--state', path, ...(options.dryRun ? ['--dry-run'] : []), from, to]),
+    );
+    const known = Object.keys(state.resources);
+    const entry = state.resources[from];
+    if (!entry) {
+      throw new CliError(
+        `${from} is not in the state ${statePath}.${nearestAddress(from, known)}\n` +
+          `Nothing was moved. In the state: ${known.join(', ') || 'nothing'} (${vicCommand(['state', 'list', ...where])}).`,
+        EXIT.usage,
+      );
+    }
+    const held = state.resources[to];
+    if (held) {
+      throw new CliError(
+        `${to} is already in the state ${statePath} (id ${idOf(held)}): vic manages one object per address, so ${from} cannot move there. ` +
+          `Nothing was moved. Forget the object ${to} holds first (${vicCommand(['state', 'rm', ...where, to])}), or move ${from} to another address.`,
+        EXIT.usage,
+      );
+    }
+    const toName = to.slice(to.indexOf('.') + 1);
+    const rename = (a: string): string => (a === from ? to : a);
+    const dependents: string[] = [];
+    const resources: Record<string, StateEntry> = {};
+    // Same order as before, the moved entry in its place; dependents name the new address.
+    for (const [address, e] of Object.entries(state.resources)) {
+      const moved = address === from ? { ...e, name: toName } : e;
+      if (moved.dependsOn.includes(from)) dependents.push(address === from ? to : address);
+      resources[rename(address)] = moved.dependsOn.includes(from) ? { ...moved, dependsOn: moved.dependsOn.map(rename) } : moved;
+    }
+    const verb = options.dryRun ? 'Would move' : 'Moved';
+    ctx.out(`${verb} ${from} to ${to} (id ${idOf(entry)}) in the state; its vSphere object is left as it is.\n`);
+    if (dependents.length > 0) ctx.out(`  ${options.dryRun ? 'Would rename' : 'Renamed'} ${from} to ${to} in what depends on it: ${dependents.join(', ')}.\n`);
+    const declared = declaredAddresses(options.file);
+    if (declared !== undefined && !declared.includes(to)) {
+      ctx.out(`  ${ctx.styles.yellow('Note:')} ${to} is not in the spec ${options.file}, so the next plan destroys its object. Declare it in the spec.\n`);
+    }
+    if (declared?.includes(from)) {
+      ctx.out(`  ${ctx.styles.yellow('Note:')} ${from} is still in the spec ${options.file}, so the next plan creates it anew. Rename it in the spec too.\n`);
+    }
+    if (options.dryRun) {
+      ctx.out('Nothing was changed (--dry-run).\n');
+      return EXIT.ok;
+    }
+    // The owner stays: renaming an address does not change whose state this is.
+    writeState(`${statePath}.backup`, state);
+    writeState(statePath, { ...state, resources });
+    ctx.out(`Successfully moved 1 resource. The state before is in ${statePath}.backup.\n`);
     return EXIT.ok;
   } finally {
     release();

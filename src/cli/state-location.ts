@@ -1,7 +1,7 @@
 /**
  * Which state file a command works on, and whether it may: the one place where `-f <spec.yaml>` and
  * `--state <path>` become a state path, for every command that reads or writes a state (plan,
- * apply, destroy, import, ls, state list, state rm). A spec path that names no file, a `--state`
+ * apply, destroy, import, ls, state list, state rm, state mv). A spec path that names no file, a `--state`
  * path that holds none (where only an existing state makes sense) and a state that another spec
  * wrote are refused here, before anything is read from vSphere or written to disk.
  */
@@ -36,7 +36,7 @@ export function requireSpecFile(file: string): void {
 export interface LocateOptions {
   /**
    * True for the commands that only make sense on a state that exists (ls, destroy, state list,
-   * state rm): a `--state` path that holds no file is then most likely a wrong path, and fails.
+   * state rm, state mv): a `--state` path that holds no file is then most likely a wrong path, and fails.
    * False for plan and apply, whose first run makes the state (import too).
    */
   readonly stateMustExist: boolean;

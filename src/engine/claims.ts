@@ -84,7 +84,7 @@ function retiringHolderDetail(holder: Holder, last: string, id: string): string 
   const byLabel = holder.label !== undefined;
   return (
     `which ${byLabel ? holder.label : 'an object this plan destroys holds (a resource that leaves the configuration, or a deposed object of this resource)'}${byLabel ? ' holds' : ''}; ` +
-    `a renamed resource must keep its object: move its state (a moved block, terraform state mv) instead of creating it again, or give this one its own ${last}.` +
+    `a renamed resource must keep its object: move its state (a moved block or terraform state mv; vic state mv -f <spec.yaml> <old address> <new address>; a Pulumi alias) instead of creating it again, or give this one its own ${last}.` +
     (byLabel
       ? ''
       : ' A deposed object (the plan shows "(deposed object ...) will be destroyed") is the old object of a replacement that Terraform created first ' +
@@ -193,7 +193,7 @@ export class IdentityClaims {
           prior,
           (names) =>
             `${who.label ?? `this ${decl.type}`} leaves the configuration${who.label ? '' : ' (or is a deposed object)'} while another resource creates one with ${names}; ` +
-            'a renamed resource must keep its object: move its state (a moved block, terraform state mv) instead of creating it again, or remove the old one in one apply and create the new one in the next.' +
+            'a renamed resource must keep its object: move its state (a moved block or terraform state mv; vic state mv -f <spec.yaml> <old address> <new address>; a Pulumi alias) instead of creating it again, or remove the old one in one apply and create the new one in the next.' +
             (who.label
               ? ''
               : ` A deposed object is the old object of a failed create_before_destroy replacement, and Terraform always creates a deposed object's successor before it destroys the deposed object: bring it back into the state with "terraform state rm <address>" and "terraform import <address> ${importIdOf(decl, prior)}", then plan again.`),

@@ -61,3 +61,20 @@ describe('GIVEN plain output (no terminal)', () => {
     expect(lines().length).toBe(count);
   });
 });
+
+describe('GIVEN a resource that fails', () => {
+  test.each([
+    ['an empty message', '', 'container_vm.job: failed'],
+    ['a message that starts with a blank line', '\n  \nguest exited with 3\nmore', 'container_vm.job: failed: guest exited with 3'],
+    ['a message', 'CreateVM_Task refused\nsecond line', 'container_vm.job: failed: CreateVM_Task refused'],
+  ])('WHEN it ends with %s THEN the line ends at "failed" or gives the first line that says something, never a dangling colon', (_what, message, line) => {
+    const { reporter, lines } = plainReporter(10_000);
+    try {
+      reporter.start('container_vm.job', 'create');
+      reporter.failed('container_vm.job', message);
+      expect(lines()).toEqual(['container_vm.job: Creating...', line]);
+    } finally {
+      reporter.stop();
+    }
+  });
+});

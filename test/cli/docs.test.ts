@@ -30,6 +30,7 @@ describe('docs/cli.md', () => {
       'state',
       'state list',
       'state rm',
+      'state mv',
       'logs',
       'endpoint',
       'endpoint serve',

@@ -65,6 +65,32 @@ describe('plan view', () => {
     expect(lines).toContain('Plan: 2 to add, 1 to change, 2 to destroy.');
   });
 
+  it('GIVEN a replacement the engine makes create-first WHEN rendered THEN +/- with its own legend line, and -/+ for one made delete-first', () => {
+    const image = change('image.app', {
+      type: 'image',
+      action: 'replace',
+      createBeforeDestroy: true,
+      prior: { id: 'sha256:aa' },
+      planned: { id: 'sha256:bb' },
+      changes: [{ path: ['id'], before: 'sha256:aa', after: 'sha256:bb', forceNew: true }],
+      reasons: ['the tag moved (forces replacement)'],
+    });
+    const lines = renderPlan({ ...PLAN, changes: [...PLAN.changes, image] }, stylesFor(false)).split('\n');
+    expect(lines).toContain('  +/- image.app');
+    expect(lines).toContain('  -/+ container_vm.web');
+    expect(lines.slice(0, 7)).toEqual([
+      'Resource actions are indicated with the following symbols:',
+      '  + create',
+      '  ~ update in place',
+      '  - destroy',
+      '  -/+ destroy and then create replacement',
+      '  +/- create replacement and then destroy',
+      '',
+    ]);
+    // A plan without a create-first replacement has no +/- legend line.
+    expect(renderPlan(PLAN, stylesFor(false))).not.toContain('+/-');
+  });
+
   it('GIVEN a create with outputs only vSphere knows WHEN rendered THEN the id says (known after apply) and the other outputs are left out', () => {
     const text = renderPlan(PLAN, stylesFor(false));
     expect(text).toMatch(/^ {6}\+ id +=  ?\(known after apply\)$/m);

@@ -161,7 +161,9 @@ describe('IdentityClaims: objects the front end state holds (a tainted resource 
       const problems = createFirst ? [...create(), ...retire()] : [...retire(), ...create()];
       expect(problems).toHaveLength(1);
       expect(problems[0].summary).toBe('Duplicate container_vm');
-      expect(problems[0].detail).toMatch(/a renamed resource must keep its object: move its state \(a moved block or terraform state mv; vic state mv -f <spec.yaml> <old address> <new address>; a Pulumi alias\)/);
+      expect(problems[0].detail).toMatch(
+        /a renamed resource must keep its object: move its state \(a moved block or terraform state mv; vic state mv -f <spec.yaml> <old address> <new address>; a Pulumi alias\)/,
+      );
     },
   );
 

@@ -20,7 +20,26 @@ export const LABEL = {
   created: 'vic-iac.docker.created',
   // docker run -i: the end of the attach's input is the end of the process's (StdinOnce).
   stdinOnce: 'vic-iac.docker.stdin-once',
+  // --stop-timeout and --stop-signal (compose's stop_grace_period and stop_signal): the defaults of
+  // docker stop and restart for this container, as dockerd keeps them in its Config.
+  stopTimeout: 'vic-iac.docker.stop-timeout',
+  stopSignal: 'vic-iac.docker.stop-signal',
+  // No -m at create: the container VM has the default memory, which inspect shows as dockerd shows
+  // no limit (HostConfig.Memory 0), not as a limit its user set.
+  defaultMemory: 'vic-iac.docker.default-memory',
 } as const;
+
+/** The container's own stop timeout (--stop-timeout), in seconds, if it has one. */
+export function stopTimeoutOf(vm: Attrs): number | undefined {
+  const text = labelsOf(vm)[LABEL.stopTimeout];
+  return text !== undefined && /^-?\d+$/.test(text) ? Number(text) : undefined;
+}
+
+/** The container's own stop signal (--stop-signal, as given: SIGINT, 2), if it has one. */
+export function stopSignalOf(vm: Attrs): string | undefined {
+  const text = labelsOf(vm)[LABEL.stopSignal];
+  return text ? text : undefined;
+}
 
 /** A container made with docker (not by a Terraform, Pulumi or vic state). */
 export function madeByDocker(vm: Attrs): boolean {
@@ -73,8 +92,22 @@ export function imageOf(vm: Attrs, references?: ReadonlyMap<string, string>): st
   return labelsOf(vm)[LABEL.image] ?? references?.get(String(vm.image_id)) ?? String(vm.image_id ?? '');
 }
 
-function createdOf(vm: Attrs): string {
-  return labelsOf(vm)[LABEL.created] ?? (typeof vm.started_at === 'string' ? vm.started_at : ZERO_TIME);
+/**
+ * When the container was made: the label a docker create sets; for a container made by IaC, when
+ * vSphere made its VM (the listing's `vm_created`; not its started_at, which changes at each start,
+ * and which docker ps's order and --filter before/since must not follow); docker's zero time where
+ * vSphere does not say (before 6.7).
+ */
+export function createdOf(vm: Attrs): string {
+  const label = labelsOf(vm)[LABEL.created];
+  if (label !== undefined && !Number.isNaN(Date.parse(label))) return label;
+  return typeof vm.vm_created === 'string' && !Number.isNaN(Date.parse(vm.vm_created)) ? vm.vm_created : ZERO_TIME;
+}
+
+/** createdOf to the millisecond: --filter before/since compare containers made within one second. */
+export function createdMs(vm: Attrs): number {
+  const ms = Date.parse(createdOf(vm));
+  return Number.isNaN(ms) ? 0 : ms;
 }
 
 function commandOf(vm: Attrs): string[] {
@@ -172,7 +205,8 @@ export function containerSummary(vm: Attrs, now = Date.now(), references?: Reado
     Image: imageOf(vm, references),
     ImageID: String(vm.image_id ?? ''),
     Command: commandOf(vm).join(' '),
-    Created: unixSeconds(createdOf(vm)),
+    // No known time (a container made by IaC): 0, the usual "unknown" of a Unix time.
+    Created: createdOf(vm) === ZERO_TIME ? 0 : unixSeconds(createdOf(vm)),
     Ports: portsSummary(vm),
     Labels: labelsOf(vm),
     State: dockerState(vm),
@@ -188,15 +222,23 @@ function restartPolicy(vm: Attrs): { Name: string; MaximumRetryCount: number } {
   return { Name: name, MaximumRetryCount: typeof vm.max_restarts === 'number' ? vm.max_restarts : 0 };
 }
 
-/** `GET /containers/{id}/json`: Config, HostConfig, State and NetworkSettings are never null (the CLI reads them). */
-export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, string>): Record<string, unknown> {
+/**
+ * `GET /containers/{id}/json`: Config, HostConfig, State and NetworkSettings are never null (the CLI
+ * reads them), and every key dockerd always sends is there (docker inspect -f fails on a missing
+ * one). `execIds`: the live exec instances of the container (null when none, as dockerd).
+ */
+export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, string>, execIds: readonly string[] = []): Record<string, unknown> {
   const state = dockerState(vm);
   const labels = labelsOf(vm);
   const entrypoint = Array.isArray(vm.entrypoint) ? vm.entrypoint.map(String) : null;
   const cmd = Array.isArray(vm.command) ? vm.command.map(String) : null;
   const networks = networksOf(vm);
   const firstIp = Array.isArray(vm.ip_addresses) && vm.ip_addresses.length > 0 ? String(vm.ip_addresses[0]) : '';
-  const memoryBytes = Number(vm.memory_mb ?? 0) * 1024 * 1024;
+  // dockerd shows 0 for no limit: a container made without -m has the default memory of a container
+  // VM, not a limit its user set. Any other shows the memory its VM has.
+  const memoryBytes = labels[LABEL.defaultMemory] === 'true' ? 0 : Number(vm.memory_mb ?? 0) * 1024 * 1024;
+  const stopTimeout = stopTimeoutOf(vm);
+  const stopSignal = stopSignalOf(vm);
   return {
     Id: containerId(vm),
     Created: createdOf(vm),
@@ -216,6 +258,12 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       FinishedAt: typeof vm.finished_at === 'string' ? vm.finished_at : ZERO_TIME,
     },
     Image: String(vm.image_id ?? ''),
+    // The guest keeps these files itself (its DNS and hosts come from its port group): none on a host.
+    ResolvConfPath: '',
+    HostnamePath: '',
+    HostsPath: '',
+    // docker logs reads the VM's console file (console.log in its datastore folder).
+    LogPath: typeof vm.vm_path === 'string' ? vm.vm_path.replace(/[^/]*$/, 'console.log') : '',
     Name: `/${String(vm.name)}`,
     RestartCount: 0,
     Driver: 'vsphere',
@@ -223,6 +271,9 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
+    ExecIDs: execIds.length > 0 ? [...execIds] : null,
+    // The container's disk is a child delta VMDK of its image's.
+    GraphDriver: { Name: 'vsphere', Data: { VmPath: typeof vm.vm_path === 'string' ? vm.vm_path : '' } },
     HostConfig: {
       AutoRemove: labels[LABEL.autoRemove] === 'true',
       Memory: memoryBytes,
@@ -237,6 +288,61 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       Privileged: false,
       PublishAllPorts: false,
       ReadonlyRootfs: false,
+      // dockerd's zero values of what a container VM does not take (create-options.ts refuses them).
+      ContainerIDFile: '',
+      VolumeDriver: '',
+      VolumesFrom: null,
+      ConsoleSize: [0, 0],
+      Annotations: null,
+      CapAdd: null,
+      CapDrop: null,
+      CgroupnsMode: '',
+      Dns: [],
+      DnsOptions: [],
+      DnsSearch: [],
+      ExtraHosts: null,
+      GroupAdd: null,
+      IpcMode: '',
+      Cgroup: '',
+      Links: null,
+      OomScoreAdj: 0,
+      PidMode: '',
+      SecurityOpt: null,
+      UTSMode: '',
+      UsernsMode: '',
+      ShmSize: 0,
+      Runtime: 'vsphere',
+      Isolation: '',
+      CpuShares: 0,
+      CgroupParent: '',
+      BlkioWeight: 0,
+      BlkioWeightDevice: [],
+      BlkioDeviceReadBps: [],
+      BlkioDeviceWriteBps: [],
+      BlkioDeviceReadIOps: [],
+      BlkioDeviceWriteIOps: [],
+      CpuPeriod: 0,
+      CpuQuota: 0,
+      CpuRealtimePeriod: 0,
+      CpuRealtimeRuntime: 0,
+      CpusetCpus: '',
+      CpusetMems: '',
+      Devices: [],
+      DeviceCgroupRules: null,
+      DeviceRequests: null,
+      MemoryReservation: 0,
+      MemorySwap: 0,
+      MemorySwappiness: null,
+      OomKillDisable: null,
+      PidsLimit: null,
+      Ulimits: null,
+      CpuCount: 0,
+      CpuPercent: 0,
+      IOMaximumIOps: 0,
+      IOMaximumBandwidth: 0,
+      MaskedPaths: null,
+      ReadonlyPaths: null,
+      Init: null,
     },
     Config: {
       Hostname: typeof vm.hostname === 'string' ? vm.hostname : String(vm.name),
@@ -254,7 +360,11 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       Volumes: null,
       WorkingDir: typeof vm.working_dir === 'string' ? vm.working_dir : '',
       Entrypoint: entrypoint,
+      OnBuild: null,
       Labels: labels,
+      // As dockerd: present only when the container has its own (--stop-timeout, --stop-signal).
+      ...(stopTimeout !== undefined ? { StopTimeout: stopTimeout } : {}),
+      ...(stopSignal !== undefined ? { StopSignal: stopSignal } : {}),
     },
     NetworkSettings: {
       Bridge: '',

@@ -13,7 +13,6 @@ const NETWORK =
   "a container VM takes its address, DNS and hosts from its vSphere port group (DHCP), not from the container's flags; run without it and configure the port group's network, or set it up in the image";
 const RESOURCES =
   "a container VM has whole virtual CPUs (--cpus) and its memory (-m); run without it, and set shares, reservations and limits on the VCH's resource pool";
-const STOP = 'docker stop sends SIGTERM and powers the VM off after -t seconds; run without it and pass --signal or -t to docker stop';
 
 /** Field → [the docker flag that sets it, why it is not carried out and what to do]. */
 const HOST_CONFIG: Record<string, readonly [string, string]> = {
@@ -79,15 +78,15 @@ const HOST_CONFIG: Record<string, readonly [string, string]> = {
   StorageOpt: ['--storage-opt', "the container's disk follows its image; run without it, and keep data on a named volume (-v <name>:<path>)"],
 };
 
-const CONFIG: Record<string, readonly [string, string]> = {
+/** Field → [the docker flag that sets it, why it is not carried out and what to do, and "are" when the flag names several]. */
+const CONFIG: Record<string, readonly [string, string, 'are'?]> = {
   Domainname: ['--domainname', NETWORK],
   MacAddress: ['--mac-address', `${NETWORK}; vSphere assigns the MAC address`],
   ExposedPorts: ['--expose', 'each container VM has its own address on its port group, where all its ports are reachable; run without it'],
-  StopSignal: ['--stop-signal', STOP],
-  StopTimeout: ['--stop-timeout', STOP],
   Healthcheck: [
     '--health-cmd and the other --health-* flags',
-    'health checks are not run in a container VM; run without them and check the service from outside',
+    'health checks are not run in a container VM; run without them (or with --no-healthcheck) and check the service from outside',
+    'are',
   ],
   Shell: ['SHELL', 'run without it'],
   OnBuild: ['ONBUILD', 'run without it'],
@@ -133,6 +132,9 @@ const HANDLED_CONFIG = new Set([
   'Tty',
   'OpenStdin',
   'Volumes',
+  // Kept with the container (labels): the defaults of its docker stop and restart.
+  'StopSignal',
+  'StopTimeout',
   // Which streams attach carries: the CLI's business (-a); stdin itself is refused with -i.
   'AttachStdin',
   'AttachStdout',
@@ -180,8 +182,18 @@ function onlyOwnNames(aliases: unknown, body: Record<string, unknown>, name: str
   return aliases.every((a) => typeof a === 'string' && own.has(a));
 }
 
-function refusal(flag: string, why: string): ApiError {
-  return badRequest(`${flag} is not supported by vic-iac: ${why}`);
+function refusal(flag: string, why: string, verb: 'is' | 'are' = 'is'): ApiError {
+  return badRequest(`${flag} ${verb} not supported by vic-iac: ${why}`);
+}
+
+/**
+ * --no-healthcheck (compose's `healthcheck: disable: true`): `{"Test": ["NONE"]}`, which asks for
+ * no health check, what a container VM has anyway. Any other health check is refused.
+ */
+function noHealthcheck(value: unknown): boolean {
+  if (!value || typeof value !== 'object') return false;
+  const { Test, ...rest } = value as { Test?: unknown };
+  return Array.isArray(Test) && Test.length === 1 && Test[0] === 'NONE' && isZero(rest);
 }
 
 /**
@@ -193,8 +205,9 @@ function refusal(flag: string, why: string): ApiError {
 export function unhonouredOption(body: Record<string, unknown>, name?: string): ApiError | undefined {
   for (const [key, value] of Object.entries(body)) {
     if (HANDLED_CONFIG.has(key) || isZero(value)) continue;
+    if (key === 'Healthcheck' && noHealthcheck(value)) continue;
     const known = CONFIG[key];
-    if (known) return refusal(known[0], known[1]);
+    if (known) return refusal(known[0], known[1], known[2]);
   }
   const host = body.HostConfig;
   if (host && typeof host === 'object') {

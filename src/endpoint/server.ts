@@ -57,7 +57,10 @@ import {
   containerId,
   containerInspect,
   containerSummary,
+  createdMs,
   dockerState,
+  stopSignalOf,
+  stopTimeoutOf,
   queuedNotice,
   exitCodeOf,
   imageOf,
@@ -138,9 +141,35 @@ function problemsText(problems: readonly Problem[]): string {
     .map((p) => {
       const attr = String(p.path[0] ?? '');
       const flag = FLAG_OF[attr];
-      return `${flag ? `${flag} (${formatPath(p.path)})` : formatPath(p.path)}: ${p.detail}`;
+      return `${flag ? `${flag} (${formatPath(p.path)})` : formatPath(p.path)}: ${inDockerWords(attr, p.detail)}`;
     })
     .join('; ');
+}
+
+/**
+ * A problem's detail for a docker user: the engine's words name the IaC attribute to fix (`Check
+ * networks = "x".`), which a docker user does not write. For a network, the port groups offered
+ * leave out the uplink ones, which no VM can be on.
+ */
+function inDockerWords(attr: string, detail: string): string {
+  if (attr !== 'networks') return detail.replace(/ Check [a-z_]+ = .*$/s, '');
+  const known = /^(.*\(known: )(.*?)(\).*)$/s.exec(detail);
+  const listed = known
+    ? `${known[1]}${known[2]
+        .split(', ')
+        .filter((n) => !isUplinkPortGroup(n))
+        .join(', ')}${known[3]}`
+    : detail;
+  return `${listed.replace(/ Check networks = .*$/s, '')} Use --network with the name of a port group of the VCH's datacenter (docker network ls lists those its containers use), or --network none`;
+}
+
+/**
+ * The uplink port group vSphere makes with each distributed switch (`<switch>-DVUplinks-<n>`): it
+ * carries the switch's physical uplinks, and vSphere puts no VM on it. Told by its name, which is
+ * what the endpoint sees of a port group (the listing has no `config.uplink`).
+ */
+function isUplinkPortGroup(name: string): boolean {
+  return /-DVUplinks-\d+$/.test(name);
 }
 
 /** The inputs of a container_vm state: what a plan takes as config to change one attribute. */
@@ -177,16 +206,24 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/images\/search$/, 'docker search', "search the registry's own web interface or API"],
   [/^\/images\/[^/]+(\/[^/]+)*\/history$/, 'docker history', "read the image's history where it was built"],
   [/^\/images\/(get|load)|^\/images\/[^/]+\/get$/, 'docker save and load', 'pull images from a registry'],
-  [/^\/containers\/[^/]+\/export$/, 'docker export', "copy the container's disk, a VMDK in the VCH's datastore, with vSphere's tools"],
+  [
+    /^\/containers\/[^/]+\/export$/,
+    'docker export',
+    "while the container runs, docker cp CONTAINER:/ - > CONTAINER.tar writes its files as a tar (its guest reads its disk, a VMDK in the VCH's datastore)",
+  ],
   [/^\/commit$/, 'docker commit', 'build a new image from a Dockerfile and pull it'],
   [/^\/containers\/[^/]+\/(pause|unpause)$/, 'docker pause and unpause', 'stop and start the container'],
-  [/^\/containers\/[^/]+\/update$/, 'docker update', 'change cpus or memory_mb in the IaC spec, or re-create the container'],
+  [
+    /^\/containers\/[^/]+\/update$/,
+    'docker update',
+    'a container VM keeps the CPUs and memory it was created with: re-create it (docker rm, then docker run with the new --cpus or -m); a container that Terraform, Pulumi or vic apply made changes in that configuration',
+  ],
   [/^\/containers\/[^/]+\/changes$/, 'docker diff', "look at the container's writable disk, a VMDK in the VCH's datastore, with vSphere's tools"],
   // docker system prune asks for the container prune first.
   [
     /^\/containers\/prune$/,
     'docker container prune (and docker system prune)',
-    'remove stopped containers with docker rm $(docker ps -aq --filter status=exited)',
+    'remove the stopped containers docker made with docker rm $(docker ps -aq --filter status=exited --filter label=vic-iac.docker.origin=docker), and the ones never started with --filter status=created (docker may not remove those Terraform, Pulumi or vic apply made)',
   ],
   [/^\/images\/prune$/, 'docker image prune', 'remove the images you no longer need with docker rmi <image>'],
   [/^\/networks\/prune$/, 'docker network prune', "the networks are the VCH's vSphere port groups; remove those in vSphere"],
@@ -519,7 +556,8 @@ export class DockerEndpoint {
       if (method === 'GET' && action === 'json') {
         const engine = this.command();
         const vm = await this.findContainer(id, engine);
-        return sendJson(res, 200, containerInspect(this.asStarted(vm), await this.imageReferences(engine, [vm])));
+        const execIds = [...this.execs.values()].filter((e) => e.containerId === containerId(vm) && e.state !== 'exited').map((e) => e.id);
+        return sendJson(res, 200, containerInspect(this.asStarted(vm), await this.imageReferences(engine, [vm]), execIds));
       }
       if (method === 'DELETE' && action === '') return this.removeContainer(id, query, res);
       if (method === 'POST' && action === 'start') return this.startContainer(id, res);
@@ -560,14 +598,16 @@ export class DockerEndpoint {
       return sendJson(res, 200, filterNetworks(await this.networks(), parseFilters(query.get('filters'))).map(withoutBuiltin));
     }
     if (method === 'GET' && seg[0] === 'networks' && seg.length === 2) {
-      // "bridge" is what --network bridge (and no --network) means here: the VCH's bridge network.
-      const wanted = seg[1] === 'bridge' && this.vch.bridgeNetwork ? this.vch.bridgeNetwork : seg[1];
-      // By name, by id, or by a prefix of the id, as dockerd.
-      const networks = await this.networks();
-      const found =
-        networks.find((n) => n.Name === wanted) ?? networks.find((n) => n.Id === wanted) ?? networks.find((n) => wanted.length >= 3 && n.Id.startsWith(wanted));
+      const found = await this.findNetwork(seg[1]);
       if (!found) throw notFound(`network ${seg[1]} not found`);
       return sendJson(res, 200, withoutBuiltin(found));
+    }
+    // A network that is not there is dockerd's 404 before anything else (docker network rm foo).
+    if (
+      (method === 'DELETE' && seg[0] === 'networks' && seg.length === 2) ||
+      (is('POST', /^\/networks\/[^/]+\/(connect|disconnect)$/) && seg[1] !== 'create')
+    ) {
+      if (!(await this.findNetwork(seg[1]))) throw notFound(`No such network: ${seg[1]}`);
     }
 
     for (const [pattern, what, instead] of UNSUPPORTED) if (pattern.test(path)) throw notSupported(what, instead);
@@ -655,7 +695,14 @@ export class DockerEndpoint {
       // What the pool can give, as vSphere says: its limits, or what its parents give it.
       MemTotal: capacity?.memoryBytes ?? 0,
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { InsecureRegistryCIDRs: [], IndexConfigs: {}, Mirrors: [] },
+      // As dockerd: each --insecure-registry host is an index config that is not secure (docker info lists them).
+      RegistryConfig: {
+        InsecureRegistryCIDRs: [],
+        IndexConfigs: Object.fromEntries(
+          (this.options.insecureRegistries ?? []).map((name) => [name, { Name: name, Mirrors: [], Secure: false, Official: false }]),
+        ),
+        Mirrors: [],
+      },
       Name: this.vch.name,
       Labels: [],
       ExperimentalBuild: false,
@@ -787,12 +834,22 @@ export class DockerEndpoint {
     // (attachInput); docker run -i closes it when its own input ends (StdinOnce).
     if (body.Tty) config.tty = true;
     if (body.OpenStdin) config.stdin_open = true;
-    if (body.OpenStdin && body.StdinOnce) (config.labels as Record<string, string>)[LABEL.stdinOnce] = 'true';
+    const labels = config.labels as Record<string, string>;
+    if (body.OpenStdin && body.StdinOnce) labels[LABEL.stdinOnce] = 'true';
+    // --stop-timeout and --stop-signal: kept with the container, the defaults of its stop and restart.
+    if (body.StopTimeout !== undefined && body.StopTimeout !== null) {
+      if (!Number.isInteger(body.StopTimeout)) throw badRequest(`--stop-timeout ${String(body.StopTimeout)}: expected a whole number of seconds`);
+      labels[LABEL.stopTimeout] = String(body.StopTimeout);
+    }
+    if (body.StopSignal) {
+      signalNumber(body.StopSignal);
+      labels[LABEL.stopSignal] = body.StopSignal;
+    }
     if (host.Memory) {
       const mb = host.Memory / (1024 * 1024);
       if (!Number.isInteger(mb)) throw badRequest(`-m/--memory ${host.Memory} bytes: a container VM's memory is whole MB, a multiple of 4 (e.g. -m 256m)`);
       config.memory_mb = mb;
-    }
+    } else labels[LABEL.defaultMemory] = 'true';
     if (host.NanoCpus) {
       const cpus = host.NanoCpus / 1e9;
       if (!Number.isInteger(cpus)) throw badRequest(`--cpus ${cpus}: a container VM has whole virtual CPUs; use --cpus ${Math.max(1, Math.round(cpus))}`);
@@ -803,6 +860,12 @@ export class DockerEndpoint {
     if (policy !== '' && policy !== 'no') config.restart = policy;
     if (host.RestartPolicy?.MaximumRetryCount) config.max_restarts = host.RestartPolicy.MaximumRetryCount;
     const network = host.NetworkMode;
+    refuseNetworkMode(network);
+    if (network && isUplinkPortGroup(network)) {
+      throw badRequest(
+        `--network ${network}: that is the uplink port group of a distributed switch, which carries its physical uplinks; vSphere puts no VM on it. Use --network with another port group of the VCH's datacenter, or --network none`,
+      );
+    }
     // none: a container VM without a NIC (its loopback only), as dockerd's none network.
     if (network === NO_NETWORK) config.networks = [];
     else if (network && network !== 'default' && network !== 'bridge') config.networks = [network];
@@ -916,7 +979,7 @@ export class DockerEndpoint {
     const vm = await this.findContainer(ref, engine);
     if (dockerState(vm) !== 'running') throw new ApiError(304, 'container already stopped');
     const id = containerId(vm);
-    const now = await this.stopRunning(engine, vm, stopTimeout(query), signalNumber(query.get('signal') || 'TERM'));
+    const now = await this.stopRunning(engine, vm, stopTimeout(query, vm), stopSignal(query, vm));
     // The shared poll that saw the process end told its die already (observe): once only.
     const dieTold = this.lastState.has(id) && this.lastState.get(id) !== 'running';
     this.lastState.set(id, dockerState(now));
@@ -986,7 +1049,7 @@ export class DockerEndpoint {
     const engine = this.command();
     let vm = await this.findContainer(ref, engine);
     if (dockerState(vm) === 'running') {
-      vm = await this.stopRunning(engine, vm, stopTimeout(query), signalNumber(query.get('signal') || 'TERM'));
+      vm = await this.stopRunning(engine, vm, stopTimeout(query, vm), stopSignal(query, vm));
       await this.settleOutput([vm]);
       await this.emitContainer('die', vm, { exitCode: String(exitCodeOf(vm)) });
     }
@@ -2037,7 +2100,7 @@ export class DockerEndpoint {
         ...(auth ? { registry_auth: auth } : {}),
       });
       const refused = plan.problems.filter((p) => (p.severity ?? 'error') === 'error');
-      if (refused.length > 0) throw new Error(refused.map((p) => pullFailure(shown, parsed.registry, p.detail, String(p.path[0] ?? ''))).join('; '));
+      if (refused.length > 0) throw new Error(refused.map((p) => pullFailure(shown, parsed.registry, p.detail, String(p.path[0] ?? ''), platform)).join('; '));
       const digest = typeof plan.planned?.digest === 'string' ? plan.planned.digest : '';
       const layer = digest ? digest.slice(7, 19) : short;
       const made = (await engine.apply(plan, {
@@ -2067,6 +2130,15 @@ export class DockerEndpoint {
 
   // ---------------------------------------------------------------------------------------------
   // Networks and events
+
+  /** A network by name, id or id prefix, as dockerd finds them; "bridge" is the VCH's bridge network (what no --network means). */
+  private async findNetwork(ref: string): Promise<(Record<string, unknown> & NetworkRow) | undefined> {
+    const wanted = ref === 'bridge' && this.vch.bridgeNetwork ? this.vch.bridgeNetwork : ref;
+    const networks = await this.networks();
+    return (
+      networks.find((n) => n.Name === wanted) ?? networks.find((n) => n.Id === wanted) ?? networks.find((n) => wanted.length >= 3 && n.Id.startsWith(wanted))
+    );
+  }
 
   /** The VCH's port groups: its bridge network and those its containers use; and none, docker's network of no NIC. */
   private async networks(): Promise<Array<Record<string, unknown> & NetworkRow>> {
@@ -2257,6 +2329,18 @@ function refuseOtherPlatform(wanted: string | null, image: string, stored: Attrs
   );
 }
 
+/**
+ * docker's --network host and container:<name|id>: a container VM shares no network stack, neither
+ * the host's nor another container's. Each is a VM with its own NIC on a port group.
+ */
+function refuseNetworkMode(mode: string | undefined): void {
+  if (mode !== 'host' && !mode?.startsWith('container:')) return;
+  const what = mode === 'host' ? '--network host' : `--network ${mode}`;
+  throw badRequest(
+    `${what} is not supported by vic-iac: each container is its own VM with its own network card on a vSphere port group, so there is no host's (or other container's) network to share; use --network <port group> (docker network ls lists them), --network none, or publish ports with -p`,
+  );
+}
+
 /** A plan or a create refused because a finished container VM of that name holds its identity. */
 function heldByAnother(refusal: unknown): boolean {
   const problems = (refusal as { problems?: readonly Problem[] } | undefined)?.problems;
@@ -2277,6 +2361,8 @@ interface CreateBody {
   AttachStdin?: boolean;
   StdinOnce?: boolean;
   Volumes?: Record<string, unknown> | null;
+  StopSignal?: string;
+  StopTimeout?: number | null;
   HostConfig?: {
     AutoRemove?: boolean;
     Memory?: number;
@@ -2301,13 +2387,27 @@ function envMap(list: readonly string[]): Record<string, string> {
   return out;
 }
 
-/** docker stop's and restart's -t: seconds before the power-off (default 10; negative: no limit). */
-function stopTimeout(query: URLSearchParams): number {
+/**
+ * docker stop's and restart's -t: seconds before the power-off (negative: no limit); without it,
+ * the container's own (--stop-timeout, compose's stop_grace_period), else 10, as dockerd.
+ */
+function stopTimeout(query: URLSearchParams, vm: Attrs): number {
   const text = query.get('t') ?? query.get('timeout');
-  const timeout = text === null || text === '' ? 10 : Number(text);
+  const timeout = text === null || text === '' ? (stopTimeoutOf(vm) ?? DEFAULT_STOP_TIMEOUT) : Number(text);
   if (!Number.isInteger(timeout)) throw badRequest(`-t/--time ${text}: expected a whole number of seconds`);
   return timeout;
 }
+
+/**
+ * docker stop's and restart's -s: the signal the process is sent first; without it, the
+ * container's own (--stop-signal, compose's stop_signal), else SIGTERM, as dockerd.
+ */
+function stopSignal(query: URLSearchParams, vm: Attrs): number {
+  return signalNumber(query.get('signal') || stopSignalOf(vm) || 'TERM');
+}
+
+/** dockerd's stop timeout of a container that has none of its own (seconds). */
+const DEFAULT_STOP_TIMEOUT = 10;
 
 /** The references that hold a stored image (ImageLifecycle listIn), first the one it shows under. */
 function tagsOf(image: Attrs): string[] {
@@ -2351,7 +2451,17 @@ function displayReference(text: string): string {
  * carry: the image as typed, the registry, the cause and what to do. `attr` is the attribute the
  * problem is on (reference, registry_auth, platform).
  */
-function pullFailure(reference: string, registry: string, detail: string, attr: string): string {
+function pullFailure(reference: string, registry: string, detail: string, attr: string, platform?: string): string {
+  const noBuild = /has no manifest for platform (\S+) \(it offers: ([^)]*)\)/.exec(detail);
+  if (noBuild) {
+    return `cannot pull ${reference}: this image has no ${noBuild[1]} build, which a container VM needs (it offers: ${noBuild[2]}); use an image, or another tag of it, that has a ${noBuild[1]} build`;
+  }
+  if (attr === 'platform') {
+    const what = /cannot run in a container VM/.test(detail)
+      ? 'a container VM boots an x86-64 Linux kernel, so it runs linux/amd64 images only'
+      : 'expected os/architecture[/variant], e.g. linux/amd64';
+    return `cannot pull ${reference}: --platform ${platform ?? ''}: ${what}; pull without --platform (linux/amd64 is the default)`;
+  }
   const unreachable = /^cannot reach registry (\S+) at \S+: (.*)$/s.exec(detail);
   if (unreachable) {
     return `cannot pull ${reference}: registry ${unreachable[1]} cannot be reached from the VCH (${unreachable[2]}); check the image name; the VCH needs network access to ${unreachable[1]}, or push the image to a registry it reaches and run it by that name`;
@@ -2382,12 +2492,6 @@ function registryAuth(header: string | string[] | undefined): { username: string
   } catch {
     throw badRequest('X-Registry-Auth is not base64-encoded JSON');
   }
-}
-
-/** When a container was made, to the millisecond: `--filter before/since` compare containers made within one second. */
-function createdMs(vm: Attrs): number {
-  const ms = Date.parse(String(labelsOf(vm)[LABEL.created] ?? vm.started_at ?? ''));
-  return Number.isNaN(ms) ? 0 : ms;
 }
 
 function toApiError(err: unknown): ApiError {

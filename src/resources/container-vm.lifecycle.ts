@@ -1021,6 +1021,14 @@ class OtherCreateFirst extends Error {
 }
 
 /**
+ * A container VM as a listing shows it (docker ps, vic ls): its state, and when vSphere made it
+ * (`vm_created`, not an attribute: what docker shows as Created for one an IaC state made).
+ */
+function listed(vm: VmRow): Attrs {
+  return { ...stateOfVm(vm, { strict: false }), vm_created: vm.createdAt ?? null };
+}
+
+/**
  * The create of a container VM whose files are on the datastore while no VM is registered with them
  * (a VM removed from the inventory, its files left): vSphere refuses it (FileAlreadyExists).
  */
@@ -1665,12 +1673,12 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     return pool
       .vmsInPool(vchId)
       .filter((vm) => isOurs(vm, vchId))
-      .map((vm) => stateOfVm(vm, { strict: false }));
+      .map(listed);
   },
 
   async findIn(ctx, vchId, key) {
     const vm = 'name' in key ? await containerNamed(ctx, vchId, key.name) : await containerWithId(ctx, vchId, key.id, key.moid);
-    return vm ? stateOfVm(vm, { strict: false }) : null;
+    return vm ? listed(vm) : null;
   },
 
   async importState(ctx, id) {

@@ -73,6 +73,8 @@ export interface VmRow {
   readonly memoryMb: number;
   readonly vmPath?: string;
   readonly ipAddresses: readonly string[];
+  /** When vSphere made the VM (`config.createDate`, the server's clock); absent before vSphere 6.7. */
+  readonly createdAt?: string;
   /** Custom field values by field name: read only where asked for (`customValues`), absent otherwise. */
   readonly customValues?: ReadonlyMap<string, string>;
 }
@@ -88,6 +90,7 @@ export const VM_PATHS = [
   'summary.config.vmPathName',
   'guest.net',
   'guest.ipAddress',
+  'config.createDate',
 ] as const;
 
 /** `vm` only where the VMs are read too: the pool's list of them is as long as the pool is full. */
@@ -140,6 +143,7 @@ export function vmRow(moid: string, p: Record<string, unknown>, fieldNames?: Rea
     memoryMb: num(p['config.hardware.memoryMB']),
     vmPath: p['summary.config.vmPathName'] as string | undefined,
     ipAddresses: [...ips],
+    ...(typeof p['config.createDate'] === 'string' && p['config.createDate'] !== '' ? { createdAt: p['config.createDate'] } : {}),
     ...(fieldNames && 'customValue' in p ? { customValues: customValueMap(p.customValue, fieldNames) } : {}),
   };
 }

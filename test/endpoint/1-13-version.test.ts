@@ -85,7 +85,7 @@ describe('1-13 docker version, and the protocol edges', () => {
     ]);
     const prune = await bed().docker(['container', 'prune', '-f']);
     expect(prune.stderr).toContain(
-      'docker container prune (and docker system prune) is not supported by vic-iac: remove stopped containers with docker rm $(docker ps -aq --filter status=exited)',
+      'docker container prune (and docker system prune) is not supported by vic-iac: remove the stopped containers docker made with docker rm $(docker ps -aq --filter status=exited --filter label=vic-iac.docker.origin=docker)',
     );
     const systemPrune = await bed().docker(['system', 'prune', '-f']);
     expect([systemPrune.code, systemPrune.stderr]).toEqual([

@@ -137,7 +137,7 @@ networks:
   test(
     'GIVEN the project up WHEN docker compose stop then start THEN web shows exited then running again, its logs ticking',
     async () => {
-      // Stopped before its process reports running, a container reads "created" (docs/endpoint.md).
+      // Stopped before its process reports running, a container reads Exited (137), not its process's own end (docs/endpoint.md).
       await waitUntilProcessRuns(bed(), `${PROJECT}-web-1`);
       const stop = await compose('compose.yaml', ['stop', '-t', '2'], BOOT_MS);
       expect(stop.code).toBe(0);

@@ -211,7 +211,7 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
 
 /**
  * Waits until the guest reports the container's process running (a boot takes seconds under TCG):
- * a container VM powered off before its process ever ran reads as "created", not "exited".
+ * a container VM powered off before its process ever ran reads as a killed one (Exited (137)), not with its process's own end.
  */
 export async function waitUntilProcessRuns(bed: DockerBed, name: string, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

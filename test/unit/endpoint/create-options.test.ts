@@ -22,11 +22,15 @@ describe('unhonouredOption', () => {
     [{ HostConfig: { Privileged: true } }, '--privileged'],
     [{ HostConfig: { CapAdd: ['NET_ADMIN'] } }, '--cap-add'],
     [{ HostConfig: { ExtraHosts: ['a:1.2.3.4'] } }, '--add-host'],
-    [{ StopSignal: 'SIGUSR1' }, '--stop-signal'],
+    [{ Healthcheck: { Test: ['CMD', 'true'] } }, '--health-cmd and the other --health-* flags are'],
     [{ NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: ['db'] } } } }, '--network-alias'],
   ])('refuses a known field set by a flag: %j names %s', (body, flag) => {
     const err = unhonouredOption({ Image: 'busybox', ...body });
-    expect(err?.message).toContain(`${flag} is not supported by vic-iac`);
+    expect(err?.message).toContain(flag.endsWith(' are') ? `${flag} not supported by vic-iac` : `${flag} is not supported by vic-iac`);
+  });
+
+  it('passes what a container keeps (--stop-signal, --stop-timeout) and what asks for nothing (--no-healthcheck)', () => {
+    expect(unhonouredOption({ Image: 'busybox', StopSignal: 'SIGUSR1', StopTimeout: 30, Healthcheck: { Test: ['NONE'] } })).toBeUndefined();
   });
 
   it('passes the aliases compose gives every container: its own name and its service, nothing else', () => {

@@ -874,10 +874,16 @@ export class DockerEndpoint {
     if (binds.length > 0) await nameFree();
     const mounts = await this.volumes.mountsFor(engine, binds);
     if (mounts.volumes.length > 0) config.volumes = mounts.volumes;
+    let imageVolumes: string[] = [];
     const attempt = async (command: Engine, listed: 'now' | 'kept'): Promise<Attrs> => {
       const planned = this.findImage(image, command, listed).then((stored) => {
         refuseOtherPlatform(query.get('platform'), image, stored);
-        return command.plan('container_vm', null, { ...withImageDefaults(config, stored), image_id: String(stored.id) });
+        imageVolumes = stringsOf(stored.image_volumes);
+        const withImage = withImageDefaults(config, stored);
+        // The image's STOPSIGNAL, as dockerd copies it into the container's config: its stop's default.
+        const stopSignal: Record<string, string> =
+          typeof stored.image_stop_signal === 'string' && !labels[LABEL.stopSignal] ? { [LABEL.stopSignal]: stored.image_stop_signal } : {};
+        return command.plan('container_vm', null, { ...withImage, labels: { ...(withImage.labels as Attrs), ...stopSignal }, image_id: String(stored.id) });
       });
       planned.catch(() => undefined);
       await nameFree();
@@ -914,7 +920,15 @@ export class DockerEndpoint {
     for (const [other, { at }] of this.justCreated) if (Date.now() - at > JUST_CREATED_MS) this.justCreated.delete(other);
     this.justCreated.set(id, { vm: made, at: Date.now() });
     await this.emitContainer('create', made);
-    sendJson(res, 201, { Id: id, Warnings: [] });
+    // The image's VOLUMEs that no -v covers: dockerd makes an anonymous volume there, vic-iac does not.
+    const mountedAt = new Set(((config.volumes as Attrs[] | undefined) ?? []).map((v) => String(v.path)));
+    const warnings = imageVolumes
+      .filter((path) => !mountedAt.has(path))
+      .map(
+        (path) =>
+          `the image declares VOLUME ${path}: vic-iac makes no anonymous volume there, so what the container writes to ${path} stays on its own disk and is deleted with it (docker rm); to keep it, mount a named volume: -v NAME:${path}`,
+      );
+    sendJson(res, 201, { Id: id, Warnings: warnings });
   }
 
   /**
@@ -1958,6 +1972,9 @@ export class DockerEndpoint {
         User: i.user ?? '',
         Labels: i.labels ?? {},
         ExposedPorts: Object.fromEntries(((i.exposed_ports as string[] | null) ?? []).map((p) => [p, {}])),
+        // As dockerd: null without volumes; StopSignal only when the image names one.
+        Volumes: stringsOf(i.image_volumes).length > 0 ? Object.fromEntries(stringsOf(i.image_volumes).map((v) => [v, {}])) : null,
+        ...(typeof i.image_stop_signal === 'string' ? { StopSignal: i.image_stop_signal } : {}),
       },
       RootFS: { Type: 'layers', Layers: [] },
       Metadata: { LastTagTime: ZERO },

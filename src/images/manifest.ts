@@ -72,6 +72,10 @@ export interface ContainerConfig {
   readonly user: string;
   readonly exposed_ports: string[];
   readonly labels: Record<string, string>;
+  /** The paths the image declares as volumes (VOLUME); absent in stores written before this field. */
+  readonly volumes?: string[];
+  /** The signal that stops the image's process (STOPSIGNAL), when it names one. */
+  readonly stop_signal?: string;
 }
 
 export interface ImageConfig {
@@ -201,6 +205,8 @@ export function parseImageConfig(body: unknown, where: string): ImageConfig {
       User?: string;
       ExposedPorts?: Record<string, unknown> | null;
       Labels?: Record<string, string> | null;
+      Volumes?: Record<string, unknown> | null;
+      StopSignal?: string;
     } | null;
     rootfs?: { type?: string; diff_ids?: string[] };
     created?: string;
@@ -220,6 +226,8 @@ export function parseImageConfig(body: unknown, where: string): ImageConfig {
       user: typeof c.User === 'string' ? c.User : '',
       exposed_ports: Object.keys(c.ExposedPorts ?? {}).sort(),
       labels: Object.fromEntries(Object.entries(c.Labels ?? {}).filter(([, v]) => typeof v === 'string')),
+      volumes: Object.keys(c.Volumes ?? {}).sort(),
+      ...(typeof c.StopSignal === 'string' && c.StopSignal !== '' ? { stop_signal: c.StopSignal } : {}),
     },
     diffIds: strings(doc.rootfs?.diff_ids),
     ...(typeof doc.created === 'string' && !Number.isNaN(Date.parse(doc.created)) ? { created: doc.created } : {}),

@@ -482,6 +482,8 @@ function infoFromMetadata(store: ImageStore, metadata: ImageMetadata, run: { reu
       user: metadata.user ?? '',
       exposed_ports: metadata.exposed_ports ?? [],
       labels: metadata.labels ?? {},
+      ...(metadata.volumes ? { volumes: metadata.volumes } : {}),
+      ...(metadata.stop_signal ? { stop_signal: metadata.stop_signal } : {}),
     },
     ...run,
   };

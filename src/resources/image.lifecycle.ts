@@ -215,6 +215,10 @@ async function listImagesIn(ctx: LifecycleContext, vchId: string, memo = true): 
     // figures, the pull time and the disk size, for an image stored before they were recorded).
     image_created: info.imageCreated ?? info.created,
     content_bytes: info.contentBytes ?? info.sizeBytes,
+    // For docker: what the image config declares beyond the attributes (null: not recorded, a store
+    // written before these were kept).
+    image_volumes: info.config.volumes ?? null,
+    image_stop_signal: info.config.stop_signal ?? null,
     references: holders[i].references,
     // The references an IaC state holds: docker may not remove them (the endpoint's docker rmi).
     managed_references: holders[i].managed,

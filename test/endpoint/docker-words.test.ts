@@ -136,4 +136,19 @@ describe('docker answers in docker words', () => {
     const info = await bed().dockerOk(['info']);
     expect(info).toMatch(new RegExp(`Insecure Registries:\\n\\s+${bed().registryHost.replace(/[.]/g, '\\.')}\\n`));
   });
+
+  test("GIVEN an image that declares VOLUME and STOPSIGNAL THEN image inspect shows them, a create that does not mount the path warns that its data goes with the container, and the stop signal is the container's default", async () => {
+    const base = busyboxImage();
+    const image = await bed().pushImage({ ...base, config: { ...base.config, Volumes: { '/var/lib/db': {} }, StopSignal: 'SIGQUIT' } }, 'vic-test/db:1');
+    expect((await bed().docker(['pull', image], { timeoutMs: 180_000 })).code).toBe(0);
+    expect(await bed().dockerOk(['image', 'inspect', '-f', '{{json .Config.Volumes}} {{.Config.StopSignal}}', image])).toBe('{"/var/lib/db":{}} SIGQUIT');
+    // Before: no word of it, and the database's files went with docker rm.
+    const bare = await bed().docker(['create', '--name', 'dw-db', image]);
+    expect(bare.code).toBe(0);
+    expect(bare.stderr).toContain('the image declares VOLUME /var/lib/db: vic-iac makes no anonymous volume there');
+    expect(bare.stderr).toContain('mount a named volume: -v NAME:/var/lib/db');
+    expect(await bed().dockerOk(['inspect', '-f', '{{.Config.StopSignal}}', 'dw-db'])).toBe('SIGQUIT');
+    const mounted = await bed().docker(['create', '--name', 'dw-db2', '-v', 'dw-db-data:/var/lib/db', image]);
+    expect([mounted.code, mounted.stderr]).toEqual([0, '']);
+  });
 });

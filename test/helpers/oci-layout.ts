@@ -92,6 +92,8 @@ export interface ImageSpec {
     readonly User?: string;
     readonly ExposedPorts?: Record<string, object>;
     readonly Labels?: Record<string, string>;
+    readonly Volumes?: Record<string, object>;
+    readonly StopSignal?: string;
   };
 }
 

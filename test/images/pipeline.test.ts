@@ -70,6 +70,7 @@ describe('GIVEN an anonymous plain-HTTP registry holding a three-layer image', (
       user: '1000:1000',
       exposed_ports: ['53/udp', '8080/tcp'],
       labels: { 'org.example.purpose': 'vic-test' },
+      volumes: [],
     });
     await expectNoStagingLeft(workDir);
 

@@ -64,43 +64,21 @@ export async function inventoryFromState(engine: Engine, state: StackState): Pro
     const now = refreshed.resources[address]?.attrs;
     const a = now ?? entry.attrs;
     const gone = now === undefined;
+    // What every row says: its kind, address, name, id and the id vic import takes.
+    const row = (name: unknown, id: unknown) => ({ kind: entry.type, address, name: str(name), id: str(id), import_id: importIdOf(entry.type, a) });
     if (entry.type === 'virtual_container_host') {
-      rows.push({
-        kind: entry.type,
-        address,
-        name: str(a.name),
-        id: str(a.id),
-        import_id: importIdOf(entry.type, a),
-        status: gone ? 'gone' : 'ready',
-        detail: `store ${str(a.image_store)}`,
-      });
+      rows.push({ ...row(a.name, a.id), status: gone ? 'gone' : 'ready', detail: `store ${str(a.image_store)}` });
     } else if (entry.type === 'image') {
       rows.push({
-        kind: entry.type,
-        address,
-        name: str(a.reference),
-        id: str(a.id),
-        import_id: importIdOf(entry.type, a),
+        ...row(a.reference, a.id),
         status: gone ? 'gone' : 'stored',
         detail: `${Math.ceil(Number(a.size_bytes ?? 0) / 1048576)} MiB disk in ${str(a.disk_path).replace(/\/[^/]*$/, '/')}`,
       });
     } else if (entry.type === 'volume') {
-      rows.push({
-        kind: entry.type,
-        address,
-        name: str(a.name),
-        id: str(a.id),
-        import_id: importIdOf(entry.type, a),
-        status: gone ? 'gone' : 'stored',
-        detail: `${str(a.size_mb)} MB ext4`,
-      });
+      rows.push({ ...row(a.name, a.id), status: gone ? 'gone' : 'stored', detail: `${str(a.size_mb)} MB ext4` });
     } else {
       rows.push({
-        kind: entry.type,
-        address,
-        name: str(a.name),
-        id: str(a.moid),
-        import_id: importIdOf(entry.type, a),
+        ...row(a.name, a.moid),
         status: gone ? 'gone' : vmPowerOf(a),
         process: gone ? '' : processOf(a),
         detail: `${str(a.cpus)} vCPU ${str(a.memory_mb)} MB image ${SHORT_DIGEST(str(a.image_id))}`,

@@ -211,11 +211,18 @@ describe('vic plan/apply/destroy', () => {
         printed.push(stdout);
         resolve({ code, stdout, stderr: '' });
       });
-      // Typed once the prompt shows, as a user would; the end of input closes the terminal.
+      // Typed once the prompt shows, as a user would. The end of input closes the terminal, which
+      // hangs vic up: it comes later, so that what was typed (a Ctrl-C, on a loaded machine) is
+      // handled first, and the terminal closes at once when vic ends.
+      let sent = false;
       if (typed === '') child.stdin.end();
       else
         child.stdout.on('data', () => {
-          if (stdout.includes("Only 'yes' will be accepted:") && child.stdin.writable) child.stdin.end(typed);
+          if (sent || !stdout.includes("Only 'yes' will be accepted:") || !child.stdin.writable) return;
+          sent = true;
+          child.stdin.write(typed);
+          const later = setTimeout(() => child.stdin.end(), 5000);
+          child.once('close', () => clearTimeout(later));
         });
     });
 

@@ -291,7 +291,8 @@ export async function stateMvCommand(ctx: CliContext, options: StateMvOptions): 
     }
     const verb = options.dryRun ? 'Would move' : 'Moved';
     ctx.out(`${verb} ${from} to ${to} (id ${idOf(entry)}) in the state; its vSphere object is left as it is.\n`);
-    if (dependents.length > 0) ctx.out(`  ${options.dryRun ? 'Would rename' : 'Renamed'} ${from} to ${to} in what depends on it: ${[...dependents].sort().join(', ')}.\n`);
+    if (dependents.length > 0)
+      ctx.out(`  ${options.dryRun ? 'Would rename' : 'Renamed'} ${from} to ${to} in what depends on it: ${[...dependents].sort().join(', ')}.\n`);
     const declared = declaredAddresses(options.file);
     if (declared !== undefined && !declared.includes(to)) {
       ctx.out(`  ${ctx.styles.yellow('Note:')} ${to} is not in the spec ${options.file}, so the next plan destroys its object. Declare it in the spec.\n`);

@@ -1009,7 +1009,11 @@ export const badInputs: readonly BadInput[] = [
     'provider_insecure_word',
     'virtual_container_host',
     () => vch,
-    one('allow_unverified_ssl', 'Incorrect type for "allow_unverified_ssl"', 'allow_unverified_ssl must be bool, got string "sometimes". Write true or false.'),
+    one(
+      'allow_unverified_ssl',
+      'Invalid value for "allow_unverified_ssl"',
+      'allow_unverified_ssl is "sometimes" (from the setting or the VSPHERE_ALLOW_UNVERIFIED_SSL environment variable), which is not a boolean: write true or false (1 or 0 also work), or unset it. vic-iac refuses it rather than read it as false.',
+    ),
     { provider: { allow_unverified_ssl: 'sometimes' } },
   ),
 ];

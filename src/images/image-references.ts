@@ -26,7 +26,9 @@
  * that another process is deleting.
  */
 import { imageLayout, type ImageStore } from './image-store';
-import { canonicalReference } from './reference';
+import { heldByState, sameReference } from './reference';
+
+export { heldByState, sameReference };
 
 const MAX_REFERENCES_BYTES = 256 * 1024;
 /** How often a change waiting for another process's lock looks again. */
@@ -47,11 +49,6 @@ function lockStaleMs(): number {
 
 function referencesPath(digest: string): string {
   return `${imageLayout(digest).directory}/references.json`;
-}
-
-/** One spelling per reference (`busybox:1` and `docker.io/library/busybox:1` are one). */
-export function sameReference(a: string, b: string): boolean {
-  return (canonicalReference(a) ?? a) === (canonicalReference(b) ?? b);
 }
 
 /**
@@ -98,11 +95,6 @@ export async function readImageHolders(store: ImageStore, digest: string, metada
 /** The references that hold the image (readImageHolders). */
 export async function readImageReferences(store: ImageStore, digest: string, metadataReference: string): Promise<string[]> {
   return (await readImageHolders(store, digest, metadataReference)).references;
-}
-
-/** Whether an IaC state holds the image under `reference` (ImageHolders.managed). */
-export function heldByState(holders: { readonly managed?: readonly string[] }, reference: string): boolean {
-  return (holders.managed ?? []).some((m) => sameReference(m, reference));
 }
 
 /** The last change of each image's list in this process (store and digest): changes run one after another. */

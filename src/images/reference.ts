@@ -111,3 +111,13 @@ export function canonicalReference(text: string): string | undefined {
     return undefined;
   }
 }
+
+/** One spelling per reference (`busybox:1` and `docker.io/library/busybox:1` are one). */
+export function sameReference(a: string, b: string): boolean {
+  return (canonicalReference(a) ?? a) === (canonicalReference(b) ?? b);
+}
+
+/** Whether an IaC state holds a stored image under `reference` (the `managed` names of its references.json). */
+export function heldByState(holders: { readonly managed?: readonly string[] }, reference: string): boolean {
+  return (holders.managed ?? []).some((m) => sameReference(m, reference));
+}

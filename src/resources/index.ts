@@ -16,8 +16,7 @@ export * from './connection';
 export { dataSourceSchema } from './data-source';
 export type { VmUsage } from './vm-usage';
 // Reading an image reference is pure text work: front ends (the Docker endpoint) match names with it.
-export { parseImageReference, formatImageReference, canonicalReference, type ImageReference } from '../images/reference';
-export { heldByState } from '../images/image-references';
+export { parseImageReference, formatImageReference, canonicalReference, heldByState, type ImageReference } from '../images/reference';
 export { virtualContainerHost, image, volume, containerVm };
 
 /** In dependency order: a VCH before its images and volumes, those before the container VMs that use them. */

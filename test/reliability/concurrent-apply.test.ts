@@ -122,7 +122,7 @@ describe('two vic apply runs on one state', () => {
     const run = await start(['plan', '-f', specFile, '--task-timeout', 'soon'], env);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
-      'task_timeout: task_timeout = "soon" is not a positive duration. Write a number with a unit: ms, s, m or h, e.g. "90s", "30m" or "1h30m". (from --task-timeout or VIC_TASK_TIMEOUT)',
+      'task_timeout: task_timeout = "soon" is not a positive duration. Write a number with a unit: ms, s, m or h, e.g. "90s", "30m" or "1h30m". (from --task-timeout)',
     );
   }, 60_000);
 });

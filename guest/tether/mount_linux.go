@@ -41,7 +41,15 @@ func mountVolumes(cfg Config) error {
 		if m.ReadOnly {
 			flags |= syscall.MS_RDONLY
 		}
-		if err := syscall.Mount(device, m.Path, "ext4", flags, ""); err != nil {
+		copied := -1
+		if !m.ReadOnly && dirHasEntries(m.Path) {
+			// The image has files there, which the volume would hide: a new (empty) volume takes
+			// a copy of them first, as dockerd fills a new volume from the image.
+			var err error
+			if copied, err = mountFilled(device, m, flags); err != nil {
+				return fmt.Errorf("mounts[%d]: %v", i, err)
+			}
+		} else if err := syscall.Mount(device, m.Path, "ext4", flags, ""); err != nil {
 			return fmt.Errorf("mounts[%d]: mounting %s (ext4 UUID %s) on %s: %v", i, device, m.UUID, m.Path, err)
 		}
 		mode := "read-write"
@@ -49,13 +57,54 @@ func mountVolumes(cfg Config) error {
 			mode = "read-only"
 		} else {
 			growFilesystem(devices[i], m.Path)
-			if err := os.Chown(m.Path, owner.UID, owner.GID); err != nil {
-				return fmt.Errorf("mounts[%d]: handing %s to uid %d gid %d: %v", i, m.Path, owner.UID, owner.GID, err)
+			// A volume filled from the image keeps the owner of the image's directory.
+			if copied < 0 {
+				if err := os.Chown(m.Path, owner.UID, owner.GID); err != nil {
+					return fmt.Errorf("mounts[%d]: handing %s to uid %d gid %d: %v", i, m.Path, owner.UID, owner.GID, err)
+				}
 			}
 		}
 		logf("volume %s (ext4 UUID %s) mounted %s on %s", device, m.UUID, mode, m.Path)
+		if copied >= 0 {
+			logf("volume %s: new, filled with the image's %d entries under %s", device, copied, m.Path)
+		}
 	}
 	return nil
+}
+
+// mountFilled mounts the volume at a staging point, copies the image's files at the mount's path
+// into it when it is new (empty), then moves the mount to its path. Returns the entries copied,
+// or -1 when the volume had content already (nothing is copied). A copy that fails is undone, so
+// that the next start copies again instead of finding a half-filled volume.
+func mountFilled(device string, m MountConfig, flags uintptr) (int, error) {
+	if err := os.MkdirAll(stagingDir, 0o700); err != nil {
+		return 0, err
+	}
+	if err := syscall.Mount(device, stagingDir, "ext4", flags, ""); err != nil {
+		return 0, fmt.Errorf("mounting %s (ext4 UUID %s) on %s: %v", device, m.UUID, stagingDir, err)
+	}
+	copied := -1
+	empty, err := volumeIsEmpty(stagingDir)
+	if err == nil && empty {
+		if copied, err = copyTree(m.Path, stagingDir); err != nil {
+			entries, _ := os.ReadDir(stagingDir)
+			for _, e := range entries {
+				if e.Name() != "lost+found" {
+					_ = os.RemoveAll(stagingDir + "/" + e.Name())
+				}
+			}
+		}
+	}
+	if err != nil {
+		_ = syscall.Unmount(stagingDir, 0)
+		return 0, fmt.Errorf("filling the new volume %s from the image's %s: %v", device, m.Path, err)
+	}
+	if err := syscall.Mount(stagingDir, m.Path, "", syscall.MS_MOVE, ""); err != nil {
+		_ = syscall.Unmount(stagingDir, 0)
+		return 0, fmt.Errorf("moving the mount of %s to %s: %v", device, m.Path, err)
+	}
+	_ = os.Remove(stagingDir)
+	return copied, nil
 }
 
 type volumeOwner struct{ UID, GID int }

@@ -80,7 +80,7 @@ import { IMAGE_FILTERS, filterImages, filterNetworks, labelMatches, refuseUnknow
 import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
 import { dockerStats } from './stats';
-import { DockerVolumes, parseBinds, type MountSpec } from './volumes';
+import { DockerVolumes, parseBinds, uncoveredImageVolumes, type MountSpec } from './volumes';
 
 export interface EndpointOptions {
   /** The engine whose vSphere session the endpoint uses; each request gets `forCommand()` of it, looking objects up one by one. */
@@ -532,7 +532,7 @@ export class DockerEndpoint {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
-    const { path, query } = parseApiPath(req.url ?? '/');
+    const { version, path, query } = parseApiPath(req.url ?? '/');
     const seg = path
       .split('/')
       .filter((s) => s !== '')
@@ -592,7 +592,7 @@ export class DockerEndpoint {
     if (method === 'DELETE' && /^\/images\/.+$/.test(path)) return this.removeImage(decodeURIComponent(path.slice(8)), query, res);
     if (method === 'POST' && /^\/images\/.+\/tag$/.test(path)) return this.tagImage(decodeURIComponent(path.slice(8, -4)), query, res);
 
-    if (seg[0] === 'volumes') return this.volumes.route(this.command(), method, seg, query, req, res);
+    if (seg[0] === 'volumes') return this.volumes.route(this.command(), method, seg, query, req, res, version);
 
     if (is('GET', /^\/networks$/)) {
       return sendJson(res, 200, filterNetworks(await this.networks(), parseFilters(query.get('filters'))).map(withoutBuiltin));
@@ -874,11 +874,22 @@ export class DockerEndpoint {
     if (binds.length > 0) await nameFree();
     const mounts = await this.volumes.mountsFor(engine, binds);
     if (mounts.volumes.length > 0) config.volumes = mounts.volumes;
-    let imageVolumes: string[] = [];
+    // The anonymous volumes of the image's VOLUMEs that no mount covers, as dockerd makes them:
+    // made once, whichever attempt finds the image first.
+    let forImage: Promise<void> | undefined;
+    const imageVolumesMounted = (stored: Attrs): Promise<void> =>
+      (forImage ??= (async () => {
+        const anonymous = uncoveredImageVolumes(stringsOf(stored.image_volumes), binds);
+        if (anonymous.length === 0) return;
+        await nameFree();
+        const more = await this.volumes.mountsFor(engine, anonymous);
+        mounts.made.push(...more.made);
+        config.volumes = [...((config.volumes as Attrs[] | undefined) ?? []), ...more.volumes];
+      })());
     const attempt = async (command: Engine, listed: 'now' | 'kept'): Promise<Attrs> => {
-      const planned = this.findImage(image, command, listed).then((stored) => {
+      const planned = this.findImage(image, command, listed).then(async (stored) => {
         refuseOtherPlatform(query.get('platform'), image, stored);
-        imageVolumes = stringsOf(stored.image_volumes);
+        await imageVolumesMounted(stored);
         const withImage = withImageDefaults(config, stored);
         // The image's STOPSIGNAL, as dockerd copies it into the container's config: its stop's default.
         const stopSignal: Record<string, string> =
@@ -920,15 +931,7 @@ export class DockerEndpoint {
     for (const [other, { at }] of this.justCreated) if (Date.now() - at > JUST_CREATED_MS) this.justCreated.delete(other);
     this.justCreated.set(id, { vm: made, at: Date.now() });
     await this.emitContainer('create', made);
-    // The image's VOLUMEs that no -v covers: dockerd makes an anonymous volume there, vic-iac does not.
-    const mountedAt = new Set(((config.volumes as Attrs[] | undefined) ?? []).map((v) => String(v.path)));
-    const warnings = imageVolumes
-      .filter((path) => !mountedAt.has(path))
-      .map(
-        (path) =>
-          `the image declares VOLUME ${path}: vic-iac makes no anonymous volume there, so what the container writes to ${path} stays on its own disk and is deleted with it (docker rm); to keep it, mount a named volume: -v NAME:${path}`,
-      );
-    sendJson(res, 201, { Id: id, Warnings: warnings });
+    sendJson(res, 201, { Id: id, Warnings: [] });
   }
 
   /**
@@ -966,7 +969,7 @@ export class DockerEndpoint {
       // As dockerd does, a --rm container whose start failed is removed: `docker run --rm` waits
       // for that removal before it tells the start's error.
       if (labelsOf(vm)[LABEL.autoRemove] === 'true' && dockerState(still) !== 'running') {
-        await this.remove(this.command(), still, false, String(still.name)).catch((e: unknown) =>
+        await this.remove(this.command(), still, false, String(still.name), true).catch((e: unknown) =>
           this.log(`--rm of container ${String(still.name)} after its start failed: ${(e as Error).message}`),
         );
       }
@@ -1079,7 +1082,8 @@ export class DockerEndpoint {
   private async removeContainer(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
     const engine = this.command();
     const vm = await this.findContainer(ref, engine);
-    await this.remove(engine, vm, query.get('force') === '1' || query.get('force') === 'true', ref);
+    const flag = (key: string) => query.get(key) === '1' || query.get(key) === 'true';
+    await this.remove(engine, vm, flag('force'), ref, flag('v'));
     res.writeHead(204);
     res.end();
   }
@@ -1092,7 +1096,11 @@ export class DockerEndpoint {
     );
   }
 
-  private async remove(engine: Engine, vm: Attrs, force: boolean, ref: string): Promise<void> {
+  /**
+   * Removes a container VM docker made; with `volumes` (`rm -v`, and a `--rm` container's removal)
+   * its anonymous volumes too, as dockerd does.
+   */
+  private async remove(engine: Engine, vm: Attrs, force: boolean, ref: string, volumes: boolean): Promise<void> {
     this.refuseManaged(vm, 'remove it from that configuration and apply.');
     if (dockerState(vm) === 'running' && !force) {
       throw conflict(`You cannot remove a running container ${containerId(vm)}. Stop the container before attempting removal or force remove`);
@@ -1101,6 +1109,7 @@ export class DockerEndpoint {
     const text = problemsText(plan.problems);
     if (text) throw badRequest(`cannot remove ${ref}: ${text}`);
     await engine.apply(plan);
+    if (volumes) await this.volumes.removeAnonymous(engine, vm, (text) => this.log(text));
     const id = containerId(vm);
     this.autoRemove.delete(id);
     this.startedBefore.delete(id);
@@ -1284,7 +1293,7 @@ export class DockerEndpoint {
       }
       if (dockerState(vm) !== 'exited') continue;
       this.autoRemove.delete(id);
-      await this.remove(this.command(), vm, false, String(vm.name)).catch((err: unknown) =>
+      await this.remove(this.command(), vm, false, String(vm.name), true).catch((err: unknown) =>
         this.log(`--rm of container ${String(vm.name)}: ${(err as Error).message}`),
       );
     }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine';
 import { formatPath, volume, type Attrs, type Problem } from '../resources';
-import { ApiError, badRequest, conflict, notFound, notSupported, parseFilters, readJsonBody, sendJson } from './protocol';
+import { ApiError, badRequest, compareVersions, conflict, notFound, notSupported, parseFilters, readJsonBody, sendJson } from './protocol';
 import { LABEL, containerId, labelsOf } from './containers';
 import { OneAtATime } from './one-at-a-time';
 
@@ -60,6 +60,12 @@ function nameOfId(id: string): string {
   return /\/volumes\/([^/]+)\/[^/]+\.vmdk$/.exec(id)?.[1] ?? id;
 }
 
+/** Whether the volume has every label filter given (`key` or `key=value`). */
+function hasLabels(v: Attrs, wanted: readonly string[]): boolean {
+  const labels = labelsOf(v);
+  return wanted.every((l) => (l.includes('=') ? labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in labels));
+}
+
 /** A volume made with docker (not by a Terraform, Pulumi or vic state). */
 function madeByDocker(v: Attrs): boolean {
   return labelsOf(v)[LABEL.origin] === 'docker';
@@ -95,9 +101,20 @@ function volumeDoc(v: Attrs): Record<string, unknown> {
   };
 }
 
-/** A `-v` of docker create: a named volume mounted at a path. */
+/**
+ * dockerd's label of an anonymous volume (`-v /path`, a `--mount` without a source, an image's
+ * VOLUME): the volumes that `docker rm -v`, `docker run --rm` and `docker volume prune` remove.
+ */
+export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
+
+/** A volume docker made for one container (dockerd's anonymous volume). */
+function anonymousVolume(v: Attrs): boolean {
+  return madeByDocker(v) && ANONYMOUS_LABEL in labelsOf(v);
+}
+
+/** A `-v` of docker create: a volume mounted at a path, named, or anonymous (`name` null: made for the container). */
 export interface VolumeBind {
-  readonly name: string;
+  readonly name: string | null;
   readonly path: string;
   readonly readOnly: boolean;
 }
@@ -116,16 +133,16 @@ const IGNORED_MODES = new Set(['nocopy', 'z', 'Z']);
 /**
  * The volumes of a create body: `-v` (Binds), `--mount type=volume` (Mounts, which docker-py's
  * `mounts=` and compose send) and the container paths of Config.Volumes. A path in Config.Volumes
- * that a bind or mount covers is that volume's target (docker-py lists every target there), not an
- * anonymous volume. A host path is a bind mount, which needs a host; an anonymous volume (`-v
- * /path`) has no name to find it by again. Both are refused with what to do instead.
+ * that a bind or mount covers is that volume's target (docker-py lists every target there); one
+ * that none covers (`-v /path`) is an anonymous volume, made for the container as dockerd makes
+ * it. A host path is a bind mount, which needs a host: refused with what to do instead.
  */
 export function parseBinds(
   binds: readonly string[] | null | undefined,
   anonymous: Record<string, unknown> | null | undefined,
   mounts?: readonly MountSpec[] | null,
 ): VolumeBind[] {
-  const named = (binds ?? []).map((spec) => {
+  const named = (binds ?? []).map((spec): VolumeBind => {
     const parts = spec.split(':');
     if (parts.length < 2 || parts.length > 3) throw badRequest(`-v ${spec}: expected <volume name>:<path>[:ro|rw]`);
     const [source, path, mode = 'rw'] = parts;
@@ -140,13 +157,19 @@ export function parseBinds(
   });
   for (const m of mounts ?? []) named.push(mountBind(m));
   const covered = new Set(named.map((b) => b.path));
-  const anon = Object.keys(anonymous ?? {}).filter((path) => !covered.has(path));
-  if (anon.length > 0) {
-    throw badRequest(
-      `-v ${anon[0]}: anonymous volumes are not supported by vic-iac; name the volume: -v <name>:${anon[0]} (an unknown name is created, ${volume.schema.size_mb.default} MB)`,
-    );
+  for (const path of Object.keys(anonymous ?? {})) {
+    if (covered.has(path)) continue;
+    if (!path.startsWith('/')) throw badRequest(`-v ${path}: the path must be absolute in the container, e.g. -v /data`);
+    named.push({ name: null, path, readOnly: false });
+    covered.add(path);
   }
   return named;
+}
+
+/** The paths of an image's VOLUMEs that no mount of the create covers: dockerd makes an anonymous volume at each. */
+export function uncoveredImageVolumes(imageVolumes: readonly string[], binds: readonly VolumeBind[]): VolumeBind[] {
+  const covered = new Set(binds.map((b) => b.path.replace(/\/+$/, '') || '/'));
+  return imageVolumes.filter((path) => !covered.has(path.replace(/\/+$/, '') || '/')).map((path) => ({ name: null, path, readOnly: false }));
 }
 
 /** A `--mount`: a named volume is mounted as `-v` mounts it; the other types need a host or its kernel. */
@@ -163,12 +186,8 @@ function mountBind(m: MountSpec): VolumeBind {
     throw badRequest(`${said}: mounts of type ${type} are not supported by vic-iac; mount a named volume (--mount type=volume,source=<name>,target=${target})`);
   }
   if (!target.startsWith('/')) throw badRequest(`${said}: the target must be an absolute path in the container, e.g. target=/data`);
-  if (!m.Source) {
-    throw badRequest(
-      `${said}: anonymous volumes are not supported by vic-iac; name the volume: --mount type=volume,source=<name>,target=${target} (an unknown name is created, ${volume.schema.size_mb.default} MB)`,
-    );
-  }
-  return { name: m.Source, path: target, readOnly: m.ReadOnly === true };
+  // No source: an anonymous volume, made for the container.
+  return { name: m.Source || null, path: target, readOnly: m.ReadOnly === true };
 }
 
 export class DockerVolumes {
@@ -196,11 +215,19 @@ export class DockerVolumes {
     return engine.listIn('volume', this.vchId());
   }
 
-  /** Serves `/volumes…`. */
-  async route(engine: Engine, method: string, seg: readonly string[], query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Serves `/volumes…`; `version` is the API version the client asked for (none: the newest). */
+  async route(
+    engine: Engine,
+    method: string,
+    seg: readonly string[],
+    query: URLSearchParams,
+    req: IncomingMessage,
+    res: ServerResponse,
+    version?: string,
+  ): Promise<void> {
     if (seg.length === 1 && method === 'GET') return sendJson(res, 200, await this.ls(engine, query));
     if (seg.length === 2 && seg[1] === 'create' && method === 'POST') return this.createRequest(engine, req, res);
-    if (seg.length === 2 && seg[1] === 'prune') throw notSupported('docker volume prune', 'remove the volumes you no longer need with docker volume rm <name>');
+    if (seg.length === 2 && seg[1] === 'prune' && method === 'POST') return sendJson(res, 200, await this.prune(engine, query, version));
     if (seg.length === 2 && method === 'GET') return sendJson(res, 200, volumeDoc(await this.find(engine, seg[1])));
     if (seg.length === 2 && method === 'DELETE') return this.rm(engine, seg[1], query.get('force') === '1' || query.get('force') === 'true', res);
     throw notSupported(`${method} /${seg.join('/')}`, 'docker volume create, ls, inspect and rm are served');
@@ -226,10 +253,7 @@ export class DockerVolumes {
         if (k === 'name') return values.some((n) => String(v.name).includes(n));
         // The CLI's default driver is local, which the endpoint takes as vsphere at create.
         if (k === 'driver') return values.some((d) => d === 'vsphere' || d === 'local');
-        if (k === 'label') {
-          const labels = labelsOf(v);
-          return values.every((l) => (l.includes('=') ? labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in labels));
-        }
+        if (k === 'label') return hasLabels(v, values);
         const dangling = !used.has(String(v.id));
         return values.some((d) => (d === 'true' || d === '1') === dangling);
       }),
@@ -326,16 +350,24 @@ export class DockerVolumes {
    */
   async mountsFor(engine: Engine, binds: readonly VolumeBind[]): Promise<{ volumes: Attrs[]; made: Attrs[] }> {
     if (binds.length === 0) return { volumes: [], made: [] };
-    const known = await this.list(engine);
+    const known = binds.some((b) => b.name !== null) ? await this.list(engine) : [];
     const made: Attrs[] = [];
     const volumes: Attrs[] = [];
     try {
       for (const b of binds) {
-        let v = known.find((x) => x.name === b.name) ?? made.find((x) => x.name === b.name);
+        if (b.name === null) {
+          // An anonymous volume: a new name, so nobody else makes it meanwhile.
+          const anon = await this.create(engine, randomName(), { labels: { [ANONYMOUS_LABEL]: '' } });
+          made.push(anon);
+          volumes.push({ volume_id: String(anon.id), path: b.path, read_only: b.readOnly });
+          continue;
+        }
+        const name = b.name;
+        let v = known.find((x) => x.name === name) ?? made.find((x) => x.name === name);
         if (!v) {
           // Made here unless another request made it meanwhile: then it is used, and never undone.
-          const got = await this.oneCreateAtATime(engine, b.name, async (there) =>
-            there ? { v: there, mine: false } : { v: await this.create(engine, b.name), mine: true },
+          const got = await this.oneCreateAtATime(engine, name, async (there) =>
+            there ? { v: there, mine: false } : { v: await this.create(engine, name), mine: true },
           );
           v = got.v;
           if (got.mine) made.push(got.v);
@@ -347,6 +379,53 @@ export class DockerVolumes {
       throw err;
     }
     return { volumes, made };
+  }
+
+  /**
+   * `docker rm -v` and the removal of a `--rm` container: the anonymous volumes the container
+   * mounted, unless another container mounts them too (compose hands a recreated service's
+   * anonymous volumes on to its new container), as dockerd does. A volume that cannot be removed
+   * is kept and reported through `warn`, as dockerd only warns: the container is gone either way.
+   */
+  async removeAnonymous(engine: Engine, vm: Attrs, warn: (text: string) => void): Promise<void> {
+    const ids = new Set(mountsOf(vm).map((m) => String(m.Source)));
+    if (ids.size === 0) return;
+    const [volumes, vms] = await Promise.all([this.list(engine), this.containers(engine)]);
+    const others = new Set(vms.filter((o) => containerId(o) !== containerId(vm)).flatMap((o) => mountsOf(o).map((m) => String(m.Source))));
+    for (const v of volumes.filter((x) => ids.has(String(x.id)) && anonymousVolume(x))) {
+      if (others.has(String(v.id))) continue;
+      await this.destroy(engine, v).catch((err: unknown) => warn(`volume ${String(v.name)} of container ${String(vm.name)} kept: ${(err as Error).message}`));
+    }
+  }
+
+  /**
+   * `docker volume prune`: the volumes docker made that no container mounts; only anonymous ones
+   * unless `--all` (API 1.42 and later, as dockerd; an older client's prune takes all of them).
+   * A volume an IaC state made is never pruned, and neither is one a VM outside the VCH's pool
+   * still has attached (its destroy refuses it). vic-iac does not know how much of a volume's disk
+   * is used, so SpaceReclaimed is 0.
+   */
+  private async prune(engine: Engine, query: URLSearchParams, version: string | undefined): Promise<Record<string, unknown>> {
+    const filters = parseFilters(query.get('filters'));
+    for (const key of filters.keys()) {
+      if (key !== 'all' && key !== 'label' && key !== 'label!') throw badRequest(`invalid filter '${key}': vic-iac prunes volumes by all, label and label!`);
+    }
+    const allAsked = (filters.get('all') ?? []).some((a) => a === 'true' || a === '1');
+    const all = allAsked || (version !== undefined && compareVersions(version, '1.42') < 0);
+    const [volumes, vms] = await Promise.all([this.list(engine), this.containers(engine)]);
+    const used = new Set(vms.flatMap((vm) => mountsOf(vm).map((m) => String(m.Source))));
+    const deleted: string[] = [];
+    for (const v of volumes) {
+      if (!madeByDocker(v) || used.has(String(v.id)) || (!all && !anonymousVolume(v))) continue;
+      if (!hasLabels(v, filters.get('label') ?? [])) continue;
+      if ((filters.get('label!') ?? []).some((l) => hasLabels(v, [l]))) continue;
+      const gone = await this.destroy(engine, v).then(
+        () => true,
+        () => false,
+      );
+      if (gone) deleted.push(String(v.name));
+    }
+    return { VolumesDeleted: deleted, SpaceReclaimed: 0 };
   }
 
   /** Removes the volumes a refused create made, so nothing is left half-applied. */

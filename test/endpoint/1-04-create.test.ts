@@ -96,10 +96,10 @@ describe('1-04 docker create', () => {
     expect(r.stderr).toMatch(/Unable to find image|No such image|none/);
   });
 
-  test('GIVEN volumes or published ports THEN create is refused with what to do instead', async () => {
-    const v = await bed().docker(['create', '-v', '/data', bed().image]);
+  test('GIVEN a bind mount or a range of published ports THEN create is refused with what to do instead', async () => {
+    const v = await bed().docker(['create', '-v', '/srv:/data', bed().image]);
     expect(v.code).toBe(1);
-    expect(v.stderr).toMatch(/-v \/data: anonymous volumes are not supported by vic-iac; name the volume: -v <name>:\/data/);
+    expect(v.stderr).toMatch(/-v \/srv:\/data: bind mounts are not supported by vic-iac: bind mounts need a host; use a named volume \(-v <name>:\/data\)/);
     const p = await bed().docker(['create', '-p', '8080-8081:80', bed().image]);
     expect(p.code).toBe(1);
     expect(p.stderr).toMatch(/a range of host ports is not supported by vic-iac/);

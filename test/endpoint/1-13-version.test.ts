@@ -59,7 +59,7 @@ describe('1-13 docker version, and the protocol edges', () => {
     ['POST', '/v1.45/build', /docker build is not supported by vic-iac: build the image elsewhere/],
     ['GET', '/containers/x/changes', /docker diff is not supported by vic-iac/],
     ['GET', '/swarm', /swarm is not supported by vic-iac/],
-    ['POST', '/volumes/prune', /docker volume prune is not supported by vic-iac/],
+    ['POST', '/images/prune', /docker image prune is not supported by vic-iac/],
     ['GET', '/something/else', /GET \/something\/else is not supported by vic-iac/],
   ])('GIVEN %s %s THEN 501 at once with what to use instead', async (method, path, message) => {
     const started = Date.now();
@@ -73,9 +73,9 @@ describe('1-13 docker version, and the protocol edges', () => {
     const exp = await bed().docker(['export', 'x']);
     expect(exp.code).toBe(1);
     expect(exp.stderr).toMatch(/(No such container: x|docker export is not supported by vic-iac)/);
-    const vol = await bed().docker(['volume', 'prune', '-f']);
-    expect(vol.code).toBe(1);
-    expect(vol.stderr).toMatch(/docker volume prune is not supported by vic-iac: remove the volumes you no longer need/);
+    const image = await bed().docker(['image', 'prune', '-f']);
+    expect(image.code).toBe(1);
+    expect(image.stderr).toMatch(/docker image prune is not supported by vic-iac: remove the images you no longer need/);
     const df = await bed().docker(['system', 'df']);
     expect([df.code, df.stderr]).toEqual([
       1,

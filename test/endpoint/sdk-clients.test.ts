@@ -159,7 +159,7 @@ describe('docker-py and compose requests against the endpoint', () => {
     expect(c.HostConfig.LogConfig.Type).toBe('json-file');
   });
 
-  test('GIVEN docker-py create with mounts=[Mount(target, source)] THEN the named volume is mounted; a bind, tmpfs or unnamed mount is refused by name', async () => {
+  test('GIVEN docker-py create with mounts=[Mount(target, source)] THEN the named volume is mounted, an unnamed one is made; a bind or tmpfs mount is refused by name', async () => {
     const body = (mount: Doc): Doc => ({ ...dockerPyBody(bed().image), Volumes: undefined, HostConfig: { NetworkMode: 'default', Mounts: [mount] } });
     const made = await create('py-mount', body({ Target: '/m', Source: 'py-mv', Type: 'volume', ReadOnly: true }));
     expect([made.status, made.doc.message]).toEqual([201, undefined]);
@@ -170,7 +170,6 @@ describe('docker-py and compose requests against the endpoint', () => {
         /--mount type=bind,source=\/tmp,target=\/m: bind mounts are not supported by vic-iac: .*use a named volume/,
       ],
       [{ Target: '/m', Type: 'tmpfs' }, /--mount type=tmpfs,target=\/m: mounts of type tmpfs are not supported by vic-iac; mount a named volume/],
-      [{ Target: '/m', Type: 'volume' }, /--mount type=volume,target=\/m: anonymous volumes are not supported by vic-iac; name the volume/],
     ];
     for (const [mount, message] of refused) {
       const r = await create('py-mount-refused', body(mount));
@@ -178,6 +177,12 @@ describe('docker-py and compose requests against the endpoint', () => {
     }
     const { containerVms } = await bed().engine.inventory();
     expect(containerVms.map((vm) => vm.name)).not.toContain('py-mount-refused');
+    // No source: an anonymous volume, as dockerd makes one.
+    const anonymous = await create('py-mount-anon', body({ Target: '/m', Type: 'volume' }));
+    expect([anonymous.status, anonymous.doc.message]).toEqual([201, undefined]);
+    expect((await inspect(anonymous.doc.Id as string)).Mounts).toEqual([
+      expect.objectContaining({ Name: expect.stringMatching(/^[0-9a-f]{64}$/), Destination: '/m', RW: true }),
+    ]);
   });
 
   test('GIVEN compose create with its labels, a volume mount and the aliases it always sends THEN 201; an alias the user added is refused naming --network-alias', async () => {

@@ -247,7 +247,7 @@ export const containerVm = {
       forceNew: true,
       validate: [distinctMounts(MAX_VOLUMES)],
       description:
-        'Volumes to mount, one block each. Each volume is an independent disk of the VM (persistent, or nonpersistent when `read_only`); the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. A volume is open read-write in one running container VM at a time (vSphere locks its disk), and shared only among running container VMs that all mount it read-only: a running one whose mount conflicts fails at plan, or at power-on when the other is in another state.',
+        'Volumes to mount, one block each. Each volume is an independent disk of the VM (persistent, or nonpersistent when `read_only`); the tether mounts it at `path` before the process starts, owned by the container user unless `read_only`. A new (empty) volume mounted read-write over files of the image first takes a copy of them, with their owners, as dockerd fills a new volume. Changing the set of mounts replaces the VM (the data stays on the volumes): the guest config names the mounts, and the tether mounts them only at boot. A volume detached in vSphere is attached again by the next apply. A volume is open read-write in one running container VM at a time (vSphere locks its disk), and shared only among running container VMs that all mount it read-only: a running one whose mount conflicts fails at plan, or at power-on when the other is in another state.',
     },
     ports: {
       type: t.list(

@@ -13,7 +13,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { findPeer } from '../../src/sim/peers';
 import type { VicRun } from '../cli/run-vic';
-import { useDockerBed, waitUntilProcessRuns } from './docker-env';
+import { busyboxImage, useDockerBed, waitUntilProcessRuns } from './docker-env';
 
 const BOOT_MS = 300_000;
 const PROJECT = 'vicproj';
@@ -269,5 +269,55 @@ networks:
       expect(await fetchHostname()).toBeUndefined();
     },
     BOOT_MS + 120_000,
+  );
+
+  test(
+    'GIVEN a service whose image declares a VOLUME WHEN compose recreates it THEN the new container mounts the same anonymous volume, so its data stays; down -v removes the volume',
+    async () => {
+      const base = busyboxImage();
+      const image = await bed().pushImage({ ...base, config: { ...base.config, Volumes: { '/var/lib/db': {} } } }, 'vic-test/compose-db:1');
+      const pulled = await bed().docker(['pull', image], { timeoutMs: 180_000 });
+      expect([pulled.code, pulled.stderr]).toEqual([0, '']);
+      await writeFile(
+        join(dir, 'db.yaml'),
+        `name: vicdb
+services:
+  db:
+    image: ${image}
+    command: ["sh", "-c", "test -f /var/lib/db/first || cat /proc/sys/kernel/random/uuid > /var/lib/db/first; cat /var/lib/db/first"]
+networks:
+  default:
+    name: VM Network
+    external: true
+`,
+      );
+      const volumeOf = async () => bed().dockerOk(['inspect', '--format', '{{range .Mounts}}{{.Destination}} {{.Name}}{{end}}', 'vicdb-db-1']);
+      const firstLine = async () => {
+        const deadline = Date.now() + BOOT_MS;
+        for (;;) {
+          const logs = await compose('db.yaml', ['logs', '--no-log-prefix', 'db']);
+          const line = logs.stdout.trim();
+          if (line || Date.now() > deadline) return line;
+          await new Promise((r) => setTimeout(r, 2000));
+        }
+      };
+      const up = await compose('db.yaml', ['up', '-d'], BOOT_MS);
+      expect([up.code, up.stderr]).toEqual([0, expect.stringMatching(/vicdb-db-1\s+Started/)]);
+      const volume = await volumeOf();
+      expect(volume).toMatch(/^\/var\/lib\/db [0-9a-f]{64}$/);
+      const written = await firstLine();
+      expect(written).toMatch(/^[0-9a-f-]{36}$/);
+
+      const again = await compose('db.yaml', ['up', '-d', '--force-recreate'], BOOT_MS);
+      expect([again.code, again.stderr]).toEqual([0, expect.stringMatching(/vicdb-db-1\s+Started/)]);
+      expect(await volumeOf()).toBe(volume);
+      // The recreated container read what the first one wrote, from the same volume.
+      expect(await firstLine()).toBe(written);
+
+      const down = await compose('db.yaml', ['down', '-v'], 120_000);
+      expect(down.code).toBe(0);
+      expect(await bed().dockerOk(['volume', 'ls', '-q'])).not.toContain(volume.split(' ')[1]);
+    },
+    3 * BOOT_MS,
   );
 });

@@ -202,7 +202,7 @@ export interface ContainerVmArgs {
   readonly gateway?: pulumi.Input<string>;
   /** "running" or "stopped". Updates in place. "stopped" stops the process as docker stop does: SIGTERM, then a power-off if it still runs 10 s later, so that what it writes reaches its volumes (so does the power cycle of a cpus or memory_mb change, and the destroy of a container VM with volumes). Under vSphere, whose tether reads no signal yet, the VM is powered off at once. See `must_run` for a container whose process ended by itself. Default: "running". */
   readonly powerState?: pulumi.Input<string>;
-  /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. Changing it replaces the ContainerVm. Default: "no". */
+  /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit), "always" or "unless-stopped". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. A container VM that is stopped (`power_state`, `docker stop`) is powered off and nothing starts it again by itself, so "always" and "unless-stopped" behave the same: as Docker's "unless-stopped". Changing it replaces the ContainerVm. Default: "no". */
   readonly restart?: pulumi.Input<string>;
   /** At most this many restarts under the restart policy; unset or 0: no bound. Changing it replaces the ContainerVm. */
   readonly maxRestarts?: pulumi.Input<number>;
@@ -256,7 +256,7 @@ export interface ContainerVmOutputs {
   readonly gateway: pulumi.Output<string | undefined>;
   /** "running" or "stopped". Updates in place. "stopped" stops the process as docker stop does: SIGTERM, then a power-off if it still runs 10 s later, so that what it writes reaches its volumes (so does the power cycle of a cpus or memory_mb change, and the destroy of a container VM with volumes). Under vSphere, whose tether reads no signal yet, the VM is powered off at once. See `must_run` for a container whose process ended by itself. */
   readonly powerState: pulumi.Output<string>;
-  /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. */
+  /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit), "always" or "unless-stopped". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. A container VM that is stopped (`power_state`, `docker stop`) is powered off and nothing starts it again by itself, so "always" and "unless-stopped" behave the same: as Docker's "unless-stopped". */
   readonly restart: pulumi.Output<string>;
   /** At most this many restarts under the restart policy; unset or 0: no bound. */
   readonly maxRestarts: pulumi.Output<number | undefined>;

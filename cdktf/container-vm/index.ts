@@ -125,7 +125,7 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly powerState?: string;
   /**
-  * Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. Defaults to `"no"`.
+  * Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit), "always" or "unless-stopped". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. A container VM that is stopped (`power_state`, `docker stop`) is powered off and nothing starts it again by itself, so "always" and "unless-stopped" behave the same: as Docker's "unless-stopped". Defaults to `"no"`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#restart ContainerVm#restart}
   */

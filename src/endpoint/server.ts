@@ -856,7 +856,6 @@ export class DockerEndpoint {
       config.cpus = cpus;
     }
     const policy = host.RestartPolicy?.Name ?? '';
-    if (policy === 'unless-stopped') throw badRequest('--restart unless-stopped: vic-iac restarts containers "no", "on-failure[:N]" or "always"');
     if (policy !== '' && policy !== 'no') config.restart = policy;
     if (host.RestartPolicy?.MaximumRetryCount) config.max_restarts = host.RestartPolicy.MaximumRetryCount;
     const network = host.NetworkMode;

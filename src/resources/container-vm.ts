@@ -193,9 +193,9 @@ export const containerVm = {
       optional: true,
       default: 'no',
       forceNew: true,
-      validate: [oneOf(['no', 'on-failure', 'always'])],
+      validate: [oneOf(['no', 'on-failure', 'always', 'unless-stopped'])],
       description:
-        'Restart policy, as Docker\'s: "no", "on-failure" (after a non-zero exit) or "always". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile.',
+        'Restart policy, as Docker\'s: "no", "on-failure" (after a non-zero exit), "always" or "unless-stopped". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. A container VM that is stopped (`power_state`, `docker stop`) is powered off and nothing starts it again by itself, so "always" and "unless-stopped" behave the same: as Docker\'s "unless-stopped".',
     },
     max_restarts: {
       type: t.number,

@@ -133,7 +133,9 @@ function networksOf(attrs: Attrs): Pick<GuestConfig, 'networks'> {
 }
 
 function restartOf(attrs: Attrs): Pick<GuestConfig, 'restart'> {
-  const policy = attrs.restart;
+  // unless-stopped restarts as always does: what differs in Docker (a stopped container started again
+  // at the daemon's restart) has no counterpart, since a stopped container VM is powered off.
+  const policy = attrs.restart === 'unless-stopped' ? 'always' : attrs.restart;
   if (policy !== 'on-failure' && policy !== 'always') return {};
   const max = Number(attrs.max_restarts ?? 0);
   return { restart: { policy, ...(max > 0 ? { max_restarts: max } : {}) } };

@@ -65,6 +65,14 @@ describe('docker run flags the endpoint does not carry out', () => {
     expect(ps.stdout.split('\n').filter(Boolean).sort()).toEqual(['opt-flags', 'opt-plain']);
   });
 
+  test('GIVEN --restart unless-stopped (compose restart: unless-stopped) THEN the container VM has that policy (carried out as always, which a container VM that docker stops never undoes) and inspect shows it', async () => {
+    const made = await bed().docker(['create', '--name', 'opt-unless', '--restart', 'unless-stopped', bed().image]);
+    expect([made.code, made.stderr]).toEqual([0, '']);
+    expect(await bed().dockerOk(['inspect', '--format', '{{.HostConfig.RestartPolicy.Name}}', 'opt-unless'])).toBe('unless-stopped');
+    const vm = await bed().engine.forCommand().findIn('container_vm', String(bed().vch.id), { name: 'opt-unless' });
+    expect(vm?.restart).toBe('unless-stopped');
+  });
+
   test("GIVEN --entrypoint '' THEN the image's entrypoint is cleared, as with dockerd; without a command it is refused for having nothing to run", async () => {
     const cleared = await bed().docker(['create', '--name', 'opt-noentry', '--entrypoint', '', bed().image, 'sleep', '600']);
     expect([cleared.code, cleared.stderr]).toEqual([0, '']);

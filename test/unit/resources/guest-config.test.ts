@@ -18,8 +18,15 @@ describe('guestConfig', () => {
     ],
     ['user and cwd', { user: '1000:1000', working_dir: '/tmp' }, { user: '1000:1000', working_dir: '/tmp' }],
     ['hostname from name', { name: 'Web_1' }, { hostname: 'web-1' }],
+    ['restart always', { restart: 'always', max_restarts: 3 }, { restart: { policy: 'always', max_restarts: 3 } }],
+    // The tether knows always and on-failure: unless-stopped restarts as always does.
+    ['restart unless-stopped', { restart: 'unless-stopped' }, { restart: { policy: 'always' } }],
   ])('GIVEN %s WHEN merged THEN the guest config follows Docker', (_l, attrs, expected) => {
     expect(guestConfig({ name: 'web', ...attrs }, image)).toMatchObject(expected);
+  });
+
+  it('GIVEN restart "no" or none THEN the guest config has no restart policy', () => {
+    for (const attrs of [{}, { restart: 'no' }] as Attrs[]) expect('restart' in guestConfig({ name: 'web', ...attrs }, image)).toBe(false);
   });
 
   it('GIVEN tty and stdin_open WHEN merged THEN the guest config asks for them; unset or false, older tethers see no new field', () => {

@@ -183,6 +183,10 @@ describe('docker-py and compose requests against the endpoint', () => {
     expect((await inspect(anonymous.doc.Id as string)).Mounts).toEqual([
       expect.objectContaining({ Name: expect.stringMatching(/^[0-9a-f]{64}$/), Destination: '/m', RW: true }),
     ]);
+    // docker-py's remove_container(v=True): the anonymous volume goes with it.
+    expect((await bed().call('DELETE', `/v1.41/containers/${String(anonymous.doc.Id)}?v=1`)).status).toBe(204);
+    const volumes = JSON.parse((await bed().call('GET', '/v1.41/volumes')).body) as { Volumes: Array<{ Name: string }> };
+    expect(volumes.Volumes.map((v) => v.Name).filter((n) => /^[0-9a-f]{64}$/.test(n))).toEqual([]);
   });
 
   test('GIVEN compose create with its labels, a volume mount and the aliases it always sends THEN 201; an alias the user added is refused naming --network-alias', async () => {

@@ -32,6 +32,11 @@ export function labelMatches(labels: Readonly<Record<string, string>>, values: r
   });
 }
 
+/** The label filters of dockerd's prunes: each `label` given matches, and no `label!`. */
+export function prunable(labels: Readonly<Record<string, string>>, filters: ReadonlyMap<string, readonly string[]>): boolean {
+  return (filters.get('label') ?? []).every((v) => labelMatches(labels, [v])) && !(filters.get('label!') ?? []).some((v) => labelMatches(labels, [v]));
+}
+
 /**
  * Go's path.Match, which dockerd uses for `reference=`: `*` is any run of characters but `/`, `?`
  * one such character, `[...]` a class (`^` or `!` negates), `\` escapes.
@@ -115,7 +120,7 @@ function repositoryPart(reference: string): string {
 }
 
 /** `until=`: Unix seconds, an RFC 3339 time, or a Go duration before now (`10m`, `1h30m`). */
-function untilSeconds(text: string, now: number): number {
+export function untilSeconds(text: string, now: number): number {
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
   const duration = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
   if (duration && text !== '') {

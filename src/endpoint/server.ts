@@ -76,7 +76,7 @@ import { EventLog, type DockerEvent } from './events';
 import { AttachedInput, detachKeysOf, type AttachedInputOptions } from './input';
 import { execInspect, newExec, type ExecCreateBody, type ExecInstance } from './exec';
 import { ArchiveOutput, PATH_STAT_HEADER, archiveFailure, archiveRequest, pathStatHeader } from './archive';
-import { IMAGE_FILTERS, filterImages, filterNetworks, labelMatches, refuseUnknownFilters, type NetworkRow } from './listing-filters';
+import { IMAGE_FILTERS, filterImages, filterNetworks, labelMatches, prunable, refuseUnknownFilters, untilSeconds, type NetworkRow } from './listing-filters';
 import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
 import { dockerStats } from './stats';
@@ -219,14 +219,6 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
     'a container VM keeps the CPUs and memory it was created with: re-create it (docker rm, then docker run with the new --cpus or -m); a container that Terraform, Pulumi or vic apply made changes in that configuration',
   ],
   [/^\/containers\/[^/]+\/changes$/, 'docker diff', "look at the container's writable disk, a VMDK in the VCH's datastore, with vSphere's tools"],
-  // docker system prune asks for the container prune first.
-  [
-    /^\/containers\/prune$/,
-    'docker container prune (and docker system prune)',
-    'remove the stopped containers docker made with docker rm $(docker ps -aq --filter status=exited --filter label=vic-iac.docker.origin=docker), and the ones never started with --filter status=created (docker may not remove those Terraform, Pulumi or vic apply made)',
-  ],
-  [/^\/images\/prune$/, 'docker image prune', 'remove the images you no longer need with docker rmi <image>'],
-  [/^\/networks\/prune$/, 'docker network prune', "the networks are the VCH's vSphere port groups; remove those in vSphere"],
   [
     /^\/system\/df$/,
     'docker system df',
@@ -593,6 +585,14 @@ export class DockerEndpoint {
     if (method === 'POST' && /^\/images\/.+\/tag$/.test(path)) return this.tagImage(decodeURIComponent(path.slice(8, -4)), query, res);
 
     if (seg[0] === 'volumes') return this.volumes.route(this.command(), method, seg, query, req, res, version);
+
+    // The prunes of docker system prune, and each on its own.
+    if (is('POST', /^\/containers\/prune$/)) return sendJson(res, 200, await this.pruneContainers(query));
+    if (is('POST', /^\/images\/prune$/)) return sendJson(res, 200, await this.pruneImages(query));
+    // Every network is a port group of the VCH's datacenter, which docker did not make: none to prune.
+    if (is('POST', /^\/networks\/prune$/)) return sendJson(res, 200, { NetworksDeleted: [] });
+    // Nothing is built here (docker build is not served), so there is no build cache.
+    if (is('POST', /^\/build\/prune$/)) return sendJson(res, 200, { CachesDeleted: [], SpaceReclaimed: 0 });
 
     if (is('GET', /^\/networks$/)) {
       return sendJson(res, 200, filterNetworks(await this.networks(), parseFilters(query.get('filters'))).map(withoutBuiltin));
@@ -1117,6 +1117,70 @@ export class DockerEndpoint {
     if (this.lastState.get(id) === 'running') await this.emitContainer('die', vm, { exitCode: '137' });
     this.lastState.delete(id);
     await this.emitContainer('destroy', vm);
+  }
+
+  /**
+   * `docker container prune` (and the first step of `docker system prune`): the stopped containers
+   * docker made (exited, or created and never started), with dockerd's `until` and `label`
+   * filters. Those an IaC state made are left, as `docker rm` leaves them; their volumes stay, as
+   * with dockerd. A container that cannot be removed is left and logged. SpaceReclaimed is 0:
+   * vic-iac does not read how much of a container's disk is used.
+   */
+  private async pruneContainers(query: URLSearchParams): Promise<Record<string, unknown>> {
+    const filters = parseFilters(query.get('filters'));
+    refuseUnknownFilters(filters, ['until', 'label', 'label!'], 'containers to prune');
+    const until = (filters.get('until') ?? []).map((v) => untilSeconds(v, Date.now()));
+    const engine = this.command();
+    const deleted: string[] = [];
+    for (const vm of await this.containers(engine)) {
+      if (!madeByDocker(vm) || dockerState(vm) === 'running' || !prunable(labelsOf(vm), filters)) continue;
+      if (!until.every((t) => createdMs(vm) / 1000 <= t)) continue;
+      const gone = await this.remove(engine, vm, false, String(vm.name), false).then(
+        () => true,
+        (err: unknown) => (this.log(`container prune left ${String(vm.name)}: ${(err as Error).message}`), false),
+      );
+      if (gone) deleted.push(containerId(vm));
+    }
+    return { ContainersDeleted: deleted, SpaceReclaimed: 0 };
+  }
+
+  /**
+   * `docker image prune`: dangling images only, unless `-a` (`dangling=false`); no image of the
+   * VCH's store is dangling (each keeps a name, by tag or by digest), so only `-a` removes any: the
+   * images no container uses whose names are all docker's (pulled or tagged with docker), each name
+   * untagged and then the disk deleted. An image an IaC state holds is never pruned.
+   */
+  private async pruneImages(query: URLSearchParams): Promise<Record<string, unknown>> {
+    const filters = parseFilters(query.get('filters'));
+    refuseUnknownFilters(filters, ['dangling', 'until', 'label', 'label!'], 'images to prune');
+    const dangling = (filters.get('dangling') ?? ['true']).every((v) => v === 'true' || v === '1');
+    if (dangling) return { ImagesDeleted: [], SpaceReclaimed: 0 };
+    const until = (filters.get('until') ?? []).map((v) => untilSeconds(v, Date.now()));
+    const engine = this.command();
+    const [images, vms] = await Promise.all([this.storedImages(engine), this.containers(engine)]);
+    const used = new Set(vms.map((vm) => String(vm.image_id)));
+    const deleted: Array<Record<string, string>> = [];
+    for (const image of images) {
+      const holders = { managed: stringsOf(image.managed_references) };
+      if (used.has(String(image.id)) || tagsOf(image).some((t) => heldByState(holders, t))) continue;
+      if (!prunable((image.labels ?? {}) as Record<string, string>, filters) || !until.every((t) => unixSeconds(image.image_created ?? image.created) <= t))
+        continue;
+      try {
+        const names = tagsOf(image);
+        for (const tag of names.slice(0, -1)) await this.untagImage(engine, image, tag);
+        const plan = await engine.plan('image', { ...image, reference: names[names.length - 1] }, null);
+        const text = problemsText(plan.problems);
+        if (text) throw new Error(text);
+        await engine.apply(plan);
+        this.events.emit({ Type: 'image', Action: 'delete', Actor: { ID: String(image.id), Attributes: { name: names[names.length - 1] } } });
+        deleted.push(...names.map((t) => ({ Untagged: displayReference(t) })), { Deleted: String(image.id) });
+      } catch (err) {
+        this.log(`image prune left ${tagsOf(image).map(displayReference).join(', ')}: ${(err as Error).message}`);
+      } finally {
+        this.imageList = undefined;
+      }
+    }
+    return { ImagesDeleted: deleted, SpaceReclaimed: 0 };
   }
 
   /** rename: the VM and its name marker get the new name; its BIOS UUID, and so its id, stay. */

@@ -10,6 +10,7 @@ import type { Engine } from '../engine';
 import { formatPath, volume, type Attrs, type Problem } from '../resources';
 import { ApiError, badRequest, compareVersions, conflict, notFound, notSupported, parseFilters, readJsonBody, sendJson } from './protocol';
 import { LABEL, containerId, labelsOf } from './containers';
+import { labelMatches, prunable } from './listing-filters';
 import { OneAtATime } from './one-at-a-time';
 
 /** Docker's words for the volume attributes, so a refused input names what the user typed. */
@@ -62,8 +63,7 @@ function nameOfId(id: string): string {
 
 /** Whether the volume has every label filter given (`key` or `key=value`). */
 function hasLabels(v: Attrs, wanted: readonly string[]): boolean {
-  const labels = labelsOf(v);
-  return wanted.every((l) => (l.includes('=') ? labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in labels));
+  return wanted.every((l) => labelMatches(labelsOf(v), [l]));
 }
 
 /** A volume made with docker (not by a Terraform, Pulumi or vic state). */
@@ -416,9 +416,7 @@ export class DockerVolumes {
     const used = new Set(vms.flatMap((vm) => mountsOf(vm).map((m) => String(m.Source))));
     const deleted: string[] = [];
     for (const v of volumes) {
-      if (!madeByDocker(v) || used.has(String(v.id)) || (!all && !anonymousVolume(v))) continue;
-      if (!hasLabels(v, filters.get('label') ?? [])) continue;
-      if ((filters.get('label!') ?? []).some((l) => hasLabels(v, [l]))) continue;
+      if (!madeByDocker(v) || used.has(String(v.id)) || (!all && !anonymousVolume(v)) || !prunable(labelsOf(v), filters)) continue;
       const gone = await this.destroy(engine, v).then(
         () => true,
         () => false,

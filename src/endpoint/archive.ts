@@ -5,6 +5,7 @@
  * console under that exec's frames: the path's stat, then a tar (get), or its exit code alone (put,
  * whose tar goes to the guest as the exec's input).
  */
+import * as tar from 'tar-stream';
 import type { ArchiveRequest } from '../engine';
 import type { OutputLine } from '../resources';
 import { ApiError, badRequest } from './protocol';
@@ -77,4 +78,14 @@ export class ArchiveOutput {
 /** The stat header's value: base64 of the JSON, as the docker CLI decodes it. */
 export function pathStatHeader(statJson: string): string {
   return Buffer.from(statJson, 'utf8').toString('base64');
+}
+
+/** A tar of one regular file (mode 0644, owned by root): what a write of one file into a container sends. */
+export async function tarOfFile(name: string, content: string): Promise<Buffer> {
+  const pack = tar.pack();
+  pack.entry({ name, mode: 0o644, mtime: new Date() }, content);
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
 }

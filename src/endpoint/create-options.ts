@@ -48,7 +48,6 @@ const HOST_CONFIG: Record<string, readonly [string, string]> = {
   DnsOptions: ['--dns-option', NETWORK],
   DnsSearch: ['--dns-search', NETWORK],
   ExtraHosts: ['--add-host', NETWORK],
-  Links: ['--link', `${NETWORK}; containers on one port group reach each other by address`],
   PublishAllPorts: [
     '-P/--publish-all',
     "each container VM has its own address on its port group; reach its ports there (under the embedded simulator the image's EXPOSE ports are published on 127.0.0.1 by themselves: `docker port <container>` shows where)",
@@ -96,8 +95,6 @@ const CONFIG: Record<string, readonly [string, string, 'are'?]> = {
 /** Fields per network of NetworkingConfig.EndpointsConfig that flags set; the others are the daemon's. */
 const ENDPOINT_CONFIG: Record<string, readonly [string, string]> = {
   IPAMConfig: ['--ip/--ip6', `${NETWORK}; vSphere's DHCP on the port group gives the address`],
-  Aliases: ['--network-alias', `${NETWORK}; containers reach each other by address`],
-  Links: ['--link', `${NETWORK}; containers on one port group reach each other by address`],
   MacAddress: ['--mac-address', `${NETWORK}; vSphere assigns the MAC address`],
   DriverOpts: ['--network <name>,driver-opt=…', NETWORK],
 };
@@ -105,6 +102,8 @@ const ENDPOINT_CONFIG: Record<string, readonly [string, string]> = {
 /** Fields the endpoint carries out (server.ts), checks itself, or that only concern the client. */
 const HANDLED_HOST = new Set([
   'AutoRemove',
+  // --link: the linked container's name under its alias in this one's /etc/hosts (peer-names.ts).
+  'Links',
   'Memory',
   'NanoCpus',
   'RestartPolicy',
@@ -158,29 +157,11 @@ function isZero(value: unknown, key?: string): boolean {
   return false;
 }
 
-/** The label compose sets on each container of a service, with the service's name. */
-const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
-
 /**
  * The name compose creates a service's container under when it recreates it (its config changed):
  * `<the old container's id, 12 hex>_<name>`; it removes the old one, then renames the new one to `<name>`.
  */
-const COMPOSE_RECREATE_NAME = /^[0-9a-f]{12}_(.+)$/;
-
-/**
- * Compose sends aliases for every container it makes, unasked: the container's own name and its
- * service's. They name the container as it is already named, so they ask for nothing; an alias
- * beyond those is a --network-alias (or compose `aliases:`) the endpoint cannot carry out. A
- * container recreated under compose's temporary name carries the name it is renamed to as its alias.
- */
-function onlyOwnNames(aliases: unknown, body: Record<string, unknown>, name: string | undefined): boolean {
-  if (!Array.isArray(aliases)) return false;
-  const labels = body.Labels && typeof body.Labels === 'object' ? (body.Labels as Record<string, unknown>) : {};
-  const service = labels[COMPOSE_SERVICE_LABEL];
-  const renamedTo = typeof service === 'string' && name !== undefined ? COMPOSE_RECREATE_NAME.exec(name)?.[1] : undefined;
-  const own = new Set([name, service, renamedTo].filter((n): n is string => typeof n === 'string' && n !== ''));
-  return aliases.every((a) => typeof a === 'string' && own.has(a));
-}
+export const COMPOSE_RECREATE_NAME = /^[0-9a-f]{12}_(.+)$/;
 
 function refusal(flag: string, why: string, verb: 'is' | 'are' = 'is'): ApiError {
   return badRequest(`${flag} ${verb} not supported by vic-iac: ${why}`);
@@ -202,7 +183,7 @@ function noHealthcheck(value: unknown): boolean {
  * compose adds, often with a default of its own) passes, so that no client is turned away for a
  * field that may mean nothing to a container VM.
  */
-export function unhonouredOption(body: Record<string, unknown>, name?: string): ApiError | undefined {
+export function unhonouredOption(body: Record<string, unknown>): ApiError | undefined {
   for (const [key, value] of Object.entries(body)) {
     if (HANDLED_CONFIG.has(key) || isZero(value)) continue;
     if (key === 'Healthcheck' && noHealthcheck(value)) continue;
@@ -225,7 +206,6 @@ export function unhonouredOption(body: Record<string, unknown>, name?: string): 
     if (!settings || typeof settings !== 'object') continue;
     for (const [key, value] of Object.entries(settings as Record<string, unknown>)) {
       const known = ENDPOINT_CONFIG[key];
-      if (key === 'Aliases' && onlyOwnNames(value, body, name)) continue;
       if (known && !isZero(value)) return refusal(known[0], known[1]);
     }
   }

@@ -70,17 +70,18 @@ import {
   networkId,
   NO_NETWORK,
 } from './containers';
-import { portsOf, unhonouredOption } from './create-options';
+import { COMPOSE_RECREATE_NAME, portsOf, unhonouredOption } from './create-options';
 import { OneAtATime } from './one-at-a-time';
 import { EventLog, type DockerEvent } from './events';
 import { AttachedInput, detachKeysOf, type AttachedInputOptions } from './input';
 import { execInspect, newExec, type ExecCreateBody, type ExecInstance } from './exec';
-import { ArchiveOutput, PATH_STAT_HEADER, archiveFailure, archiveRequest, pathStatHeader } from './archive';
+import { ArchiveOutput, PATH_STAT_HEADER, archiveFailure, archiveRequest, pathStatHeader, tarOfFile } from './archive';
 import { IMAGE_FILTERS, filterImages, filterNetworks, labelMatches, prunable, refuseUnknownFilters, untilSeconds, type NetworkRow } from './listing-filters';
 import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
 import { dockerStats } from './stats';
 import { DockerVolumes, parseBinds, uncoveredImageVolumes, type MountSpec } from './volumes';
+import { COMPOSE_SERVICE_LABEL, NAME_LABELS, addressOf, hostsFile, parseLinks, peersOf } from './peer-names';
 
 export interface EndpointOptions {
   /** The engine whose vSphere session the endpoint uses; each request gets `forCommand()` of it, looking objects up one by one. */
@@ -277,6 +278,10 @@ export class DockerEndpoint {
   readonly events = new EventLog();
   /** Containers started with --rm, removed once they exit (by whichever endpoint sees that first). */
   private readonly autoRemove = new Set<string>();
+  /** What the endpoint last wrote to each running container's /etc/hosts, after its boot time. */
+  private readonly hostsWritten = new Map<string, string>();
+  private namesRun: Promise<void> | undefined;
+  private namesAgain = false;
   /** docker exec instances, by id. */
   private readonly execs = new Map<string, ExecInstance>();
   /** The connections attach and exec start took over, ended at close. */
@@ -795,7 +800,7 @@ export class DockerEndpoint {
     const body = (await readJsonBody<CreateBody>(req)) ?? {};
     const engine = this.command();
     const host = body.HostConfig ?? {};
-    const unhonoured = unhonouredOption(body as Record<string, unknown>, query.get('name') ?? undefined);
+    const unhonoured = unhonouredOption(body as Record<string, unknown>);
     if (unhonoured) throw unhonoured;
     const binds = parseBinds(host.Binds, body.Volumes, host.Mounts);
     if (host.VolumesFrom?.length) throw badRequest('--volumes-from is not supported by vic-iac; name the volumes with -v <volume name>:<path>');
@@ -844,6 +849,22 @@ export class DockerEndpoint {
     if (body.StopSignal) {
       signalNumber(body.StopSignal);
       labels[LABEL.stopSignal] = body.StopSignal;
+    }
+    // --network-alias and --link: the names other containers reach it by, and it reaches them by (peer-names.ts).
+    const endpoints = Object.values(body.NetworkingConfig?.EndpointsConfig ?? {});
+    // compose sends the container's own names (its name, its service's; the name a recreated one is
+    // renamed to) as aliases, unasked: they name it already.
+    const own = new Set([name, String(body.Labels?.[COMPOSE_SERVICE_LABEL] ?? ''), COMPOSE_RECREATE_NAME.exec(name)?.[1]]);
+    const aliases = [...new Set(endpoints.flatMap((e) => e?.Aliases ?? []))].filter((a) => !own.has(a));
+    if (aliases.length > 0) labels[NAME_LABELS.aliases] = JSON.stringify(aliases);
+    const links = parseLinks([...(host.Links ?? []), ...endpoints.flatMap((e) => e?.Links ?? [])]);
+    if (links.length > 0) {
+      for (const [linked] of links) {
+        if (!(await engine.findIn('container_vm', this.vch.id, { name: linked }))) {
+          throw badRequest(`--link ${linked}: no container named ${linked} in this VCH; start it first (docker run --name ${linked} …), or leave out --link`);
+        }
+      }
+      labels[NAME_LABELS.links] = JSON.stringify(links);
     }
     if (host.Memory) {
       const mb = host.Memory / (1024 * 1024);
@@ -980,6 +1001,7 @@ export class DockerEndpoint {
       this.autoRemove.add(containerId(vm));
       this.ensurePolling();
     }
+    void this.namesAfterStart(now);
     await this.emitContainer('start', now);
     res.writeHead(204);
     res.end();
@@ -1002,6 +1024,7 @@ export class DockerEndpoint {
     await this.settleOutput([now]);
     if (!dieTold) await this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
     await this.emitContainer('stop', now);
+    this.scheduleNames();
     res.writeHead(204);
     res.end();
     this.ensurePolling();
@@ -1055,6 +1078,7 @@ export class DockerEndpoint {
     await this.settleOutput([now]);
     await this.emitContainer('kill', now, { signal: 'SIGKILL' });
     await this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
+    this.scheduleNames();
     res.writeHead(204);
     res.end();
     this.ensurePolling();
@@ -1072,6 +1096,7 @@ export class DockerEndpoint {
     const now = await this.changeContainer(engine, vm, { power_state: 'running' });
     this.lastState.set(containerId(vm), 'running');
     this.startedBefore.set(containerId(vm), String(vm.started_at ?? ''));
+    void this.namesAfterStart(now);
     await this.emitContainer('start', now);
     await this.emitContainer('restart', now);
     res.writeHead(204);
@@ -1116,6 +1141,7 @@ export class DockerEndpoint {
     this.justCreated.delete(id);
     if (this.lastState.get(id) === 'running') await this.emitContainer('die', vm, { exitCode: '137' });
     this.lastState.delete(id);
+    this.scheduleNames();
     await this.emitContainer('destroy', vm);
   }
 
@@ -1209,6 +1235,7 @@ export class DockerEndpoint {
       throw err;
     }
     await this.emitContainer('rename', now, { oldName: `/${oldName}` });
+    this.scheduleNames();
     res.writeHead(204);
     res.end();
   }
@@ -1673,6 +1700,77 @@ export class DockerEndpoint {
    * running container, carried out by its guest (archive.ts). A container that does not run is
    * refused: its files are on a disk only its guest reads.
    */
+  // ---------------------------------------------------------------------------------------------
+  // Names: the peers on a container's port groups in its /etc/hosts (peer-names.ts)
+
+  /** Once a container's process runs and its address is known, its peers and it learn each other's names. */
+  private async namesAfterStart(vm: Attrs): Promise<void> {
+    const id = containerId(vm);
+    if (!(await this.processRuns(vm, () => this.closed))) return;
+    const addressed = await this.until(id, (vms) => {
+      const now = vms.find((v) => containerId(v) === id);
+      return !now || dockerState(now) !== 'running' || addressOf(now) !== undefined;
+    });
+    if (addressed) this.scheduleNames();
+  }
+
+  /** One refresh of the names at a time; a change meanwhile asks for one more after it. */
+  private scheduleNames(): void {
+    if (this.namesRun) {
+      this.namesAgain = true;
+      return;
+    }
+    this.namesRun = (async () => {
+      do {
+        this.namesAgain = false;
+        await this.refreshNames().catch((err: unknown) => this.log(`container names: ${(err as Error).message}`));
+      } while (this.namesAgain && !this.closed);
+    })().finally(() => (this.namesRun = undefined));
+  }
+
+  /**
+   * Writes each running container's /etc/hosts where its peers changed since its last write (in
+   * this boot: a boot writes the file afresh). A container with no peer that was never written is
+   * left as its tether wrote it. A write that fails (vSphere, whose tether does not read exec
+   * requests yet) is logged once per boot.
+   */
+  private async refreshNames(): Promise<void> {
+    const vms = (await this.containers(this.command())).map((vm) => this.asStarted(vm));
+    const bridge = this.vch.bridgeNetwork ?? undefined;
+    for (const vm of vms) {
+      if (this.closed) return;
+      if (dockerState(vm) !== 'running' || vm.status !== 'running' || vm.guest_queued === true || addressOf(vm) === undefined) continue;
+      const id = containerId(vm);
+      const boot = `${String(vm.started_at ?? '')}\n`;
+      const before = this.hostsWritten.get(id);
+      const peers = peersOf(vm, vms, bridge);
+      if (peers.length === 0 && !before?.startsWith(boot)) continue;
+      const content = hostsFile(vm, peers);
+      if (before === boot + content) continue;
+      this.hostsWritten.set(id, boot + content);
+      await this.writeGuestFile(vm, '/etc', 'hosts', content).catch((err: unknown) =>
+        this.log(`the names of container ${String(vm.name)}'s peers were not written to its /etc/hosts: ${(err as Error).message}`),
+      );
+    }
+    for (const id of [...this.hostsWritten.keys()]) if (!vms.some((vm) => containerId(vm) === id)) this.hostsWritten.delete(id);
+  }
+
+  /** Writes one file into a running container, as docker cp does (the tether's archive channel). */
+  private async writeGuestFile(vm: Attrs, dir: string, name: string, content: string): Promise<void> {
+    const tar = await tarOfFile(name, content);
+    const request = archiveRequest('PUT', new URLSearchParams({ path: dir }));
+    const guestId = randomBytes(8).toString('hex');
+    const soon = readSoon();
+    const from = await this.sendExec(vm, guestId, { argv: [], archive: request }, 'the names of its peers');
+    soon.after();
+    const out = new ArchiveOutput({});
+    const exited = this.followExec(vm, guestId, from, (lines) => out.write(lines), soon.set, `names of ${String(vm.name)}'s peers`);
+    await this.command().input('container_vm', vm, tar, true, guestId);
+    soon.after();
+    const exitCode = await exited;
+    if (exitCode !== 0) throw archiveFailure(exitCode, out.stderr, `${dir}/${name}`, String(vm.name));
+  }
+
   private async archive(method: string, ref: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const request = archiveRequest(method, query);
     const vm = await this.findContainer(ref);
@@ -2462,7 +2560,9 @@ interface CreateBody {
     Mounts?: MountSpec[] | null;
     VolumesFrom?: string[] | null;
     PortBindings?: Record<string, unknown> | null;
+    Links?: string[] | null;
   };
+  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; Links?: string[] | null } | null> | null } | null;
 }
 
 function envMap(list: readonly string[]): Record<string, string> {

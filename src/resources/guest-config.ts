@@ -99,18 +99,24 @@ export function processOf(attrs: Attrs, image: ImageConfig): ProcessSettings {
   return { entrypoint, cmd, env, ...(workingDir !== undefined ? { working_dir: workingDir } : {}), ...(user !== undefined ? { user } : {}) };
 }
 
+/** The container's host name: `hostname`, else its name as a host name (lower case, `-` for anything else). */
+export function hostnameOf(attrs: Attrs): string {
+  return (
+    (attrs.hostname as string | null | undefined) ??
+    String(attrs.name)
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-')
+      .slice(0, 63)
+  );
+}
+
 export function guestConfig(attrs: Attrs, image: ImageConfig, nics?: number): GuestConfig {
   const { entrypoint, cmd, env, working_dir: workingDir, user } = processOf(attrs, image);
   const name = String(attrs.name);
   return {
     version: 1,
     name,
-    hostname:
-      (attrs.hostname as string | null) ??
-      name
-        .toLowerCase()
-        .replace(/[^a-z0-9-]/g, '-')
-        .slice(0, 63),
+    hostname: hostnameOf(attrs),
     entrypoint,
     cmd,
     env: [...env].map(([k, v]) => `${k}=${v}`),

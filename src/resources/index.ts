@@ -11,7 +11,7 @@ export { type Validated, validateAttrs } from './validate-attrs';
 export { didYouMean, nearestName } from './nearest-name';
 export { migrateState, StateVersionError } from './migrate';
 export { OutputLineReader, parseOutputLine, consoleLogPath, CONSOLE_FILE, type OutputLine } from './console-log';
-export { processOf, type ImageConfig as ImageProcessConfig } from './guest-config';
+export { hostnameOf, processOf, type ImageConfig as ImageProcessConfig } from './guest-config';
 export * from './connection';
 export { dataSourceSchema } from './data-source';
 export type { VmUsage } from './vm-usage';

@@ -320,4 +320,42 @@ networks:
     },
     3 * BOOT_MS,
   );
+
+  test(
+    'GIVEN two services WHEN the project is up THEN one reaches the other by its service name, as on a compose network',
+    async () => {
+      await writeFile(
+        join(dir, 'names.yaml'),
+        `name: vicnames
+services:
+  api:
+    image: ${bed().image}
+    command: ["httpd", "-f", "-p", "8080", "-h", "/etc"]
+  client:
+    image: ${bed().image}
+    command: ["sleep", "600"]
+    depends_on: [api]
+networks:
+  default:
+    name: VM Network
+    external: true
+`,
+      );
+      const up = await compose('names.yaml', ['up', '-d'], BOOT_MS);
+      expect([up.code, up.stderr]).toEqual([0, expect.stringMatching(/vicnames-client-1\s+Started/)]);
+      await waitUntilProcessRuns(bed(), 'vicnames-api-1');
+      await waitUntilProcessRuns(bed(), 'vicnames-client-1');
+      const deadline = Date.now() + 60_000;
+      let got: VicRun | undefined;
+      while (Date.now() < deadline) {
+        got = await compose('names.yaml', ['exec', '-T', 'client', 'wget', '-q', '-O', '-', 'http://api:8080/hostname'], 60_000);
+        if (got.code === 0) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      expect([got?.code, got?.stdout]).toEqual([0, 'vicnames-api-1\n']);
+      const down = await compose('names.yaml', ['down', '-t', '0'], 120_000);
+      expect(down.code).toBe(0);
+    },
+    2 * BOOT_MS,
+  );
 });

@@ -23,7 +23,7 @@ describe('unhonouredOption', () => {
     [{ HostConfig: { CapAdd: ['NET_ADMIN'] } }, '--cap-add'],
     [{ HostConfig: { ExtraHosts: ['a:1.2.3.4'] } }, '--add-host'],
     [{ Healthcheck: { Test: ['CMD', 'true'] } }, '--health-cmd and the other --health-* flags are'],
-    [{ NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: ['db'] } } } }, '--network-alias'],
+    [{ NetworkingConfig: { EndpointsConfig: { bridge: { IPAMConfig: { IPv4Address: '10.0.0.9' } } } } }, '--ip/--ip6'],
   ])('refuses a known field set by a flag: %j names %s', (body, flag) => {
     const err = unhonouredOption({ Image: 'busybox', ...body });
     expect(err?.message).toContain(flag.endsWith(' are') ? `${flag} not supported by vic-iac` : `${flag} is not supported by vic-iac`);
@@ -33,18 +33,15 @@ describe('unhonouredOption', () => {
     expect(unhonouredOption({ Image: 'busybox', StopSignal: 'SIGUSR1', StopTimeout: 30, Healthcheck: { Test: ['NONE'] } })).toBeUndefined();
   });
 
-  it('passes the aliases compose gives every container: its own name and its service, nothing else', () => {
+  it('passes network aliases and links, which the peers of a container VM learn through their /etc/hosts (peer-names.ts)', () => {
     const compose = (aliases: string[]) => ({
       Image: 'busybox',
       Labels: { 'com.docker.compose.service': 'web' },
-      NetworkingConfig: { EndpointsConfig: { 'VM Network': { Aliases: aliases } } },
+      NetworkingConfig: { EndpointsConfig: { 'VM Network': { Aliases: aliases, Links: ['db:database'] } } },
+      HostConfig: { Links: ['/db:/web/db'] },
     });
-    expect(unhonouredOption(compose(['proj-web-1', 'web']), 'proj-web-1')).toBeUndefined();
-    expect(unhonouredOption(compose(['web']))).toBeUndefined();
-    expect(unhonouredOption(compose(['proj-web-1', 'web', 'db']), 'proj-web-1')?.message).toContain('--network-alias is not supported by vic-iac');
-    expect(unhonouredOption({ Image: 'busybox', NetworkingConfig: { EndpointsConfig: { n: { Aliases: ['web'] } } } }, 'other')?.message).toContain(
-      '--network-alias',
-    );
+    expect(unhonouredOption(compose(['proj-web-1', 'web']))).toBeUndefined();
+    expect(unhonouredOption(compose(['proj-web-1', 'web', 'api']))).toBeUndefined();
   });
 
   it('passes fields it does not know, whatever their value', () => {

@@ -1,0 +1,98 @@
+/**
+ * Container names on a port group, as dockerd's embedded DNS gives them on a user network: each
+ * running container VM reaches the others on its port groups by name, by compose service, by the
+ * network aliases it was given (`--network-alias`, compose `aliases:`) and by its links' aliases
+ * (`--link NAME:ALIAS`). A container VM has no daemon beside it to ask, so the endpoint writes the
+ * names into each running guest's `/etc/hosts` (through the tether's archive channel, the one
+ * `docker cp` uses), as VIC's endpoint VM answered them over DNS. This module is the pure part:
+ * which containers are peers, under which names, and the file each gets.
+ */
+import { hostnameOf, type Attrs } from '../resources';
+import { labelsOf } from './containers';
+
+/** compose's label of a container's service: the name other services reach it by. */
+export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
+
+/** Labels under which the endpoint keeps a container's own network aliases and its links. */
+export const NAME_LABELS = {
+  aliases: 'vic-iac.docker.aliases',
+  links: 'vic-iac.docker.links',
+} as const;
+
+/** The port groups a container VM is on: those given, else the VCH's bridge network; none without a NIC. */
+export function networksOf(vm: Attrs, bridge: string | undefined): string[] {
+  if (Array.isArray(vm.networks)) return vm.networks.map(String);
+  return bridge ? [bridge] : [];
+}
+
+/** A container's first address, as vSphere reports it. */
+export function addressOf(vm: Attrs): string | undefined {
+  const ips = Array.isArray(vm.ip_addresses) ? vm.ip_addresses.map(String) : [];
+  return ips.find((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip)) ?? ips[0];
+}
+
+/** A label that holds a JSON list of strings (aliases) or of [name, alias] pairs (links). */
+function jsonLabel<T>(vm: Attrs, key: string): T[] {
+  const text = labelsOf(vm)[key];
+  if (!text) return [];
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? (value as T[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The names a peer answers to: its name, its compose service and its network aliases. */
+function namesOf(vm: Attrs): string[] {
+  const service = labelsOf(vm)[COMPOSE_SERVICE_LABEL];
+  return [String(vm.name), ...(service ? [service] : []), ...jsonLabel<string>(vm, NAME_LABELS.aliases)];
+}
+
+/** `--link NAME:ALIAS` as kept: the linked container's name and the alias it has in this one. */
+export function linksOf(vm: Attrs): Array<[string, string]> {
+  return jsonLabel<[string, string]>(vm, NAME_LABELS.links).filter((l) => Array.isArray(l) && l.length === 2);
+}
+
+/**
+ * `docker run --link` as HostConfig.Links sends it (`/db:/web/alias`, or `db:alias`, or `db`):
+ * [name, alias] pairs, an alias defaulting to the name.
+ */
+export function parseLinks(links: readonly string[]): Array<[string, string]> {
+  return links.map((link) => {
+    const [target, alias] = link.split(':');
+    const name = target.replace(/^\//, '');
+    return [name, alias ? alias.slice(alias.lastIndexOf('/') + 1) : name];
+  });
+}
+
+/** The running containers with an address that share a port group with `self` (itself left out). */
+export function peersOf(self: Attrs, all: readonly Attrs[], bridge: string | undefined): Attrs[] {
+  const mine = new Set(networksOf(self, bridge));
+  return all.filter(
+    (vm) => vm.id !== self.id && vm.power_state === 'running' && addressOf(vm) !== undefined && networksOf(vm, bridge).some((n) => mine.has(n)),
+  );
+}
+
+/**
+ * The `/etc/hosts` of a running container: what the tether writes at boot (localhost, and its own
+ * address under its host name), then one line per peer with every name it answers to here (its
+ * links' aliases included). A name two peers claim goes to the first, as with a resolver's order.
+ */
+export function hostsFile(self: Attrs, peers: readonly Attrs[]): string {
+  const own = addressOf(self);
+  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', own ? `${own}\t${hostnameOf(self)}` : `127.0.1.1\t${hostnameOf(self)}`];
+  const taken = new Set(['localhost', hostnameOf(self), String(self.name)]);
+  const linked = linksOf(self);
+  const sorted = [...peers].sort((a, b) => String(a.name).localeCompare(String(b.name)));
+  if (sorted.length > 0) lines.push('# containers on the same port groups (vic-iac)');
+  for (const peer of sorted) {
+    const names = [...namesOf(peer), ...linked.filter(([name]) => name === peer.name).map(([, alias]) => alias)].filter((n) => {
+      if (taken.has(n)) return false;
+      taken.add(n);
+      return true;
+    });
+    if (names.length > 0) lines.push(`${String(addressOf(peer))}\t${names.join(' ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

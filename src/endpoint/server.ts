@@ -81,7 +81,7 @@ import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
 import { dockerStats } from './stats';
 import { DockerVolumes, parseBinds, uncoveredImageVolumes, type MountSpec } from './volumes';
-import { COMPOSE_SERVICE_LABEL, NAME_LABELS, addressOf, hostsFile, parseLinks, peersOf } from './peer-names';
+import { COMPOSE_SERVICE_LABEL, NAME_LABELS, addressOf, hostsFile, linksOf, parseLinks, peersOf } from './peer-names';
 
 export interface EndpointOptions {
   /** The engine whose vSphere session the endpoint uses; each request gets `forCommand()` of it, looking objects up one by one. */
@@ -1001,7 +1001,7 @@ export class DockerEndpoint {
       this.autoRemove.add(containerId(vm));
       this.ensurePolling();
     }
-    void this.namesAfterStart(now);
+    if (this.mayHavePeers(now)) void this.namesAfterStart(now);
     await this.emitContainer('start', now);
     res.writeHead(204);
     res.end();
@@ -1024,7 +1024,7 @@ export class DockerEndpoint {
     await this.settleOutput([now]);
     if (!dieTold) await this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
     await this.emitContainer('stop', now);
-    this.scheduleNames();
+    this.namesChanged();
     res.writeHead(204);
     res.end();
     this.ensurePolling();
@@ -1078,7 +1078,7 @@ export class DockerEndpoint {
     await this.settleOutput([now]);
     await this.emitContainer('kill', now, { signal: 'SIGKILL' });
     await this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
-    this.scheduleNames();
+    this.namesChanged();
     res.writeHead(204);
     res.end();
     this.ensurePolling();
@@ -1096,7 +1096,7 @@ export class DockerEndpoint {
     const now = await this.changeContainer(engine, vm, { power_state: 'running' });
     this.lastState.set(containerId(vm), 'running');
     this.startedBefore.set(containerId(vm), String(vm.started_at ?? ''));
-    void this.namesAfterStart(now);
+    if (this.mayHavePeers(now)) void this.namesAfterStart(now);
     await this.emitContainer('start', now);
     await this.emitContainer('restart', now);
     res.writeHead(204);
@@ -1141,7 +1141,7 @@ export class DockerEndpoint {
     this.justCreated.delete(id);
     if (this.lastState.get(id) === 'running') await this.emitContainer('die', vm, { exitCode: '137' });
     this.lastState.delete(id);
-    this.scheduleNames();
+    this.namesChanged();
     await this.emitContainer('destroy', vm);
   }
 
@@ -1235,7 +1235,7 @@ export class DockerEndpoint {
       throw err;
     }
     await this.emitContainer('rename', now, { oldName: `/${oldName}` });
-    this.scheduleNames();
+    this.namesChanged();
     res.writeHead(204);
     res.end();
   }
@@ -1712,6 +1712,21 @@ export class DockerEndpoint {
       return !now || dockerState(now) !== 'running' || addressOf(now) !== undefined;
     });
     if (addressed) this.scheduleNames();
+  }
+
+  /**
+   * Whether a container just started may have peers to name: another container this endpoint saw
+   * running, a file it wrote names into, or a link. Else no watch is opened (a lone `docker run -d`
+   * reads nothing more after its start).
+   */
+  private mayHavePeers(vm: Attrs): boolean {
+    const id = containerId(vm);
+    return this.hostsWritten.size > 0 || linksOf(vm).length > 0 || [...this.lastState].some(([other, state]) => other !== id && state === 'running');
+  }
+
+  /** A container stopped, went or was renamed: the files that name it are written again (none written: nothing to do). */
+  private namesChanged(): void {
+    if (this.hostsWritten.size > 0) this.scheduleNames();
   }
 
   /** One refresh of the names at a time; a change meanwhile asks for one more after it. */

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Attrs } from '../resources';
 import { ZERO_TIME, humanDuration, unixSeconds } from './protocol';
+import { healthSuffix, healthcheckOf, type HealthState } from './health';
 import { mountsOf } from './volumes';
 
 /**
@@ -70,11 +71,19 @@ export function exitCodeOf(vm: Attrs): number {
 }
 
 /** `docker ps` STATUS: "Up 3 seconds", "Exited (0) 2 minutes ago", "Created". */
+/**
+ * The health the endpoint's monitor gave a container with a check (health.ts), which the endpoint
+ * adds to the container's attributes as `docker_health` before it lists or inspects it.
+ */
+export function healthOf(vm: Attrs): HealthState | undefined {
+  return vm.docker_health && typeof vm.docker_health === 'object' ? (vm.docker_health as unknown as HealthState) : undefined;
+}
+
 export function statusText(vm: Attrs, now = Date.now()): string {
   const state = dockerState(vm);
   if (state === 'running') {
     const started = Date.parse(String(vm.started_at ?? ''));
-    const up = `Up ${humanDuration(Number.isNaN(started) ? 0 : now - started)}`;
+    const up = `Up ${humanDuration(Number.isNaN(started) ? 0 : now - started)}${healthSuffix(healthOf(vm))}`;
     return vm.guest_queued === true ? `${up} (queued: waits for a free guest slot of the simulator)` : up;
   }
   if (state === 'exited') {
@@ -256,6 +265,7 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       Error: '',
       StartedAt: typeof vm.started_at === 'string' ? vm.started_at : ZERO_TIME,
       FinishedAt: typeof vm.finished_at === 'string' ? vm.finished_at : ZERO_TIME,
+      ...(healthOf(vm) ? { Health: healthOf(vm) } : {}),
     },
     Image: String(vm.image_id ?? ''),
     // The guest keeps these files itself (its DNS and hosts come from its port group): none on a host.
@@ -365,6 +375,7 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       // As dockerd: present only when the container has its own (--stop-timeout, --stop-signal).
       ...(stopTimeout !== undefined ? { StopTimeout: stopTimeout } : {}),
       ...(stopSignal !== undefined ? { StopSignal: stopSignal } : {}),
+      ...(healthcheckOf(vm) ? { Healthcheck: healthcheckOf(vm) } : {}),
     },
     NetworkSettings: {
       Bridge: '',
@@ -437,11 +448,12 @@ export function matchesFilters(
         case 'network':
           if (v === NO_NETWORK) return networkNames(vm).length === 0;
           return networkNames(vm).includes(v === 'bridge' && resolved.bridgeNetwork ? resolved.bridgeNetwork : v);
-        // No container VM is a swarm task, and none has a health check.
+        // No container VM is a swarm task.
         case 'is-task':
           return v === 'false';
+        // none: no health check; else its status (starting, healthy, unhealthy).
         case 'health':
-          return v === 'none';
+          return v === 'none' ? healthOf(vm) === undefined : healthOf(vm)?.Status === v;
         // Compared by the listing, which knows the container named (see beforeAndSince).
         case 'before':
         case 'since':

@@ -82,11 +82,6 @@ const CONFIG: Record<string, readonly [string, string, 'are'?]> = {
   Domainname: ['--domainname', NETWORK],
   MacAddress: ['--mac-address', `${NETWORK}; vSphere assigns the MAC address`],
   ExposedPorts: ['--expose', 'each container VM has its own address on its port group, where all its ports are reachable; run without it'],
-  Healthcheck: [
-    '--health-cmd and the other --health-* flags',
-    'health checks are not run in a container VM; run without them (or with --no-healthcheck) and check the service from outside',
-    'are',
-  ],
   Shell: ['SHELL', 'run without it'],
   OnBuild: ['ONBUILD', 'run without it'],
   NetworkDisabled: ['--network none', 'a container VM is always on a port group; run without it'],
@@ -121,6 +116,8 @@ const HANDLED_HOST = new Set([
 ]);
 const HANDLED_CONFIG = new Set([
   'Image',
+  // Run by the endpoint in the guest while the container runs (health.ts).
+  'Healthcheck',
   'Cmd',
   'Entrypoint',
   'Env',
@@ -168,16 +165,6 @@ function refusal(flag: string, why: string, verb: 'is' | 'are' = 'is'): ApiError
 }
 
 /**
- * --no-healthcheck (compose's `healthcheck: disable: true`): `{"Test": ["NONE"]}`, which asks for
- * no health check, what a container VM has anyway. Any other health check is refused.
- */
-function noHealthcheck(value: unknown): boolean {
-  if (!value || typeof value !== 'object') return false;
-  const { Test, ...rest } = value as { Test?: unknown };
-  return Array.isArray(Test) && Test.length === 1 && Test[0] === 'NONE' && isZero(rest);
-}
-
-/**
  * The first flag of a create body the endpoint would otherwise ignore, as a 400 naming it. Only the
  * fields listed here are refused: a field this table does not know (one a newer CLI, an SDK or
  * compose adds, often with a default of its own) passes, so that no client is turned away for a
@@ -186,7 +173,6 @@ function noHealthcheck(value: unknown): boolean {
 export function unhonouredOption(body: Record<string, unknown>): ApiError | undefined {
   for (const [key, value] of Object.entries(body)) {
     if (HANDLED_CONFIG.has(key) || isZero(value)) continue;
-    if (key === 'Healthcheck' && noHealthcheck(value)) continue;
     const known = CONFIG[key];
     if (known) return refusal(known[0], known[1], known[2]);
   }

@@ -81,6 +81,7 @@ import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
 import { dockerStats } from './stats';
 import { DockerVolumes, parseBinds, uncoveredImageVolumes, type MountSpec } from './volumes';
+import { HEALTHCHECK_LABEL, HealthMonitor, parseHealthcheck, type HealthStatus } from './health';
 import { COMPOSE_SERVICE_LABEL, NAME_LABELS, addressOf, hostsFile, linksOf, parseLinks, peersOf } from './peer-names';
 
 export interface EndpointOptions {
@@ -282,6 +283,16 @@ export class DockerEndpoint {
   private readonly hostsWritten = new Map<string, string>();
   private namesRun: Promise<void> | undefined;
   private namesAgain = false;
+  /** The health checks of the running containers that have one (health.ts). */
+  private readonly health = new HealthMonitor({
+    current: async (id) =>
+      (await this.command().findIn('container_vm', this.vch.id, { id: this.known.get(id)?.uuid ?? '', moid: this.known.get(id)?.moid ?? '' })) ?? undefined,
+    processRuns: (vm) => this.processRuns(vm, () => this.closed),
+    probe: (vm, argv, timeoutMs) => this.probe(vm, argv, timeoutMs),
+    changed: (vm, status) => void this.emitHealth(vm, status),
+    closed: () => this.closed,
+    log: (text) => this.log(text),
+  });
   /** docker exec instances, by id. */
   private readonly execs = new Map<string, ExecInstance>();
   /** The connections attach and exec start took over, ended at close. */
@@ -370,6 +381,7 @@ export class DockerEndpoint {
     for (const vm of vms) {
       this.lastState.set(containerId(vm), dockerState(vm));
       if (labelsOf(vm)[LABEL.autoRemove] === 'true') this.autoRemove.add(containerId(vm));
+      if (dockerState(vm) === 'running') this.health.watch(containerId(vm), vm);
     }
     if (this.autoRemove.size > 0) this.ensurePolling();
     return this.vchInfo;
@@ -749,7 +761,7 @@ export class DockerEndpoint {
     }
     const all = query.get('all') === '1' || query.get('all') === 'true';
     const engine = this.command();
-    const vms = await this.containers(engine);
+    const vms = (await this.containers(engine)).map((vm) => this.withHealth(vm));
     const now = Date.now();
     // As dockerd: -n/--last (and -l) count stopped containers too.
     const limit = Number(query.get('limit') ?? -1);
@@ -850,6 +862,9 @@ export class DockerEndpoint {
       signalNumber(body.StopSignal);
       labels[LABEL.stopSignal] = body.StopSignal;
     }
+    // --health-cmd and the other --health-* flags (compose's healthcheck:), run while it runs (health.ts).
+    const healthcheck = parseHealthcheck((body as Record<string, unknown>).Healthcheck);
+    if (healthcheck) labels[HEALTHCHECK_LABEL] = JSON.stringify(healthcheck);
     // --network-alias and --link: the names other containers reach it by, and it reaches them by (peer-names.ts).
     const endpoints = Object.values(body.NetworkingConfig?.EndpointsConfig ?? {});
     // compose sends the container's own names (its name, its service's; the name a recreated one is
@@ -1002,6 +1017,7 @@ export class DockerEndpoint {
       this.ensurePolling();
     }
     if (this.mayHavePeers(now)) void this.namesAfterStart(now);
+    this.health.watch(containerId(now), now);
     await this.emitContainer('start', now);
     res.writeHead(204);
     res.end();
@@ -1097,6 +1113,7 @@ export class DockerEndpoint {
     this.lastState.set(containerId(vm), 'running');
     this.startedBefore.set(containerId(vm), String(vm.started_at ?? ''));
     if (this.mayHavePeers(now)) void this.namesAfterStart(now);
+    this.health.watch(containerId(now), now);
     await this.emitContainer('start', now);
     await this.emitContainer('restart', now);
     res.writeHead(204);
@@ -1141,6 +1158,7 @@ export class DockerEndpoint {
     this.justCreated.delete(id);
     if (this.lastState.get(id) === 'running') await this.emitContainer('die', vm, { exitCode: '137' });
     this.lastState.delete(id);
+    this.health.forget(id);
     this.namesChanged();
     await this.emitContainer('destroy', vm);
   }
@@ -1770,6 +1788,37 @@ export class DockerEndpoint {
     for (const id of [...this.hostsWritten.keys()]) if (!vms.some((vm) => containerId(vm) === id)) this.hostsWritten.delete(id);
   }
 
+  /**
+   * Runs a health check's process in the container's guest, as docker exec does, for up to
+   * `timeoutMs`: its exit code and what it wrote (stdout and stderr together, as dockerd keeps it).
+   */
+  private async probe(vm: Attrs, argv: readonly string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const guestId = randomBytes(8).toString('hex');
+    const soon = readSoon();
+    const from = await this.sendExec(vm, guestId, { argv }, 'the health check');
+    soon.after();
+    let output = '';
+    const exited = this.followExec(
+      vm,
+      guestId,
+      from,
+      (lines) => (output += lines.map((l) => l.data.toString('utf8')).join('')),
+      soon.set,
+      `health check of ${String(vm.name)}`,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs).unref()));
+    const exitCode = await Promise.race([exited, timedOut]);
+    clearTimeout(timer);
+    if (exitCode === undefined) return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` };
+    return { exitCode, output };
+  }
+
+  /** dockerd's event of a health change: `health_status: healthy`. */
+  private async emitHealth(vm: Attrs, status: HealthStatus): Promise<void> {
+    await this.emitContainer(`health_status: ${status}`, vm);
+  }
+
   /** Writes one file into a running container, as docker cp does (the tether's archive channel). */
   private async writeGuestFile(vm: Attrs, dir: string, name: string, content: string): Promise<void> {
     const tar = await tarOfFile(name, content);
@@ -1947,11 +1996,18 @@ export class DockerEndpoint {
    * process), so it shows no start yet, as at its first start (docker ps: "Up Less than a second"),
    * never the last run's. Told by the report alone, not by clocks, which a guest's may not share.
    */
-  private asStarted(vm: Attrs): Attrs {
+  private asStarted(given: Attrs): Attrs {
+    const vm = this.withHealth(given);
     if (dockerState(vm) !== 'running') return vm;
     const before = this.startedBefore.get(containerId(vm));
     const stale = vm.status === 'exited' || (before !== undefined && before !== '' && vm.started_at === before);
     return stale ? { ...vm, started_at: null } : vm;
+  }
+
+  /** The container with the health its check gave (`docker_health`, which containers.ts reads), if it has a check. */
+  private withHealth(vm: Attrs): Attrs {
+    const health = this.health.stateOf(containerId(vm), vm);
+    return health ? { ...vm, docker_health: health as unknown as Attrs } : vm;
   }
 
   /**

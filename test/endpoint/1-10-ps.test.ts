@@ -47,7 +47,7 @@ describe('1-10 docker ps', () => {
     expect(await ps('-a', '--filter', 'label=tier=web', '--format', '{{.Names}} {{.Label "tier"}}')).toBe('ps-running web\n');
     expect(await ps('-a', '--filter', `id=${ids['ps-running'].slice(0, 8)}`, '--format', '{{.Names}}')).toBe('ps-running\n');
     expect(await ps('-a', '--filter', 'name=ps-running', '--format', '{{.Image}}')).toBe(`${bed().image}\n`);
-    // No container VM has a health check: none is healthy, all are "none".
+    // None of these has a health check: none is healthy.
     expect(await ps('-a', '--filter', 'health=healthy', '--format', '{{.Names}}')).toBe('');
     const bad = await bed().docker(['ps', '--filter', 'color=blue']);
     expect(bad.code).toBe(1);

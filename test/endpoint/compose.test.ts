@@ -358,4 +358,39 @@ networks:
     },
     2 * BOOT_MS,
   );
+
+  test(
+    'GIVEN a service that depends on another being healthy WHEN the project is up THEN compose waits for the health check, then starts it',
+    async () => {
+      await writeFile(
+        join(dir, 'healthy.yaml'),
+        `name: vichealth
+services:
+  db:
+    image: ${bed().image}
+    command: ["sleep", "600"]
+    healthcheck:
+      test: ["CMD-SHELL", "test -f /etc/hostname"]
+      interval: 1s
+      retries: 3
+  app:
+    image: ${bed().image}
+    command: ["sleep", "600"]
+    depends_on:
+      db:
+        condition: service_healthy
+networks:
+  default:
+    name: VM Network
+    external: true
+`,
+      );
+      const up = await compose('healthy.yaml', ['up', '-d'], BOOT_MS);
+      expect([up.code, up.stderr]).toEqual([0, expect.stringMatching(/vichealth-db-1\s+Healthy[\s\S]*vichealth-app-1\s+Started/)]);
+      expect(await bed().dockerOk(['inspect', '-f', '{{.State.Health.Status}}', 'vichealth-db-1'])).toBe('healthy');
+      const down = await compose('healthy.yaml', ['down', '-t', '0'], 120_000);
+      expect(down.code).toBe(0);
+    },
+    2 * BOOT_MS,
+  );
 });

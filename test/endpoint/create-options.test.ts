@@ -11,7 +11,6 @@ describe('docker run flags the endpoint does not carry out', () => {
     [['--add-host', 'db:10.0.0.5'], '--add-host is not supported by vic-iac: a container VM takes its address'],
     [['--cpu-shares', '512'], '-c/--cpu-shares is not supported by vic-iac: a container VM has whole virtual CPUs'],
     [['--log-driver', 'json-file'], '--log-driver/--log-opt is not supported by vic-iac'],
-    [['--health-cmd', 'true'], '--health-cmd and the other --health-* flags are not supported by vic-iac'],
     [['--read-only'], '--read-only is not supported by vic-iac'],
     // A map of the user's keys: the CLI sends {"/t": ""}, whose values alone look like a flag not given.
     [['--tmpfs', '/t'], '--tmpfs is not supported by vic-iac: a container VM runs its own kernel'],

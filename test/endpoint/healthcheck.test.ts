@@ -1,0 +1,69 @@
+/**
+ * Health checks, as dockerd runs them (health.ts): `--health-cmd` runs in the container's guest
+ * every interval while it runs; inspect shows State.Health and Config.Healthcheck, ps the status
+ * and `--filter health=`, and docker events the change of status. Real guests on the simulator.
+ */
+import { eventually, useDockerBed, waitUntilProcessRuns } from './docker-env';
+
+const BOOT_MS = 300_000;
+
+describe('docker health checks', () => {
+  const bed = useDockerBed({ sim: { runGuests: { maxRunning: 2 } }, pull: true, vchName: 'vch-health' });
+  const health = async (name: string) =>
+    JSON.parse(await bed().dockerOk(['inspect', '-f', '{{json .State.Health}}', name])) as {
+      Status: string;
+      FailingStreak: number;
+      Log: Array<{ ExitCode: number; Output: string }>;
+    };
+
+  test(
+    'GIVEN a check that passes and one that fails WHEN both containers run THEN one turns healthy, the other unhealthy after its retries, as inspect, ps and events say',
+    async () => {
+      const since = Math.floor(Date.now() / 1000);
+      await bed().dockerOk(['run', '-d', '--name', 'hc-ok', '--health-cmd', 'cat /etc/hostname', '--health-interval', '1s', bed().image, 'sleep', '600']);
+      await bed().dockerOk([
+        'run',
+        '-d',
+        '--name',
+        'hc-bad',
+        '--health-cmd',
+        'echo not ready; exit 1',
+        '--health-interval',
+        '1s',
+        '--health-retries',
+        '2',
+        bed().image,
+        'sleep',
+        '600',
+      ]);
+      // Before the first check: starting.
+      expect(await bed().dockerOk(['ps', '--filter', 'name=hc-ok', '--format', '{{.Status}}'])).toMatch(/\(health: starting\)$/);
+      await waitUntilProcessRuns(bed(), 'hc-ok');
+      await waitUntilProcessRuns(bed(), 'hc-bad');
+      await eventually(bed(), 'hc-ok healthy', async () => (await health('hc-ok')).Status === 'healthy', 120_000);
+      await eventually(bed(), 'hc-bad unhealthy', async () => (await health('hc-bad')).Status === 'unhealthy', 120_000);
+
+      const ok = await health('hc-ok');
+      expect(ok.FailingStreak).toBe(0);
+      expect(ok.Log[ok.Log.length - 1]).toMatchObject({ ExitCode: 0, Output: 'hc-ok\n' });
+      const bad = await health('hc-bad');
+      expect(bad.FailingStreak).toBeGreaterThanOrEqual(2);
+      expect(bad.Log[bad.Log.length - 1]).toMatchObject({ ExitCode: 1, Output: 'not ready\n' });
+      expect(await bed().dockerOk(['inspect', '-f', '{{json .Config.Healthcheck.Test}}', 'hc-bad'])).toBe('["CMD-SHELL","echo not ready; exit 1"]');
+
+      expect(await bed().dockerOk(['ps', '--filter', 'health=healthy', '--format', '{{.Names}} {{.Status}}'])).toMatch(/^hc-ok Up .* \(healthy\)$/);
+      expect(await bed().dockerOk(['ps', '--filter', 'health=unhealthy', '--format', '{{.Names}}'])).toBe('hc-bad');
+      expect(await bed().dockerOk(['ps', '--filter', 'health=none', '--format', '{{.Names}}'])).toBe('');
+      const events = await bed().eventsSince(since, 'type=container', '{{.Actor.Attributes.name}} {{.Action}}');
+      expect(events).toEqual(expect.arrayContaining(['hc-ok health_status: healthy', 'hc-bad health_status: unhealthy']));
+      await bed().dockerOk(['rm', '-f', 'hc-ok', 'hc-bad']);
+    },
+    2 * BOOT_MS,
+  );
+
+  test('GIVEN --no-healthcheck or no check THEN inspect has no Health, and ps filters it as health=none', async () => {
+    await bed().dockerOk(['create', '--name', 'hc-none', '--no-healthcheck', bed().image]);
+    expect(await bed().dockerOk(['inspect', '-f', '{{json .State.Health}}', 'hc-none'])).toBe('null');
+    expect(await bed().dockerOk(['ps', '-a', '--filter', 'health=none', '--format', '{{.Names}}'])).toBe('hc-none');
+  });
+});

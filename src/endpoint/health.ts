@@ -80,6 +80,22 @@ export function parseHealthcheck(value: unknown): HealthConfig | undefined {
   return { Test: test, ...pick('Interval'), ...pick('Timeout'), ...pick('StartPeriod'), ...pick('StartInterval'), ...pick('Retries') };
 }
 
+/**
+ * The check a container gets, as dockerd merges them: the create's; with no test of its own, the
+ * image's HEALTHCHECK, the create's durations over it; none for `NONE` (--no-healthcheck) in either.
+ */
+export function effectiveHealthcheck(given: unknown, image: unknown): HealthConfig | undefined {
+  const own = given && typeof given === 'object' ? (given as Record<string, unknown>) : {};
+  if (Array.isArray(own.Test) && own.Test.length > 0) return parseHealthcheck(own);
+  if (!image || typeof image !== 'object') return undefined;
+  const durations = Object.entries(own).filter(([key, v]) => key !== 'Test' && typeof v === 'number' && v > 0);
+  try {
+    return parseHealthcheck({ ...(image as Record<string, unknown>), ...Object.fromEntries(durations) });
+  } catch {
+    return undefined;
+  }
+}
+
 /** The health check a container was made with, if any. */
 export function healthcheckOf(vm: Attrs): HealthConfig | undefined {
   const text = labelsOf(vm)[HEALTHCHECK_LABEL];

@@ -81,7 +81,7 @@ import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
 import { dockerStats } from './stats';
 import { DockerVolumes, parseBinds, uncoveredImageVolumes, type MountSpec } from './volumes';
-import { HEALTHCHECK_LABEL, HealthMonitor, parseHealthcheck, type HealthStatus } from './health';
+import { HEALTHCHECK_LABEL, HealthMonitor, effectiveHealthcheck, parseHealthcheck, type HealthStatus } from './health';
 import { COMPOSE_SERVICE_LABEL, NAME_LABELS, addressOf, hostsFile, linksOf, parseLinks, peersOf } from './peer-names';
 
 export interface EndpointOptions {
@@ -863,8 +863,8 @@ export class DockerEndpoint {
       labels[LABEL.stopSignal] = body.StopSignal;
     }
     // --health-cmd and the other --health-* flags (compose's healthcheck:), run while it runs (health.ts).
-    const healthcheck = parseHealthcheck((body as Record<string, unknown>).Healthcheck);
-    if (healthcheck) labels[HEALTHCHECK_LABEL] = JSON.stringify(healthcheck);
+    // Checked now; labelled with the image's at plan (effectiveHealthcheck).
+    parseHealthcheck((body as Record<string, unknown>).Healthcheck);
     // --network-alias and --link: the names other containers reach it by, and it reaches them by (peer-names.ts).
     const endpoints = Object.values(body.NetworkingConfig?.EndpointsConfig ?? {});
     // compose sends the container's own names (its name, its service's; the name a recreated one is
@@ -929,7 +929,14 @@ export class DockerEndpoint {
         // The image's STOPSIGNAL, as dockerd copies it into the container's config: its stop's default.
         const stopSignal: Record<string, string> =
           typeof stored.image_stop_signal === 'string' && !labels[LABEL.stopSignal] ? { [LABEL.stopSignal]: stored.image_stop_signal } : {};
-        return command.plan('container_vm', null, { ...withImage, labels: { ...(withImage.labels as Attrs), ...stopSignal }, image_id: String(stored.id) });
+        // The image's HEALTHCHECK, unless the create gives its own test or --no-healthcheck.
+        const check = effectiveHealthcheck((body as Record<string, unknown>).Healthcheck, stored.image_healthcheck);
+        const health: Record<string, string> = check ? { [HEALTHCHECK_LABEL]: JSON.stringify(check) } : {};
+        return command.plan('container_vm', null, {
+          ...withImage,
+          labels: { ...(withImage.labels as Attrs), ...stopSignal, ...health },
+          image_id: String(stored.id),
+        });
       });
       planned.catch(() => undefined);
       await nameFree();
@@ -2216,6 +2223,7 @@ export class DockerEndpoint {
         // As dockerd: null without volumes; StopSignal only when the image names one.
         Volumes: stringsOf(i.image_volumes).length > 0 ? Object.fromEntries(stringsOf(i.image_volumes).map((v) => [v, {}])) : null,
         ...(typeof i.image_stop_signal === 'string' ? { StopSignal: i.image_stop_signal } : {}),
+        ...(i.image_healthcheck && typeof i.image_healthcheck === 'object' ? { Healthcheck: i.image_healthcheck } : {}),
       },
       RootFS: { Type: 'layers', Layers: [] },
       Metadata: { LastTagTime: ZERO },

@@ -76,6 +76,27 @@ export interface ContainerConfig {
   readonly volumes?: string[];
   /** The signal that stops the image's process (STOPSIGNAL), when it names one. */
   readonly stop_signal?: string;
+  /** The image's HEALTHCHECK (the config's Healthcheck, durations in nanoseconds), when it has one. */
+  readonly healthcheck?: ImageHealthcheck;
+}
+
+export interface ImageHealthcheck {
+  readonly Test: string[];
+  readonly Interval?: number;
+  readonly Timeout?: number;
+  readonly StartPeriod?: number;
+  readonly StartInterval?: number;
+  readonly Retries?: number;
+}
+
+/** A config's Healthcheck with a test (NONE included: it turns off a base image's), its numbers only. */
+function healthcheckOf(value: unknown): ImageHealthcheck | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const h = value as Record<string, unknown>;
+  const test = Array.isArray(h.Test) ? h.Test.filter((x): x is string => typeof x === 'string') : [];
+  if (test.length === 0) return undefined;
+  const numbers = ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'].filter((k) => typeof h[k] === 'number' && (h[k] as number) > 0);
+  return { Test: test, ...Object.fromEntries(numbers.map((k) => [k, h[k] as number])) };
 }
 
 export interface ImageConfig {
@@ -207,6 +228,7 @@ export function parseImageConfig(body: unknown, where: string): ImageConfig {
       Labels?: Record<string, string> | null;
       Volumes?: Record<string, unknown> | null;
       StopSignal?: string;
+      Healthcheck?: unknown;
     } | null;
     rootfs?: { type?: string; diff_ids?: string[] };
     created?: string;
@@ -228,6 +250,7 @@ export function parseImageConfig(body: unknown, where: string): ImageConfig {
       labels: Object.fromEntries(Object.entries(c.Labels ?? {}).filter(([, v]) => typeof v === 'string')),
       volumes: Object.keys(c.Volumes ?? {}).sort(),
       ...(typeof c.StopSignal === 'string' && c.StopSignal !== '' ? { stop_signal: c.StopSignal } : {}),
+      ...(healthcheckOf(c.Healthcheck) ? { healthcheck: healthcheckOf(c.Healthcheck) } : {}),
     },
     diffIds: strings(doc.rootfs?.diff_ids),
     ...(typeof doc.created === 'string' && !Number.isNaN(Date.parse(doc.created)) ? { created: doc.created } : {}),

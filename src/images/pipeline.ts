@@ -484,6 +484,7 @@ function infoFromMetadata(store: ImageStore, metadata: ImageMetadata, run: { reu
       labels: metadata.labels ?? {},
       ...(metadata.volumes ? { volumes: metadata.volumes } : {}),
       ...(metadata.stop_signal ? { stop_signal: metadata.stop_signal } : {}),
+      ...(metadata.healthcheck ? { healthcheck: metadata.healthcheck } : {}),
     },
     ...run,
   };

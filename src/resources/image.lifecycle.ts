@@ -219,6 +219,7 @@ async function listImagesIn(ctx: LifecycleContext, vchId: string, memo = true): 
     // written before these were kept).
     image_volumes: info.config.volumes ?? null,
     image_stop_signal: info.config.stop_signal ?? null,
+    image_healthcheck: (info.config.healthcheck as unknown as Attrs | undefined) ?? null,
     references: holders[i].references,
     // The references an IaC state holds: docker may not remove them (the endpoint's docker rmi).
     managed_references: holders[i].managed,

@@ -3,7 +3,7 @@
  * every interval while it runs; inspect shows State.Health and Config.Healthcheck, ps the status
  * and `--filter health=`, and docker events the change of status. Real guests on the simulator.
  */
-import { eventually, useDockerBed, waitUntilProcessRuns } from './docker-env';
+import { busyboxImage, eventually, useDockerBed, waitUntilProcessRuns } from './docker-env';
 
 const BOOT_MS = 300_000;
 
@@ -61,9 +61,37 @@ describe('docker health checks', () => {
     2 * BOOT_MS,
   );
 
+  test(
+    "GIVEN an image with a HEALTHCHECK WHEN a container runs from it THEN the image's check runs; --health-interval changes only its interval, --no-healthcheck turns it off",
+    async () => {
+      const base = busyboxImage();
+      const image = await bed().pushImage(
+        { ...base, config: { ...base.config, Healthcheck: { Test: ['CMD-SHELL', 'cat /etc/hostname'], Interval: 1e9, Retries: 2 } } },
+        'vic-test/checked:1',
+      );
+      expect((await bed().docker(['pull', image], { timeoutMs: 180_000 })).code).toBe(0);
+      expect(await bed().dockerOk(['image', 'inspect', '-f', '{{json .Config.Healthcheck}}', image])).toBe(
+        '{"Test":["CMD-SHELL","cat /etc/hostname"],"Interval":1000000000,"Retries":2}',
+      );
+      await bed().dockerOk(['run', '-d', '--name', 'hc-image', image, 'sleep', '600']);
+      await waitUntilProcessRuns(bed(), 'hc-image');
+      await eventually(bed(), 'hc-image healthy', async () => (await health('hc-image')).Status === 'healthy', 120_000);
+      await bed().dockerOk(['rm', '-f', 'hc-image']);
+
+      await bed().dockerOk(['create', '--name', 'hc-slower', '--health-interval', '2s', image]);
+      expect(await bed().dockerOk(['inspect', '-f', '{{json .Config.Healthcheck}}', 'hc-slower'])).toBe(
+        '{"Test":["CMD-SHELL","cat /etc/hostname"],"Interval":2000000000,"Retries":2}',
+      );
+      await bed().dockerOk(['create', '--name', 'hc-off', '--no-healthcheck', image]);
+      expect(await bed().dockerOk(['inspect', '-f', '{{json .State.Health}} {{json .Config.Healthcheck}}', 'hc-off'])).toBe('null null');
+    },
+    BOOT_MS,
+  );
+
   test('GIVEN --no-healthcheck or no check THEN inspect has no Health, and ps filters it as health=none', async () => {
     await bed().dockerOk(['create', '--name', 'hc-none', '--no-healthcheck', bed().image]);
     expect(await bed().dockerOk(['inspect', '-f', '{{json .State.Health}}', 'hc-none'])).toBe('null');
-    expect(await bed().dockerOk(['ps', '-a', '--filter', 'health=none', '--format', '{{.Names}}'])).toBe('hc-none');
+    // hc-off too (--no-healthcheck over its image's); not hc-slower, which has its image's check.
+    expect((await bed().dockerOk(['ps', '-a', '--filter', 'health=none', '--format', '{{.Names}}'])).split('\n').sort()).toEqual(['hc-none', 'hc-off']);
   });
 });

@@ -94,6 +94,7 @@ export interface ImageSpec {
     readonly Labels?: Record<string, string>;
     readonly Volumes?: Record<string, object>;
     readonly StopSignal?: string;
+    readonly Healthcheck?: { readonly Test: string[]; readonly Interval?: number; readonly Retries?: number };
   };
 }
 

@@ -63,7 +63,7 @@ func ResolveUser(spec string, passwd, group io.Reader) (Identity, error) {
 			}
 		}
 		if entry == nil {
-			return Identity{}, fmt.Errorf(`field "user": user %q is not in the image's /etc/passwd (use a numeric uid, or add the user to the image)`, userPart)
+			return Identity{}, fmt.Errorf(`field "user": unable to find user %s: no matching entries in passwd file: %q is not in the image's /etc/passwd (use a numeric uid, or add the user to the image)`, userPart, userPart)
 		}
 		id.UID = entry.uid
 	}
@@ -85,7 +85,7 @@ func ResolveUser(spec string, passwd, group io.Reader) (Identity, error) {
 				}
 			}
 			if !found {
-				return Identity{}, fmt.Errorf(`field "user": group %q is not in the image's /etc/group (use a numeric gid, or add the group to the image)`, groupPart)
+				return Identity{}, fmt.Errorf(`field "user": unable to find group %s: no matching entries in group file: %q is not in the image's /etc/group (use a numeric gid, or add the group to the image)`, groupPart, groupPart)
 			}
 		}
 	}

@@ -48,8 +48,8 @@ func TestResolveUser_GivenDockerUserSpecs(t *testing.T) {
 
 func TestResolveUser_GivenUnknownNames_ThenTheErrorSaysWhatToDo(t *testing.T) {
 	cases := map[string]string{
-		"nobody":    `user "nobody" is not in the image's /etc/passwd`,
-		"app:staff": `group "staff" is not in the image's /etc/group`,
+		"nobody":    `unable to find user nobody: no matching entries in passwd file: "nobody" is not in the image's /etc/passwd`,
+		"app:staff": `unable to find group staff: no matching entries in group file: "staff" is not in the image's /etc/group`,
 	}
 	for spec, want := range cases {
 		_, err := ResolveUser(spec, strings.NewReader(imagePasswd), strings.NewReader(imageGroup))

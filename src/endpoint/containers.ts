@@ -4,7 +4,7 @@
  * endpoint restarted shows the same.
  */
 import { createHash } from 'node:crypto';
-import type { Attrs } from '../resources';
+import { hostnameOf, type Attrs } from '../resources';
 import { ZERO_TIME, humanDuration, unixSeconds } from './protocol';
 import { healthSuffix, healthcheckOf, type HealthState } from './health';
 import { mountsOf } from './volumes';
@@ -355,7 +355,8 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       Init: null,
     },
     Config: {
-      Hostname: typeof vm.hostname === 'string' ? vm.hostname : String(vm.name),
+      // What the guest has: -h, else the name as a host name (web_1 is web-1).
+      Hostname: hostnameOf(vm),
       Domainname: '',
       User: typeof vm.user === 'string' ? vm.user : '',
       AttachStdin: false,

@@ -151,6 +151,8 @@ export interface NetworkRow {
   readonly Containers: Readonly<Record<string, unknown>>;
   /** Docker's predefined networks (here: none): type builtin, never dangling. Not sent. */
   readonly builtin?: boolean;
+  /** Other names that find it (`bridge` for the VCH's bridge network, as --network bridge takes it). Not sent. */
+  readonly aliases?: readonly string[];
 }
 
 export const NETWORK_FILTERS = ['name', 'id', 'driver', 'scope', 'type', 'label', 'dangling'];
@@ -172,7 +174,7 @@ export function filterNetworks<T extends NetworkRow>(rows: readonly T[], filters
   };
   return rows.filter(
     (n) =>
-      any('name', (v) => patternMatches(v, n.Name)) &&
+      any('name', (v) => [n.Name, ...(n.aliases ?? [])].some((name) => patternMatches(v, name))) &&
       any('id', (v) => n.Id.includes(v)) &&
       any('driver', (v) => n.Driver === v) &&
       any('scope', (v) => n.Scope === v) &&

@@ -2232,6 +2232,7 @@ export class DockerEndpoint {
   }
 
   private async removeImage(ref: string, query: URLSearchParams, res: ServerResponse, untagged: readonly string[] = []): Promise<void> {
+    refuseInvalidReference(ref);
     const engine = this.command();
     const image = await this.findImage(ref, engine);
     const forced = query.get('force') === '1' || query.get('force') === 'true';
@@ -2413,8 +2414,8 @@ export class DockerEndpoint {
     if (this.vch.bridgeNetwork) names.add(this.vch.bridgeNetwork);
     for (const vm of vms) for (const n of Array.isArray(vm.networks) ? vm.networks : []) names.add(String(n));
     const on = (test: (networks: unknown[]) => boolean) => vms.filter((vm) => Array.isArray(vm.networks) && test(vm.networks));
-    const portGroups = [...names].map((name) =>
-      networkRow(
+    const portGroups = [...names].map((name) => ({
+      ...networkRow(
         name,
         'vsphere-portgroup',
         on((n) => n.includes(name)),
@@ -2423,7 +2424,9 @@ export class DockerEndpoint {
           ...(name === this.vch.bridgeNetwork ? { 'vic-iac.bridge': 'true' } : {}),
         },
       ),
-    );
+      // docker network ls -f name=bridge finds it, as --network bridge and network inspect bridge do.
+      ...(name === this.vch.bridgeNetwork ? { aliases: ['bridge'] } : {}),
+    }));
     const none = {
       ...networkRow(
         NO_NETWORK,
@@ -2678,6 +2681,31 @@ function stopSignal(query: URLSearchParams, vm: Attrs): number {
 const DEFAULT_STOP_TIMEOUT = 10;
 
 /** The references that hold a stored image (ImageLifecycle listIn), first the one it shows under. */
+/**
+ * dockerd's 400 for a name that is no image reference (`docker rmi fakeImage`), before any lookup:
+ * an upper-case repository in its words, anything else with what is wrong. An id or id prefix passes.
+ */
+function refuseInvalidReference(ref: string): void {
+  if (/^(sha256:)?[0-9a-f]{1,64}$/.test(ref)) return;
+  try {
+    parseImageReference(ref);
+  } catch (err) {
+    const lower = (() => {
+      try {
+        return parseImageReference(ref.toLowerCase());
+      } catch {
+        return undefined;
+      }
+    })();
+    if (lower) {
+      const name = ref.split('@')[0];
+      const repository = name.lastIndexOf(':') > name.lastIndexOf('/') ? name.slice(0, name.lastIndexOf(':')) : name;
+      throw badRequest(`invalid reference format: repository name (${repository.includes('/') ? repository : `library/${repository}`}) must be lowercase`);
+    }
+    throw badRequest(`invalid reference format: ${(err as Error).message}`);
+  }
+}
+
 function tagsOf(image: Attrs): string[] {
   const listed = stringsOf(image.references);
   return listed.length > 0 ? listed : [String(image.reference)];
@@ -2793,8 +2821,8 @@ function networkRow(name: string, driver: string, containers: readonly Attrs[], 
 }
 
 /** A network row as sent: without the flag the filters read. */
-function withoutBuiltin<T extends NetworkRow>(row: T): Omit<T, 'builtin'> {
-  const { builtin: _builtin, ...sent } = row;
+function withoutBuiltin<T extends NetworkRow>(row: T): Omit<T, 'builtin' | 'aliases'> {
+  const { builtin: _builtin, aliases: _aliases, ...sent } = row;
   return sent;
 }
 

@@ -130,6 +130,12 @@ describe('docker answers in docker words', () => {
     expect(await bed().dockerOk(['inspect', '-f', '{{.HostConfig.Memory}}', 'dw-mem'])).toBe(String(256 * 1024 * 1024));
   });
 
+  test("GIVEN a name with an underscore THEN inspect's Config.Hostname is the guest's host name (web_1 is web-1); -h is kept as given", async () => {
+    await bed().dockerOk(['create', '--name', 'dw_under', bed().image]);
+    await bed().dockerOk(['create', '--name', 'dw-h', '-h', 'box', bed().image]);
+    expect(await bed().dockerOk(['inspect', '-f', '{{.Config.Hostname}}', 'dw_under', 'dw-h'])).toBe('dw-under\nbox');
+  });
+
   test('GIVEN the endpoint serves with --insecure-registry THEN docker info lists it under Insecure Registries', async () => {
     const info = await bed().dockerOk(['info']);
     // Listed in order, among the others a test here added: the registries' ports are random.

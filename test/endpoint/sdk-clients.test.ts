@@ -189,26 +189,24 @@ describe('docker-py and compose requests against the endpoint', () => {
     expect(volumes.Volumes.map((v) => v.Name).filter((n) => /^[0-9a-f]{64}$/.test(n))).toEqual([]);
   });
 
-  test('GIVEN compose create with its labels, a volume mount and the aliases it always sends THEN 201; an alias the user added is refused naming --network-alias', async () => {
+  test('GIVEN compose create with its labels, a volume mount and the aliases it always sends THEN 201; an alias the user added is kept, its own names are not', async () => {
     const made = await create('proj-web-1', composeBody(bed().image, ['proj-web-1', 'web']));
     expect([made.status, made.doc.message]).toEqual([201, undefined]);
     const c = await inspect(made.doc.Id as string);
     expect(c.Mounts).toEqual([expect.objectContaining({ Name: 'proj_data', Destination: '/data' })]);
     expect(c.Config.Labels).toMatchObject({ 'com.docker.compose.service': 'web' });
 
-    const refused = await create('proj-web-2', composeBody(bed().image, ['proj-web-2', 'web', 'db-primary']));
-    expect(refused.status).toBe(400);
-    expect(refused.doc.message).toMatch(/^--network-alias is not supported by vic-iac: .*; containers reach each other by address$/);
-    // A body without compose's service label: its alias is a --network-alias of the user's.
-    const plain = composeBody(bed().image, ['web']);
-    delete plain.Labels['com.docker.compose.service'];
-    expect((await create('proj-web-3', plain)).status).toBe(400);
+    // Compose's own aliases (the name, the service) are not kept: they name the container already.
+    expect(c.Config.Labels['vic-iac.docker.aliases']).toBeUndefined();
+    // An alias the user added (compose aliases:, --network-alias) names it to its peers (docs/endpoint.md, Container names).
+    const aliased = await create('proj-web-2', composeBody(bed().image, ['proj-web-2', 'web', 'db-primary']));
+    expect([aliased.status, aliased.doc.message]).toEqual([201, undefined]);
+    expect((await inspect(aliased.doc.Id as string)).Config.Labels['vic-iac.docker.aliases']).toBe('["db-primary"]');
     // A recreate (a changed config): compose creates <old id, 12 hex>_<name> with <name> as its alias, then renames it.
     const recreated = await create(`${String(made.doc.Id).slice(0, 12)}_proj-web-1`, composeBody(bed().image, ['proj-web-1', 'web']));
     expect([recreated.status, recreated.doc.message]).toEqual([201, undefined]);
-    expect((await bed().call('DELETE', `/v1.41/containers/${String(recreated.doc.Id)}`)).status).toBe(204);
-    // Under any other name, that alias is one the user added.
-    expect((await create('proj-web-4', composeBody(bed().image, ['proj-web-1', 'web']))).status).toBe(400);
+    expect((await inspect(recreated.doc.Id as string)).Config.Labels['vic-iac.docker.aliases']).toBeUndefined();
+    for (const id of [recreated.doc.Id, aliased.doc.Id]) expect((await bed().call('DELETE', `/v1.41/containers/${String(id)}`)).status).toBe(204);
   });
 
   test('GIVEN docker compose run in a terminal (a one-off asking for a TTY and stdin) THEN it is made with both; a plain create with Tty is made with a terminal', async () => {

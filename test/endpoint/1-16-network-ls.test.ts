@@ -1,0 +1,69 @@
+/**
+ * VIC Group1 1-16 network ls: the listing, -q, --filter name=, --no-trunc and a filter that matches
+ * nothing. A VCH's networks are vSphere port groups (docs/endpoint.md): its bridge network is the
+ * port group "VM Network" here, which `bridge` also names, and `none` is dockerd's predefined one.
+ */
+import { useDockerBed } from './docker-env';
+
+describe('1-16 docker network ls', () => {
+  const bed = useDockerBed({ vchName: 'vch-netls' });
+  const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
+
+  test('GIVEN a VCH WHEN docker network ls runs THEN it lists the bridge network under the header, and none', async () => {
+    const r = await bed().docker(['network', 'ls']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const rows = lines(r.stdout);
+    expect(rows[0]).toMatch(/^NETWORK ID\s+NAME\s+DRIVER\s+SCOPE$/);
+    // dockerd (and VIC) list a network named "bridge"; here the bridge network is the VCH's port
+    // group, listed under its vSphere name (documented), so the row to look for is that one.
+    expect(rows.slice(1).map((row) => row.split(/\s{2,}/).slice(1))).toEqual(
+      expect.arrayContaining([
+        ['VM Network', 'vsphere-portgroup', 'local'],
+        ['none', 'null', 'local'],
+      ]),
+    );
+  });
+
+  test('GIVEN a VCH WHEN docker network ls -q runs THEN it prints ids only: no header, no names', async () => {
+    const r = await bed().docker(['network', 'ls', '-q']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).not.toContain('NAME');
+    expect(r.stdout).not.toContain('DRIVER');
+    expect(r.stdout).not.toContain('bridge');
+    expect(r.stdout).not.toContain('Network');
+    for (const line of lines(r.stdout)) expect(line).toMatch(/^[0-9a-f]{12}$/);
+    expect(lines(r.stdout).length).toBeGreaterThanOrEqual(2);
+  });
+
+  test('GIVEN a VCH WHEN docker network ls -f name=bridge runs THEN it lists one network, the bridge network, under the header', async () => {
+    const r = await bed().docker(['network', 'ls', '-f', 'name=bridge']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    // dockerd lists its network "bridge". `bridge` names the VCH's bridge network in `--network
+    // bridge` and `network inspect bridge`, so the filter is expected to find it the same way.
+    const rows = lines(r.stdout);
+    expect(rows).toHaveLength(2);
+    const inspected = await bed().dockerOk(['network', 'inspect', '--format', '{{.Id}}', 'bridge']);
+    expect(rows[1].split(/\s+/)[0]).toBe(inspected.slice(0, 12));
+  });
+
+  test('GIVEN a VCH WHEN docker network ls --no-trunc runs THEN the ids are whole, 64 hex digits', async () => {
+    const rows = lines(await bed().dockerOk(['network', 'ls', '--no-trunc']));
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    for (const row of rows.slice(1)) expect(row.split(/\s+/)[0]).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('GIVEN a name no network has WHEN docker network ls -f name=fakeName runs THEN it prints the header alone and exits 0', async () => {
+    const r = await bed().docker(['network', 'ls', '-f', 'name=fakeName']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const rows = lines(r.stdout);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain('NAME');
+  });
+
+  test('GIVEN a VCH WHEN docker network create runs THEN it is refused as not supported (documented: networks are port groups)', async () => {
+    const r = await bed().docker(['network', 'create', 'net-new']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/not supported by vic-iac/);
+    expect(await bed().dockerOk(['network', 'ls', '-q', '-f', 'name=net-new'])).toBe('');
+  });
+});

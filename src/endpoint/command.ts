@@ -43,6 +43,7 @@ export async function serveEndpointCommand(ctx: CliContext, opts: Record<string,
       tls,
       insecureRegistries: (opts.insecureRegistry as string[] | undefined) ?? [],
       version,
+      stateDir: dir,
       log: (line) => ctx.err(`${new Date().toISOString()} ${line}\n`),
     });
   } catch (err) {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { hostnameOf, type Attrs } from '../resources';
 import { ZERO_TIME, humanDuration, unixSeconds } from './protocol';
 import { healthSuffix, healthcheckOf, type HealthState } from './health';
+import { NETWORK_LABEL, networkId } from './networks';
 import { mountsOf } from './volumes';
 
 /**
@@ -166,7 +167,10 @@ function portsInspect(vm: Attrs): Record<string, { HostIp: string; HostPort: str
 /** docker's `--network none`: a container VM with no NIC (`networks = []`). */
 export const NO_NETWORK = 'none';
 
+/** The networks docker shows a container on: the docker network it was made on (networks.ts), else its port groups. */
 function networkNames(vm: Attrs): string[] {
+  const made = labelsOf(vm)[NETWORK_LABEL];
+  if (made) return [made];
   return Array.isArray(vm.networks) ? vm.networks.map(String) : [];
 }
 
@@ -175,14 +179,7 @@ function networkMode(vm: Attrs): string {
   return networkNames(vm)[0] ?? NO_NETWORK;
 }
 
-/**
- * A network's id as docker shows it: 64 hex digits, fixed by its name (a port group's, or none),
- * as dockerd's ids are hex; the name has spaces ("VM Network"), which `docker network ls -q` and
- * scripts that split on them would cut in two.
- */
-export function networkId(name: string): string {
-  return createHash('sha256').update(`vic-iac network\0${name}`).digest('hex');
-}
+export { networkId };
 
 function networksOf(vm: Attrs): Record<string, unknown> {
   const names = networkNames(vm);

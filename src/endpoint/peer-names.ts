@@ -9,6 +9,7 @@
  */
 import { hostnameOf, type Attrs } from '../resources';
 import { labelsOf } from './containers';
+import { NETWORK_LABEL } from './networks';
 
 /** compose's label of a container's service: the name other services reach it by. */
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
@@ -19,8 +20,14 @@ export const NAME_LABELS = {
   links: 'vic-iac.docker.links',
 } as const;
 
-/** The port groups a container VM is on: those given, else the VCH's bridge network; none without a NIC. */
+/**
+ * The networks whose containers find each other by name: the docker network it was made on (its
+ * project's, say: another project's containers on the same port group do not see its names), else
+ * its port groups (those given, else the VCH's bridge network); none without a NIC.
+ */
 export function networksOf(vm: Attrs, bridge: string | undefined): string[] {
+  const made = labelsOf(vm)[NETWORK_LABEL];
+  if (made) return [`docker network ${made}`];
   if (Array.isArray(vm.networks)) return vm.networks.map(String);
   return bridge ? [bridge] : [];
 }

@@ -26,6 +26,8 @@ export interface ServeOptions {
   readonly keptLookupsMs?: number;
   /** How long a container's create hands its VM on to its start (EndpointOptions.handedOnMs). */
   readonly handedOnMs?: number;
+  /** The endpoint's directory: where it keeps the networks docker made (EndpointOptions.stateDir). */
+  readonly stateDir?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -55,6 +57,7 @@ export async function serveEndpoint(o: ServeOptions): Promise<RunningEndpoint> {
     pollMs: o.pollMs,
     keptLookupsMs: o.keptLookupsMs,
     handedOnMs: o.handedOnMs,
+    stateDir: o.stateDir,
     log: o.log,
   });
   await endpoint.start();

@@ -81,6 +81,7 @@ import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
 import { dockerStats } from './stats';
 import { DockerVolumes, parseBinds, uncoveredImageVolumes, type MountSpec } from './volumes';
+import { DockerNetworks, NETWORK_LABEL, networksFile, type NetworkCreateBody } from './networks';
 import { HEALTHCHECK_LABEL, HealthMonitor, effectiveHealthcheck, parseHealthcheck, type HealthStatus } from './health';
 import { COMPOSE_SERVICE_LABEL, NAME_LABELS, addressOf, hostsFile, linksOf, parseLinks, peersOf } from './peer-names';
 
@@ -108,6 +109,8 @@ export interface EndpointOptions {
    * it when vSphere refuses the power-on. Default 5 s.
    */
   readonly handedOnMs?: number;
+  /** The endpoint's directory (`vic endpoint serve --dir`): where it keeps the networks docker made. None: kept in memory. */
+  readonly stateDir?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -354,8 +357,12 @@ export class DockerEndpoint {
   /** The VMs creates just made, for the starts that follow (CommandOptions.handedOn). */
   private readonly handedOn: HandedOn;
 
+  /** The networks docker made, over the VCH's bridge port group (networks.ts). */
+  private readonly dockerNetworks: DockerNetworks;
+
   constructor(private readonly options: EndpointOptions) {
     this.handedOn = new HandedOn(options.handedOnMs);
+    this.dockerNetworks = new DockerNetworks(options.stateDir ? networksFile(options.stateDir) : undefined);
   }
 
   private get pollMs(): number {
@@ -606,8 +613,10 @@ export class DockerEndpoint {
     // The prunes of docker system prune, and each on its own.
     if (is('POST', /^\/containers\/prune$/)) return sendJson(res, 200, await this.pruneContainers(query));
     if (is('POST', /^\/images\/prune$/)) return sendJson(res, 200, await this.pruneImages(query));
-    // Every network is a port group of the VCH's datacenter, which docker did not make: none to prune.
-    if (is('POST', /^\/networks\/prune$/)) return sendJson(res, 200, { NetworksDeleted: [] });
+    // The networks docker made that no container is on (port groups are not docker's to remove).
+    if (is('POST', /^\/networks\/prune$/)) return sendJson(res, 200, await this.pruneNetworks(query));
+    if (is('POST', /^\/networks\/create$/)) return this.createNetwork(req, res);
+    if (method === 'DELETE' && seg[0] === 'networks' && seg.length === 2 && this.dockerNetworks.find(seg[1])) return this.removeNetwork(seg[1], res);
     // Nothing is built here (docker build is not served), so there is no build cache.
     if (is('POST', /^\/build\/prune$/)) return sendJson(res, 200, { CachesDeleted: [], SpaceReclaimed: 0 });
 
@@ -901,8 +910,13 @@ export class DockerEndpoint {
         `--network ${network}: that is the uplink port group of a distributed switch, which carries its physical uplinks; vSphere puts no VM on it. Use --network with another port group of the VCH's datacenter, or --network none`,
       );
     }
+    // A network docker made: its port group, and its name in a label (ps, inspect and names show it).
+    const dockerNetwork = network ? this.dockerNetworks.find(network) : undefined;
     // none: a container VM without a NIC (its loopback only), as dockerd's none network.
-    if (network === NO_NETWORK) config.networks = [];
+    if (dockerNetwork) {
+      labels[NETWORK_LABEL] = dockerNetwork.Name;
+      if (dockerNetwork.PortGroup !== this.vch.bridgeNetwork) config.networks = [dockerNetwork.PortGroup];
+    } else if (network === NO_NETWORK) config.networks = [];
     else if (network && network !== 'default' && network !== 'bridge') config.networks = [network];
 
     // Volumes are made only for a create that can happen.
@@ -2399,6 +2413,49 @@ export class DockerEndpoint {
   // Networks and events
 
   /** A network by name, id or id prefix, as dockerd finds them; "bridge" is the VCH's bridge network (what no --network means). */
+  /** `docker network create` (and compose's `<project>_default`): a docker network over the VCH's bridge port group. */
+  private async createNetwork(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = (await readJsonBody<NetworkCreateBody>(req)) ?? {};
+    const bridge = this.vch.bridgeNetwork;
+    if (!bridge) {
+      throw badRequest(
+        `network create ${String(body.Name ?? '')}: the VCH has no bridge network for docker networks to stand on; give the VCH a bridge_network, or run containers with --network <port group>`,
+      );
+    }
+    const taken = new Set((await this.networks()).map((n) => n.Name));
+    const made = this.dockerNetworks.create(body, bridge, (name) => taken.has(name) || name === 'bridge' || name === 'host');
+    this.events.emit({ Type: 'network', Action: 'create', Actor: { ID: made.Id, Attributes: { name: made.Name, type: 'bridge' } } });
+    sendJson(res, 201, { Id: made.Id, Warning: '' });
+  }
+
+  /** `docker network rm` of a network docker made: refused while a container is on it, as dockerd. */
+  private async removeNetwork(ref: string, res: ServerResponse): Promise<void> {
+    const network = this.dockerNetworks.find(ref);
+    const users = (await this.containers(this.command())).filter((vm) => network && labelsOf(vm)[NETWORK_LABEL] === network.Name);
+    const gone = this.dockerNetworks.remove(
+      ref,
+      users.map((vm) => String(vm.name)),
+    );
+    this.events.emit({ Type: 'network', Action: 'destroy', Actor: { ID: gone.Id, Attributes: { name: gone.Name, type: 'bridge' } } });
+    res.writeHead(204).end();
+  }
+
+  /** `docker network prune`: the networks docker made that no container is on, with dockerd's label and until filters. */
+  private async pruneNetworks(query: URLSearchParams): Promise<Record<string, unknown>> {
+    const filters = parseFilters(query.get('filters'));
+    refuseUnknownFilters(filters, ['until', 'label', 'label!'], 'networks to prune');
+    const until = (filters.get('until') ?? []).map((v) => untilSeconds(v, Date.now()));
+    const used = new Set((await this.containers(this.command())).map((vm) => labelsOf(vm)[NETWORK_LABEL]).filter(Boolean));
+    const deleted: string[] = [];
+    for (const n of [...this.dockerNetworks.list()]) {
+      if (used.has(n.Name) || !prunable(n.Labels, filters) || !until.every((t) => Date.parse(n.Created) / 1000 <= t)) continue;
+      this.dockerNetworks.remove(n.Name, []);
+      this.events.emit({ Type: 'network', Action: 'destroy', Actor: { ID: n.Id, Attributes: { name: n.Name, type: 'bridge' } } });
+      deleted.push(n.Name);
+    }
+    return { NetworksDeleted: deleted };
+  }
+
   private async findNetwork(ref: string): Promise<(Record<string, unknown> & NetworkRow) | undefined> {
     const wanted = ref === 'bridge' && this.vch.bridgeNetwork ? this.vch.bridgeNetwork : ref;
     const networks = await this.networks();
@@ -2436,7 +2493,18 @@ export class DockerEndpoint {
       ),
       builtin: true,
     };
-    return [none, ...portGroups].sort((a, b) => a.Name.localeCompare(b.Name));
+    const made = this.dockerNetworks.list().map((n) => ({
+      ...networkRow(
+        n.Name,
+        'bridge',
+        vms.filter((vm) => labelsOf(vm)[NETWORK_LABEL] === n.Name),
+        { 'vsphere.portgroup': n.PortGroup },
+      ),
+      Id: n.Id,
+      Created: n.Created,
+      Labels: n.Labels,
+    }));
+    return [none, ...portGroups, ...made].sort((a, b) => a.Name.localeCompare(b.Name));
   }
 
   /**

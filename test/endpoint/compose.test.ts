@@ -393,4 +393,45 @@ networks:
     },
     2 * BOOT_MS,
   );
+
+  test(
+    'GIVEN a project that declares no network WHEN it is up THEN compose makes its default network (a docker network over the bridge port group), the services reach each other on it, a second up leaves them running, and down removes it',
+    async () => {
+      await writeFile(
+        join(dir, 'plain.yaml'),
+        `name: vicplain
+services:
+  api:
+    image: ${bed().image}
+    command: ["httpd", "-f", "-p", "8080", "-h", "/etc"]
+  client:
+    image: ${bed().image}
+    command: ["sleep", "600"]
+`,
+      );
+      const up = await compose('plain.yaml', ['up', '-d'], BOOT_MS);
+      expect([up.code, up.stderr]).toEqual([0, expect.stringMatching(/Network vicplain_default\s+Created[\s\S]*vicplain-client-1\s+Started/)]);
+      expect(await bed().dockerOk(['network', 'ls', '--filter', 'label=com.docker.compose.project=vicplain', '--format', '{{.Name}} {{.Driver}}'])).toBe(
+        'vicplain_default bridge',
+      );
+      await waitUntilProcessRuns(bed(), 'vicplain-api-1');
+      await waitUntilProcessRuns(bed(), 'vicplain-client-1');
+      const deadline = Date.now() + 60_000;
+      let got: VicRun | undefined;
+      while (Date.now() < deadline) {
+        got = await compose('plain.yaml', ['exec', '-T', 'client', 'wget', '-q', '-O', '-', 'http://api:8080/hostname'], 60_000);
+        if (got.code === 0) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      expect([got?.code, got?.stdout]).toEqual([0, 'vicplain-api-1\n']);
+      // Nothing changed: compose finds its network and containers as it left them.
+      const again = await compose('plain.yaml', ['up', '-d'], BOOT_MS);
+      expect(again.code).toBe(0);
+      expect(again.stderr).not.toMatch(/Recreate|warn|error/i);
+      const down = await compose('plain.yaml', ['down', '-t', '0'], 120_000);
+      expect([down.code, down.stderr]).toEqual([0, expect.stringMatching(/Network vicplain_default\s+Removed/)]);
+      expect(await bed().dockerOk(['network', 'ls', '--format', '{{.Name}}'])).not.toContain('vicplain_default');
+    },
+    2 * BOOT_MS,
+  );
 });

@@ -28,6 +28,17 @@ func volumeIsEmpty(root string) (bool, error) {
 	return true, nil
 }
 
+// dropEmptyLostAndFound removes the empty lost+found that mke2fs puts at a new filesystem's root
+// when it is all the volume holds, so that a new volume is empty, as dockerd's are (e2fsck makes
+// it again when it needs one).
+func dropEmptyLostAndFound(root string) {
+	entries, err := os.ReadDir(root)
+	if err != nil || len(entries) != 1 || entries[0].Name() != "lost+found" || !entries[0].IsDir() {
+		return
+	}
+	_ = os.Remove(filepath.Join(root, "lost+found")) // fails, and stays, when not empty
+}
+
 // dirHasEntries says whether the container's filesystem has files at path (a directory that is
 // not empty), which a new volume mounted there would hide.
 func dirHasEntries(path string) bool {

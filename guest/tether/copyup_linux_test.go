@@ -75,3 +75,38 @@ func TestVolumeIsEmptyIgnoresLostAndFound(t *testing.T) {
 		t.Error("a directory with a file has no entries")
 	}
 }
+
+func TestDropEmptyLostAndFound(t *testing.T) {
+	root := t.TempDir()
+	lost := filepath.Join(root, "lost+found")
+	if err := os.Mkdir(lost, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Not empty: kept.
+	if err := os.WriteFile(filepath.Join(lost, "#12"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dropEmptyLostAndFound(root)
+	if _, err := os.Stat(lost); err != nil {
+		t.Fatalf("a lost+found with a file was removed: %v", err)
+	}
+	// Empty, and beside data: kept.
+	if err := os.Remove(filepath.Join(lost, "#12")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "data"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dropEmptyLostAndFound(root)
+	if _, err := os.Stat(lost); err != nil {
+		t.Fatalf("lost+found beside data was removed: %v", err)
+	}
+	// Empty and alone: removed.
+	if err := os.Remove(filepath.Join(root, "data")); err != nil {
+		t.Fatal(err)
+	}
+	dropEmptyLostAndFound(root)
+	if _, err := os.Stat(lost); !os.IsNotExist(err) {
+		t.Fatalf("an empty lost+found alone is still there: %v", err)
+	}
+}

@@ -57,6 +57,7 @@ func mountVolumes(cfg Config) error {
 			mode = "read-only"
 		} else {
 			growFilesystem(devices[i], m.Path)
+			dropEmptyLostAndFound(m.Path)
 			// A volume filled from the image keeps the owner of the image's directory.
 			if copied < 0 {
 				if err := os.Chown(m.Path, owner.UID, owner.GID); err != nil {

@@ -29,6 +29,8 @@ export const LABEL = {
   // No -m at create: the container VM has the default memory, which inspect shows as dockerd shows
   // no limit (HostConfig.Memory 0), not as a limit its user set.
   defaultMemory: 'vic-iac.docker.default-memory',
+  // Config.Volumes of inspect: the paths the create (-v /path) and the image (VOLUME) declared.
+  volumes: 'vic-iac.docker.volumes',
 } as const;
 
 /** The container's own stop timeout (--stop-timeout), in seconds, if it has one. */
@@ -78,6 +80,16 @@ export function exitCodeOf(vm: Attrs): number {
  */
 export function healthOf(vm: Attrs): HealthState | undefined {
   return vm.docker_health && typeof vm.docker_health === 'object' ? (vm.docker_health as unknown as HealthState) : undefined;
+}
+
+/** inspect's Config.Volumes: `{"/path": {}}` for each path declared at create, or null. */
+function declaredVolumes(vm: Attrs): Record<string, object> | null {
+  try {
+    const paths: unknown = JSON.parse(labelsOf(vm)[LABEL.volumes] ?? '[]');
+    return Array.isArray(paths) && paths.length > 0 ? Object.fromEntries(paths.map((p) => [String(p), {}])) : null;
+  } catch {
+    return null;
+  }
 }
 
 export function statusText(vm: Attrs, now = Date.now()): string {
@@ -365,7 +377,7 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       Env: envList(vm),
       Cmd: cmd,
       Image: imageOf(vm, references),
-      Volumes: null,
+      Volumes: declaredVolumes(vm),
       WorkingDir: typeof vm.working_dir === 'string' ? vm.working_dir : '',
       Entrypoint: entrypoint,
       OnBuild: null,
@@ -445,7 +457,8 @@ export function matchesFilters(
           return mountsOf(vm).some((m) => m.Name === v || m.Destination === v);
         case 'network':
           if (v === NO_NETWORK) return networkNames(vm).length === 0;
-          return networkNames(vm).includes(v === 'bridge' && resolved.bridgeNetwork ? resolved.bridgeNetwork : v);
+          // As dockerd: the network's name, or its id or a prefix of it.
+          return networkNames(vm).some((n) => n === (v === 'bridge' && resolved.bridgeNetwork ? resolved.bridgeNetwork : v) || networkId(n).startsWith(v));
         // No container VM is a swarm task.
         case 'is-task':
           return v === 'false';

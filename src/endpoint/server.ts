@@ -938,6 +938,9 @@ export class DockerEndpoint {
     const attempt = async (command: Engine, listed: 'now' | 'kept'): Promise<Attrs> => {
       const planned = this.findImage(image, command, listed).then(async (stored) => {
         refuseOtherPlatform(query.get('platform'), image, stored);
+        // As dockerd: neither the create nor the image gives a process to run.
+        const runs = withImageDefaults(config, stored);
+        if (!('command' in runs) && !('entrypoint' in runs)) throw badRequest('no command specified');
         await imageVolumesMounted(stored);
         const withImage = withImageDefaults(config, stored);
         // The image's STOPSIGNAL, as dockerd copies it into the container's config: its stop's default.
@@ -946,9 +949,12 @@ export class DockerEndpoint {
         // The image's HEALTHCHECK, unless the create gives its own test or --no-healthcheck.
         const check = effectiveHealthcheck((body as Record<string, unknown>).Healthcheck, stored.image_healthcheck);
         const health: Record<string, string> = check ? { [HEALTHCHECK_LABEL]: JSON.stringify(check) } : {};
+        // Config.Volumes as dockerd merges it: the create's (-v /path) and the image's VOLUMEs.
+        const declared = [...new Set([...Object.keys(body.Volumes ?? {}), ...stringsOf(stored.image_volumes)])].sort();
+        const volumes: Record<string, string> = declared.length > 0 ? { [LABEL.volumes]: JSON.stringify(declared) } : {};
         return command.plan('container_vm', null, {
           ...withImage,
-          labels: { ...(withImage.labels as Attrs), ...stopSignal, ...health },
+          labels: { ...(withImage.labels as Attrs), ...stopSignal, ...health, ...volumes },
           image_id: String(stored.id),
         });
       });

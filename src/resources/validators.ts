@@ -136,12 +136,23 @@ export function objectName(what: string): Validator {
   });
 }
 
-/** A DNS label (container hostnames). */
-export const hostname: Validator = rule('a DNS label (1 to 63 letters, digits and "-", not starting or ending with "-")', (value, path) => {
-  if (typeof value !== 'string') return [];
-  if (/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(value)) return [];
-  return [invalid(path, value, 'is not a valid hostname', 'Use 1-63 letters, digits and "-", not starting or ending with "-".')];
-});
+/** A container's host name: DNS labels joined by "." (`web`, `vic.test`), at most 64 characters, what Linux takes. */
+export const hostname: Validator = rule(
+  'DNS labels (1 to 63 letters, digits and "-", not starting or ending with "-") joined by ".", at most 64 characters',
+  (value, path) => {
+    if (typeof value !== 'string') return [];
+    const label = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+    if (value.length <= 64 && value.split('.').every((l) => label.test(l))) return [];
+    return [
+      invalid(
+        path,
+        value,
+        'is not a valid hostname',
+        'Use DNS labels of 1-63 letters, digits and "-" (not starting or ending with "-") joined by ".", at most 64 characters in all, e.g. "web" or "web.example".',
+      ),
+    ];
+  },
+);
 
 /** A non-empty string (blank counts as empty: no vSphere object or id is called "  "). */
 export function nonEmpty(todo: string): Validator {

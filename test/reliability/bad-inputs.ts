@@ -685,7 +685,11 @@ export const badInputs: readonly BadInput[] = [
     'cvm_hostname_dash',
     'container_vm',
     (fx) => ({ ...cvm(fx), hostname: '-web' }),
-    one('hostname', invalid('hostname'), 'hostname = "-web" is not a valid hostname. Use 1-63 letters, digits and "-", not starting or ending with "-".'),
+    one(
+      'hostname',
+      invalid('hostname'),
+      'hostname = "-web" is not a valid hostname. Use DNS labels of 1-63 letters, digits and "-" (not starting or ending with "-") joined by ".", at most 64 characters in all, e.g. "web" or "web.example".',
+    ),
   ),
   row(
     'cvm_hostname_too_long',
@@ -694,7 +698,7 @@ export const badInputs: readonly BadInput[] = [
     one(
       'hostname',
       invalid('hostname'),
-      `hostname = "${'h'.repeat(64)}" is not a valid hostname. Use 1-63 letters, digits and "-", not starting or ending with "-".`,
+      `hostname = "${'h'.repeat(64)}" is not a valid hostname. Use DNS labels of 1-63 letters, digits and "-" (not starting or ending with "-") joined by ".", at most 64 characters in all, e.g. "web" or "web.example".`,
     ),
   ),
   row(
@@ -855,7 +859,11 @@ export const badInputs: readonly BadInput[] = [
     (fx) => ({ ...cvm(fx), cpus: 0, hostname: '-web', working_dir: 'tmp' }),
     () => [
       ['cpus', invalid('cpus'), 'cpus = 0 is below the minimum of 1. Use a value of at least 1.'],
-      ['hostname', invalid('hostname'), 'hostname = "-web" is not a valid hostname. Use 1-63 letters, digits and "-", not starting or ending with "-".'],
+      [
+        'hostname',
+        invalid('hostname'),
+        'hostname = "-web" is not a valid hostname. Use DNS labels of 1-63 letters, digits and "-" (not starting or ending with "-") joined by ".", at most 64 characters in all, e.g. "web" or "web.example".',
+      ],
       [
         'working_dir',
         invalid('working_dir'),

@@ -153,7 +153,7 @@ const rows: Row[] = [
     'container_vm',
     { ...cvm, hostname: '-web' },
     'hostname',
-    'hostname = "-web" is not a valid hostname. Use 1-63 letters, digits and "-", not starting or ending with "-".',
+    'hostname = "-web" is not a valid hostname. Use DNS labels of 1-63 letters, digits and "-" (not starting or ending with "-") joined by ".", at most 64 characters in all, e.g. "web" or "web.example".',
   ],
   [
     'env name',

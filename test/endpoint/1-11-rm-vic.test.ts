@@ -3,27 +3,17 @@
  * VM and datastore folder with it (one boot); one whose VM was deleted through the vSphere API is
  * no such container.
  */
-import { moRef } from '../../src/vsphere';
-import { listDatastoreDirectory } from '../../src/vsphere/datastore-browser';
 import { destroyVm } from '../../src/vsphere/virtual-machine';
-import { connectTestClient, defaultDatastore } from '../helpers/engine';
-import { useDockerBed } from './docker-env';
+import { moRef } from '../../src/vsphere';
+import { connectTestClient } from '../helpers/engine';
+import { containerFolders, useDockerBed } from './docker-env';
 
 const BOOT_MS = 240_000;
 
 describe('1-11 docker rm (VIC cases)', () => {
   const bed = useDockerBed({ sim: { runGuests: { maxRunning: 1 } }, pull: true, vchName: 'vch-rm-vic' });
 
-  async function containerDirs(): Promise<string[]> {
-    const outside = await connectTestClient(bed().sim);
-    try {
-      const { ds } = await defaultDatastore(outside);
-      const entries = await listDatastoreDirectory(outside, moRef('Datastore', ds.ref.value), `[${ds.name}] ${String(bed().vch.image_store_path)}/containers`);
-      return (entries ?? []).map((e) => e.name).sort();
-    } finally {
-      await outside.close();
-    }
-  }
+  const containerDirs = () => containerFolders(bed());
 
   test(
     'GIVEN a container that ran and exited WHEN docker rm runs THEN it prints the id, and the VM and its folder are gone',

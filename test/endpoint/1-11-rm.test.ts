@@ -2,25 +2,13 @@
  * VIC Group1 1-11 rm: a created container goes, VM and datastore folder with it; a running one
  * needs -f; an unknown one says so. docker events shows create, start, die and destroy.
  */
-import { moRef } from '../../src/vsphere';
-import { listDatastoreDirectory } from '../../src/vsphere/datastore-browser';
-import { connectTestClient, defaultDatastore } from '../helpers/engine';
-import { useDockerBed } from './docker-env';
+import { containerFolders, useDockerBed } from './docker-env';
 
 describe('1-11 docker rm', () => {
   const bed = useDockerBed({ pull: true, vchName: 'vch-rm' });
   const since = Math.floor(Date.now() / 1000);
 
-  async function containerDirs(): Promise<string[]> {
-    const outside = await connectTestClient(bed().sim);
-    try {
-      const { ds } = await defaultDatastore(outside);
-      const entries = await listDatastoreDirectory(outside, moRef('Datastore', ds.ref.value), `[${ds.name}] ${String(bed().vch.image_store_path)}/containers`);
-      return (entries ?? []).map((e) => e.name).sort();
-    } finally {
-      await outside.close();
-    }
-  }
+  const containerDirs = () => containerFolders(bed());
 
   test('GIVEN a created container WHEN docker rm runs THEN it prints the name, and the VM and its folder are gone', async () => {
     expect((await bed().docker(['create', '--name', 'rm-1', bed().image])).code).toBe(0);

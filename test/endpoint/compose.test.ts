@@ -50,6 +50,20 @@ networks:
     return r.stdout.split('\n').filter(Boolean).sort();
   };
 
+  /**
+   * `wget URL` from the project's `client` service (compose exec), until it answers or 60 s pass:
+   * its exit code and output. The names of its peers reach its /etc/hosts a moment after it starts.
+   */
+  const fetchFromClient = async (file: string, url: string): Promise<[number | null, string]> => {
+    const deadline = Date.now() + 60_000;
+    let got = await compose(file, ['exec', '-T', 'client', 'wget', '-q', '-O', '-', url], 60_000);
+    while (got.code !== 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1000));
+      got = await compose(file, ['exec', '-T', 'client', 'wget', '-q', '-O', '-', url], 60_000);
+    }
+    return [got.code, got.stdout];
+  };
+
   /** Polls `compose ps` until each service shows the wanted state (guests boot in seconds under TCG). */
   const waitForStates = async (wanted: Record<string, string>, timeoutMs = BOOT_MS): Promise<string[]> => {
     const deadline = Date.now() + timeoutMs;
@@ -345,14 +359,7 @@ networks:
       expect([up.code, up.stderr]).toEqual([0, expect.stringMatching(/vicnames-client-1\s+Started/)]);
       await waitUntilProcessRuns(bed(), 'vicnames-api-1');
       await waitUntilProcessRuns(bed(), 'vicnames-client-1');
-      const deadline = Date.now() + 60_000;
-      let got: VicRun | undefined;
-      while (Date.now() < deadline) {
-        got = await compose('names.yaml', ['exec', '-T', 'client', 'wget', '-q', '-O', '-', 'http://api:8080/hostname'], 60_000);
-        if (got.code === 0) break;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-      expect([got?.code, got?.stdout]).toEqual([0, 'vicnames-api-1\n']);
+      expect(await fetchFromClient('names.yaml', 'http://api:8080/hostname')).toEqual([0, 'vicnames-api-1\n']);
       const down = await compose('names.yaml', ['down', '-t', '0'], 120_000);
       expect(down.code).toBe(0);
     },
@@ -416,14 +423,7 @@ services:
       );
       await waitUntilProcessRuns(bed(), 'vicplain-api-1');
       await waitUntilProcessRuns(bed(), 'vicplain-client-1');
-      const deadline = Date.now() + 60_000;
-      let got: VicRun | undefined;
-      while (Date.now() < deadline) {
-        got = await compose('plain.yaml', ['exec', '-T', 'client', 'wget', '-q', '-O', '-', 'http://api:8080/hostname'], 60_000);
-        if (got.code === 0) break;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-      expect([got?.code, got?.stdout]).toEqual([0, 'vicplain-api-1\n']);
+      expect(await fetchFromClient('plain.yaml', 'http://api:8080/hostname')).toEqual([0, 'vicplain-api-1\n']);
       // Nothing changed: compose finds its network and containers as it left them.
       const again = await compose('plain.yaml', ['up', '-d'], BOOT_MS);
       expect(again.code).toBe(0);

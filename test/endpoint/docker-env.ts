@@ -17,8 +17,9 @@ import { serveEndpoint, type RunningEndpoint, type ServeOptions } from '../../sr
 import type { Attrs } from '../../src/resources';
 import { lifecycles } from '../../src/resources/lifecycle-registry';
 import type { RunningSimulator, SimulatorOptions } from '../../src/sim/simulator';
-import { VimClient, type SoapLogEvent } from '../../src/vsphere';
-import { settingsFor } from '../helpers/engine';
+import { VimClient, moRef, type SoapLogEvent } from '../../src/vsphere';
+import { listDatastoreDirectory } from '../../src/vsphere/datastore-browser';
+import { connectTestClient, defaultDatastore, settingsFor } from '../helpers/engine';
 import type { ImageSpec } from '../helpers/oci-layout';
 import { ensureBootstrapIso } from '../helpers/qemu';
 import { useRegistry } from '../helpers/registry';
@@ -253,4 +254,16 @@ export function readsVmsInBulk(call: SoapLogEvent): boolean {
   const xml = call.requestXml ?? '';
   if (call.method === 'CreateContainerView') return /VirtualMachine/.test(xml);
   return /^(Retrieve|ContinueRetrieve)Properties/.test(call.method) && /<type>VirtualMachine<\/type>/.test(xml) && /TraversalSpec/.test(xml);
+}
+
+/** The folders of the VCH's store's containers/ directory, as vSphere lists them: a container VM's files go with its docker rm. */
+export async function containerFolders(bed: DockerBed): Promise<string[]> {
+  const outside = await connectTestClient(bed.sim);
+  try {
+    const { ds } = await defaultDatastore(outside);
+    const entries = await listDatastoreDirectory(outside, moRef('Datastore', ds.ref.value), `[${ds.name}] ${String(bed.vch.image_store_path)}/containers`);
+    return (entries ?? []).map((e) => e.name).sort();
+  } finally {
+    await outside.close();
+  }
 }

@@ -60,10 +60,11 @@ describe('1-16 docker network ls', () => {
     expect(rows[0]).toContain('NAME');
   });
 
-  test('GIVEN a VCH WHEN docker network create runs THEN it is refused as not supported (documented: networks are port groups)', async () => {
-    const r = await bed().docker(['network', 'create', 'net-new']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/not supported by vic-iac/);
+  test('GIVEN a VCH WHEN docker network create runs THEN network ls lists the new network (a docker network over the bridge port group), and rm removes it', async () => {
+    const id = await bed().dockerOk(['network', 'create', 'net-new']);
+    expect(await bed().dockerOk(['network', 'ls', '-q', '-f', 'name=net-new'])).toBe(id.slice(0, 12));
+    expect(await bed().dockerOk(['network', 'ls', '-f', 'name=net-new', '--format', '{{.Name}} {{.Driver}}'])).toBe('net-new bridge');
+    expect(await bed().dockerOk(['network', 'rm', 'net-new'])).toBe('net-new');
     expect(await bed().dockerOk(['network', 'ls', '-q', '-f', 'name=net-new'])).toBe('');
   });
 });

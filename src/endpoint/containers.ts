@@ -8,6 +8,7 @@ import { hostnameOf, type Attrs } from '../resources';
 import { ZERO_TIME, humanDuration, unixSeconds } from './protocol';
 import { healthSuffix, healthcheckOf, type HealthState } from './health';
 import { NETWORK_LABEL, networkId } from './networks';
+import { linksOf } from './peer-names';
 import { mountsOf } from './volumes';
 
 /**
@@ -323,7 +324,8 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       GroupAdd: null,
       IpcMode: '',
       Cgroup: '',
-      Links: null,
+      // --link NAME:ALIAS as dockerd shows it: /NAME:/CONTAINER/ALIAS.
+      Links: linksOf(vm).length > 0 ? linksOf(vm).map(([linked, alias]) => `/${linked}:/${String(vm.name)}/${alias}`) : null,
       OomScoreAdj: 0,
       PidMode: '',
       SecurityOpt: null,

@@ -2759,19 +2759,21 @@ const DEFAULT_STOP_TIMEOUT = 10;
  * dockerd's 400 for a name that is no image reference (`docker rmi fakeImage`), before any lookup:
  * an upper-case repository in its words, anything else with what is wrong. An id or id prefix passes.
  */
+function isImageReference(text: string): boolean {
+  try {
+    parseImageReference(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function refuseInvalidReference(ref: string): void {
   if (/^(sha256:)?[0-9a-f]{1,64}$/.test(ref)) return;
   try {
     parseImageReference(ref);
   } catch (err) {
-    const lower = (() => {
-      try {
-        return parseImageReference(ref.toLowerCase());
-      } catch {
-        return undefined;
-      }
-    })();
-    if (lower) {
+    if (isImageReference(ref.toLowerCase())) {
       const name = ref.split('@')[0];
       const repository = name.lastIndexOf(':') > name.lastIndexOf('/') ? name.slice(0, name.lastIndexOf(':')) : name;
       throw badRequest(`invalid reference format: repository name (${repository.includes('/') ? repository : `library/${repository}`}) must be lowercase`);

@@ -64,5 +64,9 @@ describe('1-24 docker link and container names', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--link nobody: no container named nobody in this VCH');
     expect((await bed().docker(['ps', '-a', '-q', '--filter', 'name=orphan'])).stdout).toBe('');
+    // A link to a container that is there: inspect shows it as dockerd does.
+    await bed().dockerOk(['create', '--name', 'link-target', bed().image]);
+    await bed().dockerOk(['create', '--name', 'linker', '--link', 'link-target:db', bed().image]);
+    expect(await bed().dockerOk(['inspect', '-f', '{{json .HostConfig.Links}}', 'linker'])).toBe('["/link-target:/linker/db"]');
   });
 });

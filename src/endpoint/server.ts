@@ -637,7 +637,7 @@ export class DockerEndpoint {
     }
 
     for (const [pattern, what, instead] of UNSUPPORTED) if (pattern.test(path)) throw notSupported(what, instead);
-    throw notSupported(`${method} ${path}`, 'this endpoint serves containers, images, networks (read-only), events, info and version');
+    throw notSupported(`${method} ${path}`, 'this endpoint serves containers, images, networks, volumes, events, info and version');
   }
 
   private ping(method: string, res: ServerResponse): void {

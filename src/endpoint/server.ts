@@ -277,6 +277,12 @@ function generatedName(): string {
   return `vic_${randomBytes(5).toString('hex')}`;
 }
 
+/** How long a start waits for its container's process and address before its peers learn its name. */
+const NAMES_WATCH_MS = 180_000;
+
+/** compose's label of a container's project. */
+const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
+
 export class DockerEndpoint {
   private vchInfo?: Vch;
   readonly events = new EventLog();
@@ -1751,11 +1757,17 @@ export class DockerEndpoint {
   /** Once a container's process runs and its address is known, its peers and it learn each other's names. */
   private async namesAfterStart(vm: Attrs): Promise<void> {
     const id = containerId(vm);
-    if (!(await this.processRuns(vm, () => this.closed))) return;
-    const addressed = await this.until(id, (vms) => {
-      const now = vms.find((v) => containerId(v) === id);
-      return !now || dockerState(now) !== 'running' || addressOf(now) !== undefined;
-    });
+    // Bounded: a guest that never reports its process (vSphere's tether, which takes no file either) ends the watch.
+    const until = Date.now() + NAMES_WATCH_MS;
+    if (!(await this.processRuns(vm, () => this.closed || Date.now() > until))) return;
+    const addressed = await this.until(
+      id,
+      (vms) => {
+        const now = vms.find((v) => containerId(v) === id);
+        return !now || dockerState(now) !== 'running' || addressOf(now) !== undefined;
+      },
+      () => Date.now() > until,
+    );
     if (addressed) this.scheduleNames();
   }
 
@@ -1765,8 +1777,12 @@ export class DockerEndpoint {
    * reads nothing more after its start).
    */
   private mayHavePeers(vm: Attrs): boolean {
+    // As dockerd, which names containers on its user networks (and links), not on its default bridge:
+    // a plain docker run -d opens no watch and reads nothing more after its start.
+    const labels = labelsOf(vm);
+    const named = NETWORK_LABEL in labels || COMPOSE_PROJECT_LABEL in labels || NAME_LABELS.aliases in labels || linksOf(vm).length > 0;
     const id = containerId(vm);
-    return this.hostsWritten.size > 0 || linksOf(vm).length > 0 || [...this.lastState].some(([other, state]) => other !== id && state === 'running');
+    return named && (this.hostsWritten.size > 0 || linksOf(vm).length > 0 || [...this.lastState].some(([other, state]) => other !== id && state === 'running'));
   }
 
   /** A container stopped, went or was renamed: the files that name it are written again (none written: nothing to do). */

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { hostnameOf, type Attrs } from '../resources';
 import { ZERO_TIME, humanDuration, unixSeconds } from './protocol';
 import { healthSuffix, healthcheckOf, type HealthState } from './health';
-import { NETWORK_LABEL, networkId } from './networks';
+import { dockerNetworksOf, networkId } from './networks';
 import { linksOf } from './peer-names';
 import { mountsOf } from './volumes';
 
@@ -180,11 +180,21 @@ function portsInspect(vm: Attrs): Record<string, { HostIp: string; HostPort: str
 /** docker's `--network none`: a container VM with no NIC (`networks = []`). */
 export const NO_NETWORK = 'none';
 
-/** The networks docker shows a container on: the docker network it was made on (networks.ts), else its port groups. */
+/**
+ * The networks docker shows a container on, each with the index of its NIC: the docker networks it
+ * is on (networks.ts), all over its first NIC (the VCH's bridge port group), then its other port
+ * groups; else its port groups.
+ */
+function networkNics(vm: Attrs): { name: string; nic: number }[] {
+  const ports = Array.isArray(vm.networks) ? vm.networks.map(String) : [];
+  const made = dockerNetworksOf(labelsOf(vm));
+  const first = made.length > 0 ? made.map((name) => ({ name, nic: 0 })) : ports.slice(0, 1).map((name) => ({ name, nic: 0 }));
+  return [...first, ...ports.slice(1).map((name, i) => ({ name, nic: i + 1 }))];
+}
+
+/** The names of networkNics. */
 function networkNames(vm: Attrs): string[] {
-  const made = labelsOf(vm)[NETWORK_LABEL];
-  if (made) return [made];
-  return Array.isArray(vm.networks) ? vm.networks.map(String) : [];
+  return networkNics(vm).map((n) => n.name);
 }
 
 /** `HostConfig.NetworkMode`: the first portgroup, or none for a VM without a NIC. */
@@ -195,16 +205,15 @@ function networkMode(vm: Attrs): string {
 export { networkId };
 
 function networksOf(vm: Attrs): Record<string, unknown> {
-  const names = networkNames(vm);
   const ips = Array.isArray(vm.ip_addresses) ? vm.ip_addresses.map(String) : [];
   return Object.fromEntries(
-    names.map((n, i) => [
+    networkNics(vm).map(({ name: n, nic }) => [
       n,
       {
         NetworkID: networkId(n),
         EndpointID: '',
         Gateway: '',
-        IPAddress: ips[i] ?? '',
+        IPAddress: ips[nic] ?? '',
         IPPrefixLen: 0,
         MacAddress: '',
         Aliases: null,

@@ -12,8 +12,22 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { badRequest, conflict, notFound } from './protocol';
 
-/** The label a container made on a docker network carries, with the network's name. */
+/**
+ * The label a container on docker networks carries: their names, comma-separated (a network's name
+ * has no comma), in the order it joined them.
+ */
 export const NETWORK_LABEL = 'vic-iac.docker.network';
+
+/** The docker networks container `labels` say it is on (NETWORK_LABEL), none when it is on none. */
+export function dockerNetworksOf(labels: Readonly<Record<string, string>>): string[] {
+  return (labels[NETWORK_LABEL] ?? '').split(',').filter((n) => n !== '');
+}
+
+/** The labels with the container on `networks` (NETWORK_LABEL), without the label when it is on none. */
+export function withDockerNetworks(labels: Readonly<Record<string, string>>, networks: readonly string[]): Record<string, string> {
+  const rest = Object.fromEntries(Object.entries(labels).filter(([k]) => k !== NETWORK_LABEL));
+  return networks.length > 0 ? { ...rest, [NETWORK_LABEL]: [...new Set(networks)].join(',') } : rest;
+}
 
 export interface DockerNetwork {
   readonly Name: string;

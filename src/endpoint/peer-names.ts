@@ -9,7 +9,7 @@
  */
 import { hostnameOf, type Attrs } from '../resources';
 import { labelsOf } from './containers';
-import { NETWORK_LABEL } from './networks';
+import { dockerNetworksOf } from './networks';
 
 /** compose's label of a container's service: the name other services reach it by. */
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
@@ -21,15 +21,16 @@ export const NAME_LABELS = {
 } as const;
 
 /**
- * The networks whose containers find each other by name: the docker network it was made on (its
- * project's, say: another project's containers on the same port group do not see its names), else
- * its port groups (those given, else the VCH's bridge network); none without a NIC.
+ * The networks whose containers find each other by name: the docker networks it is on (its
+ * project's, say: another project's containers on the same port group do not see its names) and its
+ * port groups past the first, else its port groups (those given, else the VCH's bridge network);
+ * none without a NIC.
  */
 export function networksOf(vm: Attrs, bridge: string | undefined): string[] {
-  const made = labelsOf(vm)[NETWORK_LABEL];
-  if (made) return [`docker network ${made}`];
-  if (Array.isArray(vm.networks)) return vm.networks.map(String);
-  return bridge ? [bridge] : [];
+  const made = dockerNetworksOf(labelsOf(vm)).map((n) => `docker network ${n}`);
+  const ports = Array.isArray(vm.networks) ? vm.networks.map(String) : bridge ? [bridge] : [];
+  // On docker networks, its first NIC (the bridge port group) is theirs: its other port groups still name it.
+  return made.length > 0 ? [...made, ...ports.slice(1)] : ports;
 }
 
 /** A container's first address, as vSphere reports it. */

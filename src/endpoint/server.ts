@@ -81,7 +81,7 @@ import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
 import { dockerStats } from './stats';
 import { DockerVolumes, parseBinds, uncoveredImageVolumes, type MountSpec } from './volumes';
-import { DockerNetworks, NETWORK_LABEL, networksFile, type NetworkCreateBody } from './networks';
+import { DockerNetworks, NETWORK_LABEL, dockerNetworksOf, networksFile, withDockerNetworks, type NetworkCreateBody } from './networks';
 import { HEALTHCHECK_LABEL, HealthMonitor, effectiveHealthcheck, parseHealthcheck, type HealthStatus } from './health';
 import { COMPOSE_SERVICE_LABEL, NAME_LABELS, addressOf, hostsFile, linksOf, parseLinks, peersOf } from './peer-names';
 
@@ -230,9 +230,9 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
     'see the images and their sizes with docker images, the containers with docker ps -a and the volumes with docker volume ls',
   ],
   [
-    /^\/networks\/(create|[^/]+\/(connect|disconnect))$|^\/networks\/[^/]+$/,
-    'creating or changing networks',
-    'port groups are made in vSphere; use --network <port group>',
+    /^\/networks\/[^/]+$/,
+    'removing a port group',
+    'port groups are made and removed in vSphere; docker network rm removes the docker networks (docker network create)',
   ],
   [/^\/(swarm|nodes|services|tasks|secrets|configs)/, 'swarm', 'a VCH is one Docker host; use Terraform or Pulumi to run many'],
   [/^\/plugins/, 'docker plugin', 'there is nothing to install, as vSphere is the runtime'],
@@ -622,6 +622,9 @@ export class DockerEndpoint {
     // The networks docker made that no container is on (port groups are not docker's to remove).
     if (is('POST', /^\/networks\/prune$/)) return sendJson(res, 200, await this.pruneNetworks(query));
     if (is('POST', /^\/networks\/create$/)) return this.createNetwork(req, res);
+    if (is('POST', /^\/networks\/[^/]+\/(connect|disconnect)$/)) {
+      return this.connectNetwork(decodeURIComponent(seg[1]), seg[2] === 'connect', req, res);
+    }
     if (method === 'DELETE' && seg[0] === 'networks' && seg.length === 2 && this.dockerNetworks.find(seg[1])) return this.removeNetwork(seg[1], res);
     // Nothing is built here (docker build is not served), so there is no build cache.
     if (is('POST', /^\/build\/prune$/)) return sendJson(res, 200, { CachesDeleted: [], SpaceReclaimed: 0 });
@@ -909,21 +912,10 @@ export class DockerEndpoint {
     const policy = host.RestartPolicy?.Name ?? '';
     if (policy !== '' && policy !== 'no') config.restart = policy;
     if (host.RestartPolicy?.MaximumRetryCount) config.max_restarts = host.RestartPolicy.MaximumRetryCount;
-    const network = host.NetworkMode;
-    refuseNetworkMode(network);
-    if (network && isUplinkPortGroup(network)) {
-      throw badRequest(
-        `--network ${network}: that is the uplink port group of a distributed switch, which carries its physical uplinks; vSphere puts no VM on it. Use --network with another port group of the VCH's datacenter, or --network none`,
-      );
-    }
-    // A network docker made: its port group, and its name in a label (ps, inspect and names show it).
-    const dockerNetwork = network ? this.dockerNetworks.find(network) : undefined;
-    // none: a container VM without a NIC (its loopback only), as dockerd's none network.
-    if (dockerNetwork) {
-      labels[NETWORK_LABEL] = dockerNetwork.Name;
-      if (dockerNetwork.PortGroup !== this.vch.bridgeNetwork) config.networks = [dockerNetwork.PortGroup];
-    } else if (network === NO_NETWORK) config.networks = [];
-    else if (network && network !== 'default' && network !== 'bridge') config.networks = [network];
+    // --network (several with API 1.44 and later, and compose's networks:): NetworkMode, then the others of EndpointsConfig.
+    const placed = this.placeOnNetworks([host.NetworkMode, ...Object.keys(body.NetworkingConfig?.EndpointsConfig ?? {})]);
+    if (placed.dockerNetworks.length > 0) Object.assign(labels, withDockerNetworks({}, placed.dockerNetworks));
+    if (placed.portGroups) config.networks = placed.portGroups;
 
     // Volumes are made only for a create that can happen.
     if (binds.length > 0) await nameFree();
@@ -2434,7 +2426,48 @@ export class DockerEndpoint {
   // ---------------------------------------------------------------------------------------------
   // Networks and events
 
-  /** A network by name, id or id prefix, as dockerd finds them; "bridge" is the VCH's bridge network (what no --network means). */
+  /**
+   * Where a create's networks put a container VM: the docker networks it is on (NETWORK_LABEL) and
+   * its port groups, one NIC each (undefined: the VCH's bridge network alone, the resource's
+   * default). A docker network is a name over the bridge port group (networks.ts), which is then
+   * the first NIC; `none` is a VM without a NIC, and stands alone.
+   */
+  private placeOnNetworks(refs: readonly (string | undefined)[]): { dockerNetworks: string[]; portGroups?: string[] } {
+    const wanted = [...new Set(refs.filter((r): r is string => !!r && r !== 'default'))];
+    for (const ref of wanted) {
+      refuseNetworkMode(ref);
+      if (isUplinkPortGroup(ref)) {
+        throw badRequest(
+          `--network ${ref}: that is the uplink port group of a distributed switch, which carries its physical uplinks; vSphere puts no VM on it. Use --network with another port group of the VCH's datacenter, or --network none`,
+        );
+      }
+    }
+    // none: a container VM without a NIC (its loopback only), as dockerd's none network.
+    if (wanted.includes(NO_NETWORK)) {
+      if (wanted.length > 1)
+        throw badRequest(
+          `--network none cannot be combined with other networks (${wanted.filter((w) => w !== NO_NETWORK).join(', ')}): a container on none has no network card`,
+        );
+      return { dockerNetworks: [], portGroups: [] };
+    }
+    const bridge = this.vch.bridgeNetwork;
+    const dockerNetworks: string[] = [];
+    const portGroups: string[] = [];
+    for (const ref of wanted) {
+      const made = this.dockerNetworks.find(ref);
+      if (made) {
+        dockerNetworks.push(made.Name);
+        if (!portGroups.includes(made.PortGroup)) portGroups.unshift(made.PortGroup);
+      } else {
+        const portGroup = ref === 'bridge' && bridge ? bridge : ref;
+        if (!portGroups.includes(portGroup)) portGroups.push(portGroup);
+      }
+    }
+    // The bridge network alone is the resource's default: left unset, as before docker networks.
+    const byDefault = portGroups.length === 0 || (portGroups.length === 1 && portGroups[0] === bridge);
+    return { dockerNetworks, ...(byDefault ? {} : { portGroups }) };
+  }
+
   /** `docker network create` (and compose's `<project>_default`): a docker network over the VCH's bridge port group. */
   private async createNetwork(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = (await readJsonBody<NetworkCreateBody>(req)) ?? {};
@@ -2450,10 +2483,56 @@ export class DockerEndpoint {
     sendJson(res, 201, { Id: made.Id, Warning: '' });
   }
 
+  /**
+   * `docker network connect` and `disconnect`. A docker network stands on the VCH's bridge port
+   * group: a container whose first NIC is on it joins it or leaves it (its label; its names follow),
+   * running or not. A port group is a NIC of the VM, made with it: connecting one the container is
+   * not on, or disconnecting one it is on, is refused, saying how to recreate it instead.
+   */
+  private async connectNetwork(ref: string, connect: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    type Body = { Container?: string; EndpointConfig?: { Aliases?: string[] | null } | null; Force?: boolean };
+    const body = (await readJsonBody<Body>(req)) ?? {};
+    const verb = connect ? 'connect' : 'disconnect';
+    const network = await this.findNetwork(ref);
+    if (!network) throw notFound(`network ${ref} not found`);
+    if (!body.Container) throw badRequest(`network ${verb}: give the container (docker network ${verb} NETWORK CONTAINER)`);
+    const engine = this.command(true);
+    const vm = await this.findContainer(body.Container, engine);
+    const name = String(vm.name);
+    const made = this.dockerNetworks.find(network.Id);
+    const on = dockerNetworksOf(labelsOf(vm));
+    const ports = Array.isArray(vm.networks) ? vm.networks.map(String) : [];
+    // On docker networks, its first NIC is theirs (containers.ts shows it so).
+    const joined = made ? on.includes(made.Name) : (on.length > 0 ? ports.slice(1) : ports).includes(network.Name);
+    if (connect && joined) throw new ApiError(403, `endpoint with name ${name} already exists in network ${network.Name}`);
+    if (!connect && !joined) throw new ApiError(403, `container ${name} is not connected to network ${network.Name}`);
+    if (!made || ports[0] !== made.PortGroup) {
+      const portGroup = made ? made.PortGroup : network.Name;
+      throw badRequest(
+        `docker network ${verb} ${network.Name} ${name}: that ${connect ? 'adds a network card on' : 'removes the network card of'} port group ${portGroup} ${connect ? 'to' : 'from'} container VM ${name}, ` +
+          `and vic-iac makes a container VM's network cards with it, never after; recreate the container with the networks it needs (docker run --network ${network.Name}, once for each network)` +
+          (made ? '' : `, or ${verb} a docker network (docker network create), which stands on the VCH's bridge port group`),
+      );
+    }
+    this.refuseManaged(vm, `give it its networks in that configuration (labels["${NETWORK_LABEL}"]) and apply.`);
+    let labels = withDockerNetworks(labelsOf(vm), connect ? [...on, made.Name] : on.filter((n) => n !== made.Name));
+    const own = new Set([name, labels[COMPOSE_SERVICE_LABEL]]);
+    const aliases = (body.EndpointConfig?.Aliases ?? []).filter((a) => !own.has(a));
+    if (connect && aliases.length > 0) {
+      const before = JSON.parse(labels[NAME_LABELS.aliases] ?? '[]') as string[];
+      labels = { ...labels, [NAME_LABELS.aliases]: JSON.stringify([...new Set([...before, ...aliases])]) };
+    }
+    const now = await this.changeContainer(engine, vm, { labels });
+    this.remember(now);
+    this.events.emit({ Type: 'network', Action: verb, Actor: { ID: made.Id, Attributes: { container: containerId(now), name: made.Name, type: 'bridge' } } });
+    if (dockerState(now) === 'running') this.scheduleNames();
+    res.writeHead(200).end();
+  }
+
   /** `docker network rm` of a network docker made: refused while a container is on it, as dockerd. */
   private async removeNetwork(ref: string, res: ServerResponse): Promise<void> {
     const network = this.dockerNetworks.find(ref);
-    const users = (await this.containers(this.command())).filter((vm) => network && labelsOf(vm)[NETWORK_LABEL] === network.Name);
+    const users = (await this.containers(this.command())).filter((vm) => network && dockerNetworksOf(labelsOf(vm)).includes(network.Name));
     const gone = this.dockerNetworks.remove(
       ref,
       users.map((vm) => String(vm.name)),
@@ -2467,7 +2546,7 @@ export class DockerEndpoint {
     const filters = parseFilters(query.get('filters'));
     refuseUnknownFilters(filters, ['until', 'label', 'label!'], 'networks to prune');
     const until = (filters.get('until') ?? []).map((v) => untilSeconds(v, Date.now()));
-    const used = new Set((await this.containers(this.command())).map((vm) => labelsOf(vm)[NETWORK_LABEL]).filter(Boolean));
+    const used = new Set((await this.containers(this.command())).flatMap((vm) => dockerNetworksOf(labelsOf(vm))));
     const deleted: string[] = [];
     for (const n of [...this.dockerNetworks.list()]) {
       if (used.has(n.Name) || !prunable(n.Labels, filters) || !until.every((t) => Date.parse(n.Created) / 1000 <= t)) continue;
@@ -2519,7 +2598,7 @@ export class DockerEndpoint {
       ...networkRow(
         n.Name,
         'bridge',
-        vms.filter((vm) => labelsOf(vm)[NETWORK_LABEL] === n.Name),
+        vms.filter((vm) => dockerNetworksOf(labelsOf(vm)).includes(n.Name)),
         { 'vsphere.portgroup': n.PortGroup },
       ),
       Id: n.Id,

@@ -132,6 +132,6 @@ describe('network ls and inspect', () => {
     // A port group is vSphere's to change: docker may not remove it.
     const rm = await bed().docker(['network', 'rm', 'VM Network']);
     expect(rm.code).toBe(1);
-    expect(rm.stderr).toMatch(/creating or changing networks is not supported by vic-iac: port groups are made in vSphere/);
+    expect(rm.stderr).toMatch(/removing a port group is not supported by vic-iac: port groups are made and removed in vSphere/);
   });
 });

@@ -434,4 +434,42 @@ services:
     },
     2 * BOOT_MS,
   );
+
+  test(
+    'GIVEN a service on two networks and one on the second WHEN the project is up THEN the first is on both, the second reaches it by name, a second up recreates nothing, and down removes both networks',
+    async () => {
+      await writeFile(
+        join(dir, 'tiers.yaml'),
+        `name: victiers
+services:
+  api:
+    image: ${bed().image}
+    command: ["httpd", "-f", "-p", "8080", "-h", "/etc"]
+    networks: [front, back]
+  client:
+    image: ${bed().image}
+    command: ["sleep", "600"]
+    networks: [back]
+networks:
+  front: {}
+  back: {}
+`,
+      );
+      const up = await compose('tiers.yaml', ['up', '-d'], BOOT_MS);
+      expect([up.code, up.stderr]).toEqual([0, expect.stringMatching(/victiers-client-1\s+Started/)]);
+      expect(await bed().dockerOk(['inspect', '-f', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}};{{end}}', 'victiers-api-1'])).toBe(
+        'victiers_back;victiers_front;',
+      );
+      await waitUntilProcessRuns(bed(), 'victiers-api-1');
+      await waitUntilProcessRuns(bed(), 'victiers-client-1');
+      expect(await fetchFromClient('tiers.yaml', 'http://api:8080/hostname')).toEqual([0, 'victiers-api-1\n']);
+      const again = await compose('tiers.yaml', ['up', '-d'], BOOT_MS);
+      expect(again.code).toBe(0);
+      expect(again.stderr).not.toMatch(/Recreate|warn|error/i);
+      const down = await compose('tiers.yaml', ['down', '-t', '0'], 120_000);
+      expect([down.code, down.stderr]).toEqual([0, expect.stringMatching(/Network victiers_front\s+Removed/)]);
+      expect(await bed().dockerOk(['network', 'ls', '--format', '{{.Name}}'])).not.toMatch(/victiers_/);
+    },
+    2 * BOOT_MS,
+  );
 });

@@ -96,10 +96,10 @@ describe('docker answers in docker words', () => {
     const rmNet = await bed().docker(['network', 'rm', 'foo']);
     expect(rmNet.code).toBe(1);
     expect(rmNet.stderr).toContain('No such network: foo');
-    expect(rmNet.stderr).not.toContain('creating or changing networks');
+    expect(rmNet.stderr).not.toContain('removing a port group');
     const bridge = await bed().docker(['network', 'rm', 'VM Network']);
     expect(bridge.code).toBe(1);
-    expect(bridge.stderr).toContain('creating or changing networks is not supported by vic-iac');
+    expect(bridge.stderr).toContain('removing a port group is not supported by vic-iac');
   });
 
   test("GIVEN a container WHEN docker inspect -f reads the keys dockerd always has THEN each is there; no -m shows Memory 0 as dockerd's no limit", async () => {

@@ -27,6 +27,19 @@ describe('peer names', () => {
     expect(peersOf(web, all, undefined)).toEqual([]);
   });
 
+  it('GIVEN containers on docker networks WHEN peers are listed THEN those sharing one of them are, across several networks, and not the plain bridge ones', () => {
+    const on = (name: string, ip: string, networks: string) => vm(name, ip, { networks: ['VM Network'], labels: { 'vic-iac.docker.network': networks } });
+    const api = on('api', '10.0.2.30', 'front,back');
+    const client = on('client', '10.0.2.31', 'back');
+    const proxy = on('proxy', '10.0.2.32', 'front');
+    const plain = vm('plain', '10.0.2.33', { networks: ['VM Network'] });
+    const all = [api, client, proxy, plain];
+    expect(peersOf(api, all, 'VM Network').map((p) => p.name)).toEqual(['client', 'proxy']);
+    expect(peersOf(client, all, 'VM Network').map((p) => p.name)).toEqual(['api']);
+    expect(peersOf(proxy, all, 'VM Network').map((p) => p.name)).toEqual(['api']);
+    expect(peersOf(plain, all, 'VM Network')).toEqual([]);
+  });
+
   it("GIVEN a peer with a compose service, aliases and this container's link alias THEN one line names it all; the container's own line is the tether's", () => {
     expect(hostsFile(web, [db])).toBe(
       [

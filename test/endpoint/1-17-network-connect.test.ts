@@ -1,0 +1,129 @@
+/**
+ * VIC Group1 1-17 network connect, and containers on several docker networks: `docker network
+ * connect` and `disconnect` of a docker network (a name over the VCH's bridge port group) change
+ * which networks a container is on, running or not, and so whom it finds by name; a create on
+ * several networks (`--network a --network b`, compose's `networks:`) is on all of them. A port
+ * group is a network card, made with the VM: connecting a container to one it is not on is refused,
+ * saying how to recreate it. VIC's own case ran `ip -4 addr show eth0` to count two addresses, which
+ * its own IPAM gave per bridge network; here a docker network shares the bridge NIC's DHCP address,
+ * so inspect and the names are checked instead.
+ */
+import { eventually, useDockerBed, waitUntilProcessRuns } from './docker-env';
+
+const BOOT_MS = 300_000;
+
+describe('1-17 docker network connect', () => {
+  const bed = useDockerBed({ sim: { runGuests: { maxRunning: 2 } }, pull: true, vchName: 'vch-connect' });
+  const networksOf = (name: string) => bed().dockerOk(['inspect', '-f', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}};{{end}}', name]);
+  const containersOn = (network: string) => bed().dockerOk(['network', 'inspect', '-f', '{{range .Containers}}{{.Name}};{{end}}', network]);
+
+  test('GIVEN a created container WHEN it is connected to a new network, again, and disconnected THEN inspect, ps and network inspect follow, and a second connect or disconnect is refused', async () => {
+    await bed().dockerOk(['network', 'create', 'test-network']);
+    const id = await bed().dockerOk(['create', bed().image, 'ip', '-4', 'addr', 'show', 'eth0']);
+    expect(await networksOf(id)).toBe('VM Network;');
+
+    expect(await bed().dockerOk(['network', 'connect', 'test-network', id])).toBe('');
+    expect(await networksOf(id)).toBe('test-network;');
+    expect(await containersOn('test-network')).toBe(`${await bed().dockerOk(['inspect', '-f', '{{slice .Name 1}}', id])};`);
+    expect(await bed().dockerOk(['ps', '-aq', '--no-trunc', '--filter', 'network=test-network'])).toBe(id);
+    const again = await bed().docker(['network', 'connect', 'test-network', id]);
+    expect([again.code, again.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^Error response from daemon: endpoint with name \S+ already exists in network test-network\n$/),
+    ]);
+
+    // A second docker network: on both.
+    await bed().dockerOk(['network', 'create', 'second-network']);
+    await bed().dockerOk(['network', 'connect', '--alias', 'extra-name', 'second-network', id]);
+    expect(await networksOf(id)).toBe('second-network;test-network;');
+    expect(await bed().dockerOk(['inspect', '-f', '{{index .Config.Labels "vic-iac.docker.aliases"}}', id])).toBe('["extra-name"]');
+
+    await bed().dockerOk(['network', 'disconnect', 'test-network', id]);
+    expect(await networksOf(id)).toBe('second-network;');
+    expect(await containersOn('test-network')).toBe('');
+    const twice = await bed().docker(['network', 'disconnect', 'test-network', id]);
+    expect([twice.code, twice.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^Error response from daemon: container \S+ is not connected to network test-network\n$/),
+    ]);
+    // rm waits for no container now.
+    expect(await bed().dockerOk(['network', 'rm', 'test-network'])).toBe('test-network');
+    const busy = await bed().docker(['network', 'rm', 'second-network']);
+    expect(busy.code).toBe(1);
+    await bed().dockerOk(['rm', id]);
+    await bed().dockerOk(['network', 'rm', 'second-network']);
+  });
+
+  test('GIVEN a container or a network that is not there THEN connect says which, as dockerd', async () => {
+    await bed().dockerOk(['network', 'create', 'connect-errors']);
+    const noContainer = await bed().docker(['network', 'connect', 'connect-errors', 'fakeContainer']);
+    expect([noContainer.code, noContainer.stderr]).toEqual([1, expect.stringContaining('No such container: fakeContainer')]);
+    await bed().dockerOk(['create', '--name', 'connectTest3', bed().image, 'ifconfig']);
+    const noNetwork = await bed().docker(['network', 'connect', 'fakeNetwork', 'connectTest3']);
+    expect([noNetwork.code, noNetwork.stderr]).toEqual([1, 'Error response from daemon: network fakeNetwork not found\n']);
+    await bed().dockerOk(['rm', 'connectTest3']);
+    await bed().dockerOk(['network', 'rm', 'connect-errors']);
+  });
+
+  test('GIVEN a container without a card on the bridge port group WHEN it is connected to a network THEN it is refused, saying to recreate it, and nothing changes', async () => {
+    await bed().dockerOk(['network', 'create', 'needs-a-card']);
+    await bed().dockerOk(['create', '--name', 'no-card', '--network', 'none', bed().image]);
+    for (const network of ['needs-a-card', 'VM Network']) {
+      const r = await bed().docker(['network', 'connect', network, 'no-card']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`docker network connect ${network} no-card: that adds a network card on port group VM Network to container VM no-card`);
+      expect(r.stderr).toContain(`recreate the container with the networks it needs (docker run --network ${network}`);
+    }
+    expect(await bed().dockerOk(['inspect', '-f', '{{.HostConfig.NetworkMode}}', 'no-card'])).toBe('none');
+    await bed().dockerOk(['rm', 'no-card']);
+    await bed().dockerOk(['network', 'rm', 'needs-a-card']);
+  });
+
+  test('GIVEN docker create with two --network flags THEN the container is on both, on one NIC, and ps finds it by either', async () => {
+    await bed().dockerOk(['network', 'create', 'front']);
+    await bed().dockerOk(['network', 'create', 'back']);
+    await bed().dockerOk(['create', '--name', 'two-nets', '--network', 'front', '--network', 'back', bed().image]);
+    expect(await networksOf('two-nets')).toBe('back;front;');
+    expect(await bed().dockerOk(['inspect', '-f', '{{.HostConfig.NetworkMode}}', 'two-nets'])).toBe('front');
+    for (const network of ['front', 'back'])
+      expect(await bed().dockerOk(['ps', '-a', '--filter', `network=${network}`, '--format', '{{.Names}}'])).toBe('two-nets');
+    // The CLI refuses none with another network itself; an API client is refused by the endpoint.
+    const withNone = await bed().call('POST', '/containers/create?name=none-and-front', {
+      Image: bed().image,
+      HostConfig: { NetworkMode: 'none' },
+      NetworkingConfig: { EndpointsConfig: { none: {}, front: {} } },
+    });
+    expect([withNone.status, JSON.parse(withNone.body).message]).toEqual([
+      400,
+      expect.stringContaining('--network none cannot be combined with other networks (front)'),
+    ]);
+    await bed().dockerOk(['rm', 'two-nets']);
+    await bed().dockerOk(['network', 'rm', 'front', 'back']);
+  });
+
+  test(
+    'GIVEN a server on a docker network and a running client on another WHEN the client is connected to the server network THEN it reaches the server by name, and no longer once disconnected',
+    async () => {
+      await bed().dockerOk(['network', 'create', 'server-net']);
+      await bed().dockerOk(['network', 'create', 'client-net']);
+      await bed().dockerOk(['run', '-d', '--name', 'web', '--network', 'server-net', bed().image, 'httpd', '-f', '-p', '8080', '-h', '/etc']);
+      await bed().dockerOk(['run', '-d', '--name', 'visitor', '--network', 'client-net', bed().image, 'sleep', '600']);
+      await waitUntilProcessRuns(bed(), 'web');
+      await waitUntilProcessRuns(bed(), 'visitor');
+      const hostsOf = async (): Promise<string> => (await bed().docker(['exec', 'visitor', 'cat', '/etc/hosts'], { timeoutMs: 60_000 })).stdout;
+      // On another docker network, the server has no name for the client.
+      expect(await hostsOf()).not.toContain('web');
+
+      await bed().dockerOk(['network', 'connect', 'server-net', 'visitor']);
+      await eventually(bed(), 'the client knows the server', async () => /\tweb\n/.test(await hostsOf()), 60_000);
+      const r = await bed().docker(['exec', 'visitor', 'wget', '-q', '-O', '-', 'http://web:8080/hostname'], { timeoutMs: 60_000 });
+      expect([r.code, r.stdout]).toEqual([0, 'web\n']);
+
+      await bed().dockerOk(['network', 'disconnect', 'server-net', 'visitor']);
+      await eventually(bed(), 'the client forgets the server', async () => !(await hostsOf()).includes('web'), 60_000);
+      await bed().dockerOk(['rm', '-f', 'visitor', 'web']);
+      await bed().dockerOk(['network', 'rm', 'server-net', 'client-net']);
+    },
+    2 * BOOT_MS,
+  );
+});

@@ -224,3 +224,29 @@ func DecodeGuestinfoConfig(value string) ([]byte, error) {
 	}
 	return raw, nil
 }
+
+// maintenanceKey is where a client asks for a maintenance boot under vSphere (guestinfo.vic.
+// maintenance = a token): the config there is the container_vm resource's own, so the request
+// cannot ride in it as it does over fw_cfg.
+const maintenanceKey = "vic.maintenance"
+
+// TakeMaintenanceRequest says whether the VM holds a maintenance request, and clears it, so that a
+// request left behind can never turn a later, normal start into a maintenance boot.
+func TakeMaintenanceRequest(ports backdoorPorts) (bool, error) {
+	value, err := GuestinfoGet(ports, maintenanceKey)
+	if errors.Is(err, errGuestinfoMissing) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if strings.TrimSpace(value) == "" {
+		return false, nil
+	}
+	if err := GuestinfoSet(ports, maintenanceKey, ""); err != nil {
+		// Still a maintenance boot: running the process of a container that is meant to stay
+		// stopped would be the worse mistake.
+		return true, err
+	}
+	return true, nil
+}

@@ -111,6 +111,15 @@ func (h *fakeHypervisor) trap(r *backdoorRegisters) {
 
 func (h *fakeHypervisor) answer(request string) {
 	h.requests = append(h.requests, request)
+	if setting, ok := strings.CutPrefix(request, "info-set guestinfo."); ok {
+		key, value, _ := strings.Cut(setting, " ")
+		if h.guestinfo == nil {
+			h.guestinfo = map[string]string{}
+		}
+		h.guestinfo[key] = value
+		h.reply = []byte("1 ")
+		return
+	}
 	key, ok := strings.CutPrefix(request, "info-get guestinfo.")
 	if !ok {
 		h.reply = []byte("0 Unknown command")
@@ -186,5 +195,34 @@ func TestDecodeGuestinfoConfig(t *testing.T) {
 	}
 	if _, err := DecodeGuestinfoConfig("{not base64}"); err == nil || !strings.Contains(err.Error(), "not base64") {
 		t.Fatalf("GIVEN raw text THEN a clear error, got %v", err)
+	}
+}
+
+// A maintenance request under vSphere is taken once: read, then cleared, so that a later start of
+// the same VM runs the container again.
+func TestTakeMaintenanceRequest_GivenARequest_ThenItIsTakenAndCleared(t *testing.T) {
+	h := newFakeHypervisor(t, map[string]string{"vic.maintenance": "0a1b2c"})
+	got, err := TakeMaintenanceRequest(h)
+	if err != nil || !got {
+		t.Fatalf("THEN a maintenance boot, got %v, %v", got, err)
+	}
+	if h.guestinfo["vic.maintenance"] != "" || h.requests[len(h.requests)-1] != "info-set guestinfo.vic.maintenance " {
+		t.Fatalf("THEN the key is set empty, got %q after %q", h.guestinfo["vic.maintenance"], h.requests)
+	}
+	if got, err := TakeMaintenanceRequest(h); err != nil || got {
+		t.Fatalf("WHEN asked again THEN a normal boot, got %v, %v", got, err)
+	}
+}
+
+func TestTakeMaintenanceRequest_GivenNoKey_ThenANormalBootAndNothingWritten(t *testing.T) {
+	h := newFakeHypervisor(t, map[string]string{"vic.config": "e30="})
+	got, err := TakeMaintenanceRequest(h)
+	if err != nil || got {
+		t.Fatalf("THEN a normal boot, got %v, %v", got, err)
+	}
+	for _, r := range h.requests {
+		if strings.HasPrefix(r, "info-set") {
+			t.Fatalf("THEN nothing is written, got %q", h.requests)
+		}
 	}
 }

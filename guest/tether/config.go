@@ -39,6 +39,11 @@ type Config struct {
 	// the terminal with Tty, to which the tether writes the hypervisor's input (input.go), so a
 	// shell waits for a command rather than exit at once.
 	OpenStdin bool
+	// Maintenance asks for a maintenance boot (docker cp of a stopped container): the disks are
+	// mounted, the process does not run, and only archive requests are served (maintenance_linux.go).
+	// The simulator's runner sets it in the config it hands over fw_cfg; under vSphere the tether
+	// learns it from guestinfo.vic.maintenance instead, since the config there is the resource's own.
+	Maintenance bool
 }
 
 // NetworkConfig is how one NIC (in PCI order: eth0, eth1, ...) gets its address: DHCP when
@@ -101,6 +106,8 @@ type configDocument struct {
 	NICs       *int              `json:"nics"`
 	Tty        bool              `json:"tty"`
 	OpenStdin  bool              `json:"open_stdin"`
+	// Maintenance is never written by the container_vm resource, only added by the runner.
+	Maintenance bool `json:"maintenance"`
 }
 
 type networkDocument struct {
@@ -151,7 +158,7 @@ func ParseConfig(raw []byte) (Config, error) {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
-	cfg := Config{Entrypoint: doc.Entrypoint, Cmd: doc.Cmd, Env: doc.Env, WorkingDir: "/", Tty: doc.Tty, OpenStdin: doc.OpenStdin}
+	cfg := Config{Entrypoint: doc.Entrypoint, Cmd: doc.Cmd, Env: doc.Env, WorkingDir: "/", Tty: doc.Tty, OpenStdin: doc.OpenStdin, Maintenance: doc.Maintenance}
 	switch {
 	case doc.Version == nil:
 		add(`field "version" is missing (want %d)`, ConfigVersion)
@@ -269,6 +276,15 @@ func ParseConfig(raw []byte) (Config, error) {
 	return cfg, nil
 }
 
+// RequestsMaintenance reads only the "maintenance" field of a config, so that a maintenance boot is
+// known even when the rest of the config is invalid: its failure then reports nothing.
+func RequestsMaintenance(raw []byte) bool {
+	var doc struct {
+		Maintenance bool `json:"maintenance"`
+	}
+	return json.Unmarshal(raw, &doc) == nil && doc.Maintenance
+}
+
 // hostnameFromName turns a container name into a host name the kernel accepts.
 func hostnameFromName(name string) string {
 	var b strings.Builder
@@ -313,6 +329,8 @@ func jsonTypeName(goType string) string {
 		return "a string"
 	case "int", "*int":
 		return "an integer"
+	case "bool":
+		return "a boolean"
 	case "main.rootfsDocument", "*main.rootfsDocument", "main.restartDocument", "*main.restartDocument":
 		return "an object"
 	default:

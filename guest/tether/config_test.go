@@ -205,3 +205,20 @@ func TestParseConfig_GivenTtyAndOpenStdin_ThenTheyAreRead_AndAbsentMeansNeither(
 		t.Fatalf("THEN neither is set, got tty=%v open_stdin=%v err=%v", cfg.Tty, cfg.OpenStdin, err)
 	}
 }
+
+// The runner adds "maintenance" to the config of a maintenance boot; the resource never writes it.
+func TestParseConfig_GivenMaintenance_ThenItIsRead_AndAbsentMeansANormalBoot(t *testing.T) {
+	base := `{"version":1,"name":"c","cmd":["sh"],"rootfs":{"label":"vic-rootfs"}`
+	cfg, err := ParseConfig([]byte(base + `,"maintenance":true}`))
+	if err != nil || !cfg.Maintenance {
+		t.Fatalf("THEN it is a maintenance boot, got maintenance=%v err=%v", cfg.Maintenance, err)
+	}
+	cfg, err = ParseConfig([]byte(base + `}`))
+	if err != nil || cfg.Maintenance {
+		t.Fatalf("THEN it is a normal boot, got maintenance=%v err=%v", cfg.Maintenance, err)
+	}
+	_, err = ParseConfig([]byte(base + `,"maintenance":"yes"}`))
+	if err == nil || !strings.Contains(err.Error(), `field "maintenance"`) {
+		t.Fatalf("WHEN maintenance is not a boolean THEN the field is named, got %v", err)
+	}
+}

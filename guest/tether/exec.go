@@ -46,6 +46,16 @@ func ParseExecRequest(data []byte) (ExecRequest, error) {
 	return r, nil
 }
 
+// maintenanceRefusal is the stderr of an exec request a maintenance boot does not serve: a process
+// (docker exec) or docker top, which need the container running.
+const maintenanceRefusal = "the container is not running: a maintenance boot serves docker cp only"
+
+// ServedInMaintenance says whether a maintenance boot carries the request out: docker cp's archive
+// operations only. Others end with 126 (maintenanceRefusal), as docker exec's "cannot run".
+func (r ExecRequest) ServedInMaintenance() bool {
+	return r.Archive != nil && !r.Processes
+}
+
 // ExecConfig is the container's config as the exec's process gets it: its own env added after the
 // container's (a later key wins), its user and working directory where it names them.
 func ExecConfig(cfg Config, r ExecRequest) Config {

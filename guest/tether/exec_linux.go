@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -31,11 +32,16 @@ func deliverExecStatus(pid, status int) {
 }
 
 // execSessions runs the hypervisor's exec requests in the container, and routes each one's input.
+// In a maintenance boot (maintenance) only archive requests run; busy counts the requests under
+// way, and closed refuses new ones once the boot ends (maintenance_linux.go).
 type execSessions struct {
-	cfg     Config
-	devNull *os.File
-	mu      sync.Mutex
-	inputs  map[string]*inputRouter
+	cfg         Config
+	devNull     *os.File
+	maintenance bool
+	mu          sync.Mutex
+	inputs      map[string]*inputRouter
+	busy        int
+	closed      bool
 }
 
 func newExecSessions(cfg Config, devNull *os.File) *execSessions {
@@ -53,13 +59,20 @@ func (e *execSessions) handle(m InMessage) {
 			logf("exec %s: requested again; ignored", m.ID)
 			return
 		}
+		if e.closed {
+			e.mu.Unlock()
+			execFailed(m.ID, 126, "the container's maintenance boot is ending: docker cp cannot start now")
+			return
+		}
 		input := newInputRouter()
 		e.inputs[m.ID] = input
+		e.busy++
 		e.mu.Unlock()
 		go func() {
 			e.run(m.ID, m.Data, input)
 			e.mu.Lock()
 			delete(e.inputs, m.ID)
+			e.busy--
 			e.mu.Unlock()
 			input.stop()
 		}()
@@ -76,17 +89,15 @@ func (e *execSessions) handle(m InMessage) {
 // run runs one exec's process to its end: its output framed on the console under its own prefix,
 // then its exit code (126/127 when it cannot start, as docker exec).
 func (e *execSessions) run(id string, raw []byte, input *inputRouter) {
-	exit := func(code int) {
-		writeConsole(FrameLine(execFrame(id, "exit"), time.Now(), []byte(strconv.Itoa(code))))
-	}
-	fail := func(code int, message string) {
-		logf("exec %s: %s", id, message)
-		writeConsole(FrameLine(execFrame(id, "stderr"), time.Now(), []byte(message)))
-		exit(code)
-	}
+	exit := func(code int) { execExited(id, code) }
+	fail := func(code int, message string) { execFailed(id, code, message) }
 	req, err := ParseExecRequest(raw)
 	if err != nil {
 		fail(startFailedExitCode, err.Error())
+		return
+	}
+	if e.maintenance && !req.ServedInMaintenance() {
+		fail(126, maintenanceRefusal)
 		return
 	}
 	if req.Processes {
@@ -160,6 +171,39 @@ func (e *execSessions) run(id string, raw []byte, input *inputRouter) {
 	exit(code)
 }
 
+// execExited writes an exec's exit frame: its end, for whoever waits for it.
+func execExited(id string, code int) {
+	writeConsole(FrameLine(execFrame(id, "exit"), time.Now(), []byte(strconv.Itoa(code))))
+}
+
+// execFailed ends an exec that could not run: the reason as its stderr, then its exit code.
+func execFailed(id string, code int, message string) {
+	logf("exec %s: %s", id, message)
+	writeConsole(FrameLine(execFrame(id, "stderr"), time.Now(), []byte(message)))
+	execExited(id, code)
+}
+
+// close refuses the exec requests that come from now on (a maintenance boot that ends).
+func (e *execSessions) close() {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+}
+
+// waitIdle waits until no request is under way, at most for bound, and says how many still are.
+func (e *execSessions) waitIdle(bound time.Duration) int {
+	deadline := time.Now().Add(bound)
+	for {
+		e.mu.Lock()
+		busy := e.busy
+		e.mu.Unlock()
+		if busy == 0 || !time.Now().Before(deadline) {
+			return busy
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // archive carries out docker cp's request (ArchiveRequest) in the tether itself: its output goes on
 // the exec's stdout as exact frames, its input (a tar to extract) comes as the exec's.
 func (e *execSessions) archive(id string, req ArchiveRequest, input *inputRouter) error {
@@ -200,6 +244,10 @@ func (e *execSessions) archive(id string, req ArchiveRequest, input *inputRouter
 	r.Close()
 	input.detach()
 	w.Close()
+	// On the disk before the exit frame says it is done: the client may power the VM off right
+	// after it (a maintenance boot's end, docker stop), and written pages still in the cache would
+	// be lost with it. Even after a failure: what the entries before it wrote is the container's.
+	syscall.Sync()
 	return err
 }
 

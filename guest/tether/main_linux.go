@@ -45,15 +45,25 @@ func main() {
 		os.Exit(2)
 	}
 	status, err := runContainer()
-	if err != nil {
+	switch {
+	case err != nil && maintenanceBoot:
+		// Neither a status nor a stderr line: a maintenance boot leaves the container as it was,
+		// and its client sees the VM power off without the boot saying it was ready.
+		logf("maintenance boot: fatal: %v", err)
+	case err != nil:
 		logf("fatal: %v", err)
 		// The container never ran: said as its ending, or docker run and wait would wait forever.
 		reportNotStarted(ContainerStatus{}, startFailedExitCode, fmt.Sprintf("the container could not start: %v", err))
-	} else {
+	case !maintenanceBoot:
 		logf("exit-status %d", status)
 	}
 	powerOff()
 }
+
+// maintenanceBoot: this boot serves docker cp only (maintenance_linux.go). Known as soon as the
+// config is read, before it is checked, so that no failure of such a boot is reported as the
+// container's.
+var maintenanceBoot bool
 
 // runContainer does everything between the kernel handing over and the container's process
 // ending. An error means the process never ran, or could not be started.
@@ -68,15 +78,30 @@ func runContainer() (int, error) {
 		return 0, err
 	}
 	logf("config from %s (%d bytes)", source, len(raw))
+	maintenanceBoot = RequestsMaintenance(raw)
+	if reporter.viaBackdoor {
+		// Taken (and cleared) whatever the config says, so that it cannot outlive this boot.
+		taken := takeMaintenanceOverBackdoor()
+		maintenanceBoot = maintenanceBoot || taken
+	}
 	cfg, err := ParseConfig(raw)
 	if err != nil {
 		return 0, fmt.Errorf("config from %s: %w", source, err)
+	}
+	cfg.Maintenance = maintenanceBoot
+	if cfg.Maintenance {
+		logf("maintenance boot: mounting the container's disk and volumes for docker cp; its process does not run")
 	}
 	device, err := waitForRootfs(cfg.Rootfs)
 	if err != nil {
 		return 0, err
 	}
-	leases := setupNetwork(cfg)
+	// A maintenance boot has no network: nothing in it talks to anyone but the hypervisor, and a
+	// DHCP lease or a static address taken now could be another container's by then.
+	var leases []NetworkLease
+	if !cfg.Maintenance {
+		leases = setupNetwork(cfg)
+	}
 	if err := os.MkdirAll(newRoot, 0o755); err != nil {
 		return 0, err
 	}
@@ -89,12 +114,20 @@ func runContainer() (int, error) {
 	if err := mountKernelFilesystems("inside"); err != nil {
 		return 0, err
 	}
-	if err := syscall.Sethostname([]byte(cfg.Hostname)); err != nil {
-		return 0, fmt.Errorf("setting host name %q: %v", cfg.Hostname, err)
+	// The host files are the running container's (its addresses): a maintenance boot, which has
+	// none, leaves the ones the last run wrote.
+	if !cfg.Maintenance {
+		if err := syscall.Sethostname([]byte(cfg.Hostname)); err != nil {
+			return 0, fmt.Errorf("setting host name %q: %v", cfg.Hostname, err)
+		}
+		writeHostFiles(cfg.Hostname, leases)
 	}
-	writeHostFiles(cfg.Hostname, leases)
 	if err := mountVolumes(cfg); err != nil {
 		return 0, err
+	}
+	if cfg.Maintenance {
+		serveMaintenance(cfg)
+		return 0, nil
 	}
 	return startAndSupervise(cfg, Addresses(leases))
 }
@@ -216,6 +249,22 @@ func readConfig() ([]byte, string, error) {
 		return nil, "", err
 	}
 	return raw, "guestinfo." + guestinfoKey, nil
+}
+
+// takeMaintenanceOverBackdoor reads and clears guestinfo.vic.maintenance (TakeMaintenanceRequest):
+// under vSphere the config is the container_vm resource's own, so a maintenance request comes
+// beside it. A key that cannot be read is a normal boot, said on the console.
+func takeMaintenanceOverBackdoor() bool {
+	var taken bool
+	err := withBackdoor(func(ports backdoorPorts) error {
+		var err error
+		taken, err = TakeMaintenanceRequest(ports)
+		return err
+	})
+	if err != nil {
+		logf("maintenance request (guestinfo.%s): %v", maintenanceKey, err)
+	}
+	return taken
 }
 
 // waitForRootfs scans /sys/class/block until a disk carries the wanted ext4 filesystem.

@@ -51,9 +51,19 @@ func (s ContainerStatus) Fields() map[string]string {
 	return f
 }
 
+// MaintenanceReadyFields is what a maintenance boot reports, once, when it serves docker cp
+// (docs/guest-config.md, "Maintenance boot"): none of the container's own keys, so that its
+// recorded state stays as it was; the runner writes guestinfo.vic.maintenance_ready for it.
+func MaintenanceReadyFields() map[string]string {
+	return map[string]string{"maintenance": "ready", "exec": "serial"}
+}
+
 // StatusLine renders the status as one status-channel line, keys sorted.
 func StatusLine(s ContainerStatus) string {
-	fields := s.Fields()
+	return statusLine(s.Fields())
+}
+
+func statusLine(fields map[string]string) string {
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
 		keys = append(keys, k)

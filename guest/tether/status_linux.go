@@ -21,10 +21,15 @@ type statusReporter struct {
 var reporter = &statusReporter{}
 
 func (r *statusReporter) report(s ContainerStatus) {
+	r.send(s.Fields())
+}
+
+// send writes guestinfo keys (without "guestinfo.vic.") the way report does.
+func (r *statusReporter) send(fields map[string]string) {
 	var err error
 	if r.viaBackdoor {
 		err = withBackdoor(func(ports backdoorPorts) error {
-			for k, v := range s.Fields() {
+			for k, v := range fields {
 				if err := GuestinfoSet(ports, "vic."+k, v); err != nil {
 					return err
 				}
@@ -36,7 +41,7 @@ func (r *statusReporter) report(s ContainerStatus) {
 			r.port, err = os.OpenFile(statusSerialPort, os.O_WRONLY|syscall.O_NOCTTY, 0)
 		}
 		if err == nil {
-			_, err = r.port.WriteString(StatusLine(s))
+			_, err = r.port.WriteString(statusLine(fields))
 		}
 		if err == nil {
 			drainTTY(r.port)

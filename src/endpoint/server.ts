@@ -360,6 +360,8 @@ export class DockerEndpoint {
 
   /** Creates by container name, one after another (see oneCreatePerName). */
   private readonly creating = new OneAtATime();
+  /** Maintenance boots of stopped containers under way (docker cp), by container id (withMaintenance). */
+  private readonly maintenanceBoots = new Map<string, MaintenanceBoot>();
   /** The VMs creates just made, for the starts that follow (CommandOptions.handedOn). */
   private readonly handedOn: HandedOn;
 
@@ -402,6 +404,8 @@ export class DockerEndpoint {
 
   close(): void {
     this.closed = true;
+    // A maintenance boot left on would hold the stopped container's VM on: ended (its VM reads as stopped meanwhile).
+    for (const id of [...this.maintenanceBoots.keys()]) void this.finishMaintenance(id);
     this.events.close();
     // Hijacked connections (attach, exec) are the HTTP server's no more: its close would wait for
     // them, and a client that keeps its side open (a terminal) would hold the endpoint's end.
@@ -1023,6 +1027,8 @@ export class DockerEndpoint {
     const vm = await this.findContainer(ref, engine);
     this.justCreated.delete(containerId(vm));
     if (dockerState(vm) === 'running') throw new ApiError(304, 'container already started');
+    // A docker cp of the stopped container may hold its VM on (withMaintenance): the copies end first.
+    await this.finishMaintenance(containerId(vm));
     const now = await this.changeContainer(engine, vm, { power_state: 'running' }).catch(async (err: unknown) => {
       // A container just made is not read before its start: removed since, it is docker's 404.
       const still = await this.findContainer(ref);
@@ -1133,7 +1139,7 @@ export class DockerEndpoint {
       vm = await this.stopRunning(engine, vm, stopTimeout(query, vm), stopSignal(query, vm));
       await this.settleOutput([vm]);
       await this.emitContainer('die', vm, { exitCode: String(exitCodeOf(vm)) });
-    }
+    } else await this.finishMaintenance(containerId(vm));
     const now = await this.changeContainer(engine, vm, { power_state: 'running' });
     this.lastState.set(containerId(vm), 'running');
     this.startedBefore.set(containerId(vm), String(vm.started_at ?? ''));
@@ -1168,6 +1174,7 @@ export class DockerEndpoint {
    */
   private async remove(engine: Engine, vm: Attrs, force: boolean, ref: string, volumes: boolean): Promise<void> {
     this.refuseManaged(vm, 'remove it from that configuration and apply.');
+    await this.finishMaintenance(containerId(vm));
     if (dockerState(vm) === 'running' && !force) {
       throw conflict(`You cannot remove a running container ${containerId(vm)}. Stop the container before attempting removal or force remove`);
     }
@@ -1889,15 +1896,20 @@ export class DockerEndpoint {
           }
         : {}),
     });
-    const exitCode = await this.guestCall(
-      vm,
-      { argv: [], archive: request },
-      'docker cp',
-      res,
-      `container ${name} is not running: docker cp reaches a container VM's files through its running guest (vic-iac has no other way into its disk). Start it, copy, and stop it again; or share the files through a volume`,
-      (lines) => out.write(lines),
-      request.op === 'put' ? (guestId, exited, sent) => this.sendArchiveInput(vm, guestId, req, exited, sent) : undefined,
-    );
+    const call = (route?: GuestRoute) =>
+      this.guestCall(
+        vm,
+        { argv: [], archive: request },
+        'docker cp',
+        res,
+        `container ${name} is not running`,
+        (lines) => out.write(lines),
+        request.op === 'put' ? (guestId, exited, sent) => this.sendArchiveInput(vm, guestId, req, exited, sent, route?.engine ?? this.command()) : undefined,
+        route,
+      );
+    // A stopped container's disk is read and written by a maintenance boot of its guest, which runs no process.
+    const stopped = dockerState(vm) !== 'running' && vm.guest_queued !== true;
+    const exitCode = stopped ? await this.withMaintenance(vm, call) : await call();
     if (exitCode !== 0) {
       const failure = archiveFailure(exitCode, out.stderr, request.path, name);
       if (!headSent) throw failure;
@@ -1934,16 +1946,105 @@ export class DockerEndpoint {
     notRunning: string,
     write: (lines: readonly OutputLine[]) => void,
     input?: (guestId: string, exited: Promise<number>, sent: () => void) => Promise<void>,
+    maintenance?: GuestRoute,
   ): Promise<number> {
-    if (vm.guest_queued === true) throw new ApiError(409, queuedNotice(vm, `${what} cannot reach it yet`));
-    if (dockerState(vm) !== 'running' || !(await this.processRuns(vm, () => res.destroyed))) throw new ApiError(409, notRunning);
+    if (!maintenance) {
+      if (vm.guest_queued === true) throw new ApiError(409, queuedNotice(vm, `${what} cannot reach it yet`));
+      if (dockerState(vm) !== 'running' || !(await this.processRuns(vm, () => res.destroyed))) throw new ApiError(409, notRunning);
+    }
+    const route = maintenance ?? { engine: this.command(), gone: () => false };
     const guestId = randomBytes(8).toString('hex');
     const soon = readSoon();
-    const from = await this.sendExec(vm, guestId, request, what);
+    const from = await this.sendExec(vm, guestId, request, what, route.engine);
     soon.after();
-    const exited = this.followExec(vm, guestId, from, write, soon.set, `${what} ${String(vm.name)}`);
+    const exited = this.followExec(vm, guestId, from, write, soon.set, `${what} ${String(vm.name)}`, route.gone);
     if (input) await input(guestId, exited, soon.after);
     return exited;
+  }
+
+  /**
+   * Runs `work` with the guest of a maintenance boot of stopped container `vm` (docker cp of a
+   * stopped container; guest-config.md, "Maintenance boot"): its guest mounts the container's disk
+   * and volumes and runs no process. One boot serves the copies that come while it is up; it ends
+   * MAINTENANCE_IDLE_MS after the last, or at once when the container is started or removed
+   * (finishMaintenance). The container reads as stopped throughout.
+   */
+  private async withMaintenance<T>(vm: Attrs, work: (route: GuestRoute) => Promise<T>): Promise<T> {
+    const id = containerId(vm);
+    let boot = this.maintenanceBoots.get(id);
+    while (boot?.ending) {
+      await boot.ending;
+      boot = this.maintenanceBoots.get(id);
+    }
+    if (!boot) {
+      const token = randomBytes(8).toString('hex');
+      const engine = this.maintenanceEngine(token);
+      const begun: MaintenanceBoot = { token, vm, users: 0, dead: false, ready: engine.maintenance('container_vm', vm, token, 'begin').then(() => undefined) };
+      this.maintenanceBoots.set(id, begun);
+      begun.ready.catch(() => {
+        if (this.maintenanceBoots.get(id) === begun) this.maintenanceBoots.delete(id);
+      });
+      // Its guest may end under it (powered off, its QEMU gone): copies under way then end as a stopped container's.
+      void begun.ready.then(
+        () => {
+          if (begun.ending) return;
+          begun.watch = setInterval(() => {
+            void engine.maintenance('container_vm', vm, token, 'alive').then(
+              (alive) => (begun.dead ||= !alive),
+              () => undefined,
+            );
+          }, MAINTENANCE_WATCH_MS);
+          begun.watch.unref();
+        },
+        () => undefined,
+      );
+      boot = begun;
+    }
+    const held = boot;
+    held.users++;
+    clearTimeout(held.idle);
+    try {
+      await held.ready.catch((err: unknown) => {
+        if (err instanceof InputUnreachableError) {
+          throw notSupported(
+            'docker cp of a stopped container here',
+            `its guest serves no maintenance boot (on vSphere the tether does not read exec requests yet): start the container, copy, and stop it again`,
+          );
+        }
+        throw err;
+      });
+      return await work({ engine: this.maintenanceEngine(held.token), gone: () => held.dead });
+    } finally {
+      held.users--;
+      if (held.users === 0 && !held.ending) held.idle = setTimeout(() => void this.finishMaintenance(id), held.endNow ? 0 : MAINTENANCE_IDLE_MS);
+    }
+  }
+
+  /** An engine whose exec and input go to the guest of the maintenance boot `token`. */
+  private maintenanceEngine(token: string): Engine {
+    return this.options.engine.forCommand({ lookups: 'each', lasting: this.lasting, holder: 'docker', maintenance: token });
+  }
+
+  /** Ends the maintenance boot of container `id`, if one is up, once its copies under way are done. */
+  private async finishMaintenance(id: string): Promise<void> {
+    const boot = this.maintenanceBoots.get(id);
+    if (!boot) return;
+    if (boot.users > 0 && !boot.ending) {
+      boot.endNow = true;
+      while (this.maintenanceBoots.get(id) === boot && !boot.ending) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!boot.ending) {
+      clearTimeout(boot.idle);
+      clearInterval(boot.watch);
+      boot.ending = (async () => {
+        await boot.ready.catch(() => undefined);
+        await this.command()
+          .maintenance('container_vm', boot.vm, boot.token, 'end')
+          .catch((err: unknown) => this.log(`the maintenance boot of container ${String(boot.vm.name)} did not end cleanly: ${(err as Error).message}`));
+        if (this.maintenanceBoots.get(id) === boot) this.maintenanceBoots.delete(id);
+      })();
+    }
+    await boot.ending;
   }
 
   /**
@@ -1951,10 +2052,9 @@ export class DockerEndpoint {
    * waits while the guest has many to read), then its end. Once the guest ended (it refused the
    * path, the tar was bad), what is left of the body is read and dropped.
    */
-  private async sendArchiveInput(vm: Attrs, guestId: string, req: IncomingMessage, exited: Promise<number>, sent: () => void): Promise<void> {
+  private async sendArchiveInput(vm: Attrs, guestId: string, req: IncomingMessage, exited: Promise<number>, sent: () => void, engine: Engine): Promise<void> {
     let ended = false;
     void exited.then(() => (ended = true));
-    const engine = this.command();
     let batch: Buffer[] = [];
     let size = 0;
     const flush = async (eof: boolean) => {
@@ -1978,8 +2078,7 @@ export class DockerEndpoint {
    * Sends an exec request to the container's guest (`what` names it in a refusal); its frames are
    * read from the console offset it gives back, where the file ended before the request.
    */
-  private async sendExec(vm: Attrs, guestId: string, request: ExecRequest, what: string): Promise<number> {
-    const engine = this.command();
+  private async sendExec(vm: Attrs, guestId: string, request: ExecRequest, what: string, engine: Engine = this.command()): Promise<number> {
     const vmPath = String(vm.vm_path ?? '');
     const from = vmPath ? (await engine.readContainerConsole(this.vch.datacenter, vmPath, Number.MAX_SAFE_INTEGER)).size : 0;
     try {
@@ -2004,13 +2103,14 @@ export class DockerEndpoint {
     write: (lines: readonly OutputLine[]) => void,
     reads: (readNow: () => void) => void,
     what: string,
+    gone: () => boolean = () => false,
   ): Promise<number> {
     const reader = new OutputLineReader(guestId);
     return this.streamOutput(vm, {
       from,
       follow: true,
       untilExit: true,
-      gone: () => false,
+      gone,
       first: write,
       next: write,
       reader,
@@ -2784,6 +2884,33 @@ function heldByAnother(refusal: unknown): boolean {
   const problems = (refusal as { problems?: readonly Problem[] } | undefined)?.problems;
   return problems?.some((p) => p.summary === 'Container VM held by another resource') ?? false;
 }
+
+/** Where a guest call's exec and input go, and when its guest is gone (a maintenance boot's). */
+interface GuestRoute {
+  readonly engine: Engine;
+  readonly gone: () => boolean;
+}
+
+/** A maintenance boot of a stopped container (withMaintenance). */
+interface MaintenanceBoot {
+  readonly token: string;
+  readonly vm: Attrs;
+  readonly ready: Promise<void>;
+  /** Copies under way. */
+  users: number;
+  /** Its guest no longer serves it (powered off). */
+  dead: boolean;
+  /** Ends as soon as the copies under way are done (a start or rm waits for it). */
+  endNow?: boolean;
+  idle?: NodeJS.Timeout;
+  watch?: NodeJS.Timeout;
+  ending?: Promise<void>;
+}
+
+/** How long a maintenance boot stays up after its last copy, for the next (docker cp in a loop, a script's few copies). */
+const MAINTENANCE_IDLE_MS = 3_000;
+/** How often a maintenance boot's guest is looked at while copies use it. */
+const MAINTENANCE_WATCH_MS = 2_000;
 
 interface CreateBody {
   Image?: string;

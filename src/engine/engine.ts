@@ -25,6 +25,7 @@ import { readDatastoreFileFrom } from '../vsphere/datastore-http';
 import { IdentityClaims, ObjectClaims, attributesKey, type Claimant } from './claims';
 import { diffResource } from './diff';
 import { ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError, type ExecRequest } from './types';
+import type { MaintenanceOp } from '../resources/lifecycle';
 
 /**
  * How long a refresh snapshot goes on serving reads after its last one: Terraform's refresh walk
@@ -215,6 +216,7 @@ export class VsphereEngine implements Engine {
       expected: (key: string) => this.expectedObjects.has(key),
       lookups: this.lookups,
       forDocker: this.command.holder === 'docker',
+      maintenance: this.command.maintenance,
       signal: opts.signal,
       progress: (phase, current, total, message) => opts.onProgress?.({ type, name: name ?? '', phase, current, total, message }),
     };
@@ -683,6 +685,13 @@ export class VsphereEngine implements Engine {
     const l = this.lifecycle(type);
     if (!l.exec) throw new ResourceError(`a ${type} runs no process to run another beside`);
     return l.exec(this.context({}, type, String(prior.name ?? '')), prior, id, request);
+  }
+
+  async maintenance(type: ResourceType, prior: Attrs, token: string, op: MaintenanceOp): Promise<boolean> {
+    const l = this.lifecycle(type);
+    if (!l.maintenance) throw new ResourceError(`a ${type} has no maintenance boot`);
+    if (op !== 'alive') this.handed.clear();
+    return l.maintenance(this.context({}, type, String(prior.name ?? '')), prior, token, op);
   }
 
   forCommand(options: CommandOptions = {}): Engine {

@@ -5,12 +5,12 @@
 import { AttrPath, Attrs, Problem, ResourceType, Validated, Value } from '../resources';
 import type { VmUsage } from '../resources/vm-usage';
 import type { PoolCapacity } from '../resources/pool-capacity';
-import type { ExecRequest, HandedOn, LookupKey } from '../resources/lifecycle';
+import type { ExecRequest, HandedOn, LookupKey, MaintenanceOp } from '../resources/lifecycle';
 import type { ManagedInventory } from '../resources/managed-inventory';
 
 export type { LookupKey, ManagedInventory };
 export { HandedOn, HANDED_ON_MS } from '../resources/lifecycle';
-export type { ArchiveRequest, ExecRequest } from '../resources/lifecycle';
+export type { ArchiveRequest, ExecRequest, MaintenanceOp } from '../resources/lifecycle';
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
 
@@ -161,6 +161,8 @@ export interface CommandOptions {
    * docker may not remove.
    */
   readonly holder?: 'docker';
+  /** Exec and input go to the guest of the maintenance boot with this token (Engine.maintenance). */
+  readonly maintenance?: string;
 }
 
 export interface Engine {
@@ -241,6 +243,13 @@ export interface Engine {
    * once vSphere holds the request; refused as `input` is.
    */
   exec(type: ResourceType, prior: Attrs, id: string, request: ExecRequest): Promise<void>;
+  /**
+   * A step of a maintenance boot of the stopped object of state `prior` (MaintenanceOp: docker cp
+   * of a stopped container), under `token`: exec and input of a command made with `maintenance:
+   * token` reach its guest. `begin` is refused where the guest cannot serve one
+   * (`InputUnreachableError`); `alive` answers whether its guest still serves it.
+   */
+  maintenance(type: ResourceType, prior: Attrs, token: string, op: MaintenanceOp): Promise<boolean>;
   /**
    * A new engine on this one's vSphere session, with memos and identity claims of its own: a
    * long-running front end (the Docker endpoint) runs each request as one command, so what others

@@ -132,8 +132,13 @@ async function guestLine(ctx: LifecycleContext, prior: Attrs, key: string): Prom
   const name = String(prior.name);
   for (;;) {
     const vm = await readVm(ctx.client, ref);
-    if (!vm || vm.powerState !== 'poweredOn' || vm.extraConfig.get(STATUS_KEYS.status) !== 'running') throw new NotRunningError(name);
-    if (vm.extraConfig.get(key) !== 'serial') throw new InputUnreachableError(name, key === EXEC_STATUS_KEY ? 'exec' : 'input');
+    if (ctx.maintenance !== undefined) {
+      // A maintenance boot's guest runs no process: its own token says it takes requests.
+      if (!vm || vm.powerState !== 'poweredOn' || vm.extraConfig.get(MAINTENANCE_READY_KEY) !== ctx.maintenance) throw new NotRunningError(name);
+    } else {
+      if (!vm || vm.powerState !== 'poweredOn' || vm.extraConfig.get(STATUS_KEYS.status) !== 'running') throw new NotRunningError(name);
+      if (vm.extraConfig.get(key) !== 'serial') throw new InputUnreachableError(name, key === EXEC_STATUS_KEY ? 'exec' : 'input');
+    }
     // Back-pressure: the hypervisor takes messages only as fast as the guest reads them, and
     // leaves the rest in the config; more waits until few are left.
     const pending = [...vm.extraConfig.keys()].filter((k) => k.startsWith(INPUT_KEY_PREFIX)).length;
@@ -175,7 +180,31 @@ export const KEYS = {
    * create of the same name that got there first.
    */
   createToken: 'vic.create_token',
+  /**
+   * Set while a client holds a maintenance boot of the VM (docker cp of a stopped container): its
+   * token. The guest runs no process then, so the VM reads as stopped (inMaintenance).
+   */
+  maintenance: 'vic.maintenance',
 } as const;
+
+/**
+ * A maintenance boot, asked for with its token before the power-on (guest-config.md, "Maintenance
+ * boot"): the simulator's runner takes it away at the boot it asks for, and the tether under vSphere
+ * empties it, so it never makes a later start a maintenance one.
+ */
+export const MAINTENANCE_GUEST_KEY = 'guestinfo.vic.maintenance';
+/** The token of the maintenance boot whose guest takes exec requests (written by the runner). */
+export const MAINTENANCE_READY_KEY = 'guestinfo.vic.maintenance_ready';
+/** How long a maintenance boot may take to serve (a guest queued for a slot, a software-emulated boot). */
+const MAINTENANCE_BOOT_MS = 5 * 60_000;
+
+/**
+ * Whether the VM is up for a maintenance boot, not for its process: a client holds one, and no
+ * process of this boot reported running (a marker left by a client that died is then ignored).
+ */
+function inMaintenance(vm: VmRow): boolean {
+  return !!vm.extraConfig.get(KEYS.maintenance) && vm.extraConfig.get(STATUS_KEYS.status) !== 'running';
+}
 const OWNER = 'vic-iac';
 
 /**
@@ -504,7 +533,8 @@ export function stateOfVm(
     networks: spec.networks ?? [],
     // Repeated blocks in Terraform: none is an empty list, never null.
     volumes: spec.volumes ?? [],
-    power_state: vm.powerState === 'poweredOn' || (options.asked === 'running' && ranToItsEnd(vm, mustRun)) ? 'running' : 'stopped',
+    // A maintenance boot runs no process: the container stays stopped (docker cp of a stopped container).
+    power_state: (vm.powerState === 'poweredOn' && !inMaintenance(vm)) || (options.asked === 'running' && ranToItsEnd(vm, mustRun)) ? 'running' : 'stopped',
     // VMs made before the restart policy existed never restart.
     restart: spec.restart ?? 'no',
     must_run: mustRun,
@@ -732,7 +762,15 @@ async function setPower(ctx: LifecycleContext, vm: VmRow, want: unknown, now: st
   const on = now === 'poweredOn';
   const ref = moRef('VirtualMachine', vm.moid);
   const refused = (e: unknown) => (isFault(e, 'InvalidPowerState') ? false : Promise.reject(e));
-  if (want === 'running' && !on) return (await powerOnVm(ctx.client, ref).then(() => true, refused)) ? 'poweredOn' : undefined;
+  // A maintenance boot whose client died before it ended it (the VM reads as stopped): ended first, so that this boot runs the process.
+  if (want === 'running' && on && inMaintenance(vm)) {
+    await endMaintenance(ctx, ref);
+    return setPower(ctx, { ...vm, extraConfig: new Map([...vm.extraConfig].filter(([k]) => k !== KEYS.maintenance)) }, want, 'poweredOff');
+  }
+  if (want === 'running' && !on) {
+    if (vm.extraConfig.get(KEYS.maintenance)) await reconfigureVm(ctx.client, ref, { extraConfig: { [KEYS.maintenance]: '', [MAINTENANCE_GUEST_KEY]: '' } });
+    return (await powerOnVm(ctx.client, ref).then(() => true, refused)) ? 'poweredOn' : undefined;
+  }
   if (want === 'stopped' && on) {
     const stopped = await stopVm(ctx, vm);
     return stopped === 'ended' ? 'ended' : stopped ? 'poweredOff' : undefined;
@@ -789,6 +827,25 @@ async function stopVm(ctx: LifecycleContext, vm: VmRow): Promise<'ended' | 'powe
   ))
     ? 'powered-off'
     : undefined;
+}
+
+/**
+ * Ends a maintenance boot: SIGTERM to its guest, which unmounts the disks and powers off, then a
+ * power-off if it is still on after MAINTENANCE_END_MS; then its markers go.
+ */
+async function endMaintenance(ctx: LifecycleContext, ref: ManagedObjectReference): Promise<void> {
+  const on = async () => {
+    const [row] = await retrieveObjects<{ 'runtime.powerState'?: string }>(ctx.client, [ref], ['runtime.powerState']);
+    return row?.props['runtime.powerState'] === 'poweredOn';
+  };
+  if (await on()) {
+    await sendSignal(ctx.client, ref.value, SIGTERM);
+    // As long as a stop gives a process (VIC_STOP_GRACE_MS): the guest unmounts the disks and powers off.
+    const deadline = Date.now() + stopGraceMs();
+    while (Date.now() < deadline && (await on())) await new Promise((r) => setTimeout(r, STOP_LOOK_MS));
+    await powerOffVm(ctx.client, ref).catch((e: unknown) => (isFault(e, 'InvalidPowerState') ? undefined : Promise.reject(e)));
+  }
+  await reconfigureVm(ctx.client, ref, { extraConfig: { [KEYS.maintenance]: '', [MAINTENANCE_GUEST_KEY]: '', [MAINTENANCE_READY_KEY]: '' } });
 }
 
 async function afterChange(client: VimClient, ref: ManagedObjectReference, config: ContainerVmAttrs): Promise<Attrs> {
@@ -848,6 +905,10 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
   if (power === 'ended') return afterChange(client, ref, config);
   const powered = power;
   let extraConfig = vm.extraConfig;
+  // A start ended a maintenance boot first (setPower): this boot is the process's.
+  if (powered === 'poweredOn' && extraConfig.get(KEYS.maintenance)) {
+    extraConfig = new Map([...extraConfig].filter(([k]) => k !== KEYS.maintenance && k !== MAINTENANCE_GUEST_KEY && k !== MAINTENANCE_READY_KEY));
+  }
   if (powered === 'poweredOff' && !reported) {
     // Powered off before this boot's process reported (the guest still booting): the process was
     // killed as a running one is, so it reads as docker's Exited (137), not as never started, nor as
@@ -1662,6 +1723,41 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     const ref = await guestLine(ctx, prior, EXEC_STATUS_KEY);
     const json = Buffer.from(JSON.stringify(request)).toString('base64');
     await reconfigureVm(ctx.client, ref, { extraConfig: { [`${INPUT_KEY_PREFIX}${nextInputSequence()}`]: `exec:${id}:${json}` } });
+  },
+
+  async maintenance(ctx, prior, token, op) {
+    const ref = moRef('VirtualMachine', String(prior.moid));
+    const name = String(prior.name);
+    if (op === 'alive') {
+      const vm = await readVm(ctx.client, ref);
+      return !!vm && vm.powerState === 'poweredOn' && vm.extraConfig.get(MAINTENANCE_READY_KEY) === token;
+    }
+    if (op === 'end') {
+      await endMaintenance(ctx, ref);
+      return true;
+    }
+    const vm = await readVm(ctx.client, ref);
+    if (!vm) throw new NotRunningError(name);
+    if (vm.powerState === 'poweredOn') throw new ResourceError(`container VM "${name}" is on: a maintenance boot is for a stopped one`);
+    await reconfigureVm(ctx.client, ref, { extraConfig: { [KEYS.maintenance]: token, [MAINTENANCE_GUEST_KEY]: token, [MAINTENANCE_READY_KEY]: '' } });
+    try {
+      ctx.progress('maintenance boot: powering on');
+      await powerOnVm(ctx.client, ref);
+      const deadline = Date.now() + MAINTENANCE_BOOT_MS;
+      for (;;) {
+        const now = await readVm(ctx.client, ref);
+        if (now?.powerState === 'poweredOn' && now.extraConfig.get(MAINTENANCE_READY_KEY) === token) return true;
+        // Off without a word: its guest serves no maintenance boot (under vSphere, the tether reads no exec request yet).
+        if (!now || now.powerState !== 'poweredOn') throw new InputUnreachableError(name, 'exec');
+        if (Date.now() > deadline)
+          throw new ResourceError(`container VM "${name}": its maintenance boot did not come up within ${MAINTENANCE_BOOT_MS / 1000} s`);
+        if (!(await sleepUnlessAborted(250, ctx.signal ?? currentCancellation())))
+          throw new ResourceError(`container VM "${name}": maintenance boot cancelled`);
+      }
+    } catch (err) {
+      await endMaintenance(ctx, ref).catch(() => undefined);
+      throw err;
+    }
   },
 
   // The VCH's pool in one read, as a refresh reads it (docker ps): a listing shows a container VM

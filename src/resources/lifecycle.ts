@@ -37,6 +37,14 @@ export interface ArchiveRequest {
   readonly copy_uid_gid?: boolean;
 }
 
+/**
+ * The steps of a maintenance boot (docker cp of a stopped container; guest-config.md, "Maintenance
+ * boot"): `begin` powers the stopped VM on for its guest to mount its disks and run no process, and
+ * resolves once that guest takes exec requests under the token; `alive` says whether it still does;
+ * `end` asks it to end and powers it off. The container reads as stopped throughout.
+ */
+export type MaintenanceOp = 'begin' | 'alive' | 'end';
+
 /** Memo keys with this prefix hold what any change may outdate: the engine drops them on every apply. */
 export const VOLATILE = 'volatile:';
 
@@ -95,6 +103,11 @@ export interface LifecycleContext {
   /** The provider-level default datacenter, if any. */
   readonly datacenter?: string;
   readonly signal?: AbortSignal;
+  /**
+   * The token of a maintenance boot this command's exec and input go to (MaintenanceOp): its guest
+   * runs no process, and takes them while it says it serves that boot.
+   */
+  readonly maintenance?: string;
   /** The local bootstrap ISO to upload into VCHs that name none (see bootstrap-iso.ts). */
   readonly bootstrapIsoFile?: string;
   /**
@@ -251,6 +264,8 @@ export interface Lifecycle<A extends Attrs = Attrs> {
   input?(ctx: LifecycleContext, prior: A, data: Buffer, eof: boolean, exec?: string): Promise<void>;
   /** Runs another process beside the object's running one (docker exec), under the id given; returns once vSphere has the request. */
   exec?(ctx: LifecycleContext, prior: A, id: string, request: ExecRequest): Promise<void>;
+  /** A maintenance boot of the stopped object (Engine.maintenance). */
+  maintenance?(ctx: LifecycleContext, prior: A, token: string, op: MaintenanceOp): Promise<boolean>;
 }
 
 /**

@@ -51,11 +51,12 @@ func inputLine(value string) (string, bool) {
 	return "vic-in " + value + "\n", true
 }
 
-// forwardInput queues the VM's messages for its guest once the guest's process has started
-// (before, the tether may not be reading yet), while the channel has room, and says which keys are
-// done with: passed on, or not a message. The others wait in the VM's extraConfig for room.
+// forwardInput queues the VM's messages for its guest once the guest's process has started, or a
+// maintenance boot said it serves docker cp (before, the tether may not be reading yet), while the
+// channel has room, and says which keys are done with: passed on, or not a message. The others
+// wait in the VM's extraConfig for room. The caller holds r.mu.
 func (r *Runner) forwardInput(g *guest, chunks []inputChunk) (done []string) {
-	if len(chunks) == 0 || !g.processStarted {
+	if len(chunks) == 0 || !(g.processStarted || g.maintenanceReady) {
 		return nil
 	}
 	for _, c := range chunks {

@@ -2,7 +2,9 @@ package runner
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -32,6 +34,12 @@ const (
 	// value); clients show it rather than leave the wait silent.
 	queuedKey     = "vic.guest_queued"
 	statusKeyBase = "guestinfo.vic."
+	// maintenanceKey asks for a maintenance boot (docker cp of a stopped container, docs/guest-
+	// config.md): a token the client sets before the power-on. The runner takes it at the start
+	// (the key goes), tells the tether in its config, and writes the token back into
+	// maintenanceReadyKey once the tether serves docker cp.
+	maintenanceKey      = "guestinfo.vic.maintenance"
+	maintenanceReadyKey = "guestinfo.vic.maintenance_ready"
 )
 
 // vmConfig is what the runner needs from a VM's config, copied under the VM's lock.
@@ -57,6 +65,8 @@ type launchSpec struct {
 	Exposed    []exposedPort
 	Bindings   []published
 	ConfigJSON []byte // the guest config, delivered over fw_cfg; nil: none
+	// Maintenance is the token of a maintenance boot (maintenanceKey), "" for a normal one.
+	Maintenance string
 	// Boot, when set, is the ISO's kernel, initrd and command line, loaded by QEMU directly.
 	Boot *kernelBoot
 }
@@ -320,7 +330,41 @@ func buildLaunchSpec(cfg vmConfig, dirs datastoreDirs) (launchSpec, error) {
 		}
 		spec.ConfigJSON = raw
 	}
+	if token := maintenanceToken(cfg.ExtraConfig); token != "" {
+		// A maintenance boot runs no process: nothing of it is published, and no host port the
+		// container asks for is held while it runs.
+		spec.Maintenance, spec.Exposed, spec.Bindings = token, nil, nil
+		if spec.ConfigJSON != nil {
+			if spec.ConfigJSON, err = withMaintenance(spec.ConfigJSON); err != nil {
+				return spec, err
+			}
+		}
+	}
 	return spec, nil
+}
+
+// maintenanceToken is the VM's maintenance request, "" when there is none.
+func maintenanceToken(extraConfig map[string]string) string {
+	return strings.TrimSpace(extraConfig[maintenanceKey])
+}
+
+// withMaintenance adds "maintenance": true to the guest config, which the tether reads as a
+// maintenance boot; the rest of the document stays as the container_vm resource wrote it. A config
+// that is not a JSON object is refused: the tether would fail on it and report that as the
+// container's end, which a maintenance boot must never do.
+func withMaintenance(raw []byte) ([]byte, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &doc); err != nil || doc == nil {
+		return nil, fmt.Errorf("extraConfig %s is not a JSON object: it cannot be marked for a maintenance boot", guestConfigKey)
+	}
+	doc["maintenance"] = json.RawMessage("true")
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
 // qemuArgs is the QEMU command line for a spec. The status channel is the second serial port,

@@ -83,6 +83,29 @@ func setExtraConfig(ref types.ManagedObjectReference, fields map[string]string) 
 	})
 }
 
+// clearExtraConfigIf removes key from the VM's extraConfig when it holds value, under one lock, so
+// that a value set meanwhile by someone else stays.
+func clearExtraConfigIf(ref types.ManagedObjectReference, key, value string) {
+	vm, ok := simulator.Map.Get(ref).(*simulator.VirtualMachine)
+	if !ok {
+		return
+	}
+	simulator.Map.WithLock(simulator.SpoofContext(), vm, func() {
+		if vm.Config == nil {
+			return
+		}
+		options := vm.Config.ExtraConfig
+		for i, o := range options {
+			if v := o.GetOptionValue(); v.Key == key {
+				if s, _ := v.Value.(string); strings.TrimSpace(s) == value {
+					vm.Config.ExtraConfig = append(options[:i], options[i+1:]...)
+				}
+				return
+			}
+		}
+	})
+}
+
 // markKilledIfRunning records exit code 137 for a process that the tether said was running
 // when its VM stopped without a word from it.
 func markKilledIfRunning(ref types.ManagedObjectReference) {

@@ -94,6 +94,11 @@ type guest struct {
 	signals    signalChannel
 	// processStarted: the tether reported a process running (under Runner.mu); input waits for it.
 	processStarted bool
+	// maintenance is the token of a maintenance boot (maintenanceKey), "" for a normal one; set at
+	// the start, before anything can fail. maintenanceReady: the tether said it serves docker cp,
+	// and input (its exec requests) goes to it as to a started process (both under Runner.mu).
+	maintenance      string
+	maintenanceReady bool
 	// console: the VM's serial port file, where a boot that failed says why; startErr: why QEMU
 	// could not be started at all.
 	console  string
@@ -378,6 +383,7 @@ type observation struct {
 	signal           string
 	input            []inputChunk
 	bindings         []published
+	maintenance      bool
 }
 
 func observe(ref types.ManagedObjectReference) observation {
@@ -397,6 +403,7 @@ func observe(ref types.ManagedObjectReference) observation {
 			o.signal = extraConfigValue(vm.Config.ExtraConfig, signalKey)
 			o.input = pendingInput(vm.Config.ExtraConfig)
 			o.bindings = parsePortBindings(extraConfigValue(vm.Config.ExtraConfig, portBindingsKey))
+			o.maintenance = strings.TrimSpace(extraConfigValue(vm.Config.ExtraConfig, maintenanceKey)) != ""
 		}
 	})
 	return o
@@ -425,7 +432,13 @@ func (r *Runner) reconcile(ref types.ManagedObjectReference) {
 		done = r.forwardInput(g, o.input)
 	}
 	if want && g == nil {
-		g = &guest{ref: ref, name: o.name, boot: o.boot, state: stateQueued, exited: make(chan struct{}), stderr: &tail{}, bindings: o.bindings}
+		// A maintenance boot holds none of the host ports the container asks for (docker cp of a
+		// stopped container must not keep a running one from its port).
+		bindings := o.bindings
+		if o.maintenance {
+			bindings = nil
+		}
+		g = &guest{ref: ref, name: o.name, boot: o.boot, state: stateQueued, exited: make(chan struct{}), stderr: &tail{}, bindings: bindings}
 		r.guests[ref] = g
 		r.queue = append(r.queue, g)
 		// Clients send input once this boot's process has reported (docs/guest-config.md): what
@@ -530,20 +543,33 @@ func (r *Runner) start(g *guest, configFile string) error {
 	dirs := datastoreLocalDirs()
 	var spec launchSpec
 	var err error
+	maintenance := ""
 	simulator.Map.WithLock(simulator.SpoofContext(), vm, func() {
 		if vm.Config == nil {
 			err = errors.New("the VM has no config")
 			return
 		}
+		extraConfig := extraConfigMap(vm.Config.ExtraConfig)
+		maintenance = maintenanceToken(extraConfig)
 		spec, err = buildLaunchSpec(vmConfig{
 			Name:        vm.Name,
 			UUID:        vm.Config.Uuid,
 			NumCPU:      vm.Config.Hardware.NumCPU,
 			MemoryMB:    vm.Config.Hardware.MemoryMB,
-			ExtraConfig: extraConfigMap(vm.Config.ExtraConfig),
+			ExtraConfig: extraConfig,
 			Devices:     vm.Config.Hardware.Device,
 		}, dirs)
 	})
+	if maintenance != "" {
+		// Known before anything can fail, so that no failure of this boot is written as the
+		// container's end; the request is taken, so that a leftover can never make a later, normal
+		// start a maintenance one.
+		r.mu.Lock()
+		g.maintenance = maintenance
+		r.mu.Unlock()
+		setExtraConfig(g.ref, map[string]string{maintenanceKey: ""})
+		r.opts.Logf("guest %s (%s): maintenance boot (docker cp of a stopped container): its process does not run", g.ref.Value, g.name)
+	}
 	if err != nil {
 		return err
 	}
@@ -572,7 +598,7 @@ func (r *Runner) start(g *guest, configFile string) error {
 	}
 	// Published ports go in through the first NIC's network: a VM without a NIC publishes none.
 	var ports []published
-	if len(spec.NICs) > 0 {
+	if len(spec.NICs) > 0 && spec.Maintenance == "" {
 		if ports, err = pickHostPorts(portsToPublish(spec.Exposed, spec.Bindings)); err != nil {
 			return err
 		}
@@ -629,6 +655,11 @@ func (r *Runner) start(g *guest, configFile string) error {
 	g.segments, g.sockets = segments, sockets
 	g.cmd, g.pid, g.state, g.startedAt = cmd, cmd.Process.Pid, stateRunning, time.Now()
 	r.opts.Logf("guest %s (%s): QEMU pid %d (%s, %d CPU, %d MB, %d NIC)", g.ref.Value, g.name, g.pid, r.accel, spec.CPUs, spec.MemoryMB, len(spec.NICs))
+	if spec.Maintenance != "" {
+		// The published ports the VM shows are its last run's, as before the maintenance boot.
+		setExtraConfig(g.ref, map[string]string{queuedKey: ""})
+		return nil
+	}
 	texts := make([]string, len(ports))
 	for i, p := range ports {
 		texts[i] = p.String()
@@ -705,6 +736,26 @@ func (r *Runner) readStatus(g *guest, status io.Reader) {
 		if !ok {
 			continue
 		}
+		r.mu.Lock()
+		maintenance := g.maintenance
+		r.mu.Unlock()
+		switch statusLineUse(fields, maintenance != "") {
+		case statusIgnored:
+			continue
+		case statusMaintenanceReady:
+			r.mu.Lock()
+			first := !g.maintenanceReady
+			g.maintenanceReady = true
+			r.mu.Unlock()
+			// The token and nothing else: the container's own keys stay as its last run left them.
+			setExtraConfig(g.ref, map[string]string{maintenanceReadyKey: maintenance})
+			if first {
+				r.opts.Logf("guest %s (%s): maintenance boot ready for docker cp", g.ref.Value, g.name)
+				// Exec requests that came while it booted go now.
+				r.poke(g.ref)
+			}
+			continue
+		}
 		if fields["status"] == "exited" {
 			r.mu.Lock()
 			g.exitReported = true
@@ -724,6 +775,32 @@ func (r *Runner) readStatus(g *guest, status io.Reader) {
 		}
 		r.forwardPorts(g, strings.Split(fields["ip_addresses"], ","))
 	}
+}
+
+// statusUse is what a status line of the tether's does in the VM's extraConfig.
+type statusUse int
+
+const (
+	// statusRecorded: the container's status, written as guestinfo.vic.<key> (setStatus).
+	statusRecorded statusUse = iota
+	// statusMaintenanceReady: a maintenance boot serves docker cp: maintenanceReadyKey only.
+	statusMaintenanceReady
+	// statusIgnored: nothing of it is written.
+	statusIgnored
+)
+
+// statusLineUse decides what a status line does. A maintenance boot's lines never touch the
+// container's keys (status, exit_code, started_at, finished_at, ip_addresses, input, exec): its
+// recorded state must be what it was before; and a line that speaks of maintenance is a
+// maintenance boot's, never recorded as the status of a guest that is not one.
+func statusLineUse(fields map[string]string, maintenance bool) statusUse {
+	switch {
+	case maintenance && fields["maintenance"] == "ready":
+		return statusMaintenanceReady
+	case maintenance, fields["maintenance"] != "":
+		return statusIgnored
+	}
+	return statusRecorded
 }
 
 // forwardPorts lets the host in to the published ports, through the first NIC's network, once
@@ -826,6 +903,7 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	exitReported := g.exitReported
 	processStarted := g.processStarted
 	queuedShown := g.queuedShown && neverStarted
+	maintenance := g.maintenance
 	g.ended = true
 	r.mu.Unlock()
 	if queuedShown {
@@ -834,7 +912,9 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	if state != nil {
 		r.opts.Logf("guest %s (%s): QEMU pid %d ended (%s)%s", g.ref.Value, g.name, g.pid, state, g.stderr.suffix())
 	}
-	if !stoppedByUs && !processStarted && !exitReported {
+	// A maintenance boot writes nothing of the container's: it never ran the process, and its
+	// end (the client's power-off, the tether's, QEMU killed) is not the container's.
+	if !stoppedByUs && !processStarted && !exitReported && maintenance == "" {
 		// The guest never ran its process (QEMU could not start, or ended before the tether said a
 		// word): the container ended there, as a start that failed (exit code 125, as docker's own
 		// failures), before the VM reads as off, so that nobody waits for a process that never comes.
@@ -850,8 +930,15 @@ func (r *Runner) finish(g *guest, state *os.ProcessState, neverStarted bool) {
 	if !stoppedByUs {
 		powerOffInModel(g.ref, g.boot)
 	}
-	if !exitReported && !neverStarted {
+	if !exitReported && !neverStarted && maintenance == "" {
 		markKilledIfRunning(g.ref)
+	}
+	if maintenance != "" {
+		setExtraConfig(g.ref, map[string]string{maintenanceReadyKey: ""})
+		// The request was taken at the start; one still there with another token is the client's
+		// next maintenance boot, which must not become a normal start.
+		clearExtraConfigIf(g.ref, maintenanceKey, maintenance)
+		r.opts.Logf("guest %s (%s): maintenance boot ended", g.ref.Value, g.name)
 	}
 	clearQuickStats(g.ref)
 	// After the model: the network may take a moment to go, and the VM is off already.
@@ -942,6 +1029,8 @@ type GuestInfo struct {
 	StartedAt string `json:"startedAt,omitempty"`
 	// Ports maps each published port ("80/tcp") to where the host reaches it ("127.0.0.1:41234").
 	Ports map[string]string `json:"ports,omitempty"`
+	// Maintenance: a maintenance boot, serving docker cp of a stopped container.
+	Maintenance bool `json:"maintenance,omitempty"`
 }
 
 // Networks lists the port groups' networks that have guests.
@@ -953,7 +1042,7 @@ func (r *Runner) Guests() []GuestInfo {
 	defer r.mu.Unlock()
 	out := make([]GuestInfo, 0, len(r.guests))
 	for _, g := range r.guests {
-		info := GuestInfo{VM: g.ref.Value, Name: g.name, State: g.state, PID: g.pid}
+		info := GuestInfo{VM: g.ref.Value, Name: g.name, State: g.state, PID: g.pid, Maintenance: g.maintenance != ""}
 		if !g.startedAt.IsZero() {
 			info.StartedAt = g.startedAt.UTC().Format(time.RFC3339Nano)
 		}
@@ -1013,7 +1102,8 @@ func (r *Runner) PowerOnRefusal(ref types.ManagedObjectReference) string {
 	}
 	var asked []published
 	simulator.Map.WithLock(simulator.SpoofContext(), vm, func() {
-		if vm.Config != nil && vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
+		// A maintenance boot publishes nothing (buildLaunchSpec): its ports cannot be in the way.
+		if vm.Config != nil && vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn && strings.TrimSpace(extraConfigValue(vm.Config.ExtraConfig, maintenanceKey)) == "" {
 			asked = parsePortBindings(extraConfigValue(vm.Config.ExtraConfig, portBindingsKey))
 		}
 	})

@@ -121,7 +121,7 @@ export class DockerNetworks {
   /** Removes a network no container is on (`users`: the names of those on it: dockerd's 409). */
   remove(ref: string, users: readonly string[]): DockerNetwork {
     const network = this.find(ref);
-    if (!network) throw notFound(`No such network: ${ref}`);
+    if (!network) throw notFound(`network ${ref} not found`);
     if (users.length > 0) {
       throw conflict(
         `error while removing network: network ${network.Name} id ${network.Id} has active endpoints (${users.join(', ')}): remove those containers first`,

@@ -223,6 +223,11 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
     'docker update',
     'a container VM keeps the CPUs and memory it was created with: re-create it (docker rm, then docker run with the new --cpus or -m); a container that Terraform, Pulumi or vic apply made changes in that configuration',
   ],
+  [
+    /^\/containers\/[^/]+\/checkpoints/,
+    'docker checkpoint',
+    "stop the container and start it again (a container VM's memory is not saved); its volumes keep its data",
+  ],
   [/^\/containers\/[^/]+\/changes$/, 'docker diff', "look at the container's writable disk, a VMDK in the VCH's datastore, with vSphere's tools"],
   [
     /^\/system\/df$/,
@@ -646,9 +651,12 @@ export class DockerEndpoint {
       (method === 'DELETE' && seg[0] === 'networks' && seg.length === 2) ||
       (is('POST', /^\/networks\/[^/]+\/(connect|disconnect)$/) && seg[1] !== 'create')
     ) {
-      if (!(await this.findNetwork(seg[1]))) throw notFound(`No such network: ${seg[1]}`);
+      if (!(await this.findNetwork(seg[1]))) throw notFound(`network ${seg[1]} not found`);
     }
 
+    // A container that is not there is dockerd's 404 before anything else (docker diff foo, docker commit foo).
+    const about = /^\/containers\/([^/]+)\/[^/]+/.exec(path)?.[1] ?? (path === '/commit' ? query.get('container') : undefined);
+    if (about && UNSUPPORTED.some(([pattern]) => pattern.test(path))) await this.findContainer(decodeURIComponent(about));
     for (const [pattern, what, instead] of UNSUPPORTED) if (pattern.test(path)) throw notSupported(what, instead);
     throw notSupported(`${method} ${path}`, 'this endpoint serves containers, images, networks, volumes, events, info and version');
   }

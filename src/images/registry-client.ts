@@ -89,6 +89,21 @@ export class RegistryClient {
     await this.dispatcher.close();
   }
 
+  /**
+   * Whether the registry takes the credentials (docker login): its `/v2/` with them, through the
+   * challenge it answers (basic, or a token from its realm, asked for no repository). A registry
+   * that asks for none takes any. Refused credentials are a RegistryAuthError.
+   */
+  async checkLogin(): Promise<void> {
+    const origin = await this.resolveOrigin();
+    if (!this.challenge) return;
+    const authorization = await this.authorize(this.challenge, '', 'docker login');
+    const res = await this.sendFollowing('GET', new URL('/v2/', origin), {}, authorization);
+    await res.body.dump();
+    if (res.statusCode === 401 || res.statusCode === 403) throw this.rejected('docker login');
+    if (res.statusCode !== 200) throw new RegistryError(`${origin}/v2/ answered HTTP ${res.statusCode} to docker login`, { status: res.statusCode });
+  }
+
   /** GET a manifest (or index) by tag or digest; its digest is computed from the bytes received. */
   async fetchManifest(repository: string, reference: string): Promise<FetchedManifest> {
     const where = `${this.host}/${repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
@@ -326,7 +341,9 @@ export class RegistryClient {
     if (!realm) throw new RegistryAuthError(`registry ${this.host} asked for a bearer token without a realm`);
     const url = new URL(realm);
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
-    url.searchParams.set('scope', challenge.params.scope ?? scope);
+    // A login asks for no repository's scope.
+    const asked = challenge.params.scope ?? scope;
+    if (asked) url.searchParams.set('scope', asked);
     const creds = this.options.credentials;
     if (creds && url.protocol !== 'https:' && !this.options.insecure) {
       throw new RegistryAuthError(

@@ -95,7 +95,7 @@ describe('docker answers in docker words', () => {
     expect(exported.stderr).toContain('docker cp CONTAINER:/ - > CONTAINER.tar');
     const rmNet = await bed().docker(['network', 'rm', 'foo']);
     expect(rmNet.code).toBe(1);
-    expect(rmNet.stderr).toContain('No such network: foo');
+    expect(rmNet.stderr).toContain('network foo not found');
     expect(rmNet.stderr).not.toContain('removing a port group');
     const bridge = await bed().docker(['network', 'rm', 'VM Network']);
     expect(bridge.code).toBe(1);

@@ -57,15 +57,25 @@ describe('1-13 docker version, and the protocol edges', () => {
 
   test.each([
     ['POST', '/v1.45/build', /docker build is not supported by vic-iac: build the image elsewhere/],
-    ['GET', '/containers/x/changes', /docker diff is not supported by vic-iac/],
     ['GET', '/swarm', /swarm is not supported by vic-iac/],
-    ['POST', '/containers/x/pause', /docker pause and unpause is not supported by vic-iac/],
     ['GET', '/something/else', /GET \/something\/else is not supported by vic-iac/],
   ])('GIVEN %s %s THEN 501 at once with what to use instead', async (method, path, message) => {
     const started = Date.now();
     const r = await call(method, path);
     expect(r.status).toBe(501);
     expect(JSON.parse(r.body).message).toMatch(message);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  // Of a container that is there: 501 (1-41-42-commit-diff, compose's pause); of one that is not, dockerd's 404 first.
+  test.each([
+    ['GET', '/containers/x/changes'],
+    ['POST', '/containers/x/pause'],
+    ['POST', '/commit?container=x'],
+  ])('GIVEN %s %s of a container that is not there THEN 404 No such container at once', async (method, path) => {
+    const started = Date.now();
+    const r = await call(method, path);
+    expect([r.status, JSON.parse(r.body).message]).toEqual([404, 'No such container: x']);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 

@@ -4,9 +4,12 @@
  * guest (through the tether's exec channel, as `docker exec`) every interval: healthy on the first
  * success, unhealthy after `retries` failures in a row (failures during the start period do not
  * count). `docker inspect` shows `State.Health`, `docker ps` "(healthy)", and compose's
- * `depends_on: condition: service_healthy` waits on it. The state is the endpoint's: an endpoint
- * restarted starts each check again from "starting".
+ * `depends_on: condition: service_healthy` waits on it. The state is the endpoint's, kept in its
+ * directory (`health.json`) with the run it is of: an endpoint restarted goes on from it for a
+ * container still in that run, as dockerd keeps it across its restarts.
  */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Attrs } from '../resources';
 import { labelsOf } from './containers';
 import { badRequest } from './protocol';
@@ -136,10 +139,52 @@ export interface HealthDeps {
  * The health of the running containers that have a check: one loop per container start, ended by
  * its stop (the last state stays for inspect), its removal, or the endpoint's close.
  */
+/** A container's health as kept in the endpoint's directory, with the start of the run it is of. */
+interface KeptHealth {
+  readonly startedAt: string;
+  readonly state: HealthState;
+}
+
+/** The file an endpoint serving from `dir` keeps the health of its containers in. */
+export function healthFile(dir: string): string {
+  return join(dir, 'health.json');
+}
+
 export class HealthMonitor {
   private readonly states = new Map<string, HealthState>();
+  /** The start (`started_at`) of the run each state is of, as its checks found it. */
+  private readonly runs = new Map<string, string>();
+  private file: string | undefined;
+  /** What an earlier endpoint kept (keepIn), taken up by watch(…, resume). */
+  private kept = new Map<string, KeptHealth>();
 
   constructor(private readonly deps: HealthDeps) {}
+
+  /**
+   * Keeps the states in `file` from now on, and takes what an earlier endpoint kept there. One that
+   * cannot be read is said and started over: a health is found again by the next checks.
+   */
+  keepIn(file: string): void {
+    this.file = file;
+    try {
+      const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, KeptHealth>;
+      this.kept = new Map(Object.entries(doc).filter(([, k]) => typeof k?.startedAt === 'string' && typeof k.state?.Status === 'string'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.deps.log(`${file}: not read (${(err as Error).message}); health checks start over`);
+    }
+  }
+
+  private save(): void {
+    if (!this.file) return;
+    const doc = Object.fromEntries([...this.states].filter(([id]) => this.runs.has(id)).map(([id, state]) => [id, { startedAt: this.runs.get(id), state }]));
+    try {
+      const temporary = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(temporary, `${JSON.stringify(doc)}\n`, { mode: 0o600 });
+      renameSync(temporary, this.file);
+    } catch (err) {
+      this.deps.log(`${this.file}: not written (${(err as Error).message})`);
+    }
+  }
 
   /** The health of a container with a check (starting until its first result). */
   stateOf(id: string, vm: Attrs): HealthState | undefined {
@@ -149,14 +194,27 @@ export class HealthMonitor {
 
   forget(id: string): void {
     this.states.delete(id);
+    this.runs.delete(id);
+    this.save();
   }
 
-  /** Starts checking a container just started (or found running) that has a check; a loop of an earlier start ends. */
-  watch(id: string, vm: Attrs): void {
+  /**
+   * Starts checking a container just started (or found running) that has a check; a loop of an
+   * earlier start ends. `resume` (a container found running by an endpoint that starts): the state
+   * an earlier endpoint kept goes on, if it is of this run.
+   */
+  watch(id: string, vm: Attrs, resume = false): void {
     const config = healthcheckOf(vm);
     if (!config) return;
-    const state: HealthState = { Status: 'starting', FailingStreak: 0, Log: [] };
+    const kept = resume ? this.kept.get(id) : undefined;
+    const run = String(vm.started_at ?? '');
+    const state: HealthState =
+      kept && run !== '' && kept.startedAt === run
+        ? { Status: kept.state.Status, FailingStreak: kept.state.FailingStreak, Log: [...kept.state.Log] }
+        : { Status: 'starting', FailingStreak: 0, Log: [] };
     this.states.set(id, state);
+    if (kept && state.Status !== 'starting') this.runs.set(id, run);
+    else this.runs.delete(id);
     void this.run(id, vm, config, state).catch((err: unknown) => this.deps.log(`health check of ${String(vm.name)}: ${(err as Error).message}`));
   }
 
@@ -174,6 +232,7 @@ export class HealthMonitor {
       if (this.deps.closed() || this.states.get(id) !== state) return;
       const now = await this.deps.current(id);
       if (!now || now.power_state !== 'running' || this.states.get(id) !== state) return;
+      this.runs.set(id, String(now.started_at ?? ''));
       const start = new Date().toISOString();
       const result = await this.deps.probe(now, argv, timeoutMs).catch((err: unknown) => ({ exitCode: -1, output: (err as Error).message }));
       const before = state.Status;
@@ -188,6 +247,7 @@ export class HealthMonitor {
         if (state.FailingStreak >= retries) state.Status = 'unhealthy';
       }
       if (state.Status !== before) this.deps.changed(now, state.Status);
+      this.save();
     }
   }
 }

@@ -82,7 +82,7 @@ import { SIGKILL, signalNumber } from './signals';
 import { dockerStats } from './stats';
 import { DockerVolumes, parseBinds, uncoveredImageVolumes, type MountSpec } from './volumes';
 import { DockerNetworks, NETWORK_LABEL, dockerNetworksOf, networksFile, withDockerNetworks, type NetworkCreateBody } from './networks';
-import { HEALTHCHECK_LABEL, HealthMonitor, effectiveHealthcheck, parseHealthcheck, type HealthStatus } from './health';
+import { HEALTHCHECK_LABEL, HealthMonitor, effectiveHealthcheck, healthFile, parseHealthcheck, type HealthStatus } from './health';
 import { COMPOSE_SERVICE_LABEL, NAME_LABELS, addressOf, hostsFile, linksOf, parseLinks, peersOf } from './peer-names';
 
 export interface EndpointOptions {
@@ -376,6 +376,7 @@ export class DockerEndpoint {
   constructor(private readonly options: EndpointOptions) {
     this.handedOn = new HandedOn(options.handedOnMs);
     this.dockerNetworks = new DockerNetworks(options.stateDir ? networksFile(options.stateDir) : undefined);
+    if (options.stateDir) this.health.keepIn(healthFile(options.stateDir));
   }
 
   private get pollMs(): number {
@@ -401,7 +402,8 @@ export class DockerEndpoint {
     for (const vm of vms) {
       this.lastState.set(containerId(vm), dockerState(vm));
       if (labelsOf(vm)[LABEL.autoRemove] === 'true') this.autoRemove.add(containerId(vm));
-      if (dockerState(vm) === 'running') this.health.watch(containerId(vm), vm);
+      // Found running: the health an earlier endpoint kept goes on, for the same run.
+      if (dockerState(vm) === 'running') this.health.watch(containerId(vm), vm, true);
     }
     if (this.autoRemove.size > 0) this.ensurePolling();
     return this.vchInfo;

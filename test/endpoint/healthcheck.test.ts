@@ -3,7 +3,11 @@
  * every interval while it runs; inspect shows State.Health and Config.Healthcheck, ps the status
  * and `--filter health=`, and docker events the change of status. Real guests on the simulator.
  */
-import { busyboxImage, eventually, useDockerBed, waitUntilProcessRuns } from './docker-env';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runProcess } from '../cli/run-vic';
+import { busyboxImage, dockerCli, eventually, useDockerBed, waitUntilProcessRuns } from './docker-env';
 
 const BOOT_MS = 300_000;
 
@@ -94,4 +98,45 @@ describe('docker health checks', () => {
     // hc-off too (--no-healthcheck over its image's); not hc-slower, which has its image's check.
     expect((await bed().dockerOk(['ps', '-a', '--filter', 'health=none', '--format', '{{.Names}}'])).split('\n').sort()).toEqual(['hc-none', 'hc-off']);
   });
+
+  test(
+    'GIVEN a healthy container WHEN its endpoint restarts from the same directory THEN the new endpoint shows it healthy at once, with the results so far, and goes on checking',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'vic-health-dir-'));
+      const first = await bed().serve({ stateDir: dir });
+      const dockerOn = (port: number) => async (args: string[]) => {
+        const r = await runProcess(dockerCli(), args, { ...bed().env, DOCKER_HOST: `tcp://127.0.0.1:${port}` }, { timeoutMs: 120_000 });
+        expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
+        return r.stdout.trim();
+      };
+      const healthOn = async (docker: (args: string[]) => Promise<string>) =>
+        JSON.parse(await docker(['inspect', '-f', '{{json .State.Health}}', 'hc-kept'])) as { Status: string; Log: Array<{ Start: string }> };
+      try {
+        const docker = dockerOn(first.port);
+        await docker(['run', '-d', '--name', 'hc-kept', '--health-cmd', 'true', '--health-interval', '1s', bed().image, 'sleep', '600']);
+        await waitUntilProcessRuns(bed(), 'hc-kept');
+        await eventually(bed(), 'hc-kept healthy', async () => (await healthOn(docker)).Status === 'healthy', 120_000);
+      } finally {
+        await first.close();
+      }
+      const kept = JSON.parse(await readFile(join(dir, 'health.json'), 'utf8')) as Record<string, { state: { Status: string } }>;
+      expect(Object.values(kept).map((k) => k.state.Status)).toEqual(['healthy']);
+      const second = await bed().serve({ stateDir: dir });
+      try {
+        const docker = dockerOn(second.port);
+        const resumed = await healthOn(docker);
+        expect(resumed.Status).toBe('healthy');
+        expect(resumed.Log.length).toBeGreaterThan(0);
+        expect(await docker(['ps', '--filter', 'name=hc-kept', '--format', '{{.Status}}'])).toMatch(/\(healthy\)$/);
+        // It goes on: more results come.
+        const last = resumed.Log[resumed.Log.length - 1].Start;
+        await eventually(bed(), 'a new result', async () => (await healthOn(docker)).Log.some((r) => r.Start > last), 60_000);
+        await docker(['rm', '-f', 'hc-kept']);
+      } finally {
+        await second.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    2 * BOOT_MS,
+  );
 });

@@ -192,6 +192,19 @@ function networkNics(vm: Attrs): { name: string; nic: number }[] {
   return [...first, ...ports.slice(1).map((name, i) => ({ name, nic: i + 1 }))];
 }
 
+/**
+ * The container's address on `network` (a name networkNics gives, or one of its port groups), as
+ * `network inspect` lists it: the static address with its prefix (`ip_address`, first NIC), else the
+ * one vSphere reports for that NIC; empty when it has none (yet).
+ */
+export function addressOn(vm: Attrs, network: string): string {
+  const nic = networkNics(vm).find((n) => n.name === network)?.nic ?? (Array.isArray(vm.networks) ? vm.networks.map(String).indexOf(network) : -1);
+  if (nic < 0) return '';
+  if (nic === 0 && typeof vm.ip_address === 'string' && vm.ip_address !== '') return vm.ip_address;
+  const ips = Array.isArray(vm.ip_addresses) ? vm.ip_addresses.map(String) : [];
+  return ips[nic] ?? '';
+}
+
 /** The names of networkNics. */
 function networkNames(vm: Attrs): string[] {
   return networkNics(vm).map((n) => n.name);

@@ -114,6 +114,10 @@ describe('1-17 docker network connect', () => {
       // On another docker network, the server has no name for the client.
       expect(await hostsOf()).not.toContain('web');
 
+      // network inspect lists each container with its address, as dockerd does.
+      expect(await bed().dockerOk(['network', 'inspect', '-f', '{{range .Containers}}{{.Name}}={{.IPv4Address}};{{end}}', 'server-net'])).toMatch(
+        /^web=10\.0\.2\.\d+;$/,
+      );
       await bed().dockerOk(['network', 'connect', 'server-net', 'visitor']);
       await eventually(bed(), 'the client knows the server', async () => /\tweb\n/.test(await hostsOf()), 60_000);
       const r = await bed().docker(['exec', 'visitor', 'wget', '-q', '-O', '-', 'http://web:8080/hostname'], { timeoutMs: 60_000 });

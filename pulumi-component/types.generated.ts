@@ -202,9 +202,9 @@ export interface ContainerVmArgs {
   readonly gateway?: pulumi.Input<string>;
   /** "running" or "stopped". Updates in place. "stopped" stops the process as docker stop does: SIGTERM, then a power-off if it still runs 10 s later, so that what it writes reaches its volumes (so does the power cycle of a cpus or memory_mb change, and the destroy of a container VM with volumes). Under vSphere, whose tether reads no signal yet, the VM is powered off at once. See `must_run` for a container whose process ended by itself. Default: "running". */
   readonly powerState?: pulumi.Input<string>;
-  /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit), "always" or "unless-stopped". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. A container VM that is stopped (`power_state`, `docker stop`) is powered off and nothing starts it again by itself, so "always" and "unless-stopped" behave the same: as Docker's "unless-stopped". Changing it replaces the ContainerVm. Default: "no". */
+  /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit), "always" or "unless-stopped". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. A container VM that is stopped (`power_state`, `docker stop`) is powered off and nothing starts it again by itself, so "always" and "unless-stopped" behave the same: as Docker's "unless-stopped". Updates in place: the guest reads it when the VM starts, so a running container VM follows a new policy from its next start. Default: "no". */
   readonly restart?: pulumi.Input<string>;
-  /** At most this many restarts under the restart policy; unset or 0: no bound. Changing it replaces the ContainerVm. */
+  /** At most this many restarts under the restart policy; unset or 0: no bound. Updates in place, as `restart` does. */
   readonly maxRestarts?: pulumi.Input<number>;
   /** Whether the container must keep running. false: a container whose process ended by itself (`status` "exited", its VM powered off after it) has done what `power_state` "running" asked; it is not drift and is not started again (a run-once job), and `power_state` keeps reading "running". It is still started when created. true: such a VM is powered on again by the next apply. Updates in place. Default: true. */
   readonly mustRun?: pulumi.Input<boolean>;
@@ -256,9 +256,9 @@ export interface ContainerVmOutputs {
   readonly gateway: pulumi.Output<string | undefined>;
   /** "running" or "stopped". Updates in place. "stopped" stops the process as docker stop does: SIGTERM, then a power-off if it still runs 10 s later, so that what it writes reaches its volumes (so does the power cycle of a cpus or memory_mb change, and the destroy of a container VM with volumes). Under vSphere, whose tether reads no signal yet, the VM is powered off at once. See `must_run` for a container whose process ended by itself. */
   readonly powerState: pulumi.Output<string>;
-  /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit), "always" or "unless-stopped". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. A container VM that is stopped (`power_state`, `docker stop`) is powered off and nothing starts it again by itself, so "always" and "unless-stopped" behave the same: as Docker's "unless-stopped". */
+  /** Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit), "always" or "unless-stopped". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. A container VM that is stopped (`power_state`, `docker stop`) is powered off and nothing starts it again by itself, so "always" and "unless-stopped" behave the same: as Docker's "unless-stopped". Updates in place: the guest reads it when the VM starts, so a running container VM follows a new policy from its next start. */
   readonly restart: pulumi.Output<string>;
-  /** At most this many restarts under the restart policy; unset or 0: no bound. */
+  /** At most this many restarts under the restart policy; unset or 0: no bound. Updates in place, as `restart` does. */
   readonly maxRestarts: pulumi.Output<number | undefined>;
   /** Whether the container must keep running. false: a container whose process ended by itself (`status` "exited", its VM powered off after it) has done what `power_state` "running" asked; it is not drift and is not started again (a run-once job), and `power_state` keeps reading "running". It is still started when created. true: such a VM is powered on again by the next apply. Updates in place. */
   readonly mustRun: pulumi.Output<boolean>;

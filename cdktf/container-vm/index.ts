@@ -125,13 +125,13 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly powerState?: string;
   /**
-  * Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit), "always" or "unless-stopped". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. A container VM that is stopped (`power_state`, `docker stop`) is powered off and nothing starts it again by itself, so "always" and "unless-stopped" behave the same: as Docker's "unless-stopped". Defaults to `"no"`.
+  * Restart policy, as Docker's: "no", "on-failure" (after a non-zero exit), "always" or "unless-stopped". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. A container VM that is stopped (`power_state`, `docker stop`) is powered off and nothing starts it again by itself, so "always" and "unless-stopped" behave the same: as Docker's "unless-stopped". Updates in place: the guest reads it when the VM starts, so a running container VM follows a new policy from its next start. Defaults to `"no"`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#restart ContainerVm#restart}
   */
   readonly restart?: string;
   /**
-  * At most this many restarts under the restart policy; unset or 0: no bound.
+  * At most this many restarts under the restart policy; unset or 0: no bound. Updates in place, as `restart` does.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#max_restarts ContainerVm#max_restarts}
   */

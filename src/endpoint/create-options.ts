@@ -198,6 +198,55 @@ export function unhonouredOption(body: Record<string, unknown>): ApiError | unde
   return undefined;
 }
 
+/** What `-m`, `--cpus` and `--restart` ask for, in create's HostConfig and in docker update's body. */
+export interface ResourceFlags {
+  readonly Memory?: number;
+  readonly NanoCpus?: number;
+  readonly RestartPolicy?: { readonly Name?: string; readonly MaximumRetryCount?: number } | null;
+}
+
+/**
+ * `-m`, `--cpus` and `--restart` as container_vm inputs (memory_mb, cpus, restart, max_restarts),
+ * those given only: memory in whole MB, whole CPUs, else a 400 naming the flag. A restart policy
+ * "no" is given too (docker update --restart no); its zero value (no --restart) is not.
+ */
+export function resourcesOf(flags: ResourceFlags): Attrs {
+  const out: Attrs = {};
+  if (flags.Memory) {
+    const mb = flags.Memory / (1024 * 1024);
+    if (!Number.isInteger(mb)) throw badRequest(`-m/--memory ${flags.Memory} bytes: a container VM's memory is whole MB, a multiple of 4 (e.g. -m 256m)`);
+    out.memory_mb = mb;
+  }
+  if (flags.NanoCpus) {
+    const cpus = flags.NanoCpus / 1e9;
+    if (!Number.isInteger(cpus)) throw badRequest(`--cpus ${cpus}: a container VM has whole virtual CPUs; use --cpus ${Math.max(1, Math.round(cpus))}`);
+    out.cpus = cpus;
+  }
+  const policy = flags.RestartPolicy?.Name ?? '';
+  if (policy !== '') {
+    out.restart = policy;
+    out.max_restarts = flags.RestartPolicy?.MaximumRetryCount ? flags.RestartPolicy.MaximumRetryCount : null;
+  }
+  return out;
+}
+
+/** The fields of docker update's body (Resources and RestartPolicy) the endpoint carries out. */
+const HANDLED_UPDATE = new Set(['Memory', 'NanoCpus', 'RestartPolicy']);
+
+/**
+ * docker update's body (POST /containers/{id}/update) as container_vm inputs: `-m`, `--cpus` and
+ * `--restart` (resourcesOf); any other flag given is a 400 naming it, as a create's is.
+ */
+export function updateOf(body: Record<string, unknown>): Attrs {
+  for (const [key, value] of Object.entries(body)) {
+    if (HANDLED_UPDATE.has(key) || isZero(value, key) || (key === 'MemorySwappiness' && value === -1)) continue;
+    const known = HOST_CONFIG[key];
+    if (known) throw refusal(known[0], known[1]);
+    throw badRequest(`docker update: ${key} is not supported by vic-iac: a container VM takes -m/--memory, --cpus and --restart`);
+  }
+  return resourcesOf(body as ResourceFlags);
+}
+
 /**
  * docker's -p (HostConfig.PortBindings: `{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}`) as the
  * container VM's `ports`: an empty host port is a free one, an empty address every address

@@ -71,7 +71,7 @@ import {
   networkId,
   NO_NETWORK,
 } from './containers';
-import { COMPOSE_RECREATE_NAME, portsOf, unhonouredOption } from './create-options';
+import { COMPOSE_RECREATE_NAME, portsOf, resourcesOf, unhonouredOption, updateOf } from './create-options';
 import { OneAtATime } from './one-at-a-time';
 import { EventLog, type DockerEvent } from './events';
 import { AttachedInput, detachKeysOf, type AttachedInputOptions } from './input';
@@ -197,6 +197,7 @@ const CONTAINER_ACTIONS = new Set([
   'restart',
   'wait',
   'rename',
+  'update',
   'logs',
   'stats',
   'attach',
@@ -219,11 +220,6 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   ],
   [/^\/commit$/, 'docker commit', 'build a new image from a Dockerfile and pull it'],
   [/^\/containers\/[^/]+\/(pause|unpause)$/, 'docker pause and unpause', 'stop and start the container'],
-  [
-    /^\/containers\/[^/]+\/update$/,
-    'docker update',
-    'a container VM keeps the CPUs and memory it was created with: re-create it (docker rm, then docker run with the new --cpus or -m); a container that Terraform, Pulumi or vic apply made changes in that configuration',
-  ],
   [
     /^\/containers\/[^/]+\/checkpoints/,
     'docker checkpoint',
@@ -600,6 +596,7 @@ export class DockerEndpoint {
       if (method === 'POST' && action === 'restart') return this.restartContainer(id, query, res);
       if (method === 'POST' && action === 'wait') return this.waitContainer(id, query, req, res);
       if (method === 'POST' && action === 'rename') return this.renameContainer(id, query, res);
+      if (method === 'POST' && action === 'update') return this.updateContainer(id, req, res);
       if (method === 'GET' && action === 'logs') return this.logs(id, query, req, res);
       if (method === 'GET' && action === 'stats') return this.stats(id, query, req, res);
       if (method === 'POST' && action === 'attach') {
@@ -914,19 +911,12 @@ export class DockerEndpoint {
       }
       labels[NAME_LABELS.links] = JSON.stringify(links);
     }
-    if (host.Memory) {
-      const mb = host.Memory / (1024 * 1024);
-      if (!Number.isInteger(mb)) throw badRequest(`-m/--memory ${host.Memory} bytes: a container VM's memory is whole MB, a multiple of 4 (e.g. -m 256m)`);
-      config.memory_mb = mb;
-    } else labels[LABEL.defaultMemory] = 'true';
-    if (host.NanoCpus) {
-      const cpus = host.NanoCpus / 1e9;
-      if (!Number.isInteger(cpus)) throw badRequest(`--cpus ${cpus}: a container VM has whole virtual CPUs; use --cpus ${Math.max(1, Math.round(cpus))}`);
-      config.cpus = cpus;
-    }
-    const policy = host.RestartPolicy?.Name ?? '';
-    if (policy !== '' && policy !== 'no') config.restart = policy;
-    if (host.RestartPolicy?.MaximumRetryCount) config.max_restarts = host.RestartPolicy.MaximumRetryCount;
+    // -m, --cpus, --restart; a container made without -m has a container VM's default memory.
+    const { restart, max_restarts, ...resources } = resourcesOf(host);
+    Object.assign(config, resources);
+    if (!('memory_mb' in resources)) labels[LABEL.defaultMemory] = 'true';
+    if (restart !== undefined && restart !== 'no') config.restart = restart;
+    if (max_restarts) config.max_restarts = max_restarts;
     // --network (several with API 1.44 and later, and compose's networks:): NetworkMode, then the others of EndpointsConfig.
     const placed = this.placeOnNetworks([host.NetworkMode, ...Object.keys(body.NetworkingConfig?.EndpointsConfig ?? {})]);
     if (placed.dockerNetworks.length > 0) Object.assign(labels, withDockerNetworks({}, placed.dockerNetworks));
@@ -1268,6 +1258,34 @@ export class DockerEndpoint {
       }
     }
     return { ImagesDeleted: deleted, SpaceReclaimed: 0 };
+  }
+
+  /**
+   * docker update: `--restart` in place (a running container's guest follows it from its next
+   * start), `-m` and `--cpus` on a container that does not run (vSphere changes a VM's CPUs and
+   * memory while it is off); another flag is a 400 naming it (updateOf).
+   */
+  private async updateContainer(ref: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const change = updateOf((await readJsonBody<Record<string, unknown>>(req)) ?? {});
+    const engine = this.command();
+    const vm = await this.findContainer(ref, engine);
+    const name = String(vm.name);
+    this.refuseManaged(vm, 'change it in that configuration and apply.');
+    const running = dockerState(vm) === 'running';
+    const hardware = ('cpus' in change && change.cpus !== vm.cpus) || ('memory_mb' in change && change.memory_mb !== vm.memory_mb);
+    if (hardware && running) {
+      throw conflict(
+        `docker update ${name}: a container VM's CPUs and memory change while it is powered off (vSphere adds neither to it running): docker stop ${name}, docker update, then docker start ${name}`,
+      );
+    }
+    // Its memory is now the one asked for, no longer a container VM's default.
+    const labels = 'memory_mb' in change ? Object.fromEntries(Object.entries(labelsOf(vm)).filter(([k]) => k !== LABEL.defaultMemory)) : labelsOf(vm);
+    await this.changeContainer(engine, vm, { ...change, labels });
+    const restartChanged = 'restart' in change && (change.restart !== (vm.restart ?? 'no') || (change.max_restarts ?? null) !== (vm.max_restarts ?? null));
+    await this.emitContainer('update', vm);
+    sendJson(res, 200, {
+      Warnings: running && restartChanged ? [`container ${name} runs: its guest follows the new restart policy from its next start`] : [],
+    });
   }
 
   /** rename: the VM and its name marker get the new name; its BIOS UUID, and so its id, stay. */

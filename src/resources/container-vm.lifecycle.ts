@@ -41,7 +41,7 @@ import { currentCancellation } from '../vsphere/tasks';
 import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm, renameEntity } from '../vsphere/virtual-machine';
 import { containerVm, type ContainerVmAttrs } from './container-vm';
 import { InputUnreachableError, NotRunningError, ResourceError, VchGoneError } from './errors';
-import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig } from './guest-config';
+import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig, restartOf } from './guest-config';
 import { plannedImageKey, storedImageKey } from './image.lifecycle';
 import { VOLATILE, handedRowKey, withoutDockerLabels, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
 import { readMaxVcpus } from './pool-capacity';
@@ -848,6 +848,14 @@ async function endMaintenance(ctx: LifecycleContext, ref: ManagedObjectReference
   await reconfigureVm(ctx.client, ref, { extraConfig: { [KEYS.maintenance]: '', [MAINTENANCE_GUEST_KEY]: '', [MAINTENANCE_READY_KEY]: '' } });
 }
 
+/** The VM's guest config with `config`'s restart policy (restartOf), for the tether's next boot. */
+function withRestart(vm: VmRow, config: ContainerVmAttrs): string {
+  const encoded = vm.extraConfig.get(GUESTINFO_CONFIG_KEY);
+  if (!encoded) throw new ResourceError(`container VM "${vm.name}" (${vm.moid}) has no guest config (${GUESTINFO_CONFIG_KEY}) to change its restart policy in`);
+  const { restart: _old, ...rest } = decodeGuestConfig(encoded);
+  return encodeGuestConfig({ ...rest, ...restartOf(config as unknown as Attrs) });
+}
+
 async function afterChange(client: VimClient, ref: ManagedObjectReference, config: ContainerVmAttrs): Promise<Attrs> {
   const vm = await readVm(client, ref);
   if (!vm) throw new ResourceError(`VM ${ref.value} vanished during apply`);
@@ -866,6 +874,9 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
   const labelsChanged = labels !== (vm.extraConfig.get(KEYS.labels) ?? '{}');
   const spec = specOfVm(vm, true);
   const mustRunChanged = (spec.must_run ?? true) !== config.must_run;
+  // The restart policy: kept in the spec, and in the guest config the tether reads at its next boot.
+  const restartChanged = (spec.restart ?? 'no') !== (config.restart ?? 'no') || Number(spec.max_restarts ?? 0) !== Number(config.max_restarts ?? 0);
+  const specChanged = mustRunChanged || restartChanged;
   // A run-once container that ended, and was running as asked, is not started again by another
   // in-place change; one the state had stopped is started, as asked now.
   const keepEnded = prior?.power_state === 'running' && ranToItsEnd(vm, config.must_run);
@@ -882,15 +893,24 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
     }
     powerState = 'poweredOff';
   }
-  if (hardware || labelsChanged || mustRunChanged) {
+  if (hardware || labelsChanged || specChanged) {
     ctx.progress('reconfigure');
     await reconfigureVm(client, ref, {
       ...(hardware ? { numCPUs: config.cpus, memoryMB: config.memory_mb } : {}),
-      ...(labelsChanged || mustRunChanged
+      ...(labelsChanged || specChanged
         ? {
             extraConfig: {
               ...(labelsChanged ? { [KEYS.labels]: labels } : {}),
-              ...(mustRunChanged ? { [KEYS.spec]: JSON.stringify({ ...spec, must_run: config.must_run }) } : {}),
+              ...(specChanged
+                ? {
+                    [KEYS.spec]: JSON.stringify({
+                      ...spec,
+                      must_run: config.must_run,
+                      ...(restartChanged ? { restart: config.restart ?? 'no', max_restarts: config.max_restarts ?? null } : {}),
+                    }),
+                  }
+                : {}),
+              ...(restartChanged ? { [GUESTINFO_CONFIG_KEY]: withRestart(vm, config) } : {}),
             },
           }
         : {}),
@@ -1565,6 +1585,11 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       }
     } else if (prior?.power_state === 'running' && (prior.cpus !== config.cpus || prior.memory_mb !== config.memory_mb)) {
       inPlaceNotes.push(`changing cpus or memory_mb powers container VM "${prior.name}" off and on again`);
+    } else if (
+      prior?.power_state === 'running' &&
+      ((prior.restart ?? 'no') !== (config.restart ?? 'no') || Number(prior.max_restarts ?? 0) !== Number(config.max_restarts ?? 0))
+    ) {
+      inPlaceNotes.push(`container VM "${prior.name}" runs: its guest follows the new restart policy from its next start`);
     } else if (prior?.power_state === 'stopped' && prior.status === 'exited' && config.power_state === 'running' && config.must_run !== false) {
       // Why a plan wants to start it again, every time its process ends: say so, and what a run-once job sets.
       notes.push(

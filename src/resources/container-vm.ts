@@ -192,18 +192,16 @@ export const containerVm = {
       marker: true,
       optional: true,
       default: 'no',
-      forceNew: true,
       validate: [oneOf(['no', 'on-failure', 'always', 'unless-stopped'])],
       description:
-        'Restart policy, as Docker\'s: "no", "on-failure" (after a non-zero exit), "always" or "unless-stopped". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. A container VM that is stopped (`power_state`, `docker stop`) is powered off and nothing starts it again by itself, so "always" and "unless-stopped" behave the same: as Docker\'s "unless-stopped".',
+        'Restart policy, as Docker\'s: "no", "on-failure" (after a non-zero exit), "always" or "unless-stopped". The tether restarts the process inside the VM, without a power cycle; `status` says "running" meanwhile. A container VM that is stopped (`power_state`, `docker stop`) is powered off and nothing starts it again by itself, so "always" and "unless-stopped" behave the same: as Docker\'s "unless-stopped". Updates in place: the guest reads it when the VM starts, so a running container VM follows a new policy from its next start.',
     },
     max_restarts: {
       type: t.number,
       marker: true,
       optional: true,
-      forceNew: true,
       validate: [integer({ min: 0, max: 1000000 })],
-      description: 'At most this many restarts under the restart policy; unset or 0: no bound.',
+      description: 'At most this many restarts under the restart policy; unset or 0: no bound. Updates in place, as `restart` does.',
     },
     must_run: {
       type: t.bool,

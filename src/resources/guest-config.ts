@@ -138,7 +138,8 @@ function networksOf(attrs: Attrs): Pick<GuestConfig, 'networks'> {
   return { networks: [{ address: attrs.ip_address, ...(typeof attrs.gateway === 'string' ? { gateway: attrs.gateway } : {}) }] };
 }
 
-function restartOf(attrs: Attrs): Pick<GuestConfig, 'restart'> {
+/** The restart policy the tether follows for `restart` and `max_restarts` (none for "no"). */
+export function restartOf(attrs: Attrs): Pick<GuestConfig, 'restart'> {
   // unless-stopped restarts as always does: what differs in Docker (a stopped container started again
   // at the daemon's restart) has no counterpart, since a stopped container VM is powered off.
   const policy = attrs.restart === 'unless-stopped' ? 'always' : attrs.restart;

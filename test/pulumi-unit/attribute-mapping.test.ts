@@ -52,8 +52,6 @@ describe('names derived from the declarations', () => {
         'hostname',
         'networks',
         'diskSizeMb',
-        'restart',
-        'maxRestarts',
         'volumes',
         'ports',
         'ipAddress',

@@ -1,10 +1,16 @@
 /** An engine connected to the test file's simulator (pinned thumbprint, as a user would). */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connectEngine, type Engine, type PlannedChange } from '../../src/engine';
 import type { Attrs } from '../../src/resources';
 import { CREATE_LEASE_MS } from '../../src/resources/container-vm.lifecycle';
 import type { RunningSimulator } from '../../src/sim/simulator';
 import { VimClient, retrieveFromContainer } from '../../src/vsphere';
 import { Inventory, type Datacenter, type InventoryObject } from '../../src/vsphere/inventory';
+import { APP_IMAGE, writeOciLayout } from './oci-layout';
+import { useRegistry } from './registry';
+import { useSimulator } from './vcsim';
 
 export function settingsFor(sim: RunningSimulator, datacenter?: string) {
   return { url: sim.url, username: sim.username, password: sim.password, insecure: false, thumbprint: sim.thumbprint, datacenter };
@@ -70,4 +76,40 @@ export async function ageVmsNamed(sim: RunningSimulator, client: VimClient, pref
   const moids = await vmMoidsNamed(client, (name) => name.startsWith(prefix));
   for (const moid of moids) await sim.control.setCreateAge(moid, CREATE_LEASE_MS + 1_000);
   return moids;
+}
+
+/** What useContainerBed gives a test file: an engine, an outside client, and a VCH with an image. */
+export interface ContainerBed {
+  readonly engine: Engine;
+  readonly outside: VimClient;
+  readonly vch: Attrs;
+  readonly img: Attrs;
+}
+
+/**
+ * The setup a container VM test file starts from, on its own simulator and registry: an engine, an
+ * outside client, and a VCH `vchName` with APP_IMAGE pushed as `repository:v1` and pulled (vchWithImage).
+ */
+export function useContainerBed(vchName: string, repository: string): () => ContainerBed {
+  const sim = useSimulator();
+  const registry = useRegistry();
+  let bed: ContainerBed | undefined;
+  let scratch: string | undefined;
+  beforeAll(async () => {
+    const engine = await connectTestEngine(sim());
+    const outside = await connectTestClient(sim());
+    scratch = await mkdtemp(join(tmpdir(), 'vic-container-bed-'));
+    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [APP_IMAGE]);
+    await registry().push(layout.dir, 'v1', `${repository}:v1`);
+    bed = { engine, outside, ...(await vchWithImage(engine, vchName, `${registry().host}/${repository}:v1`)) };
+  }, 60_000);
+  afterAll(async () => {
+    await bed?.engine.close();
+    await bed?.outside.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+  return () => {
+    if (!bed) throw new Error('useContainerBed: the bed is set up in beforeAll');
+    return bed;
+  };
 }

@@ -52,15 +52,7 @@ func setStatus(ref types.ManagedObjectReference, fields map[string]string) {
 // setExtraConfig writes keys into the VM's extraConfig; an empty value removes the key, as
 // vSphere does.
 func setExtraConfig(ref types.ManagedObjectReference, fields map[string]string) {
-	vm, ok := simulator.Map.Get(ref).(*simulator.VirtualMachine)
-	if !ok {
-		return
-	}
-	simulator.Map.WithLock(simulator.SpoofContext(), vm, func() {
-		if vm.Config == nil {
-			return
-		}
-		options := vm.Config.ExtraConfig
+	changeExtraConfig(ref, func(options []types.BaseOptionValue) []types.BaseOptionValue {
 		for full, value := range fields {
 			found := -1
 			for i, o := range options {
@@ -79,29 +71,36 @@ func setExtraConfig(ref types.ManagedObjectReference, fields map[string]string) 
 				options = append(options, &types.OptionValue{Key: full, Value: value})
 			}
 		}
-		vm.Config.ExtraConfig = options
+		return options
 	})
 }
 
 // clearExtraConfigIf removes key from the VM's extraConfig when it holds value, under one lock, so
 // that a value set meanwhile by someone else stays.
 func clearExtraConfigIf(ref types.ManagedObjectReference, key, value string) {
+	changeExtraConfig(ref, func(options []types.BaseOptionValue) []types.BaseOptionValue {
+		for i, o := range options {
+			if v := o.GetOptionValue(); v.Key == key {
+				if s, _ := v.Value.(string); strings.TrimSpace(s) == value {
+					return append(options[:i], options[i+1:]...)
+				}
+				return options
+			}
+		}
+		return options
+	})
+}
+
+// changeExtraConfig replaces the VM's extraConfig with what change makes of it, under the model's
+// lock; nothing happens to a VM that is gone or has no config.
+func changeExtraConfig(ref types.ManagedObjectReference, change func([]types.BaseOptionValue) []types.BaseOptionValue) {
 	vm, ok := simulator.Map.Get(ref).(*simulator.VirtualMachine)
 	if !ok {
 		return
 	}
 	simulator.Map.WithLock(simulator.SpoofContext(), vm, func() {
-		if vm.Config == nil {
-			return
-		}
-		options := vm.Config.ExtraConfig
-		for i, o := range options {
-			if v := o.GetOptionValue(); v.Key == key {
-				if s, _ := v.Value.(string); strings.TrimSpace(s) == value {
-					vm.Config.ExtraConfig = append(options[:i], options[i+1:]...)
-				}
-				return
-			}
+		if vm.Config != nil {
+			vm.Config.ExtraConfig = change(vm.Config.ExtraConfig)
 		}
 	})
 }

@@ -4,77 +4,51 @@
  * tether reads at boot both carry the new policy, and a running one's plan says it applies from its
  * next start. No guest boots: the guest config is read back from the VM's extraConfig.
  */
-import type { Engine } from '../../../src/engine';
 import type { Attrs } from '../../../src/resources';
 import { GUESTINFO_CONFIG_KEY, decodeGuestConfig } from '../../../src/resources/guest-config';
 import { extraConfigMap } from '../../../src/resources/snapshot';
-import { VimClient, moRef } from '../../../src/vsphere';
+import { moRef } from '../../../src/vsphere';
 import { retrieveObject } from '../../../src/vsphere/property-collector';
-import { applied, connectTestClient, connectTestEngine, vchWithImage } from '../../helpers/engine';
-import { APP_IMAGE, writeOciLayout } from '../../helpers/oci-layout';
-import { useRegistry } from '../../helpers/registry';
-import { useSimulator } from '../../helpers/vcsim';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { applied, useContainerBed } from '../../helpers/engine';
 
 describe('container_vm restart policy, updated in place', () => {
-  const sim = useSimulator();
-  const registry = useRegistry();
-  let engine: Engine;
-  let outside: VimClient;
-  let scratch: string;
-  let vch: Attrs;
-  let img: Attrs;
-
-  beforeAll(async () => {
-    engine = await connectTestEngine(sim());
-    outside = await connectTestClient(sim());
-    scratch = await mkdtemp(join(tmpdir(), 'vic-restart-update-'));
-    const layout = await writeOciLayout(join(scratch, 'app'), 'v1', [APP_IMAGE]);
-    await registry().push(layout.dir, 'v1', 'test/restart:v1');
-    ({ vch, img } = await vchWithImage(engine, 'vch-restart', `${registry().host}/test/restart:v1`));
-  }, 60_000);
-  afterAll(async () => {
-    await engine?.close();
-    await outside?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
+  const bed = useContainerBed('vch-restart', 'test/restart');
+  const engine = () => bed().engine;
 
   const guestRestart = async (state: Attrs) => {
-    const vm = await retrieveObject<Record<string, unknown>>(outside, moRef('VirtualMachine', String(state.moid)), ['config.extraConfig']);
+    const vm = await retrieveObject<Record<string, unknown>>(bed().outside, moRef('VirtualMachine', String(state.moid)), ['config.extraConfig']);
     const extra = extraConfigMap(vm['config.extraConfig']);
     return { guest: decodeGuestConfig(extra.get(GUESTINFO_CONFIG_KEY) ?? '').restart ?? null, spec: JSON.parse(extra.get('vic.spec') ?? '{}') as Attrs };
   };
 
   it('GIVEN a stopped container VM WHEN its restart policy changes, and back THEN it is updated in place, in its spec and its guest config, and plans nothing after', async () => {
-    const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'rs-1', power_state: 'stopped', memory_mb: 128 };
-    const created = await applied(engine, await engine.plan('container_vm', null, config));
+    const config: Attrs = { vch_id: bed().vch.id, image_id: bed().img.id, name: 'rs-1', power_state: 'stopped', memory_mb: 128 };
+    const created = await applied(engine(), await engine().plan('container_vm', null, config));
     expect(await guestRestart(created)).toMatchObject({ guest: null });
 
-    const plan = await engine.plan('container_vm', created, { ...config, restart: 'on-failure', max_restarts: 2 });
+    const plan = await engine().plan('container_vm', created, { ...config, restart: 'on-failure', max_restarts: 2 });
     expect(plan.action).toBe('update');
-    const updated = await applied(engine, plan);
+    const updated = await applied(engine(), plan);
     expect(updated).toMatchObject({ moid: created.moid, id: created.id, restart: 'on-failure', max_restarts: 2 });
     expect(await guestRestart(created)).toMatchObject({ guest: { policy: 'on-failure', max_restarts: 2 }, spec: { restart: 'on-failure', max_restarts: 2 } });
-    const [read] = await engine.read([{ type: 'container_vm', state: updated }]);
-    expect((await engine.plan('container_vm', read!, { ...config, restart: 'on-failure', max_restarts: 2 })).action).toBe('no-op');
+    const [read] = await engine().read([{ type: 'container_vm', state: updated }]);
+    expect((await engine().plan('container_vm', read!, { ...config, restart: 'on-failure', max_restarts: 2 })).action).toBe('no-op');
 
     // unless-stopped is always to the tether.
-    await applied(engine, await engine.plan('container_vm', read!, { ...config, restart: 'unless-stopped' }));
+    await applied(engine(), await engine().plan('container_vm', read!, { ...config, restart: 'unless-stopped' }));
     expect((await guestRestart(created)).guest).toEqual({ policy: 'always' });
-    const [again] = await engine.read([{ type: 'container_vm', state: updated }]);
-    await applied(engine, await engine.plan('container_vm', again!, config));
+    const [again] = await engine().read([{ type: 'container_vm', state: updated }]);
+    await applied(engine(), await engine().plan('container_vm', again!, config));
     expect(await guestRestart(created)).toMatchObject({ guest: null, spec: { restart: 'no' } });
   });
 
   it('GIVEN a running container VM WHEN its restart policy changes THEN the plan updates it in place and says it applies from its next start; it stays on', async () => {
-    const config: Attrs = { vch_id: vch.id, image_id: img.id, name: 'rs-2', memory_mb: 128 };
-    const created = await applied(engine, await engine.plan('container_vm', null, config));
-    const plan = await engine.plan('container_vm', created, { ...config, restart: 'always' });
+    const config: Attrs = { vch_id: bed().vch.id, image_id: bed().img.id, name: 'rs-2', memory_mb: 128 };
+    const created = await applied(engine(), await engine().plan('container_vm', null, config));
+    const plan = await engine().plan('container_vm', created, { ...config, restart: 'always' });
     expect(plan.action).toBe('update');
     expect(plan.notes).toContain('container VM "rs-2" runs: its guest follows the new restart policy from its next start');
-    const updated = await applied(engine, plan);
+    const updated = await applied(engine(), plan);
     expect(updated).toMatchObject({ moid: created.moid, power_state: 'running', restart: 'always' });
     expect((await guestRestart(created)).guest).toEqual({ policy: 'always' });
   });

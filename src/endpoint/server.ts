@@ -147,7 +147,10 @@ function problemsText(problems: readonly Problem[]): string {
     .map((p) => {
       const attr = String(p.path[0] ?? '');
       const flag = FLAG_OF[attr];
-      return `${flag ? `${flag} (${formatPath(p.path)})` : formatPath(p.path)}: ${inDockerWords(attr, p.detail)}`;
+      if (!flag) return `${formatPath(p.path)}: ${inDockerWords(attr, p.detail)}`;
+      // Named by the flag the user typed: the IaC attribute's name and its "name = value" are left out.
+      const where = p.path.length > 1 ? ` (${formatPath(p.path)})` : '';
+      return `${flag}${where}: ${inDockerWords(attr, p.detail).replace(new RegExp(`\\b${attr} = `, 'g'), '')}`;
     })
     .join('; ');
 }

@@ -73,9 +73,9 @@ describe('docker answers in docker words', () => {
     );
     expect(s390.stderr).not.toContain('attribute');
     expect(await bed().dockerOk(['create', '--name', 'dw-upd', bed().image])).toMatch(/^[0-9a-f]{64}$/);
-    const update = await bed().docker(['update', '--cpus', '2', 'dw-upd']);
+    const update = await bed().docker(['update', '-m', '100m', 'dw-upd']);
     expect(update.code).toBe(1);
-    expect(update.stderr).toContain('docker update is not supported by vic-iac: a container VM keeps the CPUs and memory it was created with: re-create it');
+    expect(update.stderr).toContain('-m/--memory');
     expect(update.stderr).not.toMatch(/memory_mb|IaC spec/);
   });
 

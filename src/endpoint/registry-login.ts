@@ -4,15 +4,15 @@
  * client pulls use (an insecure registry's certificate unverified, or plain HTTP), then forgotten;
  * the CLI keeps them and sends them with every pull (X-Registry-Auth).
  */
-import { RegistryLoginRefused, verifyRegistryLogin } from '../engine';
+import { RegistryLoginRefused, type Engine } from '../engine';
 import { ApiError } from './protocol';
 
 /** Docker Hub's names, as the CLI sends them with no server named. */
 const DOCKER_HUB = /^(index\.)?docker\.io$|^registry-1\.docker\.io$/;
 
-export async function checkRegistryLogin(host: string, creds: { username: string; password: string }, insecure: boolean): Promise<void> {
+export async function checkRegistryLogin(engine: Engine, host: string, creds: { username: string; password: string }, insecure: boolean): Promise<void> {
   try {
-    await verifyRegistryLogin(host, creds, insecure);
+    await engine.verifyRegistryLogin(host, creds, insecure);
   } catch (err) {
     if (err instanceof RegistryLoginRefused) throw new ApiError(401, `login to ${host} refused: unauthorized: incorrect username or password`);
     const why = err instanceof Error ? err.message : String(err);

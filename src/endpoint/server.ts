@@ -772,7 +772,7 @@ export class DockerEndpoint {
     const body = (await readJsonBody<{ username?: string; password?: string; serveraddress?: string }>(req)) ?? {};
     if (!body.serveraddress) throw badRequest('docker login: name the registry (docker login <registry>); Docker Hub is not the default here');
     const host = body.serveraddress.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
-    await checkRegistryLogin(host, { username: body.username ?? '', password: body.password ?? '' }, this.insecure(host));
+    await checkRegistryLogin(this.command(), host, { username: body.username ?? '', password: body.password ?? '' }, this.insecure(host));
     sendJson(res, 200, { Status: 'Login Succeeded', IdentityToken: '' });
   }
 

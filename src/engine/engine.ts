@@ -24,6 +24,7 @@ import { VimClient, isNotFound, withTaskCancellation, type SoapLogger } from '..
 import { readDatastoreFileFrom } from '../vsphere/datastore-http';
 import { IdentityClaims, ObjectClaims, attributesKey, type Claimant } from './claims';
 import { diffResource } from './diff';
+import { verifyRegistryLogin } from './registry-login';
 import { ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError, type ExecRequest } from './types';
 import type { MaintenanceOp } from '../resources/lifecycle';
 
@@ -692,6 +693,10 @@ export class VsphereEngine implements Engine {
     if (!l.maintenance) throw new ResourceError(`a ${type} has no maintenance boot`);
     if (op !== 'alive') this.handed.clear();
     return l.maintenance(this.context({}, type, String(prior.name ?? '')), prior, token, op);
+  }
+
+  verifyRegistryLogin(host: string, credentials: { username: string; password: string }, insecure: boolean): Promise<void> {
+    return verifyRegistryLogin(host, credentials, insecure);
   }
 
   forCommand(options: CommandOptions = {}): Engine {

@@ -33,4 +33,3 @@ export async function connectEngine(settings: ConnectionSettings, options: Conne
   return new VsphereEngine(client, { lifecycles, datacenter: settings.datacenter, log: options.log, bootstrapIsoFile, onRefreshRead: options.onRefreshRead });
 }
 export * from './stack';
-export { RegistryLoginRefused, verifyRegistryLogin } from './registry-login';

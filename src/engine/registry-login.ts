@@ -5,14 +5,7 @@
  */
 import { RegistryAuthError } from '../images/errors';
 import { RegistryClient } from '../images/registry-client';
-
-/** The registry refused the credentials. */
-export class RegistryLoginRefused extends Error {
-  constructor(readonly host: string) {
-    super(`registry ${host} refused the credentials`);
-    this.name = 'RegistryLoginRefused';
-  }
-}
+import { RegistryLoginRefused } from '../resources/errors';
 
 /** Resolves when `host` takes the credentials; RegistryLoginRefused when it refuses them, another error when it cannot be asked. */
 export async function verifyRegistryLogin(host: string, credentials: { username: string; password: string }, insecure: boolean): Promise<void> {

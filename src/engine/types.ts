@@ -251,6 +251,11 @@ export interface Engine {
    */
   maintenance(type: ResourceType, prior: Attrs, token: string, op: MaintenanceOp): Promise<boolean>;
   /**
+   * Whether registry `host` takes the credentials (docker login), reached as a pull reaches it
+   * (`insecure`: its certificate unverified, or plain HTTP): RegistryLoginRefused when it refuses them.
+   */
+  verifyRegistryLogin(host: string, credentials: { username: string; password: string }, insecure: boolean): Promise<void>;
+  /**
    * A new engine on this one's vSphere session, with memos and identity claims of its own: a
    * long-running front end (the Docker endpoint) runs each request as one command, so what others
    * changed in vSphere meanwhile is read again. Closing it leaves the session open. `lookups:
@@ -262,4 +267,4 @@ export interface Engine {
 }
 
 /** The one error type of engine and resources: problems with attribute paths (plan-time checks, refused applies). */
-export { InUseError, InputUnreachableError, NotRunningError, ResourceError, VchGoneError } from '../resources/errors';
+export { InUseError, InputUnreachableError, NotRunningError, RegistryLoginRefused, ResourceError, VchGoneError } from '../resources/errors';

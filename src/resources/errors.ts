@@ -56,3 +56,11 @@ export class InUseError extends ResourceError {
     this.name = 'InUseError';
   }
 }
+
+/** The registry refused the credentials of a login check (docker login: Engine.verifyRegistryLogin). */
+export class RegistryLoginRefused extends Error {
+  constructor(readonly host: string) {
+    super(`registry ${host} refused the credentials`);
+    this.name = 'RegistryLoginRefused';
+  }
+}

@@ -2048,7 +2048,7 @@ export class DockerEndpoint {
       return await work({ engine: this.maintenanceEngine(held.token), gone: () => held.dead });
     } finally {
       held.users--;
-      if (held.users === 0 && !held.ending) held.idle = setTimeout(() => void this.finishMaintenance(id), held.endNow ? 0 : MAINTENANCE_IDLE_MS);
+      if (held.users === 0 && !held.ending) held.idle = setTimeout(() => void this.finishMaintenance(id, held), held.endNow ? 0 : MAINTENANCE_IDLE_MS);
     }
   }
 
@@ -2057,10 +2057,10 @@ export class DockerEndpoint {
     return this.options.engine.forCommand({ lookups: 'each', lasting: this.lasting, holder: 'docker', maintenance: token });
   }
 
-  /** Ends the maintenance boot of container `id`, if one is up, once its copies under way are done. */
-  private async finishMaintenance(id: string): Promise<void> {
+  /** Ends the maintenance boot of container `id`, if one is up (`only` that one), once its copies under way are done. */
+  private async finishMaintenance(id: string, only?: MaintenanceBoot): Promise<void> {
     const boot = this.maintenanceBoots.get(id);
-    if (!boot) return;
+    if (!boot || (only && boot !== only)) return;
     if (boot.users > 0 && !boot.ending) {
       boot.endNow = true;
       while (this.maintenanceBoots.get(id) === boot && !boot.ending) await new Promise((r) => setTimeout(r, 100));

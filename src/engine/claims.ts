@@ -39,8 +39,6 @@ interface Holder extends Claimant {
   takesOver?: Attrs;
   /** Its object leaves the configuration (or is a deposed one) and is deleted on its own: its prior state. */
   retiring?: Attrs;
-  /** An anonymous create that took over a `replacing` claim: the second plan of a replacement. */
-  replaced?: boolean;
 }
 
 export interface ClaimResult {
@@ -149,7 +147,7 @@ export class IdentityClaims {
     // Terraform plans a replacement a second time, as a create without prior state: that create
     // takes over the claim of the object it replaces.
     if (holder.replacing && who.anonymous) {
-      this.holders.set(key, { ...who, replaced: true });
+      this.holders.set(key, { ...who });
       return { problems: [], replaces: holder.replacing };
     }
     const duplicate = duplicateProblem(
@@ -186,12 +184,7 @@ export class IdentityClaims {
       this.holders.set(key, { ...who, retiring: prior });
       return [];
     }
-    if (holder.owner === who.owner) return [];
-    // Terraform may plan the create before it upgrades the leaving entry's state (the two plans run
-    // side by side), so the create could take nothing over: an anonymous create of this identity
-    // that replaces nothing is still the rename.
-    const renamedBy = holder.takesOver ?? (holder.anonymous && !holder.replaced ? prior : undefined);
-    if (!renamedBy || renamedBy.id !== prior.id) return [];
+    if (holder.owner === who.owner || !holder.takesOver || holder.takesOver.id !== prior.id) return [];
     const identified = decl as ResourceDeclaration & { identity: readonly string[] };
     return [
       {

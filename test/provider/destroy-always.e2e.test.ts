@@ -33,11 +33,12 @@ describe('terraform: a destroy is never blocked by a check that only matters for
     expect(await inventoryNames('VirtualMachine')).toContain('web-1');
     expect(await inventoryNames('ResourcePool')).toContain('vch-destroy');
   };
-  /** A normal plan of the broken configuration is refused, naming `refusal`. */
-  const expectPlanRefused = async (vars: string[], refusal: string) => {
+  /** A normal plan of the broken configuration is refused, naming `refusal` (a string, or a pattern). */
+  const expectPlanRefused = async (vars: string[], refusal: string | RegExp) => {
     const plan = await tf(['plan', ...vars], [1]);
     expect(plan.code).toBe(1);
-    expect(oneLine(plan.stderr)).toContain(refusal);
+    if (typeof refusal === 'string') expect(oneLine(plan.stderr)).toContain(refusal);
+    else expect(oneLine(plan.stderr)).toMatch(refusal);
   };
   const expectAllGone = async (destroy: { stdout: string }) => {
     expect(destroy.stdout).toMatch(/(Destroy|Apply) complete! Resources: (0 added, 0 changed, )?3 destroyed\./);
@@ -62,7 +63,10 @@ describe('terraform: a destroy is never blocked by a check that only matters for
 
   it('GIVEN an applied config WHEN the container VM moves to another address without a moved block THEN the plan is refused AND terraform apply -destroy removes everything', async () => {
     const vars = ['-var', 'renamed=true'];
-    await expectPlanRefused(vars, 'a renamed resource must keep its object');
+    // Terraform plans the new address and the leaving one side by side: the create planned first
+    // meets the VM its old address holds (held by another resource), the other order the rename
+    // refusal. Both refuse the rename and say to move the state.
+    await expectPlanRefused(vars, /a renamed resource must keep its object: move its state|if you renamed it, remove the old one first or move its state/);
     await expectAllGone(await tf(['apply', '-destroy', '-auto-approve', ...vars]));
   }, 300_000);
 

@@ -167,26 +167,6 @@ describe('IdentityClaims: objects the front end state holds (a tainted resource 
     },
   );
 
-  it('GIVEN a rename WHEN Terraform plans the create before it upgrades the leaving state entry THEN the retire is still refused as a rename', () => {
-    // Terraform plans the new address and the leaving one side by side: the create may come before
-    // the leaving entry's UpgradeResourceState (inState), and so take nothing over.
-    const registry = new IdentityClaims();
-    expect(registry.claim(containerVm, vm('web'), anonymous(1)).problems).toEqual([]);
-    registry.inState(containerVm, prior);
-    const problems = registry.retire(containerVm, prior, owner('state:uuid-1'));
-    expect(problems.map((p) => p.summary)).toEqual(['Duplicate container_vm']);
-    expect(problems[0].detail).toContain('a renamed resource must keep its object');
-  });
-
-  it('GIVEN the second plan of a replacement (an anonymous create taking over the replaced object) WHEN that object retires THEN nothing is refused', () => {
-    const registry = new IdentityClaims();
-    registry.inState(containerVm, prior);
-    expect(registry.claim(containerVm, vm('web'), owner('state:uuid-1')).problems).toEqual([]);
-    registry.replacing(containerVm, vm('web'), 'state:uuid-1', prior);
-    expect(registry.claim(containerVm, vm('web'), anonymous(1)).problems).toEqual([]);
-    expect(registry.retire(containerVm, prior, owner('state:uuid-1'))).toEqual([]);
-  });
-
   it.each<[string, boolean]>([
     ['after the create took it over', true],
     ['before the create', false],

@@ -230,11 +230,6 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   ],
   [/^\/containers\/[^/]+\/changes$/, 'docker diff', "look at the container's writable disk, a VMDK in the VCH's datastore, with vSphere's tools"],
   [
-    /^\/system\/df$/,
-    'docker system df',
-    'see the images and their sizes with docker images, the containers with docker ps -a and the volumes with docker volume ls',
-  ],
-  [
     /^\/networks\/[^/]+$/,
     'removing a port group',
     'port groups are made and removed in vSphere; docker network rm removes the docker networks (docker network create)',
@@ -622,6 +617,7 @@ export class DockerEndpoint {
 
     if (is('POST', /^\/images\/create$/)) return this.pull(req, res, query);
     if (is('GET', /^\/images\/json$/)) return sendJson(res, 200, await this.listImages(query));
+    if (is('GET', /^\/system\/df$/)) return sendJson(res, 200, await this.systemDf());
     if (method === 'GET' && /^\/images\/.+\/json$/.test(path)) return sendJson(res, 200, await this.inspectImage(decodeURIComponent(path.slice(8, -5))));
     if (method === 'DELETE' && /^\/images\/.+$/.test(path)) return this.removeImage(decodeURIComponent(path.slice(8)), query, res);
     if (method === 'POST' && /^\/images\/.+\/tag$/.test(path)) return this.tagImage(decodeURIComponent(path.slice(8, -4)), query, res);
@@ -2357,6 +2353,28 @@ export class DockerEndpoint {
       Containers: vms.filter((vm) => vm.image_id === i.id).length,
     }));
     return filterImages(rows, filters);
+  }
+
+  /**
+   * `docker system df`: the images with their sizes and users, the containers, and the volumes with
+   * their users and capacities. A container's own writes (its delta disk) and a volume's files are
+   * not read from the datastore: SizeRw 0, a volume's size its capacity; nothing is built here, so
+   * there is no build cache.
+   */
+  private async systemDf(): Promise<Record<string, unknown>> {
+    const [images, containers, volumes] = await Promise.all([
+      this.listImages(new URLSearchParams()) as Promise<Array<{ Id: string; Size: number }>>,
+      this.listContainers(new URLSearchParams({ all: '1' })) as Promise<Array<Record<string, unknown>>>,
+      this.volumes.usage(this.command()),
+    ]);
+    const sizeOf = new Map(images.map((i) => [i.Id, i.Size]));
+    return {
+      LayersSize: images.reduce((sum, i) => sum + i.Size, 0),
+      Images: images,
+      Containers: containers.map((c) => ({ ...c, SizeRw: 0, SizeRootFs: sizeOf.get(String(c.ImageID)) ?? 0 })),
+      Volumes: volumes,
+      BuildCache: [],
+    };
   }
 
   private async inspectImage(ref: string): Promise<Record<string, unknown>> {

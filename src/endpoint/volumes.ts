@@ -233,6 +233,21 @@ export class DockerVolumes {
     throw notSupported(`${method} /${seg.join('/')}`, 'docker volume create, ls, inspect and rm are served');
   }
 
+  /**
+   * The volumes as `docker system df` shows them: each with how many containers mount it, and its
+   * capacity as its size (what its files take is not read: its ext4 is on the datastore).
+   */
+  async usage(engine: Engine): Promise<Record<string, unknown>[]> {
+    const [volumes, vms] = await Promise.all([this.list(engine), this.containers(engine)]);
+    return volumes.map((v) => ({
+      ...volumeDoc(v),
+      UsageData: {
+        Size: Number(v.size_mb ?? 0) * 1024 * 1024,
+        RefCount: vms.filter((vm) => mountsOf(vm).some((m) => String(m.Source) === String(v.id))).length,
+      },
+    }));
+  }
+
   private async find(engine: Engine, name: string): Promise<Attrs> {
     const found = (await this.list(engine)).find((v) => v.name === name);
     if (!found) throw notFound(`get ${name}: no such volume`);

@@ -1,0 +1,31 @@
+/**
+ * docker system df against the endpoint, through the docker CLI: the VCH's images with their sizes
+ * and how many are in use, its containers, and its volumes with how many containers mount them.
+ * What a container's own disk and a volume's files take is not read: a container shows 0B, a volume
+ * its capacity.
+ */
+import { useDockerBed } from './docker-env';
+
+describe('docker system df', () => {
+  const bed = useDockerBed({ pull: true, vchName: 'vch-df' });
+
+  test('GIVEN an image, two containers (one of them with a volume) and an unused volume WHEN docker system df runs THEN it counts each, and -v lists who uses what', async () => {
+    await bed().dockerOk(['volume', 'create', 'df-used']);
+    await bed().dockerOk(['volume', 'create', '--opt', 'Capacity=64', 'df-spare']);
+    await bed().dockerOk(['create', '--name', 'df-a', '-v', 'df-used:/data', bed().image, 'sleep', '600']);
+    await bed().dockerOk(['create', '--name', 'df-b', bed().image, 'sleep', '600']);
+    const rows = (await bed().dockerOk(['system', 'df', '--format', '{{.Type}}|{{.TotalCount}}|{{.Active}}'])).split('\n');
+    expect(rows).toEqual(['Images|1|1', 'Containers|2|0', 'Local Volumes|2|1', 'Build Cache|0|0']);
+    const imageSize = Number(await bed().dockerOk(['image', 'inspect', '-f', '{{.Size}}', bed().image]));
+    expect(imageSize).toBeGreaterThan(0);
+
+    const verbose = await bed().dockerOk(['system', 'df', '-v']);
+    // Each volume with the containers that mount it (LINKS) and its capacity.
+    expect(verbose).toMatch(/df-used\s+1\s+\d+(\.\d+)?[MG]B\n/);
+    expect(verbose).toMatch(/df-spare\s+0\s+67\.11MB\n/);
+    expect(verbose).toMatch(/df-a\s/);
+    expect(verbose).toMatch(/df-b\s/);
+    await bed().dockerOk(['rm', 'df-a', 'df-b']);
+    await bed().dockerOk(['volume', 'rm', 'df-used', 'df-spare']);
+  });
+});

@@ -2370,7 +2370,8 @@ export class DockerEndpoint {
     const sizeOf = new Map(images.map((i) => [i.Id, i.Size]));
     return {
       LayersSize: images.reduce((sum, i) => sum + i.Size, 0),
-      Images: images,
+      // An image is one disk, sharing nothing with another: what one in use takes is its whole size.
+      Images: images.map((i) => ({ ...i, SharedSize: 0 })),
       Containers: containers.map((c) => ({ ...c, SizeRw: 0, SizeRootFs: sizeOf.get(String(c.ImageID)) ?? 0 })),
       Volumes: volumes,
       BuildCache: [],

@@ -6,26 +6,9 @@
  * address asked for (the container_vm's `ports`), and a host port another container VM or process
  * holds fails the start as dockerd's does ("port is already allocated").
  */
-import { createServer, type AddressInfo } from 'node:net';
-import { useDockerBed, busyboxImage, waitUntilProcessRuns, type DockerBed } from './docker-env';
+import { useDockerBed, busyboxImage, freePort, httpText, waitUntilProcessRuns, type DockerBed } from './docker-env';
 
 /** A port of the host that nothing listens on now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function httpText(url: string): Promise<string | undefined> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    return response.ok ? await response.text() : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const BOOT_MS = 240_000;
 

@@ -10,35 +10,16 @@
  * volumes and command are as they were.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectEngine, type Engine } from '../../src/engine';
 import type { RunningEndpoint } from '../../src/endpoint/serve';
 import { settingsFor } from '../helpers/engine';
 import { ensureBootstrapIso } from '../helpers/qemu';
-import { dockerCli, useDockerBed, waitUntilProcessRuns, type DockerBed } from './docker-env';
+import { dockerCli, freePort, httpText, useDockerBed, waitUntilProcessRuns, type DockerBed } from './docker-env';
 import { runProcess, type VicRun } from '../cli/run-vic';
 
 const BOOT_MS = 240_000;
-
-/** A port of the host that nothing listens on now, on any address (what `-p PORT:` binds). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function httpText(url: string): Promise<string | undefined> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    return response.ok ? await response.text() : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;

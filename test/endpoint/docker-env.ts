@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -265,5 +266,24 @@ export async function containerFolders(bed: DockerBed): Promise<string[]> {
     return (entries ?? []).map((e) => e.name).sort();
   } finally {
     await outside.close();
+  }
+}
+
+/** A TCP port free on every address now (a host port for -p). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The body of a GET of `url` that answers 2xx within 3 s, else undefined. */
+export async function httpText(url: string): Promise<string | undefined> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    return response.ok ? await response.text() : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -74,12 +74,23 @@ export function parseLinks(links: readonly string[]): Array<[string, string]> {
   });
 }
 
+/** The running containers that share a port group with `self` (itself left out). */
+function runningBeside(self: Attrs, all: readonly Attrs[], bridge: string | undefined): Attrs[] {
+  const mine = new Set(networksOf(self, bridge));
+  return all.filter((vm) => vm.id !== self.id && vm.power_state === 'running' && networksOf(vm, bridge).some((n) => mine.has(n)));
+}
+
 /** The running containers with an address that share a port group with `self` (itself left out). */
 export function peersOf(self: Attrs, all: readonly Attrs[], bridge: string | undefined): Attrs[] {
-  const mine = new Set(networksOf(self, bridge));
-  return all.filter(
-    (vm) => vm.id !== self.id && vm.power_state === 'running' && addressOf(vm) !== undefined && networksOf(vm, bridge).some((n) => mine.has(n)),
-  );
+  return runningBeside(self, all, bridge).filter((vm) => addressOf(vm) !== undefined);
+}
+
+/**
+ * The running containers on `self`'s port groups whose address is not known yet (their guests
+ * still boot): not peers yet, so named once they have one.
+ */
+export function peersAwaitingAddress(self: Attrs, all: readonly Attrs[], bridge: string | undefined): Attrs[] {
+  return runningBeside(self, all, bridge).filter((vm) => addressOf(vm) === undefined);
 }
 
 /**

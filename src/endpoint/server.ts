@@ -84,7 +84,7 @@ import { dockerStats } from './stats';
 import { DockerVolumes, parseBinds, uncoveredImageVolumes, type MountSpec } from './volumes';
 import { DockerNetworks, NETWORK_LABEL, dockerNetworksOf, networksFile, withDockerNetworks, type NetworkCreateBody } from './networks';
 import { HEALTHCHECK_LABEL, HealthMonitor, effectiveHealthcheck, healthFile, parseHealthcheck, type HealthStatus } from './health';
-import { COMPOSE_SERVICE_LABEL, NAME_LABELS, addressOf, hostsFile, linksOf, parseLinks, peersOf } from './peer-names';
+import { COMPOSE_SERVICE_LABEL, NAME_LABELS, addressOf, hostsFile, linksOf, parseLinks, peersAwaitingAddress, peersOf } from './peer-names';
 
 export interface EndpointOptions {
   /** The engine whose vSphere session the endpoint uses; each request gets `forCommand()` of it, looking objects up one by one. */
@@ -1787,15 +1787,34 @@ export class DockerEndpoint {
     // Bounded: a guest that never reports its process (vSphere's tether, which takes no file either) ends the watch.
     const until = Date.now() + NAMES_WATCH_MS;
     if (!(await this.processRuns(vm, () => this.closed || Date.now() > until))) return;
+    const bridge = this.vch.bridgeNetwork ?? undefined;
+    // Whether a container on its port groups ran without an address yet when its own was known.
+    let awaiting = false;
     const addressed = await this.until(
       id,
       (vms) => {
         const now = vms.find((v) => containerId(v) === id);
-        return !now || dockerState(now) !== 'running' || addressOf(now) !== undefined;
+        if (!now || dockerState(now) !== 'running') return true;
+        if (addressOf(now) === undefined) return false;
+        awaiting = peersAwaitingAddress(now, vms, bridge).length > 0;
+        return true;
       },
       () => Date.now() > until,
     );
-    if (addressed) this.scheduleNames();
+    if (!addressed) return;
+    this.scheduleNames();
+    if (!awaiting) return;
+    // Containers started side by side (compose up): the one whose start ended first may have found
+    // no peer running and opened no watch of its own, so this one waits for its address too.
+    const settled = await this.until(
+      id,
+      (vms) => {
+        const now = vms.find((v) => containerId(v) === id);
+        return !now || dockerState(now) !== 'running' || peersAwaitingAddress(now, vms, bridge).length === 0;
+      },
+      () => Date.now() > until,
+    );
+    if (settled) this.scheduleNames();
   }
 
   /**

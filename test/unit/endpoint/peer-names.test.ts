@@ -1,5 +1,5 @@
 /** Which containers are peers on a port group, under which names, and the /etc/hosts each gets. */
-import { hostsFile, parseLinks, peersOf } from '../../../src/endpoint/peer-names';
+import { hostsFile, parseLinks, peersAwaitingAddress, peersOf } from '../../../src/endpoint/peer-names';
 
 const vm = (name: string, ip: string | null, extra: Record<string, unknown> = {}) => ({
   id: `id-${name}`,
@@ -25,6 +25,16 @@ describe('peer names', () => {
     expect(peersOf(noNic, all, 'VM Network')).toEqual([]);
     // Without a bridge network, a container without networks is on none.
     expect(peersOf(web, all, undefined)).toEqual([]);
+  });
+
+  it('GIVEN containers started side by side WHEN one still boots THEN it is awaited on its port groups only, until it has an address', () => {
+    const all = [web, db, stopped, booting, elsewhere, noNic];
+    expect(peersAwaitingAddress(web, all, 'VM Network').map((p) => p.name)).toEqual(['booting']);
+    expect(peersAwaitingAddress(elsewhere, all, 'VM Network')).toEqual([]);
+    expect(peersAwaitingAddress(noNic, all, 'VM Network')).toEqual([]);
+    const booted = { ...booting, ip_addresses: ['10.0.2.19'] };
+    expect(peersAwaitingAddress(web, [web, db, booted], 'VM Network')).toEqual([]);
+    expect(peersOf(web, [web, db, booted], 'VM Network').map((p) => p.name)).toEqual(['proj-db-1', 'booting']);
   });
 
   it('GIVEN containers on docker networks WHEN peers are listed THEN those sharing one of them are, across several networks, and not the plain bridge ones', () => {

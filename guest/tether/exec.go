@@ -18,6 +18,9 @@ type ExecRequest struct {
 	Archive *ArchiveRequest `json:"archive,omitempty"`
 	// Processes, instead of a process: docker top's list of the container's (ProcessList, as JSON).
 	Processes bool `json:"processes,omitempty"`
+	// Files, instead of a process: docker diff's listing of the container's root filesystem
+	// (gzip-compressed lines, see listFiles).
+	Files bool `json:"files,omitempty"`
 }
 
 // ParseExecRequest reads an exec request's JSON.
@@ -26,7 +29,7 @@ func ParseExecRequest(data []byte) (ExecRequest, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return r, fmt.Errorf("exec request: %v", err)
 	}
-	if r.Processes {
+	if r.Processes || r.Files {
 		return r, nil
 	}
 	if r.Archive != nil {
@@ -48,12 +51,14 @@ func ParseExecRequest(data []byte) (ExecRequest, error) {
 
 // maintenanceRefusal is the stderr of an exec request a maintenance boot does not serve: a process
 // (docker exec) or docker top, which need the container running.
-const maintenanceRefusal = "the container is not running: a maintenance boot serves docker cp only"
+const maintenanceRefusal = "the container is not running: a maintenance boot serves docker cp and docker diff only"
 
 // ServedInMaintenance says whether a maintenance boot carries the request out: docker cp's archive
-// operations only. Others end with 126 (maintenanceRefusal), as docker exec's "cannot run".
+// operations and docker diff's listing (a stopped container's diff is served by a maintenance
+// boot), which read or write the disk only. Others end with 126 (maintenanceRefusal), as docker
+// exec's "cannot run".
 func (r ExecRequest) ServedInMaintenance() bool {
-	return r.Archive != nil && !r.Processes
+	return (r.Archive != nil || r.Files) && !r.Processes
 }
 
 // ExecConfig is the container's config as the exec's process gets it: its own env added after the

@@ -32,7 +32,7 @@ func deliverExecStatus(pid, status int) {
 }
 
 // execSessions runs the hypervisor's exec requests in the container, and routes each one's input.
-// In a maintenance boot (maintenance) only archive requests run; busy counts the requests under
+// In a maintenance boot (maintenance) only archive and files requests run; busy counts the requests under
 // way, and closed refuses new ones once the boot ends (maintenance_linux.go).
 type execSessions struct {
 	cfg         Config
@@ -109,6 +109,18 @@ func (e *execSessions) run(id string, raw []byte, input *inputRouter) {
 		out := &framedWriter{prefix: execFrame(id, "stdout")}
 		line, _ := json.Marshal(list)
 		_, _ = out.Write(line)
+		out.Flush()
+		exit(0)
+		return
+	}
+	if req.Files {
+		logf("exec %s: docker diff: listing /", id)
+		out := &framedWriter{prefix: execFrame(id, "stdout")}
+		if err := writeFileList(out, "/"); err != nil {
+			// What was framed so far stays a truncated stream: the exit code says it is not whole.
+			fail(archiveFailed, "docker diff: "+err.Error())
+			return
+		}
 		out.Flush()
 		exit(0)
 		return

@@ -60,7 +60,7 @@ func main() {
 	powerOff()
 }
 
-// maintenanceBoot: this boot serves docker cp only (maintenance_linux.go). Known as soon as the
+// maintenanceBoot: this boot serves docker cp and docker diff only (maintenance_linux.go). Known as soon as the
 // config is read, before it is checked, so that no failure of such a boot is reported as the
 // container's.
 var maintenanceBoot bool

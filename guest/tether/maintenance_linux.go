@@ -45,7 +45,7 @@ func serveMaintenance(cfg Config) {
 		return
 	}
 	reporter.send(MaintenanceReadyFields())
-	logf("maintenance boot: ready: serving docker cp on the hypervisor line until SIGTERM or SIGINT")
+	logf("maintenance boot: ready: serving docker cp and docker diff on the hypervisor line until SIGTERM or SIGINT")
 	s := waitForEndRequest(signals)
 	logf("maintenance boot: ending (signal %d)", int(s))
 	execs.close()

@@ -62,10 +62,11 @@ func TestRequestsMaintenance_GivenAnyConfig_ThenOnlyTheFieldCounts(t *testing.T)
 	}
 }
 
-func TestServedInMaintenance_GivenEachKindOfRequest_ThenOnlyDockerCp(t *testing.T) {
+func TestServedInMaintenance_GivenEachKindOfRequest_ThenOnlyDockerCpAndDiff(t *testing.T) {
 	for raw, want := range map[string]bool{
 		`{"archive":{"op":"stat","path":"/etc"}}`: true,
 		`{"archive":{"op":"put","path":"/"}}`:     true,
+		`{"files":true}`:                          true,
 		`{"argv":["sh"]}`:                         false,
 		`{"processes":true}`:                      false,
 	} {

@@ -84,6 +84,7 @@ import { dockerStats } from './stats';
 import { DockerVolumes, parseBinds, uncoveredImageVolumes, type MountSpec } from './volumes';
 import { DockerNetworks, NETWORK_LABEL, dockerNetworksOf, networksFile, withDockerNetworks, type NetworkCreateBody } from './networks';
 import { HEALTHCHECK_LABEL, HealthMonitor, effectiveHealthcheck, healthFile, parseHealthcheck, type HealthStatus } from './health';
+import { changesBetween, parseListing } from './changes';
 import { COMPOSE_SERVICE_LABEL, NAME_LABELS, addressOf, hostsFile, linksOf, parseLinks, peersAwaitingAddress, peersOf } from './peer-names';
 
 export interface EndpointOptions {
@@ -208,6 +209,7 @@ const CONTAINER_ACTIONS = new Set([
   'exec',
   'archive',
   'top',
+  'changes',
 ]);
 
 const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
@@ -228,7 +230,6 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
     'docker checkpoint',
     "stop the container and start it again (a container VM's memory is not saved); its volumes keep its data",
   ],
-  [/^\/containers\/[^/]+\/changes$/, 'docker diff', "look at the container's writable disk, a VMDK in the VCH's datastore, with vSphere's tools"],
   [
     /^\/networks\/[^/]+$/,
     'removing a port group',
@@ -603,6 +604,7 @@ export class DockerEndpoint {
       if (method === 'POST' && action === 'exec') return this.createExec(id, req, res);
       if (['HEAD', 'GET', 'PUT'].includes(method) && action === 'archive') return this.archive(method, id, query, req, res);
       if (method === 'GET' && action === 'top') return this.top(id, query, res);
+      if (method === 'GET' && action === 'changes') return this.changes(id, res);
       if (method === 'POST' && action === 'resize') {
         // The CLI resizes the terminal of a -t container to its own: the guest's stays 80x24, and
         // the CLI is told so only when the container has no terminal at all.
@@ -1768,6 +1770,55 @@ export class DockerEndpoint {
     if (exitCode !== 0)
       throw new ApiError(500, `docker top of ${String(vm.name)} failed in the container VM (exit ${exitCode})${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
     sendJson(res, 200, JSON.parse(Buffer.concat(stdout).toString('utf8')));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // docker diff
+
+  /**
+   * What the container changed in its root filesystem (changes.ts): its guest lists its files (a
+   * stopped container's through a maintenance boot, as docker cp), and the listing is compared with
+   * the one kept beside its image's disk since the pull.
+   */
+  private async changes(ref: string, res: ServerResponse): Promise<void> {
+    const engine = this.command();
+    const vm = await this.findContainer(ref, engine);
+    const name = String(vm.name);
+    const image = (await this.storedImages(engine)).find((i) => i.id === vm.image_id);
+    if (!image) throw new ApiError(500, `docker diff of ${name}: its image ${String(vm.image_id)} is not in the VCH's image store`);
+    const kept = await engine.fileListing('image', image);
+    if (!kept) {
+      throw new ApiError(
+        409,
+        `docker diff of ${name}: its image ${displayReference(String(image.reference))} was stored by an older vic-iac, which kept no listing of its files to compare with. Remove the containers of that image and the image, then pull it again`,
+      );
+    }
+    const stdout: Buffer[] = [];
+    let stderr = '';
+    const call = (route?: GuestRoute) =>
+      this.guestCall(
+        vm,
+        { argv: [], files: true },
+        'docker diff',
+        res,
+        `container ${name} is not running`,
+        (lines) => {
+          for (const l of lines) {
+            if (l.stream === 'stdout') stdout.push(l.data);
+            else stderr += l.data.toString('utf8');
+          }
+        },
+        undefined,
+        route,
+      );
+    // A stopped container's disk is read by a maintenance boot of its guest, which runs no process.
+    const stopped = dockerState(vm) !== 'running' && vm.guest_queued !== true;
+    const exitCode = stopped ? await this.withMaintenance(vm, call) : await call();
+    if (exitCode !== 0)
+      throw new ApiError(500, `docker diff of ${name} failed in the container VM (exit ${exitCode})${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
+    const before = parseListing(kept, `the file listing of image ${String(image.id)}`);
+    const now = parseListing(Buffer.concat(stdout), `the file listing container ${name}'s guest sent`);
+    sendJson(res, 200, changesBetween(before, now));
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -695,6 +695,12 @@ export class VsphereEngine implements Engine {
     return l.maintenance(this.context({}, type, String(prior.name ?? '')), prior, token, op);
   }
 
+  async fileListing(type: ResourceType, prior: Attrs): Promise<Buffer | null> {
+    const l = this.lifecycle(type);
+    if (!l.fileListing) throw new ResourceError(`a ${type} keeps no listing of its files`);
+    return l.fileListing(this.context({}, type), prior);
+  }
+
   verifyRegistryLogin(host: string, credentials: { username: string; password: string }, insecure: boolean): Promise<void> {
     return verifyRegistryLogin(host, credentials, insecure);
   }

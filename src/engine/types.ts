@@ -251,6 +251,11 @@ export interface Engine {
    */
   maintenance(type: ResourceType, prior: Attrs, token: string, op: MaintenanceOp): Promise<boolean>;
   /**
+   * The listing of an object's files kept with it: an image's, gzip-compressed JSON lines
+   * (docs/guest-config.md, "docker diff"); null for one stored before listings were kept.
+   */
+  fileListing(type: ResourceType, prior: Attrs): Promise<Buffer | null>;
+  /**
    * Whether registry `host` takes the credentials (docker login), reached as a pull reaches it
    * (`insecure`: its certificate unverified, or plain HTTP): RegistryLoginRefused when it refuses them.
    */

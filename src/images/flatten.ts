@@ -53,7 +53,17 @@ export interface OwnershipPlan {
   readonly modes: ReadonlyMap<number, readonly string[]>;
   readonly devices: readonly { readonly path: string; readonly node: DeviceNode; readonly mode: number }[];
   readonly stats: StagingStats;
+  /** Every entry of the image as its ext4 filesystem holds it (docker diff compares a container's with it). */
+  readonly files: readonly FileListingEntry[];
 }
+
+/**
+ * One entry of an image's file listing, in the form the guest lists a container's root filesystem
+ * (docs/guest-config.md, "docker diff"): its path from the root, its kind (`f` file, `d` directory,
+ * `l` symlink, `c`/`b` device, `p` fifo), permission bits, owner, size (files), mtime (seconds) and
+ * symlink target.
+ */
+export type FileListingEntry = [path: string, kind: string, mode: number, uid: number, gid: number, size: number, mtime: number, link: string];
 
 export interface StagingStats {
   /** Files, directories, symlinks and devices: one inode each (hard links share one). */
@@ -358,7 +368,9 @@ export class RootfsStaging {
     const modes = new Map<number, string[]>();
     const devices: { path: string; node: DeviceNode; mode: number }[] = [];
     const directoryTimes: { path: string; mtime: Date }[] = [];
-    const seenInodes = new Set<number>();
+    const files: FileListingEntry[] = [];
+    // An inode's attributes as its first name gave them: the privileged pass applies them through that name.
+    const seenInodes = new Map<number, EntryAttributes>();
     let dataBytes = 0;
     let regularFiles = 0;
     let directories = 0;
@@ -371,13 +383,26 @@ export class RootfsStaging {
     const visit = async (relative: string, absolute: string): Promise<void> => {
       const stat = await lstat(absolute);
       const isDirectory = stat.isDirectory();
+      const mtime = Math.floor(stat.mtimeMs / 1000);
       if (!isDirectory && !stat.isSymbolicLink()) {
         // Another name of an inode already planned: chown/chmod through one name is enough.
-        if (seenInodes.has(stat.ino)) return;
-        seenInodes.add(stat.ino);
+        const first = seenInodes.get(stat.ino);
+        if (first) {
+          files.push([`/${relative}`, first.device?.kind ?? 'f', first.mode, first.uid, first.gid, first.device ? 0 : stat.size, mtime, '']);
+          return;
+        }
+        seenInodes.set(stat.ino, this.attributes.get(relative) ?? DEFAULT_FILE);
       }
       const attributes = this.attributes.get(relative) ?? (isDirectory ? DEFAULT_DIRECTORY : DEFAULT_FILE);
       push(owners, `${attributes.uid}:${attributes.gid}`, absolute);
+      if (relative) {
+        const kind = stat.isSymbolicLink() ? 'l' : isDirectory ? 'd' : (attributes.device?.kind ?? 'f');
+        const link = kind === 'l' ? await readlink(absolute) : '';
+        // A symlink's permission bits are always 0777 on Linux.
+        // A directory gets its own time back below, once its children are in.
+        const time = isDirectory && attributes.mtime ? Math.floor(attributes.mtime.getTime() / 1000) : mtime;
+        files.push([`/${relative}`, kind, kind === 'l' ? 0o777 : attributes.mode, attributes.uid, attributes.gid, kind === 'f' ? stat.size : 0, time, link]);
+      }
       if (stat.isSymbolicLink()) {
         symlinks++;
         // ext4 keeps targets under 60 bytes inside the inode ("fast symlinks").
@@ -408,6 +433,7 @@ export class RootfsStaging {
       modes,
       devices,
       stats: { inodes: seenInodes.size + directories + symlinks, dataBytes, regularFiles, directories, symlinks },
+      files,
     };
   }
 }

@@ -83,6 +83,8 @@ export interface ImageLayout {
   readonly descriptor: string;
   readonly extent: string;
   readonly metadata: string;
+  /** The listing of the image's files, gzip-compressed JSON lines (FileListingEntry): what docker diff compares with. */
+  readonly files: string;
   readonly extentFileName: string;
   /** The hosted sparse upload, present only while a build converts it. */
   readonly sparseUpload: string;
@@ -97,6 +99,7 @@ export function imageLayout(digest: string): ImageLayout {
     descriptor: `${directory}/${hex}.vmdk`,
     extent: `${directory}/${hex}-flat.vmdk`,
     metadata: `${directory}/metadata.json`,
+    files: `${directory}/files.ndjson.gz`,
     extentFileName: `${hex}-flat.vmdk`,
     sparseUpload: `${directory}/${hex}-upload-sparse.vmdk`,
     sparseUploadFileName: `${hex}-upload-sparse.vmdk`,

@@ -9,10 +9,11 @@
 import { chmod, lstat, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { storeRawDisk } from './disk-upload';
 import { ImageError, LayerLimitError, PlatformNotFoundError } from './errors';
 import { buildExt4, planFilesystemSize, rootfsUuidForDigest, ROOTFS_LABEL, type PrivilegeMode } from './ext4';
-import { RootfsStaging, type UnpackLimits } from './flatten';
+import { RootfsStaging, type FileListingEntry, type UnpackLimits } from './flatten';
 import { bufferSource, imageLayout, inspectStoredImage, type ImageMetadata, type ImageStore } from './image-store';
 import {
   classifyManifest,
@@ -277,8 +278,7 @@ async function buildInStaging(work: StagingWork): Promise<ImageInfo> {
   const pull = new ProgressMeter('pull', layerBytes + manifest.config.size, resolved.digest, options.onProgress);
   const build = new ProgressMeter('build', layerBytes, resolved.digest, options.onProgress);
   await pullLayersInto(work, rootfs, blobs, pull, build);
-  const { extentFile, extentSize, uuid, contentBytes } = await makeFilesystem(work, rootfs, disk, build);
-  return uploadImage(work, { extentFile, extentSize, uuid, contentBytes }, pull.bytes);
+  return uploadImage(work, await makeFilesystem(work, rootfs, disk, build), pull.bytes);
 }
 
 /**
@@ -347,7 +347,7 @@ async function makeFilesystem(work: StagingWork, rootfs: RootfsStaging, disk: st
   // The rootfs tree is in the filesystem image now; drop it before uploading.
   await removeStagingArea(rootfs.root);
   build.finish('mke2fs done');
-  return { extentFile, extentSize: (await stat(extentFile)).size, uuid, contentBytes: plan.stats.dataBytes };
+  return { extentFile, extentSize: (await stat(extentFile)).size, uuid, contentBytes: plan.stats.dataBytes, files: plan.files };
 }
 
 interface BuiltFilesystem {
@@ -356,6 +356,8 @@ interface BuiltFilesystem {
   readonly uuid: string;
   /** Bytes the image's files take (4 KiB blocks). */
   readonly contentBytes: number;
+  /** Its files, as docker diff compares a container's with them. */
+  readonly files: readonly FileListingEntry[];
 }
 
 /**
@@ -412,6 +414,9 @@ async function uploadImage(work: StagingWork, built: BuiltFilesystem, pulledByte
     rootfs_label: ROOTFS_LABEL,
     ...work.config,
   };
+  // Before the metadata: a complete image has its listing (images stored before it was made have none).
+  const listing = gzipSync(built.files.map((entry) => `${JSON.stringify(entry)}\n`).join(''));
+  await store.writeFile(layout.files, bufferSource(listing), { onBytes: (n) => (sent += n), signal: work.controller.signal });
   const metadataBytes = Buffer.from(`${JSON.stringify(metadata, null, 2)}\n`, 'utf8');
   // Last: its presence, with matching sizes, is what marks the image complete.
   await store.writeFile(layout.metadata, bufferSource(metadataBytes), { onBytes: (n) => (sent += n), signal: work.controller.signal });

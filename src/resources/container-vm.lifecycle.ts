@@ -1744,7 +1744,8 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
 
   async exec(ctx, prior, id, request) {
     if (!/^[0-9a-f]{1,64}$/.test(id)) throw new ResourceError(`exec id "${id}": expected 1 to 64 lowercase hex digits`);
-    if (!request.archive && !request.processes && (request.argv.length === 0 || request.argv[0] === '')) throw new ResourceError('exec: no command given');
+    if (!request.archive && !request.processes && !request.files && (request.argv.length === 0 || request.argv[0] === ''))
+      throw new ResourceError('exec: no command given');
     const ref = await guestLine(ctx, prior, EXEC_STATUS_KEY);
     const json = Buffer.from(JSON.stringify(request)).toString('base64');
     await reconfigureVm(ctx.client, ref, { extraConfig: { [`${INPUT_KEY_PREFIX}${nextInputSequence()}`]: `exec:${id}:${json}` } });

@@ -101,6 +101,9 @@ function storeInState(prior: Attrs): DatastoreStoreLocation {
   );
 }
 
+/** The largest file listing read back: some 2 million entries, compressed. */
+const MAX_FILE_LISTING_BYTES = 256 * 1024 * 1024;
+
 type DatacenterLocation = { readonly ref: ManagedObjectReference; readonly path: string };
 
 function storeAt(client: VimClient, location: DatastoreStoreLocation, datacenter: DatacenterLocation): DatastoreImageStore {
@@ -415,6 +418,13 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     // The last holder deletes it under the image's lock: no other process adds a holder meanwhile.
     if (stored) await removeImageReference(store, stored.digest, stored.reference, prior.reference, deleteIfUnused);
     else await deleteIfUnused();
+  },
+
+  async fileListing(ctx, prior) {
+    const location = storeInState(prior);
+    const dc = await datacenterOfPool(ctx, prior.vch_id);
+    if (!dc) throw new ResourceError(`image ${String(prior.id)}: its virtual container host ${prior.vch_id} is gone`);
+    return (await storeAt(ctx.client, location, dc).readFile(imageLayout(String(prior.id)).files, MAX_FILE_LISTING_BYTES)) ?? null;
   },
 
   async importState(ctx, id) {

@@ -22,6 +22,8 @@ export interface ExecRequest {
   readonly archive?: ArchiveRequest;
   /** Instead of a process: the guest lists the container's (docker top), `ps -ef`'s columns as JSON `{Titles, Processes}` on stdout. */
   readonly processes?: boolean;
+  /** Instead of a process: the guest lists the container's root filesystem (docker diff), gzip-compressed JSON lines on stdout. */
+  readonly files?: boolean;
 }
 
 /**
@@ -266,6 +268,11 @@ export interface Lifecycle<A extends Attrs = Attrs> {
   exec?(ctx: LifecycleContext, prior: A, id: string, request: ExecRequest): Promise<void>;
   /** A maintenance boot of the stopped object (Engine.maintenance). */
   maintenance?(ctx: LifecycleContext, prior: A, token: string, op: MaintenanceOp): Promise<boolean>;
+  /**
+   * The listing of the object's files as stored with it (an image's: gzip-compressed JSON lines,
+   * docs/guest-config.md "docker diff"); null when it was stored without one.
+   */
+  fileListing?(ctx: LifecycleContext, prior: A): Promise<Buffer | null>;
 }
 
 /**

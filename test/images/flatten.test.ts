@@ -161,3 +161,38 @@ describe('GIVEN whiteouts and opaque markers in any order', () => {
     });
   });
 });
+
+describe('GIVEN layers with files, a symlink, a hard link, a device and owners', () => {
+  test("WHEN the staging is planned THEN its listing holds every entry once, with the kind, mode, owner, size, mtime and target the image's ext4 gets, and no whited-out one", async () => {
+    const { staging, layer } = await sandbox();
+    await staging.applyLayer(
+      await layer([
+        { type: 'dir', path: 'etc/', mode: 0o755 },
+        { type: 'file', path: 'etc/passwd', content: 'root:x:0:0::/root:/bin/sh\n', mode: 0o644 },
+        { type: 'file', path: 'gone.txt', content: 'x' },
+        { type: 'dir', path: 'home/app/', mode: 0o700, uid: 1000, gid: 1000 },
+        { type: 'file', path: 'bin/tool', content: 'abc', mode: 0o4755 },
+      ]),
+    );
+    await staging.applyLayer(
+      await layer([
+        whiteout('gone.txt'),
+        { type: 'symlink', path: 'bin/sh', target: 'tool' },
+        { type: 'hardlink', path: 'bin/tool2', target: 'bin/tool' },
+        { type: 'char', path: 'dev/null', major: 1, minor: 3, mode: 0o666 },
+      ]),
+    );
+    const { files } = await staging.plan();
+    const byPath = new Map(files.map((f) => [f[0], f]));
+    expect(files).toHaveLength(byPath.size);
+    expect([...byPath.keys()].sort()).toEqual(['/bin', '/bin/sh', '/bin/tool', '/bin/tool2', '/dev', '/dev/null', '/etc', '/etc/passwd', '/home', '/home/app']);
+    const mtime = Date.parse('2024-01-02T03:04:05Z') / 1000;
+    expect(byPath.get('/etc/passwd')).toEqual(['/etc/passwd', 'f', 0o644, 0, 0, 26, mtime, '']);
+    expect(byPath.get('/bin/tool')).toEqual(['/bin/tool', 'f', 0o4755, 0, 0, 3, mtime, '']);
+    // A second name of an inode: the first name's attributes, which the privileged pass applies.
+    expect(byPath.get('/bin/tool2')).toEqual(['/bin/tool2', 'f', 0o4755, 0, 0, 3, mtime, '']);
+    expect(byPath.get('/bin/sh')).toEqual(['/bin/sh', 'l', 0o777, 0, 0, 0, expect.any(Number), 'tool']);
+    expect(byPath.get('/home/app')).toEqual(['/home/app', 'd', 0o700, 1000, 1000, 0, mtime, '']);
+    expect(byPath.get('/dev/null')?.slice(0, 6)).toEqual(['/dev/null', 'c', 0o666, 0, 0, 0]);
+  });
+});

@@ -6,6 +6,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import {
   buildImage,
   ImageError,
@@ -132,7 +133,39 @@ describe('GIVEN an anonymous plain-HTTP registry holding a three-layer image', (
     expect(info.pulledBytes).toBeGreaterThan(0);
     const descriptorBytes = (await readFile(info.diskPath)).length;
     const metadataBytes = (await readFile(store.locate(files.metadata))).length;
-    expect(info.uploadedBytes).toBe(info.sizeBytes + descriptorBytes + metadataBytes);
+    const listingBytes = await readFile(store.locate(files.files));
+    expect(info.uploadedBytes).toBe(info.sizeBytes + descriptorBytes + listingBytes.length + metadataBytes);
+
+    // The file listing docker diff compares with: every entry of the ext4 tree (lost+found, mke2fs's, aside), as the filesystem holds it.
+    const listing = gunzipSync(listingBytes)
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as [string, string, number, number, number, number, number, string]);
+    const tree: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const name of await listDirectory(extent, dir)) {
+        const path = `${dir === '/' ? '' : dir}/${name}`;
+        if (path === '/lost+found') continue;
+        tree.push(path);
+        if ((await statPath(extent, path))?.type === 'directory') await walk(path);
+      }
+    };
+    await walk('/');
+    expect(listing.map((e) => e[0]).sort()).toEqual(tree.sort());
+    const KINDS: Record<string, string> = { regular: 'f', directory: 'd', symlink: 'l', character: 'c', block: 'b', FIFO: 'p' };
+    for (const [path, kind, mode, uid, gid, size, , link] of listing) {
+      const inode = await statPath(extent, path);
+      expect({ path, kind, mode: kind === 'l' ? inode?.mode : mode, uid, gid, size: kind === 'f' ? size : inode?.size, link: link || undefined }).toEqual({
+        path,
+        kind: KINDS[String(inode?.type)],
+        mode: inode?.mode,
+        uid: inode?.uid,
+        gid: inode?.gid,
+        size: inode?.size,
+        link: inode?.symlinkTarget,
+      });
+    }
   });
 
   test('WHEN built under fakeroot, as for a non-root user THEN owners, modes, devices and links come out the same', async () => {

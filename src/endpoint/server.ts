@@ -210,6 +210,7 @@ const CONTAINER_ACTIONS = new Set([
   'archive',
   'top',
   'changes',
+  'export',
 ]);
 
 const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
@@ -218,11 +219,6 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/images\/search$/, 'docker search', "search the registry's own web interface or API"],
   [/^\/images\/[^/]+(\/[^/]+)*\/history$/, 'docker history', "read the image's history where it was built"],
   [/^\/images\/(get|load)|^\/images\/[^/]+\/get$/, 'docker save and load', 'pull images from a registry'],
-  [
-    /^\/containers\/[^/]+\/export$/,
-    'docker export',
-    "while the container runs, docker cp CONTAINER:/ - > CONTAINER.tar writes its files as a tar (its guest reads its disk, a VMDK in the VCH's datastore)",
-  ],
   [/^\/commit$/, 'docker commit', 'build a new image from a Dockerfile and pull it'],
   [/^\/containers\/[^/]+\/(pause|unpause)$/, 'docker pause and unpause', 'stop and start the container'],
   [
@@ -605,6 +601,7 @@ export class DockerEndpoint {
       if (['HEAD', 'GET', 'PUT'].includes(method) && action === 'archive') return this.archive(method, id, query, req, res);
       if (method === 'GET' && action === 'top') return this.top(id, query, res);
       if (method === 'GET' && action === 'changes') return this.changes(id, res);
+      if (method === 'GET' && action === 'export') return this.exportContainer(id, res);
       if (method === 'POST' && action === 'resize') {
         // The CLI resizes the terminal of a -t container to its own: the guest's stays 80x24, and
         // the CLI is told so only when the container has no terminal at all.
@@ -1973,6 +1970,49 @@ export class DockerEndpoint {
     soon.after();
     const exitCode = await exited;
     if (exitCode !== 0) throw archiveFailure(exitCode, out.stderr, `${dir}/${name}`, String(vm.name));
+  }
+
+  /**
+   * docker export: the container's root filesystem as one tar, as `docker cp CONTAINER:/ -` reads it
+   * (the guest's tether writes it; a stopped container's through a maintenance boot). The entries
+   * are named `./bin/…`; the kernel's filesystems (/proc, /sys) come empty, and the volumes mounted
+   * in the container come with their files, which dockerd's export leaves out.
+   */
+  private async exportContainer(ref: string, res: ServerResponse): Promise<void> {
+    const vm = await this.findContainer(ref);
+    const name = String(vm.name);
+    let started = false;
+    const out = new ArchiveOutput({
+      head: () => {
+        started = true;
+        res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+      },
+      body: (data: Buffer) => void res.write(data),
+    });
+    const call = (route?: GuestRoute) =>
+      this.guestCall(
+        vm,
+        { argv: [], archive: { op: 'get', path: '/' } },
+        'docker export',
+        res,
+        `container ${name} is not running`,
+        (lines) => out.write(lines),
+        undefined,
+        route,
+      );
+    const stopped = dockerState(vm) !== 'running' && vm.guest_queued !== true;
+    const exitCode = stopped ? await this.withMaintenance(vm, call) : await call();
+    if (exitCode !== 0) {
+      const why = out.stderr.trim();
+      const failure = new ApiError(500, `docker export of ${name} failed in the container VM (exit ${exitCode})${why ? `: ${why}` : ''}`);
+      if (!started) throw failure;
+      // The tar was under way: the client sees it cut short, as with dockerd.
+      this.log(failure.message);
+      res.destroy();
+      return;
+    }
+    await this.emitContainer('export', vm);
+    res.end();
   }
 
   private async archive(method: string, ref: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -19,6 +19,7 @@ import {
   type Engine,
   type ExecRequest,
   type ProgressEvent,
+  type PushEvent,
 } from '../engine';
 import {
   OutputLineReader,
@@ -215,7 +216,6 @@ const CONTAINER_ACTIONS = new Set([
 
 const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/build/, 'docker build', 'build the image elsewhere, push it to a registry and pull it here'],
-  [/^\/images\/[^/]+(\/[^/]+)*\/push$/, 'docker push', 'push from the machine that built the image'],
   [/^\/images\/search$/, 'docker search', "search the registry's own web interface or API"],
   [/^\/images\/[^/]+(\/[^/]+)*\/history$/, 'docker history', "read the image's history where it was built"],
   [/^\/images\/(get|load)|^\/images\/[^/]+\/get$/, 'docker save and load', 'pull images from a registry'],
@@ -262,6 +262,9 @@ function withImageDefaults(config: Attrs, image: Attrs): Attrs {
 function imageSize(image: Attrs): number {
   return Number(image.content_bytes ?? image.size_bytes ?? 0);
 }
+
+/** docker push's words for a layer, as the CLI shows them. */
+const PUSH_WORDS: Partial<Record<PushEvent['kind'], string>> = { preparing: 'Preparing', pushed: 'Pushed', exists: 'Layer already exists' };
 
 /** A container name as dockerd takes them (a leading slash is dropped), or docker's 400. */
 function dockerContainerName(given: string): string {
@@ -620,6 +623,7 @@ export class DockerEndpoint {
     if (method === 'GET' && /^\/images\/.+\/json$/.test(path)) return sendJson(res, 200, await this.inspectImage(decodeURIComponent(path.slice(8, -5))));
     if (method === 'DELETE' && /^\/images\/.+$/.test(path)) return this.removeImage(decodeURIComponent(path.slice(8)), query, res);
     if (method === 'POST' && /^\/images\/.+\/tag$/.test(path)) return this.tagImage(decodeURIComponent(path.slice(8, -4)), query, res);
+    if (method === 'POST' && /^\/images\/.+\/push$/.test(path)) return this.push(decodeURIComponent(path.slice(8, -5)), query, req, res);
 
     if (seg[0] === 'volumes') return this.volumes.route(this.command(), method, seg, query, req, res, version);
 
@@ -2611,6 +2615,63 @@ export class DockerEndpoint {
     if (text) throw badRequest(text);
     await engine.apply(plan);
     this.events.emit({ Type: 'image', Action: 'untag', Actor: { ID: String(image.id), Attributes: { name: tag } } });
+  }
+
+  /**
+   * docker push: the image's manifest and layers copied from a registry it was pulled from to the
+   * repository its name gives (engine.pushImage), with Docker's JSON progress. `tag` empty is every
+   * tag of the repository the VCH holds (docker push --all-tags).
+   */
+  private async push(name: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const tag = query.get('tag') ?? '';
+    const engine = this.command();
+    const images = await this.storedImages(engine);
+    let wanted: Array<{ target: string; image: Attrs }>;
+    if (tag === '') {
+      const repository = canonicalReference(`${name}:latest`)?.replace(/:latest$/, '');
+      wanted = images.flatMap((image) =>
+        tagsOf(image)
+          .filter((t) => !t.includes('@') && canonicalReference(t)?.replace(/:[^:/]+$/, '') === repository)
+          .map((t) => ({ target: canonicalReference(t) ?? t, image })),
+      );
+    } else {
+      const target = canonicalReference(`${name}:${tag}`);
+      const image = images.find((i) => tagsOf(i).some((t) => target !== undefined && canonicalReference(t) === target));
+      wanted = image && target ? [{ target, image }] : [];
+    }
+    if (wanted.length === 0)
+      throw new ApiError(404, `An image does not exist locally with the tag: ${tag === '' || tag === 'latest' ? name : `${name}:${tag}`}`);
+    const credentials = registryAuth(req.headers['x-registry-auth']);
+    const parsed = parseImageReference(wanted[0].target);
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    const line = (o: unknown) => res.write(`${JSON.stringify(o)}\n`);
+    line({ status: `The push refers to repository [${parsed.registry}/${parsed.repository}]` });
+    for (const { target, image } of wanted) {
+      const targetTag = parseImageReference(target).tag ?? 'latest';
+      try {
+        const pushed = await engine.pushImage({
+          digest: String(image.id),
+          sources: tagsOf(image),
+          target,
+          ...(credentials ? { credentials } : {}),
+          insecure: (registry) => this.insecure(registry),
+          onEvent: (e) => {
+            const id = e.digest.slice(7, 19);
+            if (e.kind === 'pushing') line({ status: 'Pushing', progressDetail: { current: e.current, total: e.total }, id });
+            else line({ status: PUSH_WORDS[e.kind] ?? (e.kind === 'mounted' ? `Mounted from ${e.from}` : e.kind), progressDetail: {}, id });
+          },
+        });
+        line({ status: `${targetTag}: digest: ${pushed.digest} size: ${pushed.size}` });
+        line({ progressDetail: {}, aux: { Tag: targetTag, Digest: pushed.digest, Size: pushed.size } });
+        this.events.emit({ Type: 'image', Action: 'push', Actor: { ID: displayReference(target), Attributes: { name: displayReference(target) } } });
+      } catch (err) {
+        const message = (err as Error).message;
+        line({ errorDetail: { message }, error: message });
+        break;
+      }
+    }
+    res.end();
   }
 
   /** docker pull: the image pipeline through an image plan, its progress as Docker's JSON stream. */

@@ -25,6 +25,7 @@ import { readDatastoreFileFrom } from '../vsphere/datastore-http';
 import { IdentityClaims, ObjectClaims, attributesKey, type Claimant } from './claims';
 import { diffResource } from './diff';
 import { verifyRegistryLogin } from './registry-login';
+import { pushImage, type PushOptions, type PushResult } from '../images/push';
 import { ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError, type ExecRequest } from './types';
 import type { MaintenanceOp } from '../resources/lifecycle';
 
@@ -703,6 +704,10 @@ export class VsphereEngine implements Engine {
 
   verifyRegistryLogin(host: string, credentials: { username: string; password: string }, insecure: boolean): Promise<void> {
     return verifyRegistryLogin(host, credentials, insecure);
+  }
+
+  pushImage(options: PushOptions): Promise<PushResult> {
+    return pushImage(options);
   }
 
   forCommand(options: CommandOptions = {}): Engine {

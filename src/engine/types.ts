@@ -7,10 +7,12 @@ import type { VmUsage } from '../resources/vm-usage';
 import type { PoolCapacity } from '../resources/pool-capacity';
 import type { ExecRequest, HandedOn, LookupKey, MaintenanceOp } from '../resources/lifecycle';
 import type { ManagedInventory } from '../resources/managed-inventory';
+import type { PushOptions, PushResult } from '../images/push';
 
 export type { LookupKey, ManagedInventory };
 export { HandedOn, HANDED_ON_MS } from '../resources/lifecycle';
 export type { ArchiveRequest, ExecRequest, MaintenanceOp } from '../resources/lifecycle';
+export type { PushEvent, PushOptions, PushResult } from '../images/push';
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
 
@@ -260,6 +262,11 @@ export interface Engine {
    * (`insecure`: its certificate unverified, or plain HTTP): RegistryLoginRefused when it refuses them.
    */
   verifyRegistryLogin(host: string, credentials: { username: string; password: string }, insecure: boolean): Promise<void>;
+  /**
+   * docker push of a stored image: its manifest and layers copied from a registry that serves them
+   * (one of `sources`, the image's names) to `target`, byte for byte (src/images/push.ts).
+   */
+  pushImage(options: PushOptions): Promise<PushResult>;
   /**
    * A new engine on this one's vSphere session, with memos and identity claims of its own: a
    * long-running front end (the Docker endpoint) runs each request as one command, so what others

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Agent, request, type Dispatcher } from '../vsphere/undici-core';
 import { DigestMismatchError, ImageError, ManifestNotFoundError, RegistryAuthError, RegistryError } from './errors';
@@ -52,6 +52,8 @@ interface Challenge {
 }
 
 type Sent = Dispatcher.ResponseData;
+type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+type Body = string | Buffer | Readable;
 
 export class RegistryClient {
   private origin: string | undefined;
@@ -186,6 +188,76 @@ export class RegistryClient {
     }
   }
 
+  /** A blob's bytes as the registry sends them (docker push reads them here to send them elsewhere). */
+  async readBlob(repository: string, descriptor: Descriptor): Promise<Readable> {
+    return (await this.openBlob(repository, descriptor)).body;
+  }
+
+  /** Whether `repository` holds the blob (asked with push rights, as a push asks before it sends one). */
+  async hasBlob(repository: string, digest: string): Promise<boolean> {
+    const res = await this.send('HEAD', `/v2/${repository}/blobs/${digest}`, repository, {}, {});
+    await res.body.dump();
+    if (res.statusCode === 404) return false;
+    await this.expectOk(res, `checking blob ${digest} in ${this.host}/${repository}`, 'push');
+    return true;
+  }
+
+  /**
+   * Asks the registry to link a blob it holds in `from` into `repository` (a cross-repository
+   * mount): true when it did; false when it opened an upload instead (it does not hold the blob
+   * there, or mounts nothing), which the caller then makes itself.
+   */
+  async mountBlob(repository: string, digest: string, from: string): Promise<boolean> {
+    const path = `/v2/${repository}/blobs/uploads/?${new URLSearchParams({ mount: digest, from }).toString()}`;
+    const res = await this.send('POST', path, repository, { 'content-length': '0' }, { body: () => '' });
+    await res.body.dump();
+    if (res.statusCode === 201) return true;
+    if (res.statusCode === 202) {
+      // An upload it opened instead: closed again, as the caller opens its own.
+      const location = headerValue(res.headers.location);
+      if (location)
+        await this.send('DELETE', location, repository, {}, {}).then(
+          (r) => r.body.dump(),
+          () => undefined,
+        );
+      return false;
+    }
+    await this.expectOk(res, `mounting blob ${digest} from ${from} into ${this.host}/${repository}`, 'push');
+    return false;
+  }
+
+  /**
+   * Uploads a blob into `repository` in one request (POST to open the upload, PUT with the content
+   * and its digest); the registry checks the digest. `content` is asked for once per attempt.
+   */
+  async uploadBlob(repository: string, descriptor: Descriptor, content: () => Promise<Readable>): Promise<void> {
+    const opened = await this.send('POST', `/v2/${repository}/blobs/uploads/`, repository, { 'content-length': '0' }, { body: () => '' });
+    await opened.body.dump();
+    if (opened.statusCode !== 202) await this.expectOk(opened, `opening an upload of blob ${descriptor.digest} to ${this.host}/${repository}`, 'push');
+    const location = headerValue(opened.headers.location);
+    if (!location) throw new RegistryError(`registry ${this.host} opened an upload to ${repository} without saying where (no Location header)`);
+    const url = new URL(location, await this.resolveOrigin());
+    url.searchParams.set('digest', descriptor.digest);
+    const body = await content();
+    const res = await this.send(
+      'PUT',
+      url,
+      repository,
+      { 'content-type': 'application/octet-stream', 'content-length': String(descriptor.size) },
+      { body: () => body },
+    );
+    await res.body.dump();
+    await this.expectOk(res, `uploading blob ${descriptor.digest} to ${this.host}/${repository}`, 'push');
+  }
+
+  /** Puts a manifest under a tag of `repository`, as its bytes are (so its digest stays); the digest the registry gives it. */
+  async putManifest(repository: string, tag: string, body: Buffer, mediaType: string): Promise<string> {
+    const res = await this.send('PUT', `/v2/${repository}/manifests/${tag}`, repository, { 'content-type': mediaType }, { body: () => body });
+    await res.body.dump();
+    await this.expectOk(res, `putting the manifest of ${this.host}/${repository}:${tag}`, 'push');
+    return headerValue(res.headers['docker-content-digest']) ?? sha256Digest(body);
+  }
+
   private async openBlob(repository: string, descriptor: Descriptor): Promise<Sent> {
     const res = await this.send('GET', `/v2/${repository}/blobs/${descriptor.digest}`, repository, {});
     if (res.statusCode === 404) {
@@ -212,14 +284,13 @@ export class RegistryClient {
     );
   }
 
-  private async expectOk(res: Sent, what: string): Promise<void> {
+  private async expectOk(res: Sent, what: string, permission: 'pull' | 'push' = 'pull'): Promise<void> {
     if (res.statusCode >= 200 && res.statusCode < 300) return;
     const detail = await errorDetail(res);
     if (res.statusCode === 401 || res.statusCode === 403) {
       const user = this.options.credentials ? `user "${this.options.credentials.username}"` : 'anonymous access';
-      throw new RegistryAuthError(
-        `registry ${this.host} denied ${what} to ${user} (HTTP ${res.statusCode})${detail}; check registry_auth and the user's pull permission`,
-      );
+      const check = permission === 'push' ? 'log in to it (docker login) as a user who may push there' : "check registry_auth and the user's pull permission";
+      throw new RegistryAuthError(`registry ${this.host} denied ${what} to ${user} (HTTP ${res.statusCode})${detail}; ${check}`);
     }
     throw new RegistryError(`registry ${this.host} answered HTTP ${res.statusCode} to ${what}${detail}`, {
       status: res.statusCode,
@@ -232,18 +303,21 @@ export class RegistryClient {
    * following redirects. Authorization is only sent to the registry's own origin: a redirect to a
    * blob store elsewhere gets none.
    */
-  private async send(method: 'GET' | 'HEAD', path: string, repository: string, headers: Record<string, string>): Promise<Sent> {
+  private async send(method: Method, path: string | URL, repository: string, headers: Record<string, string>, push?: { body?: () => Body }): Promise<Sent> {
     const origin = await this.resolveOrigin();
-    const scope = `repository:${repository}:pull`;
-    let res = await this.sendFollowing(method, new URL(path, origin), headers, this.authorizationFor(scope));
+    const scope = `repository:${repository}:${push ? 'pull,push' : 'pull'}`;
+    const what = `${push ? 'pushing to' : 'pulling from'} ${this.host}/${repository}`;
+    const url = new URL(path, origin);
+    let res = await this.sendFollowing(method, url, headers, this.authorizationFor(scope), push?.body?.());
     if (res.statusCode === 401) {
       const challenge = parseChallenge(headerValue(res.headers['www-authenticate']));
       await res.body.dump();
-      const authorization = await this.authorize(challenge, scope, `pulling from ${this.host}/${repository}`);
-      res = await this.sendFollowing(method, new URL(path, origin), headers, authorization);
+      const authorization = await this.authorize(challenge, scope, what);
+      // A body is sent again only when it can be made again (a stream is read once: its sender asks anew).
+      res = await this.sendFollowing(method, url, headers, authorization, push?.body?.());
       if (res.statusCode === 401) {
         await res.body.dump();
-        throw this.rejected(`pulling from ${this.host}/${repository}`);
+        throw this.rejected(what);
       }
     }
     return res;
@@ -253,7 +327,7 @@ export class RegistryClient {
     return this.authorizations.get(scope) ?? this.authorizations.get('*');
   }
 
-  private async sendFollowing(method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>, authorization: string | undefined): Promise<Sent> {
+  private async sendFollowing(method: Method, url: URL, headers: Record<string, string>, authorization: string | undefined, body?: Body): Promise<Sent> {
     const registryOrigin = url.origin;
     let target = url;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
@@ -265,6 +339,7 @@ export class RegistryClient {
           dispatcher: this.dispatcher,
           signal: this.options.signal,
           headers: { 'user-agent': this.options.userAgent ?? USER_AGENT, ...headers, ...(authorization && sameOrigin ? { authorization } : {}) },
+          ...(body !== undefined ? { body } : {}),
         });
       } catch (err) {
         throw this.transportError(err, target);
@@ -272,6 +347,9 @@ export class RegistryClient {
       const location = headerValue(res.headers.location);
       if (res.statusCode >= 300 && res.statusCode < 400 && location) {
         await res.body.dump();
+        // What was sent is gone with the request: a push is not carried to another place.
+        if (body !== undefined)
+          throw new RegistryError(`registry ${this.host} redirected ${method} ${url.pathname} to ${location}; a push is not followed there`);
         const next = new URL(location, target);
         if (next.protocol === 'http:' && !this.options.insecure) {
           throw new RegistryError(`registry ${this.host} redirected to plain-HTTP ${next.origin}; refusing (set insecure_registry to allow it)`);
@@ -381,6 +459,12 @@ export class RegistryClient {
 
   private rejected(what: string): RegistryAuthError {
     const creds = this.options.credentials;
+    if (what.startsWith('pushing'))
+      return new RegistryAuthError(
+        creds
+          ? `registry ${this.host} rejected the credentials of user "${creds.username}" for ${what}: wrong user name or password, or no push permission; log in again (docker login ${this.host})`
+          : `registry ${this.host} requires credentials for ${what}; log in first (docker login ${this.host})`,
+      );
     return creds
       ? new RegistryAuthError(
           `registry ${this.host} rejected the credentials of user "${creds.username}" for ${what}: wrong user name or password, or no pull permission; check registry_auth`,

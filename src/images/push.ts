@@ -1,0 +1,128 @@
+/**
+ * docker push of a stored image: its manifest and blobs copied, as they are, from a registry it
+ * came from to the target repository. The image store keeps an image as one flattened disk, not as
+ * its layers, so a push reads the layers back from the registry that has them (any of the image's
+ * other names) and sends them on: a blob the target holds already is skipped, one in another
+ * repository of the same registry is mounted there, any other is streamed through. The manifest
+ * goes up byte for byte, so the pushed image has the digest (the image id) it had.
+ */
+import { Transform } from 'node:stream';
+import { ImageError, RegistryError } from './errors';
+import { isIndexMediaType, parseManifest, type Descriptor } from './manifest';
+import { formatImageReference, parseImageReference, registryApiHost, type ImageReference } from './reference';
+import { RegistryClient, type RegistryCredentials } from './registry-client';
+
+/** What a push tells while it goes, per blob (docker's `Preparing`, `Pushing`, `Pushed`, `Layer already exists`, `Mounted from`). */
+export type PushEvent =
+  | { readonly kind: 'preparing' | 'pushed' | 'exists'; readonly digest: string }
+  | { readonly kind: 'mounted'; readonly digest: string; readonly from: string }
+  | { readonly kind: 'pushing'; readonly digest: string; readonly current: number; readonly total: number };
+
+export interface PushOptions {
+  /** The image's manifest digest (its id). */
+  readonly digest: string;
+  /** References that name the image: where its manifest and blobs may be read (the target's own is skipped). */
+  readonly sources: readonly string[];
+  /** registry/repository:tag to push to. */
+  readonly target: string;
+  /** For the target registry (docker login's); sources are read anonymously. */
+  readonly credentials?: RegistryCredentials;
+  /** Whether a registry host may be reached over plain HTTP or an unverified certificate. */
+  readonly insecure: (registry: string) => boolean;
+  readonly onEvent?: (event: PushEvent) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface PushResult {
+  readonly digest: string;
+  /** The manifest's size in bytes (docker's `size:`). */
+  readonly size: number;
+}
+
+interface Source {
+  readonly reference: ImageReference;
+  readonly client: RegistryClient;
+  readonly body: Buffer;
+  readonly mediaType: string;
+  readonly blobs: Descriptor[];
+}
+
+/** Pushes the image to `target`; its manifest digest and size there. */
+export async function pushImage(options: PushOptions): Promise<PushResult> {
+  const target = parseImageReference(options.target);
+  if (!target.tag) throw new ImageError('InvalidReference', `docker push needs a tag to push to, not a digest: ${options.target}`);
+  const source = await openSource(options, target);
+  const client = await RegistryClient.create(registryApiHost(target), {
+    credentials: options.credentials,
+    insecure: options.insecure(target.registry),
+    signal: options.signal,
+  });
+  try {
+    for (const blob of source.blobs) options.onEvent?.({ kind: 'preparing', digest: blob.digest });
+    for (const blob of source.blobs) await pushBlob(options, source, client, target, blob);
+    const digest = await client.putManifest(target.repository, target.tag, source.body, source.mediaType);
+    return { digest, size: source.body.length };
+  } finally {
+    await Promise.all([client.close(), source.client.close()]);
+  }
+}
+
+/** One blob to the target: skipped when there, mounted from the source's repository on the same registry, else streamed through. */
+async function pushBlob(options: PushOptions, source: Source, client: RegistryClient, target: ImageReference, blob: Descriptor): Promise<void> {
+  if (await client.hasBlob(target.repository, blob.digest)) {
+    options.onEvent?.({ kind: 'exists', digest: blob.digest });
+    return;
+  }
+  if (registryApiHost(source.reference) === registryApiHost(target) && (await client.mountBlob(target.repository, blob.digest, source.reference.repository))) {
+    options.onEvent?.({ kind: 'mounted', digest: blob.digest, from: source.reference.repository });
+    return;
+  }
+  await client.uploadBlob(target.repository, blob, async () => {
+    const body = await source.client.readBlob(source.reference.repository, blob);
+    let current = 0;
+    // Counted on the way through (a 'data' listener would start the flow before the upload reads it).
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        current += chunk.length;
+        options.onEvent?.({ kind: 'pushing', digest: blob.digest, current, total: blob.size });
+        done(null, chunk);
+      },
+    });
+    body.on('error', (err) => counted.destroy(err));
+    return body.pipe(counted);
+  });
+  options.onEvent?.({ kind: 'pushed', digest: blob.digest });
+}
+
+/** The first of the image's names whose registry serves its manifest, with that manifest; else an error naming each one tried. */
+async function openSource(options: PushOptions, target: ImageReference): Promise<Source> {
+  const tried: string[] = [];
+  const targetName = formatImageReference(target);
+  for (const name of options.sources) {
+    let reference: ImageReference;
+    try {
+      reference = parseImageReference(name);
+    } catch {
+      continue;
+    }
+    if (formatImageReference(reference) === targetName) continue;
+    const client = await RegistryClient.create(registryApiHost(reference), { insecure: options.insecure(reference.registry), signal: options.signal });
+    try {
+      const manifest = await client.fetchManifest(reference.repository, options.digest);
+      const mediaType = manifest.mediaType ?? String((manifest.json as { mediaType?: unknown }).mediaType ?? '');
+      if (isIndexMediaType(mediaType)) throw new RegistryError(`${options.digest} is a multi-platform index there, not the image's manifest`);
+      const parsed = parseManifest(manifest.json, `${name}@${options.digest}`);
+      const blobs = [parsed.config, ...parsed.layers].filter((b, i, all) => all.findIndex((o) => o.digest === b.digest) === i);
+      return { reference, client, body: manifest.body, mediaType, blobs };
+    } catch (err) {
+      await client.close();
+      if ((err as Error).name === 'AbortError') throw err;
+      tried.push(`${formatImageReference(reference)}: ${(err as Error).message}`);
+    }
+  }
+  throw new RegistryError(
+    tried.length === 0
+      ? `image ${options.digest} has no other name than ${targetName} to read its layers from: vic-iac keeps an image as one disk, so a push copies its layers from the registry it was pulled from; pull it from there first`
+      : `the layers of image ${options.digest} could not be read from the registries it came from (${tried.join('; ')}): vic-iac keeps an image as one disk, so a push copies its layers from there`,
+  );
+}

@@ -30,6 +30,9 @@ type ArchiveRequest struct {
 	Path                 string `json:"path"`
 	NoOverwriteDirNonDir bool   `json:"no_overwrite_dir_non_dir,omitempty"`
 	CopyUIDGID           bool   `json:"copy_uid_gid,omitempty"`
+	// OneFilesystem: a get stays on the path's filesystem; what is mounted below it (volumes, /dev,
+	// a tmpfs on /tmp) comes as its empty mount point (docker export of the container's own disk).
+	OneFilesystem bool `json:"one_filesystem,omitempty"`
 }
 
 // PathStat is Docker's stat of a container path (its X-Docker-Container-Path-Stat header): mode
@@ -138,7 +141,7 @@ func (c containerFS) Stat(p string) (PathStat, error) {
 // Get writes the path's stat as a JSON line, then a tar of it: its entries named from its base
 // name ("hostname"; "etc/", "etc/passwd"…; "./…" for the content of "dir/."), as dockerd's, which
 // the docker CLI renames as it extracts them.
-func (c containerFS) Get(w io.Writer, p string) error {
+func (c containerFS) Get(w io.Writer, p string, oneFilesystem bool) error {
 	st, err := c.Stat(p)
 	if err != nil {
 		return err
@@ -150,6 +153,7 @@ func (c containerFS) Get(w io.Writer, p string) error {
 	tw := tar.NewWriter(w)
 	top := c.full(p)
 	base := st.Name
+	topDev := deviceOf(top)
 	err = filepath.Walk(top, func(fp string, fi fs.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -190,7 +194,7 @@ func (c containerFS) Get(w io.Writer, p string) error {
 		}
 		// The kernel's own filesystems (/proc, /sys…) are left empty: their files are not the
 		// container's, and some never end.
-		if fi.IsDir() && fp != top && pseudoFilesystem(fp) {
+		if fi.IsDir() && fp != top && (pseudoFilesystem(fp) || (oneFilesystem && deviceOf(fp) != topDev)) {
 			return filepath.SkipDir
 		}
 		return nil
@@ -204,6 +208,15 @@ func (c containerFS) Get(w io.Writer, p string) error {
 // pseudoFilesystems are the magic numbers (statfs(2)) of filesystems whose files the kernel makes:
 // proc, sysfs, devpts, cgroup, cgroup2, debugfs, securityfs, tracefs.
 var pseudoFilesystems = map[int64]bool{0x9fa0: true, 0x62656572: true, 0x1cd1: true, 0x27e0eb: true, 0x63677270: true, 0x64626720: true, 0x73636673: true, 0x74726163: true}
+
+// deviceOf is the filesystem (st_dev) a path is on; 0 when it cannot be read.
+func deviceOf(path string) uint64 {
+	var st syscall.Stat_t
+	if syscall.Stat(path, &st) != nil {
+		return 0
+	}
+	return uint64(st.Dev)
+}
 
 func pseudoFilesystem(dir string) bool {
 	var s syscall.Statfs_t

@@ -60,7 +60,7 @@ func tarEntries(t *testing.T, r io.Reader) map[string]string {
 func getArchive(t *testing.T, c containerFS, p string) (PathStat, map[string]string) {
 	t.Helper()
 	var out bytes.Buffer
-	if err := c.Get(&out, p); err != nil {
+	if err := c.Get(&out, p, false); err != nil {
 		t.Fatalf("Get %s: %v", p, err)
 	}
 	br := bufio.NewReader(&out)
@@ -127,7 +127,7 @@ func TestArchiveGet(t *testing.T) {
 		t.Fatalf("a symbolic link, not followed: %v", entries)
 	}
 	var out bytes.Buffer
-	if code, _ := archiveExit(c.Get(&out, "/missing")); code != archiveNotFound || out.Len() != 0 {
+	if code, _ := archiveExit(c.Get(&out, "/missing", false)); code != archiveNotFound || out.Len() != 0 {
 		t.Fatalf("a missing path: exit %d, %d bytes written", code, out.Len())
 	}
 }
@@ -214,5 +214,48 @@ func TestArchiveRequestParsing(t *testing.T) {
 		if _, err := ParseExecRequest([]byte(bad)); err == nil {
 			t.Errorf("%s: accepted", bad)
 		}
+	}
+}
+
+// With one_filesystem a get of a tree stays on its filesystem: a mount inside it (here one inside
+// /dev: /dev/pts or /dev/shm) comes as its directory, empty.
+func TestGet_GivenOneFilesystem_ThenMountsComeEmpty(t *testing.T) {
+	mount := ""
+	for _, name := range []string{"pts", "shm"} {
+		if deviceOf("/dev/"+name) != deviceOf("/dev") && deviceOf("/dev/"+name) != 0 {
+			mount = name
+			break
+		}
+	}
+	if mount == "" {
+		t.Fatal("no filesystem is mounted on /dev/pts or /dev/shm here: the test needs one to read")
+	}
+	c := containerFS{root: "/"}
+	under := func() []string { // what comes under the mount
+		var out bytes.Buffer
+		if err := c.Get(&out, "/dev", true); err != nil {
+			t.Fatalf("Get /dev: %v", err)
+		}
+		br := bufio.NewReader(&out)
+		if _, err := br.ReadBytes('\n'); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		tr := tar.NewReader(br)
+		for {
+			hdr, err := tr.Next()
+			if err == io.EOF {
+				return names
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(hdr.Name, "dev/"+mount+"/") {
+				names = append(names, hdr.Name)
+			}
+		}
+	}
+	if got := under(); len(got) != 1 || got[0] != "dev/"+mount+"/" {
+		t.Errorf("THEN /dev/%s comes as its directory alone with one_filesystem, got %v", mount, got)
 	}
 }

@@ -233,7 +233,7 @@ func (e *execSessions) archive(id string, req ArchiveRequest, input *inputRouter
 		_, err = out.Write(line)
 		return err
 	case "get":
-		return fsys.Get(out, req.Path)
+		return fsys.Get(out, req.Path, req.OneFilesystem)
 	}
 	var owner *Identity
 	if req.CopyUIDGID && e.cfg.User != "" {

@@ -160,23 +160,16 @@ func TestListFiles_GivenNoRoot_ThenAnErrorNamingIt(t *testing.T) {
 	}
 }
 
-// A directory that cannot be read ends the walk with an error naming it (as the container sees it).
-func TestListFiles_GivenAnUnreadableDirectory_ThenAnErrorNamingIt(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root reads any directory")
-	}
-	root := t.TempDir()
-	locked := filepath.Join(root, "locked")
-	if err := os.Mkdir(locked, 0o755); err != nil {
+// A directory that cannot be read (here a root that is a file) ends the walk with an error naming
+// it as the container sees it; only an entry that vanished is passed over.
+func TestListFiles_GivenADirectoryThatCannotBeRead_ThenAnErrorNamingIt(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "plain")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(locked, 0); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Chmod(locked, 0o755)
-	err := listFiles(root, io.Discard)
-	if err == nil || !strings.HasPrefix(err.Error(), "/locked: ") {
-		t.Errorf("THEN an error naming /locked, got %v", err)
+	err := listFiles(file, io.Discard)
+	if err == nil || !strings.HasPrefix(err.Error(), "/: ") {
+		t.Errorf("THEN an error naming /, got %v", err)
 	}
 }
 
@@ -210,7 +203,7 @@ func TestKindOf_GivenEachTypeAndDevice_ThenItsLetter(t *testing.T) {
 func TestListFiles_GivenAMountInside_ThenItIsMAndNotDescended(t *testing.T) {
 	var devSt syscall.Stat_t
 	if err := syscall.Stat("/dev", &devSt); err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	var mount string
 	for _, name := range []string{"pts", "shm", "mqueue"} {
@@ -221,7 +214,7 @@ func TestListFiles_GivenAMountInside_ThenItIsMAndNotDescended(t *testing.T) {
 		}
 	}
 	if mount == "" {
-		t.Skip("no filesystem is mounted on a directory inside /dev here")
+		t.Fatal("no filesystem is mounted on a directory inside /dev (pts, shm, mqueue) here: the test needs one to read")
 	}
 	seen := false
 	for _, f := range listing(t, "/dev") {
@@ -275,19 +268,9 @@ func TestParseExecRequest_GivenFiles_ThenValidAndServedInMaintenance(t *testing.
 	if !reflect.DeepEqual(r, ExecRequest{Files: true}) {
 		t.Errorf("ParseExecRequest = %+v", r)
 	}
-	for raw, want := range map[string]bool{
-		`{"files":true}`:                         true,
-		`{"archive":{"op":"get","path":"/etc"}}`: true,
-		`{"argv":["sh"]}`:                        false,
-		`{"processes":true}`:                     false,
-	} {
-		r, err := ParseExecRequest([]byte(raw))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.ServedInMaintenance() != want {
-			t.Errorf("ServedInMaintenance(%s) = %v, want %v", raw, !want, want)
-		}
+	// Which requests a maintenance boot serves: TestServedInMaintenance_GivenEachKindOfRequest_ThenOnlyDockerCpAndDiff.
+	if !r.ServedInMaintenance() {
+		t.Errorf("ServedInMaintenance({\"files\":true}) = false")
 	}
 	if _, err := ParseExecRequest([]byte(`{"files":false}`)); err == nil {
 		t.Errorf("ParseExecRequest({\"files\":false}) took a request with no command")

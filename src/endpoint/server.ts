@@ -1760,17 +1760,10 @@ export class DockerEndpoint {
         `docker top with ps options (${args}) is not supported by vic-iac: the guest lists its processes as ps -ef does; run docker top CONTAINER without them, or docker exec CONTAINER ps ${args} where the image has ps`,
       );
     const vm = await this.findContainer(ref);
-    const stdout: Buffer[] = [];
-    let stderr = '';
-    const exitCode = await this.guestCall(vm, { argv: [], processes: true }, 'docker top', res, `Container ${containerId(vm)} is not running`, (lines) => {
-      for (const l of lines) {
-        if (l.stream === 'stdout') stdout.push(l.data);
-        else stderr += l.data.toString('utf8');
-      }
-    });
-    if (exitCode !== 0)
-      throw new ApiError(500, `docker top of ${String(vm.name)} failed in the container VM (exit ${exitCode})${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
-    sendJson(res, 200, JSON.parse(Buffer.concat(stdout).toString('utf8')));
+    const out = new KeptOutput();
+    const exitCode = await this.guestCall(vm, { argv: [], processes: true }, 'docker top', res, `Container ${containerId(vm)} is not running`, out.write);
+    if (exitCode !== 0) throw guestFailure('docker top', String(vm.name), exitCode, out.stderr);
+    sendJson(res, 200, JSON.parse(out.stdout.toString('utf8')));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1794,31 +1787,11 @@ export class DockerEndpoint {
         `docker diff of ${name}: its image ${displayReference(String(image.reference))} was stored by an older vic-iac, which kept no listing of its files to compare with. Remove the containers of that image and the image, then pull it again`,
       );
     }
-    const stdout: Buffer[] = [];
-    let stderr = '';
-    const call = (route?: GuestRoute) =>
-      this.guestCall(
-        vm,
-        { argv: [], files: true },
-        'docker diff',
-        res,
-        `container ${name} is not running`,
-        (lines) => {
-          for (const l of lines) {
-            if (l.stream === 'stdout') stdout.push(l.data);
-            else stderr += l.data.toString('utf8');
-          }
-        },
-        undefined,
-        route,
-      );
-    // A stopped container's disk is read by a maintenance boot of its guest, which runs no process.
-    const stopped = dockerState(vm) !== 'running' && vm.guest_queued !== true;
-    const exitCode = stopped ? await this.withMaintenance(vm, call) : await call();
-    if (exitCode !== 0)
-      throw new ApiError(500, `docker diff of ${name} failed in the container VM (exit ${exitCode})${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
+    const out = new KeptOutput();
+    const exitCode = await this.guestCallAnyState(vm, { argv: [], files: true }, 'docker diff', res, out.write);
+    if (exitCode !== 0) throw guestFailure('docker diff', name, exitCode, out.stderr);
     const before = parseListing(kept, `the file listing of image ${String(image.id)}`);
-    const now = parseListing(Buffer.concat(stdout), `the file listing container ${name}'s guest sent`);
+    const now = parseListing(out.stdout, `the file listing container ${name}'s guest sent`);
     sendJson(res, 200, changesBetween(before, now));
   }
 
@@ -1922,6 +1895,7 @@ export class DockerEndpoint {
       const content = hostsFile(vm, peers);
       if (before === boot + content) continue;
       this.hostsWritten.set(id, boot + content);
+      this.log(`container names: ${String(vm.name)}'s /etc/hosts names ${peers.map((p) => String(p.name)).join(', ') || 'no peer'}`);
       await this.writeGuestFile(vm, '/etc', 'hosts', content).catch((err: unknown) =>
         this.log(`the names of container ${String(vm.name)}'s peers were not written to its /etc/hosts: ${(err as Error).message}`),
       );
@@ -1977,10 +1951,10 @@ export class DockerEndpoint {
   }
 
   /**
-   * docker export: the container's root filesystem as one tar, as `docker cp CONTAINER:/ -` reads it
-   * (the guest's tether writes it; a stopped container's through a maintenance boot). The entries
-   * are named `./bin/…`; the kernel's filesystems (/proc, /sys) come empty, and the volumes mounted
-   * in the container come with their files, which dockerd's export leaves out.
+   * docker export: the container's root filesystem as one tar (the guest's tether writes it; a
+   * stopped container's through a maintenance boot). The entries are named `./bin/…`; what is
+   * mounted in the container (volumes, /proc, /sys, /dev, the tmpfs on /tmp) comes as its empty
+   * mount point, as dockerd's export of the container's own filesystem leaves it out.
    */
   private async exportContainer(ref: string, res: ServerResponse): Promise<void> {
     const vm = await this.findContainer(ref);
@@ -1993,22 +1967,11 @@ export class DockerEndpoint {
       },
       body: (data: Buffer) => void res.write(data),
     });
-    const call = (route?: GuestRoute) =>
-      this.guestCall(
-        vm,
-        { argv: [], archive: { op: 'get', path: '/' } },
-        'docker export',
-        res,
-        `container ${name} is not running`,
-        (lines) => out.write(lines),
-        undefined,
-        route,
-      );
-    const stopped = dockerState(vm) !== 'running' && vm.guest_queued !== true;
-    const exitCode = stopped ? await this.withMaintenance(vm, call) : await call();
+    const exitCode = await this.guestCallAnyState(vm, { argv: [], archive: { op: 'get', path: '/', one_filesystem: true } }, 'docker export', res, (lines) =>
+      out.write(lines),
+    );
     if (exitCode !== 0) {
-      const why = out.stderr.trim();
-      const failure = new ApiError(500, `docker export of ${name} failed in the container VM (exit ${exitCode})${why ? `: ${why}` : ''}`);
+      const failure = guestFailure('docker export', name, exitCode, out.stderr);
       if (!started) throw failure;
       // The tar was under way: the client sees it cut short, as with dockerd.
       this.log(failure.message);
@@ -2038,20 +2001,16 @@ export class DockerEndpoint {
           }
         : {}),
     });
-    const call = (route?: GuestRoute) =>
-      this.guestCall(
-        vm,
-        { argv: [], archive: request },
-        'docker cp',
-        res,
-        `container ${name} is not running`,
-        (lines) => out.write(lines),
-        request.op === 'put' ? (guestId, exited, sent) => this.sendArchiveInput(vm, guestId, req, exited, sent, route?.engine ?? this.command()) : undefined,
-        route,
-      );
-    // A stopped container's disk is read and written by a maintenance boot of its guest, which runs no process.
-    const stopped = dockerState(vm) !== 'running' && vm.guest_queued !== true;
-    const exitCode = stopped ? await this.withMaintenance(vm, call) : await call();
+    const exitCode = await this.guestCallAnyState(
+      vm,
+      { argv: [], archive: request },
+      'docker cp',
+      res,
+      (lines) => out.write(lines),
+      request.op === 'put'
+        ? (route) => (guestId, exited, sent) => this.sendArchiveInput(vm, guestId, req, exited, sent, route?.engine ?? this.command())
+        : undefined,
+    );
     if (exitCode !== 0) {
       const failure = archiveFailure(exitCode, out.stderr, request.path, name);
       if (!headSent) throw failure;
@@ -2087,7 +2046,7 @@ export class DockerEndpoint {
     res: ServerResponse,
     notRunning: string,
     write: (lines: readonly OutputLine[]) => void,
-    input?: (guestId: string, exited: Promise<number>, sent: () => void) => Promise<void>,
+    input?: GuestInput,
     maintenance?: GuestRoute,
   ): Promise<number> {
     if (!maintenance) {
@@ -2102,6 +2061,24 @@ export class DockerEndpoint {
     const exited = this.followExec(vm, guestId, from, write, soon.set, `${what} ${String(vm.name)}`, route.gone);
     if (input) await input(guestId, exited, soon.after);
     return exited;
+  }
+
+  /**
+   * A guestCall that reaches a container whatever its state: a stopped one's disk is read (and
+   * written) by a maintenance boot of its guest, which runs no process (docker cp, diff, export).
+   * `input`, given the route, is the request's input sender.
+   */
+  private guestCallAnyState(
+    vm: Attrs,
+    request: ExecRequest,
+    what: string,
+    res: ServerResponse,
+    write: (lines: readonly OutputLine[]) => void,
+    input?: (route?: GuestRoute) => GuestInput,
+  ): Promise<number> {
+    const call = (route?: GuestRoute) => this.guestCall(vm, request, what, res, `container ${String(vm.name)} is not running`, write, input?.(route), route);
+    const stopped = dockerState(vm) !== 'running' && vm.guest_queued !== true;
+    return stopped ? this.withMaintenance(vm, call) : call();
   }
 
   /**
@@ -3111,6 +3088,30 @@ function heldByAnother(refusal: unknown): boolean {
 interface GuestRoute {
   readonly engine: Engine;
   readonly gone: () => boolean;
+}
+
+/** Sends an exec request's input to the guest while it runs (docker cp's tar into a container). */
+type GuestInput = (guestId: string, exited: Promise<number>, sent: () => void) => Promise<void>;
+
+/** An exec's frames kept whole: stdout's bytes and stderr's text (docker top's and docker diff's answers). */
+class KeptOutput {
+  private readonly chunks: Buffer[] = [];
+  stderr = '';
+  readonly write = (lines: readonly OutputLine[]): void => {
+    for (const l of lines) {
+      if (l.stream === 'stdout') this.chunks.push(l.data);
+      else this.stderr += l.data.toString('utf8');
+    }
+  };
+  get stdout(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+/** The API error of a request the guest's tether ended with a non-zero exit: what, of which container, and the reason it wrote. */
+function guestFailure(what: string, container: string, exitCode: number, stderr: string): ApiError {
+  const why = stderr.trim();
+  return new ApiError(500, `${what} of ${container} failed in the container VM (exit ${exitCode})${why ? `: ${why}` : ''}`);
 }
 
 /** A maintenance boot of a stopped container (withMaintenance). */

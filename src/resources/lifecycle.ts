@@ -37,6 +37,8 @@ export interface ArchiveRequest {
   readonly path: string;
   readonly no_overwrite_dir_non_dir?: boolean;
   readonly copy_uid_gid?: boolean;
+  /** A `get` that stays on the path's filesystem: what is mounted below it comes as its empty mount point (docker export). */
+  readonly one_filesystem?: boolean;
 }
 
 /**

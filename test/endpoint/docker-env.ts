@@ -5,7 +5,7 @@
  * docker CLI pointed at it with DOCKER_HOST / DOCKER_CERT_PATH / DOCKER_TLS_VERIFY, as a user would.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -128,6 +128,10 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
         tls: readServerTls(certDir),
         insecureRegistries,
         version: '0.0.0-test',
+        // The endpoint's own log, for a failure to be read after the fact: VIC_TEST_ENDPOINT_LOG=<file>.
+        ...(process.env.VIC_TEST_ENDPOINT_LOG
+          ? { log: (line: string) => appendFileSync(String(process.env.VIC_TEST_ENDPOINT_LOG), `${new Date().toISOString()} ${line}\n`) }
+          : {}),
         ...o,
       });
     const endpoint = await serve({ pollMs: 500 });

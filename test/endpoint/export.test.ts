@@ -39,16 +39,30 @@ describe('docker export', () => {
   );
 
   test(
-    'GIVEN a running container that wrote a file WHEN docker export to stdout THEN the tar holds it',
+    'GIVEN a running container that wrote a file, one in its volume and one in /tmp WHEN docker export to stdout THEN the tar holds its own file, and the volume and /tmp as empty mount points, as dockerd',
     async () => {
-      await bed().dockerOk(['run', '-d', '--name', 'exp2', bed().image, 'sh', '-c', 'mkdir -p /srv && echo written > /srv/state && sleep 600']);
+      await bed().dockerOk([
+        'run',
+        '-d',
+        '--name',
+        'exp2',
+        '-v',
+        'expvol:/vol',
+        bed().image,
+        'sh',
+        '-c',
+        'mkdir -p /srv && echo written > /srv/state && echo kept > /vol/file && echo scratch > /tmp/file && sleep 600',
+      ]);
       await waitUntilProcessRuns(bed(), 'exp2', BOOT_MS);
-      await bed().dockerOk(['exec', 'exp2', 'cat', '/srv/state']);
+      await bed().dockerOk(['exec', 'exp2', 'cat', '/srv/state', '/vol/file', '/tmp/file']);
       const file = join(host, 'exp2.tar');
       // As a user pipes it: the CLI writes the tar to its stdout when that is not a terminal.
       const r = await run('sh', ['-c', 'docker export exp2 > "$1"', 'sh', file], { env: bed().env });
       expect(r.stderr).toBe('');
       expect(tarRead(file, './srv/state')).toBe('written\n');
+      const entries = tarList(file);
+      expect(entries).toEqual(expect.arrayContaining(['./vol/', './tmp/']));
+      expect(entries.filter((e) => /^\.\/(vol|tmp|proc|dev)\/./.test(e))).toEqual([]);
     },
     2 * BOOT_MS,
   );

@@ -277,8 +277,16 @@ function generatedName(): string {
   return `vic_${randomBytes(5).toString('hex')}`;
 }
 
-/** How long a start waits for its container's process and address before its peers learn its name. */
-const NAMES_WATCH_MS = 180_000;
+/**
+ * How long a start waits for its container's process and address, and then for those of the
+ * containers started beside it, before its peers learn its name: boots under software emulation,
+ * several at once on a busy host, can take minutes.
+ */
+const NAMES_WATCH_MS = 600_000;
+/** How long a write of a container's /etc/hosts may take before it is given up (and tried again). */
+const NAMES_WRITE_MS = 60_000;
+/** Writes of one boot's /etc/hosts tried before the endpoint stops trying (vSphere's tether takes none yet). */
+const NAMES_WRITE_TRIES = 3;
 
 /** compose's label of a container's project. */
 const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
@@ -290,6 +298,8 @@ export class DockerEndpoint {
   private readonly autoRemove = new Set<string>();
   /** What the endpoint last wrote to each running container's /etc/hosts, after its boot time. */
   private readonly hostsWritten = new Map<string, string>();
+  /** Writes of /etc/hosts that failed, by container: in which boot, and how many. */
+  private readonly namesFailed = new Map<string, { boot: string; tries: number }>();
   private namesRun: Promise<void> | undefined;
   private namesAgain = false;
   /** The health checks of the running containers that have one (health.ts). */
@@ -1831,13 +1841,14 @@ export class DockerEndpoint {
     if (!awaiting) return;
     // Containers started side by side (compose up): the one whose start ended first may have found
     // no peer running and opened no watch of its own, so this one waits for its address too.
+    const peersUntil = Date.now() + NAMES_WATCH_MS;
     const settled = await this.until(
       id,
       (vms) => {
         const now = vms.find((v) => containerId(v) === id);
         return !now || dockerState(now) !== 'running' || peersAwaitingAddress(now, vms, bridge).length === 0;
       },
-      () => Date.now() > until,
+      () => Date.now() > peersUntil,
     );
     if (settled) this.scheduleNames();
   }
@@ -1878,8 +1889,9 @@ export class DockerEndpoint {
   /**
    * Writes each running container's /etc/hosts where its peers changed since its last write (in
    * this boot: a boot writes the file afresh). A container with no peer that was never written is
-   * left as its tether wrote it. A write that fails (vSphere, whose tether does not read exec
-   * requests yet) is logged once per boot.
+   * left as its tether wrote it. A write that fails or hangs is logged and tried again a few
+   * seconds later, up to NAMES_WRITE_TRIES times a boot (vSphere's tether does not read exec
+   * requests yet), so one lost write neither leaves a name out nor holds up the others.
    */
   private async refreshNames(): Promise<void> {
     const vms = (await this.containers(this.command())).map((vm) => this.asStarted(vm));
@@ -1896,10 +1908,21 @@ export class DockerEndpoint {
       if (before === boot + content) continue;
       this.hostsWritten.set(id, boot + content);
       this.log(`container names: ${String(vm.name)}'s /etc/hosts names ${peers.map((p) => String(p.name)).join(', ') || 'no peer'}`);
-      await this.writeGuestFile(vm, '/etc', 'hosts', content).catch((err: unknown) =>
-        this.log(`the names of container ${String(vm.name)}'s peers were not written to its /etc/hosts: ${(err as Error).message}`),
-      );
+      await this.writeGuestFile(vm, '/etc', 'hosts', content, NAMES_WRITE_MS).catch((err: unknown) => {
+        const failed = this.namesFailed.get(id);
+        const tries = failed?.boot === boot ? failed.tries + 1 : 1;
+        this.namesFailed.set(id, { boot, tries });
+        const again = tries < NAMES_WRITE_TRIES && !this.closed;
+        this.log(
+          `the names of container ${String(vm.name)}'s peers were not written to its /etc/hosts (try ${tries} of ${NAMES_WRITE_TRIES}${again ? '; trying again' : ''}): ${(err as Error).message}`,
+        );
+        if (!again) return;
+        // Forgotten, so that the next refresh writes it again.
+        this.hostsWritten.delete(id);
+        setTimeout(() => this.scheduleNames(), 2000).unref();
+      });
     }
+    for (const id of [...this.namesFailed.keys()]) if (!vms.some((vm) => containerId(vm) === id)) this.namesFailed.delete(id);
     for (const id of [...this.hostsWritten.keys()]) if (!vms.some((vm) => containerId(vm) === id)) this.hostsWritten.delete(id);
   }
 
@@ -1935,7 +1958,7 @@ export class DockerEndpoint {
   }
 
   /** Writes one file into a running container, as docker cp does (the tether's archive channel). */
-  private async writeGuestFile(vm: Attrs, dir: string, name: string, content: string): Promise<void> {
+  private async writeGuestFile(vm: Attrs, dir: string, name: string, content: string, timeoutMs: number): Promise<void> {
     const tar = await tarOfFile(name, content);
     const request = archiveRequest('PUT', new URLSearchParams({ path: dir }));
     const guestId = randomBytes(8).toString('hex');
@@ -1943,10 +1966,27 @@ export class DockerEndpoint {
     const from = await this.sendExec(vm, guestId, { argv: [], archive: request }, 'the names of its peers');
     soon.after();
     const out = new ArchiveOutput({});
-    const exited = this.followExec(vm, guestId, from, (lines) => out.write(lines), soon.set, `names of ${String(vm.name)}'s peers`);
+    let abandoned = false;
+    const exited = this.followExec(
+      vm,
+      guestId,
+      from,
+      (lines) => out.write(lines),
+      soon.set,
+      `names of ${String(vm.name)}'s peers`,
+      () => abandoned,
+    );
     await this.command().input('container_vm', vm, tar, true, guestId);
     soon.after();
-    const exitCode = await exited;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs).unref()));
+    const exitCode = await Promise.race([exited, timedOut]);
+    clearTimeout(timer);
+    if (exitCode === undefined) {
+      // Its reading of the console ends too.
+      abandoned = true;
+      throw new Error(`the guest did not answer within ${timeoutMs / 1000} s`);
+    }
     if (exitCode !== 0) throw archiveFailure(exitCode, out.stderr, `${dir}/${name}`, String(vm.name));
   }
 

@@ -25,7 +25,7 @@ export interface PushOptions {
   readonly sources: readonly string[];
   /** registry/repository:tag to push to. */
   readonly target: string;
-  /** For the target registry (docker login's); sources are read anonymously. */
+  /** For the target registry (docker login's), and a source on the same registry; other sources are read anonymously. */
   readonly credentials?: RegistryCredentials;
   /** Whether a registry host may be reached over plain HTTP or an unverified certificate. */
   readonly insecure: (registry: string) => boolean;
@@ -44,7 +44,9 @@ interface Source {
   readonly client: RegistryClient;
   readonly body: Buffer;
   readonly mediaType: string;
-  readonly blobs: Descriptor[];
+  /** The layers, told of as they go (as docker push shows them), then the config, sent quietly. */
+  readonly layers: Descriptor[];
+  readonly config: Descriptor;
 }
 
 /** Pushes the image to `target`; its manifest digest and size there. */
@@ -58,8 +60,9 @@ export async function pushImage(options: PushOptions): Promise<PushResult> {
     signal: options.signal,
   });
   try {
-    for (const blob of source.blobs) options.onEvent?.({ kind: 'preparing', digest: blob.digest });
-    for (const blob of source.blobs) await pushBlob(options, source, client, target, blob);
+    for (const layer of source.layers) options.onEvent?.({ kind: 'preparing', digest: layer.digest });
+    for (const layer of source.layers) await pushBlob(options, source, client, target, layer, options.onEvent);
+    await pushBlob(options, source, client, target, source.config, undefined);
     const digest = await client.putManifest(target.repository, target.tag, source.body, source.mediaType);
     return { digest, size: source.body.length };
   } finally {
@@ -68,13 +71,20 @@ export async function pushImage(options: PushOptions): Promise<PushResult> {
 }
 
 /** One blob to the target: skipped when there, mounted from the source's repository on the same registry, else streamed through. */
-async function pushBlob(options: PushOptions, source: Source, client: RegistryClient, target: ImageReference, blob: Descriptor): Promise<void> {
+async function pushBlob(
+  options: PushOptions,
+  source: Source,
+  client: RegistryClient,
+  target: ImageReference,
+  blob: Descriptor,
+  onEvent: PushOptions['onEvent'],
+): Promise<void> {
   if (await client.hasBlob(target.repository, blob.digest)) {
-    options.onEvent?.({ kind: 'exists', digest: blob.digest });
+    onEvent?.({ kind: 'exists', digest: blob.digest });
     return;
   }
   if (registryApiHost(source.reference) === registryApiHost(target) && (await client.mountBlob(target.repository, blob.digest, source.reference.repository))) {
-    options.onEvent?.({ kind: 'mounted', digest: blob.digest, from: source.reference.repository });
+    onEvent?.({ kind: 'mounted', digest: blob.digest, from: source.reference.repository });
     return;
   }
   await client.uploadBlob(target.repository, blob, async () => {
@@ -84,14 +94,14 @@ async function pushBlob(options: PushOptions, source: Source, client: RegistryCl
     const counted = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         current += chunk.length;
-        options.onEvent?.({ kind: 'pushing', digest: blob.digest, current, total: blob.size });
+        onEvent?.({ kind: 'pushing', digest: blob.digest, current, total: blob.size });
         done(null, chunk);
       },
     });
     body.on('error', (err) => counted.destroy(err));
     return body.pipe(counted);
   });
-  options.onEvent?.({ kind: 'pushed', digest: blob.digest });
+  onEvent?.({ kind: 'pushed', digest: blob.digest });
 }
 
 /** The first of the image's names whose registry serves its manifest, with that manifest; else an error naming each one tried. */
@@ -106,14 +116,20 @@ async function openSource(options: PushOptions, target: ImageReference): Promise
       continue;
     }
     if (formatImageReference(reference) === targetName) continue;
-    const client = await RegistryClient.create(registryApiHost(reference), { insecure: options.insecure(reference.registry), signal: options.signal });
+    // The target's credentials serve a source on the same registry (a private one's other repository).
+    const sameRegistry = registryApiHost(reference) === registryApiHost(target);
+    const client = await RegistryClient.create(registryApiHost(reference), {
+      insecure: options.insecure(reference.registry),
+      signal: options.signal,
+      ...(sameRegistry && options.credentials ? { credentials: options.credentials } : {}),
+    });
     try {
       const manifest = await client.fetchManifest(reference.repository, options.digest);
       const mediaType = manifest.mediaType ?? String((manifest.json as { mediaType?: unknown }).mediaType ?? '');
       if (isIndexMediaType(mediaType)) throw new RegistryError(`${options.digest} is a multi-platform index there, not the image's manifest`);
       const parsed = parseManifest(manifest.json, `${name}@${options.digest}`);
-      const blobs = [parsed.config, ...parsed.layers].filter((b, i, all) => all.findIndex((o) => o.digest === b.digest) === i);
-      return { reference, client, body: manifest.body, mediaType, blobs };
+      const layers = parsed.layers.filter((b, i, all) => all.findIndex((o) => o.digest === b.digest) === i);
+      return { reference, client, body: manifest.body, mediaType, layers, config: parsed.config };
     } catch (err) {
       await client.close();
       if ((err as Error).name === 'AbortError') throw err;

@@ -421,7 +421,9 @@ export class RegistryClient {
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     // A login asks for no repository's scope.
     const asked = challenge.params.scope ?? scope;
-    if (asked) url.searchParams.set('scope', asked);
+    // A challenge may name several scopes, space-separated (a push that mounts a blob from another
+    // repository: that one's pull too); the token service takes each as its own `scope` parameter.
+    for (const one of asked.split(' ').filter(Boolean)) url.searchParams.append('scope', one);
     const creds = this.options.credentials;
     if (creds && url.protocol !== 'https:' && !this.options.insecure) {
       throw new RegistryAuthError(

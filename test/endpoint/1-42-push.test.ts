@@ -70,6 +70,19 @@ describe('VIC 1-42: docker push', () => {
     expect(pulled.stdout).toContain(`Digest: ${id}`);
   });
 
+  test('GIVEN an image whose only name is on the token registry WHEN it is pushed to another repository there THEN the login reads it there too, and its layers are mounted', async () => {
+    // The other names go: the private registry's is the one left to read the layers from.
+    for (const name of [bed().image, `${bed().registryHost}/pushed/busybox:v1`]) await bed().dockerOk(['rmi', name]);
+    const target = `${other().host}/team2/busybox:v2`;
+    await bed().dockerOk(['tag', `${other().host}/team/busybox`, target]);
+    const r = await bed().docker(['push', target]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/Mounted from team\/busybox/);
+    expect(r.stdout).toMatch(new RegExp(`v2: digest: ${id} size: \\d+`));
+    // Put back for the tests after this one.
+    await bed().dockerOk(['tag', target, bed().image]);
+  });
+
   test('GIVEN no local image of that name WHEN docker push THEN it says so and exits 1', async () => {
     const r = await bed().docker(['push', `${bed().registryHost}/fakeimage`]);
     expect(r.code).toBe(1);

@@ -113,11 +113,21 @@ export async function startSimulator(opts: SimulatorOptions = {}, launch: Launch
   const stderr = new StderrTail();
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.append(chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping: Promise<void> | undefined;
+  // A launcher that dies under its user (a crash, a kill) says so, with its log: every call after
+  // it is refused, and the cause is on this stderr rather than lost with the process.
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    process.stderr.write(
+      `vic-iac: the vSphere simulator's launcher (pid ${String(child.pid)}) exited unexpectedly (${signal ?? `exit code ${String(code)}`}); the end of its log:\n${stderr.text() || '(empty)'}\n`,
+    );
+  });
 
   let ready: ReadyLine;
   try {
     ready = await waitForReadyLine(child, launcher, stderr);
   } catch (err) {
+    stopping = exited;
     child.kill('SIGKILL');
     await exited;
     if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
@@ -126,7 +136,6 @@ export async function startSimulator(opts: SimulatorOptions = {}, launch: Launch
 
   const certPem = ready.certFile ? readFileSync(ready.certFile, 'utf8') : undefined;
   const control = new SimulatorControl(ready.url, certPem);
-  let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= stopLauncher(child, exited, ready.pid, stderr).finally(async () => {
       await control.close();

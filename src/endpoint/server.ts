@@ -7,6 +7,10 @@
  * image name typed, --rm) is in the VM's labels.
  */
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
@@ -86,6 +90,7 @@ import { DockerVolumes, parseBinds, uncoveredImageVolumes, type MountSpec } from
 import { DockerNetworks, NETWORK_LABEL, dockerNetworksOf, networksFile, withDockerNetworks, type NetworkCreateBody } from './networks';
 import { HEALTHCHECK_LABEL, HealthMonitor, effectiveHealthcheck, healthFile, parseHealthcheck, type HealthStatus } from './health';
 import { changesBetween, parseListing } from './changes';
+import { applyChanges, commitBase } from './commit-changes';
 import { COMPOSE_SERVICE_LABEL, NAME_LABELS, addressOf, hostsFile, linksOf, parseLinks, peersAwaitingAddress, peersOf } from './peer-names';
 
 export interface EndpointOptions {
@@ -219,7 +224,6 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/images\/search$/, 'docker search', "search the registry's own web interface or API"],
   [/^\/images\/[^/]+(\/[^/]+)*\/history$/, 'docker history', "read the image's history where it was built"],
   [/^\/images\/(get|load)|^\/images\/[^/]+\/get$/, 'docker save and load', 'pull images from a registry'],
-  [/^\/commit$/, 'docker commit', 'build a new image from a Dockerfile and pull it'],
   [/^\/containers\/[^/]+\/(pause|unpause)$/, 'docker pause and unpause', 'stop and start the container'],
   [
     /^\/containers\/[^/]+\/checkpoints/,
@@ -628,6 +632,7 @@ export class DockerEndpoint {
     if (seg[0] === 'exec' && seg.length === 3) return this.routeExec(method, seg[1], seg[2], req, res);
 
     if (is('POST', /^\/images\/create$/)) return this.pull(req, res, query);
+    if (is('POST', /^\/commit$/)) return this.commit(req, res, query);
     if (is('GET', /^\/images\/json$/)) return sendJson(res, 200, await this.listImages(query));
     if (is('GET', /^\/system\/df$/)) return sendJson(res, 200, await this.systemDf());
     if (method === 'GET' && /^\/images\/.+\/json$/.test(path)) return sendJson(res, 200, await this.inspectImage(decodeURIComponent(path.slice(8, -5))));
@@ -666,8 +671,8 @@ export class DockerEndpoint {
       if (!(await this.findNetwork(seg[1]))) throw notFound(`network ${seg[1]} not found`);
     }
 
-    // A container that is not there is dockerd's 404 before anything else (docker diff foo, docker commit foo).
-    const about = /^\/containers\/([^/]+)\/[^/]+/.exec(path)?.[1] ?? (path === '/commit' ? query.get('container') : undefined);
+    // A container that is not there is dockerd's 404 before anything else (docker checkpoint foo).
+    const about = /^\/containers\/([^/]+)\/[^/]+/.exec(path)?.[1];
     if (about && UNSUPPORTED.some(([pattern]) => pattern.test(path))) await this.findContainer(decodeURIComponent(about));
     for (const [pattern, what, instead] of UNSUPPORTED) if (pattern.test(path)) throw notSupported(what, instead);
     throw notSupported(`${method} ${path}`, 'this endpoint serves containers, images, networks, volumes, events, info and version');
@@ -2022,6 +2027,60 @@ export class DockerEndpoint {
     res.end();
   }
 
+  /**
+   * docker commit: a new image of the container's files, its root filesystem as docker export writes
+   * it (read by its guest; a stopped container's through a maintenance boot), with the container's
+   * config, the changes (`-c`) over it, and its author and comment (`-a`, `-m`). The image is stored
+   * as a pulled one is (the image pipeline's flatten, ext4 and upload: src/images/commit.ts), under
+   * `repo:tag`; without one, untagged. A running container is read as it runs: a container VM cannot
+   * be paused, so `--pause` changes nothing. Bad changes are refused before anything is read.
+   */
+  private async commit(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    const ref = query.get('container') ?? '';
+    if (!ref) throw badRequest('container is required: docker commit CONTAINER [REPOSITORY[:TAG]]');
+    const engine = this.command();
+    const vm = await this.findContainer(ref, engine);
+    const repo = query.get('repo') ?? '';
+    const name = repo ? `${repo}:${query.get('tag') || 'latest'}` : undefined;
+    if (name) refuseInvalidReference(name);
+    const body = (await readJsonBody<Record<string, unknown>>(req)) ?? {};
+    const image = (await this.storedImages(engine)).find((i) => i.id === vm.image_id);
+    const inspected = containerInspect(vm).Config as Record<string, unknown>;
+    const config = applyChanges(commitBase(inspected, stringsOf(image?.exposed_ports), body), query.getAll('changes'));
+    const container = String(vm.name);
+    const dir = await mkdtemp(join(tmpdir(), 'vic-commit-'));
+    try {
+      const tarPath = join(dir, 'rootfs.tar');
+      const file = createWriteStream(tarPath);
+      const written = new Promise<void>((resolve, reject) => file.on('finish', resolve).on('error', reject));
+      const out = new ArchiveOutput({ head: () => undefined, body: (data: Buffer) => void file.write(data) });
+      const exitCode = await this.guestCallAnyState(vm, { argv: [], archive: { op: 'get', path: '/', one_filesystem: true } }, 'docker commit', res, (lines) =>
+        out.write(lines),
+      );
+      file.end();
+      await written;
+      if (exitCode !== 0) throw guestFailure('docker commit', container, exitCode, out.stderr);
+      const author = query.get('author') ?? '';
+      const comment = query.get('comment') ?? '';
+      const made = await engine.commitImage(this.vch.id, {
+        tarPath,
+        ...(name ? { name } : {}),
+        unnamedRepository: untaggedRepository(container),
+        config,
+        ...(author ? { author } : {}),
+        ...(comment ? { comment } : {}),
+        createdBy: [...stringsOf(inspected.Entrypoint), ...stringsOf(inspected.Cmd)].join(' '),
+        workDir: dir,
+      });
+      this.imageList = undefined;
+      await this.emitContainer('commit', vm);
+      if (name) this.events.emit({ Type: 'image', Action: 'tag', Actor: { ID: String(made.id), Attributes: { name: displayReference(name) } } });
+      sendJson(res, 201, { Id: String(made.id) });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   private async archive(method: string, ref: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const request = archiveRequest(method, query);
     const vm = await this.findContainer(ref);
@@ -2516,9 +2575,9 @@ export class DockerEndpoint {
       RepoTags: repoTagsOf(i),
       RepoDigests: repoDigestsOf(i),
       Parent: '',
-      Comment: '',
+      Comment: typeof i.image_comment === 'string' ? i.image_comment : '',
       Created: i.image_created ?? i.created ?? '',
-      Author: '',
+      Author: typeof i.image_author === 'string' ? i.image_author : '',
       Architecture: String(i.platform ?? 'linux/amd64').split('/')[1] ?? 'amd64',
       Os: String(i.platform ?? 'linux/amd64').split('/')[0] ?? 'linux',
       Size: imageSize(i),
@@ -2667,18 +2726,21 @@ export class DockerEndpoint {
     for (const { target, image } of wanted) {
       const targetTag = parseImageReference(target).tag ?? 'latest';
       try {
-        const pushed = await engine.pushImage({
-          digest: String(image.id),
-          sources: tagsOf(image),
-          target,
-          ...(credentials ? { credentials } : {}),
-          insecure: (registry) => this.insecure(registry),
-          onEvent: (e) => {
-            const id = e.digest.slice(7, 19);
-            if (e.kind === 'pushing') line({ status: 'Pushing', progressDetail: { current: e.current, total: e.total }, id });
-            else line({ status: PUSH_WORDS[e.kind] ?? (e.kind === 'mounted' ? `Mounted from ${e.from}` : e.kind), progressDetail: {}, id });
+        const pushed = await engine.pushImage(
+          {
+            digest: String(image.id),
+            sources: tagsOf(image),
+            target,
+            ...(credentials ? { credentials } : {}),
+            insecure: (registry) => this.insecure(registry),
+            onEvent: (e) => {
+              const id = e.digest.slice(7, 19);
+              if (e.kind === 'pushing') line({ status: 'Pushing', progressDetail: { current: e.current, total: e.total }, id });
+              else line({ status: PUSH_WORDS[e.kind] ?? (e.kind === 'mounted' ? `Mounted from ${e.from}` : e.kind), progressDetail: {}, id });
+            },
           },
-        });
+          image,
+        );
         line({ status: `${targetTag}: digest: ${pushed.digest} size: ${pushed.size}` });
         line({ progressDetail: {}, aux: { Tag: targetTag, Digest: pushed.digest, Size: pushed.size } });
         this.events.emit({ Type: 'image', Action: 'push', Actor: { ID: displayReference(target), Attributes: { name: displayReference(target) } } });
@@ -3296,6 +3358,15 @@ function repositoryOf(text: string): string {
   } catch {
     return text;
   }
+}
+
+/** The repository an untagged commit's image is named by (`<repository>@sha256:…`): its container's name, as a repository may spell it. */
+function untaggedRepository(container: string): string {
+  const spelled = container
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  return spelled || 'committed';
 }
 
 /** A reference as docker shows it: Docker Hub's without its registry and library/ prefix. */

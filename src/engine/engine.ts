@@ -26,6 +26,7 @@ import { IdentityClaims, ObjectClaims, attributesKey, type Claimant } from './cl
 import { diffResource } from './diff';
 import { verifyRegistryLogin } from './registry-login';
 import { pushImage, type PushOptions, type PushResult } from '../images/push';
+import type { CommitImageOptions } from '../images/commit';
 import { ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError, type ExecRequest } from './types';
 import type { MaintenanceOp } from '../resources/lifecycle';
 
@@ -702,12 +703,21 @@ export class VsphereEngine implements Engine {
     return l.fileListing(this.context({}, type), prior);
   }
 
+  async commitImage(vchId: string, options: CommitImageOptions): Promise<Attrs> {
+    const l = this.lifecycle('image');
+    if (!l.commit) throw new ResourceError('images cannot be committed');
+    this.handed.clear();
+    this.lastChangeAt = Date.now();
+    return l.commit(this.context({}, 'image'), vchId, options);
+  }
+
   verifyRegistryLogin(host: string, credentials: { username: string; password: string }, insecure: boolean): Promise<void> {
     return verifyRegistryLogin(host, credentials, insecure);
   }
 
-  pushImage(options: PushOptions): Promise<PushResult> {
-    return pushImage(options);
+  pushImage(options: PushOptions, image?: Attrs): Promise<PushResult> {
+    const push = this.lifecycle('image').push;
+    return image && push ? push(this.context({}, 'image'), image, options) : pushImage(options);
   }
 
   forCommand(options: CommandOptions = {}): Engine {

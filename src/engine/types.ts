@@ -8,11 +8,13 @@ import type { PoolCapacity } from '../resources/pool-capacity';
 import type { ExecRequest, HandedOn, LookupKey, MaintenanceOp } from '../resources/lifecycle';
 import type { ManagedInventory } from '../resources/managed-inventory';
 import type { PushOptions, PushResult } from '../images/push';
+import type { CommitImageOptions } from '../images/commit';
 
 export type { LookupKey, ManagedInventory };
 export { HandedOn, HANDED_ON_MS } from '../resources/lifecycle';
 export type { ArchiveRequest, ExecRequest, MaintenanceOp } from '../resources/lifecycle';
 export type { PushEvent, PushOptions, PushResult } from '../images/push';
+export type { CommitImageOptions } from '../images/commit';
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
 
@@ -258,15 +260,21 @@ export interface Engine {
    */
   fileListing(type: ResourceType, prior: Attrs): Promise<Buffer | null>;
   /**
+   * docker commit: a new image of a container's files (`options.tarPath`, the tar docker export
+   * writes) in VCH `vchId`'s image store, under `options.name`: the image as listIn lists it.
+   */
+  commitImage(vchId: string, options: CommitImageOptions): Promise<Attrs>;
+  /**
    * Whether registry `host` takes the credentials (docker login), reached as a pull reaches it
    * (`insecure`: its certificate unverified, or plain HTTP): RegistryLoginRefused when it refuses them.
    */
   verifyRegistryLogin(host: string, credentials: { username: string; password: string }, insecure: boolean): Promise<void>;
   /**
-   * docker push of a stored image: its manifest and layers copied from a registry that serves them
-   * (one of `sources`, the image's names) to `target`, byte for byte (src/images/push.ts).
+   * docker push of a stored image: its manifest and layers copied to `target`, byte for byte
+   * (src/images/push.ts), from `image`'s store when it was made there (docker commit), else from a
+   * registry that serves them (one of `sources`, the image's names).
    */
-  pushImage(options: PushOptions): Promise<PushResult>;
+  pushImage(options: PushOptions, image?: Attrs): Promise<PushResult>;
   /**
    * A new engine on this one's vSphere session, with memos and identity claims of its own: a
    * long-running front end (the Docker endpoint) runs each request as one command, so what others

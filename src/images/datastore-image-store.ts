@@ -4,7 +4,7 @@
  * All vSphere calls are the vsphere client's; this class only maps store paths to datastore paths.
  */
 import { randomBytes } from 'node:crypto';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import {
   asArray,
   copyVirtualDisk,
@@ -107,13 +107,8 @@ export class DatastoreImageStore implements ImageStore {
   }
 
   async readFile(path: string, maxBytes: number): Promise<Buffer | undefined> {
-    let stream;
-    try {
-      stream = await downloadDatastoreFile(this.options.client, this.file(path));
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw this.failure('read', path, err);
-    }
+    const stream = await this.openFile(path);
+    if (!stream) return undefined;
     const chunks: Buffer[] = [];
     let total = 0;
     for await (const chunk of stream) {
@@ -125,6 +120,15 @@ export class DatastoreImageStore implements ImageStore {
       chunks.push(chunk as Buffer);
     }
     return Buffer.concat(chunks);
+  }
+
+  async openFile(path: string): Promise<Readable | undefined> {
+    try {
+      return await downloadDatastoreFile(this.options.client, this.file(path));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw this.failure('read', path, err);
+    }
   }
 
   async makeDirectory(path: string): Promise<void> {

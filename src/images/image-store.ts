@@ -41,6 +41,8 @@ export interface ImageStore {
   size(path: string): Promise<number | undefined>;
   /** A small file's content, or undefined when it does not exist. */
   readFile(path: string, maxBytes: number): Promise<Buffer | undefined>;
+  /** A file's content as a stream (a large one: a committed image's layer, which docker push sends), or undefined when it does not exist. */
+  openFile(path: string): Promise<Readable | undefined>;
   /** Creates a directory and its parents; no error when it exists. */
   makeDirectory(path: string): Promise<void>;
   /**
@@ -85,6 +87,12 @@ export interface ImageLayout {
   readonly metadata: string;
   /** The listing of the image's files, gzip-compressed JSON lines (FileListingEntry): what docker diff compares with. */
   readonly files: string;
+  /**
+   * An image made here (docker commit) keeps what a registry would serve of it: its manifest (whose
+   * digest is the image id) and its config and layer blobs, which docker push sends.
+   */
+  readonly manifest: string;
+  readonly blob: (blobDigest: string) => string;
   readonly extentFileName: string;
   /** The hosted sparse upload, present only while a build converts it. */
   readonly sparseUpload: string;
@@ -100,6 +108,8 @@ export function imageLayout(digest: string): ImageLayout {
     extent: `${directory}/${hex}-flat.vmdk`,
     metadata: `${directory}/metadata.json`,
     files: `${directory}/files.ndjson.gz`,
+    manifest: `${directory}/manifest.json`,
+    blob: (blobDigest: string) => `${directory}/blobs/${digestHex(blobDigest)}`,
     extentFileName: `${hex}-flat.vmdk`,
     sparseUpload: `${directory}/${hex}-upload-sparse.vmdk`,
     sparseUploadFileName: `${hex}-upload-sparse.vmdk`,
@@ -128,6 +138,10 @@ export interface ImageMetadata extends ContainerConfig {
   readonly image_created?: string;
   /** Bytes its files take (4 KiB blocks): docker's SIZE of it (absent in stores written before this field). */
   readonly content_bytes?: number;
+  /** Who made the image, as docker commit --author gives it (the config's `author`). */
+  readonly author?: string;
+  /** What docker commit --message said of it (the config's `comment`). */
+  readonly comment?: string;
   readonly rootfs_uuid: string;
   readonly rootfs_label: string;
 }
@@ -208,6 +222,10 @@ export class LocalDirectoryImageStore implements ImageStore {
     if (size === undefined) return undefined;
     if (size > maxBytes) throw new ImageStoreError(`${this.locate(path)} is ${size} bytes, more than the ${maxBytes} expected`);
     return readFile(this.locate(path));
+  }
+
+  async openFile(path: string): Promise<Readable | undefined> {
+    return (await this.size(path)) === undefined ? undefined : createReadStream(this.locate(path));
   }
 
   async makeDirectory(path: string): Promise<void> {

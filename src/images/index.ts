@@ -1,6 +1,10 @@
 /** The image pipeline's public surface: what src/resources and the front ends may use. */
 export { buildImage, resolveReference, readStoredImage, deleteStoredImage, imageLimitsFromEnv, DEFAULT_IMAGE_LIMITS, IMAGE_LIMIT_ENV } from './pipeline';
 export type { BuildImageOptions, RegistryAccessOptions, ResolvedImage, ImageInfo, ImageInputLimits } from './pipeline';
+export { commitImage } from './commit';
+export { pushImage } from './push';
+export type { PushOptions, PushResult } from './push';
+export type { CommitImageOptions } from './commit';
 export { rootfsUuidForDigest, ROOTFS_LABEL } from './ext4';
 export type { PrivilegeMode } from './ext4';
 export { LocalDirectoryImageStore, imageLayout, inspectStoredImage } from './image-store';

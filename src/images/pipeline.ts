@@ -14,7 +14,7 @@ import { storeRawDisk } from './disk-upload';
 import { ImageError, LayerLimitError, PlatformNotFoundError } from './errors';
 import { buildExt4, planFilesystemSize, rootfsUuidForDigest, ROOTFS_LABEL, type PrivilegeMode } from './ext4';
 import { RootfsStaging, type FileListingEntry, type UnpackLimits } from './flatten';
-import { bufferSource, imageLayout, inspectStoredImage, type ImageMetadata, type ImageStore } from './image-store';
+import { bufferSource, fileSource, imageLayout, inspectStoredImage, type ImageMetadata, type ImageStore, type UploadSource } from './image-store';
 import {
   classifyManifest,
   formatPlatform,
@@ -109,7 +109,7 @@ function checkDeclaredLayerSizes(manifest: ImageManifest, limits: UnpackLimits):
 }
 
 /** The limits one build applies, with the advice its errors give. */
-function unpackLimits(options: BuildImageOptions): UnpackLimits {
+export function unpackLimits(options: Pick<BuildImageOptions, 'sizeMb' | 'limits'>): UnpackLimits {
   const configured = { ...imageLimitsFromEnv(), ...options.limits };
   const entries = `If the image is genuine, raise the limit with the environment variable ${IMAGE_LIMIT_ENV.maxEntries} (now ${configured.maxEntries}) of the process that builds images (terraform, pulumi or vic).`;
   if (options.sizeMb !== undefined) {
@@ -155,6 +155,9 @@ export interface ImageInfo {
   readonly imageCreated?: string;
   /** Bytes its files take; undefined in stores written before this was recorded. */
   readonly contentBytes?: number;
+  /** A committed image's author and comment (docker commit -a, -m). */
+  readonly author?: string;
+  readonly comment?: string;
   readonly config: ContainerConfig;
   /** True when the store already held the image and nothing was pulled or uploaded. */
   readonly reused: boolean;
@@ -250,18 +253,30 @@ export async function buildImage(options: BuildImageOptions, store: ImageStore):
   }
 }
 
-interface StagingWork {
-  readonly options: BuildImageOptions;
-  readonly limits: UnpackLimits;
+/**
+ * What making the filesystem of a staged rootfs and storing it needs, wherever the files came from
+ * (a registry's layers, or a container's files for docker commit: commit.ts).
+ */
+export interface StoreWork {
+  readonly options: Pick<BuildImageOptions, 'sizeMb' | 'privilege' | 'onProgress'>;
   readonly store: ImageStore;
-  readonly client: RegistryClient;
   readonly controller: AbortController;
-  readonly staging: string;
   readonly resolved: ResolvedImage;
-  readonly manifest: ImageManifest;
   readonly config: ContainerConfig;
   readonly imageCreated?: string;
   readonly partial: boolean;
+  /** More of the image, written beside its disk before the metadata (a committed image's manifest and blobs). */
+  readonly extraFiles?: ReadonlyArray<{ readonly path: string; readonly content: Buffer | { readonly file: string } }>;
+  /** Metadata beyond the pipeline's own (a committed image's author and comment). */
+  readonly metadataExtra?: Pick<ImageMetadata, 'author' | 'comment'>;
+}
+
+interface StagingWork extends StoreWork {
+  readonly options: BuildImageOptions;
+  readonly limits: UnpackLimits;
+  readonly client: RegistryClient;
+  readonly staging: string;
+  readonly manifest: ImageManifest;
 }
 
 /** Pulls the layers, applies them into a staging rootfs, makes the ext4 image and uploads it. */
@@ -328,7 +343,7 @@ async function pullLayersInto(work: StagingWork, rootfs: RootfsStaging, blobs: s
 }
 
 /** The staged rootfs as an ext4 image in `disk`; the rootfs tree is removed once it is in there. */
-async function makeFilesystem(work: StagingWork, rootfs: RootfsStaging, disk: string, build: ProgressMeter): Promise<BuiltFilesystem> {
+export async function makeFilesystem(work: StoreWork, rootfs: RootfsStaging, disk: string, build: ProgressMeter): Promise<BuiltFilesystem> {
   const plan = await rootfs.plan();
   const size = planFilesystemSize(plan.stats, work.options.sizeMb);
   const uuid = rootfsUuidForDigest(work.resolved.digest);
@@ -370,7 +385,7 @@ interface BuiltFilesystem {
  * A build killed midway leaves no metadata.json: the next build finds a partial image (or, with
  * only the sparse file there, none) and redoes it.
  */
-async function uploadImage(work: StagingWork, built: BuiltFilesystem, pulledBytes: number): Promise<ImageInfo> {
+export async function uploadImage(work: StoreWork, built: BuiltFilesystem, pulledBytes: number): Promise<ImageInfo> {
   const { extentFile, extentSize, uuid } = built;
   const { store, resolved } = work;
   const layout = imageLayout(resolved.digest);
@@ -413,13 +428,22 @@ async function uploadImage(work: StagingWork, built: BuiltFilesystem, pulledByte
     rootfs_uuid: uuid,
     rootfs_label: ROOTFS_LABEL,
     ...work.config,
+    ...work.metadataExtra,
   };
+  const write = (path: string, source: UploadSource) => store.writeFile(path, source, { onBytes: (n) => (sent += n), signal: work.controller.signal });
   // Before the metadata: a complete image has its listing (images stored before it was made have none).
   const listing = gzipSync(built.files.map((entry) => `${JSON.stringify(entry)}\n`).join(''));
-  await store.writeFile(layout.files, bufferSource(listing), { onBytes: (n) => (sent += n), signal: work.controller.signal });
+  await write(layout.files, bufferSource(listing));
+  for (const extra of work.extraFiles ?? []) {
+    await store.makeDirectory(extra.path.slice(0, extra.path.lastIndexOf('/')));
+    await write(
+      extra.path,
+      Buffer.isBuffer(extra.content) ? bufferSource(extra.content) : fileSource(extra.content.file, (await stat(extra.content.file)).size),
+    );
+  }
   const metadataBytes = Buffer.from(`${JSON.stringify(metadata, null, 2)}\n`, 'utf8');
   // Last: its presence, with matching sizes, is what marks the image complete.
-  await store.writeFile(layout.metadata, bufferSource(metadataBytes), { onBytes: (n) => (sent += n), signal: work.controller.signal });
+  await write(layout.metadata, bufferSource(metadataBytes));
 
   return infoFromMetadata(store, metadata, { reused: false, pulledBytes, uploadedBytes: sent });
 }
@@ -479,6 +503,8 @@ function infoFromMetadata(store: ImageStore, metadata: ImageMetadata, run: { reu
     created: metadata.created,
     ...(metadata.image_created ? { imageCreated: metadata.image_created } : {}),
     ...(typeof metadata.content_bytes === 'number' ? { contentBytes: metadata.content_bytes } : {}),
+    ...(typeof metadata.author === 'string' ? { author: metadata.author } : {}),
+    ...(typeof metadata.comment === 'string' ? { comment: metadata.comment } : {}),
     config: {
       entrypoint: metadata.entrypoint ?? [],
       cmd: metadata.cmd ?? [],

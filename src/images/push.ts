@@ -4,10 +4,12 @@
  * its layers, so a push reads the layers back from the registry that has them (any of the image's
  * other names) and sends them on: a blob the target holds already is skipped, one in another
  * repository of the same registry is mounted there, any other is streamed through. The manifest
- * goes up byte for byte, so the pushed image has the digest (the image id) it had.
+ * goes up byte for byte, so the pushed image has the digest (the image id) it had. An image made here
+ * (docker commit) has its manifest and blobs beside its disk (commit.ts): they are sent from there.
  */
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { ImageError, RegistryError } from './errors';
+import { imageLayout, type ImageStore } from './image-store';
 import { isIndexMediaType, parseManifest, type Descriptor } from './manifest';
 import { formatImageReference, parseImageReference, registryApiHost, type ImageReference } from './reference';
 import { RegistryClient, type RegistryCredentials } from './registry-client';
@@ -31,6 +33,8 @@ export interface PushOptions {
   readonly insecure: (registry: string) => boolean;
   readonly onEvent?: (event: PushEvent) => void;
   readonly signal?: AbortSignal;
+  /** The image store that holds the image: read first, for an image made here (docker commit). */
+  readonly store?: ImageStore;
 }
 
 export interface PushResult {
@@ -40,8 +44,10 @@ export interface PushResult {
 }
 
 interface Source {
-  readonly reference: ImageReference;
-  readonly client: RegistryClient;
+  /** The registry and repository it is read from, where a blob may be mounted from; none for the image store. */
+  readonly reference?: ImageReference;
+  readBlob(blob: Descriptor): Promise<Readable>;
+  close(): Promise<void>;
   readonly body: Buffer;
   readonly mediaType: string;
   /** The layers, told of as they go (as docker push shows them), then the config, sent quietly. */
@@ -66,7 +72,7 @@ export async function pushImage(options: PushOptions): Promise<PushResult> {
     const digest = await client.putManifest(target.repository, target.tag, source.body, source.mediaType);
     return { digest, size: source.body.length };
   } finally {
-    await Promise.all([client.close(), source.client.close()]);
+    await Promise.all([client.close(), source.close()]);
   }
 }
 
@@ -83,12 +89,13 @@ async function pushBlob(
     onEvent?.({ kind: 'exists', digest: blob.digest });
     return;
   }
-  if (registryApiHost(source.reference) === registryApiHost(target) && (await client.mountBlob(target.repository, blob.digest, source.reference.repository))) {
-    onEvent?.({ kind: 'mounted', digest: blob.digest, from: source.reference.repository });
+  const from = source.reference;
+  if (from && registryApiHost(from) === registryApiHost(target) && (await client.mountBlob(target.repository, blob.digest, from.repository))) {
+    onEvent?.({ kind: 'mounted', digest: blob.digest, from: from.repository });
     return;
   }
   await client.uploadBlob(target.repository, blob, async () => {
-    const body = await source.client.readBlob(source.reference.repository, blob);
+    const body = await source.readBlob(blob);
     let current = 0;
     // Counted on the way through (a 'data' listener would start the flow before the upload reads it).
     const counted = new Transform({
@@ -104,8 +111,41 @@ async function pushBlob(
   onEvent?.({ kind: 'pushed', digest: blob.digest });
 }
 
-/** The first of the image's names whose registry serves its manifest, with that manifest; else an error naming each one tried. */
+/** A manifest as a push reads it: the layers (each once) and the config. */
+function sourceParts(json: unknown, mediaType: string, where: string, digest: string): Pick<Source, 'mediaType' | 'layers' | 'config'> {
+  if (isIndexMediaType(mediaType)) throw new RegistryError(`${digest} is a multi-platform index there, not the image's manifest`);
+  const parsed = parseManifest(json, where);
+  const layers = parsed.layers.filter((b, i, all) => all.findIndex((o) => o.digest === b.digest) === i);
+  return { mediaType, layers, config: parsed.config };
+}
+
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/** The manifest and blobs an image made here keeps beside its disk; undefined for a pulled image, which has none. */
+async function storeSource(store: ImageStore, digest: string): Promise<Source | undefined> {
+  const layout = imageLayout(digest);
+  const body = await store.readFile(layout.manifest, MAX_MANIFEST_BYTES);
+  if (!body) return undefined;
+  const json = JSON.parse(body.toString('utf8')) as { mediaType?: unknown };
+  return {
+    ...sourceParts(json, String(json.mediaType ?? ''), store.locate(layout.manifest), digest),
+    body,
+    readBlob: async (blob) => {
+      const stream = await store.openFile(layout.blob(blob.digest));
+      if (!stream) throw new RegistryError(`blob ${blob.digest} of image ${digest} is missing from ${store.locate(layout.directory)}`);
+      return stream;
+    },
+    close: async () => undefined,
+  };
+}
+
+/**
+ * The image store's manifest and blobs when it made the image; else the first of the image's names
+ * whose registry serves its manifest, with that manifest; else an error naming each one tried.
+ */
 async function openSource(options: PushOptions, target: ImageReference): Promise<Source> {
+  const local = options.store ? await storeSource(options.store, options.digest) : undefined;
+  if (local) return local;
   const tried: string[] = [];
   const targetName = formatImageReference(target);
   for (const name of options.sources) {
@@ -126,10 +166,14 @@ async function openSource(options: PushOptions, target: ImageReference): Promise
     try {
       const manifest = await client.fetchManifest(reference.repository, options.digest);
       const mediaType = manifest.mediaType ?? String((manifest.json as { mediaType?: unknown }).mediaType ?? '');
-      if (isIndexMediaType(mediaType)) throw new RegistryError(`${options.digest} is a multi-platform index there, not the image's manifest`);
-      const parsed = parseManifest(manifest.json, `${name}@${options.digest}`);
-      const layers = parsed.layers.filter((b, i, all) => all.findIndex((o) => o.digest === b.digest) === i);
-      return { reference, client, body: manifest.body, mediaType, layers, config: parsed.config };
+      const from = reference;
+      return {
+        ...sourceParts(manifest.json, mediaType, `${name}@${options.digest}`, options.digest),
+        reference,
+        body: manifest.body,
+        readBlob: (blob) => client.readBlob(from.repository, blob),
+        close: () => client.close(),
+      };
     } catch (err) {
       await client.close();
       if ((err as Error).name === 'AbortError') throw err;

@@ -16,6 +16,8 @@ import {
   ImageError,
   RegistryError,
   buildImage,
+  commitImage,
+  pushImage,
   deleteStoredImage,
   imageLayout,
   formatImageReference,
@@ -223,6 +225,9 @@ async function listImagesIn(ctx: LifecycleContext, vchId: string, memo = true): 
     image_volumes: info.config.volumes ?? null,
     image_stop_signal: info.config.stop_signal ?? null,
     image_healthcheck: (info.config.healthcheck as unknown as Attrs | undefined) ?? null,
+    // A committed image's (docker commit -a, -m).
+    image_author: info.author ?? null,
+    image_comment: info.comment ?? null,
     references: holders[i].references,
     // The references an IaC state holds: docker may not remove them (the endpoint's docker rmi).
     managed_references: holders[i].managed,
@@ -427,6 +432,12 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     return (await storeAt(ctx.client, location, dc).readFile(imageLayout(String(prior.id)).files, MAX_FILE_LISTING_BYTES)) ?? null;
   },
 
+  async push(ctx, prior, options) {
+    const dc = await datacenterOfPool(ctx, prior.vch_id);
+    if (!dc) throw new ResourceError(`image ${String(prior.id)}: its virtual container host ${prior.vch_id} is gone`);
+    return pushImage({ ...options, store: storeAt(ctx.client, storeInState(prior), dc) });
+  },
+
   async importState(ctx, id) {
     const match = /^([^/]+)\/(sha256:[0-9a-f]{64})$/.exec(id);
     if (!match) throw new ResourceError(`cannot import image "${id}": use <vch_id>/<digest>, e.g. resgroup-42/sha256:…`);
@@ -458,6 +469,20 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
   },
 
   listIn: listImagesIn,
+
+  async commit(ctx, vchId, options) {
+    const store = imageStoreOf(ctx.client, await markerOf(ctx, vchId));
+    const info = await commitImage(
+      { ...options, ...(ctx.signal ? { signal: ctx.signal } : {}), onProgress: (e) => ctx.progress(e.phase, e.current, e.total, e.detail) },
+      store,
+    );
+    // The same files and config, committed within the same second: the image is there already, maybe under another name.
+    if (info.reused && options.name && !(await addImageReference(store, info.digest, info.reference, options.name, !ctx.forDocker))) {
+      throw new ResourceError(`image ${info.digest} was deleted by another process while this commit named it ${options.name}; commit again`);
+    }
+    if (options.name) await takeName(ctx, vchId, options.name, info.digest);
+    return (await listImagesIn(ctx, vchId, false)).find((i) => i.id === info.digest) ?? stateOf(info, { vch_id: vchId, reference: info.reference });
+  },
 
   async addName(ctx, prior, name) {
     const vchId = prior.vch_id;

@@ -2,6 +2,7 @@
  * The vSphere half of a resource: how it is checked at plan time, read from the batched snapshot,
  * created, updated, deleted and imported. Only the engine calls these.
  */
+import type { CommitImageOptions, PushOptions, PushResult } from '../images';
 import type { VimClient } from '../vsphere';
 import type { ResourceDeclaration } from './definition';
 import type { AttrPath, Attrs, Problem } from './schema';
@@ -275,6 +276,13 @@ export interface Lifecycle<A extends Attrs = Attrs> {
    * docs/guest-config.md "docker diff"); null when it was stored without one.
    */
   fileListing?(ctx: LifecycleContext, prior: A): Promise<Buffer | null>;
+  /**
+   * A new image of a container's files (docker commit), stored in VCH `vchId`'s image store under
+   * the name the options give: its state, as `listIn` lists it.
+   */
+  commit?(ctx: LifecycleContext, vchId: string, options: CommitImageOptions): Promise<Attrs>;
+  /** docker push of the stored object (an image), read from its store when it was made there (docker commit), else from its registries. */
+  push?(ctx: LifecycleContext, prior: A, options: PushOptions): Promise<PushResult>;
 }
 
 /**

@@ -1,0 +1,184 @@
+/**
+ * An image made from a container's files (docker commit): the container's root filesystem as one
+ * tar becomes the image's one layer, and the image is stored as a pulled one is (a staged rootfs,
+ * its ext4 filesystem, its disk, its file listing, metadata.json last).
+ *
+ * The image has the identity a registry would give it. Its config (the container's config with the
+ * commit's changes, its author and comment, the layer's diff id) and its manifest (docker's v2
+ * schema 2: the config and the gzip-compressed layer) are written as a build would write them, and
+ * the manifest's digest is its id. Both, and the layer, are kept beside its disk
+ * (`ImageLayout.manifest`, `ImageLayout.blob`): docker push sends them (push.ts), and the pushed
+ * image has the same id.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import type { PrivilegeMode } from './ext4';
+import { RootfsStaging } from './flatten';
+import { imageLayout, inspectStoredImage, type ImageStore } from './image-store';
+import type { ContainerConfig, ImageHealthcheck } from './manifest';
+import { makeFilesystem, readStoredImage, removeStagingArea, unpackLimits, uploadImage, type ImageInfo } from './pipeline';
+import { ProgressMeter, type ProgressListener } from './progress';
+import { parseImageReference } from './reference';
+
+export const MANIFEST_MEDIA_TYPE = 'application/vnd.docker.distribution.manifest.v2+json';
+const CONFIG_MEDIA_TYPE = 'application/vnd.docker.container.image.v1+json';
+const LAYER_MEDIA_TYPE = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+
+export interface CommitImageOptions {
+  /** The container's root filesystem: an uncompressed tar (what docker export writes). */
+  readonly tarPath: string;
+  /** The name the image is stored under (`repo:tag`); none: `<unnamedRepository>@<its digest>`. */
+  readonly name?: string;
+  readonly unnamedRepository: string;
+  /** Its config: the container's, with the commit's changes. */
+  readonly config: ContainerConfig;
+  readonly author?: string;
+  readonly comment?: string;
+  /** What its history entry says made it (dockerd: the container's command). */
+  readonly createdBy?: string;
+  readonly created?: Date;
+  readonly onProgress?: ProgressListener;
+  readonly workDir?: string;
+  readonly privilege?: PrivilegeMode;
+  readonly signal?: AbortSignal;
+}
+
+interface Digested {
+  readonly digest: string;
+  readonly size: number;
+}
+
+/** Hashes (and, with `to`, gzip-compresses into `to`) a file: its digest and size as written. */
+async function digestFile(path: string, to?: string): Promise<Digested> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const source = createReadStream(path, { highWaterMark: 1024 * 1024 });
+  if (to) await pipeline(source, createGzip({ level: 6 }), count, createWriteStream(to));
+  else {
+    for await (const chunk of source) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+  }
+  return { digest: `sha256:${hash.digest('hex')}`, size };
+}
+
+function sha256(content: Buffer): string {
+  return `sha256:${createHash('sha256').update(content).digest('hex')}`;
+}
+
+/** The image config a registry serves for it, as docker's config JSON names the fields. */
+export function committedConfigJson(options: CommitImageOptions, diffId: string, created: string): Buffer {
+  const c = options.config;
+  const set = <T>(value: T, keep: boolean) => (keep ? value : undefined);
+  const config = {
+    User: c.user,
+    ExposedPorts: set(Object.fromEntries(c.exposed_ports.map((p) => [p, {}])), c.exposed_ports.length > 0),
+    Env: c.env,
+    Entrypoint: c.entrypoint.length > 0 ? c.entrypoint : null,
+    Cmd: c.cmd.length > 0 ? c.cmd : null,
+    Volumes: set(Object.fromEntries((c.volumes ?? []).map((v) => [v, {}])), (c.volumes ?? []).length > 0),
+    WorkingDir: c.working_dir,
+    Labels: set(c.labels, Object.keys(c.labels).length > 0),
+    StopSignal: c.stop_signal,
+    Healthcheck: c.healthcheck as ImageHealthcheck | undefined,
+  };
+  const history = {
+    created,
+    ...(options.author ? { author: options.author } : {}),
+    ...(options.createdBy ? { created_by: options.createdBy } : {}),
+    ...(options.comment ? { comment: options.comment } : {}),
+  };
+  const doc = {
+    architecture: 'amd64',
+    os: 'linux',
+    created,
+    ...(options.author ? { author: options.author } : {}),
+    ...(options.comment ? { comment: options.comment } : {}),
+    config,
+    rootfs: { type: 'layers', diff_ids: [diffId] },
+    history: [history],
+  };
+  return Buffer.from(JSON.stringify(doc), 'utf8');
+}
+
+/** The manifest of an image of one layer. */
+export function committedManifestJson(config: Digested, layer: Digested): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MANIFEST_MEDIA_TYPE,
+      config: { mediaType: CONFIG_MEDIA_TYPE, size: config.size, digest: config.digest },
+      layers: [{ mediaType: LAYER_MEDIA_TYPE, size: layer.size, digest: layer.digest }],
+    }),
+    'utf8',
+  );
+}
+
+/** Makes the image of a container's files and stores it; its id is its manifest's digest. */
+export async function commitImage(options: CommitImageOptions, store: ImageStore): Promise<ImageInfo> {
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const staging = await mkdtemp(join(options.workDir ?? tmpdir(), 'vic-commit-'));
+  try {
+    const created = (options.created ?? new Date()).toISOString();
+    const layerFile = join(staging, 'layer.tar.gz');
+    const [diff, layer] = await Promise.all([digestFile(options.tarPath), digestFile(options.tarPath, layerFile)]);
+    const configJson = committedConfigJson(options, diff.digest, created);
+    const config = { digest: sha256(configJson), size: configJson.length };
+    const manifestJson = committedManifestJson(config, layer);
+    const digest = sha256(manifestJson);
+    const name = options.name ?? `${options.unnamedRepository}@${digest}`;
+    const reference = parseImageReference(name);
+    const existing = await inspectStoredImage(store, digest);
+    if (existing.state === 'complete') return (await readStoredImage(store, digest)) as ImageInfo;
+
+    const limits = unpackLimits({});
+    const rootfs = new RootfsStaging(join(staging, 'rootfs'), limits);
+    await rootfs.create();
+    const build = new ProgressMeter('build', diff.size, digest, options.onProgress);
+    build.start('the container’s files');
+    await rootfs.applyLayer({ path: options.tarPath, digest: layer.digest }, (n) => build.add(n));
+    const layout = imageLayout(digest);
+    const work = {
+      options: { ...(options.privilege ? { privilege: options.privilege } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
+      store,
+      controller,
+      resolved: { reference, digest, platform: 'linux/amd64' },
+      config: options.config,
+      imageCreated: created,
+      partial: existing.state === 'partial',
+      extraFiles: [
+        { path: layout.blob(layer.digest), content: { file: layerFile } },
+        { path: layout.blob(config.digest), content: configJson },
+        // Last of these: a manifest there means its blobs are.
+        { path: layout.manifest, content: manifestJson },
+      ],
+      metadataExtra: { ...(options.author ? { author: options.author } : {}), ...(options.comment ? { comment: options.comment } : {}) },
+    };
+    const disk = join(staging, 'disk');
+    await mkdir(disk);
+    const built = await makeFilesystem(work, rootfs, disk, build);
+    return await uploadImage(work, built, 0);
+  } catch (err) {
+    controller.abort(err);
+    throw err;
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    await removeStagingArea(staging);
+  }
+}

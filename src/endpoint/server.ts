@@ -7,8 +7,10 @@
  * image name typed, --rm) is in the VM's labels.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -20,6 +22,7 @@ import {
   NotRunningError,
   ResourceError,
   VchGoneError,
+  type CommitImageOptions,
   type Engine,
   type ExecRequest,
   type ProgressEvent,
@@ -2040,9 +2043,7 @@ export class DockerEndpoint {
     if (!ref) throw badRequest('container is required: docker commit CONTAINER [REPOSITORY[:TAG]]');
     const engine = this.command();
     const vm = await this.findContainer(ref, engine);
-    const repo = query.get('repo') ?? '';
-    const name = repo ? `${repo}:${query.get('tag') || 'latest'}` : undefined;
-    if (name) refuseInvalidReference(name);
+    const name = imageNameOf(query);
     const body = (await readJsonBody<Record<string, unknown>>(req)) ?? {};
     const image = (await this.storedImages(engine)).find((i) => i.id === vm.image_id);
     const inspected = containerInspect(vm).Config as Record<string, unknown>;
@@ -2060,22 +2061,62 @@ export class DockerEndpoint {
       file.end();
       await written;
       if (exitCode !== 0) throw guestFailure('docker commit', container, exitCode, out.stderr);
-      const author = query.get('author') ?? '';
-      const comment = query.get('comment') ?? '';
-      const made = await engine.commitImage(this.vch.id, {
+      const id = await this.storeImageFiles(engine, {
         tarPath,
         ...(name ? { name } : {}),
         unnamedRepository: untaggedRepository(container),
         config,
-        ...(author ? { author } : {}),
-        ...(comment ? { comment } : {}),
+        author: query.get('author') ?? '',
+        comment: query.get('comment') ?? '',
         createdBy: [...stringsOf(inspected.Entrypoint), ...stringsOf(inspected.Cmd)].join(' '),
         workDir: dir,
       });
-      this.imageList = undefined;
       await this.emitContainer('commit', vm);
-      if (name) this.events.emit({ Type: 'image', Action: 'tag', Actor: { ID: String(made.id), Attributes: { name: displayReference(name) } } });
-      sendJson(res, 201, { Id: String(made.id) });
+      sendJson(res, 201, { Id: id });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** A root filesystem's tar stored as an image (docker commit, import): its id, once the VCH's images list it. */
+  private async storeImageFiles(engine: Engine, options: CommitImageOptions): Promise<string> {
+    const { author, comment, ...rest } = options;
+    const made = await engine.commitImage(this.vch.id, { ...rest, ...(author ? { author } : {}), ...(comment ? { comment } : {}) });
+    this.imageList = undefined;
+    if (options.name) this.events.emit({ Type: 'image', Action: 'tag', Actor: { ID: String(made.id), Attributes: { name: displayReference(options.name) } } });
+    return String(made.id);
+  }
+
+  /**
+   * docker import: an image of the root filesystem the client sends as a tar (plain or
+   * gzip-compressed), its config the changes (`-c`) over an empty one and its comment the message
+   * (`-m`), stored as a committed image is (storeImageFiles). From a URL it is refused: the endpoint
+   * fetches nothing from the web.
+   */
+  private async importImage(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    const from = query.get('fromSrc') ?? '';
+    if (from !== '-')
+      throw notSupported(`docker import from a URL (${from})`, 'download the file where the docker CLI runs and import it from there: docker import FILE');
+    const platform = query.get('platform');
+    if (platform && platform !== 'linux/amd64' && platform !== 'linux') throw badRequest(`--platform ${platform}: a container VM runs linux/amd64 only`);
+    const name = imageNameOf(query);
+    const empty: CommitImageOptions['config'] = { entrypoint: [], cmd: [], env: [], working_dir: '', user: '', exposed_ports: [], labels: {} };
+    const config = applyChanges(empty, query.getAll('changes'));
+    const engine = this.command();
+    const dir = await mkdtemp(join(tmpdir(), 'vic-import-'));
+    try {
+      const tarPath = await receiveTar(req, dir);
+      const message = query.get('message') ?? '';
+      const id = await this.storeImageFiles(engine, {
+        tarPath,
+        ...(name ? { name } : {}),
+        unnamedRepository: 'imported',
+        config,
+        comment: message || 'Imported from -',
+        workDir: dir,
+      });
+      this.events.emit({ Type: 'image', Action: 'import', Actor: { ID: id, Attributes: { name: id } } });
+      sendJson(res, 200, { status: id });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -2756,7 +2797,7 @@ export class DockerEndpoint {
   /** docker pull: the image pipeline through an image plan, its progress as Docker's JSON stream. */
   private async pull(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
     const from = query.get('fromImage');
-    if (query.get('fromSrc')) throw notSupported('docker import', 'push the image to a registry and pull it');
+    if (query.get('fromSrc')) return this.importImage(req, res, query);
     if (!from) throw badRequest('fromImage is required');
     const tag = query.get('tag') ?? '';
     // As dockerd: a repository without a tag (docker pull --all-tags) means every tag of it.
@@ -3358,6 +3399,54 @@ function repositoryOf(text: string): string {
   } catch {
     return text;
   }
+}
+
+/**
+ * The name docker commit and import give an image: `repo` (which carries its tag as docker import
+ * sends it, not as docker commit does) with `tag`, else `latest`; none without a repo.
+ */
+function imageNameOf(query: URLSearchParams): string | undefined {
+  const repo = query.get('repo') ?? '';
+  if (!repo) return undefined;
+  const tag = query.get('tag') ?? '';
+  const tagged = repo.lastIndexOf(':') > repo.lastIndexOf('/');
+  const name = tag ? `${repo}:${tag}` : tagged ? repo : `${repo}:latest`;
+  refuseInvalidReference(name);
+  if (name.includes('@')) throw badRequest(`invalid reference format: ${name}: name the new image by repository and tag, not by digest`);
+  return name;
+}
+
+/**
+ * A request's body, a tar (plain or gzip-compressed), as a plain tar file in `dir`: the image's
+ * layer is hashed uncompressed (its diff id). Other compressions are refused, saying so.
+ */
+async function receiveTar(req: IncomingMessage, dir: string): Promise<string> {
+  const received = join(dir, 'received');
+  await pipeline(req, createWriteStream(received));
+  const head = Buffer.alloc(6);
+  const handle = await open(received, 'r');
+  try {
+    await handle.read(head, 0, 6, 0);
+  } finally {
+    await handle.close();
+  }
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    const plain = join(dir, 'rootfs.tar');
+    await pipeline(createReadStream(received), createGunzip(), createWriteStream(plain));
+    await rm(received);
+    return plain;
+  }
+  const other =
+    head.subarray(0, 3).toString('latin1') === 'BZh'
+      ? 'bzip2'
+      : head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))
+        ? 'xz'
+        : head.readUInt32LE(0) === 0xfd2fb528
+          ? 'zstd'
+          : undefined;
+  if (other)
+    throw badRequest(`the file is ${other}-compressed; vic-iac imports a tar, plain or gzip-compressed: decompress it first (or recompress it with gzip)`);
+  return received;
 }
 
 /** The repository an untagged commit's image is named by (`<repository>@sha256:…`): its container's name, as a repository may spell it. */

@@ -67,7 +67,7 @@ describe('1-13 docker version, and the protocol edges', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
-  // Of a container that is there: 501 (1-41-commit, compose's pause), or its changes (1-42-diff); of one that is not, dockerd's 404 first.
+  // Of a container that is there: 501 (compose's pause), its changes (1-42-diff) or a new image (1-41-commit); of one that is not, dockerd's 404 first.
   test.each([
     ['GET', '/containers/x/changes'],
     ['POST', '/containers/x/pause'],

@@ -1,65 +1,117 @@
 /**
- * VIC Group1 1-41 commit. VIC committed a stopped container's changes to new images (with `-c ENV`,
- * `-a` and `-m`). vic-iac does not (docs/endpoint.md, "Not supported": an image is a registry's,
- * flattened into a disk of the VCH's image store): each commit answers that it is not supported by
- * vic-iac and what to do instead, exits 1, and makes nothing: no image, and the container stays as
- * it was. The refusal does not depend on what ran in the container, so a container that was
- * created and never started stands for VIC's stopped ones: no guest boots in this file. (1-42,
- * docker diff, is test/endpoint/1-42-diff.test.ts.)
+ * VIC Group1 1-41 "docker commit", with the docker CLI and real guests: a stopped container's files
+ * become a new image (its guest reads them in a maintenance boot, as docker export does), with the
+ * container's config and the changes `-c` gives, its author and comment; a container run from it has
+ * the files and the config; docker push sends it to a registry under its own id; a change that is no
+ * config's (RUN) and a container that is not there are refused as dockerd refuses them.
  */
-import { useDockerBed } from './docker-env';
+import { createHash } from 'node:crypto';
+import { useDockerBed, waitUntilProcessRuns } from './docker-env';
 
-const COMMIT_REFUSED = 'Error response from daemon: docker commit is not supported by vic-iac: build a new image from a Dockerfile and pull it';
+const BOOT_MS = 420_000;
 
-describe('1-41 docker commit', () => {
-  const bed = useDockerBed({ pull: true, vchName: 'vch-commit' });
-  let images = '';
-  let container = '';
+describe('VIC 1-41: docker commit', () => {
+  const bed = useDockerBed({ sim: { runGuests: { maxRunning: 2 } }, pull: true, vchName: 'vch-commit' });
+  let id = '';
 
   beforeAll(async () => {
-    container = await bed().dockerOk(['create', '--name', 'commit1', bed().image, 'sh', '-c', 'touch a b c; rm -rf /tmp']);
-    images = await bed().dockerOk(['images', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}']);
-  }, 120_000);
+    // As VIC's test: a container whose process changed its files (apt-get install nano there), stopped.
+    id = await bed().dockerOk([
+      'run',
+      '-d',
+      '--name',
+      'commit1',
+      '-e',
+      'KEPT=from-run',
+      bed().image,
+      'sh',
+      '-c',
+      'mkdir -p /usr/local/nano && echo "nano 7.2" > /usr/local/nano/version && busybox rm /bin/wc && sleep 600',
+    ]);
+    await waitUntilProcessRuns(bed(), 'commit1', BOOT_MS);
+    await bed().dockerOk(['exec', 'commit1', 'cat', '/usr/local/nano/version']);
+    await bed().dockerOk(['stop', '-t1', 'commit1']);
+  }, 2 * BOOT_MS);
 
-  /** The container as inspect shows it, and the images: what a refused commit or diff must leave as it was. */
-  const unchanged = async () => {
-    expect(await bed().dockerOk(['inspect', '--format', '{{.Id}} {{.Name}} {{.State.Status}} {{.Image}}', 'commit1'])).toMatch(
-      new RegExp(`^${container} /commit1 created sha256:[0-9a-f]{64}$`),
-    );
-    expect(await bed().dockerOk(['images', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'])).toBe(images);
+  /** The output of a container run (and removed) from `image`, with `args`. */
+  const runOutput = async (image: string, args: readonly string[]) => {
+    const r = await bed().docker(['run', '--rm', image, ...args], { timeoutMs: BOOT_MS });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    return r.stdout;
   };
 
-  test.each([
-    { what: 'a plain commit', args: ['commit', 'commit1', 'debian-nano'], image: 'debian-nano' },
-    { what: 'a commit with -c ENV', args: ['commit', '-c', 'ENV TEST commitEnvTest', 'commit1', 'debian-env'], image: 'debian-env' },
-    { what: 'a commit with -c RUN', args: ['commit', '-c', 'RUN apt-get install nginx', 'commit1', 'debian-run'], image: 'debian-run' },
-    {
-      what: 'a commit with an author and a message',
-      args: ['commit', '-a', 'Robot', '-m', 'Robot made a commit', '-c', 'ENV TEST commitEnvTest', 'commit1', 'debian-auth'],
-      image: 'debian-auth',
+  test(
+    "GIVEN a stopped container that changed its files WHEN docker commit commit1 debian-nano THEN it prints the image's id, docker images lists it, a container run from it has the files (and not the deleted one), and the container stays exited",
+    async () => {
+      const since = Math.floor(Date.now() / 1000) - 1;
+      const made = await bed().dockerOk(['commit', 'commit1', 'debian-nano']);
+      expect(made).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(await bed().dockerOk(['images', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}', 'debian-nano'])).toBe(`${made} debian-nano:latest`);
+      expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}}', 'commit1'])).toBe('exited');
+      expect(await bed().eventsSince(since, 'event=commit', '{{.Actor.ID}}')).toEqual([id]);
+      // The container's command and environment are the image's now, as dockerd commits them.
+      expect(await bed().dockerOk(['image', 'inspect', '-f', '{{json .Config.Cmd}} {{json .Config.Env}}', 'debian-nano'])).toMatch(
+        /^\["sh","-c","mkdir -p .* && sleep 600"\] \[.*"KEPT=from-run".*\]$/,
+      );
+      expect(await runOutput('debian-nano', ['sh', '-c', 'cat /usr/local/nano/version; ls /bin/wc 2>&1; echo $KEPT'])).toBe(
+        'nano 7.2\nls: /bin/wc: No such file or directory\nfrom-run\n',
+      );
     },
-  ])(
-    'GIVEN a container WHEN $what runs THEN it exits 1 saying docker commit is not supported by vic-iac, and no image $image is made',
-    async ({ args, image }) => {
-      const r = await bed().docker(args);
-      expect(r.code).toBe(1);
-      expect(r.stdout).toBe('');
-      expect(r.stderr.trim()).toBe(COMMIT_REFUSED);
-      const inspected = await bed().docker(['image', 'inspect', image]);
-      expect(inspected.code).toBe(1);
-      expect(inspected.stderr).toContain(`No such image: ${image}`);
-      await unchanged();
-    },
+    3 * BOOT_MS,
   );
 
-  test("GIVEN a container that is not there WHEN docker commit names it THEN dockerd's 404 No such container comes first", async () => {
-    for (const args of [['commit', '-c', 'ENV TEST x', 'fakeContainer', 'image-fake']]) {
-      const r = await bed().docker(args);
-      expect({ args, code: r.code, stderr: r.stderr.trim() }).toEqual({
-        args,
-        code: 1,
-        stderr: 'Error response from daemon: No such container: fakeContainer',
+  test(
+    'GIVEN the container WHEN docker commit -c "ENV TEST commitEnvTest" -c CMD THEN a container run from the image has TEST in its env and runs the new command',
+    async () => {
+      await bed().dockerOk(['commit', '-c', 'ENV TEST commitEnvTest', '-c', 'CMD ["env"]', 'commit1', 'debian-env']);
+      const env = await runOutput('debian-env', []);
+      expect(env).toContain('TEST=commitEnvTest');
+      expect(env).toContain('KEPT=from-run');
+    },
+    3 * BOOT_MS,
+  );
+
+  test('GIVEN the container WHEN docker commit -c "RUN apt-get install nginx" THEN it exits 1 with dockerd\'s "run is not a valid change command", and no image is made', async () => {
+    const r = await bed().docker(['commit', '-c', 'RUN apt-get install nginx', 'commit1', 'debian-run']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Error response from daemon: run is not a valid change command');
+    const inspected = await bed().docker(['image', 'inspect', 'debian-run']);
+    expect([inspected.code, inspected.stderr]).toEqual([1, expect.stringContaining('No such image: debian-run')]);
+  });
+
+  test(
+    'GIVEN the container WHEN docker commit -a Robot -m "Robot made a commit" THEN inspect of the image shows its Author and Comment, and docker push sends it to the registry under its own id',
+    async () => {
+      const target = `${bed().registryHost}/committed/debian-auth:v1`;
+      const made = await bed().dockerOk(['commit', '-a', 'Robot', '-m', 'Robot made a commit', '-c', 'ENV TEST commitEnvTest', 'commit1', target]);
+      const inspected = await bed().dockerOk(['inspect', target]);
+      expect(inspected).toContain('"Author": "Robot"');
+      expect(inspected).toContain('"Comment": "Robot made a commit"');
+
+      const r = await bed().docker(['push', target]);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect(r.stdout).toMatch(/: Pushed/);
+      expect(r.stdout).toMatch(new RegExp(`v1: digest: ${made} size: \\d+`));
+      const res = await fetch(`http://${bed().registryHost}/v2/committed/debian-auth/manifests/v1`, {
+        headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
       });
-    }
+      expect(res.status).toBe(200);
+      const body = Buffer.from(await res.arrayBuffer());
+      expect(`sha256:${createHash('sha256').update(body).digest('hex')}`).toBe(made);
+      // The config the registry serves is the image's: its author, comment and environment.
+      const manifest = JSON.parse(body.toString('utf8')) as { config: { digest: string } };
+      const config = (await (await fetch(`http://${bed().registryHost}/v2/committed/debian-auth/blobs/${manifest.config.digest}`)).json()) as {
+        author: string;
+        comment: string;
+        config: { Env: string[] };
+      };
+      expect([config.author, config.comment, config.config.Env]).toEqual(['Robot', 'Robot made a commit', expect.arrayContaining(['TEST=commitEnvTest'])]);
+    },
+    2 * BOOT_MS,
+  );
+
+  test("GIVEN a container that is not there WHEN docker commit names it THEN dockerd's 404 No such container", async () => {
+    const r = await bed().docker(['commit', '-c', 'ENV TEST commitEnvTest', 'fakeContainer', 'image-fake']);
+    expect([r.code, r.stderr.trim()]).toEqual([1, 'Error response from daemon: No such container: fakeContainer']);
   });
 });

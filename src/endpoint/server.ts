@@ -2623,8 +2623,9 @@ export class DockerEndpoint {
       Os: String(i.platform ?? 'linux/amd64').split('/')[0] ?? 'linux',
       Size: imageSize(i),
       Config: {
-        Entrypoint: i.entrypoint ?? null,
-        Cmd: i.cmd ?? null,
+        // As dockerd: null where the image has none.
+        Entrypoint: stringsOf(i.entrypoint).length > 0 ? i.entrypoint : null,
+        Cmd: stringsOf(i.cmd).length > 0 ? i.cmd : null,
         Env: i.env ?? [],
         WorkingDir: i.working_dir ?? '',
         User: i.user ?? '',

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -128,57 +128,124 @@ export function committedManifestJson(config: Digested, layer: Digested): Buffer
   );
 }
 
+/** What is needed, beside the store, to make and store an image: where it runs, how it reports. */
+export interface LocalImageWork {
+  readonly onProgress?: ProgressListener;
+  readonly workDir?: string;
+  readonly privilege?: PrivilegeMode;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * An image whose manifest, config and layers are at hand (a commit made them, or an archive docker
+ * load reads held them): its layers applied in order, the filesystem made and stored, and the
+ * manifest and its blobs kept beside the disk. Its id is the manifest's digest.
+ */
+export interface LocalImage {
+  readonly manifest: Buffer;
+  readonly configJson: Buffer;
+  readonly config: ContainerConfig;
+  /**
+   * The layers as the manifest lists them: each one's tar to apply (plain or gzip-compressed), its
+   * blob's digest, and the blob's file when it is not that tar (a plain tar applied, its
+   * gzip-compressed blob kept).
+   */
+  readonly layers: ReadonlyArray<{ readonly file: string; readonly digest: string; readonly blob?: string }>;
+  /** The name it is stored under; none: `<unnamedRepository>@<its digest>`. */
+  readonly name?: string;
+  readonly unnamedRepository: string;
+  /** When it was made, as its config says. */
+  readonly created?: string;
+  readonly author?: string;
+  readonly comment?: string;
+  /** What the progress says it builds from. */
+  readonly what: string;
+}
+
+/** Stores a LocalImage (unless the store holds its digest already); the staging area is under `work.workDir`. */
+export async function storeLocalImage(image: LocalImage, store: ImageStore, work: LocalImageWork): Promise<ImageInfo> {
+  const digest = sha256(image.manifest);
+  const reference = parseImageReference(image.name ?? `${image.unnamedRepository}@${digest}`);
+  const existing = await inspectStoredImage(store, digest);
+  if (existing.state === 'complete') return (await readStoredImage(store, digest)) as ImageInfo;
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(work.signal?.reason);
+  work.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const staging = await mkdtemp(join(work.workDir ?? tmpdir(), 'vic-local-image-'));
+  try {
+    const rootfs = new RootfsStaging(join(staging, 'rootfs'), unpackLimits({}));
+    await rootfs.create();
+    const sizes = await Promise.all(image.layers.map((l) => stat(l.file).then((st) => st.size)));
+    const build = new ProgressMeter(
+      'build',
+      sizes.reduce((a, b) => a + b, 0),
+      digest,
+      work.onProgress,
+    );
+    build.start(image.what);
+    for (const [index, layer] of image.layers.entries()) {
+      await rootfs.applyLayer({ path: layer.file, digest: layer.digest }, (n) => build.add(n, `layer ${index + 1}/${image.layers.length}`));
+    }
+    const layout = imageLayout(digest);
+    const config = sha256(image.configJson);
+    const storeWork = {
+      options: { ...(work.privilege ? { privilege: work.privilege } : {}), ...(work.onProgress ? { onProgress: work.onProgress } : {}) },
+      store,
+      controller,
+      resolved: { reference, digest, platform: 'linux/amd64' },
+      config: image.config,
+      ...(image.created ? { imageCreated: image.created } : {}),
+      partial: existing.state === 'partial',
+      extraFiles: [
+        ...image.layers
+          .filter((l, i, all) => all.findIndex((o) => o.digest === l.digest) === i)
+          .map((l) => ({ path: layout.blob(l.digest), content: { file: l.blob ?? l.file } })),
+        { path: layout.blob(config), content: image.configJson },
+        // Last of these: a manifest there means its blobs are.
+        { path: layout.manifest, content: image.manifest },
+      ],
+      metadataExtra: { ...(image.author ? { author: image.author } : {}), ...(image.comment ? { comment: image.comment } : {}) },
+    };
+    const disk = join(staging, 'disk');
+    await mkdir(disk);
+    const built = await makeFilesystem(storeWork, rootfs, disk, build);
+    return await uploadImage(storeWork, built, 0);
+  } catch (err) {
+    controller.abort(err);
+    throw err;
+  } finally {
+    work.signal?.removeEventListener('abort', onOuterAbort);
+    await removeStagingArea(staging);
+  }
+}
+
 /** Makes the image of a container's files and stores it; its id is its manifest's digest. */
 export async function commitImage(options: CommitImageOptions, store: ImageStore): Promise<ImageInfo> {
-  const controller = new AbortController();
-  const onOuterAbort = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const staging = await mkdtemp(join(options.workDir ?? tmpdir(), 'vic-commit-'));
   try {
     const created = (options.created ?? new Date()).toISOString();
     const layerFile = join(staging, 'layer.tar.gz');
     const [diff, layer] = await Promise.all([digestFile(options.tarPath), digestFile(options.tarPath, layerFile)]);
     const configJson = committedConfigJson(options, diff.digest, created);
-    const config = { digest: sha256(configJson), size: configJson.length };
-    const manifestJson = committedManifestJson(config, layer);
-    const digest = sha256(manifestJson);
-    const name = options.name ?? `${options.unnamedRepository}@${digest}`;
-    const reference = parseImageReference(name);
-    const existing = await inspectStoredImage(store, digest);
-    if (existing.state === 'complete') return (await readStoredImage(store, digest)) as ImageInfo;
-
-    const limits = unpackLimits({});
-    const rootfs = new RootfsStaging(join(staging, 'rootfs'), limits);
-    await rootfs.create();
-    const build = new ProgressMeter('build', diff.size, digest, options.onProgress);
-    build.start('the container’s files');
-    await rootfs.applyLayer({ path: options.tarPath, digest: layer.digest }, (n) => build.add(n));
-    const layout = imageLayout(digest);
-    const work = {
-      options: { ...(options.privilege ? { privilege: options.privilege } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
+    const manifest = committedManifestJson({ digest: sha256(configJson), size: configJson.length }, layer);
+    return await storeLocalImage(
+      {
+        manifest,
+        configJson,
+        config: options.config,
+        // The plain tar is applied (no inflating); the gzip-compressed one is kept as the blob.
+        layers: [{ file: options.tarPath, digest: layer.digest, blob: layerFile }],
+        ...(options.name ? { name: options.name } : {}),
+        unnamedRepository: options.unnamedRepository,
+        created,
+        ...(options.author ? { author: options.author } : {}),
+        ...(options.comment ? { comment: options.comment } : {}),
+        what: 'the container’s files',
+      },
       store,
-      controller,
-      resolved: { reference, digest, platform: 'linux/amd64' },
-      config: options.config,
-      imageCreated: created,
-      partial: existing.state === 'partial',
-      extraFiles: [
-        { path: layout.blob(layer.digest), content: { file: layerFile } },
-        { path: layout.blob(config.digest), content: configJson },
-        // Last of these: a manifest there means its blobs are.
-        { path: layout.manifest, content: manifestJson },
-      ],
-      metadataExtra: { ...(options.author ? { author: options.author } : {}), ...(options.comment ? { comment: options.comment } : {}) },
-    };
-    const disk = join(staging, 'disk');
-    await mkdir(disk);
-    const built = await makeFilesystem(work, rootfs, disk, build);
-    return await uploadImage(work, built, 0);
-  } catch (err) {
-    controller.abort(err);
-    throw err;
+      { ...options, workDir: staging },
+    );
   } finally {
-    options.signal?.removeEventListener('abort', onOuterAbort);
     await removeStagingArea(staging);
   }
 }

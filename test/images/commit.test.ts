@@ -54,7 +54,16 @@ test('GIVEN a container’s files as a tar WHEN committed THEN the image holds t
     stop_signal: 'SIGINT',
   };
   const info = await commitImage(
-    { tarPath, name: 'debian-auth:latest', unnamedRepository: 'commit1', config, author: 'Robot', comment: 'Robot made a commit', createdBy: 'sh -c tail', workDir },
+    {
+      tarPath,
+      name: 'debian-auth:latest',
+      unnamedRepository: 'commit1',
+      config,
+      author: 'Robot',
+      comment: 'Robot made a commit',
+      createdBy: 'sh -c tail',
+      workDir,
+    },
     store,
   );
   expect(await readdir(workDir)).toEqual([]);
@@ -64,7 +73,11 @@ test('GIVEN a container’s files as a tar WHEN committed THEN the image holds t
   const layout = imageLayout(info.digest);
   const manifestBytes = await readFile(store.locate(layout.manifest));
   expect(sha256(manifestBytes)).toBe(info.digest);
-  const manifest = JSON.parse(manifestBytes.toString('utf8')) as { mediaType: string; config: { digest: string; size: number }; layers: Array<{ digest: string; size: number }> };
+  const manifest = JSON.parse(manifestBytes.toString('utf8')) as {
+    mediaType: string;
+    config: { digest: string; size: number };
+    layers: Array<{ digest: string; size: number }>;
+  };
   expect(manifest.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
   const configBytes = await readFile(store.locate(layout.blob(manifest.config.digest)));
   const layerBytes = await readFile(store.locate(layout.blob(manifest.layers[0].digest)));
@@ -72,8 +85,18 @@ test('GIVEN a container’s files as a tar WHEN committed THEN the image holds t
   expect([sha256(layerBytes), layerBytes.length]).toEqual([manifest.layers[0].digest, manifest.layers[0].size]);
   const tar = await readFile(tarPath);
   expect(gunzipSync(layerBytes).equals(tar)).toBe(true);
-  const imageConfig = JSON.parse(configBytes.toString('utf8')) as Record<string, unknown> & { config: Record<string, unknown>; rootfs: unknown; history: unknown[] };
-  expect(imageConfig).toMatchObject({ architecture: 'amd64', os: 'linux', author: 'Robot', comment: 'Robot made a commit', rootfs: { type: 'layers', diff_ids: [sha256(tar)] } });
+  const imageConfig = JSON.parse(configBytes.toString('utf8')) as Record<string, unknown> & {
+    config: Record<string, unknown>;
+    rootfs: unknown;
+    history: unknown[];
+  };
+  expect(imageConfig).toMatchObject({
+    architecture: 'amd64',
+    os: 'linux',
+    author: 'Robot',
+    comment: 'Robot made a commit',
+    rootfs: { type: 'layers', diff_ids: [sha256(tar)] },
+  });
   expect(imageConfig.config).toEqual({
     User: '',
     ExposedPorts: { '80/tcp': {} },

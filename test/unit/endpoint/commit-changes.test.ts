@@ -129,6 +129,10 @@ describe('what a commit starts from', () => {
   });
 
   it("GIVEN an API client's Config in the body THEN what it sets is taken over the container's", () => {
-    expect(commitBase(inspected, [], { Cmd: ['run'], User: null, ExposedPorts: { '9/udp': {} } })).toMatchObject({ cmd: ['run'], user: 'u', exposed_ports: ['9/udp'] });
+    expect(commitBase(inspected, [], { Cmd: ['run'], User: null, ExposedPorts: { '9/udp': {} } })).toMatchObject({
+      cmd: ['run'],
+      user: 'u',
+      exposed_ports: ['9/udp'],
+    });
   });
 });

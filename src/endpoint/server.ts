@@ -226,7 +226,7 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/build/, 'docker build', 'build the image elsewhere, push it to a registry and pull it here'],
   [/^\/images\/search$/, 'docker search', "search the registry's own web interface or API"],
   [/^\/images\/[^/]+(\/[^/]+)*\/history$/, 'docker history', "read the image's history where it was built"],
-  [/^\/images\/(get|load)|^\/images\/[^/]+\/get$/, 'docker save and load', 'pull images from a registry'],
+  [/^\/images\/get$|^\/images\/[^/]+\/get$/, 'docker save', 'push the image to a registry (docker push), or save it where it was pulled or built'],
   [/^\/containers\/[^/]+\/(pause|unpause)$/, 'docker pause and unpause', 'stop and start the container'],
   [
     /^\/containers\/[^/]+\/checkpoints/,
@@ -636,6 +636,7 @@ export class DockerEndpoint {
 
     if (is('POST', /^\/images\/create$/)) return this.pull(req, res, query);
     if (is('POST', /^\/commit$/)) return this.commit(req, res, query);
+    if (is('POST', /^\/images\/load$/)) return this.loadImages(req, res);
     if (is('GET', /^\/images\/json$/)) return sendJson(res, 200, await this.listImages(query));
     if (is('GET', /^\/system\/df$/)) return sendJson(res, 200, await this.systemDf());
     if (method === 'GET' && /^\/images\/.+\/json$/.test(path)) return sendJson(res, 200, await this.inspectImage(decodeURIComponent(path.slice(8, -5))));
@@ -2088,6 +2089,41 @@ export class DockerEndpoint {
   }
 
   /**
+   * docker load: the images of an archive docker save wrote (plain or gzip-compressed), each stored
+   * as a pull stores it, under the names the archive gives it (src/images/load.ts). An archive that
+   * is not one, or an image for another platform, is refused (400) before anything is stored.
+   */
+  private async loadImages(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const engine = this.command();
+    const dir = await mkdtemp(join(tmpdir(), 'vic-load-'));
+    try {
+      const archive = await receiveTar(req, dir, 'loads');
+      let loaded: Attrs[];
+      try {
+        loaded = await engine.loadImages(this.vch.id, { archive, workDir: dir });
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (code === 'LayerFormat' || code === 'PlatformNotFound' || code === 'LayerLimit' || code === 'UnsafeLayerPath')
+          throw badRequest(`docker load: ${(err as Error).message}`);
+        throw err;
+      }
+      this.imageList = undefined;
+      const lines: string[] = [];
+      for (const image of loaded) {
+        const tags = repoTagsOf(image);
+        lines.push(...(tags.length > 0 ? tags.map((t) => `Loaded image: ${t}`) : [`Loaded image ID: ${String(image.id)}`]));
+        this.events.emit({ Type: 'image', Action: 'load', Actor: { ID: String(image.id), Attributes: { name: tags[0] ?? String(image.id) } } });
+      }
+      // As dockerd: --quiet drops progress, which there is none of here; the names loaded are told either way.
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      for (const line of lines) res.write(`${JSON.stringify({ stream: `${line}\n` })}\n`);
+      res.end();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
    * docker import: an image of the root filesystem the client sends as a tar (plain or
    * gzip-compressed), its config the changes (`-c`) over an empty one and its comment the message
    * (`-m`), stored as a committed image is (storeImageFiles). From a URL it is refused: the endpoint
@@ -2105,7 +2141,7 @@ export class DockerEndpoint {
     const engine = this.command();
     const dir = await mkdtemp(join(tmpdir(), 'vic-import-'));
     try {
-      const tarPath = await receiveTar(req, dir);
+      const tarPath = await receiveTar(req, dir, 'imports');
       const message = query.get('message') ?? '';
       const id = await this.storeImageFiles(engine, {
         tarPath,
@@ -3421,7 +3457,7 @@ function imageNameOf(query: URLSearchParams): string | undefined {
  * A request's body, a tar (plain or gzip-compressed), as a plain tar file in `dir`: the image's
  * layer is hashed uncompressed (its diff id). Other compressions are refused, saying so.
  */
-async function receiveTar(req: IncomingMessage, dir: string): Promise<string> {
+async function receiveTar(req: IncomingMessage, dir: string, verb: 'imports' | 'loads'): Promise<string> {
   const received = join(dir, 'received');
   await pipeline(req, createWriteStream(received));
   const head = Buffer.alloc(6);
@@ -3446,7 +3482,7 @@ async function receiveTar(req: IncomingMessage, dir: string): Promise<string> {
           ? 'zstd'
           : undefined;
   if (other)
-    throw badRequest(`the file is ${other}-compressed; vic-iac imports a tar, plain or gzip-compressed: decompress it first (or recompress it with gzip)`);
+    throw badRequest(`the file is ${other}-compressed; vic-iac ${verb} a tar, plain or gzip-compressed: decompress it first (or recompress it with gzip)`);
   return received;
 }
 

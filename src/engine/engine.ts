@@ -27,6 +27,7 @@ import { diffResource } from './diff';
 import { verifyRegistryLogin } from './registry-login';
 import { pushImage, type PushOptions, type PushResult } from '../images/push';
 import type { CommitImageOptions } from '../images/commit';
+import type { LoadImagesOptions } from '../images/load';
 import { ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError, type ExecRequest } from './types';
 import type { MaintenanceOp } from '../resources/lifecycle';
 
@@ -709,6 +710,14 @@ export class VsphereEngine implements Engine {
     this.handed.clear();
     this.lastChangeAt = Date.now();
     return l.commit(this.context({}, 'image'), vchId, options);
+  }
+
+  async loadImages(vchId: string, options: LoadImagesOptions): Promise<Attrs[]> {
+    const l = this.lifecycle('image');
+    if (!l.load) throw new ResourceError('images cannot be loaded');
+    this.handed.clear();
+    this.lastChangeAt = Date.now();
+    return l.load(this.context({}, 'image'), vchId, options);
   }
 
   verifyRegistryLogin(host: string, credentials: { username: string; password: string }, insecure: boolean): Promise<void> {

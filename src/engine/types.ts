@@ -9,12 +9,14 @@ import type { ExecRequest, HandedOn, LookupKey, MaintenanceOp } from '../resourc
 import type { ManagedInventory } from '../resources/managed-inventory';
 import type { PushOptions, PushResult } from '../images/push';
 import type { CommitImageOptions } from '../images/commit';
+import type { LoadImagesOptions } from '../images/load';
 
 export type { LookupKey, ManagedInventory };
 export { HandedOn, HANDED_ON_MS } from '../resources/lifecycle';
 export type { ArchiveRequest, ExecRequest, MaintenanceOp } from '../resources/lifecycle';
 export type { PushEvent, PushOptions, PushResult } from '../images/push';
 export type { CommitImageOptions } from '../images/commit';
+export type { LoadImagesOptions } from '../images/load';
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
 
@@ -264,6 +266,11 @@ export interface Engine {
    * writes) in VCH `vchId`'s image store, under `options.name`: the image as listIn lists it.
    */
   commitImage(vchId: string, options: CommitImageOptions): Promise<Attrs>;
+  /**
+   * docker load: the images of an archive docker save wrote (`options.archive`, a plain tar), in VCH
+   * `vchId`'s image store under the names they carry: the images as listIn lists them.
+   */
+  loadImages(vchId: string, options: LoadImagesOptions): Promise<Attrs[]>;
   /**
    * Whether registry `host` takes the credentials (docker login), reached as a pull reaches it
    * (`insecure`: its certificate unverified, or plain HTTP): RegistryLoginRefused when it refuses them.

@@ -115,14 +115,14 @@ export function committedConfigJson(options: CommitImageOptions, diffId: string,
   return Buffer.from(JSON.stringify(doc), 'utf8');
 }
 
-/** The manifest of an image of one layer. */
-export function committedManifestJson(config: Digested, layer: Digested): Buffer {
+/** A docker v2 schema 2 manifest over a config and layers (gzip-compressed unless a layer says otherwise). */
+export function committedManifestJson(config: Digested, layers: ReadonlyArray<Digested & { readonly mediaType?: string }>): Buffer {
   return Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: MANIFEST_MEDIA_TYPE,
       config: { mediaType: CONFIG_MEDIA_TYPE, size: config.size, digest: config.digest },
-      layers: [{ mediaType: LAYER_MEDIA_TYPE, size: layer.size, digest: layer.digest }],
+      layers: layers.map((l) => ({ mediaType: l.mediaType ?? LAYER_MEDIA_TYPE, size: l.size, digest: l.digest })),
     }),
     'utf8',
   );
@@ -227,7 +227,7 @@ export async function commitImage(options: CommitImageOptions, store: ImageStore
     const layerFile = join(staging, 'layer.tar.gz');
     const [diff, layer] = await Promise.all([digestFile(options.tarPath), digestFile(options.tarPath, layerFile)]);
     const configJson = committedConfigJson(options, diff.digest, created);
-    const manifest = committedManifestJson({ digest: sha256(configJson), size: configJson.length }, layer);
+    const manifest = committedManifestJson({ digest: sha256(configJson), size: configJson.length }, [layer]);
     return await storeLocalImage(
       {
         manifest,

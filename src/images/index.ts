@@ -1,7 +1,9 @@
 /** The image pipeline's public surface: what src/resources and the front ends may use. */
 export { buildImage, resolveReference, readStoredImage, deleteStoredImage, imageLimitsFromEnv, DEFAULT_IMAGE_LIMITS, IMAGE_LIMIT_ENV } from './pipeline';
 export type { BuildImageOptions, RegistryAccessOptions, ResolvedImage, ImageInfo, ImageInputLimits } from './pipeline';
-export { commitImage } from './commit';
+export { commitImage, storeLocalImage } from './commit';
+export { extractImageArchive, readArchiveImages } from './load';
+export type { LoadImagesOptions } from './load';
 export { pushImage } from './push';
 export type { PushOptions, PushResult } from './push';
 export type { CommitImageOptions } from './commit';

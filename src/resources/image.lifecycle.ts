@@ -10,13 +10,17 @@
  * field that anyone allowed to set custom fields could rewrite to point a delete elsewhere.
  */
 import { createHash } from 'node:crypto';
-import { access as fileAccess, constants } from 'node:fs/promises';
+import { access as fileAccess, constants, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   DatastoreImageStore,
   ImageError,
   RegistryError,
   buildImage,
   commitImage,
+  extractImageArchive,
+  readArchiveImages,
+  storeLocalImage,
   pushImage,
   deleteStoredImage,
   imageLayout,
@@ -430,6 +434,31 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     const dc = await datacenterOfPool(ctx, prior.vch_id);
     if (!dc) throw new ResourceError(`image ${String(prior.id)}: its virtual container host ${prior.vch_id} is gone`);
     return (await storeAt(ctx.client, location, dc).readFile(imageLayout(String(prior.id)).files, MAX_FILE_LISTING_BYTES)) ?? null;
+  },
+
+  async load(ctx, vchId, options) {
+    const store = imageStoreOf(ctx.client, await markerOf(ctx, vchId));
+    const unpacked = join(options.workDir, 'archive');
+    await mkdir(unpacked);
+    await extractImageArchive(options.archive, unpacked);
+    const ids: string[] = [];
+    for (const { image, tags } of await readArchiveImages(unpacked)) {
+      const info = await storeLocalImage({ ...image, ...(tags.length > 0 ? { name: tags[0] } : {}), unnamedRepository: 'loaded' }, store, {
+        workDir: options.workDir,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        onProgress: (e) => ctx.progress(e.phase, e.current, e.total, e.detail),
+      });
+      // Its other names hold it too (all of them when the store had it already, under another name maybe).
+      for (const tag of info.reused ? tags : tags.slice(1)) {
+        if (!(await addImageReference(store, info.digest, info.reference, tag, !ctx.forDocker))) {
+          throw new ResourceError(`image ${info.digest} was deleted by another process while docker load named it ${tag}; load again`);
+        }
+      }
+      for (const tag of tags) await takeName(ctx, vchId, tag, info.digest);
+      ids.push(info.digest);
+    }
+    const listed = await listImagesIn(ctx, vchId, false);
+    return ids.map((id) => listed.find((i) => i.id === id)).filter((i): i is Attrs => i !== undefined);
   },
 
   async push(ctx, prior, options) {

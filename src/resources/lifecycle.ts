@@ -2,7 +2,7 @@
  * The vSphere half of a resource: how it is checked at plan time, read from the batched snapshot,
  * created, updated, deleted and imported. Only the engine calls these.
  */
-import type { CommitImageOptions, PushOptions, PushResult } from '../images';
+import type { CommitImageOptions, LoadImagesOptions, PushOptions, PushResult } from '../images';
 import type { VimClient } from '../vsphere';
 import type { ResourceDeclaration } from './definition';
 import type { AttrPath, Attrs, Problem } from './schema';
@@ -281,6 +281,8 @@ export interface Lifecycle<A extends Attrs = Attrs> {
    * the name the options give: its state, as `listIn` lists it.
    */
   commit?(ctx: LifecycleContext, vchId: string, options: CommitImageOptions): Promise<Attrs>;
+  /** The images of an archive docker save wrote (docker load), stored in VCH `vchId`'s image store under the names it carries: their states, as `listIn` lists them. */
+  load?(ctx: LifecycleContext, vchId: string, options: LoadImagesOptions): Promise<Attrs[]>;
   /** docker push of the stored object (an image), read from its store when it was made there (docker commit), else from its registries. */
   push?(ctx: LifecycleContext, prior: A, options: PushOptions): Promise<PushResult>;
 }

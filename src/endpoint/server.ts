@@ -23,6 +23,7 @@ import {
   ResourceError,
   VchGoneError,
   type CommitImageOptions,
+  type LoadedImage,
   type Engine,
   type ExecRequest,
   type ProgressEvent,
@@ -226,7 +227,6 @@ const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/build/, 'docker build', 'build the image elsewhere, push it to a registry and pull it here'],
   [/^\/images\/search$/, 'docker search', "search the registry's own web interface or API"],
   [/^\/images\/[^/]+(\/[^/]+)*\/history$/, 'docker history', "read the image's history where it was built"],
-  [/^\/images\/get$|^\/images\/[^/]+\/get$/, 'docker save', 'push the image to a registry (docker push), or save it where it was pulled or built'],
   [/^\/containers\/[^/]+\/(pause|unpause)$/, 'docker pause and unpause', 'stop and start the container'],
   [
     /^\/containers\/[^/]+\/checkpoints/,
@@ -637,6 +637,8 @@ export class DockerEndpoint {
     if (is('POST', /^\/images\/create$/)) return this.pull(req, res, query);
     if (is('POST', /^\/commit$/)) return this.commit(req, res, query);
     if (is('POST', /^\/images\/load$/)) return this.loadImages(req, res);
+    if (is('GET', /^\/images\/get$/)) return this.saveImages(query.getAll('names'), res);
+    if (is('GET', /^\/images\/.+\/get$/)) return this.saveImages([decodeURIComponent(path.slice('/images/'.length, -'/get'.length))], res);
     if (is('GET', /^\/images\/json$/)) return sendJson(res, 200, await this.listImages(query));
     if (is('GET', /^\/system\/df$/)) return sendJson(res, 200, await this.systemDf());
     if (method === 'GET' && /^\/images\/.+\/json$/.test(path)) return sendJson(res, 200, await this.inspectImage(decodeURIComponent(path.slice(8, -5))));
@@ -2098,7 +2100,7 @@ export class DockerEndpoint {
     const dir = await mkdtemp(join(tmpdir(), 'vic-load-'));
     try {
       const archive = await receiveTar(req, dir, 'loads');
-      let loaded: Attrs[];
+      let loaded: LoadedImage[];
       try {
         loaded = await engine.loadImages(this.vch.id, { archive, workDir: dir });
       } catch (err) {
@@ -2109,8 +2111,8 @@ export class DockerEndpoint {
       }
       this.imageList = undefined;
       const lines: string[] = [];
-      for (const image of loaded) {
-        const tags = repoTagsOf(image);
+      for (const { image, names } of loaded) {
+        const tags = names.map(displayReference);
         lines.push(...(tags.length > 0 ? tags.map((t) => `Loaded image: ${t}`) : [`Loaded image ID: ${String(image.id)}`]));
         this.events.emit({ Type: 'image', Action: 'load', Actor: { ID: String(image.id), Attributes: { name: tags[0] ?? String(image.id) } } });
       }
@@ -2121,6 +2123,38 @@ export class DockerEndpoint {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * docker save: the images as one archive, as docker 25 and later write it (src/images/save.ts),
+   * which any docker load reads: each image's manifest, config and layers byte for byte (from beside
+   * its disk when it was made here, else from a registry that serves it, as docker push reads them),
+   * named as it was asked for (by id: unnamed, as dockerd). An image that cannot be read fails the
+   * save before the archive starts.
+   */
+  private async saveImages(refs: readonly string[], res: ServerResponse): Promise<void> {
+    if (refs.length === 0) throw badRequest('docker save needs an image: docker save IMAGE [IMAGE...]');
+    const engine = this.command();
+    const wanted = new Map<string, { image: Attrs; names: string[]; sources: string[] }>();
+    for (const ref of refs) {
+      const image = await this.findImage(ref, engine);
+      const entry = wanted.get(String(image.id)) ?? { image, names: [], sources: tagsOf(image) };
+      if (image.named && !entry.names.includes(String(image.reference))) entry.names.push(String(image.reference));
+      wanted.set(String(image.id), entry);
+    }
+    try {
+      await engine.saveImages([...wanted.values()], res, { insecure: (registry) => this.insecure(registry) }, () =>
+        res.writeHead(200, { 'Content-Type': 'application/x-tar' }),
+      );
+    } catch (err) {
+      if (!res.headersSent) throw err;
+      // The archive was under way: the client sees it cut short.
+      this.log(`docker save: ${(err as Error).message}`);
+      res.destroy();
+      return;
+    }
+    for (const { image } of wanted.values())
+      this.events.emit({ Type: 'image', Action: 'save', Actor: { ID: String(image.id), Attributes: { name: String(image.reference) } } });
   }
 
   /**

@@ -29,7 +29,8 @@ import { pushImage, type PushOptions, type PushResult } from '../images/push';
 import type { CommitImageOptions } from '../images/commit';
 import type { LoadImagesOptions } from '../images/load';
 import { ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError, type ExecRequest } from './types';
-import type { MaintenanceOp } from '../resources/lifecycle';
+import type { LoadedImage, MaintenanceOp, SaveAccess } from '../resources/lifecycle';
+import type { Writable } from 'node:stream';
 
 /**
  * How long a refresh snapshot goes on serving reads after its last one: Terraform's refresh walk
@@ -712,12 +713,29 @@ export class VsphereEngine implements Engine {
     return l.commit(this.context({}, 'image'), vchId, options);
   }
 
-  async loadImages(vchId: string, options: LoadImagesOptions): Promise<Attrs[]> {
+  async loadImages(vchId: string, options: LoadImagesOptions): Promise<LoadedImage[]> {
     const l = this.lifecycle('image');
     if (!l.load) throw new ResourceError('images cannot be loaded');
     this.handed.clear();
     this.lastChangeAt = Date.now();
     return l.load(this.context({}, 'image'), vchId, options);
+  }
+
+  async saveImages(
+    images: ReadonlyArray<{ image: Attrs; names: readonly string[]; sources: readonly string[] }>,
+    out: Writable,
+    access: SaveAccess,
+    onStarted?: () => void,
+  ): Promise<void> {
+    const l = this.lifecycle('image');
+    if (!l.save) throw new ResourceError('images cannot be saved');
+    return l.save(
+      this.context({}, 'image'),
+      images.map((i) => ({ prior: i.image, names: i.names, sources: i.sources })),
+      out,
+      access,
+      onStarted,
+    );
   }
 
   verifyRegistryLogin(host: string, credentials: { username: string; password: string }, insecure: boolean): Promise<void> {

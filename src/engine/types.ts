@@ -5,7 +5,8 @@
 import { AttrPath, Attrs, Problem, ResourceType, Validated, Value } from '../resources';
 import type { VmUsage } from '../resources/vm-usage';
 import type { PoolCapacity } from '../resources/pool-capacity';
-import type { ExecRequest, HandedOn, LookupKey, MaintenanceOp } from '../resources/lifecycle';
+import type { ExecRequest, HandedOn, LoadedImage, LookupKey, MaintenanceOp, SaveAccess } from '../resources/lifecycle';
+import type { Writable } from 'node:stream';
 import type { ManagedInventory } from '../resources/managed-inventory';
 import type { PushOptions, PushResult } from '../images/push';
 import type { CommitImageOptions } from '../images/commit';
@@ -13,7 +14,7 @@ import type { LoadImagesOptions } from '../images/load';
 
 export type { LookupKey, ManagedInventory };
 export { HandedOn, HANDED_ON_MS } from '../resources/lifecycle';
-export type { ArchiveRequest, ExecRequest, MaintenanceOp } from '../resources/lifecycle';
+export type { ArchiveRequest, ExecRequest, LoadedImage, MaintenanceOp, SaveAccess } from '../resources/lifecycle';
 export type { PushEvent, PushOptions, PushResult } from '../images/push';
 export type { CommitImageOptions } from '../images/commit';
 export type { LoadImagesOptions } from '../images/load';
@@ -268,9 +269,20 @@ export interface Engine {
   commitImage(vchId: string, options: CommitImageOptions): Promise<Attrs>;
   /**
    * docker load: the images of an archive docker save wrote (`options.archive`, a plain tar), in VCH
-   * `vchId`'s image store under the names they carry: the images as listIn lists them.
+   * `vchId`'s image store under the names they carry: each as listIn lists it, with those names.
    */
-  loadImages(vchId: string, options: LoadImagesOptions): Promise<Attrs[]>;
+  loadImages(vchId: string, options: LoadImagesOptions): Promise<LoadedImage[]>;
+  /**
+   * docker save: stored images (each under its names; `sources`, the names a registry may serve it
+   * under) as one archive written to `out`
+   * (src/images/save.ts); `onStarted` runs once every image was found readable, before the first byte.
+   */
+  saveImages(
+    images: ReadonlyArray<{ image: Attrs; names: readonly string[]; sources: readonly string[] }>,
+    out: Writable,
+    access: SaveAccess,
+    onStarted?: () => void,
+  ): Promise<void>;
   /**
    * Whether registry `host` takes the credentials (docker login), reached as a pull reaches it
    * (`insecure`: its certificate unverified, or plain HTTP): RegistryLoginRefused when it refuses them.

@@ -5,6 +5,8 @@ export { commitImage, storeLocalImage } from './commit';
 export { extractImageArchive, readArchiveImages } from './load';
 export type { LoadImagesOptions } from './load';
 export { pushImage } from './push';
+export { writeImageArchive } from './save';
+export type { SaveImage } from './save';
 export type { PushOptions, PushResult } from './push';
 export type { CommitImageOptions } from './commit';
 export { rootfsUuidForDigest, ROOTFS_LABEL } from './ext4';

@@ -43,15 +43,18 @@ export interface PushResult {
   readonly size: number;
 }
 
-interface Source {
+/** Where an image's manifest and blobs are read: its store (an image made here), or a registry that serves it. */
+export interface ImageSource {
   /** The registry and repository it is read from, where a blob may be mounted from; none for the image store. */
   readonly reference?: ImageReference;
   readBlob(blob: Descriptor): Promise<Readable>;
   close(): Promise<void>;
   readonly body: Buffer;
   readonly mediaType: string;
-  /** The layers, told of as they go (as docker push shows them), then the config, sent quietly. */
+  /** The layers, each once, told of as they go (as docker push shows them), then the config, sent quietly. */
   readonly layers: Descriptor[];
+  /** The layers as the manifest lists them, a repeated one each time. */
+  readonly manifestLayers: readonly Descriptor[];
   readonly config: Descriptor;
 }
 
@@ -59,7 +62,7 @@ interface Source {
 export async function pushImage(options: PushOptions): Promise<PushResult> {
   const target = parseImageReference(options.target);
   if (!target.tag) throw new ImageError('InvalidReference', `docker push needs a tag to push to, not a digest: ${options.target}`);
-  const source = await openSource(options, target);
+  const source = await openImageSource(options, target);
   const client = await RegistryClient.create(registryApiHost(target), {
     credentials: options.credentials,
     insecure: options.insecure(target.registry),
@@ -79,7 +82,7 @@ export async function pushImage(options: PushOptions): Promise<PushResult> {
 /** One blob to the target: skipped when there, mounted from the source's repository on the same registry, else streamed through. */
 async function pushBlob(
   options: PushOptions,
-  source: Source,
+  source: ImageSource,
   client: RegistryClient,
   target: ImageReference,
   blob: Descriptor,
@@ -112,17 +115,17 @@ async function pushBlob(
 }
 
 /** A manifest as a push reads it: the layers (each once) and the config. */
-function sourceParts(json: unknown, mediaType: string, where: string, digest: string): Pick<Source, 'mediaType' | 'layers' | 'config'> {
+function sourceParts(json: unknown, mediaType: string, where: string, digest: string): Pick<ImageSource, 'mediaType' | 'layers' | 'manifestLayers' | 'config'> {
   if (isIndexMediaType(mediaType)) throw new RegistryError(`${digest} is a multi-platform index there, not the image's manifest`);
   const parsed = parseManifest(json, where);
   const layers = parsed.layers.filter((b, i, all) => all.findIndex((o) => o.digest === b.digest) === i);
-  return { mediaType, layers, config: parsed.config };
+  return { mediaType, layers, manifestLayers: parsed.layers, config: parsed.config };
 }
 
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /** The manifest and blobs an image made here keeps beside its disk; undefined for a pulled image, which has none. */
-async function storeSource(store: ImageStore, digest: string): Promise<Source | undefined> {
+async function storeSource(store: ImageStore, digest: string): Promise<ImageSource | undefined> {
   const layout = imageLayout(digest);
   const body = await store.readFile(layout.manifest, MAX_MANIFEST_BYTES);
   if (!body) return undefined;
@@ -143,11 +146,11 @@ async function storeSource(store: ImageStore, digest: string): Promise<Source | 
  * The image store's manifest and blobs when it made the image; else the first of the image's names
  * whose registry serves its manifest, with that manifest; else an error naming each one tried.
  */
-async function openSource(options: PushOptions, target: ImageReference): Promise<Source> {
+export async function openImageSource(options: Omit<PushOptions, 'target' | 'onEvent'>, target?: ImageReference): Promise<ImageSource> {
   const local = options.store ? await storeSource(options.store, options.digest) : undefined;
   if (local) return local;
   const tried: string[] = [];
-  const targetName = formatImageReference(target);
+  const targetName = target ? formatImageReference(target) : undefined;
   for (const name of options.sources) {
     let reference: ImageReference;
     try {
@@ -157,7 +160,7 @@ async function openSource(options: PushOptions, target: ImageReference): Promise
     }
     if (formatImageReference(reference) === targetName) continue;
     // The target's credentials serve a source on the same registry (a private one's other repository).
-    const sameRegistry = registryApiHost(reference) === registryApiHost(target);
+    const sameRegistry = target !== undefined && registryApiHost(reference) === registryApiHost(target);
     const client = await RegistryClient.create(registryApiHost(reference), {
       insecure: options.insecure(reference.registry),
       signal: options.signal,
@@ -182,7 +185,7 @@ async function openSource(options: PushOptions, target: ImageReference): Promise
   }
   throw new RegistryError(
     tried.length === 0
-      ? `image ${options.digest} has no other name than ${targetName} to read its layers from: vic-iac keeps an image as one disk, so a push copies its layers from the registry it was pulled from; pull it from there first`
-      : `the layers of image ${options.digest} could not be read from the registries it came from (${tried.join('; ')}): vic-iac keeps an image as one disk, so a push copies its layers from there`,
+      ? `image ${options.digest} has no name${targetName ? ` other than ${targetName}` : ''} to read its layers under: vic-iac keeps an image as one disk, and reads its layers back from the registry it was pulled from; pull it from there first`
+      : `the layers of image ${options.digest} could not be read from the registries it came from (${tried.join('; ')}): vic-iac keeps an image as one disk, and reads its layers back from there`,
   );
 }

@@ -22,6 +22,7 @@ import {
   readArchiveImages,
   storeLocalImage,
   pushImage,
+  writeImageArchive,
   deleteStoredImage,
   imageLayout,
   formatImageReference,
@@ -105,6 +106,13 @@ function storeInState(prior: Attrs): DatastoreStoreLocation {
       'vic-iac reads and deletes the image only where the state says it wrote it, and will not guess another place. ' +
       'Restore disk_path (and id) to what the apply wrote, or remove the image from the state and import it again by <vch_id>/<digest>.',
   );
+}
+
+/** The store that holds the image the state names (its datacenter from vSphere), for reading what is kept beside its disk. */
+async function storeOfImage(ctx: LifecycleContext, prior: Attrs): Promise<DatastoreImageStore> {
+  const dc = await datacenterOfPool(ctx, String(prior.vch_id));
+  if (!dc) throw new ResourceError(`image ${String(prior.id)}: its virtual container host ${String(prior.vch_id)} is gone`);
+  return storeAt(ctx.client, storeInState(prior), dc);
 }
 
 /** The largest file listing read back: some 2 million entries, compressed. */
@@ -430,10 +438,7 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
   },
 
   async fileListing(ctx, prior) {
-    const location = storeInState(prior);
-    const dc = await datacenterOfPool(ctx, prior.vch_id);
-    if (!dc) throw new ResourceError(`image ${String(prior.id)}: its virtual container host ${prior.vch_id} is gone`);
-    return (await storeAt(ctx.client, location, dc).readFile(imageLayout(String(prior.id)).files, MAX_FILE_LISTING_BYTES)) ?? null;
+    return (await (await storeOfImage(ctx, prior)).readFile(imageLayout(String(prior.id)).files, MAX_FILE_LISTING_BYTES)) ?? null;
   },
 
   async load(ctx, vchId, options) {
@@ -441,7 +446,7 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     const unpacked = join(options.workDir, 'archive');
     await mkdir(unpacked);
     await extractImageArchive(options.archive, unpacked);
-    const ids: string[] = [];
+    const stored: Array<{ id: string; names: readonly string[] }> = [];
     for (const { image, tags } of await readArchiveImages(unpacked)) {
       const info = await storeLocalImage({ ...image, ...(tags.length > 0 ? { name: tags[0] } : {}), unnamedRepository: 'loaded' }, store, {
         workDir: options.workDir,
@@ -455,16 +460,30 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
         }
       }
       for (const tag of tags) await takeName(ctx, vchId, tag, info.digest);
-      ids.push(info.digest);
+      stored.push({ id: info.digest, names: tags });
     }
     const listed = await listImagesIn(ctx, vchId, false);
-    return ids.map((id) => listed.find((i) => i.id === id)).filter((i): i is Attrs => i !== undefined);
+    return stored.flatMap(({ id, names }) => listed.filter((i) => i.id === id).map((image) => ({ image, names })));
   },
 
   async push(ctx, prior, options) {
-    const dc = await datacenterOfPool(ctx, prior.vch_id);
-    if (!dc) throw new ResourceError(`image ${String(prior.id)}: its virtual container host ${prior.vch_id} is gone`);
-    return pushImage({ ...options, store: storeAt(ctx.client, storeInState(prior), dc) });
+    return pushImage({ ...options, store: await storeOfImage(ctx, prior) });
+  },
+
+  async save(ctx, images, out, access, onStarted) {
+    const sources = await Promise.all(
+      images.map(async ({ prior, names, sources }) => ({
+        source: {
+          digest: String(prior.id),
+          sources,
+          insecure: access.insecure,
+          store: await storeOfImage(ctx, prior),
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        },
+        names,
+      })),
+    );
+    await writeImageArchive(sources, out, onStarted);
   },
 
   async importState(ctx, id) {

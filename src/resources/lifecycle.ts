@@ -2,6 +2,7 @@
  * The vSphere half of a resource: how it is checked at plan time, read from the batched snapshot,
  * created, updated, deleted and imported. Only the engine calls these.
  */
+import type { Writable } from 'node:stream';
 import type { CommitImageOptions, LoadImagesOptions, PushOptions, PushResult } from '../images';
 import type { VimClient } from '../vsphere';
 import type { ResourceDeclaration } from './definition';
@@ -281,10 +282,34 @@ export interface Lifecycle<A extends Attrs = Attrs> {
    * the name the options give: its state, as `listIn` lists it.
    */
   commit?(ctx: LifecycleContext, vchId: string, options: CommitImageOptions): Promise<Attrs>;
-  /** The images of an archive docker save wrote (docker load), stored in VCH `vchId`'s image store under the names it carries: their states, as `listIn` lists them. */
-  load?(ctx: LifecycleContext, vchId: string, options: LoadImagesOptions): Promise<Attrs[]>;
+  /** The images of an archive docker save wrote (docker load), stored in VCH `vchId`'s image store under the names it carries. */
+  load?(ctx: LifecycleContext, vchId: string, options: LoadImagesOptions): Promise<LoadedImage[]>;
   /** docker push of the stored object (an image), read from its store when it was made there (docker commit), else from its registries. */
   push?(ctx: LifecycleContext, prior: A, options: PushOptions): Promise<PushResult>;
+  /**
+   * docker save of stored objects (images), each under its names (read where push reads it: its
+   * store, or a registry that serves it under one of `sources`), as one archive written to `out`;
+   * `onStarted` runs once each is found readable, before the first byte.
+   */
+  save?(
+    ctx: LifecycleContext,
+    objects: ReadonlyArray<{ prior: A; names: readonly string[]; sources: readonly string[] }>,
+    out: Writable,
+    access: SaveAccess,
+    onStarted?: () => void,
+  ): Promise<void>;
+}
+
+/** An image docker load stored: its state, as `listIn` lists it, and the names the archive gave it. */
+export interface LoadedImage {
+  readonly image: Attrs;
+  readonly names: readonly string[];
+}
+
+/** How docker save reaches a registry that serves an image it reads. */
+export interface SaveAccess {
+  /** Whether a registry host may be reached over plain HTTP or an unverified certificate. */
+  readonly insecure: (registry: string) => boolean;
 }
 
 /**

@@ -226,7 +226,6 @@ const CONTAINER_ACTIONS = new Set([
 const UNSUPPORTED: ReadonlyArray<[RegExp, string, string]> = [
   [/^\/build/, 'docker build', 'build the image elsewhere, push it to a registry and pull it here'],
   [/^\/images\/search$/, 'docker search', "search the registry's own web interface or API"],
-  [/^\/images\/[^/]+(\/[^/]+)*\/history$/, 'docker history', "read the image's history where it was built"],
   [/^\/containers\/[^/]+\/(pause|unpause)$/, 'docker pause and unpause', 'stop and start the container'],
   [
     /^\/containers\/[^/]+\/checkpoints/,
@@ -637,6 +636,8 @@ export class DockerEndpoint {
     if (is('POST', /^\/images\/create$/)) return this.pull(req, res, query);
     if (is('POST', /^\/commit$/)) return this.commit(req, res, query);
     if (is('POST', /^\/images\/load$/)) return this.loadImages(req, res);
+    if (is('GET', /^\/images\/.+\/history$/))
+      return sendJson(res, 200, await this.imageHistory(decodeURIComponent(path.slice('/images/'.length, -'/history'.length))));
     if (is('GET', /^\/images\/get$/)) return this.saveImages(query.getAll('names'), res);
     if (is('GET', /^\/images\/.+\/get$/)) return this.saveImages([decodeURIComponent(path.slice('/images/'.length, -'/get'.length))], res);
     if (is('GET', /^\/images\/json$/)) return sendJson(res, 200, await this.listImages(query));
@@ -1801,7 +1802,7 @@ export class DockerEndpoint {
     const name = String(vm.name);
     const image = (await this.storedImages(engine)).find((i) => i.id === vm.image_id);
     if (!image) throw new ApiError(500, `docker diff of ${name}: its image ${String(vm.image_id)} is not in the VCH's image store`);
-    const kept = await engine.fileListing('image', image);
+    const kept = await engine.keptFile('image', image, 'listing');
     if (!kept) {
       throw new ApiError(
         409,
@@ -2123,6 +2124,40 @@ export class DockerEndpoint {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * docker history: the steps of the image's config (`history`), newest first, as dockerd lists
+   * them: the image's id and names on the newest, `<missing>` below it (the image store keeps no
+   * layer as an image of its own), and each layer's size on the step that made it. Read from the
+   * config kept beside the image's disk; an image stored by an older vic-iac kept none (409).
+   */
+  private async imageHistory(ref: string): Promise<Array<Record<string, unknown>>> {
+    const engine = this.command();
+    const image = await this.findImage(ref, engine);
+    const kept = await engine.keptFile('image', image, 'config');
+    if (!kept) {
+      throw new ApiError(
+        409,
+        `docker history of ${ref}: the image was stored by an older vic-iac, which kept no copy of its config. Remove the containers of that image and the image, then pull it again`,
+      );
+    }
+    type Step = { created?: string; created_by?: string; comment?: string; empty_layer?: boolean };
+    const doc = JSON.parse(kept.toString('utf8')) as { history?: Step[]; created?: string };
+    const sizes = Array.isArray(image.image_layer_sizes) ? image.image_layer_sizes.map(Number) : [];
+    let layer = 0;
+    const steps: Step[] = Array.isArray(doc.history) && doc.history.length > 0 ? doc.history : [{ created: doc.created }];
+    const rows = steps.map((step) => ({
+      Id: '<missing>',
+      Created: unixSeconds(step.created),
+      CreatedBy: step.created_by ?? '',
+      Tags: null as string[] | null,
+      Size: step.empty_layer === true ? 0 : (sizes[layer++] ?? 0),
+      Comment: step.comment ?? '',
+    }));
+    rows.reverse();
+    rows[0] = { ...rows[0], Id: String(image.id), Tags: repoTagsOf(image) };
+    return rows;
   }
 
   /**

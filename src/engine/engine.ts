@@ -29,7 +29,7 @@ import { pushImage, type PushOptions, type PushResult } from '../images/push';
 import type { CommitImageOptions } from '../images/commit';
 import type { LoadImagesOptions } from '../images/load';
 import { ApplyOptions, CommandOptions, Engine, LookupKey, PlanOptions, PlannedChange, ReadRequest, ResourceError, type ExecRequest } from './types';
-import type { LoadedImage, MaintenanceOp, SaveAccess } from '../resources/lifecycle';
+import type { KeptFile, LoadedImage, MaintenanceOp, SaveAccess } from '../resources/lifecycle';
 import type { Writable } from 'node:stream';
 
 /**
@@ -699,10 +699,10 @@ export class VsphereEngine implements Engine {
     return l.maintenance(this.context({}, type, String(prior.name ?? '')), prior, token, op);
   }
 
-  async fileListing(type: ResourceType, prior: Attrs): Promise<Buffer | null> {
+  async keptFile(type: ResourceType, prior: Attrs, file: KeptFile): Promise<Buffer | null> {
     const l = this.lifecycle(type);
-    if (!l.fileListing) throw new ResourceError(`a ${type} keeps no listing of its files`);
-    return l.fileListing(this.context({}, type), prior);
+    if (!l.keptFile) throw new ResourceError(`a ${type} keeps no files beside it`);
+    return l.keptFile(this.context({}, type), prior, file);
   }
 
   async commitImage(vchId: string, options: CommitImageOptions): Promise<Attrs> {

@@ -5,7 +5,7 @@
 import { AttrPath, Attrs, Problem, ResourceType, Validated, Value } from '../resources';
 import type { VmUsage } from '../resources/vm-usage';
 import type { PoolCapacity } from '../resources/pool-capacity';
-import type { ExecRequest, HandedOn, LoadedImage, LookupKey, MaintenanceOp, SaveAccess } from '../resources/lifecycle';
+import type { ExecRequest, HandedOn, KeptFile, LoadedImage, LookupKey, MaintenanceOp, SaveAccess } from '../resources/lifecycle';
 import type { Writable } from 'node:stream';
 import type { ManagedInventory } from '../resources/managed-inventory';
 import type { PushOptions, PushResult } from '../images/push';
@@ -14,7 +14,7 @@ import type { LoadImagesOptions } from '../images/load';
 
 export type { LookupKey, ManagedInventory };
 export { HandedOn, HANDED_ON_MS } from '../resources/lifecycle';
-export type { ArchiveRequest, ExecRequest, LoadedImage, MaintenanceOp, SaveAccess } from '../resources/lifecycle';
+export type { ArchiveRequest, ExecRequest, KeptFile, LoadedImage, MaintenanceOp, SaveAccess } from '../resources/lifecycle';
 export type { PushEvent, PushOptions, PushResult } from '../images/push';
 export type { CommitImageOptions } from '../images/commit';
 export type { LoadImagesOptions } from '../images/load';
@@ -258,10 +258,10 @@ export interface Engine {
    */
   maintenance(type: ResourceType, prior: Attrs, token: string, op: MaintenanceOp): Promise<boolean>;
   /**
-   * The listing of an object's files kept with it: an image's, gzip-compressed JSON lines
-   * (docs/guest-config.md, "docker diff"); null for one stored before listings were kept.
+   * A file kept with an object: an image's listing of its files, or its config (KeptFile); null for
+   * one stored before such files were kept.
    */
-  fileListing(type: ResourceType, prior: Attrs): Promise<Buffer | null>;
+  keptFile(type: ResourceType, prior: Attrs, file: KeptFile): Promise<Buffer | null>;
   /**
    * docker commit: a new image of a container's files (`options.tarPath`, the tar docker export
    * writes) in VCH `vchId`'s image store, under `options.name`: the image as listIn lists it.

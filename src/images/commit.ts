@@ -183,8 +183,11 @@ export async function storeLocalImage(image: LocalImage, store: ImageStore, work
       work.onProgress,
     );
     build.start(image.what);
+    const layerSizes: number[] = [];
     for (const [index, layer] of image.layers.entries()) {
+      const before = rootfs.unpacked;
       await rootfs.applyLayer({ path: layer.file, digest: layer.digest }, (n) => build.add(n, `layer ${index + 1}/${image.layers.length}`));
+      layerSizes.push(rootfs.unpacked - before);
     }
     const layout = imageLayout(digest);
     const config = sha256(image.configJson);
@@ -204,7 +207,12 @@ export async function storeLocalImage(image: LocalImage, store: ImageStore, work
         // Last of these: a manifest there means its blobs are.
         { path: layout.manifest, content: image.manifest },
       ],
-      metadataExtra: { ...(image.author ? { author: image.author } : {}), ...(image.comment ? { comment: image.comment } : {}) },
+      metadataExtra: {
+        ...(image.author ? { author: image.author } : {}),
+        ...(image.comment ? { comment: image.comment } : {}),
+        config_digest: config,
+        layer_sizes: layerSizes,
+      },
     };
     const disk = join(staging, 'disk');
     await mkdir(disk);

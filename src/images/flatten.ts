@@ -107,6 +107,11 @@ interface LayerContext {
 export class RootfsStaging {
   private readonly attributes = new Map<string, EntryAttributes>();
   private unpackedBytes = 0;
+
+  /** Bytes the layers applied so far unpacked to (their tar streams). */
+  get unpacked(): number {
+    return this.unpackedBytes;
+  }
   private entries = 0;
 
   constructor(

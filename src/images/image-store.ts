@@ -142,6 +142,10 @@ export interface ImageMetadata extends ContainerConfig {
   readonly author?: string;
   /** What docker commit --message said of it (the config's `comment`). */
   readonly comment?: string;
+  /** The digest of its config, kept beside its disk (`ImageLayout.blob`); absent in stores written before it was kept. */
+  readonly config_digest?: string;
+  /** The bytes each of its layers unpacked to, bottom first (docker history's SIZE). */
+  readonly layer_sizes?: number[];
   readonly rootfs_uuid: string;
   readonly rootfs_label: string;
 }

@@ -158,6 +158,10 @@ export interface ImageInfo {
   /** A committed image's author and comment (docker commit -a, -m). */
   readonly author?: string;
   readonly comment?: string;
+  /** Its config's digest, when the config is kept beside its disk. */
+  readonly configDigest?: string;
+  /** The bytes each layer unpacked to, bottom first, when recorded. */
+  readonly layerSizes?: number[];
   readonly config: ContainerConfig;
   /** True when the store already held the image and nothing was pulled or uploaded. */
   readonly reused: boolean;
@@ -240,6 +244,7 @@ export async function buildImage(options: BuildImageOptions, store: ImageStore):
         config: config.container,
         ...(config.created ? { imageCreated: config.created } : {}),
         partial: existing.state === 'partial',
+        configBlob,
       });
     } finally {
       await removeStagingArea(staging);
@@ -268,7 +273,7 @@ export interface StoreWork {
   /** More of the image, written beside its disk before the metadata (a committed image's manifest and blobs). */
   readonly extraFiles?: ReadonlyArray<{ readonly path: string; readonly content: Buffer | { readonly file: string } }>;
   /** Metadata beyond the pipeline's own (a committed image's author and comment). */
-  readonly metadataExtra?: Pick<ImageMetadata, 'author' | 'comment'>;
+  readonly metadataExtra?: Pick<ImageMetadata, 'author' | 'comment' | 'config_digest' | 'layer_sizes'>;
 }
 
 interface StagingWork extends StoreWork {
@@ -277,6 +282,8 @@ interface StagingWork extends StoreWork {
   readonly client: RegistryClient;
   readonly staging: string;
   readonly manifest: ImageManifest;
+  /** The config as the registry served it: kept beside the disk (docker history). */
+  readonly configBlob: Buffer;
 }
 
 /** Pulls the layers, applies them into a staging rootfs, makes the ext4 image and uploads it. */
@@ -292,15 +299,20 @@ async function buildInStaging(work: StagingWork): Promise<ImageInfo> {
   const layerBytes = manifest.layers.reduce((sum, l) => sum + l.size, 0);
   const pull = new ProgressMeter('pull', layerBytes + manifest.config.size, resolved.digest, options.onProgress);
   const build = new ProgressMeter('build', layerBytes, resolved.digest, options.onProgress);
-  await pullLayersInto(work, rootfs, blobs, pull, build);
-  return uploadImage(work, await makeFilesystem(work, rootfs, disk, build), pull.bytes);
+  const layerSizes = await pullLayersInto(work, rootfs, blobs, pull, build);
+  const kept: StoreWork = {
+    ...work,
+    extraFiles: [{ path: imageLayout(resolved.digest).blob(manifest.config.digest), content: work.configBlob }],
+    metadataExtra: { config_digest: manifest.config.digest, layer_sizes: layerSizes },
+  };
+  return uploadImage(kept, await makeFilesystem(work, rootfs, disk, build), pull.bytes);
 }
 
 /**
  * Downloads run ahead (bounded); layers are applied strictly in order as they arrive, and each
- * blob is removed once applied.
+ * blob is removed once applied. Returns the bytes each layer unpacked to.
  */
-async function pullLayersInto(work: StagingWork, rootfs: RootfsStaging, blobs: string, pull: ProgressMeter, build: ProgressMeter): Promise<void> {
+async function pullLayersInto(work: StagingWork, rootfs: RootfsStaging, blobs: string, pull: ProgressMeter, build: ProgressMeter): Promise<number[]> {
   const { options, client, resolved, manifest } = work;
   pull.add(manifest.config.size);
   pull.start(`${manifest.layers.length} layers`);
@@ -325,10 +337,13 @@ async function pullLayersInto(work: StagingWork, rootfs: RootfsStaging, blobs: s
     }
   };
   for (let i = 0; i < concurrency; i++) slots.push(startNext());
+  const sizes: number[] = [];
   try {
     for (let index = 0; index < manifest.layers.length; index++) {
       const path = await downloads[index].promise;
+      const before = rootfs.unpacked;
       await rootfs.applyLayer({ path, digest: manifest.layers[index].digest }, (n) => build.add(n, `layer ${index + 1}/${manifest.layers.length}`));
+      sizes.push(rootfs.unpacked - before);
       // The blob is verified and applied; free its space before the filesystem image is made.
       await rm(path, { force: true });
     }
@@ -340,6 +355,7 @@ async function pullLayersInto(work: StagingWork, rootfs: RootfsStaging, blobs: s
     await Promise.allSettled(slots);
   }
   pull.finish();
+  return sizes;
 }
 
 /** The staged rootfs as an ext4 image in `disk`; the rootfs tree is removed once it is in there. */
@@ -505,6 +521,8 @@ function infoFromMetadata(store: ImageStore, metadata: ImageMetadata, run: { reu
     ...(typeof metadata.content_bytes === 'number' ? { contentBytes: metadata.content_bytes } : {}),
     ...(typeof metadata.author === 'string' ? { author: metadata.author } : {}),
     ...(typeof metadata.comment === 'string' ? { comment: metadata.comment } : {}),
+    ...(typeof metadata.config_digest === 'string' ? { configDigest: metadata.config_digest } : {}),
+    ...(Array.isArray(metadata.layer_sizes) ? { layerSizes: metadata.layer_sizes } : {}),
     config: {
       entrypoint: metadata.entrypoint ?? [],
       cmd: metadata.cmd ?? [],

@@ -115,6 +115,9 @@ async function storeOfImage(ctx: LifecycleContext, prior: Attrs): Promise<Datast
   return storeAt(ctx.client, storeInState(prior), dc);
 }
 
+/** The largest image config read back: a registry's limit for a manifest or config is a few MB. */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
 /** The largest file listing read back: some 2 million entries, compressed. */
 const MAX_FILE_LISTING_BYTES = 256 * 1024 * 1024;
 
@@ -240,6 +243,9 @@ async function listImagesIn(ctx: LifecycleContext, vchId: string, memo = true): 
     // A committed image's (docker commit -a, -m).
     image_author: info.author ?? null,
     image_comment: info.comment ?? null,
+    // Its config kept beside its disk (docker history), and the size of each layer's files; null in stores written before.
+    image_config_digest: info.configDigest ?? null,
+    image_layer_sizes: info.layerSizes ?? null,
     references: holders[i].references,
     // The references an IaC state holds: docker may not remove them (the endpoint's docker rmi).
     managed_references: holders[i].managed,
@@ -437,8 +443,12 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
     else await deleteIfUnused();
   },
 
-  async fileListing(ctx, prior) {
-    return (await (await storeOfImage(ctx, prior)).readFile(imageLayout(String(prior.id)).files, MAX_FILE_LISTING_BYTES)) ?? null;
+  async keptFile(ctx, prior, file) {
+    const store = await storeOfImage(ctx, prior);
+    const layout = imageLayout(String(prior.id));
+    if (file === 'listing') return (await store.readFile(layout.files, MAX_FILE_LISTING_BYTES)) ?? null;
+    const config = (await readStoredImage(store, String(prior.id)))?.configDigest;
+    return config ? ((await store.readFile(layout.blob(config), MAX_CONFIG_BYTES)) ?? null) : null;
   },
 
   async load(ctx, vchId, options) {

@@ -273,10 +273,9 @@ export interface Lifecycle<A extends Attrs = Attrs> {
   /** A maintenance boot of the stopped object (Engine.maintenance). */
   maintenance?(ctx: LifecycleContext, prior: A, token: string, op: MaintenanceOp): Promise<boolean>;
   /**
-   * The listing of the object's files as stored with it (an image's: gzip-compressed JSON lines,
-   * docs/guest-config.md "docker diff"); null when it was stored without one.
+   * A file kept with the object (KeptFile); null when it was stored without one.
    */
-  fileListing?(ctx: LifecycleContext, prior: A): Promise<Buffer | null>;
+  keptFile?(ctx: LifecycleContext, prior: A, file: KeptFile): Promise<Buffer | null>;
   /**
    * A new image of a container's files (docker commit), stored in VCH `vchId`'s image store under
    * the name the options give: its state, as `listIn` lists it.
@@ -299,6 +298,12 @@ export interface Lifecycle<A extends Attrs = Attrs> {
     onStarted?: () => void,
   ): Promise<void>;
 }
+
+/**
+ * What an image keeps beside its disk: `listing`, the listing of its files (gzip-compressed JSON
+ * lines, docs/guest-config.md "docker diff"); `config`, its config as the registry served it (docker history).
+ */
+export type KeptFile = 'listing' | 'config';
 
 /** An image docker load stored: its state, as `listIn` lists it, and the names the archive gave it. */
 export interface LoadedImage {

@@ -3,6 +3,10 @@
  *
  *   <store>/images/<hex>/<hex>.vmdk        monolithicFlat descriptor
  *   <store>/images/<hex>/<hex>-flat.vmdk   the ext4 filesystem (flat extent)
+ *   <store>/images/<hex>/files.ndjson.gz   the listing of its files (docker diff)
+ *   <store>/images/<hex>/blob-sha256-<h>   its config as the registry served it (docker history);
+ *                                          for an image made here (commit, import, load) its
+ *                                          layers too, and manifest.json: what push and save send
  *   <store>/images/<hex>/metadata.json     written LAST: present with matching sizes = complete
  *   <store>/images/<hex>/<hex>-upload-sparse.vmdk
  *                                          only while a build runs: the hosted sparse upload the
@@ -109,7 +113,7 @@ export function imageLayout(digest: string): ImageLayout {
     metadata: `${directory}/metadata.json`,
     files: `${directory}/files.ndjson.gz`,
     manifest: `${directory}/manifest.json`,
-    blob: (blobDigest: string) => `${directory}/blobs/${digestHex(blobDigest)}`,
+    blob: (blobDigest: string) => `${directory}/blob-sha256-${digestHex(blobDigest)}`,
     extentFileName: `${hex}-flat.vmdk`,
     sparseUpload: `${directory}/${hex}-upload-sparse.vmdk`,
     sparseUploadFileName: `${hex}-upload-sparse.vmdk`,

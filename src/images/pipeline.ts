@@ -451,7 +451,6 @@ export async function uploadImage(work: StoreWork, built: BuiltFilesystem, pulle
   const listing = gzipSync(built.files.map((entry) => `${JSON.stringify(entry)}\n`).join(''));
   await write(layout.files, bufferSource(listing));
   for (const extra of work.extraFiles ?? []) {
-    await store.makeDirectory(extra.path.slice(0, extra.path.lastIndexOf('/')));
     await write(
       extra.path,
       Buffer.isBuffer(extra.content) ? bufferSource(extra.content) : fileSource(extra.content.file, (await stat(extra.content.file)).size),

@@ -3,6 +3,7 @@
  * with skopeo from OCI layouts written here), into a local-directory image store; the resulting
  * ext4 is read back with debugfs.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,7 +135,12 @@ describe('GIVEN an anonymous plain-HTTP registry holding a three-layer image', (
     const descriptorBytes = (await readFile(info.diskPath)).length;
     const metadataBytes = (await readFile(store.locate(files.metadata))).length;
     const listingBytes = await readFile(store.locate(files.files));
-    expect(info.uploadedBytes).toBe(info.sizeBytes + descriptorBytes + listingBytes.length + metadataBytes);
+    // The config as the registry served it, kept for docker history; the layers' unpacked sizes.
+    const configBytes = await readFile(store.locate(files.blob(String(info.configDigest))));
+    expect(`sha256:${createHash('sha256').update(configBytes).digest('hex')}`).toBe(info.configDigest);
+    expect(info.layerSizes).toHaveLength(3);
+    expect(info.layerSizes?.every((n) => n > 0)).toBe(true);
+    expect(info.uploadedBytes).toBe(info.sizeBytes + descriptorBytes + listingBytes.length + configBytes.length + metadataBytes);
 
     // The file listing docker diff compares with: every entry of the ext4 tree (lost+found, mke2fs's, aside), as the filesystem holds it.
     const listing = gunzipSync(listingBytes)

@@ -114,12 +114,12 @@ describe('GIVEN a registry with an image and a VCH image store on a simulated da
     const files = imageLayout(info.digest);
     const hex = info.digest.slice('sha256:'.length);
 
-    // Every PUT: the sparse upload, the file listing and metadata.json; no flat extent, no descriptor.
-    expect([...puts.keys()].sort()).toEqual([files.metadata, files.files, files.sparseUpload].sort());
+    // Every PUT: the sparse upload, the file listing, the config and metadata.json; no flat extent, no descriptor.
+    expect([...puts.keys()].sort()).toEqual([files.metadata, files.files, files.blob(String(info.configDigest)), files.sparseUpload].sort());
     const sparseBytes = puts.get(files.sparseUpload)!;
     expect(sparseBytes).toBe((await stat(sparseCopies[0])).size);
     expect(sparseBytes).toBeLessThan(info.sizeBytes / 8);
-    expect(info.uploadedBytes).toBe(sparseBytes + puts.get(files.files)! + puts.get(files.metadata)!);
+    expect(info.uploadedBytes).toBe(sparseBytes + puts.get(files.files)! + puts.get(files.blob(String(info.configDigest)))! + puts.get(files.metadata)!);
     expect(events.some((e) => e.phase === 'upload' && /sparse: \d+ of \d+ grains hold data/.test(e.detail ?? ''))).toBe(true);
 
     // The temporary file is gone; the image is complete with the descriptor the server wrote.

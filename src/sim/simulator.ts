@@ -114,10 +114,12 @@ export async function startSimulator(opts: SimulatorOptions = {}, launch: Launch
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.append(chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let stopping: Promise<void> | undefined;
+  let serving = false;
   // A launcher that dies under its user (a crash, a kill) says so, with its log: every call after
-  // it is refused, and the cause is on this stderr rather than lost with the process.
+  // it is refused, and the cause is on this stderr rather than lost with the process. One that
+  // never got ready is told of by the error its start throws, and one stopped on purpose not at all.
   child.once('exit', (code, signal) => {
-    if (stopping) return;
+    if (stopping || !serving) return;
     process.stderr.write(
       `vic-iac: the vSphere simulator's launcher (pid ${String(child.pid)}) exited unexpectedly (${signal ?? `exit code ${String(code)}`}); the end of its log:\n${stderr.text() || '(empty)'}\n`,
     );
@@ -126,6 +128,7 @@ export async function startSimulator(opts: SimulatorOptions = {}, launch: Launch
   let ready: ReadyLine;
   try {
     ready = await waitForReadyLine(child, launcher, stderr);
+    serving = true;
   } catch (err) {
     stopping = exited;
     child.kill('SIGKILL');

@@ -124,7 +124,7 @@ export class DockerNetworks {
     if (!network) throw notFound(`network ${ref} not found`);
     if (users.length > 0) {
       throw conflict(
-        `error while removing network: network ${network.Name} id ${network.Id} has active endpoints (${users.join(', ')}): remove those containers first`,
+        `error while removing network: network ${network.Name} id ${network.Id} has active endpoints (${users.join(', ')}): stop or remove those containers first`,
       );
     }
     this.save(this.records.filter((n) => n !== network));

@@ -1052,6 +1052,7 @@ export class DockerEndpoint {
     const vm = await this.findContainer(ref, engine);
     this.justCreated.delete(containerId(vm));
     if (dockerState(vm) === 'running') throw new ApiError(304, 'container already started');
+    this.refuseRemovedNetworks(vm);
     // A docker cp of the stopped container may hold its VM on (withMaintenance): the copies end first.
     await this.finishMaintenance(containerId(vm));
     const now = await this.changeContainer(engine, vm, { power_state: 'running' }).catch(async (err: unknown) => {
@@ -1165,6 +1166,7 @@ export class DockerEndpoint {
       await this.settleOutput([vm]);
       await this.emitContainer('die', vm, { exitCode: String(exitCodeOf(vm)) });
     } else await this.finishMaintenance(containerId(vm));
+    this.refuseRemovedNetworks(vm);
     const now = await this.changeContainer(engine, vm, { power_state: 'running' });
     this.lastState.set(containerId(vm), 'running');
     this.startedBefore.set(containerId(vm), String(vm.started_at ?? ''));
@@ -3078,9 +3080,16 @@ export class DockerEndpoint {
   }
 
   /** `docker network rm` of a network docker made: refused while a container is on it, as dockerd. */
+  /**
+   * As dockerd: a docker network in use by a running container stays; one only stopped containers
+   * are on goes, and those containers' next start is refused (refuseRemovedNetworks) until it is
+   * made again.
+   */
   private async removeNetwork(ref: string, res: ServerResponse): Promise<void> {
     const network = this.dockerNetworks.find(ref);
-    const users = (await this.containers(this.command())).filter((vm) => network && dockerNetworksOf(labelsOf(vm)).includes(network.Name));
+    const users = (await this.containers(this.command())).filter(
+      (vm) => network && dockerState(vm) === 'running' && dockerNetworksOf(labelsOf(vm)).includes(network.Name),
+    );
     const gone = this.dockerNetworks.remove(
       ref,
       users.map((vm) => String(vm.name)),
@@ -3089,12 +3098,23 @@ export class DockerEndpoint {
     res.writeHead(204).end();
   }
 
-  /** `docker network prune`: the networks docker made that no container is on, with dockerd's label and until filters. */
+  /** dockerd's refusal to start a container on a docker network removed while it was stopped. */
+  private refuseRemovedNetworks(vm: Attrs): void {
+    const missing = dockerNetworksOf(labelsOf(vm)).find((n) => !this.dockerNetworks.find(n));
+    if (missing === undefined) return;
+    throw notFound(
+      `network ${missing} not found: it was removed while container ${String(vm.name)} was stopped. Create it again (docker network create ${missing}) and start the container, or remove the container and run it on another network`,
+    );
+  }
+
+  /** `docker network prune`: the networks docker made that no running container is on, with dockerd's label and until filters. */
   private async pruneNetworks(query: URLSearchParams): Promise<Record<string, unknown>> {
     const filters = parseFilters(query.get('filters'));
     refuseUnknownFilters(filters, ['until', 'label', 'label!'], 'networks to prune');
     const until = (filters.get('until') ?? []).map((v) => untilSeconds(v, Date.now()));
-    const used = new Set((await this.containers(this.command())).flatMap((vm) => dockerNetworksOf(labelsOf(vm))));
+    // As dockerd: a network only stopped containers are on is unused.
+    const running = (await this.containers(this.command())).filter((vm) => dockerState(vm) === 'running');
+    const used = new Set(running.flatMap((vm) => dockerNetworksOf(labelsOf(vm))));
     const deleted: string[] = [];
     for (const n of [...this.dockerNetworks.list()]) {
       if (used.has(n.Name) || !prunable(n.Labels, filters) || !until.every((t) => Date.parse(n.Created) / 1000 <= t)) continue;

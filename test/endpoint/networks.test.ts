@@ -8,7 +8,7 @@ import { useDockerBed } from './docker-env';
 describe('docker network create, on a VCH', () => {
   const bed = useDockerBed({ pull: true, vchName: 'vch-nets' });
 
-  test('GIVEN docker network create WHEN a container is made on it THEN ls, inspect and the container show it; rm waits for its containers; prune takes the unused ones', async () => {
+  test('GIVEN docker network create WHEN a container is made on it THEN ls, inspect and the container show it; rm and prune take one no running container is on, and the start of a container on it is refused then', async () => {
     const id = await bed().dockerOk(['network', 'create', '--label', 'team=web', 'appnet']);
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(await bed().dockerOk(['network', 'ls', '--filter', 'name=appnet', '--format', '{{.Name}} {{.Driver}} {{.Scope}}'])).toBe('appnet bridge local');
@@ -29,14 +29,20 @@ describe('docker network create, on a VCH', () => {
     ).toBe(`appnet appnet ${id}`);
     expect(await bed().dockerOk(['ps', '-a', '--filter', 'network=appnet', '--format', '{{.Names}}'])).toBe('on-appnet');
     expect(await bed().dockerOk(['network', 'inspect', '-f', '{{range .Containers}}{{.Name}}{{end}}', 'appnet'])).toBe('on-appnet');
-    const busy = await bed().docker(['network', 'rm', 'appnet']);
-    expect([busy.code, busy.stderr]).toEqual([1, expect.stringContaining('has active endpoints (on-appnet)')]);
-    await bed().dockerOk(['rm', 'on-appnet']);
+    // As dockerd: a network only a container that does not run is on has no active endpoint, so it
+    // goes, and that container's next start is refused until the network is made again.
     expect(await bed().dockerOk(['network', 'rm', 'appnet'])).toBe('appnet');
     expect(await bed().dockerOk(['network', 'ls', '--format', '{{.Name}}'])).not.toContain('appnet');
+    const start = await bed().docker(['start', 'on-appnet']);
+    expect([start.code, start.stderr]).toEqual([1, expect.stringContaining('network appnet not found: it was removed while container on-appnet was stopped')]);
+    expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}}', 'on-appnet'])).toBe('created');
+    await bed().dockerOk(['rm', 'on-appnet']);
 
     await bed().dockerOk(['network', 'create', 'unused']);
-    expect(await bed().dockerOk(['network', 'prune', '-f'])).toBe('Deleted Networks:\nunused');
+    await bed().dockerOk(['network', 'create', 'stopped-only']);
+    await bed().dockerOk(['create', '--name', 'on-stopped-only', '--network', 'stopped-only', bed().image]);
+    expect((await bed().dockerOk(['network', 'prune', '-f'])).split('\n').sort()).toEqual(['Deleted Networks:', 'stopped-only', 'unused']);
+    await bed().dockerOk(['rm', 'on-stopped-only']);
     expect(await bed().dockerOk(['network', 'ls', '--format', '{{.Name}}'])).toContain('VM Network');
   });
 

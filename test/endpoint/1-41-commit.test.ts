@@ -110,6 +110,19 @@ describe('VIC 1-41: docker commit', () => {
     2 * BOOT_MS,
   );
 
+  test(
+    'GIVEN a running container WHEN docker commit THEN its files as they are go into the image, and it keeps running',
+    async () => {
+      await bed().dockerOk(['run', '-d', '--name', 'commit-live', bed().image, 'sh', '-c', 'echo live > /live && sleep 600']);
+      await waitUntilProcessRuns(bed(), 'commit-live', BOOT_MS);
+      await bed().dockerOk(['commit', 'commit-live', 'live:v1']);
+      expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}}', 'commit-live'])).toBe('running');
+      expect(await runOutput('live:v1', ['cat', '/live'])).toBe('live\n');
+      await bed().dockerOk(['rm', '-f', 'commit-live']);
+    },
+    3 * BOOT_MS,
+  );
+
   test("GIVEN a container that is not there WHEN docker commit names it THEN dockerd's 404 No such container", async () => {
     const r = await bed().docker(['commit', '-c', 'ENV TEST commitEnvTest', 'fakeContainer', 'image-fake']);
     expect([r.code, r.stderr.trim()]).toEqual([1, 'Error response from daemon: No such container: fakeContainer']);

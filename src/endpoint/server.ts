@@ -3577,10 +3577,12 @@ async function receiveTar(req: IncomingMessage, dir: string, verb: 'imports' | '
 
 /** The repository an untagged commit's image is named by (`<repository>@sha256:…`): its container's name, as a repository may spell it. */
 function untaggedRepository(container: string): string {
+  // Letters and digits, each other run a single dash: a container name may hold `_`, `.` and `-`
+  // in orders a repository's name may not.
   const spelled = container
     .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
   return spelled || 'committed';
 }
 

@@ -111,6 +111,17 @@ describe('VIC 1-41: docker commit', () => {
   );
 
   test(
+    'GIVEN the container WHEN docker commit without a name THEN the image is there untagged, by its id, and docker tag names it',
+    async () => {
+      const made = await bed().dockerOk(['commit', 'commit1']);
+      expect(await bed().dockerOk(['image', 'inspect', '-f', '{{.Id}} {{len .RepoTags}}', made])).toBe(`${made} 0`);
+      await bed().dockerOk(['tag', made.slice(7, 19), 'named-later:v1']);
+      expect(await bed().dockerOk(['image', 'inspect', '-f', '{{.Id}}', 'named-later:v1'])).toBe(made);
+    },
+    2 * BOOT_MS,
+  );
+
+  test(
     'GIVEN a running container WHEN docker commit THEN its files as they are go into the image, and it keeps running',
     async () => {
       await bed().dockerOk(['run', '-d', '--name', 'commit-live', bed().image, 'sh', '-c', 'echo live > /live && sleep 600']);

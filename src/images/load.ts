@@ -32,12 +32,6 @@ export interface LoadImagesOptions {
   readonly workDir: string;
 }
 
-/** docker load's input: the archive (a plain tar), and where to unpack it. */
-export interface LoadImagesOptions {
-  readonly archive: string;
-  readonly workDir: string;
-}
-
 /** An image of the archive, and the names it carries. */
 export interface ArchiveImage {
   readonly image: Omit<LocalImage, 'name' | 'unnamedRepository'>;

@@ -2014,18 +2014,15 @@ export class DockerEndpoint {
     const vm = await this.findContainer(ref);
     const name = String(vm.name);
     let started = false;
-    const out = new ArchiveOutput({
+    const { exitCode, stderr } = await this.readRootFilesystem(vm, 'docker export', res, {
       head: () => {
         started = true;
         res.writeHead(200, { 'Content-Type': 'application/x-tar' });
       },
       body: (data: Buffer) => void res.write(data),
     });
-    const exitCode = await this.guestCallAnyState(vm, { argv: [], archive: { op: 'get', path: '/', one_filesystem: true } }, 'docker export', res, (lines) =>
-      out.write(lines),
-    );
     if (exitCode !== 0) {
-      const failure = guestFailure('docker export', name, exitCode, out.stderr);
+      const failure = guestFailure('docker export', name, exitCode, stderr);
       if (!started) throw failure;
       // The tar was under way: the client sees it cut short, as with dockerd.
       this.log(failure.message);
@@ -2034,6 +2031,23 @@ export class DockerEndpoint {
     }
     await this.emitContainer('export', vm);
     res.end();
+  }
+
+  /**
+   * The container's root filesystem as one tar, written by its guest (a stopped container's in a
+   * maintenance boot): what is mounted in it comes as its empty mount point (docker export, commit).
+   */
+  private async readRootFilesystem(
+    vm: Attrs,
+    what: string,
+    res: ServerResponse,
+    sink: ConstructorParameters<typeof ArchiveOutput>[0],
+  ): Promise<{ exitCode: number; stderr: string }> {
+    // A get: its first line is the path's stat, then the tar (the head is what tells ArchiveOutput so).
+    const out = new ArchiveOutput({ head: () => undefined, ...sink });
+    const request = { argv: [], archive: { op: 'get' as const, path: '/', one_filesystem: true } };
+    const exitCode = await this.guestCallAnyState(vm, request, what, res, (lines) => out.write(lines));
+    return { exitCode, stderr: out.stderr };
   }
 
   /**
@@ -2060,13 +2074,10 @@ export class DockerEndpoint {
       const tarPath = join(dir, 'rootfs.tar');
       const file = createWriteStream(tarPath);
       const written = new Promise<void>((resolve, reject) => file.on('finish', resolve).on('error', reject));
-      const out = new ArchiveOutput({ head: () => undefined, body: (data: Buffer) => void file.write(data) });
-      const exitCode = await this.guestCallAnyState(vm, { argv: [], archive: { op: 'get', path: '/', one_filesystem: true } }, 'docker commit', res, (lines) =>
-        out.write(lines),
-      );
+      const { exitCode, stderr } = await this.readRootFilesystem(vm, 'docker commit', res, { body: (data: Buffer) => void file.write(data) });
       file.end();
       await written;
-      if (exitCode !== 0) throw guestFailure('docker commit', container, exitCode, out.stderr);
+      if (exitCode !== 0) throw guestFailure('docker commit', container, exitCode, stderr);
       const id = await this.storeImageFiles(engine, {
         tarPath,
         ...(name ? { name } : {}),

@@ -15,7 +15,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { PrivilegeMode } from './ext4';
@@ -54,29 +54,31 @@ interface Digested {
   readonly size: number;
 }
 
-/** Hashes (and, with `to`, gzip-compresses into `to`) a file: its digest and size as written. */
-async function digestFile(path: string, to?: string): Promise<Digested> {
+/**
+ * A file's digest and size; with `to`, those of its gzip-compressed copy written there. `gzip`: what
+ * was hashed starts as a gzip stream does (a layer blob's media type says so).
+ */
+export async function digestFile(path: string, to?: string): Promise<Digested & { readonly gzip: boolean }> {
   const hash = createHash('sha256');
   let size = 0;
+  let first: Buffer | undefined;
   const count = new Transform({
     transform(chunk: Buffer, _enc, done) {
+      first ??= chunk;
       hash.update(chunk);
       size += chunk.length;
       done(null, chunk);
     },
   });
   const source = createReadStream(path, { highWaterMark: 1024 * 1024 });
-  if (to) await pipeline(source, createGzip({ level: 6 }), count, createWriteStream(to));
-  else {
-    for await (const chunk of source) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-    }
-  }
-  return { digest: `sha256:${hash.digest('hex')}`, size };
+  await (to
+    ? pipeline(source, createGzip({ level: 6 }), count, createWriteStream(to))
+    : pipeline(source, count, new Writable({ write: (_c, _e, done) => done() })));
+  return { digest: `sha256:${hash.digest('hex')}`, size, gzip: first !== undefined && first[0] === 0x1f && first[1] === 0x8b };
 }
 
-function sha256(content: Buffer): string {
+/** The digest of bytes at hand. */
+export function sha256(content: Buffer): string {
   return `sha256:${createHash('sha256').update(content).digest('hex')}`;
 }
 

@@ -15,13 +15,12 @@
  * The archive is untrusted: only its directories, regular files and links that stay inside it are
  * read, within the image limits, and every blob an OCI manifest names is checked against its digest.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, realpath, stat, symlink } from 'node:fs/promises';
 import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
-import { committedManifestJson, type LocalImage } from './commit';
+import { committedManifestJson, digestFile, sha256, type LocalImage } from './commit';
 import { ImageError, LayerFormatError, LayerLimitError, PlatformNotFoundError } from './errors';
 import { parseImageConfig, parseManifest } from './manifest';
 import { imageLimitsFromEnv } from './pipeline';
@@ -113,18 +112,6 @@ async function readJson(path: string, what: string): Promise<unknown> {
   }
 }
 
-async function fileDigest(path: string): Promise<{ digest: string; size: number; gzip: boolean }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  let first: Buffer | undefined;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
-    first ??= chunk as Buffer;
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { digest: `sha256:${hash.digest('hex')}`, size, gzip: first !== undefined && first[0] === 0x1f && first[1] === 0x8b };
-}
-
 /** The manifests of the archive's OCI layout, if it has one (index.json and blobs/sha256, indexes followed). */
 async function ociManifests(dir: string): Promise<Buffer[]> {
   const found: Buffer[] = [];
@@ -133,7 +120,7 @@ async function ociManifests(dir: string): Promise<Buffer[]> {
     for (const d of descriptors as Array<{ digest?: unknown }>) {
       if (typeof d.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(d.digest)) continue;
       const body = await readFile(join(dir, 'blobs', 'sha256', d.digest.slice(7))).catch(() => undefined);
-      if (!body || `sha256:${createHash('sha256').update(body).digest('hex')}` !== d.digest) continue;
+      if (!body || sha256(body) !== d.digest) continue;
       const json = JSON.parse(body.toString('utf8')) as { manifests?: unknown; layers?: unknown };
       if (Array.isArray(json.manifests)) await visit(json.manifests, depth + 1);
       else if (Array.isArray(json.layers)) found.push(body);
@@ -160,7 +147,7 @@ export async function readArchiveImages(dir: string): Promise<ArchiveImage[]> {
       throw new LayerFormatError("an entry of the archive's manifest.json has no Config or Layers");
     const configFile = await archiveFile(dir, entry.Config, 'image config');
     const configJson = await readFile(configFile);
-    const configDigest = `sha256:${createHash('sha256').update(configJson).digest('hex')}`;
+    const configDigest = sha256(configJson);
     const parsed = parseImageConfig(await readJson(configFile, `image config ${entry.Config}`), `image config ${entry.Config}`);
     const tags = Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((t): t is string => typeof t === 'string') : [];
     if ((parsed.os && parsed.os !== 'linux') || (parsed.architecture && parsed.architecture !== 'amd64')) {
@@ -169,7 +156,7 @@ export async function readArchiveImages(dir: string): Promise<ArchiveImage[]> {
       );
     }
     const layerFiles = await Promise.all(entry.Layers.map((l) => archiveFile(dir, String(l), 'layer')));
-    const digests = await Promise.all(layerFiles.map(fileDigest));
+    const digests = await Promise.all(layerFiles.map((f) => digestFile(f)));
     // The image's own manifest, when the archive holds one over the same config and layers: its id stays the registry's.
     const own = oci.find((body) => {
       const m = parseManifest(JSON.parse(body.toString('utf8')), 'the archive');

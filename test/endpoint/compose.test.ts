@@ -55,7 +55,9 @@ networks:
    * its exit code and output. The names of its peers reach its /etc/hosts a moment after it starts.
    */
   const fetchFromClient = async (file: string, url: string): Promise<[number | null, string]> => {
-    const deadline = Date.now() + 60_000;
+    // The peers' names reach /etc/hosts by a write that may time out (60 s) on a loaded host and is
+    // retried 2 s later (server.ts, NAMES_WRITE_MS): a look for longer than one such write and its retry.
+    const deadline = Date.now() + 150_000;
     let got = await compose(file, ['exec', '-T', 'client', 'wget', '-q', '-O', '-', url], 60_000);
     while (got.code !== 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1000));

@@ -19,6 +19,7 @@
 import { posix } from 'node:path';
 import type { CommitImageOptions } from '../engine';
 import type { HealthConfig } from './health';
+import { OWN_LABEL_PREFIX } from './containers';
 import { badRequest } from './protocol';
 import { signalNumber } from './signals';
 
@@ -287,7 +288,7 @@ export function commitBase(inspected: Record<string, unknown>, imageExposedPorts
   const keys = (v: unknown): string[] => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).sort() : []);
   const labels = Object.fromEntries(
     Object.entries((pick('Labels') ?? {}) as Record<string, unknown>)
-      .filter(([k, v]) => !k.startsWith('vic-iac.') && typeof v === 'string')
+      .filter(([k, v]) => !k.startsWith(OWN_LABEL_PREFIX) && typeof v === 'string')
       .map(([k, v]) => [k, String(v)]),
   );
   const stopSignal = pick('StopSignal');

@@ -30,9 +30,27 @@ export const LABEL = {
   // No -m at create: the container VM has the default memory, which inspect shows as dockerd shows
   // no limit (HostConfig.Memory 0), not as a limit its user set.
   defaultMemory: 'vic-iac.docker.default-memory',
+  // No --cpus at create: the container VM has the default vCPU count, which inspect shows as dockerd
+  // shows no limit (HostConfig.NanoCpus 0). The Terraform docker provider reads a NanoCpus above 0
+  // back as its `cpus`, which a change of replaces the container: a default shown as 1 CPU would
+  // replace it at every plan.
+  defaultCpus: 'vic-iac.docker.default-cpus',
+  // docker volume create -o: the options as given, which inspect shows as dockerd does (Options).
+  volumeOptions: 'vic-iac.docker.volume-options',
+  // HostConfig.NetworkMode as the create gave it (bridge for none given), which dockerd shows
+  // whatever connects and disconnects follow; the Terraform docker provider reads it back as its
+  // `network_mode` (default bridge), which a change of replaces the container.
+  networkMode: 'vic-iac.docker.network-mode',
+  // docker network disconnect bridge of a container that does not run (the Terraform docker
+  // provider's first step towards its networks_advanced): on no network until it is connected to
+  // one. Its NIC on the bridge port group stays, for the docker networks it may be connected to.
+  bridgeDetached: 'vic-iac.docker.bridge-detached',
   // Config.Volumes of inspect: the paths the create (-v /path) and the image (VOLUME) declared.
   volumes: 'vic-iac.docker.volumes',
 } as const;
+
+/** The prefix of the labels the endpoint and the resources keep for themselves (LABEL, the markers). */
+export const OWN_LABEL_PREFIX = 'vic-iac.';
 
 /** The container's own stop timeout (--stop-timeout), in seconds, if it has one. */
 export function stopTimeoutOf(vm: Attrs): number | undefined {
@@ -172,9 +190,20 @@ function portsSummary(vm: Attrs): Record<string, unknown>[] {
   });
 }
 
-/** `NetworkSettings.Ports` of inspect (what `docker port` prints). */
+/**
+ * `NetworkSettings.Ports` of inspect (what `docker port` prints): where each port is published. A
+ * running container's ports asked for (-p) that are not published yet (the simulator publishes them
+ * once its guest runs the process; vSphere keeps them unpublished) show as asked, a host port of ""
+ * meaning a free one, as dockerd shows them from the start: the Terraform docker provider reads
+ * them once, right after the start, as its `ports`, which a change of replaces the container.
+ */
 function portsInspect(vm: Attrs): Record<string, { HostIp: string; HostPort: string }[]> {
-  return Object.fromEntries(publishedOf(vm).map(({ port, hostIp, hostPort }) => [port, [{ HostIp: hostIp, HostPort: hostPort }]]));
+  const out: Record<string, { HostIp: string; HostPort: string }[]> = Object.fromEntries(
+    publishedOf(vm).map(({ port, hostIp, hostPort }) => [port, [{ HostIp: hostIp, HostPort: hostPort }]]),
+  );
+  if (dockerState(vm) !== 'running') return out;
+  for (const [port, asked] of Object.entries(portBindingsOf(vm))) out[port] ??= asked;
+  return out;
 }
 
 /** docker's `--network none`: a container VM with no NIC (`networks = []`). */
@@ -188,7 +217,8 @@ export const NO_NETWORK = 'none';
 function networkNics(vm: Attrs): { name: string; nic: number }[] {
   const ports = Array.isArray(vm.networks) ? vm.networks.map(String) : [];
   const made = dockerNetworksOf(labelsOf(vm));
-  const first = made.length > 0 ? made.map((name) => ({ name, nic: 0 })) : ports.slice(0, 1).map((name) => ({ name, nic: 0 }));
+  const detached = labelsOf(vm)[LABEL.bridgeDetached] === 'true';
+  const first = made.length > 0 ? made.map((name) => ({ name, nic: 0 })) : detached ? [] : ports.slice(0, 1).map((name) => ({ name, nic: 0 }));
   return [...first, ...ports.slice(1).map((name, i) => ({ name, nic: i + 1 }))];
 }
 
@@ -210,9 +240,17 @@ function networkNames(vm: Attrs): string[] {
   return networkNics(vm).map((n) => n.name);
 }
 
-/** `HostConfig.NetworkMode`: the first portgroup, or none for a VM without a NIC. */
+/**
+ * `HostConfig.NetworkMode`: as the create gave it (LABEL.networkMode); for a container made
+ * otherwise, its first network, or none for a VM without a NIC.
+ */
 function networkMode(vm: Attrs): string {
-  return networkNames(vm)[0] ?? NO_NETWORK;
+  return labelsOf(vm)[LABEL.networkMode] ?? networkNames(vm)[0] ?? NO_NETWORK;
+}
+
+/** Whether a container was disconnected from bridge and is on no network since (LABEL.bridgeDetached). */
+export function onNoNetwork(vm: Attrs): boolean {
+  return labelsOf(vm)[LABEL.bridgeDetached] === 'true' && dockerNetworksOf(labelsOf(vm)).length === 0;
 }
 
 export { networkId };
@@ -319,7 +357,7 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
     HostConfig: {
       AutoRemove: labels[LABEL.autoRemove] === 'true',
       Memory: memoryBytes,
-      NanoCpus: Number(vm.cpus ?? 1) * 1e9,
+      NanoCpus: labels[LABEL.defaultCpus] === 'true' ? 0 : Number(vm.cpus ?? 1) * 1e9,
       RestartPolicy: restartPolicy(vm),
       NetworkMode: networkMode(vm),
       PortBindings: portBindingsOf(vm),

@@ -79,6 +79,7 @@ import {
   matchesFilters,
   networkId,
   NO_NETWORK,
+  onNoNetwork,
 } from './containers';
 import { COMPOSE_RECREATE_NAME, portsOf, resourcesOf, unhonouredOption, updateOf } from './create-options';
 import { OneAtATime } from './one-at-a-time';
@@ -939,10 +940,12 @@ export class DockerEndpoint {
     const { restart, max_restarts, ...resources } = resourcesOf(host);
     Object.assign(config, resources);
     if (!('memory_mb' in resources)) labels[LABEL.defaultMemory] = 'true';
+    if (!('cpus' in resources)) labels[LABEL.defaultCpus] = 'true';
     if (restart !== undefined && restart !== 'no') config.restart = restart;
     if (max_restarts) config.max_restarts = max_restarts;
     // --network (several with API 1.44 and later, and compose's networks:): NetworkMode, then the others of EndpointsConfig.
     const placed = this.placeOnNetworks([host.NetworkMode, ...Object.keys(body.NetworkingConfig?.EndpointsConfig ?? {})]);
+    labels[LABEL.networkMode] = !host.NetworkMode || host.NetworkMode === 'default' ? 'bridge' : host.NetworkMode;
     if (placed.dockerNetworks.length > 0) Object.assign(labels, withDockerNetworks({}, placed.dockerNetworks));
     if (placed.portGroups) config.networks = placed.portGroups;
 
@@ -1052,7 +1055,7 @@ export class DockerEndpoint {
     const vm = await this.findContainer(ref, engine);
     this.justCreated.delete(containerId(vm));
     if (dockerState(vm) === 'running') throw new ApiError(304, 'container already started');
-    this.refuseRemovedNetworks(vm);
+    this.refuseStartOffNetworks(vm);
     // A docker cp of the stopped container may hold its VM on (withMaintenance): the copies end first.
     await this.finishMaintenance(containerId(vm));
     const now = await this.changeContainer(engine, vm, { power_state: 'running' }).catch(async (err: unknown) => {
@@ -1166,7 +1169,7 @@ export class DockerEndpoint {
       await this.settleOutput([vm]);
       await this.emitContainer('die', vm, { exitCode: String(exitCodeOf(vm)) });
     } else await this.finishMaintenance(containerId(vm));
-    this.refuseRemovedNetworks(vm);
+    this.refuseStartOffNetworks(vm);
     const now = await this.changeContainer(engine, vm, { power_state: 'running' });
     this.lastState.set(containerId(vm), 'running');
     this.startedBefore.set(containerId(vm), String(vm.started_at ?? ''));
@@ -1304,8 +1307,9 @@ export class DockerEndpoint {
         `docker update ${name}: a container VM's CPUs and memory change while it is powered off (vSphere adds neither to it running): docker stop ${name}, docker update, then docker start ${name}`,
       );
     }
-    // Its memory is now the one asked for, no longer a container VM's default.
-    const labels = 'memory_mb' in change ? Object.fromEntries(Object.entries(labelsOf(vm)).filter(([k]) => k !== LABEL.defaultMemory)) : labelsOf(vm);
+    // Its memory and CPUs are now those asked for, no longer a container VM's defaults.
+    const asked = new Set<string>([...('memory_mb' in change ? [LABEL.defaultMemory] : []), ...('cpus' in change ? [LABEL.defaultCpus] : [])]);
+    const labels = Object.fromEntries(Object.entries(labelsOf(vm)).filter(([k]) => !asked.has(k)));
     await this.changeContainer(engine, vm, { ...change, labels });
     const restartChanged = 'restart' in change && (change.restart !== (vm.restart ?? 'no') || (change.max_restarts ?? null) !== (vm.max_restarts ?? null));
     await this.emitContainer('update', vm);
@@ -3063,10 +3067,17 @@ export class DockerEndpoint {
     const made = this.dockerNetworks.find(network.Id);
     const on = dockerNetworksOf(labelsOf(vm));
     const ports = Array.isArray(vm.networks) ? vm.networks.map(String) : [];
-    // On docker networks, its first NIC is theirs (containers.ts shows it so).
-    const joined = made ? on.includes(made.Name) : (on.length > 0 ? ports.slice(1) : ports).includes(network.Name);
+    // bridge (the VCH's bridge port group) on the container's first NIC, which no docker network has.
+    const bridgeNic = !made && on.length === 0 && network.Name === this.vch.bridgeNetwork && ports[0] === network.Name;
+    // On docker networks, its first NIC is theirs (containers.ts shows it so); off bridge, nobody's.
+    const joined = made
+      ? on.includes(made.Name)
+      : bridgeNic
+        ? labelsOf(vm)[LABEL.bridgeDetached] !== 'true'
+        : (on.length > 0 ? ports.slice(1) : ports).includes(network.Name);
     if (connect && joined) throw new ApiError(403, `endpoint with name ${name} already exists in network ${network.Name}`);
     if (!connect && !joined) throw new ApiError(403, `container ${name} is not connected to network ${network.Name}`);
+    if (bridgeNic) return this.detachFromBridge(engine, vm, network, connect, res);
     if (!made || ports[0] !== made.PortGroup) {
       const portGroup = made ? made.PortGroup : network.Name;
       throw badRequest(
@@ -3076,7 +3087,9 @@ export class DockerEndpoint {
       );
     }
     this.refuseManaged(vm, `give it its networks in that configuration (labels["${NETWORK_LABEL}"]) and apply.`);
-    let labels = withDockerNetworks(labelsOf(vm), connect ? [...on, made.Name] : on.filter((n) => n !== made.Name));
+    // A container off bridge that joins a docker network is on it through the bridge NIC it kept.
+    const kept = Object.fromEntries(Object.entries(labelsOf(vm)).filter(([k]) => k !== LABEL.bridgeDetached));
+    let labels = withDockerNetworks(kept, connect ? [...on, made.Name] : on.filter((n) => n !== made.Name));
     const own = new Set([name, labels[COMPOSE_SERVICE_LABEL]]);
     const aliases = (body.EndpointConfig?.Aliases ?? []).filter((a) => !own.has(a));
     if (connect && aliases.length > 0) {
@@ -3090,10 +3103,32 @@ export class DockerEndpoint {
     res.writeHead(200).end();
   }
 
-  /** `docker network rm` of a network docker made: refused while a container is on it, as dockerd. */
+  /**
+   * `docker network disconnect bridge` of a container that does not run, and `connect bridge` of
+   * one disconnected so: it is on no network meanwhile (LABEL.bridgeDetached), as the Terraform
+   * docker provider expects before it connects its `networks_advanced`. Its NIC on the bridge port
+   * group stays, for the docker networks it may join; a running one keeps its NIC on, so its
+   * disconnect is refused, saying what to do.
+   */
+  private async detachFromBridge(engine: Engine, vm: Attrs, network: NetworkRow, connect: boolean, res: ServerResponse): Promise<void> {
+    const name = String(vm.name);
+    this.refuseManaged(vm, `give it its networks in that configuration and apply.`);
+    if (!connect && dockerState(vm) === 'running') {
+      throw conflict(
+        `docker network disconnect ${network.Name} ${name}: ${name} runs, and its VM's network card on port group ${network.Name} stays on while it runs (vic-iac makes a container VM's network cards with it, never after); ` +
+          `stop it first (docker stop ${name}), or recreate it with the networks it needs (docker run --network NETWORK, or --network none)`,
+      );
+    }
+    const rest = Object.fromEntries(Object.entries(labelsOf(vm)).filter(([k]) => k !== LABEL.bridgeDetached));
+    const now = await this.changeContainer(engine, vm, { labels: connect ? rest : { ...rest, [LABEL.bridgeDetached]: 'true' } });
+    this.remember(now);
+    this.events.emit({ Type: 'network', Action: connect ? 'connect' : 'disconnect', Actor: { ID: network.Id, Attributes: { container: containerId(now), name: network.Name, type: 'bridge' } } });
+    res.writeHead(200).end();
+  }
+
   /**
    * As dockerd: a docker network in use by a running container stays; one only stopped containers
-   * are on goes, and those containers' next start is refused (refuseRemovedNetworks) until it is
+   * are on goes, and those containers' next start is refused (refuseStartOffNetworks) until it is
    * made again.
    */
   private async removeNetwork(ref: string, res: ServerResponse): Promise<void> {
@@ -3109,8 +3144,18 @@ export class DockerEndpoint {
     res.writeHead(204).end();
   }
 
-  /** dockerd's refusal to start a container on a docker network removed while it was stopped. */
-  private refuseRemovedNetworks(vm: Attrs): void {
+  /**
+   * dockerd's refusal to start a container on a docker network removed while it was stopped; and the
+   * start of one disconnected from bridge and on no network since, whose VM would come up on its NIC.
+   */
+  private refuseStartOffNetworks(vm: Attrs): void {
+    if (onNoNetwork(vm) && Array.isArray(vm.networks) && vm.networks.length > 0) {
+      const name = String(vm.name);
+      throw conflict(
+        `container ${name} is on no network since it was disconnected from ${String(vm.networks[0])}, and its VM keeps its network card on that port group: ` +
+          `connect it to a network before it starts (docker network connect NETWORK ${name}, or bridge), or recreate it with --network none to run it without one`,
+      );
+    }
     const missing = dockerNetworksOf(labelsOf(vm)).find((n) => !this.dockerNetworks.find(n));
     if (missing === undefined) return;
     throw notFound(

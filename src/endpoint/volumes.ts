@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine';
 import { formatPath, volume, type Attrs, type Problem } from '../resources';
 import { ApiError, badRequest, compareVersions, conflict, notFound, notSupported, parseFilters, readJsonBody, sendJson } from './protocol';
-import { LABEL, containerId, labelsOf } from './containers';
+import { LABEL, OWN_LABEL_PREFIX, containerId, labelsOf } from './containers';
 import { labelMatches, prunable } from './listing-filters';
 import { OneAtATime } from './one-at-a-time';
 
@@ -86,7 +86,19 @@ export function mountsOf(vm: Attrs): Array<Record<string, unknown>> {
   }));
 }
 
-/** One volume as the API shows it. */
+/**
+ * The options a volume shows: for one docker made, those its create gave, as given (null for none),
+ * as dockerd shows them; the Terraform docker provider reads them back as its `driver_opts`, which a
+ * change of replaces the volume. A volume an IaC state (or an older release) made shows its size.
+ */
+function volumeOptions(v: Attrs): Record<string, string> | null {
+  const given = labelsOf(v)[LABEL.volumeOptions];
+  if (given === undefined) return { size: `${String(v.size_mb)}MB` };
+  const options = JSON.parse(given) as Record<string, string>;
+  return Object.keys(options).length > 0 ? options : null;
+}
+
+/** One volume as the API shows it: its labels are its users', not the endpoint's own (`vic-iac.*`). */
 function volumeDoc(v: Attrs): Record<string, unknown> {
   const labels = labelsOf(v);
   return {
@@ -94,9 +106,9 @@ function volumeDoc(v: Attrs): Record<string, unknown> {
     Driver: 'vsphere',
     Mountpoint: String(v.id),
     CreatedAt: labels[LABEL.created] ?? '',
-    Labels: labels,
+    Labels: Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith(OWN_LABEL_PREFIX))),
     Scope: 'local',
-    Options: { size: `${String(v.size_mb)}MB` },
+    Options: volumeOptions(v),
     Status: { datastore: String(v.datastore), size_mb: Number(v.size_mb) },
   };
 }
@@ -298,22 +310,30 @@ export class DockerVolumes {
     // more likely a mistake than a wish to share, and the volume may be an IaC state's.
     const made = await this.oneCreateAtATime(engine, name, (there) => {
       if (there) throw conflict(`A volume named ${name} already exists. Choose a different volume name.`);
-      return this.create(engine, name, { sizeMb, labels: body.Labels ?? {}, typed });
+      return this.create(engine, name, { sizeMb, labels: body.Labels ?? {}, options: body.DriverOpts ?? {}, typed });
     });
     sendJson(res, 201, volumeDoc(made));
   }
 
-  /** Makes a volume through a volume plan, labelled as docker's; `typed` words its errors (problemsText). */
+  /**
+   * Makes a volume through a volume plan, labelled as docker's, with the options its create gave
+   * (`options`, as given: what inspect shows); `typed` words its errors (problemsText).
+   */
   async create(
     engine: Engine,
     name: string,
-    o: { sizeMb?: number; labels?: Record<string, string>; typed?: Readonly<Record<string, string>> } = {},
+    o: { sizeMb?: number; labels?: Record<string, string>; options?: Record<string, string>; typed?: Readonly<Record<string, string>> } = {},
   ): Promise<Attrs> {
     const plan = await engine.plan('volume', null, {
       vch_id: this.vchId(),
       name,
       ...(o.sizeMb !== undefined ? { size_mb: o.sizeMb } : {}),
-      labels: { ...(o.labels ?? {}), [LABEL.origin]: 'docker', [LABEL.created]: new Date().toISOString() },
+      labels: {
+        ...(o.labels ?? {}),
+        [LABEL.origin]: 'docker',
+        [LABEL.created]: new Date().toISOString(),
+        [LABEL.volumeOptions]: JSON.stringify(o.options ?? {}),
+      },
     });
     const text = problemsText(plan.problems, o.typed);
     if (text) throw badRequest(text);

@@ -52,6 +52,31 @@ describe('1-17 docker network connect', () => {
     await bed().dockerOk(['rm', id]);
   });
 
+  test('GIVEN a created container WHEN it is disconnected from bridge THEN it is on no network, its start is refused until it is connected to one, and its NetworkMode stays as created', async () => {
+    await bed().dockerOk(['network', 'create', 'after-bridge']);
+    await bed().dockerOk(['create', '--name', 'off-bridge', bed().image, 'true']);
+    expect(await bed().dockerOk(['network', 'disconnect', 'bridge', 'off-bridge'])).toBe('');
+    expect(await networksOf('off-bridge')).toBe('');
+    const twice = await bed().docker(['network', 'disconnect', 'bridge', 'off-bridge']);
+    expect([twice.code, twice.stderr]).toEqual([1, 'Error response from daemon: container off-bridge is not connected to network VM Network\n']);
+    const start = await bed().docker(['start', 'off-bridge']);
+    expect([start.code, start.stderr]).toEqual([
+      1,
+      expect.stringContaining('container off-bridge is on no network since it was disconnected from VM Network, and its VM keeps its network card on that port group: connect it to a network before it starts'),
+    ]);
+    // The Terraform docker provider's networks_advanced: off bridge, then onto its networks, over the NIC it kept.
+    expect(await bed().dockerOk(['network', 'connect', 'after-bridge', 'off-bridge'])).toBe('');
+    expect(await networksOf('off-bridge')).toBe('after-bridge;');
+    expect(await bed().dockerOk(['network', 'disconnect', 'after-bridge', 'off-bridge'])).toBe('');
+    expect(await networksOf('off-bridge')).toBe('VM Network;');
+    await bed().dockerOk(['network', 'disconnect', 'bridge', 'off-bridge']);
+    expect(await bed().dockerOk(['network', 'connect', 'bridge', 'off-bridge'])).toBe('');
+    expect(await networksOf('off-bridge')).toBe('VM Network;');
+    expect(await bed().dockerOk(['inspect', '-f', '{{.HostConfig.NetworkMode}}', 'off-bridge'])).toBe('bridge');
+    await bed().dockerOk(['rm', 'off-bridge']);
+    await bed().dockerOk(['network', 'rm', 'after-bridge']);
+  });
+
   test('GIVEN a container or a network that is not there THEN connect says which, as dockerd', async () => {
     await bed().dockerOk(['network', 'create', 'connect-errors']);
     const noContainer = await bed().docker(['network', 'connect', 'connect-errors', 'fakeContainer']);

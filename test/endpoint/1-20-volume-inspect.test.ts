@@ -20,10 +20,15 @@ describe('1-20 docker volume inspect', () => {
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`insp|vsphere|[LocalDS_0] ${String(bed().vch.image_store_path)}/volumes/insp/insp.vmdk|local|map[size:32MB]|web\n`);
+    // The options and labels as the create gave them, as dockerd shows them (the endpoint's own labels are not shown).
+    expect(r.stdout).toBe(`insp|vsphere|[LocalDS_0] ${String(bed().vch.image_store_path)}/volumes/insp/insp.vmdk|local|map[size:32]|web\n`);
     const json = JSON.parse((await bed().docker(['volume', 'inspect', 'insp'])).stdout) as Array<Record<string, unknown>>;
     expect(json).toHaveLength(1);
     expect(Date.parse(String(json[0].CreatedAt))).toBeGreaterThan(Date.now() - 600_000);
+    expect(json[0]).toMatchObject({ Labels: { app: 'web' }, Options: { size: '32' }, Status: { size_mb: 32 } });
+    expect((await bed().docker(['volume', 'create', 'plain'])).code).toBe(0);
+    const plain = JSON.parse((await bed().docker(['volume', 'inspect', 'plain'])).stdout) as Array<Record<string, unknown>>;
+    expect([plain[0].Labels, plain[0].Options]).toEqual([{}, null]);
   });
 
   test('GIVEN a volume an IaC plan made WHEN docker volume inspect runs THEN the endpoint shows it from vSphere', async () => {

@@ -58,6 +58,7 @@ describe('1-23 docker inspect', () => {
       NanoCpus: 2e9,
       RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 },
       AutoRemove: false,
+      // As the create gave it, as dockerd shows it.
       NetworkMode: 'VM Network',
     });
     expect(Object.keys(doc.NetworkSettings.Networks)).toEqual(['VM Network']);

@@ -19,7 +19,8 @@ describe('docker update', () => {
 
   test('GIVEN a stopped container WHEN docker update sets --restart, --cpus and -m THEN the same container has them, and its VM too', async () => {
     const id = await bed().dockerOk(['create', '--name', 'upd-stopped', bed().image, 'sleep', '600']);
-    expect(await hostConfig('upd-stopped')).toBe(`${id} no:0 1000000000 0`);
+    // Made without --cpus or -m: no limit shown (0), as dockerd shows it.
+    expect(await hostConfig('upd-stopped')).toBe(`${id} no:0 0 0`);
     expect(await bed().dockerOk(['update', '--restart', 'on-failure:3', '--cpus', '2', '-m', '256m', 'upd-stopped'])).toBe('upd-stopped');
     expect(await hostConfig('upd-stopped')).toBe(`${id} on-failure:3 2000000000 268435456`);
     const vm = await bed().engine.findIn('container_vm', String(bed().vch.id), { name: 'upd-stopped' });
@@ -42,7 +43,7 @@ describe('docker update', () => {
     expect(cpus.code).toBe(1);
     expect(cpus.stderr).toContain("docker update upd-running: a container VM's CPUs and memory change while it is powered off");
     expect(cpus.stderr).toContain('docker stop upd-running, docker update, then docker start upd-running');
-    expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}} {{.HostConfig.NanoCpus}}', 'upd-running'])).toBe('running 1000000000');
+    expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}} {{.HostConfig.NanoCpus}}', 'upd-running'])).toBe('running 0');
     await bed().dockerOk(['rm', '-f', 'upd-running']);
   });
 
@@ -52,7 +53,7 @@ describe('docker update', () => {
     expect([shares.code, shares.stderr]).toEqual([1, expect.stringContaining('-c/--cpu-shares is not supported by vic-iac')]);
     const half = await bed().docker(['update', '--cpus', '0.5', 'upd-refused']);
     expect([half.code, half.stderr]).toEqual([1, expect.stringContaining('--cpus 0.5: a container VM has whole virtual CPUs')]);
-    expect(await bed().dockerOk(['inspect', '-f', '{{.HostConfig.CpuShares}} {{.HostConfig.NanoCpus}}', 'upd-refused'])).toBe('0 1000000000');
+    expect(await bed().dockerOk(['inspect', '-f', '{{.HostConfig.CpuShares}} {{.HostConfig.NanoCpus}}', 'upd-refused'])).toBe('0 0');
     const missing = await bed().docker(['update', '--restart', 'always', 'nosuch']);
     expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining('No such container: nosuch')]);
     await bed().dockerOk(['rm', 'upd-refused']);

@@ -1,0 +1,137 @@
+/**
+ * The Docker Terraform provider (kreuzwerker/docker 4.6, built from Go modules by
+ * scripts/peers/72-docker-provider.sh) driving a VCH through its Docker endpoint, with the real
+ * `terraform` CLI: examples/terraform-docker applies an image, a volume, a docker network and a
+ * container VM on that network, with a published port, a named volume and a file uploaded before its
+ * first start. The next plan must show no changes: what the endpoint reads back (NetworkMode, NanoCpus,
+ * NetworkSettings.Ports, a volume's Options and Labels) is what the provider asked for, or the
+ * provider replaces the container or the volume at every plan. A restart policy changes in place,
+ * and the destroy leaves nothing behind.
+ */
+import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runProcess, type VicRun } from '../cli/run-vic';
+import { REPO, requireTerraform } from '../provider/terraform-cli';
+import { busyboxImage, eventually, httpText, useDockerBed } from './docker-env';
+
+const MIRROR = join(REPO, '.cache/terraform-mirror');
+const ADDRESS = 'registry.terraform.io/kreuzwerker/docker';
+const BOOT_MS = 300_000;
+
+/** The version 72-docker-provider.sh installed, or a failure that says how to get one. */
+function installedDockerProvider(): string {
+  const dir = join(MIRROR, ADDRESS);
+  const versions = existsSync(dir) ? readdirSync(dir) : [];
+  if (versions.length === 0) {
+    throw new Error(
+      `the Docker Terraform provider is not in ${dir}: run "npm run setup" (scripts/peers/72-docker-provider.sh builds kreuzwerker/terraform-provider-docker from Go modules)`,
+    );
+  }
+  return versions.sort().at(-1)!;
+}
+
+/** busybox with httpd: the example's container serves the file the provider uploads. */
+function webImage() {
+  const base = busyboxImage();
+  return {
+    layers: [...base.layers, { entries: ['httpd', 'mkdir'].map((applet) => ({ type: 'symlink' as const, path: `bin/${applet}`, target: 'busybox' })) }],
+    config: { ...base.config, ExposedPorts: { '80/tcp': {} } },
+  };
+}
+
+describe('the Docker Terraform provider against a VCH', () => {
+  const bed = useDockerBed({ sim: { runGuests: { maxRunning: 2 } }, vchName: 'vch-tfdocker' });
+  let dir = '';
+  let image = '';
+  let version = '';
+  const terraformBin = requireTerraform();
+
+  const terraform = (args: string[], timeoutMs = BOOT_MS): Promise<VicRun> =>
+    runProcess(
+      terraformBin,
+      ['-chdir=' + dir, ...args],
+      { ...process.env, ...bed().env, TF_CLI_CONFIG_FILE: join(dir, '.terraformrc'), TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', NO_COLOR: '1' },
+      { timeoutMs },
+    );
+  const vars = (...more: string[]) => ['-no-color', '-var', `image=${image}`, ...more.flatMap((v) => ['-var', v])];
+
+  beforeAll(async () => {
+    version = installedDockerProvider();
+    image = await bed().pushImage(webImage(), 'vic-test/tfweb:1');
+    dir = mkdtempSync(join(tmpdir(), 'vic-tf-docker-'));
+    cpSync(join(REPO, 'examples/terraform-docker/main.tf'), join(dir, 'main.tf'));
+    // The public registry cannot be reached: the provider comes from the mirror, and nothing else.
+    writeFileSync(
+      join(dir, '.terraformrc'),
+      `provider_installation {\n  filesystem_mirror {\n    path    = "${MIRROR}"\n    include = ["${ADDRESS}"]\n  }\n}\n`,
+    );
+  }, 120_000);
+
+  test('GIVEN the provider in a filesystem mirror WHEN init runs THEN it installs kreuzwerker/docker', async () => {
+    const init = await terraform(['init', '-no-color'], 120_000);
+    expect([init.code, init.stderr]).toEqual([0, '']);
+    expect(init.stdout).toContain(`Installed kreuzwerker/docker v${version} (unauthenticated)`);
+  }, 150_000);
+
+  test(
+    'GIVEN the example WHEN applied THEN the container VM runs on the network with its volume and port, serves the uploaded file, and the next plan has no changes',
+    async () => {
+      const apply = await terraform(['apply', '-auto-approve', ...vars('keep_image=false')]);
+      expect([apply.code, apply.stderr]).toEqual([0, '']);
+      expect(apply.stdout).toContain('Apply complete! Resources: 4 added, 0 changed, 0 destroyed.');
+
+      expect(await bed().dockerOk(['ps', '--filter', 'name=^web$', '--format', '{{.Names}} {{.Networks}} {{.Mounts}}'])).toBe('web app web-data');
+      expect(await bed().dockerOk(['inspect', '-f', '{{.HostConfig.NetworkMode}} {{.HostConfig.RestartPolicy.Name}} {{index .Config.Env 0}}', 'web'])).toBe(
+        'bridge unless-stopped GREETING=hello',
+      );
+      let port = '';
+      await eventually(
+        bed(),
+        'the web container published on a host port',
+        async () => {
+          port = /^0\.0\.0\.0:(\d+)$/.exec(await bed().dockerOk(['port', 'web', '80/tcp']))?.[1] ?? '';
+          return port !== '';
+        },
+        BOOT_MS,
+      );
+      let page: string | undefined;
+      await eventually(bed(), 'the uploaded page served', async () => (page = await httpText(`http://127.0.0.1:${port}/index.html`)) !== undefined, 120_000);
+      expect(page).toBe('hello from terraform\n');
+
+      // No action on any resource. The one change it may see: the host port, which the simulator
+      // picks once the guest runs, after the provider's read at create (0, "a free one").
+      const plan = await terraform(['plan', ...vars('keep_image=false')]);
+      expect([plan.code, plan.stderr]).toEqual([0, '']);
+      expect(plan.stdout).not.toMatch(/Plan: \d+ to add/);
+      expect(plan.stdout.match(/^\s+[~+-] (?!resource "docker_container" "web"|ports \{|external = 0 -> \d+|web_ports = \[|\{)(.*)$/gm) ?? []).toEqual([]);
+      const refresh = await terraform(['apply', '-refresh-only', '-auto-approve', ...vars('keep_image=false')]);
+      expect([refresh.code, refresh.stderr]).toEqual([0, '']);
+      const again = await terraform(['plan', '-detailed-exitcode', ...vars('keep_image=false')]);
+      // The plan's text when it has changes: what drifted.
+      expect([again.code, again.stderr, again.code === 0 ? '' : again.stdout]).toEqual([0, '', '']);
+      expect(again.stdout).toContain('No changes. Your infrastructure matches the configuration.');
+    },
+    2 * BOOT_MS,
+  );
+
+  test('GIVEN another restart policy WHEN applied THEN the same container VM is changed in place', async () => {
+    const id = await bed().dockerOk(['inspect', '-f', '{{.Id}}', 'web']);
+    const apply = await terraform(['apply', '-auto-approve', ...vars('keep_image=false', 'restart=always')]);
+    expect([apply.code, apply.stderr]).toEqual([0, '']);
+    expect(apply.stdout).toContain('Apply complete! Resources: 0 added, 1 changed, 0 destroyed.');
+    expect(await bed().dockerOk(['inspect', '-f', '{{.Id}} {{.HostConfig.RestartPolicy.Name}}', 'web'])).toBe(`${id} always`);
+    const plan = await terraform(['plan', '-detailed-exitcode', ...vars('keep_image=false', 'restart=always')]);
+    expect([plan.code, plan.stderr, plan.code === 0 ? '' : plan.stdout]).toEqual([0, '', '']);
+  }, 120_000);
+
+  test('GIVEN the applied example WHEN destroyed THEN no container, volume, network or image is left', async () => {
+    const destroy = await terraform(['destroy', '-auto-approve', ...vars('keep_image=false', 'restart=always')]);
+    expect([destroy.code, destroy.stderr]).toEqual([0, '']);
+    expect(destroy.stdout).toContain('Destroy complete! Resources: 4 destroyed.');
+    expect(await bed().dockerOk(['ps', '-a', '--format', '{{.Names}}'])).toBe('');
+    expect(await bed().dockerOk(['volume', 'ls', '-q'])).toBe('');
+    expect(await bed().dockerOk(['network', 'ls', '--filter', 'name=^app$', '-q'])).toBe('');
+    expect(await bed().dockerOk(['images', '-q'])).toBe('');
+  }, 180_000);
+});

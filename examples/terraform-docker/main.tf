@@ -39,6 +39,14 @@ resource "docker_volume" "data" {
   name = "web-data"
 }
 
+# A VMDK of 64 MB in the VCH's store (the default is 1 GB).
+resource "docker_volume" "logs" {
+  name = "web-logs"
+  driver_opts = {
+    size = "64MB"
+  }
+}
+
 resource "docker_network" "app" {
   name = "app"
 }
@@ -59,6 +67,12 @@ resource "docker_container" "web" {
   volumes {
     volume_name    = docker_volume.data.name
     container_path = "/data"
+  }
+
+  mounts {
+    type   = "volume"
+    source = docker_volume.logs.name
+    target = "/logs"
   }
 
   networks_advanced {

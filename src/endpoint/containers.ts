@@ -41,6 +41,10 @@ export const LABEL = {
   // whatever connects and disconnects follow; the Terraform docker provider reads it back as its
   // `network_mode` (default bridge), which a change of replaces the container.
   networkMode: 'vic-iac.docker.network-mode',
+  // HostConfig.Binds and HostConfig.Mounts as the create gave them (JSON), which inspect shows as
+  // dockerd does; the Terraform docker provider reads Mounts back as its `mounts`, which a change of
+  // replaces the container.
+  hostMounts: 'vic-iac.docker.host-mounts',
   // docker network disconnect bridge of a container that does not run (the Terraform docker
   // provider's first step towards its networks_advanced): on no network until it is connected to
   // one. Its NIC on the bridge port group stays, for the docker networks it may be connected to.
@@ -51,6 +55,16 @@ export const LABEL = {
 
 /** The prefix of the labels the endpoint and the resources keep for themselves (LABEL, the markers). */
 export const OWN_LABEL_PREFIX = 'vic-iac.';
+
+/** HostConfig.Binds and HostConfig.Mounts as the create gave them (LABEL.hostMounts); null where none. */
+function hostMountsOf(vm: Attrs): { Binds: unknown[] | null; Mounts: unknown[] | null } {
+  try {
+    const given = JSON.parse(labelsOf(vm)[LABEL.hostMounts] ?? '{}') as { Binds?: unknown; Mounts?: unknown };
+    return { Binds: Array.isArray(given.Binds) ? given.Binds : null, Mounts: Array.isArray(given.Mounts) ? given.Mounts : null };
+  } catch {
+    return { Binds: null, Mounts: null };
+  }
+}
 
 /** The container's own stop timeout (--stop-timeout), in seconds, if it has one. */
 export function stopTimeoutOf(vm: Attrs): number | undefined {
@@ -361,7 +375,9 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       RestartPolicy: restartPolicy(vm),
       NetworkMode: networkMode(vm),
       PortBindings: portBindingsOf(vm),
-      Binds: null,
+      Binds: hostMountsOf(vm).Binds,
+      // As dockerd: present when the create gave some (--mount).
+      ...(hostMountsOf(vm).Mounts ? { Mounts: hostMountsOf(vm).Mounts } : {}),
       // docker logs reads every container's output, as with dockerd's json-file; SDKs read this
       // type to decide whether there is output to read at all (docker-py's run returns None otherwise).
       LogConfig: { Type: 'json-file', Config: {} },

@@ -946,6 +946,9 @@ export class DockerEndpoint {
     // --network (several with API 1.44 and later, and compose's networks:): NetworkMode, then the others of EndpointsConfig.
     const placed = this.placeOnNetworks([host.NetworkMode, ...Object.keys(body.NetworkingConfig?.EndpointsConfig ?? {})]);
     labels[LABEL.networkMode] = !host.NetworkMode || host.NetworkMode === 'default' ? 'bridge' : host.NetworkMode;
+    if ((host.Binds?.length ?? 0) > 0 || (host.Mounts?.length ?? 0) > 0) {
+      labels[LABEL.hostMounts] = JSON.stringify({ Binds: host.Binds?.length ? host.Binds : null, Mounts: host.Mounts?.length ? host.Mounts : null });
+    }
     if (placed.dockerNetworks.length > 0) Object.assign(labels, withDockerNetworks({}, placed.dockerNetworks));
     if (placed.portGroups) config.networks = placed.portGroups;
 
@@ -3122,7 +3125,11 @@ export class DockerEndpoint {
     const rest = Object.fromEntries(Object.entries(labelsOf(vm)).filter(([k]) => k !== LABEL.bridgeDetached));
     const now = await this.changeContainer(engine, vm, { labels: connect ? rest : { ...rest, [LABEL.bridgeDetached]: 'true' } });
     this.remember(now);
-    this.events.emit({ Type: 'network', Action: connect ? 'connect' : 'disconnect', Actor: { ID: network.Id, Attributes: { container: containerId(now), name: network.Name, type: 'bridge' } } });
+    this.events.emit({
+      Type: 'network',
+      Action: connect ? 'connect' : 'disconnect',
+      Actor: { ID: network.Id, Attributes: { container: containerId(now), name: network.Name, type: 'bridge' } },
+    });
     res.writeHead(200).end();
   }
 

@@ -10,7 +10,8 @@ describe('docker run flags the endpoint does not carry out', () => {
     [['--dns', '8.8.8.8'], '--dns is not supported by vic-iac: a container VM takes its address, DNS and hosts from its vSphere port group'],
     [['--add-host', 'db:10.0.0.5'], '--add-host is not supported by vic-iac: a container VM takes its address'],
     [['--cpu-shares', '512'], '-c/--cpu-shares is not supported by vic-iac: a container VM has whole virtual CPUs'],
-    [['--log-driver', 'json-file'], '--log-driver/--log-opt is not supported by vic-iac'],
+    [['--log-driver', 'syslog'], '--log-driver/--log-opt is not supported by vic-iac'],
+    [['--log-driver', 'json-file', '--log-opt', 'max-size=10m'], '--log-driver/--log-opt is not supported by vic-iac'],
     [['--read-only'], '--read-only is not supported by vic-iac'],
     // A map of the user's keys: the CLI sends {"/t": ""}, whose values alone look like a flag not given.
     [['--tmpfs', '/t'], '--tmpfs is not supported by vic-iac: a container VM runs its own kernel'],
@@ -53,6 +54,9 @@ describe('docker run flags the endpoint does not carry out', () => {
       '2',
       '--entrypoint',
       'sleep',
+      // What the container's output is kept as (inspect's LogConfig): asked for by name, no change.
+      '--log-driver',
+      'json-file',
       bed().image,
       '600',
     ]);

@@ -8,7 +8,7 @@
  * provider replaces the container or the volume at every plan. A restart policy changes in place,
  * and the destroy leaves nothing behind.
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess, type VicRun } from '../cli/run-vic';
@@ -79,9 +79,10 @@ describe('the Docker Terraform provider against a VCH', () => {
     async () => {
       const apply = await terraform(['apply', '-auto-approve', ...vars('keep_image=false')]);
       expect([apply.code, apply.stderr]).toEqual([0, '']);
-      expect(apply.stdout).toContain('Apply complete! Resources: 4 added, 0 changed, 0 destroyed.');
+      expect(apply.stdout).toContain('Apply complete! Resources: 5 added, 0 changed, 0 destroyed.');
 
-      expect(await bed().dockerOk(['ps', '--filter', 'name=^web$', '--format', '{{.Names}} {{.Networks}} {{.Mounts}}'])).toBe('web app web-data');
+      expect(await bed().dockerOk(['ps', '--filter', 'name=^web$', '--format', '{{.Names}} {{.Networks}} {{.Mounts}}'])).toBe('web app web-data,web-logs');
+      expect(await bed().dockerOk(['volume', 'inspect', '-f', '{{.Options}} {{.Status.size_mb}}', 'web-logs'])).toBe('map[size:64MB] 64');
       expect(await bed().dockerOk(['inspect', '-f', '{{.HostConfig.NetworkMode}} {{.HostConfig.RestartPolicy.Name}} {{index .Config.Env 0}}', 'web'])).toBe(
         'bridge unless-stopped GREETING=hello',
       );
@@ -125,10 +126,29 @@ describe('the Docker Terraform provider against a VCH', () => {
     expect([plan.code, plan.stderr, plan.code === 0 ? '' : plan.stdout]).toEqual([0, '', '']);
   }, 120_000);
 
+  test('GIVEN a docker_container asking for what a container VM cannot do WHEN applied THEN the endpoint refuses it by name and makes nothing', async () => {
+    writeFileSync(
+      join(dir, 'privileged.tf'),
+      'resource "docker_container" "root" {\n  name       = "root"\n  image      = docker_image.web.image_id\n  command    = ["true"]\n  privileged = true\n}\n',
+    );
+    try {
+      const apply = await terraform(['apply', '-auto-approve', ...vars('keep_image=false', 'restart=always')]);
+      expect(apply.code).toBe(1);
+      expect(apply.stderr.replace(/\s+/g, ' ')).toContain(
+        'Unable to create container: Error response from daemon: --privileged is not supported by vic-iac: a container VM runs its own kernel',
+      );
+      expect(await bed().dockerOk(['ps', '-a', '--filter', 'name=^root$', '-q'])).toBe('');
+    } finally {
+      rmSync(join(dir, 'privileged.tf'));
+    }
+    const plan = await terraform(['plan', '-detailed-exitcode', ...vars('keep_image=false', 'restart=always')]);
+    expect([plan.code, plan.stderr, plan.code === 0 ? '' : plan.stdout]).toEqual([0, '', '']);
+  }, 120_000);
+
   test('GIVEN the applied example WHEN destroyed THEN no container, volume, network or image is left', async () => {
     const destroy = await terraform(['destroy', '-auto-approve', ...vars('keep_image=false', 'restart=always')]);
     expect([destroy.code, destroy.stderr]).toEqual([0, '']);
-    expect(destroy.stdout).toContain('Destroy complete! Resources: 4 destroyed.');
+    expect(destroy.stdout).toContain('Destroy complete! Resources: 5 destroyed.');
     expect(await bed().dockerOk(['ps', '-a', '--format', '{{.Names}}'])).toBe('');
     expect(await bed().dockerOk(['volume', 'ls', '-q'])).toBe('');
     expect(await bed().dockerOk(['network', 'ls', '--filter', 'name=^app$', '-q'])).toBe('');

@@ -62,7 +62,9 @@ describe('1-17 docker network connect', () => {
     const start = await bed().docker(['start', 'off-bridge']);
     expect([start.code, start.stderr]).toEqual([
       1,
-      expect.stringContaining('container off-bridge is on no network since it was disconnected from VM Network, and its VM keeps its network card on that port group: connect it to a network before it starts'),
+      expect.stringContaining(
+        'container off-bridge is on no network since it was disconnected from VM Network, and its VM keeps its network card on that port group: connect it to a network before it starts',
+      ),
     ]);
     // The Terraform docker provider's networks_advanced: off bridge, then onto its networks, over the NIC it kept.
     expect(await bed().dockerOk(['network', 'connect', 'after-bridge', 'off-bridge'])).toBe('');

@@ -126,6 +126,63 @@ describe('the Docker Terraform provider against a VCH', () => {
     expect([plan.code, plan.stderr, plan.code === 0 ? '' : plan.stdout]).toEqual([0, '', '']);
   }, 120_000);
 
+  test(
+    "GIVEN a one-shot container the provider attaches to, and one it waits on until healthy WHEN applied THEN it has the job's output and exit code, the check passes, and the next plan has no changes",
+    async () => {
+      writeFileSync(
+        join(dir, 'jobs.tf'),
+        [
+          'resource "docker_container" "job" {',
+          '  name     = "job"',
+          '  image    = docker_image.web.image_id',
+          '  command  = ["sh", "-c", "echo job output; echo to stderr >&2; exit 3"]',
+          '  must_run = false',
+          '  attach   = true',
+          '  logs     = true',
+          '}',
+          'resource "docker_container" "checked" {',
+          '  name     = "checked"',
+          '  image    = docker_image.web.image_id',
+          '  command  = ["sh", "-c", "while true; do sleep 1; done"]',
+          '  hostname = "checked-box"',
+          '  memory   = 256',
+          // The provider reads NanoCpus back as "2.0": written so, the plan after matches.
+          '  cpus     = "2.0"',
+          '  healthcheck {',
+          '    test     = ["CMD", "true"]',
+          '    interval = "2s"',
+          '    retries  = 3',
+          '  }',
+          '  wait         = true',
+          '  wait_timeout = 240',
+          '}',
+          'output "job" {',
+          '  value = "${docker_container.job.exit_code}: ${docker_container.job.container_logs}"',
+          '}',
+          '',
+        ].join('\n'),
+      );
+      try {
+        const apply = await terraform(['apply', '-auto-approve', ...vars('keep_image=false', 'restart=always')]);
+        expect([apply.code, apply.stderr]).toEqual([0, '']);
+        expect(apply.stdout).toContain('Apply complete! Resources: 2 added, 0 changed, 0 destroyed.');
+        expect(apply.stdout).toMatch(/job = <<EOT\n3: job output\nto stderr\n\s*EOT/);
+        expect(
+          await bed().dockerOk(['inspect', '-f', '{{.State.Health.Status}} {{.Config.Hostname}} {{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}', 'checked']),
+        ).toBe('healthy checked-box 268435456 2000000000');
+        const plan = await terraform(['plan', '-detailed-exitcode', ...vars('keep_image=false', 'restart=always')]);
+        expect([plan.code, plan.stderr, plan.code === 0 ? '' : plan.stdout]).toEqual([0, '', '']);
+      } finally {
+        rmSync(join(dir, 'jobs.tf'));
+      }
+      const removed = await terraform(['apply', '-auto-approve', ...vars('keep_image=false', 'restart=always')]);
+      expect([removed.code, removed.stderr]).toEqual([0, '']);
+      expect(removed.stdout).toContain('Apply complete! Resources: 0 added, 0 changed, 2 destroyed.');
+      expect(await bed().dockerOk(['ps', '-a', '--filter', 'name=^(job|checked)$', '-q'])).toBe('');
+    },
+    2 * BOOT_MS,
+  );
+
   test('GIVEN a docker_container asking for what a container VM cannot do WHEN applied THEN the endpoint refuses it by name and makes nothing', async () => {
     writeFileSync(
       join(dir, 'privileged.tf'),

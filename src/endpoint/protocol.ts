@@ -104,6 +104,16 @@ export function frame(stream: number, payload: string | Buffer): Buffer {
   return Buffer.concat([header, body]);
 }
 
+/**
+ * A boolean query parameter as dockerd reads one: absent, empty, `0`, `no`, `false` or `none` (in
+ * any case) is false, anything else true. docker-py sends Python's `True` and `False`
+ * (`remove(force=True)`, `stats(stream=False)`), the docker CLI `1` and `0`.
+ */
+export function queryFlag(query: URLSearchParams, key: string): boolean {
+  const value = (query.get(key) ?? '').trim().toLowerCase();
+  return !['', '0', 'no', 'false', 'none'].includes(value);
+}
+
 /** Filters arrive as `{"name":{"web":true}}` (and, from old clients, `{"name":["web"]}`). */
 export function parseFilters(text: string | null): Map<string, string[]> {
   const out = new Map<string, string[]>();

@@ -54,6 +54,7 @@ import {
   notSupported,
   parseApiPath,
   parseFilters,
+  queryFlag,
   readJsonBody,
   sendError,
   sendJson,
@@ -814,7 +815,7 @@ export class DockerEndpoint {
     for (const v of filters.get('status') ?? []) {
       if (!DOCKER_STATUSES.includes(v)) throw badRequest(`invalid filter 'status=${v}': a container's status is one of ${DOCKER_STATUSES.join(', ')}`);
     }
-    const all = query.get('all') === '1' || query.get('all') === 'true';
+    const all = queryFlag(query, 'all');
     const engine = this.command();
     const vms = (await this.containers(engine)).map((vm) => this.withHealth(vm));
     const now = Date.now();
@@ -1187,7 +1188,7 @@ export class DockerEndpoint {
   private async removeContainer(ref: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
     const engine = this.command();
     const vm = await this.findContainer(ref, engine);
-    const flag = (key: string) => query.get(key) === '1' || query.get(key) === 'true';
+    const flag = (key: string) => queryFlag(query, key);
     await this.remove(engine, vm, flag('force'), ref, flag('v'));
     res.writeHead(204);
     res.end();
@@ -1517,7 +1518,8 @@ export class DockerEndpoint {
       const usage = await engine.readContainerUsage(moid);
       return usage ? dockerStats(subject, usage, new Date()) : undefined;
     };
-    const stream = !(query.get('stream') === '0' || query.get('stream') === 'false');
+    // As dockerd: a stream unless told otherwise (absent is true here).
+    const stream = !query.has('stream') || queryFlag(query, 'stream');
     if (!stream) {
       const one = await sample();
       if (!one) throw notFound(`No such container: ${ref}`);
@@ -1538,7 +1540,7 @@ export class DockerEndpoint {
   }
 
   private async logs(ref: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const flag = (k: string) => query.get(k) === '1' || query.get(k) === 'true';
+    const flag = (k: string) => queryFlag(query, k);
     const vm = await this.findContainer(ref);
     const tailText = query.get('tail') ?? 'all';
     const tail = tailText === 'all' || tailText === '' ? undefined : Number(tailText);
@@ -1573,7 +1575,7 @@ export class DockerEndpoint {
   }
 
   private async attach(ref: string, query: URLSearchParams, socket: Duplex): Promise<void> {
-    const flag = (k: string) => query.get(k) === '1' || query.get(k) === 'true';
+    const flag = (k: string) => queryFlag(query, k);
     const vm = await this.findContainer(ref);
     const tty = vm.tty === true;
     const detachKeys = detachKeysOf(query.get('detachKeys'));
@@ -2771,7 +2773,7 @@ export class DockerEndpoint {
     refuseInvalidReference(ref);
     const engine = this.command();
     const image = await this.findImage(ref, engine);
-    const forced = query.get('force') === '1' || query.get('force') === 'true';
+    const forced = queryFlag(query, 'force');
     const tags = tagsOf(image);
     this.refuseStateImage(image, image.named && tags.length > 1 ? [String(image.reference)] : tags);
     if (tags.length > 1) {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine';
 import { formatPath, volume, type Attrs, type Problem } from '../resources';
-import { ApiError, badRequest, compareVersions, conflict, notFound, notSupported, parseFilters, readJsonBody, sendJson } from './protocol';
+import { ApiError, badRequest, compareVersions, conflict, notFound, notSupported, parseFilters, queryFlag, readJsonBody, sendJson } from './protocol';
 import { LABEL, OWN_LABEL_PREFIX, containerId, labelsOf } from './containers';
 import { labelMatches, prunable } from './listing-filters';
 import { OneAtATime } from './one-at-a-time';
@@ -241,7 +241,7 @@ export class DockerVolumes {
     if (seg.length === 2 && seg[1] === 'create' && method === 'POST') return this.createRequest(engine, req, res);
     if (seg.length === 2 && seg[1] === 'prune' && method === 'POST') return sendJson(res, 200, await this.prune(engine, query, version));
     if (seg.length === 2 && method === 'GET') return sendJson(res, 200, volumeDoc(await this.find(engine, seg[1])));
-    if (seg.length === 2 && method === 'DELETE') return this.rm(engine, seg[1], query.get('force') === '1' || query.get('force') === 'true', res);
+    if (seg.length === 2 && method === 'DELETE') return this.rm(engine, seg[1], queryFlag(query, 'force'), res);
     throw notSupported(`${method} /${seg.join('/')}`, 'docker volume create, ls, inspect and rm are served');
   }
 

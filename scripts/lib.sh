@@ -21,6 +21,25 @@ stale() {
   [ -n "$(find "$@" -newer "$out" -type f -print -quit 2>/dev/null)" ]
 }
 
+# The platform directory of a Terraform provider package in a filesystem mirror (linux_amd64).
+terraform_platform() {
+  local arch
+  case "$(uname -m)" in x86_64) arch=amd64 ;; aarch64 | arm64) arch=arm64 ;; *) arch="$(uname -m)" ;; esac
+  printf '%s_%s' "$(uname -s | tr '[:upper:]' '[:lower:]')" "$arch"
+}
+
+# Copies the provider binary $1 (terraform-provider-NAME) into the mirror .cache/terraform-mirror as
+# address $2 (registry.terraform.io/OWNER/NAME), version $3, where `terraform init` finds it through a
+# filesystem_mirror block.
+install_into_terraform_mirror() {
+  local name dir
+  name="$(basename "$1")"
+  dir="$VIC_CACHE/terraform-mirror/$2/$3/$(terraform_platform)"
+  mkdir -p "$dir"
+  cp -f "$1" "$dir/${name}_v$3.tmp"
+  mv -f "$dir/${name}_v$3.tmp" "$dir/${name}_v$3"
+}
+
 # The provider launchers' lines that move NODE_EXTRA_CA_CERTS to VIC_EXTRA_CA_CERTS: with it set, Node
 # builds its whole root store while it starts (~45 ms of CPU, 3-4 starts per Terraform command); the
 # provider rebuilds that trust on its first TLS connection instead (src/extra-ca-certs.ts). Left alone

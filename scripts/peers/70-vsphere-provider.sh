@@ -27,16 +27,8 @@ ROUTES=(
   "github.com/hashicorp/terraform-provider-vsphere@v1.26.0 1.26.0"
 )
 stamp="$VIC_BIN/.terraform-provider-vsphere.version"
-case "$(uname -m)" in x86_64) arch=amd64 ;; aarch64 | arm64) arch=arm64 ;; *) arch="$(uname -m)" ;; esac
-platform="$(uname -s | tr '[:upper:]' '[:lower:]')_$arch"
-
-# Puts the built binary where `terraform init` finds it through a filesystem_mirror block.
-install_into_mirror() { # version
-  local dir="$MIRROR/$ADDRESS/$1/$platform"
-  mkdir -p "$dir"
-  cp -f "$VIC_BIN/terraform-provider-vsphere" "$dir/terraform-provider-vsphere_v$1.tmp"
-  mv -f "$dir/terraform-provider-vsphere_v$1.tmp" "$dir/terraform-provider-vsphere_v$1"
-}
+platform="$(terraform_platform)"
+install_into_mirror() { install_into_terraform_mirror "$VIC_BIN/terraform-provider-vsphere" "$ADDRESS" "$1"; } # version
 
 if [ -z "${VIC_VSPHERE_PROVIDER_REBUILD:-}" ] && [ -x "$VIC_BIN/terraform-provider-vsphere" ] && [ -s "$stamp" ]; then
   version="$(cut -d' ' -f2 "$stamp")"

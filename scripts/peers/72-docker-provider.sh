@@ -20,19 +20,10 @@ ADDRESS="registry.terraform.io/kreuzwerker/docker"
 MODULE="github.com/kreuzwerker/terraform-provider-docker@v0.0.0-20260916201441-96d331c98ff4"
 VERSION="4.6.0"
 stamp="$VIC_BIN/.terraform-provider-docker.version"
-case "$(uname -m)" in x86_64) arch=amd64 ;; aarch64 | arm64) arch=arm64 ;; *) arch="$(uname -m)" ;; esac
-platform="$(uname -s | tr '[:upper:]' '[:lower:]')_$arch"
-
-# Puts the built binary where `terraform init` finds it through a filesystem_mirror block.
-install_into_mirror() {
-  local dir="$MIRROR/$ADDRESS/$VERSION/$platform"
-  mkdir -p "$dir"
-  cp -f "$VIC_BIN/terraform-provider-docker" "$dir/terraform-provider-docker_v$VERSION.tmp"
-  mv -f "$dir/terraform-provider-docker_v$VERSION.tmp" "$dir/terraform-provider-docker_v$VERSION"
-}
+install_into_mirror() { install_into_terraform_mirror "$VIC_BIN/terraform-provider-docker" "$ADDRESS" "$VERSION"; }
 
 if [ -z "${VIC_DOCKER_PROVIDER_REBUILD:-}" ] && [ -x "$VIC_BIN/terraform-provider-docker" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$MODULE $VERSION" ]; then
-  [ -x "$MIRROR/$ADDRESS/$VERSION/$platform/terraform-provider-docker_v$VERSION" ] || install_into_mirror
+  [ -x "$MIRROR/$ADDRESS/$VERSION/$(terraform_platform)/terraform-provider-docker_v$VERSION" ] || install_into_mirror
   exit 0
 fi
 command -v go >/dev/null || die "go not found: install Go >= 1.25 (https://go.dev/dl); the Docker Terraform provider is built from Go modules"
@@ -50,4 +41,4 @@ mv -f "$VIC_BIN/terraform-provider-docker.tmp" "$VIC_BIN/terraform-provider-dock
 echo "$MODULE $VERSION" >"$stamp"
 install_into_mirror
 rm -rf "$work"
-log "terraform-provider-docker $VERSION is in $MIRROR/$ADDRESS/$VERSION/$platform"
+log "terraform-provider-docker $VERSION is in $MIRROR/$ADDRESS/$VERSION/$(terraform_platform)"

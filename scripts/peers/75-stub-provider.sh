@@ -18,9 +18,7 @@ ADDRESS="registry.terraform.io/vic-iac/stub"
 SOURCE="bench/stub-provider"
 binary="$VIC_BIN/terraform-provider-stub"
 schema="$VIC_BIN/schema.json"
-case "$(uname -m)" in x86_64) arch=amd64 ;; aarch64 | arm64) arch=arm64 ;; *) arch="$(uname -m)" ;; esac
-platform="$(uname -s | tr '[:upper:]' '[:lower:]')_$arch"
-target="$MIRROR/$ADDRESS/$VERSION/$platform"
+target="$MIRROR/$ADDRESS/$VERSION/$(terraform_platform)"
 
 # Test workers and a bench may run setup at the same time: one builds, the others wait.
 exec 9>"$VIC_CACHE/stub-provider.lock"

@@ -184,11 +184,7 @@ export function unhonouredOption(body: Record<string, unknown>): ApiError | unde
       if (key === 'MemorySwappiness' && value === -1) continue;
       // json-file without options is what a container VM's output is kept as (inspect says so):
       // asked for by name (--log-driver json-file, the Terraform docker provider's log_driver), it is no change.
-      if (
-        key === 'LogConfig' &&
-        isZero({ ...(value as Record<string, unknown>), Type: (value as { Type?: unknown }).Type === 'json-file' ? '' : (value as { Type?: unknown }).Type })
-      )
-        continue;
+      if (key === 'LogConfig' && (value as { Type?: unknown }).Type === 'json-file' && isZero((value as { Config?: unknown }).Config)) continue;
       const known =
         HOST_CONFIG[key] ?? (key === 'MemorySwappiness' ? (['--memory-swappiness', `${RESOURCES}; a container VM does not swap`] as const) : undefined);
       if (known) return refusal(known[0], known[1]);

@@ -93,9 +93,15 @@ export function mountsOf(vm: Attrs): Array<Record<string, unknown>> {
  */
 function volumeOptions(v: Attrs): Record<string, string> | null {
   const given = labelsOf(v)[LABEL.volumeOptions];
-  if (given === undefined) return { size: `${String(v.size_mb)}MB` };
-  const options = JSON.parse(given) as Record<string, string>;
-  return Object.keys(options).length > 0 ? options : null;
+  if (given !== undefined) {
+    try {
+      const options = JSON.parse(given) as Record<string, string>;
+      return Object.keys(options).length > 0 ? options : null;
+    } catch {
+      // A marker edited by hand: its size, as for a volume made otherwise.
+    }
+  }
+  return { size: `${String(v.size_mb)}MB` };
 }
 
 /** One volume as the API shows it: its labels are its users', not the endpoint's own (`vic-iac.*`). */

@@ -40,9 +40,22 @@ networks:
     external: true
 `;
 
+  /** The projects up (by file) that their test has not taken down yet. */
+  const live = new Set<string>();
+
   /** `docker compose -f <file> ARGS` through the docker CLI, as a user types it. */
-  const compose = (file: string, args: readonly string[], timeoutMs = 120_000): Promise<VicRun> =>
-    bed().docker(['compose', '-f', join(dir, file), ...args], { timeoutMs });
+  const compose = async (file: string, args: readonly string[], timeoutMs = 120_000): Promise<VicRun> => {
+    if (args[0] === 'up') live.add(file);
+    const r = await bed().docker(['compose', '-f', join(dir, file), ...args], { timeoutMs });
+    if (args[0] === 'down' && r.code === 0) live.delete(file);
+    return r;
+  };
+
+  // A test that failed before its down leaves its guests running: taken down here, so that the next
+  // test does not wait for guest slots (maxRunning) they hold. compose.yaml's project spans tests.
+  afterEach(async () => {
+    for (const file of [...live].filter((f) => f !== 'compose.yaml')) await compose(file, ['down', '-v', '-t', '0'], 120_000);
+  }, 150_000);
 
   const psLines = async (): Promise<string[]> => {
     const r = await compose('compose.yaml', ['ps', '-a', '--format', '{{.Service}} {{.Name}} {{.State}}']);

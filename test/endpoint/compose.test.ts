@@ -69,14 +69,19 @@ networks:
    */
   const fetchFromClient = async (file: string, url: string): Promise<[number | null, string]> => {
     // The peers' names reach /etc/hosts by a write that may time out (60 s) on a loaded host and is
-    // retried 2 s later (server.ts, NAMES_WRITE_MS): a look for longer than one such write and its retry.
-    const deadline = Date.now() + 150_000;
+    // retried 2 s later, up to 3 times (server.ts, NAMES_WRITE_MS): a look for longer than two such
+    // writes and their retries (the CI of 4d44764 gave up at 150 s), every 3 s so that the looks
+    // leave the guest's request channel to the writes.
+    const deadline = Date.now() + 240_000;
     let got = await compose(file, ['exec', '-T', 'client', 'wget', '-q', '-O', '-', url], 60_000);
     while (got.code !== 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, 3000));
       got = await compose(file, ['exec', '-T', 'client', 'wget', '-q', '-O', '-', url], 60_000);
     }
-    return [got.code, got.stdout];
+    if (got.code === 0) return [got.code, got.stdout];
+    // What the client had by then, for the failure to say why.
+    const hosts = await compose(file, ['exec', '-T', 'client', 'cat', '/etc/hosts'], 60_000);
+    return [got.code, `${got.stdout}${got.stderr}\n(the client's /etc/hosts: ${hosts.code} ${hosts.stdout}${hosts.stderr})`];
   };
 
   /** Polls `compose ps` until each service shows the wanted state (guests boot in seconds under TCG). */

@@ -272,7 +272,7 @@ export interface ContainerVmOutputs {
   readonly moid: pulumi.Output<string>;
   /** IP addresses as vSphere reports them (may be empty). */
   readonly ipAddresses: pulumi.Output<string[]>;
-  /** Where the host reaches the container's exposed ports, by port ("80/tcp" = "127.0.0.1:41234"), while its process runs. Only the embedded simulator publishes ports (docs/runner.md: a new host port at each power-on); on vSphere this stays empty and the container is reached at its `ip_addresses`. Read-only. */
+  /** Where the host reaches the container's exposed ports, by port ("80/tcp" = "127.0.0.1:41234"), while the VM is on for its process (from its power-on: while the guest boots too). Only the embedded simulator publishes ports (docs/runner.md: a new host port at each power-on, picked before the power-on ends); on vSphere this stays empty and the container is reached at its `ip_addresses`. Read-only. */
   readonly publishedPorts: pulumi.Output<{ [key: string]: string }>;
   /** Datastore path of the .vmx file. */
   readonly vmPath: pulumi.Output<string>;

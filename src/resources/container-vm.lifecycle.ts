@@ -552,12 +552,14 @@ export function stateOfVm(
 }
 
 /**
- * `vic.published_ports` ("80/tcp=127.0.0.1:41234,…", written by the simulator's runner when it
- * starts a guest) while the container's process runs; empty otherwise, since the runner picks new
- * host ports at each power-on and leaves the last ones behind when the guest stops.
+ * `vic.published_ports` ("80/tcp=127.0.0.1:41234,…", written by the simulator's runner at each
+ * power-on, before its task ends) while the VM is on for its process, as dockerd shows a container's
+ * ports from its start: also while the guest boots or waits for a slot. Empty otherwise: the runner
+ * leaves the last ones behind when the guest stops, and a maintenance boot, or a process that
+ * ended, publishes nothing.
  */
 function publishedPorts(vm: VmRow): Record<string, string> {
-  if (vm.powerState !== 'poweredOn' || vm.extraConfig.get(STATUS_KEYS.status) !== 'running') return {};
+  if (vm.powerState !== 'poweredOn' || inMaintenance(vm) || vm.extraConfig.get(STATUS_KEYS.status) === 'exited') return {};
   const entries = (vm.extraConfig.get(KEYS.publishedPorts) ?? '').split(',').flatMap((entry) => {
     const [port, host] = entry.trim().split('=');
     return /^\d+\/(tcp|udp)$/.test(port ?? '') && /^[^=]+:\d+$/.test(host ?? '') ? [[port, host] as const] : [];
@@ -925,9 +927,14 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
   if (power === 'ended') return afterChange(client, ref, config);
   const powered = power;
   let extraConfig = vm.extraConfig;
-  // A start ended a maintenance boot first (setPower): this boot is the process's.
-  if (powered === 'poweredOn' && extraConfig.get(KEYS.maintenance)) {
-    extraConfig = new Map([...extraConfig].filter(([k]) => k !== KEYS.maintenance && k !== MAINTENANCE_GUEST_KEY && k !== MAINTENANCE_READY_KEY));
+  // A start ended a maintenance boot first (setPower): this boot is the process's. The row was read
+  // before the power-on, so the ports it shows are the last run's: the next read has this one's.
+  if (powered === 'poweredOn') {
+    const stale = new Set<string>([
+      KEYS.publishedPorts,
+      ...(extraConfig.get(KEYS.maintenance) ? [KEYS.maintenance, MAINTENANCE_GUEST_KEY, MAINTENANCE_READY_KEY] : []),
+    ]);
+    extraConfig = new Map([...extraConfig].filter(([k]) => !stale.has(k)));
   }
   if (powered === 'poweredOff' && !reported) {
     // Powered off before this boot's process reported (the guest still booting): the process was

@@ -78,7 +78,8 @@ func (c *controlFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // refusePowerOn fails a power-on the guest runner cannot carry out (a host port asked for and
 // already taken: dockerd's "port is already allocated"), as vSphere fails a power-on it cannot do,
-// before the model powers the VM on.
+// before the model powers the VM on. A power-on it can carry out gets its host ports picked first,
+// so that they are in the VM's extraConfig when the task ends.
 func (c *controlFront) refusePowerOn(w http.ResponseWriter, body []byte) bool {
 	call, err := simulator.UnmarshalBody(vimTypes, body)
 	if err != nil || call.Name != "PowerOnVM_Task" {
@@ -86,6 +87,7 @@ func (c *controlFront) refusePowerOn(w http.ResponseWriter, body []byte) bool {
 	}
 	why := guestRunner.PowerOnRefusal(call.This)
 	if why == "" {
+		guestRunner.ReservePorts(call.This)
 		return false
 	}
 	c.answerWithRule(w, faultRule{Kind: kindTask, Fault: "GenericVmConfigFault", Message: why}, call.Name, call.This)

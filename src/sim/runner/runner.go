@@ -77,6 +77,8 @@ type guest struct {
 	stderr       *tail
 	status       io.ReadCloser
 	ports        []published
+	// portsReserved: ports came from ReservePorts, at the power-on, and start publishes them.
+	portsReserved bool
 	// bindings are the host ports the user asked for (portBindingsKey), which never move.
 	bindings []published
 	// queuedShown: the VM's queuedKey says that it waits for a slot.
@@ -125,6 +127,9 @@ type Runner struct {
 	queue   []*guest
 	running int
 	closed  bool
+	// reserved holds the host ports ReservePorts picked at a VM's power-on, until its guest takes
+	// them (reconcile).
+	reserved map[types.ManagedObjectReference][]published
 
 	done     chan struct{}
 	loopDone chan struct{}
@@ -163,6 +168,7 @@ func Start(opts Options) (*Runner, error) {
 		pending:  map[types.ManagedObjectReference]bool{},
 		wake:     make(chan struct{}, 1),
 		guests:   map[types.ManagedObjectReference]*guest{},
+		reserved: map[types.ManagedObjectReference][]published{},
 		done:     make(chan struct{}),
 		loopDone: make(chan struct{}),
 		nets:     newNetworks(opts.Qemu, opts.StateDir, opts.Logf),
@@ -422,6 +428,9 @@ func (r *Runner) reconcile(ref types.ManagedObjectReference) {
 	if r.closed {
 		return
 	}
+	if !o.exists {
+		delete(r.reserved, ref)
+	}
 	g := r.guests[ref]
 	if g != nil && !g.stopping && (!want || !g.boot.Equal(o.boot)) {
 		r.stopLocked(g)
@@ -439,6 +448,12 @@ func (r *Runner) reconcile(ref types.ManagedObjectReference) {
 			bindings = nil
 		}
 		g = &guest{ref: ref, name: o.name, boot: o.boot, state: stateQueued, exited: make(chan struct{}), stderr: &tail{}, bindings: bindings}
+		// The host ports picked at the power-on are this guest's from now on, while it waits for a
+		// slot too: no other VM's power-on can be given them.
+		if ports, ok := r.reserved[ref]; ok {
+			g.ports, g.portsReserved = ports, true
+			delete(r.reserved, ref)
+		}
 		r.guests[ref] = g
 		r.queue = append(r.queue, g)
 		// Clients send input once this boot's process has reported (docs/guest-config.md): what
@@ -598,7 +613,16 @@ func (r *Runner) start(g *guest, configFile string) error {
 	}
 	// Published ports go in through the first NIC's network: a VM without a NIC publishes none.
 	var ports []published
-	if len(spec.NICs) > 0 && spec.Maintenance == "" {
+	r.mu.Lock()
+	reserved, portsReserved := g.ports, g.portsReserved
+	r.mu.Unlock()
+	switch {
+	case len(spec.NICs) == 0 || spec.Maintenance != "":
+	case portsReserved:
+		// Picked at the power-on and shown since (ReservePorts); one taken meanwhile by another
+		// process moves when it is forwarded, as a freshly picked one would (forwardEach).
+		ports = reserved
+	default:
 		if ports, err = pickHostPorts(portsToPublish(spec.Exposed, spec.Bindings)); err != nil {
 			return err
 		}
@@ -660,11 +684,7 @@ func (r *Runner) start(g *guest, configFile string) error {
 		setExtraConfig(g.ref, map[string]string{queuedKey: ""})
 		return nil
 	}
-	texts := make([]string, len(ports))
-	for i, p := range ports {
-		texts[i] = p.String()
-	}
-	setExtraConfig(g.ref, map[string]string{publishedKey: strings.Join(texts, ","), queuedKey: ""})
+	setExtraConfig(g.ref, map[string]string{publishedKey: publishedText(ports), queuedKey: ""})
 	return nil
 }
 
@@ -884,11 +904,7 @@ func (r *Runner) forwardEach(g *guest, s *segment, ports []published, ip string)
 	r.mu.Lock()
 	g.ports = ports
 	r.mu.Unlock()
-	texts := make([]string, len(ports))
-	for i, p := range ports {
-		texts[i] = p.String()
-	}
-	setExtraConfig(g.ref, map[string]string{publishedKey: strings.Join(texts, ",")})
+	setExtraConfig(g.ref, map[string]string{publishedKey: publishedText(ports)})
 }
 
 // finish records that the guest's QEMU ended. A guest that ended on its own (it powered off,
@@ -1124,6 +1140,66 @@ func (r *Runner) PowerOnRefusal(ref types.ManagedObjectReference) string {
 		}
 	}
 	return ""
+}
+
+// ReservePorts picks, at a VM's power-on (before the simulator carries out its PowerOnVM_Task), the
+// host ports its guest will publish, and writes them into the VM's extraConfig (publishedKey): they
+// are known when the task ends, as dockerd's are when its start returns, also while the guest waits
+// for a slot. A maintenance boot publishes nothing, and the last run's ports go. Nothing is picked
+// for a VM that is on already (its guest keeps its own), nor when a port cannot be had: the start
+// then picks them, and fails, as before.
+func (r *Runner) ReservePorts(ref types.ManagedObjectReference) {
+	vm, ok := simulator.Map.Get(ref).(*simulator.VirtualMachine)
+	if !ok {
+		return
+	}
+	var wanted []published
+	eligible := false
+	simulator.Map.WithLock(simulator.SpoofContext(), vm, func() {
+		if vm.Config == nil || vm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn || extraConfigValue(vm.Config.ExtraConfig, ownerKey) != ownerValue {
+			return
+		}
+		eligible = true
+		if strings.TrimSpace(extraConfigValue(vm.Config.ExtraConfig, maintenanceKey)) != "" || !hasNIC(vm.Config.Hardware.Device) {
+			return
+		}
+		wanted = portsToPublish(parseExposedPorts(extraConfigValue(vm.Config.ExtraConfig, exposedPortsKey)),
+			parsePortBindings(extraConfigValue(vm.Config.ExtraConfig, portBindingsKey)))
+	})
+	if !eligible {
+		return
+	}
+	ports, err := pickHostPorts(wanted)
+	if err != nil {
+		r.mu.Lock()
+		delete(r.reserved, ref)
+		r.mu.Unlock()
+		r.opts.Logf("VM %s: the host ports to publish are picked at its guest's start: %v", ref.Value, err)
+		return
+	}
+	r.mu.Lock()
+	r.reserved[ref] = ports
+	r.mu.Unlock()
+	setExtraConfig(ref, map[string]string{publishedKey: publishedText(ports)})
+}
+
+// hasNIC says whether a VM has a network card: published ports go in through the first one.
+func hasNIC(devices []types.BaseVirtualDevice) bool {
+	for _, d := range devices {
+		if _, ok := d.(types.BaseVirtualEthernetCard); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// publishedText is publishedKey's value: "80/tcp=127.0.0.1:41234,…".
+func publishedText(ports []published) string {
+	texts := make([]string, len(ports))
+	for i, p := range ports {
+		texts[i] = p.String()
+	}
+	return strings.Join(texts, ",")
 }
 
 // heldPort is a host port a guest other than the one asking holds or will hold.

@@ -166,6 +166,8 @@ export const KEYS = {
   guestQueued: 'vic.guest_queued',
   /** Where the simulator's runner published them (published_ports). */
   publishedPorts: 'vic.published_ports',
+  /** When the runner picked them, at the power-on (RFC 3339): a process that ended before was an earlier run's. */
+  publishedAt: 'vic.published_at',
   /** The name the BIOS UUID derives from, when it is not the current name (renamed, or a later generation). */
   uuidSeed: 'vic.uuid_seed',
   /**
@@ -554,17 +556,25 @@ export function stateOfVm(
 /**
  * `vic.published_ports` ("80/tcp=127.0.0.1:41234,…", written by the simulator's runner at each
  * power-on, before its task ends) while the VM is on for its process, as dockerd shows a container's
- * ports from its start: also while the guest boots or waits for a slot. Empty otherwise: the runner
- * leaves the last ones behind when the guest stops, and a maintenance boot, or a process that
- * ended, publishes nothing.
+ * ports from its start: also while the guest boots or waits for a slot (an exit on record from before
+ * they were picked is an earlier run's). Empty otherwise: the runner leaves the last ones behind when
+ * the guest stops, and a maintenance boot, or a process of this run that ended, publishes nothing.
  */
 function publishedPorts(vm: VmRow): Record<string, string> {
-  if (vm.powerState !== 'poweredOn' || inMaintenance(vm) || vm.extraConfig.get(STATUS_KEYS.status) === 'exited') return {};
+  if (vm.powerState !== 'poweredOn' || inMaintenance(vm) || endedSincePublished(vm)) return {};
   const entries = (vm.extraConfig.get(KEYS.publishedPorts) ?? '').split(',').flatMap((entry) => {
     const [port, host] = entry.trim().split('=');
     return /^\d+\/(tcp|udp)$/.test(port ?? '') && /^[^=]+:\d+$/.test(host ?? '') ? [[port, host] as const] : [];
   });
   return Object.fromEntries(entries);
+}
+
+/** Whether the process on record ended after the ports on record were picked: they are not the container's now. */
+function endedSincePublished(vm: VmRow): boolean {
+  if (vm.extraConfig.get(STATUS_KEYS.status) !== 'exited') return false;
+  const finished = Date.parse(vm.extraConfig.get(STATUS_KEYS.finishedAt) ?? '');
+  const picked = Date.parse(vm.extraConfig.get(KEYS.publishedAt) ?? '');
+  return Number.isNaN(finished) || Number.isNaN(picked) || finished >= picked;
 }
 
 const readVm = (client: VimClient, ref: ManagedObjectReference): Promise<VmRow | undefined> => readVmRow(client, ref);

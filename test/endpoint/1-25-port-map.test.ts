@@ -81,6 +81,14 @@ describe('1-25 published ports', () => {
       expect((await bed().docker(['stop', '-t', '1', 'web-1'], { timeoutMs: 120_000 })).code).toBe(0);
       expect(await published(bed(), 'web-1')).toBeUndefined();
       expect(await bed().dockerOk(['ps', '-a', '--filter', 'name=web-1', '--format', '{{.Ports}}'])).toBe('');
+
+      // Started again, its exit still on record while the guest boots: the new run's port is shown
+      // as docker start returns, and it answers there.
+      expect((await bed().docker(['start', 'web-1'], { timeoutMs: BOOT_MS })).code).toBe(0);
+      const again = (await published(bed(), 'web-1')) ?? '';
+      expect(again).toMatch(/^80\/tcp -> 127\.0\.0\.1:\d+$/);
+      expect(await until('an HTTP answer after the start', () => httpText(`http://${again.split(' -> ')[1]}/index.html`), 90_000)).toBe('served by web-1\n');
+      expect((await bed().docker(['rm', '-f', 'web-1'], { timeoutMs: 120_000 })).code).toBe(0);
     },
     BOOT_MS + 240_000,
   );

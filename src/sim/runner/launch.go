@@ -27,6 +27,10 @@ const (
 	// publishes each on a free port of 127.0.0.1 and writes where into publishedKey.
 	exposedPortsKey = "vic.exposed_ports"
 	publishedKey    = "vic.published_ports"
+	// publishedAtKey dates publishedKey's ports (RFC 3339, the host's clock): a process that ended
+	// before then (its status exited, finished_at earlier) was an earlier run's, and these are the
+	// ports of the run now starting.
+	publishedAtKey = "vic.published_at"
 	// portBindingsKey holds the ports the user asked to publish (docker run -p, container_vm's
 	// ports): "80/tcp=0.0.0.0:8080,53/udp=127.0.0.1:0", a host port of 0 meaning any free one.
 	portBindingsKey = "vic.port_bindings"

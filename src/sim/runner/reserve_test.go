@@ -32,6 +32,11 @@ func TestReservePorts_GivenAPowerOn_ThenThePortsAreShownAtOnceAndTheGuestTakesTh
 		simulator.Map.WithLock(simulator.SpoofContext(), vm, func() { v = extraConfigValue(vm.Config.ExtraConfig, publishedKey) })
 		return v
 	}
+	publishedAt := func() string {
+		var v string
+		simulator.Map.WithLock(simulator.SpoofContext(), vm, func() { v = extraConfigValue(vm.Config.ExtraConfig, publishedAtKey) })
+		return v
+	}
 	r := &Runner{opts: Options{Logf: t.Logf}, pending: map[types.ManagedObjectReference]bool{}, wake: make(chan struct{}, 1),
 		guests: map[types.ManagedObjectReference]*guest{}, reserved: map[types.ManagedObjectReference][]published{}}
 
@@ -39,8 +44,8 @@ func TestReservePorts_GivenAPowerOn_ThenThePortsAreShownAtOnceAndTheGuestTakesTh
 	setExtraConfig(ref, map[string]string{ownerKey: ownerValue, exposedPortsKey: "80/tcp,53/udp", portBindingsKey: "53/udp=0.0.0.0:0", publishedKey: "80/tcp=127.0.0.1:1"})
 	r.ReservePorts(ref)
 	shown := shownNow()
-	if !regexp.MustCompile(`^53/udp=0\.0\.0\.0:\d+,80/tcp=127\.0\.0\.1:\d+$`).MatchString(shown) || shown == "80/tcp=127.0.0.1:1" {
-		t.Fatalf("THEN the ports asked for and the exposed one, each on a free host port, got %q", shown)
+	if !regexp.MustCompile(`^53/udp=0\.0\.0\.0:\d+,80/tcp=127\.0\.0\.1:\d+$`).MatchString(shown) || shown == "80/tcp=127.0.0.1:1" || publishedAt() == "" {
+		t.Fatalf("THEN the ports asked for and the exposed one, each on a free host port, dated, got %q at %q", shown, publishedAt())
 	}
 
 	powerOn(vm)

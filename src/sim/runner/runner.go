@@ -684,7 +684,11 @@ func (r *Runner) start(g *guest, configFile string) error {
 		setExtraConfig(g.ref, map[string]string{queuedKey: ""})
 		return nil
 	}
-	setExtraConfig(g.ref, map[string]string{publishedKey: publishedText(ports), queuedKey: ""})
+	fields := map[string]string{publishedKey: publishedText(ports), queuedKey: ""}
+	if !portsReserved {
+		fields[publishedAtKey] = time.Now().UTC().Format(time.RFC3339Nano)
+	}
+	setExtraConfig(g.ref, fields)
 	return nil
 }
 
@@ -1180,7 +1184,7 @@ func (r *Runner) ReservePorts(ref types.ManagedObjectReference) {
 	r.mu.Lock()
 	r.reserved[ref] = ports
 	r.mu.Unlock()
-	setExtraConfig(ref, map[string]string{publishedKey: publishedText(ports)})
+	setExtraConfig(ref, map[string]string{publishedKey: publishedText(ports), publishedAtKey: time.Now().UTC().Format(time.RFC3339Nano)})
 }
 
 // hasNIC says whether a VM has a network card: published ports go in through the first one.

@@ -70,6 +70,7 @@ import {
   containerSummary,
   createdMs,
   dockerState,
+  type DockerState,
   stopSignalOf,
   stopTimeoutOf,
   queuedNotice,
@@ -280,6 +281,9 @@ function dockerContainerName(given: string): string {
   return given.replace(/^\//, '');
 }
 
+/** How long a removed container's state mark (stateSetAt) is kept: longer than any look takes. */
+const STATE_MARK_MS = 60_000;
+
 /** A container's name as docker makes them when none is given. */
 function generatedName(): string {
   return `vic_${randomBytes(5).toString('hex')}`;
@@ -345,6 +349,11 @@ export class DockerEndpoint {
   private closed = false;
   /** Last state seen of each container, to tell `die` events when a guest ends by itself. */
   private readonly lastState = new Map<string, string>();
+  /**
+   * When a request of this endpoint last set a container's state (setState): a look that began
+   * before then read older news, which must neither undo it nor tell its `die` twice.
+   */
+  private readonly stateSetAt = new Map<string, number>();
   /** The container events asked for and not sent yet (emitContainer), in order. */
   private emitting: Promise<void> = Promise.resolve();
   /**
@@ -487,6 +496,7 @@ export class DockerEndpoint {
     this.imageList = undefined;
     this.known.clear();
     this.lastState.clear();
+    this.stateSetAt.clear();
   }
 
   /**
@@ -1023,7 +1033,7 @@ export class DockerEndpoint {
       throw err;
     }
     const id = containerId(this.remember(made));
-    this.lastState.set(id, 'created');
+    this.setState(id, 'created');
     for (const [other, { at }] of this.justCreated) if (Date.now() - at > JUST_CREATED_MS) this.justCreated.delete(other);
     this.justCreated.set(id, { vm: made, at: Date.now() });
     await this.emitContainer('create', made);
@@ -1074,7 +1084,7 @@ export class DockerEndpoint {
       }
       throw err;
     });
-    this.lastState.set(containerId(vm), 'running');
+    this.setState(containerId(vm), 'running');
     this.startedBefore.set(containerId(vm), String(vm.started_at ?? ''));
     if (labelsOf(vm)[LABEL.autoRemove] === 'true') {
       this.autoRemove.add(containerId(vm));
@@ -1100,7 +1110,7 @@ export class DockerEndpoint {
     const now = await this.stopRunning(engine, vm, stopTimeout(query, vm), stopSignal(query, vm));
     // The shared poll that saw the process end told its die already (observe): once only.
     const dieTold = this.lastState.has(id) && this.lastState.get(id) !== 'running';
-    this.lastState.set(id, dockerState(now));
+    this.setState(id, dockerState(now));
     await this.settleOutput([now]);
     if (!dieTold) await this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
     await this.emitContainer('stop', now);
@@ -1154,7 +1164,7 @@ export class DockerEndpoint {
       return;
     }
     const now = await this.changeContainer(engine, vm, { power_state: 'stopped' });
-    this.lastState.set(containerId(vm), dockerState(now));
+    this.setState(containerId(vm), dockerState(now));
     await this.settleOutput([now]);
     await this.emitContainer('kill', now, { signal: 'SIGKILL' });
     await this.emitContainer('die', now, { exitCode: String(exitCodeOf(now)) });
@@ -1175,7 +1185,7 @@ export class DockerEndpoint {
     } else await this.finishMaintenance(containerId(vm));
     this.refuseStartOffNetworks(vm);
     const now = await this.changeContainer(engine, vm, { power_state: 'running' });
-    this.lastState.set(containerId(vm), 'running');
+    this.setState(containerId(vm), 'running');
     this.startedBefore.set(containerId(vm), String(vm.started_at ?? ''));
     if (this.mayHavePeers(now)) void this.namesAfterStart(now);
     this.health.watch(containerId(now), now);
@@ -1223,7 +1233,7 @@ export class DockerEndpoint {
     this.known.delete(id);
     this.justCreated.delete(id);
     if (this.lastState.get(id) === 'running') await this.emitContainer('die', vm, { exitCode: '137' });
-    this.lastState.delete(id);
+    this.setState(id, undefined);
     this.health.forget(id);
     this.namesChanged();
     await this.emitContainer('destroy', vm);
@@ -1442,9 +1452,10 @@ export class DockerEndpoint {
       // reads waits for the next one (this look may not have read its container).
       const waiting = [...this.waiters];
       try {
+        const lookedAt = Date.now();
         const vms = await this.look(wanted);
         await this.settleOutput(vms, new Set(waiting.map(([, { id }]) => id)));
-        this.observe(vms);
+        this.observe(vms, lookedAt);
         for (const [w] of waiting) if (this.waiters.has(w)) w(vms);
         await this.removeExited(vms);
       } catch (err) {
@@ -1477,14 +1488,29 @@ export class DockerEndpoint {
     return found.filter((vm): vm is Attrs => vm !== null).map((vm) => this.remember(vm));
   }
 
-  /** Containers that ended on their own (the guest powered off) since the last look: `die` events. */
-  private observe(vms: readonly Attrs[]): void {
+  /**
+   * Containers that ended on their own (the guest powered off) since the last look: `die` events. A
+   * container whose state a request set after the look began (`lookedAt`) is left as that request
+   * set it: a start that ended while the look read must not read as not running (its peers would
+   * not learn its name), nor a stop's `die` be told again.
+   */
+  private observe(vms: readonly Attrs[], lookedAt: number): void {
     for (const vm of vms) {
       const id = containerId(vm);
+      if ((this.stateSetAt.get(id) ?? -Infinity) >= lookedAt) continue;
       const state = dockerState(vm);
       if (this.lastState.get(id) === 'running' && state !== 'running') void this.emitContainer('die', vm, { exitCode: String(exitCodeOf(vm)) });
       this.lastState.set(id, state);
     }
+    // A removed container's mark outlives it for a while, against looks that were under way.
+    for (const [id, at] of this.stateSetAt) if (!this.lastState.has(id) && lookedAt - at > STATE_MARK_MS) this.stateSetAt.delete(id);
+  }
+
+  /** A container's state as a request of this endpoint set it (undefined: removed), and when. */
+  private setState(id: string, state: DockerState | undefined): void {
+    if (state === undefined) this.lastState.delete(id);
+    else this.lastState.set(id, state);
+    this.stateSetAt.set(id, Date.now());
   }
 
   private async removeExited(vms: readonly Attrs[]): Promise<void> {

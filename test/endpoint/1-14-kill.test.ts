@@ -3,7 +3,8 @@
  * process through the tether (a trap prints a line, the container keeps running); KILL powers the
  * container VM off at once (exit 137).
  */
-import { useDockerBed, waitUntilProcessRuns } from './docker-env';
+import { spawn } from 'node:child_process';
+import { dockerCli, useDockerBed, waitUntilProcessRuns } from './docker-env';
 
 const BOOT_MS = 240_000;
 
@@ -49,5 +50,45 @@ describe('1-14 docker kill', () => {
       expect(again.stderr).toMatch(/Cannot kill container: kill-1: container [0-9a-f]{64} is not running/);
     },
     BOOT_MS * 2,
+  );
+});
+
+describe('docker kill while the shared poll reads', () => {
+  const bed = useDockerBed({ sim: { runGuests: { maxRunning: 2 } }, pull: true, vchName: 'vch-kill-race' });
+
+  test(
+    'GIVEN docker logs -f and docker events on a running container, and console reads that take 2 s WHEN it is killed THEN one die event is told, not a second from a look that began before the kill',
+    async () => {
+      const ticker = ['sh', '-c', 'while true; do echo tick; sleep 1; done'];
+      expect((await bed().docker(['run', '-d', '--name', 'kill-race', bed().image, ...ticker], { timeoutMs: BOOT_MS })).code).toBe(0);
+      await waitUntilProcessRuns(bed(), 'kill-race');
+      const dies: string[] = [];
+      const events = spawn(
+        dockerCli(),
+        ['events', '--filter', 'container=kill-race', '--filter', 'event=die', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}'],
+        {
+          env: bed().env,
+        },
+      );
+      events.stdout.on('data', (d: Buffer) => dies.push(...d.toString('utf8').split('\n').filter(Boolean)));
+      // The follower keeps the shared poll reading the console after each look of the containers: a
+      // look that read the container running is then still under way when the kill ends.
+      const follow = spawn(dockerCli(), ['logs', '-f', 'kill-race'], { env: bed().env });
+      try {
+        await new Promise((r) => setTimeout(r, 1500));
+        await bed().sim.control.addFault({ method: 'HTTP GET', kind: 'delay', delayMs: 2000, times: -1 });
+        await new Promise((r) => setTimeout(r, 700));
+        const kill = await bed().docker(['kill', 'kill-race'], { timeoutMs: 60_000 });
+        expect([kill.code, kill.stderr]).toEqual([0, '']);
+        // Long enough for the looks under way, and the one after them, to have told what they saw.
+        await new Promise((r) => setTimeout(r, 8000));
+      } finally {
+        await bed().sim.control.clearFaults();
+        follow.kill();
+        events.kill();
+      }
+      expect(dies).toEqual(['die 137']);
+    },
+    BOOT_MS,
   );
 });

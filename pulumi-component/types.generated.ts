@@ -188,6 +188,8 @@ export interface ContainerVmArgs {
   readonly stdinOpen?: pulumi.Input<boolean>;
   /** Hostname inside the container; defaults to the name. Changing it replaces the ContainerVm. */
   readonly hostname?: pulumi.Input<string>;
+  /** Lines the guest adds to the container's `/etc/hosts` at its boot, each "NAME:ADDRESS" (an IPv4 or IPv6 address), as docker run `--add-host` and compose `extra_hosts` give them. Updates in place: the guest writes them when the VM starts, so a running container VM has new ones from its next start. */
+  readonly extraHosts?: pulumi.Input<pulumi.Input<string>[]>;
   /** Virtual CPUs. Updates in place; vSphere needs the VM powered off for it, so the plan says so. Default: 1. */
   readonly cpus?: pulumi.Input<number>;
   /** Memory in MB, a multiple of 4, at least 128 (what the bootstrap ISO needs to boot). Updates in place; vSphere needs the VM powered off for it, so the plan says so. Default: 512. */
@@ -242,6 +244,8 @@ export interface ContainerVmOutputs {
   readonly stdinOpen: pulumi.Output<boolean>;
   /** Hostname inside the container; defaults to the name. */
   readonly hostname: pulumi.Output<string | undefined>;
+  /** Lines the guest adds to the container's `/etc/hosts` at its boot, each "NAME:ADDRESS" (an IPv4 or IPv6 address), as docker run `--add-host` and compose `extra_hosts` give them. Updates in place: the guest writes them when the VM starts, so a running container VM has new ones from its next start. */
+  readonly extraHosts: pulumi.Output<string[] | undefined>;
   /** Virtual CPUs. Updates in place; vSphere needs the VM powered off for it, so the plan says so. */
   readonly cpus: pulumi.Output<number>;
   /** Memory in MB, a multiple of 4, at least 128 (what the bootstrap ISO needs to boot). Updates in place; vSphere needs the VM powered off for it, so the plan says so. */

@@ -83,6 +83,12 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly hostname?: string;
   /**
+  * Lines the guest adds to the container's `/etc/hosts` at its boot, each "NAME:ADDRESS" (an IPv4 or IPv6 address), as docker run `--add-host` and compose `extra_hosts` give them. Updates in place: the guest writes them when the VM starts, so a running container VM has new ones from its next start.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#extra_hosts ContainerVm#extra_hosts}
+  */
+  readonly extraHosts?: string[];
+  /**
   * Virtual CPUs. Updates in place; vSphere needs the VM powered off for it, so the plan says so. Defaults to `1`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#cpus ContainerVm#cpus}
@@ -626,6 +632,7 @@ export class ContainerVm extends cdktf.TerraformResource {
     this._tty = config.tty;
     this._stdinOpen = config.stdinOpen;
     this._hostname = config.hostname;
+    this._extraHosts = config.extraHosts;
     this._cpus = config.cpus;
     this._memoryMb = config.memoryMb;
     this._labels = config.labels;
@@ -831,6 +838,22 @@ export class ContainerVm extends cdktf.TerraformResource {
   // Temporarily expose input value. Use with caution.
   public get hostnameInput() {
     return this._hostname;
+  }
+
+  // extra_hosts - computed: false, optional: true, required: false
+  private _extraHosts?: string[]; 
+  public get extraHosts() {
+    return this.getListAttribute('extra_hosts');
+  }
+  public set extraHosts(value: string[]) {
+    this._extraHosts = value;
+  }
+  public resetExtraHosts() {
+    this._extraHosts = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get extraHostsInput() {
+    return this._extraHosts;
   }
 
   // cpus - computed: true, optional: true, required: false
@@ -1105,6 +1128,7 @@ export class ContainerVm extends cdktf.TerraformResource {
       tty: cdktf.booleanToTerraform(this._tty),
       stdin_open: cdktf.booleanToTerraform(this._stdinOpen),
       hostname: cdktf.stringToTerraform(this._hostname),
+      extra_hosts: cdktf.listMapper(cdktf.stringToTerraform, false)(this._extraHosts),
       cpus: cdktf.numberToTerraform(this._cpus),
       memory_mb: cdktf.numberToTerraform(this._memoryMb),
       labels: cdktf.hashMapper(cdktf.stringToTerraform)(this._labels),
@@ -1194,6 +1218,12 @@ export class ContainerVm extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      extra_hosts: {
+        value: cdktf.listMapperHcl(cdktf.stringToHclTerraform, false)(this._extraHosts),
+        isBlock: false,
+        type: "list",
+        storageClassType: "stringList",
       },
       cpus: {
         value: cdktf.numberToHclTerraform(this._cpus),

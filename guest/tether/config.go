@@ -44,6 +44,8 @@ type Config struct {
 	// The simulator's runner sets it in the config it hands over fw_cfg; under vSphere the tether
 	// learns it from guestinfo.vic.maintenance instead, since the config there is the resource's own.
 	Maintenance bool
+	// Hosts are the /etc/hosts lines after the container's own ("hosts"; absent: none).
+	Hosts []HostsLine
 }
 
 // NetworkConfig is how one NIC (in PCI order: eth0, eth1, ...) gets its address: DHCP when
@@ -107,7 +109,15 @@ type configDocument struct {
 	Tty        bool              `json:"tty"`
 	OpenStdin  bool              `json:"open_stdin"`
 	// Maintenance is never written by the container_vm resource, only added by the runner.
-	Maintenance bool `json:"maintenance"`
+	Maintenance bool        `json:"maintenance"`
+	Hosts       []HostsLine `json:"hosts"`
+}
+
+// HostsLine is a line the container's /etc/hosts gets after its own (docker's --add-host, and
+// under the Docker endpoint the containers beside it when it started): an address and its names.
+type HostsLine struct {
+	Address string   `json:"address"`
+	Names   []string `json:"names"`
 }
 
 type networkDocument struct {
@@ -141,8 +151,10 @@ var (
 	// Looser than RFC 1123 on purpose: the kernel takes any 64 bytes, and names derived from
 	// container names may end in '-'.
 	hostnamePattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-	envKeyPattern   = regexp.MustCompile(`^[^=\x00]+$`)
-	userPattern     = regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_.-]*(:[A-Za-z0-9_.][A-Za-z0-9_.-]*)?$`)
+	// A name in /etc/hosts may be longer than a host name (a fully qualified one).
+	hostsNamePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+	envKeyPattern    = regexp.MustCompile(`^[^=\x00]+$`)
+	userPattern      = regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_.-]*(:[A-Za-z0-9_.][A-Za-z0-9_.-]*)?$`)
 )
 
 // ParseConfig decodes and validates a v1 config. Unknown fields are ignored so that newer
@@ -263,6 +275,20 @@ func ParseConfig(raw []byte) (Config, error) {
 		cfg.Networks = append(cfg.Networks, NetworkConfig(n))
 	}
 	cfg.Mounts = parseMounts(doc.Mounts, add)
+	for i, h := range doc.Hosts {
+		if net.ParseIP(h.Address) == nil {
+			add(`field "hosts[%d].address": %q is not an IP address`, i, h.Address)
+		}
+		if len(h.Names) == 0 {
+			add(`field "hosts[%d].names" is empty: a line names one host at least`, i)
+		}
+		for j, n := range h.Names {
+			if !hostnamePattern.MatchString(n) && !(len(n) <= 253 && hostsNamePattern.MatchString(n)) {
+				add(`field "hosts[%d].names[%d]": %q is not a host name`, i, j, n)
+			}
+		}
+	}
+	cfg.Hosts = doc.Hosts
 	cfg.NICs = -1
 	if doc.NICs != nil {
 		cfg.NICs = *doc.NICs

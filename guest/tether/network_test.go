@@ -10,7 +10,7 @@ func TestHostFiles_GivenLeases_ThenHostsAndResolvConfAsDocker(t *testing.T) {
 		{Interface: "eth0", Address: "10.0.2.15/24", Gateway: "10.0.2.2", DNS: []string{"10.0.2.3"}},
 		{Interface: "eth1", Address: "192.168.7.5/24", DNS: []string{"10.0.2.3", "1.1.1.1"}},
 	}
-	if got := HostsFile("web-1", leases); !strings.Contains(got, "127.0.0.1\tlocalhost\n") || !strings.HasSuffix(got, "10.0.2.15\tweb-1\n") {
+	if got := HostsFile("web-1", leases, nil); !strings.Contains(got, "127.0.0.1\tlocalhost\n") || !strings.HasSuffix(got, "10.0.2.15\tweb-1\n") {
 		t.Errorf("hosts:\n%s", got)
 	}
 	if got := ResolvConf(leases); got != "nameserver 10.0.2.3\nnameserver 1.1.1.1\n" {
@@ -19,8 +19,25 @@ func TestHostFiles_GivenLeases_ThenHostsAndResolvConfAsDocker(t *testing.T) {
 	if got := strings.Join(Addresses(leases), ","); got != "10.0.2.15,192.168.7.5" {
 		t.Errorf("addresses %s", got)
 	}
-	if got := HostsFile("lonely", nil); !strings.HasSuffix(got, "127.0.1.1\tlonely\n") {
+	if got := HostsFile("lonely", nil, nil); !strings.HasSuffix(got, "127.0.1.1\tlonely\n") {
 		t.Errorf("hosts without a network:\n%s", got)
+	}
+	extra := []HostsLine{{Address: "10.0.0.5", Names: []string{"db.local"}}, {Address: "fd00::5", Names: []string{"api", "web-api"}}}
+	if got := HostsFile("web-1", leases, extra); !strings.HasSuffix(got, "10.0.2.15\tweb-1\n10.0.0.5\tdb.local\nfd00::5\tapi web-api\n") {
+		t.Errorf("THEN the config's lines after the container's own:\n%s", got)
+	}
+}
+
+func TestParseConfig_GivenHosts_ThenTheyAreKeptAndBadOnesNamed(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"version":1,"cmd":["x"],"rootfs":{"label":"vic-rootfs"},"hosts":[{"address":"10.0.0.5","names":["db.local"]}]}`))
+	if err != nil || len(cfg.Hosts) != 1 || cfg.Hosts[0].Names[0] != "db.local" {
+		t.Fatalf("THEN the line is kept, got %+v %v", cfg.Hosts, err)
+	}
+	_, err = ParseConfig([]byte(`{"version":1,"cmd":["x"],"rootfs":{"label":"vic-rootfs"},"hosts":[{"address":"nope","names":["a"]},{"address":"10.0.0.6","names":[]},{"address":"10.0.0.7","names":["a b"]}]}`))
+	for _, want := range []string{`"hosts[0].address": "nope"`, `"hosts[1].names" is empty`, `"hosts[2].names[0]": "a b"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("THEN %s is named, got %v", want, err)
+		}
 	}
 }
 

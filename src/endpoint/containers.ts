@@ -51,6 +51,9 @@ export const LABEL = {
   bridgeDetached: 'vic-iac.docker.bridge-detached',
   // Config.Volumes of inspect: the paths the create (-v /path) and the image (VOLUME) declared.
   volumes: 'vic-iac.docker.volumes',
+  // --add-host (HostConfig.ExtraHosts) as the create gave it (JSON): the container VM's extra_hosts
+  // also holds the containers beside it at its last start, which its guest names at boot.
+  extraHosts: 'vic-iac.docker.extra-hosts',
 } as const;
 
 /** The prefix of the labels the endpoint and the resources keep for themselves (LABEL, the markers). */
@@ -81,6 +84,21 @@ export function stopSignalOf(vm: Attrs): string | undefined {
 /** A container made with docker (not by a Terraform, Pulumi or vic state). */
 export function madeByDocker(vm: Attrs): boolean {
   return labelsOf(vm)[LABEL.origin] === 'docker';
+}
+
+/**
+ * The container's own /etc/hosts entries ("NAME:ADDRESS", HostConfig.ExtraHosts): a docker-made
+ * one's as its create gave them (LABEL.extraHosts), an IaC-made one's extra_hosts.
+ */
+export function userExtraHosts(vm: Attrs): string[] {
+  const own = vm.extra_hosts;
+  if (!madeByDocker(vm)) return Array.isArray(own) ? own.map(String) : [];
+  try {
+    const given: unknown = JSON.parse(labelsOf(vm)[LABEL.extraHosts] ?? '[]');
+    return Array.isArray(given) ? given.map(String) : [];
+  } catch {
+    return [];
+  }
 }
 
 export function labelsOf(vm: Attrs): Record<string, string> {
@@ -396,7 +414,7 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       Dns: [],
       DnsOptions: [],
       DnsSearch: [],
-      ExtraHosts: null,
+      ExtraHosts: userExtraHosts(vm).length > 0 ? userExtraHosts(vm) : null,
       GroupAdd: null,
       IpcMode: '',
       Cgroup: '',

@@ -10,7 +10,7 @@ import type { Attrs } from '../resources';
 const KERNEL =
   'a container VM runs its own kernel, which the endpoint does not configure per container (no namespaces, cgroups or capabilities to set); run without it, or build what the process needs into the image';
 const NETWORK =
-  "a container VM takes its address, DNS and hosts from its vSphere port group (DHCP), not from the container's flags; run without it and configure the port group's network, or set it up in the image";
+  "a container VM takes its address and DNS from its vSphere port group (DHCP), not from the container's flags; run without it and configure the port group's network, or set it up in the image";
 const RESOURCES =
   "a container VM has whole virtual CPUs (--cpus) and its memory (-m); run without it, and set shares, reservations and limits on the VCH's resource pool";
 
@@ -47,7 +47,6 @@ const HOST_CONFIG: Record<string, readonly [string, string]> = {
   Dns: ['--dns', NETWORK],
   DnsOptions: ['--dns-option', NETWORK],
   DnsSearch: ['--dns-search', NETWORK],
-  ExtraHosts: ['--add-host', NETWORK],
   PublishAllPorts: [
     '-P/--publish-all',
     "each container VM has its own address on its port group; reach its ports there (under the embedded simulator the image's EXPOSE ports are published on 127.0.0.1 by themselves: `docker port <container>` shows where)",

@@ -7,8 +7,8 @@
  * `docker cp` uses), as VIC's endpoint VM answered them over DNS. This module is the pure part:
  * which containers are peers, under which names, and the file each gets.
  */
-import { hostnameOf, type Attrs } from '../resources';
-import { labelsOf } from './containers';
+import { hostnameOf, parseHostEntry, type Attrs } from '../resources';
+import { labelsOf, userExtraHosts } from './containers';
 import { dockerNetworksOf } from './networks';
 
 /** compose's label of a container's service: the name other services reach it by. */
@@ -94,24 +94,46 @@ export function peersAwaitingAddress(self: Attrs, all: readonly Attrs[], bridge:
 }
 
 /**
- * The `/etc/hosts` of a running container: what the tether writes at boot (localhost, and its own
- * address under its host name), then one line per peer with every name it answers to here (its
- * links' aliases included). A name two peers claim goes to the first, as with a resolver's order.
+ * Each peer's address with every name it answers to here (its links' aliases included), by name. A
+ * name two peers claim goes to the first, as with a resolver's order; the container's own names are
+ * its own.
  */
-export function hostsFile(self: Attrs, peers: readonly Attrs[]): string {
-  const own = addressOf(self);
-  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', own ? `${own}\t${hostnameOf(self)}` : `127.0.1.1\t${hostnameOf(self)}`];
+function peerLines(self: Attrs, peers: readonly Attrs[]): Array<{ address: string; names: string[] }> {
   const taken = new Set(['localhost', hostnameOf(self), String(self.name)]);
   const linked = linksOf(self);
   const sorted = [...peers].sort((a, b) => String(a.name).localeCompare(String(b.name)));
-  if (sorted.length > 0) lines.push('# containers on the same port groups (vic-iac)');
-  for (const peer of sorted) {
+  return sorted.flatMap((peer) => {
     const names = [...namesOf(peer), ...linked.filter(([name]) => name === peer.name).map(([, alias]) => alias)].filter((n) => {
       if (taken.has(n)) return false;
       taken.add(n);
       return true;
     });
-    if (names.length > 0) lines.push(`${String(addressOf(peer))}\t${names.join(' ')}`);
+    return names.length > 0 ? [{ address: String(addressOf(peer)), names }] : [];
+  });
+}
+
+/**
+ * The peers as `extra_hosts` entries ("NAME:ADDRESS"), after the container's own (--add-host): what
+ * its guest writes into /etc/hosts at boot, so that its process finds them from its first moment.
+ */
+export function bootHostEntries(self: Attrs, peers: readonly Attrs[]): string[] {
+  return [...userExtraHosts(self), ...peerLines(self, peers).flatMap(({ address, names }) => names.map((n) => `${n}:${address}`))];
+}
+
+/**
+ * The `/etc/hosts` of a running container: what the tether writes at boot (localhost, its own
+ * address under its host name, and its --add-host entries), then one line per peer with every name
+ * it answers to here.
+ */
+export function hostsFile(self: Attrs, peers: readonly Attrs[]): string {
+  const own = addressOf(self);
+  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', own ? `${own}\t${hostnameOf(self)}` : `127.0.1.1\t${hostnameOf(self)}`];
+  for (const entry of userExtraHosts(self)) {
+    const host = parseHostEntry(entry);
+    if (host) lines.push(`${host.address}\t${host.name}`);
   }
+  const named = peerLines(self, peers);
+  if (named.length > 0) lines.push('# containers on the same port groups (vic-iac)');
+  for (const { address, names } of named) lines.push(`${address}\t${names.join(' ')}`);
   return `${lines.join('\n')}\n`;
 }

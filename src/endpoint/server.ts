@@ -77,6 +77,7 @@ import {
   exitCodeOf,
   imageOf,
   labelsOf,
+  userExtraHosts,
   madeByDocker,
   matchesFilters,
   networkId,
@@ -98,7 +99,7 @@ import { DockerNetworks, NETWORK_LABEL, dockerNetworksOf, networksFile, withDock
 import { HEALTHCHECK_LABEL, HealthMonitor, effectiveHealthcheck, healthFile, parseHealthcheck, type HealthStatus } from './health';
 import { changesBetween, parseListing } from './changes';
 import { applyChanges, commitBase } from './commit-changes';
-import { COMPOSE_SERVICE_LABEL, NAME_LABELS, addressOf, hostsFile, linksOf, parseLinks, peersAwaitingAddress, peersOf } from './peer-names';
+import { COMPOSE_SERVICE_LABEL, NAME_LABELS, addressOf, bootHostEntries, hostsFile, linksOf, parseLinks, peersAwaitingAddress, peersOf } from './peer-names';
 
 export interface EndpointOptions {
   /** The engine whose vSphere session the endpoint uses; each request gets `forCommand()` of it, looking objects up one by one. */
@@ -280,6 +281,12 @@ function dockerContainerName(given: string): string {
   if (!/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(given)) throw badRequest(`Invalid container name (${given}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   return given.replace(/^\//, '');
 }
+
+/**
+ * How long a start waits for the containers beside it that are booting to have an address, so that
+ * its guest names them at boot (bootHosts): a boot under software emulation takes 5–10 s.
+ */
+const BOOT_PEERS_WAIT_MS = 30_000;
 
 /** How long a removed container's state mark (stateSetAt) is kept: longer than any look takes. */
 const STATE_MARK_MS = 60_000;
@@ -919,6 +926,12 @@ export class DockerEndpoint {
     if (body.OpenStdin) config.stdin_open = true;
     const labels = config.labels as Record<string, string>;
     if (body.OpenStdin && body.StdinOnce) labels[LABEL.stdinOnce] = 'true';
+    // --add-host (compose's extra_hosts): NAME:ADDRESS, or NAME=ADDRESS as the CLI also takes it.
+    const extraHosts = host.ExtraHosts ?? [];
+    if (extraHosts.length > 0) {
+      config.extra_hosts = extraHosts.map((e) => e.replace(/^([^:=]+)=/, '$1:'));
+      labels[LABEL.extraHosts] = JSON.stringify(extraHosts);
+    }
     // --stop-timeout and --stop-signal: kept with the container, the defaults of its stop and restart.
     if (body.StopTimeout !== undefined && body.StopTimeout !== null) {
       if (!Number.isInteger(body.StopTimeout)) throw badRequest(`--stop-timeout ${String(body.StopTimeout)}: expected a whole number of seconds`);
@@ -1072,7 +1085,7 @@ export class DockerEndpoint {
     this.refuseStartOffNetworks(vm);
     // A docker cp of the stopped container may hold its VM on (withMaintenance): the copies end first.
     await this.finishMaintenance(containerId(vm));
-    const now = await this.changeContainer(engine, vm, { power_state: 'running' }).catch(async (err: unknown) => {
+    const now = await this.changeContainer(engine, vm, { power_state: 'running', ...(await this.bootHosts(vm)) }).catch(async (err: unknown) => {
       // A container just made is not read before its start: removed since, it is docker's 404.
       const still = await this.findContainer(ref);
       // As dockerd does, a --rm container whose start failed is removed: `docker run --rm` waits
@@ -1184,7 +1197,7 @@ export class DockerEndpoint {
       await this.emitContainer('die', vm, { exitCode: String(exitCodeOf(vm)) });
     } else await this.finishMaintenance(containerId(vm));
     this.refuseStartOffNetworks(vm);
-    const now = await this.changeContainer(engine, vm, { power_state: 'running' });
+    const now = await this.changeContainer(engine, vm, { power_state: 'running', ...(await this.bootHosts(vm)) });
     this.setState(containerId(vm), 'running');
     this.startedBefore.set(containerId(vm), String(vm.started_at ?? ''));
     if (this.mayHavePeers(now)) void this.namesAfterStart(now);
@@ -1903,6 +1916,48 @@ export class DockerEndpoint {
   }
 
   /**
+   * The extra_hosts a docker-made container is started with: its own (--add-host), then the
+   * containers beside it that run with an address now, which its guest writes into /etc/hosts at
+   * boot, so that its process finds them by name from its first moment, as with dockerd's DNS
+   * (those that come later reach the file through the endpoint's writes). Nothing when they are
+   * what it has; an IaC-made container's are its configuration's, never changed here.
+   */
+  private async bootHosts(vm: Attrs): Promise<Attrs> {
+    if (!madeByDocker(vm)) return {};
+    const wanted = this.mayHavePeers(vm) ? bootHostEntries(vm, await this.peersAtBoot(vm)) : userExtraHosts(vm);
+    const has = Array.isArray(vm.extra_hosts) ? vm.extra_hosts.map(String) : [];
+    if (JSON.stringify(wanted) === JSON.stringify(has)) return {};
+    return { extra_hosts: wanted.length > 0 ? wanted : null };
+  }
+
+  /**
+   * The containers beside `vm` that run with an address, once those that booted without one yet
+   * (a service compose started a moment before, as its depends_on asks) have it, for up to
+   * BOOT_PEERS_WAIT_MS: its process then finds them by name from its start, as with dockerd. A
+   * peer waiting for a guest slot is not waited for.
+   */
+  private async peersAtBoot(vm: Attrs): Promise<Attrs[]> {
+    const bridge = this.vch.bridgeNetwork ?? undefined;
+    const look = async () => (await this.containers(this.command())).map((v) => this.asStarted(v));
+    const booting = (vms: readonly Attrs[]) => peersAwaitingAddress(vm, vms, bridge).filter((p) => p.guest_queued !== true);
+    const deadline = Date.now() + BOOT_PEERS_WAIT_MS;
+    let vms = await look();
+    while (booting(vms).length > 0 && !this.closed) {
+      if (Date.now() > deadline) {
+        this.log(
+          `container names: ${String(vm.name)} starts before ${booting(vms)
+            .map((p) => String(p.name))
+            .join(', ')} had an address; their names reach it once they do`,
+        );
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+      vms = await look();
+    }
+    return peersOf(vm, vms, bridge);
+  }
+
+  /**
    * Whether a container just started may have peers to name: another container this endpoint saw
    * running, a file it wrote names into, or a link. Else no watch is opened (a lone `docker run -d`
    * reads nothing more after its start).
@@ -1952,10 +2007,14 @@ export class DockerEndpoint {
       const boot = `${String(vm.started_at ?? '')}\n`;
       const before = this.hostsWritten.get(id);
       const peers = peersOf(vm, vms, bridge);
-      if (peers.length === 0 && !before?.startsWith(boot)) continue;
+      // Peers it booted with (bootHosts) are in its file already: written by its guest.
+      const booted = Array.isArray(vm.extra_hosts) ? vm.extra_hosts.map(String) : [];
+      const bootPeers = booted.length > userExtraHosts(vm).length;
+      if (peers.length === 0 && !bootPeers && !before?.startsWith(boot)) continue;
       const content = hostsFile(vm, peers);
       if (before === boot + content) continue;
       this.hostsWritten.set(id, boot + content);
+      if (!before?.startsWith(boot) && madeByDocker(vm) && JSON.stringify(bootHostEntries(vm, peers)) === JSON.stringify(booted)) continue;
       this.log(`container names: ${String(vm.name)}'s /etc/hosts names ${peers.map((p) => String(p.name)).join(', ') || 'no peer'}`);
       await this.writeGuestFile(vm, '/etc', 'hosts', content, NAMES_WRITE_MS).catch((err: unknown) => {
         const failed = this.namesFailed.get(id);
@@ -3522,6 +3581,7 @@ interface CreateBody {
     VolumesFrom?: string[] | null;
     PortBindings?: Record<string, unknown> | null;
     Links?: string[] | null;
+    ExtraHosts?: string[] | null;
   };
   NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; Links?: string[] | null } | null> | null } | null;
 }

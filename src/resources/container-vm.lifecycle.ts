@@ -41,7 +41,7 @@ import { currentCancellation } from '../vsphere/tasks';
 import { createVm, destroyVm, powerOffVm, powerOnVm, reconfigureVm, renameEntity } from '../vsphere/virtual-machine';
 import { containerVm, type ContainerVmAttrs } from './container-vm';
 import { InputUnreachableError, NotRunningError, ResourceError, VchGoneError } from './errors';
-import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig, restartOf } from './guest-config';
+import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig, hostsOf, restartOf } from './guest-config';
 import { plannedImageKey, storedImageKey } from './image.lifecycle';
 import { VOLATILE, handedRowKey, withoutDockerLabels, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
 import { readMaxVcpus } from './pool-capacity';
@@ -860,12 +860,15 @@ async function endMaintenance(ctx: LifecycleContext, ref: ManagedObjectReference
   await reconfigureVm(ctx.client, ref, { extraConfig: { [KEYS.maintenance]: '', [MAINTENANCE_GUEST_KEY]: '', [MAINTENANCE_READY_KEY]: '' } });
 }
 
-/** The VM's guest config with `config`'s restart policy (restartOf), for the tether's next boot. */
-function withRestart(vm: VmRow, config: ContainerVmAttrs): string {
+/** The VM's guest config with the restart policy and /etc/hosts lines of `config`, which the tether reads at its next boot. */
+function withBootChanges(vm: VmRow, config: ContainerVmAttrs): string {
   const encoded = vm.extraConfig.get(GUESTINFO_CONFIG_KEY);
-  if (!encoded) throw new ResourceError(`container VM "${vm.name}" (${vm.moid}) has no guest config (${GUESTINFO_CONFIG_KEY}) to change its restart policy in`);
-  const { restart: _old, ...rest } = decodeGuestConfig(encoded);
-  return encodeGuestConfig({ ...rest, ...restartOf(config as unknown as Attrs) });
+  if (!encoded)
+    throw new ResourceError(
+      `container VM "${vm.name}" (${vm.moid}) has no guest config (${GUESTINFO_CONFIG_KEY}) to change its restart policy or extra_hosts in`,
+    );
+  const { restart: _restart, hosts: _hosts, ...rest } = decodeGuestConfig(encoded);
+  return encodeGuestConfig({ ...rest, ...restartOf(config as unknown as Attrs), ...hostsOf(config as unknown as Attrs) });
 }
 
 async function afterChange(client: VimClient, ref: ManagedObjectReference, config: ContainerVmAttrs): Promise<Attrs> {
@@ -888,7 +891,9 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
   const mustRunChanged = (spec.must_run ?? true) !== config.must_run;
   // The restart policy: kept in the spec, and in the guest config the tether reads at its next boot.
   const restartChanged = (spec.restart ?? 'no') !== (config.restart ?? 'no') || Number(spec.max_restarts ?? 0) !== Number(config.max_restarts ?? 0);
-  const specChanged = mustRunChanged || restartChanged;
+  // extra_hosts too: the tether writes them into /etc/hosts at its next boot.
+  const hostsChanged = JSON.stringify(spec.extra_hosts ?? []) !== JSON.stringify(config.extra_hosts ?? []);
+  const specChanged = mustRunChanged || restartChanged || hostsChanged;
   // A run-once container that ended, and was running as asked, is not started again by another
   // in-place change; one the state had stopped is started, as asked now.
   const keepEnded = prior?.power_state === 'running' && ranToItsEnd(vm, config.must_run);
@@ -919,10 +924,11 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
                       ...spec,
                       must_run: config.must_run,
                       ...(restartChanged ? { restart: config.restart ?? 'no', max_restarts: config.max_restarts ?? null } : {}),
+                      ...(hostsChanged ? { extra_hosts: config.extra_hosts ?? null } : {}),
                     }),
                   }
                 : {}),
-              ...(restartChanged ? { [GUESTINFO_CONFIG_KEY]: withRestart(vm, config) } : {}),
+              ...(restartChanged || hostsChanged ? { [GUESTINFO_CONFIG_KEY]: withBootChanges(vm, config) } : {}),
             },
           }
         : {}),
@@ -954,7 +960,7 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
     await reconfigureVm(client, ref, { extraConfig: ended });
     extraConfig = new Map([...vm.extraConfig, ...Object.entries(ended)]);
   }
-  if (powered && !hardware && !labelsChanged && !mustRunChanged) {
+  if (powered && !hardware && !labelsChanged && !specChanged) {
     // Only the power changed, by a task that succeeded: the VM is the row just read, powered as
     // asked (what the guest reports next, the next read shows).
     return bootedAfter(
@@ -1607,6 +1613,12 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       ((prior.restart ?? 'no') !== (config.restart ?? 'no') || Number(prior.max_restarts ?? 0) !== Number(config.max_restarts ?? 0))
     ) {
       inPlaceNotes.push(`container VM "${prior.name}" runs: its guest follows the new restart policy from its next start`);
+    } else if (
+      prior?.power_state === 'running' &&
+      config.power_state === 'running' &&
+      JSON.stringify(prior.extra_hosts ?? []) !== JSON.stringify(config.extra_hosts ?? [])
+    ) {
+      inPlaceNotes.push(`container VM "${prior.name}" runs: its guest writes the new extra_hosts into /etc/hosts at its next start`);
     } else if (prior?.power_state === 'stopped' && prior.status === 'exited' && config.power_state === 'running' && config.must_run !== false) {
       // Why a plan wants to start it again, every time its process ends: say so, and what a run-once job sets.
       notes.push(

@@ -12,6 +12,7 @@ import {
   gatewayOf,
   onSomeNetwork,
   hostname,
+  hostEntries,
   integer,
   ipv4Address,
   ipv4Cidr,
@@ -133,6 +134,14 @@ export const containerVm = {
       forceNew: true,
       validate: [hostname],
       description: 'Hostname inside the container; defaults to the name.',
+    },
+    extra_hosts: {
+      type: t.list(t.string),
+      marker: true,
+      optional: true,
+      validate: [hostEntries],
+      description:
+        'Lines the guest adds to the container\'s `/etc/hosts` at its boot, each "NAME:ADDRESS" (an IPv4 or IPv6 address), as docker run `--add-host` and compose `extra_hosts` give them. Updates in place: the guest writes them when the VM starts, so a running container VM has new ones from its next start.',
     },
     cpus: {
       type: t.number,

@@ -4,6 +4,7 @@
  * over fw_cfg. Image defaults are merged here, Docker's way, so the guest needs no image metadata.
  */
 import { Attrs } from './schema';
+import { parseHostEntry } from './validators';
 import { volumeFilesystemUuid } from './volume';
 
 export const GUESTINFO_CONFIG_KEY = 'guestinfo.vic.config';
@@ -44,6 +45,8 @@ export interface GuestConfig {
   tty?: true;
   /** The process's stdin held open, nobody writing to it (docker's -i); absent: /dev/null. */
   open_stdin?: true;
+  /** /etc/hosts lines after the container's own (`extra_hosts`: docker's --add-host); absent: none. */
+  hosts?: { address: string; names: string[] }[];
 }
 
 export interface GuestMount {
@@ -129,7 +132,17 @@ export function guestConfig(attrs: Attrs, image: ImageConfig, nics?: number): Gu
     ...(nics !== undefined ? { nics } : {}),
     ...(attrs.tty === true ? { tty: true as const } : {}),
     ...(attrs.stdin_open === true ? { open_stdin: true as const } : {}),
+    ...hostsOf(attrs),
   };
+}
+
+/** `extra_hosts` ("NAME:ADDRESS") as the /etc/hosts lines the tether adds, one per entry, in order. */
+export function hostsOf(attrs: Attrs): Pick<GuestConfig, 'hosts'> {
+  const entries = (Array.isArray(attrs.extra_hosts) ? attrs.extra_hosts : []).flatMap((e) => {
+    const entry = typeof e === 'string' ? parseHostEntry(e) : undefined;
+    return entry ? [{ address: entry.address, names: [entry.name] }] : [];
+  });
+  return entries.length > 0 ? { hosts: entries } : {};
 }
 
 /** A static address applies to the first NIC; the others keep DHCP. */

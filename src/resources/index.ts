@@ -12,6 +12,7 @@ export { didYouMean, nearestName } from './nearest-name';
 export { migrateState, StateVersionError } from './migrate';
 export { OutputLineReader, parseOutputLine, consoleLogPath, CONSOLE_FILE, type OutputLine } from './console-log';
 export { hostnameOf, processOf, type ImageConfig as ImageProcessConfig } from './guest-config';
+export { parseHostEntry } from './validators';
 export * from './connection';
 export { dataSourceSchema } from './data-source';
 export type { VmUsage } from './vm-usage';

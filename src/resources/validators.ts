@@ -3,6 +3,7 @@
  * and returns problems instead of throwing so that validation can report everything at once. Each
  * also states its rule in words (`rule`), which the generated docs show next to the attribute.
  */
+import { isIP } from 'node:net';
 import { parseImageReference } from '../images/reference';
 import { AttrPath, Attrs, Problem, Validator, Value, formatPath } from './schema';
 
@@ -153,6 +154,40 @@ export const hostname: Validator = rule(
     ];
   },
 );
+
+/**
+ * An /etc/hosts entry as docker's `--add-host` gives it: "NAME:ADDRESS", the name a host name (a
+ * DNS label or several, "_" allowed as docker does) and the address an IPv4 or IPv6 one (the
+ * first ":" ends the name). Docker's `host-gateway` has no meaning for a container VM.
+ */
+export function parseHostEntry(entry: string): { name: string; address: string } | undefined {
+  const at = entry.indexOf(':');
+  if (at <= 0) return undefined;
+  const name = entry.slice(0, at);
+  const address = entry.slice(at + 1).replace(/^\[(.*)\]$/, '$1');
+  if (!/^[a-zA-Z0-9_]([a-zA-Z0-9_.-]{0,251}[a-zA-Z0-9_])?$/.test(name) || isIP(address) === 0) return undefined;
+  return { name, address };
+}
+
+export const hostEntries: Validator = rule('"NAME:ADDRESS" entries, e.g. "db.local:10.0.0.5" or "db6:fd00::5"', (value, path) => {
+  if (!Array.isArray(value)) return [];
+  const out: Problem[] = [];
+  value.forEach((e, i) => {
+    if (typeof e !== 'string' || parseHostEntry(e)) return;
+    const gateway = e.endsWith(':host-gateway');
+    out.push(
+      invalid(
+        [...path, i],
+        e,
+        gateway ? "names the host's gateway, which a container VM has none of: it is its own VM on a port group" : 'is not a "NAME:ADDRESS" host entry',
+        gateway
+          ? 'Give the address the container should reach, e.g. "host.internal:10.0.0.1".'
+          : 'Write a host name, ":" and an IPv4 or IPv6 address, e.g. "db.local:10.0.0.5", as docker run --add-host takes it.',
+      ),
+    );
+  });
+  return out;
+});
 
 /** A non-empty string (blank counts as empty: no vSphere object or id is called "  "). */
 export function nonEmpty(todo: string): Validator {

@@ -380,6 +380,9 @@ networks:
       await waitUntilProcessRuns(bed(), 'vicnames-api-1');
       await waitUntilProcessRuns(bed(), 'vicnames-client-1');
       expect(await fetchFromClient('names.yaml', 'http://api:8080/hostname')).toEqual([0, 'vicnames-api-1\n']);
+      // A one-off run names api from its first instruction: its guest wrote it at boot. No retry.
+      const once = await compose('names.yaml', ['run', '--rm', '-T', 'client', 'wget', '-q', '-O', '-', 'http://api:8080/hostname'], BOOT_MS);
+      expect([once.code, once.stdout]).toEqual([0, 'vicnames-api-1\n']);
       const down = await compose('names.yaml', ['down', '-t', '0'], 120_000);
       expect(down.code).toBe(0);
     },

@@ -7,8 +7,7 @@ describe('docker run flags the endpoint does not carry out', () => {
   test.each([
     [['--privileged'], '--privileged is not supported by vic-iac: a container VM runs its own kernel'],
     [['--cap-add', 'NET_ADMIN'], '--cap-add is not supported by vic-iac: a container VM runs its own kernel'],
-    [['--dns', '8.8.8.8'], '--dns is not supported by vic-iac: a container VM takes its address, DNS and hosts from its vSphere port group'],
-    [['--add-host', 'db:10.0.0.5'], '--add-host is not supported by vic-iac: a container VM takes its address'],
+    [['--dns', '8.8.8.8'], '--dns is not supported by vic-iac: a container VM takes its address and DNS from its vSphere port group'],
     [['--cpu-shares', '512'], '-c/--cpu-shares is not supported by vic-iac: a container VM has whole virtual CPUs'],
     [['--log-driver', 'syslog'], '--log-driver/--log-opt is not supported by vic-iac'],
     [['--log-driver', 'json-file', '--log-opt', 'max-size=10m'], '--log-driver/--log-opt is not supported by vic-iac'],

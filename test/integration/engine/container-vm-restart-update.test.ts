@@ -53,3 +53,56 @@ describe('container_vm restart policy, updated in place', () => {
     expect((await guestRestart(created)).guest).toEqual({ policy: 'always' });
   });
 });
+
+describe('container_vm extra_hosts, updated in place', () => {
+  const bed = useContainerBed('vch-extra-hosts', 'test/extra-hosts');
+  const engine = () => bed().engine;
+
+  const guestHosts = async (state: Attrs) => {
+    const vm = await retrieveObject<Record<string, unknown>>(bed().outside, moRef('VirtualMachine', String(state.moid)), ['config.extraConfig']);
+    const extra = extraConfigMap(vm['config.extraConfig']);
+    return { guest: decodeGuestConfig(extra.get(GUESTINFO_CONFIG_KEY) ?? '').hosts ?? null, spec: JSON.parse(extra.get('vic.spec') ?? '{}') as Attrs };
+  };
+
+  it('GIVEN a container VM made with extra_hosts WHEN they change, and go THEN the same VM carries them in its spec and its guest config, and plans nothing after', async () => {
+    const config: Attrs = {
+      vch_id: bed().vch.id,
+      image_id: bed().img.id,
+      name: 'eh-1',
+      power_state: 'stopped',
+      memory_mb: 128,
+      extra_hosts: ['db.local:10.0.0.5'],
+    };
+    const created = await applied(engine(), await engine().plan('container_vm', null, config));
+    expect(created.extra_hosts).toEqual(['db.local:10.0.0.5']);
+    expect(await guestHosts(created)).toMatchObject({ guest: [{ address: '10.0.0.5', names: ['db.local'] }], spec: { extra_hosts: ['db.local:10.0.0.5'] } });
+
+    const changed = { ...config, extra_hosts: ['db.local:10.0.0.6', 'v6:[fd00::5]'] };
+    const plan = await engine().plan('container_vm', created, changed);
+    expect(plan.action).toBe('update');
+    const updated = await applied(engine(), plan);
+    expect(updated).toMatchObject({ moid: created.moid, id: created.id, extra_hosts: ['db.local:10.0.0.6', 'v6:[fd00::5]'] });
+    expect((await guestHosts(created)).guest).toEqual([
+      { address: '10.0.0.6', names: ['db.local'] },
+      { address: 'fd00::5', names: ['v6'] },
+    ]);
+    const [read] = await engine().read([{ type: 'container_vm', state: updated }]);
+    expect((await engine().plan('container_vm', read!, changed)).action).toBe('no-op');
+
+    const { extra_hosts: _gone, ...without } = config;
+    await applied(engine(), await engine().plan('container_vm', read!, without));
+    expect(await guestHosts(created)).toMatchObject({ guest: null, spec: { extra_hosts: null } });
+  });
+
+  it('GIVEN an entry that is not NAME:ADDRESS, or names the host gateway THEN the plan refuses it naming the entry', async () => {
+    const config: Attrs = { vch_id: bed().vch.id, image_id: bed().img.id, name: 'eh-2', power_state: 'stopped', memory_mb: 128 };
+    for (const [entry, said] of [
+      ['db.local', 'is not a "NAME:ADDRESS" host entry'],
+      ['db.local:10.0.0.300', 'is not a "NAME:ADDRESS" host entry'],
+      ['host.internal:host-gateway', "names the host's gateway"],
+    ]) {
+      const plan = await engine().plan('container_vm', null, { ...config, extra_hosts: ['ok:10.0.0.1', entry] });
+      expect(plan.problems.map((p) => p.detail)).toEqual([expect.stringContaining(`extra_hosts[1] = ${JSON.stringify(entry)} ${said}`)]);
+    }
+  });
+});

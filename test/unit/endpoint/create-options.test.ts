@@ -21,7 +21,7 @@ describe('unhonouredOption', () => {
   it.each([
     [{ HostConfig: { Privileged: true } }, '--privileged'],
     [{ HostConfig: { CapAdd: ['NET_ADMIN'] } }, '--cap-add'],
-    [{ HostConfig: { ExtraHosts: ['a:1.2.3.4'] } }, '--add-host'],
+    [{ HostConfig: { DnsSearch: ['example.test'] } }, '--dns-search'],
     [{ NetworkingConfig: { EndpointsConfig: { bridge: { IPAMConfig: { IPv4Address: '10.0.0.9' } } } } }, '--ip/--ip6'],
   ])('refuses a known field set by a flag: %j names %s', (body, flag) => {
     const err = unhonouredOption({ Image: 'busybox', ...body });

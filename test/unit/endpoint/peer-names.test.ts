@@ -1,5 +1,5 @@
 /** Which containers are peers on a port group, under which names, and the /etc/hosts each gets. */
-import { hostsFile, parseLinks, peersAwaitingAddress, peersOf } from '../../../src/endpoint/peer-names';
+import { bootHostEntries, hostsFile, parseLinks, peersAwaitingAddress, peersOf } from '../../../src/endpoint/peer-names';
 
 const vm = (name: string, ip: string | null, extra: Record<string, unknown> = {}) => ({
   id: `id-${name}`,
@@ -74,6 +74,25 @@ describe('peer names', () => {
     const a = vm('a', '10.0.2.21', { labels: { 'com.docker.compose.service': 'api' } });
     const b = vm('b', '10.0.2.22', { labels: { 'com.docker.compose.service': 'api' } });
     expect(hostsFile(web, [b, a]).split('\n').slice(4, 6)).toEqual(['10.0.2.21\ta api', '10.0.2.22\tb']);
+  });
+
+  it("GIVEN a docker-made container with --add-host entries THEN its boot entries are those, then each peer's names; its file keeps them after its own line", () => {
+    const client = vm('client', '10.0.2.40', {
+      extra_hosts: ['stale:10.0.2.99'],
+      labels: { 'vic-iac.docker.origin': 'docker', 'vic-iac.docker.extra-hosts': JSON.stringify(['db.local:10.9.8.7', 'v6:fd00::5']) },
+    });
+    expect(bootHostEntries(client, [db])).toEqual(['db.local:10.9.8.7', 'v6:fd00::5', 'proj-db-1:10.0.2.16', 'db:10.0.2.16', 'postgres:10.0.2.16']);
+    expect(bootHostEntries(client, [])).toEqual(['db.local:10.9.8.7', 'v6:fd00::5']);
+    expect(hostsFile(client, [db]).split('\n').slice(2, 7)).toEqual([
+      '10.0.2.40\tclient',
+      '10.9.8.7\tdb.local',
+      'fd00::5\tv6',
+      '# containers on the same port groups (vic-iac)',
+      '10.0.2.16\tproj-db-1 db postgres',
+    ]);
+    // An IaC-made container's extra_hosts are all its own.
+    const iac = vm('iac', '10.0.2.41', { extra_hosts: ['db.local:10.9.8.7'] });
+    expect(bootHostEntries(iac, [])).toEqual(['db.local:10.9.8.7']);
   });
 
   it('GIVEN --link as the CLI and the API send it THEN each is the linked name and its alias', () => {

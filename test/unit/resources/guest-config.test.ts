@@ -1,6 +1,7 @@
 /** Docker's merge rules for the guest config, table-driven. */
 import type { Attrs } from '../../../src/resources';
-import { decodeGuestConfig, encodeGuestConfig, guestConfig } from '../../../src/resources/guest-config';
+import { decodeGuestConfig, encodeGuestConfig, guestConfig, hostsOf } from '../../../src/resources/guest-config';
+import { parseHostEntry } from '../../../src/resources/validators';
 
 const image = { entrypoint: ['/bin/app'], cmd: ['--serve'], env: ['PATH=/bin', 'MODE=prod'], working_dir: '/srv', user: 'app', rootfs_uuid: 'u' };
 
@@ -41,5 +42,22 @@ describe('guestConfig', () => {
     const c = guestConfig({ name: 'web' }, image);
     expect(decodeGuestConfig(encodeGuestConfig(c))).toEqual(c);
     expect(c.rootfs).toEqual({ uuid: 'u', label: 'vic-rootfs' });
+  });
+});
+
+describe('extra_hosts in the guest config', () => {
+  it('GIVEN docker --add-host entries THEN each is an address and its name, IPv6 with or without brackets; what is not one is none', () => {
+    expect(parseHostEntry('db.local:10.0.0.5')).toEqual({ name: 'db.local', address: '10.0.0.5' });
+    expect(parseHostEntry('v6:fd00::5')).toEqual({ name: 'v6', address: 'fd00::5' });
+    expect(parseHostEntry('v6:[fd00::5]')).toEqual({ name: 'v6', address: 'fd00::5' });
+    for (const bad of ['db.local', ':10.0.0.5', 'db:10.0.0.300', 'db:host-gateway', 'a b:10.0.0.5', '-db:10.0.0.5'])
+      expect(parseHostEntry(bad)).toBeUndefined();
+    expect(hostsOf({ extra_hosts: ['db.local:10.0.0.5', 'v6:[fd00::5]'] })).toEqual({
+      hosts: [
+        { address: '10.0.0.5', names: ['db.local'] },
+        { address: 'fd00::5', names: ['v6'] },
+      ],
+    });
+    expect(hostsOf({ extra_hosts: null })).toEqual({});
   });
 });

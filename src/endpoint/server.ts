@@ -2007,14 +2007,13 @@ export class DockerEndpoint {
       const boot = `${String(vm.started_at ?? '')}\n`;
       const before = this.hostsWritten.get(id);
       const peers = peersOf(vm, vms, bridge);
-      // Peers it booted with (bootHosts) are in its file already: written by its guest.
-      const booted = Array.isArray(vm.extra_hosts) ? vm.extra_hosts.map(String) : [];
-      const bootPeers = booted.length > userExtraHosts(vm).length;
+      // Peers it booted with (bootHosts), which its guest wrote one name a line: the file is written
+      // once after the boot too, in this form, and again when they change.
+      const bootPeers = (Array.isArray(vm.extra_hosts) ? vm.extra_hosts.length : 0) > userExtraHosts(vm).length;
       if (peers.length === 0 && !bootPeers && !before?.startsWith(boot)) continue;
       const content = hostsFile(vm, peers);
       if (before === boot + content) continue;
       this.hostsWritten.set(id, boot + content);
-      if (!before?.startsWith(boot) && madeByDocker(vm) && JSON.stringify(bootHostEntries(vm, peers)) === JSON.stringify(booted)) continue;
       this.log(`container names: ${String(vm.name)}'s /etc/hosts names ${peers.map((p) => String(p.name)).join(', ') || 'no peer'}`);
       await this.writeGuestFile(vm, '/etc', 'hosts', content, NAMES_WRITE_MS).catch((err: unknown) => {
         const failed = this.namesFailed.get(id);

@@ -80,6 +80,12 @@ resource "docker_container" "web" {
     aliases = ["www"]
   }
 
+  # A line of the container's /etc/hosts (docker run --add-host), written by its guest at boot.
+  host {
+    host = "db.internal"
+    ip   = "10.0.0.5"
+  }
+
   # Copied into the container VM before its first start (docker cp of a created container).
   upload {
     content = "hello from terraform\n"

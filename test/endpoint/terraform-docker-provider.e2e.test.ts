@@ -97,6 +97,9 @@ describe('the Docker Terraform provider against a VCH', () => {
       let page: string | undefined;
       await eventually(bed(), 'the uploaded page served', async () => (page = await httpText(`http://127.0.0.1:${port}/index.html`)) !== undefined, 120_000);
       expect(page).toBe('hello from terraform\n');
+      // Its host block: in /etc/hosts, and read back as given.
+      expect(await bed().dockerOk(['exec', 'web', 'cat', '/etc/hosts'])).toMatch(/^10\.0\.0\.5\tdb\.internal$/m);
+      expect(await bed().dockerOk(['inspect', '-f', '{{json .HostConfig.ExtraHosts}}', 'web'])).toBe('["db.internal:10.0.0.5"]');
 
       // Nothing to do, and nothing drifted: what the provider reads back is what it recorded.
       const again = await terraform(['plan', '-detailed-exitcode', ...vars('keep_image=false')]);

@@ -5,20 +5,26 @@
  * next start. No guest boots: the guest config is read back from the VM's extraConfig.
  */
 import type { Attrs } from '../../../src/resources';
-import { GUESTINFO_CONFIG_KEY, decodeGuestConfig } from '../../../src/resources/guest-config';
+import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, type GuestConfig } from '../../../src/resources/guest-config';
 import { extraConfigMap } from '../../../src/resources/snapshot';
-import { moRef } from '../../../src/vsphere';
+import { moRef, type VimClient } from '../../../src/vsphere';
 import { retrieveObject } from '../../../src/vsphere/property-collector';
 import { applied, useContainerBed } from '../../helpers/engine';
+
+/** The guest config its tether reads at boot, and the spec marker, of a container VM as vSphere has them. */
+async function guestAndSpec(client: VimClient, state: Attrs): Promise<{ guest: GuestConfig; spec: Attrs }> {
+  const vm = await retrieveObject<Record<string, unknown>>(client, moRef('VirtualMachine', String(state.moid)), ['config.extraConfig']);
+  const extra = extraConfigMap(vm['config.extraConfig']);
+  return { guest: decodeGuestConfig(extra.get(GUESTINFO_CONFIG_KEY) ?? ''), spec: JSON.parse(extra.get('vic.spec') ?? '{}') as Attrs };
+}
 
 describe('container_vm restart policy, updated in place', () => {
   const bed = useContainerBed('vch-restart', 'test/restart');
   const engine = () => bed().engine;
 
   const guestRestart = async (state: Attrs) => {
-    const vm = await retrieveObject<Record<string, unknown>>(bed().outside, moRef('VirtualMachine', String(state.moid)), ['config.extraConfig']);
-    const extra = extraConfigMap(vm['config.extraConfig']);
-    return { guest: decodeGuestConfig(extra.get(GUESTINFO_CONFIG_KEY) ?? '').restart ?? null, spec: JSON.parse(extra.get('vic.spec') ?? '{}') as Attrs };
+    const { guest, spec } = await guestAndSpec(bed().outside, state);
+    return { guest: guest.restart ?? null, spec };
   };
 
   it('GIVEN a stopped container VM WHEN its restart policy changes, and back THEN it is updated in place, in its spec and its guest config, and plans nothing after', async () => {
@@ -59,9 +65,8 @@ describe('container_vm extra_hosts, updated in place', () => {
   const engine = () => bed().engine;
 
   const guestHosts = async (state: Attrs) => {
-    const vm = await retrieveObject<Record<string, unknown>>(bed().outside, moRef('VirtualMachine', String(state.moid)), ['config.extraConfig']);
-    const extra = extraConfigMap(vm['config.extraConfig']);
-    return { guest: decodeGuestConfig(extra.get(GUESTINFO_CONFIG_KEY) ?? '').hosts ?? null, spec: JSON.parse(extra.get('vic.spec') ?? '{}') as Attrs };
+    const { guest, spec } = await guestAndSpec(bed().outside, state);
+    return { guest: guest.hosts ?? null, spec };
   };
 
   it('GIVEN a container VM made with extra_hosts WHEN they change, and go THEN the same VM carries them in its spec and its guest config, and plans nothing after', async () => {

@@ -283,8 +283,9 @@ function dockerContainerName(given: string): string {
 }
 
 /**
- * How long a start waits for the containers beside it that are booting to have an address, so that
- * its guest names them at boot (bootHosts): a boot under software emulation takes 5–10 s.
+ * How long after their start the containers beside a container that is starting are waited for to
+ * have an address, so that its guest names them at boot (bootHosts): a boot under software
+ * emulation takes 5–10 s.
  */
 const BOOT_PEERS_WAIT_MS = 30_000;
 
@@ -1931,15 +1932,18 @@ export class DockerEndpoint {
   }
 
   /**
-   * The containers beside `vm` that run with an address, once those that booted without one yet
-   * (a service compose started a moment before, as its depends_on asks) have it, for up to
-   * BOOT_PEERS_WAIT_MS: its process then finds them by name from its start, as with dockerd. A
-   * peer waiting for a guest slot is not waited for.
+   * The containers beside `vm` that run with an address, once those that boot without one yet
+   * (a service compose started a moment before, as its depends_on asks) have it: its process then
+   * finds them by name from its start, as with dockerd. Only a peer this endpoint started less than
+   * BOOT_PEERS_WAIT_MS ago is waited for, until then at most: not one waiting for a guest slot, nor
+   * one on since before (a guest that never reports an address would hold every start up).
    */
   private async peersAtBoot(vm: Attrs): Promise<Attrs[]> {
     const bridge = this.vch.bridgeNetwork ?? undefined;
     const look = async () => (await this.containers(this.command())).map((v) => this.asStarted(v));
-    const booting = (vms: readonly Attrs[]) => peersAwaitingAddress(vm, vms, bridge).filter((p) => p.guest_queued !== true);
+    const justStarted = (p: Attrs) =>
+      this.lastState.get(containerId(p)) === 'running' && Date.now() - (this.stateSetAt.get(containerId(p)) ?? -Infinity) < BOOT_PEERS_WAIT_MS;
+    const booting = (vms: readonly Attrs[]) => peersAwaitingAddress(vm, vms, bridge).filter((p) => p.guest_queued !== true && justStarted(p));
     const deadline = Date.now() + BOOT_PEERS_WAIT_MS;
     let vms = await look();
     while (booting(vms).length > 0 && !this.closed) {

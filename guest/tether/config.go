@@ -311,6 +311,15 @@ func RequestsMaintenance(raw []byte) bool {
 	return json.Unmarshal(raw, &doc) == nil && doc.Maintenance
 }
 
+// OwnNames are the names besides its host name that the container's own /etc/hosts line gives it:
+// its name, when the host name is another (docker's, its short id), as its peers reach it by that.
+func (c Config) OwnNames() []string {
+	if c.Name == "" || c.Name == c.Hostname || !hostnamePattern.MatchString(c.Name) {
+		return nil
+	}
+	return []string{c.Name}
+}
+
 // hostnameFromName turns a container name into a host name the kernel accepts.
 func hostnameFromName(name string) string {
 	var b strings.Builder

@@ -120,7 +120,7 @@ func runContainer() (int, error) {
 		if err := syscall.Sethostname([]byte(cfg.Hostname)); err != nil {
 			return 0, fmt.Errorf("setting host name %q: %v", cfg.Hostname, err)
 		}
-		writeHostFiles(cfg.Hostname, leases, cfg.Hosts)
+		writeHostFiles(cfg.Hostname, cfg.OwnNames(), leases, cfg.Hosts)
 	}
 	if err := mountVolumes(cfg); err != nil {
 		return 0, err

@@ -161,12 +161,12 @@ func configureNIC(nic string, want NetworkConfig) (NetworkLease, error) {
 
 // writeHostFiles gives the container its /etc/hostname, /etc/hosts and /etc/resolv.conf, as
 // Docker does; called inside the container root. Failures are logged, not fatal.
-func writeHostFiles(hostname string, leases []NetworkLease, extra []HostsLine) {
+func writeHostFiles(hostname string, names []string, leases []NetworkLease, extra []HostsLine) {
 	if err := os.MkdirAll("/etc", 0o755); err != nil {
 		logf("network: cannot create /etc: %v", err)
 		return
 	}
-	files := map[string]string{"/etc/hostname": hostname + "\n", "/etc/hosts": HostsFile(hostname, leases, extra)}
+	files := map[string]string{"/etc/hostname": hostname + "\n", "/etc/hosts": HostsFile(append([]string{hostname}, names...), leases, extra)}
 	if resolv := ResolvConf(leases); resolv != "" {
 		files["/etc/resolv.conf"] = resolv
 	}
@@ -178,16 +178,17 @@ func writeHostFiles(hostname string, leases []NetworkLease, extra []HostsLine) {
 	}
 }
 
-// HostsFile maps localhost and the container's host name to its first address, then adds the
-// config's lines (docker's --add-host, the peers named at the start), as Docker writes them.
-func HostsFile(hostname string, leases []NetworkLease, extra []HostsLine) string {
+// HostsFile maps localhost, and the container's own names (its host name first) to its first
+// address, then adds the config's lines (docker's --add-host, the peers named at the start), as
+// Docker writes them.
+func HostsFile(own []string, leases []NetworkLease, extra []HostsLine) string {
 	var b strings.Builder
 	b.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
-	if ip := firstAddress(leases); ip != "" {
-		fmt.Fprintf(&b, "%s\t%s\n", ip, hostname)
-	} else {
-		fmt.Fprintf(&b, "127.0.1.1\t%s\n", hostname)
+	ip := firstAddress(leases)
+	if ip == "" {
+		ip = "127.0.1.1"
 	}
+	fmt.Fprintf(&b, "%s\t%s\n", ip, strings.Join(own, " "))
 	for _, h := range extra {
 		fmt.Fprintf(&b, "%s\t%s\n", h.Address, strings.Join(h.Names, " "))
 	}

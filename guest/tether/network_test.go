@@ -10,7 +10,7 @@ func TestHostFiles_GivenLeases_ThenHostsAndResolvConfAsDocker(t *testing.T) {
 		{Interface: "eth0", Address: "10.0.2.15/24", Gateway: "10.0.2.2", DNS: []string{"10.0.2.3"}},
 		{Interface: "eth1", Address: "192.168.7.5/24", DNS: []string{"10.0.2.3", "1.1.1.1"}},
 	}
-	if got := HostsFile("web-1", leases, nil); !strings.Contains(got, "127.0.0.1\tlocalhost\n") || !strings.HasSuffix(got, "10.0.2.15\tweb-1\n") {
+	if got := HostsFile([]string{"web-1"}, leases, nil); !strings.Contains(got, "127.0.0.1\tlocalhost\n") || !strings.HasSuffix(got, "10.0.2.15\tweb-1\n") {
 		t.Errorf("hosts:\n%s", got)
 	}
 	if got := ResolvConf(leases); got != "nameserver 10.0.2.3\nnameserver 1.1.1.1\n" {
@@ -19,11 +19,11 @@ func TestHostFiles_GivenLeases_ThenHostsAndResolvConfAsDocker(t *testing.T) {
 	if got := strings.Join(Addresses(leases), ","); got != "10.0.2.15,192.168.7.5" {
 		t.Errorf("addresses %s", got)
 	}
-	if got := HostsFile("lonely", nil, nil); !strings.HasSuffix(got, "127.0.1.1\tlonely\n") {
+	if got := HostsFile([]string{"lonely"}, nil, nil); !strings.HasSuffix(got, "127.0.1.1\tlonely\n") {
 		t.Errorf("hosts without a network:\n%s", got)
 	}
 	extra := []HostsLine{{Address: "10.0.0.5", Names: []string{"db.local"}}, {Address: "fd00::5", Names: []string{"api", "web-api"}}}
-	if got := HostsFile("web-1", leases, extra); !strings.HasSuffix(got, "10.0.2.15\tweb-1\n10.0.0.5\tdb.local\nfd00::5\tapi web-api\n") {
+	if got := HostsFile([]string{"web-1"}, leases, extra); !strings.HasSuffix(got, "10.0.2.15\tweb-1\n10.0.0.5\tdb.local\nfd00::5\tapi web-api\n") {
 		t.Errorf("THEN the config's lines after the container's own:\n%s", got)
 	}
 }
@@ -60,6 +60,19 @@ func TestEnoughNICs_GivenWhatTheConfigSays_ThenTheWaitEnds(t *testing.T) {
 	for _, c := range cases {
 		if got := enoughNICs(c.have, c.want); got != c.enough {
 			t.Errorf("enoughNICs(%d, %d) = %v, want %v", c.have, c.want, got, c.enough)
+		}
+	}
+}
+
+func TestOwnNames_GivenAHostNameOtherThanTheName_ThenTheNameIsOnTheOwnLine(t *testing.T) {
+	leases := []NetworkLease{{Interface: "eth0", Address: "10.0.2.15/24"}}
+	cfg := Config{Name: "web", Hostname: "2ec4c9037d63"}
+	if got := HostsFile(append([]string{cfg.Hostname}, cfg.OwnNames()...), leases, nil); !strings.HasSuffix(got, "10.0.2.15\t2ec4c9037d63 web\n") {
+		t.Errorf("THEN its host name, then its name:\n%s", got)
+	}
+	for _, same := range []Config{{Name: "web", Hostname: "web"}, {Name: "", Hostname: "h"}, {Name: "a b", Hostname: "h"}} {
+		if names := same.OwnNames(); len(names) != 0 {
+			t.Errorf("GIVEN %+v THEN no other name, got %v", same, names)
 		}
 	}
 }

@@ -108,9 +108,17 @@ export function labelsOf(vm: Attrs): Record<string, string> {
 
 /** The container id: 64 hex digits from the VM's BIOS UUID, so it survives endpoint restarts. */
 export function containerId(vm: Attrs): string {
-  return createHash('sha256')
-    .update(`vic-iac container ${String(vm.id)}`)
-    .digest('hex');
+  return containerIdOf(String(vm.id));
+}
+
+/** The container id of the container VM with BIOS UUID `uuid`. */
+export function containerIdOf(uuid: string): string {
+  return createHash('sha256').update(`vic-iac container ${uuid}`).digest('hex');
+}
+
+/** A container's host name when its create gives none: the first 12 hex digits of its id, as dockerd's. */
+export function defaultHostname(uuid: string): string {
+  return containerIdOf(uuid).slice(0, 12);
 }
 
 export type DockerState = 'created' | 'running' | 'exited';

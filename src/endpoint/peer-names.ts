@@ -122,12 +122,15 @@ export function bootHostEntries(self: Attrs, peers: readonly Attrs[]): string[] 
 
 /**
  * The `/etc/hosts` of a running container: what the tether writes at boot (localhost, its own
- * address under its host name, and its --add-host entries), then one line per peer with every name
+ * address under its host name and its name, and its --add-host entries), then one line per peer with every name
  * it answers to here.
  */
 export function hostsFile(self: Attrs, peers: readonly Attrs[]): string {
   const own = addressOf(self);
-  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', own ? `${own}\t${hostnameOf(self)}` : `127.0.1.1\t${hostnameOf(self)}`];
+  // Its host name (docker's: its short id), then its name, which its peers reach it by: as the tether writes it.
+  const name = String(self.name);
+  const ownNames = [hostnameOf(self), ...(name !== hostnameOf(self) && /^[A-Za-z0-9._-]{1,64}$/.test(name) ? [name] : [])].join(' ');
+  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `${own ?? '127.0.1.1'}\t${ownNames}`];
   for (const entry of userExtraHosts(self)) {
     const host = parseHostEntry(entry);
     if (host) lines.push(`${host.address}\t${host.name}`);

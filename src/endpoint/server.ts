@@ -66,6 +66,7 @@ import {
   DOCKER_STATUSES,
   addressOn,
   containerId,
+  defaultHostname,
   containerInspect,
   containerSummary,
   createdMs,
@@ -919,7 +920,11 @@ export class DockerEndpoint {
     if (body.Env && body.Env.length > 0) config.env = envMap(body.Env);
     if (body.WorkingDir) config.working_dir = body.WorkingDir;
     if (body.User) config.user = body.User;
-    if (body.Hostname) config.hostname = body.Hostname;
+    // As dockerd: the host name is the first 12 hex digits of the container's id unless -h gives one
+    // (what $HOSTNAME a process looks itself up by through the API). The id derives from the BIOS
+    // UUID the create takes, which the engine tells from the lookups of the name the create makes.
+    const hostname = body.Hostname ? Promise.resolve(body.Hostname) : engine.idFor('container_vm', this.vch.id, name).then(defaultHostname);
+    hostname.catch(() => undefined);
     if (ports.length > 0) config.ports = ports;
     // -t and -i: a terminal, and a stdin held open, to which an attach with stdin sends its input
     // (attachInput); docker run -i closes it when its own input ends (StdinOnce).
@@ -993,6 +998,7 @@ export class DockerEndpoint {
         mounts.made.push(...more.made);
         config.volumes = [...((config.volumes as Attrs[] | undefined) ?? []), ...more.volumes];
       })());
+    config.hostname = await hostname;
     const attempt = async (command: Engine, listed: 'now' | 'kept'): Promise<Attrs> => {
       const planned = this.findImage(image, command, listed).then(async (stored) => {
         refuseOtherPlatform(query.get('platform'), image, stored);

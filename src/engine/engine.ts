@@ -656,6 +656,12 @@ export class VsphereEngine implements Engine {
     return l.findIn(this.context({}, type), vchId, key);
   }
 
+  async idFor(type: ResourceType, vchId: string, name: string): Promise<string> {
+    const l = this.lifecycle(type);
+    if (!l.idFor) throw new ResourceError(`the id of a ${type} does not derive from its name`);
+    return l.idFor(this.context({}, type), vchId, name);
+  }
+
   async rename(type: ResourceType, prior: Attrs, newName: string): Promise<Attrs> {
     const l = this.lifecycle(type);
     if (!l.rename) throw new ResourceError(`a ${type} cannot be renamed in place; change its name in the configuration to replace it`);

@@ -223,6 +223,12 @@ export interface Engine {
    */
   findIn(type: ResourceType, vchId: string, key: LookupKey): Promise<Attrs | null>;
   /**
+   * The id an object of `type` made now under `name` in the VCH takes (a container VM's BIOS UUID),
+   * by the lookups its create makes in this command: the Docker endpoint names a container's host
+   * after its id before the create.
+   */
+  idFor(type: ResourceType, vchId: string, name: string): Promise<string>;
+  /**
    * The object of state `prior` under a new name, its id kept (the Docker endpoint's rename); the
    * new state. Refused for types that cannot be renamed in place.
    */

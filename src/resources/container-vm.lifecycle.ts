@@ -1832,6 +1832,11 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     return vm ? listed(vm) : null;
   },
 
+  async idFor(ctx, vchId, name) {
+    // The walk the create takes, on the same memoized lookups as this command's plan and findIn.
+    return (await chooseUuid(vchId, name, (u) => holderMemo(ctx, u))).uuid;
+  },
+
   async importState(ctx, id) {
     const inv = new Inventory(ctx.client);
     let ref: ManagedObjectReference | undefined;

@@ -250,6 +250,12 @@ export interface Lifecycle<A extends Attrs = Attrs> {
    */
   findIn?(ctx: LifecycleContext, vchId: string, key: LookupKey): Promise<Attrs | null>;
   /**
+   * The id an object of this type made now under `name` in the VCH takes, for resources whose id
+   * derives from their name (a container VM's BIOS UUID): known before the create, by the lookups
+   * the create makes itself.
+   */
+  idFor?(ctx: LifecycleContext, vchId: string, name: string): Promise<string>;
+  /**
    * Gives the object another name while it keeps its id (`docker rename`), for resources whose
    * name can change in place although a plan replaces the object when the configured name changes.
    */

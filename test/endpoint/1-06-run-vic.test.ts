@@ -133,6 +133,24 @@ describe('1-06 docker run (VIC cases)', () => {
   );
 
   test(
+    'GIVEN no --hostname WHEN run THEN hostname and $HOSTNAME are the first 12 hex digits of its id, as with dockerd, its /etc/hosts names it so and by its name, and the API finds it by $HOSTNAME',
+    async () => {
+      const r = await bed().docker(['run', '--name', 'own-host', bed().image, 'sh', '-c', 'hostname; echo "$HOSTNAME"; grep -v localhost /etc/hosts'], {
+        timeoutMs: BOOT_MS,
+      });
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      const [hostname, env, own] = r.stdout.split('\n');
+      const id = await bed().dockerOk(['inspect', '-f', '{{.Id}}', 'own-host']);
+      expect([hostname, env]).toEqual([id.slice(0, 12), id.slice(0, 12)]);
+      expect(own).toMatch(new RegExp(`^\\S+\\t${id.slice(0, 12)} own-host$`));
+      // What a process does to look itself up through the Docker API (GET /containers/$HOSTNAME/json).
+      expect(await bed().dockerOk(['inspect', '-f', '{{.Name}} {{.Config.Hostname}}', hostname])).toBe(`/own-host ${hostname}`);
+      await bed().dockerOk(['rm', 'own-host']);
+    },
+    BOOT_MS,
+  );
+
+  test(
     'GIVEN three docker run --rm at once (more than the guest slots) WHEN they end THEN each exits 0 and no container or VM of theirs is left',
     async () => {
       const runs = await Promise.all(

@@ -41,14 +41,19 @@ describe('1-24 docker link and container names', () => {
 
       await eventually(bed(), 'the client knows the server', async () => (await hostsOf('client')).includes(`${serverIp}\tserver backend api\n`), 60_000);
       await eventually(bed(), 'the server knows the client', async () => (await hostsOf('server')).includes(`${clientIp}\tclient\n`), 60_000);
-      // The container's own lines stay as its tether wrote them.
+      // The container's own lines stay as its tether wrote them: its address under its host name
+      // (dockerd's default, its short id), then its name.
+      const short = async (c: string) => (await bed().dockerOk(['inspect', '-f', '{{.Id}}', c])).slice(0, 12);
       expect(await hostsOf('client')).toMatch(
-        new RegExp(`^127\\.0\\.0\\.1\\tlocalhost\\n::1\\tlocalhost ip6-localhost ip6-loopback\\n${clientIp.replace(/\./g, '\\.')}\\tclient\\n`),
+        new RegExp(
+          `^127\\.0\\.0\\.1\\tlocalhost\\n::1\\tlocalhost ip6-localhost ip6-loopback\\n${clientIp.replace(/\./g, '\\.')}\\t${await short('client')} client\\n`,
+        ),
       );
 
+      const serverHost = `${await short('server')}\n`;
       for (const name of ['server', 'backend', 'api']) {
         const r = await bed().docker(['exec', 'client', 'wget', '-q', '-O', '-', `http://${name}:8080/hostname`], { timeoutMs: 60_000 });
-        expect({ name, code: r.code, stdout: r.stdout }).toEqual({ name, code: 0, stdout: 'server\n' });
+        expect({ name, code: r.code, stdout: r.stdout }).toEqual({ name, code: 0, stdout: serverHost });
       }
 
       // The server stops: the client's file no longer names it.

@@ -63,6 +63,9 @@ networks:
     return r.stdout.split('\n').filter(Boolean).sort();
   };
 
+  /** What a container's /etc/hostname holds: as with dockerd, the first 12 hex digits of its id. */
+  const hostnameLine = async (container: string): Promise<string> => `${(await bed().dockerOk(['inspect', '-f', '{{.Id}}', container])).slice(0, 12)}\n`;
+
   /**
    * `wget URL` from the project's `client` service (compose exec), until it answers or 60 s pass:
    * its exit code and output. The names of its peers reach its /etc/hosts a moment after it starts.
@@ -379,12 +382,12 @@ networks:
       expect([up.code, up.stderr]).toEqual([0, expect.stringMatching(/vicnames-client-1\s+Started/)]);
       await waitUntilProcessRuns(bed(), 'vicnames-api-1');
       await waitUntilProcessRuns(bed(), 'vicnames-client-1');
-      expect(await fetchFromClient('names.yaml', 'http://api:8080/hostname')).toEqual([0, 'vicnames-api-1\n']);
+      expect(await fetchFromClient('names.yaml', 'http://api:8080/hostname')).toEqual([0, await hostnameLine('vicnames-api-1')]);
       // A one-off run names api from its first instruction: its guest wrote it at boot. No retry.
       // (The bed runs two guests at once: client's slot goes to it.)
       expect((await compose('names.yaml', ['stop', '-t', '0', 'client'], 120_000)).code).toBe(0);
       const once = await compose('names.yaml', ['run', '--rm', '-T', 'client', 'wget', '-q', '-O', '-', 'http://api:8080/hostname'], BOOT_MS);
-      expect([once.code, once.stdout]).toEqual([0, 'vicnames-api-1\n']);
+      expect([once.code, once.stdout]).toEqual([0, await hostnameLine('vicnames-api-1')]);
       const down = await compose('names.yaml', ['down', '-t', '0'], 120_000);
       expect(down.code).toBe(0);
     },
@@ -448,7 +451,7 @@ services:
       );
       await waitUntilProcessRuns(bed(), 'vicplain-api-1');
       await waitUntilProcessRuns(bed(), 'vicplain-client-1');
-      expect(await fetchFromClient('plain.yaml', 'http://api:8080/hostname')).toEqual([0, 'vicplain-api-1\n']);
+      expect(await fetchFromClient('plain.yaml', 'http://api:8080/hostname')).toEqual([0, await hostnameLine('vicplain-api-1')]);
       // Nothing changed: compose finds its network and containers as it left them.
       const again = await compose('plain.yaml', ['up', '-d'], BOOT_MS);
       expect(again.code).toBe(0);
@@ -487,7 +490,7 @@ networks:
       );
       await waitUntilProcessRuns(bed(), 'victiers-api-1');
       await waitUntilProcessRuns(bed(), 'victiers-client-1');
-      expect(await fetchFromClient('tiers.yaml', 'http://api:8080/hostname')).toEqual([0, 'victiers-api-1\n']);
+      expect(await fetchFromClient('tiers.yaml', 'http://api:8080/hostname')).toEqual([0, await hostnameLine('victiers-api-1')]);
       const again = await compose('tiers.yaml', ['up', '-d'], BOOT_MS);
       expect(again.code).toBe(0);
       expect(again.stderr).not.toMatch(/Recreate|warn|error/i);

@@ -63,14 +63,14 @@ describe('peer names', () => {
     );
     const linkedByName = vm('web2', '10.0.2.19', { hostname: 'front', labels: { 'vic-iac.docker.links': JSON.stringify([['proj-db-1', 'database']]) } });
     expect(hostsFile(linkedByName, [db]).split('\n').slice(2, 5)).toEqual([
-      '10.0.2.19\tfront',
+      '10.0.2.19\tfront web2',
       '# containers on the same port groups (vic-iac)',
       '10.0.2.16\tproj-db-1 db postgres database',
     ]);
   });
 
   it('GIVEN no peer THEN the file is what the tether writes at boot; a name two peers claim goes to the first by name', () => {
-    expect(hostsFile(vm('Web_1', '10.0.2.20'), [])).toBe('127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.0.2.20\tweb-1\n');
+    expect(hostsFile(vm('Web_1', '10.0.2.20'), [])).toBe('127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.0.2.20\tweb-1 Web_1\n');
     const a = vm('a', '10.0.2.21', { labels: { 'com.docker.compose.service': 'api' } });
     const b = vm('b', '10.0.2.22', { labels: { 'com.docker.compose.service': 'api' } });
     expect(hostsFile(web, [b, a]).split('\n').slice(4, 6)).toEqual(['10.0.2.21\ta api', '10.0.2.22\tb']);

@@ -286,6 +286,8 @@ export interface ContainerVmOutputs {
   readonly status: pulumi.Output<string>;
   /** Exit code of the last process that ended (128 + signal when a signal killed it; 137 when its VM was powered off under it); null until one ends. */
   readonly exitCode: pulumi.Output<number>;
+  /** How many times the guest started the process again under `restart` in the current run of the VM (docker inspect's `RestartCount`); 0 again at each power-on; null until the process first reports. */
+  readonly restartCount: pulumi.Output<number>;
   /** When the container process last started (RFC 3339, UTC); null before the first start. */
   readonly startedAt: pulumi.Output<string>;
   /** When the container process last ended (RFC 3339, UTC); null while it runs or before it ever ends. */

@@ -1068,6 +1068,11 @@ export class ContainerVm extends cdktf.TerraformResource {
     return this.getNumberAttribute('exit_code');
   }
 
+  // restart_count - computed: true, optional: false, required: false
+  public get restartCount() {
+    return this.getNumberAttribute('restart_count');
+  }
+
   // started_at - computed: true, optional: false, required: false
   public get startedAt() {
     return this.getStringAttribute('started_at');

@@ -279,7 +279,7 @@ function healthcheckOf(text: string, fail: (what: string) => never): HealthConfi
 /**
  * What a commit starts from, as dockerd takes it: the container's config as inspect shows it (its
  * command, environment, user, working directory, labels, volumes, stop signal and health check;
- * vic-iac's own labels left out), the image's exposed ports, and what the request's body sets
+ * vic-iac's own labels left out), its and the image's exposed ports, and what the request's body sets
  * over them (an API client's Config; the docker CLI sends none).
  */
 export function commitBase(inspected: Record<string, unknown>, imageExposedPorts: readonly string[], body: Record<string, unknown> = {}): CommitConfig {
@@ -300,7 +300,7 @@ export function commitBase(inspected: Record<string, unknown>, imageExposedPorts
     env: strings(pick('Env')),
     working_dir: typeof pick('WorkingDir') === 'string' ? String(pick('WorkingDir')) : '',
     user: typeof pick('User') === 'string' ? String(pick('User')) : '',
-    exposed_ports: [...new Set([...imageExposedPorts, ...keys(body.ExposedPorts)])].sort(),
+    exposed_ports: [...new Set([...imageExposedPorts, ...keys(inspected.ExposedPorts), ...keys(body.ExposedPorts)])].sort(),
     labels,
     ...(volumes.length > 0 ? { volumes } : {}),
     ...(typeof stopSignal === 'string' && stopSignal !== '' ? { stop_signal: stopSignal } : {}),

@@ -54,6 +54,8 @@ export const LABEL = {
   // --add-host (HostConfig.ExtraHosts) as the create gave it (JSON): the container VM's extra_hosts
   // also holds the containers beside it at its last start, which its guest names at boot.
   extraHosts: 'vic-iac.docker.extra-hosts',
+  // Config.ExposedPorts of inspect: the ports the create (--expose, -p) and the image (EXPOSE) declared.
+  exposedPorts: 'vic-iac.docker.exposed-ports',
 } as const;
 
 /** The prefix of the labels the endpoint and the resources keep for themselves (LABEL, the markers). */
@@ -143,12 +145,32 @@ export function healthOf(vm: Attrs): HealthState | undefined {
 
 /** inspect's Config.Volumes: `{"/path": {}}` for each path declared at create, or null. */
 function declaredVolumes(vm: Attrs): Record<string, object> | null {
+  return declared(vm, LABEL.volumes);
+}
+
+/**
+ * Config.ExposedPorts: what the create and the image declared (docker-made), else the ports asked
+ * for (`ports`); absent when none, as dockerd leaves it out.
+ */
+function exposedPortsOf(vm: Attrs): Record<string, object> | undefined {
+  const ports =
+    labelsOf(vm)[LABEL.exposedPorts] !== undefined ? declared(vm, LABEL.exposedPorts) : Object.fromEntries(Object.keys(portBindingsOf(vm)).map((p) => [p, {}]));
+  return ports && Object.keys(ports).length > 0 ? ports : undefined;
+}
+
+/** A label's JSON list as the keys of a map of empty objects (Config.Volumes, Config.ExposedPorts); null when empty. */
+function declared(vm: Attrs, label: string): Record<string, object> | null {
   try {
-    const paths: unknown = JSON.parse(labelsOf(vm)[LABEL.volumes] ?? '[]');
-    return Array.isArray(paths) && paths.length > 0 ? Object.fromEntries(paths.map((p) => [String(p), {}])) : null;
+    const keys: unknown = JSON.parse(labelsOf(vm)[label] ?? '[]');
+    return Array.isArray(keys) && keys.length > 0 ? Object.fromEntries(keys.map((k) => [String(k), {}])) : null;
   } catch {
     return null;
   }
+}
+
+/** A port as Config.ExposedPorts names it: "80" is "80/tcp". */
+export function exposedPortKey(port: string): string {
+  return port.includes('/') ? port.toLowerCase() : `${port}/tcp`;
 }
 
 export function statusText(vm: Attrs, now = Date.now()): string {
@@ -385,7 +407,7 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
     // docker logs reads the VM's console file (console.log in its datastore folder).
     LogPath: typeof vm.vm_path === 'string' ? vm.vm_path.replace(/[^/]*$/, 'console.log') : '',
     Name: `/${String(vm.name)}`,
-    RestartCount: 0,
+    RestartCount: typeof vm.restart_count === 'number' ? vm.restart_count : 0,
     Driver: 'vsphere',
     Platform: 'linux',
     MountLabel: '',
@@ -468,7 +490,7 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       Init: null,
     },
     Config: {
-      // What the guest has: -h, else the name as a host name (web_1 is web-1).
+      // What the guest has: -h, else (made by docker) its short id, or (made by IaC) its name as a host name (web_1 is web-1).
       Hostname: hostnameOf(vm),
       Domainname: '',
       User: typeof vm.user === 'string' ? vm.user : '',
@@ -481,6 +503,7 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       Env: envList(vm),
       Cmd: cmd,
       Image: imageOf(vm, references),
+      ...(exposedPortsOf(vm) ? { ExposedPorts: exposedPortsOf(vm) } : {}),
       Volumes: declaredVolumes(vm),
       WorkingDir: typeof vm.working_dir === 'string' ? vm.working_dir : '',
       Entrypoint: entrypoint,

@@ -80,7 +80,6 @@ const HOST_CONFIG: Record<string, readonly [string, string]> = {
 const CONFIG: Record<string, readonly [string, string, 'are'?]> = {
   Domainname: ['--domainname', NETWORK],
   MacAddress: ['--mac-address', `${NETWORK}; vSphere assigns the MAC address`],
-  ExposedPorts: ['--expose', 'each container VM has its own address on its port group, where all its ports are reachable; run without it'],
   Shell: ['SHELL', 'run without it'],
   OnBuild: ['ONBUILD', 'run without it'],
   NetworkDisabled: ['--network none', 'a container VM is always on a port group; run without it'],
@@ -127,6 +126,9 @@ const HANDLED_CONFIG = new Set([
   'Tty',
   'OpenStdin',
   'Volumes',
+  // --expose (compose's expose:): shown by inspect with the image's; a container VM's ports are all
+  // open at its address already.
+  'ExposedPorts',
   // Kept with the container (labels): the defaults of its docker stop and restart.
   'StopSignal',
   'StopTimeout',

@@ -67,6 +67,7 @@ import {
   addressOn,
   containerId,
   defaultHostname,
+  exposedPortKey,
   containerInspect,
   containerSummary,
   createdMs,
@@ -1016,9 +1017,14 @@ export class DockerEndpoint {
         // Config.Volumes as dockerd merges it: the create's (-v /path) and the image's VOLUMEs.
         const declared = [...new Set([...Object.keys(body.Volumes ?? {}), ...stringsOf(stored.image_volumes)])].sort();
         const volumes: Record<string, string> = declared.length > 0 ? { [LABEL.volumes]: JSON.stringify(declared) } : {};
+        // Config.ExposedPorts as dockerd merges it: the create's (--expose, compose's expose:, -p) and
+        // the image's EXPOSE. Nothing to carry out: every port of a container VM is open at its address.
+        const exposing = [...Object.keys(body.ExposedPorts ?? {}), ...Object.keys(host.PortBindings ?? {}), ...stringsOf(stored.exposed_ports)];
+        const ports = [...new Set(exposing.map(exposedPortKey))].sort();
+        const exposed: Record<string, string> = ports.length > 0 ? { [LABEL.exposedPorts]: JSON.stringify(ports) } : {};
         return command.plan('container_vm', null, {
           ...withImage,
-          labels: { ...(withImage.labels as Attrs), ...stopSignal, ...health, ...volumes },
+          labels: { ...(withImage.labels as Attrs), ...stopSignal, ...health, ...volumes, ...exposed },
           image_id: String(stored.id),
         });
       });
@@ -3577,6 +3583,7 @@ interface CreateBody {
   AttachStdin?: boolean;
   StdinOnce?: boolean;
   Volumes?: Record<string, unknown> | null;
+  ExposedPorts?: Record<string, unknown> | null;
   StopSignal?: string;
   StopTimeout?: number | null;
   HostConfig?: {

@@ -407,6 +407,7 @@ export const STATUS_KEYS = {
   startedAt: 'guestinfo.vic.started_at',
   finishedAt: 'guestinfo.vic.finished_at',
   ipAddresses: 'guestinfo.vic.ip_addresses',
+  restartCount: 'guestinfo.vic.restart_count',
 } as const;
 
 function processState(vm: VmRow): Attrs {
@@ -417,11 +418,14 @@ function processState(vm: VmRow): Attrs {
   // code 137, as for docker kill (the simulator's runner records the same a moment later).
   const killed = reported === 'running' && vm.powerState !== 'poweredOn';
   const status = killed ? 'exited' : reported === 'running' || reported === 'exited' ? reported : 'created';
+  const restarts = x.get(STATUS_KEYS.restartCount);
   return {
     status,
     exit_code: killed ? 137 : code !== undefined && code !== '' && Number.isInteger(Number(code)) ? Number(code) : null,
     started_at: x.get(STATUS_KEYS.startedAt) || null,
     finished_at: status === 'exited' ? x.get(STATUS_KEYS.finishedAt) || null : null,
+    // The restarts of this run under its restart policy (the tether counts them from each power-on).
+    restart_count: status !== 'created' && restarts !== undefined && /^\d+$/.test(restarts) ? Number(restarts) : null,
   };
 }
 
@@ -982,7 +986,7 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
 function bootedAfter(state: Attrs, since: string | undefined): Attrs {
   const ended = typeof state.finished_at === 'string' ? Date.parse(state.finished_at) : NaN;
   if (since === undefined || state.status !== 'exited' || !(ended < Date.parse(since))) return state;
-  return { ...state, status: 'created', exit_code: null, started_at: null, finished_at: null };
+  return { ...state, status: 'created', exit_code: null, started_at: null, finished_at: null, restart_count: null };
 }
 
 /**

@@ -312,6 +312,12 @@ export const containerVm = {
       description:
         'Exit code of the last process that ended (128 + signal when a signal killed it; 137 when its VM was powered off under it); null until one ends.',
     },
+    restart_count: {
+      type: t.number,
+      computed: true,
+      description:
+        'How many times the guest started the process again under `restart` in the current run of the VM (docker inspect\'s `RestartCount`); 0 again at each power-on; null until the process first reports.',
+    },
     started_at: { type: t.string, computed: true, description: 'When the container process last started (RFC 3339, UTC); null before the first start.' },
     finished_at: {
       type: t.string,

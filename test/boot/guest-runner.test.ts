@@ -357,8 +357,8 @@ describe('the simulator runs container VMs in QEMU', () => {
       await Promise.all([failing, fine].map((vm) => waitForPowerState(String(vm.moid), 'poweredOff', BOOT_MS)));
       failing = await refreshed(failing);
       fine = await refreshed(fine);
-      expect(failing).toMatchObject({ status: 'exited', exit_code: 3, restart: 'on-failure', max_restarts: 2 });
-      expect(fine).toMatchObject({ status: 'exited', exit_code: 0 });
+      expect(failing).toMatchObject({ status: 'exited', exit_code: 3, restart: 'on-failure', max_restarts: 2, restart_count: 2 });
+      expect(fine).toMatchObject({ status: 'exited', exit_code: 0, restart_count: 1 });
       expect(pids.filter(pidAlive)).toEqual([]);
       // The guest's uptime only grows across the three runs: one boot, restarts inside it.
       const uptimes = (await output(failing)).map((l) => Number(/^run at ([0-9.]+)/.exec(l.text)?.[1]));

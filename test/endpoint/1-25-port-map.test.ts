@@ -43,6 +43,11 @@ describe('1-25 published ports', () => {
     expect((await bed().docker(['pull', web], { timeoutMs: 180_000 })).code).toBe(0);
   }, 240_000);
 
+  /** What the image's page says: its container's host name, dockerd's default (the first 12 hex digits of its id). */
+  async function servedBy(name: string): Promise<string> {
+    return `served by ${(await bed().dockerOk(['inspect', '-f', '{{.Id}}', name])).slice(0, 12)}\n`;
+  }
+
   async function published(b: DockerBed, name: string): Promise<string | undefined> {
     const r = await b.docker(['port', name]);
     expect([r.code, r.stderr]).toEqual([0, '']);
@@ -76,7 +81,7 @@ describe('1-25 published ports', () => {
         },
         90_000,
       );
-      expect(body).toBe('served by web-1\n');
+      expect(body).toBe(await servedBy('web-1'));
 
       expect((await bed().docker(['stop', '-t', '1', 'web-1'], { timeoutMs: 120_000 })).code).toBe(0);
       expect(await published(bed(), 'web-1')).toBeUndefined();
@@ -87,7 +92,9 @@ describe('1-25 published ports', () => {
       expect((await bed().docker(['start', 'web-1'], { timeoutMs: BOOT_MS })).code).toBe(0);
       const again = (await published(bed(), 'web-1')) ?? '';
       expect(again).toMatch(/^80\/tcp -> 127\.0\.0\.1:\d+$/);
-      expect(await until('an HTTP answer after the start', () => httpText(`http://${again.split(' -> ')[1]}/index.html`), 90_000)).toBe('served by web-1\n');
+      expect(await until('an HTTP answer after the start', () => httpText(`http://${again.split(' -> ')[1]}/index.html`), 90_000)).toBe(
+        await servedBy('web-1'),
+      );
       expect((await bed().docker(['rm', '-f', 'web-1'], { timeoutMs: 120_000 })).code).toBe(0);
     },
     BOOT_MS + 240_000,
@@ -105,7 +112,7 @@ describe('1-25 published ports', () => {
       expect(JSON.parse(await bed().dockerOk(['inspect', '--format', '{{json .HostConfig.PortBindings}}', 'web-p']))).toEqual({
         '80/tcp': [{ HostIp: '0.0.0.0', HostPort: String(port) }],
       });
-      expect(await until('an HTTP answer on the port asked for', () => httpText(`http://127.0.0.1:${port}/index.html`), 90_000)).toBe('served by web-p\n');
+      expect(await until('an HTTP answer on the port asked for', () => httpText(`http://127.0.0.1:${port}/index.html`), 90_000)).toBe(await servedBy('web-p'));
 
       const second = await bed().docker(['run', '-d', '-p', `${port}:80`, '--name', 'web-p2', web], { timeoutMs: BOOT_MS });
       expect(second.code).not.toBe(0);
@@ -119,12 +126,12 @@ describe('1-25 published ports', () => {
         expect(removed.stderr).toContain(`Bind for 0.0.0.0:${port} failed: port is already allocated (to VM web-p)`);
         expect((await bed().docker(['inspect', 'web-p3'])).stderr).toContain('No such object: web-p3');
       }
-      expect(await httpText(`http://127.0.0.1:${port}/index.html`)).toBe('served by web-p\n');
+      expect(await httpText(`http://127.0.0.1:${port}/index.html`)).toBe(await servedBy('web-p'));
 
       // Restarted at once, it gets its port back: its own QEMU, still going, is not another holder.
       const restart = await bed().docker(['restart', '-t', '0', 'web-p'], { timeoutMs: 120_000 });
       expect([restart.code, restart.stderr]).toEqual([0, '']);
-      expect(await until('an HTTP answer after the restart', () => httpText(`http://127.0.0.1:${port}/index.html`), 90_000)).toBe('served by web-p\n');
+      expect(await until('an HTTP answer after the restart', () => httpText(`http://127.0.0.1:${port}/index.html`), 90_000)).toBe(await servedBy('web-p'));
 
       // The port is the container's only while it runs: stopped, it goes back to the host.
       expect((await bed().docker(['stop', '-t', '1', 'web-p'], { timeoutMs: 120_000 })).code).toBe(0);
@@ -156,7 +163,7 @@ describe('1-25 published ports', () => {
       expect(JSON.parse(await bed().dockerOk(['inspect', '--format', '{{json .HostConfig.PortBindings}}', 'web-any']))).toEqual({
         '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
       });
-      expect(await until('an HTTP answer', () => httpText(`http://${line.split(' -> ')[1]}/index.html`), 90_000)).toBe('served by web-any\n');
+      expect(await until('an HTTP answer', () => httpText(`http://${line.split(' -> ')[1]}/index.html`), 90_000)).toBe(await servedBy('web-any'));
       expect((await bed().docker(['rm', '-f', 'web-any'], { timeoutMs: 120_000 })).code).toBe(0);
     },
     BOOT_MS + 120_000,
@@ -173,5 +180,16 @@ describe('1-25 published ports', () => {
     const twice = await bed().docker(['run', '-d', '-p', '9000:80', '-p', '9000:81', '--name', 'web-twice', web]);
     expect(twice.stderr).toMatch(/ports\[1\]\.external = 9000 is taken already by ports\[0\] on 0\.0\.0\.0/);
     for (const name of ['web-range', 'web-sctp', 'web-v6', 'web-twice']) expect((await bed().docker(['inspect', name])).code).toBe(1);
+  });
+
+  test("GIVEN --expose and -p WHEN created THEN inspect's Config.ExposedPorts has those and the image's EXPOSE, as dockerd merges them", async () => {
+    await bed().dockerOk(['create', '--name', 'web-exposed', '--expose', '9000', '--expose', '53/udp', '-p', '8081:81', web]);
+    expect(JSON.parse(await bed().dockerOk(['inspect', '-f', '{{json .Config.ExposedPorts}}', 'web-exposed']))).toEqual({
+      '53/udp': {},
+      '80/tcp': {},
+      '81/tcp': {},
+      '9000/tcp': {},
+    });
+    await bed().dockerOk(['rm', 'web-exposed']);
   });
 });

@@ -28,6 +28,25 @@ describe('1-40 docker restart', () => {
     BOOT_MS,
   );
 
+  test(
+    'GIVEN --restart on-failure:2 and a process that fails WHEN it ends for good THEN it ran three times in one boot and inspect counts 2 restarts, as dockerd',
+    async () => {
+      const run = await bed().docker(['run', '-d', '--name', 'rs-fail', '--restart', 'on-failure:2', bed().image, 'sh', '-c', 'echo run; exit 3'], {
+        timeoutMs: BOOT_MS,
+      });
+      expect([run.code, run.stderr]).toEqual([0, '']);
+      let state = '';
+      for (const deadline = Date.now() + LOG_WAIT_MS; Date.now() < deadline && !state.startsWith('exited');) {
+        await new Promise((r) => setTimeout(r, 1000));
+        state = await bed().dockerOk(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}', 'rs-fail']);
+      }
+      expect(state).toBe('exited 3 2');
+      expect((await bed().docker(['logs', 'rs-fail'])).stdout).toBe('run\nrun\nrun\n');
+      await bed().dockerOk(['rm', 'rs-fail']);
+    },
+    BOOT_MS,
+  );
+
   async function waitForLog(want: string): Promise<void> {
     let last = '';
     for (const deadline = Date.now() + LOG_WAIT_MS; Date.now() < deadline;) {

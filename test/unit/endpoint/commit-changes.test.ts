@@ -135,4 +135,8 @@ describe('what a commit starts from', () => {
       exposed_ports: ['9/udp'],
     });
   });
+
+  it("GIVEN a container that exposes ports of its own (--expose) THEN the image has them with the image's", () => {
+    expect(commitBase({ ...inspected, ExposedPorts: { '9000/tcp': {}, '80/tcp': {} } }, ['80/tcp']).exposed_ports).toEqual(['80/tcp', '9000/tcp']);
+  });
 });

@@ -244,12 +244,26 @@ function portBindingsOf(vm: Attrs): Record<string, { HostIp: string; HostPort: s
   return out;
 }
 
-/** `docker ps`'s PORTS: one entry per published port. */
+/**
+ * The ports a running container declares (Config.ExposedPorts: --expose, the image's EXPOSE) that
+ * nothing publishes, which dockerd lists too: `docker ps` as "9000/tcp", inspect with no binding.
+ */
+function exposedOnly(vm: Attrs, listed: ReadonlySet<string>): string[] {
+  if (dockerState(vm) !== 'running') return [];
+  return Object.keys(exposedPortsOf(vm) ?? {}).filter((port) => !listed.has(port));
+}
+
+/** `docker ps`'s PORTS: one entry per published port, then the exposed ones nothing publishes. */
 function portsSummary(vm: Attrs): Record<string, unknown>[] {
-  return publishedOf(vm).map(({ port, hostIp, hostPort }) => {
+  const published = publishedOf(vm);
+  const split = (port: string) => {
     const [number, type] = port.split('/');
-    return { IP: hostIp, PrivatePort: Number(number), PublicPort: Number(hostPort), Type: type };
-  });
+    return { PrivatePort: Number(number), Type: type };
+  };
+  return [
+    ...published.map(({ port, hostIp, hostPort }) => ({ IP: hostIp, ...split(port), PublicPort: Number(hostPort) })),
+    ...exposedOnly(vm, new Set(published.map((p) => p.port))).map(split),
+  ];
 }
 
 /**
@@ -259,12 +273,14 @@ function portsSummary(vm: Attrs): Record<string, unknown>[] {
  * meaning a free one, as dockerd shows them from the start: the Terraform docker provider reads
  * them once, right after the start, as its `ports`, which a change of replaces the container.
  */
-function portsInspect(vm: Attrs): Record<string, { HostIp: string; HostPort: string }[]> {
-  const out: Record<string, { HostIp: string; HostPort: string }[]> = Object.fromEntries(
+function portsInspect(vm: Attrs): Record<string, { HostIp: string; HostPort: string }[] | null> {
+  const out: Record<string, { HostIp: string; HostPort: string }[] | null> = Object.fromEntries(
     publishedOf(vm).map(({ port, hostIp, hostPort }) => [port, [{ HostIp: hostIp, HostPort: hostPort }]]),
   );
   if (dockerState(vm) !== 'running') return out;
   for (const [port, asked] of Object.entries(portBindingsOf(vm))) out[port] ??= asked;
+  // Exposed and not published: listed without a binding, as dockerd lists them.
+  for (const port of exposedOnly(vm, new Set(Object.keys(out)))) out[port] = null;
   return out;
 }
 

@@ -182,14 +182,42 @@ describe('1-25 published ports', () => {
     for (const name of ['web-range', 'web-sctp', 'web-v6', 'web-twice']) expect((await bed().docker(['inspect', name])).code).toBe(1);
   });
 
-  test("GIVEN --expose and -p WHEN created THEN inspect's Config.ExposedPorts has those and the image's EXPOSE, as dockerd merges them", async () => {
-    await bed().dockerOk(['create', '--name', 'web-exposed', '--expose', '9000', '--expose', '53/udp', '-p', '8081:81', web]);
-    expect(JSON.parse(await bed().dockerOk(['inspect', '-f', '{{json .Config.ExposedPorts}}', 'web-exposed']))).toEqual({
-      '53/udp': {},
-      '80/tcp': {},
-      '81/tcp': {},
-      '9000/tcp': {},
-    });
-    await bed().dockerOk(['rm', 'web-exposed']);
-  });
+  test(
+    "GIVEN --expose and -p WHEN run THEN inspect's Config.ExposedPorts has those and the image's EXPOSE, as dockerd merges them, and ps and inspect list the exposed ports nothing publishes",
+    async () => {
+      const run = await bed().docker(
+        ['run', '-d', '-u', '0:0', '--name', 'web-exposed', '--expose', '9000', '--expose', '53/udp', '-p', '127.0.0.1::81', web],
+        {
+          timeoutMs: BOOT_MS,
+        },
+      );
+      expect([run.code, run.stderr]).toEqual([0, '']);
+      expect(JSON.parse(await bed().dockerOk(['inspect', '-f', '{{json .Config.ExposedPorts}}', 'web-exposed']))).toEqual({
+        '53/udp': {},
+        '80/tcp': {},
+        '81/tcp': {},
+        '9000/tcp': {},
+      });
+      // As dockerd: --expose publishes nothing; a running container lists what it exposes unpublished.
+      const ports = JSON.parse(await bed().dockerOk(['inspect', '-f', '{{json .NetworkSettings.Ports}}', 'web-exposed'])) as Record<string, unknown>;
+      expect(ports).toEqual({
+        '53/udp': null,
+        '80/tcp': [{ HostIp: '127.0.0.1', HostPort: expect.stringMatching(/^\d+$/) }],
+        '81/tcp': [{ HostIp: '127.0.0.1', HostPort: expect.stringMatching(/^\d+$/) }],
+        '9000/tcp': null,
+      });
+      const ps = (await bed().dockerOk(['ps', '--filter', 'name=web-exposed', '--format', '{{.Ports}}'])).split(', ').sort();
+      expect(ps).toHaveLength(4);
+      expect(ps).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^127\.0\.0\.1:\d+->80\/tcp$/),
+          expect.stringMatching(/^127\.0\.0\.1:\d+->81\/tcp$/),
+          '53/udp',
+          '9000/tcp',
+        ]),
+      );
+      await bed().docker(['rm', '-f', 'web-exposed'], { timeoutMs: 120_000 });
+    },
+    BOOT_MS,
+  );
 });

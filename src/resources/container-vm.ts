@@ -316,7 +316,7 @@ export const containerVm = {
       type: t.number,
       computed: true,
       description:
-        'How many times the guest started the process again under `restart` in the current run of the VM (docker inspect\'s `RestartCount`); 0 again at each power-on; null until the process first reports.',
+        "How many times the guest started the process again under `restart` in the current run of the VM (docker inspect's `RestartCount`); 0 again at each power-on; null until the process first reports.",
     },
     started_at: { type: t.string, computed: true, description: 'When the container process last started (RFC 3339, UTC); null before the first start.' },
     finished_at: {

@@ -130,6 +130,25 @@ export function dockerState(vm: Attrs): DockerState {
   return vm.status === 'exited' ? 'exited' : 'created';
 }
 
+/**
+ * Whether the guest is about to run the container's ended process again (the back-off of its restart
+ * policy, between two runs in one boot of its VM): dockerd's "restarting". Its VM is on, its guest
+ * reported the end, and the policy runs it again, as the tether decides (RestartPolicy.ShouldRestart).
+ * The container still counts as running: it can be stopped, killed or exec'd into once it runs.
+ */
+export function restarting(vm: Attrs): boolean {
+  if (vm.power_state !== 'running' || vm.status !== 'exited') return false;
+  const max = typeof vm.max_restarts === 'number' ? vm.max_restarts : 0;
+  const count = typeof vm.restart_count === 'number' ? vm.restart_count : 0;
+  if (max > 0 && count >= max) return false;
+  return vm.restart === 'always' || vm.restart === 'unless-stopped' || (vm.restart === 'on-failure' && exitCodeOf(vm) !== 0);
+}
+
+/** The state docker shows: dockerState, or "restarting" between two runs of a restart policy. */
+function shownState(vm: Attrs): DockerState | 'restarting' {
+  return restarting(vm) ? 'restarting' : dockerState(vm);
+}
+
 export function exitCodeOf(vm: Attrs): number {
   return typeof vm.exit_code === 'number' ? vm.exit_code : 0;
 }
@@ -174,7 +193,11 @@ export function exposedPortKey(port: string): string {
 }
 
 export function statusText(vm: Attrs, now = Date.now()): string {
-  const state = dockerState(vm);
+  const state = shownState(vm);
+  if (state === 'restarting') {
+    const finished = Date.parse(String(vm.finished_at ?? ''));
+    return `Restarting (${exitCodeOf(vm)}) ${Number.isNaN(finished) ? 'Less than a second' : humanDuration(now - finished)} ago`;
+  }
   if (state === 'running') {
     const started = Date.parse(String(vm.started_at ?? ''));
     const up = `Up ${humanDuration(Number.isNaN(started) ? 0 : now - started)}${healthSuffix(healthOf(vm))}`;
@@ -366,7 +389,7 @@ export function containerSummary(vm: Attrs, now = Date.now(), references?: Reado
     Created: createdOf(vm) === ZERO_TIME ? 0 : unixSeconds(createdOf(vm)),
     Ports: portsSummary(vm),
     Labels: labelsOf(vm),
-    State: dockerState(vm),
+    State: shownState(vm),
     Status: statusText(vm, now),
     HostConfig: { NetworkMode: networkNames(vm).length > 0 ? 'default' : NO_NETWORK },
     NetworkSettings: { Networks: networksOf(vm) },
@@ -402,14 +425,14 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
     Path: [...(entrypoint ?? []), ...(cmd ?? [])][0] ?? '',
     Args: [...(entrypoint ?? []), ...(cmd ?? [])].slice(1),
     State: {
-      Status: state,
+      Status: shownState(vm),
       Running: state === 'running',
       Paused: false,
-      Restarting: false,
+      Restarting: restarting(vm),
       OOMKilled: false,
       Dead: false,
       Pid: 0,
-      ExitCode: state === 'running' ? 0 : exitCodeOf(vm),
+      ExitCode: state === 'running' && !restarting(vm) ? 0 : exitCodeOf(vm),
       Error: '',
       StartedAt: typeof vm.started_at === 'string' ? vm.started_at : ZERO_TIME,
       FinishedAt: typeof vm.finished_at === 'string' ? vm.finished_at : ZERO_TIME,
@@ -583,7 +606,7 @@ export function matchesFilters(
         case 'id':
           return id.startsWith(v);
         case 'status':
-          return dockerState(vm) === v;
+          return shownState(vm) === v;
         case 'label': {
           const i = v.indexOf('=');
           return i < 0 ? v in labels : labels[v.slice(0, i)] === v.slice(i + 1);

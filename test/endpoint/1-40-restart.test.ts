@@ -47,6 +47,38 @@ describe('1-40 docker restart', () => {
     BOOT_MS,
   );
 
+  test(
+    'GIVEN --restart always and a process that keeps failing WHEN it waits to run again THEN ps and inspect say restarting, as dockerd, and ps --filter status=restarting lists it',
+    async () => {
+      const run = await bed().docker(['run', '-d', '--name', 'rs-loop', '--restart', 'always', bed().image, 'sh', '-c', 'exit 1'], { timeoutMs: BOOT_MS });
+      expect([run.code, run.stderr]).toEqual([0, '']);
+      // The guest's back-off doubles from 100 ms to 10 s: the process soon spends its time waiting.
+      let state = '';
+      for (const deadline = Date.now() + LOG_WAIT_MS; Date.now() < deadline && !state.startsWith('restarting');) {
+        await new Promise((r) => setTimeout(r, 500));
+        state = await bed().dockerOk(['inspect', '--format', '{{.State.Status}} {{.State.Restarting}} {{.State.Running}} {{.State.ExitCode}}', 'rs-loop']);
+      }
+      expect(state).toBe('restarting true true 1');
+      expect(Number(await bed().dockerOk(['inspect', '--format', '{{.RestartCount}}', 'rs-loop']))).toBeGreaterThan(0);
+      const listed = await until('ps to show it restarting', async () => {
+        const line = await bed().dockerOk(['ps', '--filter', 'status=restarting', '--format', '{{.Names}} {{.Status}}']);
+        return line === '' ? undefined : line;
+      });
+      expect(listed).toMatch(/^rs-loop Restarting \(1\) (Less than a second|\d+ seconds?) ago$/);
+      await bed().docker(['rm', '-f', 'rs-loop'], { timeoutMs: 120_000 });
+    },
+    BOOT_MS,
+  );
+
+  async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+    for (const deadline = Date.now() + LOG_WAIT_MS; Date.now() < deadline;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
   async function waitForLog(want: string): Promise<void> {
     let last = '';
     for (const deadline = Date.now() + LOG_WAIT_MS; Date.now() < deadline;) {

@@ -145,7 +145,7 @@ export function restarting(vm: Attrs): boolean {
 }
 
 /** The state docker shows: dockerState, or "restarting" between two runs of a restart policy. */
-function shownState(vm: Attrs): DockerState | 'restarting' {
+export function shownState(vm: Attrs): DockerState | 'restarting' {
   return restarting(vm) ? 'restarting' : dockerState(vm);
 }
 

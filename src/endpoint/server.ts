@@ -72,6 +72,7 @@ import {
   containerSummary,
   createdMs,
   dockerState,
+  shownState,
   type DockerState,
   stopSignalOf,
   stopTimeoutOf,
@@ -357,7 +358,7 @@ export class DockerEndpoint {
   private lookWanted = false;
   private lastTickAt = 0;
   private closed = false;
-  /** Last state seen of each container, to tell `die` events when a guest ends by itself. */
+  /** Last state seen of each container (shownState), to tell `die` events when a guest ends by itself. */
   private readonly lastState = new Map<string, string>();
   /**
    * When a request of this endpoint last set a container's state (setState): a look that began
@@ -432,7 +433,7 @@ export class DockerEndpoint {
     this.vchInfo = { id: host.id, name: host.marker.name, datacenter: host.marker.datacenter, bridgeNetwork: host.marker.bridge_network };
     const vms = await this.containers();
     for (const vm of vms) {
-      this.lastState.set(containerId(vm), dockerState(vm));
+      this.lastState.set(containerId(vm), shownState(vm));
       if (labelsOf(vm)[LABEL.autoRemove] === 'true') this.autoRemove.add(containerId(vm));
       // Found running: the health an earlier endpoint kept goes on, for the same run.
       if (dockerState(vm) === 'running') this.health.watch(containerId(vm), vm, true);
@@ -1524,8 +1525,11 @@ export class DockerEndpoint {
     for (const vm of vms) {
       const id = containerId(vm);
       if ((this.stateSetAt.get(id) ?? -Infinity) >= lookedAt) continue;
-      const state = dockerState(vm);
-      if (this.lastState.get(id) === 'running' && state !== 'running') void this.emitContainer('die', vm, { exitCode: String(exitCodeOf(vm)) });
+      // A restart policy's end and new run inside the VM are a die and a start, as dockerd tells them.
+      const state = shownState(vm);
+      const last = this.lastState.get(id);
+      if (last === 'running' && state !== 'running') void this.emitContainer('die', vm, { exitCode: String(exitCodeOf(vm)) });
+      if (last === 'restarting' && state === 'running') void this.emitContainer('start', vm);
       this.lastState.set(id, state);
     }
     // A removed container's mark outlives it for a while, against looks that were under way.

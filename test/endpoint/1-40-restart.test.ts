@@ -1,5 +1,6 @@
 /** VIC Group1 1-40 restart, with a guest that really runs: the process runs again (its output twice). */
-import { useDockerBed } from './docker-env';
+import { spawn } from 'node:child_process';
+import { dockerCli, useDockerBed } from './docker-env';
 
 const BOOT_MS = 480_000;
 /** A boot takes seconds alone under TCG, minutes on a loaded machine. */
@@ -50,6 +51,16 @@ describe('1-40 docker restart', () => {
   test(
     'GIVEN --restart always and a process that keeps failing WHEN it waits to run again THEN ps and inspect say restarting, as dockerd, and ps --filter status=restarting lists it',
     async () => {
+      // docker events: each end and new run inside the VM is a die and a start, as dockerd tells them.
+      const told: string[] = [];
+      const events = spawn(
+        dockerCli(),
+        ['events', '--filter', 'container=rs-loop', '--filter', 'type=container', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}'],
+        {
+          env: bed().env,
+        },
+      );
+      events.stdout.on('data', (d: Buffer) => told.push(...d.toString('utf8').split('\n').filter(Boolean)));
       const run = await bed().docker(['run', '-d', '--name', 'rs-loop', '--restart', 'always', bed().image, 'sh', '-c', 'exit 1'], { timeoutMs: BOOT_MS });
       expect([run.code, run.stderr]).toEqual([0, '']);
       // The guest's back-off doubles from 100 ms to 10 s: the process soon spends its time waiting.
@@ -65,6 +76,12 @@ describe('1-40 docker restart', () => {
         return line === '' ? undefined : line;
       });
       expect(listed).toMatch(/^rs-loop Restarting \(1\) (Less than a second|\d+ seconds?) ago$/);
+      await until('the die of the first run', async () => (told.includes('die 1') ? true : undefined));
+      events.kill();
+      // The run's create and start, then the end a look saw: a die with the process's exit code.
+      // A new run a look sees is a start; a die is never told twice in a row.
+      expect(told.slice(0, 3)).toEqual(['create ', 'start ', 'die 1']);
+      for (const [i, action] of told.entries()) if (i > 0) expect(`${told[i - 1]} > ${action}`).toMatch(/^(create  > start |start  > die 1|die 1 > start )$/);
       await bed().docker(['rm', '-f', 'rs-loop'], { timeoutMs: 120_000 });
     },
     BOOT_MS,

@@ -36,11 +36,7 @@ describe('1-40 docker restart', () => {
         timeoutMs: BOOT_MS,
       });
       expect([run.code, run.stderr]).toEqual([0, '']);
-      let state = '';
-      for (const deadline = Date.now() + LOG_WAIT_MS; Date.now() < deadline && !state.startsWith('exited');) {
-        await new Promise((r) => setTimeout(r, 1000));
-        state = await bed().dockerOk(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}', 'rs-fail']);
-      }
+      const state = await inspectUntil('rs-fail', '{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}', 'exited');
       expect(state).toBe('exited 3 2');
       expect((await bed().docker(['logs', 'rs-fail'])).stdout).toBe('run\nrun\nrun\n');
       await bed().dockerOk(['rm', 'rs-fail']);
@@ -64,11 +60,7 @@ describe('1-40 docker restart', () => {
       const run = await bed().docker(['run', '-d', '--name', 'rs-loop', '--restart', 'always', bed().image, 'sh', '-c', 'exit 1'], { timeoutMs: BOOT_MS });
       expect([run.code, run.stderr]).toEqual([0, '']);
       // The guest's back-off doubles from 100 ms to 10 s: the process soon spends its time waiting.
-      let state = '';
-      for (const deadline = Date.now() + LOG_WAIT_MS; Date.now() < deadline && !state.startsWith('restarting');) {
-        await new Promise((r) => setTimeout(r, 500));
-        state = await bed().dockerOk(['inspect', '--format', '{{.State.Status}} {{.State.Restarting}} {{.State.Running}} {{.State.ExitCode}}', 'rs-loop']);
-      }
+      const state = await inspectUntil('rs-loop', '{{.State.Status}} {{.State.Restarting}} {{.State.Running}} {{.State.ExitCode}}', 'restarting');
       expect(state).toBe('restarting true true 1');
       expect(Number(await bed().dockerOk(['inspect', '--format', '{{.RestartCount}}', 'rs-loop']))).toBeGreaterThan(0);
       const listed = await until('ps to show it restarting', async () => {
@@ -86,6 +78,16 @@ describe('1-40 docker restart', () => {
     },
     BOOT_MS,
   );
+
+  /** inspect's `format` of container `name` once it starts with `prefix`; the last one read when it never does. */
+  async function inspectUntil(name: string, format: string, prefix: string): Promise<string> {
+    let state = '';
+    for (const deadline = Date.now() + LOG_WAIT_MS; Date.now() < deadline && !state.startsWith(prefix);) {
+      await new Promise((r) => setTimeout(r, 500));
+      state = await bed().dockerOk(['inspect', '--format', format, name]);
+    }
+    return state;
+  }
 
   async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
     for (const deadline = Date.now() + LOG_WAIT_MS; Date.now() < deadline;) {

@@ -72,6 +72,7 @@ import {
   containerSummary,
   createdMs,
   dockerState,
+  restarting,
   shownState,
   type DockerState,
   stopSignalOf,
@@ -1179,6 +1180,8 @@ export class DockerEndpoint {
     if (dockerState(vm) !== 'running') throw conflict(`Cannot kill container: ${ref}: container ${containerId(vm)} is not running`);
     const signal = signalNumber(query.get('signal') || 'KILL');
     if (signal !== SIGKILL) {
+      // As dockerd: no process to signal between two runs of a restart policy.
+      if (restarting(vm)) throw conflict(`Cannot kill container: ${ref}: Container ${containerId(vm)} is restarting, wait until the container is running`);
       if (vm.status !== 'running') {
         throw conflict(`Cannot kill container: ${ref}: its process has not reported running yet (the guest is booting); try again, or kill it with SIGKILL`);
       }

@@ -70,11 +70,17 @@ describe('1-40 docker restart', () => {
       expect(listed).toMatch(/^rs-loop Restarting \(1\) (Less than a second|\d+ seconds?) ago$/);
       await until('the die of the first run', async () => (told.includes('die 1') ? true : undefined));
       events.kill();
+      // No process to signal while it waits (the back-off is seconds, a run of `exit 1` milliseconds): dockerd's 409.
+      const term = await bed().docker(['kill', '-s', 'TERM', 'rs-loop']);
+      expect([term.code, term.stderr]).toEqual([1, expect.stringContaining('is restarting, wait until the container is running')]);
       // The run's create and start, then the end a look saw: a die with the process's exit code.
       // A new run a look sees is a start; a die is never told twice in a row.
       expect(told.slice(0, 3)).toEqual(['create ', 'start ', 'die 1']);
       for (const [i, action] of told.entries()) if (i > 0) expect(`${told[i - 1]} > ${action}`).toMatch(/^(create  > start |start  > die 1|die 1 > start )$/);
-      await bed().docker(['rm', '-f', 'rs-loop'], { timeoutMs: 120_000 });
+      // Stopped while it waits: its VM goes off at once, and it keeps the exit code of its last run.
+      expect((await bed().docker(['stop', 'rs-loop'], { timeoutMs: 120_000 })).code).toBe(0);
+      expect(await bed().dockerOk(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'rs-loop'])).toBe('exited 1');
+      await bed().dockerOk(['rm', 'rs-loop']);
     },
     BOOT_MS,
   );

@@ -419,6 +419,9 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
   const memoryBytes = labels[LABEL.defaultMemory] === 'true' ? 0 : Number(vm.memory_mb ?? 0) * 1024 * 1024;
   const stopTimeout = stopTimeoutOf(vm);
   const stopSignal = stopSignalOf(vm);
+  const waiting = restarting(vm);
+  const exposed = exposedPortsOf(vm);
+  const extraHosts = userExtraHosts(vm);
   return {
     Id: containerId(vm),
     Created: createdOf(vm),
@@ -428,11 +431,11 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       Status: shownState(vm),
       Running: state === 'running',
       Paused: false,
-      Restarting: restarting(vm),
+      Restarting: waiting,
       OOMKilled: false,
       Dead: false,
       Pid: 0,
-      ExitCode: state === 'running' && !restarting(vm) ? 0 : exitCodeOf(vm),
+      ExitCode: state === 'running' && !waiting ? 0 : exitCodeOf(vm),
       Error: '',
       StartedAt: typeof vm.started_at === 'string' ? vm.started_at : ZERO_TIME,
       FinishedAt: typeof vm.finished_at === 'string' ? vm.finished_at : ZERO_TIME,
@@ -483,7 +486,7 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       Dns: [],
       DnsOptions: [],
       DnsSearch: [],
-      ExtraHosts: userExtraHosts(vm).length > 0 ? userExtraHosts(vm) : null,
+      ExtraHosts: extraHosts.length > 0 ? extraHosts : null,
       GroupAdd: null,
       IpcMode: '',
       Cgroup: '',
@@ -542,7 +545,7 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       Env: envList(vm),
       Cmd: cmd,
       Image: imageOf(vm, references),
-      ...(exposedPortsOf(vm) ? { ExposedPorts: exposedPortsOf(vm) } : {}),
+      ...(exposed ? { ExposedPorts: exposed } : {}),
       Volumes: declaredVolumes(vm),
       WorkingDir: typeof vm.working_dir === 'string' ? vm.working_dir : '',
       Entrypoint: entrypoint,

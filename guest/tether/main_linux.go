@@ -430,11 +430,13 @@ func startAndSupervise(cfg Config, addresses []string) (int, error) {
 	// input once it is (docs/guest-config.md, "Input from the hypervisor").
 	input := newInputRouter()
 	execs := newExecSessions(cfg, devNull)
-	lineOpen := !reporter.viaBackdoor && listenToHypervisor(signals, input, execs)
+	stop := newStopRequest()
+	lineOpen := !reporter.viaBackdoor && listenToHypervisor(signals, input, execs, stop)
 	status := ContainerStatus{IPAddresses: addresses}
 	for {
 		code, err := runOnce(cfg, id, env, argv, program, devNull, signals, input, lineOpen, &status)
-		if err != nil || !cfg.Restart.ShouldRestart(code, status.Restarts) {
+		// A process a stop ended is not run again, as dockerd leaves a container its user stopped.
+		if err != nil || stop.asked() || !cfg.Restart.ShouldRestart(code, status.Restarts) {
 			return code, err
 		}
 		// Docker's back-off: 100 ms, doubled per restart, at most 10 s.
@@ -443,7 +445,12 @@ func startAndSupervise(cfg Config, addresses []string) (int, error) {
 			pause = restartBackoffMax
 		}
 		logf("process exited with %d; restarting it in %s (restart policy %s, restart %d)", code, pause, cfg.Restart.Policy, status.Restarts+1)
-		time.Sleep(pause)
+		select {
+		case <-time.After(pause):
+		case <-stop.done():
+			logf("stopped while waiting to restart the process")
+			return code, nil
+		}
 		status.Restarts++
 	}
 }

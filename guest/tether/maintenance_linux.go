@@ -40,7 +40,7 @@ func serveMaintenance(cfg Config) {
 	input.stop()
 	execs := newExecSessions(cfg, devNull)
 	execs.maintenance = true
-	if !listenToHypervisor(signals, input, execs) {
+	if !listenToHypervisor(signals, input, execs, newStopRequest()) {
 		logf(unreachable)
 		return
 	}

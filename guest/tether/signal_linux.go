@@ -13,7 +13,7 @@ import (
 // container's process as it does the signals the tether itself receives; input lines go to the
 // input router. Only under QEMU: under vSphere the status goes over the backdoor and there is no
 // line from the hypervisor to read here. Exec requests go to execs. False when the port cannot be read.
-func listenToHypervisor(signals chan<- os.Signal, input *inputRouter, execs *execSessions) bool {
+func listenToHypervisor(signals chan<- os.Signal, input *inputRouter, execs *execSessions, stop *stopRequest) bool {
 	port, err := os.OpenFile(statusSerialPort, os.O_RDONLY|syscall.O_NOCTTY, 0)
 	if err != nil {
 		logf("cannot read signals and input from %s (%v); docker stop and kill -s end the VM instead, and no input reaches the process", statusSerialPort, err)
@@ -34,8 +34,13 @@ func listenToHypervisor(signals chan<- os.Signal, input *inputRouter, execs *exe
 				logf("reading %s: %v; no more signals or input reach the process", statusSerialPort, err)
 				return
 			}
-			if s, ok := ParseSignalLine(line); ok {
-				logf("signal %d from the hypervisor", int(s))
+			if s, stopping, ok := ParseSignalLine(line); ok {
+				if stopping {
+					logf("signal %d from the hypervisor, to stop the container: its process is not run again", int(s))
+					stop.set()
+				} else {
+					logf("signal %d from the hypervisor", int(s))
+				}
 				signals <- s
 			} else if m, ok := ParseInLine(line); ok {
 				switch m.Kind {

@@ -1154,7 +1154,8 @@ export class DockerEndpoint {
    */
   private async stopRunning(engine: Engine, vm: Attrs, timeout: number, signal: number): Promise<Attrs> {
     if (timeout !== 0 && signal !== SIGKILL && vm.status === 'running') {
-      await engine.signal('container_vm', vm, signal);
+      // A stop's: the restart policy does not run the process again (dockerd's stopped container).
+      await engine.signal('container_vm', vm, signal, true);
       // As dockerd: the signal stop sends is a kill event of its own.
       await this.emitContainer('kill', vm, { signal: String(signal) });
       const now = await this.offWithin(containerId(vm), timeout < 0 ? Infinity : timeout * 1000);

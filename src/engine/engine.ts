@@ -679,11 +679,11 @@ export class VsphereEngine implements Engine {
     return l.addName(this.context({}, type), prior, name);
   }
 
-  async signal(type: ResourceType, prior: Attrs, signal: number): Promise<void> {
+  async signal(type: ResourceType, prior: Attrs, signal: number, stop = false): Promise<void> {
     const l = this.lifecycle(type);
     if (!l.signal) throw new ResourceError(`a ${type} runs no process to signal`);
     this.handed.clear();
-    return l.signal(this.context({}, type, String(prior.name ?? '')), prior, signal);
+    return l.signal(this.context({}, type, String(prior.name ?? '')), prior, signal, stop);
   }
 
   async input(type: ResourceType, prior: Attrs, data: Buffer, eof: boolean, exec?: string): Promise<void> {

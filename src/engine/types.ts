@@ -240,9 +240,10 @@ export interface Engine {
   addName(type: ResourceType, prior: Attrs, name: string): Promise<Attrs>;
   /**
    * Sends a signal (Linux number) to the process the object of state `prior` runs (docker stop and
-   * kill -s); returns once vSphere holds the request, not when the process took it.
+   * kill -s); returns once vSphere holds the request, not when the process took it. A stop's
+   * (`stop`: docker stop) also keeps the restart policy from running the process again.
    */
-  signal(type: ResourceType, prior: Attrs, signal: number): Promise<void>;
+  signal(type: ResourceType, prior: Attrs, signal: number, stop?: boolean): Promise<void>;
   /**
    * Input for the process the object of state `prior` runs (its stdin: docker attach, run -i), or
    * with `exec` for that exec's, in order, then its end when `eof`; returns once vSphere holds it.

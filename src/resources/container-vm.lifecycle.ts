@@ -804,11 +804,15 @@ function stopGraceMs(): number {
   return Number.isInteger(set) && set >= 0 ? set : STOP_GRACE_MS;
 }
 
-/** A signal for the VM's process, where the tether reads it (guest-config.md, "Signals from the hypervisor"). */
-async function sendSignal(client: VimClient, moid: string, signal: number): Promise<void> {
+/**
+ * A signal for the VM's process, where the tether reads it (guest-config.md, "Signals from the
+ * hypervisor"). A stop's (`stop`) also tells the tether not to run the process again under its
+ * restart policy, as dockerd leaves a container its user stopped.
+ */
+async function sendSignal(client: VimClient, moid: string, signal: number, stop = false): Promise<void> {
   // A new sequence makes each request new, so the same signal twice is delivered twice.
   const sequence = `${Date.now().toString(36)}.${randomBytes(3).toString('hex')}`;
-  await reconfigureVm(client, moRef('VirtualMachine', moid), { extraConfig: { [SIGNAL_KEY]: `${sequence} ${signal}` } });
+  await reconfigureVm(client, moRef('VirtualMachine', moid), { extraConfig: { [SIGNAL_KEY]: `${sequence} ${signal}${stop ? ' stop' : ''}` } });
 }
 
 /**
@@ -828,7 +832,7 @@ async function stopVm(ctx: LifecycleContext, vm: VmRow): Promise<'ended' | 'powe
   const hears = vm.extraConfig.get(EXEC_STATUS_KEY) === 'serial';
   if (processState(vm).status === 'running' && hears && grace > 0) {
     ctx.progress('stop: SIGTERM to the process');
-    await sendSignal(ctx.client, vm.moid, SIGTERM);
+    await sendSignal(ctx.client, vm.moid, SIGTERM, true);
     const deadline = Date.now() + grace;
     while (Date.now() < deadline) {
       if (!(await sleepUnlessAborted(Math.min(STOP_LOOK_MS, deadline - Date.now()), ctx.signal ?? currentCancellation()))) break;
@@ -1756,8 +1760,8 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
 
   // The request goes where the hypervisor side of the tether reads it (guest-config.md, Signals);
   // a new sequence makes each request new, so the same signal twice is delivered twice.
-  async signal(ctx, prior, signal) {
-    await sendSignal(ctx.client, String(prior.moid), signal);
+  async signal(ctx, prior, signal, stop) {
+    await sendSignal(ctx.client, String(prior.moid), signal, stop);
   },
 
   // Input and exec requests go where the hypervisor side of the tether reads them, once the

@@ -266,8 +266,11 @@ export interface Lifecycle<A extends Attrs = Attrs> {
    * last name).
    */
   addName?(ctx: LifecycleContext, prior: A, name: string): Promise<Attrs>;
-  /** Asks the object's running process to take a signal (Linux number); returns once vSphere has the request. */
-  signal?(ctx: LifecycleContext, prior: A, signal: number): Promise<void>;
+  /**
+   * Asks the object's running process to take a signal (Linux number), a stop's when `stop` (its
+   * restart policy then runs it no more); returns once vSphere has the request.
+   */
+  signal?(ctx: LifecycleContext, prior: A, signal: number, stop?: boolean): Promise<void>;
   /**
    * Input for the object's running process (its stdin), or with `exec` for that exec's, in order:
    * `data`, then its end when `eof`. Returns once vSphere has it; refused when the process runs no

@@ -151,6 +151,8 @@ describe('data on a volume survives its container VM', () => {
         entrypoint: ['/bin/sh', '-c', script],
         memory_mb: 256,
         volumes: [{ volume_id: volume.id, path: '/srv/state' }],
+        // A stop's SIGTERM keeps the policy from running it again (before: run again, then powered off under it 10 s later, 137).
+        restart: 'always',
       };
       let vm = await apply('container_vm', null, config);
       const deadline = Date.now() + BOOT_MS;
@@ -176,7 +178,7 @@ describe('data on a volume survives its container VM', () => {
       await engine.apply(await engine.plan('container_vm', stopped, null));
 
       // A run-once job reads it back.
-      const readerConfig: Attrs = { ...config, name: 'stop-reader', entrypoint: ['/bin/sh', '-c', 'cat /srv/state/stop'], must_run: false };
+      const readerConfig: Attrs = { ...config, name: 'stop-reader', entrypoint: ['/bin/sh', '-c', 'cat /srv/state/stop'], must_run: false, restart: 'no' };
       const reader = await poweredOff(await apply('container_vm', null, readerConfig));
       expect({ exit_code: reader.exit_code, lines: (await consoleOf(reader)).lines.slice(-1) }).toEqual({ exit_code: 0, lines: ['stopped-cleanly'] });
 

@@ -85,6 +85,23 @@ describe('1-40 docker restart', () => {
     BOOT_MS,
   );
 
+  test(
+    'GIVEN --restart always and a running process WHEN docker stop THEN the process ends on its signal and is not run again: exit 0, as dockerd leaves a container its user stopped',
+    async () => {
+      const script = 'trap "echo stopping; exit 0" TERM; echo up; while true; do sleep 1; done';
+      const run = await bed().docker(['run', '-d', '--name', 'rs-always', '--restart', 'always', bed().image, 'sh', '-c', script], { timeoutMs: BOOT_MS });
+      expect([run.code, run.stderr]).toEqual([0, '']);
+      await until('the process to run', async () => ((await bed().docker(['logs', 'rs-always'])).stdout === 'up\n' ? true : undefined));
+      const stop = await bed().docker(['stop', 'rs-always'], { timeoutMs: 120_000 });
+      expect([stop.code, stop.stderr]).toEqual([0, '']);
+      // Before, the guest ran it again after its exit 0, and the VM was powered off under it 10 s later: 137.
+      expect(await bed().dockerOk(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}', 'rs-always'])).toBe('exited 0 0');
+      expect((await bed().docker(['logs', 'rs-always'])).stdout).toBe('up\nstopping\n');
+      await bed().dockerOk(['rm', 'rs-always']);
+    },
+    BOOT_MS,
+  );
+
   /** inspect's `format` of container `name` once it starts with `prefix`; the last one read when it never does. */
   async function inspectUntil(name: string, format: string, prefix: string): Promise<string> {
     let state = '';

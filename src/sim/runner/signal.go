@@ -13,9 +13,10 @@ import (
 )
 
 // signalKey is where a client asks for a signal to the container's process: "<sequence> <number>",
-// set with ReconfigVM_Task. A new sequence is a new request; the runner passes each on once, as a
-// "vic-signal <number>" line on the status channel's other direction (QEMU's stdin, the guest's
-// second serial port), where the tether reads it (docs/guest-config.md).
+// or "<sequence> <number> stop" for a stop's (the tether then runs the process no more), set with
+// ReconfigVM_Task. A new sequence is a new request; the runner passes each on once, as a
+// "vic-signal <number>[ stop]" line on the status channel's other direction (QEMU's stdin, the
+// guest's second serial port), where the tether reads it (docs/guest-config.md).
 const signalKey = "guestinfo.vic.signal"
 
 // isExtraConfigChange: a change where signal requests and the guest's messages arrive.
@@ -23,17 +24,25 @@ func isExtraConfigChange(name string) bool {
 	return strings.HasPrefix(name, "config.extraConfig")
 }
 
-// parseSignalRequest reads a signalKey value; false when it is no request.
-func parseSignalRequest(value string) (sequence string, number int, ok bool) {
+// parseSignalRequest reads a signalKey value, and whether it is a stop's; false when it is no request.
+func parseSignalRequest(value string) (sequence string, number int, stop bool, ok bool) {
 	fields := strings.Fields(value)
-	if len(fields) != 2 {
-		return "", 0, false
+	if len(fields) < 2 || len(fields) > 3 || (len(fields) == 3 && fields[2] != "stop") {
+		return "", 0, false, false
 	}
 	n, err := strconv.Atoi(fields[1])
 	if err != nil || n < 1 || n > 64 {
-		return "", 0, false
+		return "", 0, false, false
 	}
-	return fields[0], n, true
+	return fields[0], n, len(fields) == 3, true
+}
+
+// signalLine is the line that passes a request on to the tether.
+func signalLine(number int, stop bool) string {
+	if stop {
+		return fmt.Sprintf("vic-signal %d stop\n", number)
+	}
+	return fmt.Sprintf("vic-signal %d\n", number)
 }
 
 // signalChannel is the status channel's other direction, the runner's end of QEMU's stdin: the
@@ -187,12 +196,12 @@ func (r *Runner) forwardSignal(g *guest, value string) {
 	}
 	c.last = value
 	c.mu.Unlock()
-	_, number, ok := parseSignalRequest(value)
+	_, number, stop, ok := parseSignalRequest(value)
 	if !ok {
-		r.opts.Logf("guest %s (%s): ignoring %s = %q: expected \"<sequence> <signal number>\"", g.ref.Value, g.name, signalKey, value)
+		r.opts.Logf("guest %s (%s): ignoring %s = %q: expected \"<sequence> <signal number>[ stop]\"", g.ref.Value, g.name, signalKey, value)
 		return
 	}
-	if !c.send(fmt.Sprintf("vic-signal %d\n", number)) {
+	if !c.send(signalLine(number, stop)) {
 		r.opts.Logf("guest %s (%s): cannot pass signal %d to the guest: its QEMU is gone", g.ref.Value, g.name, number)
 		return
 	}

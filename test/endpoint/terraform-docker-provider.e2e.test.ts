@@ -129,7 +129,9 @@ describe('the Docker Terraform provider against a VCH', () => {
           'resource "docker_container" "job" {',
           '  name     = "job"',
           '  image    = docker_image.web.image_id',
-          '  command  = ["sh", "-c", "echo job output; echo to stderr >&2; exit 3"]',
+          // stdout and stderr are two pipes, read side by side (as dockerd reads them): lines written
+          // at the same moment on both may be kept in either order (a CI run kept stderr's first).
+          '  command  = ["sh", "-c", "echo job output; sleep 1; echo to stderr >&2; exit 3"]',
           '  must_run = false',
           '  attach   = true',
           '  logs     = true',

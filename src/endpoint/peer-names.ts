@@ -7,7 +7,7 @@
  * `docker cp` uses), as VIC's endpoint VM answered them over DNS. This module is the pure part:
  * which containers are peers, under which names, and the file each gets.
  */
-import { hostnameOf, parseHostEntry, type Attrs } from '../resources';
+import { hostnameOf, ownNamesOf, parseHostEntry, type Attrs } from '../resources';
 import { labelsOf, userExtraHosts } from './containers';
 import { dockerNetworksOf } from './networks';
 
@@ -127,10 +127,8 @@ export function bootHostEntries(self: Attrs, peers: readonly Attrs[]): string[] 
  */
 export function hostsFile(self: Attrs, peers: readonly Attrs[]): string {
   const own = addressOf(self);
-  // Its host name (docker's: its short id), then its name, which its peers reach it by: as the tether writes it.
-  const name = String(self.name);
-  const ownNames = [hostnameOf(self), ...(name !== hostnameOf(self) && /^[A-Za-z0-9._-]{1,64}$/.test(name) ? [name] : [])].join(' ');
-  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `${own ?? '127.0.1.1'}\t${ownNames}`];
+  // Its host name (docker's: its short id), then its name, which its peers reach it by.
+  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `${own ?? '127.0.1.1'}\t${ownNamesOf(self).join(' ')}`];
   for (const entry of userExtraHosts(self)) {
     const host = parseHostEntry(entry);
     if (host) lines.push(`${host.address}\t${host.name}`);

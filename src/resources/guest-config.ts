@@ -113,6 +113,16 @@ export function hostnameOf(attrs: Attrs): string {
   );
 }
 
+/**
+ * The names the container's own /etc/hosts line gives its address, as the tether writes it
+ * (Config.OwnNames): its host name, then its name when that is another one it can carry.
+ */
+export function ownNamesOf(attrs: Attrs): string[] {
+  const host = hostnameOf(attrs);
+  const name = String(attrs.name);
+  return name !== host && /^[A-Za-z0-9._-]{1,64}$/.test(name) ? [host, name] : [host];
+}
+
 export function guestConfig(attrs: Attrs, image: ImageConfig, nics?: number): GuestConfig {
   const { entrypoint, cmd, env, working_dir: workingDir, user } = processOf(attrs, image);
   const name = String(attrs.name);

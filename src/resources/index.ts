@@ -11,7 +11,7 @@ export { type Validated, validateAttrs } from './validate-attrs';
 export { didYouMean, nearestName } from './nearest-name';
 export { migrateState, StateVersionError } from './migrate';
 export { OutputLineReader, parseOutputLine, consoleLogPath, CONSOLE_FILE, type OutputLine } from './console-log';
-export { hostnameOf, processOf, type ImageConfig as ImageProcessConfig } from './guest-config';
+export { hostnameOf, ownNamesOf, processOf, type ImageConfig as ImageProcessConfig } from './guest-config';
 export { parseHostEntry } from './validators';
 export * from './connection';
 export { dataSourceSchema } from './data-source';

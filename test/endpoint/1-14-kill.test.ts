@@ -4,7 +4,7 @@
  * container VM off at once (exit 137).
  */
 import { spawn } from 'node:child_process';
-import { dockerCli, useDockerBed, waitUntilProcessRuns } from './docker-env';
+import { dockerCli, followEvents, useDockerBed, waitUntilProcessRuns } from './docker-env';
 
 const BOOT_MS = 240_000;
 
@@ -62,15 +62,14 @@ describe('docker kill while the shared poll reads', () => {
       const ticker = ['sh', '-c', 'while true; do echo tick; sleep 1; done'];
       expect((await bed().docker(['run', '-d', '--name', 'kill-race', bed().image, ...ticker], { timeoutMs: BOOT_MS })).code).toBe(0);
       await waitUntilProcessRuns(bed(), 'kill-race');
-      const dies: string[] = [];
-      const events = spawn(
-        dockerCli(),
-        ['events', '--filter', 'container=kill-race', '--filter', 'event=die', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}'],
-        {
-          env: bed().env,
-        },
-      );
-      events.stdout.on('data', (d: Buffer) => dies.push(...d.toString('utf8').split('\n').filter(Boolean)));
+      const events = followEvents(bed(), [
+        '--filter',
+        'container=kill-race',
+        '--filter',
+        'event=die',
+        '--format',
+        '{{.Action}} {{.Actor.Attributes.exitCode}}',
+      ]);
       // The follower keeps the shared poll reading the console after each look of the containers: a
       // look that read the container running is then still under way when the kill ends.
       const follow = spawn(dockerCli(), ['logs', '-f', 'kill-race'], { env: bed().env });
@@ -85,9 +84,9 @@ describe('docker kill while the shared poll reads', () => {
       } finally {
         await bed().sim.control.clearFaults();
         follow.kill();
-        events.kill();
+        events.stop();
       }
-      expect(dies).toEqual(['die 137']);
+      expect(events.lines).toEqual(['die 137']);
     },
     BOOT_MS,
   );

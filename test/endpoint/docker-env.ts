@@ -4,7 +4,7 @@
  * in-process with mutual TLS (certificates from `vic endpoint certs`' generator), and the real
  * docker CLI pointed at it with DOCKER_HOST / DOCKER_CERT_PATH / DOCKER_TLS_VERIFY, as a user would.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -44,6 +44,19 @@ export function busyboxImage(): ImageSpec {
 }
 
 export const IMAGE_REPO = 'vic-test/busybox:1';
+
+/** `docker events ARGS` left running against the bed's endpoint: the lines it printed so far, whole ones only, and a stop. */
+export function followEvents(bed: DockerBed, args: readonly string[]): { readonly lines: string[]; stop(): void } {
+  const lines: string[] = [];
+  let partial = '';
+  const events = spawn(dockerCli(), ['events', ...args], { env: bed.env });
+  events.stdout.on('data', (d: Buffer) => {
+    const parts = (partial + d.toString('utf8')).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts.filter(Boolean));
+  });
+  return { lines, stop: () => void events.kill() };
+}
 
 /** The docker CLI's path. */
 export function dockerCli(): string {

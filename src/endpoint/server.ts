@@ -1153,7 +1153,9 @@ export class DockerEndpoint {
    * after `timeout` seconds (negative: no limit; 0, SIGKILL, or a process not reported running: at once).
    */
   private async stopRunning(engine: Engine, vm: Attrs, timeout: number, signal: number): Promise<Attrs> {
-    if (timeout !== 0 && signal !== SIGKILL && vm.status === 'running') {
+    // Between two runs of a restart policy too: the stop's signal ends the guest's wait (it powers
+    // off, the last exit code kept), or reaches the process a restart began meanwhile.
+    if (timeout !== 0 && signal !== SIGKILL && (vm.status === 'running' || restarting(vm))) {
       // A stop's: the restart policy does not run the process again (dockerd's stopped container).
       await engine.signal('container_vm', vm, signal, true);
       // As dockerd: the signal stop sends is a kill event of its own.

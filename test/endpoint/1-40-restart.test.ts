@@ -1,6 +1,5 @@
 /** VIC Group1 1-40 restart, with a guest that really runs: the process runs again (its output twice). */
-import { spawn } from 'node:child_process';
-import { dockerCli, useDockerBed } from './docker-env';
+import { eventually, followEvents, useDockerBed } from './docker-env';
 
 const BOOT_MS = 480_000;
 /** A boot takes seconds alone under TCG, minutes on a loaded machine. */
@@ -48,39 +47,55 @@ describe('1-40 docker restart', () => {
     'GIVEN --restart always and a process that keeps failing WHEN it waits to run again THEN ps and inspect say restarting, as dockerd, and ps --filter status=restarting lists it',
     async () => {
       // docker events: each end and new run inside the VM is a die and a start, as dockerd tells them.
-      const told: string[] = [];
-      const events = spawn(
-        dockerCli(),
-        ['events', '--filter', 'container=rs-loop', '--filter', 'type=container', '--format', '{{.Action}}{{with .Actor.Attributes.exitCode}} {{.}}{{end}}'],
-        {
-          env: bed().env,
-        },
-      );
-      events.stdout.on('data', (d: Buffer) => told.push(...d.toString('utf8').split('\n').filter(Boolean)));
-      const run = await bed().docker(['run', '-d', '--name', 'rs-loop', '--restart', 'always', bed().image, 'sh', '-c', 'exit 1'], { timeoutMs: BOOT_MS });
-      expect([run.code, run.stderr]).toEqual([0, '']);
-      // The guest's back-off doubles from 100 ms to 10 s: the process soon spends its time waiting.
-      const state = await inspectUntil('rs-loop', '{{.State.Status}} {{.State.Restarting}} {{.State.Running}} {{.State.ExitCode}}', 'restarting');
-      expect(state).toBe('restarting true true 1');
-      expect(Number(await bed().dockerOk(['inspect', '--format', '{{.RestartCount}}', 'rs-loop']))).toBeGreaterThan(0);
-      const listed = await until('ps to show it restarting', async () => {
-        const line = await bed().dockerOk(['ps', '--filter', 'status=restarting', '--format', '{{.Names}} {{.Status}}']);
-        return line === '' ? undefined : line;
-      });
-      expect(listed).toMatch(/^rs-loop Restarting \(1\) (Less than a second|\d+ seconds?) ago$/);
-      await until('the die of the first run', async () => (told.includes('die 1') ? true : undefined));
-      events.kill();
-      // No process to signal while it waits (the back-off is seconds, a run of `exit 1` milliseconds): dockerd's 409.
-      const term = await bed().docker(['kill', '-s', 'TERM', 'rs-loop']);
-      expect([term.code, term.stderr]).toEqual([1, expect.stringContaining('is restarting, wait until the container is running')]);
-      // The run's create and start, then the end a look saw: a die with the process's exit code.
-      // A new run a look sees is a start; a die is never told twice in a row.
-      expect(told.slice(0, 3)).toEqual(['create', 'start', 'die 1']);
-      for (const [i, action] of told.entries()) if (i > 0) expect(`${told[i - 1]} > ${action}`).toMatch(/^(create > start|start > die 1|die 1 > start)$/);
-      // Stopped while it waits: its VM goes off at once, and it keeps the exit code of its last run.
-      expect((await bed().docker(['stop', 'rs-loop'], { timeoutMs: 120_000 })).code).toBe(0);
-      expect(await bed().dockerOk(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'rs-loop'])).toBe('exited 1');
-      await bed().dockerOk(['rm', 'rs-loop']);
+      const events = followEvents(bed(), [
+        '--filter',
+        'container=rs-loop',
+        '--filter',
+        'type=container',
+        '--format',
+        '{{.Action}}{{with .Actor.Attributes.exitCode}} {{.}}{{end}}',
+      ]);
+      const told = events.lines;
+      try {
+        const run = await bed().docker(['run', '-d', '--name', 'rs-loop', '--restart', 'always', bed().image, 'sh', '-c', 'exit 1'], { timeoutMs: BOOT_MS });
+        expect([run.code, run.stderr]).toEqual([0, '']);
+        // The guest's back-off doubles from 100 ms to 10 s: the process soon spends its time waiting.
+        const state = await inspectUntil('rs-loop', '{{.State.Status}} {{.State.Restarting}} {{.State.Running}} {{.State.ExitCode}}', 'restarting');
+        expect(state).toBe('restarting true true 1');
+        // Counted as the guest runs it again (the first wait comes before the first restart). From
+        // the 6th restart on it waits 6.4 s and more between runs of milliseconds: the steps below
+        // find it waiting.
+        await eventually(
+          bed(),
+          'RestartCount to reach 6',
+          async () => Number(await bed().dockerOk(['inspect', '--format', '{{.RestartCount}}', 'rs-loop'])) >= 6,
+          LOG_WAIT_MS,
+        );
+        let listed = '';
+        await eventually(
+          bed(),
+          'ps to show it restarting',
+          async () => (listed = await bed().dockerOk(['ps', '--filter', 'status=restarting', '--format', '{{.Names}} {{.Status}}'])) !== '',
+          LOG_WAIT_MS,
+        );
+        expect(listed).toMatch(/^rs-loop Restarting \(1\) (Less than a second|\d+ seconds?) ago$/);
+        await eventually(bed(), 'the die of the first run', async () => told.includes('die 1'), LOG_WAIT_MS);
+        events.stop();
+        // No process to signal while it waits (the back-off is seconds, a run of `exit 1` milliseconds): dockerd's 409.
+        const term = await bed().docker(['kill', '-s', 'TERM', 'rs-loop']);
+        expect([term.code, term.stderr]).toEqual([1, expect.stringContaining('is restarting, wait until the container is running')]);
+        // The run's create and start, then the end a look saw: a die with the process's exit code.
+        // A new run a look sees is a start; a die is never told twice in a row.
+        expect(told.slice(0, 3)).toEqual(['create', 'start', 'die 1']);
+        for (const [i, action] of told.entries()) if (i > 0) expect(`${told[i - 1]} > ${action}`).toMatch(/^(create > start|start > die 1|die 1 > start)$/);
+        // Stopped while it waits: the stop's signal ends the wait, and it keeps the exit code of its last run.
+        expect((await bed().docker(['stop', 'rs-loop'], { timeoutMs: 120_000 })).code).toBe(0);
+        expect(await bed().dockerOk(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'rs-loop'])).toBe('exited 1');
+      } finally {
+        events.stop();
+        // Gone even when a step failed: a loop left running would hold a guest slot from the next test.
+        await bed().docker(['rm', '-f', 'rs-loop'], { timeoutMs: 120_000 });
+      }
     },
     BOOT_MS,
   );
@@ -91,7 +106,7 @@ describe('1-40 docker restart', () => {
       const script = 'trap "echo stopping; exit 0" TERM; echo up; while true; do sleep 1; done';
       const run = await bed().docker(['run', '-d', '--name', 'rs-always', '--restart', 'always', bed().image, 'sh', '-c', script], { timeoutMs: BOOT_MS });
       expect([run.code, run.stderr]).toEqual([0, '']);
-      await until('the process to run', async () => ((await bed().docker(['logs', 'rs-always'])).stdout === 'up\n' ? true : undefined));
+      await eventually(bed(), 'the process to run', async () => (await bed().docker(['logs', 'rs-always'])).stdout === 'up\n', LOG_WAIT_MS);
       const stop = await bed().docker(['stop', 'rs-always'], { timeoutMs: 120_000 });
       expect([stop.code, stop.stderr]).toEqual([0, '']);
       // Before, the guest ran it again after its exit 0, and the VM was powered off under it 10 s later: 137.
@@ -110,15 +125,6 @@ describe('1-40 docker restart', () => {
       state = await bed().dockerOk(['inspect', '--format', format, name]);
     }
     return state;
-  }
-
-  async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-    for (const deadline = Date.now() + LOG_WAIT_MS; Date.now() < deadline;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(`timed out waiting for ${what}`);
   }
 
   async function waitForLog(want: string): Promise<void> {

@@ -31,7 +31,8 @@ async function main(): Promise<void> {
     .filter((l) => l !== '' && l !== 'bin/busybox')
     .sort();
   const dirs = new Set(['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'etc', 'tmp', 'root', 'var', 'var/www', 'proc', 'sys', 'dev', 'home']);
-  for (const a of applets) dirs.add(a.slice(0, a.lastIndexOf('/')));
+  // Applets sit in bin, sbin, usr/bin or usr/sbin; busybox also lists `linuxrc`, at the root.
+  for (const a of applets) if (a.includes('/')) dirs.add(a.slice(0, a.lastIndexOf('/')));
   const entries: TarEntrySpec[] = [
     ...[...dirs].sort().map((d): TarEntrySpec => ({ type: 'dir', path: d, mode: d === 'tmp' ? 0o1777 : d === 'root' ? 0o700 : 0o755 })),
     { type: 'file', path: 'bin/busybox', content: binary, mode: 0o755 },

@@ -276,6 +276,8 @@ export interface ContainerVmOutputs {
   readonly moid: pulumi.Output<string>;
   /** IP addresses as vSphere reports them (may be empty). */
   readonly ipAddresses: pulumi.Output<string[]>;
+  /** What the guest reports of each NIC while the VM is on for its process, in the order of `networks` (the first: the VCH's `bridge_network` when `networks` is unset): its address with the prefix length and gateway it took (DHCP or `ip_address`/`gateway`) and its MAC address. Empty while the VM is off, and before the guest reports. Read-only. */
+  readonly networkInterfaces: pulumi.Output<{ readonly ipAddress?: string; readonly prefixLength?: number; readonly gateway?: string; readonly macAddress?: string }[]>;
   /** Where the host reaches the container's exposed ports, by port ("80/tcp" = "127.0.0.1:41234"), while the VM is on for its process (from its power-on: while the guest boots too). Only the embedded simulator publishes ports (docs/runner.md: a new host port at each power-on, picked before the power-on ends); on vSphere this stays empty and the container is reached at its `ip_addresses`. Read-only. */
   readonly publishedPorts: pulumi.Output<{ [key: string]: string }>;
   /** Datastore path of the .vmx file. */

@@ -167,6 +167,96 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly ports?: ContainerVmPorts[] | cdktf.IResolvable;
 }
+export interface ContainerVmNetworkInterfaces {
+}
+
+export function containerVmNetworkInterfacesToTerraform(struct?: ContainerVmNetworkInterfaces): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+  }
+}
+
+
+export function containerVmNetworkInterfacesToHclTerraform(struct?: ContainerVmNetworkInterfaces): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+  };
+  return attrs;
+}
+
+export class ContainerVmNetworkInterfacesOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param complexObjectIndex the index of this item in the list
+  * @param complexObjectIsFromSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string, complexObjectIndex: number, complexObjectIsFromSet: boolean) {
+    super(terraformResource, terraformAttribute, complexObjectIsFromSet, complexObjectIndex);
+  }
+
+  public get internalValue(): ContainerVmNetworkInterfaces | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: ContainerVmNetworkInterfaces | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+    }
+  }
+
+  // ip_address - computed: true, optional: false, required: false
+  public get ipAddress() {
+    return this.getStringAttribute('ip_address');
+  }
+
+  // prefix_length - computed: true, optional: false, required: false
+  public get prefixLength() {
+    return this.getNumberAttribute('prefix_length');
+  }
+
+  // gateway - computed: true, optional: false, required: false
+  public get gateway() {
+    return this.getStringAttribute('gateway');
+  }
+
+  // mac_address - computed: true, optional: false, required: false
+  public get macAddress() {
+    return this.getStringAttribute('mac_address');
+  }
+}
+
+export class ContainerVmNetworkInterfacesList extends cdktf.ComplexList {
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param wrapsSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  constructor(protected override terraformResource: cdktf.IInterpolatingParent, protected override terraformAttribute: string, protected override wrapsSet: boolean) {
+    super(terraformResource, terraformAttribute, wrapsSet)
+  }
+
+  /**
+  * @param index the index of the item to return
+  */
+  public get(index: number): ContainerVmNetworkInterfacesOutputReference {
+    return new ContainerVmNetworkInterfacesOutputReference(this.terraformResource, this.terraformAttribute, index, this.wrapsSet);
+  }
+}
 export interface ContainerVmVolumes {
   /**
   * The id of a vic_volume of the same VCH.
@@ -1040,6 +1130,12 @@ export class ContainerVm extends cdktf.TerraformResource {
   // ip_addresses - computed: true, optional: false, required: false
   public get ipAddresses() {
     return this.getListAttribute('ip_addresses');
+  }
+
+  // network_interfaces - computed: true, optional: false, required: false
+  private _networkInterfaces = new ContainerVmNetworkInterfacesList(this, "network_interfaces", false);
+  public get networkInterfaces() {
+    return this._networkInterfaces;
   }
 
   // published_ports - computed: true, optional: false, required: false

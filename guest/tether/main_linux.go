@@ -129,7 +129,7 @@ func runContainer() (int, error) {
 		serveMaintenance(cfg)
 		return 0, nil
 	}
-	return startAndSupervise(cfg, Addresses(leases))
+	return startAndSupervise(cfg, ContainerStatus{IPAddresses: Addresses(leases), Networks: NetworksReport(leases)})
 }
 
 func uptime() string {
@@ -401,8 +401,9 @@ func removeInitramfs(dir string, rootDev uint64, keep string) {
 }
 
 // startAndSupervise runs the entrypoint as the configured user and waits for it, reaping every
-// orphan (we are PID 1) and forwarding termination signals.
-func startAndSupervise(cfg Config, addresses []string) (int, error) {
+// orphan (we are PID 1) and forwarding termination signals. status holds the addresses it reports
+// with every state.
+func startAndSupervise(cfg Config, status ContainerStatus) (int, error) {
 	id, err := resolveUserHere(cfg.User)
 	if err != nil {
 		return 0, err
@@ -416,7 +417,7 @@ func startAndSupervise(cfg Config, addresses []string) (int, error) {
 	if err != nil {
 		message := fmt.Sprintf("cannot run %q: %v (check the image's entrypoint and cmd)", argv[0], err)
 		logf("error: %s", message)
-		reportNotStarted(ContainerStatus{IPAddresses: addresses}, lookPathCode(err), message)
+		reportNotStarted(status, lookPathCode(err), message)
 		return lookPathCode(err), nil
 	}
 	devNull, err := os.OpenFile("/dev/null", os.O_RDWR, 0)
@@ -432,7 +433,6 @@ func startAndSupervise(cfg Config, addresses []string) (int, error) {
 	execs := newExecSessions(cfg, devNull)
 	stop := newStopRequest()
 	lineOpen := !reporter.viaBackdoor && listenToHypervisor(signals, input, execs, stop)
-	status := ContainerStatus{IPAddresses: addresses}
 	for {
 		code, err := runOnce(cfg, id, env, argv, program, devNull, signals, input, lineOpen, &status)
 		// A process a stop ended is not run again, as dockerd leaves a container its user stopped.

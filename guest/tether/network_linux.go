@@ -25,10 +25,14 @@ const (
 
 // NetworkLease is what one NIC ended up with.
 type NetworkLease struct {
+	// Index is the NIC's place among the VM's NICs (0: the first), as the config's Networks are.
+	Index     int
 	Interface string
 	Address   string // CIDR
 	Gateway   string
 	DNS       []string
+	// MAC is the NIC's hardware address, the one vSphere gave the virtual card.
+	MAC string
 }
 
 // udhcpc calls the script with the lease in its environment; the script applies it and leaves
@@ -71,6 +75,8 @@ func setupNetwork(cfg Config) []NetworkLease {
 			logf("network: %s: %v", nic, err)
 			continue
 		}
+		lease.Index = i
+		lease.MAC = macOf(nic)
 		how := "DHCP"
 		if want.Address != "" {
 			how = "static"
@@ -159,6 +165,15 @@ func configureNIC(nic string, want NetworkConfig) (NetworkLease, error) {
 	return lease, nil
 }
 
+// macOf is a NIC's hardware address as the kernel has it, empty when it cannot be read.
+func macOf(nic string) string {
+	raw, err := os.ReadFile(filepath.Join("/sys/class/net", nic, "address"))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(raw))
+}
+
 // writeHostFiles gives the container its /etc/hostname, /etc/hosts and /etc/resolv.conf, as
 // Docker does; called inside the container root. Failures are logged, not fatal.
 func writeHostFiles(hostname string, names []string, leases []NetworkLease, extra []HostsLine) {
@@ -219,6 +234,20 @@ func Addresses(leases []NetworkLease) []string {
 		}
 	}
 	return ips
+}
+
+// NetworksReport is the leases as the status's `networks` value: one entry per NIC that has an
+// address, "<index>;<address/prefix>;<gateway>;<mac>" (empty where unknown), joined by ",". It
+// holds no spaces, as every status value.
+func NetworksReport(leases []NetworkLease) string {
+	entries := make([]string, 0, len(leases))
+	for _, l := range leases {
+		if _, _, err := net.ParseCIDR(l.Address); err != nil {
+			continue
+		}
+		entries = append(entries, fmt.Sprintf("%d;%s;%s;%s", l.Index, l.Address, l.Gateway, l.MAC))
+	}
+	return strings.Join(entries, ",")
 }
 
 func firstAddress(leases []NetworkLease) string {

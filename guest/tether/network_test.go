@@ -76,3 +76,22 @@ func TestOwnNames_GivenAHostNameOtherThanTheName_ThenTheNameIsOnTheOwnLine(t *te
 		}
 	}
 }
+
+func TestNetworksReport_GivenLeases_ThenEachNICByIndexWithPrefixGatewayAndMAC(t *testing.T) {
+	leases := []NetworkLease{
+		{Index: 0, Interface: "eth0", Address: "10.0.2.15/24", Gateway: "10.0.2.2", MAC: "00:0c:29:35:31:63"},
+		// eth1 got no lease: eth2 keeps its own place.
+		{Index: 2, Interface: "eth2", Address: "192.168.7.5/20"},
+		{Index: 3, Interface: "eth3", Address: "no address"},
+	}
+	want := "0;10.0.2.15/24;10.0.2.2;00:0c:29:35:31:63,2;192.168.7.5/20;;"
+	if got := NetworksReport(leases); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := NetworksReport(nil); got != "" {
+		t.Errorf("THEN no NIC reports nothing, got %q", got)
+	}
+	if got := (ContainerStatus{State: "running", Networks: want}).Fields()["networks"]; got != want {
+		t.Errorf("THEN the status carries it as networks, got %q", got)
+	}
+}

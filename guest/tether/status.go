@@ -22,6 +22,9 @@ type ContainerStatus struct {
 	Restarts   int
 	// IPAddresses are the container's addresses, reported with every status.
 	IPAddresses []string
+	// Networks is each NIC's address with its prefix, gateway and MAC (NetworksReport), reported
+	// with every status.
+	Networks string
 	// Input: the hypervisor's input reaches the process's stdin (docs/guest-config.md).
 	Input bool
 	// Exec: the hypervisor's exec requests reach the tether.
@@ -30,7 +33,7 @@ type ContainerStatus struct {
 
 // Fields renders the status as guestinfo keys (without the "guestinfo.vic." prefix).
 func (s ContainerStatus) Fields() map[string]string {
-	f := map[string]string{"status": s.State, "restart_count": strconv.Itoa(s.Restarts), "ip_addresses": strings.Join(s.IPAddresses, ","), "input": "", "exec": ""}
+	f := map[string]string{"status": s.State, "restart_count": strconv.Itoa(s.Restarts), "ip_addresses": strings.Join(s.IPAddresses, ","), "networks": s.Networks, "input": "", "exec": ""}
 	if s.Input {
 		f["input"] = "serial"
 	}

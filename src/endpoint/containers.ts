@@ -324,16 +324,32 @@ function networkNics(vm: Attrs): { name: string; nic: number }[] {
 }
 
 /**
- * The container's address on `network` (a name networkNics gives, or one of its port groups), as
- * `network inspect` lists it: the static address with its prefix (`ip_address`, first NIC), else the
- * one vSphere reports for that NIC; empty when it has none (yet).
+ * NIC `nic` as the guest reported it (`network_interfaces`), its address from `ip_addresses` when the
+ * guest said nothing more of it; empty fields where nothing is known (a stopped container's).
  */
-export function addressOn(vm: Attrs, network: string): string {
-  const nic = networkNics(vm).find((n) => n.name === network)?.nic ?? (Array.isArray(vm.networks) ? vm.networks.map(String).indexOf(network) : -1);
-  if (nic < 0) return '';
-  if (nic === 0 && typeof vm.ip_address === 'string' && vm.ip_address !== '') return vm.ip_address;
+function nicOf(vm: Attrs, nic: number): { ip: string; prefixLength: number; gateway: string; mac: string } {
+  const reported = (Array.isArray(vm.network_interfaces) ? vm.network_interfaces[nic] : undefined) as Attrs | undefined;
   const ips = Array.isArray(vm.ip_addresses) ? vm.ip_addresses.map(String) : [];
-  return ips[nic] ?? '';
+  const field = (key: string): string => (typeof reported?.[key] === 'string' ? String(reported[key]) : '');
+  return {
+    ip: field('ip_address') || (ips[nic] ?? ''),
+    prefixLength: typeof reported?.prefix_length === 'number' ? reported.prefix_length : 0,
+    gateway: field('gateway'),
+    mac: field('mac_address'),
+  };
+}
+
+/**
+ * The container's endpoint on `network` (a name networkNics gives, or one of its port groups), as
+ * `network inspect` lists it: its address with the prefix length (the static `ip_address` on the
+ * first NIC, else what the guest reports for that NIC) and its MAC address; empty when it has none (yet).
+ */
+export function endpointOn(vm: Attrs, network: string): { address: string; mac: string } {
+  const nic = networkNics(vm).find((n) => n.name === network)?.nic ?? (Array.isArray(vm.networks) ? vm.networks.map(String).indexOf(network) : -1);
+  if (nic < 0) return { address: '', mac: '' };
+  const { ip, prefixLength, mac } = nicOf(vm, nic);
+  if (nic === 0 && typeof vm.ip_address === 'string' && vm.ip_address !== '') return { address: vm.ip_address, mac };
+  return { address: ip !== '' && prefixLength > 0 ? `${ip}/${prefixLength}` : ip, mac };
 }
 
 /** The names of networkNics. */
@@ -357,23 +373,25 @@ export function onNoNetwork(vm: Attrs): boolean {
 export { networkId };
 
 function networksOf(vm: Attrs): Record<string, unknown> {
-  const ips = Array.isArray(vm.ip_addresses) ? vm.ip_addresses.map(String) : [];
   return Object.fromEntries(
     networkNics(vm).map(({ name: n, nic }) => [
       n,
       {
         NetworkID: networkId(n),
         EndpointID: '',
-        Gateway: '',
-        IPAddress: ips[nic] ?? '',
-        IPPrefixLen: 0,
-        MacAddress: '',
+        ...addressFields(vm, nic),
         Aliases: null,
         Links: null,
         DriverOpts: null,
       },
     ]),
   );
+}
+
+/** The address fields of NetworkSettings and of each of its Networks, for NIC `nic`. */
+function addressFields(vm: Attrs, nic: number): { Gateway: string; IPAddress: string; IPPrefixLen: number; MacAddress: string } {
+  const { ip, prefixLength, gateway, mac } = nicOf(vm, nic);
+  return { Gateway: gateway, IPAddress: ip, IPPrefixLen: prefixLength, MacAddress: mac };
 }
 
 /** One row of `GET /containers/json`. */
@@ -413,7 +431,6 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
   const entrypoint = Array.isArray(vm.entrypoint) ? vm.entrypoint.map(String) : null;
   const cmd = Array.isArray(vm.command) ? vm.command.map(String) : null;
   const networks = networksOf(vm);
-  const firstIp = Array.isArray(vm.ip_addresses) && vm.ip_addresses.length > 0 ? String(vm.ip_addresses[0]) : '';
   // dockerd shows 0 for no limit: a container made without -m has the default memory of a container
   // VM, not a limit its user set. Any other shows the memory its VM has.
   const memoryBytes = labels[LABEL.defaultMemory] === 'true' ? 0 : Number(vm.memory_mb ?? 0) * 1024 * 1024;
@@ -560,10 +577,8 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       Bridge: '',
       SandboxID: '',
       Ports: portsInspect(vm),
-      IPAddress: firstIp,
-      IPPrefixLen: 0,
-      Gateway: '',
-      MacAddress: '',
+      // The first NIC's, as dockerd's deprecated fields are its default network's.
+      ...addressFields(vm, 0),
       Networks: networks,
     },
     Mounts: mountsOf(vm),

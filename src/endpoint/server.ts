@@ -64,7 +64,7 @@ import {
   LABEL,
   SUPPORTED_PS_FILTERS,
   DOCKER_STATUSES,
-  addressOn,
+  endpointOn,
   containerId,
   defaultHostname,
   exposedPortKey,
@@ -3839,7 +3839,10 @@ function networkRow(name: string, driver: string, containers: readonly Attrs[], 
     ConfigFrom: { Network: '' },
     ConfigOnly: false,
     Containers: Object.fromEntries(
-      containers.map((vm) => [containerId(vm), { Name: String(vm.name), EndpointID: '', MacAddress: '', IPv4Address: addressOn(vm, name), IPv6Address: '' }]),
+      containers.map((vm) => {
+        const { address, mac } = endpointOn(vm, name);
+        return [containerId(vm), { Name: String(vm.name), EndpointID: '', MacAddress: mac, IPv4Address: address, IPv6Address: '' }];
+      }),
     ),
     Options: options,
     Labels: {},

@@ -407,6 +407,8 @@ export const STATUS_KEYS = {
   startedAt: 'guestinfo.vic.started_at',
   finishedAt: 'guestinfo.vic.finished_at',
   ipAddresses: 'guestinfo.vic.ip_addresses',
+  /** Per NIC "<index>;<address/prefix>;<gateway>;<mac>", joined by "," (the tether's NetworksReport). */
+  networks: 'guestinfo.vic.networks',
   restartCount: 'guestinfo.vic.restart_count',
 } as const;
 
@@ -550,11 +552,31 @@ export function stateOfVm(
       vm.ipAddresses.length > 0 || vm.powerState !== 'poweredOn'
         ? [...vm.ipAddresses]
         : (vm.extraConfig.get(STATUS_KEYS.ipAddresses) ?? '').split(',').filter((ip) => ip !== ''),
+    network_interfaces: networkInterfaces(vm),
     vm_path: vm.vmPath ?? null,
     ...processState(vm),
     published_ports: publishedPorts(vm),
     guest_queued: vm.powerState === 'poweredOn' && (vm.extraConfig.get(KEYS.guestQueued) ?? '') !== '',
   };
+}
+
+/**
+ * `network_interfaces`: the guest's report of its NICs (STATUS_KEYS.networks) while the VM is on for
+ * its process, in NIC order; a NIC that reported nothing between two that did has empty fields.
+ */
+export function networkInterfaces(vm: VmRow): Attrs[] {
+  if (vm.powerState !== 'poweredOn' || inMaintenance(vm)) return [];
+  const byNic = new Map<number, Attrs>();
+  for (const entry of (vm.extraConfig.get(STATUS_KEYS.networks) ?? '').split(',')) {
+    const [index = '', cidr = '', gateway = '', mac = ''] = entry.split(';');
+    const [address = '', prefix = ''] = cidr.split('/');
+    // vSphere gives a VM at most 10 NICs.
+    if (/^\d+$/.test(index) && Number(index) < 10 && address !== '' && /^\d+$/.test(prefix)) {
+      byNic.set(Number(index), { ip_address: address, prefix_length: Number(prefix), gateway, mac_address: mac });
+    }
+  }
+  const count = byNic.size === 0 ? 0 : Math.max(...byNic.keys()) + 1;
+  return Array.from({ length: count }, (_, nic) => byNic.get(nic) ?? { ip_address: '', prefix_length: 0, gateway: '', mac_address: '' });
 }
 
 /**

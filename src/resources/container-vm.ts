@@ -287,6 +287,19 @@ export const containerVm = {
     },
     moid: { type: t.string, computed: true, description: 'The VM managed object id.' },
     ip_addresses: { type: t.list(t.string), computed: true, description: 'IP addresses as vSphere reports them (may be empty).' },
+    network_interfaces: {
+      type: t.list(
+        t.object({
+          ip_address: { type: t.string, computed: true, description: "The NIC's IPv4 address, without its prefix length; empty when it got none." },
+          prefix_length: { type: t.number, computed: true, description: 'The prefix length of its subnet (24 for a /24).' },
+          gateway: { type: t.string, computed: true, description: 'Its default gateway; empty when it has none.' },
+          mac_address: { type: t.string, computed: true, description: 'Its MAC address, the one vSphere gave the virtual network card.' },
+        }),
+      ),
+      computed: true,
+      description:
+        "What the guest reports of each NIC while the VM is on for its process, in the order of `networks` (the first: the VCH's `bridge_network` when `networks` is unset): its address with the prefix length and gateway it took (DHCP or `ip_address`/`gateway`) and its MAC address. Empty while the VM is off, and before the guest reports. Read-only.",
+    },
     published_ports: {
       type: t.map(t.string),
       computed: true,

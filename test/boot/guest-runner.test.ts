@@ -245,6 +245,10 @@ describe('the simulator runs container VMs in QEMU', () => {
       // The bridge network is the first port group the runner met: 10.0.2.0/24.
       const [ip] = vm.ip_addresses as string[];
       expect(vm.ip_addresses).toEqual([expect.stringMatching(/^10\.0\.2\.\d+$/)]);
+      // With its prefix length, the gateway of its lease (the runner's .2) and the MAC address vSphere gave the card.
+      expect(vm.network_interfaces).toEqual([
+        { ip_address: ip, prefix_length: 24, gateway: '10.0.2.2', mac_address: expect.stringMatching(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/) },
+      ]);
       const published = (await guestOf(String(vm.moid)))?.ports?.['80/tcp'];
       expect(published).toMatch(/^127\.0\.0\.1:\d+$/);
       const body = await until(
@@ -284,7 +288,7 @@ describe('the simulator runs container VMs in QEMU', () => {
       const network = (await sim().control.guests()).networks?.find((n) => n.portGroup === 'VM Network');
       expect(network).toMatchObject({ subnet: '10.0.2.0/24', guests: 1 });
       await powerOffVm(outside, moRef('VirtualMachine', String(vm.moid)));
-      expect(await refreshed(vm)).toMatchObject({ power_state: 'stopped', status: 'exited', exit_code: 137, ip_addresses: [] });
+      expect(await refreshed(vm)).toMatchObject({ power_state: 'stopped', status: 'exited', exit_code: 137, ip_addresses: [], network_interfaces: [] });
       await until(
         'the port group network to end with its last guest',
         async () => ((await sim().control.guests()).networks?.length === 0 && !pidAlive(network?.pid ?? 0) ? true : undefined),
@@ -316,6 +320,9 @@ describe('the simulator runs container VMs in QEMU', () => {
         BOOT_MS,
       );
       expect(vm.ip_addresses).toEqual(['10.0.2.200']);
+      expect(vm.network_interfaces).toEqual([
+        { ip_address: '10.0.2.200', prefix_length: 24, gateway: '10.0.2.2', mac_address: expect.stringMatching(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/) },
+      ]);
       const published = (await guestOf(String(vm.moid)))?.ports?.['80/tcp'];
       const body = await until(
         'an HTTP answer',

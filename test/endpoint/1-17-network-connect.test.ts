@@ -127,6 +127,50 @@ describe('1-17 docker network connect', () => {
   });
 
   test(
+    'GIVEN a running container on a docker network and a second port group WHEN inspect and network inspect run THEN each NIC shows the address, prefix length, gateway and MAC address its guest has; none once it stops',
+    async () => {
+      await bed().dockerOk(['network', 'create', 'nic-net']);
+      // What the guest itself has, NIC by NIC: its MAC address and its address with the prefix, then its routes.
+      const script = 'for n in eth0 eth1; do cat /sys/class/net/$n/address; busybox ip -o -4 addr show $n; done; busybox ip route; echo listed; sleep 600';
+      await bed().dockerOk(['run', '-d', '--name', 'nics', '--network', 'nic-net', '--network', 'DC0_DVPG0', bed().image, 'sh', '-c', script]);
+      let said = '';
+      await eventually(bed(), 'the guest lists its NICs', async () => (said = (await bed().docker(['logs', 'nics'])).stdout).includes('listed'), BOOT_MS);
+      const guest = (nic: string) => {
+        const mac = new RegExp(`^([0-9a-f:]{17})\\n\\d+: ${nic}\\s+inet (\\d+\\.\\d+\\.\\d+\\.\\d+)/(\\d+)`, 'm').exec(said);
+        expect(mac).not.toBeNull();
+        return { mac: mac![1], ip: mac![2], prefix: Number(mac![3]) };
+      };
+      const [eth0, eth1] = [guest('eth0'), guest('eth1')];
+      // The runner's networks: 10.0.2.0/24 for the first port group, 10.0.3.0/24 for the next, each with its gateway at .2.
+      expect([eth0.ip, eth0.prefix, eth1.ip, eth1.prefix]).toEqual([expect.stringMatching(/^10\.0\.2\./), 24, expect.stringMatching(/^10\.0\.3\./), 24]);
+      expect(said).toContain('default via 10.0.2.2 dev eth0');
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON document read field by field
+      const settings = JSON.parse(await bed().dockerOk(['inspect', '-f', '{{json .NetworkSettings}}', 'nics'])) as Record<string, any>;
+      expect(settings.Networks['nic-net']).toMatchObject({ IPAddress: eth0.ip, IPPrefixLen: 24, Gateway: '10.0.2.2', MacAddress: eth0.mac });
+      expect(settings.Networks.DC0_DVPG0).toMatchObject({ IPAddress: eth1.ip, IPPrefixLen: 24, Gateway: '10.0.3.2', MacAddress: eth1.mac });
+      // dockerd's deprecated top-level fields: the first network's.
+      expect(settings).toMatchObject({ IPAddress: eth0.ip, IPPrefixLen: 24, Gateway: '10.0.2.2', MacAddress: eth0.mac });
+      const listed = (network: string) =>
+        bed().dockerOk(['network', 'inspect', '-f', '{{range .Containers}}{{.Name}}={{.IPv4Address}}={{.MacAddress}};{{end}}', network]);
+      expect(await listed('nic-net')).toBe(`nics=${eth0.ip}/24=${eth0.mac};`);
+      expect(await listed('DC0_DVPG0')).toBe(`nics=${eth1.ip}/24=${eth1.mac};`);
+
+      await bed().dockerOk(['stop', '-t', '1', 'nics']);
+      expect(
+        await bed().dockerOk([
+          'inspect',
+          '-f',
+          '{{range .NetworkSettings.Networks}}[{{.IPAddress}}|{{.IPPrefixLen}}|{{.Gateway}}|{{.MacAddress}}]{{end}}',
+          'nics',
+        ]),
+      ).toBe('[|0||][|0||]');
+      await bed().dockerOk(['rm', 'nics']);
+      await bed().dockerOk(['network', 'rm', 'nic-net']);
+    },
+    BOOT_MS,
+  );
+
+  test(
     'GIVEN a server on a docker network and a running client on another WHEN the client is connected to the server network THEN it reaches the server by name, and no longer once disconnected',
     async () => {
       await bed().dockerOk(['network', 'create', 'server-net']);
@@ -141,7 +185,7 @@ describe('1-17 docker network connect', () => {
 
       // network inspect lists each container with its address, as dockerd does.
       expect(await bed().dockerOk(['network', 'inspect', '-f', '{{range .Containers}}{{.Name}}={{.IPv4Address}};{{end}}', 'server-net'])).toMatch(
-        /^web=10\.0\.2\.\d+;$/,
+        /^web=10\.0\.2\.\d+\/24;$/,
       );
       await bed().dockerOk(['network', 'connect', 'server-net', 'visitor']);
       await eventually(bed(), 'the client knows the server', async () => /\tweb\n/.test(await hostsOf()), 60_000);

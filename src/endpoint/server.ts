@@ -14,7 +14,7 @@ import { createGunzip } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import {
   HandedOn,
   InUseError,
@@ -587,10 +587,10 @@ export class DockerEndpoint {
     // The request's own body (exec start's {"Detach":false,...}) comes before the client's stdin.
     const body = await upgradeBody(req, socket, head);
     const attach = /^\/containers\/([^/]+)\/attach$/.exec(path);
-    if (req.method === 'POST' && attach) return this.attach(decodeURIComponent(attach[1]), query, socket);
+    if (req.method === 'POST' && attach) return this.attach(decodeURIComponent(attach[1]), query, upgradedStream(socket));
     const exec = /^\/exec\/([^/]+)\/start$/.exec(path);
     if (req.method === 'POST' && exec) {
-      if (parseJsonObject(body).Detach !== true) return this.startExec(decodeURIComponent(exec[1]), socket);
+      if (parseJsonObject(body).Detach !== true) return this.startExec(decodeURIComponent(exec[1]), upgradedStream(socket));
       await this.startExec(decodeURIComponent(exec[1]), undefined);
       socket.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
@@ -637,9 +637,9 @@ export class DockerEndpoint {
       if (method === 'POST' && action === 'update') return this.updateContainer(id, req, res);
       if (method === 'GET' && action === 'logs') return this.logs(id, query, req, res);
       if (method === 'GET' && action === 'stats') return this.stats(id, query, req, res);
-      if (method === 'POST' && action === 'attach') {
-        throw badRequest('attach needs an upgraded connection (Connection: Upgrade, Upgrade: tcp)');
-      }
+      // A client that does not upgrade (dockerode's attach and exec start without hijack) reads the
+      // stream as the response body, as dockerd serves it; it sends no input.
+      if (method === 'POST' && action === 'attach') return this.attach(id, query, responseStream(res));
       if (method === 'POST' && action === 'exec') return this.createExec(id, req, res);
       if (['HEAD', 'GET', 'PUT'].includes(method) && action === 'archive') return this.archive(method, id, query, req, res);
       if (method === 'GET' && action === 'top') return this.top(id, query, res);
@@ -1605,7 +1605,8 @@ export class DockerEndpoint {
     const flag = (k: string) => queryFlag(query, k);
     const vm = await this.findContainer(ref);
     const tailText = query.get('tail') ?? 'all';
-    const tail = tailText === 'all' || tailText === '' ? undefined : Number(tailText);
+    // As dockerd: a negative number is all of them too (dockerode sends -1).
+    const tail = tailText === 'all' || tailText === '' || /^-\d+$/.test(tailText) ? undefined : Number(tailText);
     if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw badRequest(`--tail ${tailText}: expected a whole number of lines or "all"`);
     const since = Number(query.get('since') ?? 0);
     const until = Number(query.get('until') ?? 0);
@@ -1636,12 +1637,12 @@ export class DockerEndpoint {
     res.end();
   }
 
-  private async attach(ref: string, query: URLSearchParams, socket: Duplex): Promise<void> {
+  private async attach(ref: string, query: URLSearchParams, stream: OutputStream): Promise<void> {
     const flag = (k: string) => queryFlag(query, k);
     const vm = await this.findContainer(ref);
     const tty = vm.tty === true;
     const detachKeys = detachKeysOf(query.get('detachKeys'));
-    socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+    const socket = stream.begin('application/vnd.docker.raw-stream');
     let gone = false;
     // The CLI half-closes its side when it has no stdin to send (or its stdin ended): only a full
     // close means it left.
@@ -1656,7 +1657,7 @@ export class DockerEndpoint {
       socket.end();
     };
     const soon = readSoon();
-    if (flag('stdin') && vm.stdin_open === true) this.attachInput(vm, socket, () => gone, tell, tty ? { keys: detachKeys, detached } : undefined, soon.after);
+    if (flag('stdin') && vm.stdin_open === true && stream.input) this.attachInput(vm, socket, () => gone, tell, tty ? { keys: detachKeys, detached } : undefined, soon.after);
     else socket.resume();
     const want = { stdout: flag('stdout'), stderr: flag('stderr') };
     const write = (lines: readonly OutputLine[]) => {
@@ -1767,7 +1768,7 @@ export class DockerEndpoint {
     }
     if (method === 'POST' && action === 'start') {
       const body = (await readJsonBody<{ Detach?: boolean }>(req)) ?? {};
-      if (!body.Detach) throw badRequest('exec start needs an upgraded connection (Connection: Upgrade, Upgrade: tcp), or Detach');
+      if (!body.Detach) return this.startExec(id, responseStream(res));
       await this.startExec(id, undefined);
       res.writeHead(200).end();
       return;
@@ -1776,12 +1777,12 @@ export class DockerEndpoint {
   }
 
   /**
-   * Starts the exec's process in the guest and, attached (`socket`), streams its output from the
+   * Starts the exec's process in the guest and, attached (`stream`), streams its output from the
    * console (its own frames, from where the file ended before the request) and sends it the
-   * client's stdin, until its exit code comes; detached, follows it for its exit code alone. A
+   * client's stdin (an upgraded connection's), until its exit code comes; detached, follows it for its exit code alone. A
    * container that stops first ends it with 137, as a killed process.
    */
-  private async startExec(id: string, socket: Duplex | undefined): Promise<void> {
+  private async startExec(id: string, stream: OutputStream | undefined): Promise<void> {
     const e = this.execs.get(id);
     if (!e) throw notFound(`No such exec instance: ${id}`);
     if (e.state !== 'created') throw new ApiError(409, `exec ${id} has been started already`);
@@ -1802,12 +1803,10 @@ export class DockerEndpoint {
     let gone = false;
     let input: AttachedInput | undefined;
     const soon = readSoon();
+    const socket = stream?.begin(`application/vnd.docker.${tty ? 'raw' : 'multiplexed'}-stream`);
     if (socket) {
-      socket.write(
-        `HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.${tty ? 'raw' : 'multiplexed'}-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`,
-      );
       socket.on('close', () => (gone = true));
-      if (e.attach.stdin) {
+      if (e.attach.stdin && stream?.input) {
         const detached = () => {
           gone = true;
           socket.end();
@@ -3451,6 +3450,50 @@ async function upgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): 
   const all = Buffer.concat(parts);
   if (all.length > length) socket.unshift(all.subarray(length));
   return all.subarray(0, length);
+}
+
+/**
+ * Where attach and an attached exec start send their stream: `begin` sends the headers with the
+ * stream's content type and gives the duplex that carries it (its reads: the client's input).
+ */
+interface OutputStream {
+  begin(contentType: string): Duplex;
+  /** Whether the client's input comes on it. */
+  readonly input: boolean;
+}
+
+/** An upgraded connection (the docker CLI's): dockerd's 101, then the stream both ways on the socket. */
+function upgradedStream(socket: Duplex): OutputStream {
+  return {
+    input: true,
+    begin: (contentType) => {
+      socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+      return socket;
+    },
+  };
+}
+
+/**
+ * A request that did not upgrade (dockerode's attach and exec start without hijack): a 200 whose
+ * body is the stream, as dockerd answers it, and no input (the request's body was all it sent).
+ * The duplex closes when the response does, so a client that leaves is seen as gone.
+ */
+function responseStream(res: ServerResponse): OutputStream {
+  return {
+    input: false,
+    begin: (contentType) => {
+      res.writeHead(200, { 'Content-Type': contentType });
+      res.flushHeaders();
+      const body = new Duplex({
+        read: () => undefined,
+        write: (chunk: Buffer, _encoding, done) => void res.write(chunk, () => done()),
+        final: (done) => void res.end(() => done()),
+      });
+      body.push(null);
+      res.on('close', () => body.destroy());
+      return body;
+    },
+  };
 }
 
 /**

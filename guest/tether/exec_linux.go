@@ -76,11 +76,16 @@ func (e *execSessions) handle(m InMessage) {
 			e.mu.Unlock()
 			input.stop()
 		}()
-	case "exec-data", "exec-eof":
+	case "exec-data", "exec-eof", "exec-resize":
 		e.mu.Lock()
 		input := e.inputs[m.ID]
 		e.mu.Unlock()
-		if input != nil {
+		if input == nil {
+			return
+		}
+		if m.Kind == "exec-resize" {
+			input.push(inputItem{size: &m.Size})
+		} else {
 			input.push(inputItem{data: m.Data, eof: m.Kind == "exec-eof"})
 		}
 	}

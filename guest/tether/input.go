@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -18,6 +19,8 @@ import (
 //	exec:<id>:<base64 JSON>   run a process beside it (docker exec; ExecRequest)
 //	exec-data:<id>:<base64>   input for that process
 //	exec-eof:<id>             the end of its input
+//	resize:<rows>x<cols>      the size of the container's terminal (docker's resize)
+//	exec-resize:<id>:<rows>x<cols>  the size of that process's terminal
 const inLinePrefix = "vic-in "
 
 const (
@@ -58,9 +61,27 @@ func ReadBoundedLine(r *bufio.Reader, max int) (string, error) {
 
 // InMessage is one message of the hypervisor's, read from its line.
 type InMessage struct {
-	Kind string // "data", "eof", "exec", "exec-data", "exec-eof"
+	Kind string // "data", "eof", "exec", "exec-data", "exec-eof", "resize", "exec-resize"
 	ID   string // the exec's, for the exec kinds
 	Data []byte // input bytes, or the exec request's JSON
+	// Size is a terminal's, for the resize kinds.
+	Size TerminalSize
+}
+
+// TerminalSize is a terminal's rows and columns.
+type TerminalSize struct {
+	Rows, Cols uint16
+}
+
+// parseTerminalSize reads "<rows>x<cols>", each 1 to 65535.
+func parseTerminalSize(s string) (TerminalSize, bool) {
+	rows, cols, found := strings.Cut(s, "x")
+	r, errR := strconv.ParseUint(rows, 10, 16)
+	c, errC := strconv.ParseUint(cols, 10, 16)
+	if !found || errR != nil || errC != nil || r == 0 || c == 0 {
+		return TerminalSize{}, false
+	}
+	return TerminalSize{Rows: uint16(r), Cols: uint16(c)}, true
 }
 
 // ParseInLine reads one line of the runner's; false for any other line (noise on the port).
@@ -78,6 +99,13 @@ func ParseInLine(line string) (InMessage, bool) {
 		payload = rest
 	case "exec-eof":
 		return InMessage{Kind: kind, ID: rest}, validExecID(rest)
+	case "resize":
+		size, ok := parseTerminalSize(rest)
+		return InMessage{Kind: kind, Size: size}, ok
+	case "exec-resize":
+		id, size, _ := strings.Cut(rest, ":")
+		parsed, ok := parseTerminalSize(size)
+		return InMessage{Kind: kind, ID: id, Size: parsed}, ok && validExecID(id)
 	case "exec", "exec-data":
 		id, payload, _ = strings.Cut(rest, ":")
 		if !validExecID(id) {
@@ -124,6 +152,9 @@ type inputRouter struct {
 type inputItem struct {
 	data []byte
 	eof  bool
+	// size, when set, is the terminal's new size: nothing is written, and a process without a
+	// terminal ignores it.
+	size *TerminalSize
 }
 
 func newInputRouter() *inputRouter {
@@ -189,6 +220,16 @@ func (r *inputRouter) run() {
 			}
 			item, target, tty := r.queue[0], r.target, r.tty
 			r.queue = r.queue[1:]
+			if item.size != nil {
+				// The kernel tells the terminal's foreground processes (SIGWINCH).
+				if tty {
+					if err := setTerminalSize(target, *item.size); err != nil {
+						logf("the container's terminal size: %v", err)
+					}
+				}
+				r.mu.Unlock()
+				continue
+			}
 			if item.eof && !tty {
 				// The pipe's end: the process reads EOF. Closed under the lock, so that detach
 				// and the process's end never race a close with a write.

@@ -29,9 +29,15 @@ func TestParseInLine(t *testing.T) {
 		{"vic-in data:!!", InMessage{}, false},
 		{"vic-in start:aGk=", InMessage{}, false},
 		{"vic-signal 15", InMessage{}, false},
+		{"vic-in resize:40x132", InMessage{Kind: "resize", Size: TerminalSize{Rows: 40, Cols: 132}}, true},
+		{"vic-in exec-resize:0a1b:50x200", InMessage{Kind: "exec-resize", ID: "0a1b", Size: TerminalSize{Rows: 50, Cols: 200}}, true},
+		{"vic-in resize:0x80", InMessage{}, false},
+		{"vic-in resize:24x70000", InMessage{}, false},
+		{"vic-in resize:24", InMessage{}, false},
+		{"vic-in exec-resize:0A:24x80", InMessage{}, false},
 	} {
 		got, ok := ParseInLine(c.line)
-		if ok != c.ok || (ok && (got.Kind != c.want.Kind || got.ID != c.want.ID || string(got.Data) != string(c.want.Data))) {
+		if ok != c.ok || (ok && (got.Kind != c.want.Kind || got.ID != c.want.ID || string(got.Data) != string(c.want.Data) || got.Size != c.want.Size)) {
 			t.Errorf("ParseInLine(%q) = %+v, %v; want %+v, %v", c.line, got, ok, c.want, c.ok)
 		}
 	}

@@ -46,6 +46,8 @@ func listenToHypervisor(signals chan<- os.Signal, input *inputRouter, execs *exe
 				switch m.Kind {
 				case "data", "eof":
 					input.push(inputItem{data: m.Data, eof: m.Kind == "eof"})
+				case "resize":
+					input.push(inputItem{size: &m.Size})
 				default:
 					execs.handle(m)
 				}

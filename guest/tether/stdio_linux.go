@@ -155,14 +155,19 @@ func openPty() (master, slave *os.File, err error) {
 		master.Close()
 		return nil, nil, fmt.Errorf("numbering the terminal: %v", err)
 	}
-	size := struct{ rows, cols, x, y uint16 }{24, 80, 0, 0}
-	_ = ioctl(master, syscall.TIOCSWINSZ, unsafe.Pointer(&size))
+	_ = setTerminalSize(master, TerminalSize{Rows: 24, Cols: 80})
 	slave, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", number), os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
 		master.Close()
 		return nil, nil, err
 	}
 	return master, slave, nil
+}
+
+// setTerminalSize sets the size of the terminal whose master (or slave) f is.
+func setTerminalSize(f *os.File, size TerminalSize) error {
+	ws := struct{ rows, cols, x, y uint16 }{size.Rows, size.Cols, 0, 0}
+	return ioctl(f, syscall.TIOCSWINSZ, unsafe.Pointer(&ws))
 }
 
 func ioctl(f *os.File, request uintptr, arg unsafe.Pointer) error {

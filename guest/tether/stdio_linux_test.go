@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // runWithStdio starts sh -c script on the stdio openStdio made, as runOnce does, and returns
@@ -90,4 +91,47 @@ func TestOpenStdio_GivenNeither_ThenStdinIsAtEndOfFile(t *testing.T) {
 	if ran > 5*time.Second {
 		t.Errorf("THEN at once, took %s", ran)
 	}
+}
+
+// A resize that comes before the process starts waits for its terminal, in order with its input;
+// a process without a terminal ignores it.
+func TestInputRouter_GivenResize_ThenTheTerminalTakesTheSize(t *testing.T) {
+	master, slave, err := openPty()
+	if err != nil {
+		t.Skipf("no pseudo-terminal here: %v", err)
+	}
+	defer master.Close()
+	defer slave.Close()
+	sizeOf := func() TerminalSize {
+		var ws struct{ rows, cols, x, y uint16 }
+		if err := ioctl(slave, syscall.TIOCGWINSZ, unsafe.Pointer(&ws)); err != nil {
+			t.Fatal(err)
+		}
+		return TerminalSize{Rows: ws.rows, Cols: ws.cols}
+	}
+	if got := sizeOf(); got != (TerminalSize{Rows: 24, Cols: 80}) {
+		t.Fatalf("a new terminal is %+v, want 24x80", got)
+	}
+	router := newInputRouter()
+	defer router.stop()
+	router.push(inputItem{size: &TerminalSize{Rows: 40, Cols: 132}})
+	router.attach(master, true)
+	deadline := time.Now().Add(5 * time.Second)
+	for sizeOf() != (TerminalSize{Rows: 40, Cols: 132}) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the terminal is %+v, want 40x132", sizeOf())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r, w, _ := os.Pipe()
+	defer r.Close()
+	router.detach()
+	router.attach(w, false)
+	router.push(inputItem{size: &TerminalSize{Rows: 10, Cols: 10}})
+	router.push(inputItem{data: []byte("after\n")})
+	buf := make([]byte, 6)
+	if _, err := io.ReadFull(r, buf); err != nil || string(buf) != "after\n" {
+		t.Fatalf("a pipe got %q (%v): the resize must write nothing", buf, err)
+	}
+	w.Close()
 }

@@ -337,6 +337,8 @@ export class DockerEndpoint {
     log: (text) => this.log(text),
   });
   /** docker exec instances, by id. */
+  /** Terminal sizes waiting for their container's process to run, by container id (resizeTerminal). */
+  private readonly pendingSizes = new Map<string, { rows: number; cols: number }>();
   private readonly execs = new Map<string, ExecInstance>();
   /** The connections attach and exec start took over, ended at close. */
   private readonly hijacked = new Set<Duplex>();
@@ -646,16 +648,19 @@ export class DockerEndpoint {
       if (method === 'GET' && action === 'changes') return this.changes(id, res);
       if (method === 'GET' && action === 'export') return this.exportContainer(id, res);
       if (method === 'POST' && action === 'resize') {
-        // The CLI resizes the terminal of a -t container to its own: the guest's stays 80x24, and
-        // the CLI is told so only when the container has no terminal at all.
+        // The CLI sizes the terminal of a -t container to its own, right after the start and at
+        // each change of its own.
         const vm = await this.findContainer(id);
         if (vm.tty !== true) throw badRequest(`container ${String(vm.name)} has no terminal: it was created without -t`);
+        const size = terminalSize(query);
+        if (dockerState(vm) !== 'running') throw conflict(`Container ${containerId(vm)} is not running`);
+        if (size) this.resizeTerminal(vm, size);
         res.writeHead(200).end();
         return;
       }
     }
 
-    if (seg[0] === 'exec' && seg.length === 3) return this.routeExec(method, seg[1], seg[2], req, res);
+    if (seg[0] === 'exec' && seg.length === 3) return this.routeExec(method, seg[1], seg[2], query, req, res);
 
     if (is('POST', /^\/images\/create$/)) return this.pull(req, res, query);
     if (is('POST', /^\/commit$/)) return this.commit(req, res, query);
@@ -1657,7 +1662,8 @@ export class DockerEndpoint {
       socket.end();
     };
     const soon = readSoon();
-    if (flag('stdin') && vm.stdin_open === true && stream.input) this.attachInput(vm, socket, () => gone, tell, tty ? { keys: detachKeys, detached } : undefined, soon.after);
+    if (flag('stdin') && vm.stdin_open === true && stream.input)
+      this.attachInput(vm, socket, () => gone, tell, tty ? { keys: detachKeys, detached } : undefined, soon.after);
     else socket.resume();
     const want = { stdout: flag('stdout'), stderr: flag('stderr') };
     const write = (lines: readonly OutputLine[]) => {
@@ -1757,12 +1763,19 @@ export class DockerEndpoint {
     sendJson(res, 201, { Id: e.id });
   }
 
-  private async routeExec(method: string, id: string, action: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async routeExec(method: string, id: string, action: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const e = this.execs.get(id);
     if (!e) throw notFound(`No such exec instance: ${id}`);
     if (method === 'GET' && action === 'json') return sendJson(res, 200, execInspect(e));
     if (method === 'POST' && action === 'resize') {
-      // The guest's terminal stays 80x24, as a container's.
+      const size = terminalSize(query);
+      // Its process started before the CLI sizes its terminal (the request goes ahead of the size).
+      if (size && e.request.tty === true && e.state === 'running') {
+        const vm = await this.findContainer(e.containerId);
+        await this.command()
+          .resize('container_vm', vm, size.rows, size.cols, e.guestId)
+          .catch((err: unknown) => this.sizeRefused(err, `exec ${id}`));
+      }
       res.writeHead(201).end();
       return;
     }
@@ -1774,6 +1787,30 @@ export class DockerEndpoint {
       return;
     }
     throw notFound(`${method} /exec/${id}/${action}`);
+  }
+
+  /**
+   * The size of a running container's terminal: sent once its process runs (the CLI sizes it right
+   * after the start, while the guest boots), only the latest of the sizes asked for meanwhile.
+   */
+  private resizeTerminal(vm: Attrs, size: { rows: number; cols: number }): void {
+    const id = containerId(vm);
+    const waiting = this.pendingSizes.has(id);
+    this.pendingSizes.set(id, size);
+    if (waiting) return;
+    void this.processRuns(vm)
+      .then(async (runs) => {
+        const latest = this.pendingSizes.get(id) ?? size;
+        this.pendingSizes.delete(id);
+        if (runs) await this.command().resize('container_vm', vm, latest.rows, latest.cols);
+      })
+      .catch((err: unknown) => this.sizeRefused(err, `container ${String(vm.name)}`));
+  }
+
+  /** A size that did not reach the guest: its process ended meanwhile (nothing to say), or its guest takes no input (vSphere's). */
+  private sizeRefused(err: unknown, whose: string): void {
+    if (err instanceof NotRunningError || err instanceof InputUnreachableError) return;
+    this.log(`the terminal size of ${whose}: ${(err as Error).message}`);
   }
 
   /**
@@ -3450,6 +3487,22 @@ async function upgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): 
   const all = Buffer.concat(parts);
   if (all.length > length) socket.unshift(all.subarray(length));
   return all.subarray(0, length);
+}
+
+/**
+ * The `h` and `w` of a resize: undefined when either is 0 or missing (nothing to size), a 400
+ * naming the one that is not a number of rows or columns.
+ */
+function terminalSize(query: URLSearchParams): { rows: number; cols: number } | undefined {
+  const read = (key: string, what: string): number => {
+    const text = query.get(key) ?? '0';
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n > 65535) throw badRequest(`resize: ${key}=${text}: expected the terminal's ${what}, a whole number from 0 to 65535`);
+    return n;
+  };
+  const rows = read('h', 'rows');
+  const cols = read('w', 'columns');
+  return rows > 0 && cols > 0 ? { rows, cols } : undefined;
 }
 
 /**

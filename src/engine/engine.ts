@@ -692,6 +692,12 @@ export class VsphereEngine implements Engine {
     return l.input(this.context({}, type, String(prior.name ?? '')), prior, data, eof, exec);
   }
 
+  async resize(type: ResourceType, prior: Attrs, rows: number, cols: number, exec?: string): Promise<void> {
+    const l = this.lifecycle(type);
+    if (!l.resize) throw new ResourceError(`a ${type} runs no process on a terminal`);
+    return l.resize(this.context({}, type, String(prior.name ?? '')), prior, rows, cols, exec);
+  }
+
   async exec(type: ResourceType, prior: Attrs, id: string, request: ExecRequest): Promise<void> {
     const l = this.lifecycle(type);
     if (!l.exec) throw new ResourceError(`a ${type} runs no process to run another beside`);

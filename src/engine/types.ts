@@ -252,6 +252,11 @@ export interface Engine {
    */
   input(type: ResourceType, prior: Attrs, data: Buffer, eof: boolean, exec?: string): Promise<void>;
   /**
+   * The size of the terminal of the process the object of state `prior` runs (docker's resize), or
+   * with `exec` that exec's, in order with its input; refused as input is.
+   */
+  resize(type: ResourceType, prior: Attrs, rows: number, cols: number, exec?: string): Promise<void>;
+  /**
    * Runs another process beside the one the object of state `prior` runs (docker exec), under `id`
    * (hex): its output and exit code come on the console (`OutputLineReader` with that id). Returns
    * once vSphere holds the request; refused as `input` is.

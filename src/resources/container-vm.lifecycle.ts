@@ -101,8 +101,9 @@ export const SIGNAL_KEY = 'guestinfo.vic.signal';
 
 /**
  * Messages for the guest, one key each: "<prefix><sequence>" = "data:<base64>" or "eof" (input for
- * the container's process), "exec:<id>:<base64 JSON>" (a process to run beside it: docker exec),
- * "exec-data:<id>:<base64>" or "exec-eof:<id>" (that one's input). Sequences sort as they go; the
+ * the container's process), "resize:<rows>x<cols>" (its terminal's size), "exec:<id>:<base64 JSON>"
+ * (a process to run beside it: docker exec), "exec-data:<id>:<base64>", "exec-eof:<id>" or
+ * "exec-resize:<id>:<rows>x<cols>" (that one's input and terminal). Sequences sort as they go; the
  * hypervisor's side of the tether passes each on and removes it (guest-config.md, Input from the
  * hypervisor).
  */
@@ -1799,6 +1800,16 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     }
     if (eof) put(exec === undefined ? 'eof' : `exec-eof:${exec}`);
     if (Object.keys(extraConfig).length > 0) await reconfigureVm(ctx.client, ref, { extraConfig });
+  },
+
+  async resize(ctx, prior, rows, cols, exec) {
+    if (![rows, cols].every((n) => Number.isInteger(n) && n >= 1 && n <= 65535))
+      throw new ResourceError(`a terminal of ${rows} rows and ${cols} columns: each must be a whole number from 1 to 65535`);
+    const ref = await guestLine(ctx, prior, exec === undefined ? INPUT_STATUS_KEY : EXEC_STATUS_KEY);
+    const size = `${rows}x${cols}`;
+    await reconfigureVm(ctx.client, ref, {
+      extraConfig: { [`${INPUT_KEY_PREFIX}${nextInputSequence()}`]: exec === undefined ? `resize:${size}` : `exec-resize:${exec}:${size}` },
+    });
   },
 
   async exec(ctx, prior, id, request) {

@@ -277,6 +277,11 @@ export interface Lifecycle<A extends Attrs = Attrs> {
    * more (`NotRunningError`), or its input cannot be reached (`InputUnreachableError`).
    */
   input?(ctx: LifecycleContext, prior: A, data: Buffer, eof: boolean, exec?: string): Promise<void>;
+  /**
+   * The size of the terminal of the object's running process (or with `exec`, that exec's), in order
+   * with its input; refused as input is.
+   */
+  resize?(ctx: LifecycleContext, prior: A, rows: number, cols: number, exec?: string): Promise<void>;
   /** Runs another process beside the object's running one (docker exec), under the id given; returns once vSphere has the request. */
   exec?(ctx: LifecycleContext, prior: A, id: string, request: ExecRequest): Promise<void>;
   /** A maintenance boot of the stopped object (Engine.maintenance). */

@@ -3,7 +3,7 @@
  * CLI: -t gives the process a terminal, whose output comes back raw (CR LF) through run, attach and
  * logs; -i keeps its stdin open, and an attach with stdin sends it input (`docker run -i` with input
  * piped in, `docker attach`, `docker run -it` in a terminal), through the VM's extraConfig and the
- * guest's serial port. VIC's own suites create and run with -it (1-04 "Simple creates", 1-06 "Docker
+ * guest's serial port; the terminal takes the size of the client's (docker's resize). VIC's own suites create and run with -it (1-04 "Simple creates", 1-06 "Docker
  * run with -t"), and pipe input into docker run -i (1-38 "Docker run -i").
  */
 import { createHash } from 'node:crypto';
@@ -93,6 +93,36 @@ describe('docker run -t and -i', () => {
       expect(await bed().dockerOk(['ps', '-a', '-q', '--filter', 'name=it-rm'])).toBe('');
     },
     BOOT_MS,
+  );
+
+  test(
+    "GIVEN run -it and exec -it from a terminal of 40x132 and of 50x100 THEN each process's terminal takes the size of the client's, as the CLI asks right after the start",
+    async () => {
+      // Until the size the CLI sends arrives (after the process reports it runs), the guest's terminal is 80x24.
+      const waitForSize = 'for i in $(seq 1 60); do s="$(stty size)"; [ "$s" != "24 80" ] && break; sleep 0.5; done; echo "size $s"';
+      const run = await runProcess(
+        'script',
+        ['-qec', `stty rows 40 cols 132; ${dockerCli()} run -it --name sized ${bed().image} sh -c '${waitForSize}'`, '/dev/null'],
+        bed().env,
+        { timeoutMs: BOOT_MS },
+      );
+      expect([run.code, run.stdout]).toEqual([0, expect.stringContaining('size 40 132\r\n')]);
+      expect(await bed().dockerOk(['rm', 'sized'])).toBe('sized');
+
+      expect((await bed().docker(['run', '-dit', '--name', 'sized-exec', bed().image, 'sh'])).code).toBe(0);
+      await waitUntilProcessRuns(bed(), 'sized-exec', BOOT_MS);
+      const exec = await runProcess(
+        'script',
+        ['-qec', `stty rows 50 cols 100; ${dockerCli()} exec -it sized-exec sh -c '${waitForSize}'`, '/dev/null'],
+        bed().env,
+        {
+          timeoutMs: 120_000,
+        },
+      );
+      expect([exec.code, exec.stdout]).toEqual([0, expect.stringContaining('size 50 100\r\n')]);
+      expect(await bed().dockerOk(['rm', '-f', 'sized-exec'])).toBe('sized-exec');
+    },
+    2 * BOOT_MS,
   );
 
   test(

@@ -56,6 +56,9 @@ export const LABEL = {
   extraHosts: 'vic-iac.docker.extra-hosts',
   // Config.ExposedPorts of inspect: the ports the create (--expose, -p) and the image (EXPOSE) declared.
   exposedPorts: 'vic-iac.docker.exposed-ports',
+  // -P (HostConfig.PublishAllPorts): the exposed ports it published (JSON), which its `ports` hold
+  // beside -p's and which HostConfig.PortBindings leaves out, as dockerd's.
+  publishAll: 'vic-iac.docker.publish-all',
 } as const;
 
 /** The prefix of the labels the endpoint and the resources keep for themselves (LABEL, the markers). */
@@ -260,8 +263,10 @@ function publishedOf(vm: Attrs): { port: string; hostIp: string; hostPort: strin
 /** The container VM's `ports` as docker's HostConfig.PortBindings ("80/tcp" → [{HostIp, HostPort}]). */
 function portBindingsOf(vm: Attrs): Record<string, { HostIp: string; HostPort: string }[]> {
   const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  const byAll = new Set(Object.keys(declared(vm, LABEL.publishAll) ?? {}));
   for (const p of (Array.isArray(vm.ports) ? vm.ports : []) as Attrs[]) {
     const key = `${String(p.internal)}/${String(p.protocol ?? 'tcp')}`;
+    if (byAll.has(key)) continue;
     (out[key] ??= []).push({ HostIp: String(p.ip ?? '0.0.0.0'), HostPort: p.external ? String(p.external) : '' });
   }
   return out;
@@ -489,7 +494,7 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       // type to decide whether there is output to read at all (docker-py's run returns None otherwise).
       LogConfig: { Type: 'json-file', Config: {} },
       Privileged: false,
-      PublishAllPorts: false,
+      PublishAllPorts: labels[LABEL.publishAll] !== undefined,
       ReadonlyRootfs: false,
       // dockerd's zero values of what a container VM does not take (create-options.ts refuses them).
       ContainerIDFile: '',

@@ -47,10 +47,6 @@ const HOST_CONFIG: Record<string, readonly [string, string]> = {
   Dns: ['--dns', NETWORK],
   DnsOptions: ['--dns-option', NETWORK],
   DnsSearch: ['--dns-search', NETWORK],
-  PublishAllPorts: [
-    '-P/--publish-all',
-    "each container VM has its own address on its port group; reach its ports there (under the embedded simulator the image's EXPOSE ports are published on 127.0.0.1 by themselves: `docker port <container>` shows where)",
-  ],
   CpuShares: ['-c/--cpu-shares', RESOURCES],
   CpuPeriod: ['--cpu-period', RESOURCES],
   CpuQuota: ['--cpu-quota', RESOURCES],

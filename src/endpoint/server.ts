@@ -1029,9 +1029,16 @@ export class DockerEndpoint {
         const exposing = [...Object.keys(body.ExposedPorts ?? {}), ...Object.keys(host.PortBindings ?? {}), ...stringsOf(stored.exposed_ports)];
         const ports = [...new Set(exposing.map(exposedPortKey))].sort();
         const exposed: Record<string, string> = ports.length > 0 ? { [LABEL.exposedPorts]: JSON.stringify(ports) } : {};
+        // -P: every exposed port that -p does not publish, on a free port of every address, as dockerd.
+        const asked = new Set(Object.keys(host.PortBindings ?? {}).map(exposedPortKey));
+        const all = host.PublishAllPorts === true ? ports.filter((p) => !asked.has(p)) : [];
+        const publishAll: Record<string, string> = host.PublishAllPorts === true ? { [LABEL.publishAll]: JSON.stringify(all) } : {};
         return command.plan('container_vm', null, {
           ...withImage,
-          labels: { ...(withImage.labels as Attrs), ...stopSignal, ...health, ...volumes, ...exposed },
+          ...(all.length > 0
+            ? { ports: [...((withImage.ports as Attrs[] | undefined) ?? []), ...portsOf(Object.fromEntries(all.map((p) => [p, [{}]])))] }
+            : {}),
+          labels: { ...(withImage.labels as Attrs), ...stopSignal, ...health, ...volumes, ...exposed, ...publishAll },
           image_id: String(stored.id),
         });
       });
@@ -3702,6 +3709,7 @@ interface CreateBody {
     Mounts?: MountSpec[] | null;
     VolumesFrom?: string[] | null;
     PortBindings?: Record<string, unknown> | null;
+    PublishAllPorts?: boolean;
     Links?: string[] | null;
     ExtraHosts?: string[] | null;
   };

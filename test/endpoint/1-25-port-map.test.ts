@@ -220,4 +220,32 @@ describe('1-25 published ports', () => {
     },
     BOOT_MS,
   );
+  test(
+    'GIVEN -P with --expose and one -p WHEN run THEN every exposed port -p does not name is published on a free port of every address, as dockerd; HostConfig says PublishAllPorts and keeps only the -p binding',
+    async () => {
+      const run = await bed().docker(['run', '-d', '-u', '0:0', '--name', 'web-all', '-P', '--expose', '9000', '-p', '127.0.0.1::81', web], {
+        timeoutMs: BOOT_MS,
+      });
+      expect([run.code, run.stderr]).toEqual([0, '']);
+      const host = JSON.parse(await bed().dockerOk(['inspect', '-f', '{{json .HostConfig}}', 'web-all'])) as {
+        PublishAllPorts: boolean;
+        PortBindings: unknown;
+      };
+      expect(host.PublishAllPorts).toBe(true);
+      expect(host.PortBindings).toEqual({ '81/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });
+      const ports = (await published(bed(), 'web-all'))?.split('\n').sort();
+      expect(ports).toEqual([
+        expect.stringMatching(/^80\/tcp -> 0\.0\.0\.0:\d+$/),
+        expect.stringMatching(/^81\/tcp -> 127\.0\.0\.1:\d+$/),
+        expect.stringMatching(/^9000\/tcp -> 0\.0\.0\.0:\d+$/),
+      ]);
+      // The image's server answers on the port -P gave its EXPOSE 80.
+      const port80 = /^80\/tcp -> 0\.0\.0\.0:(\d+)$/.exec(ports?.[0] ?? '')?.[1];
+      expect(await until('an HTTP answer on the port -P picked', () => httpText(`http://127.0.0.1:${port80}/index.html`), 90_000)).toBe(
+        await servedBy('web-all'),
+      );
+      await bed().docker(['rm', '-f', 'web-all'], { timeoutMs: 120_000 });
+    },
+    BOOT_MS,
+  );
 });

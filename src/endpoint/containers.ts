@@ -316,17 +316,29 @@ function portsInspect(vm: Attrs): Record<string, { HostIp: string; HostPort: str
 export const NO_NETWORK = 'none';
 
 /**
- * The networks docker shows a container on, each with the index of its NIC: the docker networks it
- * is on (networks.ts), all over its first NIC (the VCH's bridge port group), then its other port
- * groups; else its port groups.
+ * The networks docker shows a container on, each with the index of its NIC and the network it is
+ * (a docker network's name, or a port group's): the docker networks it is on (networks.ts), all over
+ * its first NIC (the VCH's bridge port group), then its other port groups; else its port groups. A
+ * container made on docker's default network (`--network bridge`, or none given) shows its bridge
+ * port group under the name `bridge`, as dockerd keys it (`.NetworkSettings.Networks.bridge`, the
+ * key its HostConfig.NetworkMode names).
  */
-function networkNics(vm: Attrs): { name: string; nic: number }[] {
+function networkNics(vm: Attrs): { name: string; nic: number; network: string }[] {
   const ports = Array.isArray(vm.networks) ? vm.networks.map(String) : [];
   const made = dockerNetworksOf(labelsOf(vm));
   const detached = labelsOf(vm)[LABEL.bridgeDetached] === 'true';
-  const first = made.length > 0 ? made.map((name) => ({ name, nic: 0 })) : detached ? [] : ports.slice(0, 1).map((name) => ({ name, nic: 0 }));
-  return [...first, ...ports.slice(1).map((name, i) => ({ name, nic: i + 1 }))];
+  const onBridge = labelsOf(vm)[LABEL.networkMode] === DEFAULT_NETWORK;
+  const first =
+    made.length > 0
+      ? made.map((name) => ({ name, nic: 0, network: name }))
+      : detached
+        ? []
+        : ports.slice(0, 1).map((network) => ({ name: onBridge ? DEFAULT_NETWORK : network, nic: 0, network }));
+  return [...first, ...ports.slice(1).map((network, i) => ({ name: network, nic: i + 1, network }))];
 }
+
+/** docker's default network: the VCH's bridge port group (`docker network inspect bridge`). */
+const DEFAULT_NETWORK = 'bridge';
 
 /**
  * NIC `nic` as the guest reported it (`network_interfaces`), its address from `ip_addresses` when the
@@ -350,7 +362,9 @@ function nicOf(vm: Attrs, nic: number): { ip: string; prefixLength: number; gate
  * first NIC, else what the guest reports for that NIC) and its MAC address; empty when it has none (yet).
  */
 export function endpointOn(vm: Attrs, network: string): { address: string; mac: string } {
-  const nic = networkNics(vm).find((n) => n.name === network)?.nic ?? (Array.isArray(vm.networks) ? vm.networks.map(String).indexOf(network) : -1);
+  const nic =
+    networkNics(vm).find((n) => n.name === network || n.network === network)?.nic ??
+    (Array.isArray(vm.networks) ? vm.networks.map(String).indexOf(network) : -1);
   if (nic < 0) return { address: '', mac: '' };
   const { ip, prefixLength, mac } = nicOf(vm, nic);
   if (nic === 0 && typeof vm.ip_address === 'string' && vm.ip_address !== '') return { address: vm.ip_address, mac };
@@ -379,10 +393,10 @@ export { networkId };
 
 function networksOf(vm: Attrs): Record<string, unknown> {
   return Object.fromEntries(
-    networkNics(vm).map(({ name: n, nic }) => [
+    networkNics(vm).map(({ name: n, nic, network }) => [
       n,
       {
-        NetworkID: networkId(n),
+        NetworkID: networkId(network),
         EndpointID: '',
         ...addressFields(vm, nic),
         Aliases: null,
@@ -647,7 +661,12 @@ export function matchesFilters(
         case 'network':
           if (v === NO_NETWORK) return networkNames(vm).length === 0;
           // As dockerd: the network's name, or its id or a prefix of it.
-          return networkNames(vm).some((n) => n === (v === 'bridge' && resolved.bridgeNetwork ? resolved.bridgeNetwork : v) || networkId(n).startsWith(v));
+          return networkNics(vm).some(
+            (n) =>
+              n.name === v ||
+              n.network === (v === DEFAULT_NETWORK && resolved.bridgeNetwork ? resolved.bridgeNetwork : v) ||
+              networkId(n.network).startsWith(v),
+          );
         // No container VM is a swarm task.
         case 'is-task':
           return v === 'false';

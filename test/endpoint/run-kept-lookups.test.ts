@@ -8,6 +8,7 @@
 import { declarationFor, type Attrs } from '../../src/resources';
 import { moRef } from '../../src/vsphere';
 import { destroyVm, powerOffVm } from '../../src/vsphere/virtual-machine';
+import { networkId } from '../../src/endpoint/networks';
 import { runProcess } from '../cli/run-vic';
 import { connectTestClient } from '../helpers/engine';
 import { loggedEngine, readsVmsInBulk, useDockerBed } from './docker-env';
@@ -165,9 +166,11 @@ describe('docker run -d with lookups kept across requests', () => {
         expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
         return r.stdout.trim();
       };
-      const networksOf = (name: string) => docker(['inspect', '--format', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', name]);
+      // docker's default network (`bridge`, as dockerd keys it), and the port group it is.
+      const networksOf = (name: string) =>
+        docker(['inspect', '--format', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.NetworkID}} {{end}}', name]);
       await docker(['run', '-d', '--name', 'bridge-before', bed().image]);
-      expect(await networksOf('bridge-before')).toBe('VM Network');
+      expect(await networksOf('bridge-before')).toBe(`bridge=${networkId('VM Network')}`);
 
       const command = engine.forCommand();
       const [vch] = await command.read([{ type: 'virtual_container_host', state: bed().vch }]);
@@ -179,7 +182,7 @@ describe('docker run -d with lookups kept across requests', () => {
       await new Promise((resolve) => setTimeout(resolve, 400));
 
       await docker(['run', '-d', '--name', 'bridge-after', bed().image]);
-      expect(await networksOf('bridge-after')).toBe('DC0_DVPG0');
+      expect(await networksOf('bridge-after')).toBe(`bridge=${networkId('DC0_DVPG0')}`);
     } finally {
       await served.close();
     }

@@ -336,9 +336,9 @@ export class DockerEndpoint {
     closed: () => this.closed,
     log: (text) => this.log(text),
   });
-  /** docker exec instances, by id. */
   /** Terminal sizes waiting for their container's process to run, by container id (resizeTerminal). */
   private readonly pendingSizes = new Map<string, { rows: number; cols: number }>();
+  /** docker exec instances, by id. */
   private readonly execs = new Map<string, ExecInstance>();
   /** The connections attach and exec start took over, ended at close. */
   private readonly hijacked = new Set<Duplex>();
@@ -1823,8 +1823,8 @@ export class DockerEndpoint {
   /**
    * Starts the exec's process in the guest and, attached (`stream`), streams its output from the
    * console (its own frames, from where the file ended before the request) and sends it the
-   * client's stdin (an upgraded connection's), until its exit code comes; detached, follows it for its exit code alone. A
-   * container that stops first ends it with 137, as a killed process.
+   * client's stdin (an upgraded connection's), until its exit code comes; detached, follows it for
+   * its exit code alone. A container that stops first ends it with 137, as a killed process.
    */
   private async startExec(id: string, stream: OutputStream | undefined): Promise<void> {
     const e = this.execs.get(id);

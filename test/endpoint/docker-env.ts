@@ -45,11 +45,15 @@ export function busyboxImage(): ImageSpec {
 
 export const IMAGE_REPO = 'vic-test/busybox:1';
 
-/** `docker events ARGS` left running against the bed's endpoint: the lines it printed so far, whole ones only, and a stop. */
+/**
+ * `docker events ARGS` left running against the bed's endpoint: the lines it printed so far, whole
+ * ones only, and a stop. It asks from a second before the call (`--since`), so that an event of a
+ * command run right after the call is told even when it comes before the stream is open.
+ */
 export function followEvents(bed: DockerBed, args: readonly string[]): { readonly lines: string[]; stop(): void } {
   const lines: string[] = [];
   let partial = '';
-  const events = spawn(dockerCli(), ['events', ...args], { env: bed.env });
+  const events = spawn(dockerCli(), ['events', '--since', String(Math.floor(Date.now() / 1000) - 1), ...args], { env: bed.env });
   events.stdout.on('data', (d: Buffer) => {
     const parts = (partial + d.toString('utf8')).split('\n');
     partial = parts.pop() ?? '';

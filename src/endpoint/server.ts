@@ -2863,6 +2863,8 @@ export class DockerEndpoint {
       Labels: (i.labels ?? {}) as Record<string, string>,
       Containers: vms.filter((vm) => vm.image_id === i.id).length,
     }));
+    // As dockerd: newest first; the store's own order changes from one read to the next.
+    rows.sort((a, b) => b.Created - a.Created || a.Id.localeCompare(b.Id) || String(a.RepoTags[0] ?? '').localeCompare(String(b.RepoTags[0] ?? '')));
     return filterImages(rows, filters);
   }
 

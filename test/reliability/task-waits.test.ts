@@ -229,8 +229,10 @@ describe('task waits: deadlines, cancellation and VM questions', () => {
       await reconfigureVm(fresh, vm, { annotation: 'typical 2' });
       expect(Date.now() - started).toBeGreaterThanOrEqual(550);
       expect(fresh.stats.calls('CreatePropertyCollector')).toBe(1);
-      // The first read comes when the task typically ends; one more if it was a little late.
-      expect(fresh.stats.calls('RetrieveProperties') - reads).toBeLessThanOrEqual(2);
+      // The first read comes when the task typically ends; a few more if the server, loaded by other
+      // tests, ended it late (a clean-clone run once needed 3). Not knowing, it would read at once,
+      // after 10, 20 and 40 ms, then make a collector (the count above).
+      expect(fresh.stats.calls('RetrieveProperties') - reads).toBeLessThanOrEqual(4);
     } finally {
       await fresh.close();
     }

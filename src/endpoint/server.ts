@@ -3788,11 +3788,16 @@ function stringsOf(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((r): r is string => typeof r === 'string') : [];
 }
 
-/** The image's names as tags, as dockerd lists them: a name by digest (`repo@sha256:…`) is a RepoDigest, not a tag. */
+/**
+ * The image's names as tags, as dockerd lists them: a name by digest (`repo@sha256:…`) is a
+ * RepoDigest, not a tag; in lexical order, as dockerd's reference store gives them (the store's own
+ * order changes from one read to the next).
+ */
 function repoTagsOf(image: Attrs): string[] {
   return tagsOf(image)
     .filter((t) => !t.includes('@'))
-    .map(displayReference);
+    .map(displayReference)
+    .sort();
 }
 
 /** `repository@digest` once per repository that names the image. */

@@ -21,7 +21,8 @@ describe('docker load', () => {
   beforeAll(() => (host = mkdtempSync(join(tmpdir(), 'vic-load-'))));
   afterAll(() => rmSync(host, { recursive: true, force: true }));
 
-  const images = () => bed().dockerOk(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+  // Sorted: what is stored is compared, not the order of rows (two names of one image come in either).
+  const images = async () => (await bed().dockerOk(['images', '--format', '{{.Repository}}:{{.Tag}}'])).split('\n').sort().join('\n');
   /** An OCI layout of `spec`, written under `name`. */
   const layout = (name: string, spec = busyboxImage()) => writeOciLayout(join(host, name), 'v1', [spec]);
 

@@ -117,11 +117,11 @@ export const EXEC_STATUS_KEY = 'guestinfo.vic.exec';
 
 let lastInputSequence = { ms: 0, n: 0 };
 
-/** The next input sequence of this process: time-ordered, and strictly increasing within it. */
-function nextInputSequence(): string {
+/** The key of the next message for the guest: the input sequence of this process, time-ordered and strictly increasing within it. */
+function nextInputKey(): string {
   const ms = Date.now();
   lastInputSequence = ms > lastInputSequence.ms ? { ms, n: 0 } : { ms: lastInputSequence.ms, n: lastInputSequence.n + 1 };
-  return `${String(lastInputSequence.ms).padStart(15, '0')}.${String(lastInputSequence.n).padStart(6, '0')}`;
+  return `${INPUT_KEY_PREFIX}${String(lastInputSequence.ms).padStart(15, '0')}.${String(lastInputSequence.n).padStart(6, '0')}`;
 }
 
 /**
@@ -1793,7 +1793,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   async input(ctx, prior, data, eof, exec) {
     const ref = await guestLine(ctx, prior, exec === undefined ? INPUT_STATUS_KEY : EXEC_STATUS_KEY);
     const extraConfig: Record<string, string> = {};
-    const put = (value: string) => (extraConfig[`${INPUT_KEY_PREFIX}${nextInputSequence()}`] = value);
+    const put = (value: string) => (extraConfig[nextInputKey()] = value);
     for (let at = 0; at < data.length; at += INPUT_CHUNK_BYTES) {
       const chunk = data.subarray(at, at + INPUT_CHUNK_BYTES).toString('base64');
       put(exec === undefined ? `data:${chunk}` : `exec-data:${exec}:${chunk}`);
@@ -1808,7 +1808,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     const ref = await guestLine(ctx, prior, exec === undefined ? INPUT_STATUS_KEY : EXEC_STATUS_KEY);
     const size = `${rows}x${cols}`;
     await reconfigureVm(ctx.client, ref, {
-      extraConfig: { [`${INPUT_KEY_PREFIX}${nextInputSequence()}`]: exec === undefined ? `resize:${size}` : `exec-resize:${exec}:${size}` },
+      extraConfig: { [nextInputKey()]: exec === undefined ? `resize:${size}` : `exec-resize:${exec}:${size}` },
     });
   },
 
@@ -1818,7 +1818,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
       throw new ResourceError('exec: no command given');
     const ref = await guestLine(ctx, prior, EXEC_STATUS_KEY);
     const json = Buffer.from(JSON.stringify(request)).toString('base64');
-    await reconfigureVm(ctx.client, ref, { extraConfig: { [`${INPUT_KEY_PREFIX}${nextInputSequence()}`]: `exec:${id}:${json}` } });
+    await reconfigureVm(ctx.client, ref, { extraConfig: { [nextInputKey()]: `exec:${id}:${json}` } });
   },
 
   async maintenance(ctx, prior, token, op) {

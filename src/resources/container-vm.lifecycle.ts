@@ -43,7 +43,7 @@ import { containerVm, type ContainerVmAttrs } from './container-vm';
 import { InputUnreachableError, NotRunningError, ResourceError, VchGoneError } from './errors';
 import { GUESTINFO_CONFIG_KEY, decodeGuestConfig, encodeGuestConfig, guestConfig, hostsOf, restartOf } from './guest-config';
 import { plannedImageKey, storedImageKey } from './image.lifecycle';
-import { VOLATILE, handedRowKey, withoutDockerLabels, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
+import { VOLATILE, dockerOriginWarning, handedRowKey, withoutDockerLabels, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
 import { readMaxVcpus } from './pool-capacity';
 import { PlacementError, collectPlacement, networkOf } from './placement';
 import { isUnknown, type Attrs, type PlannedAttrs, type Problem, type Unknown, type Value } from './schema';
@@ -1534,7 +1534,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
   checksUnknown: true,
 
   async check(ctx, config: PlannedAttrs<typeof containerVm.schema>, prior): Promise<PlanCheck> {
-    const problems: Problem[] = [];
+    const problems: Problem[] = [...dockerOriginWarning(config.labels, 'container')];
     const notes: string[] = [];
     const inPlaceNotes: string[] = [];
     // A map not known yet has no names to compare.

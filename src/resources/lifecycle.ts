@@ -338,6 +338,33 @@ export interface SaveAccess {
  * which is the state's from then on: docker may no longer remove it.
  */
 export const DOCKER_LABEL_PREFIX = 'vic-iac.docker.';
+/** The label that lets docker remove an object: the Docker endpoint made it. */
+export const DOCKER_ORIGIN_LABEL = `${DOCKER_LABEL_PREFIX}origin`;
+
+/**
+ * A configuration that keeps docker's origin label, as `terraform plan -generate-config-out` writes
+ * it (it copies the labels the refresh reads): docker rm, docker volume rm and
+ * the prunes may still remove the object this state holds, and the next apply would make it again,
+ * empty. A warning, not a refusal: the Docker endpoint's own plans carry the label, and they read
+ * only errors.
+ */
+export function dockerOriginWarning(labels: unknown, what: 'container' | 'volume'): Problem[] {
+  if (!labels || typeof labels !== 'object' || Array.isArray(labels)) return [];
+  const docker = Object.keys(labels).filter((k) => k.startsWith(DOCKER_LABEL_PREFIX));
+  if (!docker.includes(DOCKER_ORIGIN_LABEL)) return [];
+  const remover = what === 'container' ? 'docker rm and docker container prune' : 'docker volume rm and docker volume prune';
+  return [
+    {
+      path: ['labels', DOCKER_ORIGIN_LABEL],
+      severity: 'warning',
+      summary: `Docker may remove this ${what}`,
+      detail:
+        `labels holds "${DOCKER_ORIGIN_LABEL}", the mark of a ${what} made with the Docker endpoint: ${remover} may remove it while this state holds it, and the next apply would make it again, empty. ` +
+        `To hand it to this state, delete the ${docker.length} entries of labels whose keys start with "${DOCKER_LABEL_PREFIX}" (an import's generated configuration copies them) and apply: ` +
+        'the apply takes them off the object, and docker then refuses to remove it.',
+    },
+  ];
+}
 
 export function withoutDockerLabels(labels: unknown): Record<string, string> | null {
   if (!labels || typeof labels !== 'object' || Array.isArray(labels)) return null;

@@ -35,7 +35,7 @@ import { reconfigureVm } from '../vsphere/virtual-machine';
 import { diskUsersAmong, diskUsersOutside, isFile, type DiskUser } from './disk-users';
 import { InUseError, ResourceError } from './errors';
 import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
-import { VOLATILE } from './lifecycle';
+import { VOLATILE, dockerOriginWarning } from './lifecycle';
 import { collectPlacement, datacenterOf, datastoreOf } from './placement';
 import type { Attrs, Problem } from './schema';
 import { poolIsGone, readVchMarker, takeSnapshot, unreadableMarker, type VchMarker } from './snapshot';
@@ -368,7 +368,7 @@ export const volumeLifecycle: Lifecycle<VolumeAttrs> = {
   },
 
   async check(ctx, config, prior): Promise<PlanCheck> {
-    const problems: Problem[] = [];
+    const problems: Problem[] = [...dockerOriginWarning(config.labels, 'volume')];
     if (prior && typeof prior.size_mb === 'number' && config.size_mb < prior.size_mb) {
       problems.push({
         path: ['size_mb'],

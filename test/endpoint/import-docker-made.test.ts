@@ -2,9 +2,14 @@
  * A container and a volume made with docker, then imported into an IaC state: the container's
  * import leaves docker's own labels out of the state, and a configuration without them drops them
  * at the first apply (the volume's too), so from then on docker may no longer remove what the state holds (before: `docker rm` and `docker volume rm` still went
- * through, and the next plan created them again, the volume empty).
+ * through, and the next plan created them again, the volume empty). `terraform plan -generate-config-out`
+ * writes the labels the refresh reads, docker's among them: the plan warns until they are deleted.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { containerVm, type Attrs, type Schema } from '../../src/resources';
+import { vsphereEnv } from '../helpers/engine';
+import { workspace } from '../provider/terraform-cli';
 import { useDockerBed } from './docker-env';
 
 describe('an object docker made, imported into an IaC state', () => {
@@ -49,4 +54,60 @@ describe('an object docker made, imported into an IaC state', () => {
     // Still docker's to see, stop and start.
     expect((await bed().docker(['ps', '-a', '--filter', 'name=adopted', '--format', '{{.Names}} {{.Label "team"}}'])).stdout).toBe('adopted web\n');
   });
+
+  test('GIVEN a container and a volume docker made WHEN terraform plan -generate-config-out imports them THEN the plan warns that docker may remove them while its generated labels stay, and once they are deleted the apply hands both to the state', async () => {
+    expect((await bed().docker(['volume', 'create', 'generated-data'])).code).toBe(0);
+    expect((await bed().docker(['create', '--name', 'generated', '-v', 'generated-data:/data', '-p', '8097:80', bed().image])).code).toBe(0);
+    const vchId = String(bed().vch.id);
+    const [vm] = (await bed().engine.listIn('container_vm', vchId)).filter((v) => v.name === 'generated');
+    const [volume] = (await bed().engine.listIn('volume', vchId)).filter((v) => v.name === 'generated-data');
+    const ws = workspace('mirror');
+    ws.write(
+      'main.tf',
+      [
+        'terraform {\n  required_providers {\n    vic = { source = "vic-iac/vic" }\n  }\n}',
+        'provider "vic" {}',
+        `import {\n  to = vic_container_vm.generated\n  id = "${String(vm.id)}"\n}`,
+        `import {\n  to = vic_volume.generated\n  id = "${String(volume.id)}"\n}`,
+      ].join('\n'),
+    );
+    const env = vsphereEnv(bed().sim);
+    const tf = async (args: string[], codes = [0]) => {
+      const r = await ws.terraform([...args, '-no-color'], env);
+      expect({ args, code: codes.includes(r.code) ? 'ok' : r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ args, code: 'ok', stderr: '' });
+      return r.stdout;
+    };
+    await tf(['init', '-input=false']);
+    const generated = await tf(['plan', '-input=false', '-generate-config-out=generated.tf']);
+    expect(generated).toContain('Plan: 2 to import, 0 to add, 0 to change, 0 to destroy.');
+    const config = readFileSync(join(ws.dir, 'generated.tf'), 'utf8');
+    // What the refresh reads, docker's labels among them, is what Terraform writes.
+    expect(config).toMatch(/"vic-iac\.docker\.origin"\s+= "docker"/);
+
+    const warned = await tf(['plan', '-input=false']);
+    expect(warned).toContain('Warning: Docker may remove this container');
+    expect(warned).toContain('Warning: Docker may remove this volume');
+    expect(warned).toMatch(/docker rm and docker container prune may remove it while\s+this state holds it/);
+    expect(warned).toMatch(/whose keys start with\s+"vic-iac\.docker\."/);
+
+    // As the warning says: the docker labels out of the generated configuration, then apply.
+    ws.write(
+      'generated.tf',
+      config
+        .split('\n')
+        .filter((line) => !line.includes('"vic-iac.docker.'))
+        .join('\n'),
+    );
+    const applied = await tf(['apply', '-auto-approve', '-input=false']);
+    expect(applied).not.toContain('Warning: Docker may remove');
+    expect(applied).toContain('Apply complete! Resources: 2 imported, 0 added, 2 changed, 0 destroyed.');
+    const rm = await bed().docker(['rm', 'generated']);
+    expect([rm.code, rm.stderr]).toEqual([1, expect.stringContaining('managed by infrastructure as code')]);
+    const volumeRm = await bed().docker(['volume', 'rm', 'generated-data']);
+    expect([volumeRm.code, volumeRm.stderr]).toEqual([1, expect.stringContaining('managed by infrastructure as code')]);
+    // The state and the objects agree: nothing more to do.
+    expect(await tf(['plan', '-input=false', '-detailed-exitcode'])).toContain('No changes.');
+    await tf(['destroy', '-auto-approve', '-input=false']);
+    expect((await bed().docker(['ps', '-a', '--filter', 'name=generated', '--format', '{{.Names}}'])).stdout).toBe('');
+  }, 300_000);
 });

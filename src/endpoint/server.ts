@@ -627,7 +627,8 @@ export class DockerEndpoint {
         const engine = this.command();
         const vm = await this.findContainer(id, engine);
         const execIds = [...this.execs.values()].filter((e) => e.containerId === containerId(vm) && e.state !== 'exited').map((e) => e.id);
-        return sendJson(res, 200, containerInspect(this.asStarted(vm), await this.imageReferences(engine, [vm]), execIds));
+        const sizes = queryFlag(query, 'size') ? (await this.containerSizes(engine))(vm) : undefined;
+        return sendJson(res, 200, { ...containerInspect(this.asStarted(vm), await this.imageReferences(engine, [vm]), execIds), ...sizes });
       }
       if (method === 'DELETE' && action === '') return this.removeContainer(id, query, res);
       if (method === 'POST' && action === 'start') return this.startContainer(id, res);
@@ -871,7 +872,18 @@ export class DockerEndpoint {
     shown = shown.sort((a, b) => createdMs(b) - createdMs(a) || String(a.name).localeCompare(String(b.name)));
     if (limit > 0) shown = shown.slice(0, limit);
     const references = forAncestor ?? (await this.imageReferences(engine, shown));
-    return shown.map((vm) => containerSummary(this.asStarted(vm), now, references));
+    const sizes = queryFlag(query, 'size') ? await this.containerSizes(engine) : undefined;
+    return shown.map((vm) => ({ ...containerSummary(this.asStarted(vm), now, references), ...sizes?.(vm) }));
+  }
+
+  /**
+   * `ps -s` and `inspect --size`: a container's root filesystem is its image's disk (SizeRootFs,
+   * the image's size); what it wrote on its own disk is not read from the datastore (SizeRw 0), as
+   * `system df` says.
+   */
+  private async containerSizes(engine: Engine): Promise<(vm: Attrs) => { SizeRw: number; SizeRootFs: number }> {
+    const sizeOf = new Map((await this.storedImages(engine)).map((i) => [String(i.id), imageSize(i)]));
+    return (vm) => ({ SizeRw: 0, SizeRootFs: sizeOf.get(String(vm.image_id)) ?? 0 });
   }
 
   /**
@@ -2877,15 +2889,14 @@ export class DockerEndpoint {
   private async systemDf(): Promise<Record<string, unknown>> {
     const [images, containers, volumes] = await Promise.all([
       this.listImages(new URLSearchParams()) as Promise<Array<{ Id: string; Size: number }>>,
-      this.listContainers(new URLSearchParams({ all: '1' })) as Promise<Array<Record<string, unknown>>>,
+      this.listContainers(new URLSearchParams({ all: '1', size: '1' })),
       this.volumes.usage(this.command()),
     ]);
-    const sizeOf = new Map(images.map((i) => [i.Id, i.Size]));
     return {
       LayersSize: images.reduce((sum, i) => sum + i.Size, 0),
       // An image is one disk, sharing nothing with another: what one in use takes is its whole size.
       Images: images.map((i) => ({ ...i, SharedSize: 0 })),
-      Containers: containers.map((c) => ({ ...c, SizeRw: 0, SizeRootFs: sizeOf.get(String(c.ImageID)) ?? 0 })),
+      Containers: containers,
       Volumes: volumes,
       BuildCache: [],
     };

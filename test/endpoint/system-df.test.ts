@@ -2,9 +2,21 @@
  * docker system df against the endpoint, through the docker CLI: the VCH's images with their sizes
  * and how many are in use, its containers, and its volumes with how many containers mount them.
  * What a container's own disk and a volume's files take is not read: a container shows 0B, a volume
- * its capacity.
+ * its capacity; `ps -s` and `inspect --size` give a container's image size as its root filesystem's.
  */
 import { useDockerBed } from './docker-env';
+
+/** A size as the docker CLI prints it: decimal units, three significant digits (go-units' HumanSizeWithPrecision). */
+function sizeText(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${Number(value.toPrecision(3))}${units[unit]}`;
+}
 
 describe('docker system df', () => {
   const bed = useDockerBed({ pull: true, vchName: 'vch-df' });
@@ -26,6 +38,14 @@ describe('docker system df', () => {
     expect(verbose).toMatch(/df-spare\s+0\s+67\.11MB\n/);
     expect(verbose).toMatch(/df-a\s/);
     expect(verbose).toMatch(/df-b\s/);
+
+    // ps -s and inspect --size: the image's disk is the root filesystem's size, the container's own writes 0.
+    expect((await bed().dockerOk(['ps', '-as', '--format', '{{.Names}} {{.Size}}'])).split('\n').sort()).toEqual(
+      ['df-a', 'df-b'].map((name) => `${name} 0B (virtual ${sizeText(imageSize)})`),
+    );
+    expect(await bed().dockerOk(['inspect', '--size', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'df-a'])).toBe(`0 ${imageSize}`);
+    // Without --size, as dockerd: neither.
+    expect(await bed().dockerOk(['inspect', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'df-a'])).toBe('<nil> <nil>');
     await bed().dockerOk(['rm', 'df-a', 'df-b']);
     await bed().dockerOk(['volume', 'rm', 'df-used', 'df-spare']);
   });

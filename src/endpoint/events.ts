@@ -1,10 +1,10 @@
 /**
  * `docker events`: what this endpoint did and saw (container create, start, die, stop, destroy, exec_create/start/die;
- * image pull and delete), kept for a while so `--since` and `--until` in the past have answers.
+ * image pull and delete; volume create, destroy, mount and unmount), kept for a while so `--since` and `--until` in the past have answers.
  * Not state: an endpoint restarted starts a new history, as dockerd does.
  */
 export interface DockerEvent {
-  readonly Type: 'container' | 'image' | 'network';
+  readonly Type: 'container' | 'image' | 'network' | 'volume';
   readonly Action: string;
   readonly Actor: { readonly ID: string; readonly Attributes: Readonly<Record<string, string>> };
   readonly scope?: string;

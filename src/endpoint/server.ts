@@ -98,7 +98,7 @@ import { IMAGE_FILTERS, filterImages, filterNetworks, labelMatches, prunable, re
 import { checkRegistryLogin } from './registry-login';
 import { SIGKILL, signalNumber } from './signals';
 import { dockerStats } from './stats';
-import { DockerVolumes, parseBinds, uncoveredImageVolumes, type MountSpec } from './volumes';
+import { DockerVolumes, mountEvents, parseBinds, uncoveredImageVolumes, type MountSpec } from './volumes';
 import { DockerNetworks, NETWORK_LABEL, dockerNetworksOf, networksFile, withDockerNetworks, type NetworkCreateBody } from './networks';
 import { HEALTHCHECK_LABEL, HealthMonitor, effectiveHealthcheck, healthFile, parseHealthcheck, type HealthStatus } from './health';
 import { changesBetween, parseListing } from './changes';
@@ -397,6 +397,7 @@ export class DockerEndpoint {
   private readonly volumes = new DockerVolumes(
     () => this.vch.id,
     (engine) => this.containers(engine),
+    this.events,
   );
 
   /** Creates by container name, one after another (see oneCreatePerName). */
@@ -3416,11 +3417,14 @@ export class DockerEndpoint {
     const references = this.imageReferences(this.command(), [vm]).catch(() => undefined);
     this.emitting = this.emitting.then(async () => {
       const image = imageOf(vm, await references);
+      // As dockerd: a start mounts the container's volumes first, and they are unmounted after its die.
+      if (action === 'start') for (const e of mountEvents('mount', vm)) this.events.emit(e);
       this.events.emit({
         Type: 'container',
         Action: action,
         Actor: { ID: containerId(vm), Attributes: { ...labelsOf(vm), image, name: String(vm.name), ...extra } },
       });
+      if (action === 'die') for (const e of mountEvents('unmount', vm)) this.events.emit(e);
     });
     return this.emitting;
   }

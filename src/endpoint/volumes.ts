@@ -10,6 +10,7 @@ import type { Engine } from '../engine';
 import { formatPath, volume, type Attrs, type Problem } from '../resources';
 import { ApiError, badRequest, compareVersions, conflict, notFound, notSupported, parseFilters, queryFlag, readJsonBody, sendJson } from './protocol';
 import { LABEL, OWN_LABEL_PREFIX, containerId, labelsOf } from './containers';
+import type { EventLog } from './events';
 import { labelMatches, prunable } from './listing-filters';
 import { OneAtATime } from './one-at-a-time';
 
@@ -56,6 +57,9 @@ export function parseSizeOption(key: string, text: string): number {
 /** The volume resource's largest size_mb. */
 const MAX_VOLUME_MB = 2097152;
 
+/** The driver docker is told of: a volume is a VMDK on a vSphere datastore. */
+const VOLUME_DRIVER = 'vsphere';
+
 /** The docker volume name of a volume_id (`[ds] store/volumes/<name>/<name>.vmdk`). */
 function nameOfId(id: string): string {
   return /\/volumes\/([^/]+)\/[^/]+\.vmdk$/.exec(id)?.[1] ?? id;
@@ -79,7 +83,7 @@ export function mountsOf(vm: Attrs): Array<Record<string, unknown>> {
     Name: nameOfId(String(m.volume_id)),
     Source: String(m.volume_id),
     Destination: String(m.path),
-    Driver: 'vsphere',
+    Driver: VOLUME_DRIVER,
     Mode: m.read_only ? 'ro' : '',
     RW: !m.read_only,
     Propagation: '',
@@ -109,7 +113,7 @@ function volumeDoc(v: Attrs): Record<string, unknown> {
   const labels = labelsOf(v);
   return {
     Name: String(v.name),
-    Driver: 'vsphere',
+    Driver: VOLUME_DRIVER,
     Mountpoint: String(v.id),
     CreatedAt: labels[LABEL.created] ?? '',
     Labels: Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith(OWN_LABEL_PREFIX))),
@@ -216,6 +220,8 @@ export class DockerVolumes {
     private readonly vchId: () => string,
     /** The VCH's containers as vSphere has them now. */
     private readonly containers: (engine: Engine) => Promise<Attrs[]>,
+    /** Where `docker events` hears of the volumes made and removed. */
+    private readonly events: Pick<EventLog, 'emit'>,
   ) {}
 
   /**
@@ -285,7 +291,7 @@ export class DockerVolumes {
         if (values.length === 0) return true;
         if (k === 'name') return values.some((n) => String(v.name).includes(n));
         // The CLI's default driver is local, which the endpoint takes as vsphere at create.
-        if (k === 'driver') return values.some((d) => d === 'vsphere' || d === 'local');
+        if (k === 'driver') return values.some((d) => d === VOLUME_DRIVER || d === 'local');
         if (k === 'label') return hasLabels(v, values);
         const dangling = !used.has(String(v.id));
         return values.some((d) => (d === 'true' || d === '1') === dangling);
@@ -298,7 +304,7 @@ export class DockerVolumes {
     const body =
       (await readJsonBody<{ Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null }>(req)) ?? {};
     const driver = body.Driver ?? '';
-    if (driver !== '' && driver !== 'local' && driver !== 'vsphere') {
+    if (driver !== '' && driver !== 'local' && driver !== VOLUME_DRIVER) {
       throw badRequest(`--driver ${driver}: vic-iac volumes are VMDKs in the VCH's store; use the default driver (local) or vsphere`);
     }
     let sizeMb: number | undefined;
@@ -343,7 +349,9 @@ export class DockerVolumes {
     });
     const text = problemsText(plan.problems, o.typed);
     if (text) throw badRequest(text);
-    return (await engine.apply(plan)) as Attrs;
+    const made = (await engine.apply(plan)) as Attrs;
+    this.events.emit(volumeEvent('create', made));
+    return made;
   }
 
   /** rm -f does not force a volume in use, as in Docker: it only makes an unknown name no error. */
@@ -382,6 +390,7 @@ export class DockerVolumes {
       if (err instanceof Error && !(err instanceof ApiError) && /is attached to/.test(err.message)) throw conflict(`remove ${String(v.name)}: ${err.message}`);
       throw err;
     }
+    this.events.emit(volumeEvent('destroy', v));
   }
 
   /**
@@ -471,6 +480,30 @@ export class DockerVolumes {
   async undo(engine: Engine, made: readonly Attrs[]): Promise<void> {
     for (const v of made) await this.destroy(engine, v).catch(() => undefined);
   }
+}
+
+/** A volume's event as dockerd words it: by name, with its driver. */
+function volumeEvent(action: 'create' | 'destroy', v: Attrs): Parameters<EventLog['emit']>[0] {
+  return { Type: 'volume', Action: action, Actor: { ID: String(v.name), Attributes: { driver: VOLUME_DRIVER } } };
+}
+
+/**
+ * The volume events of a container's start (`mount`, before its `start`) and end (`unmount`, after
+ * its `die`), one per volume it mounts, as dockerd sends them.
+ */
+export function mountEvents(action: 'mount' | 'unmount', vm: Attrs): Array<Parameters<EventLog['emit']>[0]> {
+  return mountsOf(vm).map((m) => ({
+    Type: 'volume',
+    Action: action,
+    Actor: {
+      ID: String(m.Name),
+      Attributes: {
+        container: containerId(vm),
+        driver: VOLUME_DRIVER,
+        ...(action === 'mount' ? { destination: String(m.Destination), propagation: '', 'read/write': String(m.RW) } : {}),
+      },
+    },
+  }));
 }
 
 /** A volume's name as dockerd makes them when none is given: 64 hex digits. */

@@ -70,6 +70,46 @@ describe('anonymous volumes', () => {
     await bed().dockerOk(['volume', 'rm', 'anon-named']);
   });
 
+  test(
+    'GIVEN a run with a named and an anonymous volume THEN docker events tells each volume create, mount (before the start), unmount (after the die) and destroy, as dockerd',
+    async () => {
+      const since = Math.floor(Date.now() / 1000) - 1;
+      await bed().dockerOk(['volume', 'create', 'events-named']);
+      const id = await bed().dockerOk(['run', '-d', '--name', 'events-vol', '-v', 'events-named:/named:ro', '-v', '/scratch', bed().image, 'true']);
+      expect(await bed().dockerOk(['wait', 'events-vol'])).toBe('0');
+      const anonymous = (await mountsOf('events-vol')).find((m) => m.Destination === '/scratch')?.Name;
+      expect(anonymous).toMatch(/^[0-9a-f]{64}$/);
+      await bed().dockerOk(['rm', '-v', 'events-vol']);
+      await bed().dockerOk(['volume', 'rm', 'events-named']);
+
+      const format =
+        '{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.driver}} {{.Actor.Attributes.destination}} {{index .Actor.Attributes "read/write"}}';
+      const lines = (await bed().eventsSince(since, 'type=volume', format)).map((l) =>
+        l
+          .replace(String(anonymous), 'ANON')
+          .replace(/ <no value>/g, '')
+          .trimEnd(),
+      );
+      // The test before this one ends less than a second before: only this test's volumes.
+      expect(lines.filter((l) => / (events-named|ANON) /.test(l))).toEqual([
+        'volume create events-named vsphere',
+        'volume create ANON vsphere',
+        'volume mount events-named vsphere /named false',
+        'volume mount ANON vsphere /scratch true',
+        'volume unmount events-named vsphere',
+        'volume unmount ANON vsphere',
+        'volume destroy ANON vsphere',
+        'volume destroy events-named vsphere',
+      ]);
+      // Mounts come before the container's start, unmounts after its die; each names the container.
+      const order = await bed().eventsSince(since, `container=${id}`, '{{.Action}}');
+      expect(order.filter((a) => ['start', 'die'].includes(a))).toEqual(['start', 'die']);
+      const all = await bed().eventsSince(since, 'volume=events-named', '{{.Action}} {{.Actor.Attributes.container}}');
+      expect(all).toEqual(['create <no value>', `mount ${id}`, `unmount ${id}`, 'destroy <no value>']);
+    },
+    BOOT_MS,
+  );
+
   test('GIVEN an image with VOLUMEs WHEN a container is made from it THEN each VOLUME that no -v covers gets an anonymous volume; a refused create leaves none', async () => {
     const before = await volumeNames();
     await bed().dockerOk(['create', '--name', 'anon-img', '-v', 'anon-db-data:/var/lib/db', dbImage]);

@@ -394,6 +394,8 @@ export class DockerEndpoint {
   private keptSince = 0;
   /** The VCH's images as last listed: a create looks its image up here, and lists again when it is not there. */
   private imageList?: Promise<Attrs[]>;
+  /** Image id → the layers its config names (diffIds). */
+  private readonly imageLayers = new Map<string, Promise<string[]>>();
   private readonly volumes = new DockerVolumes(
     () => this.vch.id,
     (engine) => this.containers(engine),
@@ -2903,8 +2905,32 @@ export class DockerEndpoint {
     };
   }
 
+  /**
+   * The layers an image's config names (`rootfs.diff_ids`), from the copy kept beside its disk: an
+   * image id names one content, so each is read once. Empty for an image stored before that copy
+   * was kept, and when the read fails (inspect still answers).
+   */
+  private async diffIds(engine: Engine, image: Attrs): Promise<string[]> {
+    const id = String(image.id);
+    let known = this.imageLayers.get(id);
+    if (!known) {
+      known = engine.keptFile('image', image, 'config').then((kept) => {
+        const doc = kept ? (JSON.parse(kept.toString('utf8')) as { rootfs?: { diff_ids?: unknown } }) : {};
+        return stringsOf(doc.rootfs?.diff_ids);
+      });
+      this.imageLayers.set(id, known);
+    }
+    // A read that failed leaves the list empty, and is tried again by the next inspect.
+    return known.catch(() => {
+      this.imageLayers.delete(id);
+      return [];
+    });
+  }
+
   private async inspectImage(ref: string): Promise<Record<string, unknown>> {
-    const i = await this.findImage(ref);
+    const engine = this.command();
+    const i = await this.findImage(ref, engine);
+    const layers = await this.diffIds(engine, i);
     return {
       Id: i.id,
       RepoTags: repoTagsOf(i),
@@ -2930,7 +2956,7 @@ export class DockerEndpoint {
         ...(typeof i.image_stop_signal === 'string' ? { StopSignal: i.image_stop_signal } : {}),
         ...(i.image_healthcheck && typeof i.image_healthcheck === 'object' ? { Healthcheck: i.image_healthcheck } : {}),
       },
-      RootFS: { Type: 'layers', Layers: [] },
+      RootFS: { Type: 'layers', Layers: layers },
       Metadata: { LastTagTime: ZERO },
       VSphere: { DiskPath: i.disk_path ?? null },
     };

@@ -1,7 +1,8 @@
 /**
  * docker history with the docker CLI: the steps of an image's config, newest first, read from the
  * config kept beside its disk (a pulled image's as the registry served it, a loaded one's from its
- * archive), each layer's size on the step that made it.
+ * archive), each layer's size on the step that made it; and `image inspect`'s RootFS.Layers, from
+ * the same config.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -26,6 +27,10 @@ describe('docker history', () => {
     const [shown, createdBy, size] = row.split('|');
     expect([shown, createdBy]).toEqual([id, '']);
     expect(Number(size)).toBeGreaterThan(1_000_000);
+    // The layers of the config the registry served: one per layer of the test image.
+    const layers = JSON.parse(await bed().dockerOk(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', bed().image])) as string[];
+    expect(layers.length).toBeGreaterThan(0);
+    for (const l of layers) expect(l).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
   test('GIVEN a loaded image whose config has two steps, one without a layer WHEN docker history THEN both, newest first, the layer’s size on the step that added it', async () => {
@@ -58,6 +63,8 @@ describe('docker history', () => {
       `${id}|/bin/sh -c #(nop)  CMD ["sh"]|0|the command`,
       `<missing>|/bin/sh -c #(nop) ADD dir:abc in / |${statSync(layer).size}|`,
     ]);
+    // inspect names the layers the config names, as dockerd (RootFS.Layers).
+    expect(await bed().dockerOk(['image', 'inspect', '-f', '{{.RootFS.Type}} {{json .RootFS.Layers}}', 'stepped:v1'])).toBe(`layers ["${diffId}"]`);
   });
 
   test("GIVEN an image that is not there WHEN docker history names it THEN dockerd's No such image", async () => {

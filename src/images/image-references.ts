@@ -201,22 +201,24 @@ export function renameImageReference(store: ImageStore, digest: string, metadata
 /**
  * Takes `reference` off the holders of the image: the references that still hold it once it is
  * gone (empty when the image is free to delete: then `whenLast` runs, under the lock, and deletes
- * it, so that no other process adds a holder meanwhile). A reference the list does not name, while
- * others hold the image, removes nothing and frees nothing: a disk left behind is better than one
- * deleted under another holder.
+ * it, so that no other process adds a holder meanwhile; or it names the one holder, not a state's,
+ * that keeps the image instead). A reference the list does not name, while others hold the image,
+ * removes nothing and frees nothing: a disk left behind is better than one deleted under another holder.
  */
 export function removeImageReference(
   store: ImageStore,
   digest: string,
   metadataReference: string,
   reference: string,
-  whenLast: () => Promise<void> = async () => undefined,
+  whenLast: () => Promise<string | void> = async () => undefined,
 ): Promise<string[]> {
   return oneAtATime(store, digest, async () => {
     const held = await readImageHolders(store, digest, metadataReference);
     if (held.references.length <= 1) {
-      await whenLast();
-      return [];
+      const keeper = await whenLast();
+      if (keeper === undefined) return [];
+      await writeImageReferences(store, digest, { references: [keeper], managed: [] });
+      return [keeper];
     }
     const at = held.references.findIndex((r) => sameReference(r, reference));
     if (at < 0) return held.references;

@@ -42,7 +42,7 @@ import { listDatastoreDirectory } from '../vsphere/datastore-browser';
 import { diskUsersOutside, isBelow } from './disk-users';
 import { InUseError, ResourceError } from './errors';
 import { image, type ImageAttrs } from './image';
-import type { Lifecycle, LifecycleContext, PlanCheck } from './lifecycle';
+import { madeByDocker, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
 import { containsUnknown, isUnknown, type Attrs, type PlannedAttrs, type Problem } from './schema';
 import { inventory } from './placement';
 import { VCH_MARKER_FIELD, VchMarker, imageStoreOf, readVchMarker, takeSnapshot, unreadableMarker } from './snapshot';
@@ -430,13 +430,24 @@ export const imageLifecycle: Lifecycle<ImageAttrs> = {
       const elsewhere = pool.marker
         ? await diskUsersOutside(ctx.client, pool.marker.datastore_id, new Set(inPool.map((vm) => vm.moid)), isBelow(imageDirectory))
         : [];
-      const users = [...inPool.filter((vm) => vm.extraConfig.get('vic.image') === prior.id), ...elsewhere];
+      const inPoolUsers = inPool.filter((vm) => vm.extraConfig.get('vic.image') === prior.id);
+      const users = [...inPoolUsers, ...elsewhere];
+      // Only containers docker made use it: the image stays for them, docker's from now on, under
+      // its digest (`<repository>@sha256:…`, as dockerd leaves an image untagged while a container
+      // uses it), and `docker rmi` removes it once they are gone. A state's apply that replaces
+      // the image (its tag moved) is not refused midway, after its own containers went. docker's
+      // own rmi is refused instead, as dockerd refuses to delete an image a container uses.
+      if (!ctx.forDocker && users.length > 0 && elsewhere.length === 0 && inPoolUsers.every((vm) => madeByDocker(vm.extraConfig.get('vic.labels')))) {
+        const { registry, repository } = parseImageReference(String(prior.reference));
+        return formatImageReference({ registry, repository, digest: String(prior.id) });
+      }
       if (users.length > 0) {
         throw new InUseError(
           `image ${String(prior.id)} is in use by ${users.length} container VM(s): ${users.map((v) => `${v.name} (${v.moid})`).join(', ')}. Delete or replace them first (ResourceInUse).`,
         );
       }
       await deleteStoredImage(store, String(prior.id));
+      return undefined;
     };
     // The last holder deletes it under the image's lock: no other process adds a holder meanwhile.
     if (stored) await removeImageReference(store, stored.digest, stored.reference, prior.reference, deleteIfUnused);

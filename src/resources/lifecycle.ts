@@ -366,6 +366,16 @@ export function dockerOriginWarning(labels: unknown, what: 'container' | 'volume
   ];
 }
 
+/** Whether a container VM's labels, as its `vic.labels` extraConfig keeps them (JSON), mark it as made with the Docker endpoint. */
+export function madeByDocker(labelsJson: string | undefined): boolean {
+  try {
+    const labels = JSON.parse(labelsJson ?? '{}') as unknown;
+    return !!labels && typeof labels === 'object' && (labels as Record<string, unknown>)[DOCKER_ORIGIN_LABEL] === 'docker';
+  } catch {
+    return false;
+  }
+}
+
 export function withoutDockerLabels(labels: unknown): Record<string, string> | null {
   if (!labels || typeof labels !== 'object' || Array.isArray(labels)) return null;
   const kept = Object.entries(labels as Record<string, string>).filter(([k]) => !k.startsWith(DOCKER_LABEL_PREFIX));

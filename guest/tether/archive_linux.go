@@ -224,7 +224,7 @@ func pseudoFilesystem(dir string) bool {
 }
 
 // Put extracts the tar r into the directory at p (a symbolic link to one is followed), as dockerd's
-// PUT archive: parents an entry needs are made, what an entry replaces is removed first (a directory
+// PUT archive (the tar plain or compressed, as Decompressed reads it): parents an entry needs are made, what an entry replaces is removed first (a directory
 // over a directory is merged), and with NoOverwriteDirNonDir a directory and a non-directory never
 // replace each other. Entries keep their owner, unless owner is given (docker cp -a of a container
 // with a user), and their mode and times.
@@ -243,7 +243,11 @@ func (c containerFS) Put(r io.Reader, p string, req ArchiveRequest, owner *Ident
 		hdr  *tar.Header
 	}
 	var dirs []dirTimes
-	tr := tar.NewReader(r)
+	plain, err := Decompressed(r)
+	if err != nil {
+		return archiveErrorf(archiveRefused, "reading the archive: %v", err)
+	}
+	tr := tar.NewReader(plain)
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -259,5 +260,35 @@ func TestGet_GivenOneFilesystem_ThenMountsComeEmpty(t *testing.T) {
 	}
 	if len(under) != 1 || under[0] != "dev/"+mount+"/" {
 		t.Errorf("THEN /dev/%s comes as its directory alone with one_filesystem, got %v", mount, under)
+	}
+}
+
+func TestArchivePut_GivenACompressedTar_ThenItIsReadAsDockerdReadsIt(t *testing.T) {
+	c := testContainerFS(t)
+	plain := tarOf(t, &tar.Header{Name: "gz.txt", Typeflag: tar.TypeReg, Mode: 0o644, Linkname: "from gzip\n"})
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	if _, err := w.Write(plain.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Put(&gz, "/data", ArchiveRequest{}, nil); err != nil {
+		t.Fatalf("Put of a gzip-compressed tar: %v", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(c.root, "data/gz.txt")); string(got) != "from gzip\n" {
+		t.Fatalf("the file of the gzip-compressed tar: %q", got)
+	}
+	// Formats dockerd reads that the guest cannot: refused by name.
+	for name, head := range map[string][]byte{"xz": {0xfd, '7', 'z', 'X', 'Z', 0x00, 1, 2}, "zstd": {0x28, 0xb5, 0x2f, 0xfd, 0, 0}} {
+		code, msg := archiveExit(c.Put(bytes.NewReader(head), "/data", ArchiveRequest{}, nil))
+		if code != archiveRefused || !strings.Contains(msg, name+"-compressed") || !strings.Contains(msg, "gzip or bzip2") {
+			t.Errorf("a %s archive: exit %d %q", name, code, msg)
+		}
+	}
+	// An empty body is an empty archive, as before.
+	if err := c.Put(bytes.NewReader(nil), "/data", ArchiveRequest{}, nil); err != nil {
+		t.Errorf("an empty body: %v", err)
 	}
 }

@@ -27,9 +27,9 @@ def step(name, action):
         return None
 
 
-def tar_of(name, data):
+def tar_of(name, data, mode="w"):
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
+    with tarfile.open(fileobj=buf, mode=mode) as tar:
         info = tarfile.TarInfo(name)
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
@@ -71,6 +71,10 @@ step("labels", lambda: [c.name for c in client.containers.list(filters={"label":
 step("exec_run", lambda: (lambda r: [r.exit_code, r.output.decode()])(box.exec_run(["sh", "-c", "echo $GREETING; exit 3"])))
 step("put_archive", lambda: box.put_archive("/", tar_of("note.txt", b"from python\n")))
 step("get_archive", lambda: file_from(box, "/note.txt"))
+# Compressed, as dockerd takes it too (Testcontainers for Go sends its copies gzip-compressed).
+step("put_archive_gzip", lambda: box.put_archive("/", tar_of("gz.txt", b"from gzip\n", "w:gz")))
+step("put_archive_bz2", lambda: box.put_archive("/", tar_of("bz.txt", b"from bzip2\n", "w:bz2")))
+step("get_archive_compressed", lambda: [file_from(box, "/gz.txt")["content"], file_from(box, "/bz.txt")["content"]])
 # stats(stream=False) sends stream=False: one sample, then the answer ends.
 step("stats", lambda: sorted(k for k in box.stats(stream=False) if k in ("cpu_stats", "memory_stats", "read")))
 # remove(force=True, v=True) sends force=True: a running container goes.

@@ -775,7 +775,7 @@ export class DockerEndpoint {
         ['Datacenter', this.vch.datacenter],
         ['Image store', String(vchState.image_store ?? '')],
       ],
-      Plugins: { Volume: ['vsphere'], Network: ['vsphere-portgroup'], Authorization: null, Log: ['vsphere-console'] },
+      Plugins: { Volume: ['vsphere'], Network: ['bridge', 'vsphere-portgroup'], Authorization: null, Log: ['vsphere-console'] },
       MemoryLimit: true,
       SwapLimit: false,
       CpuCfsPeriod: false,
@@ -3401,7 +3401,9 @@ export class DockerEndpoint {
     const portGroups = [...names].map((name) => ({
       ...networkRow(
         name,
-        'vsphere-portgroup',
+        // The VCH's bridge network has dockerd's driver (and VIC's), so that `network ls` shows a
+        // bridge network, as it does for a docker network over it; other port groups are vSphere's own.
+        name === this.vch.bridgeNetwork ? 'bridge' : 'vsphere-portgroup',
         on((n) => n.includes(name)),
         {
           'vsphere.portgroup': name,

@@ -121,7 +121,7 @@ describe('network ls and inspect', () => {
   test('GIVEN a VCH WHEN docker network ls and inspect run THEN its bridge port group shows as a network', async () => {
     const ls = await bed().docker(['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Scope}}']);
     // none, as dockerd lists it: what --network none (a container VM without a NIC) names.
-    expect([ls.code, ls.stdout]).toEqual([0, 'VM Network vsphere-portgroup local\nnone null local\n']);
+    expect([ls.code, ls.stdout]).toEqual([0, 'VM Network bridge local\nnone null local\n']);
     const noNic = await bed().docker(['network', 'inspect', '--format', '{{.Name}} {{.Driver}} {{len .Containers}}', 'none']);
     expect([noNic.code, noNic.stdout]).toEqual([0, 'none null 0\n']);
     const inspect = await bed().docker(['network', 'inspect', '--format', '{{.Name}} {{index .Options "vic-iac.bridge"}}', 'VM Network']);

@@ -68,7 +68,9 @@ describe('docker images, ps, network ls and volume ls filters', () => {
     const names = async (filter: string) => bed().dockerOk(['network', 'ls', '--format', '{{.Name}}', '--filter', filter]);
     expect(await names('name=VM')).toBe('VM Network');
     expect(await names('name=fakeName')).toBe('');
-    expect(await names('driver=bridge')).toBe('');
+    // The bridge network has the bridge driver, as dockerd's and VIC's.
+    expect(await names('driver=bridge')).toBe('VM Network');
+    expect(await names('driver=vsphere-portgroup')).toBe('');
     expect(await names('type=custom')).toBe('VM Network');
     expect(await names('type=builtin')).toBe('none');
     // A predefined network is never dangling, as with dockerd.

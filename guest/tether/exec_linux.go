@@ -148,7 +148,7 @@ func (e *execSessions) run(id string, raw []byte, input *inputRouter) {
 	env := ContainerEnv(cfg, who.Home)
 	program, err := lookPathIn(req.Argv[0], env, cfg.WorkingDir)
 	if err != nil {
-		fail(lookPathCode(err), fmt.Sprintf("cannot run %q: %v", req.Argv[0], err))
+		fail(lookPathCode(err), fmt.Sprintf("exec: %q: %v", req.Argv[0], err))
 		return
 	}
 	stdio, err := openStdio(cfg, e.devNull)

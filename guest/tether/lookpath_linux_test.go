@@ -33,8 +33,8 @@ func TestLookPathIn_GivenTheContainersPATH(t *testing.T) {
 		{"found in the first PATH entry", "run", filepath.Join(root, "opt/app/run"), ""},
 		{"absolute path", filepath.Join(root, "bin/tool"), filepath.Join(root, "bin/tool"), ""},
 		{"relative to the working dir", "./local", filepath.Join(root, "data/local"), ""},
-		{"missing", "nope", "", "not found in any of the 2 directories of the container's PATH"},
-		{"not executable is skipped in PATH", "notexec", "", "not found in any of the 2 directories of the container's PATH"},
+		{"missing", "nope", "", "executable file not found in $PATH (none of the 2 directories of the container's PATH holds it)"},
+		{"not executable is skipped in PATH", "notexec", "", "executable file not found in $PATH (none of the 2 directories of the container's PATH holds it)"},
 		{"not executable by path", filepath.Join(root, "bin/notexec"), "", "is not executable"},
 		{"a directory", filepath.Join(root, "bin"), "", "is a directory"},
 	}
@@ -46,11 +46,11 @@ func TestLookPathIn_GivenTheContainersPATH(t *testing.T) {
 					t.Fatalf("THEN an error containing %q, got %q, %v", tc.wantErr, got, err)
 				}
 				// The error reaches the serial console: it must not echo the PATH value (env may be secret).
-				if strings.HasPrefix(tc.wantErr, "not found") && strings.Contains(err.Error(), filepath.Join(root, "opt/app")) {
+				if strings.HasPrefix(tc.wantErr, "executable file not found") && strings.Contains(err.Error(), filepath.Join(root, "opt/app")) {
 					t.Fatalf("THEN the PATH value stays out of the error, got %v", err)
 				}
 				// errCannotExecute selects exit status 126 (found, not runnable) over 127 (not found).
-				if foundButNotRunnable := !strings.HasPrefix(tc.wantErr, "not found"); errors.Is(err, errCannotExecute) != foundButNotRunnable {
+				if foundButNotRunnable := !strings.HasPrefix(tc.wantErr, "executable file not found"); errors.Is(err, errCannotExecute) != foundButNotRunnable {
 					t.Fatalf("THEN errors.Is(err, errCannotExecute) == %v, got %v", foundButNotRunnable, err)
 				}
 				return

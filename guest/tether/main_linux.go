@@ -415,7 +415,7 @@ func startAndSupervise(cfg Config, status ContainerStatus) (int, error) {
 	}
 	program, err := lookPathIn(argv[0], env, cfg.WorkingDir)
 	if err != nil {
-		message := fmt.Sprintf("cannot run %q: %v (check the image's entrypoint and cmd)", argv[0], err)
+		message := fmt.Sprintf("exec: %q: %v; check the image's entrypoint and cmd", argv[0], err)
 		logf("error: %s", message)
 		reportNotStarted(status, lookPathCode(err), message)
 		return lookPathCode(err), nil
@@ -643,7 +643,8 @@ func lookPathIn(name string, env []string, workingDir string) (string, error) {
 		}
 	}
 	// Names the variable, never its value: any env value may be a secret, and this goes to the console.
-	return "", fmt.Errorf("not found in any of the %d directories of the container's PATH", len(filepath.SplitList(path)))
+	// dockerd's words (runc's), then how many directories were looked in.
+	return "", fmt.Errorf("executable file not found in $PATH (none of the %d directories of the container's PATH holds it)", len(filepath.SplitList(path)))
 }
 
 func checkExecutable(path string) error {

@@ -75,7 +75,7 @@ describe('1-06 docker run', () => {
       const fake = await bed().docker(['run', '--name', 'run-fake', bed().image, 'fakeCommand'], { timeoutMs: BOOT_MS });
       expect({ code: fake.code, stdout: fake.stdout }).toEqual({ code: 127, stdout: '' });
       expect(fake.stderr).toMatch(
-        /^cannot run "fakeCommand": not found in any of the \d+ directories of the container's PATH \(check the image's entrypoint and cmd\)\n$/,
+        /^exec: "fakeCommand": executable file not found in \$PATH \(none of the \d+ directories of the container's PATH holds it\); check the image's entrypoint and cmd\n$/,
       );
       expect(await bed().dockerOk(['ps', '-a', '--filter', 'name=run-fake', '--format', '{{.Status}}'])).toMatch(/^Exited \(127\) /);
       expect(await bed().dockerOk(['wait', 'run-fake'])).toBe('127');

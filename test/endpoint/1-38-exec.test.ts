@@ -74,9 +74,9 @@ describe('VIC 1-38: docker exec', () => {
   test('Exec NonExisting: the command is not found, said on stderr with rc 127; the container runs on', async () => {
     const r = await bed().docker(['exec', 'exec-host', '/NonExisting']);
     expect(r.code).toBe(127);
-    expect(r.stderr).toContain('cannot run "/NonExisting": no such file or directory');
+    expect(r.stderr).toContain('exec: "/NonExisting": no such file or directory');
     const path = await bed().docker(['exec', 'exec-host', 'no-such-command']);
-    expect([path.code, path.stderr]).toEqual([127, `cannot run "no-such-command": not found in any of the 1 directories of the container's PATH\n`]);
+    expect([path.code, path.stderr]).toEqual([127, `exec: "no-such-command": executable file not found in $PATH (none of the 1 directories of the container's PATH holds it)\n`]);
     expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}}', 'exec-host'])).toBe('running');
   });
 

@@ -263,7 +263,7 @@ export function portsOf(bindings: Record<string, unknown> | null | undefined): A
       const hostPort = b.HostPort ?? '';
       if (!/^\d{0,5}$/.test(hostPort) || Number(hostPort) > 65535)
         throw badRequest(
-          `-p ${hostPort}:${key}: the host port "${hostPort}" is not a port number; a range of host ports is not supported by vic-iac: give one port, or none for a free one`,
+          `-p ${hostPort}:${key}: the host port "${hostPort}" is not a port number; host port ranges are not supported for port bindings by vic-iac: give one port, or none for a free one`,
         );
       // The address is the container_vm's `ports[].ip`, whose rule (IPv4) the plan applies.
       out.push({

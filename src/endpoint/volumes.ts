@@ -305,13 +305,16 @@ export class DockerVolumes {
       (await readJsonBody<{ Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null }>(req)) ?? {};
     const driver = body.Driver ?? '';
     if (driver !== '' && driver !== 'local' && driver !== VOLUME_DRIVER) {
-      throw badRequest(`--driver ${driver}: vic-iac volumes are VMDKs in the VCH's store; use the default driver (local) or vsphere`);
+      // dockerd's words for a driver it does not have, then what to use.
+      throw badRequest(
+        `--driver ${driver}: error looking up volume plugin ${driver}: plugin not found; vic-iac volumes are VMDKs in the VCH's store: use the default driver (local) or vsphere`,
+      );
     }
     let sizeMb: number | undefined;
     const typed: Record<string, string> = {};
     for (const [key, value] of Object.entries(body.DriverOpts ?? {})) {
       if (!SIZE_OPTIONS.includes(key.toLowerCase())) {
-        throw badRequest(`-o ${key}=${value}: unknown volume option; allowed: size (or capacity), e.g. -o size=512MB`);
+        throw badRequest(`-o ${key}=${value}: ${key} is not a supported option; allowed: size (or capacity), e.g. -o size=512MB`);
       }
       sizeMb = parseSizeOption(key, value);
       typed.size_mb = `-o ${key}=${value} (${sizeMb} MB)`;

@@ -401,14 +401,12 @@ export const datastoreDirectory: Validator = rule('a directory path relative to 
 /** A volume name: it names a datastore directory and the VMDK inside, so only characters every datastore keeps as they are. */
 export const volumeName: Validator = rule('1 to 64 letters, digits, "_", "." and "-", starting with a letter or digit', (value, path) => {
   if (typeof value !== 'string' || /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(value)) return [];
-  return [
-    invalid(
-      path,
-      value,
-      'is not a volume name (1 to 64 letters, digits, "_", "." and "-", starting with a letter or digit)',
-      'Use a name such as "data" or "db-1".',
-    ),
-  ];
+  // dockerd's words for the characters (and VIC's), then the length a datastore directory takes.
+  const what =
+    value.length > 64
+      ? `is ${value.length} characters long, more than the 64 a volume name may have`
+      : 'includes invalid characters for a volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed (1 to 64 of them)';
+  return [invalid(path, value, what, 'Use a name such as "data" or "db-1".')];
 });
 
 /** Where a volume is mounted in the container: absolute, and not the root, which is the image's filesystem. */

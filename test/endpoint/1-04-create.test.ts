@@ -102,7 +102,7 @@ describe('1-04 docker create', () => {
     expect(v.stderr).toMatch(/-v \/srv:\/data: bind mounts are not supported by vic-iac: bind mounts need a host; use a named volume \(-v <name>:\/data\)/);
     const p = await bed().docker(['create', '-p', '8080-8081:80', bed().image]);
     expect(p.code).toBe(1);
-    expect(p.stderr).toMatch(/a range of host ports is not supported by vic-iac/);
+    expect(p.stderr).toMatch(/host port ranges are not supported for port bindings by vic-iac/);
   });
 
   test("GIVEN --init and -p WHEN docker create runs THEN both are taken: the tether is the init, the port is the container VM's ports", async () => {

@@ -43,15 +43,19 @@ describe('1-19 docker volume create', () => {
   });
 
   test.each([
-    [['-d', 'fakeDriver', '--name=test2'], /--driver fakeDriver: vic-iac volumes are VMDKs in the VCH's store; use the default driver \(local\) or vsphere/],
+    [
+      ['-d', 'fakeDriver', '--name=test2'],
+      /--driver fakeDriver: error looking up volume plugin fakeDriver: plugin not found; vic-iac volumes are VMDKs in the VCH's store: use the default driver \(local\) or vsphere/,
+    ],
     [['--name=test5', '--opt', 'Capacity=0'], /-o Capacity=0 \(0 MB\) is below the minimum of 16 MB/],
     [['--name=test6', '--opt', 'Capacity=-1'], /-o Capacity=-1: not a size\. Allowed: a whole number of MB, GB or TB/],
     [['--name=test7', '--opt', 'Capacity=9999999999999999999'], /-o Capacity=9999999999999999999 is above the maximum of 2097152 MB \(2 TB\)/],
     [['--name=test9', '--opt', 'Capacity=3000000'], /-o Capacity=3000000 \(3000000 MB\) is above the maximum of 2097152 MB/],
-    [['--name=test8', '--opt', 'VolumeStore=fakeStore'], /-o VolumeStore=fakeStore: unknown volume option; allowed: size \(or capacity\)/],
+    [['--name=test8', '--opt', 'VolumeStore=fakeStore'], /-o VolumeStore=fakeStore: VolumeStore is not a supported option; allowed: size \(or capacity\)/],
     [
       ['--name=test???'],
-      /create test\?\?\?: "test\?\?\?" is not a volume name \(1 to 64 letters, digits, "_", "\." and "-", starting with a letter or digit\)/,
+      // dockerd's words (and VIC's), after the name.
+      /create test\?\?\?: "test\?\?\?" includes invalid characters for a volume name, only "\[a-zA-Z0-9\]\[a-zA-Z0-9_\.-\]" are allowed \(1 to 64 of them\)/,
     ],
   ])('GIVEN volume create %j THEN it exits 1 with what is allowed, and nothing is made', async (args, message) => {
     const before = (await inVsphere()).map((v) => v.name).sort();

@@ -172,7 +172,7 @@ describe('1-25 published ports', () => {
   test('GIVEN -p with what a container VM cannot publish THEN docker run is refused at once, naming it, and nothing is made', async () => {
     const range = await bed().docker(['run', '-d', '-p', '8000-8010:80', '--name', 'web-range', web]);
     expect(range.code).not.toBe(0);
-    expect(range.stderr).toContain('a range of host ports is not supported by vic-iac: give one port, or none for a free one');
+    expect(range.stderr).toContain('host port ranges are not supported for port bindings by vic-iac: give one port, or none for a free one');
     const sctp = await bed().docker(['run', '-d', '-p', '9000:80/sctp', '--name', 'web-sctp', web]);
     expect(sctp.stderr).toContain('-p 80/sctp: SCTP is not supported by vic-iac: publish tcp or udp ports');
     const v6 = await bed().docker(['run', '-d', '-p', '[::1]:9000:80', '--name', 'web-v6', web]);

@@ -625,7 +625,7 @@ export const badInputs: readonly BadInput[] = [
     one(
       'name',
       invalid('name'),
-      'name = "a/b" is not a volume name (1 to 64 letters, digits, "_", "." and "-", starting with a letter or digit). Use a name such as "data" or "db-1".',
+      'name = "a/b" includes invalid characters for a volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed (1 to 64 of them). Use a name such as "data" or "db-1".',
     ),
   ),
   row(

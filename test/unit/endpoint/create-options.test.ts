@@ -72,7 +72,7 @@ describe("portsOf: docker -p as the container VM's ports", () => {
   });
 
   it.each([
-    [{ '80/tcp': [{ HostPort: '8000-8010' }] }, 'a range of host ports is not supported by vic-iac: give one port, or none for a free one'],
+    [{ '80/tcp': [{ HostPort: '8000-8010' }] }, 'host port ranges are not supported for port bindings by vic-iac: give one port, or none for a free one'],
     [{ '80/sctp': [{ HostPort: '80' }] }, '-p 80/sctp: SCTP is not supported by vic-iac: publish tcp or udp ports'],
     [{ '70000/tcp': [{ HostPort: '80' }] }, 'container port "70000/tcp" is not a port number (1 to 65535) with /tcp or /udp'],
   ])('refuses %j with a 400 naming it', (bindings, message) => {

@@ -76,7 +76,10 @@ describe('VIC 1-38: docker exec', () => {
     expect(r.code).toBe(127);
     expect(r.stderr).toContain('exec: "/NonExisting": no such file or directory');
     const path = await bed().docker(['exec', 'exec-host', 'no-such-command']);
-    expect([path.code, path.stderr]).toEqual([127, `exec: "no-such-command": executable file not found in $PATH (none of the 1 directories of the container's PATH holds it)\n`]);
+    expect([path.code, path.stderr]).toEqual([
+      127,
+      `exec: "no-such-command": executable file not found in $PATH (none of the 1 directories of the container's PATH holds it)\n`,
+    ]);
     expect(await bed().dockerOk(['inspect', '-f', '{{.State.Status}}', 'exec-host'])).toBe('running');
   });
 

@@ -220,6 +220,11 @@ if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q endpoint "/proc/$pid/c
 else
   pid=""
 fi
+# A simulator started again is a new vSphere, whose pool ids start over: the docker networks the
+# endpoint keeps (networks.json, per VCH pool id) were the previous one's VCHs', not this one's.
+if [ -n "$served_sim" ] && [ "$served_sim" != "$sim_identity" ]; then
+  rm -f "$ENDPOINT_DIR/networks.json"
+fi
 if [ -z "$pid" ]; then
   [ -f "$ENDPOINT_DIR/server-cert.pem" ] || vic endpoint certs --dir "$ENDPOINT_DIR" >/dev/null
   rm -f "$ENDPOINT_DIR/endpoint.json"

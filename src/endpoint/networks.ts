@@ -36,6 +36,12 @@ export interface DockerNetwork {
   readonly Labels: Readonly<Record<string, string>>;
   /** The port group it stands for: the VCH's bridge network. */
   readonly PortGroup: string;
+  /**
+   * The id of the VCH it is a network of (its resource pool): a VCH destroyed and made again, or
+   * another VCH served from the same directory, does not list it. Absent in records kept before
+   * it was: those are the first served VCH's.
+   */
+  readonly Vch?: string;
 }
 
 /** A create body of POST /networks/create, the fields that ask for something. */
@@ -64,23 +70,37 @@ export function networkId(name: string): string {
   return createHash('sha256').update(`vic-iac network\0${name}`).digest('hex');
 }
 
-/** The docker networks of one endpoint: created, listed, found and removed; kept in `file` when given. */
+/**
+ * The docker networks of the VCH an endpoint serves (`serve`): created, listed, found and removed;
+ * kept in `file` when given, with those of the other VCHs served from the same directory.
+ */
 export class DockerNetworks {
   private records: DockerNetwork[];
+  private vch = '';
 
   constructor(private readonly file?: string) {
     this.records = file ? readRecords(file) : [];
   }
 
+  /** From now on, the networks of VCH `vchId` (a resource pool's id); the records of no VCH yet become its. */
+  serve(vchId: string): void {
+    this.vch = vchId;
+    if (this.records.some((n) => n.Vch === undefined)) this.save(this.records.map((n) => (n.Vch === undefined ? { ...n, Vch: vchId } : n)));
+  }
+
+  /** Forgets the networks of VCH `vchId`, which vSphere no longer has (destroyed: its containers went with it). */
+  forget(vchId: string): void {
+    if (this.records.some((n) => n.Vch === vchId)) this.save(this.records.filter((n) => n.Vch !== vchId));
+  }
+
   list(): readonly DockerNetwork[] {
-    return this.records;
+    return this.records.filter((n) => n.Vch === this.vch);
   }
 
   /** By name, id or id prefix (3 or more hex digits), as dockerd finds networks. */
   find(ref: string): DockerNetwork | undefined {
-    return (
-      this.records.find((n) => n.Name === ref) ?? this.records.find((n) => n.Id === ref) ?? this.records.find((n) => ref.length >= 3 && n.Id.startsWith(ref))
-    );
+    const records = this.list();
+    return records.find((n) => n.Name === ref) ?? records.find((n) => n.Id === ref) ?? records.find((n) => ref.length >= 3 && n.Id.startsWith(ref));
   }
 
   /**
@@ -113,6 +133,7 @@ export class DockerNetworks {
       Created: new Date().toISOString(),
       Labels: { ...(body.Labels ?? {}) },
       PortGroup: portGroup,
+      Vch: this.vch,
     };
     this.save([...this.records, network]);
     return network;

@@ -437,6 +437,7 @@ export class DockerEndpoint {
       );
     }
     this.vchInfo = { id: host.id, name: host.marker.name, datacenter: host.marker.datacenter, bridgeNetwork: host.marker.bridge_network };
+    this.dockerNetworks.serve(host.id);
     const vms = await this.containers();
     for (const vm of vms) {
       this.lastState.set(containerId(vm), shownState(vm));
@@ -509,6 +510,9 @@ export class DockerEndpoint {
     }
     this.log(`VCH "${this.vch.name}" was made again: serving ${host.id} (was ${goneId})`);
     this.vchInfo = { id: host.id, name: host.marker.name, datacenter: host.marker.datacenter, bridgeNetwork: host.marker.bridge_network };
+    // The destroyed VCH's docker networks went with its containers: the new one starts with none.
+    this.dockerNetworks.forget(goneId);
+    this.dockerNetworks.serve(host.id);
     this.forgetLookups();
     this.imageList = undefined;
     this.known.clear();

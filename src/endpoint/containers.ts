@@ -318,12 +318,13 @@ export const NO_NETWORK = 'none';
 /**
  * The networks docker shows a container on, each with the index of its NIC and the network it is
  * (a docker network's name, or a port group's): the docker networks it is on (networks.ts), all over
- * its first NIC (the VCH's bridge port group), then its other port groups; else its port groups. A
- * container made on docker's default network (`--network bridge`, or none given) shows its bridge
- * port group under the name `bridge`, as dockerd keys it (`.NetworkSettings.Networks.bridge`, the
- * key its HostConfig.NetworkMode names).
+ * its first NIC (the VCH's bridge port group), then its other port groups; else its port groups.
+ * The VCH's bridge port group (`bridge`, when known) shows under the name `bridge`, as VIC showed
+ * it and as dockerd keys its default network (`.NetworkSettings.Networks.bridge`, the key its
+ * HostConfig.NetworkMode names); so does the first NIC of a container made on docker's default
+ * network (`--network bridge`, or none given).
  */
-function networkNics(vm: Attrs): { name: string; nic: number; network: string }[] {
+function networkNics(vm: Attrs, bridge?: string): { name: string; nic: number; network: string }[] {
   const ports = Array.isArray(vm.networks) ? vm.networks.map(String) : [];
   const made = dockerNetworksOf(labelsOf(vm));
   const detached = labelsOf(vm)[LABEL.bridgeDetached] === 'true';
@@ -333,12 +334,13 @@ function networkNics(vm: Attrs): { name: string; nic: number; network: string }[
       ? made.map((name) => ({ name, nic: 0, network: name }))
       : detached
         ? []
-        : ports.slice(0, 1).map((network) => ({ name: onBridge ? DEFAULT_NETWORK : network, nic: 0, network }));
-  return [...first, ...ports.slice(1).map((network, i) => ({ name: network, nic: i + 1, network }))];
+        : ports.slice(0, 1).map((network) => ({ name: onBridge || network === bridge ? DEFAULT_NETWORK : network, nic: 0, network }));
+  const bridgeShown = first.some((n) => n.name === DEFAULT_NETWORK);
+  return [...first, ...ports.slice(1).map((network, i) => ({ name: network === bridge && !bridgeShown ? DEFAULT_NETWORK : network, nic: i + 1, network }))];
 }
 
 /** docker's default network: the VCH's bridge port group (`docker network inspect bridge`). */
-const DEFAULT_NETWORK = 'bridge';
+export const DEFAULT_NETWORK = 'bridge';
 
 /**
  * NIC `nic` as the guest reported it (`network_interfaces`), its address from `ip_addresses` when the
@@ -361,9 +363,9 @@ function nicOf(vm: Attrs, nic: number): { ip: string; prefixLength: number; gate
  * `network inspect` lists it: its address with the prefix length (the static `ip_address` on the
  * first NIC, else what the guest reports for that NIC) and its MAC address; empty when it has none (yet).
  */
-export function endpointOn(vm: Attrs, network: string): { address: string; mac: string } {
+export function endpointOn(vm: Attrs, network: string, bridge?: string): { address: string; mac: string } {
   const nic =
-    networkNics(vm).find((n) => n.name === network || n.network === network)?.nic ??
+    networkNics(vm, bridge).find((n) => n.name === network || n.network === network)?.nic ??
     (Array.isArray(vm.networks) ? vm.networks.map(String).indexOf(network) : -1);
   if (nic < 0) return { address: '', mac: '' };
   const { ip, prefixLength, mac } = nicOf(vm, nic);
@@ -371,17 +373,17 @@ export function endpointOn(vm: Attrs, network: string): { address: string; mac: 
   return { address: ip !== '' && prefixLength > 0 ? `${ip}/${prefixLength}` : ip, mac };
 }
 
-/** The names of networkNics. */
-function networkNames(vm: Attrs): string[] {
-  return networkNics(vm).map((n) => n.name);
+/** The names of networkNics: the networks `docker inspect` shows a container on. */
+export function networkNames(vm: Attrs, bridge?: string): string[] {
+  return networkNics(vm, bridge).map((n) => n.name);
 }
 
 /**
  * `HostConfig.NetworkMode`: as the create gave it (LABEL.networkMode); for a container made
  * otherwise, its first network, or none for a VM without a NIC.
  */
-function networkMode(vm: Attrs): string {
-  return labelsOf(vm)[LABEL.networkMode] ?? networkNames(vm)[0] ?? NO_NETWORK;
+function networkMode(vm: Attrs, bridge?: string): string {
+  return labelsOf(vm)[LABEL.networkMode] ?? networkNames(vm, bridge)[0] ?? NO_NETWORK;
 }
 
 /** Whether a container was disconnected from bridge and is on no network since (LABEL.bridgeDetached). */
@@ -391,9 +393,9 @@ export function onNoNetwork(vm: Attrs): boolean {
 
 export { networkId };
 
-function networksOf(vm: Attrs): Record<string, unknown> {
+function networksOf(vm: Attrs, bridge?: string): Record<string, unknown> {
   return Object.fromEntries(
-    networkNics(vm).map(({ name: n, nic, network }) => [
+    networkNics(vm, bridge).map(({ name: n, nic, network }) => [
       n,
       {
         NetworkID: networkId(network),
@@ -413,8 +415,11 @@ function addressFields(vm: Attrs, nic: number): { Gateway: string; IPAddress: st
   return { Gateway: gateway, IPAddress: ip, IPPrefixLen: prefixLength, MacAddress: mac };
 }
 
-/** One row of `GET /containers/json`. */
-export function containerSummary(vm: Attrs, now = Date.now(), references?: ReadonlyMap<string, string>): Record<string, unknown> {
+/**
+ * One row of `GET /containers/json`. `bridge`: the VCH's bridge port group, which shows as `bridge`
+ * (networkNics).
+ */
+export function containerSummary(vm: Attrs, now = Date.now(), references?: ReadonlyMap<string, string>, bridge?: string): Record<string, unknown> {
   const id = containerId(vm);
   return {
     Id: id,
@@ -429,7 +434,7 @@ export function containerSummary(vm: Attrs, now = Date.now(), references?: Reado
     State: shownState(vm),
     Status: statusText(vm, now),
     HostConfig: { NetworkMode: networkNames(vm).length > 0 ? 'default' : NO_NETWORK },
-    NetworkSettings: { Networks: networksOf(vm) },
+    NetworkSettings: { Networks: networksOf(vm, bridge) },
     Mounts: mountsOf(vm),
   };
 }
@@ -442,14 +447,20 @@ function restartPolicy(vm: Attrs): { Name: string; MaximumRetryCount: number } {
 /**
  * `GET /containers/{id}/json`: Config, HostConfig, State and NetworkSettings are never null (the CLI
  * reads them), and every key dockerd always sends is there (docker inspect -f fails on a missing
- * one). `execIds`: the live exec instances of the container (null when none, as dockerd).
+ * one). `execIds`: the live exec instances of the container (null when none, as dockerd). `bridge`:
+ * the VCH's bridge port group, which shows as `bridge` (networkNics).
  */
-export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, string>, execIds: readonly string[] = []): Record<string, unknown> {
+export function containerInspect(
+  vm: Attrs,
+  references?: ReadonlyMap<string, string>,
+  execIds: readonly string[] = [],
+  bridge?: string,
+): Record<string, unknown> {
   const state = dockerState(vm);
   const labels = labelsOf(vm);
   const entrypoint = Array.isArray(vm.entrypoint) ? vm.entrypoint.map(String) : null;
   const cmd = Array.isArray(vm.command) ? vm.command.map(String) : null;
-  const networks = networksOf(vm);
+  const networks = networksOf(vm, bridge);
   // dockerd shows 0 for no limit: a container made without -m has the default memory of a container
   // VM, not a limit its user set. Any other shows the memory its VM has.
   const memoryBytes = labels[LABEL.defaultMemory] === 'true' ? 0 : Number(vm.memory_mb ?? 0) * 1024 * 1024;
@@ -499,7 +510,7 @@ export function containerInspect(vm: Attrs, references?: ReadonlyMap<string, str
       Memory: memoryBytes,
       NanoCpus: labels[LABEL.defaultCpus] === 'true' ? 0 : Number(vm.cpus ?? 1) * 1e9,
       RestartPolicy: restartPolicy(vm),
-      NetworkMode: networkMode(vm),
+      NetworkMode: networkMode(vm, bridge),
       PortBindings: portBindingsOf(vm),
       Binds: hostMountsOf(vm).Binds,
       // As dockerd: present when the create gave some (--mount).
@@ -660,13 +671,8 @@ export function matchesFilters(
           return mountsOf(vm).some((m) => m.Name === v || m.Destination === v);
         case 'network':
           if (v === NO_NETWORK) return networkNames(vm).length === 0;
-          // As dockerd: the network's name, or its id or a prefix of it.
-          return networkNics(vm).some(
-            (n) =>
-              n.name === v ||
-              n.network === (v === DEFAULT_NETWORK && resolved.bridgeNetwork ? resolved.bridgeNetwork : v) ||
-              networkId(n.network).startsWith(v),
-          );
+          // As dockerd: the network's name, or its id or a prefix of it; and the bridge port group's own name.
+          return networkNics(vm, resolved.bridgeNetwork).some((n) => n.name === v || n.network === v || networkId(n.network).startsWith(v));
         // No container VM is a swarm task.
         case 'is-task':
           return v === 'false';

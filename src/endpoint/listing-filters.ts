@@ -149,17 +149,19 @@ export interface NetworkRow {
   readonly Scope: string;
   readonly Labels: Readonly<Record<string, string>>;
   readonly Containers: Readonly<Record<string, unknown>>;
-  /** Docker's predefined networks (here: none): type builtin, never dangling. Not sent. */
+  /** Docker's predefined networks (here: bridge and none): type builtin, never dangling. Not sent. */
   readonly builtin?: boolean;
-  /** Other names that find it (`bridge` for the VCH's bridge network, as --network bridge takes it). Not sent. */
+  /** Other names that find it (the bridge network's port group name, as --network takes it). Not sent. */
   readonly aliases?: readonly string[];
+  /** The port group it is, for one that docker did not make. Not sent. */
+  readonly portGroup?: string;
 }
 
 export const NETWORK_FILTERS = ['name', 'id', 'driver', 'scope', 'type', 'label', 'dangling'];
 
 /**
  * `docker network ls --filter …` with dockerd's meanings: `name` is a regular expression over the
- * name, `id` a part of the id, `type` is `custom` (a port group is the user's, made in vSphere) or `builtin` (none here),
+ * name, `id` a part of the id, `type` is `custom` (a port group is the user's, made in vSphere) or `builtin` (bridge and none),
  * `dangling=true` the networks no container is on.
  */
 export function filterNetworks<T extends NetworkRow>(rows: readonly T[], filters: ReadonlyMap<string, readonly string[]>): T[] {

@@ -85,6 +85,8 @@ import {
   madeByDocker,
   matchesFilters,
   networkId,
+  networkNames,
+  DEFAULT_NETWORK,
   NO_NETWORK,
   onNoNetwork,
 } from './containers';
@@ -635,7 +637,10 @@ export class DockerEndpoint {
         const vm = await this.findContainer(id, engine);
         const execIds = [...this.execs.values()].filter((e) => e.containerId === containerId(vm) && e.state !== 'exited').map((e) => e.id);
         const sizes = queryFlag(query, 'size') ? (await this.containerSizes(engine))(vm) : undefined;
-        return sendJson(res, 200, { ...containerInspect(this.asStarted(vm), await this.imageReferences(engine, [vm]), execIds), ...sizes });
+        return sendJson(res, 200, {
+          ...containerInspect(this.asStarted(vm), await this.imageReferences(engine, [vm]), execIds, this.vch.bridgeNetwork ?? undefined),
+          ...sizes,
+        });
       }
       if (method === 'DELETE' && action === '') return this.removeContainer(id, query, res);
       if (method === 'POST' && action === 'start') return this.startContainer(id, res);
@@ -880,7 +885,7 @@ export class DockerEndpoint {
     if (limit > 0) shown = shown.slice(0, limit);
     const references = forAncestor ?? (await this.imageReferences(engine, shown));
     const sizes = queryFlag(query, 'size') ? await this.containerSizes(engine) : undefined;
-    return shown.map((vm) => ({ ...containerSummary(this.asStarted(vm), now, references), ...sizes?.(vm) }));
+    return shown.map((vm) => ({ ...containerSummary(this.asStarted(vm), now, references, this.vch.bridgeNetwork ?? undefined), ...sizes?.(vm) }));
   }
 
   /**
@@ -3244,7 +3249,7 @@ export class DockerEndpoint {
         `network create ${String(body.Name ?? '')}: the VCH has no bridge network for docker networks to stand on; give the VCH a bridge_network, or run containers with --network <port group>`,
       );
     }
-    const taken = new Set((await this.networks()).map((n) => n.Name));
+    const taken = new Set((await this.networks()).flatMap((n) => [n.Name, ...(n.aliases ?? [])]));
     const made = this.dockerNetworks.create(body, bridge, (name) => taken.has(name) || name === 'bridge' || name === 'host');
     this.events.emit({ Type: 'network', Action: 'create', Actor: { ID: made.Id, Attributes: { name: made.Name, type: 'bridge' } } });
     sendJson(res, 201, { Id: made.Id, Warning: '' });
@@ -3269,22 +3274,23 @@ export class DockerEndpoint {
     const made = this.dockerNetworks.find(network.Id);
     const on = dockerNetworksOf(labelsOf(vm));
     const ports = Array.isArray(vm.networks) ? vm.networks.map(String) : [];
-    // bridge (the VCH's bridge port group) on the container's first NIC, which no docker network has.
-    const bridgeNic = !made && on.length === 0 && network.Name === this.vch.bridgeNetwork && ports[0] === network.Name;
+    // The port group a network that docker did not make is (bridge: the VCH's bridge port group).
+    const portGroup = made ? made.PortGroup : (network.portGroup ?? network.Name);
+    // bridge on the container's first NIC, which no docker network has.
+    const bridgeNic = !made && on.length === 0 && portGroup === this.vch.bridgeNetwork && ports[0] === portGroup;
     // On docker networks, its first NIC is theirs (containers.ts shows it so); off bridge, nobody's.
     const joined = made
       ? on.includes(made.Name)
       : bridgeNic
         ? labelsOf(vm)[LABEL.bridgeDetached] !== 'true'
-        : (on.length > 0 ? ports.slice(1) : ports).includes(network.Name);
+        : (on.length > 0 ? ports.slice(1) : ports).includes(portGroup);
     if (connect && joined) throw new ApiError(403, `endpoint with name ${name} already exists in network ${network.Name}`);
     if (!connect && !joined) throw new ApiError(403, `container ${name} is not connected to network ${network.Name}`);
     if (bridgeNic) return this.detachFromBridge(engine, vm, network, connect, res);
     if (!made || ports[0] !== made.PortGroup) {
-      const portGroup = made ? made.PortGroup : network.Name;
       throw badRequest(
-        `docker network ${verb} ${network.Name} ${name}: that ${connect ? 'adds a network card on' : 'removes the network card of'} port group ${portGroup} ${connect ? 'to' : 'from'} container VM ${name}, ` +
-          `and vic-iac makes a container VM's network cards with it, never after; recreate the container with the networks it needs (docker run --network ${network.Name}, once for each network)` +
+        `docker network ${verb} ${ref} ${name}: that ${connect ? 'adds a network card on' : 'removes the network card of'} port group ${portGroup} ${connect ? 'to' : 'from'} container VM ${name}, ` +
+          `and vic-iac makes a container VM's network cards with it, never after; recreate the container with the networks it needs (docker run --network ${ref}, once for each network)` +
           (made ? '' : `, or ${verb} a docker network (docker network create), which stands on the VCH's bridge port group`),
       );
     }
@@ -3317,7 +3323,7 @@ export class DockerEndpoint {
     this.refuseManaged(vm, `give it its networks in that configuration and apply.`);
     if (!connect && dockerState(vm) === 'running') {
       throw conflict(
-        `docker network disconnect ${network.Name} ${name}: ${name} runs, and its VM's network card on port group ${network.Name} stays on while it runs (vic-iac makes a container VM's network cards with it, never after); ` +
+        `docker network disconnect ${network.Name} ${name}: ${name} runs, and its VM's network card on port group ${network.portGroup ?? network.Name} stays on while it runs (vic-iac makes a container VM's network cards with it, never after); ` +
           `stop it first (docker stop ${name}), or recreate it with the networks it needs (docker run --network NETWORK, or --network none)`,
       );
     }
@@ -3358,7 +3364,7 @@ export class DockerEndpoint {
     if (onNoNetwork(vm) && Array.isArray(vm.networks) && vm.networks.length > 0) {
       const name = String(vm.name);
       throw conflict(
-        `container ${name} is on no network since it was disconnected from ${String(vm.networks[0])}, and its VM keeps its network card on that port group: ` +
+        `container ${name} is on no network since it was disconnected from ${vm.networks[0] === this.vch.bridgeNetwork ? `${DEFAULT_NETWORK} (port group ${this.vch.bridgeNetwork})` : String(vm.networks[0])}, and its VM keeps its network card on that port group: ` +
           `connect it to a network before it starts (docker network connect NETWORK ${name}, or bridge), or recreate it with --network none to run it without one`,
       );
     }
@@ -3387,11 +3393,14 @@ export class DockerEndpoint {
     return { NetworksDeleted: deleted };
   }
 
+  /** By name, its port group's name (the bridge network's), id or id prefix, as dockerd finds networks. */
   private async findNetwork(ref: string): Promise<(Record<string, unknown> & NetworkRow) | undefined> {
-    const wanted = ref === 'bridge' && this.vch.bridgeNetwork ? this.vch.bridgeNetwork : ref;
     const networks = await this.networks();
     return (
-      networks.find((n) => n.Name === wanted) ?? networks.find((n) => n.Id === wanted) ?? networks.find((n) => wanted.length >= 3 && n.Id.startsWith(wanted))
+      networks.find((n) => n.Name === ref) ??
+      networks.find((n) => n.aliases?.includes(ref)) ??
+      networks.find((n) => n.Id === ref) ??
+      networks.find((n) => ref.length >= 3 && n.Id.startsWith(ref))
     );
   }
 
@@ -3402,27 +3411,33 @@ export class DockerEndpoint {
     if (this.vch.bridgeNetwork) names.add(this.vch.bridgeNetwork);
     for (const vm of vms) for (const n of Array.isArray(vm.networks) ? vm.networks : []) names.add(String(n));
     const on = (test: (networks: unknown[]) => boolean) => vms.filter((vm) => Array.isArray(vm.networks) && test(vm.networks));
-    const portGroups = [...names].map((name) => ({
-      ...networkRow(
-        name,
-        // The VCH's bridge network has dockerd's driver (and VIC's), so that `network ls` shows a
-        // bridge network, as it does for a docker network over it; other port groups are vSphere's own.
-        name === this.vch.bridgeNetwork ? 'bridge' : 'vsphere-portgroup',
-        on((n) => n.includes(name)),
-        {
-          'vsphere.portgroup': name,
-          ...(name === this.vch.bridgeNetwork ? { 'vic-iac.bridge': 'true' } : {}),
-        },
-      ),
-      // docker network ls -f name=bridge finds it, as --network bridge and network inspect bridge do.
-      ...(name === this.vch.bridgeNetwork ? { aliases: ['bridge'] } : {}),
-    }));
+    const bridge = this.vch.bridgeNetwork ?? undefined;
+    // The containers docker shows on a port group's network (on the bridge: not those on docker networks over it).
+    const shownOn = (network: string) => vms.filter((vm) => networkNames(vm, bridge).includes(network));
+    const portGroups = [...names].map((name) =>
+      name === bridge
+        ? {
+            // The VCH's bridge port group is docker's bridge network, by dockerd's name and driver, as
+            // VIC showed it; its own name finds it too (--network, network inspect, -f name=).
+            ...networkRow(DEFAULT_NETWORK, 'bridge', shownOn(DEFAULT_NETWORK), { 'vsphere.portgroup': name, 'vic-iac.bridge': 'true' }, bridge),
+            Id: networkId(name),
+            aliases: [name],
+            portGroup: name,
+            // dockerd's predefined network: type builtin, never dangling.
+            builtin: true,
+          }
+        : {
+            ...networkRow(name, 'vsphere-portgroup', shownOn(name), { 'vsphere.portgroup': name }, bridge),
+            portGroup: name,
+          },
+    );
     const none = {
       ...networkRow(
         NO_NETWORK,
         'null',
         on((n) => n.length === 0),
         {},
+        bridge,
       ),
       builtin: true,
     };
@@ -3432,6 +3447,7 @@ export class DockerEndpoint {
         'bridge',
         vms.filter((vm) => dockerNetworksOf(labelsOf(vm)).includes(n.Name)),
         { 'vsphere.portgroup': n.PortGroup },
+        bridge,
       ),
       Id: n.Id,
       Created: n.Created,
@@ -3982,7 +3998,13 @@ function toApiError(err: unknown): ApiError {
 }
 
 /** A network as `docker network inspect` shows it, with the containers on it. */
-function networkRow(name: string, driver: string, containers: readonly Attrs[], options: Record<string, string>): Record<string, unknown> & NetworkRow {
+function networkRow(
+  name: string,
+  driver: string,
+  containers: readonly Attrs[],
+  options: Record<string, string>,
+  bridge: string | undefined,
+): Record<string, unknown> & NetworkRow {
   return {
     Name: name,
     Id: networkId(name),
@@ -3998,7 +4020,7 @@ function networkRow(name: string, driver: string, containers: readonly Attrs[], 
     ConfigOnly: false,
     Containers: Object.fromEntries(
       containers.map((vm) => {
-        const { address, mac } = endpointOn(vm, name);
+        const { address, mac } = endpointOn(vm, name, bridge);
         return [containerId(vm), { Name: String(vm.name), EndpointID: '', MacAddress: mac, IPv4Address: address, IPv6Address: '' }];
       }),
     ),
@@ -4008,8 +4030,8 @@ function networkRow(name: string, driver: string, containers: readonly Attrs[], 
 }
 
 /** A network row as sent: without the flag the filters read. */
-function withoutBuiltin<T extends NetworkRow>(row: T): Omit<T, 'builtin' | 'aliases'> {
-  const { builtin: _builtin, aliases: _aliases, ...sent } = row;
+function withoutBuiltin<T extends NetworkRow>(row: T): Omit<T, 'builtin' | 'aliases' | 'portGroup'> {
+  const { builtin: _builtin, aliases: _aliases, portGroup: _portGroup, ...sent } = row;
   return sent;
 }
 

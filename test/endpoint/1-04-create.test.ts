@@ -118,14 +118,20 @@ describe('1-04 docker create', () => {
 describe('network ls and inspect', () => {
   const bed = useDockerBed({ vchName: 'vch-net' });
 
-  test('GIVEN a VCH WHEN docker network ls and inspect run THEN its bridge port group shows as a network', async () => {
+  test("GIVEN a VCH WHEN docker network ls and inspect run THEN its bridge port group shows as docker's bridge network, its vSphere name finding it too", async () => {
     const ls = await bed().docker(['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Scope}}']);
     // none, as dockerd lists it: what --network none (a container VM without a NIC) names.
-    expect([ls.code, ls.stdout]).toEqual([0, 'VM Network bridge local\nnone null local\n']);
+    expect([ls.code, ls.stdout]).toEqual([0, 'bridge bridge local\nnone null local\n']);
     const noNic = await bed().docker(['network', 'inspect', '--format', '{{.Name}} {{.Driver}} {{len .Containers}}', 'none']);
     expect([noNic.code, noNic.stdout]).toEqual([0, 'none null 0\n']);
-    const inspect = await bed().docker(['network', 'inspect', '--format', '{{.Name}} {{index .Options "vic-iac.bridge"}}', 'VM Network']);
-    expect([inspect.code, inspect.stdout]).toEqual([0, 'VM Network true\n']);
+    const inspect = await bed().docker([
+      'network',
+      'inspect',
+      '--format',
+      '{{.Name}} {{index .Options "vic-iac.bridge"}} {{index .Options "vsphere.portgroup"}}',
+      'VM Network',
+    ]);
+    expect([inspect.code, inspect.stdout]).toEqual([0, 'bridge true VM Network\n']);
     const none = await bed().docker(['network', 'inspect', 'nope']);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/network nope not found/);

@@ -1,7 +1,7 @@
 /**
  * VIC Group1 1-16 network ls: the listing, -q, --filter name=, --no-trunc and a filter that matches
- * nothing. A VCH's networks are vSphere port groups (docs/endpoint.md): its bridge network is the
- * port group "VM Network" here, which `bridge` also names, and `none` is dockerd's predefined one.
+ * nothing. A VCH's networks are vSphere port groups (docs/endpoint.md): its bridge port group ("VM
+ * Network" here) is docker's network `bridge`, as VIC listed it, and `none` is dockerd's predefined one.
  */
 import { useDockerBed } from './docker-env';
 
@@ -14,12 +14,10 @@ describe('1-16 docker network ls', () => {
     expect([r.code, r.stderr]).toEqual([0, '']);
     const rows = lines(r.stdout);
     expect(rows[0]).toMatch(/^NETWORK ID\s+NAME\s+DRIVER\s+SCOPE$/);
-    // dockerd (and VIC) list a network named "bridge"; here the bridge network is the VCH's port
-    // group, listed under its vSphere name (documented), with the bridge driver, as VIC's: the
-    // listing shows a bridge network (VIC's case looks for the word).
+    // dockerd (and VIC) list a network named "bridge" with the bridge driver: the VCH's bridge port group.
     expect(rows.slice(1).map((row) => row.split(/\s{2,}/).slice(1))).toEqual(
       expect.arrayContaining([
-        ['VM Network', 'bridge', 'local'],
+        ['bridge', 'bridge', 'local'],
         ['none', 'null', 'local'],
       ]),
     );
@@ -40,12 +38,11 @@ describe('1-16 docker network ls', () => {
   test('GIVEN a VCH WHEN docker network ls -f name=bridge runs THEN it lists one network, the bridge network, under the header', async () => {
     const r = await bed().docker(['network', 'ls', '-f', 'name=bridge']);
     expect([r.code, r.stderr]).toEqual([0, '']);
-    // dockerd lists its network "bridge". `bridge` names the VCH's bridge network in `--network
-    // bridge` and `network inspect bridge`, so the filter is expected to find it the same way.
+    // dockerd lists its network "bridge": the VCH's bridge port group.
     const rows = lines(r.stdout);
     expect(rows).toHaveLength(2);
     // VIC's case: the one row shows a bridge network.
-    expect(rows[1].split(/\s{2,}/).slice(1)).toEqual(['VM Network', 'bridge', 'local']);
+    expect(rows[1].split(/\s{2,}/).slice(1)).toEqual(['bridge', 'bridge', 'local']);
     const inspected = await bed().dockerOk(['network', 'inspect', '--format', '{{.Id}}', 'bridge']);
     expect(rows[1].split(/\s+/)[0]).toBe(inspected.slice(0, 12));
   });

@@ -25,6 +25,10 @@ describe('1-17 docker network connect', () => {
     expect(await bed().dockerOk(['inspect', '-f', '{{.HostConfig.NetworkMode}} {{.NetworkSettings.Networks.bridge.NetworkID}}', id])).toBe(
       `bridge ${await bed().dockerOk(['network', 'inspect', '-f', '{{.Id}}', 'VM Network'])}`,
     );
+    // The bridge port group's own name finds it too.
+    expect(await bed().dockerOk(['network', 'inspect', '-f', '{{.Id}}', 'VM Network'])).toBe(
+      await bed().dockerOk(['network', 'inspect', '-f', '{{.Id}}', 'bridge']),
+    );
     expect(await bed().dockerOk(['ps', '-aq', '--no-trunc', '--filter', 'network=VM Network'])).toContain(id);
     expect(await bed().dockerOk(['ps', '-aq', '--no-trunc', '--filter', 'network=bridge'])).toContain(id);
 
@@ -64,12 +68,12 @@ describe('1-17 docker network connect', () => {
     expect(await bed().dockerOk(['network', 'disconnect', 'bridge', 'off-bridge'])).toBe('');
     expect(await networksOf('off-bridge')).toBe('');
     const twice = await bed().docker(['network', 'disconnect', 'bridge', 'off-bridge']);
-    expect([twice.code, twice.stderr]).toEqual([1, 'Error response from daemon: container off-bridge is not connected to network VM Network\n']);
+    expect([twice.code, twice.stderr]).toEqual([1, 'Error response from daemon: container off-bridge is not connected to network bridge\n']);
     const start = await bed().docker(['start', 'off-bridge']);
     expect([start.code, start.stderr]).toEqual([
       1,
       expect.stringContaining(
-        'container off-bridge is on no network since it was disconnected from VM Network, and its VM keeps its network card on that port group: connect it to a network before it starts',
+        'container off-bridge is on no network since it was disconnected from bridge (port group VM Network), and its VM keeps its network card on that port group: connect it to a network before it starts',
       ),
     ]);
     // The Terraform docker provider's networks_advanced: off bridge, then onto its networks, over the NIC it kept.

@@ -58,10 +58,10 @@ describe('1-23 docker inspect', () => {
       NanoCpus: 2e9,
       RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 },
       AutoRemove: false,
-      // As the create gave it, as dockerd shows it.
+      // As the create gave it, as dockerd shows it; the bridge port group is docker's network bridge.
       NetworkMode: 'VM Network',
     });
-    expect(Object.keys(doc.NetworkSettings.Networks)).toEqual(['VM Network']);
+    expect(Object.keys(doc.NetworkSettings.Networks)).toEqual(['bridge']);
     expect(doc.VSphere.Moid).toMatch(/^vm-\d+$/);
     const fmt = await bed().docker(['inspect', '--format', '{{.Config.Tty}} {{.HostConfig.AutoRemove}} {{.State.Status}}', id.slice(0, 12)]);
     expect(fmt.stdout).toBe('false false created\n');

@@ -1,7 +1,7 @@
 /**
  * docker compose (the v2 CLI plugin, compose v5.6.0 built by scripts/peers/80-compose.sh) against
- * the endpoint, as a user types it: a project of two services on the VCH's bridge port group
- * (declared external: compose cannot make a network on a VCH), a long-running `web` with a named
+ * the endpoint, as a user types it: a project of two services on the VCH's bridge network (docker's
+ * `bridge`, declared external), a long-running `web` with a named
  * volume and a run-once `job`, through up, ps, logs, stop, start and down -v; and a service that
  * publishes `ports:`, reached on its host port.
  *
@@ -36,7 +36,7 @@ volumes:
   data: {}
 networks:
   default:
-    name: VM Network
+    name: bridge
     external: true
 `;
 
@@ -123,7 +123,7 @@ services:
     ports: ["127.0.0.1:${webPort}:80"]
 networks:
   default:
-    name: VM Network
+    name: bridge
     external: true
 `,
     );
@@ -135,7 +135,7 @@ networks:
   });
 
   test(
-    'GIVEN a project of web (long-running, a named volume) and job (echo done) on the external port group WHEN docker compose up -d THEN exit 0, ps lists both with their states, logs job shows done, the volume is made',
+    'GIVEN a project of web (long-running, a named volume) and job (echo done) on the external bridge network WHEN docker compose up -d THEN exit 0, ps lists both with their states, logs job shows done, the volume is made',
     async () => {
       const up = await compose('compose.yaml', ['up', '-d'], BOOT_MS);
       expect(up.code).toBe(0);
@@ -156,7 +156,7 @@ networks:
       const mounts = await bed().dockerOk(['inspect', '--format', '{{range .Mounts}}{{.Name}}:{{.Destination}}{{end}}', `${PROJECT}-web-1`]);
       expect(mounts).toBe(`${PROJECT}_data:/data`);
       const network = await bed().dockerOk(['inspect', '--format', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}', `${PROJECT}-web-1`]);
-      expect(network).toBe('VM Network');
+      expect(network).toBe('bridge');
     },
     BOOT_MS + 120_000,
   );
@@ -270,14 +270,14 @@ networks:
   });
 
   test(
-    'GIVEN the project WHEN docker compose down -v THEN its containers and its volume are gone, the port group is left',
+    'GIVEN the project WHEN docker compose down -v THEN its containers and its volume are gone, the bridge network is left',
     async () => {
       const down = await compose('compose.yaml', ['down', '-v', '-t', '2'], BOOT_MS);
       expect(down.code).toBe(0);
       expect(await psLines()).toEqual([]);
       expect(await bed().dockerOk(['ps', '-a', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Names}}'])).toBe('');
       expect(await bed().dockerOk(['volume', 'ls', '--format', '{{.Name}}'])).not.toContain(`${PROJECT}_data`);
-      expect(await bed().dockerOk(['network', 'ls', '--format', '{{.Name}}'])).toContain('VM Network');
+      expect(await bed().dockerOk(['network', 'ls', '--format', '{{.Name}}'])).toContain('bridge');
     },
     BOOT_MS,
   );
@@ -324,7 +324,7 @@ services:
     command: ["sh", "-c", "test -f /var/lib/db/first || cat /proc/sys/kernel/random/uuid > /var/lib/db/first; cat /var/lib/db/first"]
 networks:
   default:
-    name: VM Network
+    name: bridge
     external: true
 `,
       );
@@ -374,7 +374,7 @@ services:
     depends_on: [api]
 networks:
   default:
-    name: VM Network
+    name: bridge
     external: true
 `,
       );
@@ -416,7 +416,7 @@ services:
         condition: service_healthy
 networks:
   default:
-    name: VM Network
+    name: bridge
     external: true
 `,
       );

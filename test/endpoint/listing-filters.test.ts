@@ -3,6 +3,7 @@
  * filter narrows the listing as dockerd's does, and one vic-iac does not serve is refused by name.
  * A filter ignored would print the whole listing, a wrong answer that looks right.
  */
+import type { Attrs } from '../../src/resources';
 import { useDockerBed } from './docker-env';
 
 describe('docker images, ps, network ls and volume ls filters', () => {
@@ -66,26 +67,29 @@ describe('docker images, ps, network ls and volume ls filters', () => {
 
   test('GIVEN the VCH bridge network WHEN docker network ls filters and inspect bridge THEN they answer as dockerd does', async () => {
     const names = async (filter: string) => bed().dockerOk(['network', 'ls', '--format', '{{.Name}}', '--filter', filter]);
-    expect(await names('name=VM')).toBe('VM Network');
+    // The bridge port group is docker's bridge network; its own name finds it too.
+    expect(await names('name=VM')).toBe('bridge');
+    expect(await names('name=bridge')).toBe('bridge');
     expect(await names('name=fakeName')).toBe('');
     // The bridge network has the bridge driver, as dockerd's and VIC's.
-    expect(await names('driver=bridge')).toBe('VM Network');
+    expect(await names('driver=bridge')).toBe('bridge');
     expect(await names('driver=vsphere-portgroup')).toBe('');
-    expect(await names('type=custom')).toBe('VM Network');
-    expect(await names('type=builtin')).toBe('none');
+    // As dockerd: bridge and none are its predefined networks.
+    expect(await names('type=custom')).toBe('');
+    expect(lines(await names('type=builtin'))).toEqual(['bridge', 'none']);
     // A predefined network is never dangling, as with dockerd.
-    expect(await names('dangling=true')).not.toContain('none');
-    // Ids are hex, as dockerd's: -q prints one word per network (the port group's name has a space),
+    expect(lines(await names('dangling=true'))).toEqual([]);
+    // Ids are hex, as dockerd's: -q prints one word per network (a port group's name may have a space),
     // and inspect, the id filter and a container's NetworkID take it, or a prefix of it.
     const id = await bed().dockerOk(['network', 'ls', '-q', '--filter', 'name=VM']);
     expect(id).toMatch(/^[0-9a-f]{12}$/);
-    expect(await bed().dockerOk(['network', 'inspect', '--format', '{{.Name}}', id])).toBe('VM Network');
+    expect(await bed().dockerOk(['network', 'inspect', '--format', '{{.Name}}', id])).toBe('bridge');
     const full = await bed().dockerOk(['network', 'inspect', '--format', '{{.Id}}', 'VM Network']);
     expect(full).toMatch(new RegExp(`^${id}[0-9a-f]{52}$`));
-    expect(await names(`id=${id}`)).toBe('VM Network');
+    expect(await names(`id=${id}`)).toBe('bridge');
     expect(await bed().dockerOk(['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.NetworkID}}{{end}}', 'flt-a'])).toBe(full);
     // No --network means the bridge network, which is the VCH's port group.
-    expect(await bed().dockerOk(['network', 'inspect', '--format', '{{.Name}}', 'bridge'])).toBe('VM Network');
+    expect(await bed().dockerOk(['network', 'inspect', '--format', '{{.Name}} {{index .Options "vsphere.portgroup"}}', 'bridge'])).toBe('bridge VM Network');
     const unknown = await bed().docker(['network', 'ls', '--filter', 'color=blue']);
     expect([unknown.code, unknown.stderr.trim()]).toEqual([
       1,
@@ -115,5 +119,33 @@ describe('docker images, ps, network ls and volume ls filters', () => {
     expect(forced.stderr).toMatch(
       /unable to delete [0-9a-f]{12} \(cannot be forced: the disks of its containers are children of its disk\) - image is being used by container/,
     );
+  });
+
+  test('GIVEN a container VM that IaC made on the bridge port group THEN docker shows it on bridge, as dockerd keys its default network, and the bridge network lists it', async () => {
+    const { engine, vch } = bed();
+    const [image] = await engine.listIn('image', String(vch.id));
+    const plan = await engine.plan('container_vm', null, {
+      vch_id: vch.id,
+      image_id: image?.id,
+      name: 'iac-on-bridge',
+      networks: ['VM Network'],
+      power_state: 'stopped',
+    });
+    expect(plan.problems).toEqual([]);
+    const vm = (await engine.apply(plan)) as Attrs;
+    const bridgeId = await bed().dockerOk(['network', 'inspect', '-f', '{{.Id}}', 'bridge']);
+    expect(
+      await bed().dockerOk([
+        'inspect',
+        '-f',
+        '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.NetworkID}}{{end}} {{.HostConfig.NetworkMode}}',
+        'iac-on-bridge',
+      ]),
+    ).toBe(`bridge=${bridgeId} bridge`);
+    expect(await bed().dockerOk(['inspect', '-f', '{{.NetworkSettings.Networks.bridge.NetworkID}}', 'iac-on-bridge'])).toBe(bridgeId);
+    expect(await bed().dockerOk(['network', 'inspect', '-f', '{{range .Containers}}{{.Name}} {{end}}', 'bridge'])).toContain('iac-on-bridge');
+    expect(lines(await bed().dockerOk(['ps', '-a', '--filter', 'network=bridge', '--format', '{{.Names}} {{.Networks}}']))).toContain('iac-on-bridge bridge');
+    const destroy = await engine.plan('container_vm', vm, null);
+    await engine.apply(destroy);
   });
 });

@@ -43,7 +43,7 @@ describe('docker network create, on a VCH', () => {
     await bed().dockerOk(['create', '--name', 'on-stopped-only', '--network', 'stopped-only', bed().image]);
     expect((await bed().dockerOk(['network', 'prune', '-f'])).split('\n').sort()).toEqual(['Deleted Networks:', 'stopped-only', 'unused']);
     await bed().dockerOk(['rm', 'on-stopped-only']);
-    expect(await bed().dockerOk(['network', 'ls', '--format', '{{.Name}}'])).toContain('VM Network');
+    expect(await bed().dockerOk(['network', 'ls', '--format', '{{.Name}}'])).toContain('bridge');
   });
 
   test.each([

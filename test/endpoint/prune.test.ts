@@ -74,7 +74,7 @@ describe('docker prune', () => {
     expect(r.stdout).toContain('Deleted Volumes:');
     expect(await names()).toEqual(['prune-iac', 'prune-running']);
     expect(await bed().dockerOk(['volume', 'ls', '-q'])).toBe('');
-    expect(await bed().dockerOk(['network', 'ls', '--format', '{{.Name}}'])).toContain('VM Network');
+    expect(await bed().dockerOk(['network', 'ls', '--format', '{{.Name}}'])).toContain('bridge');
     // The IaC container is where its state left it.
     const still = await bed().engine.forCommand().findIn('container_vm', String(bed().vch.id), { name: 'prune-iac' });
     expect(still?.id).toBe(iacVm?.id);

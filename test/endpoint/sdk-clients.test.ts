@@ -49,7 +49,7 @@ describe('docker-py and compose requests against the endpoint', () => {
     Labels: { app: 'py' },
   });
 
-  /** A compose service `web` of project `proj` with a volume `data` on the external network "VM Network", as compose creates its container. */
+  /** A compose service `web` of project `proj` with a volume `data` on the external network bridge, as compose creates its container. */
   const composeBody = (image: string, aliases: string[]): Doc => ({
     Hostname: '',
     Domainname: '',
@@ -81,7 +81,7 @@ describe('docker-py and compose requests against the endpoint', () => {
       Binds: null,
       ContainerIDFile: '',
       LogConfig: { Type: '', Config: null },
-      NetworkMode: 'VM Network',
+      NetworkMode: 'bridge',
       PortBindings: {},
       RestartPolicy: { Name: '', MaximumRetryCount: 0 },
       AutoRemove: false,
@@ -131,7 +131,7 @@ describe('docker-py and compose requests against the endpoint', () => {
     },
     NetworkingConfig: {
       EndpointsConfig: {
-        'VM Network': {
+        bridge: {
           IPAMConfig: null,
           Links: null,
           Aliases: aliases,
@@ -238,7 +238,7 @@ describe('docker-py and compose requests against the endpoint', () => {
     expect((await list('/v1.41/images/json', { dangling: ['false'] })).map((i) => i.RepoTags[0])).toEqual([bed().image]);
     expect((await list('/v1.41/volumes', { driver: { local: true } })).map((v) => v.Name).sort()).toEqual(['proj_data', 'py-mv', 'pyvol']);
     expect(await list('/v1.41/networks', { name: { proj_default: true } })).toEqual([]);
-    expect((await list('/v1.41/networks', { name: ['VM Network'] })).map((n) => n.Name)).toEqual(['VM Network']);
+    expect((await list('/v1.41/networks', { name: ['bridge'] })).map((n) => n.Name)).toEqual(['bridge']);
     for (const path of ['/v1.41/images/json', '/v1.41/networks']) {
       const r = await bed().call('GET', `${path}?filters=${encodeURIComponent('{"shared-size":{"true":true}}')}`);
       expect([r.status, JSON.parse(r.body).message]).toEqual([

@@ -83,7 +83,7 @@ services:
     stop_signal: SIGINT
 networks:
   default:
-    name: VM Network
+    name: bridge
     external: true
 `,
     );

@@ -278,6 +278,8 @@ export async function dockerBench(opts: DockerOptions): Promise<DockerResult> {
       tls: readServerTls(certDir),
       insecureRegistries: [opts.registryHost],
       version: '0.0.0-bench',
+      // Guests off: no process reports running, and the start is measured to its power-on.
+      startWaitMs: 0,
     });
     let agent: Agent | undefined;
     let client: RunClient | undefined;

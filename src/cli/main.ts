@@ -310,6 +310,10 @@ export function buildProgram(exit: { code: number }): Command {
       .addOption(endpointDir())
       .option('--plain-http', 'serve plain HTTP without TLS: allowed on loopback addresses only')
       .option('--insecure-registry <host:port...>', "registries reached over plain HTTP or unverified TLS, as dockerd's flag")
+      .option(
+        '--start-wait <seconds>',
+        'how long docker start waits for the container process to report that it runs (default 120; 0: return at the power-on, for a simulator started with --no-guests)',
+      )
       .exitOverride(),
   ).action(async (opts: Record<string, unknown>, cmd: Command) => {
     const ctx = ctxOf(cmd);

@@ -20,8 +20,19 @@ function parseListen(text: string | undefined, plain: boolean): { host: string; 
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
+/** --start-wait in ms: whole seconds, 0 or more; absent: the endpoint's default. */
+function parseStartWait(text: unknown): number | undefined {
+  if (text === undefined) return undefined;
+  const seconds = Number(text);
+  if (typeof text !== 'string' || !/^\d+$/.test(text) || !Number.isSafeInteger(seconds)) {
+    throw new CliError(`--start-wait ${String(text)}: give whole seconds, 0 or more (0: docker start returns at the power-on)`, EXIT.usage);
+  }
+  return seconds * 1000;
+}
+
 export async function serveEndpointCommand(ctx: CliContext, opts: Record<string, unknown>, settings: ConnectionSettings, version: string): Promise<number> {
   const plain = opts.plainHttp === true;
+  const startWaitMs = parseStartWait(opts.startWait);
   const dir = dirOf(opts);
   const { host, port } = parseListen(opts.listen as string | undefined, plain);
   refuseLiveRecord(dir, opts.dir !== undefined);
@@ -44,6 +55,7 @@ export async function serveEndpointCommand(ctx: CliContext, opts: Record<string,
       insecureRegistries: (opts.insecureRegistry as string[] | undefined) ?? [],
       version,
       stateDir: dir,
+      startWaitMs,
       log: (line) => ctx.err(`${new Date().toISOString()} ${line}\n`),
     });
   } catch (err) {

@@ -28,6 +28,8 @@ export interface ServeOptions {
   readonly handedOnMs?: number;
   /** The endpoint's directory: where it keeps the networks docker made (EndpointOptions.stateDir). */
   readonly stateDir?: string;
+  /** EndpointOptions.startWaitMs. */
+  readonly startWaitMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -58,6 +60,7 @@ export async function serveEndpoint(o: ServeOptions): Promise<RunningEndpoint> {
     keptLookupsMs: o.keptLookupsMs,
     handedOnMs: o.handedOnMs,
     stateDir: o.stateDir,
+    startWaitMs: o.startWaitMs,
     log: o.log,
   });
   await endpoint.start();

@@ -133,8 +133,19 @@ export interface EndpointOptions {
   readonly handedOnMs?: number;
   /** The endpoint's directory (`vic endpoint serve --dir`): where it keeps the networks docker made. None: kept in memory. */
   readonly stateDir?: string;
+  /**
+   * How long a start (and a restart) waits for the container's process to report that it runs, as
+   * dockerd's start returns once the process runs and VIC's waited for its tether: then `inspect`
+   * has its address and StartedAt. A start whose guest has not reported by then still succeeds (the
+   * VM is on). 0: return at the power-on (a simulator without guests, where nothing reports).
+   * Default START_WAIT_MS.
+   */
+  readonly startWaitMs?: number;
   readonly log?: (line: string) => void;
 }
+
+/** EndpointOptions.startWaitMs's default: a boot under software emulation takes 5–10 s, one on a busy host more. */
+export const START_WAIT_MS = 120_000;
 
 interface Vch {
   readonly id: string;
@@ -1157,8 +1168,26 @@ export class DockerEndpoint {
     if (this.mayHavePeers(now)) void this.namesAfterStart(now);
     this.health.watch(containerId(now), now);
     await this.emitContainer('start', now);
+    await this.processReported(now);
     res.writeHead(204);
     res.end();
+  }
+
+  /**
+   * Waits until the container's process reports that it started in this start (running, or ended
+   * already, or waiting out its restart policy's back-off), at most startWaitMs; not for a guest
+   * that waits for a free slot of the simulator (`docker ps` says it is queued: that may last),
+   * nor when startWaitMs is 0.
+   */
+  private async processReported(vm: Attrs): Promise<void> {
+    const limit = this.options.startWaitMs ?? START_WAIT_MS;
+    if (limit <= 0) return;
+    const deadline = Date.now() + limit;
+    const started = (now: Attrs) => now.guest_queued === true || restarting(now) || this.asStarted(now).started_at != null;
+    const reported = await this.processRuns(vm, () => Date.now() > deadline, started);
+    if (!reported && Date.now() > deadline) {
+      this.log(`container ${String(vm.name)}: its process has not reported running ${Math.round(limit / 1000)} s after the power-on; the start returns (the VM is on)`);
+    }
   }
 
   /**
@@ -1260,6 +1289,7 @@ export class DockerEndpoint {
     this.health.watch(containerId(now), now);
     await this.emitContainer('start', now);
     await this.emitContainer('restart', now);
+    await this.processReported(now);
     res.writeHead(204);
     res.end();
   }
@@ -1715,13 +1745,14 @@ export class DockerEndpoint {
   /**
    * Resolves true once the container's process runs and has reported so in this start (a guest
    * still booting has not; a container started again shows the last run's report until then), false
-   * when it never will: it ended, was removed, or the client left (`gone`).
+   * when it never will: it ended, was removed, or the client left (`gone`), or when `stop` says so of
+   * the container as now read.
    */
-  private processRuns(vm: Attrs, gone: () => boolean = () => false): Promise<boolean> {
+  private processRuns(vm: Attrs, gone: () => boolean = () => false, stop: (now: Attrs) => boolean = () => false): Promise<boolean> {
     const id = containerId(vm);
     let seenRunning = false;
     const readiness = (now: Attrs | undefined): boolean | undefined => {
-      if (!now || gone()) return false;
+      if (!now || gone() || stop(now)) return false;
       if (dockerState(now) !== 'running') return seenRunning ? false : undefined;
       seenRunning = true;
       return now.status === 'running' && this.asStarted(now).started_at != null ? true : undefined;

@@ -108,6 +108,17 @@ describe('vic endpoint certs, serve and env', () => {
     expect(ca()).not.toBe(first);
   }, 60_000);
 
+  test('GIVEN --start-wait that is not whole seconds WHEN vic endpoint serve runs THEN it exits 2 naming the flag and what to give, before it serves', async () => {
+    for (const value of ['soon', '1.5', '-3']) {
+      const r = await runVic(['endpoint', 'serve', '--vch', 'vch-cli', '--listen', '127.0.0.1:0', `--start-wait=${value}`], env());
+      expect([value, r.code, r.stderr]).toEqual([
+        value,
+        2,
+        expect.stringContaining(`--start-wait ${value}: give whole seconds, 0 or more (0: docker start returns at the power-on)`),
+      ]);
+    }
+  }, 60_000);
+
   test('GIVEN the endpoint WHEN it stops THEN its record goes; a second serve on its port says what to do; WHEN it was killed THEN env says it is not running instead of pointing docker at it', async () => {
     const record = join(certDir(), 'endpoint.json');
     serving = await serve();

@@ -145,6 +145,8 @@ export function useDockerBed(options: BedOptions = {}): () => DockerBed {
         tls: readServerTls(certDir),
         insecureRegistries,
         version: '0.0.0-test',
+        // Without guests nothing reports a process running: a start returns at the power-on.
+        ...(options.sim?.runGuests ? {} : { startWaitMs: 0 }),
         // The endpoint's own log, for a failure to be read after the fact: VIC_TEST_ENDPOINT_LOG=<file>.
         ...(process.env.VIC_TEST_ENDPOINT_LOG
           ? { log: (line: string) => appendFileSync(String(process.env.VIC_TEST_ENDPOINT_LOG), `${new Date().toISOString()} ${line}\n`) }

@@ -24,19 +24,6 @@ describe('docker health checks', () => {
     'GIVEN a check that passes and one that fails WHEN both containers run THEN one turns healthy, the other unhealthy after its retries, as inspect, ps and events say',
     async () => {
       const since = Math.floor(Date.now() / 1000);
-      const okId = await bed().dockerOk([
-        'run',
-        '-d',
-        '--name',
-        'hc-ok',
-        '--health-cmd',
-        'cat /etc/hostname',
-        '--health-interval',
-        '1s',
-        bed().image,
-        'sleep',
-        '600',
-      ]);
       await bed().dockerOk([
         'run',
         '-d',
@@ -48,6 +35,20 @@ describe('docker health checks', () => {
         '1s',
         '--health-retries',
         '2',
+        bed().image,
+        'sleep',
+        '600',
+      ]);
+      // A start returns once the process runs; the first check comes an interval later.
+      const okId = await bed().dockerOk([
+        'run',
+        '-d',
+        '--name',
+        'hc-ok',
+        '--health-cmd',
+        'cat /etc/hostname',
+        '--health-interval',
+        '3s',
         bed().image,
         'sleep',
         '600',

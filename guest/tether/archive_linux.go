@@ -31,7 +31,7 @@ type ArchiveRequest struct {
 	NoOverwriteDirNonDir bool   `json:"no_overwrite_dir_non_dir,omitempty"`
 	CopyUIDGID           bool   `json:"copy_uid_gid,omitempty"`
 	// OneFilesystem: a get stays on the path's filesystem; what is mounted below it (volumes, /dev,
-	// a tmpfs on /tmp) comes as its empty mount point (docker export of the container's own disk).
+	// /dev/shm) comes as its empty mount point (docker export of the container's own disk).
 	OneFilesystem bool `json:"one_filesystem,omitempty"`
 }
 

@@ -20,7 +20,7 @@ import (
 //
 //	path:  as the container sees it ("/etc/passwd")
 //	kind:  f file, d directory, l symbolic link, c char device, b block device, p fifo, s socket,
-//	       m another filesystem mounted there (/proc, /dev, /tmp, a volume), not descended into
+//	       m another filesystem mounted there (/proc, /dev, a volume), not descended into
 //	mode:  st_mode & 07777 (permissions with setuid, setgid and sticky)
 //	uid, gid
 //	size:  st_size of a file, 0 otherwise

@@ -143,7 +143,9 @@ func uptime() string {
 
 // mountKernelFilesystems mounts /proc, /sys and /dev, first in the initramfs (to find modules,
 // fw_cfg and disks), then again inside the container root after the switch (the old mounts are
-// moved, so "inside" adds what a container also expects: /dev/pts, /dev/shm and /tmp).
+// moved, so "inside" adds what a container also expects: /dev/pts and /dev/shm). /tmp is the
+// container's own, on its disk, as dockerd leaves it: what the image has there shows, and what docker
+// cp puts there into a stopped container is there when it runs.
 func mountKernelFilesystems(stage string) error {
 	type mount struct {
 		source, target, fstype string
@@ -160,7 +162,6 @@ func mountKernelFilesystems(stage string) error {
 		mounts = []mount{
 			{"devpts", "/dev/pts", "devpts", syscall.MS_NOSUID | syscall.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620", 0o755},
 			{"shm", "/dev/shm", "tmpfs", syscall.MS_NOSUID | syscall.MS_NODEV, "mode=1777", 0o1777},
-			{"tmpfs", "/tmp", "tmpfs", syscall.MS_NOSUID | syscall.MS_NODEV, "mode=1777", 0o1777},
 		}
 	}
 	for _, m := range mounts {

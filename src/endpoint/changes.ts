@@ -16,7 +16,7 @@ export interface Change {
   readonly Kind: 0 | 1 | 2;
 }
 
-/** Kind `m`: another filesystem is mounted there (/proc, /dev, /tmp, a volume); it is not part of the container's disk. */
+/** Kind `m`: another filesystem is mounted there (/proc, /dev, a volume); it is not part of the container's disk. */
 const MOUNT = 'm';
 
 /**

@@ -37,6 +37,8 @@ describe('VIC 1-43: docker cp to and from a container that does not run', () => 
     async () => {
       await bed().dockerOk(['create', '-i', '--name', 'offline', bed().image, 'sleep', '600']);
       await bed().dockerOk(['cp', join(host, 'foo.txt'), 'offline:/']);
+      // /tmp too (Testcontainers copies its files in before the start): /tmp is on the container's disk, as with dockerd.
+      await bed().dockerOk(['cp', join(host, 'foo.txt'), 'offline:/tmp/']);
       // Out of a container never started: the image's files (a build's artifact, say).
       await bed().dockerOk(['cp', 'offline:/etc/passwd', join(host, 'passwd')]);
       expect(readFileSync(join(host, 'passwd'), 'utf8')).toMatch(/^root:x:0:0:/);
@@ -44,6 +46,7 @@ describe('VIC 1-43: docker cp to and from a container that does not run', () => 
       expect(await bed().dockerOk(['ps', '-a', '--filter', 'name=offline', '--format', '{{.Status}}'])).toBe('Created');
       expect((await startAndList('offline', '/')).split('\n')).toContain('foo.txt');
       expect(await bed().dockerOk(['exec', 'offline', 'cat', '/foo.txt'])).toBe('hello world');
+      expect(await bed().dockerOk(['exec', 'offline', 'cat', '/tmp/foo.txt'])).toBe('hello world');
     },
     2 * BOOT_MS,
   );

@@ -1186,7 +1186,9 @@ export class DockerEndpoint {
     const started = (now: Attrs) => now.guest_queued === true || restarting(now) || this.asStarted(now).started_at != null;
     const reported = await this.processRuns(vm, () => Date.now() > deadline, started);
     if (!reported && Date.now() > deadline) {
-      this.log(`container ${String(vm.name)}: its process has not reported running ${Math.round(limit / 1000)} s after the power-on; the start returns (the VM is on)`);
+      this.log(
+        `container ${String(vm.name)}: its process has not reported running ${Math.round(limit / 1000)} s after the power-on; the start returns (the VM is on)`,
+      );
     }
   }
 

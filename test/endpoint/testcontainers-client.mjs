@@ -36,9 +36,21 @@ await step('start', async () => {
     .withExposedPorts(80)
     .withEnvironment({ GREETING: 'hi' })
     .withLabels({ suite: 'testcontainers' })
+    // Copied in before the start (a PUT archive to the created container), under /tmp.
+    .withCopyContentToContainer([{ content: 'copied before the start\n', target: '/tmp/payload.txt' }])
     .withStartupTimeout(240_000)
     .start();
   return { host: web.getHost(), port: web.getMappedPort(80) > 0, name: web.getName().startsWith('/') };
+});
+// The network and address it read from the inspect that follows its start.
+await step('network', async () => ({ names: web.getNetworkNames(), ip: /^\d+\.\d+\.\d+\.\d+$/.test(web.getIpAddress('bridge')) }));
+await step('copied_before_start', async () => (await web.exec(['cat', '/tmp/payload.txt'])).stdout);
+await step('copy_in_and_out', async () => {
+  await web.copyContentToContainer([{ content: 'copied while running\n', target: '/tmp/running.txt' }]);
+  const tar = await web.copyArchiveFromContainer('/tmp/running.txt');
+  let size = 0;
+  for await (const chunk of tar) size += chunk.length;
+  return { read: (await web.exec(['cat', '/tmp/running.txt'])).stdout, tar: size > 0 };
 });
 await step('http', async () => (await (await fetch(`http://${web.getHost()}:${web.getMappedPort(80)}/`)).text()).trim());
 await step('exec', async () => {

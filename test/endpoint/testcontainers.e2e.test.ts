@@ -32,7 +32,7 @@ function webImage() {
 describe('Testcontainers against the endpoint', () => {
   const bed = useDockerBed({ sim: { runGuests: { maxRunning: 2 } }, vchName: 'vch-testcontainers' });
 
-  test('GIVEN testcontainers with the environment vic endpoint env prints WHEN a program starts containers, waits for a port and a log line, execs, reads logs and attaches THEN each step does what it does on dockerd', async () => {
+  test('GIVEN testcontainers with the environment vic endpoint env prints WHEN a program starts containers (files copied in before the start), reads their address, waits for a port and a log line, execs, copies, reads logs and attaches THEN each step does what it does on dockerd', async () => {
     const image = await bed().pushImage(webImage(), 'vic-test/tc-web:1');
     // Its debug log goes with the steps' lines, for a failure to show where the program stopped.
     const env: NodeJS.ProcessEnv = { ...process.env, ...bed().env, TESTCONTAINERS_RYUK_DISABLED: 'true', DEBUG: 'testcontainers*' };
@@ -48,6 +48,9 @@ describe('Testcontainers against the endpoint', () => {
     if (run.code !== 0) console.log(`exit ${run.code}; the program's last output:\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`);
     expect(steps).toEqual({
       start: { host: '127.0.0.1', port: true, name: true },
+      network: { names: ['bridge'], ip: true },
+      copied_before_start: 'copied before the start\n',
+      copy_in_and_out: { read: 'copied while running\n', tar: true },
       http: 'served to testcontainers',
       exec: { exitCode: 3, stdout: 'hi\n', stderr: 'oops\n' },
       logs: true,

@@ -448,7 +448,8 @@ export class VicProvider {
       config = validatedConfig?.value ?? this.decode(kind, req.config);
       if (!destroy && config !== null && this.inDestroyRun()) return this.planInDestroyRun(kind, prior, config, req.prior_private);
       if (destroy || config === null) {
-        // A destroy (plan_destroy): the engine only checks claims here, it asks vSphere nothing.
+        // A destroy (plan_destroy): the engine checks claims, and what vSphere is certain to refuse
+        // (a VCH's pool holding containers docker made: one read of that pool).
         const problems = prior === null ? [] : (await (await this.planningEngine()).plan(this.resourceType(kind), prior, null)).problems;
         const diagnostics = problemDiagnostics(kind, problems, prior);
         if (hasErrors(diagnostics)) return { diagnostics };

@@ -30,7 +30,7 @@ export interface VirtualContainerHostArgs {
   readonly memoryShares?: pulumi.Input<string>;
   /** Datastore path of the bootstrap ISO that container VMs boot, e.g. "[LocalDS_0] isos/bootstrap.iso"; the plan checks that the file is there. When left out and the project has built its ISO, it is uploaded to <image_store_path>/bootstrap.iso. */
   readonly bootstrapIso?: pulumi.Input<string>;
-  /** Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it, and so does a VM outside the pool with a disk in the image store (a container VM moved to another pool). Default: false. */
+  /** Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them; containers made with the Docker endpoint, which no state removes, are refused at the plan, before the destroy removes anything. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it, and so does a VM outside the pool with a disk in the image store (a container VM moved to another pool). Default: false. */
   readonly forceDestroy?: pulumi.Input<boolean>;
 }
 
@@ -62,7 +62,7 @@ export interface VirtualContainerHostOutputs {
   readonly memoryShares: pulumi.Output<string>;
   /** Datastore path of the bootstrap ISO that container VMs boot, e.g. "[LocalDS_0] isos/bootstrap.iso"; the plan checks that the file is there. When left out and the project has built its ISO, it is uploaded to <image_store_path>/bootstrap.iso. */
   readonly bootstrapIso: pulumi.Output<string>;
-  /** Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it, and so does a VM outside the pool with a disk in the image store (a container VM moved to another pool). */
+  /** Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them; containers made with the Docker endpoint, which no state removes, are refused at the plan, before the destroy removes anything. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it, and so does a VM outside the pool with a disk in the image store (a container VM moved to another pool). */
   readonly forceDestroy: pulumi.Output<boolean>;
   /** MOID of the resource pool. */
   readonly resourcePoolId: pulumi.Output<string>;

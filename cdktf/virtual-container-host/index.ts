@@ -89,7 +89,7 @@ export interface VirtualContainerHostConfig extends cdktf.TerraformMetaArguments
   */
   readonly bootstrapIso?: string;
   /**
-  * Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it, and so does a VM outside the pool with a disk in the image store (a container VM moved to another pool). Defaults to `false`.
+  * Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them; containers made with the Docker endpoint, which no state removes, are refused at the plan, before the destroy removes anything. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it, and so does a VM outside the pool with a disk in the image store (a container VM moved to another pool). Defaults to `false`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/virtual_container_host#force_destroy VirtualContainerHost#force_destroy}
   */

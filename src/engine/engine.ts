@@ -277,6 +277,10 @@ export class VsphereEngine implements Engine {
     }
     // The create of a replacement the front end planned first with its prior state: that object goes first.
     const replacing = replaces ? (this.claims.stateOf(decl, replaces) ?? { id: replaces }) : 'replaces' in claim ? claim.replaces : undefined;
+    // A delete that vSphere is certain to refuse at apply is refused here, before a destroy removes anything.
+    if (diff.action === 'delete' && prior !== null && lifecycle.checkDelete && !options.referencesOnly) {
+      problems.push(...(await lifecycle.checkDelete(this.context({}, type, String(prior.name ?? '')), prior)));
+    }
     // Checks that need an input not known yet run at the next plan, unless the lifecycle checks what it can.
     if (validated === null || diff.action === 'delete' || (containsUnknown(validated) && !lifecycle.checksUnknown)) {
       return { type, prior, ...diff, changes: diff.changes, notes, problems, owner };

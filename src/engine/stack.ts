@@ -365,6 +365,8 @@ export async function planStack(
   for (const [address, entry] of Object.entries(refreshed.resources)) {
     if (declared.has(address)) continue;
     const change = await engine.plan(entry.type, entry.attrs, null, { owner: address, label: address });
+    // A delete vSphere is certain to refuse stops the plan (a VCH that holds containers docker made).
+    for (const problem of change.problems) problems.push({ ...problem, address });
     changes.push({ address, change, dependsOn: entry.dependsOn });
   }
   // A dependent of something being replaced must be replaced too when it holds its id, and the

@@ -234,6 +234,12 @@ export interface Lifecycle<A extends Attrs = Attrs> {
    * lifecycle that `checksUnknown` takes it as `PlannedAttrs`, since any value may be unknown.
    */
   check(ctx: LifecycleContext, config: A, prior: A | null): Promise<PlanCheck>;
+  /**
+   * Plan-time checks of a delete (one leaving the configuration, not a replacement's): what is
+   * certain to refuse it at apply, whatever else the plan removes first, so that a destroy stops at
+   * its plan instead of after the resources it removes before this one.
+   */
+  checkDelete?(ctx: LifecycleContext, prior: A): Promise<Problem[]>;
   create(ctx: LifecycleContext, config: A): Promise<Attrs>;
   update(ctx: LifecycleContext, prior: A, config: A): Promise<Attrs>;
   delete(ctx: LifecycleContext, prior: A): Promise<void>;

@@ -15,12 +15,12 @@ import { destroyVm, powerOffVm } from '../vsphere/virtual-machine';
 import { diskUsersOutside, isBelow } from './disk-users';
 import { ResourceError } from './errors';
 import { virtualContainerHost, type VchAttrs } from './virtual-container-host';
-import { VOLATILE, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
+import { VOLATILE, madeByDocker, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
 import { PlacementError, collectPlacement, computePool, datacenterOf, datastoreOf, inventory, networkOf, poolRef, resolving } from './placement';
 import type { Datacenter } from '../vsphere/inventory';
 import type { Attrs, Problem } from './schema';
 import { ensureBootstrapIso, localIsoDigest } from './bootstrap-iso';
-import { InventorySnapshot, PoolRow, VCH_MARKER_FIELD, VchMarker, readVchMarker, takeSnapshot, unreadableMarker } from './snapshot';
+import { InventorySnapshot, PoolRow, VCH_MARKER_FIELD, VchMarker, readVchMarker, takeSnapshot, unreadableMarker, type VmRow } from './snapshot';
 import {
   checkNewVchOwnership,
   claimFolder,
@@ -194,6 +194,21 @@ function stateOf(pool: PoolRow, marker: VchMarker, prior: Attrs): Attrs {
 async function markerField(client: VimClient): Promise<number> {
   // One global definition serves pools and folders alike.
   return (await ensureCustomFieldDef(client, VCH_MARKER_FIELD)).key;
+}
+
+/**
+ * Why VCH `id` may not be deleted with `vms` in its pool, if it may not: without force_destroy, any
+ * VM; with it, a VM that is not one of its container VMs (force_destroy never deletes other VMs).
+ */
+function vchDeleteRefusal(name: unknown, id: string, vms: readonly VmRow[], force: boolean): string | undefined {
+  if (vms.length > 0 && !force) {
+    return `virtual container host "${String(name)}" (${id}) still holds ${vms.length} VM(s): ${describeVms(vms)}. Delete them first, or set force_destroy = true to delete them with the VCH.`;
+  }
+  const foreign = vms.filter((vm) => !isContainerVmOf(vm, id));
+  if (foreign.length > 0) {
+    return `virtual container host "${String(name)}" (${id}) holds ${foreign.length} VM(s) that are not its container VMs: ${describeVms(foreign)}. force_destroy deletes only the container VMs vic-iac made for this VCH, never other VMs. Move those VMs out of the pool (or delete them yourself), then destroy again.`;
+  }
+  return undefined;
 }
 
 async function readOne(client: VimClient, moid: string): Promise<{ pool?: PoolRow; snapshot: InventorySnapshot }> {
@@ -377,6 +392,18 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
     });
   },
 
+  async checkDelete(ctx, prior) {
+    const id = String(prior.id);
+    const { pool, snapshot } = await readOne(ctx.client, id);
+    if (!pool?.marker || prior.force_destroy === true) return [];
+    // The state's own container VMs may go first in the same apply, and so may other VMs of the pool
+    // (another provider's, in the same state): the containers docker made go with no state's apply.
+    const docker = snapshot.vmsInPool(id).filter((vm) => isContainerVmOf(vm, id) && madeByDocker(vm.extraConfig.get('vic.labels')));
+    const refusal = vchDeleteRefusal(pool.name, id, docker, false);
+    if (!refusal) return [];
+    return [{ path: [], summary: 'The VCH cannot be destroyed yet', detail: `${refusal} Docker made them: docker rm -f removes them. Nothing was destroyed.` }];
+  },
+
   async delete(ctx, prior) {
     const { client } = ctx;
     const id = String(prior.id);
@@ -387,17 +414,8 @@ export const virtualContainerHostLifecycle: Lifecycle<VchAttrs> = {
     const name = pool?.name ?? prior.name;
     // Everything is checked before anything is deleted: a refused delete changes nothing.
     const vms = snapshot.vmsInPool(id);
-    if (vms.length > 0 && prior.force_destroy !== true) {
-      throw new ResourceError(
-        `virtual container host "${name}" (${id}) still holds ${vms.length} VM(s): ${describeVms(vms)}. Delete them first, or set force_destroy = true to delete them with the VCH.`,
-      );
-    }
-    const foreign = vms.filter((vm) => !isContainerVmOf(vm, id));
-    if (foreign.length > 0) {
-      throw new ResourceError(
-        `virtual container host "${name}" (${id}) holds ${foreign.length} VM(s) that are not its container VMs: ${describeVms(foreign)}. force_destroy deletes only the container VMs vic-iac made for this VCH, never other VMs. Move those VMs out of the pool (or delete them yourself), then destroy again.`,
-      );
-    }
+    const refusal = vchDeleteRefusal(name, id, vms, prior.force_destroy === true);
+    if (refusal) throw new ResourceError(refusal);
     const folderId = typeof prior.folder_id === 'string' && prior.folder_id ? prior.folder_id : undefined;
     const folder = folderId ? await readFolder(client, moRef('Folder', folderId)) : undefined;
     if (folder) {

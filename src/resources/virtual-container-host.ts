@@ -120,7 +120,7 @@ export const virtualContainerHost = {
       configOnly: true,
       default: false,
       description:
-        'Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it, and so does a VM outside the pool with a disk in the image store (a container VM moved to another pool).',
+        'Destroy the VCH even when it still holds container VMs: they are powered off and deleted, and so is the image store (only when its marker file names this VCH). Without it, destroy refuses and lists them; containers made with the Docker endpoint, which no state removes, are refused at the plan, before the destroy removes anything. Only container VMs vic-iac made for this VCH are ever deleted: a VM it did not make in the pool or the folder fails the destroy, which names it, and so does a VM outside the pool with a disk in the image store (a container VM moved to another pool).',
     },
     resource_pool_id: { type: t.string, computed: true, stable: true, description: 'MOID of the resource pool.' },
     folder_id: { type: t.string, computed: true, stable: true, description: 'MOID of the VM folder (empty on a standalone ESXi host).' },

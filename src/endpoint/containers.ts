@@ -4,7 +4,7 @@
  * endpoint restarted shows the same.
  */
 import { createHash } from 'node:crypto';
-import { hostnameOf, type Attrs } from '../resources';
+import { DOCKER_ORIGIN_LABEL, hostnameOf, type Attrs } from '../resources';
 import { ZERO_TIME, humanDuration, unixSeconds } from './protocol';
 import { healthSuffix, healthcheckOf, type HealthState } from './health';
 import { dockerNetworksOf, networkId } from './networks';
@@ -17,7 +17,7 @@ import { mountsOf } from './volumes';
  * are what a container VM keeps in vSphere for its users; IaC-made containers carry none of them.
  */
 export const LABEL = {
-  origin: 'vic-iac.docker.origin',
+  origin: DOCKER_ORIGIN_LABEL,
   image: 'vic-iac.docker.image',
   autoRemove: 'vic-iac.docker.auto-remove',
   created: 'vic-iac.docker.created',

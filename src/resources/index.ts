@@ -13,6 +13,7 @@ export { migrateState, StateVersionError } from './migrate';
 export { OutputLineReader, parseOutputLine, consoleLogPath, CONSOLE_FILE, type OutputLine } from './console-log';
 export { hostnameOf, ownNamesOf, processOf, type ImageConfig as ImageProcessConfig } from './guest-config';
 export { parseHostEntry } from './validators';
+export { DOCKER_LABEL_PREFIX, DOCKER_ORIGIN_LABEL } from './lifecycle';
 export * from './connection';
 export { dataSourceSchema } from './data-source';
 export type { VmUsage } from './vm-usage';

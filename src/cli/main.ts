@@ -312,7 +312,7 @@ export function buildProgram(exit: { code: number }): Command {
       .option('--insecure-registry <host:port...>', "registries reached over plain HTTP or unverified TLS, as dockerd's flag")
       .option(
         '--start-wait <seconds>',
-        'how long docker start waits for the container process to report that it runs (default 120; 0: return at the power-on, for a simulator started with --no-guests)',
+        'how long docker start waits for the container process to report that it runs (default 120, and 0 against vic sim start --no-guests; 0: return at the power-on)',
       )
       .exitOverride(),
   ).action(async (opts: Record<string, unknown>, cmd: Command) => {

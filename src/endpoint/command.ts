@@ -30,9 +30,29 @@ function parseStartWait(text: unknown): number | undefined {
   return seconds * 1000;
 }
 
+/**
+ * --start-wait's default: the endpoint's, except against the embedded simulator started with
+ * --no-guests (vic sim start), where no process ever reports running: there a start returns at the
+ * power-on, and the endpoint says so.
+ */
+async function defaultStartWait(ctx: CliContext, settings: ConnectionSettings): Promise<number | undefined> {
+  const { runningSimulator, simulatorStateDir } = await import('../cli/embedded-simulator');
+  const sim = await runningSimulator(simulatorStateDir()).catch(() => undefined);
+  const host = (url: string) => {
+    try {
+      return new URL(url).host;
+    } catch {
+      return undefined;
+    }
+  };
+  if (!sim || sim.guests !== false || host(sim.url) === undefined || host(sim.url) !== host(settings.url)) return undefined;
+  ctx.err(`the embedded simulator at ${sim.url} runs no guests (vic sim start --no-guests): docker start returns at the power-on (--start-wait 0)\n`);
+  return 0;
+}
+
 export async function serveEndpointCommand(ctx: CliContext, opts: Record<string, unknown>, settings: ConnectionSettings, version: string): Promise<number> {
   const plain = opts.plainHttp === true;
-  const startWaitMs = parseStartWait(opts.startWait);
+  const askedWaitMs = parseStartWait(opts.startWait);
   const dir = dirOf(opts);
   const { host, port } = parseListen(opts.listen as string | undefined, plain);
   refuseLiveRecord(dir, opts.dir !== undefined);
@@ -42,6 +62,7 @@ export async function serveEndpointCommand(ctx: CliContext, opts: Record<string,
   } catch (err) {
     throw new CliError((err as Error).message, EXIT.usage);
   }
+  const startWaitMs = askedWaitMs ?? (await defaultStartWait(ctx, settings));
   const { connectEngine } = await import('../engine');
   const engine = await connectEngine(settings);
   let running;

@@ -477,6 +477,11 @@ export class DockerEndpoint {
     return this.vchInfo;
   }
 
+  /** The VCH's bridge port group, as the container views take it (undefined for a VCH without one). */
+  private get bridgePortGroup(): string | undefined {
+    return this.vch.bridgeNetwork ?? undefined;
+  }
+
   /**
    * An engine for one request: its plans and lookups ask vSphere per object, never for the whole
    * VCH. `takesHandedOn`: its lookup of a container the previous request created answers from
@@ -649,7 +654,7 @@ export class DockerEndpoint {
         const execIds = [...this.execs.values()].filter((e) => e.containerId === containerId(vm) && e.state !== 'exited').map((e) => e.id);
         const sizes = queryFlag(query, 'size') ? (await this.containerSizes(engine))(vm) : undefined;
         return sendJson(res, 200, {
-          ...containerInspect(this.asStarted(vm), await this.imageReferences(engine, [vm]), execIds, this.vch.bridgeNetwork ?? undefined),
+          ...containerInspect(this.asStarted(vm), await this.imageReferences(engine, [vm]), execIds, this.bridgePortGroup),
           ...sizes,
         });
       }
@@ -888,7 +893,7 @@ export class DockerEndpoint {
       const image = await this.findImage(v, engine, 'kept').catch(() => undefined);
       if (image) ancestors.set(v, String(image.id));
     }
-    const resolved = { ancestors, bridgeNetwork: this.vch.bridgeNetwork ?? undefined };
+    const resolved = { ancestors, bridgeNetwork: this.bridgePortGroup };
     let shown = listed.filter(
       (vm) => matchesFilters(vm, filters, forAncestor, resolved) && before.every((t) => createdMs(vm) < t) && since.every((t) => createdMs(vm) > t),
     );
@@ -896,7 +901,7 @@ export class DockerEndpoint {
     if (limit > 0) shown = shown.slice(0, limit);
     const references = forAncestor ?? (await this.imageReferences(engine, shown));
     const sizes = queryFlag(query, 'size') ? await this.containerSizes(engine) : undefined;
-    return shown.map((vm) => ({ ...containerSummary(this.asStarted(vm), now, references, this.vch.bridgeNetwork ?? undefined), ...sizes?.(vm) }));
+    return shown.map((vm) => ({ ...containerSummary(this.asStarted(vm), now, references, this.bridgePortGroup), ...sizes?.(vm) }));
   }
 
   /**
@@ -2007,7 +2012,7 @@ export class DockerEndpoint {
     // Bounded: a guest that never reports its process (vSphere's tether, which takes no file either) ends the watch.
     const until = Date.now() + NAMES_WATCH_MS;
     if (!(await this.processRuns(vm, () => this.closed || Date.now() > until))) return;
-    const bridge = this.vch.bridgeNetwork ?? undefined;
+    const bridge = this.bridgePortGroup;
     // Whether a container on its port groups ran without an address yet when its own was known.
     let awaiting = false;
     const addressed = await this.until(
@@ -2061,7 +2066,7 @@ export class DockerEndpoint {
    * one on since before (a guest that never reports an address would hold every start up).
    */
   private async peersAtBoot(vm: Attrs): Promise<Attrs[]> {
-    const bridge = this.vch.bridgeNetwork ?? undefined;
+    const bridge = this.bridgePortGroup;
     const look = async () => (await this.containers(this.command())).map((v) => this.asStarted(v));
     const justStarted = (p: Attrs) =>
       this.lastState.get(containerId(p)) === 'running' && Date.now() - (this.stateSetAt.get(containerId(p)) ?? -Infinity) < BOOT_PEERS_WAIT_MS;
@@ -2125,7 +2130,7 @@ export class DockerEndpoint {
    */
   private async refreshNames(): Promise<void> {
     const vms = (await this.containers(this.command())).map((vm) => this.asStarted(vm));
-    const bridge = this.vch.bridgeNetwork ?? undefined;
+    const bridge = this.bridgePortGroup;
     for (const vm of vms) {
       if (this.closed) return;
       if (dockerState(vm) !== 'running' || vm.status !== 'running' || vm.guest_queued === true || addressOf(vm) === undefined) continue;
@@ -3444,7 +3449,7 @@ export class DockerEndpoint {
     if (this.vch.bridgeNetwork) names.add(this.vch.bridgeNetwork);
     for (const vm of vms) for (const n of Array.isArray(vm.networks) ? vm.networks : []) names.add(String(n));
     const on = (test: (networks: unknown[]) => boolean) => vms.filter((vm) => Array.isArray(vm.networks) && test(vm.networks));
-    const bridge = this.vch.bridgeNetwork ?? undefined;
+    const bridge = this.bridgePortGroup;
     // The containers docker shows on a port group's network (on the bridge: not those on docker networks over it).
     const shownOn = (network: string) => vms.filter((vm) => networkNames(vm, bridge).includes(network));
     const portGroups = [...names].map((name) =>

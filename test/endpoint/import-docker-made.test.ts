@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { containerVm, type Attrs, type Schema } from '../../src/resources';
 import { vsphereEnv } from '../helpers/engine';
-import { workspace } from '../provider/terraform-cli';
+import { VIC_PROVIDER_HCL, workspace } from '../provider/terraform-cli';
 import { useDockerBed } from './docker-env';
 
 describe('an object docker made, imported into an IaC state', () => {
@@ -65,8 +65,7 @@ describe('an object docker made, imported into an IaC state', () => {
     ws.write(
       'main.tf',
       [
-        'terraform {\n  required_providers {\n    vic = { source = "vic-iac/vic" }\n  }\n}',
-        'provider "vic" {}',
+        VIC_PROVIDER_HCL,
         `import {\n  to = vic_container_vm.generated\n  id = "${String(vm.id)}"\n}`,
         `import {\n  to = vic_volume.generated\n  id = "${String(volume.id)}"\n}`,
       ].join('\n'),

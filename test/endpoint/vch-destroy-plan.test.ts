@@ -5,7 +5,7 @@
  */
 import type { Attrs } from '../../src/resources';
 import { vsphereEnv } from '../helpers/engine';
-import { workspace } from '../provider/terraform-cli';
+import { VIC_PROVIDER_HCL, workspace } from '../provider/terraform-cli';
 import { useDockerBed } from './docker-env';
 
 describe("a VCH's destroy planned while docker's containers are in it", () => {
@@ -44,8 +44,7 @@ describe("a VCH's destroy planned while docker's containers are in it", () => {
     ws.write(
       'main.tf',
       [
-        'terraform {\n  required_providers {\n    vic = { source = "vic-iac/vic" }\n  }\n}',
-        'provider "vic" {}',
+        VIC_PROVIDER_HCL,
         `import {\n  to = vic_virtual_container_host.v\n  id = "${String(vch.id)}"\n}`,
         'resource "vic_virtual_container_host" "v" {\n  name = "vch-destroy-plan"\n  compute = "/DC0/host/DC0_C0"\n  datastore = "LocalDS_0"\n  bridge_network = "VM Network"\n}',
       ].join('\n'),

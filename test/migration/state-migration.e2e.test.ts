@@ -21,7 +21,7 @@ import { vsphereEnv } from '../helpers/engine';
 import { asVersion1, installVchSchemaV2, schemaV2NodeOptions } from '../helpers/schema-v2';
 import { useSimulator } from '../helpers/vcsim';
 import { cleanEnv, runVic } from '../cli/run-vic';
-import { REPO, requireTerraform } from '../provider/terraform-cli';
+import { REPO, VIC_PROVIDER_HCL, requireTerraform } from '../provider/terraform-cli';
 
 // The dynamic provider loads its host by package name, as in a user's program; here that name is
 // this checkout's source.
@@ -94,7 +94,7 @@ describe('GIVEN a virtual_container_host state written at schema version 1 and a
     await writeFile(cliConfig, `provider_installation {\n  dev_overrides {\n    "vic-iac/vic" = "${plugins}"\n  }\n  direct {}\n}\n`);
     await writeFile(
       join(ws, 'main.tf'),
-      `terraform {\n  required_providers {\n    vic = { source = "vic-iac/vic" }\n  }\n}\nprovider "vic" {}\n` +
+      VIC_PROVIDER_HCL +
         `resource "vic_virtual_container_host" "demo" {\n  name          = "vch-migrate-tf"\n  compute       = "${VCH.compute}"\n  datastore     = "${VCH.datastore}"\n  force_destroy = true\n}\n`,
     );
     const env = {

@@ -16,7 +16,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { providerLauncher } from '../../src/cli/provider-install';
 import { findPeer } from '../../src/sim/peers';
-import { requireTerraform } from '../provider/terraform-cli';
+import { VIC_PROVIDER_HCL, requireTerraform } from '../provider/terraform-cli';
 
 const run = promisify(execFile);
 const REPO = resolve(__dirname, '../..');
@@ -212,7 +212,7 @@ describe('the npm package, packed and installed into a scratch project', () => {
   test("WHEN Terraform uses the package's provider bundle through dev_overrides on node_modules/.bin THEN it loads the vic schema", async () => {
     const dir = join(project, 'tf-dev');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'main.tf'), 'terraform {\n  required_providers {\n    vic = { source = "vic-iac/vic" }\n  }\n}\nprovider "vic" {}\n');
+    writeFileSync(join(dir, 'main.tf'), VIC_PROVIDER_HCL);
     writeFileSync(
       join(dir, 'dev.tfrc'),
       `provider_installation {\n  dev_overrides {\n    "vic-iac/vic" = "${join(project, 'node_modules/.bin')}"\n  }\n  direct {}\n}\n`,

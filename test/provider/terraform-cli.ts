@@ -12,6 +12,8 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 export const REPO = resolve(__dirname, '../..');
 export const FIXTURES = join(REPO, 'test/fixtures/terraform');
+/** The `terraform` block that asks for the vic provider, and its empty `provider` block (the connection comes from VSPHERE_*). */
+export const VIC_PROVIDER_HCL = 'terraform {\n  required_providers {\n    vic = { source = "vic-iac/vic" }\n  }\n}\nprovider "vic" {}\n';
 
 export function requireTerraform(): string {
   for (const candidate of [join(REPO, '.cache/bin/terraform'), 'terraform']) {

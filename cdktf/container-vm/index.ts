@@ -149,6 +149,12 @@ export interface ContainerVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly mustRun?: boolean | cdktf.IResolvable;
   /**
+  * Seconds an apply that powers the container VM on (its create, or `power_state` back to "running") waits for its process to report, as `docker start` does, so that the state and outputs have `status`, `started_at` and `ip_addresses` from the apply rather than from the next refresh (the vSphere provider's `wait_for_guest_net_timeout`, the Docker provider's start). The wait ends as soon as this run's process reports (running, ended already, or waiting out its restart policy's back-off), when the guest waits for a free slot of the embedded simulator (`guest_queued`), or when the VM goes off. A guest that has not reported by then leaves the apply successful, with `status` "created" (the VM is on; the next refresh reads what it reports). 0 (the default): the apply ends at the power-on. Updates in place, for the next power-on. Defaults to `0`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#start_wait ContainerVm#start_wait}
+  */
+  readonly startWait?: number;
+  /**
   * Size of the writable layer (the child delta disk). Defaults to `2048`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/vic-iac/vic/0.1.0/docs/resources/container_vm#disk_size_mb ContainerVm#disk_size_mb}
@@ -733,6 +739,7 @@ export class ContainerVm extends cdktf.TerraformResource {
     this._restart = config.restart;
     this._maxRestarts = config.maxRestarts;
     this._mustRun = config.mustRun;
+    this._startWait = config.startWait;
     this._diskSizeMb = config.diskSizeMb;
     this._volumes.internalValue = config.volumes;
     this._ports.internalValue = config.ports;
@@ -1106,6 +1113,22 @@ export class ContainerVm extends cdktf.TerraformResource {
     return this._mustRun;
   }
 
+  // start_wait - computed: true, optional: true, required: false
+  private _startWait?: number; 
+  public get startWait() {
+    return this.getNumberAttribute('start_wait');
+  }
+  public set startWait(value: number) {
+    this._startWait = value;
+  }
+  public resetStartWait() {
+    this._startWait = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get startWaitInput() {
+    return this._startWait;
+  }
+
   // disk_size_mb - computed: true, optional: true, required: false
   private _diskSizeMb?: number; 
   public get diskSizeMb() {
@@ -1240,6 +1263,7 @@ export class ContainerVm extends cdktf.TerraformResource {
       restart: cdktf.stringToTerraform(this._restart),
       max_restarts: cdktf.numberToTerraform(this._maxRestarts),
       must_run: cdktf.booleanToTerraform(this._mustRun),
+      start_wait: cdktf.numberToTerraform(this._startWait),
       disk_size_mb: cdktf.numberToTerraform(this._diskSizeMb),
       volumes: cdktf.listMapper(containerVmVolumesToTerraform, true)(this._volumes.internalValue),
       ports: cdktf.listMapper(containerVmPortsToTerraform, true)(this._ports.internalValue),
@@ -1385,6 +1409,12 @@ export class ContainerVm extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "boolean",
+      },
+      start_wait: {
+        value: cdktf.numberToHclTerraform(this._startWait),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
       },
       disk_size_mb: {
         value: cdktf.numberToHclTerraform(this._diskSizeMb),

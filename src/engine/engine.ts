@@ -224,6 +224,7 @@ export class VsphereEngine implements Engine {
       maintenance: this.command.maintenance,
       signal: opts.signal,
       progress: (phase, current, total, message) => opts.onProgress?.({ type, name: name ?? '', phase, current, total, message }),
+      warn: (warning) => opts.onWarning?.(warning),
     };
   }
 

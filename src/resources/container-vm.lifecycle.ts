@@ -46,7 +46,7 @@ import { plannedImageKey, storedImageKey } from './image.lifecycle';
 import { VOLATILE, dockerOriginWarning, handedRowKey, withoutDockerLabels, type Lifecycle, type LifecycleContext, type PlanCheck } from './lifecycle';
 import { readMaxVcpus } from './pool-capacity';
 import { PlacementError, collectPlacement, networkOf } from './placement';
-import { isUnknown, type Attrs, type PlannedAttrs, type Problem, type Unknown, type Value } from './schema';
+import { isUnknown, UNKNOWN, type Attrs, type PlannedAttrs, type Problem, type Unknown, type Value } from './schema';
 import { parseVolumeId, resolveMounts, type MountedVolume } from './volume.lifecycle';
 import { InventorySnapshot, VchMarker, VmRow, imageStoreOf, readVchMarker, readVmRow, takeSnapshot } from './snapshot';
 
@@ -547,6 +547,8 @@ export function stateOfVm(
     // VMs made before the restart policy existed never restart.
     restart: spec.restart ?? 'no',
     must_run: mustRun,
+    // VMs made before start_wait existed: their applies never waited.
+    start_wait: typeof spec.start_wait === 'number' ? spec.start_wait : 0,
     moid: vm.moid,
     // What VMware tools report, else what the tether reported (no tools in a container VM).
     ip_addresses:
@@ -924,7 +926,9 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
   const restartChanged = (spec.restart ?? 'no') !== (config.restart ?? 'no') || Number(spec.max_restarts ?? 0) !== Number(config.max_restarts ?? 0);
   // extra_hosts too: the tether writes them into /etc/hosts at its next boot.
   const hostsChanged = JSON.stringify(spec.extra_hosts ?? []) !== JSON.stringify(config.extra_hosts ?? []);
-  const specChanged = mustRunChanged || restartChanged || hostsChanged;
+  // start_wait: only kept, for the power-ons to come (processReport).
+  const waitChanged = Number(spec.start_wait ?? 0) !== Number(config.start_wait ?? 0);
+  const specChanged = mustRunChanged || restartChanged || hostsChanged || waitChanged;
   // A run-once container that ended, and was running as asked, is not started again by another
   // in-place change; one the state had stopped is started, as asked now.
   const keepEnded = prior?.power_state === 'running' && ranToItsEnd(vm, config.must_run);
@@ -954,6 +958,7 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
                     [KEYS.spec]: JSON.stringify({
                       ...spec,
                       must_run: config.must_run,
+                      start_wait: config.start_wait ?? 0,
                       ...(restartChanged ? { restart: config.restart ?? 'no', max_restarts: config.max_restarts ?? null } : {}),
                       ...(hostsChanged ? { extra_hosts: config.extra_hosts ?? null } : {}),
                     }),
@@ -991,6 +996,10 @@ async function reconcile(ctx: LifecycleContext, vm: VmRow, config: ContainerVmAt
     await reconfigureVm(client, ref, { extraConfig: ended });
     extraConfig = new Map([...vm.extraConfig, ...Object.entries(ended)]);
   }
+  if (powered === 'poweredOn') {
+    const reportedNow = await processReport(ctx, ref, config, vm.extraConfig.get(STATUS_KEYS.startedAt), poweringAt);
+    if (reportedNow) return reportedNow;
+  }
   if (powered && !hardware && !labelsChanged && !specChanged) {
     // Only the power changed, by a task that succeeded: the VM is the row just read, powered as
     // asked (what the guest reports next, the next read shows).
@@ -1014,6 +1023,59 @@ function bootedAfter(state: Attrs, since: string | undefined): Attrs {
   const ended = typeof state.finished_at === 'string' ? Date.parse(state.finished_at) : NaN;
   if (since === undefined || state.status !== 'exited' || !(ended < Date.parse(since))) return state;
   return { ...state, status: 'created', exit_code: null, started_at: null, finished_at: null, restart_count: null };
+}
+
+/** What a container VM's run reports (its guest, and the simulator's runner): new at each power-on or power-off. */
+const RUN_REPORT = [
+  'status',
+  'exit_code',
+  'started_at',
+  'finished_at',
+  'restart_count',
+  'ip_addresses',
+  'network_interfaces',
+  'published_ports',
+  'guest_queued',
+] as const satisfies ReadonlyArray<keyof ContainerVmAttrs>;
+
+/** How often processReport reads the VM while it waits. */
+const REPORT_POLL_MS = 250;
+
+/**
+ * `start_wait`: after this apply's power-on, the VM is read until its guest reports this run's
+ * process (a `started_at` other than `before`, the last run's: running, ended already, or waiting
+ * out its restart policy's back-off), says that it waits for a free slot of the simulator, or the VM
+ * went off; at most start_wait seconds, after which the apply goes on with the VM on (the next
+ * refresh reads what the guest reports). Undefined when start_wait is 0: the apply ends at the
+ * power-on. `since` is when the power-on was asked (bootedAfter).
+ */
+async function processReport(
+  ctx: LifecycleContext,
+  ref: ManagedObjectReference,
+  config: ContainerVmAttrs,
+  before: string | undefined,
+  since: string | undefined,
+): Promise<Attrs | undefined> {
+  const seconds = Number(config.start_wait ?? 0);
+  if (!(seconds > 0)) return undefined;
+  ctx.progress('wait for the process to report');
+  const deadline = Date.now() + seconds * 1000;
+  const signal = ctx.signal ?? currentCancellation();
+  for (;;) {
+    const vm = await readVm(ctx.client, ref);
+    if (!vm) throw new ResourceError(`VM ${ref.value} vanished during apply`);
+    const started = vm.extraConfig.get(STATUS_KEYS.startedAt) || undefined;
+    const queued = (vm.extraConfig.get(KEYS.guestQueued) ?? '') !== '';
+    const settled = vm.powerState !== 'poweredOn' || queued || (started !== undefined && started !== before);
+    const late = !settled && Date.now() >= deadline;
+    if (late)
+      ctx.warn({
+        summary: `container VM "${String(config.name)}": no report from its process within start_wait`,
+        detail: `The process of container VM "${String(config.name)}" (${ref.value}) has not reported ${seconds} s after the power-on (start_wait = ${seconds}). The apply ends with the VM on, and status "created"; the next refresh reads what its guest reports. Its console (vic logs ${String(config.name)}) says how far the boot got.`,
+      });
+    if (settled || late || !(await sleepUnlessAborted(REPORT_POLL_MS, signal)))
+      return bootedAfter(stateOfVm(vm, { secrets: { known: config }, asked: config.power_state }), since);
+  }
 }
 
 /**
@@ -1657,7 +1719,13 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
           'A process that keeps running settles; a run-once job sets must_run = false',
       );
     }
-    return { problems, notes, inPlaceNotes, equivalent };
+    // An update that powers the VM on or off (power_state, or a cpus or memory_mb change of a
+    // running one) changes what its guest reports: known after the apply, not the prior run's.
+    const cycles =
+      prior !== null &&
+      !isUnknown(config.power_state) &&
+      (prior.power_state !== config.power_state || (prior.power_state === 'running' && (prior.cpus !== config.cpus || prior.memory_mb !== config.memory_mb)));
+    return { problems, notes, inPlaceNotes, equivalent, ...(cycles ? { planned: Object.fromEntries(RUN_REPORT.map((name) => [name, UNKNOWN])) } : {}) };
   },
 
   async create(ctx, config) {
@@ -1714,7 +1782,8 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     };
     // For the command that follows (docker run's start): it powers the VM on without reading it.
     ctx.handOn(handedRowKey(made.moid), made);
-    return stateOfVm(made, { secrets: { known: config } });
+    const reported = config.power_state === 'running' ? await processReport(ctx, ref, config, undefined, undefined) : undefined;
+    return reported ?? stateOfVm(made, { secrets: { known: config } });
   },
 
   async update(ctx, prior, config) {

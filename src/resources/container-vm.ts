@@ -220,6 +220,16 @@ export const containerVm = {
       description:
         'Whether the container must keep running. false: a container whose process ended by itself (`status` "exited", its VM powered off after it) has done what `power_state` "running" asked; it is not drift and is not started again (a run-once job), and `power_state` keeps reading "running". It is still started when created. true: such a VM is powered on again by the next apply. Updates in place.',
     },
+    start_wait: {
+      type: t.number,
+      marker: true,
+      optional: true,
+      default: 0,
+      validate: [integer({ min: 0, max: 3600, unit: 'seconds' })],
+      description:
+        'Seconds an apply that powers the container VM on (its create, or `power_state` back to "running") waits for its process to report, as `docker start` does, so that the state and outputs have `status`, `started_at` and `ip_addresses` from the apply rather than from the next refresh (the vSphere provider\'s `wait_for_guest_net_timeout`, the Docker provider\'s start). The wait ends as soon as this run\'s process reports (running, ended already, or waiting out its restart policy\'s back-off), when the guest waits for a free slot of the embedded simulator (`guest_queued`), or when the VM goes off. A guest that has not reported by then leaves the apply successful, with `status` "created" (the VM is on; the next refresh reads what it reports). 0 (the default): the apply ends at the power-on. Updates in place, for the next power-on.',
+      example: 120,
+    },
     disk_size_mb: {
       type: t.number,
       marker: true,
@@ -286,7 +296,12 @@ export const containerVm = {
         "Ports to publish on the host, one block each, as docker run -p does (the docker provider's `ports`). Only the embedded simulator publishes them (docs/runner.md), where they replace its own publishing of those image ports on 127.0.0.1; on vSphere a container VM has its own address on its port group, where its ports are reached as they are, and these are kept but not published. Changing them replaces the VM. `published_ports` shows where each one went.",
     },
     moid: { type: t.string, computed: true, description: 'The VM managed object id.' },
-    ip_addresses: { type: t.list(t.string), computed: true, description: 'IP addresses as vSphere reports them (may be empty).' },
+    ip_addresses: {
+      type: t.list(t.string),
+      computed: true,
+      description:
+        'IP addresses as vSphere reports them, else as the guest reported them while it runs (empty until it reports: right after an apply that powered it on, unless `start_wait` has the apply wait for that).',
+    },
     network_interfaces: {
       type: t.list(
         t.object({
@@ -317,7 +332,7 @@ export const containerVm = {
       type: t.string,
       computed: true,
       description:
-        'The container process as the guest reports it: "created" (not started, or powered on and its process has not reported yet: an apply that powers a container VM on ends before its guest boots, and the next refresh reads "running"), "running" or "exited". Read-only.',
+        'The container process as the guest reports it: "created" (not started, or powered on and its process has not reported yet: an apply that powers a container VM on ends before its guest boots, and the next refresh reads "running", unless `start_wait` has it wait for the report), "running" or "exited". Read-only.',
     },
     exit_code: {
       type: t.number,

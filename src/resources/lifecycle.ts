@@ -190,6 +190,8 @@ export interface LifecycleContext {
   readonly lookups: 'batched' | 'each';
   /** Progress of long work (uploads, task progress), rendered by the front end. */
   readonly progress: (phase: string, current?: number, total?: number, message?: string) => void;
+  /** Something the apply did otherwise than its plan said, for the front end to show as a warning (ApplyWarning). */
+  readonly warn: (warning: { readonly summary: string; readonly detail: string }) => void;
 }
 
 /** What `findIn` looks an object up by. */

@@ -187,6 +187,20 @@ const rows: Row[] = [
     'disk_size_mb = 8 is below the minimum of 16 MB. Use a value of at least 16.',
   ],
   [
+    'start_wait negative',
+    'container_vm',
+    { ...cvm, start_wait: -1 },
+    'start_wait',
+    'start_wait = -1 is below the minimum of 0 seconds. Use a value of at least 0.',
+  ],
+  [
+    'start_wait too long',
+    'container_vm',
+    { ...cvm, start_wait: 7200 },
+    'start_wait',
+    'start_wait = 7200 is above the maximum of 3600 seconds. Use a value of at most 3600.',
+  ],
+  [
     'bad reference',
     'image',
     { ...img, reference: 'Busybox!!' },

@@ -1663,6 +1663,8 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     // Volumes attached again restart the VM: a replacement makes a new one instead.
     inPlaceNotes.push(...volumes.notes);
     const equivalent = volumes.equivalent;
+    // vSphere changes CPUs and memory of a VM that is off: a running one is powered off and on again.
+    const hardwareCycles = prior?.power_state === 'running' && (prior.cpus !== config.cpus || prior.memory_mb !== config.memory_mb);
     if (!prior && (isUnknown(config.name) || ctx.referencesOnly)) {
       // The BIOS UUID needs the name, and a VM this create may replace still holds it: who holds it
       // is checked by the create.
@@ -1699,7 +1701,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
                 `The apply waits up to ${Math.ceil((CREATE_LEASE_MS - ageMs) / 1000)} s for that create: if it finishes, this one fails; if not, the VM is adopted, not duplicated`,
         );
       }
-    } else if (prior?.power_state === 'running' && (prior.cpus !== config.cpus || prior.memory_mb !== config.memory_mb)) {
+    } else if (hardwareCycles) {
       inPlaceNotes.push(`changing cpus or memory_mb powers container VM "${prior.name}" off and on again`);
     } else if (
       prior?.power_state === 'running' &&
@@ -1721,10 +1723,7 @@ export const containerVmLifecycle: Lifecycle<ContainerVmAttrs> = {
     }
     // An update that powers the VM on or off (power_state, or a cpus or memory_mb change of a
     // running one) changes what its guest reports: known after the apply, not the prior run's.
-    const cycles =
-      prior !== null &&
-      !isUnknown(config.power_state) &&
-      (prior.power_state !== config.power_state || (prior.power_state === 'running' && (prior.cpus !== config.cpus || prior.memory_mb !== config.memory_mb)));
+    const cycles = prior !== null && !isUnknown(config.power_state) && (prior.power_state !== config.power_state || hardwareCycles);
     return { problems, notes, inPlaceNotes, equivalent, ...(cycles ? { planned: Object.fromEntries(RUN_REPORT.map((name) => [name, UNKNOWN])) } : {}) };
   },
 

@@ -5,15 +5,21 @@
  * where without start_wait they read "created" and no address until the next refresh. A stop and
  * a start again wait for the new run's report, not the last run's.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeOciLayout } from '../helpers/oci-layout';
-import { ensureBootstrapIso } from '../helpers/qemu';
-import { useRegistry } from '../helpers/registry';
-import { useSimulator } from '../helpers/vcsim';
-import { VIC_PROVIDER_HCL, workspace, type Workspace } from '../provider/terraform-cli';
-import { probeImageSpec } from './probe-image';
+import { VIC_PROVIDER_HCL } from '../provider/terraform-cli';
+import { useGuestTerraform } from './terraform-guests';
+
+/** A container VM of the probe image that runs until stopped, with `more` lines of its own. */
+const container = (name: string, more = '') => `resource "vic_container_vm" "${name}" {
+  vch_id     = vic_virtual_container_host.t.id
+  image_id   = vic_image.probe.id
+  name       = "${name}"
+  entrypoint = ["/bin/sh", "-c", "sleep 600"]
+  memory_mb  = 256
+  ${more}
+}`;
+/** An output of what container VM `name`'s run reported (its status and addresses as `ip`), with `more` attributes. */
+const output = (name: string, ...more: string[]) =>
+  `output "${name}" {\n  value = { ${['status', 'ip_addresses', ...more].map((a) => `${a === 'ip_addresses' ? 'ip' : a} = vic_container_vm.${name}.${a}`).join(', ')} }\n}`;
 
 const MAIN_TF = `${VIC_PROVIDER_HCL}
 variable "image" { type = string }
@@ -33,76 +39,19 @@ resource "vic_image" "probe" {
   reference         = var.image
   insecure_registry = true
 }
-resource "vic_container_vm" "waited" {
-  vch_id      = vic_virtual_container_host.t.id
-  image_id    = vic_image.probe.id
-  name        = "waited"
-  entrypoint  = ["/bin/sh", "-c", "sleep 600"]
-  memory_mb   = 256
-  power_state = var.power_state
-  start_wait  = 120
-}
-resource "vic_container_vm" "unwaited" {
-  vch_id     = vic_virtual_container_host.t.id
-  image_id   = vic_image.probe.id
-  name       = "unwaited"
-  entrypoint = ["/bin/sh", "-c", "sleep 600"]
-  memory_mb  = 256
-}
-resource "vic_container_vm" "hasty" {
-  vch_id     = vic_virtual_container_host.t.id
-  image_id   = vic_image.probe.id
-  name       = "hasty"
-  entrypoint = ["/bin/sh", "-c", "sleep 600"]
-  memory_mb  = 256
-  start_wait = 1
-}
-output "waited" {
-  value = { status = vic_container_vm.waited.status, started_at = vic_container_vm.waited.started_at, ip = vic_container_vm.waited.ip_addresses }
-}
-output "hasty" {
-  value = { status = vic_container_vm.hasty.status, ip = vic_container_vm.hasty.ip_addresses }
-}
-output "unwaited" {
-  value = { status = vic_container_vm.unwaited.status, ip = vic_container_vm.unwaited.ip_addresses }
-}
+${container('waited', 'power_state = var.power_state\n  start_wait  = 120')}
+${container('hasty', 'start_wait  = 1')}
+${container('unwaited')}
+${output('waited', 'started_at')}
+${output('hasty')}
+${output('unwaited')}
 `;
 
 type Shown = { status: string; started_at?: string | null; ip: string[] };
 
 describe('start_wait: an apply that waits for the process', () => {
-  const sim = useSimulator({ runGuests: { maxRunning: 3 } });
-  const registry = useRegistry();
-  let ws: Workspace;
-  let env: NodeJS.ProcessEnv;
-  let scratch: string;
+  const { terraform } = useGuestTerraform(MAIN_TF, 'wait', { runGuests: { maxRunning: 3 } });
 
-  beforeAll(async () => {
-    const iso = await ensureBootstrapIso();
-    scratch = await mkdtemp(join(tmpdir(), 'vic-start-wait-'));
-    const layout = await writeOciLayout(join(scratch, 'oci'), 'probe', [probeImageSpec()]);
-    await registry().push(layout.dir, 'probe', 'vic-test/probe:wait');
-    ws = workspace('mirror');
-    ws.write('main.tf', MAIN_TF);
-    env = {
-      VSPHERE_SERVER: sim().url,
-      VSPHERE_USER: sim().username,
-      VSPHERE_PASSWORD: sim().password,
-      VSPHERE_THUMBPRINT: sim().thumbprint,
-      VIC_BOOTSTRAP_ISO: iso,
-      TF_VAR_image: `${registry().host}/vic-test/probe:wait`,
-    };
-  }, 180_000);
-
-  afterAll(async () => {
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
-
-  async function terraform(args: string[]) {
-    const r = await ws.terraform([...args, '-no-color'], env);
-    if (r.code !== 0) throw new Error(`terraform ${args.join(' ')} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-    return r;
-  }
   async function outputs(): Promise<{ waited: Shown; unwaited: Shown; hasty: Shown }> {
     const json = JSON.parse((await terraform(['output', '-json'])).stdout) as Record<string, { value: Shown }>;
     return { waited: json.waited.value, unwaited: json.unwaited.value, hasty: json.hasty.value };

@@ -3,18 +3,10 @@
  * `terraform` CLI runs in the simulator's guest runner, exits 3, and a refresh brings `status` and
  * `exit_code` into the state and the outputs; the next plan powers it on again.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { VimClient } from '../../src/vsphere';
 import { retrieveFromContainer, rootFolder } from '../../src/vsphere/property-collector';
 import { connectTestClient } from '../helpers/engine';
-import { writeOciLayout } from '../helpers/oci-layout';
-import { ensureBootstrapIso } from '../helpers/qemu';
-import { useRegistry } from '../helpers/registry';
-import { useSimulator } from '../helpers/vcsim';
-import { workspace, type Workspace } from '../provider/terraform-cli';
-import { probeImageSpec } from './probe-image';
+import { useGuestTerraform } from './terraform-guests';
 
 const MAIN_TF = `
 terraform {
@@ -46,41 +38,16 @@ output "exit_code" { value = vic_container_vm.once.exit_code }
 `;
 
 describe('terraform and a container VM that really runs', () => {
-  const sim = useSimulator({ runGuests: true, username: 'tf-user', password: 'Tf-guest-Pa55' });
-  const registry = useRegistry();
-  let ws: Workspace;
-  let env: NodeJS.ProcessEnv;
+  const { sim, terraform } = useGuestTerraform(MAIN_TF, 'tf', { runGuests: true, username: 'tf-user', password: 'Tf-guest-Pa55' });
   let outside: VimClient;
-  let scratch: string;
 
   beforeAll(async () => {
-    const iso = await ensureBootstrapIso();
-    scratch = await mkdtemp(join(tmpdir(), 'vic-tf-guest-'));
-    const layout = await writeOciLayout(join(scratch, 'oci'), 'probe', [probeImageSpec()]);
-    await registry().push(layout.dir, 'probe', 'vic-test/probe:tf');
-    ws = workspace('mirror');
-    ws.write('main.tf', MAIN_TF);
-    env = {
-      VSPHERE_SERVER: sim().url,
-      VSPHERE_USER: sim().username,
-      VSPHERE_PASSWORD: sim().password,
-      VSPHERE_THUMBPRINT: sim().thumbprint,
-      VIC_BOOTSTRAP_ISO: iso,
-      TF_VAR_image: `${registry().host}/vic-test/probe:tf`,
-    };
     outside = await connectTestClient(sim());
-  }, 180_000);
+  }, 60_000);
 
   afterAll(async () => {
     await outside?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
-
-  async function terraform(args: string[]) {
-    const r = await ws.terraform([...args, '-no-color'], env);
-    if (r.code !== 0) throw new Error(`terraform ${args.join(' ')} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-    return r;
-  }
 
   test('GIVEN a container that exits 3 WHEN applied and refreshed THEN terraform shows status "exited" and exit_code 3, and the next plan powers it on again', async () => {
     await terraform(['init']);
